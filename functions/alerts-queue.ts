@@ -1,0 +1,19 @@
+import type { InvocationContext } from "@azure/functions";
+import { getRuntime } from "../shared/runtime";
+import { takeAlert } from "../shared/workflows/alert-intake";
+
+/** `alerts` queue: producers' alerts in, issues and planned deliveries out. */
+export async function alertsQueue(message: unknown, context: InvocationContext): Promise<void> {
+  const original = typeof context.triggerMetadata?.queueTrigger === "string"
+    ? context.triggerMetadata.queueTrigger
+    : typeof message === "string" ? message : JSON.stringify(message);
+  const result = await takeAlert(getRuntime().storage, message, original);
+  if (result.kind === "poisoned") {
+    const paths = result.poison.issues.map((issue) => issue.path || "(root)").join(", ");
+    context.warn(`Alert rejected and moved to alerts-poison: ${result.poison.error} Fields: ${paths}`);
+  } else {
+    context.log(
+      `Alert for issue ${result.issue.id}: ${result.duplicate ? "already taken, no change" : `issue v${result.issue.version}`}, ${result.deliveries} deliveries queued`,
+    );
+  }
+}

@@ -1,0 +1,214 @@
+import { z } from "zod";
+
+/**
+ * Every setting the app reads, validated once. Names are the operators' contract (ARCHITECTURE.md):
+ * Bot Framework's own names for the bot identity, SCREAMING_CASE for ours.
+ */
+const csv = z
+  .string()
+  .optional()
+  .transform((value) => (value ?? "").split(",").map((item) => item.trim()).filter(Boolean));
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(["true", "false", "1", "0", "yes", "no", ""])
+    .optional()
+    .transform((value) => (value === undefined || value === "" ? fallback : ["true", "1", "yes"].includes(value)));
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((value) => (value?.trim() ? value.trim() : undefined));
+
+const httpUrl = z.url({ protocol: /^https?$/ });
+
+const signingKey = z
+  .string({ error: "required: at least 32 random bytes, base64 or hex" })
+  .transform((value, ctx) => {
+    const bytes = decodeKey(value.trim());
+    if (!bytes || bytes.length < 32) {
+      ctx.addIssue({ code: "custom", message: "must be at least 32 random bytes, base64 or hex" });
+      return z.NEVER;
+    }
+    return bytes;
+  });
+
+const settingsSchema = z
+  .object({
+    AzureWebJobsStorage: optionalText,
+    AzureWebJobsStorage__accountName: optionalText,
+    AzureWebJobsStorage__credential: optionalText,
+    AzureWebJobsStorage__clientId: optionalText,
+
+    MicrosoftAppId: z.string({ error: "required: the bot's app id (an empty id would turn off request authentication)" }).trim().min(1, "required: the bot's app id (an empty id would turn off request authentication)"),
+    MicrosoftAppType: z.enum(["SingleTenant", "MultiTenant", "UserAssignedMSI"], { error: "must be SingleTenant, MultiTenant or UserAssignedMSI" }),
+    MicrosoftAppPassword: optionalText,
+    MicrosoftAppTenantId: optionalText,
+    BOT_OPENID_METADATA_URL: httpUrl.optional(),
+    TEAMS_ALLOWED_TENANTS: csv,
+    TEAMS_SERVICE_URL_HOSTS: csv,
+
+    SLACK_SIGNING_SECRET: optionalText,
+    SLACK_CLIENT_ID: optionalText,
+    SLACK_CLIENT_SECRET: optionalText,
+    SLACK_BOT_TOKEN: optionalText,
+    SLACK_API_URL: httpUrl.optional(),
+    SLACK_COMMAND: z.string().regex(/^\/[a-z0-9_-]{1,31}$/, "a slash command such as /triage").default("/triage"),
+
+    PUBLIC_BASE_URL: httpUrl,
+    LINK_SIGNING_KEY: signingKey,
+    OIDC_ISSUER: httpUrl.optional(),
+    OIDC_CLIENT_ID: optionalText,
+    OIDC_CLIENT_SECRET: optionalText,
+    IDENTITY_AUTO_LINK: bool(true),
+
+    CARD_REFRESH_COALESCE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
+    RENOTIFY_HOURS: z.coerce.number().min(0).max(24 * 30).default(24),
+  });
+
+
+type Problem = { setting: string; message: string };
+
+/** Rules that tie settings together; read from the raw values so they are reported with every other problem. */
+function crossChecks(env: Record<string, string | undefined>): Problem[] {
+  const problems: Problem[] = [];
+  const has = (name: string) => !!env[name]?.trim();
+  const problem = (setting: string, message: string) => problems.push({ setting, message });
+  if (!has("AzureWebJobsStorage") && !has("AzureWebJobsStorage__accountName")) {
+    problem("AzureWebJobsStorage", "required: a connection string, or AzureWebJobsStorage__accountName for a managed identity");
+  }
+  const appType = env.MicrosoftAppType?.trim();
+  if ((appType === "SingleTenant" || appType === "MultiTenant") && !has("MicrosoftAppPassword")) {
+    problem("MicrosoftAppPassword", `required when MicrosoftAppType is ${appType}`);
+  }
+  if ((appType === "SingleTenant" || appType === "UserAssignedMSI") && !has("MicrosoftAppTenantId")) {
+    problem("MicrosoftAppTenantId", `required when MicrosoftAppType is ${appType}`);
+  }
+  if (appType === "MultiTenant" && !has("TEAMS_ALLOWED_TENANTS") && !has("MicrosoftAppTenantId")) {
+    problem("TEAMS_ALLOWED_TENANTS", "required for a MultiTenant bot without MicrosoftAppTenantId: which tenants may use it");
+  }
+  if ((has("SLACK_CLIENT_ID") || has("SLACK_CLIENT_SECRET") || has("SLACK_BOT_TOKEN")) && !has("SLACK_SIGNING_SECRET")) {
+    problem("SLACK_SIGNING_SECRET", "required when Slack is configured");
+  }
+  if (has("SLACK_CLIENT_ID") && !has("SLACK_CLIENT_SECRET")) problem("SLACK_CLIENT_SECRET", "required with SLACK_CLIENT_ID");
+  if (has("OIDC_ISSUER") && !has("OIDC_CLIENT_ID")) problem("OIDC_CLIENT_ID", "required with OIDC_ISSUER");
+  const base = env.PUBLIC_BASE_URL?.trim();
+  if (base && URL.canParse(base)) {
+    const url = new URL(base);
+    if (url.protocol !== "https:" && !isLoopback(url.hostname)) problem("PUBLIC_BASE_URL", "must be https unless it is localhost");
+  }
+  return problems;
+}
+
+export type Settings = z.output<typeof settingsSchema>;
+
+export const MICROSOFT_TEAMS_SERVICE_HOSTS = [
+  "smba.trafficmanager.net",
+  "smba.infra.gcc.teams.microsoft.com",
+  "smba.infra.gov.teams.microsoft.us",
+];
+
+export interface Config {
+  storage:
+    | { kind: "connectionString"; connectionString: string }
+    | { kind: "identity"; accountName: string; clientId?: string };
+  bot: {
+    appId: string;
+    appType: "SingleTenant" | "MultiTenant" | "UserAssignedMSI";
+    password?: string;
+    tenantId?: string;
+    openIdMetadataUrl?: string;
+    allowedTenants: string[];
+    serviceUrlHosts: string[];
+  };
+  slack?: {
+    signingSecret: string;
+    clientId?: string;
+    clientSecret?: string;
+    botToken?: string;
+    apiUrl: string;
+    command: string;
+  };
+  publicBaseUrl: string;
+  linkSigningKey: Uint8Array;
+  oidc?: { issuer: string; clientId: string; clientSecret?: string };
+  autoLink: boolean;
+  cardRefreshCoalesceSeconds: number;
+  renotifyHours: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: Problem[]) {
+    super(
+      "Triage Relay cannot start: fix these settings.\n" +
+        problems.map((p) => `  - ${p.setting}: ${p.message}`).join("\n"),
+    );
+    this.name = "ConfigError";
+  }
+}
+
+/** Reads and validates every setting. Never echoes a value: error messages name settings only. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = settingsSchema.safeParse(env);
+  const problems: Problem[] = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => ({
+        setting: String(issue.path[0] ?? "settings"),
+        message: issue.code === "invalid_type" && issue.input === undefined ? requiredMessage(issue.message) : issue.message,
+      }));
+  problems.push(...crossChecks(env));
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  const s = parsed.data;
+  return {
+    storage: s.AzureWebJobsStorage
+      ? { kind: "connectionString", connectionString: s.AzureWebJobsStorage }
+      : { kind: "identity", accountName: s.AzureWebJobsStorage__accountName!, clientId: s.AzureWebJobsStorage__clientId },
+    bot: {
+      appId: s.MicrosoftAppId,
+      appType: s.MicrosoftAppType,
+      password: s.MicrosoftAppPassword,
+      tenantId: s.MicrosoftAppTenantId,
+      openIdMetadataUrl: s.BOT_OPENID_METADATA_URL,
+      allowedTenants: s.TEAMS_ALLOWED_TENANTS.length > 0 ? s.TEAMS_ALLOWED_TENANTS : s.MicrosoftAppTenantId ? [s.MicrosoftAppTenantId] : [],
+      serviceUrlHosts: s.TEAMS_SERVICE_URL_HOSTS.length > 0 ? s.TEAMS_SERVICE_URL_HOSTS.map((h) => h.toLowerCase()) : MICROSOFT_TEAMS_SERVICE_HOSTS,
+    },
+    slack: s.SLACK_SIGNING_SECRET
+      ? {
+          signingSecret: s.SLACK_SIGNING_SECRET,
+          clientId: s.SLACK_CLIENT_ID,
+          clientSecret: s.SLACK_CLIENT_SECRET,
+          botToken: s.SLACK_BOT_TOKEN,
+          apiUrl: s.SLACK_API_URL ?? "https://slack.com/api/",
+          command: s.SLACK_COMMAND,
+        }
+      : undefined,
+    publicBaseUrl: s.PUBLIC_BASE_URL.replace(/\/+$/, ""),
+    linkSigningKey: s.LINK_SIGNING_KEY,
+    oidc: s.OIDC_ISSUER && s.OIDC_CLIENT_ID ? { issuer: s.OIDC_ISSUER, clientId: s.OIDC_CLIENT_ID, clientSecret: s.OIDC_CLIENT_SECRET } : undefined,
+    autoLink: s.IDENTITY_AUTO_LINK,
+    cardRefreshCoalesceSeconds: s.CARD_REFRESH_COALESCE_SECONDS,
+    renotifyHours: s.RENOTIFY_HOURS,
+  };
+}
+
+let cached: Config | undefined;
+
+/** The process-wide configuration, read on first use. */
+export function config(): Config {
+  cached ??= loadConfig();
+  return cached;
+}
+
+function requiredMessage(message: string): string {
+  return message.startsWith("required") ? message : "required";
+}
+
+function decodeKey(value: string): Uint8Array | undefined {
+  if (/^[0-9a-fA-F]+$/.test(value) && value.length % 2 === 0) return Buffer.from(value, "hex");
+  if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(value)) return Buffer.from(value, "base64");
+  return undefined;
+}
+
+function isLoopback(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "127.0.0.1" || hostname === "[::1]";
+}

@@ -1,0 +1,236 @@
+import type { Actor, IgnoreCondition, Issue, Person, Status } from "./issue";
+
+export type IgnoreRequest =
+  | { mode: "forever" }
+  | { mode: "minutes"; minutes: number }
+  | { mode: "events"; count: number }
+  | { mode: "users"; count: number };
+
+export type IssueAction =
+  | { type: "resolve" }
+  | { type: "unresolve" }
+  | { type: "ignore"; ignore: IgnoreRequest }
+  | { type: "unignore" }
+  | { type: "assign"; assignee: Person | "me" }
+  | { type: "unassign" };
+
+export type ActionType = IssueAction["type"];
+export const ACTION_TYPES: readonly ActionType[] = ["resolve", "unresolve", "ignore", "unignore", "assign", "unassign"];
+
+/** One line of an issue's history: who changed what, from where. */
+export interface ActivityRecord {
+  issueId: string;
+  action: ActionType | "regressed" | "ignore-expired" | "created";
+  actor: string;
+  surface: Actor["surface"];
+  fromStatus: Status;
+  toStatus: Status;
+  detail?: string;
+  at: string;
+}
+
+export type ActionOutcome =
+  | { kind: "changed"; issue: Issue; activity: ActivityRecord; message: string }
+  | { kind: "unchanged"; issue: Issue; message: string }
+  | { kind: "refused"; reason: string };
+
+const MAX_IGNORE_MINUTES = 60 * 24 * 365;
+const MAX_IGNORE_COUNT = 1_000_000_000;
+
+/**
+ * Applies a person's action to an issue. Pure: the caller stores the result.
+ * Idempotent: an action that would change nothing says so instead of writing.
+ */
+export function applyAction(issue: Issue, action: IssueAction, actor: Actor, now: Date): ActionOutcome {
+  const current = expireIgnore(issue, now)?.issue ?? issue;
+  const who = actorName(actor);
+  const change = (next: Partial<Issue>, message: string, detail?: string): ActionOutcome => {
+    const statusChanged = next.status !== undefined && next.status !== current.status;
+    const updated: Issue = {
+      ...current,
+      ...next,
+      ...(statusChanged ? { statusChangedBy: who, statusChangedAt: now.toISOString() } : {}),
+      version: current.version + 1,
+    };
+    return {
+      kind: "changed",
+      issue: updated,
+      message,
+      activity: activityFor(current, updated, action.type, actor, now, detail),
+    };
+  };
+  const same = (message: string): ActionOutcome => ({ kind: "unchanged", issue: current, message });
+
+  switch (action.type) {
+    case "resolve":
+      if (current.status === "resolved") return same(`${label(current)} is already resolved.`);
+      return change({ status: "resolved", substatus: undefined, ignore: undefined }, `Resolved by ${who}.`);
+
+    case "unresolve":
+      if (current.status === "unresolved") return same(`${label(current)} is already unresolved.`);
+      return change({ status: "unresolved", substatus: "ongoing", ignore: undefined }, `Unresolved by ${who}.`);
+
+    case "ignore": {
+      if (current.status === "resolved") {
+        return { kind: "refused", reason: `${label(current)} is resolved. Unresolve it before ignoring it.` };
+      }
+      const condition = ignoreCondition(current, action.ignore, now);
+      if (typeof condition === "string") return { kind: "refused", reason: condition };
+      if (current.status === "ignored" && sameIgnore(current.ignore, condition)) {
+        return same(`${label(current)} is already ${describeIgnore(condition)}.`);
+      }
+      return change(
+        { status: "ignored", substatus: undefined, ignore: condition },
+        `${capitalise(describeIgnore(condition))} by ${who}.`,
+        describeIgnore(condition),
+      );
+    }
+
+    case "unignore":
+      if (current.status === "resolved") {
+        return { kind: "refused", reason: `${label(current)} is resolved, not ignored. Use Unresolve instead.` };
+      }
+      if (current.status === "unresolved") return same(`${label(current)} is not ignored.`);
+      return change({ status: "unresolved", substatus: "ongoing", ignore: undefined }, `Unignored by ${who}.`);
+
+    case "assign": {
+      const assignee = action.assignee === "me" ? actor.person : normalisePerson(action.assignee);
+      if (!assignee) {
+        return { kind: "refused", reason: "We don't know who you are yet, so we can't assign the issue to you. Link your account first." };
+      }
+      if (!isEmail(assignee.email)) return { kind: "refused", reason: `"${assignee.email}" is not an email address.` };
+      if (current.assignee?.email === assignee.email) {
+        return same(`${label(current)} is already assigned to ${assignee.name ?? assignee.email}.`);
+      }
+      return change({ assignee }, `Assigned to ${assignee.name ?? assignee.email} by ${who}.`, assignee.email);
+    }
+
+    case "unassign":
+      if (!current.assignee) return same(`${label(current)} is not assigned to anyone.`);
+      return change({ assignee: undefined }, `Unassigned by ${who}.`, current.assignee.email);
+  }
+}
+
+/** When an ignore condition has run out, the issue returns to unresolved. */
+export function expireIgnore(issue: Issue, now: Date): { issue: Issue; activity: ActivityRecord } | undefined {
+  if (issue.status !== "ignored" || !ignoreHasRunOut(issue, now)) return undefined;
+  const updated: Issue = {
+    ...issue,
+    status: "unresolved",
+    substatus: "escalating",
+    ignore: undefined,
+    statusChangedBy: "Triage Relay",
+    statusChangedAt: now.toISOString(),
+    version: issue.version + 1,
+  };
+  const system: Actor = { label: "Triage Relay", surface: "system" };
+  return {
+    issue: updated,
+    activity: activityFor(issue, updated, "ignore-expired", system, now, describeIgnore(issue.ignore!)),
+  };
+}
+
+function ignoreHasRunOut(issue: Issue, now: Date): boolean {
+  const ignore = issue.ignore;
+  if (!ignore) return false;
+  switch (ignore.mode) {
+    case "forever":
+      return false;
+    case "until":
+      return now.getTime() >= Date.parse(ignore.until);
+    case "events":
+      return issue.count >= ignore.untilCount;
+    case "users":
+      return issue.userCount >= ignore.untilUserCount;
+  }
+}
+
+function ignoreCondition(issue: Issue, request: IgnoreRequest, now: Date): IgnoreCondition | string {
+  switch (request.mode) {
+    case "forever":
+      return { mode: "forever" };
+    case "minutes":
+      if (!Number.isInteger(request.minutes) || request.minutes < 1 || request.minutes > MAX_IGNORE_MINUTES) {
+        return "Ignore for how long? Choose a whole number of minutes, up to a year.";
+      }
+      return {
+        mode: "until",
+        minutes: request.minutes,
+        until: new Date(now.getTime() + request.minutes * 60_000).toISOString(),
+      };
+    case "events":
+      if (!Number.isInteger(request.count) || request.count < 1 || request.count > MAX_IGNORE_COUNT) {
+        return "Ignore until how many more events? Choose a whole number above zero.";
+      }
+      return { mode: "events", moreEvents: request.count, untilCount: issue.count + request.count };
+    case "users":
+      if (!Number.isInteger(request.count) || request.count < 1 || request.count > MAX_IGNORE_COUNT) {
+        return "Ignore until how many more users? Choose a whole number above zero.";
+      }
+      return { mode: "users", moreUsers: request.count, untilUserCount: issue.userCount + request.count };
+  }
+}
+
+function sameIgnore(a: IgnoreCondition | undefined, b: IgnoreCondition): boolean {
+  if (!a || a.mode !== b.mode) return false;
+  if (a.mode === "forever") return true;
+  // A new "for 30 minutes" or "until 10 more events" restarts the clock, so it is a change.
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+export function describeIgnore(ignore: IgnoreCondition): string {
+  switch (ignore.mode) {
+    case "forever":
+      return "ignored forever";
+    case "until":
+      return `ignored until ${ignore.until.slice(0, 16).replace("T", " ")} UTC`;
+    case "events":
+      return `ignored until ${ignore.moreEvents} more ${plural(ignore.moreEvents, "event")}`;
+    case "users":
+      return `ignored until ${ignore.moreUsers} more ${plural(ignore.moreUsers, "user")}`;
+  }
+}
+
+export function activityFor(
+  before: Issue,
+  after: Issue,
+  action: ActivityRecord["action"],
+  actor: Actor,
+  now: Date,
+  detail?: string,
+): ActivityRecord {
+  return {
+    issueId: before.id,
+    action,
+    actor: actor.person?.email ?? actor.label,
+    surface: actor.surface,
+    fromStatus: before.status,
+    toStatus: after.status,
+    ...(detail ? { detail } : {}),
+    at: now.toISOString(),
+  };
+}
+
+export function actorName(actor: Actor): string {
+  return actor.person?.name ?? actor.person?.email ?? actor.label;
+}
+
+function normalisePerson(person: Person): Person {
+  return { ...person, email: person.email.trim().toLowerCase() };
+}
+
+export function isEmail(value: string): boolean {
+  return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value);
+}
+
+function label(issue: Issue): string {
+  return issue.shortId ?? "This issue";
+}
+
+function plural(n: number, word: string): string {
+  return n === 1 ? word : `${word}s`;
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

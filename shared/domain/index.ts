@@ -1,0 +1,4 @@
+export * from "./issue";
+export * from "./actions";
+export * from "./alert";
+export * from "./intake";

@@ -1,0 +1,62 @@
+import { parseAlert, targetKey, type Alert, type AlertTarget, type SchemaProblem } from "../domain/alert";
+import { applyAlert } from "../domain/intake";
+import type { Issue } from "../domain/issue";
+import { DeliveryRepository, type DeliveryMessage } from "../delivery/deliveries";
+import { QUEUES, type StorageClients } from "../storage/clients";
+import { IssueRepository, rememberAlert } from "../storage/issues";
+import { announceChange } from "./issue-events";
+import { subscribedTargets } from "./subscriptions";
+
+/** What an operator reads on `alerts-poison` (ARCHITECTURE.md, the poison format). */
+export interface PoisonMessage {
+  error: string;
+  issues: SchemaProblem[];
+  original: string;
+}
+
+export type IntakeResult =
+  | { kind: "poisoned"; poison: PoisonMessage }
+  | { kind: "accepted"; issue: Issue; duplicate: boolean; deliveries: number };
+
+/**
+ * One alert off the `alerts` queue: fold it into its issue (once per alertId), then plan one delivery
+ * per target. A message that fails the schema goes to `alerts-poison` at once: retrying cannot fix it.
+ */
+export async function takeAlert(storage: StorageClients, message: unknown, originalText: string): Promise<IntakeResult> {
+  const parsed = parseAlert(message);
+  if (!parsed.ok) {
+    const poison: PoisonMessage = { error: parsed.error, issues: parsed.issues, original: originalText };
+    await storage.send(`${QUEUES.alerts}-poison`, poison);
+    return { kind: "poisoned", poison };
+  }
+  const alert = parsed.alert;
+  let duplicate = false;
+  const changed = await new IssueRepository(storage).change(alert.issue.id, (current) => {
+    duplicate = current?.recentAlertIds.includes(alert.alertId) ?? false;
+    if (duplicate) return undefined;
+    const intake = applyAlert(current?.issue, alert, new Date());
+    return { issue: intake.issue, activities: intake.activities, recentAlertIds: rememberAlert(current?.recentAlertIds ?? [], alert.alertId) };
+  });
+  const issue = changed?.issue ?? (await new IssueRepository(storage).get(alert.issue.id))!.issue;
+  if (changed) await announceChange(storage, changed.issue, changed.activities);
+
+  const targets = alert.targets ?? (await subscribedTargets(storage, issue));
+  const deliveries = await planDeliveries(storage, alert, targets);
+  return { kind: "accepted", issue, duplicate, deliveries };
+}
+
+/** One queue message per target, exactly once per alert × target even when the alert is redelivered. */
+async function planDeliveries(storage: StorageClients, alert: Alert, targets: AlertTarget[]): Promise<number> {
+  const repository = new DeliveryRepository(storage);
+  const unique = new Map(targets.map((target) => [targetKey(target), target]));
+  let enqueued = 0;
+  for (const [key, target] of unique) {
+    const row = await repository.plan(alert.alertId, alert.issue.id, key, target);
+    if (row.enqueued) continue;
+    const message: DeliveryMessage = { alertId: alert.alertId, issueId: alert.issue.id, targetKey: key, target };
+    await storage.send(QUEUES.deliveries, message);
+    await repository.update(alert.alertId, key, { enqueued: true });
+    enqueued++;
+  }
+  return enqueued;
+}
