@@ -1,0 +1,112 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { ManagedIdentityCredential } from "@azure/identity";
+import { afterEach, describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../../shared/config";
+import { identityCredential, StorageClients } from "../../../shared/storage/clients";
+import { validSettings } from "../../fixtures/settings";
+
+function problemsOf(env: Record<string, string | undefined>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems.map((p) => p.setting);
+    throw error;
+  }
+  return [];
+}
+
+describe("settings", () => {
+  it("accepts a complete configuration and applies defaults", () => {
+    const config = loadConfig(validSettings());
+    expect(config.bot.allowedTenants).toEqual(["11111111-1111-1111-1111-111111111111"]);
+    expect(config.bot.serviceUrlHosts).toContain("smba.trafficmanager.net");
+    expect(config.autoLink).toBe(true);
+    expect(config.slack).toBeUndefined();
+    expect(config.linkSigningKey.length).toBe(32);
+  });
+
+  it("names every bad setting in one message, never echoing a value", () => {
+    const secret = "s3cr3t-value-that-must-not-leak";
+    let message = "";
+    try {
+      loadConfig({ MicrosoftAppType: "Weird", SLACK_CLIENT_ID: "x", PUBLIC_BASE_URL: "http://example.com", LINK_SIGNING_KEY: secret });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    for (const setting of ["AzureWebJobsStorage", "MicrosoftAppId", "MicrosoftAppType", "LINK_SIGNING_KEY", "SLACK_SIGNING_SECRET", "SLACK_CLIENT_SECRET", "PUBLIC_BASE_URL"]) {
+      expect(message).toContain(`- ${setting}:`);
+    }
+    expect(message).not.toContain(secret);
+  });
+
+  it("refuses an empty bot app id, which would silently turn off request authentication", () => {
+    expect(problemsOf(validSettings({ MicrosoftAppId: "" }))).toEqual(["MicrosoftAppId"]);
+    expect(problemsOf(validSettings({ MicrosoftAppId: "   " }))).toEqual(["MicrosoftAppId"]);
+  });
+
+  it("requires a password for password bots and a tenant for single-tenant ones", () => {
+    expect(problemsOf(validSettings({ MicrosoftAppType: "SingleTenant" }))).toEqual(["MicrosoftAppPassword"]);
+    expect(problemsOf(validSettings({ MicrosoftAppType: "UserAssignedMSI", MicrosoftAppTenantId: undefined }))).toEqual(["MicrosoftAppTenantId"]);
+    expect(problemsOf(validSettings({ MicrosoftAppType: "MultiTenant", MicrosoftAppPassword: "p", MicrosoftAppTenantId: undefined }))).toEqual(["TEAMS_ALLOWED_TENANTS"]);
+  });
+
+  it("refuses a short link signing key", () => {
+    expect(problemsOf(validSettings({ LINK_SIGNING_KEY: "ab".repeat(31) }))).toEqual(["LINK_SIGNING_KEY"]);
+    expect(problemsOf(validSettings({ LINK_SIGNING_KEY: Buffer.alloc(32, 7).toString("base64") }))).toEqual([]);
+  });
+
+  it("requires https for a public base URL that is not localhost", () => {
+    expect(problemsOf(validSettings({ PUBLIC_BASE_URL: "http://relay.example.com" }))).toEqual(["PUBLIC_BASE_URL"]);
+    expect(problemsOf(validSettings({ PUBLIC_BASE_URL: "https://relay.example.com" }))).toEqual([]);
+  });
+
+  it("accepts a managed identity instead of a connection string", () => {
+    const config = loadConfig(
+      validSettings({ AzureWebJobsStorage: undefined, AzureWebJobsStorage__accountName: "relaystore", AzureWebJobsStorage__clientId: "cid" }),
+    );
+    expect(config.storage).toEqual({ kind: "identity", accountName: "relaystore", clientId: "cid" });
+  });
+
+  it("parses the Teams lists", () => {
+    const config = loadConfig(validSettings({ TEAMS_ALLOWED_TENANTS: "a, b ,", TEAMS_SERVICE_URL_HOSTS: "127.0.0.1,Example.com" }));
+    expect(config.bot.allowedTenants).toEqual(["a", "b"]);
+    expect(config.bot.serviceUrlHosts).toEqual(["127.0.0.1", "example.com"]);
+  });
+});
+
+describe("storage with a managed identity", () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+
+  it("addresses the account's endpoints and asks the managed identity endpoint for a storage token as the configured client", async () => {
+    const requests: { url: string; header?: string }[] = [];
+    const server = createServer((req, res) => {
+      requests.push({ url: req.url ?? "", header: req.headers["x-identity-header"] as string | undefined });
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify({ access_token: "t", expires_on: String(Math.floor(Date.now() / 1000) + 3600), resource: "https://storage.azure.com", token_type: "Bearer" }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      process.env.IDENTITY_ENDPOINT = `http://127.0.0.1:${(server.address() as AddressInfo).port}/msi/token`;
+      process.env.IDENTITY_HEADER = "header-secret";
+      const env = { AzureWebJobsStorage__credential: "managedidentity" };
+      const clients = new StorageClients({ kind: "identity", accountName: "relaystore", clientId: "uami-client-id" }, env);
+      expect(clients.tableClient("issues").url).toBe("https://relaystore.table.core.windows.net");
+      expect(clients.queueService().url).toBe("https://relaystore.queue.core.windows.net");
+
+      const credential = identityCredential("uami-client-id", env);
+      expect(credential).toBeInstanceOf(ManagedIdentityCredential);
+      const token = await credential.getToken("https://storage.azure.com/.default");
+      expect(token?.token).toBe("t");
+      expect(requests).toHaveLength(1);
+      expect(requests[0]!.url).toContain("client_id=uami-client-id");
+      expect(requests[0]!.url).toContain("resource=https%3A%2F%2Fstorage.azure.com");
+      expect(requests[0]!.header).toBe("header-secret");
+    } finally {
+      server.close();
+    }
+  });
+});

@@ -1,0 +1,136 @@
+import { describe, expect, it } from "vitest";
+import { applyAction, expireIgnore, type IssueAction } from "../../../shared/domain/actions";
+import type { Issue, Status } from "../../../shared/domain/issue";
+import { ana, anIssue, anonymous, NOW } from "../../fixtures/issues";
+
+const states: Record<string, Issue> = {
+  unresolved: anIssue(),
+  resolved: anIssue({ status: "resolved", substatus: undefined, statusChangedBy: "Ben" }),
+  ignored: anIssue({ status: "ignored", substatus: undefined, ignore: { mode: "forever" } }),
+};
+
+type Expectation = { kind: "changed"; to: Status } | { kind: "unchanged" } | { kind: "refused"; reason: RegExp };
+
+const ignoreForever: IssueAction = { type: "ignore", ignore: { mode: "forever" } };
+const ignore30: IssueAction = { type: "ignore", ignore: { mode: "minutes", minutes: 30 } };
+
+// Every state × action: what happens, and what the person is told.
+const table: [keyof typeof states, IssueAction, Expectation][] = [
+  ["unresolved", { type: "resolve" }, { kind: "changed", to: "resolved" }],
+  ["resolved", { type: "resolve" }, { kind: "unchanged" }],
+  ["ignored", { type: "resolve" }, { kind: "changed", to: "resolved" }],
+  ["unresolved", { type: "unresolve" }, { kind: "unchanged" }],
+  ["resolved", { type: "unresolve" }, { kind: "changed", to: "unresolved" }],
+  ["ignored", { type: "unresolve" }, { kind: "changed", to: "unresolved" }],
+  ["unresolved", ignoreForever, { kind: "changed", to: "ignored" }],
+  ["resolved", ignoreForever, { kind: "refused", reason: /resolved\. Unresolve it/ }],
+  ["ignored", ignoreForever, { kind: "unchanged" }],
+  ["ignored", ignore30, { kind: "changed", to: "ignored" }],
+  ["unresolved", { type: "unignore" }, { kind: "unchanged" }],
+  ["resolved", { type: "unignore" }, { kind: "refused", reason: /Use Unresolve/ }],
+  ["ignored", { type: "unignore" }, { kind: "changed", to: "unresolved" }],
+  ["unresolved", { type: "assign", assignee: "me" }, { kind: "changed", to: "unresolved" }],
+  ["resolved", { type: "assign", assignee: { email: "Ben@Contoso.com" } }, { kind: "changed", to: "resolved" }],
+  ["ignored", { type: "unassign" }, { kind: "unchanged" }],
+];
+
+describe("applyAction over every state and action", () => {
+  it.each(table)("%s + %j", (state, action, expected) => {
+    const before = states[state]!;
+    const outcome = applyAction(before, action, ana, NOW);
+    expect(outcome.kind).toBe(expected.kind);
+    if (outcome.kind === "changed" && expected.kind === "changed") {
+      expect(outcome.issue.status).toBe(expected.to);
+      expect(outcome.issue.version).toBe(before.version + 1);
+      expect(outcome.activity).toMatchObject({
+        issueId: before.id,
+        action: action.type,
+        actor: "ana@contoso.com",
+        surface: "teams",
+        fromStatus: before.status,
+        toStatus: expected.to,
+      });
+      expect(outcome.message).toMatch(/Ana/);
+    }
+    if (outcome.kind === "unchanged") {
+      expect(outcome.issue).toBe(before);
+      expect(outcome.message).toMatch(/already|not/);
+    }
+    if (outcome.kind === "refused" && expected.kind === "refused") expect(outcome.reason).toMatch(expected.reason);
+  });
+});
+
+describe("status line details", () => {
+  it("records who resolved and when", () => {
+    const outcome = applyAction(states.unresolved!, { type: "resolve" }, ana, NOW);
+    expect(outcome.kind === "changed" && outcome.issue).toMatchObject({ statusChangedBy: "Ana", statusChangedAt: NOW.toISOString() });
+  });
+
+  it("assigns to the clicker with 'me' and lower-cases explicit emails", () => {
+    const me = applyAction(states.unresolved!, { type: "assign", assignee: "me" }, ana, NOW);
+    expect(me.kind === "changed" && me.issue.assignee?.email).toBe("ana@contoso.com");
+    const ben = applyAction(states.unresolved!, { type: "assign", assignee: { email: " Ben@Contoso.com " } }, ana, NOW);
+    expect(ben.kind === "changed" && ben.issue.assignee?.email).toBe("ben@contoso.com");
+  });
+
+  it("assigning to the current assignee changes nothing", () => {
+    const assigned = anIssue({ assignee: { email: "ana@contoso.com" } });
+    expect(applyAction(assigned, { type: "assign", assignee: "me" }, ana, NOW).kind).toBe("unchanged");
+  });
+
+  it("refuses 'assign to me' from someone we cannot identify, with a reason they can act on", () => {
+    const outcome = applyAction(states.unresolved!, { type: "assign", assignee: "me" }, anonymous, NOW);
+    expect(outcome).toMatchObject({ kind: "refused", reason: expect.stringMatching(/Link your account/) });
+  });
+
+  it("refuses an assignee that is not an email", () => {
+    const outcome = applyAction(states.unresolved!, { type: "assign", assignee: { email: "not-an-email" } }, ana, NOW);
+    expect(outcome.kind).toBe("refused");
+  });
+
+  it.each([
+    [{ mode: "minutes", minutes: 0 }],
+    [{ mode: "minutes", minutes: 1.5 }],
+    [{ mode: "events", count: -1 }],
+    [{ mode: "users", count: 0 }],
+  ] as const)("refuses a meaningless ignore %j", (ignore) => {
+    expect(applyAction(states.unresolved!, { type: "ignore", ignore }, ana, NOW).kind).toBe("refused");
+  });
+});
+
+describe("ignore conditions run out", () => {
+  it("for N minutes: unresolved once the time has passed", () => {
+    const outcome = applyAction(states.unresolved!, ignore30, ana, NOW);
+    const ignored = outcome.kind === "changed" ? outcome.issue : undefined;
+    expect(ignored?.ignore).toEqual({ mode: "until", minutes: 30, until: "2026-11-21T14:32:00.000Z" });
+    expect(expireIgnore(ignored!, new Date("2026-11-21T14:31:59Z"))).toBeUndefined();
+    const expired = expireIgnore(ignored!, new Date("2026-11-21T14:32:00Z"));
+    expect(expired?.issue).toMatchObject({ status: "unresolved", substatus: "escalating" });
+    expect(expired?.activity).toMatchObject({ action: "ignore-expired", fromStatus: "ignored", toStatus: "unresolved" });
+  });
+
+  it("until N more events: counted from the count at the time of ignoring", () => {
+    const outcome = applyAction(states.unresolved!, { type: "ignore", ignore: { mode: "events", count: 100 } }, ana, NOW);
+    const ignored = outcome.kind === "changed" ? outcome.issue : undefined;
+    expect(ignored?.ignore).toEqual({ mode: "events", moreEvents: 100, untilCount: 157 });
+    expect(expireIgnore({ ...ignored!, count: 156 }, NOW)).toBeUndefined();
+    expect(expireIgnore({ ...ignored!, count: 157 }, NOW)?.issue.status).toBe("unresolved");
+  });
+
+  it("until N more users", () => {
+    const outcome = applyAction(states.unresolved!, { type: "ignore", ignore: { mode: "users", count: 10 } }, ana, NOW);
+    const ignored = outcome.kind === "changed" ? outcome.issue : undefined;
+    expect(expireIgnore({ ...ignored!, userCount: 21 }, NOW)).toBeUndefined();
+    expect(expireIgnore({ ...ignored!, userCount: 22 }, NOW)?.issue.status).toBe("unresolved");
+  });
+
+  it("forever never runs out", () => {
+    expect(expireIgnore({ ...states.ignored!, count: 10 ** 9 }, new Date("2099-01-01"))).toBeUndefined();
+  });
+
+  it("an action on an issue whose ignore ran out starts from unresolved", () => {
+    const ignored = anIssue({ status: "ignored", ignore: { mode: "events", moreEvents: 1, untilCount: 50 } });
+    const outcome = applyAction(ignored, { type: "unignore" }, ana, NOW);
+    expect(outcome.kind).toBe("unchanged");
+  });
+});
