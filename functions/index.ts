@@ -1,15 +1,21 @@
 import { app } from "@azure/functions";
 import { config } from "../shared/config";
 import { alertsQueue } from "./alerts-queue";
+import { cardRefreshQueue } from "./card-refresh-queue";
+import { deliveriesQueue } from "./deliveries-queue";
 import { health } from "./health";
 import type { FunctionDefinition } from "./table";
+import { teamsMessages } from "./teams-messages";
 
 export type { FunctionDefinition } from "./table";
 
 /** Every function of the app, in one table: registered with Azure Functions here, served by dev/host locally. */
 export const functionTable: FunctionDefinition[] = [
   { name: "health", kind: "http", route: "health", methods: ["GET"], authLevel: "anonymous", handler: health },
+  { name: "teamsMessages", kind: "http", route: "messages", methods: ["POST"], authLevel: "anonymous", handler: teamsMessages },
   { name: "alertsQueue", kind: "queue", queueName: "alerts", handler: alertsQueue },
+  { name: "deliveriesQueue", kind: "queue", queueName: "deliveries", handler: deliveriesQueue },
+  { name: "cardRefreshQueue", kind: "queue", queueName: "card-refresh", handler: cardRefreshQueue },
 ];
 
 // Refuse to start with an unsafe or incomplete configuration: fail at load, naming every bad setting.

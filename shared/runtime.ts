@@ -1,10 +1,12 @@
 import { config, type Config } from "./config";
 import { StorageClients } from "./storage/clients";
+import { createTeamsServices, type TeamsServices } from "./teams/services";
 
 /** Process-wide services, built on first use from the validated configuration. */
 export interface Runtime {
   config: Config;
   storage: StorageClients;
+  teams: TeamsServices;
 }
 
 let runtime: Runtime | undefined;
@@ -12,7 +14,7 @@ let runtime: Runtime | undefined;
 export function getRuntime(): Runtime {
   if (!runtime) {
     const settings = config();
-    runtime = { config: settings, storage: new StorageClients(settings.storage) };
+    runtime = { config: settings, storage: new StorageClients(settings.storage), teams: createTeamsServices(settings) };
   }
   return runtime;
 }

@@ -1,4 +1,5 @@
-import type { AlertTarget } from "../domain/alert";
+import { z } from "zod";
+import { alertTargetSchema, type AlertTarget } from "../domain/alert";
 import { TABLES, type StorageClients } from "../storage/clients";
 import { isConflict, isNotFound } from "../storage/errors";
 import { stripUndefined } from "../storage/issues";
@@ -21,12 +22,13 @@ export interface DeliveryRow {
 }
 
 /** The message on the `deliveries` queue: one post of one alert's issue to one target. */
-export interface DeliveryMessage {
-  alertId: string;
-  issueId: string;
-  targetKey: string;
-  target: AlertTarget;
-}
+export const deliveryMessageSchema = z.object({
+  alertId: z.string().min(1),
+  issueId: z.string().min(1),
+  targetKey: z.string().min(1),
+  target: alertTargetSchema,
+});
+export type DeliveryMessage = z.infer<typeof deliveryMessageSchema>;
 
 interface DeliveryEntity {
   partitionKey: string;

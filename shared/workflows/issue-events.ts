@@ -1,3 +1,4 @@
+import { z } from "zod";
 import type { ActivityRecord } from "../domain/actions";
 import type { Issue } from "../domain/issue";
 import { QUEUES, type StorageClients } from "../storage/clients";
@@ -18,12 +19,12 @@ export interface IssueEvent {
 }
 
 /** The message on `card-refresh`: re-render every copy of this issue's card from the stored issue. */
-export interface CardRefreshMessage {
-  issueId: string;
-  version: number;
-  /** The first change of a burst: the refresher waits for the burst to settle (coalescing). */
-  requestedAt: string;
-}
+export const cardRefreshMessageSchema = z.object({
+  issueId: z.string().min(1),
+  version: z.number().int().nonnegative(),
+  requestedAt: z.string(),
+});
+export type CardRefreshMessage = z.infer<typeof cardRefreshMessageSchema>;
 
 /**
  * After any stored change: tell producers (issue-events) and refresh the cards (card-refresh).

@@ -1,0 +1,17 @@
+import type { InvocationContext } from "@azure/functions";
+import { getRuntime } from "../shared/runtime";
+import { cardRefreshMessageSchema } from "../shared/workflows/issue-events";
+import { refreshCards } from "../shared/workflows/refresh-cards";
+
+/** `card-refresh` queue: re-render every copy of one issue's card. */
+export async function cardRefreshQueue(message: unknown, context: InvocationContext): Promise<void> {
+  const parsed = cardRefreshMessageSchema.safeParse(message);
+  if (!parsed.success) {
+    context.error("Card refresh message malformed: dropped");
+    return;
+  }
+  const { config, storage, teams } = getRuntime();
+  const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? 1);
+  const result = await refreshCards({ config, storage, teams: teams.connector, log: (line) => context.log(line) }, parsed.data, dequeueCount);
+  context.log(`Card refresh for ${parsed.data.issueId}: ${result.updated} updated`);
+}

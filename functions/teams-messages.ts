@@ -1,0 +1,43 @@
+import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
+import { BodyTooLargeError, readBody } from "../shared/http";
+import { getRuntime } from "../shared/runtime";
+import { tenantOf, teamsActivitySchema } from "../shared/teams/activity";
+import { handleTeamsActivity } from "../shared/teams/bot";
+
+const MAX_ACTIVITY_BYTES = 256 * 1024;
+
+/** POST /api/messages: the Teams messaging endpoint. Authenticate, check tenant and service URL, route. */
+export async function teamsMessages(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const { config, storage, teams } = getRuntime();
+  let raw: string;
+  try {
+    raw = await readBody(request, MAX_ACTIVITY_BYTES);
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) return refuse(context, 413, "body too large");
+    throw error;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    return refuse(context, 400, "body is not JSON");
+  }
+  // Authenticate before looking at the activity's shape, so an unauthenticated caller learns nothing.
+  const auth = await teams.authenticator.authenticate(json as never, request.headers.get("authorization"));
+  if (!auth.ok) return refuse(context, 401, auth.reason);
+
+  const parsed = teamsActivitySchema.safeParse(json);
+  if (!parsed.success) return refuse(context, 400, `activity malformed at ${parsed.error.issues[0]?.path.join(".") || "(root)"}`);
+  const activity = parsed.data;
+  const tenantId = tenantOf(activity);
+  if (!tenantId || !config.bot.allowedTenants.includes(tenantId)) return refuse(context, 403, "tenant not allowed");
+  if (!teams.connector.isTrusted(activity.serviceUrl)) return refuse(context, 403, "service URL host not allowed");
+
+  const reply = await handleTeamsActivity({ config, storage, connector: teams.connector, log: (line) => context.log(line) }, activity);
+  return reply.body === undefined ? { status: reply.status } : { status: reply.status, jsonBody: reply.body };
+}
+
+function refuse(context: InvocationContext, status: number, reason: string): HttpResponseInit {
+  context.warn(`Teams request refused (${status}): ${reason}`);
+  return { status };
+}

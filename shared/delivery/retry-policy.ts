@@ -1,0 +1,24 @@
+/** What to do after a failed send: try again later, or give up on this target for good. */
+export type FailureVerdict =
+  | { kind: "retry"; delaySeconds: number; reason: string }
+  | { kind: "dead"; reason: string }
+  | { kind: "dead-installation"; reason: string };
+
+export const MAX_DELIVERY_ATTEMPTS = 8;
+const BASE_DELAY_SECONDS = 2;
+const MAX_DELAY_SECONDS = 300;
+
+/**
+ * Exponential backoff with full jitter, used when the service gave no Retry-After:
+ * attempt 1 → 0–2 s, 2 → 0–4 s, … capped at 5 minutes. Never below one second.
+ */
+export function backoffSeconds(attempt: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(MAX_DELAY_SECONDS, BASE_DELAY_SECONDS * 2 ** Math.max(0, attempt - 1));
+  return Math.max(1, Math.round(ceiling * random()));
+}
+
+/** A server-given Retry-After wins, plus a little jitter so a throttled burst doesn't return in lockstep. */
+export function retryDelay(attempt: number, retryAfterSec: number | undefined, random: () => number = Math.random): number {
+  if (retryAfterSec !== undefined) return Math.ceil(retryAfterSec + retryAfterSec * 0.2 * random());
+  return backoffSeconds(attempt, random);
+}

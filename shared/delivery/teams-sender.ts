@@ -1,0 +1,188 @@
+import type { AlertTarget } from "../domain/alert";
+import type { Issue } from "../domain/issue";
+import { teamsCardAttachment } from "../cards/teams-card";
+import { buildIssueView } from "../cards/view";
+import type { Config } from "../config";
+import { IdentityRepository } from "../identity/identities";
+import type { CardCopy } from "../storage/cards";
+import type { StorageClients } from "../storage/clients";
+import { TeamsInstallations, type TeamsInstallation } from "../storage/installations";
+import { ConnectorError, UntrustedServiceUrlError, type TeamsConnector } from "../teams/connector";
+import { retryDelay, type FailureVerdict } from "./retry-policy";
+import { SlidingWindowLimiter, TEAMS_CONVERSATION_WINDOWS, TEAMS_TENANT_WINDOWS } from "./pacing";
+
+export interface TeamsSender {
+  config: Config;
+  storage: StorageClients;
+  connector: TeamsConnector;
+}
+
+export type SendOutcome = { kind: "sent"; copy: CardCopy } | FailureVerdict;
+
+/** Per-instance pacing at Teams' published limits; a longer wait goes back through the queue. */
+const conversationLimiter = new SlidingWindowLimiter(TEAMS_CONVERSATION_WINDOWS);
+const tenantLimiter = new SlidingWindowLimiter(TEAMS_TENANT_WINDOWS);
+const MAX_IN_PROCESS_WAIT_MS = 2000;
+
+const DEAD_CODES = new Set([
+  "BotNotInConversationRoster",
+  "ConversationBlockedByUser",
+  "BotDisabledByAdmin",
+  "MessageWritesBlocked",
+  "ConversationNotFound",
+]);
+
+/** Posts the issue's card to one Teams target and says where the copy lives, or why not. */
+export async function sendTeamsCard(
+  sender: TeamsSender,
+  issue: Issue,
+  target: Extract<AlertTarget, { provider: "msteams" }>,
+  targetKey: string,
+  attempt: number,
+): Promise<SendOutcome> {
+  let reference: TeamsInstallation | string;
+  try {
+    reference = await resolveTarget(sender, target);
+  } catch (error) {
+    const verdict = classify(error, attempt);
+    return verdict.kind === "dead-installation" ? { kind: "dead", reason: verdict.reason } : verdict;
+  }
+  if (typeof reference === "string") return { kind: "dead", reason: reference };
+  return withConnector(sender, reference, attempt, async () => {
+    const people = await new IdentityRepository(sender.storage).people("msteams", reference.tenantId);
+    const attachment = teamsCardAttachment(buildIssueView(issue, { assignChoices: people }));
+    const posted = await sender.connector.send(reference.serviceUrl, reference.conversationId, {
+      type: "message",
+      summary: issue.title.slice(0, 200),
+      attachments: [attachment],
+    });
+    return {
+      kind: "sent",
+      copy: {
+        provider: "msteams",
+        issueId: issue.id,
+        serviceUrl: reference.serviceUrl,
+        tenantId: reference.tenantId,
+        conversationId: reference.conversationId,
+        activityId: posted.id,
+        targetKey,
+        renderedVersion: issue.version,
+        postedAt: new Date().toISOString(),
+      },
+    };
+  });
+}
+
+/** Re-renders an existing copy in place (PUT), paced and classified like a post. */
+export async function updateTeamsCard(
+  sender: TeamsSender,
+  issue: Issue,
+  copy: Extract<CardCopy, { provider: "msteams" }>,
+  attempt: number,
+  notice?: string,
+): Promise<{ kind: "updated" } | FailureVerdict> {
+  const reference = { tenantId: copy.tenantId, conversationId: copy.conversationId, serviceUrl: copy.serviceUrl };
+  return withConnector(sender, reference, attempt, async () => {
+    const people = await new IdentityRepository(sender.storage).people("msteams", copy.tenantId);
+    const attachment = teamsCardAttachment(buildIssueView(issue, { assignChoices: people, notice }));
+    await sender.connector.update(copy.serviceUrl, copy.conversationId, copy.activityId, { type: "message", attachments: [attachment] });
+    return { kind: "updated" as const };
+  });
+}
+
+async function withConnector<T>(
+  sender: TeamsSender,
+  reference: Pick<TeamsInstallation, "tenantId" | "conversationId" | "serviceUrl">,
+  attempt: number,
+  call: () => Promise<T>,
+): Promise<T | FailureVerdict> {
+  for (const [limiter, key] of [
+    [tenantLimiter, reference.tenantId],
+    [conversationLimiter, reference.conversationId],
+  ] as const) {
+    const slot = await limiter.acquire(key, MAX_IN_PROCESS_WAIT_MS);
+    if (!slot.ok) return { kind: "retry", delaySeconds: slot.retryInSeconds, reason: "paced: Teams rate limit" };
+  }
+  try {
+    return await call();
+  } catch (error) {
+    const verdict = classify(error, attempt);
+    if (verdict.kind === "dead-installation") {
+      await new TeamsInstallations(sender.storage).deactivate(reference.tenantId, reference.conversationId, verdict.reason);
+    }
+    return verdict;
+  }
+}
+
+/** Teams' guidance: retry 429 (Retry-After), 412, 502, 503, 504 with backoff; 403/404 mean the bot can't post there. */
+export function classify(error: unknown, attempt: number): FailureVerdict {
+  if (error instanceof UntrustedServiceUrlError) return { kind: "dead", reason: error.message };
+  if (error instanceof ConnectorError) {
+    const reason = `HTTP ${error.status}${error.code ? ` ${error.code}` : ""}`;
+    if (error.status === 429 || error.status === 412 || error.status >= 500) {
+      return { kind: "retry", delaySeconds: retryDelay(attempt, error.status === 429 ? error.retryAfterSec : undefined), reason };
+    }
+    if (error.status === 403 || error.status === 404 || (error.code && DEAD_CODES.has(error.code))) {
+      return { kind: "dead-installation", reason };
+    }
+    if (error.status === 401) return { kind: "retry", delaySeconds: retryDelay(attempt, undefined), reason };
+    return { kind: "dead", reason };
+  }
+  // Network failure or timeout: the service may never have seen the request.
+  return { kind: "retry", delaySeconds: retryDelay(attempt, undefined), reason: (error as Error).name ?? "network error" };
+}
+
+async function resolveTarget(
+  sender: TeamsSender,
+  target: Extract<AlertTarget, { provider: "msteams" }>,
+): Promise<TeamsInstallation | string> {
+  const installations = new TeamsInstallations(sender.storage);
+  if ("conversationId" in target) {
+    const reference = await installations.findConversation(target.conversationId);
+    if (!reference) return "the bot has no record of this conversation: add the bot to the team or chat first";
+    if (!reference.active) return `the bot is no longer in this conversation (${reference.inactiveReason ?? "inactive"})`;
+    return reference;
+  }
+  const identities = new IdentityRepository(sender.storage);
+  const candidates = target.aadObjectId
+    ? [] // object ids are resolved through the tenant's personal installations below
+    : await identities.findByEmail(target.userEmail!, "msteams");
+  for (const identity of candidates) {
+    const reference = await personalConversation(sender, identity.scope, identity.chatUserId, identity.teamsUserId);
+    if (reference) return reference;
+  }
+  if (target.aadObjectId) {
+    for (const tenantId of sender.config.bot.allowedTenants) {
+      const reference = await personalConversation(sender, tenantId, target.aadObjectId, undefined);
+      if (reference) return reference;
+    }
+  }
+  const who = target.userEmail ?? target.aadObjectId;
+  return `no Teams user ${who} is known to the bot: they need the app installed, or to share a team with it`;
+}
+
+/** The user's 1:1 chat with the bot: stored, or created through the tenant's service URL. */
+async function personalConversation(
+  sender: TeamsSender,
+  tenantId: string,
+  aadObjectId: string,
+  teamsUserId: string | undefined,
+): Promise<TeamsInstallation | undefined> {
+  const installations = new TeamsInstallations(sender.storage);
+  const existing = await installations.findPersonal(tenantId, aadObjectId);
+  if (existing?.active) return existing;
+  const anchor = await installations.anyInTenant(tenantId);
+  if (!anchor) return undefined;
+  const created = await sender.connector.createPersonalConversation(anchor.serviceUrl, sender.config.bot.appId, teamsUserId ?? aadObjectId, tenantId);
+  const reference: TeamsInstallation = {
+    tenantId,
+    conversationId: created.id,
+    serviceUrl: anchor.serviceUrl,
+    conversationType: "personal",
+    userAadObjectId: aadObjectId,
+    active: true,
+    updatedAt: new Date().toISOString(),
+  };
+  await installations.save(reference);
+  return reference;
+}

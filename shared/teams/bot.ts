@@ -1,0 +1,360 @@
+import { cardActionPayloadSchema, toIssueAction, type CardActionPayload } from "../cards/card-action";
+import { teamsCardAttachment } from "../cards/teams-card";
+import { cardAttachment, noticeCard } from "../cards/teams-notices";
+import { buildIssueView } from "../cards/view";
+import type { Config } from "../config";
+import type { Actor, Person } from "../domain/issue";
+import { IdentityRepository } from "../identity/identities";
+import { CardRepository } from "../storage/cards";
+import type { StorageClients } from "../storage/clients";
+import { TeamsInstallations, type TeamsInstallation } from "../storage/installations";
+import { IssueRepository } from "../storage/issues";
+import { actOnIssue } from "../workflows/issue-actions";
+import { listSubscriptions, subscribe, unsubscribe } from "../workflows/subscriptions";
+import {
+  baseConversationId,
+  commandText,
+  conversationTypeOf,
+  tenantOf,
+  type TeamsActivity,
+} from "./activity";
+import { normaliseServiceUrl } from "./auth";
+import { parseCommand } from "./commands";
+import type { OutgoingActivity, TeamsConnector } from "./connector";
+
+export interface TeamsBot {
+  config: Config;
+  storage: StorageClients;
+  connector: TeamsConnector;
+  log: (line: string) => void;
+  now?: () => Date;
+}
+
+/** What the HTTP adapter answers: a status and, for invokes, the invoke response body. */
+export interface BotReply {
+  status: number;
+  body?: unknown;
+}
+
+const OK: BotReply = { status: 200 };
+
+/** Routes one authenticated activity from an allowed tenant. */
+export async function handleTeamsActivity(bot: TeamsBot, activity: TeamsActivity): Promise<BotReply> {
+  switch (activity.type) {
+    case "conversationUpdate":
+      await onConversationUpdate(bot, activity);
+      return OK;
+    case "installationUpdate":
+      await onInstallationUpdate(bot, activity);
+      return OK;
+    case "message":
+      await rememberConversation(bot, activity, { overwrite: false });
+      if (activity.value !== undefined && activity.value !== null && typeof activity.value === "object") {
+        return onSubmitAction(bot, activity);
+      }
+      await onCommand(bot, activity);
+      return OK;
+    case "invoke":
+      if (activity.name === "adaptiveCard/action") return onExecuteAction(bot, activity);
+      bot.log(`Teams invoke ${String(activity.name).slice(0, 60)} not supported`);
+      return invokeError(400, "NotSupported", "This bot does not handle that kind of request.");
+    default:
+      return OK;
+  }
+}
+
+// ---- install lifecycle ------------------------------------------------------------------------
+
+async function onConversationUpdate(bot: TeamsBot, activity: TeamsActivity): Promise<void> {
+  const installations = new TeamsInstallations(bot.storage);
+  const tenantId = tenantOf(activity)!;
+  const botId = activity.recipient.id;
+  const eventType = activity.channelData?.eventType;
+  const teamId = activity.channelData?.team?.id;
+
+  if (activity.membersRemoved?.some((member) => member.id === botId)) {
+    await deactivateTeamOrConversation(bot, activity, "bot removed");
+    return;
+  }
+  if (eventType === "teamDeleted") {
+    await deactivateTeamOrConversation(bot, activity, "team deleted");
+    return;
+  }
+  if (eventType === "channelDeleted" && activity.channelData?.channel) {
+    await installations.deactivate(tenantId, activity.channelData.channel.id, "channel deleted");
+    return;
+  }
+  if (eventType === "teamRenamed" && teamId) {
+    for (const row of await installations.listTeam(tenantId, teamId)) {
+      await installations.save({ ...row, teamName: activity.channelData?.team?.name, updatedAt: now(bot).toISOString() });
+    }
+    return;
+  }
+  if ((eventType === "channelRenamed" || eventType === "channelCreated" || eventType === "channelRestored") && activity.channelData?.channel) {
+    const existing = await installations.get(tenantId, activity.channelData.channel.id);
+    await installations.save({
+      ...(existing ?? referenceFrom(bot, activity)),
+      conversationId: activity.channelData.channel.id,
+      channelName: activity.channelData.channel.name,
+      active: true,
+      updatedAt: now(bot).toISOString(),
+    });
+    return;
+  }
+  if (eventType === "teamRestored") {
+    await rememberConversation(bot, activity, { overwrite: true });
+    return;
+  }
+  if (activity.membersAdded?.some((member) => member.id === botId)) {
+    const reference = await rememberConversation(bot, activity, { overwrite: true });
+    if (reference) await sendWelcome(bot, reference);
+  }
+}
+
+async function onInstallationUpdate(bot: TeamsBot, activity: TeamsActivity): Promise<void> {
+  if (activity.action?.startsWith("remove")) {
+    await deactivateTeamOrConversation(bot, activity, "app uninstalled");
+    return;
+  }
+  await rememberConversation(bot, activity, { overwrite: true });
+}
+
+async function deactivateTeamOrConversation(bot: TeamsBot, activity: TeamsActivity, reason: string): Promise<void> {
+  const installations = new TeamsInstallations(bot.storage);
+  const tenantId = tenantOf(activity)!;
+  const teamId = activity.channelData?.team?.id;
+  const rows = teamId ? await installations.listTeam(tenantId, teamId) : [];
+  const conversationIds = new Set([baseConversationId(activity), ...rows.map((row) => row.conversationId)]);
+  for (const conversationId of conversationIds) await installations.deactivate(tenantId, conversationId, reason);
+  bot.log(`Teams: ${conversationIds.size} conversation(s) marked inactive (${reason})`);
+}
+
+function referenceFrom(bot: TeamsBot, activity: TeamsActivity): TeamsInstallation {
+  const type = conversationTypeOf(activity);
+  return {
+    tenantId: tenantOf(activity)!,
+    conversationId: baseConversationId(activity),
+    serviceUrl: normaliseServiceUrl(activity.serviceUrl),
+    conversationType: type,
+    teamId: activity.channelData?.team?.id,
+    teamName: activity.channelData?.team?.name,
+    channelName: activity.channelData?.channel?.name,
+    userAadObjectId: type === "personal" ? activity.from.aadObjectId : undefined,
+    active: true,
+    updatedAt: now(bot).toISOString(),
+  };
+}
+
+/** Stores the conversation reference; only ever from an authenticated activity, so its serviceUrl is vouched for. */
+async function rememberConversation(
+  bot: TeamsBot,
+  activity: TeamsActivity,
+  options: { overwrite: boolean },
+): Promise<TeamsInstallation | undefined> {
+  const reference = referenceFrom(bot, activity);
+  await new TeamsInstallations(bot.storage).save(reference, options);
+  return reference;
+}
+
+async function sendWelcome(bot: TeamsBot, reference: TeamsInstallation): Promise<void> {
+  const where = reference.conversationType === "personal" ? "this chat" : reference.conversationType === "channel" ? "this channel" : "this chat";
+  const lines =
+    reference.conversationType === "personal"
+      ? [
+          "I post alert cards you can act on: resolve, ignore, assign, right from the card.",
+          "Type **help** for commands, **link** to link your account.",
+        ]
+      : [
+          `I post alert cards to ${where} that anyone here can act on: resolve, ignore, assign.`,
+          "To receive a project's alerts here, mention me with **subscribe <project> [level]**, e.g. `@Triage Relay subscribe checkout error`.",
+          "Producers can also address this conversation directly with the id below.",
+        ];
+  await safeSend(bot, reference.serviceUrl, reference.conversationId, {
+    type: "message",
+    summary: "Triage Relay is ready",
+    attachments: [cardAttachment(noticeCard("Triage Relay is ready", lines, [{ title: "Conversation id", value: reference.conversationId }]))],
+  });
+}
+
+// ---- commands -----------------------------------------------------------------------------------
+
+async function onCommand(bot: TeamsBot, activity: TeamsActivity): Promise<void> {
+  const command = parseCommand(commandText(activity));
+  const type = conversationTypeOf(activity);
+  const tenantId = tenantOf(activity)!;
+  const conversationId = baseConversationId(activity);
+  const conversationKey = `msteams:${conversationId}`;
+  let text: string;
+  switch (command.name) {
+    case "help":
+    case "unknown":
+      text = helpText(type, command.name === "unknown" ? command.text : undefined);
+      break;
+    case "invalid":
+      text = command.reason;
+      break;
+    case "status": {
+      const identity = activity.from.aadObjectId
+        ? await new IdentityRepository(bot.storage).get("msteams", tenantId, activity.from.aadObjectId)
+        : undefined;
+      text = identity
+        ? `You're linked as ${identity.person.email} (${identity.how === "auto" ? "automatically, by your Teams account" : "by sign-in"}).`
+        : "You're not linked to anyone yet. Type **link** to link your account.";
+      break;
+    }
+    case "link":
+    case "unlink":
+      text = "Linking accounts isn't set up on this app yet. Your Teams account is used when it has an email address.";
+      break;
+    case "subscribe":
+      if (type === "personal") {
+        text = "Subscriptions send a project's alerts to a channel: mention me with **subscribe** in that channel.";
+        break;
+      }
+      await subscribe(bot.storage, {
+        conversationKey,
+        project: command.project,
+        minLevel: command.minLevel,
+        target: { provider: "msteams", conversationId },
+        createdBy: activity.from.aadObjectId,
+      });
+      text = `Subscribed: alerts for **${command.project}** at level ${command.minLevel} or above will be posted here.`;
+      break;
+    case "unsubscribe":
+      text = (await unsubscribe(bot.storage, conversationKey, command.project))
+        ? `Unsubscribed from **${command.project}**.`
+        : `This conversation wasn't subscribed to **${command.project}**.`;
+      break;
+    case "subscriptions": {
+      const subscriptions = await listSubscriptions(bot.storage, conversationKey);
+      text = subscriptions.length
+        ? `Subscribed here:\n\n${subscriptions.map((s) => `- **${s.project}** (${s.minLevel} and above)`).join("\n")}`
+        : "No subscriptions here yet. Mention me with **subscribe <project> [level]**.";
+      break;
+    }
+  }
+  await safeSend(bot, activity.serviceUrl, activity.conversation.id, { type: "message", text, textFormat: "markdown" });
+}
+
+function helpText(type: string, unknown?: string): string {
+  const intro = unknown ? `I don't know "${unknown}". ` : "";
+  if (type === "personal") {
+    return `${intro}I post alert cards you can act on. Commands here: **help**, **status** (who you're linked as), **link**, **unlink**. In a channel, mention me with **subscribe <project> [level]**, **unsubscribe <project>** or **subscriptions**.`;
+  }
+  return `${intro}Mention me with: **subscribe <project> [level]**, **unsubscribe <project>**, **subscriptions**, **help**. Use the buttons on a card to resolve, ignore or assign it.`;
+}
+
+// ---- acting from a card ---------------------------------------------------------------------------
+
+async function onExecuteAction(bot: TeamsBot, activity: TeamsActivity): Promise<BotReply> {
+  const value = activity.value as { action?: { verb?: unknown; data?: { payload?: unknown } } } | undefined;
+  const parsed = cardActionPayloadSchema.safeParse(value?.action?.data?.payload);
+  if (!parsed.success) {
+    bot.log(`Teams: card action refused: unknown or malformed action (verb ${String(value?.action?.verb).slice(0, 40)})`);
+    return invokeError(400, "BadRequest", "That button isn't one this app knows. The card may be from an older version: ask for a new one.");
+  }
+  const result = await applyCardAction(bot, activity, parsed.data);
+  return { status: 200, body: { statusCode: 200, type: "application/vnd.microsoft.card.adaptive", value: result.card } };
+}
+
+/** The Action.Submit fallback (Teams mobile): same change, then the clicked card is updated in place. */
+async function onSubmitAction(bot: TeamsBot, activity: TeamsActivity): Promise<BotReply> {
+  const parsed = cardActionPayloadSchema.safeParse((activity.value as { payload?: unknown }).payload);
+  if (!parsed.success) {
+    bot.log("Teams: submitted card data refused: unknown or malformed action");
+    await safeSend(bot, activity.serviceUrl, activity.conversation.id, {
+      type: "message",
+      text: "That button isn't one this app knows. The card may be from an older version.",
+    });
+    return OK;
+  }
+  const result = await applyCardAction(bot, activity, parsed.data);
+  if (activity.replyToId) {
+    const conversationId = baseConversationId(activity);
+    try {
+      await bot.connector.update(activity.serviceUrl, conversationId, activity.replyToId, {
+        type: "message",
+        attachments: [cardAttachment(result.card)],
+      });
+      if (result.version !== undefined) await markCopyRendered(bot, parsed.data.issueId, conversationId, activity.replyToId, result.version);
+    } catch (error) {
+      bot.log(`Teams: could not update the clicked card: ${(error as Error).message}`);
+    }
+  }
+  return OK;
+}
+
+async function applyCardAction(
+  bot: TeamsBot,
+  activity: TeamsActivity,
+  payload: CardActionPayload,
+): Promise<{ card: unknown; version?: number }> {
+  const tenantId = tenantOf(activity)!;
+  const actor = await identifyActor(bot, activity, tenantId);
+  const outcome = await actOnIssue(bot.storage, payload.issueId, toIssueAction(payload), actor, () => now(bot));
+  if (outcome.kind === "not-found") return { card: noticeCard("Issue not found", [outcome.reason]) };
+  const stored = outcome.kind === "refused" ? (await new IssueRepository(bot.storage).get(payload.issueId))?.issue : outcome.issue;
+  if (!stored) return { card: noticeCard("Issue not found", [`There is no issue ${payload.issueId}.`]) };
+  const notice = outcome.kind === "refused" ? `Couldn't do that: ${outcome.reason}` : outcome.kind === "unchanged" ? outcome.message : undefined;
+  const people = await new IdentityRepository(bot.storage).people("msteams", tenantId);
+  const view = buildIssueView(stored, { assignChoices: people, notice });
+  bot.log(`Teams: ${payload.action.type} on ${payload.issueId}: ${outcome.kind}`);
+  return { card: teamsCardAttachment(view).content, version: stored.version };
+}
+
+/**
+ * Who clicked: the linked person, or the member's email from the Bot Connector (linked automatically,
+ * when allowed). Without either the actor has no person, and actions that need one say so.
+ */
+async function identifyActor(bot: TeamsBot, activity: TeamsActivity, tenantId: string): Promise<Actor> {
+  const label = activity.from.name ?? "a Teams user";
+  const aadObjectId = activity.from.aadObjectId;
+  if (!aadObjectId) return { label, surface: "teams" };
+  const identities = new IdentityRepository(bot.storage);
+  const linked = await identities.get("msteams", tenantId, aadObjectId);
+  if (linked) return { person: linked.person, label, surface: "teams" };
+  if (!bot.config.autoLink) return { label, surface: "teams" };
+  try {
+    const member = await bot.connector.getMember(activity.serviceUrl, activity.conversation.id.split(";")[0]!, activity.from.id);
+    const email = (member.email ?? member.userPrincipalName)?.toLowerCase();
+    if (!email?.includes("@")) return { label, surface: "teams" };
+    const person: Person = { email, ...(member.name ? { name: member.name } : {}) };
+    await identities.link({
+      provider: "msteams",
+      scope: tenantId,
+      chatUserId: aadObjectId,
+      person,
+      how: "auto",
+      linkedAt: now(bot).toISOString(),
+      teamsUserId: activity.from.id,
+    });
+    return { person, label, surface: "teams" };
+  } catch (error) {
+    bot.log(`Teams: could not read the member's profile: ${(error as Error).message}`);
+    return { label, surface: "teams" };
+  }
+}
+
+async function markCopyRendered(bot: TeamsBot, issueId: string, conversationId: string, activityId: string, version: number) {
+  const cards = new CardRepository(bot.storage);
+  const copy = (await cards.list(issueId)).find(
+    (card) => card.provider === "msteams" && card.conversationId === conversationId && card.activityId === activityId,
+  );
+  if (copy && copy.renderedVersion < version) await cards.markRendered(copy, version);
+}
+
+function invokeError(statusCode: number, code: string, message: string): BotReply {
+  return { status: statusCode, body: { statusCode, type: "application/vnd.microsoft.error", value: { code, message } } };
+}
+
+async function safeSend(bot: TeamsBot, serviceUrl: string, conversationId: string, activity: OutgoingActivity): Promise<void> {
+  try {
+    await bot.connector.send(serviceUrl, conversationId, activity);
+  } catch (error) {
+    bot.log(`Teams: reply not sent: ${(error as Error).message}`);
+  }
+}
+
+function now(bot: TeamsBot): Date {
+  return bot.now?.() ?? new Date();
+}

@@ -1,0 +1,58 @@
+import type { Config } from "../config";
+import { DeliveryRepository, type DeliveryMessage } from "../delivery/deliveries";
+import { MAX_DELIVERY_ATTEMPTS, type FailureVerdict } from "../delivery/retry-policy";
+import { sendTeamsCard } from "../delivery/teams-sender";
+import { CardRepository, type CardCopy } from "../storage/cards";
+import { QUEUES, type StorageClients } from "../storage/clients";
+import { IssueRepository } from "../storage/issues";
+import type { TeamsConnector } from "../teams/connector";
+
+export interface Deliverer {
+  config: Config;
+  storage: StorageClients;
+  teams: TeamsConnector;
+  log: (line: string) => void;
+}
+
+export type DeliveryResult = "sent" | "skipped" | "retry" | "dead";
+
+/**
+ * One message off `deliveries`: post the issue's card to one target, exactly once per alert × target.
+ * Retries go back on the queue with a delay (a sleeping function would hold an instance and its lease).
+ */
+export async function deliver(deliverer: Deliverer, message: DeliveryMessage): Promise<DeliveryResult> {
+  const deliveries = new DeliveryRepository(deliverer.storage);
+  const row = await deliveries.get(message.alertId, message.targetKey);
+  if (!row || row.state !== "pending") return "skipped";
+  const stored = await new IssueRepository(deliverer.storage).get(message.issueId);
+  if (!stored) {
+    await deliveries.update(message.alertId, message.targetKey, { state: "dead", reason: "issue not found" });
+    return "dead";
+  }
+  const attempt = row.attempts + 1;
+  const target = message.target;
+  const outcome =
+    target.provider === "msteams"
+      ? await sendTeamsCard({ ...deliverer, connector: deliverer.teams }, stored.issue, target, message.targetKey, attempt)
+      : ({ kind: "dead", reason: "Slack delivery is not configured on this app" } as FailureVerdict);
+
+  if (outcome.kind === "sent") {
+    await new CardRepository(deliverer.storage).save(outcome.copy);
+    await deliveries.update(message.alertId, message.targetKey, { state: "sent", attempts: attempt, messageRef: messageRef(outcome.copy) });
+    return "sent";
+  }
+  if (outcome.kind === "retry" && attempt < MAX_DELIVERY_ATTEMPTS) {
+    await deliverer.storage.send(QUEUES.deliveries, message, { delaySeconds: outcome.delaySeconds });
+    await deliveries.update(message.alertId, message.targetKey, { attempts: attempt, reason: outcome.reason });
+    deliverer.log(`Delivery ${message.targetKey} of ${message.alertId}: retry in ${outcome.delaySeconds}s (${outcome.reason})`);
+    return "retry";
+  }
+  const reason = outcome.kind === "retry" ? `gave up after ${attempt} attempts: ${outcome.reason}` : outcome.reason;
+  await deliveries.update(message.alertId, message.targetKey, { state: "dead", attempts: attempt, reason });
+  deliverer.log(`Delivery ${message.targetKey} of ${message.alertId} is dead: ${reason}`);
+  return "dead";
+}
+
+function messageRef(copy: CardCopy): string {
+  return copy.provider === "msteams" ? `${copy.conversationId}/${copy.activityId}` : `${copy.channel}/${copy.ts}`;
+}
