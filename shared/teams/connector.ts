@@ -118,10 +118,19 @@ export class TeamsConnector {
   }
 }
 
-function errorCode(text: string): string | undefined {
+/**
+ * The connector's error code: `{error: {code}}` usually, but a blocked or uninstalled bot gets
+ * `{errorCode: 209, message: "{\"subCode\": \"MessageWritesBlocked\", …}"}` with the code inside a JSON string.
+ */
+export function errorCode(text: string): string | undefined {
   try {
-    const body = JSON.parse(text) as { error?: { code?: string }; code?: string };
-    return body.error?.code ?? body.code;
+    const body = JSON.parse(text) as { error?: { code?: string }; code?: string; errorCode?: number; message?: string };
+    if (body.error?.code ?? body.code) return body.error?.code ?? body.code;
+    if (typeof body.message === "string") {
+      const subCode = /"subCode"\s*:\s*"([A-Za-z]+)"/.exec(body.message)?.[1];
+      if (subCode) return subCode;
+    }
+    return body.errorCode !== undefined ? `errorCode ${body.errorCode}` : undefined;
   } catch {
     return undefined;
   }
