@@ -10,8 +10,8 @@ export async function cardRefreshQueue(message: unknown, context: InvocationCont
     context.error("Card refresh message malformed: dropped");
     return;
   }
-  const { config, storage, teams } = getRuntime();
+  const { config, storage, teams, slackTokens } = getRuntime();
   const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? 1);
-  const result = await refreshCards({ config, storage, teams: teams.connector, log: (line) => context.log(line) }, parsed.data, dequeueCount);
+  const result = await refreshCards({ config, storage, teams: teams.connector, slackTokens, log: (line) => context.log(line) }, parsed.data, dequeueCount);
   context.log(`Card refresh for ${parsed.data.issueId}: ${result.updated} updated`);
 }

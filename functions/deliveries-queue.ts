@@ -11,7 +11,7 @@ export async function deliveriesQueue(message: unknown, context: InvocationConte
     context.error(`Delivery message malformed at ${parsed.error.issues[0]?.path.join(".")}: dropped`);
     return;
   }
-  const { config, storage, teams } = getRuntime();
-  const result = await deliver({ config, storage, teams: teams.connector, log: (line) => context.log(line) }, parsed.data);
+  const { config, storage, teams, slackTokens } = getRuntime();
+  const result = await deliver({ config, storage, teams: teams.connector, slackTokens, log: (line) => context.log(line) }, parsed.data);
   context.log(`Delivery ${parsed.data.targetKey} of ${parsed.data.alertId}: ${result}`);
 }

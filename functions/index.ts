@@ -4,6 +4,10 @@ import { alertsQueue } from "./alerts-queue";
 import { cardRefreshQueue } from "./card-refresh-queue";
 import { deliveriesQueue } from "./deliveries-queue";
 import { health } from "./health";
+import { slackCommands } from "./slack-commands";
+import { slackEvents } from "./slack-events";
+import { slackInstall, slackOAuthRedirect } from "./slack-install";
+import { slackInteractions } from "./slack-interactions";
 import type { FunctionDefinition } from "./table";
 import { teamsMessages } from "./teams-messages";
 
@@ -13,6 +17,11 @@ export type { FunctionDefinition } from "./table";
 export const functionTable: FunctionDefinition[] = [
   { name: "health", kind: "http", route: "health", methods: ["GET"], authLevel: "anonymous", handler: health },
   { name: "teamsMessages", kind: "http", route: "messages", methods: ["POST"], authLevel: "anonymous", handler: teamsMessages },
+  { name: "slackEvents", kind: "http", route: "slack/events", methods: ["POST"], authLevel: "anonymous", handler: slackEvents },
+  { name: "slackCommands", kind: "http", route: "slack/commands", methods: ["POST"], authLevel: "anonymous", handler: slackCommands },
+  { name: "slackInteractions", kind: "http", route: "slack/interactions", methods: ["POST"], authLevel: "anonymous", handler: slackInteractions },
+  { name: "slackInstall", kind: "http", route: "slack/install", methods: ["GET"], authLevel: "anonymous", handler: slackInstall },
+  { name: "slackOAuthRedirect", kind: "http", route: "slack/oauth_redirect", methods: ["GET"], authLevel: "anonymous", handler: slackOAuthRedirect },
   { name: "alertsQueue", kind: "queue", queueName: "alerts", handler: alertsQueue },
   { name: "deliveriesQueue", kind: "queue", queueName: "deliveries", handler: deliveriesQueue },
   { name: "cardRefreshQueue", kind: "queue", queueName: "card-refresh", handler: cardRefreshQueue },

@@ -1,4 +1,5 @@
 import { config, type Config } from "./config";
+import { SlackTokens } from "./slack/client";
 import { StorageClients } from "./storage/clients";
 import { createTeamsServices, type TeamsServices } from "./teams/services";
 
@@ -7,6 +8,8 @@ export interface Runtime {
   config: Config;
   storage: StorageClients;
   teams: TeamsServices;
+  /** Absent when Slack is not configured. */
+  slackTokens?: SlackTokens;
 }
 
 let runtime: Runtime | undefined;
@@ -14,7 +17,13 @@ let runtime: Runtime | undefined;
 export function getRuntime(): Runtime {
   if (!runtime) {
     const settings = config();
-    runtime = { config: settings, storage: new StorageClients(settings.storage), teams: createTeamsServices(settings) };
+    const storage = new StorageClients(settings.storage);
+    runtime = {
+      config: settings,
+      storage,
+      teams: createTeamsServices(settings),
+      slackTokens: settings.slack ? new SlackTokens(settings.slack, storage) : undefined,
+    };
   }
   return runtime;
 }

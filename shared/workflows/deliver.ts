@@ -1,16 +1,20 @@
 import type { Config } from "../config";
 import { DeliveryRepository, type DeliveryMessage } from "../delivery/deliveries";
 import { MAX_DELIVERY_ATTEMPTS, type FailureVerdict } from "../delivery/retry-policy";
+import { sendSlackCard } from "../delivery/slack-sender";
 import { sendTeamsCard } from "../delivery/teams-sender";
 import { CardRepository, type CardCopy } from "../storage/cards";
 import { QUEUES, type StorageClients } from "../storage/clients";
 import { IssueRepository } from "../storage/issues";
+import type { SlackTokens } from "../slack/client";
 import type { TeamsConnector } from "../teams/connector";
 
 export interface Deliverer {
   config: Config;
   storage: StorageClients;
   teams: TeamsConnector;
+  /** Absent when Slack is not configured. */
+  slackTokens?: SlackTokens;
   log: (line: string) => void;
 }
 
@@ -34,7 +38,9 @@ export async function deliver(deliverer: Deliverer, message: DeliveryMessage): P
   const outcome =
     target.provider === "msteams"
       ? await sendTeamsCard({ ...deliverer, connector: deliverer.teams }, stored.issue, target, message.targetKey, attempt)
-      : ({ kind: "dead", reason: "Slack delivery is not configured on this app" } as FailureVerdict);
+      : deliverer.slackTokens
+        ? await sendSlackCard({ ...deliverer, slackTokens: deliverer.slackTokens }, stored.issue, target, message.targetKey, attempt)
+        : ({ kind: "dead", reason: "Slack is not configured on this app (SLACK_SIGNING_SECRET)" } as FailureVerdict);
 
   if (outcome.kind === "sent") {
     await new CardRepository(deliverer.storage).save(outcome.copy);

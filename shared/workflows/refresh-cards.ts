@@ -1,9 +1,11 @@
 import type { Config } from "../config";
+import { updateSlackCard } from "../delivery/slack-sender";
 import { updateTeamsCard } from "../delivery/teams-sender";
 import type { FailureVerdict } from "../delivery/retry-policy";
 import { CardRepository, type CardCopy } from "../storage/cards";
 import { QUEUES, type StorageClients } from "../storage/clients";
 import { IssueRepository } from "../storage/issues";
+import type { SlackTokens } from "../slack/client";
 import type { TeamsConnector } from "../teams/connector";
 import type { CardRefreshMessage } from "./issue-events";
 
@@ -11,6 +13,7 @@ export interface Refresher {
   config: Config;
   storage: StorageClients;
   teams: TeamsConnector;
+  slackTokens?: SlackTokens;
   log: (line: string) => void;
 }
 
@@ -51,5 +54,6 @@ async function updateCopy(
   attempt: number,
 ): Promise<{ kind: "updated" } | FailureVerdict> {
   if (copy.provider === "msteams") return updateTeamsCard({ ...refresher, connector: refresher.teams }, issue, copy, attempt);
-  return { kind: "dead", reason: "Slack updates are not configured on this app" };
+  if (!refresher.slackTokens) return { kind: "dead", reason: "Slack is not configured on this app" };
+  return updateSlackCard({ ...refresher, slackTokens: refresher.slackTokens }, issue, copy, attempt);
 }

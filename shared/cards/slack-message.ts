@@ -1,0 +1,270 @@
+import type { Level } from "../domain/issue";
+import { cardActionPayloadSchema, type CardActionPayload } from "./card-action";
+import type { ActionChoice, CardAction, IssueView } from "./view";
+import { distinctLabels, escapeSlack, MAX_FACTS, MAX_URL_LENGTH, nonBlank, safeLink, TEXT_LIMITS, truncate } from "./text";
+
+/*
+ * Block Kit message for Slack, built as plain JSON (minimal local types: @slack/types is not a
+ * direct dependency). Every button and menu option carries a compact action ("resolve",
+ * "ignore:events:100", "assign:ana@example.com") and the actions block's block_id carries the
+ * issue ("triage:<issueId>"); decodeSlackAction turns the pair back into a CardActionPayload.
+ * Slack payloads carry no card version.
+ */
+
+export interface PlainText {
+  type: "plain_text";
+  text: string;
+  emoji?: boolean;
+}
+
+export interface Mrkdwn {
+  type: "mrkdwn";
+  text: string;
+  /** No automatic linking of URLs, channels or @mentions that happen to be in alert text. */
+  verbatim?: boolean;
+}
+
+export type TextObject = PlainText | Mrkdwn;
+
+export interface SectionBlock {
+  type: "section";
+  text?: TextObject;
+  fields?: TextObject[];
+}
+
+export interface ContextBlock {
+  type: "context";
+  elements: TextObject[];
+}
+
+export interface ButtonElement {
+  type: "button";
+  action_id: string;
+  text: PlainText;
+  value: string;
+  style?: "primary" | "danger";
+}
+
+export interface SelectOption {
+  text: PlainText;
+  value: string;
+}
+
+export interface StaticSelectElement {
+  type: "static_select";
+  action_id: string;
+  placeholder: PlainText;
+  options: SelectOption[];
+}
+
+export interface ActionsBlock {
+  type: "actions";
+  block_id: string;
+  elements: (ButtonElement | StaticSelectElement)[];
+}
+
+export type SlackBlock = SectionBlock | ContextBlock | ActionsBlock;
+
+export interface SlackMessage {
+  /** Notification and screen-reader text; Slack shows it where blocks can't be shown. */
+  text: string;
+  blocks: SlackBlock[];
+}
+
+/** Block Kit limits (https://docs.slack.dev/reference/block-kit). */
+export const SLACK_LIMITS = {
+  blocks: 50,
+  sectionText: 3000,
+  sectionFields: 10,
+  fieldText: 2000,
+  contextElements: 10,
+  contextText: 3000,
+  headerText: 150,
+  actionElements: 25,
+  buttonText: 75,
+  buttonValue: 2000,
+  actionId: 255,
+  blockId: 255,
+  selectOptions: 100,
+  optionText: 75,
+  optionValue: 150,
+  placeholderText: 150,
+} as const;
+
+export const SLACK_BLOCK_ID_PREFIX = "triage:";
+export const SLACK_ACTION_ID_PREFIX = "triage.";
+
+const LEVEL_EMOJI: Record<Level, string> = {
+  fatal: "🔴",
+  error: "🔴",
+  warning: "🟡",
+  info: "🔵",
+  debug: "⚪",
+};
+
+export function renderSlackMessage(view: IssueView): SlackMessage {
+  const emoji = LEVEL_EMOJI[view.level];
+  const title = nonBlank(view.title) ?? "Untitled issue";
+  const blocks: SlackBlock[] = [];
+
+  const notice = nonBlank(view.notice);
+  if (notice) blocks.push({ type: "section", text: mrkdwn(`:warning: *${escaped(notice, TEXT_LIMITS.notice)}*`) });
+
+  blocks.push({ type: "section", text: mrkdwn(`${emoji} *${linked(title, view.titleUrl)}*`) });
+
+  const culprit = nonBlank(view.culprit);
+  blocks.push({
+    type: "context",
+    elements: [mrkdwn(`*${capitalise(view.level)}*`), ...(culprit ? [plain(truncate(culprit, TEXT_LIMITS.culprit))] : [])],
+  });
+
+  const description = nonBlank(view.description);
+  if (description) blocks.push({ type: "section", text: plain(truncate(description, TEXT_LIMITS.description)) });
+
+  const fields = view.facts
+    .filter((fact) => nonBlank(fact.label) && nonBlank(fact.value))
+    .slice(0, Math.min(MAX_FACTS, SLACK_LIMITS.sectionFields))
+    .map((fact) => mrkdwn(`*${escaped(fact.label, TEXT_LIMITS.factLabel)}*\n${escaped(fact.value, TEXT_LIMITS.factValue)}`));
+  if (fields.length > 0) blocks.push({ type: "section", fields });
+
+  const assignee = nonBlank(view.assigneeLine);
+  blocks.push({
+    type: "context",
+    elements: [
+      mrkdwn(`*${escaped(view.statusLine, TEXT_LIMITS.statusLine)}*`),
+      ...(assignee ? [mrkdwn(escaped(assignee, TEXT_LIMITS.statusLine))] : []),
+    ],
+  });
+
+  const actions = actionsBlock(view);
+  if (actions) blocks.push(actions);
+
+  const text = `${emoji} [${view.level}] ${escaped(title, TEXT_LIMITS.title)} — ${escaped(view.statusLine, TEXT_LIMITS.statusLine)}`;
+  return { text, blocks };
+}
+
+/** The compact form of an action carried in a button or option `value`. */
+export function encodeSlackAction(action: CardAction): string {
+  if (action.type === "assign") return `assign:${action.assignee}`;
+  if (action.type !== "ignore") return action.type;
+  const ignore = action.ignore;
+  switch (ignore.mode) {
+    case "forever":
+      return "ignore:forever";
+    case "minutes":
+      return `ignore:minutes:${ignore.minutes}`;
+    case "events":
+    case "users":
+      return `ignore:${ignore.mode}:${ignore.count}`;
+  }
+}
+
+/**
+ * The payload behind a Slack click: `actionId` and `blockId` from the `block_actions` action,
+ * `value` from `action.value` (buttons) or `action.selected_option.value` (menus).
+ * Undefined for anything this renderer did not emit.
+ */
+export function decodeSlackAction(actionId: string, value: string | undefined, blockId: string | undefined): CardActionPayload | undefined {
+  if (value === undefined || !blockId?.startsWith(SLACK_BLOCK_ID_PREFIX)) return undefined;
+  const action = parseActionValue(value);
+  if (!action) return undefined;
+  const parsed = cardActionPayloadSchema.safeParse({ v: 1, issueId: blockId.slice(SLACK_BLOCK_ID_PREFIX.length), action });
+  if (!parsed.success || actionId !== actionIdFor(parsed.data.action.type)) return undefined;
+  return parsed.data;
+}
+
+function parseActionValue(value: string): unknown {
+  const [type, ...rest] = value.split(":");
+  const count = (text: string | undefined) => (text !== undefined && /^[1-9]\d{0,9}$/.test(text) ? Number(text) : undefined);
+  switch (type) {
+    case "ignore": {
+      const [mode, n, ...extra] = rest;
+      if (extra.length > 0) return undefined;
+      if (mode === "forever") return n === undefined ? { type, ignore: { mode } } : undefined;
+      if (mode === "minutes") return { type, ignore: { mode, minutes: count(n) } };
+      return { type, ignore: { mode, count: count(n) } };
+    }
+    case "assign":
+      // Everything after the first colon: the schema decides whether it is "me" or an email.
+      return { type, assignee: rest.join(":") };
+    default:
+      return rest.length === 0 ? { type } : undefined;
+  }
+}
+
+function actionIdFor(type: CardAction["type"]): string {
+  return `${SLACK_ACTION_ID_PREFIX}${type}`;
+}
+
+function actionsBlock(view: IssueView): ActionsBlock | undefined {
+  const blockId = `${SLACK_BLOCK_ID_PREFIX}${view.issueId}`;
+  // Only what decodes back is offered: an over-long issue id, a malformed email or a value
+  // over Slack's 150-character option limit would give the user a button that can't work.
+  const encode = (choice: ActionChoice, maxValue: number) => {
+    const value = encodeSlackAction(choice.action);
+    const ok = value.length <= maxValue && decodeSlackAction(actionIdFor(choice.action.type), value, blockId) !== undefined;
+    return ok ? value : undefined;
+  };
+
+  const button = (choice: ActionChoice | undefined, style?: ButtonElement["style"]): ButtonElement | undefined => {
+    const value = choice && encode(choice, SLACK_LIMITS.buttonValue);
+    if (!choice || value === undefined) return undefined;
+    return {
+      type: "button",
+      action_id: actionIdFor(choice.action.type),
+      text: plain(truncate(nonBlank(choice.label) ?? choice.action.type, SLACK_LIMITS.buttonText)),
+      value,
+      ...(style ? { style } : {}),
+    };
+  };
+
+  const select = (type: "ignore" | "assign", placeholder: string, choices: ActionChoice[] = []): StaticSelectElement | undefined => {
+    const labels = distinctLabels(choices, (c) => c.label, (c) => (c.action.type === "assign" ? c.action.assignee : undefined));
+    const options: SelectOption[] = [];
+    const seen = new Set<string>();
+    choices.forEach((choice, i) => {
+      const value = choice.action.type === type ? encode(choice, SLACK_LIMITS.optionValue) : undefined;
+      if (value === undefined || seen.has(value) || options.length >= SLACK_LIMITS.selectOptions) return;
+      seen.add(value);
+      options.push({ text: plain(truncate(nonBlank(labels[i]) ?? value, SLACK_LIMITS.optionText)), value });
+    });
+    if (options.length === 0) return undefined;
+    return { type: "static_select", action_id: actionIdFor(type), placeholder: plain(placeholder), options };
+  };
+
+  const { resolve, unresolve, ignoreOptions, unignore, assignOptions, unassign } = view.actions;
+  const elements = [
+    button(resolve, "primary"),
+    button(unresolve),
+    select("ignore", "Ignore…", ignoreOptions),
+    button(unignore),
+    select("assign", "Assign…", assignOptions),
+    button(unassign),
+  ].filter((element) => element !== undefined);
+  return elements.length > 0 ? { type: "actions", block_id: blockId, elements } : undefined;
+}
+
+/** Escaped for mrkdwn and cut so that the escaped text, not the raw one, fits `max`. */
+function escaped(text: string, max: number): string {
+  return truncate(text, max, escapeSlack);
+}
+
+/** `<url|title>`, or just the title when the URL isn't a safe http(s) link that fits. */
+function linked(title: string, url: string | undefined): string {
+  const text = escaped(title, TEXT_LIMITS.title);
+  const link = safeLink(url);
+  const href = link && escapeSlack(link);
+  return href && href.length <= MAX_URL_LENGTH ? `<${href}|${text}>` : text;
+}
+
+function mrkdwn(text: string): Mrkdwn {
+  return { type: "mrkdwn", text, verbatim: true };
+}
+
+function plain(text: string): PlainText {
+  return { type: "plain_text", text };
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

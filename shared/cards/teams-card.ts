@@ -1,0 +1,286 @@
+import type { Level } from "../domain/issue";
+import { cardActionPayload, cardActionPayloadSchema, type CardActionPayload } from "./card-action";
+import type { ActionChoice, IssueView } from "./view";
+import { distinctLabels, escapeTeamsMarkdown, MAX_FACTS, nonBlank, safeLink, TEXT_LIMITS, truncate } from "./text";
+
+/*
+ * Adaptive Card 1.5 for Teams, built as plain JSON. The `adaptivecards` package is only a test-time
+ * validator: its 3.x build does not load in plain Node (see the Teams notes, §6).
+ */
+
+export const ADAPTIVE_CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive";
+export const ADAPTIVE_CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json";
+
+/** Teams rejects messages over ~28 KB; the card gets 24 KB, the rest is left for the activity around it. */
+export const TEAMS_CARD_BUDGET_BYTES = 24 * 1024;
+
+// Enum values as spelled in the Adaptive Card schema.
+export type TextColor = "Default" | "Accent" | "Good" | "Warning" | "Attention";
+export type ContainerStyle = "default" | "emphasis" | "accent" | "good" | "warning" | "attention";
+
+export interface TextBlock {
+  type: "TextBlock";
+  text: string;
+  wrap?: boolean;
+  size?: "Small" | "Default" | "Medium" | "Large";
+  weight?: "Lighter" | "Default" | "Bolder";
+  color?: TextColor;
+  isSubtle?: boolean;
+  fontType?: "Default" | "Monospace";
+  spacing?: "None" | "Small" | "Default" | "Medium";
+}
+
+export interface Container {
+  type: "Container";
+  style?: ContainerStyle;
+  bleed?: boolean;
+  items: CardElement[];
+}
+
+export interface FactSet {
+  type: "FactSet";
+  facts: { title: string; value: string }[];
+}
+
+export interface ActionSet {
+  type: "ActionSet";
+  actions: CardActionElement[];
+}
+
+export type CardElement = TextBlock | Container | FactSet | ActionSet;
+
+/** Teams mishandles flat `data`, so the payload always sits under one key. */
+export interface TriageActionData {
+  payload: CardActionPayload;
+}
+
+export interface SubmitAction {
+  type: "Action.Submit";
+  title: string;
+  data: TriageActionData;
+}
+
+export interface ExecuteAction {
+  type: "Action.Execute";
+  id: string;
+  title: string;
+  verb: `triage.${CardActionPayload["action"]["type"]}`;
+  data: TriageActionData;
+  /** Action.Execute is broken on Teams mobile; those clients fall back to a Submit carrying the same data. */
+  fallback: SubmitAction;
+}
+
+export interface ShowCardAction {
+  type: "Action.ShowCard";
+  id: string;
+  title: string;
+  card: AdaptiveCard;
+}
+
+export type CardActionElement = ExecuteAction | ShowCardAction;
+
+export interface AdaptiveCard {
+  type: "AdaptiveCard";
+  $schema?: typeof ADAPTIVE_CARD_SCHEMA;
+  /** Required on the top-level card, absent on cards nested in Action.ShowCard. */
+  version?: "1.5";
+  msteams?: { width: "Full" };
+  body: CardElement[];
+  actions?: CardActionElement[];
+}
+
+export interface AdaptiveCardAttachment {
+  contentType: typeof ADAPTIVE_CARD_CONTENT_TYPE;
+  content: AdaptiveCard;
+}
+
+const LEVEL_COLOR: Record<Level, TextColor> = {
+  fatal: "Attention",
+  error: "Attention",
+  warning: "Warning",
+  info: "Accent",
+  debug: "Default",
+};
+
+/** Buttons per row inside a menu; Teams drops actions past its maxActions (5–6) in one set. */
+const MENU_ROW_SIZE = 3;
+
+interface Limits {
+  title: number;
+  culprit: number;
+  description: number;
+  factValue: number;
+  assignOptions: number;
+}
+
+const FULL: Limits = {
+  title: TEXT_LIMITS.title,
+  culprit: TEXT_LIMITS.culprit,
+  description: TEXT_LIMITS.description,
+  factValue: TEXT_LIMITS.factValue,
+  assignOptions: Number.POSITIVE_INFINITY,
+};
+
+/**
+ * Tried in order until the card fits the budget: the description gives way first, then the
+ * assignee menu (every button carries its payload twice), then everything else. The last step
+ * fits even with a 200-character issue id and text that JSON-escapes to 6 bytes a character (tested).
+ */
+const SHRINK_STEPS: Limits[] = [
+  FULL,
+  { ...FULL, description: 500 },
+  { ...FULL, description: 0 },
+  { ...FULL, description: 0, assignOptions: 10 },
+  { ...FULL, description: 0, assignOptions: 5, factValue: 100 },
+  { ...FULL, description: 0, assignOptions: 1, factValue: 100 },
+  { title: 100, culprit: 100, description: 0, factValue: 50, assignOptions: 1 },
+];
+
+export function renderTeamsCard(view: IssueView): AdaptiveCard {
+  let card = buildCard(view, FULL);
+  for (const limits of SHRINK_STEPS.slice(1)) {
+    if (fitsBudget(card)) break;
+    card = buildCard(view, limits);
+  }
+  return card;
+}
+
+export function teamsCardAttachment(view: IssueView): AdaptiveCardAttachment {
+  return attachment(renderTeamsCard(view));
+}
+
+/** A card with one line of text, for answers such as "You need to link your account first." */
+export function renderTeamsNotice(text: string): AdaptiveCard {
+  return {
+    type: "AdaptiveCard",
+    $schema: ADAPTIVE_CARD_SCHEMA,
+    version: "1.5",
+    body: [{ type: "TextBlock", text: escapeTeamsMarkdown(truncate(text, TEXT_LIMITS.description)), wrap: true }],
+  };
+}
+
+export function teamsCardSize(card: AdaptiveCard): number {
+  return Buffer.byteLength(JSON.stringify(attachment(card)), "utf8");
+}
+
+function fitsBudget(card: AdaptiveCard): boolean {
+  return teamsCardSize(card) <= TEAMS_CARD_BUDGET_BYTES;
+}
+
+function attachment(card: AdaptiveCard): AdaptiveCardAttachment {
+  return { contentType: ADAPTIVE_CARD_CONTENT_TYPE, content: card };
+}
+
+function buildCard(view: IssueView, limits: Limits): AdaptiveCard {
+  const body: CardElement[] = [];
+
+  const notice = nonBlank(view.notice);
+  if (notice) {
+    body.push({
+      type: "Container",
+      style: "warning",
+      bleed: true,
+      items: [{ type: "TextBlock", text: markdown(notice, TEXT_LIMITS.notice), weight: "Bolder", wrap: true }],
+    });
+  }
+
+  body.push({
+    type: "TextBlock",
+    text: view.level.toUpperCase(),
+    color: LEVEL_COLOR[view.level],
+    weight: "Bolder",
+    size: "Small",
+  });
+
+  const title = markdown(nonBlank(view.title) ?? "Untitled issue", limits.title);
+  const link = safeLink(view.titleUrl);
+  body.push({
+    type: "TextBlock",
+    text: link ? `[${title}](${link})` : title,
+    size: "Medium",
+    weight: "Bolder",
+    wrap: true,
+    spacing: "None",
+  });
+
+  const culprit = nonBlank(view.culprit);
+  if (culprit) {
+    body.push({ type: "TextBlock", text: markdown(culprit, limits.culprit), fontType: "Monospace", isSubtle: true, wrap: true, spacing: "None" });
+  }
+
+  const description = nonBlank(view.description);
+  if (description && limits.description > 0) {
+    body.push({ type: "TextBlock", text: markdown(description, limits.description), wrap: true });
+  }
+
+  const facts = view.facts
+    .filter((fact) => nonBlank(fact.label) && nonBlank(fact.value))
+    .slice(0, MAX_FACTS)
+    .map((fact) => ({ title: markdown(fact.label, TEXT_LIMITS.factLabel), value: markdown(fact.value, limits.factValue) }));
+  if (facts.length > 0) body.push({ type: "FactSet", facts });
+
+  body.push({
+    type: "TextBlock",
+    text: markdown(view.statusLine, TEXT_LIMITS.statusLine),
+    weight: "Bolder",
+    color: view.status === "resolved" ? "Good" : "Default",
+    wrap: true,
+  });
+  const assignee = nonBlank(view.assigneeLine);
+  if (assignee) {
+    body.push({ type: "TextBlock", text: markdown(assignee, TEXT_LIMITS.statusLine), isSubtle: true, wrap: true, spacing: "None" });
+  }
+
+  const card: AdaptiveCard = { type: "AdaptiveCard", $schema: ADAPTIVE_CARD_SCHEMA, version: "1.5", msteams: { width: "Full" }, body };
+  const actions = cardActions(view, limits);
+  if (actions.length > 0) card.actions = actions;
+  return card;
+}
+
+function cardActions(view: IssueView, limits: Limits): CardActionElement[] {
+  const { resolve, unresolve, ignoreOptions = [], unignore, assignOptions = [], unassign } = view.actions;
+  const assignChoices = assignOptions.slice(0, limits.assignOptions);
+  const assignTitles = distinctLabels(assignChoices, (c) => c.label, (c) => (c.action.type === "assign" ? c.action.assignee : undefined));
+  return present([
+    resolve && execute(view, resolve, "resolve"),
+    unresolve && execute(view, unresolve, "unresolve"),
+    menu("ignore", "Ignore ▸", ignoreOptions.map((choice, i) => execute(view, choice, `ignore-${i + 1}`))),
+    unignore && execute(view, unignore, "unignore"),
+    menu("assign", "Assign ▸", assignChoices.map((choice, i) => execute(view, choice, `assign-${i + 1}`, assignTitles[i]))),
+    unassign && execute(view, unassign, "unassign"),
+  ]);
+}
+
+/** Undefined when the choice can't make a payload the handler would accept (e.g. a malformed email). */
+function execute(view: IssueView, choice: ActionChoice, id: string, title = choice.label): ExecuteAction | undefined {
+  const payload = cardActionPayload(view.issueId, view.version, choice.action);
+  if (!cardActionPayloadSchema.safeParse(payload).success) return undefined;
+  const data = { payload };
+  const label = truncate(nonBlank(title) ?? choice.action.type, TEXT_LIMITS.actionLabel);
+  return {
+    type: "Action.Execute",
+    id,
+    title: label,
+    verb: `triage.${payload.action.type}`,
+    data,
+    fallback: { type: "Action.Submit", title: label, data },
+  };
+}
+
+function menu(id: string, title: string, buttons: (ExecuteAction | undefined)[]): ShowCardAction | undefined {
+  const actions = present(buttons);
+  if (actions.length === 0) return undefined;
+  const rows: ActionSet[] = [];
+  for (let i = 0; i < actions.length; i += MENU_ROW_SIZE) {
+    rows.push({ type: "ActionSet", actions: actions.slice(i, i + MENU_ROW_SIZE) });
+  }
+  return { type: "Action.ShowCard", id, title, card: { type: "AdaptiveCard", body: rows } };
+}
+
+function markdown(text: string, max: number): string {
+  return escapeTeamsMarkdown(truncate(text, max));
+}
+
+function present<T>(items: (T | undefined)[]): T[] {
+  return items.filter((item): item is T => item !== undefined);
+}

@@ -1,0 +1,65 @@
+import type { Config } from "../config";
+import { IdentityRepository } from "../identity/identities";
+import type { StorageClients } from "../storage/clients";
+import { parseCommand } from "../teams/commands";
+import { listSubscriptions, subscribe, unsubscribe } from "../workflows/subscriptions";
+import type { SlashCommand } from "./payloads";
+import { ephemeral } from "./responses";
+
+/** Answers a slash command in the HTTP response: ephemeral, so only the person who typed it sees it. */
+export async function handleSlashCommand(deps: { config: Config; storage: StorageClients }, command: SlashCommand) {
+  const name = deps.config.slack?.command ?? "/triage";
+  const parsed = parseCommand(command.text);
+  const conversationKey = `slack:${command.team_id}:${command.channel_id}`;
+  switch (parsed.name) {
+    case "help":
+      return ephemeral(help(name));
+    case "unknown":
+      return ephemeral(`I don't know "${parsed.text}".\n${help(name)}`);
+    case "invalid":
+      return ephemeral(`${parsed.reason.replace(/^Usage: /, `Usage: ${name} `)}`);
+    case "status": {
+      const identity = await new IdentityRepository(deps.storage).get("slack", command.team_id, command.user_id);
+      return ephemeral(
+        identity
+          ? `You're linked as ${identity.person.email} (${identity.how === "auto" ? "automatically, by your Slack email" : "by sign-in"}).`
+          : `You're not linked to anyone yet. Type \`${name} link\` to link your account.`,
+      );
+    }
+    case "link":
+    case "unlink":
+      return ephemeral("Linking accounts isn't set up on this app yet. Your Slack email is used when Slack has verified it.");
+    case "subscribe":
+      await subscribe(deps.storage, {
+        conversationKey,
+        project: parsed.project,
+        minLevel: parsed.minLevel,
+        target: { provider: "slack", teamId: command.team_id, channel: command.channel_id },
+        createdBy: command.user_id,
+      });
+      return ephemeral(`Subscribed: alerts for *${parsed.project}* at level ${parsed.minLevel} or above will be posted in this channel. Make sure the app can post here (invite it to private channels).`);
+    case "unsubscribe":
+      return ephemeral(
+        (await unsubscribe(deps.storage, conversationKey, parsed.project))
+          ? `Unsubscribed this channel from *${parsed.project}*.`
+          : `This channel wasn't subscribed to *${parsed.project}*.`,
+      );
+    case "subscriptions": {
+      const subscriptions = await listSubscriptions(deps.storage, conversationKey);
+      return ephemeral(
+        subscriptions.length
+          ? `Subscribed in this channel:\n${subscriptions.map((s) => `• *${s.project}* (${s.minLevel} and above)`).join("\n")}`
+          : `No subscriptions in this channel yet. Try \`${name} subscribe <project> [level]\`.`,
+      );
+    }
+  }
+}
+
+function help(name: string): string {
+  return [
+    "Triage Relay posts alert cards you can resolve, ignore and assign from the message.",
+    `\`${name} subscribe <project> [fatal|error|warning|info|debug]\`: post a project's alerts in this channel`,
+    `\`${name} unsubscribe <project>\`, \`${name} subscriptions\``,
+    `\`${name} status\`: who you're linked as; \`${name} link\`, \`${name} unlink\``,
+  ].join("\n");
+}

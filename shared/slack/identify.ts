@@ -1,0 +1,34 @@
+import type { Config } from "../config";
+import type { Actor, Person } from "../domain/issue";
+import { IdentityRepository } from "../identity/identities";
+import type { StorageClients } from "../storage/clients";
+import type { SlackTokens } from "./client";
+
+/**
+ * Who a Slack user is: their linked person, or (auto-link on) the email Slack verified for them,
+ * read with `users.info` and recorded as an automatic link.
+ */
+export async function identifySlackUser(
+  deps: { config: Config; storage: StorageClients; slackTokens: SlackTokens; log: (line: string) => void },
+  teamId: string,
+  userId: string,
+  label: string,
+): Promise<Actor> {
+  const identities = new IdentityRepository(deps.storage);
+  const linked = await identities.get("slack", teamId, userId);
+  if (linked) return { person: linked.person, label, surface: "slack" };
+  if (!deps.config.autoLink) return { label, surface: "slack" };
+  try {
+    const client = await deps.slackTokens.client(teamId);
+    const info = await client.users.info({ user: userId });
+    const email = info.user?.profile?.email?.toLowerCase();
+    if (!email || info.user?.is_bot) return { label, surface: "slack" };
+    const name = info.user?.real_name || info.user?.profile?.real_name || undefined;
+    const person: Person = { email, ...(name ? { name } : {}) };
+    await identities.link({ provider: "slack", scope: teamId, chatUserId: userId, person, how: "auto", linkedAt: new Date().toISOString() });
+    return { person, label, surface: "slack" };
+  } catch (error) {
+    deps.log(`Slack: could not read the user's profile: ${(error as { code?: string }).code ?? (error as Error).message}`);
+    return { label, surface: "slack" };
+  }
+}

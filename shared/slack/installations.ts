@@ -1,0 +1,85 @@
+import { TABLES, type StorageClients } from "../storage/clients";
+import { isNotFound, isPreconditionFailed } from "../storage/errors";
+import { stripUndefined } from "../storage/issues";
+import { safeKey } from "../delivery/deliveries";
+
+/** One Slack workspace that installed the app. Tokens never leave this row except into API calls. */
+export interface SlackInstallation {
+  teamId: string;
+  teamName?: string;
+  enterpriseId?: string;
+  appId?: string;
+  botUserId?: string;
+  botToken: string;
+  scopes?: string;
+  /** With token rotation: the single-use refresh token and when the bot token expires. */
+  refreshToken?: string;
+  expiresAt?: string;
+  installedBy?: string;
+  active: boolean;
+  inactiveReason?: string;
+  updatedAt: string;
+}
+
+interface SlackInstallationEntity extends Omit<SlackInstallation, "teamId"> {
+  partitionKey: string;
+  rowKey: string;
+  etag?: string;
+  refreshingUntil?: string;
+}
+
+const ROW = "workspace";
+const partition = (teamId: string) => `slack:${safeKey(teamId)}`;
+
+export class SlackInstallations {
+  constructor(private readonly storage: StorageClients) {}
+
+  async get(teamId: string): Promise<(SlackInstallation & { etag: string; refreshingUntil?: string }) | undefined> {
+    const table = await this.storage.table(TABLES.installations);
+    try {
+      const entity = await table.getEntity<SlackInstallationEntity>(partition(teamId), ROW);
+      const { partitionKey: _p, rowKey: _r, timestamp: _t, ...rest } = entity as SlackInstallationEntity & { timestamp?: string };
+      return { ...(rest as Omit<SlackInstallation, "teamId">), teamId, etag: entity.etag! };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async save(installation: SlackInstallation): Promise<void> {
+    const table = await this.storage.table(TABLES.installations);
+    const { teamId, etag: _etag, refreshingUntil: _lease, ...rest } = installation as SlackInstallation & { etag?: string; refreshingUntil?: string };
+    await table.upsertEntity<SlackInstallationEntity>(
+      stripUndefined({ partitionKey: partition(teamId), rowKey: ROW, ...rest, refreshingUntil: "" }),
+      "Replace",
+    );
+  }
+
+  async deactivate(teamId: string, reason: string): Promise<void> {
+    const table = await this.storage.table(TABLES.installations);
+    try {
+      await table.updateEntity({ partitionKey: partition(teamId), rowKey: ROW, active: false, inactiveReason: reason, updatedAt: new Date().toISOString() }, "Merge");
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+
+  /**
+   * Takes the right to refresh this installation's token for `leaseMs`: a conditional write on the
+   * row's ETag, so of two instances racing only one spends the single-use refresh token.
+   */
+  async tryLeaseRefresh(teamId: string, etag: string, leaseMs: number): Promise<boolean> {
+    const table = await this.storage.table(TABLES.installations);
+    try {
+      await table.updateEntity(
+        { partitionKey: partition(teamId), rowKey: ROW, refreshingUntil: new Date(Date.now() + leaseMs).toISOString() },
+        "Merge",
+        { etag },
+      );
+      return true;
+    } catch (error) {
+      if (isPreconditionFailed(error)) return false;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,70 @@
+import { decodeSlackAction } from "../cards/slack-message";
+import { toIssueAction } from "../cards/card-action";
+import type { Config } from "../config";
+import { slackMessageFor } from "../delivery/slack-sender";
+import { CardRepository } from "../storage/cards";
+import type { StorageClients } from "../storage/clients";
+import { IssueRepository } from "../storage/issues";
+import { actOnIssue } from "../workflows/issue-actions";
+import type { SlackTokens } from "./client";
+import { identifySlackUser } from "./identify";
+import type { BlockActions } from "./payloads";
+import { ephemeral, postToResponseUrl } from "./responses";
+
+export interface SlackApp {
+  config: Config;
+  storage: StorageClients;
+  slackTokens: SlackTokens;
+  log: (line: string) => void;
+}
+
+/** The clicked message must show the new state within 2 s; the 3 s ack leaves no more. */
+const RESPONSE_URL_TIMEOUT_MS = 1500;
+
+/**
+ * A click on a card: decide, store, and show the result to the clicker through the response_url;
+ * every other copy is refreshed through the card-refresh queue the change announced.
+ */
+export async function handleBlockActions(app: SlackApp, payload: BlockActions): Promise<void> {
+  const teamId = payload.team?.id ?? payload.user.team_id;
+  const responseUrl = payload.response_url;
+  const reply = async (body: unknown) => {
+    if (responseUrl) await postToResponseUrl(responseUrl, body, RESPONSE_URL_TIMEOUT_MS);
+  };
+  if (!teamId) return reply(ephemeral("This action came without a workspace, so it can't be applied."));
+  const clicked = payload.actions[0]!;
+  const selected = clicked.selected_option?.value ?? clicked.value;
+  const action = decodeSlackAction(clicked.action_id, selected, clicked.block_id);
+  if (!action) {
+    app.log(`Slack: unknown action ${clicked.action_id.slice(0, 60)} refused`);
+    return reply(ephemeral("That button isn't one Triage Relay knows: the message may be from an older version. Nothing was changed."));
+  }
+  try {
+    await app.slackTokens.forTeam(teamId);
+  } catch {
+    return reply(ephemeral("Triage Relay isn't installed in this workspace any more, so nothing was changed. Ask an admin to reinstall it."));
+  }
+
+  const actor = await identifySlackUser(app, teamId, payload.user.id, payload.user.name ?? payload.user.username ?? "a Slack user");
+  const outcome = await actOnIssue(app.storage, action.issueId, toIssueAction(action), actor);
+  app.log(`Slack: ${action.action.type} on ${action.issueId}: ${outcome.kind}`);
+
+  if (outcome.kind === "not-found" || outcome.kind === "refused") {
+    return reply(ephemeral(`Couldn't do that: ${outcome.reason}`));
+  }
+  const issue = outcome.kind === "changed" ? outcome.issue : (await new IssueRepository(app.storage).get(action.issueId))?.issue;
+  if (!issue) return;
+  const message = await slackMessageFor(app, issue, teamId);
+  const replaced = await postToResponseUrl(responseUrl ?? "", { replace_original: true, ...message }, RESPONSE_URL_TIMEOUT_MS);
+  if (replaced) await markClickedCopyRendered(app, action.issueId, payload, issue.version);
+  if (outcome.kind === "unchanged") await reply(ephemeral(outcome.message));
+}
+
+async function markClickedCopyRendered(app: SlackApp, issueId: string, payload: BlockActions, version: number): Promise<void> {
+  const channel = payload.container?.channel_id ?? payload.channel?.id;
+  const ts = payload.container?.message_ts ?? payload.message?.ts;
+  if (!channel || !ts) return;
+  const cards = new CardRepository(app.storage);
+  const copy = (await cards.list(issueId)).find((card) => card.provider === "slack" && card.channel === channel && card.ts === ts);
+  if (copy && copy.renderedVersion < version) await cards.markRendered(copy, version);
+}
