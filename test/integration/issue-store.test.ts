@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { StorageClients } from "../../shared/storage/clients";
+import { ActivityRepository, IssueRepository } from "../../shared/storage/issues";
+import { actOnIssue } from "../../shared/workflows/issue-actions";
+import { takeAlert } from "../../shared/workflows/alert-intake";
+import { DeliveryRepository } from "../../shared/delivery/deliveries";
+import { anAlert } from "../fixtures/issues";
+import { startTestAzurite, type Azurite } from "../support/azurite";
+import { drain } from "../support/queues";
+
+let azurite: Azurite;
+let storage: StorageClients;
+
+beforeAll(async () => {
+  azurite = await startTestAzurite();
+  storage = new StorageClients({ kind: "connectionString", connectionString: azurite.connectionString });
+});
+afterAll(async () => {
+  await azurite?.stop();
+});
+
+const person = (n: number) => ({ person: { email: `person${n}@contoso.com` }, label: `Person ${n}`, surface: "api" as const });
+
+describe("issue store against Azurite", () => {
+  it("20 concurrent conflicting changes to one issue: none lost, 20 activity rows", async () => {
+    const alert = anAlert({ alertId: "etag-alert", issue: { id: "etag-issue" } });
+    await takeAlert(storage, alert, JSON.stringify(alert));
+    const before = (await new IssueRepository(storage).get("etag-issue"))!.issue;
+
+    // Every one of the 20 assigns someone different, so each is a real change that must be applied on top of the others.
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, (_, n) => actOnIssue(storage, "etag-issue", { type: "assign", assignee: { email: `person${n}@contoso.com` } }, person(n))),
+    );
+
+    expect(outcomes.map((o) => o.kind)).toEqual(Array(20).fill("changed"));
+    const after = (await new IssueRepository(storage).get("etag-issue"))!.issue;
+    expect(after.version).toBe(before.version + 20);
+    const assigns = (await new ActivityRepository(storage).list("etag-issue")).filter((a) => a.action === "assign");
+    expect(assigns).toHaveLength(20);
+    expect(new Set(assigns.map((a) => a.actor)).size).toBe(20);
+    expect(assigns.map((a) => a.detail)).toContain(after.assignee?.email);
+  });
+
+  it("an action that changes nothing writes nothing", async () => {
+    const alert = anAlert({ alertId: "noop-alert", issue: { id: "noop-issue" } });
+    await takeAlert(storage, alert, JSON.stringify(alert));
+    await actOnIssue(storage, "noop-issue", { type: "resolve" }, person(1));
+    const version = (await new IssueRepository(storage).get("noop-issue"))!.issue.version;
+    const again = await actOnIssue(storage, "noop-issue", { type: "resolve" }, person(2));
+    expect(again).toMatchObject({ kind: "unchanged", message: expect.stringMatching(/already resolved/) });
+    expect((await new IssueRepository(storage).get("noop-issue"))!.issue.version).toBe(version);
+    expect((await new ActivityRepository(storage).list("noop-issue")).filter((a) => a.action === "resolve")).toHaveLength(1);
+  });
+
+  it("an action on an unknown issue says so", async () => {
+    expect(await actOnIssue(storage, "no-such-issue", { type: "resolve" }, person(1))).toMatchObject({ kind: "not-found" });
+  });
+
+  it("the same alert taken twice changes nothing the second time", async () => {
+    await drain(azurite.connectionString, "deliveries");
+    const alert = anAlert({ alertId: "twice", issue: { id: "twice-issue" }, targets: [{ provider: "slack", teamId: "T1", channel: "C1" }] });
+    const first = await takeAlert(storage, alert, JSON.stringify(alert));
+    const second = await takeAlert(storage, alert, JSON.stringify(alert));
+    expect(first).toMatchObject({ kind: "accepted", duplicate: false, deliveries: 1 });
+    expect(second).toMatchObject({ kind: "accepted", duplicate: true, deliveries: 0 });
+    const stored = (await new IssueRepository(storage).get("twice-issue"))!;
+    expect(stored.issue.version).toBe(1);
+    expect(stored.recentAlertIds).toEqual(["twice"]);
+    expect(await drain(azurite.connectionString, "deliveries")).toHaveLength(1);
+    expect(await new DeliveryRepository(storage).listForAlert("twice")).toMatchObject([{ state: "pending", enqueued: true }]);
+  });
+
+  it("a state change is announced on issue-events and card-refresh", async () => {
+    const alert = anAlert({ alertId: "events-alert", issue: { id: "events-issue" } });
+    await takeAlert(storage, alert, JSON.stringify(alert));
+    await drain(azurite.connectionString, "issue-events");
+    await drain(azurite.connectionString, "card-refresh");
+    await actOnIssue(storage, "events-issue", { type: "ignore", ignore: { mode: "events", count: 100 } }, person(3));
+    const events = await drain(azurite.connectionString, "issue-events");
+    expect(events.map((e) => e.body)).toEqual([
+      expect.objectContaining({
+        schemaVersion: 1,
+        issueId: "events-issue",
+        action: "ignore",
+        actor: "person3@contoso.com",
+        surface: "api",
+        from: "unresolved",
+        to: "ignored",
+        detail: "ignored until 100 more events",
+      }),
+    ]);
+    expect((await drain(azurite.connectionString, "card-refresh")).map((m) => m.body)).toEqual([
+      expect.objectContaining({ issueId: "events-issue", version: 2 }),
+    ]);
+  });
+});
