@@ -7,8 +7,7 @@ import { refreshCards } from "../shared/workflows/refresh-cards";
 export async function cardRefreshQueue(message: unknown, context: InvocationContext): Promise<void> {
   const parsed = cardRefreshMessageSchema.safeParse(message);
   if (!parsed.success) {
-    context.error("Card refresh message malformed: dropped");
-    return;
+    throw new Error(`card refresh message malformed at ${parsed.error.issues[0]?.path.join(".") || "(root)"}`);
   }
   const { config, storage, teams, slackTokens } = getRuntime();
   const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? 1);

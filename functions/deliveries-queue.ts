@@ -7,9 +7,9 @@ import { deliver } from "../shared/workflows/deliver";
 export async function deliveriesQueue(message: unknown, context: InvocationContext): Promise<void> {
   const parsed = deliveryMessageSchema.safeParse(message);
   if (!parsed.success) {
-    // Our own queue: a malformed message is a bug; dropping it beats five identical failures.
-    context.error(`Delivery message malformed at ${parsed.error.issues[0]?.path.join(".")}: dropped`);
-    return;
+    // Only our own code writes this queue: a malformed message is a bug. Throwing lets the host retry it and
+    // then keep it on deliveries-poison for people to inspect, rather than dropping it.
+    throw new Error(`delivery message malformed at ${parsed.error.issues[0]?.path.join(".") || "(root)"}`);
   }
   const { config, storage, teams, slackTokens } = getRuntime();
   const result = await deliver({ config, storage, teams: teams.connector, slackTokens, log: (line) => context.log(line) }, parsed.data);

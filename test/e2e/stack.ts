@@ -1,0 +1,92 @@
+// The whole app as it runs in dev: Azurite, the Teams and Slack emulators (in this process, so tests
+// can inspect them), and the built bundle served by the local host in its own Node process.
+import { randomBytes } from "node:crypto";
+import { createServer } from "node:net";
+import { startSlackEmulator, type SlackEmulator } from "../../dev/emulators/slack";
+import { startTeamsEmulator, type TeamsEmulator } from "../../dev/emulators/teams";
+import { StorageClients } from "../../shared/storage/clients";
+import { startTestAzurite, type Azurite } from "../support/azurite";
+import { startHostProcess, type HostProcess } from "../support/host-process";
+
+export const SLACK_SIGNING_SECRET = "e2e-signing-secret-0123456789abcdef";
+
+export interface Stack {
+  azurite: Azurite;
+  teams: TeamsEmulator;
+  slack: SlackEmulator;
+  host: HostProcess;
+  storage: StorageClients;
+  /** `${host.url}/api` */
+  api: string;
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+export interface StackOptions {
+  env?: Record<string, string | undefined>;
+  slackRateLimits?: boolean;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const azurite = await startTestAzurite();
+  const teams = await startTeamsEmulator({ appId: "6a1d3c2e-0000-4000-8000-00000000b07a", tenantId: "72f988bf-0000-4000-8000-000000000001" });
+  const slack = await startSlackEmulator({
+    signingSecret: SLACK_SIGNING_SECRET,
+    clientId: "1234.5678",
+    clientSecret: "slack-client-secret-for-e2e",
+    enforceRateLimits: options.slackRateLimits ?? true,
+  });
+  const port = await freePort();
+  const env: Record<string, string> = {
+    AzureWebJobsStorage: azurite.connectionString,
+    MicrosoftAppId: teams.appId,
+    MicrosoftAppType: "UserAssignedMSI",
+    MicrosoftAppTenantId: teams.tenantId,
+    BOT_OPENID_METADATA_URL: teams.openIdMetadataUrl,
+    IDENTITY_ENDPOINT: teams.identityEndpoint,
+    IDENTITY_HEADER: teams.identityHeader,
+    TEAMS_SERVICE_URL_HOSTS: "127.0.0.1",
+    SLACK_SIGNING_SECRET,
+    SLACK_CLIENT_ID: slack.clientId,
+    SLACK_CLIENT_SECRET: slack.clientSecret,
+    SLACK_API_URL: slack.apiUrl,
+    PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+    LINK_SIGNING_KEY: randomBytes(32).toString("hex"),
+  };
+  for (const [name, value] of Object.entries(options.env ?? {})) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
+  let host: HostProcess;
+  try {
+    host = await startHostProcess({ env, port });
+  } catch (error) {
+    await Promise.all([azurite.stop(), teams.stop(), slack.stop()]);
+    throw error;
+  }
+  return {
+    azurite,
+    teams,
+    slack,
+    host,
+    storage: new StorageClients({ kind: "connectionString", connectionString: azurite.connectionString }),
+    api: `${host.url}/api`,
+    env,
+    async stop() {
+      await host.stop();
+      await Promise.all([azurite.stop(), teams.stop(), slack.stop()]);
+    },
+  };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
