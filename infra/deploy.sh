@@ -1,0 +1,396 @@
+#!/usr/bin/env bash
+# Deploys Triage Relay with the Azure CLI: the Bicep infrastructure, the Key Vault
+# secrets, then the code package. Re-running with the same inputs changes nothing.
+# Usage: npm run deploy -- --help (details in infra/README.md).
+#
+# Written for bash 3.2 too (macOS): no associative arrays, no mapfile, no ${x,,}.
+
+set -Eeuo pipefail
+
+readonly MIN_AZ_VERSION=2.60.0
+readonly SECRET_SETTINGS="SLACK_SIGNING_SECRET SLACK_CLIENT_SECRET LINK_SIGNING_KEY OIDC_CLIENT_SECRET"
+readonly RETRIES=${RELAY_DEPLOY_RETRIES:-12}
+readonly RETRY_DELAY=${RELAY_DEPLOY_RETRY_DELAY:-15}
+
+# No external commands until az is known to exist: the "az missing" check must work on a bare PATH.
+here=${BASH_SOURCE[0]%/*}
+[ "$here" = "${BASH_SOURCE[0]}" ] && here=.
+ROOT=$(cd "$here/.." && pwd)
+readonly ROOT
+
+usage() {
+  cat <<'EOF'
+Usage: npm run deploy -- [options]     (same as: bash infra/deploy.sh [options])
+
+Required, as a flag or an environment variable:
+  -g, --resource-group NAME   AZURE_RESOURCE_GROUP
+  -p, --name-prefix PREFIX    RELAY_NAME_PREFIX    2-12 lowercase letters and digits, starting with a letter
+  -l, --location REGION       AZURE_LOCATION       a region with Flex Consumption, e.g. swedencentral
+
+Options:
+  -s, --subscription ID       AZURE_SUBSCRIPTION_ID (default: the Azure CLI's current subscription)
+      --parameters FILE       Bicep parameters (default: infra/main.parameters.json)
+      --create-group          create the resource group if it does not exist
+      --what-if               show what the deployment would change, then stop
+      --skip-build            publish the existing dist/ instead of running npm run build
+      --force-publish         publish the code even if the package is unchanged
+  -h, --help                  show this help
+
+Passed to Bicep when set in the environment (override the parameters file):
+  SLACK_CLIENT_ID  OIDC_ISSUER  OIDC_CLIENT_ID  TEAMS_ALLOWED_TENANTS
+
+Written to Key Vault when set in the environment (values are never printed):
+  SLACK_SIGNING_SECRET  SLACK_CLIENT_SECRET  LINK_SIGNING_KEY  OIDC_CLIENT_SECRET
+  LINK_SIGNING_KEY is generated once when neither the environment nor the vault has one.
+EOF
+}
+
+# An unexpected failure: the command's own error is already on stderr; say where we stopped.
+# Reported once, by the main shell, not by every command substitution on the way out.
+on_error() {
+  [ "$BASH_SUBSHELL" -eq 0 ] || return 0
+  printf 'error: deployment stopped at infra/deploy.sh line %s: %s\n' "$1" "$2" >&2
+}
+trap 'on_error "$LINENO" "$BASH_COMMAND"' ERR
+
+log() { printf '%s\n' "$*"; }
+step() { printf '\n==> %s\n' "$*"; }
+warn() { printf 'warning: %s\n' "$*" >&2; }
+die() {
+  printf 'error: %s\n' "$*" >&2
+  exit 1
+}
+usage_error() {
+  printf 'error: %s\n\nRun with --help for usage.\n' "$*" >&2
+  exit 2
+}
+
+# ------------------------------------------------------------------ inputs
+
+resource_group=${AZURE_RESOURCE_GROUP:-}
+name_prefix=${RELAY_NAME_PREFIX:-}
+location=${AZURE_LOCATION:-}
+subscription=${AZURE_SUBSCRIPTION_ID:-}
+parameters_file=$ROOT/infra/main.parameters.json
+create_group=false
+what_if=false
+skip_build=false
+force_publish=false
+
+parse_args() {
+  while [ $# -gt 0 ]; do
+    case $1 in
+      -h | --help) usage && exit 0 ;;
+      --create-group) create_group=true ;;
+      --what-if) what_if=true ;;
+      --skip-build) skip_build=true ;;
+      --force-publish) force_publish=true ;;
+      -g | --resource-group | -p | --name-prefix | -l | --location | -s | --subscription | --parameters)
+        if [ $# -lt 2 ] || [ -z "$2" ]; then usage_error "$1 needs a value"; fi
+        case $1 in
+          -g | --resource-group) resource_group=$2 ;;
+          -p | --name-prefix) name_prefix=$2 ;;
+          -l | --location) location=$2 ;;
+          -s | --subscription) subscription=$2 ;;
+          --parameters) parameters_file=$2 ;;
+        esac
+        shift
+        ;;
+      *) usage_error "unknown argument: $1" ;;
+    esac
+    shift
+  done
+}
+
+check_inputs() {
+  local missing=""
+  [ -n "$resource_group" ] || missing="$missing
+  resource group  (--resource-group or AZURE_RESOURCE_GROUP)"
+  [ -n "$name_prefix" ] || missing="$missing
+  name prefix     (--name-prefix or RELAY_NAME_PREFIX)"
+  [ -n "$location" ] || missing="$missing
+  location        (--location or AZURE_LOCATION)"
+  [ -z "$missing" ] || usage_error "missing required parameters:$missing"
+
+  [[ $name_prefix =~ ^[a-z][a-z0-9]{1,11}$ ]] ||
+    usage_error "name prefix '$name_prefix' must be 2-12 lowercase letters and digits, starting with a letter"
+  [ -f "$parameters_file" ] || usage_error "parameters file not found: $parameters_file"
+  case ${OIDC_ISSUER:-https://} in
+    https://*) ;;
+    *) usage_error "OIDC_ISSUER must be an https URL in Azure" ;;
+  esac
+}
+
+# ------------------------------------------------------------------ Azure CLI
+
+subscription_args=()
+# ARM commands take the subscription explicitly: the CLI's default is left alone.
+az_arm() { az "$@" ${subscription_args[@]+"${subscription_args[@]}"}; }
+
+check_tools() {
+  command -v az >/dev/null 2>&1 ||
+    die "the Azure CLI (az) is not installed or not on PATH: https://learn.microsoft.com/cli/azure/install-azure-cli"
+  command -v node >/dev/null 2>&1 || die "node is not on PATH (Node.js 20 or later is needed to build and package the app)"
+
+  workdir=$(mktemp -d "${TMPDIR:-/tmp}/triage-relay-deploy.XXXXXX")
+  trap 'rm -rf "$workdir"' EXIT
+
+  local version
+  version=$(az version --output json 2>/dev/null | json_get azure-cli) || version=""
+  [ -n "$version" ] || die "could not run 'az version': is the Azure CLI installation healthy?"
+  version_at_least "$version" "$MIN_AZ_VERSION" ||
+    die "Azure CLI $version is too old: Flex Consumption needs $MIN_AZ_VERSION or later (run 'az upgrade')"
+}
+
+check_login() {
+  [ -z "$subscription" ] || subscription_args=(--subscription "$subscription")
+  local account
+  if ! account=$(az_arm account show --output json 2>"$workdir/az.err"); then
+    if grep -q "az login" "$workdir/az.err"; then
+      die "not logged in to Azure: run 'az login' (and 'az account set --subscription <id>' if you have several), then retry"
+    fi
+    die "cannot use subscription '${subscription:-default}': $(first_error_line)"
+  fi
+  subscription=$(json_get id <<<"$account")
+  subscription_args=(--subscription "$subscription")
+  log "Subscription $(json_get name <<<"$account") ($subscription), signed in as $(json_get user.name <<<"$account")"
+}
+
+ensure_resource_group() {
+  if [ "$(az_arm group exists --name "$resource_group" --output tsv)" = "true" ]; then
+    log "Resource group $resource_group exists"
+  elif $what_if; then
+    die "resource group '$resource_group' does not exist: what-if needs it (create it with a deployment run using --create-group)"
+  elif $create_group; then
+    az_arm group create --name "$resource_group" --location "$location" --output none
+    log "Created resource group $resource_group in $location"
+  else
+    die "resource group '$resource_group' does not exist: pass --create-group to create it in $location"
+  fi
+}
+
+# ------------------------------------------------------------------ infrastructure
+
+set_deployment_args() {
+  deploy_args=(
+    --resource-group "$resource_group"
+    --name "triage-relay-$name_prefix"
+    --template-file "$ROOT/infra/main.bicep"
+    --parameters "@$parameters_file"
+    --parameters "namePrefix=$name_prefix" "location=$location"
+  )
+  [ -z "${SLACK_CLIENT_ID:-}" ] || deploy_args+=(--parameters "slackClientId=$SLACK_CLIENT_ID")
+  [ -z "${OIDC_ISSUER:-}" ] || deploy_args+=(--parameters "oidcIssuer=$OIDC_ISSUER")
+  [ -z "${OIDC_CLIENT_ID:-}" ] || deploy_args+=(--parameters "oidcClientId=$OIDC_CLIENT_ID")
+  [ -z "${TEAMS_ALLOWED_TENANTS:-}" ] || deploy_args+=(--parameters "teamsAllowedTenants=$TEAMS_ALLOWED_TENANTS")
+}
+
+deploy_infrastructure() {
+  step "Deploying infrastructure (infra/main.bicep)"
+  az_arm deployment group create "${deploy_args[@]}" --output json >"$workdir/deployment.json" ||
+    die "the Bicep deployment failed (the Azure CLI's error is above)"
+  # One line per output, "name value"; arrays space-separated.
+  node -e '
+    const outputs = JSON.parse(require("node:fs").readFileSync(0, "utf8")).properties.outputs;
+    for (const [name, { value }] of Object.entries(outputs)) console.log(name, [].concat(value).join(" "));
+  ' <"$workdir/deployment.json" >"$workdir/outputs.txt"
+  app_name=$(output functionAppName)
+  app_id=$(output functionAppId)
+  app_url=$(output appUrl)
+  vault=$(output keyVaultName)
+  if [ -z "$app_name" ] || [ -z "$app_id" ] || [ -z "$app_url" ] || [ -z "$vault" ]; then
+    die "the deployment did not return the outputs this script needs (functionAppName, functionAppId, appUrl, keyVaultName)"
+  fi
+  log "Function App $app_name at $app_url"
+}
+
+output() {
+  local name value
+  while read -r name value; do
+    [ "$name" != "$1" ] || { printf '%s' "$value"; return; }
+  done <"$workdir/outputs.txt"
+}
+
+# ------------------------------------------------------------------ secrets
+
+# Runs a Key Vault data-plane command, retrying while a fresh role assignment
+# propagates (the first run creates the deployer's Key Vault Secrets Officer role).
+az_vault() {
+  local attempt=1
+  while ! az "$@" 2>"$workdir/az.err"; do
+    grep -qiE "forbidden|not authorized|AuthorizationFailed" "$workdir/az.err" && [ "$attempt" -lt "$RETRIES" ] || return 1
+    # stderr: stdout may be a secret value being captured.
+    [ "$attempt" -gt 1 ] || log "  waiting for Key Vault access to propagate..." >&2
+    attempt=$((attempt + 1))
+    sleep "$RETRY_DELAY"
+  done
+}
+
+# Sets current_value and returns 0 if the secret exists, returns 1 if it doesn't.
+read_secret() {
+  if current_value=$(az_vault keyvault secret show --vault-name "$vault" --name "$1" --query value --output tsv); then
+    return 0
+  fi
+  grep -q "SecretNotFound" "$workdir/az.err" && return 1
+  die "cannot read secret '$1' from Key Vault $vault: $(first_error_line)"
+}
+
+# The value goes through a mode-600 file, never the command line (process listings).
+write_secret() {
+  local file
+  file=$(mktemp "$workdir/secret.XXXXXX")
+  printf '%s' "$2" >"$file"
+  az_vault keyvault secret set --vault-name "$vault" --name "$1" --file "$file" --encoding utf-8 --output none ||
+    die "cannot write secret '$1' to Key Vault $vault: $(first_error_line)"
+  rm -f "$file"
+}
+
+sync_secrets() {
+  step "Secrets (Key Vault $vault)"
+  secrets_changed=false
+  local wired setting secret desired
+  wired=" $(output keyVaultSecretSettings) "
+  for setting in $wired; do
+    secret=$(printf '%s' "$setting" | tr 'A-Z_' 'a-z-')
+    desired=${!setting:-}
+    if read_secret "$secret"; then
+      if [ -z "$desired" ]; then
+        log "  $setting: kept"
+        continue
+      elif [ "$desired" = "$current_value" ]; then
+        log "  $setting: unchanged"
+        continue
+      fi
+    elif [ -z "$desired" ]; then
+      if [ "$setting" != LINK_SIGNING_KEY ]; then
+        warn "$setting is not in Key Vault: set it in the environment and re-run (until then the app sees an unresolved reference)"
+        continue
+      fi
+      desired=$(node -e 'process.stdout.write(require("node:crypto").randomBytes(32).toString("base64"))')
+    fi
+    write_secret "$secret" "$desired"
+    secrets_changed=true
+    log "  $setting: written"
+  done
+  for setting in $SECRET_SETTINGS; do
+    case $wired in *" $setting "*) continue ;; esac
+    [ -z "${!setting:-}" ] || warn "$setting is set but this deployment doesn't use it (configure slackClientId / oidcIssuer to enable the feature)"
+  done
+}
+
+# App Service caches Key Vault references for up to 24 hours; this re-reads them now.
+refresh_secret_references() {
+  $secrets_changed || return 0
+  az rest --method post --url "$app_id/config/configreferences/appsettings/refresh?api-version=2022-03-01" --output none 2>"$workdir/az.err" ||
+    warn "could not refresh the app's Key Vault references ($(first_error_line)); restart the app to pick up new secrets"
+}
+
+# ------------------------------------------------------------------ code
+
+build_app() {
+  if $skip_build; then
+    [ -f "$ROOT/dist/index.js" ] || die "--skip-build given but dist/index.js does not exist: run 'npm run build' first"
+    log "Using the existing build in dist/"
+  else
+    step "Building (npm run build)"
+    (cd "$ROOT" && npm run build) || die "the build failed"
+    [ -f "$ROOT/dist/index.js" ] || die "npm run build did not produce dist/index.js"
+  fi
+  package_sha=$(node "$ROOT/infra/scripts/zip-app.mjs" --root "$ROOT" --out "$workdir/app.zip") || die "packaging the app failed"
+  # Kept under .tmp/ (git-ignored) so an earlier package can be published again to roll back.
+  package_zip=$ROOT/.tmp/deploy/app-${package_sha:0:12}.zip
+  mkdir -p "$ROOT/.tmp/deploy"
+  cp "$workdir/app.zip" "$package_zip"
+}
+
+# The hash of the last published package is a tag on the resource group: the
+# Bicep deployment owns every tag of the app itself and would erase it there.
+publish_app() {
+  step "Publishing the code"
+  local tag="triage-relay-package-$app_name" group
+  group=$(az_arm group show --name "$resource_group" --output json)
+  if ! $force_publish && [ "$(json_get "tags.$tag" <<<"$group")" = "$package_sha" ]; then
+    log "Package unchanged (sha256 ${package_sha:0:12}): not published (--force-publish to publish anyway)"
+    return
+  fi
+  az_arm functionapp deployment source config-zip --resource-group "$resource_group" --name "$app_name" \
+    --src "$package_zip" --output none || die "publishing the package failed (the Azure CLI's error is above)"
+  az_arm tag update --resource-id "$(json_get id <<<"$group")" --operation Merge --tags "$tag=$package_sha" --output none
+  log "Published $package_zip"
+}
+
+package_teams_app() {
+  step "Teams app package"
+  BOT_APP_ID=$(output botAppId) PUBLIC_BASE_URL=$app_url \
+    "$ROOT/node_modules/.bin/tsx" "$ROOT/infra/teams/package.ts" --out "$ROOT/dist/teams-app.zip" ||
+    die "building the Teams app package failed"
+}
+
+next_steps() {
+  cat <<EOF
+
+Triage Relay is deployed: $app_url
+
+Next:
+  1. Teams: upload dist/teams-app.zip (Teams > Apps > Manage your apps > Upload an app,
+     or the Teams admin center for the whole organisation).
+  2. Slack: point the request URLs in infra/slack-app-manifest.yaml at $app_url
+     and paste the manifest into your Slack app (api.slack.com/apps > App Manifest).
+  3. Alert producers: send base64-encoded JSON (schema v1) to
+       $(output alertsQueueUrl)
+     with an identity that has Storage Queue Data Message Sender on that queue:
+       az role assignment create --role "Storage Queue Data Message Sender" \\
+         --assignee <producer object id> --scope $(output alertsQueueResourceId)
+EOF
+}
+
+# ------------------------------------------------------------------ helpers
+
+# json_get PATH: reads JSON on stdin and prints the value at a dotted PATH ("" when absent).
+json_get() {
+  node -e '
+    let text = "";
+    process.stdin.on("data", (chunk) => (text += chunk)).on("end", () => {
+      let value = JSON.parse(text);
+      for (const key of process.argv[1].split(".")) value = value == null ? undefined : value[key];
+      if (Array.isArray(value)) value = value.join(" ");
+      process.stdout.write(value == null ? "" : typeof value === "object" ? JSON.stringify(value) : String(value));
+    });' "$1"
+}
+
+version_at_least() {
+  node -e '
+    const [have, want] = process.argv.slice(1).map((v) => v.split(".").map(Number));
+    const order = have.map((n, i) => n - (want[i] ?? 0)).find((d) => d !== 0) ?? 0;
+    process.exit(order >= 0 ? 0 : 1);' "$1" "$2"
+}
+
+first_error_line() {
+  grep -m1 '[^[:space:]]' "$workdir/az.err" 2>/dev/null || printf 'no error output'
+}
+
+main() {
+  parse_args "$@"
+  check_inputs
+  check_tools
+  location=$(printf '%s' "$location" | tr -d ' ' | tr '[:upper:]' '[:lower:]')
+  check_login
+  ensure_resource_group
+  set_deployment_args
+
+  if $what_if; then
+    step "What-if: changes the deployment would make (nothing is changed)"
+    az_arm deployment group what-if "${deploy_args[@]}" || die "what-if failed (the Azure CLI's error is above)"
+    return
+  fi
+
+  build_app
+  deploy_infrastructure
+  sync_secrets
+  refresh_secret_references
+  publish_app
+  package_teams_app
+  next_steps
+}
+
+main "$@"
