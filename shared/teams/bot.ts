@@ -107,7 +107,11 @@ async function onConversationUpdate(bot: TeamsBot, activity: TeamsActivity): Pro
   }
   if (activity.membersAdded?.some((member) => member.id === botId)) {
     const reference = await rememberConversation(bot, activity, { overwrite: true });
-    if (reference) await sendWelcome(bot, reference);
+    if (!reference) return;
+    if (reference.conversationType === "personal" && activity.from.aadObjectId && bot.config.autoLink) {
+      await linkMember(bot, activity.serviceUrl, reference.conversationId, activity.from.id, activity.from.aadObjectId, reference.tenantId);
+    }
+    await sendWelcome(bot, reference);
   }
 }
 
@@ -314,24 +318,37 @@ async function identifyActor(bot: TeamsBot, activity: TeamsActivity, tenantId: s
   const linked = await identities.get("msteams", tenantId, aadObjectId);
   if (linked) return { person: linked.person, label, surface: "teams" };
   if (!bot.config.autoLink) return { label, surface: "teams" };
+  const person = await linkMember(bot, activity.serviceUrl, activity.conversation.id.split(";")[0]!, activity.from.id, aadObjectId, tenantId);
+  return person ? { person, label, surface: "teams" } : { label, surface: "teams" };
+}
+
+/** Links a member automatically by the email (or UPN) the Bot Connector returns for them. */
+async function linkMember(
+  bot: TeamsBot,
+  serviceUrl: string,
+  conversationId: string,
+  memberId: string,
+  aadObjectId: string,
+  tenantId: string,
+): Promise<Person | undefined> {
   try {
-    const member = await bot.connector.getMember(activity.serviceUrl, activity.conversation.id.split(";")[0]!, activity.from.id);
+    const member = await bot.connector.getMember(serviceUrl, conversationId, memberId);
     const email = (member.email ?? member.userPrincipalName)?.toLowerCase();
-    if (!email?.includes("@")) return { label, surface: "teams" };
+    if (!email?.includes("@")) return undefined;
     const person: Person = { email, ...(member.name ? { name: member.name } : {}) };
-    await identities.link({
+    await new IdentityRepository(bot.storage).link({
       provider: "msteams",
       scope: tenantId,
       chatUserId: aadObjectId,
       person,
       how: "auto",
       linkedAt: now(bot).toISOString(),
-      teamsUserId: activity.from.id,
+      teamsUserId: memberId,
     });
-    return { person, label, surface: "teams" };
+    return person;
   } catch (error) {
     bot.log(`Teams: could not read the member's profile: ${(error as Error).message}`);
-    return { label, surface: "teams" };
+    return undefined;
   }
 }
 

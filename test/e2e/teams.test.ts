@@ -1,0 +1,133 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TeamsTeam, TeamsUser } from "../../dev/emulators/teams";
+import { CardRepository } from "../../shared/storage/cards";
+import { TeamsInstallations } from "../../shared/storage/installations";
+import { ActivityRepository, IssueRepository } from "../../shared/storage/issues";
+import { DeliveryRepository } from "../../shared/delivery/deliveries";
+import { anAlert } from "../fixtures/issues";
+import { sendBase64Json } from "../support/queues";
+import { waitFor } from "../support/wait";
+import { action, cardOf, cardText } from "./card-helpers";
+import { startStack, type Stack } from "./stack";
+
+let stack: Stack;
+let ana: TeamsUser;
+let ben: TeamsUser;
+let team: TeamsTeam;
+let messagesUrl: string;
+
+beforeAll(async () => {
+  stack = await startStack();
+  messagesUrl = `${stack.api}/messages`;
+  ana = stack.teams.addUser({ name: "Ana Lima", email: "ana@contoso.com" });
+  ben = stack.teams.addUser({ name: "Ben Okafor", email: "ben@contoso.com" });
+  team = stack.teams.addTeam({ name: "Checkout", members: [ana, ben] });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+async function postAlert(alertId: string, issueId: string, targets: unknown[]) {
+  await sendBase64Json(stack.azurite.connectionString, "alerts", anAlert({ alertId, issue: { id: issueId }, targets: targets as never }));
+}
+
+function cardMessages(conversationId: string) {
+  return stack.teams.messages(conversationId).filter((m) => cardText(cardOf(m.activity)).includes("TypeError"));
+}
+
+describe("Teams, end to end through the local host and the Bot Connector emulator", () => {
+  it("bot added to a team: installation stored, welcome card posted with the conversation id", async () => {
+    const response = await stack.teams.post(messagesUrl, stack.teams.botAddedToTeam({ team, from: ana }));
+    expect(response.status).toBe(200);
+    const installation = await new TeamsInstallations(stack.storage).get(stack.teams.tenantId, team.generalChannelId);
+    expect(installation).toMatchObject({ active: true, conversationType: "channel", teamName: "Checkout", serviceUrl: stack.teams.serviceUrl });
+    const welcome = stack.teams.messages(team.generalChannelId).map((m) => cardText(cardOf(m.activity)));
+    expect(welcome.join("\n")).toMatch(/Triage Relay is ready[\s\S]*subscribe[\s\S]*/);
+    expect(welcome.join("\n")).toContain(team.generalChannelId);
+  });
+
+  it("an alert for the channel posts a card within seconds, recorded in cards", async () => {
+    await postAlert("teams-alert-1", "teams-issue-1", [{ provider: "msteams", conversationId: team.generalChannelId }]);
+    const [card] = await waitFor(() => (cardMessages(team.generalChannelId).length ? cardMessages(team.generalChannelId) : undefined), { timeoutMs: 15_000 });
+    expect(cardText(cardOf(card!.activity))).toMatch(/Events: 57/);
+    const copies = await waitFor(async () => ((await new CardRepository(stack.storage).list("teams-issue-1")).length ? new CardRepository(stack.storage).list("teams-issue-1") : undefined));
+    expect(copies).toEqual([expect.objectContaining({ provider: "msteams", conversationId: team.generalChannelId, activityId: card!.activityId })]);
+    const delivery = await waitFor(async () => (await new DeliveryRepository(stack.storage).listForAlert("teams-alert-1")).find((d) => d.state === "sent"));
+    expect(delivery.messageRef).toBe(`${team.generalChannelId}/${card!.activityId}`);
+  });
+
+  it("Resolve clicked (Action.Execute): the resolved card comes back in the same response, issue resolved, activity written", async () => {
+    const [posted] = cardMessages(team.generalChannelId);
+    const resolve = action(cardOf(posted!.activity), "Resolve");
+    const response = await stack.teams.post(
+      messagesUrl,
+      stack.teams.invokeAction({ conversation: team.generalChannelId, from: ana, replyToId: posted!.activityId, verb: resolve.verb!, data: resolve.data }),
+    );
+    expect(response.status).toBe(200);
+    const body = response.body as { statusCode: number; type: string; value: unknown };
+    expect(body).toMatchObject({ statusCode: 200, type: "application/vnd.microsoft.card.adaptive" });
+    expect(cardText(body.value)).toMatch(/Resolved by Ana Lima/);
+    expect(() => action(body.value, "Unresolve")).not.toThrow();
+
+    const issue = (await new IssueRepository(stack.storage).get("teams-issue-1"))!.issue;
+    expect(issue.status).toBe("resolved");
+    const activities = await new ActivityRepository(stack.storage).list("teams-issue-1");
+    expect(activities[0]).toMatchObject({ action: "resolve", actor: "ana@contoso.com", surface: "teams", fromStatus: "unresolved", toStatus: "resolved" });
+    // Everyone else sees the change too: the copy is updated in place (PUT) from the stored issue.
+    await waitFor(() => stack.teams.calls.find((c) => c.operation === "update" && c.activityId === posted!.activityId), { timeoutMs: 15_000 });
+  });
+
+  it("the Action.Submit fallback (Teams mobile) makes the same change and updates the clicked card with PUT", async () => {
+    const [posted] = cardMessages(team.generalChannelId);
+    const card = await waitFor(() => {
+      const current = cardOf(stack.teams.messages(team.generalChannelId).find((m) => m.activityId === posted!.activityId)!.activity);
+      return cardText(current).includes("Resolved by") ? current : undefined;
+    });
+    const unresolve = action(card, "Unresolve");
+    stack.teams.clearCalls();
+    const response = await stack.teams.post(
+      messagesUrl,
+      stack.teams.message({ conversation: team.generalChannelId, from: ben, value: unresolve.fallbackData, replyToId: posted!.activityId, mentionBot: false }),
+    );
+    expect(response.status).toBe(200);
+    const put = stack.teams.calls.find((c) => c.operation === "update" && c.activityId === posted!.activityId);
+    expect(put?.conversationId).toBe(team.generalChannelId);
+    const updated = stack.teams.messages(team.generalChannelId).find((m) => m.activityId === posted!.activityId)!;
+    expect(cardText(cardOf(updated.activity))).toMatch(/Unresolved by Ben Okafor/);
+    expect((await new IssueRepository(stack.storage).get("teams-issue-1"))!.issue.status).toBe("unresolved");
+  });
+
+  it("a 1:1 card by email reaches a user who installed the app personally", async () => {
+    const install = await stack.teams.post(messagesUrl, stack.teams.personalInstall({ user: ana }));
+    expect(install.status).toBe(200);
+    const personal = stack.teams.personalConversation(ana);
+    await postAlert("teams-alert-dm", "teams-issue-dm", [{ provider: "msteams", userEmail: "Ana@Contoso.com" }]);
+    await waitFor(() => (cardMessages(personal.id).length ? true : undefined), { timeoutMs: 15_000 });
+    const copies = await new CardRepository(stack.storage).list("teams-issue-dm");
+    expect(copies).toEqual([expect.objectContaining({ conversationId: personal.id })]);
+  });
+
+  it("subscribe in a channel, then an alert without targets is posted there", async () => {
+    const subscribe = stack.teams.message({ conversation: team.generalChannelId, from: ana, text: "subscribe payments warning" });
+    expect((await stack.teams.post(messagesUrl, subscribe)).status).toBe(200);
+    const reply = stack.teams.messages(team.generalChannelId).find((m) => String(m.activity.text ?? "").includes("Subscribed"));
+    expect(reply?.activity.text).toMatch(/payments/);
+    await sendBase64Json(
+      stack.azurite.connectionString,
+      "alerts",
+      anAlert({ alertId: "sub-alert", issue: { id: "sub-issue", project: "payments", level: "error", title: "TypeError: payment failed" } }),
+    );
+    await waitFor(async () => ((await new CardRepository(stack.storage).list("sub-issue")).length === 1 ? true : undefined), { timeoutMs: 15_000 });
+  });
+
+  it("bot removed from the team: installation inactive, no more cards posted there", async () => {
+    await stack.teams.post(messagesUrl, stack.teams.botRemovedFromTeam({ team, from: ana }));
+    const installation = await new TeamsInstallations(stack.storage).get(stack.teams.tenantId, team.generalChannelId);
+    expect(installation).toMatchObject({ active: false, inactiveReason: "bot removed" });
+    stack.teams.clearCalls();
+    await postAlert("after-removal", "teams-issue-2", [{ provider: "msteams", conversationId: team.generalChannelId }]);
+    const row = await waitFor(async () => (await new DeliveryRepository(stack.storage).listForAlert("after-removal")).find((d) => d.state === "dead"), { timeoutMs: 15_000 });
+    expect(row.reason).toMatch(/no longer in this conversation/);
+    expect(stack.teams.calls.filter((c) => c.operation === "send")).toEqual([]);
+  });
+});
