@@ -1,0 +1,104 @@
+// `npm start`: the whole app on this machine, with nothing from the internet.
+//   Azurite (persistent, .azurite/) · Teams Bot Connector emulator · Slack emulator · local host on :7071
+// Demo settings are generated once into .azurite/dev-settings.json so restarts keep their tokens and keys.
+// One Ctrl-C stops everything.
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { startAzurite, type Azurite } from "./azurite";
+import { seedDevWorkspace } from "./emulators/slack/seed";
+import { startSlackEmulator, type SlackEmulator } from "./emulators/slack";
+import { startTeamsEmulator, type TeamsEmulator } from "./emulators/teams";
+import { buildIfStale } from "./host/build-if-stale";
+import { startLocalHost, type LocalHost } from "./host/local-host";
+
+const ROOT = resolve(__dirname, "..");
+const DATA_DIR = join(ROOT, ".azurite");
+const PORT = Number(process.env.PORT ?? 7071);
+const TEAMS_PORT = 7072;
+const SLACK_PORT = 7073;
+
+interface DevSecrets {
+  linkSigningKey: string;
+  slackSigningSecret: string;
+  slackBotToken: string;
+}
+
+async function main(): Promise<void> {
+  const secrets = devSecrets();
+  const stoppers: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stoppers.reverse()) await stop().catch(() => {});
+  };
+  process.once("SIGINT", () => void stopAll().then(() => process.exit(0)));
+  process.once("SIGTERM", () => void stopAll().then(() => process.exit(0)));
+
+  try {
+    const azurite: Azurite = await startAzurite({ location: DATA_DIR, ports: "default" });
+    stoppers.push(azurite.stop);
+    const teams: TeamsEmulator = await startTeamsEmulator({ port: TEAMS_PORT, appId: "00000000-0000-4000-8000-00000000d3b0", tenantId: "00000000-0000-4000-8000-0000000d3a11" });
+    stoppers.push(teams.stop);
+    const slack: SlackEmulator = await startSlackEmulator({ port: SLACK_PORT, signingSecret: secrets.slackSigningSecret, clientId: "1000.2000", clientSecret: "dev-slack-client-secret" });
+    stoppers.push(slack.stop);
+    const workspace = seedDevWorkspace(slack, { botToken: secrets.slackBotToken });
+    const ana = teams.addUser({ name: "Ana Lima", email: "ana@triage.dev" });
+    const ben = teams.addUser({ name: "Ben Okafor", email: "ben@triage.dev" });
+    const team = teams.addTeam({ name: "Checkout", members: [ana, ben] });
+
+    Object.assign(process.env, {
+      AzureWebJobsStorage: azurite.connectionString,
+      MicrosoftAppId: teams.appId,
+      MicrosoftAppType: "UserAssignedMSI",
+      MicrosoftAppTenantId: teams.tenantId,
+      BOT_OPENID_METADATA_URL: teams.openIdMetadataUrl,
+      IDENTITY_ENDPOINT: teams.identityEndpoint,
+      IDENTITY_HEADER: teams.identityHeader,
+      TEAMS_SERVICE_URL_HOSTS: "127.0.0.1",
+      SLACK_SIGNING_SECRET: secrets.slackSigningSecret,
+      SLACK_CLIENT_ID: slack.clientId,
+      SLACK_CLIENT_SECRET: slack.clientSecret,
+      SLACK_BOT_TOKEN: secrets.slackBotToken,
+      SLACK_API_URL: slack.apiUrl,
+      PUBLIC_BASE_URL: `http://localhost:${PORT}`,
+      LINK_SIGNING_KEY: secrets.linkSigningKey,
+    });
+
+    await buildIfStale(ROOT, console.log);
+    const host: LocalHost = await startLocalHost({ appPath: join(ROOT, "dist", "index.js"), port: PORT, localSettingsPath: false });
+    stoppers.push(host.stop);
+
+    // Install the bot in the demo team, as Teams would when someone adds it.
+    await teams.post(`${host.url}/api/messages`, teams.botAddedToTeam({ team, from: ana }));
+
+    console.log(`
+Triage Relay is running on http://localhost:${PORT}  (health: http://localhost:${PORT}/api/health)
+  Teams emulator   ${teams.url}   demo team "Checkout", General channel ${team.generalChannelId}
+  Slack emulator   ${slack.url}   workspace ${workspace.workspace.teamId}, #alerts ${workspace.channels.alerts}
+  Azurite          ${azurite.queueEndpoint} (data in .azurite/)
+
+Send a test alert (see README, "Send a test alert"):
+  npx tsx dev/send-alert.ts --teams ${team.generalChannelId} --slack ${workspace.workspace.teamId}/${workspace.channels.alerts}
+
+Ctrl-C stops everything.`);
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : error);
+    await stopAll();
+    process.exit(1);
+  }
+}
+
+/** Generated once and kept beside the Azurite data: restarts keep the same keys and tokens. */
+function devSecrets(): DevSecrets {
+  const file = join(DATA_DIR, "dev-settings.json");
+  if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8")) as DevSecrets;
+  mkdirSync(DATA_DIR, { recursive: true });
+  const secrets: DevSecrets = {
+    linkSigningKey: randomBytes(32).toString("hex"),
+    slackSigningSecret: randomBytes(16).toString("hex"),
+    slackBotToken: `xoxb-dev-${randomBytes(12).toString("hex")}`,
+  };
+  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  return secrets;
+}
+
+void main();
