@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DeliveryRepository } from "../../shared/delivery/deliveries";
+import { SlackInstallations } from "../../shared/slack/installations";
+import { anAlert } from "../fixtures/issues";
+import { sendBase64Json } from "../support/queues";
+import { waitFor } from "../support/wait";
+import { startStack, type Stack } from "./stack";
+
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startStack({ slackRateLimits: true });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+/** A workspace installed through the real OAuth flow. */
+async function installedWorkspace(name: string) {
+  const workspace = stack.slack.addWorkspace({ name });
+  const installer = stack.slack.addUser(workspace.teamId, { name: "admin", email: `admin@${name.toLowerCase()}.example` }).id;
+  stack.slack.setAuthorizeAs({ teamId: workspace.teamId, userId: installer });
+  const start = await fetch(`${stack.api}/slack/install`, { redirect: "manual" });
+  const authorize = await fetch(start.headers.get("location")!, { redirect: "manual" });
+  const done = await fetch(authorize.headers.get("location")!, { headers: { cookie: start.headers.get("set-cookie")!.split(";")[0]! } });
+  expect(done.status).toBe(200);
+  return workspace.teamId;
+}
+
+async function settled(alertId: string, timeoutMs = 30_000) {
+  return waitFor(async () => (await new DeliveryRepository(stack.storage).listForAlert(alertId)).find((d) => d.state !== "pending"), { timeoutMs });
+}
+
+describe("Slack delivery under Slack's limits and errors", () => {
+  it("30 alerts for 30 issues to one channel: 30 messages, none lost, none duplicated", async () => {
+    const teamId = await installedWorkspace("Storm");
+    const channel = stack.slack.addChannel(teamId, { name: "storm" }).id;
+    for (let n = 0; n < 30; n++) {
+      await sendBase64Json(
+        stack.azurite.connectionString,
+        "alerts",
+        anAlert({ alertId: `storm-${n}`, issue: { id: `storm-issue-${n}`, title: `TypeError number ${n}` }, targets: [{ provider: "slack", teamId, channel }] }),
+      );
+    }
+    await waitFor(() => (stack.slack.messages(channel).length >= 30 ? true : undefined), { timeoutMs: 90_000, intervalMs: 500 });
+    // Give any straggling duplicate a chance to show up before counting.
+    await waitFor(async () => {
+      const rows = await Promise.all(Array.from({ length: 30 }, (_, n) => new DeliveryRepository(stack.storage).listForAlert(`storm-${n}`)));
+      return rows.every((r) => r[0]?.state === "sent") ? true : undefined;
+    }, { timeoutMs: 30_000 });
+    const messages = stack.slack.messages(channel);
+    expect(messages).toHaveLength(30);
+    const titles = new Set(messages.map((m) => /TypeError number (\d+)/.exec(m.text)?.[1]));
+    expect(titles.size).toBe(30);
+    const posts = stack.slack.callsTo("chat.postMessage").filter((c) => c.params.channel === channel);
+    // Every 429 was answered with a delay and a retry, never by dropping the card.
+    expect(posts.filter((c) => c.ok)).toHaveLength(30);
+  }, 150_000);
+
+  it("channel_not_found: the target is dead after one call", async () => {
+    const teamId = await installedWorkspace("Broken");
+    stack.slack.injectError({ method: "chat.postMessage", channel: "C0GONE0001", error: "channel_not_found", times: 5 });
+    await sendBase64Json(stack.azurite.connectionString, "alerts", anAlert({ alertId: "gone", issue: { id: "gone-issue" }, targets: [{ provider: "slack", teamId, channel: "C0GONE0001" }] }));
+    expect(await settled("gone")).toMatchObject({ state: "dead", reason: "channel_not_found", attempts: 1 });
+    expect(stack.slack.callsTo("chat.postMessage").filter((c) => c.params.channel === "C0GONE0001")).toHaveLength(1);
+  });
+
+  it("tokens_revoked: the workspace's installation is off and no further calls are made for it", async () => {
+    const teamId = await installedWorkspace("Revoked");
+    const channel = stack.slack.addChannel(teamId, { name: "alerts" }).id;
+    const event = stack.slack.eventCallback({ teamId, event: { type: "tokens_revoked", tokens: { bot: ["B0123"] } } });
+    expect((await stack.slack.sendEvent(`${stack.api}/slack/events`, event)).status).toBe(200);
+    expect(await new SlackInstallations(stack.storage).get(teamId)).toMatchObject({ active: false, inactiveReason: "tokens revoked" });
+
+    const callsBefore = stack.slack.calls.filter((c) => c.teamId === teamId).length;
+    await sendBase64Json(stack.azurite.connectionString, "alerts", anAlert({ alertId: "revoked", issue: { id: "revoked-issue" }, targets: [{ provider: "slack", teamId, channel }] }));
+    expect(await settled("revoked")).toMatchObject({ state: "dead", reason: expect.stringMatching(/installation inactive/) });
+    expect(stack.slack.calls.filter((c) => c.teamId === teamId)).toHaveLength(callsBefore);
+  });
+
+  it("a retried event (same event_id) is handled once", async () => {
+    const teamId = await installedWorkspace("Retried");
+    const event = stack.slack.eventCallback({ teamId, event: { type: "app_uninstalled" } });
+    expect((await stack.slack.sendEvent(`${stack.api}/slack/events`, event)).status).toBe(200);
+    expect((await stack.slack.sendEvent(`${stack.api}/slack/events`, event, { retryNum: 1, retryReason: "http_timeout" })).status).toBe(200);
+    expect(stack.host.logs().filter((line) => line.includes("already handled (retry)"))).toHaveLength(1);
+    expect(await new SlackInstallations(stack.storage).get(teamId)).toMatchObject({ active: false, inactiveReason: "app uninstalled" });
+  });
+});
