@@ -7,7 +7,8 @@ import type { CardAction } from "./view";
  * `issueId` and `version` say which card was clicked; the issue's state is never taken from here.
  */
 export const cardActionPayloadSchema = z.object({
-  v: z.literal(1),
+  // Teams turns numbers in card data into strings: coerce.
+  v: z.coerce.number().pipe(z.literal(1)),
   issueId: z.string().min(1).max(200),
   cardVersion: z.coerce.number().int().nonnegative().optional(),
   action: z.discriminatedUnion("type", [

@@ -71,24 +71,18 @@ export interface SlackMessage {
   blocks: SlackBlock[];
 }
 
-/** Block Kit limits (https://docs.slack.dev/reference/block-kit). */
+/**
+ * Block Kit limits the renderer enforces item by item (https://docs.slack.dev/reference/block-kit).
+ * The rest hold by construction: at most 7 blocks and 6 action elements, section and context
+ * texts under 2,400 characters (TEXT_LIMITS, MAX_URL_LENGTH), block_id ≤ 207 (issue ids ≤ 200).
+ */
 export const SLACK_LIMITS = {
-  blocks: 50,
-  sectionText: 3000,
   sectionFields: 10,
-  fieldText: 2000,
-  contextElements: 10,
-  contextText: 3000,
-  headerText: 150,
-  actionElements: 25,
   buttonText: 75,
   buttonValue: 2000,
-  actionId: 255,
-  blockId: 255,
   selectOptions: 100,
   optionText: 75,
   optionValue: 150,
-  placeholderText: 150,
 } as const;
 
 export const SLACK_BLOCK_ID_PREFIX = "triage:";
@@ -127,20 +121,19 @@ export function renderSlackMessage(view: IssueView): SlackMessage {
     .map((fact) => mrkdwn(`*${escaped(fact.label, TEXT_LIMITS.factLabel)}*\n${escaped(fact.value, TEXT_LIMITS.factValue)}`));
   if (fields.length > 0) blocks.push({ type: "section", fields });
 
+  const status = nonBlank(view.statusLine);
   const assignee = nonBlank(view.assigneeLine);
-  blocks.push({
-    type: "context",
-    elements: [
-      mrkdwn(`*${escaped(view.statusLine, TEXT_LIMITS.statusLine)}*`),
-      ...(assignee ? [mrkdwn(escaped(assignee, TEXT_LIMITS.statusLine))] : []),
-    ],
-  });
+  const statusElements = [
+    ...(status ? [mrkdwn(`*${escaped(status, TEXT_LIMITS.statusLine)}*`)] : []),
+    ...(assignee ? [mrkdwn(escaped(assignee, TEXT_LIMITS.statusLine))] : []),
+  ];
+  if (statusElements.length > 0) blocks.push({ type: "context", elements: statusElements });
 
   const actions = actionsBlock(view);
   if (actions) blocks.push(actions);
 
-  const text = `${emoji} [${view.level}] ${escaped(title, TEXT_LIMITS.title)} — ${escaped(view.statusLine, TEXT_LIMITS.statusLine)}`;
-  return { text, blocks };
+  const statusSuffix = status ? ` — ${escaped(status, TEXT_LIMITS.statusLine)}` : "";
+  return { text: `${emoji} [${view.level}] ${escaped(title, TEXT_LIMITS.title)}${statusSuffix}`, blocks };
 }
 
 /** The compact form of an action carried in a button or option `value`. */

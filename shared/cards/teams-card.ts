@@ -137,12 +137,11 @@ const SHRINK_STEPS: Limits[] = [
 ];
 
 export function renderTeamsCard(view: IssueView): AdaptiveCard {
-  let card = buildCard(view, FULL);
-  for (const limits of SHRINK_STEPS.slice(1)) {
-    if (fitsBudget(card)) break;
-    card = buildCard(view, limits);
+  for (const limits of SHRINK_STEPS.slice(0, -1)) {
+    const card = buildCard(view, limits);
+    if (fitsBudget(card)) return card;
   }
-  return card;
+  return buildCard(view, SHRINK_STEPS.at(-1)!);
 }
 
 export function teamsCardAttachment(view: IssueView): AdaptiveCardAttachment {
@@ -205,7 +204,8 @@ function buildCard(view: IssueView, limits: Limits): AdaptiveCard {
 
   const culprit = nonBlank(view.culprit);
   if (culprit) {
-    body.push({ type: "TextBlock", text: markdown(culprit, limits.culprit), fontType: "Monospace", isSubtle: true, wrap: true, spacing: "None" });
+    const text = markdown(culprit, limits.culprit);
+    body.push({ type: "TextBlock", text, fontType: "Monospace", isSubtle: true, wrap: true, spacing: "None" });
   }
 
   const description = nonBlank(view.description);
@@ -219,13 +219,16 @@ function buildCard(view: IssueView, limits: Limits): AdaptiveCard {
     .map((fact) => ({ title: markdown(fact.label, TEXT_LIMITS.factLabel), value: markdown(fact.value, limits.factValue) }));
   if (facts.length > 0) body.push({ type: "FactSet", facts });
 
-  body.push({
-    type: "TextBlock",
-    text: markdown(view.statusLine, TEXT_LIMITS.statusLine),
-    weight: "Bolder",
-    color: view.status === "resolved" ? "Good" : "Default",
-    wrap: true,
-  });
+  const status = nonBlank(view.statusLine);
+  if (status) {
+    body.push({
+      type: "TextBlock",
+      text: markdown(status, TEXT_LIMITS.statusLine),
+      weight: "Bolder",
+      color: view.status === "resolved" ? "Good" : "Default",
+      wrap: true,
+    });
+  }
   const assignee = nonBlank(view.assigneeLine);
   if (assignee) {
     body.push({ type: "TextBlock", text: markdown(assignee, TEXT_LIMITS.statusLine), isSubtle: true, wrap: true, spacing: "None" });

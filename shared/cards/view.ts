@@ -125,7 +125,7 @@ function statusLine(issue: Issue): string {
     case "ignored":
       return `${capitalise(issue.ignore ? describeIgnore(issue.ignore) : "ignored")}${by}${at}`;
     case "unresolved":
-      if (issue.substatus === "regressed") return `Regressed${at}`;
+      if (issue.substatus === "regressed") return `Unresolved: it came back after being resolved${at}`;
       if (issue.substatus === "escalating") return `Unresolved: the ignore ran out${at}`;
       return issue.statusChangedBy ? `Unresolved${by}${at}` : "Unresolved";
   }

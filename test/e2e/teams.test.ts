@@ -103,7 +103,10 @@ describe("Teams, end to end through the local host and the Bot Connector emulato
     const personal = stack.teams.personalConversation(ana);
     await postAlert("teams-alert-dm", "teams-issue-dm", [{ provider: "msteams", userEmail: "Ana@Contoso.com" }]);
     await waitFor(() => (cardMessages(personal.id).length ? true : undefined), { timeoutMs: 15_000 });
-    const copies = await new CardRepository(stack.storage).list("teams-issue-dm");
+    const copies = await waitFor(async () => {
+      const stored = await new CardRepository(stack.storage).list("teams-issue-dm");
+      return stored.length ? stored : undefined;
+    });
     expect(copies).toEqual([expect.objectContaining({ conversationId: personal.id })]);
   });
 
