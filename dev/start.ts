@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     });
 
     await buildIfStale(ROOT, console.log);
-    const host: LocalHost = await startLocalHost({ appPath: join(ROOT, "dist", "index.js"), port: PORT, localSettingsPath: false });
+    const host: LocalHost = await startLocalHost({ appPath: join(ROOT, "dist", "index.js"), port: PORT, hostJsonPath: join(ROOT, "host.json"), localSettingsPath: false });
     stoppers.push(host.stop);
 
     // Install the bot in the demo team, as Teams would when someone adds it.
