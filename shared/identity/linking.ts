@@ -1,0 +1,152 @@
+import { EncryptJWT, jwtDecrypt } from "jose";
+import type { Config } from "../config";
+import { page } from "../pages";
+import type { SlackTokens } from "../slack/client";
+import { postToResponseUrl } from "../slack/responses";
+import type { StorageClients } from "../storage/clients";
+import type { TeamsConnector } from "../teams/connector";
+import { IdentityRepository } from "./identities";
+import { deriveKey } from "./keys";
+import { consumeLinkToken, verifyLinkToken, type LinkRequest } from "./link-tokens";
+import { finishSignIn, startSignIn } from "./sign-in";
+
+export interface Linker {
+  config: Config;
+  storage: StorageClients;
+  teams: TeamsConnector;
+  slackTokens?: SlackTokens;
+  log: (line: string) => void;
+}
+
+export const LINK_SESSION_COOKIE = "triage_link_session";
+const SESSION_LIFETIME_SECONDS = 15 * 60;
+
+type Page = ReturnType<typeof page>;
+type PageWithCookie = Page & { cookie?: string };
+
+const TOKEN_PROBLEMS = {
+  expired: ["This link has expired", "Links work for 15 minutes. Ask for a new one: type link in your chat with Triage Relay (Teams) or /triage link (Slack)."],
+  invalid: ["This link isn't valid", "It was altered, cut short, or not made by this app. Ask for a new one in your chat with Triage Relay."],
+  used: ["This link was already used", "Each link works once. If you're not linked yet, ask for a new one in your chat with Triage Relay."],
+} as const;
+
+export function linkCallbackUrl(config: Config): string {
+  return `${config.publicBaseUrl}/api/link/callback`;
+}
+
+export function linkPageUrl(config: Config, token: string): string {
+  return `${config.publicBaseUrl}/api/link?token=${encodeURIComponent(token)}`;
+}
+
+/** GET /api/link?token=…: check the token, then send the person to sign in. */
+export async function startLinking(linker: Linker, token: string | null): Promise<PageWithCookie | { redirect: string; cookie: string }> {
+  const { config } = linker;
+  if (!config.oidc) return page("Linking by sign-in is off", ["This app has no sign-in provider configured (OIDC_ISSUER), so accounts can only be linked automatically by their verified email."], { status: 404 });
+  if (!token) return page(TOKEN_PROBLEMS.invalid[0], [TOKEN_PROBLEMS.invalid[1]], { status: 400 });
+  const check = await verifyLinkToken(deriveKey(config.linkSigningKey, "link-token"), token, linker.storage);
+  if (!check.ok) {
+    const [title, text] = TOKEN_PROBLEMS[check.problem];
+    return page(title, [text], { status: check.problem === "invalid" ? 400 : 410 });
+  }
+  const foreign = await foreignScope(linker, check.request);
+  if (foreign) return page("This link is for another organisation", [foreign], { status: 403 });
+
+  let signIn;
+  try {
+    signIn = await startSignIn(config.oidc, linkCallbackUrl(config));
+  } catch (error) {
+    linker.log(`Link: sign-in provider unavailable: ${(error as Error).message}`);
+    return page("Sign-in is unavailable right now", ["The sign-in provider didn't answer. Try the same link again in a minute."], { status: 503 });
+  }
+  const session = await new EncryptJWT({ token, state: signIn.state, nonce: signIn.nonce, codeVerifier: signIn.codeVerifier })
+    .setProtectedHeader({ alg: "dir", enc: "A256GCM" })
+    .setIssuedAt()
+    .setExpirationTime(`${SESSION_LIFETIME_SECONDS}s`)
+    .encrypt(deriveKey(config.linkSigningKey, "link-session"));
+  return { redirect: signIn.authorizationUrl, cookie: sessionCookie(config, session, SESSION_LIFETIME_SECONDS) };
+}
+
+/** GET /api/link/callback: finish the sign-in, link, confirm in chat, and say so on the page. */
+export async function finishLinking(linker: Linker, callbackUrl: URL, sessionCookieValue: string | undefined): Promise<PageWithCookie> {
+  const { config } = linker;
+  const clear = sessionCookie(config, "", 0);
+  const withClear = (p: Page): PageWithCookie => ({ ...p, cookie: clear });
+  if (!config.oidc) return withClear(page("Linking by sign-in is off", ["OIDC_ISSUER is not set."], { status: 404 }));
+  let session: { token: string; state: string; nonce: string; codeVerifier: string };
+  try {
+    if (!sessionCookieValue) throw new Error("no session");
+    const { payload } = await jwtDecrypt(sessionCookieValue, deriveKey(config.linkSigningKey, "link-session"));
+    session = payload as typeof session;
+  } catch {
+    return withClear(page("This sign-in can't be matched to a link", ["It was started in another browser, took longer than 15 minutes, or cookies are blocked. Open your link again."], { status: 400 }));
+  }
+  const check = await verifyLinkToken(deriveKey(config.linkSigningKey, "link-token"), session.token, linker.storage);
+  if (!check.ok) {
+    const [title, text] = TOKEN_PROBLEMS[check.problem];
+    return withClear(page(title, [text], { status: 410 }));
+  }
+  const result = await finishSignIn(config.oidc, callbackUrl, session);
+  if (!result.ok) {
+    linker.log(`Link: sign-in refused: ${result.reason}`);
+    return withClear(page("You're not linked", [result.reason, "Nothing was changed. Open your link again to retry."], { status: 400 }));
+  }
+  const request = check.request;
+  if (request.provider === "msteams" && result.person.tenantId && result.person.tenantId !== request.scope) {
+    return withClear(page("You signed in with another organisation's account", [`Sign in with your account in the organisation you use Teams with. Nothing was changed.`], { status: 403 }));
+  }
+  if (!(await consumeLinkToken(linker.storage, check.tokenId))) {
+    const [title, text] = TOKEN_PROBLEMS.used;
+    return withClear(page(title, [text], { status: 410 }));
+  }
+  const previous = await new IdentityRepository(linker.storage).link({
+    provider: request.provider,
+    scope: request.scope,
+    chatUserId: request.chatUserId,
+    person: { email: result.person.email, ...(result.person.name ? { name: result.person.name } : {}) },
+    how: "explicit",
+    linkedAt: new Date().toISOString(),
+    ...(request.teamsUserId ? { teamsUserId: request.teamsUserId } : {}),
+  });
+  const message = previous
+    ? `You're linked as ${result.person.email} (before: ${previous.email}).`
+    : `You're linked as ${result.person.email}.`;
+  await confirmInChat(linker, request, message);
+  linker.log(`Link: ${request.provider} user linked explicitly${previous ? " (relinked)" : ""}`);
+  return withClear(page(message, [`You can go back to ${request.provider === "msteams" ? "Teams" : "Slack"}: your actions on alert cards are now yours.`]));
+}
+
+async function foreignScope(linker: Linker, request: LinkRequest): Promise<string | undefined> {
+  if (request.provider === "msteams") {
+    return linker.config.bot.allowedTenants.includes(request.scope)
+      ? undefined
+      : "This app doesn't serve the organisation this link was made for. Nothing was changed.";
+  }
+  if (!linker.slackTokens) return "Slack isn't set up on this app. Nothing was changed.";
+  try {
+    await linker.slackTokens.forTeam(request.scope);
+    return undefined;
+  } catch {
+    return "This link is for a Slack workspace where Triage Relay isn't installed. Nothing was changed.";
+  }
+}
+
+/** "You're linked as …" where the link was asked for; Slack falls back to a DM when the response_url has expired. */
+export async function confirmInChat(linker: Linker, request: LinkRequest, text: string): Promise<void> {
+  const confirm = request.confirm;
+  try {
+    if (confirm.kind === "teams") {
+      await linker.teams.send(confirm.serviceUrl, confirm.conversationId, { type: "message", text });
+      return;
+    }
+    if (confirm.responseUrl && (await postToResponseUrl(confirm.responseUrl, { response_type: "ephemeral", replace_original: false, text }, 3000))) return;
+    const client = await linker.slackTokens!.client(request.scope);
+    await client.chat.postMessage({ channel: confirm.userId, text });
+  } catch (error) {
+    linker.log(`Link: confirmation not delivered in chat: ${(error as Error).message}`);
+  }
+}
+
+function sessionCookie(config: Config, value: string, maxAge: number): string {
+  const secure = config.publicBaseUrl.startsWith("https:") ? "; Secure" : "";
+  return `${LINK_SESSION_COOKIE}=${value}; Path=/api/link; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${secure}`;
+}

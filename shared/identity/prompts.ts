@@ -1,0 +1,86 @@
+import type { Config } from "../config";
+import { cardAttachment, noticeCard } from "../cards/teams-notices";
+import { TeamsInstallations } from "../storage/installations";
+import type { StorageClients } from "../storage/clients";
+import type { TeamsConnector } from "../teams/connector";
+import { deriveKey } from "./keys";
+import { issueLinkToken, LINK_TOKEN_LIFETIME_SECONDS, type LinkRequest } from "./link-tokens";
+import { linkPageUrl } from "./linking";
+
+const NOT_SET_UP = "Accounts can't be linked by sign-in on this app (no sign-in provider is configured). Ask your admin to set OIDC_ISSUER, or to let Triage Relay use your verified email.";
+
+export async function linkUrl(config: Config, request: LinkRequest): Promise<string | undefined> {
+  if (!config.oidc) return undefined;
+  return linkPageUrl(config, await issueLinkToken(deriveKey(config.linkSigningKey, "link-token"), request));
+}
+
+/**
+ * Sends a Teams user, privately (their 1:1 chat with the bot, created when needed), a link to
+ * link their account. Returns false when the chat could not be reached.
+ */
+export async function sendTeamsLinkPrompt(
+  deps: { config: Config; storage: StorageClients; connector: TeamsConnector; log: (line: string) => void },
+  user: { serviceUrl: string; tenantId: string; aadObjectId: string; teamsUserId: string },
+  why: string,
+): Promise<boolean> {
+  try {
+    const installations = new TeamsInstallations(deps.storage);
+    let personal = await installations.findPersonal(user.tenantId, user.aadObjectId);
+    if (!personal?.active) {
+      const created = await deps.connector.createPersonalConversation(user.serviceUrl, deps.config.bot.appId, user.teamsUserId, user.tenantId);
+      personal = {
+        tenantId: user.tenantId,
+        conversationId: created.id,
+        serviceUrl: user.serviceUrl,
+        conversationType: "personal",
+        userAadObjectId: user.aadObjectId,
+        active: true,
+        updatedAt: new Date().toISOString(),
+      };
+      await installations.save(personal);
+    }
+    const url = await linkUrl(deps.config, {
+      provider: "msteams",
+      scope: user.tenantId,
+      chatUserId: user.aadObjectId,
+      teamsUserId: user.teamsUserId,
+      confirm: { kind: "teams", serviceUrl: personal.serviceUrl, conversationId: personal.conversationId },
+    });
+    const card = url
+      ? {
+          ...noticeCard("Link your account", [why, `The link works once, for ${LINK_TOKEN_LIFETIME_SECONDS / 60} minutes.`]),
+          actions: [{ type: "Action.OpenUrl", title: "Link your account", url }],
+        }
+      : noticeCard("Your account isn't linked", [why, NOT_SET_UP]);
+    await deps.connector.send(personal.serviceUrl, personal.conversationId, { type: "message", summary: "Link your account", attachments: [cardAttachment(card)] });
+    return true;
+  } catch (error) {
+    deps.log(`Teams: link prompt not delivered: ${(error as Error).message}`);
+    return false;
+  }
+}
+
+/** An ephemeral Slack message with a link button, for the person who clicked or typed. */
+export async function slackLinkPrompt(config: Config, user: { teamId: string; userId: string; responseUrl?: string }, why: string) {
+  const url = await linkUrl(config, {
+    provider: "slack",
+    scope: user.teamId,
+    chatUserId: user.userId,
+    confirm: { kind: "slack", userId: user.userId, ...(user.responseUrl ? { responseUrl: user.responseUrl } : {}) },
+  });
+  if (!url) return { response_type: "ephemeral" as const, replace_original: false, text: `${why} ${NOT_SET_UP}` };
+  const text = `${why} Link your account (the link works once, for ${LINK_TOKEN_LIFETIME_SECONDS / 60} minutes): ${url}`;
+  return {
+    response_type: "ephemeral" as const,
+    replace_original: false,
+    text,
+    blocks: [
+      { type: "section", text: { type: "mrkdwn", text: why } },
+      {
+        type: "actions",
+        elements: [{ type: "button", action_id: "triage.link", text: { type: "plain_text", text: "Link your account" }, url, style: "primary" }],
+      },
+      { type: "context", elements: [{ type: "mrkdwn", text: `The link works once, for ${LINK_TOKEN_LIFETIME_SECONDS / 60} minutes.` }] },
+    ],
+  };
+}
