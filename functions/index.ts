@@ -4,6 +4,7 @@ import { alertsQueue } from "./alerts-queue";
 import { cardRefreshQueue } from "./card-refresh-queue";
 import { deliveriesQueue } from "./deliveries-queue";
 import { health } from "./health";
+import { linkCallback, linkStart } from "./link";
 import { slackCommands } from "./slack-commands";
 import { slackEvents } from "./slack-events";
 import { slackInstall, slackOAuthRedirect } from "./slack-install";
@@ -22,6 +23,8 @@ export const functionTable: FunctionDefinition[] = [
   { name: "slackInteractions", kind: "http", route: "slack/interactions", methods: ["POST"], authLevel: "anonymous", handler: slackInteractions },
   { name: "slackInstall", kind: "http", route: "slack/install", methods: ["GET"], authLevel: "anonymous", handler: slackInstall },
   { name: "slackOAuthRedirect", kind: "http", route: "slack/oauth_redirect", methods: ["GET"], authLevel: "anonymous", handler: slackOAuthRedirect },
+  { name: "linkStart", kind: "http", route: "link", methods: ["GET"], authLevel: "anonymous", handler: linkStart },
+  { name: "linkCallback", kind: "http", route: "link/callback", methods: ["GET"], authLevel: "anonymous", handler: linkCallback },
   { name: "alertsQueue", kind: "queue", queueName: "alerts", handler: alertsQueue },
   { name: "deliveriesQueue", kind: "queue", queueName: "deliveries", handler: deliveriesQueue },
   { name: "cardRefreshQueue", kind: "queue", queueName: "card-refresh", handler: cardRefreshQueue },

@@ -25,7 +25,7 @@ interface IdentityEntity {
   rowKey: string;
   email: string;
   name?: string;
-  how: ChatIdentity["how"];
+  how: ChatIdentity["how"] | "unlinked";
   linkedAt: string;
   teamsUserId?: string;
 }
@@ -47,12 +47,21 @@ export class IdentityRepository {
   constructor(private readonly storage: StorageClients) {}
 
   async get(provider: ChatProvider, scope: string, chatUserId: string): Promise<ChatIdentity | undefined> {
+    return (await this.lookup(provider, scope, chatUserId)).identity;
+  }
+
+  /**
+   * The link, if any, and whether the person unlinked themselves: after `unlink` we no longer link
+   * them automatically by email, only by an explicit sign-in.
+   */
+  async lookup(provider: ChatProvider, scope: string, chatUserId: string): Promise<{ identity?: ChatIdentity; optedOut: boolean }> {
     const table = await this.storage.table(TABLES.identities);
     try {
       const entity = await table.getEntity<IdentityEntity>(partition(provider, scope), safeKey(chatUserId));
-      return fromEntity(provider, scope, chatUserId, entity);
+      if (entity.how === "unlinked") return { optedOut: true };
+      return { identity: fromEntity(provider, scope, chatUserId, entity), optedOut: false };
     } catch (error) {
-      if (isNotFound(error)) return undefined;
+      if (isNotFound(error)) return { optedOut: false };
       throw error;
     }
   }
@@ -82,12 +91,15 @@ export class IdentityRepository {
     return previous && previous.person.email !== email ? previous.person : undefined;
   }
 
+  /** Removes the link and remembers the choice, so the person is not linked again automatically. */
   async unlink(provider: ChatProvider, scope: string, chatUserId: string): Promise<ChatIdentity | undefined> {
     const previous = await this.get(provider, scope, chatUserId);
-    if (!previous) return undefined;
     const table = await this.storage.table(TABLES.identities);
-    await table.deleteEntity(partition(provider, scope), safeKey(chatUserId));
-    await this.dropEmailIndex(previous);
+    await table.upsertEntity<IdentityEntity>(
+      { partitionKey: partition(provider, scope), rowKey: safeKey(chatUserId), email: "", how: "unlinked", linkedAt: new Date().toISOString() },
+      "Replace",
+    );
+    if (previous) await this.dropEmailIndex(previous);
     return previous;
   }
 
@@ -111,7 +123,7 @@ export class IdentityRepository {
     const table = await this.storage.table(TABLES.identities);
     const people = new Map<string, Person>();
     for await (const row of table.listEntities<IdentityEntity>({
-      queryOptions: { filter: `PartitionKey eq '${escapeOData(partition(provider, scope))}'` },
+      queryOptions: { filter: `PartitionKey eq '${escapeOData(partition(provider, scope))}' and how ne 'unlinked'` },
     })) {
       people.set(row.email, stripUndefined({ email: row.email, name: row.name }));
       if (people.size >= limit) break;
@@ -135,7 +147,7 @@ function fromEntity(provider: ChatProvider, scope: string, chatUserId: string, e
     scope,
     chatUserId,
     person: stripUndefined({ email: entity.email, name: entity.name }),
-    how: entity.how,
+    how: entity.how as ChatIdentity["how"],
     linkedAt: entity.linkedAt,
     teamsUserId: entity.teamsUserId,
   });

@@ -1,5 +1,6 @@
 import type { Config } from "../config";
 import { IdentityRepository } from "../identity/identities";
+import { slackLinkPrompt } from "../identity/prompts";
 import type { StorageClients } from "../storage/clients";
 import { parseCommand } from "../teams/commands";
 import { listSubscriptions, subscribe, unsubscribe } from "../workflows/subscriptions";
@@ -27,8 +28,15 @@ export async function handleSlashCommand(deps: { config: Config; storage: Storag
       );
     }
     case "link":
-    case "unlink":
-      return ephemeral("Linking accounts isn't set up on this app yet. Your Slack email is used when Slack has verified it.");
+      return slackLinkPrompt(deps.config, { teamId: command.team_id, userId: command.user_id, responseUrl: command.response_url }, "Here's your link.");
+    case "unlink": {
+      const previous = await new IdentityRepository(deps.storage).unlink("slack", command.team_id, command.user_id);
+      return ephemeral(
+        previous
+          ? `You're unlinked (you were ${previous.person.email}). Type \`${name} link\` to link again.`
+          : `You weren't linked. Type \`${name} link\` to link your account.`,
+      );
+    }
     case "subscribe":
       await subscribe(deps.storage, {
         conversationKey,

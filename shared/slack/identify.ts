@@ -15,9 +15,9 @@ export async function identifySlackUser(
   label: string,
 ): Promise<Actor> {
   const identities = new IdentityRepository(deps.storage);
-  const linked = await identities.get("slack", teamId, userId);
-  if (linked) return { person: linked.person, label, surface: "slack" };
-  if (!deps.config.autoLink) return { label, surface: "slack" };
+  const { identity, optedOut } = await identities.lookup("slack", teamId, userId);
+  if (identity) return { person: identity.person, label, surface: "slack" };
+  if (!deps.config.autoLink || optedOut) return { label, surface: "slack" };
   try {
     const client = await deps.slackTokens.client(teamId);
     const info = await client.users.info({ user: userId });

@@ -7,6 +7,7 @@ import type { StorageClients } from "../storage/clients";
 import { IssueRepository } from "../storage/issues";
 import { actOnIssue } from "../workflows/issue-actions";
 import type { SlackTokens } from "./client";
+import { slackLinkPrompt } from "../identity/prompts";
 import { identifySlackUser } from "./identify";
 import type { BlockActions } from "./payloads";
 import { ephemeral, postToResponseUrl } from "./responses";
@@ -46,6 +47,10 @@ export async function handleBlockActions(app: SlackApp, payload: BlockActions): 
   }
 
   const actor = await identifySlackUser(app, teamId, payload.user.id, payload.user.name ?? payload.user.username ?? "a Slack user");
+  if (!actor.person) {
+    app.log("Slack: click from an unlinked user: link prompt sent, nothing changed");
+    return reply(await slackLinkPrompt(app.config, { teamId, userId: payload.user.id, responseUrl }, "To act on issues from Slack, link your Slack account to your work account first. Nothing was changed."));
+  }
   const outcome = await actOnIssue(app.storage, action.issueId, toIssueAction(action), actor);
   app.log(`Slack: ${action.action.type} on ${action.issueId}: ${outcome.kind}`);
 

@@ -5,6 +5,7 @@ import { buildIssueView } from "../cards/view";
 import type { Config } from "../config";
 import type { Actor, Person } from "../domain/issue";
 import { IdentityRepository } from "../identity/identities";
+import { sendTeamsLinkPrompt } from "../identity/prompts";
 import { CardRepository } from "../storage/cards";
 import type { StorageClients } from "../storage/clients";
 import { TeamsInstallations, type TeamsInstallation } from "../storage/installations";
@@ -188,6 +189,8 @@ async function onCommand(bot: TeamsBot, activity: TeamsActivity): Promise<void> 
   const tenantId = tenantOf(activity)!;
   const conversationId = baseConversationId(activity);
   const conversationKey = `msteams:${conversationId}`;
+  // First contact links a member automatically (when allowed), so "status" and the Assign menu know them.
+  if (command.name !== "unlink") await identifyActor(bot, activity, tenantId);
   let text: string;
   switch (command.name) {
     case "help":
@@ -206,10 +209,24 @@ async function onCommand(bot: TeamsBot, activity: TeamsActivity): Promise<void> 
         : "You're not linked to anyone yet. Type **link** to link your account.";
       break;
     }
-    case "link":
-    case "unlink":
-      text = "Linking accounts isn't set up on this app yet. Your Teams account is used when it has an email address.";
+    case "link": {
+      const sent = await promptToLink(bot, activity, tenantId, "Here's your link.");
+      text = sent
+        ? type === "personal"
+          ? "Open the link above to sign in; I'll confirm here when you're linked."
+          : "I've sent you a link in your chat with Triage Relay."
+        : "I couldn't send you a link: your Teams account has no object id, or our 1:1 chat isn't reachable.";
+      if (sent && type === "personal") return;
       break;
+    }
+    case "unlink": {
+      const aadObjectId = activity.from.aadObjectId;
+      const previous = aadObjectId ? await new IdentityRepository(bot.storage).unlink("msteams", tenantId, aadObjectId) : undefined;
+      text = previous
+        ? `You're unlinked (you were ${previous.person.email}). Type **link** to link again.`
+        : "You weren't linked. Type **link** to link your account.";
+      break;
+    }
     case "subscribe":
       if (type === "personal") {
         text = "Subscriptions send a project's alerts to a channel: mention me with **subscribe** in that channel.";
@@ -295,6 +312,16 @@ async function applyCardAction(
 ): Promise<{ card: unknown; version?: number }> {
   const tenantId = tenantOf(activity)!;
   const actor = await identifyActor(bot, activity, tenantId);
+  if (!actor.person) {
+    const prompted = await promptToLink(bot, activity, tenantId, "To act on issues from Teams, link your Teams account to your work account first.");
+    const current = (await new IssueRepository(bot.storage).get(payload.issueId))?.issue;
+    const notice = prompted
+      ? "Nothing was changed: link your account first. I've sent you a link in your chat with Triage Relay."
+      : "Nothing was changed: we couldn't tell who you are, and couldn't send you a link.";
+    if (!current) return { card: noticeCard("Issue not found", [notice]) };
+    const people = await new IdentityRepository(bot.storage).people("msteams", tenantId);
+    return { card: teamsCardAttachment(buildIssueView(current, { assignChoices: people, notice })).content };
+  }
   const outcome = await actOnIssue(bot.storage, payload.issueId, toIssueAction(payload), actor, () => now(bot));
   if (outcome.kind === "not-found") return { card: noticeCard("Issue not found", [outcome.reason]) };
   const stored = outcome.kind === "refused" ? (await new IssueRepository(bot.storage).get(payload.issueId))?.issue : outcome.issue;
@@ -314,10 +341,9 @@ async function identifyActor(bot: TeamsBot, activity: TeamsActivity, tenantId: s
   const label = activity.from.name ?? "a Teams user";
   const aadObjectId = activity.from.aadObjectId;
   if (!aadObjectId) return { label, surface: "teams" };
-  const identities = new IdentityRepository(bot.storage);
-  const linked = await identities.get("msteams", tenantId, aadObjectId);
-  if (linked) return { person: linked.person, label, surface: "teams" };
-  if (!bot.config.autoLink) return { label, surface: "teams" };
+  const { identity, optedOut } = await new IdentityRepository(bot.storage).lookup("msteams", tenantId, aadObjectId);
+  if (identity) return { person: identity.person, label, surface: "teams" };
+  if (!bot.config.autoLink || optedOut) return { label, surface: "teams" };
   const person = await linkMember(bot, activity.serviceUrl, activity.conversation.id.split(";")[0]!, activity.from.id, aadObjectId, tenantId);
   return person ? { person, label, surface: "teams" } : { label, surface: "teams" };
 }
@@ -350,6 +376,16 @@ async function linkMember(
     bot.log(`Teams: could not read the member's profile: ${(error as Error).message}`);
     return undefined;
   }
+}
+
+/** Sends the person a private link to link their account; false when it could not be sent. */
+async function promptToLink(bot: TeamsBot, activity: TeamsActivity, tenantId: string, why: string): Promise<boolean> {
+  if (!activity.from.aadObjectId) return false;
+  return sendTeamsLinkPrompt(
+    { config: bot.config, storage: bot.storage, connector: bot.connector, log: bot.log },
+    { serviceUrl: activity.serviceUrl, tenantId, aadObjectId: activity.from.aadObjectId, teamsUserId: activity.from.id },
+    why,
+  );
 }
 
 async function markCopyRendered(bot: TeamsBot, issueId: string, conversationId: string, activityId: string, version: number) {
