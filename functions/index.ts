@@ -4,6 +4,7 @@ import { alertsQueue } from "./alerts-queue";
 import { cardRefreshQueue } from "./card-refresh-queue";
 import { deliveriesQueue } from "./deliveries-queue";
 import { health } from "./health";
+import { memberSyncQueue } from "./member-sync-queue";
 import { linkCallback, linkStart } from "./link";
 import { slackCommands } from "./slack-commands";
 import { slackEvents } from "./slack-events";
@@ -28,6 +29,7 @@ export const functionTable: FunctionDefinition[] = [
   { name: "alertsQueue", kind: "queue", queueName: "alerts", handler: alertsQueue },
   { name: "deliveriesQueue", kind: "queue", queueName: "deliveries", handler: deliveriesQueue },
   { name: "cardRefreshQueue", kind: "queue", queueName: "card-refresh", handler: cardRefreshQueue },
+  { name: "memberSyncQueue", kind: "queue", queueName: "member-sync", handler: memberSyncQueue },
 ];
 
 // Refuse to start with an unsafe or incomplete configuration: fail at load, naming every bad setting.

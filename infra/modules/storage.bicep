@@ -18,6 +18,8 @@ var queueNames = [
   'card-refresh-poison'
   'issue-events'
   'issue-events-poison'
+  'member-sync'
+  'member-sync-poison'
 ]
 var tableNames = [
   'issues'
@@ -28,6 +30,7 @@ var tableNames = [
   'identities'
   'subscriptions'
   'linktokens'
+  'events'
 ]
 var deploymentContainerName = 'app-package'
 

@@ -46,9 +46,9 @@ export const SECRET_SETTINGS = [
   "MicrosoftAppPassword",
 ] as const;
 
-export const QUEUES = ["alerts", "deliveries", "card-refresh", "issue-events"].flatMap((q) => [q, `${q}-poison`]);
+export const QUEUES = ["alerts", "deliveries", "card-refresh", "issue-events", "member-sync"].flatMap((q) => [q, `${q}-poison`]);
 
-export const TABLES = ["issues", "activities", "cards", "deliveries", "installations", "identities", "subscriptions", "linktokens"];
+export const TABLES = ["issues", "activities", "cards", "deliveries", "installations", "identities", "subscriptions", "linktokens", "events"];
 
 export const ROLES = {
   "Storage Blob Data Owner": "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",

@@ -11,6 +11,8 @@ export const QUEUES = {
   deliveries: "deliveries",
   cardRefresh: "card-refresh",
   issueEvents: "issue-events",
+  /** Pages of a Teams team's roster still to read (auto-linking at install). */
+  memberSync: "member-sync",
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 

@@ -5,6 +5,7 @@ import { buildIssueView } from "../cards/view";
 import type { Config } from "../config";
 import type { Actor, Person } from "../domain/issue";
 import { IdentityRepository } from "../identity/identities";
+import { queueNextPage, syncMemberPage } from "../identity/member-sync";
 import { sendTeamsLinkPrompt } from "../identity/prompts";
 import { CardRepository } from "../storage/cards";
 import type { StorageClients } from "../storage/clients";
@@ -112,6 +113,7 @@ async function onConversationUpdate(bot: TeamsBot, activity: TeamsActivity): Pro
     if (reference.conversationType === "personal" && activity.from.aadObjectId && bot.config.autoLink) {
       await linkMember(bot, activity.serviceUrl, reference.conversationId, activity.from.id, activity.from.aadObjectId, reference.tenantId);
     }
+    if (reference.teamId && bot.config.autoLink) await linkTeamMembers(bot, reference);
     await sendWelcome(bot, reference);
   }
 }
@@ -375,6 +377,18 @@ async function linkMember(
   } catch (error) {
     bot.log(`Teams: could not read the member's profile: ${(error as Error).message}`);
     return undefined;
+  }
+}
+
+/** Links the team's members by their emails: the first page now (so the first card's Assign menu is full), the rest through the queue. */
+async function linkTeamMembers(bot: TeamsBot, reference: TeamsInstallation): Promise<void> {
+  try {
+    const first = { tenantId: reference.tenantId, serviceUrl: reference.serviceUrl, teamId: reference.teamId! };
+    const { linked, next } = await syncMemberPage({ config: bot.config, storage: bot.storage, connector: bot.connector }, first);
+    if (next) await queueNextPage(bot.storage, next);
+    bot.log(`Teams: ${linked} team member(s) linked by email${next ? ", more pages queued" : ""}`);
+  } catch (error) {
+    bot.log(`Teams: could not read the team's members: ${(error as Error).message}`);
   }
 }
 

@@ -118,6 +118,8 @@ describe("the infrastructure, read from the parsed tree", () => {
       "card-refresh-poison",
       "issue-events",
       "issue-events-poison",
+      "member-sync",
+      "member-sync-poison",
     ]);
     expect(names("Microsoft.Storage/storageAccounts/tableServices/tables")).toEqual([
       "issues",
@@ -128,6 +130,7 @@ describe("the infrastructure, read from the parsed tree", () => {
       "identities",
       "subscriptions",
       "linktokens",
+      "events",
     ]);
   });
 

@@ -1,0 +1,51 @@
+import { z } from "zod";
+import type { Config } from "../config";
+import { QUEUES, type StorageClients } from "../storage/clients";
+import type { TeamsConnector } from "../teams/connector";
+import { IdentityRepository } from "./identities";
+
+/** One page of a team's roster to read: the queue carries the continuation token between pages. */
+export const memberSyncMessageSchema = z.object({
+  tenantId: z.string().min(1),
+  serviceUrl: z.url(),
+  teamId: z.string().min(1),
+  continuationToken: z.string().optional(),
+});
+export type MemberSyncMessage = z.infer<typeof memberSyncMessageSchema>;
+
+/** Teams allows 14 member reads a second per conversation; a page a second stays far below. */
+const SECONDS_BETWEEN_PAGES = 1;
+
+/**
+ * Reads one page (500 members) of a team's roster and links every member with an email automatically,
+ * so the Assign menu lists the team from the first card. Returns the next page's message, if any.
+ */
+export async function syncMemberPage(
+  deps: { config: Config; storage: StorageClients; connector: TeamsConnector },
+  message: MemberSyncMessage,
+): Promise<{ linked: number; next?: MemberSyncMessage }> {
+  const page = await deps.connector.pagedMembers(message.serviceUrl, message.teamId, message.continuationToken);
+  const identities = new IdentityRepository(deps.storage);
+  let linked = 0;
+  for (const member of page.members) {
+    const email = (member.email ?? member.userPrincipalName)?.toLowerCase();
+    if (!member.aadObjectId || !email?.includes("@")) continue;
+    const { identity, optedOut } = await identities.lookup("msteams", message.tenantId, member.aadObjectId);
+    if (identity || optedOut) continue;
+    await identities.link({
+      provider: "msteams",
+      scope: message.tenantId,
+      chatUserId: member.aadObjectId,
+      person: { email, ...(member.name ? { name: member.name } : {}) },
+      how: "auto",
+      linkedAt: new Date().toISOString(),
+      teamsUserId: member.id,
+    });
+    linked++;
+  }
+  return { linked, ...(page.continuationToken ? { next: { ...message, continuationToken: page.continuationToken } } : {}) };
+}
+
+export async function queueNextPage(storage: StorageClients, next: MemberSyncMessage): Promise<void> {
+  await storage.send(QUEUES.memberSync, next, { delaySeconds: SECONDS_BETWEEN_PAGES });
+}
