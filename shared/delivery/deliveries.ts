@@ -27,6 +27,8 @@ export const deliveryMessageSchema = z.object({
   issueId: z.string().min(1),
   targetKey: z.string().min(1),
   target: alertTargetSchema,
+  /** Post a new card even where one is live: the issue came back, or got worse. */
+  notify: z.enum(["regressed", "level-rose"]).optional(),
 });
 export type DeliveryMessage = z.infer<typeof deliveryMessageSchema>;
 

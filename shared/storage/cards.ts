@@ -59,8 +59,9 @@ export class CardRepository {
   async list(issueId: string): Promise<CardCopy[]> {
     const table = await this.storage.table(TABLES.cards);
     const cards: CardCopy[] = [];
+    // Copies' row keys start with their provider; bookkeeping rows (live cards, refresh state) with "~".
     for await (const entity of table.listEntities<CardEntity>({
-      queryOptions: { filter: `PartitionKey eq '${escapeOData(safeKey(issueId))}'` },
+      queryOptions: { filter: `PartitionKey eq '${escapeOData(safeKey(issueId))}' and RowKey lt '~'` },
     })) {
       cards.push(stripUndefined({
         ...(JSON.parse(entity.body) as object),

@@ -31,29 +31,31 @@ export async function takeAlert(storage: StorageClients, message: unknown, origi
   }
   const alert = parsed.alert;
   let duplicate = false;
+  let notify: DeliveryMessage["notify"];
   const changed = await new IssueRepository(storage).change(alert.issue.id, (current) => {
     duplicate = current?.recentAlertIds.includes(alert.alertId) ?? false;
     if (duplicate) return undefined;
     const intake = applyAlert(current?.issue, alert, new Date());
+    notify = intake.regressed ? "regressed" : intake.levelRose ? "level-rose" : undefined;
     return { issue: intake.issue, activities: intake.activities, recentAlertIds: rememberAlert(current?.recentAlertIds ?? [], alert.alertId) };
   });
   const issue = changed?.issue ?? (await new IssueRepository(storage).get(alert.issue.id))!.issue;
   if (changed) await announceChange(storage, changed.issue, changed.activities);
 
   const targets = alert.targets ?? (await subscribedTargets(storage, issue));
-  const deliveries = await planDeliveries(storage, alert, targets);
+  const deliveries = await planDeliveries(storage, alert, targets, notify);
   return { kind: "accepted", issue, duplicate, deliveries };
 }
 
 /** One queue message per target, exactly once per alert × target even when the alert is redelivered. */
-async function planDeliveries(storage: StorageClients, alert: Alert, targets: AlertTarget[]): Promise<number> {
+async function planDeliveries(storage: StorageClients, alert: Alert, targets: AlertTarget[], notify: DeliveryMessage["notify"]): Promise<number> {
   const repository = new DeliveryRepository(storage);
   const unique = new Map(targets.map((target) => [targetKey(target), target]));
   let enqueued = 0;
   for (const [key, target] of unique) {
     const row = await repository.plan(alert.alertId, alert.issue.id, key, target);
     if (row.enqueued) continue;
-    const message: DeliveryMessage = { alertId: alert.alertId, issueId: alert.issue.id, targetKey: key, target };
+    const message: DeliveryMessage = { alertId: alert.alertId, issueId: alert.issue.id, targetKey: key, target, ...(notify ? { notify } : {}) };
     await storage.send(QUEUES.deliveries, message);
     await repository.update(alert.alertId, key, { enqueued: true });
     enqueued++;

@@ -1,5 +1,6 @@
 import type { Config } from "../config";
 import { DeliveryRepository, type DeliveryMessage } from "../delivery/deliveries";
+import { LiveCards, type Claim } from "../delivery/live-cards";
 import { MAX_DELIVERY_ATTEMPTS, type FailureVerdict } from "../delivery/retry-policy";
 import { sendSlackCard } from "../delivery/slack-sender";
 import { sendTeamsCard } from "../delivery/teams-sender";
@@ -34,6 +35,22 @@ export async function deliver(deliverer: Deliverer, message: DeliveryMessage): P
     return "dead";
   }
   const attempt = row.attempts + 1;
+  const live = new LiveCards(deliverer.storage);
+  const claim = await live.claim(message.issueId, message.targetKey, message.alertId, {
+    notify: message.notify,
+    renotifyAfterMs: deliverer.config.renotifyHours * 3_600_000,
+  });
+  if (claim.kind !== "post") {
+    // The card-refresh the alert's change queued brings the live card up to date (events, users, last seen).
+    const decision = claim.kind === "update-existing" ? "updated the live card" : `merged into the card posted for alert ${claim.intoAlertId}`;
+    await deliveries.update(message.alertId, message.targetKey, {
+      state: "sent",
+      attempts: attempt,
+      decision,
+      ...(claim.kind === "update-existing" ? { messageRef: claim.messageRef } : {}),
+    });
+    return "sent";
+  }
   const target = message.target;
   const outcome =
     target.provider === "msteams"
@@ -44,7 +61,13 @@ export async function deliver(deliverer: Deliverer, message: DeliveryMessage): P
 
   if (outcome.kind === "sent") {
     await new CardRepository(deliverer.storage).save(outcome.copy);
-    await deliveries.update(message.alertId, message.targetKey, { state: "sent", attempts: attempt, messageRef: messageRef(outcome.copy) });
+    await live.posted(message.issueId, message.targetKey, messageRef(outcome.copy));
+    await deliveries.update(message.alertId, message.targetKey, {
+      state: "sent",
+      attempts: attempt,
+      messageRef: messageRef(outcome.copy),
+      decision: POST_DECISIONS[claim.because],
+    });
     return "sent";
   }
   if (outcome.kind === "retry" && attempt < MAX_DELIVERY_ATTEMPTS) {
@@ -54,10 +77,20 @@ export async function deliver(deliverer: Deliverer, message: DeliveryMessage): P
     return "retry";
   }
   const reason = outcome.kind === "retry" ? `gave up after ${attempt} attempts: ${outcome.reason}` : outcome.reason;
+  await live.release(message.issueId, message.targetKey);
   await deliveries.update(message.alertId, message.targetKey, { state: "dead", attempts: attempt, reason });
   deliverer.log(`Delivery ${message.targetKey} of ${message.alertId} is dead: ${reason}`);
   return "dead";
 }
+
+const POST_DECISIONS: Record<Extract<Claim, { kind: "post" }>["because"], string> = {
+  first: "posted a new card",
+  retry: "posted a new card",
+  "stale-claim": "posted a new card (an earlier attempt died)",
+  regressed: "posted a new card: the issue regressed",
+  "level-rose": "posted a new card: the level rose",
+  renotify: "posted a new card: the live card is older than RENOTIFY_HOURS",
+};
 
 function messageRef(copy: CardCopy): string {
   return copy.provider === "msteams" ? `${copy.conversationId}/${copy.activityId}` : `${copy.channel}/${copy.ts}`;

@@ -3,6 +3,7 @@ import type { Actor } from "../domain/issue";
 import type { StorageClients } from "../storage/clients";
 import { IssueRepository } from "../storage/issues";
 import { announceChange } from "./issue-events";
+import { scheduleIgnoreExpiry } from "./refresh-cards";
 
 export type ActOutcome = ActionOutcome | { kind: "not-found"; reason: string };
 
@@ -24,6 +25,9 @@ export async function actOnIssue(
     return outcome.kind === "changed" ? { issue: outcome.issue, activities: [outcome.activity] } : undefined;
   });
   if (!outcome) return { kind: "not-found", reason: `There is no issue ${issueId} (it may have been deleted).` };
-  if (stored) await announceChange(storage, stored.issue, stored.activities);
+  if (stored) {
+    await announceChange(storage, stored.issue, stored.activities);
+    await scheduleIgnoreExpiry(storage, stored.issue);
+  }
   return outcome;
 }

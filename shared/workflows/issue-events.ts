@@ -23,6 +23,8 @@ export const cardRefreshMessageSchema = z.object({
   issueId: z.string().min(1),
   version: z.number().int().nonnegative(),
   requestedAt: z.string(),
+  /** Set on the refresh that wakes up when a time-bound ignore runs out. */
+  ignoreEndsAt: z.string().optional(),
 });
 export type CardRefreshMessage = z.infer<typeof cardRefreshMessageSchema>;
 

@@ -1,5 +1,9 @@
 import type { Config } from "../config";
+import { LiveCards } from "../delivery/live-cards";
+import { RefreshGate } from "../delivery/refresh-gate";
 import { updateSlackCard } from "../delivery/slack-sender";
+import { expireIgnore } from "../domain/actions";
+import type { Issue } from "../domain/issue";
 import { updateTeamsCard } from "../delivery/teams-sender";
 import type { FailureVerdict } from "../delivery/retry-policy";
 import { CardRepository, type CardCopy } from "../storage/cards";
@@ -7,7 +11,7 @@ import { QUEUES, type StorageClients } from "../storage/clients";
 import { IssueRepository } from "../storage/issues";
 import type { SlackTokens } from "../slack/client";
 import type { TeamsConnector } from "../teams/connector";
-import type { CardRefreshMessage } from "./issue-events";
+import { announceChange, type CardRefreshMessage } from "./issue-events";
 
 export interface Refresher {
   config: Config;
@@ -21,10 +25,20 @@ export interface Refresher {
  * Re-renders every live copy of an issue's card from the stored issue: never from the request that
  * changed it, so every copy converges on the same, latest state.
  */
-export async function refreshCards(refresher: Refresher, message: CardRefreshMessage, attempt = 1): Promise<{ updated: number; failed: number }> {
-  const stored = await new IssueRepository(refresher.storage).get(message.issueId);
-  if (!stored) return { updated: 0, failed: 0 };
-  const issue = stored.issue;
+export async function refreshCards(refresher: Refresher, message: CardRefreshMessage, attempt = 1): Promise<RefreshResult> {
+  if (message.ignoreEndsAt && Date.parse(message.ignoreEndsAt) > Date.now()) {
+    // A long ignore's wake-up hop (queue delays stop at 7 days): nothing to show yet, wait again.
+    await sendIgnoreWakeUp(refresher.storage, message.issueId, message.ignoreEndsAt);
+    return { updated: 0, failed: 0 };
+  }
+  const gate = await new RefreshGate(refresher.storage, refresher.config.cardRefreshCoalesceSeconds * 1000).enter(message.issueId);
+  if (gate.kind === "drop") return { updated: 0, failed: 0, coalesced: true };
+  if (gate.kind === "defer") {
+    await refresher.storage.send(QUEUES.cardRefresh, message, { delaySeconds: gate.delaySeconds });
+    return { updated: 0, failed: 0, coalesced: true };
+  }
+  const issue = await currentIssue(refresher, message.issueId);
+  if (!issue) return { updated: 0, failed: 0 };
   const cards = new CardRepository(refresher.storage);
   const stale = (await cards.list(issue.id)).filter((copy) => !copy.dead && copy.renderedVersion < issue.version);
   let updated = 0;
@@ -38,6 +52,7 @@ export async function refreshCards(refresher: Refresher, message: CardRefreshMes
       retryIn = Math.max(retryIn, outcome.delaySeconds);
     } else {
       await cards.markDead(copy, outcome.reason);
+      await new LiveCards(refresher.storage).release(issue.id, copy.targetKey);
       refresher.log(`Card copy ${copy.targetKey} of ${issue.id} can no longer be updated: ${outcome.reason}`);
     }
   }
@@ -47,9 +62,48 @@ export async function refreshCards(refresher: Refresher, message: CardRefreshMes
   return { updated, failed: retryIn > 0 ? 1 : 0 };
 }
 
+export interface RefreshResult {
+  updated: number;
+  failed: number;
+  coalesced?: boolean;
+}
+
+/**
+ * The stored issue, after letting a time-bound ignore run out: an "ignore for 2 hours" ends with no
+ * alert to notice it, so the refresh scheduled for that moment does (see scheduleIgnoreExpiry).
+ */
+async function currentIssue(refresher: Refresher, issueId: string): Promise<Issue | undefined> {
+  const repository = new IssueRepository(refresher.storage);
+  const stored = await repository.get(issueId);
+  if (!stored) return undefined;
+  if (stored.issue.status !== "ignored" || stored.issue.ignore?.mode !== "until") return stored.issue;
+  const expiredNow = await repository.change(issueId, (current) => {
+    const expired = current && expireIgnore(current.issue, new Date());
+    return expired ? { issue: expired.issue, activities: [expired.activity] } : undefined;
+  });
+  if (!expiredNow) return stored.issue;
+  await announceChange(refresher.storage, expiredNow.issue, expiredNow.activities);
+  return expiredNow.issue;
+}
+
+/** Longest a queue message can stay invisible (7 days); longer ignores hop in several steps. */
+const MAX_QUEUE_DELAY_SECONDS = 7 * 24 * 3600;
+
+/** Queues a refresh for the moment an "ignore for N minutes" runs out. */
+export async function scheduleIgnoreExpiry(storage: StorageClients, issue: Issue): Promise<void> {
+  if (issue.status !== "ignored" || issue.ignore?.mode !== "until") return;
+  await sendIgnoreWakeUp(storage, issue.id, issue.ignore.until);
+}
+
+async function sendIgnoreWakeUp(storage: StorageClients, issueId: string, endsAt: string): Promise<void> {
+  const seconds = Math.max(1, Math.ceil((Date.parse(endsAt) - Date.now()) / 1000) + 1);
+  const message: CardRefreshMessage = { issueId, version: 0, requestedAt: new Date().toISOString(), ignoreEndsAt: endsAt };
+  await storage.send(QUEUES.cardRefresh, message, { delaySeconds: Math.min(seconds, MAX_QUEUE_DELAY_SECONDS) });
+}
+
 async function updateCopy(
   refresher: Refresher,
-  issue: Parameters<typeof updateTeamsCard>[1],
+  issue: Issue,
   copy: CardCopy,
   attempt: number,
 ): Promise<{ kind: "updated" } | FailureVerdict> {

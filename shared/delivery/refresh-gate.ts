@@ -1,0 +1,61 @@
+import { TABLES, type StorageClients } from "../storage/clients";
+import { isConflict, isNotFound, isPreconditionFailed } from "../storage/errors";
+import { safeKey } from "./deliveries";
+
+interface RefreshStateEntity {
+  partitionKey: string;
+  rowKey: string;
+  etag?: string;
+  lastRunAt: string;
+  /** A trailing refresh is already queued for this time. */
+  scheduledFor?: string;
+}
+
+export type GateDecision = { kind: "run" } | { kind: "defer"; delaySeconds: number } | { kind: "drop" };
+
+const ROW = "~refresh";
+
+/**
+ * Coalesces card refreshes per issue: the first change of a burst refreshes at once, every later one
+ * within the window folds into a single trailing refresh at the window's end. So a burst of N changes
+ * costs each copy at most two updates, and the second shows the final state (OnCall's bug #5088:
+ * 100k queued update tasks).
+ */
+export class RefreshGate {
+  constructor(
+    private readonly storage: StorageClients,
+    private readonly windowMs: number,
+  ) {}
+
+  async enter(issueId: string, now = Date.now()): Promise<GateDecision> {
+    if (this.windowMs === 0) return { kind: "run" };
+    const table = await this.storage.table(TABLES.cards);
+    const keys = { partitionKey: safeKey(issueId), rowKey: ROW };
+    for (let attempt = 0; attempt < 5; attempt++) {
+      let row: RefreshStateEntity | undefined;
+      try {
+        row = await table.getEntity<RefreshStateEntity>(keys.partitionKey, keys.rowKey);
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+      }
+      const ran = row ? Date.parse(row.lastRunAt) : 0;
+      try {
+        if (!row) {
+          await table.createEntity<RefreshStateEntity>({ ...keys, lastRunAt: new Date(now).toISOString() });
+          return { kind: "run" };
+        }
+        if (now - ran >= this.windowMs) {
+          await table.updateEntity<RefreshStateEntity>({ ...keys, lastRunAt: new Date(now).toISOString() }, "Replace", { etag: row.etag });
+          return { kind: "run" };
+        }
+        const trailing = ran + this.windowMs;
+        if (row.scheduledFor && Date.parse(row.scheduledFor) >= trailing) return { kind: "drop" };
+        await table.updateEntity<RefreshStateEntity>({ ...keys, lastRunAt: row.lastRunAt, scheduledFor: new Date(trailing).toISOString() }, "Replace", { etag: row.etag });
+        return { kind: "defer", delaySeconds: Math.max(1, Math.ceil((trailing - now) / 1000)) };
+      } catch (error) {
+        if (!isConflict(error) && !isPreconditionFailed(error)) throw error; // another instance moved first: look again
+      }
+    }
+    return { kind: "drop" };
+  }
+}
