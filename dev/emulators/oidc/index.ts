@@ -1,0 +1,72 @@
+import { providerConfiguration, type ClientInput } from "./configuration";
+import { DEMO_PEOPLE, Directory, type Person, type PersonInput } from "./people";
+import { listen, routes } from "./server";
+
+export type { ClientInput } from "./configuration";
+export { DEMO_PEOPLE, type Person, type PersonInput } from "./people";
+
+export interface OidcProviderOptions {
+  /** Default 0: any free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  clients: readonly ClientInput[];
+  /** Default `DEMO_PEOPLE`: Ana Lima and Ben Okafor, passwordless. */
+  people?: readonly PersonInput[];
+  /** Server errors and interaction failures. Default: silent. */
+  log?: (line: string) => void;
+}
+
+export interface SignIn {
+  email: string;
+  clientId: string;
+  at: Date;
+}
+
+export interface OidcProvider {
+  /** `http://127.0.0.1:<port>`; discovery at `${issuer}/.well-known/openid-configuration`. */
+  readonly issuer: string;
+  readonly people: readonly Person[];
+  /** Successful logins on the login page, oldest first. Single sign-on with an existing session adds none. */
+  readonly signIns: readonly SignIn[];
+  stop(): Promise<void>;
+}
+
+/**
+ * A real OpenID Connect provider (panva's oidc-provider) on plain http: Authorization Code with PKCE (S256)
+ * only, RS256 ID tokens carrying sub, email, email_verified, name and preferred_username, like Entra ID.
+ */
+export async function startOidcProvider(opts: OidcProviderOptions): Promise<OidcProvider> {
+  // ESM-only: a dynamic import loads it from CommonJS (tsx) and ESM (vitest) alike.
+  const { Provider, errors, interactionPolicy } = await import("oidc-provider");
+  const directory = new Directory(opts.people ?? DEMO_PEOPLE);
+  const configuration = await providerConfiguration(opts.clients, directory, interactionPolicy);
+  const log = opts.log ?? (() => {});
+  const signIns: SignIn[] = [];
+
+  const running = await listen(opts.port ?? 0, opts.host ?? "127.0.0.1");
+  try {
+    const provider = new Provider(running.url, configuration);
+    provider.on("server_error", (_ctx, error) => log(`server_error: ${error.stack ?? error.message}`));
+    running.server.on(
+      "request",
+      routes(provider.callback(), {
+        provider,
+        directory,
+        isSessionNotFound: (error) => error instanceof errors.SessionNotFound,
+        onSignIn: (person, clientId) => signIns.push({ email: person.email, clientId, at: new Date() }),
+        log,
+      }),
+    );
+  } catch (error) {
+    await running.close();
+    throw error;
+  }
+
+  return {
+    issuer: running.url,
+    people: directory.people,
+    signIns,
+    stop: () => running.close(),
+  };
+}

@@ -1,0 +1,70 @@
+import { createHash } from "node:crypto";
+
+export interface PersonInput {
+  email: string;
+  name: string;
+  /** Default: derived from the email, so it stays the same across restarts. */
+  sub?: string;
+  /** Without one the person signs in with a click. */
+  password?: string;
+}
+
+export interface Person {
+  readonly sub: string;
+  readonly email: string;
+  readonly name: string;
+}
+
+/** Passwordless: a click on the login page signs them in. */
+export const DEMO_PEOPLE: readonly PersonInput[] = [
+  { email: "ana@triage.dev", name: "Ana Lima" },
+  { email: "ben@triage.dev", name: "Ben Okafor" },
+];
+
+export type CheckResult = { ok: true; person: Person } | { ok: false; reason: string };
+
+export class Directory {
+  readonly #byEmail = new Map<string, { person: Person; password?: string }>();
+  readonly #bySub = new Map<string, Person>();
+
+  constructor(inputs: readonly PersonInput[]) {
+    for (const input of inputs) {
+      const email = input.email.trim();
+      const person: Person = { sub: input.sub ?? stableSub(email), email, name: input.name };
+      if (this.#byEmail.has(key(email))) throw new Error(`duplicate person ${email}`);
+      if (this.#bySub.has(person.sub)) throw new Error(`duplicate sub ${person.sub}`);
+      this.#byEmail.set(key(email), { person, password: input.password });
+      this.#bySub.set(person.sub, person);
+    }
+  }
+
+  get people(): Person[] {
+    return [...this.#bySub.values()];
+  }
+
+  hasPassword(person: Person): boolean {
+    return this.#byEmail.get(key(person.email))?.password !== undefined;
+  }
+
+  bySub(sub: string): Person | undefined {
+    return this.#bySub.get(sub);
+  }
+
+  check(email: string, password: string): CheckResult {
+    const entry = this.#byEmail.get(key(email));
+    if (!entry) return { ok: false, reason: `No account for ${email.trim() || "an empty email"}.` };
+    if (entry.password !== undefined && entry.password !== password) {
+      return { ok: false, reason: "Wrong password." };
+    }
+    return { ok: true, person: entry.person };
+  }
+}
+
+/** Shaped like Entra's `sub`: 43 base64url characters, opaque to the app. */
+function stableSub(email: string): string {
+  return createHash("sha256").update(`triage-relay-dev:${key(email)}`).digest("base64url");
+}
+
+function key(email: string): string {
+  return email.trim().toLowerCase();
+}
