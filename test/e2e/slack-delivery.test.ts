@@ -4,7 +4,7 @@ import { SlackInstallations } from "../../shared/slack/installations";
 import { anAlert } from "../fixtures/issues";
 import { sendBase64Json } from "../support/queues";
 import { waitFor } from "../support/wait";
-import { startStack, type Stack } from "./stack";
+import { installSlackWorkspace, startStack, type Stack } from "./stack";
 
 let stack: Stack;
 
@@ -15,17 +15,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-/** A workspace installed through the real OAuth flow. */
-async function installedWorkspace(name: string) {
-  const workspace = stack.slack.addWorkspace({ name });
-  const installer = stack.slack.addUser(workspace.teamId, { name: "admin", email: `admin@${name.toLowerCase()}.example` }).id;
-  stack.slack.setAuthorizeAs({ teamId: workspace.teamId, userId: installer });
-  const start = await fetch(`${stack.api}/slack/install`, { redirect: "manual" });
-  const authorize = await fetch(start.headers.get("location")!, { redirect: "manual" });
-  const done = await fetch(authorize.headers.get("location")!, { headers: { cookie: start.headers.get("set-cookie")!.split(";")[0]! } });
-  expect(done.status).toBe(200);
-  return workspace.teamId;
-}
+const installedWorkspace = (name: string) => installSlackWorkspace(stack, name);
 
 async function settled(alertId: string, timeoutMs = 30_000) {
   return waitFor(async () => (await new DeliveryRepository(stack.storage).listForAlert(alertId)).find((d) => d.state !== "pending"), { timeoutMs });

@@ -2,6 +2,7 @@
 // can inspect them), and the built bundle served by the local host in its own Node process.
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
+import { startOidcProvider, type OidcProvider } from "../../dev/emulators/oidc";
 import { startSlackEmulator, type SlackEmulator } from "../../dev/emulators/slack";
 import { startTeamsEmulator, type TeamsEmulator } from "../../dev/emulators/teams";
 import { StorageClients } from "../../shared/storage/clients";
@@ -14,6 +15,7 @@ export interface Stack {
   azurite: Azurite;
   teams: TeamsEmulator;
   slack: SlackEmulator;
+  oidc: OidcProvider;
   host: HostProcess;
   storage: StorageClients;
   /** `${host.url}/api` */
@@ -37,6 +39,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     enforceRateLimits: options.slackRateLimits ?? true,
   });
   const port = await freePort();
+  const oidc = await startOidcProvider({
+    clients: [{ clientId: "triage-relay", clientSecret: "oidc-client-secret-for-e2e", redirectUris: [`http://127.0.0.1:${port}/api/link/callback`] }],
+  });
   const env: Record<string, string> = {
     AzureWebJobsStorage: azurite.connectionString,
     MicrosoftAppId: teams.appId,
@@ -52,6 +57,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     SLACK_API_URL: slack.apiUrl,
     PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
     LINK_SIGNING_KEY: randomBytes(32).toString("hex"),
+    OIDC_ISSUER: oidc.issuer,
+    OIDC_CLIENT_ID: "triage-relay",
+    OIDC_CLIENT_SECRET: "oidc-client-secret-for-e2e",
   };
   for (const [name, value] of Object.entries(options.env ?? {})) {
     if (value === undefined) delete env[name];
@@ -61,20 +69,21 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   try {
     host = await startHostProcess({ env, port });
   } catch (error) {
-    await Promise.all([azurite.stop(), teams.stop(), slack.stop()]);
+    await Promise.all([azurite.stop(), teams.stop(), slack.stop(), oidc.stop()]);
     throw error;
   }
   return {
     azurite,
     teams,
     slack,
+    oidc,
     host,
     storage: new StorageClients({ kind: "connectionString", connectionString: azurite.connectionString }),
     api: `${host.url}/api`,
     env,
     async stop() {
       await host.stop();
-      await Promise.all([azurite.stop(), teams.stop(), slack.stop()]);
+      await Promise.all([azurite.stop(), teams.stop(), slack.stop(), oidc.stop()]);
     },
   };
 }
@@ -89,4 +98,16 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** A Slack workspace installed through the real OAuth flow (authorize → redirect → code exchange). */
+export async function installSlackWorkspace(stack: Stack, name: string, options: { rotation?: boolean } = {}): Promise<string> {
+  const workspace = stack.slack.addWorkspace({ name, rotation: options.rotation });
+  const installer = stack.slack.addUser(workspace.teamId, { name: "installer", email: `installer@${name.toLowerCase()}.example` }).id;
+  stack.slack.setAuthorizeAs({ teamId: workspace.teamId, userId: installer });
+  const start = await fetch(`${stack.api}/slack/install`, { redirect: "manual" });
+  const authorize = await fetch(start.headers.get("location")!, { redirect: "manual" });
+  const done = await fetch(authorize.headers.get("location")!, { headers: { cookie: start.headers.get("set-cookie")!.split(";")[0]! } });
+  if (done.status !== 200) throw new Error(`Slack install of ${name} failed: ${done.status}`);
+  return workspace.teamId;
 }

@@ -1,0 +1,87 @@
+import { z } from "zod";
+import type { IssueAction } from "../domain/actions";
+import type { Issue } from "../domain/issue";
+import { CardRepository, type CardCopy } from "../storage/cards";
+import type { StorageClients } from "../storage/clients";
+import { ActivityRepository, IssueRepository } from "../storage/issues";
+import { actOnIssue } from "./issue-actions";
+
+const actor = z.email().transform((email) => email.toLowerCase());
+
+/** PATCH /api/issues/{id}: the same actions as the cards, by a named person. */
+export const issuePatchSchema = z.discriminatedUnion("action", [
+  z.strictObject({ action: z.enum(["resolve", "unresolve", "unignore", "unassign"]), actor }),
+  z.strictObject({
+    action: z.literal("ignore"),
+    actor,
+    ignore: z.discriminatedUnion("mode", [
+      z.strictObject({ mode: z.literal("forever") }),
+      z.strictObject({ mode: z.literal("minutes"), minutes: z.number().int().positive() }),
+      z.strictObject({ mode: z.literal("events"), count: z.number().int().positive() }),
+      z.strictObject({ mode: z.literal("users"), count: z.number().int().positive() }),
+    ]),
+  }),
+  z.strictObject({ action: z.literal("assign"), actor, assignee: z.union([z.literal("me"), z.email()]) }),
+]);
+export type IssuePatch = z.infer<typeof issuePatchSchema>;
+
+export type ApiAnswer = { status: number; body: unknown };
+
+export async function getIssue(storage: StorageClients, issueId: string): Promise<ApiAnswer> {
+  const stored = await new IssueRepository(storage).get(issueId);
+  if (!stored) return notFound(issueId);
+  const [activities, cards] = await Promise.all([
+    new ActivityRepository(storage).list(issueId, 20),
+    new CardRepository(storage).list(issueId),
+  ]);
+  return { status: 200, body: { issue: publicIssue(stored.issue), activities, cards: cards.map(publicCard) } };
+}
+
+export async function patchIssue(storage: StorageClients, issueId: string, body: unknown): Promise<ApiAnswer> {
+  const parsed = issuePatchSchema.safeParse(body);
+  if (!parsed.success) {
+    return {
+      status: 400,
+      body: { error: "The request does not match the issue action schema.", issues: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })) },
+    };
+  }
+  const patch = parsed.data;
+  const outcome = await actOnIssue(storage, issueId, toAction(patch), { person: { email: patch.actor }, label: patch.actor, surface: "api" });
+  switch (outcome.kind) {
+    case "not-found":
+      return notFound(issueId);
+    case "refused":
+      return { status: 409, body: { error: outcome.reason } };
+    case "unchanged":
+      return { status: 200, body: { changed: false, message: outcome.message, issue: publicIssue(outcome.issue) } };
+    case "changed":
+      return { status: 200, body: { changed: true, message: outcome.message, issue: publicIssue(outcome.issue) } };
+  }
+}
+
+function toAction(patch: IssuePatch): IssueAction {
+  switch (patch.action) {
+    case "ignore":
+      return { type: "ignore", ignore: patch.ignore };
+    case "assign":
+      return { type: "assign", assignee: patch.assignee === "me" ? "me" : { email: patch.assignee } };
+    default:
+      return { type: patch.action };
+  }
+}
+
+function notFound(issueId: string): ApiAnswer {
+  return { status: 404, body: { error: `There is no issue ${issueId}.` } };
+}
+
+function publicIssue(issue: Issue) {
+  return issue;
+}
+
+function publicCard(card: CardCopy) {
+  const where =
+    card.provider === "msteams"
+      ? { conversationId: card.conversationId, activityId: card.activityId }
+      : { teamId: card.teamId, channel: card.channel, ts: card.ts };
+  return { provider: card.provider, ...where, renderedVersion: card.renderedVersion, postedAt: card.postedAt, ...(card.dead ? { dead: card.dead } : {}) };
+}
