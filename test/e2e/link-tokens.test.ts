@@ -1,0 +1,133 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { IdentityRepository } from "../../shared/identity/identities";
+import { deriveKey } from "../../shared/identity/keys";
+import { issueLinkToken, type LinkRequest } from "../../shared/identity/link-tokens";
+import { signInAs, TestBrowser } from "../support/browser";
+import { startStack, type Stack } from "./stack";
+
+let stack: Stack;
+let key: Uint8Array;
+let request: LinkRequest;
+
+beforeAll(async () => {
+  stack = await startStack();
+  key = deriveKey(Buffer.from(stack.env.LINK_SIGNING_KEY!, "hex"), "link-token");
+  const ana = stack.teams.addUser({ name: "Ana Lima", email: "ana@contoso.com" });
+  request = {
+    provider: "msteams",
+    scope: stack.teams.tenantId,
+    chatUserId: ana.aadObjectId,
+    teamsUserId: ana.id,
+    confirm: { kind: "teams", serviceUrl: stack.teams.serviceUrl, conversationId: stack.teams.personalConversation(ana).id },
+  };
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const linkUrl = (token: string) => `${stack.api}/link?token=${encodeURIComponent(token)}`;
+const linked = () => new IdentityRepository(stack.storage).get("msteams", stack.teams.tenantId, request.chatUserId);
+
+async function open(token: string) {
+  return new TestBrowser().get(linkUrl(token));
+}
+
+describe("link tokens: the page says why, and nothing is linked", () => {
+  it("expired", async () => {
+    const page = await open(await issueLinkToken(key, request, new Date(Date.now() - 16 * 60_000)));
+    expect(page.status).toBe(410);
+    expect(page.text).toMatch(/This link has expired/);
+    expect(await linked()).toBeUndefined();
+  });
+
+  it("bad signature (made with another key)", async () => {
+    const page = await open(await issueLinkToken(deriveKey(new Uint8Array(32).fill(9), "link-token"), request));
+    expect(page.status).toBe(400);
+    expect(page.text).toMatch(/This link isn.*t valid/);
+  });
+
+  it("a token made for another purpose with the same secret does not verify", async () => {
+    const page = await open(await issueLinkToken(deriveKey(Buffer.from(stack.env.LINK_SIGNING_KEY!, "hex"), "link-session"), request));
+    expect(page.text).toMatch(/This link isn.*t valid/);
+  });
+
+  it("altered claims (someone else's user id pasted in)", async () => {
+    const [header, payload, signature] = (await issueLinkToken(key, request)).split(".");
+    const claims = JSON.parse(Buffer.from(payload!, "base64url").toString());
+    claims.link.chatUserId = "00000000-0000-4000-8000-00000000beef";
+    const forged = [header, Buffer.from(JSON.stringify(claims)).toString("base64url"), signature].join(".");
+    const page = await open(forged);
+    expect(page.status).toBe(400);
+    expect(page.text).toMatch(/altered/);
+    expect(await new IdentityRepository(stack.storage).get("msteams", stack.teams.tenantId, "00000000-0000-4000-8000-00000000beef")).toBeUndefined();
+  });
+
+  it("a token for another tenant", async () => {
+    const page = await open(await issueLinkToken(key, { ...request, scope: "99999999-9999-4999-8999-999999999999" }));
+    expect(page.status).toBe(403);
+    expect(page.text).toMatch(/another organisation/);
+  });
+
+  it("reused: works once, then says it was used", async () => {
+    const token = await issueLinkToken(key, request);
+    const browser = new TestBrowser();
+    const done = await signInAs(browser, await browser.get(linkUrl(token)), "ana@triage.dev");
+    expect(done.status).toBe(200);
+    expect(await linked()).toMatchObject({ person: { email: "ana@triage.dev" }, how: "explicit" });
+    await new IdentityRepository(stack.storage).unlink("msteams", stack.teams.tenantId, request.chatUserId);
+
+    const again = await new TestBrowser().get(linkUrl(token));
+    expect(again.status).toBe(410);
+    expect(again.text).toMatch(/already used/);
+    expect(await linked()).toBeUndefined();
+  });
+});
+
+describe("the OIDC callback refuses what doesn't match", () => {
+  /** Runs the sign-in up to the provider's redirect back to us, without following it. */
+  async function upToCallback(browser: TestBrowser, token: string, tamperAuthorization?: (url: URL) => void) {
+    const toProvider = await browser.get(linkUrl(token), { stopBefore: (next) => !next.pathname.startsWith("/api/link") });
+    const authorization = new URL(toProvider.headers.get("location")!);
+    tamperAuthorization?.(authorization);
+    const login = await browser.get(authorization.toString());
+    const back = await signInAs(browser, login, "ben@triage.dev", { stopBefore: (next) => next.pathname === "/api/link/callback" });
+    return new URL(back.headers.get("location")!);
+  }
+
+  it("a wrong state", async () => {
+    const browser = new TestBrowser();
+    const callback = await upToCallback(browser, await issueLinkToken(key, request));
+    callback.searchParams.set("state", "not-the-state-we-sent");
+    const page = await browser.get(callback.toString());
+    expect(page.status).toBe(400);
+    expect(page.text).toMatch(/You.*re not linked/);
+    expect(await linked()).toBeUndefined();
+  });
+
+  it("a wrong nonce in the ID token", async () => {
+    const browser = new TestBrowser();
+    const callback = await upToCallback(browser, await issueLinkToken(key, request), (url) => url.searchParams.set("nonce", "someone-elses-nonce"));
+    const page = await browser.get(callback.toString());
+    expect(page.status).toBe(400);
+    expect(page.text).toMatch(/could not be verified/);
+    expect(await linked()).toBeUndefined();
+  });
+
+  it("a callback opened in another browser (no session)", async () => {
+    const callback = await upToCallback(new TestBrowser(), await issueLinkToken(key, request));
+    const page = await new TestBrowser().get(callback.toString());
+    expect(page.status).toBe(400);
+    expect(page.text).toMatch(/another browser/);
+    expect(await linked()).toBeUndefined();
+  });
+
+  it("a cancelled sign-in", async () => {
+    const browser = new TestBrowser();
+    const callback = await upToCallback(browser, await issueLinkToken(key, request));
+    const cancelled = new URL(callback);
+    cancelled.search = `?error=access_denied&state=${callback.searchParams.get("state")}`;
+    const page = await browser.get(cancelled.toString());
+    expect(page.text).toMatch(/cancelled/);
+    expect(await linked()).toBeUndefined();
+  });
+});
