@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { startAzurite, type Azurite } from "./azurite";
+import { startOidcProvider } from "./emulators/oidc";
 import { seedDevWorkspace } from "./emulators/slack/seed";
 import { startSlackEmulator, type SlackEmulator } from "./emulators/slack";
 import { startTeamsEmulator, type TeamsEmulator } from "./emulators/teams";
@@ -17,11 +18,13 @@ const DATA_DIR = join(ROOT, ".azurite");
 const PORT = Number(process.env.PORT ?? 7071);
 const TEAMS_PORT = 7072;
 const SLACK_PORT = 7073;
+const OIDC_PORT = 7074;
 
 interface DevSecrets {
   linkSigningKey: string;
   slackSigningSecret: string;
   slackBotToken: string;
+  oidcClientSecret: string;
 }
 
 async function main(): Promise<void> {
@@ -41,6 +44,11 @@ async function main(): Promise<void> {
     const slack: SlackEmulator = await startSlackEmulator({ port: SLACK_PORT, signingSecret: secrets.slackSigningSecret, clientId: "1000.2000", clientSecret: "dev-slack-client-secret" });
     stoppers.push(slack.stop);
     const workspace = seedDevWorkspace(slack, { botToken: secrets.slackBotToken });
+    const oidc = await startOidcProvider({
+      port: OIDC_PORT,
+      clients: [{ clientId: "triage-relay-dev", clientSecret: secrets.oidcClientSecret, redirectUris: [`http://localhost:${PORT}/api/link/callback`] }],
+    });
+    stoppers.push(oidc.stop);
     const ana = teams.addUser({ name: "Ana Lima", email: "ana@triage.dev" });
     const ben = teams.addUser({ name: "Ben Okafor", email: "ben@triage.dev" });
     const team = teams.addTeam({ name: "Checkout", members: [ana, ben] });
@@ -61,6 +69,9 @@ async function main(): Promise<void> {
       SLACK_API_URL: slack.apiUrl,
       PUBLIC_BASE_URL: `http://localhost:${PORT}`,
       LINK_SIGNING_KEY: secrets.linkSigningKey,
+      OIDC_ISSUER: oidc.issuer,
+      OIDC_CLIENT_ID: "triage-relay-dev",
+      OIDC_CLIENT_SECRET: secrets.oidcClientSecret,
     });
 
     await buildIfStale(ROOT, console.log);
@@ -74,6 +85,7 @@ async function main(): Promise<void> {
 Triage Relay is running on http://localhost:${PORT}  (health: http://localhost:${PORT}/api/health)
   Teams emulator   ${teams.url}   demo team "Checkout", General channel ${team.generalChannelId}
   Slack emulator   ${slack.url}   workspace ${workspace.workspace.teamId}, #alerts ${workspace.channels.alerts}
+  Sign-in (OIDC)   ${oidc.issuer}   demo people ana@triage.dev, ben@triage.dev (no password)
   Azurite          ${azurite.queueEndpoint} (data in .azurite/)
 
 Send a test alert (see README, "Send a test alert"):
@@ -90,12 +102,16 @@ Ctrl-C stops everything.`);
 /** Generated once and kept beside the Azurite data: restarts keep the same keys and tokens. */
 function devSecrets(): DevSecrets {
   const file = join(DATA_DIR, "dev-settings.json");
-  if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8")) as DevSecrets;
+  if (existsSync(file)) {
+    const saved = JSON.parse(readFileSync(file, "utf8")) as Partial<DevSecrets>;
+    if (saved.linkSigningKey && saved.slackSigningSecret && saved.slackBotToken && saved.oidcClientSecret) return saved as DevSecrets;
+  }
   mkdirSync(DATA_DIR, { recursive: true });
   const secrets: DevSecrets = {
     linkSigningKey: randomBytes(32).toString("hex"),
     slackSigningSecret: randomBytes(16).toString("hex"),
     slackBotToken: `xoxb-dev-${randomBytes(12).toString("hex")}`,
+    oidcClientSecret: randomBytes(16).toString("hex"),
   };
   writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;
