@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Deploys Triage Relay with the Azure CLI: the Bicep infrastructure, the Key Vault
 # secrets, then the code package. Re-running with the same inputs changes nothing.
-# Usage: npm run deploy -- --help (details in infra/README.md).
+# Usage: npm run deploy -- --help (details in README.md, "Deploy to Azure").
 #
 # Written for bash 3.2 too (macOS): no associative arrays, no mapfile, no ${x,,}.
 
