@@ -3,6 +3,7 @@ import { getRuntime } from "../shared/runtime";
 import { readVerifiedSlackBody, refused } from "../shared/slack/inbound";
 import { handleBlockActions } from "../shared/slack/interactions";
 import { blockActionsSchema } from "../shared/slack/payloads";
+import { ephemeral, postToResponseUrl } from "../shared/slack/responses";
 
 /** POST /api/slack/interactions: button and menu clicks on cards. Always answered within Slack's 3 s. */
 export async function slackInteractions(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
@@ -22,6 +23,14 @@ export async function slackInteractions(request: HttpRequest, context: Invocatio
   }
   const parsed = blockActionsSchema.safeParse(json);
   if (!parsed.success) return refused(context, 400, `block_actions malformed at ${parsed.error.issues[0]?.path.join(".")}`);
-  await handleBlockActions({ config, storage, slackTokens: slackTokens!, log: (line) => context.log(line) }, parsed.data);
+  try {
+    await handleBlockActions({ config, storage, slackTokens: slackTokens!, log: (line) => context.log(line) }, parsed.data);
+  } catch (error) {
+    // Slack shows a bare warning icon for anything but a quick 200: answer 200 and say what happened instead.
+    context.error(`Slack click failed: ${(error as Error).name}: ${(error as Error).message}`);
+    if (parsed.data.response_url) {
+      await postToResponseUrl(parsed.data.response_url, ephemeral("Something went wrong on our side, so this may not have been applied. Try again in a moment."), 1000);
+    }
+  }
   return { status: 200 };
 }

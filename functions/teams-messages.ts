@@ -33,8 +33,18 @@ export async function teamsMessages(request: HttpRequest, context: InvocationCon
   if (!tenantId || !config.bot.allowedTenants.includes(tenantId)) return refuse(context, 403, "tenant not allowed");
   if (!teams.connector.isTrusted(activity.serviceUrl)) return refuse(context, 403, "service URL host not allowed");
 
-  const reply = await handleTeamsActivity({ config, storage, connector: teams.connector, log: (line) => context.log(line) }, activity);
-  return reply.body === undefined ? { status: reply.status } : { status: reply.status, jsonBody: reply.body };
+  try {
+    const reply = await handleTeamsActivity({ config, storage, connector: teams.connector, log: (line) => context.log(line) }, activity);
+    return reply.body === undefined ? { status: reply.status } : { status: reply.status, jsonBody: reply.body };
+  } catch (error) {
+    context.error(`Teams ${activity.type} failed: ${(error as Error).name}: ${(error as Error).message}`);
+    if (activity.type !== "invoke") throw error;
+    // A card click gets words, not Teams' generic "Something went wrong".
+    return {
+      status: 200,
+      jsonBody: { statusCode: 200, type: "application/vnd.microsoft.activity.message", value: "Something went wrong on our side, so this may not have been applied. Try again in a moment." },
+    };
+  }
 }
 
 function refuse(context: InvocationContext, status: number, reason: string): HttpResponseInit {
