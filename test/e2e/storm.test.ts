@@ -94,7 +94,9 @@ describe("storm control", () => {
     // Nothing lost: every alert × target delivery is settled as sent, once.
     const deliveries = await stack.storage.table(TABLES.deliveries);
     const rows: { state: string; partitionKey: string }[] = [];
-    for await (const row of deliveries.listEntities<{ state: string }>()) if (row.partitionKey.startsWith("storm-")) rows.push(row);
+    for await (const row of deliveries.listEntities<{ state: string }>()) {
+      if (row.partitionKey?.startsWith("storm-")) rows.push({ state: row.state, partitionKey: row.partitionKey });
+    }
     expect(rows).toHaveLength(ISSUES * ALERTS_PER_ISSUE * 2);
     expect(rows.filter((r) => r.state !== "sent")).toEqual([]);
   }, 300_000);
