@@ -5,6 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { emulatedAppSettings } from "./app-settings";
 import { startAzurite, type Azurite } from "./azurite";
 import { startOidcProvider } from "./emulators/oidc";
 import { seedDevWorkspace } from "./emulators/slack/seed";
@@ -53,26 +54,19 @@ async function main(): Promise<void> {
     const ben = teams.addUser({ name: "Ben Okafor", email: "ben@triage.dev" });
     const team = teams.addTeam({ name: "Checkout", members: [ana, ben] });
 
-    Object.assign(process.env, {
-      AzureWebJobsStorage: azurite.connectionString,
-      MicrosoftAppId: teams.appId,
-      MicrosoftAppType: "UserAssignedMSI",
-      MicrosoftAppTenantId: teams.tenantId,
-      BOT_OPENID_METADATA_URL: teams.openIdMetadataUrl,
-      IDENTITY_ENDPOINT: teams.identityEndpoint,
-      IDENTITY_HEADER: teams.identityHeader,
-      TEAMS_SERVICE_URL_HOSTS: "127.0.0.1",
-      SLACK_SIGNING_SECRET: secrets.slackSigningSecret,
-      SLACK_CLIENT_ID: slack.clientId,
-      SLACK_CLIENT_SECRET: slack.clientSecret,
-      SLACK_BOT_TOKEN: secrets.slackBotToken,
-      SLACK_API_URL: slack.apiUrl,
-      PUBLIC_BASE_URL: `http://localhost:${PORT}`,
-      LINK_SIGNING_KEY: secrets.linkSigningKey,
-      OIDC_ISSUER: oidc.issuer,
-      OIDC_CLIENT_ID: "triage-relay-dev",
-      OIDC_CLIENT_SECRET: secrets.oidcClientSecret,
-    });
+    Object.assign(
+      process.env,
+      emulatedAppSettings({
+        storageConnectionString: azurite.connectionString,
+        teams,
+        slack,
+        oidc: { issuer: oidc.issuer, clientId: "triage-relay-dev", clientSecret: secrets.oidcClientSecret },
+        publicBaseUrl: `http://localhost:${PORT}`,
+        linkSigningKey: secrets.linkSigningKey,
+        slackSigningSecret: secrets.slackSigningSecret,
+        slackBotToken: secrets.slackBotToken,
+      }),
+    );
 
     await buildIfStale(ROOT, console.log);
     const host: LocalHost = await startLocalHost({ appPath: join(ROOT, "dist", "index.js"), port: PORT, hostJsonPath: join(ROOT, "host.json"), localSettingsPath: false });

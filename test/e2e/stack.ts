@@ -2,6 +2,7 @@
 // can inspect them), and the built bundle served by the local host in its own Node process.
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
+import { emulatedAppSettings } from "../../dev/app-settings";
 import { startOidcProvider, type OidcProvider } from "../../dev/emulators/oidc";
 import { startSlackEmulator, type SlackEmulator } from "../../dev/emulators/slack";
 import { startTeamsEmulator, type TeamsEmulator } from "../../dev/emulators/teams";
@@ -42,25 +43,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const oidc = await startOidcProvider({
     clients: [{ clientId: "triage-relay", clientSecret: "oidc-client-secret-for-e2e", redirectUris: [`http://127.0.0.1:${port}/api/link/callback`] }],
   });
-  const env: Record<string, string> = {
-    AzureWebJobsStorage: azurite.connectionString,
-    MicrosoftAppId: teams.appId,
-    MicrosoftAppType: "UserAssignedMSI",
-    MicrosoftAppTenantId: teams.tenantId,
-    BOT_OPENID_METADATA_URL: teams.openIdMetadataUrl,
-    IDENTITY_ENDPOINT: teams.identityEndpoint,
-    IDENTITY_HEADER: teams.identityHeader,
-    TEAMS_SERVICE_URL_HOSTS: "127.0.0.1",
-    SLACK_SIGNING_SECRET,
-    SLACK_CLIENT_ID: slack.clientId,
-    SLACK_CLIENT_SECRET: slack.clientSecret,
-    SLACK_API_URL: slack.apiUrl,
-    PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
-    LINK_SIGNING_KEY: randomBytes(32).toString("hex"),
-    OIDC_ISSUER: oidc.issuer,
-    OIDC_CLIENT_ID: "triage-relay",
-    OIDC_CLIENT_SECRET: "oidc-client-secret-for-e2e",
-  };
+  const env = emulatedAppSettings({
+    storageConnectionString: azurite.connectionString,
+    teams,
+    slack,
+    oidc: { issuer: oidc.issuer, clientId: "triage-relay", clientSecret: "oidc-client-secret-for-e2e" },
+    publicBaseUrl: `http://127.0.0.1:${port}`,
+    linkSigningKey: randomBytes(32).toString("hex"),
+    slackSigningSecret: SLACK_SIGNING_SECRET,
+  });
   for (const [name, value] of Object.entries(options.env ?? {})) {
     if (value === undefined) delete env[name];
     else env[name] = value;
