@@ -58,4 +58,17 @@ export class RefreshGate {
     }
     return { kind: "drop" };
   }
+
+  /**
+   * A run that had nothing to update (no copies yet, or all current) shouldn't hold back the next change:
+   * forget it. A deferred refresh already queued still arrives and simply runs.
+   */
+  async forget(issueId: string): Promise<void> {
+    const table = await this.storage.table(TABLES.cards);
+    try {
+      await table.deleteEntity(safeKey(issueId), ROW);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
 }

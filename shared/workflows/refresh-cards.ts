@@ -31,7 +31,8 @@ export async function refreshCards(refresher: Refresher, message: CardRefreshMes
     await sendIgnoreWakeUp(refresher.storage, message.issueId, message.ignoreEndsAt);
     return { updated: 0, failed: 0 };
   }
-  const gate = await new RefreshGate(refresher.storage, refresher.config.cardRefreshCoalesceSeconds * 1000).enter(message.issueId);
+  const refreshGate = new RefreshGate(refresher.storage, refresher.config.cardRefreshCoalesceSeconds * 1000);
+  const gate = await refreshGate.enter(message.issueId);
   if (gate.kind === "drop") return { updated: 0, failed: 0, coalesced: true };
   if (gate.kind === "defer") {
     await refresher.storage.send(QUEUES.cardRefresh, message, { delaySeconds: gate.delaySeconds });
@@ -58,6 +59,8 @@ export async function refreshCards(refresher: Refresher, message: CardRefreshMes
   }
   if (retryIn > 0) {
     await refresher.storage.send(QUEUES.cardRefresh, { ...message, requestedAt: new Date().toISOString() }, { delaySeconds: retryIn });
+  } else if (stale.length === 0) {
+    await refreshGate.forget(issue.id);
   }
   return { updated, failed: retryIn > 0 ? 1 : 0 };
 }

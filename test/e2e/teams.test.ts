@@ -110,6 +110,18 @@ describe("Teams, end to end through the local host and the Bot Connector emulato
     expect(copies).toEqual([expect.objectContaining({ conversationId: personal.id })]);
   });
 
+  it("a 1:1 card by Entra object id for someone who never opened the bot: the chat is created through the team's service URL", async () => {
+    await postAlert("teams-alert-oid", "teams-issue-oid", [{ provider: "msteams", aadObjectId: ben.aadObjectId }]);
+    const personal = stack.teams.personalConversation(ben);
+    await waitFor(() => (cardMessages(personal.id).length ? true : undefined), { timeoutMs: 15_000 });
+    expect(stack.teams.calls.filter((c) => c.operation === "createConversation")).toHaveLength(1);
+    const byEmail = "teams-alert-oid-2";
+    await postAlert(byEmail, "teams-issue-oid-2", [{ provider: "msteams", userEmail: "ben@contoso.com" }]);
+    await waitFor(() => (cardMessages(personal.id).length === 2 ? true : undefined), { timeoutMs: 15_000 });
+    // The chat is stored: the second card reuses it.
+    expect(stack.teams.calls.filter((c) => c.operation === "createConversation")).toHaveLength(1);
+  });
+
   it("subscribe in a channel, then an alert without targets is posted there", async () => {
     const subscribe = stack.teams.message({ conversation: team.generalChannelId, from: ana, text: "subscribe payments warning" });
     expect((await stack.teams.post(messagesUrl, subscribe)).status).toBe(200);
