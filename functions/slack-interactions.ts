@@ -1,4 +1,5 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
+import { IdentityRepository } from "../shared/identity/identities";
 import { getRuntime } from "../shared/runtime";
 import { readVerifiedSlackBody, refused } from "../shared/slack/inbound";
 import { handleBlockActions } from "../shared/slack/interactions";
@@ -24,7 +25,8 @@ export async function slackInteractions(request: HttpRequest, context: Invocatio
   const parsed = blockActionsSchema.safeParse(json);
   if (!parsed.success) return refused(context, 400, `block_actions malformed at ${parsed.error.issues[0]?.path.join(".")}`);
   try {
-    await handleBlockActions({ config, storage, slackTokens: slackTokens!, log: (line) => context.log(line) }, parsed.data);
+    const app = { config, storage, slackTokens: slackTokens!, identities: new IdentityRepository(storage), log: (line: string) => context.log(line) };
+    await handleBlockActions(app, parsed.data);
   } catch (error) {
     // Slack shows a bare warning icon for anything but a quick 200: answer 200 and say what happened instead.
     context.error(`Slack click failed: ${(error as Error).name}: ${(error as Error).message}`);

@@ -1,5 +1,6 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import { BodyTooLargeError, readBody } from "../shared/http";
+import { IdentityRepository } from "../shared/identity/identities";
 import { getRuntime } from "../shared/runtime";
 import { tenantOf, teamsActivitySchema } from "../shared/teams/activity";
 import { handleTeamsActivity } from "../shared/teams/bot";
@@ -34,7 +35,8 @@ export async function teamsMessages(request: HttpRequest, context: InvocationCon
   if (!teams.connector.isTrusted(activity.serviceUrl)) return refuse(context, 403, "service URL host not allowed");
 
   try {
-    const reply = await handleTeamsActivity({ config, storage, connector: teams.connector, log: (line) => context.log(line) }, activity);
+    const bot = { config, storage, connector: teams.connector, identities: new IdentityRepository(storage), log: (line: string) => context.log(line) };
+    const reply = await handleTeamsActivity(bot, activity);
     return reply.body === undefined ? { status: reply.status } : { status: reply.status, jsonBody: reply.body };
   } catch (error) {
     context.error(`Teams ${activity.type} failed: ${(error as Error).name}: ${(error as Error).message}`);

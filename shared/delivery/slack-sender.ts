@@ -4,7 +4,7 @@ import type { Issue } from "../domain/issue";
 import { renderSlackMessage } from "../cards/slack-message";
 import { buildIssueView } from "../cards/view";
 import type { Config } from "../config";
-import { IdentityRepository } from "../identity/identities";
+import type { IdentityRepository } from "../identity/identities";
 import { SlackNotInstalledError, type SlackTokens } from "../slack/client";
 import { SlackInstallations } from "../slack/installations";
 import type { CardCopy } from "../storage/cards";
@@ -16,6 +16,7 @@ export interface SlackSender {
   config: Config;
   storage: StorageClients;
   slackTokens: SlackTokens;
+  identities: IdentityRepository;
 }
 
 const channelLimiter = new SlidingWindowLimiter(SLACK_CHANNEL_WINDOWS);
@@ -94,12 +95,12 @@ export async function updateSlackCard(
 }
 
 /** Renders the current card for a Slack workspace (used for the instant response_url update). */
-export async function slackMessageFor(sender: Pick<SlackSender, "storage">, issue: Issue, teamId: string, notice?: string) {
+export async function slackMessageFor(sender: Pick<SlackSender, "identities">, issue: Issue, teamId: string, notice?: string) {
   return renderSlackMessage(buildIssueView(issue, { assignChoices: await people(sender, teamId), notice }));
 }
 
-async function people(sender: Pick<SlackSender, "storage">, teamId: string) {
-  return new IdentityRepository(sender.storage).people("slack", teamId);
+async function people(sender: Pick<SlackSender, "identities">, teamId: string) {
+  return sender.identities.people("slack", teamId);
 }
 
 async function openDirectMessage(client: WebClient, email: string): Promise<string> {

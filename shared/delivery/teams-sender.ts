@@ -15,6 +15,7 @@ export interface TeamsSender {
   config: Config;
   storage: StorageClients;
   connector: TeamsConnector;
+  identities: IdentityRepository;
 }
 
 export type SendOutcome = { kind: "sent"; copy: CardCopy } | FailureVerdict;
@@ -49,7 +50,7 @@ export async function sendTeamsCard(
   }
   if (typeof reference === "string") return { kind: "dead", reason: reference };
   return withConnector(sender, reference, attempt, async () => {
-    const people = await new IdentityRepository(sender.storage).people("msteams", reference.tenantId);
+    const people = await sender.identities.people("msteams", reference.tenantId);
     const attachment = teamsCardAttachment(buildIssueView(issue, { assignChoices: people }));
     const posted = await sender.connector.send(reference.serviceUrl, reference.conversationId, {
       type: "message",
@@ -83,7 +84,7 @@ export async function updateTeamsCard(
 ): Promise<{ kind: "updated" } | FailureVerdict> {
   const reference = { tenantId: copy.tenantId, conversationId: copy.conversationId, serviceUrl: copy.serviceUrl };
   return withConnector(sender, reference, attempt, async () => {
-    const people = await new IdentityRepository(sender.storage).people("msteams", copy.tenantId);
+    const people = await sender.identities.people("msteams", copy.tenantId);
     const attachment = teamsCardAttachment(buildIssueView(issue, { assignChoices: people, notice }));
     await sender.connector.update(copy.serviceUrl, copy.conversationId, copy.activityId, { type: "message", attachments: [attachment] });
     return { kind: "updated" as const };
@@ -143,7 +144,7 @@ async function resolveTarget(
     if (!reference.active) return `the bot is no longer in this conversation (${reference.inactiveReason ?? "inactive"})`;
     return reference;
   }
-  const identities = new IdentityRepository(sender.storage);
+  const identities = sender.identities;
   const candidates = target.aadObjectId
     ? [] // object ids are resolved through the tenant's personal installations below
     : await identities.findByEmail(target.userEmail!, "msteams");

@@ -44,6 +44,10 @@ const emailPartition = (email: string) => `email:${safeKey(email.toLowerCase())}
  * so a delivery "to ana@contoso.com" never iterates over members.
  */
 export class IdentityRepository {
+  /** Cached for the life of this repository: make one per invocation, so every lookup in it reads once. */
+  private readonly lookups = new Map<string, Promise<{ identity?: ChatIdentity; optedOut: boolean }>>();
+  private readonly rosters = new Map<string, Promise<Person[]>>();
+
   constructor(private readonly storage: StorageClients) {}
 
   async get(provider: ChatProvider, scope: string, chatUserId: string): Promise<ChatIdentity | undefined> {
@@ -54,7 +58,18 @@ export class IdentityRepository {
    * The link, if any, and whether the person unlinked themselves: after `unlink` we no longer link
    * them automatically by email, only by an explicit sign-in.
    */
-  async lookup(provider: ChatProvider, scope: string, chatUserId: string): Promise<{ identity?: ChatIdentity; optedOut: boolean }> {
+  lookup(provider: ChatProvider, scope: string, chatUserId: string): Promise<{ identity?: ChatIdentity; optedOut: boolean }> {
+    const key = `${partition(provider, scope)}/${chatUserId}`;
+    let found = this.lookups.get(key);
+    if (!found) {
+      found = this.read(provider, scope, chatUserId);
+      found.catch(() => this.lookups.delete(key));
+      this.lookups.set(key, found);
+    }
+    return found;
+  }
+
+  private async read(provider: ChatProvider, scope: string, chatUserId: string): Promise<{ identity?: ChatIdentity; optedOut: boolean }> {
     const table = await this.storage.table(TABLES.identities);
     try {
       const entity = await table.getEntity<IdentityEntity>(partition(provider, scope), safeKey(chatUserId));
@@ -69,6 +84,7 @@ export class IdentityRepository {
   /** Links (or relinks) a chat user; returns the person it was linked to before, if any other. */
   async link(identity: ChatIdentity): Promise<Person | undefined> {
     const table = await this.storage.table(TABLES.identities);
+    this.forget(identity.provider, identity.scope);
     const previous = await this.get(identity.provider, identity.scope, identity.chatUserId);
     const email = identity.person.email.toLowerCase();
     await table.upsertEntity<IdentityEntity>(
@@ -94,6 +110,7 @@ export class IdentityRepository {
   /** Removes the link and remembers the choice, so the person is not linked again automatically. */
   async unlink(provider: ChatProvider, scope: string, chatUserId: string): Promise<ChatIdentity | undefined> {
     const previous = await this.get(provider, scope, chatUserId);
+    this.forget(provider, scope);
     const table = await this.storage.table(TABLES.identities);
     await table.upsertEntity<IdentityEntity>(
       { partitionKey: partition(provider, scope), rowKey: safeKey(chatUserId), email: "", how: "unlinked", linkedAt: new Date().toISOString() },
@@ -119,7 +136,25 @@ export class IdentityRepository {
   }
 
   /** People linked in one tenant/workspace: the Assign menu's choices. */
-  async people(provider: ChatProvider, scope: string, limit = 100): Promise<Person[]> {
+  people(provider: ChatProvider, scope: string, limit = 100): Promise<Person[]> {
+    const key = `${partition(provider, scope)}/${limit}`;
+    let roster = this.rosters.get(key);
+    if (!roster) {
+      roster = this.readPeople(provider, scope, limit);
+      roster.catch(() => this.rosters.delete(key));
+      this.rosters.set(key, roster);
+    }
+    return roster;
+  }
+
+  private forget(provider: ChatProvider, scope: string): void {
+    const prefix = `${partition(provider, scope)}/`;
+    for (const cache of [this.lookups, this.rosters] as Map<string, unknown>[]) {
+      for (const key of cache.keys()) if (key.startsWith(prefix)) cache.delete(key);
+    }
+  }
+
+  private async readPeople(provider: ChatProvider, scope: string, limit: number): Promise<Person[]> {
     const table = await this.storage.table(TABLES.identities);
     const people = new Map<string, Person>();
     for await (const row of table.listEntities<IdentityEntity>({

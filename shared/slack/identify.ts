@@ -1,7 +1,6 @@
 import type { Config } from "../config";
 import type { Actor, Person } from "../domain/issue";
-import { IdentityRepository } from "../identity/identities";
-import type { StorageClients } from "../storage/clients";
+import type { IdentityRepository } from "../identity/identities";
 import type { SlackTokens } from "./client";
 
 /**
@@ -9,12 +8,12 @@ import type { SlackTokens } from "./client";
  * read with `users.info` and recorded as an automatic link.
  */
 export async function identifySlackUser(
-  deps: { config: Config; storage: StorageClients; slackTokens: SlackTokens; log: (line: string) => void },
+  deps: { config: Config; slackTokens: SlackTokens; identities: IdentityRepository; log: (line: string) => void },
   teamId: string,
   userId: string,
   label: string,
 ): Promise<Actor> {
-  const identities = new IdentityRepository(deps.storage);
+  const identities = deps.identities;
   const { identity, optedOut } = await identities.lookup("slack", teamId, userId);
   if (identity) return { person: identity.person, label, surface: "slack" };
   if (!deps.config.autoLink || optedOut) return { label, surface: "slack" };

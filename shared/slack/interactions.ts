@@ -1,4 +1,5 @@
 import { decodeSlackAction } from "../cards/slack-message";
+import type { IdentityRepository } from "../identity/identities";
 import { toIssueAction } from "../cards/card-action";
 import type { Config } from "../config";
 import { slackMessageFor } from "../delivery/slack-sender";
@@ -16,6 +17,7 @@ export interface SlackApp {
   config: Config;
   storage: StorageClients;
   slackTokens: SlackTokens;
+  identities: IdentityRepository;
   log: (line: string) => void;
 }
 

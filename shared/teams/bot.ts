@@ -28,6 +28,8 @@ export interface TeamsBot {
   config: Config;
   storage: StorageClients;
   connector: TeamsConnector;
+  /** One per invocation: its lookups are cached. */
+  identities: IdentityRepository;
   log: (line: string) => void;
   now?: () => Date;
 }
@@ -204,7 +206,7 @@ async function onCommand(bot: TeamsBot, activity: TeamsActivity): Promise<void> 
       break;
     case "status": {
       const identity = activity.from.aadObjectId
-        ? await new IdentityRepository(bot.storage).get("msteams", tenantId, activity.from.aadObjectId)
+        ? await bot.identities.get("msteams", tenantId, activity.from.aadObjectId)
         : undefined;
       text = identity
         ? `You're linked as ${identity.person.email} (${identity.how === "auto" ? "automatically, by your Teams account" : "by sign-in"}).`
@@ -223,7 +225,7 @@ async function onCommand(bot: TeamsBot, activity: TeamsActivity): Promise<void> 
     }
     case "unlink": {
       const aadObjectId = activity.from.aadObjectId;
-      const previous = aadObjectId ? await new IdentityRepository(bot.storage).unlink("msteams", tenantId, aadObjectId) : undefined;
+      const previous = aadObjectId ? await bot.identities.unlink("msteams", tenantId, aadObjectId) : undefined;
       text = previous
         ? `You're unlinked (you were ${previous.person.email}). Type **link** to link again.`
         : "You weren't linked. Type **link** to link your account.";
@@ -321,7 +323,7 @@ async function applyCardAction(
       ? "Nothing was changed: link your account first. I've sent you a link in your chat with Triage Relay."
       : "Nothing was changed: we couldn't tell who you are, and couldn't send you a link.";
     if (!current) return { card: noticeCard("Issue not found", [notice]) };
-    const people = await new IdentityRepository(bot.storage).people("msteams", tenantId);
+    const people = await bot.identities.people("msteams", tenantId);
     return { card: teamsCardAttachment(buildIssueView(current, { assignChoices: people, notice })).content };
   }
   const outcome = await actOnIssue(bot.storage, payload.issueId, toIssueAction(payload), actor, () => now(bot));
@@ -329,7 +331,7 @@ async function applyCardAction(
   const stored = outcome.kind === "refused" ? (await new IssueRepository(bot.storage).get(payload.issueId))?.issue : outcome.issue;
   if (!stored) return { card: noticeCard("Issue not found", [`There is no issue ${payload.issueId}.`]) };
   const notice = outcome.kind === "refused" ? `Couldn't do that: ${outcome.reason}` : outcome.kind === "unchanged" ? outcome.message : undefined;
-  const people = await new IdentityRepository(bot.storage).people("msteams", tenantId);
+  const people = await bot.identities.people("msteams", tenantId);
   const view = buildIssueView(stored, { assignChoices: people, notice });
   bot.log(`Teams: ${payload.action.type} on ${payload.issueId}: ${outcome.kind}`);
   return { card: teamsCardAttachment(view).content, version: stored.version };
@@ -343,7 +345,7 @@ async function identifyActor(bot: TeamsBot, activity: TeamsActivity, tenantId: s
   const label = activity.from.name ?? "a Teams user";
   const aadObjectId = activity.from.aadObjectId;
   if (!aadObjectId) return { label, surface: "teams" };
-  const { identity, optedOut } = await new IdentityRepository(bot.storage).lookup("msteams", tenantId, aadObjectId);
+  const { identity, optedOut } = await bot.identities.lookup("msteams", tenantId, aadObjectId);
   if (identity) return { person: identity.person, label, surface: "teams" };
   if (!bot.config.autoLink || optedOut) return { label, surface: "teams" };
   const person = await linkMember(bot, activity.serviceUrl, activity.conversation.id.split(";")[0]!, activity.from.id, aadObjectId, tenantId);
@@ -364,7 +366,7 @@ async function linkMember(
     const email = (member.email ?? member.userPrincipalName)?.toLowerCase();
     if (!email?.includes("@")) return undefined;
     const person: Person = { email, ...(member.name ? { name: member.name } : {}) };
-    await new IdentityRepository(bot.storage).link({
+    await bot.identities.link({
       provider: "msteams",
       scope: tenantId,
       chatUserId: aadObjectId,

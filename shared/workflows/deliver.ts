@@ -1,6 +1,7 @@
 import type { Config } from "../config";
 import { DeliveryRepository, type DeliveryMessage } from "../delivery/deliveries";
 import { LiveCards, type Claim } from "../delivery/live-cards";
+import { IdentityRepository } from "../identity/identities";
 import { MAX_DELIVERY_ATTEMPTS, type FailureVerdict } from "../delivery/retry-policy";
 import { sendSlackCard } from "../delivery/slack-sender";
 import { sendTeamsCard } from "../delivery/teams-sender";
@@ -52,11 +53,12 @@ export async function deliver(deliverer: Deliverer, message: DeliveryMessage): P
     return "sent";
   }
   const target = message.target;
+  const identities = new IdentityRepository(deliverer.storage);
   const outcome =
     target.provider === "msteams"
-      ? await sendTeamsCard({ ...deliverer, connector: deliverer.teams }, stored.issue, target, message.targetKey, attempt)
+      ? await sendTeamsCard({ ...deliverer, connector: deliverer.teams, identities }, stored.issue, target, message.targetKey, attempt)
       : deliverer.slackTokens
-        ? await sendSlackCard({ ...deliverer, slackTokens: deliverer.slackTokens }, stored.issue, target, message.targetKey, attempt)
+        ? await sendSlackCard({ ...deliverer, slackTokens: deliverer.slackTokens, identities }, stored.issue, target, message.targetKey, attempt)
         : ({ kind: "dead", reason: "Slack is not configured on this app (SLACK_SIGNING_SECRET)" } as FailureVerdict);
 
   if (outcome.kind === "sent") {

@@ -3,6 +3,7 @@ import { LiveCards } from "../delivery/live-cards";
 import { RefreshGate } from "../delivery/refresh-gate";
 import { updateSlackCard } from "../delivery/slack-sender";
 import { expireIgnore } from "../domain/actions";
+import { IdentityRepository } from "../identity/identities";
 import type { Issue } from "../domain/issue";
 import { updateTeamsCard } from "../delivery/teams-sender";
 import type { FailureVerdict } from "../delivery/retry-policy";
@@ -44,8 +45,9 @@ export async function refreshCards(refresher: Refresher, message: CardRefreshMes
   const stale = (await cards.list(issue.id)).filter((copy) => !copy.dead && copy.renderedVersion < issue.version);
   let updated = 0;
   let retryIn = 0;
+  const identities = new IdentityRepository(refresher.storage);
   for (const copy of stale) {
-    const outcome = await updateCopy(refresher, issue, copy, attempt);
+    const outcome = await updateCopy(refresher, identities, issue, copy, attempt);
     if (outcome.kind === "updated") {
       await cards.markRendered(copy, issue.version);
       updated++;
@@ -106,11 +108,12 @@ async function sendIgnoreWakeUp(storage: StorageClients, issueId: string, endsAt
 
 async function updateCopy(
   refresher: Refresher,
+  identities: IdentityRepository,
   issue: Issue,
   copy: CardCopy,
   attempt: number,
 ): Promise<{ kind: "updated" } | FailureVerdict> {
-  if (copy.provider === "msteams") return updateTeamsCard({ ...refresher, connector: refresher.teams }, issue, copy, attempt);
+  if (copy.provider === "msteams") return updateTeamsCard({ ...refresher, connector: refresher.teams, identities }, issue, copy, attempt);
   if (!refresher.slackTokens) return { kind: "dead", reason: "Slack is not configured on this app" };
-  return updateSlackCard({ ...refresher, slackTokens: refresher.slackTokens }, issue, copy, attempt);
+  return updateSlackCard({ ...refresher, slackTokens: refresher.slackTokens, identities }, issue, copy, attempt);
 }
