@@ -24,6 +24,7 @@ export async function teamsMessages(request: HttpRequest, context: InvocationCon
     return refuse(context, 400, "body is not JSON");
   }
   // Authenticate before looking at the activity's shape, so an unauthenticated caller learns nothing.
+  if (typeof json !== "object" || json === null || Array.isArray(json)) return refuse(context, 401, "body is not an activity");
   const auth = await teams.authenticator.authenticate(json as never, request.headers.get("authorization"));
   if (!auth.ok) return refuse(context, 401, auth.reason);
 

@@ -49,7 +49,7 @@ export async function sendTeamsCard(
     return verdict.kind === "dead-installation" ? { kind: "dead", reason: verdict.reason } : verdict;
   }
   if (typeof reference === "string") return { kind: "dead", reason: reference };
-  return withConnector(sender, reference, attempt, async () => {
+  return withConnector(sender, reference, attempt, "send", async () => {
     const people = await sender.identities.people("msteams", reference.tenantId);
     const attachment = teamsCardAttachment(buildIssueView(issue, { assignChoices: people }));
     const posted = await sender.connector.send(reference.serviceUrl, reference.conversationId, {
@@ -83,7 +83,7 @@ export async function updateTeamsCard(
   notice?: string,
 ): Promise<{ kind: "updated" } | FailureVerdict> {
   const reference = { tenantId: copy.tenantId, conversationId: copy.conversationId, serviceUrl: copy.serviceUrl };
-  return withConnector(sender, reference, attempt, async () => {
+  return withConnector(sender, reference, attempt, "update", async () => {
     const people = await sender.identities.people("msteams", copy.tenantId);
     const attachment = teamsCardAttachment(buildIssueView(issue, { assignChoices: people, notice }));
     await sender.connector.update(copy.serviceUrl, copy.conversationId, copy.activityId, { type: "message", attachments: [attachment] });
@@ -95,6 +95,7 @@ async function withConnector<T>(
   sender: TeamsSender,
   reference: Pick<TeamsInstallation, "tenantId" | "conversationId" | "serviceUrl">,
   attempt: number,
+  operation: "send" | "update",
   call: () => Promise<T>,
 ): Promise<T | FailureVerdict> {
   for (const [limiter, key] of [
@@ -107,7 +108,7 @@ async function withConnector<T>(
   try {
     return await call();
   } catch (error) {
-    const verdict = classify(error, attempt);
+    const verdict = classify(error, attempt, operation);
     if (verdict.kind === "dead-installation") {
       await new TeamsInstallations(sender.storage).deactivate(reference.tenantId, reference.conversationId, verdict.reason);
     }
@@ -115,17 +116,20 @@ async function withConnector<T>(
   }
 }
 
-/** Teams' guidance: retry 429 (Retry-After), 412, 502, 503, 504 with backoff; 403/404 mean the bot can't post there. */
-export function classify(error: unknown, attempt: number): FailureVerdict {
+/**
+ * Teams' guidance: retry 429 (Retry-After), 412, 502, 503, 504 with backoff. On a post, 403/404 mean the bot
+ * can't post in that conversation any more. On an update, a 404 usually means only that message is gone
+ * (deleted, retention): that copy is dead, the conversation is not — unless the code says so.
+ */
+export function classify(error: unknown, attempt: number, operation: "send" | "update" = "send"): FailureVerdict {
   if (error instanceof UntrustedServiceUrlError) return { kind: "dead", reason: error.message };
   if (error instanceof ConnectorError) {
     const reason = `HTTP ${error.status}${error.code ? ` ${error.code}` : ""}`;
     if (error.status === 429 || error.status === 412 || error.status >= 500) {
       return { kind: "retry", delaySeconds: retryDelay(attempt, error.status === 429 ? error.retryAfterSec : undefined), reason };
     }
-    if (error.status === 403 || error.status === 404 || (error.code && DEAD_CODES.has(error.code))) {
-      return { kind: "dead-installation", reason };
-    }
+    if (error.code && DEAD_CODES.has(error.code)) return { kind: "dead-installation", reason };
+    if (error.status === 403 || error.status === 404) return { kind: operation === "send" ? "dead-installation" : "dead", reason };
     if (error.status === 401) return { kind: "retry", delaySeconds: retryDelay(attempt, undefined), reason };
     return { kind: "dead", reason };
   }

@@ -29,7 +29,7 @@ export const alertTargetSchema = z.union([teamsChannelTarget, teamsUserTarget, s
 /** Alert schema v1: the producers' contract (ARCHITECTURE.md). */
 export const alertSchema = z.object({
   schemaVersion: z.literal(1),
-  alertId: text(256),
+  alertId: text(256).regex(/^[^\u0000-\u001f\u007f-\u009f]+$/, "no control characters"),
   issue: z.object({
     id: text(200).regex(/^[^/\\#?\u0000-\u001f\u007f-\u009f]+$/, "no /, \\, #, ? or control characters"),
     shortId: text(100).optional(),

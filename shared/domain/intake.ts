@@ -36,7 +36,7 @@ export function applyAlert(existing: Issue | undefined, alert: Alert, now: Date)
     version: 0,
   };
   const newer = !existing || Date.parse(reported.lastSeen) >= Date.parse(existing.lastSeen);
-  const levelRose = !!existing && LEVELS.indexOf(reported.level) > LEVELS.indexOf(existing.level);
+  const levelRose = !!existing && newer && LEVELS.indexOf(reported.level) > LEVELS.indexOf(existing.level);
   const firesAgain = !!existing && Date.parse(reported.lastSeen) > Date.parse(existing.lastSeen);
 
   let issue: Issue = {

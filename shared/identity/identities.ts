@@ -84,7 +84,6 @@ export class IdentityRepository {
   /** Links (or relinks) a chat user; returns the person it was linked to before, if any other. */
   async link(identity: ChatIdentity): Promise<Person | undefined> {
     const table = await this.storage.table(TABLES.identities);
-    this.forget(identity.provider, identity.scope);
     const previous = await this.get(identity.provider, identity.scope, identity.chatUserId);
     const email = identity.person.email.toLowerCase();
     await table.upsertEntity<IdentityEntity>(
@@ -104,19 +103,20 @@ export class IdentityRepository {
       "Replace",
     );
     if (previous && previous.person.email !== email) await this.dropEmailIndex(previous);
+    this.forget(identity.provider, identity.scope);
     return previous && previous.person.email !== email ? previous.person : undefined;
   }
 
   /** Removes the link and remembers the choice, so the person is not linked again automatically. */
   async unlink(provider: ChatProvider, scope: string, chatUserId: string): Promise<ChatIdentity | undefined> {
     const previous = await this.get(provider, scope, chatUserId);
-    this.forget(provider, scope);
     const table = await this.storage.table(TABLES.identities);
     await table.upsertEntity<IdentityEntity>(
       { partitionKey: partition(provider, scope), rowKey: safeKey(chatUserId), email: "", how: "unlinked", linkedAt: new Date().toISOString() },
       "Replace",
     );
     if (previous) await this.dropEmailIndex(previous);
+    this.forget(provider, scope);
     return previous;
   }
 

@@ -30,6 +30,7 @@ export async function syncMemberPage(
   for (const member of page.members) {
     const email = (member.email ?? member.userPrincipalName)?.toLowerCase();
     if (!member.aadObjectId || !email?.includes("@")) continue;
+    if (member.tenantId && member.tenantId !== message.tenantId) continue; // guests of a shared channel
     const { identity, optedOut } = await identities.lookup("msteams", message.tenantId, member.aadObjectId);
     if (identity || optedOut) continue;
     await identities.link({

@@ -19,6 +19,18 @@ export async function handleSlackEvent(
   }
   const event = envelope.event;
   if (event.bot_id || event.subtype === "bot_message") return { status: 200 };
+  try {
+    await act(deps, envelope);
+  } catch (error) {
+    // Let Slack's retry do it again: the event is only "handled" once it was.
+    await forgetDelivery(deps.storage, envelope.event_id);
+    throw error;
+  }
+  return { status: 200 };
+}
+
+async function act(deps: { storage: StorageClients; log: (line: string) => void }, envelope: Extract<EventEnvelope, { type: "event_callback" }>): Promise<void> {
+  const event = envelope.event;
   switch (event.type) {
     case "app_uninstalled":
       await new SlackInstallations(deps.storage).deactivate(envelope.team_id, "app uninstalled");
@@ -33,14 +45,22 @@ export async function handleSlackEvent(
       break;
     }
   }
-  return { status: 200 };
+}
+
+function eventKey(eventId: string): string {
+  return `slack:${eventId.replace(/[/\\#?]/g, "_")}`;
+}
+
+async function forgetDelivery(storage: StorageClients, eventId: string): Promise<void> {
+  const table = await storage.table(TABLES.events);
+  await table.deleteEntity(eventKey(eventId), "").catch(() => undefined);
 }
 
 /** Records the event id; false when it was already recorded (Slack retried a slow or failed ack). */
 async function firstDelivery(storage: StorageClients, eventId: string): Promise<boolean> {
   const table = await storage.table(TABLES.events);
   try {
-    await table.createEntity({ partitionKey: `slack:${eventId.replace(/[/\\#?]/g, "_")}`, rowKey: "", receivedAt: new Date().toISOString() });
+    await table.createEntity({ partitionKey: eventKey(eventId), rowKey: "", receivedAt: new Date().toISOString() });
     return true;
   } catch (error) {
     if (isConflict(error)) return false;

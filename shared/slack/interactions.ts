@@ -36,6 +36,8 @@ export async function handleBlockActions(app: SlackApp, payload: BlockActions): 
   };
   if (!teamId) return reply(ephemeral("This action came without a workspace, so it can't be applied."));
   const clicked = payload.actions[0]!;
+  // A URL button (the "Link your account" prompt) opens the link in the browser; Slack still tells us it was clicked.
+  if (clicked.action_id === "triage.link" || (clicked.type === "button" && "url" in clicked)) return;
   const selected = clicked.selected_option?.value ?? clicked.value;
   const action = decodeSlackAction(clicked.action_id, selected, clicked.block_id);
   if (!action) {

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { jwtVerify, SignJWT } from "jose";
 import type { Config } from "../config";
+import { deriveKey } from "../identity/keys";
 import type { StorageClients } from "../storage/clients";
 import { slackClient } from "./client";
 import { SlackInstallations } from "./installations";
@@ -33,7 +34,7 @@ export async function startInstall(config: Config): Promise<{ location: string; 
     .setAudience(STATE_AUDIENCE)
     .setIssuedAt()
     .setExpirationTime(`${STATE_LIFETIME_SECONDS}s`)
-    .sign(config.linkSigningKey);
+    .sign(deriveKey(config.linkSigningKey, "slack-install-state"));
   const url = authorizeUrl(slack);
   url.search = new URLSearchParams({ client_id: slack.clientId!, scope: SLACK_BOT_SCOPES.join(","), redirect_uri: redirectUri(config), state }).toString();
   const secure = config.publicBaseUrl.startsWith("https:") ? "; Secure" : "";
@@ -51,7 +52,7 @@ export async function finishInstall(
   if (query.error) return { ok: false, status: 400, reason: query.error === "access_denied" ? "The install was cancelled in Slack." : `Slack said: ${query.error}.` };
   if (!query.code || !query.state) return { ok: false, status: 400, reason: "This page needs the code and state Slack sends back. Start the install again." };
   try {
-    const { payload } = await jwtVerify(query.state, deps.config.linkSigningKey, { audience: STATE_AUDIENCE, algorithms: ["HS256"] });
+    const { payload } = await jwtVerify(query.state, deriveKey(deps.config.linkSigningKey, "slack-install-state"), { audience: STATE_AUDIENCE, algorithms: ["HS256"] });
     if (!cookieNonce || payload.nonce !== cookieNonce) {
       return { ok: false, status: 400, reason: "This install was started in another browser (or cookies are blocked). Start it again from this browser." };
     }

@@ -67,11 +67,12 @@ export class TeamsRequestAuthenticator {
 
   async authenticate(activity: TeamsActivityForAuth, authorization: string | null): Promise<AuthResult> {
     if (!authorization?.startsWith("Bearer ")) return { ok: false, reason: "no bearer token" };
+    if (typeof activity !== "object" || activity === null) return { ok: false, reason: "no activity" };
     const token = authorization.slice("Bearer ".length).trim();
     const precheck = precheckToken(token);
     if (typeof precheck === "string") return { ok: false, reason: precheck };
-    if (!activity.serviceUrl) return { ok: false, reason: "activity has no serviceUrl" };
-    if (!activity.channelId) return { ok: false, reason: "activity has no channelId" };
+    if (typeof activity.serviceUrl !== "string") return { ok: false, reason: "activity has no serviceUrl" };
+    if (typeof activity.channelId !== "string") return { ok: false, reason: "activity has no channelId" };
     const claimed = precheck.serviceurl;
     if (typeof claimed !== "string" || normaliseServiceUrl(claimed) !== normaliseServiceUrl(activity.serviceUrl)) {
       return { ok: false, reason: "serviceurl claim does not match the activity" };

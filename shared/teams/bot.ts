@@ -1,6 +1,7 @@
 import { cardActionPayloadSchema, toIssueAction, type CardActionPayload } from "../cards/card-action";
 import { teamsCardAttachment } from "../cards/teams-card";
 import { cardAttachment, noticeCard } from "../cards/teams-notices";
+import { escapeTeamsMarkdown } from "../cards/text";
 import { buildIssueView } from "../cards/view";
 import type { Config } from "../config";
 import type { Actor, Person } from "../domain/issue";
@@ -262,7 +263,7 @@ async function onCommand(bot: TeamsBot, activity: TeamsActivity): Promise<void> 
 }
 
 function helpText(type: string, unknown?: string): string {
-  const intro = unknown ? `I don't know "${unknown}". ` : "";
+  const intro = unknown ? `I don't know "${escapeTeamsMarkdown(unknown)}". ` : "";
   if (type === "personal") {
     return `${intro}I post alert cards you can act on. Commands here: **help**, **status** (who you're linked as), **link**, **unlink**. In a channel, mention me with **subscribe <project> [level]**, **unsubscribe <project>** or **subscriptions**.`;
   }
@@ -363,6 +364,8 @@ async function linkMember(
 ): Promise<Person | undefined> {
   try {
     const member = await bot.connector.getMember(serviceUrl, conversationId, memberId);
+    // A shared channel's guests from other tenants are not this tenant's people.
+    if (member.tenantId && member.tenantId !== tenantId) return undefined;
     const email = (member.email ?? member.userPrincipalName)?.toLowerCase();
     if (!email?.includes("@")) return undefined;
     const person: Person = { email, ...(member.name ? { name: member.name } : {}) };

@@ -12,6 +12,8 @@ export interface PoisonMessage {
   error: string;
   issues: SchemaProblem[];
   original: string;
+  /** Set when `original` was cut to fit a queue message. */
+  truncated?: true;
 }
 
 export type IntakeResult =
@@ -25,7 +27,7 @@ export type IntakeResult =
 export async function takeAlert(storage: StorageClients, message: unknown, originalText: string): Promise<IntakeResult> {
   const parsed = parseAlert(message);
   if (!parsed.ok) {
-    const poison: PoisonMessage = { error: parsed.error, issues: parsed.issues, original: originalText };
+    const poison = poisonFor(parsed.error, parsed.issues, originalText);
     await storage.send(`${QUEUES.alerts}-poison`, poison);
     return { kind: "poisoned", poison };
   }
@@ -45,6 +47,23 @@ export async function takeAlert(storage: StorageClients, message: unknown, origi
   const targets = alert.targets ?? (await subscribedTargets(storage, issue));
   const deliveries = await planDeliveries(storage, alert, targets, notify);
   return { kind: "accepted", issue, duplicate, deliveries };
+}
+
+/** A queue message holds 64 KiB of base64 text, so about 48 KiB of JSON: keep the poison message well inside. */
+const MAX_POISON_BYTES = 40_000;
+const MAX_ISSUES = 20;
+
+function poisonFor(error: string, issues: SchemaProblem[], original: string): PoisonMessage {
+  const poison: PoisonMessage = {
+    error,
+    issues: issues.slice(0, MAX_ISSUES).map((issue) => ({ path: issue.path.slice(0, 200), message: issue.message.slice(0, 300) })),
+    original,
+  };
+  while (Buffer.byteLength(JSON.stringify(poison)) > MAX_POISON_BYTES) {
+    poison.original = poison.original.slice(0, Math.floor(poison.original.length * 0.8));
+    poison.truncated = true;
+  }
+  return poison;
 }
 
 /** One queue message per target, exactly once per alert × target even when the alert is redelivered. */

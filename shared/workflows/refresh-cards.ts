@@ -91,8 +91,11 @@ async function currentIssue(refresher: Refresher, issueId: string): Promise<Issu
   return expiredNow.issue;
 }
 
-/** Longest a queue message can stay invisible (7 days); longer ignores hop in several steps. */
-const MAX_QUEUE_DELAY_SECONDS = 7 * 24 * 3600;
+/**
+ * Queue messages live 7 days by default and can't stay invisible longer than that, so a message due
+ * at the very end would expire as it appears: longer ignores hop in steps of at most 6 days.
+ */
+const MAX_QUEUE_DELAY_SECONDS = 6 * 24 * 3600;
 
 /** Queues a refresh for the moment an "ignore for N minutes" runs out. */
 export async function scheduleIgnoreExpiry(storage: StorageClients, issue: Issue): Promise<void> {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TeamsTeam, TeamsUser } from "../../dev/emulators/teams";
 import { DeliveryRepository } from "../../shared/delivery/deliveries";
 import { targetKey } from "../../shared/domain/alert";
+import { CardRepository } from "../../shared/storage/cards";
 import { TeamsInstallations } from "../../shared/storage/installations";
 import { anAlert } from "../fixtures/issues";
 import { sendBase64Json } from "../support/queues";
@@ -80,5 +81,20 @@ describe("Teams delivery under faults", () => {
     await alertTo("gone-2", team.generalChannelId);
     expect(await settled("gone-2")).toMatchObject({ state: "dead" });
     expect(sends(team.generalChannelId)).toHaveLength(callsBefore);
+  }, 40_000);
+
+  it("a card deleted in Teams (404 on update): that copy is dead, the channel still gets new cards", async () => {
+    const team = await installedTeam("Deleted card");
+    const alert = await alertTo("deleted-1", team.generalChannelId);
+    await settled("deleted-1");
+    stack.teams.injectFault({ operation: "update", conversationId: team.generalChannelId, status: 404, code: "NotFound", times: 1 });
+    const patched = await fetch(`${stack.api}/issues/${alert.issue.id}`, { method: "PATCH", body: JSON.stringify({ action: "resolve", actor: "ana@contoso.com" }) });
+    expect(patched.status).toBe(200);
+    await waitFor(async () => ((await new CardRepository(stack.storage).list(alert.issue.id))[0]?.dead ? true : undefined), { timeoutMs: 20_000 });
+    expect(await new TeamsInstallations(stack.storage).get(stack.teams.tenantId, team.generalChannelId)).toMatchObject({ active: true });
+
+    await alertTo("deleted-2", team.generalChannelId);
+    expect(await settled("deleted-2")).toMatchObject({ state: "sent" });
+    expect(cardsIn(team.generalChannelId)).toHaveLength(2);
   }, 40_000);
 });

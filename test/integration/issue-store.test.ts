@@ -93,4 +93,19 @@ describe("issue store against Azurite", () => {
       expect.objectContaining({ issueId: "events-issue", version: 2 }),
     ]);
   });
+
+  it("a rejected alert too big to quote whole still lands in alerts-poison at once, its original cut to fit", async () => {
+    await drain(azurite.connectionString, "alerts-poison");
+    const huge = { ...anAlert({ alertId: "huge" }), targets: Array.from({ length: 880 }, () => ({ provider: "slack", teamId: "T1", channel: "#not-an-id" })) };
+    const text = JSON.stringify(huge).replace(/"#not-an-id"/g, '"\\"\\"\\"\\"\\"\\"#x"');
+    expect(text.length).toBeGreaterThan(40_000);
+    const result = await takeAlert(storage, JSON.parse(text), text);
+    expect(result.kind).toBe("poisoned");
+    const [poison] = await drain(azurite.connectionString, "alerts-poison");
+    const body = poison!.body as { error: string; issues: unknown[]; original: string; truncated?: boolean };
+    expect(body.truncated).toBe(true);
+    expect(body.issues.length).toBeLessThanOrEqual(20);
+    expect(text.startsWith(body.original)).toBe(true);
+    expect(poison!.raw.length).toBeLessThan(64 * 1024);
+  });
 });

@@ -113,3 +113,13 @@ describe("classifying Slack failures", () => {
     expect(classifySlackError(platform("internal_error"), 1, dead).kind).toBe("retry");
   });
 });
+
+describe("a failed card update", () => {
+  it("404 on one message: that copy is dead, the conversation is not", () => {
+    expect(classify(new ConnectorError(404, "NotFound", undefined, "update"), 1, "update")).toEqual({ kind: "dead", reason: "HTTP 404 NotFound" });
+  });
+
+  it("the conversation itself gone: the installation is dead", () => {
+    expect(classify(new ConnectorError(404, "ConversationNotFound", undefined, "update"), 1, "update").kind).toBe("dead-installation");
+  });
+});

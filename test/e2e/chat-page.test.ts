@@ -1,0 +1,223 @@
+// The dev chat page in a real browser against the whole stack: cards drawn by the adaptivecards renderer,
+// clicks that reach the app through the emulators as a chosen person, Block Kit, slash commands, test alerts.
+import { existsSync } from "node:fs";
+import { chromium, type Browser, type Locator, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startChatPage, type ChatPage } from "../../dev/chat-page";
+import type { TeamsTeam } from "../../dev/emulators/teams";
+import { anAlert } from "../fixtures/issues";
+import { sendBase64Json } from "../support/queues";
+import { cardOf, cardText } from "./card-helpers";
+import { blocksText } from "./slack-helpers";
+import { installSlackWorkspace, startStack, type Stack } from "./stack";
+
+const CHROMIUM = "/usr/bin/chromium";
+const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const SCREENSHOTS = { teams: "/tmp/chat-page-teams.png", slack: "/tmp/chat-page-slack.png" };
+/** Alert to card takes a few seconds (queue polling, delivery); the page polls every second on top. */
+const CARD_TIMEOUT = 20_000;
+
+let stack: Stack;
+let chat: ChatPage;
+let browser: Browser;
+let page: Page;
+let team: TeamsTeam;
+let slackTeam: string;
+let slackAlerts: string;
+let slackUsers: Record<string, string>;
+const pageErrors: string[] = [];
+
+/** The page polls every second: give it a few. */
+const eventually = <T>(fn: () => T | Promise<T>, timeout = 10_000) => expect.poll(fn, { timeout, interval: 100 });
+
+beforeAll(async () => {
+  // A missing browser is a broken setup, not a reason to skip.
+  if (!existsSync(CHROMIUM)) throw new Error(`The chat page test drives Chromium at ${CHROMIUM}, which is missing: install it (apt-get install chromium).`);
+  stack = await startStack();
+  const ana = stack.teams.addUser({ name: "Ana Lima", email: "ana@contoso.com" });
+  const ben = stack.teams.addUser({ name: "Ben Okafor", email: "ben@contoso.com" });
+  team = stack.teams.addTeam({ name: "Checkout", members: [ana, ben] });
+  slackTeam = await installSlackWorkspace(stack, "Contoso");
+  slackAlerts = stack.slack.addChannel(slackTeam, { name: "alerts" }).id;
+  slackUsers = {
+    "Ana Lima": stack.slack.addUser(slackTeam, { name: "ana", realName: "Ana Lima", email: "ana@contoso.com" }).id,
+    "Ben Okafor": stack.slack.addUser(slackTeam, { name: "ben", realName: "Ben Okafor", email: "ben@contoso.com" }).id,
+    // Without an email the app can't tell who this is: a click gets a private "link your account" answer.
+    "Cleo (no email)": stack.slack.addUser(slackTeam, { name: "cleo", realName: "Cleo" }).id,
+  };
+  chat = await startChatPage({
+    teams: stack.teams,
+    slack: stack.slack,
+    appUrl: stack.host.url,
+    storageConnectionString: stack.azurite.connectionString,
+    people: { slack: [{ teamId: slackTeam, name: "Contoso", users: slackUsers, channels: { alerts: slackAlerts } }] },
+  });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on("pageerror", (error) => pageErrors.push(error.message));
+  page.on("console", (message) => {
+    if (message.type() === "error") pageErrors.push(message.text());
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await chat?.stop();
+  await stack?.stop();
+});
+
+const messages = () => page.locator("#messages > li");
+const message = (text: string | RegExp): Locator => messages().filter({ hasText: text }).last();
+const pwned = () => page.evaluate(() => (globalThis as { __pwned?: unknown }).__pwned);
+
+async function openConversation(group: string, name: string): Promise<void> {
+  await page.getByRole("navigation", { name: "Conversations" }).locator("section", { hasText: group }).getByRole("link", { name }).click();
+  await eventually(() => page.locator("#conversation-title").textContent()).toContain(name);
+}
+
+async function actAs(name: string): Promise<void> {
+  await page.getByLabel("Acting as").selectOption({ label: name });
+}
+
+async function say(text: string): Promise<void> {
+  await page.locator("#say").fill(text);
+  await page.getByRole("button", { name: "Send", exact: true }).click();
+}
+
+describe("the dev chat page", () => {
+  it("lists the team's channel, everyone's 1:1 chat with the bot and the Slack channel", async () => {
+    await page.goto(chat.url);
+    const nav = page.getByRole("navigation", { name: "Conversations" });
+    await eventually(() => nav.getByRole("link").allTextContents()).toEqual(["#General", "●Ana Lima", "●Ben Okafor", "#alerts"]);
+    expect(await nav.getByRole("heading").allTextContents()).toEqual(["Teams · Checkout", "Teams · Chats", "Slack · Contoso"]);
+  });
+
+  it("adds the app to the team as Ana: the welcome card is drawn", async () => {
+    await openConversation("Checkout", "General");
+    await actAs("Ana Lima");
+    await page.getByRole("button", { name: "Add Triage Relay here" }).click();
+    await eventually(() => message("Triage Relay is ready").locator(".ac-adaptiveCard").count()).toBe(1);
+    expect(await message("Triage Relay is ready").textContent()).toContain(team.generalChannelId);
+  });
+
+  it("sends a test alert; its card is drawn by adaptivecards; Resolve as Ana says Resolved by Ana Lima", async () => {
+    await page.getByRole("button", { name: "Send test alert" }).click();
+    await eventually(() => page.locator("#status").textContent()).toMatch(/Queued a test alert/);
+    const card = message("TypeError: cart is undefined");
+    await eventually(() => card.getByRole("button", { name: "Resolve", exact: true }).count(), CARD_TIMEOUT).toBe(1);
+    expect(await card.locator(".ac-adaptiveCard a", { hasText: "TypeError: cart is undefined" }).getAttribute("href")).toBe("https://example.com/issues/demo");
+
+    await card.getByRole("button", { name: "Resolve", exact: true }).click();
+    await eventually(() => card.textContent()).toContain("Resolved by Ana Lima");
+    await eventually(() => card.getByRole("button", { name: "Unresolve" }).count()).toBe(1);
+    await page.screenshot({ path: SCREENSHOTS.teams });
+    // Everyone's copy changed too, not only what the clicker was shown.
+    await eventually(() => stack.teams.messages(team.generalChannelId).some((m) => cardText(cardOf(m.activity)).includes("Resolved by Ana Lima")), CARD_TIMEOUT).toBe(true);
+  });
+
+  it("as the mobile client, Unresolve goes through the Action.Submit fallback", async () => {
+    await page.getByLabel("Teams client").selectOption("mobile");
+    await actAs("Ben Okafor");
+    const card = message("TypeError: cart is undefined");
+    const submitted = page.waitForRequest((request) => request.url().endsWith("/api/teams/submit"));
+    await card.getByRole("button", { name: "Unresolve" }).click();
+    expect((await submitted).postDataJSON()).toMatchObject({ as: expect.stringMatching(/^29:/), data: { payload: { action: { type: "unresolve" } } } });
+    await eventually(() => card.textContent(), CARD_TIMEOUT).toContain("Unresolved by Ben Okafor");
+    await page.getByLabel("Teams client").selectOption("desktop");
+  });
+
+  it("opens the Ignore ▸ menu (Action.ShowCard) and ignores from it", async () => {
+    const card = message("TypeError: cart is undefined");
+    await card.getByRole("button", { name: "Ignore ▸" }).click();
+    await card.getByRole("button", { name: "For 30 minutes" }).click();
+    await eventually(() => card.textContent(), CARD_TIMEOUT).toMatch(/Ignored[^·]* by Ben Okafor/);
+  });
+
+  it("@mentions the bot in the channel: what was typed and the answer", async () => {
+    await say("help");
+    await eventually(() => message("@Triage Relay help").count()).toBe(1);
+    const answer = message("Mention me with");
+    await eventually(() => answer.count(), CARD_TIMEOUT).toBe(1);
+    expect(await answer.locator("strong", { hasText: "subscribe <project> [level]" }).count()).toBe(1);
+  });
+
+  it("shows alert text as text: no markup, no script, no javascript: link", async () => {
+    const title = `<img src=x onerror="window.__pwned=1"> **[click](javascript:window.__pwned=2)**`;
+    await sendBase64Json(
+      stack.azurite.connectionString,
+      "alerts",
+      anAlert({ alertId: "hostile", issue: { id: "hostile", title }, targets: [{ provider: "msteams", conversationId: team.generalChannelId }] }),
+    );
+    const card = message('<img src=x onerror="window.__pwned=1">');
+    await eventually(() => card.count(), CARD_TIMEOUT).toBe(1);
+    expect(await card.textContent()).toContain("**[click](javascript:window.__pwned=2)**");
+    expect(await page.locator("#messages img").count()).toBe(0);
+    expect(await page.locator('#messages a[href^="javascript"]').count()).toBe(0);
+    expect(await pwned()).toBeUndefined();
+  });
+
+  it("Slack: a test alert's message; Resolve as Ana changes the message", async () => {
+    await openConversation("Contoso", "alerts");
+    await actAs("Ana Lima");
+    await page.getByRole("button", { name: "Send test alert" }).click();
+    const card = message(/Error: payment provider timed out/);
+    await eventually(() => card.getByRole("button", { name: "Resolve", exact: true }).count(), CARD_TIMEOUT).toBe(1);
+    expect(await card.getByRole("combobox").count()).toBeGreaterThan(0);
+
+    await card.getByRole("button", { name: "Resolve", exact: true }).click();
+    await eventually(() => card.textContent(), CARD_TIMEOUT).toContain("Resolved by Ana Lima");
+    expect(await card.textContent()).toContain("Edited");
+    const stored = stack.slack.messages(slackAlerts).find((m) => !m.ephemeral && blocksText(m.blocks).includes("payment provider"));
+    expect(blocksText(stored?.blocks)).toContain("Resolved by Ana Lima");
+  });
+
+  it("Slack: an ephemeral from the app is shown only to the person it is for", async () => {
+    await actAs("Cleo (no email)");
+    await message(/payment provider/).getByRole("button", { name: "Unresolve" }).click();
+    const prompt = message("link your Slack account");
+    await eventually(() => prompt.count(), CARD_TIMEOUT).toBe(1);
+    expect(await prompt.textContent()).toContain("Only visible to you");
+    await actAs("Ana Lima");
+    await eventually(() => message("link your Slack account").count()).toBe(0);
+  });
+
+  it("Slack: /triage help answers only the person who typed it", async () => {
+    await say("help");
+    const answer = message("Reply to /triage help");
+    await eventually(() => answer.count()).toBe(1);
+    expect(await answer.textContent()).toMatch(/Only visible to you[\s\S]*posts alert cards/);
+    await page.screenshot({ path: SCREENSHOTS.slack });
+    await actAs("Ben Okafor");
+    await eventually(() => message("Reply to /triage help").count()).toBe(0);
+    await actAs("Ana Lima");
+  });
+
+  it("Slack: /triage link's button opens the sign-in page of the OIDC dev provider", async () => {
+    await say("link");
+    const answer = message("Reply to /triage link");
+    await eventually(() => answer.count()).toBe(1);
+    const popup = page.context().waitForEvent("page");
+    await answer.getByRole("button", { name: /Link your account/ }).click();
+    const signIn = await popup;
+    await eventually(() => signIn.url()).toMatch(new RegExp(`^${stack.oidc.issuer}/interaction/`));
+    expect(await signIn.getByRole("button", { name: /Ana Lima/ }).count()).toBe(1);
+    await signIn.close();
+  });
+
+  it("Slack: mrkdwn from anyone shows as text, with only web links", async () => {
+    const text = `*bold* <javascript:window.__pwned=3|js link> &lt;img src=x onerror="window.__pwned=4"&gt; <https://example.com/a?b=1&amp;c=2|safe link>`;
+    stack.slack.addMessage(slackAlerts, { user: slackUsers["Ben Okafor"]!, text, blocks: [{ type: "section", text: { type: "mrkdwn", text } }] });
+    const posted = message("safe link");
+    await eventually(() => posted.count()).toBe(1);
+    expect(await posted.locator(".author").textContent()).toBe("Ben Okafor");
+    expect(await posted.locator("strong").textContent()).toBe("bold");
+    expect(await posted.getByRole("link").evaluateAll((links) => links.map((a) => [a.textContent, a.getAttribute("href")]))).toEqual([["safe link", "https://example.com/a?b=1&c=2"]]);
+    expect(await posted.textContent()).toContain('<img src=x onerror="window.__pwned=4">');
+    expect(await page.locator("#messages img").count()).toBe(0);
+    expect(await pwned()).toBeUndefined();
+  });
+
+  it("logged no errors in the browser", () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
