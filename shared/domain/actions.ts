@@ -27,6 +27,8 @@ export interface ActivityRecord {
   toStatus: Status;
   detail?: string;
   at: string;
+  /** Stable id of this line within its change (`<issue version>.<n>`), set when it is announced. */
+  key?: string;
 }
 
 export type ActionOutcome =

@@ -31,6 +31,8 @@ interface IssueEntity {
   statusChangedAt?: string;
   version: number;
   recentAlertIds?: string;
+  announcedVersion?: number;
+  outbox?: string;
 }
 
 export interface StoredIssue {
@@ -38,12 +40,29 @@ export interface StoredIssue {
   etag: string;
   /** Alert ids already folded into this issue, newest last (idempotency for alert intake). */
   recentAlertIds: string[];
+  /**
+   * The recent changes and what they must announce (issue events, card refresh), written in the same
+   * ETag write as the change itself, so a crash between the write and the announcement loses nothing:
+   * whoever touches the issue next announces what is still pending (`version > announcedVersion`).
+   */
+  outbox: OutboxEntry[];
+  announcedVersion: number;
+}
+
+export interface OutboxEntry {
+  version: number;
+  activities: ActivityRecord[];
+  /** The alert that caused the change, and whether it deserves a new card everywhere. */
+  alertId?: string;
+  notify?: "regressed" | "level-rose";
 }
 
 /** What a change function returns: the new issue and its history lines, or nothing to do. */
 export type IssueChange =
-  | { issue: Issue; activities: ActivityRecord[]; recentAlertIds?: string[] }
+  | { issue: Issue; activities: ActivityRecord[]; recentAlertIds?: string[]; alertId?: string; notify?: OutboxEntry["notify"] }
   | undefined;
+
+const OUTBOX_ENTRIES = 20;
 
 export const MAX_CHANGE_ATTEMPTS = 30;
 const RECENT_ALERT_IDS = 50;
@@ -65,8 +84,8 @@ export class IssueRepository {
   /**
    * Reads the issue, lets `decide` compute the change from what is stored, and writes it only if
    * nobody changed the issue meanwhile (ETag); on a conflict it reads again and decides again.
-   * Every change appends its activity rows. Returns the stored result, or undefined when `decide`
-   * had nothing to change.
+   * The change and what it must announce are written together (see `outbox`); the caller announces
+   * it with `announcePending`. Returns the stored result, or undefined when `decide` had nothing to change.
    */
   async change(
     issueId: string,
@@ -77,7 +96,12 @@ export class IssueRepository {
       const current = await this.get(issueId);
       const change = decide(current);
       if (!change) return undefined;
-      const entity = toEntity(change.issue, change.recentAlertIds ?? current?.recentAlertIds ?? []);
+      const entry: OutboxEntry = stripUndefined({ version: change.issue.version, activities: change.activities, alertId: change.alertId, notify: change.notify });
+      const entity = toEntity(change.issue, {
+        recentAlertIds: change.recentAlertIds ?? current?.recentAlertIds ?? [],
+        outbox: [...(current?.outbox ?? []), entry].slice(-OUTBOX_ENTRIES),
+        announcedVersion: current?.announcedVersion ?? 0,
+      });
       try {
         if (current) await table.updateEntity(entity, "Replace", { etag: current.etag });
         else await table.createEntity(entity);
@@ -87,8 +111,21 @@ export class IssueRepository {
         await sleep(Math.random() * Math.min(200, 10 * attempt));
         continue;
       }
-      await new ActivityRepository(this.storage).append(change.activities);
       return { issue: change.issue, activities: change.activities };
+    }
+  }
+
+  /**
+   * Records that everything up to `version` was announced. Conditional on the row read for the
+   * announcement: if the issue changed meanwhile, the next announcer covers both (events carry
+   * stable ids, so a repeat is recognisable).
+   */
+  async markAnnounced(issueId: string, version: number, etag: string): Promise<void> {
+    const table = await this.storage.table(TABLES.issues);
+    try {
+      await table.updateEntity({ partitionKey: issueId, rowKey: "", announcedVersion: version }, "Merge", { etag });
+    } catch (error) {
+      if (!isPreconditionFailed(error)) throw error;
     }
   }
 }
@@ -110,7 +147,7 @@ export class ActivityRepository {
     const table = await this.storage.table(TABLES.activities);
     for (const activity of activities) {
       const { issueId, ...rest } = activity;
-      await table.createEntity<ActivityEntity>({ partitionKey: issueId, rowKey: activityRowKey(activity.at), ...rest });
+      await table.upsertEntity<ActivityEntity>({ partitionKey: issueId, rowKey: activityRowKey(activity), ...rest }, "Replace");
     }
   }
 
@@ -128,10 +165,13 @@ export class ActivityRepository {
   }
 }
 
-/** Inverted time sorts newest first; the random tail keeps same-millisecond rows apart. */
-function activityRowKey(at: string): string {
-  const inverted = (8_640_000_000_000_000 - Date.parse(at)).toString().padStart(16, "0");
-  return `${inverted}-${crypto.randomUUID()}`;
+/**
+ * Inverted time sorts newest first. The tail names the change (issue version and place in it), so
+ * announcing a change twice writes the same row, and rows of one millisecond stay apart.
+ */
+function activityRowKey(activity: ActivityRecord): string {
+  const inverted = (8_640_000_000_000_000 - Date.parse(activity.at)).toString().padStart(16, "0");
+  return `${inverted}-${activity.key ?? crypto.randomUUID()}`;
 }
 
 function pickActivity(row: Record<string, unknown>): Omit<ActivityRecord, "issueId"> {
@@ -150,7 +190,7 @@ export function escapeOData(value: string): string {
   return value.replace(/'/g, "''");
 }
 
-function toEntity(issue: Issue, recentAlertIds: string[]): IssueEntity {
+function toEntity(issue: Issue, bookkeeping: { recentAlertIds: string[]; outbox: OutboxEntry[]; announcedVersion: number }): IssueEntity {
   return stripUndefined({
     partitionKey: issue.id,
     rowKey: "",
@@ -176,7 +216,9 @@ function toEntity(issue: Issue, recentAlertIds: string[]): IssueEntity {
     statusChangedBy: issue.statusChangedBy,
     statusChangedAt: issue.statusChangedAt,
     version: issue.version,
-    recentAlertIds: JSON.stringify(recentAlertIds),
+    recentAlertIds: JSON.stringify(bookkeeping.recentAlertIds),
+    outbox: JSON.stringify(bookkeeping.outbox),
+    announcedVersion: bookkeeping.announcedVersion,
   });
 }
 
@@ -208,7 +250,13 @@ function fromEntity(entity: IssueEntity): StoredIssue {
     statusChangedAt: entity.statusChangedAt,
     version: Number(entity.version),
   });
-  return { issue, etag: entity.etag!, recentAlertIds: parseJson<string[]>(entity.recentAlertIds, []) };
+  return {
+    issue,
+    etag: entity.etag!,
+    recentAlertIds: parseJson<string[]>(entity.recentAlertIds, []),
+    outbox: parseJson<OutboxEntry[]>(entity.outbox, []),
+    announcedVersion: Number(entity.announcedVersion ?? 0),
+  };
 }
 
 function parseJson<T>(text: string | undefined, fallback: T): T {

@@ -4,7 +4,7 @@ import type { Issue } from "../domain/issue";
 import { DeliveryRepository, type DeliveryMessage } from "../delivery/deliveries";
 import { QUEUES, type StorageClients } from "../storage/clients";
 import { IssueRepository, rememberAlert } from "../storage/issues";
-import { announceChange } from "./issue-events";
+import { announcePending } from "./issue-events";
 import { subscribedTargets } from "./subscriptions";
 
 /** What an operator reads on `alerts-poison` (ARCHITECTURE.md, the poison format). */
@@ -33,16 +33,23 @@ export async function takeAlert(storage: StorageClients, message: unknown, origi
   }
   const alert = parsed.alert;
   let duplicate = false;
-  let notify: DeliveryMessage["notify"];
-  const changed = await new IssueRepository(storage).change(alert.issue.id, (current) => {
+  await new IssueRepository(storage).change(alert.issue.id, (current) => {
     duplicate = current?.recentAlertIds.includes(alert.alertId) ?? false;
     if (duplicate) return undefined;
     const intake = applyAlert(current?.issue, alert, new Date());
-    notify = intake.regressed ? "regressed" : intake.levelRose ? "level-rose" : undefined;
-    return { issue: intake.issue, activities: intake.activities, recentAlertIds: rememberAlert(current?.recentAlertIds ?? [], alert.alertId) };
+    const notify = intake.regressed ? "regressed" : intake.levelRose ? "level-rose" : undefined;
+    return {
+      issue: intake.issue,
+      activities: intake.activities,
+      recentAlertIds: rememberAlert(current?.recentAlertIds ?? [], alert.alertId),
+      alertId: alert.alertId,
+      notify,
+    };
   });
-  const issue = changed?.issue ?? (await new IssueRepository(storage).get(alert.issue.id))!.issue;
-  if (changed) await announceChange(storage, changed.issue, changed.activities);
+  // Announce whatever is pending, this alert's change or one a crash left unannounced (a redelivery lands here).
+  const stored = (await announcePending(storage, alert.issue.id))!;
+  const issue = stored.issue;
+  const notify = stored.outbox.find((entry) => entry.alertId === alert.alertId)?.notify;
 
   const targets = alert.targets ?? (await subscribedTargets(storage, issue));
   const deliveries = await planDeliveries(storage, alert, targets, notify);

@@ -12,7 +12,8 @@ import { QUEUES, type StorageClients } from "../storage/clients";
 import { IssueRepository } from "../storage/issues";
 import type { SlackTokens } from "../slack/client";
 import type { TeamsConnector } from "../teams/connector";
-import { announceChange, type CardRefreshMessage } from "./issue-events";
+import { sendIgnoreWakeUp } from "./ignore-expiry";
+import { announcePending, type CardRefreshMessage } from "./issue-events";
 
 export interface Refresher {
   config: Config;
@@ -87,26 +88,8 @@ async function currentIssue(refresher: Refresher, issueId: string): Promise<Issu
     return expired ? { issue: expired.issue, activities: [expired.activity] } : undefined;
   });
   if (!expiredNow) return stored.issue;
-  await announceChange(refresher.storage, expiredNow.issue, expiredNow.activities);
+  await announcePending(refresher.storage, issueId);
   return expiredNow.issue;
-}
-
-/**
- * Queue messages live 7 days by default and can't stay invisible longer than that, so a message due
- * at the very end would expire as it appears: longer ignores hop in steps of at most 6 days.
- */
-const MAX_QUEUE_DELAY_SECONDS = 6 * 24 * 3600;
-
-/** Queues a refresh for the moment an "ignore for N minutes" runs out. */
-export async function scheduleIgnoreExpiry(storage: StorageClients, issue: Issue): Promise<void> {
-  if (issue.status !== "ignored" || issue.ignore?.mode !== "until") return;
-  await sendIgnoreWakeUp(storage, issue.id, issue.ignore.until);
-}
-
-async function sendIgnoreWakeUp(storage: StorageClients, issueId: string, endsAt: string): Promise<void> {
-  const seconds = Math.max(1, Math.ceil((Date.parse(endsAt) - Date.now()) / 1000) + 1);
-  const message: CardRefreshMessage = { issueId, version: 0, requestedAt: new Date().toISOString(), ignoreEndsAt: endsAt };
-  await storage.send(QUEUES.cardRefresh, message, { delaySeconds: Math.min(seconds, MAX_QUEUE_DELAY_SECONDS) });
 }
 
 async function updateCopy(

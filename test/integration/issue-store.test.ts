@@ -6,7 +6,7 @@ import { takeAlert } from "../../shared/workflows/alert-intake";
 import { DeliveryRepository } from "../../shared/delivery/deliveries";
 import { anAlert } from "../fixtures/issues";
 import { startTestAzurite, type Azurite } from "../support/azurite";
-import { drain } from "../support/queues";
+import { drain, queueClient } from "../support/queues";
 
 let azurite: Azurite;
 let storage: StorageClients;
@@ -107,5 +107,31 @@ describe("issue store against Azurite", () => {
     expect(body.issues.length).toBeLessThanOrEqual(20);
     expect(text.startsWith(body.original)).toBe(true);
     expect(poison!.raw.length).toBeLessThan(64 * 1024);
+  });
+
+  it("a change stored but not announced (the queue failed) is announced by the next touch, once", async () => {
+    const alert = anAlert({ alertId: "outbox-1", issue: { id: "outbox-issue" } });
+    await storage.send("card-refresh", { warm: true }); // the app's client now believes the queue exists
+    await drain(azurite.connectionString, "card-refresh");
+    await drain(azurite.connectionString, "issue-events");
+    await queueClient(azurite.connectionString, "card-refresh").delete();
+
+    await expect(takeAlert(storage, alert, JSON.stringify(alert))).rejects.toThrow();
+    expect((await new IssueRepository(storage).get("outbox-issue"))!.issue.version).toBe(1);
+
+    await queueClient(azurite.connectionString, "card-refresh").create();
+    const redelivered = await takeAlert(storage, alert, JSON.stringify(alert));
+    expect(redelivered).toMatchObject({ kind: "accepted", duplicate: true });
+    expect((await drain(azurite.connectionString, "card-refresh")).map((m) => m.body)).toEqual([expect.objectContaining({ issueId: "outbox-issue" })]);
+    const events = (await drain(azurite.connectionString, "issue-events")).map((m) => m.body as { action: string; eventId: string });
+    // The event may go out twice (once before the failure), always with the same id, for consumers to de-duplicate.
+    const created = events.filter((e) => e.action === "created");
+    expect(created.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(created.map((e) => e.eventId))).toEqual(new Set(["outbox-issue:1.0"]));
+    expect((await new ActivityRepository(storage).list("outbox-issue")).map((a) => a.action)).toEqual(["created"]);
+
+    // Nothing left pending: a third delivery announces nothing.
+    await takeAlert(storage, alert, JSON.stringify(alert));
+    expect(await drain(azurite.connectionString, "card-refresh")).toEqual([]);
   });
 });
