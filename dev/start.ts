@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { emulatedAppSettings } from "./app-settings";
 import { startAzurite, type Azurite } from "./azurite";
+import { startChatPage } from "./chat-page";
 import { startOidcProvider } from "./emulators/oidc";
 import { seedDevWorkspace } from "./emulators/slack/seed";
 import { startSlackEmulator, type SlackEmulator } from "./emulators/slack";
@@ -20,6 +21,7 @@ const PORT = Number(process.env.PORT ?? 7071);
 const TEAMS_PORT = 7072;
 const SLACK_PORT = 7073;
 const OIDC_PORT = 7074;
+const CHAT_PORT = 7075;
 
 interface DevSecrets {
   linkSigningKey: string;
@@ -75,8 +77,27 @@ async function main(): Promise<void> {
     // Install the bot in the demo team, as Teams would when someone adds it.
     await teams.post(`${host.url}/api/messages`, teams.botAddedToTeam({ team, from: ana }));
 
+    const chat = await startChatPage({
+      port: CHAT_PORT,
+      teams,
+      slack,
+      appUrl: host.url,
+      people: {
+        slack: [
+          {
+            teamId: workspace.workspace.teamId,
+            name: workspace.workspace.name,
+            users: { "Alice Oncall": workspace.users.alice, "Bob Builder": workspace.users.bob },
+            channels: { alerts: workspace.channels.alerts, oncall: workspace.channels.oncall, "ops-private": workspace.channels.privateOps },
+          },
+        ],
+      },
+    });
+    stoppers.push(chat.stop);
+
     console.log(`
 Triage Relay is running on http://localhost:${PORT}  (health: http://localhost:${PORT}/api/health)
+  Dev chat page    ${chat.url}   every conversation, live: click cards as a demo user, send test alerts
   Teams emulator   ${teams.url}   demo team "Checkout", General channel ${team.generalChannelId}
   Slack emulator   ${slack.url}   workspace ${workspace.workspace.teamId}, #alerts ${workspace.channels.alerts}
   Sign-in (OIDC)   ${oidc.issuer}   demo people ana@triage.dev, ben@triage.dev (no password)

@@ -1,0 +1,33 @@
+// The box for talking to the app: an @mention in Teams channels, a plain message in a 1:1 chat,
+// the slash command in Slack.
+const TEAMS_HINT = "help · subscribe checkout warning · link · status";
+const SLACK_HINT = "help · subscribe checkout · link · status";
+
+export function setupComposer(form, send) {
+  const input = form.elements.namedItem("say");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const text = input.value.trim();
+    if (!text) return;
+    input.disabled = true;
+    try {
+      if (await send(text)) input.value = "";
+    } finally {
+      input.disabled = false;
+      input.focus();
+    }
+  });
+}
+
+/** `conversation` undefined: nothing selected. */
+export function showComposer(form, prefix, conversation, { slashCommand, canAct }) {
+  const input = form.elements.namedItem("say");
+  const button = form.querySelector("button");
+  const enabled = Boolean(conversation) && canAct;
+  input.disabled = button.disabled = !enabled;
+  if (!conversation) return;
+  const slack = conversation.ref.platform === "slack";
+  prefix.textContent = slack ? slashCommand : conversation.kind === "personal" ? "" : "@Triage Relay";
+  input.placeholder = slack ? SLACK_HINT : TEAMS_HINT;
+  input.setAttribute("aria-label", slack ? `Slash command: ${slashCommand} …` : conversation.kind === "personal" ? "Message to Triage Relay" : "Message mentioning @Triage Relay");
+}

@@ -1,0 +1,51 @@
+// The dev chat page: what the bot posted in every Teams and Slack conversation of the emulators, rendered
+// like the clients do, with buttons that reach the app through the emulators as a chosen demo user.
+import type { SlackEmulator } from "../emulators/slack";
+import type { TeamsEmulator } from "../emulators/teams";
+import { Directory, type SlackWorkspacePeople } from "./directory";
+import { LocalLog } from "./local-log";
+import { chatRoutes } from "./routes";
+import { listen } from "./server";
+import { SlackActions } from "./slack-actions";
+import { TeamsActions } from "./teams-actions";
+import { TestAlerts } from "./test-alert";
+import { Timeline } from "./timeline";
+
+export type { SlackWorkspacePeople } from "./directory";
+
+export interface ChatPageOptions {
+  /** Default 0: any free port. The page only ever listens on 127.0.0.1. */
+  port?: number;
+  teams: TeamsEmulator;
+  slack: SlackEmulator;
+  /** The app's local host, e.g. `http://localhost:7071`. */
+  appUrl: string;
+  /** Slack people and channels: the Slack emulator has no API that lists them. */
+  people?: { slack?: SlackWorkspacePeople[] };
+  /** For "Send test alert". Default: `AzureWebJobsStorage`, read when an alert is sent. */
+  storageConnectionString?: string;
+  /** The app's slash command; default `/triage`. */
+  slashCommand?: string;
+}
+
+export interface ChatPage {
+  /** `http://127.0.0.1:<port>` */
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startChatPage(options: ChatPageOptions): Promise<ChatPage> {
+  const appUrl = options.appUrl.replace(/\/+$/, "");
+  const slashCommand = options.slashCommand ?? "/triage";
+  const directory = new Directory(options.teams, options.slack, options.people?.slack ?? []);
+  const log = new LocalLog();
+  const routes = chatRoutes({
+    directory,
+    timeline: new Timeline(options.teams, options.slack, directory, log),
+    teams: new TeamsActions(options.teams, `${appUrl}/api/messages`, log),
+    slack: new SlackActions(options.slack, appUrl, slashCommand, log),
+    alerts: new TestAlerts(() => options.storageConnectionString ?? process.env.AzureWebJobsStorage),
+    slashCommand,
+  });
+  return listen(options.port ?? 0, routes);
+}
