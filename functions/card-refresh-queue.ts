@@ -10,7 +10,6 @@ export async function cardRefreshQueue(message: unknown, context: InvocationCont
     throw new Error(`card refresh message malformed at ${parsed.error.issues[0]?.path.join(".") || "(root)"}`);
   }
   const { config, storage, teams, slackTokens } = getRuntime();
-  const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? 1);
-  const result = await refreshCards({ config, storage, teams: teams.connector, slackTokens, log: (line) => context.log(line) }, parsed.data, dequeueCount);
+  const result = await refreshCards({ config, storage, teams: teams.connector, slackTokens, log: (line) => context.log(line) }, parsed.data);
   context.log(`Card refresh for ${parsed.data.issueId}: ${result.updated} updated`);
 }

@@ -1,10 +1,11 @@
 import { z } from "zod";
 import { alertTargetSchema, type AlertTarget } from "../domain/alert";
 import { TABLES, type StorageClients } from "../storage/clients";
-import { isConflict, isNotFound } from "../storage/errors";
+import { isConflict, isNotFound, isPreconditionFailed } from "../storage/errors";
 import { stripUndefined } from "../storage/issues";
 
-export type DeliveryState = "pending" | "sent" | "dead";
+/** `sending`: one consumer took this delivery (conditional write) and is posting it right now. */
+export type DeliveryState = "pending" | "sending" | "sent" | "dead";
 
 export interface DeliveryRow {
   alertId: string;
@@ -18,6 +19,7 @@ export interface DeliveryRow {
   messageRef?: string;
   reason?: string;
   decision?: string;
+  sendingSince?: string;
   etag?: string;
 }
 
@@ -44,6 +46,7 @@ interface DeliveryEntity {
   messageRef?: string;
   reason?: string;
   decision?: string;
+  sendingSince?: string;
 }
 
 /** Table keys cannot hold / \ # ? or control characters. */
@@ -88,13 +91,32 @@ export class DeliveryRepository {
   async update(
     alertId: string,
     targetKey: string,
-    changes: Partial<Pick<DeliveryRow, "state" | "enqueued" | "attempts" | "messageRef" | "reason" | "decision">>,
+    changes: Partial<Pick<DeliveryRow, "state" | "enqueued" | "attempts" | "messageRef" | "reason" | "decision" | "sendingSince">>,
   ): Promise<void> {
     const table = await this.storage.table(TABLES.deliveries);
     await table.updateEntity(
       stripUndefined({ partitionKey: safeKey(alertId), rowKey: safeKey(targetKey), ...changes }),
       "Merge",
     );
+  }
+
+  /**
+   * Takes the delivery for this attempt: a conditional write on the row's ETag, so of two copies of one
+   * queue message (queues deliver at least once) only one posts. False when another consumer moved first.
+   */
+  async take(row: DeliveryRow, attempt: number): Promise<boolean> {
+    const table = await this.storage.table(TABLES.deliveries);
+    try {
+      await table.updateEntity(
+        { partitionKey: safeKey(row.alertId), rowKey: safeKey(row.targetKey), state: "sending", attempts: attempt, sendingSince: new Date().toISOString() },
+        "Merge",
+        { etag: row.etag },
+      );
+      return true;
+    } catch (error) {
+      if (isPreconditionFailed(error)) return false;
+      throw error;
+    }
   }
 
   async listForAlert(alertId: string): Promise<DeliveryRow[]> {
@@ -121,6 +143,7 @@ function fromEntity(entity: DeliveryEntity): DeliveryRow {
     messageRef: entity.messageRef,
     reason: entity.reason,
     decision: entity.decision,
+    sendingSince: entity.sendingSince,
     etag: entity.etag,
   });
 }

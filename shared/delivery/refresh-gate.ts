@@ -11,7 +11,7 @@ interface RefreshStateEntity {
   scheduledFor?: string;
 }
 
-export type GateDecision = { kind: "run" } | { kind: "defer"; delaySeconds: number } | { kind: "drop" };
+export type GateDecision = { kind: "run" } | { kind: "defer"; delaySeconds: number; trailingFor: string } | { kind: "drop" };
 
 const ROW = "~refresh";
 
@@ -27,7 +27,12 @@ export class RefreshGate {
     private readonly windowMs: number,
   ) {}
 
-  async enter(issueId: string, now = Date.now()): Promise<GateDecision> {
+  /**
+   * `trailingFor`: this is the trailing refresh scheduled for that moment. It runs if it is still the one
+   * scheduled (whatever this instance's clock says), and is dropped if a run since then made it redundant.
+   */
+  async enter(issueId: string, options: { trailingFor?: string; now?: number } = {}): Promise<GateDecision> {
+    const now = options.now ?? Date.now();
     if (this.windowMs === 0) return { kind: "run" };
     const table = await this.storage.table(TABLES.cards);
     const keys = { partitionKey: safeKey(issueId), rowKey: ROW };
@@ -40,18 +45,20 @@ export class RefreshGate {
       }
       const ran = row ? Date.parse(row.lastRunAt) : 0;
       try {
+        if (options.trailingFor && row?.scheduledFor !== options.trailingFor) return { kind: "drop" };
         if (!row) {
           await table.createEntity<RefreshStateEntity>({ ...keys, lastRunAt: new Date(now).toISOString() });
           return { kind: "run" };
         }
-        if (now - ran >= this.windowMs) {
+        if (now - ran >= this.windowMs || options.trailingFor) {
           await table.updateEntity<RefreshStateEntity>({ ...keys, lastRunAt: new Date(now).toISOString() }, "Replace", { etag: row.etag });
           return { kind: "run" };
         }
         const trailing = ran + this.windowMs;
         if (row.scheduledFor && Date.parse(row.scheduledFor) >= trailing) return { kind: "drop" };
-        await table.updateEntity<RefreshStateEntity>({ ...keys, lastRunAt: row.lastRunAt, scheduledFor: new Date(trailing).toISOString() }, "Replace", { etag: row.etag });
-        return { kind: "defer", delaySeconds: Math.max(1, Math.ceil((trailing - now) / 1000)) };
+        const trailingFor = new Date(trailing).toISOString();
+        await table.updateEntity<RefreshStateEntity>({ ...keys, lastRunAt: row.lastRunAt, scheduledFor: trailingFor }, "Replace", { etag: row.etag });
+        return { kind: "defer", delaySeconds: Math.max(1, Math.ceil((trailing - now) / 1000)), trailingFor };
       } catch (error) {
         if (!isConflict(error) && !isPreconditionFailed(error)) throw error; // another instance moved first: look again
       }

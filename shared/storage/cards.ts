@@ -1,5 +1,6 @@
 import { safeKey } from "../delivery/deliveries";
 import { TABLES, type StorageClients } from "./clients";
+import { isPreconditionFailed } from "./errors";
 import { escapeOData, stripUndefined } from "./issues";
 
 /** Where one copy of an issue's card lives, and which issue version it shows. */
@@ -31,6 +32,7 @@ export type CardCopy =
 interface CardEntity {
   partitionKey: string;
   rowKey: string;
+  etag?: string;
   body: string;
   renderedVersion: number;
   targetKey: string;
@@ -74,9 +76,23 @@ export class CardRepository {
     return cards;
   }
 
+  /**
+   * Records that the copy shows `version`, never moving backwards: two refreshes can overlap, and the
+   * slower one's older card must not make the newer one look done.
+   */
   async markRendered(card: CardCopy, version: number): Promise<void> {
     const table = await this.storage.table(TABLES.cards);
-    await table.updateEntity({ partitionKey: safeKey(card.issueId), rowKey: cardRowKey(card), renderedVersion: version }, "Merge");
+    const keys = { partitionKey: safeKey(card.issueId), rowKey: cardRowKey(card) };
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const current = await table.getEntity<CardEntity>(keys.partitionKey, keys.rowKey);
+      if (Number(current.renderedVersion) >= version) return;
+      try {
+        await table.updateEntity({ ...keys, renderedVersion: version }, "Merge", { etag: current.etag });
+        return;
+      } catch (error) {
+        if (!isPreconditionFailed(error)) throw error;
+      }
+    }
   }
 
   async markDead(card: CardCopy, reason: string): Promise<void> {

@@ -10,6 +10,7 @@ import { QUEUES, type StorageClients } from "../storage/clients";
 import { IssueRepository } from "../storage/issues";
 import type { SlackTokens } from "../slack/client";
 import type { TeamsConnector } from "../teams/connector";
+import type { CardRefreshMessage } from "./issue-events";
 
 export interface Deliverer {
   config: Config;
@@ -28,14 +29,26 @@ export type DeliveryResult = "sent" | "skipped" | "retry" | "dead";
  */
 export async function deliver(deliverer: Deliverer, message: DeliveryMessage): Promise<DeliveryResult> {
   const deliveries = new DeliveryRepository(deliverer.storage);
-  const row = await deliveries.get(message.alertId, message.targetKey);
-  if (!row || row.state !== "pending") return "skipped";
+  let attempt = 0;
+  for (let tries = 0; attempt === 0; tries++) {
+    const row = await deliveries.get(message.alertId, message.targetKey);
+    if (!row || row.state === "sent" || row.state === "dead" || tries >= 5) return "skipped";
+    if (row.state === "sending") {
+      const busyFor = Date.now() - Date.parse(row.sendingSince ?? "");
+      if (busyFor < SENDING_STALE_MS) {
+        // Another copy of this message is posting it; look again once that must have finished (or died).
+        await deliverer.storage.send(QUEUES.deliveries, message, { delaySeconds: Math.ceil((SENDING_STALE_MS - busyFor) / 1000) + 1 });
+        return "retry";
+      }
+    }
+    // The row can also change under us for other reasons (the planner marking it enqueued): look again.
+    if (await deliveries.take(row, row.attempts + 1)) attempt = row.attempts + 1;
+  }
   const stored = await new IssueRepository(deliverer.storage).get(message.issueId);
   if (!stored) {
     await deliveries.update(message.alertId, message.targetKey, { state: "dead", reason: "issue not found" });
     return "dead";
   }
-  const attempt = row.attempts + 1;
   const live = new LiveCards(deliverer.storage);
   const claim = await live.claim(message.issueId, message.targetKey, message.alertId, {
     notify: message.notify,
@@ -64,6 +77,7 @@ export async function deliver(deliverer: Deliverer, message: DeliveryMessage): P
   if (outcome.kind === "sent") {
     await new CardRepository(deliverer.storage).save(outcome.copy);
     await live.posted(message.issueId, message.targetKey, messageRef(outcome.copy));
+    await refreshIfOutdated(deliverer.storage, outcome.copy);
     await deliveries.update(message.alertId, message.targetKey, {
       state: "sent",
       attempts: attempt,
@@ -73,8 +87,9 @@ export async function deliver(deliverer: Deliverer, message: DeliveryMessage): P
     return "sent";
   }
   if (outcome.kind === "retry" && attempt < MAX_DELIVERY_ATTEMPTS) {
+    // Back to pending before the retry is queued: a retry that finds the row "sending" would wait for nothing.
+    await deliveries.update(message.alertId, message.targetKey, { state: "pending", attempts: attempt, reason: outcome.reason });
     await deliverer.storage.send(QUEUES.deliveries, message, { delaySeconds: outcome.delaySeconds });
-    await deliveries.update(message.alertId, message.targetKey, { attempts: attempt, reason: outcome.reason });
     deliverer.log(`Delivery ${message.targetKey} of ${message.alertId}: retry in ${outcome.delaySeconds}s (${outcome.reason})`);
     return "retry";
   }
@@ -83,6 +98,21 @@ export async function deliver(deliverer: Deliverer, message: DeliveryMessage): P
   await deliveries.update(message.alertId, message.targetKey, { state: "dead", attempts: attempt, reason });
   deliverer.log(`Delivery ${message.targetKey} of ${message.alertId} is dead: ${reason}`);
   return "dead";
+}
+
+/** A post takes seconds (10 s timeout, 2 s pacing); a "sending" row older than this belonged to a consumer that died. */
+const SENDING_STALE_MS = 60_000;
+
+/**
+ * The card was rendered from the issue as read before posting; if the issue moved on meanwhile, the
+ * refresh that announced it may have run before this copy was recorded: queue one for the copy.
+ */
+async function refreshIfOutdated(storage: StorageClients, copy: CardCopy): Promise<void> {
+  const current = await new IssueRepository(storage).get(copy.issueId);
+  if (current && current.issue.version > copy.renderedVersion) {
+    const refresh: CardRefreshMessage = { issueId: copy.issueId, version: current.issue.version, requestedAt: new Date().toISOString() };
+    await storage.send(QUEUES.cardRefresh, refresh);
+  }
 }
 
 const POST_DECISIONS: Record<Extract<Claim, { kind: "post" }>["because"], string> = {

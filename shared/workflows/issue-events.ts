@@ -26,6 +26,10 @@ export const cardRefreshMessageSchema = z.object({
   requestedAt: z.string(),
   /** Set on the refresh that wakes up when a time-bound ignore runs out. */
   ignoreEndsAt: z.string().optional(),
+  /** The trailing refresh of a coalesced burst, scheduled for this moment. */
+  trailingFor: z.string().optional(),
+  /** Retries of copies that failed to update (429/5xx), counted to give up in the end. */
+  attempt: z.number().int().positive().optional(),
 });
 export type CardRefreshMessage = z.infer<typeof cardRefreshMessageSchema>;
 

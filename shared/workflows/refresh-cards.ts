@@ -1,6 +1,7 @@
 import type { Config } from "../config";
 import { LiveCards } from "../delivery/live-cards";
 import { RefreshGate } from "../delivery/refresh-gate";
+import { MAX_DELIVERY_ATTEMPTS } from "../delivery/retry-policy";
 import { updateSlackCard } from "../delivery/slack-sender";
 import { expireIgnore } from "../domain/actions";
 import { IdentityRepository } from "../identity/identities";
@@ -27,17 +28,18 @@ export interface Refresher {
  * Re-renders every live copy of an issue's card from the stored issue: never from the request that
  * changed it, so every copy converges on the same, latest state.
  */
-export async function refreshCards(refresher: Refresher, message: CardRefreshMessage, attempt = 1): Promise<RefreshResult> {
+export async function refreshCards(refresher: Refresher, message: CardRefreshMessage): Promise<RefreshResult> {
+  const attempt = message.attempt ?? 1;
   if (message.ignoreEndsAt && Date.parse(message.ignoreEndsAt) > Date.now()) {
     // A long ignore's wake-up hop (queue delays stop at 7 days): nothing to show yet, wait again.
     await sendIgnoreWakeUp(refresher.storage, message.issueId, message.ignoreEndsAt);
     return { updated: 0, failed: 0 };
   }
   const refreshGate = new RefreshGate(refresher.storage, refresher.config.cardRefreshCoalesceSeconds * 1000);
-  const gate = await refreshGate.enter(message.issueId);
+  const gate = await refreshGate.enter(message.issueId, { trailingFor: message.trailingFor });
   if (gate.kind === "drop") return { updated: 0, failed: 0, coalesced: true };
   if (gate.kind === "defer") {
-    await refresher.storage.send(QUEUES.cardRefresh, message, { delaySeconds: gate.delaySeconds });
+    await refresher.storage.send(QUEUES.cardRefresh, { ...message, trailingFor: gate.trailingFor }, { delaySeconds: gate.delaySeconds });
     return { updated: 0, failed: 0, coalesced: true };
   }
   const issue = await currentIssue(refresher, message.issueId);
@@ -52,16 +54,18 @@ export async function refreshCards(refresher: Refresher, message: CardRefreshMes
     if (outcome.kind === "updated") {
       await cards.markRendered(copy, issue.version);
       updated++;
-    } else if (outcome.kind === "retry") {
+    } else if (outcome.kind === "retry" && attempt < MAX_DELIVERY_ATTEMPTS) {
       retryIn = Math.max(retryIn, outcome.delaySeconds);
     } else {
-      await cards.markDead(copy, outcome.reason);
+      const reason = outcome.kind === "retry" ? `gave up after ${attempt} attempts: ${outcome.reason}` : outcome.reason;
+      await cards.markDead(copy, reason);
       await new LiveCards(refresher.storage).release(issue.id, copy.targetKey);
-      refresher.log(`Card copy ${copy.targetKey} of ${issue.id} can no longer be updated: ${outcome.reason}`);
+      refresher.log(`Card copy ${copy.targetKey} of ${issue.id} can no longer be updated: ${reason}`);
     }
   }
   if (retryIn > 0) {
-    await refresher.storage.send(QUEUES.cardRefresh, { ...message, requestedAt: new Date().toISOString() }, { delaySeconds: retryIn });
+    const retry: CardRefreshMessage = { issueId: issue.id, version: issue.version, requestedAt: new Date().toISOString(), attempt: attempt + 1 };
+    await refresher.storage.send(QUEUES.cardRefresh, retry, { delaySeconds: retryIn });
   } else if (stale.length === 0) {
     await refreshGate.forget(issue.id);
   }

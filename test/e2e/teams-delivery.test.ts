@@ -36,7 +36,7 @@ const sends = (conversationId: string) => stack.teams.calls.filter((c) => c.oper
 const cardsIn = (conversationId: string) => stack.teams.messages(conversationId).filter((m) => Array.isArray(m.activity.attachments) && JSON.stringify(m.activity).includes("TypeError"));
 
 async function settled(alertId: string) {
-  return waitFor(async () => (await new DeliveryRepository(stack.storage).listForAlert(alertId)).find((d) => d.state !== "pending"), {
+  return waitFor(async () => (await new DeliveryRepository(stack.storage).listForAlert(alertId)).find((d) => d.state === "sent" || d.state === "dead"), {
     timeoutMs: 30_000,
   });
 }
@@ -96,5 +96,17 @@ describe("Teams delivery under faults", () => {
     await alertTo("deleted-2", team.generalChannelId);
     expect(await settled("deleted-2")).toMatchObject({ state: "sent" });
     expect(cardsIn(team.generalChannelId)).toHaveLength(2);
+  }, 40_000);
+
+  it("the same delivery message twice at once (queues deliver at least once): one card", async () => {
+    const team = await installedTeam("Twice");
+    stack.teams.injectFault({ operation: "send", conversationId: team.generalChannelId, status: 200, delayMs: 2000, times: 1 });
+    const alert = await alertTo("twice", team.generalChannelId);
+    const target = alert.targets![0]!;
+    await waitFor(async () => (await new DeliveryRepository(stack.storage).listForAlert("twice")).find((d) => d.state === "sending"), { timeoutMs: 15_000, intervalMs: 50 });
+    await sendBase64Json(stack.azurite.connectionString, "deliveries", { alertId: "twice", issueId: alert.issue.id, targetKey: targetKey(target), target });
+    expect(await settled("twice")).toMatchObject({ state: "sent" });
+    await waitFor(() => stack.host.logs().some((line) => line.includes("of twice: retry")) || undefined, { timeoutMs: 15_000 });
+    expect(cardsIn(team.generalChannelId)).toHaveLength(1);
   }, 40_000);
 });
