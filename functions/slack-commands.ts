@@ -6,7 +6,7 @@ import { slashCommandSchema } from "../shared/slack/payloads";
 
 /** POST /api/slack/commands: the slash command (default /triage). Replies are ephemeral. */
 export async function slackCommands(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  const { config, storage } = getRuntime();
+  const { config, storage, slackTokens } = getRuntime();
   const body = await readVerifiedSlackBody(request, config, context);
   if (!body.ok) return body.response;
   const fields = Object.fromEntries(new URLSearchParams(body.raw));
@@ -14,5 +14,5 @@ export async function slackCommands(request: HttpRequest, context: InvocationCon
   if (fields.ssl_check === "1") return { status: 200 };
   const parsed = slashCommandSchema.safeParse(fields);
   if (!parsed.success) return refused(context, 400, `slash command malformed at ${parsed.error.issues[0]?.path.join(".")}`);
-  return { status: 200, jsonBody: await handleSlashCommand({ config, storage }, parsed.data) };
+  return { status: 200, jsonBody: await handleSlashCommand({ config, storage, slackTokens: slackTokens! }, parsed.data) };
 }

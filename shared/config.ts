@@ -53,6 +53,7 @@ const settingsSchema = z
     SLACK_CLIENT_SECRET: optionalText,
     SLACK_BOT_TOKEN: optionalText,
     SLACK_API_URL: httpUrl.optional(),
+    SLACK_ALLOWED_TEAMS: csv,
     SLACK_COMMAND: z.string().regex(/^\/[a-z0-9_-]{1,31}$/, "a slash command such as /triage").default("/triage"),
 
     PUBLIC_BASE_URL: httpUrl,
@@ -128,6 +129,8 @@ export interface Config {
     botToken?: string;
     apiUrl: string;
     command: string;
+    /** Workspace (or Enterprise Grid org) ids allowed to use the app; empty = any workspace that installs it. */
+    allowedTeams: string[];
   };
   publicBaseUrl: string;
   linkSigningKey: Uint8Array;
@@ -180,6 +183,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           botToken: s.SLACK_BOT_TOKEN,
           apiUrl: s.SLACK_API_URL ?? "https://slack.com/api/",
           command: s.SLACK_COMMAND,
+          allowedTeams: s.SLACK_ALLOWED_TEAMS,
         }
       : undefined,
     publicBaseUrl: s.PUBLIC_BASE_URL.replace(/\/+$/, ""),

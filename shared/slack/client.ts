@@ -54,9 +54,16 @@ export class SlackTokens {
     private readonly storage: StorageClients,
   ) {}
 
+  /** SLACK_ALLOWED_TEAMS, when set, is the whole list of workspaces the app serves. */
+  isAllowed(teamId: string, enterpriseId?: string): boolean {
+    const allowed = this.slack.allowedTeams;
+    return allowed.length === 0 || allowed.includes(teamId) || (!!enterpriseId && allowed.includes(enterpriseId));
+  }
+
   async forTeam(teamId: string): Promise<string> {
     const installation = await new SlackInstallations(this.storage).get(teamId);
     if (installation) {
+      if (!this.isAllowed(teamId, installation.enterpriseId)) throw new SlackNotInstalledError(teamId, "this workspace is not in SLACK_ALLOWED_TEAMS");
       if (!installation.active) throw new SlackNotInstalledError(teamId, `installation inactive (${installation.inactiveReason ?? "uninstalled"})`);
       return this.fresh(installation);
     }

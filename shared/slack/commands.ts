@@ -4,12 +4,18 @@ import { slackLinkPrompt } from "../identity/prompts";
 import type { StorageClients } from "../storage/clients";
 import { parseCommand } from "../teams/commands";
 import { listSubscriptions, subscribe, unsubscribe } from "../workflows/subscriptions";
+import type { SlackTokens } from "./client";
 import type { SlashCommand } from "./payloads";
 import { ephemeral } from "./responses";
 
 /** Answers a slash command in the HTTP response: ephemeral, so only the person who typed it sees it. */
-export async function handleSlashCommand(deps: { config: Config; storage: StorageClients }, command: SlashCommand) {
+export async function handleSlashCommand(deps: { config: Config; storage: StorageClients; slackTokens: SlackTokens }, command: SlashCommand) {
   const name = deps.config.slack?.command ?? "/triage";
+  try {
+    await deps.slackTokens.forTeam(command.team_id);
+  } catch {
+    return ephemeral("Triage Relay isn't installed for this workspace (or not allowed to serve it), so it can't do anything here. Ask an admin to install it.");
+  }
   const parsed = parseCommand(command.text);
   const conversationKey = `slack:${command.team_id}:${command.channel_id}`;
   switch (parsed.name) {

@@ -21,8 +21,9 @@ export async function identifySlackUser(
     const client = await deps.slackTokens.client(teamId);
     const info = await client.users.info({ user: userId });
     const email = info.user?.profile?.email?.toLowerCase();
-    // Only an address Slack has confirmed says who this is.
-    if (!email || info.user?.is_bot || info.user?.is_email_confirmed === false) return { label, surface: "slack" };
+    // Only an address Slack has confirmed, of a member of this workspace (not a Slack Connect guest), says who this is.
+    const trusted = !!email && !info.user?.is_bot && info.user?.is_email_confirmed === true && info.user?.team_id === teamId;
+    if (!trusted) return { label, surface: "slack" };
     const name = info.user?.real_name || info.user?.profile?.real_name || undefined;
     const person: Person = { email, ...(name ? { name } : {}) };
     await identities.link({ provider: "slack", scope: teamId, chatUserId: userId, person, how: "auto", linkedAt: new Date().toISOString() });

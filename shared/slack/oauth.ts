@@ -73,6 +73,10 @@ export async function finishInstall(
   }
   const teamId = access.team?.id;
   if (!teamId || !access.access_token) return { ok: false, status: 502, reason: "Slack's answer had no workspace or token." };
+  const allowed = slack.allowedTeams;
+  if (allowed.length > 0 && !allowed.includes(teamId) && !(access.enterprise?.id && allowed.includes(access.enterprise.id))) {
+    return { ok: false, status: 403, reason: `This Triage Relay serves only its own organisation's workspaces, and ${access.team?.name ?? teamId} isn't one of them. Nothing was installed.` };
+  }
   await new SlackInstallations(deps.storage).save({
     teamId,
     teamName: access.team?.name,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listSubscriptions } from "../../shared/workflows/subscriptions";
-import { startStack, type Stack } from "./stack";
+import { installSlackWorkspace, startStack, type Stack } from "./stack";
 
 let stack: Stack;
 let teamId: string;
@@ -9,8 +9,7 @@ let ana: string;
 
 beforeAll(async () => {
   stack = await startStack();
-  const workspace = stack.slack.addWorkspace({ name: "Contoso" });
-  teamId = workspace.teamId;
+  teamId = await installSlackWorkspace(stack, "Contoso");
   channel = stack.slack.addChannel(teamId, { name: "alerts" }).id;
   ana = stack.slack.addUser(teamId, { name: "ana", email: "ana@contoso.com" }).id;
 });
@@ -63,5 +62,41 @@ describe("Slack signature matrix: 401, no detail, no state change", () => {
   it("a signed but malformed payload is a 400, not a 500", async () => {
     const response = await stack.slack.sendInteraction(`${stack.api}/slack/interactions`, { type: "block_actions", actions: "nope" });
     expect(response.status).toBe(400);
+  });
+});
+
+describe("who may use the Slack app", () => {
+  it("a workspace that never installed the app can't subscribe", async () => {
+    const stranger = stack.slack.addWorkspace({ name: "Stranger" }).teamId;
+    const user = stack.slack.addUser(stranger, { name: "eve", email: "eve@stranger.example" }).id;
+    const strangerChannel = stack.slack.addChannel(stranger, { name: "x" }).id;
+    const reply = await stack.slack.sendCommand(commands(), stack.slack.slashCommand({ teamId: stranger, user, channel: strangerChannel, command: "/triage", text: "subscribe checkout" }));
+    expect(reply.status).toBe(200);
+    expect((reply.json as { text: string }).text).toMatch(/isn't installed/);
+    expect(await listSubscriptions(stack.storage, `slack:${stranger}:${strangerChannel}`)).toEqual([]);
+  });
+});
+
+describe("with SLACK_ALLOWED_TEAMS", () => {
+  let limited: Stack;
+  beforeAll(async () => {
+    limited = await startStack({ env: { SLACK_ALLOWED_TEAMS: "T0ALLOWED1" } });
+  });
+  afterAll(async () => {
+    await limited?.stop();
+  });
+
+  it("an install from another workspace is refused, and nothing is stored", async () => {
+    await expect(installSlackWorkspace(limited, "Outsiders")).rejects.toThrow(/failed: 403/);
+  });
+
+  it("the allowed workspace installs", async () => {
+    limited.slack.addWorkspace({ id: "T0ALLOWED1", name: "Ours" });
+    const installer = limited.slack.addUser("T0ALLOWED1", { name: "admin", email: "admin@ours.example" }).id;
+    limited.slack.setAuthorizeAs({ teamId: "T0ALLOWED1", userId: installer });
+    const start = await fetch(`${limited.api}/slack/install`, { redirect: "manual" });
+    const authorize = await fetch(start.headers.get("location")!, { redirect: "manual" });
+    const done = await fetch(authorize.headers.get("location")!, { headers: { cookie: start.headers.get("set-cookie")!.split(";")[0]! } });
+    expect(done.status).toBe(200);
   });
 });
