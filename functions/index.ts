@@ -6,7 +6,7 @@ import { deliveriesQueue } from "./deliveries-queue";
 import { health } from "./health";
 import { issueApi } from "./issue-api";
 import { memberSyncQueue } from "./member-sync-queue";
-import { linkCallback, linkStart } from "./link";
+import { linkCallback, linkConfirm, linkStart } from "./link";
 import { slackCommands } from "./slack-commands";
 import { slackEvents } from "./slack-events";
 import { slackInstall, slackOAuthRedirect } from "./slack-install";
@@ -28,6 +28,7 @@ export const functionTable: FunctionDefinition[] = [
   { name: "issueApi", kind: "http", route: "issues/{id}", methods: ["GET", "PATCH"], authLevel: "function", handler: issueApi },
   { name: "linkStart", kind: "http", route: "link", methods: ["GET"], authLevel: "anonymous", handler: linkStart },
   { name: "linkCallback", kind: "http", route: "link/callback", methods: ["GET"], authLevel: "anonymous", handler: linkCallback },
+  { name: "linkConfirm", kind: "http", route: "link/confirm", methods: ["POST"], authLevel: "anonymous", handler: linkConfirm },
   { name: "alertsQueue", kind: "queue", queueName: "alerts", handler: alertsQueue },
   { name: "deliveriesQueue", kind: "queue", queueName: "deliveries", handler: deliveriesQueue },
   { name: "cardRefreshQueue", kind: "queue", queueName: "card-refresh", handler: cardRefreshQueue },

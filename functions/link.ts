@@ -1,5 +1,6 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
-import { finishLinking, LINK_SESSION_COOKIE, startLinking, type Linker } from "../shared/identity/linking";
+import { confirmLinking, finishLinking, LINK_SESSION_COOKIE, startLinking, type Linker } from "../shared/identity/linking";
+import { BodyTooLargeError, readBody } from "../shared/http";
 import { getRuntime } from "../shared/runtime";
 
 function linker(context: InvocationContext): Linker {
@@ -20,12 +21,31 @@ export async function linkStart(request: HttpRequest, context: InvocationContext
 /** GET /api/link/callback: the sign-in provider sends the person back here. */
 export async function linkCallback(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const { config } = getRuntime();
-  const session = (request.headers.get("cookie") ?? "")
+  const session = sessionCookie(request);
+  // The provider redirected to PUBLIC_BASE_URL; rebuild that URL rather than trust the Host header.
+  const callbackUrl = new URL(`${config.publicBaseUrl}/api/link/callback${new URL(request.url).search}`);
+  return withCookie(await finishLinking(linker(context), callbackUrl, session));
+}
+
+/** POST /api/link/confirm: the person confirmed the link on the page the callback showed. */
+export async function linkConfirm(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  let form: URLSearchParams;
+  try {
+    form = new URLSearchParams(await readBody(request, 4096));
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) return { status: 413 };
+    throw error;
+  }
+  return withCookie(await confirmLinking(linker(context), sessionCookie(request), form));
+}
+
+function sessionCookie(request: HttpRequest): string | undefined {
+  return (request.headers.get("cookie") ?? "")
     .split(";")
     .map((part) => part.trim().split("="))
     .find(([name]) => name === LINK_SESSION_COOKIE)?.[1];
-  // The provider redirected to PUBLIC_BASE_URL; rebuild that URL rather than trust the Host header.
-  const callbackUrl = new URL(`${config.publicBaseUrl}/api/link/callback${new URL(request.url).search}`);
-  const { cookie, ...page } = await finishLinking(linker(context), callbackUrl, session);
+}
+
+function withCookie({ cookie, ...page }: Awaited<ReturnType<typeof confirmLinking>>): HttpResponseInit {
   return { ...page, headers: { ...page.headers, ...(cookie ? { "set-cookie": cookie } : {}) } };
 }

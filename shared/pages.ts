@@ -1,8 +1,24 @@
 /** Plain, self-contained HTML pages for people who land on the app in a browser (install, link). */
-export function page(title: string, paragraphs: string[], options: { status?: number; link?: { href: string; text: string } } = {}) {
+export interface PageForm {
+  action: string;
+  fields: Record<string, string>;
+  submit: string;
+}
+
+export function page(
+  title: string,
+  paragraphs: string[],
+  options: { status?: number; link?: { href: string; text: string }; form?: PageForm } = {},
+) {
+  const form = options.form;
   const body = [
     `<h1>${escapeHtml(title)}</h1>`,
     ...paragraphs.map((text) => `<p>${escapeHtml(text)}</p>`),
+    form
+      ? `<form method="post" action="${escapeHtml(form.action)}">${Object.entries(form.fields)
+          .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
+          .join("")}<button type="submit">${escapeHtml(form.submit)}</button></form>`
+      : "",
     options.link ? `<p><a href="${escapeHtml(options.link.href)}">${escapeHtml(options.link.text)}</a></p>` : "",
   ].join("\n");
   return {
@@ -10,7 +26,7 @@ export function page(title: string, paragraphs: string[], options: { status?: nu
     headers: {
       "content-type": "text/html; charset=utf-8",
       "cache-control": "no-store",
-      "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'",
+      "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
       "x-content-type-options": "nosniff",
       "referrer-policy": "no-referrer",
     },

@@ -19,6 +19,8 @@ export interface LinkRequest {
   scope: string;
   chatUserId: string;
   teamsUserId?: string;
+  /** How the chat shows this user, for the confirmation page ("Link the Teams user Ana Lima…"). */
+  chatUserName?: string;
   confirm: LinkConfirmation;
 }
 

@@ -1,3 +1,4 @@
+import { randomBytes, timingSafeEqual } from "node:crypto";
 import { EncryptJWT, jwtDecrypt } from "jose";
 import type { Config } from "../config";
 import { page } from "../pages";
@@ -66,7 +67,7 @@ export async function startLinking(linker: Linker, token: string | null): Promis
   return { redirect: signIn.authorizationUrl, cookie: sessionCookie(config, session, SESSION_LIFETIME_SECONDS) };
 }
 
-/** GET /api/link/callback: finish the sign-in, link, confirm in chat, and say so on the page. */
+/** GET /api/link/callback: finish the sign-in, then ask the person to confirm the link. */
 export async function finishLinking(linker: Linker, callbackUrl: URL, sessionCookieValue: string | undefined): Promise<PageWithCookie> {
   const { config } = linker;
   const clear = sessionCookie(config, "", 0);
@@ -94,22 +95,57 @@ export async function finishLinking(linker: Linker, callbackUrl: URL, sessionCoo
   if (request.provider === "msteams" && result.person.tenantId && result.person.tenantId !== request.scope) {
     return withClear(page("You signed in with another organisation's account", [`Sign in with your account in the organisation you use Teams with. Nothing was changed.`], { status: 403 }));
   }
-  if (!(await consumeLinkToken(linker.storage, check.tokenId))) {
-    const [title, text] = TOKEN_PROBLEMS.used;
+  // Ask before linking: someone may have sent this person *their* link, hoping they'd sign in to it.
+  const csrf = randomBytes(16).toString("base64url");
+  const pending = await new EncryptJWT({ token: session.token, person: result.person, csrf })
+    .setProtectedHeader({ alg: "dir", enc: "A256GCM" })
+    .setIssuedAt()
+    .setExpirationTime(`${SESSION_LIFETIME_SECONDS}s`)
+    .encrypt(deriveKey(config.linkSigningKey, "link-session"));
+  const platform = request.provider === "msteams" ? "Teams" : "Slack";
+  const who = request.chatUserName ? `the ${platform} user “${request.chatUserName}”` : `a ${platform} account`;
+  return {
+    ...page(`Link ${platform} to ${result.person.email}?`, [
+      `You signed in as ${result.person.email}. Link ${who} to you, so the actions taken on alert cards from that account are recorded as yours?`,
+      `If you didn't ask for this link yourself, close this page: nothing is linked until you confirm.`,
+    ], { form: { action: `${config.publicBaseUrl}/api/link/confirm`, fields: { csrf }, submit: `Link ${platform} to ${result.person.email}` } }),
+    cookie: sessionCookie(config, pending, SESSION_LIFETIME_SECONDS),
+  };
+}
+
+/** POST /api/link/confirm: the person confirmed; link, say so in the chat and on the page. */
+export async function confirmLinking(linker: Linker, sessionCookieValue: string | undefined, form: URLSearchParams): Promise<PageWithCookie> {
+  const { config } = linker;
+  const withClear = (p: Page): PageWithCookie => ({ ...p, cookie: sessionCookie(config, "", 0) });
+  let pending: { token: string; person: { email: string; name?: string }; csrf: string };
+  try {
+    if (!sessionCookieValue) throw new Error("no session");
+    const { payload } = await jwtDecrypt(sessionCookieValue, deriveKey(config.linkSigningKey, "link-session"));
+    pending = payload as typeof pending;
+    const sent = Buffer.from(form.get("csrf") ?? "");
+    const expected = Buffer.from(pending.csrf ?? "");
+    if (sent.length !== expected.length || !timingSafeEqual(sent, expected)) throw new Error("csrf");
+  } catch {
+    return withClear(page("This confirmation can't be matched to a sign-in", ["It came from another page or browser, or took longer than 15 minutes. Open your link again."], { status: 400 }));
+  }
+  const check = await verifyLinkToken(deriveKey(config.linkSigningKey, "link-token"), pending.token, linker.storage);
+  if (!check.ok || !(await consumeLinkToken(linker.storage, check.tokenId))) {
+    const [title, text] = TOKEN_PROBLEMS[check.ok ? "used" : check.problem];
     return withClear(page(title, [text], { status: 410 }));
   }
+  const request = check.request;
   const previous = await new IdentityRepository(linker.storage).link({
     provider: request.provider,
     scope: request.scope,
     chatUserId: request.chatUserId,
-    person: { email: result.person.email, ...(result.person.name ? { name: result.person.name } : {}) },
+    person: { email: pending.person.email, ...(pending.person.name ? { name: pending.person.name } : {}) },
     how: "explicit",
     linkedAt: new Date().toISOString(),
     ...(request.teamsUserId ? { teamsUserId: request.teamsUserId } : {}),
   });
   const message = previous
-    ? `You're linked as ${result.person.email} (before: ${previous.email}).`
-    : `You're linked as ${result.person.email}.`;
+    ? `You're linked as ${pending.person.email} (before: ${previous.email}).`
+    : `You're linked as ${pending.person.email}.`;
   await confirmInChat(linker, request, message);
   linker.log(`Link: ${request.provider} user linked explicitly${previous ? " (relinked)" : ""}`);
   return withClear(page(message, [`You can go back to ${request.provider === "msteams" ? "Teams" : "Slack"}: your actions on alert cards are now yours.`]));

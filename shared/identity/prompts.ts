@@ -20,7 +20,7 @@ export async function linkUrl(config: Config, request: LinkRequest): Promise<str
  */
 export async function sendTeamsLinkPrompt(
   deps: { config: Config; storage: StorageClients; connector: TeamsConnector; log: (line: string) => void },
-  user: { serviceUrl: string; tenantId: string; aadObjectId: string; teamsUserId: string },
+  user: { serviceUrl: string; tenantId: string; aadObjectId: string; teamsUserId: string; name?: string },
   why: string,
 ): Promise<boolean> {
   try {
@@ -44,6 +44,7 @@ export async function sendTeamsLinkPrompt(
       scope: user.tenantId,
       chatUserId: user.aadObjectId,
       teamsUserId: user.teamsUserId,
+      ...(user.name ? { chatUserName: user.name } : {}),
       confirm: { kind: "teams", serviceUrl: personal.serviceUrl, conversationId: personal.conversationId },
     });
     const card = url
@@ -61,11 +62,12 @@ export async function sendTeamsLinkPrompt(
 }
 
 /** An ephemeral Slack message with a link button, for the person who clicked or typed. */
-export async function slackLinkPrompt(config: Config, user: { teamId: string; userId: string; responseUrl?: string }, why: string) {
+export async function slackLinkPrompt(config: Config, user: { teamId: string; userId: string; name?: string; responseUrl?: string }, why: string) {
   const url = await linkUrl(config, {
     provider: "slack",
     scope: user.teamId,
     chatUserId: user.userId,
+    ...(user.name ? { chatUserName: user.name } : {}),
     confirm: { kind: "slack", userId: user.userId, ...(user.responseUrl ? { responseUrl: user.responseUrl } : {}) },
   });
   if (!url) return { response_type: "ephemeral" as const, replace_original: false, text: `${why} ${NOT_SET_UP}` };

@@ -34,7 +34,7 @@ export async function handleSlashCommand(deps: { config: Config; storage: Storag
       );
     }
     case "link":
-      return slackLinkPrompt(deps.config, { teamId: command.team_id, userId: command.user_id, responseUrl: command.response_url }, "Here's your link.");
+      return slackLinkPrompt(deps.config, { teamId: command.team_id, userId: command.user_id, name: command.user_name, responseUrl: command.response_url }, "Here's your link.");
     case "unlink": {
       const previous = await new IdentityRepository(deps.storage).unlink("slack", command.team_id, command.user_id);
       return ephemeral(

@@ -53,7 +53,7 @@ export async function handleBlockActions(app: SlackApp, payload: BlockActions): 
   const actor = await identifySlackUser(app, teamId, payload.user.id, payload.user.name ?? payload.user.username ?? "a Slack user");
   if (!actor.person) {
     app.log("Slack: click from an unlinked user: link prompt sent, nothing changed");
-    return reply(await slackLinkPrompt(app.config, { teamId, userId: payload.user.id, responseUrl }, "To act on issues from Slack, link your Slack account to your work account first. Nothing was changed."));
+    return reply(await slackLinkPrompt(app.config, { teamId, userId: payload.user.id, name: payload.user.name ?? payload.user.username, responseUrl }, "To act on issues from Slack, link your Slack account to your work account first. Nothing was changed."));
   }
   const outcome = await actOnIssue(app.storage, action.issueId, toIssueAction(action), actor);
   app.log(`Slack: ${action.action.type} on ${action.issueId}: ${outcome.kind}`);

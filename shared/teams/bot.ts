@@ -402,7 +402,7 @@ async function promptToLink(bot: TeamsBot, activity: TeamsActivity, tenantId: st
   if (!activity.from.aadObjectId) return false;
   return sendTeamsLinkPrompt(
     { config: bot.config, storage: bot.storage, connector: bot.connector, log: bot.log },
-    { serviceUrl: activity.serviceUrl, tenantId, aadObjectId: activity.from.aadObjectId, teamsUserId: activity.from.id },
+    { serviceUrl: activity.serviceUrl, tenantId, aadObjectId: activity.from.aadObjectId, teamsUserId: activity.from.id, name: activity.from.name },
     why,
   );
 }

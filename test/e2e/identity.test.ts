@@ -17,11 +17,13 @@ function linkFromSlackReply(body: unknown): string {
   return match[0];
 }
 
-/** Follows a link page through the dev provider's sign-in, as a person in a browser would. */
+/** Follows a link page through the dev provider's sign-in and confirms, as a person in a browser would. */
 async function followLinkAndSignIn(url: string, email: string) {
   const browser = new TestBrowser();
   const login = await browser.get(url);
-  return signInAs(browser, login, email);
+  const confirm = await signInAs(browser, login, email);
+  expect(confirm.text).toMatch(/nothing is linked until you confirm/);
+  return browser.submitForm(confirm);
 }
 
 describe("with auto-link on (the default)", () => {

@@ -71,7 +71,9 @@ describe("link tokens: the page says why, and nothing is linked", () => {
   it("reused: works once, then says it was used", async () => {
     const token = await issueLinkToken(key, request);
     const browser = new TestBrowser();
-    const done = await signInAs(browser, await browser.get(linkUrl(token)), "ana@triage.dev");
+    const confirm = await signInAs(browser, await browser.get(linkUrl(token)), "ana@triage.dev");
+    expect(await linked()).toBeUndefined(); // nothing until confirmed
+    const done = await browser.submitForm(confirm);
     expect(done.status).toBe(200);
     expect(await linked()).toMatchObject({ person: { email: "ana@triage.dev" }, how: "explicit" });
     await new IdentityRepository(stack.storage).unlink("msteams", stack.teams.tenantId, request.chatUserId);
@@ -128,6 +130,21 @@ describe("the OIDC callback refuses what doesn't match", () => {
     cancelled.search = `?error=access_denied&state=${callback.searchParams.get("state")}`;
     const page = await browser.get(cancelled.toString());
     expect(page.text).toMatch(/cancelled/);
+    expect(await linked()).toBeUndefined();
+  });
+});
+
+describe("confirming the link", () => {
+  it("shows who is being linked, and a confirmation posted from elsewhere (no matching cookie or token) links nothing", async () => {
+    const named = { ...request, chatUserName: "Ana Lima" };
+    const browser = new TestBrowser();
+    const confirm = await signInAs(browser, await browser.get(linkUrl(await issueLinkToken(key, named))), "ben@triage.dev");
+    expect(confirm.text).toContain("Link the Teams user “Ana Lima” to you");
+
+    const forged = await new TestBrowser().post(`${stack.api}/link/confirm`, { csrf: "guess" });
+    expect(forged.status).toBe(400);
+    const wrongToken = await browser.submitForm(confirm, { fields: { csrf: "not-the-token" } });
+    expect(wrongToken.status).toBe(400);
     expect(await linked()).toBeUndefined();
   });
 });
