@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { errors, jwtVerify, SignJWT } from "jose";
+import { EncryptJWT, errors, jwtDecrypt } from "jose";
 import { TABLES, type StorageClients } from "../storage/clients";
 import { isConflict, isNotFound } from "../storage/errors";
 import type { ChatProvider } from "./identities";
@@ -28,21 +28,25 @@ export type LinkTokenCheck =
   | { ok: true; request: LinkRequest; tokenId: string }
   | { ok: false; problem: "expired" | "invalid" | "used" };
 
-/** A signed, short-lived link for one chat user; it names where to confirm and works once. */
+/**
+ * A short-lived link for one chat user; it names where to confirm and works once. Encrypted as well as
+ * authenticated (JWE, A256GCM): it rides in a URL (browser history, request logs) and carries a Slack
+ * response_url, which must not be readable there.
+ */
 export async function issueLinkToken(key: Uint8Array, request: LinkRequest, now = new Date()): Promise<string> {
-  return new SignJWT({ link: request })
-    .setProtectedHeader({ alg: "HS256" })
+  return new EncryptJWT({ link: request })
+    .setProtectedHeader({ alg: "dir", enc: "A256GCM" })
     .setAudience(AUDIENCE)
     .setJti(randomUUID())
     .setIssuedAt(Math.floor(now.getTime() / 1000))
     .setExpirationTime(Math.floor(now.getTime() / 1000) + LINK_TOKEN_LIFETIME_SECONDS)
-    .sign(key);
+    .encrypt(key);
 }
 
 export async function verifyLinkToken(key: Uint8Array, token: string, storage: StorageClients): Promise<LinkTokenCheck> {
   let payload;
   try {
-    ({ payload } = await jwtVerify(token, key, { audience: AUDIENCE, algorithms: ["HS256"], clockTolerance: 0 }));
+    ({ payload } = await jwtDecrypt(token, key, { audience: AUDIENCE, keyManagementAlgorithms: ["dir"], contentEncryptionAlgorithms: ["A256GCM"], clockTolerance: 0 }));
   } catch (error) {
     return { ok: false, problem: error instanceof errors.JWTExpired ? "expired" : "invalid" };
   }
