@@ -6,7 +6,7 @@ import { buildIssueView } from "../cards/view";
 import type { Config } from "../config";
 import type { Actor, Person } from "../domain/issue";
 import { IdentityRepository } from "../identity/identities";
-import { queueNextPage, syncMemberPage } from "../identity/member-sync";
+import { queueFirstPage } from "../identity/member-sync";
 import { sendTeamsLinkPrompt } from "../identity/prompts";
 import { CardRepository } from "../storage/cards";
 import type { StorageClients } from "../storage/clients";
@@ -116,8 +116,8 @@ async function onConversationUpdate(bot: TeamsBot, activity: TeamsActivity): Pro
     if (reference.conversationType === "personal" && activity.from.aadObjectId && bot.config.autoLink) {
       await linkMember(bot, activity.serviceUrl, reference.conversationId, activity.from.id, activity.from.aadObjectId, reference.tenantId);
     }
-    if (reference.teamId && bot.config.autoLink) await linkTeamMembers(bot, reference);
     await sendWelcome(bot, reference);
+    if (reference.teamId && bot.config.autoLink) await linkTeamMembers(bot, reference);
   }
 }
 
@@ -385,16 +385,13 @@ async function linkMember(
   }
 }
 
-/** Links the team's members by their emails: the first page now (so the first card's Assign menu is full), the rest through the queue. */
+/**
+ * Links the team's members by their emails, through the member-sync queue: a large roster takes longer
+ * than Bot Service waits for this answer (~15 s). The first page is read within seconds of the install.
+ */
 async function linkTeamMembers(bot: TeamsBot, reference: TeamsInstallation): Promise<void> {
-  try {
-    const first = { tenantId: reference.tenantId, serviceUrl: reference.serviceUrl, teamId: reference.teamId! };
-    const { linked, next } = await syncMemberPage({ config: bot.config, storage: bot.storage, connector: bot.connector }, first);
-    if (next) await queueNextPage(bot.storage, next);
-    bot.log(`Teams: ${linked} team member(s) linked by email${next ? ", more pages queued" : ""}`);
-  } catch (error) {
-    bot.log(`Teams: could not read the team's members: ${(error as Error).message}`);
-  }
+  await queueFirstPage(bot.storage, { tenantId: reference.tenantId, serviceUrl: reference.serviceUrl, teamId: reference.teamId! });
+  bot.log("Teams: reading the team's members to link them by email");
 }
 
 /** Sends the person a private link to link their account; false when it could not be sent. */

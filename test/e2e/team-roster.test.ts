@@ -12,7 +12,7 @@ afterAll(async () => {
 });
 
 describe("adding the bot to a team links its members by email", () => {
-  it("reads the roster 500 members a page, the first page at once and the rest in the background", async () => {
+  it("reads the roster 500 members a page in the background, and the install is answered at once", async () => {
     const members = Array.from({ length: 520 }, (_, n) => stack.teams.addUser({ name: `Member ${n}`, email: `member${n}@contoso.com` }));
     const team = stack.teams.addTeam({ name: "Everyone", members });
     const response = await stack.teams.post(`${stack.api}/messages`, stack.teams.botAddedToTeam({ team, from: members[0]! }));
@@ -20,8 +20,6 @@ describe("adding the bot to a team links its members by email", () => {
 
     // A fresh repository per read: one repository caches what it read.
     const linkedPeople = async () => (await new IdentityRepository(stack.storage).people("msteams", stack.teams.tenantId, 1000)).length;
-    expect(await linkedPeople()).toBeGreaterThanOrEqual(500);
-
     await waitFor(async () => ((await linkedPeople()) === 520 ? true : undefined), { timeoutMs: 30_000 });
     const pages = stack.teams.calls.filter((c) => c.operation === "pagedMembers");
     expect(pages).toHaveLength(2);
