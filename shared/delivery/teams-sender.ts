@@ -8,6 +8,7 @@ import type { CardCopy } from "../storage/cards";
 import type { StorageClients } from "../storage/clients";
 import { TeamsInstallations, type TeamsInstallation } from "../storage/installations";
 import { ConnectorError, UntrustedServiceUrlError, type TeamsConnector } from "../teams/connector";
+import { openPersonalChat } from "../teams/personal-chat";
 import { retryDelay, type FailureVerdict } from "./retry-policy";
 import { SlidingWindowLimiter, TEAMS_CONVERSATION_WINDOWS, TEAMS_TENANT_WINDOWS } from "./pacing";
 
@@ -178,16 +179,5 @@ async function personalConversation(
   if (existing?.active) return existing;
   const anchor = await installations.anyInTenant(tenantId);
   if (!anchor) return undefined;
-  const created = await sender.connector.createPersonalConversation(anchor.serviceUrl, sender.config.bot.appId, teamsUserId ?? aadObjectId, tenantId);
-  const reference: TeamsInstallation = {
-    tenantId,
-    conversationId: created.id,
-    serviceUrl: anchor.serviceUrl,
-    conversationType: "personal",
-    userAadObjectId: aadObjectId,
-    active: true,
-    updatedAt: new Date().toISOString(),
-  };
-  await installations.save(reference);
-  return reference;
+  return openPersonalChat(sender, { tenantId, aadObjectId, teamsUserId, serviceUrl: anchor.serviceUrl });
 }

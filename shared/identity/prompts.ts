@@ -1,8 +1,8 @@
 import type { Config } from "../config";
 import { cardAttachment, noticeCard } from "../cards/teams-notices";
-import { TeamsInstallations } from "../storage/installations";
 import type { StorageClients } from "../storage/clients";
 import type { TeamsConnector } from "../teams/connector";
+import { openPersonalChat } from "../teams/personal-chat";
 import { deriveKey } from "./keys";
 import { issueLinkToken, LINK_TOKEN_LIFETIME_SECONDS, type LinkRequest } from "./link-tokens";
 import { linkPageUrl } from "./linking";
@@ -24,21 +24,7 @@ export async function sendTeamsLinkPrompt(
   why: string,
 ): Promise<boolean> {
   try {
-    const installations = new TeamsInstallations(deps.storage);
-    let personal = await installations.findPersonal(user.tenantId, user.aadObjectId);
-    if (!personal?.active) {
-      const created = await deps.connector.createPersonalConversation(user.serviceUrl, deps.config.bot.appId, user.teamsUserId, user.tenantId);
-      personal = {
-        tenantId: user.tenantId,
-        conversationId: created.id,
-        serviceUrl: user.serviceUrl,
-        conversationType: "personal",
-        userAadObjectId: user.aadObjectId,
-        active: true,
-        updatedAt: new Date().toISOString(),
-      };
-      await installations.save(personal);
-    }
+    const personal = await openPersonalChat(deps, user);
     const url = await linkUrl(deps.config, {
       provider: "msteams",
       scope: user.tenantId,

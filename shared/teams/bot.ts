@@ -4,7 +4,7 @@ import { cardAttachment, noticeCard } from "../cards/teams-notices";
 import { escapeTeamsMarkdown } from "../cards/text";
 import { buildIssueView } from "../cards/view";
 import type { Config } from "../config";
-import type { Actor, Person } from "../domain/issue";
+import type { Actor, Issue, Person } from "../domain/issue";
 import { IdentityRepository } from "../identity/identities";
 import { queueFirstPage } from "../identity/member-sync";
 import { sendTeamsLinkPrompt } from "../identity/prompts";
@@ -24,6 +24,7 @@ import {
 import { normaliseServiceUrl } from "./auth";
 import { parseCommand } from "./commands";
 import type { OutgoingActivity, TeamsConnector } from "./connector";
+import { openPersonalChat } from "./personal-chat";
 
 export interface TeamsBot {
   config: Config;
@@ -280,62 +281,87 @@ async function onExecuteAction(bot: TeamsBot, activity: TeamsActivity): Promise<
     return invokeError(400, "BadRequest", "That button isn't one this app knows. The card may be from an older version: ask for a new one.");
   }
   const result = await applyCardAction(bot, activity, parsed.data);
-  return { status: 200, body: { statusCode: 200, type: "application/vnd.microsoft.card.adaptive", value: result.card } };
+  // The invoke answer is shown to the clicker only, so it can carry their notice.
+  const card = result.issue ? await issueCard(bot, activity, result.issue, result.notice) : noticeCard("Issue not found", [result.notice ?? ""]);
+  return { status: 200, body: { statusCode: 200, type: "application/vnd.microsoft.card.adaptive", value: card } };
 }
 
-/** The Action.Submit fallback (Teams mobile): same change, then the clicked card is updated in place. */
+/** The Action.Submit fallback (Teams mobile): same change, then the clicked card is updated in place for everyone. */
 async function onSubmitAction(bot: TeamsBot, activity: TeamsActivity): Promise<BotReply> {
   const parsed = cardActionPayloadSchema.safeParse((activity.value as { payload?: unknown }).payload);
   if (!parsed.success) {
     bot.log("Teams: submitted card data refused: unknown or malformed action");
-    await safeSend(bot, activity.serviceUrl, activity.conversation.id, {
-      type: "message",
-      text: "That button isn't one this app knows. The card may be from an older version.",
-    });
+    await tellPrivately(bot, activity, "That button isn't one this app knows. The card may be from an older version.");
     return OK;
   }
   const result = await applyCardAction(bot, activity, parsed.data);
-  if (activity.replyToId) {
+  if (result.issue && activity.replyToId) {
     const conversationId = baseConversationId(activity);
     try {
-      await bot.connector.update(activity.serviceUrl, conversationId, activity.replyToId, {
-        type: "message",
-        attachments: [cardAttachment(result.card)],
-      });
-      if (result.version !== undefined) await markCopyRendered(bot, parsed.data.issueId, conversationId, activity.replyToId, result.version);
+      // Everyone sees this card: it shows the state, and a notice meant for the clicker goes to them alone.
+      const card = await issueCard(bot, activity, result.issue);
+      await bot.connector.update(activity.serviceUrl, conversationId, activity.replyToId, { type: "message", attachments: [cardAttachment(card)] });
+      await markCopyRendered(bot, parsed.data.issueId, conversationId, activity.replyToId, result.issue.version);
     } catch (error) {
       bot.log(`Teams: could not update the clicked card: ${(error as Error).message}`);
     }
   }
+  if (result.notice) await tellPrivately(bot, activity, result.notice);
   return OK;
 }
 
-async function applyCardAction(
-  bot: TeamsBot,
-  activity: TeamsActivity,
-  payload: CardActionPayload,
-): Promise<{ card: unknown; version?: number }> {
+interface CardActionResult {
+  /** The issue as it now stands (absent when it doesn't exist). */
+  issue?: Issue;
+  /** What the clicker should be told, when it isn't simply the new state. */
+  notice?: string;
+}
+
+async function applyCardAction(bot: TeamsBot, activity: TeamsActivity, payload: CardActionPayload): Promise<CardActionResult> {
   const tenantId = tenantOf(activity)!;
   const actor = await identifyActor(bot, activity, tenantId);
   if (!actor.person) {
     const prompted = await promptToLink(bot, activity, tenantId, "To act on issues from Teams, link your Teams account to your work account first.");
-    const current = (await new IssueRepository(bot.storage).get(payload.issueId))?.issue;
+    const issue = (await new IssueRepository(bot.storage).get(payload.issueId))?.issue;
     const notice = prompted
       ? "Nothing was changed: link your account first. I've sent you a link in your chat with Triage Relay."
       : "Nothing was changed: we couldn't tell who you are, and couldn't send you a link.";
-    if (!current) return { card: noticeCard("Issue not found", [notice]) };
-    const people = await bot.identities.people("msteams", tenantId);
-    return { card: teamsCardAttachment(buildIssueView(current, { assignChoices: people, notice })).content };
+    return { issue, notice };
   }
   const outcome = await actOnIssue(bot.storage, payload.issueId, toIssueAction(payload), actor, () => now(bot));
-  if (outcome.kind === "not-found") return { card: noticeCard("Issue not found", [outcome.reason]) };
-  const stored = outcome.kind === "refused" ? (await new IssueRepository(bot.storage).get(payload.issueId))?.issue : outcome.issue;
-  if (!stored) return { card: noticeCard("Issue not found", [`There is no issue ${payload.issueId}.`]) };
-  const notice = outcome.kind === "refused" ? `Couldn't do that: ${outcome.reason}` : outcome.kind === "unchanged" ? outcome.message : undefined;
-  const people = await bot.identities.people("msteams", tenantId);
-  const view = buildIssueView(stored, { assignChoices: people, notice });
   bot.log(`Teams: ${payload.action.type} on ${payload.issueId}: ${outcome.kind}`);
-  return { card: teamsCardAttachment(view).content, version: stored.version };
+  switch (outcome.kind) {
+    case "not-found":
+      return { notice: outcome.reason };
+    case "refused":
+      return { issue: (await new IssueRepository(bot.storage).get(payload.issueId))?.issue, notice: `Couldn't do that: ${outcome.reason}` };
+    case "unchanged":
+      return { issue: outcome.issue, notice: outcome.message };
+    case "changed":
+      return { issue: outcome.issue };
+  }
+}
+
+async function issueCard(bot: TeamsBot, activity: TeamsActivity, issue: Issue, notice?: string) {
+  const people = await bot.identities.people("msteams", tenantOf(activity)!);
+  return teamsCardAttachment(buildIssueView(issue, { assignChoices: people, notice })).content;
+}
+
+/** A word for one person: in a 1:1 chat, right there; elsewhere, in their 1:1 chat with the bot. */
+async function tellPrivately(bot: TeamsBot, activity: TeamsActivity, text: string): Promise<void> {
+  if (conversationTypeOf(activity) === "personal") {
+    await safeSend(bot, activity.serviceUrl, activity.conversation.id, { type: "message", text });
+    return;
+  }
+  const tenantId = tenantOf(activity)!;
+  const aadObjectId = activity.from.aadObjectId;
+  if (!aadObjectId) return;
+  try {
+    const personal = await openPersonalChat(bot, { tenantId, aadObjectId, teamsUserId: activity.from.id, serviceUrl: activity.serviceUrl });
+    await safeSend(bot, personal.serviceUrl, personal.conversationId, { type: "message", text });
+  } catch (error) {
+    bot.log(`Teams: private notice not delivered: ${(error as Error).message}`);
+  }
 }
 
 /**

@@ -13,6 +13,7 @@ import { startStack, type Stack } from "./stack";
 let stack: Stack;
 let ana: TeamsUser;
 let ben: TeamsUser;
+let cleo: TeamsUser;
 let team: TeamsTeam;
 let messagesUrl: string;
 
@@ -21,7 +22,8 @@ beforeAll(async () => {
   messagesUrl = `${stack.api}/messages`;
   ana = stack.teams.addUser({ name: "Ana Lima", email: "ana@contoso.com" });
   ben = stack.teams.addUser({ name: "Ben Okafor", email: "ben@contoso.com" });
-  team = stack.teams.addTeam({ name: "Checkout", members: [ana, ben] });
+  cleo = stack.teams.addUser({ name: "Cleo Diaz", email: "cleo@contoso.com" });
+  team = stack.teams.addTeam({ name: "Checkout", members: [ana, ben, cleo] });
 });
 afterAll(async () => {
   await stack?.stop();
@@ -97,6 +99,20 @@ describe("Teams, end to end through the local host and the Bot Connector emulato
     expect((await new IssueRepository(stack.storage).get("teams-issue-1"))!.issue.status).toBe("unresolved");
   });
 
+  it("a stale Submit click: the shared card shows the state, and only the clicker is told why nothing changed", async () => {
+    const [posted] = cardMessages(team.generalChannelId);
+    const card = cardOf(stack.teams.messages(team.generalChannelId).find((m) => m.activityId === posted!.activityId)!.activity);
+    const resolve = action(card, "Resolve");
+    await stack.teams.post(messagesUrl, stack.teams.message({ conversation: team.generalChannelId, from: ben, value: resolve.fallbackData, replyToId: posted!.activityId, mentionBot: false }));
+    // The same (now stale) button again.
+    await stack.teams.post(messagesUrl, stack.teams.message({ conversation: team.generalChannelId, from: ben, value: resolve.fallbackData, replyToId: posted!.activityId, mentionBot: false }));
+    const shared = cardText(cardOf(stack.teams.messages(team.generalChannelId).find((m) => m.activityId === posted!.activityId)!.activity));
+    expect(shared).toMatch(/Resolved by Ben Okafor/);
+    expect(shared).not.toMatch(/already resolved/);
+    const toBen = stack.teams.messages(stack.teams.personalConversation(ben).id).map((m) => String(m.activity.text ?? ""));
+    expect(toBen.join("\n")).toMatch(/already resolved/);
+  });
+
   it("a 1:1 card by email reaches a user who installed the app personally", async () => {
     const install = await stack.teams.post(messagesUrl, stack.teams.personalInstall({ user: ana }));
     expect(install.status).toBe(200);
@@ -111,15 +127,15 @@ describe("Teams, end to end through the local host and the Bot Connector emulato
   });
 
   it("a 1:1 card by Entra object id for someone who never opened the bot: the chat is created through the team's service URL", async () => {
-    await postAlert("teams-alert-oid", "teams-issue-oid", [{ provider: "msteams", aadObjectId: ben.aadObjectId }]);
-    const personal = stack.teams.personalConversation(ben);
+    const creates = () => stack.teams.calls.filter((c) => c.operation === "createConversation" && JSON.stringify(c.body).includes(cleo.aadObjectId));
+    await postAlert("teams-alert-oid", "teams-issue-oid", [{ provider: "msteams", aadObjectId: cleo.aadObjectId }]);
+    const personal = stack.teams.personalConversation(cleo);
     await waitFor(() => (cardMessages(personal.id).length ? true : undefined), { timeoutMs: 15_000 });
-    expect(stack.teams.calls.filter((c) => c.operation === "createConversation")).toHaveLength(1);
-    const byEmail = "teams-alert-oid-2";
-    await postAlert(byEmail, "teams-issue-oid-2", [{ provider: "msteams", userEmail: "ben@contoso.com" }]);
+    expect(creates()).toHaveLength(1);
+    await postAlert("teams-alert-oid-2", "teams-issue-oid-2", [{ provider: "msteams", userEmail: "cleo@contoso.com" }]);
     await waitFor(() => (cardMessages(personal.id).length === 2 ? true : undefined), { timeoutMs: 15_000 });
     // The chat is stored: the second card reuses it.
-    expect(stack.teams.calls.filter((c) => c.operation === "createConversation")).toHaveLength(1);
+    expect(creates()).toHaveLength(1);
   });
 
   it("subscribe in a channel, then an alert without targets is posted there", async () => {
