@@ -107,14 +107,21 @@ export class SlackTokens {
       grant_type: "refresh_token",
       refresh_token: installation.refreshToken,
     });
-    const next: SlackInstallation = {
-      ...installation,
+    const tokens = {
       botToken: refreshed.access_token!,
       refreshToken: refreshed.refresh_token ?? installation.refreshToken,
       expiresAt: new Date(Date.now() + (refreshed.expires_in ?? 43_200) * 1000).toISOString(),
-      updatedAt: new Date().toISOString(),
     };
-    await installations.save(next);
-    return next.botToken;
+    // The old refresh token is spent now: losing the new one would mean reinstalling, so try hard to keep it.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await installations.updateTokens(installation.teamId, tokens);
+        break;
+      } catch (error) {
+        if (attempt >= 3) throw error;
+        await sleep(200 * attempt);
+      }
+    }
+    return tokens.botToken;
   }
 }

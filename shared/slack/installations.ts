@@ -55,6 +55,15 @@ export class SlackInstallations {
     );
   }
 
+  /** Stores refreshed tokens only, leaving everything else (an uninstall meanwhile, say) as it is. */
+  async updateTokens(teamId: string, tokens: { botToken: string; refreshToken?: string; expiresAt?: string }): Promise<void> {
+    const table = await this.storage.table(TABLES.installations);
+    await table.updateEntity(
+      stripUndefined({ partitionKey: partition(teamId), rowKey: ROW, ...tokens, refreshingUntil: "", updatedAt: new Date().toISOString() }),
+      "Merge",
+    );
+  }
+
   async deactivate(teamId: string, reason: string): Promise<void> {
     const table = await this.storage.table(TABLES.installations);
     try {
