@@ -25,12 +25,12 @@ const quietLogger: Logger = {
  * One WebClient per token, tuned for serverless: a 429 is thrown at once (the caller re-queues with the
  * Retry-After delay) instead of pausing this process for minutes, and network errors retry briefly.
  */
-export function slackClient(slack: SlackConfig, token?: string): WebClient {
+export function slackClient(slack: SlackConfig, token?: string, options: { timeoutMs?: number } = {}): WebClient {
   return new WebClient(token, {
     slackApiUrl: slack.apiUrl,
     rejectRateLimitedCalls: true,
     retryConfig: { retries: 1, maxRetryTime: 5_000, minTimeout: 200, maxTimeout: 1_000 },
-    timeout: 10_000,
+    timeout: options.timeoutMs ?? 10_000,
     logger: quietLogger,
   });
 }
@@ -71,8 +71,9 @@ export class SlackTokens {
     throw new SlackNotInstalledError(teamId, "the app is not installed in this workspace");
   }
 
-  async client(teamId: string): Promise<WebClient> {
-    return slackClient(this.slack, await this.forTeam(teamId));
+  /** `timeoutMs`: shorter inside a person's click, which Slack wants answered within 3 s. */
+  async client(teamId: string, options: { timeoutMs?: number } = {}): Promise<WebClient> {
+    return slackClient(this.slack, await this.forTeam(teamId), options);
   }
 
   /** In single-workspace mode the token's own team, asked once per process. */
