@@ -29,7 +29,8 @@ export function slackClient(slack: SlackConfig, token?: string, options: { timeo
   return new WebClient(token, {
     slackApiUrl: slack.apiUrl,
     rejectRateLimitedCalls: true,
-    retryConfig: { retries: 1, maxRetryTime: 5_000, minTimeout: 200, maxTimeout: 1_000 },
+    // Inside a click (a short timeout) there is no time for a second try.
+    retryConfig: options.timeoutMs ? { retries: 0 } : { retries: 1, maxRetryTime: 5_000, minTimeout: 200, maxTimeout: 1_000 },
     timeout: options.timeoutMs ?? 10_000,
     logger: quietLogger,
   });
