@@ -16,12 +16,15 @@ import { buildIfStale } from "./host/build-if-stale";
 import { startLocalHost, type LocalHost } from "./host/local-host";
 
 const ROOT = resolve(__dirname, "..");
-const DATA_DIR = join(ROOT, ".azurite");
+// The app on PORT (7071), the emulators on the next four ports; Azurite on its standard ports (so
+// `UseDevelopmentStorage=true` and Storage Explorer find it), unless TRIAGE_DEV_AZURITE_PORTS=random.
+const DATA_DIR = process.env.TRIAGE_DEV_DATA ?? join(ROOT, ".azurite");
 const PORT = Number(process.env.PORT ?? 7071);
-const TEAMS_PORT = 7072;
-const SLACK_PORT = 7073;
-const OIDC_PORT = 7074;
-const CHAT_PORT = 7075;
+const TEAMS_PORT = PORT + 1;
+const SLACK_PORT = PORT + 2;
+const OIDC_PORT = PORT + 3;
+const CHAT_PORT = PORT + 4;
+const AZURITE_PORTS = process.env.TRIAGE_DEV_AZURITE_PORTS === "random" ? "random" : "default";
 
 interface DevSecrets {
   linkSigningKey: string;
@@ -40,7 +43,7 @@ async function main(): Promise<void> {
   process.once("SIGTERM", () => void stopAll().then(() => process.exit(0)));
 
   try {
-    const azurite: Azurite = await startAzurite({ location: DATA_DIR, ports: "default" });
+    const azurite: Azurite = await startAzurite({ location: DATA_DIR, ports: AZURITE_PORTS });
     stoppers.push(azurite.stop);
     const teams: TeamsEmulator = await startTeamsEmulator({ port: TEAMS_PORT, appId: "00000000-0000-4000-8000-00000000d3b0", tenantId: "00000000-0000-4000-8000-0000000d3a11" });
     stoppers.push(teams.stop);
@@ -104,7 +107,7 @@ Triage Relay is running on http://localhost:${PORT}  (health: http://localhost:$
   Azurite          ${azurite.queueEndpoint} (data in .azurite/)
 
 Send a test alert (see README, "Send a test alert"):
-  npx tsx dev/send-alert.ts --teams ${team.generalChannelId} --slack ${workspace.workspace.teamId}/${workspace.channels.alerts}
+  ${AZURITE_PORTS === "random" ? `AzureWebJobsStorage='${azurite.connectionString}' ` : ""}npx tsx dev/send-alert.ts --teams ${team.generalChannelId} --slack ${workspace.workspace.teamId}/${workspace.channels.alerts}
 
 Ctrl-C stops everything.`);
   } catch (error) {
