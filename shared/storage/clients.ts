@@ -1,7 +1,8 @@
 import { TableClient, TableServiceClient } from "@azure/data-tables";
-import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from "@azure/identity";
+import type { TokenCredential } from "@azure/identity";
 import { QueueClient, QueueServiceClient } from "@azure/storage-queue";
 import type { Config } from "../config";
+import { lazyCredential } from "../lazy-credential";
 
 export type StorageConfig = Config["storage"];
 
@@ -105,8 +106,16 @@ export class StorageClients {
  * Without it (a developer's machine) the default chain applies.
  */
 export function identityCredential(clientId: string | undefined, env: Record<string, string | undefined>): TokenCredential {
+  return lazyCredential((identity) => createIdentityCredential(identity, clientId, env));
+}
+
+export function createIdentityCredential(
+  identity: typeof import("@azure/identity"),
+  clientId: string | undefined,
+  env: Record<string, string | undefined>,
+): TokenCredential {
   if ((env.AzureWebJobsStorage__credential ?? "").toLowerCase() === "managedidentity") {
-    return clientId ? new ManagedIdentityCredential({ clientId }) : new ManagedIdentityCredential();
+    return clientId ? new identity.ManagedIdentityCredential({ clientId }) : new identity.ManagedIdentityCredential();
   }
-  return new DefaultAzureCredential(clientId ? { managedIdentityClientId: clientId } : undefined);
+  return new identity.DefaultAzureCredential(clientId ? { managedIdentityClientId: clientId } : undefined);
 }

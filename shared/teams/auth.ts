@@ -1,15 +1,9 @@
-import {
-  AuthenticationConfiguration,
-  AuthenticationConstants,
-  BotFrameworkAuthenticationFactory,
-  ServiceClientCredentialsFactory,
-  type BotFrameworkAuthentication,
-  type ServiceClientCredentials,
-} from "botframework-connector";
+import type { BotFrameworkAuthentication, ServiceClientCredentials } from "botframework-connector";
 import { decodeJwt, decodeProtectedHeader, type JWTPayload } from "jose";
 import type { Config } from "../config";
 
-const CHANNEL_ISSUER = AuthenticationConstants.ToBotFromChannelTokenIssuer;
+/** Bot Framework's channel token issuer (AuthenticationConstants.ToBotFromChannelTokenIssuer). */
+const CHANNEL_ISSUER = "https://api.botframework.com";
 const ALLOWED_ALGORITHMS = new Set(["RS256", "RS384", "RS512"]);
 const PUBLIC_AZURE_CHANNEL_CALLER_ID = "urn:botframework:azure";
 
@@ -22,23 +16,45 @@ export interface TeamsActivityForAuth {
 }
 
 /**
- * Validates only; never used to build outbound clients. It says exactly which app id is ours and
- * never reports authentication as disabled, so an empty or wrong id can't silently turn checks off.
+ * botframework-connector takes ~0.2 s to load: it is loaded on the first Teams request, not when an
+ * instance starts (the Slack and queue functions, which share instances with it, never need it).
  */
-class OurAppIdOnly extends ServiceClientCredentialsFactory {
-  constructor(private readonly appId: string) {
-    super();
-    if (!appId.trim()) throw new Error("MicrosoftAppId is empty: refusing to run Teams without request authentication");
+async function channelAuthentication(bot: Config["bot"]): Promise<BotFrameworkAuthentication> {
+  const { AuthenticationConfiguration, AuthenticationConstants, BotFrameworkAuthenticationFactory, ServiceClientCredentialsFactory } =
+    await import("botframework-connector");
+
+  /**
+   * Validates only; never used to build outbound clients. It says exactly which app id is ours and
+   * never reports authentication as disabled, so an empty or wrong id can't silently turn checks off.
+   */
+  class OurAppIdOnly extends ServiceClientCredentialsFactory {
+    constructor(private readonly appId: string) {
+      super();
+    }
+    override async isValidAppId(appId: string): Promise<boolean> {
+      return appId === this.appId;
+    }
+    override async isAuthenticationDisabled(): Promise<boolean> {
+      return false;
+    }
+    override async createCredentials(): Promise<ServiceClientCredentials> {
+      throw new Error("inbound validation only");
+    }
   }
-  override async isValidAppId(appId: string): Promise<boolean> {
-    return appId === this.appId;
-  }
-  override async isAuthenticationDisabled(): Promise<boolean> {
-    return false;
-  }
-  override async createCredentials(): Promise<ServiceClientCredentials> {
-    throw new Error("inbound validation only");
-  }
+
+  return BotFrameworkAuthenticationFactory.create(
+    "",
+    true,
+    AuthenticationConstants.ToChannelFromBotLoginUrl,
+    AuthenticationConstants.ToChannelFromBotOAuthScope,
+    CHANNEL_ISSUER,
+    AuthenticationConstants.OAuthUrl,
+    bot.openIdMetadataUrl ?? AuthenticationConstants.ToBotFromChannelOpenIdMetadataUrl,
+    AuthenticationConstants.ToBotFromEmulatorOpenIdMetadataUrl,
+    PUBLIC_AZURE_CHANNEL_CALLER_ID,
+    new OurAppIdOnly(bot.appId),
+    new AuthenticationConfiguration(),
+  );
 }
 
 /**
@@ -47,22 +63,10 @@ class OurAppIdOnly extends ServiceClientCredentialsFactory {
  * and the signing key endorsed for the activity's channel. Any failure is a 401 reason, never a throw.
  */
 export class TeamsRequestAuthenticator {
-  private readonly auth: BotFrameworkAuthentication;
+  private auth?: Promise<BotFrameworkAuthentication>;
 
-  constructor(bot: Config["bot"]) {
-    this.auth = BotFrameworkAuthenticationFactory.create(
-      "",
-      true,
-      AuthenticationConstants.ToChannelFromBotLoginUrl,
-      AuthenticationConstants.ToChannelFromBotOAuthScope,
-      CHANNEL_ISSUER,
-      AuthenticationConstants.OAuthUrl,
-      bot.openIdMetadataUrl ?? AuthenticationConstants.ToBotFromChannelOpenIdMetadataUrl,
-      AuthenticationConstants.ToBotFromEmulatorOpenIdMetadataUrl,
-      PUBLIC_AZURE_CHANNEL_CALLER_ID,
-      new OurAppIdOnly(bot.appId),
-      new AuthenticationConfiguration(),
-    );
+  constructor(private readonly bot: Config["bot"]) {
+    if (!bot.appId.trim()) throw new Error("MicrosoftAppId is empty: refusing to run Teams without request authentication");
   }
 
   async authenticate(activity: TeamsActivityForAuth, authorization: string | null): Promise<AuthResult> {
@@ -79,7 +83,11 @@ export class TeamsRequestAuthenticator {
     }
     try {
       // The library compares the claim and the activity as exact strings; they already match up to the slash.
-      const result = await this.auth.authenticateRequest({ ...activity, serviceUrl: claimed } as never, authorization);
+      this.auth ??= channelAuthentication(this.bot).catch((error: unknown) => {
+        this.auth = undefined;
+        throw error;
+      });
+      const result = await (await this.auth).authenticateRequest({ ...activity, serviceUrl: claimed } as never, authorization);
       if (!result.claimsIdentity?.isAuthenticated) return { ok: false, reason: "token not authenticated" };
       return { ok: true };
     } catch (error) {

@@ -1,5 +1,6 @@
-import { ClientSecretCredential, ManagedIdentityCredential, type TokenCredential } from "@azure/identity";
+import type { TokenCredential } from "@azure/identity";
 import type { Config } from "../config";
+import { lazyCredential } from "../lazy-credential";
 
 export const BOT_FRAMEWORK_SCOPE = "https://api.botframework.com/.default";
 const REFRESH_BEFORE_EXPIRY_MS = 5 * 60_000;
@@ -10,9 +11,13 @@ const REFRESH_BEFORE_EXPIRY_MS = 5 * 60_000;
  * legacy `botframework.com` tenant when multi-tenant.
  */
 export function botCredential(bot: Config["bot"]): TokenCredential {
-  if (bot.appType === "UserAssignedMSI") return new ManagedIdentityCredential({ clientId: bot.appId });
+  return lazyCredential((identity) => createBotCredential(identity, bot));
+}
+
+export function createBotCredential(identity: typeof import("@azure/identity"), bot: Config["bot"]): TokenCredential {
+  if (bot.appType === "UserAssignedMSI") return new identity.ManagedIdentityCredential({ clientId: bot.appId });
   const tenant = bot.appType === "SingleTenant" ? bot.tenantId! : (bot.tenantId ?? "botframework.com");
-  return new ClientSecretCredential(tenant, bot.appId, bot.password!);
+  return new identity.ClientSecretCredential(tenant, bot.appId, bot.password!);
 }
 
 /** Caches the Bot Framework token until five minutes before it expires; one fetch at a time. */

@@ -3,7 +3,8 @@ import type { AddressInfo } from "node:net";
 import { ManagedIdentityCredential } from "@azure/identity";
 import { afterEach, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../../shared/config";
-import { identityCredential, StorageClients } from "../../../shared/storage/clients";
+import * as identity from "@azure/identity";
+import { createIdentityCredential, identityCredential, StorageClients } from "../../../shared/storage/clients";
 import { validSettings } from "../../fixtures/settings";
 
 function problemsOf(env: Record<string, string | undefined>): string[] {
@@ -97,8 +98,8 @@ describe("storage with a managed identity", () => {
       expect(clients.tableClient("issues").url).toBe("https://relaystore.table.core.windows.net");
       expect(clients.queueService().url).toBe("https://relaystore.queue.core.windows.net");
 
+      expect(createIdentityCredential(identity, "uami-client-id", env)).toBeInstanceOf(ManagedIdentityCredential);
       const credential = identityCredential("uami-client-id", env);
-      expect(credential).toBeInstanceOf(ManagedIdentityCredential);
       const token = await credential.getToken("https://storage.azure.com/.default");
       expect(token?.token).toBe("t");
       expect(requests).toHaveLength(1);

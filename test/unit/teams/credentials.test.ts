@@ -1,7 +1,8 @@
 import { ClientSecretCredential, ManagedIdentityCredential, type AccessToken, type TokenCredential } from "@azure/identity";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../../shared/config";
-import { BOT_FRAMEWORK_SCOPE, BotTokenProvider, botCredential } from "../../../shared/teams/credentials";
+import * as identity from "@azure/identity";
+import { BOT_FRAMEWORK_SCOPE, BotTokenProvider, createBotCredential } from "../../../shared/teams/credentials";
 import { validSettings } from "../../fixtures/settings";
 
 const botOf = (overrides: Record<string, string | undefined>) => loadConfig(validSettings(overrides)).bot;
@@ -10,17 +11,17 @@ const tenantOf = (credential: TokenCredential) => (credential as unknown as { te
 
 describe("the bot's credential", () => {
   it("a user-assigned managed identity is asked for exactly, not through DefaultAzureCredential's chain", () => {
-    expect(botCredential(botOf({ MicrosoftAppType: "UserAssignedMSI" }))).toBeInstanceOf(ManagedIdentityCredential);
+    expect(createBotCredential(identity, botOf({ MicrosoftAppType: "UserAssignedMSI" }))).toBeInstanceOf(ManagedIdentityCredential);
   });
 
   it("a single-tenant bot uses its password against its own tenant", () => {
-    const credential = botCredential(botOf({ MicrosoftAppType: "SingleTenant", MicrosoftAppPassword: "secret", MicrosoftAppTenantId: "tenant-a" }));
+    const credential = createBotCredential(identity, botOf({ MicrosoftAppType: "SingleTenant", MicrosoftAppPassword: "secret", MicrosoftAppTenantId: "tenant-a" }));
     expect(credential).toBeInstanceOf(ClientSecretCredential);
     expect(tenantOf(credential)).toBe("tenant-a");
   });
 
   it("a multi-tenant bot without a tenant uses Bot Framework's botframework.com tenant", () => {
-    const credential = botCredential(botOf({ MicrosoftAppType: "MultiTenant", MicrosoftAppPassword: "secret", MicrosoftAppTenantId: undefined, TEAMS_ALLOWED_TENANTS: "t1" }));
+    const credential = createBotCredential(identity, botOf({ MicrosoftAppType: "MultiTenant", MicrosoftAppPassword: "secret", MicrosoftAppTenantId: undefined, TEAMS_ALLOWED_TENANTS: "t1" }));
     expect(tenantOf(credential)).toBe("botframework.com");
   });
 });
