@@ -60,7 +60,8 @@ export class RefreshGate {
         await table.updateEntity<RefreshStateEntity>({ ...keys, lastRunAt: row.lastRunAt, scheduledFor: trailingFor }, "Replace", { etag: row.etag });
         return { kind: "defer", delaySeconds: Math.max(1, Math.ceil((trailing - now) / 1000)), trailingFor };
       } catch (error) {
-        if (!isConflict(error) && !isPreconditionFailed(error)) throw error; // another instance moved first: look again
+        // Another instance moved first (wrote the row, or forgot it): look again.
+        if (!isConflict(error) && !isPreconditionFailed(error) && !isNotFound(error)) throw error;
       }
     }
     return { kind: "drop" };

@@ -1,0 +1,4 @@
+import { resolve } from "node:path";
+
+/** The repository root. */
+export const ROOT = resolve(__dirname, "..");

@@ -1,0 +1,40 @@
+// What a run measures and how many times, from the environment.
+
+export const SUITES = ["cold", "cards", "slack-verify", "stack"] as const;
+export type Suite = (typeof SUITES)[number];
+
+export interface BenchSettings {
+  /** BENCH_N: measured runs of each sequential full-stack benchmark (a–d). Default 30. */
+  runs: number;
+  /** BENCH_COLD_N: fresh processes per cold-start variant. Default 10. */
+  coldRuns: number;
+  /** BENCH_STORM_ALERTS: alerts in the storm, over 10 issues. Default 1000. */
+  stormAlerts: number;
+  /** BENCH_ONLY: a comma-separated subset of SUITES (for working on one). Default all. */
+  suites: Suite[];
+}
+
+export function readSettings(env: NodeJS.ProcessEnv = process.env): BenchSettings {
+  return {
+    runs: positiveInteger(env, "BENCH_N", 30),
+    coldRuns: positiveInteger(env, "BENCH_COLD_N", 10),
+    stormAlerts: positiveInteger(env, "BENCH_STORM_ALERTS", 1000),
+    suites: suites(env.BENCH_ONLY),
+  };
+}
+
+function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const text = env[name];
+  if (text === undefined || text === "") return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${text}"`);
+  return value;
+}
+
+function suites(text: string | undefined): Suite[] {
+  if (!text) return [...SUITES];
+  const chosen = text.split(",").map((name) => name.trim());
+  const unknown = chosen.filter((name) => !(SUITES as readonly string[]).includes(name));
+  if (unknown.length > 0) throw new Error(`BENCH_ONLY: unknown ${unknown.join(", ")}; choose from ${SUITES.join(", ")}`);
+  return chosen as Suite[];
+}
