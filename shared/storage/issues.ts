@@ -1,4 +1,3 @@
-import type { TableClient } from "@azure/data-tables";
 import type { ActivityRecord } from "../domain/actions";
 import type { IgnoreCondition, Issue, Person } from "../domain/issue";
 import { isConflict, isNotFound, isPreconditionFailed, sleep } from "./errors";

@@ -1,0 +1,90 @@
+import { escapeTeamsMarkdown } from "../cards/text";
+import { listSubscriptions, subscribe, unsubscribe } from "../workflows/subscriptions";
+import { baseConversationId, commandText, conversationTypeOf, tenantOf, type TeamsActivity } from "./activity";
+import { safeSend, type TeamsBot } from "./bot-context";
+import { parseCommand } from "./commands";
+import { identifyActor, promptToLink } from "./people";
+
+// What people type to the bot: in a personal chat, or with an @mention in a channel or group chat.
+
+export async function onCommand(bot: TeamsBot, activity: TeamsActivity): Promise<void> {
+  const command = parseCommand(commandText(activity));
+  const type = conversationTypeOf(activity);
+  const tenantId = tenantOf(activity)!;
+  const conversationId = baseConversationId(activity);
+  const conversationKey = `msteams:${conversationId}`;
+  // First contact links a member automatically (when allowed), so "status" and the Assign menu know them.
+  if (command.name !== "unlink") await identifyActor(bot, activity, tenantId);
+  let text: string;
+  switch (command.name) {
+    case "help":
+    case "unknown":
+      text = helpText(type, command.name === "unknown" ? command.text : undefined);
+      break;
+    case "invalid":
+      text = command.reason;
+      break;
+    case "status": {
+      const identity = activity.from.aadObjectId
+        ? await bot.identities.get("msteams", tenantId, activity.from.aadObjectId)
+        : undefined;
+      text = identity
+        ? `You're linked as ${identity.person.email} (${identity.how === "auto" ? "automatically, by your Teams account" : "by sign-in"}).`
+        : "You're not linked to anyone yet. Type **link** to link your account.";
+      break;
+    }
+    case "link": {
+      const sent = await promptToLink(bot, activity, tenantId, "Here's your link.");
+      text = sent
+        ? type === "personal"
+          ? "Open the link above to sign in; I'll confirm here when you're linked."
+          : "I've sent you a link in your chat with Triage Relay."
+        : "I couldn't send you a link: your Teams account has no object id, or our 1:1 chat isn't reachable.";
+      if (sent && type === "personal") return;
+      break;
+    }
+    case "unlink": {
+      const aadObjectId = activity.from.aadObjectId;
+      const previous = aadObjectId ? await bot.identities.unlink("msteams", tenantId, aadObjectId) : undefined;
+      text = previous
+        ? `You're unlinked (you were ${previous.person.email}). Type **link** to link again.`
+        : "You weren't linked. Type **link** to link your account.";
+      break;
+    }
+    case "subscribe":
+      if (type === "personal") {
+        text = "Subscriptions send a project's alerts to a channel: mention me with **subscribe** in that channel.";
+        break;
+      }
+      await subscribe(bot.storage, {
+        conversationKey,
+        project: command.project,
+        minLevel: command.minLevel,
+        target: { provider: "msteams", conversationId },
+        createdBy: activity.from.aadObjectId,
+      });
+      text = `Subscribed: alerts for **${command.project}** at level ${command.minLevel} or above will be posted here.`;
+      break;
+    case "unsubscribe":
+      text = (await unsubscribe(bot.storage, conversationKey, command.project))
+        ? `Unsubscribed from **${command.project}**.`
+        : `This conversation wasn't subscribed to **${command.project}**.`;
+      break;
+    case "subscriptions": {
+      const subscriptions = await listSubscriptions(bot.storage, conversationKey);
+      text = subscriptions.length
+        ? `Subscribed here:\n\n${subscriptions.map((s) => `- **${s.project}** (${s.minLevel} and above)`).join("\n")}`
+        : "No subscriptions here yet. Mention me with **subscribe <project> [level]**.";
+      break;
+    }
+  }
+  await safeSend(bot, activity.serviceUrl, activity.conversation.id, { type: "message", text, textFormat: "markdown" });
+}
+
+function helpText(type: string, unknown?: string): string {
+  const intro = unknown ? `I don't know "${escapeTeamsMarkdown(unknown)}". ` : "";
+  if (type === "personal") {
+    return `${intro}I post alert cards you can act on. Commands here: **help**, **status** (who you're linked as), **link**, **unlink**. In a channel, mention me with **subscribe <project> [level]**, **unsubscribe <project>** or **subscriptions**.`;
+  }
+  return `${intro}Mention me with: **subscribe <project> [level]**, **unsubscribe <project>**, **subscriptions**, **help**. Use the buttons on a card to resolve, ignore or assign it.`;
+}

@@ -1,0 +1,134 @@
+import { cardAttachment, noticeCard } from "../cards/teams-notices";
+import { queueFirstPage } from "../identity/member-sync";
+import { TeamsInstallations, type TeamsInstallation } from "../storage/installations";
+import { baseConversationId, conversationTypeOf, tenantOf, type TeamsActivity } from "./activity";
+import { normaliseServiceUrl } from "./auth";
+import { now, safeSend, type TeamsBot } from "./bot-context";
+import { linkMember } from "./people";
+
+// Install lifecycle: where the bot may post, kept from authenticated activities only.
+
+export async function onConversationUpdate(bot: TeamsBot, activity: TeamsActivity): Promise<void> {
+  const installations = new TeamsInstallations(bot.storage);
+  const tenantId = tenantOf(activity)!;
+  const botId = activity.recipient.id;
+  const eventType = activity.channelData?.eventType;
+  const teamId = activity.channelData?.team?.id;
+
+  if (activity.membersRemoved?.some((member) => member.id === botId)) {
+    await deactivateTeamOrConversation(bot, activity, "bot removed");
+    return;
+  }
+  if (eventType === "teamDeleted") {
+    await deactivateTeamOrConversation(bot, activity, "team deleted");
+    return;
+  }
+  if (eventType === "channelDeleted" && activity.channelData?.channel) {
+    await installations.deactivate(tenantId, activity.channelData.channel.id, "channel deleted");
+    return;
+  }
+  if (eventType === "teamRenamed" && teamId) {
+    for (const row of await installations.listTeam(tenantId, teamId)) {
+      await installations.save({ ...row, teamName: activity.channelData?.team?.name, updatedAt: now(bot).toISOString() });
+    }
+    return;
+  }
+  if ((eventType === "channelRenamed" || eventType === "channelCreated" || eventType === "channelRestored") && activity.channelData?.channel) {
+    const existing = await installations.get(tenantId, activity.channelData.channel.id);
+    await installations.save({
+      ...(existing ?? referenceFrom(bot, activity)),
+      conversationId: activity.channelData.channel.id,
+      channelName: activity.channelData.channel.name,
+      active: true,
+      updatedAt: now(bot).toISOString(),
+    });
+    return;
+  }
+  if (eventType === "teamRestored") {
+    await rememberConversation(bot, activity, { overwrite: true });
+    return;
+  }
+  if (activity.membersAdded?.some((member) => member.id === botId)) {
+    const reference = await rememberConversation(bot, activity, { overwrite: true });
+    if (!reference) return;
+    if (reference.conversationType === "personal" && activity.from.aadObjectId && bot.config.autoLink) {
+      await linkMember(bot, activity.serviceUrl, reference.conversationId, activity.from.id, activity.from.aadObjectId, reference.tenantId);
+    }
+    await sendWelcome(bot, reference);
+    if (reference.teamId && bot.config.autoLink) await linkTeamMembers(bot, reference);
+  }
+}
+
+export async function onInstallationUpdate(bot: TeamsBot, activity: TeamsActivity): Promise<void> {
+  if (activity.action?.startsWith("remove")) {
+    await deactivateTeamOrConversation(bot, activity, "app uninstalled");
+    return;
+  }
+  await rememberConversation(bot, activity, { overwrite: true });
+}
+
+async function deactivateTeamOrConversation(bot: TeamsBot, activity: TeamsActivity, reason: string): Promise<void> {
+  const installations = new TeamsInstallations(bot.storage);
+  const tenantId = tenantOf(activity)!;
+  const teamId = activity.channelData?.team?.id;
+  const rows = teamId ? await installations.listTeam(tenantId, teamId) : [];
+  const conversationIds = new Set([baseConversationId(activity), ...rows.map((row) => row.conversationId)]);
+  for (const conversationId of conversationIds) await installations.deactivate(tenantId, conversationId, reason);
+  bot.log(`Teams: ${conversationIds.size} conversation(s) marked inactive (${reason})`);
+}
+
+export function referenceFrom(bot: TeamsBot, activity: TeamsActivity): TeamsInstallation {
+  const type = conversationTypeOf(activity);
+  return {
+    tenantId: tenantOf(activity)!,
+    conversationId: baseConversationId(activity),
+    serviceUrl: normaliseServiceUrl(activity.serviceUrl),
+    conversationType: type,
+    teamId: activity.channelData?.team?.id,
+    teamName: activity.channelData?.team?.name,
+    channelName: activity.channelData?.channel?.name,
+    userAadObjectId: type === "personal" ? activity.from.aadObjectId : undefined,
+    active: true,
+    updatedAt: now(bot).toISOString(),
+  };
+}
+
+/** Stores the conversation reference; only ever from an authenticated activity, so its serviceUrl is vouched for. */
+export async function rememberConversation(
+  bot: TeamsBot,
+  activity: TeamsActivity,
+  options: { overwrite: boolean },
+): Promise<TeamsInstallation | undefined> {
+  const reference = referenceFrom(bot, activity);
+  await new TeamsInstallations(bot.storage).save(reference, options);
+  return reference;
+}
+
+async function sendWelcome(bot: TeamsBot, reference: TeamsInstallation): Promise<void> {
+  const where = reference.conversationType === "personal" ? "this chat" : reference.conversationType === "channel" ? "this channel" : "this chat";
+  const lines =
+    reference.conversationType === "personal"
+      ? [
+          "I post alert cards you can act on: resolve, ignore, assign, right from the card.",
+          "Type **help** for commands, **link** to link your account.",
+        ]
+      : [
+          `I post alert cards to ${where} that anyone here can act on: resolve, ignore, assign.`,
+          "To receive a project's alerts here, mention me with **subscribe <project> [level]**, e.g. `@Triage Relay subscribe checkout error`.",
+          "Producers can also address this conversation directly with the id below.",
+        ];
+  await safeSend(bot, reference.serviceUrl, reference.conversationId, {
+    type: "message",
+    summary: "Triage Relay is ready",
+    attachments: [cardAttachment(noticeCard("Triage Relay is ready", lines, [{ title: "Conversation id", value: reference.conversationId }]))],
+  });
+}
+
+/**
+ * Links the team's members by their emails, through the member-sync queue: a large roster takes longer
+ * than Bot Service waits for this answer (~15 s). The first page is read within seconds of the install.
+ */
+async function linkTeamMembers(bot: TeamsBot, reference: TeamsInstallation): Promise<void> {
+  await queueFirstPage(bot.storage, { tenantId: reference.tenantId, serviceUrl: reference.serviceUrl, teamId: reference.teamId! });
+  bot.log("Teams: reading the team's members to link them by email");
+}

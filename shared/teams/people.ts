@@ -1,0 +1,81 @@
+import type { Actor, Person } from "../domain/issue";
+import { sendTeamsLinkPrompt } from "../identity/prompts";
+import { conversationTypeOf, tenantOf, type TeamsActivity } from "./activity";
+import { now, safeSend, type TeamsBot } from "./bot-context";
+import { openPersonalChat } from "./personal-chat";
+
+// Who a Teams user is, and how to reach them privately.
+
+/**
+ * Who clicked: the linked person, or the member's email from the Bot Connector (linked automatically,
+ * when allowed). Without either the actor has no person, and actions that need one say so.
+ */
+export async function identifyActor(bot: TeamsBot, activity: TeamsActivity, tenantId: string): Promise<Actor> {
+  const label = activity.from.name ?? "a Teams user";
+  const aadObjectId = activity.from.aadObjectId;
+  if (!aadObjectId) return { label, surface: "teams" };
+  const { identity, optedOut } = await bot.identities.lookup("msteams", tenantId, aadObjectId);
+  if (identity) return { person: identity.person, label, surface: "teams" };
+  if (!bot.config.autoLink || optedOut) return { label, surface: "teams" };
+  const person = await linkMember(bot, activity.serviceUrl, activity.conversation.id.split(";")[0]!, activity.from.id, aadObjectId, tenantId);
+  return person ? { person, label, surface: "teams" } : { label, surface: "teams" };
+}
+
+/** Links a member automatically by the email (or UPN) the Bot Connector returns for them. */
+export async function linkMember(
+  bot: TeamsBot,
+  serviceUrl: string,
+  conversationId: string,
+  memberId: string,
+  aadObjectId: string,
+  tenantId: string,
+): Promise<Person | undefined> {
+  try {
+    const member = await bot.connector.getMember(serviceUrl, conversationId, memberId);
+    // A shared channel's guests from other tenants are not this tenant's people.
+    if (member.tenantId && member.tenantId !== tenantId) return undefined;
+    const email = (member.email ?? member.userPrincipalName)?.toLowerCase();
+    if (!email?.includes("@")) return undefined;
+    const person: Person = { email, ...(member.name ? { name: member.name } : {}) };
+    await bot.identities.link({
+      provider: "msteams",
+      scope: tenantId,
+      chatUserId: aadObjectId,
+      person,
+      how: "auto",
+      linkedAt: now(bot).toISOString(),
+      teamsUserId: memberId,
+    });
+    return person;
+  } catch (error) {
+    bot.log(`Teams: could not read the member's profile: ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
+/** Sends the person a private link to link their account; false when it could not be sent. */
+export async function promptToLink(bot: TeamsBot, activity: TeamsActivity, tenantId: string, why: string): Promise<boolean> {
+  if (!activity.from.aadObjectId) return false;
+  return sendTeamsLinkPrompt(
+    { config: bot.config, storage: bot.storage, connector: bot.connector, log: bot.log },
+    { serviceUrl: activity.serviceUrl, tenantId, aadObjectId: activity.from.aadObjectId, teamsUserId: activity.from.id, name: activity.from.name },
+    why,
+  );
+}
+
+/** A word for one person: in a 1:1 chat, right there; elsewhere, in their 1:1 chat with the bot. */
+export async function tellPrivately(bot: TeamsBot, activity: TeamsActivity, text: string): Promise<void> {
+  if (conversationTypeOf(activity) === "personal") {
+    await safeSend(bot, activity.serviceUrl, activity.conversation.id, { type: "message", text });
+    return;
+  }
+  const tenantId = tenantOf(activity)!;
+  const aadObjectId = activity.from.aadObjectId;
+  if (!aadObjectId) return;
+  try {
+    const personal = await openPersonalChat(bot, { tenantId, aadObjectId, teamsUserId: activity.from.id, serviceUrl: activity.serviceUrl });
+    await safeSend(bot, personal.serviceUrl, personal.conversationId, { type: "message", text });
+  } catch (error) {
+    bot.log(`Teams: private notice not delivered: ${(error as Error).message}`);
+  }
+}
