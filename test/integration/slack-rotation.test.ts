@@ -71,4 +71,12 @@ describe("Slack token rotation", () => {
     await new SlackInstallations(storage).save({ teamId: workspace.teamId, botToken: workspace.botToken, active: false, inactiveReason: "app uninstalled", updatedAt: new Date().toISOString() });
     await expect(tokens().forTeam(workspace.teamId)).rejects.toThrow(/inactive \(app uninstalled\)/);
   });
+
+  it("single-workspace mode: SLACK_BOT_TOKEN serves its own workspace without an install, and only that one", async () => {
+    const workspace = slack.addWorkspace({ name: "Solo" });
+    const config = loadConfig(validSettings({ SLACK_SIGNING_SECRET: "s", SLACK_BOT_TOKEN: workspace.botToken, SLACK_API_URL: slack.apiUrl }));
+    const solo = new SlackTokens(config.slack!, storage);
+    expect(await solo.forTeam(workspace.teamId)).toBe(workspace.botToken);
+    await expect(solo.forTeam("T0SOMEONEELSE")).rejects.toThrow(/not installed/);
+  });
 });
