@@ -7,6 +7,7 @@ import { health } from "./health";
 import { issueApi } from "./issue-api";
 import { memberSyncQueue } from "./member-sync-queue";
 import { linkCallback, linkConfirm, linkStart } from "./link";
+import { slackActionsQueue } from "./slack-actions-queue";
 import { slackCommands } from "./slack-commands";
 import { slackEvents } from "./slack-events";
 import { slackInstall, slackOAuthRedirect } from "./slack-install";
@@ -33,6 +34,7 @@ export const functionTable: FunctionDefinition[] = [
   { name: "deliveriesQueue", kind: "queue", queueName: "deliveries", handler: deliveriesQueue },
   { name: "cardRefreshQueue", kind: "queue", queueName: "card-refresh", handler: cardRefreshQueue },
   { name: "memberSyncQueue", kind: "queue", queueName: "member-sync", handler: memberSyncQueue },
+  { name: "slackActionsQueue", kind: "queue", queueName: "slack-actions", handler: slackActionsQueue },
 ];
 
 // Refuse to start with an unsafe or incomplete configuration: fail at load, naming every bad setting.

@@ -20,6 +20,8 @@ var queueNames = [
   'issue-events-poison'
   'member-sync'
   'member-sync-poison'
+  'slack-actions'
+  'slack-actions-poison'
 ]
 var tableNames = [
   'issues'

@@ -46,7 +46,7 @@ export const SECRET_SETTINGS = [
   "MicrosoftAppPassword",
 ] as const;
 
-export const QUEUES = ["alerts", "deliveries", "card-refresh", "issue-events", "member-sync"].flatMap((q) => [q, `${q}-poison`]);
+export const QUEUES = ["alerts", "deliveries", "card-refresh", "issue-events", "member-sync", "slack-actions"].flatMap((q) => [q, `${q}-poison`]);
 
 export const TABLES = ["issues", "activities", "cards", "deliveries", "installations", "identities", "subscriptions", "linktokens", "events"];
 

@@ -61,6 +61,16 @@ export class SlackTokens {
     return allowed.length === 0 || allowed.includes(teamId) || (!!enterpriseId && allowed.includes(enterpriseId));
   }
 
+  /**
+   * Whether the app serves this workspace, from storage alone (no token refresh): what a click needs
+   * to know before it is applied, since applying it needs no Slack token.
+   */
+  async serves(teamId: string): Promise<boolean> {
+    const installation = await new SlackInstallations(this.storage).get(teamId);
+    if (installation) return installation.active && this.isAllowed(teamId, installation.enterpriseId);
+    return !!this.slack.botToken && (await this.singleWorkspaceTeamId()) === teamId;
+  }
+
   async forTeam(teamId: string): Promise<string> {
     const installation = await new SlackInstallations(this.storage).get(teamId);
     if (installation) {

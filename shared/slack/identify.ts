@@ -18,8 +18,8 @@ export async function identifySlackUser(
   if (identity) return { person: identity.person, label, surface: "slack" };
   if (!deps.config.autoLink || optedOut) return { label, surface: "slack" };
   try {
-    // Inside a click: Slack wants the answer within 3 s, so a slow profile read gives up (and the person gets a link prompt).
-    const client = await deps.slackTokens.client(teamId, { timeoutMs: 1200 });
+    // Only ever called off the 3-second path (the slack-actions worker), so the usual timeout and retry apply.
+    const client = await deps.slackTokens.client(teamId);
     const info = await client.users.info({ user: userId });
     const email = info.user?.profile?.email?.toLowerCase();
     // Only an address Slack has confirmed, of a member of this workspace (not a Slack Connect guest), says who this is.

@@ -4,7 +4,7 @@ import { toIssueAction } from "../cards/card-action";
 import type { Config } from "../config";
 import { slackMessageFor } from "../delivery/slack-sender";
 import { CardRepository } from "../storage/cards";
-import type { StorageClients } from "../storage/clients";
+import { QUEUES, type StorageClients } from "../storage/clients";
 import { IssueRepository } from "../storage/issues";
 import { actOnIssue } from "../workflows/issue-actions";
 import type { SlackTokens } from "./client";
@@ -27,8 +27,12 @@ const RESPONSE_URL_TIMEOUT_MS = 1500;
 /**
  * A click on a card: decide, store, and show the result to the clicker through the response_url;
  * every other copy is refreshed through the card-refresh queue the change announced.
+ *
+ * `click`: inside Slack's 3 s, so no Slack API call — storage and the response_url only. A click that
+ * needs Slack first (reading a new user's profile to link them) is queued and finished by the `worker`
+ * (the response_url stays usable for 30 minutes); nothing runs after the HTTP answer.
  */
-export async function handleBlockActions(app: SlackApp, payload: BlockActions): Promise<void> {
+export async function handleBlockActions(app: SlackApp, payload: BlockActions, stage: "click" | "worker" = "click"): Promise<void> {
   const teamId = payload.team?.id ?? payload.user.team_id;
   const responseUrl = payload.response_url;
   const reply = async (body: unknown) => {
@@ -44,13 +48,20 @@ export async function handleBlockActions(app: SlackApp, payload: BlockActions): 
     app.log(`Slack: unknown action ${clicked.action_id.slice(0, 60)} refused`);
     return reply(ephemeral("That button isn't one Triage Relay knows: the message may be from an older version. Nothing was changed."));
   }
-  try {
-    await app.slackTokens.forTeam(teamId);
-  } catch {
+  if (!(await app.slackTokens.serves(teamId))) {
     return reply(ephemeral("Triage Relay isn't installed in this workspace any more, so nothing was changed. Ask an admin to reinstall it."));
   }
 
-  const actor = await identifySlackUser(app, teamId, payload.user.id, payload.user.name ?? payload.user.username ?? "a Slack user");
+  const label = payload.user.name ?? payload.user.username ?? "a Slack user";
+  if (stage === "click") {
+    const { identity, optedOut } = await app.identities.lookup("slack", teamId, payload.user.id);
+    if (!identity && app.config.autoLink && !optedOut) {
+      await app.storage.send(QUEUES.slackActions, payload);
+      app.log("Slack: click from a user not linked yet: finishing it off the 3-second path");
+      return;
+    }
+  }
+  const actor = await identifySlackUser(app, teamId, payload.user.id, label);
   if (!actor.person) {
     app.log("Slack: click from an unlinked user: link prompt sent, nothing changed");
     return reply(await slackLinkPrompt(app.config, { teamId, userId: payload.user.id, name: payload.user.name ?? payload.user.username, responseUrl }, "To act on issues from Slack, link your Slack account to your work account first. Nothing was changed."));

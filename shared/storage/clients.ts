@@ -14,6 +14,8 @@ export const QUEUES = {
   issueEvents: "issue-events",
   /** Pages of a Teams team's roster still to read (auto-linking at install). */
   memberSync: "member-sync",
+  /** Slack clicks that need Slack's API first (a first-contact profile read): finished off the 3-second path. */
+  slackActions: "slack-actions",
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 

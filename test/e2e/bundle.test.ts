@@ -47,7 +47,7 @@ describe("the built bundle in plain Node", () => {
     expect(table.map((fn) => fn.name).sort()).toEqual(
       [
         "alertsQueue", "cardRefreshQueue", "deliveriesQueue", "health", "issueApi", "linkCallback", "linkConfirm", "linkStart", "memberSyncQueue",
-        "slackCommands", "slackEvents", "slackInstall", "slackInteractions", "slackOAuthRedirect", "teamsMessages",
+        "slackActionsQueue", "slackCommands", "slackEvents", "slackInstall", "slackInteractions", "slackOAuthRedirect", "teamsMessages",
       ].sort(),
     );
     expect(registered.map((r) => r.name)).toEqual(table.map((fn) => fn.name));

@@ -51,6 +51,8 @@ describe("with auto-link on (the default)", () => {
     const before = stack.slack.responses.length;
     const payload = stack.slack.blockActions({ teamId, user, channel, messageTs: card().ts, actions: [click(card().blocks, label)] });
     expect((await stack.slack.sendInteraction(`${stack.api}/slack/interactions`, payload)).status).toBe(200);
+    // A click from someone not linked yet is finished off the 3-second path: wait for its answer.
+    await waitFor(() => (stack.slack.responses.length > before ? true : undefined), { timeoutMs: 15_000 });
     return stack.slack.responses.slice(before).map((r) => r.body as { response_type?: string; text?: string; replace_original?: boolean });
   }
 

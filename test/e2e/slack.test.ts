@@ -30,11 +30,14 @@ afterAll(async () => {
 const interactions = () => `${stack.api}/slack/interactions`;
 const cardIn = (ch: string, issueId: string) => stack.slack.messages(ch).find((m) => !m.ephemeral && JSON.stringify(m.blocks).includes(`triage:${issueId}`));
 
+/** Clicks, and waits for the app's answer through the response_url (a first click is finished off the 3 s path). */
 async function clickOn(issueId: string, label: string) {
   const message = cardIn(channel, issueId)!;
   const payload = stack.slack.blockActions({ teamId, user: ana, channel, messageTs: message.ts, actions: [click(message.blocks, label)] });
+  const before = stack.slack.responses.length;
   const response = await stack.slack.sendInteraction(interactions(), payload);
   expect(response.status).toBe(200);
+  await waitFor(() => (stack.slack.responses.length > before ? true : undefined), { timeoutMs: 15_000 });
   return response;
 }
 

@@ -120,6 +120,8 @@ describe("the infrastructure, read from the parsed tree", () => {
       "issue-events-poison",
       "member-sync",
       "member-sync-poison",
+      "slack-actions",
+      "slack-actions-poison",
     ]);
     expect(names("Microsoft.Storage/storageAccounts/tableServices/tables")).toEqual([
       "issues",
