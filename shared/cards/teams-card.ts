@@ -148,16 +148,6 @@ export function teamsCardAttachment(view: IssueView): AdaptiveCardAttachment {
   return attachment(renderTeamsCard(view));
 }
 
-/** A card with one line of text, for answers such as "You need to link your account first." */
-export function renderTeamsNotice(text: string): AdaptiveCard {
-  return {
-    type: "AdaptiveCard",
-    $schema: ADAPTIVE_CARD_SCHEMA,
-    version: "1.5",
-    body: [{ type: "TextBlock", text: escapeTeamsMarkdown(truncate(text, TEXT_LIMITS.description)), wrap: true }],
-  };
-}
-
 export function teamsCardSize(card: AdaptiveCard): number {
   return Buffer.byteLength(JSON.stringify(attachment(card)), "utf8");
 }

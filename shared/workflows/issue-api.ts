@@ -1,6 +1,5 @@
 import { z } from "zod";
 import type { IssueAction } from "../domain/actions";
-import type { Issue } from "../domain/issue";
 import { CardRepository, type CardCopy } from "../storage/cards";
 import type { StorageClients } from "../storage/clients";
 import { ActivityRepository, IssueRepository } from "../storage/issues";
@@ -34,7 +33,7 @@ export async function getIssue(storage: StorageClients, issueId: string): Promis
     new ActivityRepository(storage).list(issueId, 20),
     new CardRepository(storage).list(issueId),
   ]);
-  return { status: 200, body: { issue: publicIssue(stored.issue), activities, cards: cards.map(publicCard) } };
+  return { status: 200, body: { issue: stored.issue, activities, cards: cards.map(publicCard) } };
 }
 
 export async function patchIssue(storage: StorageClients, issueId: string, body: unknown): Promise<ApiAnswer> {
@@ -53,9 +52,9 @@ export async function patchIssue(storage: StorageClients, issueId: string, body:
     case "refused":
       return { status: 409, body: { error: outcome.reason } };
     case "unchanged":
-      return { status: 200, body: { changed: false, message: outcome.message, issue: publicIssue(outcome.issue) } };
+      return { status: 200, body: { changed: false, message: outcome.message, issue: outcome.issue } };
     case "changed":
-      return { status: 200, body: { changed: true, message: outcome.message, issue: publicIssue(outcome.issue) } };
+      return { status: 200, body: { changed: true, message: outcome.message, issue: outcome.issue } };
   }
 }
 
@@ -72,10 +71,6 @@ function toAction(patch: IssuePatch): IssueAction {
 
 function notFound(issueId: string): ApiAnswer {
   return { status: 404, body: { error: `There is no issue ${issueId}.` } };
-}
-
-function publicIssue(issue: Issue) {
-  return issue;
 }
 
 function publicCard(card: CardCopy) {

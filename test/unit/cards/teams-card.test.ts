@@ -1,9 +1,9 @@
 import * as AC from "adaptivecards";
+import { noticeCard } from "../../../shared/cards/teams-notices";
 import { describe, expect, it } from "vitest";
 import { cardActionPayloadSchema } from "../../../shared/cards/card-action";
 import {
   renderTeamsCard,
-  renderTeamsNotice,
   TEAMS_CARD_BUDGET_BYTES,
   teamsCardAttachment,
   teamsCardSize,
@@ -271,10 +271,10 @@ describe("Teams card: size", () => {
   });
 });
 
-describe("Teams notice", () => {
-  it("is a valid 1.5 card with the text shown as typed", () => {
-    const card = renderTeamsNotice("Link your account: run *link*");
+describe("Teams notice (welcome, link prompt, answers)", () => {
+  it("is a valid 1.5 card", () => {
+    const card = noticeCard("Triage Relay is ready", ["Mention me with **subscribe <project>**."], [{ title: "Conversation id", value: "19:x@thread.tacv2" }]);
     expect(adaptiveCardProblems(card)).toEqual([]);
-    expect(card).toMatchObject({ version: "1.5", body: [{ type: "TextBlock", text: "Link your account: run \\*link\\*", wrap: true }] });
+    expect(card).toMatchObject({ version: "1.5" });
   });
 });
