@@ -49,9 +49,13 @@ interface DeliveryEntity {
   sendingSince?: string;
 }
 
-/** Table keys cannot hold / \ # ? or control characters. */
+/**
+ * Table keys cannot hold / \ # ? or control characters: those (and %) are percent-encoded as UTF-8, so
+ * `decodeURIComponent` always reverses it. Total: an unpaired surrogate (refused at every edge) becomes U+FFFD
+ * rather than throwing.
+ */
 export function safeKey(value: string): string {
-  return value.replace(/[/\\#?%\u0000-\u001f\u007f-\u009f]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+  return value.toWellFormed().replace(/[/\\#?%\u0000-\u001f\u007f-\u009f]/g, (c: string) => encodeURIComponent(c).toLowerCase());
 }
 
 export class DeliveryRepository {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ids, isAlertId, isIssueId, isPrintableText } from "./ids";
 import { LEVELS } from "./issue";
 
 const isoDateTime = z.iso.datetime({ offset: true });
@@ -6,7 +7,7 @@ const text = (max: number) => z.string().trim().min(1).max(max);
 
 const teamsChannelTarget = z.strictObject({
   provider: z.literal("msteams"),
-  conversationId: z.string().regex(/^(19:|a:|8:|29:)\S+$/, "a Teams conversation id such as 19:…@thread.tacv2"),
+  conversationId: ids.teamsConversationId,
 });
 const teamsUserTarget = z.strictObject({
   provider: z.literal("msteams"),
@@ -15,12 +16,12 @@ const teamsUserTarget = z.strictObject({
 }).refine((t) => t.userEmail || t.aadObjectId, "a Teams user target needs userEmail or aadObjectId");
 const slackChannelTarget = z.strictObject({
   provider: z.literal("slack"),
-  teamId: z.string().regex(/^[TE][A-Z0-9]+$/, "a Slack team id such as T0123ABC"),
-  channel: z.string().regex(/^[CGD][A-Z0-9]+$/, "a Slack channel id such as C0123ABC (ids, not names)"),
+  teamId: ids.slackTeamId,
+  channel: ids.slackChannelId,
 });
 const slackUserTarget = z.strictObject({
   provider: z.literal("slack"),
-  teamId: z.string().regex(/^[TE][A-Z0-9]+$/, "a Slack team id such as T0123ABC"),
+  teamId: ids.slackTeamId,
   userEmail: z.email(),
 });
 
@@ -29,11 +30,11 @@ export const alertTargetSchema = z.union([teamsChannelTarget, teamsUserTarget, s
 /** Alert schema v1: the producers' contract (ARCHITECTURE.md). */
 export const alertSchema = z.object({
   schemaVersion: z.literal(1),
-  alertId: text(256).regex(/^[^\u0000-\u001f\u007f-\u009f]+$/, "no control characters"),
+  alertId: text(256).refine(isAlertId, "no control characters or unpaired surrogates"),
   issue: z.object({
-    id: text(200).regex(/^[^/\\#?\u0000-\u001f\u007f-\u009f]+$/, "no /, \\, #, ? or control characters"),
+    id: text(200).refine(isIssueId, "no /, \\, #, ?, control characters or unpaired surrogates"),
     shortId: text(100).optional(),
-    project: text(200),
+    project: text(200).refine(isPrintableText, "no control characters or unpaired surrogates"),
     title: text(4000),
     culprit: z.string().max(4000).optional(),
     description: z.string().max(32_000).optional(),
