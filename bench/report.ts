@@ -13,12 +13,14 @@ import {
   teamsInvokeSection,
   verifySection,
 } from "./details";
+import { fanoutSection } from "./fanout-report";
 import { bytes, count, markdownTable, ms, rate, seconds, SUMMARY_HEADERS, summaryCells, us } from "./format";
 import type { Machine } from "./machine";
 import type { Outcome } from "./outcome";
 import { interpretation } from "./reading";
 import type { BenchSettings } from "./settings";
 import type { VerifyRow } from "./slack-verify";
+import type { FanoutResult } from "./stack/fanout";
 import type { StackResults } from "./stack/index";
 import type { Summary } from "./stats";
 
@@ -31,6 +33,8 @@ export interface Results {
   cards?: Outcome<CardsResult>;
   slackVerify?: Outcome<VerifyRow[]>;
   stack?: Outcome<StackResults>;
+  /** The fan-out benchmark with 1 and with 2 host processes. */
+  fanout?: Outcome<FanoutResult>[];
 }
 
 export function renderReport(results: Results): string {
@@ -55,6 +59,7 @@ export function renderReport(results: Results): string {
     stack ? section("4c. Teams Resolve invoke round trip", stack.teamsInvoke, teamsInvokeSection) : "",
     stack ? section("4d. Slack button click", stack.slackClicks, slackClicksSection) : "",
     stack ? section("4e. Intake throughput (storm)", stack.storm, stormSection) : "",
+    results.fanout ? `### 5. Fan-out at the platforms' ceiling\n\n${fanoutSection(results.fanout)}` : "### 5. Fan-out at the platforms' ceiling\n\nNot run (BENCH_ONLY).",
     methodSection(),
   ]
     .filter(Boolean)
@@ -160,7 +165,7 @@ function methodSection(): string {
     "## Method",
     [
       "Percentiles are nearest-rank (always an observed value; with n = 10 the p95 is the maximum). Warm-up runs are excluded everywhere and counted in each section.",
-      "`BENCH_N` sets the runs of 4a–4d (default 30), `BENCH_COLD_N` the processes per cold-start variant (default 10), `BENCH_STORM_ALERTS` the storm's size (default 1000); `BENCH_ONLY=cold,cards,slack-verify,stack` runs a subset.",
+      "`BENCH_N` sets the runs of 4a–4d (default 30), `BENCH_COLD_N` the processes per cold-start variant (default 10), `BENCH_STORM_ALERTS` the storm's size (default 1000); `BENCH_FANOUT_ALERTS`, `_ISSUES`, `_TEAMS`, `_SLACK`, `_TIMEOUT_S` shape the fan-out (default 1000, 100, 10, 10, 900); `BENCH_ONLY=cold,cards,slack-verify,stack,fanout` runs a subset.",
       "Speed is measured here, never asserted in tests: `npm test` does not run `bench/`.",
     ].map((line) => `- ${line}`).join("\n"),
   ].join("\n\n");

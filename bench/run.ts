@@ -10,6 +10,7 @@ import { ROOT } from "./paths";
 import { renderReport, type Results } from "./report";
 import { readSettings, type Suite } from "./settings";
 import { measureSlackVerify } from "./slack-verify";
+import { fanoutShape, measureFanout } from "./stack/fanout";
 import { runStackBenchmarks } from "./stack/index";
 
 const REPORT = join(ROOT, "BENCHMARKS.md");
@@ -29,17 +30,23 @@ async function main(): Promise<boolean> {
   const cards = await when("cards", () => attempt("card rendering", () => measureCards(progress), progress));
   const slackVerify = await when("slack-verify", () => attempt("Slack verification", () => measureSlackVerify(progress), progress));
   const stack = await when("stack", () => runStackBenchmarks(settings, progress));
+  const fanout = runs("fanout")
+    ? [
+        await attempt("fan-out, 1 host process", () => measureFanout(fanoutShape(process.env, 1), progress), progress),
+        await attempt("fan-out, 2 host processes", () => measureFanout(fanoutShape(process.env, 2), progress), progress),
+      ]
+    : undefined;
 
-  const results: Results = { machine, settings, durationMs: Date.now() - started, coldStart, cards, slackVerify, stack };
+  const results: Results = { machine, settings, durationMs: Date.now() - started, coldStart, cards, slackVerify, stack, fanout };
   writeFileSync(REPORT, renderReport(results));
   progress(`wrote ${REPORT}`);
   return allSucceeded(results);
 }
 
-function allSucceeded({ coldStart, cards, slackVerify, stack }: Results): boolean {
+function allSucceeded({ coldStart, cards, slackVerify, stack, fanout }: Results): boolean {
   const s = stack?.ok ? stack.value : undefined;
   const phases = s ? [s.teamsAlert, s.slackAlert, s.teamsInvoke, s.slackClicks, s.storm] : [];
-  return [coldStart, cards, slackVerify, stack, ...phases].every((outcome) => outcome === undefined || outcome.ok);
+  return [coldStart, cards, slackVerify, stack, ...phases, ...(fanout ?? [])].every((outcome) => outcome === undefined || outcome.ok);
 }
 
 main().then(

@@ -1,6 +1,6 @@
 // What a run measures and how many times, from the environment.
 
-export const SUITES = ["cold", "cards", "slack-verify", "stack"] as const;
+export const SUITES = ["cold", "cards", "slack-verify", "stack", "fanout"] as const;
 export type Suite = (typeof SUITES)[number];
 
 export interface BenchSettings {

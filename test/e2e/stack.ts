@@ -9,6 +9,7 @@ import { startTeamsEmulator, type TeamsEmulator } from "../../dev/emulators/team
 import { StorageClients } from "../../shared/storage/clients";
 import { startTestAzurite, type Azurite } from "../support/azurite";
 import { startHostProcess, type HostProcess } from "../support/host-process";
+import { startStorageProxy, type StorageProxy } from "../support/storage-proxy";
 
 export const SLACK_SIGNING_SECRET = "e2e-signing-secret-0123456789abcdef";
 
@@ -17,7 +18,11 @@ export interface Stack {
   teams: TeamsEmulator;
   slack: SlackEmulator;
   oidc: OidcProvider;
+  /** The first host process; `hosts` lists every one (several instances share the storage account). */
   host: HostProcess;
+  hosts: HostProcess[];
+  /** Present with `countStorage`: every request the app makes to storage, counted. */
+  storageProxy?: StorageProxy;
   storage: StorageClients;
   /** `${host.url}/api` */
   api: string;
@@ -28,6 +33,10 @@ export interface Stack {
 export interface StackOptions {
   env?: Record<string, string | undefined>;
   slackRateLimits?: boolean;
+  /** Host processes (Functions instances) sharing the storage account. Default 1. */
+  hosts?: number;
+  /** Put a counting proxy between the app and Azurite (the test's own storage clients bypass it). */
+  countStorage?: boolean;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -43,8 +52,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const oidc = await startOidcProvider({
     clients: [{ clientId: "triage-relay", clientSecret: "oidc-client-secret-for-e2e", redirectUris: [`http://127.0.0.1:${port}/api/link/callback`] }],
   });
+  const storageProxy = options.countStorage ? await startStorageProxy(azurite) : undefined;
   const env = emulatedAppSettings({
-    storageConnectionString: azurite.connectionString,
+    storageConnectionString: storageProxy?.connectionString ?? azurite.connectionString,
     teams,
     slack,
     oidc: { issuer: oidc.issuer, clientId: "triage-relay", clientSecret: "oidc-client-secret-for-e2e" },
@@ -56,25 +66,34 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     if (value === undefined) delete env[name];
     else env[name] = value;
   }
-  let host: HostProcess;
-  try {
-    host = await startHostProcess({ env, port });
-  } catch (error) {
+  const stopServices = async () => {
+    await storageProxy?.stop();
     await Promise.all([azurite.stop(), teams.stop(), slack.stop(), oidc.stop()]);
+  };
+  const hosts: HostProcess[] = [];
+  try {
+    hosts.push(await startHostProcess({ env, port }));
+    for (let n = 1; n < (options.hosts ?? 1); n++) hosts.push(await startHostProcess({ env }));
+  } catch (error) {
+    await Promise.all(hosts.map((host) => host.stop()));
+    await stopServices();
     throw error;
   }
+  const host = hosts[0]!;
   return {
     azurite,
     teams,
     slack,
     oidc,
     host,
+    hosts,
+    storageProxy,
     storage: new StorageClients({ kind: "connectionString", connectionString: azurite.connectionString }),
     api: `${host.url}/api`,
     env,
     async stop() {
-      await host.stop();
-      await Promise.all([azurite.stop(), teams.stop(), slack.stop(), oidc.stop()]);
+      await Promise.all(hosts.map((h) => h.stop()));
+      await stopServices();
     },
   };
 }

@@ -20,6 +20,8 @@ export interface HostProcess {
   /** `http://127.0.0.1:<port>` */
   url: string;
   port: number;
+  /** The host's process id (to sample its memory, or to kill it as a crash would). */
+  pid: number;
   /** Every line the process printed so far, stdout and stderr interleaved. */
   logs(): string[];
   /** SIGTERM (the host drains in-flight work), SIGKILL after 10 s; resolves with how it exited. */
@@ -68,7 +70,7 @@ export async function startHostProcess(options: HostProcessOptions = {}): Promis
   };
   try {
     const port = await waitForListening(child, lines, options.startTimeoutMs ?? 30_000);
-    return { url: `http://127.0.0.1:${port}`, port, logs: () => [...lines], stop };
+    return { url: `http://127.0.0.1:${port}`, port, pid: child.pid!, logs: () => [...lines], stop };
   } catch (error) {
     await stop();
     throw error;

@@ -1,0 +1,42 @@
+// Section 5 of BENCHMARKS.md: the fan-out benchmark (bench/stack/fanout.ts), once per host count.
+import { count, markdownTable, seconds } from "./format";
+import type { Outcome } from "./outcome";
+import type { FanoutResult } from "./stack/fanout";
+
+/** Goals from the scale issue: ≥ 90 % of the limits' throughput, 0 duplicates, 0 lost, ≤ 1 % of calls 429. */
+export const FANOUT_GOALS = { throughputOfLimit: 0.9, duplicates: 0, lost: 0, throttledShare: 0.01 };
+
+export function fanoutSection(runs: Outcome<FanoutResult>[]): string {
+  const ok = runs.flatMap((run) => (run.ok ? [run.value] : []));
+  const failures = runs.flatMap((run) => (run.ok ? [] : [`**Failed:** ${run.error}`]));
+  if (ok.length === 0) return failures.join("\n\n") || "Not run.";
+  const shape = ok[0]!.shape;
+  const percent = (share: number | undefined) => (share === undefined ? "—" : `${(share * 100).toFixed(1)} %`);
+  const goal = (met: boolean) => (met ? "met" : "**not met**");
+  const throttled = (r: FanoutResult) => (r.calls.teams429 + r.calls.slackRateLimited) / Math.max(1, r.calls.teams + r.calls.slack);
+  const table = markdownTable({
+    headers: ["figure", ...ok.map((r) => `${r.shape.hosts} host process${r.shape.hosts > 1 ? "es" : ""}`), "goal"],
+    rows: [
+      ["every copy final after", ...ok.map((r) => (r.allFinalMs === undefined ? `not within ${seconds(r.shape.timeoutMs)}` : seconds(r.allFinalMs))), "—"],
+      ["floor the published limits allow", ...ok.map((r) => seconds(r.floorMs)), "—"],
+      ["share of the limits' throughput (floor ÷ actual)", ...ok.map((r) => `${percent(r.throughputOfLimit)} (${goal((r.throughputOfLimit ?? 0) >= FANOUT_GOALS.throughputOfLimit)})`), "≥ 90 %"],
+      ["copies not final at the end", ...ok.map((r) => count(r.notFinal)), "0"],
+      ["issue × conversation pairs with exactly one card", ...ok.map((r) => `${count(r.pairs.one)} of ${count(r.pairs.expected)}`), "all"],
+      ["pairs with no card (lost)", ...ok.map((r) => `${count(r.pairs.missing)} (${goal(r.pairs.missing === 0)})`), "0"],
+      ["pairs with more than one card (duplicates; extra posts)", ...ok.map((r) => `${count(r.pairs.duplicated)}; ${count(r.pairs.extraPosts)} (${goal(r.pairs.duplicated === 0)})`), "0"],
+      ["deliveries marked dead", ...ok.map((r) => count(r.deadDeliveries)), "0"],
+      ["Teams calls / 429s", ...ok.map((r) => `${count(r.calls.teams)} / ${count(r.calls.teams429)}`), "—"],
+      ["Slack calls / rate-limited", ...ok.map((r) => `${count(r.calls.slack)} / ${count(r.calls.slackRateLimited)}`), "—"],
+      ["throttled share of calls", ...ok.map((r) => `${percent(throttled(r))} (${goal(throttled(r) <= FANOUT_GOALS.throttledShare)})`), "≤ 1 %"],
+      ["storage requests, alert for a new issue → every subscribed conversation", ...ok.map((r) => count(r.storagePerNewAlert)), "—"],
+      ["storage requests, repeat alert (every copy live)", ...ok.map((r) => count(r.storagePerRepeatAlert)), "—"],
+      ["host RSS peak", ...ok.map((r) => r.hostRssPeakMiB.map((m) => `${m} MiB`).join(", ")), "—"],
+    ],
+  });
+  return [
+    `**What:** ${count(shape.alerts)} alerts for ${shape.issues} issues of one project, subscribed by ${shape.teamsChannels} Teams channels (one tenant) and ${shape.slackChannels} Slack channels (one workspace): ${count(shape.issues * (shape.teamsChannels + shape.slackChannels))} issue × conversation pairs. The emulators enforce the platforms' limits (Teams per conversation and per tenant, Slack per channel and Tier 3).`,
+    "**How:** its own stack (Azurite in memory behind a counting proxy, the emulators, 1 or 2 host processes on one storage account); the alerts are enqueued at once, 50 in flight; done when every copy on both platforms shows its issue's final count, or the app's queues are empty with some behind. The floor is the earliest the last first post can go out under the published limits (Slack about 1 post/s per channel; Teams 7/1 s, 8/2 s, 60/30 s per conversation and 50/s per tenant), with channels served in parallel. Storage requests are counted for one alert to a new issue and one repeat alert on a quiet app, less the idle polling rate measured just before.",
+    table,
+    ...failures,
+  ].join("\n\n");
+}

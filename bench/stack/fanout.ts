@@ -1,0 +1,311 @@
+// (f) Fan-out at the platforms' ceiling: `alerts` alerts for `issues` issues of one project, subscribed by
+// `teamsChannels` Teams channels (one tenant) and `slackChannels` Slack channels (one workspace), with every
+// platform limit enforced by the emulators. Measures how long until every card copy is final against the
+// floor the published limits allow, posts per issue × conversation, 429s, storage requests per new and per
+// repeat alert (through a counting proxy in front of Azurite), and the host's peak RSS. Own stack, so it can
+// run with several host processes.
+import { QueueClient } from "@azure/storage-queue";
+import { readFileSync } from "node:fs";
+import { TEAMS_CONVERSATION_WINDOWS, TEAMS_TENANT_WINDOWS, SLACK_CHANNEL_WINDOWS } from "../../shared/delivery/pacing";
+import type { Alert } from "../../shared/domain/alert";
+import { anAlert } from "../../test/fixtures/issues";
+import { messageCount } from "../../test/support/queues";
+import { waitFor } from "../../test/support/wait";
+import { cardOf, cardText } from "../../test/e2e/card-helpers";
+import { blocksText } from "../../test/e2e/slack-helpers";
+import { installSlackWorkspace, startStack, type Stack } from "../../test/e2e/stack";
+import { pause } from "./observe";
+import { addTeamsTeam, BUSY_QUEUES } from "./world";
+
+export interface FanoutShape {
+  alerts: number;
+  issues: number;
+  teamsChannels: number;
+  slackChannels: number;
+  hosts: number;
+  /** Give up waiting for every card to be final after this long. */
+  timeoutMs: number;
+}
+
+export interface FanoutResult {
+  shape: FanoutShape;
+  /** From the first alert sent until every copy shows its issue's final count (undefined: never within the timeout). */
+  allFinalMs?: number;
+  /** The shortest time the published limits allow for the first posts alone (see `floorMs`). */
+  floorMs: number;
+  /** floor ÷ actual: the share of the limits' throughput achieved (1 = at the ceiling). */
+  throughputOfLimit?: number;
+  /** Copies still not final when the run ended. */
+  notFinal: number;
+  /** issue × conversation pairs: with no card, with exactly one, with more than one. */
+  pairs: { expected: number; missing: number; one: number; duplicated: number; extraPosts: number };
+  /** Card copies marked dead by the app (rows with `dead` in the cards table, or dead deliveries). */
+  deadDeliveries: number;
+  calls: { teams: number; teams429: number; slack: number; slackRateLimited: number };
+  /** Storage requests the app made (through the proxy) for one alert of a new issue and one repeat alert, each to every subscribed conversation, on a quiet app. */
+  storagePerNewAlert: number;
+  storagePerRepeatAlert: number;
+  /** Peak resident set size of each host process, MiB. */
+  hostRssPeakMiB: number[];
+}
+
+const PROJECT = "fanoutbench";
+
+export function fanoutShape(env: NodeJS.ProcessEnv, hosts: number): FanoutShape {
+  const number = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
+  return {
+    alerts: number("BENCH_FANOUT_ALERTS", 1000),
+    issues: number("BENCH_FANOUT_ISSUES", 100),
+    teamsChannels: number("BENCH_FANOUT_TEAMS", 10),
+    slackChannels: number("BENCH_FANOUT_SLACK", 10),
+    hosts,
+    timeoutMs: number("BENCH_FANOUT_TIMEOUT_S", 900) * 1000,
+  };
+}
+
+/**
+ * The floor: each conversation must receive one post per issue. Slack allows about one post per second per
+ * channel; Teams 7/1 s, 8/2 s, 60/30 s per conversation and 50/s per tenant. Channels are served in parallel,
+ * so the floor is the slowest platform's time for its share; later updates can ride on the same budget only
+ * if the post already carries the final state, so this is the lower bound for "every card final".
+ */
+export function floorMs(shape: FanoutShape): number {
+  const slack = shape.slackChannels > 0 ? windowsFloorMs(shape.issues, SLACK_CHANNEL_WINDOWS) : 0;
+  const teamsPerConversation = shape.teamsChannels > 0 ? windowsFloorMs(shape.issues, TEAMS_CONVERSATION_WINDOWS) : 0;
+  const teamsTenant = windowsFloorMs(shape.issues * shape.teamsChannels, TEAMS_TENANT_WINDOWS);
+  return Math.max(slack, teamsPerConversation, teamsTenant);
+}
+
+/** The earliest time the n-th request can go out under sliding windows, sending as early as every window allows. */
+function windowsFloorMs(n: number, windows: { ms: number; limit: number }[]): number {
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    let t = times.length ? times[times.length - 1]! : 0;
+    for (const window of windows) {
+      if (i >= window.limit) t = Math.max(t, times[i - window.limit]! + window.ms);
+    }
+    times.push(t);
+  }
+  return times.length ? times[times.length - 1]! : 0;
+}
+
+export async function measureFanout(shape: FanoutShape, progress: (line: string) => void): Promise<FanoutResult> {
+  const stack = await startStack({ hosts: shape.hosts, countStorage: true, slackRateLimits: true });
+  try {
+    stack.teams.enforceRateLimits(true);
+    const rss = watchRss(stack);
+    const places = await subscribe(stack, shape);
+    progress(`fanout (${shape.hosts} host${shape.hosts > 1 ? "s" : ""}): ${places.teams.length} Teams + ${places.slack.length} Slack conversations subscribed`);
+    const queue = new QueueClient(stack.azurite.connectionString, "alerts");
+    await queue.createIfNotExists();
+    const send = (alert: Alert) => queue.sendMessage(Buffer.from(JSON.stringify(alert)).toString("base64"));
+
+    const storage = await storagePerAlert(stack, send);
+    progress(`fanout: storage requests per new alert ${storage.newAlert}, per repeat alert ${storage.repeatAlert}`);
+    stack.teams.clearCalls();
+    stack.slack.clearCalls();
+
+    const perIssue = Math.ceil(shape.alerts / shape.issues);
+    const started = Date.now();
+    const alerts = fanoutAlerts(shape);
+    for (let i = 0; i < alerts.length; i += 50) await Promise.all(alerts.slice(i, i + 50).map(send));
+    progress(`fanout: ${alerts.length} alerts enqueued in ${Date.now() - started} ms`);
+
+    let lastReport = 0;
+    const final = await waitFor(
+      async () => {
+        const copies = readCopies(stack, places, shape.issues);
+        const behind = copies.filter((copy) => copy.shows !== perIssue).length + (shape.issues * (places.teams.length + places.slack.length) - copies.length);
+        if (Date.now() - lastReport > 15_000) {
+          lastReport = Date.now();
+          progress(`fanout: ${((Date.now() - started) / 1000).toFixed(0)} s, ${behind} copies not final yet`);
+        }
+        if (behind === 0) return { copies, at: Date.now() };
+        return (await appIsQuiet(stack)) ? { copies, at: undefined } : undefined;
+      },
+      { timeoutMs: shape.timeoutMs, intervalMs: 1000, description: "every fan-out card to be final, or the app to go quiet" },
+    ).catch(() => ({ copies: readCopies(stack, places, shape.issues), at: undefined }));
+
+    const floor = floorMs(shape);
+    const allFinalMs = final.at === undefined ? undefined : final.at - started;
+    const copies = final.copies;
+    const postsPerPair = new Map<string, number>();
+    for (const copy of copies) postsPerPair.set(`${copy.issueId}|${copy.conversation}`, (postsPerPair.get(`${copy.issueId}|${copy.conversation}`) ?? 0) + 1);
+    const expected = shape.issues * (places.teams.length + places.slack.length);
+    const counts = [...postsPerPair.values()];
+    return {
+      shape,
+      allFinalMs,
+      floorMs: floor,
+      throughputOfLimit: allFinalMs === undefined ? undefined : floor / allFinalMs,
+      notFinal: expected - copies.filter((copy) => copy.shows === perIssue).length,
+      pairs: {
+        expected,
+        missing: expected - postsPerPair.size,
+        one: counts.filter((n) => n === 1).length,
+        duplicated: counts.filter((n) => n > 1).length,
+        extraPosts: counts.reduce((sum, n) => sum + Math.max(0, n - 1), 0),
+      },
+      deadDeliveries: await deadDeliveries(stack),
+      calls: {
+        teams: stack.teams.calls.length,
+        teams429: stack.teams.calls.filter((c) => c.status === 429).length,
+        slack: stack.slack.calls.length,
+        slackRateLimited: stack.slack.calls.filter((c) => c.error === "ratelimited").length,
+      },
+      storagePerNewAlert: storage.newAlert,
+      storagePerRepeatAlert: storage.repeatAlert,
+      hostRssPeakMiB: rss.stop(),
+    };
+  } finally {
+    await stack.stop();
+  }
+}
+
+interface Places {
+  teams: string[];
+  slack: { teamId: string; channel: string }[];
+}
+
+async function subscribe(stack: Stack, shape: FanoutShape): Promise<Places> {
+  const place = await addTeamsTeam(stack, "Fanout");
+  const teams = [place.channel];
+  for (let n = 1; n < shape.teamsChannels; n++) teams.push(stack.teams.addChannel(place.team, `alerts-${n}`).id);
+  for (const conversation of teams.slice(0, shape.teamsChannels)) {
+    const message = stack.teams.message({ conversation, from: place.user, text: `subscribe ${PROJECT} info` });
+    const answer = await stack.teams.post(`${stack.api}/messages`, message);
+    if (answer.status !== 200) throw new Error(`Teams subscribe failed: ${answer.status}`);
+  }
+  const teamId = await installSlackWorkspace(stack, "Fanout");
+  const user = stack.slack.addUser(teamId, { name: "ana", realName: "Ana Lima", email: "ana@fanout.example" }).id;
+  const slack: Places["slack"] = [];
+  for (let n = 0; n < shape.slackChannels; n++) {
+    const channel = stack.slack.addChannel(teamId, { name: `alerts-${n}` }).id;
+    const command = stack.slack.slashCommand({ teamId, user, channel, command: "/triage", text: `subscribe ${PROJECT} info` });
+    const answer = await stack.slack.sendCommand(`${stack.api}/slack/commands`, command);
+    if (answer.status !== 200) throw new Error(`Slack subscribe failed: ${answer.status}`);
+    slack.push({ teamId, channel });
+  }
+  return { teams: teams.slice(0, shape.teamsChannels), slack };
+}
+
+/** Each issue's count and lastSeen move forward with every alert; alerts round-robin over the issues. */
+function fanoutAlerts(shape: FanoutShape): Alert[] {
+  return Array.from({ length: shape.alerts }, (_, n) => {
+    const count = Math.floor(n / shape.issues) + 1;
+    const issue = n % shape.issues;
+    return anAlert({
+      alertId: `${PROJECT}-${String(n).padStart(6, "0")}`,
+      issue: {
+        id: `${PROJECT}-${issue}`,
+        project: PROJECT,
+        title: `TypeError in fanout ${issue}`,
+        count,
+        lastSeen: new Date(Date.UTC(2026, 11, 1, 12, 0, 0) + count * 1000).toISOString(),
+      },
+    });
+  });
+}
+
+/** Storage requests for one new issue's alert and then one repeat alert, each measured until the app is quiet. */
+async function storagePerAlert(stack: Stack, send: (alert: Alert) => Promise<unknown>): Promise<{ newAlert: number; repeatAlert: number }> {
+  const proxy = stack.storageProxy!;
+  const measure = async (alert: Alert) => {
+    await quiet(stack);
+    await pause(3000); // idle polling settles, so its requests don't count against the alert
+    const idle = proxy.mark();
+    await pause(2000);
+    const idlePerSecond = proxy.countSince(idle) / 2;
+    const mark = proxy.mark();
+    const started = Date.now();
+    await send(alert);
+    await pause(1000);
+    await quiet(stack);
+    await pause(1000);
+    const elapsed = (Date.now() - started) / 1000;
+    // Queue polling goes on while the alert is worked through; the idle rate measured just before is taken off.
+    return Math.max(0, Math.round(proxy.countSince(mark) - idlePerSecond * elapsed));
+  };
+  const base = { project: PROJECT, title: "TypeError in fanout probe", id: `${PROJECT}-probe` };
+  const newAlert = await measure(anAlert({ alertId: `${PROJECT}-probe-1`, issue: { ...base, count: 1 } }));
+  const repeatAlert = await measure(anAlert({ alertId: `${PROJECT}-probe-2`, issue: { ...base, count: 2, lastSeen: new Date(Date.UTC(2026, 11, 1, 13)).toISOString() } }));
+  return { newAlert, repeatAlert };
+}
+
+async function quiet(stack: Stack): Promise<void> {
+  await waitFor(() => appIsQuiet(stack), { timeoutMs: 120_000, intervalMs: 250, description: "the app's queues to be empty" });
+}
+
+async function appIsQuiet(stack: Stack): Promise<boolean> {
+  for (let check = 0; check < 2; check++) {
+    if (check > 0) await pause(1000);
+    const counts = await Promise.all(BUSY_QUEUES.map((queue) => messageCount(stack.azurite.connectionString, queue)));
+    if (counts.some((n) => n > 0)) return false;
+  }
+  return true;
+}
+
+interface Copy {
+  issueId: string;
+  conversation: string;
+  shows: number;
+}
+
+/** Every fan-out card copy the platforms hold now (one per post), with the event count it shows. */
+function readCopies(stack: Stack, places: Places, issues: number): Copy[] {
+  const copies: Copy[] = [];
+  for (const conversation of places.teams) {
+    for (const message of stack.teams.messages(conversation)) {
+      const text = cardText(cardOf(message.activity));
+      const issueId = /fanout (\d+)/.exec(text)?.[1];
+      if (issueId === undefined || Number(issueId) >= issues) continue;
+      copies.push({ issueId, conversation, shows: eventCount(text, /Events: ([\d,]+)/) });
+    }
+  }
+  for (const { channel } of places.slack) {
+    for (const message of stack.slack.messages(channel)) {
+      if (message.ephemeral) continue;
+      const issueId = /TypeError in fanout (\d+)/.exec(message.text)?.[1];
+      if (issueId === undefined) continue;
+      const blocks = typeof message.blocks === "string" ? JSON.parse(message.blocks) : message.blocks;
+      copies.push({ issueId, conversation: channel, shows: eventCount(blocksText(blocks), /\*Events\*\n([\d,]+)/) });
+    }
+  }
+  return copies;
+}
+
+function eventCount(text: string, pattern: RegExp): number {
+  return Number(pattern.exec(text)?.[1]?.replace(/,/g, "") ?? Number.NaN);
+}
+
+async function deadDeliveries(stack: Stack): Promise<number> {
+  const table = await stack.storage.table("deliveries");
+  let dead = 0;
+  const filter = `PartitionKey ge '${PROJECT}-' and PartitionKey lt '${PROJECT}.'`;
+  for await (const row of table.listEntities<{ state: string }>({ queryOptions: { filter, select: ["state"] } })) if (row.state === "dead") dead++;
+  return dead;
+}
+
+/** Samples each host's RSS from /proc every half second; `stop` returns the peaks in MiB. */
+function watchRss(stack: Stack): { stop(): number[] } {
+  const peaks = stack.hosts.map(() => 0);
+  const timer = setInterval(() => {
+    stack.hosts.forEach((host, i) => {
+      const pid = host.pid;
+      if (!pid) return;
+      try {
+        const status = readFileSync(`/proc/${pid}/status`, "utf8");
+        const kib = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+        peaks[i] = Math.max(peaks[i]!, kib / 1024);
+      } catch {
+        // the process is gone or /proc isn't there (not Linux): no sample
+      }
+    });
+  }, 500);
+  return {
+    stop() {
+      clearInterval(timer);
+      return peaks.map((peak) => Math.round(peak));
+    },
+  };
+}

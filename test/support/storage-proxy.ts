@@ -1,0 +1,79 @@
+// A counting reverse proxy in front of Azurite: the app is given the proxy's connection string, and every
+// storage request it makes is counted by service, operation and table/queue. Azurite is far slower than
+// Azure Storage under deep queues, so scale is judged by requests, not seconds.
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Azurite } from "./azurite";
+
+export type StorageService = "blob" | "queue" | "table";
+
+export interface StorageRequest {
+  service: StorageService;
+  /** `GET`, `POST`, `PUT`, `MERGE`, `PATCH`, `DELETE` … */
+  method: string;
+  /** The table or queue addressed (`deliveries`, `cards`, `Tables`, `$batch`…). */
+  resource: string;
+  status: number;
+  at: number;
+}
+
+export interface StorageProxy {
+  connectionString: string;
+  requests: StorageRequest[];
+  /** Requests counted since `mark` was called (or since the start). */
+  countSince(mark: number, filter?: (r: StorageRequest) => boolean): number;
+  /** An index into `requests` for `countSince`. */
+  mark(): number;
+  stop(): Promise<void>;
+}
+
+export async function startStorageProxy(azurite: Azurite): Promise<StorageProxy> {
+  const requests: StorageRequest[] = [];
+  const targets: Record<StorageService, string> = { blob: azurite.blobEndpoint, queue: azurite.queueEndpoint, table: azurite.tableEndpoint };
+  const servers: Server[] = [];
+  const endpoints = {} as Record<StorageService, string>;
+  for (const service of Object.keys(targets) as StorageService[]) {
+    const upstream = new URL(targets[service]);
+    const server = createServer((req, res) => forward(service, upstream, req, res, requests));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    servers.push(server);
+    const port = (server.address() as AddressInfo).port;
+    endpoints[service] = `http://127.0.0.1:${port}${upstream.pathname.replace(/\/$/, "")}`;
+  }
+  const account = /AccountName=([^;]+)/.exec(azurite.connectionString)![1];
+  const key = /AccountKey=([^;]+)/.exec(azurite.connectionString)![1];
+  return {
+    connectionString:
+      `DefaultEndpointsProtocol=http;AccountName=${account};AccountKey=${key};` +
+      `BlobEndpoint=${endpoints.blob};QueueEndpoint=${endpoints.queue};TableEndpoint=${endpoints.table};`,
+    requests,
+    mark: () => requests.length,
+    countSince: (mark, filter = () => true) => requests.slice(mark).filter(filter).length,
+    async stop() {
+      await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    },
+  };
+}
+
+function forward(service: StorageService, upstream: URL, req: IncomingMessage, res: ServerResponse, requests: StorageRequest[]): void {
+  const outgoing = request(
+    { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
+    (answer) => {
+      requests.push({ service, method: req.method ?? "GET", resource: resourceOf(service, req.url ?? "/"), status: answer.statusCode ?? 0, at: Date.now() });
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    },
+  );
+  outgoing.on("error", () => {
+    if (!res.headersSent) res.writeHead(502);
+    res.end();
+  });
+  req.pipe(outgoing);
+}
+
+/** `/devstoreaccount1/deliveries(PartitionKey='a',RowKey='b')` → `deliveries`; `/devstoreaccount1/alerts/messages` → `alerts`. */
+function resourceOf(service: StorageService, url: string): string {
+  const segments = url.split("?")[0]!.split("/").filter(Boolean);
+  const name = segments[1] ?? segments[0] ?? "";
+  return service === "table" ? decodeURIComponent(name.replace(/\(.*$/, "")) : decodeURIComponent(name);
+}
