@@ -114,10 +114,11 @@ export async function finishSignIn(
   callbackUrl: URL,
   expected: { state: string; nonce: string; codeVerifier: string },
 ): Promise<SignInResult> {
-  const providerError = callbackUrl.searchParams.get("error");
+  // An OAuth error code is [\w.-]; anything else in the query is someone's typing, kept out of the log.
+  const providerError = callbackUrl.searchParams.get("error")?.replace(/[^\w.-]/g, "?").slice(0, 60);
   if (providerError) {
-    const reason = providerError === "access_denied" ? "The sign-in was cancelled." : `The sign-in failed (${providerError.slice(0, 60)}).`;
-    return { ok: false, status: 400, refusal: { reason, rule: `provider-error ${providerError.slice(0, 60)}` } };
+    const reason = providerError === "access_denied" ? "The sign-in was cancelled." : `The sign-in failed (${providerError}).`;
+    return { ok: false, status: 400, refusal: { reason, rule: `provider-error ${providerError}` } };
   }
   let config: oidc.Configuration;
   let claims: Record<string, unknown>;
