@@ -75,6 +75,9 @@ describe("any sign-in provider: only an email it says is verified", () => {
 
 describe("Microsoft Entra ID: the object id and an allowed tenant", () => {
   const OTHER_TENANT = "0badc0de-0000-4000-8000-00000000a77c";
+  /** stack.ts's Teams tenant (checked below): TEAMS_ALLOWED_TENANTS must still name it. */
+  const STACK_TENANT = "72f988bf-0000-4000-8000-000000000001";
+  const SISTER_TENANT = "5157e500-0000-4000-8000-00000000515e";
   let stack: Stack;
   let entra: OidcProvider;
   let tenant: string;
@@ -98,7 +101,8 @@ describe("Microsoft Entra ID: the object id and an allowed tenant", () => {
 
   beforeAll(async () => {
     entra = await startOidcProvider({ clients: [], entra: true });
-    stack = await startStack({ env: { OIDC_ISSUER: entra.issuer } });
+    stack = await startStack({ env: { OIDC_ISSUER: entra.issuer, TEAMS_ALLOWED_TENANTS: `${STACK_TENANT},${SISTER_TENANT}` } });
+    expect(stack.teams.tenantId).toBe(STACK_TENANT);
     await entra.addClient({ clientId: stack.env.OIDC_CLIENT_ID!, clientSecret: stack.env.OIDC_CLIENT_SECRET!, redirectUris: [`${stack.env.PUBLIC_BASE_URL}/api/link/callback`] });
     tenant = stack.teams.tenantId;
     slackTeam = await installSlackWorkspace(stack, "Entra");
@@ -164,6 +168,21 @@ describe("Microsoft Entra ID: the object id and an allowed tenant", () => {
     expect(text).toContain("You signed in as pia@contoso.com");
     expect((await browser.submitForm(page)).status).toBe(200);
     expect(await linked(request)).toMatchObject({ person: { email: "pia@contoso.com" } });
+  });
+
+  it("another allowed tenant: fine for a Slack link, refused for a Teams link of this tenant", async () => {
+    const slack = slackRequest();
+    const first = await signInThroughLink(stack, entra, slack, entraPerson("sam@sister.example", { oid: randomUUID(), tid: SISTER_TENANT, xms_edov: true }));
+    expect(first.text).toContain("You signed in as sam@sister.example");
+
+    const dee = stack.teams.addUser({ name: "Dee Ray", email: "dee@contoso.com" });
+    const teams = teamsRequest(dee);
+    const logsBefore = stack.host.logs().length;
+    const { page, text } = await signInThroughLink(stack, entra, teams, entraPerson("dee@sister.example", { oid: randomUUID(), tid: SISTER_TENANT, xms_edov: true }));
+    expect(page.status).toBe(403);
+    expect(text).toMatch(/another organisation's account/);
+    expect(logsSince(stack, logsBefore)).toContain("sign-in refused (entra-other-tenant)");
+    expect(await linked(teams)).toBeUndefined();
   });
 
   it("a Teams link signed in with an account of a tenant not allowed (its own oid, a verified email): refused", async () => {
