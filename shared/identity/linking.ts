@@ -1,6 +1,7 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { EncryptJWT, jwtDecrypt } from "jose";
 import type { Config } from "../config";
+import type { Person } from "../domain/issue";
 import { page } from "../pages";
 import type { SlackTokens } from "../slack/client";
 import { postToResponseUrl } from "../slack/responses";
@@ -9,7 +10,7 @@ import type { TeamsConnector } from "../teams/connector";
 import { IdentityRepository } from "./identities";
 import { deriveKey } from "./keys";
 import { consumeLinkToken, verifyLinkToken, type LinkRequest } from "./link-tokens";
-import { finishSignIn, startSignIn } from "./sign-in";
+import { finishSignIn, startSignIn, type Refusal, type SignedIn } from "./sign-in";
 
 export interface Linker {
   config: Config;
@@ -87,17 +88,16 @@ export async function finishLinking(linker: Linker, callbackUrl: URL, sessionCoo
     return withClear(page(title, [text], { status: 410 }));
   }
   const result = await finishSignIn(config.oidc, callbackUrl, session);
-  if (!result.ok) {
-    linker.log(`Link: sign-in refused: ${result.reason}`);
-    return withClear(page("You're not linked", [result.reason, "Nothing was changed. Open your link again to retry."], { status: 400 }));
-  }
   const request = check.request;
-  if (request.provider === "msteams" && result.person.tenantId && result.person.tenantId !== request.scope) {
-    return withClear(page("You signed in with another organisation's account", [`Sign in with your account in the organisation you use Teams with. Nothing was changed.`], { status: 403 }));
+  const found = result.ok ? await personSignedIn(linker, request, result.signedIn) : result;
+  if (!found.ok) {
+    linker.log(`Link: sign-in refused (${found.refusal.rule})`);
+    return withClear(page("You're not linked", [found.refusal.reason, "Nothing was changed. Open your link again to retry."], { status: found.status }));
   }
+  const person = found.person;
   // Ask before linking: someone may have sent this person *their* link, hoping they'd sign in to it.
   const csrf = randomBytes(16).toString("base64url");
-  const pending = await new EncryptJWT({ token: session.token, person: result.person, csrf })
+  const pending = await new EncryptJWT({ token: session.token, person, csrf })
     .setProtectedHeader({ alg: "dir", enc: "A256GCM" })
     .setIssuedAt()
     .setExpirationTime(`${SESSION_LIFETIME_SECONDS}s`)
@@ -105,10 +105,10 @@ export async function finishLinking(linker: Linker, callbackUrl: URL, sessionCoo
   const platform = request.provider === "msteams" ? "Teams" : "Slack";
   const who = request.chatUserName ? `the ${platform} user “${request.chatUserName}”` : `a ${platform} account`;
   return {
-    ...page(`Link ${platform} to ${result.person.email}?`, [
-      `You signed in as ${result.person.email}. Link ${who} to you, so the actions taken on alert cards from that account are recorded as yours?`,
+    ...page(`Link ${platform} to ${person.email}?`, [
+      `You signed in as ${person.email}. Link ${who} to you, so the actions taken on alert cards from that account are recorded as yours?`,
       `If you didn't ask for this link yourself, close this page: nothing is linked until you confirm.`,
-    ], { form: { action: `${config.publicBaseUrl}/api/link/confirm`, fields: { csrf }, submit: `Link ${platform} to ${result.person.email}` } }),
+    ], { form: { action: `${config.publicBaseUrl}/api/link/confirm`, fields: { csrf }, submit: `Link ${platform} to ${person.email}` } }),
     cookie: sessionCookie(config, pending, SESSION_LIFETIME_SECONDS),
   };
 }
@@ -149,6 +149,57 @@ export async function confirmLinking(linker: Linker, sessionCookieValue: string 
   await confirmInChat(linker, request, message);
   linker.log(`Link: ${request.provider} user linked explicitly${previous ? " (relinked)" : ""}`);
   return withClear(page(message, [`You can go back to ${request.provider === "msteams" ? "Teams" : "Slack"}: your actions on alert cards are now yours.`]));
+}
+
+const ENTRA_REFUSALS = {
+  tenantNotAllowed: "You signed in with an account from an organisation this app doesn't serve. Sign in with your work account in the organisation you use Teams with.",
+  otherTenant: "You signed in with another organisation's account. Sign in with your account in the organisation you use Teams with.",
+  noVerifiedPerson:
+    "Microsoft didn't confirm your email address (it does only for addresses in your organisation's own domains), and this Microsoft account isn't linked in Teams yet, so we can't tell who you are. Link your Teams account first (type link in your chat with Triage Relay), or ask your administrator to add the xms_edov claim to the app's sign-in.",
+};
+
+type Found = { ok: true; person: Person } | { ok: false; refusal: Refusal; status: 403 };
+const refuse = (reason: string, rule: string): Found => ({ ok: false, refusal: { reason, rule }, status: 403 });
+
+/**
+ * The person to link, from a sign-in: its verified email, or with Entra ID (where the email is rarely
+ * verified) the Microsoft account itself, which Teams knows by the same object id: the Teams user
+ * signing in as themselves is who their tenant's directory says (as for automatic linking), and any
+ * account already linked in Teams is that person.
+ */
+async function personSignedIn(linker: Linker, request: LinkRequest, signedIn: SignedIn): Promise<Found> {
+  const name = signedIn.name ? { name: signedIn.name } : {};
+  const { entra } = signedIn;
+  if (!entra) return { ok: true, person: { email: signedIn.email!, ...name } };
+  const tenant = entra.tenantId;
+  if (!linker.config.bot.allowedTenants.some((allowed) => allowed.toLowerCase() === tenant)) {
+    return refuse(ENTRA_REFUSALS.tenantNotAllowed, `entra-tenant-not-allowed ${tenant}`);
+  }
+  if (request.provider === "msteams" && request.scope.toLowerCase() !== tenant) return refuse(ENTRA_REFUSALS.otherTenant, "entra-other-tenant");
+  if (signedIn.email) return { ok: true, person: { email: signedIn.email, ...name } };
+
+  const isThisTeamsUser = request.provider === "msteams" && request.chatUserId.toLowerCase() === entra.objectId;
+  const fromDirectory = isThisTeamsUser ? await teamsProfile(linker, request, entra.objectId) : undefined;
+  if (fromDirectory) return { ok: true, person: fromDirectory };
+  const linkedInTeams = await new IdentityRepository(linker.storage).get("msteams", tenant, entra.objectId);
+  if (linkedInTeams) return { ok: true, person: linkedInTeams.person };
+  return refuse(ENTRA_REFUSALS.noVerifiedPerson, "entra-no-verified-person");
+}
+
+/** The Teams user's email (or UPN) as the Bot Connector gives it: what automatic linking trusts. */
+async function teamsProfile(linker: Linker, request: LinkRequest, objectId: string): Promise<Person | undefined> {
+  if (request.confirm.kind !== "teams") return undefined;
+  try {
+    const member = await linker.teams.getMember(request.confirm.serviceUrl, request.confirm.conversationId, request.teamsUserId ?? objectId);
+    if (member.aadObjectId && member.aadObjectId.toLowerCase() !== objectId) return undefined;
+    if (member.tenantId && member.tenantId.toLowerCase() !== request.scope.toLowerCase()) return undefined;
+    const email = (member.email ?? member.userPrincipalName)?.toLowerCase();
+    if (!email?.includes("@")) return undefined;
+    return { email, ...(member.name ? { name: member.name } : {}) };
+  } catch (error) {
+    linker.log(`Link: could not read the Teams profile: ${(error as Error).message}`);
+    return undefined;
+  }
 }
 
 async function foreignScope(linker: Linker, request: LinkRequest): Promise<string | undefined> {

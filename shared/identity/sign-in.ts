@@ -10,12 +10,60 @@ export interface SignInStart {
   codeVerifier: string;
 }
 
-export interface SignedInPerson {
-  email: string;
+/**
+ * Who the sign-in vouches for. Never an email the provider hasn't verified: an `email` claim alone (or a
+ * `preferred_username`) is whatever the account's owner typed, and with a multi-tenant Entra app that is
+ * anyone's tenant ("nOAuth": https://www.descope.com/blog/post/noauth; Microsoft's guidance:
+ * https://learn.microsoft.com/entra/identity-platform/migrate-off-email-claim-authorization).
+ */
+export interface SignedIn {
+  /** Lower-cased; only when verified: `email_verified: true`, or Entra's `xms_edov: true`. */
+  email?: string;
   name?: string;
-  /** Entra: the user's object id and tenant, when the provider says. */
-  objectId?: string;
-  tenantId?: string;
+  /** Microsoft Entra ID: the account's object id and tenant, its stable identity (always there for Entra). */
+  entra?: { objectId: string; tenantId: string };
+}
+
+/** Why a sign-in can't be trusted: the page's words, and a rule name for the log (no email in it). */
+export interface Refusal {
+  reason: string;
+  rule: string;
+}
+
+export const REFUSALS = {
+  noEmail: { rule: "no-email", reason: "The sign-in didn't give us your email address, so we can't tell who you are." },
+  emailNotVerified: { rule: "email-not-verified", reason: "Your sign-in provider says your email address isn't verified. Verify it with them, then open your link again." },
+  emailVerifiedMissing: { rule: "email-verified-missing", reason: "Your sign-in provider didn't say your email address is verified, and we link accounts only by a verified email address." },
+  entraNoAccount: { rule: "entra-no-oid-tid", reason: "The Microsoft sign-in didn't say which account and organisation you signed in with." },
+} as const satisfies Record<string, Refusal>;
+
+/**
+ * What the ID token's claims let us trust. Any provider: an email with `email_verified: true`. Entra ID
+ * (which never sends email_verified for work accounts): `oid` + `tid` are required, and the email counts
+ * only with `xms_edov: true` (the tenant owns the email's domain); whether the tenant is one we serve is
+ * the caller's question.
+ */
+export function trustedIdentity(claims: Record<string, unknown>, entra: boolean): { ok: true; signedIn: SignedIn } | { ok: false; refusal: Refusal } {
+  const name = typeof claims.name === "string" ? claims.name : undefined;
+  const email = typeof claims.email === "string" && claims.email.includes("@") ? claims.email.toLowerCase() : undefined;
+  if (entra) {
+    const { oid, tid } = claims;
+    if (typeof oid !== "string" || typeof tid !== "string" || !oid || !tid) return { ok: false, refusal: REFUSALS.entraNoAccount };
+    const verified = claims.email_verified === true || claims.xms_edov === true;
+    return { ok: true, signedIn: { ...(email && verified ? { email } : {}), ...(name ? { name } : {}), entra: { objectId: oid.toLowerCase(), tenantId: tid.toLowerCase() } } };
+  }
+  if (!email) return { ok: false, refusal: REFUSALS.noEmail };
+  if (claims.email_verified === false) return { ok: false, refusal: REFUSALS.emailNotVerified };
+  if (claims.email_verified !== true) return { ok: false, refusal: REFUSALS.emailVerifiedMissing };
+  return { ok: true, signedIn: { email, ...(name ? { name } : {}) } };
+}
+
+/** Microsoft's sign-in hosts (public, US Government, China); openid-client itself knows the first. */
+const ENTRA_HOSTS = new Set(["login.microsoftonline.com", "login.microsoftonline.us", "login.partner.microsoftonline.cn"]);
+
+/** Entra ID by its host, or by the field only Entra's discovery document has (so the dev provider can play it). */
+function isEntra(issuer: URL, metadata: Record<string, unknown>): boolean {
+  return ENTRA_HOSTS.has(issuer.hostname) || typeof metadata.cloud_instance_name === "string";
 }
 
 const discovered = new Map<string, Promise<oidc.Configuration>>();
@@ -58,7 +106,7 @@ export async function startSignIn(settings: OidcConfig, redirectUri: string): Pr
   return { authorizationUrl: url.toString(), state, nonce, codeVerifier };
 }
 
-export type SignInResult = { ok: true; person: SignedInPerson } | { ok: false; reason: string };
+export type SignInResult = { ok: true; signedIn: SignedIn } | { ok: false; refusal: Refusal; status: 400 | 403 };
 
 /** Checks state, exchanges the code with the PKCE verifier, verifies the ID token and its nonce. */
 export async function finishSignIn(
@@ -66,31 +114,27 @@ export async function finishSignIn(
   callbackUrl: URL,
   expected: { state: string; nonce: string; codeVerifier: string },
 ): Promise<SignInResult> {
-  const providerError = callbackUrl.searchParams.get("error");
-  if (providerError) return { ok: false, reason: providerError === "access_denied" ? "The sign-in was cancelled." : `The sign-in failed (${providerError.slice(0, 60)}).` };
+  // An OAuth error code is [\w.-]; anything else in the query is someone's typing, kept out of the log.
+  const providerError = callbackUrl.searchParams.get("error")?.replace(/[^\w.-]/g, "?").slice(0, 60);
+  if (providerError) {
+    const reason = providerError === "access_denied" ? "The sign-in was cancelled." : `The sign-in failed (${providerError}).`;
+    return { ok: false, status: 400, refusal: { reason, rule: `provider-error ${providerError}` } };
+  }
+  let config: oidc.Configuration;
+  let claims: Record<string, unknown>;
   try {
-    const config = await configuration(settings);
+    config = await configuration(settings);
     const tokens = await oidc.authorizationCodeGrant(config, callbackUrl, {
       pkceCodeVerifier: expected.codeVerifier,
       expectedState: expected.state,
       expectedNonce: expected.nonce,
       idTokenExpected: true,
     });
-    const claims = tokens.claims();
-    const email = (typeof claims?.email === "string" ? claims.email : typeof claims?.preferred_username === "string" ? claims.preferred_username : "").toLowerCase();
-    if (!email.includes("@")) return { ok: false, reason: "The sign-in didn't tell us your email address." };
-    if (claims?.email_verified === false) return { ok: false, reason: "Your email address isn't verified with the sign-in provider." };
-    return {
-      ok: true,
-      person: {
-        email,
-        ...(typeof claims?.name === "string" ? { name: claims.name } : {}),
-        ...(typeof claims?.oid === "string" ? { objectId: claims.oid } : {}),
-        ...(typeof claims?.tid === "string" ? { tenantId: claims.tid } : {}),
-      },
-    };
+    claims = tokens.claims() ?? {};
   } catch (error) {
     const code = (error as { code?: string }).code;
-    return { ok: false, reason: `The sign-in could not be verified${code ? ` (${code})` : ""}.` };
+    return { ok: false, status: 400, refusal: { reason: `The sign-in could not be verified${code ? ` (${code})` : ""}.`, rule: `not-verified${code ? ` ${code}` : ""}` } };
   }
+  const trusted = trustedIdentity(claims, isEntra(new URL(settings.issuer), config.serverMetadata()));
+  return trusted.ok ? trusted : { ok: false, status: 403, refusal: trusted.refusal };
 }

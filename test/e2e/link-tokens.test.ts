@@ -132,6 +132,22 @@ describe("the OIDC callback refuses what doesn't match", () => {
     expect(page.text).toMatch(/cancelled/);
     expect(await linked()).toBeUndefined();
   });
+
+  it("a provider error carrying more than an error code: the log keeps one line, without the extra text", async () => {
+    const browser = new TestBrowser();
+    const callback = await upToCallback(browser, await issueLinkToken(key, request));
+    const forged = new URL(callback);
+    forged.search = `?error=${encodeURIComponent("server_error\nLink: user linked as boss@contoso.com")}&state=${callback.searchParams.get("state")}`;
+    const logsBefore = stack.host.logs().length;
+    const page = await browser.get(forged.toString());
+    expect(page.status).toBe(400);
+    expect(page.text).toMatch(/The sign-in failed \(server_error\?Link/);
+    const logs = stack.host.logs().slice(logsBefore).join("\n");
+    expect(logs).toContain("sign-in refused (provider-error server_error?Link");
+    expect(logs).not.toMatch(/^Link: user linked/m);
+    expect(logs).not.toContain("boss@contoso.com");
+    expect(await linked()).toBeUndefined();
+  });
 });
 
 describe("confirming the link", () => {

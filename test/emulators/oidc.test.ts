@@ -254,6 +254,50 @@ describe("dev OIDC provider", () => {
     expect(elsewhere.text).toContain("This sign-in has expired");
   });
 
+  it("issues the claims a person is given: some left out (null), some changed, Entra's added", async () => {
+    const eve = provider.addPerson({
+      email: "eve@triage.dev",
+      name: "Eve Moss",
+      claims: { email: null, email_verified: null, preferred_username: "ana@triage.dev", oid: "0f4c1d0e-1111-4000-8000-00000000e0e0", tid: "5e3a9c11-2222-4000-8000-00000000e0e0", xms_edov: false },
+    });
+    const start = await startSignIn(CONFIDENTIAL);
+    const browser = new TestBrowser();
+    const loginPage = await openLoginPage(browser, start);
+    expect(loginPage.text).toContain("Eve Moss");
+    const callback = await signInAs(browser, loginPage, "eve@triage.dev");
+    const claims = (await authorizationCodeGrant(start.config, new URL(callback.url), start.checks)).claims()!;
+    expect(claims).toMatchObject({ sub: eve.sub, name: "Eve Moss", preferred_username: "ana@triage.dev", oid: "0f4c1d0e-1111-4000-8000-00000000e0e0", tid: "5e3a9c11-2222-4000-8000-00000000e0e0", xms_edov: false });
+    expect(claims).not.toHaveProperty("email");
+    expect(claims).not.toHaveProperty("email_verified");
+  });
+
+  it("entra: publishes Entra's discovery fields; a client added after start signs in", async () => {
+    const entra = await startOidcProvider({ clients: [], entra: true });
+    try {
+      const metadata = (await (await fetch(`${entra.issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+      expect(metadata).toMatchObject({ issuer: entra.issuer, cloud_instance_name: "microsoftonline.com", msgraph_host: "graph.microsoft.com" });
+
+      await entra.addClient({ ...CONFIDENTIAL, redirectUris: [app.callbackUrl] });
+      const config = await discovery(new URL(entra.issuer), CONFIDENTIAL.clientId, CONFIDENTIAL.clientSecret, undefined, { execute: [allowInsecureRequests] });
+      const checks = { pkceCodeVerifier: randomPKCECodeVerifier(), expectedState: randomState(), expectedNonce: randomNonce() };
+      const authorizationUrl = buildAuthorizationUrl(config, {
+        redirect_uri: app.callbackUrl,
+        scope: "openid email profile",
+        code_challenge: await calculatePKCECodeChallenge(checks.pkceCodeVerifier),
+        code_challenge_method: "S256",
+        state: checks.expectedState,
+        nonce: checks.expectedNonce,
+      });
+      const browser = new TestBrowser();
+      const callback = await signInAs(browser, await browser.get(authorizationUrl), "ana@triage.dev");
+      expect((await authorizationCodeGrant(config, new URL(callback.url), checks)).claims()).toMatchObject({ email: "ana@triage.dev" });
+    } finally {
+      await entra.stop();
+    }
+    const plain = (await (await fetch(`${provider.issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+    expect(plain).not.toHaveProperty("cloud_instance_name");
+  });
+
   it("defaults to Ana and Ben, with stable subjects", async () => {
     const other = await startOidcProvider({ clients: [{ ...PUBLIC, redirectUris: [app.callbackUrl] }] });
     try {

@@ -1,9 +1,8 @@
 import { generateKeyPair, randomUUID } from "node:crypto";
 import { promisify } from "node:util";
-import type { ClientMetadata, Configuration, interactionPolicy } from "oidc-provider";
+import type { Adapter, ClientMetadata, Configuration, interactionPolicy } from "oidc-provider";
 import { messagePage } from "./pages";
 import type { Directory } from "./people";
-import { memoryAdapter } from "./store";
 
 export interface ClientInput {
   clientId: string;
@@ -14,31 +13,36 @@ export interface ClientInput {
 
 export const SCOPES = ["openid", "email", "profile"];
 
+/**
+ * Fields only Microsoft Entra ID publishes in its discovery document (as at
+ * login.microsoftonline.com/<tenant>/v2.0/.well-known/openid-configuration): apps tell Entra apart by them.
+ */
+export const ENTRA_DISCOVERY = {
+  cloud_instance_name: "microsoftonline.com",
+  cloud_graph_host_name: "graph.windows.net",
+  msgraph_host: "graph.microsoft.com",
+  tenant_region_scope: null,
+};
+
 export async function providerConfiguration(
   clients: readonly ClientInput[],
   directory: Directory,
   policy: typeof interactionPolicy,
+  options: { adapter: (model: string) => Adapter; entra: boolean },
 ): Promise<Configuration> {
   return {
-    adapter: memoryAdapter(),
+    adapter: options.adapter,
     clients: clients.map(clientMetadata),
     jwks: { keys: [await signingKey()] },
     async findAccount(_ctx, sub) {
       const person = directory.bySub(sub);
       if (!person) return undefined;
-      return {
-        accountId: person.sub,
-        claims: async () => ({
-          sub: person.sub,
-          email: person.email,
-          email_verified: true,
-          name: person.name,
-          preferred_username: person.email,
-        }),
-      };
+      return { accountId: person.sub, claims: async () => ({ ...person.claims }) };
     },
     scopes: SCOPES,
-    claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name", "preferred_username"] },
+    // Entra's claim names: oid and tid (the stable identity), xms_edov (the tenant owns the email's domain).
+    claims: { openid: ["sub"], email: ["email", "email_verified", "xms_edov"], profile: ["name", "preferred_username", "oid", "tid"] },
+    ...(options.entra ? { discovery: ENTRA_DISCOVERY } : {}),
     // Entra puts the profile claims in the ID token too; oidc-provider's default keeps them for userinfo.
     conformIdTokenClaims: false,
     responseTypes: ["code"],
@@ -59,7 +63,7 @@ export async function providerConfiguration(
   };
 }
 
-function clientMetadata(client: ClientInput): ClientMetadata {
+export function clientMetadata(client: ClientInput): ClientMetadata {
   return {
     client_id: client.clientId,
     ...(client.clientSecret ? { client_secret: client.clientSecret } : {}),

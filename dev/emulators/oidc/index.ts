@@ -1,6 +1,7 @@
-import { providerConfiguration, type ClientInput } from "./configuration";
+import { clientMetadata, providerConfiguration, type ClientInput } from "./configuration";
 import { DEMO_PEOPLE, Directory, type Person, type PersonInput } from "./people";
 import { listen, routes } from "./server";
+import { memoryAdapter } from "./store";
 
 export type { ClientInput } from "./configuration";
 export { DEMO_PEOPLE, type Person, type PersonInput } from "./people";
@@ -15,6 +16,11 @@ export interface OidcProviderOptions {
   people?: readonly PersonInput[];
   /** Server errors and interaction failures. Default: silent. */
   log?: (line: string) => void;
+  /**
+   * Look like Microsoft Entra ID: publish Entra's discovery fields (`cloud_instance_name`, …), so the app
+   * applies its Entra rules. Give people Entra's claims (`oid`, `tid`, `xms_edov`) through `claims`.
+   */
+  entra?: boolean;
 }
 
 export interface SignIn {
@@ -26,21 +32,28 @@ export interface SignIn {
 export interface OidcProvider {
   /** `http://127.0.0.1:<port>`; discovery at `${issuer}/.well-known/openid-configuration`. */
   readonly issuer: string;
+  /** Everyone on the login page, `addPerson` included. */
   readonly people: readonly Person[];
   /** Successful logins on the login page, oldest first. Single sign-on with an existing session adds none. */
   readonly signIns: readonly SignIn[];
+  /** Someone more on the login page, from now on. */
+  addPerson(person: PersonInput): Person;
+  /** A client registered after start: for an app whose callback URL is known only once it listens. */
+  addClient(client: ClientInput): Promise<void>;
   stop(): Promise<void>;
 }
 
 /**
  * A real OpenID Connect provider (panva's oidc-provider) on plain http: Authorization Code with PKCE (S256)
- * only, RS256 ID tokens carrying sub, email, email_verified, name and preferred_username, like Entra ID.
+ * only, RS256 ID tokens carrying sub, email, email_verified, name and preferred_username by default, and
+ * whatever else (or less) a person's `claims` say.
  */
 export async function startOidcProvider(opts: OidcProviderOptions): Promise<OidcProvider> {
   // ESM-only: a dynamic import loads it from CommonJS (tsx) and ESM (vitest) alike.
   const { Provider, errors, interactionPolicy } = await import("oidc-provider");
   const directory = new Directory(opts.people ?? DEMO_PEOPLE);
-  const configuration = await providerConfiguration(opts.clients, directory, interactionPolicy);
+  const adapter = memoryAdapter();
+  const configuration = await providerConfiguration(opts.clients, directory, interactionPolicy, { adapter, entra: opts.entra ?? false });
   const log = opts.log ?? (() => {});
   const signIns: SignIn[] = [];
 
@@ -65,8 +78,13 @@ export async function startOidcProvider(opts: OidcProviderOptions): Promise<Oidc
 
   return {
     issuer: running.url,
-    people: directory.people,
+    get people() {
+      return directory.people;
+    },
     signIns,
+    addPerson: (person) => directory.add(person),
+    // oidc-provider looks up a client it wasn't configured with in its adapter.
+    addClient: (client) => adapter("Client").upsert(client.clientId, { ...clientMetadata(client) }),
     stop: () => running.close(),
   };
 }

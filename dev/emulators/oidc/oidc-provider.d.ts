@@ -47,6 +47,8 @@ declare module "oidc-provider" {
     jwks?: { keys: Record<string, unknown>[] };
     findAccount?: (ctx: unknown, sub: string) => Promise<Account | undefined>;
     claims?: Record<string, string[]>;
+    /** Extra fields for the discovery document. */
+    discovery?: Record<string, unknown>;
     scopes?: string[];
     responseTypes?: string[];
     pkce?: { required?: (ctx: unknown, client: unknown) => boolean };
