@@ -25,11 +25,20 @@ export async function teamsMessages(request: HttpRequest, context: InvocationCon
   }
   // Authenticate before looking at the activity's shape, so an unauthenticated caller learns nothing.
   if (typeof json !== "object" || json === null || Array.isArray(json)) return refuse(context, 401, "body is not an activity");
-  const auth = await teams.authenticator.authenticate(json as never, request.headers.get("authorization"));
+  const auth = await teams.authenticator.authenticate(json as Record<string, unknown>, request.headers.get("authorization"));
+  if (auth.notice) context.warn(`Teams authentication: ${auth.notice}`);
+  if (!auth.ok && auth.status === 503) {
+    // Not a forgery: we could not check. A 503 tells Bot Framework (and whoever reads the logs) so.
+    context.error(`Teams request not checked (503): ${auth.reason}`);
+    return { status: 503 };
+  }
   if (!auth.ok) return refuse(context, 401, auth.reason);
 
   const parsed = teamsActivitySchema.safeParse(json);
-  if (!parsed.success) return refuse(context, 400, `activity malformed at ${parsed.error.issues[0]?.path.join(".") || "(root)"}`);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return refuse(context, 400, `activity malformed at ${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "invalid"}`);
+  }
   const activity = parsed.data;
   const tenantId = tenantOf(activity);
   if (!tenantId || !config.bot.allowedTenants.includes(tenantId)) return refuse(context, 403, "tenant not allowed");

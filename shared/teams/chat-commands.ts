@@ -1,4 +1,6 @@
 import { escapeTeamsMarkdown } from "../cards/text";
+import { safeKey } from "../delivery/deliveries";
+import { isTeamsConversationId } from "../domain/ids";
 import { listSubscriptions, subscribe, unsubscribe } from "../workflows/subscriptions";
 import { baseConversationId, commandText, conversationTypeOf, tenantOf, type TeamsActivity } from "./activity";
 import { safeSend, type TeamsBot } from "./bot-context";
@@ -12,7 +14,7 @@ export async function onCommand(bot: TeamsBot, activity: TeamsActivity): Promise
   const type = conversationTypeOf(activity);
   const tenantId = tenantOf(activity)!;
   const conversationId = baseConversationId(activity);
-  const conversationKey = `msteams:${conversationId}`;
+  const conversationKey = `msteams:${safeKey(conversationId)}`;
   // First contact links a member automatically (when allowed), so "status" and the Assign menu know them.
   if (command.name !== "unlink") await identifyActor(bot, activity, tenantId);
   let text: string;
@@ -54,6 +56,12 @@ export async function onCommand(bot: TeamsBot, activity: TeamsActivity): Promise
     case "subscribe":
       if (type === "personal") {
         text = "Subscriptions send a project's alerts to a channel: mention me with **subscribe** in that channel.";
+        break;
+      }
+      // Only an id deliveries accept: a subscription to anything else would fail every alert.
+      if (!isTeamsConversationId(conversationId)) {
+        bot.log("Teams: subscribe refused: the conversation id is not one alerts can be delivered to");
+        text = "I can't post alerts to this conversation: its id isn't one I can deliver to.";
         break;
       }
       await subscribe(bot.storage, {

@@ -155,6 +155,18 @@ describe("inbound channel tokens", () => {
     await expect(jwtVerify(await emulator.signChannelToken({ key: "unpublished" }), jwks, options)).rejects.toThrow();
   });
 
+  it("plays a login.botframework.com outage: metadata or key set answer an error, or drop the connection, then recover", async () => {
+    emulator.injectFault({ operation: "openIdMetadata", status: 503 });
+    expect((await fetch(emulator.openIdMetadataUrl)).status).toBe(503);
+    const { jwks_uri } = (await (await fetch(emulator.openIdMetadataUrl)).json()) as { jwks_uri: string };
+
+    emulator.injectFault({ operation: "jwks", status: 500, disconnect: true });
+    await expect(fetch(jwks_uri)).rejects.toThrow(/fetch failed/);
+    const { keys } = (await (await fetch(jwks_uri)).json()) as { keys: { endorsements: string[] }[] };
+    expect(keys.map((key) => key.endorsements)).toEqual([["msteams", "emulator"], ["slack"]]);
+    expect(emulator.calls.filter((call) => call.operation === "openIdMetadata" || call.operation === "jwks")).toEqual([]);
+  });
+
   it("post() sends an activity the way the channel does", async () => {
     const activity = emulator.message({ conversation: emulator.personalConversation(ana), from: ana, text: "hi" });
 

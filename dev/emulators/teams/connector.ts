@@ -2,10 +2,10 @@
 import { messageWritesBlockedReply } from "./faults.js";
 import { errorReply, isRecord, type Reply } from "./http.js";
 import type { World } from "./world.js";
-import type { ConnectorOperation, Operation, TeamsConversation, TeamsUser } from "./types.js";
+import type { ConnectorOperation, TeamsConversation, TeamsUser } from "./types.js";
 
 export interface ConnectorRoute {
-  operation: Operation;
+  operation: ConnectorOperation | "unknown";
   conversationId?: string;
   activityId?: string;
   memberId?: string;
@@ -52,7 +52,7 @@ export class Connector {
   handle(route: ConnectorRoute, request: ConnectorRequest): Reply {
     const { operation, conversationId } = route;
     if (operation === "createConversation") return this.createConversation(request.body);
-    if (operation === "unknown" || operation === "token" || conversationId === undefined) {
+    if (operation === "unknown" || conversationId === undefined) {
       return errorReply(404, "NotFound", "No such Bot Connector operation.");
     }
 

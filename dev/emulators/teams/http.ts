@@ -5,6 +5,8 @@ export interface Reply {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** Drop the connection instead of answering. */
+  disconnect?: boolean;
 }
 
 /** The Bot Connector's error envelope: `{ error: { code, message } }`. */
@@ -38,6 +40,10 @@ export function parseJson(text: string): unknown {
 }
 
 export function writeReply(res: ServerResponse, reply: Reply): void {
+  if (reply.disconnect) {
+    res.destroy();
+    return;
+  }
   const headers: Record<string, string> = { "cache-control": "no-store", ...reply.headers };
   if (reply.body === undefined) {
     res.writeHead(reply.status, headers).end();

@@ -53,9 +53,11 @@ export async function startServer(deps: ServerDeps, port: number, host: string):
 
   async function route(req: IncomingMessage, url: URL): Promise<Reply> {
     const { pathname } = url;
-    if (req.method === "GET" && pathname === PATHS.openIdMetadata) return { status: 200, body: openIdMetadata(baseUrl) };
+    if (req.method === "GET" && pathname === PATHS.openIdMetadata) {
+      return (await intercept("openIdMetadata", undefined)) ?? { status: 200, body: openIdMetadata(baseUrl) };
+    }
     if (req.method === "GET" && pathname === PATHS.jwks) {
-      return { status: 200, body: jwksDocument([deps.keys.trusted, deps.keys.notEndorsed]) };
+      return (await intercept("jwks", undefined)) ?? { status: 200, body: jwksDocument([deps.keys.trusted, deps.keys.notEndorsed]) };
     }
     if (pathname === PATHS.managedIdentity) return managedIdentity(req, url);
     if (pathname.startsWith(PATHS.serviceUrl)) return connector(req, url);
@@ -112,7 +114,7 @@ export async function startServer(deps: ServerDeps, port: number, host: string):
     }
     const fault = await intercept(route.operation, route.conversationId);
     if (fault) return fault;
-    if (route.operation !== "unknown" && route.operation !== "token" && route.conversationId !== undefined) {
+    if (route.operation !== "unknown" && route.conversationId !== undefined) {
       const retryAfterSec = deps.limiter.check(route.operation, route.conversationId);
       if (retryAfterSec !== undefined) {
         return errorReply(429, "Throttled", "Too many requests.", { "retry-after": String(retryAfterSec) });
@@ -121,11 +123,12 @@ export async function startServer(deps: ServerDeps, port: number, host: string):
     return deps.connector.handle(route, { body, query });
   }
 
-  /** Applies an armed fault: waits `delayMs`, then answers its status, or undefined to carry on (status 200). */
+  /** Applies an armed fault: waits `delayMs`, then drops the connection or answers its status, or undefined to carry on (status 200). */
   async function intercept(operation: RecordedCall["operation"], conversationId: string | undefined): Promise<Reply | undefined> {
     const fault = deps.faults.take(operation, conversationId);
     if (!fault) return undefined;
     if (fault.delayMs) await sleep(fault.delayMs, undefined, { signal: stopping.signal });
+    if (fault.disconnect) return { status: 0, disconnect: true };
     return fault.status === 200 ? undefined : faultReply(fault);
   }
 

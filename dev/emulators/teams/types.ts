@@ -1,7 +1,10 @@
 export type ConnectorOperation = "createConversation" | "send" | "reply" | "update" | "getMember" | "pagedMembers";
 
-/** `token` is the managed identity endpoint; `unknown` is any other path under the serviceUrl. */
-export type Operation = ConnectorOperation | "token" | "unknown";
+/**
+ * `token` is the managed identity endpoint; `openIdMetadata` and `jwks` are login.botframework.com's
+ * documents (faults only: they are not recorded in `calls`); `unknown` is any other path under the serviceUrl.
+ */
+export type Operation = ConnectorOperation | "token" | "openIdMetadata" | "jwks" | "unknown";
 
 export interface RecordedCall {
   method: string;
@@ -26,6 +29,8 @@ export interface FaultSpec {
   conversationId?: string;
   /** 200 with `delayMs` only slows the real answer down. */
   status: FaultStatus;
+  /** Close the connection without answering (what a refused or reset connection looks like to the client); `status` is then unused. */
+  disconnect?: boolean;
   /** Sent as `Retry-After` (seconds). */
   retryAfterSec?: number;
   /** Error code in the body, e.g. BotNotInConversationRoster, ConversationNotFound, MessageWritesBlocked. */
