@@ -45,25 +45,26 @@ const common = {
   logLevel: "warning",
 };
 
-// Chunks from an earlier build (a package since removed from LAZY_CHUNKS) must not ship in the zip.
-rmSync(join(OUT_DIR, "chunks"), { recursive: true, force: true });
+// The previous build's files go first: a chunk no longer built must not ship in the zip, and a failed
+// build must leave no dist/index.js behind, so that dev/host/build-if-stale.ts builds again.
+for (const file of ["index.js", "index.js.map", "chunks"]) rmSync(join(OUT_DIR, file), { recursive: true, force: true });
 
-const results = [
-  await build({
-    ...common,
-    entryPoints: ["functions/index.ts"],
-    outfile: join(OUT_DIR, "index.js"),
-    plugins: [lazyChunks(OUT_DIR, { dynamicOnly: true }), zodNamespaceImports()],
-    // import() of a chunk becomes require(): a CommonJS chunk's named exports (botframework-connector's
-    // module.exports = require_lib()) are invisible to Node's import(), and require() skips the ESM loader.
-    supported: { "dynamic-import": false },
-  }),
-  ...(await Promise.all(
-    Object.entries(LAZY_CHUNKS).map(([name, chunk]) =>
-      build({ ...common, entryPoints: [name], outfile: join(OUT_DIR, chunk), plugins: [lazyChunks(dirname(join(OUT_DIR, chunk)), { except: name })] }),
-    ),
-  )),
-];
+// The chunks before the app: once dist/index.js exists, everything it requires does too.
+const chunkResults = await Promise.all(
+  Object.entries(LAZY_CHUNKS).map(([name, chunk]) =>
+    build({ ...common, entryPoints: [name], outfile: join(OUT_DIR, chunk), plugins: [lazyChunks(dirname(join(OUT_DIR, chunk)), { except: name })] }),
+  ),
+);
+const appResult = await build({
+  ...common,
+  entryPoints: ["functions/index.ts"],
+  outfile: join(OUT_DIR, "index.js"),
+  plugins: [lazyChunks(OUT_DIR, { dynamicOnly: true }), zodNamespaceImports()],
+  // import() of a chunk becomes require(): a CommonJS chunk's named exports (botframework-connector's
+  // module.exports = require_lib()) are invisible to Node's import(), and require() skips the ESM loader.
+  supported: { "dynamic-import": false },
+});
+const results = [...chunkResults, appResult];
 
 const inputs = results.flatMap((result) => Object.keys(result.metafile.inputs));
 const leaked = [...new Set(inputs.filter((file) => /^(dev|test|bench)\//.test(file)))];
@@ -133,7 +134,9 @@ function packageDir(name) {
   return dir;
 }
 
+/** A rejected build leaves no dist/index.js, so nothing loads it and the next host start builds again. */
 function fail(message) {
   console.error(message);
+  rmSync(join(OUT_DIR, "index.js"), { force: true });
   process.exit(1);
 }
