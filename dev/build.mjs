@@ -15,7 +15,7 @@ import { build } from "esbuild";
 const OUT_DIR = "dist";
 
 /** Package → its chunk file under dist/. */
-export const LAZY_CHUNKS = {
+const LAZY_CHUNKS = {
   "botframework-connector": "chunks/botframework-connector.js",
   "@azure/identity": "chunks/azure-identity.js",
 };
