@@ -69,7 +69,7 @@ function anchorsSection(r: ColdStartResult): string {
   const verdict = goal
     ? `Goal: load in at most ${GOAL_RATIO} × \`${GOAL_ANCHOR}\`. This run: **${goal.require.toFixed(2)} ×** by require() (${goal.require <= GOAL_RATIO ? "met" : "not met"}), ` +
       `${goal.spawnToReady.toFixed(2)} × by spawn → ready, which also counts node's own start, the same for both.`
-    : `Goal anchor \`${GOAL_ANCHOR}\` was not measured.`;
+    : `Goal anchor \`${GOAL_ANCHOR}\` was not measured (installing the anchors failed: see the benchmark's output).`;
   return [
     `**Against other stacks:** each anchor is a pinned package (bench/anchors/package.json and its lock, installed by the benchmark into .tmp/bench-anchors/, ` +
       `not a dependency of the app), required by a fresh \`node\` in the same rounds as the app. The app's chunk files (${bytes(r.chunkBytes)}: ` +
