@@ -1,15 +1,21 @@
 // Cold start proxy: a fresh plain `node` process requiring the deployable bundle, as the Functions
 // worker does on a new instance, with a stand-in for the worker's `@azure/functions-core` (the same one
-// test/e2e/bundle.test.ts uses) so the app registers its functions exactly as in production.
+// test/e2e/bundle.test.ts uses) so the app registers its functions exactly as in production. Beside it,
+// in the same rounds, other chat-bot stacks (bench/anchors.ts), so the figure reads as a ratio.
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { validSettings } from "../test/fixtures/settings";
+import { installAnchors } from "./anchors";
 import { ROOT } from "./paths";
 import { summarize, type Summary } from "./stats";
 
 export const BUNDLE = join(ROOT, "dist", "index.js");
+const CHUNKS = join(ROOT, "dist", "chunks");
+/** The anchor the goal is set against: the app should load in at most half its time. */
+export const GOAL_ANCHOR = "@slack/bolt";
+export const GOAL_RATIO = 0.5;
 
 const FAKE_FUNCTIONS_CORE = `module.exports = {
   registerFunction() { return { dispose() {} }; },
@@ -24,16 +30,14 @@ interface Variant {
   label: string;
   /** What the child requires; undefined: nothing (node's own start-up). */
   module?: string;
+  /** `name@version` of an anchor package. */
+  anchor?: string;
 }
-
-const VARIANTS: Variant[] = [
-  { label: "node, empty script (floor)" },
-  { label: "require('@azure/functions') (baseline)", module: "@azure/functions" },
-  { label: "require('dist/index.js') (the app)", module: BUNDLE },
-];
 
 export interface ColdStartRow {
   label: string;
+  /** Set on the other stacks' rows: `name@version`. */
+  anchor?: string;
   /** Spawn until the child printed its marker after `require` returned. */
   spawnToReadyMs: Summary;
   /** Time inside the child spent in `require` alone. */
@@ -42,19 +46,33 @@ export interface ColdStartRow {
 
 export interface ColdStartResult {
   bundleBytes: number;
+  /** dist/chunks/*.js, loaded on first use, not at start. */
+  chunkBytes: number;
   warmupRounds: number;
+  /** The floor, the `@azure/functions` baseline, the app, then the anchors, in that order. */
   rows: ColdStartRow[];
 }
 
 export async function measureColdStart(runs: number, progress: (line: string) => void): Promise<ColdStartResult> {
   if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run \`npm run build\` first`);
+  // Without the registry (offline), the app is still measured; the report says the anchors are missing.
+  const anchors = await installAnchors(progress).catch((error: unknown) => {
+    progress(`cold start: no anchors, installing them failed: ${error instanceof Error ? error.message.split("\n")[0] : error}`);
+    return [];
+  });
+  const variants: Variant[] = [
+    { label: "node, empty script (floor)" },
+    { label: "require('@azure/functions') (baseline)", module: "@azure/functions" },
+    { label: "require('dist/index.js') (the app)", module: BUNDLE },
+    ...anchors.map((a) => ({ label: `require('${a.name}') ${a.version} (anchor)`, module: a.entry, anchor: `${a.name}@${a.version}` })),
+  ];
   const workerModules = fakeWorkerModules();
   const warmupRounds = 1;
-  const samples = VARIANTS.map(() => ({ spawnToReady: [] as number[], require: [] as number[] }));
+  const samples = variants.map(() => ({ spawnToReady: [] as number[], require: [] as number[] }));
   try {
     // Rounds interleave the variants, so drift on the machine (other load, page cache) hits all alike.
     for (let round = 0; round < warmupRounds + runs; round++) {
-      for (const [i, variant] of VARIANTS.entries()) {
+      for (const [i, variant] of variants.entries()) {
         const sample = await spawnAndRequire(variant, workerModules);
         if (round < warmupRounds) continue;
         samples[i]!.spawnToReady.push(sample.spawnToReadyMs);
@@ -67,13 +85,33 @@ export async function measureColdStart(runs: number, progress: (line: string) =>
   }
   return {
     bundleBytes: statSync(BUNDLE).size,
+    chunkBytes: existsSync(CHUNKS) ? readdirSync(CHUNKS).filter((f) => f.endsWith(".js")).reduce((sum, f) => sum + statSync(join(CHUNKS, f)).size, 0) : 0,
     warmupRounds,
-    rows: VARIANTS.map((variant, i) => ({
+    rows: variants.map((variant, i) => ({
       label: variant.label,
+      ...(variant.anchor ? { anchor: variant.anchor } : {}),
       spawnToReadyMs: summarize(samples[i]!.spawnToReady),
       requireMs: summarize(samples[i]!.require),
     })),
   };
+}
+
+export interface AnchorRatio {
+  anchor: string;
+  /** The app's median over the anchor's median, same run. */
+  require: number;
+  spawnToReady: number;
+}
+
+/** The app against each anchor (and the `@azure/functions` baseline), by medians of the same run. */
+export function anchorRatios(r: ColdStartResult): AnchorRatio[] {
+  const app = r.rows[2]!;
+  const others = [r.rows[1]!, ...r.rows.filter((row) => row.anchor)];
+  return others.map((row) => ({
+    anchor: row.anchor ?? "@azure/functions (the baseline, the app's own copy)",
+    require: app.requireMs.median / row.requireMs.median,
+    spawnToReady: app.spawnToReadyMs.median / row.spawnToReadyMs.median,
+  }));
 }
 
 function fakeWorkerModules(): string {

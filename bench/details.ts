@@ -14,7 +14,7 @@ export function coldStartSection(r: ColdStartResult): string {
       `Bundle: \`dist/index.js\`, ${bytes(r.bundleBytes)}.`,
     "**How:** `node -e` with valid settings (test/fixtures/settings.ts) and a stand-in for the worker's `@azure/functions-core` (as test/e2e/bundle.test.ts), " +
       "so the app validates its configuration and registers its 14 functions as in production. *Spawn → ready* is measured in the parent from `spawn()` to the " +
-      "marker the child prints after `require` returns; *require()* is measured inside the child. The three variants are interleaved round by round; " +
+      `marker the child prints after \`require\` returns; *require()* is measured inside the child. The ${r.rows.length} variants are interleaved round by round; ` +
       `${r.warmupRounds} warm-up round (page cache) excluded.`,
     markdownTable({
       headers: ["variant", "n", "spawn → ready median", "p95", "max", "require() median", "p95", "max"],

@@ -1,11 +1,12 @@
-// Rebuilds dist/index.js (`node dev/build.mjs`) when it is missing or older than its sources.
+// Rebuilds dist/ (`node dev/build.mjs`) when dist/index.js or a chunk file it requires is missing, or
+// older than its sources.
 // Several hosts may start at once (parallel e2e test files): a lock makes one of them build while
 // the others wait, so nobody loads a half-written bundle.
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 const SOURCE_DIRS = ["functions", "shared"];
 const SOURCE_FILES = ["dev/build.mjs", "package-lock.json"];
@@ -16,7 +17,7 @@ export async function buildIfStale(root: string, log: (line: string) => void): P
   if (!isStale(root)) return;
   await withLock(lockPathFor(root), async () => {
     if (!isStale(root)) return; // another process built it while we waited
-    log("building dist/index.js (missing or older than functions/, shared/)");
+    log("building dist/index.js and its chunks (missing or older than functions/, shared/)");
     await runBuild(root);
   });
 }
@@ -24,9 +25,17 @@ export async function buildIfStale(root: string, log: (line: string) => void): P
 export function isStale(root: string): boolean {
   const bundle = join(root, "dist", "index.js");
   if (!existsSync(bundle)) return true;
-  const built = statSync(bundle).mtimeMs;
+  const outputs = [bundle, ...chunksRequiredBy(bundle)];
+  if (!outputs.every((file) => existsSync(file))) return true;
+  const built = Math.min(...outputs.map((file) => statSync(file).mtimeMs));
   const sources = [...SOURCE_DIRS.flatMap((dir) => filesUnder(join(root, dir))), ...SOURCE_FILES.map((f) => join(root, f))];
   return sources.some((file) => existsSync(file) && statSync(file).mtimeMs > built);
+}
+
+/** The chunk files (dist/chunks/*.js) the bundle loads on first use: without them it starts, then fails later. */
+export function chunksRequiredBy(bundle: string): string[] {
+  const requires = readFileSync(bundle, "utf8").matchAll(/\brequire\("(\.\/chunks\/[\w.-]+\.js)"\)/g);
+  return [...new Set([...requires].map((match) => join(dirname(bundle), match[1]!)))];
 }
 
 function filesUnder(dir: string): string[] {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Packs the Functions app for `az functionapp deployment source config-zip`:
-// host.json, package.json and dist/ (the esbuild bundle), nothing else.
+// host.json, package.json and dist/ (the esbuild bundle and the chunk files it loads on first use),
+// nothing else.
 //
 //   node infra/scripts/zip-app.mjs --out app.zip [--root <project dir>]
 //
@@ -26,7 +27,16 @@ export function appFiles(root) {
     .map((entry) => `dist/${entry.split(path.sep).join("/")}`)
     // dist/ also receives the Teams app package; archives never belong in the app.
     .filter((entry) => statSync(path.join(root, entry)).isFile() && !entry.endsWith(".zip"));
+  // A missing chunk would not stop the app from starting, only fail its first Teams request in Azure.
+  const missing = requiredChunks(root).filter((chunk) => !dist.includes(chunk));
+  if (missing.length > 0) throw new Error(`${missing.join(", ")} not found in ${root} (dist/index.js loads it): run npm run build`);
   return ["host.json", "package.json", ...dist].sort();
+}
+
+/** dist/chunks/*.js files that dist/index.js requires (dev/build.mjs LAZY_CHUNKS). */
+function requiredChunks(root) {
+  const bundle = readFileSync(path.join(root, "dist", "index.js"), "utf8");
+  return [...new Set([...bundle.matchAll(/\brequire\("\.\/(chunks\/[\w.-]+\.js)"\)/g)].map((match) => `dist/${match[1]}`))];
 }
 
 export function zipApp(root) {

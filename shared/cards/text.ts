@@ -20,7 +20,9 @@ export const MAX_FACTS = 10;
 /** Longer links are shown as plain text: a URL can't be shortened, and it must fit Slack's 3000-char section. */
 export const MAX_URL_LENGTH = 2000;
 
-const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+// Built on first use: constructing a Segmenter loads ICU break data (~8 ms), which would otherwise be
+// paid by every cold start, including instances that never render a card.
+let graphemes: Intl.Segmenter | undefined;
 
 /**
  * Shortens `text` so that `encode(result)` is at most `max` code units, ending in "…" when cut.
@@ -38,6 +40,7 @@ export function truncate(text: string, max: number, encode: (piece: string) => s
   let kept = "";
   // V8 segments the whole string up front (~0.5 s for 100 KB), so segment only what can fit plus
   // two code units: grapheme rules look one code point ahead, so every boundary up to `room` is exact.
+  graphemes ??= new Intl.Segmenter(undefined, { granularity: "grapheme" });
   for (const { segment } of graphemes.segment(text.slice(0, max + 2))) {
     const piece = encode(segment);
     if (kept.length + piece.length <= room) {

@@ -4,13 +4,15 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { buildIfStale, isStale } from "../../dev/host/build-if-stale";
 
-// A stand-in checkout whose dev/build.mjs counts its runs and takes a while, like esbuild.
+// A stand-in checkout whose dev/build.mjs counts its runs and takes a while, like esbuild, and writes
+// a bundle that loads a chunk on first use, as the real one does.
 const FAKE_BUILD = `
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 appendFileSync("builds.log", "built\\n");
 await new Promise((resolve) => setTimeout(resolve, 300));
-mkdirSync("dist", { recursive: true });
-writeFileSync("dist/index.js", "exports.functionTable = [];");
+mkdirSync("dist/chunks", { recursive: true });
+writeFileSync("dist/chunks/botframework-connector.js", "exports.loaded = true;");
+writeFileSync("dist/index.js", 'exports.functionTable = []; exports.auth = () => Promise.resolve().then(() => require("./chunks/botframework-connector.js"));');
 `;
 
 let root: string;
@@ -53,5 +55,21 @@ describe("buildIfStale", () => {
     await buildIfStale(root, (line) => lines.push(line));
     expect(builds()).toBe(2);
     expect(lines).toEqual([expect.stringContaining("building dist/index.js")]);
+  });
+
+  it("rebuilds when a chunk file the bundle requires is missing or older than a source", async () => {
+    await buildIfStale(root, () => undefined);
+    const chunk = join(root, "dist", "chunks", "botframework-connector.js");
+    rmSync(chunk);
+    expect(isStale(root)).toBe(true);
+    await buildIfStale(root, () => undefined);
+    expect(builds()).toBe(2);
+
+    age(join(root, "dev", "build.mjs"), 60);
+    age(join(root, "functions", "index.ts"), 60);
+    age(chunk, 90);
+    expect(isStale(root)).toBe(true);
+    age(chunk, 30);
+    expect(isStale(root)).toBe(false);
   });
 });

@@ -516,6 +516,31 @@ describe("zip-app.mjs", () => {
     expect(readFileSync(path.join(box.dir, "a.zip")).equals(readFileSync(path.join(box.dir, "b.zip")))).toBe(true);
   });
 
+  it("packs the chunk files the bundle loads on first use, the same bytes every time", () => {
+    const box = new Sandbox();
+    box.writeBundle('exports.auth = () => Promise.resolve().then(() => require("./chunks/botframework-connector.js"));\n');
+    mkdirSync(path.join(box.project, "dist", "chunks"));
+    writeFileSync(path.join(box.project, "dist", "chunks", "botframework-connector.js"), "exports.loaded = true;\n");
+    writeFileSync(path.join(box.project, "dist", "chunks", "botframework-connector.js.map"), "{}");
+    const first = zipApp(box.project, path.join(box.dir, "a.zip"));
+    const second = zipApp(box.project, path.join(box.dir, "b.zip"));
+    expect(second).toBe(first);
+    const packed = unzipSync(readFileSync(path.join(box.dir, "a.zip")));
+    expect(Object.keys(packed)).toEqual(["dist/chunks/botframework-connector.js", "dist/chunks/botframework-connector.js.map", "dist/index.js", "host.json", "package.json"]);
+    expect(Buffer.from(packed["dist/chunks/botframework-connector.js"]!).toString()).toBe("exports.loaded = true;\n");
+  });
+
+  it("refuses a bundle whose chunk file is missing (the app would start, then fail its first Teams request)", () => {
+    const box = new Sandbox();
+    box.writeBundle('exports.auth = () => Promise.resolve().then(() => require("./chunks/botframework-connector.js"));\n');
+    const result = spawnSync(process.execPath, [path.join(REPO, "infra", "scripts", "zip-app.mjs"), "--root", box.project, "--out", path.join(box.dir, "a.zip")], {
+      encoding: "utf8",
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe(`zip-app: dist/chunks/botframework-connector.js not found in ${box.project} (dist/index.js loads it): run npm run build\n`);
+    expect(existsSync(path.join(box.dir, "a.zip"))).toBe(false);
+  });
+
   it("fails clearly without a build", () => {
     const box = new Sandbox({}, { dist: false });
     const result = spawnSync(process.execPath, [path.join(REPO, "infra", "scripts", "zip-app.mjs"), "--root", box.project, "--out", path.join(box.dir, "a.zip")], {
