@@ -16,7 +16,6 @@ const OUT_DIR = "dist";
 
 /** Package → its chunk file under dist/. */
 const LAZY_CHUNKS = {
-  "botframework-connector": "chunks/botframework-connector.js",
   "@azure/identity": "chunks/azure-identity.js",
 };
 
@@ -60,8 +59,8 @@ const appResult = await build({
   entryPoints: ["functions/index.ts"],
   outfile: join(OUT_DIR, "index.js"),
   plugins: [lazyChunks(OUT_DIR, { dynamicOnly: true }), zodNamespaceImports()],
-  // import() of a chunk becomes require(): a CommonJS chunk's named exports (botframework-connector's
-  // module.exports = require_lib()) are invisible to Node's import(), and require() skips the ESM loader.
+  // import() of a chunk becomes require(): a CommonJS chunk's named exports (`module.exports = require_lib()`)
+  // are invisible to Node's import(), and require() skips the ESM loader.
   supported: { "dynamic-import": false },
 });
 const results = [...chunkResults, appResult];
