@@ -5,7 +5,8 @@ import type { StorageClients } from "../storage/clients";
 import { ActivityRepository, IssueRepository } from "../storage/issues";
 import { actOnIssue } from "./issue-actions";
 
-const actor = z.email().transform((email) => email.toLowerCase());
+const email = z.email().max(254);
+const actor = email.transform((address) => address.toLowerCase());
 
 /** PATCH /api/issues/{id}: the same actions as the cards, by a named person. */
 export const issuePatchSchema = z.discriminatedUnion("action", [
@@ -20,7 +21,7 @@ export const issuePatchSchema = z.discriminatedUnion("action", [
       z.strictObject({ mode: z.literal("users"), count: z.number().int().positive() }),
     ]),
   }),
-  z.strictObject({ action: z.literal("assign"), actor, assignee: z.union([z.literal("me"), z.email()]) }),
+  z.strictObject({ action: z.literal("assign"), actor, assignee: z.union([z.literal("me"), email]) }),
 ]);
 export type IssuePatch = z.infer<typeof issuePatchSchema>;
 

@@ -58,7 +58,7 @@ describe("issue store against Azurite", () => {
 
   it("the same alert taken twice changes nothing the second time", async () => {
     await drain(azurite.connectionString, "deliveries");
-    const alert = anAlert({ alertId: "twice", issue: { id: "twice-issue" }, targets: [{ provider: "slack", teamId: "T1", channel: "C1" }] });
+    const alert = anAlert({ alertId: "twice", issue: { id: "twice-issue" }, targets: [{ provider: "slack", teamId: "T01", channel: "C01" }] });
     const first = await takeAlert(storage, alert, JSON.stringify(alert));
     const second = await takeAlert(storage, alert, JSON.stringify(alert));
     expect(first).toMatchObject({ kind: "accepted", duplicate: false, deliveries: 1 });
