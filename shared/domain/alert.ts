@@ -87,7 +87,8 @@ export interface SchemaProblem {
   message: string;
 }
 
-export type AlertParseResult = { ok: true; alert: Alert } | { ok: false; error: string; issues: SchemaProblem[] };
+/** `tooLarge`: over `MAX_ALERT_JSON_BYTES` (an HTTP intake answers 413 to it, 400 to the rest). */
+export type AlertParseResult = { ok: true; alert: Alert } | { ok: false; error: string; issues: SchemaProblem[]; tooLarge?: true };
 
 export function parseAlert(message: unknown): AlertParseResult {
   let input = message;
@@ -102,6 +103,7 @@ export function parseAlert(message: unknown): AlertParseResult {
   if (bytes > MAX_ALERT_JSON_BYTES) {
     return {
       ok: false,
+      tooLarge: true,
       error: "The message is larger than an alert can be.",
       issues: [{ path: "", message: `${bytes} bytes of JSON; at most ${MAX_ALERT_JSON_BYTES} (what a 64 KiB base64 queue message holds)` }],
     };

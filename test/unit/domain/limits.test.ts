@@ -54,7 +54,7 @@ describe("alert size limits agree with the queue", () => {
     alert.issue.title = '"'.repeat(ALERT_LIMITS.title); // 2 bytes each, escaped
     alert.issue.tags = Object.fromEntries(Array.from({ length: 10 }, (_, n) => [`t${n}`, "\u0001".repeat(ALERT_LIMITS.tagValue)])); // 6 bytes each
     const result = parseAlert(JSON.stringify(alert));
-    expect(result).toMatchObject({ ok: false, error: "The message is larger than an alert can be." });
+    expect(result).toMatchObject({ ok: false, tooLarge: true, error: "The message is larger than an alert can be." });
     if (!result.ok) expect(result.issues[0]!.message).toMatch(/at most 49152/);
   });
 });
