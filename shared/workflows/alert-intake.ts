@@ -30,13 +30,14 @@ export type IntakeResult =
 export async function takeAlert(storage: StorageClients, message: unknown, originalText: string): Promise<IntakeResult> {
   const parsed = parseAlert(message);
   if (!parsed.ok) return poison(storage, poisonFor(parsed.error, parsed.issues, originalText));
+  const progress = { stage: "issue" };
   try {
-    return await applyAndPlan(storage, parsed.alert);
+    return await applyAndPlan(storage, parsed.alert, progress);
   } catch (error) {
     // Storage that refuses what the alert holds will refuse it on every retry: say why, at once.
     const rejection = permanentStorageRejection(error);
     if (!rejection) throw error;
-    return poison(storage, poisonFor(STORAGE_REFUSED, [{ path: "issue", message: rejection }], originalText));
+    return poison(storage, poisonFor(STORAGE_REFUSED, [{ path: progress.stage, message: rejection }], originalText));
   }
 }
 
@@ -47,7 +48,8 @@ async function poison(storage: StorageClients, poison: PoisonMessage): Promise<I
   return { kind: "poisoned", poison };
 }
 
-async function applyAndPlan(storage: StorageClients, alert: Alert): Promise<IntakeResult> {
+/** `progress.stage` names the part of the alert being stored, for the poison message's `path`. */
+async function applyAndPlan(storage: StorageClients, alert: Alert, progress: { stage: string }): Promise<IntakeResult> {
   let duplicate = false;
   const written = await changeIssue(storage, alert.issue.id, (current) => {
     duplicate = current?.recentAlertIds.includes(alert.alertId) ?? false;
@@ -72,6 +74,7 @@ async function applyAndPlan(storage: StorageClients, alert: Alert): Promise<Inta
     stored = await announcePending(storage, alert.issue.id, entry?.version);
   }
   const issue = stored!.issue;
+  progress.stage = "targets";
   const targets = alert.targets ?? (await subscribedTargets(storage, issue));
   const deliveries = await planDeliveries(storage, alert, targets, notify);
   return { kind: "accepted", issue, duplicate, deliveries };

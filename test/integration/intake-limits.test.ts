@@ -92,6 +92,23 @@ describe("alert intake within storage limits", () => {
   });
 });
 
+describe("an alert storage refuses", () => {
+  it("goes to alerts-poison at once, in the documented format, with the reason", async () => {
+    await drain(azurite.connectionString, "alerts-poison");
+    // Valid by the id grammar, but its delivery rows' key (every % escaped as %25) is over Table Storage's 1 KiB.
+    const alert = anAlert({ alertId: "%".repeat(256), issue: { id: "refused" }, targets: [{ provider: "slack", teamId: "T01", channel: "C01" }] });
+    const text = JSON.stringify(alert);
+    const result = await takeAlert(storage, alert, text);
+    expect(result).toMatchObject({ kind: "poisoned" });
+    const [poison] = await drain(azurite.connectionString, "alerts-poison");
+    expect(poison!.body).toEqual({
+      error: "The alert matches schema v1 but could not be stored.",
+      issues: [{ path: "targets", message: "storage refused it with 400 InvalidInput" }],
+      original: text,
+    });
+  });
+});
+
 describe("storage failures: permanent ones are told apart from those worth retrying", () => {
   const table = () => TableClient.fromConnectionString(azurite.connectionString, "probe", { allowInsecureConnection: true });
   const caught = async (work: () => Promise<unknown>) => work().then(() => expect.fail("expected a failure"), (error: unknown) => error);
