@@ -87,7 +87,7 @@ export const ANNOUNCE_CLAIM_SECONDS = 30;
 const OUTBOX_JSON_BUDGET = 24_000;
 const MAX_UNANNOUNCED = 50;
 const ANNOUNCED_KEPT = 20;
-/** Marks written without an ETag (so announcing never contends with changes), folded in by the next change. */
+/** Marks written without an ETag (so marking never has to retry), folded into the outbox by the next change. */
 const ANNOUNCED_MARK = /^announcedV(\d{1,15})$/;
 
 export const MAX_CHANGE_ATTEMPTS = 30;

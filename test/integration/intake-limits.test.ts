@@ -134,7 +134,7 @@ describe("storage failures: permanent ones are told apart from those worth retry
     expect(permanentStorageRejection(error)).toBe("storage refused it with 413 RequestBodyTooLarge");
   });
 
-  it("contention, a missing queue and an unreachable service are worth retrying", async () => {
+  it("contention, a missing queue, a network error and a busy server are worth retrying", async () => {
     await table().upsertEntity({ partitionKey: "p", rowKey: "c", n: 1 });
     const { etag } = await table().getEntity("p", "c");
     await table().upsertEntity({ partitionKey: "p", rowKey: "c", n: 2 });
