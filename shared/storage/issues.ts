@@ -98,8 +98,9 @@ export class OutboxFullError extends Error {
   constructor(
     readonly issueId: string,
     readonly unannounced: number,
+    options?: { cause?: unknown },
   ) {
-    super(`Issue ${issueId} has ${unannounced} changes not yet announced; announce them before changing it again.`);
+    super(`Issue ${issueId} has ${unannounced} changes not yet announced; announce them before changing it again.`, options);
     this.name = "OutboxFullError";
   }
 }

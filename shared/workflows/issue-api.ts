@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { IssueAction } from "../domain/actions";
 import { CardRepository, type CardCopy } from "../storage/cards";
 import type { StorageClients } from "../storage/clients";
-import { ActivityRepository, IssueRepository } from "../storage/issues";
+import { ActivityRepository, IssueRepository, OutboxFullError } from "../storage/issues";
 import { actOnIssue } from "./issue-actions";
 
 const email = z.email().max(254);
@@ -46,7 +46,14 @@ export async function patchIssue(storage: StorageClients, issueId: string, body:
     };
   }
   const patch = parsed.data;
-  const outcome = await actOnIssue(storage, issueId, toAction(patch), { person: { email: patch.actor }, label: patch.actor, surface: "api" });
+  let outcome: Awaited<ReturnType<typeof actOnIssue>>;
+  try {
+    outcome = await actOnIssue(storage, issueId, toAction(patch), { person: { email: patch.actor }, label: patch.actor, surface: "api" });
+  } catch (error) {
+    // Not a failure of the request: earlier changes must be announced first. Nothing was changed.
+    if (error instanceof OutboxFullError) return { status: 503, body: { error: "This issue has changes still waiting to be announced. Nothing was changed; try again in a minute." } };
+    throw error;
+  }
   switch (outcome.kind) {
     case "not-found":
       return notFound(issueId);

@@ -103,7 +103,9 @@ export async function changeIssue(
       change = await repository.change(issueId, decide);
     } catch (error) {
       if (!(error instanceof OutboxFullError) || round >= FULL_OUTBOX_ROUNDS) throw error;
-      const { sent } = await announce(storage, issueId);
+      const { sent } = await announce(storage, issueId).catch((cause: unknown) => {
+        throw new OutboxFullError(issueId, error.unannounced, { cause });
+      });
       if (sent === 0) await sleep(100 * round + Math.random() * 100 * round); // their writers are announcing them
       continue;
     }

@@ -3,6 +3,7 @@ import { StorageClients } from "../../shared/storage/clients";
 import { ActivityRepository, IssueRepository } from "../../shared/storage/issues";
 import { takeAlert } from "../../shared/workflows/alert-intake";
 import { actOnIssue } from "../../shared/workflows/issue-actions";
+import { patchIssue } from "../../shared/workflows/issue-api";
 import { anAlert } from "../fixtures/issues";
 import { startTestAzurite, type Azurite } from "../support/azurite";
 import { drain, queueClient } from "../support/queues";
@@ -61,6 +62,10 @@ describe("the outbox", () => {
     expect(refused).toBe(60);
     const stored = (await new IssueRepository(storage).get("outage"))!.issue;
     expect(stored.version).toBeLessThan(61); // some changes were refused rather than stored unannounced
+    // Through the API that is a 503 to retry, and nothing changes.
+    const api = await patchIssue(storage, "outage", { action: "assign", actor: "ana@contoso.com", assignee: "me" });
+    expect(api).toMatchObject({ status: 503, body: { error: expect.stringMatching(/try again/) } });
+    expect((await new IssueRepository(storage).get("outage"))!.issue.version).toBe(stored.version);
 
     await queueClient(azurite.connectionString, "issue-events").create();
     const after = await actOnIssue(storage, "outage", assign(100), person(100));
