@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { IssueAction } from "../domain/actions";
+import { isIssueId } from "../domain/ids";
 import { CardRepository, type CardCopy } from "../storage/cards";
 import type { StorageClients } from "../storage/clients";
 import { ActivityRepository, IssueRepository, OutboxFullError } from "../storage/issues";
@@ -28,6 +29,7 @@ export type IssuePatch = z.infer<typeof issuePatchSchema>;
 export type ApiAnswer = { status: number; body: unknown };
 
 export async function getIssue(storage: StorageClients, issueId: string): Promise<ApiAnswer> {
+  if (!isIssueId(issueId)) return notAnIssueId();
   const stored = await new IssueRepository(storage).get(issueId);
   if (!stored) return notFound(issueId);
   const [activities, cards] = await Promise.all([
@@ -38,6 +40,7 @@ export async function getIssue(storage: StorageClients, issueId: string): Promis
 }
 
 export async function patchIssue(storage: StorageClients, issueId: string, body: unknown): Promise<ApiAnswer> {
+  if (!isIssueId(issueId)) return notAnIssueId();
   const parsed = issuePatchSchema.safeParse(body);
   if (!parsed.success) {
     return {
@@ -75,6 +78,11 @@ function toAction(patch: IssuePatch): IssueAction {
     default:
       return { type: patch.action };
   }
+}
+
+/** Storage would refuse such a key (too long, a lone surrogate): say so rather than fail. */
+function notAnIssueId(): ApiAnswer {
+  return { status: 400, body: { error: "That is not an issue id: 1 to 200 characters, no /, \\, #, ?, control characters or surrounding spaces." } };
 }
 
 function notFound(issueId: string): ApiAnswer {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StorageClients } from "../../shared/storage/clients";
 import { ActivityRepository, IssueRepository } from "../../shared/storage/issues";
 import { actOnIssue } from "../../shared/workflows/issue-actions";
+import { getIssue, patchIssue } from "../../shared/workflows/issue-api";
 import { takeAlert } from "../../shared/workflows/alert-intake";
 import { DeliveryRepository } from "../../shared/delivery/deliveries";
 import { anAlert } from "../fixtures/issues";
@@ -50,6 +51,13 @@ describe("issue store against Azurite", () => {
     expect(again).toMatchObject({ kind: "unchanged", message: expect.stringMatching(/already resolved/) });
     expect((await new IssueRepository(storage).get("noop-issue"))!.issue.version).toBe(version);
     expect((await new ActivityRepository(storage).list("noop-issue")).filter((a) => a.action === "resolve")).toHaveLength(1);
+  });
+
+  it("the issue API answers 400, not a storage error, for an id no issue can have", async () => {
+    for (const id of ["x".repeat(600), "a\ud800b"]) {
+      expect(await getIssue(storage, id)).toMatchObject({ status: 400, body: { error: expect.stringMatching(/not an issue id/) } });
+      expect(await patchIssue(storage, id, { action: "resolve", actor: "ana@contoso.com" })).toMatchObject({ status: 400 });
+    }
   });
 
   it("an action on an unknown issue says so", async () => {
