@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StorageClients } from "../../shared/storage/clients";
-import { ActivityRepository, IssueRepository } from "../../shared/storage/issues";
+import { ActivityRepository, ANNOUNCE_CLAIM_SECONDS, IssueRepository } from "../../shared/storage/issues";
 import { takeAlert } from "../../shared/workflows/alert-intake";
 import { actOnIssue } from "../../shared/workflows/issue-actions";
 import { patchIssue } from "../../shared/workflows/issue-api";
@@ -78,6 +78,20 @@ describe("the outbox", () => {
     expect(versions).toEqual(Array.from({ length: final - 1 }, (_, n) => n + 2));
     const assigns = (await new ActivityRepository(storage).list("outage", 200)).filter((a) => a.action === "assign");
     expect(assigns).toHaveLength(final - 1);
+  });
+
+  it("a change whose writer died is left to it until its claim runs out, then claimed by one announcer only", async () => {
+    await anIssueNamed("orphan");
+    const repository = new IssueRepository(storage);
+    // A writer stores a change and dies before announcing it.
+    const written = await repository.change("orphan", (current) => ({
+      issue: { ...current!.issue, title: "renamed", version: current!.issue.version + 1 },
+      activities: [],
+    }));
+    expect(await repository.claimUnannounced("orphan")).toEqual([]);
+    const later = new Date(Date.now() + (ANNOUNCE_CLAIM_SECONDS + 1) * 1000);
+    expect((await repository.claimUnannounced("orphan", later)).map((entry) => entry.version)).toEqual([written!.issue.version]);
+    expect(await repository.claimUnannounced("orphan", later)).toEqual([]);
   });
 
   it("Unignore on an ignore that just ran out stores what the clicker is told: unresolved", async () => {
