@@ -9,8 +9,9 @@ export async function alertsQueue(message: unknown, context: InvocationContext):
     : typeof message === "string" ? message : JSON.stringify(message);
   const result = await takeAlert(getRuntime().storage, message, original);
   if (result.kind === "poisoned") {
-    const paths = result.poison.issues.map((issue) => issue.path || "(root)").join(", ");
-    context.warn(`Alert rejected and moved to alerts-poison: ${result.poison.error} Fields: ${paths}`);
+    // Paths and the schema's or storage's reasons; never the values themselves.
+    const reasons = result.poison.issues.map((issue) => `${issue.path || "(root)"}: ${issue.message}`).join("; ");
+    context.warn(`Alert rejected and moved to alerts-poison: ${result.poison.error} ${reasons}`);
   } else {
     context.log(
       `Alert for issue ${result.issue.id}: ${result.duplicate ? "already taken, no change" : `issue v${result.issue.version}`}, ${result.deliveries} deliveries queued`,

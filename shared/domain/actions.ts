@@ -31,9 +31,15 @@ export interface ActivityRecord {
   key?: string;
 }
 
+/**
+ * What an action does. When an ignore had run out by the time of the action, the issue is first
+ * returned to unresolved (the line `ignore-expired`) and the action applies to that: what the person is
+ * told and what is stored agree. `changed` then carries both lines, and `unchanged` carries the expiry
+ * in `expiry` (with `issue` already past it), to be stored although the action itself changed nothing.
+ */
 export type ActionOutcome =
-  | { kind: "changed"; issue: Issue; activity: ActivityRecord; message: string }
-  | { kind: "unchanged"; issue: Issue; message: string }
+  | { kind: "changed"; issue: Issue; activities: ActivityRecord[]; message: string }
+  | { kind: "unchanged"; issue: Issue; message: string; expiry?: ActivityRecord }
   | { kind: "refused"; reason: string };
 
 const MAX_IGNORE_MINUTES = 60 * 24 * 365;
@@ -44,7 +50,9 @@ const MAX_IGNORE_COUNT = 1_000_000_000;
  * Idempotent: an action that would change nothing says so instead of writing.
  */
 export function applyAction(issue: Issue, action: IssueAction, actor: Actor, now: Date): ActionOutcome {
-  const current = expireIgnore(issue, now)?.issue ?? issue;
+  const expired = expireIgnore(issue, now);
+  // One change, one version: the expiry and the action are stored together.
+  const current = expired ? { ...expired.issue, version: issue.version } : issue;
   const who = actorName(actor);
   const change = (next: Partial<Issue>, message: string, detail?: string): ActionOutcome => {
     const statusChanged = next.status !== undefined && next.status !== current.status;
@@ -52,16 +60,13 @@ export function applyAction(issue: Issue, action: IssueAction, actor: Actor, now
       ...current,
       ...next,
       ...(statusChanged ? { statusChangedBy: who, statusChangedAt: now.toISOString() } : {}),
-      version: current.version + 1,
+      version: issue.version + 1,
     };
-    return {
-      kind: "changed",
-      issue: updated,
-      message,
-      activity: activityFor(current, updated, action.type, actor, now, detail),
-    };
+    const activity = activityFor(current, updated, action.type, actor, now, detail);
+    return { kind: "changed", issue: updated, message, activities: expired ? [expired.activity, activity] : [activity] };
   };
-  const same = (message: string): ActionOutcome => ({ kind: "unchanged", issue: current, message });
+  const same = (message: string): ActionOutcome =>
+    expired ? { kind: "unchanged", issue: expired.issue, message, expiry: expired.activity } : { kind: "unchanged", issue, message };
 
   switch (action.type) {
     case "resolve":
@@ -204,13 +209,22 @@ export function activityFor(
   return {
     issueId: before.id,
     action,
-    actor: actor.person?.email ?? actor.label,
+    actor: clip(actor.person?.email ?? actor.label),
     surface: actor.surface,
     fromStatus: before.status,
     toStatus: after.status,
-    ...(detail ? { detail } : {}),
+    ...(detail ? { detail: clip(detail) } : {}),
     at: now.toISOString(),
   };
+}
+
+/** History lines are stored with the change (the outbox): each is kept small whatever a name holds. */
+const MAX_ACTIVITY_TEXT = 320;
+
+function clip(text: string): string {
+  if (text.length <= MAX_ACTIVITY_TEXT) return text;
+  const end = /[\ud800-\udbff]/.test(text[MAX_ACTIVITY_TEXT - 2]!) ? MAX_ACTIVITY_TEXT - 2 : MAX_ACTIVITY_TEXT - 1;
+  return `${text.slice(0, end)}…`;
 }
 
 export function actorName(actor: Actor): string {

@@ -2,3 +2,4 @@ export * from "./issue";
 export * from "./actions";
 export * from "./alert";
 export * from "./intake";
+export * from "./tags";

@@ -2,6 +2,7 @@ import type { Alert } from "./alert";
 import { activityFor, expireIgnore, type ActivityRecord } from "./actions";
 import type { Actor, Issue } from "./issue";
 import { LEVELS } from "./issue";
+import { mergeTags } from "./tags";
 
 export interface AlertIntake {
   issue: Issue;
@@ -51,7 +52,7 @@ export function applyAlert(existing: Issue | undefined, alert: Alert, now: Date)
           level: reported.level,
           environment: reported.environment ?? base.environment,
           url: reported.url ?? base.url,
-          tags: { ...base.tags, ...reported.tags },
+          tags: mergeTags(base.tags, reported.tags),
           ruleName: alert.rule?.name ?? base.ruleName,
         }
       : {}),

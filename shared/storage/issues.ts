@@ -30,8 +30,11 @@ interface IssueEntity {
   statusChangedAt?: string;
   version: number;
   recentAlertIds?: string;
+  /** Written by earlier versions: every change up to it was announced. */
   announcedVersion?: number;
   outbox?: string;
+  /** `announcedV<version>` marks (see markAnnounced). */
+  [mark: `announcedV${number}`]: boolean | undefined;
 }
 
 export interface StoredIssue {
@@ -40,12 +43,12 @@ export interface StoredIssue {
   /** Alert ids already folded into this issue, newest last (idempotency for alert intake). */
   recentAlertIds: string[];
   /**
-   * The recent changes and what they must announce (issue events, card refresh), written in the same
-   * ETag write as the change itself, so a crash between the write and the announcement loses nothing:
-   * whoever touches the issue next announces what is still pending (`version > announcedVersion`).
+   * The changes and what they must announce (history lines, issue events, a card refresh), written in
+   * the same ETag write as the change itself, so a crash between the write and the announcement loses
+   * nothing. Entries not yet announced are never dropped; a few announced ones are kept (a redelivered
+   * alert finds its `notify` there).
    */
   outbox: OutboxEntry[];
-  announcedVersion: number;
 }
 
 export interface OutboxEntry {
@@ -54,6 +57,14 @@ export interface OutboxEntry {
   /** The alert that caused the change, and whether it deserves a new card everywhere. */
   alertId?: string;
   notify?: "regressed" | "level-rose";
+  /** Its announcements went out. */
+  announced?: true;
+  /**
+   * Until when one announcer has it: its writer, from the write on, or whoever claimed it since (an
+   * ETag write). Nobody else sends it before then, so in the normal path each change goes out once;
+   * a writer that fails gives its claim back, one that dies lets it run out.
+   */
+  claimedUntil?: string;
 }
 
 /** What a change function returns: the new issue and its history lines, or nothing to do. */
@@ -61,10 +72,38 @@ export type IssueChange =
   | { issue: Issue; activities: ActivityRecord[]; recentAlertIds?: string[]; alertId?: string; notify?: OutboxEntry["notify"] }
   | undefined;
 
-const OUTBOX_ENTRIES = 20;
+export interface StoredChange {
+  issue: Issue;
+  activities: ActivityRecord[];
+  entry: OutboxEntry;
+}
+
+/** How long the writer of a change (or a claimant) has to announce it before others may. */
+export const ANNOUNCE_CLAIM_SECONDS = 30;
+/**
+ * The outbox is one string property (at most 32,768 UTF-16 characters). Unannounced entries never
+ * leave it: when they fill it, the next change waits for them to be announced (`OutboxFullError`).
+ */
+const OUTBOX_JSON_BUDGET = 24_000;
+const MAX_UNANNOUNCED = 50;
+const ANNOUNCED_KEPT = 20;
+/** Marks written without an ETag (so marking never has to retry), folded into the outbox by the next change. */
+const ANNOUNCED_MARK = /^announcedV(\d{1,15})$/;
 
 export const MAX_CHANGE_ATTEMPTS = 30;
 const RECENT_ALERT_IDS = 50;
+
+/** The issue holds as many unannounced changes as it can: announce them before changing it again. */
+export class OutboxFullError extends Error {
+  constructor(
+    readonly issueId: string,
+    readonly unannounced: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`Issue ${issueId} has ${unannounced} changes not yet announced; announce them before changing it again.`, options);
+    this.name = "OutboxFullError";
+  }
+}
 
 export class IssueRepository {
   constructor(private readonly storage: StorageClients) {}
@@ -83,23 +122,26 @@ export class IssueRepository {
   /**
    * Reads the issue, lets `decide` compute the change from what is stored, and writes it only if
    * nobody changed the issue meanwhile (ETag); on a conflict it reads again and decides again.
-   * The change and what it must announce are written together (see `outbox`); the caller announces
-   * it with `announcePending`. Returns the stored result, or undefined when `decide` had nothing to change.
+   * The change and what it must announce are written together (see `outbox`), claimed by the caller,
+   * who announces it (`announcePending` with its version). Returns the stored change, or undefined when
+   * `decide` had nothing to change. Throws `OutboxFullError`, writing nothing, when the outbox is full.
    */
-  async change(
-    issueId: string,
-    decide: (current: StoredIssue | undefined) => IssueChange,
-  ): Promise<{ issue: Issue; activities: ActivityRecord[] } | undefined> {
+  async change(issueId: string, decide: (current: StoredIssue | undefined) => IssueChange): Promise<StoredChange | undefined> {
     const table = await this.storage.table(TABLES.issues);
     for (let attempt = 1; ; attempt++) {
       const current = await this.get(issueId);
       const change = decide(current);
       if (!change) return undefined;
-      const entry: OutboxEntry = stripUndefined({ version: change.issue.version, activities: change.activities, alertId: change.alertId, notify: change.notify });
+      const entry: OutboxEntry = stripUndefined({
+        version: change.issue.version,
+        activities: change.activities,
+        alertId: change.alertId,
+        notify: change.notify,
+        claimedUntil: new Date(Date.now() + ANNOUNCE_CLAIM_SECONDS * 1000).toISOString(),
+      });
       const entity = toEntity(change.issue, {
         recentAlertIds: change.recentAlertIds ?? current?.recentAlertIds ?? [],
-        outbox: [...(current?.outbox ?? []), entry].slice(-OUTBOX_ENTRIES),
-        announcedVersion: current?.announcedVersion ?? 0,
+        outbox: withEntry(issueId, current?.outbox ?? [], entry),
       });
       try {
         if (current) await table.updateEntity(entity, "Replace", { etag: current.etag });
@@ -110,23 +152,89 @@ export class IssueRepository {
         await sleep(Math.random() * Math.min(200, 10 * attempt));
         continue;
       }
-      return { issue: change.issue, activities: change.activities };
+      return { issue: change.issue, activities: change.activities, entry };
     }
   }
 
   /**
-   * Records that everything up to `version` was announced. Conditional on the row read for the
-   * announcement: if the issue changed meanwhile, the next announcer covers both (events carry
-   * stable ids, so a repeat is recognisable).
+   * Claims the unannounced entries nobody has (or whose claim ran out), with an ETag write so two
+   * announcers never both take one. Returns them, or [] when there are none.
    */
-  async markAnnounced(issueId: string, version: number, etag: string): Promise<void> {
+  async claimUnannounced(issueId: string, now = new Date()): Promise<OutboxEntry[]> {
+    const claimed = await this.updateOutbox(issueId, (outbox) => {
+      const claimable = outbox.filter((entry) => !entry.announced && !(entry.claimedUntil && Date.parse(entry.claimedUntil) > now.getTime()));
+      const until = new Date(now.getTime() + ANNOUNCE_CLAIM_SECONDS * 1000).toISOString();
+      const versions = new Set(claimable.map((entry) => entry.version));
+      return { outbox: outbox.map((entry) => (versions.has(entry.version) ? { ...entry, claimedUntil: until } : entry)), result: claimable };
+    });
+    return claimed ?? [];
+  }
+
+  /** Gives back the claim on entries whose announcement failed, so the next toucher announces them at once. */
+  async releaseClaims(issueId: string, versions: number[]): Promise<void> {
+    const released = new Set(versions);
+    await this.updateOutbox(issueId, (outbox) => ({
+      outbox: outbox.map((entry) => (released.has(entry.version) && !entry.announced ? stripUndefined({ ...entry, claimedUntil: undefined }) : entry)),
+      result: undefined,
+    }));
+  }
+
+  /**
+   * Records that these changes were announced. A merge without an ETag, one property per change,
+   * so it never has to retry against changes; the next change folds the marks into the outbox.
+   */
+  async markAnnounced(issueId: string, versions: number[]): Promise<void> {
+    if (versions.length === 0) return;
     const table = await this.storage.table(TABLES.issues);
+    const marks = Object.fromEntries(versions.map((version) => [`announcedV${version}`, true]));
     try {
-      await table.updateEntity({ partitionKey: issueId, rowKey: "", announcedVersion: version }, "Merge", { etag });
+      await table.updateEntity({ partitionKey: issueId, rowKey: "", ...marks }, "Merge");
     } catch (error) {
-      if (!isPreconditionFailed(error)) throw error;
+      if (!isNotFound(error)) throw error;
     }
   }
+
+  /** A read-modify-write of the outbox alone, conditional on the ETag, retried on conflicts. */
+  private async updateOutbox<T>(issueId: string, update: (outbox: OutboxEntry[]) => { outbox: OutboxEntry[]; result: T }): Promise<T | undefined> {
+    const table = await this.storage.table(TABLES.issues);
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.get(issueId);
+      if (!current) return undefined;
+      const { outbox, result } = update(current.outbox);
+      if (Array.isArray(result) && result.length === 0) return result;
+      try {
+        await table.updateEntity({ partitionKey: issueId, rowKey: "", outbox: JSON.stringify(outbox) }, "Merge", { etag: current.etag });
+        return result;
+      } catch (error) {
+        if (!isPreconditionFailed(error) || attempt >= MAX_CHANGE_ATTEMPTS) throw error;
+        await sleep(Math.random() * Math.min(200, 10 * attempt));
+      }
+    }
+  }
+}
+
+/**
+ * The outbox with a new entry: every unannounced entry stays; announced ones are kept, newest first,
+ * while they fit. Throws `OutboxFullError` when the unannounced ones alone would not fit.
+ */
+function withEntry(issueId: string, outbox: OutboxEntry[], entry: OutboxEntry): OutboxEntry[] {
+  const unannounced = [...outbox.filter((e) => !e.announced), entry];
+  if (unannounced.length > MAX_UNANNOUNCED || jsonLength(unannounced) > OUTBOX_JSON_BUDGET) {
+    throw new OutboxFullError(issueId, unannounced.length - 1);
+  }
+  const kept = [...unannounced];
+  let size = jsonLength(kept);
+  const announced = outbox.filter((e) => e.announced).sort((a, b) => b.version - a.version);
+  for (const old of announced.slice(0, ANNOUNCED_KEPT)) {
+    size += jsonLength(old) + 1;
+    if (size > OUTBOX_JSON_BUDGET) break;
+    kept.push(old);
+  }
+  return kept.sort((a, b) => a.version - b.version);
+}
+
+function jsonLength(value: unknown): number {
+  return JSON.stringify(value).length;
 }
 
 export function rememberAlert(recent: string[], alertId: string): string[] {
@@ -189,7 +297,7 @@ export function escapeOData(value: string): string {
   return value.replace(/'/g, "''");
 }
 
-function toEntity(issue: Issue, bookkeeping: { recentAlertIds: string[]; outbox: OutboxEntry[]; announcedVersion: number }): IssueEntity {
+function toEntity(issue: Issue, bookkeeping: { recentAlertIds: string[]; outbox: OutboxEntry[] }): IssueEntity {
   return stripUndefined({
     partitionKey: issue.id,
     rowKey: "",
@@ -217,7 +325,6 @@ function toEntity(issue: Issue, bookkeeping: { recentAlertIds: string[]; outbox:
     version: issue.version,
     recentAlertIds: JSON.stringify(bookkeeping.recentAlertIds),
     outbox: JSON.stringify(bookkeeping.outbox),
-    announcedVersion: bookkeeping.announcedVersion,
   });
 }
 
@@ -253,9 +360,23 @@ function fromEntity(entity: IssueEntity): StoredIssue {
     issue,
     etag: entity.etag!,
     recentAlertIds: parseJson<string[]>(entity.recentAlertIds, []),
-    outbox: parseJson<OutboxEntry[]>(entity.outbox, []),
-    announcedVersion: Number(entity.announcedVersion ?? 0),
+    outbox: foldAnnounced(entity, parseJson<OutboxEntry[]>(entity.outbox, [])),
   };
+}
+
+/** The outbox with the announcements recorded beside it: `announcedV<n>` marks, and older rows' `announcedVersion`. */
+function foldAnnounced(entity: IssueEntity, outbox: OutboxEntry[]): OutboxEntry[] {
+  const marked = new Set<number>();
+  for (const [name, value] of Object.entries(entity)) {
+    const match = ANNOUNCED_MARK.exec(name);
+    if (match && value === true) marked.add(Number(match[1]));
+  }
+  const upTo = Number(entity.announcedVersion ?? 0);
+  return outbox.map((entry) => {
+    if (entry.announced || !(marked.has(entry.version) || entry.version <= upTo)) return entry;
+    const { claimedUntil: _claim, ...rest } = entry;
+    return { ...rest, announced: true };
+  });
 }
 
 function parseJson<T>(text: string | undefined, fallback: T): T {

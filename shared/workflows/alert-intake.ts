@@ -4,7 +4,8 @@ import type { Issue } from "../domain/issue";
 import { DeliveryRepository, type DeliveryMessage } from "../delivery/deliveries";
 import { QUEUES, type StorageClients } from "../storage/clients";
 import { IssueRepository, rememberAlert } from "../storage/issues";
-import { announcePending } from "./issue-events";
+import { permanentStorageRejection } from "../storage/errors";
+import { announcePending, changeIssue } from "./issue-events";
 import { subscribedTargets } from "./subscriptions";
 
 /** What an operator reads on `alerts-poison` (ARCHITECTURE.md, the poison format). */
@@ -22,18 +23,35 @@ export type IntakeResult =
 
 /**
  * One alert off the `alerts` queue: fold it into its issue (once per alertId), then plan one delivery
- * per target. A message that fails the schema goes to `alerts-poison` at once: retrying cannot fix it.
+ * per target. A message that fails the schema, or that storage refuses for what it holds, goes to
+ * `alerts-poison` at once with the reason: retrying cannot fix it. Anything else that fails (storage
+ * unavailable, contention) throws, for the host to retry.
  */
 export async function takeAlert(storage: StorageClients, message: unknown, originalText: string): Promise<IntakeResult> {
   const parsed = parseAlert(message);
-  if (!parsed.ok) {
-    const poison = poisonFor(parsed.error, parsed.issues, originalText);
-    await storage.send(`${QUEUES.alerts}-poison`, poison);
-    return { kind: "poisoned", poison };
+  if (!parsed.ok) return poison(storage, poisonFor(parsed.error, parsed.issues, originalText));
+  const progress = { stage: "issue" };
+  try {
+    return await applyAndPlan(storage, parsed.alert, progress);
+  } catch (error) {
+    // Storage that refuses what the alert holds will refuse it on every retry: say why, at once.
+    const rejection = permanentStorageRejection(error);
+    if (!rejection) throw error;
+    return poison(storage, poisonFor(STORAGE_REFUSED, [{ path: progress.stage, message: rejection }], originalText));
   }
-  const alert = parsed.alert;
+}
+
+const STORAGE_REFUSED = "The alert matches schema v1 but could not be stored.";
+
+async function poison(storage: StorageClients, poison: PoisonMessage): Promise<IntakeResult> {
+  await storage.send(`${QUEUES.alerts}-poison`, poison);
+  return { kind: "poisoned", poison };
+}
+
+/** `progress.stage` names the part of the alert being stored, for the poison message's `path`. */
+async function applyAndPlan(storage: StorageClients, alert: Alert, progress: { stage: string }): Promise<IntakeResult> {
   let duplicate = false;
-  await new IssueRepository(storage).change(alert.issue.id, (current) => {
+  const written = await changeIssue(storage, alert.issue.id, (current) => {
     duplicate = current?.recentAlertIds.includes(alert.alertId) ?? false;
     if (duplicate) return undefined;
     const intake = applyAlert(current?.issue, alert, new Date());
@@ -46,11 +64,17 @@ export async function takeAlert(storage: StorageClients, message: unknown, origi
       notify,
     };
   });
-  // Announce whatever is pending, this alert's change or one a crash left unannounced (a redelivery lands here).
-  const stored = (await announcePending(storage, alert.issue.id))!;
-  const issue = stored.issue;
-  const notify = stored.outbox.find((entry) => entry.alertId === alert.alertId)?.notify;
-
+  let notify = written?.entry.notify;
+  let stored = written?.stored;
+  if (!written) {
+    // Taken before (a redelivery): its change may have been stored and never announced, which is ours to do.
+    const before = await new IssueRepository(storage).get(alert.issue.id);
+    const entry = before?.outbox.find((e) => e.alertId === alert.alertId);
+    notify = entry?.notify;
+    stored = await announcePending(storage, alert.issue.id, entry?.version);
+  }
+  const issue = stored!.issue;
+  progress.stage = "targets";
   const targets = alert.targets ?? (await subscribedTargets(storage, issue));
   const deliveries = await planDeliveries(storage, alert, targets, notify);
   return { kind: "accepted", issue, duplicate, deliveries };

@@ -1,11 +1,13 @@
 import { z } from "zod";
 import type { IssueAction } from "../domain/actions";
+import { isIssueId } from "../domain/ids";
 import { CardRepository, type CardCopy } from "../storage/cards";
 import type { StorageClients } from "../storage/clients";
-import { ActivityRepository, IssueRepository } from "../storage/issues";
+import { ActivityRepository, IssueRepository, OutboxFullError } from "../storage/issues";
 import { actOnIssue } from "./issue-actions";
 
-const actor = z.email().transform((email) => email.toLowerCase());
+const email = z.email().max(254);
+const actor = email.transform((address) => address.toLowerCase());
 
 /** PATCH /api/issues/{id}: the same actions as the cards, by a named person. */
 export const issuePatchSchema = z.discriminatedUnion("action", [
@@ -20,13 +22,14 @@ export const issuePatchSchema = z.discriminatedUnion("action", [
       z.strictObject({ mode: z.literal("users"), count: z.number().int().positive() }),
     ]),
   }),
-  z.strictObject({ action: z.literal("assign"), actor, assignee: z.union([z.literal("me"), z.email()]) }),
+  z.strictObject({ action: z.literal("assign"), actor, assignee: z.union([z.literal("me"), email]) }),
 ]);
 export type IssuePatch = z.infer<typeof issuePatchSchema>;
 
 export type ApiAnswer = { status: number; body: unknown };
 
 export async function getIssue(storage: StorageClients, issueId: string): Promise<ApiAnswer> {
+  if (!isIssueId(issueId)) return notAnIssueId();
   const stored = await new IssueRepository(storage).get(issueId);
   if (!stored) return notFound(issueId);
   const [activities, cards] = await Promise.all([
@@ -37,6 +40,7 @@ export async function getIssue(storage: StorageClients, issueId: string): Promis
 }
 
 export async function patchIssue(storage: StorageClients, issueId: string, body: unknown): Promise<ApiAnswer> {
+  if (!isIssueId(issueId)) return notAnIssueId();
   const parsed = issuePatchSchema.safeParse(body);
   if (!parsed.success) {
     return {
@@ -45,7 +49,14 @@ export async function patchIssue(storage: StorageClients, issueId: string, body:
     };
   }
   const patch = parsed.data;
-  const outcome = await actOnIssue(storage, issueId, toAction(patch), { person: { email: patch.actor }, label: patch.actor, surface: "api" });
+  let outcome: Awaited<ReturnType<typeof actOnIssue>>;
+  try {
+    outcome = await actOnIssue(storage, issueId, toAction(patch), { person: { email: patch.actor }, label: patch.actor, surface: "api" });
+  } catch (error) {
+    // Not a failure of the request: earlier changes must be announced first. Nothing was changed.
+    if (error instanceof OutboxFullError) return { status: 503, body: { error: "This issue has changes still waiting to be announced. Nothing was changed; try again in a minute." } };
+    throw error;
+  }
   switch (outcome.kind) {
     case "not-found":
       return notFound(issueId);
@@ -67,6 +78,11 @@ function toAction(patch: IssuePatch): IssueAction {
     default:
       return { type: patch.action };
   }
+}
+
+/** Storage would refuse such a key (too long, a lone surrogate): say so rather than fail. */
+function notAnIssueId(): ApiAnswer {
+  return { status: 400, body: { error: "That is not an issue id: 1 to 200 characters, no /, \\, #, ?, control characters or surrounding spaces." } };
 }
 
 function notFound(issueId: string): ApiAnswer {

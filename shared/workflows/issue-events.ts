@@ -1,7 +1,8 @@
 import { z } from "zod";
 import type { ActivityRecord } from "../domain/actions";
 import { QUEUES, type StorageClients } from "../storage/clients";
-import { ActivityRepository, IssueRepository, type StoredIssue } from "../storage/issues";
+import { sleep } from "../storage/errors";
+import { ActivityRepository, IssueRepository, OutboxFullError, type OutboxEntry, type StoredChange, type StoredIssue } from "../storage/issues";
 import { scheduleIgnoreExpiry } from "./ignore-expiry";
 
 /** One message on `issue-events` per state change: the producers' feed back (schema v1). */
@@ -34,27 +35,84 @@ export const cardRefreshMessageSchema = z.object({
 export type CardRefreshMessage = z.infer<typeof cardRefreshMessageSchema>;
 
 /**
- * Announces every change of the issue not yet announced: its history lines (activities), one
- * issue-event per line (ids stable per change, so a repeat after a crash is recognisable), a card
- * refresh, and the wake-up of a time-bound ignore. Safe to call again; cheap when nothing is pending.
+ * Announces the issue's unannounced changes: their history lines (activities), one issue-event per
+ * line (ids stable per change, so a repeat after a failure is recognisable), a card refresh, and the
+ * wake-up of a time-bound ignore.
+ *
+ * `ownVersion` is the change the caller just wrote (or, for a redelivered alert, wrote before): it is
+ * the caller's to announce. Other changes are announced only once nobody has them, claimed first
+ * (an ETag write): so in the normal path each change goes out once, and after a failure at least once.
+ * Returns the issue as read. Safe to call again; cheap when nothing is pending.
  */
-export async function announcePending(storage: StorageClients, issueId: string): Promise<StoredIssue | undefined> {
+export async function announcePending(storage: StorageClients, issueId: string, ownVersion?: number): Promise<StoredIssue | undefined> {
+  return (await announce(storage, issueId, ownVersion)).stored;
+}
+
+async function announce(storage: StorageClients, issueId: string, ownVersion?: number): Promise<{ stored?: StoredIssue; sent: number }> {
   const repository = new IssueRepository(storage);
   const stored = await repository.get(issueId);
-  if (!stored) return undefined;
-  const pending = stored.outbox.filter((entry) => entry.version > stored.announcedVersion);
-  if (pending.length === 0) return stored;
-  for (const entry of pending) {
+  if (!stored) return { sent: 0 };
+  const own = stored.outbox.filter((entry) => entry.version === ownVersion && !entry.announced);
+  const now = Date.now();
+  const othersPending = stored.outbox.some(
+    (entry) => entry.version !== ownVersion && !entry.announced && !(entry.claimedUntil && Date.parse(entry.claimedUntil) > now),
+  );
+  const claimed = othersPending ? (await repository.claimUnannounced(issueId)).filter((entry) => entry.version !== ownVersion) : [];
+  const entries = [...own, ...claimed].sort((a, b) => a.version - b.version);
+  if (entries.length === 0) return { stored, sent: 0 };
+  try {
+    await send(storage, stored, entries);
+  } catch (error) {
+    // Whoever touches the issue next announces them, without waiting for the claim to run out.
+    await repository.releaseClaims(issueId, entries.map((entry) => entry.version)).catch(() => undefined);
+    throw error;
+  }
+  await repository.markAnnounced(issueId, entries.map((entry) => entry.version));
+  return { stored, sent: entries.length };
+}
+
+async function send(storage: StorageClients, stored: StoredIssue, entries: OutboxEntry[]): Promise<void> {
+  for (const entry of entries) {
     const activities = entry.activities.map((activity, n) => ({ ...activity, key: `${entry.version}.${n}` }));
     await new ActivityRepository(storage).append(activities);
     for (const activity of activities) await storage.send(QUEUES.issueEvents, issueEvent(activity, entry.version));
   }
-  const refresh: CardRefreshMessage = { issueId, version: stored.issue.version, requestedAt: new Date().toISOString() };
+  const refresh: CardRefreshMessage = { issueId: stored.issue.id, version: stored.issue.version, requestedAt: new Date().toISOString() };
   await storage.send(QUEUES.cardRefresh, refresh);
   // One wake-up per "ignore for N minutes", not per change while it lasts.
-  if (pending.some((entry) => entry.activities.some((activity) => activity.action === "ignore"))) await scheduleIgnoreExpiry(storage, stored.issue);
-  await repository.markAnnounced(issueId, Math.max(...pending.map((entry) => entry.version)), stored.etag);
-  return stored;
+  if (entries.some((entry) => entry.activities.some((activity) => activity.action === "ignore"))) await scheduleIgnoreExpiry(storage, stored.issue);
+}
+
+/** How long a change waits, at most, for the changes before it to be announced when the outbox is full. */
+const FULL_OUTBOX_ROUNDS = 12;
+
+/**
+ * Changes an issue (`IssueRepository.change`) and announces the change. When the issue already holds
+ * as many unannounced changes as it can, those are announced first (never dropped); if they can't be
+ * (the queues are failing, or their writers are still at it), the change fails with an error to retry.
+ */
+export async function changeIssue(
+  storage: StorageClients,
+  issueId: string,
+  decide: Parameters<IssueRepository["change"]>[1],
+): Promise<(StoredChange & { stored: StoredIssue | undefined }) | undefined> {
+  const repository = new IssueRepository(storage);
+  for (let round = 1; ; round++) {
+    let change: StoredChange | undefined;
+    try {
+      change = await repository.change(issueId, decide);
+    } catch (error) {
+      if (!(error instanceof OutboxFullError) || round >= FULL_OUTBOX_ROUNDS) throw error;
+      const { sent } = await announce(storage, issueId).catch((cause: unknown) => {
+        throw new OutboxFullError(issueId, error.unannounced, { cause });
+      });
+      if (sent === 0) await sleep(100 * round + Math.random() * 100 * round); // their writers are announcing them
+      continue;
+    }
+    if (!change) return undefined;
+    const stored = await announcePending(storage, issueId, change.issue.version);
+    return { ...change, stored };
+  }
 }
 
 function issueEvent(activity: ActivityRecord & { key: string }, version: number): IssueEvent {

@@ -92,7 +92,7 @@ async function currentIssue(refresher: Refresher, issueId: string): Promise<Issu
     return expired ? { issue: expired.issue, activities: [expired.activity] } : undefined;
   });
   if (!expiredNow) return stored.issue;
-  await announcePending(refresher.storage, issueId);
+  await announcePending(refresher.storage, issueId, expiredNow.issue.version);
   return expiredNow.issue;
 }
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StorageClients } from "../../shared/storage/clients";
 import { ActivityRepository, IssueRepository } from "../../shared/storage/issues";
 import { actOnIssue } from "../../shared/workflows/issue-actions";
+import { getIssue, patchIssue } from "../../shared/workflows/issue-api";
 import { takeAlert } from "../../shared/workflows/alert-intake";
 import { DeliveryRepository } from "../../shared/delivery/deliveries";
 import { anAlert } from "../fixtures/issues";
@@ -52,13 +53,20 @@ describe("issue store against Azurite", () => {
     expect((await new ActivityRepository(storage).list("noop-issue")).filter((a) => a.action === "resolve")).toHaveLength(1);
   });
 
+  it("the issue API answers 400, not a storage error, for an id no issue can have", async () => {
+    for (const id of ["x".repeat(600), "a\ud800b"]) {
+      expect(await getIssue(storage, id)).toMatchObject({ status: 400, body: { error: expect.stringMatching(/not an issue id/) } });
+      expect(await patchIssue(storage, id, { action: "resolve", actor: "ana@contoso.com" })).toMatchObject({ status: 400 });
+    }
+  });
+
   it("an action on an unknown issue says so", async () => {
     expect(await actOnIssue(storage, "no-such-issue", { type: "resolve" }, person(1))).toMatchObject({ kind: "not-found" });
   });
 
   it("the same alert taken twice changes nothing the second time", async () => {
     await drain(azurite.connectionString, "deliveries");
-    const alert = anAlert({ alertId: "twice", issue: { id: "twice-issue" }, targets: [{ provider: "slack", teamId: "T1", channel: "C1" }] });
+    const alert = anAlert({ alertId: "twice", issue: { id: "twice-issue" }, targets: [{ provider: "slack", teamId: "T01", channel: "C01" }] });
     const first = await takeAlert(storage, alert, JSON.stringify(alert));
     const second = await takeAlert(storage, alert, JSON.stringify(alert));
     expect(first).toMatchObject({ kind: "accepted", duplicate: false, deliveries: 1 });

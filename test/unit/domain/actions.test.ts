@@ -42,7 +42,8 @@ describe("applyAction over every state and action", () => {
     if (outcome.kind === "changed" && expected.kind === "changed") {
       expect(outcome.issue.status).toBe(expected.to);
       expect(outcome.issue.version).toBe(before.version + 1);
-      expect(outcome.activity).toMatchObject({
+      expect(outcome.activities).toHaveLength(1);
+      expect(outcome.activities[0]).toMatchObject({
         issueId: before.id,
         action: action.type,
         actor: "ana@contoso.com",
@@ -128,9 +129,27 @@ describe("ignore conditions run out", () => {
     expect(expireIgnore({ ...states.ignored!, count: 10 ** 9 }, new Date("2099-01-01"))).toBeUndefined();
   });
 
-  it("an action on an issue whose ignore ran out starts from unresolved", () => {
+  it("an action on an issue whose ignore ran out starts from unresolved, and carries the expiry to store", () => {
     const ignored = anIssue({ status: "ignored", ignore: { mode: "events", moreEvents: 1, untilCount: 50 } });
     const outcome = applyAction(ignored, { type: "unignore" }, ana, NOW);
-    expect(outcome.kind).toBe("unchanged");
+    expect(outcome).toMatchObject({
+      kind: "unchanged",
+      message: expect.stringMatching(/not ignored/),
+      issue: { status: "unresolved", substatus: "escalating", version: ignored.version + 1 },
+      expiry: { action: "ignore-expired", fromStatus: "ignored", toStatus: "unresolved" },
+    });
+    expect(outcome.kind === "unchanged" && outcome.issue.ignore).toBeUndefined();
+  });
+
+  it("an action after an ignore ran out stores both lines in one change", () => {
+    const ignored = anIssue({ status: "ignored", ignore: { mode: "until", minutes: 1, until: "2026-11-21T14:01:00.000Z" } });
+    const outcome = applyAction(ignored, { type: "resolve" }, ana, NOW);
+    expect(outcome.kind).toBe("changed");
+    if (outcome.kind !== "changed") return;
+    expect(outcome.issue).toMatchObject({ status: "resolved", version: ignored.version + 1 });
+    expect(outcome.activities.map((a) => [a.action, a.fromStatus, a.toStatus])).toEqual([
+      ["ignore-expired", "ignored", "unresolved"],
+      ["resolve", "unresolved", "resolved"],
+    ]);
   });
 });
