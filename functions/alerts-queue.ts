@@ -11,6 +11,8 @@ export async function alertsQueue(message: unknown, context: InvocationContext):
   if (result.kind === "poisoned") {
     const paths = result.poison.issues.map((issue) => issue.path || "(root)").join(", ");
     context.warn(`Alert rejected and moved to alerts-poison: ${result.poison.error} Fields: ${paths}`);
+  } else if (result.kind === "no-issue") {
+    context.log(`Issue action for ${result.issueId}: no such issue here, nothing to change`);
   } else {
     context.log(
       `Alert for issue ${result.issue.id}: ${result.duplicate ? "already taken, no change" : `issue v${result.issue.version}`}, ${result.deliveries} deliveries queued`,

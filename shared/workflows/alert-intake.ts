@@ -1,10 +1,11 @@
 import { parseAlert, targetKey, type Alert, type AlertTarget, type SchemaProblem } from "../domain/alert";
-import { applyAlert } from "../domain/intake";
+import { foldAlert, isIssueActionMessage } from "../domain/recovery";
 import type { Issue } from "../domain/issue";
 import { DeliveryRepository, type DeliveryMessage } from "../delivery/deliveries";
 import { QUEUES, type StorageClients } from "../storage/clients";
 import { IssueRepository, rememberAlert } from "../storage/issues";
 import { announcePending } from "./issue-events";
+import { takeIssueAction } from "./issue-action-intake";
 import { subscribedTargets } from "./subscriptions";
 
 /** What an operator reads on `alerts-poison` (ARCHITECTURE.md, the poison format). */
@@ -18,13 +19,16 @@ export interface PoisonMessage {
 
 export type IntakeResult =
   | { kind: "poisoned"; poison: PoisonMessage }
-  | { kind: "accepted"; issue: Issue; duplicate: boolean; deliveries: number };
+  | { kind: "accepted"; issue: Issue; duplicate: boolean; deliveries: number }
+  /** An issue action (a change mirrored from the monitoring tool) for an issue this relay never received. */
+  | { kind: "no-issue"; issueId: string };
 
 /**
  * One alert off the `alerts` queue: fold it into its issue (once per alertId), then plan one delivery
  * per target. A message that fails the schema goes to `alerts-poison` at once: retrying cannot fix it.
  */
 export async function takeAlert(storage: StorageClients, message: unknown, originalText: string): Promise<IntakeResult> {
+  if (isIssueActionMessage(message)) return takeIssueAction(storage, message, originalText);
   const parsed = parseAlert(message);
   if (!parsed.ok) {
     const poison = poisonFor(parsed.error, parsed.issues, originalText);
@@ -36,7 +40,8 @@ export async function takeAlert(storage: StorageClients, message: unknown, origi
   await new IssueRepository(storage).change(alert.issue.id, (current) => {
     duplicate = current?.recentAlertIds.includes(alert.alertId) ?? false;
     if (duplicate) return undefined;
-    const intake = applyAlert(current?.issue, alert, new Date());
+    const intake = foldAlert(current?.issue, alert, new Date());
+    if (!intake) return undefined;
     const notify = intake.regressed ? "regressed" : intake.levelRose ? "level-rose" : undefined;
     return {
       issue: intake.issue,
@@ -51,7 +56,8 @@ export async function takeAlert(storage: StorageClients, message: unknown, origi
   const issue = stored.issue;
   const notify = stored.outbox.find((entry) => entry.alertId === alert.alertId)?.notify;
 
-  const targets = alert.targets ?? (await subscribedTargets(storage, issue));
+  // A recovery only changes the cards that exist (the refresh); it posts no new ones.
+  const targets = alert.status === "resolved" ? [] : alert.targets ?? (await subscribedTargets(storage, issue));
   const deliveries = await planDeliveries(storage, alert, targets, notify);
   return { kind: "accepted", issue, duplicate, deliveries };
 }
@@ -60,7 +66,7 @@ export async function takeAlert(storage: StorageClients, message: unknown, origi
 const MAX_POISON_BYTES = 40_000;
 const MAX_ISSUES = 20;
 
-function poisonFor(error: string, issues: SchemaProblem[], original: string): PoisonMessage {
+export function poisonFor(error: string, issues: SchemaProblem[], original: string): PoisonMessage {
   const poison: PoisonMessage = {
     error,
     issues: issues.slice(0, MAX_ISSUES).map((issue) => ({ path: issue.path.slice(0, 200), message: issue.message.slice(0, 300) })),
