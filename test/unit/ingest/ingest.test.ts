@@ -1,0 +1,30 @@
+import { HttpRequest } from "@azure/functions";
+import { describe, expect, it } from "vitest";
+import { ingest } from "../../../shared/ingest/ingest";
+import type { StorageClients } from "../../../shared/storage/clients";
+import { sampleText } from "./fixtures";
+
+const TOKEN = "t".repeat(40);
+// These requests are answered before anything is enqueued: storage is never reached.
+const noStorage = undefined as unknown as StorageClients;
+const request = (source: string, body: string, headers: Record<string, string> = {}) =>
+  new HttpRequest({ method: "POST", url: `http://localhost/api/ingest/${source}`, params: { source }, headers, body: { string: body } });
+
+describe("ingest answers before enqueuing", () => {
+  it("INGEST_TOKENS unset: every ingest route answers 404", async () => {
+    const answer = await ingest(request("alertmanager", sampleText("alertmanager-firing"), { authorization: `Bearer ${TOKEN}` }), undefined, noStorage);
+    expect(answer.status).toBe(404);
+  });
+
+  it("unknown source 404; the bad token is refused before the body is read (401, not 413)", async () => {
+    const settings = { tokens: [TOKEN] };
+    expect((await ingest(request("zabbix", "{}", { authorization: `Bearer ${TOKEN}` }), settings, noStorage)).status).toBe(404);
+    const answer = await ingest(request("alertmanager", "x".repeat(2 * 1024 * 1024), { authorization: "Bearer wrong" }), settings, noStorage);
+    expect(answer).toMatchObject({ status: 401, log: "Ingest alertmanager: 401, token not accepted; nothing enqueued" });
+  });
+
+  it("Sentry without SENTRY_CLIENT_SECRET: 401", async () => {
+    const answer = await ingest(request("sentry", sampleText("sentry-event-alert"), { "sentry-hook-resource": "event_alert", "sentry-hook-signature": "0".repeat(64) }), { tokens: [TOKEN] }, noStorage);
+    expect(answer.status).toBe(401);
+  });
+});
