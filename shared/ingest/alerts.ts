@@ -1,8 +1,10 @@
-import { z } from "zod";
 import type { Alert } from "../domain/alert";
 import { withOptions, type IngestOptions, type Normalized } from "./common";
 
-/** `/api/ingest/alerts`: one schema-v1 alert, or an array of up to 100 (validated as the queue validates them). */
+/**
+ * `/api/ingest/alerts`: one schema-v1 alert, or an array of up to 100, validated afterwards exactly as the
+ * queue validates them. `?project=` fills in a missing project; `?target=` replaces the targets.
+ */
 export function normalizeAlerts(payload: unknown, options: IngestOptions = {}): Normalized {
   const items = Array.isArray(payload) ? payload : [payload];
   if (items.length === 0 || items.length > 100) {
@@ -11,11 +13,11 @@ export function normalizeAlerts(payload: unknown, options: IngestOptions = {}): 
   if (items.some((item) => typeof item !== "object" || item === null || Array.isArray(item))) {
     return { ok: false, error: "Every alert must be a JSON object.", issues: [{ path: "", message: "expected an object" }] };
   }
-  const project = options.project;
   return {
     ok: true,
-    messages: (items as Alert[]).map((alert) =>
-      withOptions(alert, { target: options.target }, z.object({ project: z.string() }).safeParse(alert.issue).data?.project ?? project),
-    ),
+    messages: (items as Alert[]).map((alert) => {
+      const reported = (alert.issue as unknown as Record<string, unknown> | undefined)?.project;
+      return withOptions(alert, options, typeof reported === "string" ? reported : undefined);
+    }),
   };
 }

@@ -84,7 +84,8 @@ export function clip(value: string | undefined | null, max: number): string | un
 export function withOptions(alert: Alert, options: IngestOptions, projectFromPayload: string | undefined): Alert {
   return {
     ...alert,
-    issue: { ...alert.issue, project: projectFromPayload ?? options.project ?? alert.issue.project },
+    // `?.`: /api/ingest/alerts passes bodies through before validating them, an issue may be missing.
+    issue: { ...alert.issue, project: projectFromPayload ?? options.project ?? alert.issue?.project },
     ...(options.target ? { targets: [options.target] } : {}),
   };
 }

@@ -28,3 +28,10 @@ describe("ingest answers before enqueuing", () => {
     expect(answer.status).toBe(401);
   });
 });
+
+describe("ingest body limit", () => {
+  it("over 1 MiB with a good token: 413, counted while read (no Content-Length to trust)", async () => {
+    const answer = await ingest(request("alerts", "x".repeat(1024 * 1024 + 1), { authorization: `Bearer ${TOKEN}` }), { tokens: [TOKEN] }, noStorage);
+    expect(answer).toMatchObject({ status: 413, log: "Ingest alerts: 413, body over 1 MiB" });
+  });
+});

@@ -180,3 +180,14 @@ describe("Sentry integration-platform webhooks (documented samples)", () => {
     expect(normalizeSentry("issue", team)).toMatchObject({ ok: true, messages: [] });
   });
 });
+
+describe("alert schema v1 over HTTP", () => {
+  it("a body without an issue is reported by path, never thrown", async () => {
+    const { normalizeAlerts } = await import("../../../shared/ingest/alerts");
+    const result = normalizeAlerts({ schemaVersion: 1, alertId: "a" });
+    expect(result.ok).toBe(true);
+    const parsed = alertSchema.safeParse(result.ok ? result.messages[0] : undefined);
+    expect(parsed.error?.issues.map((i) => i.path.join("."))).toEqual(expect.arrayContaining(["issue.title", "issue.project"]));
+    expect(normalizeAlerts([]).ok).toBe(false);
+  });
+});
