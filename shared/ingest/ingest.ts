@@ -15,6 +15,9 @@ export const INGEST_SOURCES = ["alertmanager", "grafana", "azure-monitor", "sent
 export type IngestSource = (typeof INGEST_SOURCES)[number];
 
 export const MAX_INGEST_BYTES = 1024 * 1024;
+/** An Azure Storage queue message holds 64 KiB, and the Functions host reads base64. */
+const MAX_QUEUE_MESSAGE_BYTES = 64 * 1024;
+const queueBytes = (message: QueueMessage) => Math.ceil(Buffer.byteLength(JSON.stringify(message), "utf8") / 3) * 4;
 
 export interface IngestAnswer {
   status: number;
@@ -75,6 +78,10 @@ export async function ingest(request: HttpRequest, settings: Config["ingest"], s
   if (!normalized.ok) return badRequest(source, normalized.error, normalized.issues);
   const problems = validate(normalized.messages);
   if (problems.length > 0) return badRequest(source, "The payload does not make valid alerts (alert schema v1).", problems);
+  const oversized = normalized.messages.findIndex((message) => queueBytes(message) > MAX_QUEUE_MESSAGE_BYTES);
+  if (oversized >= 0) {
+    return { status: 413, body: { error: `Alert ${oversized} is larger than a queue message (64 KiB once base64-encoded): shorten its description or tags.` }, log: `Ingest ${source}: 413, alert ${oversized} over 64 KiB as a queue message; nothing enqueued` };
+  }
 
   if (normalized.messages.length === 0) {
     return { status: 202, body: { accepted: 0, ignored: normalized.ignored }, log: `Ingest ${source}: 202, nothing to take (${normalized.ignored})` };

@@ -35,3 +35,12 @@ describe("ingest body limit", () => {
     expect(answer).toMatchObject({ status: 413, log: "Ingest alerts: 413, body over 1 MiB" });
   });
 });
+
+describe("ingest queue message limit", () => {
+  it("a valid alert too large for a queue message: 413 naming it, nothing enqueued (not a 500 from storage)", async () => {
+    const tags = Object.fromEntries(Array.from({ length: 100 }, (_, n) => [`tag${n}`, "v".repeat(1000)]));
+    const alert = { schemaVersion: 1, alertId: "big", issue: { id: "big", project: "p", title: "t", level: "error", count: 1, firstSeen: "2026-01-01T00:00:00Z", lastSeen: "2026-01-01T00:00:00Z", tags } };
+    const answer = await ingest(request("alerts", JSON.stringify(alert), { authorization: `Bearer ${TOKEN}` }), { tokens: [TOKEN] }, noStorage);
+    expect(answer).toMatchObject({ status: 413, body: { error: expect.stringMatching(/Alert 0 is larger than a queue message/) } });
+  });
+});
