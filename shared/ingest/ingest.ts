@@ -17,6 +17,7 @@ export type IngestSource = (typeof INGEST_SOURCES)[number];
 export const MAX_INGEST_BYTES = 1024 * 1024;
 /** An Azure Storage queue message holds 64 KiB, and the Functions host reads base64. */
 const MAX_QUEUE_MESSAGE_BYTES = 64 * 1024;
+const SEND_CONCURRENCY = 16;
 const queueBytes = (message: QueueMessage) => Math.ceil(Buffer.byteLength(JSON.stringify(message), "utf8") / 3) * 4;
 
 export interface IngestAnswer {
@@ -139,9 +140,17 @@ async function enqueueAll(storage: StorageClients, messages: QueueMessage[]): Pr
   const queue = await storage.queue(QUEUES.alerts);
   const sent: { messageId: string; popReceipt: string }[] = [];
   try {
-    for (const message of messages) {
-      const response = await queue.sendMessage(Buffer.from(JSON.stringify(message), "utf8").toString("base64"));
-      sent.push({ messageId: response.messageId, popReceipt: response.popReceipt });
+    // A few sends at a time: a group of hundreds is answered in well under Alertmanager's timeout.
+    for (let start = 0; start < messages.length; start += SEND_CONCURRENCY) {
+      // allSettled: every send of the batch has finished (and is known, to delete) before a failure is raised.
+      const results = await Promise.allSettled(
+        messages.slice(start, start + SEND_CONCURRENCY).map(async (message) => {
+          const response = await queue.sendMessage(Buffer.from(JSON.stringify(message), "utf8").toString("base64"));
+          sent.push({ messageId: response.messageId, popReceipt: response.popReceipt });
+        }),
+      );
+      const failure = results.find((result) => result.status === "rejected");
+      if (failure) throw failure.reason;
     }
   } catch (error) {
     await Promise.allSettled(sent.map((message) => queue.deleteMessage(message.messageId, message.popReceipt)));
