@@ -1,4 +1,4 @@
-import { issueActionMessageSchema, recoveryActor, toIssueAction } from "../domain/recovery";
+import { issueActionMessageSchema, toIssueAction } from "../domain/recovery";
 import { QUEUES, type StorageClients } from "../storage/clients";
 import { IssueRepository } from "../storage/issues";
 import { poisonFor, type IntakeResult } from "./alert-intake";
@@ -19,7 +19,7 @@ export async function takeIssueAction(storage: StorageClients, message: unknown,
     return { kind: "poisoned", poison };
   }
   const request = parsed.data;
-  const outcome = await actOnIssue(storage, request.issueId, toIssueAction(request), recoveryActor(request.issueId));
+  const outcome = await actOnIssue(storage, request.issueId, toIssueAction(request), { label: request.source, surface: "alert" });
   if (outcome.kind === "not-found") return { kind: "no-issue", issueId: request.issueId };
   // Refused (e.g. ignoring an issue resolved here meanwhile): the issue stays as it is, like a refused click.
   const issue = outcome.kind === "refused" ? (await new IssueRepository(storage).get(request.issueId))?.issue : outcome.issue;
