@@ -12,6 +12,8 @@ export interface EmulatedWorld {
   slackSigningSecret: string;
   /** Single-workspace mode as well as the install flow. */
   slackBotToken?: string;
+  /** Turns on POST /api/ingest/{source} with this token (≥ 32 characters). */
+  ingestToken?: string;
 }
 
 export function emulatedAppSettings(world: EmulatedWorld): Record<string, string> {
@@ -35,5 +37,6 @@ export function emulatedAppSettings(world: EmulatedWorld): Record<string, string
     OIDC_ISSUER: world.oidc.issuer,
     OIDC_CLIENT_ID: world.oidc.clientId,
     OIDC_CLIENT_SECRET: world.oidc.clientSecret,
+    ...(world.ingestToken ? { INGEST_TOKENS: world.ingestToken } : {}),
   };
 }

@@ -31,6 +31,8 @@ interface DevSecrets {
   slackSigningSecret: string;
   slackBotToken: string;
   oidcClientSecret: string;
+  /** The dev token for POST /api/ingest/{source}. */
+  ingestToken: string;
 }
 
 async function main(): Promise<void> {
@@ -70,6 +72,7 @@ async function main(): Promise<void> {
         linkSigningKey: secrets.linkSigningKey,
         slackSigningSecret: secrets.slackSigningSecret,
         slackBotToken: secrets.slackBotToken,
+        ingestToken: secrets.ingestToken,
       }),
     );
 
@@ -109,6 +112,12 @@ Triage Relay is running on http://localhost:${PORT}  (health: http://localhost:$
 Send a test alert (see README, "Send a test alert"):
   ${AZURITE_PORTS === "random" ? `AzureWebJobsStorage='${azurite.connectionString}' ` : ""}npx tsx dev/send-alert.ts --teams ${team.generalChannelId} --slack ${workspace.workspace.teamId}/${workspace.channels.alerts}
 
+Or as a monitoring tool would (see README, "Connect your monitoring"):
+  Ingest URL       http://localhost:${PORT}/api/ingest/{alertmanager|grafana|azure-monitor|sentry|alerts}
+  Dev ingest token ${secrets.ingestToken}   (Authorization: Bearer …, or ?token=…)
+  curl -H "Authorization: Bearer ${secrets.ingestToken}" --data @test/fixtures/ingest/alertmanager-firing.json \\
+    "http://localhost:${PORT}/api/ingest/alertmanager?target=msteams:${team.generalChannelId}"
+
 Ctrl-C stops everything.`);
   } catch (error) {
     console.error(error instanceof Error ? error.message : error);
@@ -120,16 +129,16 @@ Ctrl-C stops everything.`);
 /** Generated once and kept beside the Azurite data: restarts keep the same keys and tokens. */
 function devSecrets(): DevSecrets {
   const file = join(DATA_DIR, "dev-settings.json");
-  if (existsSync(file)) {
-    const saved = JSON.parse(readFileSync(file, "utf8")) as Partial<DevSecrets>;
-    if (saved.linkSigningKey && saved.slackSigningSecret && saved.slackBotToken && saved.oidcClientSecret) return saved as DevSecrets;
-  }
+  const saved: Partial<DevSecrets> = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Partial<DevSecrets>) : {};
+  if (saved.linkSigningKey && saved.slackSigningSecret && saved.slackBotToken && saved.oidcClientSecret && saved.ingestToken) return saved as DevSecrets;
   mkdirSync(DATA_DIR, { recursive: true });
+  // Keep what an earlier version saved; generate only what is missing (the ingest token came later).
   const secrets: DevSecrets = {
-    linkSigningKey: randomBytes(32).toString("hex"),
-    slackSigningSecret: randomBytes(16).toString("hex"),
-    slackBotToken: `xoxb-dev-${randomBytes(12).toString("hex")}`,
-    oidcClientSecret: randomBytes(16).toString("hex"),
+    linkSigningKey: saved.linkSigningKey ?? randomBytes(32).toString("hex"),
+    slackSigningSecret: saved.slackSigningSecret ?? randomBytes(16).toString("hex"),
+    slackBotToken: saved.slackBotToken ?? `xoxb-dev-${randomBytes(12).toString("hex")}`,
+    oidcClientSecret: saved.oidcClientSecret ?? randomBytes(16).toString("hex"),
+    ingestToken: saved.ingestToken ?? `dev-ingest-${randomBytes(24).toString("hex")}`,
   };
   writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;

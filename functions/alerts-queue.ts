@@ -12,6 +12,8 @@ export async function alertsQueue(message: unknown, context: InvocationContext):
     // Paths and the schema's or storage's reasons; never the values themselves.
     const reasons = result.poison.issues.map((issue) => `${issue.path || "(root)"}: ${issue.message}`).join("; ");
     context.warn(`Alert rejected and moved to alerts-poison: ${result.poison.error} ${reasons}`);
+  } else if (result.kind === "no-issue") {
+    context.log(`Issue action for ${result.issueId}: no such issue here, nothing to change`);
   } else {
     context.log(
       `Alert for issue ${result.issue.id}: ${result.duplicate ? "already taken, no change" : `issue v${result.issue.version}`}, ${result.deliveries} deliveries queued`,

@@ -4,6 +4,7 @@ import { alertsQueue } from "./alerts-queue";
 import { cardRefreshQueue } from "./card-refresh-queue";
 import { deliveriesQueue } from "./deliveries-queue";
 import { health } from "./health";
+import { ingestAlerts } from "./ingest";
 import { issueApi } from "./issue-api";
 import { memberSyncQueue } from "./member-sync-queue";
 import { linkCallback, linkConfirm, linkStart } from "./link";
@@ -27,6 +28,7 @@ export const functionTable: FunctionDefinition[] = [
   { name: "slackInstall", kind: "http", route: "slack/install", methods: ["GET"], authLevel: "anonymous", handler: slackInstall },
   { name: "slackOAuthRedirect", kind: "http", route: "slack/oauth_redirect", methods: ["GET"], authLevel: "anonymous", handler: slackOAuthRedirect },
   { name: "issueApi", kind: "http", route: "issues/{id}", methods: ["GET", "PATCH"], authLevel: "function", handler: issueApi },
+  { name: "ingest", kind: "http", route: "ingest/{source}", methods: ["POST"], authLevel: "anonymous", handler: ingestAlerts },
   { name: "linkStart", kind: "http", route: "link", methods: ["GET"], authLevel: "anonymous", handler: linkStart },
   { name: "linkCallback", kind: "http", route: "link/callback", methods: ["GET"], authLevel: "anonymous", handler: linkCallback },
   { name: "linkConfirm", kind: "http", route: "link/confirm", methods: ["POST"], authLevel: "anonymous", handler: linkConfirm },

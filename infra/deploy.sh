@@ -8,7 +8,7 @@
 set -Eeuo pipefail
 
 readonly MIN_AZ_VERSION=2.60.0
-readonly SECRET_SETTINGS="SLACK_SIGNING_SECRET SLACK_CLIENT_SECRET LINK_SIGNING_KEY OIDC_CLIENT_SECRET"
+readonly SECRET_SETTINGS="SLACK_SIGNING_SECRET SLACK_CLIENT_SECRET LINK_SIGNING_KEY OIDC_CLIENT_SECRET INGEST_TOKENS SENTRY_CLIENT_SECRET"
 readonly RETRIES=${RELAY_DEPLOY_RETRIES:-12}
 readonly RETRY_DELAY=${RELAY_DEPLOY_RETRY_DELAY:-15}
 
@@ -41,7 +41,9 @@ Passed to Bicep when set in the environment (override the parameters file):
 
 Written to Key Vault when set in the environment (values are never printed):
   SLACK_SIGNING_SECRET  SLACK_CLIENT_SECRET  LINK_SIGNING_KEY  OIDC_CLIENT_SECRET
-  LINK_SIGNING_KEY is generated once when neither the environment nor the vault has one.
+  INGEST_TOKENS  SENTRY_CLIENT_SECRET (setting them turns on /api/ingest/*, /api/ingest/sentry)
+  LINK_SIGNING_KEY is generated once when neither the environment nor the vault has one, and so is
+  INGEST_TOKENS when ingestEnabled is true in the parameters file.
 EOF
 }
 
@@ -183,6 +185,8 @@ set_deployment_args() {
   [ -z "${OIDC_ISSUER:-}" ] || deploy_args+=(--parameters "oidcIssuer=$OIDC_ISSUER")
   [ -z "${OIDC_CLIENT_ID:-}" ] || deploy_args+=(--parameters "oidcClientId=$OIDC_CLIENT_ID")
   [ -z "${TEAMS_ALLOWED_TENANTS:-}" ] || deploy_args+=(--parameters "teamsAllowedTenants=$TEAMS_ALLOWED_TENANTS")
+  [ -z "${INGEST_TOKENS:-}" ] || deploy_args+=(--parameters "ingestEnabled=true")
+  [ -z "${SENTRY_CLIENT_SECRET:-}" ] || deploy_args+=(--parameters "ingestEnabled=true" "sentryEnabled=true")
 }
 
 deploy_infrastructure() {
@@ -262,11 +266,15 @@ sync_secrets() {
         continue
       fi
     elif [ -z "$desired" ]; then
-      if [ "$setting" != LINK_SIGNING_KEY ]; then
-        warn "$setting is not in Key Vault: set it in the environment and re-run (until then the app sees an unresolved reference)"
-        continue
-      fi
-      desired=$(node -e 'process.stdout.write(require("node:crypto").randomBytes(32).toString("base64"))')
+      case $setting in
+        LINK_SIGNING_KEY) desired=$(node -e 'process.stdout.write(require("node:crypto").randomBytes(32).toString("base64"))') ;;
+        # Hex: no commas (the setting is a comma-separated list) and 64 characters (at least 32 are required).
+        INGEST_TOKENS) desired=$(node -e 'process.stdout.write(require("node:crypto").randomBytes(32).toString("hex"))') ;;
+        *)
+          warn "$setting is not in Key Vault: set it in the environment and re-run (until then the app sees an unresolved reference)"
+          continue
+          ;;
+      esac
     fi
     write_secret "$secret" "$desired"
     secrets_changed=true
@@ -274,7 +282,7 @@ sync_secrets() {
   done
   for setting in $SECRET_SETTINGS; do
     case $wired in *" $setting "*) continue ;; esac
-    [ -z "${!setting:-}" ] || warn "$setting is set but this deployment doesn't use it (configure slackClientId / oidcIssuer to enable the feature)"
+    [ -z "${!setting:-}" ] || warn "$setting is set but this deployment doesn't use it (configure slackClientId / oidcIssuer / ingestEnabled to enable the feature)"
   done
 }
 
@@ -341,6 +349,19 @@ Next:
      with an identity that has Storage Queue Data Message Sender on that queue:
        az role assignment create --role "Storage Queue Data Message Sender" \\
          --assignee <producer object id> --scope $(output alertsQueueResourceId)
+EOF
+  local ingest_url
+  ingest_url=$(output ingestUrl)
+  [ -n "$ingest_url" ] || return 0
+  cat <<EOF
+  4. Monitoring tools (README, "Connect your monitoring"): POST their webhooks to
+       $ingest_url/alertmanager
+       $ingest_url/grafana
+       $ingest_url/azure-monitor
+       $ingest_url/sentry
+       $ingest_url/alerts   (alert schema v1 over HTTP)
+     with the token from Key Vault (Authorization: Bearer <token>, or ?token=<token>):
+       az keyvault secret show --vault-name $vault --name ingest-tokens --query value --output tsv
 EOF
 }
 

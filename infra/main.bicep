@@ -47,6 +47,12 @@ param oidcIssuer string = ''
 @description('OpenID Connect client id for explicit identity linking.')
 param oidcClientId string = ''
 
+@description('Monitoring webhooks in (POST /api/ingest/{source}): INGEST_TOKENS from Key Vault (infra/deploy.sh generates one when none is given). On when INGEST_TOKENS is in deploy.sh\'s environment.')
+param ingestEnabled bool = false
+
+@description('Sentry webhooks in (POST /api/ingest/sentry): SENTRY_CLIENT_SECRET from Key Vault.')
+param sentryEnabled bool = false
+
 @description('Comma-separated Entra tenant ids allowed to talk to the bot. Empty: the bot\'s own tenant only.')
 param teamsAllowedTenants string = ''
 
@@ -154,6 +160,8 @@ module functionApp 'modules/functionapp.bicep' = {
     oidcIssuer: oidcIssuer
     oidcClientId: oidcClientId
     teamsAllowedTenants: teamsAllowedTenants
+    ingestEnabled: ingestEnabled
+    sentryEnabled: sentryEnabled
   }
 }
 
@@ -184,6 +192,8 @@ output alertsQueueUrl string = '${storage.outputs.queueEndpoint}alerts'
 @description('Scope for granting producers Storage Queue Data Message Sender.')
 output alertsQueueResourceId string = '${storage.outputs.id}/queueServices/default/queues/alerts'
 output issueEventsQueueUrl string = '${storage.outputs.queueEndpoint}issue-events'
+@description('POST {ingestUrl}/{alertmanager|grafana|azure-monitor|sentry|alerts}. Empty: ingest is off.')
+output ingestUrl string = ingestEnabled ? '${functionApp.outputs.publicBaseUrl}/api/ingest' : ''
 output keyVaultName string = keyVault.outputs.name
 @description('App settings read from Key Vault; each secret is named after its setting in kebab case.')
 output keyVaultSecretSettings string[] = functionApp.outputs.keyVaultSecretSettings

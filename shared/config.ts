@@ -65,6 +65,9 @@ const settingsSchema = z
 
     CARD_REFRESH_COALESCE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
     RENOTIFY_HOURS: z.coerce.number().min(0).max(24 * 30).default(24),
+
+    INGEST_TOKENS: csv.refine((tokens) => tokens.every((token) => token.length >= 32), "every token must be at least 32 characters"),
+    SENTRY_CLIENT_SECRET: optionalText,
   });
 
 
@@ -138,6 +141,8 @@ export interface Config {
   autoLink: boolean;
   cardRefreshCoalesceSeconds: number;
   renotifyHours: number;
+  /** Absent when INGEST_TOKENS is unset: the ingest routes answer 404. */
+  ingest?: { tokens: string[]; sentryClientSecret?: string };
 }
 
 export class ConfigError extends Error {
@@ -192,6 +197,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     autoLink: s.IDENTITY_AUTO_LINK,
     cardRefreshCoalesceSeconds: s.CARD_REFRESH_COALESCE_SECONDS,
     renotifyHours: s.RENOTIFY_HOURS,
+    ingest: s.INGEST_TOKENS.length > 0 ? { tokens: s.INGEST_TOKENS, sentryClientSecret: s.SENTRY_CLIENT_SECRET } : undefined,
   };
 }
 

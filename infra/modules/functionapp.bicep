@@ -22,6 +22,8 @@ param slackClientId string
 param oidcIssuer string
 param oidcClientId string
 param teamsAllowedTenants string
+param ingestEnabled bool
+param sentryEnabled bool
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
@@ -124,7 +126,19 @@ var oidcSettings = empty(oidcIssuer)
       OIDC_CLIENT_SECRET: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/oidc-client-secret)'
     }
 
-var appSettings = union(coreSettings, slackSettings, oidcSettings)
+var ingestSettings = ingestEnabled
+  ? {
+      INGEST_TOKENS: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/ingest-tokens)'
+    }
+  : {}
+
+var sentrySettings = ingestEnabled && sentryEnabled
+  ? {
+      SENTRY_CLIENT_SECRET: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/sentry-client-secret)'
+    }
+  : {}
+
+var appSettings = union(coreSettings, slackSettings, oidcSettings, ingestSettings, sentrySettings)
 
 resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: site

@@ -43,6 +43,8 @@ export const SECRET_SETTINGS = [
   "SLACK_BOT_TOKEN",
   "LINK_SIGNING_KEY",
   "OIDC_CLIENT_SECRET",
+  "INGEST_TOKENS",
+  "SENTRY_CLIENT_SECRET",
   "MicrosoftAppPassword",
 ] as const;
 
@@ -78,6 +80,8 @@ export const REQUIRED_SETTINGS = [
   "OIDC_ISSUER",
   "OIDC_CLIENT_ID",
   "OIDC_CLIENT_SECRET",
+  "INGEST_TOKENS",
+  "SENTRY_CLIENT_SECRET",
 ];
 
 /** Outputs infra/deploy.sh and operators rely on. */

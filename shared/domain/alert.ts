@@ -56,6 +56,7 @@ export const alertTargetSchema = z.union([teamsChannelTarget, teamsUserTarget, s
 export const alertSchema = z.object({
   schemaVersion: z.literal(1),
   alertId: text(256).refine(isAlertId, "no control characters or unpaired surrogates"),
+  status: z.enum(["firing", "resolved"]).optional(), // absent = "firing"
   issue: z.object({
     id: text(200).refine(isIssueId, "no /, \\, #, ?, control characters or unpaired surrogates"),
     shortId: text(ALERT_LIMITS.shortId).optional(),

@@ -1,11 +1,12 @@
 import { parseAlert, targetKey, type Alert, type AlertTarget, type SchemaProblem } from "../domain/alert";
-import { applyAlert } from "../domain/intake";
+import { foldAlert, isIssueActionMessage } from "../domain/recovery";
 import type { Issue } from "../domain/issue";
 import { DeliveryRepository, type DeliveryMessage } from "../delivery/deliveries";
 import { QUEUES, type StorageClients } from "../storage/clients";
 import { IssueRepository, rememberAlert } from "../storage/issues";
 import { permanentStorageRejection } from "../storage/errors";
 import { announcePending, changeIssue } from "./issue-events";
+import { takeIssueAction } from "./issue-action-intake";
 import { subscribedTargets } from "./subscriptions";
 
 /** What an operator reads on `alerts-poison` (ARCHITECTURE.md, the poison format). */
@@ -19,7 +20,9 @@ export interface PoisonMessage {
 
 export type IntakeResult =
   | { kind: "poisoned"; poison: PoisonMessage }
-  | { kind: "accepted"; issue: Issue; duplicate: boolean; deliveries: number };
+  | { kind: "accepted"; issue: Issue; duplicate: boolean; deliveries: number }
+  /** An issue action (a change mirrored from the monitoring tool) for an issue this relay never received. */
+  | { kind: "no-issue"; issueId: string };
 
 /**
  * One alert off the `alerts` queue: fold it into its issue (once per alertId), then plan one delivery
@@ -28,6 +31,7 @@ export type IntakeResult =
  * unavailable, contention) throws, for the host to retry.
  */
 export async function takeAlert(storage: StorageClients, message: unknown, originalText: string): Promise<IntakeResult> {
+  if (isIssueActionMessage(message)) return takeIssueAction(storage, message, originalText);
   const parsed = parseAlert(message);
   if (!parsed.ok) return poison(storage, poisonFor(parsed.error, parsed.issues, originalText));
   const progress = { stage: "issue" };
@@ -54,7 +58,8 @@ async function applyAndPlan(storage: StorageClients, alert: Alert, progress: { s
   const written = await changeIssue(storage, alert.issue.id, (current) => {
     duplicate = current?.recentAlertIds.includes(alert.alertId) ?? false;
     if (duplicate) return undefined;
-    const intake = applyAlert(current?.issue, alert, new Date());
+    const intake = foldAlert(current?.issue, alert, new Date());
+    if (!intake) return undefined;
     const notify = intake.regressed ? "regressed" : intake.levelRose ? "level-rose" : undefined;
     return {
       issue: intake.issue,
@@ -75,7 +80,8 @@ async function applyAndPlan(storage: StorageClients, alert: Alert, progress: { s
   }
   const issue = stored!.issue;
   progress.stage = "targets";
-  const targets = alert.targets ?? (await subscribedTargets(storage, issue));
+  // A recovery only changes the cards that exist (the refresh); it posts no new ones.
+  const targets = alert.status === "resolved" ? [] : alert.targets ?? (await subscribedTargets(storage, issue));
   const deliveries = await planDeliveries(storage, alert, targets, notify);
   return { kind: "accepted", issue, duplicate, deliveries };
 }
@@ -84,7 +90,7 @@ async function applyAndPlan(storage: StorageClients, alert: Alert, progress: { s
 const MAX_POISON_BYTES = 40_000;
 const MAX_ISSUES = 20;
 
-function poisonFor(error: string, issues: SchemaProblem[], original: string): PoisonMessage {
+export function poisonFor(error: string, issues: SchemaProblem[], original: string): PoisonMessage {
   const poison: PoisonMessage = {
     error,
     issues: issues.slice(0, MAX_ISSUES).map((issue) => ({ path: issue.path.slice(0, 200), message: issue.message.slice(0, 300) })),

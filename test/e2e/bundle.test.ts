@@ -68,7 +68,7 @@ describe("the built bundle in plain Node", () => {
     const { registered, table } = loadBundle(validSettings());
     expect(table.map((fn) => fn.name).sort()).toEqual(
       [
-        "alertsQueue", "cardRefreshQueue", "deliveriesQueue", "health", "issueApi", "linkCallback", "linkConfirm", "linkStart", "memberSyncQueue",
+        "alertsQueue", "cardRefreshQueue", "deliveriesQueue", "health", "ingest", "issueApi", "linkCallback", "linkConfirm", "linkStart", "memberSyncQueue",
         "slackActionsQueue", "slackCommands", "slackEvents", "slackInstall", "slackInteractions", "slackOAuthRedirect", "teamsMessages",
       ].sort(),
     );

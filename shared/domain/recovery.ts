@@ -1,0 +1,89 @@
+import { z } from "zod";
+import { applyAction, type IssueAction } from "./actions";
+import type { Alert } from "./alert";
+import { ids } from "./ids";
+import { applyAlert, type AlertIntake } from "./intake";
+import type { Actor, Issue } from "./issue";
+
+/** The monitoring tools whose issue ids carry their name (`alertmanager:<fingerprint>`, …): the actor of a recovery. */
+export const ALERT_SOURCES = ["alertmanager", "grafana", "azure-monitor", "sentry"] as const;
+export type AlertSource = (typeof ALERT_SOURCES)[number];
+
+/** Who resolved the issue when an alert reports recovery: the tool named by the issue id's prefix, else "alert". */
+export function recoveryActor(issueId: string): Actor {
+  const prefix = issueId.slice(0, issueId.indexOf(":"));
+  const source = (ALERT_SOURCES as readonly string[]).includes(prefix) ? prefix : "alert";
+  return { label: source, surface: "alert" };
+}
+
+/**
+ * Folds an alert into its issue: a firing alert as always (`applyAlert`), a resolved one by `applyRecovery`.
+ * Returns undefined when the alert changes nothing.
+ */
+export function foldAlert(existing: Issue | undefined, alert: Alert, now: Date): AlertIntake | undefined {
+  return alert.status === "resolved" ? applyRecovery(existing, alert, now) : applyAlert(existing, alert, now);
+}
+
+/**
+ * A resolved alert resolves an unresolved issue (surface `alert`, actor = the source). An ignored or already
+ * resolved issue is left as it is. A recovery for an issue never seen (it arrived before its firing alert)
+ * records the issue already resolved, so the late firing alert does not reopen it.
+ */
+export function applyRecovery(existing: Issue | undefined, alert: Alert, now: Date): AlertIntake | undefined {
+  if (existing && existing.status !== "unresolved") return undefined;
+  // A late recovery of an earlier firing must not resolve the issue that has fired again since.
+  if (existing && Date.parse(alert.issue.lastSeen) < Date.parse(existing.lastSeen)) return undefined;
+  // A recovery is not a new severity: the issue keeps its level.
+  const reported = existing ? { ...alert, issue: { ...alert.issue, level: existing.level } } : alert;
+  const folded = applyAlert(existing, reported, now);
+  if (folded.issue.status !== "unresolved") return undefined;
+  const outcome = applyAction(folded.issue, { type: "resolve" }, recoveryActor(alert.issue.id), now);
+  if (outcome.kind !== "changed") return undefined;
+  return {
+    ...folded,
+    issue: { ...outcome.issue, version: folded.issue.version },
+    activities: [...folded.activities, ...outcome.activities],
+    levelRose: false,
+  };
+}
+
+const ignoreRequest = z.discriminatedUnion("mode", [
+  z.strictObject({ mode: z.literal("forever") }),
+  z.strictObject({ mode: z.literal("minutes"), minutes: z.number().int().positive() }),
+  z.strictObject({ mode: z.literal("events"), count: z.number().int().positive() }),
+  z.strictObject({ mode: z.literal("users"), count: z.number().int().positive() }),
+]);
+
+/**
+ * The second message kind on the `alerts` queue: a change made in the monitoring tool itself (Sentry's
+ * `issue` webhooks), mirrored onto the issue with the same actions people use on the cards.
+ */
+export const issueActionMessageSchema = z.strictObject({
+  schemaVersion: z.literal(1),
+  kind: z.literal("issue-action"),
+  issueId: ids.issueId,
+  source: z.enum(ALERT_SOURCES),
+  action: z.discriminatedUnion("type", [
+    z.strictObject({ type: z.enum(["resolve", "unresolve", "unignore", "unassign"]) }),
+    z.strictObject({ type: z.literal("ignore"), ignore: ignoreRequest }),
+    z.strictObject({ type: z.literal("assign"), assignee: z.strictObject({ email: z.email() }) }),
+  ]),
+});
+export type IssueActionMessage = z.infer<typeof issueActionMessageSchema>;
+
+/** Whether a queue message claims to be an issue action (it is then validated as one, never as an alert). */
+export function isIssueActionMessage(message: unknown): boolean {
+  let value = message;
+  if (typeof message === "string") {
+    try {
+      value = JSON.parse(message);
+    } catch {
+      return false;
+    }
+  }
+  return typeof value === "object" && value !== null && (value as { kind?: unknown }).kind === "issue-action";
+}
+
+export function toIssueAction(message: IssueActionMessage): IssueAction {
+  return message.action as IssueAction;
+}

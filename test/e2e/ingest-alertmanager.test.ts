@@ -1,0 +1,148 @@
+// The real Prometheus Alertmanager (Debian's prometheus-alertmanager) pointed at the ingest URL with a
+// bearer token: alerts posted to its own API reach the subscribed Teams and Slack channels, and its
+// resolved notification resolves the issue on every card.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TeamsTeam, TeamsUser } from "../../dev/emulators/teams";
+import { CardRepository } from "../../shared/storage/cards";
+import { IssueRepository } from "../../shared/storage/issues";
+import { drain } from "../support/queues";
+import { waitFor } from "../support/wait";
+import { cardOf, cardText } from "./card-helpers";
+import { blocksText } from "./slack-helpers";
+import { freePort, installSlackWorkspace, startStack, type Stack } from "./stack";
+
+const ALERTMANAGER = "/usr/bin/prometheus-alertmanager";
+const TOKEN = "ingest-token-for-alertmanager-e2e-0123456789";
+const SUMMARY = "Disk almost full on db-1";
+
+let stack: Stack;
+let alertmanager: ChildProcess;
+let alertmanagerUrl: string;
+let workDir: string;
+let team: TeamsTeam;
+let ana: TeamsUser;
+let slackTeam: string;
+let slackChannel: string;
+
+beforeAll(async () => {
+  stack = await startStack({ env: { INGEST_TOKENS: TOKEN, CARD_REFRESH_COALESCE_SECONDS: "1" } });
+  ana = stack.teams.addUser({ name: "Ana Lima", email: "ana@contoso.com" });
+  team = stack.teams.addTeam({ name: "Infra", members: [ana] });
+  await stack.teams.post(`${stack.api}/messages`, stack.teams.botAddedToTeam({ team, from: ana }));
+  await stack.teams.post(`${stack.api}/messages`, stack.teams.message({ conversation: team.generalChannelId, from: ana, text: "subscribe infra warning" }));
+  slackTeam = await installSlackWorkspace(stack, "Contoso");
+  slackChannel = stack.slack.addChannel(slackTeam, { name: "infra-alerts" }).id;
+  const slackAna = stack.slack.addUser(slackTeam, { name: "ana", realName: "Ana Lima", email: "ana@contoso.com" }).id;
+  await stack.slack.sendCommand(`${stack.api}/slack/commands`, stack.slack.slashCommand({ teamId: slackTeam, user: slackAna, channel: slackChannel, command: "/triage", text: "subscribe infra warning" }));
+
+  workDir = mkdtempSync(join(tmpdir(), "alertmanager-e2e-"));
+  const port = await freePort();
+  alertmanagerUrl = `http://127.0.0.1:${port}`;
+  writeFileSync(
+    join(workDir, "alertmanager.yml"),
+    [
+      "route:",
+      "  receiver: triage-relay",
+      "  group_by: [alertname]",
+      "  group_wait: 1s",
+      "  group_interval: 1s",
+      "  repeat_interval: 1h",
+      "receivers:",
+      "  - name: triage-relay",
+      "    webhook_configs:",
+      `      - url: ${stack.api}/ingest/alertmanager`,
+      "        send_resolved: true",
+      "        http_config:",
+      "          authorization:",
+      `            credentials: ${TOKEN}`,
+      "",
+    ].join("\n"),
+  );
+  alertmanager = spawn(
+    ALERTMANAGER,
+    [`--config.file=${join(workDir, "alertmanager.yml")}`, `--storage.path=${join(workDir, "data")}`, `--web.listen-address=127.0.0.1:${port}`, "--cluster.listen-address="],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  let output = "";
+  alertmanager.stderr!.on("data", (chunk) => (output = (output + chunk).slice(-4000)));
+  await waitFor(async () => (await fetch(`${alertmanagerUrl}/-/ready`).catch(() => undefined))?.ok, { timeoutMs: 20_000, description: `Alertmanager ready (${output})` });
+}, 120_000);
+
+afterAll(async () => {
+  alertmanager?.kill("SIGTERM");
+  await stack?.stop();
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
+});
+
+const startsAt = new Date(Date.now() - 60_000).toISOString();
+const labels = { alertname: "DiskAlmostFull", severity: "critical", project: "infra", instance: "db-1" };
+
+async function postToAlertmanager(alert: Record<string, unknown>): Promise<void> {
+  const response = await fetch(`${alertmanagerUrl}/api/v2/alerts`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify([alert]) });
+  expect(response.status).toBe(200);
+}
+
+const teamsCard = () => stack.teams.messages(team.generalChannelId).find((m) => cardText(cardOf(m.activity)).includes(SUMMARY));
+const slackCard = () => stack.slack.messages(slackChannel).find((m) => !m.ephemeral && blocksText(m.blocks).includes(SUMMARY));
+let issueId = "";
+
+describe("the real Alertmanager → POST /api/ingest/alertmanager", () => {
+  it("fires: a card on the subscribed Teams channel and the subscribed Slack channel", async () => {
+    await postToAlertmanager({ labels, annotations: { summary: SUMMARY, description: "95% used" }, startsAt, generatorURL: "http://prometheus.example.org/graph" });
+    const [stored] = (await (await fetch(`${alertmanagerUrl}/api/v2/alerts`)).json()) as { fingerprint: string }[];
+    issueId = `alertmanager:${stored!.fingerprint}`;
+    await waitFor(() => (teamsCard() && slackCard() ? true : undefined), { timeoutMs: 30_000, description: "cards in Teams and Slack" });
+    const issue = (await new IssueRepository(stack.storage).get(issueId))!.issue;
+    expect(issue).toMatchObject({ project: "infra", level: "fatal", title: SUMMARY, status: "unresolved", url: "http://prometheus.example.org/graph" });
+    expect(cardText(cardOf(teamsCard()!.activity))).toContain(SUMMARY);
+    await drain(stack.azurite.connectionString, "issue-events");
+  });
+
+  it("resolves (endsAt in the past): the issue is resolved by alertmanager, both cards say so, an issue-events message is sent", async () => {
+    await postToAlertmanager({ labels, annotations: { summary: SUMMARY, description: "95% used" }, startsAt, endsAt: new Date(Date.now() - 1000).toISOString() });
+    await waitFor(
+      () => (cardText(cardOf(teamsCard()!.activity)).includes("Resolved by alertmanager") && blocksText(slackCard()!.blocks).includes("Resolved by alertmanager") ? true : undefined),
+      { timeoutMs: 30_000, description: "both cards show Resolved by alertmanager" },
+    );
+    const response = await fetch(`${stack.api}/issues/${encodeURIComponent(issueId)}`);
+    const body = (await response.json()) as { issue: { status: string; statusChangedBy: string }; activities: { action: string; actor: string; surface: string }[] };
+    expect(body.issue).toMatchObject({ status: "resolved", statusChangedBy: "alertmanager" });
+    expect(body.activities[0]).toMatchObject({ action: "resolve", actor: "alertmanager", surface: "alert" });
+    const events = await waitFor(async () => {
+      const seen = (await drain(stack.azurite.connectionString, "issue-events")).map((event) => event.body as Record<string, unknown>);
+      return seen.length ? seen : undefined;
+    });
+    expect(events).toEqual([expect.objectContaining({ issueId, action: "resolve", actor: "alertmanager", surface: "alert", from: "unresolved", to: "resolved" })]);
+  });
+
+  it("the same notification twice is taken once: no second card, the issue stays resolved", async () => {
+    const before = (await new IssueRepository(stack.storage).get(issueId))!.issue.version;
+    const fingerprint = issueId.slice("alertmanager:".length);
+    const notification = {
+      version: "4",
+      groupKey: '{}:{alertname="DiskAlmostFull"}',
+      receiver: "triage-relay",
+      status: "firing",
+      alerts: [{ status: "firing", labels, annotations: { summary: SUMMARY }, startsAt, endsAt: "0001-01-01T00:00:00Z", generatorURL: "http://prometheus.example.org/graph", fingerprint }],
+      groupLabels: { alertname: "DiskAlmostFull" },
+      commonLabels: labels,
+      commonAnnotations: { summary: SUMMARY },
+      externalURL: alertmanagerUrl,
+    };
+    // The firing notification Alertmanager already delivered, delivered again (twice).
+    for (let n = 0; n < 2; n++) {
+      const response = await fetch(`${stack.api}/ingest/alertmanager`, { method: "POST", headers: { authorization: `Bearer ${TOKEN}` }, body: JSON.stringify(notification) });
+      expect(response.status).toBe(202);
+    }
+    const repeats = () => stack.host.logs().filter((line) => line.includes(`Alert for issue ${issueId}: already taken, no change`));
+    await waitFor(() => (repeats().length === 2 ? true : undefined), { timeoutMs: 20_000, description: "both repeats taken" });
+    const after = (await new IssueRepository(stack.storage).get(issueId))!.issue;
+    expect(after).toMatchObject({ status: "resolved", version: before, count: 1 });
+    expect(await new CardRepository(stack.storage).list(issueId)).toHaveLength(2);
+    expect(stack.teams.messages(team.generalChannelId).filter((m) => cardText(cardOf(m.activity)).includes(SUMMARY))).toHaveLength(1);
+  });
+});

@@ -1,0 +1,193 @@
+import { describe, expect, it } from "vitest";
+import { alertSchema } from "../../../shared/domain/alert";
+import { issueActionMessageSchema } from "../../../shared/domain/recovery";
+import { normalizeAlertmanager, normalizeGrafana } from "../../../shared/ingest/alertmanager";
+import { normalizeAzureMonitor } from "../../../shared/ingest/azure-monitor";
+import type { Normalized } from "../../../shared/ingest/common";
+import { normalizeSentry } from "../../../shared/ingest/sentry";
+import { sample } from "./fixtures";
+
+function messages(result: Normalized) {
+  if (!result.ok) throw new Error(`${result.error} ${JSON.stringify(result.issues)}`);
+  // Every message a normalizer makes is one the alerts queue accepts.
+  for (const message of result.messages) {
+    const parsed = "kind" in message ? issueActionMessageSchema.safeParse(message) : alertSchema.safeParse(message);
+    expect(parsed.error?.issues ?? []).toEqual([]);
+  }
+  return result.messages as Record<string, any>[];
+}
+
+describe("Alertmanager webhook v4 (documented sample)", () => {
+  it("firing: one alert per alert of the group, issue by fingerprint, title from the summary, critical → fatal", () => {
+    const [alert] = messages(normalizeAlertmanager(sample("alertmanager-firing")));
+    expect(alert).toMatchObject({
+      schemaVersion: 1,
+      alertId: "alertmanager:1a30ba71cca2921f:firing:2023-02-06T13:08:45.828Z",
+      status: "firing",
+      issue: {
+        id: "alertmanager:1a30ba71cca2921f",
+        project: "sms",
+        title: "BlackBox Probe Failure: https://server.example.org",
+        culprit: "https://server.example.org",
+        description: "Instance https://server.example.org has been down for over 5m. Job: http_checks",
+        level: "fatal",
+        url: "http://prometheus.example.org:9090/graph?g0.expr=probe_success+%3D%3D+0&g0.tab=1",
+        count: 1,
+        firstSeen: "2023-02-06T13:08:45.828Z",
+        lastSeen: "2023-02-06T13:08:45.828Z",
+        tags: { alertname: "ProbeFailure", job: "http_checks", severity: "critical" },
+      },
+      rule: { id: "ProbeFailure", name: "ProbeFailure" },
+    });
+  });
+
+  it("resolved: same issue, a different alert id, lastSeen = endsAt", () => {
+    const [alert] = messages(normalizeAlertmanager(sample("alertmanager-resolved")));
+    expect(alert).toMatchObject({ alertId: "alertmanager:1a30ba71cca2921f:resolved:2023-02-06T13:08:45.828Z", status: "resolved", issue: { id: "alertmanager:1a30ba71cca2921f", lastSeen: "2023-02-06T13:20:45.828Z" } });
+  });
+
+  it("project: the `project` label first, then ?project=, then the receiver; ?target= on every alert", () => {
+    const labelled = sample("alertmanager-firing") as any;
+    labelled.alerts[0].labels.project = "payments";
+    const target = { provider: "slack" as const, teamId: "T0123", channel: "C0456" };
+    expect(messages(normalizeAlertmanager(labelled, { project: "ops", target }))[0]).toMatchObject({ issue: { project: "payments" }, targets: [target] });
+    expect(messages(normalizeAlertmanager(sample("alertmanager-firing"), { project: "ops" }))[0]!.issue.project).toBe("ops");
+  });
+
+  it("a group of 50 alerts is 50 alerts", () => {
+    const group = sample("alertmanager-firing") as any;
+    group.alerts = Array.from({ length: 50 }, (_, n) => ({ ...group.alerts[0], fingerprint: n.toString(16).padStart(16, "0") }));
+    expect(messages(normalizeAlertmanager(group))).toHaveLength(50);
+  });
+
+  it("a wrong shape is refused with the paths", () => {
+    const bad = sample("alertmanager-firing") as any;
+    bad.alerts[0].fingerprint = "not hex!";
+    delete bad.alerts[0].startsAt;
+    const result = normalizeAlertmanager(bad);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.issues.map((i) => i.path).sort()).toEqual(["alerts.0.fingerprint", "alerts.0.startsAt"]);
+    expect(normalizeAlertmanager({ ...sample("alertmanager-firing"), version: "3" }).ok).toBe(false);
+  });
+});
+
+describe("Grafana webhook contact point (documented sample)", () => {
+  it("firing: both alerts, issues by fingerprint, no severity label → error", () => {
+    const alerts = messages(normalizeGrafana(sample("grafana-firing")));
+    expect(alerts.map((a) => a.issue.id)).toEqual(["grafana:c6eadffa33fcdf37", "grafana:bc97ff14869b13e3"]);
+    expect(alerts[0]).toMatchObject({
+      alertId: "grafana:c6eadffa33fcdf37:firing:2021-10-12T09:51:03.157076+02:00",
+      issue: { project: "My Super Webhook", title: "This alert was triggered for zone us-1", level: "error", url: "https://play.grafana.org/alerting/1afz29v7z/edit", firstSeen: "2021-10-12T07:51:03.157Z", tags: { team: "blue", zone: "us-1" } },
+    });
+  });
+
+  it("resolved", () => {
+    const [alert] = messages(normalizeGrafana(sample("grafana-resolved")));
+    expect(alert).toMatchObject({ status: "resolved", issue: { id: "grafana:c6eadffa33fcdf37", lastSeen: "2021-10-12T08:06:03.157Z" } });
+  });
+
+  it("an Alertmanager payload without orgId is not a Grafana one", () => {
+    expect(normalizeGrafana(sample("alertmanager-firing")).ok).toBe(false);
+  });
+});
+
+describe("Azure Monitor common alert schema (documented sample)", () => {
+  it("fired: issue by the alert's GUID, title = alert rule, Sev3 → info, portal link, project = monitoring service", () => {
+    const [alert] = messages(normalizeAzureMonitor(sample("azure-monitor-fired")));
+    expect(alert).toMatchObject({
+      alertId: "azure-monitor:aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e:firing:2019-03-22T13:58:24.3713213Z",
+      status: "firing",
+      issue: {
+        id: "azure-monitor:aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e",
+        project: "Platform",
+        title: "WCUS-R2-Gen2",
+        culprit: "wcus-r2-gen2",
+        level: "info",
+        firstSeen: "2019-03-22T13:58:24.371Z",
+        tags: { severity: "Sev3", signalType: "Metric", monitoringService: "Platform", resource: "wcus-r2-gen2" },
+      },
+    });
+    expect(alert!.issue.url).toMatch(/^https:\/\/portal\.azure\.com\/.*alertId\/%2Fsubscriptions%2F/);
+  });
+
+  it("resolved: same issue, lastSeen = resolvedDateTime", () => {
+    const [alert] = messages(normalizeAzureMonitor(sample("azure-monitor-resolved")));
+    expect(alert).toMatchObject({ status: "resolved", issue: { id: "azure-monitor:aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e", lastSeen: "2019-03-22T14:03:16.224Z" } });
+  });
+
+  it("Sev0 → fatal … Sev4 → debug", () => {
+    const levels = ["Sev0", "Sev1", "Sev2", "Sev3", "Sev4"].map((severity) => {
+      const payload = sample("azure-monitor-fired") as any;
+      payload.data.essentials.severity = severity;
+      return messages(normalizeAzureMonitor(payload))[0]!.issue.level;
+    });
+    expect(levels).toEqual(["fatal", "error", "warning", "info", "debug"]);
+  });
+
+  it("another schema is refused", () => {
+    const result = normalizeAzureMonitor({ ...sample("azure-monitor-fired"), schemaId: "Microsoft.Insights/activityLogs" });
+    expect(result.ok || result.issues.map((i) => i.path)).toEqual(["schemaId"]);
+  });
+});
+
+describe("Sentry integration-platform webhooks (documented samples)", () => {
+  it("event_alert: issue by Sentry issue id, event title, project slug, the issue's page", () => {
+    const [alert] = messages(normalizeSentry("event_alert", sample("sentry-event-alert")));
+    expect(alert).toMatchObject({
+      alertId: "sentry:1117540176:firing:e4874d664c3540c1a32eab185f12c5ab",
+      status: "firing",
+      issue: {
+        id: "sentry:1117540176",
+        project: "front-end",
+        title: "ReferenceError: heck is not defined",
+        culprit: "?(<anonymous>)",
+        level: "error",
+        url: "https://sentry.io/organizations/test-org/issues/1117540176/",
+        firstSeen: "2019-08-19T21:06:17.677Z",
+        tags: { browser: "Chrome 75.0.3770", handled: "no" },
+      },
+      rule: { name: "Very Important Alert Rule!" },
+    });
+  });
+
+  it("metric_alert: critical fires (fatal), resolved recovers the same incident", () => {
+    const [critical] = messages(normalizeSentry("metric_alert", sample("sentry-metric-alert-critical")));
+    const [resolved] = messages(normalizeSentry("metric_alert", sample("sentry-metric-alert-resolved")));
+    expect(critical).toMatchObject({ status: "firing", issue: { id: "sentry:incident-4", project: "bar", title: "Too many errors", level: "fatal", url: "https://sentry.io/organizations/baz/alerts/1/" } });
+    expect(resolved).toMatchObject({ status: "resolved", alertId: "sentry:incident-4:resolved:resolved", issue: { id: "sentry:incident-4" } });
+  });
+
+  it("issue created: a firing alert with Sentry's counts, level and short id", () => {
+    const [alert] = messages(normalizeSentry("issue", sample("sentry-issue-created")));
+    expect(alert).toMatchObject({
+      alertId: "sentry:1234567890:firing:created",
+      issue: { id: "sentry:1234567890", shortId: "PYTHON-Y", project: "python", level: "fatal", count: 3, userCount: 3, url: "https://example-org.sentry.io/issues/1234567890/" },
+    });
+  });
+
+  it("issue resolved / unresolved / archived / assigned: mirrored as issue actions by sentry", () => {
+    const action = (name: string, payload = sample(name)) => messages(normalizeSentry("issue", payload))[0];
+    expect(action("sentry-issue-resolved")).toEqual({ schemaVersion: 1, kind: "issue-action", issueId: "sentry:1234567890", source: "sentry", action: { type: "resolve" } });
+    expect(action("sentry-issue-resolved", { ...sample("sentry-issue-resolved"), action: "unresolved" })).toMatchObject({ action: { type: "unresolve" } });
+    expect(action("sentry-issue-archived")).toMatchObject({ action: { type: "ignore", ignore: { mode: "events", count: 100 } } });
+    expect(action("sentry-issue-assigned")).toMatchObject({ action: { type: "assign", assignee: { email: "ana@contoso.com" } } });
+  });
+
+  it("resources that are not alerts, and assignments without an email, are acknowledged with nothing to take", () => {
+    expect(normalizeSentry("installation", { action: "created" })).toMatchObject({ ok: true, messages: [] });
+    const team = sample("sentry-issue-assigned") as any;
+    team.data.issue.assignedTo = { type: "team", id: "3", name: "backend" };
+    expect(normalizeSentry("issue", team)).toMatchObject({ ok: true, messages: [] });
+  });
+});
+
+describe("alert schema v1 over HTTP", () => {
+  it("a body without an issue is reported by path, never thrown", async () => {
+    const { normalizeAlerts } = await import("../../../shared/ingest/alerts");
+    const result = normalizeAlerts({ schemaVersion: 1, alertId: "a" });
+    expect(result.ok).toBe(true);
+    const parsed = alertSchema.safeParse(result.ok ? result.messages[0] : undefined);
+    expect(parsed.error?.issues.map((i) => i.path.join("."))).toEqual(expect.arrayContaining(["issue.title", "issue.project"]));
+    expect(normalizeAlerts([]).ok).toBe(false);
+  });
+});
