@@ -3,7 +3,7 @@ import { IdentityRepository } from "../shared/identity/identities";
 import { getRuntime } from "../shared/runtime";
 import { readVerifiedSlackBody, refused } from "../shared/slack/inbound";
 import { handleBlockActions } from "../shared/slack/interactions";
-import { blockActionsSchema } from "../shared/slack/payloads";
+import { blockActionsSchema, schemaFailure } from "../shared/slack/payloads";
 import { ephemeral, postToResponseUrl } from "../shared/slack/responses";
 
 /** POST /api/slack/interactions: button and menu clicks on cards. Always answered within Slack's 3 s. */
@@ -23,7 +23,7 @@ export async function slackInteractions(request: HttpRequest, context: Invocatio
     return { status: 200 };
   }
   const parsed = blockActionsSchema.safeParse(json);
-  if (!parsed.success) return refused(context, 400, `block_actions malformed at ${parsed.error.issues[0]?.path.join(".")}`);
+  if (!parsed.success) return refused(context, 400, `block_actions malformed at ${schemaFailure(parsed.error)}`);
   try {
     const app = { config, storage, slackTokens: slackTokens!, identities: new IdentityRepository(storage), log: (line: string) => context.log(line) };
     await handleBlockActions(app, parsed.data);
