@@ -86,6 +86,7 @@ export class SlackNotInstalledError extends Error {
  */
 export class SlackTokens {
   private singleWorkspaceTeam?: Promise<string | undefined>;
+  private knownSingleWorkspaceTeam?: string;
   private readonly refreshing = new Map<string, Promise<string>>();
 
   constructor(
@@ -100,13 +101,17 @@ export class SlackTokens {
   }
 
   /**
-   * Whether the app serves this workspace, from storage alone (no token refresh): what a click needs
-   * to know before it is applied, since applying it needs no Slack token.
+   * Whether the app serves this workspace, without refreshing a token: what a click or a command needs to
+   * know, since answering them needs no Slack token. In single-workspace mode the workspace's id is
+   * learnt from Slack (`auth.test`) once per process; `askSlack: false` answers `undefined` until then.
    */
-  async serves(teamId: string): Promise<boolean> {
+  async serves(teamId: string, options: { askSlack?: boolean } = {}): Promise<boolean | undefined> {
     const installation = await new SlackInstallations(this.storage).get(teamId);
-    if (installation) return installation.active && this.isAllowed(teamId, installation.enterpriseId);
-    return !!this.slack.botToken && (await this.singleWorkspaceTeamId()) === teamId;
+    if (installation) return (installation.active || wasSwitchedOffByExpiry(installation)) && this.isAllowed(teamId, installation.enterpriseId);
+    if (!this.slack.botToken) return false;
+    const known = this.knownSingleWorkspaceTeam;
+    if (known === undefined && options.askSlack === false) return undefined;
+    return (known ?? (await this.singleWorkspaceTeamId())) === teamId;
   }
 
   async forTeam(teamId: string): Promise<string> {
@@ -134,9 +139,12 @@ export class SlackTokens {
   /** In single-workspace mode the token's own team, asked once per process. */
   singleWorkspaceTeamId(): Promise<string | undefined> {
     if (!this.slack.botToken) return Promise.resolve(undefined);
-    this.singleWorkspaceTeam ??= slackClient(this.slack, this.slack.botToken)
+    this.singleWorkspaceTeam ??= slackClient(this.slack, this.slack.botToken, { timeoutMs: 5_000 })
       .auth.test()
-      .then((result) => result.team_id as string | undefined)
+      .then((result) => {
+        this.knownSingleWorkspaceTeam = result.team_id as string | undefined;
+        return this.knownSingleWorkspaceTeam;
+      })
       .catch(() => {
         this.singleWorkspaceTeam = undefined;
         return undefined;
