@@ -14,6 +14,7 @@ const REFRESH_LEASE_MS = 30_000;
 /** How long a caller waits for another instance's refresh before giving up for now (its caller retries later). */
 const REFRESH_WAIT_MS = 45_000;
 const REFRESH_POLL_MS = 200;
+const SERVED_CACHE_MS = 10_000;
 
 /** web-api logs response metadata itself; keep it to warnings and never pass message bodies on. */
 const quietLogger: Logger = {
@@ -87,6 +88,8 @@ export class SlackNotInstalledError extends Error {
 export class SlackTokens {
   private singleWorkspaceTeam?: Promise<string | undefined>;
   private knownSingleWorkspaceTeam?: string;
+  /** Workspaces found served lately: a burst of clicks reads the installation once, an uninstall shows within seconds. */
+  private readonly recentlyServed = new Map<string, number>();
   private readonly refreshing = new Map<string, Promise<string>>();
 
   constructor(
@@ -106,8 +109,15 @@ export class SlackTokens {
    * learnt from Slack (`auth.test`) once per process; `askSlack: false` answers `undefined` until then.
    */
   async serves(teamId: string, options: { askSlack?: boolean } = {}): Promise<boolean | undefined> {
+    const servedUntil = this.recentlyServed.get(teamId);
+    if (servedUntil && servedUntil > Date.now()) return true;
     const installation = await new SlackInstallations(this.storage).get(teamId);
-    if (installation) return (installation.active || wasSwitchedOffByExpiry(installation)) && this.isAllowed(teamId, installation.enterpriseId);
+    if (installation) {
+      const served = (installation.active || wasSwitchedOffByExpiry(installation)) && this.isAllowed(teamId, installation.enterpriseId);
+      if (served) this.recentlyServed.set(teamId, Date.now() + SERVED_CACHE_MS);
+      else this.recentlyServed.delete(teamId);
+      return served;
+    }
     if (!this.slack.botToken) return false;
     const known = this.knownSingleWorkspaceTeam;
     if (known === undefined && options.askSlack === false) return undefined;

@@ -78,6 +78,37 @@ export async function finishQueuedClick(app: SlackApp, message: SlackActionMessa
   await processClick(app, message.click, run);
 }
 
+/**
+ * Clicks on one issue in this instance take turns applying: fifty people clicking one card at once would
+ * otherwise spend their seconds (and the instance's CPU) retrying each other's ETag writes. The worker waits
+ * for its turn; the click path never waits: when the issue is busy here, the click is handed off at once.
+ */
+class TurnTaking {
+  private readonly tails = new Map<string, Promise<void>>();
+
+  busy(key: string): boolean {
+    return this.tails.has(key);
+  }
+
+  /** Joins the line for `key`: `ready` when every earlier turn is over; `release` ends this one (once). */
+  enter(key: string): { ready: Promise<void>; release: () => void } {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    let done!: () => void;
+    const mine = new Promise<void>((resolve) => (done = resolve));
+    const tail = previous.then(() => mine);
+    this.tails.set(key, tail);
+    return {
+      ready: previous,
+      release: () => {
+        done();
+        if (this.tails.get(key) === tail) this.tails.delete(key);
+      },
+    };
+  }
+}
+
+const issueTurns = new TurnTaking();
+
 /** Where a click is being handled: the HTTP request (a deadline, no Slack API) or the queue worker. */
 interface Run {
   readonly inline: boolean;
@@ -134,7 +165,7 @@ class InlineRun implements Run {
     if (this.stage === "answering") return undefined;
     if (!this.handing) {
       this.stage = "handed-off";
-      const message: SlackActionMessage = { click: this.click, mayBeApplied: this.applyStarted, ...(this.outcome ? { outcome: this.outcome } : {}) };
+      const message: SlackActionMessage = { click: withoutMessageCopy(this.click), mayBeApplied: this.applyStarted, ...(this.outcome ? { outcome: this.outcome } : {}) };
       this.handing = this.app.storage.send(QUEUES.slackActions, message).then(
         () => {
           this.app.log(`Slack: click handed to the slack-actions queue (${reason})`);
@@ -163,6 +194,11 @@ class InlineRun implements Run {
     this.app.log(`Slack click failed: ${error.name}: ${error.message}`);
     await this.reply(ephemeral("Something went wrong on our side, so this may not have been applied. Try again in a moment."));
   }
+}
+
+/** Slack echoes the whole clicked message; only its ts is needed, and a queue message holds 64 KiB. */
+function withoutMessageCopy(click: BlockActions): BlockActions {
+  return click.message ? { ...click, message: { ts: click.message.ts } } : click;
 }
 
 class WorkerRun implements Run {
@@ -199,8 +235,25 @@ async function processClick(app: SlackApp, click: BlockActions, run: Run): Promi
     app.log(`Slack: unknown action ${clicked.action_id.slice(0, 60)} refused`);
     return void (await run.reply(ephemeral("That button isn't one Triage Relay knows: the message may be from an older version. Nothing was changed.")));
   }
-  // Read together: the workspace, the clicker's link, and the people the card's Assign menu offers.
-  app.identities.people("slack", teamId).catch(() => undefined);
+  // The click path takes the issue's turn before its first read, or leaves the click to the worker at once.
+  if (run.inline && issueTurns.busy(action.issueId)) return void (await run.handOff("another click on this issue is being applied here"));
+  const turn = issueTurns.enter(action.issueId);
+  try {
+    return await decideAndApply(app, click, run, teamId, action, turn);
+  } finally {
+    turn.release();
+  }
+}
+
+async function decideAndApply(
+  app: SlackApp,
+  click: BlockActions,
+  run: Run,
+  teamId: string,
+  action: NonNullable<ReturnType<typeof decodeSlackAction>>,
+  turn: { ready: Promise<void>; release: () => void },
+): Promise<void> {
+  // Read together: whether the workspace is served, and the clicker's link.
   const [served, link] = await Promise.all([app.slackTokens.serves(teamId, { askSlack: !run.inline }), app.identities.lookup("slack", teamId, click.user.id)]);
   if (served === undefined) return void (await run.handOff("the single workspace's id is not known in this instance yet"));
   if (!served) return void (await run.reply(ephemeral("Triage Relay isn't installed in this workspace any more, so nothing was changed. Ask an admin to reinstall it.")));
@@ -215,8 +268,10 @@ async function processClick(app: SlackApp, click: BlockActions, run: Run): Promi
     const prompt = await slackLinkPrompt(app.config, { teamId, userId: click.user.id, name: click.user.name ?? click.user.username, responseUrl: click.response_url }, "To act on issues from Slack, link your Slack account to your work account first. Nothing was changed.");
     return void (await run.reply(prompt));
   }
+  await turn.ready;
   if (!run.beginApply()) return;
   const outcome = await actOnIssue(app.storage, action.issueId, toIssueAction(action), actor);
+  turn.release();
   app.log(`Slack: ${action.action.type} on ${action.issueId}: ${outcome.kind}`);
   await run.applied(recorded(outcome));
 
