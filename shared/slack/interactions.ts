@@ -109,6 +109,8 @@ class TurnTaking {
 
 const issueTurns = new TurnTaking();
 
+const SOMETHING_WENT_WRONG = "Something went wrong on our side, so this may not have been applied. Try again in a moment.";
+
 /** Where a click is being handled: the HTTP request (a deadline, no Slack API) or the queue worker. */
 interface Run {
   readonly inline: boolean;
@@ -171,8 +173,12 @@ class InlineRun implements Run {
           this.app.log(`Slack: click handed to the slack-actions queue (${reason})`);
           return true;
         },
-        (error: Error) => {
+        async (error: Error) => {
           this.app.log(`Slack: a click could not be queued (${reason}): ${error.name}: ${error.message}`);
+          // Not applied and not queued: the clicker must not take silence for success.
+          if (this.click.response_url && this.remainingMs() > 100) {
+            await postToResponseUrl(this.click.response_url, ephemeral(SOMETHING_WENT_WRONG), this.remainingMs() - 50);
+          }
           return false;
         },
       );
@@ -192,7 +198,7 @@ class InlineRun implements Run {
   async failed(error: Error): Promise<void> {
     // Slack shows a bare warning icon for anything but a quick 200: answer 200 and say what happened instead.
     this.app.log(`Slack click failed: ${error.name}: ${error.message}`);
-    await this.reply(ephemeral("Something went wrong on our side, so this may not have been applied. Try again in a moment."));
+    await this.reply(ephemeral(SOMETHING_WENT_WRONG));
   }
 }
 
