@@ -2,7 +2,7 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/fu
 import { getRuntime } from "../shared/runtime";
 import { handleSlashCommand } from "../shared/slack/commands";
 import { readVerifiedSlackBody, refused } from "../shared/slack/inbound";
-import { slashCommandSchema } from "../shared/slack/payloads";
+import { slashCommandSchema, schemaFailure } from "../shared/slack/payloads";
 
 /** POST /api/slack/commands: the slash command (default /triage). Replies are ephemeral. */
 export async function slackCommands(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
@@ -13,6 +13,6 @@ export async function slackCommands(request: HttpRequest, context: InvocationCon
   // Slack checks the certificate of a slash command URL with a signed ssl_check request: acknowledge it.
   if (fields.ssl_check === "1") return { status: 200 };
   const parsed = slashCommandSchema.safeParse(fields);
-  if (!parsed.success) return refused(context, 400, `slash command malformed at ${parsed.error.issues[0]?.path.join(".")}`);
+  if (!parsed.success) return refused(context, 400, `slash command malformed at ${schemaFailure(parsed.error)}`);
   return { status: 200, jsonBody: await handleSlashCommand({ config, storage, slackTokens: slackTokens! }, parsed.data) };
 }

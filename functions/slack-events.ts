@@ -2,7 +2,7 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/fu
 import { getRuntime } from "../shared/runtime";
 import { handleSlackEvent } from "../shared/slack/events";
 import { readVerifiedSlackBody, refused } from "../shared/slack/inbound";
-import { eventEnvelopeSchema } from "../shared/slack/payloads";
+import { eventEnvelopeSchema, schemaFailure } from "../shared/slack/payloads";
 
 /** POST /api/slack/events: the Events API. */
 export async function slackEvents(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
@@ -16,7 +16,7 @@ export async function slackEvents(request: HttpRequest, context: InvocationConte
     return refused(context, 400, "body is not JSON");
   }
   const parsed = eventEnvelopeSchema.safeParse(json);
-  if (!parsed.success) return refused(context, 400, `event envelope malformed at ${parsed.error.issues[0]?.path.join(".") || "type"}`);
+  if (!parsed.success) return refused(context, 400, `event envelope malformed at ${schemaFailure(parsed.error)}`);
   const reply = await handleSlackEvent({ storage, log: (line) => context.log(line) }, parsed.data);
   return reply.body === undefined ? { status: reply.status } : { status: reply.status, jsonBody: reply.body };
 }

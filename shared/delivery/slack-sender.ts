@@ -36,8 +36,13 @@ const DEAD_TARGET_ERRORS = new Set([
   "msg_too_long",
   "invalid_blocks",
 ]);
-/** The workspace's token no longer works: stop using the installation until it is reinstalled. */
-const DEAD_INSTALLATION_ERRORS = new Set(["account_inactive", "token_revoked", "invalid_auth", "token_expired", "not_authed", "team_access_not_granted"]);
+/**
+ * The workspace's token no longer works: stop using the installation until it is reinstalled. Not
+ * `token_expired`: with rotation that means "refresh", which the client does (notes/slack.md §12).
+ */
+const DEAD_INSTALLATION_ERRORS = new Set(["account_inactive", "token_revoked", "invalid_auth", "not_authed", "team_access_not_granted"]);
+/** The token ran out and its refresh is still under way (or just failed): try again shortly, never uninstall. */
+const TOKEN_RENEWAL_ERRORS = new Set(["token_expired", "invalid_refresh_token", "invalid_grant"]);
 /** The message to update is gone or no longer ours to edit. */
 const DEAD_COPY_ERRORS = new Set(["message_not_found", "cant_update_message", "edit_window_closed", "channel_not_found", "is_archived"]);
 
@@ -126,6 +131,7 @@ export function classifySlackError(error: unknown, attempt: number, deadErrors: 
   }
   if (e.code === "slack_webapi_platform_error") {
     const slackError = e.data?.error ?? "unknown_error";
+    if (TOKEN_RENEWAL_ERRORS.has(slackError)) return { kind: "retry", delaySeconds: retryDelay(attempt, 5), reason: `${slackError}: the token is being refreshed` };
     if (DEAD_INSTALLATION_ERRORS.has(slackError)) return { kind: "dead-installation", reason: slackError };
     if (deadErrors.has(slackError)) return { kind: "dead", reason: slackError };
     if (slackError === "ratelimited" || slackError === "rate_limited") {

@@ -1,14 +1,20 @@
-import { LogLevel, WebClient, type Logger } from "@slack/web-api";
+import { LogLevel, WebClient, type Logger, type WebAPICallResult, type WebClientOptions } from "@slack/web-api";
 import type { Config } from "../config";
 import type { StorageClients } from "../storage/clients";
 import { sleep } from "../storage/errors";
-import { SlackInstallations, type SlackInstallation } from "./installations";
+import { SlackInstallations, wasSwitchedOffByExpiry, type SlackInstallation } from "./installations";
 
 type SlackConfig = NonNullable<Config["slack"]>;
 
-/** Refresh rotating tokens this long before they expire (Slack's InstallProvider uses 2 h). */
+/** Refresh rotating tokens this long before they expire (Slack's InstallProvider uses 2 h), or halfway through a shorter life. */
 const REFRESH_WINDOW_MS = 2 * 60 * 60_000;
+/** A token this close to expiry is not handed out while another instance refreshes it: wait for the new one. */
+const EXPIRY_MARGIN_MS = 30_000;
 const REFRESH_LEASE_MS = 30_000;
+/** How long a caller waits for another instance's refresh before giving up for now (its caller retries later). */
+const REFRESH_WAIT_MS = 45_000;
+const REFRESH_POLL_MS = 200;
+const SERVED_CACHE_MS = 10_000;
 
 /** web-api logs response metadata itself; keep it to warnings and never pass message bodies on. */
 const quietLogger: Logger = {
@@ -26,14 +32,46 @@ const quietLogger: Logger = {
  * Retry-After delay) instead of pausing this process for minutes, and network errors retry briefly.
  */
 export function slackClient(slack: SlackConfig, token?: string, options: { timeoutMs?: number } = {}): WebClient {
-  return new WebClient(token, {
+  return new WebClient(token, clientOptions(slack, options));
+}
+
+function clientOptions(slack: SlackConfig, options: { timeoutMs?: number }): WebClientOptions {
+  return {
     slackApiUrl: slack.apiUrl,
     rejectRateLimitedCalls: true,
     // Inside a click (a short timeout) there is no time for a second try.
     retryConfig: options.timeoutMs ? { retries: 0 } : { retries: 1, maxRetryTime: 5_000, minTimeout: 200, maxTimeout: 1_000 },
     timeout: options.timeoutMs ?? 10_000,
     logger: quietLogger,
-  });
+  };
+}
+
+export function isTokenExpired(error: unknown): boolean {
+  const e = error as { code?: string; data?: { error?: string } };
+  return e?.code === "slack_webapi_platform_error" && e.data?.error === "token_expired";
+}
+
+/**
+ * A workspace's client that, when Slack answers `token_expired` (a rotating token that lapsed while the app
+ * was idle, or one refreshed elsewhere), gets a refreshed token and repeats the call once.
+ */
+class RenewingWebClient extends WebClient {
+  constructor(
+    token: string,
+    options: WebClientOptions,
+    private readonly renew: (expiredToken: string) => Promise<string>,
+  ) {
+    super(token, options);
+  }
+
+  override async apiCall(method: string, options: Record<string, unknown> = {}): Promise<WebAPICallResult> {
+    try {
+      return await super.apiCall(method, options);
+    } catch (error) {
+      if (!isTokenExpired(error) || options.token) throw error;
+      return super.apiCall(method, { ...options, token: await this.renew(this.token!) });
+    }
+  }
 }
 
 export class SlackNotInstalledError extends Error {
@@ -49,6 +87,10 @@ export class SlackNotInstalledError extends Error {
  */
 export class SlackTokens {
   private singleWorkspaceTeam?: Promise<string | undefined>;
+  private knownSingleWorkspaceTeam?: string;
+  /** Workspaces found served lately: a burst of clicks reads the installation once, an uninstall shows within seconds. */
+  private readonly recentlyServed = new Map<string, number>();
+  private readonly refreshing = new Map<string, Promise<string>>();
 
   constructor(
     private readonly slack: SlackConfig,
@@ -62,37 +104,57 @@ export class SlackTokens {
   }
 
   /**
-   * Whether the app serves this workspace, from storage alone (no token refresh): what a click needs
-   * to know before it is applied, since applying it needs no Slack token.
+   * Whether the app serves this workspace, without refreshing a token: what a click or a command needs to
+   * know, since answering them needs no Slack token. In single-workspace mode the workspace's id is
+   * learnt from Slack (`auth.test`) once per process; `askSlack: false` answers `undefined` until then.
    */
-  async serves(teamId: string): Promise<boolean> {
+  async serves(teamId: string, options: { askSlack?: boolean } = {}): Promise<boolean | undefined> {
+    const servedUntil = this.recentlyServed.get(teamId);
+    if (servedUntil && servedUntil > Date.now()) return true;
     const installation = await new SlackInstallations(this.storage).get(teamId);
-    if (installation) return installation.active && this.isAllowed(teamId, installation.enterpriseId);
-    return !!this.slack.botToken && (await this.singleWorkspaceTeamId()) === teamId;
+    if (installation) {
+      const served = (installation.active || wasSwitchedOffByExpiry(installation)) && this.isAllowed(teamId, installation.enterpriseId);
+      if (served) this.recentlyServed.set(teamId, Date.now() + SERVED_CACHE_MS);
+      else this.recentlyServed.delete(teamId);
+      return served;
+    }
+    if (!this.slack.botToken) return false;
+    const known = this.knownSingleWorkspaceTeam;
+    if (known === undefined && options.askSlack === false) return undefined;
+    return (known ?? (await this.singleWorkspaceTeamId())) === teamId;
   }
 
   async forTeam(teamId: string): Promise<string> {
     const installation = await new SlackInstallations(this.storage).get(teamId);
     if (installation) {
       if (!this.isAllowed(teamId, installation.enterpriseId)) throw new SlackNotInstalledError(teamId, "this workspace is not in SLACK_ALLOWED_TEAMS");
+      if (wasSwitchedOffByExpiry(installation)) return this.refresh(teamId);
       if (!installation.active) throw new SlackNotInstalledError(teamId, `installation inactive (${installation.inactiveReason ?? "uninstalled"})`);
-      return this.fresh(installation);
+      return dueForRefresh(installation) ? this.refresh(teamId) : installation.botToken;
     }
     if (this.slack.botToken && (await this.singleWorkspaceTeamId()) === teamId) return this.slack.botToken;
     throw new SlackNotInstalledError(teamId, "the app is not installed in this workspace");
   }
 
-  /** `timeoutMs`: shorter inside a person's click, which Slack wants answered within 3 s. */
+  /**
+   * `timeoutMs`: shorter inside a person's click, which Slack wants answered within 3 s. A call Slack answers
+   * with `token_expired` is repeated once with a refreshed token.
+   */
   async client(teamId: string, options: { timeoutMs?: number } = {}): Promise<WebClient> {
-    return slackClient(this.slack, await this.forTeam(teamId), options);
+    const token = await this.forTeam(teamId);
+    if (token === this.slack.botToken) return slackClient(this.slack, token, options);
+    return new RenewingWebClient(token, clientOptions(this.slack, options), (expired) => this.refresh(teamId, expired));
   }
 
   /** In single-workspace mode the token's own team, asked once per process. */
   singleWorkspaceTeamId(): Promise<string | undefined> {
     if (!this.slack.botToken) return Promise.resolve(undefined);
-    this.singleWorkspaceTeam ??= slackClient(this.slack, this.slack.botToken)
+    this.singleWorkspaceTeam ??= slackClient(this.slack, this.slack.botToken, { timeoutMs: 5_000 })
       .auth.test()
-      .then((result) => result.team_id as string | undefined)
+      .then((result) => {
+        this.knownSingleWorkspaceTeam = result.team_id as string | undefined;
+        return this.knownSingleWorkspaceTeam;
+      })
       .catch(() => {
         this.singleWorkspaceTeam = undefined;
         return undefined;
@@ -100,34 +162,70 @@ export class SlackTokens {
     return this.singleWorkspaceTeam;
   }
 
-  private async fresh(installation: SlackInstallation & { etag: string; refreshingUntil?: string }): Promise<string> {
-    if (!installation.refreshToken || !installation.expiresAt) return installation.botToken;
-    if (Date.parse(installation.expiresAt) - Date.now() > REFRESH_WINDOW_MS) return installation.botToken;
-    const installations = new SlackInstallations(this.storage);
-    const leased =
-      !(installation.refreshingUntil && Date.parse(installation.refreshingUntil) > Date.now()) &&
-      (await installations.tryLeaseRefresh(installation.teamId, installation.etag, REFRESH_LEASE_MS));
-    if (!leased) {
-      // Another instance is refreshing: its new token lands in the row shortly; the current one still works until expiry.
-      await sleep(500);
-      const latest = await installations.get(installation.teamId);
-      return latest?.botToken ?? installation.botToken;
+  /**
+   * A usable token after a refresh: one refresh per workspace in this process, and across instances one
+   * refresher at a time (a lease on the installation row); everyone else waits for the row to carry the new
+   * token. `expiredToken`: Slack just answered `token_expired` for it, whatever the row says about its expiry.
+   */
+  private refresh(teamId: string, expiredToken?: string): Promise<string> {
+    let pending = this.refreshing.get(teamId);
+    if (!pending) {
+      pending = this.refreshOnce(teamId, expiredToken).finally(() => this.refreshing.delete(teamId));
+      this.refreshing.set(teamId, pending);
     }
+    return pending;
+  }
+
+  private async refreshOnce(teamId: string, expiredToken: string | undefined): Promise<string> {
+    const installations = new SlackInstallations(this.storage);
+    const giveUpAt = Date.now() + REFRESH_WAIT_MS;
+    let sawSpentToken = false;
+    for (;;) {
+      const row = await installations.get(teamId);
+      if (!row || (!row.active && !wasSwitchedOffByExpiry(row))) throw new SlackNotInstalledError(teamId, `installation inactive (${row?.inactiveReason ?? "removed"})`);
+      if (!row.refreshToken) return row.botToken;
+      const usable = row.active && row.botToken !== expiredToken && !expiringWithin(row, EXPIRY_MARGIN_MS);
+      if (usable && !dueForRefresh(row)) return row.botToken;
+      const leased = !(row.refreshingUntil && Date.parse(row.refreshingUntil) > Date.now()) && (await installations.tryLeaseRefresh(teamId, row.etag, REFRESH_LEASE_MS));
+      if (leased) {
+        try {
+          return await this.exchange(row);
+        } catch (error) {
+          await installations.releaseRefreshLease(teamId).catch(() => undefined);
+          // Spent by another refresher whose lease ran out: its new token is in the row (or soon will be).
+          if (isSpentRefreshToken(error) && !sawSpentToken) {
+            sawSpentToken = true;
+            continue;
+          }
+          throw error;
+        }
+      }
+      // Another instance is refreshing: a token with time left serves meanwhile; an expired one is worth nothing.
+      if (usable) return row.botToken;
+      if (Date.now() > giveUpAt) throw new Error(`Slack workspace ${teamId}: the token refresh by another instance did not finish`);
+      await sleep(REFRESH_POLL_MS);
+    }
+  }
+
+  /** Spends the single-use refresh token (the lease is held) and stores what Slack returns. */
+  private async exchange(installation: SlackInstallation): Promise<string> {
     const refreshed = await slackClient(this.slack).oauth.v2.access({
       client_id: this.slack.clientId!,
       client_secret: this.slack.clientSecret!,
       grant_type: "refresh_token",
-      refresh_token: installation.refreshToken,
+      refresh_token: installation.refreshToken!,
     });
+    const lifetimeSec = refreshed.expires_in ?? 43_200;
     const tokens = {
       botToken: refreshed.access_token!,
       refreshToken: refreshed.refresh_token ?? installation.refreshToken,
-      expiresAt: new Date(Date.now() + (refreshed.expires_in ?? 43_200) * 1000).toISOString(),
+      expiresAt: new Date(Date.now() + lifetimeSec * 1000).toISOString(),
+      tokenLifetimeSec: lifetimeSec,
     };
     // The old refresh token is spent now: losing the new one would mean reinstalling, so try hard to keep it.
     for (let attempt = 1; ; attempt++) {
       try {
-        await installations.updateTokens(installation.teamId, tokens);
+        await new SlackInstallations(this.storage).updateTokens(installation.teamId, tokens);
         break;
       } catch (error) {
         if (attempt >= 3) throw error;
@@ -136,4 +234,20 @@ export class SlackTokens {
     }
     return tokens.botToken;
   }
+}
+
+function isSpentRefreshToken(error: unknown): boolean {
+  const slackError = (error as { data?: { error?: string } }).data?.error;
+  return slackError === "invalid_refresh_token" || slackError === "invalid_grant";
+}
+
+function expiringWithin(installation: SlackInstallation, ms: number): boolean {
+  return !!installation.expiresAt && Date.parse(installation.expiresAt) - Date.now() <= ms;
+}
+
+/** Inside the refresh window: two hours before expiry, or half the token's life when that is shorter. */
+function dueForRefresh(installation: SlackInstallation): boolean {
+  if (!installation.refreshToken || !installation.expiresAt) return false;
+  const window = installation.tokenLifetimeSec ? Math.min(REFRESH_WINDOW_MS, (installation.tokenLifetimeSec * 1000) / 2) : REFRESH_WINDOW_MS;
+  return expiringWithin(installation, window);
 }

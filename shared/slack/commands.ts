@@ -11,9 +11,8 @@ import { ephemeral } from "./responses";
 /** Answers a slash command in the HTTP response: ephemeral, so only the person who typed it sees it. */
 export async function handleSlashCommand(deps: { config: Config; storage: StorageClients; slackTokens: SlackTokens }, command: SlashCommand) {
   const name = deps.config.slack?.command ?? "/triage";
-  try {
-    await deps.slackTokens.forTeam(command.team_id);
-  } catch {
+  // Whether the app serves the workspace, from storage: no token refresh inside Slack's 3 seconds.
+  if (!(await deps.slackTokens.serves(command.team_id))) {
     return ephemeral("Triage Relay isn't installed for this workspace (or not allowed to serve it), so it can't do anything here. Ask an admin to install it.");
   }
   const parsed = parseCommand(command.text);

@@ -1,5 +1,6 @@
 import type { StorageClients } from "../storage/clients";
 import { TABLES } from "../storage/clients";
+import { safeKey } from "../delivery/deliveries";
 import { isConflict } from "../storage/errors";
 import { SlackInstallations } from "./installations";
 import type { EventEnvelope } from "./payloads";
@@ -48,7 +49,7 @@ async function act(deps: { storage: StorageClients; log: (line: string) => void 
 }
 
 function eventKey(eventId: string): string {
-  return `slack:${eventId.replace(/[/\\#?]/g, "_")}`;
+  return `slack:${safeKey(eventId)}`;
 }
 
 async function forgetDelivery(storage: StorageClients, eventId: string): Promise<void> {

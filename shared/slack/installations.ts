@@ -12,9 +12,10 @@ export interface SlackInstallation {
   botUserId?: string;
   botToken: string;
   scopes?: string;
-  /** With token rotation: the single-use refresh token and when the bot token expires. */
+  /** With token rotation: the single-use refresh token, when the bot token expires and how long tokens live. */
   refreshToken?: string;
   expiresAt?: string;
+  tokenLifetimeSec?: number;
   installedBy?: string;
   active: boolean;
   inactiveReason?: string;
@@ -55,13 +56,27 @@ export class SlackInstallations {
     );
   }
 
-  /** Stores refreshed tokens only, leaving everything else (an uninstall meanwhile, say) as it is. */
-  async updateTokens(teamId: string, tokens: { botToken: string; refreshToken?: string; expiresAt?: string }): Promise<void> {
+  /**
+   * Stores refreshed tokens, leaving everything else (an uninstall meanwhile, say) as it is, except that an
+   * installation switched off only because its token had expired is active again: the new token works.
+   */
+  async updateTokens(teamId: string, tokens: { botToken: string; refreshToken?: string; expiresAt?: string; tokenLifetimeSec?: number }): Promise<void> {
     const table = await this.storage.table(TABLES.installations);
-    await table.updateEntity(
-      stripUndefined({ partitionKey: partition(teamId), rowKey: ROW, ...tokens, refreshingUntil: "", updatedAt: new Date().toISOString() }),
-      "Merge",
-    );
+    for (;;) {
+      const current = await this.get(teamId);
+      if (!current) throw new Error(`Slack installation ${teamId} disappeared during a token refresh`);
+      const revive = !current.active && wasSwitchedOffByExpiry(current) ? { active: true, inactiveReason: "" } : {};
+      try {
+        await table.updateEntity(
+          stripUndefined({ partitionKey: partition(teamId), rowKey: ROW, ...tokens, ...revive, refreshingUntil: "", updatedAt: new Date().toISOString() }),
+          "Merge",
+          { etag: current.etag },
+        );
+        return;
+      } catch (error) {
+        if (!isPreconditionFailed(error)) throw error;
+      }
+    }
   }
 
   async deactivate(teamId: string, reason: string): Promise<void> {
@@ -71,6 +86,12 @@ export class SlackInstallations {
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }
+  }
+
+  /** Gives the refresh up (it failed) so that the next caller may try at once. */
+  async releaseRefreshLease(teamId: string): Promise<void> {
+    const table = await this.storage.table(TABLES.installations);
+    await table.updateEntity({ partitionKey: partition(teamId), rowKey: ROW, refreshingUntil: "" }, "Merge");
   }
 
   /**
@@ -91,4 +112,12 @@ export class SlackInstallations {
       throw error;
     }
   }
+}
+
+/**
+ * An expired token is not an uninstall, but earlier versions switched installations off for `token_expired`:
+ * such an installation is still installed, and a token refresh brings it back.
+ */
+export function wasSwitchedOffByExpiry(installation: Pick<SlackInstallation, "active" | "inactiveReason" | "refreshToken">): boolean {
+  return !installation.active && !!installation.refreshToken && /token_expired/.test(installation.inactiveReason ?? "");
 }

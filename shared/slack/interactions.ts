@@ -1,16 +1,20 @@
-import { decodeSlackAction } from "../cards/slack-message";
-import type { IdentityRepository } from "../identity/identities";
+import { setTimeout as sleep } from "node:timers/promises";
+import { z } from "zod";
 import { toIssueAction } from "../cards/card-action";
+import { decodeSlackAction } from "../cards/slack-message";
 import type { Config } from "../config";
 import { slackMessageFor } from "../delivery/slack-sender";
+import type { Issue } from "../domain/issue";
+import type { IdentityRepository } from "../identity/identities";
+import { slackLinkPrompt } from "../identity/prompts";
 import { CardRepository } from "../storage/cards";
 import { QUEUES, type StorageClients } from "../storage/clients";
 import { IssueRepository } from "../storage/issues";
-import { actOnIssue } from "../workflows/issue-actions";
+import { actOnIssue, type ActOutcome } from "../workflows/issue-actions";
+import { ClickOutcomes, type RecordedOutcome } from "./click-outcomes";
 import type { SlackTokens } from "./client";
-import { slackLinkPrompt } from "../identity/prompts";
 import { identifySlackUser } from "./identify";
-import type { BlockActions } from "./payloads";
+import { blockActionsSchema, type BlockActions } from "./payloads";
 import { ephemeral, postToResponseUrl } from "./responses";
 
 export interface SlackApp {
@@ -21,68 +25,314 @@ export interface SlackApp {
   log: (line: string) => void;
 }
 
-/** The clicked message must show the new state within 2 s; the 3 s ack leaves no more. */
-const RESPONSE_URL_TIMEOUT_MS = 1500;
+/** Slack gives up after 3 s; answering by 2.5 s leaves room for the network and a busy instance. */
+export const CLICK_ACK_WITHIN_MS = 2_500;
+/** A click not finished by then goes to the slack-actions queue, leaving time to enqueue it when storage is slow. */
+const HAND_OFF_AFTER_MS = 1_500;
+/** Off the 3-second path (the worker) a response_url post may take this long. */
+const WORKER_RESPONSE_URL_TIMEOUT_MS = 5_000;
+/** How long the worker waits for the outcome of a change the click path was still writing when it handed off. */
+const RECORDED_OUTCOME_WAIT_MS = 15_000;
+
+const recordedOutcomeSchema = z.object({ kind: z.enum(["changed", "unchanged", "refused", "not-found"]), message: z.string().max(2000).optional() });
 
 /**
- * A click on a card: decide, store, and show the result to the clicker through the response_url;
- * every other copy is refreshed through the card-refresh queue the change announced.
- *
- * `click`: inside Slack's 3 s, so no Slack API call — storage and the response_url only. A click that
- * needs Slack first (reading a new user's profile to link them) is queued and finished by the `worker`
- * (the response_url stays usable for 30 minutes); nothing runs after the HTTP answer.
+ * A message on `slack-actions`: the click, whether the click path may have applied it already, and the
+ * outcome when the click path applied it but ran out of time to answer.
  */
-export async function handleBlockActions(app: SlackApp, payload: BlockActions, stage: "click" | "worker" = "click"): Promise<void> {
-  const teamId = payload.team?.id ?? payload.user.team_id;
-  const responseUrl = payload.response_url;
-  const reply = async (body: unknown) => {
-    if (responseUrl) await postToResponseUrl(responseUrl, body, RESPONSE_URL_TIMEOUT_MS);
-  };
-  if (!teamId) return reply(ephemeral("This action came without a workspace, so it can't be applied."));
-  const clicked = payload.actions[0]!;
+export const slackActionMessageSchema = z.union([
+  z.object({ click: blockActionsSchema, mayBeApplied: z.boolean(), outcome: recordedOutcomeSchema.optional() }),
+  // Messages queued before `mayBeApplied` existed: the bare payload, never applied.
+  blockActionsSchema.transform((click) => ({ click, mayBeApplied: false, outcome: undefined })),
+]);
+export type SlackActionMessage = z.infer<typeof slackActionMessageSchema>;
+
+/**
+ * A click on a card, inside Slack's 3 s: storage and at most one response_url post, never a Slack API call,
+ * and an answer by CLICK_ACK_WITHIN_MS whatever storage does. What isn't finished by HAND_OFF_AFTER_MS — or
+ * needs Slack's API first (reading a new user's profile to link them, learning the single workspace's id) —
+ * goes to the `slack-actions` queue and is finished there (a response_url works for 30 minutes).
+ */
+export async function handleClick(app: SlackApp, click: BlockActions, receivedAt = Date.now()): Promise<void> {
+  const run = new InlineRun(app, click, receivedAt);
+  const work = processClick(app, click, run).catch((error: Error) => run.failed(error));
+  const finishedInTime = await Promise.race([work.then(() => true), sleep(Math.max(0, receivedAt + HAND_OFF_AFTER_MS - Date.now())).then(() => false)]);
+  if (!finishedInTime) {
+    // Either hand the click off now, or (already answering) let the answer finish within the budget.
+    await Promise.race([run.handOff("not finished in time") ?? work, sleep(Math.max(0, run.remainingMs()))]);
+  }
+  await run.settled();
+}
+
+/** The `slack-actions` worker: no deadline, Slack's API allowed. */
+export async function finishQueuedClick(app: SlackApp, message: SlackActionMessage): Promise<void> {
+  const run = new WorkerRun(message.click);
+  if (message.mayBeApplied) {
+    const recorded = message.outcome ?? (await waitForRecordedOutcome(app, message.click));
+    if (recorded) {
+      app.log(`Slack: handed-off click answered from its recorded outcome (${recorded.kind})`);
+      await run.reply(await answerFor(app, message.click, recorded));
+      return;
+    }
+  }
+  await processClick(app, message.click, run);
+}
+
+/**
+ * Clicks on one issue in this instance take turns applying: fifty people clicking one card at once would
+ * otherwise spend their seconds (and the instance's CPU) retrying each other's ETag writes. The worker waits
+ * for its turn; the click path never waits: when the issue is busy here, the click is handed off at once.
+ */
+class TurnTaking {
+  private readonly tails = new Map<string, Promise<void>>();
+
+  busy(key: string): boolean {
+    return this.tails.has(key);
+  }
+
+  /** Joins the line for `key`: `ready` when every earlier turn is over; `release` ends this one (once). */
+  enter(key: string): { ready: Promise<void>; release: () => void } {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    let done!: () => void;
+    const mine = new Promise<void>((resolve) => (done = resolve));
+    const tail = previous.then(() => mine);
+    this.tails.set(key, tail);
+    return {
+      ready: previous,
+      release: () => {
+        done();
+        if (this.tails.get(key) === tail) this.tails.delete(key);
+      },
+    };
+  }
+}
+
+const issueTurns = new TurnTaking();
+
+const SOMETHING_WENT_WRONG = "Something went wrong on our side, so this may not have been applied. Try again in a moment.";
+
+/** Where a click is being handled: the HTTP request (a deadline, no Slack API) or the queue worker. */
+interface Run {
+  readonly inline: boolean;
+  /** False once the click was handed off: the worker applies it and answers. */
+  beginApply(): boolean;
+  /** The applied outcome, when the click was handed off while it was being applied. */
+  applied(outcome: RecordedOutcome): Promise<void>;
+  /** The one answer to the clicker (response_url); nothing when the click was handed off. */
+  reply(body: unknown): Promise<boolean>;
+  /** Sends the click to the worker (inline only); undefined when it is already being answered. */
+  handOff(reason: string): Promise<unknown> | undefined;
+  /** Time left to answer Slack. */
+  remainingMs(): number;
+}
+
+class InlineRun implements Run {
+  readonly inline = true;
+  private stage: "working" | "answering" | "handed-off" = "working";
+  private applyStarted = false;
+  private outcome?: RecordedOutcome;
+  private handing?: Promise<boolean>;
+  private background: Promise<unknown>[] = [];
+
+  constructor(
+    private readonly app: SlackApp,
+    private readonly click: BlockActions,
+    private readonly receivedAt: number,
+  ) {}
+
+  remainingMs(): number {
+    return this.receivedAt + CLICK_ACK_WITHIN_MS - Date.now();
+  }
+
+  beginApply(): boolean {
+    if (this.stage !== "working") return false;
+    this.applyStarted = true;
+    return true;
+  }
+
+  async applied(outcome: RecordedOutcome): Promise<void> {
+    this.outcome = outcome;
+    if (this.stage !== "handed-off") return;
+    // The worker is waiting for this to answer the clicker without applying the click again.
+    await new ClickOutcomes(this.app.storage).record(this.click, outcome).catch((error: Error) => this.app.log(`Slack: could not record a handed-off click's outcome: ${error.name}`));
+  }
+
+  async reply(body: unknown): Promise<boolean> {
+    if (this.stage !== "working" || !this.click.response_url) return false;
+    this.stage = "answering";
+    return postToResponseUrl(this.click.response_url, body, Math.max(1, this.remainingMs() - 50));
+  }
+
+  handOff(reason: string): Promise<boolean> | undefined {
+    if (this.stage === "answering") return undefined;
+    if (!this.handing) {
+      this.stage = "handed-off";
+      const message: SlackActionMessage = { click: withoutMessageCopy(this.click), mayBeApplied: this.applyStarted, ...(this.outcome ? { outcome: this.outcome } : {}) };
+      this.handing = this.app.storage.send(QUEUES.slackActions, message).then(
+        () => {
+          this.app.log(`Slack: click handed to the slack-actions queue (${reason})`);
+          return true;
+        },
+        async (error: Error) => {
+          this.app.log(`Slack: a click could not be queued (${reason}): ${error.name}: ${error.message}`);
+          // Not applied and not queued: the clicker must not take silence for success.
+          if (this.click.response_url && this.remainingMs() > 100) {
+            await postToResponseUrl(this.click.response_url, ephemeral(SOMETHING_WENT_WRONG), this.remainingMs() - 50);
+          }
+          return false;
+        },
+      );
+    }
+    return this.handing;
+  }
+
+  /** Work that may finish after the answer without holding it (e.g. marking the clicked copy rendered). */
+  later(work: Promise<unknown>): void {
+    this.background.push(work.catch(() => undefined));
+  }
+
+  async settled(): Promise<void> {
+    if (this.background.length) await Promise.race([Promise.all(this.background), sleep(Math.max(0, this.remainingMs()))]);
+  }
+
+  async failed(error: Error): Promise<void> {
+    // Slack shows a bare warning icon for anything but a quick 200: answer 200 and say what happened instead.
+    this.app.log(`Slack click failed: ${error.name}: ${error.message}`);
+    await this.reply(ephemeral(SOMETHING_WENT_WRONG));
+  }
+}
+
+/** Slack echoes the whole clicked message; only its ts is needed, and a queue message holds 64 KiB. */
+function withoutMessageCopy(click: BlockActions): BlockActions {
+  return click.message ? { ...click, message: { ts: click.message.ts } } : click;
+}
+
+class WorkerRun implements Run {
+  readonly inline = false;
+  constructor(private readonly click: BlockActions) {}
+  remainingMs(): number {
+    return Infinity;
+  }
+  beginApply(): boolean {
+    return true;
+  }
+  async applied(): Promise<void> {}
+  reply(body: unknown): Promise<boolean> {
+    return this.click.response_url ? postToResponseUrl(this.click.response_url, body, WORKER_RESPONSE_URL_TIMEOUT_MS) : Promise.resolve(false);
+  }
+  handOff(): undefined {
+    return undefined;
+  }
+}
+
+/**
+ * Decide, store, and show the result to the clicker through the response_url; every other copy is
+ * refreshed through the card-refresh queue the change announced.
+ */
+async function processClick(app: SlackApp, click: BlockActions, run: Run): Promise<void> {
+  const teamId = click.team?.id ?? click.user.team_id;
+  if (!teamId) return void (await run.reply(ephemeral("This action came without a workspace, so it can't be applied.")));
+  const clicked = click.actions[0]!;
   // A URL button (the "Link your account" prompt) opens the link in the browser; Slack still tells us it was clicked.
   if (clicked.action_id === "triage.link" || (clicked.type === "button" && "url" in clicked)) return;
   const selected = clicked.selected_option?.value ?? clicked.value;
   const action = decodeSlackAction(clicked.action_id, selected, clicked.block_id);
   if (!action) {
     app.log(`Slack: unknown action ${clicked.action_id.slice(0, 60)} refused`);
-    return reply(ephemeral("That button isn't one Triage Relay knows: the message may be from an older version. Nothing was changed."));
+    return void (await run.reply(ephemeral("That button isn't one Triage Relay knows: the message may be from an older version. Nothing was changed.")));
   }
-  if (!(await app.slackTokens.serves(teamId))) {
-    return reply(ephemeral("Triage Relay isn't installed in this workspace any more, so nothing was changed. Ask an admin to reinstall it."));
+  // The click path takes the issue's turn before its first read, or leaves the click to the worker at once.
+  if (run.inline && issueTurns.busy(action.issueId)) return void (await run.handOff("another click on this issue is being applied here"));
+  const turn = issueTurns.enter(action.issueId);
+  try {
+    return await decideAndApply(app, click, run, teamId, action, turn);
+  } finally {
+    turn.release();
   }
-
-  const label = payload.user.name ?? payload.user.username ?? "a Slack user";
-  if (stage === "click") {
-    const { identity, optedOut } = await app.identities.lookup("slack", teamId, payload.user.id);
-    if (!identity && app.config.autoLink && !optedOut) {
-      await app.storage.send(QUEUES.slackActions, payload);
-      app.log("Slack: click from a user not linked yet: finishing it off the 3-second path");
-      return;
-    }
-  }
-  const actor = await identifySlackUser(app, teamId, payload.user.id, label);
-  if (!actor.person) {
-    app.log("Slack: click from an unlinked user: link prompt sent, nothing changed");
-    return reply(await slackLinkPrompt(app.config, { teamId, userId: payload.user.id, name: payload.user.name ?? payload.user.username, responseUrl }, "To act on issues from Slack, link your Slack account to your work account first. Nothing was changed."));
-  }
-  const outcome = await actOnIssue(app.storage, action.issueId, toIssueAction(action), actor);
-  app.log(`Slack: ${action.action.type} on ${action.issueId}: ${outcome.kind}`);
-
-  if (outcome.kind === "not-found" || outcome.kind === "refused") {
-    return reply(ephemeral(`Couldn't do that: ${outcome.reason}`));
-  }
-  const issue = outcome.kind === "changed" ? outcome.issue : (await new IssueRepository(app.storage).get(action.issueId))?.issue;
-  if (!issue) return;
-  const message = await slackMessageFor(app, issue, teamId);
-  const replaced = await postToResponseUrl(responseUrl ?? "", { replace_original: true, ...message }, RESPONSE_URL_TIMEOUT_MS);
-  if (replaced) await markClickedCopyRendered(app, action.issueId, payload, issue.version);
-  if (outcome.kind === "unchanged") await reply(ephemeral(outcome.message));
 }
 
-async function markClickedCopyRendered(app: SlackApp, issueId: string, payload: BlockActions, version: number): Promise<void> {
-  const channel = payload.container?.channel_id ?? payload.channel?.id;
-  const ts = payload.container?.message_ts ?? payload.message?.ts;
+async function decideAndApply(
+  app: SlackApp,
+  click: BlockActions,
+  run: Run,
+  teamId: string,
+  action: NonNullable<ReturnType<typeof decodeSlackAction>>,
+  turn: { ready: Promise<void>; release: () => void },
+): Promise<void> {
+  // Read together: whether the workspace is served, and the clicker's link.
+  const [served, link] = await Promise.all([app.slackTokens.serves(teamId, { askSlack: !run.inline }), app.identities.lookup("slack", teamId, click.user.id)]);
+  if (served === undefined) return void (await run.handOff("the single workspace's id is not known in this instance yet"));
+  if (!served) return void (await run.reply(ephemeral("Triage Relay isn't installed in this workspace any more, so nothing was changed. Ask an admin to reinstall it.")));
+  if (run.inline && !link.identity && app.config.autoLink && !link.optedOut) {
+    return void (await run.handOff("a user not linked yet: their Slack profile is read first"));
+  }
+
+  const label = click.user.name ?? click.user.username ?? "a Slack user";
+  const actor = await identifySlackUser(app, teamId, click.user.id, label);
+  if (!actor.person) {
+    app.log("Slack: click from an unlinked user: link prompt sent, nothing changed");
+    const prompt = await slackLinkPrompt(app.config, { teamId, userId: click.user.id, name: click.user.name ?? click.user.username, responseUrl: click.response_url }, "To act on issues from Slack, link your Slack account to your work account first. Nothing was changed.");
+    return void (await run.reply(prompt));
+  }
+  await turn.ready;
+  if (!run.beginApply()) return;
+  const outcome = await actOnIssue(app.storage, action.issueId, toIssueAction(action), actor);
+  turn.release();
+  app.log(`Slack: ${action.action.type} on ${action.issueId}: ${outcome.kind}`);
+  await run.applied(recorded(outcome));
+
+  const replaced = await run.reply(await answerFor(app, click, recorded(outcome), outcome.kind === "changed" ? outcome.issue : undefined));
+  if (replaced && outcome.kind === "changed") {
+    const marking = markClickedCopyRendered(app, action.issueId, click, outcome.issue.version);
+    if (run instanceof InlineRun) run.later(marking);
+    else await marking;
+  }
+}
+
+function recorded(outcome: ActOutcome): RecordedOutcome {
+  switch (outcome.kind) {
+    case "changed":
+      return { kind: "changed" };
+    case "unchanged":
+      return { kind: "unchanged", message: outcome.message };
+    default:
+      return { kind: outcome.kind, message: outcome.reason };
+  }
+}
+
+/**
+ * The one answer to the clicker: the clicked message replaced by the new card, or (nothing changed, or
+ * refused) an ephemeral line; a stale copy is refreshed by the card-refresh the other change announced.
+ */
+async function answerFor(app: SlackApp, click: BlockActions, outcome: RecordedOutcome, issue?: Issue): Promise<unknown> {
+  if (outcome.kind !== "changed") return ephemeral(outcome.kind === "unchanged" ? (outcome.message ?? "Nothing to change.") : `Couldn't do that: ${outcome.message}`);
+  const teamId = (click.team?.id ?? click.user.team_id)!;
+  const current = issue ?? (await currentIssue(app, click));
+  if (!current) return ephemeral("Done.");
+  return { replace_original: true, ...(await slackMessageFor(app, current, teamId)) };
+}
+
+async function currentIssue(app: SlackApp, click: BlockActions): Promise<Issue | undefined> {
+  const clicked = click.actions[0]!;
+  const action = decodeSlackAction(clicked.action_id, clicked.selected_option?.value ?? clicked.value, clicked.block_id);
+  return action ? (await new IssueRepository(app.storage).get(action.issueId))?.issue : undefined;
+}
+
+async function waitForRecordedOutcome(app: SlackApp, click: BlockActions): Promise<RecordedOutcome | undefined> {
+  const outcomes = new ClickOutcomes(app.storage);
+  if (!ClickOutcomes.key(click)) return undefined;
+  const giveUpAt = Date.now() + RECORDED_OUTCOME_WAIT_MS;
+  for (;;) {
+    const found = await outcomes.get(click);
+    // Not recorded in time: the click path stopped before its change was stored (or died); apply it here.
+    if (found || Date.now() > giveUpAt) return found;
+    await sleep(300);
+  }
+}
+
+async function markClickedCopyRendered(app: SlackApp, issueId: string, click: BlockActions, version: number): Promise<void> {
+  const channel = click.container?.channel_id ?? click.channel?.id;
+  const ts = click.container?.message_ts ?? click.message?.ts;
   if (!channel || !ts) return;
   const cards = new CardRepository(app.storage);
   const copy = (await cards.list(issueId)).find((card) => card.provider === "slack" && card.channel === channel && card.ts === ts);

@@ -87,6 +87,7 @@ export async function finishInstall(
     scopes: access.scope,
     refreshToken: access.refresh_token,
     expiresAt: access.expires_in ? new Date(Date.now() + access.expires_in * 1000).toISOString() : undefined,
+    tokenLifetimeSec: access.expires_in,
     installedBy: access.authed_user?.id,
     active: true,
     updatedAt: new Date().toISOString(),

@@ -1,9 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startSlackEmulator, type SlackEmulator } from "../../dev/emulators/slack";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { ROTATING_TOKEN_TTL_SEC, startSlackEmulator, type SlackEmulator } from "../../dev/emulators/slack";
 import { loadConfig } from "../../shared/config";
+import { sendSlackCard } from "../../shared/delivery/slack-sender";
+import { IdentityRepository } from "../../shared/identity/identities";
 import { slackClient, SlackTokens } from "../../shared/slack/client";
 import { SlackInstallations } from "../../shared/slack/installations";
 import { StorageClients } from "../../shared/storage/clients";
+import { anIssue } from "../fixtures/issues";
 import { validSettings } from "../fixtures/settings";
 import { startTestAzurite, type Azurite } from "../support/azurite";
 
@@ -19,10 +23,38 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([azurite?.stop(), slack?.stop()]);
 });
+afterEach(() => {
+  slack.clearFaults();
+  slack.setRotatingTokenTtl(ROTATING_TOKEN_TTL_SEC);
+});
+
+function appConfig() {
+  return loadConfig(validSettings({ SLACK_SIGNING_SECRET: "s", SLACK_CLIENT_ID: "1.2", SLACK_CLIENT_SECRET: "client-secret", SLACK_API_URL: slack.apiUrl }));
+}
 
 function tokens() {
-  const config = loadConfig(validSettings({ SLACK_SIGNING_SECRET: "s", SLACK_CLIENT_ID: "1.2", SLACK_CLIENT_SECRET: "client-secret", SLACK_API_URL: slack.apiUrl }));
-  return new SlackTokens(config.slack!, storage);
+  return new SlackTokens(appConfig().slack!, storage);
+}
+
+/** One app instance's sender: its own token cache, as in another process. */
+function instance() {
+  return { config: appConfig(), storage, slackTokens: tokens(), identities: new IdentityRepository(storage) };
+}
+
+/** A workspace whose rotating tokens live `ttlSec`, installed as the install flow stores it. */
+async function rotatingWorkspace(name: string, ttlSec: number) {
+  slack.setRotatingTokenTtl(ttlSec);
+  const workspace = slack.addWorkspace({ name, rotation: true });
+  await new SlackInstallations(storage).save({
+    teamId: workspace.teamId,
+    botToken: workspace.botToken,
+    refreshToken: workspace.refreshToken,
+    expiresAt: new Date(Date.now() + ttlSec * 1000).toISOString(),
+    tokenLifetimeSec: ttlSec,
+    active: true,
+    updatedAt: new Date().toISOString(),
+  });
+  return workspace;
 }
 
 describe("Slack token rotation", () => {
@@ -78,5 +110,57 @@ describe("Slack token rotation", () => {
     const solo = new SlackTokens(config.slack!, storage);
     expect(await solo.forTeam(workspace.teamId)).toBe(workspace.botToken);
     await expect(solo.forTeam("T0SOMEONEELSE")).rejects.toThrow(/not installed/);
+  });
+
+  it("after a quiet spell past expiry, 10 concurrent sends from two instances to 10 channels all post, and the workspace stays on", async () => {
+    const workspace = await rotatingWorkspace("Quiet night", 3);
+    const channels = Array.from({ length: 10 }, (_, n) => slack.addChannel(workspace.teamId, { name: `alerts-${n}` }).id);
+    await sleep(3_500);
+    slack.setRotatingTokenTtl(ROTATING_TOKEN_TTL_SEC);
+    // The refresh takes a while (Slack under load): the instances that lose the lease must wait for it.
+    slack.injectError({ method: "oauth.v2.access", delayMs: 1_500 });
+    slack.clearCalls();
+    const [first, second] = [instance(), instance()];
+    const outcomes = await Promise.all(
+      channels.map((channel, n) =>
+        sendSlackCard(n % 2 ? first : second, anIssue({ id: `quiet-${n}` }), { provider: "slack", teamId: workspace.teamId, channel }, `slack:${channel}`, 1),
+      ),
+    );
+
+    expect(outcomes.map((o) => o.kind)).toEqual(Array(10).fill("sent"));
+    for (const channel of channels) expect(slack.messages(channel)).toHaveLength(1);
+    expect(await new SlackInstallations(storage).get(workspace.teamId)).toMatchObject({ active: true });
+    expect(slack.callsTo("oauth.v2.access")).toHaveLength(1);
+  });
+
+  it("a token Slack calls expired before the row says so is refreshed and the call repeated: the card is posted, the workspace stays on", async () => {
+    const workspace = await rotatingWorkspace("Early expiry", ROTATING_TOKEN_TTL_SEC);
+    const channel = slack.addChannel(workspace.teamId, { name: "alerts" }).id;
+    slack.expireToken(workspace.botToken);
+    const outcome = await sendSlackCard(instance(), anIssue({ id: "early" }), { provider: "slack", teamId: workspace.teamId, channel }, `slack:${channel}`, 1);
+
+    expect(outcome.kind).toBe("sent");
+    expect(slack.messages(channel)).toHaveLength(1);
+    const stored = (await new SlackInstallations(storage).get(workspace.teamId))!;
+    expect(stored).toMatchObject({ active: true });
+    expect(stored.botToken).not.toBe(workspace.botToken);
+  });
+
+  it("an installation switched off for token_expired (by an earlier version) comes back on its next refresh", async () => {
+    const workspace = await rotatingWorkspace("Switched off", 3);
+    await new SlackInstallations(storage).deactivate(workspace.teamId, "token_expired");
+    const channel = slack.addChannel(workspace.teamId, { name: "alerts" }).id;
+    const outcome = await sendSlackCard(instance(), anIssue({ id: "revived" }), { provider: "slack", teamId: workspace.teamId, channel }, `slack:${channel}`, 1);
+
+    expect(outcome.kind).toBe("sent");
+    expect(await new SlackInstallations(storage).get(workspace.teamId)).toMatchObject({ active: true, inactiveReason: "" });
+    expect(await tokens().serves(workspace.teamId)).toBe(true);
+  });
+
+  it("an uninstall is still an uninstall: a refresh does not bring that back", async () => {
+    const workspace = await rotatingWorkspace("Uninstalled", 3);
+    await new SlackInstallations(storage).deactivate(workspace.teamId, "app uninstalled");
+    await expect(tokens().forTeam(workspace.teamId)).rejects.toThrow(/inactive \(app uninstalled\)/);
+    expect(await new SlackInstallations(storage).get(workspace.teamId)).toMatchObject({ active: false });
   });
 });

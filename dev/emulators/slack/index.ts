@@ -58,6 +58,8 @@ export interface SlackEmulatorOptions {
   enforceRateLimits?: boolean;
   /** Time for rate limits, trigger/response_url/token/code expiry. Signatures always use the wall clock. */
   clock?: Clock;
+  /** Lifetime of rotating bot tokens (`expires_in`); default Slack's 43200 s (12 h). */
+  rotatingTokenTtlSec?: number;
   /** One line per request handled, never with tokens. Default: silent. */
   log?: (line: string) => void;
 }
@@ -111,6 +113,8 @@ export interface SlackEmulator {
   revokeTokens(teamId: string): void;
   /** The token answers `token_expired` from now on. */
   expireToken(token: string): void;
+  /** Lifetime (`expires_in`) of rotating tokens issued from now on. */
+  setRotatingTokenTtl(seconds: number): void;
   setAuthorizeAs(installer: { teamId: string; userId: string }): void;
   setAuthorizeDenied(denied: boolean): void;
 
@@ -163,6 +167,7 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions): Promise<Sl
     authorize: { denied: false },
     log: opts.log ?? (() => {}),
   };
+  if (opts.rotatingTokenTtlSec !== undefined) state.tokens.setRotatingTokenTtl(opts.rotatingTokenTtlSec);
   const server = await startServer(state, opts.port ?? 0, opts.host ?? "127.0.0.1");
   state.url = server.url;
   const signer = new SlackSigner(opts.signingSecret);
@@ -220,6 +225,7 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions): Promise<Sl
 
     revokeTokens: (teamId) => state.tokens.revokeTeam(world.requireWorkspace(teamId).id),
     expireToken: (token) => state.tokens.expire(token),
+    setRotatingTokenTtl: (seconds) => state.tokens.setRotatingTokenTtl(seconds),
     setAuthorizeAs(installer) {
       if (world.user(installer.userId)?.teamId !== world.requireWorkspace(installer.teamId).id) {
         throw new Error(`no user ${installer.userId} in ${installer.teamId}`);

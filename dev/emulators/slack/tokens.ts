@@ -38,7 +38,15 @@ export class TokenStore {
   private readonly access = new Map<string, AccessToken>();
   private readonly refresh = new Map<string, RefreshToken>();
 
+  /** How long rotating access tokens live; Slack's is 12 h, tests shorten it to cross expiry quickly. */
+  private ttlSec = ROTATING_TOKEN_TTL_SEC;
+
   constructor(private readonly clock: Clock) {}
+
+  setRotatingTokenTtl(seconds: number): void {
+    if (!(seconds > 0)) throw new Error("a token lifetime is a positive number of seconds");
+    this.ttlSec = seconds;
+  }
 
   /** Registers a caller-chosen token (a fixture's fixed `xoxb-…`). */
   register(token: string, teamId: string, scopes: string[], rotating: boolean): void {
@@ -56,7 +64,7 @@ export class TokenStore {
     const refreshToken = newToken.refresh();
     this.access.set(accessToken, { teamId, scopes, revoked: false, expiresAt: this.expiry() });
     this.refresh.set(refreshToken, { teamId, scopes, revoked: false });
-    return { accessToken, refreshToken, expiresIn: ROTATING_TOKEN_TTL_SEC };
+    return { accessToken, refreshToken, expiresIn: this.ttlSec };
   }
 
   /** A fresh refresh token for a rotating token registered by a fixture. */
@@ -113,6 +121,6 @@ export class TokenStore {
   }
 
   private expiry(): number {
-    return this.clock.now() + ROTATING_TOKEN_TTL_SEC * 1000;
+    return this.clock.now() + this.ttlSec * 1000;
   }
 }
