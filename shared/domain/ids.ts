@@ -17,10 +17,26 @@ export function isPrintableText(value: string): boolean {
   return !CONTROL.test(value) && !LONE_SURROGATE.test(value);
 }
 
+/**
+ * The length of `safeKey(value)`: `/ \ # ? %` and C0 controls become three characters (`%2f`), C1 controls
+ * six (UTF-8). Limits below are on this length, so a key built from an accepted id always fits Table Storage
+ * (keys up to 512 characters here: Azurite refuses longer ones; Azure allows 1 KiB).
+ */
+export function keyLength(value: string): number {
+  let length = 0;
+  for (const c of value) {
+    const code = c.codePointAt(0)!;
+    if (/[/\\#?%]/.test(c) || code < 0x20 || code === 0x7f) length += 3;
+    else if (code >= 0x80 && code <= 0x9f) length += 6;
+    else length += c.length;
+  }
+  return length;
+}
+
 export const ID_LIMITS = {
   teamsConversationId: 320,
   teamsUserId: 200,
-  teamsActivityId: 200,
+  teamsActivityId: 100,
   slackId: 32,
   slackEventId: 64,
   issueId: 200,
@@ -43,7 +59,7 @@ export const SLACK_TS = /^[0-9]{1,12}\.[0-9]{1,8}$/;
 /** Issue ids end up in keys and in the issue API's URL path: no `/ \ # ?`. */
 const ISSUE_ID_FORBIDDEN = /[/\\#?]/;
 
-const matches = (pattern: RegExp, max: number) => (value: string) => value.length <= max && pattern.test(value);
+const matches = (pattern: RegExp, max: number) => (value: string) => value.length <= max && pattern.test(value) && keyLength(value) <= max;
 
 export const isTeamsConversationId = matches(TEAMS_CONVERSATION_ID, ID_LIMITS.teamsConversationId);
 export const isTeamsUserId = matches(TEAMS_USER_ID, ID_LIMITS.teamsUserId);
@@ -56,11 +72,11 @@ export const isSlackEventId = matches(SLACK_EVENT_ID, ID_LIMITS.slackEventId);
 export const isSlackTs = matches(SLACK_TS, 32);
 
 export function isIssueId(value: string): boolean {
-  return value.length >= 1 && value.length <= ID_LIMITS.issueId && value.trim() === value && isPrintableText(value) && !ISSUE_ID_FORBIDDEN.test(value);
+  return value.length >= 1 && keyLength(value) <= ID_LIMITS.issueId && value.trim() === value && isPrintableText(value) && !ISSUE_ID_FORBIDDEN.test(value);
 }
 
 export function isAlertId(value: string): boolean {
-  return value.length >= 1 && value.length <= ID_LIMITS.alertId && value.trim() === value && isPrintableText(value);
+  return value.length >= 1 && keyLength(value) <= ID_LIMITS.alertId && value.trim() === value && isPrintableText(value);
 }
 
 /** Zod schemas for the same grammars, with messages that say what is expected. */
@@ -68,7 +84,8 @@ export const ids = {
   teamsConversationId: z
     .string()
     .max(ID_LIMITS.teamsConversationId)
-    .regex(TEAMS_CONVERSATION_ID, "a Teams conversation id such as 19:…@thread.tacv2"),
+    .regex(TEAMS_CONVERSATION_ID, "a Teams conversation id such as 19:…@thread.tacv2")
+    .refine(isTeamsConversationId, `at most ${ID_LIMITS.teamsConversationId} characters, counting / \\ # ? % as three`),
   teamsUserId: z.string().max(ID_LIMITS.teamsUserId).regex(TEAMS_USER_ID, "a Teams user id such as 29:…"),
   tenantId: z.string().regex(TENANT_ID, "a tenant id (a GUID)"),
   slackTeamId: z.string().regex(SLACK_TEAM_ID, "a Slack team id such as T0123ABC"),
@@ -76,5 +93,5 @@ export const ids = {
   slackUserId: z.string().regex(SLACK_USER_ID, "a Slack user id such as U0123ABC"),
   slackEventId: z.string().regex(SLACK_EVENT_ID, "a Slack event id such as Ev0123ABC"),
   issueId: z.string().min(1).max(ID_LIMITS.issueId).refine(isIssueId, "no /, \\, #, ?, control characters, unpaired surrogates or surrounding spaces"),
-  alertId: z.string().min(1).max(ID_LIMITS.alertId).refine(isAlertId, "no control characters, unpaired surrogates or surrounding spaces"),
+  alertId: z.string().min(1).max(ID_LIMITS.alertId).refine(isAlertId, "no control characters, unpaired surrogates or surrounding spaces; / \\ # ? % count as three characters"),
 } as const;

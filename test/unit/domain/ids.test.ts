@@ -74,6 +74,20 @@ describe("id grammar: every accepted id round-trips through every key function",
     expect(acceptedAlert("checkout-1", "a1", "19:" + "x".repeat(1100)).ok).toBe(false);
   });
 
+  it("bounds ids by the length of their key, so escaped characters can't push a key past the limit", () => {
+    // A 256-character alert id of % passed the grammar and made a 768-character delivery key (400 InvalidInput).
+    expect(acceptedAlert("checkout-1", "%".repeat(256), "19:abc@thread.tacv2").ok).toBe(false);
+    expect(acceptedAlert("checkout-1", "%".repeat(85), "19:abc@thread.tacv2").ok).toBe(true);
+    expect(acceptedAlert("%".repeat(200), "a1", "19:abc@thread.tacv2").ok).toBe(false);
+    expect(isTeamsConversationId("19:" + "%".repeat(300))).toBe(false);
+    const longest = acceptedAlert("%".repeat(66), "%".repeat(85), "19:" + "%".repeat(105));
+    expect(longest.ok).toBe(true);
+    if (!longest.ok) return;
+    const target = longest.alert.targets![0]!;
+    const cardKey = cardRowKey({ issueId: longest.alert.issue.id, provider: "msteams", conversationId: (target as { conversationId: string }).conversationId, activityId: "9".repeat(100) } as never);
+    for (const key of [safeKey(longest.alert.alertId), safeKey(targetKey(target)), cardKey]) expect(storableKey(key), key).toBe(true);
+  });
+
   it("keeps the keys of existing rows unchanged (lower-case escapes, as before)", () => {
     expect(safeKey("msteams:conv:19:a/b?c#d%e")).toBe("msteams:conv:19:a%2fb%3fc%23d%25e");
     expect(safeKey("a\u0085b")).toBe("a%c2%85b");
