@@ -55,10 +55,10 @@ export const alertTargetSchema = z.union([teamsChannelTarget, teamsUserTarget, s
 /** Alert schema v1: the producers' contract (ARCHITECTURE.md). */
 export const alertSchema = z.object({
   schemaVersion: z.literal(1),
-  alertId: text(256).refine(isAlertId, "no control characters or unpaired surrogates"),
+  alertId: text(256).refine(isAlertId, "no control characters or unpaired surrogates; at most 256 characters, counting / \\ # ? % as three"),
   status: z.enum(["firing", "resolved"]).optional(), // absent = "firing"
   issue: z.object({
-    id: text(200).refine(isIssueId, "no /, \\, #, ?, control characters or unpaired surrogates"),
+    id: text(200).refine(isIssueId, "no /, \\, #, ?, control characters or unpaired surrogates; at most 200 characters, counting % as three"),
     shortId: text(ALERT_LIMITS.shortId).optional(),
     project: text(ID_LIMITS.project).refine(isPrintableText, "no control characters or unpaired surrogates"),
     title: text(ALERT_LIMITS.title),

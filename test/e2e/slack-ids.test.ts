@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { IdentityRepository } from "../../shared/identity/identities";
 import { listSubscriptions } from "../../shared/workflows/subscriptions";
+import { waitFor } from "../support/wait";
 import { installSlackWorkspace, startStack, type Stack } from "./stack";
 
 // Ids that become storage keys are checked at the edge: a clear 400 with the reason in the log, never a 500.
@@ -26,7 +27,8 @@ async function expectRefused(send: () => Promise<{ status: number }>, field: Reg
   const before = refusals().length;
   const response = await send();
   expect(response.status).toBe(400);
-  const logged = refusals().slice(before);
+  // The host's log line can trail its answer by a moment (a pipe from another process).
+  const logged = await waitFor(() => (refusals().length > before ? refusals().slice(before) : undefined), { timeoutMs: 5_000, intervalMs: 20, description: "the refusal's log line" });
   expect(logged.join("\n")).toMatch(field);
 }
 
