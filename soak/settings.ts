@@ -1,0 +1,36 @@
+// How big a run is. `npm run soak` runs the full scale; the smoke test (test/e2e/soak-smoke.test.ts)
+// runs the same phases small enough for `npm test`. SOAK_SEED replays a run (faults and fuzz inputs).
+
+export interface SoakSettings {
+  scale: "full" | "smoke";
+  seed: number;
+  /** Mutated inputs per HTTP endpoint (validly signed). */
+  fuzzPerEndpoint: number;
+  /** Mutated `alerts` messages. */
+  fuzzAlerts: number;
+  /** Alerts delivered under faults, over `faultIssues` issues, each to the 4 conversations. */
+  faultAlerts: number;
+  faultIssues: number;
+  /** Share of platform requests that get a fault. */
+  faultRate: number;
+  /** Simultaneous conflicting clicks on one issue, half from Teams, half from Slack. */
+  clicks: number;
+  /** Requests in flight at once while fuzzing. */
+  concurrency: number;
+}
+
+export function fullSettings(seed = seedFromEnv()): SoakSettings {
+  return { scale: "full", seed, fuzzPerEndpoint: 2000, fuzzAlerts: 2000, faultAlerts: 200, faultIssues: 50, faultRate: 0.2, clicks: 50, concurrency: 16 };
+}
+
+export function smokeSettings(seed = seedFromEnv()): SoakSettings {
+  return { scale: "smoke", seed, fuzzPerEndpoint: 60, fuzzAlerts: 80, faultAlerts: 24, faultIssues: 6, faultRate: 0.2, clicks: 12, concurrency: 8 };
+}
+
+function seedFromEnv(): number {
+  const text = process.env.SOAK_SEED;
+  if (text === undefined || text === "") return Math.floor(Math.random() * 2 ** 31);
+  const seed = Number(text);
+  if (!Number.isInteger(seed)) throw new Error(`SOAK_SEED must be an integer, got "${text}"`);
+  return seed;
+}
