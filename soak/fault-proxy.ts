@@ -29,6 +29,8 @@ export interface FaultProxy {
   readonly served: Record<FaultKind, number>;
   /** Requests that matched the plan (faulted or not). */
   readonly matched: number;
+  /** Every fault served, with the request it answered. */
+  readonly log: readonly { kind: FaultKind; method: string; path: string }[];
   reset(): void;
   stop(): Promise<void>;
 }
@@ -39,6 +41,7 @@ export async function startFaultProxy(target: string, flavour: Flavour): Promise
   let plan: FaultPlan | undefined;
   const served = emptyCounts();
   let matched = 0;
+  const log: { kind: FaultKind; method: string; path: string }[] = [];
   const timers = new Set<NodeJS.Timeout>();
   const wait = (ms: number) => new Promise<void>((done) => {
     const timer = setTimeout(() => {
@@ -53,6 +56,7 @@ export async function startFaultProxy(target: string, flavour: Flavour): Promise
       const body = await readAll(req);
       const path = req.url ?? "/";
       const fault = plan && plan.matches({ method: req.method ?? "GET", path }) ? pick(plan, () => matched++) : undefined;
+      if (fault) log.push({ kind: fault, method: req.method ?? "GET", path });
       if (fault === "429-retry-after" || fault === "429-bare" || fault === "5xx") {
         served[fault]++;
         const answer = faultAnswer(flavour, fault, plan!);
@@ -93,9 +97,13 @@ export async function startFaultProxy(target: string, flavour: Flavour): Promise
     get matched() {
       return matched;
     },
+    get log() {
+      return log;
+    },
     reset() {
       Object.assign(served, emptyCounts());
       matched = 0;
+      log.length = 0;
     },
     async stop() {
       for (const timer of timers) clearTimeout(timer);

@@ -6,6 +6,9 @@ import type { Activity } from "../dev/emulators/teams";
 import { nowSeconds } from "../dev/emulators/teams/jwt";
 import type { Answer } from "./inbound";
 import { bearer, formBody, interactionBody, postSlack, postSlackSigned, postTeams, send, slackSignature, type SlackEndpoint } from "./inbound";
+import { pause } from "./pool";
+import { waitUntilQuiet } from "./quiet";
+import type { SoakTiming } from "./settings";
 import { changesBetween, snapshot } from "./state";
 import { viaProxy, type SoakStack } from "./stack";
 import type { Target } from "./targets";
@@ -99,10 +102,11 @@ const SLACK_FORGERIES: SlackForgery[] = [
   { kind: "two signatures in one header", headers: (b) => ({ ...slackSignature(b), "x-slack-signature": `v0=${"0".repeat(64)}, ${slackSignature(b)["x-slack-signature"]}` }) },
 ];
 
-export async function runForged(stack: SoakStack, target: Target, progress: (line: string) => void): Promise<ForgedResult> {
+export async function runForged(stack: SoakStack, target: Target, timing: SoakTiming, progress: (line: string) => void): Promise<ForgedResult> {
   const probes: ProbeOutcome[] = [];
   const record = (family: ProbeOutcome["family"], kind: string, endpoint: string, answer: Answer) =>
     probes.push({ family, kind, endpoint, status: answer.status, ...(answer.failed ? { failed: answer.failed } : {}) });
+  await waitUntilQuiet(stack, timing, 60_000);
   const before = await snapshot(stack);
 
   for (const forgery of TEAMS_FORGERIES) {
@@ -118,8 +122,8 @@ export async function runForged(stack: SoakStack, target: Target, progress: (lin
   }
   for (const probe of badInputs(stack, target)) record("bad input", probe.kind, probe.endpoint, await probe.send());
 
-  // Anything a forged request set in motion would show up within a couple of queue polls.
-  await new Promise((done) => setTimeout(done, 5_000));
+  // Anything a forged request set in motion shows up within a queue poll (2 s) or two.
+  await pause(Math.max(4_000, timing.settleMs));
   const { count, what } = changesBetween(before, await snapshot(stack));
   progress(`forged: ${probes.length} requests, ${count} state change(s)`);
   return { probes, teamsKinds: TEAMS_FORGERIES.length, slackKinds: SLACK_FORGERIES.length, stateChanges: count, changes: what };

@@ -5,9 +5,11 @@ import fc from "fast-check";
 import { parseAlert } from "../shared/domain/alert";
 import { IssueRepository } from "../shared/storage/issues";
 import { anAlert } from "../test/fixtures/issues";
-import { drain, messageCount } from "../test/support/queues";
+import { drain } from "../test/support/queues";
 import { mutationsOf, sampleInputs } from "./mutate";
-import { inPool, pause } from "./pool";
+import { inPool } from "./pool";
+import { waitUntilQuiet } from "./quiet";
+import type { SoakTiming } from "./settings";
 import { sendRawAlert, type SoakStack } from "./stack";
 
 export interface AlertFuzzResult {
@@ -38,7 +40,7 @@ interface Sent {
 
 const PROJECT = "soakfuzz";
 
-export async function runAlertFuzz(stack: SoakStack, count: number, seed: number, concurrency: number, progress: (line: string) => void): Promise<AlertFuzzResult> {
+export async function runAlertFuzz(stack: SoakStack, count: number, seed: number, concurrency: number, timing: SoakTiming, progress: (line: string) => void): Promise<AlertFuzzResult> {
   const crashesBefore = stack.unexpectedExits();
   await drain(stack.azurite.connectionString, "alerts-poison");
   const texts = sampleInputs(fuzzedAlerts(), count, seed);
@@ -57,7 +59,7 @@ export async function runAlertFuzz(stack: SoakStack, count: number, seed: number
   progress(`fuzz alerts: ${sent.length} enqueued (${sent.filter((s) => s.good).length} valid), ${refusedByQueue} refused by the queue`);
 
   const started = Date.now();
-  await waitForQueueToEmpty(stack, 5 * 60_000);
+  await waitUntilQuiet(stack, timing, 5 * 60_000);
   const waitedMs = Date.now() - started;
   const poisoned = await drain(stack.azurite.connectionString, "alerts-poison");
   const withReason = new Map<string, number>();
@@ -124,14 +126,4 @@ function fuzzedAlerts(): fc.Arbitrary<string> {
   const json = mutated.map((value) => JSON.stringify(value) ?? "null");
   const notJson = json.chain((text) => fc.nat().map((cut) => text.slice(0, cut % Math.max(1, text.length))));
   return fc.oneof({ weight: 9, arbitrary: json }, { weight: 1, arbitrary: notJson });
-}
-
-/** Empty for two checks in a row, 2 s apart (messages being retried are invisible but counted). */
-async function waitForQueueToEmpty(stack: SoakStack, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let emptyChecks = 0;
-  while (Date.now() < deadline && emptyChecks < 2) {
-    emptyChecks = (await messageCount(stack.azurite.connectionString, "alerts")) === 0 ? emptyChecks + 1 : 0;
-    await pause(2_000);
-  }
 }

@@ -17,14 +17,28 @@ export interface SoakSettings {
   clicks: number;
   /** Requests in flight at once while fuzzing. */
   concurrency: number;
+  timing: SoakTiming;
 }
 
+export interface SoakTiming {
+  /** Queue lease of the soak's host: how soon a killed host's messages come back. */
+  leaseSeconds: number;
+  /** "Quiet" = no message queued for the app at this many checks in a row, this far apart. */
+  quietChecks: number;
+  quietIntervalMs: number;
+  /** Then this long for a handler that was between two sends. */
+  settleMs: number;
+}
+
+const FULL_TIMING: SoakTiming = { leaseSeconds: 20, quietChecks: 3, quietIntervalMs: 2_000, settleMs: 5_000 };
+const SMOKE_TIMING: SoakTiming = { leaseSeconds: 6, quietChecks: 2, quietIntervalMs: 1_000, settleMs: 2_000 };
+
 export function fullSettings(seed = seedFromEnv()): SoakSettings {
-  return { scale: "full", seed, fuzzPerEndpoint: 2000, fuzzAlerts: 2000, faultAlerts: 200, faultIssues: 50, faultRate: 0.2, clicks: 50, concurrency: 16 };
+  return { scale: "full", seed, fuzzPerEndpoint: 2000, fuzzAlerts: 2000, faultAlerts: 200, faultIssues: 50, faultRate: 0.2, clicks: 50, concurrency: 16, timing: FULL_TIMING };
 }
 
 export function smokeSettings(seed = seedFromEnv()): SoakSettings {
-  return { scale: "smoke", seed, fuzzPerEndpoint: 60, fuzzAlerts: 80, faultAlerts: 24, faultIssues: 6, faultRate: 0.2, clicks: 12, concurrency: 8 };
+  return { scale: "smoke", seed, fuzzPerEndpoint: 25, fuzzAlerts: 40, faultAlerts: 12, faultIssues: 4, faultRate: 0.2, clicks: 10, concurrency: 8, timing: SMOKE_TIMING };
 }
 
 function seedFromEnv(): number {

@@ -35,7 +35,7 @@ export interface SoakStack extends Stack {
   secrets: string[];
 }
 
-export async function startSoakStack(): Promise<SoakStack> {
+export async function startSoakStack(options: { leaseSeconds?: number } = {}): Promise<SoakStack> {
   const azurite = await startTestAzurite();
   const teams = await startTeamsEmulator({ appId: "6a1d3c2e-0000-4000-8000-00000000b07a", tenantId: "72f988bf-0000-4000-8000-000000000001" });
   const slack = await startSlackEmulator({ signingSecret: SLACK_SIGNING_SECRET, clientId: "1234.5678", clientSecret: SLACK_CLIENT_SECRET, enforceRateLimits: true });
@@ -61,7 +61,7 @@ export async function startSoakStack(): Promise<SoakStack> {
   let expectedExit = false;
   let unexpectedExits = 0;
   const launch = async () => {
-    const host = await startSoakHost({ env, port, onLine: (line) => lines.push(line) });
+    const host = await startSoakHost({ env, port, leaseSeconds: options.leaseSeconds, onLine: (line) => lines.push(line) });
     void host.exited.then(() => {
       if (!expectedExit) unexpectedExits++;
     });
