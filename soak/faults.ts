@@ -22,8 +22,9 @@ export interface FaultsResult {
   requestsEligible: Record<"Teams" | "Slack", number>;
   /** Posts (not updates) answered after the app's client had given up: the card exists, the app can't know. */
   ambiguousPostTimeouts: number;
-  crashedAfterCards: number;
-  crashedAtMs: number;
+  /** Undefined when the run had no crash. */
+  crashedAfterCards?: number;
+  crashedAtMs?: number;
   /** Per issue × conversation: exactly one card. */
   exactlyOne: number;
   lost: number;
@@ -40,7 +41,7 @@ export interface FaultsResult {
 
 const PROJECT = "soakfault";
 
-export async function runFaults(stack: SoakStack, settings: { alerts: number; issues: number; rate: number; seed: number; timing: SoakTiming }, progress: (line: string) => void): Promise<FaultsResult> {
+export async function runFaults(stack: SoakStack, settings: { alerts: number; issues: number; rate: number; seed: number; crash: boolean; timing: SoakTiming }, progress: (line: string) => void): Promise<FaultsResult> {
   const teamsA = await addTeamsTeam(stack, "FaultsA");
   const teamsB = await addTeamsTeam(stack, "FaultsB");
   const slackA = await addSlackWorkspace(stack, "FaultsA");
@@ -72,14 +73,18 @@ export async function runFaults(stack: SoakStack, settings: { alerts: number; is
   await inPool(alerts, 10, Date.now() + 120_000, (alert) => sendAlert(stack, alert));
   progress(`faults: ${alerts.length} alerts enqueued`);
 
-  // Kill the host once about 40 % of the cards exist: some deliveries done, many in flight or queued.
-  const crashAt = Math.ceil(issueIds.length * targets.length * 0.4);
-  const crashDeadline = Date.now() + 120_000;
-  while (cardsNow() < crashAt && Date.now() < crashDeadline) await pause(200);
-  const crashedAfterCards = cardsNow();
-  const crashedAtMs = Date.now() - started;
-  await stack.crashAndRestart();
-  progress(`faults: host killed with ${crashedAfterCards} of ${issueIds.length * targets.length} cards posted, restarted`);
+  let crashedAfterCards: number | undefined;
+  let crashedAtMs: number | undefined;
+  if (settings.crash) {
+    // Kill the host once about 40 % of the cards exist: some deliveries done, many in flight or queued.
+    const crashAt = Math.ceil(issueIds.length * targets.length * 0.4);
+    const crashDeadline = Date.now() + 120_000;
+    while (cardsNow() < crashAt && Date.now() < crashDeadline) await pause(200);
+    crashedAfterCards = cardsNow();
+    crashedAtMs = Date.now() - started;
+    await stack.crashAndRestart();
+    progress(`faults: host killed with ${crashedAfterCards} of ${issueIds.length * targets.length} cards posted, restarted`);
+  }
 
   const settled = await waitUntilQuiet(stack, settings.timing, 8 * 60_000);
   stack.teamsProxy.setPlan(undefined);

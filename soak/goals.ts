@@ -57,7 +57,7 @@ export function figures(results: SoakResults): Figure[] {
     add("Faults", "copies not showing the final state", x.staleCopies, "0", x.staleCopies === 0);
     add("Faults", "alerts not folded into their issue", x.alertsLost, "0", x.alertsLost === 0);
     add("Faults", "deliveries given up (dead)", x.deadDeliveries, "0", x.deadDeliveries === 0);
-    add("Faults", "the app settled (queues empty) after the crash", x.settled ? "yes" : "no", "yes", x.settled);
+    add("Faults", `the app settled (queues empty)${x.crashedAtMs === undefined ? " (no crash at this scale)" : " after the crash"}`, x.settled ? "yes" : "no", "yes", x.settled);
   }
   if (!missing("Concurrency", "conflicting clicks", results.concurrency) && results.concurrency.ok) {
     const c = results.concurrency.value;

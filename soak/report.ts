@@ -101,7 +101,10 @@ function faultsSection(x: FaultsResult): string {
   return [
     `${x.alerts} alerts for ${x.issues} issues (each issue's count rising with every alert), each alert to two Teams channels and two Slack channels in different teams and workspaces. The proxies in front of the Bot Connector (every POST/PUT under \`v3/conversations\`) and the Slack Web API (\`chat.postMessage\`, \`chat.update\`) failed 20 % of the app's writes: of those, 30 % 429 with \`Retry-After: 1\`, 20 % 429 without, 25 % 500/502/503, 20 % answered 2 s late, 5 % answered after 11 s (the request was carried out; the app's client gives up at 10 s, so it cannot know). Slack's own rate limits were on. Faults served:`,
     table,
-    `The host was killed (SIGKILL) ${seconds(x.crashedAtMs)} after the first alert, with ${x.crashedAfterCards} of ${x.issues * x.conversations} cards posted, and a new one started on the same port and storage (queue lease shortened to 20 s so the dead host's messages come back within the run). The app ${x.settled ? "settled" : "**did not settle**"} ${seconds(x.durationMs)} after the first alert.`,
+    (x.crashedAtMs === undefined
+      ? "No crash in this run (smoke scale). "
+      : `The host was killed (SIGKILL) ${seconds(x.crashedAtMs)} after the first alert, with ${x.crashedAfterCards} of ${x.issues * x.conversations} cards posted, and a new one started on the same port and storage (queue lease shortened to 20 s so the dead host's messages come back within the run). `) +
+      `The app ${x.settled ? "settled" : "**did not settle**"} ${seconds(x.durationMs)} after the first alert.`,
     markdownTable({
       headers: ["issue × conversation", "exactly 1 card", "lost", "duplicates", "ambiguous post timeouts", "copies not final", "alerts lost", "deliveries dead"],
       rows: [[String(x.issues * x.conversations), String(x.exactlyOne), String(x.lost), String(x.duplicates), String(x.ambiguousPostTimeouts), String(x.staleCopies), String(x.alertsLost), String(x.deadDeliveries)]],

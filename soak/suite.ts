@@ -29,6 +29,8 @@ export interface SoakResults {
 
 export async function runSoak(settings: SoakSettings, progress: (line: string) => void, onStack?: (stack: SoakStack) => () => void): Promise<SoakResults> {
   const started = Date.now();
+  const log = progress;
+  progress = (line) => log(`${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s  ${line}`);
   progress(`soak (${settings.scale}): seed ${settings.seed} (SOAK_SEED=${settings.seed} replays the fuzz inputs and faults)`);
   const stack = await startSoakStack({ leaseSeconds: settings.timing.leaseSeconds });
   const forget = onStack?.(stack);
@@ -40,7 +42,7 @@ export async function runSoak(settings: SoakSettings, progress: (line: string) =
     await waitUntilQuiet(stack, settings.timing, 120_000);
     const alertFuzz = await phase("alerts fuzz", () => runAlertFuzz(stack, settings.fuzzAlerts, settings.seed, settings.concurrency, settings.timing, progress));
     await waitUntilQuiet(stack, settings.timing, 120_000);
-    const faults = await phase("faults", () => runFaults(stack, { alerts: settings.faultAlerts, issues: settings.faultIssues, rate: settings.faultRate, seed: settings.seed, timing: settings.timing }, progress));
+    const faults = await phase("faults", () => runFaults(stack, { alerts: settings.faultAlerts, issues: settings.faultIssues, rate: settings.faultRate, seed: settings.seed, crash: settings.crash, timing: settings.timing }, progress));
     const concurrency = await phase("concurrency", async () => runConcurrency(stack, await setUpTarget(stack, "Clash", "soak-clash"), settings.clicks, settings.timing, progress));
     const logs = await phase("log scan", async () => {
       await plantBodies(stack, settings);
