@@ -6,7 +6,7 @@ import type { Activity } from "../dev/emulators/teams";
 import { nowSeconds } from "../dev/emulators/teams/jwt";
 import type { Answer } from "./inbound";
 import { bearer, formBody, interactionBody, postSlack, postSlackSigned, postTeams, send, slackSignature, type SlackEndpoint } from "./inbound";
-import { pause } from "./pool";
+import { inPool, pause } from "./pool";
 import { waitUntilQuiet } from "./quiet";
 import type { SoakTiming } from "./settings";
 import { changesBetween, snapshot } from "./state";
@@ -104,23 +104,28 @@ const SLACK_FORGERIES: SlackForgery[] = [
 
 export async function runForged(stack: SoakStack, target: Target, timing: SoakTiming, progress: (line: string) => void): Promise<ForgedResult> {
   const probes: ProbeOutcome[] = [];
-  const record = (family: ProbeOutcome["family"], kind: string, endpoint: string, answer: Answer) =>
+  const record = (family: ProbeOutcome["family"], kind: string, endpoint: string, answer: Answer) => {
     probes.push({ family, kind, endpoint, status: answer.status, ...(answer.failed ? { failed: answer.failed } : {}) });
+  };
   await waitUntilQuiet(stack, timing, 60_000);
   const before = await snapshot(stack);
 
+  const requests: (() => Promise<void>)[] = [];
   for (const forgery of TEAMS_FORGERIES) {
     for (const activity of teamsActivities(stack, target)) {
-      const forged = await forgery.make(stack, activity.activity);
-      record("Teams token", forgery.kind, `/api/messages (${activity.name})`, await postTeams(stack, forged.activity, forged.authorization));
+      requests.push(async () => {
+        const forged = await forgery.make(stack, activity.activity);
+        record("Teams token", forgery.kind, `/api/messages (${activity.name})`, await postTeams(stack, forged.activity, forged.authorization));
+      });
     }
   }
   for (const forgery of SLACK_FORGERIES) {
     for (const [endpoint, body] of slackBodies(stack, target)) {
-      record("Slack signature", forgery.kind, `/api/slack/${endpoint}`, await postSlack(stack, endpoint, forgery.body?.(body) ?? body, forgery.headers(body)));
+      requests.push(async () => record("Slack signature", forgery.kind, `/api/slack/${endpoint}`, await postSlack(stack, endpoint, forgery.body?.(body) ?? body, forgery.headers(body))));
     }
   }
-  for (const probe of badInputs(stack, target)) record("bad input", probe.kind, probe.endpoint, await probe.send());
+  for (const probe of badInputs(stack, target)) requests.push(async () => record("bad input", probe.kind, probe.endpoint, await probe.send()));
+  await inPool(requests, 8, Date.now() + 120_000, (request) => request());
 
   // Anything a forged request set in motion shows up within a queue poll (2 s) or two.
   await pause(Math.max(4_000, timing.settleMs));

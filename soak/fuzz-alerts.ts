@@ -43,7 +43,8 @@ const PROJECT = "soakfuzz";
 export async function runAlertFuzz(stack: SoakStack, count: number, seed: number, concurrency: number, timing: SoakTiming, progress: (line: string) => void): Promise<AlertFuzzResult> {
   const crashesBefore = stack.unexpectedExits();
   await drain(stack.azurite.connectionString, "alerts-poison");
-  const texts = sampleInputs(fuzzedAlerts(), count, seed);
+  // As the app receives them: UTF-8 on the wire turns a lone surrogate into U+FFFD.
+  const texts = sampleInputs(fuzzedAlerts(), count, seed).map((text) => Buffer.from(text, "utf8").toString("utf8"));
   const sent: Sent[] = [];
   let refusedByQueue = 0;
   await inPool(texts, concurrency, Date.now() + 5 * 60_000, async (text, index) => {

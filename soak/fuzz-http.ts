@@ -185,5 +185,5 @@ function cookieHeader(input: unknown): Record<string, string> {
 
 function excerpt(input: unknown): string {
   const text = JSON.stringify(input) ?? String(input);
-  return text.length > 240 ? `${text.slice(0, 240)}… (${text.length} chars)` : text;
+  return text.length > 400 ? `${text.slice(0, 400)}… (${text.length} chars)` : text;
 }

@@ -14,8 +14,7 @@ import { runSoak } from "./suite";
 const REPORT = join(ROOT, "RELIABILITY.md");
 
 async function main(): Promise<number> {
-  const started = Date.now();
-  const progress = (line: string) => console.log(`[soak ${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}`);
+  const progress = (line: string) => console.log(`[soak] ${line}`);
   handleInterrupts(progress);
   const machine = describeMachine();
   const settings = process.env.SOAK_SCALE === "smoke" ? smokeSettings() : fullSettings();

@@ -43,7 +43,7 @@ export function fullSettings(seed = seedFromEnv()): SoakSettings {
 }
 
 export function smokeSettings(seed = seedFromEnv()): SoakSettings {
-  return { scale: "smoke", seed, fuzzPerEndpoint: 25, fuzzAlerts: 40, faultAlerts: 12, faultIssues: 4, faultRate: 0.2, crash: false, clicks: 10, concurrency: 8, timing: SMOKE_TIMING };
+  return { scale: "smoke", seed, fuzzPerEndpoint: 25, fuzzAlerts: 40, faultAlerts: 8, faultIssues: 4, faultRate: 0.2, crash: false, clicks: 10, concurrency: 8, timing: SMOKE_TIMING };
 }
 
 function seedFromEnv(): number {

@@ -11,7 +11,7 @@ import { postSlackSigned, postTeams, bearer } from "./inbound";
 import { BODY_MARKER, scanLogs, type LogScanResult } from "./log-scan";
 import { waitUntilQuiet } from "./quiet";
 import type { SoakSettings } from "./settings";
-import { sendAlert, startSoakStack, viaProxy, type SoakStack } from "./stack";
+import { addSlackWorkspace, addTeamsTeam, sendAlert, startSoakStack, viaProxy, type SoakStack } from "./stack";
 import { setUpTarget } from "./targets";
 
 export interface SoakResults {
@@ -37,13 +37,20 @@ export async function runSoak(settings: SoakSettings, progress: (line: string) =
   try {
     progress("stack up; setting up teams, workspaces and target issues");
     const phase = <T>(name: string, run: () => Promise<T>) => attempt(name, run, progress);
-    const forged = await phase("forged inbound", async () => runForged(stack, await setUpTarget(stack, "Forge", "soak-forge"), settings.timing, progress));
-    const httpFuzz = await phase("HTTP fuzz", async () => runHttpFuzz(stack, await setUpTarget(stack, "Fuzz", "soak-fuzz"), settings.fuzzPerEndpoint, settings.seed, settings.concurrency, progress));
+    // One Teams team and one Slack workspace for the targets of forged requests, fuzzing and clicks
+    // (installing costs seconds); a fresh issue for each phase.
+    const places = await attempt("setting up a Teams team and a Slack workspace", async () => ({ teams: await addTeamsTeam(stack, "Soak"), slack: await addSlackWorkspace(stack, "Soak") }), progress);
+    const target = async (issueId: string) => {
+      if (!places.ok) throw new Error(places.error);
+      return setUpTarget(stack, "Soak", issueId, places.value);
+    };
+    const forged = await phase("forged inbound", async () => runForged(stack, await target("soak-forge"), settings.timing, progress));
+    const httpFuzz = await phase("HTTP fuzz", async () => runHttpFuzz(stack, await target("soak-fuzz"), settings.fuzzPerEndpoint, settings.seed, settings.concurrency, progress));
     await waitUntilQuiet(stack, settings.timing, 120_000);
     const alertFuzz = await phase("alerts fuzz", () => runAlertFuzz(stack, settings.fuzzAlerts, settings.seed, settings.concurrency, settings.timing, progress));
     await waitUntilQuiet(stack, settings.timing, 120_000);
     const faults = await phase("faults", () => runFaults(stack, { alerts: settings.faultAlerts, issues: settings.faultIssues, rate: settings.faultRate, seed: settings.seed, crash: settings.crash, timing: settings.timing }, progress));
-    const concurrency = await phase("concurrency", async () => runConcurrency(stack, await setUpTarget(stack, "Clash", "soak-clash"), settings.clicks, settings.timing, progress));
+    const concurrency = await phase("concurrency", async () => runConcurrency(stack, await target("soak-clash"), settings.clicks, settings.timing, progress));
     const logs = await phase("log scan", async () => {
       await plantBodies(stack, settings);
       return scanLogs(stack.logs(), stack.secrets);

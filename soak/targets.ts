@@ -20,9 +20,10 @@ export interface Target {
   slackResolve(label?: string): Record<string, unknown>;
 }
 
-export async function setUpTarget(stack: SoakStack, name: string, issueId: string): Promise<Target> {
-  const teams = await addTeamsTeam(stack, name);
-  const slack = await addSlackWorkspace(stack, name);
+/** A new issue with its two cards; in a new Teams team and Slack workspace unless `places` are given. */
+export async function setUpTarget(stack: SoakStack, name: string, issueId: string, places?: { teams: TeamsPlace; slack: SlackPlace }): Promise<Target> {
+  const teams = places?.teams ?? (await addTeamsTeam(stack, name));
+  const slack = places?.slack ?? (await addSlackWorkspace(stack, name));
   await sendAlert(stack, anAlert({
     alertId: `${issueId}-a1`,
     issue: { id: issueId, project: "soak", title: `Soak target ${name}` },

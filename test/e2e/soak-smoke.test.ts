@@ -30,7 +30,7 @@ describe("soak smoke", () => {
     expect(unmet("Fuzz")).toEqual([]);
   });
 
-  it("delivers exactly one card per issue and conversation, on its final state, through faults and a crash", () => {
+  it("delivers exactly one card per issue and conversation, on its final state, through injected 429s, 5xx and slow answers", () => {
     expect(unmet("Faults")).toEqual([]);
   });
 
