@@ -85,6 +85,9 @@ export async function startSoakStack(options: { leaseSeconds?: number } = {}): P
     get host() {
       return host;
     },
+    get hosts() {
+      return [host];
+    },
     storage: new StorageClients({ kind: "connectionString", connectionString: azurite.connectionString }),
     api: `http://127.0.0.1:${port}/api`,
     env,

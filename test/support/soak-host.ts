@@ -71,6 +71,7 @@ export async function startSoakHost(options: SoakHostOptions): Promise<SoakHost>
   return {
     url: `http://127.0.0.1:${started}`,
     port: started,
+    pid: child.pid!,
     logs: () => [...lines],
     stop: () => settle("SIGTERM"),
     kill: () => settle("SIGKILL"),
