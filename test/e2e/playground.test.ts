@@ -2,7 +2,7 @@
 // app through the signing bridge, with the app's Bot Framework auth as strict as in production.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { networkInterfaces, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -22,6 +22,7 @@ let exited: Promise<number | null>;
 const output: string[] = [];
 let appUrl: string;
 let playgroundUrl: string;
+let bridgeUrl: string;
 let ingestToken: string;
 let browser: Browser;
 let page: Page;
@@ -44,6 +45,7 @@ beforeAll(async () => {
   appUrl = /App\s+(http:\/\/\S+)/.exec(printed)![1]!;
   playgroundUrl = /running in Microsoft 365 Agents Playground: (http:\/\/\S+)/.exec(printed)![1]!;
   ingestToken = /Dev ingest token (\S+)/.exec(printed)![1]!;
+  bridgeUrl = /Signing bridge\s+(http:\/\/\S+)/.exec(printed)![1]!;
 
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
@@ -105,5 +107,28 @@ describe("npm run playground", () => {
       body: JSON.stringify({ type: "message", text: "help", serviceUrl: "http://127.0.0.1:1/_connector", channelId: "msteams", conversation: { id: world.personalChatId } }),
     });
     expect(unsigned.status).toBe(401);
+  });
+
+  it("the bridge signs only the Playground's activities: another serviceUrl, or a body that isn't an activity, is a 400", async () => {
+    const post = (body: string) => fetch(bridgeUrl, { method: "POST", headers: { "content-type": "application/json" }, body });
+    const elsewhere = await post(JSON.stringify({ type: "message", text: "help", serviceUrl: "https://smba.trafficmanager.net/teams/", channelId: "msteams" }));
+    expect(elsewhere.status).toBe(400);
+    expect(await elsewhere.text()).toMatch(/not the Playground's/);
+    expect((await post("not json")).status).toBe(400);
+    expect((await post(JSON.stringify({ type: "message" }))).status).toBe(400);
+  });
+
+  it("the Playground, the bridge and the app listen on loopback only", async () => {
+    const addresses = Object.values(networkInterfaces())
+      .flat()
+      .filter((address) => address && address.family === "IPv4" && !address.internal)
+      .map((address) => address!.address);
+    for (const url of [playgroundUrl, bridgeUrl, appUrl]) {
+      for (const address of addresses) {
+        const elsewhere = new URL(url);
+        elsewhere.hostname = address;
+        await expect(fetch(elsewhere, { signal: AbortSignal.timeout(5_000) }), `${url} on ${address}`).rejects.toThrow();
+      }
+    }
   });
 });
