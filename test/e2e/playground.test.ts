@@ -1,7 +1,7 @@
 // `npm run playground` as a developer uses it: Microsoft 365 Agents Playground in Chromium, talking to the
 // app through the signing bridge, with the app's Bot Framework auth as strict as in production.
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { networkInterfaces, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
@@ -23,6 +23,7 @@ const output: string[] = [];
 let appUrl: string;
 let playgroundUrl: string;
 let bridgeUrl: string;
+let dataDir: string;
 let ingestToken: string;
 let browser: Browser;
 let page: Page;
@@ -32,9 +33,10 @@ const offMachine: string[] = [];
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`The Playground test drives Chromium at ${CHROMIUM}, which is missing: install it (apt-get install chromium).`);
   const [port, playgroundPort] = [await freePort(), await freePort()];
+  dataDir = mkdtempSync(join(tmpdir(), "triage-playground-"));
   child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "dev", "playground", "start.ts")], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), PLAYGROUND_PORT: String(playgroundPort), TRIAGE_DEV_DATA: mkdtempSync(join(tmpdir(), "triage-playground-")), NO_COLOR: "1" },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), PLAYGROUND_PORT: String(playgroundPort), TRIAGE_DEV_DATA: dataDir, NO_COLOR: "1" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout!.on("data", (chunk: Buffer) => output.push(chunk.toString()));
@@ -61,6 +63,7 @@ afterAll(async () => {
   await browser?.close();
   child?.kill("SIGINT");
   if (exited) await exited;
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe("npm run playground", () => {
