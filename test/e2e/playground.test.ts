@@ -61,7 +61,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  child?.kill("SIGINT");
+  if (child && child.exitCode === null) child.kill("SIGINT");
   if (exited) await exited;
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
@@ -133,5 +133,12 @@ describe("npm run playground", () => {
         await expect(fetch(elsewhere, { signal: AbortSignal.timeout(5_000) }), `${url} on ${address}`).rejects.toThrow();
       }
     }
+  });
+
+  // Last: it stops the run.
+  it("one Ctrl-C stops the app, the bridge and the Playground", async () => {
+    child.kill("SIGINT");
+    expect(await exited).toBe(0);
+    for (const url of [playgroundUrl, bridgeUrl, `${appUrl}/api/health`]) await expect(fetch(url), url).rejects.toThrow();
   });
 });
