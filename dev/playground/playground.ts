@@ -6,6 +6,8 @@ import { mkdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { parse } from "yaml";
+import { z } from "zod";
+import { ids } from "../../shared/domain/ids";
 
 const ROOT = resolve(__dirname, "..", "..");
 const CLI = join(ROOT, "node_modules", "@microsoft", "m365agentsplayground", "cli.js");
@@ -30,17 +32,26 @@ export interface PlaygroundWorld {
   channels: { id: string; name: string }[];
 }
 
-interface ConfigFile {
-  tenantId: string;
-  bot: { id: string; name: string };
-  currentUser: { id: string; name: string; email: string };
-  personalChat: { id: string };
-  groupChat: { id: string; name: string };
-  team: { id: string; name: string; channels: { id: string; name: string }[] };
-}
+/**
+ * The parts of the Playground's config the app depends on. The Playground checks the rest (its schema);
+ * here, ids must be ones the app accepts, or alerts could never target those conversations.
+ */
+const configFile = z.object({
+  tenantId: ids.tenantId,
+  bot: z.object({ id: z.string().regex(/^28:/, "the bot's Teams id, 28:<app id>"), name: z.string() }),
+  currentUser: z.object({ id: ids.teamsUserId, name: z.string(), email: z.string() }),
+  personalChat: z.object({ id: ids.teamsConversationId }),
+  groupChat: z.object({ id: ids.teamsConversationId, name: z.string() }),
+  team: z.object({ id: ids.teamsConversationId, name: z.string(), channels: z.array(z.object({ id: ids.teamsConversationId, name: z.string() })) }),
+});
 
-export function readPlaygroundWorld(configText: string): PlaygroundWorld {
-  const config = parse(configText) as ConfigFile;
+export function readPlaygroundWorld(configText: string, source = "the Playground config"): PlaygroundWorld {
+  const parsed = configFile.safeParse(parse(configText));
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".") || "(file)"}: ${issue.message}`);
+    throw new Error(`${source} doesn't fit the app (see README, "Try it in Microsoft 365 Agents Playground"):\n  ${problems.join("\n  ")}`);
+  }
+  const config = parsed.data;
   return {
     tenantId: config.tenantId,
     botId: config.bot.id,

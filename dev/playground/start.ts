@@ -26,7 +26,7 @@ const CONFIG = process.env.M365_AGENTS_PLAYGROUND_CONFIG_PATH ?? PLAYGROUND_CONF
 const LOG_DIR = process.env.TRIAGE_DEV_DATA ?? join(ROOT, ".azurite");
 
 async function main(): Promise<void> {
-  const world = readPlaygroundWorld(readFileSync(CONFIG, "utf8"));
+  const world = readPlaygroundWorld(readFileSync(CONFIG, "utf8"), CONFIG);
   const ingestToken = `dev-ingest-${randomBytes(24).toString("hex")}`;
   const oidcClientSecret = randomBytes(16).toString("hex");
   const stoppers: (() => Promise<void>)[] = [];

@@ -66,6 +66,22 @@ afterAll(async () => {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
+describe("the Playground config", () => {
+  it("refuses ids the app can't target, such as the Playground's built-in team-id, naming each with what is expected", () => {
+    const builtIn = readFileSync(PLAYGROUND_CONFIG, "utf8")
+      .replace(/^  id: 19:playground-checkout-general@thread\.tacv2$/m, "  id: team-id")
+      .replace(/^tenantId: .*$/m, "tenantId: 00000000-0000-0000-0000-0000000000001");
+    let message = "";
+    try {
+      readPlaygroundWorld(builtIn);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain("team.id: a Teams conversation id such as 19:…@thread.tacv2");
+    expect(message).toContain("tenantId: a tenant id (a GUID)");
+  });
+});
+
 describe("npm run playground", () => {
   it("prints the Playground's URL, the command line and every conversation id of its config", () => {
     const printed = output.join("");
