@@ -84,7 +84,6 @@ export interface AdaptiveCard {
   $schema?: typeof ADAPTIVE_CARD_SCHEMA;
   /** Required on the top-level card, absent on cards nested in Action.ShowCard. */
   version?: "1.5";
-  msteams?: { width: "Full" };
   body: CardElement[];
   actions?: CardActionElement[];
 }
@@ -224,7 +223,7 @@ function buildCard(view: IssueView, limits: Limits): AdaptiveCard {
     body.push({ type: "TextBlock", text: markdown(assignee, TEXT_LIMITS.statusLine), isSubtle: true, wrap: true, spacing: "None" });
   }
 
-  const card: AdaptiveCard = { type: "AdaptiveCard", $schema: ADAPTIVE_CARD_SCHEMA, version: "1.5", msteams: { width: "Full" }, body };
+  const card: AdaptiveCard = { type: "AdaptiveCard", $schema: ADAPTIVE_CARD_SCHEMA, version: "1.5", body };
   const actions = cardActions(view, limits);
   if (actions.length > 0) card.actions = actions;
   return card;
