@@ -28,8 +28,9 @@ export class RefreshGate {
   ) {}
 
   /**
-   * `trailingFor`: this is the trailing refresh scheduled for that moment. It runs if it is still the one
-   * scheduled (whatever this instance's clock says), and is dropped if a run since then made it redundant.
+   * `trailingFor`: this is the trailing refresh scheduled for that moment. It always runs: nothing in the gate's
+   * row proves its work was done (the run before it may have forgotten the row, or died after recording itself),
+   * and a run with nothing stale costs two reads.
    */
   async enter(issueId: string, options: { trailingFor?: string; now?: number } = {}): Promise<GateDecision> {
     const now = options.now ?? Date.now();
@@ -45,7 +46,6 @@ export class RefreshGate {
       }
       const ran = row ? Date.parse(row.lastRunAt) : 0;
       try {
-        if (options.trailingFor && row?.scheduledFor !== options.trailingFor) return { kind: "drop" };
         if (!row) {
           await table.createEntity<RefreshStateEntity>({ ...keys, lastRunAt: new Date(now).toISOString() });
           return { kind: "run" };
@@ -55,7 +55,9 @@ export class RefreshGate {
           return { kind: "run" };
         }
         const trailing = ran + this.windowMs;
-        if (row.scheduledFor && Date.parse(row.scheduledFor) >= trailing) return { kind: "drop" };
+        // A trailing refresh still to come covers this change. One whose time has passed is late, or was lost
+        // with the instance that scheduled it: schedule another (if both arrive, both run; the second is cheap).
+        if (row.scheduledFor && Date.parse(row.scheduledFor) >= trailing && Date.parse(row.scheduledFor) > now) return { kind: "drop" };
         const trailingFor = new Date(trailing).toISOString();
         await table.updateEntity<RefreshStateEntity>({ ...keys, lastRunAt: row.lastRunAt, scheduledFor: trailingFor }, "Replace", { etag: row.etag });
         return { kind: "defer", delaySeconds: Math.max(1, Math.ceil((trailing - now) / 1000)), trailingFor };
@@ -64,12 +66,13 @@ export class RefreshGate {
         if (!isConflict(error) && !isPreconditionFailed(error) && !isNotFound(error)) throw error;
       }
     }
-    return { kind: "drop" };
+    // Still contended after five looks: run rather than risk losing the change.
+    return { kind: "run" };
   }
 
   /**
    * A run that had nothing to update (no copies yet, or all current) shouldn't hold back the next change:
-   * forget it. A deferred refresh already queued still arrives and simply runs.
+   * forget it. A trailing refresh already queued still arrives and runs (`enter` never drops one).
    */
   async forget(issueId: string): Promise<void> {
     const table = await this.storage.table(TABLES.cards);

@@ -86,5 +86,5 @@ async function markClickedCopyRendered(app: SlackApp, issueId: string, payload: 
   if (!channel || !ts) return;
   const cards = new CardRepository(app.storage);
   const copy = (await cards.list(issueId)).find((card) => card.provider === "slack" && card.channel === channel && card.ts === ts);
-  if (copy && copy.renderedVersion < version) await cards.markRendered(copy, version);
+  if (copy) await cards.markRendered(copy, version);
 }

@@ -1,7 +1,8 @@
+import { randomUUID } from "node:crypto";
 import { safeKey } from "../delivery/deliveries";
-import { TABLES, type StorageClients } from "./clients";
+import { QUEUES, TABLES, type StorageClients } from "./clients";
 import { isPreconditionFailed } from "./errors";
-import { escapeOData, stripUndefined } from "./issues";
+import { escapeOData, IssueRepository, stripUndefined } from "./issues";
 
 /** Where one copy of an issue's card lives, and which issue version it shows. */
 export type CardCopy =
@@ -16,6 +17,10 @@ export type CardCopy =
       renderedVersion: number;
       postedAt: string;
       dead?: string;
+      /** Updates begun and not finished (token → start): while any is listed the copy's content is unknown. */
+      writers?: Record<string, string>;
+      /** The row's ETag when read. */
+      etag?: string;
     }
   | {
       provider: "slack";
@@ -27,6 +32,8 @@ export type CardCopy =
       renderedVersion: number;
       postedAt: string;
       dead?: string;
+      writers?: Record<string, string>;
+      etag?: string;
     };
 
 interface CardEntity {
@@ -38,6 +45,20 @@ interface CardEntity {
   targetKey: string;
   postedAt: string;
   dead?: string;
+  /** JSON of CardCopy.writers. */
+  writers?: string;
+}
+
+/** An update begun this long ago and never finished belonged to an instance that died (a post takes ≤ 12 s). */
+const WRITER_STALE_MS = 2 * 60_000;
+
+/**
+ * Whether a refresh to `version` must rewrite this copy: it shows an older version, or an update of it was
+ * begun and not finished (in flight elsewhere, or its instance died after the platform took it, so nobody
+ * knows what it shows).
+ */
+export function needsRender(copy: CardCopy, version: number): boolean {
+  return !copy.dead && (copy.renderedVersion < version || Object.keys(copy.writers ?? {}).length > 0);
 }
 
 export function cardRowKey(card: CardCopy): string {
@@ -46,12 +67,26 @@ export function cardRowKey(card: CardCopy): string {
     : safeKey(`slack:${card.teamId}:${card.channel}:${card.ts}`);
 }
 
+/** A begun update: its token, and the row as its own write left it. */
+export interface Writer {
+  token: string;
+  known: Pick<CardEntity, "renderedVersion" | "writers"> & { etag: string };
+}
+
+function entityState(card: CardCopy): Pick<CardEntity, "renderedVersion" | "writers"> {
+  return { renderedVersion: card.renderedVersion, writers: card.writers ? JSON.stringify(card.writers) : undefined };
+}
+
+function parseWriters(json: string | undefined): Record<string, string> {
+  return json ? (JSON.parse(json) as Record<string, string>) : {};
+}
+
 export class CardRepository {
   constructor(private readonly storage: StorageClients) {}
 
   async save(card: CardCopy): Promise<void> {
     const table = await this.storage.table(TABLES.cards);
-    const { renderedVersion, targetKey, postedAt, dead, ...where } = card;
+    const { renderedVersion, targetKey, postedAt, dead, writers: _writers, etag: _etag, ...where } = card;
     await table.upsertEntity<CardEntity>(
       stripUndefined({ partitionKey: safeKey(card.issueId), rowKey: cardRowKey(card), body: JSON.stringify(where), renderedVersion, targetKey, postedAt, dead }),
       "Replace",
@@ -71,27 +106,89 @@ export class CardRepository {
         targetKey: entity.targetKey,
         postedAt: entity.postedAt,
         dead: entity.dead,
+        writers: entity.writers ? (JSON.parse(entity.writers) as Record<string, string>) : undefined,
+        etag: entity.etag,
       }) as CardCopy);
     }
     return cards;
   }
 
   /**
-   * Records that the copy shows `version`, never moving backwards: two refreshes can overlap, and the
-   * slower one's older card must not make the newer one look done.
+   * Records that an update of the copy is about to be sent. Until `endWrite`, every refresh treats the copy as
+   * unknown and rewrites it: so an update that lands after a newer one, from an instance that then died, is
+   * still put right by the next (or the redelivered) refresh. Returns the writer's token.
+   */
+  async beginWrite(card: CardCopy): Promise<Writer> {
+    const token = randomUUID();
+    const known = await this.changeRow(
+      card,
+      (entity) => {
+        const now = Date.now();
+        const writers = Object.fromEntries(
+          Object.entries(parseWriters(entity.writers)).filter(([, since]) => now - Date.parse(since) < WRITER_STALE_MS),
+        );
+        return { writers: JSON.stringify({ ...writers, [token]: new Date(now).toISOString() }) };
+      },
+      card.etag ? { ...entityState(card), etag: card.etag } : undefined,
+    );
+    return { token, known };
+  }
+
+  /**
+   * The update begun as `writer` is over. `sent`: the version it last put on the platform (none: it failed).
+   * `settled`: the stored issue, read after that update landed, was still that version; then the copy shows it
+   * (any later change queues its own refresh). Unsettled, the copy is recorded as showing `sent` even if an
+   * overlapping writer recorded a newer one: what landed last is unknown, so the next refresh redoes it.
+   */
+  async endWrite(card: CardCopy, writer: Writer, sent: number | undefined, settled: boolean): Promise<void> {
+    await this.changeRow(
+      card,
+      (entity) => {
+        const { [writer.token]: _mine, ...others } = parseWriters(entity.writers);
+        const rendered = Number(entity.renderedVersion);
+        const renderedVersion = sent === undefined ? rendered : settled ? Math.max(rendered, sent) : Math.min(rendered, sent);
+        return { writers: Object.keys(others).length ? JSON.stringify(others) : "", renderedVersion };
+      },
+      writer.known,
+    );
+  }
+
+  /**
+   * A copy was just updated to `version` outside a refresh (the clicked card, answered in place). If the issue
+   * has moved on meanwhile, that update may have landed after a newer one: record the copy as showing `version`
+   * and queue a refresh, which renders the current issue.
    */
   async markRendered(card: CardCopy, version: number): Promise<void> {
+    const current = (await new IssueRepository(this.storage).get(card.issueId))?.issue.version;
+    const settled = current === undefined || current <= version;
+    await this.changeRow(card, (entity) => {
+      const rendered = Number(entity.renderedVersion);
+      return { renderedVersion: settled ? Math.max(rendered, version) : Math.min(rendered, version) };
+    });
+    if (!settled) await this.storage.send(QUEUES.cardRefresh, { issueId: card.issueId, version: current, requestedAt: new Date().toISOString() });
+  }
+
+  /**
+   * Read-modify-write of a copy's row under its ETag. `known`: the row as this process last saw it, tried first
+   * to save a read; a stale guess costs one failed write. Returns the row as written, with its new ETag.
+   */
+  private async changeRow(
+    card: CardCopy,
+    change: (entity: Pick<CardEntity, "renderedVersion" | "writers">) => Partial<CardEntity>,
+    known?: Pick<CardEntity, "renderedVersion" | "writers"> & { etag: string },
+  ): Promise<Writer["known"]> {
     const table = await this.storage.table(TABLES.cards);
     const keys = { partitionKey: safeKey(card.issueId), rowKey: cardRowKey(card) };
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const current = await table.getEntity<CardEntity>(keys.partitionKey, keys.rowKey);
-      if (Number(current.renderedVersion) >= version) return;
+    let current = known ?? (await table.getEntity<CardEntity>(keys.partitionKey, keys.rowKey));
+    for (let attempt = 0; ; attempt++) {
       try {
-        await table.updateEntity({ ...keys, renderedVersion: version }, "Merge", { etag: current.etag });
-        return;
+        const changes = change(current);
+        const written = await table.updateEntity({ ...keys, ...changes }, "Merge", { etag: current.etag });
+        return { renderedVersion: Number(changes.renderedVersion ?? current.renderedVersion), writers: changes.writers ?? current.writers, etag: written.etag! };
       } catch (error) {
-        if (!isPreconditionFailed(error)) throw error;
+        if (!isPreconditionFailed(error) || attempt >= 20) throw error;
       }
+      current = await table.getEntity<CardEntity>(keys.partitionKey, keys.rowKey);
     }
   }
 

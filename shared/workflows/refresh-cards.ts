@@ -1,5 +1,6 @@
 import type { Config } from "../config";
 import { LiveCards } from "../delivery/live-cards";
+import { targetLabel } from "../delivery/deliveries";
 import { RefreshGate } from "../delivery/refresh-gate";
 import { MAX_DELIVERY_ATTEMPTS } from "../delivery/retry-policy";
 import { updateSlackCard } from "../delivery/slack-sender";
@@ -8,7 +9,7 @@ import { IdentityRepository } from "../identity/identities";
 import type { Issue } from "../domain/issue";
 import { updateTeamsCard } from "../delivery/teams-sender";
 import type { FailureVerdict } from "../delivery/retry-policy";
-import { CardRepository, type CardCopy } from "../storage/cards";
+import { CardRepository, needsRender, type CardCopy } from "../storage/cards";
 import { QUEUES, type StorageClients } from "../storage/clients";
 import { IssueRepository } from "../storage/issues";
 import type { SlackTokens } from "../slack/client";
@@ -45,14 +46,13 @@ export async function refreshCards(refresher: Refresher, message: CardRefreshMes
   const issue = await currentIssue(refresher, message.issueId);
   if (!issue) return { updated: 0, failed: 0 };
   const cards = new CardRepository(refresher.storage);
-  const stale = (await cards.list(issue.id)).filter((copy) => !copy.dead && copy.renderedVersion < issue.version);
+  const stale = (await cards.list(issue.id)).filter((copy) => needsRender(copy, issue.version));
   let updated = 0;
   let retryIn = 0;
   const identities = new IdentityRepository(refresher.storage);
   for (const copy of stale) {
-    const outcome = await updateCopy(refresher, identities, issue, copy, attempt);
+    const outcome = await renderCurrent(refresher, identities, cards, issue, copy, attempt);
     if (outcome.kind === "updated") {
-      await cards.markRendered(copy, issue.version);
       updated++;
     } else if (outcome.kind === "retry" && attempt < MAX_DELIVERY_ATTEMPTS) {
       retryIn = Math.max(retryIn, outcome.delaySeconds);
@@ -60,7 +60,7 @@ export async function refreshCards(refresher: Refresher, message: CardRefreshMes
       const reason = outcome.kind === "retry" ? `gave up after ${attempt} attempts: ${outcome.reason}` : outcome.reason;
       await cards.markDead(copy, reason);
       await new LiveCards(refresher.storage).release(issue.id, copy.targetKey);
-      refresher.log(`Card copy ${copy.targetKey} of ${issue.id} can no longer be updated: ${reason}`);
+      refresher.log(`Card copy ${targetLabel(copy.targetKey)} of ${issue.id} can no longer be updated: ${reason}`);
     }
   }
   if (retryIn > 0) {
@@ -94,6 +94,42 @@ async function currentIssue(refresher: Refresher, issueId: string): Promise<Issu
   if (!expiredNow) return stored.issue;
   await announcePending(refresher.storage, issueId);
   return expiredNow.issue;
+}
+
+/** Rounds of "update, then look again" for one copy before leaving the rest to the next change's refresh. */
+const MAX_RENDER_ROUNDS = 5;
+
+/**
+ * Brings one copy to the current issue. Updates from different places (this refresh, another one, the clicked
+ * card's own update) can land in any order, so after each update lands the issue is read again and, if it has
+ * moved past what was sent, rendered again: the last update to land is then always of the latest version.
+ */
+async function renderCurrent(
+  refresher: Refresher,
+  identities: IdentityRepository,
+  cards: CardRepository,
+  first: Issue,
+  copy: CardCopy,
+  attempt: number,
+): Promise<{ kind: "updated" } | FailureVerdict> {
+  const writer = await cards.beginWrite(copy);
+  let issue = first;
+  let sent: number | undefined;
+  let settled = false;
+  let outcome: { kind: "updated" } | FailureVerdict = { kind: "updated" };
+  for (let round = 0; round < MAX_RENDER_ROUNDS; round++) {
+    outcome = await updateCopy(refresher, identities, issue, copy, attempt);
+    if (outcome.kind !== "updated") break;
+    sent = issue.version;
+    const now = await new IssueRepository(refresher.storage).get(issue.id);
+    if (!now || now.issue.version <= sent) {
+      settled = true;
+      break;
+    }
+    issue = now.issue;
+  }
+  await cards.endWrite(copy, writer, sent, settled);
+  return outcome;
 }
 
 async function updateCopy(
