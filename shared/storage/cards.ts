@@ -19,6 +19,11 @@ export type CardCopy =
       dead?: string;
       /** Updates begun and not finished (token → start): while any is listed the copy's content is unknown. */
       writers?: Record<string, string>;
+      /**
+       * Since then an update that may have overtaken a newer one is known to have landed: the copy shows an
+       * older version than recorded, until an update begun later settles it.
+       */
+      behindSince?: string;
       /** The row's ETag when read. */
       etag?: string;
     }
@@ -33,6 +38,7 @@ export type CardCopy =
       postedAt: string;
       dead?: string;
       writers?: Record<string, string>;
+      behindSince?: string;
       etag?: string;
     };
 
@@ -47,6 +53,8 @@ interface CardEntity {
   dead?: string;
   /** JSON of CardCopy.writers. */
   writers?: string;
+  /** CardCopy.behindSince; "" when not behind. */
+  behindSince?: string;
 }
 
 /** An update begun this long ago and never finished belonged to an instance that died (a post takes ≤ 12 s). */
@@ -58,7 +66,7 @@ const WRITER_STALE_MS = 2 * 60_000;
  * knows what it shows).
  */
 export function needsRender(copy: CardCopy, version: number): boolean {
-  return !copy.dead && (copy.renderedVersion < version || Object.keys(copy.writers ?? {}).length > 0);
+  return !copy.dead && (copy.renderedVersion < version || Boolean(copy.behindSince) || Object.keys(copy.writers ?? {}).length > 0);
 }
 
 export function cardRowKey(card: CardCopy): string {
@@ -70,11 +78,14 @@ export function cardRowKey(card: CardCopy): string {
 /** A begun update: its token, and the row as its own write left it. */
 export interface Writer {
   token: string;
-  known: Pick<CardEntity, "renderedVersion" | "writers"> & { etag: string };
+  startedAt: string;
+  known: RowState & { etag: string };
 }
 
-function entityState(card: CardCopy): Pick<CardEntity, "renderedVersion" | "writers"> {
-  return { renderedVersion: card.renderedVersion, writers: card.writers ? JSON.stringify(card.writers) : undefined };
+type RowState = Pick<CardEntity, "renderedVersion" | "writers" | "behindSince">;
+
+function entityState(card: CardCopy): RowState {
+  return { renderedVersion: card.renderedVersion, writers: card.writers ? JSON.stringify(card.writers) : undefined, behindSince: card.behindSince };
 }
 
 function parseWriters(json: string | undefined): Record<string, string> {
@@ -86,7 +97,7 @@ export class CardRepository {
 
   async save(card: CardCopy): Promise<void> {
     const table = await this.storage.table(TABLES.cards);
-    const { renderedVersion, targetKey, postedAt, dead, writers: _writers, etag: _etag, ...where } = card;
+    const { renderedVersion, targetKey, postedAt, dead, writers: _writers, behindSince: _behind, etag: _etag, ...where } = card;
     await table.upsertEntity<CardEntity>(
       stripUndefined({ partitionKey: safeKey(card.issueId), rowKey: cardRowKey(card), body: JSON.stringify(where), renderedVersion, targetKey, postedAt, dead }),
       "Replace",
@@ -107,6 +118,7 @@ export class CardRepository {
         postedAt: entity.postedAt,
         dead: entity.dead,
         writers: entity.writers ? (JSON.parse(entity.writers) as Record<string, string>) : undefined,
+        behindSince: entity.behindSince || undefined,
         etag: entity.etag,
       }) as CardCopy);
     }
@@ -120,34 +132,40 @@ export class CardRepository {
    */
   async beginWrite(card: CardCopy): Promise<Writer> {
     const token = randomUUID();
+    const startedAt = new Date().toISOString();
     const known = await this.changeRow(
       card,
       (entity) => {
-        const now = Date.now();
+        const now = Date.parse(startedAt);
         const writers = Object.fromEntries(
           Object.entries(parseWriters(entity.writers)).filter(([, since]) => now - Date.parse(since) < WRITER_STALE_MS),
         );
-        return { writers: JSON.stringify({ ...writers, [token]: new Date(now).toISOString() }) };
+        return { writers: JSON.stringify({ ...writers, [token]: startedAt }) };
       },
       card.etag ? { ...entityState(card), etag: card.etag } : undefined,
     );
-    return { token, known };
+    return { token, startedAt, known };
   }
 
   /**
-   * The update begun as `writer` is over. `sent`: the version it last put on the platform (none: it failed).
-   * `settled`: the stored issue, read after that update landed, was still that version; then the copy shows it
-   * (any later change queues its own refresh). Unsettled, the copy is recorded as showing `sent` even if an
-   * overlapping writer recorded a newer one: what landed last is unknown, so the next refresh redoes it.
+   * The update begun as `writer` is over. `sent`: the version it put on the platform (none: it failed).
+   * `settled`: the stored issue, read after that update landed, was still that version; then the copy shows it,
+   * unless an update that landed after it was older (that one's writer, unsettled, marks the copy behind; only
+   * an update begun after the mark can clear it). Unsettled, the copy is recorded as showing `sent` and behind:
+   * every refresh rewrites it until a later update settles.
    */
   async endWrite(card: CardCopy, writer: Writer, sent: number | undefined, settled: boolean): Promise<void> {
     await this.changeRow(
       card,
       (entity) => {
         const { [writer.token]: _mine, ...others } = parseWriters(entity.writers);
+        const writers = Object.keys(others).length ? JSON.stringify(others) : "";
         const rendered = Number(entity.renderedVersion);
-        const renderedVersion = sent === undefined ? rendered : settled ? Math.max(rendered, sent) : Math.min(rendered, sent);
-        return { writers: Object.keys(others).length ? JSON.stringify(others) : "", renderedVersion };
+        if (sent === undefined) return { writers };
+        if (!settled) return { writers, renderedVersion: Math.min(rendered, sent), behindSince: new Date().toISOString() };
+        const markedMeanwhile = Boolean(entity.behindSince) && entity.behindSince! >= writer.startedAt;
+        if (markedMeanwhile) return { writers };
+        return { writers, renderedVersion: Math.max(rendered, sent), behindSince: "" };
       },
       writer.known,
     );
@@ -163,7 +181,9 @@ export class CardRepository {
     const settled = current === undefined || current <= version;
     await this.changeRow(card, (entity) => {
       const rendered = Number(entity.renderedVersion);
-      return { renderedVersion: settled ? Math.max(rendered, version) : Math.min(rendered, version) };
+      // Settled or not, it began before any mark it finds: it can't clear one.
+      if (!settled) return { renderedVersion: Math.min(rendered, version), behindSince: new Date().toISOString() };
+      return entity.behindSince ? {} : { renderedVersion: Math.max(rendered, version) };
     });
     if (!settled) await this.storage.send(QUEUES.cardRefresh, { issueId: card.issueId, version: current, requestedAt: new Date().toISOString() });
   }
@@ -174,8 +194,8 @@ export class CardRepository {
    */
   private async changeRow(
     card: CardCopy,
-    change: (entity: Pick<CardEntity, "renderedVersion" | "writers">) => Partial<CardEntity>,
-    known?: Pick<CardEntity, "renderedVersion" | "writers"> & { etag: string },
+    change: (entity: RowState) => Partial<CardEntity>,
+    known?: RowState & { etag: string },
   ): Promise<Writer["known"]> {
     const table = await this.storage.table(TABLES.cards);
     const keys = { partitionKey: safeKey(card.issueId), rowKey: cardRowKey(card) };
@@ -184,7 +204,12 @@ export class CardRepository {
       try {
         const changes = change(current);
         const written = await table.updateEntity({ ...keys, ...changes }, "Merge", { etag: current.etag });
-        return { renderedVersion: Number(changes.renderedVersion ?? current.renderedVersion), writers: changes.writers ?? current.writers, etag: written.etag! };
+        return {
+          renderedVersion: Number(changes.renderedVersion ?? current.renderedVersion),
+          writers: changes.writers ?? current.writers,
+          behindSince: changes.behindSince ?? current.behindSince,
+          etag: written.etag!,
+        };
       } catch (error) {
         if (!isPreconditionFailed(error) || attempt >= 20) throw error;
       }

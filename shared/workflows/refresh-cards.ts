@@ -49,11 +49,13 @@ export async function refreshCards(refresher: Refresher, message: CardRefreshMes
   const stale = (await cards.list(issue.id)).filter((copy) => needsRender(copy, issue.version));
   let updated = 0;
   let retryIn = 0;
+  let behind = 0;
   const identities = new IdentityRepository(refresher.storage);
   for (const copy of stale) {
     const outcome = await renderCurrent(refresher, identities, cards, issue, copy, attempt);
     if (outcome.kind === "updated") {
       updated++;
+      behind = Math.max(behind, outcome.behind ?? 0);
     } else if (outcome.kind === "retry" && attempt < MAX_DELIVERY_ATTEMPTS) {
       retryIn = Math.max(retryIn, outcome.delaySeconds);
     } else {
@@ -63,10 +65,14 @@ export async function refreshCards(refresher: Refresher, message: CardRefreshMes
       refresher.log(`Card copy ${targetLabel(copy.targetKey)} of ${issue.id} can no longer be updated: ${reason}`);
     }
   }
+  if (behind > 0) {
+    const again: CardRefreshMessage = { issueId: issue.id, version: behind, requestedAt: new Date().toISOString() };
+    await refresher.storage.send(QUEUES.cardRefresh, again);
+  }
   if (retryIn > 0) {
     const retry: CardRefreshMessage = { issueId: issue.id, version: issue.version, requestedAt: new Date().toISOString(), attempt: attempt + 1 };
     await refresher.storage.send(QUEUES.cardRefresh, retry, { delaySeconds: retryIn });
-  } else if (stale.length === 0) {
+  } else if (stale.length === 0 && behind === 0) {
     await refreshGate.forget(issue.id);
   }
   return { updated, failed: retryIn > 0 ? 1 : 0 };
@@ -96,40 +102,29 @@ async function currentIssue(refresher: Refresher, issueId: string): Promise<Issu
   return expiredNow.issue;
 }
 
-/** Rounds of "update, then look again" for one copy before leaving the rest to the next change's refresh. */
-const MAX_RENDER_ROUNDS = 5;
-
 /**
  * Brings one copy to the current issue. Updates from different places (this refresh, another one, the clicked
- * card's own update) can land in any order, so after each update lands the issue is read again and, if it has
- * moved past what was sent, rendered again: the last update to land is then always of the latest version.
+ * card's own update) can land in any order, so after the update lands the issue is read again: if it has moved
+ * past what was sent, this update may have overtaken a newer one, and the copy is recorded as showing what was
+ * sent (`behind`: the caller queues a refresh, which the gate folds into its trailing run).
  */
 async function renderCurrent(
   refresher: Refresher,
   identities: IdentityRepository,
   cards: CardRepository,
-  first: Issue,
+  issue: Issue,
   copy: CardCopy,
   attempt: number,
-): Promise<{ kind: "updated" } | FailureVerdict> {
+): Promise<{ kind: "updated"; behind?: number } | FailureVerdict> {
   const writer = await cards.beginWrite(copy);
-  let issue = first;
-  let sent: number | undefined;
-  let settled = false;
-  let outcome: { kind: "updated" } | FailureVerdict = { kind: "updated" };
-  for (let round = 0; round < MAX_RENDER_ROUNDS; round++) {
-    outcome = await updateCopy(refresher, identities, issue, copy, attempt);
-    if (outcome.kind !== "updated") break;
-    sent = issue.version;
-    const now = await new IssueRepository(refresher.storage).get(issue.id);
-    if (!now || now.issue.version <= sent) {
-      settled = true;
-      break;
-    }
-    issue = now.issue;
+  const outcome = await updateCopy(refresher, identities, issue, copy, attempt);
+  if (outcome.kind !== "updated") {
+    await cards.endWrite(copy, writer, undefined, false);
+    return outcome;
   }
-  await cards.endWrite(copy, writer, sent, settled);
-  return outcome;
+  const now = (await new IssueRepository(refresher.storage).get(issue.id))?.issue.version ?? issue.version;
+  await cards.endWrite(copy, writer, issue.version, now <= issue.version);
+  return now > issue.version ? { kind: "updated", behind: now } : outcome;
 }
 
 async function updateCopy(

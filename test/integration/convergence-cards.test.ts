@@ -164,13 +164,13 @@ describe("every copy converges on the latest issue version", () => {
     const stale: string[] = [];
     // Runs go 25 at a time; each is independent (its own issue, conversation, tenant, channel and workspace).
     for (let batch = 0; batch < RUNS; batch += 25) {
-      await Promise.all(
+      const worlds = await Promise.all(
         Array.from({ length: Math.min(25, RUNS - batch) }, async (_, n) => {
           const seed = batch + n + 1;
           const random = generator(seed * 7919);
           const world = await issueWithTwoCopies(run, `r${seed}`);
           // Every update of these copies is slowed by 0–60 ms, so later updates often land first.
-          for (let i = 0; i < 24; i++) {
+          for (let i = 0; i < 12; i++) {
             teams.injectFault({ operation: "update", conversationId: world.teamsConversation, status: 200, delayMs: Math.floor(random() * 60) });
             slack.injectError({ method: "chat.update", channel: world.slackChannel, delayMs: Math.floor(random() * 60) });
           }
@@ -178,24 +178,31 @@ describe("every copy converges on the latest issue version", () => {
           const changes = 2 + Math.floor(random() * 3);
           for (let c = 0; c < changes; c++) {
             const action = ACTIONS[Math.floor(random() * ACTIONS.length)]!;
-            // The change as any surface makes it (its announcements are left out: this test delivers the refreshes).
+            // The change as any surface makes it; its refresh is handed straight to a consumer below.
             const changed = await new IssueRepository(storage).change(world.issueId, (current) => {
               const outcome = applyAction(current!.issue, action, actor, new Date());
               return outcome.kind === "changed" ? { issue: outcome.issue, activities: [outcome.activity] } : undefined;
             });
             if (!changed) continue;
-            const version = changed.issue.version;
-            const message: CardRefreshMessage = { issueId: world.issueId, version, requestedAt: new Date().toISOString() };
+            const message: CardRefreshMessage = { issueId: world.issueId, version: changed.issue.version, requestedAt: new Date().toISOString() };
             // The queue may hand this refresh, and a redelivered copy of it, to consumers running side by side.
             refreshes.push(refreshCards(run, message));
             if (random() < 0.3) refreshes.push(refreshCards(run, message));
             await pause(Math.floor(random() * 40));
           }
           await Promise.all(refreshes);
-          const { shown, expected } = await copiesVersusIssue(world);
-          if (JSON.stringify(shown) !== JSON.stringify(expected)) stale.push(`seed ${seed}`);
+          return { seed, world };
         }),
       );
+      // Whatever the refreshes queued themselves (a copy found behind, a paced retry) is consumed too.
+      await drainCardRefreshes(run);
+      // Unused slow-downs would only lengthen the emulators' look-ups for the next batch.
+      teams.clearFaults();
+      slack.clearFaults();
+      for (const { seed, world } of worlds) {
+        const { shown, expected } = await copiesVersusIssue(world);
+        if (JSON.stringify(shown) !== JSON.stringify(expected)) stale.push(`seed ${seed}`);
+      }
     }
     expect(stale).toEqual([]);
   }, 120_000);
@@ -238,6 +245,26 @@ describe("the coalescing gate never loses a scheduled trailing refresh", () => {
     expect(shown).toEqual(expected);
   });
 });
+
+/** Consumes the card-refresh queue, as the Functions host would, until nothing is left on it (delayed messages included). */
+async function drainCardRefreshes(run: Refresher): Promise<void> {
+  const queue = queueClient(azurite.connectionString, QUEUES.cardRefresh);
+  await queue.createIfNotExists();
+  for (;;) {
+    const { receivedMessageItems } = await queue.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 30 });
+    if (receivedMessageItems.length === 0) {
+      if (((await queue.getProperties()).approximateMessagesCount ?? 0) === 0) return;
+      await pause(200);
+      continue;
+    }
+    await Promise.all(
+      receivedMessageItems.map(async (item) => {
+        await refreshCards(run, JSON.parse(Buffer.from(item.messageText, "base64").toString("utf8")) as CardRefreshMessage);
+        await queue.deleteMessage(item.messageId, item.popReceipt);
+      }),
+    );
+  }
+}
 
 /** The trailing refresh the gate queued for this issue, taken off the card-refresh queue once it is visible. */
 async function trailingMessage(issueId: string): Promise<CardRefreshMessage & { trailingFor: string }> {
