@@ -9,9 +9,11 @@ interface RefreshStateEntity {
   lastRunAt: string;
   /** A trailing refresh is already queued for this time. */
   scheduledFor?: string;
+  /** The start of the latest run that finished updating every copy: a trailing refresh due before it is redundant. */
+  doneFrom?: string;
 }
 
-export type GateDecision = { kind: "run" } | { kind: "defer"; delaySeconds: number; trailingFor: string } | { kind: "drop" };
+export type GateDecision = { kind: "run"; startedAt: string } | { kind: "defer"; delaySeconds: number; trailingFor: string } | { kind: "drop" };
 
 const ROW = "~refresh";
 
@@ -28,13 +30,14 @@ export class RefreshGate {
   ) {}
 
   /**
-   * `trailingFor`: this is the trailing refresh scheduled for that moment. It always runs: nothing in the gate's
-   * row proves its work was done (the run before it may have forgotten the row, or died after recording itself),
-   * and a run with nothing stale costs two reads.
+   * `trailingFor`: this is the trailing refresh scheduled for that moment. It runs unless the gate's row proves
+   * its work was done: a run that started at or after that moment and finished (`done`). A run recorded as started
+   * proves nothing (its instance may have died before updating the copies), nor does a forgotten row.
    */
   async enter(issueId: string, options: { trailingFor?: string; now?: number } = {}): Promise<GateDecision> {
     const now = options.now ?? Date.now();
-    if (this.windowMs === 0) return { kind: "run" };
+    const run: GateDecision = { kind: "run", startedAt: new Date(now).toISOString() };
+    if (this.windowMs === 0) return run;
     const table = await this.storage.table(TABLES.cards);
     const keys = { partitionKey: safeKey(issueId), rowKey: ROW };
     for (let attempt = 0; attempt < 5; attempt++) {
@@ -46,20 +49,22 @@ export class RefreshGate {
       }
       const ran = row ? Date.parse(row.lastRunAt) : 0;
       try {
+        if (options.trailingFor && row?.doneFrom && row.doneFrom >= options.trailingFor) return { kind: "drop" };
         if (!row) {
-          await table.createEntity<RefreshStateEntity>({ ...keys, lastRunAt: new Date(now).toISOString() });
-          return { kind: "run" };
+          await table.createEntity<RefreshStateEntity>({ ...keys, lastRunAt: run.startedAt });
+          return run;
         }
+        const kept = row.doneFrom ? { doneFrom: row.doneFrom } : {};
         if (now - ran >= this.windowMs || options.trailingFor) {
-          await table.updateEntity<RefreshStateEntity>({ ...keys, lastRunAt: new Date(now).toISOString() }, "Replace", { etag: row.etag });
-          return { kind: "run" };
+          await table.updateEntity<RefreshStateEntity>({ ...keys, lastRunAt: run.startedAt, ...kept }, "Replace", { etag: row.etag });
+          return run;
         }
         const trailing = ran + this.windowMs;
         // A trailing refresh still to come covers this change. One whose time has passed is late, or was lost
-        // with the instance that scheduled it: schedule another (if both arrive, both run; the second is cheap).
+        // with the instance that scheduled it: schedule another (if both arrive, the second finds the work done).
         if (row.scheduledFor && Date.parse(row.scheduledFor) >= trailing && Date.parse(row.scheduledFor) > now) return { kind: "drop" };
         const trailingFor = new Date(trailing).toISOString();
-        await table.updateEntity<RefreshStateEntity>({ ...keys, lastRunAt: row.lastRunAt, scheduledFor: trailingFor }, "Replace", { etag: row.etag });
+        await table.updateEntity<RefreshStateEntity>({ ...keys, lastRunAt: row.lastRunAt, scheduledFor: trailingFor, ...kept }, "Replace", { etag: row.etag });
         return { kind: "defer", delaySeconds: Math.max(1, Math.ceil((trailing - now) / 1000)), trailingFor };
       } catch (error) {
         // Another instance moved first (wrote the row, or forgot it): look again.
@@ -67,7 +72,29 @@ export class RefreshGate {
       }
     }
     // Still contended after five looks: run rather than risk losing the change.
-    return { kind: "run" };
+    return run;
+  }
+
+  /** The run that started at `startedAt` brought every copy up to date. */
+  async done(issueId: string, startedAt: string): Promise<void> {
+    if (this.windowMs === 0) return;
+    const table = await this.storage.table(TABLES.cards);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      let row: RefreshStateEntity;
+      try {
+        row = await table.getEntity<RefreshStateEntity>(safeKey(issueId), ROW);
+      } catch (error) {
+        if (isNotFound(error)) return;
+        throw error;
+      }
+      if (row.doneFrom && row.doneFrom >= startedAt) return;
+      try {
+        await table.updateEntity({ partitionKey: row.partitionKey, rowKey: row.rowKey, doneFrom: startedAt }, "Merge", { etag: row.etag });
+        return;
+      } catch (error) {
+        if (!isPreconditionFailed(error) && !isNotFound(error)) throw error;
+      }
+    }
   }
 
   /**

@@ -74,6 +74,8 @@ export async function refreshCards(refresher: Refresher, message: CardRefreshMes
     await refresher.storage.send(QUEUES.cardRefresh, retry, { delaySeconds: retryIn });
   } else if (stale.length === 0 && behind === 0) {
     await refreshGate.forget(issue.id);
+  } else if (behind === 0) {
+    await refreshGate.done(issue.id, gate.startedAt);
   }
   return { updated, failed: retryIn > 0 ? 1 : 0 };
 }
