@@ -57,16 +57,19 @@ interface CardEntity {
   behindSince?: string;
 }
 
-/** An update begun this long ago and never finished belonged to an instance that died (a post takes ≤ 12 s). */
-const WRITER_STALE_MS = 2 * 60_000;
+/** An update begun this long ago and never finished belonged to an instance that died (an update takes ≤ 15 s). */
+const WRITER_STALE_MS = 60_000;
 
 /**
- * Whether a refresh to `version` must rewrite this copy: it shows an older version, or an update of it was
- * begun and not finished (in flight elsewhere, or its instance died after the platform took it, so nobody
- * knows what it shows).
+ * Whether a refresh to `version` must rewrite this copy: it shows an older version, an update of it may have
+ * overtaken a newer one (behind), or an update of it was begun long ago and never finished (its instance died,
+ * maybe after the platform took it, so nobody knows what it shows). An update still in flight is left to its
+ * writer, which reads the issue again once it lands and marks the copy behind if it moved on.
  */
-export function needsRender(copy: CardCopy, version: number): boolean {
-  return !copy.dead && (copy.renderedVersion < version || Boolean(copy.behindSince) || Object.keys(copy.writers ?? {}).length > 0);
+export function needsRender(copy: CardCopy, version: number, now = Date.now()): boolean {
+  if (copy.dead) return false;
+  const abandoned = Object.values(copy.writers ?? {}).some((since) => now - Date.parse(since) >= WRITER_STALE_MS);
+  return copy.renderedVersion < version || Boolean(copy.behindSince) || abandoned;
 }
 
 export function cardRowKey(card: CardCopy): string {
@@ -126,9 +129,9 @@ export class CardRepository {
   }
 
   /**
-   * Records that an update of the copy is about to be sent. Until `endWrite`, every refresh treats the copy as
-   * unknown and rewrites it: so an update that lands after a newer one, from an instance that then died, is
-   * still put right by the next (or the redelivered) refresh. Returns the writer's token.
+   * Records that an update of the copy is about to be sent. An update never finished (its instance died, maybe
+   * after the platform took it) makes every refresh after WRITER_STALE_MS rewrite the copy, as a redelivered
+   * refresh (minutes later) does. Returns the writer's token.
    */
   async beginWrite(card: CardCopy): Promise<Writer> {
     const token = randomUUID();

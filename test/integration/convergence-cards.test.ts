@@ -175,7 +175,7 @@ describe("every copy converges on the latest issue version", () => {
             slack.injectError({ method: "chat.update", channel: world.slackChannel, delayMs: Math.floor(random() * 60) });
           }
           const refreshes: Promise<unknown>[] = [];
-          const changes = 2 + Math.floor(random() * 3);
+          const changes = 2 + Math.floor(random() * 2);
           for (let c = 0; c < changes; c++) {
             const action = ACTIONS[Math.floor(random() * ACTIONS.length)]!;
             // The change as any surface makes it; its refresh is handed straight to a consumer below.
@@ -187,7 +187,7 @@ describe("every copy converges on the latest issue version", () => {
             const message: CardRefreshMessage = { issueId: world.issueId, version: changed.issue.version, requestedAt: new Date().toISOString() };
             // The queue may hand this refresh, and a redelivered copy of it, to consumers running side by side.
             refreshes.push(refreshCards(run, message));
-            if (random() < 0.3) refreshes.push(refreshCards(run, message));
+            if (random() < 0.25) refreshes.push(refreshCards(run, message));
             await pause(Math.floor(random() * 40));
           }
           await Promise.all(refreshes);
