@@ -16,6 +16,8 @@ interface RefreshStateEntity {
 export type GateDecision = { kind: "run"; startedAt: string } | { kind: "defer"; delaySeconds: number; trailingFor: string } | { kind: "drop" };
 
 const ROW = "~refresh";
+/** A run that started this long ago and never recorded itself done belonged to an instance that died. */
+const UNFINISHED_RUN_MS = 60_000;
 
 /**
  * Coalesces card refreshes per issue: the first change of a burst refreshes at once, every later one
@@ -50,6 +52,11 @@ export class RefreshGate {
       const ran = row ? Date.parse(row.lastRunAt) : 0;
       try {
         if (options.trailingFor && row?.doneFrom && row.doneFrom >= options.trailingFor) return { kind: "drop" };
+        if (options.trailingFor && row && row.lastRunAt >= options.trailingFor && now - ran < UNFINISHED_RUN_MS) {
+          // A run that started after this one's time is still going: look again once it must have finished,
+          // and drop then if it did (it updated every copy), run if it didn't (its instance died).
+          return { kind: "defer", delaySeconds: Math.ceil(this.windowMs / 1000), trailingFor: options.trailingFor };
+        }
         if (!row) {
           await table.createEntity<RefreshStateEntity>({ ...keys, lastRunAt: run.startedAt });
           return run;

@@ -237,9 +237,9 @@ describe("the coalescing gate never loses a scheduled trailing refresh", () => {
     const version = (await new IssueRepository(storage).get(world.issueId))!.issue.version;
     expect((await refreshCards(run, { issueId: world.issueId, version, requestedAt: new Date().toISOString() })).coalesced).toBe(true);
     const trailing = await trailingMessage(world.issueId);
-    // The instance that took the trailing refresh passed the gate, then died before updating any copy.
-    expect((await new RefreshGate(storage, 1000).enter(world.issueId, { trailingFor: trailing.trailingFor })).kind).toBe("run");
-    // The queue hands the same message out again.
+    // The instance that took the trailing refresh passed the gate two minutes ago, then died before updating
+    // any copy; the queue hands the same message out again once its lease has run out.
+    expect((await new RefreshGate(storage, 1000).enter(world.issueId, { trailingFor: trailing.trailingFor, now: Date.now() - 120_000 })).kind).toBe("run");
     await refreshCards(run, trailing);
     const { shown, expected } = await copiesVersusIssue(world);
     expect(shown).toEqual(expected);
