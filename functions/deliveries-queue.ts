@@ -1,5 +1,5 @@
 import type { InvocationContext } from "@azure/functions";
-import { deliveryMessageSchema } from "../shared/delivery/deliveries";
+import { deliveryMessageSchema, targetLabel } from "../shared/delivery/deliveries";
 import { getRuntime } from "../shared/runtime";
 import { deliver } from "../shared/workflows/deliver";
 
@@ -13,5 +13,5 @@ export async function deliveriesQueue(message: unknown, context: InvocationConte
   }
   const { config, storage, teams, slackTokens } = getRuntime();
   const result = await deliver({ config, storage, teams: teams.connector, slackTokens, log: (line) => context.log(line) }, parsed.data);
-  context.log(`Delivery ${parsed.data.targetKey} of ${parsed.data.alertId}: ${result}`);
+  context.log(`Delivery ${targetLabel(parsed.data.targetKey)} of ${parsed.data.alertId}: ${result}`);
 }

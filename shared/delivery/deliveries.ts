@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { z } from "zod";
 import { alertTargetSchema, type AlertTarget } from "../domain/alert";
 import { TABLES, type StorageClients } from "../storage/clients";
@@ -16,6 +17,10 @@ export interface DeliveryRow {
   /** The delivery message is on the queue (set after the send succeeded, so a crash re-sends). */
   enqueued: boolean;
   attempts: number;
+  /** Attempts whose outcome is unknown: no answer came (timeout), or the instance died while posting. */
+  unconfirmed: number;
+  /** Posts made without proof that an unconfirmed one hadn't landed: each may be a duplicate (at most 1). */
+  reposted: number;
   messageRef?: string;
   reason?: string;
   decision?: string;
@@ -43,6 +48,8 @@ interface DeliveryEntity {
   state: DeliveryState;
   enqueued: boolean;
   attempts: number;
+  unconfirmed?: number;
+  reposted?: number;
   messageRef?: string;
   reason?: string;
   decision?: string;
@@ -56,6 +63,22 @@ interface DeliveryEntity {
  */
 export function safeKey(value: string): string {
   return value.toWellFormed().replace(/[/\\#?%\u0000-\u001f\u007f-\u009f]/g, (c: string) => encodeURIComponent(c).toLowerCase());
+}
+
+/**
+ * How a target appears in logs: channels by id, people never by email or object id but by the kind of target
+ * and a stable hash of its key (the same person gives the same hash, so log lines can still be followed).
+ */
+export function targetLabel(targetKey: string): string {
+  const person = /^(msteams:|slack:[^:]+:)(email|user):/.exec(targetKey);
+  if (!person) return targetKey;
+  const hash = createHash("sha256").update(targetKey).digest("hex").slice(0, 12);
+  return `${person[1]}person#${hash}`;
+}
+
+/** The delivery's name on the platform (Slack message metadata): stable per alert × target, no personal data. */
+export function deliveryId(alertId: string, targetKey: string): string {
+  return createHash("sha256").update(`${alertId}\n${targetKey}`).digest("base64url").slice(0, 22);
 }
 
 export class DeliveryRepository {
@@ -72,6 +95,8 @@ export class DeliveryRepository {
       state: "pending",
       enqueued: false,
       attempts: 0,
+      unconfirmed: 0,
+      reposted: 0,
     };
     try {
       await table.createEntity(entity);
@@ -95,7 +120,9 @@ export class DeliveryRepository {
   async update(
     alertId: string,
     targetKey: string,
-    changes: Partial<Pick<DeliveryRow, "state" | "enqueued" | "attempts" | "messageRef" | "reason" | "decision" | "sendingSince">>,
+    changes: Partial<
+      Pick<DeliveryRow, "state" | "enqueued" | "attempts" | "unconfirmed" | "reposted" | "messageRef" | "reason" | "decision" | "sendingSince">
+    >,
   ): Promise<void> {
     const table = await this.storage.table(TABLES.deliveries);
     await table.updateEntity(
@@ -107,12 +134,20 @@ export class DeliveryRepository {
   /**
    * Takes the delivery for this attempt: a conditional write on the row's ETag, so of two copies of one
    * queue message (queues deliver at least once) only one posts. False when another consumer moved first.
+   * `unconfirmed`: the count to record, raised when the row shows an earlier consumer died while posting.
    */
-  async take(row: DeliveryRow, attempt: number): Promise<boolean> {
+  async take(row: DeliveryRow, attempt: number, unconfirmed = row.unconfirmed): Promise<boolean> {
     const table = await this.storage.table(TABLES.deliveries);
     try {
       await table.updateEntity(
-        { partitionKey: safeKey(row.alertId), rowKey: safeKey(row.targetKey), state: "sending", attempts: attempt, sendingSince: new Date().toISOString() },
+        {
+          partitionKey: safeKey(row.alertId),
+          rowKey: safeKey(row.targetKey),
+          state: "sending",
+          attempts: attempt,
+          unconfirmed,
+          sendingSince: new Date().toISOString(),
+        },
         "Merge",
         { etag: row.etag },
       );
@@ -144,6 +179,8 @@ function fromEntity(entity: DeliveryEntity): DeliveryRow {
     state: entity.state,
     enqueued: entity.enqueued,
     attempts: Number(entity.attempts ?? 0),
+    unconfirmed: Number(entity.unconfirmed ?? 0),
+    reposted: Number(entity.reposted ?? 0),
     messageRef: entity.messageRef,
     reason: entity.reason,
     decision: entity.decision,

@@ -9,11 +9,15 @@ interface RefreshStateEntity {
   lastRunAt: string;
   /** A trailing refresh is already queued for this time. */
   scheduledFor?: string;
+  /** The start of the latest run that finished updating every copy: a trailing refresh due before it is redundant. */
+  doneFrom?: string;
 }
 
-export type GateDecision = { kind: "run" } | { kind: "defer"; delaySeconds: number; trailingFor: string } | { kind: "drop" };
+export type GateDecision = { kind: "run"; startedAt: string } | { kind: "defer"; delaySeconds: number; trailingFor: string } | { kind: "drop" };
 
 const ROW = "~refresh";
+/** A run that started this long ago and never recorded itself done belonged to an instance that died. */
+const UNFINISHED_RUN_MS = 60_000;
 
 /**
  * Coalesces card refreshes per issue: the first change of a burst refreshes at once, every later one
@@ -28,12 +32,14 @@ export class RefreshGate {
   ) {}
 
   /**
-   * `trailingFor`: this is the trailing refresh scheduled for that moment. It runs if it is still the one
-   * scheduled (whatever this instance's clock says), and is dropped if a run since then made it redundant.
+   * `trailingFor`: this is the trailing refresh scheduled for that moment. It runs unless the gate's row proves
+   * its work was done: a run that started at or after that moment and finished (`done`). A run recorded as started
+   * proves nothing (its instance may have died before updating the copies), nor does a forgotten row.
    */
   async enter(issueId: string, options: { trailingFor?: string; now?: number } = {}): Promise<GateDecision> {
     const now = options.now ?? Date.now();
-    if (this.windowMs === 0) return { kind: "run" };
+    const run: GateDecision = { kind: "run", startedAt: new Date(now).toISOString() };
+    if (this.windowMs === 0) return run;
     const table = await this.storage.table(TABLES.cards);
     const keys = { partitionKey: safeKey(issueId), rowKey: ROW };
     for (let attempt = 0; attempt < 5; attempt++) {
@@ -45,31 +51,62 @@ export class RefreshGate {
       }
       const ran = row ? Date.parse(row.lastRunAt) : 0;
       try {
-        if (options.trailingFor && row?.scheduledFor !== options.trailingFor) return { kind: "drop" };
-        if (!row) {
-          await table.createEntity<RefreshStateEntity>({ ...keys, lastRunAt: new Date(now).toISOString() });
-          return { kind: "run" };
+        if (options.trailingFor && row?.doneFrom && row.doneFrom >= options.trailingFor) return { kind: "drop" };
+        if (options.trailingFor && row && row.lastRunAt >= options.trailingFor && now - ran < UNFINISHED_RUN_MS) {
+          // A run that started after this one's time is still going: look again once it must have finished,
+          // and drop then if it did (it updated every copy), run if it didn't (its instance died).
+          return { kind: "defer", delaySeconds: Math.ceil(this.windowMs / 1000), trailingFor: options.trailingFor };
         }
+        if (!row) {
+          await table.createEntity<RefreshStateEntity>({ ...keys, lastRunAt: run.startedAt });
+          return run;
+        }
+        const kept = row.doneFrom ? { doneFrom: row.doneFrom } : {};
         if (now - ran >= this.windowMs || options.trailingFor) {
-          await table.updateEntity<RefreshStateEntity>({ ...keys, lastRunAt: new Date(now).toISOString() }, "Replace", { etag: row.etag });
-          return { kind: "run" };
+          await table.updateEntity<RefreshStateEntity>({ ...keys, lastRunAt: run.startedAt, ...kept }, "Replace", { etag: row.etag });
+          return run;
         }
         const trailing = ran + this.windowMs;
-        if (row.scheduledFor && Date.parse(row.scheduledFor) >= trailing) return { kind: "drop" };
+        // A trailing refresh still to come covers this change. One whose time has passed is late, or was lost
+        // with the instance that scheduled it: schedule another (if both arrive, the second finds the work done).
+        if (row.scheduledFor && Date.parse(row.scheduledFor) >= trailing && Date.parse(row.scheduledFor) > now) return { kind: "drop" };
         const trailingFor = new Date(trailing).toISOString();
-        await table.updateEntity<RefreshStateEntity>({ ...keys, lastRunAt: row.lastRunAt, scheduledFor: trailingFor }, "Replace", { etag: row.etag });
+        await table.updateEntity<RefreshStateEntity>({ ...keys, lastRunAt: row.lastRunAt, scheduledFor: trailingFor, ...kept }, "Replace", { etag: row.etag });
         return { kind: "defer", delaySeconds: Math.max(1, Math.ceil((trailing - now) / 1000)), trailingFor };
       } catch (error) {
         // Another instance moved first (wrote the row, or forgot it): look again.
         if (!isConflict(error) && !isPreconditionFailed(error) && !isNotFound(error)) throw error;
       }
     }
-    return { kind: "drop" };
+    // Still contended after five looks: run rather than risk losing the change.
+    return run;
+  }
+
+  /** The run that started at `startedAt` brought every copy up to date. */
+  async done(issueId: string, startedAt: string): Promise<void> {
+    if (this.windowMs === 0) return;
+    const table = await this.storage.table(TABLES.cards);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      let row: RefreshStateEntity;
+      try {
+        row = await table.getEntity<RefreshStateEntity>(safeKey(issueId), ROW);
+      } catch (error) {
+        if (isNotFound(error)) return;
+        throw error;
+      }
+      if (row.doneFrom && row.doneFrom >= startedAt) return;
+      try {
+        await table.updateEntity({ partitionKey: row.partitionKey, rowKey: row.rowKey, doneFrom: startedAt }, "Merge", { etag: row.etag });
+        return;
+      } catch (error) {
+        if (!isPreconditionFailed(error) && !isNotFound(error)) throw error;
+      }
+    }
   }
 
   /**
    * A run that had nothing to update (no copies yet, or all current) shouldn't hold back the next change:
-   * forget it. A deferred refresh already queued still arrives and simply runs.
+   * forget it. A trailing refresh already queued still arrives and runs (`enter` never drops one).
    */
   async forget(issueId: string): Promise<void> {
     const table = await this.storage.table(TABLES.cards);

@@ -1,6 +1,12 @@
 /** What to do after a failed send: try again later, or give up on this target for good. */
 export type FailureVerdict =
-  | { kind: "retry"; delaySeconds: number; reason: string }
+  | {
+      kind: "retry";
+      delaySeconds: number;
+      reason: string;
+      /** No answer came (timeout, connection lost after sending): a post may have landed all the same. */
+      ambiguous?: boolean;
+    }
   | { kind: "dead"; reason: string }
   | { kind: "dead-installation"; reason: string };
 
@@ -21,4 +27,16 @@ export function backoffSeconds(attempt: number, random: () => number = Math.rand
 export function retryDelay(attempt: number, retryAfterSec: number | undefined, random: () => number = Math.random): number {
   if (retryAfterSec !== undefined) return Math.ceil(retryAfterSec + retryAfterSec * 0.2 * random());
   return backoffSeconds(attempt, random);
+}
+
+/** Connection errors that prove the request never left: nothing can have landed. */
+const NOT_SENT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ENETUNREACH", "EHOSTUNREACH", "UND_ERR_CONNECT_TIMEOUT"]);
+
+/** Whether a request that failed without an HTTP answer may still have reached the platform. */
+export function mayHaveLanded(error: unknown): boolean {
+  for (let e = error as { code?: string; cause?: unknown; original?: unknown } | undefined, depth = 0; e && depth < 4; depth++) {
+    if (e.code && NOT_SENT_CODES.has(e.code)) return false;
+    e = (e.cause ?? e.original) as typeof e;
+  }
+  return true;
 }

@@ -9,7 +9,7 @@ import { SlackNotInstalledError, type SlackTokens } from "../slack/client";
 import { SlackInstallations } from "../slack/installations";
 import type { CardCopy } from "../storage/cards";
 import type { StorageClients } from "../storage/clients";
-import { retryDelay, type FailureVerdict } from "./retry-policy";
+import { mayHaveLanded, retryDelay, type FailureVerdict } from "./retry-policy";
 import { SLACK_CHANNEL_WINDOWS, SLACK_TIER3_WINDOWS, SlidingWindowLimiter } from "./pacing";
 
 export interface SlackSender {
@@ -46,7 +46,23 @@ const TOKEN_RENEWAL_ERRORS = new Set(["token_expired", "invalid_refresh_token", 
 /** The message to update is gone or no longer ours to edit. */
 const DEAD_COPY_ERRORS = new Set(["message_not_found", "cant_update_message", "edit_window_closed", "channel_not_found", "is_archived"]);
 
-export type SlackSendOutcome = { kind: "sent"; copy: CardCopy } | FailureVerdict;
+export type SlackSendOutcome = { kind: "sent"; copy: CardCopy; adopted?: boolean } | { kind: "withheld"; reason: string } | FailureVerdict;
+
+/** The `metadata.event_type` of every card this app posts; `event_payload.delivery` names the delivery. */
+export const CARD_METADATA_TYPE = "triage_relay_card";
+/** How far back a retry looks for the message an earlier attempt may have posted. */
+const LOOKBACK_SECONDS = 2 * 3600;
+
+export interface SlackPostOptions {
+  /** Stable per alert × target, no personal data: written into the message's metadata. */
+  deliveryId: string;
+  /**
+   * An earlier attempt's outcome is unknown: look for its message (by metadata) before posting, and adopt it
+   * if it is there. When the look-up can't tell, `beforeUnprovenPost` decides: false withholds the post.
+   */
+  lookFirst?: boolean;
+  beforeUnprovenPost?: () => Promise<boolean>;
+}
 
 export async function sendSlackCard(
   sender: SlackSender,
@@ -54,29 +70,72 @@ export async function sendSlackCard(
   target: Extract<AlertTarget, { provider: "slack" }>,
   targetKey: string,
   attempt: number,
+  options: SlackPostOptions,
 ): Promise<SlackSendOutcome> {
   try {
     const client = await sender.slackTokens.client(target.teamId);
     const channel = "channel" in target ? target.channel : await openDirectMessage(client, target.userEmail);
+    const copyAt = (ts: string, renderedVersion: number, postedIn = channel): CardCopy => ({
+      provider: "slack",
+      issueId: issue.id,
+      teamId: target.teamId,
+      channel: postedIn,
+      ts,
+      targetKey,
+      renderedVersion,
+      postedAt: new Date().toISOString(),
+    });
+    if (options.lookFirst) {
+      const earlier = await findPosted(client, channel, options.deliveryId);
+      // What it shows is unknown: version 0 makes the refresh that follows render the current issue on it.
+      if (earlier.kind === "found") return { kind: "sent", copy: copyAt(earlier.ts, 0), adopted: true };
+      if (earlier.kind === "unknown" && options.beforeUnprovenPost && !(await options.beforeUnprovenPost())) {
+        return { kind: "withheld", reason: `an earlier post's outcome is unknown and could not be looked up (${earlier.reason})` };
+      }
+    }
     const slot = await channelLimiter.acquire(`${target.teamId}:${channel}`, MAX_IN_PROCESS_WAIT_MS);
     if (!slot.ok) return { kind: "retry", delaySeconds: slot.retryInSeconds, reason: "paced: Slack posts about one per second per channel" };
     const message = renderSlackMessage(buildIssueView(issue, { assignChoices: await people(sender, target.teamId) }));
-    const posted = await client.chat.postMessage({ channel, text: message.text, blocks: message.blocks as never, unfurl_links: false, unfurl_media: false });
-    return {
-      kind: "sent",
-      copy: {
-        provider: "slack",
-        issueId: issue.id,
-        teamId: target.teamId,
-        channel: posted.channel ?? channel,
-        ts: posted.ts!,
-        targetKey,
-        renderedVersion: issue.version,
-        postedAt: new Date().toISOString(),
-      },
-    };
+    const posted = await client.chat.postMessage({
+      channel,
+      text: message.text,
+      blocks: message.blocks as never,
+      unfurl_links: false,
+      unfurl_media: false,
+      metadata: { event_type: CARD_METADATA_TYPE, event_payload: { issue_id: issue.id, delivery: options.deliveryId } },
+    });
+    return { kind: "sent", copy: copyAt(posted.ts!, issue.version, posted.channel ?? channel) };
   } catch (error) {
-    return handleFailure(sender, target.teamId, classifySlackError(error, attempt, DEAD_TARGET_ERRORS));
+    const verdict = await handleFailure(sender, target.teamId, classifySlackError(error, attempt, DEAD_TARGET_ERRORS));
+    return verdict.kind === "retry" && isUnanswered(error) ? { ...verdict, ambiguous: true } : verdict;
+  }
+}
+
+/** The request got no answer at all (timeout, connection lost), rather than an error from Slack. */
+function isUnanswered(error: unknown): boolean {
+  return (error as { code?: string }).code === "slack_webapi_request_error" && mayHaveLanded(error);
+}
+
+type Lookup = { kind: "found"; ts: string } | { kind: "absent" } | { kind: "unknown"; reason: string };
+
+/** This app's message for the delivery, among the channel's recent messages (needs the `*:history` scopes). */
+async function findPosted(client: WebClient, channel: string, deliveryId: string): Promise<Lookup> {
+  try {
+    const history = await client.conversations.history({
+      channel,
+      oldest: String(Math.floor(Date.now() / 1000) - LOOKBACK_SECONDS),
+      include_all_metadata: true,
+      limit: 200,
+    });
+    const mine = history.messages?.find(
+      (m) => m.metadata?.event_type === CARD_METADATA_TYPE && (m.metadata.event_payload as { delivery?: unknown } | undefined)?.delivery === deliveryId,
+    );
+    if (mine?.ts) return { kind: "found", ts: mine.ts };
+    // A full page may not reach back to the earlier attempt: then absence is not proven.
+    return history.has_more ? { kind: "unknown", reason: "too many messages since" } : { kind: "absent" };
+  } catch (error) {
+    const e = error as { data?: { error?: string }; code?: string };
+    return { kind: "unknown", reason: e.data?.error ?? e.code ?? "look-up failed" };
   }
 }
 

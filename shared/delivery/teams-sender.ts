@@ -9,7 +9,7 @@ import type { StorageClients } from "../storage/clients";
 import { TeamsInstallations, type TeamsInstallation } from "../storage/installations";
 import { ConnectorError, UntrustedServiceUrlError, type TeamsConnector } from "../teams/connector";
 import { openPersonalChat } from "../teams/personal-chat";
-import { retryDelay, type FailureVerdict } from "./retry-policy";
+import { mayHaveLanded, retryDelay, type FailureVerdict } from "./retry-policy";
 import { SlidingWindowLimiter, TEAMS_CONVERSATION_WINDOWS, TEAMS_TENANT_WINDOWS } from "./pacing";
 
 export interface TeamsSender {
@@ -134,8 +134,20 @@ export function classify(error: unknown, attempt: number, operation: "send" | "u
     if (error.status === 401) return { kind: "retry", delaySeconds: retryDelay(attempt, undefined), reason };
     return { kind: "dead", reason };
   }
-  // Network failure or timeout: the service may never have seen the request.
-  return { kind: "retry", delaySeconds: retryDelay(attempt, undefined), reason: (error as Error).name ?? "network error" };
+  // Network failure or timeout: the service may or may not have seen the request.
+  return {
+    kind: "retry",
+    delaySeconds: retryDelay(attempt, undefined),
+    reason: (error as Error).name ?? "network error",
+    ...(isUnanswered(error) ? { ambiguous: true } : {}),
+  };
+}
+
+/** The request left and no answer came (timeout, connection lost); not a failure before sending (e.g. the token). */
+function isUnanswered(error: unknown): boolean {
+  const e = error as Error;
+  const httpFailure = e.name === "TimeoutError" || e.name === "AbortError" || (e instanceof TypeError && e.message === "fetch failed");
+  return httpFailure && mayHaveLanded(error);
 }
 
 async function resolveTarget(
@@ -163,7 +175,8 @@ async function resolveTarget(
       if (reference) return reference;
     }
   }
-  const who = target.userEmail ?? target.aadObjectId;
+  // The reason is stored and logged: it names the kind of target, never the person.
+  const who = target.userEmail ? "with this email" : "with this object id";
   return `no Teams user ${who} is known to the bot: they need the app installed, or to share a team with it`;
 }
 

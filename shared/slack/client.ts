@@ -39,8 +39,9 @@ function clientOptions(slack: SlackConfig, options: { timeoutMs?: number }): Web
   return {
     slackApiUrl: slack.apiUrl,
     rejectRateLimitedCalls: true,
-    // Inside a click (a short timeout) there is no time for a second try.
-    retryConfig: options.timeoutMs ? { retries: 0 } : { retries: 1, maxRetryTime: 5_000, minTimeout: 200, maxTimeout: 1_000 },
+    // No second try inside a call: a chat.postMessage that timed out may have landed, and only the caller can
+    // look before posting again (deliver.ts); everything else is retried through its queue.
+    retryConfig: { retries: 0 },
     timeout: options.timeoutMs ?? 10_000,
     logger: quietLogger,
   };

@@ -336,5 +336,5 @@ async function markClickedCopyRendered(app: SlackApp, issueId: string, click: Bl
   if (!channel || !ts) return;
   const cards = new CardRepository(app.storage);
   const copy = (await cards.list(issueId)).find((card) => card.provider === "slack" && card.channel === channel && card.ts === ts);
-  if (copy && copy.renderedVersion < version) await cards.markRendered(copy, version);
+  if (copy) await cards.markRendered(copy, version);
 }

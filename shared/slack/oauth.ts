@@ -6,7 +6,18 @@ import type { StorageClients } from "../storage/clients";
 import { slackClient } from "./client";
 import { SlackInstallations } from "./installations";
 
-export const SLACK_BOT_SCOPES = ["chat:write", "chat:write.public", "commands", "im:write", "users:read", "users:read.email"];
+/** `*:history`: a post whose answer never came is looked up by its metadata before it is sent again. */
+export const SLACK_BOT_SCOPES = [
+  "chat:write",
+  "chat:write.public",
+  "commands",
+  "im:write",
+  "users:read",
+  "users:read.email",
+  "channels:history",
+  "groups:history",
+  "im:history",
+];
 export const INSTALL_STATE_COOKIE = "triage_slack_install";
 const STATE_LIFETIME_SECONDS = 600;
 const STATE_AUDIENCE = "slack-install";

@@ -1,7 +1,8 @@
+import { randomUUID } from "node:crypto";
 import { safeKey } from "../delivery/deliveries";
-import { TABLES, type StorageClients } from "./clients";
+import { QUEUES, TABLES, type StorageClients } from "./clients";
 import { isPreconditionFailed } from "./errors";
-import { escapeOData, stripUndefined } from "./issues";
+import { escapeOData, IssueRepository, stripUndefined } from "./issues";
 
 /** Where one copy of an issue's card lives, and which issue version it shows. */
 export type CardCopy =
@@ -16,6 +17,15 @@ export type CardCopy =
       renderedVersion: number;
       postedAt: string;
       dead?: string;
+      /** Updates begun and not finished (token → start): while any is listed the copy's content is unknown. */
+      writers?: Record<string, string>;
+      /**
+       * Since then an update that may have overtaken a newer one is known to have landed: the copy shows an
+       * older version than recorded, until an update begun later settles it.
+       */
+      behindSince?: string;
+      /** The row's ETag when read. */
+      etag?: string;
     }
   | {
       provider: "slack";
@@ -27,6 +37,9 @@ export type CardCopy =
       renderedVersion: number;
       postedAt: string;
       dead?: string;
+      writers?: Record<string, string>;
+      behindSince?: string;
+      etag?: string;
     };
 
 interface CardEntity {
@@ -38,6 +51,25 @@ interface CardEntity {
   targetKey: string;
   postedAt: string;
   dead?: string;
+  /** JSON of CardCopy.writers. */
+  writers?: string;
+  /** CardCopy.behindSince; "" when not behind. */
+  behindSince?: string;
+}
+
+/** An update begun this long ago and never finished belonged to an instance that died (an update takes ≤ 15 s). */
+const WRITER_STALE_MS = 60_000;
+
+/**
+ * Whether a refresh to `version` must rewrite this copy: it shows an older version, an update of it may have
+ * overtaken a newer one (behind), or an update of it was begun long ago and never finished (its instance died,
+ * maybe after the platform took it, so nobody knows what it shows). An update still in flight is left to its
+ * writer, which reads the issue again once it lands and marks the copy behind if it moved on.
+ */
+export function needsRender(copy: CardCopy, version: number, now = Date.now()): boolean {
+  if (copy.dead) return false;
+  const abandoned = Object.values(copy.writers ?? {}).some((since) => now - Date.parse(since) >= WRITER_STALE_MS);
+  return copy.renderedVersion < version || Boolean(copy.behindSince) || abandoned;
 }
 
 export function cardRowKey(card: CardCopy): string {
@@ -46,12 +78,29 @@ export function cardRowKey(card: CardCopy): string {
     : safeKey(`slack:${card.teamId}:${card.channel}:${card.ts}`);
 }
 
+/** A begun update: its token, and the row as its own write left it. */
+export interface Writer {
+  token: string;
+  startedAt: string;
+  known: RowState & { etag: string };
+}
+
+type RowState = Pick<CardEntity, "renderedVersion" | "writers" | "behindSince">;
+
+function entityState(card: CardCopy): RowState {
+  return { renderedVersion: card.renderedVersion, writers: card.writers ? JSON.stringify(card.writers) : undefined, behindSince: card.behindSince };
+}
+
+function parseWriters(json: string | undefined): Record<string, string> {
+  return json ? (JSON.parse(json) as Record<string, string>) : {};
+}
+
 export class CardRepository {
   constructor(private readonly storage: StorageClients) {}
 
   async save(card: CardCopy): Promise<void> {
     const table = await this.storage.table(TABLES.cards);
-    const { renderedVersion, targetKey, postedAt, dead, ...where } = card;
+    const { renderedVersion, targetKey, postedAt, dead, writers: _writers, behindSince: _behind, etag: _etag, ...where } = card;
     await table.upsertEntity<CardEntity>(
       stripUndefined({ partitionKey: safeKey(card.issueId), rowKey: cardRowKey(card), body: JSON.stringify(where), renderedVersion, targetKey, postedAt, dead }),
       "Replace",
@@ -71,27 +120,103 @@ export class CardRepository {
         targetKey: entity.targetKey,
         postedAt: entity.postedAt,
         dead: entity.dead,
+        writers: entity.writers ? (JSON.parse(entity.writers) as Record<string, string>) : undefined,
+        behindSince: entity.behindSince || undefined,
+        etag: entity.etag,
       }) as CardCopy);
     }
     return cards;
   }
 
   /**
-   * Records that the copy shows `version`, never moving backwards: two refreshes can overlap, and the
-   * slower one's older card must not make the newer one look done.
+   * Records that an update of the copy is about to be sent. An update never finished (its instance died, maybe
+   * after the platform took it) makes every refresh after WRITER_STALE_MS rewrite the copy, as a redelivered
+   * refresh (minutes later) does. Returns the writer's token.
+   */
+  async beginWrite(card: CardCopy): Promise<Writer> {
+    const token = randomUUID();
+    const startedAt = new Date().toISOString();
+    const known = await this.changeRow(
+      card,
+      (entity) => {
+        const now = Date.parse(startedAt);
+        const writers = Object.fromEntries(
+          Object.entries(parseWriters(entity.writers)).filter(([, since]) => now - Date.parse(since) < WRITER_STALE_MS),
+        );
+        return { writers: JSON.stringify({ ...writers, [token]: startedAt }) };
+      },
+      card.etag ? { ...entityState(card), etag: card.etag } : undefined,
+    );
+    return { token, startedAt, known };
+  }
+
+  /**
+   * The update begun as `writer` is over. `sent`: the version it put on the platform (none: it failed).
+   * `settled`: the stored issue, read after that update landed, was still that version; then the copy shows it,
+   * unless an update that landed after it was older (that one's writer, unsettled, marks the copy behind; only
+   * an update begun after the mark can clear it). Unsettled, the copy is recorded as showing `sent` and behind:
+   * every refresh rewrites it until a later update settles.
+   */
+  async endWrite(card: CardCopy, writer: Writer, sent: number | undefined, settled: boolean): Promise<void> {
+    await this.changeRow(
+      card,
+      (entity) => {
+        const { [writer.token]: _mine, ...others } = parseWriters(entity.writers);
+        const writers = Object.keys(others).length ? JSON.stringify(others) : "";
+        const rendered = Number(entity.renderedVersion);
+        if (sent === undefined) return { writers };
+        if (!settled) return { writers, renderedVersion: Math.min(rendered, sent), behindSince: new Date().toISOString() };
+        const markedMeanwhile = Boolean(entity.behindSince) && entity.behindSince! >= writer.startedAt;
+        if (markedMeanwhile) return { writers };
+        return { writers, renderedVersion: Math.max(rendered, sent), behindSince: "" };
+      },
+      writer.known,
+    );
+  }
+
+  /**
+   * A copy was just updated to `version` outside a refresh (the clicked card, answered in place). If the issue
+   * has moved on meanwhile, that update may have landed after a newer one: record the copy as showing `version`
+   * and queue a refresh, which renders the current issue.
    */
   async markRendered(card: CardCopy, version: number): Promise<void> {
+    const current = (await new IssueRepository(this.storage).get(card.issueId))?.issue.version;
+    const settled = current === undefined || current <= version;
+    await this.changeRow(card, (entity) => {
+      const rendered = Number(entity.renderedVersion);
+      // Settled or not, it began before any mark it finds: it can't clear one.
+      if (!settled) return { renderedVersion: Math.min(rendered, version), behindSince: new Date().toISOString() };
+      return entity.behindSince ? {} : { renderedVersion: Math.max(rendered, version) };
+    });
+    if (!settled) await this.storage.send(QUEUES.cardRefresh, { issueId: card.issueId, version: current, requestedAt: new Date().toISOString() });
+  }
+
+  /**
+   * Read-modify-write of a copy's row under its ETag. `known`: the row as this process last saw it, tried first
+   * to save a read; a stale guess costs one failed write. Returns the row as written, with its new ETag.
+   */
+  private async changeRow(
+    card: CardCopy,
+    change: (entity: RowState) => Partial<CardEntity>,
+    known?: RowState & { etag: string },
+  ): Promise<Writer["known"]> {
     const table = await this.storage.table(TABLES.cards);
     const keys = { partitionKey: safeKey(card.issueId), rowKey: cardRowKey(card) };
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const current = await table.getEntity<CardEntity>(keys.partitionKey, keys.rowKey);
-      if (Number(current.renderedVersion) >= version) return;
+    let current = known ?? (await table.getEntity<CardEntity>(keys.partitionKey, keys.rowKey));
+    for (let attempt = 0; ; attempt++) {
       try {
-        await table.updateEntity({ ...keys, renderedVersion: version }, "Merge", { etag: current.etag });
-        return;
+        const changes = change(current);
+        const written = await table.updateEntity({ ...keys, ...changes }, "Merge", { etag: current.etag });
+        return {
+          renderedVersion: Number(changes.renderedVersion ?? current.renderedVersion),
+          writers: changes.writers ?? current.writers,
+          behindSince: changes.behindSince ?? current.behindSince,
+          etag: written.etag!,
+        };
       } catch (error) {
-        if (!isPreconditionFailed(error)) throw error;
+        if (!isPreconditionFailed(error) || attempt >= 20) throw error;
       }
+      current = await table.getEntity<CardEntity>(keys.partitionKey, keys.rowKey);
     }
   }
 

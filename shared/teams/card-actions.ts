@@ -91,5 +91,5 @@ async function markCopyRendered(bot: TeamsBot, issueId: string, conversationId: 
   const copy = (await cards.list(issueId)).find(
     (card) => card.provider === "msteams" && card.conversationId === conversationId && card.activityId === activityId,
   );
-  if (copy && copy.renderedVersion < version) await cards.markRendered(copy, version);
+  if (copy) await cards.markRendered(copy, version);
 }

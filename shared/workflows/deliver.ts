@@ -1,10 +1,10 @@
 import type { Config } from "../config";
-import { DeliveryRepository, type DeliveryMessage } from "../delivery/deliveries";
+import { deliveryId, DeliveryRepository, targetLabel, type DeliveryMessage, type DeliveryRow } from "../delivery/deliveries";
 import { LiveCards, type Claim } from "../delivery/live-cards";
 import { IdentityRepository } from "../identity/identities";
-import { MAX_DELIVERY_ATTEMPTS, type FailureVerdict } from "../delivery/retry-policy";
-import { sendSlackCard } from "../delivery/slack-sender";
-import { sendTeamsCard } from "../delivery/teams-sender";
+import { MAX_DELIVERY_ATTEMPTS } from "../delivery/retry-policy";
+import { sendSlackCard, type SlackSendOutcome } from "../delivery/slack-sender";
+import { sendTeamsCard, type SendOutcome } from "../delivery/teams-sender";
 import { CardRepository, type CardCopy } from "../storage/cards";
 import { QUEUES, type StorageClients } from "../storage/clients";
 import { IssueRepository } from "../storage/issues";
@@ -29,10 +29,14 @@ export type DeliveryResult = "sent" | "skipped" | "retry" | "dead";
  */
 export async function deliver(deliverer: Deliverer, message: DeliveryMessage): Promise<DeliveryResult> {
   const deliveries = new DeliveryRepository(deliverer.storage);
+  const label = `Delivery ${targetLabel(message.targetKey)} of ${message.alertId}`;
   let attempt = 0;
+  let row: DeliveryRow | undefined;
+  let unconfirmed = 0;
   for (let tries = 0; attempt === 0; tries++) {
-    const row = await deliveries.get(message.alertId, message.targetKey);
+    row = await deliveries.get(message.alertId, message.targetKey);
     if (!row || row.state === "sent" || row.state === "dead" || tries >= 5) return "skipped";
+    unconfirmed = row.unconfirmed;
     if (row.state === "sending") {
       const busyFor = Date.now() - Date.parse(row.sendingSince ?? "");
       if (busyFor < SENDING_STALE_MS) {
@@ -40,9 +44,11 @@ export async function deliver(deliverer: Deliverer, message: DeliveryMessage): P
         await deliverer.storage.send(QUEUES.deliveries, message, { delaySeconds: Math.ceil((SENDING_STALE_MS - busyFor) / 1000) + 1 });
         return "retry";
       }
+      // Its consumer died mid-post: the platform may have the card.
+      unconfirmed++;
     }
     // The row can also change under us for other reasons (the planner marking it enqueued): look again.
-    if (await deliveries.take(row, row.attempts + 1)) attempt = row.attempts + 1;
+    if (await deliveries.take(row, row.attempts + 1, unconfirmed)) attempt = row.attempts + 1;
   }
   const stored = await new IssueRepository(deliverer.storage).get(message.issueId);
   if (!stored) {
@@ -67,36 +73,71 @@ export async function deliver(deliverer: Deliverer, message: DeliveryMessage): P
   }
   const target = message.target;
   const identities = new IdentityRepository(deliverer.storage);
-  const outcome =
-    target.provider === "msteams"
-      ? await sendTeamsCard({ ...deliverer, connector: deliverer.teams, identities }, stored.issue, target, message.targetKey, attempt)
-      : deliverer.slackTokens
-        ? await sendSlackCard({ ...deliverer, slackTokens: deliverer.slackTokens, identities }, stored.issue, target, message.targetKey, attempt)
-        : ({ kind: "dead", reason: "Slack is not configured on this app (SLACK_SIGNING_SECRET)" } as FailureVerdict);
+  // The "exactly once" rule (README): after an attempt whose outcome is unknown, at most one post is made
+  // without proof that the earlier one did not land, and it is counted on the row before it is made.
+  let reposted = row!.reposted;
+  const beforeUnprovenPost = async (): Promise<boolean> => {
+    if (reposted >= 1) return false;
+    reposted++;
+    await deliveries.update(message.alertId, message.targetKey, { reposted });
+    return true;
+  };
+  let outcome: SendOutcome | SlackSendOutcome;
+  if (target.provider === "msteams") {
+    // Teams can't be asked what the bot posted: the one retry of an unknown outcome is a re-post.
+    outcome =
+      unconfirmed > 0 && !(await beforeUnprovenPost())
+        ? { kind: "withheld", reason: "an earlier post's outcome is unknown and Teams can't be asked" }
+        : await sendTeamsCard({ ...deliverer, connector: deliverer.teams, identities }, stored.issue, target, message.targetKey, attempt);
+  } else if (deliverer.slackTokens) {
+    outcome = await sendSlackCard({ ...deliverer, slackTokens: deliverer.slackTokens, identities }, stored.issue, target, message.targetKey, attempt, {
+      deliveryId: deliveryId(message.alertId, message.targetKey),
+      lookFirst: unconfirmed > 0,
+      beforeUnprovenPost,
+    });
+  } else {
+    outcome = { kind: "dead", reason: "Slack is not configured on this app (SLACK_SIGNING_SECRET)" };
+  }
 
   if (outcome.kind === "sent") {
     await new CardRepository(deliverer.storage).save(outcome.copy);
     await live.posted(message.issueId, message.targetKey, messageRef(outcome.copy));
     await refreshIfOutdated(deliverer.storage, outcome.copy);
+    const decision =
+      "adopted" in outcome && outcome.adopted
+        ? "found the card an attempt that got no answer had posted"
+        : reposted > row!.reposted
+          ? `${POST_DECISIONS[claim.because]} again after an attempt that got no answer (may be a duplicate)`
+          : POST_DECISIONS[claim.because];
     await deliveries.update(message.alertId, message.targetKey, {
       state: "sent",
       attempts: attempt,
       messageRef: messageRef(outcome.copy),
-      decision: POST_DECISIONS[claim.because],
+      decision,
     });
     return "sent";
   }
   if (outcome.kind === "retry" && attempt < MAX_DELIVERY_ATTEMPTS) {
     // Back to pending before the retry is queued: a retry that finds the row "sending" would wait for nothing.
-    await deliveries.update(message.alertId, message.targetKey, { state: "pending", attempts: attempt, reason: outcome.reason });
+    await deliveries.update(message.alertId, message.targetKey, {
+      state: "pending",
+      attempts: attempt,
+      reason: outcome.reason,
+      ...(outcome.ambiguous ? { unconfirmed: unconfirmed + 1 } : {}),
+    });
     await deliverer.storage.send(QUEUES.deliveries, message, { delaySeconds: outcome.delaySeconds });
-    deliverer.log(`Delivery ${message.targetKey} of ${message.alertId}: retry in ${outcome.delaySeconds}s (${outcome.reason})`);
+    deliverer.log(`${label}: retry in ${outcome.delaySeconds}s (${outcome.reason}${outcome.ambiguous ? "; no answer: it may have been posted" : ""})`);
     return "retry";
   }
-  const reason = outcome.kind === "retry" ? `gave up after ${attempt} attempts: ${outcome.reason}` : outcome.reason;
+  const reason =
+    outcome.kind === "withheld"
+      ? `unconfirmed: ${outcome.reason}; already posted again once, not posting a third time (the card may be there)`
+      : outcome.kind === "retry"
+        ? `gave up after ${attempt} attempts: ${outcome.reason}`
+        : outcome.reason;
   await live.release(message.issueId, message.targetKey);
   await deliveries.update(message.alertId, message.targetKey, { state: "dead", attempts: attempt, reason });
-  deliverer.log(`Delivery ${message.targetKey} of ${message.alertId} is dead: ${reason}`);
+  deliverer.log(`${label} is dead: ${reason}`);
   return "dead";
 }
 

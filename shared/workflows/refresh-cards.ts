@@ -1,5 +1,6 @@
 import type { Config } from "../config";
 import { LiveCards } from "../delivery/live-cards";
+import { targetLabel } from "../delivery/deliveries";
 import { RefreshGate } from "../delivery/refresh-gate";
 import { MAX_DELIVERY_ATTEMPTS } from "../delivery/retry-policy";
 import { updateSlackCard } from "../delivery/slack-sender";
@@ -8,7 +9,7 @@ import { IdentityRepository } from "../identity/identities";
 import type { Issue } from "../domain/issue";
 import { updateTeamsCard } from "../delivery/teams-sender";
 import type { FailureVerdict } from "../delivery/retry-policy";
-import { CardRepository, type CardCopy } from "../storage/cards";
+import { CardRepository, needsRender, type CardCopy } from "../storage/cards";
 import { QUEUES, type StorageClients } from "../storage/clients";
 import { IssueRepository } from "../storage/issues";
 import type { SlackTokens } from "../slack/client";
@@ -45,29 +46,36 @@ export async function refreshCards(refresher: Refresher, message: CardRefreshMes
   const issue = await currentIssue(refresher, message.issueId);
   if (!issue) return { updated: 0, failed: 0 };
   const cards = new CardRepository(refresher.storage);
-  const stale = (await cards.list(issue.id)).filter((copy) => !copy.dead && copy.renderedVersion < issue.version);
+  const stale = (await cards.list(issue.id)).filter((copy) => needsRender(copy, issue.version));
   let updated = 0;
   let retryIn = 0;
+  let behind = 0;
   const identities = new IdentityRepository(refresher.storage);
   for (const copy of stale) {
-    const outcome = await updateCopy(refresher, identities, issue, copy, attempt);
+    const outcome = await renderCurrent(refresher, identities, cards, issue, copy, attempt);
     if (outcome.kind === "updated") {
-      await cards.markRendered(copy, issue.version);
       updated++;
+      behind = Math.max(behind, outcome.behind ?? 0);
     } else if (outcome.kind === "retry" && attempt < MAX_DELIVERY_ATTEMPTS) {
       retryIn = Math.max(retryIn, outcome.delaySeconds);
     } else {
       const reason = outcome.kind === "retry" ? `gave up after ${attempt} attempts: ${outcome.reason}` : outcome.reason;
       await cards.markDead(copy, reason);
       await new LiveCards(refresher.storage).release(issue.id, copy.targetKey);
-      refresher.log(`Card copy ${copy.targetKey} of ${issue.id} can no longer be updated: ${reason}`);
+      refresher.log(`Card copy ${targetLabel(copy.targetKey)} of ${issue.id} can no longer be updated: ${reason}`);
     }
+  }
+  if (behind > 0) {
+    const again: CardRefreshMessage = { issueId: issue.id, version: behind, requestedAt: new Date().toISOString() };
+    await refresher.storage.send(QUEUES.cardRefresh, again);
   }
   if (retryIn > 0) {
     const retry: CardRefreshMessage = { issueId: issue.id, version: issue.version, requestedAt: new Date().toISOString(), attempt: attempt + 1 };
     await refresher.storage.send(QUEUES.cardRefresh, retry, { delaySeconds: retryIn });
-  } else if (stale.length === 0) {
+  } else if (stale.length === 0 && behind === 0) {
     await refreshGate.forget(issue.id);
+  } else if (behind === 0) {
+    await refreshGate.done(issue.id, gate.startedAt);
   }
   return { updated, failed: retryIn > 0 ? 1 : 0 };
 }
@@ -94,6 +102,31 @@ async function currentIssue(refresher: Refresher, issueId: string): Promise<Issu
   if (!expiredNow) return stored.issue;
   await announcePending(refresher.storage, issueId, expiredNow.issue.version);
   return expiredNow.issue;
+}
+
+/**
+ * Brings one copy to the current issue. Updates from different places (this refresh, another one, the clicked
+ * card's own update) can land in any order, so after the update lands the issue is read again: if it has moved
+ * past what was sent, this update may have overtaken a newer one, and the copy is recorded as showing what was
+ * sent (`behind`: the caller queues a refresh, which the gate folds into its trailing run).
+ */
+async function renderCurrent(
+  refresher: Refresher,
+  identities: IdentityRepository,
+  cards: CardRepository,
+  issue: Issue,
+  copy: CardCopy,
+  attempt: number,
+): Promise<{ kind: "updated"; behind?: number } | FailureVerdict> {
+  const writer = await cards.beginWrite(copy);
+  const outcome = await updateCopy(refresher, identities, issue, copy, attempt);
+  if (outcome.kind !== "updated") {
+    await cards.endWrite(copy, writer, undefined, false);
+    return outcome;
+  }
+  const now = (await new IssueRepository(refresher.storage).get(issue.id))?.issue.version ?? issue.version;
+  await cards.endWrite(copy, writer, issue.version, now <= issue.version);
+  return now > issue.version ? { kind: "updated", behind: now } : outcome;
 }
 
 async function updateCopy(

@@ -123,7 +123,7 @@ describe("Slack token rotation", () => {
     const [first, second] = [instance(), instance()];
     const outcomes = await Promise.all(
       channels.map((channel, n) =>
-        sendSlackCard(n % 2 ? first : second, anIssue({ id: `quiet-${n}` }), { provider: "slack", teamId: workspace.teamId, channel }, `slack:${channel}`, 1),
+        sendSlackCard(n % 2 ? first : second, anIssue({ id: `quiet-${n}` }), { provider: "slack", teamId: workspace.teamId, channel }, `slack:${channel}`, 1, { deliveryId: `quiet-${n}` }),
       ),
     );
 
@@ -137,7 +137,7 @@ describe("Slack token rotation", () => {
     const workspace = await rotatingWorkspace("Early expiry", ROTATING_TOKEN_TTL_SEC);
     const channel = slack.addChannel(workspace.teamId, { name: "alerts" }).id;
     slack.expireToken(workspace.botToken);
-    const outcome = await sendSlackCard(instance(), anIssue({ id: "early" }), { provider: "slack", teamId: workspace.teamId, channel }, `slack:${channel}`, 1);
+    const outcome = await sendSlackCard(instance(), anIssue({ id: "early" }), { provider: "slack", teamId: workspace.teamId, channel }, `slack:${channel}`, 1, { deliveryId: "rotation" });
 
     expect(outcome.kind).toBe("sent");
     expect(slack.messages(channel)).toHaveLength(1);
@@ -150,7 +150,7 @@ describe("Slack token rotation", () => {
     const workspace = await rotatingWorkspace("Switched off", 3);
     await new SlackInstallations(storage).deactivate(workspace.teamId, "token_expired");
     const channel = slack.addChannel(workspace.teamId, { name: "alerts" }).id;
-    const outcome = await sendSlackCard(instance(), anIssue({ id: "revived" }), { provider: "slack", teamId: workspace.teamId, channel }, `slack:${channel}`, 1);
+    const outcome = await sendSlackCard(instance(), anIssue({ id: "revived" }), { provider: "slack", teamId: workspace.teamId, channel }, `slack:${channel}`, 1, { deliveryId: "rotation" });
 
     expect(outcome.kind).toBe("sent");
     expect(await new SlackInstallations(storage).get(workspace.teamId)).toMatchObject({ active: true, inactiveReason: "" });

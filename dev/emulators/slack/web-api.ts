@@ -4,7 +4,7 @@ import type { FaultSpec } from "./faults";
 import { tokens as newToken } from "./ids";
 import { authTest } from "./methods/auth";
 import { chatDelete, chatPostEphemeral, chatPostMessage, chatUpdate } from "./methods/chat";
-import { conversationsInfo, conversationsList, conversationsOpen } from "./methods/conversations";
+import { conversationsHistory, conversationsInfo, conversationsList, conversationsOpen } from "./methods/conversations";
 import type { MethodDef } from "./methods/method";
 import { usersInfo, usersLookupByEmail } from "./methods/users";
 import { viewsOpen, viewsUpdate } from "./methods/views";
@@ -21,6 +21,7 @@ export const METHODS: Readonly<Record<string, MethodDef>> = {
   "conversations.open": conversationsOpen,
   "conversations.info": conversationsInfo,
   "conversations.list": conversationsList,
+  "conversations.history": conversationsHistory,
   "users.info": usersInfo,
   "users.lookupByEmail": usersLookupByEmail,
   "views.open": viewsOpen,

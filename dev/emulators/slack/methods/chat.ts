@@ -1,5 +1,5 @@
 import type { StoredMessage } from "../messages";
-import { readContent, SlackApiError, str, type Params } from "../params";
+import { jsonArg, readContent, SlackApiError, str, type Params } from "../params";
 import { rate } from "../rate-limits";
 import type { EmulatorState } from "../state";
 import type { Channel, Workspace } from "../world";
@@ -29,6 +29,18 @@ export function resolveChannel(ctx: MethodContext, value: string | undefined, al
 function assertCanPost(ctx: MethodContext, channel: Channel): void {
   if (channel.archived) throw new SlackApiError("is_archived");
   if (!channel.botIsMember && !ctx.scopes.includes("chat:write.public")) throw new SlackApiError("not_in_channel");
+}
+
+/** `metadata` given to chat.postMessage (`{event_type, event_payload}`), returned by conversations.history. */
+export const messageMetadata = new WeakMap<StoredMessage, { event_type: string; event_payload: Record<string, unknown> }>();
+
+function readMetadata(params: Params): { event_type: string; event_payload: Record<string, unknown> } | undefined {
+  const value = jsonArg(params, "metadata") as { event_type?: unknown; event_payload?: unknown } | undefined;
+  if (value === undefined) return undefined;
+  if (typeof value?.event_type !== "string" || typeof value.event_payload !== "object" || value.event_payload === null) {
+    throw new SlackApiError("invalid_metadata_format");
+  }
+  return { event_type: value.event_type, event_payload: value.event_payload as Record<string, unknown> };
 }
 
 /** A stored message as the Web API returns it. */
@@ -75,6 +87,7 @@ export const chatPostMessage: MethodDef = {
     const channel = resolveChannel(ctx, str(params, "channel"), true);
     assertCanPost(ctx, channel);
     const content = readContent(params);
+    const metadata = readMetadata(params);
     const message = ctx.state.messages.post({
       channel: channel.id,
       teamId: ctx.workspace.id,
@@ -84,6 +97,7 @@ export const chatPostMessage: MethodDef = {
       attachments: content.attachments,
       threadTs: str(params, "thread_ts"),
     });
+    if (metadata) messageMetadata.set(message, metadata);
     return { channel: channel.id, ts: message.ts, message: messageJson(ctx.state, ctx.workspace, message) };
   },
 };
@@ -122,6 +136,7 @@ export const chatPostEphemeral: MethodDef = {
     if (!user || user.teamId !== ctx.workspace.id) throw new SlackApiError("user_not_found");
     if (!ctx.state.world.isMember(channel, user.id)) throw new SlackApiError("user_not_in_channel");
     const content = readContent(params);
+    const metadata = readMetadata(params);
     const message = ctx.state.messages.post({
       channel: channel.id,
       teamId: ctx.workspace.id,

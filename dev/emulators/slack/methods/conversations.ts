@@ -1,7 +1,7 @@
 import { bool, SlackApiError, str } from "../params";
 import { rate } from "../rate-limits";
 import type { Channel } from "../world";
-import { resolveChannel } from "./chat";
+import { messageJson, messageMetadata, resolveChannel } from "./chat";
 import type { MethodContext, MethodDef } from "./method";
 
 function channelJson(ctx: MethodContext, channel: Channel): Record<string, unknown> {
@@ -71,5 +71,31 @@ export const conversationsList: MethodDef = {
       return types.has("public_channel");
     });
     return { channels: channels.map((c) => channelJson(ctx, c)), response_metadata: { next_cursor: "" } };
+  },
+};
+
+/**
+ * The channel's messages, newest first, between `oldest` and `latest` (exclusive), `limit` at a time (default
+ * 100, at most 999) with `has_more`; `include_all_metadata` adds each message's `metadata`. No cursor paging.
+ */
+export const conversationsHistory: MethodDef = {
+  scopes: ["channels:history", "groups:history", "im:history", "mpim:history"],
+  rate: rate.tier(3),
+  handle(ctx, params) {
+    const channel = resolveChannel(ctx, str(params, "channel"), false);
+    if (!channel.isIm && !channel.botIsMember) throw new SlackApiError("not_in_channel");
+    const oldest = str(params, "oldest") ?? "0";
+    const latest = str(params, "latest");
+    const limit = Math.min(999, Math.max(1, Number(str(params, "limit") ?? 100) || 100));
+    const withMetadata = bool(params, "include_all_metadata");
+    const matching = ctx.state.messages
+      .list(channel.id)
+      .filter((m) => !m.ephemeral && Number(m.ts) > Number(oldest) && (latest === undefined || Number(m.ts) < Number(latest)))
+      .reverse();
+    const page = matching.slice(0, limit).map((m) => {
+      const metadata = withMetadata ? messageMetadata.get(m) : undefined;
+      return { ...messageJson(ctx.state, ctx.workspace, m), ...(metadata ? { metadata } : {}) };
+    });
+    return { messages: page, has_more: matching.length > limit, pin_count: 0, response_metadata: { next_cursor: "" } };
   },
 };
