@@ -79,6 +79,8 @@ const LIMITS = {
     [30_000, 120],
     [3_600_000, 3_600],
   ],
+  // Every call of one bot in one tenant (the emulator serves one tenant): 50 requests per second.
+  tenant: [[1_000, 50]],
 } as const satisfies Record<string, readonly (readonly [number, number])[]>;
 
 const BUCKETS: Partial<Record<ConnectorOperation, keyof typeof LIMITS>> = {
@@ -95,20 +97,26 @@ export class RateLimiter {
 
   /** Records the request and returns undefined, or returns the seconds to wait when it is over a limit. */
   check(operation: ConnectorOperation, conversationId: string, now = Date.now()): number | undefined {
+    if (!this.enabled) return undefined;
     const bucket = BUCKETS[operation];
-    if (!this.enabled || !bucket) return undefined;
-    const key = `${bucket}|${baseConversationId(conversationId)}`;
-    const limits = LIMITS[bucket];
+    const keys: [string, keyof typeof LIMITS][] = [["tenant", "tenant"]];
+    if (bucket) keys.push([`${bucket}|${baseConversationId(conversationId)}`, bucket]);
+    const waitMs = Math.max(...keys.map(([key, limits]) => this.waitFor(key, LIMITS[limits], now)));
+    if (waitMs > 0) return Math.max(1, Math.ceil(waitMs / 1000));
+    for (const [key] of keys) this.history.get(key)!.push(now);
+    return undefined;
+  }
+
+  private waitFor(key: string, limits: readonly (readonly [number, number])[], now: number): number {
     const longest = Math.max(...limits.map(([window]) => window));
     const times = (this.history.get(key) ?? []).filter((t) => t > now - longest);
-
+    this.history.set(key, times);
     let waitMs = 0;
     for (const [window, max] of limits) {
       const inWindow = times.filter((t) => t > now - window);
       const oldest = inWindow[inWindow.length - max];
       if (inWindow.length >= max && oldest !== undefined) waitMs = Math.max(waitMs, oldest + window - now);
     }
-    this.history.set(key, waitMs > 0 ? times : [...times, now]);
-    return waitMs > 0 ? Math.max(1, Math.ceil(waitMs / 1000)) : undefined;
+    return waitMs;
   }
 }
