@@ -114,7 +114,7 @@ async function sendWelcome(bot: TeamsBot, reference: TeamsInstallation): Promise
         ]
       : [
           `I post alert cards to ${where} that anyone here can act on: resolve, ignore, assign.`,
-          "To receive a project's alerts here, mention me with **subscribe <project> [level]**, e.g. `@Triage Relay subscribe checkout error`.",
+          "To receive a project's alerts here, mention me with **subscribe PROJECT [LEVEL]**, e.g. `@Triage Relay subscribe checkout error`.",
           "Producers can also address this conversation directly with the id below.",
         ];
   await safeSend(bot, reference.serviceUrl, reference.conversationId, {
