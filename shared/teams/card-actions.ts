@@ -73,7 +73,8 @@ async function applyCardAction(bot: TeamsBot, activity: TeamsActivity, payload: 
       : "Nothing was changed: link your account first. I couldn't reach our 1:1 chat to send you a link: open Triage Relay in Teams and type **link** there.";
     return { issue, notice };
   }
-  const outcome = await actOnIssue(bot.storage, payload.issueId, toIssueAction(payload), actor, () => now(bot));
+  const people = payload.action.type === "assign" ? await bot.identities.people("msteams", tenantId) : [];
+  const outcome = await actOnIssue(bot.storage, payload.issueId, toIssueAction(payload, people), actor, () => now(bot));
   bot.log(`Teams: ${payload.action.type} on ${payload.issueId}: ${outcome.kind}`);
   switch (outcome.kind) {
     case "not-found":
