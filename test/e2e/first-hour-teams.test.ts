@@ -100,3 +100,18 @@ describe("a card click without from.aadObjectId (Microsoft's published samples)"
     expect(shared).toMatch(/Resolved by Dan Ruiz/);
   });
 });
+
+describe("the card's words", () => {
+  it("Unignore reads 'Unignored by …' on the card, after storage round trips", async () => {
+    await sendBase64Json(stack.azurite.connectionString, "alerts", anAlert({ alertId: "fh-words-1", issue: { id: "fh-words" }, targets: [{ provider: "msteams", conversationId: team.generalChannelId }] }));
+    const posted = await waitFor(() => stack.teams.messages(team.generalChannelId).find((m) => JSON.stringify(m.activity).includes("fh-words")), { timeoutMs: 15_000 });
+    const click = async (card: unknown, title: string | RegExp) => {
+      const button = action(card, title);
+      const response = await stack.teams.post(messagesUrl, stack.teams.invokeAction({ conversation: team.generalChannelId, from: ana, replyToId: posted.activityId, verb: button.verb!, data: button.data }));
+      return (response.body as { value: unknown }).value;
+    };
+    const ignored = await click(cardOf(posted.activity), "Forever");
+    expect(cardText(ignored)).toMatch(/Ignored forever by Ana Lima/i);
+    expect(cardText(await click(ignored, "Unignore"))).toMatch(/Unignored by Ana Lima/);
+  });
+});

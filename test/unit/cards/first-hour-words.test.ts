@@ -23,3 +23,20 @@ describe("an assignee picked from the card's menu", () => {
     expect(outcome.kind === "changed" && buildIssueView(outcome.issue).assigneeLine).toBe("Assigned to cleo@contoso.com");
   });
 });
+
+describe("the status line after a click", () => {
+  const ana = { email: "ana@contoso.com", name: "Ana Lima" };
+  const actor = { person: ana, label: "Ana Lima", surface: "teams" as const };
+
+  it("Unignore says Unignored by, Unresolve says Unresolved by", () => {
+    const ignored = applyAction(anIssue(), { type: "ignore", ignore: { mode: "forever" } }, actor, NOW);
+    if (ignored.kind !== "changed") throw new Error("not ignored");
+    const unignored = applyAction(ignored.issue, { type: "unignore" }, actor, NOW);
+    expect(unignored.kind === "changed" && buildIssueView(unignored.issue).statusLine).toMatch(/^Unignored by Ana Lima/);
+
+    const resolved = applyAction(anIssue(), { type: "resolve" }, actor, NOW);
+    if (resolved.kind !== "changed") throw new Error("not resolved");
+    const unresolved = applyAction(resolved.issue, { type: "unresolve" }, actor, NOW);
+    expect(unresolved.kind === "changed" && buildIssueView(unresolved.issue).statusLine).toMatch(/^Unresolved by Ana Lima/);
+  });
+});
