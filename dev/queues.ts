@@ -10,32 +10,55 @@ import { QUEUES } from "../shared/storage/clients";
 const PEEK_LIMIT = 32;
 const REQUEUE_LEASE_SECONDS = 30;
 
-interface PoisonView {
+export interface PoisonView {
   id: string;
   insertedOn?: Date;
   dequeueCount: number;
   reason: string;
 }
 
+export interface QueueStatus {
+  name: string;
+  /** Undefined: the queue doesn't exist yet. */
+  length: number | undefined;
+  poisonName: string;
+  poisonLength: number | undefined;
+  /** The first 32 poison messages (Azure peeks at most that many). */
+  poison: PoisonView[];
+}
+
+export function queueService(connectionString = process.env.AzureWebJobsStorage || "UseDevelopmentStorage=true"): QueueServiceClient {
+  return QueueServiceClient.fromConnectionString(connectionString);
+}
+
+/** Every queue of the app, its poison queue, and the poison messages' reasons. */
+export async function queueReport(service: QueueServiceClient): Promise<QueueStatus[]> {
+  return Promise.all(
+    Object.values(QUEUES).map(async (name) => {
+      const [queue, poison] = [service.getQueueClient(name), service.getQueueClient(`${name}-poison`)];
+      const [length, poisonLength] = await Promise.all([approximateLength(queue), approximateLength(poison)]);
+      const peeked = poisonLength ? (await poison.peekMessages({ numberOfMessages: PEEK_LIMIT })).peekedMessageItems : [];
+      return { name, length, poisonName: poison.name, poisonLength, poison: peeked.map(describePoison) };
+    }),
+  );
+}
+
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({ options: { requeue: { type: "boolean", default: false } }, allowPositionals: true });
-  const service = QueueServiceClient.fromConnectionString(process.env.AzureWebJobsStorage || "UseDevelopmentStorage=true");
+  const service = queueService();
   if (values.requeue) {
     const [poisonQueue, messageId] = positionals;
-    if (!poisonQueue?.endsWith("-poison") || !messageId) throw new UsageError("usage: npm run queues -- --requeue <queue>-poison <message id>");
+    if (!poisonQueue || !messageId) throw new UsageError("usage: npm run queues -- --requeue <queue>-poison <message id>");
     console.log(await requeue(service, poisonQueue, messageId));
     return;
   }
-  for (const name of Object.values(QUEUES)) {
-    const [main, poison] = [service.getQueueClient(name), service.getQueueClient(`${name}-poison`)];
-    const [length, poisonLength] = await Promise.all([approximateLength(main), approximateLength(poison)]);
-    console.log(`${name.padEnd(16)} ${String(length ?? "(none)").padStart(6)}   ${`${name}-poison`.padEnd(23)} ${String(poisonLength ?? "(none)").padStart(6)}`);
-    if (!poisonLength) continue;
-    const peeked = (await poison.peekMessages({ numberOfMessages: PEEK_LIMIT })).peekedMessageItems;
-    for (const message of peeked.map(describePoison)) {
+  for (const status of await queueReport(service)) {
+    const count = (n: number | undefined) => String(n ?? "(none)").padStart(6);
+    console.log(`${status.name.padEnd(16)} ${count(status.length)}   ${status.poisonName.padEnd(23)} ${count(status.poisonLength)}`);
+    for (const message of status.poison) {
       console.log(`    ${message.id}  ${message.insertedOn?.toISOString() ?? ""}  tried ${message.dequeueCount}x  ${message.reason}`);
     }
-    if (poisonLength > peeked.length) console.log(`    … and ${poisonLength - peeked.length} more`);
+    if ((status.poisonLength ?? 0) > status.poison.length) console.log(`    … and ${status.poisonLength! - status.poison.length} more`);
   }
   console.log("\nRe-queue one poison message: npm run queues -- --requeue <queue>-poison <message id>");
 }
@@ -79,7 +102,10 @@ function appPoisonRecord(text: string): AppPoisonRecord | undefined {
  * Moves one poison message back to its queue: the original alert for an app poison record, else the text as
  * it was. Other poison messages received on the way are left to reappear within the lease (30 s).
  */
-async function requeue(service: QueueServiceClient, poisonName: string, messageId: string): Promise<string> {
+export async function requeue(service: QueueServiceClient, poisonName: string, messageId: string): Promise<string> {
+  if (!(Object.values(QUEUES) as string[]).some((name) => `${name}-poison` === poisonName)) {
+    throw new UsageError(`${poisonName} is not one of the app's poison queues`);
+  }
   const poison = service.getQueueClient(poisonName);
   const target = service.getQueueClient(poisonName.slice(0, -"-poison".length));
   const received = (await poison.receiveMessages({ numberOfMessages: PEEK_LIMIT, visibilityTimeout: REQUEUE_LEASE_SECONDS })).receivedMessageItems;
@@ -93,9 +119,10 @@ async function requeue(service: QueueServiceClient, poisonName: string, messageI
   return `message ${messageId} moved from ${poisonName} back to ${target.name}`;
 }
 
-class UsageError extends Error {}
+/** A request that can't be done as asked (its message says why). */
+export class UsageError extends Error {}
 
-main().catch((error: unknown) => {
+if (require.main === module) main().catch((error: unknown) => {
   if (error instanceof UsageError) console.error(error.message);
   else if (/ECONNREFUSED/.test(String((error as Error).message ?? error))) console.error("storage is not reachable (AzureWebJobsStorage): start Azurite with `npm run azurite`, or `npm start`.");
   else console.error(`npm run queues failed: ${(error as Error).message ?? error}`);
