@@ -101,6 +101,17 @@ describe("a card click without from.aadObjectId (Microsoft's published samples)"
   });
 });
 
+describe("a personal install without from.aadObjectId", () => {
+  it("stores the chat under the person's object id (found through the Bot Connector) and links them", async () => {
+    const eve = stack.teams.addUser({ name: "Eve Park", email: "eve@contoso.com" });
+    await stack.teams.post(messagesUrl, asPublishedSample(stack.teams.personalInstall({ user: eve })));
+    const chat = await new TeamsInstallations(stack.storage).findPersonal(stack.teams.tenantId, eve.aadObjectId);
+    expect(chat?.conversationId).toBe(stack.teams.personalConversation(eve).id);
+    await stack.teams.post(messagesUrl, asPublishedSample(stack.teams.message({ conversation: chat!.conversationId, from: eve, text: "status" })));
+    expect(stack.teams.messages(chat!.conversationId).map((m) => String(m.activity.text ?? "")).join("\n")).toContain("You're linked as eve@contoso.com");
+  });
+});
+
 describe("the card's words", () => {
   it("Unignore reads 'Unignored by …' on the card, after storage round trips", async () => {
     await sendBase64Json(stack.azurite.connectionString, "alerts", anAlert({ alertId: "fh-words-1", issue: { id: "fh-words" }, targets: [{ provider: "msteams", conversationId: team.generalChannelId }] }));
