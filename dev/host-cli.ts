@@ -43,7 +43,7 @@ function parsePort(value: string | undefined): number {
   if (value === undefined || value === "") return 7071;
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`PORT must be a port number from 0 to 65535, got "${value}"`);
+    throw Object.assign(new Error(`PORT must be a port number from 0 to 65535, got "${value}"`), { name: "PortError" });
   }
   return port;
 }
@@ -76,7 +76,20 @@ function stopOnSignals(host: LocalHost): void {
   process.on("SIGTERM", onSignal);
 }
 
+/** Problems with what the host was given, not with the code: said plainly, with what to do, and no stack. */
+const SETUP_PROBLEMS = new Set(["ConfigError", "StorageUnreachableError", "SettingsFileError", "PortError"]);
+
 main().catch((error: unknown) => {
+  if (error instanceof Error && SETUP_PROBLEMS.has(error.name)) {
+    console.error(`Triage Relay host failed to start: ${error.message}`);
+    if (error.name === "ConfigError") {
+      console.error(
+        "\nFor the demo (everything emulated on this machine), run `npm start`.\n" +
+          "To run this host with your own bot and workspace, copy local.settings.example.json to local.settings.json and fill it in (README: \"Run the host with your own settings\").",
+      );
+    }
+    process.exit(1);
+  }
   console.error(`Triage Relay host failed to start: ${describeError(error)}`);
   process.exit(1);
 });

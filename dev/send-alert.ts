@@ -49,7 +49,10 @@ async function main(): Promise<void> {
   const queue = new QueueClient(process.env.AzureWebJobsStorage ?? "UseDevelopmentStorage=true", "alerts");
   await queue.createIfNotExists();
   await queue.sendMessage(Buffer.from(JSON.stringify(alert)).toString("base64"));
-  console.log(`alert ${alert.alertId} for issue ${values.issue} queued`);
+  console.log(`alert ${alert.alertId} for issue ${values.issue} queued on "alerts".`);
+  const chatPage = `http://127.0.0.1:${Number(process.env.PORT || 7071) + 4}`;
+  console.log(`Where to look: the card appears in the dev chat page (${chatPage} with npm start) within a few seconds;`);
+  console.log("the host's log shows it being taken; if it was refused, `npm run queues` shows alerts-poison with the reason.");
 }
 
 void main();

@@ -5,6 +5,8 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { QueueClient } from "@azure/storage-queue";
+import { QUEUES } from "../shared/storage/clients";
 import { emulatedAppSettings } from "./app-settings";
 import { startAzurite, type Azurite } from "./azurite";
 import { startChatPage } from "./chat-page";
@@ -45,7 +47,14 @@ async function main(): Promise<void> {
   process.once("SIGTERM", () => void stopAll().then(() => process.exit(0)));
 
   try {
-    const azurite: Azurite = await startAzurite({ location: DATA_DIR, ports: AZURITE_PORTS });
+    const azurite: Azurite = await startAzurite({ location: DATA_DIR, ports: AZURITE_PORTS }).catch((error: Error) => {
+      throw /EADDRINUSE|address already in use/i.test(error.message)
+        ? new Error(
+            "Azurite's ports (10000-10002) are taken, probably by another Azurite. Stop it, or run with " +
+              "TRIAGE_DEV_AZURITE_PORTS=random (then use the AzureWebJobsStorage printed below for dev/send-alert.ts).",
+          )
+        : error;
+    });
     stoppers.push(azurite.stop);
     const teams: TeamsEmulator = await startTeamsEmulator({ port: TEAMS_PORT, appId: "00000000-0000-4000-8000-00000000d3b0", tenantId: "00000000-0000-4000-8000-0000000d3a11" });
     stoppers.push(teams.stop);
@@ -61,8 +70,7 @@ async function main(): Promise<void> {
     const ben = teams.addUser({ name: "Ben Okafor", email: "ben@triage.dev" });
     const team = teams.addTeam({ name: "Checkout", members: [ana, ben] });
 
-    Object.assign(
-      process.env,
+    const overridden = applyDemoSettings(
       emulatedAppSettings({
         storageConnectionString: azurite.connectionString,
         teams,
@@ -75,8 +83,10 @@ async function main(): Promise<void> {
         ingestToken: secrets.ingestToken,
       }),
     );
+    if (overridden.length > 0) console.log(`Your environment overrides these demo settings: ${overridden.join(", ")}`);
 
     await buildIfStale(ROOT, console.log);
+    await createQueues(process.env.AzureWebJobsStorage!);
     const host: LocalHost = await startLocalHost({ appPath: join(ROOT, "dist", "index.js"), port: PORT, hostJsonPath: join(ROOT, "host.json"), localSettingsPath: false });
     stoppers.push(host.stop);
 
@@ -124,6 +134,25 @@ Ctrl-C stops everything.`);
     await stopAll();
     process.exit(1);
   }
+}
+
+/**
+ * The demo settings, except where the caller's environment already sets one (e.g. TEAMS_SERVICE_URL_HOSTS
+ * to try another Teams client): theirs wins, as with local.settings.json. Returns the names kept.
+ */
+function applyDemoSettings(demo: Record<string, string>): string[] {
+  const kept: string[] = [];
+  for (const [name, value] of Object.entries(demo)) {
+    if (process.env[name]?.trim()) kept.push(name);
+    else process.env[name] = value;
+  }
+  return kept;
+}
+
+/** The app's queues and their poison queues, made before the host listens: a fresh Azurite has none. */
+async function createQueues(connectionString: string): Promise<void> {
+  const names = Object.values(QUEUES).flatMap((name) => [name, `${name}-poison`]);
+  await Promise.all(names.map((name) => new QueueClient(connectionString, name).createIfNotExists()));
 }
 
 /** Generated once and kept beside the Azurite data: restarts keep the same keys and tokens. */

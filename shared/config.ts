@@ -156,14 +156,19 @@ export class ConfigError extends Error {
 }
 
 /** Reads and validates every setting. Never echoes a value: error messages name settings only. */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+export function loadConfig(given: Record<string, string | undefined> = process.env): Config {
+  const env = withoutEmptyValues(given);
+  const placeholders = placeholderProblems(env);
   const parsed = settingsSchema.safeParse(env);
   const problems: Problem[] = parsed.success
     ? []
-    : parsed.error.issues.map((issue) => ({
-        setting: String(issue.path[0] ?? "settings"),
-        message: issue.code === "invalid_type" && issue.input === undefined ? requiredMessage(issue.message) : issue.message,
-      }));
+    : parsed.error.issues
+        .map((issue) => ({
+          setting: String(issue.path[0] ?? "settings"),
+          message: issue.code === "invalid_type" && issue.input === undefined ? requiredMessage(issue.message) : issue.message,
+        }))
+        .filter((problem) => !placeholders.some((p) => p.setting === problem.setting));
+  problems.unshift(...placeholders);
   problems.push(...crossChecks(env));
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const s = parsed.data;
@@ -207,6 +212,18 @@ let cached: Config | undefined;
 export function config(): Config {
   cached ??= loadConfig();
   return cached;
+}
+
+/** An empty value means unset, for every setting (local.settings.json lists them all, most empty). */
+function withoutEmptyValues(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  return Object.fromEntries(Object.entries(env).map(([name, value]) => [name, value?.trim() === "" ? undefined : value]));
+}
+
+/** A value still reading like local.settings.example.json's `<bot app id …>`: never a real value. */
+function placeholderProblems(env: Record<string, string | undefined>): Problem[] {
+  return Object.keys(settingsSchema.shape)
+    .filter((name) => /^\s*<[^<>]*>\s*$/.test(env[name] ?? ""))
+    .map((setting) => ({ setting, message: "still the example's <…> placeholder: put the real value in, or leave it empty if it's optional" }));
 }
 
 function requiredMessage(message: string): string {

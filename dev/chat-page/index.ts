@@ -2,7 +2,9 @@
 // like the clients do, with buttons that reach the app through the emulators as a chosen demo user.
 import type { SlackEmulator } from "../emulators/slack";
 import type { TeamsEmulator } from "../emulators/teams";
+import { queueReport, queueService, requeue, UsageError } from "../queues";
 import { Directory, type SlackWorkspacePeople } from "./directory";
+import { HttpError } from "./http-error";
 import { LocalLog } from "./local-log";
 import { chatRoutes } from "./routes";
 import { listen } from "./server";
@@ -45,6 +47,13 @@ export async function startChatPage(options: ChatPageOptions): Promise<ChatPage>
     teams: new TeamsActions(options.teams, `${appUrl}/api/messages`, log),
     slack: new SlackActions(options.slack, appUrl, slashCommand, log),
     alerts: new TestAlerts(() => options.storageConnectionString ?? process.env.AzureWebJobsStorage),
+    queues: {
+      report: () => queueReport(queueService(options.storageConnectionString)),
+      requeue: (queue, messageId) =>
+        requeue(queueService(options.storageConnectionString), queue, messageId).catch((error: unknown) => {
+          throw error instanceof UsageError ? new HttpError(400, error.message) : error;
+        }),
+    },
     slashCommand,
   });
   return listen(options.port ?? 0, routes);

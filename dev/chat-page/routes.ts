@@ -1,6 +1,7 @@
 // The page's JSON API: every body is checked, every conversation and user must be one the page lists.
 import { z } from "zod";
 import type { TeamsUser } from "../emulators/teams";
+import type { QueueStatus } from "../queues";
 import type { Conversation, Directory } from "./directory";
 import { HttpError } from "./http-error";
 import type { SlackActions } from "./slack-actions";
@@ -14,6 +15,8 @@ export interface RouteDeps {
   teams: TeamsActions;
   slack: SlackActions;
   alerts: TestAlerts;
+  /** The Queues view: what `npm run queues` shows, and re-queueing one poison message. */
+  queues: { report(): Promise<QueueStatus[]>; requeue(poisonQueue: string, messageId: string): Promise<string> };
   slashCommand: string;
 }
 
@@ -45,6 +48,7 @@ const schemas = {
   say: z.object({ key: z.string(), as: z.string(), text }),
   install: z.object({ key: z.string(), as: z.string() }),
   alert: z.object({ key: z.string() }),
+  requeue: z.object({ queue: z.string().max(100), messageId: z.string().max(100) }),
 };
 
 export function chatRoutes(deps: RouteDeps): Record<string, Route> {
@@ -110,6 +114,11 @@ export function chatRoutes(deps: RouteDeps): Record<string, Route> {
       return answer(await deps.slack.slashCommand({ conversation: where, userId: member(where, input.as), text: withoutCommand.trim() }));
     },
     "POST /api/alert": async ({ body }) => deps.alerts.send(conversation(parse(schemas.alert, body).key).ref),
+    "GET /api/queues": async () => ({ queues: await deps.queues.report() }),
+    "POST /api/queues/requeue": async ({ body }) => {
+      const input = parse(schemas.requeue, body);
+      return { message: await deps.queues.requeue(input.queue, input.messageId) };
+    },
   };
 }
 

@@ -68,6 +68,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const functions = summarize(table, config.routePrefix);
 
   const queueService = queueFunctions.length > 0 ? queueServiceFromEnvironment() : undefined;
+  if (queueService) await checkStorageReachable(queueService);
   const routes = compileHttpRoutes(httpFunctions, config.routePrefix, config.logLevelFor);
   const server = createServer(
     createRequestHandler({
@@ -133,6 +134,30 @@ function queueServiceFromEnvironment(): QueueServiceClient {
       ? "the local host supports AzureWebJobsStorage as a connection string only, not identity-based AzureWebJobsStorage__* settings"
       : "AzureWebJobsStorage is not set: queue-triggered functions need a storage connection string (Azurite: UseDevelopmentStorage=true)",
   );
+}
+
+/** Storage could not be reached at all (nothing listening, unknown host): said once, before anything starts. */
+export class StorageUnreachableError extends Error {
+  constructor(readonly endpoint: string, cause: unknown) {
+    super(
+      `storage is not reachable at ${endpoint} (AzureWebJobsStorage). ` +
+        "Start Azurite first with `npm run azurite` in another terminal, or run `npm start`, which starts its own.",
+      { cause },
+    );
+    this.name = "StorageUnreachableError";
+  }
+}
+
+const UNREACHABLE = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ETIMEDOUT/;
+
+async function checkStorageReachable(queueService: QueueServiceClient): Promise<void> {
+  try {
+    await queueService.getProperties({ abortSignal: AbortSignal.timeout(10_000) });
+  } catch (error) {
+    const { code, message, name } = error as { code?: string; message?: string; name?: string };
+    // Anything else (a wrong key, a missing permission) reaches storage: the listeners report it as they poll.
+    if (UNREACHABLE.test(`${code} ${message}`) || name === "AbortError") throw new StorageUnreachableError(new URL(queueService.url).host, error);
+  }
 }
 
 function listen(server: Server, port: number, hostname: string): Promise<number> {

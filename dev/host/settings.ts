@@ -9,14 +9,14 @@ export function loadLocalSettings(path: string, env: NodeJS.ProcessEnv = process
   try {
     settings = JSON.parse(readFileSync(path, "utf8"));
   } catch (error) {
-    throw new Error(`cannot read ${path}: ${(error as Error).message}`);
+    throw new SettingsFileError(`cannot read ${path}: ${(error as Error).message}`);
   }
   if (settings.IsEncrypted === true) {
-    throw new Error(`${path} is encrypted (IsEncrypted: true); the local host reads plain values only`);
+    throw new SettingsFileError(`${path} is encrypted (IsEncrypted: true); the local host reads plain values only`);
   }
   const values = settings.Values ?? {};
   if (typeof values !== "object" || values === null || Array.isArray(values)) {
-    throw new Error(`${path}: "Values" must be an object`);
+    throw new SettingsFileError(`${path}: "Values" must be an object`);
   }
   let loaded = 0;
   for (const [name, value] of Object.entries(values)) {
@@ -25,4 +25,9 @@ export function loadLocalSettings(path: string, env: NodeJS.ProcessEnv = process
     loaded++;
   }
   return loaded;
+}
+
+/** local.settings.json can't be used as it is: said without a stack trace (dev/host-cli.ts). */
+export class SettingsFileError extends Error {
+  override name = "SettingsFileError";
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { IssueAction } from "../domain/actions";
+import type { Person } from "../domain/issue";
 import type { CardAction } from "./view";
 
 /**
@@ -33,10 +34,17 @@ export function cardActionPayload(issueId: string, version: number, action: Card
   return { v: 1, issueId, cardVersion: version, action } as CardActionPayload;
 }
 
-export function toIssueAction(payload: CardActionPayload): IssueAction {
+/**
+ * The change a click asks for. A button names an assignee by email only; `people` (those known where the
+ * click came from) give their display name, so the card and history say "Ben Okafor", as other lines do.
+ */
+export function toIssueAction(payload: CardActionPayload, people: Person[] = []): IssueAction {
   const action = payload.action;
   if (action.type === "assign") {
-    return { type: "assign", assignee: action.assignee === "me" ? "me" : { email: action.assignee.toLowerCase() } };
+    if (action.assignee === "me") return { type: "assign", assignee: "me" };
+    const email = action.assignee.toLowerCase();
+    const name = people.find((person) => person.email.toLowerCase() === email)?.name;
+    return { type: "assign", assignee: name ? { email, name } : { email } };
   }
   return action;
 }

@@ -127,6 +127,7 @@ function statusLine(issue: Issue): string {
     case "unresolved":
       if (issue.substatus === "regressed") return `Unresolved: it came back after being resolved${at}`;
       if (issue.substatus === "escalating") return `Unresolved: the ignore ran out${at}`;
+      if (issue.statusChangedBy && issue.statusChange === "unignore") return `Unignored${by}${at}`;
       return issue.statusChangedBy ? `Unresolved${by}${at}` : "Unresolved";
   }
 }

@@ -59,7 +59,7 @@ export function applyAction(issue: Issue, action: IssueAction, actor: Actor, now
     const updated: Issue = {
       ...current,
       ...next,
-      ...(statusChanged ? { statusChangedBy: who, statusChangedAt: now.toISOString() } : {}),
+      ...(statusChanged ? { statusChangedBy: who, statusChangedAt: now.toISOString(), statusChange: statusActionOf(action.type) } : {}),
       version: issue.version + 1,
     };
     const activity = activityFor(current, updated, action.type, actor, now, detail);
@@ -116,6 +116,10 @@ export function applyAction(issue: Issue, action: IssueAction, actor: Actor, now
       if (!current.assignee) return same(`${label(current)} is not assigned to anyone.`);
       return change({ assignee: undefined }, `Unassigned by ${who}.`, current.assignee.email);
   }
+}
+
+function statusActionOf(type: IssueAction["type"]): Issue["statusChange"] {
+  return type === "resolve" || type === "unresolve" || type === "ignore" || type === "unignore" ? type : undefined;
 }
 
 /** When an ignore condition has run out, the issue returns to unresolved. */

@@ -50,7 +50,35 @@ const slackUserTarget = z.strictObject({
   userEmail: z.email().max(ALERT_LIMITS.email),
 });
 
-export const alertTargetSchema = z.union([teamsChannelTarget, teamsUserTarget, slackChannelTarget, slackUserTarget]);
+/**
+ * A target that fits no branch is explained by the branch it was meant for: zod's own union message is
+ * only "Invalid input", which hides the branch's explanation ("a Teams conversation id such as 19:…").
+ */
+export const alertTargetSchema = z.union([teamsChannelTarget, teamsUserTarget, slackChannelTarget, slackUserTarget], {
+  error: (issue) => (issue.code === "invalid_union" ? bestBranchMessage(issue.errors) : undefined),
+});
+
+/**
+ * The branch the input was meant for: one whose `provider` matched, then one that recognised every key,
+ * then the one with the fewest problems. Its problems, each with its path inside the target.
+ */
+function bestBranchMessage(branches: z.core.$ZodIssue[][]): string | undefined {
+  const rank = (problems: z.core.$ZodIssue[]) => [
+    problems.some((p) => p.path[0] === "provider") ? 1 : 0,
+    problems.some((p) => p.code === "unrecognized_keys") ? 1 : 0,
+    problems.length,
+  ];
+  const best = [...branches].sort((a, b) => {
+    const [ra, rb] = [rank(a), rank(b)];
+    return ra[0]! - rb[0]! || ra[1]! - rb[1]! || ra[2]! - rb[2]!;
+  })[0];
+  if (!best?.length) return undefined;
+  if (best.some((p) => p.path[0] === "provider")) return 'a target needs provider "msteams" or "slack"';
+  // The first problem per field: later checks on a field that already failed add nothing (its length, say).
+  const byPath = new Map<string, string>();
+  for (const p of best) if (!byPath.has(p.path.join("."))) byPath.set(p.path.join("."), p.message);
+  return [...byPath].map(([path, message]) => (path ? `${path}: ${message}` : message)).join("; ");
+}
 
 /** Alert schema v1: the producers' contract (ARCHITECTURE.md). */
 export const alertSchema = z.object({

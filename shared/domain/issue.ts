@@ -51,6 +51,8 @@ export interface Issue {
   /** The last status change, for the card's status line. */
   statusChangedBy?: string;
   statusChangedAt?: string;
+  /** Which action made the last status change a person made: "Unignored by" reads differently from "Unresolved by". */
+  statusChange?: "resolve" | "unresolve" | "ignore" | "unignore";
   /** Bumped by every change; cards remember which version they show. */
   version: number;
 }

@@ -15,16 +15,17 @@ export async function linkUrl(config: Config, request: LinkRequest): Promise<str
 }
 
 /**
- * Sends a Teams user, privately (their 1:1 chat with the bot, created when needed), a link to
- * link their account. Returns false when the chat could not be reached.
+ * Sends a Teams user, privately (their 1:1 chat with the bot, created when needed, or `chat` when the
+ * request came from that 1:1 chat), a link to link their account. Returns false when the chat could not be reached.
  */
 export async function sendTeamsLinkPrompt(
   deps: { config: Config; storage: StorageClients; connector: TeamsConnector; log: (line: string) => void },
   user: { serviceUrl: string; tenantId: string; aadObjectId: string; teamsUserId: string; name?: string },
   why: string,
+  chat?: { serviceUrl: string; conversationId: string },
 ): Promise<boolean> {
   try {
-    const personal = await openPersonalChat(deps, user);
+    const personal = chat ?? (await openPersonalChat(deps, user));
     const url = await linkUrl(deps.config, {
       provider: "msteams",
       scope: user.tenantId,

@@ -62,7 +62,7 @@ export async function handleSlashCommand(deps: { config: Config; storage: Storag
       return ephemeral(
         subscriptions.length
           ? `Subscribed in this channel:\n${subscriptions.map((s) => `• *${s.project}* (${s.minLevel} and above)`).join("\n")}`
-          : `No subscriptions in this channel yet. Try \`${name} subscribe <project> [level]\`.`,
+          : `No subscriptions in this channel yet. Try \`${name} subscribe PROJECT [LEVEL]\`.`,
       );
     }
   }
@@ -71,8 +71,8 @@ export async function handleSlashCommand(deps: { config: Config; storage: Storag
 function help(name: string): string {
   return [
     "Triage Relay posts alert cards you can resolve, ignore and assign from the message.",
-    `\`${name} subscribe <project> [fatal|error|warning|info|debug]\`: post a project's alerts in this channel`,
-    `\`${name} unsubscribe <project>\`, \`${name} subscriptions\``,
+    `\`${name} subscribe PROJECT [LEVEL]\` (LEVEL one of fatal, error, warning, info, debug): post a project's alerts in this channel`,
+    `\`${name} unsubscribe PROJECT\`, \`${name} subscriptions\``,
     `\`${name} status\`: who you're linked as; \`${name} link\`, \`${name} unlink\``,
   ].join("\n");
 }

@@ -28,6 +28,7 @@ interface IssueEntity {
   assigneeName?: string;
   statusChangedBy?: string;
   statusChangedAt?: string;
+  statusChange?: string;
   version: number;
   recentAlertIds?: string;
   /** Written by earlier versions: every change up to it was announced. */
@@ -322,6 +323,7 @@ function toEntity(issue: Issue, bookkeeping: { recentAlertIds: string[]; outbox:
     assigneeName: issue.assignee?.name,
     statusChangedBy: issue.statusChangedBy,
     statusChangedAt: issue.statusChangedAt,
+    statusChange: issue.statusChange,
     version: issue.version,
     recentAlertIds: JSON.stringify(bookkeeping.recentAlertIds),
     outbox: JSON.stringify(bookkeeping.outbox),
@@ -354,6 +356,7 @@ function fromEntity(entity: IssueEntity): StoredIssue {
     assignee,
     statusChangedBy: entity.statusChangedBy,
     statusChangedAt: entity.statusChangedAt,
+    statusChange: entity.statusChange as Issue["statusChange"],
     version: Number(entity.version),
   });
   return {

@@ -8,11 +8,13 @@ import { IssueRepository } from "../storage/issues";
 import { actOnIssue } from "../workflows/issue-actions";
 import { baseConversationId, tenantOf, type TeamsActivity } from "./activity";
 import { invokeError, now, OK, type BotReply, type TeamsBot } from "./bot-context";
+import { withSenderObjectId } from "./member-lookup";
 import { identifyActor, promptToLink, tellPrivately } from "./people";
 
 // A click on a card: Action.Execute (answered in the same response) or its Action.Submit fallback.
 
-export async function onExecuteAction(bot: TeamsBot, activity: TeamsActivity): Promise<BotReply> {
+export async function onExecuteAction(bot: TeamsBot, received: TeamsActivity): Promise<BotReply> {
+  const activity = await withSenderObjectId(bot, received);
   const value = activity.value as { action?: { verb?: unknown; data?: { payload?: unknown } } } | undefined;
   const parsed = cardActionPayloadSchema.safeParse(value?.action?.data?.payload);
   if (!parsed.success) {
@@ -26,7 +28,8 @@ export async function onExecuteAction(bot: TeamsBot, activity: TeamsActivity): P
 }
 
 /** The Action.Submit fallback (Teams mobile): same change, then the clicked card is updated in place for everyone. */
-export async function onSubmitAction(bot: TeamsBot, activity: TeamsActivity): Promise<BotReply> {
+export async function onSubmitAction(bot: TeamsBot, received: TeamsActivity): Promise<BotReply> {
+  const activity = await withSenderObjectId(bot, received);
   const parsed = cardActionPayloadSchema.safeParse((activity.value as { payload?: unknown }).payload);
   if (!parsed.success) {
     bot.log("Teams: submitted card data refused: unknown or malformed action");
@@ -60,14 +63,18 @@ async function applyCardAction(bot: TeamsBot, activity: TeamsActivity, payload: 
   const tenantId = tenantOf(activity)!;
   const actor = await identifyActor(bot, activity, tenantId);
   if (!actor.person) {
-    const prompted = await promptToLink(bot, activity, tenantId, "To act on issues from Teams, link your Teams account to your work account first.");
     const issue = (await new IssueRepository(bot.storage).get(payload.issueId))?.issue;
+    if (!activity.from.aadObjectId) {
+      return { issue, notice: "Nothing was changed: Teams didn't tell me which account clicked (and looking you up failed). Try again in a minute." };
+    }
+    const prompted = await promptToLink(bot, activity, tenantId, "To act on issues from Teams, link your Teams account to your work account first.");
     const notice = prompted
       ? "Nothing was changed: link your account first. I've sent you a link in your chat with Triage Relay."
-      : "Nothing was changed: we couldn't tell who you are, and couldn't send you a link.";
+      : "Nothing was changed: link your account first. I couldn't reach our 1:1 chat to send you a link: open Triage Relay in Teams and type **link** there.";
     return { issue, notice };
   }
-  const outcome = await actOnIssue(bot.storage, payload.issueId, toIssueAction(payload), actor, () => now(bot));
+  const people = payload.action.type === "assign" ? await bot.identities.people("msteams", tenantId) : [];
+  const outcome = await actOnIssue(bot.storage, payload.issueId, toIssueAction(payload, people), actor, () => now(bot));
   bot.log(`Teams: ${payload.action.type} on ${payload.issueId}: ${outcome.kind}`);
   switch (outcome.kind) {
     case "not-found":

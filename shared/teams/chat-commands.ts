@@ -5,11 +5,14 @@ import { listSubscriptions, subscribe, unsubscribe } from "../workflows/subscrip
 import { baseConversationId, commandText, conversationTypeOf, tenantOf, type TeamsActivity } from "./activity";
 import { safeSend, type TeamsBot } from "./bot-context";
 import { parseCommand } from "./commands";
-import { identifyActor, promptToLink } from "./people";
+import { sendTeamsLinkPrompt } from "../identity/prompts";
+import { withSenderObjectId } from "./member-lookup";
+import { identifyActor } from "./people";
 
 // What people type to the bot: in a personal chat, or with an @mention in a channel or group chat.
 
-export async function onCommand(bot: TeamsBot, activity: TeamsActivity): Promise<void> {
+export async function onCommand(bot: TeamsBot, received: TeamsActivity): Promise<void> {
+  const activity = await withSenderObjectId(bot, received);
   const command = parseCommand(commandText(activity));
   const type = conversationTypeOf(activity);
   const tenantId = tenantOf(activity)!;
@@ -36,13 +39,9 @@ export async function onCommand(bot: TeamsBot, activity: TeamsActivity): Promise
       break;
     }
     case "link": {
-      const sent = await promptToLink(bot, activity, tenantId, "Here's your link.");
-      text = sent
-        ? type === "personal"
-          ? "Open the link above to sign in; I'll confirm here when you're linked."
-          : "I've sent you a link in your chat with Triage Relay."
-        : "I couldn't send you a link: your Teams account has no object id, or our 1:1 chat isn't reachable.";
-      if (sent && type === "personal") return;
+      const answer = await sendLink(bot, activity, tenantId, type);
+      if (!answer) return; // the link card is the answer
+      text = answer;
       break;
     }
     case "unlink": {
@@ -82,17 +81,33 @@ export async function onCommand(bot: TeamsBot, activity: TeamsActivity): Promise
       const subscriptions = await listSubscriptions(bot.storage, conversationKey);
       text = subscriptions.length
         ? `Subscribed here:\n\n${subscriptions.map((s) => `- **${s.project}** (${s.minLevel} and above)`).join("\n")}`
-        : "No subscriptions here yet. Mention me with **subscribe <project> [level]**.";
+        : "No subscriptions here yet. Mention me with **subscribe PROJECT [LEVEL]**.";
       break;
     }
   }
   await safeSend(bot, activity.serviceUrl, activity.conversation.id, { type: "message", text, textFormat: "markdown" });
 }
 
+/**
+ * Sends the link prompt: in a 1:1 chat, right here (the chat the person is typing in, whatever else is
+ * stored); elsewhere, in their 1:1 chat with the bot. Returns what to answer here, if anything.
+ */
+async function sendLink(bot: TeamsBot, activity: TeamsActivity, tenantId: string, type: string): Promise<string | undefined> {
+  const aadObjectId = activity.from.aadObjectId;
+  if (!aadObjectId) return "I couldn't send you a link: Teams didn't tell me which account you are. Try again in a minute.";
+  const here = type === "personal" ? { serviceUrl: activity.serviceUrl, conversationId: activity.conversation.id } : undefined;
+  const user = { serviceUrl: activity.serviceUrl, tenantId, aadObjectId, teamsUserId: activity.from.id, name: activity.from.name };
+  const sent = await sendTeamsLinkPrompt(bot, user, "Here's your link.", here);
+  if (here) return sent ? undefined : "I couldn't send you the link just now: Teams didn't accept the message. Try again in a minute.";
+  return sent
+    ? "I've sent you a link in your chat with Triage Relay."
+    : "I couldn't reach our 1:1 chat to send you a link. Open Triage Relay in Teams (Apps, then Triage Relay) and type **link** there.";
+}
+
 function helpText(type: string, unknown?: string): string {
   const intro = unknown ? `I don't know "${escapeTeamsMarkdown(unknown)}". ` : "";
   if (type === "personal") {
-    return `${intro}I post alert cards you can act on. Commands here: **help**, **status** (who you're linked as), **link**, **unlink**. In a channel, mention me with **subscribe <project> [level]**, **unsubscribe <project>** or **subscriptions**.`;
+    return `${intro}I post alert cards you can act on. Commands here: **help**, **status** (who you're linked as), **link**, **unlink**. In a channel, mention me with **subscribe PROJECT [LEVEL]**, **unsubscribe PROJECT** or **subscriptions**.`;
   }
-  return `${intro}Mention me with: **subscribe <project> [level]**, **unsubscribe <project>**, **subscriptions**, **help**. Use the buttons on a card to resolve, ignore or assign it.`;
+  return `${intro}Mention me with: **subscribe PROJECT [LEVEL]**, **unsubscribe PROJECT**, **subscriptions**, **help**. Use the buttons on a card to resolve, ignore or assign it.`;
 }

@@ -30,7 +30,7 @@ export function parseCommand(text: string): TeamsCommand {
       return { name: "subscriptions" };
     case "subscribe": {
       const [project, level = "error"] = args;
-      if (!project || !PROJECT.test(project)) return { name: "invalid", reason: "Usage: subscribe <project> [fatal|error|warning|info|debug]" };
+      if (!project || !PROJECT.test(project)) return { name: "invalid", reason: "Usage: subscribe PROJECT [LEVEL], LEVEL one of fatal, error, warning, info, debug" };
       if (!(LEVELS as readonly string[]).includes(level.toLowerCase())) {
         return { name: "invalid", reason: `"${level}" is not a level. Use one of: ${LEVELS.join(", ")}.` };
       }
@@ -38,7 +38,7 @@ export function parseCommand(text: string): TeamsCommand {
     }
     case "unsubscribe": {
       const [project] = args;
-      if (!project || !PROJECT.test(project)) return { name: "invalid", reason: "Usage: unsubscribe <project>" };
+      if (!project || !PROJECT.test(project)) return { name: "invalid", reason: "Usage: unsubscribe PROJECT" };
       return { name: "unsubscribe", project };
     }
     default:

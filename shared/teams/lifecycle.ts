@@ -4,6 +4,7 @@ import { TeamsInstallations, type TeamsInstallation } from "../storage/installat
 import { baseConversationId, conversationTypeOf, tenantOf, type TeamsActivity } from "./activity";
 import { normaliseServiceUrl } from "./auth";
 import { now, safeSend, type TeamsBot } from "./bot-context";
+import { withSenderObjectId } from "./member-lookup";
 import { linkMember } from "./people";
 
 // Install lifecycle: where the bot may post, kept from authenticated activities only.
@@ -49,10 +50,13 @@ export async function onConversationUpdate(bot: TeamsBot, activity: TeamsActivit
     return;
   }
   if (activity.membersAdded?.some((member) => member.id === botId)) {
-    const reference = await rememberConversation(bot, activity, { overwrite: true });
+    // A personal chat is found by its person's object id later: look it up when the activity lacks it.
+    const installedBy = conversationTypeOf(activity) === "personal" ? await withSenderObjectId(bot, activity) : activity;
+    const reference = await rememberConversation(bot, installedBy, { overwrite: true });
     if (!reference) return;
-    if (reference.conversationType === "personal" && activity.from.aadObjectId && bot.config.autoLink) {
-      await linkMember(bot, activity.serviceUrl, reference.conversationId, activity.from.id, activity.from.aadObjectId, reference.tenantId);
+    const aadObjectId = installedBy.from.aadObjectId;
+    if (reference.conversationType === "personal" && aadObjectId && bot.config.autoLink) {
+      await linkMember(bot, activity.serviceUrl, reference.conversationId, activity.from.id, aadObjectId, reference.tenantId);
     }
     await sendWelcome(bot, reference);
     if (reference.teamId && bot.config.autoLink) await linkTeamMembers(bot, reference);
@@ -114,7 +118,7 @@ async function sendWelcome(bot: TeamsBot, reference: TeamsInstallation): Promise
         ]
       : [
           `I post alert cards to ${where} that anyone here can act on: resolve, ignore, assign.`,
-          "To receive a project's alerts here, mention me with **subscribe <project> [level]**, e.g. `@Triage Relay subscribe checkout error`.",
+          "To receive a project's alerts here, mention me with **subscribe PROJECT [LEVEL]**, e.g. `@Triage Relay subscribe checkout error`.",
           "Producers can also address this conversation directly with the id below.",
         ];
   await safeSend(bot, reference.serviceUrl, reference.conversationId, {

@@ -142,7 +142,7 @@ describe("the dev chat page", () => {
     await eventually(() => message("@Triage Relay help").count()).toBe(1);
     const answer = message("Mention me with");
     await eventually(() => answer.count(), CARD_TIMEOUT).toBe(1);
-    expect(await answer.locator("strong", { hasText: "subscribe <project> [level]" }).count()).toBe(1);
+    expect(await answer.locator("strong", { hasText: "subscribe PROJECT [LEVEL]" }).count()).toBe(1);
   });
 
   it("shows alert text as text: no markup, no script, no javascript: link", async () => {

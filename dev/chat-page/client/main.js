@@ -4,6 +4,7 @@ import { appProblem, get, post } from "./api.js";
 import { setupComposer, showComposer } from "./composer.js";
 import { h, openUrl } from "./dom.js";
 import { MessageList } from "./messages.js";
+import { setupQueues } from "./queues.js";
 import { renderSidebar } from "./sidebar.js";
 import { slackBody } from "./slack.js";
 import { teamsBody } from "./teams.js";
@@ -22,6 +23,7 @@ const page = {
 /** Per message, what only this browser sees: an invoke's answer card, a note, a click in flight. Dropped when the message changes. */
 const local = new Map();
 const messages = new MessageList($("messages"));
+setupQueues($("open-queues"), $("queues"));
 
 // ---- polling
 

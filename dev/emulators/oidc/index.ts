@@ -44,13 +44,31 @@ export interface OidcProvider {
 }
 
 /**
+ * oidc-provider 9 warns "Unsupported runtime. Use Node.js v22.x LTS" once as it loads on Node 20. The app
+ * supports Node 20.19+ and 22 (Azure runs 22), and this dev provider works on both (its tests run on 20),
+ * so that one line is dropped; any other warning passes through.
+ */
+async function importOidcProvider(): Promise<typeof import("oidc-provider")> {
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    if (typeof args[0] === "string" && args[0].includes("oidc-provider WARNING: Unsupported runtime")) return;
+    warn(...args);
+  };
+  try {
+    // ESM-only: a dynamic import loads it from CommonJS (tsx) and ESM (vitest) alike.
+    return await import("oidc-provider");
+  } finally {
+    console.warn = warn;
+  }
+}
+
+/**
  * A real OpenID Connect provider (panva's oidc-provider) on plain http: Authorization Code with PKCE (S256)
  * only, RS256 ID tokens carrying sub, email, email_verified, name and preferred_username by default, and
  * whatever else (or less) a person's `claims` say.
  */
 export async function startOidcProvider(opts: OidcProviderOptions): Promise<OidcProvider> {
-  // ESM-only: a dynamic import loads it from CommonJS (tsx) and ESM (vitest) alike.
-  const { Provider, errors, interactionPolicy } = await import("oidc-provider");
+  const { Provider, errors, interactionPolicy } = await importOidcProvider();
   const directory = new Directory(opts.people ?? DEMO_PEOPLE);
   const adapter = memoryAdapter();
   const configuration = await providerConfiguration(opts.clients, directory, interactionPolicy, { adapter, entra: opts.entra ?? false });

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { createHash } from "node:crypto";
 import { baseConversationId } from "./faults.js";
 import type {
   ConversationRef,
@@ -42,7 +42,19 @@ function refId(ref: ConversationRef | TeamRef): string {
   return "generalChannelId" in ref ? ref.generalChannelId : ref.teamId;
 }
 
-const threadId = (suffix: "tacv2" | "v2"): string => `19:${randomBytes(16).toString("hex")}@thread.${suffix}`;
+/**
+ * Ids are derived, not random: the same app, tenant and sequence of calls give the same ids, so `npm start`
+ * keeps its demo team, channels and people across restarts while Azurite keeps the data that names them.
+ */
+function derived(...parts: string[]): Buffer {
+  return createHash("sha256").update(parts.join("|")).digest();
+}
+
+/** A GUID (version 4 layout) from a hash, for Entra object and group ids. */
+function derivedGuid(...parts: string[]): string {
+  const hex = derived(...parts).toString("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
 
 /** Users, teams, conversations and the messages the bot posted in them. */
 export class World {
@@ -51,6 +63,8 @@ export class World {
   private readonly conversations = new Map<string, ConversationRecord>();
   private readonly messageList: StoredMessage[] = [];
   private lastActivityId = 0;
+  /** Counts teams, channels and group chats made, for their derived ids. */
+  private threadsMade = 0;
 
   constructor(
     private readonly appId: string,
@@ -63,8 +77,8 @@ export class World {
     }
     const [givenName, ...rest] = input.name.trim().split(/\s+/);
     const user: TeamsUser = {
-      id: `29:1${randomBytes(36).toString("base64url")}`,
-      aadObjectId: input.aadObjectId ?? randomUUID(),
+      id: `29:1${derived(this.appId, this.tenantId, "user", input.email.toLowerCase()).toString("base64url")}`,
+      aadObjectId: input.aadObjectId ?? derivedGuid(this.appId, this.tenantId, "aad", input.email.toLowerCase()),
       email: input.email,
       userPrincipalName: input.upn ?? input.email,
       name: input.name,
@@ -97,11 +111,11 @@ export class World {
   }
 
   addTeam(input: { name: string; members: (TeamsUser | string)[] }): TeamsTeam {
-    const id = threadId("tacv2");
+    const id = this.threadId("tacv2");
     this.teams.set(id, {
       id,
       name: input.name,
-      aadGroupId: randomUUID(),
+      aadGroupId: derivedGuid(this.appId, this.tenantId, "group", id),
       memberIds: input.members.map((member) => this.requireUser(member).id),
       channels: [{ id }],
       botInstalled: true,
@@ -127,7 +141,7 @@ export class World {
 
   addChannel(teamRef: TeamRef, name: string): TeamsChannel {
     const team = this.requireTeam(teamRef);
-    const id = threadId("tacv2");
+    const id = this.threadId("tacv2");
     team.channels.push({ id, name });
     this.conversations.set(id, { id, type: "channel", teamId: team.id, memberIds: [], botInstalled: true });
     return { id, name, teamId: team.id };
@@ -152,10 +166,14 @@ export class World {
   }
 
   addGroupChat(input: { members: (TeamsUser | string)[] }): TeamsConversation {
-    const id = threadId("v2");
+    const id = this.threadId("v2");
     const memberIds = input.members.map((member) => this.requireUser(member).id);
     this.conversations.set(id, { id, type: "groupChat", memberIds, botInstalled: true });
     return this.conversation(id);
+  }
+
+  private threadId(suffix: "tacv2" | "v2"): string {
+    return `19:${derived(this.appId, this.tenantId, "thread", String(++this.threadsMade)).subarray(0, 16).toString("hex")}@thread.${suffix}`;
   }
 
   /** The bot's 1:1 conversation with a user: the same id every time, like Teams. */

@@ -1,0 +1,64 @@
+// The dev chat page's Queues view in Chromium, against Azurite: lengths, poison reasons, re-queue.
+import { existsSync } from "node:fs";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startChatPage, type ChatPage } from "../../dev/chat-page";
+import { startSlackEmulator, type SlackEmulator } from "../../dev/emulators/slack";
+import { startTeamsEmulator, type TeamsEmulator } from "../../dev/emulators/teams";
+import { parseAlert } from "../../shared/domain/alert";
+import { StorageClients } from "../../shared/storage/clients";
+import { poisonFor } from "../../shared/workflows/alert-intake";
+import { startTestAzurite, type Azurite } from "../support/azurite";
+import { messageCount, sendBase64Json } from "../support/queues";
+
+const CHROMIUM = "/usr/bin/chromium";
+const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+
+let azurite: Azurite;
+let teams: TeamsEmulator;
+let slack: SlackEmulator;
+let chat: ChatPage;
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`This test drives Chromium at ${CHROMIUM}, which is missing: install it (apt-get install chromium).`);
+  azurite = await startTestAzurite();
+  teams = await startTeamsEmulator({ appId: "6a1d3c2e-0000-4000-8000-00000000b07a", tenantId: "72f988bf-0000-4000-8000-000000000001" });
+  slack = await startSlackEmulator({ signingSecret: "s".repeat(32), clientId: "1.2", clientSecret: "secret" });
+  // No app behind it: the Queues view only reads storage.
+  chat = await startChatPage({ teams, slack, appUrl: "http://127.0.0.1:9", storageConnectionString: azurite.connectionString });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  page = await browser.newPage();
+  page.on("pageerror", (error) => pageErrors.push(error.message));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await chat?.stop();
+  await Promise.all([teams?.stop(), slack?.stop(), azurite?.stop()]);
+});
+
+describe("the dev chat page's Queues view", () => {
+  it("shows each queue and poison queue, a poison message's reason, and re-queues it", async () => {
+    const original = JSON.stringify({ schemaVersion: 1, alertId: "a-1", targets: [{ provider: "msteams", conversationId: "team-id" }] });
+    const parsed = parseAlert(original);
+    if (parsed.ok) throw new Error("expected a bad alert");
+    await new StorageClients({ kind: "connectionString", connectionString: azurite.connectionString }).send("alerts-poison", poisonFor(parsed.error, parsed.issues, original));
+    await sendBase64Json(azurite.connectionString, "deliveries", { waiting: true });
+
+    await page.goto(chat.url);
+    await page.getByRole("button", { name: "Queues" }).click();
+    const dialog = page.getByRole("dialog", { name: "Queues" });
+    await expect.poll(() => dialog.getByRole("row", { name: /^deliveries\b/ }).textContent()).toMatch(/deliveries\s*1\s*deliveries-poison/);
+    const poison = dialog.getByRole("region", { name: "alerts-poison" });
+    await expect.poll(() => poison.textContent()).toContain("a Teams conversation id such as 19:");
+
+    await poison.getByRole("button", { name: "Re-queue" }).click();
+    await expect.poll(() => dialog.locator(".queues-status").textContent()).toContain("moved from alerts-poison back to alerts");
+    expect(await messageCount(azurite.connectionString, "alerts-poison")).toBe(0);
+    expect(await messageCount(azurite.connectionString, "alerts")).toBe(1);
+    expect(pageErrors).toEqual([]);
+  });
+});
