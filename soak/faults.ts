@@ -34,6 +34,10 @@ export interface FaultsResult {
   /** Alerts not folded into their issue. */
   alertsLost: number;
   deadDeliveries: number;
+  /** Delivery rows the app marked as possibly posted twice (a post with no answer, posted again once: README "Exactly once"). */
+  recordedReposts: number;
+  /** Why deliveries were given up, with how many. */
+  deadReasons: Record<string, number>;
   settled: boolean;
   durationMs: number;
   examples: string[];
@@ -107,6 +111,8 @@ export async function runFaults(stack: SoakStack, settings: { alerts: number; is
     staleCopies: 0,
     alertsLost: 0,
     deadDeliveries: 0,
+    recordedReposts: 0,
+    deadReasons: {},
     settled,
     durationMs: Date.now() - started,
     examples: [],
@@ -139,8 +145,14 @@ export async function runFaults(stack: SoakStack, settings: { alerts: number; is
     }
   }
   const deliveries = await stack.storage.table(TABLES.deliveries);
-  for await (const row of deliveries.listEntities<{ state?: string }>({ queryOptions: { filter: `PartitionKey ge '${PROJECT}-' and PartitionKey lt '${PROJECT}.'`, select: ["state"] } })) {
-    if (row.state === "dead") result.deadDeliveries++;
+  const filter = `PartitionKey ge '${PROJECT}-' and PartitionKey lt '${PROJECT}.'`;
+  for await (const row of deliveries.listEntities<{ state?: string; reposted?: number; reason?: string }>({ queryOptions: { filter, select: ["state", "reposted", "reason"] } })) {
+    if (Number(row.reposted ?? 0) > 0) result.recordedReposts++;
+    if (row.state !== "dead") continue;
+    result.deadDeliveries++;
+    // Reasons name no person (targets are logged by kind and hash); numbers are folded so alike reasons count together.
+    const reason = (row.reason ?? "no reason").replace(/\d+/g, "N");
+    result.deadReasons[reason] = (result.deadReasons[reason] ?? 0) + 1;
   }
   progress(`faults: ${result.exactlyOne} exactly-one, ${result.lost} lost, ${result.duplicates} duplicates, ${result.staleCopies} stale copies`);
   return result;
