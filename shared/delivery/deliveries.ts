@@ -38,6 +38,8 @@ export const deliveryMessageSchema = z.object({
   notify: z.enum(["regressed", "level-rose"]).optional(),
 });
 export type DeliveryMessage = z.infer<typeof deliveryMessageSchema>;
+/** The message without its target checked: a target stored before today's id grammar can still arrive. */
+export const deliveryEnvelopeSchema = deliveryMessageSchema.extend({ target: z.unknown() });
 
 interface DeliveryEntity {
   partitionKey: string;

@@ -141,6 +141,14 @@ export async function deliver(deliverer: Deliverer, message: DeliveryMessage): P
   return "dead";
 }
 
+/**
+ * A delivery whose target no platform could take (a subscription stored before the id grammar, such as a
+ * placeholder conversation id): recorded dead with the reason, rather than thrown to the poison queue.
+ */
+export async function refuseInvalidTarget(storage: StorageClients, message: { alertId: string; targetKey: string }, reason: string): Promise<void> {
+  await new DeliveryRepository(storage).update(message.alertId, message.targetKey, { state: "dead", reason: `invalid target: ${reason}` });
+}
+
 /** A post takes seconds (10 s timeout, 2 s pacing); a "sending" row older than this belonged to a consumer that died. */
 const SENDING_STALE_MS = 60_000;
 
