@@ -17,6 +17,11 @@ export interface BenchSettings {
    * the full-stack run: alone, it starts the stack and runs only that phase (so `stack` is in `suites` too).
    */
   suites: Suite[];
+  /**
+   * BENCH_HOST_NODE_OPTIONS: NODE_OPTIONS for the app's host process in the full-stack run, to look inside it
+   * (e.g. `--require` a script that starts the inspector's CPU profiler). Default none.
+   */
+  hostNodeOptions?: string;
   /** Which phases of the full-stack run: the sequential ones (4a–4e), the concurrent clicks (4f). */
   stackPhases: StackPhase[];
 }
@@ -29,6 +34,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): BenchSetting
     coldRuns: positiveInteger(env, "BENCH_COLD_N", 10),
     stormAlerts: positiveInteger(env, "BENCH_STORM_ALERTS", 1000),
     clickSamples: positiveInteger(env, "BENCH_CLICK_SAMPLES", 40),
+    hostNodeOptions: env.BENCH_HOST_NODE_OPTIONS || undefined,
     ...suitesAndPhases(suites(env.BENCH_ONLY)),
   };
 }

@@ -26,7 +26,7 @@ export interface StackResults {
 export async function runStackBenchmarks(settings: BenchSettings, progress: (line: string) => void): Promise<Outcome<StackResults>> {
   progress("stack: starting Azurite, the Teams, Slack and OIDC emulators and the local host with dist/index.js");
   const started = Date.now();
-  const stack = await attempt("starting the stack", () => startStack(), progress);
+  const stack = await attempt("starting the stack", () => startStack(settings.hostNodeOptions ? { env: { NODE_OPTIONS: settings.hostNodeOptions } } : {}), progress);
   if (!stack.ok) return stack;
   const forget = stopOnInterrupt(() => stack.value.stop());
   try {
