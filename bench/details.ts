@@ -188,11 +188,12 @@ export function concurrentClicksSection(r: ConcurrentClicksResult): string {
       "the clicked message is then replaced once, for everyone looking at it.",
     `**Against a no-op:** a second host process serves \`${NOOP_APP}\` (one HTTP function that reads the body and answers 200) with the same local host ` +
       "and host.json, started beside the app's. Just before each concurrency's clicks, the same client sends it the same signed click bodies at " +
-      "the same concurrency. The ratio is the click's median over the no-op's median at that concurrency. Goal: at 20 concurrent, ≤ " +
+      "the same concurrency, three times as many rounds as a row of clicks. The ratio is the click's median over the no-op's median at that concurrency. Goal: at 20 concurrent, ≤ " +
       `${CLICK_RATIO_GOAL} × on both platforms.`,
     `**How:** about ${r.samplesPerRow} clicks per row (rounds of c simultaneous clicks, at least 2 rounds), ${PAUSE_BETWEEN_ROUNDS_MS} ms between rounds after every ` +
-      "clicked card shows its new state and the `slack-actions` queue is empty; one warm-up round per platform at the highest concurrency " +
-      "first (it also links every clicker: a first click reads their profile). Times are the client's, from sending the request.",
+      "clicked card shows its new state and the `slack-actions` queue is empty. Warm-up first, excluded: every clicker clicks once, " +
+      `${r.warmupBatch} at a time, on both platforms (it also links them: a first click reads the clicker's profile from the platform). ` +
+      "Times are the client's (the benchmark process, which also runs the emulators), from sending the request.",
     markdownTable({
       headers: ["concurrency", "no-op n", "no-op median", "p95", "max"],
       rows: r.noop.map((row) => [String(row.concurrency), String(row.responseMs.n), ...summaryCells(row.responseMs, ms).slice(1)]),

@@ -201,7 +201,7 @@ function methodSection(): string {
     "## Method",
     [
       "Percentiles are nearest-rank (always an observed value; with n = 10 the p95 is the maximum). Warm-up runs are excluded everywhere and counted in each section.",
-      "`BENCH_N` sets the runs of 4a–4d (default 30), `BENCH_COLD_N` the processes per cold-start variant (default 10), `BENCH_STORM_ALERTS` the storm's size (default 1000), `BENCH_CLICK_SAMPLES` the clicks per row of 4f (default 40); `BENCH_FANOUT_ALERTS`, `_ISSUES`, `_TEAMS`, `_SLACK`, `_TIMEOUT_S` shape the fan-out (default 1000, 100, 10, 10, 900); `BENCH_ONLY=cold,cards,slack-verify,stack,clicks,fanout` runs a subset (`stack` includes 4f; `clicks` alone starts the stack for 4f only).",
+      "`BENCH_N` sets the runs of 4a–4d (default 30), `BENCH_COLD_N` the processes per cold-start variant (default 10), `BENCH_STORM_ALERTS` the storm's size (default 1000), `BENCH_CLICK_SAMPLES` the clicks per row of 4f (default 60); `BENCH_FANOUT_ALERTS`, `_ISSUES`, `_TEAMS`, `_SLACK`, `_TIMEOUT_S` shape the fan-out (default 1000, 100, 10, 10, 900); `BENCH_ONLY=cold,cards,slack-verify,stack,clicks,fanout` runs a subset (`stack` includes 4f; `clicks` alone starts the stack for 4f only).",
       "Speed is measured here, never asserted in tests: `npm test` does not run `bench/`.",
     ].map((line) => `- ${line}`).join("\n"),
   ].join("\n\n");

@@ -10,7 +10,7 @@ export interface BenchSettings {
   coldRuns: number;
   /** BENCH_STORM_ALERTS: alerts in the storm, over 10 issues. Default 1000. */
   stormAlerts: number;
-  /** BENCH_CLICK_SAMPLES: clicks per row of the concurrent-clicks benchmark (4f), at least two rounds. Default 40. */
+  /** BENCH_CLICK_SAMPLES: clicks per row of the concurrent-clicks benchmark (4f), at least two rounds. Default 60. */
   clickSamples: number;
   /**
    * BENCH_ONLY: a comma-separated subset of SUITES (for working on one). Default all. `clicks` is a phase of
@@ -33,7 +33,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): BenchSetting
     runs: positiveInteger(env, "BENCH_N", 30),
     coldRuns: positiveInteger(env, "BENCH_COLD_N", 10),
     stormAlerts: positiveInteger(env, "BENCH_STORM_ALERTS", 1000),
-    clickSamples: positiveInteger(env, "BENCH_CLICK_SAMPLES", 40),
+    clickSamples: positiveInteger(env, "BENCH_CLICK_SAMPLES", 60),
     hostNodeOptions: env.BENCH_HOST_NODE_OPTIONS || undefined,
     ...suitesAndPhases(suites(env.BENCH_ONLY)),
   };

@@ -21,6 +21,8 @@ export const NOOP_APP = "bench/noop/app.js";
 /** After every round, once its cards show their new state and its hand-offs are answered. */
 export const PAUSE_BETWEEN_ROUNDS_MS = 250;
 const WARMUP_BATCH = 5;
+/** The no-op is cheap: more rounds of it make the divisor steady. */
+const NOOP_ROUNDS_FACTOR = 3;
 /** Issue 11's goal: clicks at 20 concurrent, median at most this many times the no-op's. */
 export const CLICK_RATIO_GOAL = 5;
 export const GOAL_CONCURRENCY = 20;
@@ -52,7 +54,8 @@ export interface NoopRow {
 
 export interface ConcurrentClicksResult {
   samplesPerRow: number;
-  warmupRounds: number;
+  /** Clickers per warm-up round. */
+  warmupBatch: number;
   noop: NoopRow[];
   rows: ClickRow[];
 }
@@ -103,14 +106,14 @@ export async function measureConcurrentClicks(world: World, samples: number, pro
     const rows: ClickRow[] = [];
     for (const concurrency of CONCURRENCIES) {
       const rounds = roundsFor(concurrency, samples);
-      noop.push(await measureNoop(world, place, noopUrl, concurrency, rounds));
+      noop.push(await measureNoop(world, place, noopUrl, concurrency, rounds * NOOP_ROUNDS_FACTOR));
       for (const mode of ["different issues", "one issue"] as const) {
         rows.push(await measureTeams(world, place, concurrency, mode, rounds));
         rows.push(await measureSlack(world, place, concurrency, mode, rounds));
         progress(`clicks: ${concurrency} concurrent, ${mode}: ${rounds} rounds on each platform`);
       }
     }
-    return { samplesPerRow: samples, warmupRounds: 1, noop, rows };
+    return { samplesPerRow: samples, warmupBatch: WARMUP_BATCH, noop, rows };
   } catch (error) {
     const appLines = world.stack.host.logs().filter((line) => /Slack|Teams|Failed/.test(line));
     progress(`clicks failed; the app's last lines:\n${appLines.slice(-40).join("\n")}`);
@@ -267,13 +270,14 @@ async function slackRound(world: World, place: Place, concurrency: number, mode:
   const results = await Promise.all(clicks.map(({ payload }) => stack.slack.sendInteraction(`${stack.api}/slack/interactions`, payload)));
   const pastDeadline = results.filter((result) => result.timedOut).length;
   for (const result of results) if (result.status !== 200 && !result.timedOut) throw new Error(`a Slack click answered ${result.status}`);
-  const idsFor = (card: SlackCard) => new Set(clicks.filter((c) => c.card === card).map((c) => responseUrlId(c.payload.response_url)));
-  const updated = await Promise.all(
-    clicks.map(({ card, expected }) => {
-      const ids = idsFor(card);
-      return waitUntil(() => replacedAt(world, card, sentAt, expected, ids), `the Slack card for ${card.issueId} to show "${expected}"`);
-    }),
-  );
+  // One wait per clicked message (on one issue, every clicker looks at the same one).
+  const waits = new Map<SlackCard, Promise<number>>();
+  for (const { card, expected } of clicks) {
+    if (waits.has(card)) continue;
+    const ids = new Set(clicks.filter((c) => c.card === card).map((c) => responseUrlId(c.payload.response_url)));
+    waits.set(card, waitUntil(() => replacedAt(world, card, sentAt, expected, ids), `the Slack card for ${card.issueId} to show "${expected}"`));
+  }
+  const updated = await Promise.all(clicks.map(({ card }) => waits.get(card)!));
   // Clicks handed off (a busy issue, the deadline) are answered by the worker: let it finish before the next round.
   await waitFor(async () => (await messageCount(stack.azurite.connectionString, QUEUES.slackActions)) === 0, {
     timeoutMs: 60_000,
@@ -294,11 +298,11 @@ function replacedAt(world: World, card: SlackCard, since: number, expected: stri
   const shows = (body: unknown) => blocksText((body as { blocks?: unknown }).blocks).includes(expected);
   const times = [
     ...stack.slack.responses
-      .filter((r) => r.at >= since && r.status === 200 && (r.body as { replace_original?: boolean }).replace_original === true && shows(r.body) && responseUrlIds.has(r.responseUrlId))
+      .filter((r) => responseUrlIds.has(r.responseUrlId) && r.status === 200 && (r.body as { replace_original?: boolean }).replace_original === true && shows(r.body))
       .map((r) => r.at),
     ...stack.slack
       .callsTo("chat.update")
-      .filter((c) => c.ok && c.at >= since && c.params.channel === card.channel && c.params.ts === card.ts && shows(c.params))
+      .filter((c) => c.at >= since && c.ok && c.params.channel === card.channel && c.params.ts === card.ts && shows(c.params))
       .map((c) => c.at),
   ];
   return times.length ? Math.min(...times) : undefined;
