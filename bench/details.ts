@@ -191,7 +191,8 @@ export function concurrentClicksSection(r: ConcurrentClicksResult): string {
       "the same concurrency, three times as many rounds as a row of clicks. The ratio is the click's median over the no-op's median at that concurrency. Goal: at 20 concurrent, ≤ " +
       `${CLICK_RATIO_GOAL} × on both platforms.`,
     `**How:** about ${r.samplesPerRow} clicks per row (rounds of c simultaneous clicks, at least 2 rounds), ${PAUSE_BETWEEN_ROUNDS_MS} ms between rounds after every ` +
-      "clicked card shows its new state and the `slack-actions` queue is empty. Warm-up first, excluded: every clicker clicks once, " +
+      "clicked card shows its new state and the `slack-actions` queue is empty; each row (and the no-op) starts once the app's queues are " +
+      "empty, so the card refreshes a row's changes announced don't run during the next. Warm-up first, excluded: every clicker clicks once, " +
       `${r.warmupBatch} at a time, on both platforms (it also links them: a first click reads the clicker's profile from the platform). ` +
       "Times are the client's (the benchmark process, which also runs the emulators), from sending the request.",
     markdownTable({

@@ -14,7 +14,7 @@ import { waitFor } from "../../test/support/wait";
 import { ROOT } from "../paths";
 import { summarize, type Summary } from "../stats";
 import { pause, slackPostedAt, teamsPostedAt, waitUntil } from "./observe";
-import { alertFor, type World } from "./world";
+import { alertFor, quiesce, type World } from "./world";
 
 export const CONCURRENCIES = [1, 5, 20, 50] as const;
 export const NOOP_APP = "bench/noop/app.js";
@@ -106,9 +106,13 @@ export async function measureConcurrentClicks(world: World, samples: number, pro
     const rows: ClickRow[] = [];
     for (const concurrency of CONCURRENCIES) {
       const rounds = roundsFor(concurrency, samples);
+      // Each row starts on a quiet app: the card refreshes the previous row's changes announced are done.
+      await quiesce(world.stack);
       noop.push(await measureNoop(world, place, noopUrl, concurrency, rounds * NOOP_ROUNDS_FACTOR));
       for (const mode of ["different issues", "one issue"] as const) {
+        await quiesce(world.stack);
         rows.push(await measureTeams(world, place, concurrency, mode, rounds));
+        await quiesce(world.stack);
         rows.push(await measureSlack(world, place, concurrency, mode, rounds));
         progress(`clicks: ${concurrency} concurrent, ${mode}: ${rounds} rounds on each platform`);
       }
