@@ -6,6 +6,7 @@ import { bytes, count, markdownTable, ms, rate, seconds, SUMMARY_HEADERS, summar
 import type { VerifyRow } from "./slack-verify";
 import { IDLE_GAP_MS, type AlertLatencyResult } from "./stack/alert-latency";
 import { PAUSE_BETWEEN_CLICKS_MS, type SlackClickResult, type TeamsInvokeResult } from "./stack/clicks";
+import { CLICK_RATIO_GOAL, CONCURRENCIES, NOOP_APP, PAUSE_BETWEEN_ROUNDS_MS, type ConcurrentClicksResult } from "./stack/concurrent-clicks";
 import { SEND_CONCURRENCY, type StormResult } from "./stack/storm";
 
 export function coldStartSection(r: ColdStartResult): string {
@@ -173,4 +174,45 @@ export function stormSection(r: StormResult): string {
 function failureList(failures: Record<string, number>): string {
   const entries = Object.entries(failures);
   return entries.length ? entries.map(([fn, n]) => `${fn} ${n}`).join(", ") : "none";
+}
+
+export function concurrentClicksSection(r: ConcurrentClicksResult): string {
+  const noopAt = new Map(r.noop.map((row) => [row.concurrency, row.responseMs.median]));
+  const ratio = (value: number, concurrency: number) => `${(value / noopAt.get(concurrency)!).toFixed(1)} ×`;
+  return [
+    `**What:** c people click at the same instant (c = ${CONCURRENCIES.join(", ")}), each on the card of a different issue, or all on the one card of one issue, ` +
+      "on Teams (an `Action.Execute` invoke; its response carries the re-rendered card, so the ack *is* the clicked card updated) and on Slack " +
+      "(a button click: the HTTP 200, then the clicked message replaced, by the app's response_url post or, for a click handed to the " +
+      "`slack-actions` queue, by whatever replaces it first). Each click toggles Resolve/Unresolve as the card it was taken from shows it. " +
+      "On one issue the first click changes it and the others find it already changed (an ephemeral line on Slack, the card as it is on Teams); " +
+      "the clicked message is then replaced once, for everyone looking at it.",
+    `**Against a no-op:** a second host process serves \`${NOOP_APP}\` (one HTTP function that reads the body and answers 200) with the same local host ` +
+      "and host.json, started beside the app's. Just before each concurrency's clicks, the same client sends it the same signed click bodies at " +
+      "the same concurrency, three times as many rounds as a row of clicks. The ratio is the click's median over the no-op's median at that concurrency. Goal: at 20 concurrent, ≤ " +
+      `${CLICK_RATIO_GOAL} × on both platforms.`,
+    `**How:** about ${r.samplesPerRow} clicks per row (rounds of c simultaneous clicks, at least 2 rounds), ${PAUSE_BETWEEN_ROUNDS_MS} ms between rounds after every ` +
+      "clicked card shows its new state and the `slack-actions` queue is empty; each row (and the no-op) starts once the app's queues are " +
+      "empty, so the card refreshes a row's changes announced don't run during the next. Warm-up first, excluded: every clicker clicks once, " +
+      `${r.warmupBatch} at a time, on both platforms (it also links them: a first click reads the clicker's profile from the platform). ` +
+      "Times are the client's (the benchmark process, which also runs the emulators), from sending the request.",
+    markdownTable({
+      headers: ["concurrency", "no-op n", "no-op median", "p95", "max"],
+      rows: r.noop.map((row) => [String(row.concurrency), String(row.responseMs.n), ...summaryCells(row.responseMs, ms).slice(1)]),
+    }),
+    markdownTable({
+      headers: ["platform", "clicks on", "c", "n", "ack median", "p95", "max", "card updated median", "p95", "max", "ack ÷ no-op", "updated ÷ no-op", "handed off", "ack past 3 s"],
+      rows: r.rows.map((row) => [
+        row.platform,
+        row.mode,
+        String(row.concurrency),
+        String(row.ackMs.n),
+        ...summaryCells(row.ackMs, ms).slice(1),
+        ...summaryCells(row.updatedMs, ms).slice(1),
+        ratio(row.ackMs.median, row.concurrency),
+        ratio(row.updatedMs.median, row.concurrency),
+        row.platform === "Slack" ? count(row.handedOff) : "—",
+        row.platform === "Slack" ? count(row.pastDeadline) : "—",
+      ]),
+    }),
+  ].join("\n\n");
 }

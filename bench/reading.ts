@@ -5,6 +5,7 @@ import { MAX_POLLING_MS, SLACK_ACK_MS, TEAMS_INVOKE_MS, TIER_PER_MINUTE } from "
 import { bytes, count, ms, rate, seconds, us } from "./format";
 import type { Results } from "./report";
 import type { AlertLatencyResult } from "./stack/alert-latency";
+import { CLICK_RATIO_GOAL, GOAL_CONCURRENCY, type ConcurrentClicksResult } from "./stack/concurrent-clicks";
 import type { StackResults } from "./stack/index";
 import type { StormResult } from "./stack/storm";
 
@@ -12,10 +13,11 @@ export function interpretation(results: Results): string[] {
   const s = results.stack?.ok ? results.stack.value : undefined;
   return [
     s && interactiveReading(s),
+    s?.clicks?.ok && concurrentClicksReading(s.clicks.value),
     s && cardsAppearReading(s),
     results.coldStart?.ok && coldStartReading(results.coldStart.value),
     cpuReading(results),
-    s?.storm.ok && stormReading(s.storm.value),
+    s?.storm?.ok && stormReading(s.storm.value),
     busyMachineReading(results),
     "Caveat: no real network. Teams, Slack and Storage are emulated on this machine, so every outbound call here takes " +
       "a few ms where the real services take tens to hundreds; the figures are this code's own cost plus queue polling, " +
@@ -30,14 +32,14 @@ function verdict(p95: number, deadlineMs: number): string {
 
 function interactiveReading(s: StackResults): string | undefined {
   const parts: string[] = [];
-  if (s.slackClicks.ok) {
+  if (s.slackClicks?.ok) {
     const { ackMs, updatedMs } = s.slackClicks.value;
     parts.push(
       `a Slack click is acknowledged in ${ms(ackMs.median)} (p95 ${ms(ackMs.p95)}): against Slack's 3 s that is ${verdict(ackMs.p95, SLACK_ACK_MS)}; ` +
         `the clicked message already shows the new state when the ack leaves (median ${ms(updatedMs.median)} after the click)`,
     );
   }
-  if (s.teamsInvoke.ok) {
+  if (s.teamsInvoke?.ok) {
     const { responseMs } = s.teamsInvoke.value;
     parts.push(`a Teams Resolve comes back with the re-rendered card in ${ms(responseMs.median)} (p95 ${ms(responseMs.p95)}): against Teams' 10 s that is ${verdict(responseMs.p95, TEAMS_INVOKE_MS)}`);
   }
@@ -45,7 +47,7 @@ function interactiveReading(s: StackResults): string | undefined {
 }
 
 function cardsAppearReading(s: StackResults): string | undefined {
-  const alerts = [s.teamsAlert, s.slackAlert].flatMap((o) => (o.ok ? [o.value] : []));
+  const alerts = [s.teamsAlert, s.slackAlert].flatMap((o) => (o?.ok ? [o.value] : []));
   if (alerts.length === 0) return undefined;
   const figures = alerts.map((a) => `${a.platform} median ${seconds(a.totalMs.median)}, p95 ${seconds(a.totalMs.p95)}`).join("; ");
   const shares = alerts.map((a) => `${a.platform} ${(waitingShare(a) * 100).toFixed(0)} %`).join(", ");
@@ -135,5 +137,27 @@ function convergenceReading(storm: StormResult, cardsFinalMs: number): string {
         "per workspace) on intermediate counts during the storm, so the updates carrying the final count waited for budget. Coalescing that accounts " +
         "for the workspace's remaining budget (a longer window for Slack while it is low) would show the final state sooner."
       : "")
+  );
+}
+
+/** Issue 11's goal for clicks at 20 concurrent, and how close the worst ack came to Slack's 3 s. */
+function concurrentClicksReading(r: ConcurrentClicksResult): string | undefined {
+  const noop = r.noop.find((row) => row.concurrency === GOAL_CONCURRENCY);
+  if (!noop) return undefined;
+  const atGoal = r.rows.filter((row) => row.concurrency === GOAL_CONCURRENCY);
+  const ratios = atGoal.map((row) => ({ row, ratio: row.ackMs.median / noop.responseMs.median, updated: row.updatedMs.median / noop.responseMs.median }));
+  const met = ratios.every(({ ratio }) => ratio <= CLICK_RATIO_GOAL);
+  const figures = ratios
+    .map(({ row, ratio, updated }) =>
+      `${row.platform} on ${row.mode} ${ms(row.ackMs.median)} (${ratio.toFixed(1)} ×` + (row.platform === "Slack" ? `; clicked message replaced ${ms(row.updatedMs.median)}, ${updated.toFixed(1)} ×)` : ")"),
+    )
+    .join(", ");
+  const slack = r.rows.filter((row) => row.platform === "Slack");
+  const worstAck = Math.max(...slack.map((row) => row.ackMs.max));
+  const late = slack.reduce((sum, row) => sum + row.pastDeadline, 0);
+  return (
+    `**Clicks under concurrency:** at ${GOAL_CONCURRENCY} people clicking at once the median click takes ${figures}, against a no-op function's ` +
+    `${ms(noop.responseMs.median)} through the same host: the goal (≤ ${CLICK_RATIO_GOAL} × on both platforms) is ${met ? "met" : "**not met**"}. ` +
+    `The slowest Slack ack at any concurrency was ${ms(worstAck)} (${late === 0 ? "none" : `**${late}**`} past Slack's ${seconds(SLACK_ACK_MS)}; ${verdict(worstAck, SLACK_ACK_MS)}).`
   );
 }

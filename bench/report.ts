@@ -7,6 +7,7 @@ import {
   alertSection,
   cardsSection,
   coldStartSection,
+  concurrentClicksSection,
   slackClicksSection,
   stackIntro,
   stormSection,
@@ -21,6 +22,7 @@ import { interpretation } from "./reading";
 import type { BenchSettings } from "./settings";
 import type { VerifyRow } from "./slack-verify";
 import type { FanoutResult } from "./stack/fanout";
+import { GOAL_CONCURRENCY } from "./stack/concurrent-clicks";
 import type { StackResults } from "./stack/index";
 import type { Summary } from "./stats";
 
@@ -59,6 +61,7 @@ export function renderReport(results: Results): string {
     stack ? section("4c. Teams Resolve invoke round trip", stack.teamsInvoke, teamsInvokeSection) : "",
     stack ? section("4d. Slack button click", stack.slackClicks, slackClicksSection) : "",
     stack ? section("4e. Intake throughput (storm)", stack.storm, stormSection) : "",
+    stack ? section("4f. Clicks under concurrency", stack.clicks, concurrentClicksSection) : "",
     results.fanout ? `### 5. Fan-out at the platforms' ceiling\n\n${fanoutSection(results.fanout)}` : "### 5. Fan-out at the platforms' ceiling\n\nNot run (BENCH_ONLY).",
     methodSection(),
   ]
@@ -104,7 +107,7 @@ function machineSection({ machine, settings }: Results): string {
       machine.os,
       String(machine.loadAtStart),
       machine.date,
-      `BENCH_N=${settings.runs}, BENCH_COLD_N=${settings.coldRuns}, BENCH_STORM_ALERTS=${settings.stormAlerts}`,
+      `BENCH_N=${settings.runs}, BENCH_COLD_N=${settings.coldRuns}, BENCH_STORM_ALERTS=${settings.stormAlerts}, BENCH_CLICK_SAMPLES=${settings.clickSamples}`,
     ]],
   }) + `\n\nCode measured: ${machine.code}.`;
 }
@@ -154,20 +157,30 @@ function summaryRows({ coldStart, cards, slackVerify, stack }: Results): Summary
     rows.push({ what: `verifySlackRequest, ${bytes(typical.bodyBytes)} body`, summary: typical.result.perCallUs, unit: us });
   }
   const s = stack?.ok ? stack.value : undefined;
-  if (s?.teamsAlert.ok) rows.push({ what: "alert on the queue → Teams card posted (quiet app)", summary: s.teamsAlert.value.totalMs, unit: ms });
-  if (s?.slackAlert.ok) rows.push({ what: "alert on the queue → Slack message posted (quiet app)", summary: s.slackAlert.value.totalMs, unit: ms });
-  if (s?.teamsInvoke.ok) {
+  if (s?.teamsAlert?.ok) rows.push({ what: "alert on the queue → Teams card posted (quiet app)", summary: s.teamsAlert.value.totalMs, unit: ms });
+  if (s?.slackAlert?.ok) rows.push({ what: "alert on the queue → Slack message posted (quiet app)", summary: s.slackAlert.value.totalMs, unit: ms });
+  if (s?.teamsInvoke?.ok) {
     rows.push({ what: "Teams Resolve/Unresolve invoke → HTTP response (with the new card)", summary: s.teamsInvoke.value.responseMs, unit: ms, deadlineMs: TEAMS_INVOKE_MS, deadline: "10–15 s (Teams)" });
   }
-  if (s?.slackClicks.ok) {
+  if (s?.slackClicks?.ok) {
     rows.push({ what: "Slack button click → HTTP 200 ack", summary: s.slackClicks.value.ackMs, unit: ms, deadlineMs: SLACK_ACK_MS, deadline: "3 s (Slack)" });
     rows.push({ what: "Slack button click → clicked message replaced", summary: s.slackClicks.value.updatedMs, unit: ms, deadlineMs: SLACK_REPLACE_GOAL_MS, deadline: "2 s (the app's own goal)" });
+  }
+  if (s?.clicks?.ok) {
+    for (const row of s.clicks.value.rows.filter((r) => r.concurrency === GOAL_CONCURRENCY && r.mode === "different issues")) {
+      if (row.platform === "Teams") {
+        rows.push({ what: `Teams invoke, ${row.concurrency} concurrent on different issues → response`, summary: row.ackMs, unit: ms, deadlineMs: TEAMS_INVOKE_MS, deadline: "10–15 s (Teams)" });
+      } else {
+        rows.push({ what: `Slack click, ${row.concurrency} concurrent on different issues → HTTP 200 ack`, summary: row.ackMs, unit: ms, deadlineMs: SLACK_ACK_MS, deadline: "3 s (Slack)" });
+        rows.push({ what: `Slack click, ${row.concurrency} concurrent on different issues → clicked message replaced`, summary: row.updatedMs, unit: ms, deadlineMs: SLACK_REPLACE_GOAL_MS, deadline: "2 s (the app's own goal)" });
+      }
+    }
   }
   return rows;
 }
 
 function stormSummary({ stack }: Results): string {
-  const storm = stack?.ok && stack.value.storm.ok ? stack.value.storm.value : undefined;
+  const storm = stack?.ok && stack.value.storm?.ok ? stack.value.storm.value : undefined;
   if (!storm) return "";
   const cards = storm.issues * 2;
   const final =
@@ -188,7 +201,7 @@ function methodSection(): string {
     "## Method",
     [
       "Percentiles are nearest-rank (always an observed value; with n = 10 the p95 is the maximum). Warm-up runs are excluded everywhere and counted in each section.",
-      "`BENCH_N` sets the runs of 4a–4d (default 30), `BENCH_COLD_N` the processes per cold-start variant (default 10), `BENCH_STORM_ALERTS` the storm's size (default 1000); `BENCH_FANOUT_ALERTS`, `_ISSUES`, `_TEAMS`, `_SLACK`, `_TIMEOUT_S` shape the fan-out (default 1000, 100, 10, 10, 900); `BENCH_ONLY=cold,cards,slack-verify,stack,fanout` runs a subset.",
+      "`BENCH_N` sets the runs of 4a–4d (default 30), `BENCH_COLD_N` the processes per cold-start variant (default 10), `BENCH_STORM_ALERTS` the storm's size (default 1000), `BENCH_CLICK_SAMPLES` the clicks per row of 4f (default 60); `BENCH_FANOUT_ALERTS`, `_ISSUES`, `_TEAMS`, `_SLACK`, `_TIMEOUT_S` shape the fan-out (default 1000, 100, 10, 10, 900); `BENCH_ONLY=cold,cards,slack-verify,stack,clicks,fanout` runs a subset (`stack` includes 4f; `clicks` alone starts the stack for 4f only).",
       "Speed is measured here, never asserted in tests: `npm test` does not run `bench/`.",
     ].map((line) => `- ${line}`).join("\n"),
   ].join("\n\n");

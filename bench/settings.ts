@@ -1,6 +1,6 @@
 // What a run measures and how many times, from the environment.
 
-export const SUITES = ["cold", "cards", "slack-verify", "stack", "fanout"] as const;
+export const SUITES = ["cold", "cards", "slack-verify", "stack", "clicks", "fanout"] as const;
 export type Suite = (typeof SUITES)[number];
 
 export interface BenchSettings {
@@ -10,17 +10,41 @@ export interface BenchSettings {
   coldRuns: number;
   /** BENCH_STORM_ALERTS: alerts in the storm, over 10 issues. Default 1000. */
   stormAlerts: number;
-  /** BENCH_ONLY: a comma-separated subset of SUITES (for working on one). Default all. */
+  /** BENCH_CLICK_SAMPLES: clicks per row of the concurrent-clicks benchmark (4f), at least two rounds. Default 60. */
+  clickSamples: number;
+  /**
+   * BENCH_ONLY: a comma-separated subset of SUITES (for working on one). Default all. `clicks` is a phase of
+   * the full-stack run: alone, it starts the stack and runs only that phase (so `stack` is in `suites` too).
+   */
   suites: Suite[];
+  /**
+   * BENCH_HOST_NODE_OPTIONS: NODE_OPTIONS for the app's host process in the full-stack run, to look inside it
+   * (e.g. `--require` a script that starts the inspector's CPU profiler). Default none.
+   */
+  hostNodeOptions?: string;
+  /** Which phases of the full-stack run: the sequential ones (4a–4e), the concurrent clicks (4f). */
+  stackPhases: StackPhase[];
 }
+
+export type StackPhase = "sequential" | "clicks";
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): BenchSettings {
   return {
     runs: positiveInteger(env, "BENCH_N", 30),
     coldRuns: positiveInteger(env, "BENCH_COLD_N", 10),
     stormAlerts: positiveInteger(env, "BENCH_STORM_ALERTS", 1000),
-    suites: suites(env.BENCH_ONLY),
+    clickSamples: positiveInteger(env, "BENCH_CLICK_SAMPLES", 60),
+    hostNodeOptions: env.BENCH_HOST_NODE_OPTIONS || undefined,
+    ...suitesAndPhases(suites(env.BENCH_ONLY)),
   };
+}
+
+function suitesAndPhases(chosen: Suite[]): { suites: Suite[]; stackPhases: StackPhase[] } {
+  const stackPhases: StackPhase[] = [];
+  if (chosen.includes("stack")) stackPhases.push("sequential");
+  if (chosen.includes("stack") || chosen.includes("clicks")) stackPhases.push("clicks");
+  const suites = stackPhases.length > 0 && !chosen.includes("stack") ? [...chosen, "stack" as const] : chosen;
+  return { suites, stackPhases };
 }
 
 function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {

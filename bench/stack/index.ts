@@ -1,9 +1,10 @@
-// The full-stack benchmarks (a–e) against one stack started as the e2e tests start it, with the app's
+// The full-stack benchmarks (a–f) against one stack started as the e2e tests start it, with the app's
 // default settings (card-refresh coalescing 5 s, Slack rate limits enforced by the emulator).
 import { startStack } from "../../test/e2e/stack";
 import { attempt, failed, stopOnInterrupt, type Outcome } from "../outcome";
 import type { BenchSettings } from "../settings";
 import { measureAlertToCards, type AlertLatencyResult } from "./alert-latency";
+import { measureConcurrentClicks, type ConcurrentClicksResult } from "./concurrent-clicks";
 import { measureSlackClicks, measureTeamsInvokes, type SlackClickResult, type TeamsInvokeResult } from "./clicks";
 import { measureStorm, type StormResult } from "./storm";
 import { quiesce, setUpWorld, type World } from "./world";
@@ -11,19 +12,21 @@ import { quiesce, setUpWorld, type World } from "./world";
 /** Excluded from every sequential full-stack figure: first uses (tokens, tables, JIT) are not steady state. */
 export const STACK_WARMUP = 2;
 
+/** Each phase is undefined when not run (BENCH_ONLY=clicks runs only 4f). */
 export interface StackResults {
   startMs: number;
-  teamsAlert: Outcome<AlertLatencyResult>;
-  slackAlert: Outcome<AlertLatencyResult>;
-  teamsInvoke: Outcome<TeamsInvokeResult>;
-  slackClicks: Outcome<SlackClickResult>;
-  storm: Outcome<StormResult>;
+  teamsAlert?: Outcome<AlertLatencyResult>;
+  slackAlert?: Outcome<AlertLatencyResult>;
+  teamsInvoke?: Outcome<TeamsInvokeResult>;
+  slackClicks?: Outcome<SlackClickResult>;
+  storm?: Outcome<StormResult>;
+  clicks?: Outcome<ConcurrentClicksResult>;
 }
 
 export async function runStackBenchmarks(settings: BenchSettings, progress: (line: string) => void): Promise<Outcome<StackResults>> {
   progress("stack: starting Azurite, the Teams, Slack and OIDC emulators and the local host with dist/index.js");
   const started = Date.now();
-  const stack = await attempt("starting the stack", () => startStack(), progress);
+  const stack = await attempt("starting the stack", () => startStack(settings.hostNodeOptions ? { env: { NODE_OPTIONS: settings.hostNodeOptions } } : {}), progress);
   if (!stack.ok) return stack;
   const forget = stopOnInterrupt(() => stack.value.stop());
   try {
@@ -40,13 +43,23 @@ export async function runStackBenchmarks(settings: BenchSettings, progress: (lin
 }
 
 async function runPhases(world: World, settings: BenchSettings, progress: (line: string) => void): Promise<Omit<StackResults, "startMs">> {
-  const { runs } = settings;
   const phase = <T>(name: string, run: () => Promise<T>) =>
     attempt(name, async () => {
       await quiesce(world.stack);
       progress(`stack: ${name}`);
       return run();
     }, progress);
+  const sequential = settings.stackPhases.includes("sequential") ? await runSequentialPhases(world, settings, progress, phase) : {};
+  const clicks = settings.stackPhases.includes("clicks")
+    ? await phase("(f) clicks under concurrency", () => measureConcurrentClicks(world, settings.clickSamples, progress))
+    : undefined;
+  return { ...sequential, clicks };
+}
+
+type Phase = <T>(name: string, run: () => Promise<T>) => Promise<Outcome<T>>;
+
+async function runSequentialPhases(world: World, settings: BenchSettings, progress: (line: string) => void, phase: Phase): Promise<Omit<StackResults, "startMs" | "clicks">> {
+  const { runs } = settings;
 
   const alerts = await phase("(a, b) alert → Teams card and Slack message", () => measureAlertToCards(world, runs, STACK_WARMUP, progress));
   const teamsAlert: Outcome<AlertLatencyResult> = alerts.ok ? { ok: true, value: alerts.value.Teams } : alerts;

@@ -37,6 +37,47 @@ interface EmailIndexEntity {
 }
 
 const partition = (provider: ChatProvider, scope: string) => `${provider}:${safeKey(scope)}`;
+
+type Lookup = { identity?: ChatIdentity; optedOut: boolean };
+
+/**
+ * How long an instance trusts a link (or an unlink) it read, and the people it listed for the Assign menu:
+ * a burst of clicks reads each once. Links and unlinks made in this instance take effect at once (they
+ * clear what they change); one made on another instance shows here within this time. "Not linked" is never
+ * kept, so someone who just linked themselves elsewhere is never prompted again for it.
+ */
+export const IDENTITY_CACHE_MS = 10_000;
+
+interface Remembered<T> {
+  value: Promise<T>;
+  until: number;
+}
+
+/** Per storage account (one per instance in production; tests may run several in one process). */
+const instanceCaches = new WeakMap<StorageClients, { lookups: Map<string, Remembered<Lookup>>; rosters: Map<string, Remembered<Person[]>> }>();
+
+function instanceCache(storage: StorageClients) {
+  let cache = instanceCaches.get(storage);
+  if (!cache) {
+    cache = { lookups: new Map(), rosters: new Map() };
+    instanceCaches.set(storage, cache);
+  }
+  return cache;
+}
+
+/** The remembered value for `key`, or `read()` remembered for IDENTITY_CACHE_MS (unless it fails or `keep` says no). */
+function remember<T>(cache: Map<string, Remembered<T>>, key: string, read: () => Promise<T>, keep: (value: T) => boolean = () => true): Promise<T> {
+  const found = cache.get(key);
+  if (found && found.until > Date.now()) return found.value;
+  const value = read();
+  const entry = { value, until: Date.now() + IDENTITY_CACHE_MS };
+  cache.set(key, entry);
+  const drop = () => {
+    if (cache.get(key) === entry) cache.delete(key);
+  };
+  value.then((result) => (keep(result) ? undefined : drop()), drop);
+  return value;
+}
 const emailPartition = (email: string) => `email:${safeKey(email.toLowerCase())}`;
 
 /**
@@ -44,11 +85,11 @@ const emailPartition = (email: string) => `email:${safeKey(email.toLowerCase())}
  * so a delivery "to ana@contoso.com" never iterates over members.
  */
 export class IdentityRepository {
-  /** Cached for the life of this repository: make one per invocation, so every lookup in it reads once. */
-  private readonly lookups = new Map<string, Promise<{ identity?: ChatIdentity; optedOut: boolean }>>();
-  private readonly rosters = new Map<string, Promise<Person[]>>();
+  private readonly cache: ReturnType<typeof instanceCache>;
 
-  constructor(private readonly storage: StorageClients) {}
+  constructor(private readonly storage: StorageClients) {
+    this.cache = instanceCache(storage);
+  }
 
   async get(provider: ChatProvider, scope: string, chatUserId: string): Promise<ChatIdentity | undefined> {
     return (await this.lookup(provider, scope, chatUserId)).identity;
@@ -58,18 +99,12 @@ export class IdentityRepository {
    * The link, if any, and whether the person unlinked themselves: after `unlink` we no longer link
    * them automatically by email, only by an explicit sign-in.
    */
-  lookup(provider: ChatProvider, scope: string, chatUserId: string): Promise<{ identity?: ChatIdentity; optedOut: boolean }> {
+  lookup(provider: ChatProvider, scope: string, chatUserId: string): Promise<Lookup> {
     const key = `${partition(provider, scope)}/${chatUserId}`;
-    let found = this.lookups.get(key);
-    if (!found) {
-      found = this.read(provider, scope, chatUserId);
-      found.catch(() => this.lookups.delete(key));
-      this.lookups.set(key, found);
-    }
-    return found;
+    return remember(this.cache.lookups, key, () => this.read(provider, scope, chatUserId), (found) => !!found.identity || found.optedOut);
   }
 
-  private async read(provider: ChatProvider, scope: string, chatUserId: string): Promise<{ identity?: ChatIdentity; optedOut: boolean }> {
+  private async read(provider: ChatProvider, scope: string, chatUserId: string): Promise<Lookup> {
     const table = await this.storage.table(TABLES.identities);
     try {
       const entity = await table.getEntity<IdentityEntity>(partition(provider, scope), safeKey(chatUserId));
@@ -84,7 +119,8 @@ export class IdentityRepository {
   /** Links (or relinks) a chat user; returns the person it was linked to before, if any other. */
   async link(identity: ChatIdentity): Promise<Person | undefined> {
     const table = await this.storage.table(TABLES.identities);
-    const previous = await this.get(identity.provider, identity.scope, identity.chatUserId);
+    // Read afresh, not from what this instance remembers: the old person's email index row goes.
+    const previous = (await this.read(identity.provider, identity.scope, identity.chatUserId)).identity;
     const email = identity.person.email.toLowerCase();
     await table.upsertEntity<IdentityEntity>(
       stripUndefined({
@@ -109,7 +145,7 @@ export class IdentityRepository {
 
   /** Removes the link and remembers the choice, so the person is not linked again automatically. */
   async unlink(provider: ChatProvider, scope: string, chatUserId: string): Promise<ChatIdentity | undefined> {
-    const previous = await this.get(provider, scope, chatUserId);
+    const previous = (await this.read(provider, scope, chatUserId)).identity;
     const table = await this.storage.table(TABLES.identities);
     await table.upsertEntity<IdentityEntity>(
       { partitionKey: partition(provider, scope), rowKey: safeKey(chatUserId), email: "", how: "unlinked", linkedAt: new Date().toISOString() },
@@ -138,18 +174,13 @@ export class IdentityRepository {
   /** People linked in one tenant/workspace: the Assign menu's choices. */
   people(provider: ChatProvider, scope: string, limit = 100): Promise<Person[]> {
     const key = `${partition(provider, scope)}/${limit}`;
-    let roster = this.rosters.get(key);
-    if (!roster) {
-      roster = this.readPeople(provider, scope, limit);
-      roster.catch(() => this.rosters.delete(key));
-      this.rosters.set(key, roster);
-    }
-    return roster;
+    return remember(this.cache.rosters, key, () => this.readPeople(provider, scope, limit));
   }
 
+  /** After a link or unlink: what this instance remembers of that tenant/workspace is read again. */
   private forget(provider: ChatProvider, scope: string): void {
     const prefix = `${partition(provider, scope)}/`;
-    for (const cache of [this.lookups, this.rosters] as Map<string, unknown>[]) {
+    for (const cache of [this.cache.lookups, this.cache.rosters] as Map<string, unknown>[]) {
       for (const key of cache.keys()) if (key.startsWith(prefix)) cache.delete(key);
     }
   }

@@ -7,8 +7,9 @@ import { slackMessageFor } from "../delivery/slack-sender";
 import type { Issue } from "../domain/issue";
 import type { IdentityRepository } from "../identity/identities";
 import { slackLinkPrompt } from "../identity/prompts";
-import { CardRepository } from "../storage/cards";
+import { CardRepository, type CardCopy } from "../storage/cards";
 import { QUEUES, type StorageClients } from "../storage/clients";
+import { isNotFound } from "../storage/errors";
 import { IssueRepository } from "../storage/issues";
 import { actOnIssue, type ActOutcome } from "../workflows/issue-actions";
 import { ClickOutcomes, type RecordedOutcome } from "./click-outcomes";
@@ -61,7 +62,6 @@ export async function handleClick(app: SlackApp, click: BlockActions, receivedAt
     // Either hand the click off now, or (already answering) let the answer finish within the budget.
     await Promise.race([run.handOff("not finished in time") ?? work, sleep(Math.max(0, run.remainingMs()))]);
   }
-  await run.settled();
 }
 
 /** The `slack-actions` worker: no deadline, Slack's API allowed. */
@@ -132,7 +132,6 @@ class InlineRun implements Run {
   private applyStarted = false;
   private outcome?: RecordedOutcome;
   private handing?: Promise<boolean>;
-  private background: Promise<unknown>[] = [];
 
   constructor(
     private readonly app: SlackApp,
@@ -186,13 +185,12 @@ class InlineRun implements Run {
     return this.handing;
   }
 
-  /** Work that may finish after the answer without holding it (e.g. marking the clicked copy rendered). */
-  later(work: Promise<unknown>): void {
-    this.background.push(work.catch(() => undefined));
-  }
-
-  async settled(): Promise<void> {
-    if (this.background.length) await Promise.race([Promise.all(this.background), sleep(Math.max(0, this.remainingMs()))]);
+  /**
+   * Bookkeeping that finishes after the ack without holding it (marking the clicked copy rendered): the
+   * clicker already sees the new card. If the instance stops first, the card-refresh updates that copy too.
+   */
+  later(work: Promise<unknown>, what: string): void {
+    work.catch((error: Error) => this.app.log(`Slack: ${what} failed after the ack: ${error.name}`));
   }
 
   async failed(error: Error): Promise<void> {
@@ -284,7 +282,7 @@ async function decideAndApply(
   const replaced = await run.reply(await answerFor(app, click, recorded(outcome), outcome.kind === "changed" ? outcome.issue : undefined));
   if (replaced && outcome.kind === "changed") {
     const marking = markClickedCopyRendered(app, action.issueId, click, outcome.issue.version);
-    if (run instanceof InlineRun) run.later(marking);
+    if (run instanceof InlineRun) run.later(marking, "marking the clicked copy rendered");
     else await marking;
   }
 }
@@ -330,11 +328,17 @@ async function waitForRecordedOutcome(app: SlackApp, click: BlockActions): Promi
   }
 }
 
+/** So the card-refresh this change announced doesn't spend a chat.update on the copy the clicker already sees. */
 async function markClickedCopyRendered(app: SlackApp, issueId: string, click: BlockActions, version: number): Promise<void> {
+  const teamId = click.team?.id ?? click.user.team_id;
   const channel = click.container?.channel_id ?? click.channel?.id;
   const ts = click.container?.message_ts ?? click.message?.ts;
-  if (!channel || !ts) return;
-  const cards = new CardRepository(app.storage);
-  const copy = (await cards.list(issueId)).find((card) => card.provider === "slack" && card.channel === channel && card.ts === ts);
-  if (copy) await cards.markRendered(copy, version);
+  if (!teamId || !channel || !ts) return;
+  // The copy's row key is where it lives (workspace, channel, ts): no need to list the issue's copies to find it.
+  const clicked: CardCopy = { provider: "slack", issueId, teamId, channel, ts, targetKey: "", renderedVersion: 0, postedAt: "" };
+  try {
+    await new CardRepository(app.storage).markRendered(clicked, version);
+  } catch (error) {
+    if (!isNotFound(error)) throw error; // not a stored copy of the card: nothing to mark
+  }
 }

@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { IssueRepository } from "../../shared/storage/issues";
+import { anAlert } from "../fixtures/issues";
+import { sendBase64Json } from "../support/queues";
+import { waitFor } from "../support/wait";
+import { blocksText, click, controls } from "./slack-helpers";
+import { installSlackWorkspace, startStack, type Stack } from "./stack";
+
+// An instance remembers who is linked, and who can be assigned, for a few seconds so a burst of clicks reads
+// them once. What a person does in that instance must show on their very next click all the same.
+let stack: Stack;
+let teamId: string;
+let channel: string;
+let ana: string;
+let ben: string;
+
+beforeAll(async () => {
+  stack = await startStack();
+  teamId = await installSlackWorkspace(stack, "Contoso");
+  channel = stack.slack.addChannel(teamId, { name: "alerts" }).id;
+  ana = stack.slack.addUser(teamId, { name: "ana", realName: "Ana Lima", email: "ana@contoso.com" }).id;
+  ben = stack.slack.addUser(teamId, { name: "ben", realName: "Ben Okafor", email: "ben@contoso.com" }).id;
+  await sendBase64Json(stack.azurite.connectionString, "alerts", anAlert({ alertId: "cache-1", issue: { id: "cache-issue" }, targets: [{ provider: "slack", teamId, channel }] }));
+  await waitFor(() => card(), { timeoutMs: 30_000 });
+}, 120_000);
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const card = () => stack.slack.messages(channel).find((m) => !m.ephemeral);
+const status = async () => (await new IssueRepository(stack.storage).get("cache-issue"))!.issue.status;
+const assignable = () => controls(card()!.blocks).filter((c) => c.actionId.includes("assign") && c.kind === "option").map((c) => c.label);
+
+/** Clicks `label` on the card as `user`; resolves with the answers the click got (a first contact is answered by the worker). */
+async function clickAs(user: string, label: string) {
+  const before = stack.slack.responses.length;
+  const payload = stack.slack.blockActions({ teamId, user, channel, messageTs: card()!.ts, actions: [click(card()!.blocks, label)] });
+  expect((await stack.slack.sendInteraction(`${stack.api}/slack/interactions`, payload)).status).toBe(200);
+  await waitFor(() => (stack.slack.responses.length > before ? true : undefined), { timeoutMs: 15_000 });
+  return stack.slack.responses.slice(before).map((r) => r.body as { response_type?: string; text?: string; replace_original?: boolean });
+}
+
+describe("Slack clicks right after a link changes, in the same instance", () => {
+  it("someone linked by their first click is offered in the Assign menu of the very next click", async () => {
+    await clickAs(ana, "Resolve");
+    await clickAs(ana, "Unresolve");
+    expect(blocksText(card()!.blocks)).toMatch(/Unresolved by/);
+    expect(assignable().join()).not.toMatch(/Ben/);
+
+    await clickAs(ben, "Resolve"); // Ben's first click: linked by his Slack profile, then applied
+    expect(await status()).toBe("resolved");
+    await clickAs(ana, "Unresolve");
+    expect(blocksText(card()!.blocks)).toMatch(/Unresolved by/);
+    expect(assignable().join()).toMatch(/Ben Okafor/);
+  });
+
+  it("after /triage unlink, the next click gets the link prompt and changes nothing", async () => {
+    await clickAs(ana, "Resolve"); // Ana is linked and known to this instance
+    expect(await status()).toBe("resolved");
+
+    const reply = await stack.slack.sendCommand(`${stack.api}/slack/commands`, stack.slack.slashCommand({ teamId, user: ana, channel, command: "/triage", text: "unlink" }));
+    expect((reply.json as { text: string }).text).toMatch(/You're unlinked/);
+    const replies = await clickAs(ana, "Unresolve");
+    expect(replies.find((r) => r.response_type === "ephemeral")?.text).toMatch(/link your Slack account/i);
+    expect(await status()).toBe("resolved");
+  });
+});
