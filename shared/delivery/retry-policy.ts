@@ -6,11 +6,22 @@ export type FailureVerdict =
       reason: string;
       /** No answer came (timeout, connection lost after sending): a post may have landed all the same. */
       ambiguous?: boolean;
+      /**
+       * Only waiting: our own pacing held the call back, or the platform answered 429. Waiting is not failing:
+       * it never uses up an attempt of the failure budget (MAX_DELIVERY_ATTEMPTS).
+       */
+      throttled?: true;
     }
   | { kind: "dead"; reason: string }
   | { kind: "dead-installation"; reason: string };
 
+/** Real failures (5xx, timeouts, network) allowed per delivery or copy update; throttling doesn't count. */
 export const MAX_DELIVERY_ATTEMPTS = 8;
+
+/** Whether this outcome uses up an attempt: every retry does, except one that was only throttled. */
+export function countsAsAttempt(verdict: FailureVerdict): boolean {
+  return !(verdict.kind === "retry" && verdict.throttled);
+}
 const BASE_DELAY_SECONDS = 2;
 const MAX_DELAY_SECONDS = 300;
 

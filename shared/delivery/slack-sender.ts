@@ -94,7 +94,7 @@ export async function sendSlackCard(
       }
     }
     const slot = await channelLimiter.acquire(`${target.teamId}:${channel}`, MAX_IN_PROCESS_WAIT_MS);
-    if (!slot.ok) return { kind: "retry", delaySeconds: slot.retryInSeconds, reason: "paced: Slack posts about one per second per channel" };
+    if (!slot.ok) return { kind: "retry", delaySeconds: slot.retryInSeconds, reason: "paced: Slack posts about one per second per channel", throttled: true };
     const message = renderSlackMessage(buildIssueView(issue, { assignChoices: await people(sender, target.teamId) }));
     const posted = await client.chat.postMessage({
       channel,
@@ -148,7 +148,7 @@ export async function updateSlackCard(
 ): Promise<{ kind: "updated" } | FailureVerdict> {
   try {
     const slot = await updateLimiter.acquire(copy.teamId, MAX_IN_PROCESS_WAIT_MS);
-    if (!slot.ok) return { kind: "retry", delaySeconds: slot.retryInSeconds, reason: "paced: Slack Tier 3" };
+    if (!slot.ok) return { kind: "retry", delaySeconds: slot.retryInSeconds, reason: "paced: Slack Tier 3", throttled: true };
     const client = await sender.slackTokens.client(copy.teamId);
     const message = renderSlackMessage(buildIssueView(issue, { assignChoices: await people(sender, copy.teamId), notice }));
     await client.chat.update({ channel: copy.channel, ts: copy.ts, text: message.text, blocks: message.blocks as never });
@@ -186,7 +186,7 @@ export function classifySlackError(error: unknown, attempt: number, deadErrors: 
   if (error instanceof SlackNotInstalledError) return { kind: "dead", reason: error.message };
   const e = error as { code?: string; retryAfter?: number; data?: { error?: string }; statusCode?: number };
   if (e.code === "slack_webapi_rate_limited_error") {
-    return { kind: "retry", delaySeconds: retryDelay(attempt, e.retryAfter ?? 10), reason: "rate limited (429)" };
+    return { kind: "retry", delaySeconds: retryDelay(attempt, e.retryAfter ?? 10), reason: "rate limited (429)", throttled: true };
   }
   if (e.code === "slack_webapi_platform_error") {
     const slackError = e.data?.error ?? "unknown_error";
@@ -194,7 +194,7 @@ export function classifySlackError(error: unknown, attempt: number, deadErrors: 
     if (DEAD_INSTALLATION_ERRORS.has(slackError)) return { kind: "dead-installation", reason: slackError };
     if (deadErrors.has(slackError)) return { kind: "dead", reason: slackError };
     if (slackError === "ratelimited" || slackError === "rate_limited") {
-      return { kind: "retry", delaySeconds: retryDelay(attempt, 10), reason: slackError };
+      return { kind: "retry", delaySeconds: retryDelay(attempt, 10), reason: slackError, throttled: true };
     }
     if (["internal_error", "fatal_error", "service_unavailable", "request_timeout"].includes(slackError)) {
       return { kind: "retry", delaySeconds: retryDelay(attempt, undefined), reason: slackError };

@@ -104,7 +104,7 @@ async function withConnector<T>(
     [conversationLimiter, reference.conversationId],
   ] as const) {
     const slot = await limiter.acquire(key, MAX_IN_PROCESS_WAIT_MS);
-    if (!slot.ok) return { kind: "retry", delaySeconds: slot.retryInSeconds, reason: "paced: Teams rate limit" };
+    if (!slot.ok) return { kind: "retry", delaySeconds: slot.retryInSeconds, reason: "paced: Teams rate limit", throttled: true };
   }
   try {
     return await call();
@@ -126,9 +126,8 @@ export function classify(error: unknown, attempt: number, operation: "send" | "u
   if (error instanceof UntrustedServiceUrlError) return { kind: "dead", reason: error.message };
   if (error instanceof ConnectorError) {
     const reason = `HTTP ${error.status}${error.code ? ` ${error.code}` : ""}`;
-    if (error.status === 429 || error.status === 412 || error.status >= 500) {
-      return { kind: "retry", delaySeconds: retryDelay(attempt, error.status === 429 ? error.retryAfterSec : undefined), reason };
-    }
+    if (error.status === 429) return { kind: "retry", delaySeconds: retryDelay(attempt, error.retryAfterSec), reason, throttled: true };
+    if (error.status === 412 || error.status >= 500) return { kind: "retry", delaySeconds: retryDelay(attempt, undefined), reason };
     if (error.code && DEAD_CODES.has(error.code)) return { kind: "dead-installation", reason };
     if (error.status === 403 || error.status === 404) return { kind: operation === "send" ? "dead-installation" : "dead", reason };
     if (error.status === 401) return { kind: "retry", delaySeconds: retryDelay(attempt, undefined), reason };

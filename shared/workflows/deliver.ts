@@ -2,7 +2,7 @@ import type { Config } from "../config";
 import { deliveryId, DeliveryRepository, targetLabel, type DeliveryMessage, type DeliveryRow } from "../delivery/deliveries";
 import { LiveCards, type Claim } from "../delivery/live-cards";
 import { IdentityRepository } from "../identity/identities";
-import { MAX_DELIVERY_ATTEMPTS } from "../delivery/retry-policy";
+import { countsAsAttempt, MAX_DELIVERY_ATTEMPTS } from "../delivery/retry-policy";
 import { sendSlackCard, type SlackSendOutcome } from "../delivery/slack-sender";
 import { sendTeamsCard, type SendOutcome } from "../delivery/teams-sender";
 import { CardRepository, type CardCopy } from "../storage/cards";
@@ -117,11 +117,12 @@ export async function deliver(deliverer: Deliverer, message: DeliveryMessage): P
     });
     return "sent";
   }
-  if (outcome.kind === "retry" && attempt < MAX_DELIVERY_ATTEMPTS) {
+  if (outcome.kind === "retry" && (outcome.throttled || attempt < MAX_DELIVERY_ATTEMPTS)) {
     // Back to pending before the retry is queued: a retry that finds the row "sending" would wait for nothing.
+    // Throttled, it only waited: the attempt it took is given back.
     await deliveries.update(message.alertId, message.targetKey, {
       state: "pending",
-      attempts: attempt,
+      attempts: countsAsAttempt(outcome) ? attempt : attempt - 1,
       reason: outcome.reason,
       ...(outcome.ambiguous ? { unconfirmed: unconfirmed + 1 } : {}),
     });

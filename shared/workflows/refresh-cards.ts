@@ -2,7 +2,7 @@ import type { Config } from "../config";
 import { LiveCards } from "../delivery/live-cards";
 import { targetLabel } from "../delivery/deliveries";
 import { RefreshGate } from "../delivery/refresh-gate";
-import { MAX_DELIVERY_ATTEMPTS } from "../delivery/retry-policy";
+import { countsAsAttempt, MAX_DELIVERY_ATTEMPTS } from "../delivery/retry-policy";
 import { updateSlackCard } from "../delivery/slack-sender";
 import { expireIgnore } from "../domain/actions";
 import { IdentityRepository } from "../identity/identities";
@@ -49,6 +49,8 @@ export async function refreshCards(refresher: Refresher, message: CardRefreshMes
   const stale = (await cards.list(issue.id)).filter((copy) => needsRender(copy, issue.version));
   let updated = 0;
   let retryIn = 0;
+  /** Some copy failed for real (not only throttled): the retry counts as an attempt. */
+  let failedForReal = false;
   let behind = 0;
   const identities = new IdentityRepository(refresher.storage);
   for (const copy of stale) {
@@ -56,8 +58,9 @@ export async function refreshCards(refresher: Refresher, message: CardRefreshMes
     if (outcome.kind === "updated") {
       updated++;
       behind = Math.max(behind, outcome.behind ?? 0);
-    } else if (outcome.kind === "retry" && attempt < MAX_DELIVERY_ATTEMPTS) {
+    } else if (outcome.kind === "retry" && (outcome.throttled || attempt < MAX_DELIVERY_ATTEMPTS)) {
       retryIn = Math.max(retryIn, outcome.delaySeconds);
+      failedForReal ||= countsAsAttempt(outcome);
     } else {
       const reason = outcome.kind === "retry" ? `gave up after ${attempt} attempts: ${outcome.reason}` : outcome.reason;
       await cards.markDead(copy, reason);
@@ -70,7 +73,12 @@ export async function refreshCards(refresher: Refresher, message: CardRefreshMes
     await refresher.storage.send(QUEUES.cardRefresh, again);
   }
   if (retryIn > 0) {
-    const retry: CardRefreshMessage = { issueId: issue.id, version: issue.version, requestedAt: new Date().toISOString(), attempt: attempt + 1 };
+    const retry: CardRefreshMessage = {
+      issueId: issue.id,
+      version: issue.version,
+      requestedAt: new Date().toISOString(),
+      attempt: failedForReal ? attempt + 1 : attempt,
+    };
     await refresher.storage.send(QUEUES.cardRefresh, retry, { delaySeconds: retryIn });
   } else if (stale.length === 0 && behind === 0) {
     await refreshGate.forget(issue.id);
