@@ -2,12 +2,14 @@ import type { InvocationContext } from "@azure/functions";
 import { getRuntime } from "../shared/runtime";
 import { takeAlert } from "../shared/workflows/alert-intake";
 
-/** `alerts` queue: producers' alerts in, issues and planned deliveries out. */
+/** `alerts` queue: producers' alerts in, issues and planned deliveries out (a new issue's first few cards posted here). */
 export async function alertsQueue(message: unknown, context: InvocationContext): Promise<void> {
   const original = typeof context.triggerMetadata?.queueTrigger === "string"
     ? context.triggerMetadata.queueTrigger
     : typeof message === "string" ? message : JSON.stringify(message);
-  const result = await takeAlert(getRuntime().storage, message, original);
+  const { config, storage, teams, slackTokens } = getRuntime();
+  const deliverer = { config, storage, teams: teams.connector, slackTokens, log: (line: string) => context.log(line) };
+  const result = await takeAlert(storage, message, original, { deliverer });
   if (result.kind === "poisoned") {
     // Paths and the schema's or storage's reasons; never the values themselves.
     const reasons = result.poison.issues.map((issue) => `${issue.path || "(root)"}: ${issue.message}`).join("; ");
@@ -15,8 +17,9 @@ export async function alertsQueue(message: unknown, context: InvocationContext):
   } else if (result.kind === "no-issue") {
     context.log(`Issue action for ${result.issueId}: no such issue here, nothing to change`);
   } else {
+    const posted = result.posted ? `, ${result.posted} posted here` : "";
     context.log(
-      `Alert for issue ${result.issue.id}: ${result.duplicate ? "already taken, no change" : `issue v${result.issue.version}`}, ${result.deliveries} deliveries queued`,
+      `Alert for issue ${result.issue.id}: ${result.duplicate ? "already taken, no change" : `issue v${result.issue.version}`}, ${result.deliveries} deliveries queued${posted}`,
     );
   }
 }

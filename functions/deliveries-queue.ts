@@ -1,24 +1,19 @@
 import type { InvocationContext } from "@azure/functions";
-import { deliveryEnvelopeSchema, deliveryMessageSchema, targetLabel } from "../shared/delivery/deliveries";
+import { readDeliveryMessage, targetLabel } from "../shared/delivery/deliveries";
 import { getRuntime } from "../shared/runtime";
-import { deliver, refuseInvalidTarget } from "../shared/workflows/deliver";
+import { deliverBatch, refuseInvalidTargets } from "../shared/workflows/deliver";
 
-/** `deliveries` queue: one card post per message. */
+/** `deliveries` queue: one alert's card posts to its targets per message (or, in the first shape, to one target). */
 export async function deliveriesQueue(message: unknown, context: InvocationContext): Promise<void> {
   const { config, storage, teams, slackTokens } = getRuntime();
-  const parsed = deliveryMessageSchema.safeParse(message);
-  if (!parsed.success) {
-    const envelope = deliveryEnvelopeSchema.safeParse(message);
-    if (envelope.success) {
-      const reason = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ");
-      await refuseInvalidTarget(storage, envelope.data, reason);
-      context.warn(`Delivery ${targetLabel(envelope.data.targetKey)} of ${envelope.data.alertId}: dead, ${reason}`);
-      return;
-    }
-    // Only our own code writes this queue: a malformed message is a bug. Throwing lets the host retry it and
-    // then keep it on deliveries-poison for people to inspect, rather than dropping it.
-    throw new Error(`delivery message malformed at ${parsed.error.issues[0]?.path.join(".") || "(root)"}`);
-  }
-  const result = await deliver({ config, storage, teams: teams.connector, slackTokens, log: (line) => context.log(line) }, parsed.data);
-  context.log(`Delivery ${targetLabel(parsed.data.targetKey)} of ${parsed.data.alertId}: ${result}`);
+  const read = readDeliveryMessage(message);
+  // Only our own code writes this queue: a malformed message is a bug. Throwing lets the host retry it and
+  // then keep it on deliveries-poison for people to inspect, rather than dropping it.
+  if (!read.ok) throw new Error(`delivery message malformed at ${read.path}`);
+  const { batch, invalid } = read;
+  await refuseInvalidTargets(storage, batch.alertId, invalid);
+  for (const { targetKey, reason } of invalid) context.warn(`Delivery ${targetLabel(targetKey)} of ${batch.alertId}: dead, ${reason}`);
+  if (batch.targets.length === 0) return;
+  const results = await deliverBatch({ config, storage, teams: teams.connector, slackTokens, log: (line) => context.log(line) }, batch);
+  for (const [targetKey, result] of results) context.log(`Delivery ${targetLabel(targetKey)} of ${batch.alertId}: ${result}`);
 }

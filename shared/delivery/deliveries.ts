@@ -1,9 +1,11 @@
 import { createHash } from "node:crypto";
+import type { TransactionAction } from "@azure/data-tables";
 import { z } from "zod";
 import { alertTargetSchema, type AlertTarget } from "../domain/alert";
 import { TABLES, type StorageClients } from "../storage/clients";
 import { isConflict, isNotFound, isPreconditionFailed } from "../storage/errors";
 import { stripUndefined } from "../storage/issues";
+import { submitInChunks } from "./live-cards";
 
 /** `sending`: one consumer took this delivery (conditional write) and is posting it right now. */
 export type DeliveryState = "pending" | "sending" | "sent" | "dead";
@@ -28,20 +30,62 @@ export interface DeliveryRow {
   etag?: string;
 }
 
-/** The message on the `deliveries` queue: one post of one alert's issue to one target. */
+const notifySchema = z.enum(["regressed", "level-rose"]).optional();
+
+/** The first shape of a `deliveries` message: one post of one alert's issue to one target (still read: it may be in flight during a deploy). */
 export const deliveryMessageSchema = z.object({
   alertId: z.string().min(1),
   issueId: z.string().min(1),
   targetKey: z.string().min(1),
   target: alertTargetSchema,
   /** Post a new card even where one is live: the issue came back, or got worse. */
-  notify: z.enum(["regressed", "level-rose"]).optional(),
+  notify: notifySchema,
 });
 export type DeliveryMessage = z.infer<typeof deliveryMessageSchema>;
 /** The message without its target checked: a target stored before today's id grammar can still arrive. */
 export const deliveryEnvelopeSchema = deliveryMessageSchema.extend({ target: z.unknown() });
 
-interface DeliveryEntity {
+/** The `deliveries` message: the posts of one alert's issue to its targets (those that need one). */
+export const deliveryBatchSchema = z.object({
+  alertId: z.string().min(1),
+  issueId: z.string().min(1),
+  targets: z.array(z.object({ targetKey: z.string().min(1), target: alertTargetSchema })).min(1),
+  notify: notifySchema,
+});
+export type DeliveryBatch = z.infer<typeof deliveryBatchSchema>;
+const deliveryBatchEnvelopeSchema = deliveryBatchSchema.extend({
+  targets: z.array(z.object({ targetKey: z.string().min(1), target: z.unknown() })).min(1),
+});
+
+export type ReadDelivery =
+  | { ok: true; batch: DeliveryBatch; invalid: { targetKey: string; reason: string }[] }
+  | { ok: false; path: string };
+
+/**
+ * Either shape of a `deliveries` message, as a batch of the targets it can post to, plus the targets no
+ * platform accepts (a subscription stored before the id grammar): those are recorded dead, not thrown.
+ */
+export function readDeliveryMessage(message: unknown): ReadDelivery {
+  const single = deliveryEnvelopeSchema.safeParse(message);
+  const envelope = single.success
+    ? { ...single.data, targets: [{ targetKey: single.data.targetKey, target: single.data.target }] }
+    : deliveryBatchEnvelopeSchema.safeParse(message);
+  if ("success" in envelope && !envelope.success) {
+    const problem = (single.error?.issues.length ?? 0) <= envelope.error.issues.length ? single.error! : envelope.error;
+    return { ok: false, path: problem.issues[0]?.path.join(".") || "(root)" };
+  }
+  const data = "success" in envelope ? envelope.data! : envelope;
+  const targets: DeliveryBatch["targets"] = [];
+  const invalid: { targetKey: string; reason: string }[] = [];
+  for (const { targetKey, target } of data.targets) {
+    const parsed = alertTargetSchema.safeParse(target);
+    if (parsed.success) targets.push({ targetKey, target: parsed.data });
+    else invalid.push({ targetKey, reason: parsed.error.issues.map((issue) => `target.${issue.path.join(".")}: ${issue.message}`.replace(/\.:/, ":")).join("; ") });
+  }
+  return { ok: true, batch: stripUndefined({ alertId: data.alertId, issueId: data.issueId, targets, notify: data.notify }), invalid };
+}
+
+type DeliveryEntity = {
   partitionKey: string;
   rowKey: string;
   etag?: string;
@@ -56,7 +100,7 @@ interface DeliveryEntity {
   reason?: string;
   decision?: string;
   sendingSince?: string;
-}
+};
 
 /**
  * Table keys cannot hold / \ # ? or control characters: those (and %) are percent-encoded as UTF-8, so
@@ -83,8 +127,82 @@ export function deliveryId(alertId: string, targetKey: string): string {
   return createHash("sha256").update(`${alertId}\n${targetKey}`).digest("base64url").slice(0, 22);
 }
 
+export type DeliveryChanges = Partial<
+  Pick<DeliveryRow, "state" | "enqueued" | "attempts" | "unconfirmed" | "reposted" | "messageRef" | "reason" | "decision" | "sendingSince">
+>;
+
+/** A row to plan: pending (to post), or already decided (`sent`, with the decision: a live card is updated instead). */
+export interface PlannedDelivery {
+  targetKey: string;
+  target: AlertTarget;
+  decided?: { decision: string; messageRef?: string };
+}
+
 export class DeliveryRepository {
   constructor(private readonly storage: StorageClients) {}
+
+  /**
+   * Creates the alert's delivery rows in one transaction (one partition: the alert; chunks of 100). When the
+   * alert was planned before (a redelivery), the rows already there are kept as they are and returned; only
+   * the missing ones are created. `created`: the targets whose rows this call wrote.
+   */
+  async planMany(alertId: string, issueId: string, planned: PlannedDelivery[]): Promise<{ rows: DeliveryRow[]; created: Set<string> }> {
+    const table = await this.storage.table(TABLES.deliveries);
+    const entities = new Map(planned.map((p) => [p.targetKey, plannedEntity(alertId, issueId, p)]));
+    let existing = new Map<string, DeliveryRow>();
+    for (let attempt = 0; ; attempt++) {
+      const missing = [...entities.entries()].filter(([key]) => !existing.has(key));
+      try {
+        await submitInChunks(table, missing.map(([, entity]) => ["create", entity] satisfies TransactionAction));
+        return {
+          rows: planned.map((p) => existing.get(p.targetKey) ?? fromEntity(entities.get(p.targetKey)!)),
+          created: new Set(missing.map(([key]) => key)),
+        };
+      } catch (error) {
+        if (!isConflict(error) || attempt >= 5) throw error;
+      }
+      existing = new Map((await this.listForAlert(alertId)).map((row) => [row.targetKey, row]));
+    }
+  }
+
+  /** Records that the delivery messages of these rows are on the queue: one transaction. */
+  async markEnqueued(alertId: string, targetKeys: string[]): Promise<void> {
+    await this.updateMany(alertId, new Map(targetKeys.map((key) => [key, { enqueued: true }])));
+  }
+
+  /** Merges changes into several rows of one alert: one transaction (chunks of 100). */
+  async updateMany(alertId: string, changes: Map<string, DeliveryChanges>): Promise<void> {
+    const table = await this.storage.table(TABLES.deliveries);
+    await submitInChunks(
+      table,
+      [...changes].map(([targetKey, change]) => ["update", stripUndefined({ partitionKey: safeKey(alertId), rowKey: safeKey(targetKey), ...change }), "Merge"]),
+    );
+  }
+
+  /**
+   * Takes several deliveries of one alert for this attempt, in one transaction, each write conditional on its
+   * row's ETag: of two copies of a message only one posts. False (nothing taken) when any row moved meanwhile.
+   */
+  async takeMany(takes: { row: DeliveryRow; attempt: number; unconfirmed: number }[]): Promise<boolean> {
+    if (takes.length === 0) return true;
+    const table = await this.storage.table(TABLES.deliveries);
+    const sendingSince = new Date().toISOString();
+    try {
+      await submitInChunks(
+        table,
+        takes.map(({ row, attempt, unconfirmed }) => [
+          "update",
+          { partitionKey: safeKey(row.alertId), rowKey: safeKey(row.targetKey), state: "sending", attempts: attempt, unconfirmed, sendingSince },
+          "Merge",
+          { etag: row.etag },
+        ]),
+      );
+      return true;
+    } catch (error) {
+      if (isPreconditionFailed(error) || isNotFound(error)) return false;
+      throw error;
+    }
+  }
 
   /** Creates the pending row, or returns the row an earlier delivery of the same alert made. */
   async plan(alertId: string, issueId: string, targetKey: string, target: AlertTarget): Promise<DeliveryRow> {
@@ -170,6 +288,23 @@ export class DeliveryRepository {
     }
     return rows;
   }
+}
+
+function plannedEntity(alertId: string, issueId: string, planned: PlannedDelivery): DeliveryEntity {
+  return stripUndefined({
+    partitionKey: safeKey(alertId),
+    rowKey: safeKey(planned.targetKey),
+    issueId,
+    target: JSON.stringify(planned.target),
+    state: planned.decided ? "sent" : "pending",
+    // A decided row needs no message: as far as planning goes, it is done.
+    enqueued: Boolean(planned.decided),
+    attempts: 0,
+    unconfirmed: 0,
+    reposted: 0,
+    decision: planned.decided?.decision,
+    messageRef: planned.decided?.messageRef,
+  });
 }
 
 function fromEntity(entity: DeliveryEntity): DeliveryRow {

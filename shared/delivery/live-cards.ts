@@ -1,13 +1,15 @@
+import type { TableClient, TransactionAction } from "@azure/data-tables";
 import { TABLES, type StorageClients } from "../storage/clients";
 import { isConflict, isNotFound, isPreconditionFailed } from "../storage/errors";
+import { escapeOData } from "../storage/issues";
 import { safeKey } from "./deliveries";
 
 /**
- * "Which card for this issue is live in this target?" One row per issue × target, claimed with a
- * conditional create, so of many alerts for one issue arriving at once exactly one posts a card and the
- * others update it (Sentry posts a new message every time; peers.md).
+ * "Which card for this issue is live in this target?" One row per issue × target in the issue's `cards`
+ * partition, claimed with a conditional write, so of many alerts for one issue arriving at once exactly one
+ * posts a card and the others update it (Sentry posts a new message every time; peers.md).
  */
-interface LiveCardEntity {
+type LiveCardEntity = {
   partitionKey: string;
   rowKey: string;
   etag?: string;
@@ -16,81 +18,165 @@ interface LiveCardEntity {
   claimedAt: string;
   messageRef?: string;
   postedAt?: string;
+};
+
+/** A live-card row as read: where the issue's card in one target stands. */
+export interface LiveCard {
+  targetKey: string;
+  state: "posting" | "posted";
+  alertId: string;
+  claimedAt: string;
+  messageRef?: string;
+  postedAt?: string;
+  etag?: string;
 }
 
+export type PostReason = "first" | "regressed" | "level-rose" | "renotify" | "retry" | "stale-claim";
+
 export type Claim =
-  | { kind: "post"; because: "first" | "regressed" | "level-rose" | "renotify" | "retry" | "stale-claim" }
+  | { kind: "post"; because: PostReason }
   | { kind: "update-existing"; messageRef: string }
   | { kind: "merged"; intoAlertId: string };
 
+export interface LiveCardPolicy {
+  /** Post a new card even where one is live: the issue came back, or got worse. */
+  notify?: "regressed" | "level-rose";
+  renotifyAfterMs: number;
+  now?: number;
+}
+
 /** A claim not turned into a card within this long belonged to an instance that died. */
-const STALE_CLAIM_MS = 10 * 60_000;
+export const STALE_CLAIM_MS = 10 * 60_000;
 export const LIVE_ROW_PREFIX = "~live:";
+
+/**
+ * Whether this alert must post a card in a target, given the target's live-card row (none: no card there).
+ * The one rule both the alert planner and the deliverer's claim apply, so they can't disagree.
+ */
+export function liveCardDecision(live: LiveCard | undefined, alertId: string, policy: LiveCardPolicy): Claim {
+  const now = policy.now ?? Date.now();
+  if (!live) return { kind: "post", because: "first" };
+  if (live.state === "posting") {
+    if (live.alertId === alertId) return { kind: "post", because: "retry" };
+    if (now - Date.parse(live.claimedAt) < STALE_CLAIM_MS) return { kind: "merged", intoAlertId: live.alertId };
+    return { kind: "post", because: "stale-claim" };
+  }
+  if (policy.notify) return { kind: "post", because: policy.notify };
+  if (now - Date.parse(live.postedAt ?? live.claimedAt) > policy.renotifyAfterMs) return { kind: "post", because: "renotify" };
+  return { kind: "update-existing", messageRef: live.messageRef ?? "" };
+}
+
+const liveRowKey = (targetKey: string) => `${LIVE_ROW_PREFIX}${safeKey(targetKey)}`;
+
+/**
+ * A card just posted in a target by this alert: the write that makes it the live one (it goes in the issue's
+ * `cards` transaction with the copy's row). An upsert, so it can't fail on a row released meanwhile.
+ */
+export function livePostedAction(issueId: string, targetKey: string, alertId: string, messageRef: string, postedAt = new Date().toISOString()): TransactionAction {
+  return ["upsert", { partitionKey: safeKey(issueId), rowKey: liveRowKey(targetKey), state: "posted", alertId, messageRef, postedAt }, "Merge"];
+}
+
+/** Forget the live card of a target (it can't be posted): the next alert posts a new one. */
+export function liveReleaseAction(issueId: string, targetKey: string): TransactionAction {
+  return ["delete", { partitionKey: safeKey(issueId), rowKey: liveRowKey(targetKey) }];
+}
 
 export class LiveCards {
   constructor(private readonly storage: StorageClients) {}
 
-  async claim(
-    issueId: string,
-    targetKey: string,
-    alertId: string,
-    options: { notify?: "regressed" | "level-rose"; renotifyAfterMs: number; now?: number },
-  ): Promise<Claim> {
+  /** Every live-card row of the issue: one query on its `cards` partition. */
+  async list(issueId: string): Promise<Map<string, LiveCard>> {
     const table = await this.storage.table(TABLES.cards);
-    const now = options.now ?? Date.now();
-    const keys = { partitionKey: safeKey(issueId), rowKey: `${LIVE_ROW_PREFIX}${safeKey(targetKey)}` };
-    const mine: LiveCardEntity = { ...keys, state: "posting", alertId, claimedAt: new Date(now).toISOString() };
+    const rows = new Map<string, LiveCard>();
+    const partition = escapeOData(safeKey(issueId));
+    for await (const entity of table.listEntities<LiveCardEntity>({
+      queryOptions: { filter: `PartitionKey eq '${partition}' and RowKey ge '${LIVE_ROW_PREFIX}' and RowKey lt '~live;'` },
+    })) {
+      const live = fromEntity(entity);
+      rows.set(live.targetKey, live);
+    }
+    return rows;
+  }
+
+  /** Claims the issue's card in one target for this alert (see `claimMany`). */
+  async claim(issueId: string, targetKey: string, alertId: string, policy: LiveCardPolicy): Promise<Claim> {
+    return (await this.claimMany(issueId, [targetKey], alertId, policy)).get(targetKey)!;
+  }
+
+  /**
+   * Claims the issue's card in each target for this alert, in one transaction in the issue's `cards` partition
+   * (each row created, or replaced on its ETag). First it assumes no target has a row (a new issue, the usual
+   * case for a delivery); when that fails, the rows are read and `liveCardDecision` settles each target.
+   */
+  async claimMany(issueId: string, targetKeys: string[], alertId: string, policy: LiveCardPolicy): Promise<Map<string, Claim>> {
+    const table = await this.storage.table(TABLES.cards);
+    const now = policy.now ?? Date.now();
+    const partitionKey = safeKey(issueId);
+    const mine = (targetKey: string): LiveCardEntity => ({
+      partitionKey,
+      rowKey: liveRowKey(targetKey),
+      state: "posting",
+      alertId,
+      claimedAt: new Date(now).toISOString(),
+    });
+    let known: Map<string, LiveCard> | undefined;
     for (let attempt = 0; attempt < 5; attempt++) {
-      try {
-        await table.createEntity(mine);
-        return { kind: "post", because: "first" };
-      } catch (error) {
-        if (!isConflict(error)) throw error;
-      }
-      let row: LiveCardEntity;
-      try {
-        row = await table.getEntity<LiveCardEntity>(keys.partitionKey, keys.rowKey);
-      } catch (error) {
-        if (isNotFound(error)) continue; // released meanwhile: try to create again
-        throw error;
-      }
-      let because: Extract<Claim, { kind: "post" }>["because"] | undefined;
-      if (row.state === "posting") {
-        if (row.alertId === alertId) return { kind: "post", because: "retry" };
-        if (now - Date.parse(row.claimedAt) < STALE_CLAIM_MS) return { kind: "merged", intoAlertId: row.alertId };
-        because = "stale-claim";
-      } else if (options.notify) {
-        because = options.notify;
-      } else if (now - Date.parse(row.postedAt ?? row.claimedAt) > options.renotifyAfterMs) {
-        because = "renotify";
-      } else {
-        return { kind: "update-existing", messageRef: row.messageRef ?? "" };
+      const claims = new Map<string, Claim>();
+      const actions: TransactionAction[] = [];
+      for (const targetKey of targetKeys) {
+        const live = known?.get(targetKey);
+        const claim = liveCardDecision(live, alertId, { ...policy, now });
+        claims.set(targetKey, claim);
+        if (claim.kind !== "post") continue;
+        actions.push(live ? ["update", mine(targetKey), "Replace", { etag: live.etag }] : ["create", mine(targetKey)]);
       }
       try {
-        await table.updateEntity(mine, "Replace", { etag: row.etag });
-        return { kind: "post", because };
+        await submitInChunks(table, actions);
+        return claims;
       } catch (error) {
-        if (!isPreconditionFailed(error)) throw error; // someone else moved first: look again
+        // Someone else moved first (or a chunk went through before a later one failed): look again.
+        if (!isConflict(error) && !isPreconditionFailed(error) && !isNotFound(error)) throw error;
       }
+      known = await this.list(issueId);
+      // A chunk that went through made some rows ours already: they decide "retry" (post) on the next round.
     }
     throw new Error("live card claim kept conflicting");
   }
 
-  async posted(issueId: string, targetKey: string, messageRef: string): Promise<void> {
+  async posted(issueId: string, targetKey: string, alertId: string, messageRef: string): Promise<void> {
     const table = await this.storage.table(TABLES.cards);
-    await table.updateEntity(
-      { partitionKey: safeKey(issueId), rowKey: `${LIVE_ROW_PREFIX}${safeKey(targetKey)}`, state: "posted", messageRef, postedAt: new Date().toISOString() },
-      "Merge",
-    );
+    await table.upsertEntity(livePostedAction(issueId, targetKey, alertId, messageRef)[1], "Merge");
   }
 
   /** Forget the live card (it can't be posted, or it was deleted): the next alert posts a new one. */
   async release(issueId: string, targetKey: string): Promise<void> {
     const table = await this.storage.table(TABLES.cards);
     try {
-      await table.deleteEntity(safeKey(issueId), `${LIVE_ROW_PREFIX}${safeKey(targetKey)}`);
+      await table.deleteEntity(safeKey(issueId), liveRowKey(targetKey));
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }
   }
+}
+
+/** A Table transaction holds at most 100 operations on one partition. */
+export const MAX_TRANSACTION_ACTIONS = 100;
+
+/** Submits the actions (all on one partition) as transactions of at most 100; none when there are none. */
+export async function submitInChunks(table: TableClient, actions: TransactionAction[]): Promise<void> {
+  for (let start = 0; start < actions.length; start += MAX_TRANSACTION_ACTIONS) {
+    await table.submitTransaction(actions.slice(start, start + MAX_TRANSACTION_ACTIONS));
+  }
+}
+
+function fromEntity(entity: LiveCardEntity): LiveCard {
+  return {
+    targetKey: decodeURIComponent(entity.rowKey.slice(LIVE_ROW_PREFIX.length)),
+    state: entity.state,
+    alertId: entity.alertId,
+    claimedAt: entity.claimedAt,
+    ...(entity.messageRef !== undefined ? { messageRef: entity.messageRef } : {}),
+    ...(entity.postedAt !== undefined ? { postedAt: entity.postedAt } : {}),
+    ...(entity.etag !== undefined ? { etag: entity.etag } : {}),
+  };
 }

@@ -1,3 +1,4 @@
+import type { TransactionAction } from "@azure/data-tables";
 import { randomUUID } from "node:crypto";
 import { safeKey } from "../delivery/deliveries";
 import { QUEUES, TABLES, type StorageClients } from "./clients";
@@ -224,4 +225,11 @@ export class CardRepository {
     const table = await this.storage.table(TABLES.cards);
     await table.updateEntity({ partitionKey: safeKey(card.issueId), rowKey: cardRowKey(card), dead: reason }, "Merge");
   }
+}
+
+/** The write `CardRepository.save` makes, as an action for a transaction in the issue's `cards` partition. */
+export function cardSaveAction(card: CardCopy): TransactionAction {
+  const { renderedVersion, targetKey, postedAt, dead, writers: _writers, behindSince: _behind, etag: _etag, ...where } = card;
+  const entity: CardEntity = stripUndefined({ partitionKey: safeKey(card.issueId), rowKey: cardRowKey(card), body: JSON.stringify(where), renderedVersion, targetKey, postedAt, dead });
+  return ["upsert", { ...entity }, "Replace"];
 }

@@ -28,12 +28,34 @@ interface InstallationEntity extends Omit<TeamsInstallation, "tenantId" | "conve
 
 const teamsPartition = (tenantId: string) => `msteams:${safeKey(tenantId)}`;
 
+/**
+ * Conversation references this instance read lately, by conversation id: a fan-out to many channels reads
+ * them once. A reference saved or deactivated here is forgotten at once; a change made by another instance
+ * shows within REFERENCE_CACHE_MS (a post to a conversation the bot left fails, and deactivates it, meanwhile).
+ * "No such conversation" is never kept: a new install works at once.
+ */
+export const REFERENCE_CACHE_MS = 60_000;
+const referenceCaches = new WeakMap<StorageClients, Map<string, { reference: TeamsInstallation; until: number }>>();
+
+function referenceCache(storage: StorageClients): Map<string, { reference: TeamsInstallation; until: number }> {
+  let cache = referenceCaches.get(storage);
+  if (!cache) {
+    cache = new Map();
+    referenceCaches.set(storage, cache);
+  }
+  return cache;
+}
+
+/** Azure Tables allows at most 15 comparisons in a filter: 2 bound the partitions, the rest name conversations. */
+const CONVERSATIONS_PER_QUERY = 13;
+
 export class TeamsInstallations {
   constructor(private readonly storage: StorageClients) {}
 
   /** Stores or refreshes a reference; `overwrite: false` keeps an existing row as it is (a plain message). */
   async save(installation: TeamsInstallation, options: { overwrite?: boolean } = {}): Promise<void> {
     const table = await this.storage.table(TABLES.installations);
+    referenceCache(this.storage).delete(installation.conversationId);
     if (options.overwrite === false && (await this.get(installation.tenantId, installation.conversationId))) return;
     const { tenantId, conversationId, ...rest } = installation;
     await table.upsertEntity<InstallationEntity>(
@@ -54,7 +76,28 @@ export class TeamsInstallations {
 
   /** A channel conversation id is globally unique, so alerts address it without a tenant. */
   async findConversation(conversationId: string): Promise<TeamsInstallation | undefined> {
-    return this.first(`RowKey eq '${escapeOData(safeKey(conversationId))}' and PartitionKey ge 'msteams:' and PartitionKey lt 'msteams;'`);
+    const cache = referenceCache(this.storage);
+    const cached = cache.get(conversationId);
+    if (cached && cached.until > Date.now()) return cached.reference;
+    const reference = await this.first(`RowKey eq '${escapeOData(safeKey(conversationId))}' and PartitionKey ge 'msteams:' and PartitionKey lt 'msteams;'`);
+    this.remember(reference);
+    return reference;
+  }
+
+  /** Reads the references of these conversations not remembered yet, several per query, so `findConversation` finds them. */
+  async prefetchConversations(conversationIds: string[]): Promise<void> {
+    const cache = referenceCache(this.storage);
+    const now = Date.now();
+    const wanted = [...new Set(conversationIds)].filter((id) => !((cache.get(id)?.until ?? 0) > now));
+    for (let start = 0; start < wanted.length; start += CONVERSATIONS_PER_QUERY) {
+      const names = wanted.slice(start, start + CONVERSATIONS_PER_QUERY).map((id) => `RowKey eq '${escapeOData(safeKey(id))}'`);
+      const found = await this.all(`(${names.join(" or ")}) and PartitionKey ge 'msteams:' and PartitionKey lt 'msteams;'`);
+      for (const reference of found) this.remember(reference);
+    }
+  }
+
+  private remember(reference: TeamsInstallation | undefined): void {
+    if (reference) referenceCache(this.storage).set(reference.conversationId, { reference, until: Date.now() + REFERENCE_CACHE_MS });
   }
 
   async findPersonal(tenantId: string, aadObjectId: string): Promise<TeamsInstallation | undefined> {
@@ -74,6 +117,7 @@ export class TeamsInstallations {
 
   async deactivate(tenantId: string, conversationId: string, reason: string): Promise<void> {
     const table = await this.storage.table(TABLES.installations);
+    referenceCache(this.storage).delete(conversationId);
     try {
       await table.updateEntity(
         { partitionKey: teamsPartition(tenantId), rowKey: safeKey(conversationId), active: false, inactiveReason: reason, updatedAt: new Date().toISOString() },

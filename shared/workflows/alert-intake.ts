@@ -1,13 +1,15 @@
 import { parseAlert, targetKey, type Alert, type AlertTarget, type SchemaProblem } from "../domain/alert";
 import { foldAlert, isIssueActionMessage } from "../domain/recovery";
 import type { Issue } from "../domain/issue";
-import { DeliveryRepository, type DeliveryMessage } from "../delivery/deliveries";
+import { DeliveryRepository, readDeliveryMessage, targetLabel, type DeliveryBatch, type DeliveryRow, type PlannedDelivery } from "../delivery/deliveries";
+import { LiveCards, liveCardDecision, type LiveCard } from "../delivery/live-cards";
 import { QUEUES, type StorageClients } from "../storage/clients";
 import { IssueRepository, rememberAlert } from "../storage/issues";
 import { permanentStorageRejection } from "../storage/errors";
 import { announcePending, changeIssue } from "./issue-events";
 import { takeIssueAction } from "./issue-action-intake";
 import { subscribedTargets } from "./subscriptions";
+import { decidedWithoutPost, deliverBatch, refuseInvalidTargets, type Deliverer, type DeliveryResult } from "./deliver";
 
 /** What an operator reads on `alerts-poison` (ARCHITECTURE.md, the poison format). */
 export interface PoisonMessage {
@@ -20,23 +22,34 @@ export interface PoisonMessage {
 
 export type IntakeResult =
   | { kind: "poisoned"; poison: PoisonMessage }
-  | { kind: "accepted"; issue: Issue; duplicate: boolean; deliveries: number }
+  /** `deliveries`: targets queued for the deliverer; `posted`: targets the alert's own handler posted to (first card of a new issue). */
+  | { kind: "accepted"; issue: Issue; duplicate: boolean; deliveries: number; posted?: number }
   /** An issue action (a change mirrored from the monitoring tool) for an issue this relay never received. */
   | { kind: "no-issue"; issueId: string };
 
+/** A new issue's alert with at most this many targets is posted by the alerts handler itself (no queue hop). */
+export const FIRST_CARD_DIRECT_TARGETS = 3;
+/** RENOTIFY_HOURS' default, for callers that plan without the app's configuration. */
+const DEFAULT_RENOTIFY_HOURS = 24;
+
+export interface IntakeOptions {
+  /** Given, the first card of a new issue with few targets is posted here rather than through `deliveries`. */
+  deliverer?: Deliverer;
+}
+
 /**
- * One alert off the `alerts` queue: fold it into its issue (once per alertId), then plan one delivery
- * per target. A message that fails the schema, or that storage refuses for what it holds, goes to
- * `alerts-poison` at once with the reason: retrying cannot fix it. Anything else that fails (storage
+ * One alert off the `alerts` queue: fold it into its issue (once per alertId), then plan the deliveries of
+ * the targets that need a post. A message that fails the schema, or that storage refuses for what it holds,
+ * goes to `alerts-poison` at once with the reason: retrying cannot fix it. Anything else that fails (storage
  * unavailable, contention) throws, for the host to retry.
  */
-export async function takeAlert(storage: StorageClients, message: unknown, originalText: string): Promise<IntakeResult> {
+export async function takeAlert(storage: StorageClients, message: unknown, originalText: string, options: IntakeOptions = {}): Promise<IntakeResult> {
   if (isIssueActionMessage(message)) return takeIssueAction(storage, message, originalText);
   const parsed = parseAlert(message);
   if (!parsed.ok) return poison(storage, poisonFor(parsed.error, parsed.issues, originalText));
   const progress = { stage: "issue" };
   try {
-    return await applyAndPlan(storage, parsed.alert, progress);
+    return await applyAndPlan(storage, parsed.alert, progress, options);
   } catch (error) {
     // Storage that refuses what the alert holds will refuse it on every retry: say why, at once.
     const rejection = permanentStorageRejection(error);
@@ -53,10 +66,12 @@ async function poison(storage: StorageClients, poison: PoisonMessage): Promise<I
 }
 
 /** `progress.stage` names the part of the alert being stored, for the poison message's `path`. */
-async function applyAndPlan(storage: StorageClients, alert: Alert, progress: { stage: string }): Promise<IntakeResult> {
+async function applyAndPlan(storage: StorageClients, alert: Alert, progress: { stage: string }, options: IntakeOptions): Promise<IntakeResult> {
   let duplicate = false;
+  let createdIssue = false;
   const written = await changeIssue(storage, alert.issue.id, (current) => {
     duplicate = current?.recentAlertIds.includes(alert.alertId) ?? false;
+    createdIssue = current === undefined;
     if (duplicate) return undefined;
     const intake = foldAlert(current?.issue, alert, new Date());
     if (!intake) return undefined;
@@ -82,8 +97,8 @@ async function applyAndPlan(storage: StorageClients, alert: Alert, progress: { s
   progress.stage = "targets";
   // A recovery only changes the cards that exist (the refresh); it posts no new ones.
   const targets = alert.status === "resolved" ? [] : alert.targets ?? (await subscribedTargets(storage, issue));
-  const deliveries = await planDeliveries(storage, alert, targets, notify);
-  return { kind: "accepted", issue, duplicate, deliveries };
+  const planned = await planDeliveries(storage, alert, targets, notify, { createdIssue: Boolean(written) && createdIssue, deliverer: options.deliverer });
+  return { kind: "accepted", issue, duplicate, ...planned };
 }
 
 /** A queue message holds 64 KiB of base64 text, so about 48 KiB of JSON: keep the poison message well inside. */
@@ -103,18 +118,72 @@ export function poisonFor(error: string, issues: SchemaProblem[], original: stri
   return poison;
 }
 
-/** One queue message per target, exactly once per alert × target even when the alert is redelivered. */
-async function planDeliveries(storage: StorageClients, alert: Alert, targets: AlertTarget[], notify: DeliveryMessage["notify"]): Promise<number> {
-  const repository = new DeliveryRepository(storage);
+/**
+ * Plans the alert's deliveries, exactly once per alert × target even when the alert is redelivered. The issue's
+ * live cards are read once and `liveCardDecision` picks the targets that need a post (no live card, the issue
+ * regressed or got worse, the card is older than RENOTIFY_HOURS, or a stale claim); the others are recorded as
+ * decided (the coalesced card-refresh the change queued brings their live copy up to date). Every row is written
+ * in one transaction; the targets to post go out in one `deliveries` message and are marked enqueued in one more.
+ * The first card of a new issue with few targets is posted here at once, through the same rows and claims.
+ */
+async function planDeliveries(
+  storage: StorageClients,
+  alert: Alert,
+  targets: AlertTarget[],
+  notify: DeliveryBatch["notify"],
+  options: { createdIssue: boolean; deliverer?: Deliverer },
+): Promise<{ deliveries: number; posted: number }> {
   const unique = new Map(targets.map((target) => [targetKey(target), target]));
-  let enqueued = 0;
-  for (const [key, target] of unique) {
-    const row = await repository.plan(alert.alertId, alert.issue.id, key, target);
-    if (row.enqueued) continue;
-    const message: DeliveryMessage = { alertId: alert.alertId, issueId: alert.issue.id, targetKey: key, target, ...(notify ? { notify } : {}) };
-    await storage.send(QUEUES.deliveries, message);
-    await repository.update(alert.alertId, key, { enqueued: true });
-    enqueued++;
+  if (unique.size === 0) return { deliveries: 0, posted: 0 };
+  const issueId = alert.issue.id;
+  const renotifyAfterMs = (options.deliverer?.config.renotifyHours ?? DEFAULT_RENOTIFY_HOURS) * 3_600_000;
+  // An issue this alert just created has no live card anywhere yet: nothing to read.
+  const live = options.createdIssue ? new Map<string, LiveCard>() : await new LiveCards(storage).list(issueId);
+  const now = Date.now();
+  const plan: PlannedDelivery[] = [...unique].map(([key, target]) => {
+    const claim = liveCardDecision(live.get(key), alert.alertId, { notify, renotifyAfterMs, now });
+    return claim.kind === "post" ? { targetKey: key, target } : { targetKey: key, target, decided: decidedWithoutPost(claim) };
+  });
+  const repository = new DeliveryRepository(storage);
+  const { rows, created } = await repository.planMany(alert.alertId, issueId, plan);
+  // Rows not yet handed to a deliverer: new ones, and after a crash ones planned or posted here and never queued.
+  const unsent = rows.filter((row) => !row.enqueued && (row.state === "pending" || row.state === "sending"));
+  if (unsent.length === 0) return { deliveries: 0, posted: 0 };
+  const batch = batchOf(alert.alertId, issueId, unsent, notify);
+  const direct =
+    options.deliverer && options.createdIssue && unsent.length <= FIRST_CARD_DIRECT_TARGETS && unsent.every((row) => created.has(row.targetKey));
+  if (direct) {
+    // Targets that must wait (throttled, failed) go to the deliveries queue from there; a crash leaves the rows
+    // unqueued, and the redelivered alert queues them (the deliverer's take and claim keep it to one card).
+    await postFirstCards(options.deliverer!, batch);
+    return { deliveries: 0, posted: unsent.length };
   }
-  return enqueued;
+  for (const message of chunked(batch)) await storage.send(QUEUES.deliveries, message);
+  await repository.markEnqueued(alert.alertId, unsent.map((row) => row.targetKey));
+  return { deliveries: unsent.length, posted: 0 };
+}
+
+async function postFirstCards(deliverer: Deliverer, batch: DeliveryBatch): Promise<Map<string, DeliveryResult>> {
+  const read = readDeliveryMessage(batch);
+  if (!read.ok) throw new Error(`delivery batch malformed at ${read.path}`);
+  await refuseInvalidTargets(deliverer.storage, batch.alertId, read.invalid);
+  for (const { targetKey, reason } of read.invalid) deliverer.log(`Delivery ${targetLabel(targetKey)} of ${batch.alertId}: dead, ${reason}`);
+  const results = read.batch.targets.length > 0 ? await deliverBatch(deliverer, read.batch) : new Map<string, DeliveryResult>();
+  for (const [targetKey, result] of results) deliverer.log(`Delivery ${targetLabel(targetKey)} of ${batch.alertId}: ${result} (posted by the alerts handler)`);
+  return results;
+}
+
+function batchOf(alertId: string, issueId: string, rows: DeliveryRow[], notify: DeliveryBatch["notify"]): DeliveryBatch {
+  return { alertId, issueId, targets: rows.map((row) => ({ targetKey: row.targetKey, target: row.target })), ...(notify ? { notify } : {}) };
+}
+
+/** A queue message holds about 48 KiB of JSON: a batch of many targets goes out in several messages. */
+const TARGETS_PER_MESSAGE = 100;
+
+function chunked(batch: DeliveryBatch): DeliveryBatch[] {
+  const messages: DeliveryBatch[] = [];
+  for (let start = 0; start < batch.targets.length; start += TARGETS_PER_MESSAGE) {
+    messages.push({ ...batch, targets: batch.targets.slice(start, start + TARGETS_PER_MESSAGE) });
+  }
+  return messages;
 }

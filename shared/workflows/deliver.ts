@@ -1,12 +1,26 @@
+import type { TransactionAction } from "@azure/data-tables";
+import type { WebClient } from "@slack/web-api";
 import type { Config } from "../config";
-import { deliveryId, DeliveryRepository, targetLabel, type DeliveryMessage, type DeliveryRow } from "../delivery/deliveries";
-import { LiveCards, type Claim } from "../delivery/live-cards";
+import {
+  deliveryId,
+  DeliveryRepository,
+  targetLabel,
+  type DeliveryBatch,
+  type DeliveryChanges,
+  type DeliveryMessage,
+  type DeliveryRow,
+} from "../delivery/deliveries";
+import { LiveCards, livePostedAction, liveReleaseAction, submitInChunks, type Claim, type PostReason } from "../delivery/live-cards";
 import { IdentityRepository } from "../identity/identities";
 import { countsAsAttempt, MAX_DELIVERY_ATTEMPTS } from "../delivery/retry-policy";
 import { sendSlackCard, type SlackSendOutcome } from "../delivery/slack-sender";
 import { sendTeamsCard, type SendOutcome } from "../delivery/teams-sender";
-import { CardRepository, type CardCopy } from "../storage/cards";
-import { QUEUES, type StorageClients } from "../storage/clients";
+import type { AlertTarget } from "../domain/alert";
+import type { Issue } from "../domain/issue";
+import { cardSaveAction, type CardCopy } from "../storage/cards";
+import { QUEUES, TABLES, type StorageClients } from "../storage/clients";
+import { isNotFound } from "../storage/errors";
+import { TeamsInstallations } from "../storage/installations";
 import { IssueRepository } from "../storage/issues";
 import type { SlackTokens } from "../slack/client";
 import type { TeamsConnector } from "../teams/connector";
@@ -23,123 +37,324 @@ export interface Deliverer {
 
 export type DeliveryResult = "sent" | "skipped" | "retry" | "dead";
 
-/**
- * One message off `deliveries`: post the issue's card to one target, exactly once per alert × target.
- * Retries go back on the queue with a delay (a sleeping function would hold an instance and its lease).
- */
+/** One message of the first shape (one target): its target's result. */
 export async function deliver(deliverer: Deliverer, message: DeliveryMessage): Promise<DeliveryResult> {
-  const deliveries = new DeliveryRepository(deliverer.storage);
-  const label = `Delivery ${targetLabel(message.targetKey)} of ${message.alertId}`;
-  let attempt = 0;
-  let row: DeliveryRow | undefined;
-  let unconfirmed = 0;
-  for (let tries = 0; attempt === 0; tries++) {
-    row = await deliveries.get(message.alertId, message.targetKey);
-    if (!row || row.state === "sent" || row.state === "dead" || tries >= 5) return "skipped";
-    unconfirmed = row.unconfirmed;
-    if (row.state === "sending") {
-      const busyFor = Date.now() - Date.parse(row.sendingSince ?? "");
-      if (busyFor < SENDING_STALE_MS) {
-        // Another copy of this message is posting it; look again once that must have finished (or died).
-        await deliverer.storage.send(QUEUES.deliveries, message, { delaySeconds: Math.ceil((SENDING_STALE_MS - busyFor) / 1000) + 1 });
-        return "retry";
+  const { targetKey, target, ...rest } = message;
+  const results = await deliverBatch(deliverer, { ...rest, targets: [{ targetKey, target }] });
+  return results.get(targetKey)!;
+}
+
+/** A post takes seconds (10 s timeout, 2 s pacing); a "sending" row older than this belonged to a consumer that died. */
+const SENDING_STALE_MS = 60_000;
+/** Posts in flight at once within one batch; each still waits for its conversation's and tenant's pacing. */
+const POSTS_IN_FLIGHT = 8;
+
+interface Taken {
+  row: DeliveryRow;
+  attempt: number;
+  unconfirmed: number;
+}
+
+interface Requeue {
+  targetKey: string;
+  target: AlertTarget;
+  delaySeconds: number;
+}
+
+/**
+ * One `deliveries` message: post the alert's issue's card to each of its targets, exactly once per alert ×
+ * target. The storage work is per alert, not per target: the targets' rows are taken in one transaction
+ * (each on its ETag), their live cards claimed in one transaction in the issue's `cards` partition, the copies
+ * and live cards recorded in one more, the rows' outcomes in one. Targets that must wait (throttled, failed, or
+ * being posted by another consumer) go back on the queue together, in one message per delay.
+ */
+export async function deliverBatch(deliverer: Deliverer, batch: DeliveryBatch): Promise<Map<string, DeliveryResult>> {
+  const { storage } = deliverer;
+  const deliveries = new DeliveryRepository(storage);
+  const results = new Map<string, DeliveryResult>();
+  const requeue: Requeue[] = [];
+  const took = await takeRows(deliveries, batch);
+  if (!took) {
+    // The rows kept changing under us: let the whole message come back shortly rather than drop it.
+    await sendBatches(storage, batch, batch.targets.map(({ targetKey, target }) => ({ targetKey, target, delaySeconds: 2 })));
+    for (const { targetKey } of batch.targets) results.set(targetKey, "retry");
+    return results;
+  }
+  const { taken, waiting, skipped } = took;
+  for (const key of skipped) results.set(key, "skipped");
+  for (const wait of waiting) {
+    results.set(wait.targetKey, "retry");
+    requeue.push(wait);
+  }
+  if (taken.length > 0) await postTaken(deliverer, batch, taken, results, requeue);
+  await sendBatches(storage, batch, requeue);
+  return results;
+}
+
+/** Takes every row of the batch that is this consumer's to post, in one conditional transaction. */
+async function takeRows(
+  deliveries: DeliveryRepository,
+  batch: DeliveryBatch,
+): Promise<{ taken: Taken[]; waiting: Requeue[]; skipped: string[] } | undefined> {
+  for (let tries = 0; tries < 5; tries++) {
+    const rows = new Map((await deliveries.listForAlert(batch.alertId)).map((row) => [row.targetKey, row]));
+    const taken: Taken[] = [];
+    const waiting: Requeue[] = [];
+    const skipped: string[] = [];
+    const now = Date.now();
+    for (const { targetKey, target } of batch.targets) {
+      const row = rows.get(targetKey);
+      if (!row || row.state === "sent" || row.state === "dead") {
+        skipped.push(targetKey);
+        continue;
       }
-      // Its consumer died mid-post: the platform may have the card.
-      unconfirmed++;
+      let unconfirmed = row.unconfirmed;
+      if (row.state === "sending") {
+        const busyFor = now - Date.parse(row.sendingSince ?? "");
+        if (busyFor < SENDING_STALE_MS) {
+          // Another copy of this message is posting it; look again once that must have finished (or died).
+          waiting.push({ targetKey, target, delaySeconds: Math.ceil((SENDING_STALE_MS - busyFor) / 1000) + 1 });
+          continue;
+        }
+        // Its consumer died mid-post: the platform may have the card.
+        unconfirmed++;
+      }
+      taken.push({ row, attempt: row.attempts + 1, unconfirmed });
     }
-    // The row can also change under us for other reasons (the planner marking it enqueued): look again.
-    if (await deliveries.take(row, row.attempts + 1, unconfirmed)) attempt = row.attempts + 1;
+    // The rows can also change under us for other reasons (the planner marking them enqueued): look again.
+    if (await deliveries.takeMany(taken)) return { taken, waiting, skipped };
   }
-  const stored = await new IssueRepository(deliverer.storage).get(message.issueId);
+  return undefined;
+}
+
+type Outcome = SendOutcome | SlackSendOutcome;
+
+interface Posted {
+  taken: Taken;
+  because: PostReason;
+  outcome: Outcome;
+  /** Posts made without proof an unconfirmed one hadn't landed, after this attempt. */
+  reposted: number;
+}
+
+async function postTaken(
+  deliverer: Deliverer,
+  batch: DeliveryBatch,
+  taken: Taken[],
+  results: Map<string, DeliveryResult>,
+  requeue: Requeue[],
+): Promise<void> {
+  const { storage } = deliverer;
+  const deliveries = new DeliveryRepository(storage);
+  const rowChanges = new Map<string, DeliveryChanges>();
+  const stored = await new IssueRepository(storage).get(batch.issueId);
   if (!stored) {
-    await deliveries.update(message.alertId, message.targetKey, { state: "dead", reason: "issue not found" });
-    return "dead";
+    for (const { row, attempt } of taken) {
+      rowChanges.set(row.targetKey, { state: "dead", attempts: attempt, reason: "issue not found" });
+      results.set(row.targetKey, "dead");
+    }
+    await deliveries.updateMany(batch.alertId, rowChanges);
+    return;
   }
-  const live = new LiveCards(deliverer.storage);
-  const claim = await live.claim(message.issueId, message.targetKey, message.alertId, {
-    notify: message.notify,
-    renotifyAfterMs: deliverer.config.renotifyHours * 3_600_000,
-  });
-  if (claim.kind !== "post") {
+  const claims = await new LiveCards(storage).claimMany(
+    batch.issueId,
+    taken.map((t) => t.row.targetKey),
+    batch.alertId,
+    { notify: batch.notify, renotifyAfterMs: deliverer.config.renotifyHours * 3_600_000 },
+  );
+  const toPost: { taken: Taken; because: PostReason }[] = [];
+  for (const t of taken) {
+    const claim = claims.get(t.row.targetKey)!;
+    if (claim.kind === "post") {
+      toPost.push({ taken: t, because: claim.because });
+      continue;
+    }
     // The card-refresh the alert's change queued brings the live card up to date (events, users, last seen).
-    const decision = claim.kind === "update-existing" ? "updated the live card" : `merged into the card posted for alert ${claim.intoAlertId}`;
-    await deliveries.update(message.alertId, message.targetKey, {
-      state: "sent",
-      attempts: attempt,
-      decision,
-      ...(claim.kind === "update-existing" ? { messageRef: claim.messageRef } : {}),
-    });
-    return "sent";
+    rowChanges.set(t.row.targetKey, { state: "sent", attempts: t.attempt, ...decidedWithoutPost(claim) });
+    results.set(t.row.targetKey, "sent");
   }
-  const target = message.target;
-  const identities = new IdentityRepository(deliverer.storage);
-  // The "exactly once" rule (README): after an attempt whose outcome is unknown, at most one post is made
-  // without proof that the earlier one did not land, and it is counted on the row before it is made.
-  let reposted = row!.reposted;
+
+  const sender = senderFor(deliverer);
+  const teamsChannels = toPost.flatMap(({ taken: t }) => (t.row.target.provider === "msteams" && "conversationId" in t.row.target ? [t.row.target.conversationId] : []));
+  if (teamsChannels.length > 0) await new TeamsInstallations(storage).prefetchConversations(teamsChannels);
+  const posted = await inPool(toPost, POSTS_IN_FLIGHT, (post) => postOne(deliverer, sender, stored.issue, batch, post.taken, post.because));
+
+  const cardActions: TransactionAction[] = [];
+  const copies: CardCopy[] = [];
+  for (const { taken: t, because, outcome, reposted } of posted) {
+    const key = t.row.targetKey;
+    const label = `Delivery ${targetLabel(key)} of ${batch.alertId}`;
+    if (outcome.kind === "sent") {
+      const ref = messageRef(outcome.copy);
+      copies.push(outcome.copy);
+      cardActions.push(cardSaveAction(outcome.copy), livePostedAction(batch.issueId, key, batch.alertId, ref));
+      const decision =
+        "adopted" in outcome && outcome.adopted
+          ? "found the card an attempt that got no answer had posted"
+          : reposted > t.row.reposted
+            ? `${POST_DECISIONS[because]} again after an attempt that got no answer (may be a duplicate)`
+            : POST_DECISIONS[because];
+      rowChanges.set(key, { state: "sent", attempts: t.attempt, messageRef: ref, decision });
+      results.set(key, "sent");
+      continue;
+    }
+    if (outcome.kind === "retry" && (outcome.throttled || t.attempt < MAX_DELIVERY_ATTEMPTS)) {
+      // Back to pending before the retry is queued: a retry that finds the row "sending" would wait for nothing.
+      // Throttled, it only waited: the attempt it took is given back.
+      rowChanges.set(key, {
+        state: "pending",
+        attempts: countsAsAttempt(outcome) ? t.attempt : t.attempt - 1,
+        reason: outcome.reason,
+        ...(outcome.ambiguous ? { unconfirmed: t.unconfirmed + 1 } : {}),
+      });
+      requeue.push({ targetKey: key, target: t.row.target, delaySeconds: outcome.delaySeconds });
+      results.set(key, "retry");
+      deliverer.log(`${label}: retry in ${outcome.delaySeconds}s (${outcome.reason}${outcome.ambiguous ? "; no answer: it may have been posted" : ""})`);
+      continue;
+    }
+    const reason =
+      outcome.kind === "withheld"
+        ? `unconfirmed: ${outcome.reason}; already posted again once, not posting a third time (the card may be there)`
+        : outcome.kind === "retry"
+          ? `gave up after ${t.attempt} attempts: ${outcome.reason}`
+          : outcome.reason;
+    cardActions.push(liveReleaseAction(batch.issueId, key));
+    rowChanges.set(key, { state: "dead", attempts: t.attempt, reason });
+    results.set(key, "dead");
+    deliverer.log(`${label} is dead: ${reason}`);
+  }
+  await recordCards(storage, cardActions);
+  await refreshIfOutdated(storage, batch.issueId, copies);
+  await deliveries.updateMany(batch.alertId, rowChanges);
+}
+
+/** Posts the card to one taken target, under the "exactly once" rule (README). */
+async function postOne(deliverer: Deliverer, sender: Sender, issue: Issue, batch: DeliveryBatch, taken: Taken, because: PostReason): Promise<Posted> {
+  const { row, attempt, unconfirmed } = taken;
+  const target = row.target;
+  // After an attempt whose outcome is unknown, at most one post is made without proof that the earlier one
+  // did not land, and it is counted on the row before it is made.
+  let reposted = row.reposted;
   const beforeUnprovenPost = async (): Promise<boolean> => {
     if (reposted >= 1) return false;
     reposted++;
-    await deliveries.update(message.alertId, message.targetKey, { reposted });
+    await new DeliveryRepository(deliverer.storage).update(batch.alertId, row.targetKey, { reposted });
     return true;
   };
-  let outcome: SendOutcome | SlackSendOutcome;
+  let outcome: Outcome;
   if (target.provider === "msteams") {
     // Teams can't be asked what the bot posted: the one retry of an unknown outcome is a re-post.
     outcome =
       unconfirmed > 0 && !(await beforeUnprovenPost())
         ? { kind: "withheld", reason: "an earlier post's outcome is unknown and Teams can't be asked" }
-        : await sendTeamsCard({ ...deliverer, connector: deliverer.teams, identities }, stored.issue, target, message.targetKey, attempt);
-  } else if (deliverer.slackTokens) {
-    outcome = await sendSlackCard({ ...deliverer, slackTokens: deliverer.slackTokens, identities }, stored.issue, target, message.targetKey, attempt, {
-      deliveryId: deliveryId(message.alertId, message.targetKey),
+        : await sendTeamsCard({ ...deliverer, connector: deliverer.teams, identities: sender.identities }, issue, target, row.targetKey, attempt);
+  } else if (sender.slackTokens) {
+    outcome = await sendSlackCard({ ...deliverer, slackTokens: sender.slackTokens, identities: sender.identities }, issue, target, row.targetKey, attempt, {
+      deliveryId: deliveryId(batch.alertId, row.targetKey),
       lookFirst: unconfirmed > 0,
       beforeUnprovenPost,
     });
   } else {
     outcome = { kind: "dead", reason: "Slack is not configured on this app (SLACK_SIGNING_SECRET)" };
   }
+  return { taken, because, outcome, reposted };
+}
 
-  if (outcome.kind === "sent") {
-    await new CardRepository(deliverer.storage).save(outcome.copy);
-    await live.posted(message.issueId, message.targetKey, messageRef(outcome.copy));
-    await refreshIfOutdated(deliverer.storage, outcome.copy);
-    const decision =
-      "adopted" in outcome && outcome.adopted
-        ? "found the card an attempt that got no answer had posted"
-        : reposted > row!.reposted
-          ? `${POST_DECISIONS[claim.because]} again after an attempt that got no answer (may be a duplicate)`
-          : POST_DECISIONS[claim.because];
-    await deliveries.update(message.alertId, message.targetKey, {
-      state: "sent",
-      attempts: attempt,
-      messageRef: messageRef(outcome.copy),
-      decision,
-    });
-    return "sent";
+interface Sender {
+  identities: IdentityRepository;
+  slackTokens?: SlackTokens;
+}
+
+/**
+ * What one batch's posts share: the identity reads (remembered per instance), and one Slack token look-up per
+ * workspace for the batch rather than one per post (a rotated token is still renewed by the client on `token_expired`).
+ */
+function senderFor(deliverer: Deliverer): Sender {
+  const identities = new IdentityRepository(deliverer.storage);
+  const tokens = deliverer.slackTokens;
+  if (!tokens) return { identities };
+  const clients = new Map<string, Promise<WebClient>>();
+  const slackTokens = Object.create(tokens) as SlackTokens;
+  slackTokens.client = (teamId, options) => {
+    let client = clients.get(teamId);
+    if (!client) {
+      client = tokens.client(teamId, options);
+      clients.set(teamId, client);
+    }
+    return client;
+  };
+  return { identities, slackTokens };
+}
+
+/** The copies' rows and the live cards they make, in the issue's `cards` partition: one transaction. */
+async function recordCards(storage: StorageClients, actions: TransactionAction[]): Promise<void> {
+  if (actions.length === 0) return;
+  const table = await storage.table(TABLES.cards);
+  try {
+    await submitInChunks(table, actions);
+  } catch (error) {
+    // A live card released meanwhile (a delete finds nothing) fails the whole transaction: write them one by one.
+    if (!isNotFound(error)) throw error;
+    for (const action of actions) {
+      if (action[0] === "delete") {
+        await table.deleteEntity(action[1].partitionKey, action[1].rowKey).catch((e: unknown) => {
+          if (!isNotFound(e)) throw e;
+        });
+      } else {
+        await table.upsertEntity(action[1], action[0] === "upsert" ? (action[2] ?? "Merge") : "Merge");
+      }
+    }
   }
-  if (outcome.kind === "retry" && (outcome.throttled || attempt < MAX_DELIVERY_ATTEMPTS)) {
-    // Back to pending before the retry is queued: a retry that finds the row "sending" would wait for nothing.
-    // Throttled, it only waited: the attempt it took is given back.
-    await deliveries.update(message.alertId, message.targetKey, {
-      state: "pending",
-      attempts: countsAsAttempt(outcome) ? attempt : attempt - 1,
-      reason: outcome.reason,
-      ...(outcome.ambiguous ? { unconfirmed: unconfirmed + 1 } : {}),
-    });
-    await deliverer.storage.send(QUEUES.deliveries, message, { delaySeconds: outcome.delaySeconds });
-    deliverer.log(`${label}: retry in ${outcome.delaySeconds}s (${outcome.reason}${outcome.ambiguous ? "; no answer: it may have been posted" : ""})`);
-    return "retry";
+}
+
+/** Puts the targets back on the queue: one message per delay (close delays share the longer one). */
+async function sendBatches(storage: StorageClients, batch: DeliveryBatch, requeue: Requeue[]): Promise<void> {
+  for (const group of groupByDelay(requeue)) {
+    const message: DeliveryBatch = {
+      alertId: batch.alertId,
+      issueId: batch.issueId,
+      targets: group.targets.map(({ targetKey, target }) => ({ targetKey, target })),
+      ...(batch.notify ? { notify: batch.notify } : {}),
+    };
+    await storage.send(QUEUES.deliveries, message, { delaySeconds: group.delaySeconds });
   }
-  const reason =
-    outcome.kind === "withheld"
-      ? `unconfirmed: ${outcome.reason}; already posted again once, not posting a third time (the card may be there)`
-      : outcome.kind === "retry"
-        ? `gave up after ${attempt} attempts: ${outcome.reason}`
-        : outcome.reason;
-  await live.release(message.issueId, message.targetKey);
-  await deliveries.update(message.alertId, message.targetKey, { state: "dead", attempts: attempt, reason });
-  deliverer.log(`${label} is dead: ${reason}`);
-  return "dead";
+}
+
+/** Groups retries whose delays are within 25 % (or 2 s) of the group's shortest; the group waits for its longest. */
+export function groupByDelay(requeue: Requeue[]): { delaySeconds: number; targets: Requeue[] }[] {
+  const groups: { delaySeconds: number; targets: Requeue[] }[] = [];
+  const MAX_TARGETS_PER_MESSAGE = 100;
+  for (const item of [...requeue].sort((a, b) => a.delaySeconds - b.delaySeconds)) {
+    const group = groups[groups.length - 1];
+    const shortest = group?.targets[0]!.delaySeconds ?? 0;
+    if (group && group.targets.length < MAX_TARGETS_PER_MESSAGE && item.delaySeconds <= Math.max(shortest * 1.25, shortest + 2)) {
+      group.targets.push(item);
+      group.delaySeconds = Math.max(group.delaySeconds, item.delaySeconds);
+    } else {
+      groups.push({ delaySeconds: item.delaySeconds, targets: [item] });
+    }
+  }
+  return groups;
+}
+
+/** Runs `work` over the items with at most `limit` at once; results in the items' order. */
+async function inPool<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index]!);
+    }
+  });
+  await Promise.all(runners);
+  return results;
+}
+
+/** The targets of a `deliveries` message that no platform could take: recorded dead with the reason, rather than thrown to the poison queue. */
+export async function refuseInvalidTargets(storage: StorageClients, alertId: string, invalid: { targetKey: string; reason: string }[]): Promise<void> {
+  if (invalid.length === 0) return;
+  await new DeliveryRepository(storage).updateMany(alertId, new Map(invalid.map(({ targetKey, reason }) => [targetKey, { state: "dead", reason: `invalid target: ${reason}` }])));
 }
 
 /**
@@ -147,25 +362,31 @@ export async function deliver(deliverer: Deliverer, message: DeliveryMessage): P
  * placeholder conversation id): recorded dead with the reason, rather than thrown to the poison queue.
  */
 export async function refuseInvalidTarget(storage: StorageClients, message: { alertId: string; targetKey: string }, reason: string): Promise<void> {
-  await new DeliveryRepository(storage).update(message.alertId, message.targetKey, { state: "dead", reason: `invalid target: ${reason}` });
+  await refuseInvalidTargets(storage, message.alertId, [{ targetKey: message.targetKey, reason }]);
 }
 
-/** A post takes seconds (10 s timeout, 2 s pacing); a "sending" row older than this belonged to a consumer that died. */
-const SENDING_STALE_MS = 60_000;
-
 /**
- * The card was rendered from the issue as read before posting; if the issue moved on meanwhile, the
- * refresh that announced it may have run before this copy was recorded: queue one for the copy.
+ * The cards were rendered from the issue as read before posting; if the issue moved on meanwhile, the
+ * refresh that announced it may have run before these copies were recorded: queue one for them.
  */
-async function refreshIfOutdated(storage: StorageClients, copy: CardCopy): Promise<void> {
-  const current = await new IssueRepository(storage).get(copy.issueId);
-  if (current && current.issue.version > copy.renderedVersion) {
-    const refresh: CardRefreshMessage = { issueId: copy.issueId, version: current.issue.version, requestedAt: new Date().toISOString() };
+async function refreshIfOutdated(storage: StorageClients, issueId: string, copies: CardCopy[]): Promise<void> {
+  if (copies.length === 0) return;
+  const current = await new IssueRepository(storage).get(issueId);
+  const oldest = Math.min(...copies.map((copy) => copy.renderedVersion));
+  if (current && current.issue.version > oldest) {
+    const refresh: CardRefreshMessage = { issueId, version: current.issue.version, requestedAt: new Date().toISOString() };
     await storage.send(QUEUES.cardRefresh, refresh);
   }
 }
 
-const POST_DECISIONS: Record<Extract<Claim, { kind: "post" }>["because"], string> = {
+/** What a delivery row records when the target already has the issue's card (planner or claim). */
+export function decidedWithoutPost(claim: Exclude<Claim, { kind: "post" }>): { decision: string; messageRef?: string } {
+  return claim.kind === "update-existing"
+    ? { decision: "updated the live card", messageRef: claim.messageRef }
+    : { decision: `merged into the card posted for alert ${claim.intoAlertId}` };
+}
+
+const POST_DECISIONS: Record<PostReason, string> = {
   first: "posted a new card",
   retry: "posted a new card",
   "stale-claim": "posted a new card (an earlier attempt died)",
@@ -177,3 +398,4 @@ const POST_DECISIONS: Record<Extract<Claim, { kind: "post" }>["because"], string
 function messageRef(copy: CardCopy): string {
   return copy.provider === "msteams" ? `${copy.conversationId}/${copy.activityId}` : `${copy.channel}/${copy.ts}`;
 }
+
