@@ -1,0 +1,208 @@
+// Alert intake plans posts only where a card is needed, one deliveries message per alert, and posts a new issue's
+// first cards itself (issue 11 items 1 and 4). The app's intake and delivery run in this process against Azurite
+// (through the counting proxy) and the Teams and Slack emulators.
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { emulatedAppSettings } from "../../dev/app-settings";
+import { startSlackEmulator, type SlackEmulator } from "../../dev/emulators/slack";
+import { startTeamsEmulator, type TeamsEmulator } from "../../dev/emulators/teams";
+import { loadConfig } from "../../shared/config";
+import { DeliveryRepository, readDeliveryMessage, type DeliveryBatch } from "../../shared/delivery/deliveries";
+import { targetKey, type AlertTarget } from "../../shared/domain/alert";
+import { SlackTokens } from "../../shared/slack/client";
+import { SlackInstallations } from "../../shared/slack/installations";
+import { CardRepository } from "../../shared/storage/cards";
+import { StorageClients } from "../../shared/storage/clients";
+import { TeamsInstallations } from "../../shared/storage/installations";
+import { createTeamsServices } from "../../shared/teams/services";
+import { takeAlert } from "../../shared/workflows/alert-intake";
+import { deliverBatch, type Deliverer } from "../../shared/workflows/deliver";
+import { actOnIssue } from "../../shared/workflows/issue-actions";
+import { anAlert } from "../fixtures/issues";
+import { startTestAzurite, type Azurite } from "../support/azurite";
+import { drain, messageCount } from "../support/queues";
+import { startStorageProxy, type StorageProxy } from "../support/storage-proxy";
+
+let azurite: Azurite;
+let proxy: StorageProxy;
+let teams: TeamsEmulator;
+let slack: SlackEmulator;
+/** The app's storage, through the counting proxy. */
+let storage: StorageClients;
+/** The test's own look at storage, not counted. */
+let direct: StorageClients;
+let deliverer: Deliverer;
+
+beforeAll(async () => {
+  azurite = await startTestAzurite();
+  proxy = await startStorageProxy(azurite);
+  teams = await startTeamsEmulator({ appId: "6a1d3c2e-0000-4000-8000-00000000d012", tenantId: "72f988bf-0000-4000-8000-000000000004" });
+  slack = await startSlackEmulator({ signingSecret: "planning-secret", clientId: "1.2", clientSecret: "s", enforceRateLimits: false });
+  const settings = emulatedAppSettings({
+    storageConnectionString: proxy.connectionString,
+    teams,
+    slack,
+    oidc: { issuer: "http://127.0.0.1:9/", clientId: "c", clientSecret: "s" },
+    publicBaseUrl: "http://127.0.0.1:7071",
+    linkSigningKey: randomBytes(32).toString("hex"),
+    slackSigningSecret: "planning-secret",
+  });
+  process.env.IDENTITY_ENDPOINT = settings.IDENTITY_ENDPOINT;
+  process.env.IDENTITY_HEADER = settings.IDENTITY_HEADER;
+  storage = new StorageClients({ kind: "connectionString", connectionString: proxy.connectionString });
+  direct = new StorageClients({ kind: "connectionString", connectionString: azurite.connectionString });
+  const config = loadConfig({ ...settings, CARD_REFRESH_COALESCE_SECONDS: "0" });
+  deliverer = { config, storage, teams: createTeamsServices(config).connector, slackTokens: new SlackTokens(config.slack!, storage), log: () => {} };
+});
+afterAll(async () => {
+  await proxy?.stop();
+  await Promise.all([azurite?.stop(), teams?.stop(), slack?.stop()]);
+});
+beforeEach(async () => {
+  await drain(azurite.connectionString, "deliveries");
+});
+
+async function teamsChannels(name: string, count: number): Promise<AlertTarget[]> {
+  const team = teams.addTeam({ name, members: [] });
+  const ids = [team.generalChannelId, ...Array.from({ length: count - 1 }, (_, n) => teams.addChannel(team, `${name}-${n}`).id)];
+  for (const conversationId of ids) {
+    await new TeamsInstallations(direct).save({
+      tenantId: teams.tenantId,
+      conversationId,
+      serviceUrl: teams.serviceUrl,
+      conversationType: "channel",
+      active: true,
+      updatedAt: new Date().toISOString(),
+    });
+  }
+  return ids.map((conversationId) => ({ provider: "msteams", conversationId }));
+}
+
+async function slackChannels(name: string, count: number): Promise<AlertTarget[]> {
+  const workspace = slack.addWorkspace({ name });
+  await new SlackInstallations(direct).save({ teamId: workspace.teamId, botToken: workspace.botToken, active: true, updatedAt: new Date().toISOString() });
+  return Array.from({ length: count }, (_, n) => ({ provider: "slack", teamId: workspace.teamId, channel: slack.addChannel(workspace.teamId, { name: `${name}-${n}`.toLowerCase() }).id }));
+}
+
+/** Every card of the issue on the platforms, per conversation. */
+function cardsPerConversation(targets: AlertTarget[], issueId: string): number[] {
+  return targets.map((target) =>
+    target.provider === "msteams" && "conversationId" in target
+      ? teams.messages(target.conversationId).filter((m) => JSON.stringify(m.activity).includes(`"issueId":"${issueId}"`)).length
+      : slack.messages((target as { channel: string }).channel).filter((m) => !m.ephemeral && JSON.stringify(m.blocks).includes(`triage:${issueId}`)).length,
+  );
+}
+
+async function queuedBatches(): Promise<DeliveryBatch[]> {
+  return (await drain(azurite.connectionString, "deliveries")).map((message) => {
+    const read = readDeliveryMessage(message.body);
+    if (!read.ok) throw new Error(`unexpected deliveries message: ${read.path}`);
+    return read.batch;
+  });
+}
+
+const take = (alert: ReturnType<typeof anAlert>, options = {}) => takeAlert(storage, alert, JSON.stringify(alert), options);
+
+describe("a repeat alert doesn't fan out", () => {
+  let targets: AlertTarget[];
+  const issueId = "planning-live";
+
+  beforeAll(async () => {
+    targets = [...(await teamsChannels("Live", 10)), ...(await slackChannels("Live", 10))];
+    expect(await take(anAlert({ alertId: "live-a1", issue: { id: issueId, count: 1 }, targets }))).toMatchObject({ deliveries: 20 });
+    const batches = await queuedBatches();
+    expect(batches).toHaveLength(1);
+    for (const batch of batches) await deliverBatch(deliverer, batch);
+    expect(cardsPerConversation(targets, issueId)).toEqual(targets.map(() => 1));
+  }, 60_000);
+
+  it("a repeat alert to 20 live cards queues nothing, records the decision for each target in one transaction, and costs a handful of requests", async () => {
+    const mark = proxy.mark();
+    const result = await take(anAlert({ alertId: "live-a2", issue: { id: issueId, count: 2, lastSeen: new Date().toISOString() }, targets }));
+    const requests = proxy.requests.slice(mark);
+    expect(result).toMatchObject({ kind: "accepted", duplicate: false, deliveries: 0 });
+    expect(await messageCount(azurite.connectionString, "deliveries")).toBe(0);
+    const rows = await new DeliveryRepository(direct).listForAlert("live-a2");
+    expect(rows).toHaveLength(20);
+    expect(rows.every((row) => row.state === "sent" && row.decision === "updated the live card" && row.messageRef)).toBe(true);
+    // Issue read, write, re-read and announcement (card-refresh + mark), one live-card query, one row transaction.
+    const summary = requests.map((r) => `${r.service} ${r.resource} ${r.method}`);
+    expect(summary.filter((s) => s.startsWith("queue deliveries"))).toEqual([]);
+    expect(summary.filter((s) => s === "table cards GET")).toHaveLength(1);
+    console.log(`[alert-planning] repeat alert to 20 live cards, intake: ${requests.length} requests ${JSON.stringify(summary)}`);
+    expect(requests.length).toBeLessThanOrEqual(10);
+  });
+
+  it("a regression still posts a new card everywhere, in one deliveries message", async () => {
+    await actOnIssue(direct, issueId, { type: "resolve" }, { person: { email: "ana@contoso.com" }, label: "Ana", surface: "api" });
+    const result = await take(anAlert({ alertId: "live-a3", issue: { id: issueId, count: 3, lastSeen: new Date().toISOString() }, targets }));
+    expect(result).toMatchObject({ kind: "accepted", deliveries: 20 });
+    const batches = await queuedBatches();
+    expect(batches).toHaveLength(1);
+    expect(batches[0]).toMatchObject({ alertId: "live-a3", notify: "regressed" });
+    expect(batches[0]!.targets).toHaveLength(20);
+    const results = await deliverBatch(deliverer, batches[0]!);
+    expect(new Set(results.values())).toEqual(new Set(["sent"]));
+    expect(cardsPerConversation(targets, issueId)).toEqual(targets.map(() => 2));
+    const rows = await new DeliveryRepository(direct).listForAlert("live-a3");
+    expect(new Set(rows.map((row) => row.decision))).toEqual(new Set(["posted a new card: the issue regressed"]));
+  }, 60_000);
+});
+
+describe("a redelivered alert neither loses nor duplicates a delivery", () => {
+  it("planned twice (the queue redelivered the alert before its message was deleted): one message for its targets, one card each", async () => {
+    const targets = [...(await teamsChannels("Twice", 3)), ...(await slackChannels("Twice", 2))];
+    const alert = anAlert({ alertId: "twice-a1", issue: { id: "planning-twice" }, targets });
+    expect(await take(alert)).toMatchObject({ duplicate: false, deliveries: 5 });
+    expect(await take(alert)).toMatchObject({ duplicate: true, deliveries: 0 });
+    const batches = await queuedBatches();
+    expect(batches.map((batch) => batch.targets.length)).toEqual([5]);
+    // The queue delivers at least once: the same message twice.
+    await deliverBatch(deliverer, batches[0]!);
+    const again = await deliverBatch(deliverer, batches[0]!);
+    expect(new Set(again.values())).toEqual(new Set(["skipped"]));
+    expect(cardsPerConversation(targets, "planning-twice")).toEqual([1, 1, 1, 1, 1]);
+    expect(new Set((await new DeliveryRepository(direct).listForAlert("twice-a1")).map((row) => row.state))).toEqual(new Set(["sent"]));
+  }, 60_000);
+});
+
+describe("the first card of a new issue is posted by the alerts handler", () => {
+  it("≤ 3 targets: posted at once, no deliveries message; the alert redelivered posts nothing more", async () => {
+    const targets = [...(await teamsChannels("First", 1)), ...(await slackChannels("First", 1))];
+    const alert = anAlert({ alertId: "first-a1", issue: { id: "planning-first" }, targets });
+    expect(await take(alert, { deliverer })).toMatchObject({ kind: "accepted", deliveries: 0, posted: 2 });
+    expect(await messageCount(azurite.connectionString, "deliveries")).toBe(0);
+    expect(cardsPerConversation(targets, "planning-first")).toEqual([1, 1]);
+    const rows = await new DeliveryRepository(direct).listForAlert("first-a1");
+    expect(rows.map((row) => [row.state, row.decision])).toEqual([
+      ["sent", "posted a new card"],
+      ["sent", "posted a new card"],
+    ]);
+    expect(await new CardRepository(direct).list("planning-first")).toHaveLength(2);
+
+    expect(await take(alert, { deliverer })).toMatchObject({ duplicate: true, deliveries: 0 });
+    expect(await messageCount(azurite.connectionString, "deliveries")).toBe(0);
+    expect(cardsPerConversation(targets, "planning-first")).toEqual([1, 1]);
+  }, 30_000);
+
+  it("a throttled target falls back to the deliveries queue, alone, its attempt given back", async () => {
+    const [throttled, ...others] = [...(await teamsChannels("Throttled", 2)), ...(await slackChannels("Throttled", 1))];
+    const conversationId = (throttled as { conversationId: string }).conversationId;
+    teams.injectFault({ operation: "send", conversationId, status: 429, times: 1 });
+    const targets = [throttled!, ...others];
+    const result = await take(anAlert({ alertId: "first-a2", issue: { id: "planning-throttled" }, targets }), { deliverer });
+    expect(result).toMatchObject({ deliveries: 0, posted: 3 });
+    expect(cardsPerConversation(targets, "planning-throttled")).toEqual([0, 1, 1]);
+    expect(await messageCount(azurite.connectionString, "deliveries")).toBe(1);
+    const rows = new Map((await new DeliveryRepository(direct).listForAlert("first-a2")).map((row) => [row.targetKey, row]));
+    expect(rows.get(targetKey(throttled!))).toMatchObject({ state: "pending", attempts: 0, enqueued: false, reason: expect.stringMatching(/429/) });
+    expect([...rows.values()].filter((row) => row.state === "sent")).toHaveLength(2);
+  }, 30_000);
+
+  it("more than 3 targets: through the deliveries queue", async () => {
+    const targets = await teamsChannels("Many", 4);
+    expect(await take(anAlert({ alertId: "first-a3", issue: { id: "planning-many" }, targets }), { deliverer })).toMatchObject({ deliveries: 4, posted: 0 });
+    expect(cardsPerConversation(targets, "planning-many")).toEqual([0, 0, 0, 0]);
+    expect((await queuedBatches()).map((batch) => batch.targets.length)).toEqual([4]);
+  });
+});
