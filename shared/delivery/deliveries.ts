@@ -16,7 +16,10 @@ export interface DeliveryRow {
   issueId: string;
   target: AlertTarget;
   state: DeliveryState;
-  /** The delivery message is on the queue (set after the send succeeded, so a crash re-sends). */
+  /**
+   * The delivery message is on the queue (set after the send succeeded, so a crash re-sends). Left false on rows
+   * the alerts handler posts itself: a redelivered alert queues those still unfinished.
+   */
   enqueued: boolean;
   attempts: number;
   /** Attempts whose outcome is unknown: no answer came (timeout), or the instance died while posting. */

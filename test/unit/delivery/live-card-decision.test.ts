@@ -1,0 +1,39 @@
+// The one rule the alert planner and the deliverer's claim share: does this alert post a card in a target?
+import { describe, expect, it } from "vitest";
+import { liveCardDecision, STALE_CLAIM_MS, type LiveCard } from "../../../shared/delivery/live-cards";
+
+const NOW = Date.parse("2026-12-06T08:00:00.000Z");
+const DAY = 24 * 3_600_000;
+const policy = { renotifyAfterMs: DAY, now: NOW };
+const ago = (ms: number) => new Date(NOW - ms).toISOString();
+const posted = (overrides: Partial<LiveCard> = {}): LiveCard => ({
+  targetKey: "slack:T1:C1",
+  state: "posted",
+  alertId: "a1",
+  claimedAt: ago(60_000),
+  postedAt: ago(50_000),
+  messageRef: "C1/1.2",
+  ...overrides,
+});
+
+describe("liveCardDecision", () => {
+  it("no live card: post the first", () => {
+    expect(liveCardDecision(undefined, "a2", policy)).toEqual({ kind: "post", because: "first" });
+  });
+
+  it("a live card: update it, unless the issue regressed or got worse, or the card is older than RENOTIFY_HOURS", () => {
+    expect(liveCardDecision(posted(), "a2", policy)).toEqual({ kind: "update-existing", messageRef: "C1/1.2" });
+    expect(liveCardDecision(posted(), "a2", { ...policy, notify: "regressed" })).toEqual({ kind: "post", because: "regressed" });
+    expect(liveCardDecision(posted(), "a2", { ...policy, notify: "level-rose" })).toEqual({ kind: "post", because: "level-rose" });
+    expect(liveCardDecision(posted({ postedAt: ago(DAY + 1) }), "a2", policy)).toEqual({ kind: "post", because: "renotify" });
+  });
+
+  it("a claim being posted: this alert's own is a retry, another's merges, a stale one is taken over", () => {
+    const posting = posted({ state: "posting", postedAt: undefined, messageRef: undefined, claimedAt: ago(1000) });
+    expect(liveCardDecision(posting, "a1", policy)).toEqual({ kind: "post", because: "retry" });
+    expect(liveCardDecision(posting, "a2", policy)).toEqual({ kind: "merged", intoAlertId: "a1" });
+    expect(liveCardDecision({ ...posting, claimedAt: ago(STALE_CLAIM_MS + 1) }, "a2", policy)).toEqual({ kind: "post", because: "stale-claim" });
+    // A regression doesn't post over a card still being posted: it merges into it.
+    expect(liveCardDecision(posting, "a2", { ...policy, notify: "regressed" })).toEqual({ kind: "merged", intoAlertId: "a1" });
+  });
+});
