@@ -20,7 +20,7 @@ import { deliverBatch, type Deliverer } from "../../shared/workflows/deliver";
 import { actOnIssue } from "../../shared/workflows/issue-actions";
 import { anAlert } from "../fixtures/issues";
 import { startTestAzurite, type Azurite } from "../support/azurite";
-import { drain, messageCount } from "../support/queues";
+import { drain, messageCount, queueClient } from "../support/queues";
 import { startStorageProxy, type StorageProxy } from "../support/storage-proxy";
 
 let azurite: Azurite;
@@ -59,7 +59,8 @@ afterAll(async () => {
   await Promise.all([azurite?.stop(), teams?.stop(), slack?.stop()]);
 });
 beforeEach(async () => {
-  await drain(azurite.connectionString, "deliveries");
+  // Delayed messages too (a target another copy was posting is looked at again later).
+  await queueClient(azurite.connectionString, "deliveries").clearMessages();
 });
 
 async function teamsChannels(name: string, count: number): Promise<AlertTarget[]> {
@@ -163,6 +164,19 @@ describe("a redelivered alert neither loses nor duplicates a delivery", () => {
     expect(new Set(again.values())).toEqual(new Set(["skipped"]));
     expect(cardsPerConversation(targets, "planning-twice")).toEqual([1, 1, 1, 1, 1]);
     expect(new Set((await new DeliveryRepository(direct).listForAlert("twice-a1")).map((row) => row.state))).toEqual(new Set(["sent"]));
+  }, 60_000);
+});
+
+describe("two copies of one deliveries message at once (queues deliver at least once)", () => {
+  it("one card per target: the rows are taken in one conditional transaction, so only one copy posts each", async () => {
+    const targets = [...(await teamsChannels("Racing", 3)), ...(await slackChannels("Racing", 3))];
+    expect(await take(anAlert({ alertId: "race-a1", issue: { id: "planning-race" }, targets }))).toMatchObject({ deliveries: 6 });
+    const [batch] = await queuedBatches();
+    const [one, two] = await Promise.all([deliverBatch(deliverer, batch!), deliverBatch(deliverer, batch!)]);
+    expect(cardsPerConversation(targets, "planning-race")).toEqual(targets.map(() => 1));
+    // Each target was posted by one copy; the other found it taken (sending: it looks again later) or done.
+    for (const { targetKey: key } of batch!.targets) expect([one!.get(key), two!.get(key)].filter((result) => result === "sent")).toHaveLength(1);
+    expect(new Set((await new DeliveryRepository(direct).listForAlert("race-a1")).map((row) => row.state))).toEqual(new Set(["sent"]));
   }, 60_000);
 });
 
