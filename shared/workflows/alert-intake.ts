@@ -22,7 +22,7 @@ export interface PoisonMessage {
 
 export type IntakeResult =
   | { kind: "poisoned"; poison: PoisonMessage }
-  /** `deliveries`: targets queued for the deliverer; `posted`: targets the alert's own handler posted to (first card of a new issue). */
+  /** `deliveries`: targets queued for the deliverer; `posted`: targets the alerts handler posted to itself (a new issue's first cards). */
   | { kind: "accepted"; issue: Issue; duplicate: boolean; deliveries: number; posted?: number }
   /** An issue action (a change mirrored from the monitoring tool) for an issue this relay never received. */
   | { kind: "no-issue"; issueId: string };
@@ -155,8 +155,8 @@ async function planDeliveries(
   if (direct) {
     // Targets that must wait (throttled, failed) go to the deliveries queue from there; a crash leaves the rows
     // unqueued, and the redelivered alert queues them (the deliverer's take and claim keep it to one card).
-    await postFirstCards(options.deliverer!, batch);
-    return { deliveries: 0, posted: unsent.length };
+    const results = [...(await postFirstCards(options.deliverer!, batch)).values()];
+    return { deliveries: results.filter((result) => result === "retry").length, posted: results.filter((result) => result === "sent").length };
   }
   for (const message of chunked(batch)) await storage.send(QUEUES.deliveries, message);
   await repository.markEnqueued(alert.alertId, unsent.map((row) => row.targetKey));
