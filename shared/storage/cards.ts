@@ -1,4 +1,3 @@
-import type { TransactionAction } from "@azure/data-tables";
 import { randomUUID } from "node:crypto";
 import { safeKey } from "../delivery/deliveries";
 import { QUEUES, TABLES, type StorageClients } from "./clients";
@@ -228,7 +227,7 @@ export class CardRepository {
 }
 
 /** The write `CardRepository.save` makes, as an action for a transaction in the issue's `cards` partition. */
-export function cardSaveAction(card: CardCopy): TransactionAction {
+export function cardSaveAction(card: CardCopy): import("@azure/data-tables").TransactionAction {
   const { renderedVersion, targetKey, postedAt, dead, writers: _writers, behindSince: _behind, etag: _etag, ...where } = card;
   const entity: CardEntity = stripUndefined({ partitionKey: safeKey(card.issueId), rowKey: cardRowKey(card), body: JSON.stringify(where), renderedVersion, targetKey, postedAt, dead });
   return ["upsert", { ...entity }, "Replace"];
