@@ -13,6 +13,7 @@ import { installSlackWorkspace, startStack, type Stack } from "./stack";
 let stack: Stack;
 const teamsChannels: string[] = [];
 const slackChannels: string[] = [];
+let slackTeamId: string;
 const PROJECT = "storagecount";
 const ISSUE = "storagecount-1";
 /** The queues the app consumes: quiet when none holds a message, delayed ones included. */
@@ -30,6 +31,7 @@ beforeAll(async () => {
     expect(answer.status).toBe(200);
   }
   const teamId = await installSlackWorkspace(stack, "Count");
+  slackTeamId = teamId;
   const slackUser = stack.slack.addUser(teamId, { name: "ana", realName: "Ana Lima", email: "ana@storagecount.example" }).id;
   for (let n = 0; n < 10; n++) {
     const channel = stack.slack.addChannel(teamId, { name: `alerts-${n}` }).id;
@@ -121,6 +123,23 @@ describe("storage requests per alert, 20 subscribed conversations", () => {
     // test/integration/alert-planning.test.ts.
     expect(counted.total).toBeLessThanOrEqual(REPEAT_ALERT_WITH_REFRESH_BUDGET);
   }, 120_000);
+});
+
+describe("the first card of a new issue, through the host", () => {
+  it("2 targets: the alerts handler posts both cards itself; the deliveries queue is never used", async () => {
+    const targets = [
+      { provider: "msteams" as const, conversationId: teamsChannels[1]! },
+      { provider: "slack" as const, teamId: slackTeamId, channel: slackChannels[1]! },
+    ];
+    const counted = await requestsFor(() =>
+      sendBase64Json(stack.azurite.connectionString, "alerts", anAlert({ alertId: "count-first", issue: { id: "storagecount-first", title: "TypeError in first" }, targets })),
+    );
+    console.log(`[fanout-storage] new alert to 2 targets, posted by the alerts handler: ${counted.total} requests ${JSON.stringify(counted.byResource)}`);
+    expect(counted.requests.filter((r) => r.service === "queue" && r.resource === "deliveries")).toEqual([]);
+    expect(stack.host.logs().filter((line) => line.includes("of count-first: sent (posted by the alerts handler)"))).toHaveLength(2);
+    const rows = await new DeliveryRepository(stack.storage).listForAlert("count-first");
+    expect(rows.map((row) => row.state)).toEqual(["sent", "sent"]);
+  }, 60_000);
 });
 
 /** The intake (≤ 12) plus today's per-copy card-refresh (≈ 4 per copy); before issue 11 the repeat alert alone cost ~298. */
