@@ -1,5 +1,5 @@
 import type { Actor, IgnoreCondition, Issue, Person, ReleaseChoice, ReleaseResolution, Status } from "./issue";
-import { describeResolution, issueRelease } from "./releases";
+import { describeResolution, releaseOf } from "./releases";
 
 export type IgnoreRequest =
   | { mode: "forever" }
@@ -140,7 +140,7 @@ export function applyAction(issue: Issue, action: IssueAction, actor: Actor, now
  * which alerts reopen the issue, so doing the other one silently would mislead.
  */
 function releaseResolution(issue: Issue, inRelease: ReleaseChoice): ReleaseResolution | string {
-  const release = issueRelease(issue);
+  const release = releaseOf(issue.tags);
   if (!release) {
     return (
       `${label(issue)} can't be resolved in the ${inRelease} release: its alerts name no release ` +

@@ -2,7 +2,7 @@ import type { Alert } from "./alert";
 import { activityFor, expireIgnore, type ActivityRecord } from "./actions";
 import type { Actor, Issue } from "./issue";
 import { LEVELS } from "./issue";
-import { alertRelease, describeRegression, recordRelease, releaseVerdict, type KnownReleases } from "./releases";
+import { describeRegression, recordRelease, releaseOf, releaseRegression, type KnownReleases } from "./releases";
 import { mergeTags } from "./tags";
 
 export interface AlertIntake {
@@ -27,7 +27,7 @@ const ALERT_ACTOR: Actor = { label: "alert", surface: "alert" };
  * so an alert applied twice, or out of order, leaves the same issue.
  *
  * `releases`, the project's known releases, decide whether an issue resolved in a release regresses
- * (`releaseVerdict`); without them only releases that are versions of one package can be ordered, and an
+ * (`releaseRegression`); without them only releases that are versions of one package can be ordered, and an
  * alert from any other different release reopens it.
  */
 export function applyAlert(existing: Issue | undefined, alert: Alert, now: Date, releases?: KnownReleases): AlertIntake {
@@ -76,21 +76,17 @@ export function applyAlert(existing: Issue | undefined, alert: Alert, now: Date,
   const activities: ActivityRecord[] = [];
   if (!existing) activities.push(activityFor(issue, issue, "created", ALERT_ACTOR, now));
 
-  const firedIn = alertRelease(reported.tags);
+  const firedIn = releaseOf(reported.tags);
   // Reported when the event was seen; a producer's clock ahead of ours does not make a release later.
   const knownReleases = releases && firedIn ? recordRelease(releases, firedIn, earlier(reported.lastSeen, now.toISOString())) : releases;
 
   let regressed = false;
   if (existing?.status === "resolved" && firesAgain) {
     const resolution = existing.resolution;
-    const verdict = resolution ? releaseVerdict(resolution, firedIn, knownReleases ?? []) : undefined;
-    if (!verdict || verdict.regresses) {
+    const regression = resolution ? releaseRegression(resolution, firedIn, knownReleases ?? []) : undefined;
+    if (!resolution || regression) {
       regressed = true;
       const before = issue;
-      const regression =
-        resolution && verdict?.regresses
-          ? { firedIn: verdict.firedIn, resolution, ...(verdict.orderUnknown ? { orderUnknown: true as const } : {}) }
-          : undefined;
       issue = {
         ...issue,
         status: "unresolved",
@@ -100,8 +96,7 @@ export function applyAlert(existing: Issue | undefined, alert: Alert, now: Date,
         statusChangedBy: "a new event",
         statusChangedAt: now.toISOString(),
       };
-      const why = regression ? describeRegression(regression.firedIn, regression.resolution, regression.orderUnknown) : undefined;
-      activities.push(activityFor(before, issue, "regressed", ALERT_ACTOR, now, why));
+      activities.push(activityFor(before, issue, "regressed", ALERT_ACTOR, now, regression && describeRegression(regression)));
     }
   }
 

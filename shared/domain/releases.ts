@@ -1,4 +1,4 @@
-import type { Issue, ReleaseResolution } from "./issue";
+import type { Issue, ReleaseRegression, ReleaseResolution } from "./issue";
 
 /** The tag an alert names its release with. */
 export const RELEASE_TAG = "release";
@@ -177,25 +177,14 @@ function withinBounds(releases: KnownRelease[], keep: KnownRelease): KnownReleas
   return releases;
 }
 
-/** The release an issue would be resolved in: its latest alert's `release` tag. */
-export function issueRelease(issue: Issue): string | undefined {
-  const release = issue.tags[RELEASE_TAG];
-  return release ? release : undefined;
+/** The release named by an alert's tags (or an issue's: its latest alert's). */
+export function releaseOf(tags: Record<string, string>): string | undefined {
+  return tags[RELEASE_TAG] || undefined;
 }
-
-/** The release an alert fired in. */
-export function alertRelease(tags: Record<string, string>): string | undefined {
-  const release = tags[RELEASE_TAG];
-  return release ? release : undefined;
-}
-
-export type ReleaseVerdict =
-  | { regresses: false }
-  | { regresses: true; firedIn: string; orderUnknown: boolean };
 
 /**
  * Whether an alert from `firedIn` reopens an issue resolved in a release, as Sentry's
- * `GroupResolution.has_resolution` decides it:
+ * `GroupResolution.has_resolution` decides it; the regression when it does, undefined when it stays resolved:
  * - in the next release (after R): alerts from R or earlier don't; from a later release they do;
  * - in the current release (R): alerts from earlier releases don't; from R itself (the fix did not work)
  *   or later they do;
@@ -203,12 +192,16 @@ export type ReleaseVerdict =
  * When the order cannot be known (a release the project never reported, or forgot) the alert reopens the
  * issue: a regression is seen and can be resolved again; an issue silently kept resolved is not seen.
  */
-export function releaseVerdict(resolution: ReleaseResolution, firedIn: string | undefined, known: KnownReleases): ReleaseVerdict {
-  if (!firedIn) return { regresses: false };
+export function releaseRegression(
+  resolution: ReleaseResolution,
+  firedIn: string | undefined,
+  known: KnownReleases,
+): ReleaseRegression | undefined {
+  if (!firedIn) return undefined;
   const order = compareReleases(known, firedIn, resolution.release);
-  if (order === undefined) return { regresses: true, firedIn, orderUnknown: true };
-  const regresses = resolution.inRelease === "next" ? order > 0 : order >= 0;
-  return regresses ? { regresses, firedIn, orderUnknown: false } : { regresses };
+  if (order === undefined) return { firedIn, resolution, orderUnknown: true };
+  const reopens = resolution.inRelease === "next" ? order > 0 : order >= 0;
+  return reopens ? { firedIn, resolution } : undefined;
 }
 
 /** "in the next release (after 1.2.3)", "in the current release (1.2.3)". */
@@ -219,7 +212,7 @@ export function describeResolution(resolution: ReleaseResolution): string {
 }
 
 /** Why a regressed issue reopened: "fired in 1.2.4, resolved in the next release after 1.2.3". */
-export function describeRegression(firedIn: string, resolution: ReleaseResolution, orderUnknown = false): string {
+export function describeRegression({ firedIn, resolution, orderUnknown }: ReleaseRegression): string {
   const resolved =
     resolution.inRelease === "next"
       ? `resolved in the next release after ${resolution.release}`
@@ -237,7 +230,5 @@ export function resolutionLabel(issue: Issue): string | undefined {
 /** The card's words for a regressed issue: "Regressed: fired in 1.2.4, resolved in the next release after 1.2.3". */
 export function regressionLabel(issue: Issue): string | undefined {
   if (issue.status !== "unresolved" || issue.substatus !== "regressed") return undefined;
-  const regression = issue.regression;
-  if (!regression) return "Regressed: fired again after being resolved";
-  return `Regressed: ${describeRegression(regression.firedIn, regression.resolution, regression.orderUnknown)}`;
+  return issue.regression ? `Regressed: ${describeRegression(issue.regression)}` : "Regressed: fired again after being resolved";
 }
