@@ -1,4 +1,5 @@
-import type { Actor, IgnoreCondition, Issue, Person, Status } from "./issue";
+import type { Actor, IgnoreCondition, Issue, Person, ReleaseChoice, ReleaseResolution, Status } from "./issue";
+import { describeResolution, releaseOf } from "./releases";
 
 export type IgnoreRequest =
   | { mode: "forever" }
@@ -7,7 +8,8 @@ export type IgnoreRequest =
   | { mode: "users"; count: number };
 
 export type IssueAction =
-  | { type: "resolve" }
+  /** Without `inRelease`: resolved immediately, so any new alert reopens it. */
+  | { type: "resolve"; inRelease?: ReleaseChoice }
   | { type: "unresolve" }
   | { type: "ignore"; ignore: IgnoreRequest }
   | { type: "unignore" }
@@ -54,10 +56,13 @@ export function applyAction(issue: Issue, action: IssueAction, actor: Actor, now
   // One change, one version: the expiry and the action are stored together.
   const current = expired ? { ...expired.issue, version: issue.version } : issue;
   const who = actorName(actor);
-  const change = (next: Partial<Issue>, message: string, detail?: string): ActionOutcome => {
-    const statusChanged = next.status !== undefined && next.status !== current.status;
+  /** `resolutionChanged`: resolved again, in another way (immediately / in a release), is a status change too. */
+  const change = (next: Partial<Issue>, message: string, detail?: string, resolutionChanged = false): ActionOutcome => {
+    const statusChanged = (next.status !== undefined && next.status !== current.status) || resolutionChanged;
     const updated: Issue = {
       ...current,
+      // A resolution and the reason for a regression hold only until the next status change.
+      ...(statusChanged ? { resolution: undefined, regression: undefined } : {}),
       ...next,
       ...(statusChanged ? { statusChangedBy: who, statusChangedAt: now.toISOString(), statusChange: statusActionOf(action.type) } : {}),
       version: issue.version + 1,
@@ -69,9 +74,20 @@ export function applyAction(issue: Issue, action: IssueAction, actor: Actor, now
     expired ? { kind: "unchanged", issue: expired.issue, message, expiry: expired.activity } : { kind: "unchanged", issue, message };
 
   switch (action.type) {
-    case "resolve":
-      if (current.status === "resolved") return same(`${label(current)} is already resolved.`);
-      return change({ status: "resolved", substatus: undefined, ignore: undefined }, `Resolved by ${who}.`);
+    case "resolve": {
+      const resolution = action.inRelease ? releaseResolution(current, action.inRelease) : undefined;
+      if (typeof resolution === "string") return { kind: "refused", reason: resolution };
+      const how = resolution ? ` ${describeResolution(resolution)}` : "";
+      if (current.status === "resolved" && sameResolution(current.resolution, resolution)) {
+        return same(`${label(current)} is already resolved${how}.`);
+      }
+      return change(
+        { status: "resolved", substatus: undefined, ignore: undefined, ...(resolution ? { resolution } : {}) },
+        `Resolved${how} by ${who}.`,
+        resolution ? describeResolution(resolution) : undefined,
+        current.status === "resolved",
+      );
+    }
 
     case "unresolve":
       if (current.status === "unresolved") return same(`${label(current)} is already unresolved.`);
@@ -116,6 +132,26 @@ export function applyAction(issue: Issue, action: IssueAction, actor: Actor, now
       if (!current.assignee) return same(`${label(current)} is not assigned to anyone.`);
       return change({ assignee: undefined }, `Unassigned by ${who}.`, current.assignee.email);
   }
+}
+
+/**
+ * Resolving in a release needs the issue's release. Sentry refuses the same way ("No release data present
+ * in the system to form a basis for 'Next Release'") rather than resolving immediately: the two differ in
+ * which alerts reopen the issue, so doing the other one silently would mislead.
+ */
+function releaseResolution(issue: Issue, inRelease: ReleaseChoice): ReleaseResolution | string {
+  const release = releaseOf(issue.tags);
+  if (!release) {
+    return (
+      `${label(issue)} can't be resolved in the ${inRelease} release: its alerts name no release ` +
+      `(no "release" tag). Resolve it immediately instead, or send the release tag with its alerts.`
+    );
+  }
+  return { inRelease, release };
+}
+
+function sameResolution(a: ReleaseResolution | undefined, b: ReleaseResolution | undefined): boolean {
+  return a?.inRelease === b?.inRelease && a?.release === b?.release;
 }
 
 function statusActionOf(type: IssueAction["type"]): Issue["statusChange"] {

@@ -3,3 +3,4 @@ export * from "./actions";
 export * from "./alert";
 export * from "./intake";
 export * from "./tags";
+export * from "./releases";

@@ -2,6 +2,7 @@ import type { Alert } from "./alert";
 import { activityFor, expireIgnore, type ActivityRecord } from "./actions";
 import type { Actor, Issue } from "./issue";
 import { LEVELS } from "./issue";
+import { describeRegression, recordRelease, releaseOf, releaseRegression, type KnownReleases } from "./releases";
 import { mergeTags } from "./tags";
 
 export interface AlertIntake {
@@ -12,6 +13,11 @@ export interface AlertIntake {
   /** The level rose above what the issue had. */
   levelRose: boolean;
   created: boolean;
+  /**
+   * The project's releases with this alert's release recorded, when they were given: the same array when
+   * nothing changed (nothing to store).
+   */
+  releases?: KnownReleases;
 }
 
 const ALERT_ACTOR: Actor = { label: "alert", surface: "alert" };
@@ -19,8 +25,12 @@ const ALERT_ACTOR: Actor = { label: "alert", surface: "alert" };
 /**
  * Folds one alert into the issue it reports. Counts and timestamps only move forward,
  * so an alert applied twice, or out of order, leaves the same issue.
+ *
+ * `releases`, the project's known releases, decide whether an issue resolved in a release regresses
+ * (`releaseRegression`); without them only releases that are versions of one package can be ordered, and an
+ * alert from any other different release reopens it.
  */
-export function applyAlert(existing: Issue | undefined, alert: Alert, now: Date): AlertIntake {
+export function applyAlert(existing: Issue | undefined, alert: Alert, now: Date, releases?: KnownReleases): AlertIntake {
   const reported = alert.issue;
   const base: Issue = existing ?? {
     id: reported.id,
@@ -66,18 +76,28 @@ export function applyAlert(existing: Issue | undefined, alert: Alert, now: Date)
   const activities: ActivityRecord[] = [];
   if (!existing) activities.push(activityFor(issue, issue, "created", ALERT_ACTOR, now));
 
+  const firedIn = releaseOf(reported.tags);
+  // Reported when the event was seen; a producer's clock ahead of ours does not make a release later.
+  const knownReleases = releases && firedIn ? recordRelease(releases, firedIn, earlier(reported.lastSeen, now.toISOString())) : releases;
+
   let regressed = false;
   if (existing?.status === "resolved" && firesAgain) {
-    regressed = true;
-    const before = issue;
-    issue = {
-      ...issue,
-      status: "unresolved",
-      substatus: "regressed",
-      statusChangedBy: "a new event",
-      statusChangedAt: now.toISOString(),
-    };
-    activities.push(activityFor(before, issue, "regressed", ALERT_ACTOR, now));
+    const resolution = existing.resolution;
+    const regression = resolution ? releaseRegression(resolution, firedIn, knownReleases ?? []) : undefined;
+    if (!resolution || regression) {
+      regressed = true;
+      const before = issue;
+      issue = {
+        ...issue,
+        status: "unresolved",
+        substatus: "regressed",
+        resolution: undefined,
+        regression,
+        statusChangedBy: "a new event",
+        statusChangedAt: now.toISOString(),
+      };
+      activities.push(activityFor(before, issue, "regressed", ALERT_ACTOR, now, regression && describeRegression(regression)));
+    }
   }
 
   const expired = expireIgnore(issue, now);
@@ -87,7 +107,7 @@ export function applyAlert(existing: Issue | undefined, alert: Alert, now: Date)
   }
 
   if (existing && issue.status === "unresolved" && issue.substatus === "new") issue.substatus = "ongoing";
-  return { issue, activities, regressed, levelRose, created: !existing };
+  return { issue, activities, regressed, levelRose, created: !existing, ...(knownReleases ? { releases: knownReleases } : {}) };
 }
 
 function earlier(a: string, b: string): string {

@@ -11,6 +11,26 @@ export type IgnoreCondition =
   | { mode: "events"; untilCount: number; moreEvents: number }
   | { mode: "users"; untilUserCount: number; moreUsers: number };
 
+/** Resolve in a release (Sentry's choices besides "Immediately"): the issue's release as it is now. */
+export type ReleaseChoice = "current" | "next";
+
+/**
+ * Resolved in a release: `release` is the issue's latest alert's release at the time. "next": alerts from
+ * that release or earlier don't reopen it; "current": alerts from earlier releases don't (releases.ts).
+ */
+export interface ReleaseResolution {
+  inRelease: ReleaseChoice;
+  release: string;
+}
+
+/** Why a regressed issue reopened, when it had been resolved in a release. */
+export interface ReleaseRegression {
+  firedIn: string;
+  resolution: ReleaseResolution;
+  /** The project never reported (or forgot) one of the two releases, so their order is unknown. */
+  orderUnknown?: true;
+}
+
 /** A person is an email (lower-cased), plus their Entra object id when known. */
 export interface Person {
   email: string;
@@ -47,6 +67,10 @@ export interface Issue {
   /** Sentry-style detail of the status: `regressed` after a resolved issue fires again. */
   substatus?: "new" | "ongoing" | "regressed" | "escalating";
   ignore?: IgnoreCondition;
+  /** Set while the issue is resolved in a release; absent when it was resolved immediately. */
+  resolution?: ReleaseResolution;
+  /** Set while the issue is regressed after being resolved in a release. */
+  regression?: ReleaseRegression;
   assignee?: Person;
   /** The last status change, for the card's status line. */
   statusChangedBy?: string;

@@ -7,6 +7,8 @@ const states: Record<string, Issue> = {
   unresolved: anIssue(),
   resolved: anIssue({ status: "resolved", substatus: undefined, statusChangedBy: "Ben" }),
   ignored: anIssue({ status: "ignored", substatus: undefined, ignore: { mode: "forever" } }),
+  resolvedInNext: anIssue({ status: "resolved", substatus: undefined, statusChangedBy: "Ben", resolution: { inRelease: "next", release: "1.2.3" } }),
+  noRelease: anIssue({ tags: { browser: "Firefox" } }),
 };
 
 type Expectation = { kind: "changed"; to: Status } | { kind: "unchanged" } | { kind: "refused"; reason: RegExp };
@@ -17,7 +19,18 @@ const ignore30: IssueAction = { type: "ignore", ignore: { mode: "minutes", minut
 // Every state × action: what happens, and what the person is told.
 const table: [keyof typeof states, IssueAction, Expectation][] = [
   ["unresolved", { type: "resolve" }, { kind: "changed", to: "resolved" }],
+  ["unresolved", { type: "resolve", inRelease: "current" }, { kind: "changed", to: "resolved" }],
+  ["unresolved", { type: "resolve", inRelease: "next" }, { kind: "changed", to: "resolved" }],
   ["resolved", { type: "resolve" }, { kind: "unchanged" }],
+  ["resolved", { type: "resolve", inRelease: "next" }, { kind: "changed", to: "resolved" }],
+  ["resolvedInNext", { type: "resolve", inRelease: "next" }, { kind: "unchanged" }],
+  ["resolvedInNext", { type: "resolve", inRelease: "current" }, { kind: "changed", to: "resolved" }],
+  ["resolvedInNext", { type: "resolve" }, { kind: "changed", to: "resolved" }],
+  ["ignored", { type: "resolve", inRelease: "next" }, { kind: "changed", to: "resolved" }],
+  ["noRelease", { type: "resolve", inRelease: "next" }, { kind: "refused", reason: /can't be resolved in the next release: its alerts name no release/ }],
+  ["noRelease", { type: "resolve", inRelease: "current" }, { kind: "refused", reason: /Resolve it immediately instead/ }],
+  ["noRelease", { type: "resolve" }, { kind: "changed", to: "resolved" }],
+  ["resolvedInNext", { type: "unresolve" }, { kind: "changed", to: "unresolved" }],
   ["ignored", { type: "resolve" }, { kind: "changed", to: "resolved" }],
   ["unresolved", { type: "unresolve" }, { kind: "unchanged" }],
   ["resolved", { type: "unresolve" }, { kind: "changed", to: "unresolved" }],
@@ -96,6 +109,56 @@ describe("status line details", () => {
     [{ mode: "users", count: 0 }],
   ] as const)("refuses a meaningless ignore %j", (ignore) => {
     expect(applyAction(states.unresolved!, { type: "ignore", ignore }, ana, NOW).kind).toBe("refused");
+  });
+});
+
+describe("resolving in a release", () => {
+  it("takes the release from the issue's latest alert and says which in the message and the history line", () => {
+    const outcome = applyAction(states.unresolved!, { type: "resolve", inRelease: "next" }, ana, NOW);
+    expect(outcome).toMatchObject({
+      kind: "changed",
+      message: "Resolved in the next release (after 1.2.3) by Ana.",
+      issue: { status: "resolved", resolution: { inRelease: "next", release: "1.2.3" }, statusChangedBy: "Ana", statusChange: "resolve" },
+      activities: [{ action: "resolve", detail: "in the next release (after 1.2.3)", fromStatus: "unresolved", toStatus: "resolved" }],
+    });
+    const current = applyAction(states.unresolved!, { type: "resolve", inRelease: "current" }, ana, NOW);
+    expect(current).toMatchObject({ kind: "changed", message: "Resolved in the current release (1.2.3) by Ana." });
+  });
+
+  it("resolving again in another way is a change by the new person; the same way is not", () => {
+    const outcome = applyAction(states.resolved!, { type: "resolve", inRelease: "next" }, ana, NOW);
+    expect(outcome.kind === "changed" && outcome.issue).toMatchObject({ statusChangedBy: "Ana", resolution: { inRelease: "next" } });
+    const same = applyAction(states.resolvedInNext!, { type: "resolve", inRelease: "next" }, ana, NOW);
+    expect(same).toMatchObject({ kind: "unchanged", message: "CHECKOUT-12 is already resolved in the next release (after 1.2.3)." });
+  });
+
+  it("keeps the release it was resolved in, whatever the issue's release becomes", () => {
+    const outcome = applyAction(states.resolvedInNext!, { type: "resolve", inRelease: "next" }, ana, NOW);
+    expect(outcome.kind === "unchanged" && outcome.issue).toBe(states.resolvedInNext);
+    const moved = applyAction({ ...states.resolvedInNext!, tags: { release: "1.2.4" } }, { type: "resolve", inRelease: "next" }, ana, NOW);
+    expect(moved.kind === "changed" && moved.issue.resolution).toEqual({ inRelease: "next", release: "1.2.4" });
+  });
+
+  it.each([
+    ["resolve immediately", { type: "resolve" }],
+    ["unresolve", { type: "unresolve" }],
+  ] as [string, IssueAction][])("%s drops the release resolution", (_name, action) => {
+    const outcome = applyAction(states.resolvedInNext!, action, ana, NOW);
+    expect(outcome.kind).toBe("changed");
+    expect(outcome.kind === "changed" && outcome.issue.resolution).toBeUndefined();
+  });
+
+  it("any status change drops the reason of a regression; an assignment does not", () => {
+    const regressed = anIssue({
+      substatus: "regressed",
+      regression: { firedIn: "1.2.4", resolution: { inRelease: "next", release: "1.2.3" } },
+    });
+    const resolved = applyAction(regressed, { type: "resolve" }, ana, NOW);
+    expect(resolved.kind === "changed" && resolved.issue.regression).toBeUndefined();
+    const ignored = applyAction(regressed, { type: "ignore", ignore: { mode: "forever" } }, ana, NOW);
+    expect(ignored.kind === "changed" && ignored.issue.regression).toBeUndefined();
+    const assigned = applyAction(regressed, { type: "assign", assignee: "me" }, ana, NOW);
+    expect(assigned.kind === "changed" && assigned.issue.regression).toEqual(regressed.regression);
   });
 });
 

@@ -66,6 +66,27 @@ describe("applyAlert", () => {
     expect(intake.regressed).toBe(true);
     expect(intake.issue).toMatchObject({ status: "unresolved", substatus: "regressed" });
     expect(intake.activities).toEqual([expect.objectContaining({ action: "regressed", fromStatus: "resolved", toStatus: "unresolved" })]);
+    expect(intake.activities[0]!.detail).toBeUndefined();
+    expect(intake.issue.regression).toBeUndefined();
+  });
+
+  it("a resolved issue that regresses from a later release than it was resolved in says so", () => {
+    const resolved = anIssue({ status: "resolved", lastSeen: "2026-11-21T13:00:00.000Z", resolution: { inRelease: "next", release: "1.2.3" } });
+    const intake = applyAlert(resolved, anAlert({ issue: { lastSeen: "2026-11-21T14:00:00.000Z", tags: { release: "1.2.4" } } }), NOW);
+    expect(intake.issue).toMatchObject({
+      status: "unresolved",
+      substatus: "regressed",
+      resolution: undefined,
+      regression: { firedIn: "1.2.4", resolution: { inRelease: "next", release: "1.2.3" } },
+    });
+    expect(intake.activities[0]).toMatchObject({ action: "regressed", detail: "fired in 1.2.4, resolved in the next release after 1.2.3" });
+  });
+
+  it("a resolved issue re-sent with the same last seen stays resolved, even from a later release", () => {
+    const resolved = anIssue({ status: "resolved", resolution: { inRelease: "next", release: "1.2.3" } });
+    const intake = applyAlert(resolved, anAlert({ issue: { tags: { release: "1.2.4" } } }), NOW, []);
+    expect(intake.issue).toMatchObject({ status: "resolved", resolution: { inRelease: "next", release: "1.2.3" } });
+    expect(intake.releases).toEqual([{ version: "1.2.4", firstSeen: "2026-11-21T13:55:00.000Z" }]);
   });
 
   it("a resolved issue re-sent with the same last seen stays resolved", () => {
