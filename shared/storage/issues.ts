@@ -1,5 +1,5 @@
 import type { ActivityRecord } from "../domain/actions";
-import type { IgnoreCondition, Issue, Person } from "../domain/issue";
+import type { IgnoreCondition, Issue, Person, ReleaseRegression, ReleaseResolution } from "../domain/issue";
 import { isConflict, isNotFound, isPreconditionFailed, sleep } from "./errors";
 import { TABLES, type StorageClients } from "./clients";
 
@@ -29,6 +29,10 @@ interface IssueEntity {
   statusChangedBy?: string;
   statusChangedAt?: string;
   statusChange?: string;
+  /** JSON of Issue.resolution: resolved in the current or next release. */
+  resolution?: string;
+  /** JSON of Issue.regression: why the issue came back from a release resolution. */
+  regression?: string;
   version: number;
   recentAlertIds?: string;
   /** Written by earlier versions: every change up to it was announced. */
@@ -324,6 +328,8 @@ function toEntity(issue: Issue, bookkeeping: { recentAlertIds: string[]; outbox:
     statusChangedBy: issue.statusChangedBy,
     statusChangedAt: issue.statusChangedAt,
     statusChange: issue.statusChange,
+    resolution: issue.resolution ? JSON.stringify(issue.resolution) : undefined,
+    regression: issue.regression ? JSON.stringify(issue.regression) : undefined,
     version: issue.version,
     recentAlertIds: JSON.stringify(bookkeeping.recentAlertIds),
     outbox: JSON.stringify(bookkeeping.outbox),
@@ -357,6 +363,8 @@ function fromEntity(entity: IssueEntity): StoredIssue {
     statusChangedBy: entity.statusChangedBy,
     statusChangedAt: entity.statusChangedAt,
     statusChange: entity.statusChange as Issue["statusChange"],
+    resolution: entity.resolution ? parseJson<ReleaseResolution | undefined>(entity.resolution, undefined) : undefined,
+    regression: entity.regression ? parseJson<ReleaseRegression | undefined>(entity.regression, undefined) : undefined,
     version: Number(entity.version),
   });
   return {

@@ -42,6 +42,27 @@ describe("issue store against Azurite", () => {
     expect(assigns.map((a) => a.detail)).toContain(after.assignee?.email);
   });
 
+  it("an issue resolved in the next release keeps that through storage: an alert from the same release leaves it resolved, a later one regresses it", async () => {
+    const at = (minute: number) => new Date(Date.UTC(2026, 11, 1, 12, minute)).toISOString();
+    const alertFrom = (n: number, release: string) =>
+      anAlert({ alertId: `release-alert-${n}`, issue: { id: "release-issue", count: n, lastSeen: at(n), tags: { release } } });
+    const first = alertFrom(1, "1.2.3");
+    await takeAlert(storage, first, JSON.stringify(first));
+    expect(await actOnIssue(storage, "release-issue", { type: "resolve", inRelease: "next" }, person(1))).toMatchObject({ kind: "changed" });
+    const stored = (await new IssueRepository(storage).get("release-issue"))!.issue;
+    expect(stored).toMatchObject({ status: "resolved", resolution: { inRelease: "next", release: "1.2.3" } });
+
+    const same = alertFrom(2, "1.2.3");
+    await takeAlert(storage, same, JSON.stringify(same));
+    expect((await new IssueRepository(storage).get("release-issue"))!.issue.status).toBe("resolved");
+
+    const later = alertFrom(3, "1.2.4");
+    await takeAlert(storage, later, JSON.stringify(later));
+    const regressed = (await new IssueRepository(storage).get("release-issue"))!.issue;
+    expect(regressed).toMatchObject({ status: "unresolved", substatus: "regressed" });
+    expect(regressed.resolution).toBeUndefined();
+  });
+
   it("an action that changes nothing writes nothing", async () => {
     const alert = anAlert({ alertId: "noop-alert", issue: { id: "noop-issue" } });
     await takeAlert(storage, alert, JSON.stringify(alert));
