@@ -273,19 +273,22 @@ function actionsBlock(view: IssueView): ActionsBlock | undefined {
     return { type: "static_select", action_id: actionIdFor(type), placeholder: plain(placeholder), options };
   };
 
-  // Slack's own user menu lists everyone in the workspace (the clicker too), so no menu of linked people.
+  // Slack's own user menu lists everyone in the workspace, so no menu of linked people; "Assign to me" stays a
+  // one-click button.
   const assign: UsersSelectElement = {
     type: "users_select",
     action_id: SLACK_ASSIGN_USER_ACTION_ID,
     placeholder: plain("Assign…"),
     ...(view.assigneeChatUserId && ids.slackUserId.safeParse(view.assigneeChatUserId).success ? { initial_user: view.assigneeChatUserId } : {}),
   };
-  const { resolve, unresolve, ignoreOptions, unignore, unassign } = view.actions;
+  const { resolve, unresolve, ignoreOptions, unignore, assignOptions, unassign } = view.actions;
+  const assignMe = assignOptions?.find((choice) => choice.action.type === "assign" && choice.action.assignee === "me");
   const elements = [
     button(resolve, "primary"),
     button(unresolve),
     select("ignore", "Ignore…", ignoreOptions),
     button(unignore),
+    button(assignMe),
     cardActionPayloadSchema.shape.issueId.safeParse(view.issueId).success ? assign : undefined,
     button(unassign),
   ].filter((element) => element !== undefined);

@@ -70,9 +70,7 @@ function refusal(profile: Exclude<SlackUserProfile, { kind: "person" }>): string
     case "other-workspace":
       return `${who} belongs to another organisation's Slack workspace, so Triage Relay can't tell who they are here. ${NOTHING_CHANGED}`;
     case "no-email":
-      return `Slack has no confirmed email address for ${who === "That user" ? "that user" : who}, so Triage Relay can't tell who they are and didn't assign the issue. ${NOTHING_CHANGED}`;
-    case "no-email-scope":
-      return `Triage Relay can't see email addresses in this workspace (its users:read.email permission is missing), so it can't tell who ${who === "That user" ? "that user" : who} is. Ask an admin to reinstall the app. ${NOTHING_CHANGED}`;
+      return `Slack has no confirmed email address for ${who === "That user" ? "that user" : who} that Triage Relay can see, so it can't tell who they are and didn't assign the issue. ${NOTHING_CHANGED}`;
     case "not-found":
       return `That user isn't in this Slack workspace. ${NOTHING_CHANGED}`;
   }

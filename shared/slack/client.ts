@@ -256,9 +256,8 @@ function dueForRefresh(installation: SlackInstallation): boolean {
 /** Who a Slack user is, as `users.info` tells it, for deciding whether they can be a person here. */
 export type SlackUserProfile =
   | { kind: "person"; email: string; name?: string }
+  /** `no-email`: none, or not confirmed, or not visible to the token (Slack hides it without `users:read.email`). */
   | { kind: "bot" | "deactivated" | "other-workspace" | "no-email"; name?: string }
-  /** The token can't see email addresses (`users:read.email` missing from the installation). */
-  | { kind: "no-email-scope"; name?: string }
   | { kind: "not-found" };
 
 /**
@@ -281,8 +280,6 @@ export async function readSlackUser(client: WebClient, teamId: string, userId: s
   if (user.deleted) return { kind: "deactivated", ...name };
   if (user.team_id && user.team_id !== teamId) return { kind: "other-workspace", ...name };
   const email = user.profile?.email?.toLowerCase();
-  // Without users:read.email Slack leaves both the address and its confirmation out.
-  if (!email && user.is_email_confirmed === undefined) return { kind: "no-email-scope", ...name };
   if (!email || user.is_email_confirmed !== true) return { kind: "no-email", ...name };
   return { kind: "person", email, ...name };
 }

@@ -88,9 +88,10 @@ function clickable(message: SlackMessage): { actionId: string; value: string }[]
 }
 
 function viewActions(view: IssueView): CardAction[] {
-  // Slack's Assign menu is its own user menu: the view's list of linked people is for Teams.
-  const { resolve, unresolve, ignoreOptions = [], unignore, unassign } = view.actions;
-  return [resolve, unresolve, ...ignoreOptions, unignore, unassign].flatMap((c) => (c ? [c.action] : []));
+  // Slack's Assign menu is its own user menu, beside "Assign to me": the view's list of linked people is for Teams.
+  const { resolve, unresolve, ignoreOptions = [], unignore, assignOptions = [], unassign } = view.actions;
+  const me = assignOptions.filter((c) => c.action.type === "assign" && c.action.assignee === "me");
+  return [resolve, unresolve, ...ignoreOptions, unignore, ...me, unassign].flatMap((c) => (c ? [c.action] : []));
 }
 
 function allText(message: SlackMessage): string {
@@ -113,14 +114,14 @@ describe("Slack message: within every Block Kit limit", () => {
 });
 
 const expectedActionIds: Record<StateName, string[]> = {
-  "unresolved (new)": ["triage.resolve", "triage.ignore", "triage.assign-user"],
-  "unresolved (regressed)": ["triage.resolve", "triage.ignore", "triage.assign-user"],
-  "unresolved (ignore ran out)": ["triage.resolve", "triage.ignore", "triage.assign-user"],
-  resolved: ["triage.unresolve", "triage.assign-user"],
-  "ignored forever": ["triage.resolve", "triage.unignore", "triage.assign-user"],
-  "ignored until a time": ["triage.resolve", "triage.unignore", "triage.assign-user"],
-  "ignored until more events": ["triage.resolve", "triage.unignore", "triage.assign-user"],
-  "ignored until more users": ["triage.resolve", "triage.unignore", "triage.assign-user"],
+  "unresolved (new)": ["triage.resolve", "triage.ignore", "triage.assign", "triage.assign-user"],
+  "unresolved (regressed)": ["triage.resolve", "triage.ignore", "triage.assign", "triage.assign-user"],
+  "unresolved (ignore ran out)": ["triage.resolve", "triage.ignore", "triage.assign", "triage.assign-user"],
+  resolved: ["triage.unresolve", "triage.assign", "triage.assign-user"],
+  "ignored forever": ["triage.resolve", "triage.unignore", "triage.assign", "triage.assign-user"],
+  "ignored until a time": ["triage.resolve", "triage.unignore", "triage.assign", "triage.assign-user"],
+  "ignored until more events": ["triage.resolve", "triage.unignore", "triage.assign", "triage.assign-user"],
+  "ignored until more users": ["triage.resolve", "triage.unignore", "triage.assign", "triage.assign-user"],
 };
 
 describe("Slack message: the controls match the issue's state and round-trip", () => {
@@ -145,7 +146,9 @@ describe("Slack message: the controls match the issue's state and round-trip", (
       action_id: "triage.assign-user",
       placeholder: { type: "plain_text", text: "Assign…" },
     });
-    expect(unassigned.elements.some((e) => e.type === "static_select" && e.action_id === "triage.assign")).toBe(false);
+    expect(unassigned.elements.filter((e) => e.action_id === "triage.assign")).toEqual([
+      { type: "button", action_id: "triage.assign", text: { type: "plain_text", text: "Assign to me" }, value: "assign:me" },
+    ]);
 
     const assigned = anIssue({ assignee: { email: "ben@contoso.com", name: "Ben Okafor" } });
     const known = renderSlackMessage(buildIssueView(assigned, { assigneeChatUserId: "U0BEN00001" }));
