@@ -130,6 +130,8 @@ export interface SlackEmulator {
   /** Messages in `ts` order, ephemerals included (with `ephemeral.user`); copies. */
   messages(channel?: string): StoredMessage[];
   message(channel: string, ts: string): StoredMessage | undefined;
+  /** Called with a copy of every message posted or edited, as it happens; returns the unsubscribe. */
+  onMessage(listener: (message: StoredMessage) => void): () => void;
   views(): OpenedView[];
 
   injectError(fault: FaultSpec): void;
@@ -252,6 +254,7 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions): Promise<Sl
       const found = state.messages.find(channel, ts);
       return found && structuredClone(found);
     },
+    onMessage: (listener) => state.messages.onChange(listener),
     views: () => structuredClone(state.views),
 
     injectError: (fault) => state.faults.inject(fault),
