@@ -30,6 +30,8 @@ export interface Conversation {
   kind: "channel" | "personal" | "groupChat" | "dm";
   /** Who can act here: in a 1:1 chat, only its member. */
   people: Person[];
+  /** Slack: everyone a user menu offers in the workspace, bots included. */
+  pickable?: (Person & { bot?: boolean })[];
 }
 
 export function conversationKey(ref: ConversationRef): string {
@@ -90,6 +92,7 @@ export class Directory {
     return workspaces.flatMap((workspace) => {
       const group = `Slack · ${workspace.name ?? workspace.teamId}`;
       const people = Object.entries(workspace.users).map(([name, id]) => ({ id, name }));
+      const pickable = this.workspaceUsers(workspace.teamId, people);
       const named = Object.entries(workspace.channels ?? {}).map(([name, channel]) => ({ channel, label: name.replace(/^#/, "") }));
       const others = [...(posted.get(workspace.teamId) ?? [])]
         .filter((channel) => !named.some((n) => n.channel === channel))
@@ -101,8 +104,21 @@ export class Directory {
         label,
         kind: channel.startsWith("D") ? ("dm" as const) : ("channel" as const),
         people,
+        pickable,
       }));
     });
+  }
+
+  /** The workspace's users as the emulator knows them (names from `people.slack` first), bots last. */
+  private workspaceUsers(teamId: string, named: Person[]): (Person & { bot?: boolean })[] {
+    let users;
+    try {
+      users = this.slack.users(teamId);
+    } catch {
+      return named;
+    }
+    const name = (id: string, fallback: string) => named.find((p) => p.id === id)?.name ?? fallback;
+    return [...users.filter((u) => !u.isBot), ...users.filter((u) => u.isBot)].map((u) => ({ id: u.id, name: name(u.id, u.realName || u.name), ...(u.isBot ? { bot: true } : {}) }));
   }
 }
 

@@ -41,9 +41,10 @@ export async function startChatPage(options: ChatPageOptions): Promise<ChatPage>
   const slashCommand = options.slashCommand ?? "/triage";
   const directory = new Directory(options.teams, options.slack, options.people?.slack ?? []);
   const log = new LocalLog();
+  const timeline = new Timeline(options.teams, options.slack, directory, log);
   const routes = chatRoutes({
     directory,
-    timeline: new Timeline(options.teams, options.slack, directory, log),
+    timeline,
     teams: new TeamsActions(options.teams, `${appUrl}/api/messages`, log),
     slack: new SlackActions(options.slack, appUrl, slashCommand, log),
     alerts: new TestAlerts(() => options.storageConnectionString ?? process.env.AzureWebJobsStorage),
@@ -56,5 +57,12 @@ export async function startChatPage(options: ChatPageOptions): Promise<ChatPage>
     },
     slashCommand,
   });
-  return listen(options.port ?? 0, routes);
+  const page = await listen(options.port ?? 0, routes);
+  return {
+    ...page,
+    stop: async () => {
+      timeline.stop();
+      await page.stop();
+    },
+  };
 }

@@ -43,6 +43,7 @@ const schemas = {
       block_id: z.string().max(255).optional(),
       value: z.string().max(2000).optional(),
       selected_option: z.object({ value: z.string().max(150) }).optional(),
+      selected_user: z.string().max(32).optional(),
     }),
   }),
   say: z.object({ key: z.string(), as: z.string(), text }),

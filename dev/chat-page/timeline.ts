@@ -1,4 +1,5 @@
 // A conversation as one viewer sees it: the emulator's messages, as they are now, and the page's own entries.
+import { slackMessageVersion } from "../../shared/cards/slack-message";
 import type { SlackEmulator, StoredMessage as SlackMessage } from "../emulators/slack";
 import type { StoredMessage as TeamsMessage, TeamsEmulator } from "../emulators/teams";
 import type { Conversation, Directory } from "./directory";
@@ -27,26 +28,59 @@ export interface TimelineEntry {
   blocks?: unknown[];
   /** Attachments the page doesn't render, by content type. */
   unrendered?: string[];
+  /** The issue version an app card shows (Slack: the title block's block_id; Teams: the actions' `cardVersion`). */
+  version?: number;
+}
+
+/**
+ * The newest render of each card the emulators held, by issue version. Updates can land out of order (the
+ * refresh a first click started may finish after a second click's answer): the page shows the newest render
+ * until the message catches up, never an older one over a newer one. Fed as changes happen, so a newer
+ * render that lived only between two polls still counts.
+ */
+class NewestRenders<T> {
+  private readonly newest = new Map<string, { version: number; message: T }>();
+
+  saw(key: string, version: number | undefined, message: T): void {
+    const known = this.newest.get(key);
+    if (version !== undefined && (!known || version >= known.version)) this.newest.set(key, { version, message });
+  }
+
+  /** What to show for `current`: itself, or the newer render it would otherwise cover. */
+  shown(key: string, current: T, version: number | undefined): T {
+    const known = this.newest.get(key);
+    return known && version !== undefined && known.version > version ? known.message : current;
+  }
 }
 
 export class Timeline {
+  private readonly slackRenders = new NewestRenders<SlackMessage>();
+  private readonly teamsRenders = new NewestRenders<TeamsMessage>();
+  readonly stop: () => void;
+
   constructor(
     private readonly teams: TeamsEmulator,
     private readonly slack: SlackEmulator,
     private readonly directory: Directory,
     private readonly log: LocalLog,
-  ) {}
+  ) {
+    const unsubscribe = [
+      slack.onMessage((m) => this.slackRenders.saw(slackKey(m), slackMessageVersion(m.blocks), m)),
+      teams.onMessage((m) => this.teamsRenders.saw(teamsKey(m), teamsMessageVersion(m), m)),
+    ];
+    this.stop = () => unsubscribe.forEach((off) => off());
+  }
 
   /** `viewer`: the user the page acts as here; Slack ephemerals for anyone else are left out. */
   seenBy(conversation: Conversation, viewer: string | undefined): TimelineEntry[] {
     const { ref } = conversation;
     const stored =
       ref.platform === "teams"
-        ? this.teams.messages(ref.conversationId).map(teamsEntry)
+        ? this.teams.messages(ref.conversationId).map((m) => teamsEntry(this.teamsRenders.shown(teamsKey(m), m, teamsMessageVersion(m))))
         : this.slack
             .messages(ref.channel)
             .filter((m) => !m.ephemeral || m.ephemeral.user === viewer)
-            .map((m) => this.slackEntry(m));
+            .map((m) => this.slackEntry(this.slackRenders.shown(slackKey(m), m, slackMessageVersion(m.blocks))));
     const local = this.log.seenBy(conversation.key, viewer).map(localEntry);
     return [...stored, ...local].sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : 1));
   }
@@ -64,8 +98,35 @@ export class Timeline {
       text: message.text,
       blocks: message.blocks,
       ...(message.attachments?.length ? { unrendered: ["Slack attachments"] } : {}),
+      ...optional("version", slackMessageVersion(message.blocks)),
     };
   }
+}
+
+const slackKey = (m: SlackMessage) => `${m.channel}|${m.ts}`;
+const teamsKey = (m: TeamsMessage) => `${m.conversationId}|${m.activityId}`;
+
+/** The newest `cardVersion` in a Teams message's card actions (every action of an issue card carries the issue and version it shows). */
+export function teamsMessageVersion(message: TeamsMessage): number | undefined {
+  return cardVersionIn(message.activity.attachments);
+}
+
+function cardVersionIn(node: unknown): number | undefined {
+  let found: number | undefined;
+  const visit = (value: unknown) => {
+    if (Array.isArray(value)) return value.forEach(visit);
+    if (!value || typeof value !== "object") return;
+    const payload = (value as { payload?: { cardVersion?: unknown } }).payload;
+    const version = Number(payload?.cardVersion);
+    if (payload && payload.cardVersion !== undefined && Number.isSafeInteger(version)) found = Math.max(found ?? 0, version);
+    Object.values(value).forEach(visit);
+  };
+  visit(node);
+  return found;
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
 function teamsEntry(message: TeamsMessage): TimelineEntry {
@@ -86,6 +147,7 @@ function teamsEntry(message: TeamsMessage): TimelineEntry {
     ...(typeof activity.text === "string" && activity.text ? { text: activity.text } : {}),
     cards,
     ...(unrendered.length ? { unrendered } : {}),
+    ...optional("version", teamsMessageVersion(message)),
   };
 }
 

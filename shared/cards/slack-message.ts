@@ -1,4 +1,5 @@
 import type { Level } from "../domain/issue";
+import { ids } from "../domain/ids";
 import { cardActionPayloadSchema, type CardActionPayload } from "./card-action";
 import type { ActionChoice, CardAction, IssueView } from "./view";
 import { distinctLabels, escapeSlack, MAX_FACTS, MAX_URL_LENGTH, nonBlank, safeLink, TEXT_LIMITS, truncate } from "./text";
@@ -8,7 +9,10 @@ import { distinctLabels, escapeSlack, MAX_FACTS, MAX_URL_LENGTH, nonBlank, safeL
  * direct dependency). Every button and menu option carries a compact action ("resolve",
  * "ignore:events:100", "assign:ana@example.com") and the actions block's block_id carries the
  * issue ("triage:<issueId>"); decodeSlackAction turns the pair back into a CardActionPayload.
- * Slack payloads carry no card version.
+ * Assigning is Slack's own user menu (`users_select`): its pick is a Slack user id, which
+ * shared/slack/assign-choice.ts resolves to a person. The title block's block_id carries the
+ * issue version the message shows ("triage-v:<version>"), so a client can tell a newer render from
+ * an older one without anything visible changing.
  */
 
 export interface PlainText {
@@ -28,6 +32,7 @@ export type TextObject = PlainText | Mrkdwn;
 
 export interface SectionBlock {
   type: "section";
+  block_id?: string;
   text?: TextObject;
   fields?: TextObject[];
 }
@@ -57,10 +62,18 @@ export interface StaticSelectElement {
   options: SelectOption[];
 }
 
+export interface UsersSelectElement {
+  type: "users_select";
+  action_id: string;
+  placeholder: PlainText;
+  /** Shown chosen: the current assignee, when they are known in this workspace. */
+  initial_user?: string;
+}
+
 export interface ActionsBlock {
   type: "actions";
   block_id: string;
-  elements: (ButtonElement | StaticSelectElement)[];
+  elements: (ButtonElement | StaticSelectElement | UsersSelectElement)[];
 }
 
 export type SlackBlock = SectionBlock | ContextBlock | ActionsBlock;
@@ -87,6 +100,22 @@ export const SLACK_LIMITS = {
 
 export const SLACK_BLOCK_ID_PREFIX = "triage:";
 export const SLACK_ACTION_ID_PREFIX = "triage.";
+/** The Assign menu: Slack's users_select, whose `selected_user` is resolved to a person when picked. */
+export const SLACK_ASSIGN_USER_ACTION_ID = "triage.assign-user";
+/** The title block's block_id: the issue version this render shows. */
+export const SLACK_VERSION_BLOCK_PREFIX = "triage-v:";
+
+/** The issue version a rendered message shows, from its title block's block_id; undefined for other messages. */
+export function slackMessageVersion(blocks: readonly object[]): number | undefined {
+  for (const block of blocks) {
+    const id = "block_id" in block && typeof block.block_id === "string" ? block.block_id : "";
+    if (id.startsWith(SLACK_VERSION_BLOCK_PREFIX)) {
+      const version = Number(id.slice(SLACK_VERSION_BLOCK_PREFIX.length));
+      return Number.isSafeInteger(version) && version >= 0 ? version : undefined;
+    }
+  }
+  return undefined;
+}
 
 const LEVEL_EMOJI: Record<Level, string> = {
   fatal: "🔴",
@@ -104,7 +133,7 @@ export function renderSlackMessage(view: IssueView): SlackMessage {
   const notice = nonBlank(view.notice);
   if (notice) blocks.push({ type: "section", text: mrkdwn(`:warning: *${escaped(notice, TEXT_LIMITS.notice)}*`) });
 
-  blocks.push({ type: "section", text: mrkdwn(`${emoji} *${linked(title, view.titleUrl)}*`) });
+  blocks.push({ type: "section", block_id: `${SLACK_VERSION_BLOCK_PREFIX}${view.version}`, text: mrkdwn(`${emoji} *${linked(title, view.titleUrl)}*`) });
 
   const culprit = nonBlank(view.culprit);
   blocks.push({
@@ -152,13 +181,32 @@ export function encodeSlackAction(action: CardAction): string {
   }
 }
 
+/** A person picked in the Assign menu: a Slack user id, not yet a person (shared/slack/assign-choice.ts). */
+export interface SlackUserPick {
+  v: 1;
+  issueId: string;
+  action: { type: "assign"; slackUserId: string };
+}
+
+export type SlackCardAction = CardActionPayload | SlackUserPick;
+
+export function isSlackUserPick(action: SlackCardAction): action is SlackUserPick {
+  return "slackUserId" in action.action;
+}
+
 /**
  * The payload behind a Slack click: `actionId` and `blockId` from the `block_actions` action,
- * `value` from `action.value` (buttons) or `action.selected_option.value` (menus).
- * Undefined for anything this renderer did not emit.
+ * `value` from `action.value` (buttons) or `action.selected_option.value` (menus), `selectedUser`
+ * from `action.selected_user` (the Assign menu). Undefined for anything this renderer did not emit.
  */
-export function decodeSlackAction(actionId: string, value: string | undefined, blockId: string | undefined): CardActionPayload | undefined {
-  if (value === undefined || !blockId?.startsWith(SLACK_BLOCK_ID_PREFIX)) return undefined;
+export function decodeSlackAction(actionId: string, value: string | undefined, blockId: string | undefined, selectedUser?: string | null): SlackCardAction | undefined {
+  if (!blockId?.startsWith(SLACK_BLOCK_ID_PREFIX)) return undefined;
+  if (actionId === SLACK_ASSIGN_USER_ACTION_ID) {
+    const issueId = blockId.slice(SLACK_BLOCK_ID_PREFIX.length);
+    const ok = typeof selectedUser === "string" && ids.slackUserId.safeParse(selectedUser).success && cardActionPayloadSchema.shape.issueId.safeParse(issueId).success;
+    return ok ? { v: 1, issueId, action: { type: "assign", slackUserId: selectedUser } } : undefined;
+  }
+  if (value === undefined) return undefined;
   const action = parseActionValue(value);
   if (!action) return undefined;
   const parsed = cardActionPayloadSchema.safeParse({ v: 1, issueId: blockId.slice(SLACK_BLOCK_ID_PREFIX.length), action });
@@ -211,7 +259,7 @@ function actionsBlock(view: IssueView): ActionsBlock | undefined {
     };
   };
 
-  const select = (type: "ignore" | "assign", placeholder: string, choices: ActionChoice[] = []): StaticSelectElement | undefined => {
+  const select = (type: "ignore", placeholder: string, choices: ActionChoice[] = []): StaticSelectElement | undefined => {
     const labels = distinctLabels(choices, (c) => c.label, (c) => (c.action.type === "assign" ? c.action.assignee : undefined));
     const options: SelectOption[] = [];
     const seen = new Set<string>();
@@ -225,13 +273,23 @@ function actionsBlock(view: IssueView): ActionsBlock | undefined {
     return { type: "static_select", action_id: actionIdFor(type), placeholder: plain(placeholder), options };
   };
 
+  // Slack's own user menu lists everyone in the workspace, so no menu of linked people; "Assign to me" stays a
+  // one-click button.
+  const assign: UsersSelectElement = {
+    type: "users_select",
+    action_id: SLACK_ASSIGN_USER_ACTION_ID,
+    placeholder: plain("Assign…"),
+    ...(view.assigneeChatUserId && ids.slackUserId.safeParse(view.assigneeChatUserId).success ? { initial_user: view.assigneeChatUserId } : {}),
+  };
   const { resolve, unresolve, ignoreOptions, unignore, assignOptions, unassign } = view.actions;
+  const assignMe = assignOptions?.find((choice) => choice.action.type === "assign" && choice.action.assignee === "me");
   const elements = [
     button(resolve, "primary"),
     button(unresolve),
     select("ignore", "Ignore…", ignoreOptions),
     button(unignore),
-    select("assign", "Assign…", assignOptions),
+    button(assignMe),
+    cardActionPayloadSchema.shape.issueId.safeParse(view.issueId).success ? assign : undefined,
     button(unassign),
   ].filter((element) => element !== undefined);
   return elements.length > 0 ? { type: "actions", block_id: blockId, elements } : undefined;

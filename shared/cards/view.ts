@@ -16,6 +16,8 @@ export interface IssueView {
   statusLine: string;
   /** "Assigned to Ben", when assigned. */
   assigneeLine?: string;
+  /** The assignee's user id on the platform being rendered, when they are linked there (Slack's user menu shows them chosen). */
+  assigneeChatUserId?: string;
   /** A banner above the card, e.g. "Regressed". */
   notice?: string;
   actions: CardActions;
@@ -59,6 +61,8 @@ export const MAX_ASSIGN_CHOICES = 25;
 export interface ViewOptions {
   /** People linked in this tenant/workspace, offered in the Assign menu after "Assign to me". */
   assignChoices?: Person[];
+  /** The current assignee's user id in this tenant/workspace, when linked there (see `assigneeChatUserId`). */
+  assigneeChatUserId?: string;
   notice?: string;
 }
 
@@ -90,6 +94,7 @@ export function buildIssueView(issue: Issue, options: ViewOptions = {}): IssueVi
     status: issue.status,
     statusLine: statusLine(issue),
     assigneeLine: issue.assignee ? `Assigned to ${issue.assignee.name ?? issue.assignee.email}` : undefined,
+    assigneeChatUserId: issue.assignee ? options.assigneeChatUserId : undefined,
     notice: options.notice ?? (issue.status === "unresolved" && issue.substatus === "regressed" ? "Regressed" : undefined),
     actions: cardActions(issue, options.assignChoices ?? []),
   };

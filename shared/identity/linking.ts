@@ -7,6 +7,7 @@ import type { SlackTokens } from "../slack/client";
 import { postToResponseUrl } from "../slack/responses";
 import type { StorageClients } from "../storage/clients";
 import type { TeamsConnector } from "../teams/connector";
+import { sendToPersonalChat } from "../teams/personal-chat";
 import { IdentityRepository } from "./identities";
 import { deriveKey } from "./keys";
 import { consumeLinkToken, verifyLinkToken, type LinkRequest } from "./link-tokens";
@@ -146,9 +147,9 @@ export async function confirmLinking(linker: Linker, sessionCookieValue: string 
   const message = previous
     ? `You're linked as ${pending.person.email} (before: ${previous.email}).`
     : `You're linked as ${pending.person.email}.`;
-  await confirmInChat(linker, request, message);
+  const undelivered = await confirmInChat(linker, request, message);
   linker.log(`Link: ${request.provider} user linked explicitly${previous ? " (relinked)" : ""}`);
-  return withClear(page(message, [`You can go back to ${request.provider === "msteams" ? "Teams" : "Slack"}: your actions on alert cards are now yours.`]));
+  return withClear(page(message, [`You can go back to ${request.provider === "msteams" ? "Teams" : "Slack"}: your actions on alert cards are now yours.`, ...(undelivered ? [undelivered] : [])]));
 }
 
 const ENTRA_REFUSALS = {
@@ -217,19 +218,29 @@ async function foreignScope(linker: Linker, request: LinkRequest): Promise<strin
   }
 }
 
-/** "You're linked as …" where the link was asked for; Slack falls back to a DM when the response_url has expired. */
-export async function confirmInChat(linker: Linker, request: LinkRequest, text: string): Promise<void> {
+/**
+ * "You're linked as …" where the link was asked for; Slack falls back to a DM when the response_url has
+ * expired, Teams to a new 1:1 chat when that one is gone (and it is marked inactive). Returns a line for the
+ * page when the chat didn't get it, or got it somewhere else.
+ */
+export async function confirmInChat(linker: Linker, request: LinkRequest, text: string): Promise<string | undefined> {
   const confirm = request.confirm;
   try {
     if (confirm.kind === "teams") {
-      await linker.teams.send(confirm.serviceUrl, confirm.conversationId, { type: "message", text });
-      return;
+      const person = { tenantId: request.scope, aadObjectId: request.chatUserId, ...(request.teamsUserId ? { teamsUserId: request.teamsUserId } : {}), serviceUrl: confirm.serviceUrl };
+      const result = await sendToPersonalChat({ ...linker, connector: linker.teams }, person, () => ({ type: "message", text }), confirm);
+      if (result.sent) return result.replaced ? "The Teams chat you asked from is gone, so Triage Relay said so in a new 1:1 chat with you." : undefined;
+      return result.problem === "failed"
+        ? `Teams didn't take the confirmation message (${result.detail}), but the link is made.`
+        : `Triage Relay couldn't say so in Teams: its 1:1 chat with you is ${result.problem === "gone" ? "gone" : "closed to it"} (${result.detail}). The link is made all the same.`;
     }
-    if (confirm.responseUrl && (await postToResponseUrl(confirm.responseUrl, { response_type: "ephemeral", replace_original: false, text }, 3000))) return;
+    if (confirm.responseUrl && (await postToResponseUrl(confirm.responseUrl, { response_type: "ephemeral", replace_original: false, text }, 3000))) return undefined;
     const client = await linker.slackTokens!.client(request.scope);
     await client.chat.postMessage({ channel: confirm.userId, text });
+    return undefined;
   } catch (error) {
     linker.log(`Link: confirmation not delivered in chat: ${(error as Error).message}`);
+    return undefined;
   }
 }
 

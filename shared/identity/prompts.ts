@@ -2,7 +2,7 @@ import type { Config } from "../config";
 import { cardAttachment, noticeCard } from "../cards/teams-notices";
 import type { StorageClients } from "../storage/clients";
 import type { TeamsConnector } from "../teams/connector";
-import { openPersonalChat } from "../teams/personal-chat";
+import { sendToPersonalChat, type ChatRef, type PersonalSend } from "../teams/personal-chat";
 import { deriveKey } from "./keys";
 import { issueLinkToken, LINK_TOKEN_LIFETIME_SECONDS, type LinkRequest } from "./link-tokens";
 import { linkPageUrl } from "./linking";
@@ -16,35 +16,53 @@ export async function linkUrl(config: Config, request: LinkRequest): Promise<str
 
 /**
  * Sends a Teams user, privately (their 1:1 chat with the bot, created when needed, or `chat` when the
- * request came from that 1:1 chat), a link to link their account. Returns false when the chat could not be reached.
+ * request came from that 1:1 chat), a link to link their account. A chat Teams says is gone is marked
+ * inactive and the link goes to a new 1:1 chat (`sendToPersonalChat`); the result says which happened.
  */
 export async function sendTeamsLinkPrompt(
   deps: { config: Config; storage: StorageClients; connector: TeamsConnector; log: (line: string) => void },
   user: { serviceUrl: string; tenantId: string; aadObjectId: string; teamsUserId: string; name?: string },
   why: string,
-  chat?: { serviceUrl: string; conversationId: string },
-): Promise<boolean> {
+  chat?: ChatRef,
+): Promise<PersonalSend> {
   try {
-    const personal = chat ?? (await openPersonalChat(deps, user));
-    const url = await linkUrl(deps.config, {
-      provider: "msteams",
-      scope: user.tenantId,
-      chatUserId: user.aadObjectId,
-      teamsUserId: user.teamsUserId,
-      ...(user.name ? { chatUserName: user.name } : {}),
-      confirm: { kind: "teams", serviceUrl: personal.serviceUrl, conversationId: personal.conversationId },
-    });
-    const card = url
-      ? {
-          ...noticeCard("Link your account", [why, `The link works once, for ${LINK_TOKEN_LIFETIME_SECONDS / 60} minutes.`]),
-          actions: [{ type: "Action.OpenUrl", title: "Link your account", url }],
-        }
-      : noticeCard("Your account isn't linked", [why, NOT_SET_UP]);
-    await deps.connector.send(personal.serviceUrl, personal.conversationId, { type: "message", summary: "Link your account", attachments: [cardAttachment(card)] });
-    return true;
+    return await sendToPersonalChat(deps, user, async (personal) => {
+      const url = await linkUrl(deps.config, {
+        provider: "msteams",
+        scope: user.tenantId,
+        chatUserId: user.aadObjectId,
+        teamsUserId: user.teamsUserId,
+        ...(user.name ? { chatUserName: user.name } : {}),
+        confirm: { kind: "teams", serviceUrl: personal.serviceUrl, conversationId: personal.conversationId },
+      });
+      const card = url
+        ? {
+            ...noticeCard("Link your account", [why, `The link works once, for ${LINK_TOKEN_LIFETIME_SECONDS / 60} minutes.`]),
+            actions: [{ type: "Action.OpenUrl", title: "Link your account", url }],
+          }
+        : noticeCard("Your account isn't linked", [why, NOT_SET_UP]);
+      return { type: "message", summary: "Link your account", attachments: [cardAttachment(card)] };
+    }, chat);
   } catch (error) {
     deps.log(`Teams: link prompt not delivered: ${(error as Error).message}`);
-    return false;
+    return { sent: false, problem: "failed", detail: "the link could not be made" };
+  }
+}
+
+/** What to tell someone whose private message (a link, a notice) went, or didn't, to their 1:1 chat. */
+export function personalSendNote(result: PersonalSend, what: string): string {
+  if (result.sent) {
+    return result.replaced
+      ? `Our 1:1 chat was gone from Teams, so I started a new one and sent you ${what} there.`
+      : `I've sent you ${what} in your chat with Triage Relay.`;
+  }
+  switch (result.problem) {
+    case "gone":
+      return `I couldn't send you ${what}: our 1:1 chat is gone from Teams and a new one couldn't be started (${result.detail}). Open Triage Relay in Teams (Apps, then Triage Relay) and type **link** there.`;
+    case "blocked":
+      return `I couldn't send you ${what}: Teams won't let me post in our 1:1 chat (${result.detail}; the app was removed or blocked there). Add Triage Relay again (Apps, then Triage Relay) and type **link** there.`;
+    case "failed":
+      return `I couldn't send you ${what} just now: Teams didn't accept the message (${result.detail}). Try again in a minute.`;
   }
 }
 

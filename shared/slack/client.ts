@@ -252,3 +252,34 @@ function dueForRefresh(installation: SlackInstallation): boolean {
   const window = installation.tokenLifetimeSec ? Math.min(REFRESH_WINDOW_MS, (installation.tokenLifetimeSec * 1000) / 2) : REFRESH_WINDOW_MS;
   return expiringWithin(installation, window);
 }
+
+/** Who a Slack user is, as `users.info` tells it, for deciding whether they can be a person here. */
+export type SlackUserProfile =
+  | { kind: "person"; email: string; name?: string }
+  /** `no-email`: none, or not confirmed, or not visible to the token (Slack hides it without `users:read.email`). */
+  | { kind: "bot" | "deactivated" | "other-workspace" | "no-email"; name?: string }
+  | { kind: "not-found" };
+
+/**
+ * Reads a user with `users.info` and says whether they are a person of this workspace with an email
+ * Slack confirmed: only such an address says who someone is (a profile email alone can be typed in by
+ * anyone; a Slack Connect guest belongs to another organisation). Errors other than `user_not_found` throw.
+ */
+export async function readSlackUser(client: WebClient, teamId: string, userId: string): Promise<SlackUserProfile> {
+  let user;
+  try {
+    user = (await client.users.info({ user: userId })).user;
+  } catch (error) {
+    if ((error as { data?: { error?: string } }).data?.error === "user_not_found") return { kind: "not-found" };
+    throw error;
+  }
+  if (!user) return { kind: "not-found" };
+  const shown = user.real_name || user.profile?.real_name || user.profile?.display_name || user.name || undefined;
+  const name = shown ? { name: shown } : {};
+  if (user.is_bot || user.is_app_user || user.id === "USLACKBOT") return { kind: "bot", ...name };
+  if (user.deleted) return { kind: "deactivated", ...name };
+  if (user.team_id && user.team_id !== teamId) return { kind: "other-workspace", ...name };
+  const email = user.profile?.email?.toLowerCase();
+  if (!email || user.is_email_confirmed !== true) return { kind: "no-email", ...name };
+  return { kind: "person", email, ...name };
+}

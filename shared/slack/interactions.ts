@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
-import { toIssueAction } from "../cards/card-action";
 import { decodeSlackAction } from "../cards/slack-message";
 import type { Config } from "../config";
 import { slackMessageFor } from "../delivery/slack-sender";
@@ -12,6 +11,7 @@ import { QUEUES, type StorageClients } from "../storage/clients";
 import { isNotFound } from "../storage/errors";
 import { IssueRepository } from "../storage/issues";
 import { actOnIssue, type ActOutcome } from "../workflows/issue-actions";
+import { intentOf } from "./assign-choice";
 import { ClickOutcomes, type RecordedOutcome } from "./click-outcomes";
 import type { SlackTokens } from "./client";
 import { identifySlackUser } from "./identify";
@@ -234,7 +234,7 @@ async function processClick(app: SlackApp, click: BlockActions, run: Run): Promi
   // A URL button (the "Link your account" prompt) opens the link in the browser; Slack still tells us it was clicked.
   if (clicked.action_id === "triage.link" || (clicked.type === "button" && "url" in clicked)) return;
   const selected = clicked.selected_option?.value ?? clicked.value;
-  const action = decodeSlackAction(clicked.action_id, selected, clicked.block_id);
+  const action = decodeSlackAction(clicked.action_id, selected, clicked.block_id, clicked.selected_user);
   if (!action) {
     app.log(`Slack: unknown action ${clicked.action_id.slice(0, 60)} refused`);
     return void (await run.reply(ephemeral("That button isn't one Triage Relay knows: the message may be from an older version. Nothing was changed.")));
@@ -272,9 +272,11 @@ async function decideAndApply(
     const prompt = await slackLinkPrompt(app.config, { teamId, userId: click.user.id, name: click.user.name ?? click.user.username, responseUrl: click.response_url }, "To act on issues from Slack, link your Slack account to your work account first. Nothing was changed.");
     return void (await run.reply(prompt));
   }
+  const intent = await intentOf(app, click, teamId, action, !run.inline);
+  if (intent.kind !== "apply") return void (await (intent.kind === "answer" ? run.reply(ephemeral(intent.text)) : run.handOff(intent.reason)));
   await turn.ready;
   if (!run.beginApply()) return;
-  const outcome = await actOnIssue(app.storage, action.issueId, toIssueAction(action), actor);
+  const outcome = await actOnIssue(app.storage, action.issueId, intent.action, actor);
   turn.release();
   app.log(`Slack: ${action.action.type} on ${action.issueId}: ${outcome.kind}`);
   await run.applied(recorded(outcome));
@@ -312,7 +314,7 @@ async function answerFor(app: SlackApp, click: BlockActions, outcome: RecordedOu
 
 async function currentIssue(app: SlackApp, click: BlockActions): Promise<Issue | undefined> {
   const clicked = click.actions[0]!;
-  const action = decodeSlackAction(clicked.action_id, clicked.selected_option?.value ?? clicked.value, clicked.block_id);
+  const action = decodeSlackAction(clicked.action_id, clicked.selected_option?.value ?? clicked.value, clicked.block_id, clicked.selected_user);
   return action ? (await new IssueRepository(app.storage).get(action.issueId))?.issue : undefined;
 }
 

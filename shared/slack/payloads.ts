@@ -24,6 +24,8 @@ export const blockActionsSchema = z.looseObject({
         type: z.string(),
         value: z.string().max(2000).optional(),
         selected_option: z.looseObject({ value: z.string().max(2000) }).nullable().optional(),
+        // users_select (the Assign menu); null when the choice was cleared.
+        selected_user: ids.slackUserId.nullable().optional(),
       }),
     )
     .min(1),

@@ -5,7 +5,7 @@ import { listSubscriptions, subscribe, unsubscribe } from "../workflows/subscrip
 import { baseConversationId, commandText, conversationTypeOf, tenantOf, type TeamsActivity } from "./activity";
 import { safeSend, type TeamsBot } from "./bot-context";
 import { parseCommand } from "./commands";
-import { sendTeamsLinkPrompt } from "../identity/prompts";
+import { personalSendNote, sendTeamsLinkPrompt } from "../identity/prompts";
 import { withSenderObjectId } from "./member-lookup";
 import { identifyActor } from "./people";
 
@@ -97,11 +97,10 @@ async function sendLink(bot: TeamsBot, activity: TeamsActivity, tenantId: string
   if (!aadObjectId) return "I couldn't send you a link: Teams didn't tell me which account you are. Try again in a minute.";
   const here = type === "personal" ? { serviceUrl: activity.serviceUrl, conversationId: activity.conversation.id } : undefined;
   const user = { serviceUrl: activity.serviceUrl, tenantId, aadObjectId, teamsUserId: activity.from.id, name: activity.from.name };
-  const sent = await sendTeamsLinkPrompt(bot, user, "Here's your link.", here);
-  if (here) return sent ? undefined : "I couldn't send you the link just now: Teams didn't accept the message. Try again in a minute.";
-  return sent
-    ? "I've sent you a link in your chat with Triage Relay."
-    : "I couldn't reach our 1:1 chat to send you a link. Open Triage Relay in Teams (Apps, then Triage Relay) and type **link** there.";
+  const result = await sendTeamsLinkPrompt(bot, user, "Here's your link.", here);
+  // Typed in the 1:1 chat and answered there: the link card is the answer.
+  if (here && result.sent && !result.replaced) return undefined;
+  return personalSendNote(result, "a link");
 }
 
 function helpText(type: string, unknown?: string): string {

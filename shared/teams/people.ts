@@ -2,7 +2,7 @@ import type { Actor, Person } from "../domain/issue";
 import { sendTeamsLinkPrompt } from "../identity/prompts";
 import { conversationTypeOf, tenantOf, type TeamsActivity } from "./activity";
 import { now, safeSend, type TeamsBot } from "./bot-context";
-import { openPersonalChat } from "./personal-chat";
+import { sendToPersonalChat } from "./personal-chat";
 
 // Who a Teams user is, and how to reach them privately.
 
@@ -53,14 +53,15 @@ export async function linkMember(
   }
 }
 
-/** Sends the person a private link to link their account; false when it could not be sent. */
+/** Sends the person a private link to link their account (a gone 1:1 chat is replaced); false when it could not be sent. */
 export async function promptToLink(bot: TeamsBot, activity: TeamsActivity, tenantId: string, why: string): Promise<boolean> {
   if (!activity.from.aadObjectId) return false;
-  return sendTeamsLinkPrompt(
+  const result = await sendTeamsLinkPrompt(
     { config: bot.config, storage: bot.storage, connector: bot.connector, log: bot.log },
     { serviceUrl: activity.serviceUrl, tenantId, aadObjectId: activity.from.aadObjectId, teamsUserId: activity.from.id, name: activity.from.name },
     why,
   );
+  return result.sent;
 }
 
 /** A word for one person: in a 1:1 chat, right there; elsewhere, in their 1:1 chat with the bot. */
@@ -72,10 +73,7 @@ export async function tellPrivately(bot: TeamsBot, activity: TeamsActivity, text
   const tenantId = tenantOf(activity)!;
   const aadObjectId = activity.from.aadObjectId;
   if (!aadObjectId) return;
-  try {
-    const personal = await openPersonalChat(bot, { tenantId, aadObjectId, teamsUserId: activity.from.id, serviceUrl: activity.serviceUrl });
-    await safeSend(bot, personal.serviceUrl, personal.conversationId, { type: "message", text });
-  } catch (error) {
-    bot.log(`Teams: private notice not delivered: ${(error as Error).message}`);
-  }
+  // A 1:1 chat Teams says is gone is marked inactive and replaced; a failure is logged (there is no one else to tell).
+  const result = await sendToPersonalChat(bot, { tenantId, aadObjectId, teamsUserId: activity.from.id, serviceUrl: activity.serviceUrl }, () => ({ type: "message", text }));
+  if (!result.sent) bot.log(`Teams: private notice not delivered (${result.problem}: ${result.detail})`);
 }

@@ -1,7 +1,7 @@
 import type { Config } from "../config";
 import type { StorageClients } from "../storage/clients";
 import { TeamsInstallations, type TeamsInstallation } from "../storage/installations";
-import type { TeamsConnector } from "./connector";
+import { ConnectorError, type OutgoingActivity, type TeamsConnector } from "./connector";
 
 export interface TeamsPerson {
   tenantId: string;
@@ -32,4 +32,81 @@ export async function openPersonalChat(
   };
   await installations.save(chat);
   return chat;
+}
+
+/** A 1:1 chat to send to: where the person is typing, or where a link was asked for. */
+export interface ChatRef {
+  serviceUrl: string;
+  conversationId: string;
+}
+
+/**
+ * How a private message fared. `replaced`: the chat on record was gone, so a new one was opened and the
+ * message went there. Not sent: `gone` (Teams no longer knows the chat, 404) or `blocked` (403: the app was
+ * removed or blocked there), and no new chat could take the message either; `failed` for anything else.
+ */
+export type PersonalSend = { sent: true; chat: ChatRef; replaced: boolean } | { sent: false; problem: "gone" | "blocked" | "failed"; detail: string };
+
+/** Teams refuses the conversation itself, not the one request (notes/teams.md §8: treat as uninstalled). */
+export function isClosedConversation(error: unknown): error is ConnectorError {
+  return error instanceof ConnectorError && (error.status === 403 || error.status === 404);
+}
+
+/**
+ * Sends `build(chat)` privately to a person: to `chat` when given, else their stored 1:1 chat with the bot,
+ * else one created now. When Teams answers 403/404 for that chat it is marked inactive on record (every
+ * path that sends to a stored 1:1 chat comes through here) and a fresh 1:1 chat is opened and tried once.
+ * `build` gets the chat the message goes to, so what it says (a link's confirmation target) follows it.
+ */
+export async function sendToPersonalChat(
+  deps: { config: Config; storage: StorageClients; connector: TeamsConnector; log: (line: string) => void },
+  person: TeamsPerson,
+  build: (chat: ChatRef) => Promise<OutgoingActivity> | OutgoingActivity,
+  chat?: ChatRef,
+): Promise<PersonalSend> {
+  const send = async (target: ChatRef) => deps.connector.send(target.serviceUrl, target.conversationId, await build(target));
+  let first: ChatRef;
+  try {
+    first = chat ?? (await openPersonalChat(deps, person));
+    await send(first);
+    return { sent: true, chat: first, replaced: false };
+  } catch (error) {
+    if (!isClosedConversation(error)) return failed(deps, error);
+    const closed = error;
+    const gone = chat ?? (await new TeamsInstallations(deps.storage).findPersonal(person.tenantId, person.aadObjectId));
+    if (gone) await markInactive(deps, person.tenantId, gone.conversationId, closed);
+    try {
+      const fresh = await openPersonalChat(deps, person);
+      await send(fresh);
+      deps.log("Teams: the personal chat on record was closed; sent in a new 1:1 chat instead");
+      return { sent: true, chat: fresh, replaced: true };
+    } catch (retryError) {
+      if (isClosedConversation(retryError)) {
+        // The new chat (often the same id, as Teams keeps one 1:1 per bot and user) is closed too.
+        const again = await new TeamsInstallations(deps.storage).findPersonal(person.tenantId, person.aadObjectId);
+        if (again?.active) await markInactive(deps, person.tenantId, again.conversationId, retryError);
+      } else {
+        deps.log(`Teams: could not open a new 1:1 chat: ${(retryError as Error).message}`);
+      }
+      return { sent: false, problem: closed.status === 404 ? "gone" : "blocked", detail: describe(retryError instanceof ConnectorError ? retryError : closed) };
+    }
+  }
+}
+
+async function markInactive(deps: { storage: StorageClients; log: (line: string) => void }, tenantId: string, conversationId: string, error: ConnectorError): Promise<void> {
+  try {
+    await new TeamsInstallations(deps.storage).deactivate(tenantId, conversationId, describe(error));
+    deps.log(`Teams: personal chat marked inactive (${describe(error)})`);
+  } catch (storageError) {
+    deps.log(`Teams: could not mark a closed personal chat inactive: ${(storageError as Error).name}`);
+  }
+}
+
+function failed(deps: { log: (line: string) => void }, error: unknown): PersonalSend {
+  deps.log(`Teams: private message not delivered: ${(error as Error).message}`);
+  return { sent: false, problem: "failed", detail: error instanceof ConnectorError ? describe(error) : "no answer from Teams" };
+}
+
+function describe(error: ConnectorError): string {
+  return `HTTP ${error.status}${error.code ? ` ${error.code}` : ""}`;
 }

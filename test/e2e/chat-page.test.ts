@@ -175,6 +175,16 @@ describe("the dev chat page", () => {
     expect(blocksText(stored?.blocks)).toContain("Resolved by Ana Lima");
   });
 
+  it("Slack: the Assign menu is Slack's user menu; picking Ben (who never clicked) assigns him", async () => {
+    const card = message(/payment provider/);
+    const menu = card.getByRole("combobox", { name: "Assign…" });
+    expect(await menu.locator("option").allTextContents()).toEqual(expect.arrayContaining(["Ana Lima", "Ben Okafor", "Cleo (no email)"]));
+    await menu.selectOption({ label: "Ben Okafor" });
+    await eventually(() => card.textContent(), CARD_TIMEOUT).toContain("Assigned to Ben Okafor");
+    const stored = stack.slack.messages(slackAlerts).find((m) => !m.ephemeral && blocksText(m.blocks).includes("payment provider"));
+    expect(blocksText(stored?.blocks)).toContain("Assigned to Ben Okafor");
+  });
+
   it("Slack: an ephemeral from the app is shown only to the person it is for", async () => {
     await actAs("Cleo (no email)");
     await message(/payment provider/).getByRole("button", { name: "Unresolve" }).click();

@@ -83,13 +83,16 @@ function renderHeader(conversation) {
 function draw(conversation, entry) {
   const id = `${conversation.key}|${entry.id}`;
   const baseline = JSON.stringify(entry);
-  if (local.get(id) && local.get(id).baseline !== baseline) local.delete(id);
+  // The message changed: what only this browser saw gives way, unless it is a newer render than the message
+  // (the refresh of an earlier click landing after this click's answer) — never an older card over a newer one.
+  const mine = local.get(id);
+  if (mine && mine.baseline !== baseline && !(mine.card && entry.version !== undefined && cardVersion(mine.card) > entry.version)) local.delete(id);
   const view = local.get(id) ?? {};
   const canAct = entry.actionable && Boolean(actor(conversation)) && !view.busy;
   const body =
     conversation.ref.platform === "teams"
       ? () => teamsBody(entry, { cards: view.card ? [view.card] : (entry.cards ?? []), mobile: page.mobile, onAction: (a) => teamsAction(conversation, entry, a) })
-      : () => slackBody(entry, { canAct, onAction: (a, element) => slackAction(conversation, entry, a, element) });
+      : () => slackBody(entry, { canAct, users: conversation.pickable ?? conversation.people, onAction: (a, element) => slackAction(conversation, entry, a, element) });
   return { signature: JSON.stringify([baseline, view, page.mobile, canAct]), body, note: view.note, busy: view.busy };
 }
 
@@ -109,6 +112,20 @@ async function teamsAction(conversation, entry, action) {
   } else if (action.type === "Action.Submit") {
     await act(conversation, entry, async () => ({ note: appProblem(await post("/api/teams/submit", { ...call, data: action.data })) }));
   }
+}
+
+/** The issue version a Teams card shows: the newest `cardVersion` its actions carry (-1 when none). */
+function cardVersion(card) {
+  let found = -1;
+  const visit = (node) => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (!node || typeof node !== "object") return;
+    const version = Number(node.payload?.cardVersion);
+    if (node.payload?.cardVersion !== undefined && Number.isSafeInteger(version)) found = Math.max(found, version);
+    Object.values(node).forEach(visit);
+  };
+  visit(card);
+  return found;
 }
 
 /** Teams shows an invoke's card in place of the clicked one (for the clicker), a message as a notice. */

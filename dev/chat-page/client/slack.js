@@ -1,13 +1,16 @@
-// Slack message bodies: Block Kit drawn simply (sections, fields, context, actions with buttons and
-// static selects, dividers, headers), mrkdwn when there are no blocks.
+// Slack message bodies: Block Kit drawn simply (sections, fields, context, actions with buttons, static
+// selects and user menus, dividers, headers), mrkdwn when there are no blocks.
 import { h } from "./dom.js";
 import { slackMrkdwn } from "./markdown.js";
 
-/** `onAction(action, element)`: `action` as block_actions carries it; `element.url` for link buttons. */
-export function slackBody(entry, { onAction, canAct }) {
+/**
+ * `onAction(action, element)`: `action` as block_actions carries it; `element.url` for link buttons.
+ * `users`: whom a user menu (`users_select`) offers, `{ id, name, bot? }`.
+ */
+export function slackBody(entry, { onAction, canAct, users = [] }) {
   const blocks = Array.isArray(entry.blocks) ? entry.blocks : [];
   if (blocks.length === 0) return [h("div", { class: "text" }, slackMrkdwn(entry.text ?? ""))];
-  return blocks.map((block) => renderBlock(block, { onAction, canAct }));
+  return blocks.map((block) => renderBlock(block, { onAction, canAct, users }));
 }
 
 function renderBlock(block, ctx) {
@@ -68,6 +71,7 @@ function element(item, blockId, ctx) {
   if (item.type === "static_select" || item.type === "overflow") {
     return staticSelect(item, base, ctx);
   }
+  if (item.type === "users_select") return usersSelect(item, base, ctx);
   return h("span", { class: "problem" }, `A ${String(item.type)} element, which this page doesn't draw.`);
 }
 
@@ -89,5 +93,27 @@ function staticSelect(item, base, ctx) {
     h("option", { value: "", selected: true, disabled: true }, placeholder),
     (item.options ?? []).map(option),
     groups.map((group) => h("optgroup", { label: group.label?.text ?? "" }, (group.options ?? []).map(option))),
+  );
+}
+
+/** Slack's user menu: everyone in the workspace; `initial_user` shows chosen; a pick sends `selected_user`. */
+function usersSelect(item, base, ctx) {
+  const placeholder = item.placeholder?.text ?? "Select a user";
+  const initial = typeof item.initial_user === "string" ? item.initial_user : "";
+  const users = [...ctx.users];
+  if (initial && !users.some((u) => u.id === initial)) users.unshift({ id: initial, name: initial });
+  return h(
+    "select",
+    {
+      class: "sk-select sk-users",
+      "aria-label": placeholder,
+      disabled: !ctx.canAct,
+      onchange: (event) => {
+        const value = event.target.value;
+        if (value && value !== initial) ctx.onAction({ ...base, selected_user: value }, item);
+      },
+    },
+    h("option", { value: "", selected: !initial, disabled: true }, placeholder),
+    users.map((u) => h("option", { value: u.id, selected: u.id === initial }, u.bot ? `${u.name} (app)` : u.name)),
   );
 }

@@ -86,6 +86,13 @@ export interface WorkspaceHandle {
   refreshToken?: string;
 }
 
+export interface WorkspaceUser {
+  id: string;
+  name: string;
+  realName: string;
+  isBot: boolean;
+}
+
 export interface AddMessageInput {
   /** The author, a user of the workspace (the bot's own messages come from chat.postMessage). */
   user: string;
@@ -108,6 +115,8 @@ export interface SlackEmulator {
   addUser(teamId: string, input: AddUserInput): { id: string; name: string };
   /** A message posted by someone else (e.g. to check `cant_update_message`). */
   addMessage(channel: string, input: AddMessageInput): StoredMessage;
+  /** Everyone a user menu (`users_select`) offers in the workspace: its people and its bots. */
+  users(teamId: string): WorkspaceUser[];
 
   /** Uninstall / `tokens_revoked`: every token of the workspace answers `token_revoked`. */
   revokeTokens(teamId: string): void;
@@ -121,6 +130,8 @@ export interface SlackEmulator {
   /** Messages in `ts` order, ephemerals included (with `ephemeral.user`); copies. */
   messages(channel?: string): StoredMessage[];
   message(channel: string, ts: string): StoredMessage | undefined;
+  /** Called with a copy of every message posted or edited, as it happens; returns the unsubscribe. */
+  onMessage(listener: (message: StoredMessage) => void): () => void;
   views(): OpenedView[];
 
   injectError(fault: FaultSpec): void;
@@ -215,6 +226,8 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions): Promise<Sl
       const user = world.addUser(teamId, input);
       return { id: user.id, name: user.name };
     },
+    users: (teamId) =>
+      world.usersOf(world.requireWorkspace(teamId).id).map((u) => ({ id: u.id, name: u.name, realName: u.realName, isBot: u.isBot })),
     addMessage(channelId, input) {
       const channel = world.channel(channelId);
       if (!channel) throw new Error(`no channel ${channelId}`);
@@ -241,6 +254,7 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions): Promise<Sl
       const found = state.messages.find(channel, ts);
       return found && structuredClone(found);
     },
+    onMessage: (listener) => state.messages.onChange(listener),
     views: () => structuredClone(state.views),
 
     injectError: (fault) => state.faults.inject(fault),

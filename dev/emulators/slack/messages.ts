@@ -29,6 +29,17 @@ export interface NewMessage {
 
 export class MessageStore {
   private readonly byChannel = new Map<string, StoredMessage[]>();
+  private readonly listeners = new Set<(message: StoredMessage) => void>();
+
+  /** Called with a copy of every message posted or replaced, as it happens; returns the unsubscribe. */
+  onChange(listener: (message: StoredMessage) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(message: StoredMessage): void {
+    for (const listener of this.listeners) listener(structuredClone(message));
+  }
 
   constructor(private readonly ts: TsGenerator) {}
 
@@ -48,6 +59,7 @@ export class MessageStore {
     const list = this.byChannel.get(input.channel) ?? [];
     list.push(message);
     this.byChannel.set(input.channel, list);
+    this.changed(message);
     return message;
   }
 
@@ -61,6 +73,7 @@ export class MessageStore {
     if (content.attachments) message.attachments = content.attachments;
     else delete message.attachments;
     message.updates += 1;
+    this.changed(message);
   }
 
   delete(message: StoredMessage): void {

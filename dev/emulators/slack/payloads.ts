@@ -13,6 +13,7 @@ export interface ActionInput {
   value?: string;
   /** For selects and overflow menus; `text` is filled from the element's options when omitted. */
   selected_option?: { value: string; text?: unknown };
+  /** For a `users_select`: the user picked (a user of the workspace); omitted = the choice was cleared (null). */
   selected_user?: string;
 }
 
@@ -65,6 +66,10 @@ export class PayloadBuilder {
         (e) => e.element.action_id === action.action_id && (action.block_id === undefined || e.blockId === action.block_id),
       );
       if (!found) throw new Error(`message ${message.ts} has no element with action_id ${action.action_id}`);
+      // Slack's user menu only offers people of the workspace (and its bots).
+      if (found.element.type === "users_select" && action.selected_user !== undefined && this.state.world.user(action.selected_user)?.teamId !== workspace.id) {
+        throw new Error(`no user ${action.selected_user} in ${workspace.id} to pick`);
+      }
       return actionJson(found.blockId, found.element, action, actionTs);
     });
 
@@ -162,7 +167,15 @@ function actionJson(
     const value = input.value ?? (typeof element.value === "string" ? element.value : undefined);
     return { ...base, text: element.text, ...(value !== undefined ? { value } : {}), ...(element.style ? { style: element.style } : {}) };
   }
-  if (type === "users_select") return { ...base, selected_user: input.selected_user ?? null };
+  if (type === "users_select") {
+    // As Slack sends it: the pick, plus the element's initial_user and placeholder when it has them.
+    return {
+      ...base,
+      selected_user: input.selected_user ?? null,
+      ...(typeof element.initial_user === "string" ? { initial_user: element.initial_user } : {}),
+      ...(isObject(element.placeholder) ? { placeholder: element.placeholder } : {}),
+    };
+  }
   if (input.selected_option === undefined) return { ...base, selected_option: null };
   const option = findOption(element, input.selected_option.value);
   return { ...base, selected_option: { text: input.selected_option.text ?? option?.text, value: input.selected_option.value } };

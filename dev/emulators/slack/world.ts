@@ -179,6 +179,10 @@ export class World {
     return this.users.get(userId);
   }
 
+  usersOf(teamId: string): User[] {
+    return [...this.users.values()].filter((u) => u.teamId === teamId);
+  }
+
   userByEmail(teamId: string, email: string): User | undefined {
     const wanted = email.trim().toLowerCase();
     return [...this.users.values()].find((u) => u.teamId === teamId && u.email?.toLowerCase() === wanted);

@@ -141,6 +141,7 @@ export class Connector {
     if (!isActivity(body)) return badArgument("Activity with a string 'type' expected");
     message.activity = { ...body, id: activityId };
     message.updates += 1;
+    this.world.messageChanged(message);
     return { status: 200, body: { id: activityId } };
   }
 

@@ -91,6 +91,10 @@ export interface TeamsEmulator {
 
   /** Messages the bot posted, in order, as they are now (after updates). */
   messages(conversationId?: string): StoredMessage[];
+  /** Called with a copy of every message the bot posts or updates, as it happens; returns the unsubscribe. */
+  onMessage(listener: (message: StoredMessage) => void): () => void;
+  /** The conversation is gone from Teams: sends, updates and member reads get 404 ConversationNotFound. */
+  deleteConversation(conversation: ConversationRef): void;
   /** Every request to the serviceUrl and the managed identity endpoint, oldest first. */
   readonly calls: RecordedCall[];
   /** Requests to the managed identity endpoint since the last clearCalls(). */
@@ -211,6 +215,14 @@ class Emulator implements TeamsEmulator {
 
   messages(conversationId?: string): StoredMessage[] {
     return this.parts.world.messages(conversationId);
+  }
+
+  onMessage(listener: (message: StoredMessage) => void): () => void {
+    return this.parts.world.onMessage(listener);
+  }
+
+  deleteConversation(conversation: ConversationRef): void {
+    this.parts.world.deleteConversation(conversation);
   }
 
   get calls(): RecordedCall[] {

@@ -62,6 +62,7 @@ export class World {
   private readonly teams = new Map<string, TeamRecord>();
   private readonly conversations = new Map<string, ConversationRecord>();
   private readonly messageList: StoredMessage[] = [];
+  private readonly messageListeners = new Set<(message: StoredMessage) => void>();
   private lastActivityId = 0;
   /** Counts teams, channels and group chats made, for their derived ids. */
   private threadsMade = 0;
@@ -240,6 +241,23 @@ export class World {
 
   addMessage(message: StoredMessage): void {
     this.messageList.push(message);
+    this.messageChanged(message);
+  }
+
+  /** Tells listeners (the dev chat page) a message was posted or updated; they get a copy. */
+  messageChanged(message: StoredMessage): void {
+    for (const listener of this.messageListeners) listener(structuredClone(message));
+  }
+
+  onMessage(listener: (message: StoredMessage) => void): () => void {
+    this.messageListeners.add(listener);
+    return () => this.messageListeners.delete(listener);
+  }
+
+  /** The conversation disappears (deleted, or never known to this Teams): later calls to it get 404 ConversationNotFound. */
+  deleteConversation(ref: ConversationRef): void {
+    const id = baseConversationId(refId(ref));
+    if (!this.conversations.delete(id)) throw new Error(`Unknown conversation ${id}`);
   }
 
   /** The live stored message, for the connector to update. */

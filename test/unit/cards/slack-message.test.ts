@@ -4,6 +4,7 @@ import {
   decodeSlackAction,
   encodeSlackAction,
   renderSlackMessage,
+  slackMessageVersion,
   type ActionsBlock,
   type SlackMessage,
   type TextObject,
@@ -55,6 +56,9 @@ function slackLimitViolations(message: SlackMessage): string[] {
           if (element.type === "button") {
             text(element.text, 75, `${at} text`);
             check(element.value.length <= 2000, `${at}: value ${element.value.length} chars`);
+          } else if (element.type === "users_select") {
+            text(element.placeholder, 150, `${at} placeholder`);
+            check(element.initial_user === undefined || /^[UW][A-Z0-9]{2,31}$/.test(element.initial_user), `${at}: initial_user ${element.initial_user}`);
           } else {
             text(element.placeholder, 150, `${at} placeholder`);
             check(element.options.length >= 1 && element.options.length <= 100, `${at}: ${element.options.length} options`);
@@ -76,16 +80,18 @@ function actionsBlock(message: SlackMessage): ActionsBlock | undefined {
   return message.blocks.find((b): b is ActionsBlock => b.type === "actions");
 }
 
-/** Every (action_id, value) a user can send from this message. */
+/** Every (action_id, value) a user can send from this message, but a pick in the Assign menu (any Slack user). */
 function clickable(message: SlackMessage): { actionId: string; value: string }[] {
   return (actionsBlock(message)?.elements ?? []).flatMap((e) =>
-    e.type === "button" ? [{ actionId: e.action_id, value: e.value }] : e.options.map((o) => ({ actionId: e.action_id, value: o.value })),
+    e.type === "button" ? [{ actionId: e.action_id, value: e.value }] : e.type === "static_select" ? e.options.map((o) => ({ actionId: e.action_id, value: o.value })) : [],
   );
 }
 
 function viewActions(view: IssueView): CardAction[] {
+  // Slack's Assign menu is its own user menu, beside "Assign to me": the view's list of linked people is for Teams.
   const { resolve, unresolve, ignoreOptions = [], unignore, assignOptions = [], unassign } = view.actions;
-  return [resolve, unresolve, ...ignoreOptions, unignore, ...assignOptions, unassign].flatMap((c) => (c ? [c.action] : []));
+  const me = assignOptions.filter((c) => c.action.type === "assign" && c.action.assignee === "me");
+  return [resolve, unresolve, ...ignoreOptions, unignore, ...me, unassign].flatMap((c) => (c ? [c.action] : []));
 }
 
 function allText(message: SlackMessage): string {
@@ -108,14 +114,14 @@ describe("Slack message: within every Block Kit limit", () => {
 });
 
 const expectedActionIds: Record<StateName, string[]> = {
-  "unresolved (new)": ["triage.resolve", "triage.ignore", "triage.assign"],
-  "unresolved (regressed)": ["triage.resolve", "triage.ignore", "triage.assign"],
-  "unresolved (ignore ran out)": ["triage.resolve", "triage.ignore", "triage.assign"],
-  resolved: ["triage.unresolve", "triage.assign"],
-  "ignored forever": ["triage.resolve", "triage.unignore", "triage.assign"],
-  "ignored until a time": ["triage.resolve", "triage.unignore", "triage.assign"],
-  "ignored until more events": ["triage.resolve", "triage.unignore", "triage.assign"],
-  "ignored until more users": ["triage.resolve", "triage.unignore", "triage.assign"],
+  "unresolved (new)": ["triage.resolve", "triage.ignore", "triage.assign", "triage.assign-user"],
+  "unresolved (regressed)": ["triage.resolve", "triage.ignore", "triage.assign", "triage.assign-user"],
+  "unresolved (ignore ran out)": ["triage.resolve", "triage.ignore", "triage.assign", "triage.assign-user"],
+  resolved: ["triage.unresolve", "triage.assign", "triage.assign-user"],
+  "ignored forever": ["triage.resolve", "triage.unignore", "triage.assign", "triage.assign-user"],
+  "ignored until a time": ["triage.resolve", "triage.unignore", "triage.assign", "triage.assign-user"],
+  "ignored until more events": ["triage.resolve", "triage.unignore", "triage.assign", "triage.assign-user"],
+  "ignored until more users": ["triage.resolve", "triage.unignore", "triage.assign", "triage.assign-user"],
 };
 
 describe("Slack message: the controls match the issue's state and round-trip", () => {
@@ -133,28 +139,47 @@ describe("Slack message: the controls match the issue's state and round-trip", (
     }
   });
 
-  it("offers Assign to me and everyone the view offers when 30 people are linked", () => {
-    const message = renderSlackMessage(buildIssueView(anIssue(), { assignChoices: people(30) }));
-    const assign = actionsBlock(message)!.elements.find((e) => e.action_id === "triage.assign");
-    expect(assign?.type === "static_select" && assign.options.map((o) => o.text.text)).toEqual([
-      "Assign to me",
-      ...people(24).map((p) => p.name),
+  it("assigns through Slack's user menu, showing the current assignee chosen when they are linked in the workspace", () => {
+    const unassigned = actionsBlock(renderSlackMessage(buildIssueView(anIssue(), { assignChoices: people(30) })))!;
+    expect(unassigned.elements.find((e) => e.action_id === "triage.assign-user")).toEqual({
+      type: "users_select",
+      action_id: "triage.assign-user",
+      placeholder: { type: "plain_text", text: "Assign…" },
+    });
+    expect(unassigned.elements.filter((e) => e.action_id === "triage.assign")).toEqual([
+      { type: "button", action_id: "triage.assign", text: { type: "plain_text", text: "Assign to me" }, value: "assign:me" },
     ]);
+
+    const assigned = anIssue({ assignee: { email: "ben@contoso.com", name: "Ben Okafor" } });
+    const known = renderSlackMessage(buildIssueView(assigned, { assigneeChatUserId: "U0BEN00001" }));
+    expect(actionsBlock(known)!.elements.find((e) => e.type === "users_select")).toMatchObject({ initial_user: "U0BEN00001" });
+    // Not linked in this workspace (say, assigned from Teams by someone who never used Slack): the text says who.
+    const unknown = renderSlackMessage(buildIssueView(assigned));
+    expect(actionsBlock(unknown)!.elements.find((e) => e.type === "users_select")).not.toHaveProperty("initial_user");
+    expect(allText(unknown)).toContain("Assigned to Ben Okafor");
+    expect(allText(unknown)).not.toContain("ben@contoso.com");
+    // An id that isn't a Slack user id is never sent to Slack.
+    const odd = renderSlackMessage(buildIssueView(assigned, { assigneeChatUserId: "29:teams-user" }));
+    expect(actionsBlock(odd)!.elements.find((e) => e.type === "users_select")).not.toHaveProperty("initial_user");
   });
 
-  it("leaves out people whose value would exceed 150 characters, and tells apart people with the same name", () => {
-    const longEmail = `${"x".repeat(60)}@${"d".repeat(60)}.${"e".repeat(40)}.com`;
-    const message = renderSlackMessage(
-      buildIssueView(anIssue(), {
-        assignChoices: [{ email: longEmail, name: "Long" }, { email: "ana@a.com", name: "Ana" }, { email: "ana@b.com", name: "Ana" }],
-      }),
-    );
-    const assign = actionsBlock(message)!.elements.find((e) => e.action_id === "triage.assign");
-    expect(assign?.type === "static_select" && assign.options).toEqual([
-      { text: { type: "plain_text", text: "Assign to me" }, value: "assign:me" },
-      { text: { type: "plain_text", text: "Ana (ana@a.com)" }, value: "assign:ana@a.com" },
-      { text: { type: "plain_text", text: "Ana (ana@b.com)" }, value: "assign:ana@b.com" },
-    ]);
+  it("decodes a pick in the user menu as a Slack user to resolve, never as an email or 'me'", () => {
+    expect(decodeSlackAction("triage.assign-user", undefined, "triage:issue-1", "U0BEN00001")).toEqual({ v: 1, issueId: "issue-1", action: { type: "assign", slackUserId: "U0BEN00001" } });
+    expect(decodeSlackAction("triage.assign-user", undefined, "triage:issue-1", null)).toBeUndefined();
+    expect(decodeSlackAction("triage.assign-user", undefined, "triage:issue-1", "ben@contoso.com")).toBeUndefined();
+    expect(decodeSlackAction("triage.assign-user", undefined, "other:issue-1", "U0BEN00001")).toBeUndefined();
+    // A menu on a card posted before the user menu still works.
+    expect(decodeSlackAction("triage.assign", "assign:ben@contoso.com", "triage:issue-1")).toEqual({ v: 1, issueId: "issue-1", action: { type: "assign", assignee: "ben@contoso.com" } });
+  });
+
+  it("carries the issue version in the title block's block_id, with nothing visible changed", () => {
+    const v7 = renderSlackMessage(buildIssueView(anIssue({ version: 7 })));
+    const v8 = renderSlackMessage(buildIssueView(anIssue({ version: 8 })));
+    expect(slackMessageVersion(v7.blocks)).toBe(7);
+    expect(slackMessageVersion(v8.blocks)).toBe(8);
+    const withoutIds = (m: SlackMessage) => JSON.stringify(m, (key, value: unknown) => (key === "block_id" ? undefined : value));
+    expect(withoutIds(v7)).toBe(withoutIds(v8));
+    expect(slackMessageVersion([{ block_id: "abcde" }])).toBeUndefined();
   });
 
   it("keeps the buttons for a 200-character issue id, and leaves them out for one no handler would accept", () => {

@@ -3,9 +3,10 @@ import { rate } from "../rate-limits";
 import type { User } from "../world";
 import type { MethodContext, MethodDef } from "./method";
 
-/** A user object; the email is only visible to tokens with `users:read.email`, as on Slack. */
+/** A user object; the email and its confirmation are only visible to tokens with `users:read.email`, as on Slack. */
 function userJson(ctx: MethodContext, user: User): Record<string, unknown> {
-  const showEmail = user.email !== undefined && ctx.scopes.includes("users:read.email");
+  const canSeeEmail = ctx.scopes.includes("users:read.email");
+  const showEmail = user.email !== undefined && canSeeEmail;
   return {
     id: user.id,
     team_id: user.teamId,
@@ -16,8 +17,9 @@ function userJson(ctx: MethodContext, user: User): Record<string, unknown> {
     is_owner: false,
     is_bot: user.isBot,
     is_app_user: false,
-    ...(showEmail ? { is_email_confirmed: user.emailVerified } : {}),
+    ...(canSeeEmail && !user.isBot ? { is_email_confirmed: user.emailVerified } : {}),
     profile: {
+      ...(user.isBot ? { bot_id: ctx.workspace.botUserId === user.id ? ctx.workspace.botId : `B${user.id.slice(1)}` } : {}),
       real_name: user.realName,
       display_name: user.displayName,
       ...(showEmail ? { email: user.email } : {}),
