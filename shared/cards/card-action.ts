@@ -13,7 +13,9 @@ export const cardActionPayloadSchema = z.object({
   issueId: z.string().min(1).max(200),
   cardVersion: z.coerce.number().int().nonnegative().optional(),
   action: z.discriminatedUnion("type", [
-    z.object({ type: z.enum(["resolve", "unresolve", "unignore", "unassign"]) }),
+    // No `inRelease`: resolve immediately.
+    z.object({ type: z.literal("resolve"), inRelease: z.enum(["current", "next"]).optional() }),
+    z.object({ type: z.enum(["unresolve", "unignore", "unassign"]) }),
     z.object({
       type: z.literal("ignore"),
       // Teams turns numbers in card data into strings: coerce.
@@ -46,5 +48,6 @@ export function toIssueAction(payload: CardActionPayload, people: Person[] = [])
     const name = people.find((person) => person.email.toLowerCase() === email)?.name;
     return { type: "assign", assignee: name ? { email, name } : { email } };
   }
+  if (action.type === "resolve") return action.inRelease ? { type: "resolve", inRelease: action.inRelease } : { type: "resolve" };
   return action;
 }

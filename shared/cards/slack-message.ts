@@ -6,7 +6,7 @@ import { distinctLabels, escapeSlack, MAX_FACTS, MAX_URL_LENGTH, nonBlank, safeL
 
 /*
  * Block Kit message for Slack, built as plain JSON (minimal local types: @slack/types is not a
- * direct dependency). Every button and menu option carries a compact action ("resolve",
+ * direct dependency). Every button and menu option carries a compact action ("resolve", "resolve:next",
  * "ignore:events:100", "assign:ana@example.com") and the actions block's block_id carries the
  * issue ("triage:<issueId>"); decodeSlackAction turns the pair back into a CardActionPayload.
  * Assigning is Slack's own user menu (`users_select`): its pick is a Slack user id, which
@@ -168,6 +168,7 @@ export function renderSlackMessage(view: IssueView): SlackMessage {
 /** The compact form of an action carried in a button or option `value`. */
 export function encodeSlackAction(action: CardAction): string {
   if (action.type === "assign") return `assign:${action.assignee}`;
+  if (action.type === "resolve") return action.inRelease ? `resolve:${action.inRelease}` : "resolve";
   if (action.type !== "ignore") return action.type;
   const ignore = action.ignore;
   switch (ignore.mode) {
@@ -225,6 +226,9 @@ function parseActionValue(value: string): unknown {
       if (mode === "minutes") return { type, ignore: { mode, minutes: count(n) } };
       return { type, ignore: { mode, count: count(n) } };
     }
+    case "resolve":
+      if (rest.length === 0) return { type };
+      return rest.length === 1 ? { type, inRelease: rest[0] } : undefined;
     case "assign":
       // Everything after the first colon: the schema decides whether it is "me" or an email.
       return { type, assignee: rest.join(":") };
@@ -259,7 +263,7 @@ function actionsBlock(view: IssueView): ActionsBlock | undefined {
     };
   };
 
-  const select = (type: "ignore", placeholder: string, choices: ActionChoice[] = []): StaticSelectElement | undefined => {
+  const select = (type: "resolve" | "ignore", placeholder: string, choices: ActionChoice[] = []): StaticSelectElement | undefined => {
     const labels = distinctLabels(choices, (c) => c.label, (c) => (c.action.type === "assign" ? c.action.assignee : undefined));
     const options: SelectOption[] = [];
     const seen = new Set<string>();
@@ -281,10 +285,11 @@ function actionsBlock(view: IssueView): ActionsBlock | undefined {
     placeholder: plain("Assign…"),
     ...(view.assigneeChatUserId && ids.slackUserId.safeParse(view.assigneeChatUserId).success ? { initial_user: view.assigneeChatUserId } : {}),
   };
-  const { resolve, unresolve, ignoreOptions, unignore, assignOptions, unassign } = view.actions;
+  const { resolve, resolveOptions, unresolve, ignoreOptions, unignore, assignOptions, unassign } = view.actions;
   const assignMe = assignOptions?.find((choice) => choice.action.type === "assign" && choice.action.assignee === "me");
   const elements = [
     button(resolve, "primary"),
+    select("resolve", "Resolve…", resolveOptions),
     button(unresolve),
     select("ignore", "Ignore…", ignoreOptions),
     button(unignore),

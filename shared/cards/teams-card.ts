@@ -230,11 +230,12 @@ function buildCard(view: IssueView, limits: Limits): AdaptiveCard {
 }
 
 function cardActions(view: IssueView, limits: Limits): CardActionElement[] {
-  const { resolve, unresolve, ignoreOptions = [], unignore, assignOptions = [], unassign } = view.actions;
+  const { resolve, resolveOptions = [], unresolve, ignoreOptions = [], unignore, assignOptions = [], unassign } = view.actions;
   const assignChoices = assignOptions.slice(0, limits.assignOptions);
   const assignTitles = distinctLabels(assignChoices, (c) => c.label, (c) => (c.action.type === "assign" ? c.action.assignee : undefined));
   return present([
     resolve && execute(view, resolve, "resolve"),
+    menu("resolve", "Resolve ▸", resolveOptions.map((choice) => execute(view, choice, `resolve-${resolveId(choice)}`))),
     unresolve && execute(view, unresolve, "unresolve"),
     menu("ignore", "Ignore ▸", ignoreOptions.map((choice, i) => execute(view, choice, `ignore-${i + 1}`))),
     unignore && execute(view, unignore, "unignore"),
@@ -257,6 +258,10 @@ function execute(view: IssueView, choice: ActionChoice, id: string, title = choi
     data,
     fallback: { type: "Action.Submit", title: label, data },
   };
+}
+
+function resolveId(choice: ActionChoice): string {
+  return choice.action.type === "resolve" && choice.action.inRelease ? choice.action.inRelease : "now";
 }
 
 function menu(id: string, title: string, buttons: (ExecuteAction | undefined)[]): ShowCardAction | undefined {

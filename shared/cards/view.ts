@@ -1,5 +1,6 @@
 import { describeIgnore, type IgnoreRequest } from "../domain/actions";
-import type { Issue, Level, Person, Status } from "../domain/issue";
+import type { Issue, Level, Person, ReleaseChoice, Status } from "../domain/issue";
+import { regressionLabel, releaseOf, resolutionLabel } from "../domain/releases";
 
 /** Everything a card shows, decided once; each platform's renderer only lays it out. */
 export interface IssueView {
@@ -24,7 +25,10 @@ export interface IssueView {
 }
 
 export interface CardActions {
+  /** Resolve in one click: offered when the issue's alerts name no release. */
   resolve?: ActionChoice;
+  /** Resolve immediately, in the current release or in the next one: offered instead of `resolve` when they do. */
+  resolveOptions?: ActionChoice[];
   unresolve?: ActionChoice;
   ignoreOptions?: ActionChoice[];
   unignore?: ActionChoice;
@@ -39,7 +43,8 @@ export interface ActionChoice {
 
 /** What a button or menu item asks for; both renderers encode it, both handlers decode it. */
 export type CardAction =
-  | { type: "resolve" | "unresolve" | "unignore" | "unassign" }
+  | { type: "resolve"; inRelease?: ReleaseChoice }
+  | { type: "unresolve" | "unignore" | "unassign" }
   | { type: "ignore"; ignore: IgnoreRequest }
   | { type: "assign"; assignee: "me" | string };
 
@@ -53,6 +58,13 @@ export const IGNORE_CHOICES: { label: string; ignore: IgnoreRequest }[] = [
   { label: "Until 1000 more events", ignore: { mode: "events", count: 1000 } },
   { label: "Until 10 more users", ignore: { mode: "users", count: 10 } },
   { label: "Until 100 more users", ignore: { mode: "users", count: 100 } },
+];
+
+/** Sentry's choices, in its order; resolving in a release needs the issue's release (`releaseOf`). */
+export const RESOLVE_CHOICES: { label: string; inRelease?: ReleaseChoice }[] = [
+  { label: "Immediately" },
+  { label: "In the current release", inRelease: "current" },
+  { label: "In the next release", inRelease: "next" },
 ];
 
 /** Assign menus stay short; Slack's static select caps at 100 options and Teams' show-card gets unwieldy sooner. */
@@ -95,7 +107,7 @@ export function buildIssueView(issue: Issue, options: ViewOptions = {}): IssueVi
     statusLine: statusLine(issue),
     assigneeLine: issue.assignee ? `Assigned to ${issue.assignee.name ?? issue.assignee.email}` : undefined,
     assigneeChatUserId: issue.assignee ? options.assigneeChatUserId : undefined,
-    notice: options.notice ?? (issue.status === "unresolved" && issue.substatus === "regressed" ? "Regressed" : undefined),
+    notice: options.notice ?? regressedNotice(issue),
     actions: cardActions(issue, options.assignChoices ?? []),
   };
 }
@@ -104,6 +116,11 @@ function cardActions(issue: Issue, people: Person[]): CardActions {
   const actions: CardActions = {};
   if (issue.status === "resolved") {
     actions.unresolve = { label: "Unresolve", action: { type: "unresolve" } };
+  } else if (releaseOf(issue.tags)) {
+    actions.resolveOptions = RESOLVE_CHOICES.map(({ label, inRelease }) => ({
+      label,
+      action: inRelease ? { type: "resolve", inRelease } : { type: "resolve" },
+    }));
   } else {
     actions.resolve = { label: "Resolve", action: { type: "resolve" } };
   }
@@ -126,7 +143,7 @@ function statusLine(issue: Issue): string {
   const at = issue.statusChangedAt ? ` · ${formatTime(issue.statusChangedAt)}` : "";
   switch (issue.status) {
     case "resolved":
-      return `Resolved${by}${at}`;
+      return `${resolutionLabel(issue) ?? "Resolved"}${by}${at}`;
     case "ignored":
       return `${capitalise(issue.ignore ? describeIgnore(issue.ignore) : "ignored")}${by}${at}`;
     case "unresolved":
@@ -135,6 +152,12 @@ function statusLine(issue: Issue): string {
       if (issue.statusChangedBy && issue.statusChange === "unignore") return `Unignored${by}${at}`;
       return issue.statusChangedBy ? `Unresolved${by}${at}` : "Unresolved";
   }
+}
+
+/** "Regressed", or why when the issue was resolved in a release: "Regressed: fired in 1.2.4, resolved in the next release after 1.2.3". */
+function regressedNotice(issue: Issue): string | undefined {
+  if (issue.status !== "unresolved" || issue.substatus !== "regressed") return undefined;
+  return issue.regression ? regressionLabel(issue) : "Regressed";
 }
 
 function formatCount(n: number): string {

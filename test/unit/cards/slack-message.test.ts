@@ -89,9 +89,9 @@ function clickable(message: SlackMessage): { actionId: string; value: string }[]
 
 function viewActions(view: IssueView): CardAction[] {
   // Slack's Assign menu is its own user menu, beside "Assign to me": the view's list of linked people is for Teams.
-  const { resolve, unresolve, ignoreOptions = [], unignore, assignOptions = [], unassign } = view.actions;
+  const { resolve, resolveOptions = [], unresolve, ignoreOptions = [], unignore, assignOptions = [], unassign } = view.actions;
   const me = assignOptions.filter((c) => c.action.type === "assign" && c.action.assignee === "me");
-  return [resolve, unresolve, ...ignoreOptions, unignore, ...me, unassign].flatMap((c) => (c ? [c.action] : []));
+  return [resolve, ...resolveOptions, unresolve, ...ignoreOptions, unignore, ...me, unassign].flatMap((c) => (c ? [c.action] : []));
 }
 
 function allText(message: SlackMessage): string {

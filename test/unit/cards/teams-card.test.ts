@@ -13,7 +13,7 @@ import {
   type ShowCardAction,
   type TextBlock,
 } from "../../../shared/cards/teams-card";
-import { buildIssueView, IGNORE_CHOICES, type IssueView } from "../../../shared/cards/view";
+import { buildIssueView, IGNORE_CHOICES, RESOLVE_CHOICES, type IssueView } from "../../../shared/cards/view";
 import { anIssue } from "../../fixtures/issues";
 import { ben, hasLoneSurrogate, hugeVariants, people, stateVariants, type StateName } from "./variants";
 
@@ -66,15 +66,16 @@ function textBlocks(card: AdaptiveCard): TextBlock[] {
   return walk(card.body);
 }
 
+/** The fixture issue names its release, so Resolve is a menu of Sentry's three choices. */
 const expectedTopLevel: Record<StateName, string[]> = {
-  "unresolved (new)": ["Resolve", "Ignore ▸", "Assign ▸"],
-  "unresolved (regressed)": ["Resolve", "Ignore ▸", "Assign ▸"],
-  "unresolved (ignore ran out)": ["Resolve", "Ignore ▸", "Assign ▸"],
+  "unresolved (new)": ["Resolve ▸", "Ignore ▸", "Assign ▸"],
+  "unresolved (regressed)": ["Resolve ▸", "Ignore ▸", "Assign ▸"],
+  "unresolved (ignore ran out)": ["Resolve ▸", "Ignore ▸", "Assign ▸"],
   resolved: ["Unresolve", "Assign ▸"],
-  "ignored forever": ["Resolve", "Unignore", "Assign ▸"],
-  "ignored until a time": ["Resolve", "Unignore", "Assign ▸"],
-  "ignored until more events": ["Resolve", "Unignore", "Assign ▸"],
-  "ignored until more users": ["Resolve", "Unignore", "Assign ▸"],
+  "ignored forever": ["Resolve ▸", "Unignore", "Assign ▸"],
+  "ignored until a time": ["Resolve ▸", "Unignore", "Assign ▸"],
+  "ignored until more events": ["Resolve ▸", "Unignore", "Assign ▸"],
+  "ignored until more users": ["Resolve ▸", "Unignore", "Assign ▸"],
 };
 
 const everyCard = [...stateVariants(), ...hugeVariants()];
@@ -232,7 +233,8 @@ describe("Teams card: size", () => {
     const card = renderTeamsCard(view);
     const title = textBlocks(card).find((t) => t.size === "Medium")!;
     expect(title.text).toMatch(/^\[a😀a😀.*…\]\(https:\/\/sentry\.example\.com\//u);
-    expect(topLevelTitles(card)).toEqual(["Resolve", "Ignore ▸", "Assign ▸", "Unassign"]);
+    expect(topLevelTitles(card)).toEqual(["Resolve ▸", "Ignore ▸", "Assign ▸", "Unassign"]);
+    expect(menu(card, "Resolve ▸")).toHaveLength(RESOLVE_CHOICES.length);
     expect(menu(card, "Ignore ▸")).toHaveLength(IGNORE_CHOICES.length);
     expect(menu(card, "Assign ▸")[0]?.title).toBe("Assign to me");
   });
@@ -258,7 +260,8 @@ describe("Teams card: size", () => {
     expect(JSON.stringify(card)).not.toContain("DDD");
     const title = textBlocks(card).find((t) => t.size === "Medium")!.text;
     expect(title.slice(1, title.indexOf("](")).length).toBeGreaterThanOrEqual(290);
-    expect(topLevelTitles(card)).toEqual(["Resolve", "Ignore ▸", "Assign ▸", "Unassign"]);
+    expect(topLevelTitles(card)).toEqual(["Resolve ▸", "Ignore ▸", "Assign ▸", "Unassign"]);
+    expect(menu(card, "Resolve ▸")).toHaveLength(RESOLVE_CHOICES.length);
     expect(menu(card, "Ignore ▸")).toHaveLength(IGNORE_CHOICES.length);
   });
 
