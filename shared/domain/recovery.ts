@@ -64,7 +64,9 @@ export const issueActionMessageSchema = z.strictObject({
   issueId: ids.issueId,
   source: z.enum(ALERT_SOURCES),
   action: z.discriminatedUnion("type", [
-    z.strictObject({ type: z.enum(["resolve", "unresolve", "unignore", "unassign"]) }),
+    // Without `inRelease`: resolved immediately. In a release: refused when the issue's alerts name no release.
+    z.strictObject({ type: z.literal("resolve"), inRelease: z.enum(["current", "next"]).optional() }),
+    z.strictObject({ type: z.enum(["unresolve", "unignore", "unassign"]) }),
     z.strictObject({ type: z.literal("ignore"), ignore: ignoreRequest }),
     z.strictObject({ type: z.literal("assign"), assignee: z.strictObject({ email: z.email() }) }),
   ]),
