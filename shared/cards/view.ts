@@ -60,9 +60,12 @@ export const IGNORE_CHOICES: { label: string; ignore: IgnoreRequest }[] = [
   { label: "Until 100 more users", ignore: { mode: "users", count: 100 } },
 ];
 
-/** Sentry's choices, in its order; resolving in a release needs the issue's release (`releaseOf`). */
+/**
+ * Sentry's choices, in its order; resolving in a release needs the issue's release (`releaseOf`). Sentry calls
+ * the first "Immediately"; here it stays "Resolve", so whoever (or whatever script) looks for Resolve finds it.
+ */
 export const RESOLVE_CHOICES: { label: string; inRelease?: ReleaseChoice }[] = [
-  { label: "Immediately" },
+  { label: "Resolve" },
   { label: "In the current release", inRelease: "current" },
   { label: "In the next release", inRelease: "next" },
 ];

@@ -10,7 +10,7 @@ import { ana, anIssue, NOW } from "../../fixtures/issues";
 import { swallowedMarkup, teamsTexts } from "./teams-markup";
 
 const CHOICES = [
-  { label: "Immediately", action: { type: "resolve" } },
+  { label: "Resolve", action: { type: "resolve" } },
   { label: "In the current release", action: { type: "resolve", inRelease: "current" } },
   { label: "In the next release", action: { type: "resolve", inRelease: "next" } },
 ];
@@ -51,7 +51,7 @@ function slackActions(issue: Issue): ActionsBlock {
 }
 
 describe("view: Resolve offers Sentry's three choices when the issue names its release", () => {
-  it("offers Immediately, In the current release, In the next release for an issue with a release", () => {
+  it("offers Resolve (immediately), In the current release, In the next release for an issue with a release", () => {
     const actions = buildIssueView(withRelease()).actions;
     expect(actions.resolve).toBeUndefined();
     expect(actions.resolveOptions).toEqual(CHOICES);
@@ -90,7 +90,7 @@ describe("Teams card: Resolve ▸ is a show-card of three Execute buttons", () =
     expect(menu.id).toBe("resolve");
     const buttons = buttonsIn(menu);
     expect(buttons.map((b) => [b.id, b.title, b.verb])).toEqual([
-      ["resolve-now", "Immediately", "triage.resolve"],
+      ["resolve-now", "Resolve", "triage.resolve"],
       ["resolve-current", "In the current release", "triage.resolve"],
       ["resolve-next", "In the next release", "triage.resolve"],
     ]);
@@ -132,7 +132,7 @@ describe("Slack message: Resolve is a menu of the three choices", () => {
       action_id: "triage.resolve",
       placeholder: { type: "plain_text", text: "Resolve…" },
       options: [
-        { text: { type: "plain_text", text: "Immediately" }, value: "resolve" },
+        { text: { type: "plain_text", text: "Resolve" }, value: "resolve" },
         { text: { type: "plain_text", text: "In the current release" }, value: "resolve:current" },
         { text: { type: "plain_text", text: "In the next release" }, value: "resolve:next" },
       ],
