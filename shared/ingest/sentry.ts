@@ -200,7 +200,7 @@ function issueChange(payload: z.infer<typeof issuePayload>, options: IngestOptio
         undefined,
       );
     case "resolved":
-      return action({ type: "resolve" });
+      return action({ type: "resolve", ...releaseChoice(issue.statusDetails ?? {}) });
     case "unresolved":
       return action({ type: "unresolve" });
     case "archived":
@@ -214,6 +214,13 @@ function issueChange(payload: z.infer<typeof issuePayload>, options: IngestOptio
     default:
       return `issue action ${payload.action.slice(0, 40)} is not mirrored`;
   }
+}
+
+/** Sentry's "resolved in the next release" / "in release X" (statusDetails) as our release choice. */
+function releaseChoice(details: Record<string, unknown>): { inRelease?: "current" | "next" } {
+  if (details.inNextRelease === true) return { inRelease: "next" };
+  if (typeof details.inRelease === "string" && details.inRelease) return { inRelease: "current" };
+  return {};
 }
 
 /** Sentry's archive conditions (statusDetails) as our ignore conditions; anything else is "forever". */

@@ -19,7 +19,13 @@ export async function takeIssueAction(storage: StorageClients, message: unknown,
     return { kind: "poisoned", poison };
   }
   const request = parsed.data;
-  const outcome = await actOnIssue(storage, request.issueId, toIssueAction(request), { label: request.source, surface: "alert" });
+  const actor = { label: request.source, surface: "alert" as const };
+  const action = toIssueAction(request);
+  let outcome = await actOnIssue(storage, request.issueId, action, actor);
+  if (outcome.kind === "refused" && action.type === "resolve" && action.inRelease) {
+    // The tool has resolved it; with no release known here, mirroring it resolved beats leaving the card open.
+    outcome = await actOnIssue(storage, request.issueId, { type: "resolve" }, actor);
+  }
   if (outcome.kind === "not-found") return { kind: "no-issue", issueId: request.issueId };
   // Refused (e.g. ignoring an issue resolved here meanwhile): the issue stays as it is, like a refused click.
   const issue = outcome.kind === "refused" ? (await new IssueRepository(storage).get(request.issueId))?.issue : outcome.issue;

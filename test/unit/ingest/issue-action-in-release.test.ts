@@ -33,9 +33,11 @@ describe("an issue-action resolving in a release", () => {
     expect(result).toMatchObject({ kind: "accepted", issue: { status: "resolved", statusChangedBy: "sentry", resolution: { inRelease: "next", release: "1.2.3" } } });
   });
 
-  it("is refused, the issue left as it is, when its alerts name no release", async () => {
+  it("resolves the issue immediately when its alerts name no release: the tool resolved it, the card must not stay open", async () => {
     await take(anAlert({ alertId: "sentry:89:firing:1", issue: { id: "sentry:89", tags: {} } }));
-    expect(await take(action("sentry:89", { type: "resolve", inRelease: "current" }))).toMatchObject({ kind: "accepted", duplicate: true, issue: { status: "unresolved" } });
+    const result = await take(action("sentry:89", { type: "resolve", inRelease: "current" }));
+    expect(result).toMatchObject({ kind: "accepted", duplicate: false, issue: { status: "resolved", statusChangedBy: "sentry" } });
+    expect((result as { issue: { resolution?: unknown } }).issue.resolution).toBeUndefined();
   });
 
   it("goes to alerts-poison when it names a choice other than current or next", async () => {

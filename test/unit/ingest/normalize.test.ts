@@ -167,7 +167,13 @@ describe("Sentry integration-platform webhooks (documented samples)", () => {
 
   it("issue resolved / unresolved / archived / assigned: mirrored as issue actions by sentry", () => {
     const action = (name: string, payload = sample(name)) => messages(normalizeSentry("issue", payload))[0];
-    expect(action("sentry-issue-resolved")).toEqual({ schemaVersion: 1, kind: "issue-action", issueId: "sentry:1234567890", source: "sentry", action: { type: "resolve" } });
+    expect(action("sentry-issue-resolved")).toEqual({
+      schemaVersion: 1,
+      kind: "issue-action",
+      issueId: "sentry:1234567890",
+      source: "sentry",
+      action: { type: "resolve", inRelease: "next" },
+    });
     expect(action("sentry-issue-resolved", { ...sample("sentry-issue-resolved"), action: "unresolved" })).toMatchObject({ action: { type: "unresolve" } });
     expect(action("sentry-issue-archived")).toMatchObject({ action: { type: "ignore", ignore: { mode: "events", count: 100 } } });
     expect(action("sentry-issue-assigned")).toMatchObject({ action: { type: "assign", assignee: { email: "ana@contoso.com" } } });
