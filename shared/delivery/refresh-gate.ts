@@ -13,11 +13,17 @@ interface RefreshStateEntity {
   doneFrom?: string;
 }
 
-export type GateDecision = { kind: "run"; startedAt: string } | { kind: "defer"; delaySeconds: number; trailingFor: string } | { kind: "drop" };
+export type GateDecision =
+  /** `previousRunAt`: when the run before this one started (the issue is still changing if that was recently). */
+  | { kind: "run"; startedAt: string; previousRunAt?: string }
+  | { kind: "defer"; delaySeconds: number; trailingFor: string }
+  | { kind: "drop" };
 
 const ROW = "~refresh";
 /** A run that started this long ago and never recorded itself done belonged to an instance that died. */
 const UNFINISHED_RUN_MS = 60_000;
+/** A pending refresh due this little after the one wanted still counts as covering it. */
+const PENDING_SLACK_MS = 2000;
 
 /**
  * Coalesces card refreshes per issue: the first change of a burst refreshes at once, every later one
@@ -63,8 +69,9 @@ export class RefreshGate {
         }
         const kept = row.doneFrom ? { doneFrom: row.doneFrom } : {};
         if (now - ran >= this.windowMs || options.trailingFor) {
-          await table.updateEntity<RefreshStateEntity>({ ...keys, lastRunAt: run.startedAt, ...kept }, "Replace", { etag: row.etag });
-          return run;
+          const pending = row.scheduledFor && Date.parse(row.scheduledFor) > now ? { scheduledFor: row.scheduledFor } : {};
+          await table.updateEntity<RefreshStateEntity>({ ...keys, lastRunAt: run.startedAt, ...kept, ...pending }, "Replace", { etag: row.etag });
+          return { ...run, previousRunAt: row.lastRunAt };
         }
         const trailing = ran + this.windowMs;
         // A trailing refresh still to come covers this change. One whose time has passed is late, or was lost
@@ -80,6 +87,50 @@ export class RefreshGate {
     }
     // Still contended after five looks: run rather than risk losing the change.
     return run;
+  }
+
+  /**
+   * A run must come back in `delaySeconds` (copies throttled, or held back). Keeps at most one such refresh pending
+   * per issue: when one is already queued for no later than that, it will render the latest state and this one is
+   * not needed (undefined). Otherwise returns the `trailingFor` of the refresh to queue, recorded on the gate's row
+   * once queued (`scheduled`), so that the next run finds it.
+   */
+  async pendingFor(issueId: string, delaySeconds: number, now = Date.now()): Promise<string | undefined> {
+    const table = await this.storage.table(TABLES.cards);
+    const due = now + delaySeconds * 1000;
+    try {
+      const row = await table.getEntity<RefreshStateEntity>(safeKey(issueId), ROW);
+      if (row.scheduledFor && Date.parse(row.scheduledFor) > now && Date.parse(row.scheduledFor) <= due + PENDING_SLACK_MS) return undefined;
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+    return new Date(due).toISOString();
+  }
+
+  /** The refresh for `trailingFor` is on the queue (sent before it is recorded: a crash between leaves one too many, never none). */
+  async scheduled(issueId: string, trailingFor: string): Promise<void> {
+    const table = await this.storage.table(TABLES.cards);
+    const keys = { partitionKey: safeKey(issueId), rowKey: ROW };
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        let row: RefreshStateEntity | undefined;
+        try {
+          row = await table.getEntity<RefreshStateEntity>(keys.partitionKey, keys.rowKey);
+        } catch (error) {
+          if (!isNotFound(error)) throw error;
+        }
+        if (!row) {
+          await table.createEntity<RefreshStateEntity>({ ...keys, lastRunAt: new Date(0).toISOString(), scheduledFor: trailingFor });
+          return;
+        }
+        // An earlier pending refresh still to come stays the one recorded: it runs first and covers this one.
+        if (row.scheduledFor && row.scheduledFor > new Date().toISOString() && row.scheduledFor <= trailingFor) return;
+        await table.updateEntity({ partitionKey: keys.partitionKey, rowKey: keys.rowKey, scheduledFor: trailingFor }, "Merge", { etag: row.etag });
+        return;
+      } catch (error) {
+        if (!isConflict(error) && !isPreconditionFailed(error) && !isNotFound(error)) throw error;
+      }
+    }
   }
 
   /** The run that started at `startedAt` brought every copy up to date. */

@@ -66,7 +66,7 @@ export class FaultBook {
 }
 
 // Per bot per thread, from Microsoft's "Rate limiting for agents" table: [window ms, max requests].
-const LIMITS = {
+export const LIMITS = {
   write: [
     [1_000, 7],
     [2_000, 8],
