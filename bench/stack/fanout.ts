@@ -171,7 +171,7 @@ interface Places {
   slack: { teamId: string; channel: string }[];
 }
 
-async function subscribe(stack: Stack, shape: FanoutShape): Promise<Places> {
+export async function subscribe(stack: Stack, shape: FanoutShape): Promise<Places> {
   const place = await addTeamsTeam(stack, "Fanout");
   const teams = [place.channel];
   for (let n = 1; n < shape.teamsChannels; n++) teams.push(stack.teams.addChannel(place.team, `alerts-${n}`).id);
@@ -194,7 +194,7 @@ async function subscribe(stack: Stack, shape: FanoutShape): Promise<Places> {
 }
 
 /** Each issue's count and lastSeen move forward with every alert; alerts round-robin over the issues. */
-function fanoutAlerts(shape: FanoutShape): Alert[] {
+export function fanoutAlerts(shape: FanoutShape): Alert[] {
   return Array.from({ length: shape.alerts }, (_, n) => {
     const count = Math.floor(n / shape.issues) + 1;
     const issue = n % shape.issues;
@@ -256,7 +256,7 @@ interface Copy {
 }
 
 /** Every fan-out card copy the platforms hold now (one per post), with the event count it shows. */
-function readCopies(stack: Stack, places: Places, issues: number): Copy[] {
+export function readCopies(stack: Stack, places: Places, issues: number): Copy[] {
   const copies: Copy[] = [];
   for (const conversation of places.teams) {
     for (const message of stack.teams.messages(conversation)) {

@@ -30,15 +30,23 @@ export const PACING_SHARE = 0.9;
 /**
  * One instance's windows for its `share` of a limit (0.9 ÷ live instances). A window keeps at least one request
  * and never gets shorter than the platform's (a shorter one would let a burst exceed the platform's window);
- * where rounding down would lose rate, the window is stretched instead: 1/s at 0.9 → 1 per 1.112 s.
+ * where rounding down would lose rate, the window is stretched instead: 1/s at 0.9 → 1 per 1.112 s. `marginMs`
+ * lengthens every window (see TEAMS_MARGIN_MS).
  */
-export function pacedWindows(limits: Window[], share: number): Window[] {
+export function pacedWindows(limits: Window[], share: number, marginMs = 0): Window[] {
   return limits.map((window) => {
     const allowed = window.limit * share;
     const limit = Math.max(1, Math.floor(allowed));
-    return { ms: Math.max(window.ms, Math.ceil((window.ms * limit) / allowed)), limit };
+    return { ms: Math.max(window.ms, Math.ceil((window.ms * limit) / allowed)) + marginMs, limit };
   });
 }
+
+/**
+ * Teams counts requests as they arrive, in strict sliding windows: a request booked for one moment can arrive a
+ * little later (a busy event loop, the network) and crowd the next window. This much is added to each window.
+ * It costs the short windows (bursts) only; sustained rates are set by the long ones.
+ */
+export const TEAMS_MARGIN_MS = 200;
 
 export type Slot = { ok: true } | { ok: false; retryInSeconds: number };
 

@@ -11,7 +11,7 @@ import { ConnectorError, UntrustedServiceUrlError, type TeamsConnector } from ".
 import { openPersonalChat } from "../teams/personal-chat";
 import { mayHaveLanded, retryDelay, type FailureVerdict } from "./retry-policy";
 import { instances, instanceShare } from "./instances";
-import { pacedWindows, SlidingWindowLimiter, TEAMS_CONVERSATION_LIMITS, TEAMS_TENANT_LIMITS } from "./pacing";
+import { pacedWindows, SlidingWindowLimiter, TEAMS_CONVERSATION_LIMITS, TEAMS_MARGIN_MS, TEAMS_TENANT_LIMITS } from "./pacing";
 
 export interface TeamsSender {
   config: Config;
@@ -23,8 +23,8 @@ export interface TeamsSender {
 export type SendOutcome = { kind: "sent"; copy: CardCopy } | FailureVerdict;
 
 /** This instance's share of Teams' published limits (docs/pacing.md); a longer wait goes back through the queue. */
-const conversationLimiter = new SlidingWindowLimiter(() => pacedWindows(TEAMS_CONVERSATION_LIMITS, instanceShare()));
-const tenantLimiter = new SlidingWindowLimiter(() => pacedWindows(TEAMS_TENANT_LIMITS, instanceShare()));
+const conversationLimiter = new SlidingWindowLimiter(() => pacedWindows(TEAMS_CONVERSATION_LIMITS, instanceShare(), TEAMS_MARGIN_MS));
+const tenantLimiter = new SlidingWindowLimiter(() => pacedWindows(TEAMS_TENANT_LIMITS, instanceShare(), TEAMS_MARGIN_MS));
 const MAX_IN_PROCESS_WAIT_MS = 2000;
 
 const DEAD_CODES = new Set([

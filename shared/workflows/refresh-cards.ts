@@ -19,8 +19,12 @@ import { announcePending, type CardRefreshMessage } from "./issue-events";
 
 /** A change within this long of the run before it means the issue is still changing (see SLACK_LOW_HEADROOM). */
 const SLACK_SETTLE_MS = 10_000;
-/** Below this share of its chat.update budget left, a workspace's copies of a still-changing issue wait to settle. */
-const SLACK_LOW_HEADROOM = 0.5;
+/**
+ * Below this share of its chat.update budget left (a few updates spent in the last minute), a workspace's copies
+ * of a still-changing issue wait for it to settle: a burst's intermediate states cost Slack nothing, its final one
+ * goes once. A quiet workspace still sees every change at once.
+ */
+const SLACK_LOW_HEADROOM = 0.9;
 
 export interface Refresher {
   config: Config;
