@@ -148,12 +148,14 @@ export async function updateSlackCard(
   copy: Extract<CardCopy, { provider: "slack" }>,
   attempt: number,
   notice?: string,
+  /** The workspace's client, when the caller updates several of its copies (one installation read for all). */
+  clientFor?: () => Promise<WebClient>,
 ): Promise<{ kind: "updated" } | FailureVerdict> {
   try {
     await instances(sender.storage).current();
     const slot = await updateLimiter.acquire(copy.teamId, MAX_IN_PROCESS_WAIT_MS);
     if (!slot.ok) return { kind: "retry", delaySeconds: slot.retryInSeconds, reason: "paced: Slack Tier 3", throttled: true };
-    const client = await sender.slackTokens.client(copy.teamId);
+    const client = await (clientFor ? clientFor() : sender.slackTokens.client(copy.teamId));
     const message = renderSlackMessage(buildIssueView(issue, { assignChoices: await people(sender, copy.teamId), notice }));
     await client.chat.update({ channel: copy.channel, ts: copy.ts, text: message.text, blocks: message.blocks as never });
     return { kind: "updated" };

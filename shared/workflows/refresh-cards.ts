@@ -1,3 +1,4 @@
+import type { WebClient } from "@slack/web-api";
 import type { Config } from "../config";
 import { LiveCards } from "../delivery/live-cards";
 import { targetLabel } from "../delivery/deliveries";
@@ -163,8 +164,10 @@ async function updateAll(
   await Promise.all(
     [...groups.values()].map(async (members) => {
       let throttled: FailureVerdict | undefined;
+      let client: Promise<WebClient> | undefined;
+      const clientFor = (teamId: string) => () => (client ??= refresher.slackTokens!.client(teamId));
       for (const i of members) {
-        outcomes[i] = throttled ?? (await updateCopy(refresher, identities, issue, copies[i]!, attempt));
+        outcomes[i] = throttled ?? (await updateCopy(refresher, identities, issue, copies[i]!, attempt, clientFor));
         const outcome = outcomes[i]!;
         if (outcome.kind === "retry" && outcome.throttled) throttled ??= outcome;
       }
@@ -179,8 +182,9 @@ async function updateCopy(
   issue: Issue,
   copy: CardCopy,
   attempt: number,
+  clientFor: (teamId: string) => () => Promise<WebClient>,
 ): Promise<{ kind: "updated" } | FailureVerdict> {
   if (copy.provider === "msteams") return updateTeamsCard({ ...refresher, connector: refresher.teams, identities }, issue, copy, attempt);
   if (!refresher.slackTokens) return { kind: "dead", reason: "Slack is not configured on this app" };
-  return updateSlackCard({ ...refresher, slackTokens: refresher.slackTokens, identities }, issue, copy, attempt);
+  return updateSlackCard({ ...refresher, slackTokens: refresher.slackTokens, identities }, issue, copy, attempt, undefined, clientFor(copy.teamId));
 }

@@ -15,8 +15,11 @@ import { installSlackWorkspace, startStack, type Stack } from "./stack";
 const ISSUES = 10;
 const ALERTS_PER_ISSUE = 10;
 const PROJECT = "throttled";
-/** Longer than the failure budget (MAX_DELIVERY_ATTEMPTS = 8): a streak that used attempts would end in dead. */
-const STREAK = 10;
+/**
+ * 429s in a row on one target: spread over its 10 issues, still more per delivery or copy than the failure budget
+ * has attempts (MAX_DELIVERY_ATTEMPTS = 8): throttling that used attempts would end in dead.
+ */
+const STREAK = 100;
 
 let stack: Stack;
 let teamsChannels: string[];
