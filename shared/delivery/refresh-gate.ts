@@ -76,7 +76,9 @@ export class RefreshGate {
         const trailing = ran + this.windowMs;
         // A trailing refresh still to come covers this change. One whose time has passed is late, or was lost
         // with the instance that scheduled it: schedule another (if both arrive, the second finds the work done).
-        if (row.scheduledFor && Date.parse(row.scheduledFor) >= trailing && Date.parse(row.scheduledFor) > now) return { kind: "drop" };
+        // A retry pending for much later (copies throttled) doesn't cover it: the other copies shouldn't wait that long.
+        const pendingAt = row.scheduledFor ? Date.parse(row.scheduledFor) : 0;
+        if (pendingAt > now && pendingAt <= trailing + PENDING_SLACK_MS) return { kind: "drop" };
         const trailingFor = new Date(trailing).toISOString();
         await table.updateEntity<RefreshStateEntity>({ ...keys, lastRunAt: row.lastRunAt, scheduledFor: trailingFor, ...kept }, "Replace", { etag: row.etag });
         return { kind: "defer", delaySeconds: Math.max(1, Math.ceil((trailing - now) / 1000)), trailingFor };
