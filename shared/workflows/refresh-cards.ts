@@ -78,6 +78,7 @@ export async function refreshCards(refresher: Refresher, message: CardRefreshMes
   let retryIn = held.length > 0 ? SLACK_SETTLE_MS / 1000 : 0;
   /** Some copy failed for real (not only throttled): the retry counts as an attempt. */
   let failedForReal = false;
+  let gaveUp = false;
   for (const [i, outcome] of outcomes.entries()) {
     const copy = writing[i]!;
     if (outcome.kind === "updated") continue;
@@ -87,6 +88,7 @@ export async function refreshCards(refresher: Refresher, message: CardRefreshMes
       failedForReal ||= countsAsAttempt(outcome);
     } else if (outcome.kind === "retry") {
       // Out of attempts, but the copy is not dead: the platform never said so. The next change tries it again.
+      gaveUp = true;
       refresher.log(`Card copy ${targetLabel(copy.targetKey)} of ${issue.id} not updated after ${attempt} attempts: ${outcome.reason}`);
     } else {
       await cards.markDead(copy, outcome.reason);
@@ -114,7 +116,7 @@ export async function refreshCards(refresher: Refresher, message: CardRefreshMes
     }
   } else if (stale.length === 0 && behind === 0) {
     await refreshGate.forget(issue.id);
-  } else if (behind === 0) {
+  } else if (behind === 0 && !gaveUp) {
     await refreshGate.done(issue.id, gate.startedAt);
   }
   return { updated: landed, failed: retryIn > 0 ? 1 : 0 };
