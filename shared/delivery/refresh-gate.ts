@@ -7,7 +7,7 @@ interface RefreshStateEntity {
   rowKey: string;
   etag?: string;
   lastRunAt: string;
-  /** A trailing refresh is already queued for this time. */
+  /** Refreshes already queued (a trailing one, retries of throttled copies) for these times: ISO times, comma-separated. */
   scheduledFor?: string;
   /** The start of the latest run that finished updating every copy: a trailing refresh due before it is redundant. */
   doneFrom?: string;
@@ -69,7 +69,8 @@ export class RefreshGate {
         }
         const kept = row.doneFrom ? { doneFrom: row.doneFrom } : {};
         if (now - ran >= this.windowMs || options.trailingFor) {
-          const pending = row.scheduledFor && Date.parse(row.scheduledFor) > now ? { scheduledFor: row.scheduledFor } : {};
+          const still = pendingOf(row, now);
+          const pending = still.length ? { scheduledFor: still.join(",") } : {};
           await table.updateEntity<RefreshStateEntity>({ ...keys, lastRunAt: run.startedAt, ...kept, ...pending }, "Replace", { etag: row.etag });
           return { ...run, previousRunAt: row.lastRunAt };
         }
@@ -77,10 +78,10 @@ export class RefreshGate {
         // A trailing refresh still to come covers this change. One whose time has passed is late, or was lost
         // with the instance that scheduled it: schedule another (if both arrive, the second finds the work done).
         // A retry pending for much later (copies throttled) doesn't cover it: the other copies shouldn't wait that long.
-        const pendingAt = row.scheduledFor ? Date.parse(row.scheduledFor) : 0;
-        if (pendingAt > now && pendingAt <= trailing + PENDING_SLACK_MS) return { kind: "drop" };
+        if (covers(pendingOf(row, now), trailing)) return { kind: "drop" };
         const trailingFor = new Date(trailing).toISOString();
-        await table.updateEntity<RefreshStateEntity>({ ...keys, lastRunAt: row.lastRunAt, scheduledFor: trailingFor, ...kept }, "Replace", { etag: row.etag });
+        const scheduledFor = [...pendingOf(row, now), trailingFor].sort().join(",");
+        await table.updateEntity<RefreshStateEntity>({ ...keys, lastRunAt: row.lastRunAt, scheduledFor, ...kept }, "Replace", { etag: row.etag });
         return { kind: "defer", delaySeconds: Math.max(1, Math.ceil((trailing - now) / 1000)), trailingFor };
       } catch (error) {
         // Another instance moved first (wrote the row, or forgot it): look again.
@@ -102,7 +103,7 @@ export class RefreshGate {
     const due = now + delaySeconds * 1000;
     try {
       const row = await table.getEntity<RefreshStateEntity>(safeKey(issueId), ROW);
-      if (row.scheduledFor && Date.parse(row.scheduledFor) > now && Date.parse(row.scheduledFor) <= due + PENDING_SLACK_MS) return undefined;
+      if (covers(pendingOf(row, now), due)) return undefined;
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }
@@ -125,9 +126,8 @@ export class RefreshGate {
           await table.createEntity<RefreshStateEntity>({ ...keys, lastRunAt: new Date(0).toISOString(), scheduledFor: trailingFor });
           return;
         }
-        // An earlier pending refresh still to come stays the one recorded: it runs first and covers this one.
-        if (row.scheduledFor && row.scheduledFor > new Date().toISOString() && row.scheduledFor <= trailingFor) return;
-        await table.updateEntity({ partitionKey: keys.partitionKey, rowKey: keys.rowKey, scheduledFor: trailingFor }, "Merge", { etag: row.etag });
+        const scheduledFor = [...pendingOf(row, Date.now()).filter((t) => t !== trailingFor), trailingFor].sort().join(",");
+        await table.updateEntity({ partitionKey: keys.partitionKey, rowKey: keys.rowKey, scheduledFor }, "Merge", { etag: row.etag });
         return;
       } catch (error) {
         if (!isConflict(error) && !isPreconditionFailed(error) && !isNotFound(error)) throw error;
@@ -169,4 +169,14 @@ export class RefreshGate {
       if (!isNotFound(error)) throw error;
     }
   }
+}
+
+/** The refreshes recorded as queued that are still to come. */
+function pendingOf(row: RefreshStateEntity, now: number): string[] {
+  return (row.scheduledFor ?? "").split(",").filter((time) => time && Date.parse(time) > now);
+}
+
+/** A refresh still to come, due no later than `due` (give or take PENDING_SLACK_MS), renders the latest state in time. */
+function covers(pending: string[], due: number): boolean {
+  return pending.some((time) => Date.parse(time) <= due + PENDING_SLACK_MS);
 }

@@ -14,13 +14,15 @@ import { IdentityRepository } from "../../shared/identity/identities";
 import { SlackTokens } from "../../shared/slack/client";
 import { SlackInstallations } from "../../shared/slack/installations";
 import { CardRepository } from "../../shared/storage/cards";
-import { StorageClients } from "../../shared/storage/clients";
+import { QUEUES, StorageClients } from "../../shared/storage/clients";
 import { TeamsInstallations } from "../../shared/storage/installations";
 import { IssueRepository } from "../../shared/storage/issues";
 import { createTeamsServices } from "../../shared/teams/services";
+import type { CardRefreshMessage } from "../../shared/workflows/issue-events";
 import { refreshCards, type Refresher } from "../../shared/workflows/refresh-cards";
 import { anIssue } from "../fixtures/issues";
 import { startTestAzurite, type Azurite } from "../support/azurite";
+import { queueClient } from "../support/queues";
 import { startStorageProxy, type StorageProxy } from "../support/storage-proxy";
 
 let azurite: Azurite;
@@ -57,7 +59,7 @@ afterAll(async () => {
 });
 
 /** An issue with `perPlatform` copies in Teams channels of one team and as many in Slack channels of one workspace. */
-async function issueWithCopies(issueId: string, perPlatform: number): Promise<void> {
+async function issueWithCopies(issueId: string, perPlatform: number): Promise<{ conversations: string[]; channels: string[] }> {
   const issue = (await new IssueRepository(storage).change(issueId, () => ({ issue: anIssue({ id: issueId, version: 1 }), activities: [] })))!.issue;
   const team = teams.addTeam({ name: "Cost", members: [] });
   const conversations = [team.generalChannelId, ...Array.from({ length: perPlatform - 1 }, (_, n) => teams.addChannel(team, `cost-${n}`).id)];
@@ -71,13 +73,16 @@ async function issueWithCopies(issueId: string, perPlatform: number): Promise<vo
     if (posted.kind !== "sent") throw new Error(`Teams post failed: ${JSON.stringify(posted)}`);
     await cards.save(posted.copy);
   }
+  const channels: string[] = [];
   for (let n = 0; n < perPlatform; n++) {
     const channel = slack.addChannel(workspace.teamId, { name: `cost-${n}` }).id;
+    channels.push(channel);
     const target = { provider: "slack" as const, teamId: workspace.teamId, channel };
     const posted = await sendSlackCard({ ...run, slackTokens: run.slackTokens!, identities }, issue, target, `slack:${workspace.teamId}:${channel}`, 1, { deliveryId: `cost-${n}` });
     if (posted.kind !== "sent") throw new Error(`Slack post failed: ${JSON.stringify(posted)}`);
     await cards.save(posted.copy);
   }
+  return { conversations, channels };
 }
 
 async function bump(issueId: string): Promise<number> {
@@ -107,9 +112,41 @@ describe("one card refresh", () => {
   }, 60_000);
 });
 
+describe("pending refreshes", () => {
+  it("throttled copies and a burst of changes leave one refresh pending for the issue, not one per run", async () => {
+    const { conversations, channels } = await issueWithCopies("pending-1", 1);
+    // Every update of the issue's two copies is answered 429, Retry-After 30 s, for now.
+    teams.injectFault({ operation: "update", conversationId: conversations[0], status: 429, retryAfterSec: 30, times: Infinity });
+    slack.injectError({ method: "chat.update", channel: channels[0], error: "ratelimited", retryAfterSec: 30, times: Infinity });
+    const queue = queueClient(azurite.connectionString, QUEUES.cardRefresh);
+    await queue.createIfNotExists();
+    await queue.clearMessages();
+    // A burst of changes, each announced with its refresh as a state change does.
+    for (let change = 0; change < 4; change++) {
+      await refreshCards(run, { issueId: "pending-1", version: await bump("pending-1"), requestedAt: new Date().toISOString() });
+    }
+    // The host consumes what becomes visible meanwhile (the burst's trailing refresh, throttled in its turn).
+    const until = Date.now() + 9000;
+    while (Date.now() < until) {
+      const { receivedMessageItems } = await queue.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 60 });
+      for (const item of receivedMessageItems) {
+        await refreshCards(run, JSON.parse(Buffer.from(item.messageText, "base64").toString("utf8")) as CardRefreshMessage);
+        await queue.deleteMessage(item.messageId, item.popReceipt);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    teams.clearFaults();
+    slack.clearFaults();
+    // One refresh waits, for the copies' Retry-After; it renders whatever the issue is by then.
+    expect((await queue.getProperties()).approximateMessagesCount).toBe(1);
+    expect((await new CardRepository(storage).list("pending-1")).filter((copy) => copy.dead)).toEqual([]);
+  }, 60_000);
+});
+
 describe("the instance count behind the pacing budgets", () => {
   it("counts the instances that beat within LIVE_MS, beats once per HEARTBEAT_MS, and forgets an instance that stopped", async () => {
-    let now = Date.parse("2026-12-06T08:00:00Z");
+    // Hours ahead: the heartbeat this process wrote in the tests above is long dead by this clock.
+    let now = Date.now() + 10 * 3_600_000;
     const clock = () => now;
     const a = new InstanceCount(storage, clock);
     const b = new InstanceCount(storage, clock);
