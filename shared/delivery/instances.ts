@@ -2,10 +2,13 @@ import { randomUUID } from "node:crypto";
 import { TABLES, type StorageClients } from "../storage/clients";
 import { PACING_SHARE } from "./pacing";
 
-/** How often an instance that paces calls writes its heartbeat and counts the others. */
-export const HEARTBEAT_MS = 30_000;
+/**
+ * How often an instance that paces calls writes its heartbeat and counts the others: also how long the others may
+ * pace at a budget meant for one instance fewer after an instance starts sending (the platforms' 429s cover that).
+ */
+export const HEARTBEAT_MS = 15_000;
 /** A heartbeat older than this (two and a half beats) belonged to an instance that stopped or died. */
-export const LIVE_MS = 75_000;
+export const LIVE_MS = 40_000;
 /** Rows this old are deleted by whoever lists them, so instances long gone don't pile up. */
 const FORGET_MS = 3_600_000;
 const PARTITION = "pacing";
