@@ -59,8 +59,12 @@ export async function refreshCards(refresher: Refresher, message: CardRefreshMes
   const stale = (await cards.list(issue.id)).filter((copy) => needsRender(copy, issue.version));
   // Slack's chat.update budget is the scarce one: while it runs low, copies of an issue still changing wait for
   // its final state, and the budget goes to copies whose issue has settled.
-  // A retry's run (it carries `attempt`) follows the app's own run, not a change: it is no sign of one.
-  const changing = message.attempt === undefined && gate.previousRunAt !== undefined && Date.now() - Date.parse(gate.previousRunAt) < SLACK_SETTLE_MS;
+  // A change's run: changing if the run before it was recent. A retry's run (it carries `attempt`) follows the
+  // app's own run, not a change: changing if the issue moved on since the retry was queued (SLACK_SETTLE_MS ago).
+  const changing =
+    message.attempt === undefined
+      ? gate.previousRunAt !== undefined && Date.now() - Date.parse(gate.previousRunAt) < SLACK_SETTLE_MS
+      : issue.version > message.version;
   const held = stale.filter((copy) => changing && copy.provider === "slack" && slackUpdateHeadroom(copy.teamId) < SLACK_LOW_HEADROOM);
   const writing = stale.filter((copy) => !held.includes(copy));
   const identities = new IdentityRepository(refresher.storage);
