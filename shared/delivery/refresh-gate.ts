@@ -63,6 +63,11 @@ export class RefreshGate {
           // and drop then if it did (it updated every copy), run if it didn't (its instance died).
           return { kind: "defer", delaySeconds: Math.ceil(this.windowMs / 1000), trailingFor: options.trailingFor };
         }
+        if (options.trailingFor && row && now >= ran && now - ran < this.windowMs) {
+          // A retry (throttled copies) due within a run's window waits for the window's end like a change does, so
+          // a copy is never updated more than twice within one window.
+          return { kind: "defer", delaySeconds: Math.max(1, Math.ceil((ran + this.windowMs - now) / 1000)), trailingFor: options.trailingFor };
+        }
         if (!row) {
           await table.createEntity<RefreshStateEntity>({ ...keys, lastRunAt: run.startedAt });
           return run;
