@@ -6,7 +6,8 @@
 // run with several host processes.
 import { QueueClient } from "@azure/storage-queue";
 import { readFileSync } from "node:fs";
-import { TEAMS_CONVERSATION_WINDOWS, TEAMS_TENANT_WINDOWS, SLACK_CHANNEL_WINDOWS } from "../../shared/delivery/pacing";
+import { POST_MESSAGE_BURST, POST_MESSAGE_PER_SECOND } from "../../dev/emulators/slack/rate-limits";
+import { LIMITS as TEAMS_LIMITS } from "../../dev/emulators/teams/faults";
 import type { Alert } from "../../shared/domain/alert";
 import { anAlert } from "../../test/fixtures/issues";
 import { messageCount } from "../../test/support/queues";
@@ -64,15 +65,18 @@ export function fanoutShape(env: NodeJS.ProcessEnv, hosts: number): FanoutShape 
 }
 
 /**
- * The floor: each conversation must receive one post per issue. Slack allows about one post per second per
- * channel; Teams 7/1 s, 8/2 s, 60/30 s per conversation and 50/s per tenant. Channels are served in parallel,
- * so the floor is the slowest platform's time for its share; later updates can ride on the same budget only
- * if the post already carries the final state, so this is the lower bound for "every card final".
+ * The floor: each conversation must receive one post per issue. It comes from the platforms' rules as the
+ * emulators enforce them (never from the app's own pacing, which stays below them): Slack a burst of 3 posts,
+ * then one per second per channel; Teams 7/1 s, 8/2 s, 60/30 s, 1800/h per conversation and 50/s per tenant.
+ * Channels are served in parallel, so the floor is the slowest platform's time for its share; later updates can
+ * ride on the same budget only if the post already carries the final state, so this is the lower bound for
+ * "every card final".
  */
 export function floorMs(shape: FanoutShape): number {
-  const slack = shape.slackChannels > 0 ? windowsFloorMs(shape.issues, SLACK_CHANNEL_WINDOWS) : 0;
-  const teamsPerConversation = shape.teamsChannels > 0 ? windowsFloorMs(shape.issues, TEAMS_CONVERSATION_WINDOWS) : 0;
-  const teamsTenant = windowsFloorMs(shape.issues * shape.teamsChannels, TEAMS_TENANT_WINDOWS);
+  const slack = shape.slackChannels > 0 ? (Math.max(0, shape.issues - POST_MESSAGE_BURST) / POST_MESSAGE_PER_SECOND) * 1000 : 0;
+  const windows = (limits: readonly (readonly [number, number])[]) => limits.map(([ms, limit]) => ({ ms, limit }));
+  const teamsPerConversation = shape.teamsChannels > 0 ? windowsFloorMs(shape.issues, windows(TEAMS_LIMITS.write)) : 0;
+  const teamsTenant = windowsFloorMs(shape.issues * shape.teamsChannels, windows(TEAMS_LIMITS.tenant));
   return Math.max(slack, teamsPerConversation, teamsTenant);
 }
 
@@ -167,7 +171,7 @@ interface Places {
   slack: { teamId: string; channel: string }[];
 }
 
-async function subscribe(stack: Stack, shape: FanoutShape): Promise<Places> {
+export async function subscribe(stack: Stack, shape: FanoutShape): Promise<Places> {
   const place = await addTeamsTeam(stack, "Fanout");
   const teams = [place.channel];
   for (let n = 1; n < shape.teamsChannels; n++) teams.push(stack.teams.addChannel(place.team, `alerts-${n}`).id);
@@ -190,7 +194,7 @@ async function subscribe(stack: Stack, shape: FanoutShape): Promise<Places> {
 }
 
 /** Each issue's count and lastSeen move forward with every alert; alerts round-robin over the issues. */
-function fanoutAlerts(shape: FanoutShape): Alert[] {
+export function fanoutAlerts(shape: FanoutShape): Alert[] {
   return Array.from({ length: shape.alerts }, (_, n) => {
     const count = Math.floor(n / shape.issues) + 1;
     const issue = n % shape.issues;
@@ -252,7 +256,7 @@ interface Copy {
 }
 
 /** Every fan-out card copy the platforms hold now (one per post), with the event count it shows. */
-function readCopies(stack: Stack, places: Places, issues: number): Copy[] {
+export function readCopies(stack: Stack, places: Places, issues: number): Copy[] {
   const copies: Copy[] = [];
   for (const conversation of places.teams) {
     for (const message of stack.teams.messages(conversation)) {

@@ -33,6 +33,7 @@ var tableNames = [
   'subscriptions'
   'linktokens'
   'events'
+  'instances'
 ]
 var deploymentContainerName = 'app-package'
 

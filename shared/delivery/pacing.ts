@@ -7,75 +7,133 @@ export interface Window {
   limit: number;
 }
 
+// The platforms' published limits. The app paces below them (PACING_SHARE, split between live instances):
+// see docs/pacing.md.
+
 /** Teams: per bot per conversation, sends (rate-limit page: 7/1 s, 8/2 s, 60/30 s, 1800/h). */
-export const TEAMS_CONVERSATION_WINDOWS: Window[] = [
+export const TEAMS_CONVERSATION_LIMITS: Window[] = [
   { ms: 1000, limit: 7 },
   { ms: 2000, limit: 8 },
   { ms: 30_000, limit: 60 },
   { ms: 3_600_000, limit: 1800 },
 ];
 /** Teams: all calls of one app in one tenant. */
-export const TEAMS_TENANT_WINDOWS: Window[] = [{ ms: 1000, limit: 50 }];
-/** Slack: chat.postMessage about one per second per channel, with a short burst. */
-export const SLACK_CHANNEL_WINDOWS: Window[] = [
-  { ms: 1000, limit: 1 },
-  { ms: 10_000, limit: 10 },
-];
+export const TEAMS_TENANT_LIMITS: Window[] = [{ ms: 1000, limit: 50 }];
+/** Slack: chat.postMessage about one per second per channel (its short bursts are not counted on). */
+export const SLACK_CHANNEL_LIMITS: Window[] = [{ ms: 1000, limit: 1 }];
 /** Slack Tier 3 (chat.update, chat.postEphemeral): 50 per minute per workspace. */
-export const SLACK_TIER3_WINDOWS: Window[] = [{ ms: 60_000, limit: 50 }];
+export const SLACK_TIER3_LIMITS: Window[] = [{ ms: 60_000, limit: 50 }];
+
+/** The share of each published limit the app as a whole uses: the rest absorbs clock skew and instance-count lag. */
+export const PACING_SHARE = 0.9;
 
 /**
- * Sliding-window limiter for one process. Instances don't coordinate: the service's 429 + Retry-After
- * stays the backstop, and the queue's low batch size keeps the number of instances small.
+ * One instance's windows for its `share` of a limit (0.9 ÷ live instances). A window keeps at least one request
+ * and never gets shorter than the platform's (a shorter one would let a burst exceed the platform's window);
+ * where rounding down would lose rate, the window is stretched instead: 1/s at 0.9 → 1 per 1.112 s. `marginMs`
+ * lengthens every window (see TEAMS_MARGIN_MS).
+ */
+export function pacedWindows(limits: Window[], share: number, marginMs = 0): Window[] {
+  return limits.map((window) => {
+    const allowed = window.limit * share;
+    const limit = Math.max(1, Math.floor(allowed));
+    return { ms: Math.max(window.ms, Math.ceil((window.ms * limit) / allowed)) + marginMs, limit };
+  });
+}
+
+/**
+ * Teams counts requests as they arrive, in strict sliding windows: a request booked for one moment can arrive a
+ * little later (a busy event loop, the network) and crowd the next window. This much is added to each window.
+ * It costs the short windows (bursts) only; sustained rates are set by the long ones.
+ */
+export const TEAMS_MARGIN_MS = 200;
+
+export type Slot = { ok: true } | { ok: false; retryInSeconds: number };
+
+/**
+ * Sliding-window pacing for one process, first come first served. A request that fits within `maxWaitMs` books
+ * its slot and sleeps until then; one that doesn't is told when to come back, through the queue. Those promised
+ * times are kept apart from the booked slots: spread at the paced rate, so deferred work returns in a steady
+ * stream rather than all at once, but never holding a slot here — the message may come back to another instance.
  */
 export class SlidingWindowLimiter {
-  private readonly history = new Map<string, number[]>();
+  private readonly booked = new Map<string, number[]>();
+  private readonly promised = new Map<string, number[]>();
 
   constructor(
-    private readonly windows: Window[],
+    private readonly windows: Window[] | (() => Window[]),
     private readonly now: () => number = Date.now,
+    private readonly wait: (ms: number) => Promise<void> = sleep,
   ) {}
 
-  /** How long until one more request for `key` fits every window (0 = now). */
+  /** How long until one more request for `key` fits every window after the slots already booked (0 = now). */
   delayFor(key: string): number {
     const now = this.now();
-    const times = this.prune(key, now);
-    let wait = 0;
-    for (const window of this.windows) {
-      const inWindow = times.filter((t) => t > now - window.ms);
-      if (inWindow.length >= window.limit) {
-        const oldest = inWindow[inWindow.length - window.limit]!;
-        wait = Math.max(wait, oldest + window.ms - now);
-      }
-    }
-    return wait;
+    return nextSlot(this.current(), this.list(this.booked, key, now), now) - now;
   }
 
+  /** Books a request made now. */
   record(key: string): void {
     const now = this.now();
-    this.prune(key, now).push(now);
+    insert(this.list(this.booked, key, now), now);
   }
 
   /**
-   * Waits for a slot when it comes soon (a short in-process wait beats a round trip through the queue),
-   * and reports the wait in seconds when it is longer than `maxWaitMs`, for the caller to re-queue.
+   * The share of the tightest window still free for `key` right now (1 = untouched, 0 = spent): lets a caller keep
+   * a scarce budget for work that matters more.
    */
-  async acquire(key: string, maxWaitMs: number): Promise<{ ok: true } | { ok: false; retryInSeconds: number }> {
-    for (;;) {
-      const wait = this.delayFor(key);
-      if (wait === 0) {
-        this.record(key);
-        return { ok: true };
-      }
-      if (wait > maxWaitMs) return { ok: false, retryInSeconds: Math.ceil(wait / 1000) };
-      await sleep(wait);
-    }
+  headroom(key: string): number {
+    const now = this.now();
+    const times = this.list(this.booked, key, now);
+    return Math.min(...this.current().map((w) => Math.max(0, 1 - times.filter((t) => t > now - w.ms && t <= now).length / w.limit)));
   }
 
-  private prune(key: string, now: number): number[] {
-    const longest = Math.max(...this.windows.map((w) => w.ms));
-    const times = (this.history.get(key) ?? []).filter((t) => t > now - longest);
-    this.history.set(key, times);
-    return times;
+  async acquire(key: string, maxWaitMs: number): Promise<Slot> {
+    const now = this.now();
+    const windows = this.current();
+    const booked = this.list(this.booked, key, now);
+    const at = nextSlot(windows, booked, now);
+    if (at - now <= maxWaitMs) {
+      insert(booked, at);
+      if (at > now) await this.wait(at - now);
+      return { ok: true };
+    }
+    const promised = this.list(this.promised, key, now);
+    const back = nextSlot(windows, [...booked, ...promised].sort((a, b) => a - b), now);
+    insert(promised, back);
+    return { ok: false, retryInSeconds: Math.ceil((back - now) / 1000) };
   }
+
+  private current(): Window[] {
+    return typeof this.windows === "function" ? this.windows() : this.windows;
+  }
+
+  private list(map: Map<string, number[]>, key: string, now: number): number[] {
+    const longest = Math.max(...this.current().map((w) => w.ms));
+    const kept = (map.get(key) ?? []).filter((t) => t > now - longest);
+    map.set(key, kept);
+    return kept;
+  }
+}
+
+/** The earliest time ≥ now, and not before any time already taken, at which one more request fits every window. */
+export function nextSlot(windows: Window[], taken: number[], now: number): number {
+  let at = Math.max(now, taken.length ? taken[taken.length - 1]! : now);
+  for (let moved = true; moved; ) {
+    moved = false;
+    for (const window of windows) {
+      const inWindow = taken.filter((t) => t > at - window.ms);
+      if (inWindow.length >= window.limit) {
+        at = inWindow[inWindow.length - window.limit]! + window.ms;
+        moved = true;
+      }
+    }
+  }
+  return at;
+}
+
+function insert(sorted: number[], time: number): void {
+  let i = sorted.length;
+  while (i > 0 && sorted[i - 1]! > time) i--;
+  sorted.splice(i, 0, time);
 }

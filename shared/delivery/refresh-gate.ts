@@ -7,17 +7,23 @@ interface RefreshStateEntity {
   rowKey: string;
   etag?: string;
   lastRunAt: string;
-  /** A trailing refresh is already queued for this time. */
+  /** Refreshes already queued (a trailing one, retries of throttled copies) for these times: ISO times, comma-separated. */
   scheduledFor?: string;
   /** The start of the latest run that finished updating every copy: a trailing refresh due before it is redundant. */
   doneFrom?: string;
 }
 
-export type GateDecision = { kind: "run"; startedAt: string } | { kind: "defer"; delaySeconds: number; trailingFor: string } | { kind: "drop" };
+export type GateDecision =
+  /** `previousRunAt`: when the run before this one started (the issue is still changing if that was recently). */
+  | { kind: "run"; startedAt: string; previousRunAt?: string }
+  | { kind: "defer"; delaySeconds: number; trailingFor: string }
+  | { kind: "drop" };
 
 const ROW = "~refresh";
 /** A run that started this long ago and never recorded itself done belonged to an instance that died. */
 const UNFINISHED_RUN_MS = 60_000;
+/** A pending refresh due this little after the one wanted still counts as covering it. */
+const PENDING_SLACK_MS = 2000;
 
 /**
  * Coalesces card refreshes per issue: the first change of a burst refreshes at once, every later one
@@ -57,21 +63,30 @@ export class RefreshGate {
           // and drop then if it did (it updated every copy), run if it didn't (its instance died).
           return { kind: "defer", delaySeconds: Math.ceil(this.windowMs / 1000), trailingFor: options.trailingFor };
         }
+        if (options.trailingFor && row && now >= ran && now - ran < this.windowMs) {
+          // A retry (throttled copies) due within a run's window waits for the window's end like a change does, so
+          // a copy is never updated more than twice within one window.
+          return { kind: "defer", delaySeconds: Math.max(1, Math.ceil((ran + this.windowMs - now) / 1000)), trailingFor: options.trailingFor };
+        }
         if (!row) {
           await table.createEntity<RefreshStateEntity>({ ...keys, lastRunAt: run.startedAt });
           return run;
         }
         const kept = row.doneFrom ? { doneFrom: row.doneFrom } : {};
         if (now - ran >= this.windowMs || options.trailingFor) {
-          await table.updateEntity<RefreshStateEntity>({ ...keys, lastRunAt: run.startedAt, ...kept }, "Replace", { etag: row.etag });
-          return run;
+          const still = pendingOf(row, now);
+          const pending = still.length ? { scheduledFor: still.join(",") } : {};
+          await table.updateEntity<RefreshStateEntity>({ ...keys, lastRunAt: run.startedAt, ...kept, ...pending }, "Replace", { etag: row.etag });
+          return { ...run, previousRunAt: row.lastRunAt };
         }
         const trailing = ran + this.windowMs;
         // A trailing refresh still to come covers this change. One whose time has passed is late, or was lost
         // with the instance that scheduled it: schedule another (if both arrive, the second finds the work done).
-        if (row.scheduledFor && Date.parse(row.scheduledFor) >= trailing && Date.parse(row.scheduledFor) > now) return { kind: "drop" };
+        // A retry pending for much later (copies throttled) doesn't cover it: the other copies shouldn't wait that long.
+        if (covers(pendingOf(row, now), trailing)) return { kind: "drop" };
         const trailingFor = new Date(trailing).toISOString();
-        await table.updateEntity<RefreshStateEntity>({ ...keys, lastRunAt: row.lastRunAt, scheduledFor: trailingFor, ...kept }, "Replace", { etag: row.etag });
+        const scheduledFor = [...pendingOf(row, now), trailingFor].sort().join(",");
+        await table.updateEntity<RefreshStateEntity>({ ...keys, lastRunAt: row.lastRunAt, scheduledFor, ...kept }, "Replace", { etag: row.etag });
         return { kind: "defer", delaySeconds: Math.max(1, Math.ceil((trailing - now) / 1000)), trailingFor };
       } catch (error) {
         // Another instance moved first (wrote the row, or forgot it): look again.
@@ -80,6 +95,49 @@ export class RefreshGate {
     }
     // Still contended after five looks: run rather than risk losing the change.
     return run;
+  }
+
+  /**
+   * A run must come back in `delaySeconds` (copies throttled, or held back). Keeps at most one such refresh pending
+   * per issue: when one is already queued for no later than that, it will render the latest state and this one is
+   * not needed (undefined). Otherwise returns the `trailingFor` of the refresh to queue, recorded on the gate's row
+   * once queued (`scheduled`), so that the next run finds it.
+   */
+  async pendingFor(issueId: string, delaySeconds: number, now = Date.now()): Promise<string | undefined> {
+    const table = await this.storage.table(TABLES.cards);
+    const due = now + delaySeconds * 1000;
+    try {
+      const row = await table.getEntity<RefreshStateEntity>(safeKey(issueId), ROW);
+      if (covers(pendingOf(row, now), due)) return undefined;
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+    return new Date(due).toISOString();
+  }
+
+  /** The refresh for `trailingFor` is on the queue (sent before it is recorded: a crash between leaves one too many, never none). */
+  async scheduled(issueId: string, trailingFor: string): Promise<void> {
+    const table = await this.storage.table(TABLES.cards);
+    const keys = { partitionKey: safeKey(issueId), rowKey: ROW };
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        let row: RefreshStateEntity | undefined;
+        try {
+          row = await table.getEntity<RefreshStateEntity>(keys.partitionKey, keys.rowKey);
+        } catch (error) {
+          if (!isNotFound(error)) throw error;
+        }
+        if (!row) {
+          await table.createEntity<RefreshStateEntity>({ ...keys, lastRunAt: new Date(0).toISOString(), scheduledFor: trailingFor });
+          return;
+        }
+        const scheduledFor = [...pendingOf(row, Date.now()).filter((t) => t !== trailingFor), trailingFor].sort().join(",");
+        await table.updateEntity({ partitionKey: keys.partitionKey, rowKey: keys.rowKey, scheduledFor }, "Merge", { etag: row.etag });
+        return;
+      } catch (error) {
+        if (!isConflict(error) && !isPreconditionFailed(error) && !isNotFound(error)) throw error;
+      }
+    }
   }
 
   /** The run that started at `startedAt` brought every copy up to date. */
@@ -116,4 +174,14 @@ export class RefreshGate {
       if (!isNotFound(error)) throw error;
     }
   }
+}
+
+/** The refreshes recorded as queued that are still to come. */
+function pendingOf(row: RefreshStateEntity, now: number): string[] {
+  return (row.scheduledFor ?? "").split(",").filter((time) => time && Date.parse(time) > now);
+}
+
+/** A refresh still to come, due no later than `due` (give or take PENDING_SLACK_MS), renders the latest state in time. */
+function covers(pending: string[], due: number): boolean {
+  return pending.some((time) => Date.parse(time) <= due + PENDING_SLACK_MS);
 }

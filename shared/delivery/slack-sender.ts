@@ -10,7 +10,8 @@ import { SlackInstallations } from "../slack/installations";
 import type { CardCopy } from "../storage/cards";
 import type { StorageClients } from "../storage/clients";
 import { mayHaveLanded, retryDelay, type FailureVerdict } from "./retry-policy";
-import { SLACK_CHANNEL_WINDOWS, SLACK_TIER3_WINDOWS, SlidingWindowLimiter } from "./pacing";
+import { instances, instanceShare } from "./instances";
+import { pacedWindows, SLACK_CHANNEL_LIMITS, SLACK_TIER3_LIMITS, SlidingWindowLimiter } from "./pacing";
 
 export interface SlackSender {
   config: Config;
@@ -19,8 +20,9 @@ export interface SlackSender {
   identities: IdentityRepository;
 }
 
-const channelLimiter = new SlidingWindowLimiter(SLACK_CHANNEL_WINDOWS);
-const updateLimiter = new SlidingWindowLimiter(SLACK_TIER3_WINDOWS);
+/** This instance's share of Slack's limits (docs/pacing.md): posts per channel, chat.update per workspace. */
+const channelLimiter = new SlidingWindowLimiter(() => pacedWindows(SLACK_CHANNEL_LIMITS, instanceShare()));
+const updateLimiter = new SlidingWindowLimiter(() => pacedWindows(SLACK_TIER3_LIMITS, instanceShare()));
 const MAX_IN_PROCESS_WAIT_MS = 2000;
 
 /** The target can't take messages: fix the configuration, don't retry. */
@@ -93,6 +95,7 @@ export async function sendSlackCard(
         return { kind: "withheld", reason: `an earlier post's outcome is unknown and could not be looked up (${earlier.reason})` };
       }
     }
+    await instances(sender.storage).current();
     const slot = await channelLimiter.acquire(`${target.teamId}:${channel}`, MAX_IN_PROCESS_WAIT_MS);
     if (!slot.ok) return { kind: "retry", delaySeconds: slot.retryInSeconds, reason: "paced: Slack posts about one per second per channel", throttled: true };
     const message = renderSlackMessage(buildIssueView(issue, { assignChoices: await people(sender, target.teamId) }));
@@ -145,17 +148,28 @@ export async function updateSlackCard(
   copy: Extract<CardCopy, { provider: "slack" }>,
   attempt: number,
   notice?: string,
+  /** The workspace's client, when the caller updates several of its copies (one installation read for all). */
+  clientFor?: () => Promise<WebClient>,
 ): Promise<{ kind: "updated" } | FailureVerdict> {
   try {
+    await instances(sender.storage).current();
     const slot = await updateLimiter.acquire(copy.teamId, MAX_IN_PROCESS_WAIT_MS);
     if (!slot.ok) return { kind: "retry", delaySeconds: slot.retryInSeconds, reason: "paced: Slack Tier 3", throttled: true };
-    const client = await sender.slackTokens.client(copy.teamId);
+    const client = await (clientFor ? clientFor() : sender.slackTokens.client(copy.teamId));
     const message = renderSlackMessage(buildIssueView(issue, { assignChoices: await people(sender, copy.teamId), notice }));
     await client.chat.update({ channel: copy.channel, ts: copy.ts, text: message.text, blocks: message.blocks as never });
     return { kind: "updated" };
   } catch (error) {
     return handleFailure(sender, copy.teamId, classifySlackError(error, attempt, DEAD_COPY_ERRORS));
   }
+}
+
+/**
+ * The share of this instance's chat.update budget for the workspace still unspent in its window (1 = untouched):
+ * the card refresh keeps a low budget for copies whose issue has stopped changing.
+ */
+export function slackUpdateHeadroom(teamId: string): number {
+  return updateLimiter.headroom(teamId);
 }
 
 /** Renders the current card for a Slack workspace (used for the instant response_url update). */

@@ -10,7 +10,8 @@ import { TeamsInstallations, type TeamsInstallation } from "../storage/installat
 import { ConnectorError, UntrustedServiceUrlError, type TeamsConnector } from "../teams/connector";
 import { openPersonalChat } from "../teams/personal-chat";
 import { mayHaveLanded, retryDelay, type FailureVerdict } from "./retry-policy";
-import { SlidingWindowLimiter, TEAMS_CONVERSATION_WINDOWS, TEAMS_TENANT_WINDOWS } from "./pacing";
+import { instances, instanceShare } from "./instances";
+import { pacedWindows, SlidingWindowLimiter, TEAMS_CONVERSATION_LIMITS, TEAMS_MARGIN_MS, TEAMS_TENANT_LIMITS } from "./pacing";
 
 export interface TeamsSender {
   config: Config;
@@ -21,9 +22,9 @@ export interface TeamsSender {
 
 export type SendOutcome = { kind: "sent"; copy: CardCopy } | FailureVerdict;
 
-/** Per-instance pacing at Teams' published limits; a longer wait goes back through the queue. */
-const conversationLimiter = new SlidingWindowLimiter(TEAMS_CONVERSATION_WINDOWS);
-const tenantLimiter = new SlidingWindowLimiter(TEAMS_TENANT_WINDOWS);
+/** This instance's share of Teams' published limits (docs/pacing.md); a longer wait goes back through the queue. */
+const conversationLimiter = new SlidingWindowLimiter(() => pacedWindows(TEAMS_CONVERSATION_LIMITS, instanceShare(), TEAMS_MARGIN_MS));
+const tenantLimiter = new SlidingWindowLimiter(() => pacedWindows(TEAMS_TENANT_LIMITS, instanceShare(), TEAMS_MARGIN_MS));
 const MAX_IN_PROCESS_WAIT_MS = 2000;
 
 const DEAD_CODES = new Set([
@@ -99,9 +100,11 @@ async function withConnector<T>(
   operation: "send" | "update",
   call: () => Promise<T>,
 ): Promise<T | FailureVerdict> {
+  await instances(sender.storage).current();
+  // The conversation's budget first: it is the one that defers, and a slot booked before a deferral is lost.
   for (const [limiter, key] of [
-    [tenantLimiter, reference.tenantId],
     [conversationLimiter, reference.conversationId],
+    [tenantLimiter, reference.tenantId],
   ] as const) {
     const slot = await limiter.acquire(key, MAX_IN_PROCESS_WAIT_MS);
     if (!slot.ok) return { kind: "retry", delaySeconds: slot.retryInSeconds, reason: "paced: Teams rate limit", throttled: true };

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { TransactionAction } from "@azure/data-tables";
 import { safeKey } from "../delivery/deliveries";
 import { QUEUES, TABLES, type StorageClients } from "./clients";
 import { isPreconditionFailed } from "./errors";
@@ -95,6 +96,30 @@ function parseWriters(json: string | undefined): Record<string, string> {
   return json ? (JSON.parse(json) as Record<string, string>) : {};
 }
 
+/** A transaction holds at most 100 entities (Azure Tables). */
+const TRANSACTION_LIMIT = 100;
+/** Transactions tried (a 412 each: some copy changed meanwhile) before the copies go one by one. */
+const TRANSACTION_TRIES = 4;
+
+/** Registers writer `token` on the row; writers begun WRITER_STALE_MS ago are dropped (their instance died). */
+function beginChange(entity: RowState, token: string, startedAt: string): Partial<CardEntity> {
+  const now = Date.parse(startedAt);
+  const writers = Object.fromEntries(Object.entries(parseWriters(entity.writers)).filter(([, since]) => now - Date.parse(since) < WRITER_STALE_MS));
+  return { writers: JSON.stringify({ ...writers, [token]: startedAt }) };
+}
+
+/** What `endWrite` writes: see there. */
+function endChange(entity: RowState, writer: Writer, sent: number | undefined, settled: boolean): Partial<CardEntity> {
+  const { [writer.token]: _mine, ...others } = parseWriters(entity.writers);
+  const writers = Object.keys(others).length ? JSON.stringify(others) : "";
+  const rendered = Number(entity.renderedVersion);
+  if (sent === undefined) return { writers };
+  if (!settled) return { writers, renderedVersion: Math.min(rendered, sent), behindSince: new Date().toISOString() };
+  const markedMeanwhile = Boolean(entity.behindSince) && entity.behindSince! >= writer.startedAt;
+  if (markedMeanwhile) return { writers };
+  return { writers, renderedVersion: Math.max(rendered, sent), behindSince: "" };
+}
+
 export class CardRepository {
   constructor(private readonly storage: StorageClients) {}
 
@@ -136,18 +161,29 @@ export class CardRepository {
   async beginWrite(card: CardCopy): Promise<Writer> {
     const token = randomUUID();
     const startedAt = new Date().toISOString();
-    const known = await this.changeRow(
-      card,
-      (entity) => {
-        const now = Date.parse(startedAt);
-        const writers = Object.fromEntries(
-          Object.entries(parseWriters(entity.writers)).filter(([, since]) => now - Date.parse(since) < WRITER_STALE_MS),
-        );
-        return { writers: JSON.stringify({ ...writers, [token]: startedAt }) };
-      },
-      card.etag ? { ...entityState(card), etag: card.etag } : undefined,
-    );
+    const known = await this.changeRow(card, (entity) => beginChange(entity, token, startedAt), card.etag ? { ...entityState(card), etag: card.etag } : undefined);
     return { token, startedAt, known };
+  }
+
+  /**
+   * `beginWrite` for several copies of one issue at once: they share the issue's partition, so one Table
+   * transaction (each entity under its ETag) records them all. A copy changed meanwhile fails the transaction
+   * (412): the partition is read again and the transaction retried; still contended, each copy goes alone.
+   */
+  async beginWrites(cards: CardCopy[]): Promise<Writer[]> {
+    const startedAt = new Date().toISOString();
+    const tokens = cards.map(() => randomUUID());
+    const known = await this.changeRows(
+      cards,
+      (entity, i) => beginChange(entity, tokens[i]!, startedAt),
+      cards.map((card) => (card.etag ? { ...entityState(card), etag: card.etag } : undefined)),
+      (card, i) => this.beginWriteAs(card, tokens[i]!, startedAt),
+    );
+    return cards.map((_, i) => ({ token: tokens[i]!, startedAt, known: known[i]! }));
+  }
+
+  private async beginWriteAs(card: CardCopy, token: string, startedAt: string): Promise<Writer["known"]> {
+    return this.changeRow(card, (entity) => beginChange(entity, token, startedAt));
   }
 
   /**
@@ -158,19 +194,16 @@ export class CardRepository {
    * every refresh rewrites it until a later update settles.
    */
   async endWrite(card: CardCopy, writer: Writer, sent: number | undefined, settled: boolean): Promise<void> {
-    await this.changeRow(
-      card,
-      (entity) => {
-        const { [writer.token]: _mine, ...others } = parseWriters(entity.writers);
-        const writers = Object.keys(others).length ? JSON.stringify(others) : "";
-        const rendered = Number(entity.renderedVersion);
-        if (sent === undefined) return { writers };
-        if (!settled) return { writers, renderedVersion: Math.min(rendered, sent), behindSince: new Date().toISOString() };
-        const markedMeanwhile = Boolean(entity.behindSince) && entity.behindSince! >= writer.startedAt;
-        if (markedMeanwhile) return { writers };
-        return { writers, renderedVersion: Math.max(rendered, sent), behindSince: "" };
-      },
-      writer.known,
+    await this.changeRow(card, (entity) => endChange(entity, writer, sent, settled), writer.known);
+  }
+
+  /** `endWrite` for several copies of one issue, in one transaction (as `beginWrites`). */
+  async endWrites(ends: { card: CardCopy; writer: Writer; sent: number | undefined; settled: boolean }[]): Promise<void> {
+    await this.changeRows(
+      ends.map((end) => end.card),
+      (entity, i) => endChange(entity, ends[i]!.writer, ends[i]!.sent, ends[i]!.settled),
+      ends.map((end) => end.writer.known),
+      (card, i) => this.changeRow(card, (entity) => endChange(entity, ends[i]!.writer, ends[i]!.sent, ends[i]!.settled)),
     );
   }
 
@@ -202,7 +235,7 @@ export class CardRepository {
   ): Promise<Writer["known"]> {
     const table = await this.storage.table(TABLES.cards);
     const keys = { partitionKey: safeKey(card.issueId), rowKey: cardRowKey(card) };
-    let current = known ?? (await table.getEntity<CardEntity>(keys.partitionKey, keys.rowKey));
+    let current = known?.etag ? known : await table.getEntity<CardEntity>(keys.partitionKey, keys.rowKey);
     for (let attempt = 0; ; attempt++) {
       try {
         const changes = change(current);
@@ -218,6 +251,69 @@ export class CardRepository {
       }
       current = await table.getEntity<CardEntity>(keys.partitionKey, keys.rowKey);
     }
+  }
+
+  /**
+   * `changeRow` for copies of one issue in Table transactions (at most 100 entities each, Azure's limit), each
+   * entity under its ETag. A 412 fails the whole transaction: the partition's copies are read again (one query)
+   * and it is retried; after TRANSACTION_TRIES the copies of that transaction go one by one (`alone`).
+   */
+  private async changeRows(
+    cards: CardCopy[],
+    change: (entity: RowState, index: number) => Partial<CardEntity>,
+    known: ((RowState & { etag: string }) | undefined)[],
+    alone: (card: CardCopy, index: number) => Promise<Writer["known"]>,
+  ): Promise<Writer["known"][]> {
+    const written: Writer["known"][] = [];
+    if (cards.length === 0) return written;
+    const table = await this.storage.table(TABLES.cards);
+    const partitionKey = safeKey(cards[0]!.issueId);
+    for (let from = 0; from < cards.length; from += TRANSACTION_LIMIT) {
+      const chunk = cards.slice(from, from + TRANSACTION_LIMIT).map((card, n) => ({ card, index: from + n, rowKey: cardRowKey(card) }));
+      let current = chunk.map(({ index }) => (known[index]?.etag ? known[index] : undefined));
+      let done = false;
+      for (let attempt = 0; attempt < TRANSACTION_TRIES && !done; attempt++) {
+        if (current.some((row) => row === undefined)) {
+          const rows = await this.rows(partitionKey);
+          current = chunk.map(({ rowKey }) => rows.get(rowKey));
+          // A copy no longer stored can't be written in a transaction: the one-by-one path reports it.
+          if (current.some((row) => row === undefined)) break;
+        }
+        const changes = chunk.map(({ index }, n) => change(current[n]!, index));
+        try {
+          const response = await table.submitTransaction(
+            chunk.map(({ rowKey }, n) => ["update", { partitionKey, rowKey, ...changes[n] }, "Merge", { etag: current[n]!.etag }] as TransactionAction),
+          );
+          chunk.forEach(({ index, rowKey }, n) => {
+            written[index] = {
+              renderedVersion: Number(changes[n]!.renderedVersion ?? current[n]!.renderedVersion),
+              writers: changes[n]!.writers ?? current[n]!.writers,
+              behindSince: changes[n]!.behindSince ?? current[n]!.behindSince,
+              // Sub-responses come in the order of the actions; "" (none given) makes the next write read the row first.
+              etag: response.subResponses[n]?.etag ?? response.getResponseForEntity(rowKey)?.etag ?? "",
+            };
+          });
+          done = true;
+        } catch (error) {
+          if (!isPreconditionFailed(error)) throw error;
+          current = chunk.map(() => undefined);
+        }
+      }
+      if (!done) for (const { card, index } of chunk) written[index] = await alone(card, index);
+    }
+    return written;
+  }
+
+  /** The partition's copies as stored, by row key, with their ETags. */
+  private async rows(partitionKey: string): Promise<Map<string, RowState & { etag: string }>> {
+    const table = await this.storage.table(TABLES.cards);
+    const rows = new Map<string, RowState & { etag: string }>();
+    for await (const entity of table.listEntities<CardEntity>({
+      queryOptions: { filter: `PartitionKey eq '${escapeOData(partitionKey)}' and RowKey lt '~'`, select: ["RowKey", "renderedVersion", "writers", "behindSince"] },
+    })) {
+      rows.set(entity.rowKey, { renderedVersion: Number(entity.renderedVersion), writers: entity.writers, behindSince: entity.behindSince, etag: entity.etag });
+    }
+    return rows;
   }
 
   async markDead(card: CardCopy, reason: string): Promise<void> {

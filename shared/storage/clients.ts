@@ -29,6 +29,8 @@ export const TABLES = {
   subscriptions: "subscriptions",
   linkTokens: "linktokens",
   events: "events",
+  /** One heartbeat row per instance that sends to the platforms: how many share the rate limits (docs/pacing.md). */
+  instances: "instances",
 } as const;
 export type TableName = (typeof TABLES)[keyof typeof TABLES];
 

@@ -1,9 +1,10 @@
+import type { WebClient } from "@slack/web-api";
 import type { Config } from "../config";
 import { LiveCards } from "../delivery/live-cards";
 import { targetLabel } from "../delivery/deliveries";
 import { RefreshGate } from "../delivery/refresh-gate";
 import { countsAsAttempt, MAX_DELIVERY_ATTEMPTS } from "../delivery/retry-policy";
-import { updateSlackCard } from "../delivery/slack-sender";
+import { slackUpdateHeadroom, updateSlackCard } from "../delivery/slack-sender";
 import { expireIgnore } from "../domain/actions";
 import { IdentityRepository } from "../identity/identities";
 import type { Issue } from "../domain/issue";
@@ -16,6 +17,15 @@ import type { SlackTokens } from "../slack/client";
 import type { TeamsConnector } from "../teams/connector";
 import { sendIgnoreWakeUp } from "./ignore-expiry";
 import { announcePending, type CardRefreshMessage } from "./issue-events";
+
+/** A change within this long of the run before it means the issue is still changing (see SLACK_LOW_HEADROOM). */
+const SLACK_SETTLE_MS = 10_000;
+/**
+ * Below this share of its chat.update budget left (a few updates spent in the last minute), a workspace's copies
+ * of a still-changing issue wait for it to settle: a burst's intermediate states cost Slack nothing, its final one
+ * goes once. A quiet workspace still sees every change at once.
+ */
+const SLACK_LOW_HEADROOM = 0.9;
 
 export interface Refresher {
   config: Config;
@@ -47,25 +57,47 @@ export async function refreshCards(refresher: Refresher, message: CardRefreshMes
   if (!issue) return { updated: 0, failed: 0 };
   const cards = new CardRepository(refresher.storage);
   const stale = (await cards.list(issue.id)).filter((copy) => needsRender(copy, issue.version));
-  let updated = 0;
-  let retryIn = 0;
+  // Slack's chat.update budget is the scarce one: while it runs low, copies of an issue still changing wait for
+  // its final state, and the budget goes to copies whose issue has settled.
+  // A change's run: changing if the run before it was recent. A retry's run (it carries `attempt`) follows the
+  // app's own run, not a change: changing if the issue moved on since the retry was queued (SLACK_SETTLE_MS ago).
+  const changing =
+    message.attempt === undefined
+      ? gate.previousRunAt !== undefined && Date.now() - Date.parse(gate.previousRunAt) < SLACK_SETTLE_MS
+      : issue.version > message.version;
+  const held = stale.filter((copy) => changing && copy.provider === "slack" && slackUpdateHeadroom(copy.teamId) < SLACK_LOW_HEADROOM);
+  const writing = stale.filter((copy) => !held.includes(copy));
+  const identities = new IdentityRepository(refresher.storage);
+  const writers = await cards.beginWrites(writing);
+  const outcomes = await updateAll(refresher, identities, issue, writing, attempt);
+  const landed = outcomes.filter((outcome) => outcome.kind === "updated").length;
+  // Read once after every update landed: if the issue moved past what was sent, an update may have overtaken a
+  // newer one, and the copies are recorded as showing what was sent (behind: a refresh is queued, which the gate
+  // folds into its trailing run). Versions only grow, so "not moved by now" means "not moved when each landed".
+  const now = landed > 0 ? ((await new IssueRepository(refresher.storage).get(issue.id))?.issue.version ?? issue.version) : issue.version;
+  const behind = now > issue.version ? now : 0;
+  await cards.endWrites(
+    writing.map((card, i) => ({ card, writer: writers[i]!, sent: outcomes[i]!.kind === "updated" ? issue.version : undefined, settled: behind === 0 })),
+  );
+  let retryIn = held.length > 0 ? SLACK_SETTLE_MS / 1000 : 0;
   /** Some copy failed for real (not only throttled): the retry counts as an attempt. */
   let failedForReal = false;
-  let behind = 0;
-  const identities = new IdentityRepository(refresher.storage);
-  for (const copy of stale) {
-    const outcome = await renderCurrent(refresher, identities, cards, issue, copy, attempt);
-    if (outcome.kind === "updated") {
-      updated++;
-      behind = Math.max(behind, outcome.behind ?? 0);
-    } else if (outcome.kind === "retry" && (outcome.throttled || attempt < MAX_DELIVERY_ATTEMPTS)) {
-      retryIn = Math.max(retryIn, outcome.delaySeconds);
+  let gaveUp = false;
+  for (const [i, outcome] of outcomes.entries()) {
+    const copy = writing[i]!;
+    if (outcome.kind === "updated") continue;
+    if (outcome.kind === "retry" && (outcome.throttled || attempt < MAX_DELIVERY_ATTEMPTS)) {
+      // The soonest: a copy whose budget is back by then goes, the others are held back again without a call.
+      retryIn = retryIn === 0 ? outcome.delaySeconds : Math.min(retryIn, outcome.delaySeconds);
       failedForReal ||= countsAsAttempt(outcome);
+    } else if (outcome.kind === "retry") {
+      // Out of attempts, but the copy is not dead: the platform never said so. The next change tries it again.
+      gaveUp = true;
+      refresher.log(`Card copy ${targetLabel(copy.targetKey)} of ${issue.id} not updated after ${attempt} attempts: ${outcome.reason}`);
     } else {
-      const reason = outcome.kind === "retry" ? `gave up after ${attempt} attempts: ${outcome.reason}` : outcome.reason;
-      await cards.markDead(copy, reason);
+      await cards.markDead(copy, outcome.reason);
       await new LiveCards(refresher.storage).release(issue.id, copy.targetKey);
-      refresher.log(`Card copy ${targetLabel(copy.targetKey)} of ${issue.id} can no longer be updated: ${reason}`);
+      refresher.log(`Card copy ${targetLabel(copy.targetKey)} of ${issue.id} can no longer be updated: ${outcome.reason}`);
     }
   }
   if (behind > 0) {
@@ -73,19 +105,25 @@ export async function refreshCards(refresher: Refresher, message: CardRefreshMes
     await refresher.storage.send(QUEUES.cardRefresh, again);
   }
   if (retryIn > 0) {
-    const retry: CardRefreshMessage = {
-      issueId: issue.id,
-      version: issue.version,
-      requestedAt: new Date().toISOString(),
-      attempt: failedForReal ? attempt + 1 : attempt,
-    };
-    await refresher.storage.send(QUEUES.cardRefresh, retry, { delaySeconds: retryIn });
+    // At most one refresh pending per issue: a retry already queued for no later renders the latest state too.
+    const trailingFor = await refreshGate.pendingFor(issue.id, retryIn);
+    if (trailingFor) {
+      const retry: CardRefreshMessage = {
+        issueId: issue.id,
+        version: issue.version,
+        requestedAt: new Date().toISOString(),
+        trailingFor,
+        attempt: failedForReal ? attempt + 1 : attempt,
+      };
+      await refresher.storage.send(QUEUES.cardRefresh, retry, { delaySeconds: retryIn });
+      await refreshGate.scheduled(issue.id, trailingFor);
+    }
   } else if (stale.length === 0 && behind === 0) {
     await refreshGate.forget(issue.id);
-  } else if (behind === 0) {
+  } else if (behind === 0 && !gaveUp) {
     await refreshGate.done(issue.id, gate.startedAt);
   }
-  return { updated, failed: retryIn > 0 ? 1 : 0 };
+  return { updated: landed, failed: retryIn > 0 ? 1 : 0 };
 }
 
 export interface RefreshResult {
@@ -113,28 +151,36 @@ async function currentIssue(refresher: Refresher, issueId: string): Promise<Issu
 }
 
 /**
- * Brings one copy to the current issue. Updates from different places (this refresh, another one, the clicked
- * card's own update) can land in any order, so after the update lands the issue is read again: if it has moved
- * past what was sent, this update may have overtaken a newer one, and the copy is recorded as showing what was
- * sent (`behind`: the caller queues a refresh, which the gate folds into its trailing run).
+ * Updates every copy on its platform, concurrently within the pacing: copies that share a budget (a Teams
+ * conversation, a Slack workspace's chat.update) go one after another, and once one of them is held back the rest
+ * wait with it, without a call (each would only be told the same).
  */
-async function renderCurrent(
+async function updateAll(
   refresher: Refresher,
   identities: IdentityRepository,
-  cards: CardRepository,
   issue: Issue,
-  copy: CardCopy,
+  copies: CardCopy[],
   attempt: number,
-): Promise<{ kind: "updated"; behind?: number } | FailureVerdict> {
-  const writer = await cards.beginWrite(copy);
-  const outcome = await updateCopy(refresher, identities, issue, copy, attempt);
-  if (outcome.kind !== "updated") {
-    await cards.endWrite(copy, writer, undefined, false);
-    return outcome;
-  }
-  const now = (await new IssueRepository(refresher.storage).get(issue.id))?.issue.version ?? issue.version;
-  await cards.endWrite(copy, writer, issue.version, now <= issue.version);
-  return now > issue.version ? { kind: "updated", behind: now } : outcome;
+): Promise<({ kind: "updated" } | FailureVerdict)[]> {
+  const outcomes: ({ kind: "updated" } | FailureVerdict)[] = [];
+  const groups = new Map<string, number[]>();
+  copies.forEach((copy, i) => {
+    const key = copy.provider === "msteams" ? `msteams:${copy.conversationId}` : `slack:${copy.teamId}`;
+    groups.set(key, [...(groups.get(key) ?? []), i]);
+  });
+  await Promise.all(
+    [...groups.values()].map(async (members) => {
+      let throttled: FailureVerdict | undefined;
+      let client: Promise<WebClient> | undefined;
+      const clientFor = (teamId: string) => () => (client ??= refresher.slackTokens!.client(teamId));
+      for (const i of members) {
+        outcomes[i] = throttled ?? (await updateCopy(refresher, identities, issue, copies[i]!, attempt, clientFor));
+        const outcome = outcomes[i]!;
+        if (outcome.kind === "retry" && outcome.throttled) throttled ??= outcome;
+      }
+    }),
+  );
+  return outcomes;
 }
 
 async function updateCopy(
@@ -143,8 +189,9 @@ async function updateCopy(
   issue: Issue,
   copy: CardCopy,
   attempt: number,
+  clientFor: (teamId: string) => () => Promise<WebClient>,
 ): Promise<{ kind: "updated" } | FailureVerdict> {
   if (copy.provider === "msteams") return updateTeamsCard({ ...refresher, connector: refresher.teams, identities }, issue, copy, attempt);
   if (!refresher.slackTokens) return { kind: "dead", reason: "Slack is not configured on this app" };
-  return updateSlackCard({ ...refresher, slackTokens: refresher.slackTokens, identities }, issue, copy, attempt);
+  return updateSlackCard({ ...refresher, slackTokens: refresher.slackTokens, identities }, issue, copy, attempt, undefined, clientFor(copy.teamId));
 }

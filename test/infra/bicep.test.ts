@@ -133,6 +133,7 @@ describe("the infrastructure, read from the parsed tree", () => {
       "subscriptions",
       "linktokens",
       "events",
+      "instances",
     ]);
   });
 

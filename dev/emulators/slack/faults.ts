@@ -17,22 +17,29 @@ export interface FaultSpec {
   delayMs?: number;
   /** How many matching calls fail; default 1, `Infinity` for all. */
   times?: number;
+  /** Only every n-th matching call fails (the others pass untouched): throttling on a share of calls. */
+  every?: number;
 }
 
 export class Faults {
-  private faults: { spec: FaultSpec; remaining: number }[] = [];
+  private faults: { spec: FaultSpec; remaining: number; seen: number }[] = [];
 
   inject(spec: FaultSpec): void {
     if (spec.error === undefined && spec.httpStatus === undefined && spec.delayMs === undefined) {
       throw new Error("a fault needs an error, an httpStatus or a delayMs");
     }
-    this.faults.push({ spec, remaining: spec.times ?? 1 });
+    this.faults.push({ spec, remaining: spec.times ?? 1, seen: 0 });
   }
 
   /** The first armed fault matching this call, consuming one of its uses. */
   take(method: string, channel: string | undefined): FaultSpec | undefined {
     const fault = this.faults.find(
-      (f) => f.remaining > 0 && f.spec.method === method && (f.spec.channel === undefined || f.spec.channel === channel),
+      (f) =>
+        f.remaining > 0 &&
+        f.spec.method === method &&
+        (f.spec.channel === undefined || f.spec.channel === channel) &&
+        // Every matching call advances an `every` fault's count; only each n-th one is served the fault.
+        (f.spec.every === undefined || ++f.seen % f.spec.every === 0),
     );
     if (!fault) return undefined;
     fault.remaining -= 1;

@@ -37,13 +37,15 @@ export function faultReply(fault: FaultSpec): Reply {
 
 interface ArmedFault extends FaultSpec {
   remaining: number;
+  /** Matching requests seen (for `every`). */
+  seen: number;
 }
 
 export class FaultBook {
   private faults: ArmedFault[] = [];
 
   inject(spec: FaultSpec): void {
-    this.faults.push({ ...spec, remaining: spec.times ?? 1 });
+    this.faults.push({ ...spec, remaining: spec.times ?? 1, seen: 0 });
   }
 
   clear(): void {
@@ -56,7 +58,9 @@ export class FaultBook {
       (f) =>
         (f.operation === undefined || f.operation === operation) &&
         (f.conversationId === undefined ||
-          (conversationId !== undefined && baseConversationId(f.conversationId) === baseConversationId(conversationId))),
+          (conversationId !== undefined && baseConversationId(f.conversationId) === baseConversationId(conversationId))) &&
+        // Every matching request advances an `every` fault's count; only each n-th one is served the fault.
+        (f.every === undefined || ++f.seen % f.every === 0),
     );
     if (!fault) return undefined;
     fault.remaining -= 1;
@@ -66,7 +70,7 @@ export class FaultBook {
 }
 
 // Per bot per thread, from Microsoft's "Rate limiting for agents" table: [window ms, max requests].
-const LIMITS = {
+export const LIMITS = {
   write: [
     [1_000, 7],
     [2_000, 8],

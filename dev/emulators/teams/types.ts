@@ -37,6 +37,8 @@ export interface FaultSpec {
   code?: string;
   /** How many matching requests fail; default 1. */
   times?: number;
+  /** Only every n-th matching request fails (the others pass untouched): throttling on a share of calls. */
+  every?: number;
   delayMs?: number;
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { classifySlackError } from "../../../shared/delivery/slack-sender";
-import { SlidingWindowLimiter, TEAMS_CONVERSATION_WINDOWS } from "../../../shared/delivery/pacing";
+import { SlidingWindowLimiter, TEAMS_CONVERSATION_LIMITS } from "../../../shared/delivery/pacing";
 import { backoffSeconds, retryDelay } from "../../../shared/delivery/retry-policy";
 import { classify } from "../../../shared/delivery/teams-sender";
 import { ConnectorError, errorCode, retryAfter, UntrustedServiceUrlError } from "../../../shared/teams/connector";
@@ -31,7 +31,7 @@ describe("backoff", () => {
 describe("Teams pacing", () => {
   it("lets 7 sends through in a second, then waits for the windows (7/1 s, 8/2 s)", () => {
     let now = 0;
-    const limiter = new SlidingWindowLimiter(TEAMS_CONVERSATION_WINDOWS, () => now);
+    const limiter = new SlidingWindowLimiter(TEAMS_CONVERSATION_LIMITS, () => now);
     for (let i = 0; i < 7; i++) {
       expect(limiter.delayFor("c")).toBe(0);
       limiter.record("c");

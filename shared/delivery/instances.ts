@@ -1,0 +1,90 @@
+import { randomUUID } from "node:crypto";
+import { TABLES, type StorageClients } from "../storage/clients";
+import { PACING_SHARE } from "./pacing";
+
+/**
+ * How often an instance that paces calls writes its heartbeat and counts the others: also how long the others may
+ * pace at a budget meant for one instance fewer after an instance starts sending (the platforms' 429s cover that).
+ */
+export const HEARTBEAT_MS = 15_000;
+/** A heartbeat older than this (two and a half beats) belonged to an instance that stopped or died. */
+export const LIVE_MS = 40_000;
+/** Rows this old are deleted by whoever lists them, so instances long gone don't pile up. */
+const FORGET_MS = 3_600_000;
+const PARTITION = "pacing";
+
+interface HeartbeatEntity {
+  partitionKey: string;
+  rowKey: string;
+  seenAt: string;
+}
+
+/**
+ * How many instances are sending to the platforms right now, from a heartbeat row each keeps in the `instances`
+ * table: one upsert and one list per instance every HEARTBEAT_MS, whatever the traffic (never per post).
+ * An instance that sends nothing writes nothing and isn't counted: it uses no budget.
+ */
+export class InstanceCount {
+  readonly id = randomUUID();
+  private live = 1;
+  private beatAt = Number.NEGATIVE_INFINITY;
+  private beating?: Promise<void>;
+  private counted = false;
+
+  constructor(
+    private readonly storage: StorageClients,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Live instances as last counted (1 before the first count). */
+  get known(): number {
+    return this.live;
+  }
+
+  /**
+   * The live instances, this one included. Beats again in the background when the last beat is HEARTBEAT_MS old;
+   * the very first call waits for its count, so a new instance never starts at a budget meant for one.
+   */
+  async current(): Promise<number> {
+    const now = this.now();
+    if (!this.beating && now - this.beatAt >= HEARTBEAT_MS) {
+      this.beatAt = now;
+      this.beating = this.beat(now).finally(() => (this.beating = undefined));
+    }
+    if (!this.counted && this.beating) await this.beating;
+    return this.live;
+  }
+
+  private async beat(now: number): Promise<void> {
+    try {
+      const table = await this.storage.table(TABLES.instances);
+      await table.upsertEntity<HeartbeatEntity>({ partitionKey: PARTITION, rowKey: this.id, seenAt: new Date(now).toISOString() }, "Replace");
+      let live = 0;
+      const gone: string[] = [];
+      for await (const row of table.listEntities<HeartbeatEntity>({ queryOptions: { filter: `PartitionKey eq '${PARTITION}'` } })) {
+        const age = now - Date.parse(row.seenAt);
+        if (row.rowKey === this.id || age < LIVE_MS) live++;
+        else if (age > FORGET_MS) gone.push(row.rowKey);
+      }
+      this.live = Math.max(1, live);
+      for (const rowKey of gone) await table.deleteEntity(PARTITION, rowKey).catch(() => undefined);
+    } catch {
+      // Keep the last count: the platforms' 429s (with Retry-After) stay the backstop.
+    } finally {
+      this.counted = true;
+    }
+  }
+}
+
+let tracker: InstanceCount | undefined;
+
+/** This process's heartbeat (one per process: it is the process that is an instance). */
+export function instances(storage: StorageClients): InstanceCount {
+  tracker ??= new InstanceCount(storage);
+  return tracker;
+}
+
+/** The share of each published limit this instance may use: PACING_SHARE split evenly between live instances. */
+export function instanceShare(): number {
+  return PACING_SHARE / (tracker?.known ?? 1);
+}

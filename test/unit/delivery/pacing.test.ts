@@ -1,0 +1,134 @@
+import { describe, expect, it } from "vitest";
+import {
+  nextSlot,
+  PACING_SHARE,
+  pacedWindows,
+  SLACK_CHANNEL_LIMITS,
+  SLACK_TIER3_LIMITS,
+  SlidingWindowLimiter,
+  TEAMS_CONVERSATION_LIMITS,
+  TEAMS_TENANT_LIMITS,
+  type Window,
+} from "../../../shared/delivery/pacing";
+
+/** The most requests any window of `ms` holds among `times` (windows open on the left, as the platforms count). */
+function busiest(times: number[], ms: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  return Math.max(0, ...sorted.map((end) => sorted.filter((t) => t > end - ms && t <= end).length));
+}
+
+/** Sends `n` requests as early as the limiter allows, each booked without waiting, and returns their times. */
+function schedule(windows: Window[], n: number): number[] {
+  const taken: number[] = [];
+  for (let i = 0; i < n; i++) taken.push(nextSlot(windows, taken, 0));
+  return taken;
+}
+
+describe("an instance's share of a published limit", () => {
+  it("one instance: 90 % of each window, rounded down, never a window shorter than the platform's", () => {
+    expect(pacedWindows(TEAMS_CONVERSATION_LIMITS, PACING_SHARE)).toEqual([
+      { ms: 1000, limit: 6 },
+      { ms: 2000, limit: 7 },
+      { ms: 30_000, limit: 54 },
+      { ms: 3_600_000, limit: 1620 },
+    ]);
+    expect(pacedWindows(TEAMS_TENANT_LIMITS, PACING_SHARE)).toEqual([{ ms: 1000, limit: 45 }]);
+    expect(pacedWindows(SLACK_TIER3_LIMITS, PACING_SHARE)).toEqual([{ ms: 60_000, limit: 45 }]);
+  });
+
+  it("a limit below one request per window keeps one request and stretches the window instead: Slack's 1/s → 0.9/s", () => {
+    expect(pacedWindows(SLACK_CHANNEL_LIMITS, PACING_SHARE)).toEqual([{ ms: 1112, limit: 1 }]);
+    expect(pacedWindows(SLACK_CHANNEL_LIMITS, PACING_SHARE / 2)).toEqual([{ ms: 2223, limit: 1 }]);
+  });
+
+  it("split between live instances, their windows together stay within 90 % of every published window", () => {
+    for (const instances of [1, 2, 3, 4, 7]) {
+      for (const limits of [TEAMS_CONVERSATION_LIMITS, TEAMS_TENANT_LIMITS, SLACK_CHANNEL_LIMITS, SLACK_TIER3_LIMITS]) {
+        const paced = pacedWindows(limits, PACING_SHARE / instances);
+        limits.forEach((published, i) => {
+          const mine = paced[i]!;
+          expect(mine.ms).toBeGreaterThanOrEqual(published.ms);
+          // The long-run rate of all instances together, as a share of the published rate.
+          const share = (instances * mine.limit) / mine.ms / (published.limit / published.ms);
+          expect(share).toBeLessThanOrEqual(PACING_SHARE + 1e-9);
+        });
+      }
+    }
+  });
+
+  it("two instances on Teams: 3/1 s, 3/2 s, 27/30 s each, so both bursting at once stay under 7/1 s and 8/2 s", () => {
+    const each = pacedWindows(TEAMS_CONVERSATION_LIMITS, PACING_SHARE / 2);
+    expect(each.map((w) => w.limit)).toEqual([3, 3, 27, 810]);
+    const both = [...schedule(each, 40), ...schedule(each, 40)];
+    for (const published of TEAMS_CONVERSATION_LIMITS.slice(0, 3)) expect(busiest(both, published.ms)).toBeLessThanOrEqual(published.limit);
+  });
+
+  it("a margin lengthens every window (Teams: a send may arrive later than booked)", () => {
+    expect(pacedWindows([{ ms: 1000, limit: 7 }], PACING_SHARE, 200)).toEqual([{ ms: 1200, limit: 6 }]);
+  });
+});
+
+describe("the next slot", () => {
+  it("a burst as large as the shortest window allows, then the longer windows set the pace", () => {
+    const times = schedule(pacedWindows(TEAMS_CONVERSATION_LIMITS, PACING_SHARE), 60);
+    expect(times.slice(0, 6)).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(times[6]).toBe(1000);
+    for (const window of pacedWindows(TEAMS_CONVERSATION_LIMITS, PACING_SHARE)) expect(busiest(times, window.ms)).toBeLessThanOrEqual(window.limit);
+    // 54 in any 30 s: the 55th waits for the first to leave the window.
+    expect(times[54]).toBe(30_000);
+  });
+
+  it("never before a time already taken (first come, first served)", () => {
+    expect(nextSlot([{ ms: 1000, limit: 10 }], [0, 5000], 100)).toBe(5000);
+  });
+});
+
+describe("the limiter", () => {
+  it("books a slot within the in-process wait and sleeps until it", async () => {
+    let now = 0;
+    const slept: number[] = [];
+    const limiter = new SlidingWindowLimiter([{ ms: 1000, limit: 1 }], () => now, async (ms) => {
+      slept.push(ms);
+      now += ms;
+    });
+    expect(await limiter.acquire("c", 2000)).toEqual({ ok: true });
+    expect(await limiter.acquire("c", 2000)).toEqual({ ok: true });
+    expect(slept).toEqual([1000]);
+  });
+
+  it("tells deferred requests to come back spread at the paced rate, without holding the slots they were told about", async () => {
+    const now = 0;
+    const limiter = new SlidingWindowLimiter([{ ms: 1000, limit: 1 }], () => now, async () => undefined);
+    expect(await limiter.acquire("c", 0)).toEqual({ ok: true });
+    const deferred = [];
+    for (let i = 0; i < 4; i++) deferred.push(await limiter.acquire("c", 0));
+    expect(deferred).toEqual([1, 2, 3, 4].map((retryInSeconds) => ({ ok: false, retryInSeconds })));
+    // A deferred request may come back to another instance: here the promised times are not booked, so whichever
+    // request comes first when the window has room goes.
+    expect(limiter.delayFor("c")).toBe(1000);
+  });
+
+  it("follows the instance count: the same limiter paces at half the rate once a second instance is counted", async () => {
+    let instances = 1;
+    let now = 0;
+    const limiter = new SlidingWindowLimiter(() => pacedWindows(TEAMS_CONVERSATION_LIMITS, PACING_SHARE / instances), () => now);
+    for (let i = 0; i < 6; i++) expect(await limiter.acquire("c", 0)).toEqual({ ok: true });
+    expect((await limiter.acquire("c", 0)).ok).toBe(false);
+    now = 60_000;
+    instances = 2;
+    for (let i = 0; i < 3; i++) expect(await limiter.acquire("c", 0)).toEqual({ ok: true });
+    expect((await limiter.acquire("c", 0)).ok).toBe(false);
+  });
+
+  it("headroom: the share of the tightest window still free", () => {
+    const now = 0;
+    const limiter = new SlidingWindowLimiter([{ ms: 60_000, limit: 4 }], () => now);
+    expect(limiter.headroom("w")).toBe(1);
+    limiter.record("w");
+    expect(limiter.headroom("w")).toBe(0.75);
+    limiter.record("w");
+    limiter.record("w");
+    limiter.record("w");
+    expect(limiter.headroom("w")).toBe(0);
+  });
+});
