@@ -6,6 +6,7 @@ import { buildIssueView } from "../cards/view";
 import type { Config } from "../config";
 import type { IdentityRepository } from "../identity/identities";
 import { SlackNotInstalledError, type SlackTokens } from "../slack/client";
+import { slackViewOptions } from "../slack/assign-choice";
 import { SlackInstallations } from "../slack/installations";
 import type { CardCopy } from "../storage/cards";
 import type { StorageClients } from "../storage/clients";
@@ -98,7 +99,7 @@ export async function sendSlackCard(
     await instances(sender.storage).current();
     const slot = await channelLimiter.acquire(`${target.teamId}:${channel}`, MAX_IN_PROCESS_WAIT_MS);
     if (!slot.ok) return { kind: "retry", delaySeconds: slot.retryInSeconds, reason: "paced: Slack posts about one per second per channel", throttled: true };
-    const message = renderSlackMessage(buildIssueView(issue, { assignChoices: await people(sender, target.teamId) }));
+    const message = renderSlackMessage(buildIssueView(issue, await slackViewOptions(sender.identities, issue, target.teamId)));
     const posted = await client.chat.postMessage({
       channel,
       text: message.text,
@@ -156,7 +157,7 @@ export async function updateSlackCard(
     const slot = await updateLimiter.acquire(copy.teamId, MAX_IN_PROCESS_WAIT_MS);
     if (!slot.ok) return { kind: "retry", delaySeconds: slot.retryInSeconds, reason: "paced: Slack Tier 3", throttled: true };
     const client = await (clientFor ? clientFor() : sender.slackTokens.client(copy.teamId));
-    const message = renderSlackMessage(buildIssueView(issue, { assignChoices: await people(sender, copy.teamId), notice }));
+    const message = renderSlackMessage(buildIssueView(issue, { ...(await slackViewOptions(sender.identities, issue, copy.teamId)), notice }));
     await client.chat.update({ channel: copy.channel, ts: copy.ts, text: message.text, blocks: message.blocks as never });
     return { kind: "updated" };
   } catch (error) {
@@ -174,12 +175,9 @@ export function slackUpdateHeadroom(teamId: string): number {
 
 /** Renders the current card for a Slack workspace (used for the instant response_url update). */
 export async function slackMessageFor(sender: Pick<SlackSender, "identities">, issue: Issue, teamId: string, notice?: string) {
-  return renderSlackMessage(buildIssueView(issue, { assignChoices: await people(sender, teamId), notice }));
+  return renderSlackMessage(buildIssueView(issue, { ...(await slackViewOptions(sender.identities, issue, teamId)), notice }));
 }
 
-async function people(sender: Pick<SlackSender, "identities">, teamId: string) {
-  return sender.identities.people("slack", teamId);
-}
 
 async function openDirectMessage(client: WebClient, email: string): Promise<string> {
   const user = await client.users.lookupByEmail({ email });
