@@ -11,7 +11,7 @@ import { CardRepository, type CardCopy } from "../storage/cards";
 import { QUEUES, type StorageClients } from "../storage/clients";
 import { isNotFound } from "../storage/errors";
 import { IssueRepository } from "../storage/issues";
-import { actOnIssue, type ActOutcome } from "../workflows/issue-actions";
+import { actOnIssueAnnounceLater, type ActOutcome } from "../workflows/issue-actions";
 import { ClickOutcomes, type RecordedOutcome } from "./click-outcomes";
 import type { SlackTokens } from "./client";
 import { identifySlackUser } from "./identify";
@@ -56,11 +56,15 @@ export type SlackActionMessage = z.infer<typeof slackActionMessageSchema>;
  */
 export async function handleClick(app: SlackApp, click: BlockActions, receivedAt = Date.now()): Promise<void> {
   const run = new InlineRun(app, click, receivedAt);
-  const work = processClick(app, click, run).catch((error: Error) => run.failed(error));
-  const finishedInTime = await Promise.race([work.then(() => true), sleep(Math.max(0, receivedAt + HAND_OFF_AFTER_MS - Date.now())).then(() => false)]);
-  if (!finishedInTime) {
-    // Either hand the click off now, or (already answering) let the answer finish within the budget.
-    await Promise.race([run.handOff("not finished in time") ?? work, sleep(Math.max(0, run.remainingMs()))]);
+  try {
+    const work = processClick(app, click, run).catch((error: Error) => run.failed(error));
+    const finishedInTime = await Promise.race([work.then(() => true), sleep(Math.max(0, receivedAt + HAND_OFF_AFTER_MS - Date.now())).then(() => false)]);
+    if (!finishedInTime) {
+      // Either hand the click off now, or (already answering) let the answer finish within the budget.
+      await Promise.race([run.handOff("not finished in time") ?? work, sleep(Math.max(0, run.remainingMs()))]);
+    }
+  } finally {
+    run.answered();
   }
 }
 
@@ -124,6 +128,11 @@ interface Run {
   handOff(reason: string): Promise<unknown> | undefined;
   /** Time left to answer Slack. */
   remainingMs(): number;
+  /**
+   * Work the clicker doesn't wait for (announcing the change, marking the clicked copy rendered): the click
+   * path starts it once Slack has its ack; the worker does it at once.
+   */
+  afterAnswer(work: () => Promise<unknown>): Promise<void>;
 }
 
 class InlineRun implements Run {
@@ -132,6 +141,8 @@ class InlineRun implements Run {
   private applyStarted = false;
   private outcome?: RecordedOutcome;
   private handing?: Promise<boolean>;
+  /** Work for after the ack; undefined once the ack is on its way (work added then starts at once). */
+  private deferred: (() => Promise<unknown>)[] | undefined = [];
 
   constructor(
     private readonly app: SlackApp,
@@ -185,12 +196,20 @@ class InlineRun implements Run {
     return this.handing;
   }
 
-  /**
-   * Bookkeeping that finishes after the ack without holding it (marking the clicked copy rendered): the
-   * clicker already sees the new card. If the instance stops first, the card-refresh updates that copy too.
-   */
-  later(work: Promise<unknown>, what: string): void {
-    work.catch((error: Error) => this.app.log(`Slack: ${what} failed after the ack: ${error.name}`));
+  async afterAnswer(work: () => Promise<unknown>): Promise<void> {
+    if (this.deferred) this.deferred.push(work);
+    else this.start(work);
+  }
+
+  /** The ack is being sent: deferred work starts after this turn of the event loop, which writes it. */
+  answered(): void {
+    const deferred = this.deferred ?? [];
+    this.deferred = undefined;
+    if (deferred.length) setImmediate(() => deferred.forEach((work) => this.start(work)));
+  }
+
+  private start(work: () => Promise<unknown>): void {
+    work().catch((error: Error) => this.app.log(`Slack: work after the ack failed: ${error.name}: ${error.message}`));
   }
 
   async failed(error: Error): Promise<void> {
@@ -220,6 +239,9 @@ class WorkerRun implements Run {
   }
   handOff(): undefined {
     return undefined;
+  }
+  async afterAnswer(work: () => Promise<unknown>): Promise<void> {
+    await work();
   }
 }
 
@@ -274,16 +296,26 @@ async function decideAndApply(
   }
   await turn.ready;
   if (!run.beginApply()) return;
-  const outcome = await actOnIssue(app.storage, action.issueId, toIssueAction(action), actor);
+  const acted = await actOnIssueAnnounceLater(app.storage, action.issueId, toIssueAction(action), actor);
   turn.release();
+  const { outcome } = acted;
   app.log(`Slack: ${action.action.type} on ${action.issueId}: ${outcome.kind}`);
-  await run.applied(recorded(outcome));
-
-  const replaced = await run.reply(await answerFor(app, click, recorded(outcome), outcome.kind === "changed" ? outcome.issue : undefined));
-  if (replaced && outcome.kind === "changed") {
-    const marking = markClickedCopyRendered(app, action.issueId, click, outcome.issue.version);
-    if (run instanceof InlineRun) run.later(marking, "marking the clicked copy rendered");
-    else await marking;
+  // The worker announces before answering, so that a failure there is retried from the queue as ever.
+  if (!run.inline) await acted.announce();
+  let marking: (() => Promise<void>) | undefined;
+  try {
+    await run.applied(recorded(outcome));
+    const replaced = await run.reply(await answerFor(app, click, recorded(outcome), outcome.kind === "changed" ? outcome.issue : undefined));
+    if (replaced && outcome.kind === "changed") marking = () => markClickedCopyRendered(app, action.issueId, click, outcome.issue.version);
+  } finally {
+    // Marked first, so the card refresh the announcement queues spends no chat.update on the copy the clicker sees.
+    await run.afterAnswer(async () => {
+      try {
+        await marking?.();
+      } finally {
+        await acted.announce();
+      }
+    });
   }
 }
 
