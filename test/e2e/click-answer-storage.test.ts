@@ -108,6 +108,28 @@ describe("storage requests a clicker waits for", () => {
     expect(after.filter((r) => r.resource === QUEUES.cardRefresh).length).toBeGreaterThanOrEqual(1);
   });
 
+  it("Teams mobile (Action.Submit): the clicked card is updated for everyone after the conversation check and the change, and marked so the refresh leaves it alone", async () => {
+    await quiet();
+    const posted = teamsCard("teams-measured")!;
+    const card = cardOf(stack.teams.messages(team.generalChannelId).find((m) => m.activityId === posted.activityId)!.activity);
+    const unresolve = action(card, "Unresolve");
+    stack.teams.clearCalls();
+    const events = stack.storageProxy!.mark();
+    const response = await stack.teams.post(`${stack.api}/messages`, stack.teams.message({ conversation: team.generalChannelId, from: ana, value: unresolve.fallbackData, replyToId: posted.activityId, mentionBot: false }));
+    const beforeAnswer = stack.storageProxy!.requests.slice(events).filter(work);
+    expect(response.status).toBe(200);
+    expect(cardText(cardOf(stack.teams.messages(team.generalChannelId).find((m) => m.activityId === posted.activityId)!.activity))).toMatch(/Unresolved by Ana Lima/);
+    // The conversation remembered (a read), the issue read and written.
+    expect(beforeAnswer.length, described(beforeAnswer)).toBeLessThanOrEqual(MOST_BEFORE_ANSWER + 1);
+
+    await quiet();
+    const after = stack.storageProxy!.requests.slice(events).filter(work);
+    expect(after.filter((r) => r.resource === "activities")).toHaveLength(1);
+    expect(after.filter((r) => r.resource === QUEUES.issueEvents)).toHaveLength(1);
+    expect(after.filter((r) => r.resource === QUEUES.cardRefresh).length).toBeGreaterThanOrEqual(1);
+    expect(stack.teams.calls.filter((c) => c.operation === "update" && c.activityId === posted.activityId)).toHaveLength(1);
+  });
+
   it(`Slack: the Resolve clicked on a card is acknowledged and its message replaced after at most ${MOST_BEFORE_ANSWER} storage requests; its announcements follow`, async () => {
     expect((await slackClick("slack-warm", "Resolve")).answer.replace_original).toBe(true); // warms the caches
     await quiet();
