@@ -56,10 +56,9 @@ export async function actOnIssueAnnounceLater(
         return undefined;
       }
       read = current.issue;
-      const at = now();
       // Only changes nobody is announcing: one still claimed is its writer's (or claimant's) to send.
       leftUnannounced = current.outbox.some((entry) => !entry.announced && !(entry.claimedUntil && Date.parse(entry.claimedUntil) > Date.now()));
-      outcome = applyAction(current.issue, action, actor, at);
+      outcome = applyAction(current.issue, action, actor, now());
       if (outcome.kind === "changed") return { issue: outcome.issue, activities: outcome.activities };
       // The action changes nothing, but an ignore that ran out is stored as such: what the person is told is what is kept.
       if (outcome.kind === "unchanged" && outcome.expiry) return { issue: outcome.issue, activities: [outcome.expiry] };
