@@ -6,7 +6,7 @@ import type { Issue } from "../domain/issue";
 import { CardRepository, type CardCopy } from "../storage/cards";
 import { isNotFound } from "../storage/errors";
 import { IssueRepository } from "../storage/issues";
-import { actOnIssueAnnounceLater } from "../workflows/issue-actions";
+import { actOnIssueInTurn } from "../workflows/issue-actions";
 import { baseConversationId, tenantOf, type TeamsActivity } from "./activity";
 import { invokeError, now, OK, type BotReply, type TeamsBot } from "./bot-context";
 import { withSenderObjectId } from "./member-lookup";
@@ -86,7 +86,7 @@ interface CardActionResult {
   issue?: Issue;
   /** What the clicker should be told, when it isn't simply the new state. */
   notice?: string;
-  /** What the change must announce, sent once the clicker has the answer (`actOnIssueAnnounceLater`). */
+  /** What the change must announce, sent once the clicker has the answer (`actOnIssueInTurn`). */
   announce: () => Promise<void>;
 }
 
@@ -107,7 +107,7 @@ async function applyCardAction(bot: TeamsBot, activity: TeamsActivity, payload: 
     return { issue, notice, announce: nothingToAnnounce };
   }
   const people = payload.action.type === "assign" ? await bot.identities.people("msteams", tenantId) : [];
-  const acted = await actOnIssueAnnounceLater(bot.storage, payload.issueId, toIssueAction(payload, people), actor, () => now(bot));
+  const acted = await actOnIssueInTurn(bot.storage, payload.issueId, toIssueAction(payload, people), actor, () => now(bot));
   const { outcome, announce } = acted;
   bot.log(`Teams: ${payload.action.type} on ${payload.issueId}: ${outcome.kind}`);
   switch (outcome.kind) {
