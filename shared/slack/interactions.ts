@@ -50,7 +50,8 @@ export type SlackActionMessage = z.infer<typeof slackActionMessageSchema>;
 
 /**
  * A click on a card, inside Slack's 3 s: storage and at most one response_url post, never a Slack API call,
- * and an answer by CLICK_ACK_WITHIN_MS whatever storage does. What isn't finished by HAND_OFF_AFTER_MS — or
+ * and an answer by CLICK_ACK_WITHIN_MS whatever storage does. An applied click is acknowledged as soon as its
+ * change is written; the response_url post replacing the clicked message follows the ack at once. What isn't finished by HAND_OFF_AFTER_MS — or
  * needs Slack's API first (reading a new user's profile to link them, learning the single workspace's id) —
  * goes to the `slack-actions` queue and is finished there (a response_url works for 30 minutes).
  */
@@ -124,6 +125,11 @@ interface Run {
   applied(outcome: RecordedOutcome): Promise<void>;
   /** The one answer to the clicker (response_url); nothing when the click was handed off. */
   reply(body: unknown): Promise<boolean>;
+  /**
+   * The answer to an applied click, then `then` (with whether the message was replaced): the click path posts
+   * it once Slack has its ack, as Slack asks (ack first, then respond); the worker at once.
+   */
+  answerApplied(body: unknown, then: (replaced: boolean) => Promise<void>): Promise<void>;
   /** Sends the click to the worker (inline only); undefined when it is already being answered. */
   handOff(reason: string): Promise<unknown> | undefined;
   /** Time left to answer Slack. */
@@ -201,6 +207,16 @@ class InlineRun implements Run {
     else this.start(work);
   }
 
+  async answerApplied(body: unknown, then: (replaced: boolean) => Promise<void>): Promise<void> {
+    const answering = this.stage === "working" && !!this.click.response_url;
+    if (answering) this.stage = "answering";
+    const url = this.click.response_url;
+    await this.afterAnswer(async () => {
+      const replaced = answering && url ? await postToResponseUrl(url, body, WORKER_RESPONSE_URL_TIMEOUT_MS) : false;
+      await then(replaced);
+    });
+  }
+
   /** The ack is being sent: deferred work starts after this turn of the event loop, which writes it. */
   answered(): void {
     const deferred = this.deferred ?? [];
@@ -242,6 +258,9 @@ class WorkerRun implements Run {
   }
   async afterAnswer(work: () => Promise<unknown>): Promise<void> {
     await work();
+  }
+  async answerApplied(body: unknown, then: (replaced: boolean) => Promise<void>): Promise<void> {
+    await then(await this.reply(body));
   }
 }
 
@@ -302,20 +321,21 @@ async function decideAndApply(
   app.log(`Slack: ${action.action.type} on ${action.issueId}: ${outcome.kind}`);
   // The worker announces before answering, so that a failure there is retried from the queue as ever.
   if (!run.inline) await acted.announce();
-  let marking: (() => Promise<void>) | undefined;
+  let answer: unknown;
   try {
     await run.applied(recorded(outcome));
-    const replaced = await run.reply(await answerFor(app, click, recorded(outcome), outcome.kind === "changed" ? outcome.issue : undefined));
-    if (replaced && outcome.kind === "changed") marking = () => markClickedCopyRendered(app, action.issueId, click, outcome.issue.version);
+    answer = await answerFor(app, click, recorded(outcome), outcome.kind === "changed" ? outcome.issue : undefined);
   } finally {
     // Marked first, so the card refresh the announcement queues spends no chat.update on the copy the clicker sees.
-    await run.afterAnswer(async () => {
+    const afterwards = async (replaced: boolean) => {
       try {
-        await marking?.();
+        if (replaced && outcome.kind === "changed") await markClickedCopyRendered(app, action.issueId, click, outcome.issue.version);
       } finally {
         await acted.announce();
       }
-    });
+    };
+    if (answer === undefined) await run.afterAnswer(() => afterwards(false));
+    else await run.answerApplied(answer, afterwards);
   }
 }
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TeamsTeam, TeamsUser } from "../../dev/emulators/teams";
 import { QUEUES } from "../../shared/storage/clients";
 import { IdentityRepository } from "../../shared/identity/identities";
+import { IssueRepository } from "../../shared/storage/issues";
 import { anAlert } from "../fixtures/issues";
 import { messageCount, sendBase64Json } from "../support/queues";
 import type { StorageRequest } from "../support/storage-proxy";
@@ -52,9 +53,10 @@ const slackCard = (issueId: string) => stack.slack.messages(slackChannel).find((
 const work = (r: StorageRequest) => r.service === "table" || (r.service === "queue" && r.method === "POST");
 const described = (requests: StorageRequest[]) => requests.map((r) => `${r.method} ${r.resource}`).join(", ");
 
-/** Nothing left in flight: the app's queues are empty and no storage work has happened for a while. */
-async function quiet(): Promise<void> {
+/** Nothing left in flight: the issue's changes announced, the app's queues empty, no storage work for a while. */
+async function quiet(issueId: string): Promise<void> {
   const proxy = stack.storageProxy!;
+  await waitFor(async () => (await new IssueRepository(stack.storage).get(issueId))?.outbox.every((entry) => entry.announced), { timeoutMs: 30_000, description: `${issueId}'s changes announced` });
   await waitFor(
     async () => {
       for (const queue of [QUEUES.alerts, QUEUES.deliveries, QUEUES.cardRefresh, QUEUES.slackActions]) if ((await messageCount(stack.azurite.connectionString, queue)) > 0) return undefined;
@@ -93,7 +95,7 @@ async function slackClick(issueId: string, label: string) {
 describe("storage requests a clicker waits for", () => {
   it(`Teams: the Resolve clicked on a card is answered with the new card after at most ${MOST_BEFORE_ANSWER} storage requests; its announcements follow`, async () => {
     expect((await teamsClick("teams-warm", "Resolve")).text).toMatch(/Resolved by Ana Lima/); // links Ana, warms the caches
-    await quiet();
+    await quiet("teams-warm");
 
     const events = stack.storageProxy!.mark();
     const clicked = await teamsClick("teams-measured", "Resolve");
@@ -101,7 +103,7 @@ describe("storage requests a clicker waits for", () => {
     expect(clicked.beforeAnswer.length, described(clicked.beforeAnswer)).toBeLessThanOrEqual(MOST_BEFORE_ANSWER);
 
     // Announced all the same, once: the history line, the issue-event, the card refresh.
-    await quiet();
+    await quiet("teams-measured");
     const after = stack.storageProxy!.requests.slice(events).filter(work);
     expect(after.filter((r) => r.resource === "activities")).toHaveLength(1);
     expect(after.filter((r) => r.resource === QUEUES.issueEvents)).toHaveLength(1);
@@ -109,7 +111,7 @@ describe("storage requests a clicker waits for", () => {
   });
 
   it("Teams mobile (Action.Submit): the clicked card is updated for everyone after the conversation check and the change, and marked so the refresh leaves it alone", async () => {
-    await quiet();
+    await quiet("teams-measured");
     const posted = teamsCard("teams-measured")!;
     const card = cardOf(stack.teams.messages(team.generalChannelId).find((m) => m.activityId === posted.activityId)!.activity);
     const unresolve = action(card, "Unresolve");
@@ -122,7 +124,7 @@ describe("storage requests a clicker waits for", () => {
     // The conversation remembered (a read), the issue read and written.
     expect(beforeAnswer.length, described(beforeAnswer)).toBeLessThanOrEqual(MOST_BEFORE_ANSWER + 1);
 
-    await quiet();
+    await quiet("teams-measured");
     const after = stack.storageProxy!.requests.slice(events).filter(work);
     expect(after.filter((r) => r.resource === "activities")).toHaveLength(1);
     expect(after.filter((r) => r.resource === QUEUES.issueEvents)).toHaveLength(1);
@@ -132,7 +134,7 @@ describe("storage requests a clicker waits for", () => {
 
   it(`Slack: the Resolve clicked on a card is acknowledged and its message replaced after at most ${MOST_BEFORE_ANSWER} storage requests; its announcements follow`, async () => {
     expect((await slackClick("slack-warm", "Resolve")).answer.replace_original).toBe(true); // warms the caches
-    await quiet();
+    await quiet("slack-warm");
 
     const events = stack.storageProxy!.mark();
     const clicked = await slackClick("slack-measured", "Resolve");
@@ -141,7 +143,7 @@ describe("storage requests a clicker waits for", () => {
     expect(clicked.beforeAnswer.length, described(clicked.beforeAnswer)).toBeLessThanOrEqual(MOST_BEFORE_ANSWER);
     expect(clicked.beforeAck.length, described(clicked.beforeAck)).toBeLessThanOrEqual(MOST_BEFORE_ANSWER);
 
-    await quiet();
+    await quiet("slack-measured");
     const after = stack.storageProxy!.requests.slice(events).filter(work);
     expect(after.filter((r) => r.resource === "activities")).toHaveLength(1);
     expect(after.filter((r) => r.resource === QUEUES.issueEvents)).toHaveLength(1);
