@@ -16,7 +16,13 @@ import { summarize, type Summary } from "../stats";
 import { pause, slackPostedAt, teamsPostedAt, waitUntil } from "./observe";
 import { alertFor, quiesce, type World } from "./world";
 
-export const CONCURRENCIES = [1, 5, 20, 50] as const;
+/** `BENCH_CLICK_CONCURRENCIES` (e.g. `20`) picks some of them, for a quick comparison. */
+export const CONCURRENCIES: readonly number[] = chosenConcurrencies([1, 5, 20, 50], process.env.BENCH_CLICK_CONCURRENCIES);
+
+function chosenConcurrencies(all: number[], chosen: string | undefined): number[] {
+  const picked = (chosen ?? "").split(",").map((c) => Number(c.trim())).filter((c) => Number.isInteger(c) && c > 0);
+  return picked.length ? picked : all;
+}
 export const NOOP_APP = "bench/noop/app.js";
 /** After every round, once its cards show their new state and its hand-offs are answered. */
 export const PAUSE_BETWEEN_ROUNDS_MS = 250;

@@ -10,7 +10,7 @@ import { CardRepository, type CardCopy } from "../storage/cards";
 import { QUEUES, type StorageClients } from "../storage/clients";
 import { isNotFound } from "../storage/errors";
 import { IssueRepository } from "../storage/issues";
-import { actOnIssue, type ActOutcome } from "../workflows/issue-actions";
+import { actOnIssueAnnounceLater, type ActOutcome } from "../workflows/issue-actions";
 import { intentOf } from "./assign-choice";
 import { ClickOutcomes, type RecordedOutcome } from "./click-outcomes";
 import type { SlackTokens } from "./client";
@@ -50,17 +50,22 @@ export type SlackActionMessage = z.infer<typeof slackActionMessageSchema>;
 
 /**
  * A click on a card, inside Slack's 3 s: storage and at most one response_url post, never a Slack API call,
- * and an answer by CLICK_ACK_WITHIN_MS whatever storage does. What isn't finished by HAND_OFF_AFTER_MS — or
+ * and an answer by CLICK_ACK_WITHIN_MS whatever storage does. An applied click is acknowledged as soon as its
+ * change is written; the response_url post replacing the clicked message follows the ack at once. What isn't finished by HAND_OFF_AFTER_MS — or
  * needs Slack's API first (reading a new user's profile to link them, learning the single workspace's id) —
  * goes to the `slack-actions` queue and is finished there (a response_url works for 30 minutes).
  */
 export async function handleClick(app: SlackApp, click: BlockActions, receivedAt = Date.now()): Promise<void> {
   const run = new InlineRun(app, click, receivedAt);
-  const work = processClick(app, click, run).catch((error: Error) => run.failed(error));
-  const finishedInTime = await Promise.race([work.then(() => true), sleep(Math.max(0, receivedAt + HAND_OFF_AFTER_MS - Date.now())).then(() => false)]);
-  if (!finishedInTime) {
-    // Either hand the click off now, or (already answering) let the answer finish within the budget.
-    await Promise.race([run.handOff("not finished in time") ?? work, sleep(Math.max(0, run.remainingMs()))]);
+  try {
+    const work = processClick(app, click, run).catch((error: Error) => run.failed(error));
+    const finishedInTime = await Promise.race([work.then(() => true), sleep(Math.max(0, receivedAt + HAND_OFF_AFTER_MS - Date.now())).then(() => false)]);
+    if (!finishedInTime) {
+      // Either hand the click off now, or (already answering) let the answer finish within the budget.
+      await Promise.race([run.handOff("not finished in time") ?? work, sleep(Math.max(0, run.remainingMs()))]);
+    }
+  } finally {
+    run.answered();
   }
 }
 
@@ -120,10 +125,20 @@ interface Run {
   applied(outcome: RecordedOutcome): Promise<void>;
   /** The one answer to the clicker (response_url); nothing when the click was handed off. */
   reply(body: unknown): Promise<boolean>;
+  /**
+   * The answer to an applied click, then `then` (with whether the message was replaced): the click path posts
+   * it once Slack has its ack, as Slack asks (ack first, then respond); the worker at once.
+   */
+  answerApplied(body: unknown, then: (replaced: boolean) => Promise<void>): Promise<void>;
   /** Sends the click to the worker (inline only); undefined when it is already being answered. */
   handOff(reason: string): Promise<unknown> | undefined;
   /** Time left to answer Slack. */
   remainingMs(): number;
+  /**
+   * Work the clicker doesn't wait for (announcing the change, marking the clicked copy rendered): the click
+   * path starts it once Slack has its ack; the worker does it at once.
+   */
+  afterAnswer(work: () => Promise<unknown>): Promise<void>;
 }
 
 class InlineRun implements Run {
@@ -132,6 +147,8 @@ class InlineRun implements Run {
   private applyStarted = false;
   private outcome?: RecordedOutcome;
   private handing?: Promise<boolean>;
+  /** Work for after the ack; undefined once the ack is on its way (work added then starts at once). */
+  private deferred: (() => Promise<unknown>)[] | undefined = [];
 
   constructor(
     private readonly app: SlackApp,
@@ -185,12 +202,30 @@ class InlineRun implements Run {
     return this.handing;
   }
 
-  /**
-   * Bookkeeping that finishes after the ack without holding it (marking the clicked copy rendered): the
-   * clicker already sees the new card. If the instance stops first, the card-refresh updates that copy too.
-   */
-  later(work: Promise<unknown>, what: string): void {
-    work.catch((error: Error) => this.app.log(`Slack: ${what} failed after the ack: ${error.name}`));
+  async afterAnswer(work: () => Promise<unknown>): Promise<void> {
+    if (this.deferred) this.deferred.push(work);
+    else this.start(work);
+  }
+
+  async answerApplied(body: unknown, then: (replaced: boolean) => Promise<void>): Promise<void> {
+    const answering = this.stage === "working" && !!this.click.response_url;
+    if (answering) this.stage = "answering";
+    const url = this.click.response_url;
+    await this.afterAnswer(async () => {
+      const replaced = answering && url ? await postToResponseUrl(url, body, WORKER_RESPONSE_URL_TIMEOUT_MS) : false;
+      await then(replaced);
+    });
+  }
+
+  /** The ack is being sent: deferred work starts after this turn of the event loop, which writes it. */
+  answered(): void {
+    const deferred = this.deferred ?? [];
+    this.deferred = undefined;
+    if (deferred.length) setImmediate(() => deferred.forEach((work) => this.start(work)));
+  }
+
+  private start(work: () => Promise<unknown>): void {
+    work().catch((error: Error) => this.app.log(`Slack: work after the ack failed: ${error.name}: ${error.message}`));
   }
 
   async failed(error: Error): Promise<void> {
@@ -220,6 +255,12 @@ class WorkerRun implements Run {
   }
   handOff(): undefined {
     return undefined;
+  }
+  async afterAnswer(work: () => Promise<unknown>): Promise<void> {
+    await work();
+  }
+  async answerApplied(body: unknown, then: (replaced: boolean) => Promise<void>): Promise<void> {
+    await then(await this.reply(body));
   }
 }
 
@@ -276,16 +317,27 @@ async function decideAndApply(
   if (intent.kind !== "apply") return void (await (intent.kind === "answer" ? run.reply(ephemeral(intent.text)) : run.handOff(intent.reason)));
   await turn.ready;
   if (!run.beginApply()) return;
-  const outcome = await actOnIssue(app.storage, action.issueId, intent.action, actor);
+  const acted = await actOnIssueAnnounceLater(app.storage, action.issueId, intent.action, actor);
   turn.release();
+  const { outcome } = acted;
   app.log(`Slack: ${action.action.type} on ${action.issueId}: ${outcome.kind}`);
-  await run.applied(recorded(outcome));
-
-  const replaced = await run.reply(await answerFor(app, click, recorded(outcome), outcome.kind === "changed" ? outcome.issue : undefined));
-  if (replaced && outcome.kind === "changed") {
-    const marking = markClickedCopyRendered(app, action.issueId, click, outcome.issue.version);
-    if (run instanceof InlineRun) run.later(marking, "marking the clicked copy rendered");
-    else await marking;
+  // The worker announces before answering, so that a failure there is retried from the queue as ever.
+  if (!run.inline) await acted.announce();
+  let answer: unknown;
+  try {
+    await run.applied(recorded(outcome));
+    answer = await answerFor(app, click, recorded(outcome), outcome.kind === "changed" ? outcome.issue : undefined);
+  } finally {
+    // Marked first, so the card refresh the announcement queues spends no chat.update on the copy the clicker sees.
+    const afterwards = async (replaced: boolean) => {
+      try {
+        if (replaced && outcome.kind === "changed") await markClickedCopyRendered(app, action.issueId, click, outcome.issue.version);
+      } finally {
+        await acted.announce();
+      }
+    };
+    if (answer === undefined) await run.afterAnswer(() => afterwards(false));
+    else await run.answerApplied(answer, afterwards);
   }
 }
 

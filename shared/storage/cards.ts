@@ -213,14 +213,25 @@ export class CardRepository {
    * and queue a refresh, which renders the current issue.
    */
   async markRendered(card: CardCopy, version: number): Promise<void> {
-    const current = (await new IssueRepository(this.storage).get(card.issueId))?.issue.version;
+    const table = await this.storage.table(TABLES.cards);
+    // Both reads at once: the issue (has it moved on?) and the copy's row (for its ETag).
+    const [issue, row] = await Promise.all([
+      new IssueRepository(this.storage).get(card.issueId),
+      table.getEntity<CardEntity>(safeKey(card.issueId), cardRowKey(card)),
+    ]);
+    const current = issue?.issue.version;
     const settled = current === undefined || current <= version;
-    await this.changeRow(card, (entity) => {
-      const rendered = Number(entity.renderedVersion);
-      // Settled or not, it began before any mark it finds: it can't clear one.
-      if (!settled) return { renderedVersion: Math.min(rendered, version), behindSince: new Date().toISOString() };
-      return entity.behindSince ? {} : { renderedVersion: Math.max(rendered, version) };
-    });
+    const known = { renderedVersion: row.renderedVersion, writers: row.writers, behindSince: row.behindSince, etag: row.etag! };
+    await this.changeRow(
+      card,
+      (entity) => {
+        const rendered = Number(entity.renderedVersion);
+        // Settled or not, it began before any mark it finds: it can't clear one.
+        if (!settled) return { renderedVersion: Math.min(rendered, version), behindSince: new Date().toISOString() };
+        return entity.behindSince ? {} : { renderedVersion: Math.max(rendered, version) };
+      },
+      known,
+    );
     if (!settled) await this.storage.send(QUEUES.cardRefresh, { issueId: card.issueId, version: current, requestedAt: new Date().toISOString() });
   }
 

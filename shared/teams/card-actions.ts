@@ -3,9 +3,10 @@ import { teamsCardAttachment } from "../cards/teams-card";
 import { cardAttachment, noticeCard } from "../cards/teams-notices";
 import { buildIssueView } from "../cards/view";
 import type { Issue } from "../domain/issue";
-import { CardRepository } from "../storage/cards";
+import { CardRepository, type CardCopy } from "../storage/cards";
+import { isNotFound } from "../storage/errors";
 import { IssueRepository } from "../storage/issues";
-import { actOnIssue } from "../workflows/issue-actions";
+import { actOnIssueInTurn } from "../workflows/issue-actions";
 import { baseConversationId, tenantOf, type TeamsActivity } from "./activity";
 import { invokeError, now, OK, type BotReply, type TeamsBot } from "./bot-context";
 import { withSenderObjectId } from "./member-lookup";
@@ -22,9 +23,14 @@ export async function onExecuteAction(bot: TeamsBot, received: TeamsActivity): P
     return invokeError(400, "BadRequest", "That button isn't one this app knows. The card may be from an older version: ask for a new one.");
   }
   const result = await applyCardAction(bot, activity, parsed.data);
-  // The invoke answer is shown to the clicker only, so it can carry their notice.
-  const card = result.issue ? await issueCard(bot, activity, result.issue, result.notice) : noticeCard("Issue not found", [result.notice ?? ""]);
-  return { status: 200, body: { statusCode: 200, type: "application/vnd.microsoft.card.adaptive", value: card } };
+  try {
+    // The invoke answer is shown to the clicker only, so it can carry their notice. Every copy, this one
+    // included for everyone else, is updated by the card refresh the change announces.
+    const card = result.issue ? await issueCard(bot, activity, result.issue, result.notice) : noticeCard("Issue not found", [result.notice ?? ""]);
+    return { status: 200, body: { statusCode: 200, type: "application/vnd.microsoft.card.adaptive", value: card } };
+  } finally {
+    afterAnswer(bot, result.announce);
+  }
 }
 
 /** The Action.Submit fallback (Teams mobile): same change, then the clicked card is updated in place for everyone. */
@@ -37,19 +43,42 @@ export async function onSubmitAction(bot: TeamsBot, received: TeamsActivity): Pr
     return OK;
   }
   const result = await applyCardAction(bot, activity, parsed.data);
-  if (result.issue && activity.replyToId) {
-    const conversationId = baseConversationId(activity);
-    try {
-      // Everyone sees this card: it shows the state, and a notice meant for the clicker goes to them alone.
-      const card = await issueCard(bot, activity, result.issue);
-      await bot.connector.update(activity.serviceUrl, conversationId, activity.replyToId, { type: "message", attachments: [cardAttachment(card)] });
-      await markCopyRendered(bot, parsed.data.issueId, conversationId, activity.replyToId, result.issue.version);
-    } catch (error) {
-      bot.log(`Teams: could not update the clicked card: ${(error as Error).message}`);
+  let marking: (() => Promise<void>) | undefined;
+  try {
+    if (result.issue && activity.replyToId) {
+      const conversationId = baseConversationId(activity);
+      const { issue } = result;
+      const activityId = activity.replyToId;
+      try {
+        // Everyone sees this card: it shows the state, and a notice meant for the clicker goes to them alone.
+        const card = await issueCard(bot, activity, issue);
+        await bot.connector.update(activity.serviceUrl, conversationId, activityId, { type: "message", attachments: [cardAttachment(card)] });
+        marking = () => markCopyRendered(bot, parsed.data.issueId, tenantOf(activity)!, activity.serviceUrl, conversationId, activityId, issue.version);
+      } catch (error) {
+        bot.log(`Teams: could not update the clicked card: ${(error as Error).message}`);
+      }
     }
+    if (result.notice) await tellPrivately(bot, activity, result.notice);
+    return OK;
+  } finally {
+    // Marked first, so the card refresh the announcement queues spends no update on the copy just updated.
+    afterAnswer(bot, async () => {
+      try {
+        await marking?.();
+      } finally {
+        await result.announce();
+      }
+    });
   }
-  if (result.notice) await tellPrivately(bot, activity, result.notice);
-  return OK;
+}
+
+/**
+ * Work the clicker doesn't wait for, started once the answer is on its way (after this turn of the event loop,
+ * which hands the reply to the host). Failures are logged: the change stays in the issue's outbox and is
+ * announced by the next toucher of the issue, and the card refresh updates a copy not marked rendered.
+ */
+function afterAnswer(bot: TeamsBot, work: () => Promise<unknown>): void {
+  setImmediate(() => void work().catch((error: Error) => bot.log(`Teams: work after the answer failed: ${error.name}: ${error.message}`)));
 }
 
 interface CardActionResult {
@@ -57,7 +86,11 @@ interface CardActionResult {
   issue?: Issue;
   /** What the clicker should be told, when it isn't simply the new state. */
   notice?: string;
+  /** What the change must announce, sent once the clicker has the answer (`actOnIssueInTurn`). */
+  announce: () => Promise<void>;
 }
+
+const nothingToAnnounce = () => Promise.resolve();
 
 async function applyCardAction(bot: TeamsBot, activity: TeamsActivity, payload: CardActionPayload): Promise<CardActionResult> {
   const tenantId = tenantOf(activity)!;
@@ -65,26 +98,27 @@ async function applyCardAction(bot: TeamsBot, activity: TeamsActivity, payload: 
   if (!actor.person) {
     const issue = (await new IssueRepository(bot.storage).get(payload.issueId))?.issue;
     if (!activity.from.aadObjectId) {
-      return { issue, notice: "Nothing was changed: Teams didn't tell me which account clicked (and looking you up failed). Try again in a minute." };
+      return { issue, notice: "Nothing was changed: Teams didn't tell me which account clicked (and looking you up failed). Try again in a minute.", announce: nothingToAnnounce };
     }
     const prompted = await promptToLink(bot, activity, tenantId, "To act on issues from Teams, link your Teams account to your work account first.");
     const notice = prompted
       ? "Nothing was changed: link your account first. I've sent you a link in your chat with Triage Relay."
       : "Nothing was changed: link your account first. I couldn't reach our 1:1 chat to send you a link: open Triage Relay in Teams and type **link** there.";
-    return { issue, notice };
+    return { issue, notice, announce: nothingToAnnounce };
   }
   const people = payload.action.type === "assign" ? await bot.identities.people("msteams", tenantId) : [];
-  const outcome = await actOnIssue(bot.storage, payload.issueId, toIssueAction(payload, people), actor, () => now(bot));
+  const acted = await actOnIssueInTurn(bot.storage, payload.issueId, toIssueAction(payload, people), actor, () => now(bot));
+  const { outcome, announce } = acted;
   bot.log(`Teams: ${payload.action.type} on ${payload.issueId}: ${outcome.kind}`);
   switch (outcome.kind) {
     case "not-found":
-      return { notice: outcome.reason };
+      return { notice: outcome.reason, announce };
     case "refused":
-      return { issue: (await new IssueRepository(bot.storage).get(payload.issueId))?.issue, notice: `Couldn't do that: ${outcome.reason}` };
+      return { issue: acted.issue, notice: `Couldn't do that: ${outcome.reason}`, announce };
     case "unchanged":
-      return { issue: outcome.issue, notice: outcome.message };
+      return { issue: outcome.issue, notice: outcome.message, announce };
     case "changed":
-      return { issue: outcome.issue };
+      return { issue: outcome.issue, announce };
   }
 }
 
@@ -93,10 +127,12 @@ async function issueCard(bot: TeamsBot, activity: TeamsActivity, issue: Issue, n
   return teamsCardAttachment(buildIssueView(issue, { assignChoices: people, notice })).content;
 }
 
-async function markCopyRendered(bot: TeamsBot, issueId: string, conversationId: string, activityId: string, version: number) {
-  const cards = new CardRepository(bot.storage);
-  const copy = (await cards.list(issueId)).find(
-    (card) => card.provider === "msteams" && card.conversationId === conversationId && card.activityId === activityId,
-  );
-  if (copy) await cards.markRendered(copy, version);
+async function markCopyRendered(bot: TeamsBot, issueId: string, tenantId: string, serviceUrl: string, conversationId: string, activityId: string, version: number) {
+  // The copy's row key is where it lives (conversation, activity): no need to list the issue's copies to find it.
+  const clicked: CardCopy = { provider: "msteams", issueId, serviceUrl, tenantId, conversationId, activityId, targetKey: "", renderedVersion: 0, postedAt: "" };
+  try {
+    await new CardRepository(bot.storage).markRendered(clicked, version);
+  } catch (error) {
+    if (!isNotFound(error)) throw error; // not a stored copy of the card: nothing to mark
+  }
 }

@@ -44,13 +44,14 @@ export type CardRefreshMessage = z.infer<typeof cardRefreshMessageSchema>;
  * (an ETag write): so in the normal path each change goes out once, and after a failure at least once.
  * Returns the issue as read. Safe to call again; cheap when nothing is pending.
  */
-export async function announcePending(storage: StorageClients, issueId: string, ownVersion?: number): Promise<StoredIssue | undefined> {
-  return (await announce(storage, issueId, ownVersion)).stored;
+export async function announcePending(storage: StorageClients, issueId: string, ownVersion?: number, written?: StoredIssue): Promise<StoredIssue | undefined> {
+  return (await announce(storage, issueId, ownVersion, written)).stored;
 }
 
-async function announce(storage: StorageClients, issueId: string, ownVersion?: number): Promise<{ stored?: StoredIssue; sent: number }> {
+/** `written`: the issue as the caller just wrote it, used instead of reading it again. */
+async function announce(storage: StorageClients, issueId: string, ownVersion?: number, written?: StoredIssue): Promise<{ stored?: StoredIssue; sent: number }> {
   const repository = new IssueRepository(storage);
-  const stored = await repository.get(issueId);
+  const stored = written ?? (await repository.get(issueId));
   if (!stored) return { sent: 0 };
   const own = stored.outbox.filter((entry) => entry.version === ownVersion && !entry.announced);
   const now = Date.now();
@@ -95,12 +96,17 @@ export async function changeIssue(
   storage: StorageClients,
   issueId: string,
   decide: Parameters<IssueRepository["change"]>[1],
-): Promise<(StoredChange & { stored: StoredIssue | undefined }) | undefined> {
+  options: { announceLater?: boolean } = {},
+): Promise<(StoredChange & { stored: StoredIssue | undefined; announce?: () => Promise<void> }) | undefined> {
   const repository = new IssueRepository(storage);
+  let before: StoredIssue | undefined;
   for (let round = 1; ; round++) {
     let change: StoredChange | undefined;
     try {
-      change = await repository.change(issueId, decide);
+      change = await repository.change(issueId, (current) => {
+        before = current;
+        return decide(current);
+      });
     } catch (error) {
       if (!(error instanceof OutboxFullError) || round >= FULL_OUTBOX_ROUNDS) throw error;
       const { sent } = await announce(storage, issueId).catch((cause: unknown) => {
@@ -110,9 +116,29 @@ export async function changeIssue(
       continue;
     }
     if (!change) return undefined;
+    if (options.announceLater) return { ...change, ...announcementLater(storage, change, before) };
     const stored = await announcePending(storage, issueId, change.issue.version);
     return { ...change, stored };
   }
+}
+
+/**
+ * With `announceLater`, for a person waiting on the answer: the change is stored (claimed by this writer, as
+ * always) and `announce` sends its announcements from the issue as just written, without reading it again.
+ * The caller starts it once the person has their answer. Should it never run (the instance stopped), the
+ * change waits in the outbox like any change whose writer died: whoever touches the issue once the claim
+ * has run out announces it.
+ */
+function announcementLater(storage: StorageClients, change: StoredChange, before: StoredIssue | undefined): { stored: StoredIssue; announce: () => Promise<void> } {
+  const written: StoredIssue = {
+    issue: change.issue,
+    etag: "",
+    recentAlertIds: before?.recentAlertIds ?? [],
+    outbox: [...(before?.outbox ?? []).filter((entry) => entry.version !== change.entry.version), change.entry],
+  };
+  let announcing: Promise<void> | undefined;
+  const announce = () => (announcing ??= announcePending(storage, change.issue.id, change.issue.version, written).then(() => undefined));
+  return { stored: written, announce };
 }
 
 function issueEvent(activity: ActivityRecord & { key: string }, version: number): IssueEvent {

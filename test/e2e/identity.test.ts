@@ -70,13 +70,14 @@ describe("with auto-link on (the default)", () => {
 
     await clickAs(ben, "Resolve");
     expect((await new IssueRepository(stack.storage).get("id-issue"))!.issue.status).toBe("resolved");
-    expect((await new ActivityRepository(stack.storage).list("id-issue"))[0]).toMatchObject({ action: "resolve", actor: "ben@triage.dev", surface: "slack" });
+    // The history line is written once the clicker has the answer.
+    await waitFor(async () => expect((await new ActivityRepository(stack.storage).list("id-issue"))[0]).toMatchObject({ action: "resolve", actor: "ben@triage.dev", surface: "slack" }) ?? true);
   });
 
   it("a Slack user with a verified email acts without ever seeing a prompt", async () => {
     const replies = await clickAs(ana, "Unresolve");
     expect(replies.filter((r) => r.response_type === "ephemeral")).toEqual([]);
-    expect((await new ActivityRepository(stack.storage).list("id-issue"))[0]).toMatchObject({ action: "unresolve", actor: "ana@triage.dev" });
+    await waitFor(async () => expect((await new ActivityRepository(stack.storage).list("id-issue"))[0]).toMatchObject({ action: "unresolve", actor: "ana@triage.dev" }) ?? true);
     expect(await new IdentityRepository(stack.storage).get("slack", teamId, ana)).toMatchObject({ how: "auto" });
   });
 
@@ -140,7 +141,7 @@ describe("with IDENTITY_AUTO_LINK=false", () => {
 
     const second = await clickResolve();
     expect(cardText((second.body as { value: unknown }).value)).toMatch(/Resolved by/);
-    expect((await new ActivityRepository(stack.storage).list("t-issue"))[0]).toMatchObject({ action: "resolve", actor: "ben@triage.dev", surface: "teams" });
+    await waitFor(async () => expect((await new ActivityRepository(stack.storage).list("t-issue"))[0]).toMatchObject({ action: "resolve", actor: "ben@triage.dev", surface: "teams" }) ?? true);
   });
 
   it("Slack: a user with a verified email gets the prompt too", async () => {

@@ -95,7 +95,8 @@ describe("Slack clicks are answered within Slack's 3 seconds", () => {
 
       await waitFor(async () => (await new IssueRepository(stack.storage).get("slow-storage"))?.issue.status === "resolved", { timeoutMs: 30_000 });
       await waitFor(() => /Resolved by ana/.test(blocksText(cardIn(channel, "slow-storage")!.blocks)), { timeoutMs: 30_000 });
-      expect((await new ActivityRepository(stack.storage).list("slow-storage")).filter((a) => a.action === "resolve")).toHaveLength(1);
+      // The history line follows the answer.
+      await waitFor(async () => expect((await new ActivityRepository(stack.storage).list("slow-storage")).filter((a) => a.action === "resolve")).toHaveLength(1) ?? true, { timeoutMs: 30_000 });
     } finally {
       slow.setDelay(0);
       stack.slack.clearFaults();

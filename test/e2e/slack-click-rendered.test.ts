@@ -37,7 +37,9 @@ describe("a Slack click and the refresh of the other copies", () => {
     const clicked = cardIn(clickedChannel)!;
     const payload = stack.slack.blockActions({ teamId, user: ana, channel: clickedChannel, messageTs: clicked.ts, actions: [click(clicked.blocks, "Resolve")] });
     expect((await stack.slack.sendInteraction(`${stack.api}/slack/interactions`, payload)).status).toBe(200);
-    expect(blocksText(cardIn(clickedChannel)!.blocks)).toMatch(/Resolved by Ana Lima/);
+    // Acknowledged, then replaced through the response_url right after.
+    await waitFor(() => blocksText(cardIn(clickedChannel)!.blocks).includes("Resolved by Ana Lima"), { timeoutMs: 10_000, description: "the clicked message replaced" });
+    expect(stack.slack.responses.filter((r) => (r.body as { replace_original?: boolean }).replace_original)).toHaveLength(1);
 
     await waitFor(() => blocksText(cardIn(otherChannel)!.blocks).includes("Resolved by Ana Lima"), { timeoutMs: 30_000, description: "the other copy refreshed" });
     expect(updatesOf(otherChannel)).toHaveLength(1);

@@ -73,7 +73,11 @@ describe("Teams, end to end through the local host and the Bot Connector emulato
 
     const issue = (await new IssueRepository(stack.storage).get("teams-issue-1"))!.issue;
     expect(issue.status).toBe("resolved");
-    const activities = await new ActivityRepository(stack.storage).list("teams-issue-1");
+    // The history line is written once the clicker has the answer.
+    const activities = await waitFor(async () => {
+      const listed = await new ActivityRepository(stack.storage).list("teams-issue-1");
+      return listed.length ? listed : undefined;
+    });
     expect(activities[0]).toMatchObject({ action: "resolve", actor: "ana@contoso.com", surface: "teams", fromStatus: "unresolved", toStatus: "resolved" });
     // Everyone else sees the change too: the copy is updated in place (PUT) from the stored issue.
     await waitFor(() => stack.teams.calls.find((c) => c.operation === "update" && c.activityId === posted!.activityId), { timeoutMs: 15_000 });

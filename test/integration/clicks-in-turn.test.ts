@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { StorageClients } from "../../shared/storage/clients";
+import { IssueRepository } from "../../shared/storage/issues";
+import { takeAlert } from "../../shared/workflows/alert-intake";
+import { actOnIssueInTurn } from "../../shared/workflows/issue-actions";
+import { anAlert } from "../fixtures/issues";
+import { startTestAzurite, type Azurite } from "../support/azurite";
+import { drain } from "../support/queues";
+import { startStorageProxy, type StorageProxy } from "../support/storage-proxy";
+
+// Twenty people click Resolve on one card at once (one instance): the first resolves the issue, the others are
+// told it already is, from what the first wrote after they clicked, without reading it again.
+let azurite: Azurite;
+let proxy: StorageProxy;
+let storage: StorageClients;
+
+beforeAll(async () => {
+  azurite = await startTestAzurite();
+  proxy = await startStorageProxy(azurite);
+  storage = new StorageClients({ kind: "connectionString", connectionString: proxy.connectionString });
+});
+afterAll(async () => {
+  await proxy?.stop();
+  await azurite?.stop();
+});
+
+const person = (n: number) => ({ person: { email: `person${n}@contoso.com` }, label: `Person ${n}`, surface: "teams" as const });
+const issueRequests = (mark: number) => proxy.requests.slice(mark).filter((r) => r.resource === "issues");
+
+async function anIssueNamed(id: string): Promise<void> {
+  const alert = anAlert({ alertId: `${id}-alert`, issue: { id } });
+  await takeAlert(storage, alert, JSON.stringify(alert));
+  await drain(azurite.connectionString, "issue-events");
+}
+
+describe("clicks on one issue in one instance", () => {
+  it("20 Resolve clicks at once: one applies it, 19 are told it is already resolved, after one read and one write of the issue", async () => {
+    await anIssueNamed("in-turn");
+    const mark = proxy.mark();
+    const acted = await Promise.all(Array.from({ length: 20 }, (_, n) => actOnIssueInTurn(storage, "in-turn", { type: "resolve" }, person(n))));
+
+    expect(acted.filter((a) => a.outcome.kind === "changed")).toHaveLength(1);
+    const told = acted.filter((a) => a.outcome.kind === "unchanged");
+    expect(told).toHaveLength(19);
+    for (const a of told) expect(a.issue).toMatchObject({ status: "resolved", version: 2 });
+    expect(issueRequests(mark).map((r) => r.method)).toEqual(["GET", "PUT"]);
+
+    await Promise.all(acted.map((a) => a.announce()));
+    expect((await drain(azurite.connectionString, "issue-events")).map((m) => (m.body as { action: string }).action)).toEqual(["resolve"]);
+  });
+
+  it("clicks that each change the issue take their own turns: 15 people assigning themselves at once, every change stored and announced once", async () => {
+    await anIssueNamed("in-turn-assign");
+    const acted = await Promise.all(
+      Array.from({ length: 15 }, (_, n) => actOnIssueInTurn(storage, "in-turn-assign", { type: "assign", assignee: { email: `person${n}@contoso.com` } }, person(n))),
+    );
+    expect(acted.every((a) => a.outcome.kind === "changed")).toBe(true);
+    await Promise.all(acted.map((a) => a.announce()));
+    expect((await new IssueRepository(storage).get("in-turn-assign"))!.issue.version).toBe(16);
+    const events = (await drain(azurite.connectionString, "issue-events")).map((m) => m.body as { eventId: string; issueId: string });
+    expect(new Set(events.filter((e) => e.issueId === "in-turn-assign").map((e) => e.eventId)).size).toBe(15);
+  });
+
+  it("a click that arrived after the write ahead of it reads the issue itself", async () => {
+    await anIssueNamed("in-turn-late");
+    await (await actOnIssueInTurn(storage, "in-turn-late", { type: "resolve" }, person(1))).announce();
+    // Changed elsewhere (another instance, the API) since.
+    await new IssueRepository(storage).change("in-turn-late", (current) => ({ issue: { ...current!.issue, status: "unresolved", version: current!.issue.version + 1 }, activities: [] }));
+    const later = await actOnIssueInTurn(storage, "in-turn-late", { type: "resolve" }, person(2));
+    expect(later.outcome.kind).toBe("changed");
+  });
+});
