@@ -15,6 +15,8 @@ const REFRESH_LEASE_MS = 30_000;
 const REFRESH_WAIT_MS = 45_000;
 const REFRESH_POLL_MS = 200;
 const SERVED_CACHE_MS = 10_000;
+/** An uninstall or a token another instance replaced shows within this long (Slack's own answer ends it sooner). */
+const TOKEN_CACHE_MS = 10_000;
 
 /** web-api logs response metadata itself; keep it to warnings and never pass message bodies on. */
 const quietLogger: Logger = {
@@ -92,6 +94,8 @@ export class SlackTokens {
   /** Workspaces found served lately: a burst of clicks reads the installation once, an uninstall shows within seconds. */
   private readonly recentlyServed = new Map<string, number>();
   private readonly refreshing = new Map<string, Promise<string>>();
+  /** Tokens read lately: a burst of posts and updates reads the installation once. Never kept into the refresh window. */
+  private readonly recentTokens = new Map<string, { token: string; until: number }>();
 
   constructor(
     private readonly slack: SlackConfig,
@@ -126,12 +130,18 @@ export class SlackTokens {
   }
 
   async forTeam(teamId: string): Promise<string> {
+    const recent = this.recentTokens.get(teamId);
+    if (recent && recent.until > Date.now()) return recent.token;
+    this.recentTokens.delete(teamId);
     const installation = await new SlackInstallations(this.storage).get(teamId);
     if (installation) {
       if (!this.isAllowed(teamId, installation.enterpriseId)) throw new SlackNotInstalledError(teamId, "this workspace is not in SLACK_ALLOWED_TEAMS");
       if (wasSwitchedOffByExpiry(installation)) return this.refresh(teamId);
       if (!installation.active) throw new SlackNotInstalledError(teamId, `installation inactive (${installation.inactiveReason ?? "uninstalled"})`);
-      return dueForRefresh(installation) ? this.refresh(teamId) : installation.botToken;
+      if (dueForRefresh(installation)) return this.refresh(teamId);
+      const refreshFrom = installation.expiresAt ? Date.parse(installation.expiresAt) - refreshWindowMs(installation) : Number.POSITIVE_INFINITY;
+      this.recentTokens.set(teamId, { token: installation.botToken, until: Math.min(Date.now() + TOKEN_CACHE_MS, refreshFrom) });
+      return installation.botToken;
     }
     if (this.slack.botToken && (await this.singleWorkspaceTeamId()) === teamId) return this.slack.botToken;
     throw new SlackNotInstalledError(teamId, "the app is not installed in this workspace");
@@ -169,6 +179,7 @@ export class SlackTokens {
    * token. `expiredToken`: Slack just answered `token_expired` for it, whatever the row says about its expiry.
    */
   private refresh(teamId: string, expiredToken?: string): Promise<string> {
+    this.recentTokens.delete(teamId);
     let pending = this.refreshing.get(teamId);
     if (!pending) {
       pending = this.refreshOnce(teamId, expiredToken).finally(() => this.refreshing.delete(teamId));
@@ -249,8 +260,11 @@ function expiringWithin(installation: SlackInstallation, ms: number): boolean {
 /** Inside the refresh window: two hours before expiry, or half the token's life when that is shorter. */
 function dueForRefresh(installation: SlackInstallation): boolean {
   if (!installation.refreshToken || !installation.expiresAt) return false;
-  const window = installation.tokenLifetimeSec ? Math.min(REFRESH_WINDOW_MS, (installation.tokenLifetimeSec * 1000) / 2) : REFRESH_WINDOW_MS;
-  return expiringWithin(installation, window);
+  return expiringWithin(installation, refreshWindowMs(installation));
+}
+
+function refreshWindowMs(installation: SlackInstallation): number {
+  return installation.tokenLifetimeSec ? Math.min(REFRESH_WINDOW_MS, (installation.tokenLifetimeSec * 1000) / 2) : REFRESH_WINDOW_MS;
 }
 
 /** Who a Slack user is, as `users.info` tells it, for deciding whether they can be a person here. */

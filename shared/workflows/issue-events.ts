@@ -117,7 +117,7 @@ export async function changeIssue(
     }
     if (!change) return undefined;
     if (options.announceLater) return { ...change, ...announcementLater(storage, change, before) };
-    const stored = await announcePending(storage, issueId, change.issue.version);
+    const stored = await announcePending(storage, issueId, change.issue.version, writtenRow(change, before));
     return { ...change, stored };
   }
 }
@@ -130,15 +130,20 @@ export async function changeIssue(
  * has run out announces it.
  */
 function announcementLater(storage: StorageClients, change: StoredChange, before: StoredIssue | undefined): { stored: StoredIssue; announce: () => Promise<void> } {
-  const written: StoredIssue = {
+  const written = writtenRow(change, before);
+  let announcing: Promise<void> | undefined;
+  const announce = () => (announcing ??= announcePending(storage, change.issue.id, change.issue.version, written).then(() => undefined));
+  return { stored: written, announce };
+}
+
+/** The issue row as a change just wrote it (its ETag and alert ids aside), so announcing it needn't read it again. */
+function writtenRow(change: StoredChange, before: StoredIssue | undefined): StoredIssue {
+  return {
     issue: change.issue,
     etag: "",
     recentAlertIds: before?.recentAlertIds ?? [],
     outbox: [...(before?.outbox ?? []).filter((entry) => entry.version !== change.entry.version), change.entry],
   };
-  let announcing: Promise<void> | undefined;
-  const announce = () => (announcing ??= announcePending(storage, change.issue.id, change.issue.version, written).then(() => undefined));
-  return { stored: written, announce };
 }
 
 function issueEvent(activity: ActivityRecord & { key: string }, version: number): IssueEvent {
