@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderSlackMessage, type UsersSelectElement } from "../../shared/cards/slack-message";
 import { buildIssueView } from "../../shared/cards/view";
 import { IdentityRepository } from "../../shared/identity/identities";
+import { slackMessageFor } from "../../shared/delivery/slack-sender";
 import { slackViewOptions } from "../../shared/slack/assign-choice";
 import { StorageClients } from "../../shared/storage/clients";
 import { anIssue } from "../fixtures/issues";
@@ -40,5 +41,14 @@ describe("slackViewOptions", () => {
     expect(menu(options, cleo)).not.toHaveProperty("initial_user");
     expect(JSON.stringify(renderSlackMessage(buildIssueView(cleo, options)))).toContain("Assigned to Cleo Diaz");
     expect(menu(await slackViewOptions(identities, anIssue(), "T0CONTOSO1"), anIssue())).not.toHaveProperty("initial_user");
+  });
+});
+
+describe("the Slack card as posted and updated", () => {
+  it("shows the current assignee chosen in the Assign menu, wherever they were assigned", async () => {
+    const assigned = anIssue({ assignee: { email: "ben@contoso.com", name: "Ben Okafor" } });
+    const message = await slackMessageFor({ identities }, assigned, "T0CONTOSO1");
+    const select = message.blocks.flatMap((b) => (b.type === "actions" ? b.elements : [])).find((e): e is UsersSelectElement => e.type === "users_select");
+    expect(select?.initial_user).toBe("U0BEN00001");
   });
 });
