@@ -82,9 +82,9 @@ async function alertToCards(world: World, issueId: string, n: number): Promise<S
 
 const STAGES = [
   "waiting for the `alerts` queue poll",
-  "alertsQueue: take the alert, plan the deliveries",
-  "waiting for the `deliveries` queue poll",
-  "deliveriesQueue: render and post, until the post arrives",
+  "alertsQueue: take the alert, plan the deliveries (and post a new issue's first cards, ≤ 3 targets)",
+  "waiting for the `deliveries` queue poll (0 when the alerts handler posted)",
+  "deliveriesQueue: render and post, until the post arrives (alerts handler: from its start)",
 ];
 
 const TARGET_PREFIX: Record<Platform, string> = { Teams: "msteams:", Slack: "slack:" };
@@ -93,7 +93,13 @@ function invocationsOf(all: Invocation[], sample: Sample, platform: Platform) {
   return {
     taken: invocationLogging(all, "alertsQueue", `Alert for issue ${sample.issueId}:`),
     delivered: all.find(
-      (i) => i.fn === "deliveriesQueue" && i.lines.some((line) => line.startsWith(`Delivery ${TARGET_PREFIX[platform]}`) && line.endsWith(` of ${sample.alertId}: sent`)),
+      (i) =>
+        (i.fn === "deliveriesQueue" || i.fn === "alertsQueue") &&
+        i.lines.some(
+          (line) =>
+            line.startsWith(`Delivery ${TARGET_PREFIX[platform]}`) &&
+            (line.endsWith(` of ${sample.alertId}: sent`) || line.endsWith(` of ${sample.alertId}: sent (posted by the alerts handler)`)),
+        ),
     ),
   };
 }
@@ -113,12 +119,10 @@ function stagesOf(samples: Sample[], all: Invocation[], platform: Platform): Ale
   const durations = STAGES.map(() => [] as number[]);
   for (const sample of samples) {
     const { taken, delivered } = invocationsOf(all, sample, platform);
-    const split = [
-      taken!.start - sample.queuedAt,
-      taken!.end - taken!.start,
-      delivered!.start - taken!.end,
-      sample.postedAt[platform] - delivered!.start,
-    ];
+    const byHandler = delivered!.fn === "alertsQueue";
+    const split = byHandler
+      ? [taken!.start - sample.queuedAt, sample.postedAt[platform] - taken!.start, 0, 0]
+      : [taken!.start - sample.queuedAt, taken!.end - taken!.start, delivered!.start - taken!.end, sample.postedAt[platform] - delivered!.start];
     split.forEach((ms, i) => durations[i]!.push(ms));
   }
   return STAGES.map((label, i) => ({ label, ms: summarize(durations[i]!) }));

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { TeamsUser } from "../../dev/emulators/teams";
 import { QUEUES } from "../../shared/storage/clients";
 import { action, cardOf, cardText } from "../../test/e2e/card-helpers";
-import { blocksText, controls } from "../../test/e2e/slack-helpers";
+import { blocksText, click, controls } from "../../test/e2e/slack-helpers";
 import { startHostProcess, type HostProcess } from "../../test/support/host-process";
 import { messageCount } from "../../test/support/queues";
 import { waitFor } from "../../test/support/wait";
@@ -184,9 +184,9 @@ async function noopRound(world: World, place: Place, url: string, concurrency: n
   const { stack } = world;
   const card = place.slackCards[0]!;
   const message = stack.slack.message(card.channel, card.ts)!;
-  const control = controls(message.blocks).find((c) => c.label === toggled(blocksText(message.blocks)))!;
+  const clicked = click(message.blocks, toggled(blocksText(message.blocks)));
   const payloads = Array.from({ length: concurrency }, (_, i) =>
-    stack.slack.blockActions({ teamId: place.slackTeam, user: place.slackUsers[i]!, channel: card.channel, messageTs: card.ts, actions: [{ action_id: control.actionId }] }),
+    stack.slack.blockActions({ teamId: place.slackTeam, user: place.slackUsers[i]!, channel: card.channel, messageTs: card.ts, actions: [clicked] }),
   );
   const results = await Promise.all(payloads.map((payload) => stack.slack.sendInteraction(url, payload)));
   for (const result of results) if (result.status !== 200) throw new Error(`the no-op answered ${result.timedOut ? "nothing within 3 s" : result.status}`);
@@ -271,9 +271,9 @@ async function slackRound(world: World, place: Place, concurrency: number, mode:
     const card = place.slackCards[cardIndex(mode, clicker)]!;
     const message = stack.slack.message(card.channel, card.ts)!;
     const label = toggled(blocksText(message.blocks));
-    const control = controls(message.blocks).find((c) => c.label === label);
-    if (!control) throw new Error(`no ${label} button on the Slack card for ${card.issueId}`);
-    const payload = stack.slack.blockActions({ teamId: place.slackTeam, user: place.slackUsers[clicker]!, channel: card.channel, messageTs: card.ts, actions: [{ action_id: control.actionId }] });
+    if (!controls(message.blocks).some((c) => c.label === label)) throw new Error(`no ${label} control on the Slack card for ${card.issueId}`);
+    // A button, or an option of a menu (Resolve is a menu when the issue names a release).
+    const payload = stack.slack.blockActions({ teamId: place.slackTeam, user: place.slackUsers[clicker]!, channel: card.channel, messageTs: card.ts, actions: [click(message.blocks, label)] });
     return { card, expected: expectedAfter(label), payload };
   });
   const sentAt = Date.now();

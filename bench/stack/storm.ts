@@ -178,14 +178,18 @@ function lastTakenAndSettled(all: Invocation[], since: number, alerts: number): 
   for (const invocation of all) {
     if (invocation.end < since || !invocation.succeeded) continue;
     if (invocation.fn === "alertsQueue" && invocation.messageId && !taken.has(invocation.messageId)) taken.set(invocation.messageId, invocation.end);
-    if (invocation.fn !== "deliveriesQueue") continue;
+    if (invocation.fn !== "deliveriesQueue" && invocation.fn !== "alertsQueue") continue;
+    // Posts: a new issue's first cards (by the alerts handler, or through the deliveries queue when throttled).
     for (const line of invocation.lines) {
-      const delivery = new RegExp(`^Delivery (.+ of ${PROJECT}-\\d+): (sent|dead)$`).exec(line)?.[1];
+      const delivery = new RegExp(`^Delivery (.+ of ${PROJECT}-\\d+): (sent|dead)( \\(posted by the alerts handler\\))?$`).exec(line)?.[1];
       if (delivery && !settled.has(delivery)) settled.set(delivery, invocation.end);
     }
   }
-  if (taken.size < alerts || settled.size < alerts * 2) return undefined;
-  return { takenAt: Math.max(...taken.values()), settledAt: Math.max(...settled.values()) };
+  // A repeat alert's deliveries to live cards are settled by the alerts handler as it takes the alert (recorded
+  // "updated the live card"; the card refresh brings the copies up to date): the posts are what is left to wait for.
+  if (taken.size < alerts || settled.size < STORM_ISSUES * 2) return undefined;
+  const takenAt = Math.max(...taken.values());
+  return { takenAt, settledAt: Math.max(takenAt, ...settled.values()) };
 }
 
 function hostWork(all: Invocation[], started: number, settledAt: number): StormWork {
