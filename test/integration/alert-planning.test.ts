@@ -1,27 +1,23 @@
 // Alert intake plans posts only where a card is needed, one deliveries message per alert, and posts a new issue's
 // first cards itself (issue 11 items 1 and 4). The app's intake and delivery run in this process against Azurite
 // (through the counting proxy) and the Teams and Slack emulators.
-import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { emulatedAppSettings } from "../../dev/app-settings";
-import { startSlackEmulator, type SlackEmulator } from "../../dev/emulators/slack";
-import { startTeamsEmulator, type TeamsEmulator } from "../../dev/emulators/teams";
-import { loadConfig } from "../../shared/config";
+import type { SlackEmulator } from "../../dev/emulators/slack";
+import type { TeamsEmulator } from "../../dev/emulators/teams";
 import { DeliveryRepository, readDeliveryMessage, type DeliveryBatch } from "../../shared/delivery/deliveries";
 import { targetKey, type AlertTarget } from "../../shared/domain/alert";
-import { SlackTokens } from "../../shared/slack/client";
 import { SlackInstallations } from "../../shared/slack/installations";
 import { CardRepository } from "../../shared/storage/cards";
 import { StorageClients } from "../../shared/storage/clients";
 import { TeamsInstallations } from "../../shared/storage/installations";
-import { createTeamsServices } from "../../shared/teams/services";
 import { takeAlert } from "../../shared/workflows/alert-intake";
 import { deliverBatch, type Deliverer } from "../../shared/workflows/deliver";
 import { actOnIssue } from "../../shared/workflows/issue-actions";
 import { anAlert } from "../fixtures/issues";
-import { startTestAzurite, type Azurite } from "../support/azurite";
+import type { Azurite } from "../support/azurite";
+import { startCountedApp, type CountedApp } from "../support/counted-app";
 import { drain, messageCount, queueClient } from "../support/queues";
-import { startStorageProxy, type StorageProxy } from "../support/storage-proxy";
+import type { StorageProxy } from "../support/storage-proxy";
 
 let azurite: Azurite;
 let proxy: StorageProxy;
@@ -33,30 +29,20 @@ let storage: StorageClients;
 let direct: StorageClients;
 let deliverer: Deliverer;
 
+let app: CountedApp;
+
 beforeAll(async () => {
-  azurite = await startTestAzurite();
-  proxy = await startStorageProxy(azurite);
-  teams = await startTeamsEmulator({ appId: "6a1d3c2e-0000-4000-8000-00000000d012", tenantId: "72f988bf-0000-4000-8000-000000000004" });
-  slack = await startSlackEmulator({ signingSecret: "planning-secret", clientId: "1.2", clientSecret: "s", enforceRateLimits: false });
-  const settings = emulatedAppSettings({
-    storageConnectionString: proxy.connectionString,
-    teams,
-    slack,
-    oidc: { issuer: "http://127.0.0.1:9/", clientId: "c", clientSecret: "s" },
-    publicBaseUrl: "http://127.0.0.1:7071",
-    linkSigningKey: randomBytes(32).toString("hex"),
-    slackSigningSecret: "planning-secret",
+  app = await startCountedApp({
+    name: "planning",
+    enforceRateLimits: false,
+    coalesceSeconds: 0,
+    ids: { appId: "6a1d3c2e-0000-4000-8000-00000000d012", tenantId: "72f988bf-0000-4000-8000-000000000004" },
   });
-  process.env.IDENTITY_ENDPOINT = settings.IDENTITY_ENDPOINT;
-  process.env.IDENTITY_HEADER = settings.IDENTITY_HEADER;
-  storage = new StorageClients({ kind: "connectionString", connectionString: proxy.connectionString });
-  direct = new StorageClients({ kind: "connectionString", connectionString: azurite.connectionString });
-  const config = loadConfig({ ...settings, CARD_REFRESH_COALESCE_SECONDS: "0" });
-  deliverer = { config, storage, teams: createTeamsServices(config).connector, slackTokens: new SlackTokens(config.slack!, storage), log: () => {} };
+  ({ azurite, proxy, teams, slack, storage, direct } = app);
+  deliverer = app.runtime;
 });
 afterAll(async () => {
-  await proxy?.stop();
-  await Promise.all([azurite?.stop(), teams?.stop(), slack?.stop()]);
+  await app?.stop();
 });
 beforeEach(async () => {
   // Delayed messages too (a target another copy was posting is looked at again later).

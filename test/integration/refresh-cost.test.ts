@@ -1,29 +1,25 @@
 // The storage a card refresh costs (issue 11, item 3), and the instance heartbeat the pacing splits its budgets by
 // (item 3), counted through a proxy in front of Azurite. The app's workflows run in this process against the
 // Teams and Slack emulators.
-import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { emulatedAppSettings } from "../../dev/app-settings";
-import { startSlackEmulator, type SlackEmulator } from "../../dev/emulators/slack";
-import { startTeamsEmulator, type TeamsEmulator } from "../../dev/emulators/teams";
-import { loadConfig } from "../../shared/config";
+import type { SlackEmulator } from "../../dev/emulators/slack";
+import type { TeamsEmulator } from "../../dev/emulators/teams";
 import { HEARTBEAT_MS, InstanceCount, LIVE_MS } from "../../shared/delivery/instances";
 import { sendSlackCard } from "../../shared/delivery/slack-sender";
 import { sendTeamsCard } from "../../shared/delivery/teams-sender";
 import { IdentityRepository } from "../../shared/identity/identities";
-import { SlackTokens } from "../../shared/slack/client";
 import { SlackInstallations } from "../../shared/slack/installations";
 import { CardRepository } from "../../shared/storage/cards";
 import { QUEUES, StorageClients } from "../../shared/storage/clients";
 import { TeamsInstallations } from "../../shared/storage/installations";
 import { IssueRepository } from "../../shared/storage/issues";
-import { createTeamsServices } from "../../shared/teams/services";
 import type { CardRefreshMessage } from "../../shared/workflows/issue-events";
 import { refreshCards, type Refresher } from "../../shared/workflows/refresh-cards";
 import { anIssue } from "../fixtures/issues";
-import { startTestAzurite, type Azurite } from "../support/azurite";
+import type { Azurite } from "../support/azurite";
+import { startCountedApp, type CountedApp } from "../support/counted-app";
 import { queueClient } from "../support/queues";
-import { startStorageProxy, type StorageProxy } from "../support/storage-proxy";
+import type { StorageProxy } from "../support/storage-proxy";
 
 let azurite: Azurite;
 let proxy: StorageProxy;
@@ -32,30 +28,20 @@ let slack: SlackEmulator;
 let storage: StorageClients;
 let run: Refresher;
 
+let app: CountedApp;
+
 beforeAll(async () => {
-  azurite = await startTestAzurite();
-  proxy = await startStorageProxy(azurite);
-  teams = await startTeamsEmulator({ appId: "6a1d3c2e-0000-4000-8000-00000000c0a2", tenantId: "72f988bf-0000-4000-8000-000000000003" });
-  slack = await startSlackEmulator({ signingSecret: "refresh-cost-secret", clientId: "1.2", clientSecret: "s", enforceRateLimits: true });
-  teams.enforceRateLimits(true);
-  const settings = emulatedAppSettings({
-    storageConnectionString: proxy.connectionString,
-    teams,
-    slack,
-    oidc: { issuer: "http://127.0.0.1:9/", clientId: "c", clientSecret: "s" },
-    publicBaseUrl: "http://127.0.0.1:7071",
-    linkSigningKey: randomBytes(32).toString("hex"),
-    slackSigningSecret: "refresh-cost-secret",
+  app = await startCountedApp({
+    name: "refresh-cost",
+    enforceRateLimits: true,
+    coalesceSeconds: 5,
+    ids: { appId: "6a1d3c2e-0000-4000-8000-00000000c0a2", tenantId: "72f988bf-0000-4000-8000-000000000003" },
   });
-  process.env.IDENTITY_ENDPOINT = settings.IDENTITY_ENDPOINT;
-  process.env.IDENTITY_HEADER = settings.IDENTITY_HEADER;
-  storage = new StorageClients({ kind: "connectionString", connectionString: proxy.connectionString });
-  const config = loadConfig({ ...settings, CARD_REFRESH_COALESCE_SECONDS: "5" });
-  run = { config, storage, teams: createTeamsServices(config).connector, slackTokens: new SlackTokens(config.slack!, storage), log: () => {} };
+  ({ azurite, proxy, teams, slack, storage } = app);
+  run = app.runtime;
 }, 60_000);
 afterAll(async () => {
-  await proxy?.stop();
-  await Promise.all([azurite?.stop(), teams?.stop(), slack?.stop()]);
+  await app?.stop();
 });
 
 /** An issue with `perPlatform` copies in Teams channels of one team and as many in Slack channels of one workspace. */
