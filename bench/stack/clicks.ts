@@ -2,7 +2,7 @@
 // Each click is taken from the card as it is after the previous one, as a person would click it.
 import { summarize, type Summary } from "../stats";
 import { action, cardOf, cardText } from "../../test/e2e/card-helpers";
-import { blocksText, controls } from "../../test/e2e/slack-helpers";
+import { blocksText, click, controls } from "../../test/e2e/slack-helpers";
 import { pause, waitUntil } from "./observe";
 import type { World } from "./world";
 
@@ -64,7 +64,7 @@ export async function measureSlackClicks(world: World, issueId: string, runs: nu
     const label = toggled(blocksText(message.blocks));
     const control = controls(message.blocks).find((c) => c.label === label);
     if (!control) throw new Error(`no ${label} button on the Slack card`);
-    const payload = stack.slack.blockActions({ teamId: slack.teamId, user: slack.user, channel, messageTs: original.ts, actions: [{ action_id: control.actionId }] });
+    const payload = stack.slack.blockActions({ teamId: slack.teamId, user: slack.user, channel, messageTs: original.ts, actions: [click(message.blocks, label)] });
     const repliesBefore = stack.slack.responses.length;
     const sentAt = Date.now();
     const result = await stack.slack.sendInteraction(`${stack.api}/slack/interactions`, payload);
