@@ -116,13 +116,30 @@ export async function measureFanout(shape: FanoutShape, progress: (line: string)
     progress(`fanout: ${alerts.length} alerts enqueued in ${Date.now() - started} ms`);
 
     let lastReport = 0;
+    let storageMark = stack.storageProxy?.requests.length ?? 0;
+    const slackChannels = new Set(places.slack.map((place) => place.channel));
     const final = await waitFor(
       async () => {
         const copies = readCopies(stack, places, shape.issues);
         const behind = copies.filter((copy) => copy.shows !== perIssue).length + (shape.issues * (places.teams.length + places.slack.length) - copies.length);
         if (Date.now() - lastReport > 15_000) {
           lastReport = Date.now();
-          progress(`fanout: ${((Date.now() - started) / 1000).toFixed(0)} s, ${behind} copies not final yet`);
+          const waiting = (await queue.getProperties()).approximateMessagesCount ?? 0;
+          const onSlack = copies.filter((copy) => slackChannels.has(copy.conversation));
+          const onTeams = copies.filter((copy) => !slackChannels.has(copy.conversation));
+          const tally = (list: Copy[]) => `${list.length} posted, ${list.filter((copy) => copy.shows === perIssue).length} final`;
+          progress(
+            `fanout: ${((Date.now() - started) / 1000).toFixed(0)} s, ${behind} copies not final yet (alerts waiting ${waiting}; Teams ${tally(onTeams)}; Slack ${tally(onSlack)})`,
+          );
+          if (process.env.BENCH_FANOUT_STORAGE_DETAIL) {
+            const proxy = stack.storageProxy!;
+            const recent = proxy.requests.slice(storageMark);
+            storageMark = proxy.requests.length;
+            const byResource = new Map<string, number>();
+            for (const r of recent) byResource.set(`${r.method} ${r.resource}`, (byResource.get(`${r.method} ${r.resource}`) ?? 0) + 1);
+            const top = [...byResource].sort((a, b) => b[1] - a[1]).slice(0, 8);
+            progress(`  storage ${recent.length}: ${top.map(([k, n]) => `${k} ${n}`).join(", ")}`);
+          }
         }
         if (behind === 0) return { copies, at: Date.now() };
         return (await appIsQuiet(stack)) ? { copies, at: undefined } : undefined;

@@ -24,6 +24,12 @@ export const SLACK_CHANNEL_LIMITS: Window[] = [{ ms: 1000, limit: 1 }];
 /** Slack Tier 3 (chat.update, chat.postEphemeral): 50 per minute per workspace. */
 export const SLACK_TIER3_LIMITS: Window[] = [{ ms: 60_000, limit: 50 }];
 
+/**
+ * An issue changed again within this long is still changing (an alert storm): while a budget runs low, its cards
+ * wait for it to settle rather than spend the budget on states about to be replaced (docs/pacing.md).
+ */
+export const SETTLE_MS = 10_000;
+
 /** The share of each published limit the app as a whole uses: the rest absorbs clock skew and instance-count lag. */
 export const PACING_SHARE = 0.9;
 
@@ -80,12 +86,14 @@ export class SlidingWindowLimiter {
 
   /**
    * The share of the tightest window still free for `key` right now (1 = untouched, 0 = spent): lets a caller keep
-   * a scarce budget for work that matters more.
+   * a scarce budget for work that matters more. `atLeastMs` leaves out shorter windows (a burst's), whose
+   * headroom says nothing about how busy the key is.
    */
-  headroom(key: string): number {
+  headroom(key: string, atLeastMs = 0): number {
     const now = this.now();
     const times = this.list(this.booked, key, now);
-    return Math.min(...this.current().map((w) => Math.max(0, 1 - times.filter((t) => t > now - w.ms && t <= now).length / w.limit)));
+    const windows = this.current().filter((w) => w.ms >= atLeastMs);
+    return Math.min(...windows.map((w) => Math.max(0, 1 - times.filter((t) => t > now - w.ms && t <= now).length / w.limit)));
   }
 
   async acquire(key: string, maxWaitMs: number): Promise<Slot> {

@@ -24,6 +24,11 @@ export interface SlackSender {
 /** This instance's share of Slack's limits (docs/pacing.md): posts per channel, chat.update per workspace. */
 const channelLimiter = new SlidingWindowLimiter(() => pacedWindows(SLACK_CHANNEL_LIMITS, instanceShare()));
 const updateLimiter = new SlidingWindowLimiter(() => pacedWindows(SLACK_TIER3_LIMITS, instanceShare()));
+/**
+ * Cards posted while their issue is still changing, per workspace: each will need a chat.update once the issue
+ * settles, so they are let through no faster than the workspace's chat.update budget can follow (docs/pacing.md).
+ */
+const unsettledPostLimiter = new SlidingWindowLimiter(() => pacedWindows(SLACK_TIER3_LIMITS, instanceShare()));
 const MAX_IN_PROCESS_WAIT_MS = 2000;
 
 /** The target can't take messages: fix the configuration, don't retry. */
@@ -65,6 +70,8 @@ export interface SlackPostOptions {
    */
   lookFirst?: boolean;
   beforeUnprovenPost?: () => Promise<boolean>;
+  /** Milliseconds until the issue counts as settled (see `settlesIn`); 0 or absent: settled. */
+  settlesInMs?: number;
 }
 
 export async function sendSlackCard(
@@ -97,8 +104,18 @@ export async function sendSlackCard(
       }
     }
     await instances(sender.storage).current();
+    const unsettled = (options.settlesInMs ?? 0) > 0;
+    if (unsettled && unsettledPostLimiter.delayFor(target.teamId) > 0) {
+      return {
+        kind: "retry",
+        delaySeconds: Math.max(1, Math.ceil(options.settlesInMs! / 1000)),
+        reason: "held: the issue is still changing and the workspace's chat.update budget is spoken for",
+        throttled: true,
+      };
+    }
     const slot = await channelLimiter.acquire(`${target.teamId}:${channel}`, MAX_IN_PROCESS_WAIT_MS);
     if (!slot.ok) return { kind: "retry", delaySeconds: slot.retryInSeconds, reason: "paced: Slack posts about one per second per channel", throttled: true };
+    if (unsettled) unsettledPostLimiter.record(target.teamId);
     const message = renderSlackMessage(buildIssueView(issue, await slackViewOptions(sender.identities, issue, target.teamId)));
     const posted = await client.chat.postMessage({
       channel,

@@ -93,6 +93,14 @@ export async function updateTeamsCard(
   });
 }
 
+/**
+ * The share of this instance's 30-second budget for the conversation still unspent (1 = untouched): the card
+ * refresh keeps a busy conversation's budget for first posts and for copies whose issue has stopped changing.
+ */
+export function teamsConversationHeadroom(conversationId: string): number {
+  return conversationLimiter.headroom(conversationId, 30_000);
+}
+
 async function withConnector<T>(
   sender: TeamsSender,
   reference: Pick<TeamsInstallation, "tenantId" | "conversationId" | "serviceUrl">,

@@ -7,6 +7,7 @@ interface IssueEntity {
   partitionKey: string;
   rowKey: string;
   etag?: string;
+  timestamp?: string;
   shortId?: string;
   project: string;
   title: string;
@@ -54,6 +55,8 @@ export interface StoredIssue {
    * alert finds its `notify` there).
    */
   outbox: OutboxEntry[];
+  /** When the row was last written (the table's own Timestamp); absent on a row not read from the table. */
+  writtenAt?: string;
 }
 
 export interface OutboxEntry {
@@ -372,6 +375,7 @@ function fromEntity(entity: IssueEntity): StoredIssue {
     etag: entity.etag!,
     recentAlertIds: parseJson<string[]>(entity.recentAlertIds, []),
     outbox: foldAnnounced(entity, parseJson<OutboxEntry[]>(entity.outbox, [])),
+    ...(entity.timestamp ? { writtenAt: entity.timestamp } : {}),
   };
 }
 

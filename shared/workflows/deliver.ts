@@ -13,6 +13,7 @@ import {
 import { LiveCards, livePostedAction, liveReleaseAction, submitInChunks, type Claim, type PostReason } from "../delivery/live-cards";
 import { IdentityRepository } from "../identity/identities";
 import { countsAsAttempt, MAX_DELIVERY_ATTEMPTS } from "../delivery/retry-policy";
+import { SETTLE_MS } from "../delivery/pacing";
 import { sendSlackCard, type SlackSendOutcome } from "../delivery/slack-sender";
 import { sendTeamsCard, type SendOutcome } from "../delivery/teams-sender";
 import type { AlertTarget } from "../domain/alert";
@@ -21,7 +22,7 @@ import { cardSaveAction, type CardCopy } from "../storage/cards";
 import { QUEUES, TABLES, type StorageClients } from "../storage/clients";
 import { isNotFound } from "../storage/errors";
 import { TeamsInstallations } from "../storage/installations";
-import { IssueRepository } from "../storage/issues";
+import { IssueRepository, type StoredIssue } from "../storage/issues";
 import type { SlackTokens } from "../slack/client";
 import type { TeamsConnector } from "../teams/connector";
 import type { CardRefreshMessage } from "./issue-events";
@@ -177,7 +178,8 @@ async function postTaken(
   const sender = senderFor(deliverer);
   const teamsChannels = toPost.flatMap(({ taken: t }) => (t.row.target.provider === "msteams" && "conversationId" in t.row.target ? [t.row.target.conversationId] : []));
   if (teamsChannels.length > 0) await new TeamsInstallations(storage).prefetchConversations(teamsChannels);
-  const posted = await inPool(toPost, POSTS_IN_FLIGHT, (post) => postOne(deliverer, sender, stored.issue, batch, post.taken, post.because));
+  const settlesInMs = settlesIn(stored);
+  const posted = await inPool(toPost, POSTS_IN_FLIGHT, (post) => postOne(deliverer, sender, stored.issue, batch, post.taken, post.because, settlesInMs));
 
   const cardActions: TransactionAction[] = [];
   const copies: CardCopy[] = [];
@@ -229,7 +231,15 @@ async function postTaken(
 }
 
 /** Posts the card to one taken target, under the "exactly once" rule (README). */
-async function postOne(deliverer: Deliverer, sender: Sender, issue: Issue, batch: DeliveryBatch, taken: Taken, because: PostReason): Promise<Posted> {
+async function postOne(
+  deliverer: Deliverer,
+  sender: Sender,
+  issue: Issue,
+  batch: DeliveryBatch,
+  taken: Taken,
+  because: PostReason,
+  settlesInMs: number,
+): Promise<Posted> {
   const { row, attempt, unconfirmed } = taken;
   const target = row.target;
   // After an attempt whose outcome is unknown, at most one post is made without proof that the earlier one
@@ -253,11 +263,21 @@ async function postOne(deliverer: Deliverer, sender: Sender, issue: Issue, batch
       deliveryId: deliveryId(batch.alertId, row.targetKey),
       lookFirst: unconfirmed > 0,
       beforeUnprovenPost,
+      settlesInMs,
     });
   } else {
     outcome = { kind: "dead", reason: "Slack is not configured on this app (SLACK_SIGNING_SECRET)" };
   }
   return { taken, because, outcome, reposted };
+}
+
+/**
+ * Milliseconds until the issue counts as settled (0: it has): a card posted before then will soon need an update.
+ * A new issue (version 1) has not changed since it was created; one written again within SETTLE_MS is changing.
+ */
+export function settlesIn(stored: Pick<StoredIssue, "issue" | "writtenAt">, now = Date.now()): number {
+  if (stored.issue.version <= 1 || !stored.writtenAt) return 0;
+  return Math.max(0, Date.parse(stored.writtenAt) + SETTLE_MS - now);
 }
 
 interface Sender {

@@ -2,13 +2,14 @@ import type { WebClient } from "@slack/web-api";
 import type { Config } from "../config";
 import { LiveCards } from "../delivery/live-cards";
 import { targetLabel } from "../delivery/deliveries";
+import { SETTLE_MS } from "../delivery/pacing";
 import { RefreshGate } from "../delivery/refresh-gate";
 import { countsAsAttempt, MAX_DELIVERY_ATTEMPTS } from "../delivery/retry-policy";
 import { slackUpdateHeadroom, updateSlackCard } from "../delivery/slack-sender";
 import { expireIgnore } from "../domain/actions";
 import { IdentityRepository } from "../identity/identities";
 import type { Issue } from "../domain/issue";
-import { updateTeamsCard } from "../delivery/teams-sender";
+import { teamsConversationHeadroom, updateTeamsCard } from "../delivery/teams-sender";
 import type { FailureVerdict } from "../delivery/retry-policy";
 import { CardRepository, needsRender, type CardCopy } from "../storage/cards";
 import { QUEUES, type StorageClients } from "../storage/clients";
@@ -18,14 +19,17 @@ import type { TeamsConnector } from "../teams/connector";
 import { sendIgnoreWakeUp } from "./ignore-expiry";
 import { announcePending, type CardRefreshMessage } from "./issue-events";
 
-/** A change within this long of the run before it means the issue is still changing (see SLACK_LOW_HEADROOM). */
-const SLACK_SETTLE_MS = 10_000;
 /**
  * Below this share of its chat.update budget left (a few updates spent in the last minute), a workspace's copies
  * of a still-changing issue wait for it to settle: a burst's intermediate states cost Slack nothing, its final one
  * goes once. A quiet workspace still sees every change at once.
  */
 const SLACK_LOW_HEADROOM = 0.9;
+/**
+ * Below this share of its 30-second budget left, a Teams conversation is busy (a fan-out posting into it): its
+ * copies of a still-changing issue wait too, and the budget goes to first posts and to settled issues' copies.
+ */
+const TEAMS_LOW_HEADROOM = 0.5;
 
 export interface Refresher {
   config: Config;
@@ -57,15 +61,15 @@ export async function refreshCards(refresher: Refresher, message: CardRefreshMes
   if (!issue) return { updated: 0, failed: 0 };
   const cards = new CardRepository(refresher.storage);
   const stale = (await cards.list(issue.id)).filter((copy) => needsRender(copy, issue.version));
-  // Slack's chat.update budget is the scarce one: while it runs low, copies of an issue still changing wait for
-  // its final state, and the budget goes to copies whose issue has settled.
+  // While a budget runs low, copies of an issue still changing wait for its final state, and the budget goes to
+  // copies whose issue has settled (and, on Teams, to first posts).
   // A change's run: changing if the run before it was recent. A retry's run (it carries `attempt`) follows the
-  // app's own run, not a change: changing if the issue moved on since the retry was queued (SLACK_SETTLE_MS ago).
+  // app's own run, not a change: changing if the issue moved on since the retry was queued (SETTLE_MS ago).
   const changing =
     message.attempt === undefined
-      ? gate.previousRunAt !== undefined && Date.now() - Date.parse(gate.previousRunAt) < SLACK_SETTLE_MS
+      ? gate.previousRunAt !== undefined && Date.now() - Date.parse(gate.previousRunAt) < SETTLE_MS
       : issue.version > message.version;
-  const held = stale.filter((copy) => changing && copy.provider === "slack" && slackUpdateHeadroom(copy.teamId) < SLACK_LOW_HEADROOM);
+  const held = changing ? stale.filter(waitsToSettle) : [];
   const writing = stale.filter((copy) => !held.includes(copy));
   const identities = new IdentityRepository(refresher.storage);
   const writers = await cards.beginWrites(writing);
@@ -79,7 +83,7 @@ export async function refreshCards(refresher: Refresher, message: CardRefreshMes
   await cards.endWrites(
     writing.map((card, i) => ({ card, writer: writers[i]!, sent: outcomes[i]!.kind === "updated" ? issue.version : undefined, settled: behind === 0 })),
   );
-  let retryIn = held.length > 0 ? SLACK_SETTLE_MS / 1000 : 0;
+  let retryIn = held.length > 0 ? SETTLE_MS / 1000 : 0;
   /** Some copy failed for real (not only throttled): the retry counts as an attempt. */
   let failedForReal = false;
   let gaveUp = false;
@@ -130,6 +134,13 @@ export interface RefreshResult {
   updated: number;
   failed: number;
   coalesced?: boolean;
+}
+
+/** A copy of a still-changing issue waits for it to settle while its budget runs low. */
+function waitsToSettle(copy: CardCopy): boolean {
+  return copy.provider === "slack"
+    ? slackUpdateHeadroom(copy.teamId) < SLACK_LOW_HEADROOM
+    : teamsConversationHeadroom(copy.conversationId) < TEAMS_LOW_HEADROOM;
 }
 
 /**

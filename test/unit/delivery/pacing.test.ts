@@ -131,4 +131,19 @@ describe("the limiter", () => {
     limiter.record("w");
     expect(limiter.headroom("w")).toBe(0);
   });
+
+  it("headroom over the longer windows only: a burst's window says nothing about how busy a conversation is", () => {
+    const now = 0;
+    const limiter = new SlidingWindowLimiter(
+      [
+        { ms: 1000, limit: 2 },
+        { ms: 30_000, limit: 10 },
+      ],
+      () => now,
+    );
+    limiter.record("c");
+    limiter.record("c");
+    expect(limiter.headroom("c")).toBe(0);
+    expect(limiter.headroom("c", 30_000)).toBe(0.8);
+  });
 });

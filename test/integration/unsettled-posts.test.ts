@@ -1,0 +1,53 @@
+// A Slack card posted while its issue is still changing (an alert storm) will need a chat.update once the issue
+// settles, and chat.update is Tier 3: 50 a minute for the whole workspace. Posted faster than that, such cards stay
+// stale for minutes (issue 11: 300 stale copies took over 7 minutes to fix). So the workspace lets them through no
+// faster than its update budget, and holds the rest (a throttled retry, its attempt given back) until the issue
+// settles. Cards of settled issues, and first cards of new issues, are never held.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SLACK_TIER3_LIMITS, PACING_SHARE } from "../../shared/delivery/pacing";
+import { sendSlackCard, type SlackSendOutcome } from "../../shared/delivery/slack-sender";
+import { IdentityRepository } from "../../shared/identity/identities";
+import { SlackInstallations } from "../../shared/slack/installations";
+import { anIssue } from "../fixtures/issues";
+import { startCountedApp, type CountedApp } from "../support/counted-app";
+
+let app: CountedApp;
+
+beforeAll(async () => {
+  app = await startCountedApp({
+    name: "unsettled-posts",
+    enforceRateLimits: true,
+    coalesceSeconds: 5,
+    ids: { appId: "6a1d3c2e-0000-4000-8000-00000000c0a7", tenantId: "72f988bf-0000-4000-8000-000000000007" },
+  });
+}, 60_000);
+afterAll(async () => {
+  await app?.stop();
+});
+
+describe("Slack cards of a still-changing issue", () => {
+  it("go out no faster than the workspace's chat.update budget; the rest wait for the issue to settle", async () => {
+    const workspace = app.slack.addWorkspace({ name: "Storm" });
+    await new SlackInstallations(app.storage).save({ teamId: workspace.teamId, botToken: workspace.botToken, active: true, updatedAt: new Date().toISOString() });
+    const sender = { ...app.runtime, identities: new IdentityRepository(app.storage) };
+    const budget = Math.floor(SLACK_TIER3_LIMITS[0]!.limit * PACING_SHARE);
+    const post = async (n: number, settlesInMs: number): Promise<SlackSendOutcome> => {
+      const channel = app.slack.addChannel(workspace.teamId, { name: `storm-${n}` }).id;
+      const target = { provider: "slack" as const, teamId: workspace.teamId, channel };
+      const issue = anIssue({ id: `STORM-${n}`, version: 3 });
+      return sendSlackCard(sender, issue, target, `slack:${workspace.teamId}:${channel}`, 1, { deliveryId: `storm-${n}`, settlesInMs });
+    };
+
+    const outcomes: SlackSendOutcome[] = [];
+    for (let n = 0; n < budget + 3; n++) outcomes.push(await post(n, 8000));
+    expect(outcomes.slice(0, budget).every((outcome) => outcome.kind === "sent")).toBe(true);
+    for (const held of outcomes.slice(budget)) {
+      expect(held).toMatchObject({ kind: "retry", throttled: true, delaySeconds: 8 });
+      expect((held as { reason: string }).reason).toMatch(/^held: the issue is still changing/);
+    }
+    expect(app.slack.calls.filter((call) => call.method === "chat.postMessage")).toHaveLength(budget);
+
+    // A settled issue's card (or a new issue's) still goes at once.
+    expect((await post(budget + 3, 0)).kind).toBe("sent");
+  });
+});
