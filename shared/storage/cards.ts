@@ -125,11 +125,7 @@ export class CardRepository {
 
   async save(card: CardCopy): Promise<void> {
     const table = await this.storage.table(TABLES.cards);
-    const { renderedVersion, targetKey, postedAt, dead, writers: _writers, behindSince: _behind, etag: _etag, ...where } = card;
-    await table.upsertEntity<CardEntity>(
-      stripUndefined({ partitionKey: safeKey(card.issueId), rowKey: cardRowKey(card), body: JSON.stringify(where), renderedVersion, targetKey, postedAt, dead }),
-      "Replace",
-    );
+    await table.upsertEntity(cardEntity(card), "Replace");
   }
 
   async list(issueId: string): Promise<CardCopy[]> {
@@ -334,8 +330,12 @@ export class CardRepository {
 }
 
 /** The write `CardRepository.save` makes, as an action for a transaction in the issue's `cards` partition. */
-export function cardSaveAction(card: CardCopy): import("@azure/data-tables").TransactionAction {
+export function cardSaveAction(card: CardCopy): TransactionAction {
+  return ["upsert", { ...cardEntity(card) }, "Replace"];
+}
+
+/** A copy as first recorded: where it lives and what it shows, no update under way. */
+function cardEntity(card: CardCopy): CardEntity {
   const { renderedVersion, targetKey, postedAt, dead, writers: _writers, behindSince: _behind, etag: _etag, ...where } = card;
-  const entity: CardEntity = stripUndefined({ partitionKey: safeKey(card.issueId), rowKey: cardRowKey(card), body: JSON.stringify(where), renderedVersion, targetKey, postedAt, dead });
-  return ["upsert", { ...entity }, "Replace"];
+  return stripUndefined({ partitionKey: safeKey(card.issueId), rowKey: cardRowKey(card), body: JSON.stringify(where), renderedVersion, targetKey, postedAt, dead });
 }
