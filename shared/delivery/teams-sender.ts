@@ -93,7 +93,7 @@ export async function updateTeamsCard(
   });
 }
 
-async function withConnector<T>(
+export async function withConnector<T>(
   sender: TeamsSender,
   reference: Pick<TeamsInstallation, "tenantId" | "conversationId" | "serviceUrl">,
   attempt: number,
@@ -152,7 +152,7 @@ function isUnanswered(error: unknown): boolean {
   return httpFailure && mayHaveLanded(error);
 }
 
-async function resolveTarget(
+export async function resolveTarget(
   sender: TeamsSender,
   target: Extract<AlertTarget, { provider: "msteams" }>,
 ): Promise<TeamsInstallation | string> {
