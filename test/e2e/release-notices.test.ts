@@ -153,6 +153,20 @@ describe("a release message", () => {
     expect(slackReleaseMessages(() => true)).toHaveLength(2);
   });
 
+  it("throttled by both platforms (429), waits on the queue and posts once each, never lost", async () => {
+    const FOURTH = "9e8d7c6";
+    const posted = (conversation: string) => stack.teams.messages(conversation).filter((m) => cardText(cardOf(m.activity) ?? {}).includes(`${PROJECT} ${FOURTH} went out`));
+    const postedInSlack = () => stack.slack.messages(channel).filter((m) => blocksText(m.blocks).includes(`${PROJECT} ${FOURTH} went out`));
+    stack.teams.injectFault({ operation: "send", conversationId: team.generalChannelId, status: 429, retryAfterSec: 1, times: 2 });
+    stack.slack.injectError({ method: "chat.postMessage", channel, error: "ratelimited", retryAfterSec: 1, times: 2 });
+    await sendBase64Json(stack.azurite.connectionString, "alerts", releaseMessage(FOURTH, { people: [] }));
+    await waitFor(() => posted(team.generalChannelId).length === 1 && postedInSlack().length === 1, { timeoutMs: 60_000, description: "the release card after the 429s" });
+    expect(stack.host.logs().filter((line) => line.includes(`Release ${PROJECT} ${FOURTH}`) && line.includes("retry in")).length).toBeGreaterThanOrEqual(2);
+    await waitFor(() => stack.host.logs().some((line) => line.includes(`Release ${PROJECT} ${FOURTH}: 2 notices sent, 0 dead`)), { timeoutMs: 20_000 });
+    expect(posted(team.generalChannelId)).toHaveLength(1);
+    expect(postedInSlack()).toHaveLength(1);
+  }, 90_000);
+
   it("an alert from the released version regresses the issue resolved in the next release, and its cards say why", async () => {
     expect(await alertFrom(FIXED, "Price rounding is off by one cent", THIRD)).toMatchObject({
       status: "unresolved",
