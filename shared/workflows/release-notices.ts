@@ -61,7 +61,10 @@ export async function takeRelease(storage: StorageClients, message: unknown, ori
   if (targets.length === 0) return summary;
 
   const deliveries = new DeliveryRepository(storage);
-  const { rows } = await deliveries.planMany(noticeId, `release:${release.project}`, targets.map(({ key, target }) => ({ targetKey: key, target })));
+  await deliveries.planMany(noticeId, `release:${release.project}`, targets.map(({ key, target }) => ({ targetKey: key, target })));
+  // Read back with their ETags: a row is taken only if nobody took it since this read.
+  const wanted = new Set(targets.map((t) => t.key));
+  const rows = (await deliveries.listForAlert(noticeId)).filter((row) => wanted.has(row.targetKey));
   const personal = new Set(targets.filter((t) => t.personal).map((t) => t.key));
   const { taken, waitSeconds } = await takeOpenRows(deliveries, rows);
   summary.sent = rows.filter((row) => row.state === "sent").length;
