@@ -14,6 +14,9 @@ export async function alertsQueue(message: unknown, context: InvocationContext):
     // Paths and the schema's or storage's reasons; never the values themselves.
     const reasons = result.poison.issues.map((issue) => `${issue.path || "(root)"}: ${issue.message}`).join("; ");
     context.warn(`Alert rejected and moved to alerts-poison: ${result.poison.error} ${reasons}`);
+  } else if (result.kind === "release") {
+    const waiting = result.retryInSeconds ? `, ${result.waiting} waiting (back in ${result.retryInSeconds}s)` : "";
+    context.log(`Release ${result.project} ${result.version}: ${result.sent} notices sent, ${result.dead} dead${waiting}`);
   } else if (result.kind === "no-issue") {
     context.log(`Issue action for ${result.issueId}: no such issue here, nothing to change`);
   } else {

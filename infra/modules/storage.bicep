@@ -34,6 +34,7 @@ var tableNames = [
   'linktokens'
   'events'
   'instances'
+  'releases'
 ]
 var deploymentContainerName = 'app-package'
 

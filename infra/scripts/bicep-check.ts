@@ -50,7 +50,7 @@ export const SECRET_SETTINGS = [
 
 export const QUEUES = ["alerts", "deliveries", "card-refresh", "issue-events", "member-sync", "slack-actions"].flatMap((q) => [q, `${q}-poison`]);
 
-export const TABLES = ["issues", "activities", "cards", "deliveries", "installations", "identities", "subscriptions", "linktokens", "events", "instances"];
+export const TABLES = ["issues", "activities", "cards", "deliveries", "installations", "identities", "subscriptions", "linktokens", "events", "instances", "releases"];
 
 export const ROLES = {
   "Storage Blob Data Owner": "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",

@@ -22,7 +22,7 @@ export interface SlackSender {
 }
 
 /** This instance's share of Slack's limits (docs/pacing.md): posts per channel, chat.update per workspace. */
-const channelLimiter = new SlidingWindowLimiter(() => pacedWindows(SLACK_CHANNEL_LIMITS, instanceShare()));
+export const channelLimiter = new SlidingWindowLimiter(() => pacedWindows(SLACK_CHANNEL_LIMITS, instanceShare()));
 const updateLimiter = new SlidingWindowLimiter(() => pacedWindows(SLACK_TIER3_LIMITS, instanceShare()));
 /**
  * Cards posted while their issue is still changing, per workspace: each will need a chat.update once the issue
@@ -32,7 +32,7 @@ const unsettledPostLimiter = new SlidingWindowLimiter(() => pacedWindows(SLACK_T
 const MAX_IN_PROCESS_WAIT_MS = 2000;
 
 /** The target can't take messages: fix the configuration, don't retry. */
-const DEAD_TARGET_ERRORS = new Set([
+export const DEAD_TARGET_ERRORS = new Set([
   "channel_not_found",
   "not_in_channel",
   "is_archived",
@@ -196,13 +196,13 @@ export async function slackMessageFor(sender: Pick<SlackSender, "identities">, i
 }
 
 
-async function openDirectMessage(client: WebClient, email: string): Promise<string> {
+export async function openDirectMessage(client: WebClient, email: string): Promise<string> {
   const user = await client.users.lookupByEmail({ email });
   const opened = await client.conversations.open({ users: user.user!.id! });
   return opened.channel!.id!;
 }
 
-async function handleFailure(sender: SlackSender, teamId: string, verdict: FailureVerdict): Promise<FailureVerdict> {
+export async function handleFailure(sender: SlackSender, teamId: string, verdict: FailureVerdict): Promise<FailureVerdict> {
   if (verdict.kind === "dead-installation") {
     await new SlackInstallations(sender.storage).deactivate(teamId, verdict.reason);
     return { kind: "dead", reason: `workspace token no longer works: ${verdict.reason}` };

@@ -101,7 +101,7 @@ export function teamsConversationHeadroom(conversationId: string): number {
   return conversationLimiter.headroom(conversationId, 30_000);
 }
 
-async function withConnector<T>(
+export async function withConnector<T>(
   sender: TeamsSender,
   reference: Pick<TeamsInstallation, "tenantId" | "conversationId" | "serviceUrl">,
   attempt: number,
@@ -160,7 +160,7 @@ function isUnanswered(error: unknown): boolean {
   return httpFailure && mayHaveLanded(error);
 }
 
-async function resolveTarget(
+export async function resolveTarget(
   sender: TeamsSender,
   target: Extract<AlertTarget, { provider: "msteams" }>,
 ): Promise<TeamsInstallation | string> {

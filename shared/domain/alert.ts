@@ -83,6 +83,8 @@ function bestBranchMessage(branches: z.core.$ZodIssue[][]): string | undefined {
 /** Alert schema v1: the producers' contract (ARCHITECTURE.md). */
 export const alertSchema = z.object({
   schemaVersion: z.literal(1),
+  /** Absent = "alert"; the queue's other kinds ("issue-action", "release") have their own schemas. */
+  kind: z.literal("alert").optional(),
   alertId: text(256).refine(isAlertId, "no control characters or unpaired surrogates; at most 256 characters, counting / \\ # ? % as three"),
   status: z.enum(["firing", "resolved"]).optional(), // absent = "firing"
   issue: z.object({

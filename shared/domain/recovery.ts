@@ -4,6 +4,7 @@ import type { Alert } from "./alert";
 import { ids } from "./ids";
 import { applyAlert, type AlertIntake } from "./intake";
 import type { Actor, Issue } from "./issue";
+import type { KnownReleases } from "./releases";
 
 /** The monitoring tools whose issue ids carry their name (`alertmanager:<fingerprint>`, …): the actor of a recovery. */
 export const ALERT_SOURCES = ["alertmanager", "grafana", "azure-monitor", "sentry"] as const;
@@ -18,10 +19,11 @@ export function recoveryActor(issueId: string): Actor {
 
 /**
  * Folds an alert into its issue: a firing alert as always (`applyAlert`), a resolved one by `applyRecovery`.
- * Returns undefined when the alert changes nothing.
+ * `releases`, the project's releases in the order it first reported them, decide whether an issue resolved in
+ * a release regresses. Returns undefined when the alert changes nothing.
  */
-export function foldAlert(existing: Issue | undefined, alert: Alert, now: Date): AlertIntake | undefined {
-  return alert.status === "resolved" ? applyRecovery(existing, alert, now) : applyAlert(existing, alert, now);
+export function foldAlert(existing: Issue | undefined, alert: Alert, now: Date, releases?: KnownReleases): AlertIntake | undefined {
+  return alert.status === "resolved" ? applyRecovery(existing, alert, now, releases) : applyAlert(existing, alert, now, releases);
 }
 
 /**
@@ -29,13 +31,13 @@ export function foldAlert(existing: Issue | undefined, alert: Alert, now: Date):
  * resolved issue is left as it is. A recovery for an issue never seen (it arrived before its firing alert)
  * records the issue already resolved, so the late firing alert does not reopen it.
  */
-export function applyRecovery(existing: Issue | undefined, alert: Alert, now: Date): AlertIntake | undefined {
+export function applyRecovery(existing: Issue | undefined, alert: Alert, now: Date, releases?: KnownReleases): AlertIntake | undefined {
   if (existing && existing.status !== "unresolved") return undefined;
   // A late recovery of an earlier firing must not resolve the issue that has fired again since.
   if (existing && Date.parse(alert.issue.lastSeen) < Date.parse(existing.lastSeen)) return undefined;
   // A recovery is not a new severity: the issue keeps its level.
   const reported = existing ? { ...alert, issue: { ...alert.issue, level: existing.level } } : alert;
-  const folded = applyAlert(existing, reported, now);
+  const folded = applyAlert(existing, reported, now, releases);
   if (folded.issue.status !== "unresolved") return undefined;
   const outcome = applyAction(folded.issue, { type: "resolve" }, recoveryActor(alert.issue.id), now);
   if (outcome.kind !== "changed") return undefined;

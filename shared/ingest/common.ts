@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Alert, AlertTarget, SchemaProblem } from "../domain/alert";
 import type { Level } from "../domain/issue";
 import type { IssueActionMessage } from "../domain/recovery";
+import type { ReleaseMessage } from "../domain/release-notice";
 
 /** What the request adds to every alert of a payload: `?project=` and `?target=`. */
 export interface IngestOptions {
@@ -9,8 +10,8 @@ export interface IngestOptions {
   target?: AlertTarget;
 }
 
-/** What one payload becomes on the `alerts` queue: schema-v1 alerts, or issue actions mirrored from the tool. */
-export type QueueMessage = Alert | IssueActionMessage;
+/** What one payload becomes on the `alerts` queue: schema-v1 alerts, issue actions mirrored from the tool, or releases. */
+export type QueueMessage = Alert | IssueActionMessage | ReleaseMessage;
 
 export type Normalized =
   | { ok: true; messages: QueueMessage[]; ignored?: string }

@@ -1,6 +1,7 @@
 import type { HttpRequest } from "@azure/functions";
 import { alertSchema, alertTargetSchema, type AlertTarget, type SchemaProblem } from "../domain/alert";
 import { issueActionMessageSchema } from "../domain/recovery";
+import { releaseMessageSchema } from "../domain/release-notice";
 import type { Config } from "../config";
 import { BodyTooLargeError, readBody } from "../http";
 import { QUEUES, type StorageClients } from "../storage/clients";
@@ -88,7 +89,9 @@ export async function ingest(request: HttpRequest, settings: Config["ingest"], s
     return { status: 202, body: { accepted: 0, ignored: normalized.ignored }, log: `Ingest ${source}: 202, nothing to take (${normalized.ignored})` };
   }
   await enqueueAll(storage, normalized.messages);
-  const alertIds = normalized.messages.map((message) => ("alertId" in message ? message.alertId : `${message.issueId}:${message.action.type}`));
+  const alertIds = normalized.messages.map((message) =>
+    "alertId" in message ? message.alertId : message.kind === "release" ? `release:${message.release.project}:${message.release.version}` : `${message.issueId}:${message.action.type}`,
+  );
   return { status: 202, body: { accepted: alertIds.length, alertIds }, log: `Ingest ${source}: 202, ${alertIds.length} message(s) enqueued` };
 }
 
@@ -126,7 +129,8 @@ function targetFrom(value: string): unknown {
 
 function validate(messages: QueueMessage[]): SchemaProblem[] {
   return messages.flatMap((message, n) => {
-    const schema = "kind" in message ? issueActionMessageSchema : alertSchema;
+    const kind = (message as { kind?: unknown }).kind;
+    const schema = kind === "issue-action" ? issueActionMessageSchema : kind === "release" ? releaseMessageSchema : alertSchema;
     const parsed = schema.safeParse(message);
     return parsed.success ? [] : problemsOf(parsed.error, messages.length > 1 ? `alerts.${n}` : "");
   });

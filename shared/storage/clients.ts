@@ -31,6 +31,8 @@ export const TABLES = {
   events: "events",
   /** One heartbeat row per instance that sends to the platforms: how many share the rate limits (docs/pacing.md). */
   instances: "instances",
+  /** One row per project: its releases in the order it first reported them (regression decisions, release notices). */
+  releases: "releases",
 } as const;
 export type TableName = (typeof TABLES)[keyof typeof TABLES];
 

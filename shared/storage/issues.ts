@@ -128,6 +128,21 @@ export class IssueRepository {
   }
 
   /**
+   * The project's issues that are resolved or were regressed (release notices), at most `limit`. A filtered
+   * query over the table: release notices are rare, and the issues table has no per-project index.
+   */
+  async listResolvedOrRegressed(project: string, limit = 1000): Promise<Issue[]> {
+    const table = await this.storage.table(TABLES.issues);
+    const issues: Issue[] = [];
+    const filter = `project eq '${escapeOData(project)}' and (status eq 'resolved' or substatus eq 'regressed')`;
+    for await (const entity of table.listEntities<IssueEntity>({ queryOptions: { filter } })) {
+      issues.push(fromEntity(entity).issue);
+      if (issues.length >= limit) break;
+    }
+    return issues;
+  }
+
+  /**
    * Reads the issue, lets `decide` compute the change from what is stored, and writes it only if
    * nobody changed the issue meanwhile (ETag); on a conflict it reads again and decides again.
    * The change and what it must announce are written together (see `outbox`), claimed by the caller,

@@ -1,13 +1,16 @@
 import { parseAlert, targetKey, type Alert, type AlertTarget, type SchemaProblem } from "../domain/alert";
 import { foldAlert, isIssueActionMessage } from "../domain/recovery";
+import { isReleaseMessage } from "../domain/release-notice";
 import type { Issue } from "../domain/issue";
 import { DeliveryRepository, readDeliveryMessage, targetLabel, type DeliveryBatch, type DeliveryRow, type PlannedDelivery } from "../delivery/deliveries";
 import { LiveCards, liveCardDecision, type LiveCard } from "../delivery/live-cards";
 import { QUEUES, type StorageClients } from "../storage/clients";
 import { IssueRepository, rememberAlert } from "../storage/issues";
+import { ProjectReleases } from "../storage/releases";
 import { permanentStorageRejection } from "../storage/errors";
 import { announcePending, changeIssue } from "./issue-events";
 import { takeIssueAction } from "./issue-action-intake";
+import { takeRelease, type ReleaseIntakeResult } from "./release-notices";
 import { subscribedTargets } from "./subscriptions";
 import { decidedWithoutPost, deliverBatch, refuseInvalidTargets, type Deliverer, type DeliveryResult } from "./deliver";
 
@@ -25,7 +28,8 @@ export type IntakeResult =
   /** `deliveries`: targets queued for the deliverer; `posted`: targets the alerts handler posted to itself (a new issue's first cards). */
   | { kind: "accepted"; issue: Issue; duplicate: boolean; deliveries: number; posted?: number }
   /** An issue action (a change mirrored from the monitoring tool) for an issue this relay never received. */
-  | { kind: "no-issue"; issueId: string };
+  | { kind: "no-issue"; issueId: string }
+  | ReleaseIntakeResult;
 
 /** A new issue's alert with at most this many targets is posted by the alerts handler itself (no queue hop). */
 export const FIRST_CARD_DIRECT_TARGETS = 3;
@@ -45,6 +49,7 @@ export interface IntakeOptions {
  */
 export async function takeAlert(storage: StorageClients, message: unknown, originalText: string, options: IntakeOptions = {}): Promise<IntakeResult> {
   if (isIssueActionMessage(message)) return takeIssueAction(storage, message, originalText);
+  if (isReleaseMessage(message)) return takeRelease(storage, message, originalText, options.deliverer);
   const parsed = parseAlert(message);
   if (!parsed.ok) return poison(storage, poisonFor(parsed.error, parsed.issues, originalText));
   const progress = { stage: "issue" };
@@ -69,11 +74,12 @@ async function poison(storage: StorageClients, poison: PoisonMessage): Promise<I
 async function applyAndPlan(storage: StorageClients, alert: Alert, progress: { stage: string }, options: IntakeOptions): Promise<IntakeResult> {
   let duplicate = false;
   let createdIssue = false;
+  const releases = await new ProjectReleases(storage).forAlert(alert);
   const written = await changeIssue(storage, alert.issue.id, (current) => {
     duplicate = current?.recentAlertIds.includes(alert.alertId) ?? false;
     createdIssue = current === undefined;
     if (duplicate) return undefined;
-    const intake = foldAlert(current?.issue, alert, new Date());
+    const intake = foldAlert(current?.issue, alert, new Date(), releases);
     if (!intake) return undefined;
     const notify = intake.regressed ? "regressed" : intake.levelRose ? "level-rose" : undefined;
     return {

@@ -11,7 +11,9 @@ const actor = email.transform((address) => address.toLowerCase());
 
 /** PATCH /api/issues/{id}: the same actions as the cards, by a named person. */
 export const issuePatchSchema = z.discriminatedUnion("action", [
-  z.strictObject({ action: z.enum(["resolve", "unresolve", "unignore", "unassign"]), actor }),
+  // Without `inRelease`: resolved immediately. In a release: refused (409) when the issue's alerts name no release.
+  z.strictObject({ action: z.literal("resolve"), actor, inRelease: z.enum(["current", "next"]).optional() }),
+  z.strictObject({ action: z.enum(["unresolve", "unignore", "unassign"]), actor }),
   z.strictObject({
     action: z.literal("ignore"),
     actor,
@@ -75,6 +77,8 @@ function toAction(patch: IssuePatch): IssueAction {
       return { type: "ignore", ignore: patch.ignore };
     case "assign":
       return { type: "assign", assignee: patch.assignee === "me" ? "me" : { email: patch.assignee } };
+    case "resolve":
+      return patch.inRelease ? { type: "resolve", inRelease: patch.inRelease } : { type: "resolve" };
     default:
       return { type: patch.action };
   }

@@ -134,6 +134,7 @@ describe("the infrastructure, read from the parsed tree", () => {
       "linktokens",
       "events",
       "instances",
+      "releases",
     ]);
   });
 

@@ -1,0 +1,228 @@
+import { createHash } from "node:crypto";
+import { releaseCardAttachment } from "../cards/release-teams";
+import { renderReleaseSlackMessage } from "../cards/release-slack";
+import { buildReleaseView, type ReleaseContent } from "../cards/release-view";
+import { deliveryId, DeliveryRepository, safeKey, targetLabel, type DeliveryChanges, type DeliveryRow } from "../delivery/deliveries";
+import { instances } from "../delivery/instances";
+import { countsAsAttempt, MAX_DELIVERY_ATTEMPTS, type FailureVerdict } from "../delivery/retry-policy";
+import { channelLimiter, classifySlackError, DEAD_TARGET_ERRORS, handleFailure, openDirectMessage } from "../delivery/slack-sender";
+import { classify, resolveTarget, withConnector, type TeamsSender } from "../delivery/teams-sender";
+import { targetKey, type AlertTarget } from "../domain/alert";
+import type { Issue } from "../domain/issue";
+import { openRegressionSince, parseReleaseMessage, previousRelease, resolvedInRelease, type ReleaseMessage } from "../domain/release-notice";
+import { IdentityRepository } from "../identity/identities";
+import { QUEUES, TABLES, type StorageClients } from "../storage/clients";
+import { escapeOData, IssueRepository } from "../storage/issues";
+import { ProjectReleases } from "../storage/releases";
+import { poisonFor, type PoisonMessage } from "./alert-intake";
+import type { Deliverer } from "./deliver";
+
+export type ReleaseIntakeResult =
+  | { kind: "poisoned"; poison: PoisonMessage }
+  | { kind: "release"; project: string; version: string; sent: number; waiting: number; dead: number; retryInSeconds?: number };
+
+/** Slack message metadata of a release notice (its payload names the notice × target, no personal data). */
+export const RELEASE_METADATA_TYPE = "triage_relay_release";
+/** A post takes seconds; a "sending" row older than this belonged to a consumer that died. */
+const SENDING_STALE_MS = 60_000;
+const MAX_IN_PROCESS_WAIT_MS = 2000;
+const MAX_REQUEUE_SECONDS = 300;
+
+interface NoticeTarget {
+  key: string;
+  target: AlertTarget;
+  personal: boolean;
+}
+
+/**
+ * A release message off the `alerts` queue: record the release, then post the release card to the project's
+ * subscribed conversations and a personal notice to each person named who is linked on Teams or Slack. Each
+ * notice × target is a row in `deliveries` (partition: the notice), taken with a conditional write before its
+ * post: a redelivered message posts nothing twice. Posts that must wait (paced, 429, 5xx) put the message back
+ * on `alerts` with a delay; the rows already sent are skipped when it comes back. Invalid → `alerts-poison`.
+ */
+export async function takeRelease(storage: StorageClients, message: unknown, originalText: string, deliverer: Deliverer | undefined): Promise<ReleaseIntakeResult> {
+  const parsed = parseReleaseMessage(message);
+  if (!parsed.ok) {
+    const poison = poisonFor(parsed.error, parsed.issues, originalText);
+    await storage.send(`${QUEUES.alerts}-poison`, poison);
+    return { kind: "poisoned", poison };
+  }
+  if (!deliverer) throw new Error("A release notice needs the platforms to post to (no deliverer given).");
+  const { release } = parsed.message;
+  const now = Date.now();
+  const deployedAt = new Date(Math.min(release.deployedAt ? Date.parse(release.deployedAt) : now, now));
+  const known = await new ProjectReleases(storage).record(release.project, release.version, deployedAt);
+
+  const identities = new IdentityRepository(storage);
+  const targets = [...(await subscribedConversations(storage, release.project)), ...(await linkedPeople(identities, release.people))];
+  const noticeId = releaseNoticeId(parsed.message);
+  const summary = { kind: "release" as const, project: release.project, version: release.version, sent: 0, waiting: 0, dead: 0 };
+  if (targets.length === 0) return summary;
+
+  const deliveries = new DeliveryRepository(storage);
+  await deliveries.planMany(noticeId, `release:${release.project}`, targets.map(({ key, target }) => ({ targetKey: key, target })));
+  // Read back with their ETags: a row is taken only if nobody took it since this read.
+  const wanted = new Set(targets.map((t) => t.key));
+  const rows = (await deliveries.listForAlert(noticeId)).filter((row) => wanted.has(row.targetKey));
+  const personal = new Set(targets.filter((t) => t.personal).map((t) => t.key));
+  const { taken, waitSeconds } = await takeOpenRows(deliveries, rows);
+  summary.sent = rows.filter((row) => row.state === "sent").length;
+  summary.dead = rows.filter((row) => row.state === "dead").length;
+  let retryIn = waitSeconds;
+
+  if (taken.length > 0) {
+    const issues = await new IssueRepository(storage).listResolvedOrRegressed(release.project);
+    const content: ReleaseContent = {
+      release,
+      resolved: newestFirst(issues.filter((issue) => resolvedInRelease(issue, release.version, known))),
+      regressions: newestFirst(issues.filter((issue) => openRegressionSince(issue, release.version, known))),
+      previous: previousRelease(known, release.version)?.version,
+    };
+    const sender: TeamsSender = { config: deliverer.config, storage, connector: deliverer.teams, identities };
+    const changes = new Map<string, DeliveryChanges>();
+    for (const { row, attempt } of taken) {
+      const outcome = await postNotice(deliverer, sender, content, row, attempt, personal.has(row.targetKey), deliveryId(noticeId, row.targetKey));
+      const label = `Release ${release.project} ${release.version} to ${targetLabel(row.targetKey)}`;
+      if (outcome.kind === "sent") {
+        changes.set(row.targetKey, { state: "sent", attempts: attempt, messageRef: outcome.messageRef, decision: "posted the release notice" });
+        summary.sent++;
+      } else if (outcome.kind === "retry" && (outcome.throttled || attempt < MAX_DELIVERY_ATTEMPTS)) {
+        changes.set(row.targetKey, { state: "pending", attempts: countsAsAttempt(outcome) ? attempt : attempt - 1, reason: outcome.reason });
+        retryIn = Math.max(retryIn ?? 0, outcome.delaySeconds);
+        summary.waiting++;
+        deliverer.log(`${label}: retry in ${outcome.delaySeconds}s (${outcome.reason})`);
+      } else {
+        const reason = outcome.kind === "retry" ? `gave up after ${attempt} attempts: ${outcome.reason}` : outcome.reason;
+        changes.set(row.targetKey, { state: "dead", attempts: attempt, reason });
+        summary.dead++;
+        deliverer.log(`${label} is dead: ${reason}`);
+      }
+    }
+    await deliveries.updateMany(noticeId, changes);
+  }
+  if (retryIn !== undefined) {
+    // The same message again, later: what was sent is skipped, what waits is posted then.
+    const delaySeconds = Math.min(MAX_REQUEUE_SECONDS, Math.max(1, Math.ceil(retryIn)));
+    await storage.send(QUEUES.alerts, parsed.message, { delaySeconds });
+    return { ...summary, retryInSeconds: delaySeconds };
+  }
+  return summary;
+}
+
+/** The notice's idempotency key: one per project × environment × version, whatever else the message says. */
+export function releaseNoticeId(message: ReleaseMessage): string {
+  const { project, environment, version } = message.release;
+  return `release:${createHash("sha256").update(`${project}\n${environment ?? ""}\n${version}`).digest("base64url").slice(0, 32)}`;
+}
+
+/** Rows still to post, taken for this attempt in one conditional transaction; rows another consumer is posting make the message wait. */
+async function takeOpenRows(deliveries: DeliveryRepository, rows: DeliveryRow[]): Promise<{ taken: { row: DeliveryRow; attempt: number }[]; waitSeconds?: number }> {
+  const now = Date.now();
+  const taken: { row: DeliveryRow; attempt: number; unconfirmed: number }[] = [];
+  let waitSeconds: number | undefined;
+  for (const row of rows) {
+    if (row.state === "sent" || row.state === "dead") continue;
+    if (row.state === "sending") {
+      const busyFor = now - Date.parse(row.sendingSince ?? "");
+      if (busyFor < SENDING_STALE_MS) {
+        waitSeconds = Math.max(waitSeconds ?? 0, Math.ceil((SENDING_STALE_MS - busyFor) / 1000) + 1);
+        continue;
+      }
+    }
+    taken.push({ row, attempt: row.attempts + 1, unconfirmed: row.state === "sending" ? row.unconfirmed + 1 : row.unconfirmed });
+  }
+  // Another copy of the message took some of them first: it posts those; look again shortly.
+  if (!(await deliveries.takeMany(taken))) return { taken: [], waitSeconds: 2 };
+  return { taken, waitSeconds };
+}
+
+type NoticeOutcome = { kind: "sent"; messageRef: string } | FailureVerdict;
+
+async function postNotice(
+  deliverer: Deliverer,
+  sender: TeamsSender,
+  content: ReleaseContent,
+  row: DeliveryRow,
+  attempt: number,
+  personal: boolean,
+  noticeDeliveryId: string,
+): Promise<NoticeOutcome> {
+  const view = buildReleaseView(content, { personal });
+  const target = row.target;
+  if (target.provider === "msteams") {
+    let reference: Awaited<ReturnType<typeof resolveTarget>>;
+    try {
+      reference = await resolveTarget(sender, target);
+    } catch (error) {
+      const verdict = classify(error, attempt);
+      return verdict.kind === "dead-installation" ? { kind: "dead", reason: verdict.reason } : verdict;
+    }
+    if (typeof reference === "string") return { kind: "dead", reason: reference };
+    const where = reference;
+    const outcome = await withConnector(sender, where, attempt, "send", async () => {
+      const posted = await sender.connector.send(where.serviceUrl, where.conversationId, {
+        type: "message",
+        summary: view.title.slice(0, 200),
+        attachments: [releaseCardAttachment(view)],
+      });
+      return { kind: "sent" as const, messageRef: `${where.conversationId}/${posted.id}` };
+    });
+    return outcome.kind === "dead-installation" ? { kind: "dead", reason: outcome.reason } : outcome;
+  }
+  const slackTokens = deliverer.slackTokens;
+  if (!slackTokens) return { kind: "dead", reason: "Slack is not configured on this app (SLACK_SIGNING_SECRET)" };
+  const slackSender = { config: deliverer.config, storage: deliverer.storage, slackTokens, identities: sender.identities };
+  try {
+    const client = await slackTokens.client(target.teamId);
+    const channel = "channel" in target ? target.channel : await openDirectMessage(client, target.userEmail);
+    await instances(deliverer.storage).current();
+    const slot = await channelLimiter.acquire(`${target.teamId}:${channel}`, MAX_IN_PROCESS_WAIT_MS);
+    if (!slot.ok) return { kind: "retry", delaySeconds: slot.retryInSeconds, reason: "paced: Slack posts about one per second per channel", throttled: true };
+    const message = renderReleaseSlackMessage(view);
+    const posted = await client.chat.postMessage({
+      channel,
+      text: message.text,
+      blocks: message.blocks as never,
+      unfurl_links: false,
+      unfurl_media: false,
+      metadata: { event_type: RELEASE_METADATA_TYPE, event_payload: { delivery: noticeDeliveryId } },
+    });
+    return { kind: "sent", messageRef: `${posted.channel ?? channel}/${posted.ts}` };
+  } catch (error) {
+    const verdict = await handleFailure(slackSender, target.teamId, classifySlackError(error, attempt, DEAD_TARGET_ERRORS));
+    return verdict.kind === "dead-installation" ? { kind: "dead", reason: verdict.reason } : verdict;
+  }
+}
+
+/** Every conversation subscribed to the project, whatever its minimum level: a release concerns them all. */
+async function subscribedConversations(storage: StorageClients, project: string): Promise<NoticeTarget[]> {
+  const table = await storage.table(TABLES.subscriptions);
+  const found = new Map<string, NoticeTarget>();
+  for await (const entity of table.listEntities<{ target: string }>({ queryOptions: { filter: `RowKey eq '${escapeOData(safeKey(project))}'` } })) {
+    let target: AlertTarget;
+    try {
+      target = JSON.parse(entity.target) as AlertTarget;
+    } catch {
+      continue;
+    }
+    found.set(targetKey(target), { key: targetKey(target), target, personal: false });
+  }
+  return [...found.values()];
+}
+
+/** A personal notice per platform (and Slack workspace) where the person is linked; people linked nowhere get none. */
+async function linkedPeople(identities: IdentityRepository, people: string[]): Promise<NoticeTarget[]> {
+  const targets = new Map<string, NoticeTarget>();
+  for (const email of new Set(people)) {
+    const add = (target: AlertTarget) => targets.set(targetKey(target), { key: targetKey(target), target, personal: true });
+    if ((await identities.findByEmail(email, "msteams")).length > 0) add({ provider: "msteams", userEmail: email });
+    for (const identity of await identities.findByEmail(email, "slack")) add({ provider: "slack", teamId: identity.scope, userEmail: email });
+  }
+  return [...targets.values()];
+}
+
+function newestFirst(issues: Issue[]): Issue[] {
+  const changed = (issue: Issue) => Date.parse(issue.statusChangedAt ?? issue.lastSeen) || 0;
+  return [...issues].sort((a, b) => changed(b) - changed(a));
+}
