@@ -8,7 +8,8 @@ import { isNotFound } from "../storage/errors";
 import { IssueRepository } from "../storage/issues";
 import { actOnIssueInTurn } from "../workflows/issue-actions";
 import { baseConversationId, tenantOf, type TeamsActivity } from "./activity";
-import { invokeError, now, OK, type BotReply, type TeamsBot } from "./bot-context";
+import { now, type TeamsBot } from "./bot-context";
+import { cardReply, errorReply, OK, type BotReply } from "./invoke-replies";
 import { withSenderObjectId } from "./member-lookup";
 import { identifyActor, promptToLink, tellPrivately } from "./people";
 
@@ -20,14 +21,14 @@ export async function onExecuteAction(bot: TeamsBot, received: TeamsActivity): P
   const parsed = cardActionPayloadSchema.safeParse(value?.action?.data?.payload);
   if (!parsed.success) {
     bot.log(`Teams: card action refused: unknown or malformed action (verb ${String(value?.action?.verb).slice(0, 40)})`);
-    return invokeError(400, "BadRequest", "That button isn't one this app knows. The card may be from an older version: ask for a new one.");
+    return errorReply(400, "BadRequest", "That button isn't one this app knows. The card may be from an older version: ask for a new one.");
   }
   const result = await applyCardAction(bot, activity, parsed.data);
   try {
     // The invoke answer is shown to the clicker only, so it can carry their notice. Every copy, this one
     // included for everyone else, is updated by the card refresh the change announces.
     const card = result.issue ? await issueCard(bot, activity, result.issue, result.notice) : noticeCard("Issue not found", [result.notice ?? ""]);
-    return { status: 200, body: { statusCode: 200, type: "application/vnd.microsoft.card.adaptive", value: card } };
+    return cardReply(card);
   } finally {
     afterAnswer(bot, result.announce);
   }
