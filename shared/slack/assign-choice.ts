@@ -2,9 +2,9 @@ import { toIssueAction } from "../cards/card-action";
 import { isSlackUserPick, type SlackCardAction } from "../cards/slack-message";
 import type { ViewOptions } from "../cards/view";
 import type { Config } from "../config";
-import type { IssueAction } from "../domain/actions";
 import type { Issue, Person } from "../domain/issue";
 import type { IdentityRepository } from "../identity/identities";
+import type { ClickIntent } from "../workflows/card-click";
 import { readSlackUser, type SlackTokens, type SlackUserProfile } from "./client";
 import type { BlockActions } from "./payloads";
 
@@ -15,8 +15,6 @@ export interface AssignChoiceDeps {
   log: (line: string) => void;
 }
 
-/** What a click comes to before it is applied: the change, a word to the clicker instead, or (click path) a hand-off. */
-export type ClickIntent = { kind: "apply"; action: IssueAction } | { kind: "answer"; text: string } | { kind: "hand-off"; reason: string };
 
 const NOTHING_CHANGED = "Nothing was changed.";
 
