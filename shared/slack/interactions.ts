@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
+import { renderIssueCard } from "../cards/render-issue-card";
 import { decodeSlackAction } from "../cards/slack-message";
 import type { Config } from "../config";
-import { slackMessageFor } from "../delivery/slack-sender";
 import type { Issue } from "../domain/issue";
 import type { IdentityRepository } from "../identity/identities";
 import { slackLinkPrompt } from "../identity/prompts";
@@ -374,7 +374,7 @@ async function answerFor(app: SlackApp, click: BlockActions, outcome: RecordedOu
   const teamId = (click.team?.id ?? click.user.team_id)!;
   const current = issue ?? (await currentIssue(app, click));
   if (!current) return ephemeral("Done.");
-  return { replace_original: true, ...(await slackMessageFor(app, current, teamId)) };
+  return { replace_original: true, ...(await renderIssueCard(app.identities, current, { surface: "slack", scope: teamId })) };
 }
 
 async function currentIssue(app: SlackApp, click: BlockActions): Promise<Issue | undefined> {

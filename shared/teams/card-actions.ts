@@ -1,7 +1,6 @@
 import { cardActionPayloadSchema, toIssueAction, type CardActionPayload } from "../cards/card-action";
-import { teamsCardAttachment } from "../cards/teams-card";
+import { renderIssueCard } from "../cards/render-issue-card";
 import { cardAttachment, noticeCard } from "../cards/teams-notices";
-import { buildIssueView } from "../cards/view";
 import type { Issue } from "../domain/issue";
 import { CardRepository, type CardCopy } from "../storage/cards";
 import { isNotFound } from "../storage/errors";
@@ -134,8 +133,7 @@ async function promptToLinkNotice(bot: TeamsBot, activity: TeamsActivity, tenant
 }
 
 async function issueCard(bot: TeamsBot, activity: TeamsActivity, issue: Issue, notice?: string) {
-  const people = await bot.identities.people("msteams", tenantOf(activity)!);
-  return teamsCardAttachment(buildIssueView(issue, { assignChoices: people, notice })).content;
+  return (await renderIssueCard(bot.identities, issue, { surface: "msteams", scope: tenantOf(activity)!, notice })).content;
 }
 
 async function markCopyRendered(bot: TeamsBot, issueId: string, tenantId: string, serviceUrl: string, conversationId: string, activityId: string, version: number) {
