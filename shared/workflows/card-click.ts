@@ -79,7 +79,7 @@ export function clickOutcome(acted: Pick<ActedOnIssue, "outcome" | "issue">): Cl
 }
 
 /** What to tell the clicker beside their copy of the card; undefined when the new state says it all. */
-export function clickNotice(outcome: Pick<ClickOutcome, "kind"> & { message?: string }): string | undefined {
+export function clickNotice(outcome: { kind: ClickOutcome["kind"]; message?: string }): string | undefined {
   switch (outcome.kind) {
     case "changed":
       return undefined;
