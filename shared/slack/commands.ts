@@ -13,7 +13,7 @@ type LinkPrompt = Awaited<ReturnType<typeof slackLinkPrompt>>;
  * Answers a slash command in the HTTP response: ephemeral, so only the person who typed it sees it.
  * Translation only: the slash command in, the command flow's reply out as a Slack message.
  */
-export async function handleSlashCommand(deps: { config: Config; storage: StorageClients; slackTokens: SlackTokens; log?: (line: string) => void }, command: SlashCommand) {
+export async function handleSlashCommand(deps: { config: Config; storage: StorageClients; slackTokens: SlackTokens; log: (line: string) => void }, command: SlashCommand) {
   const name = deps.config.slack?.command ?? "/triage";
   // Whether the app serves the workspace, from storage: no token refresh inside Slack's 3 seconds.
   if (!(await deps.slackTokens.serves(command.team_id))) {
@@ -30,7 +30,7 @@ export async function handleSlashCommand(deps: { config: Config; storage: Storag
     {
       storage: deps.storage,
       identities: new IdentityRepository(deps.storage),
-      log: (line) => deps.log?.(`Slack: ${line}`),
+      log: (line) => deps.log(`Slack: ${line}`),
       sendLink: () => slackLinkPrompt(deps.config, { teamId: command.team_id, userId: command.user_id, name: command.user_name, responseUrl: command.response_url }, "Here's your link."),
     },
   );
