@@ -75,7 +75,14 @@ export function teamsWords(reply: CommandReply<string | undefined>, type: Conver
       return reply.subscriptions.length
         ? `Subscribed here:\n\n${reply.subscriptions.map((s) => `- **${s.project}** (${s.minLevel} and above)`).join("\n")}`
         : "No subscriptions here yet. Mention me with **subscribe PROJECT [LEVEL]**.";
+    default:
+      return unworded(reply);
   }
+}
+
+/** A reply kind with no Teams words yet fails the typecheck here, rather than answering with silence. */
+function unworded(reply: never): never {
+  throw new Error(`no Teams words for the command reply ${(reply as { kind: string }).kind}`);
 }
 
 /**
