@@ -1,16 +1,12 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
-import { confirmLinking, finishLinking, LINK_SESSION_COOKIE, startLinking, type Linker } from "../shared/identity/linking";
-import { BodyTooLargeError, readBody } from "../shared/http";
+import { BodyTooLargeError, readBody, readCookie } from "../shared/http";
+import { confirmLinking, finishLinking, LINK_SESSION_COOKIE, startLinking } from "../shared/identity/linking";
+import { linkerFor, pageResponse } from "../shared/inbound/link-pages";
 import { getRuntime } from "../shared/runtime";
-
-function linker(context: InvocationContext): Linker {
-  const { config, storage, teams, slackTokens } = getRuntime();
-  return { config, storage, teams: teams.connector, slackTokens, log: (line) => context.log(line) };
-}
 
 /** GET /api/link?token=…: where a "link your account" message points; starts the sign-in. */
 export async function linkStart(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  const result = await startLinking(linker(context), request.query.get("token"));
+  const result = await startLinking(linkerFor(getRuntime(), context), request.query.get("token"));
   if ("redirect" in result) {
     return { status: 302, headers: { location: result.redirect, "set-cookie": result.cookie, "cache-control": "no-store", "referrer-policy": "no-referrer" } };
   }
@@ -20,11 +16,10 @@ export async function linkStart(request: HttpRequest, context: InvocationContext
 
 /** GET /api/link/callback: the sign-in provider sends the person back here. */
 export async function linkCallback(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  const { config } = getRuntime();
-  const session = sessionCookie(request);
+  const runtime = getRuntime();
   // The provider redirected to PUBLIC_BASE_URL; rebuild that URL rather than trust the Host header.
-  const callbackUrl = new URL(`${config.publicBaseUrl}/api/link/callback${new URL(request.url).search}`);
-  return withCookie(await finishLinking(linker(context), callbackUrl, session));
+  const callbackUrl = new URL(`${runtime.config.publicBaseUrl}/api/link/callback${new URL(request.url).search}`);
+  return pageResponse(await finishLinking(linkerFor(runtime, context), callbackUrl, readCookie(request, LINK_SESSION_COOKIE)));
 }
 
 /** POST /api/link/confirm: the person confirmed the link on the page the callback showed. */
@@ -36,16 +31,5 @@ export async function linkConfirm(request: HttpRequest, context: InvocationConte
     if (error instanceof BodyTooLargeError) return { status: 413 };
     throw error;
   }
-  return withCookie(await confirmLinking(linker(context), sessionCookie(request), form));
-}
-
-function sessionCookie(request: HttpRequest): string | undefined {
-  return (request.headers.get("cookie") ?? "")
-    .split(";")
-    .map((part) => part.trim().split("="))
-    .find(([name]) => name === LINK_SESSION_COOKIE)?.[1];
-}
-
-function withCookie({ cookie, ...page }: Awaited<ReturnType<typeof confirmLinking>>): HttpResponseInit {
-  return { ...page, headers: { ...page.headers, ...(cookie ? { "set-cookie": cookie } : {}) } };
+  return pageResponse(await confirmLinking(linkerFor(getRuntime(), context), readCookie(request, LINK_SESSION_COOKIE), form));
 }

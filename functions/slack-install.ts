@@ -1,4 +1,5 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
+import { readCookie } from "../shared/http";
 import { page } from "../shared/pages";
 import { getRuntime } from "../shared/runtime";
 import { finishInstall, INSTALL_STATE_COOKIE, startInstall } from "../shared/slack/oauth";
@@ -17,10 +18,7 @@ export async function slackInstall(_request: HttpRequest, _context: InvocationCo
 export async function slackOAuthRedirect(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const { config, storage } = getRuntime();
   if (!config.slack?.clientId) return page("Slack install is not set up", ["Set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET."], { status: 404 });
-  const cookie = (request.headers.get("cookie") ?? "")
-    .split(";")
-    .map((part) => part.trim().split("="))
-    .find(([name]) => name === INSTALL_STATE_COOKIE)?.[1];
+  const cookie = readCookie(request, INSTALL_STATE_COOKIE);
   const result = await finishInstall(
     { config, storage },
     { code: request.query.get("code"), state: request.query.get("state"), error: request.query.get("error") },

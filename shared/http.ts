@@ -26,3 +26,17 @@ export async function readBody(request: HttpRequest, maxBytes: number): Promise<
   }
   return Buffer.concat(chunks).toString("utf8");
 }
+
+/** Where a value failed its schema, and what was expected there: for a 400's reason or the log, never the value itself. */
+export function zodPath(error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }): string {
+  const issue = error.issues[0];
+  return `${issue?.path.map(String).join(".") || "(root)"}: ${issue?.message ?? "invalid"}`;
+}
+
+/** One cookie's value from the request's Cookie header; undefined when it isn't there. */
+export function readCookie(request: HttpRequest, name: string): string | undefined {
+  return (request.headers.get("cookie") ?? "")
+    .split(";")
+    .map((part) => part.trim().split("="))
+    .find(([cookieName]) => cookieName === name)?.[1];
+}

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Config } from "../config";
 import { QUEUES, type StorageClients } from "../storage/clients";
 import type { TeamsConnector } from "../teams/connector";
+import { recordAutoLink } from "./auto-link";
 import { IdentityRepository } from "./identities";
 
 /** One page of a team's roster to read: the queue carries the continuation token between pages. */
@@ -35,15 +36,8 @@ export async function syncMemberPage(
     if (member.tenantId && member.tenantId !== message.tenantId) return; // guests of a shared channel
     const { identity, optedOut } = await identities.lookup("msteams", message.tenantId, member.aadObjectId);
     if (identity || optedOut) return;
-    await identities.link({
-      provider: "msteams",
-      scope: message.tenantId,
-      chatUserId: member.aadObjectId,
-      person: { email, ...(member.name ? { name: member.name } : {}) },
-      how: "auto",
-      linkedAt: new Date().toISOString(),
-      teamsUserId: member.id,
-    });
+    const user = { provider: "msteams" as const, scope: message.tenantId, chatUserId: member.aadObjectId, teamsUserId: member.id };
+    await recordAutoLink({ identities }, user, { email, ...(member.name ? { name: member.name } : {}) });
     linked++;
   };
   for (let i = 0; i < page.members.length; i += LINKS_AT_ONCE) {

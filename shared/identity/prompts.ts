@@ -1,13 +1,12 @@
 import type { Config } from "../config";
-import { cardAttachment, noticeCard } from "../cards/teams-notices";
+import { slackLinkPromptMessage, teamsLinkPromptCard } from "../cards/link-prompts";
+import { cardAttachment } from "../cards/teams-notices";
 import type { StorageClients } from "../storage/clients";
 import type { TeamsConnector } from "../teams/connector";
 import { sendToPersonalChat, type ChatRef, type PersonalSend } from "../teams/personal-chat";
 import { deriveKey } from "./keys";
 import { issueLinkToken, LINK_TOKEN_LIFETIME_SECONDS, type LinkRequest } from "./link-tokens";
 import { linkPageUrl } from "./linking";
-
-const NOT_SET_UP = "Accounts can't be linked by sign-in on this app (no sign-in provider is configured). Ask your admin to set OIDC_ISSUER, or to let Triage Relay use your verified email.";
 
 export async function linkUrl(config: Config, request: LinkRequest): Promise<string | undefined> {
   if (!config.oidc) return undefined;
@@ -35,12 +34,7 @@ export async function sendTeamsLinkPrompt(
         ...(user.name ? { chatUserName: user.name } : {}),
         confirm: { kind: "teams", serviceUrl: personal.serviceUrl, conversationId: personal.conversationId },
       });
-      const card = url
-        ? {
-            ...noticeCard("Link your account", [why, `The link works once, for ${LINK_TOKEN_LIFETIME_SECONDS / 60} minutes.`]),
-            actions: [{ type: "Action.OpenUrl", title: "Link your account", url }],
-          }
-        : noticeCard("Your account isn't linked", [why, NOT_SET_UP]);
+      const card = teamsLinkPromptCard({ why, url, lifetimeMinutes: LINK_TOKEN_LIFETIME_SECONDS / 60 });
       return { type: "message", summary: "Link your account", attachments: [cardAttachment(card)] };
     }, chat);
   } catch (error) {
@@ -75,19 +69,5 @@ export async function slackLinkPrompt(config: Config, user: { teamId: string; us
     ...(user.name ? { chatUserName: user.name } : {}),
     confirm: { kind: "slack", userId: user.userId, ...(user.responseUrl ? { responseUrl: user.responseUrl } : {}) },
   });
-  if (!url) return { response_type: "ephemeral" as const, replace_original: false, text: `${why} ${NOT_SET_UP}` };
-  const text = `${why} Link your account (the link works once, for ${LINK_TOKEN_LIFETIME_SECONDS / 60} minutes): ${url}`;
-  return {
-    response_type: "ephemeral" as const,
-    replace_original: false,
-    text,
-    blocks: [
-      { type: "section", text: { type: "mrkdwn", text: why } },
-      {
-        type: "actions",
-        elements: [{ type: "button", action_id: "triage.link", text: { type: "plain_text", text: "Link your account" }, url, style: "primary" }],
-      },
-      { type: "context", elements: [{ type: "mrkdwn", text: `The link works once, for ${LINK_TOKEN_LIFETIME_SECONDS / 60} minutes.` }] },
-    ],
-  };
+  return slackLinkPromptMessage({ why, url, lifetimeMinutes: LINK_TOKEN_LIFETIME_SECONDS / 60 });
 }

@@ -1,10 +1,10 @@
 import { toIssueAction } from "../cards/card-action";
 import { isSlackUserPick, type SlackCardAction } from "../cards/slack-message";
-import type { ViewOptions } from "../cards/view";
 import type { Config } from "../config";
-import type { IssueAction } from "../domain/actions";
-import type { Issue, Person } from "../domain/issue";
+import type { Person } from "../domain/issue";
+import { recordAutoLink } from "../identity/auto-link";
 import type { IdentityRepository } from "../identity/identities";
+import type { ClickIntent } from "../workflows/card-click";
 import { readSlackUser, type SlackTokens, type SlackUserProfile } from "./client";
 import type { BlockActions } from "./payloads";
 
@@ -15,8 +15,6 @@ export interface AssignChoiceDeps {
   log: (line: string) => void;
 }
 
-/** What a click comes to before it is applied: the change, a word to the clicker instead, or (click path) a hand-off. */
-export type ClickIntent = { kind: "apply"; action: IssueAction } | { kind: "answer"; text: string } | { kind: "hand-off"; reason: string };
 
 const NOTHING_CHANGED = "Nothing was changed.";
 
@@ -54,7 +52,7 @@ export async function intentOf(deps: AssignChoiceDeps, click: BlockActions, team
   const person: Person = { email: profile.email, ...(profile.name ? { name: profile.name } : {}) };
   // Someone who unlinked themselves is assigned by their confirmed email but not linked again behind their back.
   if (deps.config.autoLink && !optedOut) {
-    await deps.identities.link({ provider: "slack", scope: teamId, chatUserId: userId, person, how: "auto", linkedAt: new Date().toISOString() });
+    await recordAutoLink(deps, { provider: "slack", scope: teamId, chatUserId: userId }, person);
     deps.log("Slack: picked assignee linked automatically by their confirmed email");
   }
   return { kind: "apply", action: { type: "assign", assignee: person } };
@@ -76,18 +74,5 @@ function refusal(profile: Exclude<SlackUserProfile, { kind: "person" }>): string
   }
 }
 
-/**
- * The view options for a Slack copy of the card: the people linked in the workspace, and the current
- * assignee's Slack user id when they are linked there — however they were assigned, from Teams too — so
- * the Assign menu shows them chosen.
- */
-export async function slackViewOptions(identities: IdentityRepository, issue: Issue, teamId: string): Promise<ViewOptions> {
-  const [assignChoices, assigneeChatUserId] = await Promise.all([identities.people("slack", teamId), slackUserIdOf(identities, issue.assignee, teamId)]);
-  return { assignChoices, ...(assigneeChatUserId ? { assigneeChatUserId } : {}) };
-}
-
-async function slackUserIdOf(identities: IdentityRepository, person: Person | undefined, teamId: string): Promise<string | undefined> {
-  if (!person) return undefined;
-  const linked = await identities.findByEmail(person.email, "slack");
-  return linked.find((identity) => identity.scope === teamId)?.chatUserId;
-}
+// Moved to shared/cards/render-issue-card.ts; kept here for the senders that still import it from this path.
+export { slackViewOptions } from "../cards/render-issue-card";

@@ -2,69 +2,69 @@ import type { Config } from "../config";
 import { IdentityRepository } from "../identity/identities";
 import { slackLinkPrompt } from "../identity/prompts";
 import type { StorageClients } from "../storage/clients";
-import { parseCommand } from "../teams/commands";
-import { listSubscriptions, subscribe, unsubscribe } from "../workflows/subscriptions";
+import { runCommand, type CommandReply } from "../workflows/commands";
 import type { SlackTokens } from "./client";
 import type { SlashCommand } from "./payloads";
 import { ephemeral } from "./responses";
 
-/** Answers a slash command in the HTTP response: ephemeral, so only the person who typed it sees it. */
-export async function handleSlashCommand(deps: { config: Config; storage: StorageClients; slackTokens: SlackTokens }, command: SlashCommand) {
+type LinkPrompt = Awaited<ReturnType<typeof slackLinkPrompt>>;
+
+/**
+ * Answers a slash command in the HTTP response: ephemeral, so only the person who typed it sees it.
+ * Translation only: the slash command in, the command flow's reply out as a Slack message.
+ */
+export async function handleSlashCommand(deps: { config: Config; storage: StorageClients; slackTokens: SlackTokens; log: (line: string) => void }, command: SlashCommand) {
   const name = deps.config.slack?.command ?? "/triage";
   // Whether the app serves the workspace, from storage: no token refresh inside Slack's 3 seconds.
   if (!(await deps.slackTokens.serves(command.team_id))) {
     return ephemeral("Triage Relay isn't installed for this workspace (or not allowed to serve it), so it can't do anything here. Ask an admin to install it.");
   }
-  const parsed = parseCommand(command.text);
-  const conversationKey = `slack:${command.team_id}:${command.channel_id}`;
-  switch (parsed.name) {
+  const reply = await runCommand(
+    {
+      provider: "slack",
+      scope: command.team_id,
+      chatUserId: command.user_id,
+      text: command.text,
+      conversation: { key: `slack:${command.team_id}:${command.channel_id}`, personal: false, target: { provider: "slack", teamId: command.team_id, channel: command.channel_id } },
+    },
+    {
+      storage: deps.storage,
+      identities: new IdentityRepository(deps.storage),
+      log: (line) => deps.log(`Slack: ${line}`),
+      sendLink: () => slackLinkPrompt(deps.config, { teamId: command.team_id, userId: command.user_id, name: command.user_name, responseUrl: command.response_url }, "Here's your link."),
+    },
+  );
+  return reply.kind === "link" ? reply.answer : ephemeral(slackWords(reply, name));
+}
+
+/** A command's reply in Slack's words and mrkdwn, naming the slash command as the workspace knows it. */
+export function slackWords(reply: Exclude<CommandReply<LinkPrompt>, { kind: "link" }>, name: string): string {
+  switch (reply.kind) {
     case "help":
-      return ephemeral(help(name));
-    case "unknown":
-      return ephemeral(`I don't know "${parsed.text}".\n${help(name)}`);
+      return reply.unknownWord ? `I don't know "${reply.unknownWord}".\n${help(name)}` : help(name);
     case "invalid":
-      return ephemeral(`${parsed.reason.replace(/^Usage: /, `Usage: ${name} `)}`);
+      return reply.reason.replace(/^Usage: /, `Usage: ${name} `);
     case "status": {
-      const identity = await new IdentityRepository(deps.storage).get("slack", command.team_id, command.user_id);
-      return ephemeral(
-        identity
-          ? `You're linked as ${identity.person.email} (${identity.how === "auto" ? "automatically, by your Slack email" : "by sign-in"}).`
-          : `You're not linked to anyone yet. Type \`${name} link\` to link your account.`,
-      );
+      const { identity } = reply;
+      return identity
+        ? `You're linked as ${identity.person.email} (${identity.how === "auto" ? "automatically, by your Slack email" : "by sign-in"}).`
+        : `You're not linked to anyone yet. Type \`${name} link\` to link your account.`;
     }
-    case "link":
-      return slackLinkPrompt(deps.config, { teamId: command.team_id, userId: command.user_id, name: command.user_name, responseUrl: command.response_url }, "Here's your link.");
-    case "unlink": {
-      const previous = await new IdentityRepository(deps.storage).unlink("slack", command.team_id, command.user_id);
-      return ephemeral(
-        previous
-          ? `You're unlinked (you were ${previous.person.email}). Type \`${name} link\` to link again.`
-          : `You weren't linked. Type \`${name} link\` to link your account.`,
-      );
-    }
-    case "subscribe":
-      await subscribe(deps.storage, {
-        conversationKey,
-        project: parsed.project,
-        minLevel: parsed.minLevel,
-        target: { provider: "slack", teamId: command.team_id, channel: command.channel_id },
-        createdBy: command.user_id,
-      });
-      return ephemeral(`Subscribed: alerts for *${parsed.project}* at level ${parsed.minLevel} or above will be posted in this channel. Make sure the app can post here (invite it to private channels).`);
-    case "unsubscribe":
-      return ephemeral(
-        (await unsubscribe(deps.storage, conversationKey, parsed.project))
-          ? `Unsubscribed this channel from *${parsed.project}*.`
-          : `This channel wasn't subscribed to *${parsed.project}*.`,
-      );
-    case "subscriptions": {
-      const subscriptions = await listSubscriptions(deps.storage, conversationKey);
-      return ephemeral(
-        subscriptions.length
-          ? `Subscribed in this channel:\n${subscriptions.map((s) => `• *${s.project}* (${s.minLevel} and above)`).join("\n")}`
-          : `No subscriptions in this channel yet. Try \`${name} subscribe PROJECT [LEVEL]\`.`,
-      );
-    }
+    case "unlinked":
+      return reply.previous
+        ? `You're unlinked (you were ${reply.previous.person.email}). Type \`${name} link\` to link again.`
+        : `You weren't linked. Type \`${name} link\` to link your account.`;
+    case "not-subscribable":
+      // Not reached: a Slack channel is always a target. Said plainly should that change.
+      return "I can't post alerts to this conversation.";
+    case "subscribed":
+      return `Subscribed: alerts for *${reply.project}* at level ${reply.minLevel} or above will be posted in this channel. Make sure the app can post here (invite it to private channels).`;
+    case "unsubscribed":
+      return reply.wasSubscribed ? `Unsubscribed this channel from *${reply.project}*.` : `This channel wasn't subscribed to *${reply.project}*.`;
+    case "subscriptions":
+      return reply.subscriptions.length
+        ? `Subscribed in this channel:\n${reply.subscriptions.map((s) => `• *${s.project}* (${s.minLevel} and above)`).join("\n")}`
+        : `No subscriptions in this channel yet. Try \`${name} subscribe PROJECT [LEVEL]\`.`;
   }
 }
 

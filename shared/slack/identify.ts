@@ -1,5 +1,6 @@
 import type { Config } from "../config";
 import type { Actor, Person } from "../domain/issue";
+import { linkedOrAutoLinked } from "../identity/auto-link";
 import type { IdentityRepository } from "../identity/identities";
 import type { SlackTokens } from "./client";
 
@@ -13,24 +14,18 @@ export async function identifySlackUser(
   userId: string,
   label: string,
 ): Promise<Actor> {
-  const identities = deps.identities;
-  const { identity, optedOut } = await identities.lookup("slack", teamId, userId);
-  if (identity) return { person: identity.person, label, surface: "slack" };
-  if (!deps.config.autoLink || optedOut) return { label, surface: "slack" };
-  try {
+  const user = { provider: "slack" as const, scope: teamId, chatUserId: userId };
+  const autoLink = { identities: deps.identities, autoLink: deps.config.autoLink, log: (line: string) => deps.log(`Slack: ${line}`) };
+  const person = await linkedOrAutoLinked(autoLink, user, async () => {
     // Only ever called off the 3-second path (the slack-actions worker), so the usual timeout and retry apply.
     const client = await deps.slackTokens.client(teamId);
     const info = await client.users.info({ user: userId });
     const email = info.user?.profile?.email?.toLowerCase();
     // Only an address Slack has confirmed, of a member of this workspace (not a Slack Connect guest), says who this is.
     const trusted = !!email && !info.user?.is_bot && info.user?.is_email_confirmed === true && info.user?.team_id === teamId;
-    if (!trusted) return { label, surface: "slack" };
+    if (!trusted) return undefined;
     const name = info.user?.real_name || info.user?.profile?.real_name || undefined;
-    const person: Person = { email, ...(name ? { name } : {}) };
-    await identities.link({ provider: "slack", scope: teamId, chatUserId: userId, person, how: "auto", linkedAt: new Date().toISOString() });
-    return { person, label, surface: "slack" };
-  } catch (error) {
-    deps.log(`Slack: could not read the user's profile: ${(error as { code?: string }).code ?? (error as Error).message}`);
-    return { label, surface: "slack" };
-  }
+    return { email, ...(name ? { name } : {}) } satisfies Person;
+  });
+  return person ? { person, label, surface: "slack" } : { label, surface: "slack" };
 }

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
+import { renderIssueCard } from "../cards/render-issue-card";
 import { decodeSlackAction } from "../cards/slack-message";
 import type { Config } from "../config";
-import { slackMessageFor } from "../delivery/slack-sender";
 import type { Issue } from "../domain/issue";
 import type { IdentityRepository } from "../identity/identities";
 import { slackLinkPrompt } from "../identity/prompts";
@@ -10,7 +10,8 @@ import { CardRepository, type CardCopy } from "../storage/cards";
 import { QUEUES, type StorageClients } from "../storage/clients";
 import { isNotFound } from "../storage/errors";
 import { IssueRepository } from "../storage/issues";
-import { actOnIssueAnnounceLater, type ActOutcome } from "../workflows/issue-actions";
+import { clickNotice, runCardClick, type ClickOutcome } from "../workflows/card-click";
+import { actOnIssueAnnounceLater } from "../workflows/issue-actions";
 import { intentOf } from "./assign-choice";
 import { ClickOutcomes, type RecordedOutcome } from "./click-outcomes";
 import type { SlackTokens } from "./client";
@@ -298,29 +299,46 @@ async function decideAndApply(
   action: NonNullable<ReturnType<typeof decodeSlackAction>>,
   turn: { ready: Promise<void>; release: () => void },
 ): Promise<void> {
-  // Read together: whether the workspace is served, and the clicker's link.
-  const [served, link] = await Promise.all([app.slackTokens.serves(teamId, { askSlack: !run.inline }), app.identities.lookup("slack", teamId, click.user.id)]);
-  if (served === undefined) return void (await run.handOff("the single workspace's id is not known in this instance yet"));
-  if (!served) return void (await run.reply(ephemeral("Triage Relay isn't installed in this workspace any more, so nothing was changed. Ask an admin to reinstall it.")));
-  if (run.inline && !link.identity && app.config.autoLink && !link.optedOut) {
-    return void (await run.handOff("a user not linked yet: their Slack profile is read first"));
-  }
-
   const label = click.user.name ?? click.user.username ?? "a Slack user";
-  const actor = await identifySlackUser(app, teamId, click.user.id, label);
-  if (!actor.person) {
-    app.log("Slack: click from an unlinked user: link prompt sent, nothing changed");
-    const prompt = await slackLinkPrompt(app.config, { teamId, userId: click.user.id, name: click.user.name ?? click.user.username, responseUrl: click.response_url }, "To act on issues from Slack, link your Slack account to your work account first. Nothing was changed.");
-    return void (await run.reply(prompt));
+  const result = await runCardClick<unknown>(
+    { provider: "slack", scope: teamId, issueId: action.issueId, requested: action.action },
+    {
+      identify: async () => {
+        // Read together: whether the workspace is served, and the clicker's link.
+        const [served, link] = await Promise.all([app.slackTokens.serves(teamId, { askSlack: !run.inline }), app.identities.lookup("slack", teamId, click.user.id)]);
+        if (served === undefined) return { kind: "hand-off", reason: "the single workspace's id is not known in this instance yet" };
+        if (!served) return { kind: "answer", text: "Triage Relay isn't installed in this workspace any more, so nothing was changed. Ask an admin to reinstall it." };
+        if (run.inline && !link.identity && app.config.autoLink && !link.optedOut) {
+          return { kind: "hand-off", reason: "a user not linked yet: their Slack profile is read first" };
+        }
+        return identifySlackUser(app, teamId, click.user.id, label);
+      },
+      promptToLink: () => {
+        app.log("Slack: click from an unlinked user: link prompt sent, nothing changed");
+        return slackLinkPrompt(app.config, { teamId, userId: click.user.id, name: click.user.name ?? click.user.username, responseUrl: click.response_url }, "To act on issues from Slack, link your Slack account to your work account first. Nothing was changed.");
+      },
+      decide: () => intentOf(app, click, teamId, action, !run.inline),
+      apply: async (issueAction, actor) => {
+        await turn.ready;
+        if (!run.beginApply()) return undefined;
+        const applied = await actOnIssueAnnounceLater(app.storage, action.issueId, issueAction, actor);
+        turn.release();
+        return applied;
+      },
+      log: (line) => app.log(`Slack: ${line}`),
+    },
+  );
+  switch (result.kind) {
+    case "hand-off":
+      return void (await run.handOff(result.reason));
+    case "answer":
+      return void (await run.reply(ephemeral(result.text)));
+    case "link-needed":
+      return void (await run.reply(result.prompt));
+    case "given-away":
+      return;
   }
-  const intent = await intentOf(app, click, teamId, action, !run.inline);
-  if (intent.kind !== "apply") return void (await (intent.kind === "answer" ? run.reply(ephemeral(intent.text)) : run.handOff(intent.reason)));
-  await turn.ready;
-  if (!run.beginApply()) return;
-  const acted = await actOnIssueAnnounceLater(app.storage, action.issueId, intent.action, actor);
-  turn.release();
-  const { outcome } = acted;
-  app.log(`Slack: ${action.action.type} on ${action.issueId}: ${outcome.kind}`);
+  const { acted, outcome } = result;
   // The worker announces before answering, so that a failure there is retried from the queue as ever.
   if (!run.inline) await acted.announce();
   let answer: unknown;
@@ -341,15 +359,9 @@ async function decideAndApply(
   }
 }
 
-function recorded(outcome: ActOutcome): RecordedOutcome {
-  switch (outcome.kind) {
-    case "changed":
-      return { kind: "changed" };
-    case "unchanged":
-      return { kind: "unchanged", message: outcome.message };
-    default:
-      return { kind: outcome.kind, message: outcome.reason };
-  }
+/** The outcome as the worker may need it, without the issue (it reads the issue itself). */
+function recorded({ issue: _issue, ...outcome }: ClickOutcome): RecordedOutcome {
+  return outcome;
 }
 
 /**
@@ -357,11 +369,12 @@ function recorded(outcome: ActOutcome): RecordedOutcome {
  * refused) an ephemeral line; a stale copy is refreshed by the card-refresh the other change announced.
  */
 async function answerFor(app: SlackApp, click: BlockActions, outcome: RecordedOutcome, issue?: Issue): Promise<unknown> {
-  if (outcome.kind !== "changed") return ephemeral(outcome.kind === "unchanged" ? (outcome.message ?? "Nothing to change.") : `Couldn't do that: ${outcome.message}`);
+  const notice = clickNotice(outcome);
+  if (notice !== undefined) return ephemeral(notice);
   const teamId = (click.team?.id ?? click.user.team_id)!;
   const current = issue ?? (await currentIssue(app, click));
   if (!current) return ephemeral("Done.");
-  return { replace_original: true, ...(await slackMessageFor(app, current, teamId)) };
+  return { replace_original: true, ...(await renderIssueCard(app.identities, current, { surface: "slack", scope: teamId })) };
 }
 
 async function currentIssue(app: SlackApp, click: BlockActions): Promise<Issue | undefined> {

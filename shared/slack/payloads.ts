@@ -59,8 +59,3 @@ export const eventEnvelopeSchema = z.discriminatedUnion("type", [
 ]);
 export type EventEnvelope = z.infer<typeof eventEnvelopeSchema>;
 
-/** Where a payload failed its schema, and what was expected there: for the log, never the value itself. */
-export function schemaFailure(error: z.ZodError): string {
-  const issue = error.issues[0];
-  return `${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "invalid"}`;
-}

@@ -13,18 +13,6 @@ export interface TeamsBot {
   now?: () => Date;
 }
 
-/** What the HTTP adapter answers: a status and, for invokes, the invoke response body. */
-export interface BotReply {
-  status: number;
-  body?: unknown;
-}
-
-export const OK: BotReply = { status: 200 };
-
-export function invokeError(statusCode: number, code: string, message: string): BotReply {
-  return { status: statusCode, body: { statusCode, type: "application/vnd.microsoft.error", value: { code, message } } };
-}
-
 export async function safeSend(bot: TeamsBot, serviceUrl: string, conversationId: string, activity: OutgoingActivity): Promise<void> {
   try {
     await bot.connector.send(serviceUrl, conversationId, activity);

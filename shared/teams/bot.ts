@@ -1,10 +1,12 @@
 import type { TeamsActivity } from "./activity";
-import { invokeError, OK, type BotReply, type TeamsBot } from "./bot-context";
+import type { TeamsBot } from "./bot-context";
+import { errorReply, OK, type BotReply } from "./invoke-replies";
 import { onExecuteAction, onSubmitAction } from "./card-actions";
 import { onCommand } from "./chat-commands";
 import { onConversationUpdate, onInstallationUpdate, rememberConversation } from "./lifecycle";
 
-export type { BotReply, TeamsBot } from "./bot-context";
+export type { TeamsBot } from "./bot-context";
+export type { BotReply } from "./invoke-replies";
 
 /** Routes one authenticated activity from an allowed tenant. */
 export async function handleTeamsActivity(bot: TeamsBot, activity: TeamsActivity): Promise<BotReply> {
@@ -25,7 +27,7 @@ export async function handleTeamsActivity(bot: TeamsBot, activity: TeamsActivity
     case "invoke":
       if (activity.name === "adaptiveCard/action") return onExecuteAction(bot, activity);
       bot.log(`Teams invoke ${String(activity.name).slice(0, 60)} not supported`);
-      return invokeError(400, "NotSupported", "This bot does not handle that kind of request.");
+      return errorReply(400, "NotSupported", "This bot does not handle that kind of request.");
     default:
       return OK;
   }

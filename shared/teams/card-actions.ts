@@ -1,14 +1,15 @@
 import { cardActionPayloadSchema, toIssueAction, type CardActionPayload } from "../cards/card-action";
-import { teamsCardAttachment } from "../cards/teams-card";
+import { renderIssueCard } from "../cards/render-issue-card";
 import { cardAttachment, noticeCard } from "../cards/teams-notices";
-import { buildIssueView } from "../cards/view";
 import type { Issue } from "../domain/issue";
 import { CardRepository, type CardCopy } from "../storage/cards";
 import { isNotFound } from "../storage/errors";
 import { IssueRepository } from "../storage/issues";
+import { clickNotice, runCardClick, type CardClick } from "../workflows/card-click";
 import { actOnIssueInTurn } from "../workflows/issue-actions";
 import { baseConversationId, tenantOf, type TeamsActivity } from "./activity";
-import { invokeError, now, OK, type BotReply, type TeamsBot } from "./bot-context";
+import { now, type TeamsBot } from "./bot-context";
+import { cardReply, errorReply, OK, type BotReply } from "./invoke-replies";
 import { withSenderObjectId } from "./member-lookup";
 import { identifyActor, promptToLink, tellPrivately } from "./people";
 
@@ -20,14 +21,14 @@ export async function onExecuteAction(bot: TeamsBot, received: TeamsActivity): P
   const parsed = cardActionPayloadSchema.safeParse(value?.action?.data?.payload);
   if (!parsed.success) {
     bot.log(`Teams: card action refused: unknown or malformed action (verb ${String(value?.action?.verb).slice(0, 40)})`);
-    return invokeError(400, "BadRequest", "That button isn't one this app knows. The card may be from an older version: ask for a new one.");
+    return errorReply(400, "BadRequest", "That button isn't one this app knows. The card may be from an older version: ask for a new one.");
   }
   const result = await applyCardAction(bot, activity, parsed.data);
   try {
     // The invoke answer is shown to the clicker only, so it can carry their notice. Every copy, this one
     // included for everyone else, is updated by the card refresh the change announces.
     const card = result.issue ? await issueCard(bot, activity, result.issue, result.notice) : noticeCard("Issue not found", [result.notice ?? ""]);
-    return { status: 200, body: { statusCode: 200, type: "application/vnd.microsoft.card.adaptive", value: card } };
+    return cardReply(card);
   } finally {
     afterAnswer(bot, result.announce);
   }
@@ -92,39 +93,47 @@ interface CardActionResult {
 
 const nothingToAnnounce = () => Promise.resolve();
 
+/** The click flow for a Teams click: translation in (activity → `CardClick` and its steps) and out (result → what the clicker sees). */
 async function applyCardAction(bot: TeamsBot, activity: TeamsActivity, payload: CardActionPayload): Promise<CardActionResult> {
   const tenantId = tenantOf(activity)!;
-  const actor = await identifyActor(bot, activity, tenantId);
-  if (!actor.person) {
-    const issue = (await new IssueRepository(bot.storage).get(payload.issueId))?.issue;
-    if (!activity.from.aadObjectId) {
-      return { issue, notice: "Nothing was changed: Teams didn't tell me which account clicked (and looking you up failed). Try again in a minute.", announce: nothingToAnnounce };
+  const click: CardClick = { provider: "msteams", scope: tenantId, issueId: payload.issueId, requested: payload.action };
+  const result = await runCardClick(click, {
+    identify: () => identifyActor(bot, activity, tenantId),
+    promptToLink: () => promptToLinkNotice(bot, activity, tenantId),
+    decide: async () => {
+      const people = payload.action.type === "assign" ? await bot.identities.people("msteams", tenantId) : [];
+      return { kind: "apply", action: toIssueAction(payload, people) };
+    },
+    apply: (action, actor) => actOnIssueInTurn(bot.storage, payload.issueId, action, actor, () => now(bot)),
+    log: (line) => bot.log(`Teams: ${line}`),
+  });
+  switch (result.kind) {
+    case "link-needed":
+      return { issue: (await new IssueRepository(bot.storage).get(payload.issueId))?.issue, notice: result.prompt, announce: nothingToAnnounce };
+    case "acted": {
+      const { outcome } = result;
+      // Not found: the answer is a notice card titled so; the reason alone says the rest.
+      return { issue: outcome.issue, notice: outcome.kind === "not-found" ? outcome.message : clickNotice(outcome), announce: result.acted.announce };
     }
-    const prompted = await promptToLink(bot, activity, tenantId, "To act on issues from Teams, link your Teams account to your work account first.");
-    const notice = prompted
-      ? "Nothing was changed: link your account first. I've sent you a link in your chat with Triage Relay."
-      : "Nothing was changed: link your account first. I couldn't reach our 1:1 chat to send you a link: open Triage Relay in Teams and type **link** there.";
-    return { issue, notice, announce: nothingToAnnounce };
-  }
-  const people = payload.action.type === "assign" ? await bot.identities.people("msteams", tenantId) : [];
-  const acted = await actOnIssueInTurn(bot.storage, payload.issueId, toIssueAction(payload, people), actor, () => now(bot));
-  const { outcome, announce } = acted;
-  bot.log(`Teams: ${payload.action.type} on ${payload.issueId}: ${outcome.kind}`);
-  switch (outcome.kind) {
-    case "not-found":
-      return { notice: outcome.reason, announce };
-    case "refused":
-      return { issue: acted.issue, notice: `Couldn't do that: ${outcome.reason}`, announce };
-    case "unchanged":
-      return { issue: outcome.issue, notice: outcome.message, announce };
-    case "changed":
-      return { issue: outcome.issue, announce };
+    case "answer":
+      return { notice: result.text, announce: nothingToAnnounce };
+    case "hand-off":
+    case "given-away":
+      throw new Error(`a Teams click is never handed off (${result.kind})`);
   }
 }
 
+/** Sends an unlinked clicker a link in their 1:1 chat; what to tell them beside the card. */
+async function promptToLinkNotice(bot: TeamsBot, activity: TeamsActivity, tenantId: string): Promise<string> {
+  if (!activity.from.aadObjectId) return "Nothing was changed: Teams didn't tell me which account clicked (and looking you up failed). Try again in a minute.";
+  const prompted = await promptToLink(bot, activity, tenantId, "To act on issues from Teams, link your Teams account to your work account first.");
+  return prompted
+    ? "Nothing was changed: link your account first. I've sent you a link in your chat with Triage Relay."
+    : "Nothing was changed: link your account first. I couldn't reach our 1:1 chat to send you a link: open Triage Relay in Teams and type **link** there.";
+}
+
 async function issueCard(bot: TeamsBot, activity: TeamsActivity, issue: Issue, notice?: string) {
-  const people = await bot.identities.people("msteams", tenantOf(activity)!);
-  return teamsCardAttachment(buildIssueView(issue, { assignChoices: people, notice })).content;
+  return (await renderIssueCard(bot.identities, issue, { surface: "msteams", scope: tenantOf(activity)!, notice })).content;
 }
 
 async function markCopyRendered(bot: TeamsBot, issueId: string, tenantId: string, serviceUrl: string, conversationId: string, activityId: string, version: number) {

@@ -1,98 +1,95 @@
 import { escapeTeamsMarkdown } from "../cards/text";
 import { safeKey } from "../delivery/deliveries";
 import { isTeamsConversationId } from "../domain/ids";
-import { listSubscriptions, subscribe, unsubscribe } from "../workflows/subscriptions";
+import { personalSendNote, sendTeamsLinkPrompt } from "../identity/prompts";
+import { runCommand, type CommandReply } from "../workflows/commands";
 import { baseConversationId, commandText, conversationTypeOf, tenantOf, type TeamsActivity } from "./activity";
 import { safeSend, type TeamsBot } from "./bot-context";
-import { parseCommand } from "./commands";
-import { personalSendNote, sendTeamsLinkPrompt } from "../identity/prompts";
 import { withSenderObjectId } from "./member-lookup";
 import { identifyActor } from "./people";
 
 // What people type to the bot: in a personal chat, or with an @mention in a channel or group chat.
+// Translation only: the activity in, the command flow's reply out as a Teams message.
+
+type ConversationType = ReturnType<typeof conversationTypeOf>;
 
 export async function onCommand(bot: TeamsBot, received: TeamsActivity): Promise<void> {
   const activity = await withSenderObjectId(bot, received);
-  const command = parseCommand(commandText(activity));
   const type = conversationTypeOf(activity);
   const tenantId = tenantOf(activity)!;
   const conversationId = baseConversationId(activity);
-  const conversationKey = `msteams:${safeKey(conversationId)}`;
-  // First contact links a member automatically (when allowed), so "status" and the Assign menu know them.
-  if (command.name !== "unlink") await identifyActor(bot, activity, tenantId);
-  let text: string;
-  switch (command.name) {
+  const reply = await runCommand(
+    {
+      provider: "msteams",
+      scope: tenantId,
+      chatUserId: activity.from.aadObjectId,
+      text: commandText(activity),
+      conversation: {
+        key: `msteams:${safeKey(conversationId)}`,
+        personal: type === "personal",
+        target: isTeamsConversationId(conversationId) ? { provider: "msteams", conversationId } : undefined,
+      },
+    },
+    {
+      storage: bot.storage,
+      identities: bot.identities,
+      log: (line) => bot.log(`Teams: ${line}`),
+      // First contact links a member automatically (when allowed), so "status" and the Assign menu know them.
+      beforeCommand: () => identifyActor(bot, activity, tenantId),
+      sendLink: () => sendLink(bot, activity, tenantId, type),
+    },
+  );
+  const text = teamsWords(reply, type);
+  if (text === undefined) return; // the link card is the answer
+  await safeSend(bot, activity.serviceUrl, activity.conversation.id, { type: "message", text, textFormat: "markdown" });
+}
+
+/** A command's reply in Teams' words and markdown; undefined when the answer was already sent (the link card). */
+export function teamsWords(reply: CommandReply<string | undefined>, type: ConversationType): string | undefined {
+  switch (reply.kind) {
     case "help":
-    case "unknown":
-      text = helpText(type, command.name === "unknown" ? command.text : undefined);
-      break;
+      return helpText(type, reply.unknownWord);
     case "invalid":
-      text = command.reason;
-      break;
+      return reply.reason;
     case "status": {
-      const identity = activity.from.aadObjectId
-        ? await bot.identities.get("msteams", tenantId, activity.from.aadObjectId)
-        : undefined;
-      text = identity
+      const { identity } = reply;
+      return identity
         ? `You're linked as ${identity.person.email} (${identity.how === "auto" ? "automatically, by your Teams account" : "by sign-in"}).`
         : "You're not linked to anyone yet. Type **link** to link your account.";
-      break;
     }
-    case "link": {
-      const answer = await sendLink(bot, activity, tenantId, type);
-      if (!answer) return; // the link card is the answer
-      text = answer;
-      break;
-    }
-    case "unlink": {
-      const aadObjectId = activity.from.aadObjectId;
-      const previous = aadObjectId ? await bot.identities.unlink("msteams", tenantId, aadObjectId) : undefined;
-      text = previous
-        ? `You're unlinked (you were ${previous.person.email}). Type **link** to link again.`
+    case "link":
+      return reply.answer;
+    case "unlinked":
+      return reply.previous
+        ? `You're unlinked (you were ${reply.previous.person.email}). Type **link** to link again.`
         : "You weren't linked. Type **link** to link your account.";
-      break;
-    }
-    case "subscribe":
-      if (type === "personal") {
-        text = "Subscriptions send a project's alerts to a channel: mention me with **subscribe** in that channel.";
-        break;
-      }
-      // Only an id deliveries accept: a subscription to anything else would fail every alert.
-      if (!isTeamsConversationId(conversationId)) {
-        bot.log("Teams: subscribe refused: the conversation id is not one alerts can be delivered to");
-        text = "I can't post alerts to this conversation: its id isn't one I can deliver to.";
-        break;
-      }
-      await subscribe(bot.storage, {
-        conversationKey,
-        project: command.project,
-        minLevel: command.minLevel,
-        target: { provider: "msteams", conversationId },
-        createdBy: activity.from.aadObjectId,
-      });
-      text = `Subscribed: alerts for **${command.project}** at level ${command.minLevel} or above will be posted here.`;
-      break;
-    case "unsubscribe":
-      text = (await unsubscribe(bot.storage, conversationKey, command.project))
-        ? `Unsubscribed from **${command.project}**.`
-        : `This conversation wasn't subscribed to **${command.project}**.`;
-      break;
-    case "subscriptions": {
-      const subscriptions = await listSubscriptions(bot.storage, conversationKey);
-      text = subscriptions.length
-        ? `Subscribed here:\n\n${subscriptions.map((s) => `- **${s.project}** (${s.minLevel} and above)`).join("\n")}`
+    case "not-subscribable":
+      return reply.why === "personal-chat"
+        ? "Subscriptions send a project's alerts to a channel: mention me with **subscribe** in that channel."
+        : "I can't post alerts to this conversation: its id isn't one I can deliver to.";
+    case "subscribed":
+      return `Subscribed: alerts for **${reply.project}** at level ${reply.minLevel} or above will be posted here.`;
+    case "unsubscribed":
+      return reply.wasSubscribed ? `Unsubscribed from **${reply.project}**.` : `This conversation wasn't subscribed to **${reply.project}**.`;
+    case "subscriptions":
+      return reply.subscriptions.length
+        ? `Subscribed here:\n\n${reply.subscriptions.map((s) => `- **${s.project}** (${s.minLevel} and above)`).join("\n")}`
         : "No subscriptions here yet. Mention me with **subscribe PROJECT [LEVEL]**.";
-      break;
-    }
+    default:
+      return unworded(reply);
   }
-  await safeSend(bot, activity.serviceUrl, activity.conversation.id, { type: "message", text, textFormat: "markdown" });
+}
+
+/** A reply kind with no Teams words yet fails the typecheck here, rather than answering with silence. */
+function unworded(reply: never): never {
+  throw new Error(`no Teams words for the command reply ${(reply as { kind: string }).kind}`);
 }
 
 /**
  * Sends the link prompt: in a 1:1 chat, right here (the chat the person is typing in, whatever else is
  * stored); elsewhere, in their 1:1 chat with the bot. Returns what to answer here, if anything.
  */
-async function sendLink(bot: TeamsBot, activity: TeamsActivity, tenantId: string, type: string): Promise<string | undefined> {
+async function sendLink(bot: TeamsBot, activity: TeamsActivity, tenantId: string, type: ConversationType): Promise<string | undefined> {
   const aadObjectId = activity.from.aadObjectId;
   if (!aadObjectId) return "I couldn't send you a link: Teams didn't tell me which account you are. Try again in a minute.";
   const here = type === "personal" ? { serviceUrl: activity.serviceUrl, conversationId: activity.conversation.id } : undefined;
@@ -103,7 +100,7 @@ async function sendLink(bot: TeamsBot, activity: TeamsActivity, tenantId: string
   return personalSendNote(result, "a link");
 }
 
-function helpText(type: string, unknown?: string): string {
+function helpText(type: ConversationType, unknown?: string): string {
   const intro = unknown ? `I don't know "${escapeTeamsMarkdown(unknown)}". ` : "";
   if (type === "personal") {
     return `${intro}I post alert cards you can act on. Commands here: **help**, **status** (who you're linked as), **link**, **unlink**. In a channel, mention me with **subscribe PROJECT [LEVEL]**, **unsubscribe PROJECT** or **subscriptions**.`;

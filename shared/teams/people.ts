@@ -1,4 +1,5 @@
 import type { Actor, Person } from "../domain/issue";
+import { autoLinkVerified, linkedOrAutoLinked } from "../identity/auto-link";
 import { sendTeamsLinkPrompt } from "../identity/prompts";
 import { conversationTypeOf, tenantOf, type TeamsActivity } from "./activity";
 import { now, safeSend, type TeamsBot } from "./bot-context";
@@ -14,10 +15,9 @@ export async function identifyActor(bot: TeamsBot, activity: TeamsActivity, tena
   const label = activity.from.name ?? "a Teams user";
   const aadObjectId = activity.from.aadObjectId;
   if (!aadObjectId) return { label, surface: "teams" };
-  const { identity, optedOut } = await bot.identities.lookup("msteams", tenantId, aadObjectId);
-  if (identity) return { person: identity.person, label, surface: "teams" };
-  if (!bot.config.autoLink || optedOut) return { label, surface: "teams" };
-  const person = await linkMember(bot, activity.serviceUrl, activity.conversation.id.split(";")[0]!, activity.from.id, aadObjectId, tenantId);
+  const user = { provider: "msteams" as const, scope: tenantId, chatUserId: aadObjectId, teamsUserId: activity.from.id };
+  const conversationId = activity.conversation.id.split(";")[0]!;
+  const person = await linkedOrAutoLinked(autoLinkDeps(bot), user, () => memberPerson(bot, activity.serviceUrl, conversationId, activity.from.id, tenantId));
   return person ? { person, label, surface: "teams" } : { label, surface: "teams" };
 }
 
@@ -30,27 +30,22 @@ export async function linkMember(
   aadObjectId: string,
   tenantId: string,
 ): Promise<Person | undefined> {
-  try {
-    const member = await bot.connector.getMember(serviceUrl, conversationId, memberId);
-    // A shared channel's guests from other tenants are not this tenant's people.
-    if (member.tenantId && member.tenantId !== tenantId) return undefined;
-    const email = (member.email ?? member.userPrincipalName)?.toLowerCase();
-    if (!email?.includes("@")) return undefined;
-    const person: Person = { email, ...(member.name ? { name: member.name } : {}) };
-    await bot.identities.link({
-      provider: "msteams",
-      scope: tenantId,
-      chatUserId: aadObjectId,
-      person,
-      how: "auto",
-      linkedAt: now(bot).toISOString(),
-      teamsUserId: memberId,
-    });
-    return person;
-  } catch (error) {
-    bot.log(`Teams: could not read the member's profile: ${(error as Error).message}`);
-    return undefined;
-  }
+  const user = { provider: "msteams" as const, scope: tenantId, chatUserId: aadObjectId, teamsUserId: memberId };
+  return autoLinkVerified(autoLinkDeps(bot), user, () => memberPerson(bot, serviceUrl, conversationId, memberId, tenantId));
+}
+
+function autoLinkDeps(bot: TeamsBot) {
+  return { identities: bot.identities, autoLink: bot.config.autoLink, log: (line: string) => bot.log(`Teams: ${line}`), now: () => now(bot) };
+}
+
+/** The member as the Bot Connector describes them, when they are this tenant's person with an email. */
+async function memberPerson(bot: TeamsBot, serviceUrl: string, conversationId: string, memberId: string, tenantId: string): Promise<Person | undefined> {
+  const member = await bot.connector.getMember(serviceUrl, conversationId, memberId);
+  // A shared channel's guests from other tenants are not this tenant's people.
+  if (member.tenantId && member.tenantId !== tenantId) return undefined;
+  const email = (member.email ?? member.userPrincipalName)?.toLowerCase();
+  if (!email?.includes("@")) return undefined;
+  return { email, ...(member.name ? { name: member.name } : {}) };
 }
 
 /** Sends the person a private link to link their account (a gone 1:1 chat is replaced); false when it could not be sent. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { teamsCardAttachment } from "../../../shared/cards/teams-card";
 import { noticeCard } from "../../../shared/cards/teams-notices";
 import { buildIssueView } from "../../../shared/cards/view";
-import { parseCommand } from "../../../shared/teams/commands";
+import { parseCommand } from "../../../shared/workflows/commands";
 import { anIssue } from "../../fixtures/issues";
 import { hugeVariants, stateVariants } from "./variants";
 import { swallowedMarkup, teamsTexts } from "./teams-markup";

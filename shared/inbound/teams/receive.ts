@@ -1,0 +1,52 @@
+import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
+import { BodyTooLargeError, readBody, zodPath } from "../../http";
+import type { Runtime } from "../../runtime";
+import { teamsActivitySchema, tenantOf, type TeamsActivity } from "../../teams/activity";
+
+const MAX_ACTIVITY_BYTES = 256 * 1024;
+
+export type ReceivedActivity = { ok: true; activity: TeamsActivity } | { ok: false; response: HttpResponseInit };
+
+/**
+ * An activity Bot Framework sent: within the size limit, JSON, authenticated, of the expected shape, from an
+ * allowed tenant and a trusted service URL. Anything else is answered here (413, 400, 401, 403, 503).
+ */
+export async function receiveTeamsActivity(request: HttpRequest, runtime: Pick<Runtime, "config" | "teams">, context: InvocationContext): Promise<ReceivedActivity> {
+  const { config, teams } = runtime;
+  let raw: string;
+  try {
+    raw = await readBody(request, MAX_ACTIVITY_BYTES);
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) return refuse(context, 413, "body too large");
+    throw error;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    return refuse(context, 400, "body is not JSON");
+  }
+  // Authenticate before looking at the activity's shape, so an unauthenticated caller learns nothing.
+  if (typeof json !== "object" || json === null || Array.isArray(json)) return refuse(context, 401, "body is not an activity");
+  const auth = await teams.authenticator.authenticate(json as Record<string, unknown>, request.headers.get("authorization"));
+  if (auth.notice) context.warn(`Teams authentication: ${auth.notice}`);
+  if (!auth.ok && auth.status === 503) {
+    // Not a forgery: we could not check. A 503 tells Bot Framework (and whoever reads the logs) so.
+    context.error(`Teams request not checked (503): ${auth.reason}`);
+    return { ok: false, response: { status: 503 } };
+  }
+  if (!auth.ok) return refuse(context, 401, auth.reason);
+
+  const parsed = teamsActivitySchema.safeParse(json);
+  if (!parsed.success) return refuse(context, 400, `activity malformed at ${zodPath(parsed.error)}`);
+  const activity = parsed.data;
+  const tenantId = tenantOf(activity);
+  if (!tenantId || !config.bot.allowedTenants.includes(tenantId)) return refuse(context, 403, "tenant not allowed");
+  if (!teams.connector.isTrusted(activity.serviceUrl)) return refuse(context, 403, "service URL host not allowed");
+  return { ok: true, activity };
+}
+
+function refuse(context: InvocationContext, status: number, reason: string): ReceivedActivity {
+  context.warn(`Teams request refused (${status}): ${reason}`);
+  return { ok: false, response: { status } };
+}
