@@ -17,6 +17,7 @@ import type { SlackTokens } from "../slack/client";
 import type { TeamsConnector } from "../teams/connector";
 import { sendIgnoreWakeUp } from "./ignore-expiry";
 import { announcePending, type CardRefreshMessage } from "./issue-events";
+import { converseAroundCard } from "./thread-lines";
 
 /** A change within this long of the run before it means the issue is still changing (see SLACK_LOW_HEADROOM). */
 const SLACK_SETTLE_MS = 10_000;
@@ -123,6 +124,7 @@ export async function refreshCards(refresher: Refresher, message: CardRefreshMes
   } else if (behind === 0 && !gaveUp) {
     await refreshGate.done(issue.id, gate.startedAt);
   }
+  await converseAroundCard(refresher, issue);
   return { updated: landed, failed: retryIn > 0 ? 1 : 0 };
 }
 
