@@ -91,7 +91,7 @@ async function postThreadLines(
       const copy = thread.copy;
       const view = buildThreadLine(issue, pending, {
         personFor: people.on(copy),
-        broadcastRegressions: refresher.config.threadBroadcastRegressions && copy.provider === "slack" && !isSlackDirectMessage(copy.channel),
+        broadcastRegressions: refresher.config.threadBroadcastRegressions,
       });
       if (!view) return cursors.lined(issue.id, thread.threadKey, last.version, last.at);
       const attempt = (cursor?.attempts ?? 0) + 1;
@@ -120,8 +120,9 @@ function belongsTo(change: IssueChange, thread: Thread, cursor: ThreadCursor | u
 }
 
 /**
- * The cards whose threads take lines: every copy still alive, except in Teams chats (1:1 and group chats have
- * no threads: the card's status line says it) and in conversations whose subscription turned thread lines off.
+ * The cards whose threads take lines: every copy still alive in a channel, Teams or Slack. Not in Teams chats
+ * (1:1 and group chats have no threads) nor in Slack DMs (a card there is one person's, and their notices are
+ * theirs to turn off): the card's status line says it. Nor where the subscription turned thread lines off.
  */
 async function threadsOf(refresher: Refresher, issue: Issue): Promise<Thread[]> {
   const copies = (await new CardRepository(refresher.storage).list(issue.id)).filter((copy) => !copy.dead);
@@ -136,6 +137,7 @@ async function threadsOf(refresher: Refresher, issue: Issue): Promise<Thread[]> 
     for (const [i, copy] of sameTarget.entries()) {
       if (off.has(conversationKeyOf(copy))) continue;
       if (copy.provider === "msteams" && (await installations.findConversation(copy.conversationId))?.conversationType !== "channel") continue;
+      if (copy.provider === "slack" && isSlackDirectMessage(copy.channel)) continue;
       const next = sameTarget[i + 1];
       threads.push({ copy, threadKey: cardRowKey(copy), ...(next ? { until: Date.parse(next.postedAt) } : {}) });
     }
@@ -143,7 +145,7 @@ async function threadsOf(refresher: Refresher, issue: Issue): Promise<Thread[]> 
   return threads;
 }
 
-/** Slack DM channel ids start with D: a reply there is for the one person, never broadcast. */
+/** Slack DM channel ids start with D. */
 function isSlackDirectMessage(channel: string): boolean {
   return channel.startsWith("D");
 }
