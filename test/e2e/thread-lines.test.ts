@@ -6,11 +6,12 @@ import { QUEUES } from "../../shared/storage/clients";
 import { IssueRepository } from "../../shared/storage/issues";
 import { setNotices } from "../../shared/storage/person-settings";
 import type { CardRefreshMessage } from "../../shared/workflows/issue-events";
+import { conversationKeyOf, listSubscriptions, setThreadLines, subscribe } from "../../shared/workflows/subscriptions";
 import { anAlert } from "../fixtures/issues";
 import { messageCount, sendBase64Json } from "../support/queues";
 import { waitFor } from "../support/wait";
 import { cardOf, cardText } from "./card-helpers";
-import { click } from "./slack-helpers";
+import { blocksText, click } from "./slack-helpers";
 import { installSlackWorkspace, startStack, type Stack } from "./stack";
 
 // The conversation around the card (issue 15): who did what, said in each card's thread, with the person
@@ -23,6 +24,8 @@ let teamId: string;
 let channel: string;
 let slackAna: string;
 let slackBen: string;
+/** A channel whose subscription turned thread lines off (`subscribe … --no-thread`). */
+let quiet: string;
 
 const ISSUE = "threaded";
 
@@ -36,14 +39,20 @@ beforeAll(async () => {
   channel = stack.slack.addChannel(teamId, { name: "alerts" }).id;
   slackAna = stack.slack.addUser(teamId, { name: "ana", realName: "Ana Lima", email: "ana@contoso.com" }).id;
   slackBen = stack.slack.addUser(teamId, { name: "ben", realName: "Ben Ode", email: "ben@contoso.com" }).id;
+  quiet = stack.slack.addChannel(teamId, { name: "alerts-quiet" }).id;
+  const quietKey = conversationKeyOf({ provider: "slack", teamId, channel: quiet });
+  expect(await setThreadLines(stack.storage, { conversationKey: quietKey, project: "checkout" }, false)).toBe(false); // not subscribed yet
+  await subscribe(stack.storage, { conversationKey: quietKey, project: "checkout", minLevel: "info", target: { provider: "slack", teamId, channel: quiet } });
+  expect(await setThreadLines(stack.storage, { conversationKey: quietKey, project: "checkout" }, false)).toBe(true);
+  expect((await listSubscriptions(stack.storage, quietKey)).map((s) => s.thread)).toEqual([false]);
   // Adding the bot to the team links its members by their Teams email.
   await waitFor(async () => ((await new IdentityRepository(stack.storage).people("msteams", stack.teams.tenantId)).length === 2 ? true : undefined), { timeoutMs: 30_000 });
   await sendBase64Json(
     stack.azurite.connectionString,
     "alerts",
-    anAlert({ alertId: "threaded-1", issue: { id: ISSUE }, targets: [{ provider: "msteams", conversationId: team.generalChannelId }, { provider: "slack", teamId, channel }] }),
+    anAlert({ alertId: "threaded-1", issue: { id: ISSUE }, targets: [{ provider: "msteams", conversationId: team.generalChannelId }, { provider: "slack", teamId, channel }, { provider: "slack", teamId, channel: quiet }] }),
   );
-  await waitFor(() => (teamsCard() && slackCard() ? true : undefined), { timeoutMs: 30_000, description: "both cards posted" });
+  await waitFor(() => (teamsCard() && slackCard() && stack.slack.messages(quiet).length > 0 ? true : undefined), { timeoutMs: 30_000, description: "the cards posted" });
 }, 120_000);
 afterAll(async () => {
   await stack?.stop();
@@ -104,6 +113,9 @@ describe("thread lines", () => {
     await settled();
     expect(teamsReplies().map(teamsReplyText)).toEqual(["Resolved by Ana Lima · via Slack", "Unresolved by Ana Lima · via the API"]);
     expect(slackReplies().map((m) => m.text)).toEqual(["Resolved by Ana Lima · via Slack", "Unresolved by Ana Lima · via the API"]);
+    // Where the subscription turned thread lines off, the card changed and its thread stayed quiet.
+    expect(blocksText(stack.slack.messages(quiet)[0]!.blocks)).toMatch(/Unresolved by ana@contoso.com/);
+    expect(stack.slack.messages(quiet).filter((m) => m.threadTs)).toEqual([]);
   }, 90_000);
 
   it("a burst of 30 changes: one line per thread, listing them", async () => {
@@ -142,7 +154,7 @@ describe("mentions and assignment notices", () => {
     // Both are live copies from now on: the next refresh updates them with the others.
     const copies = await new CardRepository(stack.storage).list(ISSUE);
     expect(copies.map((copy) => copy.targetKey).sort()).toEqual(
-      [`msteams:conv:${team.generalChannelId}`, "msteams:email:ben@contoso.com", `slack:${teamId}:${channel}`, `slack:${teamId}:email:ben@contoso.com`].sort(),
+      [`msteams:conv:${team.generalChannelId}`, "msteams:email:ben@contoso.com", `slack:${teamId}:${channel}`, `slack:${teamId}:${quiet}`, `slack:${teamId}:email:ben@contoso.com`].sort(),
     );
   }, 90_000);
 
