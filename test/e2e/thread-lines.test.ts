@@ -132,6 +132,22 @@ describe("thread lines", () => {
   }, 120_000);
 });
 
+describe("lines wait like cards", () => {
+  it("a line answered 429 (Teams and Slack) goes again after Retry-After, once", async () => {
+    await settled();
+    stack.teams.injectFault({ operation: "send", conversationId: team.generalChannelId, status: 429, retryAfterSec: 1, times: 2 });
+    stack.slack.injectError({ method: "chat.postMessage", channel, error: "ratelimited", retryAfterSec: 1, times: 2 });
+    expect((await api({ action: "ignore", actor: "ana@contoso.com", ignore: { mode: "forever" } })).status).toBe(200);
+    await linesMatching(/^Ignored forever by Ana Lima · via the API$/, "the Ignore line, after the 429s");
+    await settled();
+    const throttled = stack.teams.calls.filter((c) => c.status === 429 && c.conversationId === `${team.generalChannelId};messageid=${teamsCard()!.activityId}`);
+    expect(throttled).toHaveLength(2);
+    expect(stack.slack.callsTo("chat.postMessage").filter((c) => !c.ok && c.params.thread_ts === slackCard()!.ts)).toHaveLength(2);
+    expect(teamsReplies().filter((m) => teamsReplyText(m).startsWith("Ignored forever"))).toHaveLength(1);
+    expect(slackReplies().filter((m) => m.text.startsWith("Ignored forever"))).toHaveLength(1);
+  }, 90_000);
+});
+
 describe("mentions and assignment notices", () => {
   const personalTeams = () => stack.teams.messages(stack.teams.personalConversation(ben).id);
   const slackDirect = () => stack.slack.messages().filter((m) => m.channel.startsWith("D") && !m.ephemeral);
