@@ -72,9 +72,15 @@ async function postThreadLines(
   const known = await cursors.list(issue.id);
   const due = threads.flatMap((thread) => {
     const cursor = known.get(thread.threadKey);
-    if (cursor?.dead || (cursor?.claimedUntil && Date.parse(cursor.claimedUntil) > now)) return [];
+    if (cursor?.dead) return [];
     const pending = changes.filter((change) => belongsTo(change, thread, cursor));
-    return pending.length > 0 ? [{ thread, cursor, pending }] : [];
+    if (pending.length === 0) return [];
+    // Another run is posting there; should it die, its claim runs out and a refresh then must look again.
+    if (cursor?.claimedUntil && Date.parse(cursor.claimedUntil) > now) {
+      backIn.push(secondsUntil(cursor.claimedUntil, now));
+      return [];
+    }
+    return [{ thread, cursor, pending }];
   });
   if (due.length === 0) return;
   const newest = Math.max(...due.flatMap(({ pending }) => pending.map((change) => Date.parse(change.at))));
@@ -129,6 +135,7 @@ async function threadsOf(refresher: Refresher, issue: Issue): Promise<Thread[]> 
   if (copies.length === 0) return [];
   const off = await threadLinesOff(refresher.storage, issue.project);
   const installations = new TeamsInstallations(refresher.storage);
+  await installations.prefetchConversations(copies.flatMap((copy) => (copy.provider === "msteams" ? [copy.conversationId] : [])));
   const byTarget = new Map<string, CardCopy[]>();
   for (const copy of copies) byTarget.set(copy.targetKey, [...(byTarget.get(copy.targetKey) ?? []), copy]);
   const threads: Thread[] = [];
@@ -181,8 +188,10 @@ async function sendAssignmentNotices(
     const open = people.personalChats(email).filter((chat) => {
       const mark = known.get(noticeKey(change.version, chat.targetKey));
       if (!mark) return true;
-      if (mark.state === "waiting") return !mark.notBefore || Date.parse(mark.notBefore) <= now;
-      return mark.state === "posting" && (!mark.claimedUntil || Date.parse(mark.claimedUntil) <= now);
+      // Not yet: a waiting notice's time, or the claim of a run posting it (should that run die).
+      const notYet = mark.state === "waiting" ? mark.notBefore : mark.state === "posting" ? mark.claimedUntil : undefined;
+      if (notYet && Date.parse(notYet) > now) backIn.push(secondsUntil(notYet, now));
+      return (mark.state === "waiting" || mark.state === "posting") && !(notYet && Date.parse(notYet) > now);
     });
     if (open.length === 0) continue;
     const kind = change.action as "assign" | "unassign";
@@ -294,6 +303,10 @@ class People {
 }
 
 // ---- coming back
+
+function secondsUntil(iso: string, now: number): number {
+  return Math.max(1, Math.ceil((Date.parse(iso) - now) / 1000) + 1);
+}
 
 /** Queues the refresh that brings this run's waiting lines and notices back, unless one already comes by then. */
 async function comeBack(refresher: Refresher, issue: Issue, delaySeconds: number): Promise<void> {
