@@ -65,6 +65,7 @@ const settingsSchema = z
 
     CARD_REFRESH_COALESCE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
     RENOTIFY_HOURS: z.coerce.number().min(0).max(24 * 30).default(24),
+    THREAD_BROADCAST_REGRESSIONS: bool(true),
 
     INGEST_TOKENS: csv.refine((tokens) => tokens.every((token) => token.length >= 32), "every token must be at least 32 characters"),
     SENTRY_CLIENT_SECRET: optionalText,
@@ -141,6 +142,8 @@ export interface Config {
   autoLink: boolean;
   cardRefreshCoalesceSeconds: number;
   renotifyHours: number;
+  /** A regression of a fatal or error issue is also shown in the channel (Slack `reply_broadcast`), not only in the card's thread. */
+  threadBroadcastRegressions: boolean;
   /** Absent when INGEST_TOKENS is unset: the ingest routes answer 404. */
   ingest?: { tokens: string[]; sentryClientSecret?: string };
 }
@@ -202,6 +205,7 @@ export function loadConfig(given: Record<string, string | undefined> = process.e
     autoLink: s.IDENTITY_AUTO_LINK,
     cardRefreshCoalesceSeconds: s.CARD_REFRESH_COALESCE_SECONDS,
     renotifyHours: s.RENOTIFY_HOURS,
+    threadBroadcastRegressions: s.THREAD_BROADCAST_REGRESSIONS,
     ingest: s.INGEST_TOKENS.length > 0 ? { tokens: s.INGEST_TOKENS, sentryClientSecret: s.SENTRY_CLIENT_SECRET } : undefined,
   };
 }

@@ -233,3 +233,85 @@ export function classifySlackError(error: unknown, attempt: number, deadErrors: 
   const status = e.statusCode ? ` HTTP ${e.statusCode}` : "";
   return { kind: "retry", delaySeconds: retryDelay(attempt, undefined), reason: `${e.code ?? "network error"}${status}` };
 }
+
+// ---- The conversation around the card: thread lines and personal notices (workflows/thread-lines.ts).
+
+/**
+ * Posts a reply in a card's thread (`thread_ts` = the card's ts), on the channel's posting budget like a card;
+ * `replyBroadcast` also shows it in the channel.
+ */
+export async function postSlackThreadReply(
+  sender: SlackSender,
+  copy: Extract<CardCopy, { provider: "slack" }>,
+  reply: { text: string; replyBroadcast: boolean },
+  attempt: number,
+): Promise<{ kind: "sent" } | FailureVerdict> {
+  try {
+    const client = await sender.slackTokens.client(copy.teamId);
+    await instances(sender.storage).current();
+    const slot = await channelLimiter.acquire(`${copy.teamId}:${copy.channel}`, MAX_IN_PROCESS_WAIT_MS);
+    if (!slot.ok) return { kind: "retry", delaySeconds: slot.retryInSeconds, reason: "paced: Slack posts about one per second per channel", throttled: true };
+    await client.chat.postMessage({
+      channel: copy.channel,
+      thread_ts: copy.ts,
+      text: reply.text,
+      reply_broadcast: reply.replyBroadcast,
+      unfurl_links: false,
+      unfurl_media: false,
+    });
+    return { kind: "sent" };
+  } catch (error) {
+    return handleFailure(sender, copy.teamId, classifySlackError(error, attempt, DEAD_TARGET_ERRORS));
+  }
+}
+
+/**
+ * Sends a person a direct message from the app: `text`, and with `withCard` the issue's live card (then a copy
+ * that refreshes like the others). `slackUserId`: the person's user in that workspace (their link).
+ */
+export async function sendSlackPersonalNotice(
+  sender: SlackSender,
+  issue: Issue,
+  where: { teamId: string; slackUserId: string; targetKey: string },
+  notice: { text: string; withCard: boolean },
+  attempt: number,
+): Promise<{ kind: "sent"; copy?: CardCopy } | FailureVerdict> {
+  try {
+    const client = await sender.slackTokens.client(where.teamId);
+    const opened = await client.conversations.open({ users: where.slackUserId });
+    const channel = opened.channel!.id!;
+    await instances(sender.storage).current();
+    const slot = await channelLimiter.acquire(`${where.teamId}:${channel}`, MAX_IN_PROCESS_WAIT_MS);
+    if (!slot.ok) return { kind: "retry", delaySeconds: slot.retryInSeconds, reason: "paced: Slack posts about one per second per channel", throttled: true };
+    if (!notice.withCard) {
+      await client.chat.postMessage({ channel, text: escapeSlackText(notice.text), unfurl_links: false, unfurl_media: false });
+      return { kind: "sent" };
+    }
+    const message = renderSlackMessage(buildIssueView(issue, { ...(await slackViewOptions(sender.identities, issue, where.teamId)), notice: notice.text }));
+    const posted = await client.chat.postMessage({
+      channel,
+      text: escapeSlackText(notice.text),
+      blocks: message.blocks as never,
+      unfurl_links: false,
+      unfurl_media: false,
+      metadata: { event_type: CARD_METADATA_TYPE, event_payload: { issue_id: issue.id } },
+    });
+    const copy: CardCopy = {
+      provider: "slack",
+      issueId: issue.id,
+      teamId: where.teamId,
+      channel: posted.channel ?? channel,
+      ts: posted.ts!,
+      targetKey: where.targetKey,
+      renderedVersion: issue.version,
+      postedAt: new Date().toISOString(),
+    };
+    return { kind: "sent", copy };
+  } catch (error) {
+    return handleFailure(sender, where.teamId, classifySlackError(error, attempt, DEAD_TARGET_ERRORS));
+  }
+}
+
+function escapeSlackText(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}

@@ -204,3 +204,78 @@ async function personalConversation(
   if (!anchor) return undefined;
   return openPersonalChat(sender, { tenantId, aadObjectId, teamsUserId, serviceUrl: anchor.serviceUrl });
 }
+
+// ---- The conversation around the card: thread lines and personal notices (workflows/thread-lines.ts).
+
+/**
+ * Posts a reply under a card in a Teams channel: to the channel's conversation id with `;messageid=<the card's
+ * activity id>` (notes/teams.md). Paced on the channel's budget and classified like the card's own updates: a
+ * 404 means that card (its thread) is gone, not the channel.
+ */
+export async function replyInTeamsThread(
+  sender: TeamsSender,
+  copy: Extract<CardCopy, { provider: "msteams" }>,
+  reply: { text: string; entities: unknown[] },
+  attempt: number,
+): Promise<{ kind: "sent" } | FailureVerdict> {
+  const reference = { tenantId: copy.tenantId, conversationId: copy.conversationId, serviceUrl: copy.serviceUrl };
+  return withConnector(sender, reference, attempt, "update", async () => {
+    const thread = `${copy.conversationId};messageid=${copy.activityId}`;
+    await sender.connector.send(copy.serviceUrl, thread, { type: "message", text: reply.text, ...(reply.entities.length ? { entities: reply.entities } : {}) });
+    return { kind: "sent" as const };
+  });
+}
+
+export type NoticeOutcome = { kind: "sent"; copy?: CardCopy } | FailureVerdict;
+
+/**
+ * Sends a person a message in their 1:1 chat with the bot: `text`, and with `withCard` the issue's live card
+ * under it (then a copy that refreshes like the others).
+ */
+export async function sendTeamsPersonalNotice(
+  sender: TeamsSender,
+  issue: Issue,
+  userEmail: string,
+  targetKey: string,
+  notice: { text: string; withCard: boolean },
+  attempt: number,
+): Promise<NoticeOutcome> {
+  let reference: TeamsInstallation | string;
+  try {
+    reference = await resolveTarget(sender, { provider: "msteams", userEmail });
+  } catch (error) {
+    const verdict = classify(error, attempt);
+    return verdict.kind === "dead-installation" ? { kind: "dead", reason: verdict.reason } : verdict;
+  }
+  if (typeof reference === "string") return { kind: "dead", reason: reference };
+  const chat = reference;
+  return withConnector(sender, chat, attempt, "send", async () => {
+    const attachments = notice.withCard
+      ? [teamsCardAttachment(buildIssueView(issue, { assignChoices: await sender.identities.people("msteams", chat.tenantId), notice: notice.text }))]
+      : [];
+    const posted = await sender.connector.send(chat.serviceUrl, chat.conversationId, {
+      type: "message",
+      text: escapeTeamsText(notice.text),
+      summary: notice.text.slice(0, 200),
+      ...(attachments.length ? { attachments } : {}),
+    });
+    if (!notice.withCard) return { kind: "sent" as const };
+    const copy: CardCopy = {
+      provider: "msteams",
+      issueId: issue.id,
+      serviceUrl: chat.serviceUrl,
+      tenantId: chat.tenantId,
+      conversationId: chat.conversationId,
+      activityId: posted.id,
+      targetKey,
+      renderedVersion: issue.version,
+      postedAt: new Date().toISOString(),
+    };
+    return { kind: "sent" as const, copy };
+  });
+}
+
+/** Teams takes `<…>` in message text for markup and drops it. */
+function escapeTeamsText(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}

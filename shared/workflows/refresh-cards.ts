@@ -18,6 +18,7 @@ import type { SlackTokens } from "../slack/client";
 import type { TeamsConnector } from "../teams/connector";
 import { sendIgnoreWakeUp } from "./ignore-expiry";
 import { announcePending, type CardRefreshMessage } from "./issue-events";
+import { converseAroundCard } from "./thread-lines";
 
 /**
  * Below this share of its chat.update budget left (a few updates spent in the last minute), a workspace's copies
@@ -127,6 +128,7 @@ export async function refreshCards(refresher: Refresher, message: CardRefreshMes
   } else if (behind === 0 && !gaveUp) {
     await refreshGate.done(issue.id, gate.startedAt);
   }
+  await converseAroundCard(refresher, issue);
   return { updated: landed, failed: retryIn > 0 ? 1 : 0 };
 }
 

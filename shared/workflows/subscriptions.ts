@@ -11,6 +11,8 @@ export interface Subscription {
   minLevel: Level;
   target: AlertTarget;
   createdBy?: string;
+  /** Whether the cards this subscription posts get thread lines (who did what); on unless turned off. */
+  thread?: boolean;
 }
 
 interface SubscriptionEntity {
@@ -19,6 +21,8 @@ interface SubscriptionEntity {
   minLevel: string;
   target: string;
   createdBy?: string;
+  /** Stored only when off: rows written before the setting existed read as on. */
+  thread?: boolean;
 }
 
 export async function subscribe(storage: StorageClients, subscription: Subscription): Promise<void> {
@@ -30,6 +34,7 @@ export async function subscribe(storage: StorageClients, subscription: Subscript
       minLevel: subscription.minLevel,
       target: JSON.stringify(subscription.target),
       ...(subscription.createdBy ? { createdBy: subscription.createdBy } : {}),
+      ...(subscription.thread === false ? { thread: false } : {}),
     },
     "Replace",
   );
@@ -78,5 +83,38 @@ function fromEntity(entity: SubscriptionEntity): Subscription {
     minLevel: entity.minLevel as Level,
     target: JSON.parse(entity.target) as AlertTarget,
     ...(entity.createdBy ? { createdBy: entity.createdBy } : {}),
+    thread: entity.thread !== false,
   };
+}
+
+/** The subscriptions' conversation key for a conversation a card lives in (as the chat commands write it). */
+export function conversationKeyOf(where: { provider: "msteams"; conversationId: string } | { provider: "slack"; teamId: string; channel: string }): string {
+  return where.provider === "msteams" ? `msteams:${safeKey(where.conversationId)}` : `slack:${where.teamId}:${where.channel}`;
+}
+
+/**
+ * Turns the thread lines of one subscription on or off (`subscribe … --no-thread`). Returns false when the
+ * conversation has no subscription to the project.
+ */
+export async function setThreadLines(storage: StorageClients, subscription: { conversationKey: string; project: string }, on: boolean): Promise<boolean> {
+  const table = await storage.table(TABLES.subscriptions);
+  try {
+    await table.updateEntity({ partitionKey: subscription.conversationKey, rowKey: safeKey(subscription.project), thread: on }, "Merge", { etag: "*" });
+    return true;
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode === 404) return false;
+    throw error;
+  }
+}
+
+/** The conversations whose subscription to the project has thread lines turned off: one query. */
+export async function threadLinesOff(storage: StorageClients, project: string): Promise<Set<string>> {
+  const table = await storage.table(TABLES.subscriptions);
+  const off = new Set<string>();
+  for await (const entity of table.listEntities<SubscriptionEntity>({
+    queryOptions: { filter: `RowKey eq '${escapeOData(safeKey(project))}' and thread eq false` },
+  })) {
+    off.add(entity.partitionKey);
+  }
+  return off;
 }

@@ -141,5 +141,8 @@ describe("the first card of a new issue, through the host", () => {
   }, 60_000);
 });
 
-/** Issue 11's goal for a repeat alert to 20 live cards, its card refresh included; before, it cost ~298. */
-const REPEAT_ALERT_BUDGET = 20;
+/**
+ * Issue 11's goal for a repeat alert to 20 live cards, its card refresh included (before, it cost ~298): 20; and
+ * the thread lines' look at the issue's recent history after the refresh (issue 15): one query.
+ */
+const REPEAT_ALERT_BUDGET = 21;

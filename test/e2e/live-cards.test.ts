@@ -37,6 +37,8 @@ afterAll(async () => {
 const teamsCard = (conversationId: string) => stack.teams.messages(conversationId).find((m) => cardText(cardOf(m.activity)).includes("TypeError"));
 const slackCard = () => stack.slack.messages(channel).find((m) => !m.ephemeral && JSON.stringify(m.blocks).includes(`triage:${ISSUE}`));
 const teamsText = (conversationId: string) => cardText(cardOf(teamsCard(conversationId)!.activity));
+/** Cards posted in Teams (thread lines are posts too, addressed to the card's thread: `;messageid=`). */
+const cardPosts = () => stack.teams.calls.filter((c) => c.operation === "send" && !c.conversationId?.includes(";messageid="));
 const api = (path: string, init?: RequestInit) => fetch(`${stack.api}/issues/${path}`, init);
 
 describe("every copy stays true, on both platforms", () => {
@@ -121,7 +123,7 @@ describe("every copy stays true, on both platforms", () => {
   });
 
   it("a regression (alert for a resolved issue): a new post, and the old copies say Regressed", async () => {
-    const postsBefore = stack.teams.calls.filter((c) => c.operation === "send").length;
+    const postsBefore = cardPosts().length;
     await sendBase64Json(
       stack.azurite.connectionString,
       "alerts",
@@ -129,12 +131,12 @@ describe("every copy stays true, on both platforms", () => {
     );
     const row = await waitFor(async () => (await new DeliveryRepository(stack.storage).listForAlert("live-2")).find((d) => d.state === "sent"), { timeoutMs: 20_000 });
     expect(row.decision).toBe("posted a new card: the issue regressed");
-    expect(stack.teams.calls.filter((c) => c.operation === "send").length).toBe(postsBefore + 1);
+    expect(cardPosts().length).toBe(postsBefore + 1);
     await waitFor(() => (teamsText(personalId).includes("Regressed") && blocksText(slackCard()!.blocks).includes("Regressed") ? true : undefined), { timeoutMs: 20_000 });
   });
 
   it("a repeat alert updates the live card instead of posting", async () => {
-    const sendsBefore = stack.teams.calls.filter((c) => c.operation === "send").length;
+    const sendsBefore = cardPosts().length;
     await sendBase64Json(
       stack.azurite.connectionString,
       "alerts",
@@ -143,6 +145,6 @@ describe("every copy stays true, on both platforms", () => {
     const row = await waitFor(async () => (await new DeliveryRepository(stack.storage).listForAlert("live-3")).find((d) => d.state === "sent"), { timeoutMs: 20_000 });
     expect(row.decision).toBe("updated the live card");
     await waitFor(() => (stack.teams.messages(team.generalChannelId).some((m) => cardText(cardOf(m.activity)).includes("Events: 99")) ? true : undefined), { timeoutMs: 20_000 });
-    expect(stack.teams.calls.filter((c) => c.operation === "send").length).toBe(sendsBefore);
+    expect(cardPosts().length).toBe(sendsBefore);
   });
 });

@@ -11,6 +11,8 @@ export interface StoredMessage {
   blocks: Block[];
   attachments?: unknown[];
   threadTs?: string;
+  /** A thread reply also shown in the channel (`reply_broadcast`); Slack lists it with subtype `thread_broadcast`. */
+  replyBroadcast?: true;
   /** How many times the message was edited (chat.update or response_url `replace_original`). */
   updates: number;
   ephemeral?: { user: string };
@@ -24,6 +26,7 @@ export interface NewMessage {
   blocks?: Block[];
   attachments?: unknown[];
   threadTs?: string;
+  replyBroadcast?: boolean;
   ephemeral?: { user: string };
 }
 
@@ -53,6 +56,7 @@ export class MessageStore {
       blocks: input.blocks ?? [],
       ...(input.attachments ? { attachments: input.attachments } : {}),
       ...(input.threadTs ? { threadTs: input.threadTs } : {}),
+      ...(input.threadTs && input.replyBroadcast ? { replyBroadcast: true as const } : {}),
       updates: 0,
       ...(input.ephemeral ? { ephemeral: input.ephemeral } : {}),
     };

@@ -1,5 +1,5 @@
 import type { StoredMessage } from "../messages";
-import { jsonArg, readContent, SlackApiError, str, type Params } from "../params";
+import { bool, jsonArg, readContent, SlackApiError, str, type Params } from "../params";
 import { rate } from "../rate-limits";
 import type { EmulatorState } from "../state";
 import type { Channel, Workspace } from "../world";
@@ -48,6 +48,7 @@ export function messageJson(state: EmulatorState, workspace: Workspace, message:
   const fromBot = message.user === workspace.botUserId;
   return {
     type: "message",
+    ...(message.replyBroadcast ? { subtype: "thread_broadcast" } : {}),
     ...(fromBot ? { bot_id: workspace.botId, app_id: state.appId } : {}),
     text: message.text,
     user: message.user,
@@ -96,6 +97,7 @@ export const chatPostMessage: MethodDef = {
       blocks: content.blocks,
       attachments: content.attachments,
       threadTs: str(params, "thread_ts"),
+      replyBroadcast: bool(params, "reply_broadcast"),
     });
     if (metadata) messageMetadata.set(message, metadata);
     return { channel: channel.id, ts: message.ts, message: messageJson(ctx.state, ctx.workspace, message) };

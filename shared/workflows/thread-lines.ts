@@ -1,0 +1,319 @@
+import { assignmentNoticeText, buildThreadLine, type NamedPerson } from "../cards/thread-line";
+import { targetKey as targetKeyOf } from "../domain/alert";
+import type { Issue } from "../domain/issue";
+import { targetLabel } from "../delivery/deliveries";
+import { LiveCards } from "../delivery/live-cards";
+import { RefreshGate } from "../delivery/refresh-gate";
+import { countsAsAttempt, MAX_DELIVERY_ATTEMPTS, type FailureVerdict } from "../delivery/retry-policy";
+import { messageRefOf, postThreadLine, sendPersonalNotice, type PersonalChat, type ThreadPoster } from "../delivery/thread-posts";
+import { IdentityRepository, type ChatIdentity } from "../identity/identities";
+import { CardRepository, cardRowKey, type CardCopy } from "../storage/cards";
+import { QUEUES } from "../storage/clients";
+import { noticesOn } from "../storage/person-settings";
+import { changesSince, NoticeMarks, noticeKey, ThreadCursors, type IssueChange, type ThreadCursor } from "../storage/thread-lines";
+import { TeamsInstallations } from "../storage/installations";
+import type { CardRefreshMessage } from "./issue-events";
+import type { Refresher } from "./refresh-cards";
+import { conversationKeyOf, threadLinesOff } from "./subscriptions";
+
+/**
+ * Changes older than this get no line and no notice any more: a line that could not be posted for an hour
+ * (an outage) would only confuse, and the card has shown the state all along.
+ */
+export const CONVERSATION_HORIZON_MS = 60 * 60_000;
+
+/**
+ * The conversation around the card, after a card refresh (the refresh's coalescing, its pacing and its queue
+ * are theirs too): each change gets one line in the thread of every card that was live when it was made, and
+ * an assignment (or unassignment) a personal notice to the person, on every platform where they are linked.
+ *
+ * Lines wait for the issue to settle (CARD_REFRESH_COALESCE_SECONDS without a change), so a burst of changes
+ * is one line listing them. Each thread's cursor (the last change lined there) and each notice's mark are
+ * claimed with an ETag write before the post, so a redelivered or repeated refresh posts nothing twice; after
+ * a crash between a post and its record, the claim runs out and the post is made again (at least once).
+ * Waiting (pacing, 429) never uses up a failure attempt. A refresh comes back for whatever must wait.
+ */
+export async function converseAroundCard(refresher: Refresher, issue: Issue): Promise<void> {
+  const now = Date.now();
+  const changes = (await changesSince(refresher.storage, issue.id, now - CONVERSATION_HORIZON_MS)).filter(
+    (change) => change.version <= issue.version && change.action !== "created",
+  );
+  if (changes.length === 0) return;
+  const poster: ThreadPoster = { ...refresher, identities: new IdentityRepository(refresher.storage) };
+  const people = new People(poster.identities, issue);
+  const backIn: number[] = [];
+  await sendAssignmentNotices(refresher, poster, issue, changes, people, backIn, now);
+  await postThreadLines(refresher, poster, issue, changes, people, backIn, now);
+  if (backIn.length > 0) await comeBack(refresher, issue, Math.min(...backIn));
+}
+
+// ---- thread lines
+
+interface Thread {
+  copy: CardCopy;
+  /** The copy's row key: its thread's name. */
+  threadKey: string;
+  /** When the next card of the same target was posted: changes from then on go to that card's thread. */
+  until?: number;
+}
+
+async function postThreadLines(
+  refresher: Refresher,
+  poster: ThreadPoster,
+  issue: Issue,
+  changes: IssueChange[],
+  people: People,
+  backIn: number[],
+  now: number,
+): Promise<void> {
+  const threads = await threadsOf(refresher, issue);
+  if (threads.length === 0) return;
+  const cursors = new ThreadCursors(refresher.storage);
+  const known = await cursors.list(issue.id);
+  const due = threads.flatMap((thread) => {
+    const cursor = known.get(thread.threadKey);
+    if (cursor?.dead) return [];
+    const pending = changes.filter((change) => belongsTo(change, thread, cursor));
+    if (pending.length === 0) return [];
+    // Another run is posting there; should it die, its claim runs out and a refresh then must look again.
+    if (cursor?.claimedUntil && Date.parse(cursor.claimedUntil) > now) {
+      backIn.push(secondsUntil(cursor.claimedUntil, now));
+      return [];
+    }
+    return [{ thread, cursor, pending }];
+  });
+  if (due.length === 0) return;
+  const newest = Math.max(...due.flatMap(({ pending }) => pending.map((change) => Date.parse(change.at))));
+  const settleMs = refresher.config.cardRefreshCoalesceSeconds * 1000;
+  if (now - newest < settleMs) {
+    backIn.push(Math.max(1, Math.ceil((newest + settleMs - now) / 1000)));
+    return;
+  }
+  await people.load(due.flatMap(({ pending }) => pending.flatMap(namedIn)));
+  await Promise.all(
+    due.map(async ({ thread, cursor, pending }) => {
+      if (!(await cursors.claim(issue.id, thread.threadKey, cursor))) return; // another run has it
+      const last = pending[pending.length - 1]!;
+      const copy = thread.copy;
+      const view = buildThreadLine(issue, pending, {
+        personFor: people.on(copy),
+        broadcastRegressions: refresher.config.threadBroadcastRegressions,
+      });
+      if (!view) return cursors.lined(issue.id, thread.threadKey, last.version, last.at);
+      const attempt = (cursor?.attempts ?? 0) + 1;
+      const outcome = await postThreadLine(poster, copy, view, attempt);
+      const label = `Thread line for ${issue.id} in ${targetLabel(copy.targetKey)}`;
+      if (outcome.kind === "sent") return cursors.lined(issue.id, thread.threadKey, last.version, last.at);
+      if (outcome.kind === "retry" && (outcome.throttled || attempt < MAX_DELIVERY_ATTEMPTS)) {
+        backIn.push(outcome.delaySeconds);
+        return cursors.release(issue.id, thread.threadKey, countsAsAttempt(outcome) ? attempt : attempt - 1);
+      }
+      if (outcome.kind === "retry") {
+        refresher.log(`${label} given up after ${attempt} attempts: ${outcome.reason}`);
+        return cursors.lined(issue.id, thread.threadKey, last.version, last.at);
+      }
+      refresher.log(`${label}: the thread takes no more lines (${outcome.reason})`);
+      return cursors.markDead(issue.id, thread.threadKey, outcome.reason);
+    }),
+  );
+}
+
+/** A change goes in a thread made before it (and before the target's next card), once: after the thread's cursor. */
+function belongsTo(change: IssueChange, thread: Thread, cursor: ThreadCursor | undefined): boolean {
+  const at = Date.parse(change.at);
+  if (thread.until !== undefined && at >= thread.until) return false;
+  return cursor && cursor.linedVersion > 0 ? change.version > cursor.linedVersion : at > Date.parse(thread.copy.postedAt);
+}
+
+/**
+ * The cards whose threads take lines: every copy still alive in a channel, Teams or Slack. Not in Teams chats
+ * (1:1 and group chats have no threads) nor in Slack DMs (a card there is one person's, and their notices are
+ * theirs to turn off): the card's status line says it. Nor where the subscription turned thread lines off.
+ */
+async function threadsOf(refresher: Refresher, issue: Issue): Promise<Thread[]> {
+  const copies = (await new CardRepository(refresher.storage).list(issue.id)).filter((copy) => !copy.dead);
+  if (copies.length === 0) return [];
+  const off = await threadLinesOff(refresher.storage, issue.project);
+  const installations = new TeamsInstallations(refresher.storage);
+  await installations.prefetchConversations(copies.flatMap((copy) => (copy.provider === "msteams" ? [copy.conversationId] : [])));
+  const byTarget = new Map<string, CardCopy[]>();
+  for (const copy of copies) byTarget.set(copy.targetKey, [...(byTarget.get(copy.targetKey) ?? []), copy]);
+  const threads: Thread[] = [];
+  for (const sameTarget of byTarget.values()) {
+    sameTarget.sort((a, b) => Date.parse(a.postedAt) - Date.parse(b.postedAt));
+    for (const [i, copy] of sameTarget.entries()) {
+      if (off.has(conversationKeyOf(copy))) continue;
+      if (copy.provider === "msteams" && (await installations.findConversation(copy.conversationId))?.conversationType !== "channel") continue;
+      if (copy.provider === "slack" && isSlackDirectMessage(copy.channel)) continue;
+      const next = sameTarget[i + 1];
+      threads.push({ copy, threadKey: cardRowKey(copy), ...(next ? { until: Date.parse(next.postedAt) } : {}) });
+    }
+  }
+  return threads;
+}
+
+/** Slack DM channel ids start with D. */
+function isSlackDirectMessage(channel: string): boolean {
+  return channel.startsWith("D");
+}
+
+/** The emails a change names: who did it, and whom it assigned or unassigned. */
+function namedIn(change: IssueChange): string[] {
+  const emails = change.actor.includes("@") ? [change.actor] : [];
+  if ((change.action === "assign" || change.action === "unassign") && change.detail) emails.push(change.detail);
+  return emails;
+}
+
+// ---- assignment notices
+
+async function sendAssignmentNotices(
+  refresher: Refresher,
+  poster: ThreadPoster,
+  issue: Issue,
+  changes: IssueChange[],
+  people: People,
+  backIn: number[],
+  now: number,
+): Promise<void> {
+  // Assigning yourself needs no notice.
+  const assignments = changes.filter(
+    (change) => (change.action === "assign" || change.action === "unassign") && change.detail && change.detail.toLowerCase() !== change.actor.toLowerCase(),
+  );
+  if (assignments.length === 0) return;
+  await people.load(assignments.flatMap(namedIn));
+  const marks = new NoticeMarks(refresher.storage);
+  const known = await marks.list(issue.id);
+  for (const change of assignments) {
+    const email = change.detail!.toLowerCase();
+    const open = people.personalChats(email).filter((chat) => {
+      const mark = known.get(noticeKey(change.version, chat.targetKey));
+      if (!mark) return true;
+      // Not yet: a waiting notice's time, or the claim of a run posting it (should that run die).
+      const notYet = mark.state === "waiting" ? mark.notBefore : mark.state === "posting" ? mark.claimedUntil : undefined;
+      if (notYet && Date.parse(notYet) > now) backIn.push(secondsUntil(notYet, now));
+      return (mark.state === "waiting" || mark.state === "posting") && !(notYet && Date.parse(notYet) > now);
+    });
+    if (open.length === 0) continue;
+    const kind = change.action as "assign" | "unassign";
+    const allowed = await noticesOn(refresher.storage, email);
+    const text = assignmentNoticeText(kind, people.nameOf(change.actor), issue);
+    await Promise.all(
+      open.map(async (chat) => {
+        const key = noticeKey(change.version, chat.targetKey);
+        const mark = known.get(key);
+        if (!allowed) return marks.settle(issue.id, key, { state: "dead", reason: "the person turned notices off" });
+        if (!(await marks.claim(issue.id, key, mark))) return;
+        const attempt = (mark?.attempts ?? 0) + 1;
+        const outcome = await sendPersonalNotice(poster, issue, chat, { text, withCard: kind === "assign" }, attempt);
+        if (outcome.kind === "sent") {
+          // The card in their chat is a live copy from now on: every refresh updates it like the others.
+          if (outcome.copy) await recordPersonalCopy(refresher, outcome.copy, `notice:${change.version}`);
+          return marks.settle(issue.id, key, { state: "sent" });
+        }
+        return settleFailure(refresher, marks, issue, key, chat, outcome, attempt, backIn);
+      }),
+    );
+  }
+}
+
+async function settleFailure(
+  refresher: Refresher,
+  marks: NoticeMarks,
+  issue: Issue,
+  key: string,
+  chat: PersonalChat,
+  outcome: FailureVerdict,
+  attempt: number,
+  backIn: number[],
+): Promise<void> {
+  const label = `Assignment notice for ${issue.id} to ${targetLabel(chat.targetKey)}`;
+  if (outcome.kind === "retry" && (outcome.throttled || attempt < MAX_DELIVERY_ATTEMPTS)) {
+    backIn.push(outcome.delaySeconds);
+    const notBefore = new Date(Date.now() + outcome.delaySeconds * 1000).toISOString();
+    return marks.settle(issue.id, key, { state: "waiting", notBefore, attempts: countsAsAttempt(outcome) ? attempt : attempt - 1 });
+  }
+  const reason = outcome.kind === "retry" ? `gave up after ${attempt} attempts: ${outcome.reason}` : outcome.reason;
+  refresher.log(`${label} not sent: ${reason}`);
+  return marks.settle(issue.id, key, { state: "dead", reason });
+}
+
+async function recordPersonalCopy(refresher: Refresher, copy: CardCopy, alertId: string): Promise<void> {
+  await new CardRepository(refresher.storage).save(copy);
+  await new LiveCards(refresher.storage).posted(copy.issueId, copy.targetKey, alertId, messageRefOf(copy));
+}
+
+// ---- who is who
+
+/** The people the changes name, as linked on each platform: read once per run. */
+class People {
+  private readonly links = new Map<string, Promise<ChatIdentity[]>>();
+  private readonly loaded = new Map<string, ChatIdentity[]>();
+
+  constructor(
+    private readonly identities: IdentityRepository,
+    private readonly issue: Issue,
+  ) {}
+
+  async load(emails: string[]): Promise<void> {
+    await Promise.all(
+      [...new Set(emails.map((email) => email.toLowerCase()))].map(async (email) => {
+        let links = this.links.get(email);
+        if (!links) {
+          links = Promise.all([this.identities.findByEmail(email, "msteams"), this.identities.findByEmail(email, "slack")]).then((found) => found.flat());
+          this.links.set(email, links);
+        }
+        this.loaded.set(email, await links);
+      }),
+    );
+  }
+
+  /** A name for the email: their linked name, the assignee's name on the issue, or the email itself. */
+  nameOf(emailOrLabel: string): string {
+    if (!emailOrLabel.includes("@")) return emailOrLabel;
+    const email = emailOrLabel.toLowerCase();
+    const linked = this.loaded.get(email)?.find((identity) => identity.person.name)?.person.name;
+    const assignee = this.issue.assignee?.email === email ? this.issue.assignee.name : undefined;
+    return linked ?? assignee ?? email;
+  }
+
+  /** Who an email is where this copy lives: with their user there when they are linked in that tenant or workspace. */
+  on(copy: CardCopy): (email: string) => NamedPerson {
+    const scope = copy.provider === "msteams" ? copy.tenantId : copy.teamId;
+    return (email) => {
+      const here = this.loaded.get(email.toLowerCase())?.find((identity) => identity.provider === copy.provider && identity.scope === scope);
+      const name = this.nameOf(email);
+      if (!here) return { name };
+      const chatUser = here.provider === "msteams" ? { id: here.teamsUserId ?? here.chatUserId, aadObjectId: here.chatUserId } : { id: here.chatUserId };
+      return { name, chatUser };
+    };
+  }
+
+  /** The person's personal chats with the app: their Teams 1:1 when linked in Teams, a DM in each Slack workspace they are linked in. */
+  personalChats(email: string): PersonalChat[] {
+    const links = this.loaded.get(email) ?? [];
+    const chats: PersonalChat[] = [];
+    if (links.some((identity) => identity.provider === "msteams")) {
+      chats.push({ provider: "msteams", email, targetKey: targetKeyOf({ provider: "msteams", userEmail: email }) });
+    }
+    for (const identity of links.filter((link) => link.provider === "slack")) {
+      chats.push({ provider: "slack", teamId: identity.scope, slackUserId: identity.chatUserId, targetKey: targetKeyOf({ provider: "slack", teamId: identity.scope, userEmail: email }) });
+    }
+    return chats;
+  }
+}
+
+// ---- coming back
+
+function secondsUntil(iso: string, now: number): number {
+  return Math.max(1, Math.ceil((Date.parse(iso) - now) / 1000) + 1);
+}
+
+/** Queues the refresh that brings this run's waiting lines and notices back, unless one already comes by then. */
+async function comeBack(refresher: Refresher, issue: Issue, delaySeconds: number): Promise<void> {
+  const gate = new RefreshGate(refresher.storage, refresher.config.cardRefreshCoalesceSeconds * 1000);
+  const trailingFor = await gate.pendingFor(issue.id, delaySeconds);
+  if (!trailingFor) return;
+  const message: CardRefreshMessage = { issueId: issue.id, version: issue.version, requestedAt: new Date().toISOString(), trailingFor };
+  await refresher.storage.send(QUEUES.cardRefresh, message, { delaySeconds });
+  await gate.scheduled(issue.id, trailingFor);
+}
