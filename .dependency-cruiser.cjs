@@ -13,7 +13,13 @@ const ABOVE_ALL = "^shared/runtime\\.ts$|^functions/";
 
 module.exports = {
   forbidden: [
-    { name: "no-cycle", severity: "error", comment: "A cycle makes two modules one: split or invert it.", from: { path: "^shared/" }, to: { circular: true } },
+    {
+      name: "no-cycle",
+      severity: "error",
+      comment: "A cycle makes two modules one: split or invert it.",
+      from: { path: "^shared/" },
+      to: { circular: true },
+    },
     ...LAYERS.map(([name, path], i) => ({
       name: `layers: ${name}`,
       severity: "error",

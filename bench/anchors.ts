@@ -23,7 +23,9 @@ export interface Anchor {
 
 /** Installs the pinned anchors unless .tmp/bench-anchors/ already holds exactly them. */
 export async function installAnchors(progress: (line: string) => void): Promise<Anchor[]> {
-  const names = Object.keys((JSON.parse(readFileSync(join(PINNED, "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies);
+  const names = Object.keys(
+    (JSON.parse(readFileSync(join(PINNED, "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies,
+  );
   if (!isInstalled(names)) {
     progress(`cold start: installing the anchors (${names.join(", ")}) into ${ANCHORS_DIR}`);
     mkdirSync(ANCHORS_DIR, { recursive: true });
@@ -42,6 +44,7 @@ export async function installAnchors(progress: (line: string) => void): Promise<
 }
 
 function isInstalled(names: string[]): boolean {
-  const same = (file: string) => existsSync(join(ANCHORS_DIR, file)) && readFileSync(join(ANCHORS_DIR, file)).equals(readFileSync(join(PINNED, file)));
+  const same = (file: string) =>
+    existsSync(join(ANCHORS_DIR, file)) && readFileSync(join(ANCHORS_DIR, file)).equals(readFileSync(join(PINNED, file)));
   return MANIFESTS.every(same) && names.every((name) => existsSync(join(ANCHORS_DIR, "node_modules", name, "package.json")));
 }

@@ -85,7 +85,11 @@ export async function measureColdStart(runs: number, progress: (line: string) =>
   }
   return {
     bundleBytes: statSync(BUNDLE).size,
-    chunkBytes: existsSync(CHUNKS) ? readdirSync(CHUNKS).filter((f) => f.endsWith(".js")).reduce((sum, f) => sum + statSync(join(CHUNKS, f)).size, 0) : 0,
+    chunkBytes: existsSync(CHUNKS)
+      ? readdirSync(CHUNKS)
+          .filter((f) => f.endsWith(".js"))
+          .reduce((sum, f) => sum + statSync(join(CHUNKS, f)).size, 0)
+      : 0,
     warmupRounds,
     rows: variants.map((variant, i) => ({
       label: variant.label,

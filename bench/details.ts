@@ -33,7 +33,9 @@ export function cardsSection(r: CardsResult): string {
   const first = r.rows[0]!.result;
   return [
     "**What:** `buildIssueView` + `renderTeamsCard`, and `buildIssueView` + `renderSlackMessage`, as the senders call them, " +
-      "for two issues: " + r.cases.map((c) => `*${c.name}*: ${c.describe}`).join("; ") + ".",
+      "for two issues: " +
+      r.cases.map((c) => `*${c.name}*: ${c.describe}`).join("; ") +
+      ".",
     `**How:** in-process, 500 ms warm-up excluded, then ${first.perCallUs.n} timed batches; each sample is the mean time of one call in a ~20 ms batch. ` +
       "Serialized size: Teams, the attachment as posted (the 24 KB budget is checked on it); Slack, `{ text, blocks }` as JSON.",
     markdownTable({
@@ -89,7 +91,10 @@ export function alertSection(r: AlertLatencyResult): string {
       "Both listeners back off from about the same moment (the previous alert), so they tend to poll in step: the `deliveries` wait depends on " +
       "how their schedules line up and can differ between runs by up to a polling interval; compare runs on the total's p95 rather than its median.",
     markdownTable({ headers: ["", ...SUMMARY_HEADERS], rows: [["alert → card posted", ...summaryCells(r.totalMs, ms)]] }),
-    markdownTable({ headers: ["where the time goes", "median", "p95", "max"], rows: r.stages.map((stage) => [stage.label, ...summaryCells(stage.ms, ms).slice(1)]) }),
+    markdownTable({
+      headers: ["where the time goes", "median", "p95", "max"],
+      rows: r.stages.map((stage) => [stage.label, ...summaryCells(stage.ms, ms).slice(1)]),
+    }),
   ].join("\n\n");
 }
 
@@ -100,7 +105,10 @@ export function teamsInvokeSection(r: TeamsInvokeResult): string {
       "ETag write of the issue and the activity, and the render.",
     `**How:** the invoke's token is signed before the clock starts; each click uses the button of the card the previous response returned; ` +
       `${PAUSE_BETWEEN_CLICKS_MS} ms between clicks; ${r.warmup} warm-up clicks excluded. Every response is checked to show the new state.`,
-    markdownTable({ headers: ["", ...SUMMARY_HEADERS, "deadline"], rows: [["invoke → HTTP response", ...summaryCells(r.responseMs, ms), "10–15 s"]] }),
+    markdownTable({
+      headers: ["", ...SUMMARY_HEADERS, "deadline"],
+      rows: [["invoke → HTTP response", ...summaryCells(r.responseMs, ms), "10–15 s"]],
+    }),
   ].join("\n\n");
 }
 
@@ -126,7 +134,11 @@ export function stormSection(r: StormResult): string {
   const finalRows = (["Teams", "Slack"] as const).map((platform) => {
     const last = r.lastConvergedMs[platform];
     const stale = r.staleCards.filter((card) => card.platform === platform).length;
-    return [`… the ${r.issues} ${platform} cards`, stale ? `**never**: ${stale} stale${last === undefined ? "" : `, the others by ${seconds(last)}`}` : seconds(last ?? Number.NaN), "—"];
+    return [
+      `… the ${r.issues} ${platform} cards`,
+      stale ? `**never**: ${stale} stale${last === undefined ? "" : `, the others by ${seconds(last)}`}` : seconds(last ?? Number.NaN),
+      "—",
+    ];
   });
   const allFinal = r.cardsFinalMs !== undefined ? seconds(r.cardsFinalMs) : `**never**: ${r.staleCards.length} stale`;
   return [
@@ -151,14 +163,23 @@ export function stormSection(r: StormResult): string {
       headers: ["updates per card", "cards", "median", "p95", "max"],
       rows: [
         ["Teams PUT (successful)", ...[r.teamsPutsPerCard.n, r.teamsPutsPerCard.median, r.teamsPutsPerCard.p95, r.teamsPutsPerCard.max].map(String)],
-        ["Slack chat.update (ok)", ...[r.slackUpdatesPerCard.n, r.slackUpdatesPerCard.median, r.slackUpdatesPerCard.p95, r.slackUpdatesPerCard.max].map(String)],
+        [
+          "Slack chat.update (ok)",
+          ...[r.slackUpdatesPerCard.n, r.slackUpdatesPerCard.median, r.slackUpdatesPerCard.p95, r.slackUpdatesPerCard.max].map(String),
+        ],
       ],
     }),
     r.staleCards.length === 0
       ? ""
       : markdownTable({
           headers: ["stale card", "shows", "final", "posted at", "issue's last card refresh at"],
-          rows: r.staleCards.map((c) => [`${c.platform} ${c.issueId}`, String(c.shows), String(c.final), ms(c.postedMs), c.lastRefreshMs === undefined ? "none" : ms(c.lastRefreshMs)]),
+          rows: r.staleCards.map((c) => [
+            `${c.platform} ${c.issueId}`,
+            String(c.shows),
+            String(c.final),
+            ms(c.postedMs),
+            c.lastRefreshMs === undefined ? "none" : ms(c.lastRefreshMs),
+          ]),
         }),
     `Slack \`chat.update\` calls in the busiest minute: ${r.slackUpdatesBusiestMinute} (Slack allows ${TIER_PER_MINUTE[3]} a minute per workspace, Tier 3; the app paces itself to that).`,
     `Host work during the storm (its log): alertsQueue took median ${ms(r.work.alertsQueueMs.median)}, p95 ${ms(r.work.alertsQueueMs.p95)}, max ` +
@@ -200,7 +221,22 @@ export function concurrentClicksSection(r: ConcurrentClicksResult): string {
       rows: r.noop.map((row) => [String(row.concurrency), String(row.responseMs.n), ...summaryCells(row.responseMs, ms).slice(1)]),
     }),
     markdownTable({
-      headers: ["platform", "clicks on", "c", "n", "ack median", "p95", "max", "card updated median", "p95", "max", "ack ÷ no-op", "updated ÷ no-op", "handed off", "ack past 3 s"],
+      headers: [
+        "platform",
+        "clicks on",
+        "c",
+        "n",
+        "ack median",
+        "p95",
+        "max",
+        "card updated median",
+        "p95",
+        "max",
+        "ack ÷ no-op",
+        "updated ÷ no-op",
+        "handed off",
+        "ack past 3 s",
+      ],
       rows: r.rows.map((row) => [
         row.platform,
         row.mode,

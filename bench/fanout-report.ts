@@ -17,13 +17,25 @@ export function fanoutSection(runs: Outcome<FanoutResult>[]): string {
   const table = markdownTable({
     headers: ["figure", ...ok.map((r) => `${r.shape.hosts} host process${r.shape.hosts > 1 ? "es" : ""}`), "goal"],
     rows: [
-      ["every copy final after", ...ok.map((r) => (r.allFinalMs === undefined ? `not within ${seconds(r.shape.timeoutMs)}` : seconds(r.allFinalMs))), "—"],
+      [
+        "every copy final after",
+        ...ok.map((r) => (r.allFinalMs === undefined ? `not within ${seconds(r.shape.timeoutMs)}` : seconds(r.allFinalMs))),
+        "—",
+      ],
       ["floor the published limits allow", ...ok.map((r) => seconds(r.floorMs)), "—"],
-      ["share of the limits' throughput (floor ÷ actual)", ...ok.map((r) => `${percent(r.throughputOfLimit)} (${goal((r.throughputOfLimit ?? 0) >= FANOUT_GOALS.throughputOfLimit)})`), "≥ 90 %"],
+      [
+        "share of the limits' throughput (floor ÷ actual)",
+        ...ok.map((r) => `${percent(r.throughputOfLimit)} (${goal((r.throughputOfLimit ?? 0) >= FANOUT_GOALS.throughputOfLimit)})`),
+        "≥ 90 %",
+      ],
       ["copies not final at the end", ...ok.map((r) => count(r.notFinal)), "0"],
       ["issue × conversation pairs with exactly one card", ...ok.map((r) => `${count(r.pairs.one)} of ${count(r.pairs.expected)}`), "all"],
       ["pairs with no card (lost)", ...ok.map((r) => `${count(r.pairs.missing)} (${goal(r.pairs.missing === 0)})`), "0"],
-      ["pairs with more than one card (duplicates; extra posts)", ...ok.map((r) => `${count(r.pairs.duplicated)}; ${count(r.pairs.extraPosts)} (${goal(r.pairs.duplicated === 0)})`), "0"],
+      [
+        "pairs with more than one card (duplicates; extra posts)",
+        ...ok.map((r) => `${count(r.pairs.duplicated)}; ${count(r.pairs.extraPosts)} (${goal(r.pairs.duplicated === 0)})`),
+        "0",
+      ],
       ["deliveries marked dead", ...ok.map((r) => count(r.deadDeliveries)), "0"],
       ["Teams calls / 429s", ...ok.map((r) => `${count(r.calls.teams)} / ${count(r.calls.teams429)}`), "—"],
       ["Slack calls / rate-limited", ...ok.map((r) => `${count(r.calls.slack)} / ${count(r.calls.slackRateLimited)}`), "—"],

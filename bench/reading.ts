@@ -27,7 +27,11 @@ export function interpretation(results: Results): string[] {
 
 function verdict(p95: number, deadlineMs: number): string {
   const share = (p95 / deadlineMs) * 100;
-  return share < 25 ? `well inside it (${share.toFixed(1)} %)` : share < 100 ? `inside it but with little margin (${share.toFixed(0)} %)` : `**over it** (${share.toFixed(0)} %)`;
+  return share < 25
+    ? `well inside it (${share.toFixed(1)} %)`
+    : share < 100
+      ? `inside it but with little margin (${share.toFixed(0)} %)`
+      : `**over it** (${share.toFixed(0)} %)`;
 }
 
 function interactiveReading(s: StackResults): string | undefined {
@@ -41,7 +45,9 @@ function interactiveReading(s: StackResults): string | undefined {
   }
   if (s.teamsInvoke?.ok) {
     const { responseMs } = s.teamsInvoke.value;
-    parts.push(`a Teams Resolve comes back with the re-rendered card in ${ms(responseMs.median)} (p95 ${ms(responseMs.p95)}): against Teams' 10 s that is ${verdict(responseMs.p95, TEAMS_INVOKE_MS)}`);
+    parts.push(
+      `a Teams Resolve comes back with the re-rendered card in ${ms(responseMs.median)} (p95 ${ms(responseMs.p95)}): against Teams' 10 s that is ${verdict(responseMs.p95, TEAMS_INVOKE_MS)}`,
+    );
   }
   return parts.length ? `**Clicks, on a warm instance:** ${parts.join("; ")}.` : undefined;
 }
@@ -91,14 +97,17 @@ function cpuReading({ cards, slackVerify }: Results): string | undefined {
     );
   }
   if (slackVerify?.ok) parts.push(`a Slack signature check takes ${us(slackVerify.value[0]!.result.perCallUs.median)}`);
-  return parts.length ? `**CPU per card and per request:** ${parts.join("; ")}. Each card is rendered once per post or update, each request verified once.` : undefined;
+  return parts.length
+    ? `**CPU per card and per request:** ${parts.join("; ")}. Each card is rendered once per post or update, each request verified once.`
+    : undefined;
 }
 
 function stormReading(storm: StormResult): string {
   const maxUpdates = Math.max(storm.teamsPutsPerCard.max, storm.slackUpdatesPerCard.max);
-  const throttled = storm.throttled.teams429 + storm.throttled.slackRateLimited === 0
-    ? "no 429 from either platform"
-    : `${storm.throttled.teams429} Teams 429s and ${storm.throttled.slackRateLimited} Slack rate-limit refusals`;
+  const throttled =
+    storm.throttled.teams429 + storm.throttled.slackRateLimited === 0
+      ? "no 429 from either platform"
+      : `${storm.throttled.teams429} Teams 429s and ${storm.throttled.slackRateLimited} Slack rate-limit refusals`;
   const intake =
     `**Storm:** ${count(storm.alerts)} alerts were taken in ${seconds(storm.takenMs)} (${rate(storm.alerts, storm.takenMs)} alerts/s on this machine, ` +
     `where the app, Azurite and the emulators share the CPUs); coalescing kept each card to at most ${maxUpdates} updates for ` +
@@ -145,11 +154,17 @@ function concurrentClicksReading(r: ConcurrentClicksResult): string | undefined 
   const noop = r.noop.find((row) => row.concurrency === GOAL_CONCURRENCY);
   if (!noop) return undefined;
   const atGoal = r.rows.filter((row) => row.concurrency === GOAL_CONCURRENCY);
-  const ratios = atGoal.map((row) => ({ row, ratio: row.ackMs.median / noop.responseMs.median, updated: row.updatedMs.median / noop.responseMs.median }));
+  const ratios = atGoal.map((row) => ({
+    row,
+    ratio: row.ackMs.median / noop.responseMs.median,
+    updated: row.updatedMs.median / noop.responseMs.median,
+  }));
   const met = ratios.every(({ ratio }) => ratio <= CLICK_RATIO_GOAL);
   const figures = ratios
-    .map(({ row, ratio, updated }) =>
-      `${row.platform} on ${row.mode} ${ms(row.ackMs.median)} (${ratio.toFixed(1)} ×` + (row.platform === "Slack" ? `; clicked message replaced ${ms(row.updatedMs.median)}, ${updated.toFixed(1)} ×)` : ")"),
+    .map(
+      ({ row, ratio, updated }) =>
+        `${row.platform} on ${row.mode} ${ms(row.ackMs.median)} (${ratio.toFixed(1)} ×` +
+        (row.platform === "Slack" ? `; clicked message replaced ${ms(row.updatedMs.median)}, ${updated.toFixed(1)} ×)` : ")"),
     )
     .join(", ");
   const slack = r.rows.filter((row) => row.platform === "Slack");

@@ -50,7 +50,9 @@ export function renderReport(results: Results): string {
     "## Summary",
     summaryTable(results),
     "## What it means",
-    interpretation(results).map((line) => `- ${line}`).join("\n"),
+    interpretation(results)
+      .map((line) => `- ${line}`)
+      .join("\n"),
     "## Details",
     section("1. Cold start proxy", results.coldStart, (r) => `${coldStartSection(r)}\n\n${anchorsSection(r)}`),
     section("2. Card rendering", results.cards, cardsSection),
@@ -62,7 +64,9 @@ export function renderReport(results: Results): string {
     stack ? section("4d. Slack button click", stack.slackClicks, slackClicksSection) : "",
     stack ? section("4e. Intake throughput (storm)", stack.storm, stormSection) : "",
     stack ? section("4f. Clicks under concurrency", stack.clicks, concurrentClicksSection) : "",
-    results.fanout ? `### 5. Fan-out at the platforms' ceiling\n\n${fanoutSection(results.fanout)}` : "### 5. Fan-out at the platforms' ceiling\n\nNot run (BENCH_ONLY).",
+    results.fanout
+      ? `### 5. Fan-out at the platforms' ceiling\n\n${fanoutSection(results.fanout)}`
+      : "### 5. Fan-out at the platforms' ceiling\n\nNot run (BENCH_ONLY).",
     methodSection(),
   ]
     .filter(Boolean)
@@ -97,19 +101,23 @@ function section<T>(title: string, outcome: Outcome<T> | undefined, render: (val
 }
 
 function machineSection({ machine, settings }: Results): string {
-  return markdownTable({
-    headers: ["node", "CPU (os.cpus())", "vCPUs", "memory", "OS", "load (1 min) at start", "date", "settings"],
-    rows: [[
-      machine.node,
-      machine.cpuModel,
-      String(machine.cpuCount),
-      `${machine.memoryGiB} GiB`,
-      machine.os,
-      String(machine.loadAtStart),
-      machine.date,
-      `BENCH_N=${settings.runs}, BENCH_COLD_N=${settings.coldRuns}, BENCH_STORM_ALERTS=${settings.stormAlerts}, BENCH_CLICK_SAMPLES=${settings.clickSamples}`,
-    ]],
-  }) + `\n\nCode measured: ${machine.code}.`;
+  return (
+    markdownTable({
+      headers: ["node", "CPU (os.cpus())", "vCPUs", "memory", "OS", "load (1 min) at start", "date", "settings"],
+      rows: [
+        [
+          machine.node,
+          machine.cpuModel,
+          String(machine.cpuCount),
+          `${machine.memoryGiB} GiB`,
+          machine.os,
+          String(machine.loadAtStart),
+          machine.date,
+          `BENCH_N=${settings.runs}, BENCH_COLD_N=${settings.coldRuns}, BENCH_STORM_ALERTS=${settings.stormAlerts}, BENCH_CLICK_SAMPLES=${settings.clickSamples}`,
+        ],
+      ],
+    }) + `\n\nCode measured: ${machine.code}.`
+  );
 }
 
 // ---- summary -------------------------------------------------------------------------------------
@@ -125,15 +133,17 @@ interface SummaryRow {
 function summaryTable(results: Results): string {
   const rows = summaryRows(results);
   if (rows.length === 0) return "Nothing was measured.";
-  return markdownTable({
-    headers: ["what", ...SUMMARY_HEADERS, "deadline", "p95 vs deadline"],
-    rows: rows.map((row) => [
-      row.what,
-      ...summaryCells(row.summary, row.unit),
-      row.deadline ?? "—",
-      row.deadlineMs ? `${((row.summary.p95 / row.deadlineMs) * 100).toFixed(1)} %` : "—",
-    ]),
-  }) + stormSummary(results);
+  return (
+    markdownTable({
+      headers: ["what", ...SUMMARY_HEADERS, "deadline", "p95 vs deadline"],
+      rows: rows.map((row) => [
+        row.what,
+        ...summaryCells(row.summary, row.unit),
+        row.deadline ?? "—",
+        row.deadlineMs ? `${((row.summary.p95 / row.deadlineMs) * 100).toFixed(1)} %` : "—",
+      ]),
+    }) + stormSummary(results)
+  );
 }
 
 function summaryRows({ coldStart, cards, slackVerify, stack }: Results): SummaryRow[] {
@@ -160,19 +170,55 @@ function summaryRows({ coldStart, cards, slackVerify, stack }: Results): Summary
   if (s?.teamsAlert?.ok) rows.push({ what: "alert on the queue → Teams card posted (quiet app)", summary: s.teamsAlert.value.totalMs, unit: ms });
   if (s?.slackAlert?.ok) rows.push({ what: "alert on the queue → Slack message posted (quiet app)", summary: s.slackAlert.value.totalMs, unit: ms });
   if (s?.teamsInvoke?.ok) {
-    rows.push({ what: "Teams Resolve/Unresolve invoke → HTTP response (with the new card)", summary: s.teamsInvoke.value.responseMs, unit: ms, deadlineMs: TEAMS_INVOKE_MS, deadline: "10–15 s (Teams)" });
+    rows.push({
+      what: "Teams Resolve/Unresolve invoke → HTTP response (with the new card)",
+      summary: s.teamsInvoke.value.responseMs,
+      unit: ms,
+      deadlineMs: TEAMS_INVOKE_MS,
+      deadline: "10–15 s (Teams)",
+    });
   }
   if (s?.slackClicks?.ok) {
-    rows.push({ what: "Slack button click → HTTP 200 ack", summary: s.slackClicks.value.ackMs, unit: ms, deadlineMs: SLACK_ACK_MS, deadline: "3 s (Slack)" });
-    rows.push({ what: "Slack button click → clicked message replaced", summary: s.slackClicks.value.updatedMs, unit: ms, deadlineMs: SLACK_REPLACE_GOAL_MS, deadline: "2 s (the app's own goal)" });
+    rows.push({
+      what: "Slack button click → HTTP 200 ack",
+      summary: s.slackClicks.value.ackMs,
+      unit: ms,
+      deadlineMs: SLACK_ACK_MS,
+      deadline: "3 s (Slack)",
+    });
+    rows.push({
+      what: "Slack button click → clicked message replaced",
+      summary: s.slackClicks.value.updatedMs,
+      unit: ms,
+      deadlineMs: SLACK_REPLACE_GOAL_MS,
+      deadline: "2 s (the app's own goal)",
+    });
   }
   if (s?.clicks?.ok) {
     for (const row of s.clicks.value.rows.filter((r) => r.concurrency === GOAL_CONCURRENCY && r.mode === "different issues")) {
       if (row.platform === "Teams") {
-        rows.push({ what: `Teams invoke, ${row.concurrency} concurrent on different issues → response`, summary: row.ackMs, unit: ms, deadlineMs: TEAMS_INVOKE_MS, deadline: "10–15 s (Teams)" });
+        rows.push({
+          what: `Teams invoke, ${row.concurrency} concurrent on different issues → response`,
+          summary: row.ackMs,
+          unit: ms,
+          deadlineMs: TEAMS_INVOKE_MS,
+          deadline: "10–15 s (Teams)",
+        });
       } else {
-        rows.push({ what: `Slack click, ${row.concurrency} concurrent on different issues → HTTP 200 ack`, summary: row.ackMs, unit: ms, deadlineMs: SLACK_ACK_MS, deadline: "3 s (Slack)" });
-        rows.push({ what: `Slack click, ${row.concurrency} concurrent on different issues → clicked message replaced`, summary: row.updatedMs, unit: ms, deadlineMs: SLACK_REPLACE_GOAL_MS, deadline: "2 s (the app's own goal)" });
+        rows.push({
+          what: `Slack click, ${row.concurrency} concurrent on different issues → HTTP 200 ack`,
+          summary: row.ackMs,
+          unit: ms,
+          deadlineMs: SLACK_ACK_MS,
+          deadline: "3 s (Slack)",
+        });
+        rows.push({
+          what: `Slack click, ${row.concurrency} concurrent on different issues → clicked message replaced`,
+          summary: row.updatedMs,
+          unit: ms,
+          deadlineMs: SLACK_REPLACE_GOAL_MS,
+          deadline: "2 s (the app's own goal)",
+        });
       }
     }
   }
@@ -203,6 +249,8 @@ function methodSection(): string {
       "Percentiles are nearest-rank (always an observed value; with n = 10 the p95 is the maximum). Warm-up runs are excluded everywhere and counted in each section.",
       "`BENCH_N` sets the runs of 4a–4d (default 30), `BENCH_COLD_N` the processes per cold-start variant (default 10), `BENCH_STORM_ALERTS` the storm's size (default 1000), `BENCH_CLICK_SAMPLES` the clicks per row of 4f (default 60); `BENCH_FANOUT_ALERTS`, `_ISSUES`, `_TEAMS`, `_SLACK`, `_TIMEOUT_S` shape the fan-out (default 1000, 100, 10, 10, 900); `BENCH_ONLY=cold,cards,slack-verify,stack,clicks,fanout` runs a subset (`stack` includes 4f; `clicks` alone starts the stack for 4f only).",
       "Speed is measured here, never asserted in tests: `npm test` does not run `bench/`.",
-    ].map((line) => `- ${line}`).join("\n"),
+    ]
+      .map((line) => `- ${line}`)
+      .join("\n"),
   ].join("\n\n");
 }

@@ -21,7 +21,9 @@ async function main(): Promise<boolean> {
   handleInterrupts(progress);
   const settings = readSettings();
   const machine = describeMachine();
-  progress(`node ${machine.node}, ${machine.cpuCount} × ${machine.cpuModel}; runs ${settings.runs}, cold ${settings.coldRuns}, storm ${settings.stormAlerts}`);
+  progress(
+    `node ${machine.node}, ${machine.cpuCount} × ${machine.cpuModel}; runs ${settings.runs}, cold ${settings.coldRuns}, storm ${settings.stormAlerts}`,
+  );
 
   const runs = (suite: Suite) => settings.suites.includes(suite);
   const when = async <T>(suite: Suite, run: () => Promise<Outcome<T>>) => (runs(suite) ? run() : undefined);

@@ -64,12 +64,7 @@ function azuriteCli(): string {
 }
 
 function azuriteArgs(opts: AzuriteOptions): string[] {
-  const args = [
-    "--silent",
-    "--skipApiVersionCheck",
-    "--disableTelemetry",
-    ...["--blobHost", HOST, "--queueHost", HOST, "--tableHost", HOST],
-  ];
+  const args = ["--silent", "--skipApiVersionCheck", "--disableTelemetry", ...["--blobHost", HOST, "--queueHost", HOST, "--tableHost", HOST]];
   if (opts.inMemory) {
     args.push("--inMemoryPersistence", "--extentMemoryLimit", "256");
   } else {

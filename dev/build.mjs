@@ -92,7 +92,11 @@ function lazyChunks(fromDir, { dynamicOnly = false, except } = {}) {
         const resolved = await pluginBuild.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: "lazy-chunks" });
         if (!resolved.path.startsWith(packageDir(args.path) + "/")) return undefined;
         if (dynamicOnly && args.kind !== "dynamic-import") {
-          return { errors: [{ text: `"${args.path}" must be loaded with import() so that it stays out of the cold start (see LAZY_CHUNKS in dev/build.mjs)` }] };
+          return {
+            errors: [
+              { text: `"${args.path}" must be loaded with import() so that it stays out of the cold start (see LAZY_CHUNKS in dev/build.mjs)` },
+            ],
+          };
         }
         const chunk = relative(fromDir, join(OUT_DIR, LAZY_CHUNKS[args.path]));
         return { path: chunk.startsWith(".") ? chunk : `./${chunk}`, external: true };
@@ -116,7 +120,10 @@ function zodNamespaceImports() {
         if (/[\\/]node_modules[\\/]/.test(args.path)) return undefined;
         const source = await readFile(args.path, "utf8");
         const contents = source.replace(namedImport, (statement, names) => {
-          const list = names.split(",").map((name) => name.trim()).filter(Boolean);
+          const list = names
+            .split(",")
+            .map((name) => name.trim())
+            .filter(Boolean);
           if (!list.includes("z")) return statement;
           const others = list.filter((name) => name !== "z");
           return `import * as z from "zod";${others.length > 0 ? ` import { ${others.join(", ")} } from "zod";` : ""}`;

@@ -49,9 +49,7 @@ function parsePort(value: string | undefined): number {
 }
 
 function describe(fn: FunctionSummary): string {
-  return fn.kind === "http"
-    ? `  http   ${fn.methods.join(",")} ${fn.route}  (${fn.name})`
-    : `  queue  ${fn.queueName}  (${fn.name})`;
+  return fn.kind === "http" ? `  http   ${fn.methods.join(",")} ${fn.route}  (${fn.name})` : `  queue  ${fn.queueName}  (${fn.name})`;
 }
 
 /** The first signal drains and exits 0; a second one gives up waiting. */
@@ -85,7 +83,7 @@ main().catch((error: unknown) => {
     if (error.name === "ConfigError") {
       console.error(
         "\nFor the demo (everything emulated on this machine), run `npm start`.\n" +
-          "To run this host with your own bot and workspace, copy local.settings.example.json to local.settings.json and fill it in (README: \"Run the host with your own settings\").",
+          'To run this host with your own bot and workspace, copy local.settings.example.json to local.settings.json and fill it in (README: "Run the host with your own settings").',
       );
     }
     process.exit(1);

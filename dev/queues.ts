@@ -92,7 +92,9 @@ interface AppPoisonRecord {
 function appPoisonRecord(text: string): AppPoisonRecord | undefined {
   try {
     const value = JSON.parse(Buffer.from(text, "base64").toString("utf8")) as Partial<AppPoisonRecord>;
-    return typeof value.error === "string" && Array.isArray(value.issues) && typeof value.original === "string" ? (value as AppPoisonRecord) : undefined;
+    return typeof value.error === "string" && Array.isArray(value.issues) && typeof value.original === "string"
+      ? (value as AppPoisonRecord)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -122,9 +124,11 @@ export async function requeue(service: QueueServiceClient, poisonName: string, m
 /** A request that can't be done as asked (its message says why). */
 export class UsageError extends Error {}
 
-if (require.main === module) main().catch((error: unknown) => {
-  if (error instanceof UsageError) console.error(error.message);
-  else if (/ECONNREFUSED/.test(String((error as Error).message ?? error))) console.error("storage is not reachable (AzureWebJobsStorage): start Azurite with `npm run azurite`, or `npm start`.");
-  else console.error(`npm run queues failed: ${(error as Error).message ?? error}`);
-  process.exit(1);
-});
+if (require.main === module)
+  main().catch((error: unknown) => {
+    if (error instanceof UsageError) console.error(error.message);
+    else if (/ECONNREFUSED/.test(String((error as Error).message ?? error)))
+      console.error("storage is not reachable (AzureWebJobsStorage): start Azurite with `npm run azurite`, or `npm start`.");
+    else console.error(`npm run queues failed: ${(error as Error).message ?? error}`);
+    process.exit(1);
+  });

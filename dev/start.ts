@@ -56,14 +56,25 @@ async function main(): Promise<void> {
         : error;
     });
     stoppers.push(azurite.stop);
-    const teams: TeamsEmulator = await startTeamsEmulator({ port: TEAMS_PORT, appId: "00000000-0000-4000-8000-00000000d3b0", tenantId: "00000000-0000-4000-8000-0000000d3a11" });
+    const teams: TeamsEmulator = await startTeamsEmulator({
+      port: TEAMS_PORT,
+      appId: "00000000-0000-4000-8000-00000000d3b0",
+      tenantId: "00000000-0000-4000-8000-0000000d3a11",
+    });
     stoppers.push(teams.stop);
-    const slack: SlackEmulator = await startSlackEmulator({ port: SLACK_PORT, signingSecret: secrets.slackSigningSecret, clientId: "1000.2000", clientSecret: "dev-slack-client-secret" });
+    const slack: SlackEmulator = await startSlackEmulator({
+      port: SLACK_PORT,
+      signingSecret: secrets.slackSigningSecret,
+      clientId: "1000.2000",
+      clientSecret: "dev-slack-client-secret",
+    });
     stoppers.push(slack.stop);
     const workspace = seedDevWorkspace(slack, { botToken: secrets.slackBotToken });
     const oidc = await startOidcProvider({
       port: OIDC_PORT,
-      clients: [{ clientId: "triage-relay-dev", clientSecret: secrets.oidcClientSecret, redirectUris: [`http://localhost:${PORT}/api/link/callback`] }],
+      clients: [
+        { clientId: "triage-relay-dev", clientSecret: secrets.oidcClientSecret, redirectUris: [`http://localhost:${PORT}/api/link/callback`] },
+      ],
     });
     stoppers.push(oidc.stop);
     const ana = teams.addUser({ name: "Ana Lima", email: "ana@triage.dev" });
@@ -87,7 +98,12 @@ async function main(): Promise<void> {
 
     await buildIfStale(ROOT, console.log);
     await createQueues(process.env.AzureWebJobsStorage!);
-    const host: LocalHost = await startLocalHost({ appPath: join(ROOT, "dist", "index.js"), port: PORT, hostJsonPath: join(ROOT, "host.json"), localSettingsPath: false });
+    const host: LocalHost = await startLocalHost({
+      appPath: join(ROOT, "dist", "index.js"),
+      port: PORT,
+      hostJsonPath: join(ROOT, "host.json"),
+      localSettingsPath: false,
+    });
     stoppers.push(host.stop);
 
     // Install the bot in the demo team, as Teams would when someone adds it.
@@ -159,7 +175,8 @@ async function createQueues(connectionString: string): Promise<void> {
 function devSecrets(): DevSecrets {
   const file = join(DATA_DIR, "dev-settings.json");
   const saved: Partial<DevSecrets> = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Partial<DevSecrets>) : {};
-  if (saved.linkSigningKey && saved.slackSigningSecret && saved.slackBotToken && saved.oidcClientSecret && saved.ingestToken) return saved as DevSecrets;
+  if (saved.linkSigningKey && saved.slackSigningSecret && saved.slackBotToken && saved.oidcClientSecret && saved.ingestToken)
+    return saved as DevSecrets;
   mkdirSync(DATA_DIR, { recursive: true });
   // Keep what an earlier version saved; generate only what is missing (the ingest token came later).
   const secrets: DevSecrets = {

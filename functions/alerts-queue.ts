@@ -4,9 +4,12 @@ import { takeAlert } from "../shared/workflows/alert-intake";
 
 /** `alerts` queue: producers' alerts in, issues and planned deliveries out (a new issue's first few cards posted here). */
 export async function alertsQueue(message: unknown, context: InvocationContext): Promise<void> {
-  const original = typeof context.triggerMetadata?.queueTrigger === "string"
-    ? context.triggerMetadata.queueTrigger
-    : typeof message === "string" ? message : JSON.stringify(message);
+  const original =
+    typeof context.triggerMetadata?.queueTrigger === "string"
+      ? context.triggerMetadata.queueTrigger
+      : typeof message === "string"
+        ? message
+        : JSON.stringify(message);
   const { config, storage, teams, slackTokens } = getRuntime();
   const deliverer = { config, storage, teams: teams.connector, slackTokens, log: (line: string) => context.log(line) };
   const result = await takeAlert(storage, message, original, { deliverer });

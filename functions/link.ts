@@ -8,7 +8,10 @@ import { getRuntime } from "../shared/runtime";
 export async function linkStart(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const result = await startLinking(linkerFor(getRuntime(), context), request.query.get("token"));
   if ("redirect" in result) {
-    return { status: 302, headers: { location: result.redirect, "set-cookie": result.cookie, "cache-control": "no-store", "referrer-policy": "no-referrer" } };
+    return {
+      status: 302,
+      headers: { location: result.redirect, "set-cookie": result.cookie, "cache-control": "no-store", "referrer-policy": "no-referrer" },
+    };
   }
   context.log(`Link page: ${result.status}`);
   return result;

@@ -8,5 +8,8 @@ export async function slackCommands(request: HttpRequest, context: InvocationCon
   const { config, storage, slackTokens } = getRuntime();
   const parsed = await parseSlackRequest(request, config, context, "command");
   if (!parsed.ok) return parsed.response;
-  return { status: 200, jsonBody: await handleSlashCommand({ config, storage, slackTokens: slackTokens!, log: (line) => context.log(line) }, parsed.payload) };
+  return {
+    status: 200,
+    jsonBody: await handleSlashCommand({ config, storage, slackTokens: slackTokens!, log: (line) => context.log(line) }, parsed.payload),
+  };
 }

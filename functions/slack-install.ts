@@ -8,7 +8,13 @@ import { finishInstall, INSTALL_STATE_COOKIE, startInstall } from "../shared/sla
 export async function slackInstall(_request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
   const { config } = getRuntime();
   if (!config.slack?.clientId) {
-    return page("Slack install is not set up", ["This app runs in single-workspace mode (SLACK_BOT_TOKEN) or without Slack: set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET to install it in workspaces."], { status: 404 });
+    return page(
+      "Slack install is not set up",
+      [
+        "This app runs in single-workspace mode (SLACK_BOT_TOKEN) or without Slack: set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET to install it in workspaces.",
+      ],
+      { status: 404 },
+    );
   }
   const { location, cookie } = await startInstall(config);
   return { status: 302, headers: { location, "set-cookie": cookie, "cache-control": "no-store" } };

@@ -7,7 +7,12 @@ import { z } from "zod";
 const csv = z
   .string()
   .optional()
-  .transform((value) => (value ?? "").split(",").map((item) => item.trim()).filter(Boolean));
+  .transform((value) =>
+    (value ?? "")
+      .split(",")
+      .map((item) => item.trim())
+      .filter(Boolean),
+  );
 
 const bool = (fallback: boolean) =>
   z
@@ -22,55 +27,61 @@ const optionalText = z
 
 const httpUrl = z.url({ protocol: /^https?$/ });
 
-const signingKey = z
-  .string({ error: "required: at least 32 random bytes, base64 or hex" })
-  .transform((value, ctx) => {
-    const bytes = decodeKey(value.trim());
-    if (!bytes || bytes.length < 32) {
-      ctx.addIssue({ code: "custom", message: "must be at least 32 random bytes, base64 or hex" });
-      return z.NEVER;
-    }
-    return bytes;
-  });
+const signingKey = z.string({ error: "required: at least 32 random bytes, base64 or hex" }).transform((value, ctx) => {
+  const bytes = decodeKey(value.trim());
+  if (!bytes || bytes.length < 32) {
+    ctx.addIssue({ code: "custom", message: "must be at least 32 random bytes, base64 or hex" });
+    return z.NEVER;
+  }
+  return bytes;
+});
 
-const settingsSchema = z
-  .object({
-    AzureWebJobsStorage: optionalText,
-    AzureWebJobsStorage__accountName: optionalText,
-    AzureWebJobsStorage__credential: optionalText,
-    AzureWebJobsStorage__clientId: optionalText,
+const settingsSchema = z.object({
+  AzureWebJobsStorage: optionalText,
+  AzureWebJobsStorage__accountName: optionalText,
+  AzureWebJobsStorage__credential: optionalText,
+  AzureWebJobsStorage__clientId: optionalText,
 
-    MicrosoftAppId: z.string({ error: "required: the bot's app id (an empty id would turn off request authentication)" }).trim().min(1, "required: the bot's app id (an empty id would turn off request authentication)"),
-    MicrosoftAppType: z.enum(["SingleTenant", "MultiTenant", "UserAssignedMSI"], { error: "must be SingleTenant, MultiTenant or UserAssignedMSI" }),
-    MicrosoftAppPassword: optionalText,
-    MicrosoftAppTenantId: optionalText,
-    BOT_OPENID_METADATA_URL: httpUrl.optional(),
-    TEAMS_ALLOWED_TENANTS: csv,
-    TEAMS_SERVICE_URL_HOSTS: csv,
+  MicrosoftAppId: z
+    .string({ error: "required: the bot's app id (an empty id would turn off request authentication)" })
+    .trim()
+    .min(1, "required: the bot's app id (an empty id would turn off request authentication)"),
+  MicrosoftAppType: z.enum(["SingleTenant", "MultiTenant", "UserAssignedMSI"], { error: "must be SingleTenant, MultiTenant or UserAssignedMSI" }),
+  MicrosoftAppPassword: optionalText,
+  MicrosoftAppTenantId: optionalText,
+  BOT_OPENID_METADATA_URL: httpUrl.optional(),
+  TEAMS_ALLOWED_TENANTS: csv,
+  TEAMS_SERVICE_URL_HOSTS: csv,
 
-    SLACK_SIGNING_SECRET: optionalText,
-    SLACK_CLIENT_ID: optionalText,
-    SLACK_CLIENT_SECRET: optionalText,
-    SLACK_BOT_TOKEN: optionalText,
-    SLACK_API_URL: httpUrl.optional(),
-    SLACK_ALLOWED_TEAMS: csv,
-    SLACK_COMMAND: z.string().regex(/^\/[a-z0-9_-]{1,31}$/, "a slash command such as /triage").default("/triage"),
+  SLACK_SIGNING_SECRET: optionalText,
+  SLACK_CLIENT_ID: optionalText,
+  SLACK_CLIENT_SECRET: optionalText,
+  SLACK_BOT_TOKEN: optionalText,
+  SLACK_API_URL: httpUrl.optional(),
+  SLACK_ALLOWED_TEAMS: csv,
+  SLACK_COMMAND: z
+    .string()
+    .regex(/^\/[a-z0-9_-]{1,31}$/, "a slash command such as /triage")
+    .default("/triage"),
 
-    PUBLIC_BASE_URL: httpUrl,
-    LINK_SIGNING_KEY: signingKey,
-    OIDC_ISSUER: httpUrl.optional(),
-    OIDC_CLIENT_ID: optionalText,
-    OIDC_CLIENT_SECRET: optionalText,
-    IDENTITY_AUTO_LINK: bool(true),
+  PUBLIC_BASE_URL: httpUrl,
+  LINK_SIGNING_KEY: signingKey,
+  OIDC_ISSUER: httpUrl.optional(),
+  OIDC_CLIENT_ID: optionalText,
+  OIDC_CLIENT_SECRET: optionalText,
+  IDENTITY_AUTO_LINK: bool(true),
 
-    CARD_REFRESH_COALESCE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
-    RENOTIFY_HOURS: z.coerce.number().min(0).max(24 * 30).default(24),
-    THREAD_BROADCAST_REGRESSIONS: bool(true),
+  CARD_REFRESH_COALESCE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
+  RENOTIFY_HOURS: z.coerce
+    .number()
+    .min(0)
+    .max(24 * 30)
+    .default(24),
+  THREAD_BROADCAST_REGRESSIONS: bool(true),
 
-    INGEST_TOKENS: csv.refine((tokens) => tokens.every((token) => token.length >= 32), "every token must be at least 32 characters"),
-    SENTRY_CLIENT_SECRET: optionalText,
-  });
-
+  INGEST_TOKENS: csv.refine((tokens) => tokens.every((token) => token.length >= 32), "every token must be at least 32 characters"),
+  SENTRY_CLIENT_SECRET: optionalText,
+});
 
 type Problem = { setting: string; message: string };
 
@@ -107,16 +118,10 @@ function crossChecks(env: Record<string, string | undefined>): Problem[] {
 
 export type Settings = z.output<typeof settingsSchema>;
 
-export const MICROSOFT_TEAMS_SERVICE_HOSTS = [
-  "smba.trafficmanager.net",
-  "smba.infra.gcc.teams.microsoft.com",
-  "smba.infra.gov.teams.microsoft.us",
-];
+export const MICROSOFT_TEAMS_SERVICE_HOSTS = ["smba.trafficmanager.net", "smba.infra.gcc.teams.microsoft.com", "smba.infra.gov.teams.microsoft.us"];
 
 export interface Config {
-  storage:
-    | { kind: "connectionString"; connectionString: string }
-    | { kind: "identity"; accountName: string; clientId?: string };
+  storage: { kind: "connectionString"; connectionString: string } | { kind: "identity"; accountName: string; clientId?: string };
   bot: {
     appId: string;
     appType: "SingleTenant" | "MultiTenant" | "UserAssignedMSI";
@@ -150,10 +155,7 @@ export interface Config {
 
 export class ConfigError extends Error {
   constructor(readonly problems: Problem[]) {
-    super(
-      "Triage Relay cannot start: fix these settings.\n" +
-        problems.map((p) => `  - ${p.setting}: ${p.message}`).join("\n"),
-    );
+    super("Triage Relay cannot start: fix these settings.\n" + problems.map((p) => `  - ${p.setting}: ${p.message}`).join("\n"));
     this.name = "ConfigError";
   }
 }

@@ -5,11 +5,7 @@ export interface PageForm {
   submit: string;
 }
 
-export function page(
-  title: string,
-  paragraphs: string[],
-  options: { status?: number; link?: { href: string; text: string }; form?: PageForm } = {},
-) {
+export function page(title: string, paragraphs: string[], options: { status?: number; link?: { href: string; text: string }; form?: PageForm } = {}) {
   const form = options.form;
   const body = [
     `<h1>${escapeHtml(title)}</h1>`,

@@ -33,7 +33,13 @@ export interface ConcurrencyResult {
 
 const SLACK_ACK_MS = 3_000;
 
-export async function runConcurrency(stack: SoakStack, target: Target, clicks: number, timing: SoakTiming, progress: (line: string) => void): Promise<ConcurrencyResult> {
+export async function runConcurrency(
+  stack: SoakStack,
+  target: Target,
+  clicks: number,
+  timing: SoakTiming,
+  progress: (line: string) => void,
+): Promise<ConcurrencyResult> {
   const repository = new IssueRepository(stack.storage);
   // Both clickers linked first (a first Slack click links through the slack-actions queue), so the burst
   // measures contention only: one click each, whether it applies or is refused as stale.
@@ -44,7 +50,9 @@ export async function runConcurrency(stack: SoakStack, target: Target, clicks: n
   const before = await repository.get(target.issueId);
   const rowsBefore = await activityRows(stack, target.issueId);
   const teamsCard = cardOf(stack.teams.messages(target.teams.channel).find((m) => m.activityId === target.teamsCardId)!.activity);
-  const teamsChoices = executeActions(teamsCard).filter((a) => /Resolve|Ignore|Assign|Unassign/i.test(a.title) || /ignore|assign|resolve/.test(String(a.verb)));
+  const teamsChoices = executeActions(teamsCard).filter(
+    (a) => /Resolve|Ignore|Assign|Unassign/i.test(a.title) || /ignore|assign|resolve/.test(String(a.verb)),
+  );
   const slackChoices = controls(stack.slack.message(target.slack.channel, target.slackTs)!.blocks);
   if (teamsChoices.length === 0 || slackChoices.length === 0) throw new Error("the cards offer no actions to click");
 
@@ -53,7 +61,16 @@ export async function runConcurrency(stack: SoakStack, target: Target, clicks: n
   for (let i = 0; i < clicks; i++) {
     if (i < teamsClicks) {
       const choice = teamsChoices[i % teamsChoices.length]!;
-      const activity: Activity = viaProxy(stack, stack.teams.invokeAction({ conversation: target.teams.channel, from: target.teams.user, replyToId: target.teamsCardId, verb: choice.verb!, data: choice.data }));
+      const activity: Activity = viaProxy(
+        stack,
+        stack.teams.invokeAction({
+          conversation: target.teams.channel,
+          from: target.teams.user,
+          replyToId: target.teamsCardId,
+          verb: choice.verb!,
+          data: choice.data,
+        }),
+      );
       const authorization = await bearer(stack);
       requests.push(async () => timed("Teams", () => postTeams(stack, activity, authorization)));
     } else {
@@ -63,7 +80,9 @@ export async function runConcurrency(stack: SoakStack, target: Target, clicks: n
         user: target.slack.user,
         channel: target.slack.channel,
         messageTs: target.slackTs,
-        actions: [choice.kind === "button" ? { action_id: choice.actionId } : { action_id: choice.actionId, selected_option: { value: choice.value! } }],
+        actions: [
+          choice.kind === "button" ? { action_id: choice.actionId } : { action_id: choice.actionId, selected_option: { value: choice.value! } },
+        ],
       });
       requests.push(async () => timed("Slack", () => postSlackSigned(stack, "interactions", interactionBody(payload))));
     }
@@ -88,7 +107,9 @@ export async function runConcurrency(stack: SoakStack, target: Target, clicks: n
     const wrongAssignee = !view.assigneeLine && /Assigned to /.test(copy.text);
     if (missing.length || wrongAssignee) {
       copiesNotFinal++;
-      examples.push(`${copy.where} copy lacks ${missing.map((m) => `"${m}"`).join(", ") || "nothing"}${wrongAssignee ? " and still shows an assignee" : ""}`);
+      examples.push(
+        `${copy.where} copy lacks ${missing.map((m) => `"${m}"`).join(", ") || "nothing"}${wrongAssignee ? " and still shows an assignee" : ""}`,
+      );
     }
   }
 

@@ -43,13 +43,14 @@ export async function startFaultProxy(target: string, flavour: Flavour): Promise
   let matched = 0;
   const log: { kind: FaultKind; method: string; path: string }[] = [];
   const timers = new Set<NodeJS.Timeout>();
-  const wait = (ms: number) => new Promise<void>((done) => {
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      done();
-    }, ms);
-    timers.add(timer);
-  });
+  const wait = (ms: number) =>
+    new Promise<void>((done) => {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        done();
+      }, ms);
+      timers.add(timer);
+    });
 
   const server: Server = createServer((req, res) => {
     void (async () => {
@@ -135,7 +136,11 @@ function faultAnswer(flavour: Flavour, fault: FaultKind, plan: FaultPlan): { sta
       : { status, headers: { "content-type": "text/html" }, body: "<html><body>Service Unavailable</body></html>" };
   }
   const code = status === 429 ? "Throttled" : "ServiceError";
-  return { status, headers: { "content-type": "application/json", ...retryAfter }, body: JSON.stringify({ error: { code, message: "Injected by the soak proxy." } }) };
+  return {
+    status,
+    headers: { "content-type": "application/json", ...retryAfter },
+    body: JSON.stringify({ error: { code, message: "Injected by the soak proxy." } }),
+  };
 }
 
 function forwardHeaders(req: IncomingMessage): Record<string, string> {

@@ -45,7 +45,11 @@ export interface FaultsResult {
 
 const PROJECT = "soakfault";
 
-export async function runFaults(stack: SoakStack, settings: { alerts: number; issues: number; rate: number; seed: number; crash: boolean; timing: SoakTiming }, progress: (line: string) => void): Promise<FaultsResult> {
+export async function runFaults(
+  stack: SoakStack,
+  settings: { alerts: number; issues: number; rate: number; seed: number; crash: boolean; timing: SoakTiming },
+  progress: (line: string) => void,
+): Promise<FaultsResult> {
   const teamsA = await addTeamsTeam(stack, "FaultsA");
   const teamsB = await addTeamsTeam(stack, "FaultsB");
   const slackA = await addSlackWorkspace(stack, "FaultsA");
@@ -62,18 +66,43 @@ export async function runFaults(stack: SoakStack, settings: { alerts: number; is
     const count = Math.floor(n / settings.issues) + 1;
     return anAlert({
       alertId: `${PROJECT}-alert-${String(n).padStart(5, "0")}`,
-      issue: { id: issueIds[n % settings.issues]!, project: PROJECT, title: `Fault test ${n % settings.issues}`, count, lastSeen: new Date(Date.UTC(2026, 10, 21, 12) + count * 1000).toISOString() },
+      issue: {
+        id: issueIds[n % settings.issues]!,
+        project: PROJECT,
+        title: `Fault test ${n % settings.issues}`,
+        count,
+        lastSeen: new Date(Date.UTC(2026, 10, 21, 12) + count * 1000).toISOString(),
+      },
       targets,
     });
   });
 
   stack.teamsProxy.reset();
   stack.slackProxy.reset();
-  stack.teamsProxy.setPlan({ rate: settings.rate, random: seededRandom(settings.seed), slowMs: 2_000, timeoutMs: 11_000, matches: ({ method, path }) => method !== "GET" && path.startsWith("/teams/v3/conversations") });
-  stack.slackProxy.setPlan({ rate: settings.rate, random: seededRandom(settings.seed + 1), slowMs: 2_000, timeoutMs: 11_000, matches: ({ path }) => /^\/api\/chat\.(postMessage|update)\b/.test(path) });
+  stack.teamsProxy.setPlan({
+    rate: settings.rate,
+    random: seededRandom(settings.seed),
+    slowMs: 2_000,
+    timeoutMs: 11_000,
+    matches: ({ method, path }) => method !== "GET" && path.startsWith("/teams/v3/conversations"),
+  });
+  stack.slackProxy.setPlan({
+    rate: settings.rate,
+    random: seededRandom(settings.seed + 1),
+    slowMs: 2_000,
+    timeoutMs: 11_000,
+    matches: ({ path }) => /^\/api\/chat\.(postMessage|update)\b/.test(path),
+  });
 
   const started = Date.now();
-  const cardsNow = () => issueIds.reduce((n, id) => n + [teamsA.channel, teamsB.channel].filter((c) => teamsCards(stack, c, id).length > 0).length + [slackA.channel, slackB.channel].filter((c) => slackCards(stack, c, id).length > 0).length, 0);
+  const cardsNow = () =>
+    issueIds.reduce(
+      (n, id) =>
+        n +
+        [teamsA.channel, teamsB.channel].filter((c) => teamsCards(stack, c, id).length > 0).length +
+        [slackA.channel, slackB.channel].filter((c) => slackCards(stack, c, id).length > 0).length,
+      0,
+    );
   await inPool(alerts, 10, Date.now() + 120_000, (alert) => sendAlert(stack, alert));
   progress(`faults: ${alerts.length} alerts enqueued`);
 
@@ -102,7 +131,9 @@ export async function runFaults(stack: SoakStack, settings: { alerts: number; is
     conversations: targets.length,
     faultsServed: { Teams: stack.teamsProxy.served, Slack: stack.slackProxy.served },
     requestsEligible: { Teams: stack.teamsProxy.matched, Slack: stack.slackProxy.matched },
-    ambiguousPostTimeouts: [...stack.teamsProxy.log, ...stack.slackProxy.log].filter((f) => f.kind === "timeout" && (/\/activities$/.test(f.path.split("?")[0]!) || f.path.startsWith("/api/chat.postMessage"))).length,
+    ambiguousPostTimeouts: [...stack.teamsProxy.log, ...stack.slackProxy.log].filter(
+      (f) => f.kind === "timeout" && (/\/activities$/.test(f.path.split("?")[0]!) || f.path.startsWith("/api/chat.postMessage")),
+    ).length,
     crashedAfterCards,
     crashedAtMs,
     exactlyOne: 0,
@@ -146,7 +177,9 @@ export async function runFaults(stack: SoakStack, settings: { alerts: number; is
   }
   const deliveries = await stack.storage.table(TABLES.deliveries);
   const filter = `PartitionKey ge '${PROJECT}-' and PartitionKey lt '${PROJECT}.'`;
-  for await (const row of deliveries.listEntities<{ state?: string; reposted?: number; reason?: string }>({ queryOptions: { filter, select: ["state", "reposted", "reason"] } })) {
+  for await (const row of deliveries.listEntities<{ state?: string; reposted?: number; reason?: string }>({
+    queryOptions: { filter, select: ["state", "reposted", "reason"] },
+  })) {
     if (Number(row.reposted ?? 0) > 0) result.recordedReposts++;
     if (row.state !== "dead") continue;
     result.deadDeliveries++;

@@ -40,7 +40,14 @@ interface Sent {
 
 const PROJECT = "soakfuzz";
 
-export async function runAlertFuzz(stack: SoakStack, count: number, seed: number, concurrency: number, timing: SoakTiming, progress: (line: string) => void): Promise<AlertFuzzResult> {
+export async function runAlertFuzz(
+  stack: SoakStack,
+  count: number,
+  seed: number,
+  concurrency: number,
+  timing: SoakTiming,
+  progress: (line: string) => void,
+): Promise<AlertFuzzResult> {
   const crashesBefore = stack.unexpectedExits();
   await drain(stack.azurite.connectionString, "alerts-poison");
   // As the app receives them: UTF-8 on the wire turns a lone surrogate into U+FFFD.
@@ -73,7 +80,8 @@ export async function runAlertFuzz(stack: SoakStack, count: number, seed: number
       withoutReason.add(message.text ?? message.raw);
     }
   }
-  const poisonedWithReason = (text: string) => withReason.has(text) || [...withReason.keys()].some((original) => original.length > 1000 && text.startsWith(original));
+  const poisonedWithReason = (text: string) =>
+    withReason.has(text) || [...withReason.keys()].some((original) => original.length > 1000 && text.startsWith(original));
 
   const repository = new IssueRepository(stack.storage);
   const result: AlertFuzzResult = {
@@ -91,7 +99,12 @@ export async function runAlertFuzz(stack: SoakStack, count: number, seed: number
     waitedMs,
   };
   const example = (entry: Sent, problem: string) => {
-    if (result.examples.length < 6) result.examples.push({ index: entry.index, problem, input: entry.text.length > 200 ? `${entry.text.slice(0, 200)}… (${entry.text.length} chars)` : entry.text });
+    if (result.examples.length < 6)
+      result.examples.push({
+        index: entry.index,
+        problem,
+        input: entry.text.length > 200 ? `${entry.text.slice(0, 200)}… (${entry.text.length} chars)` : entry.text,
+      });
   };
   for (const entry of sent) {
     if (entry.good) {
@@ -100,7 +113,10 @@ export async function runAlertFuzz(stack: SoakStack, count: number, seed: number
       if (stored?.recentAlertIds.includes(entry.alertId!)) result.goodStored++;
       else {
         result.goodNotStored++;
-        example(entry, withoutReason.has(entry.text) ? "valid, not stored: the host gave up on it (alerts-poison without a reason)" : "valid, not stored");
+        example(
+          entry,
+          withoutReason.has(entry.text) ? "valid, not stored: the host gave up on it (alerts-poison without a reason)" : "valid, not stored",
+        );
       }
       if (poisonedWithReason(entry.text) || withoutReason.has(entry.text)) result.goodPoisoned++;
     } else {
@@ -112,7 +128,9 @@ export async function runAlertFuzz(stack: SoakStack, count: number, seed: number
       }
     }
   }
-  progress(`fuzz alerts: ${result.goodStored}/${result.good} valid stored, ${result.badPoisonedWithReason}/${result.bad} invalid poisoned with a reason`);
+  progress(
+    `fuzz alerts: ${result.goodStored}/${result.good} valid stored, ${result.badPoisonedWithReason}/${result.bad} invalid poisoned with a reason`,
+  );
   return result;
 }
 
@@ -123,7 +141,9 @@ function fuzzedAlerts(): fc.Arbitrary<string> {
       alertId: `${PROJECT}-alert-${n}`,
       issue: { id: `${PROJECT}-issue-${n}`, project: PROJECT, title: `Fuzzed ${n}`, description: "body text of a fuzzed alert" },
     });
-  const mutated = fc.nat({ max: 1_000_000 }).chain((n) => fc.oneof({ weight: 1, arbitrary: fc.constant(alert(n)) }, { weight: 6, arbitrary: mutationsOf(alert(n)) }));
+  const mutated = fc
+    .nat({ max: 1_000_000 })
+    .chain((n) => fc.oneof({ weight: 1, arbitrary: fc.constant(alert(n)) }, { weight: 6, arbitrary: mutationsOf(alert(n)) }));
   const json = mutated.map((value) => JSON.stringify(value) ?? "null");
   const notJson = json.chain((text) => fc.nat().map((cut) => text.slice(0, cut % Math.max(1, text.length))));
   return fc.oneof({ weight: 9, arbitrary: json }, { weight: 1, arbitrary: notJson });

@@ -33,7 +33,14 @@ interface Endpoint {
 
 const MAX_EXAMPLES = 3;
 
-export async function runHttpFuzz(stack: SoakStack, target: Target, perEndpoint: number, seed: number, concurrency: number, progress: (line: string) => void): Promise<HttpFuzzResult> {
+export async function runHttpFuzz(
+  stack: SoakStack,
+  target: Target,
+  perEndpoint: number,
+  seed: number,
+  concurrency: number,
+  progress: (line: string) => void,
+): Promise<HttpFuzzResult> {
   const endpoints = await fuzzEndpoints(stack, target);
   const results: EndpointFuzz[] = [];
   const crashesBefore = stack.unexpectedExits();
@@ -77,7 +84,8 @@ async function fuzzEndpoints(stack: SoakStack, target: Target): Promise<Endpoint
     viaProxy(stack, stack.teams.message({ conversation: teams.channel, from: teams.user, text: "help" })),
     viaProxy(stack, stack.teams.message({ conversation: stack.teams.personalConversation(teams.user), from: teams.user, text: "status" })),
   ];
-  const command = (text: string) => stack.slack.slashCommand({ teamId: slack.teamId, user: slack.user, channel: slack.channel, command: "/triage", text });
+  const command = (text: string) =>
+    stack.slack.slashCommand({ teamId: slack.teamId, user: slack.user, channel: slack.channel, command: "/triage", text });
   const issuePath = (id: unknown) => `${stack.api}/issues/${pathSegment(String(id))}`;
   return [
     {
@@ -101,7 +109,10 @@ async function fuzzEndpoints(stack: SoakStack, target: Target): Promise<Endpoint
     {
       name: "POST /api/slack/events",
       inputs: mutationsOfAny([
-        stack.slack.eventCallback({ teamId: slack.teamId, event: { type: "app_mention", user: slack.user, channel: slack.channel, text: "<@U0BOT> help", ts: "1700000000.000100" } }),
+        stack.slack.eventCallback({
+          teamId: slack.teamId,
+          event: { type: "app_mention", user: slack.user, channel: slack.channel, text: "<@U0BOT> help", ts: "1700000000.000100" },
+        }),
         stack.slack.eventCallback({ teamId: slack.teamId, event: { type: "app_home_opened", user: slack.user, channel: "D0FUZZ0001", tab: "home" } }),
         { token: "verification", challenge: "fuzz-challenge", type: "url_verification" },
       ]),
@@ -117,7 +128,10 @@ async function fuzzEndpoints(stack: SoakStack, target: Target): Promise<Endpoint
       send: (input) => {
         const request = isRecord(input) ? input : { id: input };
         const method = request.method === "GET" ? "GET" : "PATCH";
-        return send(issuePath(request.id), method === "GET" ? { method } : { method, headers: { "content-type": "application/json" }, body: JSON.stringify(request.body) ?? "" });
+        return send(
+          issuePath(request.id),
+          method === "GET" ? { method } : { method, headers: { "content-type": "application/json" }, body: JSON.stringify(request.body) ?? "" },
+        );
       },
     },
     {
@@ -128,20 +142,23 @@ async function fuzzEndpoints(stack: SoakStack, target: Target): Promise<Endpoint
     {
       name: "GET /api/link/callback",
       inputs: mutationsOf({ query: { code: "abc", state: "state-value", iss: stack.oidc.issuer }, cookie: "triage_link=session-value" }),
-      send: (input) => send(`${stack.api}/link/callback?${query(isRecord(input) ? input.query : input)}`, { method: "GET", headers: cookieHeader(input) }),
+      send: (input) =>
+        send(`${stack.api}/link/callback?${query(isRecord(input) ? input.query : input)}`, { method: "GET", headers: cookieHeader(input) }),
     },
     {
       name: "POST /api/link/confirm",
       inputs: mutationsOf({ form: { confirm: "token-value" }, cookie: "triage_link=session-value" }),
-      send: (input) => send(`${stack.api}/link/confirm`, {
-        headers: { "content-type": "application/x-www-form-urlencoded", ...cookieHeader(input) },
-        body: isRecord(input) && isRecord(input.form) ? formBody(asStrings(input.form)) : String(JSON.stringify(input)),
-      }),
+      send: (input) =>
+        send(`${stack.api}/link/confirm`, {
+          headers: { "content-type": "application/x-www-form-urlencoded", ...cookieHeader(input) },
+          body: isRecord(input) && isRecord(input.form) ? formBody(asStrings(input.form)) : String(JSON.stringify(input)),
+        }),
     },
     {
       name: "GET /api/slack/oauth_redirect",
       inputs: mutationsOf({ query: { code: "1234.5678.abcdef", state: "state-value" }, cookie: "slack_oauth_state=value" }),
-      send: (input) => send(`${stack.api}/slack/oauth_redirect?${query(isRecord(input) ? input.query : input)}`, { method: "GET", headers: cookieHeader(input) }),
+      send: (input) =>
+        send(`${stack.api}/slack/oauth_redirect?${query(isRecord(input) ? input.query : input)}`, { method: "GET", headers: cookieHeader(input) }),
     },
   ];
 }
@@ -149,7 +166,9 @@ async function fuzzEndpoints(stack: SoakStack, target: Target): Promise<Endpoint
 /** A link token as the app issues it (`/triage link`), so mutations start from something it accepts. */
 async function realLinkToken(stack: SoakStack, target: Target): Promise<string> {
   const { slack } = target;
-  const body = formBody(stack.slack.slashCommand({ teamId: slack.teamId, user: slack.user, channel: slack.channel, command: "/triage", text: "link" }));
+  const body = formBody(
+    stack.slack.slashCommand({ teamId: slack.teamId, user: slack.user, channel: slack.channel, command: "/triage", text: "link" }),
+  );
   const answer = await postSlackSigned(stack, "commands", body);
   return /token=([A-Za-z0-9._~%-]+)/.exec(answer.text)?.[1] ?? "no-token-issued";
 }
@@ -164,7 +183,9 @@ function asStrings(fields: Record<string, unknown>): Record<string, string> {
 
 function query(value: unknown): string {
   if (!isRecord(value)) return `q=${pathSegment(String(JSON.stringify(value)))}`;
-  return Object.entries(asStrings(value)).map(([key, v]) => `${pathSegment(key)}=${pathSegment(v)}`).join("&");
+  return Object.entries(asStrings(value))
+    .map(([key, v]) => `${pathSegment(key)}=${pathSegment(v)}`)
+    .join("&");
 }
 
 /** encodeURIComponent, but total: lone surrogates are sent as their (invalid) UTF-8 bytes, %-encoded. */

@@ -15,7 +15,13 @@ const TIMEOUT_MS = 15_000;
 
 export async function send(url: string, init: { method?: string; headers?: Record<string, string>; body?: string }): Promise<Answer> {
   try {
-    const response = await fetch(url, { method: init.method ?? "POST", headers: init.headers, body: init.body, redirect: "manual", signal: AbortSignal.timeout(TIMEOUT_MS) });
+    const response = await fetch(url, {
+      method: init.method ?? "POST",
+      headers: init.headers,
+      body: init.body,
+      redirect: "manual",
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
     return { status: response.status, text: await response.text() };
   } catch (error) {
     return { status: 0, text: "", failed: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
@@ -48,7 +54,10 @@ export function postSlack(stack: SoakStack, endpoint: SlackEndpoint, body: strin
 }
 
 /** Signed as Slack signs: valid now unless options say otherwise. */
-export function slackSignature(body: string, options: { timestamp?: number | string; secret?: string; version?: string } = {}): Record<string, string> {
+export function slackSignature(
+  body: string,
+  options: { timestamp?: number | string; secret?: string; version?: string } = {},
+): Record<string, string> {
   return { ...signSlackRequest(SLACK_SIGNING_SECRET, body, options) };
 }
 

@@ -21,7 +21,13 @@ export const BODY_MARKER = "soak-body-marker-7f3a";
 export function scanLogs(lines: string[], secrets: string[]): LogScanResult {
   const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   const patterns: Record<LogCategory, RegExp> = {
-    secrets: new RegExp(secrets.filter((s) => s.length >= 8).map(escape).join("|") || "(?!)", "g"),
+    secrets: new RegExp(
+      secrets
+        .filter((s) => s.length >= 8)
+        .map(escape)
+        .join("|") || "(?!)",
+      "g",
+    ),
     "Slack tokens": /xox[abposer]-[A-Za-z0-9-]{8,}|xoxe\.xox[bp]-[A-Za-z0-9-]+/g,
     JWTs: /eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g,
     // Teams conversation ids (`19:…@thread.tacv2`, `…@unq.gbl.spaces`) are shaped like addresses but aren't.

@@ -8,9 +8,38 @@ type Json = unknown;
 type Path = (string | number)[];
 
 const NASTY_STRINGS = [
-  "", " ", "\u0000", "\u001f\u007f", "\ud800", "\udfff", "a/b", "a\\b", "a#b", "a?b", "%2F", "..", "../../etc/passwd", "19:x@thread.tacv2;messageid=1",
-  "\u202e", "🙂".repeat(50), "x".repeat(5000), "<at>x</at>", "${jndi:x}", "'; DROP TABLE issues; --", "null", "[]", "{}", "NaN", "-0", "1e309",
-  "C0NOTREAL", "T0NOTREAL", "U0NOTREAL", "29:" + "a".repeat(300), "\r\n", "\t",
+  "",
+  " ",
+  "\u0000",
+  "\u001f\u007f",
+  "\ud800",
+  "\udfff",
+  "a/b",
+  "a\\b",
+  "a#b",
+  "a?b",
+  "%2F",
+  "..",
+  "../../etc/passwd",
+  "19:x@thread.tacv2;messageid=1",
+  "\u202e",
+  "🙂".repeat(50),
+  "x".repeat(5000),
+  "<at>x</at>",
+  "${jndi:x}",
+  "'; DROP TABLE issues; --",
+  "null",
+  "[]",
+  "{}",
+  "NaN",
+  "-0",
+  "1e309",
+  "C0NOTREAL",
+  "T0NOTREAL",
+  "U0NOTREAL",
+  "29:" + "a".repeat(300),
+  "\r\n",
+  "\t",
 ];
 
 export const anyValue: fc.Arbitrary<Json> = fc.oneof(
@@ -33,7 +62,15 @@ type Edit =
 const editArb: fc.Arbitrary<Edit> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ op: fc.constant("replace" as const), at: fc.nat(), value: anyValue }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant("delete" as const), at: fc.nat() }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant("add" as const), at: fc.nat(), key: fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom("__proto__", "constructor", "type", "id")), value: anyValue }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant("add" as const),
+      at: fc.nat(),
+      key: fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom("__proto__", "constructor", "type", "id")),
+      value: anyValue,
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constant("wrap" as const), at: fc.nat() }) },
   {
     weight: 3,
@@ -64,7 +101,8 @@ export function sampleInputs<T>(arbitrary: fc.Arbitrary<T>, count: number, seed:
 
 function applyEdit(value: Json, edit: Edit): Json {
   const paths = pathsOf(value);
-  const path = edit.op === "string" ? stringPaths(value, paths)[edit.at % Math.max(1, stringPaths(value, paths).length)] : paths[edit.at % paths.length];
+  const path =
+    edit.op === "string" ? stringPaths(value, paths)[edit.at % Math.max(1, stringPaths(value, paths).length)] : paths[edit.at % paths.length];
   if (!path) return value;
   const current = get(value, path);
   switch (edit.op) {
@@ -82,7 +120,12 @@ function applyEdit(value: Json, edit: Edit): Json {
     case "string": {
       if (typeof current !== "string") return value;
       const at = current.length ? edit.where % current.length : 0;
-      const next = edit.how === "truncate" ? current.slice(0, at) : edit.how === "append" ? current + edit.text : current.slice(0, at) + edit.text + current.slice(at);
+      const next =
+        edit.how === "truncate"
+          ? current.slice(0, at)
+          : edit.how === "append"
+            ? current + edit.text
+            : current.slice(0, at) + edit.text + current.slice(at);
       return set(value, path, next);
     }
   }

@@ -23,12 +23,25 @@ export function renderReliability(results: SoakResults, machine: Machine): strin
       "Functions host serving `dist/index.js` in its own process (killed with SIGKILL and restarted in the fault phase).",
     markdownTable({
       headers: ["node", "vCPUs", "load (1 min) at start", "date", "code", "seed", "scale"],
-      rows: [[machine.node, String(machine.cpuCount), String(machine.loadAtStart), machine.date, machine.code, String(results.settings.seed), results.settings.scale]],
+      rows: [
+        [
+          machine.node,
+          String(machine.cpuCount),
+          String(machine.loadAtStart),
+          machine.date,
+          machine.code,
+          String(results.settings.seed),
+          results.settings.scale,
+        ],
+      ],
     }),
     `Replay this run's fuzz inputs and fault pattern with \`SOAK_SEED=${results.settings.seed} npm run soak\` (timing still varies: which request a crash interrupts is not replayable).`,
     "## Figures and goals",
     unmet.length === 0 ? "**Every goal met.**" : `**${unmet.length} of ${goals.length} goals not met.**`,
-    markdownTable({ headers: ["area", "figure", "measured", "goal", ""], rows: all.map((f) => [f.area, f.what, f.value, f.goal, f.informational ? "context" : f.met ? "met" : "**not met**"]) }),
+    markdownTable({
+      headers: ["area", "figure", "measured", "goal", ""],
+      rows: all.map((f) => [f.area, f.what, f.value, f.goal, f.informational ? "context" : f.met ? "met" : "**not met**"]),
+    }),
     section("1. Forged inbound", results.forged, forgedSection),
     section("2. Fuzzing the HTTP endpoints", results.httpFuzz, httpFuzzSection),
     section("3. Fuzzing the alerts queue", results.alertFuzz, alertFuzzSection),
@@ -36,7 +49,9 @@ export function renderReliability(results: SoakResults, machine: Machine): strin
     section("5. Conflicting clicks", results.concurrency, concurrencySection),
     section("6. Logs", results.logs, logsSection),
     methodSection(),
-  ].join("\n\n").concat("\n");
+  ]
+    .join("\n\n")
+    .concat("\n");
 }
 
 function section<T>(title: string, outcome: Outcome<T>, render: (value: T) => string): string {
@@ -50,7 +65,11 @@ function forgedSection(f: ForgedResult): string {
     headers: ["requests", "n", ...statuses],
     rows: families.map((family) => {
       const mine = f.probes.filter((p) => p.family === family);
-      return [family === "bad input" ? "oversized, non-JSON, wrong shape" : `forged ${family}`, String(mine.length), ...statuses.map((s) => String(mine.filter((p) => statusKey(p.status, p.failed) === s).length))];
+      return [
+        family === "bad input" ? "oversized, non-JSON, wrong shape" : `forged ${family}`,
+        String(mine.length),
+        ...statuses.map((s) => String(mine.filter((p) => statusKey(p.status, p.failed) === s).length)),
+      ];
     }),
   });
   const wrong = f.probes.filter((p) => p.status < 400 || p.status >= 500 || p.failed);
@@ -58,7 +77,9 @@ function forgedSection(f: ForgedResult): string {
   return [
     `${f.teamsKinds} kinds of forged Teams token, each on a channel \`subscribe\` command and a Resolve click on a live card; ${f.slackKinds} kinds of forged Slack signature, each on a \`/triage subscribe\` command, a Resolve click and an \`app_uninstalled\` event; then oversized, non-JSON and wrong-shaped bodies (validly signed where a signature applies). Statuses:`,
     table,
-    wrong.length ? `Not refused:\n\n${wrong.map((p) => `- ${p.family}, ${p.kind}, ${p.endpoint}: ${statusKey(p.status, p.failed)}`).join("\n")}` : "Every one was refused with a 4xx.",
+    wrong.length
+      ? `Not refused:\n\n${wrong.map((p) => `- ${p.family}, ${p.kind}, ${p.endpoint}: ${statusKey(p.status, p.failed)}`).join("\n")}`
+      : "Every one was refused with a 4xx.",
     `State changes caused (table rows created/changed/removed, messages queued, writes to Teams or Slack, 5 s after the last request): **${f.stateChanges}**${f.changes.length ? ` (${f.changes.join("; ")})` : ""}.`,
     `Teams token kinds: ${kinds("Teams token")}.`,
     `Slack signature kinds: ${kinds("Slack signature")}.`,
@@ -69,9 +90,16 @@ function httpFuzzSection(z: HttpFuzzResult): string {
   const statuses = [...new Set(z.endpoints.flatMap((e) => Object.keys(e.byStatus)))].sort();
   const table = markdownTable({
     headers: ["endpoint", "inputs", ...statuses, "5xx"],
-    rows: z.endpoints.map((e) => [e.endpoint, count(e.sent), ...statuses.map((s) => count(e.byStatus[s] ?? 0)), String(e.serverErrors + e.unanswered)]),
+    rows: z.endpoints.map((e) => [
+      e.endpoint,
+      count(e.sent),
+      ...statuses.map((s) => count(e.byStatus[s] ?? 0)),
+      String(e.serverErrors + e.unanswered),
+    ]),
   });
-  const examples = z.endpoints.flatMap((e) => e.examples.map((x) => `- ${e.endpoint}, input #${x.index} → ${x.status || "no answer"}: \`${x.input.replace(/`/g, "'")}\``));
+  const examples = z.endpoints.flatMap((e) =>
+    e.examples.map((x) => `- ${e.endpoint}, input #${x.index} → ${x.status || "no answer"}: \`${x.input.replace(/`/g, "'")}\``),
+  );
   return [
     "Every HTTP endpoint that reads input (`/api/health` and `/api/slack/install` read none) gets inputs mutated from valid ones (1–3 edits: a value replaced by one of any type, odd ids, control characters, lone surrogates, long strings; keys deleted or added; strings cut or spliced), generated by fast-check from the run's seed. Teams activities carry a valid channel token for their service URL and Slack bodies a valid signature, so every input reaches the parsers behind the checks. Statuses:",
     table,
@@ -82,7 +110,12 @@ function httpFuzzSection(z: HttpFuzzResult): string {
 
 function alertFuzzSection(a: AlertFuzzResult): string {
   const rows = [
-    ["valid (alert schema v1)", count(a.good), `${count(a.goodStored)} stored in their issue`, `${count(a.goodNotStored)} not stored${a.goodPoisoned ? `, ${a.goodPoisoned} on alerts-poison` : ""}`],
+    [
+      "valid (alert schema v1)",
+      count(a.good),
+      `${count(a.goodStored)} stored in their issue`,
+      `${count(a.goodNotStored)} not stored${a.goodPoisoned ? `, ${a.goodPoisoned} on alerts-poison` : ""}`,
+    ],
     ["invalid", count(a.bad), `${count(a.badPoisonedWithReason)} on alerts-poison with the reason`, `${count(a.badNotPoisonedWithReason)} not`],
   ];
   const examples = a.examples.map((x) => `- #${x.index}: ${x.problem}: \`${x.input.replace(/`/g, "'")}\``);
@@ -90,7 +123,9 @@ function alertFuzzSection(a: AlertFuzzResult): string {
     `${count(a.sent)} messages, base64 as the contract requires: valid alerts for a new issue each, mutated as in 2; one in ten cut short so it is not JSON at all. The schema says which are valid; what is measured is whether the app stores every valid one and poisons every invalid one with its reason. ${a.refusedByQueue ? `${a.refusedByQueue} were too large for a queue message and never sent. ` : ""}The queue was empty ${seconds(a.waitedMs)} after the last send.`,
     markdownTable({ headers: ["messages", "n", "as they should", "otherwise"], rows }),
     examples.length ? `First failures:\n\n${examples.join("\n")}` : "",
-  ].filter(Boolean).join("\n\n");
+  ]
+    .filter(Boolean)
+    .join("\n\n");
 }
 
 function faultsSection(x: FaultsResult): string {
@@ -107,23 +142,53 @@ function faultsSection(x: FaultsResult): string {
       : `The host was killed (SIGKILL) ${seconds(x.crashedAtMs)} after the first alert, with ${x.crashedAfterCards} of ${x.issues * x.conversations} cards posted, and a new one started on the same port and storage (queue lease shortened to 20 s so the dead host's messages come back within the run). `) +
       `The app ${x.settled ? "settled" : "**did not settle**"} ${seconds(x.durationMs)} after the first alert.`,
     markdownTable({
-      headers: ["issue × conversation", "exactly 1 card", "lost", "duplicates", "ambiguous post timeouts", "copies not final", "alerts lost", "deliveries dead"],
-      rows: [[String(x.issues * x.conversations), String(x.exactlyOne), String(x.lost), String(x.duplicates), String(x.ambiguousPostTimeouts), String(x.staleCopies), String(x.alertsLost), String(x.deadDeliveries)]],
+      headers: [
+        "issue × conversation",
+        "exactly 1 card",
+        "lost",
+        "duplicates",
+        "ambiguous post timeouts",
+        "copies not final",
+        "alerts lost",
+        "deliveries dead",
+      ],
+      rows: [
+        [
+          String(x.issues * x.conversations),
+          String(x.exactlyOne),
+          String(x.lost),
+          String(x.duplicates),
+          String(x.ambiguousPostTimeouts),
+          String(x.staleCopies),
+          String(x.alertsLost),
+          String(x.deadDeliveries),
+        ],
+      ],
     }),
     x.examples.length ? `Examples:\n\n${x.examples.map((e) => `- ${e}`).join("\n")}` : "",
-  ].filter(Boolean).join("\n\n");
+  ]
+    .filter(Boolean)
+    .join("\n\n");
 }
 
 function concurrencySection(c: ConcurrencyResult): string {
   return [
-    `${c.clicks} clicks sent at once on one issue, half Teams invokes and half Slack block_actions, cycling through every action each card offered before the burst (Resolve, the Ignore choices, Assign, …), by people already linked. Statuses: ${Object.entries(c.byStatus).map(([s, n]) => `${s} × ${n}`).join(", ")}.`,
+    `${c.clicks} clicks sent at once on one issue, half Teams invokes and half Slack block_actions, cycling through every action each card offered before the burst (Resolve, the Ignore choices, Assign, …), by people already linked. Statuses: ${Object.entries(
+      c.byStatus,
+    )
+      .map(([s, n]) => `${s} × ${n}`)
+      .join(", ")}.`,
     `Changes applied (issue version): ${c.appliedChanges}; activity rows written: ${c.activityRows}. Final state: "${c.finalState}".`,
     c.examples.length ? `Copies not on it:\n\n${c.examples.map((e) => `- ${e}`).join("\n")}` : `Both copies show it.`,
   ].join("\n\n");
 }
 
 function logsSection(l: LogScanResult): string {
-  const rows = l.findings.map((f) => [f.category, String(f.lines), f.examples.map((e) => `\`${e.replace(/`/g, "'").replace(/\|/g, "/")}\``).join("<br>") || "—"]);
+  const rows = l.findings.map((f) => [
+    f.category,
+    String(f.lines),
+    f.examples.map((e) => `\`${e.replace(/`/g, "'").replace(/\|/g, "/")}\``).join("<br>") || "—",
+  ]);
   return [
     `${count(l.lines)} lines printed by the host processes over the whole run, searched for the configured secrets (signing secret, client secrets, link key, identity header), Slack tokens, JWTs, email addresses, and message bodies (alert titles and descriptions, chat texts, planted with a marker through every way in). Examples are redacted.`,
     markdownTable({ headers: ["what", "lines", "examples (redacted)"], rows }),
@@ -137,7 +202,9 @@ function methodSection(): string {
       "`npm run soak` runs the full scale (about 10 minutes on 2 vCPUs); `SOAK_SEED` fixes the fuzz inputs and fault pattern. `test/e2e/soak-smoke.test.ts` runs every phase at a small scale in `npm test` and asserts these goals.",
       "Cards are counted from what the emulators hold at the end (every message the bot posted, as last updated), not from the app's own tables.",
       "Nothing here asserts speed; durations are reported to show the run's shape only.",
-    ].map((line) => `- ${line}`).join("\n"),
+    ]
+      .map((line) => `- ${line}`)
+      .join("\n"),
   ].join("\n\n");
 }
 

@@ -39,11 +39,35 @@ const FULL_TIMING: SoakTiming = { leaseSeconds: 20, quietChecks: 3, quietInterva
 const SMOKE_TIMING: SoakTiming = { leaseSeconds: 6, quietChecks: 2, quietIntervalMs: 1_000, settleMs: 2_000 };
 
 export function fullSettings(seed = seedFromEnv()): SoakSettings {
-  return { scale: "full", seed, fuzzPerEndpoint: 2000, fuzzAlerts: 2000, faultAlerts: 200, faultIssues: 50, faultRate: 0.2, crash: true, clicks: 50, concurrency: 16, timing: FULL_TIMING };
+  return {
+    scale: "full",
+    seed,
+    fuzzPerEndpoint: 2000,
+    fuzzAlerts: 2000,
+    faultAlerts: 200,
+    faultIssues: 50,
+    faultRate: 0.2,
+    crash: true,
+    clicks: 50,
+    concurrency: 16,
+    timing: FULL_TIMING,
+  };
 }
 
 export function smokeSettings(seed = seedFromEnv()): SoakSettings {
-  return { scale: "smoke", seed, fuzzPerEndpoint: 25, fuzzAlerts: 40, faultAlerts: 8, faultIssues: 4, faultRate: 0.2, crash: false, clicks: 10, concurrency: 8, timing: SMOKE_TIMING };
+  return {
+    scale: "smoke",
+    seed,
+    fuzzPerEndpoint: 25,
+    fuzzAlerts: 40,
+    faultAlerts: 8,
+    faultIssues: 4,
+    faultRate: 0.2,
+    crash: false,
+    clicks: 10,
+    concurrency: 8,
+    timing: SMOKE_TIMING,
+  };
 }
 
 function seedFromEnv(): number {

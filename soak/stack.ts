@@ -38,7 +38,12 @@ export interface SoakStack extends Stack {
 export async function startSoakStack(options: { leaseSeconds?: number } = {}): Promise<SoakStack> {
   const azurite = await startTestAzurite();
   const teams = await startTeamsEmulator({ appId: "6a1d3c2e-0000-4000-8000-00000000b07a", tenantId: "72f988bf-0000-4000-8000-000000000001" });
-  const slack = await startSlackEmulator({ signingSecret: SLACK_SIGNING_SECRET, clientId: "1234.5678", clientSecret: SLACK_CLIENT_SECRET, enforceRateLimits: true });
+  const slack = await startSlackEmulator({
+    signingSecret: SLACK_SIGNING_SECRET,
+    clientId: "1234.5678",
+    clientSecret: SLACK_CLIENT_SECRET,
+    enforceRateLimits: true,
+  });
   const teamsProxy = await startFaultProxy(teams.url, "teams");
   const slackProxy = await startFaultProxy(slack.url, "slack");
   const port = await freePort();

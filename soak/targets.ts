@@ -21,25 +21,39 @@ export interface Target {
 }
 
 /** A new issue with its two cards; in a new Teams team and Slack workspace unless `places` are given. */
-export async function setUpTarget(stack: SoakStack, name: string, issueId: string, places?: { teams: TeamsPlace; slack: SlackPlace }): Promise<Target> {
+export async function setUpTarget(
+  stack: SoakStack,
+  name: string,
+  issueId: string,
+  places?: { teams: TeamsPlace; slack: SlackPlace },
+): Promise<Target> {
   const teams = places?.teams ?? (await addTeamsTeam(stack, name));
   const slack = places?.slack ?? (await addSlackWorkspace(stack, name));
-  await sendAlert(stack, anAlert({
-    alertId: `${issueId}-a1`,
-    issue: { id: issueId, project: "soak", title: `Soak target ${name}` },
-    targets: [
-      { provider: "msteams", conversationId: teams.channel },
-      { provider: "slack", teamId: slack.teamId, channel: slack.channel },
-    ],
-  }));
-  const teamsCard = await waitFor(() => stack.teams.messages(teams.channel).find((m) => JSON.stringify(m.activity).includes(`"issueId":"${issueId}"`)), {
-    timeoutMs: 30_000,
-    description: `the Teams card of ${issueId}`,
-  });
-  const slackMessage = await waitFor(() => stack.slack.messages(slack.channel).find((m) => !m.ephemeral && JSON.stringify(m.blocks).includes(`"triage:${issueId}"`)), {
-    timeoutMs: 30_000,
-    description: `the Slack card of ${issueId}`,
-  });
+  await sendAlert(
+    stack,
+    anAlert({
+      alertId: `${issueId}-a1`,
+      issue: { id: issueId, project: "soak", title: `Soak target ${name}` },
+      targets: [
+        { provider: "msteams", conversationId: teams.channel },
+        { provider: "slack", teamId: slack.teamId, channel: slack.channel },
+      ],
+    }),
+  );
+  const teamsCard = await waitFor(
+    () => stack.teams.messages(teams.channel).find((m) => JSON.stringify(m.activity).includes(`"issueId":"${issueId}"`)),
+    {
+      timeoutMs: 30_000,
+      description: `the Teams card of ${issueId}`,
+    },
+  );
+  const slackMessage = await waitFor(
+    () => stack.slack.messages(slack.channel).find((m) => !m.ephemeral && JSON.stringify(m.blocks).includes(`"triage:${issueId}"`)),
+    {
+      timeoutMs: 30_000,
+      description: `the Slack card of ${issueId}`,
+    },
+  );
   const currentTeamsCard = () => cardOf(stack.teams.messages(teams.channel).find((m) => m.activityId === teamsCard.activityId)!.activity);
   const currentSlackBlocks = () => stack.slack.message(slack.channel, slackMessage.ts)!.blocks;
   return {
@@ -50,12 +64,24 @@ export async function setUpTarget(stack: SoakStack, name: string, issueId: strin
     slackTs: slackMessage.ts,
     teamsResolve(button = /^(Resolve|Unresolve)$/) {
       const found = action(currentTeamsCard(), button);
-      return stack.teams.invokeAction({ conversation: teams.channel, from: teams.user, replyToId: teamsCard.activityId, verb: found.verb!, data: found.data });
+      return stack.teams.invokeAction({
+        conversation: teams.channel,
+        from: teams.user,
+        replyToId: teamsCard.activityId,
+        verb: found.verb!,
+        data: found.data,
+      });
     },
     slackResolve(label) {
       const blocks = currentSlackBlocks();
       const chosen = label ?? controls(blocks).find((c) => c.label === "Resolve" || c.label === "Unresolve")!.label;
-      return stack.slack.blockActions({ teamId: slack.teamId, user: slack.user, channel: slack.channel, messageTs: slackMessage.ts, actions: [click(blocks, chosen)] });
+      return stack.slack.blockActions({
+        teamId: slack.teamId,
+        user: slack.user,
+        channel: slack.channel,
+        messageTs: slackMessage.ts,
+        actions: [click(blocks, chosen)],
+      });
     },
   };
 }

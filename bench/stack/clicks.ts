@@ -26,7 +26,13 @@ export interface SlackClickResult {
 const toggled = (text: string) => (/Resolved by/.test(text) ? "Unresolve" : "Resolve");
 const expectedAfter = (button: string) => (button === "Resolve" ? "Resolved by" : "Unresolved by");
 
-export async function measureTeamsInvokes(world: World, issueId: string, runs: number, warmup: number, progress: (line: string) => void): Promise<TeamsInvokeResult> {
+export async function measureTeamsInvokes(
+  world: World,
+  issueId: string,
+  runs: number,
+  warmup: number,
+  progress: (line: string) => void,
+): Promise<TeamsInvokeResult> {
   const { stack, teams } = world;
   const posted = stack.teams.messages(teams.channel).find((m) => JSON.stringify(m.activity).includes(issueId));
   if (!posted) throw new Error(`no Teams card for ${issueId} to click on`);
@@ -35,7 +41,13 @@ export async function measureTeamsInvokes(world: World, issueId: string, runs: n
   for (let i = 0; i < warmup + runs; i++) {
     const title = toggled(cardText(card));
     const button = action(card, title);
-    const activity = stack.teams.invokeAction({ conversation: teams.channel, from: teams.user, replyToId: posted.activityId, verb: button.verb!, data: button.data });
+    const activity = stack.teams.invokeAction({
+      conversation: teams.channel,
+      from: teams.user,
+      replyToId: posted.activityId,
+      verb: button.verb!,
+      data: button.data,
+    });
     const token = await stack.teams.signChannelToken({ serviceUrl: stack.teams.serviceUrl });
     const started = performance.now();
     const response = await stack.teams.post(`${stack.api}/messages`, activity, { token });
@@ -52,7 +64,13 @@ export async function measureTeamsInvokes(world: World, issueId: string, runs: n
   return { warmup, responseMs: summarize(times) };
 }
 
-export async function measureSlackClicks(world: World, issueId: string, runs: number, warmup: number, progress: (line: string) => void): Promise<SlackClickResult> {
+export async function measureSlackClicks(
+  world: World,
+  issueId: string,
+  runs: number,
+  warmup: number,
+  progress: (line: string) => void,
+): Promise<SlackClickResult> {
   const { stack, slack } = world;
   const original = stack.slack.messages().find((m) => !m.ephemeral && JSON.stringify(m.blocks).includes(`"triage:${issueId}"`));
   if (!original) throw new Error(`no Slack card for ${issueId} to click on`);
@@ -64,13 +82,22 @@ export async function measureSlackClicks(world: World, issueId: string, runs: nu
     const label = toggled(blocksText(message.blocks));
     const control = controls(message.blocks).find((c) => c.label === label);
     if (!control) throw new Error(`no ${label} button on the Slack card`);
-    const payload = stack.slack.blockActions({ teamId: slack.teamId, user: slack.user, channel, messageTs: original.ts, actions: [click(message.blocks, label)] });
+    const payload = stack.slack.blockActions({
+      teamId: slack.teamId,
+      user: slack.user,
+      channel,
+      messageTs: original.ts,
+      actions: [click(message.blocks, label)],
+    });
     const repliesBefore = stack.slack.responses.length;
     const sentAt = Date.now();
     const result = await stack.slack.sendInteraction(`${stack.api}/slack/interactions`, payload);
     if (result.status !== 200) throw new Error(`Slack ${label} click answered ${result.timedOut ? "nothing within 3 s" : result.status}`);
     const since = { replies: repliesBefore, at: sentAt };
-    const replacedAt = await waitUntil(() => replacedSince(world, original, since, expectedAfter(label)), `the Slack card to show "${expectedAfter(label)}"`);
+    const replacedAt = await waitUntil(
+      () => replacedSince(world, original, since, expectedAfter(label)),
+      `the Slack card to show "${expectedAfter(label)}"`,
+    );
     if (i >= warmup) {
       ack.push(result.elapsedMs);
       updated.push(replacedAt - sentAt);
@@ -85,7 +112,12 @@ export async function measureSlackClicks(world: World, issueId: string, runs: nu
  * When the clicked message was replaced with the new state: the response_url post (the app's path),
  * or a later chat.update of that message (the card-refresh fallback), whichever came first.
  */
-function replacedSince(world: World, clicked: { channel: string; ts: string }, since: { replies: number; at: number }, expected: string): number | undefined {
+function replacedSince(
+  world: World,
+  clicked: { channel: string; ts: string },
+  since: { replies: number; at: number },
+  expected: string,
+): number | undefined {
   const { stack } = world;
   const { channel, ts } = clicked;
   const message = stack.slack.message(channel, ts);

@@ -20,7 +20,10 @@ import { alertFor, quiesce, type World } from "./world";
 export const CONCURRENCIES: readonly number[] = chosenConcurrencies([1, 5, 20, 50], process.env.BENCH_CLICK_CONCURRENCIES);
 
 function chosenConcurrencies(all: number[], chosen: string | undefined): number[] {
-  const picked = (chosen ?? "").split(",").map((c) => Number(c.trim())).filter((c) => Number.isInteger(c) && c > 0);
+  const picked = (chosen ?? "")
+    .split(",")
+    .map((c) => Number(c.trim()))
+    .filter((c) => Number.isInteger(c) && c > 0);
   return picked.length ? picked : all;
 }
 export const NOOP_APP = "bench/noop/app.js";
@@ -98,7 +101,10 @@ export function roundsFor(concurrency: number, samples: number): number {
 export async function measureConcurrentClicks(world: World, samples: number, progress: (line: string) => void): Promise<ConcurrentClicksResult> {
   const most = Math.max(...CONCURRENCIES);
   const place = await setUpPlace(world, most, progress);
-  const noopHost = await startHostProcess({ env: { AzureWebJobsStorage: world.stack.azurite.connectionString }, args: ["--app", join(ROOT, NOOP_APP)] });
+  const noopHost = await startHostProcess({
+    env: { AzureWebJobsStorage: world.stack.azurite.connectionString },
+    args: ["--app", join(ROOT, NOOP_APP)],
+  });
   try {
     const noopUrl = `${noopHost.url}/api/noop`;
     // Warm-up: everyone clicks once, a few at a time, which also links them (a first click reads the clicker's
@@ -140,7 +146,10 @@ async function setUpPlace(world: World, people: number, progress: (line: string)
   const added = await stack.teams.post(`${stack.api}/messages`, stack.teams.botAddedToTeam({ team, from: teamsUsers[0]! }));
   if (added.status !== 200) throw new Error(`adding the bot to the clickers' team failed: ${added.status}`);
   const slackTeam = world.slack.teamId;
-  const slackUsers = Array.from({ length: people }, (_, i) => stack.slack.addUser(slackTeam, { name: `clicker${i}`, realName: `Clicker ${i}`, email: `clicker${i}@slack.example` }).id);
+  const slackUsers = Array.from(
+    { length: people },
+    (_, i) => stack.slack.addUser(slackTeam, { name: `clicker${i}`, realName: `Clicker ${i}`, email: `clicker${i}@slack.example` }).id,
+  );
   const slackChannels = Array.from({ length: SLACK_CHANNELS }, (_, i) => stack.slack.addChannel(slackTeam, { name: `clicks-${i}` }).id);
 
   const teamsIssues = Array.from({ length: people }, (_, i) => `bench-click-teams-${String(i).padStart(3, "0")}`);
@@ -152,14 +161,24 @@ async function setUpPlace(world: World, people: number, progress: (line: string)
     await world.sendAlert(alertFor(slackIssues[i]!, `${slackIssues[i]}-a`, [{ provider: "slack", teamId: slackTeam, channel: slackChannelOf(i) }]));
   }
   progress(`clicks: ${people} Teams and ${people} Slack cards requested`);
-  await waitUntil(() => teamsIssues.every((id) => teamsPostedAt(stack, channel, id) !== undefined) || undefined, "every Teams card for the click benchmark", 120_000);
-  await waitUntil(() => slackIssues.every((id, i) => slackPostedAt(stack, slackChannelOf(i), id) !== undefined) || undefined, "every Slack card for the click benchmark", 120_000);
+  await waitUntil(
+    () => teamsIssues.every((id) => teamsPostedAt(stack, channel, id) !== undefined) || undefined,
+    "every Teams card for the click benchmark",
+    120_000,
+  );
+  await waitUntil(
+    () => slackIssues.every((id, i) => slackPostedAt(stack, slackChannelOf(i), id) !== undefined) || undefined,
+    "every Slack card for the click benchmark",
+    120_000,
+  );
   const teamsCards = teamsIssues.map((issueId) => {
     const posted = stack.teams.messages(channel).find((m) => JSON.stringify(m.activity).includes(issueId))!;
     return { issueId, activityId: posted.activityId, card: cardOf(posted.activity) };
   });
   const slackCards = slackIssues.map((issueId, i) => {
-    const posted = stack.slack.messages().find((m) => !m.ephemeral && m.channel === slackChannelOf(i) && JSON.stringify(m.blocks).includes(`"triage:${issueId}"`))!;
+    const posted = stack.slack
+      .messages()
+      .find((m) => !m.ephemeral && m.channel === slackChannelOf(i) && JSON.stringify(m.blocks).includes(`"triage:${issueId}"`))!;
     return { issueId, channel: posted.channel, ts: posted.ts };
   });
   return { teamsUsers, teamsChannel: channel, teamsCards, slackTeam, slackUsers, slackCards };
@@ -189,7 +208,8 @@ async function noopRound(world: World, place: Place, url: string, concurrency: n
     stack.slack.blockActions({ teamId: place.slackTeam, user: place.slackUsers[i]!, channel: card.channel, messageTs: card.ts, actions: [clicked] }),
   );
   const results = await Promise.all(payloads.map((payload) => stack.slack.sendInteraction(url, payload)));
-  for (const result of results) if (result.status !== 200) throw new Error(`the no-op answered ${result.timedOut ? "nothing within 3 s" : result.status}`);
+  for (const result of results)
+    if (result.status !== 200) throw new Error(`the no-op answered ${result.timedOut ? "nothing within 3 s" : result.status}`);
   return results.map((result) => result.elapsedMs);
 }
 
@@ -214,7 +234,13 @@ async function teamsRound(world: World, place: Place, concurrency: number, mode:
     const target = place.teamsCards[cardIndex(mode, clicker)]!;
     const title = toggled(cardText(target.card));
     const button = action(target.card, title);
-    const activity = stack.teams.invokeAction({ conversation: place.teamsChannel, from: place.teamsUsers[clicker]!, replyToId: target.activityId, verb: button.verb!, data: button.data });
+    const activity = stack.teams.invokeAction({
+      conversation: place.teamsChannel,
+      from: place.teamsUsers[clicker]!,
+      replyToId: target.activityId,
+      verb: button.verb!,
+      data: button.data,
+    });
     return { target, title, activity };
   });
   const results = await Promise.all(
@@ -226,7 +252,8 @@ async function teamsRound(world: World, place: Place, concurrency: number, mode:
   );
   for (const [i, { response }] of results.entries()) {
     const body = response.body as { statusCode?: number; value?: unknown } | undefined;
-    if (response.status !== 200 || body?.statusCode !== 200) throw new Error(`Teams ${clicks[i]!.title} invoke answered ${response.status}: ${response.text.slice(0, 300)}`);
+    if (response.status !== 200 || body?.statusCode !== 200)
+      throw new Error(`Teams ${clicks[i]!.title} invoke answered ${response.status}: ${response.text.slice(0, 300)}`);
     const shown = cardText(body.value);
     // The card each clicker gets back is the issue as it now is; keep the one showing the state clicked for.
     if (shown.includes(expectedAfter(clicks[i]!.title))) clicks[i]!.target.card = body.value;
@@ -264,7 +291,13 @@ function handOffLines(world: World): number {
   return world.stack.hosts.flatMap((host) => host.logs()).filter((line) => line.includes("click handed to the slack-actions queue")).length;
 }
 
-async function slackRound(world: World, place: Place, concurrency: number, mode: ClickMode, first = 0): Promise<{ ack: number[]; updated: number[]; pastDeadline: number }> {
+async function slackRound(
+  world: World,
+  place: Place,
+  concurrency: number,
+  mode: ClickMode,
+  first = 0,
+): Promise<{ ack: number[]; updated: number[]; pastDeadline: number }> {
   const { stack } = world;
   const clicks = Array.from({ length: concurrency }, (_, i) => {
     const clicker = first + i;
@@ -273,7 +306,13 @@ async function slackRound(world: World, place: Place, concurrency: number, mode:
     const label = toggled(blocksText(message.blocks));
     if (!controls(message.blocks).some((c) => c.label === label)) throw new Error(`no ${label} control on the Slack card for ${card.issueId}`);
     // A button, or an option of a menu (Resolve is a menu when the issue names a release).
-    const payload = stack.slack.blockActions({ teamId: place.slackTeam, user: place.slackUsers[clicker]!, channel: card.channel, messageTs: card.ts, actions: [click(message.blocks, label)] });
+    const payload = stack.slack.blockActions({
+      teamId: place.slackTeam,
+      user: place.slackUsers[clicker]!,
+      channel: card.channel,
+      messageTs: card.ts,
+      actions: [click(message.blocks, label)],
+    });
     return { card, expected: expectedAfter(label), payload };
   });
   const sentAt = Date.now();
@@ -285,7 +324,10 @@ async function slackRound(world: World, place: Place, concurrency: number, mode:
   for (const { card, expected } of clicks) {
     if (waits.has(card)) continue;
     const ids = new Set(clicks.filter((c) => c.card === card).map((c) => responseUrlId(c.payload.response_url)));
-    waits.set(card, waitUntil(() => replacedAt(world, card, sentAt, expected, ids), `the Slack card for ${card.issueId} to show "${expected}"`));
+    waits.set(
+      card,
+      waitUntil(() => replacedAt(world, card, sentAt, expected, ids), `the Slack card for ${card.issueId} to show "${expected}"`),
+    );
   }
   const updated = await Promise.all(clicks.map(({ card }) => waits.get(card)!));
   // Clicks handed off (a busy issue, the deadline) are answered by the worker: let it finish before the next round.
@@ -308,7 +350,13 @@ function replacedAt(world: World, card: SlackCard, since: number, expected: stri
   const shows = (body: unknown) => blocksText((body as { blocks?: unknown }).blocks).includes(expected);
   const times = [
     ...stack.slack.responses
-      .filter((r) => responseUrlIds.has(r.responseUrlId) && r.status === 200 && (r.body as { replace_original?: boolean }).replace_original === true && shows(r.body))
+      .filter(
+        (r) =>
+          responseUrlIds.has(r.responseUrlId) &&
+          r.status === 200 &&
+          (r.body as { replace_original?: boolean }).replace_original === true &&
+          shows(r.body),
+      )
       .map((r) => r.at),
     ...stack.slack
       .callsTo("chat.update")

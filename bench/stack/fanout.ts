@@ -99,7 +99,9 @@ export async function measureFanout(shape: FanoutShape, progress: (line: string)
     stack.teams.enforceRateLimits(true);
     const rss = watchRss(stack);
     const places = await subscribe(stack, shape);
-    progress(`fanout (${shape.hosts} host${shape.hosts > 1 ? "s" : ""}): ${places.teams.length} Teams + ${places.slack.length} Slack conversations subscribed`);
+    progress(
+      `fanout (${shape.hosts} host${shape.hosts > 1 ? "s" : ""}): ${places.teams.length} Teams + ${places.slack.length} Slack conversations subscribed`,
+    );
     const queue = new QueueClient(stack.azurite.connectionString, "alerts");
     await queue.createIfNotExists();
     const send = (alert: Alert) => queue.sendMessage(Buffer.from(JSON.stringify(alert)).toString("base64"));
@@ -121,7 +123,8 @@ export async function measureFanout(shape: FanoutShape, progress: (line: string)
     const final = await waitFor(
       async () => {
         const copies = readCopies(stack, places, shape.issues);
-        const behind = copies.filter((copy) => copy.shows !== perIssue).length + (shape.issues * (places.teams.length + places.slack.length) - copies.length);
+        const behind =
+          copies.filter((copy) => copy.shows !== perIssue).length + (shape.issues * (places.teams.length + places.slack.length) - copies.length);
         if (Date.now() - lastReport > 15_000) {
           lastReport = Date.now();
           const waiting = (await queue.getProperties()).approximateMessagesCount ?? 0;
@@ -151,7 +154,8 @@ export async function measureFanout(shape: FanoutShape, progress: (line: string)
     const allFinalMs = final.at === undefined ? undefined : final.at - started;
     const copies = final.copies;
     const postsPerPair = new Map<string, number>();
-    for (const copy of copies) postsPerPair.set(`${copy.issueId}|${copy.conversation}`, (postsPerPair.get(`${copy.issueId}|${copy.conversation}`) ?? 0) + 1);
+    for (const copy of copies)
+      postsPerPair.set(`${copy.issueId}|${copy.conversation}`, (postsPerPair.get(`${copy.issueId}|${copy.conversation}`) ?? 0) + 1);
     const expected = shape.issues * (places.teams.length + places.slack.length);
     const counts = [...postsPerPair.values()];
     return {
@@ -249,7 +253,9 @@ async function storagePerAlert(stack: Stack, send: (alert: Alert) => Promise<unk
   };
   const base = { project: PROJECT, title: "TypeError in fanout probe", id: `${PROJECT}-probe` };
   const newAlert = await measure(anAlert({ alertId: `${PROJECT}-probe-1`, issue: { ...base, count: 1 } }));
-  const repeatAlert = await measure(anAlert({ alertId: `${PROJECT}-probe-2`, issue: { ...base, count: 2, lastSeen: new Date(Date.UTC(2026, 11, 1, 13)).toISOString() } }));
+  const repeatAlert = await measure(
+    anAlert({ alertId: `${PROJECT}-probe-2`, issue: { ...base, count: 2, lastSeen: new Date(Date.UTC(2026, 11, 1, 13)).toISOString() } }),
+  );
   return { newAlert, repeatAlert };
 }
 

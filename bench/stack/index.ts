@@ -26,7 +26,11 @@ export interface StackResults {
 export async function runStackBenchmarks(settings: BenchSettings, progress: (line: string) => void): Promise<Outcome<StackResults>> {
   progress("stack: starting Azurite, the Teams, Slack and OIDC emulators and the local host with dist/index.js");
   const started = Date.now();
-  const stack = await attempt("starting the stack", () => startStack(settings.hostNodeOptions ? { env: { NODE_OPTIONS: settings.hostNodeOptions } } : {}), progress);
+  const stack = await attempt(
+    "starting the stack",
+    () => startStack(settings.hostNodeOptions ? { env: { NODE_OPTIONS: settings.hostNodeOptions } } : {}),
+    progress,
+  );
   if (!stack.ok) return stack;
   const forget = stopOnInterrupt(() => stack.value.stop());
   try {
@@ -44,11 +48,15 @@ export async function runStackBenchmarks(settings: BenchSettings, progress: (lin
 
 async function runPhases(world: World, settings: BenchSettings, progress: (line: string) => void): Promise<Omit<StackResults, "startMs">> {
   const phase = <T>(name: string, run: () => Promise<T>) =>
-    attempt(name, async () => {
-      await quiesce(world.stack);
-      progress(`stack: ${name}`);
-      return run();
-    }, progress);
+    attempt(
+      name,
+      async () => {
+        await quiesce(world.stack);
+        progress(`stack: ${name}`);
+        return run();
+      },
+      progress,
+    );
   const sequential = settings.stackPhases.includes("sequential") ? await runSequentialPhases(world, settings, progress, phase) : {};
   const clicks = settings.stackPhases.includes("clicks")
     ? await phase("(f) clicks under concurrency", () => measureConcurrentClicks(world, settings.clickSamples, progress))
@@ -58,7 +66,12 @@ async function runPhases(world: World, settings: BenchSettings, progress: (line:
 
 type Phase = <T>(name: string, run: () => Promise<T>) => Promise<Outcome<T>>;
 
-async function runSequentialPhases(world: World, settings: BenchSettings, progress: (line: string) => void, phase: Phase): Promise<Omit<StackResults, "startMs" | "clicks">> {
+async function runSequentialPhases(
+  world: World,
+  settings: BenchSettings,
+  progress: (line: string) => void,
+  phase: Phase,
+): Promise<Omit<StackResults, "startMs" | "clicks">> {
   const { runs } = settings;
 
   const alerts = await phase("(a, b) alert → Teams card and Slack message", () => measureAlertToCards(world, runs, STACK_WARMUP, progress));

@@ -17,9 +17,7 @@ export function teamsPostedAt(stack: Stack, conversationId: string, issueId: str
 
 /** The first successful `chat.postMessage` of a card for `issueId` into `channel`. */
 export function slackPostedAt(stack: Stack, channel: string, issueId: string): number | undefined {
-  return stack.slack
-    .callsTo("chat.postMessage")
-    .find((call) => call.ok && call.params.channel === channel && mentions(call.params, issueId))?.at;
+  return stack.slack.callsTo("chat.postMessage").find((call) => call.ok && call.params.channel === channel && mentions(call.params, issueId))?.at;
 }
 
 export async function waitUntil<T>(probe: () => T | undefined, description: string, timeoutMs = 30_000): Promise<T> {

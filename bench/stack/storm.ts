@@ -113,7 +113,9 @@ export async function measureStorm(world: World, alerts: number, progress: (line
   progress(stale.length ? `storm: ${stale.length} card(s) never showed the final count` : "storm: every card shows the final count");
 
   const converged = (platform?: Platform) =>
-    cards.filter((card) => platform === undefined || card.platform === platform).flatMap((card) => (card.finalAt === undefined ? [] : [card.finalAt - started]));
+    cards
+      .filter((card) => platform === undefined || card.platform === platform)
+      .flatMap((card) => (card.finalAt === undefined ? [] : [card.finalAt - started]));
   const lastOf = (times: number[]) => (times.length ? Math.max(...times) : undefined);
   const updates = (platform: Platform) => summarize(cards.filter((card) => card.platform === platform).map((card) => card.updates));
   return {
@@ -132,7 +134,13 @@ export async function measureStorm(world: World, alerts: number, progress: (line
       teams429: stack.teams.calls.filter((c) => c.status === 429).length,
       slackRateLimited: stack.slack.calls.filter((c) => c.error === "ratelimited").length,
     },
-    slackUpdatesBusiestMinute: mostInAnyWindow(stack.slack.callsTo("chat.update").filter((c) => c.ok).map((c) => c.at), 60_000),
+    slackUpdatesBusiestMinute: mostInAnyWindow(
+      stack.slack
+        .callsTo("chat.update")
+        .filter((c) => c.ok)
+        .map((c) => c.at),
+      60_000,
+    ),
     deliveryRows: await deliveryRows(world),
   };
 }
@@ -143,7 +151,13 @@ async function subscribeBothPlatforms(world: World): Promise<Places> {
   const subscribe = stack.teams.message({ conversation: teams.channel, from: teams.user, text: `subscribe ${PROJECT} info` });
   if ((await stack.teams.post(`${stack.api}/messages`, subscribe)).status !== 200) throw new Error("Teams subscribe failed");
   const slackChannel = stack.slack.addChannel(slack.teamId, { name: "storm" }).id;
-  const command = stack.slack.slashCommand({ teamId: slack.teamId, user: slack.user, channel: slackChannel, command: "/triage", text: `subscribe ${PROJECT} info` });
+  const command = stack.slack.slashCommand({
+    teamId: slack.teamId,
+    user: slack.user,
+    channel: slackChannel,
+    command: "/triage",
+    text: `subscribe ${PROJECT} info`,
+  });
   if ((await stack.slack.sendCommand(`${stack.api}/slack/commands`, command)).status !== 200) throw new Error("Slack subscribe failed");
   return { teamsChannel: teams.channel, slackChannel };
 }
@@ -255,7 +269,15 @@ function slackCards(world: World, channel: string, perIssue: number): StormCard[
     });
 }
 
-function stormCard<C extends { at: number }>(platform: Platform, issueId: string, shows: number, posts: C[], updates: C[], events: (call: C) => number, perIssue: number): StormCard {
+function stormCard<C extends { at: number }>(
+  platform: Platform,
+  issueId: string,
+  shows: number,
+  posts: C[],
+  updates: C[],
+  events: (call: C) => number,
+  perIssue: number,
+): StormCard {
   if (posts.length === 0) throw new Error(`no post of the ${platform} card for ${issueId} was recorded`);
   const final = [...posts, ...updates].filter((call) => events(call) === perIssue).map((call) => call.at);
   return {
@@ -282,7 +304,9 @@ function staleCards(cards: StormCard[], perIssue: number, all: Invocation[], sta
   return cards
     .filter((card) => card.shows !== perIssue)
     .map((card) => {
-      const refreshes = all.filter((i) => i.fn === "cardRefreshQueue" && i.lines.some((line) => line.startsWith(`Card refresh for ${card.issueId}:`)));
+      const refreshes = all.filter(
+        (i) => i.fn === "cardRefreshQueue" && i.lines.some((line) => line.startsWith(`Card refresh for ${card.issueId}:`)),
+      );
       return {
         platform: card.platform,
         issueId: card.issueId,

@@ -118,7 +118,11 @@ export class Directory {
       return named;
     }
     const name = (id: string, fallback: string) => named.find((p) => p.id === id)?.name ?? fallback;
-    return [...users.filter((u) => !u.isBot), ...users.filter((u) => u.isBot)].map((u) => ({ id: u.id, name: name(u.id, u.realName || u.name), ...(u.isBot ? { bot: true } : {}) }));
+    return [...users.filter((u) => !u.isBot), ...users.filter((u) => u.isBot)].map((u) => ({
+      id: u.id,
+      name: name(u.id, u.realName || u.name),
+      ...(u.isBot ? { bot: true } : {}),
+    }));
   }
 }
 

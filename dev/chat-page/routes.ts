@@ -32,7 +32,14 @@ export interface AppAnswer {
 
 const text = z.string().trim().min(1).max(4000);
 const schemas = {
-  invoke: z.object({ key: z.string(), as: z.string(), activityId: z.string(), verb: z.string().max(200), data: z.unknown(), actionId: z.string().max(200).optional() }),
+  invoke: z.object({
+    key: z.string(),
+    as: z.string(),
+    activityId: z.string(),
+    verb: z.string().max(200),
+    data: z.unknown(),
+    actionId: z.string().max(200).optional(),
+  }),
   submit: z.object({ key: z.string(), as: z.string(), activityId: z.string(), data: z.unknown() }),
   click: z.object({
     key: z.string(),
@@ -110,7 +117,8 @@ export function chatRoutes(deps: RouteDeps): Record<string, Route> {
     "POST /api/say": async ({ body }) => {
       const input = parse(schemas.say, body);
       const where = conversation(input.key);
-      if (where.ref.platform === "teams") return answer(await deps.teams.say({ conversation: where, user: teamsUser(where, input.as), text: input.text }));
+      if (where.ref.platform === "teams")
+        return answer(await deps.teams.say({ conversation: where, user: teamsUser(where, input.as), text: input.text }));
       const withoutCommand = input.text.startsWith(`${deps.slashCommand} `) ? input.text.slice(deps.slashCommand.length + 1) : input.text;
       return answer(await deps.slack.slashCommand({ conversation: where, userId: member(where, input.as), text: withoutCommand.trim() }));
     },

@@ -14,7 +14,13 @@ export class SlackActions {
   ) {}
 
   click(input: { teamId: string; channel: string; ts: string; userId: string; action: ActionInput }): Promise<DeliveryResult> {
-    const payload = this.slack.blockActions({ teamId: input.teamId, user: input.userId, channel: input.channel, messageTs: input.ts, actions: [input.action] });
+    const payload = this.slack.blockActions({
+      teamId: input.teamId,
+      user: input.userId,
+      channel: input.channel,
+      messageTs: input.ts,
+      actions: [input.action],
+    });
     return this.slack.sendInteraction(`${this.appUrl}/api/slack/interactions`, payload);
   }
 

@@ -12,7 +12,14 @@ export class TeamsActions {
   ) {}
 
   /** Action.Execute: the app answers the invoke with a card (or a message) for the clicker. */
-  invoke(input: { conversationId: string; activityId: string; user: TeamsUser; verb: string; data: unknown; actionId?: string }): Promise<BotResponse> {
+  invoke(input: {
+    conversationId: string;
+    activityId: string;
+    user: TeamsUser;
+    verb: string;
+    data: unknown;
+    actionId?: string;
+  }): Promise<BotResponse> {
     const activity = this.teams.invokeAction({
       conversation: input.conversationId,
       from: input.user,
@@ -26,7 +33,13 @@ export class TeamsActions {
 
   /** Action.Submit: Teams sends the data as the `value` of a message replying to the card. */
   submit(input: { conversationId: string; activityId: string; user: TeamsUser; data: unknown }): Promise<BotResponse> {
-    const activity = this.teams.message({ conversation: input.conversationId, from: input.user, value: input.data, replyToId: input.activityId, mentionBot: false });
+    const activity = this.teams.message({
+      conversation: input.conversationId,
+      from: input.user,
+      value: input.data,
+      replyToId: input.activityId,
+      mentionBot: false,
+    });
     return this.post(activity);
   }
 

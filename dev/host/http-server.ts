@@ -4,14 +4,7 @@
 // with an empty body.
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import {
-  HttpRequest,
-  HttpResponse,
-  InvocationContext,
-  type Cookie,
-  type HttpResponseInit,
-  type LogLevel,
-} from "@azure/functions";
+import { HttpRequest, HttpResponse, InvocationContext, type Cookie, type HttpResponseInit, type LogLevel } from "@azure/functions";
 import type { HttpFunction, HttpMethod } from "../../functions/table";
 import type { HostLogger } from "./logger";
 import { comparePrecedence, compileRoute, type CompiledRoute } from "./routes";
@@ -38,11 +31,7 @@ interface ResponseParts {
 }
 
 /** `${routePrefix}/${route}` compiled, sorted so the most specific template wins. */
-export function compileHttpRoutes(
-  functions: HttpFunction[],
-  routePrefix: string,
-  logLevelFor: (name: string) => LogLevel,
-): HttpRoute[] {
+export function compileHttpRoutes(functions: HttpFunction[], routePrefix: string, logLevelFor: (name: string) => LogLevel): HttpRoute[] {
   return functions
     .map((fn) => ({
       fn,

@@ -138,7 +138,10 @@ function queueServiceFromEnvironment(): QueueServiceClient {
 
 /** Storage could not be reached at all (nothing listening, unknown host): said once, before anything starts. */
 export class StorageUnreachableError extends Error {
-  constructor(readonly endpoint: string, cause: unknown) {
+  constructor(
+    readonly endpoint: string,
+    cause: unknown,
+  ) {
     super(
       `storage is not reachable at ${endpoint} (AzureWebJobsStorage). ` +
         "Start Azurite first with `npm run azurite` in another terminal, or run `npm start`, which starts its own.",
@@ -162,8 +165,7 @@ async function checkStorageReachable(queueService: QueueServiceClient): Promise<
 
 function listen(server: Server, port: number, hostname: string): Promise<number> {
   return new Promise((resolveListening, reject) => {
-    const onError = (error: NodeJS.ErrnoException) =>
-      reject(new Error(`cannot listen on ${hostname}:${port}: ${error.code ?? error.message}`));
+    const onError = (error: NodeJS.ErrnoException) => reject(new Error(`cannot listen on ${hostname}:${port}: ${error.code ?? error.message}`));
     server.once("error", onError);
     server.listen(port, hostname, () => {
       server.removeListener("error", onError);

@@ -24,15 +24,16 @@ export interface HostLogger {
 }
 
 export function createLogger(sink: LineSink): HostLogger {
-  const write = (level: LogLevel, source: string, text: string) =>
-    sink(`${new Date().toISOString()} ${LABELS[level].padEnd(5)} [${source}] ${text}`);
+  const write = (level: LogLevel, source: string, text: string) => sink(`${new Date().toISOString()} ${LABELS[level].padEnd(5)} [${source}] ${text}`);
   return {
     info: (text) => write("information", "host", text),
     warn: (text) => write("warning", "host", text),
     error: (text, error) => write("error", "host", error === undefined ? text : `${text}: ${describeError(error)}`),
-    forInvocation: (functionName, invocationId, minimum) => (level, ...args) => {
-      if (isLevelEnabled(level, minimum)) write(level, `${functionName} ${invocationId.slice(0, 8)}`, format(...args));
-    },
+    forInvocation:
+      (functionName, invocationId, minimum) =>
+      (level, ...args) => {
+        if (isLevelEnabled(level, minimum)) write(level, `${functionName} ${invocationId.slice(0, 8)}`, format(...args));
+      },
   };
 }
 

@@ -192,8 +192,7 @@ async function invoke(listener: Listener, message: ReceivedMessageItem, text: st
     },
   });
   const started = Date.now();
-  const summary = () =>
-    `Id=${invocationId}, message=${message.messageId}, dequeueCount=${message.dequeueCount}, ${Date.now() - started} ms`;
+  const summary = () => `Id=${invocationId}, message=${message.messageId}, dequeueCount=${message.dequeueCount}, ${Date.now() - started} ms`;
   try {
     await fn.handler(parseJsonOrText(text), context);
     logger.info(`Executed ${fn.name} (Succeeded, ${summary()})`);

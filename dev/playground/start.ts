@@ -42,7 +42,11 @@ async function main(): Promise<void> {
     // Signs the bridge's tokens with keys the app trusts, and hands the app its outbound tokens.
     const teams = await startTeamsEmulator({ appId: world.appId, tenantId: world.tenantId });
     stoppers.push(teams.stop);
-    const slack = await startSlackEmulator({ signingSecret: randomBytes(16).toString("hex"), clientId: "1000.2000", clientSecret: "dev-slack-client-secret" });
+    const slack = await startSlackEmulator({
+      signingSecret: randomBytes(16).toString("hex"),
+      clientId: "1000.2000",
+      clientSecret: "dev-slack-client-secret",
+    });
     stoppers.push(slack.stop);
     const oidc = await startOidcProvider({
       clients: [{ clientId: "triage-relay-dev", clientSecret: oidcClientSecret, redirectUris: [`http://localhost:${PORT}/api/link/callback`] }],
@@ -67,7 +71,12 @@ async function main(): Promise<void> {
     });
 
     await buildIfStale(ROOT, console.log);
-    const host = await startLocalHost({ appPath: join(ROOT, "dist", "index.js"), port: PORT, hostJsonPath: join(ROOT, "host.json"), localSettingsPath: false });
+    const host = await startLocalHost({
+      appPath: join(ROOT, "dist", "index.js"),
+      port: PORT,
+      hostJsonPath: join(ROOT, "host.json"),
+      localSettingsPath: false,
+    });
     stoppers.push(host.stop);
     const bridge = await startSigningBridge({
       appMessagesUrl: `${host.url}/api/messages`,

@@ -50,7 +50,19 @@ export const SECRET_SETTINGS = [
 
 export const QUEUES = ["alerts", "deliveries", "card-refresh", "issue-events", "member-sync", "slack-actions"].flatMap((q) => [q, `${q}-poison`]);
 
-export const TABLES = ["issues", "activities", "cards", "deliveries", "installations", "identities", "subscriptions", "linktokens", "events", "instances", "releases"];
+export const TABLES = [
+  "issues",
+  "activities",
+  "cards",
+  "deliveries",
+  "installations",
+  "identities",
+  "subscriptions",
+  "linktokens",
+  "events",
+  "instances",
+  "releases",
+];
 
 export const ROLES = {
   "Storage Blob Data Owner": "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",
@@ -299,7 +311,9 @@ export function checkProject(files: BicepFile[]): Finding[] {
 
   const bots = declared(BOT);
   if (bots.length !== 1) fail("bot", `expected one Azure Bot, found ${bots.length}`);
-  if (!declared(`${BOT}/channels`).some(({ file, resource }) => evaluate(lookup(resource.body, "properties.channelName"), file) === "MsTeamsChannel")) {
+  if (
+    !declared(`${BOT}/channels`).some(({ file, resource }) => evaluate(lookup(resource.body, "properties.channelName"), file) === "MsTeamsChannel")
+  ) {
     fail("bot", "the Microsoft Teams channel (MsTeamsChannel) is not declared");
   }
 
@@ -396,9 +410,7 @@ export async function readInfra(infraDir: string): Promise<BicepFile[]> {
     .filter((p) => p.endsWith(".bicep"))
     .map((p) => p.split(path.sep).join("/"))
     .sort();
-  return Promise.all(
-    paths.map(async (relative) => ({ ...(await readBicep(path.join(infraDir, relative))), path: relative })),
-  );
+  return Promise.all(paths.map(async (relative) => ({ ...(await readBicep(path.join(infraDir, relative))), path: relative })));
 }
 
 export async function checkInfra(infraDir: string): Promise<Finding[]> {

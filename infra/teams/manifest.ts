@@ -87,10 +87,7 @@ export async function validateManifest(manifest: Record<string, unknown>): Promi
     return [`no JSON schema for manifestVersion ${version} in @microsoft/app-manifest`];
   }
   type Validate = typeof AppManifestUtils.validateAgainstSchema;
-  const errors = await AppManifestUtils.validateAgainstSchema(
-    manifest as Parameters<Validate>[0],
-    schema as Parameters<Validate>[1],
-  );
+  const errors = await AppManifestUtils.validateAgainstSchema(manifest as Parameters<Validate>[0], schema as Parameters<Validate>[1]);
   return errors.map((error) => error.trim());
 }
 

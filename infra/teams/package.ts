@@ -51,7 +51,9 @@ async function main(): Promise<void> {
   mkdirSync(path.dirname(path.resolve(values.out)), { recursive: true });
   writeFileSync(values.out, zip);
   const shown = path.relative(process.cwd(), path.resolve(values.out));
-  console.log(`Teams app package ${shown.startsWith("..") ? path.resolve(values.out) : shown}: version ${String(manifest.version)}, bot ${botAppId}, valid domain ${(manifest.validDomains as string[]).join(", ")}`);
+  console.log(
+    `Teams app package ${shown.startsWith("..") ? path.resolve(values.out) : shown}: version ${String(manifest.version)}, bot ${botAppId}, valid domain ${(manifest.validDomains as string[]).join(", ")}`,
+  );
 }
 
 main().catch((error: unknown) => {

@@ -3,7 +3,8 @@ import { noticeCard } from "./teams-notices";
 // The "link your account" prompts, as each platform shows them. The link itself (a signed, single-use,
 // short-lived URL) is made by shared/identity; without a sign-in provider there is none, and the prompt says why.
 
-const NOT_SET_UP = "Accounts can't be linked by sign-in on this app (no sign-in provider is configured). Ask your admin to set OIDC_ISSUER, or to let Triage Relay use your verified email.";
+const NOT_SET_UP =
+  "Accounts can't be linked by sign-in on this app (no sign-in provider is configured). Ask your admin to set OIDC_ISSUER, or to let Triage Relay use your verified email.";
 
 export interface LinkPromptContent {
   /** Why the person is asked to link. */
@@ -17,7 +18,10 @@ export interface LinkPromptContent {
 /** The Adaptive Card sent to a Teams user's 1:1 chat. */
 export function teamsLinkPromptCard({ why, url, lifetimeMinutes }: LinkPromptContent) {
   return url
-    ? { ...noticeCard("Link your account", [why, `The link works once, for ${lifetimeMinutes} minutes.`]), actions: [{ type: "Action.OpenUrl", title: "Link your account", url }] }
+    ? {
+        ...noticeCard("Link your account", [why, `The link works once, for ${lifetimeMinutes} minutes.`]),
+        actions: [{ type: "Action.OpenUrl", title: "Link your account", url }],
+      }
     : noticeCard("Your account isn't linked", [why, NOT_SET_UP]);
 }
 

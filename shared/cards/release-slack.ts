@@ -19,7 +19,9 @@ export function renderReleaseSlackMessage(view: ReleaseView): SlackMessage {
   if (intro) blocks.push({ type: "context", elements: [mrkdwn(escaped(intro, TEXT_LIMITS.notice))] });
   blocks.push({
     type: "section",
-    fields: view.facts.slice(0, MAX_FACTS).map((fact) => mrkdwn(`*${escaped(fact.label, TEXT_LIMITS.factLabel)}*\n${escaped(fact.value, TEXT_LIMITS.factValue)}`)),
+    fields: view.facts
+      .slice(0, MAX_FACTS)
+      .map((fact) => mrkdwn(`*${escaped(fact.label, TEXT_LIMITS.factLabel)}*\n${escaped(fact.value, TEXT_LIMITS.factValue)}`)),
   });
   for (const list of view.lists) {
     const heading = `*${escaped(list.heading, TEXT_LIMITS.statusLine)}*`;

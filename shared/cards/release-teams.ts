@@ -54,7 +54,12 @@ function buildCard(view: ReleaseView, lists: ReleaseList[]): ReleaseCard {
     for (const item of list.items) {
       const name = markdown(item.shortId ? `${item.shortId} ${item.title}` : item.title, TEXT_LIMITS.title);
       const href = safeLink(item.url);
-      const line: TextBlock = { type: "TextBlock", text: `${href ? `[${name}](${href})` : name} · ${markdown(item.detail, TEXT_LIMITS.factValue)}`, wrap: true, spacing: "Small" };
+      const line: TextBlock = {
+        type: "TextBlock",
+        text: `${href ? `[${name}](${href})` : name} · ${markdown(item.detail, TEXT_LIMITS.factValue)}`,
+        wrap: true,
+        spacing: "Small",
+      };
       body.push(line);
     }
     if (list.more > 0) body.push(subtle(`…and ${list.more.toLocaleString("en-US")} more`));

@@ -23,7 +23,11 @@ export interface RenderTarget<Surface extends "msteams" | "slack"> {
  */
 export async function renderIssueCard(roster: Roster, issue: Issue, target: RenderTarget<"msteams">): Promise<AdaptiveCardAttachment>;
 export async function renderIssueCard(roster: Roster, issue: Issue, target: RenderTarget<"slack">): Promise<SlackMessage>;
-export async function renderIssueCard(roster: Roster, issue: Issue, target: RenderTarget<"msteams" | "slack">): Promise<AdaptiveCardAttachment | SlackMessage> {
+export async function renderIssueCard(
+  roster: Roster,
+  issue: Issue,
+  target: RenderTarget<"msteams" | "slack">,
+): Promise<AdaptiveCardAttachment | SlackMessage> {
   const notice = target.notice === undefined ? {} : { notice: target.notice };
   if (target.surface === "msteams") {
     return teamsCardAttachment(buildIssueView(issue, { assignChoices: await roster.people("msteams", target.scope), ...notice }));

@@ -133,7 +133,11 @@ export function renderSlackMessage(view: IssueView): SlackMessage {
   const notice = nonBlank(view.notice);
   if (notice) blocks.push({ type: "section", text: mrkdwn(`:warning: *${escaped(notice, TEXT_LIMITS.notice)}*`) });
 
-  blocks.push({ type: "section", block_id: `${SLACK_VERSION_BLOCK_PREFIX}${view.version}`, text: mrkdwn(`${emoji} *${linked(title, view.titleUrl)}*`) });
+  blocks.push({
+    type: "section",
+    block_id: `${SLACK_VERSION_BLOCK_PREFIX}${view.version}`,
+    text: mrkdwn(`${emoji} *${linked(title, view.titleUrl)}*`),
+  });
 
   const culprit = nonBlank(view.culprit);
   blocks.push({
@@ -200,11 +204,19 @@ export function isSlackUserPick(action: SlackCardAction): action is SlackUserPic
  * `value` from `action.value` (buttons) or `action.selected_option.value` (menus), `selectedUser`
  * from `action.selected_user` (the Assign menu). Undefined for anything this renderer did not emit.
  */
-export function decodeSlackAction(actionId: string, value: string | undefined, blockId: string | undefined, selectedUser?: string | null): SlackCardAction | undefined {
+export function decodeSlackAction(
+  actionId: string,
+  value: string | undefined,
+  blockId: string | undefined,
+  selectedUser?: string | null,
+): SlackCardAction | undefined {
   if (!blockId?.startsWith(SLACK_BLOCK_ID_PREFIX)) return undefined;
   if (actionId === SLACK_ASSIGN_USER_ACTION_ID) {
     const issueId = blockId.slice(SLACK_BLOCK_ID_PREFIX.length);
-    const ok = typeof selectedUser === "string" && ids.slackUserId.safeParse(selectedUser).success && cardActionPayloadSchema.shape.issueId.safeParse(issueId).success;
+    const ok =
+      typeof selectedUser === "string" &&
+      ids.slackUserId.safeParse(selectedUser).success &&
+      cardActionPayloadSchema.shape.issueId.safeParse(issueId).success;
     return ok ? { v: 1, issueId, action: { type: "assign", slackUserId: selectedUser } } : undefined;
   }
   if (value === undefined) return undefined;
@@ -264,7 +276,11 @@ function actionsBlock(view: IssueView): ActionsBlock | undefined {
   };
 
   const select = (type: "resolve" | "ignore", placeholder: string, choices: ActionChoice[] = []): StaticSelectElement | undefined => {
-    const labels = distinctLabels(choices, (c) => c.label, (c) => (c.action.type === "assign" ? c.action.assignee : undefined));
+    const labels = distinctLabels(
+      choices,
+      (c) => c.label,
+      (c) => (c.action.type === "assign" ? c.action.assignee : undefined),
+    );
     const options: SelectOption[] = [];
     const seen = new Set<string>();
     choices.forEach((choice, i) => {

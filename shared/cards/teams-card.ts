@@ -232,14 +232,30 @@ function buildCard(view: IssueView, limits: Limits): AdaptiveCard {
 function cardActions(view: IssueView, limits: Limits): CardActionElement[] {
   const { resolve, resolveOptions = [], unresolve, ignoreOptions = [], unignore, assignOptions = [], unassign } = view.actions;
   const assignChoices = assignOptions.slice(0, limits.assignOptions);
-  const assignTitles = distinctLabels(assignChoices, (c) => c.label, (c) => (c.action.type === "assign" ? c.action.assignee : undefined));
+  const assignTitles = distinctLabels(
+    assignChoices,
+    (c) => c.label,
+    (c) => (c.action.type === "assign" ? c.action.assignee : undefined),
+  );
   return present([
     resolve && execute(view, resolve, "resolve"),
-    menu("resolve", "Resolve ▸", resolveOptions.map((choice) => execute(view, choice, `resolve-${resolveId(choice)}`))),
+    menu(
+      "resolve",
+      "Resolve ▸",
+      resolveOptions.map((choice) => execute(view, choice, `resolve-${resolveId(choice)}`)),
+    ),
     unresolve && execute(view, unresolve, "unresolve"),
-    menu("ignore", "Ignore ▸", ignoreOptions.map((choice, i) => execute(view, choice, `ignore-${i + 1}`))),
+    menu(
+      "ignore",
+      "Ignore ▸",
+      ignoreOptions.map((choice, i) => execute(view, choice, `ignore-${i + 1}`)),
+    ),
     unignore && execute(view, unignore, "unignore"),
-    menu("assign", "Assign ▸", assignChoices.map((choice, i) => execute(view, choice, `assign-${i + 1}`, assignTitles[i]))),
+    menu(
+      "assign",
+      "Assign ▸",
+      assignChoices.map((choice, i) => execute(view, choice, `assign-${i + 1}`, assignTitles[i])),
+    ),
     unassign && execute(view, unassign, "unassign"),
   ]);
 }

@@ -36,7 +36,9 @@ export interface ThreadLineOptions {
 
 /** The line for these changes of the issue (oldest first), or undefined when none of them is worth a line. */
 export function buildThreadLine(issue: Issue, changes: ActivityRecord[], options: ThreadLineOptions): ThreadLineView | undefined {
-  const described = changes.map((change) => describeChange(issue, change, options.personFor)).filter((parts): parts is LinePart[] => parts !== undefined);
+  const described = changes
+    .map((change) => describeChange(issue, change, options.personFor))
+    .filter((parts): parts is LinePart[] => parts !== undefined);
   if (described.length === 0) return undefined;
   const listed = described.slice(-MAX_LISTED_CHANGES);
   const regressed = changes.some((change) => change.action === "regressed");
@@ -105,7 +107,8 @@ export interface SlackThreadLine {
 
 /** Slack mrkdwn: `&`, `<` and `>` escaped; a linked person is `<@U…>`, which notifies them. */
 export function renderSlackThreadLine(view: ThreadLineView): SlackThreadLine {
-  const part = (piece: LinePart) => (typeof piece === "string" ? escapeSlack(piece) : piece.person.chatUser ? `<@${piece.person.chatUser.id}>` : escapeSlack(shortName(piece.person)));
+  const part = (piece: LinePart) =>
+    typeof piece === "string" ? escapeSlack(piece) : piece.person.chatUser ? `<@${piece.person.chatUser.id}>` : escapeSlack(shortName(piece.person));
   const lines = view.changes.map((change) => change.map(part).join(""));
   return { text: layout(lines, view.omitted, "• "), replyBroadcast: view.broadcast };
 }
@@ -139,7 +142,11 @@ export function renderTeamsThreadLine(view: ThreadLineView): TeamsThreadLine {
     const user = piece.person.chatUser;
     if (!user) return name;
     const text = `<at>${name}</at>`;
-    entities.set(`${user.id}\n${text}`, { type: "mention", text, mentioned: { id: user.id, name: shortName(piece.person), ...(user.aadObjectId ? { aadObjectId: user.aadObjectId } : {}) } });
+    entities.set(`${user.id}\n${text}`, {
+      type: "mention",
+      text,
+      mentioned: { id: user.id, name: shortName(piece.person), ...(user.aadObjectId ? { aadObjectId: user.aadObjectId } : {}) },
+    });
     return text;
   };
   const lines = view.changes.map((change) => change.map(part).join(""));

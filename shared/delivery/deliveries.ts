@@ -60,9 +60,7 @@ const deliveryBatchEnvelopeSchema = deliveryBatchSchema.extend({
   targets: z.array(z.object({ targetKey: z.string().min(1), target: z.unknown() })).min(1),
 });
 
-export type ReadDelivery =
-  | { ok: true; batch: DeliveryBatch; invalid: { targetKey: string; reason: string }[] }
-  | { ok: false; path: string };
+export type ReadDelivery = { ok: true; batch: DeliveryBatch; invalid: { targetKey: string; reason: string }[] } | { ok: false; path: string };
 
 /**
  * Either shape of a `deliveries` message, as a batch of the targets it can post to, plus the targets no
@@ -83,7 +81,11 @@ export function readDeliveryMessage(message: unknown): ReadDelivery {
   for (const { targetKey, target } of data.targets) {
     const parsed = alertTargetSchema.safeParse(target);
     if (parsed.success) targets.push({ targetKey, target: parsed.data });
-    else invalid.push({ targetKey, reason: parsed.error.issues.map((issue) => `target.${issue.path.join(".")}: ${issue.message}`.replace(/\.:/, ":")).join("; ") });
+    else
+      invalid.push({
+        targetKey,
+        reason: parsed.error.issues.map((issue) => `target.${issue.path.join(".")}: ${issue.message}`.replace(/\.:/, ":")).join("; "),
+      });
   }
   return { ok: true, batch: stripUndefined({ alertId: data.alertId, issueId: data.issueId, targets, notify: data.notify }), invalid };
 }
@@ -156,7 +158,10 @@ export class DeliveryRepository {
     for (let attempt = 0; ; attempt++) {
       const missing = [...entities.entries()].filter(([key]) => !existing.has(key));
       try {
-        await submitInChunks(table, missing.map(([, entity]) => ["create", entity] satisfies TransactionAction));
+        await submitInChunks(
+          table,
+          missing.map(([, entity]) => ["create", entity] satisfies TransactionAction),
+        );
         return {
           rows: planned.map((p) => existing.get(p.targetKey) ?? fromEntity(entities.get(p.targetKey)!)),
           created: new Set(missing.map(([key]) => key)),
@@ -178,7 +183,11 @@ export class DeliveryRepository {
     const table = await this.storage.table(TABLES.deliveries);
     await submitInChunks(
       table,
-      [...changes].map(([targetKey, change]) => ["update", stripUndefined({ partitionKey: safeKey(alertId), rowKey: safeKey(targetKey), ...change }), "Merge"]),
+      [...changes].map(([targetKey, change]) => [
+        "update",
+        stripUndefined({ partitionKey: safeKey(alertId), rowKey: safeKey(targetKey), ...change }),
+        "Merge",
+      ]),
     );
   }
 
@@ -248,10 +257,7 @@ export class DeliveryRepository {
     >,
   ): Promise<void> {
     const table = await this.storage.table(TABLES.deliveries);
-    await table.updateEntity(
-      stripUndefined({ partitionKey: safeKey(alertId), rowKey: safeKey(targetKey), ...changes }),
-      "Merge",
-    );
+    await table.updateEntity(stripUndefined({ partitionKey: safeKey(alertId), rowKey: safeKey(targetKey), ...changes }), "Merge");
   }
 
   /**

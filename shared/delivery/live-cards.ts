@@ -33,10 +33,7 @@ export interface LiveCard {
 
 export type PostReason = "first" | "regressed" | "level-rose" | "renotify" | "retry" | "stale-claim";
 
-export type Claim =
-  | { kind: "post"; because: PostReason }
-  | { kind: "update-existing"; messageRef: string }
-  | { kind: "merged"; intoAlertId: string };
+export type Claim = { kind: "post"; because: PostReason } | { kind: "update-existing"; messageRef: string } | { kind: "merged"; intoAlertId: string };
 
 export interface LiveCardPolicy {
   /** Post a new card even where one is live: the issue came back, or got worse. */
@@ -72,7 +69,13 @@ const liveRowKey = (targetKey: string) => `${LIVE_ROW_PREFIX}${safeKey(targetKey
  * A card just posted in a target by this alert: the write that makes it the live one (it goes in the issue's
  * `cards` transaction with the copy's row). An upsert, so it can't fail on a row released meanwhile.
  */
-export function livePostedAction(issueId: string, targetKey: string, alertId: string, messageRef: string, postedAt = new Date().toISOString()): TransactionAction {
+export function livePostedAction(
+  issueId: string,
+  targetKey: string,
+  alertId: string,
+  messageRef: string,
+  postedAt = new Date().toISOString(),
+): TransactionAction {
   return ["upsert", { partitionKey: safeKey(issueId), rowKey: liveRowKey(targetKey), state: "posted", alertId, messageRef, postedAt }, "Merge"];
 }
 

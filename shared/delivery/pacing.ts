@@ -107,7 +107,11 @@ export class SlidingWindowLimiter {
       return { ok: true };
     }
     const promised = this.list(this.promised, key, now);
-    const back = nextSlot(windows, [...booked, ...promised].sort((a, b) => a - b), now);
+    const back = nextSlot(
+      windows,
+      [...booked, ...promised].sort((a, b) => a - b),
+      now,
+    );
     insert(promised, back);
     return { ok: false, retryInSeconds: Math.ceil((back - now) / 1000) };
   }

@@ -15,9 +15,7 @@ interface RefreshStateEntity {
 
 export type GateDecision =
   /** `previousRunAt`: when the run before this one started (the issue is still changing if that was recently). */
-  | { kind: "run"; startedAt: string; previousRunAt?: string }
-  | { kind: "defer"; delaySeconds: number; trailingFor: string }
-  | { kind: "drop" };
+  { kind: "run"; startedAt: string; previousRunAt?: string } | { kind: "defer"; delaySeconds: number; trailingFor: string } | { kind: "drop" };
 
 const ROW = "~refresh";
 /** A run that started this long ago and never recorded itself done belonged to an instance that died. */

@@ -114,7 +114,8 @@ export async function sendSlackCard(
       };
     }
     const slot = await channelLimiter.acquire(`${target.teamId}:${channel}`, MAX_IN_PROCESS_WAIT_MS);
-    if (!slot.ok) return { kind: "retry", delaySeconds: slot.retryInSeconds, reason: "paced: Slack posts about one per second per channel", throttled: true };
+    if (!slot.ok)
+      return { kind: "retry", delaySeconds: slot.retryInSeconds, reason: "paced: Slack posts about one per second per channel", throttled: true };
     if (unsettled) unsettledPostLimiter.record(target.teamId);
     const message = renderSlackMessage(buildIssueView(issue, await slackViewOptions(sender.identities, issue, target.teamId)));
     const posted = await client.chat.postMessage({
@@ -149,7 +150,8 @@ async function findPosted(client: WebClient, channel: string, deliveryId: string
       limit: 200,
     });
     const mine = history.messages?.find(
-      (m) => m.metadata?.event_type === CARD_METADATA_TYPE && (m.metadata.event_payload as { delivery?: unknown } | undefined)?.delivery === deliveryId,
+      (m) =>
+        m.metadata?.event_type === CARD_METADATA_TYPE && (m.metadata.event_payload as { delivery?: unknown } | undefined)?.delivery === deliveryId,
     );
     if (mine?.ts) return { kind: "found", ts: mine.ts };
     // A full page may not reach back to the earlier attempt: then absence is not proven.
@@ -195,7 +197,6 @@ export async function slackMessageFor(sender: Pick<SlackSender, "identities">, i
   return renderSlackMessage(buildIssueView(issue, { ...(await slackViewOptions(sender.identities, issue, teamId)), notice }));
 }
 
-
 export async function openDirectMessage(client: WebClient, email: string): Promise<string> {
   const user = await client.users.lookupByEmail({ email });
   const opened = await client.conversations.open({ users: user.user!.id! });
@@ -219,7 +220,8 @@ export function classifySlackError(error: unknown, attempt: number, deadErrors: 
   }
   if (e.code === "slack_webapi_platform_error") {
     const slackError = e.data?.error ?? "unknown_error";
-    if (TOKEN_RENEWAL_ERRORS.has(slackError)) return { kind: "retry", delaySeconds: retryDelay(attempt, 5), reason: `${slackError}: the token is being refreshed` };
+    if (TOKEN_RENEWAL_ERRORS.has(slackError))
+      return { kind: "retry", delaySeconds: retryDelay(attempt, 5), reason: `${slackError}: the token is being refreshed` };
     if (DEAD_INSTALLATION_ERRORS.has(slackError)) return { kind: "dead-installation", reason: slackError };
     if (deadErrors.has(slackError)) return { kind: "dead", reason: slackError };
     if (slackError === "ratelimited" || slackError === "rate_limited") {
@@ -250,7 +252,8 @@ export async function postSlackThreadReply(
     const client = await sender.slackTokens.client(copy.teamId);
     await instances(sender.storage).current();
     const slot = await channelLimiter.acquire(`${copy.teamId}:${copy.channel}`, MAX_IN_PROCESS_WAIT_MS);
-    if (!slot.ok) return { kind: "retry", delaySeconds: slot.retryInSeconds, reason: "paced: Slack posts about one per second per channel", throttled: true };
+    if (!slot.ok)
+      return { kind: "retry", delaySeconds: slot.retryInSeconds, reason: "paced: Slack posts about one per second per channel", throttled: true };
     await client.chat.postMessage({
       channel: copy.channel,
       thread_ts: copy.ts,
@@ -282,12 +285,15 @@ export async function sendSlackPersonalNotice(
     const channel = opened.channel!.id!;
     await instances(sender.storage).current();
     const slot = await channelLimiter.acquire(`${where.teamId}:${channel}`, MAX_IN_PROCESS_WAIT_MS);
-    if (!slot.ok) return { kind: "retry", delaySeconds: slot.retryInSeconds, reason: "paced: Slack posts about one per second per channel", throttled: true };
+    if (!slot.ok)
+      return { kind: "retry", delaySeconds: slot.retryInSeconds, reason: "paced: Slack posts about one per second per channel", throttled: true };
     if (!notice.withCard) {
       await client.chat.postMessage({ channel, text: escapeSlackText(notice.text), unfurl_links: false, unfurl_media: false });
       return { kind: "sent" };
     }
-    const message = renderSlackMessage(buildIssueView(issue, { ...(await slackViewOptions(sender.identities, issue, where.teamId)), notice: notice.text }));
+    const message = renderSlackMessage(
+      buildIssueView(issue, { ...(await slackViewOptions(sender.identities, issue, where.teamId)), notice: notice.text }),
+    );
     const posted = await client.chat.postMessage({
       channel,
       text: escapeSlackText(notice.text),

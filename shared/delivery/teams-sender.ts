@@ -160,10 +160,7 @@ function isUnanswered(error: unknown): boolean {
   return httpFailure && mayHaveLanded(error);
 }
 
-export async function resolveTarget(
-  sender: TeamsSender,
-  target: Extract<AlertTarget, { provider: "msteams" }>,
-): Promise<TeamsInstallation | string> {
+export async function resolveTarget(sender: TeamsSender, target: Extract<AlertTarget, { provider: "msteams" }>): Promise<TeamsInstallation | string> {
   const installations = new TeamsInstallations(sender.storage);
   if ("conversationId" in target) {
     const reference = await installations.findConversation(target.conversationId);
@@ -221,7 +218,11 @@ export async function replyInTeamsThread(
   const reference = { tenantId: copy.tenantId, conversationId: copy.conversationId, serviceUrl: copy.serviceUrl };
   return withConnector(sender, reference, attempt, "update", async () => {
     const thread = `${copy.conversationId};messageid=${copy.activityId}`;
-    await sender.connector.send(copy.serviceUrl, thread, { type: "message", text: reply.text, ...(reply.entities.length ? { entities: reply.entities } : {}) });
+    await sender.connector.send(copy.serviceUrl, thread, {
+      type: "message",
+      text: reply.text,
+      ...(reply.entities.length ? { entities: reply.entities } : {}),
+    });
     return { kind: "sent" as const };
   });
 }

@@ -19,7 +19,12 @@ export interface ThreadPoster {
 }
 
 /** Posts a line in a card's thread, rendered for the card's platform, paced and classified like the card itself. */
-export async function postThreadLine(poster: ThreadPoster, copy: CardCopy, view: ThreadLineView, attempt: number): Promise<{ kind: "sent" } | FailureVerdict> {
+export async function postThreadLine(
+  poster: ThreadPoster,
+  copy: CardCopy,
+  view: ThreadLineView,
+  attempt: number,
+): Promise<{ kind: "sent" } | FailureVerdict> {
   if (copy.provider === "msteams") {
     return replyInTeamsThread({ ...poster, connector: poster.teams }, copy, renderTeamsThreadLine(view), attempt);
   }
@@ -28,7 +33,9 @@ export async function postThreadLine(poster: ThreadPoster, copy: CardCopy, view:
 }
 
 /** A person's personal chat with the app on one platform: Teams (their 1:1 with the bot) or one Slack workspace (a DM). */
-export type PersonalChat = { provider: "msteams"; email: string; targetKey: string } | { provider: "slack"; teamId: string; slackUserId: string; targetKey: string };
+export type PersonalChat =
+  | { provider: "msteams"; email: string; targetKey: string }
+  | { provider: "slack"; teamId: string; slackUserId: string; targetKey: string };
 
 /** Sends a notice to a person's personal chat, with the issue's live card under it when `withCard`. */
 export async function sendPersonalNotice(

@@ -238,14 +238,7 @@ export function describeIgnore(ignore: IgnoreCondition): string {
   }
 }
 
-export function activityFor(
-  before: Issue,
-  after: Issue,
-  action: ActivityRecord["action"],
-  actor: Actor,
-  now: Date,
-  detail?: string,
-): ActivityRecord {
+export function activityFor(before: Issue, after: Issue, action: ActivityRecord["action"], actor: Actor, now: Date, detail?: string): ActivityRecord {
   return {
     issueId: before.id,
     action,

@@ -34,11 +34,13 @@ const teamsChannelTarget = z.strictObject({
   provider: z.literal("msteams"),
   conversationId: ids.teamsConversationId,
 });
-const teamsUserTarget = z.strictObject({
-  provider: z.literal("msteams"),
-  userEmail: z.email().max(ALERT_LIMITS.email).optional(),
-  aadObjectId: z.uuid().optional(),
-}).refine((t) => t.userEmail || t.aadObjectId, "a Teams user target needs userEmail or aadObjectId");
+const teamsUserTarget = z
+  .strictObject({
+    provider: z.literal("msteams"),
+    userEmail: z.email().max(ALERT_LIMITS.email).optional(),
+    aadObjectId: z.uuid().optional(),
+  })
+  .refine((t) => t.userEmail || t.aadObjectId, "a Teams user target needs userEmail or aadObjectId");
 const slackChannelTarget = z.strictObject({
   provider: z.literal("slack"),
   teamId: ids.slackTeamId,
@@ -96,7 +98,10 @@ export const alertSchema = z.object({
     description: z.string().max(ALERT_LIMITS.description).optional(),
     level: z.enum(LEVELS),
     environment: z.string().max(ALERT_LIMITS.environment).optional(),
-    url: z.url({ protocol: /^https?$/ }).max(ALERT_LIMITS.url).optional(),
+    url: z
+      .url({ protocol: /^https?$/ })
+      .max(ALERT_LIMITS.url)
+      .optional(),
     count: z.number().int().nonnegative(),
     userCount: z.number().int().nonnegative().default(0),
     firstSeen: isoDateTime,

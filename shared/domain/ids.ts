@@ -72,7 +72,9 @@ export const isSlackEventId = matches(SLACK_EVENT_ID, ID_LIMITS.slackEventId);
 export const isSlackTs = matches(SLACK_TS, 32);
 
 export function isIssueId(value: string): boolean {
-  return value.length >= 1 && keyLength(value) <= ID_LIMITS.issueId && value.trim() === value && isPrintableText(value) && !ISSUE_ID_FORBIDDEN.test(value);
+  return (
+    value.length >= 1 && keyLength(value) <= ID_LIMITS.issueId && value.trim() === value && isPrintableText(value) && !ISSUE_ID_FORBIDDEN.test(value)
+  );
 }
 
 export function isAlertId(value: string): boolean {
@@ -92,6 +94,14 @@ export const ids = {
   slackChannelId: z.string().regex(SLACK_CHANNEL_ID, "a Slack channel id such as C0123ABC (ids, not names)"),
   slackUserId: z.string().regex(SLACK_USER_ID, "a Slack user id such as U0123ABC"),
   slackEventId: z.string().regex(SLACK_EVENT_ID, "a Slack event id such as Ev0123ABC"),
-  issueId: z.string().min(1).max(ID_LIMITS.issueId).refine(isIssueId, "no /, \\, #, ?, control characters, unpaired surrogates or surrounding spaces"),
-  alertId: z.string().min(1).max(ID_LIMITS.alertId).refine(isAlertId, "no control characters, unpaired surrogates or surrounding spaces; / \\ # ? % count as three characters"),
+  issueId: z
+    .string()
+    .min(1)
+    .max(ID_LIMITS.issueId)
+    .refine(isIssueId, "no /, \\, #, ?, control characters, unpaired surrogates or surrounding spaces"),
+  alertId: z
+    .string()
+    .min(1)
+    .max(ID_LIMITS.alertId)
+    .refine(isAlertId, "no control characters, unpaired surrogates or surrounding spaces; / \\ # ? % count as three characters"),
 } as const;

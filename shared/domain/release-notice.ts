@@ -23,10 +23,18 @@ export const releaseMessageSchema = z.object({
     project: text(ID_LIMITS.project).refine(isPrintableText, "no control characters or unpaired surrogates"),
     version: text(RELEASE_LIMITS.version).refine(isPrintableText, "no control characters or unpaired surrogates"),
     environment: z.string().max(ALERT_LIMITS.environment).optional(),
-    url: z.url({ protocol: /^https?$/ }).max(ALERT_LIMITS.url).optional(),
+    url: z
+      .url({ protocol: /^https?$/ })
+      .max(ALERT_LIMITS.url)
+      .optional(),
     deployedAt: z.iso.datetime({ offset: true }).optional(),
     people: z
-      .array(z.email().max(ALERT_LIMITS.email).transform((email) => email.toLowerCase()))
+      .array(
+        z
+          .email()
+          .max(ALERT_LIMITS.email)
+          .transform((email) => email.toLowerCase()),
+      )
       .max(RELEASE_LIMITS.people)
       .default([]),
   }),
@@ -53,7 +61,11 @@ export function parseReleaseMessage(message: unknown): ReleaseParseResult {
   let input = message;
   if (typeof message === "string") {
     if (Buffer.byteLength(message) > MAX_ALERT_JSON_BYTES) {
-      return { ok: false, error: "The message is larger than a release can be.", issues: [{ path: "", message: `at most ${MAX_ALERT_JSON_BYTES} bytes of JSON` }] };
+      return {
+        ok: false,
+        error: "The message is larger than a release can be.",
+        issues: [{ path: "", message: `at most ${MAX_ALERT_JSON_BYTES} bytes of JSON` }],
+      };
     }
     try {
       input = JSON.parse(message);
@@ -82,7 +94,9 @@ export function resolvedInRelease(issue: Issue, version: string, known: KnownRel
   if (resolution.inRelease === "current") return order === 0;
   if (order <= 0) return false;
   // A release between R and this one shipped the fix first.
-  return !known.some((r) => (compareReleases(known, r.version, resolution.release) ?? 0) > 0 && (compareReleases(known, r.version, version) ?? 0) < 0);
+  return !known.some(
+    (r) => (compareReleases(known, r.version, resolution.release) ?? 0) > 0 && (compareReleases(known, r.version, version) ?? 0) < 0,
+  );
 }
 
 /** The release the project reported just before `version`, in the order releases compare. */

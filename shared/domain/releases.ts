@@ -35,8 +35,7 @@ export interface ParsedVersion {
   build?: string;
 }
 
-const VERSION_PATTERN =
-  /^(?:(@?[^@\s]+)@)?v?(\d+(?:\.\d+){1,3})(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$/;
+const VERSION_PATTERN = /^(?:(@?[^@\s]+)@)?v?(\d+(?:\.\d+){1,3})(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$/;
 const DIGITS = /^\d+$/;
 
 /**
@@ -192,11 +191,7 @@ export function releaseOf(tags: Record<string, string>): string | undefined {
  * When the order cannot be known (a release the project never reported, or forgot) the alert reopens the
  * issue: a regression is seen and can be resolved again; an issue silently kept resolved is not seen.
  */
-export function releaseRegression(
-  resolution: ReleaseResolution,
-  firedIn: string | undefined,
-  known: KnownReleases,
-): ReleaseRegression | undefined {
+export function releaseRegression(resolution: ReleaseResolution, firedIn: string | undefined, known: KnownReleases): ReleaseRegression | undefined {
   if (!firedIn) return undefined;
   const order = compareReleases(known, firedIn, resolution.release);
   if (order === undefined) return { firedIn, resolution, orderUnknown: true };
@@ -206,9 +201,7 @@ export function releaseRegression(
 
 /** "in the next release (after 1.2.3)", "in the current release (1.2.3)". */
 export function describeResolution(resolution: ReleaseResolution): string {
-  return resolution.inRelease === "next"
-    ? `in the next release (after ${resolution.release})`
-    : `in the current release (${resolution.release})`;
+  return resolution.inRelease === "next" ? `in the next release (after ${resolution.release})` : `in the current release (${resolution.release})`;
 }
 
 /** Why a regressed issue reopened: "fired in 1.2.4, resolved in the next release after 1.2.3". */

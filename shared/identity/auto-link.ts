@@ -38,7 +38,11 @@ export async function linkedOrAutoLinked(deps: AutoLinkDeps, user: ChatUser, rea
 }
 
 /** Links the user to the person their platform verified; a failure to read or write is logged, and no one is linked. */
-export async function autoLinkVerified(deps: Omit<AutoLinkDeps, "autoLink">, user: ChatUser, readVerified: VerifiedPersonReader): Promise<Person | undefined> {
+export async function autoLinkVerified(
+  deps: Omit<AutoLinkDeps, "autoLink">,
+  user: ChatUser,
+  readVerified: VerifiedPersonReader,
+): Promise<Person | undefined> {
   try {
     const person = await readVerified();
     if (!person) return undefined;

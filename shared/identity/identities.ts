@@ -101,7 +101,12 @@ export class IdentityRepository {
    */
   lookup(provider: ChatProvider, scope: string, chatUserId: string): Promise<Lookup> {
     const key = `${partition(provider, scope)}/${chatUserId}`;
-    return remember(this.cache.lookups, key, () => this.read(provider, scope, chatUserId), (found) => !!found.identity || found.optedOut);
+    return remember(
+      this.cache.lookups,
+      key,
+      () => this.read(provider, scope, chatUserId),
+      (found) => !!found.identity || found.optedOut,
+    );
   }
 
   private async read(provider: ChatProvider, scope: string, chatUserId: string): Promise<Lookup> {

@@ -24,9 +24,7 @@ export interface LinkRequest {
   confirm: LinkConfirmation;
 }
 
-export type LinkTokenCheck =
-  | { ok: true; request: LinkRequest; tokenId: string }
-  | { ok: false; problem: "expired" | "invalid" | "used" };
+export type LinkTokenCheck = { ok: true; request: LinkRequest; tokenId: string } | { ok: false; problem: "expired" | "invalid" | "used" };
 
 /**
  * A short-lived link for one chat user; it names where to confirm and works once. Encrypted as well as
@@ -46,7 +44,12 @@ export async function issueLinkToken(key: Uint8Array, request: LinkRequest, now 
 export async function verifyLinkToken(key: Uint8Array, token: string, storage: StorageClients): Promise<LinkTokenCheck> {
   let payload;
   try {
-    ({ payload } = await jwtDecrypt(token, key, { audience: AUDIENCE, keyManagementAlgorithms: ["dir"], contentEncryptionAlgorithms: ["A256GCM"], clockTolerance: 0 }));
+    ({ payload } = await jwtDecrypt(token, key, {
+      audience: AUDIENCE,
+      keyManagementAlgorithms: ["dir"],
+      contentEncryptionAlgorithms: ["A256GCM"],
+      clockTolerance: 0,
+    }));
   } catch (error) {
     return { ok: false, problem: error instanceof errors.JWTExpired ? "expired" : "invalid" };
   }

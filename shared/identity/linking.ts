@@ -28,7 +28,10 @@ type Page = ReturnType<typeof page>;
 type PageWithCookie = Page & { cookie?: string };
 
 const TOKEN_PROBLEMS = {
-  expired: ["This link has expired", "Links work for 15 minutes. Ask for a new one: type link in your chat with Triage Relay (Teams) or /triage link (Slack)."],
+  expired: [
+    "This link has expired",
+    "Links work for 15 minutes. Ask for a new one: type link in your chat with Triage Relay (Teams) or /triage link (Slack).",
+  ],
   invalid: ["This link isn't valid", "It was altered, cut short, or not made by this app. Ask for a new one in your chat with Triage Relay."],
   used: ["This link was already used", "Each link works once. If you're not linked yet, ask for a new one in your chat with Triage Relay."],
 } as const;
@@ -44,7 +47,12 @@ export function linkPageUrl(config: Config, token: string): string {
 /** GET /api/link?token=…: check the token, then send the person to sign in. */
 export async function startLinking(linker: Linker, token: string | null): Promise<PageWithCookie | { redirect: string; cookie: string }> {
   const { config } = linker;
-  if (!config.oidc) return page("Linking by sign-in is off", ["This app has no sign-in provider configured (OIDC_ISSUER), so accounts can only be linked automatically by their verified email."], { status: 404 });
+  if (!config.oidc)
+    return page(
+      "Linking by sign-in is off",
+      ["This app has no sign-in provider configured (OIDC_ISSUER), so accounts can only be linked automatically by their verified email."],
+      { status: 404 },
+    );
   if (!token) return page(TOKEN_PROBLEMS.invalid[0], [TOKEN_PROBLEMS.invalid[1]], { status: 400 });
   const check = await verifyLinkToken(deriveKey(config.linkSigningKey, "link-token"), token, linker.storage);
   if (!check.ok) {
@@ -81,7 +89,13 @@ export async function finishLinking(linker: Linker, callbackUrl: URL, sessionCoo
     const { payload } = await jwtDecrypt(sessionCookieValue, deriveKey(config.linkSigningKey, "link-session"));
     session = payload as typeof session;
   } catch {
-    return withClear(page("This sign-in can't be matched to a link", ["It was started in another browser, took longer than 15 minutes, or cookies are blocked. Open your link again."], { status: 400 }));
+    return withClear(
+      page(
+        "This sign-in can't be matched to a link",
+        ["It was started in another browser, took longer than 15 minutes, or cookies are blocked. Open your link again."],
+        { status: 400 },
+      ),
+    );
   }
   const check = await verifyLinkToken(deriveKey(config.linkSigningKey, "link-token"), session.token, linker.storage);
   if (!check.ok) {
@@ -93,7 +107,9 @@ export async function finishLinking(linker: Linker, callbackUrl: URL, sessionCoo
   const found = result.ok ? await personSignedIn(linker, request, result.signedIn) : result;
   if (!found.ok) {
     linker.log(`Link: sign-in refused (${found.refusal.rule})`);
-    return withClear(page("You're not linked", [found.refusal.reason, "Nothing was changed. Open your link again to retry."], { status: found.status }));
+    return withClear(
+      page("You're not linked", [found.refusal.reason, "Nothing was changed. Open your link again to retry."], { status: found.status }),
+    );
   }
   const person = found.person;
   // Ask before linking: someone may have sent this person *their* link, hoping they'd sign in to it.
@@ -106,10 +122,14 @@ export async function finishLinking(linker: Linker, callbackUrl: URL, sessionCoo
   const platform = request.provider === "msteams" ? "Teams" : "Slack";
   const who = request.chatUserName ? `the ${platform} user “${request.chatUserName}”` : `a ${platform} account`;
   return {
-    ...page(`Link ${platform} to ${person.email}?`, [
-      `You signed in as ${person.email}. Link ${who} to you, so the actions taken on alert cards from that account are recorded as yours?`,
-      `If you didn't ask for this link yourself, close this page: nothing is linked until you confirm.`,
-    ], { form: { action: `${config.publicBaseUrl}/api/link/confirm`, fields: { csrf }, submit: `Link ${platform} to ${person.email}` } }),
+    ...page(
+      `Link ${platform} to ${person.email}?`,
+      [
+        `You signed in as ${person.email}. Link ${who} to you, so the actions taken on alert cards from that account are recorded as yours?`,
+        `If you didn't ask for this link yourself, close this page: nothing is linked until you confirm.`,
+      ],
+      { form: { action: `${config.publicBaseUrl}/api/link/confirm`, fields: { csrf }, submit: `Link ${platform} to ${person.email}` } },
+    ),
     cookie: sessionCookie(config, pending, SESSION_LIFETIME_SECONDS),
   };
 }
@@ -127,7 +147,13 @@ export async function confirmLinking(linker: Linker, sessionCookieValue: string 
     const expected = Buffer.from(pending.csrf ?? "");
     if (sent.length !== expected.length || !timingSafeEqual(sent, expected)) throw new Error("csrf");
   } catch {
-    return withClear(page("This confirmation can't be matched to a sign-in", ["It came from another page or browser, or took longer than 15 minutes. Open your link again."], { status: 400 }));
+    return withClear(
+      page(
+        "This confirmation can't be matched to a sign-in",
+        ["It came from another page or browser, or took longer than 15 minutes. Open your link again."],
+        { status: 400 },
+      ),
+    );
   }
   const check = await verifyLinkToken(deriveKey(config.linkSigningKey, "link-token"), pending.token, linker.storage);
   if (!check.ok || !(await consumeLinkToken(linker.storage, check.tokenId))) {
@@ -144,16 +170,20 @@ export async function confirmLinking(linker: Linker, sessionCookieValue: string 
     linkedAt: new Date().toISOString(),
     ...(request.teamsUserId ? { teamsUserId: request.teamsUserId } : {}),
   });
-  const message = previous
-    ? `You're linked as ${pending.person.email} (before: ${previous.email}).`
-    : `You're linked as ${pending.person.email}.`;
+  const message = previous ? `You're linked as ${pending.person.email} (before: ${previous.email}).` : `You're linked as ${pending.person.email}.`;
   const undelivered = await confirmInChat(linker, request, message);
   linker.log(`Link: ${request.provider} user linked explicitly${previous ? " (relinked)" : ""}`);
-  return withClear(page(message, [`You can go back to ${request.provider === "msteams" ? "Teams" : "Slack"}: your actions on alert cards are now yours.`, ...(undelivered ? [undelivered] : [])]));
+  return withClear(
+    page(message, [
+      `You can go back to ${request.provider === "msteams" ? "Teams" : "Slack"}: your actions on alert cards are now yours.`,
+      ...(undelivered ? [undelivered] : []),
+    ]),
+  );
 }
 
 const ENTRA_REFUSALS = {
-  tenantNotAllowed: "You signed in with an account from an organisation this app doesn't serve. Sign in with your work account in the organisation you use Teams with.",
+  tenantNotAllowed:
+    "You signed in with an account from an organisation this app doesn't serve. Sign in with your work account in the organisation you use Teams with.",
   otherTenant: "You signed in with another organisation's account. Sign in with your account in the organisation you use Teams with.",
   noVerifiedPerson:
     "Microsoft didn't confirm your email address (it does only for addresses in your organisation's own domains), and this Microsoft account isn't linked in Teams yet, so we can't tell who you are. Link your Teams account first (type link in your chat with Triage Relay), or ask your administrator to add the xms_edov claim to the app's sign-in.",
@@ -227,14 +257,21 @@ export async function confirmInChat(linker: Linker, request: LinkRequest, text: 
   const confirm = request.confirm;
   try {
     if (confirm.kind === "teams") {
-      const person = { tenantId: request.scope, aadObjectId: request.chatUserId, ...(request.teamsUserId ? { teamsUserId: request.teamsUserId } : {}), serviceUrl: confirm.serviceUrl };
+      const person = {
+        tenantId: request.scope,
+        aadObjectId: request.chatUserId,
+        ...(request.teamsUserId ? { teamsUserId: request.teamsUserId } : {}),
+        serviceUrl: confirm.serviceUrl,
+      };
       const result = await sendToPersonalChat({ ...linker, connector: linker.teams }, person, () => ({ type: "message", text }), confirm);
-      if (result.sent) return result.replaced ? "The Teams chat you asked from is gone, so Triage Relay said so in a new 1:1 chat with you." : undefined;
+      if (result.sent)
+        return result.replaced ? "The Teams chat you asked from is gone, so Triage Relay said so in a new 1:1 chat with you." : undefined;
       return result.problem === "failed"
         ? `Teams didn't take the confirmation message (${result.detail}), but the link is made.`
         : `Triage Relay couldn't say so in Teams: its 1:1 chat with you is ${result.problem === "gone" ? "gone" : "closed to it"} (${result.detail}). The link is made all the same.`;
     }
-    if (confirm.responseUrl && (await postToResponseUrl(confirm.responseUrl, { response_type: "ephemeral", replace_original: false, text }, 3000))) return undefined;
+    if (confirm.responseUrl && (await postToResponseUrl(confirm.responseUrl, { response_type: "ephemeral", replace_original: false, text }, 3000)))
+      return undefined;
     const client = await linker.slackTokens!.client(request.scope);
     await client.chat.postMessage({ channel: confirm.userId, text });
     return undefined;

@@ -25,18 +25,23 @@ export async function sendTeamsLinkPrompt(
   chat?: ChatRef,
 ): Promise<PersonalSend> {
   try {
-    return await sendToPersonalChat(deps, user, async (personal) => {
-      const url = await linkUrl(deps.config, {
-        provider: "msteams",
-        scope: user.tenantId,
-        chatUserId: user.aadObjectId,
-        teamsUserId: user.teamsUserId,
-        ...(user.name ? { chatUserName: user.name } : {}),
-        confirm: { kind: "teams", serviceUrl: personal.serviceUrl, conversationId: personal.conversationId },
-      });
-      const card = teamsLinkPromptCard({ why, url, lifetimeMinutes: LINK_TOKEN_LIFETIME_SECONDS / 60 });
-      return { type: "message", summary: "Link your account", attachments: [cardAttachment(card)] };
-    }, chat);
+    return await sendToPersonalChat(
+      deps,
+      user,
+      async (personal) => {
+        const url = await linkUrl(deps.config, {
+          provider: "msteams",
+          scope: user.tenantId,
+          chatUserId: user.aadObjectId,
+          teamsUserId: user.teamsUserId,
+          ...(user.name ? { chatUserName: user.name } : {}),
+          confirm: { kind: "teams", serviceUrl: personal.serviceUrl, conversationId: personal.conversationId },
+        });
+        const card = teamsLinkPromptCard({ why, url, lifetimeMinutes: LINK_TOKEN_LIFETIME_SECONDS / 60 });
+        return { type: "message", summary: "Link your account", attachments: [cardAttachment(card)] };
+      },
+      chat,
+    );
   } catch (error) {
     deps.log(`Teams: link prompt not delivered: ${(error as Error).message}`);
     return { sent: false, problem: "failed", detail: "the link could not be made" };

@@ -32,8 +32,14 @@ export interface Refusal {
 
 export const REFUSALS = {
   noEmail: { rule: "no-email", reason: "The sign-in didn't give us your email address, so we can't tell who you are." },
-  emailNotVerified: { rule: "email-not-verified", reason: "Your sign-in provider says your email address isn't verified. Verify it with them, then open your link again." },
-  emailVerifiedMissing: { rule: "email-verified-missing", reason: "Your sign-in provider didn't say your email address is verified, and we link accounts only by a verified email address." },
+  emailNotVerified: {
+    rule: "email-not-verified",
+    reason: "Your sign-in provider says your email address isn't verified. Verify it with them, then open your link again.",
+  },
+  emailVerifiedMissing: {
+    rule: "email-verified-missing",
+    reason: "Your sign-in provider didn't say your email address is verified, and we link accounts only by a verified email address.",
+  },
   entraNoAccount: { rule: "entra-no-oid-tid", reason: "The Microsoft sign-in didn't say which account and organisation you signed in with." },
 } as const satisfies Record<string, Refusal>;
 
@@ -50,7 +56,14 @@ export function trustedIdentity(claims: Record<string, unknown>, entra: boolean)
     const { oid, tid } = claims;
     if (typeof oid !== "string" || typeof tid !== "string" || !oid || !tid) return { ok: false, refusal: REFUSALS.entraNoAccount };
     const verified = claims.email_verified === true || claims.xms_edov === true;
-    return { ok: true, signedIn: { ...(email && verified ? { email } : {}), ...(name ? { name } : {}), entra: { objectId: oid.toLowerCase(), tenantId: tid.toLowerCase() } } };
+    return {
+      ok: true,
+      signedIn: {
+        ...(email && verified ? { email } : {}),
+        ...(name ? { name } : {}),
+        entra: { objectId: oid.toLowerCase(), tenantId: tid.toLowerCase() },
+      },
+    };
   }
   if (!email) return { ok: false, refusal: REFUSALS.noEmail };
   if (claims.email_verified === false) return { ok: false, refusal: REFUSALS.emailNotVerified };
@@ -115,7 +128,10 @@ export async function finishSignIn(
   expected: { state: string; nonce: string; codeVerifier: string },
 ): Promise<SignInResult> {
   // An OAuth error code is [\w.-]; anything else in the query is someone's typing, kept out of the log.
-  const providerError = callbackUrl.searchParams.get("error")?.replace(/[^\w.-]/g, "?").slice(0, 60);
+  const providerError = callbackUrl.searchParams
+    .get("error")
+    ?.replace(/[^\w.-]/g, "?")
+    .slice(0, 60);
   if (providerError) {
     const reason = providerError === "access_denied" ? "The sign-in was cancelled." : `The sign-in failed (${providerError}).`;
     return { ok: false, status: 400, refusal: { reason, rule: `provider-error ${providerError}` } };
@@ -133,7 +149,11 @@ export async function finishSignIn(
     claims = tokens.claims() ?? {};
   } catch (error) {
     const code = (error as { code?: string }).code;
-    return { ok: false, status: 400, refusal: { reason: `The sign-in could not be verified${code ? ` (${code})` : ""}.`, rule: `not-verified${code ? ` ${code}` : ""}` } };
+    return {
+      ok: false,
+      status: 400,
+      refusal: { reason: `The sign-in could not be verified${code ? ` (${code})` : ""}.`, rule: `not-verified${code ? ` ${code}` : ""}` },
+    };
   }
   const trusted = trustedIdentity(claims, isEntra(new URL(settings.issuer), config.serverMetadata()));
   return trusted.ok ? trusted : { ok: false, status: 403, refusal: trusted.refusal };

@@ -9,6 +9,14 @@ export function linkerFor(runtime: Runtime, context: InvocationContext): Linker 
 }
 
 /** A link page as the HTTP answer, setting the session cookie when the page comes with one. */
-export function pageResponse({ cookie, ...page }: { status: number; headers: Record<string, string>; body: string; cookie?: string }): HttpResponseInit {
+export function pageResponse({
+  cookie,
+  ...page
+}: {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  cookie?: string;
+}): HttpResponseInit {
   return { ...page, headers: { ...page.headers, ...(cookie ? { "set-cookie": cookie } : {}) } };
 }

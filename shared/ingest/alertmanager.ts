@@ -1,6 +1,18 @@
 import { z } from "zod";
 import type { Alert } from "../domain/alert";
-import { clip, httpUrl, iso, labels, levelFromSeverity, tagsFrom, timestamp, withOptions, wrongShape, type IngestOptions, type Normalized } from "./common";
+import {
+  clip,
+  httpUrl,
+  iso,
+  labels,
+  levelFromSeverity,
+  tagsFrom,
+  timestamp,
+  withOptions,
+  wrongShape,
+  type IngestOptions,
+  type Normalized,
+} from "./common";
 
 /** One alert of a group (prometheus/alertmanager template.Alert; Grafana adds values, silenceURL, …). */
 const groupAlert = z.object({

@@ -13,9 +13,7 @@ export interface IngestOptions {
 /** What one payload becomes on the `alerts` queue: schema-v1 alerts, issue actions mirrored from the tool, or releases. */
 export type QueueMessage = Alert | IssueActionMessage | ReleaseMessage;
 
-export type Normalized =
-  | { ok: true; messages: QueueMessage[]; ignored?: string }
-  | { ok: false; error: string; issues: SchemaProblem[] };
+export type Normalized = { ok: true; messages: QueueMessage[]; ignored?: string } | { ok: false; error: string; issues: SchemaProblem[] };
 
 export function problemsOf(error: z.ZodError, prefix = ""): SchemaProblem[] {
   return error.issues.map((issue) => ({ path: [prefix, ...issue.path.map(String)].filter(Boolean).join("."), message: issue.message }));

@@ -42,12 +42,17 @@ const NORMALIZERS: Record<Exclude<IngestSource, "sentry">, (payload: unknown, op
  */
 export async function ingest(request: HttpRequest, settings: Config["ingest"], storage: StorageClients): Promise<IngestAnswer> {
   const source = request.params.source ?? "";
-  if (!settings) return { status: 404, body: { error: "Ingest is off (INGEST_TOKENS is not set)." }, log: `Ingest ${source.slice(0, 40)}: 404, ingest is off` };
+  if (!settings)
+    return { status: 404, body: { error: "Ingest is off (INGEST_TOKENS is not set)." }, log: `Ingest ${source.slice(0, 40)}: 404, ingest is off` };
   if (!(INGEST_SOURCES as readonly string[]).includes(source)) {
     return { status: 404, body: { error: `Unknown source. Use one of: ${INGEST_SOURCES.join(", ")}.` }, log: `Ingest: 404, unknown source` };
   }
   const query = new URL(request.url).searchParams;
-  const unauthorized = (why: string): IngestAnswer => ({ status: 401, body: { error: "Unauthorized." }, log: `Ingest ${source}: 401, ${why}; nothing enqueued` });
+  const unauthorized = (why: string): IngestAnswer => ({
+    status: 401,
+    body: { error: "Unauthorized." },
+    log: `Ingest ${source}: 401, ${why}; nothing enqueued`,
+  });
   if (source !== "sentry") {
     const token = presentedToken(request.headers.get("authorization"), query);
     if (!token) return unauthorized("no token (Authorization: Bearer or ?token=)");
@@ -58,12 +63,14 @@ export async function ingest(request: HttpRequest, settings: Config["ingest"], s
   try {
     raw = await readBody(request, MAX_INGEST_BYTES);
   } catch (error) {
-    if (error instanceof BodyTooLargeError) return { status: 413, body: { error: "The body is larger than 1 MiB." }, log: `Ingest ${source}: 413, body over 1 MiB` };
+    if (error instanceof BodyTooLargeError)
+      return { status: 413, body: { error: "The body is larger than 1 MiB." }, log: `Ingest ${source}: 413, body over 1 MiB` };
     throw error;
   }
   if (source === "sentry") {
     if (!settings.sentryClientSecret) return unauthorized("SENTRY_CLIENT_SECRET is not set");
-    if (!sentrySignatureValid(raw, request.headers.get("sentry-hook-signature"), settings.sentryClientSecret)) return unauthorized("bad or missing Sentry-Hook-Signature");
+    if (!sentrySignatureValid(raw, request.headers.get("sentry-hook-signature"), settings.sentryClientSecret))
+      return unauthorized("bad or missing Sentry-Hook-Signature");
   }
 
   let payload: unknown;
@@ -76,11 +83,17 @@ export async function ingest(request: HttpRequest, settings: Config["ingest"], s
   if (!options.ok) return badRequest(source, "Bad query parameters.", options.issues);
 
   const normalized =
-    source === "sentry" ? normalizeSentry(request.headers.get("sentry-hook-resource"), payload, options.options) : NORMALIZERS[source as Exclude<IngestSource, "sentry">](payload, options.options);
+    source === "sentry"
+      ? normalizeSentry(request.headers.get("sentry-hook-resource"), payload, options.options)
+      : NORMALIZERS[source as Exclude<IngestSource, "sentry">](payload, options.options);
   if (!normalized.ok) return badRequest(source, normalized.error, normalized.issues);
   const oversized = normalized.messages.findIndex((message) => queueBytes(message) > MAX_QUEUE_MESSAGE_BYTES);
   if (oversized >= 0) {
-    return { status: 413, body: { error: `Alert ${oversized} is larger than a queue message (64 KiB once base64-encoded): shorten its description or tags.` }, log: `Ingest ${source}: 413, alert ${oversized} over 64 KiB as a queue message; nothing enqueued` };
+    return {
+      status: 413,
+      body: { error: `Alert ${oversized} is larger than a queue message (64 KiB once base64-encoded): shorten its description or tags.` },
+      log: `Ingest ${source}: 413, alert ${oversized} over 64 KiB as a queue message; nothing enqueued`,
+    };
   }
   const problems = validate(normalized.messages);
   if (problems.length > 0) return badRequest(source, "The payload does not make valid alerts (alert schema v1).", problems);
@@ -90,7 +103,11 @@ export async function ingest(request: HttpRequest, settings: Config["ingest"], s
   }
   await enqueueAll(storage, normalized.messages);
   const alertIds = normalized.messages.map((message) =>
-    "alertId" in message ? message.alertId : message.kind === "release" ? `release:${message.release.project}:${message.release.version}` : `${message.issueId}:${message.action.type}`,
+    "alertId" in message
+      ? message.alertId
+      : message.kind === "release"
+        ? `release:${message.release.project}:${message.release.version}`
+        : `${message.issueId}:${message.action.type}`,
   );
   return { status: 202, body: { accepted: alertIds.length, alertIds }, log: `Ingest ${source}: 202, ${alertIds.length} message(s) enqueued` };
 }
@@ -100,7 +117,10 @@ function badRequest(source: string, error: string, issues: SchemaProblem[]): Ing
   return {
     status: 400,
     body: { error, issues: shown },
-    log: `Ingest ${source}: 400, ${error} Fields: ${shown.map((issue) => issue.path || "(root)").slice(0, 10).join(", ")}; nothing enqueued`,
+    log: `Ingest ${source}: 400, ${error} Fields: ${shown
+      .map((issue) => issue.path || "(root)")
+      .slice(0, 10)
+      .join(", ")}; nothing enqueued`,
   };
 }
 

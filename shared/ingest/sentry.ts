@@ -7,7 +7,10 @@ import { clip, httpUrl, iso, tagsFrom, timestamp, withOptions, wrongShape, type 
 /** Sentry-Hook-Resource values we take; other resources (installation, comment, …) are acknowledged and dropped. */
 export const SENTRY_RESOURCES = ["event_alert", "metric_alert", "issue"] as const;
 
-const sentryId = z.union([z.string(), z.number()]).transform(String).pipe(z.string().regex(/^[0-9A-Za-z_-]{1,64}$/, "expected a Sentry id"));
+const sentryId = z
+  .union([z.string(), z.number()])
+  .transform(String)
+  .pipe(z.string().regex(/^[0-9A-Za-z_-]{1,64}$/, "expected a Sentry id"));
 const sentryLevel = z.string().optional();
 
 /** https://docs.sentry.io/integrations/integration-platform/webhooks/issue-alerts/ */
@@ -128,7 +131,9 @@ function eventAlert(payload: z.infer<typeof eventAlertPayload>, options: IngestO
         lastSeen: iso(event.datetime),
         tags: tagsFrom(tags),
       },
-      ...(payload.data.triggered_rule ? { rule: { id: payload.data.triggered_rule.slice(0, 200), name: payload.data.triggered_rule.slice(0, 500) } } : {}),
+      ...(payload.data.triggered_rule
+        ? { rule: { id: payload.data.triggered_rule.slice(0, 200), name: payload.data.triggered_rule.slice(0, 500) } }
+        : {}),
     },
     options,
     undefined,
@@ -173,7 +178,13 @@ function metricAlert(payload: z.infer<typeof metricAlertPayload>, options: Inges
 function issueChange(payload: z.infer<typeof issuePayload>, options: IngestOptions): Alert | IssueActionMessage | string {
   const issue = payload.data.issue;
   const issueId = `sentry:${issue.id}`;
-  const action = (type: IssueActionMessage["action"]): IssueActionMessage => ({ schemaVersion: 1, kind: "issue-action", issueId, source: "sentry", action: type });
+  const action = (type: IssueActionMessage["action"]): IssueActionMessage => ({
+    schemaVersion: 1,
+    kind: "issue-action",
+    issueId,
+    source: "sentry",
+    action: type,
+  });
   switch (payload.action) {
     case "created":
       return withOptions(

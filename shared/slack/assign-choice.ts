@@ -15,7 +15,6 @@ export interface AssignChoiceDeps {
   log: (line: string) => void;
 }
 
-
 const NOTHING_CHANGED = "Nothing was changed.";
 
 /**
@@ -25,7 +24,13 @@ const NOTHING_CHANGED = "Nothing was changed.";
  * someone without a confirmed email, is refused with a reason and nothing changes. `canAskSlack` is false on
  * the 3-second click path: a pick that needs `users.info` is handed to the worker.
  */
-export async function intentOf(deps: AssignChoiceDeps, click: BlockActions, teamId: string, action: SlackCardAction, canAskSlack: boolean): Promise<ClickIntent> {
+export async function intentOf(
+  deps: AssignChoiceDeps,
+  click: BlockActions,
+  teamId: string,
+  action: SlackCardAction,
+  canAskSlack: boolean,
+): Promise<ClickIntent> {
   if (!isSlackUserPick(action)) {
     // A menu from an older card names the assignee by email: their name, when they are linked here, reads better.
     const people = action.action.type === "assign" && action.action.assignee !== "me" ? await deps.identities.people("slack", teamId) : [];
@@ -43,7 +48,10 @@ export async function intentOf(deps: AssignChoiceDeps, click: BlockActions, team
     profile = await readSlackUser(await deps.slackTokens.client(teamId), teamId, userId);
   } catch (error) {
     deps.log(`Slack: could not read the picked assignee's profile: ${(error as { code?: string }).code ?? (error as Error).name}`);
-    return { kind: "answer", text: `Couldn't read that person's Slack profile just now, so the issue wasn't assigned. ${NOTHING_CHANGED} Try again in a moment.` };
+    return {
+      kind: "answer",
+      text: `Couldn't read that person's Slack profile just now, so the issue wasn't assigned. ${NOTHING_CHANGED} Try again in a moment.`,
+    };
   }
   if (profile.kind !== "person") {
     deps.log(`Slack: picked assignee refused (${profile.kind})`);

@@ -78,7 +78,10 @@ class RenewingWebClient extends WebClient {
 }
 
 export class SlackNotInstalledError extends Error {
-  constructor(readonly teamId: string, reason: string) {
+  constructor(
+    readonly teamId: string,
+    reason: string,
+  ) {
     super(`Slack workspace ${teamId}: ${reason}`);
     this.name = "SlackNotInstalledError";
   }
@@ -135,7 +138,8 @@ export class SlackTokens {
     this.recentTokens.delete(teamId);
     const installation = await new SlackInstallations(this.storage).get(teamId);
     if (installation) {
-      if (!this.isAllowed(teamId, installation.enterpriseId)) throw new SlackNotInstalledError(teamId, "this workspace is not in SLACK_ALLOWED_TEAMS");
+      if (!this.isAllowed(teamId, installation.enterpriseId))
+        throw new SlackNotInstalledError(teamId, "this workspace is not in SLACK_ALLOWED_TEAMS");
       if (wasSwitchedOffByExpiry(installation)) return this.refresh(teamId);
       if (!installation.active) throw new SlackNotInstalledError(teamId, `installation inactive (${installation.inactiveReason ?? "uninstalled"})`);
       if (dueForRefresh(installation)) return this.refresh(teamId);
@@ -194,11 +198,14 @@ export class SlackTokens {
     let sawSpentToken = false;
     for (;;) {
       const row = await installations.get(teamId);
-      if (!row || (!row.active && !wasSwitchedOffByExpiry(row))) throw new SlackNotInstalledError(teamId, `installation inactive (${row?.inactiveReason ?? "removed"})`);
+      if (!row || (!row.active && !wasSwitchedOffByExpiry(row)))
+        throw new SlackNotInstalledError(teamId, `installation inactive (${row?.inactiveReason ?? "removed"})`);
       if (!row.refreshToken) return row.botToken;
       const usable = row.active && row.botToken !== expiredToken && !expiringWithin(row, EXPIRY_MARGIN_MS);
       if (usable && !dueForRefresh(row)) return row.botToken;
-      const leased = !(row.refreshingUntil && Date.parse(row.refreshingUntil) > Date.now()) && (await installations.tryLeaseRefresh(teamId, row.etag, REFRESH_LEASE_MS));
+      const leased =
+        !(row.refreshingUntil && Date.parse(row.refreshingUntil) > Date.now()) &&
+        (await installations.tryLeaseRefresh(teamId, row.etag, REFRESH_LEASE_MS));
       if (leased) {
         try {
           return await this.exchange(row);

@@ -13,11 +13,16 @@ type LinkPrompt = Awaited<ReturnType<typeof slackLinkPrompt>>;
  * Answers a slash command in the HTTP response: ephemeral, so only the person who typed it sees it.
  * Translation only: the slash command in, the command flow's reply out as a Slack message.
  */
-export async function handleSlashCommand(deps: { config: Config; storage: StorageClients; slackTokens: SlackTokens; log: (line: string) => void }, command: SlashCommand) {
+export async function handleSlashCommand(
+  deps: { config: Config; storage: StorageClients; slackTokens: SlackTokens; log: (line: string) => void },
+  command: SlashCommand,
+) {
   const name = deps.config.slack?.command ?? "/triage";
   // Whether the app serves the workspace, from storage: no token refresh inside Slack's 3 seconds.
   if (!(await deps.slackTokens.serves(command.team_id))) {
-    return ephemeral("Triage Relay isn't installed for this workspace (or not allowed to serve it), so it can't do anything here. Ask an admin to install it.");
+    return ephemeral(
+      "Triage Relay isn't installed for this workspace (or not allowed to serve it), so it can't do anything here. Ask an admin to install it.",
+    );
   }
   const reply = await runCommand(
     {
@@ -25,13 +30,22 @@ export async function handleSlashCommand(deps: { config: Config; storage: Storag
       scope: command.team_id,
       chatUserId: command.user_id,
       text: command.text,
-      conversation: { key: `slack:${command.team_id}:${command.channel_id}`, personal: false, target: { provider: "slack", teamId: command.team_id, channel: command.channel_id } },
+      conversation: {
+        key: `slack:${command.team_id}:${command.channel_id}`,
+        personal: false,
+        target: { provider: "slack", teamId: command.team_id, channel: command.channel_id },
+      },
     },
     {
       storage: deps.storage,
       identities: new IdentityRepository(deps.storage),
       log: (line) => deps.log(`Slack: ${line}`),
-      sendLink: () => slackLinkPrompt(deps.config, { teamId: command.team_id, userId: command.user_id, name: command.user_name, responseUrl: command.response_url }, "Here's your link."),
+      sendLink: () =>
+        slackLinkPrompt(
+          deps.config,
+          { teamId: command.team_id, userId: command.user_id, name: command.user_name, responseUrl: command.response_url },
+          "Here's your link.",
+        ),
     },
   );
   return reply.kind === "link" ? reply.answer : ephemeral(slackWords(reply, name));

@@ -8,10 +8,7 @@ import type { EventEnvelope } from "./payloads";
 export type EventReply = { status: number; body?: unknown };
 
 /** Events API: answer the URL check, deduplicate Slack's retries by event_id, and act on uninstalls. */
-export async function handleSlackEvent(
-  deps: { storage: StorageClients; log: (line: string) => void },
-  envelope: EventEnvelope,
-): Promise<EventReply> {
+export async function handleSlackEvent(deps: { storage: StorageClients; log: (line: string) => void }, envelope: EventEnvelope): Promise<EventReply> {
   if (envelope.type === "url_verification") return { status: 200, body: { challenge: envelope.challenge } };
   if (envelope.type !== "event_callback") return { status: 200 };
   if (!(await firstDelivery(deps.storage, envelope.event_id))) {
@@ -30,7 +27,10 @@ export async function handleSlackEvent(
   return { status: 200 };
 }
 
-async function act(deps: { storage: StorageClients; log: (line: string) => void }, envelope: Extract<EventEnvelope, { type: "event_callback" }>): Promise<void> {
+async function act(
+  deps: { storage: StorageClients; log: (line: string) => void },
+  envelope: Extract<EventEnvelope, { type: "event_callback" }>,
+): Promise<void> {
   const event = envelope.event;
   switch (event.type) {
     case "app_uninstalled":

@@ -60,7 +60,10 @@ export class SlackInstallations {
    * Stores refreshed tokens, leaving everything else (an uninstall meanwhile, say) as it is, except that an
    * installation switched off only because its token had expired is active again: the new token works.
    */
-  async updateTokens(teamId: string, tokens: { botToken: string; refreshToken?: string; expiresAt?: string; tokenLifetimeSec?: number }): Promise<void> {
+  async updateTokens(
+    teamId: string,
+    tokens: { botToken: string; refreshToken?: string; expiresAt?: string; tokenLifetimeSec?: number },
+  ): Promise<void> {
     const table = await this.storage.table(TABLES.installations);
     for (;;) {
       const current = await this.get(teamId);
@@ -68,7 +71,14 @@ export class SlackInstallations {
       const revive = !current.active && wasSwitchedOffByExpiry(current) ? { active: true, inactiveReason: "" } : {};
       try {
         await table.updateEntity(
-          stripUndefined({ partitionKey: partition(teamId), rowKey: ROW, ...tokens, ...revive, refreshingUntil: "", updatedAt: new Date().toISOString() }),
+          stripUndefined({
+            partitionKey: partition(teamId),
+            rowKey: ROW,
+            ...tokens,
+            ...revive,
+            refreshingUntil: "",
+            updatedAt: new Date().toISOString(),
+          }),
           "Merge",
           { etag: current.etag },
         );
@@ -82,7 +92,10 @@ export class SlackInstallations {
   async deactivate(teamId: string, reason: string): Promise<void> {
     const table = await this.storage.table(TABLES.installations);
     try {
-      await table.updateEntity({ partitionKey: partition(teamId), rowKey: ROW, active: false, inactiveReason: reason, updatedAt: new Date().toISOString() }, "Merge");
+      await table.updateEntity(
+        { partitionKey: partition(teamId), rowKey: ROW, active: false, inactiveReason: reason, updatedAt: new Date().toISOString() },
+        "Merge",
+      );
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }

@@ -60,7 +60,10 @@ export async function handleClick(app: SlackApp, click: BlockActions, receivedAt
   const run = new InlineRun(app, click, receivedAt);
   try {
     const work = processClick(app, click, run).catch((error: Error) => run.failed(error));
-    const finishedInTime = await Promise.race([work.then(() => true), sleep(Math.max(0, receivedAt + HAND_OFF_AFTER_MS - Date.now())).then(() => false)]);
+    const finishedInTime = await Promise.race([
+      work.then(() => true),
+      sleep(Math.max(0, receivedAt + HAND_OFF_AFTER_MS - Date.now())).then(() => false),
+    ]);
     if (!finishedInTime) {
       // Either hand the click off now, or (already answering) let the answer finish within the budget.
       await Promise.race([run.handOff("not finished in time") ?? work, sleep(Math.max(0, run.remainingMs()))]);
@@ -171,7 +174,9 @@ class InlineRun implements Run {
     this.outcome = outcome;
     if (this.stage !== "handed-off") return;
     // The worker is waiting for this to answer the clicker without applying the click again.
-    await new ClickOutcomes(this.app.storage).record(this.click, outcome).catch((error: Error) => this.app.log(`Slack: could not record a handed-off click's outcome: ${error.name}`));
+    await new ClickOutcomes(this.app.storage)
+      .record(this.click, outcome)
+      .catch((error: Error) => this.app.log(`Slack: could not record a handed-off click's outcome: ${error.name}`));
   }
 
   async reply(body: unknown): Promise<boolean> {
@@ -184,7 +189,11 @@ class InlineRun implements Run {
     if (this.stage === "answering") return undefined;
     if (!this.handing) {
       this.stage = "handed-off";
-      const message: SlackActionMessage = { click: withoutMessageCopy(this.click), mayBeApplied: this.applyStarted, ...(this.outcome ? { outcome: this.outcome } : {}) };
+      const message: SlackActionMessage = {
+        click: withoutMessageCopy(this.click),
+        mayBeApplied: this.applyStarted,
+        ...(this.outcome ? { outcome: this.outcome } : {}),
+      };
       this.handing = this.app.storage.send(QUEUES.slackActions, message).then(
         () => {
           this.app.log(`Slack: click handed to the slack-actions queue (${reason})`);
@@ -279,7 +288,9 @@ async function processClick(app: SlackApp, click: BlockActions, run: Run): Promi
   const action = decodeSlackAction(clicked.action_id, selected, clicked.block_id, clicked.selected_user);
   if (!action) {
     app.log(`Slack: unknown action ${clicked.action_id.slice(0, 60)} refused`);
-    return void (await run.reply(ephemeral("That button isn't one Triage Relay knows: the message may be from an older version. Nothing was changed.")));
+    return void (await run.reply(
+      ephemeral("That button isn't one Triage Relay knows: the message may be from an older version. Nothing was changed."),
+    ));
   }
   // The click path takes the issue's turn before its first read, or leaves the click to the worker at once.
   if (run.inline && issueTurns.busy(action.issueId)) return void (await run.handOff("another click on this issue is being applied here"));
@@ -305,9 +316,16 @@ async function decideAndApply(
     {
       identify: async () => {
         // Read together: whether the workspace is served, and the clicker's link.
-        const [served, link] = await Promise.all([app.slackTokens.serves(teamId, { askSlack: !run.inline }), app.identities.lookup("slack", teamId, click.user.id)]);
+        const [served, link] = await Promise.all([
+          app.slackTokens.serves(teamId, { askSlack: !run.inline }),
+          app.identities.lookup("slack", teamId, click.user.id),
+        ]);
         if (served === undefined) return { kind: "hand-off", reason: "the single workspace's id is not known in this instance yet" };
-        if (!served) return { kind: "answer", text: "Triage Relay isn't installed in this workspace any more, so nothing was changed. Ask an admin to reinstall it." };
+        if (!served)
+          return {
+            kind: "answer",
+            text: "Triage Relay isn't installed in this workspace any more, so nothing was changed. Ask an admin to reinstall it.",
+          };
         if (run.inline && !link.identity && app.config.autoLink && !link.optedOut) {
           return { kind: "hand-off", reason: "a user not linked yet: their Slack profile is read first" };
         }
@@ -315,7 +333,11 @@ async function decideAndApply(
       },
       promptToLink: () => {
         app.log("Slack: click from an unlinked user: link prompt sent, nothing changed");
-        return slackLinkPrompt(app.config, { teamId, userId: click.user.id, name: click.user.name ?? click.user.username, responseUrl: click.response_url }, "To act on issues from Slack, link your Slack account to your work account first. Nothing was changed.");
+        return slackLinkPrompt(
+          app.config,
+          { teamId, userId: click.user.id, name: click.user.name ?? click.user.username, responseUrl: click.response_url },
+          "To act on issues from Slack, link your Slack account to your work account first. Nothing was changed.",
+        );
       },
       decide: () => intentOf(app, click, teamId, action, !run.inline),
       apply: async (issueAction, actor) => {

@@ -47,9 +47,17 @@ export async function startInstall(config: Config): Promise<{ location: string; 
     .setExpirationTime(`${STATE_LIFETIME_SECONDS}s`)
     .sign(deriveKey(config.linkSigningKey, "slack-install-state"));
   const url = authorizeUrl(slack);
-  url.search = new URLSearchParams({ client_id: slack.clientId!, scope: SLACK_BOT_SCOPES.join(","), redirect_uri: redirectUri(config), state }).toString();
+  url.search = new URLSearchParams({
+    client_id: slack.clientId!,
+    scope: SLACK_BOT_SCOPES.join(","),
+    redirect_uri: redirectUri(config),
+    state,
+  }).toString();
   const secure = config.publicBaseUrl.startsWith("https:") ? "; Secure" : "";
-  return { location: url.toString(), cookie: `${INSTALL_STATE_COOKIE}=${nonce}; Path=/api/slack; HttpOnly; SameSite=Lax; Max-Age=${STATE_LIFETIME_SECONDS}${secure}` };
+  return {
+    location: url.toString(),
+    cookie: `${INSTALL_STATE_COOKIE}=${nonce}; Path=/api/slack; HttpOnly; SameSite=Lax; Max-Age=${STATE_LIFETIME_SECONDS}${secure}`,
+  };
 }
 
 export type InstallResult = { ok: true; teamName: string } | { ok: false; status: number; reason: string };
@@ -60,12 +68,25 @@ export async function finishInstall(
   cookieNonce: string | undefined,
 ): Promise<InstallResult> {
   const slack = deps.config.slack!;
-  if (query.error) return { ok: false, status: 400, reason: query.error === "access_denied" ? "The install was cancelled in Slack." : `Slack said: ${query.error}.` };
-  if (!query.code || !query.state) return { ok: false, status: 400, reason: "This page needs the code and state Slack sends back. Start the install again." };
+  if (query.error)
+    return {
+      ok: false,
+      status: 400,
+      reason: query.error === "access_denied" ? "The install was cancelled in Slack." : `Slack said: ${query.error}.`,
+    };
+  if (!query.code || !query.state)
+    return { ok: false, status: 400, reason: "This page needs the code and state Slack sends back. Start the install again." };
   try {
-    const { payload } = await jwtVerify(query.state, deriveKey(deps.config.linkSigningKey, "slack-install-state"), { audience: STATE_AUDIENCE, algorithms: ["HS256"] });
+    const { payload } = await jwtVerify(query.state, deriveKey(deps.config.linkSigningKey, "slack-install-state"), {
+      audience: STATE_AUDIENCE,
+      algorithms: ["HS256"],
+    });
     if (!cookieNonce || payload.nonce !== cookieNonce) {
-      return { ok: false, status: 400, reason: "This install was started in another browser (or cookies are blocked). Start it again from this browser." };
+      return {
+        ok: false,
+        status: 400,
+        reason: "This install was started in another browser (or cookies are blocked). Start it again from this browser.",
+      };
     }
   } catch {
     return { ok: false, status: 400, reason: "This install link has expired or was altered. Start the install again." };
@@ -86,7 +107,11 @@ export async function finishInstall(
   if (!teamId || !access.access_token) return { ok: false, status: 502, reason: "Slack's answer had no workspace or token." };
   const allowed = slack.allowedTeams;
   if (allowed.length > 0 && !allowed.includes(teamId) && !(access.enterprise?.id && allowed.includes(access.enterprise.id))) {
-    return { ok: false, status: 403, reason: `This Triage Relay serves only its own organisation's workspaces, and ${access.team?.name ?? teamId} isn't one of them. Nothing was installed.` };
+    return {
+      ok: false,
+      status: 403,
+      reason: `This Triage Relay serves only its own organisation's workspaces, and ${access.team?.name ?? teamId} isn't one of them. Nothing was installed.`,
+    };
   }
   await new SlackInstallations(deps.storage).save({
     teamId,

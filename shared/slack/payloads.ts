@@ -12,7 +12,14 @@ export const blockActionsSchema = z.looseObject({
   api_app_id: z.string().optional(),
   trigger_id: z.string().optional(),
   response_url: z.url().optional(),
-  container: z.looseObject({ type: z.string(), message_ts: slackTs.optional(), channel_id: ids.slackChannelId.optional(), is_ephemeral: z.boolean().optional() }).optional(),
+  container: z
+    .looseObject({
+      type: z.string(),
+      message_ts: slackTs.optional(),
+      channel_id: ids.slackChannelId.optional(),
+      is_ephemeral: z.boolean().optional(),
+    })
+    .optional(),
   channel: z.looseObject({ id: ids.slackChannelId }).optional(),
   message: z.looseObject({ ts: slackTs }).optional(),
   actions: z
@@ -23,7 +30,10 @@ export const blockActionsSchema = z.looseObject({
         action_ts: slackTs.optional(),
         type: z.string(),
         value: z.string().max(2000).optional(),
-        selected_option: z.looseObject({ value: z.string().max(2000) }).nullable().optional(),
+        selected_option: z
+          .looseObject({ value: z.string().max(2000) })
+          .nullable()
+          .optional(),
         // users_select (the Assign menu); null when the choice was cleared.
         selected_user: ids.slackUserId.nullable().optional(),
       }),
@@ -58,4 +68,3 @@ export const eventEnvelopeSchema = z.discriminatedUnion("type", [
   z.looseObject({ type: z.literal("app_rate_limited"), team_id: z.string().optional() }),
 ]);
 export type EventEnvelope = z.infer<typeof eventEnvelopeSchema>;
-

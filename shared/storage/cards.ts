@@ -135,16 +135,18 @@ export class CardRepository {
     for await (const entity of table.listEntities<CardEntity>({
       queryOptions: { filter: `PartitionKey eq '${escapeOData(safeKey(issueId))}' and RowKey lt '~'` },
     })) {
-      cards.push(stripUndefined({
-        ...(JSON.parse(entity.body) as object),
-        renderedVersion: Number(entity.renderedVersion),
-        targetKey: entity.targetKey,
-        postedAt: entity.postedAt,
-        dead: entity.dead,
-        writers: entity.writers ? (JSON.parse(entity.writers) as Record<string, string>) : undefined,
-        behindSince: entity.behindSince || undefined,
-        etag: entity.etag,
-      }) as CardCopy);
+      cards.push(
+        stripUndefined({
+          ...(JSON.parse(entity.body) as object),
+          renderedVersion: Number(entity.renderedVersion),
+          targetKey: entity.targetKey,
+          postedAt: entity.postedAt,
+          dead: entity.dead,
+          writers: entity.writers ? (JSON.parse(entity.writers) as Record<string, string>) : undefined,
+          behindSince: entity.behindSince || undefined,
+          etag: entity.etag,
+        }) as CardCopy,
+      );
     }
     return cards;
   }
@@ -157,7 +159,11 @@ export class CardRepository {
   async beginWrite(card: CardCopy): Promise<Writer> {
     const token = randomUUID();
     const startedAt = new Date().toISOString();
-    const known = await this.changeRow(card, (entity) => beginChange(entity, token, startedAt), card.etag ? { ...entityState(card), etag: card.etag } : undefined);
+    const known = await this.changeRow(
+      card,
+      (entity) => beginChange(entity, token, startedAt),
+      card.etag ? { ...entityState(card), etag: card.etag } : undefined,
+    );
     return { token, startedAt, known };
   }
 
@@ -289,7 +295,9 @@ export class CardRepository {
         const changes = chunk.map(({ index }, n) => change(current[n]!, index));
         try {
           const response = await table.submitTransaction(
-            chunk.map(({ rowKey }, n) => ["update", { partitionKey, rowKey, ...changes[n] }, "Merge", { etag: current[n]!.etag }] as TransactionAction),
+            chunk.map(
+              ({ rowKey }, n) => ["update", { partitionKey, rowKey, ...changes[n] }, "Merge", { etag: current[n]!.etag }] as TransactionAction,
+            ),
           );
           chunk.forEach(({ index, rowKey }, n) => {
             written[index] = {
@@ -316,9 +324,17 @@ export class CardRepository {
     const table = await this.storage.table(TABLES.cards);
     const rows = new Map<string, RowState & { etag: string }>();
     for await (const entity of table.listEntities<CardEntity>({
-      queryOptions: { filter: `PartitionKey eq '${escapeOData(partitionKey)}' and RowKey lt '~'`, select: ["RowKey", "renderedVersion", "writers", "behindSince"] },
+      queryOptions: {
+        filter: `PartitionKey eq '${escapeOData(partitionKey)}' and RowKey lt '~'`,
+        select: ["RowKey", "renderedVersion", "writers", "behindSince"],
+      },
     })) {
-      rows.set(entity.rowKey, { renderedVersion: Number(entity.renderedVersion), writers: entity.writers, behindSince: entity.behindSince, etag: entity.etag });
+      rows.set(entity.rowKey, {
+        renderedVersion: Number(entity.renderedVersion),
+        writers: entity.writers,
+        behindSince: entity.behindSince,
+        etag: entity.etag,
+      });
     }
     return rows;
   }
@@ -337,5 +353,13 @@ export function cardSaveAction(card: CardCopy): TransactionAction {
 /** A copy as first recorded: where it lives and what it shows, no update under way. */
 function cardEntity(card: CardCopy): CardEntity {
   const { renderedVersion, targetKey, postedAt, dead, writers: _writers, behindSince: _behind, etag: _etag, ...where } = card;
-  return stripUndefined({ partitionKey: safeKey(card.issueId), rowKey: cardRowKey(card), body: JSON.stringify(where), renderedVersion, targetKey, postedAt, dead });
+  return stripUndefined({
+    partitionKey: safeKey(card.issueId),
+    rowKey: cardRowKey(card),
+    body: JSON.stringify(where),
+    renderedVersion,
+    targetKey,
+    postedAt,
+    dead,
+  });
 }

@@ -79,7 +79,9 @@ export class TeamsInstallations {
     const cache = referenceCache(this.storage);
     const cached = cache.get(conversationId);
     if (cached && cached.until > Date.now()) return cached.reference;
-    const reference = await this.first(`RowKey eq '${escapeOData(safeKey(conversationId))}' and PartitionKey ge 'msteams:' and PartitionKey lt 'msteams;'`);
+    const reference = await this.first(
+      `RowKey eq '${escapeOData(safeKey(conversationId))}' and PartitionKey ge 'msteams:' and PartitionKey lt 'msteams;'`,
+    );
     this.remember(reference);
     return reference;
   }
@@ -120,7 +122,13 @@ export class TeamsInstallations {
     referenceCache(this.storage).delete(conversationId);
     try {
       await table.updateEntity(
-        { partitionKey: teamsPartition(tenantId), rowKey: safeKey(conversationId), active: false, inactiveReason: reason, updatedAt: new Date().toISOString() },
+        {
+          partitionKey: teamsPartition(tenantId),
+          rowKey: safeKey(conversationId),
+          active: false,
+          inactiveReason: reason,
+          updatedAt: new Date().toISOString(),
+        },
         "Merge",
       );
     } catch (error) {

@@ -197,7 +197,9 @@ export class IssueRepository {
   async releaseClaims(issueId: string, versions: number[]): Promise<void> {
     const released = new Set(versions);
     await this.updateOutbox(issueId, (outbox) => ({
-      outbox: outbox.map((entry) => (released.has(entry.version) && !entry.announced ? stripUndefined({ ...entry, claimedUntil: undefined }) : entry)),
+      outbox: outbox.map((entry) =>
+        released.has(entry.version) && !entry.announced ? stripUndefined({ ...entry, claimedUntil: undefined }) : entry,
+      ),
       result: undefined,
     }));
   }
@@ -355,9 +357,7 @@ function toEntity(issue: Issue, bookkeeping: { recentAlertIds: string[]; outbox:
 }
 
 function fromEntity(entity: IssueEntity): StoredIssue {
-  const assignee: Person | undefined = entity.assignee
-    ? stripUndefined({ email: entity.assignee, name: entity.assigneeName })
-    : undefined;
+  const assignee: Person | undefined = entity.assignee ? stripUndefined({ email: entity.assignee, name: entity.assigneeName }) : undefined;
   const issue: Issue = stripUndefined({
     id: entity.partitionKey,
     shortId: entity.shortId,

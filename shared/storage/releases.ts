@@ -112,7 +112,9 @@ function parseReleases(text: string | undefined): KnownReleases {
   if (!text) return [];
   try {
     const parsed = JSON.parse(text) as unknown;
-    return Array.isArray(parsed) ? parsed.filter((r): r is KnownReleases[number] => typeof r?.version === "string" && typeof r?.firstSeen === "string") : [];
+    return Array.isArray(parsed)
+      ? parsed.filter((r): r is KnownReleases[number] => typeof r?.version === "string" && typeof r?.firstSeen === "string")
+      : [];
   } catch {
     return [];
   }

@@ -114,7 +114,9 @@ export class ThreadCursors {
     const claimedUntil = new Date(now + CLAIM_SECONDS * 1000).toISOString();
     const keys = { partitionKey: safeKey(issueId), rowKey: `${LINES_PREFIX}${threadKey}` };
     return conditionally(() =>
-      known ? table.updateEntity({ ...keys, claimedUntil }, "Merge", { etag: known.etag }) : table.createEntity<ThreadCursorEntity>({ ...keys, linedVersion: 0, claimedUntil }),
+      known
+        ? table.updateEntity({ ...keys, claimedUntil }, "Merge", { etag: known.etag })
+        : table.createEntity<ThreadCursorEntity>({ ...keys, linedVersion: 0, claimedUntil }),
     );
   }
 
@@ -190,11 +192,22 @@ export class NoticeMarks {
   /** Takes the notice to send it: false when another run has it (or it was settled since `known` was read). */
   async claim(issueId: string, key: string, known: NoticeMark | undefined, now = Date.now()): Promise<boolean> {
     const table = await this.storage.table(TABLES.cards);
-    const fields = { partitionKey: safeKey(issueId), rowKey: `${NOTICE_PREFIX}${key}`, state: "posting" as const, claimedUntil: new Date(now + CLAIM_SECONDS * 1000).toISOString() };
-    return conditionally(() => (known ? table.updateEntity(fields, "Merge", { etag: known.etag }) : table.createEntity<NoticeMarkEntity>({ ...fields, attempts: 0 })));
+    const fields = {
+      partitionKey: safeKey(issueId),
+      rowKey: `${NOTICE_PREFIX}${key}`,
+      state: "posting" as const,
+      claimedUntil: new Date(now + CLAIM_SECONDS * 1000).toISOString(),
+    };
+    return conditionally(() =>
+      known ? table.updateEntity(fields, "Merge", { etag: known.etag }) : table.createEntity<NoticeMarkEntity>({ ...fields, attempts: 0 }),
+    );
   }
 
-  async settle(issueId: string, key: string, fields: { state: "sent" | "dead"; reason?: string } | { state: "waiting"; notBefore: string; attempts: number }): Promise<void> {
+  async settle(
+    issueId: string,
+    key: string,
+    fields: { state: "sent" | "dead"; reason?: string } | { state: "waiting"; notBefore: string; attempts: number },
+  ): Promise<void> {
     const table = await this.storage.table(TABLES.cards);
     await table.upsertEntity({ partitionKey: safeKey(issueId), rowKey: `${NOTICE_PREFIX}${key}`, claimedUntil: "", ...fields }, "Merge");
   }
@@ -204,7 +217,9 @@ export class NoticeMarks {
 function prefixed<T extends object>(table: TableClient, issueId: string, prefix: string) {
   const end = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
   return table.listEntities<T>({
-    queryOptions: { filter: `PartitionKey eq '${escapeOData(safeKey(issueId))}' and RowKey ge '${escapeOData(prefix)}' and RowKey lt '${escapeOData(end)}'` },
+    queryOptions: {
+      filter: `PartitionKey eq '${escapeOData(safeKey(issueId))}' and RowKey ge '${escapeOData(prefix)}' and RowKey lt '${escapeOData(end)}'`,
+    },
   });
 }
 

@@ -64,7 +64,8 @@ export class TeamsRequestAuthenticator {
 
     const lookup = await this.signingKeys.find(unverified.kid);
     const notice = lookup.notice ? { notice: lookup.notice } : {};
-    if (lookup.kind === "unavailable") return { ok: false, status: 503, reason: `Bot Framework signing keys unavailable: ${lookup.reason}`, ...notice };
+    if (lookup.kind === "unavailable")
+      return { ok: false, status: 503, reason: `Bot Framework signing keys unavailable: ${lookup.reason}`, ...notice };
     if (lookup.kind === "unknown") return { ...refused("signing key is not published"), ...notice };
     if (!lookup.key.endorsements.includes(TEAMS_CHANNEL)) return { ...refused(`signing key is not endorsed for ${TEAMS_CHANNEL}`), ...notice };
     try {

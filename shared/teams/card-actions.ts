@@ -54,7 +54,8 @@ export async function onSubmitAction(bot: TeamsBot, received: TeamsActivity): Pr
         // Everyone sees this card: it shows the state, and a notice meant for the clicker goes to them alone.
         const card = await issueCard(bot, activity, issue);
         await bot.connector.update(activity.serviceUrl, conversationId, activityId, { type: "message", attachments: [cardAttachment(card)] });
-        marking = () => markCopyRendered(bot, parsed.data.issueId, tenantOf(activity)!, activity.serviceUrl, conversationId, activityId, issue.version);
+        marking = () =>
+          markCopyRendered(bot, parsed.data.issueId, tenantOf(activity)!, activity.serviceUrl, conversationId, activityId, issue.version);
       } catch (error) {
         bot.log(`Teams: could not update the clicked card: ${(error as Error).message}`);
       }
@@ -125,7 +126,8 @@ async function applyCardAction(bot: TeamsBot, activity: TeamsActivity, payload: 
 
 /** Sends an unlinked clicker a link in their 1:1 chat; what to tell them beside the card. */
 async function promptToLinkNotice(bot: TeamsBot, activity: TeamsActivity, tenantId: string): Promise<string> {
-  if (!activity.from.aadObjectId) return "Nothing was changed: Teams didn't tell me which account clicked (and looking you up failed). Try again in a minute.";
+  if (!activity.from.aadObjectId)
+    return "Nothing was changed: Teams didn't tell me which account clicked (and looking you up failed). Try again in a minute.";
   const prompted = await promptToLink(bot, activity, tenantId, "To act on issues from Teams, link your Teams account to your work account first.");
   return prompted
     ? "Nothing was changed: link your account first. I've sent you a link in your chat with Triage Relay."
@@ -136,9 +138,27 @@ async function issueCard(bot: TeamsBot, activity: TeamsActivity, issue: Issue, n
   return (await renderIssueCard(bot.identities, issue, { surface: "msteams", scope: tenantOf(activity)!, notice })).content;
 }
 
-async function markCopyRendered(bot: TeamsBot, issueId: string, tenantId: string, serviceUrl: string, conversationId: string, activityId: string, version: number) {
+async function markCopyRendered(
+  bot: TeamsBot,
+  issueId: string,
+  tenantId: string,
+  serviceUrl: string,
+  conversationId: string,
+  activityId: string,
+  version: number,
+) {
   // The copy's row key is where it lives (conversation, activity): no need to list the issue's copies to find it.
-  const clicked: CardCopy = { provider: "msteams", issueId, serviceUrl, tenantId, conversationId, activityId, targetKey: "", renderedVersion: 0, postedAt: "" };
+  const clicked: CardCopy = {
+    provider: "msteams",
+    issueId,
+    serviceUrl,
+    tenantId,
+    conversationId,
+    activityId,
+    targetKey: "",
+    renderedVersion: 0,
+    postedAt: "",
+  };
   try {
     await new CardRepository(bot.storage).markRendered(clicked, version);
   } catch (error) {

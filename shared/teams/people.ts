@@ -17,7 +17,9 @@ export async function identifyActor(bot: TeamsBot, activity: TeamsActivity, tena
   if (!aadObjectId) return { label, surface: "teams" };
   const user = { provider: "msteams" as const, scope: tenantId, chatUserId: aadObjectId, teamsUserId: activity.from.id };
   const conversationId = activity.conversation.id.split(";")[0]!;
-  const person = await linkedOrAutoLinked(autoLinkDeps(bot), user, () => memberPerson(bot, activity.serviceUrl, conversationId, activity.from.id, tenantId));
+  const person = await linkedOrAutoLinked(autoLinkDeps(bot), user, () =>
+    memberPerson(bot, activity.serviceUrl, conversationId, activity.from.id, tenantId),
+  );
   return person ? { person, label, surface: "teams" } : { label, surface: "teams" };
 }
 
@@ -39,7 +41,13 @@ function autoLinkDeps(bot: TeamsBot) {
 }
 
 /** The member as the Bot Connector describes them, when they are this tenant's person with an email. */
-async function memberPerson(bot: TeamsBot, serviceUrl: string, conversationId: string, memberId: string, tenantId: string): Promise<Person | undefined> {
+async function memberPerson(
+  bot: TeamsBot,
+  serviceUrl: string,
+  conversationId: string,
+  memberId: string,
+  tenantId: string,
+): Promise<Person | undefined> {
   const member = await bot.connector.getMember(serviceUrl, conversationId, memberId);
   // A shared channel's guests from other tenants are not this tenant's people.
   if (member.tenantId && member.tenantId !== tenantId) return undefined;
@@ -69,6 +77,9 @@ export async function tellPrivately(bot: TeamsBot, activity: TeamsActivity, text
   const aadObjectId = activity.from.aadObjectId;
   if (!aadObjectId) return;
   // A 1:1 chat Teams says is gone is marked inactive and replaced; a failure is logged (there is no one else to tell).
-  const result = await sendToPersonalChat(bot, { tenantId, aadObjectId, teamsUserId: activity.from.id, serviceUrl: activity.serviceUrl }, () => ({ type: "message", text }));
+  const result = await sendToPersonalChat(bot, { tenantId, aadObjectId, teamsUserId: activity.from.id, serviceUrl: activity.serviceUrl }, () => ({
+    type: "message",
+    text,
+  }));
   if (!result.sent) bot.log(`Teams: private notice not delivered (${result.problem}: ${result.detail})`);
 }

@@ -20,7 +20,12 @@ export async function openPersonalChat(
   const installations = new TeamsInstallations(deps.storage);
   const existing = await installations.findPersonal(person.tenantId, person.aadObjectId);
   if (existing?.active) return existing;
-  const created = await deps.connector.createPersonalConversation(person.serviceUrl, deps.config.bot.appId, person.teamsUserId ?? person.aadObjectId, person.tenantId);
+  const created = await deps.connector.createPersonalConversation(
+    person.serviceUrl,
+    deps.config.bot.appId,
+    person.teamsUserId ?? person.aadObjectId,
+    person.tenantId,
+  );
   const chat: TeamsInstallation = {
     tenantId: person.tenantId,
     conversationId: created.id,
@@ -88,12 +93,21 @@ export async function sendToPersonalChat(
       } else {
         deps.log(`Teams: could not open a new 1:1 chat: ${(retryError as Error).message}`);
       }
-      return { sent: false, problem: closed.status === 404 ? "gone" : "blocked", detail: describe(retryError instanceof ConnectorError ? retryError : closed) };
+      return {
+        sent: false,
+        problem: closed.status === 404 ? "gone" : "blocked",
+        detail: describe(retryError instanceof ConnectorError ? retryError : closed),
+      };
     }
   }
 }
 
-async function markInactive(deps: { storage: StorageClients; log: (line: string) => void }, tenantId: string, conversationId: string, error: ConnectorError): Promise<void> {
+async function markInactive(
+  deps: { storage: StorageClients; log: (line: string) => void },
+  tenantId: string,
+  conversationId: string,
+  error: ConnectorError,
+): Promise<void> {
   try {
     await new TeamsInstallations(deps.storage).deactivate(tenantId, conversationId, describe(error));
     deps.log(`Teams: personal chat marked inactive (${describe(error)})`);

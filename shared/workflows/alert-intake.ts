@@ -2,7 +2,14 @@ import { parseAlert, targetKey, type Alert, type AlertTarget, type SchemaProblem
 import { foldAlert, isIssueActionMessage } from "../domain/recovery";
 import { isReleaseMessage } from "../domain/release-notice";
 import type { Issue } from "../domain/issue";
-import { DeliveryRepository, readDeliveryMessage, targetLabel, type DeliveryBatch, type DeliveryRow, type PlannedDelivery } from "../delivery/deliveries";
+import {
+  DeliveryRepository,
+  readDeliveryMessage,
+  targetLabel,
+  type DeliveryBatch,
+  type DeliveryRow,
+  type PlannedDelivery,
+} from "../delivery/deliveries";
 import { LiveCards, liveCardDecision, type LiveCard } from "../delivery/live-cards";
 import { QUEUES, type StorageClients } from "../storage/clients";
 import { IssueRepository, rememberAlert } from "../storage/issues";
@@ -102,8 +109,11 @@ async function applyAndPlan(storage: StorageClients, alert: Alert, progress: { s
   const issue = stored!.issue;
   progress.stage = "targets";
   // A recovery only changes the cards that exist (the refresh); it posts no new ones.
-  const targets = alert.status === "resolved" ? [] : alert.targets ?? (await subscribedTargets(storage, issue));
-  const planned = await planDeliveries(storage, alert, targets, notify, { createdIssue: Boolean(written) && createdIssue, deliverer: options.deliverer });
+  const targets = alert.status === "resolved" ? [] : (alert.targets ?? (await subscribedTargets(storage, issue)));
+  const planned = await planDeliveries(storage, alert, targets, notify, {
+    createdIssue: Boolean(written) && createdIssue,
+    deliverer: options.deliverer,
+  });
   return { kind: "accepted", issue, duplicate, ...planned };
 }
 
@@ -165,7 +175,10 @@ async function planDeliveries(
     return { deliveries: results.filter((result) => result === "retry").length, posted: results.filter((result) => result === "sent").length };
   }
   for (const message of chunked(batch)) await storage.send(QUEUES.deliveries, message);
-  await repository.markEnqueued(alert.alertId, unsent.map((row) => row.targetKey));
+  await repository.markEnqueued(
+    alert.alertId,
+    unsent.map((row) => row.targetKey),
+  );
   return { deliveries: unsent.length, posted: 0 };
 }
 
@@ -175,7 +188,8 @@ async function postFirstCards(deliverer: Deliverer, batch: DeliveryBatch): Promi
   await refuseInvalidTargets(deliverer.storage, batch.alertId, read.invalid);
   for (const { targetKey, reason } of read.invalid) deliverer.log(`Delivery ${targetLabel(targetKey)} of ${batch.alertId}: dead, ${reason}`);
   const results = read.batch.targets.length > 0 ? await deliverBatch(deliverer, read.batch) : new Map<string, DeliveryResult>();
-  for (const [targetKey, result] of results) deliverer.log(`Delivery ${targetLabel(targetKey)} of ${batch.alertId}: ${result} (posted by the alerts handler)`);
+  for (const [targetKey, result] of results)
+    deliverer.log(`Delivery ${targetLabel(targetKey)} of ${batch.alertId}: ${result} (posted by the alerts handler)`);
   return results;
 }
 

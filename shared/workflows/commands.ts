@@ -68,18 +68,25 @@ const COMMANDS = {
   help: define({ parse: noArgs, run: async () => ({ kind: "help" }) }),
   status: define({
     parse: noArgs,
-    run: async (request, ports) => ({ kind: "status", identity: request.chatUserId ? await ports.identities.get(request.provider, request.scope, request.chatUserId) : undefined }),
+    run: async (request, ports) => ({
+      kind: "status",
+      identity: request.chatUserId ? await ports.identities.get(request.provider, request.scope, request.chatUserId) : undefined,
+    }),
   }),
   link: define({ parse: noArgs, run: async (_request, ports) => ({ kind: "link", answer: await ports.sendLink() }) }),
   unlink: define({
     parse: noArgs,
     identifiesSender: false,
-    run: async (request, ports) => ({ kind: "unlinked", previous: request.chatUserId ? await ports.identities.unlink(request.provider, request.scope, request.chatUserId) : undefined }),
+    run: async (request, ports) => ({
+      kind: "unlinked",
+      previous: request.chatUserId ? await ports.identities.unlink(request.provider, request.scope, request.chatUserId) : undefined,
+    }),
   }),
   subscribe: define<{ project: string; minLevel: Level }>({
     parse: ([project, level = "error"]) => {
       if (!project || !PROJECT.test(project)) return { invalid: "Usage: subscribe PROJECT [LEVEL], LEVEL one of fatal, error, warning, info, debug" };
-      if (!(LEVELS as readonly string[]).includes(level.toLowerCase())) return { invalid: `"${level}" is not a level. Use one of: ${LEVELS.join(", ")}.` };
+      if (!(LEVELS as readonly string[]).includes(level.toLowerCase()))
+        return { invalid: `"${level}" is not a level. Use one of: ${LEVELS.join(", ")}.` };
       return { args: { project, minLevel: level.toLowerCase() as Level } };
     },
     run: async (request, ports, { project, minLevel }) => {
@@ -96,9 +103,16 @@ const COMMANDS = {
   }),
   unsubscribe: define<{ project: string }>({
     parse: ([project]) => (project && PROJECT.test(project) ? { args: { project } } : { invalid: "Usage: unsubscribe PROJECT" }),
-    run: async (request, ports, { project }) => ({ kind: "unsubscribed", project, wasSubscribed: await unsubscribe(ports.storage, request.conversation.key, project) }),
+    run: async (request, ports, { project }) => ({
+      kind: "unsubscribed",
+      project,
+      wasSubscribed: await unsubscribe(ports.storage, request.conversation.key, project),
+    }),
   }),
-  subscriptions: define({ parse: noArgs, run: async (request, ports) => ({ kind: "subscriptions", subscriptions: await listSubscriptions(ports.storage, request.conversation.key) }) }),
+  subscriptions: define({
+    parse: noArgs,
+    run: async (request, ports) => ({ kind: "subscriptions", subscriptions: await listSubscriptions(ports.storage, request.conversation.key) }),
+  }),
 } satisfies Record<string, CommandDefinition<unknown>>;
 
 export type CommandName = keyof typeof COMMANDS;

@@ -77,7 +77,11 @@ export async function deliverBatch(deliverer: Deliverer, batch: DeliveryBatch): 
   const took = await takeRows(deliveries, batch);
   if (!took) {
     // The rows kept changing under us: let the whole message come back shortly rather than drop it.
-    await sendBatches(storage, batch, batch.targets.map(({ targetKey, target }) => ({ targetKey, target, delaySeconds: 2 })));
+    await sendBatches(
+      storage,
+      batch,
+      batch.targets.map(({ targetKey, target }) => ({ targetKey, target, delaySeconds: 2 })),
+    );
     for (const { targetKey } of batch.targets) results.set(targetKey, "retry");
     return results;
   }
@@ -176,10 +180,14 @@ async function postTaken(
   }
 
   const sender = senderFor(deliverer);
-  const teamsChannels = toPost.flatMap(({ taken: t }) => (t.row.target.provider === "msteams" && "conversationId" in t.row.target ? [t.row.target.conversationId] : []));
+  const teamsChannels = toPost.flatMap(({ taken: t }) =>
+    t.row.target.provider === "msteams" && "conversationId" in t.row.target ? [t.row.target.conversationId] : [],
+  );
   if (teamsChannels.length > 0) await new TeamsInstallations(storage).prefetchConversations(teamsChannels);
   const settlesInMs = settlesIn(stored);
-  const posted = await inPool(toPost, POSTS_IN_FLIGHT, (post) => postOne(deliverer, sender, stored.issue, batch, post.taken, post.because, settlesInMs));
+  const posted = await inPool(toPost, POSTS_IN_FLIGHT, (post) =>
+    postOne(deliverer, sender, stored.issue, batch, post.taken, post.because, settlesInMs),
+  );
 
   const cardActions: TransactionAction[] = [];
   const copies: CardCopy[] = [];
@@ -211,7 +219,9 @@ async function postTaken(
       });
       requeue.push({ targetKey: key, target: t.row.target, delaySeconds: outcome.delaySeconds });
       results.set(key, "retry");
-      deliverer.log(`${label}: retry in ${outcome.delaySeconds}s (${outcome.reason}${outcome.ambiguous ? "; no answer: it may have been posted" : ""})`);
+      deliverer.log(
+        `${label}: retry in ${outcome.delaySeconds}s (${outcome.reason}${outcome.ambiguous ? "; no answer: it may have been posted" : ""})`,
+      );
       continue;
     }
     const reason =
@@ -259,12 +269,19 @@ async function postOne(
         ? { kind: "withheld", reason: "an earlier post's outcome is unknown and Teams can't be asked" }
         : await sendTeamsCard({ ...deliverer, connector: deliverer.teams, identities: sender.identities }, issue, target, row.targetKey, attempt);
   } else if (sender.slackTokens) {
-    outcome = await sendSlackCard({ ...deliverer, slackTokens: sender.slackTokens, identities: sender.identities }, issue, target, row.targetKey, attempt, {
-      deliveryId: deliveryId(batch.alertId, row.targetKey),
-      lookFirst: unconfirmed > 0,
-      beforeUnprovenPost,
-      settlesInMs,
-    });
+    outcome = await sendSlackCard(
+      { ...deliverer, slackTokens: sender.slackTokens, identities: sender.identities },
+      issue,
+      target,
+      row.targetKey,
+      attempt,
+      {
+        deliveryId: deliveryId(batch.alertId, row.targetKey),
+        lookFirst: unconfirmed > 0,
+        beforeUnprovenPost,
+        settlesInMs,
+      },
+    );
   } else {
     outcome = { kind: "dead", reason: "Slack is not configured on this app (SLACK_SIGNING_SECRET)" };
   }
@@ -372,9 +389,16 @@ async function inPool<T, R>(items: T[], limit: number, work: (item: T) => Promis
 }
 
 /** The targets of a `deliveries` message that no platform could take: recorded dead with the reason, rather than thrown to the poison queue. */
-export async function refuseInvalidTargets(storage: StorageClients, alertId: string, invalid: { targetKey: string; reason: string }[]): Promise<void> {
+export async function refuseInvalidTargets(
+  storage: StorageClients,
+  alertId: string,
+  invalid: { targetKey: string; reason: string }[],
+): Promise<void> {
   if (invalid.length === 0) return;
-  await new DeliveryRepository(storage).updateMany(alertId, new Map(invalid.map(({ targetKey, reason }) => [targetKey, { state: "dead", reason: `invalid target: ${reason}` }])));
+  await new DeliveryRepository(storage).updateMany(
+    alertId,
+    new Map(invalid.map(({ targetKey, reason }) => [targetKey, { state: "dead", reason: `invalid target: ${reason}` }])),
+  );
 }
 
 /**
@@ -418,4 +442,3 @@ const POST_DECISIONS: Record<PostReason, string> = {
 function messageRef(copy: CardCopy): string {
   return copy.provider === "msteams" ? `${copy.conversationId}/${copy.activityId}` : `${copy.channel}/${copy.ts}`;
 }
-

@@ -70,7 +70,8 @@ export async function actOnIssueAnnounceLater(
     },
     { announceLater: true },
   );
-  if (!outcome) return { outcome: { kind: "not-found", reason: `There is no issue ${issueId} (it may have been deleted).` }, announce: nothingToAnnounce };
+  if (!outcome)
+    return { outcome: { kind: "not-found", reason: `There is no issue ${issueId} (it may have been deleted).` }, announce: nothingToAnnounce };
   if (stored) return { outcome, issue: stored.issue, writtenAfter: decidedAt, announce: stored.announce! };
   if (!leftUnannounced) return { outcome, issue: read, announce: nothingToAnnounce };
   // This action changed nothing, but an earlier change was stored and its writer never announced it.
@@ -99,7 +100,8 @@ export async function actOnIssueInTurn(
     const seen = await ahead.catch(() => undefined);
     if (seen?.issue && seen.writtenAfter !== undefined && seen.writtenAfter >= arrivedAt) {
       const outcome = applyAction(seen.issue, action, actor, now());
-      if (outcome.kind === "refused" || (outcome.kind === "unchanged" && !outcome.expiry)) return { outcome, issue: seen.issue, announce: nothingToAnnounce };
+      if (outcome.kind === "refused" || (outcome.kind === "unchanged" && !outcome.expiry))
+        return { outcome, issue: seen.issue, announce: nothingToAnnounce };
     }
   }
   const mine = actOnIssueAnnounceLater(storage, issueId, action, actor, now);

@@ -34,10 +34,7 @@ export async function getIssue(storage: StorageClients, issueId: string): Promis
   if (!isIssueId(issueId)) return notAnIssueId();
   const stored = await new IssueRepository(storage).get(issueId);
   if (!stored) return notFound(issueId);
-  const [activities, cards] = await Promise.all([
-    new ActivityRepository(storage).list(issueId, 20),
-    new CardRepository(storage).list(issueId),
-  ]);
+  const [activities, cards] = await Promise.all([new ActivityRepository(storage).list(issueId, 20), new CardRepository(storage).list(issueId)]);
   return { status: 200, body: { issue: stored.issue, activities, cards: cards.map(publicCard) } };
 }
 
@@ -47,7 +44,10 @@ export async function patchIssue(storage: StorageClients, issueId: string, body:
   if (!parsed.success) {
     return {
       status: 400,
-      body: { error: "The request does not match the issue action schema.", issues: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })) },
+      body: {
+        error: "The request does not match the issue action schema.",
+        issues: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
+      },
     };
   }
   const patch = parsed.data;
@@ -56,7 +56,8 @@ export async function patchIssue(storage: StorageClients, issueId: string, body:
     outcome = await actOnIssue(storage, issueId, toAction(patch), { person: { email: patch.actor }, label: patch.actor, surface: "api" });
   } catch (error) {
     // Not a failure of the request: earlier changes must be announced first. Nothing was changed.
-    if (error instanceof OutboxFullError) return { status: 503, body: { error: "This issue has changes still waiting to be announced. Nothing was changed; try again in a minute." } };
+    if (error instanceof OutboxFullError)
+      return { status: 503, body: { error: "This issue has changes still waiting to be announced. Nothing was changed; try again in a minute." } };
     throw error;
   }
   switch (outcome.kind) {
@@ -98,5 +99,11 @@ function publicCard(card: CardCopy) {
     card.provider === "msteams"
       ? { conversationId: card.conversationId, activityId: card.activityId }
       : { teamId: card.teamId, channel: card.channel, ts: card.ts };
-  return { provider: card.provider, ...where, renderedVersion: card.renderedVersion, postedAt: card.postedAt, ...(card.dead ? { dead: card.dead } : {}) };
+  return {
+    provider: card.provider,
+    ...where,
+    renderedVersion: card.renderedVersion,
+    postedAt: card.postedAt,
+    ...(card.dead ? { dead: card.dead } : {}),
+  };
 }

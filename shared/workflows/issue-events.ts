@@ -44,12 +44,22 @@ export type CardRefreshMessage = z.infer<typeof cardRefreshMessageSchema>;
  * (an ETag write): so in the normal path each change goes out once, and after a failure at least once.
  * Returns the issue as read. Safe to call again; cheap when nothing is pending.
  */
-export async function announcePending(storage: StorageClients, issueId: string, ownVersion?: number, written?: StoredIssue): Promise<StoredIssue | undefined> {
+export async function announcePending(
+  storage: StorageClients,
+  issueId: string,
+  ownVersion?: number,
+  written?: StoredIssue,
+): Promise<StoredIssue | undefined> {
   return (await announce(storage, issueId, ownVersion, written)).stored;
 }
 
 /** `written`: the issue as the caller just wrote it, used instead of reading it again. */
-async function announce(storage: StorageClients, issueId: string, ownVersion?: number, written?: StoredIssue): Promise<{ stored?: StoredIssue; sent: number }> {
+async function announce(
+  storage: StorageClients,
+  issueId: string,
+  ownVersion?: number,
+  written?: StoredIssue,
+): Promise<{ stored?: StoredIssue; sent: number }> {
   const repository = new IssueRepository(storage);
   const stored = written ?? (await repository.get(issueId));
   if (!stored) return { sent: 0 };
@@ -65,10 +75,18 @@ async function announce(storage: StorageClients, issueId: string, ownVersion?: n
     await send(storage, stored, entries);
   } catch (error) {
     // Whoever touches the issue next announces them, without waiting for the claim to run out.
-    await repository.releaseClaims(issueId, entries.map((entry) => entry.version)).catch(() => undefined);
+    await repository
+      .releaseClaims(
+        issueId,
+        entries.map((entry) => entry.version),
+      )
+      .catch(() => undefined);
     throw error;
   }
-  await repository.markAnnounced(issueId, entries.map((entry) => entry.version));
+  await repository.markAnnounced(
+    issueId,
+    entries.map((entry) => entry.version),
+  );
   return { stored, sent: entries.length };
 }
 
@@ -129,7 +147,11 @@ export async function changeIssue(
  * change waits in the outbox like any change whose writer died: whoever touches the issue once the claim
  * has run out announces it.
  */
-function announcementLater(storage: StorageClients, change: StoredChange, before: StoredIssue | undefined): { stored: StoredIssue; announce: () => Promise<void> } {
+function announcementLater(
+  storage: StorageClients,
+  change: StoredChange,
+  before: StoredIssue | undefined,
+): { stored: StoredIssue; announce: () => Promise<void> } {
   const written = writtenRow(change, before);
   let announcing: Promise<void> | undefined;
   const announce = () => (announcing ??= announcePending(storage, change.issue.id, change.issue.version, written).then(() => undefined));

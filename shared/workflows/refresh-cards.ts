@@ -82,7 +82,12 @@ export async function refreshCards(refresher: Refresher, message: CardRefreshMes
   const now = landed > 0 ? ((await new IssueRepository(refresher.storage).get(issue.id))?.issue.version ?? issue.version) : issue.version;
   const behind = now > issue.version ? now : 0;
   await cards.endWrites(
-    writing.map((card, i) => ({ card, writer: writers[i]!, sent: outcomes[i]!.kind === "updated" ? issue.version : undefined, settled: behind === 0 })),
+    writing.map((card, i) => ({
+      card,
+      writer: writers[i]!,
+      sent: outcomes[i]!.kind === "updated" ? issue.version : undefined,
+      settled: behind === 0,
+    })),
   );
   let retryIn = held.length > 0 ? SETTLE_MS / 1000 : 0;
   /** Some copy failed for real (not only throttled): the retry counts as an attempt. */

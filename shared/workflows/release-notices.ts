@@ -41,7 +41,12 @@ interface NoticeTarget {
  * post: a redelivered message posts nothing twice. Posts that must wait (paced, 429, 5xx) put the message back
  * on `alerts` with a delay; the rows already sent are skipped when it comes back. Invalid → `alerts-poison`.
  */
-export async function takeRelease(storage: StorageClients, message: unknown, originalText: string, deliverer: Deliverer | undefined): Promise<ReleaseIntakeResult> {
+export async function takeRelease(
+  storage: StorageClients,
+  message: unknown,
+  originalText: string,
+  deliverer: Deliverer | undefined,
+): Promise<ReleaseIntakeResult> {
   const parsed = parseReleaseMessage(message);
   if (!parsed.ok) {
     const poison = poisonFor(parsed.error, parsed.issues, originalText);
@@ -61,7 +66,11 @@ export async function takeRelease(storage: StorageClients, message: unknown, ori
   if (targets.length === 0) return summary;
 
   const deliveries = new DeliveryRepository(storage);
-  await deliveries.planMany(noticeId, `release:${release.project}`, targets.map(({ key, target }) => ({ targetKey: key, target })));
+  await deliveries.planMany(
+    noticeId,
+    `release:${release.project}`,
+    targets.map(({ key, target }) => ({ targetKey: key, target })),
+  );
   // Read back with their ETags: a row is taken only if nobody took it since this read.
   const wanted = new Set(targets.map((t) => t.key));
   const rows = (await deliveries.listForAlert(noticeId)).filter((row) => wanted.has(row.targetKey));
@@ -113,11 +122,17 @@ export async function takeRelease(storage: StorageClients, message: unknown, ori
 /** The notice's idempotency key: one per project × environment × version, whatever else the message says. */
 export function releaseNoticeId(message: ReleaseMessage): string {
   const { project, environment, version } = message.release;
-  return `release:${createHash("sha256").update(`${project}\n${environment ?? ""}\n${version}`).digest("base64url").slice(0, 32)}`;
+  return `release:${createHash("sha256")
+    .update(`${project}\n${environment ?? ""}\n${version}`)
+    .digest("base64url")
+    .slice(0, 32)}`;
 }
 
 /** Rows still to post, taken for this attempt in one conditional transaction; rows another consumer is posting make the message wait. */
-async function takeOpenRows(deliveries: DeliveryRepository, rows: DeliveryRow[]): Promise<{ taken: { row: DeliveryRow; attempt: number }[]; waitSeconds?: number }> {
+async function takeOpenRows(
+  deliveries: DeliveryRepository,
+  rows: DeliveryRow[],
+): Promise<{ taken: { row: DeliveryRow; attempt: number }[]; waitSeconds?: number }> {
   const now = Date.now();
   const taken: { row: DeliveryRow; attempt: number; unconfirmed: number }[] = [];
   let waitSeconds: number | undefined;
@@ -178,7 +193,8 @@ async function postNotice(
     const channel = "channel" in target ? target.channel : await openDirectMessage(client, target.userEmail);
     await instances(deliverer.storage).current();
     const slot = await channelLimiter.acquire(`${target.teamId}:${channel}`, MAX_IN_PROCESS_WAIT_MS);
-    if (!slot.ok) return { kind: "retry", delaySeconds: slot.retryInSeconds, reason: "paced: Slack posts about one per second per channel", throttled: true };
+    if (!slot.ok)
+      return { kind: "retry", delaySeconds: slot.retryInSeconds, reason: "paced: Slack posts about one per second per channel", throttled: true };
     const message = renderReleaseSlackMessage(view);
     const posted = await client.chat.postMessage({
       channel,

@@ -88,7 +88,9 @@ function fromEntity(entity: SubscriptionEntity): Subscription {
 }
 
 /** The subscriptions' conversation key for a conversation a card lives in (as the chat commands write it). */
-export function conversationKeyOf(where: { provider: "msteams"; conversationId: string } | { provider: "slack"; teamId: string; channel: string }): string {
+export function conversationKeyOf(
+  where: { provider: "msteams"; conversationId: string } | { provider: "slack"; teamId: string; channel: string },
+): string {
   return where.provider === "msteams" ? `msteams:${safeKey(where.conversationId)}` : `slack:${where.teamId}:${where.channel}`;
 }
 
@@ -96,10 +98,16 @@ export function conversationKeyOf(where: { provider: "msteams"; conversationId: 
  * Turns the thread lines of one subscription on or off (`subscribe … --no-thread`). Returns false when the
  * conversation has no subscription to the project.
  */
-export async function setThreadLines(storage: StorageClients, subscription: { conversationKey: string; project: string }, on: boolean): Promise<boolean> {
+export async function setThreadLines(
+  storage: StorageClients,
+  subscription: { conversationKey: string; project: string },
+  on: boolean,
+): Promise<boolean> {
   const table = await storage.table(TABLES.subscriptions);
   try {
-    await table.updateEntity({ partitionKey: subscription.conversationKey, rowKey: safeKey(subscription.project), thread: on }, "Merge", { etag: "*" });
+    await table.updateEntity({ partitionKey: subscription.conversationKey, rowKey: safeKey(subscription.project), thread: on }, "Merge", {
+      etag: "*",
+    });
     return true;
   } catch (error) {
     if ((error as { statusCode?: number }).statusCode === 404) return false;

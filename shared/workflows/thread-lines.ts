@@ -177,7 +177,8 @@ async function sendAssignmentNotices(
 ): Promise<void> {
   // Assigning yourself needs no notice.
   const assignments = changes.filter(
-    (change) => (change.action === "assign" || change.action === "unassign") && change.detail && change.detail.toLowerCase() !== change.actor.toLowerCase(),
+    (change) =>
+      (change.action === "assign" || change.action === "unassign") && change.detail && change.detail.toLowerCase() !== change.actor.toLowerCase(),
   );
   if (assignments.length === 0) return;
   await people.load(assignments.flatMap(namedIn));
@@ -259,7 +260,9 @@ class People {
       [...new Set(emails.map((email) => email.toLowerCase()))].map(async (email) => {
         let links = this.links.get(email);
         if (!links) {
-          links = Promise.all([this.identities.findByEmail(email, "msteams"), this.identities.findByEmail(email, "slack")]).then((found) => found.flat());
+          links = Promise.all([this.identities.findByEmail(email, "msteams"), this.identities.findByEmail(email, "slack")]).then((found) =>
+            found.flat(),
+          );
           this.links.set(email, links);
         }
         this.loaded.set(email, await links);
@@ -283,7 +286,8 @@ class People {
       const here = this.loaded.get(email.toLowerCase())?.find((identity) => identity.provider === copy.provider && identity.scope === scope);
       const name = this.nameOf(email);
       if (!here) return { name };
-      const chatUser = here.provider === "msteams" ? { id: here.teamsUserId ?? here.chatUserId, aadObjectId: here.chatUserId } : { id: here.chatUserId };
+      const chatUser =
+        here.provider === "msteams" ? { id: here.teamsUserId ?? here.chatUserId, aadObjectId: here.chatUserId } : { id: here.chatUserId };
       return { name, chatUser };
     };
   }
@@ -296,7 +300,12 @@ class People {
       chats.push({ provider: "msteams", email, targetKey: targetKeyOf({ provider: "msteams", userEmail: email }) });
     }
     for (const identity of links.filter((link) => link.provider === "slack")) {
-      chats.push({ provider: "slack", teamId: identity.scope, slackUserId: identity.chatUserId, targetKey: targetKeyOf({ provider: "slack", teamId: identity.scope, userEmail: email }) });
+      chats.push({
+        provider: "slack",
+        teamId: identity.scope,
+        slackUserId: identity.chatUserId,
+        targetKey: targetKeyOf({ provider: "slack", teamId: identity.scope, userEmail: email }),
+      });
     }
     return chats;
   }

@@ -29,7 +29,10 @@ process.on("exit", () => process.stdout.write(JSON.stringify(registered)));
 
 interface Registration {
   name: string;
-  bindings: Record<string, { type: string; route?: string; methods?: string[]; authLevel?: string; queueName?: string; connection?: string; direction: string }>;
+  bindings: Record<
+    string,
+    { type: string; route?: string; methods?: string[]; authLevel?: string; queueName?: string; connection?: string; direction: string }
+  >;
 }
 
 function workerModules(): string {
@@ -43,7 +46,10 @@ function childEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, NODE_PATH: workerModules(), ...env } as NodeJS.ProcessEnv;
 }
 
-function loadBundle(env: Record<string, string | undefined>): { registered: Registration[]; table: { name: string; kind: string; route?: string; queueName?: string }[] } {
+function loadBundle(env: Record<string, string | undefined>): {
+  registered: Registration[];
+  table: { name: string; kind: string; route?: string; queueName?: string }[];
+} {
   const script = `const t = require(${JSON.stringify(BUNDLE)}).functionTable;
 process.on("exit", () => process.stdout.write("\\n" + JSON.stringify(t.map(({ name, kind, route, queueName }) => ({ name, kind, route, queueName })))));`;
   const output = execFileSync(process.execPath, ["-e", script], { cwd: ROOT, env: childEnv(env), encoding: "utf8" });
@@ -68,8 +74,23 @@ describe("the built bundle in plain Node", () => {
     const { registered, table } = loadBundle(validSettings());
     expect(table.map((fn) => fn.name).sort()).toEqual(
       [
-        "alertsQueue", "cardRefreshQueue", "deliveriesQueue", "health", "ingest", "issueApi", "linkCallback", "linkConfirm", "linkStart", "memberSyncQueue",
-        "slackActionsQueue", "slackCommands", "slackEvents", "slackInstall", "slackInteractions", "slackOAuthRedirect", "teamsMessages",
+        "alertsQueue",
+        "cardRefreshQueue",
+        "deliveriesQueue",
+        "health",
+        "ingest",
+        "issueApi",
+        "linkCallback",
+        "linkConfirm",
+        "linkStart",
+        "memberSyncQueue",
+        "slackActionsQueue",
+        "slackCommands",
+        "slackEvents",
+        "slackInstall",
+        "slackInteractions",
+        "slackOAuthRedirect",
+        "teamsMessages",
       ].sort(),
     );
     expect(registered.map((r) => r.name)).toEqual(table.map((fn) => fn.name));
@@ -95,10 +116,17 @@ describe("the built bundle starts light", () => {
   });
 
   it("ships @azure/identity as a chunk file, and every file is pure ASCII", () => {
-    expect(readdirSync(CHUNKS).filter((file) => file.endsWith(".js")).sort()).toEqual(["azure-identity.js"]);
+    expect(
+      readdirSync(CHUNKS)
+        .filter((file) => file.endsWith(".js"))
+        .sort(),
+    ).toEqual(["azure-identity.js"]);
     for (const file of [BUNDLE, join(CHUNKS, "azure-identity.js")]) {
       // One non-ASCII character makes V8 read the whole file as UTF-16: several times slower to load.
-      expect(readFileSync(file).findIndex((byte) => byte > 0x7f), file).toBe(-1);
+      expect(
+        readFileSync(file).findIndex((byte) => byte > 0x7f),
+        file,
+      ).toBe(-1);
     }
   });
 
@@ -109,7 +137,11 @@ describe("the built bundle starts light", () => {
   });
 
   it("loads no chunk and builds no Intl.Segmenter at start; a Teams request then authenticates in plain node", async () => {
-    const env = validSettings({ MicrosoftAppId: teams.appId, BOT_OPENID_METADATA_URL: teams.openIdMetadataUrl, TEAMS_SERVICE_URL_HOSTS: "127.0.0.1" });
+    const env = validSettings({
+      MicrosoftAppId: teams.appId,
+      BOT_OPENID_METADATA_URL: teams.openIdMetadataUrl,
+      TEAMS_SERVICE_URL_HOSTS: "127.0.0.1",
+    });
     const team = teams.addTeam({ name: "Cold start", members: [teams.addUser({ name: "Ana Lima", email: "ana@contoso.com" })] });
     const activity = teams.botAddedToTeam({ team });
     const token = await teams.signChannelToken();
@@ -132,7 +164,12 @@ const context = new InvocationContext({ logHandler: (level, ...args) => { if (le
 functionTable.find((fn) => fn.name === "teamsMessages").handler(request, context).then((response) => {
   report({ atStart, status: response.status, warnings, afterRequest: loadedChunks() });
 });`;
-    const result = await inPlainNode<{ atStart: { chunks: string[]; segmenters: number }; status: number; warnings: string[]; afterRequest: string[] }>(script, env);
+    const result = await inPlainNode<{
+      atStart: { chunks: string[]; segmenters: number };
+      status: number;
+      warnings: string[];
+      afterRequest: string[];
+    }>(script, env);
 
     expect(result.atStart).toEqual({ chunks: [], segmenters: 0 });
     // Authenticated (a bad or unverifiable token is a 401); then refused only because the fixture
@@ -144,7 +181,11 @@ functionTable.find((fn) => fn.name === "teamsMessages").handler(request, context
   });
 
   it("a token the chunk cannot verify is still a 401 with its reason", async () => {
-    const env = validSettings({ MicrosoftAppId: teams.appId, BOT_OPENID_METADATA_URL: teams.openIdMetadataUrl, TEAMS_SERVICE_URL_HOSTS: "127.0.0.1" });
+    const env = validSettings({
+      MicrosoftAppId: teams.appId,
+      BOT_OPENID_METADATA_URL: teams.openIdMetadataUrl,
+      TEAMS_SERVICE_URL_HOSTS: "127.0.0.1",
+    });
     const team = teams.addTeam({ name: "Forged", members: [teams.addUser({ name: "Bo Chen", email: "bo@contoso.com" })] });
     const activity = teams.botAddedToTeam({ team });
     const token = await teams.signChannelToken({ key: "unpublished" });

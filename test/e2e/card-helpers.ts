@@ -29,7 +29,12 @@ export function executeActions(card: unknown): FoundAction[] {
 
 export function action(card: unknown, title: string | RegExp): FoundAction {
   const match = executeActions(card).find((a) => (typeof title === "string" ? a.title === title : title.test(a.title)));
-  if (!match) throw new Error(`no button "${title}" on the card; it has: ${executeActions(card).map((a) => a.title).join(", ")}`);
+  if (!match)
+    throw new Error(
+      `no button "${title}" on the card; it has: ${executeActions(card)
+        .map((a) => a.title)
+        .join(", ")}`,
+    );
   return match;
 }
 

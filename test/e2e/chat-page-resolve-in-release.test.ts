@@ -9,7 +9,16 @@ import { sendBase64Json } from "../support/queues";
 import { installSlackWorkspace, startStack, type Stack } from "./stack";
 
 const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 const CARD_TIMEOUT = 30_000;
 
 let stack: Stack;
@@ -63,7 +72,11 @@ describe("Resolve in a release on the dev chat page", () => {
     await sendBase64Json(
       stack.azurite.connectionString,
       "alerts",
-      anAlert({ alertId: "page-release-1", issue: { id: "page-release-1", title: "TypeError: basket is undefined" }, targets: [{ provider: "msteams", conversationId: team.generalChannelId }] }),
+      anAlert({
+        alertId: "page-release-1",
+        issue: { id: "page-release-1", title: "TypeError: basket is undefined" },
+        targets: [{ provider: "msteams", conversationId: team.generalChannelId }],
+      }),
     );
     await page.goto(chat.url);
     await openConversation("Checkout", "General");
@@ -83,7 +96,11 @@ describe("Resolve in a release on the dev chat page", () => {
     await sendBase64Json(
       stack.azurite.connectionString,
       "alerts",
-      anAlert({ alertId: "page-release-2", issue: { id: "page-release-2", title: "RangeError: too many coupons" }, targets: [{ provider: "slack", teamId: slackTeam, channel: slackAlerts }] }),
+      anAlert({
+        alertId: "page-release-2",
+        issue: { id: "page-release-2", title: "RangeError: too many coupons" },
+        targets: [{ provider: "slack", teamId: slackTeam, channel: slackAlerts }],
+      }),
     );
     await openConversation("Contoso", "alerts");
     const card = message("RangeError: too many coupons");

@@ -12,7 +12,16 @@ import { blocksText } from "./slack-helpers";
 import { installSlackWorkspace, startStack, type Stack } from "./stack";
 
 const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 const SCREENSHOTS = { teams: "/tmp/chat-page-teams.png", slack: "/tmp/chat-page-slack.png" };
 /** Alert to card, and a change to every copy, go through queues: seconds, more on a busy machine. */
 const CARD_TIMEOUT = 30_000;
@@ -32,7 +41,8 @@ const eventually = <T>(fn: () => T | Promise<T>, timeout = 10_000) => expect.pol
 
 beforeAll(async () => {
   // A missing browser is a broken setup, not a reason to skip.
-  if (!existsSync(CHROMIUM)) throw new Error(`The chat page test drives Chromium at ${CHROMIUM}, which is missing: install it (apt-get install chromium).`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`The chat page test drives Chromium at ${CHROMIUM}, which is missing: install it (apt-get install chromium).`);
   stack = await startStack({ env: { CARD_REFRESH_COALESCE_SECONDS: "1" } });
   const ana = stack.teams.addUser({ name: "Ana Lima", email: "ana@contoso.com" });
   const ben = stack.teams.addUser({ name: "Ben Okafor", email: "ben@contoso.com" });
@@ -105,7 +115,9 @@ describe("the dev chat page", () => {
     await eventually(() => page.locator("#status").textContent()).toMatch(/Queued a test alert/);
     const card = message("TypeError: cart is undefined");
     await eventually(() => card.getByRole("button", { name: "Resolve", exact: true }).count(), CARD_TIMEOUT).toBe(1);
-    expect(await card.locator(".ac-adaptiveCard a", { hasText: "TypeError: cart is undefined" }).getAttribute("href")).toBe("https://example.com/issues/demo");
+    expect(await card.locator(".ac-adaptiveCard a", { hasText: "TypeError: cart is undefined" }).getAttribute("href")).toBe(
+      "https://example.com/issues/demo",
+    );
 
     await card.getByRole("button", { name: "Resolve", exact: true }).click();
     await eventually(() => card.textContent()).toContain("Resolved by Ana Lima");
@@ -125,7 +137,10 @@ describe("the dev chat page", () => {
     const card = message("TypeError: cart is undefined");
     const submitted = page.waitForRequest((request) => request.url().endsWith("/api/teams/submit"));
     await card.getByRole("button", { name: "Unresolve" }).click();
-    expect((await submitted).postDataJSON()).toMatchObject({ as: expect.stringMatching(/^29:/), data: { payload: { action: { type: "unresolve" } } } });
+    expect((await submitted).postDataJSON()).toMatchObject({
+      as: expect.stringMatching(/^29:/),
+      data: { payload: { action: { type: "unresolve" } } },
+    });
     await eventually(() => card.textContent(), CARD_TIMEOUT).toContain("Unresolved by Ben Okafor");
     await page.getByLabel("Teams client").selectOption("desktop");
   });
@@ -187,7 +202,9 @@ describe("the dev chat page", () => {
 
   it("Slack: an ephemeral from the app is shown only to the person it is for", async () => {
     await actAs("Cleo (no email)");
-    await message(/payment provider/).getByRole("button", { name: "Unresolve" }).click();
+    await message(/payment provider/)
+      .getByRole("button", { name: "Unresolve" })
+      .click();
     const prompt = message("link your Slack account");
     await eventually(() => prompt.count(), CARD_TIMEOUT).toBe(1);
     expect(await prompt.textContent()).toContain("Only visible to you");
@@ -225,7 +242,9 @@ describe("the dev chat page", () => {
     await eventually(() => posted.count()).toBe(1);
     expect(await posted.locator(".author").textContent()).toBe("Ben Okafor");
     expect(await posted.locator("strong").textContent()).toBe("bold");
-    expect(await posted.getByRole("link").evaluateAll((links) => links.map((a) => [a.textContent, a.getAttribute("href")]))).toEqual([["safe link", "https://example.com/a?b=1&c=2"]]);
+    expect(await posted.getByRole("link").evaluateAll((links) => links.map((a) => [a.textContent, a.getAttribute("href")]))).toEqual([
+      ["safe link", "https://example.com/a?b=1&c=2"],
+    ]);
     expect(await posted.textContent()).toContain('<img src=x onerror="window.__pwned=4">');
     expect(await page.locator("#messages img").count()).toBe(0);
     expect(await pwned()).toBeUndefined();

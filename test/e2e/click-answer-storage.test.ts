@@ -33,21 +33,40 @@ beforeAll(async () => {
   slackTeam = await installSlackWorkspace(stack, "Contoso");
   slackChannel = stack.slack.addChannel(slackTeam, { name: "alerts" }).id;
   slackAna = stack.slack.addUser(slackTeam, { name: "ana", realName: "Ana Lima", email: "ana@contoso.com" }).id;
-  await new IdentityRepository(stack.storage).link({ provider: "slack", scope: slackTeam, chatUserId: slackAna, person: { email: "ana@contoso.com", name: "Ana Lima" }, how: "explicit", linkedAt: new Date().toISOString() });
+  await new IdentityRepository(stack.storage).link({
+    provider: "slack",
+    scope: slackTeam,
+    chatUserId: slackAna,
+    person: { email: "ana@contoso.com", name: "Ana Lima" },
+    how: "explicit",
+    linkedAt: new Date().toISOString(),
+  });
   for (const id of ["teams-warm", "teams-measured"]) {
-    await sendBase64Json(stack.azurite.connectionString, "alerts", anAlert({ alertId: `${id}-1`, issue: { id, title: id }, targets: [{ provider: "msteams", conversationId: team.generalChannelId }] }));
+    await sendBase64Json(
+      stack.azurite.connectionString,
+      "alerts",
+      anAlert({ alertId: `${id}-1`, issue: { id, title: id }, targets: [{ provider: "msteams", conversationId: team.generalChannelId }] }),
+    );
   }
   for (const id of ["slack-warm", "slack-measured"]) {
-    await sendBase64Json(stack.azurite.connectionString, "alerts", anAlert({ alertId: `${id}-1`, issue: { id, title: id }, targets: [{ provider: "slack", teamId: slackTeam, channel: slackChannel }] }));
+    await sendBase64Json(
+      stack.azurite.connectionString,
+      "alerts",
+      anAlert({ alertId: `${id}-1`, issue: { id, title: id }, targets: [{ provider: "slack", teamId: slackTeam, channel: slackChannel }] }),
+    );
   }
-  await waitFor(() => teamsCard("teams-warm") && teamsCard("teams-measured") && slackCard("slack-warm") && slackCard("slack-measured"), { timeoutMs: 30_000, description: "every card posted" });
+  await waitFor(() => teamsCard("teams-warm") && teamsCard("teams-measured") && slackCard("slack-warm") && slackCard("slack-measured"), {
+    timeoutMs: 30_000,
+    description: "every card posted",
+  });
 }, 120_000);
 afterAll(async () => {
   await stack?.stop();
 });
 
 const teamsCard = (issueId: string) => stack.teams.messages(team.generalChannelId).find((m) => JSON.stringify(m.activity).includes(`"${issueId}"`));
-const slackCard = (issueId: string) => stack.slack.messages(slackChannel).find((m) => !m.ephemeral && JSON.stringify(m.blocks).includes(`"triage:${issueId}"`));
+const slackCard = (issueId: string) =>
+  stack.slack.messages(slackChannel).find((m) => !m.ephemeral && JSON.stringify(m.blocks).includes(`"triage:${issueId}"`));
 
 /** Storage requests that are the app's own work (a trigger's polling of its queues is not). */
 const work = (r: StorageRequest) => r.service === "table" || (r.service === "queue" && r.method === "POST");
@@ -56,10 +75,14 @@ const described = (requests: StorageRequest[]) => requests.map((r) => `${r.metho
 /** Nothing left in flight: the issue's changes announced, the app's queues empty, no storage work for a while. */
 async function quiet(issueId: string): Promise<void> {
   const proxy = stack.storageProxy!;
-  await waitFor(async () => (await new IssueRepository(stack.storage).get(issueId))?.outbox.every((entry) => entry.announced), { timeoutMs: 30_000, description: `${issueId}'s changes announced` });
+  await waitFor(async () => (await new IssueRepository(stack.storage).get(issueId))?.outbox.every((entry) => entry.announced), {
+    timeoutMs: 30_000,
+    description: `${issueId}'s changes announced`,
+  });
   await waitFor(
     async () => {
-      for (const queue of [QUEUES.alerts, QUEUES.deliveries, QUEUES.cardRefresh, QUEUES.slackActions]) if ((await messageCount(stack.azurite.connectionString, queue)) > 0) return undefined;
+      for (const queue of [QUEUES.alerts, QUEUES.deliveries, QUEUES.cardRefresh, QUEUES.slackActions])
+        if ((await messageCount(stack.azurite.connectionString, queue)) > 0) return undefined;
       const last = proxy.requests.filter(work).at(-1);
       return !last || Date.now() - last.at > 300 ? true : undefined;
     },
@@ -70,7 +93,13 @@ async function quiet(issueId: string): Promise<void> {
 async function teamsClick(issueId: string, title: string) {
   const posted = teamsCard(issueId)!;
   const button = action(cardOf(posted.activity), title);
-  const activity = stack.teams.invokeAction({ conversation: team.generalChannelId, from: ana, replyToId: posted.activityId, verb: button.verb!, data: button.data });
+  const activity = stack.teams.invokeAction({
+    conversation: team.generalChannelId,
+    from: ana,
+    replyToId: posted.activityId,
+    verb: button.verb!,
+    data: button.data,
+  });
   const token = await stack.teams.signChannelToken({ serviceUrl: stack.teams.serviceUrl });
   const mark = stack.storageProxy!.mark();
   const response = await stack.teams.post(`${stack.api}/messages`, activity, { token });
@@ -81,7 +110,13 @@ async function teamsClick(issueId: string, title: string) {
 
 async function slackClick(issueId: string, label: string) {
   const message = slackCard(issueId)!;
-  const payload = stack.slack.blockActions({ teamId: slackTeam, user: slackAna, channel: slackChannel, messageTs: message.ts, actions: [click(message.blocks, label)] });
+  const payload = stack.slack.blockActions({
+    teamId: slackTeam,
+    user: slackAna,
+    channel: slackChannel,
+    messageTs: message.ts,
+    actions: [click(message.blocks, label)],
+  });
   const responsesBefore = stack.slack.responses.length;
   const mark = stack.storageProxy!.mark();
   const ack = await stack.slack.sendInteraction(`${stack.api}/slack/interactions`, payload);
@@ -117,10 +152,21 @@ describe("storage requests a clicker waits for", () => {
     const unresolve = action(card, "Unresolve");
     stack.teams.clearCalls();
     const events = stack.storageProxy!.mark();
-    const response = await stack.teams.post(`${stack.api}/messages`, stack.teams.message({ conversation: team.generalChannelId, from: ana, value: unresolve.fallbackData, replyToId: posted.activityId, mentionBot: false }));
+    const response = await stack.teams.post(
+      `${stack.api}/messages`,
+      stack.teams.message({
+        conversation: team.generalChannelId,
+        from: ana,
+        value: unresolve.fallbackData,
+        replyToId: posted.activityId,
+        mentionBot: false,
+      }),
+    );
     const beforeAnswer = stack.storageProxy!.requests.slice(events).filter(work);
     expect(response.status).toBe(200);
-    expect(cardText(cardOf(stack.teams.messages(team.generalChannelId).find((m) => m.activityId === posted.activityId)!.activity))).toMatch(/Unresolved by Ana Lima/);
+    expect(cardText(cardOf(stack.teams.messages(team.generalChannelId).find((m) => m.activityId === posted.activityId)!.activity))).toMatch(
+      /Unresolved by Ana Lima/,
+    );
     // The conversation remembered (a read), the issue read and written.
     expect(beforeAnswer.length, described(beforeAnswer)).toBeLessThanOrEqual(MOST_BEFORE_ANSWER + 1);
 

@@ -45,8 +45,15 @@ function teams(): Platform {
       ana = stack.teams.addUser({ name: "Ana Lima", email: "ana@contoso.com" });
       team = stack.teams.addTeam({ name: "Checkout", members: [ana] });
       await stack.teams.post(messagesUrl(), stack.teams.botAddedToTeam({ team, from: ana }));
-      await sendBase64Json(stack.azurite.connectionString, "alerts", anAlert({ alertId: `${issueId}-1`, issue: { id: issueId }, targets: [{ provider: "msteams", conversationId: team.generalChannelId }] }));
-      const message = await waitFor(() => stack.teams.messages(team.generalChannelId).find((m) => cardText(cardOf(m.activity)).includes("TypeError")), { timeoutMs: 15_000 });
+      await sendBase64Json(
+        stack.azurite.connectionString,
+        "alerts",
+        anAlert({ alertId: `${issueId}-1`, issue: { id: issueId }, targets: [{ provider: "msteams", conversationId: team.generalChannelId }] }),
+      );
+      const message = await waitFor(
+        () => stack.teams.messages(team.generalChannelId).find((m) => cardText(cardOf(m.activity)).includes("TypeError")),
+        { timeoutMs: 15_000 },
+      );
       posted = { activityId: message.activityId };
       seen = cardOf(message.activity);
     },
@@ -54,7 +61,13 @@ function teams(): Platform {
       const button = action(seen, label);
       const response = await stack.teams.post(
         messagesUrl(),
-        stack.teams.invokeAction({ conversation: team.generalChannelId, from: ana, replyToId: posted.activityId, verb: button.verb!, data: button.data }),
+        stack.teams.invokeAction({
+          conversation: team.generalChannelId,
+          from: ana,
+          replyToId: posted.activityId,
+          verb: button.verb!,
+          data: button.data,
+        }),
       );
       expect(response.status).toBe(200);
       const body = response.body as { type: string; value: unknown };
@@ -67,7 +80,10 @@ function teams(): Platform {
       const response = await stack.teams.post(messagesUrl(), stack.teams.message({ conversation: team.generalChannelId, from: ana, text }));
       expect(response.status).toBe(200);
       const replies = await waitFor(() => {
-        const after = stack.teams.messages(team.generalChannelId).slice(before).filter((m) => m.activity.text !== undefined && (m.activity.from as { id?: string } | undefined)?.id !== ana.id);
+        const after = stack.teams
+          .messages(team.generalChannelId)
+          .slice(before)
+          .filter((m) => m.activity.text !== undefined && (m.activity.from as { id?: string } | undefined)?.id !== ana.id);
         return after.length ? after : undefined;
       });
       return replies.map((m) => String(m.activity.text)).join("\n");
@@ -89,8 +105,15 @@ function slack(): Platform {
       teamId = await installSlackWorkspace(stack, "Contoso");
       channel = stack.slack.addChannel(teamId, { name: "alerts" }).id;
       ana = stack.slack.addUser(teamId, { name: "ana", realName: "Ana Lima", email: "ana@contoso.com" }).id;
-      await sendBase64Json(stack.azurite.connectionString, "alerts", anAlert({ alertId: `${issueId}-1`, issue: { id: issueId }, targets: [{ provider: "slack", teamId, channel }] }));
-      const message = await waitFor(() => stack.slack.messages(channel).find((m) => !m.ephemeral && JSON.stringify(m.blocks).includes(`triage:${issueId}`)), { timeoutMs: 15_000 });
+      await sendBase64Json(
+        stack.azurite.connectionString,
+        "alerts",
+        anAlert({ alertId: `${issueId}-1`, issue: { id: issueId }, targets: [{ provider: "slack", teamId, channel }] }),
+      );
+      const message = await waitFor(
+        () => stack.slack.messages(channel).find((m) => !m.ephemeral && JSON.stringify(m.blocks).includes(`triage:${issueId}`)),
+        { timeoutMs: 15_000 },
+      );
       posted = { ts: message.ts };
       seen = message.blocks;
     },
@@ -99,22 +122,25 @@ function slack(): Platform {
       const payload = stack.slack.blockActions({ teamId, user: ana, channel, messageTs: posted.ts, actions: [click(seen, label)] });
       expect((await stack.slack.sendInteraction(`${stack.api}/slack/interactions`, payload)).status).toBe(200);
       // The answer comes through the response_url once Slack has its ack (or from the worker).
-      const [reply] = await waitFor(() => (stack.slack.responses.length > before ? stack.slack.responses.slice(before) : undefined), { timeoutMs: 15_000 });
+      const [reply] = await waitFor(() => (stack.slack.responses.length > before ? stack.slack.responses.slice(before) : undefined), {
+        timeoutMs: 15_000,
+      });
       const body = reply!.body as { replace_original?: boolean; text?: string; blocks?: unknown };
       if (body.replace_original) seen = body.blocks;
       return body.replace_original ? blocksText(body.blocks) : String(body.text);
     },
     async command(text) {
-      const reply = await stack.slack.sendCommand(`${stack.api}/slack/commands`, stack.slack.slashCommand({ teamId, user: ana, channel, command: "/triage", text }));
+      const reply = await stack.slack.sendCommand(
+        `${stack.api}/slack/commands`,
+        stack.slack.slashCommand({ teamId, user: ana, channel, command: "/triage", text }),
+      );
       expect(reply.status).toBe(200);
       return (reply.json as { text: string }).text;
     },
   };
 }
 
-type Step =
-  | { name: string; click: string; sees: RegExp; status: Status; assignee?: string | null }
-  | { name: string; command: string; sees: RegExp };
+type Step = { name: string; click: string; sees: RegExp; status: Status; assignee?: string | null } | { name: string; command: string; sees: RegExp };
 
 /** The table: in order, each step after the one before it, as one person (Ana, whose platform verified ana@contoso.com). */
 const TABLE: Step[] = [
@@ -122,19 +148,40 @@ const TABLE: Step[] = [
   { name: "an unknown command says so and helps", command: "frobnicate", sees: /I don't know "frobnicate"/ },
   { name: "subscribe without a project shows the usage", command: "subscribe", sees: /Usage: (\/triage )?subscribe PROJECT \[LEVEL\]/ },
   { name: "subscribe with a level that isn't one says which are", command: "subscribe checkout loud", sees: /"loud" is not a level/ },
-  { name: "Resolve: a verified clicker is linked on the way and sees the resolved card", click: "Resolve", sees: /Resolved by Ana Lima/, status: "resolved" },
+  {
+    name: "Resolve: a verified clicker is linked on the way and sees the resolved card",
+    click: "Resolve",
+    sees: /Resolved by Ana Lima/,
+    status: "resolved",
+  },
   { name: "status after the click: linked automatically", command: "status", sees: /You're linked as ana@contoso\.com \(automatically/ },
   { name: "Unresolve", click: "Unresolve", sees: /Unresolved by Ana Lima/, status: "unresolved" },
   { name: "Assign to me", click: "Assign to me", sees: /Ana Lima/, status: "unresolved", assignee: "ana@contoso.com" },
-  { name: "Assign to me again: nothing changes, and the clicker is told why", click: "Assign to me", sees: /already assigned/, status: "unresolved", assignee: "ana@contoso.com" },
-  { name: "subscribe checkout warning", command: "subscribe checkout warning", sees: /Subscribed: alerts for \*{1,2}checkout\*{1,2} at level warning or above/ },
+  {
+    name: "Assign to me again: nothing changes, and the clicker is told why",
+    click: "Assign to me",
+    sees: /already assigned/,
+    status: "unresolved",
+    assignee: "ana@contoso.com",
+  },
+  {
+    name: "subscribe checkout warning",
+    command: "subscribe checkout warning",
+    sees: /Subscribed: alerts for \*{1,2}checkout\*{1,2} at level warning or above/,
+  },
   { name: "subscriptions lists it", command: "subscriptions", sees: /\*{1,2}checkout\*{1,2} \(warning and above\)/ },
   { name: "unsubscribe checkout", command: "unsubscribe checkout", sees: /Unsubscribed (this channel )?from \*{1,2}checkout\*{1,2}/ },
   { name: "unsubscribe again: it wasn't subscribed", command: "unsubscribe checkout", sees: /wasn't subscribed to \*{1,2}checkout/ },
   { name: "subscriptions: none left", command: "subscriptions", sees: /No subscriptions/ },
   { name: "unlink", command: "unlink", sees: /You're unlinked \(you were ana@contoso\.com\)/ },
   { name: "status after unlinking: not linked (and not linked again behind their back)", command: "status", sees: /You're not linked to anyone yet/ },
-  { name: "a click from someone unlinked: a link prompt, nothing changed", click: "Unassign", sees: /link your (Slack )?account/i, status: "unresolved", assignee: "ana@contoso.com" },
+  {
+    name: "a click from someone unlinked: a link prompt, nothing changed",
+    click: "Unassign",
+    sees: /link your (Slack )?account/i,
+    status: "unresolved",
+    assignee: "ana@contoso.com",
+  },
 ];
 
 for (const platform of [teams(), slack()]) {

@@ -27,7 +27,10 @@ beforeAll(async () => {
   teamsChannels.push(team.generalChannelId);
   for (let n = 1; n < 10; n++) teamsChannels.push(stack.teams.addChannel(team, `alerts-${n}`).id);
   for (const conversation of teamsChannels) {
-    const answer = await stack.teams.post(`${stack.api}/messages`, stack.teams.message({ conversation, from: user, text: `subscribe ${PROJECT} info` }));
+    const answer = await stack.teams.post(
+      `${stack.api}/messages`,
+      stack.teams.message({ conversation, from: user, text: `subscribe ${PROJECT} info` }),
+    );
     expect(answer.status).toBe(200);
   }
   const teamId = await installSlackWorkspace(stack, "Count");
@@ -35,7 +38,10 @@ beforeAll(async () => {
   const slackUser = stack.slack.addUser(teamId, { name: "ana", realName: "Ana Lima", email: "ana@storagecount.example" }).id;
   for (let n = 0; n < 10; n++) {
     const channel = stack.slack.addChannel(teamId, { name: `alerts-${n}` }).id;
-    const answer = await stack.slack.sendCommand(`${stack.api}/slack/commands`, stack.slack.slashCommand({ teamId, user: slackUser, channel, command: "/triage", text: `subscribe ${PROJECT} info` }));
+    const answer = await stack.slack.sendCommand(
+      `${stack.api}/slack/commands`,
+      stack.slack.slashCommand({ teamId, user: slackUser, channel, command: "/triage", text: `subscribe ${PROJECT} info` }),
+    );
     expect(answer.status).toBe(200);
     slackChannels.push(channel);
   }
@@ -83,9 +89,11 @@ async function requestsFor(send: () => Promise<void>): Promise<{ total: number; 
   return { total, byResource, requests };
 }
 
-const sentTo = (requests: StorageRequest[], queue: string) => requests.filter((r) => r.service === "queue" && r.resource === queue && r.method === "POST").length;
+const sentTo = (requests: StorageRequest[], queue: string) =>
+  requests.filter((r) => r.service === "queue" && r.resource === queue && r.method === "POST").length;
 const teamsCards = (conversation: string) => stack.teams.messages(conversation).filter((m) => cardText(cardOf(m.activity)).includes("TypeError"));
-const slackCards = (channel: string) => stack.slack.messages(channel).filter((m) => !m.ephemeral && JSON.stringify(m.blocks).includes(`triage:${ISSUE}`));
+const slackCards = (channel: string) =>
+  stack.slack.messages(channel).filter((m) => !m.ephemeral && JSON.stringify(m.blocks).includes(`triage:${ISSUE}`));
 
 describe("storage requests per alert, 20 subscribed conversations", () => {
   it("an alert for a new issue: one card in each of the 20, within 60 storage requests", async () => {
@@ -102,14 +110,20 @@ describe("storage requests per alert, 20 subscribed conversations", () => {
   }, 120_000);
 
   it("a repeat alert to the 20 live cards: no delivery message, no post, each live copy brought up to date", async () => {
-    const postsBefore = stack.teams.calls.filter((c) => c.operation === "send").length + stack.slack.calls.filter((c) => c.method === "chat.postMessage").length;
+    const postsBefore =
+      stack.teams.calls.filter((c) => c.operation === "send").length + stack.slack.calls.filter((c) => c.method === "chat.postMessage").length;
     const counted = await requestsFor(() =>
-      sendBase64Json(stack.azurite.connectionString, "alerts", anAlert({ alertId: "count-2", issue: { id: ISSUE, project: PROJECT, count: 2, lastSeen: new Date().toISOString() } })),
+      sendBase64Json(
+        stack.azurite.connectionString,
+        "alerts",
+        anAlert({ alertId: "count-2", issue: { id: ISSUE, project: PROJECT, count: 2, lastSeen: new Date().toISOString() } }),
+      ),
     );
     console.log(`[fanout-storage] repeat alert to 20 live cards: ${counted.total} requests ${JSON.stringify(counted.byResource)}`);
     expect(sentTo(counted.requests, "deliveries")).toBe(0);
     expect(counted.requests.filter((r) => r.service === "queue" && r.resource === "deliveries")).toEqual([]);
-    const posts = stack.teams.calls.filter((c) => c.operation === "send").length + stack.slack.calls.filter((c) => c.method === "chat.postMessage").length;
+    const posts =
+      stack.teams.calls.filter((c) => c.operation === "send").length + stack.slack.calls.filter((c) => c.method === "chat.postMessage").length;
     expect(posts).toBe(postsBefore);
     // The decision is still recorded per target, in one transaction.
     const rows = await new DeliveryRepository(stack.storage).listForAlert("count-2");
@@ -131,9 +145,15 @@ describe("the first card of a new issue, through the host", () => {
       { provider: "slack" as const, teamId: slackTeamId, channel: slackChannels[1]! },
     ];
     const counted = await requestsFor(() =>
-      sendBase64Json(stack.azurite.connectionString, "alerts", anAlert({ alertId: "count-first", issue: { id: "storagecount-first", title: "TypeError in first" }, targets })),
+      sendBase64Json(
+        stack.azurite.connectionString,
+        "alerts",
+        anAlert({ alertId: "count-first", issue: { id: "storagecount-first", title: "TypeError in first" }, targets }),
+      ),
     );
-    console.log(`[fanout-storage] new alert to 2 targets, posted by the alerts handler: ${counted.total} requests ${JSON.stringify(counted.byResource)}`);
+    console.log(
+      `[fanout-storage] new alert to 2 targets, posted by the alerts handler: ${counted.total} requests ${JSON.stringify(counted.byResource)}`,
+    );
     expect(counted.requests.filter((r) => r.service === "queue" && r.resource === "deliveries")).toEqual([]);
     expect(stack.host.logs().filter((line) => line.includes("of count-first: sent (posted by the alerts handler)"))).toHaveLength(2);
     const rows = await new DeliveryRepository(stack.storage).listForAlert("count-first");

@@ -36,7 +36,10 @@ beforeAll(async () => {
   teamsChannels = [team.generalChannelId, stack.teams.addChannel(team, "alerts-1").id, stack.teams.addChannel(team, "alerts-2").id];
   lonelyTeams = stack.teams.addChannel(team, "lonely").id;
   for (const [conversation, project] of [...teamsChannels.map((c) => [c, PROJECT]), [lonelyTeams, LONELY]]) {
-    const answer = await stack.teams.post(`${stack.api}/messages`, stack.teams.message({ conversation: conversation!, from: ana, text: `subscribe ${project} info` }));
+    const answer = await stack.teams.post(
+      `${stack.api}/messages`,
+      stack.teams.message({ conversation: conversation!, from: ana, text: `subscribe ${project} info` }),
+    );
     expect(answer.status).toBe(200);
   }
   const teamId = await installSlackWorkspace(stack, "Throttled");
@@ -65,14 +68,29 @@ describe("a throttled fan-out", () => {
     stack.slack.injectError({ method: "chat.postMessage", channel: lonelySlack, error: "ratelimited", retryAfterSec: 1, times: STREAK });
     stack.teams.injectFault({ operation: "send", conversationId: lonelyTeams, status: 429, retryAfterSec: 1, times: STREAK });
     const lonelyAlert = (n: number) =>
-      anAlert({ alertId: `${LONELY}-${n}`, issue: { id: `${LONELY}-0`, project: LONELY, title: "TypeError in lonely", count: n, lastSeen: new Date(Date.UTC(2026, 11, 1, 12, 0, n)).toISOString() } });
+      anAlert({
+        alertId: `${LONELY}-${n}`,
+        issue: {
+          id: `${LONELY}-0`,
+          project: LONELY,
+          title: "TypeError in lonely",
+          count: n,
+          lastSeen: new Date(Date.UTC(2026, 11, 1, 12, 0, n)).toISOString(),
+        },
+      });
 
     const alerts = Array.from({ length: ISSUES * ALERTS_PER_ISSUE }, (_, n) => {
       const issue = n % ISSUES;
       const count = Math.floor(n / ISSUES) + 1;
       return anAlert({
         alertId: `${PROJECT}-${n}`,
-        issue: { id: `${PROJECT}-${issue}`, project: PROJECT, title: `TypeError in throttled ${issue}`, count, lastSeen: new Date(Date.UTC(2026, 11, 1, 12, 0, count)).toISOString() },
+        issue: {
+          id: `${PROJECT}-${issue}`,
+          project: PROJECT,
+          title: `TypeError in throttled ${issue}`,
+          count,
+          lastSeen: new Date(Date.UTC(2026, 11, 1, 12, 0, count)).toISOString(),
+        },
       });
     });
     const queue = queueClient(stack.azurite.connectionString, "alerts");
@@ -83,8 +101,14 @@ describe("a throttled fan-out", () => {
 
     // Once the lonely issue's cards are up, its next alert's update meets a streak of 429s too.
     const lonelyCards = () => [
-      ...stack.teams.messages(lonelyTeams).filter((m) => cardText(cardOf(m.activity)).includes("TypeError in lonely")).map((m) => cardText(cardOf(m.activity))),
-      ...stack.slack.messages(lonelySlack).filter((m) => !m.ephemeral && m.text.includes("TypeError in lonely")).map((m) => blocksText(m.blocks)),
+      ...stack.teams
+        .messages(lonelyTeams)
+        .filter((m) => cardText(cardOf(m.activity)).includes("TypeError in lonely"))
+        .map((m) => cardText(cardOf(m.activity))),
+      ...stack.slack
+        .messages(lonelySlack)
+        .filter((m) => !m.ephemeral && m.text.includes("TypeError in lonely"))
+        .map((m) => blocksText(m.blocks)),
     ];
     await waitFor(() => lonelyCards().length === 2, { timeoutMs: 120_000, intervalMs: 500, description: "the lonely issue's cards to be posted" });
     stack.slack.injectError({ method: "chat.update", channel: lonelySlack, error: "ratelimited", retryAfterSec: 1, times: STREAK });
@@ -113,14 +137,21 @@ describe("a throttled fan-out", () => {
         const lonely = lonelyCards();
         const lonelyFinal = lonely.length === 2 && lonely[0]!.includes("Events: 2") && lonely[1]!.includes("*Events*\n2");
         if (now.length >= pairs && now.every((card) => card.final) && lonelyFinal) return true;
-        throw new Error(`${now.filter((card) => card.final).length} of ${pairs} final, ${now.length} posted; lonely cards ${lonely.length}, final ${lonelyFinal}`);
+        throw new Error(
+          `${now.filter((card) => card.final).length} of ${pairs} final, ${now.length} posted; lonely cards ${lonely.length}, final ${lonelyFinal}`,
+        );
       },
       { timeoutMs: 120_000, intervalMs: 1000, description: "every card to be final" },
     );
 
     // The throttling really happened: the streaks and the shared faults were served.
-    const throttled = (calls: readonly { status?: number; error?: string; conversationId?: string; params?: { channel?: unknown } }[], lonely: boolean) =>
-      calls.filter((c) => (c.status === 429 || c.error === "ratelimited") && (c.conversationId === lonelyTeams || c.params?.channel === lonelySlack) === lonely).length;
+    const throttled = (
+      calls: readonly { status?: number; error?: string; conversationId?: string; params?: { channel?: unknown } }[],
+      lonely: boolean,
+    ) =>
+      calls.filter(
+        (c) => (c.status === 429 || c.error === "ratelimited") && (c.conversationId === lonelyTeams || c.params?.channel === lonelySlack) === lonely,
+      ).length;
     expect(throttled(stack.teams.calls, true)).toBeGreaterThanOrEqual(2 * STREAK);
     expect(throttled(stack.slack.calls, true)).toBeGreaterThanOrEqual(2 * STREAK);
     expect(throttled(stack.teams.calls, false)).toBeGreaterThan(10);

@@ -12,7 +12,16 @@ import { startTestAzurite, type Azurite } from "../support/azurite";
 import { messageCount, sendBase64Json } from "../support/queues";
 
 const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 let azurite: Azurite;
 let teams: TeamsEmulator;
@@ -45,7 +54,10 @@ describe("the dev chat page's Queues view", () => {
     const original = JSON.stringify({ schemaVersion: 1, alertId: "a-1", targets: [{ provider: "msteams", conversationId: "team-id" }] });
     const parsed = parseAlert(original);
     if (parsed.ok) throw new Error("expected a bad alert");
-    await new StorageClients({ kind: "connectionString", connectionString: azurite.connectionString }).send("alerts-poison", poisonFor(parsed.error, parsed.issues, original));
+    await new StorageClients({ kind: "connectionString", connectionString: azurite.connectionString }).send(
+      "alerts-poison",
+      poisonFor(parsed.error, parsed.issues, original),
+    );
     await sendBase64Json(azurite.connectionString, "deliveries", { waiting: true });
 
     await page.goto(chat.url);

@@ -34,7 +34,11 @@ describe("a delivery whose stored target no platform accepts", () => {
       target: { provider: "msteams", conversationId: team.generalChannelId },
     });
 
-    await sendBase64Json(stack.azurite.connectionString, "alerts", anAlert({ alertId: "legacy-1", issue: { id: "legacy-issue", project: "legacy" } }));
+    await sendBase64Json(
+      stack.azurite.connectionString,
+      "alerts",
+      anAlert({ alertId: "legacy-1", issue: { id: "legacy-issue", project: "legacy" } }),
+    );
 
     const rows = new DeliveryRepository(stack.storage);
     const dead = await waitFor(async () => (await rows.listForAlert("legacy-1")).find((row) => row.state === "dead"), {

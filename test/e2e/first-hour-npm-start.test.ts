@@ -13,7 +13,9 @@ const MY_INGEST_TOKEN = "my-own-ingest-token-0123456789abcdef";
 
 const isFree = (port: number) =>
   new Promise<boolean>((done) => {
-    const server = createServer().once("error", () => done(false)).listen(port, "127.0.0.1", () => server.close(() => done(true)));
+    const server = createServer()
+      .once("error", () => done(false))
+      .listen(port, "127.0.0.1", () => server.close(() => done(true)));
   });
 
 async function fivePortsInARow(): Promise<number> {
@@ -25,19 +27,34 @@ async function fivePortsInARow(): Promise<number> {
 }
 
 /** Runs npm start until it is ready, lets `whileRunning` look around, then Ctrl-C; returns everything it printed. */
-async function runNpmStart(dataDir: string, env: Record<string, string>, whileRunning: (port: number) => Promise<void> = async () => {}): Promise<string> {
+async function runNpmStart(
+  dataDir: string,
+  env: Record<string, string>,
+  whileRunning: (port: number) => Promise<void> = async () => {},
+): Promise<string> {
   const port = await fivePortsInARow();
   const output: string[] = [];
   const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "dev", "start.ts")], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), TRIAGE_DEV_DATA: dataDir, TRIAGE_DEV_AZURITE_PORTS: "random", NO_COLOR: "1", ...env },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      PORT: String(port),
+      TRIAGE_DEV_DATA: dataDir,
+      TRIAGE_DEV_AZURITE_PORTS: "random",
+      NO_COLOR: "1",
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout.on("data", (chunk: Buffer) => output.push(chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => output.push(chunk.toString()));
   const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
   try {
-    await waitFor(() => output.join("").includes("Ctrl-C stops everything") || undefined, { timeoutMs: 60_000, description: `npm start to be ready:\n${output.join("")}` });
+    await waitFor(() => output.join("").includes("Ctrl-C stops everything") || undefined, {
+      timeoutMs: 60_000,
+      description: `npm start to be ready:\n${output.join("")}`,
+    });
     // Let the queue listeners make their first polls.
     await new Promise((done) => setTimeout(done, 1500));
     await whileRunning(port);
@@ -55,7 +72,11 @@ describe("npm start, started twice on the same data", () => {
     const dataDir = mkdtempSync(join(tmpdir(), "triage-dev-"));
     const first = await runNpmStart(dataDir, { INGEST_TOKENS: MY_INGEST_TOKEN }, async (port) => {
       // The caller's token is the one the app accepts.
-      const mine = await fetch(`http://127.0.0.1:${port}/api/ingest/alerts`, { method: "POST", headers: { authorization: `Bearer ${MY_INGEST_TOKEN}`, "content-type": "application/json" }, body: "{}" });
+      const mine = await fetch(`http://127.0.0.1:${port}/api/ingest/alerts`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${MY_INGEST_TOKEN}`, "content-type": "application/json" },
+        body: "{}",
+      });
       expect.soft(mine.status).toBe(400);
     });
     expect.soft(first).toContain("Your environment overrides these demo settings: INGEST_TOKENS");

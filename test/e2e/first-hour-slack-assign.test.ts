@@ -27,7 +27,11 @@ beforeAll(async () => {
   cleo = stack.slack.addUser(teamId, { name: "cleo", realName: "Cleo Diaz", email: "Cleo@Contoso.com" }).id;
   dee = stack.slack.addUser(teamId, { name: "dee", realName: "Dee Ng" }).id; // no email in her profile
   bot = stack.slack.addUser(teamId, { name: "deploybot", realName: "Deploy Bot", isBot: true }).id;
-  await sendBase64Json(stack.azurite.connectionString, "alerts", anAlert({ alertId: "fh-assign-1", issue: { id: ISSUE }, targets: [{ provider: "slack", teamId, channel }] }));
+  await sendBase64Json(
+    stack.azurite.connectionString,
+    "alerts",
+    anAlert({ alertId: "fh-assign-1", issue: { id: ISSUE }, targets: [{ provider: "slack", teamId, channel }] }),
+  );
   await waitFor(() => card(), { timeoutMs: 30_000 });
   // Ana has used the app before: she is linked, so her clicks are answered on the click path.
   await clickAs(ana, click(card()!.blocks, "Resolve"));

@@ -34,7 +34,11 @@ afterAll(async () => {
 });
 
 const installations = () => new TeamsInstallations(stack.storage);
-const texts = (conversationId: string) => stack.teams.messages(conversationId).map((m) => `${String(m.activity.text ?? "")} ${cardText(cardOf(m.activity))}`).join("\n");
+const texts = (conversationId: string) =>
+  stack.teams
+    .messages(conversationId)
+    .map((m) => `${String(m.activity.text ?? "")} ${cardText(cardOf(m.activity))}`)
+    .join("\n");
 
 /** A 1:1 chat on record for `user` that Teams doesn't know: an id from before, long gone. */
 async function goneChatOnRecord(user: TeamsUser, conversationId: string): Promise<void> {
@@ -66,11 +70,26 @@ describe("a 1:1 chat on record that Teams says is gone", () => {
 
   it("a card click by someone not linked: the link prompt goes to a new 1:1 chat, the click's answer says it was sent", async () => {
     await goneChatOnRecord(gus, "a:0gone-gus");
-    await sendBase64Json(stack.azurite.connectionString, "alerts", anAlert({ alertId: "fh-closed-1", issue: { id: "fh-closed" }, targets: [{ provider: "msteams", conversationId: team.generalChannelId }] }));
-    const posted = await waitFor(() => stack.teams.messages(team.generalChannelId).find((m) => JSON.stringify(m.activity).includes("fh-closed")), { timeoutMs: 20_000 });
+    await sendBase64Json(
+      stack.azurite.connectionString,
+      "alerts",
+      anAlert({ alertId: "fh-closed-1", issue: { id: "fh-closed" }, targets: [{ provider: "msteams", conversationId: team.generalChannelId }] }),
+    );
+    const posted = await waitFor(() => stack.teams.messages(team.generalChannelId).find((m) => JSON.stringify(m.activity).includes("fh-closed")), {
+      timeoutMs: 20_000,
+    });
     const resolve = action(cardOf(posted.activity), "Resolve");
     card = { activityId: posted.activityId, resolve };
-    const response = await stack.teams.post(messagesUrl, stack.teams.invokeAction({ conversation: team.generalChannelId, from: gus, replyToId: posted.activityId, verb: resolve.verb!, data: resolve.data }));
+    const response = await stack.teams.post(
+      messagesUrl,
+      stack.teams.invokeAction({
+        conversation: team.generalChannelId,
+        from: gus,
+        replyToId: posted.activityId,
+        verb: resolve.verb!,
+        data: resolve.data,
+      }),
+    );
 
     expect(cardText((response.body as { value: unknown }).value)).toMatch(/I've sent you a link in your chat with Triage Relay/);
     expect((await installations().get(stack.teams.tenantId, "a:0gone-gus"))?.active).toBe(false);
@@ -97,7 +116,16 @@ describe("a 1:1 chat on record that Teams says is gone", () => {
 
   it("a private notice after a click from Teams mobile (Action.Submit; Gus is linked now): the chat deleted in Teams is replaced and the notice arrives", async () => {
     const click = () =>
-      stack.teams.post(messagesUrl, stack.teams.message({ conversation: team.generalChannelId, from: gus, value: card.resolve.fallbackData, replyToId: card.activityId, mentionBot: false }));
+      stack.teams.post(
+        messagesUrl,
+        stack.teams.message({
+          conversation: team.generalChannelId,
+          from: gus,
+          value: card.resolve.fallbackData,
+          replyToId: card.activityId,
+          mentionBot: false,
+        }),
+      );
     await click(); // resolves it
     // Only the chat Teams deleted is on record now, so nothing but that chat's 404 can lead to a new one.
     const table = await stack.storage.table(TABLES.installations);

@@ -46,7 +46,8 @@ describe("Teams text shows as typed: nothing in angle brackets is swallowed by t
     await stack.teams.post(messagesUrl, stack.teams.personalInstall({ user: ana }));
     const typed = ["help", "subscribe", "unsubscribe", "subscriptions", "frobnicate"];
     for (const text of typed) await stack.teams.post(messagesUrl, stack.teams.message({ conversation: team.generalChannelId, from: ana, text }));
-    for (const text of ["help", "frobnicate"]) await stack.teams.post(messagesUrl, stack.teams.message({ conversation: stack.teams.personalConversation(ana).id, from: ana, text }));
+    for (const text of ["help", "frobnicate"])
+      await stack.teams.post(messagesUrl, stack.teams.message({ conversation: stack.teams.personalConversation(ana).id, from: ana, text }));
     const sent = [...stack.teams.messages(team.generalChannelId), ...stack.teams.messages(stack.teams.personalConversation(ana).id)];
     const texts = sent.flatMap((m) => teamsTexts(m.activity));
     expect(texts.join("\n")).toMatch(/subscribe PROJECT \[LEVEL\]/);
@@ -74,14 +75,34 @@ describe("link, typed in a personal chat", () => {
 
 describe("a card click without from.aadObjectId (Microsoft's published samples)", () => {
   async function postedCard(alertId: string, issueId: string) {
-    await sendBase64Json(stack.azurite.connectionString, "alerts", anAlert({ alertId, issue: { id: issueId }, targets: [{ provider: "msteams", conversationId: team.generalChannelId }] }));
-    return waitFor(() => stack.teams.messages(team.generalChannelId).find((m) => cardText(cardOf(m.activity)).includes("TypeError") && m.activity.id !== undefined && JSON.stringify(m.activity).includes(issueId)), { timeoutMs: 15_000 });
+    await sendBase64Json(
+      stack.azurite.connectionString,
+      "alerts",
+      anAlert({ alertId, issue: { id: issueId }, targets: [{ provider: "msteams", conversationId: team.generalChannelId }] }),
+    );
+    return waitFor(
+      () =>
+        stack.teams
+          .messages(team.generalChannelId)
+          .find(
+            (m) => cardText(cardOf(m.activity)).includes("TypeError") && m.activity.id !== undefined && JSON.stringify(m.activity).includes(issueId),
+          ),
+      { timeoutMs: 15_000 },
+    );
   }
 
   it("Action.Execute: the clicker is found through the Bot Connector by from.id and the action is theirs", async () => {
     const posted = await postedCard("fh-click-1", "fh-issue-1");
     const resolve = action(cardOf(posted.activity), "Resolve");
-    const invoke = asPublishedSample(stack.teams.invokeAction({ conversation: team.generalChannelId, from: ben, replyToId: posted.activityId, verb: resolve.verb!, data: resolve.data }));
+    const invoke = asPublishedSample(
+      stack.teams.invokeAction({
+        conversation: team.generalChannelId,
+        from: ben,
+        replyToId: posted.activityId,
+        verb: resolve.verb!,
+        data: resolve.data,
+      }),
+    );
     const response = await stack.teams.post(messagesUrl, invoke);
     expect(response.status).toBe(200);
     const body = response.body as { value: unknown };
@@ -93,7 +114,15 @@ describe("a card click without from.aadObjectId (Microsoft's published samples)"
   it("Action.Submit fallback: the same", async () => {
     const posted = await postedCard("fh-click-2", "fh-issue-2");
     const resolve = action(cardOf(posted.activity), "Resolve");
-    const submit = asPublishedSample(stack.teams.message({ conversation: team.generalChannelId, from: dan, value: resolve.fallbackData, replyToId: posted.activityId, mentionBot: false }));
+    const submit = asPublishedSample(
+      stack.teams.message({
+        conversation: team.generalChannelId,
+        from: dan,
+        value: resolve.fallbackData,
+        replyToId: posted.activityId,
+        mentionBot: false,
+      }),
+    );
     expect((await stack.teams.post(messagesUrl, submit)).status).toBe(200);
     expect((await new IssueRepository(stack.storage).get("fh-issue-2"))!.issue.status).toBe("resolved");
     const shared = cardText(cardOf(stack.teams.messages(team.generalChannelId).find((m) => m.activityId === posted.activityId)!.activity));
@@ -108,17 +137,37 @@ describe("a personal install without from.aadObjectId", () => {
     const chat = await new TeamsInstallations(stack.storage).findPersonal(stack.teams.tenantId, eve.aadObjectId);
     expect(chat?.conversationId).toBe(stack.teams.personalConversation(eve).id);
     await stack.teams.post(messagesUrl, asPublishedSample(stack.teams.message({ conversation: chat!.conversationId, from: eve, text: "status" })));
-    expect(stack.teams.messages(chat!.conversationId).map((m) => String(m.activity.text ?? "")).join("\n")).toContain("You're linked as eve@contoso.com");
+    expect(
+      stack.teams
+        .messages(chat!.conversationId)
+        .map((m) => String(m.activity.text ?? ""))
+        .join("\n"),
+    ).toContain("You're linked as eve@contoso.com");
   });
 });
 
 describe("the card's words", () => {
   it("Unignore reads 'Unignored by …' on the card, after storage round trips", async () => {
-    await sendBase64Json(stack.azurite.connectionString, "alerts", anAlert({ alertId: "fh-words-1", issue: { id: "fh-words" }, targets: [{ provider: "msteams", conversationId: team.generalChannelId }] }));
-    const posted = await waitFor(() => stack.teams.messages(team.generalChannelId).find((m) => JSON.stringify(m.activity).includes("fh-words")), { timeoutMs: 15_000 });
+    await sendBase64Json(
+      stack.azurite.connectionString,
+      "alerts",
+      anAlert({ alertId: "fh-words-1", issue: { id: "fh-words" }, targets: [{ provider: "msteams", conversationId: team.generalChannelId }] }),
+    );
+    const posted = await waitFor(() => stack.teams.messages(team.generalChannelId).find((m) => JSON.stringify(m.activity).includes("fh-words")), {
+      timeoutMs: 15_000,
+    });
     const click = async (card: unknown, title: string | RegExp) => {
       const button = action(card, title);
-      const response = await stack.teams.post(messagesUrl, stack.teams.invokeAction({ conversation: team.generalChannelId, from: ana, replyToId: posted.activityId, verb: button.verb!, data: button.data }));
+      const response = await stack.teams.post(
+        messagesUrl,
+        stack.teams.invokeAction({
+          conversation: team.generalChannelId,
+          from: ana,
+          replyToId: posted.activityId,
+          verb: button.verb!,
+          data: button.data,
+        }),
+      );
       return (response.body as { value: unknown }).value;
     };
     const ignored = await click(cardOf(posted.activity), "Forever");

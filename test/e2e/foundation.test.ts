@@ -26,7 +26,11 @@ describe("foundation, through the local host running the built bundle", () => {
   });
 
   it("a base64 alert on the alerts queue becomes an issue row and a planned delivery", async () => {
-    const alert = anAlert({ alertId: "e2e-alert-1", issue: { id: "e2e-issue-1", count: 3 }, targets: [{ provider: "msteams", conversationId: "19:unknown@thread.tacv2" }] });
+    const alert = anAlert({
+      alertId: "e2e-alert-1",
+      issue: { id: "e2e-issue-1", count: 3 },
+      targets: [{ provider: "msteams", conversationId: "19:unknown@thread.tacv2" }],
+    });
     await sendBase64Json(stack.azurite.connectionString, "alerts", alert);
     const issue = await waitFor(() => new IssueRepository(stack.storage).get("e2e-issue-1"), { timeoutMs: 15_000 });
     expect(issue.issue).toMatchObject({ title: alert.issue.title, count: 3, status: "unresolved", level: "error" });

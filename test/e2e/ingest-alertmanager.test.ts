@@ -33,11 +33,17 @@ beforeAll(async () => {
   ana = stack.teams.addUser({ name: "Ana Lima", email: "ana@contoso.com" });
   team = stack.teams.addTeam({ name: "Infra", members: [ana] });
   await stack.teams.post(`${stack.api}/messages`, stack.teams.botAddedToTeam({ team, from: ana }));
-  await stack.teams.post(`${stack.api}/messages`, stack.teams.message({ conversation: team.generalChannelId, from: ana, text: "subscribe infra warning" }));
+  await stack.teams.post(
+    `${stack.api}/messages`,
+    stack.teams.message({ conversation: team.generalChannelId, from: ana, text: "subscribe infra warning" }),
+  );
   slackTeam = await installSlackWorkspace(stack, "Contoso");
   slackChannel = stack.slack.addChannel(slackTeam, { name: "infra-alerts" }).id;
   const slackAna = stack.slack.addUser(slackTeam, { name: "ana", realName: "Ana Lima", email: "ana@contoso.com" }).id;
-  await stack.slack.sendCommand(`${stack.api}/slack/commands`, stack.slack.slashCommand({ teamId: slackTeam, user: slackAna, channel: slackChannel, command: "/triage", text: "subscribe infra warning" }));
+  await stack.slack.sendCommand(
+    `${stack.api}/slack/commands`,
+    stack.slack.slashCommand({ teamId: slackTeam, user: slackAna, channel: slackChannel, command: "/triage", text: "subscribe infra warning" }),
+  );
 
   workDir = mkdtempSync(join(tmpdir(), "alertmanager-e2e-"));
   const port = await freePort();
@@ -64,12 +70,20 @@ beforeAll(async () => {
   );
   alertmanager = spawn(
     ALERTMANAGER,
-    [`--config.file=${join(workDir, "alertmanager.yml")}`, `--storage.path=${join(workDir, "data")}`, `--web.listen-address=127.0.0.1:${port}`, "--cluster.listen-address="],
+    [
+      `--config.file=${join(workDir, "alertmanager.yml")}`,
+      `--storage.path=${join(workDir, "data")}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      "--cluster.listen-address=",
+    ],
     { stdio: ["ignore", "ignore", "pipe"] },
   );
   let output = "";
   alertmanager.stderr!.on("data", (chunk) => (output = (output + chunk).slice(-4000)));
-  await waitFor(async () => (await fetch(`${alertmanagerUrl}/-/ready`).catch(() => undefined))?.ok, { timeoutMs: 20_000, description: `Alertmanager ready (${output})` });
+  await waitFor(async () => (await fetch(`${alertmanagerUrl}/-/ready`).catch(() => undefined))?.ok, {
+    timeoutMs: 20_000,
+    description: `Alertmanager ready (${output})`,
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -82,7 +96,11 @@ const startsAt = new Date(Date.now() - 60_000).toISOString();
 const labels = { alertname: "DiskAlmostFull", severity: "critical", project: "infra", instance: "db-1" };
 
 async function postToAlertmanager(alert: Record<string, unknown>): Promise<void> {
-  const response = await fetch(`${alertmanagerUrl}/api/v2/alerts`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify([alert]) });
+  const response = await fetch(`${alertmanagerUrl}/api/v2/alerts`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify([alert]),
+  });
   expect(response.status).toBe(200);
 }
 
@@ -92,31 +110,56 @@ let issueId = "";
 
 describe("the real Alertmanager → POST /api/ingest/alertmanager", () => {
   it("fires: a card on the subscribed Teams channel and the subscribed Slack channel", async () => {
-    await postToAlertmanager({ labels, annotations: { summary: SUMMARY, description: "95% used" }, startsAt, generatorURL: "http://prometheus.example.org/graph" });
+    await postToAlertmanager({
+      labels,
+      annotations: { summary: SUMMARY, description: "95% used" },
+      startsAt,
+      generatorURL: "http://prometheus.example.org/graph",
+    });
     const [stored] = (await (await fetch(`${alertmanagerUrl}/api/v2/alerts`)).json()) as { fingerprint: string }[];
     issueId = `alertmanager:${stored!.fingerprint}`;
     await waitFor(() => (teamsCard() && slackCard() ? true : undefined), { timeoutMs: 30_000, description: "cards in Teams and Slack" });
     const issue = (await new IssueRepository(stack.storage).get(issueId))!.issue;
-    expect(issue).toMatchObject({ project: "infra", level: "fatal", title: SUMMARY, status: "unresolved", url: "http://prometheus.example.org/graph" });
+    expect(issue).toMatchObject({
+      project: "infra",
+      level: "fatal",
+      title: SUMMARY,
+      status: "unresolved",
+      url: "http://prometheus.example.org/graph",
+    });
     expect(cardText(cardOf(teamsCard()!.activity))).toContain(SUMMARY);
     await drain(stack.azurite.connectionString, "issue-events");
   });
 
   it("resolves (endsAt in the past): the issue is resolved by alertmanager, both cards say so, an issue-events message is sent", async () => {
-    await postToAlertmanager({ labels, annotations: { summary: SUMMARY, description: "95% used" }, startsAt, endsAt: new Date(Date.now() - 1000).toISOString() });
+    await postToAlertmanager({
+      labels,
+      annotations: { summary: SUMMARY, description: "95% used" },
+      startsAt,
+      endsAt: new Date(Date.now() - 1000).toISOString(),
+    });
     await waitFor(
-      () => (cardText(cardOf(teamsCard()!.activity)).includes("Resolved by alertmanager") && blocksText(slackCard()!.blocks).includes("Resolved by alertmanager") ? true : undefined),
+      () =>
+        cardText(cardOf(teamsCard()!.activity)).includes("Resolved by alertmanager") &&
+        blocksText(slackCard()!.blocks).includes("Resolved by alertmanager")
+          ? true
+          : undefined,
       { timeoutMs: 30_000, description: "both cards show Resolved by alertmanager" },
     );
     const response = await fetch(`${stack.api}/issues/${encodeURIComponent(issueId)}`);
-    const body = (await response.json()) as { issue: { status: string; statusChangedBy: string }; activities: { action: string; actor: string; surface: string }[] };
+    const body = (await response.json()) as {
+      issue: { status: string; statusChangedBy: string };
+      activities: { action: string; actor: string; surface: string }[];
+    };
     expect(body.issue).toMatchObject({ status: "resolved", statusChangedBy: "alertmanager" });
     expect(body.activities[0]).toMatchObject({ action: "resolve", actor: "alertmanager", surface: "alert" });
     const events = await waitFor(async () => {
       const seen = (await drain(stack.azurite.connectionString, "issue-events")).map((event) => event.body as Record<string, unknown>);
       return seen.length ? seen : undefined;
     });
-    expect(events).toEqual([expect.objectContaining({ issueId, action: "resolve", actor: "alertmanager", surface: "alert", from: "unresolved", to: "resolved" })]);
+    expect(events).toEqual([
+      expect.objectContaining({ issueId, action: "resolve", actor: "alertmanager", surface: "alert", from: "unresolved", to: "resolved" }),
+    ]);
   });
 
   it("the same notification twice is taken once: no second card, the issue stays resolved", async () => {
@@ -127,7 +170,17 @@ describe("the real Alertmanager → POST /api/ingest/alertmanager", () => {
       groupKey: '{}:{alertname="DiskAlmostFull"}',
       receiver: "triage-relay",
       status: "firing",
-      alerts: [{ status: "firing", labels, annotations: { summary: SUMMARY }, startsAt, endsAt: "0001-01-01T00:00:00Z", generatorURL: "http://prometheus.example.org/graph", fingerprint }],
+      alerts: [
+        {
+          status: "firing",
+          labels,
+          annotations: { summary: SUMMARY },
+          startsAt,
+          endsAt: "0001-01-01T00:00:00Z",
+          generatorURL: "http://prometheus.example.org/graph",
+          fingerprint,
+        },
+      ],
       groupLabels: { alertname: "DiskAlmostFull" },
       commonLabels: labels,
       commonAnnotations: { summary: SUMMARY },
@@ -135,7 +188,11 @@ describe("the real Alertmanager → POST /api/ingest/alertmanager", () => {
     };
     // The firing notification Alertmanager already delivered, delivered again (twice).
     for (let n = 0; n < 2; n++) {
-      const response = await fetch(`${stack.api}/ingest/alertmanager`, { method: "POST", headers: { authorization: `Bearer ${TOKEN}` }, body: JSON.stringify(notification) });
+      const response = await fetch(`${stack.api}/ingest/alertmanager`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TOKEN}` },
+        body: JSON.stringify(notification),
+      });
       expect(response.status).toBe(202);
     }
     const repeats = () => stack.host.logs().filter((line) => line.includes(`Alert for issue ${issueId}: already taken, no change`));

@@ -17,7 +17,9 @@ let team: TeamsTeam;
 let target: string;
 
 beforeAll(async () => {
-  stack = await startStack({ env: { INGEST_TOKENS: `${"x".repeat(32)},${TOKEN}`, SENTRY_CLIENT_SECRET: SENTRY_SECRET, CARD_REFRESH_COALESCE_SECONDS: "1" } });
+  stack = await startStack({
+    env: { INGEST_TOKENS: `${"x".repeat(32)},${TOKEN}`, SENTRY_CLIENT_SECRET: SENTRY_SECRET, CARD_REFRESH_COALESCE_SECONDS: "1" },
+  });
   const ana = stack.teams.addUser({ name: "Ana Lima", email: "ana@contoso.com" });
   team = stack.teams.addTeam({ name: "Ops", members: [ana] });
   await stack.teams.post(`${stack.api}/messages`, stack.teams.botAddedToTeam({ team, from: ana }));
@@ -28,13 +30,21 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const post = (path: string, body: string, headers: Record<string, string> = {}) => fetch(`${stack.api}/ingest/${path}`, { method: "POST", headers, body });
+const post = (path: string, body: string, headers: Record<string, string> = {}) =>
+  fetch(`${stack.api}/ingest/${path}`, { method: "POST", headers, body });
 const bearer = { authorization: `Bearer ${TOKEN}` };
-const signed = (resource: string, body: string) => ({ "sentry-hook-resource": resource, "sentry-hook-signature": sentrySignature(body, SENTRY_SECRET), "content-type": "application/json" });
+const signed = (resource: string, body: string) => ({
+  "sentry-hook-resource": resource,
+  "sentry-hook-signature": sentrySignature(body, SENTRY_SECRET),
+  "content-type": "application/json",
+});
 const issue = async (id: string) => (await new IssueRepository(stack.storage).get(id))?.issue;
 const cardShowing = (text: string) => stack.teams.messages(team.generalChannelId).find((m) => cardText(cardOf(m.activity)).includes(text));
 const cardSays = async (title: string, text: string) =>
-  waitFor(() => (cardShowing(title) && cardText(cardOf(cardShowing(title)!.activity)).includes(text) ? true : undefined), { timeoutMs: 30_000, description: `card "${title}" shows "${text}"` });
+  waitFor(() => (cardShowing(title) && cardText(cardOf(cardShowing(title)!.activity)).includes(text) ? true : undefined), {
+    timeoutMs: 30_000,
+    description: `card "${title}" shows "${text}"`,
+  });
 
 describe("Grafana contact point (documented sample)", () => {
   it("firing: both alerts of the group become cards", async () => {
@@ -59,7 +69,11 @@ describe("Azure Monitor action group webhook (common alert schema, documented sa
     await cardSays("WCUS-R2-Gen2", "wcus-r2-gen2");
     expect((await post(`azure-monitor?token=${TOKEN}&target=${target}`, sampleText("azure-monitor-resolved"))).status).toBe(202);
     await cardSays("WCUS-R2-Gen2", "Resolved by azure-monitor");
-    expect(await issue("azure-monitor:aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e")).toMatchObject({ status: "resolved", level: "info", project: "Platform" });
+    expect(await issue("azure-monitor:aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e")).toMatchObject({
+      status: "resolved",
+      level: "info",
+      project: "Platform",
+    });
   });
 });
 
@@ -89,7 +103,9 @@ describe("Sentry integration-platform webhooks (documented samples, Sentry-Hook-
     await waitFor(async () => (await issue("sentry:1234567890"))?.assignee?.email === "ana@contoso.com" || undefined, { timeoutMs: 20_000 });
     await send("sentry-issue-resolved");
     await cardSays("(Priority: HIGH)", "Resolved by sentry");
-    const body = (await (await fetch(`${stack.api}/issues/sentry:1234567890`)).json()) as { activities: { action: string; actor: string; surface: string }[] };
+    const body = (await (await fetch(`${stack.api}/issues/sentry:1234567890`)).json()) as {
+      activities: { action: string; actor: string; surface: string }[];
+    };
     expect(body.activities.slice(0, 2)).toEqual([
       expect.objectContaining({ action: "resolve", actor: "sentry", surface: "alert" }),
       expect.objectContaining({ action: "assign", actor: "sentry", surface: "alert" }),
@@ -113,7 +129,13 @@ describe("refused: 401 (nothing enqueued, the token never logged), 400 with path
       ["a token cut short", await post("alertmanager", amAlert("dead04"), { authorization: `Bearer ${TOKEN.slice(0, -1)}` })],
     ];
     const sentryBody = sampleText("sentry-event-alert").replace("1117540176", "999");
-    attempts.push(["bad Sentry signature", await post("sentry", sentryBody, { ...signed("event_alert", sentryBody), "sentry-hook-signature": sentrySignature(sentryBody, "not-the-secret") })]);
+    attempts.push([
+      "bad Sentry signature",
+      await post("sentry", sentryBody, {
+        ...signed("event_alert", sentryBody),
+        "sentry-hook-signature": sentrySignature(sentryBody, "not-the-secret"),
+      }),
+    ]);
     attempts.push(["no Sentry signature", await post("sentry", sentryBody, { "sentry-hook-resource": "event_alert" })]);
     attempts.push(["Sentry signed, body changed after", await post("sentry", sentryBody, signed("event_alert", sampleText("sentry-event-alert")))]);
     attempts.push(["a bearer token on the Sentry route", await post("sentry", sentryBody, { ...bearer, "sentry-hook-resource": "event_alert" })]);
@@ -122,7 +144,8 @@ describe("refused: 401 (nothing enqueued, the token never logged), 400 with path
     // A good alert behind them: once it is taken, anything enqueued before it would have been taken too.
     expect((await post("alertmanager", amAlert("beef01"), bearer)).status).toBe(202);
     await waitFor(() => issue("alertmanager:beef01"), { timeoutMs: 20_000 });
-    for (const id of ["alertmanager:dead01", "alertmanager:dead02", "alertmanager:dead03", "alertmanager:dead04", "sentry:999"]) expect(await issue(id)).toBeUndefined();
+    for (const id of ["alertmanager:dead01", "alertmanager:dead02", "alertmanager:dead03", "alertmanager:dead04", "sentry:999"])
+      expect(await issue(id)).toBeUndefined();
     const logs = stack.host.logs().join("\n");
     expect(logs).toMatch(/Ingest alertmanager: 401, token not accepted; nothing enqueued/);
     expect(logs).not.toContain(FORGED);
@@ -131,7 +154,10 @@ describe("refused: 401 (nothing enqueued, the token never logged), 400 with path
 
   it("one bad alert in a group: 400 listing its paths, and the good ones are not taken either", async () => {
     const group = JSON.parse(sampleText("alertmanager-firing"));
-    group.alerts = [{ ...group.alerts[0], fingerprint: "cafe01" }, { ...group.alerts[0], fingerprint: "not hex", startsAt: "yesterday" }];
+    group.alerts = [
+      { ...group.alerts[0], fingerprint: "cafe01" },
+      { ...group.alerts[0], fingerprint: "not hex", startsAt: "yesterday" },
+    ];
     const response = await post("alertmanager", JSON.stringify(group), bearer);
     expect(response.status).toBe(400);
     const body = (await response.json()) as { issues: { path: string }[] };
@@ -143,7 +169,11 @@ describe("refused: 401 (nothing enqueued, the token never logged), 400 with path
 
   it("not JSON → 400; a schema-v1 alert with a bad field → 400 with its path; a bad ?target= → 400", async () => {
     expect((await post("grafana", "{not json", bearer)).status).toBe(400);
-    const alert = { schemaVersion: 1, alertId: "a1", issue: { id: "i1", project: "p", title: "t", level: "severe", count: 1, firstSeen: "2026-01-01T00:00:00Z", lastSeen: "2026-01-01T00:00:00Z" } };
+    const alert = {
+      schemaVersion: 1,
+      alertId: "a1",
+      issue: { id: "i1", project: "p", title: "t", level: "severe", count: 1, firstSeen: "2026-01-01T00:00:00Z", lastSeen: "2026-01-01T00:00:00Z" },
+    };
     const bad = await post("alerts", JSON.stringify(alert), bearer);
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ issues: [expect.objectContaining({ path: "issue.level" })] });
@@ -153,7 +183,19 @@ describe("refused: 401 (nothing enqueued, the token never logged), 400 with path
   });
 
   it("POST /api/ingest/alerts takes schema v1 as the queue does, status included", async () => {
-    const alert = { schemaVersion: 1, alertId: "http-1", issue: { id: "http-issue", project: "checkout", title: "Checkout is slow", level: "warning", count: 3, firstSeen: "2026-01-01T00:00:00Z", lastSeen: "2026-01-01T00:00:00Z" } };
+    const alert = {
+      schemaVersion: 1,
+      alertId: "http-1",
+      issue: {
+        id: "http-issue",
+        project: "checkout",
+        title: "Checkout is slow",
+        level: "warning",
+        count: 3,
+        firstSeen: "2026-01-01T00:00:00Z",
+        lastSeen: "2026-01-01T00:00:00Z",
+      },
+    };
     expect((await post(`alerts?target=${target}`, JSON.stringify(alert), bearer)).status).toBe(202);
     await cardSays("Checkout is slow", "checkout");
     const recovered = { ...alert, alertId: "http-1-resolved", status: "resolved", issue: { ...alert.issue, lastSeen: "2026-01-01T00:05:00Z" } };

@@ -36,7 +36,11 @@ describe("alerts at the size limits, through the local host running the built bu
     for (let n = 1; n <= 20; n++) {
       const tags = Object.fromEntries(Array.from({ length: 10 }, (_, k) => [`a${n}-t${k}`, "v".repeat(1000)]));
       const lastSeen = new Date(Date.parse("2026-11-21T14:00:00Z") + n * 60_000).toISOString();
-      await sendBase64Json(stack.azurite.connectionString, "alerts", anAlert({ alertId: `e2e-growing-${n}`, issue: { id: "e2e-growing", count: 100 + n, lastSeen, tags } }));
+      await sendBase64Json(
+        stack.azurite.connectionString,
+        "alerts",
+        anAlert({ alertId: `e2e-growing-${n}`, issue: { id: "e2e-growing", count: 100 + n, lastSeen, tags } }),
+      );
     }
     const stored = await waitFor(
       async () => {

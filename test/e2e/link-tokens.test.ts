@@ -167,9 +167,17 @@ describe("confirming the link", () => {
 
 describe("what a link reveals", () => {
   it("a link token is opaque: no user id or response_url readable in the URL", async () => {
-    const slackRequest: LinkRequest = { provider: "slack", scope: "T0SECRET", chatUserId: "U0SECRET", confirm: { kind: "slack", userId: "U0SECRET", responseUrl: "https://hooks.slack.com/actions/T0SECRET/secret" } };
+    const slackRequest: LinkRequest = {
+      provider: "slack",
+      scope: "T0SECRET",
+      chatUserId: "U0SECRET",
+      confirm: { kind: "slack", userId: "U0SECRET", responseUrl: "https://hooks.slack.com/actions/T0SECRET/secret" },
+    };
     const token = await issueLinkToken(key, slackRequest);
-    const readable = token.split(".").map((part) => Buffer.from(part, "base64url").toString("latin1")).join(" ");
+    const readable = token
+      .split(".")
+      .map((part) => Buffer.from(part, "base64url").toString("latin1"))
+      .join(" ");
     expect(readable).not.toMatch(/U0SECRET|hooks\.slack\.com|T0SECRET/);
   });
 });

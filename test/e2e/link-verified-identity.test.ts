@@ -23,7 +23,12 @@ async function signInThroughLink(stack: Stack, idp: OidcProvider, request: LinkR
 
 /** The page's text as a person reads it (the app escapes ' and " in HTML). */
 function decodeEntities(html: string): string {
-  return html.replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+  return html
+    .replace(/&#39;/g, "'")
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&amp;/g, "&");
 }
 
 function logsSince(stack: Stack, from: number): string {
@@ -48,9 +53,24 @@ describe("any sign-in provider: only an email it says is verified", () => {
   const linked = () => new IdentityRepository(stack.storage).get("slack", slackTeam, request.chatUserId);
 
   it.each<[string, PersonInput, RegExp, string]>([
-    ["no email, only a preferred_username", { email: "eve@triage.dev", name: "Eve", claims: { email: null, preferred_username: "ana@triage.dev" } }, /didn't give us your email address/, "no-email"],
-    ["email_verified: false", { email: "fay@triage.dev", name: "Fay", claims: { email_verified: false } }, /says your email address isn't verified/, "email-not-verified"],
-    ["email_verified left out", { email: "gil@triage.dev", name: "Gil", claims: { email_verified: null } }, /didn't say your email address is verified/, "email-verified-missing"],
+    [
+      "no email, only a preferred_username",
+      { email: "eve@triage.dev", name: "Eve", claims: { email: null, preferred_username: "ana@triage.dev" } },
+      /didn't give us your email address/,
+      "no-email",
+    ],
+    [
+      "email_verified: false",
+      { email: "fay@triage.dev", name: "Fay", claims: { email_verified: false } },
+      /says your email address isn't verified/,
+      "email-not-verified",
+    ],
+    [
+      "email_verified left out",
+      { email: "gil@triage.dev", name: "Gil", claims: { email_verified: null } },
+      /didn't say your email address is verified/,
+      "email-verified-missing",
+    ],
   ])("%s: refused, the page says why, the log says which rule without the email", async (_case, person, why, rule) => {
     const logsBefore = stack.host.logs().length;
     const { page, text } = await signInThroughLink(stack, stack.oidc, request, person);
@@ -97,13 +117,21 @@ describe("Microsoft Entra ID: the object id and an allowed tenant", () => {
   });
   const linked = (request: LinkRequest) => new IdentityRepository(stack.storage).get(request.provider, request.scope, request.chatUserId);
   /** Entra sends no email_verified; the email is trusted only with xms_edov: true. */
-  const entraPerson = (email: string, claims: Record<string, unknown>): PersonInput => ({ email, name: email.split("@")[0]!, claims: { email_verified: null, ...claims } });
+  const entraPerson = (email: string, claims: Record<string, unknown>): PersonInput => ({
+    email,
+    name: email.split("@")[0]!,
+    claims: { email_verified: null, ...claims },
+  });
 
   beforeAll(async () => {
     entra = await startOidcProvider({ clients: [], entra: true });
     stack = await startStack({ env: { OIDC_ISSUER: entra.issuer, TEAMS_ALLOWED_TENANTS: `${STACK_TENANT},${SISTER_TENANT}` } });
     expect(stack.teams.tenantId).toBe(STACK_TENANT);
-    await entra.addClient({ clientId: stack.env.OIDC_CLIENT_ID!, clientSecret: stack.env.OIDC_CLIENT_SECRET!, redirectUris: [`${stack.env.PUBLIC_BASE_URL}/api/link/callback`] });
+    await entra.addClient({
+      clientId: stack.env.OIDC_CLIENT_ID!,
+      clientSecret: stack.env.OIDC_CLIENT_SECRET!,
+      redirectUris: [`${stack.env.PUBLIC_BASE_URL}/api/link/callback`],
+    });
     tenant = stack.teams.tenantId;
     slackTeam = await installSlackWorkspace(stack, "Entra");
     ana = stack.teams.addUser({ name: "Ana Lima", email: "ana@contoso.com" });
@@ -116,7 +144,12 @@ describe("Microsoft Entra ID: the object id and an allowed tenant", () => {
   it("a tenant this app doesn't serve (the nOAuth case: anyone's tenant can claim any email): refused, even with xms_edov", async () => {
     const request = slackRequest();
     const logsBefore = stack.host.logs().length;
-    const { page, text } = await signInThroughLink(stack, entra, request, entraPerson("mallory@contoso.com", { oid: randomUUID(), tid: OTHER_TENANT, xms_edov: true }));
+    const { page, text } = await signInThroughLink(
+      stack,
+      entra,
+      request,
+      entraPerson("mallory@contoso.com", { oid: randomUUID(), tid: OTHER_TENANT, xms_edov: true }),
+    );
     expect(page.status).toBe(403);
     expect(text).toMatch(/organisation this app doesn't serve/);
     expect(logsSince(stack, logsBefore)).toContain(`sign-in refused (entra-tenant-not-allowed ${OTHER_TENANT})`);
@@ -138,7 +171,12 @@ describe("Microsoft Entra ID: the object id and an allowed tenant", () => {
   ])("an email %s, from an allowed tenant, for an account not known from Teams: refused", async (_case, claims) => {
     const request = slackRequest();
     const logsBefore = stack.host.logs().length;
-    const { page, text } = await signInThroughLink(stack, entra, request, entraPerson(`olu${randomUUID().slice(0, 4)}@contoso.com`, { oid: randomUUID(), tid: tenant, ...claims }));
+    const { page, text } = await signInThroughLink(
+      stack,
+      entra,
+      request,
+      entraPerson(`olu${randomUUID().slice(0, 4)}@contoso.com`, { oid: randomUUID(), tid: tenant, ...claims }),
+    );
     expect(page.status).toBe(403);
     expect(text).toMatch(/didn't confirm your email address/);
     expect(logsSince(stack, logsBefore)).toContain("sign-in refused (entra-no-verified-person)");
@@ -147,7 +185,12 @@ describe("Microsoft Entra ID: the object id and an allowed tenant", () => {
 
   it("a Teams user signing in as themselves (oid = their aadObjectId), no email in the token: linked to their Teams profile's email", async () => {
     const request = teamsRequest(ana);
-    const { page, browser, text } = await signInThroughLink(stack, entra, request, entraPerson("ana.sign-in@contoso.com", { email: null, oid: ana.aadObjectId, tid: tenant }));
+    const { page, browser, text } = await signInThroughLink(
+      stack,
+      entra,
+      request,
+      entraPerson("ana.sign-in@contoso.com", { email: null, oid: ana.aadObjectId, tid: tenant }),
+    );
     expect(text).toMatch(/nothing is linked until you confirm/);
     expect(text).toContain("ana@contoso.com");
     expect((await browser.submitForm(page)).status).toBe(200);
@@ -156,7 +199,12 @@ describe("Microsoft Entra ID: the object id and an allowed tenant", () => {
 
   it("a Slack user signing in with a Microsoft account linked in Teams: linked to that person, no email needed", async () => {
     const request = slackRequest();
-    const { page, browser, text } = await signInThroughLink(stack, entra, request, entraPerson("ana.again@contoso.com", { email: "ana-alias@contoso.com", oid: ana.aadObjectId, tid: tenant }));
+    const { page, browser, text } = await signInThroughLink(
+      stack,
+      entra,
+      request,
+      entraPerson("ana.again@contoso.com", { email: "ana-alias@contoso.com", oid: ana.aadObjectId, tid: tenant }),
+    );
     expect(text).toContain("You signed in as ana@contoso.com");
     expect((await browser.submitForm(page)).status).toBe(200);
     expect(await linked(request)).toMatchObject({ how: "explicit", person: { email: "ana@contoso.com" } });
@@ -164,7 +212,12 @@ describe("Microsoft Entra ID: the object id and an allowed tenant", () => {
 
   it("an email with xms_edov: true from an allowed tenant: linked by that email", async () => {
     const request = slackRequest();
-    const { page, browser, text } = await signInThroughLink(stack, entra, request, entraPerson("pia@contoso.com", { oid: randomUUID(), tid: tenant, xms_edov: true }));
+    const { page, browser, text } = await signInThroughLink(
+      stack,
+      entra,
+      request,
+      entraPerson("pia@contoso.com", { oid: randomUUID(), tid: tenant, xms_edov: true }),
+    );
     expect(text).toContain("You signed in as pia@contoso.com");
     expect((await browser.submitForm(page)).status).toBe(200);
     expect(await linked(request)).toMatchObject({ person: { email: "pia@contoso.com" } });
@@ -172,13 +225,23 @@ describe("Microsoft Entra ID: the object id and an allowed tenant", () => {
 
   it("another allowed tenant: fine for a Slack link, refused for a Teams link of this tenant", async () => {
     const slack = slackRequest();
-    const first = await signInThroughLink(stack, entra, slack, entraPerson("sam@sister.example", { oid: randomUUID(), tid: SISTER_TENANT, xms_edov: true }));
+    const first = await signInThroughLink(
+      stack,
+      entra,
+      slack,
+      entraPerson("sam@sister.example", { oid: randomUUID(), tid: SISTER_TENANT, xms_edov: true }),
+    );
     expect(first.text).toContain("You signed in as sam@sister.example");
 
     const dee = stack.teams.addUser({ name: "Dee Ray", email: "dee@contoso.com" });
     const teams = teamsRequest(dee);
     const logsBefore = stack.host.logs().length;
-    const { page, text } = await signInThroughLink(stack, entra, teams, entraPerson("dee@sister.example", { oid: randomUUID(), tid: SISTER_TENANT, xms_edov: true }));
+    const { page, text } = await signInThroughLink(
+      stack,
+      entra,
+      teams,
+      entraPerson("dee@sister.example", { oid: randomUUID(), tid: SISTER_TENANT, xms_edov: true }),
+    );
     expect(page.status).toBe(403);
     expect(text).toMatch(/another organisation's account/);
     expect(logsSince(stack, logsBefore)).toContain("sign-in refused (entra-other-tenant)");
@@ -188,7 +251,12 @@ describe("Microsoft Entra ID: the object id and an allowed tenant", () => {
   it("a Teams link signed in with an account of a tenant not allowed (its own oid, a verified email): refused", async () => {
     const cy = stack.teams.addUser({ name: "Cy Park", email: "cy@contoso.com" });
     const request = teamsRequest(cy);
-    const { page, text } = await signInThroughLink(stack, entra, request, entraPerson("cy@fabrikam.example", { oid: cy.aadObjectId, tid: OTHER_TENANT, xms_edov: true }));
+    const { page, text } = await signInThroughLink(
+      stack,
+      entra,
+      request,
+      entraPerson("cy@fabrikam.example", { oid: cy.aadObjectId, tid: OTHER_TENANT, xms_edov: true }),
+    );
     expect(page.status).toBe(403);
     expect(text).toMatch(/organisation this app doesn't serve/);
     expect(await linked(request)).toBeUndefined();

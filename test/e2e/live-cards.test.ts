@@ -67,7 +67,13 @@ describe("every copy stays true, on both platforms", () => {
     const message = slackCard()!;
     const payload = stack.slack.blockActions({ teamId, user: slackAna, channel, messageTs: message.ts, actions: [click(message.blocks, "Resolve")] });
     expect((await stack.slack.sendInteraction(`${stack.api}/slack/interactions`, payload)).status).toBe(200);
-    await waitFor(() => (teamsText(team.generalChannelId).includes("Resolved by Ana Lima") && teamsText(personalId).includes("Resolved by Ana Lima") ? true : undefined), { timeoutMs: 20_000 });
+    await waitFor(
+      () =>
+        teamsText(team.generalChannelId).includes("Resolved by Ana Lima") && teamsText(personalId).includes("Resolved by Ana Lima")
+          ? true
+          : undefined,
+      { timeoutMs: 20_000 },
+    );
     const puts = stack.teams.calls.filter((c) => c.operation === "update");
     expect(new Set(puts.map((c) => c.conversationId))).toEqual(new Set([team.generalChannelId, personalId]));
     expect(blocksText(slackCard()!.blocks)).toMatch(/Resolved by Ana Lima/);
@@ -84,7 +90,11 @@ describe("every copy stays true, on both platforms", () => {
 
   it("PATCH /api/issues/{id} unresolve: all three copies updated", async () => {
     stack.teams.clearCalls();
-    const response = await api(ISSUE, { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ action: "unresolve", actor: "ben@contoso.com" }) });
+    const response = await api(ISSUE, {
+      method: "PATCH",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ action: "unresolve", actor: "ben@contoso.com" }),
+    });
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ changed: true, issue: { status: "unresolved" } });
     await waitFor(
@@ -105,17 +115,33 @@ describe("every copy stays true, on both platforms", () => {
     });
     const bodies = events.map((e) => e.body as Record<string, unknown>);
     expect(bodies.map((b) => b.action)).toEqual(["resolve", "unresolve"]);
-    expect(bodies[1]).toMatchObject({ schemaVersion: 1, issueId: ISSUE, actor: "ben@contoso.com", surface: "api", from: "resolved", to: "unresolved", eventId: expect.any(String), at: expect.any(String) });
+    expect(bodies[1]).toMatchObject({
+      schemaVersion: 1,
+      issueId: ISSUE,
+      actor: "ben@contoso.com",
+      surface: "api",
+      from: "resolved",
+      to: "unresolved",
+      eventId: expect.any(String),
+      at: expect.any(String),
+    });
   });
 
   it("the issue API answers 400, 404 and 409 with reasons", async () => {
-    const bad = await api(ISSUE, { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ action: "explode", actor: "ben@contoso.com" }) });
+    const bad = await api(ISSUE, {
+      method: "PATCH",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ action: "explode", actor: "ben@contoso.com" }),
+    });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ issues: [expect.objectContaining({ path: "action" })] });
     const missing = await api("no-such-issue", { method: "PATCH", body: JSON.stringify({ action: "resolve", actor: "ben@contoso.com" }) });
     expect(missing.status).toBe(404);
     await api(ISSUE, { method: "PATCH", body: JSON.stringify({ action: "resolve", actor: "ben@contoso.com" }) });
-    const refused = await api(ISSUE, { method: "PATCH", body: JSON.stringify({ action: "ignore", ignore: { mode: "forever" }, actor: "ben@contoso.com" }) });
+    const refused = await api(ISSUE, {
+      method: "PATCH",
+      body: JSON.stringify({ action: "ignore", ignore: { mode: "forever" }, actor: "ben@contoso.com" }),
+    });
     expect(refused.status).toBe(409);
     expect(await refused.json()).toMatchObject({ error: expect.stringMatching(/Unresolve it before ignoring/) });
     const notJson = await api(ISSUE, { method: "PATCH", body: "{" });
@@ -127,12 +153,20 @@ describe("every copy stays true, on both platforms", () => {
     await sendBase64Json(
       stack.azurite.connectionString,
       "alerts",
-      anAlert({ alertId: "live-2", issue: { id: ISSUE, count: 80, lastSeen: new Date().toISOString() }, targets: [{ provider: "msteams", conversationId: team.generalChannelId }] }),
+      anAlert({
+        alertId: "live-2",
+        issue: { id: ISSUE, count: 80, lastSeen: new Date().toISOString() },
+        targets: [{ provider: "msteams", conversationId: team.generalChannelId }],
+      }),
     );
-    const row = await waitFor(async () => (await new DeliveryRepository(stack.storage).listForAlert("live-2")).find((d) => d.state === "sent"), { timeoutMs: 20_000 });
+    const row = await waitFor(async () => (await new DeliveryRepository(stack.storage).listForAlert("live-2")).find((d) => d.state === "sent"), {
+      timeoutMs: 20_000,
+    });
     expect(row.decision).toBe("posted a new card: the issue regressed");
     expect(cardPosts().length).toBe(postsBefore + 1);
-    await waitFor(() => (teamsText(personalId).includes("Regressed") && blocksText(slackCard()!.blocks).includes("Regressed") ? true : undefined), { timeoutMs: 20_000 });
+    await waitFor(() => (teamsText(personalId).includes("Regressed") && blocksText(slackCard()!.blocks).includes("Regressed") ? true : undefined), {
+      timeoutMs: 20_000,
+    });
   });
 
   it("a repeat alert updates the live card instead of posting", async () => {
@@ -140,11 +174,20 @@ describe("every copy stays true, on both platforms", () => {
     await sendBase64Json(
       stack.azurite.connectionString,
       "alerts",
-      anAlert({ alertId: "live-3", issue: { id: ISSUE, count: 99, lastSeen: new Date().toISOString() }, targets: [{ provider: "msteams", conversationId: team.generalChannelId }] }),
+      anAlert({
+        alertId: "live-3",
+        issue: { id: ISSUE, count: 99, lastSeen: new Date().toISOString() },
+        targets: [{ provider: "msteams", conversationId: team.generalChannelId }],
+      }),
     );
-    const row = await waitFor(async () => (await new DeliveryRepository(stack.storage).listForAlert("live-3")).find((d) => d.state === "sent"), { timeoutMs: 20_000 });
+    const row = await waitFor(async () => (await new DeliveryRepository(stack.storage).listForAlert("live-3")).find((d) => d.state === "sent"), {
+      timeoutMs: 20_000,
+    });
     expect(row.decision).toBe("updated the live card");
-    await waitFor(() => (stack.teams.messages(team.generalChannelId).some((m) => cardText(cardOf(m.activity)).includes("Events: 99")) ? true : undefined), { timeoutMs: 20_000 });
+    await waitFor(
+      () => (stack.teams.messages(team.generalChannelId).some((m) => cardText(cardOf(m.activity)).includes("Events: 99")) ? true : undefined),
+      { timeoutMs: 20_000 },
+    );
     expect(cardPosts().length).toBe(sendsBefore);
   });
 });

@@ -12,7 +12,16 @@ import { freePort } from "./stack";
 
 const ROOT = resolve(__dirname, "..", "..");
 const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 /** Alert to card, and a click to its update, go through queues: seconds, more on a busy machine. */
 const CARD_TIMEOUT = 30_000;
 
@@ -31,18 +40,29 @@ let page: Page;
 const offMachine: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`The Playground test drives Chromium at ${CHROMIUM}, which is missing: install it (apt-get install chromium).`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`The Playground test drives Chromium at ${CHROMIUM}, which is missing: install it (apt-get install chromium).`);
   const [port, playgroundPort] = [await freePort(), await freePort()];
   dataDir = mkdtempSync(join(tmpdir(), "triage-playground-"));
   child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "dev", "playground", "start.ts")], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), PLAYGROUND_PORT: String(playgroundPort), TRIAGE_DEV_DATA: dataDir, NO_COLOR: "1" },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      PORT: String(port),
+      PLAYGROUND_PORT: String(playgroundPort),
+      TRIAGE_DEV_DATA: dataDir,
+      NO_COLOR: "1",
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout!.on("data", (chunk: Buffer) => output.push(chunk.toString()));
   child.stderr!.on("data", (chunk: Buffer) => output.push(chunk.toString()));
   exited = new Promise((done) => child.once("exit", (code) => done(code)));
-  await waitFor(() => output.join("").includes("Ctrl-C stops everything") || undefined, { timeoutMs: 90_000, description: `npm run playground to be ready:\n${output.join("")}` });
+  await waitFor(() => output.join("").includes("Ctrl-C stops everything") || undefined, {
+    timeoutMs: 90_000,
+    description: `npm run playground to be ready:\n${output.join("")}`,
+  });
   const printed = output.join("");
   appUrl = /App\s+(http:\/\/\S+)/.exec(printed)![1]!;
   playgroundUrl = /running in Microsoft 365 Agents Playground: (http:\/\/\S+)/.exec(printed)![1]!;
@@ -123,14 +143,22 @@ describe("npm run playground", () => {
     const unsigned = await fetch(`${appUrl}/api/messages`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ type: "message", text: "help", serviceUrl: "http://127.0.0.1:1/_connector", channelId: "msteams", conversation: { id: world.personalChatId } }),
+      body: JSON.stringify({
+        type: "message",
+        text: "help",
+        serviceUrl: "http://127.0.0.1:1/_connector",
+        channelId: "msteams",
+        conversation: { id: world.personalChatId },
+      }),
     });
     expect(unsigned.status).toBe(401);
   });
 
   it("the bridge signs only the Playground's activities: another serviceUrl, or a body that isn't an activity, is a 400", async () => {
     const post = (body: string) => fetch(bridgeUrl, { method: "POST", headers: { "content-type": "application/json" }, body });
-    const elsewhere = await post(JSON.stringify({ type: "message", text: "help", serviceUrl: "https://smba.trafficmanager.net/teams/", channelId: "msteams" }));
+    const elsewhere = await post(
+      JSON.stringify({ type: "message", text: "help", serviceUrl: "https://smba.trafficmanager.net/teams/", channelId: "msteams" }),
+    );
     expect(elsewhere.status).toBe(400);
     expect(await elsewhere.text()).toMatch(/not the Playground's/);
     expect((await post("not json")).status).toBe(400);

@@ -34,14 +34,19 @@ beforeAll(async () => {
   ana = stack.teams.addUser({ name: "Ana Lima", email: "ana@contoso.com" });
   team = stack.teams.addTeam({ name: "Checkout", members: [ana] });
   await stack.teams.post(`${stack.api}/messages`, stack.teams.botAddedToTeam({ team, from: ana }));
-  const subscribed = await stack.teams.post(`${stack.api}/messages`, stack.teams.message({ conversation: team.generalChannelId, from: ana, text: `subscribe ${PROJECT} info` }));
+  const subscribed = await stack.teams.post(
+    `${stack.api}/messages`,
+    stack.teams.message({ conversation: team.generalChannelId, from: ana, text: `subscribe ${PROJECT} info` }),
+  );
   expect(subscribed.status).toBe(200);
   teamId = await installSlackWorkspace(stack, "Contoso");
   channel = stack.slack.addChannel(teamId, { name: "alerts" }).id;
   slackAna = stack.slack.addUser(teamId, { name: "ana", realName: "Ana Lima", email: "ana@contoso.com" }).id;
   const command = stack.slack.slashCommand({ teamId, user: slackAna, channel, command: "/triage", text: `subscribe ${PROJECT} info` });
   expect((await stack.slack.sendCommand(`${stack.api}/slack/commands`, command)).status).toBe(200);
-  await waitFor(async () => (await new IdentityRepository(stack.storage).findByEmail("ana@contoso.com", "msteams")).length > 0, { timeoutMs: 20_000 });
+  await waitFor(async () => (await new IdentityRepository(stack.storage).findByEmail("ana@contoso.com", "msteams")).length > 0, {
+    timeoutMs: 20_000,
+  });
 }, 120_000);
 afterAll(async () => {
   await stack?.stop();
@@ -64,10 +69,13 @@ async function alertFrom(issueId: string, title: string, release: string) {
     "alerts",
     anAlert({ alertId: `${issueId}-${n}`, issue: { id: issueId, title, shortId: undefined, count: n, lastSeen, tags: { release } } }),
   );
-  return waitFor(async () => {
-    const issue = await new IssueRepository(stack.storage).get(issueId);
-    return issue?.issue.lastSeen === lastSeen ? issue.issue : undefined;
-  }, { timeoutMs: 20_000 });
+  return waitFor(
+    async () => {
+      const issue = await new IssueRepository(stack.storage).get(issueId);
+      return issue?.issue.lastSeen === lastSeen ? issue.issue : undefined;
+    },
+    { timeoutMs: 20_000 },
+  );
 }
 
 const releaseMessage = (version: string, extra: Record<string, unknown> = {}) => ({
@@ -100,13 +108,18 @@ describe("resolved in the next release, decided by the project's release list (g
     expect(response.status).toBe(200);
     expect(await stored(FIXED)).toMatchObject({ status: "resolved", resolution: { inRelease: "next", release: SECOND } });
     const label = `Resolved in the next release (after ${SECOND})`;
-    await waitFor(() => cardText(cardOf(teamsCardOf(FIXED)!.activity)).includes(label) && blocksText(slackCardOf(FIXED)!.blocks).includes(label), { timeoutMs: 20_000 });
+    await waitFor(() => cardText(cardOf(teamsCardOf(FIXED)!.activity)).includes(label) && blocksText(slackCardOf(FIXED)!.blocks).includes(label), {
+      timeoutMs: 20_000,
+    });
   });
 
   it("alerts from that release, and from the one reported before it, leave it resolved", async () => {
     expect(await alertFrom(FIXED, "Price rounding is off by one cent", SECOND)).toMatchObject({ status: "resolved" });
     // Without the stored list the order of two hashes is unknown, and the issue would reopen.
-    expect(await alertFrom(FIXED, "Price rounding is off by one cent", FIRST)).toMatchObject({ status: "resolved", resolution: { inRelease: "next", release: SECOND } });
+    expect(await alertFrom(FIXED, "Price rounding is off by one cent", FIRST)).toMatchObject({
+      status: "resolved",
+      resolution: { inRelease: "next", release: SECOND },
+    });
   });
 
   it("an issue resolved immediately on Slack regresses on its next alert", async () => {
@@ -129,7 +142,11 @@ describe("a release message", () => {
 
     const personalChat = stack.teams.personalConversation(ana).id;
     await waitFor(
-      () => teamsReleaseCards(team.generalChannelId).length === 1 && slackReleaseMessages((c) => c === channel).length === 1 && teamsReleaseCards(personalChat).length === 1 && slackReleaseMessages((c) => c.startsWith("D")).length === 1,
+      () =>
+        teamsReleaseCards(team.generalChannelId).length === 1 &&
+        slackReleaseMessages((c) => c === channel).length === 1 &&
+        teamsReleaseCards(personalChat).length === 1 &&
+        slackReleaseMessages((c) => c.startsWith("D")).length === 1,
       { timeoutMs: 30_000, description: "the release card in both channels and Ana's notices on both platforms" },
     );
     const teamsText = cardText(cardOf(teamsReleaseCards(team.generalChannelId)[0]!.activity));
@@ -155,14 +172,22 @@ describe("a release message", () => {
 
   it("throttled by both platforms (429), waits on the queue and posts once each, never lost", async () => {
     const FOURTH = "9e8d7c6";
-    const posted = (conversation: string) => stack.teams.messages(conversation).filter((m) => cardText(cardOf(m.activity) ?? {}).includes(`${PROJECT} ${FOURTH} went out`));
+    const posted = (conversation: string) =>
+      stack.teams.messages(conversation).filter((m) => cardText(cardOf(m.activity) ?? {}).includes(`${PROJECT} ${FOURTH} went out`));
     const postedInSlack = () => stack.slack.messages(channel).filter((m) => blocksText(m.blocks).includes(`${PROJECT} ${FOURTH} went out`));
     stack.teams.injectFault({ operation: "send", conversationId: team.generalChannelId, status: 429, retryAfterSec: 1, times: 2 });
     stack.slack.injectError({ method: "chat.postMessage", channel, error: "ratelimited", retryAfterSec: 1, times: 2 });
     await sendBase64Json(stack.azurite.connectionString, "alerts", releaseMessage(FOURTH, { people: [] }));
-    await waitFor(() => posted(team.generalChannelId).length === 1 && postedInSlack().length === 1, { timeoutMs: 60_000, description: "the release card after the 429s" });
-    expect(stack.host.logs().filter((line) => line.includes(`Release ${PROJECT} ${FOURTH}`) && line.includes("retry in")).length).toBeGreaterThanOrEqual(2);
-    await waitFor(() => stack.host.logs().some((line) => line.includes(`Release ${PROJECT} ${FOURTH}: 2 notices sent, 0 dead`)), { timeoutMs: 20_000 });
+    await waitFor(() => posted(team.generalChannelId).length === 1 && postedInSlack().length === 1, {
+      timeoutMs: 60_000,
+      description: "the release card after the 429s",
+    });
+    expect(
+      stack.host.logs().filter((line) => line.includes(`Release ${PROJECT} ${FOURTH}`) && line.includes("retry in")).length,
+    ).toBeGreaterThanOrEqual(2);
+    await waitFor(() => stack.host.logs().some((line) => line.includes(`Release ${PROJECT} ${FOURTH}: 2 notices sent, 0 dead`)), {
+      timeoutMs: 20_000,
+    });
     expect(posted(team.generalChannelId)).toHaveLength(1);
     expect(postedInSlack()).toHaveLength(1);
   }, 90_000);
@@ -174,7 +199,12 @@ describe("a release message", () => {
       regression: { firedIn: THIRD, resolution: { inRelease: "next", release: SECOND } },
     });
     const why = `Regressed: fired in ${THIRD}, resolved in the next release after ${SECOND}`;
-    await waitFor(() => cardText(cardOf(teamsCardOf(FIXED)!.activity)).includes(why) || stack.teams.messages(team.generalChannelId).some((m) => cardText(cardOf(m.activity) ?? {}).includes(why)), { timeoutMs: 20_000 });
+    await waitFor(
+      () =>
+        cardText(cardOf(teamsCardOf(FIXED)!.activity)).includes(why) ||
+        stack.teams.messages(team.generalChannelId).some((m) => cardText(cardOf(m.activity) ?? {}).includes(why)),
+      { timeoutMs: 20_000 },
+    );
   });
 
   it("an invalid one goes to alerts-poison with the reason", async () => {

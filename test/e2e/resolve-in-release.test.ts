@@ -61,7 +61,11 @@ describe("Resolve in the next release, end to end on Teams and Slack", () => {
     await waitFor(async () => ((await new CardRepository(stack.storage).list(ISSUE)).length === 2 ? true : undefined), { timeoutMs: 20_000 });
     const card = cardOf(teamsCard()!.activity) as { actions: { type: string; title: string }[] };
     expect(card.actions[0]).toMatchObject({ type: "Action.ShowCard", title: "Resolve ▸" });
-    expect(controls(slackCard()!.blocks).filter((c) => c.actionId === "triage.resolve").map((c) => [c.kind, c.label])).toEqual([
+    expect(
+      controls(slackCard()!.blocks)
+        .filter((c) => c.actionId === "triage.resolve")
+        .map((c) => [c.kind, c.label]),
+    ).toEqual([
       ["option", "Resolve"],
       ["option", "In the current release"],
       ["option", "In the next release"],

@@ -44,18 +44,30 @@ afterAll(async () => {
 });
 
 const interactions = () => `${host.url}/api/slack/interactions`;
-const cardIn = (ch: string, issueId: string) => stack.slack.messages(ch).find((m) => !m.ephemeral && JSON.stringify(m.blocks).includes(`triage:${issueId}`));
+const cardIn = (ch: string, issueId: string) =>
+  stack.slack.messages(ch).find((m) => !m.ephemeral && JSON.stringify(m.blocks).includes(`triage:${issueId}`));
 const answersTo = (payload: BlockActionsPayload) => stack.slack.responses.filter((r) => payload.response_url.endsWith(`/${r.responseUrlId}`));
 
 async function postedCard(issueId: string, team: string, ch: string) {
-  await sendBase64Json(stack.azurite.connectionString, "alerts", anAlert({ alertId: `alert-${issueId}`, issue: { id: issueId }, targets: [{ provider: "slack", teamId: team, channel: ch }] }));
+  await sendBase64Json(
+    stack.azurite.connectionString,
+    "alerts",
+    anAlert({ alertId: `alert-${issueId}`, issue: { id: issueId }, targets: [{ provider: "slack", teamId: team, channel: ch }] }),
+  );
   return waitFor(() => cardIn(ch, issueId), { timeoutMs: 30_000 });
 }
 
 async function linkedUser(team: string, name: string): Promise<string> {
   const email = `${name}@contoso.com`;
   const id = stack.slack.addUser(team, { name, realName: name, email }).id;
-  await new IdentityRepository(stack.storage).link({ provider: "slack", scope: team, chatUserId: id, person: { email, name }, how: "explicit", linkedAt: new Date().toISOString() });
+  await new IdentityRepository(stack.storage).link({
+    provider: "slack",
+    scope: team,
+    chatUserId: id,
+    person: { email, name },
+    how: "explicit",
+    linkedAt: new Date().toISOString(),
+  });
   return id;
 }
 
@@ -63,12 +75,17 @@ describe("Slack clicks are answered within Slack's 3 seconds", () => {
   it("50 people click 'Assign to me' on one card at once: all 50 acknowledged in time, each applied once, each clicker answered once", async () => {
     const message = await postedCard("crowded", teamId, channel);
     const people = await Promise.all(Array.from({ length: 50 }, (_, n) => linkedUser(teamId, `person${n}`)));
-    const payloads = people.map((user) => stack.slack.blockActions({ teamId, user, channel, messageTs: message.ts, actions: [click(message.blocks, "Assign to me")] }));
+    const payloads = people.map((user) =>
+      stack.slack.blockActions({ teamId, user, channel, messageTs: message.ts, actions: [click(message.blocks, "Assign to me")] }),
+    );
 
     const results = await Promise.all(payloads.map((payload) => stack.slack.sendInteraction(interactions(), payload)));
 
     const late = results.filter((r) => r.timedOut || r.status !== 200);
-    expect(late.map((r) => Math.round(r.elapsedMs)), "clicks Slack would show as failed").toEqual([]);
+    expect(
+      late.map((r) => Math.round(r.elapsedMs)),
+      "clicks Slack would show as failed",
+    ).toEqual([]);
     const assigns = await waitFor(
       async () => {
         const rows = (await new ActivityRepository(stack.storage).list("crowded")).filter((a) => a.action === "assign");
@@ -96,7 +113,11 @@ describe("Slack clicks are answered within Slack's 3 seconds", () => {
       await waitFor(async () => (await new IssueRepository(stack.storage).get("slow-storage"))?.issue.status === "resolved", { timeoutMs: 30_000 });
       await waitFor(() => /Resolved by ana/.test(blocksText(cardIn(channel, "slow-storage")!.blocks)), { timeoutMs: 30_000 });
       // The history line follows the answer.
-      await waitFor(async () => expect((await new ActivityRepository(stack.storage).list("slow-storage")).filter((a) => a.action === "resolve")).toHaveLength(1) ?? true, { timeoutMs: 30_000 });
+      await waitFor(
+        async () =>
+          expect((await new ActivityRepository(stack.storage).list("slow-storage")).filter((a) => a.action === "resolve")).toHaveLength(1) ?? true,
+        { timeoutMs: 30_000 },
+      );
     } finally {
       slow.setDelay(0);
       stack.slack.clearFaults();
@@ -116,7 +137,9 @@ describe("Slack clicks are answered within Slack's 3 seconds", () => {
       const result = await stack.slack.sendInteraction(interactions(), stale);
       expect(result.timedOut).toBe(false);
       await waitFor(() => answersTo(stale).length > 0, { timeoutMs: 15_000 });
-      expect(answersTo(stale).map((r) => r.body)).toEqual([expect.objectContaining({ response_type: "ephemeral", text: expect.stringMatching(/already resolved/i) })]);
+      expect(answersTo(stale).map((r) => r.body)).toEqual([
+        expect.objectContaining({ response_type: "ephemeral", text: expect.stringMatching(/already resolved/i) }),
+      ]);
     } finally {
       stack.slack.clearFaults();
     }
@@ -130,7 +153,13 @@ describe("Slack clicks are answered within Slack's 3 seconds", () => {
     host = await startApp();
     stack.slack.injectError({ method: "auth.test", delayMs: 4_000, times: Infinity });
     try {
-      const payload = stack.slack.blockActions({ teamId: solo.teamId, user: ana, channel: soloChannel, messageTs: message.ts, actions: [click(message.blocks, "Resolve")] });
+      const payload = stack.slack.blockActions({
+        teamId: solo.teamId,
+        user: ana,
+        channel: soloChannel,
+        messageTs: message.ts,
+        actions: [click(message.blocks, "Resolve")],
+      });
       const result = await stack.slack.sendInteraction(interactions(), payload);
       expect(result.timedOut).toBe(false);
       expect(result.status).toBe(200);

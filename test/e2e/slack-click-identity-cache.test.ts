@@ -20,7 +20,11 @@ beforeAll(async () => {
   channel = stack.slack.addChannel(teamId, { name: "alerts" }).id;
   ana = stack.slack.addUser(teamId, { name: "ana", realName: "Ana Lima", email: "ana@contoso.com" }).id;
   ben = stack.slack.addUser(teamId, { name: "ben", realName: "Ben Okafor", email: "ben@contoso.com" }).id;
-  await sendBase64Json(stack.azurite.connectionString, "alerts", anAlert({ alertId: "cache-1", issue: { id: "cache-issue" }, targets: [{ provider: "slack", teamId, channel }] }));
+  await sendBase64Json(
+    stack.azurite.connectionString,
+    "alerts",
+    anAlert({ alertId: "cache-1", issue: { id: "cache-issue" }, targets: [{ provider: "slack", teamId, channel }] }),
+  );
   await waitFor(() => card(), { timeoutMs: 30_000 });
 }, 120_000);
 afterAll(async () => {
@@ -59,7 +63,10 @@ describe("Slack clicks right after a link changes, in the same instance", () => 
     await clickAs(ana, "Resolve"); // Ana is linked and known to this instance
     expect(await status()).toBe("resolved");
 
-    const reply = await stack.slack.sendCommand(`${stack.api}/slack/commands`, stack.slack.slashCommand({ teamId, user: ana, channel, command: "/triage", text: "unlink" }));
+    const reply = await stack.slack.sendCommand(
+      `${stack.api}/slack/commands`,
+      stack.slack.slashCommand({ teamId, user: ana, channel, command: "/triage", text: "unlink" }),
+    );
     expect((reply.json as { text: string }).text).toMatch(/You're unlinked/);
     const replies = await clickAs(ana, "Unresolve");
     expect(replies.find((r) => r.response_type === "ephemeral")?.text).toMatch(/link your Slack account/i);

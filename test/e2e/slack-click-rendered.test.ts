@@ -20,7 +20,14 @@ beforeAll(async () => {
   clickedChannel = stack.slack.addChannel(teamId, { name: "alerts" }).id;
   otherChannel = stack.slack.addChannel(teamId, { name: "oncall" }).id;
   ana = stack.slack.addUser(teamId, { name: "ana", realName: "Ana Lima", email: "ana@contoso.com" }).id;
-  await new IdentityRepository(stack.storage).link({ provider: "slack", scope: teamId, chatUserId: ana, person: { email: "ana@contoso.com", name: "Ana Lima" }, how: "explicit", linkedAt: new Date().toISOString() });
+  await new IdentityRepository(stack.storage).link({
+    provider: "slack",
+    scope: teamId,
+    chatUserId: ana,
+    person: { email: "ana@contoso.com", name: "Ana Lima" },
+    how: "explicit",
+    linkedAt: new Date().toISOString(),
+  });
   const targets = [clickedChannel, otherChannel].map((channel) => ({ provider: "slack" as const, teamId, channel }));
   await sendBase64Json(stack.azurite.connectionString, "alerts", anAlert({ alertId: "rendered-1", issue: { id: "rendered-issue" }, targets }));
   await waitFor(() => cardIn(clickedChannel) && cardIn(otherChannel), { timeoutMs: 30_000 });
@@ -35,13 +42,25 @@ const updatesOf = (channel: string) => stack.slack.callsTo("chat.update").filter
 describe("a Slack click and the refresh of the other copies", () => {
   it("the clicked message is replaced once, by the click; the other copy is updated by the refresh", async () => {
     const clicked = cardIn(clickedChannel)!;
-    const payload = stack.slack.blockActions({ teamId, user: ana, channel: clickedChannel, messageTs: clicked.ts, actions: [click(clicked.blocks, "Resolve")] });
+    const payload = stack.slack.blockActions({
+      teamId,
+      user: ana,
+      channel: clickedChannel,
+      messageTs: clicked.ts,
+      actions: [click(clicked.blocks, "Resolve")],
+    });
     expect((await stack.slack.sendInteraction(`${stack.api}/slack/interactions`, payload)).status).toBe(200);
     // Acknowledged, then replaced through the response_url right after.
-    await waitFor(() => blocksText(cardIn(clickedChannel)!.blocks).includes("Resolved by Ana Lima"), { timeoutMs: 10_000, description: "the clicked message replaced" });
+    await waitFor(() => blocksText(cardIn(clickedChannel)!.blocks).includes("Resolved by Ana Lima"), {
+      timeoutMs: 10_000,
+      description: "the clicked message replaced",
+    });
     expect(stack.slack.responses.filter((r) => (r.body as { replace_original?: boolean }).replace_original)).toHaveLength(1);
 
-    await waitFor(() => blocksText(cardIn(otherChannel)!.blocks).includes("Resolved by Ana Lima"), { timeoutMs: 30_000, description: "the other copy refreshed" });
+    await waitFor(() => blocksText(cardIn(otherChannel)!.blocks).includes("Resolved by Ana Lima"), {
+      timeoutMs: 30_000,
+      description: "the other copy refreshed",
+    });
     expect(updatesOf(otherChannel)).toHaveLength(1);
     expect(updatesOf(clickedChannel)).toEqual([]);
   });

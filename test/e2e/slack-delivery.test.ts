@@ -18,7 +18,10 @@ afterAll(async () => {
 const installedWorkspace = (name: string) => installSlackWorkspace(stack, name);
 
 async function settled(alertId: string, timeoutMs = 30_000) {
-  return waitFor(async () => (await new DeliveryRepository(stack.storage).listForAlert(alertId)).find((d) => d.state === "sent" || d.state === "dead"), { timeoutMs });
+  return waitFor(
+    async () => (await new DeliveryRepository(stack.storage).listForAlert(alertId)).find((d) => d.state === "sent" || d.state === "dead"),
+    { timeoutMs },
+  );
 }
 
 describe("Slack delivery under Slack's limits and errors", () => {
@@ -29,15 +32,22 @@ describe("Slack delivery under Slack's limits and errors", () => {
       await sendBase64Json(
         stack.azurite.connectionString,
         "alerts",
-        anAlert({ alertId: `storm-${n}`, issue: { id: `storm-issue-${n}`, title: `TypeError number ${n}` }, targets: [{ provider: "slack", teamId, channel }] }),
+        anAlert({
+          alertId: `storm-${n}`,
+          issue: { id: `storm-issue-${n}`, title: `TypeError number ${n}` },
+          targets: [{ provider: "slack", teamId, channel }],
+        }),
       );
     }
     await waitFor(() => (stack.slack.messages(channel).length >= 30 ? true : undefined), { timeoutMs: 90_000, intervalMs: 500 });
     // Give any straggling duplicate a chance to show up before counting.
-    await waitFor(async () => {
-      const rows = await Promise.all(Array.from({ length: 30 }, (_, n) => new DeliveryRepository(stack.storage).listForAlert(`storm-${n}`)));
-      return rows.every((r) => r[0]?.state === "sent") ? true : undefined;
-    }, { timeoutMs: 30_000 });
+    await waitFor(
+      async () => {
+        const rows = await Promise.all(Array.from({ length: 30 }, (_, n) => new DeliveryRepository(stack.storage).listForAlert(`storm-${n}`)));
+        return rows.every((r) => r[0]?.state === "sent") ? true : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
     const messages = stack.slack.messages(channel);
     expect(messages).toHaveLength(30);
     const titles = new Set(messages.map((m) => /TypeError number (\d+)/.exec(m.text)?.[1]));
@@ -50,7 +60,11 @@ describe("Slack delivery under Slack's limits and errors", () => {
   it("channel_not_found: the target is dead after one call", async () => {
     const teamId = await installedWorkspace("Broken");
     stack.slack.injectError({ method: "chat.postMessage", channel: "C0GONE0001", error: "channel_not_found", times: 5 });
-    await sendBase64Json(stack.azurite.connectionString, "alerts", anAlert({ alertId: "gone", issue: { id: "gone-issue" }, targets: [{ provider: "slack", teamId, channel: "C0GONE0001" }] }));
+    await sendBase64Json(
+      stack.azurite.connectionString,
+      "alerts",
+      anAlert({ alertId: "gone", issue: { id: "gone-issue" }, targets: [{ provider: "slack", teamId, channel: "C0GONE0001" }] }),
+    );
     expect(await settled("gone")).toMatchObject({ state: "dead", reason: "channel_not_found", attempts: 1 });
     expect(stack.slack.callsTo("chat.postMessage").filter((c) => c.params.channel === "C0GONE0001")).toHaveLength(1);
   });
@@ -63,7 +77,11 @@ describe("Slack delivery under Slack's limits and errors", () => {
     expect(await new SlackInstallations(stack.storage).get(teamId)).toMatchObject({ active: false, inactiveReason: "tokens revoked" });
 
     const callsBefore = stack.slack.calls.filter((c) => c.teamId === teamId).length;
-    await sendBase64Json(stack.azurite.connectionString, "alerts", anAlert({ alertId: "revoked", issue: { id: "revoked-issue" }, targets: [{ provider: "slack", teamId, channel }] }));
+    await sendBase64Json(
+      stack.azurite.connectionString,
+      "alerts",
+      anAlert({ alertId: "revoked", issue: { id: "revoked-issue" }, targets: [{ provider: "slack", teamId, channel }] }),
+    );
     expect(await settled("revoked")).toMatchObject({ state: "dead", reason: expect.stringMatching(/installation inactive/) });
     expect(stack.slack.calls.filter((c) => c.teamId === teamId)).toHaveLength(callsBefore);
   });

@@ -22,7 +22,8 @@ export function controls(blocks: unknown): { actionId: string; label: string; va
     if (block.type !== "actions") continue;
     for (const element of (block.elements as Json[]) ?? []) {
       const actionId = String(element.action_id);
-      if (element.type === "button") found.push({ actionId, label: String((element.text as Json).text), value: element.value as string, kind: "button" });
+      if (element.type === "button")
+        found.push({ actionId, label: String((element.text as Json).text), value: element.value as string, kind: "button" });
       for (const option of (element.options as Json[]) ?? []) {
         found.push({ actionId, label: String((option.text as Json).text), value: String(option.value), kind: "option" });
       }
@@ -33,7 +34,12 @@ export function controls(blocks: unknown): { actionId: string; label: string; va
 
 export function control(blocks: unknown, label: string) {
   const match = controls(blocks).find((c) => c.label === label);
-  if (!match) throw new Error(`no "${label}" on the message; it has: ${controls(blocks).map((c) => c.label).join(", ")}`);
+  if (!match)
+    throw new Error(
+      `no "${label}" on the message; it has: ${controls(blocks)
+        .map((c) => c.label)
+        .join(", ")}`,
+    );
   return match;
 }
 

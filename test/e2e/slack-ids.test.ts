@@ -28,7 +28,11 @@ async function expectRefused(send: () => Promise<{ status: number }>, field: Reg
   const response = await send();
   expect(response.status).toBe(400);
   // The host's log line can trail its answer by a moment (a pipe from another process).
-  const logged = await waitFor(() => (refusals().length > before ? refusals().slice(before) : undefined), { timeoutMs: 5_000, intervalMs: 20, description: "the refusal's log line" });
+  const logged = await waitFor(() => (refusals().length > before ? refusals().slice(before) : undefined), {
+    timeoutMs: 5_000,
+    intervalMs: 20,
+    description: "the refusal's log line",
+  });
   expect(logged.join("\n")).toMatch(field);
 }
 
@@ -42,7 +46,10 @@ describe("Slack ids that would become storage keys are refused at the edge", () 
   ];
 
   it.each(badChannels)("/triage subscribe from a channel_id with %s: 400, nothing subscribed", async (_name, channelId) => {
-    const fields = { ...stack.slack.slashCommand({ teamId, user: ana, channel, command: "/triage", text: "subscribe checkout" }), channel_id: channelId };
+    const fields = {
+      ...stack.slack.slashCommand({ teamId, user: ana, channel, command: "/triage", text: "subscribe checkout" }),
+      channel_id: channelId,
+    };
     await expectRefused(() => stack.slack.sendCommand(`${stack.api}/slack/commands`, fields), /channel_id: a Slack channel id/);
     expect(await listSubscriptions(stack.storage, `slack:${teamId}:${channelId}`)).toEqual([]);
   });
@@ -77,13 +84,25 @@ describe("Slack ids that would become storage keys are refused at the edge", () 
     ["team id", (p: Record<string, any>) => ({ ...p, team: { id: "T1?X" } }), /team\.id/],
     ["action ts", (p: Record<string, any>) => ({ ...p, actions: [{ ...p.actions[0], action_ts: "1\u0001" }] }), /actions\.0\.action_ts/],
   ])("a click whose %s is not an id: 400", async (_name, spoil, field) => {
-    const message = stack.slack.addMessage(channel, { user: ana, text: "a card", blocks: [{ type: "actions", elements: [{ type: "button", action_id: "triage.resolve", text: { type: "plain_text", text: "Resolve" }, value: "x" }] }] });
+    const message = stack.slack.addMessage(channel, {
+      user: ana,
+      text: "a card",
+      blocks: [
+        { type: "actions", elements: [{ type: "button", action_id: "triage.resolve", text: { type: "plain_text", text: "Resolve" }, value: "x" }] },
+      ],
+    });
     const payload = stack.slack.blockActions({ teamId, user: ana, channel, messageTs: message.ts, actions: [{ action_id: "triage.resolve" }] });
-    await expectRefused(() => stack.slack.sendInteraction(`${stack.api}/slack/interactions`, spoil(payload as unknown as Record<string, any>)), field);
+    await expectRefused(
+      () => stack.slack.sendInteraction(`${stack.api}/slack/interactions`, spoil(payload as unknown as Record<string, any>)),
+      field,
+    );
   });
 
   it("valid ids still work (the refusals above are for the ids)", async () => {
-    const reply = await stack.slack.sendCommand(`${stack.api}/slack/commands`, stack.slack.slashCommand({ teamId, user: ana, channel, command: "/triage", text: "unlink" }));
+    const reply = await stack.slack.sendCommand(
+      `${stack.api}/slack/commands`,
+      stack.slack.slashCommand({ teamId, user: ana, channel, command: "/triage", text: "unlink" }),
+    );
     expect(reply.status).toBe(200);
     expect(await new IdentityRepository(stack.storage).get("slack", teamId, ana)).toBeUndefined();
   });

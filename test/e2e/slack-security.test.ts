@@ -50,7 +50,11 @@ describe("Slack signature matrix: 401, no detail, no state change", () => {
   it("interactions and events are verified too", async () => {
     const events = await stack.slack.sendUrlVerification(`${stack.api}/slack/events`, { secret: "wrong" });
     expect(events.status).toBe(401);
-    const interaction = await stack.slack.sendInteraction(`${stack.api}/slack/interactions`, { type: "block_actions" }, { timestamp: nowSeconds() - 3600 });
+    const interaction = await stack.slack.sendInteraction(
+      `${stack.api}/slack/interactions`,
+      { type: "block_actions" },
+      { timestamp: nowSeconds() - 3600 },
+    );
     expect(interaction.status).toBe(401);
   });
 
@@ -70,7 +74,10 @@ describe("who may use the Slack app", () => {
     const stranger = stack.slack.addWorkspace({ name: "Stranger" }).teamId;
     const user = stack.slack.addUser(stranger, { name: "eve", email: "eve@stranger.example" }).id;
     const strangerChannel = stack.slack.addChannel(stranger, { name: "x" }).id;
-    const reply = await stack.slack.sendCommand(commands(), stack.slack.slashCommand({ teamId: stranger, user, channel: strangerChannel, command: "/triage", text: "subscribe checkout" }));
+    const reply = await stack.slack.sendCommand(
+      commands(),
+      stack.slack.slashCommand({ teamId: stranger, user, channel: strangerChannel, command: "/triage", text: "subscribe checkout" }),
+    );
     expect(reply.status).toBe(200);
     expect((reply.json as { text: string }).text).toMatch(/isn't installed/);
     expect(await listSubscriptions(stack.storage, `slack:${stranger}:${strangerChannel}`)).toEqual([]);

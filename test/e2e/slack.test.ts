@@ -28,7 +28,8 @@ afterAll(async () => {
 });
 
 const interactions = () => `${stack.api}/slack/interactions`;
-const cardIn = (ch: string, issueId: string) => stack.slack.messages(ch).find((m) => !m.ephemeral && JSON.stringify(m.blocks).includes(`triage:${issueId}`));
+const cardIn = (ch: string, issueId: string) =>
+  stack.slack.messages(ch).find((m) => !m.ephemeral && JSON.stringify(m.blocks).includes(`triage:${issueId}`));
 
 /** Clicks, and waits for the app's answer through the response_url (a first click is finished off the 3 s path). */
 async function clickOn(issueId: string, label: string) {
@@ -64,14 +65,20 @@ describe("Slack, end to end through the local host and the Slack emulator", () =
   });
 
   it("an alert with a Slack target posts the card with the right blocks, recorded in cards", async () => {
-    await sendBase64Json(stack.azurite.connectionString, "alerts", anAlert({ alertId: "slack-1", issue: { id: "slack-issue" }, targets: [{ provider: "slack", teamId, channel }] }));
+    await sendBase64Json(
+      stack.azurite.connectionString,
+      "alerts",
+      anAlert({ alertId: "slack-1", issue: { id: "slack-issue" }, targets: [{ provider: "slack", teamId, channel }] }),
+    );
     const message = await waitFor(() => cardIn(channel, "slack-issue"), { timeoutMs: 15_000 });
     const text = blocksText(message.blocks);
     expect(text).toContain("TypeError: cart is undefined");
     expect(text).toMatch(/cart\/view\.ts in render/);
     expect(text).toMatch(/57/);
     expect(message.text).toMatch(/TypeError/);
-    const copies = await waitFor(async () => ((await new CardRepository(stack.storage).list("slack-issue")).length ? new CardRepository(stack.storage).list("slack-issue") : undefined));
+    const copies = await waitFor(async () =>
+      (await new CardRepository(stack.storage).list("slack-issue")).length ? new CardRepository(stack.storage).list("slack-issue") : undefined,
+    );
     expect(copies).toEqual([expect.objectContaining({ provider: "slack", teamId, channel, ts: message.ts })]);
   });
 
@@ -79,7 +86,14 @@ describe("Slack, end to end through the local host and the Slack emulator", () =
     await clickOn("slack-issue", "Resolve");
     expect((await new IssueRepository(stack.storage).get("slack-issue"))!.issue.status).toBe("resolved");
     // The history line is written once the clicker has the answer.
-    await waitFor(async () => expect((await new ActivityRepository(stack.storage).list("slack-issue"))[0]).toMatchObject({ action: "resolve", actor: "ana@contoso.com", surface: "slack" }) ?? true);
+    await waitFor(
+      async () =>
+        expect((await new ActivityRepository(stack.storage).list("slack-issue"))[0]).toMatchObject({
+          action: "resolve",
+          actor: "ana@contoso.com",
+          surface: "slack",
+        }) ?? true,
+    );
     expect(blocksText(cardIn(channel, "slack-issue")!.blocks)).toMatch(/Resolved by Ana Lima/);
   });
 
@@ -95,7 +109,15 @@ describe("Slack, end to end through the local host and the Slack emulator", () =
     await clickOn("slack-issue", "Assign to me");
     expect((await new IssueRepository(stack.storage).get("slack-issue"))!.issue.assignee?.email).toBe("ana@contoso.com");
     expect(blocksText(cardIn(channel, "slack-issue")!.blocks)).toMatch(/Assigned to Ana Lima/);
-    await waitFor(async () => expect((await new ActivityRepository(stack.storage).list("slack-issue")).map((a) => a.action).slice(0, 4)).toEqual(["assign", "ignore", "unresolve", "resolve"]) ?? true);
+    await waitFor(
+      async () =>
+        expect((await new ActivityRepository(stack.storage).list("slack-issue")).map((a) => a.action).slice(0, 4)).toEqual([
+          "assign",
+          "ignore",
+          "unresolve",
+          "resolve",
+        ]) ?? true,
+    );
   });
 
   it("a stale click (already done elsewhere) is answered ephemerally, not silently", async () => {
@@ -112,17 +134,32 @@ describe("Slack, end to end through the local host and the Slack emulator", () =
     (payload.actions[0] as Record<string, unknown>).action_id = "triage.explode";
     const before = stack.slack.responses.length;
     expect((await stack.slack.sendInteraction(interactions(), payload)).status).toBe(200);
-    expect(stack.slack.responses.slice(before).map((r) => (r.body as { text: string }).text).join()).toMatch(/isn't one Triage Relay knows/);
+    expect(
+      stack.slack.responses
+        .slice(before)
+        .map((r) => (r.body as { text: string }).text)
+        .join(),
+    ).toMatch(/isn't one Triage Relay knows/);
     expect((await new IssueRepository(stack.storage).get("slack-issue"))!.issue.version).toBe(version);
   });
 
   it("/triage subscribe checkout error, then an alert for checkout with no targets is posted in that channel", async () => {
-    const reply = await stack.slack.sendCommand(`${stack.api}/slack/commands`, stack.slack.slashCommand({ teamId, user: ana, channel: ops, command: "/triage", text: "subscribe checkout error" }));
+    const reply = await stack.slack.sendCommand(
+      `${stack.api}/slack/commands`,
+      stack.slack.slashCommand({ teamId, user: ana, channel: ops, command: "/triage", text: "subscribe checkout error" }),
+    );
     expect(reply.status).toBe(200);
     expect(reply.json).toMatchObject({ response_type: "ephemeral", text: expect.stringMatching(/Subscribed/) });
-    await sendBase64Json(stack.azurite.connectionString, "alerts", anAlert({ alertId: "slack-sub", issue: { id: "slack-sub-issue", project: "checkout", level: "error" } }));
+    await sendBase64Json(
+      stack.azurite.connectionString,
+      "alerts",
+      anAlert({ alertId: "slack-sub", issue: { id: "slack-sub-issue", project: "checkout", level: "error" } }),
+    );
     await waitFor(() => cardIn(ops, "slack-sub-issue"), { timeoutMs: 15_000 });
-    const list = await stack.slack.sendCommand(`${stack.api}/slack/commands`, stack.slack.slashCommand({ teamId, user: ana, channel: ops, command: "/triage", text: "subscriptions" }));
+    const list = await stack.slack.sendCommand(
+      `${stack.api}/slack/commands`,
+      stack.slack.slashCommand({ teamId, user: ana, channel: ops, command: "/triage", text: "subscriptions" }),
+    );
     expect((list.json as { text: string }).text).toMatch(/checkout/);
   });
 

@@ -22,11 +22,17 @@ beforeAll(async () => {
   const ana = stack.teams.addUser({ name: "Ana Lima", email: "ana@contoso.com" });
   team = stack.teams.addTeam({ name: "Storm", members: [ana] });
   await stack.teams.post(`${stack.api}/messages`, stack.teams.botAddedToTeam({ team, from: ana }));
-  await stack.teams.post(`${stack.api}/messages`, stack.teams.message({ conversation: team.generalChannelId, from: ana, text: "subscribe storm info" }));
+  await stack.teams.post(
+    `${stack.api}/messages`,
+    stack.teams.message({ conversation: team.generalChannelId, from: ana, text: "subscribe storm info" }),
+  );
   teamId = await installSlackWorkspace(stack, "Storm");
   channel = stack.slack.addChannel(teamId, { name: "storm" }).id;
   const slackAna = stack.slack.addUser(teamId, { name: "ana", email: "ana@contoso.com" }).id;
-  await stack.slack.sendCommand(`${stack.api}/slack/commands`, stack.slack.slashCommand({ teamId, user: slackAna, channel, command: "/triage", text: "subscribe storm info" }));
+  await stack.slack.sendCommand(
+    `${stack.api}/slack/commands`,
+    stack.slack.slashCommand({ teamId, user: slackAna, channel, command: "/triage", text: "subscribe storm info" }),
+  );
 });
 afterAll(async () => {
   await stack?.stop();
@@ -51,7 +57,13 @@ describe("storm control", () => {
       const count = Math.floor(n / ISSUES) + 1;
       return anAlert({
         alertId: `storm-${n}`,
-        issue: { id: `storm-${issue}`, project: "storm", title: `TypeError in storm ${issue}`, count, lastSeen: new Date(Date.UTC(2026, 10, 21, 12, 0, count)).toISOString() },
+        issue: {
+          id: `storm-${issue}`,
+          project: "storm",
+          title: `TypeError in storm ${issue}`,
+          count,
+          lastSeen: new Date(Date.UTC(2026, 10, 21, 12, 0, count)).toISOString(),
+        },
       });
     });
     const queue = queueClient(stack.azurite.connectionString, "alerts");
@@ -77,17 +89,24 @@ describe("storm control", () => {
     );
 
     // Exactly one post per issue per channel.
-    expect(stack.teams.calls.filter((c) => c.operation === "send" && c.conversationId === team.generalChannelId && c.status < 300)).toHaveLength(ISSUES + 1); // + the welcome card
+    expect(stack.teams.calls.filter((c) => c.operation === "send" && c.conversationId === team.generalChannelId && c.status < 300)).toHaveLength(
+      ISSUES + 1,
+    ); // + the welcome card
     expect(stack.slack.callsTo("chat.postMessage").filter((c) => c.ok && c.params.channel === channel)).toHaveLength(ISSUES);
 
     // Coalesced: no copy is updated more than twice within one window.
     const windowMs = WINDOW_SECONDS * 1000;
     for (const card of teamsCards()) {
-      const updates = stack.teams.calls.filter((c) => c.operation === "update" && c.activityId === card.activityId && c.status < 300).map((c) => c.at);
+      const updates = stack.teams.calls
+        .filter((c) => c.operation === "update" && c.activityId === card.activityId && c.status < 300)
+        .map((c) => c.at);
       expect(mostInAnyWindow(updates, windowMs)).toBeLessThanOrEqual(2);
     }
     for (const card of slackCards()) {
-      const updates = stack.slack.callsTo("chat.update").filter((c) => c.ok && c.params.ts === card.ts).map((c) => c.at);
+      const updates = stack.slack
+        .callsTo("chat.update")
+        .filter((c) => c.ok && c.params.ts === card.ts)
+        .map((c) => c.at);
       expect(mostInAnyWindow(updates, windowMs)).toBeLessThanOrEqual(2);
     }
 

@@ -25,6 +25,8 @@ describe("adding the bot to a team links its members by email", () => {
     expect(pages).toHaveLength(2);
     expect(pages[0]!.path).toContain("pageSize=500");
     expect(pages[1]!.path).toContain("continuationToken=");
-    expect(await new IdentityRepository(stack.storage).findByEmail("member519@contoso.com", "msteams")).toEqual([expect.objectContaining({ how: "auto", teamsUserId: members[519]!.id })]);
+    expect(await new IdentityRepository(stack.storage).findByEmail("member519@contoso.com", "msteams")).toEqual([
+      expect.objectContaining({ how: "auto", teamsUserId: members[519]!.id }),
+    ]);
   }, 60_000);
 });

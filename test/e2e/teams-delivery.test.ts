@@ -33,12 +33,16 @@ async function alertTo(alertId: string, conversationId: string) {
 }
 
 const sends = (conversationId: string) => stack.teams.calls.filter((c) => c.operation === "send" && c.conversationId === conversationId);
-const cardsIn = (conversationId: string) => stack.teams.messages(conversationId).filter((m) => Array.isArray(m.activity.attachments) && JSON.stringify(m.activity).includes("TypeError"));
+const cardsIn = (conversationId: string) =>
+  stack.teams.messages(conversationId).filter((m) => Array.isArray(m.activity.attachments) && JSON.stringify(m.activity).includes("TypeError"));
 
 async function settled(alertId: string) {
-  return waitFor(async () => (await new DeliveryRepository(stack.storage).listForAlert(alertId)).find((d) => d.state === "sent" || d.state === "dead"), {
-    timeoutMs: 30_000,
-  });
+  return waitFor(
+    async () => (await new DeliveryRepository(stack.storage).listForAlert(alertId)).find((d) => d.state === "sent" || d.state === "dead"),
+    {
+      timeoutMs: 30_000,
+    },
+  );
 }
 
 describe("Teams delivery under faults", () => {
@@ -54,20 +58,29 @@ describe("Teams delivery under faults", () => {
     expect(cardsIn(team.generalChannelId)).toHaveLength(1);
   }, 40_000);
 
-  it.each([412, 502, 503, 504] as const)("%i is retried with backoff until it succeeds", async (status) => {
-    const team = await installedTeam(`Flaky ${status}`);
-    stack.teams.injectFault({ operation: "send", conversationId: team.generalChannelId, status, times: 1 });
-    await alertTo(`flaky-${status}`, team.generalChannelId);
-    expect(await settled(`flaky-${status}`)).toMatchObject({ state: "sent", attempts: 2 });
-    expect(cardsIn(team.generalChannelId)).toHaveLength(1);
-  }, 40_000);
+  it.each([412, 502, 503, 504] as const)(
+    "%i is retried with backoff until it succeeds",
+    async (status) => {
+      const team = await installedTeam(`Flaky ${status}`);
+      stack.teams.injectFault({ operation: "send", conversationId: team.generalChannelId, status, times: 1 });
+      await alertTo(`flaky-${status}`, team.generalChannelId);
+      expect(await settled(`flaky-${status}`)).toMatchObject({ state: "sent", attempts: 2 });
+      expect(cardsIn(team.generalChannelId)).toHaveLength(1);
+    },
+    40_000,
+  );
 
   it("the queue redelivering a delivery that was already sent: still one card", async () => {
     const team = await installedTeam("Redelivered");
     const alert = await alertTo("redelivered", team.generalChannelId);
     await settled("redelivered");
     const target = alert.targets![0]!;
-    await sendBase64Json(stack.azurite.connectionString, "deliveries", { alertId: "redelivered", issueId: alert.issue.id, targetKey: targetKey(target), target });
+    await sendBase64Json(stack.azurite.connectionString, "deliveries", {
+      alertId: "redelivered",
+      issueId: alert.issue.id,
+      targetKey: targetKey(target),
+      target,
+    });
     await waitFor(() => stack.host.logs().some((line) => line.includes("of redelivered: skipped")) || undefined, { timeoutMs: 15_000 });
     expect(cardsIn(team.generalChannelId)).toHaveLength(1);
   });
@@ -89,7 +102,10 @@ describe("Teams delivery under faults", () => {
     const alert = await alertTo("deleted-1", team.generalChannelId);
     await settled("deleted-1");
     stack.teams.injectFault({ operation: "update", conversationId: team.generalChannelId, status: 404, code: "NotFound", times: 1 });
-    const patched = await fetch(`${stack.api}/issues/${alert.issue.id}`, { method: "PATCH", body: JSON.stringify({ action: "resolve", actor: "ana@contoso.com" }) });
+    const patched = await fetch(`${stack.api}/issues/${alert.issue.id}`, {
+      method: "PATCH",
+      body: JSON.stringify({ action: "resolve", actor: "ana@contoso.com" }),
+    });
     expect(patched.status).toBe(200);
     await waitFor(async () => ((await new CardRepository(stack.storage).list(alert.issue.id))[0]?.dead ? true : undefined), { timeoutMs: 20_000 });
     expect(await new TeamsInstallations(stack.storage).get(stack.teams.tenantId, team.generalChannelId)).toMatchObject({ active: true });
@@ -104,8 +120,16 @@ describe("Teams delivery under faults", () => {
     stack.teams.injectFault({ operation: "send", conversationId: team.generalChannelId, status: 200, delayMs: 2000, times: 1 });
     const alert = await alertTo("twice", team.generalChannelId);
     const target = alert.targets![0]!;
-    await waitFor(async () => (await new DeliveryRepository(stack.storage).listForAlert("twice")).find((d) => d.state === "sending"), { timeoutMs: 15_000, intervalMs: 50 });
-    await sendBase64Json(stack.azurite.connectionString, "deliveries", { alertId: "twice", issueId: alert.issue.id, targetKey: targetKey(target), target });
+    await waitFor(async () => (await new DeliveryRepository(stack.storage).listForAlert("twice")).find((d) => d.state === "sending"), {
+      timeoutMs: 15_000,
+      intervalMs: 50,
+    });
+    await sendBase64Json(stack.azurite.connectionString, "deliveries", {
+      alertId: "twice",
+      issueId: alert.issue.id,
+      targetKey: targetKey(target),
+      target,
+    });
     expect(await settled("twice")).toMatchObject({ state: "sent" });
     await waitFor(() => stack.host.logs().some((line) => line.includes("of twice: retry")) || undefined, { timeoutMs: 15_000 });
     expect(cardsIn(team.generalChannelId)).toHaveLength(1);

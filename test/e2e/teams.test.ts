@@ -50,11 +50,17 @@ describe("Teams, end to end through the local host and the Bot Connector emulato
 
   it("an alert for the channel posts a card within seconds, recorded in cards", async () => {
     await postAlert("teams-alert-1", "teams-issue-1", [{ provider: "msteams", conversationId: team.generalChannelId }]);
-    const [card] = await waitFor(() => (cardMessages(team.generalChannelId).length ? cardMessages(team.generalChannelId) : undefined), { timeoutMs: 15_000 });
+    const [card] = await waitFor(() => (cardMessages(team.generalChannelId).length ? cardMessages(team.generalChannelId) : undefined), {
+      timeoutMs: 15_000,
+    });
     expect(cardText(cardOf(card!.activity))).toMatch(/Events: 57/);
-    const copies = await waitFor(async () => ((await new CardRepository(stack.storage).list("teams-issue-1")).length ? new CardRepository(stack.storage).list("teams-issue-1") : undefined));
+    const copies = await waitFor(async () =>
+      (await new CardRepository(stack.storage).list("teams-issue-1")).length ? new CardRepository(stack.storage).list("teams-issue-1") : undefined,
+    );
     expect(copies).toEqual([expect.objectContaining({ provider: "msteams", conversationId: team.generalChannelId, activityId: card!.activityId })]);
-    const delivery = await waitFor(async () => (await new DeliveryRepository(stack.storage).listForAlert("teams-alert-1")).find((d) => d.state === "sent"));
+    const delivery = await waitFor(async () =>
+      (await new DeliveryRepository(stack.storage).listForAlert("teams-alert-1")).find((d) => d.state === "sent"),
+    );
     expect(delivery.messageRef).toBe(`${team.generalChannelId}/${card!.activityId}`);
   });
 
@@ -63,7 +69,13 @@ describe("Teams, end to end through the local host and the Bot Connector emulato
     const resolve = action(cardOf(posted!.activity), "Resolve");
     const response = await stack.teams.post(
       messagesUrl,
-      stack.teams.invokeAction({ conversation: team.generalChannelId, from: ana, replyToId: posted!.activityId, verb: resolve.verb!, data: resolve.data }),
+      stack.teams.invokeAction({
+        conversation: team.generalChannelId,
+        from: ana,
+        replyToId: posted!.activityId,
+        verb: resolve.verb!,
+        data: resolve.data,
+      }),
     );
     expect(response.status).toBe(200);
     const body = response.body as { statusCode: number; type: string; value: unknown };
@@ -78,7 +90,13 @@ describe("Teams, end to end through the local host and the Bot Connector emulato
       const listed = await new ActivityRepository(stack.storage).list("teams-issue-1");
       return listed.length ? listed : undefined;
     });
-    expect(activities[0]).toMatchObject({ action: "resolve", actor: "ana@contoso.com", surface: "teams", fromStatus: "unresolved", toStatus: "resolved" });
+    expect(activities[0]).toMatchObject({
+      action: "resolve",
+      actor: "ana@contoso.com",
+      surface: "teams",
+      fromStatus: "unresolved",
+      toStatus: "resolved",
+    });
     // Everyone else sees the change too: the copy is updated in place (PUT) from the stored issue.
     await waitFor(() => stack.teams.calls.find((c) => c.operation === "update" && c.activityId === posted!.activityId), { timeoutMs: 15_000 });
   });
@@ -93,7 +111,13 @@ describe("Teams, end to end through the local host and the Bot Connector emulato
     stack.teams.clearCalls();
     const response = await stack.teams.post(
       messagesUrl,
-      stack.teams.message({ conversation: team.generalChannelId, from: ben, value: unresolve.fallbackData, replyToId: posted!.activityId, mentionBot: false }),
+      stack.teams.message({
+        conversation: team.generalChannelId,
+        from: ben,
+        value: unresolve.fallbackData,
+        replyToId: posted!.activityId,
+        mentionBot: false,
+      }),
     );
     expect(response.status).toBe(200);
     const put = stack.teams.calls.find((c) => c.operation === "update" && c.activityId === posted!.activityId);
@@ -107,9 +131,27 @@ describe("Teams, end to end through the local host and the Bot Connector emulato
     const [posted] = cardMessages(team.generalChannelId);
     const card = cardOf(stack.teams.messages(team.generalChannelId).find((m) => m.activityId === posted!.activityId)!.activity);
     const resolve = action(card, "Resolve");
-    await stack.teams.post(messagesUrl, stack.teams.message({ conversation: team.generalChannelId, from: ben, value: resolve.fallbackData, replyToId: posted!.activityId, mentionBot: false }));
+    await stack.teams.post(
+      messagesUrl,
+      stack.teams.message({
+        conversation: team.generalChannelId,
+        from: ben,
+        value: resolve.fallbackData,
+        replyToId: posted!.activityId,
+        mentionBot: false,
+      }),
+    );
     // The same (now stale) button again.
-    await stack.teams.post(messagesUrl, stack.teams.message({ conversation: team.generalChannelId, from: ben, value: resolve.fallbackData, replyToId: posted!.activityId, mentionBot: false }));
+    await stack.teams.post(
+      messagesUrl,
+      stack.teams.message({
+        conversation: team.generalChannelId,
+        from: ben,
+        value: resolve.fallbackData,
+        replyToId: posted!.activityId,
+        mentionBot: false,
+      }),
+    );
     const shared = cardText(cardOf(stack.teams.messages(team.generalChannelId).find((m) => m.activityId === posted!.activityId)!.activity));
     expect(shared).toMatch(/Resolved by Ben Okafor/);
     expect(shared).not.toMatch(/already resolved/);
@@ -161,7 +203,10 @@ describe("Teams, end to end through the local host and the Bot Connector emulato
     expect(installation).toMatchObject({ active: false, inactiveReason: "bot removed" });
     stack.teams.clearCalls();
     await postAlert("after-removal", "teams-issue-2", [{ provider: "msteams", conversationId: team.generalChannelId }]);
-    const row = await waitFor(async () => (await new DeliveryRepository(stack.storage).listForAlert("after-removal")).find((d) => d.state === "dead"), { timeoutMs: 15_000 });
+    const row = await waitFor(
+      async () => (await new DeliveryRepository(stack.storage).listForAlert("after-removal")).find((d) => d.state === "dead"),
+      { timeoutMs: 15_000 },
+    );
     expect(row.reason).toMatch(/no longer in this conversation/);
     expect(stack.teams.calls.filter((c) => c.operation === "send")).toEqual([]);
   });

@@ -42,24 +42,44 @@ beforeAll(async () => {
   quiet = stack.slack.addChannel(teamId, { name: "alerts-quiet" }).id;
   const quietKey = conversationKeyOf({ provider: "slack", teamId, channel: quiet });
   expect(await setThreadLines(stack.storage, { conversationKey: quietKey, project: "checkout" }, false)).toBe(false); // not subscribed yet
-  await subscribe(stack.storage, { conversationKey: quietKey, project: "checkout", minLevel: "info", target: { provider: "slack", teamId, channel: quiet } });
+  await subscribe(stack.storage, {
+    conversationKey: quietKey,
+    project: "checkout",
+    minLevel: "info",
+    target: { provider: "slack", teamId, channel: quiet },
+  });
   expect(await setThreadLines(stack.storage, { conversationKey: quietKey, project: "checkout" }, false)).toBe(true);
   expect((await listSubscriptions(stack.storage, quietKey)).map((s) => s.thread)).toEqual([false]);
   // Adding the bot to the team links its members by their Teams email.
-  await waitFor(async () => ((await new IdentityRepository(stack.storage).people("msteams", stack.teams.tenantId)).length === 2 ? true : undefined), { timeoutMs: 30_000 });
+  await waitFor(async () => ((await new IdentityRepository(stack.storage).people("msteams", stack.teams.tenantId)).length === 2 ? true : undefined), {
+    timeoutMs: 30_000,
+  });
   await sendBase64Json(
     stack.azurite.connectionString,
     "alerts",
-    anAlert({ alertId: "threaded-1", issue: { id: ISSUE }, targets: [{ provider: "msteams", conversationId: team.generalChannelId }, { provider: "slack", teamId, channel }, { provider: "slack", teamId, channel: quiet }] }),
+    anAlert({
+      alertId: "threaded-1",
+      issue: { id: ISSUE },
+      targets: [
+        { provider: "msteams", conversationId: team.generalChannelId },
+        { provider: "slack", teamId, channel },
+        { provider: "slack", teamId, channel: quiet },
+      ],
+    }),
   );
-  await waitFor(() => (teamsCard() && slackCard() && stack.slack.messages(quiet).length > 0 ? true : undefined), { timeoutMs: 30_000, description: "the cards posted" });
+  await waitFor(() => (teamsCard() && slackCard() && stack.slack.messages(quiet).length > 0 ? true : undefined), {
+    timeoutMs: 30_000,
+    description: "the cards posted",
+  });
 }, 120_000);
 afterAll(async () => {
   await stack?.stop();
 });
 
-const teamsCard = () => stack.teams.messages(team.generalChannelId).find((m) => m.threadId === undefined && cardText(cardOf(m.activity)).includes("TypeError"));
-const slackCard = () => stack.slack.messages(channel).find((m) => !m.ephemeral && !m.threadTs && JSON.stringify(m.blocks).includes(`triage:${ISSUE}`));
+const teamsCard = () =>
+  stack.teams.messages(team.generalChannelId).find((m) => m.threadId === undefined && cardText(cardOf(m.activity)).includes("TypeError"));
+const slackCard = () =>
+  stack.slack.messages(channel).find((m) => !m.ephemeral && !m.threadTs && JSON.stringify(m.blocks).includes(`triage:${ISSUE}`));
 /** The replies under the card in the Teams channel, oldest first. */
 const teamsReplies = () => stack.teams.messages(team.generalChannelId).filter((m) => m.threadId === teamsCard()!.activityId);
 const slackReplies = () => stack.slack.messages(channel).filter((m) => m.threadTs === slackCard()!.ts);
@@ -81,8 +101,13 @@ async function linesMatching(pattern: RegExp, description: string) {
 
 /** Every change announced and the card-refresh queue empty: whatever the app was going to post is posted. */
 async function settled(): Promise<void> {
-  await waitFor(async () => ((await new IssueRepository(stack.storage).get(ISSUE))?.outbox.every((entry) => entry.announced) ? true : undefined), { timeoutMs: 30_000 });
-  await waitFor(async () => ((await messageCount(stack.azurite.connectionString, QUEUES.cardRefresh)) === 0 ? true : undefined), { timeoutMs: 40_000, intervalMs: 200 });
+  await waitFor(async () => ((await new IssueRepository(stack.storage).get(ISSUE))?.outbox.every((entry) => entry.announced) ? true : undefined), {
+    timeoutMs: 30_000,
+  });
+  await waitFor(async () => ((await messageCount(stack.azurite.connectionString, QUEUES.cardRefresh)) === 0 ? true : undefined), {
+    timeoutMs: 40_000,
+    intervalMs: 200,
+  });
 }
 
 describe("thread lines", () => {
@@ -140,7 +165,9 @@ describe("lines wait like cards", () => {
     expect((await api({ action: "ignore", actor: "ana@contoso.com", ignore: { mode: "forever" } })).status).toBe(200);
     await linesMatching(/^Ignored forever by Ana Lima · via the API$/, "the Ignore line, after the 429s");
     await settled();
-    const throttled = stack.teams.calls.filter((c) => c.status === 429 && c.conversationId === `${team.generalChannelId};messageid=${teamsCard()!.activityId}`);
+    const throttled = stack.teams.calls.filter(
+      (c) => c.status === 429 && c.conversationId === `${team.generalChannelId};messageid=${teamsCard()!.activityId}`,
+    );
     expect(throttled).toHaveLength(2);
     expect(stack.slack.callsTo("chat.postMessage").filter((c) => !c.ok && c.params.thread_ts === slackCard()!.ts)).toHaveLength(2);
     expect(teamsReplies().filter((m) => teamsReplyText(m).startsWith("Ignored forever"))).toHaveLength(1);
@@ -155,22 +182,38 @@ describe("mentions and assignment notices", () => {
   it("assigning a person linked on both platforms: mentioned in both threads, and a personal notice with the live card on both", async () => {
     // Ana picks Ben in the Slack card's user menu: Ben becomes a person by his Slack email, linked on the way.
     const card = slackCard()!;
-    const payload = stack.slack.blockActions({ teamId, user: slackAna, channel, messageTs: card.ts, actions: [{ action_id: "triage.assign-user", selected_user: slackBen }] });
+    const payload = stack.slack.blockActions({
+      teamId,
+      user: slackAna,
+      channel,
+      messageTs: card.ts,
+      actions: [{ action_id: "triage.assign-user", selected_user: slackBen }],
+    });
     expect((await stack.slack.sendInteraction(`${stack.api}/slack/interactions`, payload)).status).toBe(200);
 
     const { teams, slack } = await linesMatching(/^Assigned to/, "the Assign line in both threads");
     expect(slack.text).toBe(`Assigned to <@${slackBen}> by Ana Lima · via Slack`);
     expect(teamsReplyText(teams)).toBe("Assigned to <at>Ben Ode</at> by Ana Lima · via Slack");
-    expect(teams.activity.entities).toEqual([{ type: "mention", text: "<at>Ben Ode</at>", mentioned: { id: ben.id, name: "Ben Ode", aadObjectId: ben.aadObjectId } }]);
+    expect(teams.activity.entities).toEqual([
+      { type: "mention", text: "<at>Ben Ode</at>", mentioned: { id: ben.id, name: "Ben Ode", aadObjectId: ben.aadObjectId } },
+    ]);
 
-    const teamsNotice = await waitFor(() => personalTeams().find((m) => teamsReplyText(m) === "Ana Lima assigned you CHECKOUT-12"), { timeoutMs: 30_000 });
+    const teamsNotice = await waitFor(() => personalTeams().find((m) => teamsReplyText(m) === "Ana Lima assigned you CHECKOUT-12"), {
+      timeoutMs: 30_000,
+    });
     expect(cardText(cardOf(teamsNotice.activity))).toContain("Assigned to Ben Ode");
     const slackNotice = await waitFor(() => slackDirect().find((m) => m.text === "Ana Lima assigned you CHECKOUT-12"), { timeoutMs: 30_000 });
     expect(JSON.stringify(slackNotice.blocks)).toContain(`triage:${ISSUE}`);
     // Both are live copies from now on: the next refresh updates them with the others.
     const copies = await new CardRepository(stack.storage).list(ISSUE);
     expect(copies.map((copy) => copy.targetKey).sort()).toEqual(
-      [`msteams:conv:${team.generalChannelId}`, "msteams:email:ben@contoso.com", `slack:${teamId}:${channel}`, `slack:${teamId}:${quiet}`, `slack:${teamId}:email:ben@contoso.com`].sort(),
+      [
+        `msteams:conv:${team.generalChannelId}`,
+        "msteams:email:ben@contoso.com",
+        `slack:${teamId}:${channel}`,
+        `slack:${teamId}:${quiet}`,
+        `slack:${teamId}:email:ben@contoso.com`,
+      ].sort(),
     );
   }, 90_000);
 
@@ -182,7 +225,12 @@ describe("mentions and assignment notices", () => {
       () => {
         const teamsCopy = personalTeams().find((m) => cardOf(m.activity));
         const slackCopy = slackDirect().find((m) => m.blocks.length > 0);
-        return teamsCopy && !cardText(cardOf(teamsCopy.activity)).includes("Assigned to") && slackCopy && !JSON.stringify(slackCopy.blocks).includes("Assigned to") ? true : undefined;
+        return teamsCopy &&
+          !cardText(cardOf(teamsCopy.activity)).includes("Assigned to") &&
+          slackCopy &&
+          !JSON.stringify(slackCopy.blocks).includes("Assigned to")
+          ? true
+          : undefined;
       },
       { timeoutMs: 30_000, description: "the personal copies no longer show Ben assigned" },
     );
@@ -214,7 +262,14 @@ describe("lines the alerts make", () => {
     await sendBase64Json(
       stack.azurite.connectionString,
       "alerts",
-      anAlert({ alertId: "threaded-2", issue: { id: ISSUE, count: 1204, lastSeen }, targets: [{ provider: "msteams", conversationId: team.generalChannelId }, { provider: "slack", teamId, channel }] }),
+      anAlert({
+        alertId: "threaded-2",
+        issue: { id: ISSUE, count: 1204, lastSeen },
+        targets: [
+          { provider: "msteams", conversationId: team.generalChannelId },
+          { provider: "slack", teamId, channel },
+        ],
+      }),
     );
     const { teams, slack } = await linesMatching(/^Regressed/, "the Regressed line");
     expect(slack.text).toBe("Regressed: fired again (events 1,204)");

@@ -32,7 +32,12 @@ beforeAll(async () => {
   web = new WebClient(workspace.botToken, { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } });
   const lee = teams.addUser({ name: "Lee Chan", email: "lee@contoso.com" });
   team = teams.addTeam({ name: "Checkout", members: [lee] });
-  chat = await startChatPage({ teams, slack, appUrl: "http://127.0.0.1:9", people: { slack: [{ teamId, users: { "Ana Lima": ana }, channels: { alerts: channel } }] } });
+  chat = await startChatPage({
+    teams,
+    slack,
+    appUrl: "http://127.0.0.1:9",
+    people: { slack: [{ teamId, users: { "Ana Lima": ana }, channels: { alerts: channel } }] },
+  });
 });
 afterAll(async () => {
   await chat?.stop();
@@ -40,7 +45,8 @@ afterAll(async () => {
   await teams?.stop();
 });
 
-const statusAt = (version: number) => (version === 3 ? { status: "resolved" as const, statusChangedBy: "Ana Lima" } : { status: "unresolved" as const });
+const statusAt = (version: number) =>
+  version === 3 ? { status: "resolved" as const, statusChangedBy: "Ana Lima" } : { status: "unresolved" as const };
 const issueAt = (version: number) => anIssue({ id: "ordering", version, ...statusAt(version) });
 
 async function timeline(key: string) {
@@ -70,7 +76,11 @@ describe("the dev chat page never shows an older render over a newer one", () =>
     const token = await botToken();
     const path = `${teams.serviceUrl}v3/conversations/${encodeURIComponent(team.generalChannelId)}/activities`;
     const send = (method: string, url: string, version: number) =>
-      fetch(url, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ type: "message", attachments: [teamsCardAttachment(buildIssueView(issueAt(version)))] }) });
+      fetch(url, {
+        method,
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ type: "message", attachments: [teamsCardAttachment(buildIssueView(issueAt(version)))] }),
+      });
     const posted = (await (await send("POST", path, 1)).json()) as { id: string };
     expect((await send("PUT", `${path}/${posted.id}`, 3)).status).toBe(200);
     expect((await send("PUT", `${path}/${posted.id}`, 2)).status).toBe(200);

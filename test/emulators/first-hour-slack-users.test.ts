@@ -3,7 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSlackEmulator, type SlackEmulator, type WorkspaceHandle } from "../../dev/emulators/slack";
 
 // What the app's Slack Assign menu relies on, played as Slack does: users_select block_actions, users.info.
-const silent: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {}, setLevel: () => {}, getLevel: () => LogLevel.ERROR, setName: () => {} };
+const silent: Logger = {
+  debug: () => {},
+  info: () => {},
+  warn: () => {},
+  error: () => {},
+  setLevel: () => {},
+  getLevel: () => LogLevel.ERROR,
+  setName: () => {},
+};
 
 let emu: SlackEmulator;
 let ws: WorkspaceHandle;
@@ -31,9 +39,23 @@ const web = (token = ws.botToken) => new WebClient(token, { slackApiUrl: emu.api
 
 describe("users_select", () => {
   it("block_actions carries selected_user, with the element's initial_user and placeholder", async () => {
-    const blocks = [{ type: "actions", block_id: "triage:i-1", elements: [{ type: "users_select", action_id: "triage.assign-user", placeholder: { type: "plain_text", text: "Assign…" }, initial_user: ana }] }];
+    const blocks = [
+      {
+        type: "actions",
+        block_id: "triage:i-1",
+        elements: [
+          { type: "users_select", action_id: "triage.assign-user", placeholder: { type: "plain_text", text: "Assign…" }, initial_user: ana },
+        ],
+      },
+    ];
     const posted = await web().chat.postMessage({ channel, text: "card", blocks });
-    const payload = emu.blockActions({ teamId: ws.teamId, user: ana, channel, messageTs: posted.ts!, actions: [{ action_id: "triage.assign-user", selected_user: dee }] });
+    const payload = emu.blockActions({
+      teamId: ws.teamId,
+      user: ana,
+      channel,
+      messageTs: posted.ts!,
+      actions: [{ action_id: "triage.assign-user", selected_user: dee }],
+    });
     expect(payload.actions[0]).toMatchObject({
       type: "users_select",
       block_id: "triage:i-1",
@@ -44,7 +66,15 @@ describe("users_select", () => {
     });
     expect(typeof payload.actions[0]!.action_ts).toBe("string");
     // Slack's menu only offers the workspace's own users.
-    expect(() => emu.blockActions({ teamId: ws.teamId, user: ana, channel, messageTs: posted.ts!, actions: [{ action_id: "triage.assign-user", selected_user: outsider }] })).toThrow(/no user/);
+    expect(() =>
+      emu.blockActions({
+        teamId: ws.teamId,
+        user: ana,
+        channel,
+        messageTs: posted.ts!,
+        actions: [{ action_id: "triage.assign-user", selected_user: outsider }],
+      }),
+    ).toThrow(/no user/);
     expect(emu.users(ws.teamId).map((u) => u.id)).toEqual(expect.arrayContaining([ana, dee, robot, ws.botUserId]));
   });
 });
@@ -52,7 +82,14 @@ describe("users_select", () => {
 describe("users.info", () => {
   it("a person: profile email and is_email_confirmed, with users:read.email", async () => {
     const { user } = await web().users.info({ user: ana });
-    expect(user).toMatchObject({ id: ana, team_id: ws.teamId, is_bot: false, is_email_confirmed: true, real_name: "Ana Lima", profile: { email: "ana@contoso.com" } });
+    expect(user).toMatchObject({
+      id: ana,
+      team_id: ws.teamId,
+      is_bot: false,
+      is_email_confirmed: true,
+      real_name: "Ana Lima",
+      profile: { email: "ana@contoso.com" },
+    });
   });
 
   it("no email: none in the profile, is_email_confirmed false; a bot: is_bot and a bot_id, no email", async () => {

@@ -258,7 +258,14 @@ describe("dev OIDC provider", () => {
     const eve = provider.addPerson({
       email: "eve@triage.dev",
       name: "Eve Moss",
-      claims: { email: null, email_verified: null, preferred_username: "ana@triage.dev", oid: "0f4c1d0e-1111-4000-8000-00000000e0e0", tid: "5e3a9c11-2222-4000-8000-00000000e0e0", xms_edov: false },
+      claims: {
+        email: null,
+        email_verified: null,
+        preferred_username: "ana@triage.dev",
+        oid: "0f4c1d0e-1111-4000-8000-00000000e0e0",
+        tid: "5e3a9c11-2222-4000-8000-00000000e0e0",
+        xms_edov: false,
+      },
     });
     const start = await startSignIn(CONFIDENTIAL);
     const browser = new TestBrowser();
@@ -266,7 +273,14 @@ describe("dev OIDC provider", () => {
     expect(loginPage.text).toContain("Eve Moss");
     const callback = await signInAs(browser, loginPage, "eve@triage.dev");
     const claims = (await authorizationCodeGrant(start.config, new URL(callback.url), start.checks)).claims()!;
-    expect(claims).toMatchObject({ sub: eve.sub, name: "Eve Moss", preferred_username: "ana@triage.dev", oid: "0f4c1d0e-1111-4000-8000-00000000e0e0", tid: "5e3a9c11-2222-4000-8000-00000000e0e0", xms_edov: false });
+    expect(claims).toMatchObject({
+      sub: eve.sub,
+      name: "Eve Moss",
+      preferred_username: "ana@triage.dev",
+      oid: "0f4c1d0e-1111-4000-8000-00000000e0e0",
+      tid: "5e3a9c11-2222-4000-8000-00000000e0e0",
+      xms_edov: false,
+    });
     expect(claims).not.toHaveProperty("email");
     expect(claims).not.toHaveProperty("email_verified");
   });
@@ -278,7 +292,9 @@ describe("dev OIDC provider", () => {
       expect(metadata).toMatchObject({ issuer: entra.issuer, cloud_instance_name: "microsoftonline.com", msgraph_host: "graph.microsoft.com" });
 
       await entra.addClient({ ...CONFIDENTIAL, redirectUris: [app.callbackUrl] });
-      const config = await discovery(new URL(entra.issuer), CONFIDENTIAL.clientId, CONFIDENTIAL.clientSecret, undefined, { execute: [allowInsecureRequests] });
+      const config = await discovery(new URL(entra.issuer), CONFIDENTIAL.clientId, CONFIDENTIAL.clientSecret, undefined, {
+        execute: [allowInsecureRequests],
+      });
       const checks = { pkceCodeVerifier: randomPKCECodeVerifier(), expectedState: randomState(), expectedNonce: randomNonce() };
       const authorizationUrl = buildAuthorizationUrl(config, {
         redirect_uri: app.callbackUrl,

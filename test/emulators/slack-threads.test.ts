@@ -2,7 +2,15 @@ import { LogLevel, WebClient, type Logger } from "@slack/web-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSlackEmulator, type SlackEmulator, type WorkspaceHandle } from "../../dev/emulators/slack";
 
-const silent: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {}, setLevel: () => {}, getLevel: () => LogLevel.ERROR, setName: () => {} };
+const silent: Logger = {
+  debug: () => {},
+  info: () => {},
+  warn: () => {},
+  error: () => {},
+  setLevel: () => {},
+  getLevel: () => LogLevel.ERROR,
+  setName: () => {},
+};
 
 let emu: SlackEmulator;
 let ws: WorkspaceHandle;
@@ -10,7 +18,12 @@ let channel: string;
 let web: WebClient;
 
 beforeAll(async () => {
-  emu = await startSlackEmulator({ signingSecret: "threads-signing-secret-0123456789", clientId: "111.222", clientSecret: "s3cret", enforceRateLimits: false });
+  emu = await startSlackEmulator({
+    signingSecret: "threads-signing-secret-0123456789",
+    clientId: "111.222",
+    clientSecret: "s3cret",
+    enforceRateLimits: false,
+  });
   ws = emu.addWorkspace({ id: "T0THREADS1", name: "Threads" });
   channel = emu.addChannel(ws.teamId, { id: "C0THREADS1", name: "alerts" }).id;
   web = new WebClient(ws.botToken, { slackApiUrl: emu.apiUrl, rejectRateLimitedCalls: true, retryConfig: { retries: 0 }, logger: silent });

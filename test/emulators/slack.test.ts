@@ -1,23 +1,9 @@
 import { createHmac } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import {
-  ErrorCode,
-  LogLevel,
-  WebClient,
-  type Logger,
-  type ModalView,
-  type WebAPIPlatformError,
-  type WebAPIRateLimitedError,
-} from "@slack/web-api";
+import { ErrorCode, LogLevel, WebClient, type Logger, type ModalView, type WebAPIPlatformError, type WebAPIRateLimitedError } from "@slack/web-api";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  createManualClock,
-  startSlackEmulator,
-  type ManualClock,
-  type SlackEmulator,
-  type WorkspaceHandle,
-} from "../../dev/emulators/slack";
+import { createManualClock, startSlackEmulator, type ManualClock, type SlackEmulator, type WorkspaceHandle } from "../../dev/emulators/slack";
 
 const SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
 
@@ -157,8 +143,7 @@ describe("Web API through the real @slack/web-api client", () => {
     const web = client(ws.botToken);
     const secret = emu.addChannel(ws.teamId, { name: "secret", isPrivate: true, botIsMember: false }).id;
     const old = emu.addChannel(ws.teamId, { name: "old", archived: true }).id;
-    const errorOf = async (channel: string) =>
-      (await rejection<WebAPIPlatformError>(web.chat.postMessage({ channel, text: "x" }))).data.error;
+    const errorOf = async (channel: string) => (await rejection<WebAPIPlatformError>(web.chat.postMessage({ channel, text: "x" }))).data.error;
 
     expect(await errorOf(secret)).toBe("channel_not_found");
     expect(await errorOf(old)).toBe("is_archived");
@@ -180,7 +165,9 @@ describe("Web API through the real @slack/web-api client", () => {
 
   it("validates blocks", async () => {
     const web = client(ws.botToken);
-    const tooLong = [{ type: "actions", elements: [{ type: "button", action_id: "a", text: { type: "plain_text", text: "A" }, value: "v".repeat(2001) }] }];
+    const tooLong = [
+      { type: "actions", elements: [{ type: "button", action_id: "a", text: { type: "plain_text", text: "A" }, value: "v".repeat(2001) }] },
+    ];
     const error = await rejection<WebAPIPlatformError>(web.chat.postMessage({ channel: alerts, text: "x", blocks: tooLong }));
     expect(error.data.error).toBe("invalid_blocks");
     expect(error.data.response_metadata?.messages?.[0]).toContain("/blocks/0/elements/0/value");
@@ -369,9 +356,7 @@ describe("OAuth v2", () => {
     expect(install.access_token).toBe(ws.botToken); // reinstalling a non-rotating app keeps its token
     expect(install).not.toHaveProperty("refresh_token");
 
-    const reused = await rejection<WebAPIPlatformError>(
-      client().oauth.v2.access({ client_id: "111.222", client_secret: "s3cret", code }),
-    );
+    const reused = await rejection<WebAPIPlatformError>(client().oauth.v2.access({ client_id: "111.222", client_secret: "s3cret", code }));
     expect(reused.data.error).toBe("invalid_code");
   });
 
@@ -616,7 +601,11 @@ describe("trigger_id and response_url", () => {
     const replaced = await fetch(response_url, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ replace_original: true, text: "Acknowledged by alice", blocks: [{ type: "section", text: { type: "mrkdwn", text: "✅ Acknowledged" } }] }),
+      body: JSON.stringify({
+        replace_original: true,
+        text: "Acknowledged by alice",
+        blocks: [{ type: "section", text: { type: "mrkdwn", text: "✅ Acknowledged" } }],
+      }),
     });
     expect(replaced.status).toBe(200);
     expect(emu.message(alerts, ts)).toMatchObject({ text: "Acknowledged by alice", updates: 1 });

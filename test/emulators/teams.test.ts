@@ -423,7 +423,11 @@ describe("lifecycle events", () => {
       from: { id: ana.id, name: ana.name, aadObjectId: ana.aadObjectId },
       conversation: { id: `${team.generalChannelId};messageid=${message.id}` },
     });
-    expect(message.entities).toContainEqual({ type: "mention", text: "<at>Triage Relay</at>", mentioned: { id: `28:${APP_ID}`, name: "Triage Relay" } });
+    expect(message.entities).toContainEqual({
+      type: "mention",
+      text: "<at>Triage Relay</at>",
+      mentioned: { id: `28:${APP_ID}`, name: "Triage Relay" },
+    });
   });
 });
 

@@ -54,7 +54,10 @@ describe("compileRoute", () => {
 
   it("orders literals before constrained parameters before parameters before catch-alls", () => {
     const templates = ["api/{*rest}", "api/items/{id}", "api/items/{id:int}", "api/items/search", "api/items"];
-    const sorted = templates.map(compileRoute).sort(comparePrecedence).map((route) => route.template);
+    const sorted = templates
+      .map(compileRoute)
+      .sort(comparePrecedence)
+      .map((route) => route.template);
     expect(sorted).toEqual(["/api/items", "/api/items/search", "/api/items/{id:int}", "/api/items/{id}", "/api/{*rest}"]);
   });
 });

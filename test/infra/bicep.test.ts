@@ -153,7 +153,9 @@ describe("the infrastructure, read from the parsed tree", () => {
       deployment: { storage: { type: "blobContainer", authentication: { type: "UserAssignedIdentity" } } },
     });
     const main = file("main.bicep");
-    expect(evaluate(lookup(parts(declarations(main, "module").find((m) => declarationName(m) === "functionApp")!)[2]!, "params"), main)).toMatchObject({
+    expect(
+      evaluate(lookup(parts(declarations(main, "module").find((m) => declarationName(m) === "functionApp")!)[2]!, "params"), main),
+    ).toMatchObject({
       nodeVersion: expect.anything(),
       instanceMemoryMB: expect.anything(),
       maximumInstanceCount: expect.anything(),
@@ -169,7 +171,13 @@ describe("the infrastructure, read from the parsed tree", () => {
       MicrosoftAppType: "UserAssignedMSI",
       APPLICATIONINSIGHTS_AUTHENTICATION_STRING: "ClientId=${identityClientId};Authorization=AAD",
     });
-    for (const name of ["AzureWebJobsStorage__accountName", "AzureWebJobsStorage__clientId", "AZURE_CLIENT_ID", "MicrosoftAppId", "MicrosoftAppTenantId"]) {
+    for (const name of [
+      "AzureWebJobsStorage__accountName",
+      "AzureWebJobsStorage__clientId",
+      "AZURE_CLIENT_ID",
+      "MicrosoftAppId",
+      "MicrosoftAppTenantId",
+    ]) {
       expect(settings, name).toHaveProperty(name);
     }
     for (const [name, secret] of [
@@ -195,7 +203,9 @@ describe("the infrastructure, read from the parsed tree", () => {
   it("assigns the storage, Key Vault and monitoring roles", () => {
     const roles = file("modules/roles.bicep").source;
     for (const id of Object.values(ROLES)) expect(roles).toContain(`'${id}'`);
-    expect(resources(file("modules/roles.bicep")).filter((r) => r.type === "Microsoft.Authorization/roleAssignments").length).toBeGreaterThanOrEqual(4);
+    expect(resources(file("modules/roles.bicep")).filter((r) => r.type === "Microsoft.Authorization/roleAssignments").length).toBeGreaterThanOrEqual(
+      4,
+    );
   });
 
   it("registers the bot as a global F0 azurebot on the user-assigned identity, with the Teams channel", () => {
@@ -206,9 +216,7 @@ describe("the infrastructure, read from the parsed tree", () => {
       sku: { name: "F0" },
       properties: { msaAppType: "UserAssignedMSI" },
     });
-    expect(Object.keys(bot.properties as object)).toEqual(
-      expect.arrayContaining(["msaAppId", "msaAppMSIResourceId", "msaAppTenantId", "endpoint"]),
-    );
+    expect(Object.keys(bot.properties as object)).toEqual(expect.arrayContaining(["msaAppId", "msaAppMSIResourceId", "msaAppTenantId", "endpoint"]));
     const channel = resource("modules/bot.bicep", "Microsoft.BotService/botServices/channels").value;
     expect(channel).toMatchObject({ name: "MsTeamsChannel", location: "global", properties: { channelName: "MsTeamsChannel" } });
     const main = file("main.bicep");
@@ -394,7 +402,9 @@ resource kv 'Microsoft.KeyVault/vaults@2023-07-01' = {
 
     it("a missing role", async () => {
       const findings = await edited("modules/roles.bicep", ROLES["Storage Queue Data Contributor"], "8a0f0c08-91a1-4084-bc3d-661d67233fed");
-      expect(findings.map((f) => f.message)).toEqual([`no role assignment uses Storage Queue Data Contributor (${ROLES["Storage Queue Data Contributor"]})`]);
+      expect(findings.map((f) => f.message)).toEqual([
+        `no role assignment uses Storage Queue Data Contributor (${ROLES["Storage Queue Data Contributor"]})`,
+      ]);
     });
 
     it("a runtime other than node and no always-ready http instance", async () => {

@@ -136,7 +136,11 @@ class Sandbox {
       stderr: result.stderr,
       calls,
       commands: calls.map((call) => command(call)),
-      builds: existsSync(npmLog) ? readFileSync(npmLog, "utf8").split("\n").filter((l) => l === "run build").length : 0,
+      builds: existsSync(npmLog)
+        ? readFileSync(npmLog, "utf8")
+            .split("\n")
+            .filter((l) => l === "run build").length
+        : 0,
     };
   }
 
@@ -324,7 +328,12 @@ describe("deploy.sh --what-if", () => {
 });
 
 describe("deploy.sh: a full deployment", () => {
-  const env = { SLACK_CLIENT_ID: "1234.5678", OIDC_ISSUER: "https://login.microsoftonline.com/contoso/v2.0", OIDC_CLIENT_ID: "relay-web", ...SECRETS };
+  const env = {
+    SLACK_CLIENT_ID: "1234.5678",
+    OIDC_ISSUER: "https://login.microsoftonline.com/contoso/v2.0",
+    OIDC_CLIENT_ID: "relay-web",
+    ...SECRETS,
+  };
 
   it("deploys, stores the secrets, publishes the package and builds the Teams package", () => {
     const box = new Sandbox({}, { teams: "real" });
@@ -507,10 +516,14 @@ describe("zip-app.mjs", () => {
   it("makes the same bytes from the same files, whatever the time zone", () => {
     const box = new Sandbox();
     const first = zipApp(box.project, path.join(box.dir, "a.zip"));
-    const second = execFileSync(process.execPath, [path.join(REPO, "infra", "scripts", "zip-app.mjs"), "--root", box.project, "--out", path.join(box.dir, "b.zip")], {
-      encoding: "utf8",
-      env: { ...process.env, TZ: "Pacific/Auckland" },
-    }).trim();
+    const second = execFileSync(
+      process.execPath,
+      [path.join(REPO, "infra", "scripts", "zip-app.mjs"), "--root", box.project, "--out", path.join(box.dir, "b.zip")],
+      {
+        encoding: "utf8",
+        env: { ...process.env, TZ: "Pacific/Auckland" },
+      },
+    ).trim();
     expect(first).toMatch(/^[0-9a-f]{64}$/);
     expect(second).toBe(first);
     expect(readFileSync(path.join(box.dir, "a.zip")).equals(readFileSync(path.join(box.dir, "b.zip")))).toBe(true);
@@ -526,26 +539,42 @@ describe("zip-app.mjs", () => {
     const second = zipApp(box.project, path.join(box.dir, "b.zip"));
     expect(second).toBe(first);
     const packed = unzipSync(readFileSync(path.join(box.dir, "a.zip")));
-    expect(Object.keys(packed)).toEqual(["dist/chunks/botframework-connector.js", "dist/chunks/botframework-connector.js.map", "dist/index.js", "host.json", "package.json"]);
+    expect(Object.keys(packed)).toEqual([
+      "dist/chunks/botframework-connector.js",
+      "dist/chunks/botframework-connector.js.map",
+      "dist/index.js",
+      "host.json",
+      "package.json",
+    ]);
     expect(Buffer.from(packed["dist/chunks/botframework-connector.js"]!).toString()).toBe("exports.loaded = true;\n");
   });
 
   it("refuses a bundle whose chunk file is missing (the app would start, then fail its first Teams request)", () => {
     const box = new Sandbox();
     box.writeBundle('exports.auth = () => Promise.resolve().then(() => require("./chunks/botframework-connector.js"));\n');
-    const result = spawnSync(process.execPath, [path.join(REPO, "infra", "scripts", "zip-app.mjs"), "--root", box.project, "--out", path.join(box.dir, "a.zip")], {
-      encoding: "utf8",
-    });
+    const result = spawnSync(
+      process.execPath,
+      [path.join(REPO, "infra", "scripts", "zip-app.mjs"), "--root", box.project, "--out", path.join(box.dir, "a.zip")],
+      {
+        encoding: "utf8",
+      },
+    );
     expect(result.status).toBe(1);
-    expect(result.stderr).toBe(`zip-app: dist/chunks/botframework-connector.js not found in ${box.project} (dist/index.js loads it): run npm run build\n`);
+    expect(result.stderr).toBe(
+      `zip-app: dist/chunks/botframework-connector.js not found in ${box.project} (dist/index.js loads it): run npm run build\n`,
+    );
     expect(existsSync(path.join(box.dir, "a.zip"))).toBe(false);
   });
 
   it("fails clearly without a build", () => {
     const box = new Sandbox({}, { dist: false });
-    const result = spawnSync(process.execPath, [path.join(REPO, "infra", "scripts", "zip-app.mjs"), "--root", box.project, "--out", path.join(box.dir, "a.zip")], {
-      encoding: "utf8",
-    });
+    const result = spawnSync(
+      process.execPath,
+      [path.join(REPO, "infra", "scripts", "zip-app.mjs"), "--root", box.project, "--out", path.join(box.dir, "a.zip")],
+      {
+        encoding: "utf8",
+      },
+    );
     expect(result.status).toBe(1);
     expect(result.stderr).toBe(`zip-app: dist/index.js not found in ${box.project}\n`);
   });

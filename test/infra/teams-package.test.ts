@@ -134,14 +134,21 @@ describe("checks", () => {
 
 describe("npm run teams:package", () => {
   const cli = (args: string[], env: Record<string, string> = {}) =>
-    spawnSync(process.execPath, [path.join(REPO, "node_modules", "tsx", "dist", "cli.mjs"), path.join(REPO, "infra", "teams", "package.ts"), ...args], {
-      encoding: "utf8",
-      env: { PATH: process.env.PATH ?? "", HOME: tmp, ...env },
-    });
+    spawnSync(
+      process.execPath,
+      [path.join(REPO, "node_modules", "tsx", "dist", "cli.mjs"), path.join(REPO, "infra", "teams", "package.ts"), ...args],
+      {
+        encoding: "utf8",
+        env: { PATH: process.env.PATH ?? "", HOME: tmp, ...env },
+      },
+    );
 
   it("reads the bot id and URL from deployment outputs and writes the zip", () => {
     const outputs = path.join(tmp, "outputs.json");
-    writeFileSync(outputs, JSON.stringify({ botAppId: { type: "String", value: BOT_ID }, appUrl: { type: "String", value: "https://relay.contoso.com" } }));
+    writeFileSync(
+      outputs,
+      JSON.stringify({ botAppId: { type: "String", value: BOT_ID }, appUrl: { type: "String", value: "https://relay.contoso.com" } }),
+    );
     const out = path.join(tmp, "teams-app.zip");
     const result = cli(["--outputs", outputs, "--out", out, "--app-version", "2.0.1"]);
     expect(result.stderr).toBe("");

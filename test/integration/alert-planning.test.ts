@@ -67,8 +67,17 @@ async function teamsChannels(name: string, count: number): Promise<AlertTarget[]
 
 async function slackChannels(name: string, count: number): Promise<AlertTarget[]> {
   const workspace = slack.addWorkspace({ name });
-  await new SlackInstallations(direct).save({ teamId: workspace.teamId, botToken: workspace.botToken, active: true, updatedAt: new Date().toISOString() });
-  return Array.from({ length: count }, (_, n) => ({ provider: "slack", teamId: workspace.teamId, channel: slack.addChannel(workspace.teamId, { name: `${name}-${n}`.toLowerCase() }).id }));
+  await new SlackInstallations(direct).save({
+    teamId: workspace.teamId,
+    botToken: workspace.botToken,
+    active: true,
+    updatedAt: new Date().toISOString(),
+  });
+  return Array.from({ length: count }, (_, n) => ({
+    provider: "slack",
+    teamId: workspace.teamId,
+    channel: slack.addChannel(workspace.teamId, { name: `${name}-${n}`.toLowerCase() }).id,
+  }));
 }
 
 /** Every card of the issue on the platforms, per conversation. */
@@ -76,7 +85,8 @@ function cardsPerConversation(targets: AlertTarget[], issueId: string): number[]
   return targets.map((target) =>
     target.provider === "msteams" && "conversationId" in target
       ? teams.messages(target.conversationId).filter((m) => JSON.stringify(m.activity).includes(`"issueId":"${issueId}"`)).length
-      : slack.messages((target as { channel: string }).channel).filter((m) => !m.ephemeral && JSON.stringify(m.blocks).includes(`triage:${issueId}`)).length,
+      : slack.messages((target as { channel: string }).channel).filter((m) => !m.ephemeral && JSON.stringify(m.blocks).includes(`triage:${issueId}`))
+          .length,
   );
 }
 
@@ -201,7 +211,10 @@ describe("the first card of a new issue is posted by the alerts handler", () => 
 
   it("more than 3 targets: through the deliveries queue", async () => {
     const targets = await teamsChannels("Many", 4);
-    expect(await take(anAlert({ alertId: "first-a3", issue: { id: "planning-many" }, targets }), { deliverer })).toMatchObject({ deliveries: 4, posted: 0 });
+    expect(await take(anAlert({ alertId: "first-a3", issue: { id: "planning-many" }, targets }), { deliverer })).toMatchObject({
+      deliveries: 4,
+      posted: 0,
+    });
     expect(cardsPerConversation(targets, "planning-many")).toEqual([0, 0, 0, 0]);
     expect((await queuedBatches()).map((batch) => batch.targets.length)).toEqual([4]);
   });

@@ -35,10 +35,16 @@ async function anIssueNamed(id: string): Promise<void> {
 }
 
 async function announced(issueId: string) {
-  const events = (await drain(azurite.connectionString, "issue-events")).map((m) => m.body as { issueId: string; action: string; issueVersion: number });
+  const events = (await drain(azurite.connectionString, "issue-events")).map(
+    (m) => m.body as { issueId: string; action: string; issueVersion: number },
+  );
   const refreshes = (await drain(azurite.connectionString, "card-refresh")).map((m) => m.body as { issueId: string });
   const history = await new ActivityRepository(storage).list(issueId);
-  return { events: events.filter((e) => e.issueId === issueId), refreshes: refreshes.filter((r) => r.issueId === issueId).length, history: history.map((a) => a.action).filter((action) => action !== "created") };
+  return {
+    events: events.filter((e) => e.issueId === issueId),
+    refreshes: refreshes.filter((r) => r.issueId === issueId).length,
+    history: history.map((a) => a.action).filter((action) => action !== "created"),
+  };
 }
 
 describe("announcing a click's change after its answer", () => {
@@ -51,7 +57,11 @@ describe("announcing a click's change after its answer", () => {
 
     await Promise.all([acted.announce(), acted.announce()]);
     await acted.announce();
-    expect(await announced("later-once")).toEqual({ events: [expect.objectContaining({ action: "resolve", issueVersion: 2 })], refreshes: 1, history: ["resolve"] });
+    expect(await announced("later-once")).toEqual({
+      events: [expect.objectContaining({ action: "resolve", issueVersion: 2 })],
+      refreshes: 1,
+      history: ["resolve"],
+    });
     // Recorded as announced: nobody sends it again.
     expect((await new IssueRepository(storage).get("later-once"))!.outbox.find((entry) => entry.version === 2)).toMatchObject({ announced: true });
   });
@@ -90,6 +100,10 @@ describe("announcing a click's change after its answer", () => {
     expect(stale.outcome.kind).toBe("unchanged");
     expect(stale.issue).toMatchObject({ status: "resolved" });
     await stale.announce();
-    expect(await announced("later-unchanged")).toEqual({ events: [expect.objectContaining({ action: "resolve", issueVersion: 2 })], refreshes: 1, history: ["resolve"] });
+    expect(await announced("later-unchanged")).toEqual({
+      events: [expect.objectContaining({ action: "resolve", issueVersion: 2 })],
+      refreshes: 1,
+      history: ["resolve"],
+    });
   });
 });

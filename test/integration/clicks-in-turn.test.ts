@@ -52,7 +52,9 @@ describe("clicks on one issue in one instance", () => {
   it("clicks that each change the issue take their own turns: 15 people assigning themselves at once, every change stored and announced once", async () => {
     await anIssueNamed("in-turn-assign");
     const acted = await Promise.all(
-      Array.from({ length: 15 }, (_, n) => actOnIssueInTurn(storage, "in-turn-assign", { type: "assign", assignee: { email: `person${n}@contoso.com` } }, person(n))),
+      Array.from({ length: 15 }, (_, n) =>
+        actOnIssueInTurn(storage, "in-turn-assign", { type: "assign", assignee: { email: `person${n}@contoso.com` } }, person(n)),
+      ),
     );
     expect(acted.every((a) => a.outcome.kind === "changed")).toBe(true);
     await Promise.all(acted.map((a) => a.announce()));
@@ -65,7 +67,10 @@ describe("clicks on one issue in one instance", () => {
     await anIssueNamed("in-turn-late");
     await (await actOnIssueInTurn(storage, "in-turn-late", { type: "resolve" }, person(1))).announce();
     // Changed elsewhere (another instance, the API) since.
-    await new IssueRepository(storage).change("in-turn-late", (current) => ({ issue: { ...current!.issue, status: "unresolved", version: current!.issue.version + 1 }, activities: [] }));
+    await new IssueRepository(storage).change("in-turn-late", (current) => ({
+      issue: { ...current!.issue, status: "unresolved", version: current!.issue.version + 1 },
+      activities: [],
+    }));
     const later = await actOnIssueInTurn(storage, "in-turn-late", { type: "resolve" }, person(2));
     expect(later.outcome.kind).toBe("changed");
   });

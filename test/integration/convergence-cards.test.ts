@@ -97,7 +97,12 @@ async function issueWithTwoCopies(run: Refresher, name: string): Promise<World> 
   });
   // One workspace per run: Slack's chat.update budget (50 a minute) is per workspace.
   const workspace = slack.addWorkspace({ name: `Workspace ${name}` });
-  await new SlackInstallations(storage).save({ teamId: workspace.teamId, botToken: workspace.botToken, active: true, updatedAt: new Date().toISOString() });
+  await new SlackInstallations(storage).save({
+    teamId: workspace.teamId,
+    botToken: workspace.botToken,
+    active: true,
+    updatedAt: new Date().toISOString(),
+  });
   const channel = slack.addChannel(workspace.teamId, { name: `alerts-${name}` }).id;
   const identities = new IdentityRepository(storage);
   const cards = new CardRepository(storage);
@@ -239,7 +244,9 @@ describe("the coalescing gate never loses a scheduled trailing refresh", () => {
     const trailing = await trailingMessage(world.issueId);
     // The instance that took the trailing refresh passed the gate two minutes ago, then died before updating
     // any copy; the queue hands the same message out again once its lease has run out.
-    expect((await new RefreshGate(storage, 1000).enter(world.issueId, { trailingFor: trailing.trailingFor, now: Date.now() - 120_000 })).kind).toBe("run");
+    expect((await new RefreshGate(storage, 1000).enter(world.issueId, { trailingFor: trailing.trailingFor, now: Date.now() - 120_000 })).kind).toBe(
+      "run",
+    );
     await refreshCards(run, trailing);
     const { shown, expected } = await copiesVersusIssue(world);
     expect(shown).toEqual(expected);

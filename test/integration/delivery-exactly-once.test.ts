@@ -49,7 +49,13 @@ beforeAll(async () => {
   process.env.IDENTITY_HEADER = settings.IDENTITY_HEADER;
   storage = new StorageClients({ kind: "connectionString", connectionString: azurite.connectionString });
   const config = loadConfig({ ...settings, CARD_REFRESH_COALESCE_SECONDS: "0" });
-  deliverer = { config, storage, teams: createTeamsServices(config).connector, slackTokens: new SlackTokens(config.slack!, storage), log: (line) => logged.push(line) };
+  deliverer = {
+    config,
+    storage,
+    teams: createTeamsServices(config).connector,
+    slackTokens: new SlackTokens(config.slack!, storage),
+    log: (line) => logged.push(line),
+  };
 });
 afterAll(async () => {
   await Promise.all([azurite?.stop(), teams?.stop(), slack?.stop()]);
@@ -67,7 +73,12 @@ async function planned(name: string, target: AlertTarget): Promise<DeliveryMessa
 async function slackChannel(name: string): Promise<{ teamId: string; channel: string }> {
   // The history scope lets a retry look for what an unanswered post may have left (README: "Exactly once").
   const workspace = slack.addWorkspace({ name, scopes: [...DEFAULT_BOT_SCOPES, "channels:history"] });
-  await new SlackInstallations(storage).save({ teamId: workspace.teamId, botToken: workspace.botToken, active: true, updatedAt: new Date().toISOString() });
+  await new SlackInstallations(storage).save({
+    teamId: workspace.teamId,
+    botToken: workspace.botToken,
+    active: true,
+    updatedAt: new Date().toISOString(),
+  });
   return { teamId: workspace.teamId, channel: slack.addChannel(workspace.teamId, { name: `alerts-${name.toLowerCase()}` }).id };
 }
 
@@ -88,7 +99,13 @@ async function teamsChannel(name: string): Promise<string> {
 async function diedWhilePosting(message: DeliveryMessage): Promise<void> {
   const table = await storage.table(TABLES.deliveries);
   await table.updateEntity(
-    { partitionKey: safeKey(message.alertId), rowKey: safeKey(message.targetKey), state: "sending", attempts: 1, sendingSince: new Date(Date.now() - 120_000).toISOString() },
+    {
+      partitionKey: safeKey(message.alertId),
+      rowKey: safeKey(message.targetKey),
+      state: "sending",
+      attempts: 1,
+      sendingSince: new Date(Date.now() - 120_000).toISOString(),
+    },
     "Merge",
   );
 }
@@ -119,16 +136,26 @@ describe("a post whose answer never came is not posted twice where the platform 
     // The instance that died had posted the card, and never recorded it.
     const issue = (await new IssueRepository(storage).get(message.issueId))!.issue;
     const identities = new IdentityRepository(storage);
-    const orphan = await sendSlackCard({ ...deliverer, slackTokens: deliverer.slackTokens!, identities }, issue, message.target as Extract<AlertTarget, { provider: "slack" }>, message.targetKey, 1, {
-      deliveryId: deliveryId(message.alertId, message.targetKey),
-    });
+    const orphan = await sendSlackCard(
+      { ...deliverer, slackTokens: deliverer.slackTokens!, identities },
+      issue,
+      message.target as Extract<AlertTarget, { provider: "slack" }>,
+      message.targetKey,
+      1,
+      {
+        deliveryId: deliveryId(message.alertId, message.targetKey),
+      },
+    );
     expect(orphan.kind).toBe("sent");
     await diedWhilePosting(message);
 
     expect(await deliver(deliverer, message)).toBe("sent");
     expect(slack.messages(channel).filter((m) => !m.ephemeral)).toHaveLength(1);
     // The orphan is now the live copy: a change reaches it.
-    await new IssueRepository(storage).change(message.issueId, (current) => ({ issue: { ...current!.issue, status: "resolved", version: current!.issue.version + 1 }, activities: [] }));
+    await new IssueRepository(storage).change(message.issueId, (current) => ({
+      issue: { ...current!.issue, status: "resolved", version: current!.issue.version + 1 },
+      activities: [],
+    }));
     await refreshCards({ ...deliverer }, { issueId: message.issueId, version: 2, requestedAt: new Date().toISOString() });
     const [copy] = await new CardRepository(storage).list(message.issueId);
     expect(copy).toMatchObject({ renderedVersion: 2 });

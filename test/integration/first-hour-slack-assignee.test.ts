@@ -17,16 +17,42 @@ beforeAll(async () => {
   azurite = await startTestAzurite();
   identities = new IdentityRepository(new StorageClients({ kind: "connectionString", connectionString: azurite.connectionString }));
   const linkedAt = new Date().toISOString();
-  await identities.link({ provider: "slack", scope: "T0CONTOSO1", chatUserId: "U0BEN00001", person: { email: "ben@contoso.com", name: "Ben Okafor" }, how: "auto", linkedAt });
-  await identities.link({ provider: "slack", scope: "T0OTHER001", chatUserId: "U0BEN00002", person: { email: "ben@contoso.com", name: "Ben Okafor" }, how: "auto", linkedAt });
-  await identities.link({ provider: "msteams", scope: "72f988bf-86f1-41af-91ab-2d7cd011db47", chatUserId: "00000000-0000-0000-0000-0000000000c1", person: { email: "cleo@contoso.com", name: "Cleo Diaz" }, how: "auto", linkedAt });
+  await identities.link({
+    provider: "slack",
+    scope: "T0CONTOSO1",
+    chatUserId: "U0BEN00001",
+    person: { email: "ben@contoso.com", name: "Ben Okafor" },
+    how: "auto",
+    linkedAt,
+  });
+  await identities.link({
+    provider: "slack",
+    scope: "T0OTHER001",
+    chatUserId: "U0BEN00002",
+    person: { email: "ben@contoso.com", name: "Ben Okafor" },
+    how: "auto",
+    linkedAt,
+  });
+  await identities.link({
+    provider: "msteams",
+    scope: "72f988bf-86f1-41af-91ab-2d7cd011db47",
+    chatUserId: "00000000-0000-0000-0000-0000000000c1",
+    person: { email: "cleo@contoso.com", name: "Cleo Diaz" },
+    how: "auto",
+    linkedAt,
+  });
 });
 afterAll(async () => {
   await azurite?.stop();
 });
 
-const menu = (options: Awaited<ReturnType<typeof slackViewOptions>>, issue = anIssue({ assignee: { email: "ben@contoso.com", name: "Ben Okafor" } })) =>
-  renderSlackMessage(buildIssueView(issue, options)).blocks.flatMap((b) => (b.type === "actions" ? b.elements : [])).find((e): e is UsersSelectElement => e.type === "users_select");
+const menu = (
+  options: Awaited<ReturnType<typeof slackViewOptions>>,
+  issue = anIssue({ assignee: { email: "ben@contoso.com", name: "Ben Okafor" } }),
+) =>
+  renderSlackMessage(buildIssueView(issue, options))
+    .blocks.flatMap((b) => (b.type === "actions" ? b.elements : []))
+    .find((e): e is UsersSelectElement => e.type === "users_select");
 
 describe("slackViewOptions", () => {
   it("gives the assignee's user id in that workspace, and only that workspace's", async () => {
@@ -48,7 +74,9 @@ describe("the Slack card as posted and updated", () => {
   it("shows the current assignee chosen in the Assign menu, wherever they were assigned", async () => {
     const assigned = anIssue({ assignee: { email: "ben@contoso.com", name: "Ben Okafor" } });
     const message = await slackMessageFor({ identities }, assigned, "T0CONTOSO1");
-    const select = message.blocks.flatMap((b) => (b.type === "actions" ? b.elements : [])).find((e): e is UsersSelectElement => e.type === "users_select");
+    const select = message.blocks
+      .flatMap((b) => (b.type === "actions" ? b.elements : []))
+      .find((e): e is UsersSelectElement => e.type === "users_select");
     expect(select?.initial_user).toBe("U0BEN00001");
   });
 });

@@ -113,7 +113,11 @@ describe("an alert whose keys storage would refuse", () => {
 
 describe("storage failures: permanent ones are told apart from those worth retrying", () => {
   const table = () => TableClient.fromConnectionString(azurite.connectionString, "probe", { allowInsecureConnection: true });
-  const caught = async (work: () => Promise<unknown>) => work().then(() => expect.fail("expected a failure"), (error: unknown) => error);
+  const caught = async (work: () => Promise<unknown>) =>
+    work().then(
+      () => expect.fail("expected a failure"),
+      (error: unknown) => error,
+    );
 
   it("a value too large for a property, and an entity too large, are permanent, named by storage's code", async () => {
     await table().createTable();

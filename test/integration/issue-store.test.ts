@@ -30,7 +30,9 @@ describe("issue store against Azurite", () => {
 
     // Every one of the 20 assigns someone different, so each is a real change that must be applied on top of the others.
     const outcomes = await Promise.all(
-      Array.from({ length: 20 }, (_, n) => actOnIssue(storage, "etag-issue", { type: "assign", assignee: { email: `person${n}@contoso.com` } }, person(n))),
+      Array.from({ length: 20 }, (_, n) =>
+        actOnIssue(storage, "etag-issue", { type: "assign", assignee: { email: `person${n}@contoso.com` } }, person(n)),
+      ),
     );
 
     expect(outcomes.map((o) => o.kind)).toEqual(Array(20).fill("changed"));
@@ -125,7 +127,10 @@ describe("issue store against Azurite", () => {
 
   it("a rejected alert too big to quote whole still lands in alerts-poison at once, its original cut to fit", async () => {
     await drain(azurite.connectionString, "alerts-poison");
-    const huge = { ...anAlert({ alertId: "huge" }), targets: Array.from({ length: 880 }, () => ({ provider: "slack", teamId: "T1", channel: "#not-an-id" })) };
+    const huge = {
+      ...anAlert({ alertId: "huge" }),
+      targets: Array.from({ length: 880 }, () => ({ provider: "slack", teamId: "T1", channel: "#not-an-id" })),
+    };
     const text = JSON.stringify(huge).replace(/"#not-an-id"/g, '"\\"\\"\\"\\"\\"\\"#x"');
     expect(text.length).toBeGreaterThan(40_000);
     const result = await takeAlert(storage, JSON.parse(text), text);
@@ -151,7 +156,9 @@ describe("issue store against Azurite", () => {
     await queueClient(azurite.connectionString, "card-refresh").create();
     const redelivered = await takeAlert(storage, alert, JSON.stringify(alert));
     expect(redelivered).toMatchObject({ kind: "accepted", duplicate: true });
-    expect((await drain(azurite.connectionString, "card-refresh")).map((m) => m.body)).toEqual([expect.objectContaining({ issueId: "outbox-issue" })]);
+    expect((await drain(azurite.connectionString, "card-refresh")).map((m) => m.body)).toEqual([
+      expect.objectContaining({ issueId: "outbox-issue" }),
+    ]);
     const events = (await drain(azurite.connectionString, "issue-events")).map((m) => m.body as { action: string; eventId: string });
     // The event may go out twice (once before the failure), always with the same id, for consumers to de-duplicate.
     const created = events.filter((e) => e.action === "created");

@@ -28,7 +28,9 @@ async function anIssueNamed(id: string): Promise<void> {
 }
 
 async function events(issueId: string): Promise<{ eventId: string; action: string; issueVersion: number }[]> {
-  const all = (await drain(azurite.connectionString, "issue-events")).map((m) => m.body as { issueId: string; eventId: string; action: string; issueVersion: number });
+  const all = (await drain(azurite.connectionString, "issue-events")).map(
+    (m) => m.body as { issueId: string; eventId: string; action: string; issueVersion: number },
+  );
   return all.filter((event) => event.issueId === issueId);
 }
 
@@ -97,7 +99,13 @@ describe("the outbox", () => {
   it("Unignore on an ignore that just ran out stores what the clicker is told: unresolved", async () => {
     await anIssueNamed("expired-ignore");
     const clickedAt = Date.now();
-    const ignored = await actOnIssue(storage, "expired-ignore", { type: "ignore", ignore: { mode: "minutes", minutes: 1 } }, person(1), () => new Date(clickedAt));
+    const ignored = await actOnIssue(
+      storage,
+      "expired-ignore",
+      { type: "ignore", ignore: { mode: "minutes", minutes: 1 } },
+      person(1),
+      () => new Date(clickedAt),
+    );
     expect(ignored).toMatchObject({ kind: "changed", issue: { status: "ignored" } });
     await drain(azurite.connectionString, "issue-events");
 

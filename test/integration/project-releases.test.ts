@@ -25,9 +25,21 @@ afterAll(async () => {
 /** A Functions instance: its own storage clients, so its own cache. */
 const instance = () => new StorageClients({ kind: "connectionString", connectionString: proxy.connectionString });
 /** The requests to the `releases` table since `mark`, as "METHOD status". */
-const releasesRequests = (mark: number) => proxy.requests.slice(mark).filter((r) => r.service === "table" && r.resource === "releases").map((r) => `${r.method} ${r.status}`);
+const releasesRequests = (mark: number) =>
+  proxy.requests
+    .slice(mark)
+    .filter((r) => r.service === "table" && r.resource === "releases")
+    .map((r) => `${r.method} ${r.status}`);
 const alertFrom = (project: string, release: string | undefined, n: number) =>
-  anAlert({ alertId: `${project}-${n}`, issue: { id: `${project}-issue`, project, lastSeen: new Date(Date.parse("2026-11-21T14:00:00Z") + n * 60_000).toISOString(), tags: release ? { release } : {} } });
+  anAlert({
+    alertId: `${project}-${n}`,
+    issue: {
+      id: `${project}-issue`,
+      project,
+      lastSeen: new Date(Date.parse("2026-11-21T14:00:00Z") + n * 60_000).toISOString(),
+      tags: release ? { release } : {},
+    },
+  });
 
 describe("a project's releases, cached per instance", () => {
   it("a release the instance knows costs no storage request; a new one costs one write; no release reads nothing", async () => {
@@ -83,10 +95,16 @@ describe("intake decides regressions with the stored list", () => {
     await take("f00dbad", 1);
     await take("c0ffee1", 2);
     const resolved = await patchIssue(storage, "intake-issue", { action: "resolve", inRelease: "next", actor: "ana@contoso.com" });
-    expect(resolved).toMatchObject({ status: 200, body: { changed: true, issue: { status: "resolved", resolution: { inRelease: "next", release: "c0ffee1" } } } });
+    expect(resolved).toMatchObject({
+      status: 200,
+      body: { changed: true, issue: { status: "resolved", resolution: { inRelease: "next", release: "c0ffee1" } } },
+    });
     await take("f00dbad", 3);
     await take("c0ffee1", 4);
-    expect((await new IssueRepository(storage).get("intake-issue"))!.issue).toMatchObject({ status: "resolved", lastSeen: alertFrom("intake", "c0ffee1", 4).issue.lastSeen });
+    expect((await new IssueRepository(storage).get("intake-issue"))!.issue).toMatchObject({
+      status: "resolved",
+      lastSeen: alertFrom("intake", "c0ffee1", 4).issue.lastSeen,
+    });
     await take("0ff1ce9", 5);
     expect((await new IssueRepository(storage).get("intake-issue"))!.issue).toMatchObject({
       status: "unresolved",
@@ -105,7 +123,9 @@ describe("PATCH /api/issues resolve with inRelease", () => {
       status: 400,
       body: { issues: [{ path: "inRelease" }] },
     });
-    expect(await patchIssue(storage, "patch-issue", { action: "unresolve", inRelease: "next", actor: "ana@contoso.com" })).toMatchObject({ status: 400 });
+    expect(await patchIssue(storage, "patch-issue", { action: "unresolve", inRelease: "next", actor: "ana@contoso.com" })).toMatchObject({
+      status: 400,
+    });
     const refused = await patchIssue(storage, "patch-issue", { action: "resolve", inRelease: "current", actor: "ana@contoso.com" });
     expect(refused.status).toBe(409);
     expect((await new IssueRepository(storage).get("patch-issue"))!.issue.status).toBe("unresolved");

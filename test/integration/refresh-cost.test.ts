@@ -50,12 +50,30 @@ async function issueWithCopies(issueId: string, perPlatform: number): Promise<{ 
   const team = teams.addTeam({ name: "Cost", members: [] });
   const conversations = [team.generalChannelId, ...Array.from({ length: perPlatform - 1 }, (_, n) => teams.addChannel(team, `cost-${n}`).id)];
   const workspace = slack.addWorkspace({ name: "Cost" });
-  await new SlackInstallations(storage).save({ teamId: workspace.teamId, botToken: workspace.botToken, active: true, updatedAt: new Date().toISOString() });
+  await new SlackInstallations(storage).save({
+    teamId: workspace.teamId,
+    botToken: workspace.botToken,
+    active: true,
+    updatedAt: new Date().toISOString(),
+  });
   const identities = new IdentityRepository(storage);
   const cards = new CardRepository(storage);
   for (const conversationId of conversations) {
-    await new TeamsInstallations(storage).save({ tenantId: "tenant-cost", conversationId, serviceUrl: teams.serviceUrl, conversationType: "channel", active: true, updatedAt: new Date().toISOString() });
-    const posted = await sendTeamsCard({ ...run, connector: run.teams, identities }, issue, { provider: "msteams", conversationId }, `msteams:conv:${conversationId}`, 1);
+    await new TeamsInstallations(storage).save({
+      tenantId: "tenant-cost",
+      conversationId,
+      serviceUrl: teams.serviceUrl,
+      conversationType: "channel",
+      active: true,
+      updatedAt: new Date().toISOString(),
+    });
+    const posted = await sendTeamsCard(
+      { ...run, connector: run.teams, identities },
+      issue,
+      { provider: "msteams", conversationId },
+      `msteams:conv:${conversationId}`,
+      1,
+    );
     if (posted.kind !== "sent") throw new Error(`Teams post failed: ${JSON.stringify(posted)}`);
     await cards.save(posted.copy);
   }
@@ -64,7 +82,14 @@ async function issueWithCopies(issueId: string, perPlatform: number): Promise<{ 
     const channel = slack.addChannel(workspace.teamId, { name: `cost-${n}` }).id;
     channels.push(channel);
     const target = { provider: "slack" as const, teamId: workspace.teamId, channel };
-    const posted = await sendSlackCard({ ...run, slackTokens: run.slackTokens!, identities }, issue, target, `slack:${workspace.teamId}:${channel}`, 1, { deliveryId: `cost-${n}` });
+    const posted = await sendSlackCard(
+      { ...run, slackTokens: run.slackTokens!, identities },
+      issue,
+      target,
+      `slack:${workspace.teamId}:${channel}`,
+      1,
+      { deliveryId: `cost-${n}` },
+    );
     if (posted.kind !== "sent") throw new Error(`Slack post failed: ${JSON.stringify(posted)}`);
     await cards.save(posted.copy);
   }
@@ -72,7 +97,10 @@ async function issueWithCopies(issueId: string, perPlatform: number): Promise<{ 
 }
 
 async function bump(issueId: string): Promise<number> {
-  const changed = await new IssueRepository(storage).change(issueId, (current) => ({ issue: { ...current!.issue, count: current!.issue.count + 1, version: current!.issue.version + 1 }, activities: [] }));
+  const changed = await new IssueRepository(storage).change(issueId, (current) => ({
+    issue: { ...current!.issue, count: current!.issue.count + 1, version: current!.issue.version + 1 },
+    activities: [],
+  }));
   return changed!.issue.version;
 }
 

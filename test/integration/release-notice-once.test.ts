@@ -28,17 +28,32 @@ async function subscribedConversations(project: string): Promise<AlertTarget[]> 
   const team = teams.addTeam({ name: project, members: [] });
   const conversations = [team.generalChannelId, teams.addChannel(team, `${project}-2`).id];
   for (const conversationId of conversations) {
-    await new TeamsInstallations(direct).save({ tenantId: teams.tenantId, conversationId, serviceUrl: teams.serviceUrl, conversationType: "channel", active: true, updatedAt: new Date().toISOString() });
+    await new TeamsInstallations(direct).save({
+      tenantId: teams.tenantId,
+      conversationId,
+      serviceUrl: teams.serviceUrl,
+      conversationType: "channel",
+      active: true,
+      updatedAt: new Date().toISOString(),
+    });
   }
   const workspace = slack.addWorkspace({ name: project });
-  await new SlackInstallations(direct).save({ teamId: workspace.teamId, botToken: workspace.botToken, active: true, updatedAt: new Date().toISOString() });
+  await new SlackInstallations(direct).save({
+    teamId: workspace.teamId,
+    botToken: workspace.botToken,
+    active: true,
+    updatedAt: new Date().toISOString(),
+  });
   const channels = [slack.addChannel(workspace.teamId, { name: `${project}-a` }).id, slack.addChannel(workspace.teamId, { name: `${project}-b` }).id];
   const targets: AlertTarget[] = [
     ...conversations.map((conversationId) => ({ provider: "msteams" as const, conversationId })),
     ...channels.map((channel) => ({ provider: "slack" as const, teamId: workspace.teamId, channel })),
   ];
   for (const target of targets) {
-    const conversationKey = target.provider === "msteams" && "conversationId" in target ? `msteams:${target.conversationId}` : `slack:${(target as { teamId: string }).teamId}:${(target as { channel: string }).channel}`;
+    const conversationKey =
+      target.provider === "msteams" && "conversationId" in target
+        ? `msteams:${target.conversationId}`
+        : `slack:${(target as { teamId: string }).teamId}:${(target as { channel: string }).channel}`;
     await subscribe(direct, { conversationKey, project, minLevel: "fatal", target });
   }
   return targets;
@@ -71,8 +86,16 @@ describe("a release message taken three times at once", () => {
     const slackTarget = targets.find((t) => t.provider === "slack") as { channel: string };
     app.slack.injectError({ method: "chat.postMessage", channel: slackTarget.channel, error: "channel_not_found", times: 1 });
     const message = { schemaVersion: 1, kind: "release", release: { project: "gone", version: "3.0.0" } };
-    expect(await takeAlert(app.storage, message, JSON.stringify(message), { deliverer: app.runtime })).toMatchObject({ sent: 3, dead: 1, waiting: 0 });
-    expect(await takeAlert(app.storage, message, JSON.stringify(message), { deliverer: app.runtime })).toMatchObject({ sent: 3, dead: 1, waiting: 0 });
+    expect(await takeAlert(app.storage, message, JSON.stringify(message), { deliverer: app.runtime })).toMatchObject({
+      sent: 3,
+      dead: 1,
+      waiting: 0,
+    });
+    expect(await takeAlert(app.storage, message, JSON.stringify(message), { deliverer: app.runtime })).toMatchObject({
+      sent: 3,
+      dead: 1,
+      waiting: 0,
+    });
     expect(targets.map((t) => releaseCards(t, "gone 3.0.0 went out"))).toEqual([1, 1, 0, 1]);
   });
 });

@@ -29,7 +29,9 @@ afterEach(() => {
 });
 
 function appConfig() {
-  return loadConfig(validSettings({ SLACK_SIGNING_SECRET: "s", SLACK_CLIENT_ID: "1.2", SLACK_CLIENT_SECRET: "client-secret", SLACK_API_URL: slack.apiUrl }));
+  return loadConfig(
+    validSettings({ SLACK_SIGNING_SECRET: "s", SLACK_CLIENT_ID: "1.2", SLACK_CLIENT_SECRET: "client-secret", SLACK_API_URL: slack.apiUrl }),
+  );
 }
 
 function tokens() {
@@ -77,7 +79,9 @@ describe("Slack token rotation", () => {
     expect(stored.refreshToken).not.toBe(workspace.refreshToken);
     expect(Date.parse(stored.expiresAt!) - Date.now()).toBeGreaterThan(11 * 3_600_000);
     for (const token of new Set(results)) {
-      expect((await slackClient(loadConfig(validSettings({ SLACK_SIGNING_SECRET: "s", SLACK_API_URL: slack.apiUrl })).slack!, token).auth.test()).ok).toBe(true);
+      expect(
+        (await slackClient(loadConfig(validSettings({ SLACK_SIGNING_SECRET: "s", SLACK_API_URL: slack.apiUrl })).slack!, token).auth.test()).ok,
+      ).toBe(true);
     }
     // The refresh token was single-use: the stored one is the one that works next time.
     expect(await tokens().forTeam(workspace.teamId)).toBe(stored.botToken);
@@ -100,7 +104,13 @@ describe("Slack token rotation", () => {
 
   it("an inactive installation gives no token", async () => {
     const workspace = slack.addWorkspace({ name: "Gone" });
-    await new SlackInstallations(storage).save({ teamId: workspace.teamId, botToken: workspace.botToken, active: false, inactiveReason: "app uninstalled", updatedAt: new Date().toISOString() });
+    await new SlackInstallations(storage).save({
+      teamId: workspace.teamId,
+      botToken: workspace.botToken,
+      active: false,
+      inactiveReason: "app uninstalled",
+      updatedAt: new Date().toISOString(),
+    });
     await expect(tokens().forTeam(workspace.teamId)).rejects.toThrow(/inactive \(app uninstalled\)/);
   });
 
@@ -123,7 +133,14 @@ describe("Slack token rotation", () => {
     const [first, second] = [instance(), instance()];
     const outcomes = await Promise.all(
       channels.map((channel, n) =>
-        sendSlackCard(n % 2 ? first : second, anIssue({ id: `quiet-${n}` }), { provider: "slack", teamId: workspace.teamId, channel }, `slack:${channel}`, 1, { deliveryId: `quiet-${n}` }),
+        sendSlackCard(
+          n % 2 ? first : second,
+          anIssue({ id: `quiet-${n}` }),
+          { provider: "slack", teamId: workspace.teamId, channel },
+          `slack:${channel}`,
+          1,
+          { deliveryId: `quiet-${n}` },
+        ),
       ),
     );
 
@@ -137,7 +154,14 @@ describe("Slack token rotation", () => {
     const workspace = await rotatingWorkspace("Early expiry", ROTATING_TOKEN_TTL_SEC);
     const channel = slack.addChannel(workspace.teamId, { name: "alerts" }).id;
     slack.expireToken(workspace.botToken);
-    const outcome = await sendSlackCard(instance(), anIssue({ id: "early" }), { provider: "slack", teamId: workspace.teamId, channel }, `slack:${channel}`, 1, { deliveryId: "rotation" });
+    const outcome = await sendSlackCard(
+      instance(),
+      anIssue({ id: "early" }),
+      { provider: "slack", teamId: workspace.teamId, channel },
+      `slack:${channel}`,
+      1,
+      { deliveryId: "rotation" },
+    );
 
     expect(outcome.kind).toBe("sent");
     expect(slack.messages(channel)).toHaveLength(1);
@@ -150,7 +174,14 @@ describe("Slack token rotation", () => {
     const workspace = await rotatingWorkspace("Switched off", 3);
     await new SlackInstallations(storage).deactivate(workspace.teamId, "token_expired");
     const channel = slack.addChannel(workspace.teamId, { name: "alerts" }).id;
-    const outcome = await sendSlackCard(instance(), anIssue({ id: "revived" }), { provider: "slack", teamId: workspace.teamId, channel }, `slack:${channel}`, 1, { deliveryId: "rotation" });
+    const outcome = await sendSlackCard(
+      instance(),
+      anIssue({ id: "revived" }),
+      { provider: "slack", teamId: workspace.teamId, channel },
+      `slack:${channel}`,
+      1,
+      { deliveryId: "rotation" },
+    );
 
     expect(outcome.kind).toBe("sent");
     expect(await new SlackInstallations(storage).get(workspace.teamId)).toMatchObject({ active: true, inactiveReason: "" });

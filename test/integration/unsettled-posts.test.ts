@@ -28,7 +28,12 @@ afterAll(async () => {
 describe("Slack cards of a still-changing issue", () => {
   it("go out no faster than the workspace's chat.update budget; the rest wait for the issue to settle", async () => {
     const workspace = app.slack.addWorkspace({ name: "Storm" });
-    await new SlackInstallations(app.storage).save({ teamId: workspace.teamId, botToken: workspace.botToken, active: true, updatedAt: new Date().toISOString() });
+    await new SlackInstallations(app.storage).save({
+      teamId: workspace.teamId,
+      botToken: workspace.botToken,
+      active: true,
+      updatedAt: new Date().toISOString(),
+    });
     const sender = { ...app.runtime, identities: new IdentityRepository(app.storage) };
     const budget = Math.floor(SLACK_TIER3_LIMITS[0]!.limit * PACING_SHARE);
     const post = async (n: number, settlesInMs: number): Promise<SlackSendOutcome> => {

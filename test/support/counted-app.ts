@@ -26,7 +26,12 @@ export interface CountedApp {
   stop(): Promise<void>;
 }
 
-export async function startCountedApp(options: { name: string; enforceRateLimits: boolean; coalesceSeconds: number; ids: { appId: string; tenantId: string } }): Promise<CountedApp> {
+export async function startCountedApp(options: {
+  name: string;
+  enforceRateLimits: boolean;
+  coalesceSeconds: number;
+  ids: { appId: string; tenantId: string };
+}): Promise<CountedApp> {
   const secret = `${options.name}-secret`;
   const azurite = await startTestAzurite();
   const proxy = await startStorageProxy(azurite);
@@ -47,7 +52,13 @@ export async function startCountedApp(options: { name: string; enforceRateLimits
   const storage = new StorageClients({ kind: "connectionString", connectionString: proxy.connectionString });
   const direct = new StorageClients({ kind: "connectionString", connectionString: azurite.connectionString });
   const config = loadConfig({ ...settings, CARD_REFRESH_COALESCE_SECONDS: String(options.coalesceSeconds) });
-  const runtime = { config, storage, teams: createTeamsServices(config).connector, slackTokens: new SlackTokens(config.slack!, storage), log: () => {} };
+  const runtime = {
+    config,
+    storage,
+    teams: createTeamsServices(config).connector,
+    slackTokens: new SlackTokens(config.slack!, storage),
+    log: () => {},
+  };
   return {
     azurite,
     proxy,

@@ -14,7 +14,9 @@ export interface SlowStorage {
 export async function startSlowStorage(azurite: Azurite, delayMs = 0): Promise<SlowStorage> {
   let delay = delayMs;
   const sockets = new Set<Socket>();
-  const proxies = await Promise.all([azurite.tableEndpoint, azurite.queueEndpoint].map((endpoint) => proxyTo(new URL(endpoint), () => delay, sockets)));
+  const proxies = await Promise.all(
+    [azurite.tableEndpoint, azurite.queueEndpoint].map((endpoint) => proxyTo(new URL(endpoint), () => delay, sockets)),
+  );
   const [table, queue] = proxies.map((p) => p.endpoint);
   const connectionString = azurite.connectionString
     .replace(`TableEndpoint=${azurite.tableEndpoint}`, `TableEndpoint=${table}`)

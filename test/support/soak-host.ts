@@ -29,7 +29,11 @@ export async function startSoakHost(options: SoakHostOptions): Promise<SoakHost>
   const env: NodeJS.ProcessEnv = { NO_COLOR: "1" };
   for (const name of BASE_ENV_NAMES) if (process.env[name] !== undefined) env[name] = process.env[name];
   Object.assign(env, options.env, { PORT: String(options.port), SOAK_QUEUE_LEASE_SECONDS: String(options.leaseSeconds ?? 20) });
-  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "soak", "host-entry.ts")], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "soak", "host-entry.ts")], {
+    cwd: ROOT,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const lines: string[] = [];
   let listening: (port: number) => void = () => {};
   const port = new Promise<number>((done) => (listening = done));
@@ -62,7 +66,9 @@ export async function startSoakHost(options: SoakHostOptions): Promise<SoakHost>
   const started = await Promise.race([
     port,
     exited.then((status) => new Error(`host exited (${status.code ?? status.signal}) before listening:\n${lines.join("\n")}`)),
-    new Promise<Error>((done) => setTimeout(() => done(new Error(`host did not listen within ${timeoutMs} ms:\n${lines.join("\n")}`)), timeoutMs).unref()),
+    new Promise<Error>((done) =>
+      setTimeout(() => done(new Error(`host did not listen within ${timeoutMs} ms:\n${lines.join("\n")}`)), timeoutMs).unref(),
+    ),
   ]);
   if (started instanceof Error) {
     await settle("SIGKILL");

@@ -59,7 +59,13 @@ function forward(service: StorageService, upstream: URL, req: IncomingMessage, r
   const outgoing = request(
     { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
     (answer) => {
-      requests.push({ service, method: req.method ?? "GET", resource: resourceOf(service, req.url ?? "/"), status: answer.statusCode ?? 0, at: Date.now() });
+      requests.push({
+        service,
+        method: req.method ?? "GET",
+        resource: resourceOf(service, req.url ?? "/"),
+        status: answer.statusCode ?? 0,
+        at: Date.now(),
+      });
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
     },

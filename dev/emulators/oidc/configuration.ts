@@ -58,7 +58,10 @@ export async function providerConfiguration(
     ttl: { AccessToken: 3600, AuthorizationCode: 600, IdToken: 3600, Interaction: 3600, Session: 86_400, Grant: 86_400 },
     async renderError(ctx, out) {
       ctx.type = "html";
-      ctx.body = messagePage("Sign-in error", Object.entries(out).map(([key, value]) => `${key}: ${value}`));
+      ctx.body = messagePage(
+        "Sign-in error",
+        Object.entries(out).map(([key, value]) => `${key}: ${value}`),
+      );
     },
   };
 }

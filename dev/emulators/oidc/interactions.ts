@@ -98,18 +98,14 @@ function renderLogin(context: InteractionContext, details: InteractionDetails, f
 
 async function grantRequestedScopes(provider: Provider, details: InteractionDetails, accountId: string): Promise<string> {
   const existing = details.grantId ? await provider.Grant.find(details.grantId) : undefined;
-  const grant =
-    existing?.accountId === accountId ? existing : new provider.Grant({ accountId, clientId: details.params.client_id });
+  const grant = existing?.accountId === accountId ? existing : new provider.Grant({ accountId, clientId: details.params.client_id });
   const requested = (details.params.scope ?? "openid").split(" ");
   grant.addOIDCScope(requested.filter((scope) => SCOPES.includes(scope)).join(" "));
   return grant.save();
 }
 
 function expiredPage(): string {
-  return messagePage("Sign-in expired", [
-    "This sign-in has expired or was started in another browser.",
-    "Go back to the app and start again.",
-  ]);
+  return messagePage("Sign-in expired", ["This sign-in has expired or was started in another browser.", "Go back to the app and start again."]);
 }
 
 async function readForm(req: IncomingMessage): Promise<URLSearchParams> {

@@ -115,7 +115,9 @@ declare module "oidc-provider" {
 
   export const errors: {
     /** Missing or expired interaction cookie/session. */
-    SessionNotFound: new (...args: never[]) => Error;
+    SessionNotFound: new (
+      ...args: never[]
+    ) => Error;
   };
 
   export default Provider;

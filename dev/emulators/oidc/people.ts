@@ -80,7 +80,9 @@ function tokenClaims(sub: string, email: string, input: PersonInput): Record<str
 
 /** Shaped like Entra's `sub`: 43 base64url characters, opaque to the app. */
 function stableSub(email: string): string {
-  return createHash("sha256").update(`triage-relay-dev:${key(email)}`).digest("base64url");
+  return createHash("sha256")
+    .update(`triage-relay-dev:${key(email)}`)
+    .digest("base64url");
 }
 
 function key(email: string): string {

@@ -3,23 +3,10 @@ import { Faults, type FaultSpec } from "./faults";
 import { slackId, tokens as newToken } from "./ids";
 import { Interactions } from "./interactions";
 import { MessageStore, type StoredMessage } from "./messages";
-import {
-  PayloadBuilder,
-  type BlockActionsInput,
-  type BlockActionsPayload,
-  type EventCallbackInput,
-  type SlashCommandInput,
-} from "./payloads";
+import { PayloadBuilder, type BlockActionsInput, type BlockActionsPayload, type EventCallbackInput, type SlashCommandInput } from "./payloads";
 import { RateLimiter } from "./rate-limits";
 import { startServer } from "./server";
-import {
-  SlackSigner,
-  type DeliveryOptions,
-  type DeliveryResult,
-  type EventDeliveryOptions,
-  type SignatureHeaders,
-  type SignOptions,
-} from "./signer";
+import { SlackSigner, type DeliveryOptions, type DeliveryResult, type EventDeliveryOptions, type SignatureHeaders, type SignOptions } from "./signer";
 import type { ApiCall, EmulatorState, OpenedView, ResponseUrlPost } from "./state";
 import { TokenStore } from "./tokens";
 import { DEFAULT_BOT_SCOPES, World, type AddChannelInput, type AddUserInput } from "./world";

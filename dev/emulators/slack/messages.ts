@@ -82,7 +82,11 @@ export class MessageStore {
 
   delete(message: StoredMessage): void {
     const list = this.byChannel.get(message.channel);
-    if (list) this.byChannel.set(message.channel, list.filter((m) => m !== message));
+    if (list)
+      this.byChannel.set(
+        message.channel,
+        list.filter((m) => m !== message),
+      );
   }
 
   list(channel?: string): StoredMessage[] {

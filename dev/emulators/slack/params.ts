@@ -49,9 +49,7 @@ export interface MessageContent {
 export function readContent(params: Params): MessageContent {
   const blocks = readBlocks(params.blocks);
   if (!blocks.ok) {
-    const extra = blocks.errors
-      ? { errors: blocks.errors, response_metadata: { messages: blocks.errors.map((e) => `[ERROR] ${e}`) } }
-      : {};
+    const extra = blocks.errors ? { errors: blocks.errors, response_metadata: { messages: blocks.errors.map((e) => `[ERROR] ${e}`) } } : {};
     throw new SlackApiError(blocks.error, extra);
   }
   const attachments = jsonArg(params, "attachments");

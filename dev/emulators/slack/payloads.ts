@@ -67,7 +67,11 @@ export class PayloadBuilder {
       );
       if (!found) throw new Error(`message ${message.ts} has no element with action_id ${action.action_id}`);
       // Slack's user menu only offers people of the workspace (and its bots).
-      if (found.element.type === "users_select" && action.selected_user !== undefined && this.state.world.user(action.selected_user)?.teamId !== workspace.id) {
+      if (
+        found.element.type === "users_select" &&
+        action.selected_user !== undefined &&
+        this.state.world.user(action.selected_user)?.teamId !== workspace.id
+      ) {
         throw new Error(`no user ${action.selected_user} in ${workspace.id} to pick`);
       }
       return actionJson(found.blockId, found.element, action, actionTs);
@@ -134,9 +138,7 @@ export class PayloadBuilder {
       type: "event_callback",
       event_id: input.eventId ?? tokens.eventId(),
       event_time: eventTime,
-      authorizations: [
-        { enterprise_id: null, team_id: workspace.id, user_id: workspace.botUserId, is_bot: true, is_enterprise_install: false },
-      ],
+      authorizations: [{ enterprise_id: null, team_id: workspace.id, user_id: workspace.botUserId, is_bot: true, is_enterprise_install: false }],
       is_ext_shared_channel: false,
     };
   }
@@ -155,12 +157,7 @@ function channelName(channel: Channel): string {
   return channel.isIm ? "directmessage" : channel.name;
 }
 
-function actionJson(
-  blockId: string,
-  element: Record<string, unknown>,
-  input: ActionInput,
-  actionTs: string,
-): Record<string, unknown> {
+function actionJson(blockId: string, element: Record<string, unknown>, input: ActionInput, actionTs: string): Record<string, unknown> {
   const type = typeof element.type === "string" ? element.type : "button";
   const base = { type, block_id: blockId, action_id: input.action_id, action_ts: actionTs };
   if (type === "button") {

@@ -70,10 +70,7 @@ async function route(state: EmulatorState, req: IncomingMessage): Promise<HttpAn
 }
 
 /** Slack takes form bodies (what @slack/web-api sends), JSON bodies and multipart forms. */
-async function parseParams(
-  contentType: string | undefined,
-  raw: Buffer,
-): Promise<{ params: Params; json: boolean; error?: string }> {
+async function parseParams(contentType: string | undefined, raw: Buffer): Promise<{ params: Params; json: boolean; error?: string }> {
   const type = (contentType ?? "").split(";")[0]!.trim().toLowerCase();
   if (raw.length === 0) return { params: {}, json: false };
   if (type === "application/json") {

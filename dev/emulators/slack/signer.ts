@@ -22,7 +22,9 @@ export interface SignatureHeaders {
 export function signSlackRequest(signingSecret: string, body: string, opts: SignOptions = {}): SignatureHeaders {
   const timestamp = String(opts.timestamp ?? Math.floor(Date.now() / 1000));
   const version = opts.version ?? "v0";
-  const hmac = createHmac("sha256", opts.secret ?? signingSecret).update(`${version}:${timestamp}:${body}`).digest("hex");
+  const hmac = createHmac("sha256", opts.secret ?? signingSecret)
+    .update(`${version}:${timestamp}:${body}`)
+    .digest("hex");
   return { "x-slack-request-timestamp": timestamp, "x-slack-signature": `${version}=${hmac}` };
 }
 

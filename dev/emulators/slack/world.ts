@@ -89,7 +89,11 @@ export class World {
     const workspace: Workspace = {
       id,
       name: input.name,
-      domain: input.name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || id.toLowerCase(),
+      domain:
+        input.name
+          .toLowerCase()
+          .replace(/[^a-z0-9]+/g, "-")
+          .replace(/^-|-$/g, "") || id.toLowerCase(),
       botUserId: slackId("U"),
       botId: slackId("B"),
       botName,

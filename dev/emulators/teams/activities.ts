@@ -121,10 +121,7 @@ export class ActivityBuilder {
       ...(options.replyToId === undefined ? {} : { replyToId: options.replyToId }),
       ...(mention
         ? {
-            entities: [
-              ...(base.entities as unknown[]),
-              { type: "mention", text: atBot, mentioned: { id: this.botId, name: this.ctx.botName } },
-            ],
+            entities: [...(base.entities as unknown[]), { type: "mention", text: atBot, mentioned: { id: this.botId, name: this.ctx.botName } }],
           }
         : {}),
       channelData: this.messageChannelData(conversation),

@@ -192,8 +192,7 @@ export function teamsChannelAccount(user: TeamsUser): Record<string, unknown> {
 
 const badArgument = (message: string): Reply => errorReply(400, "BadArgument", message);
 
-const isActivity = (body: unknown): body is Record<string, unknown> & { type: string } =>
-  isRecord(body) && typeof body.type === "string";
+const isActivity = (body: unknown): body is Record<string, unknown> & { type: string } => isRecord(body) && typeof body.type === "string";
 
 function recordAt(record: Record<string, unknown>, key: string): Record<string, unknown> | undefined {
   const value = record[key];

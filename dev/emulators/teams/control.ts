@@ -5,7 +5,18 @@ import { errorReply, isLoopbackUrl, type Reply } from "./http.js";
 import type { TeamsEmulator } from "./emulator.js";
 import type { Activity } from "./types.js";
 
-const operation = z.enum(["createConversation", "send", "reply", "update", "getMember", "pagedMembers", "token", "openIdMetadata", "jwks", "unknown"]);
+const operation = z.enum([
+  "createConversation",
+  "send",
+  "reply",
+  "update",
+  "getMember",
+  "pagedMembers",
+  "token",
+  "openIdMetadata",
+  "jwks",
+  "unknown",
+]);
 const status = z.literal([200, 401, 403, 404, 412, 429, 500, 502, 503, 504]);
 
 const schemas = {

@@ -32,12 +32,7 @@ async function signingKey(): Promise<SigningKey> {
 }
 
 export async function generateKeySet(): Promise<KeySet> {
-  const [trusted, notEndorsed, unpublished, accessTokenIssuer] = await Promise.all([
-    signingKey(),
-    signingKey(),
-    signingKey(),
-    signingKey(),
-  ]);
+  const [trusted, notEndorsed, unpublished, accessTokenIssuer] = await Promise.all([signingKey(), signingKey(), signingKey(), signingKey()]);
   return {
     trusted: { ...trusted, endorsements: ["msteams", "emulator"] },
     notEndorsed: { ...notEndorsed, endorsements: ["slack"] },

@@ -1,15 +1,6 @@
 import { createHash } from "node:crypto";
 import { baseConversationId } from "./faults.js";
-import type {
-  ConversationRef,
-  ConversationType,
-  StoredMessage,
-  TeamRef,
-  TeamsChannel,
-  TeamsConversation,
-  TeamsTeam,
-  TeamsUser,
-} from "./types.js";
+import type { ConversationRef, ConversationType, StoredMessage, TeamRef, TeamsChannel, TeamsConversation, TeamsTeam, TeamsUser } from "./types.js";
 
 export interface NewUser {
   email: string;
@@ -174,7 +165,9 @@ export class World {
   }
 
   private threadId(suffix: "tacv2" | "v2"): string {
-    return `19:${derived(this.appId, this.tenantId, "thread", String(++this.threadsMade)).subarray(0, 16).toString("hex")}@thread.${suffix}`;
+    return `19:${derived(this.appId, this.tenantId, "thread", String(++this.threadsMade))
+      .subarray(0, 16)
+      .toString("hex")}@thread.${suffix}`;
   }
 
   /** The bot's 1:1 conversation with a user: the same id every time, like Teams. */
@@ -268,9 +261,7 @@ export class World {
 
   messages(conversationId?: string): StoredMessage[] {
     const base = conversationId === undefined ? undefined : baseConversationId(conversationId);
-    return this.messageList
-      .filter((m) => base === undefined || m.conversationId === base)
-      .map((m) => structuredClone(m));
+    return this.messageList.filter((m) => base === undefined || m.conversationId === base).map((m) => structuredClone(m));
   }
 
   requireUser(ref: TeamsUser | string): TeamsUser {

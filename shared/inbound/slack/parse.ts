@@ -2,7 +2,14 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/fu
 import type { Config } from "../../config";
 import { zodPath } from "../../http";
 import { readVerifiedSlackBody, refused } from "../../slack/inbound";
-import { blockActionsSchema, eventEnvelopeSchema, slashCommandSchema, type BlockActions, type EventEnvelope, type SlashCommand } from "../../slack/payloads";
+import {
+  blockActionsSchema,
+  eventEnvelopeSchema,
+  slashCommandSchema,
+  type BlockActions,
+  type EventEnvelope,
+  type SlashCommand,
+} from "../../slack/payloads";
 
 export type ParsedSlackRequest<T> = { ok: true; payload: T } | { ok: false; response: HttpResponseInit };
 
@@ -58,7 +65,12 @@ type PayloadOf<K extends SlackRequestKind> = Extract<ReturnType<(typeof readers)
  * (`readVerifiedSlackBody`), then parsed as `kind`. Anything else is answered here (401, 404, 413, 400, or
  * a plain 200 for what Slack sends that needs no work).
  */
-export async function parseSlackRequest<K extends SlackRequestKind>(request: HttpRequest, config: Config, context: InvocationContext, kind: K): Promise<ParsedSlackRequest<PayloadOf<K>>> {
+export async function parseSlackRequest<K extends SlackRequestKind>(
+  request: HttpRequest,
+  config: Config,
+  context: InvocationContext,
+  kind: K,
+): Promise<ParsedSlackRequest<PayloadOf<K>>> {
   const body = await readVerifiedSlackBody(request, config, context);
   if (!body.ok) return body;
   return readers[kind](body.raw, context) as ParsedSlackRequest<PayloadOf<K>>;

@@ -11,7 +11,11 @@ export type ReceivedActivity = { ok: true; activity: TeamsActivity } | { ok: fal
  * An activity Bot Framework sent: within the size limit, JSON, authenticated, of the expected shape, from an
  * allowed tenant and a trusted service URL. Anything else is answered here (413, 400, 401, 403, 503).
  */
-export async function receiveTeamsActivity(request: HttpRequest, runtime: Pick<Runtime, "config" | "teams">, context: InvocationContext): Promise<ReceivedActivity> {
+export async function receiveTeamsActivity(
+  request: HttpRequest,
+  runtime: Pick<Runtime, "config" | "teams">,
+  context: InvocationContext,
+): Promise<ReceivedActivity> {
   const { config, teams } = runtime;
   let raw: string;
   try {

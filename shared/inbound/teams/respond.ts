@@ -6,10 +6,20 @@ import { handleTeamsActivity } from "../../teams/bot";
 import { messageReply } from "../../teams/invoke-replies";
 
 /** Handles one received activity and turns the bot's reply into the HTTP answer. */
-export async function respondToTeamsActivity(runtime: Pick<Runtime, "config" | "storage" | "teams">, activity: TeamsActivity, context: InvocationContext): Promise<HttpResponseInit> {
+export async function respondToTeamsActivity(
+  runtime: Pick<Runtime, "config" | "storage" | "teams">,
+  activity: TeamsActivity,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
   const { config, storage, teams } = runtime;
   try {
-    const bot = { config, storage, connector: teams.connector, identities: new IdentityRepository(storage), log: (line: string) => context.log(line) };
+    const bot = {
+      config,
+      storage,
+      connector: teams.connector,
+      identities: new IdentityRepository(storage),
+      log: (line: string) => context.log(line),
+    };
     const reply = await handleTeamsActivity(bot, activity);
     return reply.body === undefined ? { status: reply.status } : { status: reply.status, jsonBody: reply.body };
   } catch (error) {

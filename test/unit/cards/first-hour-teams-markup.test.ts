@@ -24,7 +24,11 @@ describe("no Teams card text is swallowed as markup", () => {
       description: "<!-- hidden --> a <b>b</b>",
       tags: { "<k>": "<v>" },
     });
-    const views = [...stateVariants().map((v) => v.view), ...hugeVariants().map((v) => v.view), buildIssueView(nasty, { assignChoices: [{ email: "a@b.c", name: "<Ana>" }] })];
+    const views = [
+      ...stateVariants().map((v) => v.view),
+      ...hugeVariants().map((v) => v.view),
+      buildIssueView(nasty, { assignChoices: [{ email: "a@b.c", name: "<Ana>" }] }),
+    ];
     for (const view of views) {
       for (const text of teamsTexts(teamsCardAttachment(view).content)) expect(swallowedMarkup(text), text).toEqual([]);
     }
@@ -39,7 +43,11 @@ describe("no Teams card text is swallowed as markup", () => {
   });
 
   it("notice cards keep what they are given (callers pass plain words)", () => {
-    const card = noticeCard("Triage Relay is ready", ["Mention me with **subscribe PROJECT [LEVEL]**."], [{ title: "Conversation id", value: "19:x@thread.tacv2" }]);
+    const card = noticeCard(
+      "Triage Relay is ready",
+      ["Mention me with **subscribe PROJECT [LEVEL]**."],
+      [{ title: "Conversation id", value: "19:x@thread.tacv2" }],
+    );
     for (const text of teamsTexts(card)) expect(swallowedMarkup(text)).toEqual([]);
   });
 });

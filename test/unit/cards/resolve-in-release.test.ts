@@ -2,7 +2,14 @@ import * as AC from "adaptivecards";
 import { describe, expect, it } from "vitest";
 import { cardActionPayload, cardActionPayloadSchema, toIssueAction } from "../../../shared/cards/card-action";
 import { decodeSlackAction, renderSlackMessage, type ActionsBlock, type StaticSelectElement } from "../../../shared/cards/slack-message";
-import { renderTeamsCard, teamsCardSize, TEAMS_CARD_BUDGET_BYTES, type AdaptiveCard, type ExecuteAction, type ShowCardAction } from "../../../shared/cards/teams-card";
+import {
+  renderTeamsCard,
+  teamsCardSize,
+  TEAMS_CARD_BUDGET_BYTES,
+  type AdaptiveCard,
+  type ExecuteAction,
+  type ShowCardAction,
+} from "../../../shared/cards/teams-card";
 import { buildIssueView } from "../../../shared/cards/view";
 import { applyAction } from "../../../shared/domain/actions";
 import type { Issue } from "../../../shared/domain/issue";
@@ -18,7 +25,8 @@ const CHOICES = [
 const withRelease = () => anIssue({ tags: { release: "1.2.3" } });
 const withoutRelease = () => anIssue({ tags: { browser: "Firefox" } });
 const changed = { statusChangedBy: "Ana", statusChangedAt: "2026-11-21T14:02:00.000Z" };
-const resolvedNext = (): Issue => anIssue({ status: "resolved", substatus: undefined, resolution: { inRelease: "next", release: "1.2.3" }, ...changed });
+const resolvedNext = (): Issue =>
+  anIssue({ status: "resolved", substatus: undefined, resolution: { inRelease: "next", release: "1.2.3" }, ...changed });
 const regressed = (): Issue =>
   anIssue({
     status: "unresolved",
@@ -43,7 +51,9 @@ function resolveMenu(card: AdaptiveCard): ShowCardAction | undefined {
 }
 
 function buttonsIn(menu: ShowCardAction): ExecuteAction[] {
-  return menu.card.body.flatMap((row) => (row.type === "ActionSet" ? row.actions.filter((a): a is ExecuteAction => a.type === "Action.Execute") : []));
+  return menu.card.body.flatMap((row) =>
+    row.type === "ActionSet" ? row.actions.filter((a): a is ExecuteAction => a.type === "Action.Execute") : [],
+  );
 }
 
 function slackActions(issue: Issue): ActionsBlock {
@@ -70,7 +80,9 @@ describe("view: Resolve offers Sentry's three choices when the issue names its r
     expect(buildIssueView(resolvedNext()).statusLine).toBe("Resolved in the next release (after 1.2.3) by Ana · 2026-11-21 14:02 UTC");
     const current = anIssue({ status: "resolved", substatus: undefined, resolution: { inRelease: "current", release: "1.2.3" }, ...changed });
     expect(buildIssueView(current).statusLine).toBe("Resolved in the current release (1.2.3) by Ana · 2026-11-21 14:02 UTC");
-    expect(buildIssueView(anIssue({ status: "resolved", substatus: undefined, ...changed })).statusLine).toBe("Resolved by Ana · 2026-11-21 14:02 UTC");
+    expect(buildIssueView(anIssue({ status: "resolved", substatus: undefined, ...changed })).statusLine).toBe(
+      "Resolved by Ana · 2026-11-21 14:02 UTC",
+    );
   });
 
   it("says why a regressed issue reopened when it was resolved in a release, else just Regressed", () => {
@@ -113,10 +125,11 @@ describe("Teams card: Resolve ▸ is a show-card of three Execute buttons", () =
     expect(adaptiveCardProblems(back)).toEqual([]);
     expect(teamsTexts(resolved)).toContain("Resolved in the next release (after 1.2.3) by Ana · 2026-11-21 14:02 UTC");
     expect(teamsTexts(back)).toContain("Regressed: fired in 1.2.4, resolved in the next release after 1.2.3");
-    const swallowed = [withRelease(), resolvedNext(), regressed()].flatMap((issue) => teamsTexts(renderTeamsCard(buildIssueView(issue))).flatMap(swallowedMarkup));
+    const swallowed = [withRelease(), resolvedNext(), regressed()].flatMap((issue) =>
+      teamsTexts(renderTeamsCard(buildIssueView(issue))).flatMap(swallowedMarkup),
+    );
     expect(swallowed).toEqual([]);
   });
-
 });
 
 describe("Slack message: Resolve is a menu of the three choices", () => {
@@ -137,7 +150,8 @@ describe("Slack message: Resolve is a menu of the three choices", () => {
       CHOICES.map(({ action }) => ({ v: 1, issueId: "issue-1", action })),
     );
     expect(block.elements.filter((e) => e.type === "button" && e.action_id === "triage.resolve")).toEqual([]);
-    for (const value of ["resolve:later", "resolve:next:1.2.3", "resolve:"]) expect(decodeSlackAction("triage.resolve", value, block.block_id)).toBeUndefined();
+    for (const value of ["resolve:later", "resolve:next:1.2.3", "resolve:"])
+      expect(decodeSlackAction("triage.resolve", value, block.block_id)).toBeUndefined();
 
     // No release: the one-click button stays.
     expect(slackActions(withoutRelease()).elements[0]).toEqual({
@@ -166,7 +180,9 @@ describe("decoding a Resolve click", () => {
       expect(cardActionPayloadSchema.parse(JSON.parse(JSON.stringify({ ...payload, v: "1", cardVersion: "3" })))).toEqual(payload);
     }
     expect(cardActionPayloadSchema.safeParse({ v: 1, issueId: "issue-1", action: { type: "resolve", inRelease: "latest" } }).success).toBe(false);
-    expect(cardActionPayloadSchema.safeParse({ v: 1, issueId: "issue-1", action: { type: "unresolve", inRelease: "next" } }).data?.action).toEqual({ type: "unresolve" });
+    expect(cardActionPayloadSchema.safeParse({ v: 1, issueId: "issue-1", action: { type: "unresolve", inRelease: "next" } }).data?.action).toEqual({
+      type: "unresolve",
+    });
   });
 
   it("passes the choice on to the action, which resolves the issue in that release", () => {

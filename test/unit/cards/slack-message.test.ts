@@ -58,7 +58,10 @@ function slackLimitViolations(message: SlackMessage): string[] {
             check(element.value.length <= 2000, `${at}: value ${element.value.length} chars`);
           } else if (element.type === "users_select") {
             text(element.placeholder, 150, `${at} placeholder`);
-            check(element.initial_user === undefined || /^[UW][A-Z0-9]{2,31}$/.test(element.initial_user), `${at}: initial_user ${element.initial_user}`);
+            check(
+              element.initial_user === undefined || /^[UW][A-Z0-9]{2,31}$/.test(element.initial_user),
+              `${at}: initial_user ${element.initial_user}`,
+            );
           } else {
             text(element.placeholder, 150, `${at} placeholder`);
             check(element.options.length >= 1 && element.options.length <= 100, `${at}: ${element.options.length} options`);
@@ -83,7 +86,11 @@ function actionsBlock(message: SlackMessage): ActionsBlock | undefined {
 /** Every (action_id, value) a user can send from this message, but a pick in the Assign menu (any Slack user). */
 function clickable(message: SlackMessage): { actionId: string; value: string }[] {
   return (actionsBlock(message)?.elements ?? []).flatMap((e) =>
-    e.type === "button" ? [{ actionId: e.action_id, value: e.value }] : e.type === "static_select" ? e.options.map((o) => ({ actionId: e.action_id, value: o.value })) : [],
+    e.type === "button"
+      ? [{ actionId: e.action_id, value: e.value }]
+      : e.type === "static_select"
+        ? e.options.map((o) => ({ actionId: e.action_id, value: o.value }))
+        : [],
   );
 }
 
@@ -164,12 +171,20 @@ describe("Slack message: the controls match the issue's state and round-trip", (
   });
 
   it("decodes a pick in the user menu as a Slack user to resolve, never as an email or 'me'", () => {
-    expect(decodeSlackAction("triage.assign-user", undefined, "triage:issue-1", "U0BEN00001")).toEqual({ v: 1, issueId: "issue-1", action: { type: "assign", slackUserId: "U0BEN00001" } });
+    expect(decodeSlackAction("triage.assign-user", undefined, "triage:issue-1", "U0BEN00001")).toEqual({
+      v: 1,
+      issueId: "issue-1",
+      action: { type: "assign", slackUserId: "U0BEN00001" },
+    });
     expect(decodeSlackAction("triage.assign-user", undefined, "triage:issue-1", null)).toBeUndefined();
     expect(decodeSlackAction("triage.assign-user", undefined, "triage:issue-1", "ben@contoso.com")).toBeUndefined();
     expect(decodeSlackAction("triage.assign-user", undefined, "other:issue-1", "U0BEN00001")).toBeUndefined();
     // A menu on a card posted before the user menu still works.
-    expect(decodeSlackAction("triage.assign", "assign:ben@contoso.com", "triage:issue-1")).toEqual({ v: 1, issueId: "issue-1", action: { type: "assign", assignee: "ben@contoso.com" } });
+    expect(decodeSlackAction("triage.assign", "assign:ben@contoso.com", "triage:issue-1")).toEqual({
+      v: 1,
+      issueId: "issue-1",
+      action: { type: "assign", assignee: "ben@contoso.com" },
+    });
   });
 
   it("carries the issue version in the title block's block_id, with nothing visible changed", () => {
@@ -275,7 +290,9 @@ describe("Slack message: content", () => {
 
   it("escapes &, < and > so alert text can't inject links or mentions", () => {
     const hostile = "<script>alert(1)</script> & <!channel> <https://evil.example|click>";
-    const view = buildIssueView(anIssue({ title: hostile, environment: hostile, url: "https://sentry.example.com/issues/1?a=1&b=2" }), { notice: hostile });
+    const view = buildIssueView(anIssue({ title: hostile, environment: hostile, url: "https://sentry.example.com/issues/1?a=1&b=2" }), {
+      notice: hostile,
+    });
     const message = renderSlackMessage(view);
     const escaped = "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;!channel&gt; &lt;https://evil.example|click&gt;";
     expect(allText(message)).toContain(`*<https://sentry.example.com/issues/1?a=1&amp;b=2|${escaped}>*`);

@@ -148,7 +148,12 @@ describe("Teams card: the buttons match the issue's state", () => {
 
   it("tells apart two linked people with the same name", () => {
     const card = renderTeamsCard(
-      buildIssueView(anIssue(), { assignChoices: [{ email: "ana@a.com", name: "Ana" }, { email: "ana@b.com", name: "Ana" }] }),
+      buildIssueView(anIssue(), {
+        assignChoices: [
+          { email: "ana@a.com", name: "Ana" },
+          { email: "ana@b.com", name: "Ana" },
+        ],
+      }),
     );
     expect(menu(card, "Assign ▸").map((a) => a.title)).toEqual(["Assign to me", "Ana (ana@a.com)", "Ana (ana@b.com)"]);
   });
@@ -193,7 +198,12 @@ describe("Teams card: content", () => {
     expect(texts).toContain("Resolved by Ana · 2026-11-21 14:02 UTC");
     expect(texts).toContain("Assigned to Ben");
     const facts = card.body.find((e) => e.type === "FactSet");
-    expect(facts).toMatchObject({ facts: expect.arrayContaining([{ title: "Project", value: "checkout" }, { title: "Release", value: "1.2.3" }]) });
+    expect(facts).toMatchObject({
+      facts: expect.arrayContaining([
+        { title: "Project", value: "checkout" },
+        { title: "Release", value: "1.2.3" },
+      ]),
+    });
   });
 
   it("shows a Regressed banner only for a regressed issue", () => {
@@ -246,7 +256,9 @@ describe("Teams card: size", () => {
     const card = renderTeamsCard(view);
     const title = textBlocks(card).find((t) => t.size === "Medium")!.text;
     expect(title.slice(1, title.indexOf("]("))).toHaveLength(300);
-    const [culprit, description] = textBlocks(card).filter((t) => t.text.startsWith("\u0001")).map((t) => t.text);
+    const [culprit, description] = textBlocks(card)
+      .filter((t) => t.text.startsWith("\u0001"))
+      .map((t) => t.text);
     expect(culprit).toHaveLength(300);
     expect(description!.length).toBeLessThan(1500);
     expect(description!.length).toBeGreaterThan(100);
@@ -278,7 +290,11 @@ describe("Teams card: size", () => {
 
 describe("Teams notice (welcome, link prompt, answers)", () => {
   it("is a valid 1.5 card", () => {
-    const card = noticeCard("Triage Relay is ready", ["Mention me with **subscribe <project>**."], [{ title: "Conversation id", value: "19:x@thread.tacv2" }]);
+    const card = noticeCard(
+      "Triage Relay is ready",
+      ["Mention me with **subscribe <project>**."],
+      [{ title: "Conversation id", value: "19:x@thread.tacv2" }],
+    );
     expect(adaptiveCardProblems(card)).toEqual([]);
     expect(card).toMatchObject({ version: "1.5" });
   });

@@ -102,7 +102,13 @@ describe("distinctLabels", () => {
       { name: "Ben", email: "ben@a.com" },
       { name: "Ana", email: "ana@b.com" },
     ];
-    expect(distinctLabels(people, (p) => p.name, (p) => p.email)).toEqual(["Ana (ana@a.com)", "Ben", "Ana (ana@b.com)"]);
+    expect(
+      distinctLabels(
+        people,
+        (p) => p.name,
+        (p) => p.email,
+      ),
+    ).toEqual(["Ana (ana@a.com)", "Ben", "Ana (ana@b.com)"]);
   });
 });
 

@@ -43,7 +43,9 @@ describe("a thread line's view", () => {
 
   it("says what each kind of change did", () => {
     const line = (c: Partial<ActivityRecord>) => renderSlackThreadLine(buildThreadLine(anIssue({ count: 1204 }), [change(c)], options())!).text;
-    expect(line({ action: "resolve", detail: "in the next release (after 1.2.3)", surface: "teams" })).toBe("Resolved in the next release (after 1.2.3) by Ana Lima · via Teams");
+    expect(line({ action: "resolve", detail: "in the next release (after 1.2.3)", surface: "teams" })).toBe(
+      "Resolved in the next release (after 1.2.3) by Ana Lima · via Teams",
+    );
     expect(line({ action: "unresolve", surface: "api", actor: "carl@contoso.com" })).toBe("Unresolved by carl@contoso.com · via the API");
     expect(line({ action: "ignore", detail: "ignored until 100 more events" })).toBe("Ignored until 100 more events by Ana Lima · via Slack");
     expect(line({ action: "unignore" })).toBe("Unignored by Ana Lima · via Slack");
@@ -76,7 +78,11 @@ describe("mentions", () => {
     const line = renderTeamsThreadLine(buildThreadLine(anIssue(), assigned, options())!);
     expect(line.text).toBe("Assigned to <at>Ben &lt;Ops&gt; &amp; Co</at> by Ana Lima · via Slack");
     expect(line.entities).toEqual([
-      { type: "mention", text: "<at>Ben &lt;Ops&gt; &amp; Co</at>", mentioned: { id: "U0BEN", name: "Ben <Ops> & Co", aadObjectId: "00000000-0000-4000-8000-0000000000be" } },
+      {
+        type: "mention",
+        text: "<at>Ben &lt;Ops&gt; &amp; Co</at>",
+        mentioned: { id: "U0BEN", name: "Ben <Ops> & Co", aadObjectId: "00000000-0000-4000-8000-0000000000be" },
+      },
     ]);
     // Teams drops `<…>` it takes for markup: only the mention may remain.
     expect(swallowedMarkup(line.text).filter((tag) => !/^<\/?at>$/.test(tag))).toEqual([]);
@@ -105,7 +111,12 @@ describe("coalescing: one line for a burst", () => {
       options(),
     )!;
     expect(renderSlackThreadLine(view).text).toBe(
-      ["3 changes:", "• Resolved by Ana Lima · via Slack", "• Unresolved by Ana Lima · via Teams", "• Assigned to <@U0BEN> by Ana Lima · via Slack"].join("\n"),
+      [
+        "3 changes:",
+        "• Resolved by Ana Lima · via Slack",
+        "• Unresolved by Ana Lima · via Teams",
+        "• Assigned to <@U0BEN> by Ana Lima · via Slack",
+      ].join("\n"),
     );
     expect(renderTeamsThreadLine(view).text.split("\n")).toEqual([
       "3 changes:",

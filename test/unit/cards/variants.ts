@@ -101,7 +101,7 @@ export function hugeVariants(): { name: string; view: IssueView }[] {
     assignee: longPeople[0],
   });
   const hostile = "<script>alert(1)</script> & *bold* _it_ `code` ~s~ [x](javascript:alert(1)) <!channel> @here";
-  const controlChars = "\u0001\u0002\"\\".repeat(25 * KB);
+  const controlChars = '\u0001\u0002"\\'.repeat(25 * KB);
 
   // Built directly, not through buildIssueView: the renderers must survive any view, not just today's.
   const worst: IssueView = {
@@ -136,7 +136,10 @@ export function hugeVariants(): { name: string; view: IssueView }[] {
         notice: " ",
         statusLine: "",
         assigneeLine: "",
-        facts: [{ label: "", value: "x" }, { label: "y", value: " " }],
+        facts: [
+          { label: "", value: "x" },
+          { label: "y", value: " " },
+        ],
       },
     },
   ];

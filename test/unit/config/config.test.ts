@@ -35,7 +35,15 @@ describe("settings", () => {
     } catch (error) {
       message = (error as Error).message;
     }
-    for (const setting of ["AzureWebJobsStorage", "MicrosoftAppId", "MicrosoftAppType", "LINK_SIGNING_KEY", "SLACK_SIGNING_SECRET", "SLACK_CLIENT_SECRET", "PUBLIC_BASE_URL"]) {
+    for (const setting of [
+      "AzureWebJobsStorage",
+      "MicrosoftAppId",
+      "MicrosoftAppType",
+      "LINK_SIGNING_KEY",
+      "SLACK_SIGNING_SECRET",
+      "SLACK_CLIENT_SECRET",
+      "PUBLIC_BASE_URL",
+    ]) {
       expect(message).toContain(`- ${setting}:`);
     }
     expect(message).not.toContain(secret);
@@ -49,7 +57,9 @@ describe("settings", () => {
   it("requires a password for password bots and a tenant for single-tenant ones", () => {
     expect(problemsOf(validSettings({ MicrosoftAppType: "SingleTenant" }))).toEqual(["MicrosoftAppPassword"]);
     expect(problemsOf(validSettings({ MicrosoftAppType: "UserAssignedMSI", MicrosoftAppTenantId: undefined }))).toEqual(["MicrosoftAppTenantId"]);
-    expect(problemsOf(validSettings({ MicrosoftAppType: "MultiTenant", MicrosoftAppPassword: "p", MicrosoftAppTenantId: undefined }))).toEqual(["TEAMS_ALLOWED_TENANTS"]);
+    expect(problemsOf(validSettings({ MicrosoftAppType: "MultiTenant", MicrosoftAppPassword: "p", MicrosoftAppTenantId: undefined }))).toEqual([
+      "TEAMS_ALLOWED_TENANTS",
+    ]);
   });
 
   it("refuses a short link signing key", () => {
@@ -87,7 +97,14 @@ describe("storage with a managed identity", () => {
     const server = createServer((req, res) => {
       requests.push({ url: req.url ?? "", header: req.headers["x-identity-header"] as string | undefined });
       res.setHeader("content-type", "application/json");
-      res.end(JSON.stringify({ access_token: "t", expires_on: String(Math.floor(Date.now() / 1000) + 3600), resource: "https://storage.azure.com", token_type: "Bearer" }));
+      res.end(
+        JSON.stringify({
+          access_token: "t",
+          expires_on: String(Math.floor(Date.now() / 1000) + 3600),
+          resource: "https://storage.azure.com",
+          token_type: "Bearer",
+        }),
+      );
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     try {

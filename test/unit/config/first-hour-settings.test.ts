@@ -3,7 +3,9 @@ import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../../shared/config";
 import { validSettings } from "../../fixtures/settings";
 
-const example = (JSON.parse(readFileSync(new URL("../../../local.settings.example.json", import.meta.url), "utf8")) as { Values: Record<string, string> }).Values;
+const example = (
+  JSON.parse(readFileSync(new URL("../../../local.settings.example.json", import.meta.url), "utf8")) as { Values: Record<string, string> }
+).Values;
 
 function problemsOf(env: Record<string, string | undefined>): { setting: string; message: string }[] {
   try {
@@ -18,7 +20,9 @@ function problemsOf(env: Record<string, string | undefined>): { setting: string;
 describe("local.settings.example.json, copied as is", () => {
   it("is refused for its placeholders only, each named, and not for its empty optional settings", () => {
     const problems = problemsOf(example);
-    const placeholders = Object.entries(example).filter(([, value]) => value.startsWith("<")).map(([name]) => name);
+    const placeholders = Object.entries(example)
+      .filter(([, value]) => value.startsWith("<"))
+      .map(([name]) => name);
     expect(placeholders.length).toBeGreaterThan(0);
     expect(problems.map((p) => p.setting).sort()).toEqual([...placeholders].sort());
     for (const problem of problems) expect(problem.message).toMatch(/placeholder/);

@@ -87,10 +87,14 @@ describe("the limiter", () => {
   it("books a slot within the in-process wait and sleeps until it", async () => {
     let now = 0;
     const slept: number[] = [];
-    const limiter = new SlidingWindowLimiter([{ ms: 1000, limit: 1 }], () => now, async (ms) => {
-      slept.push(ms);
-      now += ms;
-    });
+    const limiter = new SlidingWindowLimiter(
+      [{ ms: 1000, limit: 1 }],
+      () => now,
+      async (ms) => {
+        slept.push(ms);
+        now += ms;
+      },
+    );
     expect(await limiter.acquire("c", 2000)).toEqual({ ok: true });
     expect(await limiter.acquire("c", 2000)).toEqual({ ok: true });
     expect(slept).toEqual([1000]);
@@ -98,7 +102,11 @@ describe("the limiter", () => {
 
   it("tells deferred requests to come back spread at the paced rate, without holding the slots they were told about", async () => {
     const now = 0;
-    const limiter = new SlidingWindowLimiter([{ ms: 1000, limit: 1 }], () => now, async () => undefined);
+    const limiter = new SlidingWindowLimiter(
+      [{ ms: 1000, limit: 1 }],
+      () => now,
+      async () => undefined,
+    );
     expect(await limiter.acquire("c", 0)).toEqual({ ok: true });
     const deferred = [];
     for (let i = 0; i < 4; i++) deferred.push(await limiter.acquire("c", 0));
@@ -111,7 +119,10 @@ describe("the limiter", () => {
   it("follows the instance count: the same limiter paces at half the rate once a second instance is counted", async () => {
     let instances = 1;
     let now = 0;
-    const limiter = new SlidingWindowLimiter(() => pacedWindows(TEAMS_CONVERSATION_LIMITS, PACING_SHARE / instances), () => now);
+    const limiter = new SlidingWindowLimiter(
+      () => pacedWindows(TEAMS_CONVERSATION_LIMITS, PACING_SHARE / instances),
+      () => now,
+    );
     for (let i = 0; i < 6; i++) expect(await limiter.acquire("c", 0)).toEqual({ ok: true });
     expect((await limiter.acquire("c", 0)).ok).toBe(false);
     now = 60_000;

@@ -84,7 +84,10 @@ describe("classifying Bot Connector failures", () => {
   });
 
   it("reads the sub code Teams hides inside a JSON string for blocked bots", () => {
-    const body = JSON.stringify({ errorCode: 209, message: '{\r\n  "subCode": "MessageWritesBlocked", "details": "Thread is blocked from message writes."}' });
+    const body = JSON.stringify({
+      errorCode: 209,
+      message: '{\r\n  "subCode": "MessageWritesBlocked", "details": "Thread is blocked from message writes."}',
+    });
     expect(errorCode(body)).toBe("MessageWritesBlocked");
     expect(errorCode(JSON.stringify({ error: { code: "ConversationNotFound" } }))).toBe("ConversationNotFound");
     expect(errorCode("<html>")).toBeUndefined();

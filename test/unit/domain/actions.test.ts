@@ -27,7 +27,11 @@ const table: [keyof typeof states, IssueAction, Expectation][] = [
   ["resolvedInNext", { type: "resolve", inRelease: "current" }, { kind: "changed", to: "resolved" }],
   ["resolvedInNext", { type: "resolve" }, { kind: "changed", to: "resolved" }],
   ["ignored", { type: "resolve", inRelease: "next" }, { kind: "changed", to: "resolved" }],
-  ["noRelease", { type: "resolve", inRelease: "next" }, { kind: "refused", reason: /can't be resolved in the next release: its alerts name no release/ }],
+  [
+    "noRelease",
+    { type: "resolve", inRelease: "next" },
+    { kind: "refused", reason: /can't be resolved in the next release: its alerts name no release/ },
+  ],
   ["noRelease", { type: "resolve", inRelease: "current" }, { kind: "refused", reason: /Resolve it immediately instead/ }],
   ["noRelease", { type: "resolve" }, { kind: "changed", to: "resolved" }],
   ["resolvedInNext", { type: "unresolve" }, { kind: "changed", to: "unresolved" }],

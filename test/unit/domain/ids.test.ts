@@ -11,14 +11,40 @@ const FORBIDDEN_IN_KEYS = /[/\\#?\u0000-\u001f\u007f-\u009f]/;
 const storableKey = (key: string) => !FORBIDDEN_IN_KEYS.test(key) && key.length <= 512 && isPrintableText(key);
 
 /** Mostly the characters that matter to keys (separators, controls, C1, surrogate halves, astral), some anything. */
-const awkwardChar = fc.constantFrom("/", "\\", "#", "?", "%", ":", "@", ";", " ", "\u0000", "\u001f", "\u007f", "\u0085", "\u009f", "\ud800", "\udc00", "é", "😀", "\uffff", "'");
+const awkwardChar = fc.constantFrom(
+  "/",
+  "\\",
+  "#",
+  "?",
+  "%",
+  ":",
+  "@",
+  ";",
+  " ",
+  "\u0000",
+  "\u001f",
+  "\u007f",
+  "\u0085",
+  "\u009f",
+  "\ud800",
+  "\udc00",
+  "é",
+  "😀",
+  "\uffff",
+  "'",
+);
 const anyText = fc.oneof(
   fc.string({ unit: "binary", maxLength: 400 }),
   fc.string({ unit: fc.oneof(fc.string({ minLength: 1, maxLength: 1 }), awkwardChar), minLength: 1, maxLength: 300 }),
 );
 const anyTeamsId = fc.oneof(
   anyText,
-  fc.tuple(fc.constantFrom("19:", "a:", "8:", "29:"), fc.string({ unit: fc.oneof(fc.string({ minLength: 1, maxLength: 1 }), awkwardChar), minLength: 1, maxLength: 400 })).map(([p, s]) => p + s),
+  fc
+    .tuple(
+      fc.constantFrom("19:", "a:", "8:", "29:"),
+      fc.string({ unit: fc.oneof(fc.string({ minLength: 1, maxLength: 1 }), awkwardChar), minLength: 1, maxLength: 400 }),
+    )
+    .map(([p, s]) => p + s),
 );
 
 function acceptedAlert(issueId: string, alertId: string, conversationId: string) {
@@ -84,7 +110,12 @@ describe("id grammar: every accepted id round-trips through every key function",
     expect(longest.ok).toBe(true);
     if (!longest.ok) return;
     const target = longest.alert.targets![0]!;
-    const cardKey = cardRowKey({ issueId: longest.alert.issue.id, provider: "msteams", conversationId: (target as { conversationId: string }).conversationId, activityId: "9".repeat(100) } as never);
+    const cardKey = cardRowKey({
+      issueId: longest.alert.issue.id,
+      provider: "msteams",
+      conversationId: (target as { conversationId: string }).conversationId,
+      activityId: "9".repeat(100),
+    } as never);
     for (const key of [safeKey(longest.alert.alertId), safeKey(targetKey(target)), cardKey]) expect(storableKey(key), key).toBe(true);
   });
 

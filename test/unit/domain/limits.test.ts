@@ -24,10 +24,15 @@ function schemaMaximum(): Alert {
       userCount: Number.MAX_SAFE_INTEGER,
       firstSeen: "2026-11-20T10:00:00.000000+00:00",
       lastSeen: "2026-11-21T13:55:00.000000+00:00",
-      tags: Object.fromEntries(Array.from({ length: ALERT_LIMITS.tags }, (_, n) => [String(n).padStart(ALERT_LIMITS.tagKey, "k"), s(ALERT_LIMITS.tagValue)])),
+      tags: Object.fromEntries(
+        Array.from({ length: ALERT_LIMITS.tags }, (_, n) => [String(n).padStart(ALERT_LIMITS.tagKey, "k"), s(ALERT_LIMITS.tagValue)]),
+      ),
     },
     rule: { id: s(ALERT_LIMITS.ruleId), name: s(ALERT_LIMITS.ruleName) },
-    targets: Array.from({ length: ALERT_LIMITS.targets }, () => ({ provider: "msteams" as const, conversationId: `19:${s(ID_LIMITS.teamsConversationId - 3)}` })),
+    targets: Array.from({ length: ALERT_LIMITS.targets }, () => ({
+      provider: "msteams" as const,
+      conversationId: `19:${s(ID_LIMITS.teamsConversationId - 3)}`,
+    })),
   });
   return alert;
 }

@@ -29,7 +29,15 @@ function resolvedIn(release: string, inRelease: "current" | "next"): Issue {
 const release = (fields: Record<string, unknown> = {}) => ({
   schemaVersion: 1,
   kind: "release",
-  release: { project: "checkout", version: "1.2.4", environment: "production", url: "https://deploys.example.com/1", deployedAt: "2026-11-21T15:00:00Z", people: ["Ana@Contoso.com"], ...fields },
+  release: {
+    project: "checkout",
+    version: "1.2.4",
+    environment: "production",
+    url: "https://deploys.example.com/1",
+    deployedAt: "2026-11-21T15:00:00Z",
+    people: ["Ana@Contoso.com"],
+    ...fields,
+  },
 });
 
 describe("the release message", () => {
@@ -59,9 +67,17 @@ describe("the release message", () => {
   it("/api/ingest/alerts takes a release message (?project= fills a missing project) and refuses an invalid one with 400", async () => {
     const token = "t".repeat(40);
     const request = (body: unknown, query = "") =>
-      new HttpRequest({ method: "POST", url: `http://localhost/api/ingest/alerts${query}`, params: { source: "alerts" }, headers: { authorization: `Bearer ${token}` }, body: { string: JSON.stringify(body) } });
+      new HttpRequest({
+        method: "POST",
+        url: `http://localhost/api/ingest/alerts${query}`,
+        params: { source: "alerts" },
+        headers: { authorization: `Bearer ${token}` },
+        body: { string: JSON.stringify(body) },
+      });
     const sent: string[] = [];
-    const storage = { queue: async () => ({ sendMessage: async (text: string) => (sent.push(text), { messageId: "m", popReceipt: "p" }) }) } as unknown as StorageClients;
+    const storage = {
+      queue: async () => ({ sendMessage: async (text: string) => (sent.push(text), { messageId: "m", popReceipt: "p" }) }),
+    } as unknown as StorageClients;
     const accepted = await ingest(request(release({ project: undefined }), "?project=checkout"), { tokens: [token] }, storage);
     expect(accepted).toMatchObject({ status: 202, body: { accepted: 1, alertIds: ["release:checkout:1.2.4"] } });
     expect(JSON.parse(Buffer.from(sent[0]!, "base64").toString())).toEqual({ ...release(), release: { ...release().release } });

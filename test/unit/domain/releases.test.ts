@@ -18,10 +18,7 @@ import { ana, anAlert, anIssue, NOW } from "../../fixtures/issues";
 
 /** Releases reported in this order, a minute apart. */
 function reportedInOrder(...versions: string[]): KnownReleases {
-  return versions.reduce<KnownReleases>(
-    (known, version, i) => recordRelease(known, version, new Date(Date.UTC(2026, 10, 1, 0, i))),
-    [],
-  );
+  return versions.reduce<KnownReleases>((known, version, i) => recordRelease(known, version, new Date(Date.UTC(2026, 10, 1, 0, i))), []);
 }
 
 function versionOrder(a: string, b: string): number {
@@ -154,9 +151,7 @@ describe("recordRelease", () => {
 
   it("keeps the earliest time a release was reported (alerts arrive out of order)", () => {
     const known = reportedInOrder("1.2.3");
-    expect(recordRelease(known, "1.2.3", "2026-10-01T00:00:00.000Z")).toEqual([
-      { version: "1.2.3", firstSeen: "2026-10-01T00:00:00.000Z" },
-    ]);
+    expect(recordRelease(known, "1.2.3", "2026-10-01T00:00:00.000Z")).toEqual([{ version: "1.2.3", firstSeen: "2026-10-01T00:00:00.000Z" }]);
   });
 
   it(`keeps at most ${MAX_KNOWN_RELEASES} releases, forgetting the earliest reported`, () => {

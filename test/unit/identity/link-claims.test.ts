@@ -12,8 +12,16 @@ describe("what an ID token's claims let us trust", () => {
       ["an email that isn't an address", { sub: "s", email: "ana", email_verified: true }, REFUSALS.noEmail],
       ["email_verified: false", { sub: "s", email: "ana@contoso.com", email_verified: false }, REFUSALS.emailNotVerified],
       ["no email_verified", { sub: "s", email: "ana@contoso.com" }, REFUSALS.emailVerifiedMissing],
-      ['email_verified: "true" (a string, not the boolean)', { sub: "s", email: "ana@contoso.com", email_verified: "true" }, REFUSALS.emailVerifiedMissing],
-      ["Entra's claims from a provider that isn't Entra", { sub: "s", email: "ana@contoso.com", xms_edov: true, oid: OID, tid: TID }, REFUSALS.emailVerifiedMissing],
+      [
+        'email_verified: "true" (a string, not the boolean)',
+        { sub: "s", email: "ana@contoso.com", email_verified: "true" },
+        REFUSALS.emailVerifiedMissing,
+      ],
+      [
+        "Entra's claims from a provider that isn't Entra",
+        { sub: "s", email: "ana@contoso.com", xms_edov: true, oid: OID, tid: TID },
+        REFUSALS.emailVerifiedMissing,
+      ],
     ])("%s: refused", (_case, claims, refusal) => {
       expect(trustedIdentity(claims, false)).toEqual({ ok: false, refusal });
     });

@@ -19,7 +19,13 @@ afterAll(async () => {
 });
 
 const take = (message: unknown) => takeAlert(storage, message, JSON.stringify(message));
-const action = (issueId: string, act: Record<string, unknown>) => ({ schemaVersion: 1, kind: "issue-action", issueId, source: "sentry", action: act });
+const action = (issueId: string, act: Record<string, unknown>) => ({
+  schemaVersion: 1,
+  kind: "issue-action",
+  issueId,
+  source: "sentry",
+  action: act,
+});
 const target = { provider: "slack" as const, teamId: "T0AAA1", channel: "C0AAA1" };
 
 describe("a resolved alert on the queue", () => {
@@ -27,13 +33,24 @@ describe("a resolved alert on the queue", () => {
     await take(anAlert({ alertId: "grafana:ab:firing:1", issue: { id: "grafana:ab", lastSeen: "2026-11-21T13:55:00.000Z" }, targets: [target] }));
     await drain(azurite.connectionString, "deliveries");
     await drain(azurite.connectionString, "issue-events");
-    const result = await take(anAlert({ alertId: "grafana:ab:resolved:1", status: "resolved", issue: { id: "grafana:ab", lastSeen: "2026-11-21T14:00:00.000Z" }, targets: [target] }));
+    const result = await take(
+      anAlert({
+        alertId: "grafana:ab:resolved:1",
+        status: "resolved",
+        issue: { id: "grafana:ab", lastSeen: "2026-11-21T14:00:00.000Z" },
+        targets: [target],
+      }),
+    );
     expect(result).toMatchObject({ kind: "accepted", deliveries: 0, issue: { status: "resolved", statusChangedBy: "grafana" } });
     expect(await drain(azurite.connectionString, "deliveries")).toEqual([]);
     const events = (await drain(azurite.connectionString, "issue-events")).map((e) => e.body);
     expect(events).toEqual([expect.objectContaining({ issueId: "grafana:ab", action: "resolve", actor: "grafana", surface: "alert" })]);
     // Taken again: nothing changes, nothing is announced.
-    expect(await take(anAlert({ alertId: "grafana:ab:resolved:1", status: "resolved", issue: { id: "grafana:ab", lastSeen: "2026-11-21T14:00:00.000Z" } }))).toMatchObject({ duplicate: true });
+    expect(
+      await take(
+        anAlert({ alertId: "grafana:ab:resolved:1", status: "resolved", issue: { id: "grafana:ab", lastSeen: "2026-11-21T14:00:00.000Z" } }),
+      ),
+    ).toMatchObject({ duplicate: true });
     expect(await drain(azurite.connectionString, "issue-events")).toEqual([]);
   });
 });
@@ -41,7 +58,10 @@ describe("a resolved alert on the queue", () => {
 describe("an issue-action message on the queue", () => {
   it("mirrors archived (ignore until 100 more events) by sentry", async () => {
     await take(anAlert({ alertId: "sentry:77:firing:created", issue: { id: "sentry:77" } }));
-    expect(await take(action("sentry:77", { type: "ignore", ignore: { mode: "events", count: 100 } }))).toMatchObject({ kind: "accepted", issue: { status: "ignored" } });
+    expect(await take(action("sentry:77", { type: "ignore", ignore: { mode: "events", count: 100 } }))).toMatchObject({
+      kind: "accepted",
+      issue: { status: "ignored" },
+    });
     const [latest] = await new ActivityRepository(storage).list("sentry:77", 1);
     expect(latest).toMatchObject({ action: "ignore", actor: "sentry", surface: "alert" });
   });
@@ -49,7 +69,11 @@ describe("an issue-action message on the queue", () => {
   it("a refused action (ignore a resolved issue) leaves the issue as it is", async () => {
     await take(action("sentry:77", { type: "resolve" }));
     const version = (await new IssueRepository(storage).get("sentry:77"))!.issue.version;
-    expect(await take(action("sentry:77", { type: "ignore", ignore: { mode: "forever" } }))).toMatchObject({ kind: "accepted", duplicate: true, issue: { status: "resolved", version } });
+    expect(await take(action("sentry:77", { type: "ignore", ignore: { mode: "forever" } }))).toMatchObject({
+      kind: "accepted",
+      duplicate: true,
+      issue: { status: "resolved", version },
+    });
   });
 
   it("an issue never received here: nothing to change", async () => {

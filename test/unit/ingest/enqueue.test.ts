@@ -26,15 +26,21 @@ beforeAll(async () => {
       res.writeHead(400, { "content-type": "application/xml", "x-ms-error-code": "InvalidInput" });
       return res.end('<?xml version="1.0" encoding="utf-8"?><Error><Code>InvalidInput</Code><Message>injected</Message></Error>');
     }
-    const outgoing = forwardRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
+    const outgoing = forwardRequest(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
     req.pipe(outgoing);
   });
   await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
   const port = (proxy.address() as AddressInfo).port;
-  proxiedConnectionString = azurite.connectionString.replace(/QueueEndpoint=[^;]+/, `QueueEndpoint=http://127.0.0.1:${port}${upstream.pathname.replace(/\/$/, "")}`);
+  proxiedConnectionString = azurite.connectionString.replace(
+    /QueueEndpoint=[^;]+/,
+    `QueueEndpoint=http://127.0.0.1:${port}${upstream.pathname.replace(/\/$/, "")}`,
+  );
 }, 60_000);
 
 afterAll(async () => {

@@ -12,7 +12,11 @@ const request = (source: string, body: string, headers: Record<string, string> =
 
 describe("ingest answers before enqueuing", () => {
   it("INGEST_TOKENS unset: every ingest route answers 404", async () => {
-    const answer = await ingest(request("alertmanager", sampleText("alertmanager-firing"), { authorization: `Bearer ${TOKEN}` }), undefined, noStorage);
+    const answer = await ingest(
+      request("alertmanager", sampleText("alertmanager-firing"), { authorization: `Bearer ${TOKEN}` }),
+      undefined,
+      noStorage,
+    );
     expect(answer.status).toBe(404);
   });
 
@@ -24,7 +28,11 @@ describe("ingest answers before enqueuing", () => {
   });
 
   it("Sentry without SENTRY_CLIENT_SECRET: 401", async () => {
-    const answer = await ingest(request("sentry", sampleText("sentry-event-alert"), { "sentry-hook-resource": "event_alert", "sentry-hook-signature": "0".repeat(64) }), { tokens: [TOKEN] }, noStorage);
+    const answer = await ingest(
+      request("sentry", sampleText("sentry-event-alert"), { "sentry-hook-resource": "event_alert", "sentry-hook-signature": "0".repeat(64) }),
+      { tokens: [TOKEN] },
+      noStorage,
+    );
     expect(answer.status).toBe(401);
   });
 });
@@ -39,7 +47,20 @@ describe("ingest body limit", () => {
 describe("ingest queue message limit", () => {
   it("a valid alert too large for a queue message: 413 naming it, nothing enqueued (not a 500 from storage)", async () => {
     const tags = Object.fromEntries(Array.from({ length: 100 }, (_, n) => [`tag${n}`, "v".repeat(1000)]));
-    const alert = { schemaVersion: 1, alertId: "big", issue: { id: "big", project: "p", title: "t", level: "error", count: 1, firstSeen: "2026-01-01T00:00:00Z", lastSeen: "2026-01-01T00:00:00Z", tags } };
+    const alert = {
+      schemaVersion: 1,
+      alertId: "big",
+      issue: {
+        id: "big",
+        project: "p",
+        title: "t",
+        level: "error",
+        count: 1,
+        firstSeen: "2026-01-01T00:00:00Z",
+        lastSeen: "2026-01-01T00:00:00Z",
+        tags,
+      },
+    };
     const answer = await ingest(request("alerts", JSON.stringify(alert), { authorization: `Bearer ${TOKEN}` }), { tokens: [TOKEN] }, noStorage);
     expect(answer).toMatchObject({ status: 413, body: { error: expect.stringMatching(/Alert 0 is larger than a queue message/) } });
   });

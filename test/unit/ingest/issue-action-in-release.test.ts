@@ -19,7 +19,13 @@ afterAll(async () => {
 });
 
 const take = (message: unknown) => takeAlert(storage, message, JSON.stringify(message));
-const action = (issueId: string, act: Record<string, unknown>) => ({ schemaVersion: 1, kind: "issue-action", issueId, source: "sentry", action: act });
+const action = (issueId: string, act: Record<string, unknown>) => ({
+  schemaVersion: 1,
+  kind: "issue-action",
+  issueId,
+  source: "sentry",
+  action: act,
+});
 
 describe("an issue-action resolving in a release", () => {
   it("is read as the same action a card's menu sends", () => {
@@ -30,7 +36,10 @@ describe("an issue-action resolving in a release", () => {
   it("resolves the issue in the next release after its latest alert's", async () => {
     await take(anAlert({ alertId: "sentry:88:firing:1", issue: { id: "sentry:88", tags: { release: "1.2.3" } } }));
     const result = await take(action("sentry:88", { type: "resolve", inRelease: "next" }));
-    expect(result).toMatchObject({ kind: "accepted", issue: { status: "resolved", statusChangedBy: "sentry", resolution: { inRelease: "next", release: "1.2.3" } } });
+    expect(result).toMatchObject({
+      kind: "accepted",
+      issue: { status: "resolved", statusChangedBy: "sentry", resolution: { inRelease: "next", release: "1.2.3" } },
+    });
   });
 
   it("resolves the issue immediately when its alerts name no release: the tool resolved it, the card must not stay open", async () => {

@@ -43,14 +43,21 @@ describe("Alertmanager webhook v4 (documented sample)", () => {
 
   it("resolved: same issue, a different alert id, lastSeen = endsAt", () => {
     const [alert] = messages(normalizeAlertmanager(sample("alertmanager-resolved")));
-    expect(alert).toMatchObject({ alertId: "alertmanager:1a30ba71cca2921f:resolved:2023-02-06T13:08:45.828Z", status: "resolved", issue: { id: "alertmanager:1a30ba71cca2921f", lastSeen: "2023-02-06T13:20:45.828Z" } });
+    expect(alert).toMatchObject({
+      alertId: "alertmanager:1a30ba71cca2921f:resolved:2023-02-06T13:08:45.828Z",
+      status: "resolved",
+      issue: { id: "alertmanager:1a30ba71cca2921f", lastSeen: "2023-02-06T13:20:45.828Z" },
+    });
   });
 
   it("project: the `project` label first, then ?project=, then the receiver; ?target= on every alert", () => {
     const labelled = sample("alertmanager-firing") as any;
     labelled.alerts[0].labels.project = "payments";
     const target = { provider: "slack" as const, teamId: "T0123", channel: "C0456" };
-    expect(messages(normalizeAlertmanager(labelled, { project: "ops", target }))[0]).toMatchObject({ issue: { project: "payments" }, targets: [target] });
+    expect(messages(normalizeAlertmanager(labelled, { project: "ops", target }))[0]).toMatchObject({
+      issue: { project: "payments" },
+      targets: [target],
+    });
     expect(messages(normalizeAlertmanager(sample("alertmanager-firing"), { project: "ops" }))[0]!.issue.project).toBe("ops");
   });
 
@@ -77,7 +84,14 @@ describe("Grafana webhook contact point (documented sample)", () => {
     expect(alerts.map((a) => a.issue.id)).toEqual(["grafana:c6eadffa33fcdf37", "grafana:bc97ff14869b13e3"]);
     expect(alerts[0]).toMatchObject({
       alertId: "grafana:c6eadffa33fcdf37:firing:2021-10-12T09:51:03.157076+02:00",
-      issue: { project: "My Super Webhook", title: "This alert was triggered for zone us-1", level: "error", url: "https://play.grafana.org/alerting/1afz29v7z/edit", firstSeen: "2021-10-12T07:51:03.157Z", tags: { team: "blue", zone: "us-1" } },
+      issue: {
+        project: "My Super Webhook",
+        title: "This alert was triggered for zone us-1",
+        level: "error",
+        url: "https://play.grafana.org/alerting/1afz29v7z/edit",
+        firstSeen: "2021-10-12T07:51:03.157Z",
+        tags: { team: "blue", zone: "us-1" },
+      },
     });
   });
 
@@ -112,7 +126,10 @@ describe("Azure Monitor common alert schema (documented sample)", () => {
 
   it("resolved: same issue, lastSeen = resolvedDateTime", () => {
     const [alert] = messages(normalizeAzureMonitor(sample("azure-monitor-resolved")));
-    expect(alert).toMatchObject({ status: "resolved", issue: { id: "azure-monitor:aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e", lastSeen: "2019-03-22T14:03:16.224Z" } });
+    expect(alert).toMatchObject({
+      status: "resolved",
+      issue: { id: "azure-monitor:aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e", lastSeen: "2019-03-22T14:03:16.224Z" },
+    });
   });
 
   it("Sev0 → fatal … Sev4 → debug", () => {
@@ -153,7 +170,16 @@ describe("Sentry integration-platform webhooks (documented samples)", () => {
   it("metric_alert: critical fires (fatal), resolved recovers the same incident", () => {
     const [critical] = messages(normalizeSentry("metric_alert", sample("sentry-metric-alert-critical")));
     const [resolved] = messages(normalizeSentry("metric_alert", sample("sentry-metric-alert-resolved")));
-    expect(critical).toMatchObject({ status: "firing", issue: { id: "sentry:incident-4", project: "bar", title: "Too many errors", level: "fatal", url: "https://sentry.io/organizations/baz/alerts/1/" } });
+    expect(critical).toMatchObject({
+      status: "firing",
+      issue: {
+        id: "sentry:incident-4",
+        project: "bar",
+        title: "Too many errors",
+        level: "fatal",
+        url: "https://sentry.io/organizations/baz/alerts/1/",
+      },
+    });
     expect(resolved).toMatchObject({ status: "resolved", alertId: "sentry:incident-4:resolved:resolved", issue: { id: "sentry:incident-4" } });
   });
 
@@ -161,7 +187,15 @@ describe("Sentry integration-platform webhooks (documented samples)", () => {
     const [alert] = messages(normalizeSentry("issue", sample("sentry-issue-created")));
     expect(alert).toMatchObject({
       alertId: "sentry:1234567890:firing:created",
-      issue: { id: "sentry:1234567890", shortId: "PYTHON-Y", project: "python", level: "fatal", count: 3, userCount: 3, url: "https://example-org.sentry.io/issues/1234567890/" },
+      issue: {
+        id: "sentry:1234567890",
+        shortId: "PYTHON-Y",
+        project: "python",
+        level: "fatal",
+        count: 3,
+        userCount: 3,
+        url: "https://example-org.sentry.io/issues/1234567890/",
+      },
     });
   });
 
@@ -174,7 +208,9 @@ describe("Sentry integration-platform webhooks (documented samples)", () => {
       source: "sentry",
       action: { type: "resolve", inRelease: "next" },
     });
-    expect(action("sentry-issue-resolved", { ...sample("sentry-issue-resolved"), action: "unresolved" })).toMatchObject({ action: { type: "unresolve" } });
+    expect(action("sentry-issue-resolved", { ...sample("sentry-issue-resolved"), action: "unresolved" })).toMatchObject({
+      action: { type: "unresolve" },
+    });
     expect(action("sentry-issue-archived")).toMatchObject({ action: { type: "ignore", ignore: { mode: "events", count: 100 } } });
     expect(action("sentry-issue-assigned")).toMatchObject({ action: { type: "assign", assignee: { email: "ana@contoso.com" } } });
   });

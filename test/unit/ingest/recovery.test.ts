@@ -16,7 +16,9 @@ describe("a resolved alert (alert schema v1 `status`)", () => {
   it("resolves an unresolved issue by the source (surface alert), recording the activity", () => {
     const intake = applyRecovery(anIssue({ id: "alertmanager:ab12" }), resolved(), NOW)!;
     expect(intake.issue).toMatchObject({ status: "resolved", statusChangedBy: "alertmanager", version: 4 });
-    expect(intake.activities).toEqual([expect.objectContaining({ action: "resolve", actor: "alertmanager", surface: "alert", fromStatus: "unresolved", toStatus: "resolved" })]);
+    expect(intake.activities).toEqual([
+      expect.objectContaining({ action: "resolve", actor: "alertmanager", surface: "alert", fromStatus: "unresolved", toStatus: "resolved" }),
+    ]);
   });
 
   it("leaves an ignored or already resolved issue as it is", () => {

@@ -10,7 +10,9 @@ const sign = (timestamp: string, raw = body, key = secret) => `v0=${createHmac("
 
 describe("Slack request verification (clock injected)", () => {
   it("accepts a correct signature", () => {
-    expect(verifySlackRequest({ signingSecret: secret, rawBody: body, timestampHeader: ts, signatureHeader: sign(ts), nowMs: now })).toEqual({ ok: true });
+    expect(verifySlackRequest({ signingSecret: secret, rawBody: body, timestampHeader: ts, signatureHeader: sign(ts), nowMs: now })).toEqual({
+      ok: true,
+    });
   });
 
   it.each([

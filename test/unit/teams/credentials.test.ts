@@ -15,13 +15,19 @@ describe("the bot's credential", () => {
   });
 
   it("a single-tenant bot uses its password against its own tenant", () => {
-    const credential = createBotCredential(identity, botOf({ MicrosoftAppType: "SingleTenant", MicrosoftAppPassword: "secret", MicrosoftAppTenantId: "tenant-a" }));
+    const credential = createBotCredential(
+      identity,
+      botOf({ MicrosoftAppType: "SingleTenant", MicrosoftAppPassword: "secret", MicrosoftAppTenantId: "tenant-a" }),
+    );
     expect(credential).toBeInstanceOf(ClientSecretCredential);
     expect(tenantOf(credential)).toBe("tenant-a");
   });
 
   it("a multi-tenant bot without a tenant uses Bot Framework's botframework.com tenant", () => {
-    const credential = createBotCredential(identity, botOf({ MicrosoftAppType: "MultiTenant", MicrosoftAppPassword: "secret", MicrosoftAppTenantId: undefined, TEAMS_ALLOWED_TENANTS: "t1" }));
+    const credential = createBotCredential(
+      identity,
+      botOf({ MicrosoftAppType: "MultiTenant", MicrosoftAppPassword: "secret", MicrosoftAppTenantId: undefined, TEAMS_ALLOWED_TENANTS: "t1" }),
+    );
     expect(tenantOf(credential)).toBe("botframework.com");
   });
 });

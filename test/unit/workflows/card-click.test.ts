@@ -17,7 +17,9 @@ function steps(overrides: Partial<ClickSteps<string>> = {}) {
     identify: async () => (ran.push("identify"), ana),
     promptToLink: async () => (ran.push("promptToLink"), "link prompt"),
     decide: async () => (ran.push("decide"), { kind: "apply", action: { type: "resolve" } }),
-    apply: async (action: IssueAction) => (ran.push(`apply ${action.type}`), { outcome: { kind: "changed", issue: resolved, activities: [], message: "" }, issue: resolved, announce }),
+    apply: async (action: IssueAction) => (
+      ran.push(`apply ${action.type}`), { outcome: { kind: "changed", issue: resolved, activities: [], message: "" }, issue: resolved, announce }
+    ),
     log: () => {},
     ...overrides,
   };

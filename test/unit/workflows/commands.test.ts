@@ -19,9 +19,15 @@ describe("parsing what people type, against the one command table", () => {
   });
 
   it("a command with the wrong words says what was expected", () => {
-    expect(parseCommand("subscribe")).toEqual({ name: "invalid", reason: "Usage: subscribe PROJECT [LEVEL], LEVEL one of fatal, error, warning, info, debug" });
+    expect(parseCommand("subscribe")).toEqual({
+      name: "invalid",
+      reason: "Usage: subscribe PROJECT [LEVEL], LEVEL one of fatal, error, warning, info, debug",
+    });
     expect(parseCommand("subscribe che/ckout")).toMatchObject({ name: "invalid" });
-    expect(parseCommand("subscribe checkout loud")).toEqual({ name: "invalid", reason: '"loud" is not a level. Use one of: debug, info, warning, error, fatal.' });
+    expect(parseCommand("subscribe checkout loud")).toEqual({
+      name: "invalid",
+      reason: '"loud" is not a level. Use one of: debug, info, warning, error, fatal.',
+    });
     expect(parseCommand("unsubscribe")).toEqual({ name: "invalid", reason: "Usage: unsubscribe PROJECT" });
   });
 });

@@ -28,7 +28,10 @@ export const conversationsOpen: MethodDef = {
   rate: rate.tier(3),
   handle(ctx, params) {
     const { world } = ctx.state;
-    const users = (str(params, "users") ?? "").split(",").map((u) => u.trim()).filter(Boolean);
+    const users = (str(params, "users") ?? "")
+      .split(",")
+      .map((u) => u.trim())
+      .filter(Boolean);
     const channelId = str(params, "channel");
     if (users.length === 0) {
       if (!channelId) throw new SlackApiError("users_list_not_supplied");
@@ -42,8 +45,7 @@ export const conversationsOpen: MethodDef = {
       if (world.user(id)?.teamId !== ctx.workspace.id) throw new SlackApiError("user_not_found");
     }
     if (users.length > 8) throw new SlackApiError("too_many_users");
-    const { channel, created } =
-      users.length === 1 ? world.openIm(ctx.workspace.id, users[0]!) : world.openMpim(ctx.workspace.id, users);
+    const { channel, created } = users.length === 1 ? world.openIm(ctx.workspace.id, users[0]!) : world.openMpim(ctx.workspace.id, users);
     const body = bool(params, "return_im") ? channelJson(ctx, channel) : { id: channel.id };
     return created ? { channel: body } : { no_op: true, already_open: true, channel: body };
   },
