@@ -72,7 +72,12 @@ export function slackWords(reply: Exclude<CommandReply<LinkPrompt>, { kind: "lin
       // Not reached: a Slack channel is always a target. Said plainly should that change.
       return "I can't post alerts to this conversation.";
     case "subscribed":
-      return `Subscribed: alerts for *${reply.project}* at level ${reply.minLevel} or above will be posted in this channel. Make sure the app can post here (invite it to private channels).`;
+      return `Subscribed: alerts for *${reply.project}* at level ${reply.minLevel} or above will be posted in this channel${reply.thread ? "" : ", without thread replies saying who did what"}. Make sure the app can post here (invite it to private channels).`;
+    case "notify":
+      if (!reply.person) return `Link your account first (\`${name} link\`): notices go to the person you are linked as.`;
+      return reply.on
+        ? "Notices on: you'll get a direct message when someone assigns an issue to you or unassigns it."
+        : `Notices off: no direct message when issues are assigned to you. \`${name} notify on\` turns them back on.`;
     case "unsubscribed":
       return reply.wasSubscribed ? `Unsubscribed this channel from *${reply.project}*.` : `This channel wasn't subscribed to *${reply.project}*.`;
     case "subscriptions":
@@ -85,8 +90,8 @@ export function slackWords(reply: Exclude<CommandReply<LinkPrompt>, { kind: "lin
 function help(name: string): string {
   return [
     "Triage Relay posts alert cards you can resolve, ignore and assign from the message.",
-    `\`${name} subscribe PROJECT [LEVEL]\` (LEVEL one of fatal, error, warning, info, debug): post a project's alerts in this channel`,
+    `\`${name} subscribe PROJECT [LEVEL] [--no-thread]\` (LEVEL one of fatal, error, warning, info, debug): post a project's alerts in this channel (\`--no-thread\`: no thread replies saying who did what)`,
     `\`${name} unsubscribe PROJECT\`, \`${name} subscriptions\``,
-    `\`${name} status\`: who you're linked as; \`${name} link\`, \`${name} unlink\``,
+    `\`${name} status\`: who you're linked as; \`${name} link\`, \`${name} unlink\`; \`${name} notify on|off\`: a direct message when issues are assigned to you`,
   ].join("\n");
 }

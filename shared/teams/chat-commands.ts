@@ -68,7 +68,12 @@ export function teamsWords(reply: CommandReply<string | undefined>, type: Conver
         ? "Subscriptions send a project's alerts to a channel: mention me with **subscribe** in that channel."
         : "I can't post alerts to this conversation: its id isn't one I can deliver to.";
     case "subscribed":
-      return `Subscribed: alerts for **${reply.project}** at level ${reply.minLevel} or above will be posted here.`;
+      return `Subscribed: alerts for **${reply.project}** at level ${reply.minLevel} or above will be posted here${reply.thread ? "" : ", without replies saying who did what"}.`;
+    case "notify":
+      if (!reply.person) return "Link your account first (**link**): notices go to the person you are linked as.";
+      return reply.on
+        ? "Notices on: you'll get a personal message when someone assigns an issue to you or unassigns it."
+        : "Notices off: no personal message when issues are assigned to you. **notify on** turns them back on.";
     case "unsubscribed":
       return reply.wasSubscribed ? `Unsubscribed from **${reply.project}**.` : `This conversation wasn't subscribed to **${reply.project}**.`;
     case "subscriptions":
@@ -103,7 +108,7 @@ async function sendLink(bot: TeamsBot, activity: TeamsActivity, tenantId: string
 function helpText(type: ConversationType, unknown?: string): string {
   const intro = unknown ? `I don't know "${escapeTeamsMarkdown(unknown)}". ` : "";
   if (type === "personal") {
-    return `${intro}I post alert cards you can act on. Commands here: **help**, **status** (who you're linked as), **link**, **unlink**. In a channel, mention me with **subscribe PROJECT [LEVEL]**, **unsubscribe PROJECT** or **subscriptions**.`;
+    return `${intro}I post alert cards you can act on. Commands here: **help**, **status** (who you're linked as), **link**, **unlink**, **notify on|off** (a message when issues are assigned to you). In a channel, mention me with **subscribe PROJECT [LEVEL]**, **unsubscribe PROJECT** or **subscriptions**.`;
   }
-  return `${intro}Mention me with: **subscribe PROJECT [LEVEL]**, **unsubscribe PROJECT**, **subscriptions**, **help**. Use the buttons on a card to resolve, ignore or assign it.`;
+  return `${intro}Mention me with: **subscribe PROJECT [LEVEL] [--no-thread]**, **unsubscribe PROJECT**, **subscriptions**, **help**. Use the buttons on a card to resolve, ignore or assign it.`;
 }

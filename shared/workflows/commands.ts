@@ -2,6 +2,7 @@ import type { AlertTarget } from "../domain/alert";
 import { LEVELS, type Level } from "../domain/issue";
 import type { ChatIdentity, ChatProvider, IdentityRepository } from "../identity/identities";
 import type { StorageClients } from "../storage/clients";
+import { setNotices } from "../storage/person-settings";
 import { listSubscriptions, subscribe, unsubscribe, type Subscription } from "./subscriptions";
 
 // What people type to the bot, on any platform: parsed against one table of commands and run here. Each
@@ -44,10 +45,12 @@ export type CommandReply<LinkAnswer = unknown> =
   | { kind: "status"; identity?: ChatIdentity }
   | { kind: "link"; answer: LinkAnswer }
   | { kind: "unlinked"; previous?: ChatIdentity }
-  | { kind: "subscribed"; project: string; minLevel: Level }
+  | { kind: "subscribed"; project: string; minLevel: Level; thread: boolean }
   | { kind: "not-subscribable"; why: "personal-chat" | "undeliverable" }
   | { kind: "unsubscribed"; project: string; wasSubscribed: boolean }
-  | { kind: "subscriptions"; subscriptions: Subscription[] };
+  | { kind: "subscriptions"; subscriptions: Subscription[] }
+  /** `person` absent: the sender isn't linked, so there is no one to turn notices on or off for. */
+  | { kind: "notify"; on: boolean; person?: ChatIdentity["person"] };
 
 type Parsed<Args> = { args: Args } | { invalid: string };
 
@@ -60,6 +63,8 @@ interface CommandDefinition<Args> {
 }
 
 const PROJECT = /^[A-Za-z0-9._-]{1,100}$/;
+/** `subscribe … --no-thread`: the subscription's cards get no thread lines. */
+const NO_THREAD = "--no-thread";
 const noArgs = (): Parsed<undefined> => ({ args: undefined });
 const define = <Args>(definition: CommandDefinition<Args>) => definition as CommandDefinition<unknown>;
 
@@ -82,14 +87,17 @@ const COMMANDS = {
       previous: request.chatUserId ? await ports.identities.unlink(request.provider, request.scope, request.chatUserId) : undefined,
     }),
   }),
-  subscribe: define<{ project: string; minLevel: Level }>({
-    parse: ([project, level = "error"]) => {
-      if (!project || !PROJECT.test(project)) return { invalid: "Usage: subscribe PROJECT [LEVEL], LEVEL one of fatal, error, warning, info, debug" };
+  subscribe: define<{ project: string; minLevel: Level; thread: boolean }>({
+    parse: (words) => {
+      const thread = !words.some((word) => word.toLowerCase() === NO_THREAD);
+      const [project, level = "error", ...rest] = words.filter((word) => word.toLowerCase() !== NO_THREAD);
+      if (!project || !PROJECT.test(project) || rest.length > 0)
+        return { invalid: `Usage: subscribe PROJECT [LEVEL] [${NO_THREAD}], LEVEL one of fatal, error, warning, info, debug` };
       if (!(LEVELS as readonly string[]).includes(level.toLowerCase()))
         return { invalid: `"${level}" is not a level. Use one of: ${LEVELS.join(", ")}.` };
-      return { args: { project, minLevel: level.toLowerCase() as Level } };
+      return { args: { project, minLevel: level.toLowerCase() as Level, thread } };
     },
-    run: async (request, ports, { project, minLevel }) => {
+    run: async (request, ports, { project, minLevel, thread }) => {
       if (request.conversation.personal) return { kind: "not-subscribable", why: "personal-chat" };
       // Only a target deliveries accept: a subscription to anything else would fail every alert.
       if (!request.conversation.target) {
@@ -97,8 +105,8 @@ const COMMANDS = {
         return { kind: "not-subscribable", why: "undeliverable" };
       }
       const { key, target } = request.conversation;
-      await subscribe(ports.storage, { conversationKey: key, project, minLevel, target, createdBy: request.chatUserId });
-      return { kind: "subscribed", project, minLevel };
+      await subscribe(ports.storage, { conversationKey: key, project, minLevel, target, createdBy: request.chatUserId, thread });
+      return { kind: "subscribed", project, minLevel, thread };
     },
   }),
   unsubscribe: define<{ project: string }>({
@@ -112,6 +120,15 @@ const COMMANDS = {
   subscriptions: define({
     parse: noArgs,
     run: async (request, ports) => ({ kind: "subscriptions", subscriptions: await listSubscriptions(ports.storage, request.conversation.key) }),
+  }),
+  notify: define<{ on: boolean }>({
+    parse: ([word = ""]) => (word === "on" || word === "off" ? { args: { on: word === "on" } } : { invalid: "Usage: notify on|off" }),
+    run: async (request, ports, { on }) => {
+      const identity = request.chatUserId ? await ports.identities.get(request.provider, request.scope, request.chatUserId) : undefined;
+      if (!identity) return { kind: "notify", on };
+      await setNotices(ports.storage, identity.person, on);
+      return { kind: "notify", on, person: identity.person };
+    },
   }),
 } satisfies Record<string, CommandDefinition<unknown>>;
 

@@ -173,6 +173,15 @@ const TABLE: Step[] = [
   { name: "unsubscribe checkout", command: "unsubscribe checkout", sees: /Unsubscribed (this channel )?from \*{1,2}checkout\*{1,2}/ },
   { name: "unsubscribe again: it wasn't subscribed", command: "unsubscribe checkout", sees: /wasn't subscribed to \*{1,2}checkout/ },
   { name: "subscriptions: none left", command: "subscriptions", sees: /No subscriptions/ },
+  {
+    name: "subscribe with --no-thread: no replies under the cards",
+    command: "subscribe checkout info --no-thread",
+    sees: /Subscribed: alerts for \*{1,2}checkout\*{1,2} at level info or above will be posted [^.]*, without (thread )?replies saying who did what/,
+  },
+  { name: "unsubscribe it again", command: "unsubscribe checkout", sees: /Unsubscribed (this channel )?from \*{1,2}checkout\*{1,2}/ },
+  { name: "notify with another word shows the usage", command: "notify loud", sees: /Usage: (\/triage )?notify on\|off/ },
+  { name: "notify off: no personal message when assigned", command: "notify off", sees: /Notices off/ },
+  { name: "notify on: they're back", command: "notify on", sees: /Notices on/ },
   { name: "unlink", command: "unlink", sees: /You're unlinked \(you were ana@contoso\.com\)/ },
   { name: "status after unlinking: not linked (and not linked again behind their back)", command: "status", sees: /You're not linked to anyone yet/ },
   {

@@ -4,7 +4,6 @@ import { IdentityRepository } from "../../shared/identity/identities";
 import { CardRepository } from "../../shared/storage/cards";
 import { QUEUES } from "../../shared/storage/clients";
 import { IssueRepository } from "../../shared/storage/issues";
-import { setNotices } from "../../shared/storage/person-settings";
 import type { CardRefreshMessage } from "../../shared/workflows/issue-events";
 import { conversationKeyOf, listSubscriptions, setThreadLines, subscribe } from "../../shared/workflows/subscriptions";
 import { anAlert } from "../fixtures/issues";
@@ -240,9 +239,13 @@ describe("mentions and assignment notices", () => {
     expect(personalTeams().filter((m) => /^(Assigned|Unassigned) /.test(teamsReplyText(m)))).toEqual([]);
   }, 90_000);
 
-  it("with notices turned off, being assigned sends no notice (the threads still say it)", async () => {
+  it("with notices turned off (`notify off`), being assigned sends no notice (the threads still say it)", async () => {
     await settled();
-    await setNotices(stack.storage, { email: "ben@contoso.com" }, false);
+    const reply = await stack.slack.sendCommand(
+      `${stack.api}/slack/commands`,
+      stack.slack.slashCommand({ teamId, user: slackBen, channel, command: "/triage", text: "notify off" }),
+    );
+    expect((reply.json as { text: string }).text).toMatch(/^Notices off/);
     const before = { teams: personalTeams().length, slack: slackDirect().length };
     expect((await api({ action: "assign", actor: "ana@contoso.com", assignee: "ben@contoso.com" })).status).toBe(200);
     // Notices go on the change's first refresh; the lines only once the issue settled, after it.

@@ -6,8 +6,21 @@ describe("parsing what people type, against the one command table", () => {
     expect(parseCommand("")).toMatchObject({ name: "help" });
     expect(parseCommand("  HELP ")).toMatchObject({ name: "help" });
     for (const name of ["status", "link", "unlink", "subscriptions"]) expect(parseCommand(name)).toMatchObject({ name });
-    expect(parseCommand("Subscribe checkout WARNING")).toEqual({ name: "subscribe", args: { project: "checkout", minLevel: "warning" } });
-    expect(parseCommand("subscribe checkout")).toEqual({ name: "subscribe", args: { project: "checkout", minLevel: "error" } });
+    expect(parseCommand("Subscribe checkout WARNING")).toEqual({
+      name: "subscribe",
+      args: { project: "checkout", minLevel: "warning", thread: true },
+    });
+    expect(parseCommand("subscribe checkout")).toEqual({ name: "subscribe", args: { project: "checkout", minLevel: "error", thread: true } });
+    expect(parseCommand("subscribe checkout warning --no-thread")).toEqual({
+      name: "subscribe",
+      args: { project: "checkout", minLevel: "warning", thread: false },
+    });
+    expect(parseCommand("subscribe checkout --no-thread")).toEqual({
+      name: "subscribe",
+      args: { project: "checkout", minLevel: "error", thread: false },
+    });
+    expect(parseCommand("notify off")).toEqual({ name: "notify", args: { on: false } });
+    expect(parseCommand("notify on")).toEqual({ name: "notify", args: { on: true } });
     expect(parseCommand("unsubscribe checkout")).toEqual({ name: "unsubscribe", args: { project: "checkout" } });
   });
 
@@ -21,7 +34,7 @@ describe("parsing what people type, against the one command table", () => {
   it("a command with the wrong words says what was expected", () => {
     expect(parseCommand("subscribe")).toEqual({
       name: "invalid",
-      reason: "Usage: subscribe PROJECT [LEVEL], LEVEL one of fatal, error, warning, info, debug",
+      reason: "Usage: subscribe PROJECT [LEVEL] [--no-thread], LEVEL one of fatal, error, warning, info, debug",
     });
     expect(parseCommand("subscribe che/ckout")).toMatchObject({ name: "invalid" });
     expect(parseCommand("subscribe checkout loud")).toEqual({
@@ -29,5 +42,7 @@ describe("parsing what people type, against the one command table", () => {
       reason: '"loud" is not a level. Use one of: debug, info, warning, error, fatal.',
     });
     expect(parseCommand("unsubscribe")).toEqual({ name: "invalid", reason: "Usage: unsubscribe PROJECT" });
+    expect(parseCommand("subscribe checkout error extra")).toMatchObject({ name: "invalid" });
+    expect(parseCommand("notify")).toEqual({ name: "invalid", reason: "Usage: notify on|off" });
   });
 });
