@@ -8,6 +8,7 @@ interface IssueEntity {
   rowKey: string;
   etag?: string;
   timestamp?: string;
+  activityAt?: string;
   shortId?: string;
   project: string;
   title: string;
@@ -57,6 +58,11 @@ export interface StoredIssue {
   outbox: OutboxEntry[];
   /** When the row was last written (the table's own Timestamp); absent on a row not read from the table. */
   writtenAt?: string;
+  /**
+   * When a change with a history line other than the issue's creation (a click, an API call, a regression, an
+   * ignore running out) was last written: the thread lines look for changes to tell only when this is recent.
+   */
+  activityAt?: string;
 }
 
 export interface OutboxEntry {
@@ -165,6 +171,7 @@ export class IssueRepository {
       const entity = toEntity(change.issue, {
         recentAlertIds: change.recentAlertIds ?? current?.recentAlertIds ?? [],
         outbox: withEntry(issueId, current?.outbox ?? [], entry),
+        activityAt: change.activities.some((activity) => activity.action !== "created") ? new Date().toISOString() : current?.activityAt,
       });
       try {
         if (current) await table.updateEntity(entity, "Replace", { etag: current.etag });
@@ -322,7 +329,7 @@ export function escapeOData(value: string): string {
   return value.replace(/'/g, "''");
 }
 
-function toEntity(issue: Issue, bookkeeping: { recentAlertIds: string[]; outbox: OutboxEntry[] }): IssueEntity {
+function toEntity(issue: Issue, bookkeeping: { recentAlertIds: string[]; outbox: OutboxEntry[]; activityAt?: string }): IssueEntity {
   return stripUndefined({
     partitionKey: issue.id,
     rowKey: "",
@@ -353,6 +360,7 @@ function toEntity(issue: Issue, bookkeeping: { recentAlertIds: string[]; outbox:
     version: issue.version,
     recentAlertIds: JSON.stringify(bookkeeping.recentAlertIds),
     outbox: JSON.stringify(bookkeeping.outbox),
+    activityAt: bookkeeping.activityAt,
   });
 }
 
@@ -391,6 +399,7 @@ function fromEntity(entity: IssueEntity): StoredIssue {
     recentAlertIds: parseJson<string[]>(entity.recentAlertIds, []),
     outbox: foldAnnounced(entity, parseJson<OutboxEntry[]>(entity.outbox, [])),
     ...(entity.timestamp ? { writtenAt: entity.timestamp } : {}),
+    ...(entity.activityAt ? { activityAt: entity.activityAt } : {}),
   };
 }
 

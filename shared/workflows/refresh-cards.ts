@@ -13,7 +13,7 @@ import { teamsConversationHeadroom, updateTeamsCard } from "../delivery/teams-se
 import type { FailureVerdict } from "../delivery/retry-policy";
 import { CardRepository, needsRender, type CardCopy } from "../storage/cards";
 import { QUEUES, type StorageClients } from "../storage/clients";
-import { IssueRepository } from "../storage/issues";
+import { IssueRepository, type StoredIssue } from "../storage/issues";
 import type { SlackTokens } from "../slack/client";
 import type { TeamsConnector } from "../teams/connector";
 import { sendIgnoreWakeUp } from "./ignore-expiry";
@@ -58,8 +58,9 @@ export async function refreshCards(refresher: Refresher, message: CardRefreshMes
     await refresher.storage.send(QUEUES.cardRefresh, { ...message, trailingFor: gate.trailingFor }, { delaySeconds: gate.delaySeconds });
     return { updated: 0, failed: 0, coalesced: true };
   }
-  const issue = await currentIssue(refresher, message.issueId);
-  if (!issue) return { updated: 0, failed: 0 };
+  const current = await currentIssue(refresher, message.issueId);
+  if (!current) return { updated: 0, failed: 0 };
+  const { issue } = current;
   const cards = new CardRepository(refresher.storage);
   const stale = (await cards.list(issue.id)).filter((copy) => needsRender(copy, issue.version));
   // While a budget runs low, copies of an issue still changing wait for its final state, and the budget goes to
@@ -133,7 +134,7 @@ export async function refreshCards(refresher: Refresher, message: CardRefreshMes
   } else if (behind === 0 && !gaveUp) {
     await refreshGate.done(issue.id, gate.startedAt);
   }
-  await converseAroundCard(refresher, issue);
+  await converseAroundCard(refresher, issue, current.activityAt);
   return { updated: landed, failed: retryIn > 0 ? 1 : 0 };
 }
 
@@ -154,18 +155,18 @@ function waitsToSettle(copy: CardCopy): boolean {
  * The stored issue, after letting a time-bound ignore run out: an "ignore for 2 hours" ends with no
  * alert to notice it, so the refresh scheduled for that moment does (see scheduleIgnoreExpiry).
  */
-async function currentIssue(refresher: Refresher, issueId: string): Promise<Issue | undefined> {
+async function currentIssue(refresher: Refresher, issueId: string): Promise<Pick<StoredIssue, "issue" | "activityAt"> | undefined> {
   const repository = new IssueRepository(refresher.storage);
   const stored = await repository.get(issueId);
   if (!stored) return undefined;
-  if (stored.issue.status !== "ignored" || stored.issue.ignore?.mode !== "until") return stored.issue;
+  if (stored.issue.status !== "ignored" || stored.issue.ignore?.mode !== "until") return stored;
   const expiredNow = await repository.change(issueId, (current) => {
     const expired = current && expireIgnore(current.issue, new Date());
     return expired ? { issue: expired.issue, activities: [expired.activity] } : undefined;
   });
-  if (!expiredNow) return stored.issue;
+  if (!expiredNow) return stored;
   await announcePending(refresher.storage, issueId, expiredNow.issue.version);
-  return expiredNow.issue;
+  return { issue: expiredNow.issue, activityAt: new Date().toISOString() };
 }
 
 /**

@@ -33,8 +33,10 @@ export const CONVERSATION_HORIZON_MS = 60 * 60_000;
  * a crash between a post and its record, the claim runs out and the post is made again (at least once).
  * Waiting (pacing, 429) never uses up a failure attempt. A refresh comes back for whatever must wait.
  */
-export async function converseAroundCard(refresher: Refresher, issue: Issue): Promise<void> {
+export async function converseAroundCard(refresher: Refresher, issue: Issue, activityAt: string | undefined): Promise<void> {
   const now = Date.now();
+  // Nobody acted on the issue within the horizon (a refresh after repeat alerts): nothing to tell, nothing to read.
+  if (!activityAt || now - Date.parse(activityAt) > CONVERSATION_HORIZON_MS) return;
   const changes = (await changesSince(refresher.storage, issue.id, now - CONVERSATION_HORIZON_MS)).filter(
     (change) => change.version <= issue.version && change.action !== "created",
   );
