@@ -11,6 +11,8 @@ interface RefreshStateEntity {
   scheduledFor?: string;
   /** The start of the latest run that finished updating every copy: a trailing refresh due before it is redundant. */
   doneFrom?: string;
+  /** The start of the latest run that ended with copies left (held back, throttled): it is no longer going. */
+  endedFrom?: string;
 }
 
 export type GateDecision =
@@ -56,7 +58,8 @@ export class RefreshGate {
       const ran = row ? Date.parse(row.lastRunAt) : 0;
       try {
         if (options.trailingFor && row?.doneFrom && row.doneFrom >= options.trailingFor) return { kind: "drop" };
-        if (options.trailingFor && row && row.lastRunAt >= options.trailingFor && now - ran < UNFINISHED_RUN_MS) {
+        const lastRunEnded = row?.endedFrom !== undefined && row.endedFrom >= row.lastRunAt;
+        if (options.trailingFor && row && row.lastRunAt >= options.trailingFor && now - ran < UNFINISHED_RUN_MS && !lastRunEnded) {
           // A run that started after this one's time is still going: look again once it must have finished,
           // and drop then if it did (it updated every copy), run if it didn't (its instance died).
           return { kind: "defer", delaySeconds: Math.ceil(this.windowMs / 1000), trailingFor: options.trailingFor };
@@ -70,7 +73,7 @@ export class RefreshGate {
           await table.createEntity<RefreshStateEntity>({ ...keys, lastRunAt: run.startedAt });
           return run;
         }
-        const kept = row.doneFrom ? { doneFrom: row.doneFrom } : {};
+        const kept = { ...(row.doneFrom ? { doneFrom: row.doneFrom } : {}), ...(row.endedFrom ? { endedFrom: row.endedFrom } : {}) };
         if (now - ran >= this.windowMs || options.trailingFor) {
           const still = pendingOf(row, now);
           const pending = still.length ? { scheduledFor: still.join(",") } : {};
@@ -113,8 +116,11 @@ export class RefreshGate {
     return new Date(due).toISOString();
   }
 
-  /** The refresh for `trailingFor` is on the queue (sent before it is recorded: a crash between leaves one too many, never none). */
-  async scheduled(issueId: string, trailingFor: string): Promise<void> {
+  /**
+   * The refresh for `trailingFor` is on the queue (sent before it is recorded: a crash between leaves one too many,
+   * never none). `endedRun`: the start of the run that queued it, which ends here with copies left.
+   */
+  async scheduled(issueId: string, trailingFor: string, endedRun?: string): Promise<void> {
     const table = await this.storage.table(TABLES.cards);
     const keys = { partitionKey: safeKey(issueId), rowKey: ROW };
     for (let attempt = 0; attempt < 5; attempt++) {
@@ -130,11 +136,27 @@ export class RefreshGate {
           return;
         }
         const scheduledFor = [...pendingOf(row, Date.now()).filter((t) => t !== trailingFor), trailingFor].sort().join(",");
-        await table.updateEntity({ partitionKey: keys.partitionKey, rowKey: keys.rowKey, scheduledFor }, "Merge", { etag: row.etag });
+        const ended = endedRun && !(row.endedFrom && row.endedFrom >= endedRun) ? { endedFrom: endedRun } : {};
+        await table.updateEntity({ partitionKey: keys.partitionKey, rowKey: keys.rowKey, scheduledFor, ...ended }, "Merge", { etag: row.etag });
         return;
       } catch (error) {
         if (!isConflict(error) && !isPreconditionFailed(error) && !isNotFound(error)) throw error;
       }
+    }
+  }
+
+  /**
+   * The run that started at `startedAt` ended with copies left, relying on a refresh already pending: that one, when
+   * it comes, must not wait for this run as if it were still going. One blind write: an older run's mark landing
+   * over a newer one's only makes a pending refresh wait as it would have anyway.
+   */
+  async ended(issueId: string, startedAt: string): Promise<void> {
+    if (this.windowMs === 0) return;
+    const table = await this.storage.table(TABLES.cards);
+    try {
+      await table.updateEntity({ partitionKey: safeKey(issueId), rowKey: ROW, endedFrom: startedAt }, "Merge");
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
     }
   }
 

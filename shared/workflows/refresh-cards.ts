@@ -127,7 +127,9 @@ export async function refreshCards(refresher: Refresher, message: CardRefreshMes
         attempt: failedForReal ? attempt + 1 : attempt,
       };
       await refresher.storage.send(QUEUES.cardRefresh, retry, { delaySeconds: retryIn });
-      await refreshGate.scheduled(issue.id, trailingFor);
+      await refreshGate.scheduled(issue.id, trailingFor, gate.startedAt);
+    } else {
+      await refreshGate.ended(issue.id, gate.startedAt);
     }
   } else if (stale.length === 0 && behind === 0) {
     await refreshGate.forget(issue.id);
