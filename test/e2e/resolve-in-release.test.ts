@@ -102,4 +102,22 @@ describe("Resolve in the next release, end to end on Teams and Slack", () => {
     expect(teamsText()).not.toContain("Resolved in");
     expect(slackText()).not.toContain("Resolved in");
   });
+
+  it("and says so in the thread of each channel card that was live", async () => {
+    const teamsLines = () =>
+      stack.teams
+        .messages(team.generalChannelId)
+        .filter((m) => m.threadId === teamsCard()!.activityId)
+        .map((m) => String(m.activity.text ?? ""));
+    const slackLines = () =>
+      stack.slack
+        .messages(channel)
+        .filter((m) => m.threadTs === slackCard()!.ts)
+        .map((m) => m.text);
+    const regressed = /^Regressed: fired again/;
+    await waitFor(() => (teamsLines().some((line) => regressed.test(line)) && slackLines().some((line) => regressed.test(line)) ? true : undefined), {
+      timeoutMs: 30_000,
+      description: "a Regressed line in both threads",
+    });
+  }, 60_000);
 });
