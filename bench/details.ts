@@ -7,7 +7,7 @@ import type { VerifyRow } from "./slack-verify";
 import { IDLE_GAP_MS, type AlertLatencyResult } from "./stack/alert-latency";
 import { PAUSE_BETWEEN_CLICKS_MS, type SlackClickResult, type TeamsInvokeResult } from "./stack/clicks";
 import { CLICK_RATIO_GOAL, CONCURRENCIES, NOOP_APP, PAUSE_BETWEEN_ROUNDS_MS, type ConcurrentClicksResult } from "./stack/concurrent-clicks";
-import { SEND_CONCURRENCY, type StormResult } from "./stack/storm";
+import { ACTOR, ASSIGNEE, CHANGE_ROUNDS, ROUND_GAPS_MS, SEND_CONCURRENCY, type ChannelPosts, type StormResult } from "./stack/storm";
 
 export function coldStartSection(r: ColdStartResult): string {
   return [
@@ -143,7 +143,8 @@ export function stormSection(r: StormResult): string {
   const allFinal = r.cardsFinalMs !== undefined ? seconds(r.cardsFinalMs) : `**never**: ${r.staleCards.length} stale`;
   return [
     `**What:** ${count(r.alerts)} alerts for ${r.issues} issues of one project, which a Teams channel and a Slack channel subscribe to (as test/e2e/storm.test.ts), ` +
-      `sent ${SEND_CONCURRENCY} at a time as fast as Azurite takes them; each issue's count moves forward with every alert. App settings are the defaults ` +
+      `sent ${SEND_CONCURRENCY} at a time as fast as Azurite takes them; each issue's count moves forward with every alert, and each issue is assigned ` +
+      "and unassigned a few times meanwhile (*Threads*, below). App settings are the defaults " +
       "(card-refresh coalescing 5 s; the e2e storm test uses 10 s).",
     "**How:** times from the first send. *Taken*: the last alerts-queue invocation to succeed (host log), i.e. the issue row updated and the deliveries " +
       "planned. *Settled*: the last delivery logged as sent or dead. *Cards final*: the first request that brought the last card to the final count " +
@@ -185,11 +186,63 @@ export function stormSection(r: StormResult): string {
     `Host work during the storm (its log): alertsQueue took median ${ms(r.work.alertsQueueMs.median)}, p95 ${ms(r.work.alertsQueueMs.p95)}, max ` +
       `${ms(r.work.alertsQueueMs.max)} per alert (n = ${count(r.work.alertsQueueMs.n)}); ${count(r.work.refreshRuns)} cardRefreshQueue invocations, the last ending at ` +
       `${seconds(r.work.lastRefreshMs)} (${count(r.work.refreshRunsAfterSettled)} of them after the last delivery settled); failed invocations (retried): ${failureList(r.work.failures)}.`,
+    threadsSection(r),
     `Throttling seen: ${r.throttled.teams429} Teams 429s, ${r.throttled.slackRateLimited} Slack \`ratelimited\`. ` +
       `Delivery rows: ${count(rows.total)} (${count(rows.sent)} sent, ${count(rows.dead)} dead, ${count(rows.pending)} pending) of ${count(r.alerts * 2)} expected.`,
   ]
     .filter(Boolean)
     .join("\n\n");
+}
+
+/** The conversation around the storm's cards: what each channel received, and how far the lines coalesced the changes. */
+function threadsSection(r: StormResult): string {
+  const c = r.changes;
+  const platforms = ["Teams", "Slack"] as const;
+  const ratio = (p: ChannelPosts) => (p.lines === 0 ? "—" : `${(p.changesCovered / p.lines).toFixed(1)} changes a line`);
+  return [
+    `**Threads (on, the default):** while the alerts are being taken, someone assigns every issue to ${ASSIGNEE} and unassigns it, through ` +
+      `\`PATCH /api/issues/{id}\` as ${ACTOR}: ${CHANGE_ROUNDS} rounds, with pauses of ${ROUND_GAPS_MS.map((gap) => seconds(gap)).join(" and ")} between them ` +
+      "(inside, then past the coalescing window), starting once every issue's cards are up on both " +
+      "platforms (a line goes only to a card that was live when the change was made). Assignment rather than resolve: a resolved issue regresses on its " +
+      "next alert and gets a new card, which a storm would do at once. Posts are the emulators' successful requests into each channel; lines per card " +
+      "are the replies in each storm card's thread once the app's queues are empty (lines wait for the issue to be quiet " +
+      "for the card-refresh coalescing window); *changes covered* are those made after the card was posted, summed over the cards.",
+    `State changes: ${count(c.made)} made of ${count(c.requests)} requests (${count(c.failed)} answered other than 200), ` +
+      `from ${seconds(c.firstMs)} to ${seconds(c.lastMs)} after the first send (the last alert was taken at ${seconds(r.takenMs)}).`,
+    markdownTable({
+      headers: [
+        "channel",
+        "posts",
+        "cards",
+        "thread replies",
+        "lines per card min",
+        "median",
+        "max",
+        "changes covered",
+        "coalescing",
+        "cards with changes but no line",
+        "429s on cards",
+        "429s on replies",
+      ],
+      rows: platforms.map((platform) => {
+        const p = r.channels[platform];
+        return [
+          platform,
+          count(p.cards + p.threadReplies),
+          count(p.cards),
+          count(p.threadReplies),
+          String(p.linesPerCard.min),
+          String(p.linesPerCard.median),
+          String(p.linesPerCard.max),
+          count(p.changesCovered),
+          ratio(p),
+          count(p.cardsWithoutLine),
+          count(p.throttledCards),
+          count(p.throttledReplies),
+        ];
+      }),
+    }),
+  ].join("\n\n");
 }
 
 function failureList(failures: Record<string, number>): string {

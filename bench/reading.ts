@@ -112,7 +112,7 @@ function stormReading(storm: StormResult): string {
     `**Storm:** ${count(storm.alerts)} alerts were taken in ${seconds(storm.takenMs)} (${rate(storm.alerts, storm.takenMs)} alerts/s on this machine, ` +
     `where the app, Azurite and the emulators share the CPUs); coalescing kept each card to at most ${maxUpdates} updates for ` +
     `${count(storm.alerts / storm.issues)} alerts, with ${throttled}.`;
-  if (storm.cardsFinalMs !== undefined) return `${intake} ${convergenceReading(storm, storm.cardsFinalMs)}`;
+  if (storm.cardsFinalMs !== undefined) return `${intake} ${convergenceReading(storm, storm.cardsFinalMs)} ${threadsReading(storm)}`;
   const late = storm.staleCards.filter((card) => card.lastRefreshMs !== undefined && card.postedMs > card.lastRefreshMs);
   return (
     `${intake} **But ${storm.staleCards.length} card(s) were left showing an old count for good** ` +
@@ -121,7 +121,27 @@ function stormReading(storm: StormResult): string {
     (late.length === storm.staleCards.length
       ? "Each was posted after its issue's last card refresh had run (4e): it shows the issue as its delivery read it, and the refreshes " +
         "before it could not update a copy that was not stored yet. A post that finds the issue moved on meanwhile needs to queue a refresh."
-      : "See 4e for when each was posted and when its issue was last refreshed.")
+      : "See 4e for when each was posted and when its issue was last refreshed.") +
+    ` ${threadsReading(storm)}`
+  );
+}
+
+/** Whether the threads stayed short (coalesced) and every card that saw a change got its line. */
+function threadsReading(storm: StormResult): string {
+  const channels = [storm.channels.Teams, storm.channels.Slack];
+  const lines = channels.reduce((sum, p) => sum + p.lines, 0);
+  const covered = channels.reduce((sum, p) => sum + p.changesCovered, 0);
+  const replies = channels.reduce((sum, p) => sum + p.threadReplies, 0);
+  const silent = channels.reduce((sum, p) => sum + p.cardsWithoutLine, 0);
+  const maxLines = Math.max(...channels.map((p) => p.linesPerCard.max));
+  const throttledReplies = channels.reduce((sum, p) => sum + p.throttledReplies, 0);
+  if (storm.changes.made === 0) return "Threads: no state change was made during the storm, so the threads say nothing (4e).";
+  return (
+    `**Threads during the storm:** ${count(storm.changes.made)} state changes (assign, unassign) became ${count(lines)} thread lines over ` +
+    `${storm.issues * 2} cards, at most ${maxLines} in one thread (${lines === 0 ? "no line" : `${(covered / lines).toFixed(1)} changes a line`}), ` +
+    `${count(replies)} thread replies in all beside the cards. ` +
+    (silent === 0 ? "Every card whose issue changed got its line" : `**${silent} card(s) whose issue changed got no line**`) +
+    (throttledReplies === 0 ? ", and no reply was refused for rate." : `; ${throttledReplies} replies were refused for rate (429) and retried.`)
   );
 }
 

@@ -24,6 +24,7 @@ import type { VerifyRow } from "./slack-verify";
 import type { FanoutResult } from "./stack/fanout";
 import { GOAL_CONCURRENCY } from "./stack/concurrent-clicks";
 import type { StackResults } from "./stack/index";
+import type { StormResult } from "./stack/storm";
 import type { Summary } from "./stats";
 
 export interface Results {
@@ -132,7 +133,7 @@ interface SummaryRow {
 
 function summaryTable(results: Results): string {
   const rows = summaryRows(results);
-  if (rows.length === 0) return "Nothing was measured.";
+  if (rows.length === 0) return stormSummary(results).trim() || "Nothing was measured.";
   return (
     markdownTable({
       headers: ["what", ...SUMMARY_HEADERS, "deadline", "p95 vs deadline"],
@@ -238,8 +239,21 @@ function stormSummary({ stack }: Results): string {
     `all taken after **${seconds(storm.takenMs)}** (${rate(storm.alerts, storm.takenMs)} alerts/s), ` +
     `all ${count(storm.alerts * 2)} deliveries settled after ${seconds(storm.settledMs)}, ${final}; ` +
     `updates per card: Teams PUT median ${storm.teamsPutsPerCard.median} (max ${storm.teamsPutsPerCard.max}), ` +
-    `Slack chat.update median ${storm.slackUpdatesPerCard.median} (max ${storm.slackUpdatesPerCard.max}).`
+    `Slack chat.update median ${storm.slackUpdatesPerCard.median} (max ${storm.slackUpdatesPerCard.max}); ` +
+    `with threads on and ${count(storm.changes.made)} state changes made during it, ${threadsSummary(storm)}.`
   );
+}
+
+function threadsSummary(storm: StormResult): string {
+  return (["Teams", "Slack"] as const)
+    .map((platform) => {
+      const p = storm.channels[platform];
+      return (
+        `${platform} channel ${count(p.cards + p.threadReplies)} posts (${count(p.cards)} cards, ${count(p.threadReplies)} thread replies; ` +
+        `lines per card median ${p.linesPerCard.median}, max ${p.linesPerCard.max}; ${count(p.throttledCards + p.throttledReplies)} 429s)`
+      );
+    })
+    .join(", ");
 }
 
 function methodSection(): string {
@@ -247,7 +261,7 @@ function methodSection(): string {
     "## Method",
     [
       "Percentiles are nearest-rank (always an observed value; with n = 10 the p95 is the maximum). Warm-up runs are excluded everywhere and counted in each section.",
-      "`BENCH_N` sets the runs of 4a–4d (default 30), `BENCH_COLD_N` the processes per cold-start variant (default 10), `BENCH_STORM_ALERTS` the storm's size (default 1000), `BENCH_CLICK_SAMPLES` the clicks per row of 4f (default 60); `BENCH_FANOUT_ALERTS`, `_ISSUES`, `_TEAMS`, `_SLACK`, `_TIMEOUT_S` shape the fan-out (default 1000, 100, 10, 10, 900); `BENCH_ONLY=cold,cards,slack-verify,stack,clicks,fanout` runs a subset (`stack` includes 4f; `clicks` alone starts the stack for 4f only).",
+      "`BENCH_N` sets the runs of 4a–4d (default 30), `BENCH_COLD_N` the processes per cold-start variant (default 10), `BENCH_STORM_ALERTS` the storm's size (default 1000), `BENCH_CLICK_SAMPLES` the clicks per row of 4f (default 60); `BENCH_FANOUT_ALERTS`, `_ISSUES`, `_TEAMS`, `_SLACK`, `_TIMEOUT_S` shape the fan-out (default 1000, 100, 10, 10, 900); `BENCH_ONLY=cold,cards,slack-verify,stack,storm,clicks,fanout` runs a subset (`stack` includes 4e and 4f; `storm` alone starts the stack for 4e only, `clicks` for 4f only).",
       "Speed is measured here, never asserted in tests: `npm test` does not run `bench/`.",
     ]
       .map((line) => `- ${line}`)

@@ -1,6 +1,6 @@
 // What a run measures and how many times, from the environment.
 
-export const SUITES = ["cold", "cards", "slack-verify", "stack", "clicks", "fanout"] as const;
+export const SUITES = ["cold", "cards", "slack-verify", "stack", "storm", "clicks", "fanout"] as const;
 export type Suite = (typeof SUITES)[number];
 
 export interface BenchSettings {
@@ -13,8 +13,8 @@ export interface BenchSettings {
   /** BENCH_CLICK_SAMPLES: clicks per row of the concurrent-clicks benchmark (4f), at least two rounds. Default 60. */
   clickSamples: number;
   /**
-   * BENCH_ONLY: a comma-separated subset of SUITES (for working on one). Default all. `clicks` is a phase of
-   * the full-stack run: alone, it starts the stack and runs only that phase (so `stack` is in `suites` too).
+   * BENCH_ONLY: a comma-separated subset of SUITES (for working on one). Default all. `storm` and `clicks` are
+   * phases of the full-stack run: alone, each starts the stack and runs only that phase (so `stack` is in `suites` too).
    */
   suites: Suite[];
   /**
@@ -22,11 +22,11 @@ export interface BenchSettings {
    * (e.g. `--require` a script that starts the inspector's CPU profiler). Default none.
    */
   hostNodeOptions?: string;
-  /** Which phases of the full-stack run: the sequential ones (4a–4e), the concurrent clicks (4f). */
+  /** Which phases of the full-stack run: the sequential ones (4a–4d), the storm (4e), the concurrent clicks (4f). */
   stackPhases: StackPhase[];
 }
 
-export type StackPhase = "sequential" | "clicks";
+export type StackPhase = "sequential" | "storm" | "clicks";
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): BenchSettings {
   return {
@@ -42,6 +42,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): BenchSetting
 function suitesAndPhases(chosen: Suite[]): { suites: Suite[]; stackPhases: StackPhase[] } {
   const stackPhases: StackPhase[] = [];
   if (chosen.includes("stack")) stackPhases.push("sequential");
+  if (chosen.includes("stack") || chosen.includes("storm")) stackPhases.push("storm");
   if (chosen.includes("stack") || chosen.includes("clicks")) stackPhases.push("clicks");
   const suites = stackPhases.length > 0 && !chosen.includes("stack") ? [...chosen, "stack" as const] : chosen;
   return { suites, stackPhases };

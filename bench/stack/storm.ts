@@ -1,7 +1,9 @@
 // (e) Intake under a storm, set up as test/e2e/storm.test.ts does: `alerts` alerts for 10 issues of a
-// project that a Teams channel and a Slack channel subscribe to, all enqueued at once. Times come from
-// the host's log (alert taken, delivery settled) and the emulators' request logs (card content); the
-// delivery table is read once at the end to check nothing was lost.
+// project that a Teams channel and a Slack channel subscribe to, all enqueued at once. While the alerts
+// are being taken, someone assigns and unassigns each issue through the issue API a few times, so the
+// cards' threads (on by default) have something to say. Times come from the host's log (alert taken,
+// delivery settled) and the emulators' request logs (card content, thread replies); the delivery table
+// is read once at the end to check nothing was lost.
 import type { RecordedCall } from "../../dev/emulators/teams";
 import type { ApiCall } from "../../dev/emulators/slack";
 import { TABLES } from "../../shared/storage/clients";
@@ -17,6 +19,15 @@ import { addTeamsTeam, BUSY_QUEUES, type World } from "./world";
 
 export const STORM_ISSUES = 10;
 export const SEND_CONCURRENCY = 50;
+/**
+ * Each round assigns every issue to ASSIGNEE, then unassigns it: two state changes per issue and round. The
+ * pauses before the second and third rounds: the first inside the card-refresh coalescing window (5 s by
+ * default, so those two rounds share a line), the second past it (so the third round can get its own line).
+ */
+export const ROUND_GAPS_MS = [2_000, 8_000];
+export const CHANGE_ROUNDS = ROUND_GAPS_MS.length + 1;
+export const ACTOR = "ana@contoso.com";
+export const ASSIGNEE = "ben@contoso.com";
 const TIMEOUT_MS = 180_000;
 const PROJECT = "stormbench";
 
@@ -43,6 +54,38 @@ export interface StormResult {
   /** Successful chat.update calls in the busiest 60 s: Slack allows 50 a minute per workspace (Tier 3). */
   slackUpdatesBusiestMinute: number;
   deliveryRows: { total: number; sent: number; dead: number; pending: number };
+  /** The state changes made through the API during the storm. */
+  changes: StormChanges;
+  /** What each channel received: cards and the lines in their threads. */
+  channels: Record<Platform, ChannelPosts>;
+}
+
+export interface StormChanges {
+  /** PATCH requests sent, and those that changed the issue (200 with `changed: true`). */
+  requests: number;
+  made: number;
+  /** Answers other than 200. */
+  failed: number;
+  /** From the first send: the first and the last change made. */
+  firstMs: number;
+  lastMs: number;
+}
+
+export interface ChannelPosts {
+  /** Successful posts into the channel: new cards, replies in their threads. */
+  cards: number;
+  threadReplies: number;
+  /** Thread lines in each storm card's thread. */
+  linesPerCard: Summary;
+  /** State changes made after each card was posted (every one belongs in its thread), over all cards. */
+  changesCovered: number;
+  /** All thread lines of storm cards. */
+  lines: number;
+  /** Cards whose issue changed after they were posted and whose thread got no line. */
+  cardsWithoutLine: number;
+  /** 429s (Teams) or `ratelimited` (Slack) answered to card posts and updates, and to thread replies. */
+  throttledCards: number;
+  throttledReplies: number;
 }
 
 export interface StormWork {
@@ -79,6 +122,16 @@ interface StormCard {
   finalAt?: number;
   /** Successful Teams PUTs or Slack chat.updates of it. */
   updates: number;
+  /** Replies in its thread. */
+  lines: number;
+}
+
+interface StateChange {
+  issueId: string;
+  /** When the request was sent. */
+  at: number;
+  status: number;
+  changed: boolean;
 }
 
 interface Places {
@@ -94,6 +147,9 @@ export async function measureStorm(world: World, alerts: number, progress: (line
   stack.slack.clearCalls();
 
   const started = Date.now();
+  const changing = changeStatesDuringStorm(world, places, progress);
+  // Awaited once the cards are final; until then a failure must not count as unhandled (it is thrown there).
+  changing.catch(() => undefined);
   await sendAll(world, stormAlerts(alerts));
   const enqueueMs = Date.now() - started;
   progress(`storm: ${alerts} alerts enqueued in ${enqueueMs} ms`);
@@ -108,9 +164,17 @@ export async function measureStorm(world: World, alerts: number, progress: (line
     intervalMs: 1000,
     description: "every storm card to show the final count, or the app to go quiet",
   });
+  const changes = await changing;
+  // Thread lines wait for each issue to be quiet; once nothing is queued for the app, every line is posted.
+  await waitFor(async () => ((await appIsQuiet(world)) ? true : undefined), {
+    timeoutMs: TIMEOUT_MS,
+    intervalMs: 1000,
+    description: "the app to go quiet after the storm's thread lines",
+  });
   const all = invocations(stack.host.logs());
   const stale = staleCards(cards, perIssue, all, started);
   progress(stale.length ? `storm: ${stale.length} card(s) never showed the final count` : "storm: every card shows the final count");
+  const threaded = [...teamsCards(world, places.teamsChannel, perIssue), ...slackCards(world, places.slackChannel, perIssue)];
 
   const converged = (platform?: Platform) =>
     cards
@@ -142,7 +206,117 @@ export async function measureStorm(world: World, alerts: number, progress: (line
       60_000,
     ),
     deliveryRows: await deliveryRows(world),
+    changes: changeSummary(changes, started),
+    channels: {
+      Teams: channelPosts(world, "Teams", places, threaded, changes),
+      Slack: channelPosts(world, "Slack", places, threaded, changes),
+    },
   };
+}
+
+/**
+ * Once every issue's cards are up on both platforms (a line only goes to a card that was live when the change
+ * was made), CHANGE_ROUNDS rounds of assign and unassign on every issue through PATCH /api/issues/{id}, as a
+ * person in the incident would, while the app is still taking the storm's alerts.
+ */
+async function changeStatesDuringStorm(world: World, places: Places, progress: (line: string) => void): Promise<StateChange[]> {
+  await waitFor(
+    () =>
+      teamsCardPosts(world, places.teamsChannel) >= STORM_ISSUES && slackCardPosts(world, places.slackChannel) >= STORM_ISSUES ? true : undefined,
+    {
+      timeoutMs: TIMEOUT_MS,
+      intervalMs: 100,
+      description: "the storm's first cards on both platforms",
+    },
+  );
+  const issueIds = Array.from({ length: STORM_ISSUES }, (_, n) => `${PROJECT}-${n}`);
+  const changes: StateChange[] = [];
+  for (let round = 0; round < CHANGE_ROUNDS; round++) {
+    if (round > 0) await pause(ROUND_GAPS_MS[round - 1]!);
+    const bodies: Record<string, string>[] = [
+      { action: "assign", assignee: ASSIGNEE, actor: ACTOR },
+      { action: "unassign", actor: ACTOR },
+    ];
+    for (const body of bodies) {
+      changes.push(...(await Promise.all(issueIds.map((issueId) => changeIssue(world, issueId, body)))));
+    }
+  }
+  progress(`storm: ${changes.filter((c) => c.changed).length} state changes made through the API`);
+  return changes;
+}
+
+async function changeIssue(world: World, issueId: string, body: Record<string, string>): Promise<StateChange> {
+  const at = Date.now();
+  const response = await fetch(`${world.stack.api}/issues/${issueId}`, {
+    method: "PATCH",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const answer = (await response.json().catch(() => undefined)) as { changed?: boolean } | undefined;
+  return { issueId, at, status: response.status, changed: response.status === 200 && answer?.changed === true };
+}
+
+function changeSummary(changes: StateChange[], started: number): StormChanges {
+  const made = changes.filter((change) => change.changed);
+  const times = made.map((change) => change.at - started);
+  return {
+    requests: changes.length,
+    made: made.length,
+    failed: changes.filter((change) => change.status !== 200).length,
+    firstMs: times.length ? Math.min(...times) : 0,
+    lastMs: times.length ? Math.max(...times) : 0,
+  };
+}
+
+function channelPosts(world: World, platform: Platform, places: Places, cards: StormCard[], changes: StateChange[]): ChannelPosts {
+  const mine = cards.filter((card) => card.platform === platform);
+  const covered = mine.map(
+    (card) => changes.filter((change) => change.changed && change.issueId === card.issueId && change.at > card.postedAt).length,
+  );
+  const lines = mine.map((card) => card.lines);
+  const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
+  const cardsWithoutLine = mine.filter((card, n) => covered[n]! > 0 && card.lines === 0).length;
+  if (platform === "Teams") {
+    const calls = world.stack.teams.calls.filter((c) => c.conversationId?.startsWith(places.teamsChannel));
+    const posted = (c: RecordedCall) => c.operation === "send" && c.status < 300;
+    return {
+      cards: calls.filter((c) => posted(c) && !isTeamsReply(c)).length,
+      threadReplies: calls.filter((c) => posted(c) && isTeamsReply(c)).length,
+      linesPerCard: summarize(lines),
+      changesCovered: sum(covered),
+      lines: sum(lines),
+      cardsWithoutLine,
+      throttledCards: calls.filter((c) => c.status === 429 && !isTeamsReply(c)).length,
+      throttledReplies: calls.filter((c) => c.status === 429 && isTeamsReply(c)).length,
+    };
+  }
+  const calls = world.stack.slack.calls.filter((c) => c.params.channel === places.slackChannel);
+  const posts = calls.filter((c) => c.ok && c.method === "chat.postMessage");
+  const limited = calls.filter((c) => c.error === "ratelimited");
+  return {
+    cards: posts.filter((c) => !c.params.thread_ts).length,
+    threadReplies: posts.filter((c) => c.params.thread_ts).length,
+    linesPerCard: summarize(lines),
+    changesCovered: sum(covered),
+    lines: sum(lines),
+    cardsWithoutLine,
+    throttledCards: limited.filter((c) => !c.params.thread_ts).length,
+    throttledReplies: limited.filter((c) => c.params.thread_ts).length,
+  };
+}
+
+/** A post into a channel thread: the channel's conversation id with `;messageid=<root>`. */
+function isTeamsReply(call: RecordedCall): boolean {
+  return call.conversationId?.includes(";messageid=") ?? false;
+}
+
+function teamsCardPosts(world: World, channel: string): number {
+  return world.stack.teams.messages(channel).filter((m) => m.threadId === undefined && cardText(cardOf(m.activity)).includes("TypeError in storm"))
+    .length;
+}
+
+function slackCardPosts(world: World, channel: string): number {
+  return world.stack.slack.messages(channel).filter((m) => !m.ephemeral && !m.threadTs && m.text.includes("TypeError in storm")).length;
 }
 
 async function subscribeBothPlatforms(world: World): Promise<Places> {
@@ -244,28 +418,32 @@ async function appIsQuiet(world: World): Promise<boolean> {
 function teamsCards(world: World, channel: string, perIssue: number): StormCard[] {
   const calls = world.stack.teams.calls.filter((c) => c.status < 300 && c.conversationId?.startsWith(channel));
   const events = (activity: unknown) => eventCount(cardText(cardOf(activity as Record<string, unknown>)), /Events: ([\d,]+)/);
-  return world.stack.teams
-    .messages(channel)
-    .filter((m) => cardText(cardOf(m.activity)).includes("TypeError in storm"))
+  const messages = world.stack.teams.messages(channel);
+  return messages
+    .filter((m) => m.threadId === undefined && cardText(cardOf(m.activity)).includes("TypeError in storm"))
     .map((m) => {
       const issueId = issueIdOf(m.activity);
-      const posts = calls.filter((c) => c.operation === "send" && JSON.stringify(c.body).includes(`"issueId":"${issueId}"`));
+      const posts = calls.filter((c) => c.operation === "send" && !isTeamsReply(c) && JSON.stringify(c.body).includes(`"issueId":"${issueId}"`));
       const puts = calls.filter((c) => c.operation === "update" && c.activityId === m.activityId);
-      return stormCard("Teams", issueId, events(m.activity), posts, puts, (c: RecordedCall) => events(c.body), perIssue);
+      const lines = messages.filter((reply) => reply.threadId === m.activityId).length;
+      return stormCard("Teams", issueId, events(m.activity), posts, puts, (c: RecordedCall) => events(c.body), perIssue, lines);
     });
 }
 
 function slackCards(world: World, channel: string, perIssue: number): StormCard[] {
   const calls = world.stack.slack.calls.filter((c) => c.ok && c.params.channel === channel);
   const events = (blocks: unknown) => eventCount(blocksText(typeof blocks === "string" ? JSON.parse(blocks) : blocks), /\*Events\*\n([\d,]+)/);
-  return world.stack.slack
-    .messages(channel)
-    .filter((m) => !m.ephemeral && m.text.includes("TypeError in storm"))
+  const messages = world.stack.slack.messages(channel);
+  return messages
+    .filter((m) => !m.ephemeral && !m.threadTs && m.text.includes("TypeError in storm"))
     .map((m) => {
       const issueId = issueIdOf(m.blocks);
-      const posts = calls.filter((c) => c.method === "chat.postMessage" && String(c.params.blocks).includes(`"triage:${issueId}"`));
+      const posts = calls.filter(
+        (c) => c.method === "chat.postMessage" && !c.params.thread_ts && String(c.params.blocks).includes(`"triage:${issueId}"`),
+      );
       const updates = calls.filter((c) => c.method === "chat.update" && c.params.ts === m.ts);
-      return stormCard("Slack", issueId, events(m.blocks), posts, updates, (c: ApiCall) => events(c.params.blocks), perIssue);
+      const lines = messages.filter((reply) => reply.threadTs === m.ts).length;
+      return stormCard("Slack", issueId, events(m.blocks), posts, updates, (c: ApiCall) => events(c.params.blocks), perIssue, lines);
     });
 }
 
@@ -277,6 +455,7 @@ function stormCard<C extends { at: number }>(
   updates: C[],
   events: (call: C) => number,
   perIssue: number,
+  lines: number,
 ): StormCard {
   if (posts.length === 0) throw new Error(`no post of the ${platform} card for ${issueId} was recorded`);
   const final = [...posts, ...updates].filter((call) => events(call) === perIssue).map((call) => call.at);
@@ -287,6 +466,7 @@ function stormCard<C extends { at: number }>(
     postedAt: Math.min(...posts.map((call) => call.at)),
     finalAt: final.length ? Math.min(...final) : undefined,
     updates: updates.length,
+    lines,
   };
 }
 
