@@ -23,6 +23,8 @@ export function fanoutSection(runs: Outcome<FanoutResult>[]): string {
         "—",
       ],
       ["floor the published limits allow", ...ok.map((r) => seconds(r.floorMs)), "—"],
+      ["floor at the app's own pacing (90 % of each limit)", ...ok.map((r) => seconds(r.pacedFloorMs)), "—"],
+      ["every alert taken (the alerts queue first seen empty)", ...ok.map((r) => (r.intakeMs === undefined ? "—" : seconds(r.intakeMs))), "—"],
       [
         "share of the limits' throughput (floor ÷ actual)",
         ...ok.map((r) => `${percent(r.throughputOfLimit)} (${goal((r.throughputOfLimit ?? 0) >= FANOUT_GOALS.throughputOfLimit)})`),

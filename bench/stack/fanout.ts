@@ -8,6 +8,14 @@ import { QueueClient } from "@azure/storage-queue";
 import { readFileSync } from "node:fs";
 import { POST_MESSAGE_BURST, POST_MESSAGE_PER_SECOND } from "../../dev/emulators/slack/rate-limits";
 import { LIMITS as TEAMS_LIMITS } from "../../dev/emulators/teams/faults";
+import {
+  PACING_SHARE,
+  pacedWindows,
+  SLACK_CHANNEL_LIMITS,
+  TEAMS_CONVERSATION_LIMITS,
+  TEAMS_MARGIN_MS,
+  TEAMS_TENANT_LIMITS,
+} from "../../shared/delivery/pacing";
 import type { Alert } from "../../shared/domain/alert";
 import { anAlert } from "../../test/fixtures/issues";
 import { messageCount } from "../../test/support/queues";
@@ -34,6 +42,10 @@ export interface FanoutResult {
   allFinalMs?: number;
   /** The shortest time the published limits allow for the first posts alone (see `floorMs`). */
   floorMs: number;
+  /** The same at the app's own pacing (90 % of each limit, one instance's windows): what a perfect run of this app takes. */
+  pacedFloorMs: number;
+  /** From the first alert sent until the alerts queue was first seen empty (every alert taken, give or take a second). */
+  intakeMs?: number;
   /** floor ÷ actual: the share of the limits' throughput achieved (1 = at the ceiling). */
   throughputOfLimit?: number;
   /** Copies still not final when the run ended. */
@@ -80,6 +92,15 @@ export function floorMs(shape: FanoutShape): number {
   return Math.max(slack, teamsPerConversation, teamsTenant);
 }
 
+/** `floorMs` at the app's own pacing (docs/pacing.md): Slack one post per 1.112 s per channel, no burst counted on. */
+export function pacedFloorMs(shape: FanoutShape): number {
+  const slack = shape.slackChannels > 0 ? windowsFloorMs(shape.issues, pacedWindows(SLACK_CHANNEL_LIMITS, PACING_SHARE)) : 0;
+  const teamsPerConversation =
+    shape.teamsChannels > 0 ? windowsFloorMs(shape.issues, pacedWindows(TEAMS_CONVERSATION_LIMITS, PACING_SHARE, TEAMS_MARGIN_MS)) : 0;
+  const teamsTenant = windowsFloorMs(shape.issues * shape.teamsChannels, pacedWindows(TEAMS_TENANT_LIMITS, PACING_SHARE, TEAMS_MARGIN_MS));
+  return Math.max(slack, teamsPerConversation, teamsTenant);
+}
+
 /** The earliest time the n-th request can go out under sliding windows, sending as early as every window allows. */
 function windowsFloorMs(n: number, windows: { ms: number; limit: number }[]): number {
   const times: number[] = [];
@@ -118,10 +139,12 @@ export async function measureFanout(shape: FanoutShape, progress: (line: string)
     progress(`fanout: ${alerts.length} alerts enqueued in ${Date.now() - started} ms`);
 
     let lastReport = 0;
+    let intakeMs: number | undefined;
     let storageMark = stack.storageProxy?.requests.length ?? 0;
     const slackChannels = new Set(places.slack.map((place) => place.channel));
     const final = await waitFor(
       async () => {
+        if (intakeMs === undefined && ((await queue.getProperties()).approximateMessagesCount ?? 0) === 0) intakeMs = Date.now() - started;
         const copies = readCopies(stack, places, shape.issues);
         const behind =
           copies.filter((copy) => copy.shows !== perIssue).length + (shape.issues * (places.teams.length + places.slack.length) - copies.length);
@@ -162,6 +185,8 @@ export async function measureFanout(shape: FanoutShape, progress: (line: string)
       shape,
       allFinalMs,
       floorMs: floor,
+      pacedFloorMs: pacedFloorMs(shape),
+      intakeMs,
       throughputOfLimit: allFinalMs === undefined ? undefined : floor / allFinalMs,
       notFinal: expected - copies.filter((copy) => copy.shows === perIssue).length,
       pairs: {
