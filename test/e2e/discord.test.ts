@@ -1,7 +1,12 @@
-// Discord through the local host and the Discord emulator: the interactions endpoint's verification.
+// Discord through the local host and the Discord emulator: the interactions endpoint's verification, cards
+// posted to channels, clicks and commands through the one flows, copies kept in step with Teams and Slack.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DiscordEmulator } from "../../dev/emulators/discord";
 import { InteractionSigner } from "../../dev/emulators/discord/signer";
+import { IssueRepository } from "../../shared/storage/issues";
+import { anAlert } from "../fixtures/issues";
+import { sendBase64Json } from "../support/queues";
+import { waitFor } from "../support/wait";
 import { startStack, type Stack } from "./stack";
 
 let stack: Stack;
@@ -45,4 +50,23 @@ describe("Discord interactions endpoint: verification", () => {
       expect(answer).toEqual({ status: 401, body: undefined });
     });
   }
+});
+
+const cardOf = (channelId: string, issueId: string) =>
+  discord.messages(channelId).find((m) => !m.ephemeral && JSON.stringify(m.components).includes(`~${issueId}`));
+const embedText = (message: { embeds: unknown[]; content?: string } | undefined) => JSON.stringify(message?.embeds ?? []);
+
+describe("Discord cards", () => {
+  it("an alert for a Discord channel → a card in that channel", async () => {
+    const { channels } = discord.addGuild("Contoso", ["alerts"]);
+    const channelId = channels[0]!.id;
+    await sendBase64Json(
+      stack.azurite.connectionString,
+      "alerts",
+      anAlert({ alertId: "discord-card-1", issue: { id: "discord-card" }, targets: [{ provider: "discord", channelId }] }),
+    );
+    const card = await waitFor(() => cardOf(channelId, "discord-card"), { timeoutMs: 15_000 });
+    expect(embedText(card)).toContain("TypeError: cart is undefined");
+    expect(JSON.stringify(card.components)).toContain("resolve~discord-card");
+  });
 });

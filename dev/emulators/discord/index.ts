@@ -382,6 +382,15 @@ export class DiscordEmulator {
       editMessage(message, body);
       return { status: 200, body: this.wireMessage(message) };
     }
+    if (method === "GET" && (match = /^\/channels\/(\d+)$/.exec(path))) {
+      const channel = this.channels.get(match[1]!);
+      if (!channel) return unknown(10003, "Unknown Channel");
+      if (this.noAccess.has(channel.id)) return { status: 403, body: { code: 50001, message: "Missing Access" } };
+      return {
+        status: 200,
+        body: { id: channel.id, type: channel.type, name: channel.name, ...(channel.guildId ? { guild_id: channel.guildId } : {}) },
+      };
+    }
     if (method === "POST" && path === "/users/@me/channels") {
       const recipient = this.users.get(String(body.recipient_id));
       if (!recipient) return { status: 400, body: { code: 50035, message: "Invalid Form Body" } };
