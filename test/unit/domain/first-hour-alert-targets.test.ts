@@ -33,8 +33,10 @@ describe("a bad alert target is explained by the branch it was meant for", () =>
   });
 
   it("a Discord target is a channel id or a guild and an email, both snowflakes", () => {
-    expect(problemsFor({ provider: "discord", channelId: "1100000000000000001" })).toEqual([]);
-    expect(problemsFor({ provider: "discord", guildId: "1100000000000000001", userEmail: "ana@contoso.com" })).toEqual([]);
+    expect(parseAlert({ ...anAlert(), targets: [{ provider: "discord", channelId: "1100000000000000001" }] }).ok).toBe(true);
+    expect(parseAlert({ ...anAlert(), targets: [{ provider: "discord", guildId: "1100000000000000001", userEmail: "ana@contoso.com" }] }).ok).toBe(
+      true,
+    );
     expect(
       problemsFor({ provider: "discord", channelId: "#alerts" })
         .map((p) => p.message)
