@@ -57,6 +57,8 @@ export async function sendDiscordCard(
     const dm = await rest.request<{ id: string }>("POST", "/users/@me/channels", { recipient_id: linked.chatUserId });
     if (dm.kind !== "ok") return verdict(dm, attempt, "open the DM");
     channelId = dm.body.id;
+    // The DM's card offers the guild's people, and a click on it is identified in that guild.
+    guildId = target.guildId;
   }
   const posted = await rest.request<{ id: string }>("POST", `/channels/${channelId}/messages`, await renderDiscordCopy(sender, issue, guildId));
   if (posted.kind !== "ok") return verdict(posted, attempt, "post the card");
