@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { discordPublicKey } from "./discord/verify-interaction";
+import { createPublicKey } from "node:crypto";
 
 /**
  * Every setting the app reads, validated once. Names are the operators' contract (ARCHITECTURE.md):
@@ -85,7 +85,7 @@ const settingsSchema = z.object({
 
   DISCORD_APPLICATION_ID: optionalText.refine((id) => id === undefined || /^\d{17,20}$/.test(id), "a Discord snowflake (17-20 digits)"),
   DISCORD_PUBLIC_KEY: optionalText.refine(
-    (key) => key === undefined || discordPublicKey(key) !== undefined,
+    (key) => key === undefined || isEd25519PublicKey(key),
     "the portal's hex Ed25519 public key (64 hex characters)",
   ),
   DISCORD_BOT_TOKEN: optionalText.refine(
@@ -280,4 +280,15 @@ function decodeKey(value: string): Uint8Array | undefined {
 
 function isLoopback(hostname: string): boolean {
   return hostname === "localhost" || hostname === "127.0.0.1" || hostname === "[::1]";
+}
+
+/** The developer portal's public key: 32 bytes of hex that make an Ed25519 point. */
+function isEd25519PublicKey(hex: string): boolean {
+  if (!/^[0-9a-fA-F]{64}$/.test(hex)) return false;
+  try {
+    createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: Buffer.from(hex, "hex").toString("base64url") }, format: "jwk" });
+    return true;
+  } catch {
+    return false;
+  }
 }
