@@ -7,6 +7,7 @@ import type { DiscordUser } from "../../dev/emulators/discord";
 import type { TeamsTeam, TeamsUser } from "../../dev/emulators/teams";
 import { IdentityRepository } from "../../shared/identity/identities";
 import { CardRepository } from "../../shared/storage/cards";
+import { DiscordGuilds } from "../../shared/storage/discord-guilds";
 import { IssueRepository } from "../../shared/storage/issues";
 import { signInAs, TestBrowser } from "../support/browser";
 import { action, cardOf as teamsCardOf, cardText } from "./card-helpers";
@@ -139,6 +140,7 @@ describe("clicks and commands through the one flows, every copy kept in step", (
   });
 
   it("/triage link answers with a link; signing in links the Discord user in this guild", async () => {
+    expect(await new DiscordGuilds(stack.storage).isKnown(guildId)).toBe(true); // recorded on its first interaction
     const content = await command("link");
     const link = /(http\S+\/api\/link\?token=\S+)/.exec(content)![1]!;
     stack.oidc.addPerson({ email: "ana@contoso.com", name: "Ana Lima" });

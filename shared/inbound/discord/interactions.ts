@@ -19,6 +19,7 @@ import { IdentityRepository } from "../../identity/identities";
 import { linkUrl } from "../../identity/prompts";
 import type { Runtime } from "../../runtime";
 import { CardRepository } from "../../storage/cards";
+import { DiscordGuilds } from "../../storage/discord-guilds";
 import type { StorageClients } from "../../storage/clients";
 import { clickNotice, runCardClick } from "../../workflows/card-click";
 import { runCommand } from "../../workflows/commands";
@@ -81,12 +82,19 @@ function guildOf(app: DiscordApp, interaction: { guild_id?: string }): { guildId
   return { guildId: interaction.guild_id };
 }
 
+/** The guild is recorded on its first interaction (no gateway, so no GUILD_CREATE). */
+async function served(app: DiscordApp, interaction: { guild_id?: string }): Promise<{ guildId?: string; refused?: string }> {
+  const guild = guildOf(app, interaction);
+  if (guild.guildId) await new DiscordGuilds(app.storage).recordSeen(guild.guildId);
+  return guild;
+}
+
 async function onClick(app: DiscordApp, interaction: ComponentInteraction, raw: Record<string, unknown>): Promise<APIInteractionResponse> {
   const user = interactionUser(interaction);
   const embeds = (raw.message as { embeds?: { footer?: { text?: string } }[] } | undefined)?.embeds;
   const payload = decodeDiscordComponent(interaction.data.custom_id, interaction.data.values, embeds);
   if (!payload || !user) return ephemeral("That button isn't one of Triage Relay's (or no longer works). Nothing was changed.");
-  let { guildId, refused } = guildOf(app, interaction);
+  let { guildId, refused } = await served(app, interaction);
   if (refused) return ephemeral(refused);
   // A card in a DM: the person's identity is the guild's the card was sent for.
   if (!guildId) {
@@ -141,7 +149,7 @@ async function onClick(app: DiscordApp, interaction: ComponentInteraction, raw: 
 async function onCommand(app: DiscordApp, interaction: CommandInteraction): Promise<APIInteractionResponse> {
   const user = interactionUser(interaction);
   if (interaction.data.name !== "triage" || !user) return ephemeral("I only know `/triage`.");
-  const { guildId, refused } = guildOf(app, interaction);
+  const { guildId, refused } = await served(app, interaction);
   if (refused) return ephemeral(refused);
   if (!guildId) return ephemeral("Use `/triage` in a server channel: your link and subscriptions belong to a server.");
   const [subcommand] = interaction.data.options ?? [];
