@@ -1,4 +1,5 @@
 // The app's settings when everything it talks to is emulated on this machine (npm start, e2e tests).
+import type { DiscordEmulator } from "./emulators/discord";
 import type { SlackEmulator } from "./emulators/slack";
 import type { TeamsEmulator } from "./emulators/teams";
 
@@ -12,6 +13,8 @@ export interface EmulatedWorld {
   slackSigningSecret: string;
   /** Single-workspace mode as well as the install flow. */
   slackBotToken?: string;
+  /** Turns Discord on, talking to this emulator. */
+  discord?: DiscordEmulator;
   /** Turns on POST /api/ingest/{source} with this token (≥ 32 characters). */
   ingestToken?: string;
 }
@@ -38,5 +41,13 @@ export function emulatedAppSettings(world: EmulatedWorld): Record<string, string
     OIDC_CLIENT_ID: world.oidc.clientId,
     OIDC_CLIENT_SECRET: world.oidc.clientSecret,
     ...(world.ingestToken ? { INGEST_TOKENS: world.ingestToken } : {}),
+    ...(world.discord
+      ? {
+          DISCORD_APPLICATION_ID: world.discord.applicationId,
+          DISCORD_PUBLIC_KEY: world.discord.publicKey,
+          DISCORD_BOT_TOKEN: world.discord.botToken,
+          DISCORD_API_URL: world.discord.apiUrl,
+        }
+      : {}),
   };
 }

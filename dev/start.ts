@@ -11,6 +11,8 @@ import { emulatedAppSettings } from "./app-settings";
 import { startAzurite, type Azurite } from "./azurite";
 import { startChatPage } from "./chat-page";
 import { startOidcProvider } from "./emulators/oidc";
+import { registerDiscordCommands } from "../shared/discord/register-commands";
+import { startDiscordEmulator } from "./emulators/discord";
 import { seedDevWorkspace } from "./emulators/slack/seed";
 import { startSlackEmulator, type SlackEmulator } from "./emulators/slack";
 import { startTeamsEmulator, type TeamsEmulator } from "./emulators/teams";
@@ -70,6 +72,12 @@ async function main(): Promise<void> {
     });
     stoppers.push(slack.stop);
     const workspace = seedDevWorkspace(slack, { botToken: secrets.slackBotToken });
+    const discord = await startDiscordEmulator();
+    stoppers.push(() => discord.stop());
+    const discordGuild = discord.addGuild("Checkout", ["alerts"]);
+    discord.addUser("ana", "Ana Lima");
+    discord.addUser("ben", "Ben Okafor");
+    await registerDiscordCommands({ applicationId: discord.applicationId, botToken: discord.botToken, apiUrl: discord.apiUrl });
     const oidc = await startOidcProvider({
       port: OIDC_PORT,
       clients: [
@@ -86,6 +94,7 @@ async function main(): Promise<void> {
         storageConnectionString: azurite.connectionString,
         teams,
         slack,
+        discord,
         oidc: { issuer: oidc.issuer, clientId: "triage-relay-dev", clientSecret: secrets.oidcClientSecret },
         publicBaseUrl: `http://localhost:${PORT}`,
         linkSigningKey: secrets.linkSigningKey,
@@ -132,6 +141,7 @@ Triage Relay is running on http://localhost:${PORT}  (health: http://localhost:$
   Dev chat page    ${chat.url}   every conversation, live: click cards as a demo user, send test alerts
   Teams emulator   ${teams.url}   demo team "Checkout", General channel ${team.generalChannelId}
   Slack emulator   ${slack.url}   workspace ${workspace.workspace.teamId}, #alerts ${workspace.channels.alerts}
+  Discord emulator ${discord.apiUrl}   guild "Checkout" ${discordGuild.guild.id}, #alerts ${discordGuild.channels[0]!.id}
   Sign-in (OIDC)   ${oidc.issuer}   demo people ana@triage.dev, ben@triage.dev (no password)
   Azurite          ${azurite.queueEndpoint} (data in .azurite/)
 

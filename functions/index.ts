@@ -3,6 +3,7 @@ import { config } from "../shared/config";
 import { alertsQueue } from "./alerts-queue";
 import { cardRefreshQueue } from "./card-refresh-queue";
 import { deliveriesQueue } from "./deliveries-queue";
+import { discordInteractions } from "./discord-interactions";
 import { health } from "./health";
 import { ingestAlerts } from "./ingest";
 import { issueApi } from "./issue-api";
@@ -27,6 +28,14 @@ export const functionTable: FunctionDefinition[] = [
   { name: "slackInteractions", kind: "http", route: "slack/interactions", methods: ["POST"], authLevel: "anonymous", handler: slackInteractions },
   { name: "slackInstall", kind: "http", route: "slack/install", methods: ["GET"], authLevel: "anonymous", handler: slackInstall },
   { name: "slackOAuthRedirect", kind: "http", route: "slack/oauth_redirect", methods: ["GET"], authLevel: "anonymous", handler: slackOAuthRedirect },
+  {
+    name: "discordInteractions",
+    kind: "http",
+    route: "discord/interactions",
+    methods: ["POST"],
+    authLevel: "anonymous",
+    handler: discordInteractions,
+  },
   { name: "issueApi", kind: "http", route: "issues/{id}", methods: ["GET", "PATCH"], authLevel: "function", handler: issueApi },
   { name: "ingest", kind: "http", route: "ingest/{source}", methods: ["POST"], authLevel: "anonymous", handler: ingestAlerts },
   { name: "linkStart", kind: "http", route: "link", methods: ["GET"], authLevel: "anonymous", handler: linkStart },

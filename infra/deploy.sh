@@ -8,7 +8,7 @@
 set -Eeuo pipefail
 
 readonly MIN_AZ_VERSION=2.60.0
-readonly SECRET_SETTINGS="SLACK_SIGNING_SECRET SLACK_CLIENT_SECRET LINK_SIGNING_KEY OIDC_CLIENT_SECRET INGEST_TOKENS SENTRY_CLIENT_SECRET"
+readonly SECRET_SETTINGS="SLACK_SIGNING_SECRET SLACK_CLIENT_SECRET LINK_SIGNING_KEY OIDC_CLIENT_SECRET INGEST_TOKENS SENTRY_CLIENT_SECRET DISCORD_PUBLIC_KEY DISCORD_BOT_TOKEN"
 readonly RETRIES=${RELAY_DEPLOY_RETRIES:-12}
 readonly RETRY_DELAY=${RELAY_DEPLOY_RETRY_DELAY:-15}
 
@@ -182,6 +182,8 @@ set_deployment_args() {
     --parameters "namePrefix=$name_prefix" "location=$location"
   )
   [ -z "${SLACK_CLIENT_ID:-}" ] || deploy_args+=(--parameters "slackClientId=$SLACK_CLIENT_ID")
+  [ -z "${DISCORD_APPLICATION_ID:-}" ] || deploy_args+=(--parameters "discordApplicationId=$DISCORD_APPLICATION_ID")
+  [ -z "${DISCORD_ALLOWED_GUILDS:-}" ] || deploy_args+=(--parameters "discordAllowedGuilds=$DISCORD_ALLOWED_GUILDS")
   [ -z "${OIDC_ISSUER:-}" ] || deploy_args+=(--parameters "oidcIssuer=$OIDC_ISSUER")
   [ -z "${OIDC_CLIENT_ID:-}" ] || deploy_args+=(--parameters "oidcClientId=$OIDC_CLIENT_ID")
   [ -z "${TEAMS_ALLOWED_TENANTS:-}" ] || deploy_args+=(--parameters "teamsAllowedTenants=$TEAMS_ALLOWED_TENANTS")
@@ -350,6 +352,13 @@ Next:
        az role assignment create --role "Storage Queue Data Message Sender" \\
          --assignee <producer object id> --scope $(output alertsQueueResourceId)
 EOF
+  if [ -n "${DISCORD_APPLICATION_ID:-}" ]; then
+    cat <<EOF
+  Discord: set the Interactions Endpoint URL to $app_url/api/discord/interactions, run
+     npm run discord:commands, then add the bot to a server:
+       https://discord.com/oauth2/authorize?client_id=$DISCORD_APPLICATION_ID&scope=bot+applications.commands&permissions=84992
+EOF
+  fi
   local ingest_url
   ingest_url=$(output ingestUrl)
   [ -n "$ingest_url" ] || return 0

@@ -41,6 +41,12 @@ param publicBaseUrl string = ''
 @description('Slack app client id. Empty: Slack is not wired (no Slack secrets are referenced).')
 param slackClientId string = ''
 
+@description('Discord application id. Empty: Discord is not wired (no Discord secrets are referenced).')
+param discordApplicationId string = ''
+
+@description('Comma-separated Discord guild ids allowed to use the app. Empty: any guild that installs it.')
+param discordAllowedGuilds string = ''
+
 @description('OpenID Connect issuer for explicit identity linking. Empty: explicit linking is off.')
 param oidcIssuer string = ''
 
@@ -157,6 +163,8 @@ module functionApp 'modules/functionapp.bicep' = {
     alwaysReadyHttpInstances: alwaysReadyHttpInstances
     publicBaseUrl: publicBaseUrl
     slackClientId: slackClientId
+    discordApplicationId: discordApplicationId
+    discordAllowedGuilds: discordAllowedGuilds
     oidcIssuer: oidcIssuer
     oidcClientId: oidcClientId
     teamsAllowedTenants: teamsAllowedTenants

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { createPublicKey } from "node:crypto";
 
 /**
  * Every setting the app reads, validated once. Names are the operators' contract (ARCHITECTURE.md):
@@ -81,6 +82,18 @@ const settingsSchema = z.object({
 
   INGEST_TOKENS: csv.refine((tokens) => tokens.every((token) => token.length >= 32), "every token must be at least 32 characters"),
   SENTRY_CLIENT_SECRET: optionalText,
+
+  DISCORD_APPLICATION_ID: optionalText.refine((id) => id === undefined || /^\d{17,20}$/.test(id), "a Discord snowflake (17-20 digits)"),
+  DISCORD_PUBLIC_KEY: optionalText.refine(
+    (key) => key === undefined || isEd25519PublicKey(key),
+    "the portal's hex Ed25519 public key (64 hex characters)",
+  ),
+  DISCORD_BOT_TOKEN: optionalText.refine(
+    (token) => token === undefined || /^[A-Za-z0-9._-]{30,}$/.test(token),
+    "the bot's token from the developer portal",
+  ),
+  DISCORD_ALLOWED_GUILDS: csv.refine((ids) => ids.every((id) => /^\d{17,20}$/.test(id)), "comma-separated guild ids (snowflakes)"),
+  DISCORD_API_URL: httpUrl.optional(),
 });
 
 type Problem = { setting: string; message: string };
@@ -107,6 +120,10 @@ function crossChecks(env: Record<string, string | undefined>): Problem[] {
     problem("SLACK_SIGNING_SECRET", "required when Slack is configured");
   }
   if (has("SLACK_CLIENT_ID") && !has("SLACK_CLIENT_SECRET")) problem("SLACK_CLIENT_SECRET", "required with SLACK_CLIENT_ID");
+  if (has("DISCORD_PUBLIC_KEY")) {
+    if (!has("DISCORD_APPLICATION_ID")) problem("DISCORD_APPLICATION_ID", "required when DISCORD_PUBLIC_KEY is set");
+    if (!has("DISCORD_BOT_TOKEN")) problem("DISCORD_BOT_TOKEN", "required when DISCORD_PUBLIC_KEY is set");
+  }
   if (has("OIDC_ISSUER") && !has("OIDC_CLIENT_ID")) problem("OIDC_CLIENT_ID", "required with OIDC_ISSUER");
   const base = env.PUBLIC_BASE_URL?.trim();
   if (base && URL.canParse(base)) {
@@ -149,6 +166,16 @@ export interface Config {
   renotifyHours: number;
   /** A regression of a fatal or error issue is also shown in the channel (Slack `reply_broadcast`), not only in the card's thread. */
   threadBroadcastRegressions: boolean;
+  /** Absent when DISCORD_PUBLIC_KEY is unset: the Discord route answers 404 and Discord targets are dead. */
+  discord?: {
+    applicationId: string;
+    /** Hex Ed25519 public key (verified at start-up to be one). */
+    publicKey: string;
+    botToken: string;
+    /** Guild ids allowed to use the app; empty = any guild that installs it. */
+    allowedGuilds: string[];
+    apiUrl: string;
+  };
   /** Absent when INGEST_TOKENS is unset: the ingest routes answer 404. */
   ingest?: { tokens: string[]; sentryClientSecret?: string };
 }
@@ -208,6 +235,15 @@ export function loadConfig(given: Record<string, string | undefined> = process.e
     cardRefreshCoalesceSeconds: s.CARD_REFRESH_COALESCE_SECONDS,
     renotifyHours: s.RENOTIFY_HOURS,
     threadBroadcastRegressions: s.THREAD_BROADCAST_REGRESSIONS,
+    discord: s.DISCORD_PUBLIC_KEY
+      ? {
+          applicationId: s.DISCORD_APPLICATION_ID!,
+          publicKey: s.DISCORD_PUBLIC_KEY.toLowerCase(),
+          botToken: s.DISCORD_BOT_TOKEN!,
+          allowedGuilds: s.DISCORD_ALLOWED_GUILDS,
+          apiUrl: (s.DISCORD_API_URL ?? "https://discord.com/api/v10").replace(/\/+$/, ""),
+        }
+      : undefined,
     ingest: s.INGEST_TOKENS.length > 0 ? { tokens: s.INGEST_TOKENS, sentryClientSecret: s.SENTRY_CLIENT_SECRET } : undefined,
   };
 }
@@ -244,4 +280,15 @@ function decodeKey(value: string): Uint8Array | undefined {
 
 function isLoopback(hostname: string): boolean {
   return hostname === "localhost" || hostname === "127.0.0.1" || hostname === "[::1]";
+}
+
+/** The developer portal's public key: 32 bytes of hex that make an Ed25519 point. */
+function isEd25519PublicKey(hex: string): boolean {
+  if (!/^[0-9a-fA-F]{64}$/.test(hex)) return false;
+  try {
+    createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: Buffer.from(hex, "hex").toString("base64url") }, format: "jwk" });
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -19,6 +19,8 @@ param maximumInstanceCount int
 param alwaysReadyHttpInstances int
 param publicBaseUrl string
 param slackClientId string
+param discordApplicationId string = ''
+param discordAllowedGuilds string = ''
 param oidcIssuer string
 param oidcClientId string
 param teamsAllowedTenants string
@@ -118,6 +120,15 @@ var slackSettings = empty(slackClientId)
       SLACK_CLIENT_SECRET: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/slack-client-secret)'
     }
 
+var discordSettings = empty(discordApplicationId)
+  ? {}
+  : {
+      DISCORD_APPLICATION_ID: discordApplicationId
+      DISCORD_ALLOWED_GUILDS: discordAllowedGuilds
+      DISCORD_PUBLIC_KEY: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/discord-public-key)'
+      DISCORD_BOT_TOKEN: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/discord-bot-token)'
+    }
+
 var oidcSettings = empty(oidcIssuer)
   ? {}
   : {
@@ -138,7 +149,7 @@ var sentrySettings = ingestEnabled && sentryEnabled
     }
   : {}
 
-var appSettings = union(coreSettings, slackSettings, oidcSettings, ingestSettings, sentrySettings)
+var appSettings = union(coreSettings, slackSettings, discordSettings, oidcSettings, ingestSettings, sentrySettings)
 
 resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: site

@@ -84,6 +84,8 @@ function via(surface: Surface): string[] {
       return [" · via Teams"];
     case "slack":
       return [" · via Slack"];
+    case "discord":
+      return [" · via Discord"];
     case "api":
       return [" · via the API"];
     case "alert":

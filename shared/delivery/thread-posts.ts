@@ -28,6 +28,7 @@ export async function postThreadLine(
   if (copy.provider === "msteams") {
     return replyInTeamsThread({ ...poster, connector: poster.teams }, copy, renderTeamsThreadLine(view), attempt);
   }
+  if (copy.provider === "discord") return { kind: "dead", reason: "Discord cards have no thread lines" };
   if (!poster.slackTokens) return { kind: "dead", reason: "Slack is not configured on this app" };
   return postSlackThreadReply({ ...poster, slackTokens: poster.slackTokens }, copy, renderSlackThreadLine(view), attempt);
 }
@@ -54,5 +55,6 @@ export async function sendPersonalNotice(
 
 /** How a copy is named in a live-card row and a delivery row (deliver.ts writes the same). */
 export function messageRefOf(copy: CardCopy): string {
+  if (copy.provider === "discord") return `${copy.channelId}/${copy.messageId}`;
   return copy.provider === "msteams" ? `${copy.conversationId}/${copy.activityId}` : `${copy.channel}/${copy.ts}`;
 }

@@ -52,13 +52,20 @@ const slackUserTarget = z.strictObject({
   userEmail: z.email().max(ALERT_LIMITS.email),
 });
 
+const discordSnowflake = z.string().regex(/^\d{17,20}$/, "a Discord id (snowflake: 17-20 digits)");
+const discordChannelTarget = z.strictObject({ provider: z.literal("discord"), channelId: discordSnowflake });
+const discordUserTarget = z.strictObject({ provider: z.literal("discord"), guildId: discordSnowflake, userEmail: z.email().max(ALERT_LIMITS.email) });
+
 /**
  * A target that fits no branch is explained by the branch it was meant for: zod's own union message is
  * only "Invalid input", which hides the branch's explanation ("a Teams conversation id such as 19:…").
  */
-export const alertTargetSchema = z.union([teamsChannelTarget, teamsUserTarget, slackChannelTarget, slackUserTarget], {
-  error: (issue) => (issue.code === "invalid_union" ? bestBranchMessage(issue.errors) : undefined),
-});
+export const alertTargetSchema = z.union(
+  [teamsChannelTarget, teamsUserTarget, slackChannelTarget, slackUserTarget, discordChannelTarget, discordUserTarget],
+  {
+    error: (issue) => (issue.code === "invalid_union" ? bestBranchMessage(issue.errors) : undefined),
+  },
+);
 
 /**
  * The branch the input was meant for: one whose `provider` matched, then one that recognised every key,
@@ -75,7 +82,7 @@ function bestBranchMessage(branches: z.core.$ZodIssue[][]): string | undefined {
     return ra[0]! - rb[0]! || ra[1]! - rb[1]! || ra[2]! - rb[2]!;
   })[0];
   if (!best?.length) return undefined;
-  if (best.some((p) => p.path[0] === "provider")) return 'a target needs provider "msteams" or "slack"';
+  if (best.some((p) => p.path[0] === "provider")) return 'a target needs provider "msteams", "slack" or "discord"';
   // The first problem per field: later checks on a field that already failed add nothing (its length, say).
   const byPath = new Map<string, string>();
   for (const p of best) if (!byPath.has(p.path.join("."))) byPath.set(p.path.join("."), p.message);
@@ -166,6 +173,9 @@ export function targetKey(target: AlertTarget): string {
   if (target.provider === "msteams") {
     if ("conversationId" in target) return `msteams:conv:${target.conversationId}`;
     return target.aadObjectId ? `msteams:user:${target.aadObjectId}` : `msteams:email:${target.userEmail!.toLowerCase()}`;
+  }
+  if (target.provider === "discord") {
+    return "channelId" in target ? `discord:${target.channelId}` : `discord:${target.guildId}:email:${target.userEmail.toLowerCase()}`;
   }
   if ("channel" in target) return `slack:${target.teamId}:${target.channel}`;
   return `slack:${target.teamId}:email:${target.userEmail.toLowerCase()}`;

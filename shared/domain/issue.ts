@@ -45,7 +45,7 @@ export interface Actor {
   surface: Surface;
 }
 
-export type Surface = "teams" | "slack" | "api" | "alert" | "system";
+export type Surface = "teams" | "slack" | "discord" | "api" | "alert" | "system";
 
 export interface Issue {
   id: string;

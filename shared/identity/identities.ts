@@ -4,7 +4,7 @@ import { TABLES, type StorageClients } from "../storage/clients";
 import { isNotFound } from "../storage/errors";
 import { escapeOData, stripUndefined } from "../storage/issues";
 
-export type ChatProvider = "msteams" | "slack";
+export type ChatProvider = "msteams" | "slack" | "discord";
 
 /** A chat user (in one Teams tenant or Slack workspace) linked to a person. */
 export interface ChatIdentity {

@@ -10,7 +10,8 @@ const AUDIENCE = "triage-relay/link";
 /** Where to say "You're linked" once the sign-in is done. */
 export type LinkConfirmation =
   | { kind: "teams"; serviceUrl: string; conversationId: string }
-  | { kind: "slack"; responseUrl?: string; userId: string };
+  | { kind: "slack"; responseUrl?: string; userId: string }
+  | { kind: "discord"; userId: string };
 
 /** Who is asking to be linked, as the chat platform vouched for them when the link was made. */
 export interface LinkRequest {
@@ -84,7 +85,7 @@ async function wasUsed(storage: StorageClients, tokenId: string): Promise<boolea
 
 function isLinkRequest(value: LinkRequest): boolean {
   return (
-    (value.provider === "msteams" || value.provider === "slack") &&
+    (value.provider === "msteams" || value.provider === "slack" || value.provider === "discord") &&
     typeof value.scope === "string" &&
     typeof value.chatUserId === "string" &&
     typeof value.confirm === "object" &&

@@ -1,3 +1,4 @@
+import { discordRest } from "../discord/rest";
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { EncryptJWT, jwtDecrypt } from "jose";
 import type { Config } from "../config";
@@ -119,7 +120,7 @@ export async function finishLinking(linker: Linker, callbackUrl: URL, sessionCoo
     .setIssuedAt()
     .setExpirationTime(`${SESSION_LIFETIME_SECONDS}s`)
     .encrypt(deriveKey(config.linkSigningKey, "link-session"));
-  const platform = request.provider === "msteams" ? "Teams" : "Slack";
+  const platform = PLATFORM_NAMES[request.provider];
   const who = request.chatUserName ? `the ${platform} user “${request.chatUserName}”` : `a ${platform} account`;
   return {
     ...page(
@@ -175,7 +176,7 @@ export async function confirmLinking(linker: Linker, sessionCookieValue: string 
   linker.log(`Link: ${request.provider} user linked explicitly${previous ? " (relinked)" : ""}`);
   return withClear(
     page(message, [
-      `You can go back to ${request.provider === "msteams" ? "Teams" : "Slack"}: your actions on alert cards are now yours.`,
+      `You can go back to ${PLATFORM_NAMES[request.provider]}: your actions on alert cards are now yours.`,
       ...(undelivered ? [undelivered] : []),
     ]),
   );
@@ -239,6 +240,13 @@ async function foreignScope(linker: Linker, request: LinkRequest): Promise<strin
       ? undefined
       : "This app doesn't serve the organisation this link was made for. Nothing was changed.";
   }
+  if (request.provider === "discord") {
+    const discord = linker.config.discord;
+    if (!discord) return "Discord isn't set up on this app. Nothing was changed.";
+    return discord.allowedGuilds.length === 0 || discord.allowedGuilds.includes(request.scope)
+      ? undefined
+      : "This app doesn't serve the Discord server this link was made for. Nothing was changed.";
+  }
   if (!linker.slackTokens) return "Slack isn't set up on this app. Nothing was changed.";
   try {
     await linker.slackTokens.forTeam(request.scope);
@@ -270,6 +278,7 @@ export async function confirmInChat(linker: Linker, request: LinkRequest, text: 
         ? `Teams didn't take the confirmation message (${result.detail}), but the link is made.`
         : `Triage Relay couldn't say so in Teams: its 1:1 chat with you is ${result.problem === "gone" ? "gone" : "closed to it"} (${result.detail}). The link is made all the same.`;
     }
+    if (confirm.kind === "discord") return await confirmInDiscord(linker.config, confirm.userId, text);
     if (confirm.responseUrl && (await postToResponseUrl(confirm.responseUrl, { response_type: "ephemeral", replace_original: false, text }, 3000)))
       return undefined;
     const client = await linker.slackTokens!.client(request.scope);
@@ -284,4 +293,16 @@ export async function confirmInChat(linker: Linker, request: LinkRequest, text: 
 function sessionCookie(config: Config, value: string, maxAge: number): string {
   const secure = config.publicBaseUrl.startsWith("https:") ? "; Secure" : "";
   return `${LINK_SESSION_COOKIE}=${value}; Path=/api/link; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${secure}`;
+}
+
+const PLATFORM_NAMES = { msteams: "Teams", slack: "Slack", discord: "Discord" } as const;
+
+/** Discord: "You're linked" in a DM from the bot (the interaction's own token may be gone by then). */
+async function confirmInDiscord(config: Config, userId: string, text: string): Promise<string | undefined> {
+  if (!config.discord) return undefined;
+  const rest = discordRest(config.discord);
+  const dm = await rest.request<{ id: string }>("POST", "/users/@me/channels", { recipient_id: userId });
+  const sent =
+    dm.kind === "ok" ? await rest.request("POST", `/channels/${dm.body.id}/messages`, { content: text, allowed_mentions: { parse: [] } }) : dm;
+  return sent.kind === "ok" ? undefined : "Triage Relay couldn't say so in a Discord DM, but the link is made.";
 }

@@ -41,6 +41,21 @@ export type CardCopy =
       writers?: Record<string, string>;
       behindSince?: string;
       etag?: string;
+    }
+  | {
+      provider: "discord";
+      issueId: string;
+      /** The guild whose linked people the Assign menu offers; absent for a DM. */
+      guildId?: string;
+      channelId: string;
+      messageId: string;
+      targetKey: string;
+      renderedVersion: number;
+      postedAt: string;
+      dead?: string;
+      writers?: Record<string, string>;
+      behindSince?: string;
+      etag?: string;
     };
 
 interface CardEntity {
@@ -74,6 +89,7 @@ export function needsRender(copy: CardCopy, version: number, now = Date.now()): 
 }
 
 export function cardRowKey(card: CardCopy): string {
+  if (card.provider === "discord") return safeKey(`discord:${card.channelId}:${card.messageId}`);
   return card.provider === "msteams"
     ? safeKey(`msteams:${card.conversationId}:${card.activityId}`)
     : safeKey(`slack:${card.teamId}:${card.channel}:${card.ts}`);

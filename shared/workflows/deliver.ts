@@ -14,6 +14,7 @@ import { LiveCards, livePostedAction, liveReleaseAction, submitInChunks, type Cl
 import { IdentityRepository } from "../identity/identities";
 import { countsAsAttempt, MAX_DELIVERY_ATTEMPTS } from "../delivery/retry-policy";
 import { SETTLE_MS } from "../delivery/pacing";
+import { sendDiscordCard } from "../delivery/discord-sender";
 import { sendSlackCard, type SlackSendOutcome } from "../delivery/slack-sender";
 import { sendTeamsCard, type SendOutcome } from "../delivery/teams-sender";
 import type { AlertTarget } from "../domain/alert";
@@ -268,6 +269,12 @@ async function postOne(
       unconfirmed > 0 && !(await beforeUnprovenPost())
         ? { kind: "withheld", reason: "an earlier post's outcome is unknown and Teams can't be asked" }
         : await sendTeamsCard({ ...deliverer, connector: deliverer.teams, identities: sender.identities }, issue, target, row.targetKey, attempt);
+  } else if (target.provider === "discord") {
+    // Discord can't be asked what the bot posted either: as on Teams, the one retry of an unknown outcome is a re-post.
+    outcome =
+      unconfirmed > 0 && !(await beforeUnprovenPost())
+        ? { kind: "withheld", reason: "an earlier post's outcome is unknown and Discord can't be asked" }
+        : await sendDiscordCard({ config: deliverer.config, identities: sender.identities }, issue, target, row.targetKey, attempt);
   } else if (sender.slackTokens) {
     outcome = await sendSlackCard(
       { ...deliverer, slackTokens: sender.slackTokens, identities: sender.identities },
@@ -440,5 +447,6 @@ const POST_DECISIONS: Record<PostReason, string> = {
 };
 
 function messageRef(copy: CardCopy): string {
+  if (copy.provider === "discord") return `${copy.channelId}/${copy.messageId}`;
   return copy.provider === "msteams" ? `${copy.conversationId}/${copy.activityId}` : `${copy.channel}/${copy.ts}`;
 }

@@ -96,9 +96,11 @@ function notFound(issueId: string): ApiAnswer {
 
 function publicCard(card: CardCopy) {
   const where =
-    card.provider === "msteams"
-      ? { conversationId: card.conversationId, activityId: card.activityId }
-      : { teamId: card.teamId, channel: card.channel, ts: card.ts };
+    card.provider === "discord"
+      ? { channelId: card.channelId, messageId: card.messageId }
+      : card.provider === "msteams"
+        ? { conversationId: card.conversationId, activityId: card.activityId }
+        : { teamId: card.teamId, channel: card.channel, ts: card.ts };
   return {
     provider: card.provider,
     ...where,

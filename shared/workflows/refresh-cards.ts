@@ -5,6 +5,7 @@ import { targetLabel } from "../delivery/deliveries";
 import { SETTLE_MS } from "../delivery/pacing";
 import { RefreshGate } from "../delivery/refresh-gate";
 import { countsAsAttempt, MAX_DELIVERY_ATTEMPTS } from "../delivery/retry-policy";
+import { updateDiscordCard } from "../delivery/discord-sender";
 import { slackUpdateHeadroom, updateSlackCard } from "../delivery/slack-sender";
 import { expireIgnore } from "../domain/actions";
 import { IdentityRepository } from "../identity/identities";
@@ -148,6 +149,8 @@ export interface RefreshResult {
 
 /** A copy of a still-changing issue waits for it to settle while its budget runs low. */
 function waitsToSettle(copy: CardCopy): boolean {
+  // Discord's buckets are learnt per channel by the client, which holds back what they have no room for.
+  if (copy.provider === "discord") return false;
   return copy.provider === "slack"
     ? slackUpdateHeadroom(copy.teamId) < SLACK_LOW_HEADROOM
     : teamsConversationHeadroom(copy.conversationId) < TEAMS_LOW_HEADROOM;
@@ -186,7 +189,12 @@ async function updateAll(
   const outcomes: ({ kind: "updated" } | FailureVerdict)[] = [];
   const groups = new Map<string, number[]>();
   copies.forEach((copy, i) => {
-    const key = copy.provider === "msteams" ? `msteams:${copy.conversationId}` : `slack:${copy.teamId}`;
+    const key =
+      copy.provider === "discord"
+        ? `discord:${copy.channelId}`
+        : copy.provider === "msteams"
+          ? `msteams:${copy.conversationId}`
+          : `slack:${copy.teamId}`;
     groups.set(key, [...(groups.get(key) ?? []), i]);
   });
   await Promise.all(
@@ -213,6 +221,7 @@ async function updateCopy(
   clientFor: (teamId: string) => () => Promise<WebClient>,
 ): Promise<{ kind: "updated" } | FailureVerdict> {
   if (copy.provider === "msteams") return updateTeamsCard({ ...refresher, connector: refresher.teams, identities }, issue, copy, attempt);
+  if (copy.provider === "discord") return updateDiscordCard({ config: refresher.config, identities }, issue, copy, attempt);
   if (!refresher.slackTokens) return { kind: "dead", reason: "Slack is not configured on this app" };
   return updateSlackCard({ ...refresher, slackTokens: refresher.slackTokens, identities }, issue, copy, attempt, undefined, clientFor(copy.teamId));
 }

@@ -185,6 +185,7 @@ async function postNotice(
     });
     return outcome.kind === "dead-installation" ? { kind: "dead", reason: outcome.reason } : outcome;
   }
+  if (target.provider === "discord") return { kind: "dead", reason: "release notices are not posted to Discord yet" };
   const slackTokens = deliverer.slackTokens;
   if (!slackTokens) return { kind: "dead", reason: "Slack is not configured on this app (SLACK_SIGNING_SECRET)" };
   const slackSender = { config: deliverer.config, storage: deliverer.storage, slackTokens, identities: sender.identities };

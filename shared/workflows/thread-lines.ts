@@ -144,6 +144,7 @@ async function threadsOf(refresher: Refresher, issue: Issue): Promise<Thread[]> 
   for (const sameTarget of byTarget.values()) {
     sameTarget.sort((a, b) => Date.parse(a.postedAt) - Date.parse(b.postedAt));
     for (const [i, copy] of sameTarget.entries()) {
+      if (copy.provider === "discord") continue; // Discord cards have no thread lines (yet)
       if (off.has(conversationKeyOf(copy))) continue;
       if (copy.provider === "msteams" && (await installations.findConversation(copy.conversationId))?.conversationType !== "channel") continue;
       if (copy.provider === "slack" && isSlackDirectMessage(copy.channel)) continue;
@@ -283,7 +284,7 @@ class People {
 
   /** Who an email is where this copy lives: with their user there when they are linked in that tenant or workspace. */
   on(copy: CardCopy): (email: string) => NamedPerson {
-    const scope = copy.provider === "msteams" ? copy.tenantId : copy.teamId;
+    const scope = copy.provider === "msteams" ? copy.tenantId : copy.provider === "slack" ? copy.teamId : (copy.guildId ?? "");
     return (email) => {
       const here = this.loaded.get(email.toLowerCase())?.find((identity) => identity.provider === copy.provider && identity.scope === scope);
       const name = this.nameOf(email);

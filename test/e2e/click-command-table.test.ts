@@ -1,10 +1,12 @@
-// One table of clicks and commands, run against Teams and Slack through their HTTP adapters (the local host,
-// the Bot Connector and Slack emulators): the same flow, so the same outcome, each in its platform's words.
+// One table of clicks and commands, run against Teams, Slack and Discord through their HTTP adapters (the local
+// host, the Bot Connector, Slack and Discord emulators): the same flow, so the same outcome, each in its platform's words.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { DiscordUser } from "../../dev/emulators/discord";
 import type { TeamsTeam, TeamsUser } from "../../dev/emulators/teams";
 import type { Status } from "../../shared/domain/issue";
 import { IssueRepository } from "../../shared/storage/issues";
 import { anAlert } from "../fixtures/issues";
+import { signInAs, TestBrowser } from "../support/browser";
 import { sendBase64Json } from "../support/queues";
 import { waitFor } from "../support/wait";
 import { action, cardOf, cardText } from "./card-helpers";
@@ -14,6 +16,8 @@ import { installSlackWorkspace, startStack, type Stack } from "./stack";
 /** One platform as a person uses it: clicks a button on the card they see, types a command, reads the answer. */
 interface Platform {
   name: string;
+  /** The platform vouches for its users' emails (Teams, Slack): a clicker is linked on the way. Discord doesn't: people link by sign-in. */
+  verifiesEmail: boolean;
   issueId: string;
   setUp(): Promise<void>;
   /** Clicks `label` on the card as the clicker last saw it; what they are shown. */
@@ -40,6 +44,7 @@ function teams(): Platform {
   const messagesUrl = () => `${stack.api}/messages`;
   return {
     name: "Teams",
+    verifiesEmail: true,
     issueId,
     async setUp() {
       ana = stack.teams.addUser({ name: "Ana Lima", email: "ana@contoso.com" });
@@ -100,6 +105,7 @@ function slack(): Platform {
   let seen: unknown;
   return {
     name: "Slack",
+    verifiesEmail: true,
     issueId,
     async setUp() {
       teamId = await installSlackWorkspace(stack, "Contoso");
@@ -140,7 +146,80 @@ function slack(): Platform {
   };
 }
 
-type Step = { name: string; click: string; sees: RegExp; status: Status; assignee?: string | null } | { name: string; command: string; sees: RegExp };
+function discord(): Platform {
+  const issueId = "table-discord";
+  let channelId: string;
+  let ana: DiscordUser;
+  let messageId: string;
+  let seen: { embeds?: unknown[]; components?: unknown[]; content?: string };
+  const url = () => `${stack.api}/discord/interactions`;
+  const emulator = () => stack.discord!;
+  /** Positional words → the subcommand's named options, as Discord's client sends them. */
+  const OPTION_NAMES: Record<string, string[]> = { subscribe: ["project", "level"], unsubscribe: ["project"] };
+  const command = async (text: string) => {
+    const [subcommand = "help", ...words] = text.split(/\s+/);
+    const names = OPTION_NAMES[subcommand] ?? [];
+    const options = Object.fromEntries(words.map((word, i) => [names[i] ?? `arg${i}`, word]));
+    const answer = await emulator().sendInteraction(url(), emulator().slashCommand({ user: ana, channelId, subcommand, options }));
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ type: 4, data: { flags: 64 } });
+    return String(answer.body!.data!.content);
+  };
+  return {
+    name: "Discord",
+    verifiesEmail: false,
+    issueId,
+    async setUp() {
+      channelId = emulator().addGuild("Contoso", ["alerts"]).channels[0]!.id;
+      ana = emulator().addUser("ana", "Ana Lima");
+      await sendBase64Json(
+        stack.azurite.connectionString,
+        "alerts",
+        anAlert({ alertId: `${issueId}-1`, issue: { id: issueId }, targets: [{ provider: "discord", channelId }] }),
+      );
+      const message = await waitFor(
+        () =>
+          emulator()
+            .messages(channelId)
+            .find((m) => JSON.stringify(m.components).includes(`~${issueId}`)),
+        {
+          timeoutMs: 15_000,
+        },
+      );
+      messageId = message.id;
+      seen = message;
+      // Discord vouches for no email: Ana links by signing in, from `/triage link`.
+      const link = /(http\S+\/api\/link\?token=\S+)/.exec(await command("link"))![1]!;
+      if (!stack.oidc.people.some((p) => p.email === "ana@contoso.com")) stack.oidc.addPerson({ email: "ana@contoso.com", name: "Ana Lima" });
+      const browser = new TestBrowser();
+      expect((await browser.submitForm(await signInAs(browser, await browser.get(link), "ana@contoso.com"))).status).toBe(200);
+    },
+    async click(label) {
+      type Component = { type: number; label?: string; custom_id: string; options?: { label: string; value: string }[] };
+      const components = (seen.components as { components: Component[] }[]).flatMap((row) => row.components);
+      const button = components.find((c) => c.label === label);
+      const menu = components.find((c) => c.options?.some((o) => o.label === label));
+      if (!button && !menu) throw new Error(`no "${label}" on the Discord card`);
+      const values = menu && !button ? [menu.options!.find((o) => o.label === label)!.value] : undefined;
+      const answer = await emulator().sendInteraction(
+        url(),
+        emulator().componentClick({ user: ana, channelId, messageId, customId: (button ?? menu)!.custom_id, values }),
+      );
+      expect(answer.status).toBe(200);
+      const body = answer.body!;
+      if (body.type === 7) {
+        seen = body.data as typeof seen;
+        return `${seen.content ?? ""}\n${JSON.stringify(seen.embeds)}`;
+      }
+      return String(body.data!.content);
+    },
+    command,
+  };
+}
+
+type Step =
+  | { name: string; click: string; sees: RegExp; status: Status; assignee?: string | null }
+  | { name: string; command: string; sees: RegExp; seesWhenLinkedBySignIn?: RegExp };
 
 /** The table: in order, each step after the one before it, as one person (Ana, whose platform verified ana@contoso.com). */
 const TABLE: Step[] = [
@@ -154,7 +233,12 @@ const TABLE: Step[] = [
     sees: /Resolved by Ana Lima/,
     status: "resolved",
   },
-  { name: "status after the click: linked automatically", command: "status", sees: /You're linked as ana@contoso\.com \(automatically/ },
+  {
+    name: "status after the click: linked automatically (or, where the platform vouches for no email, by sign-in)",
+    command: "status",
+    sees: /You're linked as ana@contoso\.com \(automatically/,
+    seesWhenLinkedBySignIn: /You're linked as ana@contoso\.com \(by sign-in\)/,
+  },
   { name: "Unresolve", click: "Unresolve", sees: /Unresolved by Ana Lima/, status: "unresolved" },
   { name: "Assign to me", click: "Assign to me", sees: /Ana Lima/, status: "unresolved", assignee: "ana@contoso.com" },
   {
@@ -187,20 +271,20 @@ const TABLE: Step[] = [
   {
     name: "a click from someone unlinked: a link prompt, nothing changed",
     click: "Unassign",
-    sees: /link your (Slack )?account/i,
+    sees: /link your (Slack |Discord )?account/i,
     status: "unresolved",
     assignee: "ana@contoso.com",
   },
 ];
 
-for (const platform of [teams(), slack()]) {
+for (const platform of [teams(), slack(), discord()]) {
   describe(`the click and command table through ${platform.name}'s adapter`, () => {
     beforeAll(() => platform.setUp(), 60_000);
 
     for (const step of TABLE) {
       it(step.name, async () => {
         if ("command" in step) {
-          expect(await platform.command(step.command)).toMatch(step.sees);
+          expect(await platform.command(step.command)).toMatch((!platform.verifiesEmail && step.seesWhenLinkedBySignIn) || step.sees);
           return;
         }
         expect(await platform.click(step.click)).toMatch(step.sees);

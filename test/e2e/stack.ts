@@ -3,6 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import { emulatedAppSettings } from "../../dev/app-settings";
+import { startDiscordEmulator, type DiscordEmulator } from "../../dev/emulators/discord";
 import { startOidcProvider, type OidcProvider } from "../../dev/emulators/oidc";
 import { startSlackEmulator, type SlackEmulator } from "../../dev/emulators/slack";
 import { startTeamsEmulator, type TeamsEmulator } from "../../dev/emulators/teams";
@@ -17,6 +18,8 @@ export interface Stack {
   azurite: Azurite;
   teams: TeamsEmulator;
   slack: SlackEmulator;
+  /** Absent in stacks built elsewhere (soak). */
+  discord?: DiscordEmulator;
   oidc: OidcProvider;
   /** The first host process; `hosts` lists every one (several instances share the storage account). */
   host: HostProcess;
@@ -37,6 +40,8 @@ export interface StackOptions {
   hosts?: number;
   /** Put a counting proxy between the app and Azurite (the test's own storage clients bypass it). */
   countStorage?: boolean;
+  /** Discord REST buckets: requests per window (default 5 per 5 s). */
+  discordBucket?: { limit: number; windowMs: number };
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -48,6 +53,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     clientSecret: "slack-client-secret-for-e2e",
     enforceRateLimits: options.slackRateLimits ?? true,
   });
+  const discord = await startDiscordEmulator({ bucketLimit: options.discordBucket?.limit, bucketWindowMs: options.discordBucket?.windowMs });
   const port = await freePort();
   const oidc = await startOidcProvider({
     clients: [{ clientId: "triage-relay", clientSecret: "oidc-client-secret-for-e2e", redirectUris: [`http://127.0.0.1:${port}/api/link/callback`] }],
@@ -57,6 +63,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     storageConnectionString: storageProxy?.connectionString ?? azurite.connectionString,
     teams,
     slack,
+    discord,
     oidc: { issuer: oidc.issuer, clientId: "triage-relay", clientSecret: "oidc-client-secret-for-e2e" },
     publicBaseUrl: `http://127.0.0.1:${port}`,
     linkSigningKey: randomBytes(32).toString("hex"),
@@ -68,7 +75,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   }
   const stopServices = async () => {
     await storageProxy?.stop();
-    await Promise.all([azurite.stop(), teams.stop(), slack.stop(), oidc.stop()]);
+    await Promise.all([azurite.stop(), teams.stop(), slack.stop(), discord.stop(), oidc.stop()]);
   };
   const hosts: HostProcess[] = [];
   try {
@@ -84,6 +91,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     azurite,
     teams,
     slack,
+    discord,
     oidc,
     host,
     hosts,

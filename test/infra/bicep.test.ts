@@ -185,10 +185,20 @@ describe("the infrastructure, read from the parsed tree", () => {
       ["SLACK_CLIENT_SECRET", "slack-client-secret"],
       ["LINK_SIGNING_KEY", "link-signing-key"],
       ["OIDC_CLIENT_SECRET", "oidc-client-secret"],
+      ["DISCORD_PUBLIC_KEY", "discord-public-key"],
+      ["DISCORD_BOT_TOKEN", "discord-bot-token"],
     ]) {
       expect(settings[name!]).toBe(`@Microsoft.KeyVault(SecretUri=\${keyVaultUri}secrets/${secret})`);
     }
-    for (const plain of ["PUBLIC_BASE_URL", "SLACK_CLIENT_ID", "OIDC_ISSUER", "OIDC_CLIENT_ID", "TEAMS_ALLOWED_TENANTS"]) {
+    for (const plain of [
+      "PUBLIC_BASE_URL",
+      "SLACK_CLIENT_ID",
+      "OIDC_ISSUER",
+      "OIDC_CLIENT_ID",
+      "TEAMS_ALLOWED_TENANTS",
+      "DISCORD_APPLICATION_ID",
+      "DISCORD_ALLOWED_GUILDS",
+    ]) {
       expect(settings, plain).toHaveProperty(plain);
     }
     expect(settings).not.toHaveProperty("AzureWebJobsStorage");

@@ -27,7 +27,21 @@ describe("a bad alert target is explained by the branch it was meant for", () =>
   });
 
   it("an unknown provider names the providers", () => {
-    expect(problemsFor({ provider: "discord", channel: "x" }).map((p) => p.message)).toEqual(['a target needs provider "msteams" or "slack"']);
+    expect(problemsFor({ provider: "matrix", channel: "x" }).map((p) => p.message)).toEqual([
+      'a target needs provider "msteams", "slack" or "discord"',
+    ]);
+  });
+
+  it("a Discord target is a channel id or a guild and an email, both snowflakes", () => {
+    expect(parseAlert({ ...anAlert(), targets: [{ provider: "discord", channelId: "1100000000000000001" }] }).ok).toBe(true);
+    expect(parseAlert({ ...anAlert(), targets: [{ provider: "discord", guildId: "1100000000000000001", userEmail: "ana@contoso.com" }] }).ok).toBe(
+      true,
+    );
+    expect(
+      problemsFor({ provider: "discord", channelId: "#alerts" })
+        .map((p) => p.message)
+        .join(),
+    ).toMatch(/snowflake/);
   });
 
   it("never answers with the bare 'Invalid input'", () => {

@@ -1,0 +1,452 @@
+// A Discord emulator for dev and tests: signs interactions with its own Ed25519 key pair as Discord does,
+// serves the REST subset the app uses (create/edit message, open a DM, register commands, edit an
+// interaction's original response) with per-route bucket headers and 429s (route and global), and records calls.
+import { randomBytes } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { InteractionSigner } from "./signer";
+
+export { InteractionSigner } from "./signer";
+
+export interface DiscordUser {
+  id: string;
+  username: string;
+  globalName: string;
+}
+export interface DiscordGuild {
+  id: string;
+  name: string;
+}
+export interface DiscordChannel {
+  id: string;
+  guildId?: string;
+  name: string;
+  /** 0 guild text, 1 DM. */
+  type: 0 | 1;
+  recipientId?: string;
+}
+export interface DiscordMessage {
+  id: string;
+  channelId: string;
+  content?: string;
+  embeds: unknown[];
+  components: unknown[];
+  edits: number;
+  /** Set when the message was the ephemeral answer to an interaction. */
+  ephemeral?: boolean;
+}
+export interface RecordedCall {
+  method: string;
+  path: string;
+  status: number;
+  body?: unknown;
+}
+export interface ThrottleSpec {
+  /** "global": the 50 req/s account-wide limit (X-RateLimit-Global). Default "route". */
+  scope?: "route" | "global";
+  retryAfterSeconds: number;
+  /** Only requests whose path contains this; default every request. */
+  pathIncludes?: string;
+}
+export interface InteractionAnswer {
+  status: number;
+  body?: { type: number; data?: Record<string, unknown> };
+}
+
+export interface DiscordEmulatorOptions {
+  port?: number;
+  /** Requests per bucket window (per route and major parameter). Default 5 per 5 s, like channel messages. */
+  bucketLimit?: number;
+  bucketWindowMs?: number;
+}
+
+/** Snowflake-shaped ids (18 digits), increasing. */
+let nextSnowflake = 1_100_000_000_000_000_000n;
+export function snowflake(): string {
+  nextSnowflake += BigInt(1 + Math.floor(Math.random() * 1000));
+  return String(nextSnowflake);
+}
+
+export class DiscordEmulator {
+  readonly signer = new InteractionSigner();
+  readonly applicationId = snowflake();
+  readonly botToken = `emulated.${randomBytes(24).toString("base64url")}`;
+  readonly bot: DiscordUser = { id: this.applicationId, username: "triage-relay", globalName: "Triage Relay" };
+  readonly guilds = new Map<string, DiscordGuild>();
+  readonly channels = new Map<string, DiscordChannel>();
+  readonly users = new Map<string, DiscordUser>();
+  readonly calls: RecordedCall[] = [];
+  /** Channels the bot can't see (403 Missing Access). */
+  readonly noAccess = new Set<string>();
+  commands: unknown[] = [];
+  private readonly messagesByChannel = new Map<string, DiscordMessage[]>();
+  /** Interaction token → the message it was sent from (edits of `@original` go there). */
+  private readonly interactionMessages = new Map<string, { channelId: string; messageId?: string }>();
+  private readonly buckets = new Map<string, { used: number; resetAt: number; id: string }>();
+  private readonly throttles: ThrottleSpec[] = [];
+  private server?: ReturnType<typeof createServer>;
+  apiUrl = "";
+
+  constructor(private readonly options: DiscordEmulatorOptions = {}) {}
+
+  get publicKey(): string {
+    return this.signer.publicKeyHex;
+  }
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => {
+      this.route(req)
+        .then((answer) => reply(res, answer))
+        .catch((error: unknown) => reply(res, { status: 500, body: { message: String(error) } }));
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once("error", reject);
+      this.server!.listen(this.options.port ?? 0, "127.0.0.1", () => resolve());
+    });
+    this.apiUrl = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/api/v10`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+
+  addGuild(name: string, channelNames: string[] = ["alerts"]): { guild: DiscordGuild; channels: DiscordChannel[] } {
+    const guild = { id: snowflake(), name };
+    this.guilds.set(guild.id, guild);
+    const channels = channelNames.map((channelName) => this.addChannel(guild.id, channelName));
+    return { guild, channels };
+  }
+
+  addChannel(guildId: string, name: string): DiscordChannel {
+    const channel: DiscordChannel = { id: snowflake(), guildId, name, type: 0 };
+    this.channels.set(channel.id, channel);
+    return channel;
+  }
+
+  addUser(username: string, globalName = username): DiscordUser {
+    const user = { id: snowflake(), username, globalName };
+    this.users.set(user.id, user);
+    return user;
+  }
+
+  messages(channelId: string): DiscordMessage[] {
+    return this.messagesByChannel.get(channelId) ?? [];
+  }
+
+  message(channelId: string, messageId: string): DiscordMessage | undefined {
+    return this.messages(channelId).find((m) => m.id === messageId);
+  }
+
+  /** The next matching REST requests are answered 429 (one per call to this). */
+  throttleNext(spec: ThrottleSpec): void {
+    this.throttles.push(spec);
+  }
+
+  // --- interactions (Discord → the app) ---
+
+  ping(): Record<string, unknown> {
+    return { id: snowflake(), application_id: this.applicationId, type: 1, token: randomBytes(16).toString("hex"), version: 1 };
+  }
+
+  /** A click on a button (`customId`) or a choice in a string select (`values`) on a message the bot posted. */
+  componentClick(input: { user: DiscordUser; channelId: string; messageId: string; customId: string; values?: string[] }): Record<string, unknown> {
+    const channel = this.channels.get(input.channelId);
+    const message = this.message(input.channelId, input.messageId);
+    return {
+      ...this.interactionBase(input.user, channel),
+      type: 3,
+      message: message ? this.wireMessage(message) : { id: input.messageId, channel_id: input.channelId },
+      data: input.values ? { custom_id: input.customId, component_type: 3, values: input.values } : { custom_id: input.customId, component_type: 2 },
+    };
+  }
+
+  /** `/triage <subcommand> [options]`: options as name → string value, in order. */
+  slashCommand(input: { user: DiscordUser; channelId: string; subcommand: string; options?: Record<string, string> }): Record<string, unknown> {
+    const channel = this.channels.get(input.channelId);
+    return {
+      ...this.interactionBase(input.user, channel),
+      type: 2,
+      data: {
+        id: snowflake(),
+        name: "triage",
+        type: 1,
+        options: [
+          {
+            name: input.subcommand,
+            type: 1,
+            options: Object.entries(input.options ?? {}).map(([name, value]) => ({ name, type: 3, value })),
+          },
+        ],
+      },
+    };
+  }
+
+  /**
+   * Sends an interaction as Discord does (signed), and applies the answer as Discord would: type 7 edits the
+   * clicked message, type 4 shows a (possibly ephemeral) reply. `sign` overrides the headers for forgeries.
+   */
+  async sendInteraction(
+    url: string,
+    interaction: Record<string, unknown>,
+    sign?: (body: string) => Record<string, string>,
+  ): Promise<InteractionAnswer> {
+    const body = JSON.stringify(interaction);
+    const token = String(interaction.token);
+    const message = interaction.message as { id?: string; channel_id?: string } | undefined;
+    this.interactionMessages.set(token, { channelId: String(interaction.channel_id ?? ""), messageId: message?.id });
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(sign ? sign(body) : this.signer.headers(body)) },
+      body,
+    });
+    const text = await response.text();
+    const answer: InteractionAnswer = { status: response.status, body: text ? JSON.parse(text) : undefined };
+    if (response.status === 200 && answer.body) this.applyAnswer(token, answer.body);
+    return answer;
+  }
+
+  private applyAnswer(token: string, answer: { type: number; data?: Record<string, unknown> }): void {
+    const origin = this.interactionMessages.get(token);
+    if (!origin) return;
+    if (answer.type === 7 && origin.messageId) {
+      const message = this.message(origin.channelId, origin.messageId);
+      if (message) editMessage(message, answer.data ?? {});
+    }
+    if (answer.type === 4) {
+      const data = answer.data ?? {};
+      this.store(origin.channelId, {
+        content: data.content as string | undefined,
+        embeds: (data.embeds as unknown[]) ?? [],
+        components: (data.components as unknown[]) ?? [],
+        ephemeral: (Number(data.flags ?? 0) & 64) === 64 || undefined,
+      });
+    }
+  }
+
+  private interactionBase(user: DiscordUser, channel: DiscordChannel | undefined): Record<string, unknown> {
+    const wireUser = { id: user.id, username: user.username, global_name: user.globalName, discriminator: "0", avatar: null };
+    const inGuild = channel?.guildId !== undefined;
+    return {
+      id: snowflake(),
+      application_id: this.applicationId,
+      token: randomBytes(32).toString("base64url"),
+      version: 1,
+      channel_id: channel?.id,
+      channel: channel ? { id: channel.id, type: channel.type, name: channel.name, ...(inGuild ? { guild_id: channel.guildId } : {}) } : undefined,
+      ...(inGuild
+        ? {
+            guild_id: channel!.guildId,
+            guild: { id: channel!.guildId, locale: "en-US", features: [] },
+            member: {
+              user: wireUser,
+              roles: [],
+              permissions: "2248473465835073",
+              nick: null,
+              joined_at: new Date().toISOString(),
+              deaf: false,
+              mute: false,
+              flags: 0,
+            },
+          }
+        : { user: wireUser }),
+      app_permissions: "2248473465835073",
+      locale: "en-US",
+      guild_locale: "en-US",
+      entitlements: [],
+      authorizing_integration_owners: inGuild ? { "0": channel!.guildId } : { "1": user.id },
+      context: inGuild ? 0 : 1,
+    };
+  }
+
+  private wireMessage(message: DiscordMessage): Record<string, unknown> {
+    return {
+      id: message.id,
+      channel_id: message.channelId,
+      type: 0,
+      content: message.content ?? "",
+      embeds: message.embeds,
+      components: message.components,
+      author: { id: this.bot.id, username: this.bot.username, global_name: this.bot.globalName, bot: true, discriminator: "0", avatar: null },
+      timestamp: new Date().toISOString(),
+      edited_timestamp: null,
+      flags: 0,
+    };
+  }
+
+  private store(channelId: string, input: Omit<DiscordMessage, "id" | "channelId" | "edits">): DiscordMessage {
+    const message: DiscordMessage = { id: snowflake(), channelId, edits: 0, ...input };
+    const list = this.messagesByChannel.get(channelId) ?? [];
+    list.push(message);
+    this.messagesByChannel.set(channelId, list);
+    return message;
+  }
+
+  // --- REST (the app → Discord) ---
+
+  private async route(req: IncomingMessage): Promise<Answer> {
+    const url = new URL(req.url ?? "/", "http://emulator");
+    const path = url.pathname.replace(/^\/api\/v10/, "");
+    const raw = await readBody(req);
+    let body: Record<string, unknown> = {};
+    try {
+      body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
+    } catch {
+      return this.record(req.method!, path, undefined, { status: 400, body: { code: 50109, message: "The request body contains invalid JSON." } });
+    }
+    const isWebhook = path.startsWith("/webhooks/");
+    if (!isWebhook && req.headers.authorization !== `Bot ${this.botToken}`) {
+      return this.record(req.method!, path, body, { status: 401, body: { code: 0, message: "401: Unauthorized" } });
+    }
+    const limited = this.rateLimit(req.method!, path);
+    if (limited.status === 429) return this.record(req.method!, path, body, limited);
+    const answer = this.handle(req.method!, path, body);
+    answer.headers = { ...limited.headers, ...answer.headers };
+    return this.record(req.method!, path, body, answer);
+  }
+
+  private record(method: string, path: string, body: unknown, answer: Answer): Answer {
+    this.calls.push({ method, path, status: answer.status, body });
+    return answer;
+  }
+
+  /** Per-route buckets keyed by route and major parameter (channel, webhook), plus queued 429s. */
+  private rateLimit(method: string, path: string): Answer {
+    const throttle = this.throttles.findIndex((t) => !t.pathIncludes || path.includes(t.pathIncludes));
+    if (throttle >= 0) {
+      const spec = this.throttles.splice(throttle, 1)[0]!;
+      const global = spec.scope === "global";
+      return {
+        status: 429,
+        headers: {
+          "retry-after": String(Math.ceil(spec.retryAfterSeconds)),
+          "x-ratelimit-scope": global ? "global" : "user",
+          ...(global ? { "x-ratelimit-global": "true" } : {}),
+        },
+        body: { message: "You are being rate limited.", retry_after: spec.retryAfterSeconds, global },
+      };
+    }
+    const major = /^\/(channels|webhooks)\/(\d+)/.exec(path)?.[0] ?? "";
+    const template = path.replace(/\d{17,20}/g, ":id").replace(/\/webhooks\/:id\/[^/]+/, "/webhooks/:id/:token");
+    const key = `${method} ${template} ${major}`;
+    const limit = this.options.bucketLimit ?? 5;
+    const windowMs = this.options.bucketWindowMs ?? 5000;
+    const now = Date.now();
+    let bucket = this.buckets.get(key);
+    if (!bucket || bucket.resetAt <= now) {
+      bucket = { used: 0, resetAt: now + windowMs, id: bucket?.id ?? randomBytes(16).toString("hex") };
+      this.buckets.set(key, bucket);
+    }
+    const resetAfter = (bucket.resetAt - now) / 1000;
+    const headers = {
+      "x-ratelimit-limit": String(limit),
+      "x-ratelimit-reset": String(bucket.resetAt / 1000),
+      "x-ratelimit-reset-after": resetAfter.toFixed(3),
+      "x-ratelimit-bucket": bucket.id,
+    };
+    if (bucket.used >= limit) {
+      return {
+        status: 429,
+        headers: { ...headers, "x-ratelimit-remaining": "0", "retry-after": String(Math.ceil(resetAfter)), "x-ratelimit-scope": "user" },
+        body: { message: "You are being rate limited.", retry_after: Number(resetAfter.toFixed(3)), global: false },
+      };
+    }
+    bucket.used++;
+    return { status: 200, headers: { ...headers, "x-ratelimit-remaining": String(limit - bucket.used) } };
+  }
+
+  private handle(method: string, path: string, body: Record<string, unknown>): Answer {
+    let match: RegExpExecArray | null;
+    if (method === "POST" && (match = /^\/channels\/(\d+)\/messages$/.exec(path))) {
+      const channel = this.channels.get(match[1]!);
+      if (!channel) return unknown(10003, "Unknown Channel");
+      if (this.noAccess.has(channel.id)) return { status: 403, body: { code: 50001, message: "Missing Access" } };
+      const message = this.store(channel.id, {
+        content: body.content as string | undefined,
+        embeds: (body.embeds as unknown[]) ?? [],
+        components: (body.components as unknown[]) ?? [],
+      });
+      return { status: 200, body: this.wireMessage(message) };
+    }
+    if (method === "PATCH" && (match = /^\/channels\/(\d+)\/messages\/(\d+)$/.exec(path))) {
+      const channel = this.channels.get(match[1]!);
+      if (!channel) return unknown(10003, "Unknown Channel");
+      if (this.noAccess.has(channel.id)) return { status: 403, body: { code: 50001, message: "Missing Access" } };
+      const message = this.message(channel.id, match[2]!);
+      if (!message) return unknown(10008, "Unknown Message");
+      editMessage(message, body);
+      return { status: 200, body: this.wireMessage(message) };
+    }
+    if (method === "GET" && (match = /^\/channels\/(\d+)$/.exec(path))) {
+      const channel = this.channels.get(match[1]!);
+      if (!channel) return unknown(10003, "Unknown Channel");
+      if (this.noAccess.has(channel.id)) return { status: 403, body: { code: 50001, message: "Missing Access" } };
+      return {
+        status: 200,
+        body: { id: channel.id, type: channel.type, name: channel.name, ...(channel.guildId ? { guild_id: channel.guildId } : {}) },
+      };
+    }
+    if (method === "POST" && path === "/users/@me/channels") {
+      const recipient = this.users.get(String(body.recipient_id));
+      if (!recipient) return { status: 400, body: { code: 50035, message: "Invalid Form Body" } };
+      const existing = [...this.channels.values()].find((c) => c.type === 1 && c.recipientId === recipient.id);
+      const channel = existing ?? { id: snowflake(), name: recipient.username, type: 1 as const, recipientId: recipient.id };
+      this.channels.set(channel.id, channel);
+      return { status: 200, body: { id: channel.id, type: 1, recipients: [{ id: recipient.id, username: recipient.username }] } };
+    }
+    if (method === "PUT" && (match = /^\/applications\/(\d+)\/commands$/.exec(path))) {
+      if (match[1] !== this.applicationId) return { status: 403, body: { code: 50001, message: "Missing Access" } };
+      this.commands = (Array.isArray(body) ? body : []) as unknown[];
+      return { status: 200, body: this.commands as unknown as Record<string, unknown> };
+    }
+    if (method === "PATCH" && (match = /^\/webhooks\/(\d+)\/([^/]+)\/messages\/@original$/.exec(path))) {
+      const origin = this.interactionMessages.get(match[2]!);
+      const message = origin?.messageId ? this.message(origin.channelId, origin.messageId) : undefined;
+      if (!message) return unknown(10015, "Unknown Webhook");
+      editMessage(message, body);
+      return { status: 200, body: this.wireMessage(message) };
+    }
+    return { status: 404, body: { code: 0, message: "404: Not Found" } };
+  }
+}
+
+interface Answer {
+  status: number;
+  headers?: Record<string, string>;
+  body?: Record<string, unknown>;
+}
+
+function unknown(code: number, message: string): Answer {
+  return { status: 404, body: { code, message } };
+}
+
+function editMessage(message: DiscordMessage, data: Record<string, unknown>): void {
+  if ("content" in data) message.content = data.content as string;
+  if ("embeds" in data) message.embeds = (data.embeds as unknown[]) ?? [];
+  if ("components" in data) message.components = (data.components as unknown[]) ?? [];
+  message.edits++;
+}
+
+function reply(res: ServerResponse, answer: Answer): void {
+  const text = answer.body === undefined ? "" : JSON.stringify(answer.body);
+  res.writeHead(answer.status, { ...(text ? { "content-type": "application/json" } : {}), ...answer.headers });
+  res.end(text);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+export async function startDiscordEmulator(options: DiscordEmulatorOptions = {}): Promise<DiscordEmulator> {
+  return new DiscordEmulator(options).start();
+}

@@ -1,0 +1,199 @@
+import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIEmbed, type APIComponentInMessageActionRow } from "discord-api-types/v10";
+import type { Level } from "../domain/issue";
+import type { CardActionPayload } from "./card-action";
+import { decodeSlackAction, encodeSlackAction, isSlackUserPick, SLACK_ACTION_ID_PREFIX, SLACK_BLOCK_ID_PREFIX } from "./slack-message";
+import { distinctLabels, nonBlank, safeLink, truncate } from "./text";
+import type { ActionChoice, IssueView } from "./view";
+
+/*
+ * A Discord message for an issue: one embed (level colour, title linking to the issue, culprit, fields, status,
+ * footer) and up to three action rows (buttons; the Ignore menu; the Assign menu), from the one IssueView.
+ * Each component's custom_id is `<action>~<issueId>` with the compact action grammar Slack's values use
+ * ("resolve", "resolve:next", "unassign"; a menu's custom_id names its kind and its option values carry the
+ * action, "ignore:events:100", "assign:ana@example.com"). When the issue id makes a custom_id longer than
+ * Discord's 100 characters, it is left out (`<action>~`) and read from the embed's footer instead.
+ */
+
+/** Discord's documented limits (Channel resources → Embed limits; Message components). */
+export const DISCORD_LIMITS = {
+  embedTotal: 6000,
+  title: 256,
+  description: 4096,
+  fields: 25,
+  fieldName: 256,
+  fieldValue: 1024,
+  footer: 2048,
+  content: 2000,
+  actionRows: 5,
+  buttonsPerRow: 5,
+  selectOptions: 25,
+  customId: 100,
+  optionLabel: 100,
+  optionValue: 100,
+  buttonLabel: 80,
+  placeholder: 150,
+} as const;
+
+export interface DiscordMessage {
+  content: string;
+  embeds: APIEmbed[];
+  components: APIActionRowComponent<APIComponentInMessageActionRow>[];
+  allowed_mentions: { parse: [] };
+}
+
+const LEVEL_COLOUR: Record<Level, number> = {
+  fatal: 0x8b0000,
+  error: 0xe03e2f,
+  warning: 0xf2c744,
+  info: 0x3b82f6,
+  debug: 0x9ca3af,
+};
+const RESOLVED_COLOUR = 0x2eb67d;
+
+const FOOTER_ISSUE_PREFIX = "Issue ";
+const SEPARATOR = "~";
+
+export function renderDiscordMessage(view: IssueView): DiscordMessage {
+  return {
+    content: view.notice ? truncate(view.notice, DISCORD_LIMITS.content) : "",
+    embeds: [fitEmbed(embedFor(view))],
+    components: actionRows(view),
+    allowed_mentions: { parse: [] },
+  };
+}
+
+function embedFor(view: IssueView): APIEmbed {
+  const url = safeLink(view.titleUrl);
+  const description = [view.culprit && `\`${view.culprit.replaceAll("`", "'")}\``, nonBlank(view.description)].filter(Boolean).join("\n\n");
+  const fields = [
+    { name: "Status", value: view.statusLine, inline: false },
+    ...(view.assigneeLine ? [{ name: "Assignee", value: view.assigneeLine.replace(/^Assigned to /, ""), inline: false }] : []),
+    ...view.facts.map((fact) => ({ name: fact.label, value: fact.value, inline: true })),
+  ]
+    .slice(0, DISCORD_LIMITS.fields)
+    .map((field) => ({
+      name: truncate(nonBlank(field.name) ?? "-", DISCORD_LIMITS.fieldName),
+      value: truncate(nonBlank(field.value) ?? "-", DISCORD_LIMITS.fieldValue),
+      inline: field.inline,
+    }));
+  return {
+    title: truncate(`${view.level.toUpperCase()}: ${view.title}`, DISCORD_LIMITS.title),
+    ...(url ? { url } : {}),
+    ...(description ? { description: truncate(description, DISCORD_LIMITS.description) } : {}),
+    color: view.status === "resolved" ? RESOLVED_COLOUR : LEVEL_COLOUR[view.level],
+    fields,
+    footer: { text: truncate(`Triage Relay · v${view.version} · ${FOOTER_ISSUE_PREFIX}${view.issueId}`, DISCORD_LIMITS.footer) },
+  };
+}
+
+/** Characters Discord counts towards an embed's 6,000: title, description, field names and values, footer, author. */
+export function embedLength(embed: APIEmbed): number {
+  return (
+    (embed.title?.length ?? 0) +
+    (embed.description?.length ?? 0) +
+    (embed.footer?.text.length ?? 0) +
+    (embed.author?.name.length ?? 0) +
+    (embed.fields ?? []).reduce((sum, field) => sum + field.name.length + field.value.length, 0)
+  );
+}
+
+/** Within 6,000 characters by cutting, never by refusing: the description shrinks first, then the last facts go. */
+function fitEmbed(embed: APIEmbed): APIEmbed {
+  let over = embedLength(embed) - DISCORD_LIMITS.embedTotal;
+  if (over <= 0) return embed;
+  const fitted = { ...embed, fields: [...(embed.fields ?? [])] };
+  if (fitted.description) {
+    const keep = Math.max(0, fitted.description.length - over);
+    fitted.description = keep > 1 ? truncate(fitted.description, keep) : undefined;
+    over = embedLength(fitted) - DISCORD_LIMITS.embedTotal;
+  }
+  while (over > 0 && fitted.fields.length > 1) {
+    fitted.fields.pop();
+    over = embedLength(fitted) - DISCORD_LIMITS.embedTotal;
+  }
+  if (over > 0) {
+    const status = fitted.fields[0];
+    if (status) fitted.fields[0] = { ...status, value: truncate(status.value, Math.max(1, status.value.length - over)) };
+  }
+  return fitted;
+}
+
+function customId(action: string, issueId: string): string {
+  const full = `${action}${SEPARATOR}${issueId}`;
+  return full.length <= DISCORD_LIMITS.customId ? full : `${action}${SEPARATOR}`;
+}
+
+function actionRows(view: IssueView): DiscordMessage["components"] {
+  const { actions } = view;
+  const buttons = [
+    ...(actions.resolve ? [actions.resolve] : []),
+    ...(actions.resolveOptions ?? []),
+    ...(actions.unresolve ? [actions.unresolve] : []),
+    ...(actions.unignore ? [actions.unignore] : []),
+    ...(actions.unassign ? [actions.unassign] : []),
+  ]
+    .slice(0, DISCORD_LIMITS.buttonsPerRow)
+    .map((choice) => ({
+      type: ComponentType.Button as const,
+      style: choice.action.type === "resolve" ? (ButtonStyle.Success as const) : (ButtonStyle.Secondary as const),
+      label: truncate(nonBlank(choice.label) ?? choice.action.type, DISCORD_LIMITS.buttonLabel),
+      custom_id: customId(encodeSlackAction(choice.action), view.issueId),
+    }));
+  const rows: DiscordMessage["components"] = [];
+  if (buttons.length > 0) rows.push({ type: ComponentType.ActionRow, components: buttons });
+  const ignore = select("ignore", "Ignore…", view, actions.ignoreOptions);
+  if (ignore) rows.push({ type: ComponentType.ActionRow, components: [ignore] });
+  const assign = select("assign", "Assign…", view, actions.assignOptions);
+  if (assign) rows.push({ type: ComponentType.ActionRow, components: [assign] });
+  return rows.slice(0, DISCORD_LIMITS.actionRows);
+}
+
+function select(kind: "ignore" | "assign", placeholder: string, view: IssueView, choices: ActionChoice[] = []) {
+  const labels = distinctLabels(
+    choices,
+    (c) => c.label,
+    (c) => (c.action.type === "assign" ? c.action.assignee : undefined),
+  );
+  const options: { label: string; value: string }[] = [];
+  choices.forEach((choice, i) => {
+    const value = encodeSlackAction(choice.action);
+    // Only what fits and decodes back is offered: an option that can't work is left out, the card still goes.
+    if (choice.action.type !== kind || value.length > DISCORD_LIMITS.optionValue || !decodeDiscordAction(kind, value, view.issueId)) return;
+    if (options.length >= DISCORD_LIMITS.selectOptions || options.some((o) => o.value === value)) return;
+    options.push({ label: truncate(nonBlank(labels[i]) ?? value, DISCORD_LIMITS.optionLabel), value });
+  });
+  if (options.length === 0) return undefined;
+  return { type: ComponentType.StringSelect as const, custom_id: customId(kind, view.issueId), placeholder, options };
+}
+
+/** The issue a message shows, from its embed's footer (for custom_ids that had no room for it). */
+export function issueIdFromEmbeds(embeds: readonly { footer?: { text?: string } }[] | undefined): string | undefined {
+  const footer = embeds?.[0]?.footer?.text;
+  const at = footer?.lastIndexOf(` · ${FOOTER_ISSUE_PREFIX}`) ?? -1;
+  return footer && at >= 0 && !footer.endsWith("…") ? footer.slice(at + ` · ${FOOTER_ISSUE_PREFIX}`.length) : undefined;
+}
+
+/**
+ * A click back into the card's action: the button's custom_id, or a menu's custom_id and its chosen value.
+ * undefined when it isn't one of ours. The issue id comes from the custom_id, or the message when it had no room.
+ */
+export function decodeDiscordComponent(
+  customIdValue: string,
+  values: readonly string[] | undefined,
+  embeds?: readonly { footer?: { text?: string } }[],
+): CardActionPayload | undefined {
+  const at = customIdValue.indexOf(SEPARATOR);
+  if (at <= 0) return undefined;
+  const head = customIdValue.slice(0, at);
+  const issueId = customIdValue.slice(at + 1) || issueIdFromEmbeds(embeds);
+  if (!issueId) return undefined;
+  const value = head === "ignore" || head === "assign" ? values?.[0] : head;
+  if (!value || (values !== undefined && head !== "ignore" && head !== "assign")) return undefined;
+  return decodeDiscordAction(value.split(":")[0]!, value, issueId);
+}
+
+function decodeDiscordAction(kind: string, value: string, issueId: string): CardActionPayload | undefined {
+  if (!value.startsWith(kind)) return undefined;
+  const decoded = decodeSlackAction(`${SLACK_ACTION_ID_PREFIX}${value.split(":")[0]}`, value, `${SLACK_BLOCK_ID_PREFIX}${issueId}`);
+  return decoded && !isSlackUserPick(decoded) ? decoded : undefined;
+}

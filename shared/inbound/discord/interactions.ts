@@ -1,0 +1,189 @@
+import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
+import { InteractionResponseType, InteractionType, type APIInteractionResponse } from "discord-api-types/v10";
+import { decodeDiscordComponent } from "../../cards/discord-message";
+import { toIssueAction } from "../../cards/card-action";
+import type { Config } from "../../config";
+import {
+  commandInteractionSchema,
+  componentInteractionSchema,
+  ephemeral,
+  interactionUser,
+  pong,
+  type CommandInteraction,
+  type ComponentInteraction,
+} from "../../discord/payloads";
+import { renderDiscordCopy } from "../../delivery/discord-sender";
+import type { Actor } from "../../domain/issue";
+import { zodPath } from "../../http";
+import { IdentityRepository } from "../../identity/identities";
+import { linkUrl } from "../../identity/prompts";
+import type { Runtime } from "../../runtime";
+import { CardRepository } from "../../storage/cards";
+import { DiscordGuilds } from "../../storage/discord-guilds";
+import type { StorageClients } from "../../storage/clients";
+import { clickNotice, runCardClick } from "../../workflows/card-click";
+import { runCommand } from "../../workflows/commands";
+import { actOnIssueAnnounceLater } from "../../workflows/issue-actions";
+import { receiveDiscordInteraction } from "./receive";
+import { discordWords, linkWords } from "./words";
+
+interface DiscordApp {
+  config: Config;
+  storage: StorageClients;
+  identities: IdentityRepository;
+  log: (line: string) => void;
+}
+
+/**
+ * POST /api/discord/interactions: every interaction Discord sends, verified first. PING → PONG; a component
+ * on a card → the one click flow, answered with UPDATE_MESSAGE (type 7) carrying the re-rendered card;
+ * `/triage` → the one command flow, answered ephemerally.
+ */
+export async function handleDiscordInteraction(request: HttpRequest, runtime: Runtime, context: InvocationContext): Promise<HttpResponseInit> {
+  const received = await receiveDiscordInteraction(request, runtime.config, context);
+  if (!received.ok) return received.response;
+  const { json } = received;
+  const app: DiscordApp = {
+    config: runtime.config,
+    storage: runtime.storage,
+    identities: new IdentityRepository(runtime.storage),
+    log: (line) => context.log(`Discord: ${line}`),
+  };
+  const refuse = (reason: string): HttpResponseInit => {
+    context.warn(`Discord request refused (400): ${reason}`);
+    return { status: 400 };
+  };
+  switch (json.type) {
+    case InteractionType.Ping:
+      return answer(pong());
+    case InteractionType.MessageComponent: {
+      const parsed = componentInteractionSchema.safeParse(json);
+      if (!parsed.success) return refuse(`component interaction malformed at ${zodPath(parsed.error)}`);
+      return answer(await onClick(app, parsed.data, json));
+    }
+    case InteractionType.ApplicationCommand: {
+      const parsed = commandInteractionSchema.safeParse(json);
+      if (!parsed.success) return refuse(`command interaction malformed at ${zodPath(parsed.error)}`);
+      return answer(await onCommand(app, parsed.data));
+    }
+    default:
+      return refuse(`interaction type ${String(json.type).slice(0, 20)} not handled`);
+  }
+}
+
+const answer = (body: APIInteractionResponse): HttpResponseInit => ({ status: 200, jsonBody: body });
+
+/** The guild an interaction belongs to, or why it can't be served. */
+function guildOf(app: DiscordApp, interaction: { guild_id?: string }): { guildId?: string; refused?: string } {
+  const allowed = app.config.discord!.allowedGuilds;
+  if (interaction.guild_id && allowed.length > 0 && !allowed.includes(interaction.guild_id)) {
+    return { refused: "Triage Relay isn't allowed to serve this server. Ask whoever runs it to add the server to DISCORD_ALLOWED_GUILDS." };
+  }
+  return { guildId: interaction.guild_id };
+}
+
+/** The guild is recorded on its first interaction (no gateway, so no GUILD_CREATE). */
+async function served(app: DiscordApp, interaction: { guild_id?: string }): Promise<{ guildId?: string; refused?: string }> {
+  const guild = guildOf(app, interaction);
+  if (guild.guildId) await new DiscordGuilds(app.storage).recordSeen(guild.guildId);
+  return guild;
+}
+
+async function onClick(app: DiscordApp, interaction: ComponentInteraction, raw: Record<string, unknown>): Promise<APIInteractionResponse> {
+  const user = interactionUser(interaction);
+  const embeds = (raw.message as { embeds?: { footer?: { text?: string } }[] } | undefined)?.embeds;
+  const payload = decodeDiscordComponent(interaction.data.custom_id, interaction.data.values, embeds);
+  if (!payload || !user) return ephemeral("That button isn't one of Triage Relay's (or no longer works). Nothing was changed.");
+  let { guildId, refused } = await served(app, interaction);
+  if (refused) return ephemeral(refused);
+  // A card in a DM: the person's identity is the guild's the card was sent for.
+  if (!guildId) {
+    const copies = await new CardRepository(app.storage).list(payload.issueId);
+    const copy = copies.find((c) => c.provider === "discord" && c.messageId === interaction.message.id);
+    guildId = copy?.provider === "discord" ? copy.guildId : undefined;
+  }
+  if (!guildId) return ephemeral("I can't tell which server this card belongs to, so nothing was changed. Act on it in the server's channel.");
+  const scope = guildId;
+  const label = user.global_name || user.username;
+  const result = await runCardClick<string>(
+    { provider: "discord", scope, issueId: payload.issueId, requested: payload.action },
+    {
+      identify: async () => {
+        const { identity } = await app.identities.lookup("discord", scope, user.id);
+        return identity ? ({ person: identity.person, label, surface: "discord" } satisfies Actor) : ({ label, surface: "discord" } satisfies Actor);
+      },
+      promptToLink: async () => {
+        app.log("click from an unlinked user: link prompt shown, nothing changed");
+        const url = await linkUrl(app.config, {
+          provider: "discord",
+          scope,
+          chatUserId: user.id,
+          chatUserName: label,
+          confirm: { kind: "discord", userId: user.id },
+        });
+        return linkWords(url, "To act on issues from Discord, link your Discord account to your work account first. Nothing was changed.");
+      },
+      decide: async () => ({ kind: "apply", action: toIssueAction(payload, await app.identities.people("discord", scope)) }),
+      apply: (action, actor) => actOnIssueAnnounceLater(app.storage, payload.issueId, action, actor),
+      log: app.log,
+    },
+  );
+  switch (result.kind) {
+    case "answer":
+      return ephemeral(result.text);
+    case "link-needed":
+      return ephemeral(result.prompt);
+    case "hand-off":
+    case "given-away":
+      return ephemeral("That click couldn't be applied just now. Try again in a moment.");
+  }
+  const { acted, outcome } = result;
+  // Announced before answering: the refresh it queues brings every other copy (Teams, Slack, other Discord channels) up to date.
+  await acted.announce();
+  if (!outcome.issue) return ephemeral(clickNotice(outcome) ?? "Nothing was changed.");
+  const notice = clickNotice(outcome);
+  const message = await renderDiscordCopy(app, outcome.issue, scope, notice);
+  return { type: InteractionResponseType.UpdateMessage, data: message };
+}
+
+async function onCommand(app: DiscordApp, interaction: CommandInteraction): Promise<APIInteractionResponse> {
+  const user = interactionUser(interaction);
+  if (interaction.data.name !== "triage" || !user) return ephemeral("I only know `/triage`.");
+  const { guildId, refused } = await served(app, interaction);
+  if (refused) return ephemeral(refused);
+  if (!guildId) return ephemeral("Use `/triage` in a server channel: your link and subscriptions belong to a server.");
+  const [subcommand] = interaction.data.options ?? [];
+  const text = [subcommand?.name ?? "help", ...(subcommand?.options ?? []).map((option) => String(option.value))].join(" ");
+  const label = user.global_name || user.username;
+  const channelId = interaction.channel_id;
+  const reply = await runCommand<string>(
+    {
+      provider: "discord",
+      scope: guildId,
+      chatUserId: user.id,
+      text,
+      conversation: {
+        key: `discord:${channelId ?? guildId}`,
+        personal: false,
+        ...(channelId ? { target: { provider: "discord" as const, channelId } } : {}),
+      },
+    },
+    {
+      storage: app.storage,
+      identities: app.identities,
+      log: app.log,
+      sendLink: async () =>
+        linkWords(
+          await linkUrl(app.config, {
+            provider: "discord",
+            scope: guildId,
+            chatUserId: user.id,
+            chatUserName: label,
+            confirm: { kind: "discord", userId: user.id },
+          }),
+          "Here's your link.",
+        ),
+    },
+  );
+  return ephemeral(reply.kind === "link" ? reply.answer : discordWords(reply));
+}
