@@ -77,6 +77,7 @@ describe("the built bundle in plain Node", () => {
         "alertsQueue",
         "cardRefreshQueue",
         "deliveriesQueue",
+        "discordInteractions",
         "health",
         "ingest",
         "issueApi",
