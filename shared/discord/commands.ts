@@ -23,6 +23,7 @@ export const TRIAGE_COMMANDS: RESTPutAPIApplicationCommandsJSONBody = [
             description: "The lowest level posted (default error)",
             choices: ["fatal", "error", "warning", "info", "debug"].map((level) => ({ name: level, value: level })),
           },
+          { type: ApplicationCommandOptionType.Boolean, name: "thread", description: "Reply under each card saying who did what (default on)" },
         ],
       },
       {
@@ -32,6 +33,20 @@ export const TRIAGE_COMMANDS: RESTPutAPIApplicationCommandsJSONBody = [
         options: [{ type: ApplicationCommandOptionType.String, name: "project", description: "The project", required: true }],
       },
       { type: ApplicationCommandOptionType.Subcommand, name: "subscriptions", description: "The projects posted in this channel" },
+      {
+        type: ApplicationCommandOptionType.Subcommand,
+        name: "notify",
+        description: "A direct message when issues are assigned to you",
+        options: [
+          {
+            type: ApplicationCommandOptionType.String,
+            name: "state",
+            description: "on or off",
+            required: true,
+            choices: ["on", "off"].map((state) => ({ name: state, value: state })),
+          },
+        ],
+      },
     ],
   },
 ];

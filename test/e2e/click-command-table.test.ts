@@ -155,11 +155,14 @@ function discord(): Platform {
   const url = () => `${stack.api}/discord/interactions`;
   const emulator = () => stack.discord!;
   /** Positional words → the subcommand's named options, as Discord's client sends them. */
-  const OPTION_NAMES: Record<string, string[]> = { subscribe: ["project", "level"], unsubscribe: ["project"] };
+  const OPTION_NAMES: Record<string, string[]> = { subscribe: ["project", "level"], unsubscribe: ["project"], notify: ["state"] };
   const command = async (text: string) => {
-    const [subcommand = "help", ...words] = text.split(/\s+/);
+    const [subcommand = "help", ...typed] = text.split(/\s+/);
     const names = OPTION_NAMES[subcommand] ?? [];
-    const options = Object.fromEntries(words.map((word, i) => [names[i] ?? `arg${i}`, word]));
+    // `--no-thread` is the boolean option `thread: false` in Discord's client.
+    const words = typed.filter((word) => word !== "--no-thread");
+    const options: Record<string, string | boolean> = Object.fromEntries(words.map((word, i) => [names[i] ?? `arg${i}`, word]));
+    if (words.length < typed.length) options.thread = false;
     const answer = await emulator().sendInteraction(url(), emulator().slashCommand({ user: ana, channelId, subcommand, options }));
     expect(answer.status).toBe(200);
     expect(answer.body).toMatchObject({ type: 4, data: { flags: 64 } });

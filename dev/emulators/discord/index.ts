@@ -166,8 +166,13 @@ export class DiscordEmulator {
     };
   }
 
-  /** `/triage <subcommand> [options]`: options as name → string value, in order. */
-  slashCommand(input: { user: DiscordUser; channelId: string; subcommand: string; options?: Record<string, string> }): Record<string, unknown> {
+  /** `/triage <subcommand> [options]`: options as name → value (string, or boolean for a boolean option), in order. */
+  slashCommand(input: {
+    user: DiscordUser;
+    channelId: string;
+    subcommand: string;
+    options?: Record<string, string | boolean>;
+  }): Record<string, unknown> {
     const channel = this.channels.get(input.channelId);
     return {
       ...this.interactionBase(input.user, channel),
@@ -180,7 +185,8 @@ export class DiscordEmulator {
           {
             name: input.subcommand,
             type: 1,
-            options: Object.entries(input.options ?? {}).map(([name, value]) => ({ name, type: 3, value })),
+            // Option types as Discord sends them: 3 STRING, 5 BOOLEAN.
+            options: Object.entries(input.options ?? {}).map(([name, value]) => ({ name, type: typeof value === "boolean" ? 5 : 3, value })),
           },
         ],
       },

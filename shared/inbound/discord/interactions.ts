@@ -153,7 +153,11 @@ async function onCommand(app: DiscordApp, interaction: CommandInteraction): Prom
   if (refused) return ephemeral(refused);
   if (!guildId) return ephemeral("Use `/triage` in a server channel: your link and subscriptions belong to a server.");
   const [subcommand] = interaction.data.options ?? [];
-  const text = [subcommand?.name ?? "help", ...(subcommand?.options ?? []).map((option) => String(option.value))].join(" ");
+  // The one command flow reads words: an option becomes its value, `thread: false` the `--no-thread` flag.
+  const words = (subcommand?.options ?? []).flatMap((option) =>
+    option.name === "thread" ? (option.value === false ? ["--no-thread"] : []) : [String(option.value)],
+  );
+  const text = [subcommand?.name ?? "help", ...words].join(" ");
   const label = user.global_name || user.username;
   const channelId = interaction.channel_id;
   const reply = await runCommand<string>(

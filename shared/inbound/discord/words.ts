@@ -22,7 +22,12 @@ export function discordWords(reply: Exclude<CommandReply<string>, { kind: "link"
         ? "Alerts can't be subscribed to in a DM: use `/triage subscribe` in a server channel."
         : "I can't post alerts to this conversation.";
     case "subscribed":
-      return `Subscribed: alerts for **${reply.project}** at level ${reply.minLevel} or above will be posted in this channel. Make sure the app can post here (View Channel, Send Messages, Embed Links).`;
+      return `Subscribed: alerts for **${reply.project}** at level ${reply.minLevel} or above will be posted in this channel${reply.thread ? "" : ", without thread replies saying who did what"}. Make sure the app can post here (View Channel, Send Messages, Embed Links).`;
+    case "notify":
+      if (!reply.person) return "Link your account first (`/triage link`): notices go to the person you are linked as.";
+      return reply.on
+        ? "Notices on: you'll get a direct message when someone assigns an issue to you or unassigns it."
+        : "Notices off: no direct message when issues are assigned to you. `/triage notify on` turns them back on.";
     case "unsubscribed":
       return reply.wasSubscribed ? `Unsubscribed this channel from **${reply.project}**.` : `This channel wasn't subscribed to **${reply.project}**.`;
     case "subscriptions":
@@ -36,7 +41,7 @@ const HELP = [
   "Triage Relay posts alert cards you can resolve, ignore and assign from the message.",
   "`/triage subscribe PROJECT [LEVEL]` (LEVEL one of fatal, error, warning, info, debug): post a project's alerts in this channel",
   "`/triage unsubscribe PROJECT`, `/triage subscriptions`",
-  "`/triage status`: who you're linked as; `/triage link`, `/triage unlink`",
+  "`/triage status`: who you're linked as; `/triage link`, `/triage unlink`; `/triage notify on|off`: a direct message when issues are assigned to you",
 ].join("\n");
 
 /** What an unlinked person is told, with their link (none: explicit linking is off). */
