@@ -1,6 +1,6 @@
 import type { InvocationContext } from "@azure/functions";
 import { getRuntime } from "../shared/runtime";
-import { cardRefreshMessageSchema } from "../shared/workflows/issue-events";
+import { cardRefreshMessageSchema } from "../shared/storage/card-refresh-queue";
 import { refreshCards } from "../shared/workflows/refresh-cards";
 
 /** `card-refresh` queue: re-render every copy of one issue's card. */

@@ -1,5 +1,5 @@
 import type { InvocationContext } from "@azure/functions";
-import { readDeliveryMessage, targetLabel } from "../shared/delivery/deliveries";
+import { readDeliveryMessage, targetLabel } from "../shared/storage/deliveries";
 import { getRuntime } from "../shared/runtime";
 import { deliverBatch, refuseInvalidTargets } from "../shared/workflows/deliver";
 

@@ -1,6 +1,6 @@
 import type { InvocationContext } from "@azure/functions";
 import { zodPath } from "../shared/http";
-import { IdentityRepository } from "../shared/identity/identities";
+import { IdentityRepository } from "../shared/storage/identities";
 import { getRuntime } from "../shared/runtime";
 import { finishQueuedClick, slackActionMessageSchema } from "../shared/slack/interactions";
 

@@ -1,5 +1,5 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
-import { IdentityRepository } from "../shared/identity/identities";
+import { IdentityRepository } from "../shared/storage/identities";
 import { parseSlackRequest } from "../shared/inbound/slack/parse";
 import { getRuntime } from "../shared/runtime";
 import { handleClick } from "../shared/slack/interactions";

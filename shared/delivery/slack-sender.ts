@@ -4,14 +4,15 @@ import type { Issue } from "../domain/issue";
 import { renderSlackMessage } from "../cards/slack-message";
 import { buildIssueView } from "../cards/view";
 import type { Config } from "../config";
-import type { IdentityRepository } from "../identity/identities";
+import type { IdentityRepository } from "../storage/identities";
 import { SlackNotInstalledError, type SlackTokens } from "../slack/client";
 import { slackViewOptions } from "../slack/assign-choice";
-import { SlackInstallations } from "../slack/installations";
+import { SlackInstallations } from "../storage/slack-installations";
 import type { CardCopy } from "../storage/cards";
 import type { StorageClients } from "../storage/clients";
 import { mayHaveLanded, retryDelay, type FailureVerdict } from "./retry-policy";
-import { instances, instanceShare } from "./instances";
+import { instances } from "../storage/instances";
+import { instanceShare } from "./pacing";
 import { pacedWindows, SLACK_CHANNEL_LIMITS, SLACK_TIER3_LIMITS, SlidingWindowLimiter } from "./pacing";
 
 export interface SlackSender {

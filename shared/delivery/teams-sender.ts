@@ -3,14 +3,15 @@ import type { Issue } from "../domain/issue";
 import { teamsCardAttachment } from "../cards/teams-card";
 import { buildIssueView } from "../cards/view";
 import type { Config } from "../config";
-import { IdentityRepository } from "../identity/identities";
+import { IdentityRepository } from "../storage/identities";
 import type { CardCopy } from "../storage/cards";
 import type { StorageClients } from "../storage/clients";
-import { TeamsInstallations, type TeamsInstallation } from "../storage/installations";
+import { TeamsInstallations, type TeamsInstallation } from "../storage/teams-installations";
 import { ConnectorError, UntrustedServiceUrlError, type TeamsConnector } from "../teams/connector";
 import { openPersonalChat } from "../teams/personal-chat";
 import { mayHaveLanded, retryDelay, type FailureVerdict } from "./retry-policy";
-import { instances, instanceShare } from "./instances";
+import { instances } from "../storage/instances";
+import { instanceShare } from "./pacing";
 import { pacedWindows, SlidingWindowLimiter, TEAMS_CONVERSATION_LIMITS, TEAMS_MARGIN_MS, TEAMS_TENANT_LIMITS } from "./pacing";
 
 export interface TeamsSender {

@@ -1,7 +1,7 @@
 import { renderSlackThreadLine, renderTeamsThreadLine, type ThreadLineView } from "../cards/thread-line";
 import type { Config } from "../config";
 import type { Issue } from "../domain/issue";
-import type { IdentityRepository } from "../identity/identities";
+import type { IdentityRepository } from "../storage/identities";
 import type { SlackTokens } from "../slack/client";
 import type { CardCopy } from "../storage/cards";
 import type { StorageClients } from "../storage/clients";

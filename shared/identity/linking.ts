@@ -8,9 +8,9 @@ import { postToResponseUrl } from "../slack/responses";
 import type { StorageClients } from "../storage/clients";
 import type { TeamsConnector } from "../teams/connector";
 import { sendToPersonalChat } from "../teams/personal-chat";
-import { IdentityRepository } from "./identities";
+import { IdentityRepository } from "../storage/identities";
 import { deriveKey } from "./keys";
-import { consumeLinkToken, verifyLinkToken, type LinkRequest } from "./link-tokens";
+import { consumeLinkToken, verifyLinkToken, type LinkRequest } from "../storage/link-tokens";
 import { finishSignIn, startSignIn, type Refusal, type SignedIn } from "./sign-in";
 
 export interface Linker {

@@ -3,7 +3,7 @@ import type { Config } from "../config";
 import { QUEUES, type StorageClients } from "../storage/clients";
 import type { TeamsConnector } from "../teams/connector";
 import { recordAutoLink } from "./auto-link";
-import { IdentityRepository } from "./identities";
+import { IdentityRepository } from "../storage/identities";
 
 /** One page of a team's roster to read: the queue carries the continuation token between pages. */
 export const memberSyncMessageSchema = z.object({

@@ -5,7 +5,7 @@ import type { StorageClients } from "../storage/clients";
 import type { TeamsConnector } from "../teams/connector";
 import { sendToPersonalChat, type ChatRef, type PersonalSend } from "../teams/personal-chat";
 import { deriveKey } from "./keys";
-import { issueLinkToken, LINK_TOKEN_LIFETIME_SECONDS, type LinkRequest } from "./link-tokens";
+import { issueLinkToken, LINK_TOKEN_LIFETIME_SECONDS, type LinkRequest } from "../storage/link-tokens";
 import { linkPageUrl } from "./linking";
 
 export async function linkUrl(config: Config, request: LinkRequest): Promise<string | undefined> {

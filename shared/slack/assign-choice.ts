@@ -3,7 +3,7 @@ import { isSlackUserPick, type SlackCardAction } from "../cards/slack-message";
 import type { Config } from "../config";
 import type { Person } from "../domain/issue";
 import { recordAutoLink } from "../identity/auto-link";
-import type { IdentityRepository } from "../identity/identities";
+import type { IdentityRepository } from "../storage/identities";
 import type { ClickIntent } from "../workflows/card-click";
 import { readSlackUser, type SlackTokens, type SlackUserProfile } from "./client";
 import type { BlockActions } from "./payloads";

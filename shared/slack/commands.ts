@@ -1,5 +1,5 @@
 import type { Config } from "../config";
-import { IdentityRepository } from "../identity/identities";
+import { IdentityRepository } from "../storage/identities";
 import { slackLinkPrompt } from "../identity/prompts";
 import type { StorageClients } from "../storage/clients";
 import { runCommand, type CommandReply } from "../workflows/commands";

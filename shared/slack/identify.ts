@@ -1,7 +1,7 @@
 import type { Config } from "../config";
 import type { Actor, Person } from "../domain/issue";
 import { linkedOrAutoLinked } from "../identity/auto-link";
-import type { IdentityRepository } from "../identity/identities";
+import type { IdentityRepository } from "../storage/identities";
 import type { SlackTokens } from "./client";
 
 /**

@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { TransactionAction } from "@azure/data-tables";
-import { safeKey } from "../delivery/deliveries";
+import { safeKey } from "./table";
 import { QUEUES, TABLES, type StorageClients } from "./clients";
-import { isPreconditionFailed } from "./errors";
-import { escapeOData, IssueRepository, stripUndefined } from "./issues";
+import { isPreconditionFailed } from "./table";
+import { escapeOData, stripUndefined } from "./table";
+import { IssueRepository } from "./issues";
 
 /** Where one copy of an issue's card lives, and which issue version it shows. */
 export type CardCopy =

@@ -1,7 +1,8 @@
 import type { ActivityRecord } from "../domain/actions";
 import type { IgnoreCondition, Issue, Person, ReleaseRegression, ReleaseResolution } from "../domain/issue";
-import { isConflict, isNotFound, isPreconditionFailed, sleep } from "./errors";
+import { isConflict, isNotFound, isPreconditionFailed, sleep } from "./table";
 import { TABLES, type StorageClients } from "./clients";
+import { escapeOData, stripUndefined } from "./table";
 
 interface IssueEntity {
   partitionKey: string;
@@ -318,10 +319,6 @@ function pickActivity(row: Record<string, unknown>): Omit<ActivityRecord, "issue
   };
 }
 
-export function escapeOData(value: string): string {
-  return value.replace(/'/g, "''");
-}
-
 function toEntity(issue: Issue, bookkeeping: { recentAlertIds: string[]; outbox: OutboxEntry[] }): IssueEntity {
   return stripUndefined({
     partitionKey: issue.id,
@@ -416,8 +413,4 @@ function parseJson<T>(text: string | undefined, fallback: T): T {
   } catch {
     return fallback;
   }
-}
-
-export function stripUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }

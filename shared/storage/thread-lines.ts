@@ -1,9 +1,9 @@
 import type { TableClient } from "@azure/data-tables";
 import type { ActivityRecord } from "../domain/actions";
-import { safeKey } from "../delivery/deliveries";
+import { safeKey } from "./table";
 import { TABLES, type StorageClients } from "./clients";
-import { isConflict, isNotFound, isPreconditionFailed } from "./errors";
-import { escapeOData, stripUndefined } from "./issues";
+import { isConflict, isNotFound, isPreconditionFailed } from "./table";
+import { escapeOData, stripUndefined } from "./table";
 
 /** A change of an issue as its history line, with the issue version it made (from the line's stable key). */
 export interface IssueChange extends ActivityRecord {

@@ -1,5 +1,5 @@
 import type { Config } from "../config";
-import type { IdentityRepository } from "../identity/identities";
+import type { IdentityRepository } from "../storage/identities";
 import type { StorageClients } from "../storage/clients";
 import type { OutgoingActivity, TeamsConnector } from "./connector";
 

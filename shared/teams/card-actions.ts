@@ -3,7 +3,7 @@ import { renderIssueCard } from "../cards/render-issue-card";
 import { cardAttachment, noticeCard } from "../cards/teams-notices";
 import type { Issue } from "../domain/issue";
 import { CardRepository, type CardCopy } from "../storage/cards";
-import { isNotFound } from "../storage/errors";
+import { isNotFound } from "../storage/table";
 import { IssueRepository } from "../storage/issues";
 import { clickNotice, runCardClick, type CardClick } from "../workflows/card-click";
 import { actOnIssueInTurn } from "../workflows/issue-actions";

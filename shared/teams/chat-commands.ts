@@ -1,5 +1,5 @@
 import { escapeTeamsMarkdown } from "../cards/text";
-import { safeKey } from "../delivery/deliveries";
+import { safeKey } from "../storage/table";
 import { isTeamsConversationId } from "../domain/ids";
 import { personalSendNote, sendTeamsLinkPrompt } from "../identity/prompts";
 import { runCommand, type CommandReply } from "../workflows/commands";

@@ -1,6 +1,6 @@
 import { cardAttachment, noticeCard } from "../cards/teams-notices";
 import { queueFirstPage } from "../identity/member-sync";
-import { TeamsInstallations, type TeamsInstallation } from "../storage/installations";
+import { TeamsInstallations, type TeamsInstallation } from "../storage/teams-installations";
 import { baseConversationId, conversationTypeOf, tenantOf, type TeamsActivity } from "./activity";
 import { normaliseServiceUrl } from "./auth";
 import { now, safeSend, type TeamsBot } from "./bot-context";

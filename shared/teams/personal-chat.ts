@@ -1,6 +1,6 @@
 import type { Config } from "../config";
 import type { StorageClients } from "../storage/clients";
-import { TeamsInstallations, type TeamsInstallation } from "../storage/installations";
+import { TeamsInstallations, type TeamsInstallation } from "../storage/teams-installations";
 import { ConnectorError, type OutgoingActivity, type TeamsConnector } from "./connector";
 
 export interface TeamsPerson {

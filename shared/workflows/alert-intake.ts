@@ -9,16 +9,16 @@ import {
   type DeliveryBatch,
   type DeliveryRow,
   type PlannedDelivery,
-} from "../delivery/deliveries";
-import { LiveCards, liveCardDecision, type LiveCard } from "../delivery/live-cards";
+} from "../storage/deliveries";
+import { LiveCards, liveCardDecision, type LiveCard } from "../storage/live-cards";
 import { QUEUES, type StorageClients } from "../storage/clients";
 import { IssueRepository, rememberAlert } from "../storage/issues";
 import { ProjectReleases } from "../storage/releases";
-import { permanentStorageRejection } from "../storage/errors";
+import { permanentStorageRejection } from "../storage/table";
 import { announcePending, changeIssue } from "./issue-events";
 import { takeIssueAction } from "./issue-action-intake";
 import { takeRelease, type ReleaseIntakeResult } from "./release-notices";
-import { subscribedTargets } from "./subscriptions";
+import { subscribedTargets } from "../storage/subscriptions";
 import { decidedWithoutPost, deliverBatch, refuseInvalidTargets, type Deliverer, type DeliveryResult } from "./deliver";
 
 /** What an operator reads on `alerts-poison` (ARCHITECTURE.md, the poison format). */

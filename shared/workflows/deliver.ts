@@ -1,4 +1,5 @@
 import type { TransactionAction } from "@azure/data-tables";
+import { queueCardRefresh } from "../storage/card-refresh-queue";
 import type { WebClient } from "@slack/web-api";
 import type { Config } from "../config";
 import {
@@ -9,9 +10,10 @@ import {
   type DeliveryChanges,
   type DeliveryMessage,
   type DeliveryRow,
-} from "../delivery/deliveries";
-import { LiveCards, livePostedAction, liveReleaseAction, submitInChunks, type Claim, type PostReason } from "../delivery/live-cards";
-import { IdentityRepository } from "../identity/identities";
+} from "../storage/deliveries";
+import { LiveCards, livePostedAction, liveReleaseAction, type Claim, type PostReason } from "../storage/live-cards";
+import { submitInChunks } from "../storage/table";
+import { IdentityRepository } from "../storage/identities";
 import { countsAsAttempt, MAX_DELIVERY_ATTEMPTS } from "../delivery/retry-policy";
 import { SETTLE_MS } from "../delivery/pacing";
 import { sendSlackCard, type SlackSendOutcome } from "../delivery/slack-sender";
@@ -20,12 +22,12 @@ import type { AlertTarget } from "../domain/alert";
 import type { Issue } from "../domain/issue";
 import { cardSaveAction, type CardCopy } from "../storage/cards";
 import { QUEUES, TABLES, type StorageClients } from "../storage/clients";
-import { isNotFound } from "../storage/errors";
-import { TeamsInstallations } from "../storage/installations";
+import { isNotFound } from "../storage/table";
+import { TeamsInstallations } from "../storage/teams-installations";
 import { IssueRepository, type StoredIssue } from "../storage/issues";
 import type { SlackTokens } from "../slack/client";
 import type { TeamsConnector } from "../teams/connector";
-import type { CardRefreshMessage } from "./issue-events";
+import type { CardRefreshMessage } from "../storage/card-refresh-queue";
 
 export interface Deliverer {
   config: Config;
@@ -419,7 +421,7 @@ async function refreshIfOutdated(storage: StorageClients, issueId: string, copie
   const oldest = Math.min(...copies.map((copy) => copy.renderedVersion));
   if (current && current.issue.version > oldest) {
     const refresh: CardRefreshMessage = { issueId, version: current.issue.version, requestedAt: new Date().toISOString() };
-    await storage.send(QUEUES.cardRefresh, refresh);
+    await queueCardRefresh(storage, refresh);
   }
 }
 

@@ -1,13 +1,14 @@
 import type { WebClient } from "@slack/web-api";
+import { queueCardRefresh } from "../storage/card-refresh-queue";
 import type { Config } from "../config";
-import { LiveCards } from "../delivery/live-cards";
-import { targetLabel } from "../delivery/deliveries";
+import { LiveCards } from "../storage/live-cards";
+import { targetLabel } from "../storage/deliveries";
 import { SETTLE_MS } from "../delivery/pacing";
-import { RefreshGate } from "../delivery/refresh-gate";
+import { RefreshGate } from "../storage/refresh-gate";
 import { countsAsAttempt, MAX_DELIVERY_ATTEMPTS } from "../delivery/retry-policy";
 import { slackUpdateHeadroom, updateSlackCard } from "../delivery/slack-sender";
 import { expireIgnore } from "../domain/actions";
-import { IdentityRepository } from "../identity/identities";
+import { IdentityRepository } from "../storage/identities";
 import type { Issue } from "../domain/issue";
 import { teamsConversationHeadroom, updateTeamsCard } from "../delivery/teams-sender";
 import type { FailureVerdict } from "../delivery/retry-policy";
@@ -16,8 +17,9 @@ import { QUEUES, type StorageClients } from "../storage/clients";
 import { IssueRepository } from "../storage/issues";
 import type { SlackTokens } from "../slack/client";
 import type { TeamsConnector } from "../teams/connector";
-import { sendIgnoreWakeUp } from "./ignore-expiry";
-import { announcePending, type CardRefreshMessage } from "./issue-events";
+import { sendIgnoreWakeUp } from "../storage/ignore-expiry";
+import { announcePending } from "./issue-events";
+import { type CardRefreshMessage } from "../storage/card-refresh-queue";
 import { converseAroundCard } from "./thread-lines";
 
 /**
@@ -55,7 +57,7 @@ export async function refreshCards(refresher: Refresher, message: CardRefreshMes
   const gate = await refreshGate.enter(message.issueId, { trailingFor: message.trailingFor });
   if (gate.kind === "drop") return { updated: 0, failed: 0, coalesced: true };
   if (gate.kind === "defer") {
-    await refresher.storage.send(QUEUES.cardRefresh, { ...message, trailingFor: gate.trailingFor }, { delaySeconds: gate.delaySeconds });
+    await queueCardRefresh(refresher.storage, { ...message, trailingFor: gate.trailingFor }, { delaySeconds: gate.delaySeconds });
     return { updated: 0, failed: 0, coalesced: true };
   }
   const issue = await currentIssue(refresher, message.issueId);
@@ -112,7 +114,7 @@ export async function refreshCards(refresher: Refresher, message: CardRefreshMes
   }
   if (behind > 0) {
     const again: CardRefreshMessage = { issueId: issue.id, version: behind, requestedAt: new Date().toISOString() };
-    await refresher.storage.send(QUEUES.cardRefresh, again);
+    await queueCardRefresh(refresher.storage, again);
   }
   if (retryIn > 0) {
     // At most one refresh pending per issue: a retry already queued for no later renders the latest state too.
@@ -125,7 +127,7 @@ export async function refreshCards(refresher: Refresher, message: CardRefreshMes
         trailingFor,
         attempt: failedForReal ? attempt + 1 : attempt,
       };
-      await refresher.storage.send(QUEUES.cardRefresh, retry, { delaySeconds: retryIn });
+      await queueCardRefresh(refresher.storage, retry, { delaySeconds: retryIn });
       await refreshGate.scheduled(issue.id, trailingFor);
     }
   } else if (stale.length === 0 && behind === 0) {

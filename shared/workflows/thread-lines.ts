@@ -1,20 +1,21 @@
 import { assignmentNoticeText, buildThreadLine, type NamedPerson } from "../cards/thread-line";
+import { queueCardRefresh } from "../storage/card-refresh-queue";
 import { targetKey as targetKeyOf } from "../domain/alert";
 import type { Issue } from "../domain/issue";
-import { targetLabel } from "../delivery/deliveries";
-import { LiveCards } from "../delivery/live-cards";
-import { RefreshGate } from "../delivery/refresh-gate";
+import { targetLabel } from "../storage/deliveries";
+import { LiveCards } from "../storage/live-cards";
+import { RefreshGate } from "../storage/refresh-gate";
 import { countsAsAttempt, MAX_DELIVERY_ATTEMPTS, type FailureVerdict } from "../delivery/retry-policy";
 import { messageRefOf, postThreadLine, sendPersonalNotice, type PersonalChat, type ThreadPoster } from "../delivery/thread-posts";
-import { IdentityRepository, type ChatIdentity } from "../identity/identities";
+import { IdentityRepository, type ChatIdentity } from "../storage/identities";
 import { CardRepository, cardRowKey, type CardCopy } from "../storage/cards";
 import { QUEUES } from "../storage/clients";
 import { noticesOn } from "../storage/person-settings";
 import { changesSince, NoticeMarks, noticeKey, ThreadCursors, type IssueChange, type ThreadCursor } from "../storage/thread-lines";
-import { TeamsInstallations } from "../storage/installations";
-import type { CardRefreshMessage } from "./issue-events";
+import { TeamsInstallations } from "../storage/teams-installations";
+import type { CardRefreshMessage } from "../storage/card-refresh-queue";
 import type { Refresher } from "./refresh-cards";
-import { conversationKeyOf, threadLinesOff } from "./subscriptions";
+import { conversationKeyOf, threadLinesOff } from "../storage/subscriptions";
 
 /**
  * Changes older than this get no line and no notice any more: a line that could not be posted for an hour
@@ -323,6 +324,6 @@ async function comeBack(refresher: Refresher, issue: Issue, delaySeconds: number
   const trailingFor = await gate.pendingFor(issue.id, delaySeconds);
   if (!trailingFor) return;
   const message: CardRefreshMessage = { issueId: issue.id, version: issue.version, requestedAt: new Date().toISOString(), trailingFor };
-  await refresher.storage.send(QUEUES.cardRefresh, message, { delaySeconds });
+  await queueCardRefresh(refresher.storage, message, { delaySeconds });
   await gate.scheduled(issue.id, trailingFor);
 }

@@ -4,12 +4,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { SlackEmulator } from "../../dev/emulators/slack";
 import type { TeamsEmulator } from "../../dev/emulators/teams";
-import { DeliveryRepository, readDeliveryMessage, type DeliveryBatch } from "../../shared/delivery/deliveries";
+import { DeliveryRepository, readDeliveryMessage, type DeliveryBatch } from "../../shared/storage/deliveries";
 import { targetKey, type AlertTarget } from "../../shared/domain/alert";
-import { SlackInstallations } from "../../shared/slack/installations";
+import { SlackInstallations } from "../../shared/storage/slack-installations";
 import { CardRepository } from "../../shared/storage/cards";
 import { StorageClients } from "../../shared/storage/clients";
-import { TeamsInstallations } from "../../shared/storage/installations";
+import { TeamsInstallations } from "../../shared/storage/teams-installations";
 import { takeAlert } from "../../shared/workflows/alert-intake";
 import { deliverBatch, type Deliverer } from "../../shared/workflows/deliver";
 import { actOnIssue } from "../../shared/workflows/issue-actions";

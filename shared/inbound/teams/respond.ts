@@ -1,5 +1,5 @@
 import type { HttpResponseInit, InvocationContext } from "@azure/functions";
-import { IdentityRepository } from "../../identity/identities";
+import { IdentityRepository } from "../../storage/identities";
 import type { Runtime } from "../../runtime";
 import type { TeamsActivity } from "../../teams/activity";
 import { handleTeamsActivity } from "../../teams/bot";

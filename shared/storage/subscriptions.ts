@@ -1,8 +1,8 @@
 import type { AlertTarget } from "../domain/alert";
 import { LEVELS, type Issue, type Level } from "../domain/issue";
-import { TABLES, type StorageClients } from "../storage/clients";
-import { safeKey } from "../delivery/deliveries";
-import { escapeOData } from "../storage/issues";
+import { TABLES, type StorageClients } from "./clients";
+import { safeKey } from "./table";
+import { escapeOData } from "./table";
 
 export interface Subscription {
   /** `msteams:<conversationId>` or `slack:<teamId>:<channelId>` */

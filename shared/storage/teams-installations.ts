@@ -1,7 +1,7 @@
-import { safeKey } from "../delivery/deliveries";
+import { safeKey } from "./table";
 import { TABLES, type StorageClients } from "./clients";
-import { isNotFound } from "./errors";
-import { escapeOData, stripUndefined } from "./issues";
+import { isNotFound } from "./table";
+import { escapeOData, stripUndefined } from "./table";
 
 export type TeamsConversationType = "personal" | "channel" | "groupChat";
 

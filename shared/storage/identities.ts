@@ -1,8 +1,8 @@
 import type { Person } from "../domain/issue";
-import { safeKey } from "../delivery/deliveries";
-import { TABLES, type StorageClients } from "../storage/clients";
-import { isNotFound } from "../storage/errors";
-import { escapeOData, stripUndefined } from "../storage/issues";
+import { safeKey } from "./table";
+import { TABLES, type StorageClients } from "./clients";
+import { isNotFound } from "./table";
+import { escapeOData, stripUndefined } from "./table";
 
 export type ChatProvider = "msteams" | "slack";
 

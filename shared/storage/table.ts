@@ -1,3 +1,5 @@
+import type { TableClient, TransactionAction } from "@azure/data-tables";
+
 /** Azure SDK errors carry the HTTP status as `statusCode`. */
 export function statusOf(error: unknown): number | undefined {
   const status = (error as { statusCode?: unknown })?.statusCode;
@@ -33,4 +35,45 @@ export function storageErrorCode(error: unknown): string | undefined {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Table keys cannot hold / \ # ? or control characters: those (and %) are percent-encoded as UTF-8, so
+ * `decodeURIComponent` always reverses it. Total: an unpaired surrogate (refused at every edge) becomes U+FFFD
+ * rather than throwing.
+ */
+export function safeKey(value: string): string {
+  return value.toWellFormed().replace(/[/\\#?%\u0000-\u001f\u007f-\u009f]/g, (c: string) => encodeURIComponent(c).toLowerCase());
+}
+
+export function escapeOData(value: string): string {
+  return value.replace(/'/g, "''");
+}
+
+export function stripUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** A Table transaction holds at most 100 operations on one partition. */
+export const MAX_TRANSACTION_ACTIONS = 100;
+
+/** Submits the actions (all on one partition) as transactions of at most 100; none when there are none. */
+export async function submitInChunks(table: TableClient, actions: TransactionAction[]): Promise<void> {
+  for (let start = 0; start < actions.length; start += MAX_TRANSACTION_ACTIONS) {
+    await table.submitTransaction(actions.slice(start, start + MAX_TRANSACTION_ACTIONS));
+  }
+}
+
+/** Creates the row; false when it already exists (409): the table's own "first one wins". */
+export async function createIfAbsent(
+  table: TableClient,
+  entity: { partitionKey: string; rowKey: string; [property: string]: unknown },
+): Promise<boolean> {
+  try {
+    await table.createEntity(entity);
+    return true;
+  } catch (error) {
+    if (isConflict(error)) return false;
+    throw error;
+  }
 }

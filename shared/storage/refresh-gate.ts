@@ -1,6 +1,6 @@
-import { TABLES, type StorageClients } from "../storage/clients";
-import { isConflict, isNotFound, isPreconditionFailed } from "../storage/errors";
-import { safeKey } from "./deliveries";
+import { TABLES, type StorageClients } from "./clients";
+import { isConflict, isNotFound, isPreconditionFailed } from "./table";
+import { safeKey } from "./table";
 
 interface RefreshStateEntity {
   partitionKey: string;
