@@ -2,7 +2,7 @@ import type { InvocationContext } from "@azure/functions";
 import { zodPath } from "../shared/http";
 import { IdentityRepository } from "../shared/storage/identities";
 import { getRuntime } from "../shared/runtime";
-import { finishQueuedClick, slackActionMessageSchema } from "../shared/slack/interactions";
+import { finishQueuedClick, slackActionMessageSchema } from "../shared/inbound/slack/interactions";
 
 /** `slack-actions` queue: clicks finished off Slack's 3-second path (they needed Slack's API, or more time). */
 export async function slackActionsQueue(message: unknown, context: InvocationContext): Promise<void> {

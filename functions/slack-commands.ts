@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import { parseSlackRequest } from "../shared/inbound/slack/parse";
 import { getRuntime } from "../shared/runtime";
-import { handleSlashCommand } from "../shared/slack/commands";
+import { handleSlashCommand } from "../shared/inbound/slack/commands";
 
 /** POST /api/slack/commands: the slash command (default /triage). Replies are ephemeral. */
 export async function slackCommands(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {

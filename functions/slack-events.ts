@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import { parseSlackRequest } from "../shared/inbound/slack/parse";
 import { getRuntime } from "../shared/runtime";
-import { handleSlackEvent } from "../shared/slack/events";
+import { handleSlackEvent } from "../shared/inbound/slack/events";
 
 /** POST /api/slack/events: the Events API. */
 export async function slackEvents(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {

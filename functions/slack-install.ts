@@ -2,7 +2,7 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/fu
 import { readCookie } from "../shared/http";
 import { page } from "../shared/pages";
 import { getRuntime } from "../shared/runtime";
-import { finishInstall, INSTALL_STATE_COOKIE, startInstall } from "../shared/slack/oauth";
+import { finishInstall, INSTALL_STATE_COOKIE, startInstall } from "../shared/inbound/slack/oauth";
 
 /** GET /api/slack/install: off to Slack's authorize page. */
 export async function slackInstall(_request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {

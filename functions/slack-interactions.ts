@@ -2,7 +2,7 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/fu
 import { IdentityRepository } from "../shared/storage/identities";
 import { parseSlackRequest } from "../shared/inbound/slack/parse";
 import { getRuntime } from "../shared/runtime";
-import { handleClick } from "../shared/slack/interactions";
+import { handleClick } from "../shared/inbound/slack/interactions";
 
 /** POST /api/slack/interactions: button and menu clicks on cards. Always answered within Slack's 3 s. */
 export async function slackInteractions(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {

@@ -6,7 +6,7 @@ import { buildIssueView } from "../cards/view";
 import type { Config } from "../config";
 import type { IdentityRepository } from "../storage/identities";
 import { SlackNotInstalledError, type SlackTokens } from "../slack/client";
-import { slackViewOptions } from "../slack/assign-choice";
+import { slackViewOptions } from "../cards/render-issue-card";
 import { SlackInstallations } from "../storage/slack-installations";
 import type { CardCopy } from "../storage/cards";
 import type { StorageClients } from "../storage/clients";

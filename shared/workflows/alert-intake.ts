@@ -17,26 +17,12 @@ import { ProjectReleases } from "../storage/releases";
 import { permanentStorageRejection } from "../storage/table";
 import { announcePending, changeIssue } from "./issue-events";
 import { takeIssueAction } from "./issue-action-intake";
+import { poisonFor, type AlertIntakeResult, type PoisonMessage } from "./intake-result";
 import { takeRelease, type ReleaseIntakeResult } from "./release-notices";
 import { subscribedTargets } from "../storage/subscriptions";
 import { decidedWithoutPost, deliverBatch, refuseInvalidTargets, type Deliverer, type DeliveryResult } from "./deliver";
 
-/** What an operator reads on `alerts-poison` (ARCHITECTURE.md, the poison format). */
-export interface PoisonMessage {
-  error: string;
-  issues: SchemaProblem[];
-  original: string;
-  /** Set when `original` was cut to fit a queue message. */
-  truncated?: true;
-}
-
-export type IntakeResult =
-  | { kind: "poisoned"; poison: PoisonMessage }
-  /** `deliveries`: targets queued for the deliverer; `posted`: targets the alerts handler posted to itself (a new issue's first cards). */
-  | { kind: "accepted"; issue: Issue; duplicate: boolean; deliveries: number; posted?: number }
-  /** An issue action (a change mirrored from the monitoring tool) for an issue this relay never received. */
-  | { kind: "no-issue"; issueId: string }
-  | ReleaseIntakeResult;
+export type IntakeResult = AlertIntakeResult | ReleaseIntakeResult;
 
 /** A new issue's alert with at most this many targets is posted by the alerts handler itself (no queue hop). */
 export const FIRST_CARD_DIRECT_TARGETS = 3;
@@ -115,23 +101,6 @@ async function applyAndPlan(storage: StorageClients, alert: Alert, progress: { s
     deliverer: options.deliverer,
   });
   return { kind: "accepted", issue, duplicate, ...planned };
-}
-
-/** A queue message holds 64 KiB of base64 text, so about 48 KiB of JSON: keep the poison message well inside. */
-const MAX_POISON_BYTES = 40_000;
-const MAX_ISSUES = 20;
-
-export function poisonFor(error: string, issues: SchemaProblem[], original: string): PoisonMessage {
-  const poison: PoisonMessage = {
-    error,
-    issues: issues.slice(0, MAX_ISSUES).map((issue) => ({ path: issue.path.slice(0, 200), message: issue.message.slice(0, 300) })),
-    original,
-  };
-  while (Buffer.byteLength(JSON.stringify(poison)) > MAX_POISON_BYTES) {
-    poison.original = poison.original.slice(0, Math.floor(poison.original.length * 0.8));
-    poison.truncated = true;
-  }
-  return poison;
 }
 
 /**

@@ -16,7 +16,7 @@ import { QUEUES, TABLES, type StorageClients } from "../storage/clients";
 import { escapeOData } from "../storage/table";
 import { IssueRepository } from "../storage/issues";
 import { ProjectReleases } from "../storage/releases";
-import { poisonFor, type PoisonMessage } from "./alert-intake";
+import { poisonFor, type PoisonMessage } from "./intake-result";
 import type { Deliverer } from "./deliver";
 
 export type ReleaseIntakeResult =

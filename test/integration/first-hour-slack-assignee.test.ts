@@ -3,7 +3,7 @@ import { renderSlackMessage, type UsersSelectElement } from "../../shared/cards/
 import { buildIssueView } from "../../shared/cards/view";
 import { IdentityRepository } from "../../shared/storage/identities";
 import { slackMessageFor } from "../../shared/delivery/slack-sender";
-import { slackViewOptions } from "../../shared/slack/assign-choice";
+import { slackViewOptions } from "../../shared/cards/render-issue-card";
 import { StorageClients } from "../../shared/storage/clients";
 import { anIssue } from "../fixtures/issues";
 import { startTestAzurite, type Azurite } from "../support/azurite";

@@ -2,7 +2,7 @@ import type { HttpResponseInit, InvocationContext } from "@azure/functions";
 import { IdentityRepository } from "../../storage/identities";
 import type { Runtime } from "../../runtime";
 import type { TeamsActivity } from "../../teams/activity";
-import { handleTeamsActivity } from "../../teams/bot";
+import { handleTeamsActivity } from "./route";
 import { messageReply } from "../../teams/invoke-replies";
 
 /** Handles one received activity and turns the bot's reply into the HTTP answer. */

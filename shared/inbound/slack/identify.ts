@@ -1,8 +1,8 @@
-import type { Config } from "../config";
-import type { Actor, Person } from "../domain/issue";
-import { linkedOrAutoLinked } from "../identity/auto-link";
-import type { IdentityRepository } from "../storage/identities";
-import type { SlackTokens } from "./client";
+import type { Config } from "../../config";
+import type { Actor, Person } from "../../domain/issue";
+import { linkedOrAutoLinked } from "../../identity/auto-link";
+import type { IdentityRepository } from "../../storage/identities";
+import type { SlackTokens } from "../../slack/client";
 
 /**
  * Who a Slack user is: their linked person, or (auto-link on) the email Slack verified for them,

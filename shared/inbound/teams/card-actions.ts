@@ -1,15 +1,15 @@
-import { cardActionPayloadSchema, toIssueAction, type CardActionPayload } from "../cards/card-action";
-import { renderIssueCard } from "../cards/render-issue-card";
-import { cardAttachment, noticeCard } from "../cards/teams-notices";
-import type { Issue } from "../domain/issue";
-import { CardRepository, type CardCopy } from "../storage/cards";
-import { isNotFound } from "../storage/table";
-import { IssueRepository } from "../storage/issues";
-import { clickNotice, runCardClick, type CardClick } from "../workflows/card-click";
-import { actOnIssueInTurn } from "../workflows/issue-actions";
-import { baseConversationId, tenantOf, type TeamsActivity } from "./activity";
+import { cardActionPayloadSchema, toIssueAction, type CardActionPayload } from "../../cards/card-action";
+import { renderIssueCard } from "../../cards/render-issue-card";
+import { cardAttachment, noticeCard } from "../../cards/teams-notices";
+import type { Issue } from "../../domain/issue";
+import { CardRepository, type CardCopy } from "../../storage/cards";
+import { isNotFound } from "../../storage/table";
+import { IssueRepository } from "../../storage/issues";
+import { clickNotice, runCardClick, type CardClick } from "../../workflows/card-click";
+import { actOnIssueInTurn } from "../../workflows/issue-actions";
+import { baseConversationId, tenantOf, type TeamsActivity } from "../../teams/activity";
 import { now, type TeamsBot } from "./bot-context";
-import { cardReply, errorReply, OK, type BotReply } from "./invoke-replies";
+import { cardReply, errorReply, OK, type BotReply } from "../../teams/invoke-replies";
 import { withSenderObjectId } from "./member-lookup";
 import { identifyActor, promptToLink, tellPrivately } from "./people";
 

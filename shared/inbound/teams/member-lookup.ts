@@ -1,5 +1,5 @@
-import { ids } from "../domain/ids";
-import { baseConversationId, tenantOf, type TeamsActivity } from "./activity";
+import { ids } from "../../domain/ids";
+import { baseConversationId, tenantOf, type TeamsActivity } from "../../teams/activity";
 import type { TeamsBot } from "./bot-context";
 
 /**

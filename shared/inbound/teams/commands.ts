@@ -1,9 +1,9 @@
-import { escapeTeamsMarkdown } from "../cards/text";
-import { safeKey } from "../storage/table";
-import { isTeamsConversationId } from "../domain/ids";
-import { personalSendNote, sendTeamsLinkPrompt } from "../identity/prompts";
-import { runCommand, type CommandReply } from "../workflows/commands";
-import { baseConversationId, commandText, conversationTypeOf, tenantOf, type TeamsActivity } from "./activity";
+import { escapeTeamsMarkdown } from "../../cards/text";
+import { safeKey } from "../../storage/table";
+import { isTeamsConversationId } from "../../domain/ids";
+import { personalSendNote, sendTeamsLinkPrompt } from "../../identity/prompts";
+import { runCommand, type CommandReply } from "../../workflows/commands";
+import { baseConversationId, commandText, conversationTypeOf, tenantOf, type TeamsActivity } from "../../teams/activity";
 import { safeSend, type TeamsBot } from "./bot-context";
 import { withSenderObjectId } from "./member-lookup";
 import { identifyActor } from "./people";

@@ -1,9 +1,9 @@
-import type { Actor, Person } from "../domain/issue";
-import { autoLinkVerified, linkedOrAutoLinked } from "../identity/auto-link";
-import { sendTeamsLinkPrompt } from "../identity/prompts";
-import { conversationTypeOf, tenantOf, type TeamsActivity } from "./activity";
+import type { Actor, Person } from "../../domain/issue";
+import { autoLinkVerified, linkedOrAutoLinked } from "../../identity/auto-link";
+import { sendTeamsLinkPrompt } from "../../identity/prompts";
+import { conversationTypeOf, tenantOf, type TeamsActivity } from "../../teams/activity";
 import { now, safeSend, type TeamsBot } from "./bot-context";
-import { sendToPersonalChat } from "./personal-chat";
+import { sendToPersonalChat } from "../../teams/personal-chat";
 
 // Who a Teams user is, and how to reach them privately.
 

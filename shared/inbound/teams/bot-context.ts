@@ -1,7 +1,7 @@
-import type { Config } from "../config";
-import type { IdentityRepository } from "../storage/identities";
-import type { StorageClients } from "../storage/clients";
-import type { OutgoingActivity, TeamsConnector } from "./connector";
+import type { Config } from "../../config";
+import type { IdentityRepository } from "../../storage/identities";
+import type { StorageClients } from "../../storage/clients";
+import type { OutgoingActivity, TeamsConnector } from "../../teams/connector";
 
 export interface TeamsBot {
   config: Config;

@@ -1,12 +1,12 @@
-import { toIssueAction } from "../cards/card-action";
-import { isSlackUserPick, type SlackCardAction } from "../cards/slack-message";
-import type { Config } from "../config";
-import type { Person } from "../domain/issue";
-import { recordAutoLink } from "../identity/auto-link";
-import type { IdentityRepository } from "../storage/identities";
-import type { ClickIntent } from "../workflows/card-click";
-import { readSlackUser, type SlackTokens, type SlackUserProfile } from "./client";
-import type { BlockActions } from "./payloads";
+import { toIssueAction } from "../../cards/card-action";
+import { isSlackUserPick, type SlackCardAction } from "../../cards/slack-message";
+import type { Config } from "../../config";
+import type { Person } from "../../domain/issue";
+import { recordAutoLink } from "../../identity/auto-link";
+import type { IdentityRepository } from "../../storage/identities";
+import type { ClickIntent } from "../../workflows/card-click";
+import { readSlackUser, type SlackTokens, type SlackUserProfile } from "../../slack/client";
+import type { BlockActions } from "../../slack/payloads";
 
 export interface AssignChoiceDeps {
   config: Config;
@@ -83,4 +83,3 @@ function refusal(profile: Exclude<SlackUserProfile, { kind: "person" }>): string
 }
 
 // Moved to shared/cards/render-issue-card.ts; kept here for the senders that still import it from this path.
-export { slackViewOptions } from "../cards/render-issue-card";

@@ -1,8 +1,8 @@
-import { cardAttachment, noticeCard } from "../cards/teams-notices";
-import { queueFirstPage } from "../identity/member-sync";
-import { TeamsInstallations, type TeamsInstallation } from "../storage/teams-installations";
-import { baseConversationId, conversationTypeOf, tenantOf, type TeamsActivity } from "./activity";
-import { normaliseServiceUrl } from "./auth";
+import { cardAttachment, noticeCard } from "../../cards/teams-notices";
+import { queueFirstPage } from "../../identity/member-sync";
+import { TeamsInstallations, type TeamsInstallation } from "../../storage/teams-installations";
+import { baseConversationId, conversationTypeOf, tenantOf, type TeamsActivity } from "../../teams/activity";
+import { normaliseServiceUrl } from "../../teams/auth";
 import { now, safeSend, type TeamsBot } from "./bot-context";
 import { withSenderObjectId } from "./member-lookup";
 import { linkMember } from "./people";

@@ -1,7 +1,7 @@
-import type { StorageClients } from "../storage/clients";
-import { forgetDelivery, recordFirstDelivery } from "../storage/events";
-import { SlackInstallations } from "../storage/slack-installations";
-import type { EventEnvelope } from "./payloads";
+import type { StorageClients } from "../../storage/clients";
+import { forgetDelivery, recordFirstDelivery } from "../../storage/events";
+import { SlackInstallations } from "../../storage/slack-installations";
+import type { EventEnvelope } from "../../slack/payloads";
 
 export type EventReply = { status: number; body?: unknown };
 

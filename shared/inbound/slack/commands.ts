@@ -1,11 +1,11 @@
-import type { Config } from "../config";
-import { IdentityRepository } from "../storage/identities";
-import { slackLinkPrompt } from "../identity/prompts";
-import type { StorageClients } from "../storage/clients";
-import { runCommand, type CommandReply } from "../workflows/commands";
-import type { SlackTokens } from "./client";
-import type { SlashCommand } from "./payloads";
-import { ephemeral } from "./responses";
+import type { Config } from "../../config";
+import { IdentityRepository } from "../../storage/identities";
+import { slackLinkPrompt } from "../../identity/prompts";
+import type { StorageClients } from "../../storage/clients";
+import { runCommand, type CommandReply } from "../../workflows/commands";
+import type { SlackTokens } from "../../slack/client";
+import type { SlashCommand } from "../../slack/payloads";
+import { ephemeral } from "../../slack/responses";
 
 type LinkPrompt = Awaited<ReturnType<typeof slackLinkPrompt>>;
 
