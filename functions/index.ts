@@ -15,7 +15,6 @@ import { slackInstall, slackOAuthRedirect } from "./slack-install";
 import { slackInteractions } from "./slack-interactions";
 import type { FunctionDefinition } from "./table";
 import { teamsMessages } from "./teams-messages";
-
 export type { FunctionDefinition } from "./table";
 
 /** Every function of the app, in one table: registered with Azure Functions here, served by dev/host locally. */

@@ -3,24 +3,15 @@ import type { AlertTarget } from "../domain/alert";
 import type { Issue } from "../domain/issue";
 import { renderSlackMessage } from "../cards/slack-message";
 import { buildIssueView } from "../cards/view";
-import type { Config } from "../config";
-import type { IdentityRepository } from "../storage/identities";
-import { SlackNotInstalledError, type SlackTokens } from "../slack/client";
+import { SlackNotInstalledError } from "../slack/client";
 import { slackViewOptions } from "../cards/render-issue-card";
 import { SlackInstallations } from "../storage/slack-installations";
 import type { CardCopy } from "../storage/cards";
-import type { StorageClients } from "../storage/clients";
 import { mayHaveLanded, retryDelay, type FailureVerdict } from "./retry-policy";
 import { instances } from "../storage/instances";
 import { instanceShare } from "./pacing";
 import { pacedWindows, SLACK_CHANNEL_LIMITS, SLACK_TIER3_LIMITS, SlidingWindowLimiter } from "./pacing";
-
-export interface SlackSender {
-  config: Config;
-  storage: StorageClients;
-  slackTokens: SlackTokens;
-  identities: IdentityRepository;
-}
+import type { SlackContext } from "../context";
 
 /** This instance's share of Slack's limits (docs/pacing.md): posts per channel, chat.update per workspace. */
 export const channelLimiter = new SlidingWindowLimiter(() => pacedWindows(SLACK_CHANNEL_LIMITS, instanceShare()));
@@ -76,7 +67,7 @@ export interface SlackPostOptions {
 }
 
 export async function sendSlackCard(
-  sender: SlackSender,
+  sender: SlackContext,
   issue: Issue,
   target: Extract<AlertTarget, { provider: "slack" }>,
   targetKey: string,
@@ -84,7 +75,7 @@ export async function sendSlackCard(
   options: SlackPostOptions,
 ): Promise<SlackSendOutcome> {
   try {
-    const client = await sender.slackTokens.client(target.teamId);
+    const client = await sender.slack.client(target.teamId);
     const channel = "channel" in target ? target.channel : await openDirectMessage(client, target.userEmail);
     const copyAt = (ts: string, renderedVersion: number, postedIn = channel): CardCopy => ({
       provider: "slack",
@@ -164,7 +155,7 @@ async function findPosted(client: WebClient, channel: string, deliveryId: string
 }
 
 export async function updateSlackCard(
-  sender: SlackSender,
+  sender: SlackContext,
   issue: Issue,
   copy: Extract<CardCopy, { provider: "slack" }>,
   attempt: number,
@@ -176,7 +167,7 @@ export async function updateSlackCard(
     await instances(sender.storage).current();
     const slot = await updateLimiter.acquire(copy.teamId, MAX_IN_PROCESS_WAIT_MS);
     if (!slot.ok) return { kind: "retry", delaySeconds: slot.retryInSeconds, reason: "paced: Slack Tier 3", throttled: true };
-    const client = await (clientFor ? clientFor() : sender.slackTokens.client(copy.teamId));
+    const client = await (clientFor ? clientFor() : sender.slack.client(copy.teamId));
     const message = renderSlackMessage(buildIssueView(issue, { ...(await slackViewOptions(sender.identities, issue, copy.teamId)), notice }));
     await client.chat.update({ channel: copy.channel, ts: copy.ts, text: message.text, blocks: message.blocks as never });
     return { kind: "updated" };
@@ -194,7 +185,7 @@ export function slackUpdateHeadroom(teamId: string): number {
 }
 
 /** Renders the current card for a Slack workspace (used for the instant response_url update). */
-export async function slackMessageFor(sender: Pick<SlackSender, "identities">, issue: Issue, teamId: string, notice?: string) {
+export async function slackMessageFor(sender: Pick<SlackContext, "identities">, issue: Issue, teamId: string, notice?: string) {
   return renderSlackMessage(buildIssueView(issue, { ...(await slackViewOptions(sender.identities, issue, teamId)), notice }));
 }
 
@@ -204,7 +195,7 @@ export async function openDirectMessage(client: WebClient, email: string): Promi
   return opened.channel!.id!;
 }
 
-export async function handleFailure(sender: SlackSender, teamId: string, verdict: FailureVerdict): Promise<FailureVerdict> {
+export async function handleFailure(sender: SlackContext, teamId: string, verdict: FailureVerdict): Promise<FailureVerdict> {
   if (verdict.kind === "dead-installation") {
     await new SlackInstallations(sender.storage).deactivate(teamId, verdict.reason);
     return { kind: "dead", reason: `workspace token no longer works: ${verdict.reason}` };
@@ -244,13 +235,13 @@ export function classifySlackError(error: unknown, attempt: number, deadErrors: 
  * `replyBroadcast` also shows it in the channel.
  */
 export async function postSlackThreadReply(
-  sender: SlackSender,
+  sender: SlackContext,
   copy: Extract<CardCopy, { provider: "slack" }>,
   reply: { text: string; replyBroadcast: boolean },
   attempt: number,
 ): Promise<{ kind: "sent" } | FailureVerdict> {
   try {
-    const client = await sender.slackTokens.client(copy.teamId);
+    const client = await sender.slack.client(copy.teamId);
     await instances(sender.storage).current();
     const slot = await channelLimiter.acquire(`${copy.teamId}:${copy.channel}`, MAX_IN_PROCESS_WAIT_MS);
     if (!slot.ok)
@@ -274,14 +265,14 @@ export async function postSlackThreadReply(
  * that refreshes like the others). `slackUserId`: the person's user in that workspace (their link).
  */
 export async function sendSlackPersonalNotice(
-  sender: SlackSender,
+  sender: SlackContext,
   issue: Issue,
   where: { teamId: string; slackUserId: string; targetKey: string },
   notice: { text: string; withCard: boolean },
   attempt: number,
 ): Promise<{ kind: "sent"; copy?: CardCopy } | FailureVerdict> {
   try {
-    const client = await sender.slackTokens.client(where.teamId);
+    const client = await sender.slack.client(where.teamId);
     const opened = await client.conversations.open({ users: where.slackUserId });
     const channel = opened.channel!.id!;
     await instances(sender.storage).current();

@@ -1,6 +1,6 @@
 import type { Issue } from "../domain/issue";
 import { queueCardRefresh } from "./card-refresh-queue";
-import { QUEUES, type StorageClients } from "./clients";
+import { type StorageClients } from "./clients";
 import type { CardRefreshMessage } from "./card-refresh-queue";
 
 /**

@@ -1,4 +1,4 @@
-import type { TableClient, TransactionAction } from "@azure/data-tables";
+import type { TransactionAction } from "@azure/data-tables";
 import { TABLES, type StorageClients } from "./clients";
 import { isConflict, isNotFound, isPreconditionFailed } from "./table";
 import { escapeOData } from "./table";

@@ -1,7 +1,6 @@
-import { parseAlert, targetKey, type Alert, type AlertTarget, type SchemaProblem } from "../domain/alert";
+import { parseAlert, targetKey, type Alert, type AlertTarget } from "../domain/alert";
 import { foldAlert, isIssueActionMessage } from "../domain/recovery";
 import { isReleaseMessage } from "../domain/release-notice";
-import type { Issue } from "../domain/issue";
 import {
   DeliveryRepository,
   readDeliveryMessage,
@@ -20,7 +19,8 @@ import { takeIssueAction } from "./issue-action-intake";
 import { poisonFor, type AlertIntakeResult, type PoisonMessage } from "./intake-result";
 import { takeRelease, type ReleaseIntakeResult } from "./release-notices";
 import { subscribedTargets } from "../storage/subscriptions";
-import { decidedWithoutPost, deliverBatch, refuseInvalidTargets, type Deliverer, type DeliveryResult } from "./deliver";
+import { decidedWithoutPost, deliverBatch, refuseInvalidTargets, type DeliveryResult } from "./deliver";
+import type { AppContext } from "../context";
 
 export type IntakeResult = AlertIntakeResult | ReleaseIntakeResult;
 
@@ -31,7 +31,7 @@ const DEFAULT_RENOTIFY_HOURS = 24;
 
 export interface IntakeOptions {
   /** Given, the first card of a new issue with few targets is posted here rather than through `deliveries`. */
-  deliverer?: Deliverer;
+  deliverer?: AppContext;
 }
 
 /**
@@ -116,7 +116,7 @@ async function planDeliveries(
   alert: Alert,
   targets: AlertTarget[],
   notify: DeliveryBatch["notify"],
-  options: { createdIssue: boolean; deliverer?: Deliverer },
+  options: { createdIssue: boolean; deliverer?: AppContext },
 ): Promise<{ deliveries: number; posted: number }> {
   const unique = new Map(targets.map((target) => [targetKey(target), target]));
   if (unique.size === 0) return { deliveries: 0, posted: 0 };
@@ -151,7 +151,7 @@ async function planDeliveries(
   return { deliveries: unsent.length, posted: 0 };
 }
 
-async function postFirstCards(deliverer: Deliverer, batch: DeliveryBatch): Promise<Map<string, DeliveryResult>> {
+async function postFirstCards(deliverer: AppContext, batch: DeliveryBatch): Promise<Map<string, DeliveryResult>> {
   const read = readDeliveryMessage(batch);
   if (!read.ok) throw new Error(`delivery batch malformed at ${read.path}`);
   await refuseInvalidTargets(deliverer.storage, batch.alertId, read.invalid);

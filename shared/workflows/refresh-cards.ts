@@ -1,6 +1,5 @@
 import type { WebClient } from "@slack/web-api";
 import { queueCardRefresh } from "../storage/card-refresh-queue";
-import type { Config } from "../config";
 import { LiveCards } from "../storage/live-cards";
 import { targetLabel } from "../storage/deliveries";
 import { SETTLE_MS } from "../delivery/pacing";
@@ -13,14 +12,12 @@ import type { Issue } from "../domain/issue";
 import { teamsConversationHeadroom, updateTeamsCard } from "../delivery/teams-sender";
 import type { FailureVerdict } from "../delivery/retry-policy";
 import { CardRepository, needsRender, type CardCopy } from "../storage/cards";
-import { QUEUES, type StorageClients } from "../storage/clients";
 import { IssueRepository } from "../storage/issues";
-import type { SlackTokens } from "../slack/client";
-import type { TeamsConnector } from "../teams/connector";
 import { sendIgnoreWakeUp } from "../storage/ignore-expiry";
 import { announcePending } from "./issue-events";
 import { type CardRefreshMessage } from "../storage/card-refresh-queue";
 import { converseAroundCard } from "./thread-lines";
+import { withSlack, type AppContext } from "../context";
 
 /**
  * Below this share of its chat.update budget left (a few updates spent in the last minute), a workspace's copies
@@ -34,19 +31,11 @@ const SLACK_LOW_HEADROOM = 0.9;
  */
 const TEAMS_LOW_HEADROOM = 0.5;
 
-export interface Refresher {
-  config: Config;
-  storage: StorageClients;
-  teams: TeamsConnector;
-  slackTokens?: SlackTokens;
-  log: (line: string) => void;
-}
-
 /**
  * Re-renders every live copy of an issue's card from the stored issue: never from the request that
  * changed it, so every copy converges on the same, latest state.
  */
-export async function refreshCards(refresher: Refresher, message: CardRefreshMessage): Promise<RefreshResult> {
+export async function refreshCards(refresher: AppContext, message: CardRefreshMessage): Promise<RefreshResult> {
   const attempt = message.attempt ?? 1;
   if (message.ignoreEndsAt && Date.parse(message.ignoreEndsAt) > Date.now()) {
     // A long ignore's wake-up hop (queue delays stop at 7 days): nothing to show yet, wait again.
@@ -156,7 +145,7 @@ function waitsToSettle(copy: CardCopy): boolean {
  * The stored issue, after letting a time-bound ignore run out: an "ignore for 2 hours" ends with no
  * alert to notice it, so the refresh scheduled for that moment does (see scheduleIgnoreExpiry).
  */
-async function currentIssue(refresher: Refresher, issueId: string): Promise<Issue | undefined> {
+async function currentIssue(refresher: AppContext, issueId: string): Promise<Issue | undefined> {
   const repository = new IssueRepository(refresher.storage);
   const stored = await repository.get(issueId);
   if (!stored) return undefined;
@@ -176,7 +165,7 @@ async function currentIssue(refresher: Refresher, issueId: string): Promise<Issu
  * wait with it, without a call (each would only be told the same).
  */
 async function updateAll(
-  refresher: Refresher,
+  refresher: AppContext,
   identities: IdentityRepository,
   issue: Issue,
   copies: CardCopy[],
@@ -192,7 +181,7 @@ async function updateAll(
     [...groups.values()].map(async (members) => {
       let throttled: FailureVerdict | undefined;
       let client: Promise<WebClient> | undefined;
-      const clientFor = (teamId: string) => () => (client ??= refresher.slackTokens!.client(teamId));
+      const clientFor = (teamId: string) => () => (client ??= refresher.slack!.client(teamId));
       for (const i of members) {
         outcomes[i] = throttled ?? (await updateCopy(refresher, identities, issue, copies[i]!, attempt, clientFor));
         const outcome = outcomes[i]!;
@@ -204,14 +193,15 @@ async function updateAll(
 }
 
 async function updateCopy(
-  refresher: Refresher,
+  refresher: AppContext,
   identities: IdentityRepository,
   issue: Issue,
   copy: CardCopy,
   attempt: number,
   clientFor: (teamId: string) => () => Promise<WebClient>,
 ): Promise<{ kind: "updated" } | FailureVerdict> {
-  if (copy.provider === "msteams") return updateTeamsCard({ ...refresher, connector: refresher.teams, identities }, issue, copy, attempt);
-  if (!refresher.slackTokens) return { kind: "dead", reason: "Slack is not configured on this app" };
-  return updateSlackCard({ ...refresher, slackTokens: refresher.slackTokens, identities }, issue, copy, attempt, undefined, clientFor(copy.teamId));
+  if (copy.provider === "msteams") return updateTeamsCard({ ...refresher, identities }, issue, copy, attempt);
+  const slack = withSlack(refresher);
+  if (!slack) return { kind: "dead", reason: "Slack is not configured on this app" };
+  return updateSlackCard({ ...slack, identities }, issue, copy, attempt, undefined, clientFor(copy.teamId));
 }

@@ -7,7 +7,7 @@ import { safeKey } from "../storage/table";
 import { instances } from "../storage/instances";
 import { countsAsAttempt, MAX_DELIVERY_ATTEMPTS, type FailureVerdict } from "../delivery/retry-policy";
 import { channelLimiter, classifySlackError, DEAD_TARGET_ERRORS, handleFailure, openDirectMessage } from "../delivery/slack-sender";
-import { classify, resolveTarget, withConnector, type TeamsSender } from "../delivery/teams-sender";
+import { classify, resolveTarget, withConnector } from "../delivery/teams-sender";
 import { targetKey, type AlertTarget } from "../domain/alert";
 import type { Issue } from "../domain/issue";
 import { openRegressionSince, parseReleaseMessage, previousRelease, resolvedInRelease, type ReleaseMessage } from "../domain/release-notice";
@@ -17,7 +17,7 @@ import { escapeOData } from "../storage/table";
 import { IssueRepository } from "../storage/issues";
 import { ProjectReleases } from "../storage/releases";
 import { poisonFor, type PoisonMessage } from "./intake-result";
-import type { Deliverer } from "./deliver";
+import { withSlack, type AppContext } from "../context";
 
 export type ReleaseIntakeResult =
   | { kind: "poisoned"; poison: PoisonMessage }
@@ -47,7 +47,7 @@ export async function takeRelease(
   storage: StorageClients,
   message: unknown,
   originalText: string,
-  deliverer: Deliverer | undefined,
+  deliverer: AppContext | undefined,
 ): Promise<ReleaseIntakeResult> {
   const parsed = parseReleaseMessage(message);
   if (!parsed.ok) {
@@ -90,7 +90,7 @@ export async function takeRelease(
       regressions: newestFirst(issues.filter((issue) => openRegressionSince(issue, release.version, known))),
       previous: previousRelease(known, release.version)?.version,
     };
-    const sender: TeamsSender = { config: deliverer.config, storage, connector: deliverer.teams, identities };
+    const sender: AppContext = { ...deliverer, storage, identities };
     const changes = new Map<string, DeliveryChanges>();
     for (const { row, attempt } of taken) {
       const outcome = await postNotice(deliverer, sender, content, row, attempt, personal.has(row.targetKey), deliveryId(noticeId, row.targetKey));
@@ -157,8 +157,8 @@ async function takeOpenRows(
 type NoticeOutcome = { kind: "sent"; messageRef: string } | FailureVerdict;
 
 async function postNotice(
-  deliverer: Deliverer,
-  sender: TeamsSender,
+  deliverer: AppContext,
+  sender: AppContext,
   content: ReleaseContent,
   row: DeliveryRow,
   attempt: number,
@@ -178,7 +178,7 @@ async function postNotice(
     if (typeof reference === "string") return { kind: "dead", reason: reference };
     const where = reference;
     const outcome = await withConnector(sender, where, attempt, "send", async () => {
-      const posted = await sender.connector.send(where.serviceUrl, where.conversationId, {
+      const posted = await sender.teams.send(where.serviceUrl, where.conversationId, {
         type: "message",
         summary: view.title.slice(0, 200),
         attachments: [releaseCardAttachment(view)],
@@ -187,11 +187,10 @@ async function postNotice(
     });
     return outcome.kind === "dead-installation" ? { kind: "dead", reason: outcome.reason } : outcome;
   }
-  const slackTokens = deliverer.slackTokens;
-  if (!slackTokens) return { kind: "dead", reason: "Slack is not configured on this app (SLACK_SIGNING_SECRET)" };
-  const slackSender = { config: deliverer.config, storage: deliverer.storage, slackTokens, identities: sender.identities };
+  const slackSender = withSlack(sender);
+  if (!slackSender) return { kind: "dead", reason: "Slack is not configured on this app (SLACK_SIGNING_SECRET)" };
   try {
-    const client = await slackTokens.client(target.teamId);
+    const client = await slackSender.slack.client(target.teamId);
     const channel = "channel" in target ? target.channel : await openDirectMessage(client, target.userEmail);
     await instances(deliverer.storage).current();
     const slot = await channelLimiter.acquire(`${target.teamId}:${channel}`, MAX_IN_PROCESS_WAIT_MS);

@@ -6,16 +6,15 @@ import { targetLabel } from "../storage/deliveries";
 import { LiveCards } from "../storage/live-cards";
 import { RefreshGate } from "../storage/refresh-gate";
 import { countsAsAttempt, MAX_DELIVERY_ATTEMPTS, type FailureVerdict } from "../delivery/retry-policy";
-import { messageRefOf, postThreadLine, sendPersonalNotice, type PersonalChat, type ThreadPoster } from "../delivery/thread-posts";
+import { messageRefOf, postThreadLine, sendPersonalNotice, type PersonalChat } from "../delivery/thread-posts";
 import { IdentityRepository, type ChatIdentity } from "../storage/identities";
 import { CardRepository, cardRowKey, type CardCopy } from "../storage/cards";
-import { QUEUES } from "../storage/clients";
 import { noticesOn } from "../storage/person-settings";
 import { changesSince, NoticeMarks, noticeKey, ThreadCursors, type IssueChange, type ThreadCursor } from "../storage/thread-lines";
 import { TeamsInstallations } from "../storage/teams-installations";
 import type { CardRefreshMessage } from "../storage/card-refresh-queue";
-import type { Refresher } from "./refresh-cards";
 import { conversationKeyOf, threadLinesOff } from "../storage/subscriptions";
+import type { AppContext } from "../context";
 
 /**
  * Changes older than this get no line and no notice any more: a line that could not be posted for an hour
@@ -34,13 +33,13 @@ export const CONVERSATION_HORIZON_MS = 60 * 60_000;
  * a crash between a post and its record, the claim runs out and the post is made again (at least once).
  * Waiting (pacing, 429) never uses up a failure attempt. A refresh comes back for whatever must wait.
  */
-export async function converseAroundCard(refresher: Refresher, issue: Issue): Promise<void> {
+export async function converseAroundCard(refresher: AppContext, issue: Issue): Promise<void> {
   const now = Date.now();
   const changes = (await changesSince(refresher.storage, issue.id, now - CONVERSATION_HORIZON_MS)).filter(
     (change) => change.version <= issue.version && change.action !== "created",
   );
   if (changes.length === 0) return;
-  const poster: ThreadPoster = { ...refresher, identities: new IdentityRepository(refresher.storage) };
+  const poster: AppContext = { ...refresher, identities: new IdentityRepository(refresher.storage) };
   const people = new People(poster.identities, issue);
   const backIn: number[] = [];
   await sendAssignmentNotices(refresher, poster, issue, changes, people, backIn, now);
@@ -59,8 +58,8 @@ interface Thread {
 }
 
 async function postThreadLines(
-  refresher: Refresher,
-  poster: ThreadPoster,
+  refresher: AppContext,
+  poster: AppContext,
   issue: Issue,
   changes: IssueChange[],
   people: People,
@@ -131,7 +130,7 @@ function belongsTo(change: IssueChange, thread: Thread, cursor: ThreadCursor | u
  * (1:1 and group chats have no threads) nor in Slack DMs (a card there is one person's, and their notices are
  * theirs to turn off): the card's status line says it. Nor where the subscription turned thread lines off.
  */
-async function threadsOf(refresher: Refresher, issue: Issue): Promise<Thread[]> {
+async function threadsOf(refresher: AppContext, issue: Issue): Promise<Thread[]> {
   const copies = (await new CardRepository(refresher.storage).list(issue.id)).filter((copy) => !copy.dead);
   if (copies.length === 0) return [];
   const off = await threadLinesOff(refresher.storage, issue.project);
@@ -168,8 +167,8 @@ function namedIn(change: IssueChange): string[] {
 // ---- assignment notices
 
 async function sendAssignmentNotices(
-  refresher: Refresher,
-  poster: ThreadPoster,
+  refresher: AppContext,
+  poster: AppContext,
   issue: Issue,
   changes: IssueChange[],
   people: People,
@@ -219,7 +218,7 @@ async function sendAssignmentNotices(
 }
 
 async function settleFailure(
-  refresher: Refresher,
+  refresher: AppContext,
   marks: NoticeMarks,
   issue: Issue,
   key: string,
@@ -239,7 +238,7 @@ async function settleFailure(
   return marks.settle(issue.id, key, { state: "dead", reason });
 }
 
-async function recordPersonalCopy(refresher: Refresher, copy: CardCopy, alertId: string): Promise<void> {
+async function recordPersonalCopy(refresher: AppContext, copy: CardCopy, alertId: string): Promise<void> {
   await new CardRepository(refresher.storage).save(copy);
   await new LiveCards(refresher.storage).posted(copy.issueId, copy.targetKey, alertId, messageRefOf(copy));
 }
@@ -319,7 +318,7 @@ function secondsUntil(iso: string, now: number): number {
 }
 
 /** Queues the refresh that brings this run's waiting lines and notices back, unless one already comes by then. */
-async function comeBack(refresher: Refresher, issue: Issue, delaySeconds: number): Promise<void> {
+async function comeBack(refresher: AppContext, issue: Issue, delaySeconds: number): Promise<void> {
   const gate = new RefreshGate(refresher.storage, refresher.config.cardRefreshCoalesceSeconds * 1000);
   const trailingFor = await gate.pendingFor(issue.id, delaySeconds);
   if (!trailingFor) return;

@@ -26,10 +26,12 @@ import { createTeamsServices } from "../../shared/teams/services";
 import { applyAction } from "../../shared/domain/actions";
 import { actOnIssue } from "../../shared/workflows/issue-actions";
 import type { CardRefreshMessage } from "../../shared/storage/card-refresh-queue";
-import { refreshCards, type Refresher } from "../../shared/workflows/refresh-cards";
+import { refreshCards } from "../../shared/workflows/refresh-cards";
 import { anIssue } from "../fixtures/issues";
 import { startTestAzurite, type Azurite } from "../support/azurite";
 import { queueClient } from "../support/queues";
+import type { AppContext } from "../../shared/context";
+import { testContext } from "../support/app-context";
 
 let azurite: Azurite;
 let teams: TeamsEmulator;
@@ -59,9 +61,9 @@ afterAll(async () => {
   await Promise.all([azurite?.stop(), teams?.stop(), slack?.stop()]);
 });
 
-function refresher(coalesceSeconds: number): Refresher {
+function refresher(coalesceSeconds: number): AppContext {
   const config: Config = loadConfig({ ...settings, CARD_REFRESH_COALESCE_SECONDS: String(coalesceSeconds) });
-  return { config, storage, teams: createTeamsServices(config).connector, slackTokens: new SlackTokens(config.slack!, storage), log: () => {} };
+  return testContext({ config, storage, teams: createTeamsServices(config).connector, slack: new SlackTokens(config.slack!, storage) });
 }
 
 const actor: Actor = { person: { email: "ana@contoso.com", name: "Ana" }, label: "Ana", surface: "api" };
@@ -82,7 +84,7 @@ interface World {
 }
 
 /** An issue with a card in a Teams channel and in a Slack channel, posted by the app's own senders. */
-async function issueWithTwoCopies(run: Refresher, name: string): Promise<World> {
+async function issueWithTwoCopies(run: AppContext, name: string): Promise<World> {
   const issueId = `conv-${name}`;
   const issue = (await new IssueRepository(storage).change(issueId, () => ({ issue: anIssue({ id: issueId, version: 1 }), activities: [] })))!.issue;
   const team = teams.addTeam({ name: `Team ${name}`, members: [] });
@@ -107,14 +109,14 @@ async function issueWithTwoCopies(run: Refresher, name: string): Promise<World> 
   const identities = new IdentityRepository(storage);
   const cards = new CardRepository(storage);
   const teamsPosted = await sendTeamsCard(
-    { ...run, connector: run.teams, identities },
+    { ...run, identities },
     issue,
     { provider: "msteams", conversationId: team.generalChannelId },
     `msteams:conv:${team.generalChannelId}`,
     1,
   );
   const slackPosted = await sendSlackCard(
-    { ...run, slackTokens: run.slackTokens!, identities },
+    { ...run, slack: run.slack!, identities },
     issue,
     { provider: "slack", teamId: workspace.teamId, channel },
     `slack:${workspace.teamId}:${channel}`,
@@ -254,7 +256,7 @@ describe("the coalescing gate never loses a scheduled trailing refresh", () => {
 });
 
 /** Consumes the card-refresh queue, as the Functions host would, until nothing is left on it (delayed messages included). */
-async function drainCardRefreshes(run: Refresher): Promise<void> {
+async function drainCardRefreshes(run: AppContext): Promise<void> {
   const queue = queueClient(azurite.connectionString, QUEUES.cardRefresh);
   await queue.createIfNotExists();
   for (;;) {

@@ -1,6 +1,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import { BodyTooLargeError, readBody, zodPath } from "../../http";
-import type { Runtime } from "../../runtime";
+import type { Config } from "../../config";
+import type { TeamsServices } from "../../teams/services";
 import { teamsActivitySchema, tenantOf, type TeamsActivity } from "../../teams/activity";
 
 const MAX_ACTIVITY_BYTES = 256 * 1024;
@@ -13,7 +14,7 @@ export type ReceivedActivity = { ok: true; activity: TeamsActivity } | { ok: fal
  */
 export async function receiveTeamsActivity(
   request: HttpRequest,
-  runtime: Pick<Runtime, "config" | "teams">,
+  runtime: { config: Config; teams: TeamsServices },
   context: InvocationContext,
 ): Promise<ReceivedActivity> {
   const { config, teams } = runtime;
