@@ -1,4 +1,4 @@
-import type { WebClient } from "@slack/web-api";
+import type { ChatPostMessageArguments, WebClient } from "@slack/web-api";
 import type { AlertTarget } from "../domain/alert";
 import type { Issue } from "../domain/issue";
 import { renderSlackMessage } from "../cards/slack-message";
@@ -9,8 +9,7 @@ import { SlackInstallations } from "../storage/slack-installations";
 import type { CardCopy } from "../storage/cards";
 import { mayHaveLanded, retryDelay, type FailureVerdict } from "./retry-policy";
 import { instances } from "../storage/instances";
-import { instanceShare } from "./pacing";
-import { pacedWindows, SLACK_CHANNEL_LIMITS, SLACK_TIER3_LIMITS, SlidingWindowLimiter } from "./pacing";
+import { instanceShare, pacedWindows, SLACK_CHANNEL_LIMITS, SLACK_TIER3_LIMITS, SlidingWindowLimiter } from "./pacing";
 import type { SlackContext } from "../context";
 
 /** This instance's share of Slack's limits (docs/pacing.md): posts per channel, chat.update per workspace. */
@@ -105,24 +104,43 @@ export async function sendSlackCard(
         throttled: true,
       };
     }
-    const slot = await channelLimiter.acquire(`${target.teamId}:${channel}`, MAX_IN_PROCESS_WAIT_MS);
-    if (!slot.ok)
-      return { kind: "retry", delaySeconds: slot.retryInSeconds, reason: "paced: Slack posts about one per second per channel", throttled: true };
+    const wait = await channelTurn(target.teamId, channel);
+    if (wait) return wait;
     if (unsettled) unsettledPostLimiter.record(target.teamId);
     const message = renderSlackMessage(buildIssueView(issue, await slackViewOptions(sender.identities, issue, target.teamId)));
-    const posted = await client.chat.postMessage({
-      channel,
-      text: message.text,
-      blocks: message.blocks as never,
-      unfurl_links: false,
-      unfurl_media: false,
-      metadata: { event_type: CARD_METADATA_TYPE, event_payload: { issue_id: issue.id, delivery: options.deliveryId } },
+    const posted = await postAppMessage(client, channel, message, {
+      event_type: CARD_METADATA_TYPE,
+      event_payload: { issue_id: issue.id, delivery: options.deliveryId },
     });
     return { kind: "sent", copy: copyAt(posted.ts!, issue.version, posted.channel ?? channel) };
   } catch (error) {
     const verdict = await handleFailure(sender, target.teamId, classifySlackError(error, attempt, DEAD_TARGET_ERRORS));
     return verdict.kind === "retry" && isUnanswered(error) ? { ...verdict, ambiguous: true } : verdict;
   }
+}
+
+/** This instance's turn to post in the channel, or the wait: Slack takes about one post per second per channel. */
+export async function channelTurn(teamId: string, channel: string): Promise<FailureVerdict | undefined> {
+  const slot = await channelLimiter.acquire(`${teamId}:${channel}`, MAX_IN_PROCESS_WAIT_MS);
+  if (slot.ok) return undefined;
+  return { kind: "retry", delaySeconds: slot.retryInSeconds, reason: "paced: Slack posts about one per second per channel", throttled: true };
+}
+
+/** Posts a message as the app, without link previews, tagged with metadata by which the post can be found again. */
+export function postAppMessage(
+  client: WebClient,
+  channel: string,
+  message: { text: string; blocks: unknown[] },
+  metadata: ChatPostMessageArguments["metadata"],
+) {
+  return client.chat.postMessage({
+    channel,
+    text: message.text,
+    blocks: message.blocks as never,
+    unfurl_links: false,
+    unfurl_media: false,
+    metadata,
+  });
 }
 
 /** The request got no answer at all (timeout, connection lost), rather than an error from Slack. */
@@ -243,9 +261,8 @@ export async function postSlackThreadReply(
   try {
     const client = await sender.slack.client(copy.teamId);
     await instances(sender.storage).current();
-    const slot = await channelLimiter.acquire(`${copy.teamId}:${copy.channel}`, MAX_IN_PROCESS_WAIT_MS);
-    if (!slot.ok)
-      return { kind: "retry", delaySeconds: slot.retryInSeconds, reason: "paced: Slack posts about one per second per channel", throttled: true };
+    const wait = await channelTurn(copy.teamId, copy.channel);
+    if (wait) return wait;
     await client.chat.postMessage({
       channel: copy.channel,
       thread_ts: copy.ts,
@@ -276,9 +293,8 @@ export async function sendSlackPersonalNotice(
     const opened = await client.conversations.open({ users: where.slackUserId });
     const channel = opened.channel!.id!;
     await instances(sender.storage).current();
-    const slot = await channelLimiter.acquire(`${where.teamId}:${channel}`, MAX_IN_PROCESS_WAIT_MS);
-    if (!slot.ok)
-      return { kind: "retry", delaySeconds: slot.retryInSeconds, reason: "paced: Slack posts about one per second per channel", throttled: true };
+    const wait = await channelTurn(where.teamId, channel);
+    if (wait) return wait;
     if (!notice.withCard) {
       await client.chat.postMessage({ channel, text: escapeSlackText(notice.text), unfurl_links: false, unfurl_media: false });
       return { kind: "sent" };

@@ -8,8 +8,7 @@ import { ConnectorError, UntrustedServiceUrlError } from "../teams/connector";
 import { openPersonalChat } from "../teams/personal-chat";
 import { mayHaveLanded, retryDelay, type FailureVerdict } from "./retry-policy";
 import { instances } from "../storage/instances";
-import { instanceShare } from "./pacing";
-import { pacedWindows, SlidingWindowLimiter, TEAMS_CONVERSATION_LIMITS, TEAMS_MARGIN_MS, TEAMS_TENANT_LIMITS } from "./pacing";
+import { instanceShare, pacedWindows, SlidingWindowLimiter, TEAMS_CONVERSATION_LIMITS, TEAMS_MARGIN_MS, TEAMS_TENANT_LIMITS } from "./pacing";
 import type { AppContext } from "../context";
 
 export type SendOutcome = { kind: "sent"; copy: CardCopy } | FailureVerdict;
@@ -35,14 +34,8 @@ export async function sendTeamsCard(
   targetKey: string,
   attempt: number,
 ): Promise<SendOutcome> {
-  let reference: TeamsInstallation | string;
-  try {
-    reference = await resolveTarget(sender, target);
-  } catch (error) {
-    const verdict = classify(error, attempt);
-    return verdict.kind === "dead-installation" ? { kind: "dead", reason: verdict.reason } : verdict;
-  }
-  if (typeof reference === "string") return { kind: "dead", reason: reference };
+  const reference = await conversationFor(sender, target, attempt);
+  if ("kind" in reference) return reference;
   return withConnector(sender, reference, attempt, "send", async () => {
     const people = await sender.identities.people("msteams", reference.tenantId);
     const attachment = teamsCardAttachment(buildIssueView(issue, { assignChoices: people }));
@@ -152,7 +145,23 @@ function isUnanswered(error: unknown): boolean {
   return httpFailure && mayHaveLanded(error);
 }
 
-export async function resolveTarget(sender: AppContext, target: Extract<AlertTarget, { provider: "msteams" }>): Promise<TeamsInstallation | string> {
+/** The target's conversation, or the verdict when there is none to post to (dead) or it could not be read now (retry). */
+export async function conversationFor(
+  sender: AppContext,
+  target: Extract<AlertTarget, { provider: "msteams" }>,
+  attempt: number,
+): Promise<TeamsInstallation | Exclude<FailureVerdict, { kind: "dead-installation" }>> {
+  let reference: TeamsInstallation | string;
+  try {
+    reference = await resolveTarget(sender, target);
+  } catch (error) {
+    const verdict = classify(error, attempt);
+    return verdict.kind === "dead-installation" ? { kind: "dead", reason: verdict.reason } : verdict;
+  }
+  return typeof reference === "string" ? { kind: "dead", reason: reference } : reference;
+}
+
+async function resolveTarget(sender: AppContext, target: Extract<AlertTarget, { provider: "msteams" }>): Promise<TeamsInstallation | string> {
   const installations = new TeamsInstallations(sender.storage);
   if ("conversationId" in target) {
     const reference = await installations.findConversation(target.conversationId);
@@ -233,15 +242,8 @@ export async function sendTeamsPersonalNotice(
   notice: { text: string; withCard: boolean },
   attempt: number,
 ): Promise<NoticeOutcome> {
-  let reference: TeamsInstallation | string;
-  try {
-    reference = await resolveTarget(sender, { provider: "msteams", userEmail });
-  } catch (error) {
-    const verdict = classify(error, attempt);
-    return verdict.kind === "dead-installation" ? { kind: "dead", reason: verdict.reason } : verdict;
-  }
-  if (typeof reference === "string") return { kind: "dead", reason: reference };
-  const chat = reference;
+  const chat = await conversationFor(sender, { provider: "msteams", userEmail }, attempt);
+  if ("kind" in chat) return chat;
   return withConnector(sender, chat, attempt, "send", async () => {
     const attachments = notice.withCard
       ? [teamsCardAttachment(buildIssueView(issue, { assignChoices: await sender.identities.people("msteams", chat.tenantId), notice: notice.text }))]

@@ -73,19 +73,10 @@ export async function finishLinking(linker: AppContext, callbackUrl: URL, sessio
   const clear = sessionCookie(config, "", 0);
   const withClear = (p: Page): PageWithCookie => ({ ...p, cookie: clear });
   if (!config.oidc) return withClear(page("Linking by sign-in is off", ["OIDC_ISSUER is not set."], { status: 404 }));
-  let session: { token: string; state: string; nonce: string; codeVerifier: string };
-  try {
-    if (!sessionCookieValue) throw new Error("no session");
-    const { payload } = await jwtDecrypt(sessionCookieValue, deriveKey(config.linkSigningKey, "link-session"));
-    session = payload as typeof session;
-  } catch {
-    return withClear(
-      page(
-        "This sign-in can't be matched to a link",
-        ["It was started in another browser, took longer than 15 minutes, or cookies are blocked. Open your link again."],
-        { status: 400 },
-      ),
-    );
+  const session = await readSession<{ token: string; state: string; nonce: string; codeVerifier: string }>(config, sessionCookieValue);
+  if (!session) {
+    const why = "It was started in another browser, took longer than 15 minutes, or cookies are blocked. Open your link again.";
+    return withClear(page("This sign-in can't be matched to a link", [why], { status: 400 }));
   }
   const check = await verifyLinkToken(deriveKey(config.linkSigningKey, "link-token"), session.token, linker.storage);
   if (!check.ok) {
@@ -128,22 +119,10 @@ export async function finishLinking(linker: AppContext, callbackUrl: URL, sessio
 export async function confirmLinking(linker: AppContext, sessionCookieValue: string | undefined, form: URLSearchParams): Promise<PageWithCookie> {
   const { config } = linker;
   const withClear = (p: Page): PageWithCookie => ({ ...p, cookie: sessionCookie(config, "", 0) });
-  let pending: { token: string; person: { email: string; name?: string }; csrf: string };
-  try {
-    if (!sessionCookieValue) throw new Error("no session");
-    const { payload } = await jwtDecrypt(sessionCookieValue, deriveKey(config.linkSigningKey, "link-session"));
-    pending = payload as typeof pending;
-    const sent = Buffer.from(form.get("csrf") ?? "");
-    const expected = Buffer.from(pending.csrf ?? "");
-    if (sent.length !== expected.length || !timingSafeEqual(sent, expected)) throw new Error("csrf");
-  } catch {
-    return withClear(
-      page(
-        "This confirmation can't be matched to a sign-in",
-        ["It came from another page or browser, or took longer than 15 minutes. Open your link again."],
-        { status: 400 },
-      ),
-    );
+  const pending = await readSession<{ token: string; person: { email: string; name?: string }; csrf: string }>(config, sessionCookieValue);
+  if (!pending || !sameSecret(form.get("csrf"), pending.csrf)) {
+    const why = "It came from another page or browser, or took longer than 15 minutes. Open your link again.";
+    return withClear(page("This confirmation can't be matched to a sign-in", [why], { status: 400 }));
   }
   const check = await verifyLinkToken(deriveKey(config.linkSigningKey, "link-token"), pending.token, linker.storage);
   if (!check.ok || !(await consumeLinkToken(linker.storage, check.tokenId))) {
@@ -274,4 +253,22 @@ export async function confirmInChat(linker: AppContext, request: LinkRequest, te
 function sessionCookie(config: Config, value: string, maxAge: number): string {
   const secure = config.publicBaseUrl.startsWith("https:") ? "; Secure" : "";
   return `${LINK_SESSION_COOKIE}=${value}; Path=/api/link; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${secure}`;
+}
+
+/** The link session kept in the cookie, or undefined when there is none or it can't be read (expired, tampered with). */
+async function readSession<T>(config: Config, cookieValue: string | undefined): Promise<T | undefined> {
+  if (!cookieValue) return undefined;
+  try {
+    const { payload } = await jwtDecrypt(cookieValue, deriveKey(config.linkSigningKey, "link-session"));
+    return payload as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the form's CSRF value is the session's, compared in constant time. */
+function sameSecret(sent: string | null, expected: string | undefined): boolean {
+  const a = Buffer.from(sent ?? "");
+  const b = Buffer.from(expected ?? "");
+  return a.length === b.length && timingSafeEqual(a, b);
 }

@@ -3,12 +3,12 @@ import type { TransactionAction } from "@azure/data-tables";
 import { z } from "zod";
 import { alertTargetSchema, type AlertTarget } from "../domain/alert";
 import { TABLES, type StorageClients } from "./clients";
-import { isConflict, isNotFound, isPreconditionFailed } from "./table";
-import { stripUndefined } from "./table";
-import { submitInChunks } from "./table";
-import { safeKey } from "./table";
+import { isConflict, isNotFound, isPreconditionFailed, stripUndefined, submitInChunks, getIfPresent, safeKey } from "./table";
 
 /** `sending`: one consumer took this delivery (conditional write) and is posting it right now. */
+/** A post takes seconds (10 s timeout, 2 s pacing); a "sending" row older than this belonged to a consumer that died. */
+export const SENDING_STALE_MS = 60_000;
+
 export type DeliveryState = "pending" | "sending" | "sent" | "dead";
 
 export interface DeliveryRow {
@@ -232,13 +232,8 @@ export class DeliveryRepository {
   }
 
   async get(alertId: string, targetKey: string): Promise<DeliveryRow | undefined> {
-    const table = await this.storage.table(TABLES.deliveries);
-    try {
-      return fromEntity(await table.getEntity<DeliveryEntity>(safeKey(alertId), safeKey(targetKey)));
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
+    const entity = await getIfPresent<DeliveryEntity>(await this.storage.table(TABLES.deliveries), safeKey(alertId), safeKey(targetKey));
+    return entity && fromEntity(entity);
   }
 
   async update(

@@ -1,8 +1,6 @@
 import type { Person } from "../domain/issue";
-import { safeKey } from "./table";
+import { safeKey, isNotFound, escapeOData, stripUndefined } from "./table";
 import { TABLES, type StorageClients } from "./clients";
-import { isNotFound } from "./table";
-import { escapeOData, stripUndefined } from "./table";
 
 export type ChatProvider = "msteams" | "slack";
 

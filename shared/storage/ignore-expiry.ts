@@ -1,7 +1,6 @@
 import type { Issue } from "../domain/issue";
-import { queueCardRefresh } from "./card-refresh-queue";
+import { queueCardRefresh, type CardRefreshMessage } from "./card-refresh-queue";
 import { type StorageClients } from "./clients";
-import type { CardRefreshMessage } from "./card-refresh-queue";
 
 /**
  * Queue messages live 7 days by default and can't stay invisible longer than that, so a message due

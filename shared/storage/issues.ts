@@ -1,28 +1,21 @@
 import type { ActivityRecord } from "../domain/actions";
 import type { IgnoreCondition, Issue, Person, ReleaseRegression, ReleaseResolution } from "../domain/issue";
-import { isConflict, isNotFound, isPreconditionFailed, sleep } from "./table";
+import { isConflict, isNotFound, isPreconditionFailed, sleep, escapeOData, stripUndefined } from "./table";
 import { TABLES, type StorageClients } from "./clients";
-import { escapeOData, stripUndefined } from "./table";
 
-interface IssueEntity {
+/** The issue's fields stored as they are; the rest below are kept as plain strings or JSON. */
+type PlainIssueFields = Pick<
+  Issue,
+  "shortId" | "project" | "title" | "culprit" | "description" | "environment" | "url" | "count" | "userCount" | "firstSeen" | "lastSeen" | "ruleName"
+>;
+
+interface IssueEntity extends PlainIssueFields {
   partitionKey: string;
   rowKey: string;
   etag?: string;
   timestamp?: string;
-  shortId?: string;
-  project: string;
-  title: string;
-  culprit?: string;
-  description?: string;
   level: string;
-  environment?: string;
-  url?: string;
-  count: number;
-  userCount: number;
-  firstSeen: string;
-  lastSeen: string;
   tags: string;
-  ruleName?: string;
   status: string;
   substatus?: string;
   statusDetails?: string;

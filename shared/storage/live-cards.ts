@@ -1,9 +1,6 @@
 import type { TransactionAction } from "@azure/data-tables";
 import { TABLES, type StorageClients } from "./clients";
-import { isConflict, isNotFound, isPreconditionFailed } from "./table";
-import { escapeOData } from "./table";
-import { safeKey } from "./table";
-import { submitInChunks } from "./table";
+import { isConflict, isNotFound, isPreconditionFailed, escapeOData, safeKey, submitInChunks } from "./table";
 
 /**
  * "Which card for this issue is live in this target?" One row per issue × target in the issue's `cards`

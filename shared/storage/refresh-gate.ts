@@ -1,6 +1,5 @@
 import { TABLES, type StorageClients } from "./clients";
-import { isConflict, isNotFound, isPreconditionFailed } from "./table";
-import { safeKey } from "./table";
+import { isConflict, isNotFound, isPreconditionFailed, safeKey } from "./table";
 
 interface RefreshStateEntity {
   partitionKey: string;

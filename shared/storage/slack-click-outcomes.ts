@@ -1,6 +1,5 @@
-import { safeKey } from "./table";
+import { getIfPresent, safeKey } from "./table";
 import { TABLES, type StorageClients } from "./clients";
-import { isNotFound } from "./table";
 
 /** The parts of a Slack block_actions payload that name one click. */
 export interface ClickOfSlack {
@@ -37,13 +36,11 @@ export class ClickOutcomes {
   async get(click: ClickOfSlack): Promise<RecordedOutcome | undefined> {
     const key = ClickOutcomes.key(click);
     if (!key) return undefined;
-    const table = await this.storage.table(TABLES.events);
-    try {
-      const row = await table.getEntity<{ kind: RecordedOutcome["kind"]; message: string }>(key.partitionKey, key.rowKey);
-      return { kind: row.kind, ...(row.message ? { message: row.message } : {}) };
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
+    const row = await getIfPresent<{ kind: RecordedOutcome["kind"]; message: string }>(
+      await this.storage.table(TABLES.events),
+      key.partitionKey,
+      key.rowKey,
+    );
+    return row && { kind: row.kind, ...(row.message ? { message: row.message } : {}) };
   }
 }

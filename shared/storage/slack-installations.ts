@@ -1,7 +1,5 @@
 import { TABLES, type StorageClients } from "./clients";
-import { isNotFound, isPreconditionFailed } from "./table";
-import { stripUndefined } from "./table";
-import { safeKey } from "./table";
+import { isNotFound, isPreconditionFailed, stripUndefined, safeKey } from "./table";
 
 /** One Slack workspace that installed the app. Tokens never leave this row except into API calls. */
 export interface SlackInstallation {

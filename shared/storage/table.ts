@@ -1,4 +1,4 @@
-import type { TableClient, TransactionAction } from "@azure/data-tables";
+import type { GetTableEntityResponse, TableClient, TableEntityResult, TransactionAction } from "@azure/data-tables";
 
 /** Azure SDK errors carry the HTTP status as `statusCode`. */
 export function statusOf(error: unknown): number | undefined {
@@ -76,4 +76,25 @@ export async function createIfAbsent(
     if (isConflict(error)) return false;
     throw error;
   }
+}
+
+/** The row, or undefined when there is none (404). */
+export async function getIfPresent<T extends object>(
+  table: TableClient,
+  partitionKey: string,
+  rowKey: string,
+): Promise<GetTableEntityResponse<TableEntityResult<T>> | undefined> {
+  try {
+    return await table.getEntity<T>(partitionKey, rowKey);
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+/** Every row the OData filter selects. */
+export async function listWhere<T extends object>(table: TableClient, filter: string): Promise<TableEntityResult<T>[]> {
+  const rows: TableEntityResult<T>[] = [];
+  for await (const entity of table.listEntities<T>({ queryOptions: { filter } })) rows.push(entity);
+  return rows;
 }

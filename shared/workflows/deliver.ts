@@ -1,9 +1,10 @@
 import type { TransactionAction } from "@azure/data-tables";
-import { queueCardRefresh } from "../storage/card-refresh-queue";
+import { queueCardRefresh, type CardRefreshMessage } from "../storage/card-refresh-queue";
 import type { WebClient } from "@slack/web-api";
 import {
   deliveryId,
   DeliveryRepository,
+  SENDING_STALE_MS,
   targetLabel,
   type DeliveryBatch,
   type DeliveryChanges,
@@ -11,7 +12,7 @@ import {
   type DeliveryRow,
 } from "../storage/deliveries";
 import { LiveCards, livePostedAction, liveReleaseAction, type Claim, type PostReason } from "../storage/live-cards";
-import { submitInChunks } from "../storage/table";
+import { submitInChunks, isNotFound } from "../storage/table";
 import { IdentityRepository } from "../storage/identities";
 import { countsAsAttempt, MAX_DELIVERY_ATTEMPTS } from "../delivery/retry-policy";
 import { SETTLE_MS } from "../delivery/pacing";
@@ -21,11 +22,9 @@ import type { AlertTarget } from "../domain/alert";
 import type { Issue } from "../domain/issue";
 import { cardSaveAction, type CardCopy } from "../storage/cards";
 import { QUEUES, TABLES, type StorageClients } from "../storage/clients";
-import { isNotFound } from "../storage/table";
 import { TeamsInstallations } from "../storage/teams-installations";
 import { IssueRepository, type StoredIssue } from "../storage/issues";
 import type { SlackTokens } from "../slack/client";
-import type { CardRefreshMessage } from "../storage/card-refresh-queue";
 import { withSlack, type AppContext } from "../context";
 
 export type DeliveryResult = "sent" | "skipped" | "retry" | "dead";
@@ -37,8 +36,6 @@ export async function deliver(deliverer: AppContext, message: DeliveryMessage): 
   return results.get(targetKey)!;
 }
 
-/** A post takes seconds (10 s timeout, 2 s pacing); a "sending" row older than this belonged to a consumer that died. */
-const SENDING_STALE_MS = 60_000;
 /** Posts in flight at once within one batch; each still waits for its conversation's and tenant's pacing. */
 const POSTS_IN_FLIGHT = 8;
 

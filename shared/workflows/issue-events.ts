@@ -1,10 +1,9 @@
 import type { ActivityRecord } from "../domain/actions";
-import { queueCardRefresh } from "../storage/card-refresh-queue";
+import { queueCardRefresh, type CardRefreshMessage } from "../storage/card-refresh-queue";
 import { QUEUES, type StorageClients } from "../storage/clients";
 import { sleep } from "../storage/table";
 import { ActivityRepository, IssueRepository, OutboxFullError, type OutboxEntry, type StoredChange, type StoredIssue } from "../storage/issues";
 import { scheduleIgnoreExpiry } from "../storage/ignore-expiry";
-import type { CardRefreshMessage } from "../storage/card-refresh-queue";
 
 /** One message on `issue-events` per state change: the producers' feed back (schema v1). */
 export interface IssueEvent {

@@ -1,21 +1,19 @@
 import type { WebClient } from "@slack/web-api";
-import { queueCardRefresh } from "../storage/card-refresh-queue";
+import { queueCardRefresh, type CardRefreshMessage } from "../storage/card-refresh-queue";
 import { LiveCards } from "../storage/live-cards";
 import { targetLabel } from "../storage/deliveries";
 import { SETTLE_MS } from "../delivery/pacing";
 import { RefreshGate } from "../storage/refresh-gate";
-import { countsAsAttempt, MAX_DELIVERY_ATTEMPTS } from "../delivery/retry-policy";
+import { countsAsAttempt, MAX_DELIVERY_ATTEMPTS, type FailureVerdict } from "../delivery/retry-policy";
 import { slackUpdateHeadroom, updateSlackCard } from "../delivery/slack-sender";
 import { expireIgnore } from "../domain/actions";
 import { IdentityRepository } from "../storage/identities";
 import type { Issue } from "../domain/issue";
 import { teamsConversationHeadroom, updateTeamsCard } from "../delivery/teams-sender";
-import type { FailureVerdict } from "../delivery/retry-policy";
 import { CardRepository, needsRender, type CardCopy } from "../storage/cards";
 import { IssueRepository } from "../storage/issues";
 import { sendIgnoreWakeUp } from "../storage/ignore-expiry";
 import { announcePending } from "./issue-events";
-import { type CardRefreshMessage } from "../storage/card-refresh-queue";
 import { converseAroundCard } from "./thread-lines";
 import { withSlack, type AppContext } from "../context";
 

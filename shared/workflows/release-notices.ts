@@ -2,18 +2,17 @@ import { createHash } from "node:crypto";
 import { releaseCardAttachment } from "../cards/release-teams";
 import { renderReleaseSlackMessage } from "../cards/release-slack";
 import { buildReleaseView, type ReleaseContent } from "../cards/release-view";
-import { deliveryId, DeliveryRepository, targetLabel, type DeliveryChanges, type DeliveryRow } from "../storage/deliveries";
-import { safeKey } from "../storage/table";
+import { deliveryId, DeliveryRepository, SENDING_STALE_MS, targetLabel, type DeliveryChanges, type DeliveryRow } from "../storage/deliveries";
+import { safeKey, escapeOData } from "../storage/table";
 import { instances } from "../storage/instances";
 import { countsAsAttempt, MAX_DELIVERY_ATTEMPTS, type FailureVerdict } from "../delivery/retry-policy";
-import { channelLimiter, classifySlackError, DEAD_TARGET_ERRORS, handleFailure, openDirectMessage } from "../delivery/slack-sender";
-import { classify, resolveTarget, withConnector } from "../delivery/teams-sender";
+import { channelTurn, classifySlackError, DEAD_TARGET_ERRORS, handleFailure, openDirectMessage, postAppMessage } from "../delivery/slack-sender";
+import { conversationFor, withConnector } from "../delivery/teams-sender";
 import { targetKey, type AlertTarget } from "../domain/alert";
 import type { Issue } from "../domain/issue";
 import { openRegressionSince, parseReleaseMessage, previousRelease, resolvedInRelease, type ReleaseMessage } from "../domain/release-notice";
 import { IdentityRepository } from "../storage/identities";
 import { QUEUES, TABLES, type StorageClients } from "../storage/clients";
-import { escapeOData } from "../storage/table";
 import { IssueRepository } from "../storage/issues";
 import { ProjectReleases } from "../storage/releases";
 import { poisonFor, type PoisonMessage } from "./intake-result";
@@ -25,9 +24,6 @@ export type ReleaseIntakeResult =
 
 /** Slack message metadata of a release notice (its payload names the notice × target, no personal data). */
 export const RELEASE_METADATA_TYPE = "triage_relay_release";
-/** A post takes seconds; a "sending" row older than this belonged to a consumer that died. */
-const SENDING_STALE_MS = 60_000;
-const MAX_IN_PROCESS_WAIT_MS = 2000;
 const MAX_REQUEUE_SECONDS = 300;
 
 interface NoticeTarget {
@@ -168,15 +164,8 @@ async function postNotice(
   const view = buildReleaseView(content, { personal });
   const target = row.target;
   if (target.provider === "msteams") {
-    let reference: Awaited<ReturnType<typeof resolveTarget>>;
-    try {
-      reference = await resolveTarget(sender, target);
-    } catch (error) {
-      const verdict = classify(error, attempt);
-      return verdict.kind === "dead-installation" ? { kind: "dead", reason: verdict.reason } : verdict;
-    }
-    if (typeof reference === "string") return { kind: "dead", reason: reference };
-    const where = reference;
+    const where = await conversationFor(sender, target, attempt);
+    if ("kind" in where) return where;
     const outcome = await withConnector(sender, where, attempt, "send", async () => {
       const posted = await sender.teams.send(where.serviceUrl, where.conversationId, {
         type: "message",
@@ -193,17 +182,11 @@ async function postNotice(
     const client = await slackSender.slack.client(target.teamId);
     const channel = "channel" in target ? target.channel : await openDirectMessage(client, target.userEmail);
     await instances(deliverer.storage).current();
-    const slot = await channelLimiter.acquire(`${target.teamId}:${channel}`, MAX_IN_PROCESS_WAIT_MS);
-    if (!slot.ok)
-      return { kind: "retry", delaySeconds: slot.retryInSeconds, reason: "paced: Slack posts about one per second per channel", throttled: true };
-    const message = renderReleaseSlackMessage(view);
-    const posted = await client.chat.postMessage({
-      channel,
-      text: message.text,
-      blocks: message.blocks as never,
-      unfurl_links: false,
-      unfurl_media: false,
-      metadata: { event_type: RELEASE_METADATA_TYPE, event_payload: { delivery: noticeDeliveryId } },
+    const wait = await channelTurn(target.teamId, channel);
+    if (wait) return wait;
+    const posted = await postAppMessage(client, channel, renderReleaseSlackMessage(view), {
+      event_type: RELEASE_METADATA_TYPE,
+      event_payload: { delivery: noticeDeliveryId },
     });
     return { kind: "sent", messageRef: `${posted.channel ?? channel}/${posted.ts}` };
   } catch (error) {

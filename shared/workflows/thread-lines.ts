@@ -1,5 +1,5 @@
 import { assignmentNoticeText, buildThreadLine, type NamedPerson } from "../cards/thread-line";
-import { queueCardRefresh } from "../storage/card-refresh-queue";
+import { queueCardRefresh, type CardRefreshMessage } from "../storage/card-refresh-queue";
 import { targetKey as targetKeyOf } from "../domain/alert";
 import type { Issue } from "../domain/issue";
 import { targetLabel } from "../storage/deliveries";
@@ -12,7 +12,6 @@ import { CardRepository, cardRowKey, type CardCopy } from "../storage/cards";
 import { noticesOn } from "../storage/person-settings";
 import { changesSince, NoticeMarks, noticeKey, ThreadCursors, type IssueChange, type ThreadCursor } from "../storage/thread-lines";
 import { TeamsInstallations } from "../storage/teams-installations";
-import type { CardRefreshMessage } from "../storage/card-refresh-queue";
 import { conversationKeyOf, threadLinesOff } from "../storage/subscriptions";
 import type { AppContext } from "../context";
 
@@ -39,12 +38,23 @@ export async function converseAroundCard(refresher: AppContext, issue: Issue): P
     (change) => change.version <= issue.version && change.action !== "created",
   );
   if (changes.length === 0) return;
-  const poster: AppContext = { ...refresher, identities: new IdentityRepository(refresher.storage) };
-  const people = new People(poster.identities, issue);
-  const backIn: number[] = [];
-  await sendAssignmentNotices(refresher, poster, issue, changes, people, backIn, now);
-  await postThreadLines(refresher, poster, issue, changes, people, backIn, now);
-  if (backIn.length > 0) await comeBack(refresher, issue, Math.min(...backIn));
+  // A fresh identity cache: people's links are read once for this pass.
+  const ctx: AppContext = { ...refresher, identities: new IdentityRepository(refresher.storage) };
+  const pass: Pass = { ctx, issue, changes, people: new People(ctx.identities, issue), backIn: [], now };
+  await sendAssignmentNotices(pass);
+  await postThreadLines(pass);
+  if (pass.backIn.length > 0) await comeBack(refresher, issue, Math.min(...pass.backIn));
+}
+
+/** One pass around a card: what the assignment notices and the thread lines both work from. */
+interface Pass {
+  ctx: AppContext;
+  issue: Issue;
+  changes: IssueChange[];
+  people: People;
+  /** Seconds after which something that had to wait is due: the pass comes back then. */
+  backIn: number[];
+  now: number;
 }
 
 // ---- thread lines
@@ -57,18 +67,11 @@ interface Thread {
   until?: number;
 }
 
-async function postThreadLines(
-  refresher: AppContext,
-  poster: AppContext,
-  issue: Issue,
-  changes: IssueChange[],
-  people: People,
-  backIn: number[],
-  now: number,
-): Promise<void> {
-  const threads = await threadsOf(refresher, issue);
+async function postThreadLines(pass: Pass): Promise<void> {
+  const { ctx, issue, changes, people, backIn, now } = pass;
+  const threads = await threadsOf(ctx, issue);
   if (threads.length === 0) return;
-  const cursors = new ThreadCursors(refresher.storage);
+  const cursors = new ThreadCursors(ctx.storage);
   const known = await cursors.list(issue.id);
   const due = threads.flatMap((thread) => {
     const cursor = known.get(thread.threadKey);
@@ -84,7 +87,7 @@ async function postThreadLines(
   });
   if (due.length === 0) return;
   const newest = Math.max(...due.flatMap(({ pending }) => pending.map((change) => Date.parse(change.at))));
-  const settleMs = refresher.config.cardRefreshCoalesceSeconds * 1000;
+  const settleMs = ctx.config.cardRefreshCoalesceSeconds * 1000;
   if (now - newest < settleMs) {
     backIn.push(Math.max(1, Math.ceil((newest + settleMs - now) / 1000)));
     return;
@@ -97,11 +100,11 @@ async function postThreadLines(
       const copy = thread.copy;
       const view = buildThreadLine(issue, pending, {
         personFor: people.on(copy),
-        broadcastRegressions: refresher.config.threadBroadcastRegressions,
+        broadcastRegressions: ctx.config.threadBroadcastRegressions,
       });
       if (!view) return cursors.lined(issue.id, thread.threadKey, last.version, last.at);
       const attempt = (cursor?.attempts ?? 0) + 1;
-      const outcome = await postThreadLine(poster, copy, view, attempt);
+      const outcome = await postThreadLine(ctx, copy, view, attempt);
       const label = `Thread line for ${issue.id} in ${targetLabel(copy.targetKey)}`;
       if (outcome.kind === "sent") return cursors.lined(issue.id, thread.threadKey, last.version, last.at);
       if (outcome.kind === "retry" && (outcome.throttled || attempt < MAX_DELIVERY_ATTEMPTS)) {
@@ -109,10 +112,10 @@ async function postThreadLines(
         return cursors.release(issue.id, thread.threadKey, countsAsAttempt(outcome) ? attempt : attempt - 1);
       }
       if (outcome.kind === "retry") {
-        refresher.log(`${label} given up after ${attempt} attempts: ${outcome.reason}`);
+        ctx.log(`${label} given up after ${attempt} attempts: ${outcome.reason}`);
         return cursors.lined(issue.id, thread.threadKey, last.version, last.at);
       }
-      refresher.log(`${label}: the thread takes no more lines (${outcome.reason})`);
+      ctx.log(`${label}: the thread takes no more lines (${outcome.reason})`);
       return cursors.markDead(issue.id, thread.threadKey, outcome.reason);
     }),
   );
@@ -166,15 +169,8 @@ function namedIn(change: IssueChange): string[] {
 
 // ---- assignment notices
 
-async function sendAssignmentNotices(
-  refresher: AppContext,
-  poster: AppContext,
-  issue: Issue,
-  changes: IssueChange[],
-  people: People,
-  backIn: number[],
-  now: number,
-): Promise<void> {
+async function sendAssignmentNotices(pass: Pass): Promise<void> {
+  const { ctx, issue, changes, people, backIn, now } = pass;
   // Assigning yourself needs no notice.
   const assignments = changes.filter(
     (change) =>
@@ -182,7 +178,7 @@ async function sendAssignmentNotices(
   );
   if (assignments.length === 0) return;
   await people.load(assignments.flatMap(namedIn));
-  const marks = new NoticeMarks(refresher.storage);
+  const marks = new NoticeMarks(ctx.storage);
   const known = await marks.list(issue.id);
   for (const change of assignments) {
     const email = change.detail!.toLowerCase();
@@ -196,7 +192,7 @@ async function sendAssignmentNotices(
     });
     if (open.length === 0) continue;
     const kind = change.action as "assign" | "unassign";
-    const allowed = await noticesOn(refresher.storage, email);
+    const allowed = await noticesOn(ctx.storage, email);
     const text = assignmentNoticeText(kind, people.nameOf(change.actor), issue);
     await Promise.all(
       open.map(async (chat) => {
@@ -205,13 +201,13 @@ async function sendAssignmentNotices(
         if (!allowed) return marks.settle(issue.id, key, { state: "dead", reason: "the person turned notices off" });
         if (!(await marks.claim(issue.id, key, mark))) return;
         const attempt = (mark?.attempts ?? 0) + 1;
-        const outcome = await sendPersonalNotice(poster, issue, chat, { text, withCard: kind === "assign" }, attempt);
+        const outcome = await sendPersonalNotice(ctx, issue, chat, { text, withCard: kind === "assign" }, attempt);
         if (outcome.kind === "sent") {
           // The card in their chat is a live copy from now on: every refresh updates it like the others.
-          if (outcome.copy) await recordPersonalCopy(refresher, outcome.copy, `notice:${change.version}`);
+          if (outcome.copy) await recordPersonalCopy(ctx, outcome.copy, `notice:${change.version}`);
           return marks.settle(issue.id, key, { state: "sent" });
         }
-        return settleFailure(refresher, marks, issue, key, chat, outcome, attempt, backIn);
+        return settleFailure(ctx, marks, issue, key, chat, outcome, attempt, backIn);
       }),
     );
   }
