@@ -3,7 +3,7 @@
 const LAYERS = [
   ["domain", "^shared/(domain/|config\\.ts$|lazy-credential\\.ts$)"],
   ["cards, storage", "^shared/(cards|storage)/|^shared/(http|pages)\\.ts$"],
-  ["platform clients", "^shared/(teams|slack|discord)/"],
+  ["platform clients", "^shared/(teams|slack|discord)/|^shared/context\\.ts$"],
   ["identity", "^shared/identity/"],
   ["delivery", "^shared/delivery/"],
   ["workflows", "^shared/workflows/"],

@@ -1,5 +1,5 @@
 import type { InvocationContext } from "@azure/functions";
-import { getRuntime } from "../shared/runtime";
+import { appContext } from "../shared/runtime";
 import { takeAlert } from "../shared/workflows/alert-intake";
 
 /** `alerts` queue: producers' alerts in, issues and planned deliveries out (a new issue's first few cards posted here). */
@@ -10,9 +10,8 @@ export async function alertsQueue(message: unknown, context: InvocationContext):
       : typeof message === "string"
         ? message
         : JSON.stringify(message);
-  const { config, storage, teams, slackTokens } = getRuntime();
-  const deliverer = { config, storage, teams: teams.connector, slackTokens, log: (line: string) => context.log(line) };
-  const result = await takeAlert(storage, message, original, { deliverer });
+  const ctx = appContext(context);
+  const result = await takeAlert(ctx.storage, message, original, { deliverer: ctx });
   if (result.kind === "poisoned") {
     // Paths and the schema's or storage's reasons; never the values themselves.
     const reasons = result.poison.issues.map((issue) => `${issue.path || "(root)"}: ${issue.message}`).join("; ");

@@ -1,19 +1,19 @@
 import type { InvocationContext } from "@azure/functions";
-import { readDeliveryMessage, targetLabel } from "../shared/delivery/deliveries";
-import { getRuntime } from "../shared/runtime";
+import { readDeliveryMessage, targetLabel } from "../shared/storage/deliveries";
+import { appContext } from "../shared/runtime";
 import { deliverBatch, refuseInvalidTargets } from "../shared/workflows/deliver";
 
 /** `deliveries` queue: one alert's card posts to its targets per message (or, in the first shape, to one target). */
 export async function deliveriesQueue(message: unknown, context: InvocationContext): Promise<void> {
-  const { config, storage, teams, slackTokens } = getRuntime();
+  const ctx = appContext(context);
   const read = readDeliveryMessage(message);
   // Only our own code writes this queue: a malformed message is a bug. Throwing lets the host retry it and
   // then keep it on deliveries-poison for people to inspect, rather than dropping it.
   if (!read.ok) throw new Error(`delivery message malformed at ${read.path}`);
   const { batch, invalid } = read;
-  await refuseInvalidTargets(storage, batch.alertId, invalid);
+  await refuseInvalidTargets(ctx.storage, batch.alertId, invalid);
   for (const { targetKey, reason } of invalid) context.warn(`Delivery ${targetLabel(targetKey)} of ${batch.alertId}: dead, ${reason}`);
   if (batch.targets.length === 0) return;
-  const results = await deliverBatch({ config, storage, teams: teams.connector, slackTokens, log: (line) => context.log(line) }, batch);
+  const results = await deliverBatch(ctx, batch);
   for (const [targetKey, result] of results) context.log(`Delivery ${targetLabel(targetKey)} of ${batch.alertId}: ${result}`);
 }

@@ -1,12 +1,12 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import { BodyTooLargeError, readBody, readCookie } from "../shared/http";
 import { confirmLinking, finishLinking, LINK_SESSION_COOKIE, startLinking } from "../shared/identity/linking";
-import { linkerFor, pageResponse } from "../shared/inbound/link-pages";
-import { getRuntime } from "../shared/runtime";
+import { pageResponse } from "../shared/inbound/link-pages";
+import { appContext } from "../shared/runtime";
 
 /** GET /api/link?token=…: where a "link your account" message points; starts the sign-in. */
 export async function linkStart(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  const result = await startLinking(linkerFor(getRuntime(), context), request.query.get("token"));
+  const result = await startLinking(appContext(context), request.query.get("token"));
   if ("redirect" in result) {
     return {
       status: 302,
@@ -19,10 +19,10 @@ export async function linkStart(request: HttpRequest, context: InvocationContext
 
 /** GET /api/link/callback: the sign-in provider sends the person back here. */
 export async function linkCallback(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  const runtime = getRuntime();
+  const ctx = appContext(context);
   // The provider redirected to PUBLIC_BASE_URL; rebuild that URL rather than trust the Host header.
-  const callbackUrl = new URL(`${runtime.config.publicBaseUrl}/api/link/callback${new URL(request.url).search}`);
-  return pageResponse(await finishLinking(linkerFor(runtime, context), callbackUrl, readCookie(request, LINK_SESSION_COOKIE)));
+  const callbackUrl = new URL(`${ctx.config.publicBaseUrl}/api/link/callback${new URL(request.url).search}`);
+  return pageResponse(await finishLinking(ctx, callbackUrl, readCookie(request, LINK_SESSION_COOKIE)));
 }
 
 /** POST /api/link/confirm: the person confirmed the link on the page the callback showed. */
@@ -34,5 +34,5 @@ export async function linkConfirm(request: HttpRequest, context: InvocationConte
     if (error instanceof BodyTooLargeError) return { status: 413 };
     throw error;
   }
-  return pageResponse(await confirmLinking(linkerFor(getRuntime(), context), readCookie(request, LINK_SESSION_COOKIE), form));
+  return pageResponse(await confirmLinking(appContext(context), readCookie(request, LINK_SESSION_COOKIE), form));
 }

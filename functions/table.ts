@@ -1,4 +1,4 @@
-import type { HttpHandler, StorageQueueHandler } from "@azure/functions";
+import { app, type HttpHandler, type StorageQueueHandler } from "@azure/functions";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
@@ -21,3 +21,14 @@ export interface QueueFunction {
 }
 
 export type FunctionDefinition = HttpFunction | QueueFunction;
+
+/** Registers every function of the table with Azure Functions. */
+export function registerFunctions(table: FunctionDefinition[]): void {
+  for (const fn of table) {
+    if (fn.kind === "http") {
+      app.http(fn.name, { route: fn.route, methods: fn.methods, authLevel: fn.authLevel, handler: fn.handler });
+    } else {
+      app.storageQueue(fn.name, { queueName: fn.queueName, connection: "AzureWebJobsStorage", handler: fn.handler });
+    }
+  }
+}

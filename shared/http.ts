@@ -40,3 +40,40 @@ export function readCookie(request: HttpRequest, name: string): string | undefin
     .map((part) => part.trim().split("="))
     .find(([cookieName]) => cookieName === name)?.[1];
 }
+
+/**
+ * Why a signed request's headers can't be checked further, or undefined: both present, and the timestamp (Unix
+ * seconds) within `maxSkewSeconds` of now either way (a replayed or future-dated request is refused).
+ */
+export function signatureHeadersProblem(
+  signatureHeader: string | null | undefined,
+  timestampHeader: string | null | undefined,
+  maxSkewSeconds: number,
+  nowMs = Date.now(),
+): string | undefined {
+  if (!signatureHeader || !timestampHeader) return "missing signature headers";
+  if (!/^\d{1,12}$/.test(timestampHeader)) return "timestamp is not a number";
+  if (Math.abs(nowMs / 1000 - Number(timestampHeader)) > maxSkewSeconds) return "timestamp outside the five-minute window";
+  return undefined;
+}
+
+/** A request body as a JSON object, or why not. */
+export function parseJsonObject(raw: string): { json: Record<string, unknown> } | { problem: "not JSON" | "not an object" } {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    return { problem: "not JSON" };
+  }
+  return typeof json === "object" && json !== null && !Array.isArray(json) ? { json: json as Record<string, unknown> } : { problem: "not an object" };
+}
+
+/** The body, or undefined when it is larger than `maxBytes` (answer 413); other read errors are thrown. */
+export async function readBodyWithin(request: HttpRequest, maxBytes: number): Promise<string | undefined> {
+  try {
+    return await readBody(request, maxBytes);
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) return undefined;
+    throw error;
+  }
+}

@@ -5,7 +5,7 @@
 import { buildIssueView } from "../shared/cards/view";
 import { IssueRepository } from "../shared/storage/issues";
 import { TABLES } from "../shared/storage/clients";
-import { escapeOData } from "../shared/storage/issues";
+import { escapeOData } from "../shared/storage/table";
 import { cardOf, cardText, executeActions } from "../test/e2e/card-helpers";
 import { blocksText, controls } from "../test/e2e/slack-helpers";
 import type { Activity } from "../dev/emulators/teams";

@@ -10,7 +10,7 @@ import { distinctLabels, escapeSlack, MAX_FACTS, MAX_URL_LENGTH, nonBlank, safeL
  * "ignore:events:100", "assign:ana@example.com") and the actions block's block_id carries the
  * issue ("triage:<issueId>"); decodeSlackAction turns the pair back into a CardActionPayload.
  * Assigning is Slack's own user menu (`users_select`): its pick is a Slack user id, which
- * shared/slack/assign-choice.ts resolves to a person. The title block's block_id carries the
+ * shared/inbound/slack/assign-choice.ts resolves to a person. The title block's block_id carries the
  * issue version the message shows ("triage-v:<version>"), so a client can tell a newer render from
  * an older one without anything visible changing.
  */
@@ -186,7 +186,7 @@ export function encodeSlackAction(action: CardAction): string {
   }
 }
 
-/** A person picked in the Assign menu: a Slack user id, not yet a person (shared/slack/assign-choice.ts). */
+/** A person picked in the Assign menu: a Slack user id, not yet a person (shared/inbound/slack/assign-choice.ts). */
 export interface SlackUserPick {
   v: 1;
   issueId: string;

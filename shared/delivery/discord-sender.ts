@@ -5,7 +5,7 @@ import type { Config } from "../config";
 import { discordRest, type DiscordResult } from "../discord/rest";
 import type { AlertTarget } from "../domain/alert";
 import type { Issue } from "../domain/issue";
-import type { IdentityRepository } from "../identity/identities";
+import type { IdentityRepository } from "../storage/identities";
 import type { CardCopy } from "../storage/cards";
 import { retryDelay, type FailureVerdict } from "./retry-policy";
 

@@ -1,4 +1,5 @@
-import { sleep } from "../storage/errors";
+import { sleep } from "../storage/table";
+import { liveInstanceCount } from "../storage/instances";
 
 export interface Window {
   /** Length of the window in milliseconds. */
@@ -148,4 +149,9 @@ function insert(sorted: number[], time: number): void {
   let i = sorted.length;
   while (i > 0 && sorted[i - 1]! > time) i--;
   sorted.splice(i, 0, time);
+}
+
+/** The share of each published limit this instance may use: PACING_SHARE split evenly between live instances. */
+export function instanceShare(): number {
+  return PACING_SHARE / liveInstanceCount();
 }

@@ -1,25 +1,16 @@
-import type { WebClient } from "@slack/web-api";
+import type { ChatPostMessageArguments, WebClient } from "@slack/web-api";
 import type { AlertTarget } from "../domain/alert";
 import type { Issue } from "../domain/issue";
 import { renderSlackMessage } from "../cards/slack-message";
 import { buildIssueView } from "../cards/view";
-import type { Config } from "../config";
-import type { IdentityRepository } from "../identity/identities";
-import { SlackNotInstalledError, type SlackTokens } from "../slack/client";
-import { slackViewOptions } from "../slack/assign-choice";
-import { SlackInstallations } from "../slack/installations";
+import { SlackNotInstalledError } from "../slack/client";
+import { slackViewOptions } from "../cards/render-issue-card";
+import { SlackInstallations } from "../storage/slack-installations";
 import type { CardCopy } from "../storage/cards";
-import type { StorageClients } from "../storage/clients";
 import { mayHaveLanded, retryDelay, type FailureVerdict } from "./retry-policy";
-import { instances, instanceShare } from "./instances";
-import { pacedWindows, SLACK_CHANNEL_LIMITS, SLACK_TIER3_LIMITS, SlidingWindowLimiter } from "./pacing";
-
-export interface SlackSender {
-  config: Config;
-  storage: StorageClients;
-  slackTokens: SlackTokens;
-  identities: IdentityRepository;
-}
+import { instances } from "../storage/instances";
+import { instanceShare, pacedWindows, SLACK_CHANNEL_LIMITS, SLACK_TIER3_LIMITS, SlidingWindowLimiter } from "./pacing";
+import type { SlackContext } from "../context";
 
 /** This instance's share of Slack's limits (docs/pacing.md): posts per channel, chat.update per workspace. */
 export const channelLimiter = new SlidingWindowLimiter(() => pacedWindows(SLACK_CHANNEL_LIMITS, instanceShare()));
@@ -75,7 +66,7 @@ export interface SlackPostOptions {
 }
 
 export async function sendSlackCard(
-  sender: SlackSender,
+  sender: SlackContext,
   issue: Issue,
   target: Extract<AlertTarget, { provider: "slack" }>,
   targetKey: string,
@@ -83,7 +74,7 @@ export async function sendSlackCard(
   options: SlackPostOptions,
 ): Promise<SlackSendOutcome> {
   try {
-    const client = await sender.slackTokens.client(target.teamId);
+    const client = await sender.slack.client(target.teamId);
     const channel = "channel" in target ? target.channel : await openDirectMessage(client, target.userEmail);
     const copyAt = (ts: string, renderedVersion: number, postedIn = channel): CardCopy => ({
       provider: "slack",
@@ -113,24 +104,43 @@ export async function sendSlackCard(
         throttled: true,
       };
     }
-    const slot = await channelLimiter.acquire(`${target.teamId}:${channel}`, MAX_IN_PROCESS_WAIT_MS);
-    if (!slot.ok)
-      return { kind: "retry", delaySeconds: slot.retryInSeconds, reason: "paced: Slack posts about one per second per channel", throttled: true };
+    const wait = await channelTurn(target.teamId, channel);
+    if (wait) return wait;
     if (unsettled) unsettledPostLimiter.record(target.teamId);
     const message = renderSlackMessage(buildIssueView(issue, await slackViewOptions(sender.identities, issue, target.teamId)));
-    const posted = await client.chat.postMessage({
-      channel,
-      text: message.text,
-      blocks: message.blocks as never,
-      unfurl_links: false,
-      unfurl_media: false,
-      metadata: { event_type: CARD_METADATA_TYPE, event_payload: { issue_id: issue.id, delivery: options.deliveryId } },
+    const posted = await postAppMessage(client, channel, message, {
+      event_type: CARD_METADATA_TYPE,
+      event_payload: { issue_id: issue.id, delivery: options.deliveryId },
     });
     return { kind: "sent", copy: copyAt(posted.ts!, issue.version, posted.channel ?? channel) };
   } catch (error) {
     const verdict = await handleFailure(sender, target.teamId, classifySlackError(error, attempt, DEAD_TARGET_ERRORS));
     return verdict.kind === "retry" && isUnanswered(error) ? { ...verdict, ambiguous: true } : verdict;
   }
+}
+
+/** This instance's turn to post in the channel, or the wait: Slack takes about one post per second per channel. */
+export async function channelTurn(teamId: string, channel: string): Promise<FailureVerdict | undefined> {
+  const slot = await channelLimiter.acquire(`${teamId}:${channel}`, MAX_IN_PROCESS_WAIT_MS);
+  if (slot.ok) return undefined;
+  return { kind: "retry", delaySeconds: slot.retryInSeconds, reason: "paced: Slack posts about one per second per channel", throttled: true };
+}
+
+/** Posts a message as the app, without link previews, tagged with metadata by which the post can be found again. */
+export function postAppMessage(
+  client: WebClient,
+  channel: string,
+  message: { text: string; blocks: unknown[] },
+  metadata: ChatPostMessageArguments["metadata"],
+) {
+  return client.chat.postMessage({
+    channel,
+    text: message.text,
+    blocks: message.blocks as never,
+    unfurl_links: false,
+    unfurl_media: false,
+    metadata,
+  });
 }
 
 /** The request got no answer at all (timeout, connection lost), rather than an error from Slack. */
@@ -163,7 +173,7 @@ async function findPosted(client: WebClient, channel: string, deliveryId: string
 }
 
 export async function updateSlackCard(
-  sender: SlackSender,
+  sender: SlackContext,
   issue: Issue,
   copy: Extract<CardCopy, { provider: "slack" }>,
   attempt: number,
@@ -175,7 +185,7 @@ export async function updateSlackCard(
     await instances(sender.storage).current();
     const slot = await updateLimiter.acquire(copy.teamId, MAX_IN_PROCESS_WAIT_MS);
     if (!slot.ok) return { kind: "retry", delaySeconds: slot.retryInSeconds, reason: "paced: Slack Tier 3", throttled: true };
-    const client = await (clientFor ? clientFor() : sender.slackTokens.client(copy.teamId));
+    const client = await (clientFor ? clientFor() : sender.slack.client(copy.teamId));
     const message = renderSlackMessage(buildIssueView(issue, { ...(await slackViewOptions(sender.identities, issue, copy.teamId)), notice }));
     await client.chat.update({ channel: copy.channel, ts: copy.ts, text: message.text, blocks: message.blocks as never });
     return { kind: "updated" };
@@ -193,7 +203,7 @@ export function slackUpdateHeadroom(teamId: string): number {
 }
 
 /** Renders the current card for a Slack workspace (used for the instant response_url update). */
-export async function slackMessageFor(sender: Pick<SlackSender, "identities">, issue: Issue, teamId: string, notice?: string) {
+export async function slackMessageFor(sender: Pick<SlackContext, "identities">, issue: Issue, teamId: string, notice?: string) {
   return renderSlackMessage(buildIssueView(issue, { ...(await slackViewOptions(sender.identities, issue, teamId)), notice }));
 }
 
@@ -203,7 +213,7 @@ export async function openDirectMessage(client: WebClient, email: string): Promi
   return opened.channel!.id!;
 }
 
-export async function handleFailure(sender: SlackSender, teamId: string, verdict: FailureVerdict): Promise<FailureVerdict> {
+export async function handleFailure(sender: SlackContext, teamId: string, verdict: FailureVerdict): Promise<FailureVerdict> {
   if (verdict.kind === "dead-installation") {
     await new SlackInstallations(sender.storage).deactivate(teamId, verdict.reason);
     return { kind: "dead", reason: `workspace token no longer works: ${verdict.reason}` };
@@ -243,17 +253,16 @@ export function classifySlackError(error: unknown, attempt: number, deadErrors: 
  * `replyBroadcast` also shows it in the channel.
  */
 export async function postSlackThreadReply(
-  sender: SlackSender,
+  sender: SlackContext,
   copy: Extract<CardCopy, { provider: "slack" }>,
   reply: { text: string; replyBroadcast: boolean },
   attempt: number,
 ): Promise<{ kind: "sent" } | FailureVerdict> {
   try {
-    const client = await sender.slackTokens.client(copy.teamId);
+    const client = await sender.slack.client(copy.teamId);
     await instances(sender.storage).current();
-    const slot = await channelLimiter.acquire(`${copy.teamId}:${copy.channel}`, MAX_IN_PROCESS_WAIT_MS);
-    if (!slot.ok)
-      return { kind: "retry", delaySeconds: slot.retryInSeconds, reason: "paced: Slack posts about one per second per channel", throttled: true };
+    const wait = await channelTurn(copy.teamId, copy.channel);
+    if (wait) return wait;
     await client.chat.postMessage({
       channel: copy.channel,
       thread_ts: copy.ts,
@@ -273,20 +282,19 @@ export async function postSlackThreadReply(
  * that refreshes like the others). `slackUserId`: the person's user in that workspace (their link).
  */
 export async function sendSlackPersonalNotice(
-  sender: SlackSender,
+  sender: SlackContext,
   issue: Issue,
   where: { teamId: string; slackUserId: string; targetKey: string },
   notice: { text: string; withCard: boolean },
   attempt: number,
 ): Promise<{ kind: "sent"; copy?: CardCopy } | FailureVerdict> {
   try {
-    const client = await sender.slackTokens.client(where.teamId);
+    const client = await sender.slack.client(where.teamId);
     const opened = await client.conversations.open({ users: where.slackUserId });
     const channel = opened.channel!.id!;
     await instances(sender.storage).current();
-    const slot = await channelLimiter.acquire(`${where.teamId}:${channel}`, MAX_IN_PROCESS_WAIT_MS);
-    if (!slot.ok)
-      return { kind: "retry", delaySeconds: slot.retryInSeconds, reason: "paced: Slack posts about one per second per channel", throttled: true };
+    const wait = await channelTurn(where.teamId, channel);
+    if (wait) return wait;
     if (!notice.withCard) {
       await client.chat.postMessage({ channel, text: escapeSlackText(notice.text), unfurl_links: false, unfurl_media: false });
       return { kind: "sent" };

@@ -2,23 +2,14 @@ import type { AlertTarget } from "../domain/alert";
 import type { Issue } from "../domain/issue";
 import { teamsCardAttachment } from "../cards/teams-card";
 import { buildIssueView } from "../cards/view";
-import type { Config } from "../config";
-import { IdentityRepository } from "../identity/identities";
 import type { CardCopy } from "../storage/cards";
-import type { StorageClients } from "../storage/clients";
-import { TeamsInstallations, type TeamsInstallation } from "../storage/installations";
-import { ConnectorError, UntrustedServiceUrlError, type TeamsConnector } from "../teams/connector";
+import { TeamsInstallations, type TeamsInstallation } from "../storage/teams-installations";
+import { ConnectorError, UntrustedServiceUrlError } from "../teams/connector";
 import { openPersonalChat } from "../teams/personal-chat";
 import { mayHaveLanded, retryDelay, type FailureVerdict } from "./retry-policy";
-import { instances, instanceShare } from "./instances";
-import { pacedWindows, SlidingWindowLimiter, TEAMS_CONVERSATION_LIMITS, TEAMS_MARGIN_MS, TEAMS_TENANT_LIMITS } from "./pacing";
-
-export interface TeamsSender {
-  config: Config;
-  storage: StorageClients;
-  connector: TeamsConnector;
-  identities: IdentityRepository;
-}
+import { instances } from "../storage/instances";
+import { instanceShare, pacedWindows, SlidingWindowLimiter, TEAMS_CONVERSATION_LIMITS, TEAMS_MARGIN_MS, TEAMS_TENANT_LIMITS } from "./pacing";
+import type { AppContext } from "../context";
 
 export type SendOutcome = { kind: "sent"; copy: CardCopy } | FailureVerdict;
 
@@ -37,24 +28,18 @@ const DEAD_CODES = new Set([
 
 /** Posts the issue's card to one Teams target and says where the copy lives, or why not. */
 export async function sendTeamsCard(
-  sender: TeamsSender,
+  sender: AppContext,
   issue: Issue,
   target: Extract<AlertTarget, { provider: "msteams" }>,
   targetKey: string,
   attempt: number,
 ): Promise<SendOutcome> {
-  let reference: TeamsInstallation | string;
-  try {
-    reference = await resolveTarget(sender, target);
-  } catch (error) {
-    const verdict = classify(error, attempt);
-    return verdict.kind === "dead-installation" ? { kind: "dead", reason: verdict.reason } : verdict;
-  }
-  if (typeof reference === "string") return { kind: "dead", reason: reference };
+  const reference = await conversationFor(sender, target, attempt);
+  if ("kind" in reference) return reference;
   return withConnector(sender, reference, attempt, "send", async () => {
     const people = await sender.identities.people("msteams", reference.tenantId);
     const attachment = teamsCardAttachment(buildIssueView(issue, { assignChoices: people }));
-    const posted = await sender.connector.send(reference.serviceUrl, reference.conversationId, {
+    const posted = await sender.teams.send(reference.serviceUrl, reference.conversationId, {
       type: "message",
       summary: issue.title.slice(0, 200),
       attachments: [attachment],
@@ -78,7 +63,7 @@ export async function sendTeamsCard(
 
 /** Re-renders an existing copy in place (PUT), paced and classified like a post. */
 export async function updateTeamsCard(
-  sender: TeamsSender,
+  sender: AppContext,
   issue: Issue,
   copy: Extract<CardCopy, { provider: "msteams" }>,
   attempt: number,
@@ -88,7 +73,7 @@ export async function updateTeamsCard(
   return withConnector(sender, reference, attempt, "update", async () => {
     const people = await sender.identities.people("msteams", copy.tenantId);
     const attachment = teamsCardAttachment(buildIssueView(issue, { assignChoices: people, notice }));
-    await sender.connector.update(copy.serviceUrl, copy.conversationId, copy.activityId, { type: "message", attachments: [attachment] });
+    await sender.teams.update(copy.serviceUrl, copy.conversationId, copy.activityId, { type: "message", attachments: [attachment] });
     return { kind: "updated" as const };
   });
 }
@@ -102,7 +87,7 @@ export function teamsConversationHeadroom(conversationId: string): number {
 }
 
 export async function withConnector<T>(
-  sender: TeamsSender,
+  sender: AppContext,
   reference: Pick<TeamsInstallation, "tenantId" | "conversationId" | "serviceUrl">,
   attempt: number,
   operation: "send" | "update",
@@ -160,7 +145,23 @@ function isUnanswered(error: unknown): boolean {
   return httpFailure && mayHaveLanded(error);
 }
 
-export async function resolveTarget(sender: TeamsSender, target: Extract<AlertTarget, { provider: "msteams" }>): Promise<TeamsInstallation | string> {
+/** The target's conversation, or the verdict when there is none to post to (dead) or it could not be read now (retry). */
+export async function conversationFor(
+  sender: AppContext,
+  target: Extract<AlertTarget, { provider: "msteams" }>,
+  attempt: number,
+): Promise<TeamsInstallation | Exclude<FailureVerdict, { kind: "dead-installation" }>> {
+  let reference: TeamsInstallation | string;
+  try {
+    reference = await resolveTarget(sender, target);
+  } catch (error) {
+    const verdict = classify(error, attempt);
+    return verdict.kind === "dead-installation" ? { kind: "dead", reason: verdict.reason } : verdict;
+  }
+  return typeof reference === "string" ? { kind: "dead", reason: reference } : reference;
+}
+
+async function resolveTarget(sender: AppContext, target: Extract<AlertTarget, { provider: "msteams" }>): Promise<TeamsInstallation | string> {
   const installations = new TeamsInstallations(sender.storage);
   if ("conversationId" in target) {
     const reference = await installations.findConversation(target.conversationId);
@@ -189,7 +190,7 @@ export async function resolveTarget(sender: TeamsSender, target: Extract<AlertTa
 
 /** The user's 1:1 chat with the bot: stored, or created through the tenant's service URL. */
 async function personalConversation(
-  sender: TeamsSender,
+  sender: AppContext,
   tenantId: string,
   aadObjectId: string,
   teamsUserId: string | undefined,
@@ -210,7 +211,7 @@ async function personalConversation(
  * 404 means that card (its thread) is gone, not the channel.
  */
 export async function replyInTeamsThread(
-  sender: TeamsSender,
+  sender: AppContext,
   copy: Extract<CardCopy, { provider: "msteams" }>,
   reply: { text: string; entities: unknown[] },
   attempt: number,
@@ -218,7 +219,7 @@ export async function replyInTeamsThread(
   const reference = { tenantId: copy.tenantId, conversationId: copy.conversationId, serviceUrl: copy.serviceUrl };
   return withConnector(sender, reference, attempt, "update", async () => {
     const thread = `${copy.conversationId};messageid=${copy.activityId}`;
-    await sender.connector.send(copy.serviceUrl, thread, {
+    await sender.teams.send(copy.serviceUrl, thread, {
       type: "message",
       text: reply.text,
       ...(reply.entities.length ? { entities: reply.entities } : {}),
@@ -234,27 +235,20 @@ export type NoticeOutcome = { kind: "sent"; copy?: CardCopy } | FailureVerdict;
  * under it (then a copy that refreshes like the others).
  */
 export async function sendTeamsPersonalNotice(
-  sender: TeamsSender,
+  sender: AppContext,
   issue: Issue,
   userEmail: string,
   targetKey: string,
   notice: { text: string; withCard: boolean },
   attempt: number,
 ): Promise<NoticeOutcome> {
-  let reference: TeamsInstallation | string;
-  try {
-    reference = await resolveTarget(sender, { provider: "msteams", userEmail });
-  } catch (error) {
-    const verdict = classify(error, attempt);
-    return verdict.kind === "dead-installation" ? { kind: "dead", reason: verdict.reason } : verdict;
-  }
-  if (typeof reference === "string") return { kind: "dead", reason: reference };
-  const chat = reference;
+  const chat = await conversationFor(sender, { provider: "msteams", userEmail }, attempt);
+  if ("kind" in chat) return chat;
   return withConnector(sender, chat, attempt, "send", async () => {
     const attachments = notice.withCard
       ? [teamsCardAttachment(buildIssueView(issue, { assignChoices: await sender.identities.people("msteams", chat.tenantId), notice: notice.text }))]
       : [];
-    const posted = await sender.connector.send(chat.serviceUrl, chat.conversationId, {
+    const posted = await sender.teams.send(chat.serviceUrl, chat.conversationId, {
       type: "message",
       text: escapeTeamsText(notice.text),
       summary: notice.text.slice(0, 200),

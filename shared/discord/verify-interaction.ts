@@ -1,4 +1,5 @@
 import { createPublicKey, verify, type KeyObject } from "node:crypto";
+import { signatureHeadersProblem } from "../http";
 
 /** Discord signs each interaction when it sends it; one older than this is a replay (newer: a skewed forgery). */
 export const MAX_INTERACTION_AGE_SECONDS = 5 * 60;
@@ -31,10 +32,8 @@ export function discordPublicKey(hex: string): KeyObject | undefined {
  */
 export function verifyDiscordRequest(request: DiscordRequestToVerify): VerifyResult {
   const { signatureHeader, timestampHeader } = request;
-  if (!signatureHeader || !timestampHeader) return { ok: false, reason: "missing signature headers" };
-  if (!/^\d{1,12}$/.test(timestampHeader)) return { ok: false, reason: "timestamp is not a number" };
-  const skew = Math.abs((request.nowMs ?? Date.now()) / 1000 - Number(timestampHeader));
-  if (skew > MAX_INTERACTION_AGE_SECONDS) return { ok: false, reason: "timestamp outside the five-minute window" };
+  const problem = signatureHeadersProblem(signatureHeader, timestampHeader, MAX_INTERACTION_AGE_SECONDS, request.nowMs);
+  if (problem || !signatureHeader || !timestampHeader) return { ok: false, reason: problem ?? "missing signature headers" };
   if (!/^[0-9a-fA-F]{128}$/.test(signatureHeader)) return { ok: false, reason: "signature is not 64 bytes of hex" };
   const signed = Buffer.from(timestampHeader + request.rawBody, "utf8");
   if (!verify(null, signed, request.publicKey, Buffer.from(signatureHeader, "hex"))) return { ok: false, reason: "signature mismatch" };

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ID_LIMITS, ids, isAlertId, isIssueId, isPrintableText } from "./ids";
 import { LEVELS } from "./issue";
+import { queueMessageValue } from "./queue-message";
 
 /**
  * A queue message holds at most 65,536 characters (64 KiB; Azurite refuses one more with 413), and the
@@ -134,14 +135,9 @@ export interface SchemaProblem {
 export type AlertParseResult = { ok: true; alert: Alert } | { ok: false; error: string; issues: SchemaProblem[]; tooLarge?: true };
 
 export function parseAlert(message: unknown): AlertParseResult {
-  let input = message;
-  if (typeof message === "string") {
-    try {
-      input = JSON.parse(message);
-    } catch {
-      return { ok: false, error: "The message is not JSON.", issues: [{ path: "", message: "expected a JSON object" }] };
-    }
-  }
+  const read = queueMessageValue(message);
+  if (!read.ok) return { ok: false, error: "The message is not JSON.", issues: [{ path: "", message: "expected a JSON object" }] };
+  const input = read.value;
   const bytes = typeof message === "string" ? Buffer.byteLength(message) : jsonBytes(input);
   if (bytes > MAX_ALERT_JSON_BYTES) {
     return {
@@ -153,11 +149,12 @@ export function parseAlert(message: unknown): AlertParseResult {
   }
   const result = alertSchema.safeParse(input);
   if (result.success) return { ok: true, alert: result.data };
-  return {
-    ok: false,
-    error: "The message does not match alert schema v1.",
-    issues: result.error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message })),
-  };
+  return { ok: false, error: "The message does not match alert schema v1.", issues: schemaProblems(result.error) };
+}
+
+/** What a schema found wrong, by dotted path: what the poison message and an HTTP 400 list. */
+export function schemaProblems(error: z.ZodError): SchemaProblem[] {
+  return error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message }));
 }
 
 function jsonBytes(value: unknown): number {

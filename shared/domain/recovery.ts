@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { claimedKind } from "./queue-message";
 import { applyAction, type IssueAction } from "./actions";
 import type { Alert } from "./alert";
 import { ids } from "./ids";
@@ -77,15 +78,7 @@ export type IssueActionMessage = z.infer<typeof issueActionMessageSchema>;
 
 /** Whether a queue message claims to be an issue action (it is then validated as one, never as an alert). */
 export function isIssueActionMessage(message: unknown): boolean {
-  let value = message;
-  if (typeof message === "string") {
-    try {
-      value = JSON.parse(message);
-    } catch {
-      return false;
-    }
-  }
-  return typeof value === "object" && value !== null && (value as { kind?: unknown }).kind === "issue-action";
+  return claimedKind(message) === "issue-action";
 }
 
 export function toIssueAction(message: IssueActionMessage): IssueAction {

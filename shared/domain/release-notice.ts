@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { ALERT_LIMITS, MAX_ALERT_JSON_BYTES, type SchemaProblem } from "./alert";
+import { claimedKind } from "./queue-message";
+import { ALERT_LIMITS, MAX_ALERT_JSON_BYTES, schemaProblems, type SchemaProblem } from "./alert";
 import { ID_LIMITS, isPrintableText } from "./ids";
 import type { Issue } from "./issue";
 import { compareReleases, type KnownReleases } from "./releases";
@@ -44,15 +45,7 @@ export type Release = ReleaseMessage["release"];
 
 /** Whether a queue message claims to be a release (it is then validated as one, never as an alert). */
 export function isReleaseMessage(message: unknown): boolean {
-  let value = message;
-  if (typeof message === "string") {
-    try {
-      value = JSON.parse(message);
-    } catch {
-      return false;
-    }
-  }
-  return typeof value === "object" && value !== null && (value as { kind?: unknown }).kind === "release";
+  return claimedKind(message) === "release";
 }
 
 export type ReleaseParseResult = { ok: true; message: ReleaseMessage } | { ok: false; error: string; issues: SchemaProblem[] };
@@ -75,11 +68,7 @@ export function parseReleaseMessage(message: unknown): ReleaseParseResult {
   }
   const result = releaseMessageSchema.safeParse(input);
   if (result.success) return { ok: true, message: result.data };
-  return {
-    ok: false,
-    error: "The message does not match the release message schema v1.",
-    issues: result.error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message })),
-  };
+  return { ok: false, error: "The message does not match the release message schema v1.", issues: schemaProblems(result.error) };
 }
 
 /**

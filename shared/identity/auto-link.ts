@@ -1,5 +1,5 @@
 import type { Person } from "../domain/issue";
-import type { ChatProvider, IdentityRepository } from "./identities";
+import type { ChatProvider, IdentityRepository } from "../storage/identities";
 
 // Linking chat users to people by the email their platform verified (Teams member email/UPN in an allowed
 // tenant, Slack's confirmed email), on every platform the same way: a link someone made, or undid, wins.

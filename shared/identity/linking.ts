@@ -4,23 +4,13 @@ import { EncryptJWT, jwtDecrypt } from "jose";
 import type { Config } from "../config";
 import type { Person } from "../domain/issue";
 import { page } from "../pages";
-import type { SlackTokens } from "../slack/client";
 import { postToResponseUrl } from "../slack/responses";
-import type { StorageClients } from "../storage/clients";
-import type { TeamsConnector } from "../teams/connector";
 import { sendToPersonalChat } from "../teams/personal-chat";
-import { IdentityRepository } from "./identities";
+import { IdentityRepository } from "../storage/identities";
 import { deriveKey } from "./keys";
-import { consumeLinkToken, verifyLinkToken, type LinkRequest } from "./link-tokens";
+import { consumeLinkToken, verifyLinkToken, type LinkRequest } from "../storage/link-tokens";
 import { finishSignIn, startSignIn, type Refusal, type SignedIn } from "./sign-in";
-
-export interface Linker {
-  config: Config;
-  storage: StorageClients;
-  teams: TeamsConnector;
-  slackTokens?: SlackTokens;
-  log: (line: string) => void;
-}
+import type { AppContext } from "../context";
 
 export const LINK_SESSION_COOKIE = "triage_link_session";
 const SESSION_LIFETIME_SECONDS = 15 * 60;
@@ -46,7 +36,7 @@ export function linkPageUrl(config: Config, token: string): string {
 }
 
 /** GET /api/link?token=…: check the token, then send the person to sign in. */
-export async function startLinking(linker: Linker, token: string | null): Promise<PageWithCookie | { redirect: string; cookie: string }> {
+export async function startLinking(linker: AppContext, token: string | null): Promise<PageWithCookie | { redirect: string; cookie: string }> {
   const { config } = linker;
   if (!config.oidc)
     return page(
@@ -79,24 +69,15 @@ export async function startLinking(linker: Linker, token: string | null): Promis
 }
 
 /** GET /api/link/callback: finish the sign-in, then ask the person to confirm the link. */
-export async function finishLinking(linker: Linker, callbackUrl: URL, sessionCookieValue: string | undefined): Promise<PageWithCookie> {
+export async function finishLinking(linker: AppContext, callbackUrl: URL, sessionCookieValue: string | undefined): Promise<PageWithCookie> {
   const { config } = linker;
   const clear = sessionCookie(config, "", 0);
   const withClear = (p: Page): PageWithCookie => ({ ...p, cookie: clear });
   if (!config.oidc) return withClear(page("Linking by sign-in is off", ["OIDC_ISSUER is not set."], { status: 404 }));
-  let session: { token: string; state: string; nonce: string; codeVerifier: string };
-  try {
-    if (!sessionCookieValue) throw new Error("no session");
-    const { payload } = await jwtDecrypt(sessionCookieValue, deriveKey(config.linkSigningKey, "link-session"));
-    session = payload as typeof session;
-  } catch {
-    return withClear(
-      page(
-        "This sign-in can't be matched to a link",
-        ["It was started in another browser, took longer than 15 minutes, or cookies are blocked. Open your link again."],
-        { status: 400 },
-      ),
-    );
+  const session = await readSession<{ token: string; state: string; nonce: string; codeVerifier: string }>(config, sessionCookieValue);
+  if (!session) {
+    const why = "It was started in another browser, took longer than 15 minutes, or cookies are blocked. Open your link again.";
+    return withClear(page("This sign-in can't be matched to a link", [why], { status: 400 }));
   }
   const check = await verifyLinkToken(deriveKey(config.linkSigningKey, "link-token"), session.token, linker.storage);
   if (!check.ok) {
@@ -136,25 +117,13 @@ export async function finishLinking(linker: Linker, callbackUrl: URL, sessionCoo
 }
 
 /** POST /api/link/confirm: the person confirmed; link, say so in the chat and on the page. */
-export async function confirmLinking(linker: Linker, sessionCookieValue: string | undefined, form: URLSearchParams): Promise<PageWithCookie> {
+export async function confirmLinking(linker: AppContext, sessionCookieValue: string | undefined, form: URLSearchParams): Promise<PageWithCookie> {
   const { config } = linker;
   const withClear = (p: Page): PageWithCookie => ({ ...p, cookie: sessionCookie(config, "", 0) });
-  let pending: { token: string; person: { email: string; name?: string }; csrf: string };
-  try {
-    if (!sessionCookieValue) throw new Error("no session");
-    const { payload } = await jwtDecrypt(sessionCookieValue, deriveKey(config.linkSigningKey, "link-session"));
-    pending = payload as typeof pending;
-    const sent = Buffer.from(form.get("csrf") ?? "");
-    const expected = Buffer.from(pending.csrf ?? "");
-    if (sent.length !== expected.length || !timingSafeEqual(sent, expected)) throw new Error("csrf");
-  } catch {
-    return withClear(
-      page(
-        "This confirmation can't be matched to a sign-in",
-        ["It came from another page or browser, or took longer than 15 minutes. Open your link again."],
-        { status: 400 },
-      ),
-    );
+  const pending = await readSession<{ token: string; person: { email: string; name?: string }; csrf: string }>(config, sessionCookieValue);
+  if (!pending || !sameSecret(form.get("csrf"), pending.csrf)) {
+    const why = "It came from another page or browser, or took longer than 15 minutes. Open your link again.";
+    return withClear(page("This confirmation can't be matched to a sign-in", [why], { status: 400 }));
   }
   const check = await verifyLinkToken(deriveKey(config.linkSigningKey, "link-token"), pending.token, linker.storage);
   if (!check.ok || !(await consumeLinkToken(linker.storage, check.tokenId))) {
@@ -199,7 +168,7 @@ const refuse = (reason: string, rule: string): Found => ({ ok: false, refusal: {
  * signing in as themselves is who their tenant's directory says (as for automatic linking), and any
  * account already linked in Teams is that person.
  */
-async function personSignedIn(linker: Linker, request: LinkRequest, signedIn: SignedIn): Promise<Found> {
+async function personSignedIn(linker: AppContext, request: LinkRequest, signedIn: SignedIn): Promise<Found> {
   const name = signedIn.name ? { name: signedIn.name } : {};
   const { entra } = signedIn;
   if (!entra) return { ok: true, person: { email: signedIn.email!, ...name } };
@@ -219,7 +188,7 @@ async function personSignedIn(linker: Linker, request: LinkRequest, signedIn: Si
 }
 
 /** The Teams user's email (or UPN) as the Bot Connector gives it: what automatic linking trusts. */
-async function teamsProfile(linker: Linker, request: LinkRequest, objectId: string): Promise<Person | undefined> {
+async function teamsProfile(linker: AppContext, request: LinkRequest, objectId: string): Promise<Person | undefined> {
   if (request.confirm.kind !== "teams") return undefined;
   try {
     const member = await linker.teams.getMember(request.confirm.serviceUrl, request.confirm.conversationId, request.teamsUserId ?? objectId);
@@ -234,7 +203,7 @@ async function teamsProfile(linker: Linker, request: LinkRequest, objectId: stri
   }
 }
 
-async function foreignScope(linker: Linker, request: LinkRequest): Promise<string | undefined> {
+async function foreignScope(linker: AppContext, request: LinkRequest): Promise<string | undefined> {
   if (request.provider === "msteams") {
     return linker.config.bot.allowedTenants.includes(request.scope)
       ? undefined
@@ -247,9 +216,9 @@ async function foreignScope(linker: Linker, request: LinkRequest): Promise<strin
       ? undefined
       : "This app doesn't serve the Discord server this link was made for. Nothing was changed.";
   }
-  if (!linker.slackTokens) return "Slack isn't set up on this app. Nothing was changed.";
+  if (!linker.slack) return "Slack isn't set up on this app. Nothing was changed.";
   try {
-    await linker.slackTokens.forTeam(request.scope);
+    await linker.slack.forTeam(request.scope);
     return undefined;
   } catch {
     return "This link is for a Slack workspace where Triage Relay isn't installed. Nothing was changed.";
@@ -261,7 +230,7 @@ async function foreignScope(linker: Linker, request: LinkRequest): Promise<strin
  * expired, Teams to a new 1:1 chat when that one is gone (and it is marked inactive). Returns a line for the
  * page when the chat didn't get it, or got it somewhere else.
  */
-export async function confirmInChat(linker: Linker, request: LinkRequest, text: string): Promise<string | undefined> {
+export async function confirmInChat(linker: AppContext, request: LinkRequest, text: string): Promise<string | undefined> {
   const confirm = request.confirm;
   try {
     if (confirm.kind === "teams") {
@@ -271,7 +240,7 @@ export async function confirmInChat(linker: Linker, request: LinkRequest, text: 
         ...(request.teamsUserId ? { teamsUserId: request.teamsUserId } : {}),
         serviceUrl: confirm.serviceUrl,
       };
-      const result = await sendToPersonalChat({ ...linker, connector: linker.teams }, person, () => ({ type: "message", text }), confirm);
+      const result = await sendToPersonalChat(linker, person, () => ({ type: "message", text }), confirm);
       if (result.sent)
         return result.replaced ? "The Teams chat you asked from is gone, so Triage Relay said so in a new 1:1 chat with you." : undefined;
       return result.problem === "failed"
@@ -281,7 +250,7 @@ export async function confirmInChat(linker: Linker, request: LinkRequest, text: 
     if (confirm.kind === "discord") return await confirmInDiscord(linker.config, confirm.userId, text);
     if (confirm.responseUrl && (await postToResponseUrl(confirm.responseUrl, { response_type: "ephemeral", replace_original: false, text }, 3000)))
       return undefined;
-    const client = await linker.slackTokens!.client(request.scope);
+    const client = await linker.slack!.client(request.scope);
     await client.chat.postMessage({ channel: confirm.userId, text });
     return undefined;
   } catch (error) {
@@ -305,4 +274,22 @@ async function confirmInDiscord(config: Config, userId: string, text: string): P
   const sent =
     dm.kind === "ok" ? await rest.request("POST", `/channels/${dm.body.id}/messages`, { content: text, allowed_mentions: { parse: [] } }) : dm;
   return sent.kind === "ok" ? undefined : "Triage Relay couldn't say so in a Discord DM, but the link is made.";
+}
+
+/** The link session kept in the cookie, or undefined when there is none or it can't be read (expired, tampered with). */
+async function readSession<T>(config: Config, cookieValue: string | undefined): Promise<T | undefined> {
+  if (!cookieValue) return undefined;
+  try {
+    const { payload } = await jwtDecrypt(cookieValue, deriveKey(config.linkSigningKey, "link-session"));
+    return payload as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the form's CSRF value is the session's, compared in constant time. */
+function sameSecret(sent: string | null, expected: string | undefined): boolean {
+  const a = Buffer.from(sent ?? "");
+  const b = Buffer.from(expected ?? "");
+  return a.length === b.length && timingSafeEqual(a, b);
 }

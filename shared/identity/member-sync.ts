@@ -1,9 +1,8 @@
 import { z } from "zod";
-import type { Config } from "../config";
 import { QUEUES, type StorageClients } from "../storage/clients";
-import type { TeamsConnector } from "../teams/connector";
 import { recordAutoLink } from "./auto-link";
-import { IdentityRepository } from "./identities";
+import { IdentityRepository } from "../storage/identities";
+import type { AppContext } from "../context";
 
 /** One page of a team's roster to read: the queue carries the continuation token between pages. */
 export const memberSyncMessageSchema = z.object({
@@ -24,10 +23,10 @@ const LINKS_AT_ONCE = 16;
  * so the Assign menu lists the team from the first card. Returns the next page's message, if any.
  */
 export async function syncMemberPage(
-  deps: { config: Config; storage: StorageClients; connector: TeamsConnector },
+  deps: Pick<AppContext, "config" | "storage" | "teams">,
   message: MemberSyncMessage,
 ): Promise<{ linked: number; next?: MemberSyncMessage }> {
-  const page = await deps.connector.pagedMembers(message.serviceUrl, message.teamId, message.continuationToken);
+  const page = await deps.teams.pagedMembers(message.serviceUrl, message.teamId, message.continuationToken);
   const identities = new IdentityRepository(deps.storage);
   let linked = 0;
   const linkOne = async (member: (typeof page.members)[number]) => {

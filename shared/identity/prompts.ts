@@ -1,12 +1,11 @@
 import type { Config } from "../config";
 import { slackLinkPromptMessage, teamsLinkPromptCard } from "../cards/link-prompts";
 import { cardAttachment } from "../cards/teams-notices";
-import type { StorageClients } from "../storage/clients";
-import type { TeamsConnector } from "../teams/connector";
 import { sendToPersonalChat, type ChatRef, type PersonalSend } from "../teams/personal-chat";
 import { deriveKey } from "./keys";
-import { issueLinkToken, LINK_TOKEN_LIFETIME_SECONDS, type LinkRequest } from "./link-tokens";
+import { issueLinkToken, LINK_TOKEN_LIFETIME_SECONDS, type LinkRequest } from "../storage/link-tokens";
 import { linkPageUrl } from "./linking";
+import type { AppContext } from "../context";
 
 export async function linkUrl(config: Config, request: LinkRequest): Promise<string | undefined> {
   if (!config.oidc) return undefined;
@@ -19,7 +18,7 @@ export async function linkUrl(config: Config, request: LinkRequest): Promise<str
  * inactive and the link goes to a new 1:1 chat (`sendToPersonalChat`); the result says which happened.
  */
 export async function sendTeamsLinkPrompt(
-  deps: { config: Config; storage: StorageClients; connector: TeamsConnector; log: (line: string) => void },
+  deps: Pick<AppContext, "config" | "storage" | "teams" | "log">,
   user: { serviceUrl: string; tenantId: string; aadObjectId: string; teamsUserId: string; name?: string },
   why: string,
   chat?: ChatRef,

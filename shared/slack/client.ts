@@ -1,8 +1,8 @@
 import { LogLevel, WebClient, type Logger, type WebAPICallResult, type WebClientOptions } from "@slack/web-api";
 import type { Config } from "../config";
 import type { StorageClients } from "../storage/clients";
-import { sleep } from "../storage/errors";
-import { SlackInstallations, wasSwitchedOffByExpiry, type SlackInstallation } from "./installations";
+import { sleep } from "../storage/table";
+import { SlackInstallations, wasSwitchedOffByExpiry, type SlackInstallation } from "../storage/slack-installations";
 
 type SlackConfig = NonNullable<Config["slack"]>;
 

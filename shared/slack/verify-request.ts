@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { signatureHeadersProblem } from "../http";
 
 /** Slack allows five minutes of clock difference; we reject older *and* newer timestamps (replays, skewed forgeries). */
 export const MAX_CLOCK_SKEW_SECONDS = 5 * 60;
@@ -21,10 +22,8 @@ export type VerifyResult = { ok: true } | { ok: false; reason: string };
  */
 export function verifySlackRequest(request: SlackRequestToVerify): VerifyResult {
   const { timestampHeader, signatureHeader } = request;
-  if (!timestampHeader || !signatureHeader) return { ok: false, reason: "missing signature headers" };
-  if (!/^\d{1,12}$/.test(timestampHeader)) return { ok: false, reason: "timestamp is not a number" };
-  const skew = Math.abs((request.nowMs ?? Date.now()) / 1000 - Number(timestampHeader));
-  if (skew > MAX_CLOCK_SKEW_SECONDS) return { ok: false, reason: "timestamp outside the five-minute window" };
+  const problem = signatureHeadersProblem(signatureHeader, timestampHeader, MAX_CLOCK_SKEW_SECONDS, request.nowMs);
+  if (problem || !signatureHeader || !timestampHeader) return { ok: false, reason: problem ?? "missing signature headers" };
   const [version, signature] = signatureHeader.split("=", 2);
   if (version !== "v0" || !signature || !/^[0-9a-f]{64}$/.test(signature)) return { ok: false, reason: "unknown signature version or format" };
   const expected = createHmac("sha256", request.signingSecret).update(`v0:${timestampHeader}:${request.rawBody}`).digest();

@@ -1,62 +1,33 @@
 import { randomUUID } from "node:crypto";
 import type { TransactionAction } from "@azure/data-tables";
-import { safeKey } from "../delivery/deliveries";
+import { safeKey, isPreconditionFailed, escapeOData, stripUndefined } from "./table";
 import { QUEUES, TABLES, type StorageClients } from "./clients";
-import { isPreconditionFailed } from "./errors";
-import { escapeOData, IssueRepository, stripUndefined } from "./issues";
+import { IssueRepository } from "./issues";
+
+/** What every copy records, whatever the platform. */
+interface CopyRecord {
+  issueId: string;
+  targetKey: string;
+  renderedVersion: number;
+  postedAt: string;
+  dead?: string;
+  /** Updates begun and not finished (token → start): while any is listed the copy's content is unknown. */
+  writers?: Record<string, string>;
+  /**
+   * Since then an update that may have overtaken a newer one is known to have landed: the copy shows an
+   * older version than recorded, until an update begun later settles it.
+   */
+  behindSince?: string;
+  /** The row's ETag when read. */
+  etag?: string;
+}
 
 /** Where one copy of an issue's card lives, and which issue version it shows. */
 export type CardCopy =
-  | {
-      provider: "msteams";
-      issueId: string;
-      serviceUrl: string;
-      tenantId: string;
-      conversationId: string;
-      activityId: string;
-      targetKey: string;
-      renderedVersion: number;
-      postedAt: string;
-      dead?: string;
-      /** Updates begun and not finished (token → start): while any is listed the copy's content is unknown. */
-      writers?: Record<string, string>;
-      /**
-       * Since then an update that may have overtaken a newer one is known to have landed: the copy shows an
-       * older version than recorded, until an update begun later settles it.
-       */
-      behindSince?: string;
-      /** The row's ETag when read. */
-      etag?: string;
-    }
-  | {
-      provider: "slack";
-      issueId: string;
-      teamId: string;
-      channel: string;
-      ts: string;
-      targetKey: string;
-      renderedVersion: number;
-      postedAt: string;
-      dead?: string;
-      writers?: Record<string, string>;
-      behindSince?: string;
-      etag?: string;
-    }
-  | {
-      provider: "discord";
-      issueId: string;
-      /** The guild whose linked people the Assign menu offers; absent for a DM. */
-      guildId?: string;
-      channelId: string;
-      messageId: string;
-      targetKey: string;
-      renderedVersion: number;
-      postedAt: string;
-      dead?: string;
-      writers?: Record<string, string>;
-      behindSince?: string;
-      etag?: string;
-    };
+  | (CopyRecord & { provider: "msteams"; serviceUrl: string; tenantId: string; conversationId: string; activityId: string })
+  | (CopyRecord & { provider: "slack"; teamId: string; channel: string; ts: string })
+  /** `guildId`: the guild whose linked people the Assign menu offers; absent for a DM. */
+  | (CopyRecord & { provider: "discord"; guildId?: string; channelId: string; messageId: string });
 
 interface CardEntity {
   partitionKey: string;

@@ -1,5 +1,5 @@
 import { TABLES, type StorageClients } from "./clients";
-import { isConflict } from "./errors";
+import { isConflict } from "./table";
 
 /** Guilds known to this instance already: recorded once per instance, not on every interaction. */
 const recorded = new Set<string>();

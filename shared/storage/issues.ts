@@ -1,28 +1,22 @@
 import type { ActivityRecord } from "../domain/actions";
 import type { IgnoreCondition, Issue, Person, ReleaseRegression, ReleaseResolution } from "../domain/issue";
-import { isConflict, isNotFound, isPreconditionFailed, sleep } from "./errors";
+import { isConflict, isNotFound, isPreconditionFailed, sleep, escapeOData, stripUndefined } from "./table";
 import { TABLES, type StorageClients } from "./clients";
 
-interface IssueEntity {
+/** The issue's fields stored as they are; the rest below are kept as plain strings or JSON. */
+type PlainIssueFields = Pick<
+  Issue,
+  "shortId" | "project" | "title" | "culprit" | "description" | "environment" | "url" | "count" | "userCount" | "firstSeen" | "lastSeen" | "ruleName"
+>;
+
+interface IssueEntity extends PlainIssueFields {
   partitionKey: string;
   rowKey: string;
   etag?: string;
   timestamp?: string;
   activityAt?: string;
-  shortId?: string;
-  project: string;
-  title: string;
-  culprit?: string;
-  description?: string;
   level: string;
-  environment?: string;
-  url?: string;
-  count: number;
-  userCount: number;
-  firstSeen: string;
-  lastSeen: string;
   tags: string;
-  ruleName?: string;
   status: string;
   substatus?: string;
   statusDetails?: string;
@@ -325,10 +319,6 @@ function pickActivity(row: Record<string, unknown>): Omit<ActivityRecord, "issue
   };
 }
 
-export function escapeOData(value: string): string {
-  return value.replace(/'/g, "''");
-}
-
 function toEntity(issue: Issue, bookkeeping: { recentAlertIds: string[]; outbox: OutboxEntry[]; activityAt?: string }): IssueEntity {
   return stripUndefined({
     partitionKey: issue.id,
@@ -425,8 +415,4 @@ function parseJson<T>(text: string | undefined, fallback: T): T {
   } catch {
     return fallback;
   }
-}
-
-export function stripUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }

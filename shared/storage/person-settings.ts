@@ -1,7 +1,6 @@
 import type { Person } from "../domain/issue";
-import { safeKey } from "../delivery/deliveries";
+import { safeKey, isNotFound } from "./table";
 import { TABLES, type StorageClients } from "./clients";
-import { isNotFound } from "./errors";
 
 /**
  * A person's own settings, by email, in the `identities` table (partition `person:<email>`, row `settings`),

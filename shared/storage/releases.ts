@@ -1,8 +1,7 @@
 import type { Alert } from "../domain/alert";
 import { recordRelease, releaseOf, type KnownReleases } from "../domain/releases";
-import { safeKey } from "../delivery/deliveries";
+import { safeKey, isConflict, isNotFound, isPreconditionFailed } from "./table";
 import { TABLES, type StorageClients } from "./clients";
-import { isConflict, isNotFound, isPreconditionFailed } from "./errors";
 
 /**
  * The `releases` table: one row per project (PartitionKey = the project, RowKey ""), holding the project's

@@ -1,9 +1,7 @@
-import type { TableClient } from "@azure/data-tables";
+import type { TableClient, TableEntityResult } from "@azure/data-tables";
 import type { ActivityRecord } from "../domain/actions";
-import { safeKey } from "../delivery/deliveries";
+import { safeKey, isConflict, isNotFound, isPreconditionFailed, escapeOData, stripUndefined } from "./table";
 import { TABLES, type StorageClients } from "./clients";
-import { isConflict, isNotFound, isPreconditionFailed } from "./errors";
-import { escapeOData, stripUndefined } from "./issues";
 
 /** A change of an issue as its history line, with the issue version it made (from the line's stable key). */
 export interface IssueChange extends ActivityRecord {
@@ -88,24 +86,17 @@ export class ThreadCursors {
 
   /** Every thread cursor of the issue: one query on its `cards` partition. */
   async list(issueId: string): Promise<Map<string, ThreadCursor>> {
-    const table = await this.storage.table(TABLES.cards);
-    const cursors = new Map<string, ThreadCursor>();
-    for await (const entity of prefixed<ThreadCursorEntity>(table, issueId, LINES_PREFIX)) {
-      const threadKey = entity.rowKey.slice(LINES_PREFIX.length);
-      cursors.set(
+    return rowsUnder<ThreadCursorEntity, ThreadCursor>(this.storage, issueId, LINES_PREFIX, (entity, threadKey) =>
+      stripUndefined({
         threadKey,
-        stripUndefined({
-          threadKey,
-          linedVersion: Number(entity.linedVersion ?? 0),
-          linedAt: entity.linedAt || undefined,
-          claimedUntil: entity.claimedUntil || undefined,
-          attempts: Number(entity.attempts ?? 0),
-          dead: entity.dead || undefined,
-          etag: entity.etag!,
-        }),
-      );
-    }
-    return cursors;
+        linedVersion: Number(entity.linedVersion ?? 0),
+        linedAt: entity.linedAt || undefined,
+        claimedUntil: entity.claimedUntil || undefined,
+        attempts: Number(entity.attempts ?? 0),
+        dead: entity.dead || undefined,
+        etag: entity.etag!,
+      }),
+    );
   }
 
   /** Takes the thread for one line: false when another run has it (or took it since `known` was read). */
@@ -170,23 +161,16 @@ export class NoticeMarks {
   constructor(private readonly storage: StorageClients) {}
 
   async list(issueId: string): Promise<Map<string, NoticeMark>> {
-    const table = await this.storage.table(TABLES.cards);
-    const marks = new Map<string, NoticeMark>();
-    for await (const entity of prefixed<NoticeMarkEntity>(table, issueId, NOTICE_PREFIX)) {
-      const key = entity.rowKey.slice(NOTICE_PREFIX.length);
-      marks.set(
-        key,
-        stripUndefined({
-          noticeKey: key,
-          state: entity.state,
-          claimedUntil: entity.claimedUntil || undefined,
-          notBefore: entity.notBefore || undefined,
-          attempts: Number(entity.attempts ?? 0),
-          etag: entity.etag!,
-        }),
-      );
-    }
-    return marks;
+    return rowsUnder<NoticeMarkEntity, NoticeMark>(this.storage, issueId, NOTICE_PREFIX, (entity, key) =>
+      stripUndefined({
+        noticeKey: key,
+        state: entity.state,
+        claimedUntil: entity.claimedUntil || undefined,
+        notBefore: entity.notBefore || undefined,
+        attempts: Number(entity.attempts ?? 0),
+        etag: entity.etag!,
+      }),
+    );
   }
 
   /** Takes the notice to send it: false when another run has it (or it was settled since `known` was read). */
@@ -214,13 +198,29 @@ export class NoticeMarks {
 }
 
 /** The rows of the issue's `cards` partition whose keys start with `prefix`. */
-function prefixed<T extends object>(table: TableClient, issueId: string, prefix: string) {
+function prefixed<T extends { rowKey: string }>(table: TableClient, issueId: string, prefix: string) {
   const end = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
   return table.listEntities<T>({
     queryOptions: {
       filter: `PartitionKey eq '${escapeOData(safeKey(issueId))}' and RowKey ge '${escapeOData(prefix)}' and RowKey lt '${escapeOData(end)}'`,
     },
   });
+}
+
+/** The issue's `cards` rows whose key starts with the prefix, read into values by the rest of their key: one query. */
+async function rowsUnder<T extends { rowKey: string }, V>(
+  storage: StorageClients,
+  issueId: string,
+  prefix: string,
+  read: (entity: TableEntityResult<T>, key: string) => V,
+): Promise<Map<string, V>> {
+  const table = await storage.table(TABLES.cards);
+  const rows = new Map<string, V>();
+  for await (const entity of prefixed<T>(table, issueId, prefix)) {
+    const key = entity.rowKey.slice(prefix.length);
+    rows.set(key, read(entity, key));
+  }
+  return rows;
 }
 
 /** A conditional write: false when it lost a race (the row exists, or changed, or went). */

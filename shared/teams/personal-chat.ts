@@ -1,7 +1,7 @@
-import type { Config } from "../config";
 import type { StorageClients } from "../storage/clients";
-import { TeamsInstallations, type TeamsInstallation } from "../storage/installations";
-import { ConnectorError, type OutgoingActivity, type TeamsConnector } from "./connector";
+import { TeamsInstallations, type TeamsInstallation } from "../storage/teams-installations";
+import { ConnectorError, type OutgoingActivity } from "./connector";
+import type { AppContext } from "../context";
 
 export interface TeamsPerson {
   tenantId: string;
@@ -13,14 +13,11 @@ export interface TeamsPerson {
 }
 
 /** The person's 1:1 chat with the bot: the stored one, or a new one created (and stored) now. */
-export async function openPersonalChat(
-  deps: { config: Config; storage: StorageClients; connector: TeamsConnector },
-  person: TeamsPerson,
-): Promise<TeamsInstallation> {
+export async function openPersonalChat(deps: Pick<AppContext, "config" | "storage" | "teams">, person: TeamsPerson): Promise<TeamsInstallation> {
   const installations = new TeamsInstallations(deps.storage);
   const existing = await installations.findPersonal(person.tenantId, person.aadObjectId);
   if (existing?.active) return existing;
-  const created = await deps.connector.createPersonalConversation(
+  const created = await deps.teams.createPersonalConversation(
     person.serviceUrl,
     deps.config.bot.appId,
     person.teamsUserId ?? person.aadObjectId,
@@ -64,12 +61,12 @@ export function isClosedConversation(error: unknown): error is ConnectorError {
  * `build` gets the chat the message goes to, so what it says (a link's confirmation target) follows it.
  */
 export async function sendToPersonalChat(
-  deps: { config: Config; storage: StorageClients; connector: TeamsConnector; log: (line: string) => void },
+  deps: Pick<AppContext, "config" | "storage" | "teams" | "log">,
   person: TeamsPerson,
   build: (chat: ChatRef) => Promise<OutgoingActivity> | OutgoingActivity,
   chat?: ChatRef,
 ): Promise<PersonalSend> {
-  const send = async (target: ChatRef) => deps.connector.send(target.serviceUrl, target.conversationId, await build(target));
+  const send = async (target: ChatRef) => deps.teams.send(target.serviceUrl, target.conversationId, await build(target));
   let first: ChatRef;
   try {
     first = chat ?? (await openPersonalChat(deps, person));

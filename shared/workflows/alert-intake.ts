@@ -1,7 +1,6 @@
-import { parseAlert, targetKey, type Alert, type AlertTarget, type SchemaProblem } from "../domain/alert";
+import { parseAlert, targetKey, type Alert, type AlertTarget } from "../domain/alert";
 import { foldAlert, isIssueActionMessage } from "../domain/recovery";
 import { isReleaseMessage } from "../domain/release-notice";
-import type { Issue } from "../domain/issue";
 import {
   DeliveryRepository,
   readDeliveryMessage,
@@ -9,34 +8,21 @@ import {
   type DeliveryBatch,
   type DeliveryRow,
   type PlannedDelivery,
-} from "../delivery/deliveries";
-import { LiveCards, liveCardDecision, type LiveCard } from "../delivery/live-cards";
+} from "../storage/deliveries";
+import { LiveCards, liveCardDecision, type LiveCard } from "../storage/live-cards";
 import { QUEUES, type StorageClients } from "../storage/clients";
 import { IssueRepository, rememberAlert } from "../storage/issues";
 import { ProjectReleases } from "../storage/releases";
-import { permanentStorageRejection } from "../storage/errors";
+import { permanentStorageRejection } from "../storage/table";
 import { announcePending, changeIssue } from "./issue-events";
 import { takeIssueAction } from "./issue-action-intake";
+import { poisonFor, type AlertIntakeResult, type PoisonMessage } from "./intake-result";
 import { takeRelease, type ReleaseIntakeResult } from "./release-notices";
-import { subscribedTargets } from "./subscriptions";
-import { decidedWithoutPost, deliverBatch, refuseInvalidTargets, type Deliverer, type DeliveryResult } from "./deliver";
+import { subscribedTargets } from "../storage/subscriptions";
+import { decidedWithoutPost, deliverBatch, refuseInvalidTargets, type DeliveryResult } from "./deliver";
+import type { AppContext } from "../context";
 
-/** What an operator reads on `alerts-poison` (ARCHITECTURE.md, the poison format). */
-export interface PoisonMessage {
-  error: string;
-  issues: SchemaProblem[];
-  original: string;
-  /** Set when `original` was cut to fit a queue message. */
-  truncated?: true;
-}
-
-export type IntakeResult =
-  | { kind: "poisoned"; poison: PoisonMessage }
-  /** `deliveries`: targets queued for the deliverer; `posted`: targets the alerts handler posted to itself (a new issue's first cards). */
-  | { kind: "accepted"; issue: Issue; duplicate: boolean; deliveries: number; posted?: number }
-  /** An issue action (a change mirrored from the monitoring tool) for an issue this relay never received. */
-  | { kind: "no-issue"; issueId: string }
-  | ReleaseIntakeResult;
+export type IntakeResult = AlertIntakeResult | ReleaseIntakeResult;
 
 /** A new issue's alert with at most this many targets is posted by the alerts handler itself (no queue hop). */
 export const FIRST_CARD_DIRECT_TARGETS = 3;
@@ -45,7 +31,7 @@ const DEFAULT_RENOTIFY_HOURS = 24;
 
 export interface IntakeOptions {
   /** Given, the first card of a new issue with few targets is posted here rather than through `deliveries`. */
-  deliverer?: Deliverer;
+  deliverer?: AppContext;
 }
 
 /**
@@ -117,23 +103,6 @@ async function applyAndPlan(storage: StorageClients, alert: Alert, progress: { s
   return { kind: "accepted", issue, duplicate, ...planned };
 }
 
-/** A queue message holds 64 KiB of base64 text, so about 48 KiB of JSON: keep the poison message well inside. */
-const MAX_POISON_BYTES = 40_000;
-const MAX_ISSUES = 20;
-
-export function poisonFor(error: string, issues: SchemaProblem[], original: string): PoisonMessage {
-  const poison: PoisonMessage = {
-    error,
-    issues: issues.slice(0, MAX_ISSUES).map((issue) => ({ path: issue.path.slice(0, 200), message: issue.message.slice(0, 300) })),
-    original,
-  };
-  while (Buffer.byteLength(JSON.stringify(poison)) > MAX_POISON_BYTES) {
-    poison.original = poison.original.slice(0, Math.floor(poison.original.length * 0.8));
-    poison.truncated = true;
-  }
-  return poison;
-}
-
 /**
  * Plans the alert's deliveries, exactly once per alert × target even when the alert is redelivered. The issue's
  * live cards are read once and `liveCardDecision` picks the targets that need a post (no live card, the issue
@@ -147,7 +116,7 @@ async function planDeliveries(
   alert: Alert,
   targets: AlertTarget[],
   notify: DeliveryBatch["notify"],
-  options: { createdIssue: boolean; deliverer?: Deliverer },
+  options: { createdIssue: boolean; deliverer?: AppContext },
 ): Promise<{ deliveries: number; posted: number }> {
   const unique = new Map(targets.map((target) => [targetKey(target), target]));
   if (unique.size === 0) return { deliveries: 0, posted: 0 };
@@ -182,7 +151,7 @@ async function planDeliveries(
   return { deliveries: unsent.length, posted: 0 };
 }
 
-async function postFirstCards(deliverer: Deliverer, batch: DeliveryBatch): Promise<Map<string, DeliveryResult>> {
+async function postFirstCards(deliverer: AppContext, batch: DeliveryBatch): Promise<Map<string, DeliveryResult>> {
   const read = readDeliveryMessage(batch);
   if (!read.ok) throw new Error(`delivery batch malformed at ${read.path}`);
   await refuseInvalidTargets(deliverer.storage, batch.alertId, read.invalid);

@@ -1,7 +1,7 @@
 import type { CardActionPayload } from "../cards/card-action";
 import type { IssueAction } from "../domain/actions";
 import type { Actor, Issue } from "../domain/issue";
-import type { ChatProvider } from "../identity/identities";
+import type { ChatProvider } from "../storage/identities";
 import type { ActedOnIssue, ActOutcome } from "./issue-actions";
 
 // A click on a card, on any platform: identify the chat user → a link prompt if they are unknown → apply

@@ -1,9 +1,9 @@
 import type { AlertTarget } from "../domain/alert";
 import { LEVELS, type Level } from "../domain/issue";
-import type { ChatIdentity, ChatProvider, IdentityRepository } from "../identity/identities";
+import type { ChatIdentity, ChatProvider, IdentityRepository } from "../storage/identities";
 import type { StorageClients } from "../storage/clients";
 import { setNotices } from "../storage/person-settings";
-import { listSubscriptions, subscribe, unsubscribe, type Subscription } from "./subscriptions";
+import { listSubscriptions, subscribe, unsubscribe, type Subscription } from "../storage/subscriptions";
 
 // What people type to the bot, on any platform: parsed against one table of commands and run here. Each
 // platform turns what it received into a `CommandRequest` and words the `CommandReply` in its own markup.

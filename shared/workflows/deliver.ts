@@ -1,17 +1,19 @@
 import type { TransactionAction } from "@azure/data-tables";
+import { queueCardRefresh, type CardRefreshMessage } from "../storage/card-refresh-queue";
 import type { WebClient } from "@slack/web-api";
-import type { Config } from "../config";
 import {
   deliveryId,
   DeliveryRepository,
+  SENDING_STALE_MS,
   targetLabel,
   type DeliveryBatch,
   type DeliveryChanges,
   type DeliveryMessage,
   type DeliveryRow,
-} from "../delivery/deliveries";
-import { LiveCards, livePostedAction, liveReleaseAction, submitInChunks, type Claim, type PostReason } from "../delivery/live-cards";
-import { IdentityRepository } from "../identity/identities";
+} from "../storage/deliveries";
+import { LiveCards, livePostedAction, liveReleaseAction, type Claim, type PostReason } from "../storage/live-cards";
+import { submitInChunks, isNotFound } from "../storage/table";
+import { IdentityRepository } from "../storage/identities";
 import { countsAsAttempt, MAX_DELIVERY_ATTEMPTS } from "../delivery/retry-policy";
 import { SETTLE_MS } from "../delivery/pacing";
 import { sendDiscordCard } from "../delivery/discord-sender";
@@ -21,33 +23,20 @@ import type { AlertTarget } from "../domain/alert";
 import type { Issue } from "../domain/issue";
 import { cardSaveAction, type CardCopy } from "../storage/cards";
 import { QUEUES, TABLES, type StorageClients } from "../storage/clients";
-import { isNotFound } from "../storage/errors";
-import { TeamsInstallations } from "../storage/installations";
+import { TeamsInstallations } from "../storage/teams-installations";
 import { IssueRepository, type StoredIssue } from "../storage/issues";
 import type { SlackTokens } from "../slack/client";
-import type { TeamsConnector } from "../teams/connector";
-import type { CardRefreshMessage } from "./issue-events";
-
-export interface Deliverer {
-  config: Config;
-  storage: StorageClients;
-  teams: TeamsConnector;
-  /** Absent when Slack is not configured. */
-  slackTokens?: SlackTokens;
-  log: (line: string) => void;
-}
+import { withSlack, type AppContext } from "../context";
 
 export type DeliveryResult = "sent" | "skipped" | "retry" | "dead";
 
 /** One message of the first shape (one target): its target's result. */
-export async function deliver(deliverer: Deliverer, message: DeliveryMessage): Promise<DeliveryResult> {
+export async function deliver(deliverer: AppContext, message: DeliveryMessage): Promise<DeliveryResult> {
   const { targetKey, target, ...rest } = message;
   const results = await deliverBatch(deliverer, { ...rest, targets: [{ targetKey, target }] });
   return results.get(targetKey)!;
 }
 
-/** A post takes seconds (10 s timeout, 2 s pacing); a "sending" row older than this belonged to a consumer that died. */
-const SENDING_STALE_MS = 60_000;
 /** Posts in flight at once within one batch; each still waits for its conversation's and tenant's pacing. */
 const POSTS_IN_FLIGHT = 8;
 
@@ -70,7 +59,7 @@ interface Requeue {
  * and live cards recorded in one more, the rows' outcomes in one. Targets that must wait (throttled, failed, or
  * being posted by another consumer) go back on the queue together, in one message per delay.
  */
-export async function deliverBatch(deliverer: Deliverer, batch: DeliveryBatch): Promise<Map<string, DeliveryResult>> {
+export async function deliverBatch(deliverer: AppContext, batch: DeliveryBatch): Promise<Map<string, DeliveryResult>> {
   const { storage } = deliverer;
   const deliveries = new DeliveryRepository(storage);
   const results = new Map<string, DeliveryResult>();
@@ -144,7 +133,7 @@ interface Posted {
 }
 
 async function postTaken(
-  deliverer: Deliverer,
+  deliverer: AppContext,
   batch: DeliveryBatch,
   taken: Taken[],
   results: Map<string, DeliveryResult>,
@@ -243,8 +232,8 @@ async function postTaken(
 
 /** Posts the card to one taken target, under the "exactly once" rule (README). */
 async function postOne(
-  deliverer: Deliverer,
-  sender: Sender,
+  deliverer: AppContext,
+  sender: AppContext,
   issue: Issue,
   batch: DeliveryBatch,
   taken: Taken,
@@ -263,32 +252,26 @@ async function postOne(
     return true;
   };
   let outcome: Outcome;
+  const slack = withSlack(sender);
   if (target.provider === "msteams") {
     // Teams can't be asked what the bot posted: the one retry of an unknown outcome is a re-post.
     outcome =
       unconfirmed > 0 && !(await beforeUnprovenPost())
         ? { kind: "withheld", reason: "an earlier post's outcome is unknown and Teams can't be asked" }
-        : await sendTeamsCard({ ...deliverer, connector: deliverer.teams, identities: sender.identities }, issue, target, row.targetKey, attempt);
+        : await sendTeamsCard(sender, issue, target, row.targetKey, attempt);
   } else if (target.provider === "discord") {
     // Discord can't be asked what the bot posted either: as on Teams, the one retry of an unknown outcome is a re-post.
     outcome =
       unconfirmed > 0 && !(await beforeUnprovenPost())
         ? { kind: "withheld", reason: "an earlier post's outcome is unknown and Discord can't be asked" }
-        : await sendDiscordCard({ config: deliverer.config, identities: sender.identities }, issue, target, row.targetKey, attempt);
-  } else if (sender.slackTokens) {
-    outcome = await sendSlackCard(
-      { ...deliverer, slackTokens: sender.slackTokens, identities: sender.identities },
-      issue,
-      target,
-      row.targetKey,
-      attempt,
-      {
-        deliveryId: deliveryId(batch.alertId, row.targetKey),
-        lookFirst: unconfirmed > 0,
-        beforeUnprovenPost,
-        settlesInMs,
-      },
-    );
+        : await sendDiscordCard(sender, issue, target, row.targetKey, attempt);
+  } else if (slack) {
+    outcome = await sendSlackCard(slack, issue, target, row.targetKey, attempt, {
+      deliveryId: deliveryId(batch.alertId, row.targetKey),
+      lookFirst: unconfirmed > 0,
+      beforeUnprovenPost,
+      settlesInMs,
+    });
   } else {
     outcome = { kind: "dead", reason: "Slack is not configured on this app (SLACK_SIGNING_SECRET)" };
   }
@@ -304,19 +287,14 @@ export function settlesIn(stored: Pick<StoredIssue, "issue" | "writtenAt">, now 
   return Math.max(0, Date.parse(stored.writtenAt) + SETTLE_MS - now);
 }
 
-interface Sender {
-  identities: IdentityRepository;
-  slackTokens?: SlackTokens;
-}
-
 /**
  * What one batch's posts share: the identity reads (remembered per instance), and one Slack token look-up per
  * workspace for the batch rather than one per post (a rotated token is still renewed by the client on `token_expired`).
  */
-function senderFor(deliverer: Deliverer): Sender {
+function senderFor(deliverer: AppContext): AppContext {
   const identities = new IdentityRepository(deliverer.storage);
-  const tokens = deliverer.slackTokens;
-  if (!tokens) return { identities };
+  const tokens = deliverer.slack;
+  if (!tokens) return { ...deliverer, identities };
   const clients = new Map<string, Promise<WebClient>>();
   const slackTokens = Object.create(tokens) as SlackTokens;
   slackTokens.client = (teamId, options) => {
@@ -327,7 +305,7 @@ function senderFor(deliverer: Deliverer): Sender {
     }
     return client;
   };
-  return { identities, slackTokens };
+  return { ...deliverer, identities, slack: slackTokens };
 }
 
 /** The copies' rows and the live cards they make, in the issue's `cards` partition: one transaction. */
@@ -426,7 +404,7 @@ async function refreshIfOutdated(storage: StorageClients, issueId: string, copie
   const oldest = Math.min(...copies.map((copy) => copy.renderedVersion));
   if (current && current.issue.version > oldest) {
     const refresh: CardRefreshMessage = { issueId, version: current.issue.version, requestedAt: new Date().toISOString() };
-    await storage.send(QUEUES.cardRefresh, refresh);
+    await queueCardRefresh(storage, refresh);
   }
 }
 

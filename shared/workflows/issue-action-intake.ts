@@ -1,7 +1,7 @@
 import { issueActionMessageSchema, toIssueAction } from "../domain/recovery";
 import { QUEUES, type StorageClients } from "../storage/clients";
 import { IssueRepository } from "../storage/issues";
-import { poisonFor, type IntakeResult } from "./alert-intake";
+import { poisonFor, type AlertIntakeResult } from "./intake-result";
 import { actOnIssue } from "./issue-actions";
 
 /**
@@ -9,7 +9,7 @@ import { actOnIssue } from "./issue-actions";
  * applied with the same actions and workflow as a click on a card, by the source (surface `alert`).
  * Actions are idempotent, so a redelivered message changes nothing the second time.
  */
-export async function takeIssueAction(storage: StorageClients, message: unknown, originalText: string): Promise<IntakeResult> {
+export async function takeIssueAction(storage: StorageClients, message: unknown, originalText: string): Promise<AlertIntakeResult> {
   const input = typeof message === "string" ? JSON.parse(message) : message; // isIssueActionMessage parsed it already
   const parsed = issueActionMessageSchema.safeParse(input);
   if (!parsed.success) {

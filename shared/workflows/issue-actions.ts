@@ -34,18 +34,15 @@ export async function actOnIssue(
   return acted.outcome;
 }
 
+/** Applies one action to one issue for an actor: every surface goes through one of these. */
+export type ActOnIssue = (storage: StorageClients, issueId: string, action: IssueAction, actor: Actor, now?: () => Date) => Promise<ActedOnIssue>;
+
 /**
  * `actOnIssue` for a click, whose answer needs only the stored change: two storage requests (read, ETag write)
  * and the caller announces once the clicker has the answer. A change whose announcement never runs (the
  * instance stopped) is announced by the next toucher of the issue once its writer's claim runs out.
  */
-export async function actOnIssueAnnounceLater(
-  storage: StorageClients,
-  issueId: string,
-  action: IssueAction,
-  actor: Actor,
-  now: () => Date = () => new Date(),
-): Promise<ActedOnIssue> {
+export const actOnIssueAnnounceLater: ActOnIssue = async (storage, issueId, action, actor, now = () => new Date()) => {
   let outcome: ActionOutcome | undefined;
   let read: Issue | undefined;
   let leftUnannounced = false;
@@ -77,7 +74,7 @@ export async function actOnIssueAnnounceLater(
   // This action changed nothing, but an earlier change was stored and its writer never announced it.
   let announcing: Promise<void> | undefined;
   return { outcome, issue: read, announce: () => (announcing ??= announcePending(storage, issueId).then(() => undefined)) };
-}
+};
 
 /**
  * Clicks on one issue in this instance: a click that arrives while another is being applied waits for it, and
@@ -86,13 +83,7 @@ export async function actOnIssueAnnounceLater(
  * is already resolved without reading it again (and without twenty ETag writes racing). A click that would
  * change the issue takes its own turn, read and ETag write as ever.
  */
-export async function actOnIssueInTurn(
-  storage: StorageClients,
-  issueId: string,
-  action: IssueAction,
-  actor: Actor,
-  now: () => Date = () => new Date(),
-): Promise<ActedOnIssue> {
+export const actOnIssueInTurn: ActOnIssue = async (storage, issueId, action, actor, now = () => new Date()) => {
   const arrivedAt = Date.now();
   const lines = linesOf(storage);
   const ahead = lines.get(issueId);
@@ -111,7 +102,7 @@ export async function actOnIssueInTurn(
   } finally {
     if (lines.get(issueId) === mine) lines.delete(issueId);
   }
-}
+};
 
 /** The latest click being applied per issue, per storage account (one per instance in production). */
 const inFlight = new WeakMap<StorageClients, Map<string, Promise<ActedOnIssue>>>();

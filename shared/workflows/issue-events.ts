@@ -1,9 +1,9 @@
-import { z } from "zod";
 import type { ActivityRecord } from "../domain/actions";
+import { queueCardRefresh, type CardRefreshMessage } from "../storage/card-refresh-queue";
 import { QUEUES, type StorageClients } from "../storage/clients";
-import { sleep } from "../storage/errors";
+import { sleep } from "../storage/table";
 import { ActivityRepository, IssueRepository, OutboxFullError, type OutboxEntry, type StoredChange, type StoredIssue } from "../storage/issues";
-import { scheduleIgnoreExpiry } from "./ignore-expiry";
+import { scheduleIgnoreExpiry } from "../storage/ignore-expiry";
 
 /** One message on `issue-events` per state change: the producers' feed back (schema v1). */
 export interface IssueEvent {
@@ -19,20 +19,6 @@ export interface IssueEvent {
   issueVersion: number;
   at: string;
 }
-
-/** The message on `card-refresh`: re-render every copy of this issue's card from the stored issue. */
-export const cardRefreshMessageSchema = z.object({
-  issueId: z.string().min(1),
-  version: z.number().int().nonnegative(),
-  requestedAt: z.string(),
-  /** Set on the refresh that wakes up when a time-bound ignore runs out. */
-  ignoreEndsAt: z.string().optional(),
-  /** The trailing refresh of a coalesced burst, scheduled for this moment. */
-  trailingFor: z.string().optional(),
-  /** Retries of copies that failed to update (429/5xx), counted to give up in the end. */
-  attempt: z.number().int().positive().optional(),
-});
-export type CardRefreshMessage = z.infer<typeof cardRefreshMessageSchema>;
 
 /**
  * Announces the issue's unannounced changes: their history lines (activities), one issue-event per
@@ -97,7 +83,7 @@ async function send(storage: StorageClients, stored: StoredIssue, entries: Outbo
     for (const activity of activities) await storage.send(QUEUES.issueEvents, issueEvent(activity, entry.version));
   }
   const refresh: CardRefreshMessage = { issueId: stored.issue.id, version: stored.issue.version, requestedAt: new Date().toISOString() };
-  await storage.send(QUEUES.cardRefresh, refresh);
+  await queueCardRefresh(storage, refresh);
   // One wake-up per "ignore for N minutes", not per change while it lasts.
   if (entries.some((entry) => entry.activities.some((activity) => activity.action === "ignore"))) await scheduleIgnoreExpiry(storage, stored.issue);
 }

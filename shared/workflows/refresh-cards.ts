@@ -1,25 +1,22 @@
 import type { WebClient } from "@slack/web-api";
-import type { Config } from "../config";
-import { LiveCards } from "../delivery/live-cards";
-import { targetLabel } from "../delivery/deliveries";
+import { queueCardRefresh, type CardRefreshMessage } from "../storage/card-refresh-queue";
+import { LiveCards } from "../storage/live-cards";
+import { targetLabel } from "../storage/deliveries";
 import { SETTLE_MS } from "../delivery/pacing";
-import { RefreshGate } from "../delivery/refresh-gate";
-import { countsAsAttempt, MAX_DELIVERY_ATTEMPTS } from "../delivery/retry-policy";
+import { RefreshGate } from "../storage/refresh-gate";
+import { countsAsAttempt, MAX_DELIVERY_ATTEMPTS, type FailureVerdict } from "../delivery/retry-policy";
 import { updateDiscordCard } from "../delivery/discord-sender";
 import { slackUpdateHeadroom, updateSlackCard } from "../delivery/slack-sender";
 import { expireIgnore } from "../domain/actions";
-import { IdentityRepository } from "../identity/identities";
+import { IdentityRepository } from "../storage/identities";
 import type { Issue } from "../domain/issue";
 import { teamsConversationHeadroom, updateTeamsCard } from "../delivery/teams-sender";
-import type { FailureVerdict } from "../delivery/retry-policy";
 import { CardRepository, needsRender, type CardCopy } from "../storage/cards";
-import { QUEUES, type StorageClients } from "../storage/clients";
 import { IssueRepository, type StoredIssue } from "../storage/issues";
-import type { SlackTokens } from "../slack/client";
-import type { TeamsConnector } from "../teams/connector";
-import { sendIgnoreWakeUp } from "./ignore-expiry";
-import { announcePending, type CardRefreshMessage } from "./issue-events";
+import { sendIgnoreWakeUp } from "../storage/ignore-expiry";
+import { announcePending } from "./issue-events";
 import { converseAroundCard } from "./thread-lines";
+import { withSlack, type AppContext } from "../context";
 
 /**
  * Below this share of its chat.update budget left (a few updates spent in the last minute), a workspace's copies
@@ -33,19 +30,11 @@ const SLACK_LOW_HEADROOM = 0.9;
  */
 const TEAMS_LOW_HEADROOM = 0.5;
 
-export interface Refresher {
-  config: Config;
-  storage: StorageClients;
-  teams: TeamsConnector;
-  slackTokens?: SlackTokens;
-  log: (line: string) => void;
-}
-
 /**
  * Re-renders every live copy of an issue's card from the stored issue: never from the request that
  * changed it, so every copy converges on the same, latest state.
  */
-export async function refreshCards(refresher: Refresher, message: CardRefreshMessage): Promise<RefreshResult> {
+export async function refreshCards(refresher: AppContext, message: CardRefreshMessage): Promise<RefreshResult> {
   const attempt = message.attempt ?? 1;
   if (message.ignoreEndsAt && Date.parse(message.ignoreEndsAt) > Date.now()) {
     // A long ignore's wake-up hop (queue delays stop at 7 days): nothing to show yet, wait again.
@@ -56,7 +45,7 @@ export async function refreshCards(refresher: Refresher, message: CardRefreshMes
   const gate = await refreshGate.enter(message.issueId, { trailingFor: message.trailingFor });
   if (gate.kind === "drop") return { updated: 0, failed: 0, coalesced: true };
   if (gate.kind === "defer") {
-    await refresher.storage.send(QUEUES.cardRefresh, { ...message, trailingFor: gate.trailingFor }, { delaySeconds: gate.delaySeconds });
+    await queueCardRefresh(refresher.storage, { ...message, trailingFor: gate.trailingFor }, { delaySeconds: gate.delaySeconds });
     return { updated: 0, failed: 0, coalesced: true };
   }
   const current = await currentIssue(refresher, message.issueId);
@@ -114,7 +103,7 @@ export async function refreshCards(refresher: Refresher, message: CardRefreshMes
   }
   if (behind > 0) {
     const again: CardRefreshMessage = { issueId: issue.id, version: behind, requestedAt: new Date().toISOString() };
-    await refresher.storage.send(QUEUES.cardRefresh, again);
+    await queueCardRefresh(refresher.storage, again);
   }
   if (retryIn > 0) {
     // At most one refresh pending per issue: a retry already queued for no later renders the latest state too.
@@ -127,7 +116,7 @@ export async function refreshCards(refresher: Refresher, message: CardRefreshMes
         trailingFor,
         attempt: failedForReal ? attempt + 1 : attempt,
       };
-      await refresher.storage.send(QUEUES.cardRefresh, retry, { delaySeconds: retryIn });
+      await queueCardRefresh(refresher.storage, retry, { delaySeconds: retryIn });
       await refreshGate.scheduled(issue.id, trailingFor, gate.startedAt);
     } else {
       await refreshGate.ended(issue.id, gate.startedAt);
@@ -160,7 +149,7 @@ function waitsToSettle(copy: CardCopy): boolean {
  * The stored issue, after letting a time-bound ignore run out: an "ignore for 2 hours" ends with no
  * alert to notice it, so the refresh scheduled for that moment does (see scheduleIgnoreExpiry).
  */
-async function currentIssue(refresher: Refresher, issueId: string): Promise<Pick<StoredIssue, "issue" | "activityAt"> | undefined> {
+async function currentIssue(refresher: AppContext, issueId: string): Promise<Pick<StoredIssue, "issue" | "activityAt"> | undefined> {
   const repository = new IssueRepository(refresher.storage);
   const stored = await repository.get(issueId);
   if (!stored) return undefined;
@@ -180,7 +169,7 @@ async function currentIssue(refresher: Refresher, issueId: string): Promise<Pick
  * wait with it, without a call (each would only be told the same).
  */
 async function updateAll(
-  refresher: Refresher,
+  refresher: AppContext,
   identities: IdentityRepository,
   issue: Issue,
   copies: CardCopy[],
@@ -201,7 +190,7 @@ async function updateAll(
     [...groups.values()].map(async (members) => {
       let throttled: FailureVerdict | undefined;
       let client: Promise<WebClient> | undefined;
-      const clientFor = (teamId: string) => () => (client ??= refresher.slackTokens!.client(teamId));
+      const clientFor = (teamId: string) => () => (client ??= refresher.slack!.client(teamId));
       for (const i of members) {
         outcomes[i] = throttled ?? (await updateCopy(refresher, identities, issue, copies[i]!, attempt, clientFor));
         const outcome = outcomes[i]!;
@@ -213,15 +202,16 @@ async function updateAll(
 }
 
 async function updateCopy(
-  refresher: Refresher,
+  refresher: AppContext,
   identities: IdentityRepository,
   issue: Issue,
   copy: CardCopy,
   attempt: number,
   clientFor: (teamId: string) => () => Promise<WebClient>,
 ): Promise<{ kind: "updated" } | FailureVerdict> {
-  if (copy.provider === "msteams") return updateTeamsCard({ ...refresher, connector: refresher.teams, identities }, issue, copy, attempt);
+  if (copy.provider === "msteams") return updateTeamsCard({ ...refresher, identities }, issue, copy, attempt);
   if (copy.provider === "discord") return updateDiscordCard({ config: refresher.config, identities }, issue, copy, attempt);
-  if (!refresher.slackTokens) return { kind: "dead", reason: "Slack is not configured on this app" };
-  return updateSlackCard({ ...refresher, slackTokens: refresher.slackTokens, identities }, issue, copy, attempt, undefined, clientFor(copy.teamId));
+  const slack = withSlack(refresher);
+  if (!slack) return { kind: "dead", reason: "Slack is not configured on this app" };
+  return updateSlackCard({ ...slack, identities }, issue, copy, attempt, undefined, clientFor(copy.teamId));
 }

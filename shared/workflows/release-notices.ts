@@ -2,20 +2,21 @@ import { createHash } from "node:crypto";
 import { releaseCardAttachment } from "../cards/release-teams";
 import { renderReleaseSlackMessage } from "../cards/release-slack";
 import { buildReleaseView, type ReleaseContent } from "../cards/release-view";
-import { deliveryId, DeliveryRepository, safeKey, targetLabel, type DeliveryChanges, type DeliveryRow } from "../delivery/deliveries";
-import { instances } from "../delivery/instances";
+import { deliveryId, DeliveryRepository, SENDING_STALE_MS, targetLabel, type DeliveryChanges, type DeliveryRow } from "../storage/deliveries";
+import { safeKey, escapeOData } from "../storage/table";
+import { instances } from "../storage/instances";
 import { countsAsAttempt, MAX_DELIVERY_ATTEMPTS, type FailureVerdict } from "../delivery/retry-policy";
-import { channelLimiter, classifySlackError, DEAD_TARGET_ERRORS, handleFailure, openDirectMessage } from "../delivery/slack-sender";
-import { classify, resolveTarget, withConnector, type TeamsSender } from "../delivery/teams-sender";
+import { channelTurn, classifySlackError, DEAD_TARGET_ERRORS, handleFailure, openDirectMessage, postAppMessage } from "../delivery/slack-sender";
+import { conversationFor, withConnector } from "../delivery/teams-sender";
 import { targetKey, type AlertTarget } from "../domain/alert";
 import type { Issue } from "../domain/issue";
 import { openRegressionSince, parseReleaseMessage, previousRelease, resolvedInRelease, type ReleaseMessage } from "../domain/release-notice";
-import { IdentityRepository } from "../identity/identities";
+import { IdentityRepository } from "../storage/identities";
 import { QUEUES, TABLES, type StorageClients } from "../storage/clients";
-import { escapeOData, IssueRepository } from "../storage/issues";
+import { IssueRepository } from "../storage/issues";
 import { ProjectReleases } from "../storage/releases";
-import { poisonFor, type PoisonMessage } from "./alert-intake";
-import type { Deliverer } from "./deliver";
+import { poisonFor, type PoisonMessage } from "./intake-result";
+import { withSlack, type AppContext } from "../context";
 
 export type ReleaseIntakeResult =
   | { kind: "poisoned"; poison: PoisonMessage }
@@ -23,9 +24,6 @@ export type ReleaseIntakeResult =
 
 /** Slack message metadata of a release notice (its payload names the notice × target, no personal data). */
 export const RELEASE_METADATA_TYPE = "triage_relay_release";
-/** A post takes seconds; a "sending" row older than this belonged to a consumer that died. */
-const SENDING_STALE_MS = 60_000;
-const MAX_IN_PROCESS_WAIT_MS = 2000;
 const MAX_REQUEUE_SECONDS = 300;
 
 interface NoticeTarget {
@@ -45,7 +43,7 @@ export async function takeRelease(
   storage: StorageClients,
   message: unknown,
   originalText: string,
-  deliverer: Deliverer | undefined,
+  deliverer: AppContext | undefined,
 ): Promise<ReleaseIntakeResult> {
   const parsed = parseReleaseMessage(message);
   if (!parsed.ok) {
@@ -88,7 +86,7 @@ export async function takeRelease(
       regressions: newestFirst(issues.filter((issue) => openRegressionSince(issue, release.version, known))),
       previous: previousRelease(known, release.version)?.version,
     };
-    const sender: TeamsSender = { config: deliverer.config, storage, connector: deliverer.teams, identities };
+    const sender: AppContext = { ...deliverer, storage, identities };
     const changes = new Map<string, DeliveryChanges>();
     for (const { row, attempt } of taken) {
       const outcome = await postNotice(deliverer, sender, content, row, attempt, personal.has(row.targetKey), deliveryId(noticeId, row.targetKey));
@@ -155,8 +153,8 @@ async function takeOpenRows(
 type NoticeOutcome = { kind: "sent"; messageRef: string } | FailureVerdict;
 
 async function postNotice(
-  deliverer: Deliverer,
-  sender: TeamsSender,
+  deliverer: AppContext,
+  sender: AppContext,
   content: ReleaseContent,
   row: DeliveryRow,
   attempt: number,
@@ -166,17 +164,10 @@ async function postNotice(
   const view = buildReleaseView(content, { personal });
   const target = row.target;
   if (target.provider === "msteams") {
-    let reference: Awaited<ReturnType<typeof resolveTarget>>;
-    try {
-      reference = await resolveTarget(sender, target);
-    } catch (error) {
-      const verdict = classify(error, attempt);
-      return verdict.kind === "dead-installation" ? { kind: "dead", reason: verdict.reason } : verdict;
-    }
-    if (typeof reference === "string") return { kind: "dead", reason: reference };
-    const where = reference;
+    const where = await conversationFor(sender, target, attempt);
+    if ("kind" in where) return where;
     const outcome = await withConnector(sender, where, attempt, "send", async () => {
-      const posted = await sender.connector.send(where.serviceUrl, where.conversationId, {
+      const posted = await sender.teams.send(where.serviceUrl, where.conversationId, {
         type: "message",
         summary: view.title.slice(0, 200),
         attachments: [releaseCardAttachment(view)],
@@ -186,24 +177,17 @@ async function postNotice(
     return outcome.kind === "dead-installation" ? { kind: "dead", reason: outcome.reason } : outcome;
   }
   if (target.provider === "discord") return { kind: "dead", reason: "release notices are not posted to Discord yet" };
-  const slackTokens = deliverer.slackTokens;
-  if (!slackTokens) return { kind: "dead", reason: "Slack is not configured on this app (SLACK_SIGNING_SECRET)" };
-  const slackSender = { config: deliverer.config, storage: deliverer.storage, slackTokens, identities: sender.identities };
+  const slackSender = withSlack(sender);
+  if (!slackSender) return { kind: "dead", reason: "Slack is not configured on this app (SLACK_SIGNING_SECRET)" };
   try {
-    const client = await slackTokens.client(target.teamId);
+    const client = await slackSender.slack.client(target.teamId);
     const channel = "channel" in target ? target.channel : await openDirectMessage(client, target.userEmail);
     await instances(deliverer.storage).current();
-    const slot = await channelLimiter.acquire(`${target.teamId}:${channel}`, MAX_IN_PROCESS_WAIT_MS);
-    if (!slot.ok)
-      return { kind: "retry", delaySeconds: slot.retryInSeconds, reason: "paced: Slack posts about one per second per channel", throttled: true };
-    const message = renderReleaseSlackMessage(view);
-    const posted = await client.chat.postMessage({
-      channel,
-      text: message.text,
-      blocks: message.blocks as never,
-      unfurl_links: false,
-      unfurl_media: false,
-      metadata: { event_type: RELEASE_METADATA_TYPE, event_payload: { delivery: noticeDeliveryId } },
+    const wait = await channelTurn(target.teamId, channel);
+    if (wait) return wait;
+    const posted = await postAppMessage(client, channel, renderReleaseSlackMessage(view), {
+      event_type: RELEASE_METADATA_TYPE,
+      event_payload: { delivery: noticeDeliveryId },
     });
     return { kind: "sent", messageRef: `${posted.channel ?? channel}/${posted.ts}` };
   } catch (error) {

@@ -1,20 +1,19 @@
 import { assignmentNoticeText, buildThreadLine, type NamedPerson } from "../cards/thread-line";
+import { queueCardRefresh, type CardRefreshMessage } from "../storage/card-refresh-queue";
 import { targetKey as targetKeyOf } from "../domain/alert";
 import type { Issue } from "../domain/issue";
-import { targetLabel } from "../delivery/deliveries";
-import { LiveCards } from "../delivery/live-cards";
-import { RefreshGate } from "../delivery/refresh-gate";
+import { targetLabel } from "../storage/deliveries";
+import { LiveCards } from "../storage/live-cards";
+import { RefreshGate } from "../storage/refresh-gate";
 import { countsAsAttempt, MAX_DELIVERY_ATTEMPTS, type FailureVerdict } from "../delivery/retry-policy";
-import { messageRefOf, postThreadLine, sendPersonalNotice, type PersonalChat, type ThreadPoster } from "../delivery/thread-posts";
-import { IdentityRepository, type ChatIdentity } from "../identity/identities";
+import { messageRefOf, postThreadLine, sendPersonalNotice, type PersonalChat } from "../delivery/thread-posts";
+import { IdentityRepository, type ChatIdentity } from "../storage/identities";
 import { CardRepository, cardRowKey, type CardCopy } from "../storage/cards";
-import { QUEUES } from "../storage/clients";
 import { noticesOn } from "../storage/person-settings";
 import { changesSince, NoticeMarks, noticeKey, ThreadCursors, type IssueChange, type ThreadCursor } from "../storage/thread-lines";
-import { TeamsInstallations } from "../storage/installations";
-import type { CardRefreshMessage } from "./issue-events";
-import type { Refresher } from "./refresh-cards";
-import { conversationKeyOf, threadLinesOff } from "./subscriptions";
+import { TeamsInstallations } from "../storage/teams-installations";
+import { conversationKeyOf, threadLinesOff } from "../storage/subscriptions";
+import type { AppContext } from "../context";
 
 /**
  * Changes older than this get no line and no notice any more: a line that could not be posted for an hour
@@ -33,7 +32,7 @@ export const CONVERSATION_HORIZON_MS = 60 * 60_000;
  * a crash between a post and its record, the claim runs out and the post is made again (at least once).
  * Waiting (pacing, 429) never uses up a failure attempt. A refresh comes back for whatever must wait.
  */
-export async function converseAroundCard(refresher: Refresher, issue: Issue, activityAt: string | undefined): Promise<void> {
+export async function converseAroundCard(refresher: AppContext, issue: Issue, activityAt: string | undefined): Promise<void> {
   const now = Date.now();
   // Nobody acted on the issue within the horizon (a refresh after repeat alerts): nothing to tell, nothing to read.
   if (!activityAt || now - Date.parse(activityAt) > CONVERSATION_HORIZON_MS) return;
@@ -41,12 +40,23 @@ export async function converseAroundCard(refresher: Refresher, issue: Issue, act
     (change) => change.version <= issue.version && change.action !== "created",
   );
   if (changes.length === 0) return;
-  const poster: ThreadPoster = { ...refresher, identities: new IdentityRepository(refresher.storage) };
-  const people = new People(poster.identities, issue);
-  const backIn: number[] = [];
-  await sendAssignmentNotices(refresher, poster, issue, changes, people, backIn, now);
-  await postThreadLines(refresher, poster, issue, changes, people, backIn, now);
-  if (backIn.length > 0) await comeBack(refresher, issue, Math.min(...backIn));
+  // A fresh identity cache: people's links are read once for this pass.
+  const ctx: AppContext = { ...refresher, identities: new IdentityRepository(refresher.storage) };
+  const pass: Pass = { ctx, issue, changes, people: new People(ctx.identities, issue), backIn: [], now };
+  await sendAssignmentNotices(pass);
+  await postThreadLines(pass);
+  if (pass.backIn.length > 0) await comeBack(refresher, issue, Math.min(...pass.backIn));
+}
+
+/** One pass around a card: what the assignment notices and the thread lines both work from. */
+interface Pass {
+  ctx: AppContext;
+  issue: Issue;
+  changes: IssueChange[];
+  people: People;
+  /** Seconds after which something that had to wait is due: the pass comes back then. */
+  backIn: number[];
+  now: number;
 }
 
 // ---- thread lines
@@ -59,18 +69,11 @@ interface Thread {
   until?: number;
 }
 
-async function postThreadLines(
-  refresher: Refresher,
-  poster: ThreadPoster,
-  issue: Issue,
-  changes: IssueChange[],
-  people: People,
-  backIn: number[],
-  now: number,
-): Promise<void> {
-  const threads = await threadsOf(refresher, issue);
+async function postThreadLines(pass: Pass): Promise<void> {
+  const { ctx, issue, changes, people, backIn, now } = pass;
+  const threads = await threadsOf(ctx, issue);
   if (threads.length === 0) return;
-  const cursors = new ThreadCursors(refresher.storage);
+  const cursors = new ThreadCursors(ctx.storage);
   const known = await cursors.list(issue.id);
   const due = threads.flatMap((thread) => {
     const cursor = known.get(thread.threadKey);
@@ -86,7 +89,7 @@ async function postThreadLines(
   });
   if (due.length === 0) return;
   const newest = Math.max(...due.flatMap(({ pending }) => pending.map((change) => Date.parse(change.at))));
-  const settleMs = refresher.config.cardRefreshCoalesceSeconds * 1000;
+  const settleMs = ctx.config.cardRefreshCoalesceSeconds * 1000;
   if (now - newest < settleMs) {
     backIn.push(Math.max(1, Math.ceil((newest + settleMs - now) / 1000)));
     return;
@@ -99,11 +102,11 @@ async function postThreadLines(
       const copy = thread.copy;
       const view = buildThreadLine(issue, pending, {
         personFor: people.on(copy),
-        broadcastRegressions: refresher.config.threadBroadcastRegressions,
+        broadcastRegressions: ctx.config.threadBroadcastRegressions,
       });
       if (!view) return cursors.lined(issue.id, thread.threadKey, last.version, last.at);
       const attempt = (cursor?.attempts ?? 0) + 1;
-      const outcome = await postThreadLine(poster, copy, view, attempt);
+      const outcome = await postThreadLine(ctx, copy, view, attempt);
       const label = `Thread line for ${issue.id} in ${targetLabel(copy.targetKey)}`;
       if (outcome.kind === "sent") return cursors.lined(issue.id, thread.threadKey, last.version, last.at);
       if (outcome.kind === "retry" && (outcome.throttled || attempt < MAX_DELIVERY_ATTEMPTS)) {
@@ -111,10 +114,10 @@ async function postThreadLines(
         return cursors.release(issue.id, thread.threadKey, countsAsAttempt(outcome) ? attempt : attempt - 1);
       }
       if (outcome.kind === "retry") {
-        refresher.log(`${label} given up after ${attempt} attempts: ${outcome.reason}`);
+        ctx.log(`${label} given up after ${attempt} attempts: ${outcome.reason}`);
         return cursors.lined(issue.id, thread.threadKey, last.version, last.at);
       }
-      refresher.log(`${label}: the thread takes no more lines (${outcome.reason})`);
+      ctx.log(`${label}: the thread takes no more lines (${outcome.reason})`);
       return cursors.markDead(issue.id, thread.threadKey, outcome.reason);
     }),
   );
@@ -132,7 +135,7 @@ function belongsTo(change: IssueChange, thread: Thread, cursor: ThreadCursor | u
  * (1:1 and group chats have no threads) nor in Slack DMs (a card there is one person's, and their notices are
  * theirs to turn off): the card's status line says it. Nor where the subscription turned thread lines off.
  */
-async function threadsOf(refresher: Refresher, issue: Issue): Promise<Thread[]> {
+async function threadsOf(refresher: AppContext, issue: Issue): Promise<Thread[]> {
   const copies = (await new CardRepository(refresher.storage).list(issue.id)).filter((copy) => !copy.dead);
   if (copies.length === 0) return [];
   const off = await threadLinesOff(refresher.storage, issue.project);
@@ -169,15 +172,8 @@ function namedIn(change: IssueChange): string[] {
 
 // ---- assignment notices
 
-async function sendAssignmentNotices(
-  refresher: Refresher,
-  poster: ThreadPoster,
-  issue: Issue,
-  changes: IssueChange[],
-  people: People,
-  backIn: number[],
-  now: number,
-): Promise<void> {
+async function sendAssignmentNotices(pass: Pass): Promise<void> {
+  const { ctx, issue, changes, people, backIn, now } = pass;
   // Assigning yourself needs no notice.
   const assignments = changes.filter(
     (change) =>
@@ -185,7 +181,7 @@ async function sendAssignmentNotices(
   );
   if (assignments.length === 0) return;
   await people.load(assignments.flatMap(namedIn));
-  const marks = new NoticeMarks(refresher.storage);
+  const marks = new NoticeMarks(ctx.storage);
   const known = await marks.list(issue.id);
   for (const change of assignments) {
     const email = change.detail!.toLowerCase();
@@ -199,7 +195,7 @@ async function sendAssignmentNotices(
     });
     if (open.length === 0) continue;
     const kind = change.action as "assign" | "unassign";
-    const allowed = await noticesOn(refresher.storage, email);
+    const allowed = await noticesOn(ctx.storage, email);
     const text = assignmentNoticeText(kind, people.nameOf(change.actor), issue);
     await Promise.all(
       open.map(async (chat) => {
@@ -208,20 +204,20 @@ async function sendAssignmentNotices(
         if (!allowed) return marks.settle(issue.id, key, { state: "dead", reason: "the person turned notices off" });
         if (!(await marks.claim(issue.id, key, mark))) return;
         const attempt = (mark?.attempts ?? 0) + 1;
-        const outcome = await sendPersonalNotice(poster, issue, chat, { text, withCard: kind === "assign" }, attempt);
+        const outcome = await sendPersonalNotice(ctx, issue, chat, { text, withCard: kind === "assign" }, attempt);
         if (outcome.kind === "sent") {
           // The card in their chat is a live copy from now on: every refresh updates it like the others.
-          if (outcome.copy) await recordPersonalCopy(refresher, outcome.copy, `notice:${change.version}`);
+          if (outcome.copy) await recordPersonalCopy(ctx, outcome.copy, `notice:${change.version}`);
           return marks.settle(issue.id, key, { state: "sent" });
         }
-        return settleFailure(refresher, marks, issue, key, chat, outcome, attempt, backIn);
+        return settleFailure(ctx, marks, issue, key, chat, outcome, attempt, backIn);
       }),
     );
   }
 }
 
 async function settleFailure(
-  refresher: Refresher,
+  refresher: AppContext,
   marks: NoticeMarks,
   issue: Issue,
   key: string,
@@ -241,7 +237,7 @@ async function settleFailure(
   return marks.settle(issue.id, key, { state: "dead", reason });
 }
 
-async function recordPersonalCopy(refresher: Refresher, copy: CardCopy, alertId: string): Promise<void> {
+async function recordPersonalCopy(refresher: AppContext, copy: CardCopy, alertId: string): Promise<void> {
   await new CardRepository(refresher.storage).save(copy);
   await new LiveCards(refresher.storage).posted(copy.issueId, copy.targetKey, alertId, messageRefOf(copy));
 }
@@ -321,11 +317,11 @@ function secondsUntil(iso: string, now: number): number {
 }
 
 /** Queues the refresh that brings this run's waiting lines and notices back, unless one already comes by then. */
-async function comeBack(refresher: Refresher, issue: Issue, delaySeconds: number): Promise<void> {
+async function comeBack(refresher: AppContext, issue: Issue, delaySeconds: number): Promise<void> {
   const gate = new RefreshGate(refresher.storage, refresher.config.cardRefreshCoalesceSeconds * 1000);
   const trailingFor = await gate.pendingFor(issue.id, delaySeconds);
   if (!trailingFor) return;
   const message: CardRefreshMessage = { issueId: issue.id, version: issue.version, requestedAt: new Date().toISOString(), trailingFor };
-  await refresher.storage.send(QUEUES.cardRefresh, message, { delaySeconds });
+  await queueCardRefresh(refresher.storage, message, { delaySeconds });
   await gate.scheduled(issue.id, trailingFor);
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TeamsTeam, TeamsUser } from "../../dev/emulators/teams";
 import { QUEUES } from "../../shared/storage/clients";
-import { IdentityRepository } from "../../shared/identity/identities";
+import { IdentityRepository } from "../../shared/storage/identities";
 import { IssueRepository } from "../../shared/storage/issues";
 import { anAlert } from "../fixtures/issues";
 import { messageCount, sendBase64Json } from "../support/queues";

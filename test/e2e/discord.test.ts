@@ -5,7 +5,7 @@ import type { DiscordEmulator } from "../../dev/emulators/discord";
 import { InteractionSigner } from "../../dev/emulators/discord/signer";
 import type { DiscordUser } from "../../dev/emulators/discord";
 import type { TeamsTeam, TeamsUser } from "../../dev/emulators/teams";
-import { IdentityRepository } from "../../shared/identity/identities";
+import { IdentityRepository } from "../../shared/storage/identities";
 import { CardRepository } from "../../shared/storage/cards";
 import { DiscordGuilds } from "../../shared/storage/discord-guilds";
 import { IssueRepository } from "../../shared/storage/issues";

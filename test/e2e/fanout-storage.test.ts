@@ -2,7 +2,7 @@
 // channels, 10 Slack channels), then a repeat alert to those 20 live cards, each counted through the proxy in
 // front of Azurite until the app is quiet. Request counts, not timers: Azurite's speed says nothing about Azure's.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DeliveryRepository } from "../../shared/delivery/deliveries";
+import { DeliveryRepository } from "../../shared/storage/deliveries";
 import { anAlert } from "../fixtures/issues";
 import { messageCount, sendBase64Json } from "../support/queues";
 import type { StorageRequest } from "../support/storage-proxy";

@@ -7,7 +7,7 @@ import { startSlackEmulator, type SlackEmulator } from "../../dev/emulators/slac
 import { startTeamsEmulator, type TeamsEmulator } from "../../dev/emulators/teams";
 import { parseAlert } from "../../shared/domain/alert";
 import { StorageClients } from "../../shared/storage/clients";
-import { poisonFor } from "../../shared/workflows/alert-intake";
+import { poisonFor } from "../../shared/workflows/intake-result";
 import { startTestAzurite, type Azurite } from "../support/azurite";
 import { messageCount, sendBase64Json } from "../support/queues";
 

@@ -3,8 +3,8 @@
 // delivery is recorded dead with the reason, and the valid targets of the same alert are still served.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AlertTarget } from "../../shared/domain/alert";
-import { DeliveryRepository } from "../../shared/delivery/deliveries";
-import { subscribe } from "../../shared/workflows/subscriptions";
+import { DeliveryRepository } from "../../shared/storage/deliveries";
+import { subscribe } from "../../shared/storage/subscriptions";
 import { anAlert } from "../fixtures/issues";
 import { messageCount, sendBase64Json } from "../support/queues";
 import { waitFor } from "../support/wait";

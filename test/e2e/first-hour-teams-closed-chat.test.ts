@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TeamsTeam, TeamsUser } from "../../dev/emulators/teams";
 import { TABLES } from "../../shared/storage/clients";
-import { TeamsInstallations, type TeamsInstallation } from "../../shared/storage/installations";
+import { TeamsInstallations, type TeamsInstallation } from "../../shared/storage/teams-installations";
 import { anAlert } from "../fixtures/issues";
 import { signInAs, TestBrowser } from "../support/browser";
 import { sendBase64Json } from "../support/queues";

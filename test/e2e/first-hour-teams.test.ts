@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Activity, TeamsTeam, TeamsUser } from "../../dev/emulators/teams";
-import { TeamsInstallations } from "../../shared/storage/installations";
+import { TeamsInstallations } from "../../shared/storage/teams-installations";
 import { IssueRepository } from "../../shared/storage/issues";
 import { anAlert } from "../fixtures/issues";
 import { sendBase64Json } from "../support/queues";

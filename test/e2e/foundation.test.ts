@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DeliveryRepository } from "../../shared/delivery/deliveries";
+import { DeliveryRepository } from "../../shared/storage/deliveries";
 import { IssueRepository } from "../../shared/storage/issues";
 import { anAlert } from "../fixtures/issues";
 import { drain, sendBase64Json, sendRawText, waitForMessages } from "../support/queues";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TeamsTeam, TeamsUser } from "../../dev/emulators/teams";
-import { IdentityRepository } from "../../shared/identity/identities";
+import { IdentityRepository } from "../../shared/storage/identities";
 import { ActivityRepository, IssueRepository } from "../../shared/storage/issues";
 import { anAlert } from "../fixtures/issues";
 import { signInAs, TestBrowser } from "../support/browser";

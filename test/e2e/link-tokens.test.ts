@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { IdentityRepository } from "../../shared/identity/identities";
+import { IdentityRepository } from "../../shared/storage/identities";
 import { deriveKey } from "../../shared/identity/keys";
-import { issueLinkToken, type LinkRequest } from "../../shared/identity/link-tokens";
+import { issueLinkToken, type LinkRequest } from "../../shared/storage/link-tokens";
 import { signInAs, TestBrowser } from "../support/browser";
 import { startStack, type Stack } from "./stack";
 

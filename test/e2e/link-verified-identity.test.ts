@@ -5,9 +5,9 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startOidcProvider, type OidcProvider, type PersonInput } from "../../dev/emulators/oidc";
 import type { TeamsUser } from "../../dev/emulators/teams";
-import { IdentityRepository } from "../../shared/identity/identities";
+import { IdentityRepository } from "../../shared/storage/identities";
 import { deriveKey } from "../../shared/identity/keys";
-import { issueLinkToken, type LinkRequest } from "../../shared/identity/link-tokens";
+import { issueLinkToken, type LinkRequest } from "../../shared/storage/link-tokens";
 import { signInAs, TestBrowser } from "../support/browser";
 import { installSlackWorkspace, startStack, type Stack } from "./stack";
 

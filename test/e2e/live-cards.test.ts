@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TeamsTeam, TeamsUser } from "../../dev/emulators/teams";
-import { DeliveryRepository } from "../../shared/delivery/deliveries";
+import { DeliveryRepository } from "../../shared/storage/deliveries";
 import { CardRepository } from "../../shared/storage/cards";
 import { anAlert } from "../fixtures/issues";
 import { drain, sendBase64Json } from "../support/queues";

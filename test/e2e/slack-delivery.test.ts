@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DeliveryRepository } from "../../shared/delivery/deliveries";
-import { SlackInstallations } from "../../shared/slack/installations";
+import { DeliveryRepository } from "../../shared/storage/deliveries";
+import { SlackInstallations } from "../../shared/storage/slack-installations";
 import { anAlert } from "../fixtures/issues";
 import { sendBase64Json } from "../support/queues";
 import { waitFor } from "../support/wait";

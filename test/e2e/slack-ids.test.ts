@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { IdentityRepository } from "../../shared/identity/identities";
-import { listSubscriptions } from "../../shared/workflows/subscriptions";
+import { IdentityRepository } from "../../shared/storage/identities";
+import { listSubscriptions } from "../../shared/storage/subscriptions";
 import { waitFor } from "../support/wait";
 import { installSlackWorkspace, startStack, type Stack } from "./stack";
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { listSubscriptions } from "../../shared/workflows/subscriptions";
+import { listSubscriptions } from "../../shared/storage/subscriptions";
 import { installSlackWorkspace, startStack, type Stack } from "./stack";
 
 let stack: Stack;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SlackInstallations } from "../../shared/slack/installations";
+import { SlackInstallations } from "../../shared/storage/slack-installations";
 import { CardRepository } from "../../shared/storage/cards";
 import { ActivityRepository, IssueRepository } from "../../shared/storage/issues";
 import { anAlert } from "../fixtures/issues";

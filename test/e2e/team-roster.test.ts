@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { IdentityRepository } from "../../shared/identity/identities";
+import { IdentityRepository } from "../../shared/storage/identities";
 import { waitFor } from "../support/wait";
 import { startStack, type Stack } from "./stack";
 

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Activity, TeamsTeam, TeamsUser } from "../../dev/emulators/teams";
 import { alertTargetSchema } from "../../shared/domain/alert";
-import { TeamsInstallations } from "../../shared/storage/installations";
-import { listSubscriptions } from "../../shared/workflows/subscriptions";
+import { TeamsInstallations } from "../../shared/storage/teams-installations";
+import { listSubscriptions } from "../../shared/storage/subscriptions";
 import { startHostProcess } from "../support/host-process";
 import { startStack, type Stack } from "./stack";
 

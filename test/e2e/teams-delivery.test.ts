@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TeamsTeam, TeamsUser } from "../../dev/emulators/teams";
-import { DeliveryRepository } from "../../shared/delivery/deliveries";
+import { DeliveryRepository } from "../../shared/storage/deliveries";
 import { targetKey } from "../../shared/domain/alert";
 import { CardRepository } from "../../shared/storage/cards";
-import { TeamsInstallations } from "../../shared/storage/installations";
+import { TeamsInstallations } from "../../shared/storage/teams-installations";
 import { anAlert } from "../fixtures/issues";
 import { sendBase64Json } from "../support/queues";
 import { waitFor } from "../support/wait";

@@ -2,7 +2,7 @@
 // from a forgery: that is an outage (503, its own log line), not bad authentication (401).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TeamsTeam, TeamsUser } from "../../dev/emulators/teams";
-import { TeamsInstallations } from "../../shared/storage/installations";
+import { TeamsInstallations } from "../../shared/storage/teams-installations";
 import { startStack, type Stack } from "./stack";
 
 let stack: Stack;

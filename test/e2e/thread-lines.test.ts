@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TeamsTeam, TeamsUser } from "../../dev/emulators/teams";
-import { IdentityRepository } from "../../shared/identity/identities";
+import { IdentityRepository } from "../../shared/storage/identities";
 import { CardRepository } from "../../shared/storage/cards";
 import { QUEUES } from "../../shared/storage/clients";
 import { IssueRepository } from "../../shared/storage/issues";
-import type { CardRefreshMessage } from "../../shared/workflows/issue-events";
-import { conversationKeyOf, listSubscriptions, setThreadLines, subscribe } from "../../shared/workflows/subscriptions";
+import type { CardRefreshMessage } from "../../shared/storage/card-refresh-queue";
+import { conversationKeyOf, listSubscriptions, setThreadLines, subscribe } from "../../shared/storage/subscriptions";
 import { anAlert } from "../fixtures/issues";
 import { messageCount, sendBase64Json } from "../support/queues";
 import { waitFor } from "../support/wait";

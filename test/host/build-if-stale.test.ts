@@ -1,13 +1,21 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+
 import { tmpdir } from "node:os";
+
 import { join } from "node:path";
+
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+
 import { buildIfStale, isStale } from "../../dev/host/build-if-stale";
 
 // A stand-in checkout whose dev/build.mjs counts its runs and takes a while, like esbuild, and writes
 // a bundle that loads a chunk on first use, as the real one does.
 const FAKE_BUILD = `
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
+
+
+
+
 appendFileSync("builds.log", "built\\n");
 await new Promise((resolve) => setTimeout(resolve, 300));
 mkdirSync("dist/chunks", { recursive: true });

@@ -6,7 +6,7 @@ import { QueueClient } from "@azure/storage-queue";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAlert } from "../../shared/domain/alert";
 import { StorageClients } from "../../shared/storage/clients";
-import { poisonFor } from "../../shared/workflows/alert-intake";
+import { poisonFor } from "../../shared/workflows/intake-result";
 import { startTestAzurite, type Azurite } from "../support/azurite";
 import { messageCount, sendBase64Json } from "../support/queues";
 

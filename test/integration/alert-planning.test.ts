@@ -4,20 +4,21 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { SlackEmulator } from "../../dev/emulators/slack";
 import type { TeamsEmulator } from "../../dev/emulators/teams";
-import { DeliveryRepository, readDeliveryMessage, type DeliveryBatch } from "../../shared/delivery/deliveries";
+import { DeliveryRepository, readDeliveryMessage, type DeliveryBatch } from "../../shared/storage/deliveries";
 import { targetKey, type AlertTarget } from "../../shared/domain/alert";
-import { SlackInstallations } from "../../shared/slack/installations";
+import { SlackInstallations } from "../../shared/storage/slack-installations";
 import { CardRepository } from "../../shared/storage/cards";
 import { StorageClients } from "../../shared/storage/clients";
-import { TeamsInstallations } from "../../shared/storage/installations";
+import { TeamsInstallations } from "../../shared/storage/teams-installations";
 import { takeAlert } from "../../shared/workflows/alert-intake";
-import { deliverBatch, type Deliverer } from "../../shared/workflows/deliver";
+import { deliverBatch } from "../../shared/workflows/deliver";
 import { actOnIssue } from "../../shared/workflows/issue-actions";
 import { anAlert } from "../fixtures/issues";
 import type { Azurite } from "../support/azurite";
 import { startCountedApp, type CountedApp } from "../support/counted-app";
 import { drain, messageCount, queueClient } from "../support/queues";
 import type { StorageProxy } from "../support/storage-proxy";
+import type { AppContext } from "../../shared/context";
 
 let azurite: Azurite;
 let proxy: StorageProxy;
@@ -27,7 +28,7 @@ let slack: SlackEmulator;
 let storage: StorageClients;
 /** The test's own look at storage, not counted. */
 let direct: StorageClients;
-let deliverer: Deliverer;
+let deliverer: AppContext;
 
 let app: CountedApp;
 

@@ -10,26 +10,27 @@ import { renderSlackMessage } from "../../shared/cards/slack-message";
 import { teamsCardAttachment } from "../../shared/cards/teams-card";
 import { buildIssueView } from "../../shared/cards/view";
 import { loadConfig, type Config } from "../../shared/config";
-import { RefreshGate } from "../../shared/delivery/refresh-gate";
+import { RefreshGate } from "../../shared/storage/refresh-gate";
 import { sendSlackCard } from "../../shared/delivery/slack-sender";
 import { sendTeamsCard } from "../../shared/delivery/teams-sender";
-import type { IssueAction } from "../../shared/domain/actions";
+import { type IssueAction, applyAction } from "../../shared/domain/actions";
 import type { Actor } from "../../shared/domain/issue";
-import { IdentityRepository } from "../../shared/identity/identities";
+import { IdentityRepository } from "../../shared/storage/identities";
 import { SlackTokens } from "../../shared/slack/client";
-import { SlackInstallations } from "../../shared/slack/installations";
+import { SlackInstallations } from "../../shared/storage/slack-installations";
 import { CardRepository, type CardCopy } from "../../shared/storage/cards";
 import { QUEUES, StorageClients } from "../../shared/storage/clients";
-import { TeamsInstallations } from "../../shared/storage/installations";
+import { TeamsInstallations } from "../../shared/storage/teams-installations";
 import { IssueRepository } from "../../shared/storage/issues";
 import { createTeamsServices } from "../../shared/teams/services";
-import { applyAction } from "../../shared/domain/actions";
 import { actOnIssue } from "../../shared/workflows/issue-actions";
-import type { CardRefreshMessage } from "../../shared/workflows/issue-events";
-import { refreshCards, type Refresher } from "../../shared/workflows/refresh-cards";
+import type { CardRefreshMessage } from "../../shared/storage/card-refresh-queue";
+import { refreshCards } from "../../shared/workflows/refresh-cards";
 import { anIssue } from "../fixtures/issues";
 import { startTestAzurite, type Azurite } from "../support/azurite";
 import { queueClient } from "../support/queues";
+import type { AppContext } from "../../shared/context";
+import { testContext } from "../support/app-context";
 
 let azurite: Azurite;
 let teams: TeamsEmulator;
@@ -59,9 +60,9 @@ afterAll(async () => {
   await Promise.all([azurite?.stop(), teams?.stop(), slack?.stop()]);
 });
 
-function refresher(coalesceSeconds: number): Refresher {
+function refresher(coalesceSeconds: number): AppContext {
   const config: Config = loadConfig({ ...settings, CARD_REFRESH_COALESCE_SECONDS: String(coalesceSeconds) });
-  return { config, storage, teams: createTeamsServices(config).connector, slackTokens: new SlackTokens(config.slack!, storage), log: () => {} };
+  return testContext({ config, storage, teams: createTeamsServices(config).connector, slack: new SlackTokens(config.slack!, storage) });
 }
 
 const actor: Actor = { person: { email: "ana@contoso.com", name: "Ana" }, label: "Ana", surface: "api" };
@@ -82,7 +83,7 @@ interface World {
 }
 
 /** An issue with a card in a Teams channel and in a Slack channel, posted by the app's own senders. */
-async function issueWithTwoCopies(run: Refresher, name: string): Promise<World> {
+async function issueWithTwoCopies(run: AppContext, name: string): Promise<World> {
   const issueId = `conv-${name}`;
   const issue = (await new IssueRepository(storage).change(issueId, () => ({ issue: anIssue({ id: issueId, version: 1 }), activities: [] })))!.issue;
   const team = teams.addTeam({ name: `Team ${name}`, members: [] });
@@ -107,14 +108,14 @@ async function issueWithTwoCopies(run: Refresher, name: string): Promise<World> 
   const identities = new IdentityRepository(storage);
   const cards = new CardRepository(storage);
   const teamsPosted = await sendTeamsCard(
-    { ...run, connector: run.teams, identities },
+    { ...run, identities },
     issue,
     { provider: "msteams", conversationId: team.generalChannelId },
     `msteams:conv:${team.generalChannelId}`,
     1,
   );
   const slackPosted = await sendSlackCard(
-    { ...run, slackTokens: run.slackTokens!, identities },
+    { ...run, slack: run.slack!, identities },
     issue,
     { provider: "slack", teamId: workspace.teamId, channel },
     `slack:${workspace.teamId}:${channel}`,
@@ -254,7 +255,7 @@ describe("the coalescing gate never loses a scheduled trailing refresh", () => {
 });
 
 /** Consumes the card-refresh queue, as the Functions host would, until nothing is left on it (delayed messages included). */
-async function drainCardRefreshes(run: Refresher): Promise<void> {
+async function drainCardRefreshes(run: AppContext): Promise<void> {
   const queue = queueClient(azurite.connectionString, QUEUES.cardRefresh);
   await queue.createIfNotExists();
   for (;;) {

@@ -7,28 +7,30 @@ import { startSlackEmulator, type SlackEmulator } from "../../dev/emulators/slac
 import { startTeamsEmulator, type TeamsEmulator } from "../../dev/emulators/teams";
 import { DEFAULT_BOT_SCOPES } from "../../dev/emulators/slack/world";
 import { loadConfig } from "../../shared/config";
-import { DeliveryRepository, deliveryId, type DeliveryMessage } from "../../shared/delivery/deliveries";
+import { DeliveryRepository, deliveryId, type DeliveryMessage } from "../../shared/storage/deliveries";
 import { sendSlackCard } from "../../shared/delivery/slack-sender";
 import { targetKey, type AlertTarget } from "../../shared/domain/alert";
-import { IdentityRepository } from "../../shared/identity/identities";
+import { IdentityRepository } from "../../shared/storage/identities";
 import { SlackTokens } from "../../shared/slack/client";
-import { SlackInstallations } from "../../shared/slack/installations";
+import { SlackInstallations } from "../../shared/storage/slack-installations";
 import { CardRepository } from "../../shared/storage/cards";
 import { StorageClients, TABLES } from "../../shared/storage/clients";
-import { TeamsInstallations } from "../../shared/storage/installations";
+import { TeamsInstallations } from "../../shared/storage/teams-installations";
 import { IssueRepository } from "../../shared/storage/issues";
-import { safeKey } from "../../shared/delivery/deliveries";
+import { safeKey } from "../../shared/storage/table";
 import { createTeamsServices } from "../../shared/teams/services";
-import { deliver, type Deliverer } from "../../shared/workflows/deliver";
+import { deliver } from "../../shared/workflows/deliver";
 import { refreshCards } from "../../shared/workflows/refresh-cards";
 import { anIssue } from "../fixtures/issues";
 import { startTestAzurite, type Azurite } from "../support/azurite";
+import type { AppContext } from "../../shared/context";
+import { testContext } from "../support/app-context";
 
 let azurite: Azurite;
 let teams: TeamsEmulator;
 let slack: SlackEmulator;
 let storage: StorageClients;
-let deliverer: Deliverer;
+let deliverer: AppContext;
 const logged: string[] = [];
 
 beforeAll(async () => {
@@ -49,13 +51,13 @@ beforeAll(async () => {
   process.env.IDENTITY_HEADER = settings.IDENTITY_HEADER;
   storage = new StorageClients({ kind: "connectionString", connectionString: azurite.connectionString });
   const config = loadConfig({ ...settings, CARD_REFRESH_COALESCE_SECONDS: "0" });
-  deliverer = {
+  deliverer = testContext({
     config,
     storage,
     teams: createTeamsServices(config).connector,
-    slackTokens: new SlackTokens(config.slack!, storage),
+    slack: new SlackTokens(config.slack!, storage),
     log: (line) => logged.push(line),
-  };
+  });
 });
 afterAll(async () => {
   await Promise.all([azurite?.stop(), teams?.stop(), slack?.stop()]);
@@ -137,7 +139,7 @@ describe("a post whose answer never came is not posted twice where the platform 
     const issue = (await new IssueRepository(storage).get(message.issueId))!.issue;
     const identities = new IdentityRepository(storage);
     const orphan = await sendSlackCard(
-      { ...deliverer, slackTokens: deliverer.slackTokens!, identities },
+      { ...deliverer, slack: deliverer.slack!, identities },
       issue,
       message.target as Extract<AlertTarget, { provider: "slack" }>,
       message.targetKey,

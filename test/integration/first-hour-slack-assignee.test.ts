@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderSlackMessage, type UsersSelectElement } from "../../shared/cards/slack-message";
 import { buildIssueView } from "../../shared/cards/view";
-import { IdentityRepository } from "../../shared/identity/identities";
+import { IdentityRepository } from "../../shared/storage/identities";
 import { slackMessageFor } from "../../shared/delivery/slack-sender";
-import { slackViewOptions } from "../../shared/slack/assign-choice";
+import { slackViewOptions } from "../../shared/cards/render-issue-card";
 import { StorageClients } from "../../shared/storage/clients";
 import { anIssue } from "../fixtures/issues";
 import { startTestAzurite, type Azurite } from "../support/azurite";

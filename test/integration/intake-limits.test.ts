@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_ALERT_JSON_BYTES, type Alert } from "../../shared/domain/alert";
 import { TAGS_JSON_BUDGET } from "../../shared/domain/tags";
 import { StorageClients } from "../../shared/storage/clients";
-import { permanentStorageRejection } from "../../shared/storage/errors";
+import { permanentStorageRejection } from "../../shared/storage/table";
 import { IssueRepository } from "../../shared/storage/issues";
 import { takeAlert } from "../../shared/workflows/alert-intake";
 import { anAlert } from "../fixtures/issues";

@@ -4,7 +4,7 @@ import { ActivityRepository, IssueRepository } from "../../shared/storage/issues
 import { actOnIssue } from "../../shared/workflows/issue-actions";
 import { getIssue, patchIssue } from "../../shared/workflows/issue-api";
 import { takeAlert } from "../../shared/workflows/alert-intake";
-import { DeliveryRepository } from "../../shared/delivery/deliveries";
+import { DeliveryRepository } from "../../shared/storage/deliveries";
 import { anAlert } from "../fixtures/issues";
 import { startTestAzurite, type Azurite } from "../support/azurite";
 import { drain, queueClient } from "../support/queues";

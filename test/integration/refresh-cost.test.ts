@@ -4,29 +4,30 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SlackEmulator } from "../../dev/emulators/slack";
 import type { TeamsEmulator } from "../../dev/emulators/teams";
-import { HEARTBEAT_MS, InstanceCount, LIVE_MS } from "../../shared/delivery/instances";
+import { HEARTBEAT_MS, InstanceCount, LIVE_MS } from "../../shared/storage/instances";
 import { sendSlackCard } from "../../shared/delivery/slack-sender";
 import { sendTeamsCard } from "../../shared/delivery/teams-sender";
-import { IdentityRepository } from "../../shared/identity/identities";
-import { SlackInstallations } from "../../shared/slack/installations";
+import { IdentityRepository } from "../../shared/storage/identities";
+import { SlackInstallations } from "../../shared/storage/slack-installations";
 import { CardRepository } from "../../shared/storage/cards";
 import { QUEUES, StorageClients, TABLES } from "../../shared/storage/clients";
-import { TeamsInstallations } from "../../shared/storage/installations";
+import { TeamsInstallations } from "../../shared/storage/teams-installations";
 import { IssueRepository } from "../../shared/storage/issues";
-import type { CardRefreshMessage } from "../../shared/workflows/issue-events";
-import { refreshCards, type Refresher } from "../../shared/workflows/refresh-cards";
+import type { CardRefreshMessage } from "../../shared/storage/card-refresh-queue";
+import { refreshCards } from "../../shared/workflows/refresh-cards";
 import { anIssue } from "../fixtures/issues";
 import type { Azurite } from "../support/azurite";
 import { startCountedApp, type CountedApp } from "../support/counted-app";
 import { queueClient } from "../support/queues";
 import type { StorageProxy } from "../support/storage-proxy";
+import type { AppContext } from "../../shared/context";
 
 let azurite: Azurite;
 let proxy: StorageProxy;
 let teams: TeamsEmulator;
 let slack: SlackEmulator;
 let storage: StorageClients;
-let run: Refresher;
+let run: AppContext;
 
 let app: CountedApp;
 
@@ -67,13 +68,7 @@ async function issueWithCopies(issueId: string, perPlatform: number): Promise<{ 
       active: true,
       updatedAt: new Date().toISOString(),
     });
-    const posted = await sendTeamsCard(
-      { ...run, connector: run.teams, identities },
-      issue,
-      { provider: "msteams", conversationId },
-      `msteams:conv:${conversationId}`,
-      1,
-    );
+    const posted = await sendTeamsCard({ ...run, identities }, issue, { provider: "msteams", conversationId }, `msteams:conv:${conversationId}`, 1);
     if (posted.kind !== "sent") throw new Error(`Teams post failed: ${JSON.stringify(posted)}`);
     await cards.save(posted.copy);
   }
@@ -82,14 +77,9 @@ async function issueWithCopies(issueId: string, perPlatform: number): Promise<{ 
     const channel = slack.addChannel(workspace.teamId, { name: `cost-${n}` }).id;
     channels.push(channel);
     const target = { provider: "slack" as const, teamId: workspace.teamId, channel };
-    const posted = await sendSlackCard(
-      { ...run, slackTokens: run.slackTokens!, identities },
-      issue,
-      target,
-      `slack:${workspace.teamId}:${channel}`,
-      1,
-      { deliveryId: `cost-${n}` },
-    );
+    const posted = await sendSlackCard({ ...run, slack: run.slack!, identities }, issue, target, `slack:${workspace.teamId}:${channel}`, 1, {
+      deliveryId: `cost-${n}`,
+    });
     if (posted.kind !== "sent") throw new Error(`Slack post failed: ${JSON.stringify(posted)}`);
     await cards.save(posted.copy);
   }

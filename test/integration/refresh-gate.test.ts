@@ -3,7 +3,7 @@
 // settles, or throttled) and relied on that very refresh. Waiting out UNFINISHED_RUN_MS there left copies stale
 // for a minute after a storm.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RefreshGate } from "../../shared/delivery/refresh-gate";
+import { RefreshGate } from "../../shared/storage/refresh-gate";
 import { StorageClients } from "../../shared/storage/clients";
 import { startTestAzurite, type Azurite } from "../support/azurite";
 

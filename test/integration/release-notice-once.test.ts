@@ -2,10 +2,10 @@
 // posts each release card once. The workflow runs in process against Azurite and both emulators.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AlertTarget } from "../../shared/domain/alert";
-import { SlackInstallations } from "../../shared/slack/installations";
-import { TeamsInstallations } from "../../shared/storage/installations";
+import { SlackInstallations } from "../../shared/storage/slack-installations";
+import { TeamsInstallations } from "../../shared/storage/teams-installations";
 import { takeAlert } from "../../shared/workflows/alert-intake";
-import { subscribe } from "../../shared/workflows/subscriptions";
+import { subscribe } from "../../shared/storage/subscriptions";
 import { startCountedApp, type CountedApp } from "../support/counted-app";
 import { drain } from "../support/queues";
 

@@ -3,13 +3,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ROTATING_TOKEN_TTL_SEC, startSlackEmulator, type SlackEmulator } from "../../dev/emulators/slack";
 import { loadConfig } from "../../shared/config";
 import { sendSlackCard } from "../../shared/delivery/slack-sender";
-import { IdentityRepository } from "../../shared/identity/identities";
 import { slackClient, SlackTokens } from "../../shared/slack/client";
-import { SlackInstallations } from "../../shared/slack/installations";
+import { SlackInstallations } from "../../shared/storage/slack-installations";
 import { StorageClients } from "../../shared/storage/clients";
 import { anIssue } from "../fixtures/issues";
 import { validSettings } from "../fixtures/settings";
 import { startTestAzurite, type Azurite } from "../support/azurite";
+import { createTeamsServices } from "../../shared/teams/services";
+import { testContext } from "../support/app-context";
 
 let azurite: Azurite;
 let slack: SlackEmulator;
@@ -40,7 +41,8 @@ function tokens() {
 
 /** One app instance's sender: its own token cache, as in another process. */
 function instance() {
-  return { config: appConfig(), storage, slackTokens: tokens(), identities: new IdentityRepository(storage) };
+  const config = appConfig();
+  return { ...testContext({ config, storage, teams: createTeamsServices(config).connector }), slack: tokens() };
 }
 
 /** A workspace whose rotating tokens live `ttlSec`, installed as the install flow stores it. */

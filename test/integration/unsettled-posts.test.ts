@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SLACK_TIER3_LIMITS, PACING_SHARE } from "../../shared/delivery/pacing";
 import { sendSlackCard, type SlackSendOutcome } from "../../shared/delivery/slack-sender";
-import { IdentityRepository } from "../../shared/identity/identities";
-import { SlackInstallations } from "../../shared/slack/installations";
+import { IdentityRepository } from "../../shared/storage/identities";
+import { SlackInstallations } from "../../shared/storage/slack-installations";
 import { anIssue } from "../fixtures/issues";
 import { startCountedApp, type CountedApp } from "../support/counted-app";
 

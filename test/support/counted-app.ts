@@ -4,13 +4,14 @@ import { randomBytes } from "node:crypto";
 import { emulatedAppSettings } from "../../dev/app-settings";
 import { startSlackEmulator, type SlackEmulator } from "../../dev/emulators/slack";
 import { startTeamsEmulator, type TeamsEmulator } from "../../dev/emulators/teams";
-import { loadConfig, type Config } from "../../shared/config";
+import { loadConfig } from "../../shared/config";
 import { SlackTokens } from "../../shared/slack/client";
 import { StorageClients } from "../../shared/storage/clients";
-import type { TeamsConnector } from "../../shared/teams/connector";
 import { createTeamsServices } from "../../shared/teams/services";
 import { startTestAzurite, type Azurite } from "./azurite";
 import { startStorageProxy, type StorageProxy } from "./storage-proxy";
+import type { SlackContext } from "../../shared/context";
+import { testContext } from "./app-context";
 
 export interface CountedApp {
   azurite: Azurite;
@@ -21,8 +22,8 @@ export interface CountedApp {
   storage: StorageClients;
   /** The test's own look at storage, not counted. */
   direct: StorageClients;
-  /** What the app's workflows are given (a Deliverer, a Refresher). */
-  runtime: { config: Config; storage: StorageClients; teams: TeamsConnector; slackTokens: SlackTokens; log: (line: string) => void };
+  /** What the app's workflows are given: the context the composition root builds, Slack configured. */
+  runtime: SlackContext;
   stop(): Promise<void>;
 }
 
@@ -52,13 +53,8 @@ export async function startCountedApp(options: {
   const storage = new StorageClients({ kind: "connectionString", connectionString: proxy.connectionString });
   const direct = new StorageClients({ kind: "connectionString", connectionString: azurite.connectionString });
   const config = loadConfig({ ...settings, CARD_REFRESH_COALESCE_SECONDS: String(options.coalesceSeconds) });
-  const runtime = {
-    config,
-    storage,
-    teams: createTeamsServices(config).connector,
-    slackTokens: new SlackTokens(config.slack!, storage),
-    log: () => {},
-  };
+  const slackTokens = new SlackTokens(config.slack!, storage);
+  const runtime = { ...testContext({ config, storage, teams: createTeamsServices(config).connector }), slack: slackTokens };
   return {
     azurite,
     proxy,

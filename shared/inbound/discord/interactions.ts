@@ -15,9 +15,9 @@ import {
 import { renderDiscordCopy } from "../../delivery/discord-sender";
 import type { Actor } from "../../domain/issue";
 import { zodPath } from "../../http";
-import { IdentityRepository } from "../../identity/identities";
+import { IdentityRepository } from "../../storage/identities";
 import { linkUrl } from "../../identity/prompts";
-import type { Runtime } from "../../runtime";
+import type { AppContext } from "../../context";
 import { CardRepository } from "../../storage/cards";
 import { DiscordGuilds } from "../../storage/discord-guilds";
 import type { StorageClients } from "../../storage/clients";
@@ -39,14 +39,14 @@ interface DiscordApp {
  * on a card → the one click flow, answered with UPDATE_MESSAGE (type 7) carrying the re-rendered card;
  * `/triage` → the one command flow, answered ephemerally.
  */
-export async function handleDiscordInteraction(request: HttpRequest, runtime: Runtime, context: InvocationContext): Promise<HttpResponseInit> {
-  const received = await receiveDiscordInteraction(request, runtime.config, context);
+export async function handleDiscordInteraction(request: HttpRequest, ctx: AppContext, context: InvocationContext): Promise<HttpResponseInit> {
+  const received = await receiveDiscordInteraction(request, ctx.config, context);
   if (!received.ok) return received.response;
   const { json } = received;
   const app: DiscordApp = {
-    config: runtime.config,
-    storage: runtime.storage,
-    identities: new IdentityRepository(runtime.storage),
+    config: ctx.config,
+    storage: ctx.storage,
+    identities: ctx.identities,
     log: (line) => context.log(`Discord: ${line}`),
   };
   const refuse = (reason: string): HttpResponseInit => {

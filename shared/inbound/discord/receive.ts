@@ -2,7 +2,7 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/fu
 import type { KeyObject } from "node:crypto";
 import type { Config } from "../../config";
 import { discordPublicKey, verifyDiscordRequest } from "../../discord/verify-interaction";
-import { BodyTooLargeError, readBody } from "../../http";
+import { parseJsonObject, readBodyWithin } from "../../http";
 
 /** Interactions are small JSON documents; anything larger is not from Discord. */
 const MAX_INTERACTION_BYTES = 64 * 1024;
@@ -17,13 +17,8 @@ let keyCache: { hex: string; key: KeyObject } | undefined;
  */
 export async function receiveDiscordInteraction(request: HttpRequest, config: Config, context: InvocationContext): Promise<ReceivedInteraction> {
   if (!config.discord) return refuse(context, 404, "Discord is not configured on this app");
-  let raw: string;
-  try {
-    raw = await readBody(request, MAX_INTERACTION_BYTES);
-  } catch (error) {
-    if (error instanceof BodyTooLargeError) return refuse(context, 413, "body too large");
-    throw error;
-  }
+  const raw = await readBodyWithin(request, MAX_INTERACTION_BYTES);
+  if (raw === undefined) return refuse(context, 413, "body too large");
   if (keyCache?.hex !== config.discord.publicKey) {
     // Checked at start-up (config), so it parses.
     keyCache = { hex: config.discord.publicKey, key: discordPublicKey(config.discord.publicKey)! };
@@ -35,14 +30,9 @@ export async function receiveDiscordInteraction(request: HttpRequest, config: Co
     timestampHeader: request.headers.get("x-signature-timestamp"),
   });
   if (!verdict.ok) return refuse(context, 401, verdict.reason);
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch {
-    return refuse(context, 400, "body is not JSON");
-  }
-  if (typeof json !== "object" || json === null || Array.isArray(json)) return refuse(context, 400, "body is not an interaction");
-  return { ok: true, json: json as Record<string, unknown> };
+  const parsed = parseJsonObject(raw);
+  if ("problem" in parsed) return refuse(context, 400, parsed.problem === "not JSON" ? "body is not JSON" : "body is not an interaction");
+  return { ok: true, json: parsed.json };
 }
 
 function refuse(context: InvocationContext, status: number, reason: string): ReceivedInteraction {

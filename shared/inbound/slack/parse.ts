@@ -1,5 +1,5 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
-import type { Config } from "../../config";
+import { withSlack, type AppContext, type SlackContext } from "../../context";
 import { zodPath } from "../../http";
 import { readVerifiedSlackBody, refused } from "../../slack/inbound";
 import {
@@ -63,15 +63,18 @@ type PayloadOf<K extends SlackRequestKind> = Extract<ReturnType<(typeof readers)
 /**
  * One Slack request to an endpoint: the body read once and its signature checked over exactly those bytes
  * (`readVerifiedSlackBody`), then parsed as `kind`. Anything else is answered here (401, 404, 413, 400, or
- * a plain 200 for what Slack sends that needs no work).
+ * a plain 200 for what Slack sends that needs no work). On success, the context narrowed to Slack.
  */
 export async function parseSlackRequest<K extends SlackRequestKind>(
   request: HttpRequest,
-  config: Config,
+  ctx: AppContext,
   context: InvocationContext,
   kind: K,
-): Promise<ParsedSlackRequest<PayloadOf<K>>> {
-  const body = await readVerifiedSlackBody(request, config, context);
+): Promise<{ ok: true; payload: PayloadOf<K>; slack: SlackContext } | { ok: false; response: HttpResponseInit }> {
+  const slack = withSlack(ctx);
+  if (!slack) return { ok: false, response: refused(context, 404, "Slack is not configured on this app") };
+  const body = await readVerifiedSlackBody(request, ctx.config, context);
   if (!body.ok) return body;
-  return readers[kind](body.raw, context) as ParsedSlackRequest<PayloadOf<K>>;
+  const read = readers[kind](body.raw, context) as ParsedSlackRequest<PayloadOf<K>>;
+  return read.ok ? { ...read, slack } : read;
 }

@@ -1,6 +1,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
-import { BodyTooLargeError, readBody, zodPath } from "../../http";
-import type { Runtime } from "../../runtime";
+import { parseJsonObject, readBodyWithin, zodPath } from "../../http";
+import type { Config } from "../../config";
+import type { TeamsServices } from "../../teams/services";
 import { teamsActivitySchema, tenantOf, type TeamsActivity } from "../../teams/activity";
 
 const MAX_ACTIVITY_BYTES = 256 * 1024;
@@ -13,26 +14,18 @@ export type ReceivedActivity = { ok: true; activity: TeamsActivity } | { ok: fal
  */
 export async function receiveTeamsActivity(
   request: HttpRequest,
-  runtime: Pick<Runtime, "config" | "teams">,
+  runtime: { config: Config; teams: TeamsServices },
   context: InvocationContext,
 ): Promise<ReceivedActivity> {
   const { config, teams } = runtime;
-  let raw: string;
-  try {
-    raw = await readBody(request, MAX_ACTIVITY_BYTES);
-  } catch (error) {
-    if (error instanceof BodyTooLargeError) return refuse(context, 413, "body too large");
-    throw error;
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch {
-    return refuse(context, 400, "body is not JSON");
-  }
+  const raw = await readBodyWithin(request, MAX_ACTIVITY_BYTES);
+  if (raw === undefined) return refuse(context, 413, "body too large");
+  const body = parseJsonObject(raw);
+  if ("problem" in body && body.problem === "not JSON") return refuse(context, 400, "body is not JSON");
   // Authenticate before looking at the activity's shape, so an unauthenticated caller learns nothing.
-  if (typeof json !== "object" || json === null || Array.isArray(json)) return refuse(context, 401, "body is not an activity");
-  const auth = await teams.authenticator.authenticate(json as Record<string, unknown>, request.headers.get("authorization"));
+  if ("problem" in body) return refuse(context, 401, "body is not an activity");
+  const json = body.json;
+  const auth = await teams.authenticator.authenticate(json, request.headers.get("authorization"));
   if (auth.notice) context.warn(`Teams authentication: ${auth.notice}`);
   if (!auth.ok && auth.status === 503) {
     // Not a forgery: we could not check. A 503 tells Bot Framework (and whoever reads the logs) so.

@@ -1,26 +1,13 @@
 import type { HttpResponseInit, InvocationContext } from "@azure/functions";
-import { IdentityRepository } from "../../identity/identities";
-import type { Runtime } from "../../runtime";
+import type { AppContext } from "../../context";
 import type { TeamsActivity } from "../../teams/activity";
-import { handleTeamsActivity } from "../../teams/bot";
 import { messageReply } from "../../teams/invoke-replies";
+import { handleTeamsActivity } from "./route";
 
 /** Handles one received activity and turns the bot's reply into the HTTP answer. */
-export async function respondToTeamsActivity(
-  runtime: Pick<Runtime, "config" | "storage" | "teams">,
-  activity: TeamsActivity,
-  context: InvocationContext,
-): Promise<HttpResponseInit> {
-  const { config, storage, teams } = runtime;
+export async function respondToTeamsActivity(ctx: AppContext, activity: TeamsActivity, context: InvocationContext): Promise<HttpResponseInit> {
   try {
-    const bot = {
-      config,
-      storage,
-      connector: teams.connector,
-      identities: new IdentityRepository(storage),
-      log: (line: string) => context.log(line),
-    };
-    const reply = await handleTeamsActivity(bot, activity);
+    const reply = await handleTeamsActivity(ctx, activity);
     return reply.body === undefined ? { status: reply.status } : { status: reply.status, jsonBody: reply.body };
   } catch (error) {
     context.error(`Teams ${activity.type} failed: ${(error as Error).name}: ${(error as Error).message}`);

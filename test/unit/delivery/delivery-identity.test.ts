@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { deliveryId, targetLabel } from "../../../shared/delivery/deliveries";
+import { deliveryId, targetLabel } from "../../../shared/storage/deliveries";
 import { mayHaveLanded } from "../../../shared/delivery/retry-policy";
 import { classify } from "../../../shared/delivery/teams-sender";
 import { targetKey } from "../../../shared/domain/alert";

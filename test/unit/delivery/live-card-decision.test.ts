@@ -1,6 +1,6 @@
 // The one rule the alert planner and the deliverer's claim share: does this alert post a card in a target?
 import { describe, expect, it } from "vitest";
-import { liveCardDecision, STALE_CLAIM_MS, type LiveCard } from "../../../shared/delivery/live-cards";
+import { liveCardDecision, STALE_CLAIM_MS, type LiveCard } from "../../../shared/storage/live-cards";
 
 const NOW = Date.parse("2026-12-06T08:00:00.000Z");
 const DAY = 24 * 3_600_000;

@@ -23,7 +23,7 @@ describe("npm run discord:commands", () => {
 
   it("registers exactly the command flow's commands", () => {
     const subcommands = ((TRIAGE_COMMANDS[0] as { options?: { name: string }[] }).options ?? []).map((option) => option.name);
-    expect(subcommands).toEqual(["help", "status", "link", "unlink", "subscribe", "unsubscribe", "subscriptions"]);
+    expect(subcommands).toEqual(["help", "status", "link", "unlink", "subscribe", "unsubscribe", "subscriptions", "notify"]);
     for (const name of subcommands) expect(parseCommand(name).name).not.toBe("unknown");
   });
 

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseAlert, targetKey } from "../../../shared/domain/alert";
 import { isIssueId, isPrintableText, isTeamsConversationId } from "../../../shared/domain/ids";
-import { safeKey } from "../../../shared/delivery/deliveries";
+import { safeKey } from "../../../shared/storage/table";
 import { cardRowKey } from "../../../shared/storage/cards";
 import { anAlert } from "../../fixtures/issues";
 

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { SLACK_BOT_SCOPES } from "../../../shared/slack/oauth";
+import { SLACK_BOT_SCOPES } from "../../../shared/inbound/slack/oauth";
 
 const manifest = parse(readFileSync(resolve(__dirname, "../../../infra/slack-app-manifest.yaml"), "utf8"));
 

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { EncryptJWT, errors, jwtDecrypt } from "jose";
-import { TABLES, type StorageClients } from "../storage/clients";
-import { isConflict, isNotFound } from "../storage/errors";
+import { TABLES, type StorageClients } from "./clients";
+import { createIfAbsent, isNotFound } from "./table";
 import type { ChatProvider } from "./identities";
 
 export const LINK_TOKEN_LIFETIME_SECONDS = 15 * 60;
@@ -63,13 +63,7 @@ export async function verifyLinkToken(key: Uint8Array, token: string, storage: S
 /** Marks the token used; false when someone used it first (the one-time check that counts). */
 export async function consumeLinkToken(storage: StorageClients, tokenId: string): Promise<boolean> {
   const table = await storage.table(TABLES.linkTokens);
-  try {
-    await table.createEntity({ partitionKey: tokenId, rowKey: "-", usedAt: new Date().toISOString() });
-    return true;
-  } catch (error) {
-    if (isConflict(error)) return false;
-    throw error;
-  }
+  return createIfAbsent(table, { partitionKey: tokenId, rowKey: "-", usedAt: new Date().toISOString() });
 }
 
 async function wasUsed(storage: StorageClients, tokenId: string): Promise<boolean> {

@@ -1,8 +1,7 @@
 import type { AlertTarget } from "../domain/alert";
 import { LEVELS, type Issue, type Level } from "../domain/issue";
-import { TABLES, type StorageClients } from "../storage/clients";
-import { safeKey } from "../delivery/deliveries";
-import { escapeOData } from "../storage/issues";
+import { TABLES, type StorageClients } from "./clients";
+import { escapeOData, listWhere, safeKey } from "./table";
 
 export interface Subscription {
   /** `msteams:<conversationId>` or `slack:<teamId>:<channelId>` */
@@ -54,13 +53,7 @@ export async function unsubscribe(storage: StorageClients, conversationKey: stri
 
 export async function listSubscriptions(storage: StorageClients, conversationKey: string): Promise<Subscription[]> {
   const table = await storage.table(TABLES.subscriptions);
-  const rows: Subscription[] = [];
-  for await (const entity of table.listEntities<SubscriptionEntity>({
-    queryOptions: { filter: `PartitionKey eq '${escapeOData(conversationKey)}'` },
-  })) {
-    rows.push(fromEntity(entity));
-  }
-  return rows;
+  return (await listWhere<SubscriptionEntity>(table, `PartitionKey eq '${escapeOData(conversationKey)}'`)).map(fromEntity);
 }
 
 /** The conversations subscribed to this issue's project at or below its level. */

@@ -1,15 +1,13 @@
-import type { Config } from "../config";
-import type { Actor, Person } from "../domain/issue";
-import { linkedOrAutoLinked } from "../identity/auto-link";
-import type { IdentityRepository } from "../identity/identities";
-import type { SlackTokens } from "./client";
+import type { Actor, Person } from "../../domain/issue";
+import { linkedOrAutoLinked } from "../../identity/auto-link";
+import type { SlackContext } from "../../context";
 
 /**
  * Who a Slack user is: their linked person, or (auto-link on) the email Slack verified for them,
  * read with `users.info` and recorded as an automatic link.
  */
 export async function identifySlackUser(
-  deps: { config: Config; slackTokens: SlackTokens; identities: IdentityRepository; log: (line: string) => void },
+  deps: Pick<SlackContext, "config" | "slack" | "identities" | "log">,
   teamId: string,
   userId: string,
   label: string,
@@ -18,7 +16,7 @@ export async function identifySlackUser(
   const autoLink = { identities: deps.identities, autoLink: deps.config.autoLink, log: (line: string) => deps.log(`Slack: ${line}`) };
   const person = await linkedOrAutoLinked(autoLink, user, async () => {
     // Only ever called off the 3-second path (the slack-actions worker), so the usual timeout and retry apply.
-    const client = await deps.slackTokens.client(teamId);
+    const client = await deps.slack.client(teamId);
     const info = await client.users.info({ user: userId });
     const email = info.user?.profile?.email?.toLowerCase();
     // Only an address Slack has confirmed, of a member of this workspace (not a Slack Connect guest), says who this is.

@@ -1,7 +1,5 @@
-import { TABLES, type StorageClients } from "../storage/clients";
-import { isNotFound, isPreconditionFailed } from "../storage/errors";
-import { stripUndefined } from "../storage/issues";
-import { safeKey } from "../delivery/deliveries";
+import { TABLES, type StorageClients } from "./clients";
+import { isNotFound, isPreconditionFailed, stripUndefined, safeKey } from "./table";
 
 /** One Slack workspace that installed the app. Tokens never leave this row except into API calls. */
 export interface SlackInstallation {

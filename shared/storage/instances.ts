@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { TABLES, type StorageClients } from "../storage/clients";
-import { PACING_SHARE } from "./pacing";
+import { TABLES, type StorageClients } from "./clients";
 
 /**
  * How often an instance that paces calls writes its heartbeat and counts the others: also how long the others may
@@ -84,7 +83,7 @@ export function instances(storage: StorageClients): InstanceCount {
   return tracker;
 }
 
-/** The share of each published limit this instance may use: PACING_SHARE split evenly between live instances. */
-export function instanceShare(): number {
-  return PACING_SHARE / (tracker?.known ?? 1);
+/** How many instances share the platforms' limits (1 until the first heartbeat read). */
+export function liveInstanceCount(): number {
+  return tracker?.known ?? 1;
 }

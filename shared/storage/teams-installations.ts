@@ -1,7 +1,5 @@
-import { safeKey } from "../delivery/deliveries";
+import { escapeOData, getIfPresent, isNotFound, safeKey, stripUndefined } from "./table";
 import { TABLES, type StorageClients } from "./clients";
-import { isNotFound } from "./errors";
-import { escapeOData, stripUndefined } from "./issues";
 
 export type TeamsConversationType = "personal" | "channel" | "groupChat";
 
@@ -66,12 +64,8 @@ export class TeamsInstallations {
 
   async get(tenantId: string, conversationId: string): Promise<TeamsInstallation | undefined> {
     const table = await this.storage.table(TABLES.installations);
-    try {
-      return fromEntity(await table.getEntity<InstallationEntity>(teamsPartition(tenantId), safeKey(conversationId)));
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
+    const entity = await getIfPresent<InstallationEntity>(table, teamsPartition(tenantId), safeKey(conversationId));
+    return entity && fromEntity(entity);
   }
 
   /** A channel conversation id is globally unique, so alerts address it without a tenant. */

@@ -1,8 +1,6 @@
-import type { TableClient, TransactionAction } from "@azure/data-tables";
-import { TABLES, type StorageClients } from "../storage/clients";
-import { isConflict, isNotFound, isPreconditionFailed } from "../storage/errors";
-import { escapeOData } from "../storage/issues";
-import { safeKey } from "./deliveries";
+import type { TransactionAction } from "@azure/data-tables";
+import { TABLES, type StorageClients } from "./clients";
+import { isConflict, isNotFound, isPreconditionFailed, escapeOData, safeKey, submitInChunks } from "./table";
 
 /**
  * "Which card for this issue is live in this target?" One row per issue × target in the issue's `cards`
@@ -159,16 +157,6 @@ export class LiveCards {
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }
-  }
-}
-
-/** A Table transaction holds at most 100 operations on one partition. */
-export const MAX_TRANSACTION_ACTIONS = 100;
-
-/** Submits the actions (all on one partition) as transactions of at most 100; none when there are none. */
-export async function submitInChunks(table: TableClient, actions: TransactionAction[]): Promise<void> {
-  for (let start = 0; start < actions.length; start += MAX_TRANSACTION_ACTIONS) {
-    await table.submitTransaction(actions.slice(start, start + MAX_TRANSACTION_ACTIONS));
   }
 }
 

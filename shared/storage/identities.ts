@@ -1,8 +1,6 @@
 import type { Person } from "../domain/issue";
-import { safeKey } from "../delivery/deliveries";
-import { TABLES, type StorageClients } from "../storage/clients";
-import { isNotFound } from "../storage/errors";
-import { escapeOData, stripUndefined } from "../storage/issues";
+import { safeKey, isNotFound, escapeOData, stripUndefined } from "./table";
+import { TABLES, type StorageClients } from "./clients";
 
 export type ChatProvider = "msteams" | "slack" | "discord";
 

@@ -1,9 +1,10 @@
-import type { Actor, Person } from "../domain/issue";
-import { autoLinkVerified, linkedOrAutoLinked } from "../identity/auto-link";
-import { sendTeamsLinkPrompt } from "../identity/prompts";
-import { conversationTypeOf, tenantOf, type TeamsActivity } from "./activity";
-import { now, safeSend, type TeamsBot } from "./bot-context";
-import { sendToPersonalChat } from "./personal-chat";
+import type { Actor, Person } from "../../domain/issue";
+import { autoLinkVerified, linkedOrAutoLinked } from "../../identity/auto-link";
+import { sendTeamsLinkPrompt } from "../../identity/prompts";
+import { conversationTypeOf, tenantOf, type TeamsActivity } from "../../teams/activity";
+import { safeSend } from "./safe-send";
+import type { AppContext } from "../../context";
+import { sendToPersonalChat } from "../../teams/personal-chat";
 
 // Who a Teams user is, and how to reach them privately.
 
@@ -11,7 +12,7 @@ import { sendToPersonalChat } from "./personal-chat";
  * Who clicked: the linked person, or the member's email from the Bot Connector (linked automatically,
  * when allowed). Without either the actor has no person, and actions that need one say so.
  */
-export async function identifyActor(bot: TeamsBot, activity: TeamsActivity, tenantId: string): Promise<Actor> {
+export async function identifyActor(bot: AppContext, activity: TeamsActivity, tenantId: string): Promise<Actor> {
   const label = activity.from.name ?? "a Teams user";
   const aadObjectId = activity.from.aadObjectId;
   if (!aadObjectId) return { label, surface: "teams" };
@@ -25,7 +26,7 @@ export async function identifyActor(bot: TeamsBot, activity: TeamsActivity, tena
 
 /** Links a member automatically by the email (or UPN) the Bot Connector returns for them. */
 export async function linkMember(
-  bot: TeamsBot,
+  bot: AppContext,
   serviceUrl: string,
   conversationId: string,
   memberId: string,
@@ -36,19 +37,19 @@ export async function linkMember(
   return autoLinkVerified(autoLinkDeps(bot), user, () => memberPerson(bot, serviceUrl, conversationId, memberId, tenantId));
 }
 
-function autoLinkDeps(bot: TeamsBot) {
-  return { identities: bot.identities, autoLink: bot.config.autoLink, log: (line: string) => bot.log(`Teams: ${line}`), now: () => now(bot) };
+function autoLinkDeps(bot: AppContext) {
+  return { identities: bot.identities, autoLink: bot.config.autoLink, log: (line: string) => bot.log(`Teams: ${line}`), now: () => bot.now() };
 }
 
 /** The member as the Bot Connector describes them, when they are this tenant's person with an email. */
 async function memberPerson(
-  bot: TeamsBot,
+  bot: AppContext,
   serviceUrl: string,
   conversationId: string,
   memberId: string,
   tenantId: string,
 ): Promise<Person | undefined> {
-  const member = await bot.connector.getMember(serviceUrl, conversationId, memberId);
+  const member = await bot.teams.getMember(serviceUrl, conversationId, memberId);
   // A shared channel's guests from other tenants are not this tenant's people.
   if (member.tenantId && member.tenantId !== tenantId) return undefined;
   const email = (member.email ?? member.userPrincipalName)?.toLowerCase();
@@ -57,10 +58,10 @@ async function memberPerson(
 }
 
 /** Sends the person a private link to link their account (a gone 1:1 chat is replaced); false when it could not be sent. */
-export async function promptToLink(bot: TeamsBot, activity: TeamsActivity, tenantId: string, why: string): Promise<boolean> {
+export async function promptToLink(bot: AppContext, activity: TeamsActivity, tenantId: string, why: string): Promise<boolean> {
   if (!activity.from.aadObjectId) return false;
   const result = await sendTeamsLinkPrompt(
-    { config: bot.config, storage: bot.storage, connector: bot.connector, log: bot.log },
+    bot,
     { serviceUrl: activity.serviceUrl, tenantId, aadObjectId: activity.from.aadObjectId, teamsUserId: activity.from.id, name: activity.from.name },
     why,
   );
@@ -68,7 +69,7 @@ export async function promptToLink(bot: TeamsBot, activity: TeamsActivity, tenan
 }
 
 /** A word for one person: in a 1:1 chat, right there; elsewhere, in their 1:1 chat with the bot. */
-export async function tellPrivately(bot: TeamsBot, activity: TeamsActivity, text: string): Promise<void> {
+export async function tellPrivately(bot: AppContext, activity: TeamsActivity, text: string): Promise<void> {
   if (conversationTypeOf(activity) === "personal") {
     await safeSend(bot, activity.serviceUrl, activity.conversation.id, { type: "message", text });
     return;

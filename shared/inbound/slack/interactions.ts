@@ -1,31 +1,21 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
-import { renderIssueCard } from "../cards/render-issue-card";
-import { decodeSlackAction } from "../cards/slack-message";
-import type { Config } from "../config";
-import type { Issue } from "../domain/issue";
-import type { IdentityRepository } from "../identity/identities";
-import { slackLinkPrompt } from "../identity/prompts";
-import { CardRepository, type CardCopy } from "../storage/cards";
-import { QUEUES, type StorageClients } from "../storage/clients";
-import { isNotFound } from "../storage/errors";
-import { IssueRepository } from "../storage/issues";
-import { clickNotice, runCardClick, type ClickOutcome } from "../workflows/card-click";
-import { actOnIssueAnnounceLater } from "../workflows/issue-actions";
+import { renderIssueCard } from "../../cards/render-issue-card";
+import { decodeSlackAction } from "../../cards/slack-message";
+import type { Issue } from "../../domain/issue";
+import { slackLinkPrompt } from "../../identity/prompts";
+import { CardRepository, type CardCopy } from "../../storage/cards";
+import { QUEUES } from "../../storage/clients";
+import { isNotFound } from "../../storage/table";
+import { IssueRepository } from "../../storage/issues";
+import { clickNotice, runCardClick, type ClickOutcome } from "../../workflows/card-click";
+import { actOnIssueAnnounceLater } from "../../workflows/issue-actions";
 import { intentOf } from "./assign-choice";
-import { ClickOutcomes, type RecordedOutcome } from "./click-outcomes";
-import type { SlackTokens } from "./client";
+import { ClickOutcomes, type RecordedOutcome } from "../../storage/slack-click-outcomes";
 import { identifySlackUser } from "./identify";
-import { blockActionsSchema, type BlockActions } from "./payloads";
-import { ephemeral, postToResponseUrl } from "./responses";
-
-export interface SlackApp {
-  config: Config;
-  storage: StorageClients;
-  slackTokens: SlackTokens;
-  identities: IdentityRepository;
-  log: (line: string) => void;
-}
+import { blockActionsSchema, type BlockActions } from "../../slack/payloads";
+import { ephemeral, postToResponseUrl } from "../../slack/responses";
+import type { SlackContext } from "../../context";
 
 /** Slack gives up after 3 s; answering by 2.5 s leaves room for the network and a busy instance. */
 export const CLICK_ACK_WITHIN_MS = 2_500;
@@ -56,7 +46,7 @@ export type SlackActionMessage = z.infer<typeof slackActionMessageSchema>;
  * needs Slack's API first (reading a new user's profile to link them, learning the single workspace's id) —
  * goes to the `slack-actions` queue and is finished there (a response_url works for 30 minutes).
  */
-export async function handleClick(app: SlackApp, click: BlockActions, receivedAt = Date.now()): Promise<void> {
+export async function handleClick(app: SlackContext, click: BlockActions, receivedAt = Date.now()): Promise<void> {
   const run = new InlineRun(app, click, receivedAt);
   try {
     const work = processClick(app, click, run).catch((error: Error) => run.failed(error));
@@ -74,7 +64,7 @@ export async function handleClick(app: SlackApp, click: BlockActions, receivedAt
 }
 
 /** The `slack-actions` worker: no deadline, Slack's API allowed. */
-export async function finishQueuedClick(app: SlackApp, message: SlackActionMessage): Promise<void> {
+export async function finishQueuedClick(app: SlackContext, message: SlackActionMessage): Promise<void> {
   const run = new WorkerRun(message.click);
   if (message.mayBeApplied) {
     const recorded = message.outcome ?? (await waitForRecordedOutcome(app, message.click));
@@ -155,7 +145,7 @@ class InlineRun implements Run {
   private deferred: (() => Promise<unknown>)[] | undefined = [];
 
   constructor(
-    private readonly app: SlackApp,
+    private readonly app: SlackContext,
     private readonly click: BlockActions,
     private readonly receivedAt: number,
   ) {}
@@ -278,7 +268,7 @@ class WorkerRun implements Run {
  * Decide, store, and show the result to the clicker through the response_url; every other copy is
  * refreshed through the card-refresh queue the change announced.
  */
-async function processClick(app: SlackApp, click: BlockActions, run: Run): Promise<void> {
+async function processClick(app: SlackContext, click: BlockActions, run: Run): Promise<void> {
   const teamId = click.team?.id ?? click.user.team_id;
   if (!teamId) return void (await run.reply(ephemeral("This action came without a workspace, so it can't be applied.")));
   const clicked = click.actions[0]!;
@@ -303,7 +293,7 @@ async function processClick(app: SlackApp, click: BlockActions, run: Run): Promi
 }
 
 async function decideAndApply(
-  app: SlackApp,
+  app: SlackContext,
   click: BlockActions,
   run: Run,
   teamId: string,
@@ -317,7 +307,7 @@ async function decideAndApply(
       identify: async () => {
         // Read together: whether the workspace is served, and the clicker's link.
         const [served, link] = await Promise.all([
-          app.slackTokens.serves(teamId, { askSlack: !run.inline }),
+          app.slack.serves(teamId, { askSlack: !run.inline }),
           app.identities.lookup("slack", teamId, click.user.id),
         ]);
         if (served === undefined) return { kind: "hand-off", reason: "the single workspace's id is not known in this instance yet" };
@@ -390,7 +380,7 @@ function recorded({ issue: _issue, ...outcome }: ClickOutcome): RecordedOutcome 
  * The one answer to the clicker: the clicked message replaced by the new card, or (nothing changed, or
  * refused) an ephemeral line; a stale copy is refreshed by the card-refresh the other change announced.
  */
-async function answerFor(app: SlackApp, click: BlockActions, outcome: RecordedOutcome, issue?: Issue): Promise<unknown> {
+async function answerFor(app: SlackContext, click: BlockActions, outcome: RecordedOutcome, issue?: Issue): Promise<unknown> {
   const notice = clickNotice(outcome);
   if (notice !== undefined) return ephemeral(notice);
   const teamId = (click.team?.id ?? click.user.team_id)!;
@@ -399,13 +389,13 @@ async function answerFor(app: SlackApp, click: BlockActions, outcome: RecordedOu
   return { replace_original: true, ...(await renderIssueCard(app.identities, current, { surface: "slack", scope: teamId })) };
 }
 
-async function currentIssue(app: SlackApp, click: BlockActions): Promise<Issue | undefined> {
+async function currentIssue(app: SlackContext, click: BlockActions): Promise<Issue | undefined> {
   const clicked = click.actions[0]!;
   const action = decodeSlackAction(clicked.action_id, clicked.selected_option?.value ?? clicked.value, clicked.block_id, clicked.selected_user);
   return action ? (await new IssueRepository(app.storage).get(action.issueId))?.issue : undefined;
 }
 
-async function waitForRecordedOutcome(app: SlackApp, click: BlockActions): Promise<RecordedOutcome | undefined> {
+async function waitForRecordedOutcome(app: SlackContext, click: BlockActions): Promise<RecordedOutcome | undefined> {
   const outcomes = new ClickOutcomes(app.storage);
   if (!ClickOutcomes.key(click)) return undefined;
   const giveUpAt = Date.now() + RECORDED_OUTCOME_WAIT_MS;
@@ -418,7 +408,7 @@ async function waitForRecordedOutcome(app: SlackApp, click: BlockActions): Promi
 }
 
 /** So the card-refresh this change announced doesn't spend a chat.update on the copy the clicker already sees. */
-async function markClickedCopyRendered(app: SlackApp, issueId: string, click: BlockActions, version: number): Promise<void> {
+async function markClickedCopyRendered(app: SlackContext, issueId: string, click: BlockActions, version: number): Promise<void> {
   const teamId = click.team?.id ?? click.user.team_id;
   const channel = click.container?.channel_id ?? click.channel?.id;
   const ts = click.container?.message_ts ?? click.message?.ts;

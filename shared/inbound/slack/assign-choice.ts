@@ -1,19 +1,13 @@
-import { toIssueAction } from "../cards/card-action";
-import { isSlackUserPick, type SlackCardAction } from "../cards/slack-message";
-import type { Config } from "../config";
-import type { Person } from "../domain/issue";
-import { recordAutoLink } from "../identity/auto-link";
-import type { IdentityRepository } from "../identity/identities";
-import type { ClickIntent } from "../workflows/card-click";
-import { readSlackUser, type SlackTokens, type SlackUserProfile } from "./client";
-import type { BlockActions } from "./payloads";
+import { toIssueAction } from "../../cards/card-action";
+import { isSlackUserPick, type SlackCardAction } from "../../cards/slack-message";
+import type { Person } from "../../domain/issue";
+import { recordAutoLink } from "../../identity/auto-link";
+import type { ClickIntent } from "../../workflows/card-click";
+import { readSlackUser, type SlackUserProfile } from "../../slack/client";
+import type { BlockActions } from "../../slack/payloads";
+import type { SlackContext } from "../../context";
 
-export interface AssignChoiceDeps {
-  config: Config;
-  slackTokens: SlackTokens;
-  identities: IdentityRepository;
-  log: (line: string) => void;
-}
+export type AssignChoiceDeps = Pick<SlackContext, "config" | "slack" | "identities" | "log">;
 
 const NOTHING_CHANGED = "Nothing was changed.";
 
@@ -45,7 +39,7 @@ export async function intentOf(
 
   let profile: SlackUserProfile;
   try {
-    profile = await readSlackUser(await deps.slackTokens.client(teamId), teamId, userId);
+    profile = await readSlackUser(await deps.slack.client(teamId), teamId, userId);
   } catch (error) {
     deps.log(`Slack: could not read the picked assignee's profile: ${(error as { code?: string }).code ?? (error as Error).name}`);
     return {
@@ -83,4 +77,3 @@ function refusal(profile: Exclude<SlackUserProfile, { kind: "person" }>): string
 }
 
 // Moved to shared/cards/render-issue-card.ts; kept here for the senders that still import it from this path.
-export { slackViewOptions } from "../cards/render-issue-card";

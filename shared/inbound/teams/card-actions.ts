@@ -1,21 +1,21 @@
-import { cardActionPayloadSchema, toIssueAction, type CardActionPayload } from "../cards/card-action";
-import { renderIssueCard } from "../cards/render-issue-card";
-import { cardAttachment, noticeCard } from "../cards/teams-notices";
-import type { Issue } from "../domain/issue";
-import { CardRepository, type CardCopy } from "../storage/cards";
-import { isNotFound } from "../storage/errors";
-import { IssueRepository } from "../storage/issues";
-import { clickNotice, runCardClick, type CardClick } from "../workflows/card-click";
-import { actOnIssueInTurn } from "../workflows/issue-actions";
-import { baseConversationId, tenantOf, type TeamsActivity } from "./activity";
-import { now, type TeamsBot } from "./bot-context";
-import { cardReply, errorReply, OK, type BotReply } from "./invoke-replies";
+import { cardActionPayloadSchema, toIssueAction, type CardActionPayload } from "../../cards/card-action";
+import { renderIssueCard } from "../../cards/render-issue-card";
+import { cardAttachment, noticeCard } from "../../cards/teams-notices";
+import type { Issue } from "../../domain/issue";
+import { CardRepository, type CardCopy } from "../../storage/cards";
+import { isNotFound } from "../../storage/table";
+import { IssueRepository } from "../../storage/issues";
+import { clickNotice, runCardClick, type CardClick } from "../../workflows/card-click";
+import { actOnIssueInTurn } from "../../workflows/issue-actions";
+import { baseConversationId, tenantOf, type TeamsActivity } from "../../teams/activity";
+import type { AppContext } from "../../context";
+import { cardReply, errorReply, OK, type BotReply } from "../../teams/invoke-replies";
 import { withSenderObjectId } from "./member-lookup";
 import { identifyActor, promptToLink, tellPrivately } from "./people";
 
 // A click on a card: Action.Execute (answered in the same response) or its Action.Submit fallback.
 
-export async function onExecuteAction(bot: TeamsBot, received: TeamsActivity): Promise<BotReply> {
+export async function onExecuteAction(bot: AppContext, received: TeamsActivity): Promise<BotReply> {
   const activity = await withSenderObjectId(bot, received);
   const value = activity.value as { action?: { verb?: unknown; data?: { payload?: unknown } } } | undefined;
   const parsed = cardActionPayloadSchema.safeParse(value?.action?.data?.payload);
@@ -35,7 +35,7 @@ export async function onExecuteAction(bot: TeamsBot, received: TeamsActivity): P
 }
 
 /** The Action.Submit fallback (Teams mobile): same change, then the clicked card is updated in place for everyone. */
-export async function onSubmitAction(bot: TeamsBot, received: TeamsActivity): Promise<BotReply> {
+export async function onSubmitAction(bot: AppContext, received: TeamsActivity): Promise<BotReply> {
   const activity = await withSenderObjectId(bot, received);
   const parsed = cardActionPayloadSchema.safeParse((activity.value as { payload?: unknown }).payload);
   if (!parsed.success) {
@@ -53,7 +53,7 @@ export async function onSubmitAction(bot: TeamsBot, received: TeamsActivity): Pr
       try {
         // Everyone sees this card: it shows the state, and a notice meant for the clicker goes to them alone.
         const card = await issueCard(bot, activity, issue);
-        await bot.connector.update(activity.serviceUrl, conversationId, activityId, { type: "message", attachments: [cardAttachment(card)] });
+        await bot.teams.update(activity.serviceUrl, conversationId, activityId, { type: "message", attachments: [cardAttachment(card)] });
         marking = () =>
           markCopyRendered(bot, parsed.data.issueId, tenantOf(activity)!, activity.serviceUrl, conversationId, activityId, issue.version);
       } catch (error) {
@@ -79,7 +79,7 @@ export async function onSubmitAction(bot: TeamsBot, received: TeamsActivity): Pr
  * which hands the reply to the host). Failures are logged: the change stays in the issue's outbox and is
  * announced by the next toucher of the issue, and the card refresh updates a copy not marked rendered.
  */
-function afterAnswer(bot: TeamsBot, work: () => Promise<unknown>): void {
+function afterAnswer(bot: AppContext, work: () => Promise<unknown>): void {
   setImmediate(() => void work().catch((error: Error) => bot.log(`Teams: work after the answer failed: ${error.name}: ${error.message}`)));
 }
 
@@ -95,7 +95,7 @@ interface CardActionResult {
 const nothingToAnnounce = () => Promise.resolve();
 
 /** The click flow for a Teams click: translation in (activity → `CardClick` and its steps) and out (result → what the clicker sees). */
-async function applyCardAction(bot: TeamsBot, activity: TeamsActivity, payload: CardActionPayload): Promise<CardActionResult> {
+async function applyCardAction(bot: AppContext, activity: TeamsActivity, payload: CardActionPayload): Promise<CardActionResult> {
   const tenantId = tenantOf(activity)!;
   const click: CardClick = { provider: "msteams", scope: tenantId, issueId: payload.issueId, requested: payload.action };
   const result = await runCardClick(click, {
@@ -105,7 +105,7 @@ async function applyCardAction(bot: TeamsBot, activity: TeamsActivity, payload: 
       const people = payload.action.type === "assign" ? await bot.identities.people("msteams", tenantId) : [];
       return { kind: "apply", action: toIssueAction(payload, people) };
     },
-    apply: (action, actor) => actOnIssueInTurn(bot.storage, payload.issueId, action, actor, () => now(bot)),
+    apply: (action, actor) => actOnIssueInTurn(bot.storage, payload.issueId, action, actor, () => bot.now()),
     log: (line) => bot.log(`Teams: ${line}`),
   });
   switch (result.kind) {
@@ -125,7 +125,7 @@ async function applyCardAction(bot: TeamsBot, activity: TeamsActivity, payload: 
 }
 
 /** Sends an unlinked clicker a link in their 1:1 chat; what to tell them beside the card. */
-async function promptToLinkNotice(bot: TeamsBot, activity: TeamsActivity, tenantId: string): Promise<string> {
+async function promptToLinkNotice(bot: AppContext, activity: TeamsActivity, tenantId: string): Promise<string> {
   if (!activity.from.aadObjectId)
     return "Nothing was changed: Teams didn't tell me which account clicked (and looking you up failed). Try again in a minute.";
   const prompted = await promptToLink(bot, activity, tenantId, "To act on issues from Teams, link your Teams account to your work account first.");
@@ -134,12 +134,12 @@ async function promptToLinkNotice(bot: TeamsBot, activity: TeamsActivity, tenant
     : "Nothing was changed: link your account first. I couldn't reach our 1:1 chat to send you a link: open Triage Relay in Teams and type **link** there.";
 }
 
-async function issueCard(bot: TeamsBot, activity: TeamsActivity, issue: Issue, notice?: string) {
+async function issueCard(bot: AppContext, activity: TeamsActivity, issue: Issue, notice?: string) {
   return (await renderIssueCard(bot.identities, issue, { surface: "msteams", scope: tenantOf(activity)!, notice })).content;
 }
 
 async function markCopyRendered(
-  bot: TeamsBot,
+  bot: AppContext,
   issueId: string,
   tenantId: string,
   serviceUrl: string,

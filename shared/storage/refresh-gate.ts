@@ -1,6 +1,5 @@
-import { TABLES, type StorageClients } from "../storage/clients";
-import { isConflict, isNotFound, isPreconditionFailed } from "../storage/errors";
-import { safeKey } from "./deliveries";
+import { TABLES, type StorageClients } from "./clients";
+import { isConflict, isNotFound, isPreconditionFailed, safeKey } from "./table";
 
 interface RefreshStateEntity {
   partitionKey: string;

@@ -1,15 +1,13 @@
-import type { TeamsActivity } from "./activity";
-import type { TeamsBot } from "./bot-context";
-import { errorReply, OK, type BotReply } from "./invoke-replies";
+import type { TeamsActivity } from "../../teams/activity";
+import type { AppContext } from "../../context";
+import { errorReply, OK, type BotReply } from "../../teams/invoke-replies";
 import { onExecuteAction, onSubmitAction } from "./card-actions";
-import { onCommand } from "./chat-commands";
+import { onCommand } from "./commands";
 import { onConversationUpdate, onInstallationUpdate, rememberConversation } from "./lifecycle";
-
-export type { TeamsBot } from "./bot-context";
-export type { BotReply } from "./invoke-replies";
+export type { BotReply } from "../../teams/invoke-replies";
 
 /** Routes one authenticated activity from an allowed tenant. */
-export async function handleTeamsActivity(bot: TeamsBot, activity: TeamsActivity): Promise<BotReply> {
+export async function handleTeamsActivity(bot: AppContext, activity: TeamsActivity): Promise<BotReply> {
   switch (activity.type) {
     case "conversationUpdate":
       await onConversationUpdate(bot, activity);

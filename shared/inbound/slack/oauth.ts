@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { jwtVerify, SignJWT } from "jose";
-import type { Config } from "../config";
-import { deriveKey } from "../identity/keys";
-import type { StorageClients } from "../storage/clients";
-import { slackClient } from "./client";
-import { SlackInstallations } from "./installations";
+import type { Config } from "../../config";
+import { deriveKey } from "../../identity/keys";
+import type { StorageClients } from "../../storage/clients";
+import { slackClient } from "../../slack/client";
+import { SlackInstallations } from "../../storage/slack-installations";
 
 /** `*:history`: a post whose answer never came is looked up by its metadata before it is sent again. */
 export const SLACK_BOT_SCOPES = [

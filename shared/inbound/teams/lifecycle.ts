@@ -1,15 +1,16 @@
-import { cardAttachment, noticeCard } from "../cards/teams-notices";
-import { queueFirstPage } from "../identity/member-sync";
-import { TeamsInstallations, type TeamsInstallation } from "../storage/installations";
-import { baseConversationId, conversationTypeOf, tenantOf, type TeamsActivity } from "./activity";
-import { normaliseServiceUrl } from "./auth";
-import { now, safeSend, type TeamsBot } from "./bot-context";
+import { cardAttachment, noticeCard } from "../../cards/teams-notices";
+import { queueFirstPage } from "../../identity/member-sync";
+import { TeamsInstallations, type TeamsInstallation } from "../../storage/teams-installations";
+import { baseConversationId, conversationTypeOf, tenantOf, type TeamsActivity } from "../../teams/activity";
+import { normaliseServiceUrl } from "../../teams/auth";
+import { safeSend } from "./safe-send";
+import type { AppContext } from "../../context";
 import { withSenderObjectId } from "./member-lookup";
 import { linkMember } from "./people";
 
 // Install lifecycle: where the bot may post, kept from authenticated activities only.
 
-export async function onConversationUpdate(bot: TeamsBot, activity: TeamsActivity): Promise<void> {
+export async function onConversationUpdate(bot: AppContext, activity: TeamsActivity): Promise<void> {
   const installations = new TeamsInstallations(bot.storage);
   const tenantId = tenantOf(activity)!;
   const botId = activity.recipient.id;
@@ -30,7 +31,7 @@ export async function onConversationUpdate(bot: TeamsBot, activity: TeamsActivit
   }
   if (eventType === "teamRenamed" && teamId) {
     for (const row of await installations.listTeam(tenantId, teamId)) {
-      await installations.save({ ...row, teamName: activity.channelData?.team?.name, updatedAt: now(bot).toISOString() });
+      await installations.save({ ...row, teamName: activity.channelData?.team?.name, updatedAt: bot.now().toISOString() });
     }
     return;
   }
@@ -41,7 +42,7 @@ export async function onConversationUpdate(bot: TeamsBot, activity: TeamsActivit
       conversationId: activity.channelData.channel.id,
       channelName: activity.channelData.channel.name,
       active: true,
-      updatedAt: now(bot).toISOString(),
+      updatedAt: bot.now().toISOString(),
     });
     return;
   }
@@ -63,7 +64,7 @@ export async function onConversationUpdate(bot: TeamsBot, activity: TeamsActivit
   }
 }
 
-export async function onInstallationUpdate(bot: TeamsBot, activity: TeamsActivity): Promise<void> {
+export async function onInstallationUpdate(bot: AppContext, activity: TeamsActivity): Promise<void> {
   if (activity.action?.startsWith("remove")) {
     await deactivateTeamOrConversation(bot, activity, "app uninstalled");
     return;
@@ -71,7 +72,7 @@ export async function onInstallationUpdate(bot: TeamsBot, activity: TeamsActivit
   await rememberConversation(bot, activity, { overwrite: true });
 }
 
-async function deactivateTeamOrConversation(bot: TeamsBot, activity: TeamsActivity, reason: string): Promise<void> {
+async function deactivateTeamOrConversation(bot: AppContext, activity: TeamsActivity, reason: string): Promise<void> {
   const installations = new TeamsInstallations(bot.storage);
   const tenantId = tenantOf(activity)!;
   const teamId = activity.channelData?.team?.id;
@@ -81,7 +82,7 @@ async function deactivateTeamOrConversation(bot: TeamsBot, activity: TeamsActivi
   bot.log(`Teams: ${conversationIds.size} conversation(s) marked inactive (${reason})`);
 }
 
-export function referenceFrom(bot: TeamsBot, activity: TeamsActivity): TeamsInstallation {
+export function referenceFrom(bot: AppContext, activity: TeamsActivity): TeamsInstallation {
   const type = conversationTypeOf(activity);
   return {
     tenantId: tenantOf(activity)!,
@@ -93,13 +94,13 @@ export function referenceFrom(bot: TeamsBot, activity: TeamsActivity): TeamsInst
     channelName: activity.channelData?.channel?.name,
     userAadObjectId: type === "personal" ? activity.from.aadObjectId : undefined,
     active: true,
-    updatedAt: now(bot).toISOString(),
+    updatedAt: bot.now().toISOString(),
   };
 }
 
 /** Stores the conversation reference; only ever from an authenticated activity, so its serviceUrl is vouched for. */
 export async function rememberConversation(
-  bot: TeamsBot,
+  bot: AppContext,
   activity: TeamsActivity,
   options: { overwrite: boolean },
 ): Promise<TeamsInstallation | undefined> {
@@ -108,7 +109,7 @@ export async function rememberConversation(
   return reference;
 }
 
-async function sendWelcome(bot: TeamsBot, reference: TeamsInstallation): Promise<void> {
+async function sendWelcome(bot: AppContext, reference: TeamsInstallation): Promise<void> {
   const where = reference.conversationType === "personal" ? "this chat" : reference.conversationType === "channel" ? "this channel" : "this chat";
   const lines =
     reference.conversationType === "personal"
@@ -132,7 +133,7 @@ async function sendWelcome(bot: TeamsBot, reference: TeamsInstallation): Promise
  * Links the team's members by their emails, through the member-sync queue: a large roster takes longer
  * than Bot Service waits for this answer (~15 s). The first page is read within seconds of the install.
  */
-async function linkTeamMembers(bot: TeamsBot, reference: TeamsInstallation): Promise<void> {
+async function linkTeamMembers(bot: AppContext, reference: TeamsInstallation): Promise<void> {
   await queueFirstPage(bot.storage, { tenantId: reference.tenantId, serviceUrl: reference.serviceUrl, teamId: reference.teamId! });
   bot.log("Teams: reading the team's members to link them by email");
 }

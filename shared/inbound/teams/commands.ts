@@ -1,10 +1,11 @@
-import { escapeTeamsMarkdown } from "../cards/text";
-import { safeKey } from "../delivery/deliveries";
-import { isTeamsConversationId } from "../domain/ids";
-import { personalSendNote, sendTeamsLinkPrompt } from "../identity/prompts";
-import { runCommand, type CommandReply } from "../workflows/commands";
-import { baseConversationId, commandText, conversationTypeOf, tenantOf, type TeamsActivity } from "./activity";
-import { safeSend, type TeamsBot } from "./bot-context";
+import { escapeTeamsMarkdown } from "../../cards/text";
+import { safeKey } from "../../storage/table";
+import { isTeamsConversationId } from "../../domain/ids";
+import { personalSendNote, sendTeamsLinkPrompt } from "../../identity/prompts";
+import { runCommand, type CommandReply } from "../../workflows/commands";
+import { baseConversationId, commandText, conversationTypeOf, tenantOf, type TeamsActivity } from "../../teams/activity";
+import { safeSend } from "./safe-send";
+import type { AppContext } from "../../context";
 import { withSenderObjectId } from "./member-lookup";
 import { identifyActor } from "./people";
 
@@ -13,7 +14,7 @@ import { identifyActor } from "./people";
 
 type ConversationType = ReturnType<typeof conversationTypeOf>;
 
-export async function onCommand(bot: TeamsBot, received: TeamsActivity): Promise<void> {
+export async function onCommand(bot: AppContext, received: TeamsActivity): Promise<void> {
   const activity = await withSenderObjectId(bot, received);
   const type = conversationTypeOf(activity);
   const tenantId = tenantOf(activity)!;
@@ -94,7 +95,7 @@ function unworded(reply: never): never {
  * Sends the link prompt: in a 1:1 chat, right here (the chat the person is typing in, whatever else is
  * stored); elsewhere, in their 1:1 chat with the bot. Returns what to answer here, if anything.
  */
-async function sendLink(bot: TeamsBot, activity: TeamsActivity, tenantId: string, type: ConversationType): Promise<string | undefined> {
+async function sendLink(bot: AppContext, activity: TeamsActivity, tenantId: string, type: ConversationType): Promise<string | undefined> {
   const aadObjectId = activity.from.aadObjectId;
   if (!aadObjectId) return "I couldn't send you a link: Teams didn't tell me which account you are. Try again in a minute.";
   const here = type === "personal" ? { serviceUrl: activity.serviceUrl, conversationId: activity.conversation.id } : undefined;

@@ -1,6 +1,6 @@
 import type { Issue } from "../domain/issue";
-import { QUEUES, type StorageClients } from "../storage/clients";
-import type { CardRefreshMessage } from "./issue-events";
+import { queueCardRefresh, type CardRefreshMessage } from "./card-refresh-queue";
+import { type StorageClients } from "./clients";
 
 /**
  * Queue messages live 7 days by default and can't stay invisible longer than that, so a message due
@@ -17,5 +17,5 @@ export async function scheduleIgnoreExpiry(storage: StorageClients, issue: Issue
 export async function sendIgnoreWakeUp(storage: StorageClients, issueId: string, endsAt: string): Promise<void> {
   const seconds = Math.max(1, Math.ceil((Date.parse(endsAt) - Date.now()) / 1000) + 1);
   const message: CardRefreshMessage = { issueId, version: 0, requestedAt: new Date().toISOString(), ignoreEndsAt: endsAt };
-  await storage.send(QUEUES.cardRefresh, message, { delaySeconds: Math.min(seconds, MAX_QUEUE_DELAY_SECONDS) });
+  await queueCardRefresh(storage, message, { delaySeconds: Math.min(seconds, MAX_QUEUE_DELAY_SECONDS) });
 }

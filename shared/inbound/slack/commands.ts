@@ -1,11 +1,9 @@
-import type { Config } from "../config";
-import { IdentityRepository } from "../identity/identities";
-import { slackLinkPrompt } from "../identity/prompts";
-import type { StorageClients } from "../storage/clients";
-import { runCommand, type CommandReply } from "../workflows/commands";
-import type { SlackTokens } from "./client";
-import type { SlashCommand } from "./payloads";
-import { ephemeral } from "./responses";
+import { IdentityRepository } from "../../storage/identities";
+import { slackLinkPrompt } from "../../identity/prompts";
+import { runCommand, type CommandReply } from "../../workflows/commands";
+import type { SlashCommand } from "../../slack/payloads";
+import { ephemeral } from "../../slack/responses";
+import type { SlackContext } from "../../context";
 
 type LinkPrompt = Awaited<ReturnType<typeof slackLinkPrompt>>;
 
@@ -13,13 +11,10 @@ type LinkPrompt = Awaited<ReturnType<typeof slackLinkPrompt>>;
  * Answers a slash command in the HTTP response: ephemeral, so only the person who typed it sees it.
  * Translation only: the slash command in, the command flow's reply out as a Slack message.
  */
-export async function handleSlashCommand(
-  deps: { config: Config; storage: StorageClients; slackTokens: SlackTokens; log: (line: string) => void },
-  command: SlashCommand,
-) {
+export async function handleSlashCommand(deps: SlackContext, command: SlashCommand) {
   const name = deps.config.slack?.command ?? "/triage";
   // Whether the app serves the workspace, from storage: no token refresh inside Slack's 3 seconds.
-  if (!(await deps.slackTokens.serves(command.team_id))) {
+  if (!(await deps.slack.serves(command.team_id))) {
     return ephemeral(
       "Triage Relay isn't installed for this workspace (or not allowed to serve it), so it can't do anything here. Ask an admin to install it.",
     );

@@ -1,9 +1,7 @@
-import type { StorageClients } from "../storage/clients";
-import { TABLES } from "../storage/clients";
-import { safeKey } from "../delivery/deliveries";
-import { isConflict } from "../storage/errors";
-import { SlackInstallations } from "./installations";
-import type { EventEnvelope } from "./payloads";
+import type { StorageClients } from "../../storage/clients";
+import { forgetDelivery, recordFirstDelivery } from "../../storage/events";
+import { SlackInstallations } from "../../storage/slack-installations";
+import type { EventEnvelope } from "../../slack/payloads";
 
 export type EventReply = { status: number; body?: unknown };
 
@@ -11,7 +9,7 @@ export type EventReply = { status: number; body?: unknown };
 export async function handleSlackEvent(deps: { storage: StorageClients; log: (line: string) => void }, envelope: EventEnvelope): Promise<EventReply> {
   if (envelope.type === "url_verification") return { status: 200, body: { challenge: envelope.challenge } };
   if (envelope.type !== "event_callback") return { status: 200 };
-  if (!(await firstDelivery(deps.storage, envelope.event_id))) {
+  if (!(await recordFirstDelivery(deps.storage, "slack", envelope.event_id))) {
     deps.log(`Slack event ${envelope.event_id} already handled (retry)`);
     return { status: 200 };
   }
@@ -21,7 +19,7 @@ export async function handleSlackEvent(deps: { storage: StorageClients; log: (li
     await act(deps, envelope);
   } catch (error) {
     // Let Slack's retry do it again: the event is only "handled" once it was.
-    await forgetDelivery(deps.storage, envelope.event_id);
+    await forgetDelivery(deps.storage, "slack", envelope.event_id);
     throw error;
   }
   return { status: 200 };
@@ -45,26 +43,5 @@ async function act(
       }
       break;
     }
-  }
-}
-
-function eventKey(eventId: string): string {
-  return `slack:${safeKey(eventId)}`;
-}
-
-async function forgetDelivery(storage: StorageClients, eventId: string): Promise<void> {
-  const table = await storage.table(TABLES.events);
-  await table.deleteEntity(eventKey(eventId), "").catch(() => undefined);
-}
-
-/** Records the event id; false when it was already recorded (Slack retried a slow or failed ack). */
-async function firstDelivery(storage: StorageClients, eventId: string): Promise<boolean> {
-  const table = await storage.table(TABLES.events);
-  try {
-    await table.createEntity({ partitionKey: eventKey(eventId), rowKey: "", receivedAt: new Date().toISOString() });
-    return true;
-  } catch (error) {
-    if (isConflict(error)) return false;
-    throw error;
   }
 }

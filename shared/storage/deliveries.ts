@@ -2,12 +2,13 @@ import { createHash } from "node:crypto";
 import type { TransactionAction } from "@azure/data-tables";
 import { z } from "zod";
 import { alertTargetSchema, type AlertTarget } from "../domain/alert";
-import { TABLES, type StorageClients } from "../storage/clients";
-import { isConflict, isNotFound, isPreconditionFailed } from "../storage/errors";
-import { stripUndefined } from "../storage/issues";
-import { submitInChunks } from "./live-cards";
+import { TABLES, type StorageClients } from "./clients";
+import { isConflict, isNotFound, isPreconditionFailed, stripUndefined, submitInChunks, getIfPresent, safeKey } from "./table";
 
 /** `sending`: one consumer took this delivery (conditional write) and is posting it right now. */
+/** A post takes seconds (10 s timeout, 2 s pacing); a "sending" row older than this belonged to a consumer that died. */
+export const SENDING_STALE_MS = 60_000;
+
 export type DeliveryState = "pending" | "sending" | "sent" | "dead";
 
 export interface DeliveryRow {
@@ -106,15 +107,6 @@ type DeliveryEntity = {
   decision?: string;
   sendingSince?: string;
 };
-
-/**
- * Table keys cannot hold / \ # ? or control characters: those (and %) are percent-encoded as UTF-8, so
- * `decodeURIComponent` always reverses it. Total: an unpaired surrogate (refused at every edge) becomes U+FFFD
- * rather than throwing.
- */
-export function safeKey(value: string): string {
-  return value.toWellFormed().replace(/[/\\#?%\u0000-\u001f\u007f-\u009f]/g, (c: string) => encodeURIComponent(c).toLowerCase());
-}
 
 /**
  * How a target appears in logs: channels by id, people never by email or object id but by the kind of target
@@ -240,13 +232,8 @@ export class DeliveryRepository {
   }
 
   async get(alertId: string, targetKey: string): Promise<DeliveryRow | undefined> {
-    const table = await this.storage.table(TABLES.deliveries);
-    try {
-      return fromEntity(await table.getEntity<DeliveryEntity>(safeKey(alertId), safeKey(targetKey)));
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
+    const entity = await getIfPresent<DeliveryEntity>(await this.storage.table(TABLES.deliveries), safeKey(alertId), safeKey(targetKey));
+    return entity && fromEntity(entity);
   }
 
   async update(

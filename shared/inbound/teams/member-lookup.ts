@@ -1,6 +1,6 @@
-import { ids } from "../domain/ids";
-import { baseConversationId, tenantOf, type TeamsActivity } from "./activity";
-import type { TeamsBot } from "./bot-context";
+import { ids } from "../../domain/ids";
+import { baseConversationId, tenantOf, type TeamsActivity } from "../../teams/activity";
+import type { AppContext } from "../../context";
 
 /**
  * The activity with its sender's Entra object id, asked of the Bot Connector when the activity doesn't
@@ -8,10 +8,10 @@ import type { TeamsBot } from "./bot-context";
  * and clients such as Agents Playground, send `from` with only the `29:` id and a name; without this the
  * clicker could not be identified or sent a link. Unchanged when the lookup fails or returns no object id.
  */
-export async function withSenderObjectId(bot: TeamsBot, activity: TeamsActivity): Promise<TeamsActivity> {
+export async function withSenderObjectId(bot: AppContext, activity: TeamsActivity): Promise<TeamsActivity> {
   if (activity.from.aadObjectId) return activity;
   try {
-    const member = await bot.connector.getMember(activity.serviceUrl, baseConversationId(activity), activity.from.id);
+    const member = await bot.teams.getMember(activity.serviceUrl, baseConversationId(activity), activity.from.id);
     // A guest from another tenant (shared channels) is not this tenant's person.
     if (member.tenantId && member.tenantId !== tenantOf(activity)) return activity;
     const aadObjectId = ids.tenantId.safeParse(member.aadObjectId);
