@@ -1,4 +1,5 @@
 import type { CommandReply } from "../../workflows/commands";
+import { statusWords, unlinkedWords } from "../identity-words";
 
 /** A command's reply in Discord's words and markdown. */
 export function discordWords(reply: Exclude<CommandReply<string>, { kind: "link" }>): string {
@@ -7,16 +8,10 @@ export function discordWords(reply: Exclude<CommandReply<string>, { kind: "link"
       return reply.unknownWord ? `I don't know "${reply.unknownWord}".\n${HELP}` : HELP;
     case "invalid":
       return reply.reason.replace(/^Usage: /, "Usage: /triage ");
-    case "status": {
-      const { identity } = reply;
-      return identity
-        ? `You're linked as ${identity.person.email} (${identity.how === "auto" ? "automatically" : "by sign-in"}).`
-        : "You're not linked to anyone yet. Type `/triage link` to link your account.";
-    }
+    case "status":
+      return statusWords(reply.identity, WORDING);
     case "unlinked":
-      return reply.previous
-        ? `You're unlinked (you were ${reply.previous.person.email}). Type \`/triage link\` to link again.`
-        : "You weren't linked. Type `/triage link` to link your account.";
+      return unlinkedWords(reply.previous, WORDING);
     case "not-subscribable":
       return reply.why === "personal-chat"
         ? "Alerts can't be subscribed to in a DM: use `/triage subscribe` in a server channel."
@@ -49,3 +44,5 @@ export function linkWords(url: string | undefined, why: string): string {
   if (!url) return `${why} Linking isn't set up on this app (no sign-in provider): ask whoever runs Triage Relay.`;
   return `${why} Link your Discord account to your work account: ${url} (works once, for 15 minutes).`;
 }
+
+const WORDING = { command: (words: string) => `\`/triage ${words}\``, automatically: "automatically" };

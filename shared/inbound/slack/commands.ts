@@ -1,4 +1,5 @@
 import { IdentityRepository } from "../../storage/identities";
+import { statusWords, unlinkedWords, type IdentityWording } from "../identity-words";
 import { slackLinkPrompt } from "../../identity/prompts";
 import { runCommand, type CommandReply } from "../../workflows/commands";
 import type { SlashCommand } from "../../slack/payloads";
@@ -53,16 +54,10 @@ export function slackWords(reply: Exclude<CommandReply<LinkPrompt>, { kind: "lin
       return reply.unknownWord ? `I don't know "${reply.unknownWord}".\n${help(name)}` : help(name);
     case "invalid":
       return reply.reason.replace(/^Usage: /, `Usage: ${name} `);
-    case "status": {
-      const { identity } = reply;
-      return identity
-        ? `You're linked as ${identity.person.email} (${identity.how === "auto" ? "automatically, by your Slack email" : "by sign-in"}).`
-        : `You're not linked to anyone yet. Type \`${name} link\` to link your account.`;
-    }
+    case "status":
+      return statusWords(reply.identity, slackWording(name));
     case "unlinked":
-      return reply.previous
-        ? `You're unlinked (you were ${reply.previous.person.email}). Type \`${name} link\` to link again.`
-        : `You weren't linked. Type \`${name} link\` to link your account.`;
+      return unlinkedWords(reply.previous, slackWording(name));
     case "not-subscribable":
       // Not reached: a Slack channel is always a target. Said plainly should that change.
       return "I can't post alerts to this conversation.";
@@ -89,4 +84,8 @@ function help(name: string): string {
     `\`${name} unsubscribe PROJECT\`, \`${name} subscriptions\``,
     `\`${name} status\`: who you're linked as; \`${name} link\`, \`${name} unlink\`; \`${name} notify on|off\`: a direct message when issues are assigned to you`,
   ].join("\n");
+}
+
+function slackWording(name: string): IdentityWording {
+  return { command: (words) => `\`${name} ${words}\``, automatically: "automatically, by your Slack email" };
 }

@@ -1,4 +1,5 @@
 import { escapeTeamsMarkdown } from "../../cards/text";
+import { statusWords, unlinkedWords } from "../identity-words";
 import { safeKey } from "../../storage/table";
 import { isTeamsConversationId } from "../../domain/ids";
 import { personalSendNote, sendTeamsLinkPrompt } from "../../identity/prompts";
@@ -52,18 +53,12 @@ export function teamsWords(reply: CommandReply<string | undefined>, type: Conver
       return helpText(type, reply.unknownWord);
     case "invalid":
       return reply.reason;
-    case "status": {
-      const { identity } = reply;
-      return identity
-        ? `You're linked as ${identity.person.email} (${identity.how === "auto" ? "automatically, by your Teams account" : "by sign-in"}).`
-        : "You're not linked to anyone yet. Type **link** to link your account.";
-    }
+    case "status":
+      return statusWords(reply.identity, WORDING);
     case "link":
       return reply.answer;
     case "unlinked":
-      return reply.previous
-        ? `You're unlinked (you were ${reply.previous.person.email}). Type **link** to link again.`
-        : "You weren't linked. Type **link** to link your account.";
+      return unlinkedWords(reply.previous, WORDING);
     case "not-subscribable":
       return reply.why === "personal-chat"
         ? "Subscriptions send a project's alerts to a channel: mention me with **subscribe** in that channel."
@@ -113,3 +108,5 @@ function helpText(type: ConversationType, unknown?: string): string {
   }
   return `${intro}Mention me with: **subscribe PROJECT [LEVEL] [--no-thread]**, **unsubscribe PROJECT**, **subscriptions**, **help**. Use the buttons on a card to resolve, ignore or assign it.`;
 }
+
+const WORDING = { command: (words: string) => `**${words}**`, automatically: "automatically, by your Teams account" };
