@@ -7,18 +7,8 @@ import type { TeamsTeam } from "../../dev/emulators/teams";
 import { anAlert } from "../fixtures/issues";
 import { sendBase64Json } from "../support/queues";
 import { installSlackWorkspace, startStack, type Stack } from "./stack";
+import { CHROMIUM, CHROMIUM_ARGS } from "../support/chromium";
 
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const CARD_TIMEOUT = 30_000;
 
 let stack: Stack;

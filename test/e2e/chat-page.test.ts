@@ -10,18 +10,8 @@ import { sendBase64Json } from "../support/queues";
 import { cardOf, cardText } from "./card-helpers";
 import { blocksText } from "./slack-helpers";
 import { installSlackWorkspace, startStack, type Stack } from "./stack";
+import { CHROMIUM, CHROMIUM_ARGS } from "../support/chromium";
 
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const SCREENSHOTS = { teams: "/tmp/chat-page-teams.png", slack: "/tmp/chat-page-slack.png" };
 /** Alert to card, and a change to every copy, go through queues: seconds, more on a busy machine. */
 const CARD_TIMEOUT = 30_000;

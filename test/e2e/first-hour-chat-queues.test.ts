@@ -10,18 +10,7 @@ import { StorageClients } from "../../shared/storage/clients";
 import { poisonFor } from "../../shared/workflows/intake-result";
 import { startTestAzurite, type Azurite } from "../support/azurite";
 import { messageCount, sendBase64Json } from "../support/queues";
-
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
+import { CHROMIUM, CHROMIUM_ARGS } from "../support/chromium";
 
 let azurite: Azurite;
 let teams: TeamsEmulator;

@@ -9,19 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PLAYGROUND_CONFIG, readPlaygroundWorld } from "../../dev/playground/playground";
 import { waitFor } from "../support/wait";
 import { freePort } from "./stack";
+import { CHROMIUM, CHROMIUM_ARGS } from "../support/chromium";
 
 const ROOT = resolve(__dirname, "..", "..");
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 /** Alert to card, and a click to its update, go through queues: seconds, more on a busy machine. */
 const CARD_TIMEOUT = 30_000;
 
