@@ -1,5 +1,5 @@
 import { IdentityRepository } from "../../storage/identities";
-import { statusWords, unlinkedWords, type IdentityWording } from "../identity-words";
+import { commandWords } from "../command-words";
 import { slackLinkPrompt } from "../../identity/prompts";
 import { runCommand, type CommandReply } from "../../workflows/commands";
 import type { SlashCommand } from "../../slack/payloads";
@@ -49,32 +49,14 @@ export async function handleSlashCommand(deps: SlackContext, command: SlashComma
 
 /** A command's reply in Slack's words and mrkdwn, naming the slash command as the workspace knows it. */
 export function slackWords(reply: Exclude<CommandReply<LinkPrompt>, { kind: "link" }>, name: string): string {
-  switch (reply.kind) {
-    case "help":
-      return reply.unknownWord ? `I don't know "${reply.unknownWord}".\n${help(name)}` : help(name);
-    case "invalid":
-      return reply.reason.replace(/^Usage: /, `Usage: ${name} `);
-    case "status":
-      return statusWords(reply.identity, slackWording(name));
-    case "unlinked":
-      return unlinkedWords(reply.previous, slackWording(name));
-    case "not-subscribable":
-      // Not reached: a Slack channel is always a target. Said plainly should that change.
-      return "I can't post alerts to this conversation.";
-    case "subscribed":
-      return `Subscribed: alerts for *${reply.project}* at level ${reply.minLevel} or above will be posted in this channel${reply.thread ? "" : ", without thread replies saying who did what"}. Make sure the app can post here (invite it to private channels).`;
-    case "notify":
-      if (!reply.person) return `Link your account first (\`${name} link\`): notices go to the person you are linked as.`;
-      return reply.on
-        ? "Notices on: you'll get a direct message when someone assigns an issue to you or unassigns it."
-        : `Notices off: no direct message when issues are assigned to you. \`${name} notify on\` turns them back on.`;
-    case "unsubscribed":
-      return reply.wasSubscribed ? `Unsubscribed this channel from *${reply.project}*.` : `This channel wasn't subscribed to *${reply.project}*.`;
-    case "subscriptions":
-      return reply.subscriptions.length
-        ? `Subscribed in this channel:\n${reply.subscriptions.map((s) => `• *${s.project}* (${s.minLevel} and above)`).join("\n")}`
-        : `No subscriptions in this channel yet. Try \`${name} subscribe PROJECT [LEVEL]\`.`;
-  }
+  return commandWords(reply, {
+    markup: "mrkdwn",
+    slash: name,
+    automatically: "automatically, by your Slack email",
+    nouns: { place: "channel", personalChat: "DM", personalMessage: "direct message" },
+    help: (unknownWord) => (unknownWord ? `I don't know "${unknownWord}".\n${help(name)}` : help(name)),
+    postingHint: "Make sure the app can post here (invite it to private channels).",
+  });
 }
 
 function help(name: string): string {
@@ -84,8 +66,4 @@ function help(name: string): string {
     `\`${name} unsubscribe PROJECT\`, \`${name} subscriptions\``,
     `\`${name} status\`: who you're linked as; \`${name} link\`, \`${name} unlink\`; \`${name} notify on|off\`: a direct message when issues are assigned to you`,
   ].join("\n");
-}
-
-function slackWording(name: string): IdentityWording {
-  return { command: (words) => `\`${name} ${words}\``, automatically: "automatically, by your Slack email" };
 }

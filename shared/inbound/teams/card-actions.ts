@@ -15,35 +15,35 @@ import { identifyActor, promptToLink, tellPrivately } from "./people";
 
 // A click on a card: Action.Execute (answered in the same response) or its Action.Submit fallback.
 
-export async function onExecuteAction(bot: AppContext, received: TeamsActivity): Promise<BotReply> {
-  const activity = await withSenderObjectId(bot, received);
+export async function onExecuteAction(ctx: AppContext, received: TeamsActivity): Promise<BotReply> {
+  const activity = await withSenderObjectId(ctx, received);
   const value = activity.value as { action?: { verb?: unknown; data?: { payload?: unknown } } } | undefined;
   const parsed = cardActionPayloadSchema.safeParse(value?.action?.data?.payload);
   if (!parsed.success) {
-    bot.log(`Teams: card action refused: unknown or malformed action (verb ${String(value?.action?.verb).slice(0, 40)})`);
+    ctx.log(`Teams: card action refused: unknown or malformed action (verb ${String(value?.action?.verb).slice(0, 40)})`);
     return errorReply(400, "BadRequest", "That button isn't one this app knows. The card may be from an older version: ask for a new one.");
   }
-  const result = await applyCardAction(bot, activity, parsed.data);
+  const result = await applyCardAction(ctx, activity, parsed.data);
   try {
     // The invoke answer is shown to the clicker only, so it can carry their notice. Every copy, this one
     // included for everyone else, is updated by the card refresh the change announces.
-    const card = result.issue ? await issueCard(bot, activity, result.issue, result.notice) : noticeCard("Issue not found", [result.notice ?? ""]);
+    const card = result.issue ? await issueCard(ctx, activity, result.issue, result.notice) : noticeCard("Issue not found", [result.notice ?? ""]);
     return cardReply(card);
   } finally {
-    afterAnswer(bot, result.announce);
+    afterAnswer(ctx, result.announce);
   }
 }
 
 /** The Action.Submit fallback (Teams mobile): same change, then the clicked card is updated in place for everyone. */
-export async function onSubmitAction(bot: AppContext, received: TeamsActivity): Promise<BotReply> {
-  const activity = await withSenderObjectId(bot, received);
+export async function onSubmitAction(ctx: AppContext, received: TeamsActivity): Promise<BotReply> {
+  const activity = await withSenderObjectId(ctx, received);
   const parsed = cardActionPayloadSchema.safeParse((activity.value as { payload?: unknown }).payload);
   if (!parsed.success) {
-    bot.log("Teams: submitted card data refused: unknown or malformed action");
-    await tellPrivately(bot, activity, "That button isn't one this app knows. The card may be from an older version.");
+    ctx.log("Teams: submitted card data refused: unknown or malformed action");
+    await tellPrivately(ctx, activity, "That button isn't one this app knows. The card may be from an older version.");
     return OK;
   }
-  const result = await applyCardAction(bot, activity, parsed.data);
+  const result = await applyCardAction(ctx, activity, parsed.data);
   let marking: (() => Promise<void>) | undefined;
   try {
     if (result.issue && activity.replyToId) {
@@ -52,19 +52,19 @@ export async function onSubmitAction(bot: AppContext, received: TeamsActivity): 
       const activityId = activity.replyToId;
       try {
         // Everyone sees this card: it shows the state, and a notice meant for the clicker goes to them alone.
-        const card = await issueCard(bot, activity, issue);
-        await bot.teams.update(activity.serviceUrl, conversationId, activityId, { type: "message", attachments: [cardAttachment(card)] });
+        const card = await issueCard(ctx, activity, issue);
+        await ctx.teams.update(activity.serviceUrl, conversationId, activityId, { type: "message", attachments: [cardAttachment(card)] });
         marking = () =>
-          markCopyRendered(bot, parsed.data.issueId, tenantOf(activity)!, activity.serviceUrl, conversationId, activityId, issue.version);
+          markCopyRendered(ctx, parsed.data.issueId, tenantOf(activity)!, activity.serviceUrl, conversationId, activityId, issue.version);
       } catch (error) {
-        bot.log(`Teams: could not update the clicked card: ${(error as Error).message}`);
+        ctx.log(`Teams: could not update the clicked card: ${(error as Error).message}`);
       }
     }
-    if (result.notice) await tellPrivately(bot, activity, result.notice);
+    if (result.notice) await tellPrivately(ctx, activity, result.notice);
     return OK;
   } finally {
     // Marked first, so the card refresh the announcement queues spends no update on the copy just updated.
-    afterAnswer(bot, async () => {
+    afterAnswer(ctx, async () => {
       try {
         await marking?.();
       } finally {
@@ -79,8 +79,8 @@ export async function onSubmitAction(bot: AppContext, received: TeamsActivity): 
  * which hands the reply to the host). Failures are logged: the change stays in the issue's outbox and is
  * announced by the next toucher of the issue, and the card refresh updates a copy not marked rendered.
  */
-function afterAnswer(bot: AppContext, work: () => Promise<unknown>): void {
-  setImmediate(() => void work().catch((error: Error) => bot.log(`Teams: work after the answer failed: ${error.name}: ${error.message}`)));
+function afterAnswer(ctx: AppContext, work: () => Promise<unknown>): void {
+  setImmediate(() => void work().catch((error: Error) => ctx.log(`Teams: work after the answer failed: ${error.name}: ${error.message}`)));
 }
 
 interface CardActionResult {
@@ -95,22 +95,22 @@ interface CardActionResult {
 const nothingToAnnounce = () => Promise.resolve();
 
 /** The click flow for a Teams click: translation in (activity → `CardClick` and its steps) and out (result → what the clicker sees). */
-async function applyCardAction(bot: AppContext, activity: TeamsActivity, payload: CardActionPayload): Promise<CardActionResult> {
+async function applyCardAction(ctx: AppContext, activity: TeamsActivity, payload: CardActionPayload): Promise<CardActionResult> {
   const tenantId = tenantOf(activity)!;
   const click: CardClick = { provider: "msteams", scope: tenantId, issueId: payload.issueId, requested: payload.action };
   const result = await runCardClick(click, {
-    identify: () => identifyActor(bot, activity, tenantId),
-    promptToLink: () => promptToLinkNotice(bot, activity, tenantId),
+    identify: () => identifyActor(ctx, activity, tenantId),
+    promptToLink: () => promptToLinkNotice(ctx, activity, tenantId),
     decide: async () => {
-      const people = payload.action.type === "assign" ? await bot.identities.people("msteams", tenantId) : [];
+      const people = payload.action.type === "assign" ? await ctx.identities.people("msteams", tenantId) : [];
       return { kind: "apply", action: toIssueAction(payload, people) };
     },
-    apply: (action, actor) => actOnIssueInTurn(bot.storage, payload.issueId, action, actor, () => bot.now()),
-    log: (line) => bot.log(`Teams: ${line}`),
+    apply: (action, actor) => actOnIssueInTurn(ctx.storage, payload.issueId, action, actor, () => ctx.now()),
+    log: (line) => ctx.log(`Teams: ${line}`),
   });
   switch (result.kind) {
     case "link-needed":
-      return { issue: (await new IssueRepository(bot.storage).get(payload.issueId))?.issue, notice: result.prompt, announce: nothingToAnnounce };
+      return { issue: (await new IssueRepository(ctx.storage).get(payload.issueId))?.issue, notice: result.prompt, announce: nothingToAnnounce };
     case "acted": {
       const { outcome } = result;
       // Not found: the answer is a notice card titled so; the reason alone says the rest.
@@ -125,21 +125,21 @@ async function applyCardAction(bot: AppContext, activity: TeamsActivity, payload
 }
 
 /** Sends an unlinked clicker a link in their 1:1 chat; what to tell them beside the card. */
-async function promptToLinkNotice(bot: AppContext, activity: TeamsActivity, tenantId: string): Promise<string> {
+async function promptToLinkNotice(ctx: AppContext, activity: TeamsActivity, tenantId: string): Promise<string> {
   if (!activity.from.aadObjectId)
     return "Nothing was changed: Teams didn't tell me which account clicked (and looking you up failed). Try again in a minute.";
-  const prompted = await promptToLink(bot, activity, tenantId, "To act on issues from Teams, link your Teams account to your work account first.");
+  const prompted = await promptToLink(ctx, activity, tenantId, "To act on issues from Teams, link your Teams account to your work account first.");
   return prompted
     ? "Nothing was changed: link your account first. I've sent you a link in your chat with Triage Relay."
     : "Nothing was changed: link your account first. I couldn't reach our 1:1 chat to send you a link: open Triage Relay in Teams and type **link** there.";
 }
 
-async function issueCard(bot: AppContext, activity: TeamsActivity, issue: Issue, notice?: string) {
-  return (await renderIssueCard(bot.identities, issue, { surface: "msteams", scope: tenantOf(activity)!, notice })).content;
+async function issueCard(ctx: AppContext, activity: TeamsActivity, issue: Issue, notice?: string) {
+  return (await renderIssueCard(ctx.identities, issue, { surface: "msteams", scope: tenantOf(activity)!, notice })).content;
 }
 
 async function markCopyRendered(
-  bot: AppContext,
+  ctx: AppContext,
   issueId: string,
   tenantId: string,
   serviceUrl: string,
@@ -160,7 +160,7 @@ async function markCopyRendered(
     postedAt: "",
   };
   try {
-    await new CardRepository(bot.storage).markRendered(clicked, version);
+    await new CardRepository(ctx.storage).markRendered(clicked, version);
   } catch (error) {
     if (!isNotFound(error)) throw error; // not a stored copy of the card: nothing to mark
   }

@@ -10,19 +10,19 @@ import { linkMember } from "./people";
 
 // Install lifecycle: where the bot may post, kept from authenticated activities only.
 
-export async function onConversationUpdate(bot: AppContext, activity: TeamsActivity): Promise<void> {
-  const installations = new TeamsInstallations(bot.storage);
+export async function onConversationUpdate(ctx: AppContext, activity: TeamsActivity): Promise<void> {
+  const installations = new TeamsInstallations(ctx.storage);
   const tenantId = tenantOf(activity)!;
   const botId = activity.recipient.id;
   const eventType = activity.channelData?.eventType;
   const teamId = activity.channelData?.team?.id;
 
   if (activity.membersRemoved?.some((member) => member.id === botId)) {
-    await deactivateTeamOrConversation(bot, activity, "bot removed");
+    await deactivateTeamOrConversation(ctx, activity, "bot removed");
     return;
   }
   if (eventType === "teamDeleted") {
-    await deactivateTeamOrConversation(bot, activity, "team deleted");
+    await deactivateTeamOrConversation(ctx, activity, "team deleted");
     return;
   }
   if (eventType === "channelDeleted" && activity.channelData?.channel) {
@@ -31,58 +31,58 @@ export async function onConversationUpdate(bot: AppContext, activity: TeamsActiv
   }
   if (eventType === "teamRenamed" && teamId) {
     for (const row of await installations.listTeam(tenantId, teamId)) {
-      await installations.save({ ...row, teamName: activity.channelData?.team?.name, updatedAt: bot.now().toISOString() });
+      await installations.save({ ...row, teamName: activity.channelData?.team?.name, updatedAt: ctx.now().toISOString() });
     }
     return;
   }
   if ((eventType === "channelRenamed" || eventType === "channelCreated" || eventType === "channelRestored") && activity.channelData?.channel) {
     const existing = await installations.get(tenantId, activity.channelData.channel.id);
     await installations.save({
-      ...(existing ?? referenceFrom(bot, activity)),
+      ...(existing ?? referenceFrom(ctx, activity)),
       conversationId: activity.channelData.channel.id,
       channelName: activity.channelData.channel.name,
       active: true,
-      updatedAt: bot.now().toISOString(),
+      updatedAt: ctx.now().toISOString(),
     });
     return;
   }
   if (eventType === "teamRestored") {
-    await rememberConversation(bot, activity, { overwrite: true });
+    await rememberConversation(ctx, activity, { overwrite: true });
     return;
   }
   if (activity.membersAdded?.some((member) => member.id === botId)) {
     // A personal chat is found by its person's object id later: look it up when the activity lacks it.
-    const installedBy = conversationTypeOf(activity) === "personal" ? await withSenderObjectId(bot, activity) : activity;
-    const reference = await rememberConversation(bot, installedBy, { overwrite: true });
+    const installedBy = conversationTypeOf(activity) === "personal" ? await withSenderObjectId(ctx, activity) : activity;
+    const reference = await rememberConversation(ctx, installedBy, { overwrite: true });
     if (!reference) return;
     const aadObjectId = installedBy.from.aadObjectId;
-    if (reference.conversationType === "personal" && aadObjectId && bot.config.autoLink) {
-      await linkMember(bot, activity.serviceUrl, reference.conversationId, activity.from.id, aadObjectId, reference.tenantId);
+    if (reference.conversationType === "personal" && aadObjectId && ctx.config.autoLink) {
+      await linkMember(ctx, activity.serviceUrl, reference.conversationId, activity.from.id, aadObjectId, reference.tenantId);
     }
-    await sendWelcome(bot, reference);
-    if (reference.teamId && bot.config.autoLink) await linkTeamMembers(bot, reference);
+    await sendWelcome(ctx, reference);
+    if (reference.teamId && ctx.config.autoLink) await linkTeamMembers(ctx, reference);
   }
 }
 
-export async function onInstallationUpdate(bot: AppContext, activity: TeamsActivity): Promise<void> {
+export async function onInstallationUpdate(ctx: AppContext, activity: TeamsActivity): Promise<void> {
   if (activity.action?.startsWith("remove")) {
-    await deactivateTeamOrConversation(bot, activity, "app uninstalled");
+    await deactivateTeamOrConversation(ctx, activity, "app uninstalled");
     return;
   }
-  await rememberConversation(bot, activity, { overwrite: true });
+  await rememberConversation(ctx, activity, { overwrite: true });
 }
 
-async function deactivateTeamOrConversation(bot: AppContext, activity: TeamsActivity, reason: string): Promise<void> {
-  const installations = new TeamsInstallations(bot.storage);
+async function deactivateTeamOrConversation(ctx: AppContext, activity: TeamsActivity, reason: string): Promise<void> {
+  const installations = new TeamsInstallations(ctx.storage);
   const tenantId = tenantOf(activity)!;
   const teamId = activity.channelData?.team?.id;
   const rows = teamId ? await installations.listTeam(tenantId, teamId) : [];
   const conversationIds = new Set([baseConversationId(activity), ...rows.map((row) => row.conversationId)]);
   for (const conversationId of conversationIds) await installations.deactivate(tenantId, conversationId, reason);
-  bot.log(`Teams: ${conversationIds.size} conversation(s) marked inactive (${reason})`);
+  ctx.log(`Teams: ${conversationIds.size} conversation(s) marked inactive (${reason})`);
 }
 
-export function referenceFrom(bot: AppContext, activity: TeamsActivity): TeamsInstallation {
+export function referenceFrom(ctx: AppContext, activity: TeamsActivity): TeamsInstallation {
   const type = conversationTypeOf(activity);
   return {
     tenantId: tenantOf(activity)!,
@@ -94,22 +94,22 @@ export function referenceFrom(bot: AppContext, activity: TeamsActivity): TeamsIn
     channelName: activity.channelData?.channel?.name,
     userAadObjectId: type === "personal" ? activity.from.aadObjectId : undefined,
     active: true,
-    updatedAt: bot.now().toISOString(),
+    updatedAt: ctx.now().toISOString(),
   };
 }
 
 /** Stores the conversation reference; only ever from an authenticated activity, so its serviceUrl is vouched for. */
 export async function rememberConversation(
-  bot: AppContext,
+  ctx: AppContext,
   activity: TeamsActivity,
   options: { overwrite: boolean },
 ): Promise<TeamsInstallation | undefined> {
-  const reference = referenceFrom(bot, activity);
-  await new TeamsInstallations(bot.storage).save(reference, options);
+  const reference = referenceFrom(ctx, activity);
+  await new TeamsInstallations(ctx.storage).save(reference, options);
   return reference;
 }
 
-async function sendWelcome(bot: AppContext, reference: TeamsInstallation): Promise<void> {
+async function sendWelcome(ctx: AppContext, reference: TeamsInstallation): Promise<void> {
   const where = reference.conversationType === "personal" ? "this chat" : reference.conversationType === "channel" ? "this channel" : "this chat";
   const lines =
     reference.conversationType === "personal"
@@ -122,7 +122,7 @@ async function sendWelcome(bot: AppContext, reference: TeamsInstallation): Promi
           "To receive a project's alerts here, mention me with **subscribe PROJECT [LEVEL]**, e.g. `@Triage Relay subscribe checkout error`.",
           "Producers can also address this conversation directly with the id below.",
         ];
-  await safeSend(bot, reference.serviceUrl, reference.conversationId, {
+  await safeSend(ctx, reference.serviceUrl, reference.conversationId, {
     type: "message",
     summary: "Triage Relay is ready",
     attachments: [cardAttachment(noticeCard("Triage Relay is ready", lines, [{ title: "Conversation id", value: reference.conversationId }]))],
@@ -133,7 +133,7 @@ async function sendWelcome(bot: AppContext, reference: TeamsInstallation): Promi
  * Links the team's members by their emails, through the member-sync queue: a large roster takes longer
  * than Bot Service waits for this answer (~15 s). The first page is read within seconds of the install.
  */
-async function linkTeamMembers(bot: AppContext, reference: TeamsInstallation): Promise<void> {
-  await queueFirstPage(bot.storage, { tenantId: reference.tenantId, serviceUrl: reference.serviceUrl, teamId: reference.teamId! });
-  bot.log("Teams: reading the team's members to link them by email");
+async function linkTeamMembers(ctx: AppContext, reference: TeamsInstallation): Promise<void> {
+  await queueFirstPage(ctx.storage, { tenantId: reference.tenantId, serviceUrl: reference.serviceUrl, teamId: reference.teamId! });
+  ctx.log("Teams: reading the team's members to link them by email");
 }

@@ -8,20 +8,20 @@ import type { AppContext } from "../../context";
  * and clients such as Agents Playground, send `from` with only the `29:` id and a name; without this the
  * clicker could not be identified or sent a link. Unchanged when the lookup fails or returns no object id.
  */
-export async function withSenderObjectId(bot: AppContext, activity: TeamsActivity): Promise<TeamsActivity> {
+export async function withSenderObjectId(ctx: AppContext, activity: TeamsActivity): Promise<TeamsActivity> {
   if (activity.from.aadObjectId) return activity;
   try {
-    const member = await bot.teams.getMember(activity.serviceUrl, baseConversationId(activity), activity.from.id);
+    const member = await ctx.teams.getMember(activity.serviceUrl, baseConversationId(activity), activity.from.id);
     // A guest from another tenant (shared channels) is not this tenant's person.
     if (member.tenantId && member.tenantId !== tenantOf(activity)) return activity;
     const aadObjectId = ids.tenantId.safeParse(member.aadObjectId);
     if (!aadObjectId.success) {
-      bot.log("Teams: the Bot Connector returned no object id for the sender");
+      ctx.log("Teams: the Bot Connector returned no object id for the sender");
       return activity;
     }
     return { ...activity, from: { ...activity.from, aadObjectId: aadObjectId.data, name: activity.from.name ?? member.name } };
   } catch (error) {
-    bot.log(`Teams: could not look up the sender: ${(error as Error).message}`);
+    ctx.log(`Teams: could not look up the sender: ${(error as Error).message}`);
     return activity;
   }
 }

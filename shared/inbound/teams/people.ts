@@ -12,21 +12,21 @@ import { sendToPersonalChat } from "../../teams/personal-chat";
  * Who clicked: the linked person, or the member's email from the Bot Connector (linked automatically,
  * when allowed). Without either the actor has no person, and actions that need one say so.
  */
-export async function identifyActor(bot: AppContext, activity: TeamsActivity, tenantId: string): Promise<Actor> {
+export async function identifyActor(ctx: AppContext, activity: TeamsActivity, tenantId: string): Promise<Actor> {
   const label = activity.from.name ?? "a Teams user";
   const aadObjectId = activity.from.aadObjectId;
   if (!aadObjectId) return { label, surface: "teams" };
   const user = { provider: "msteams" as const, scope: tenantId, chatUserId: aadObjectId, teamsUserId: activity.from.id };
   const conversationId = activity.conversation.id.split(";")[0]!;
-  const person = await linkedOrAutoLinked(autoLinkDeps(bot), user, () =>
-    memberPerson(bot, activity.serviceUrl, conversationId, activity.from.id, tenantId),
+  const person = await linkedOrAutoLinked(autoLinkDeps(ctx), user, () =>
+    memberPerson(ctx, activity.serviceUrl, conversationId, activity.from.id, tenantId),
   );
   return person ? { person, label, surface: "teams" } : { label, surface: "teams" };
 }
 
 /** Links a member automatically by the email (or UPN) the Bot Connector returns for them. */
 export async function linkMember(
-  bot: AppContext,
+  ctx: AppContext,
   serviceUrl: string,
   conversationId: string,
   memberId: string,
@@ -34,22 +34,22 @@ export async function linkMember(
   tenantId: string,
 ): Promise<Person | undefined> {
   const user = { provider: "msteams" as const, scope: tenantId, chatUserId: aadObjectId, teamsUserId: memberId };
-  return autoLinkVerified(autoLinkDeps(bot), user, () => memberPerson(bot, serviceUrl, conversationId, memberId, tenantId));
+  return autoLinkVerified(autoLinkDeps(ctx), user, () => memberPerson(ctx, serviceUrl, conversationId, memberId, tenantId));
 }
 
-function autoLinkDeps(bot: AppContext) {
-  return { identities: bot.identities, autoLink: bot.config.autoLink, log: (line: string) => bot.log(`Teams: ${line}`), now: () => bot.now() };
+function autoLinkDeps(ctx: AppContext) {
+  return { identities: ctx.identities, autoLink: ctx.config.autoLink, log: (line: string) => ctx.log(`Teams: ${line}`), now: () => ctx.now() };
 }
 
 /** The member as the Bot Connector describes them, when they are this tenant's person with an email. */
 async function memberPerson(
-  bot: AppContext,
+  ctx: AppContext,
   serviceUrl: string,
   conversationId: string,
   memberId: string,
   tenantId: string,
 ): Promise<Person | undefined> {
-  const member = await bot.teams.getMember(serviceUrl, conversationId, memberId);
+  const member = await ctx.teams.getMember(serviceUrl, conversationId, memberId);
   // A shared channel's guests from other tenants are not this tenant's people.
   if (member.tenantId && member.tenantId !== tenantId) return undefined;
   const email = (member.email ?? member.userPrincipalName)?.toLowerCase();
@@ -58,10 +58,10 @@ async function memberPerson(
 }
 
 /** Sends the person a private link to link their account (a gone 1:1 chat is replaced); false when it could not be sent. */
-export async function promptToLink(bot: AppContext, activity: TeamsActivity, tenantId: string, why: string): Promise<boolean> {
+export async function promptToLink(ctx: AppContext, activity: TeamsActivity, tenantId: string, why: string): Promise<boolean> {
   if (!activity.from.aadObjectId) return false;
   const result = await sendTeamsLinkPrompt(
-    bot,
+    ctx,
     { serviceUrl: activity.serviceUrl, tenantId, aadObjectId: activity.from.aadObjectId, teamsUserId: activity.from.id, name: activity.from.name },
     why,
   );
@@ -69,18 +69,18 @@ export async function promptToLink(bot: AppContext, activity: TeamsActivity, ten
 }
 
 /** A word for one person: in a 1:1 chat, right there; elsewhere, in their 1:1 chat with the bot. */
-export async function tellPrivately(bot: AppContext, activity: TeamsActivity, text: string): Promise<void> {
+export async function tellPrivately(ctx: AppContext, activity: TeamsActivity, text: string): Promise<void> {
   if (conversationTypeOf(activity) === "personal") {
-    await safeSend(bot, activity.serviceUrl, activity.conversation.id, { type: "message", text });
+    await safeSend(ctx, activity.serviceUrl, activity.conversation.id, { type: "message", text });
     return;
   }
   const tenantId = tenantOf(activity)!;
   const aadObjectId = activity.from.aadObjectId;
   if (!aadObjectId) return;
   // A 1:1 chat Teams says is gone is marked inactive and replaced; a failure is logged (there is no one else to tell).
-  const result = await sendToPersonalChat(bot, { tenantId, aadObjectId, teamsUserId: activity.from.id, serviceUrl: activity.serviceUrl }, () => ({
+  const result = await sendToPersonalChat(ctx, { tenantId, aadObjectId, teamsUserId: activity.from.id, serviceUrl: activity.serviceUrl }, () => ({
     type: "message",
     text,
   }));
-  if (!result.sent) bot.log(`Teams: private notice not delivered (${result.problem}: ${result.detail})`);
+  if (!result.sent) ctx.log(`Teams: private notice not delivered (${result.problem}: ${result.detail})`);
 }

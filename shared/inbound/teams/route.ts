@@ -7,24 +7,24 @@ import { onConversationUpdate, onInstallationUpdate, rememberConversation } from
 export type { BotReply } from "../../teams/invoke-replies";
 
 /** Routes one authenticated activity from an allowed tenant. */
-export async function handleTeamsActivity(bot: AppContext, activity: TeamsActivity): Promise<BotReply> {
+export async function handleTeamsActivity(ctx: AppContext, activity: TeamsActivity): Promise<BotReply> {
   switch (activity.type) {
     case "conversationUpdate":
-      await onConversationUpdate(bot, activity);
+      await onConversationUpdate(ctx, activity);
       return OK;
     case "installationUpdate":
-      await onInstallationUpdate(bot, activity);
+      await onInstallationUpdate(ctx, activity);
       return OK;
     case "message":
-      await rememberConversation(bot, activity, { overwrite: false });
+      await rememberConversation(ctx, activity, { overwrite: false });
       if (activity.value !== undefined && activity.value !== null && typeof activity.value === "object") {
-        return onSubmitAction(bot, activity);
+        return onSubmitAction(ctx, activity);
       }
-      await onCommand(bot, activity);
+      await onCommand(ctx, activity);
       return OK;
     case "invoke":
-      if (activity.name === "adaptiveCard/action") return onExecuteAction(bot, activity);
-      bot.log(`Teams invoke ${String(activity.name).slice(0, 60)} not supported`);
+      if (activity.name === "adaptiveCard/action") return onExecuteAction(ctx, activity);
+      ctx.log(`Teams invoke ${String(activity.name).slice(0, 60)} not supported`);
       return errorReply(400, "NotSupported", "This bot does not handle that kind of request.");
     default:
       return OK;
