@@ -35,7 +35,12 @@ const NOOP_ROUNDS_FACTOR = 3;
 /** Issue 11's goal: clicks at 20 concurrent, median at most this many times the no-op's. */
 export const CLICK_RATIO_GOAL = 5;
 export const GOAL_CONCURRENCY = 20;
-const SLACK_CHANNELS = 10;
+/**
+ * Cards are spread over this many channels on each platform, as alerts are in real teams: every click also
+ * posts a thread line in the card's channel, and one channel's pacing (Slack ~1 post/s, Teams 60 per 30 s)
+ * would otherwise be what the quiet wait between rows measures.
+ */
+const CHANNELS = 10;
 
 export type ClickMode = "different issues" | "one issue";
 export type ClickPlatform = "Teams" | "Slack";
@@ -71,6 +76,7 @@ export interface ConcurrentClicksResult {
 
 interface TeamsCard {
   issueId: string;
+  channel: string;
   activityId: string;
   card: unknown;
 }
@@ -83,7 +89,6 @@ interface SlackCard {
 
 interface Place {
   teamsUsers: TeamsUser[];
-  teamsChannel: string;
   teamsCards: TeamsCard[];
   slackTeam: string;
   slackUsers: string[];
@@ -100,7 +105,10 @@ export function roundsFor(concurrency: number, samples: number): number {
 
 export async function measureConcurrentClicks(world: World, samples: number, progress: (line: string) => void): Promise<ConcurrentClicksResult> {
   const most = Math.max(...CONCURRENCIES);
-  const place = await setUpPlace(world, most, progress);
+  const place = await setUpPlace(world, most, progress).catch((error: unknown) => {
+    progress(`clicks: setting up failed; the app's last lines:\n${appLines(world).slice(-40).join("\n")}`);
+    throw error;
+  });
   const noopHost = await startHostProcess({
     env: { AzureWebJobsStorage: world.stack.azurite.connectionString },
     args: ["--app", join(ROOT, NOOP_APP)],
@@ -131,8 +139,7 @@ export async function measureConcurrentClicks(world: World, samples: number, pro
     }
     return { samplesPerRow: samples, warmupBatch: WARMUP_BATCH, noop, rows };
   } catch (error) {
-    const appLines = world.stack.host.logs().filter((line) => /Slack|Teams|Failed/.test(line));
-    progress(`clicks failed; the app's last lines:\n${appLines.slice(-40).join("\n")}`);
+    progress(`clicks failed; the app's last lines:\n${appLines(world).slice(-40).join("\n")}`);
     throw error;
   } finally {
     await noopHost.stop();
@@ -150,19 +157,31 @@ async function setUpPlace(world: World, people: number, progress: (line: string)
     { length: people },
     (_, i) => stack.slack.addUser(slackTeam, { name: `clicker${i}`, realName: `Clicker ${i}`, email: `clicker${i}@slack.example` }).id,
   );
-  const slackChannels = Array.from({ length: SLACK_CHANNELS }, (_, i) => stack.slack.addChannel(slackTeam, { name: `clicks-${i}` }).id);
+  const slackChannels = Array.from({ length: CHANNELS }, (_, i) => stack.slack.addChannel(slackTeam, { name: `clicks-${i}` }).id);
+  const teamsChannels = [
+    team.generalChannelId,
+    ...Array.from({ length: CHANNELS - 1 }, (_, i) => stack.teams.addChannel(team, `clicks-${i + 1}`).id),
+  ];
+  // The app learns where it may post in a team from the activities it receives there.
+  for (const conversation of teamsChannels.slice(1)) {
+    const answer = await stack.teams.post(
+      `${stack.api}/messages`,
+      stack.teams.message({ conversation, from: teamsUsers[0]!, text: "subscriptions" }),
+    );
+    if (answer.status !== 200) throw new Error(`a message in the clickers' channel answered ${answer.status}`);
+  }
 
   const teamsIssues = Array.from({ length: people }, (_, i) => `bench-click-teams-${String(i).padStart(3, "0")}`);
   const slackIssues = Array.from({ length: people }, (_, i) => `bench-click-slack-${String(i).padStart(3, "0")}`);
-  const slackChannelOf = (i: number) => slackChannels[i % SLACK_CHANNELS]!;
-  const channel = team.generalChannelId;
+  const slackChannelOf = (i: number) => slackChannels[i % CHANNELS]!;
+  const teamsChannelOf = (i: number) => teamsChannels[i % CHANNELS]!;
   for (const [i, issueId] of teamsIssues.entries()) {
-    await world.sendAlert(alertFor(issueId, `${issueId}-a`, [{ provider: "msteams", conversationId: channel }]));
+    await world.sendAlert(alertFor(issueId, `${issueId}-a`, [{ provider: "msteams", conversationId: teamsChannelOf(i) }]));
     await world.sendAlert(alertFor(slackIssues[i]!, `${slackIssues[i]}-a`, [{ provider: "slack", teamId: slackTeam, channel: slackChannelOf(i) }]));
   }
   progress(`clicks: ${people} Teams and ${people} Slack cards requested`);
   await waitUntil(
-    () => teamsIssues.every((id) => teamsPostedAt(stack, channel, id) !== undefined) || undefined,
+    () => teamsIssues.every((id, i) => teamsPostedAt(stack, teamsChannelOf(i), id) !== undefined) || undefined,
     "every Teams card for the click benchmark",
     120_000,
   );
@@ -171,9 +190,10 @@ async function setUpPlace(world: World, people: number, progress: (line: string)
     "every Slack card for the click benchmark",
     120_000,
   );
-  const teamsCards = teamsIssues.map((issueId) => {
+  const teamsCards = teamsIssues.map((issueId, i) => {
+    const channel = teamsChannelOf(i);
     const posted = stack.teams.messages(channel).find((m) => JSON.stringify(m.activity).includes(issueId))!;
-    return { issueId, activityId: posted.activityId, card: cardOf(posted.activity) };
+    return { issueId, channel, activityId: posted.activityId, card: cardOf(posted.activity) };
   });
   const slackCards = slackIssues.map((issueId, i) => {
     const posted = stack.slack
@@ -181,8 +201,10 @@ async function setUpPlace(world: World, people: number, progress: (line: string)
       .find((m) => !m.ephemeral && m.channel === slackChannelOf(i) && JSON.stringify(m.blocks).includes(`"triage:${issueId}"`))!;
     return { issueId, channel: posted.channel, ts: posted.ts };
   });
-  return { teamsUsers, teamsChannel: channel, teamsCards, slackTeam, slackUsers, slackCards };
+  return { teamsUsers, teamsCards, slackTeam, slackUsers, slackCards };
 }
+
+const appLines = (world: World) => world.stack.host.logs().filter((line) => /Slack|Teams|Failed|Delivery/.test(line));
 
 /** Card i for clicker i (different issues), or card 0 for everyone (one issue). */
 const cardIndex = (mode: ClickMode, clicker: number) => (mode === "one issue" ? 0 : clicker);
@@ -235,7 +257,7 @@ async function teamsRound(world: World, place: Place, concurrency: number, mode:
     const title = toggled(cardText(target.card));
     const button = action(target.card, title);
     const activity = stack.teams.invokeAction({
-      conversation: place.teamsChannel,
+      conversation: target.channel,
       from: place.teamsUsers[clicker]!,
       replyToId: target.activityId,
       verb: button.verb!,

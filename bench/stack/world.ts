@@ -68,13 +68,17 @@ export function alertFor(issueId: string, alertId: string, targets: Alert["targe
 /** The queues the app consumes. */
 export const BUSY_QUEUES = ["alerts", "deliveries", "card-refresh", "member-sync"];
 
-/** Waits until no queue the app consumes holds a message (delayed ones included), so phases don't overlap. */
-export async function quiesce(stack: Stack): Promise<void> {
+/**
+ * Waits until no queue the app consumes holds a message (delayed ones included), so phases don't overlap.
+ * Thread lines wait on `card-refresh` for their issue to be quiet and then for the channel's pacing, so a
+ * phase that changed many issues takes a while to go quiet.
+ */
+export async function quiesce(stack: Stack, timeoutMs = 180_000): Promise<void> {
   await waitFor(
     async () => {
       const counts = await Promise.all(BUSY_QUEUES.map((queue) => messageCount(stack.azurite.connectionString, queue)));
       return counts.every((n) => n === 0);
     },
-    { timeoutMs: 60_000, intervalMs: 250, description: `queues ${BUSY_QUEUES.join(", ")} to be empty` },
+    { timeoutMs, intervalMs: 250, description: `queues ${BUSY_QUEUES.join(", ")} to be empty` },
   );
 }

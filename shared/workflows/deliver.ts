@@ -279,11 +279,12 @@ async function postOne(
 }
 
 /**
- * Milliseconds until the issue counts as settled (0: it has): a card posted before then will soon need an update.
- * A new issue (version 1) has not changed since it was created; one written again within SETTLE_MS is changing.
+ * Milliseconds until the issue counts as settled (0: it has): a card posted before then may soon need an update.
+ * A new issue is no exception: a storm's issues are all new at first, and each of their early cards would cost
+ * a chat.update later (the sender still posts at once while the workspace has update budget to follow).
  */
 export function settlesIn(stored: Pick<StoredIssue, "issue" | "writtenAt">, now = Date.now()): number {
-  if (stored.issue.version <= 1 || !stored.writtenAt) return 0;
+  if (!stored.writtenAt) return 0;
   return Math.max(0, Date.parse(stored.writtenAt) + SETTLE_MS - now);
 }
 
