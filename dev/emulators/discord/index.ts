@@ -51,6 +51,26 @@ export interface ThrottleSpec {
 export interface InteractionAnswer {
   status: number;
   body?: { type: number; data?: Record<string, unknown> };
+  /** Discord gave up: no answer within 3 s ("This interaction failed"); the token is invalidated. */
+  timedOut?: boolean;
+}
+
+/** Discord wants the initial response within 3 s, or it invalidates the token. */
+export const INITIAL_RESPONSE_WITHIN_MS = 3_000;
+/** An answered interaction's token works for the webhook routes (edit @original, followups) this long. */
+export const INTERACTION_TOKEN_LIFETIME_MS = 15 * 60_000;
+
+interface InteractionRecord {
+  channelId: string;
+  /** The message a component was on. */
+  messageId?: string;
+  /** The message the initial response created (type 4 or 5): `@original` from then on. */
+  responseMessageId?: string;
+  /** The deferred command answer was ephemeral: its edit stays so. */
+  ephemeral?: boolean;
+  issuedAt: number;
+  /** Not answered in time: the token no longer works. */
+  invalidated?: boolean;
 }
 
 export interface DiscordEmulatorOptions {
@@ -80,8 +100,8 @@ export class DiscordEmulator {
   readonly noAccess = new Set<string>();
   commands: unknown[] = [];
   private readonly messagesByChannel = new Map<string, DiscordMessage[]>();
-  /** Interaction token → the message it was sent from (edits of `@original` go there). */
-  private readonly interactionMessages = new Map<string, { channelId: string; messageId?: string }>();
+  /** Interaction token → where it came from and what its answer created (edits of `@original` go there). */
+  private readonly interactions = new Map<string, InteractionRecord>();
   private readonly buckets = new Map<string, { used: number; resetAt: number; id: string }>();
   private readonly throttles: ThrottleSpec[] = [];
   private server?: ReturnType<typeof createServer>;
@@ -195,7 +215,9 @@ export class DiscordEmulator {
 
   /**
    * Sends an interaction as Discord does (signed), and applies the answer as Discord would: type 7 edits the
-   * clicked message, type 4 shows a (possibly ephemeral) reply. `sign` overrides the headers for forgeries.
+   * clicked message, type 4 shows a (possibly ephemeral) reply, type 5 a "thinking…" reply to be edited, type 6
+   * nothing yet (the app edits `@original` later). No answer within 3 s: Discord gives up and the token is
+   * invalidated. `sign` overrides the headers for forgeries.
    */
   async sendInteraction(
     url: string,
@@ -205,34 +227,63 @@ export class DiscordEmulator {
     const body = JSON.stringify(interaction);
     const token = String(interaction.token);
     const message = interaction.message as { id?: string; channel_id?: string } | undefined;
-    this.interactionMessages.set(token, { channelId: String(interaction.channel_id ?? ""), messageId: message?.id });
-    const response = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json", ...(sign ? sign(body) : this.signer.headers(body)) },
-      body,
-    });
-    const text = await response.text();
+    const record: InteractionRecord = { channelId: String(interaction.channel_id ?? ""), messageId: message?.id, issuedAt: Date.now() };
+    this.interactions.set(token, record);
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...(sign ? sign(body) : this.signer.headers(body)) },
+        body,
+        signal: AbortSignal.timeout(INITIAL_RESPONSE_WITHIN_MS),
+      });
+      text = await response.text();
+    } catch (error) {
+      if ((error as Error).name !== "TimeoutError") throw error;
+      record.invalidated = true;
+      return { status: 0, timedOut: true };
+    }
     const answer: InteractionAnswer = { status: response.status, body: text ? JSON.parse(text) : undefined };
-    if (response.status === 200 && answer.body) this.applyAnswer(token, answer.body);
+    if (response.status === 200 && answer.body) this.applyAnswer(record, answer.body);
+    else record.invalidated = true;
     return answer;
   }
 
-  private applyAnswer(token: string, answer: { type: number; data?: Record<string, unknown> }): void {
-    const origin = this.interactionMessages.get(token);
-    if (!origin) return;
+  /** Makes an interaction's token as old as Discord's would be after `ms` (to try the 15-minute lifetime). */
+  ageInteraction(token: string, ms: number): void {
+    const record = this.interactions.get(token);
+    if (record) record.issuedAt -= ms;
+  }
+
+  private applyAnswer(origin: InteractionRecord, answer: { type: number; data?: Record<string, unknown> }): void {
+    const data = answer.data ?? {};
+    const ephemeral = (Number(data.flags ?? 0) & 64) === 64 || undefined;
     if (answer.type === 7 && origin.messageId) {
       const message = this.message(origin.channelId, origin.messageId);
-      if (message) editMessage(message, answer.data ?? {});
+      if (message) editMessage(message, data);
     }
     if (answer.type === 4) {
-      const data = answer.data ?? {};
-      this.store(origin.channelId, {
+      const created = this.store(origin.channelId, {
         content: data.content as string | undefined,
         embeds: (data.embeds as unknown[]) ?? [],
         components: (data.components as unknown[]) ?? [],
-        ephemeral: (Number(data.flags ?? 0) & 64) === 64 || undefined,
+        ephemeral,
       });
+      origin.responseMessageId = created.id;
     }
+    if (answer.type === 5) {
+      const thinking = this.store(origin.channelId, { content: "Triage Relay is thinking…", embeds: [], components: [], ephemeral });
+      origin.responseMessageId = thinking.id;
+      origin.ephemeral = ephemeral;
+    }
+  }
+
+  /** The interaction a webhook route's token belongs to, while it works: answered in time, under 15 minutes old, this app's. */
+  private liveInteraction(applicationId: string, token: string): InteractionRecord | undefined {
+    const record = this.interactions.get(token);
+    if (!record || record.invalidated || applicationId !== this.applicationId) return undefined;
+    return Date.now() - record.issuedAt <= INTERACTION_TOKEN_LIFETIME_MS ? record : undefined;
   }
 
   private interactionBase(user: DiscordUser, channel: DiscordChannel | undefined): Record<string, unknown> {
@@ -337,7 +388,8 @@ export class DiscordEmulator {
         body: { message: "You are being rate limited.", retry_after: spec.retryAfterSeconds, global },
       };
     }
-    const major = /^\/(channels|webhooks)\/(\d+)/.exec(path)?.[0] ?? "";
+    // An interaction webhook's major parameter is the webhook id and token: each interaction has its own bucket.
+    const major = /^\/channels\/\d+/.exec(path)?.[0] ?? /^\/webhooks\/\d+\/[^/]+/.exec(path)?.[0] ?? "";
     const template = path.replace(/\d{17,20}/g, ":id").replace(/\/webhooks\/:id\/[^/]+/, "/webhooks/:id/:token");
     const key = `${method} ${template} ${major}`;
     const limit = this.options.bucketLimit ?? 5;
@@ -411,11 +463,23 @@ export class DiscordEmulator {
       return { status: 200, body: this.commands as unknown as Record<string, unknown> };
     }
     if (method === "PATCH" && (match = /^\/webhooks\/(\d+)\/([^/]+)\/messages\/@original$/.exec(path))) {
-      const origin = this.interactionMessages.get(match[2]!);
-      const message = origin?.messageId ? this.message(origin.channelId, origin.messageId) : undefined;
+      const origin = this.liveInteraction(match[1]!, match[2]!);
+      const originalId = origin?.responseMessageId ?? origin?.messageId;
+      const message = origin && originalId ? this.message(origin.channelId, originalId) : undefined;
       if (!message) return unknown(10015, "Unknown Webhook");
       editMessage(message, body);
       return { status: 200, body: this.wireMessage(message) };
+    }
+    if (method === "POST" && (match = /^\/webhooks\/(\d+)\/([^/]+)$/.exec(path))) {
+      const origin = this.liveInteraction(match[1]!, match[2]!);
+      if (!origin) return unknown(10015, "Unknown Webhook");
+      const followup = this.store(origin.channelId, {
+        content: body.content as string | undefined,
+        embeds: (body.embeds as unknown[]) ?? [],
+        components: (body.components as unknown[]) ?? [],
+        ephemeral: (Number(body.flags ?? 0) & 64) === 64 || undefined,
+      });
+      return { status: 200, body: this.wireMessage(followup) };
     }
     return { status: 404, body: { code: 0, message: "404: Not Found" } };
   }
