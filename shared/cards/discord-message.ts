@@ -173,6 +173,13 @@ export function issueIdFromEmbeds(embeds: readonly { footer?: { text?: string } 
   return footer && at >= 0 && !footer.endsWith("…") ? footer.slice(at + ` · ${FOOTER_ISSUE_PREFIX}`.length) : undefined;
 }
 
+/** The issue version a message's card shows, from its embed's footer (`Triage Relay · v<version> · …`). */
+export function discordMessageVersion(embeds: readonly { footer?: { text?: string } }[] | undefined): number | undefined {
+  const match = /^Triage Relay · v(\d+) · /.exec(embeds?.[0]?.footer?.text ?? "");
+  const version = Number(match?.[1]);
+  return match && Number.isSafeInteger(version) ? version : undefined;
+}
+
 /**
  * A click back into the card's action: the button's custom_id, or a menu's custom_id and its chosen value.
  * undefined when it isn't one of ours. The issue id comes from the custom_id, or the message when it had no room.

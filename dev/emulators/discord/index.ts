@@ -34,6 +34,10 @@ export interface DiscordMessage {
   edits: number;
   /** Set when the message was the ephemeral answer to an interaction. */
   ephemeral?: boolean;
+  /** An ephemeral message's one reader: the user who sent the interaction. */
+  visibleTo?: string;
+  /** Epoch milliseconds. */
+  createdAt: number;
 }
 export interface RecordedCall {
   method: string;
@@ -66,8 +70,8 @@ interface InteractionRecord {
   messageId?: string;
   /** The message the initial response created (type 4 or 5): `@original` from then on. */
   responseMessageId?: string;
-  /** The deferred command answer was ephemeral: its edit stays so. */
-  ephemeral?: boolean;
+  /** Who sent the interaction: an ephemeral answer is theirs alone. */
+  userId?: string;
   issuedAt: number;
   /** Not answered in time: the token no longer works. */
   invalidated?: boolean;
@@ -104,6 +108,7 @@ export class DiscordEmulator {
   private readonly interactions = new Map<string, InteractionRecord>();
   private readonly buckets = new Map<string, { used: number; resetAt: number; id: string }>();
   private readonly throttles: ThrottleSpec[] = [];
+  private readonly listeners = new Set<(message: DiscordMessage) => void>();
   private server?: ReturnType<typeof createServer>;
   apiUrl = "";
 
@@ -227,7 +232,13 @@ export class DiscordEmulator {
     const body = JSON.stringify(interaction);
     const token = String(interaction.token);
     const message = interaction.message as { id?: string; channel_id?: string } | undefined;
-    const record: InteractionRecord = { channelId: String(interaction.channel_id ?? ""), messageId: message?.id, issuedAt: Date.now() };
+    const sender = ((interaction.member as { user?: { id?: string } } | undefined)?.user ?? (interaction.user as { id?: string } | undefined))?.id;
+    const record: InteractionRecord = {
+      channelId: String(interaction.channel_id ?? ""),
+      messageId: message?.id,
+      userId: sender,
+      issuedAt: Date.now(),
+    };
     this.interactions.set(token, record);
     let response: Response;
     let text: string;
@@ -261,21 +272,25 @@ export class DiscordEmulator {
     const ephemeral = (Number(data.flags ?? 0) & 64) === 64 || undefined;
     if (answer.type === 7 && origin.messageId) {
       const message = this.message(origin.channelId, origin.messageId);
-      if (message) editMessage(message, data);
+      if (message) this.edit(message, data);
     }
     if (answer.type === 4) {
       const created = this.store(origin.channelId, {
         content: data.content as string | undefined,
         embeds: (data.embeds as unknown[]) ?? [],
         components: (data.components as unknown[]) ?? [],
-        ephemeral,
+        ...(ephemeral ? { ephemeral, visibleTo: origin.userId } : {}),
       });
       origin.responseMessageId = created.id;
     }
     if (answer.type === 5) {
-      const thinking = this.store(origin.channelId, { content: "Triage Relay is thinking…", embeds: [], components: [], ephemeral });
+      const thinking = this.store(origin.channelId, {
+        content: "Triage Relay is thinking…",
+        embeds: [],
+        components: [],
+        ...(ephemeral ? { ephemeral, visibleTo: origin.userId } : {}),
+      });
       origin.responseMessageId = thinking.id;
-      origin.ephemeral = ephemeral;
     }
   }
 
@@ -336,12 +351,31 @@ export class DiscordEmulator {
     };
   }
 
-  private store(channelId: string, input: Omit<DiscordMessage, "id" | "channelId" | "edits">): DiscordMessage {
-    const message: DiscordMessage = { id: snowflake(), channelId, edits: 0, ...input };
+  /** Calls `listener` with a copy of each message as it is posted and after each edit; returns the unsubscribe. */
+  onMessage(listener: (message: DiscordMessage) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private store(channelId: string, input: Omit<DiscordMessage, "id" | "channelId" | "edits" | "createdAt">): DiscordMessage {
+    const message: DiscordMessage = { id: snowflake(), channelId, edits: 0, createdAt: Date.now(), ...input };
     const list = this.messagesByChannel.get(channelId) ?? [];
     list.push(message);
     this.messagesByChannel.set(channelId, list);
+    this.tell(message);
     return message;
+  }
+
+  private edit(message: DiscordMessage, data: Record<string, unknown>): void {
+    if ("content" in data) message.content = data.content as string;
+    if ("embeds" in data) message.embeds = (data.embeds as unknown[]) ?? [];
+    if ("components" in data) message.components = (data.components as unknown[]) ?? [];
+    message.edits++;
+    this.tell(message);
+  }
+
+  private tell(message: DiscordMessage): void {
+    for (const listener of this.listeners) listener(structuredClone(message));
   }
 
   // --- REST (the app → Discord) ---
@@ -437,7 +471,7 @@ export class DiscordEmulator {
       if (this.noAccess.has(channel.id)) return { status: 403, body: { code: 50001, message: "Missing Access" } };
       const message = this.message(channel.id, match[2]!);
       if (!message) return unknown(10008, "Unknown Message");
-      editMessage(message, body);
+      this.edit(message, body);
       return { status: 200, body: this.wireMessage(message) };
     }
     if (method === "GET" && (match = /^\/channels\/(\d+)$/.exec(path))) {
@@ -467,7 +501,7 @@ export class DiscordEmulator {
       const originalId = origin?.responseMessageId ?? origin?.messageId;
       const message = origin && originalId ? this.message(origin.channelId, originalId) : undefined;
       if (!message) return unknown(10015, "Unknown Webhook");
-      editMessage(message, body);
+      this.edit(message, body);
       return { status: 200, body: this.wireMessage(message) };
     }
     if (method === "POST" && (match = /^\/webhooks\/(\d+)\/([^/]+)$/.exec(path))) {
@@ -477,7 +511,7 @@ export class DiscordEmulator {
         content: body.content as string | undefined,
         embeds: (body.embeds as unknown[]) ?? [],
         components: (body.components as unknown[]) ?? [],
-        ephemeral: (Number(body.flags ?? 0) & 64) === 64 || undefined,
+        ...((Number(body.flags ?? 0) & 64) === 64 ? { ephemeral: true, visibleTo: origin.userId } : {}),
       });
       return { status: 200, body: this.wireMessage(followup) };
     }
@@ -493,13 +527,6 @@ interface Answer {
 
 function unknown(code: number, message: string): Answer {
   return { status: 404, body: { code, message } };
-}
-
-function editMessage(message: DiscordMessage, data: Record<string, unknown>): void {
-  if ("content" in data) message.content = data.content as string;
-  if ("embeds" in data) message.embeds = (data.embeds as unknown[]) ?? [];
-  if ("components" in data) message.components = (data.components as unknown[]) ?? [];
-  message.edits++;
 }
 
 function reply(res: ServerResponse, answer: Answer): void {
