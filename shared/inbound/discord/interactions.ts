@@ -141,17 +141,23 @@ async function finishDeferred(
   const settings = app.config.discord!;
   const webhook = new InteractionWebhook(discordRest(settings), settings.applicationId || interaction.application_id, interaction.token);
   const data = "data" in response ? response.data : undefined;
-  let sent;
-  if (response.type === InteractionResponseType.UpdateMessage) sent = await webhook.editOriginal(data);
-  else if (deferred.type === InteractionResponseType.DeferredMessageUpdate) sent = await webhook.followup(data);
-  else {
-    // The deferred reply's flags were set when it was deferred; an edit can't change them.
-    const { flags: _flags, ...edit } = (data ?? {}) as Record<string, unknown>;
-    sent = await webhook.editOriginal(edit);
+  let shown = false;
+  try {
+    let sent;
+    if (response.type === InteractionResponseType.UpdateMessage) sent = await webhook.editOriginal(data);
+    else if (deferred.type === InteractionResponseType.DeferredMessageUpdate) sent = await webhook.followup(data);
+    else {
+      // The deferred reply's flags were set when it was deferred; an edit can't change them.
+      const { flags: _flags, ...edit } = (data ?? {}) as Record<string, unknown>;
+      sent = await webhook.editOriginal(edit);
+    }
+    if (sent.kind !== "ok")
+      app.log(`a deferred answer could not be sent: ${sent.kind}${sent.kind === "error" ? ` ${sent.status} (${sent.code ?? "-"})` : ""}`);
+    shown = response.type === InteractionResponseType.UpdateMessage && sent.kind === "ok";
+  } finally {
+    // The change is announced whatever became of the answer.
+    await afterwards?.(shown);
   }
-  if (sent.kind !== "ok")
-    app.log(`a deferred answer could not be sent: ${sent.kind}${sent.kind === "error" ? ` ${sent.status} (${sent.code ?? "-"})` : ""}`);
-  await afterwards?.(response.type === InteractionResponseType.UpdateMessage && sent.kind === "ok");
 }
 
 const logFailure = (app: DiscordApp) => (error: Error) => app.log(`work after the answer failed: ${error.name}: ${error.message}`);
