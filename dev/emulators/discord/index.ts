@@ -1,6 +1,7 @@
 // A Discord emulator for dev and tests: signs interactions with its own Ed25519 key pair as Discord does,
-// serves the REST subset the app uses (create/edit message, open a DM, register commands, edit an
-// interaction's original response) with per-route bucket headers and 429s (route and global), and records calls.
+// serves the REST subset the app uses (create/edit message, open a DM, register commands, and an answered
+// interaction's webhook for 15 minutes: edit its original response, send a followup) with per-route bucket
+// headers and 429s (route and global), gives up on an interaction after 3 s, and records calls.
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
