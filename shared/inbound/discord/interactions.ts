@@ -1,5 +1,5 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
-import { InteractionResponseType, InteractionType, type APIInteractionResponse } from "discord-api-types/v10";
+import type { APIInteractionResponse } from "discord-api-types/v10";
 import { InteractionWebhook } from "../../discord/interaction-webhook";
 import { discordRest } from "../../discord/rest";
 import { decodeDiscordComponent } from "../../cards/discord-message";
@@ -10,6 +10,8 @@ import {
   componentInteractionSchema,
   EPHEMERAL,
   ephemeral,
+  InteractionResponseType,
+  InteractionType,
   interactionUser,
   pong,
   type CommandInteraction,
