@@ -122,6 +122,7 @@ async function main(): Promise<void> {
       port: CHAT_PORT,
       teams,
       slack,
+      discord,
       appUrl: host.url,
       people: {
         slack: [

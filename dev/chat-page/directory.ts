@@ -1,5 +1,7 @@
 // Where the page can look and whom it can act as: Teams from the emulator's world, Slack from the
-// people and channels it was given plus every channel the bot posted in.
+// people and channels it was given plus every channel the bot posted in, Discord from its emulator's
+// guilds, channels and users.
+import type { DiscordEmulator } from "../emulators/discord";
 import type { SlackEmulator } from "../emulators/slack";
 import type { TeamsEmulator, TeamsUser } from "../emulators/teams";
 
@@ -13,7 +15,11 @@ export interface SlackWorkspacePeople {
   channels?: Record<string, string>;
 }
 
-export type ConversationRef = { platform: "teams"; conversationId: string } | { platform: "slack"; teamId: string; channel: string };
+export type ConversationRef =
+  | { platform: "teams"; conversationId: string }
+  | { platform: "slack"; teamId: string; channel: string }
+  /** `guildId`: absent for a DM. */
+  | { platform: "discord"; guildId?: string; channelId: string };
 
 export interface Person {
   id: string;
@@ -21,7 +27,7 @@ export interface Person {
 }
 
 export interface Conversation {
-  /** `teams:<conversation id>` or `slack:<team id>:<channel id>`. */
+  /** `teams:<conversation id>`, `slack:<team id>:<channel id>` or `discord:<channel id>`. */
   key: string;
   ref: ConversationRef;
   /** The sidebar heading it sits under: a team, the chats, a workspace. */
@@ -35,6 +41,7 @@ export interface Conversation {
 }
 
 export function conversationKey(ref: ConversationRef): string {
+  if (ref.platform === "discord") return `discord:${ref.channelId}`;
   return ref.platform === "teams" ? `teams:${ref.conversationId}` : `slack:${ref.teamId}:${ref.channel}`;
 }
 
@@ -43,10 +50,11 @@ export class Directory {
     private readonly teams: TeamsEmulator,
     private readonly slack: SlackEmulator,
     private readonly slackPeople: readonly SlackWorkspacePeople[],
+    private readonly discord?: DiscordEmulator,
   ) {}
 
   conversations(): Conversation[] {
-    return [...this.teamsConversations(), ...this.slackConversations()];
+    return [...this.teamsConversations(), ...this.slackConversations(), ...this.discordConversations()];
   }
 
   find(key: string): Conversation | undefined {
@@ -109,6 +117,27 @@ export class Directory {
     });
   }
 
+  /** Every guild's text channels (anyone may act there), then the bot's DMs (only their recipient). */
+  private discordConversations(): Conversation[] {
+    if (!this.discord) return [];
+    const everyone = [...this.discord.users.values()].map((u) => ({ id: u.id, name: u.globalName || u.username }));
+    const channels = [...this.discord.channels.values()];
+    const inGuilds = [...this.discord.guilds.values()].flatMap((guild) =>
+      channels
+        .filter((channel) => channel.type === 0 && channel.guildId === guild.id)
+        .map((channel) =>
+          discordConversation({ guildId: guild.id, channelId: channel.id }, `Discord · ${guild.name}`, channel.name, "channel", everyone),
+        ),
+    );
+    const dms = channels
+      .filter((channel) => channel.type === 1)
+      .map((channel) => {
+        const recipient = everyone.filter((p) => p.id === channel.recipientId);
+        return discordConversation({ channelId: channel.id }, "Discord · Direct messages", recipient[0]?.name ?? channel.name, "dm", recipient);
+      });
+    return [...inGuilds, ...dms];
+  }
+
   /** The workspace's users as the emulator knows them (names from `people.slack` first), bots last. */
   private workspaceUsers(teamId: string, named: Person[]): (Person & { bot?: boolean })[] {
     let users;
@@ -132,4 +161,15 @@ function person(user: TeamsUser): Person {
 
 function teamsConversation(conversationId: string, group: string, label: string, kind: Conversation["kind"], people: Person[]): Conversation {
   return { key: conversationKey({ platform: "teams", conversationId }), ref: { platform: "teams", conversationId }, group, label, kind, people };
+}
+
+function discordConversation(
+  where: { guildId?: string; channelId: string },
+  group: string,
+  label: string,
+  kind: Conversation["kind"],
+  people: Person[],
+): Conversation {
+  const ref: ConversationRef = { platform: "discord", ...where };
+  return { key: conversationKey(ref), ref, group, label, kind, people };
 }

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { TeamsUser } from "../emulators/teams";
 import type { QueueStatus } from "../queues";
 import type { Conversation, Directory } from "./directory";
+import type { DiscordActions } from "./discord-actions";
 import { HttpError } from "./http-error";
 import type { SlackActions } from "./slack-actions";
 import type { TeamsActions } from "./teams-actions";
@@ -14,6 +15,8 @@ export interface RouteDeps {
   timeline: Timeline;
   teams: TeamsActions;
   slack: SlackActions;
+  /** Absent when the page runs without the Discord emulator. */
+  discord?: DiscordActions;
   alerts: TestAlerts;
   /** The Queues view: what `npm run queues` shows, and re-queueing one poison message. */
   queues: { report(): Promise<QueueStatus[]>; requeue(poisonQueue: string, messageId: string): Promise<string> };
@@ -26,7 +29,7 @@ export type Route = (request: { query: URLSearchParams; body: unknown }) => Prom
 export interface AppAnswer {
   status: number;
   body?: unknown;
-  /** Slack gave up waiting (3 s). */
+  /** Slack or Discord gave up waiting (3 s). */
   timedOut?: boolean;
 }
 
@@ -52,6 +55,13 @@ const schemas = {
       selected_option: z.object({ value: z.string().max(150) }).optional(),
       selected_user: z.string().max(32).optional(),
     }),
+  }),
+  discordClick: z.object({
+    key: z.string(),
+    as: z.string(),
+    messageId: z.string().max(32),
+    customId: z.string().max(100),
+    values: z.array(z.string().max(100)).max(25).optional(),
   }),
   say: z.object({ key: z.string(), as: z.string(), text }),
   install: z.object({ key: z.string(), as: z.string() }),
@@ -114,9 +124,24 @@ export function chatRoutes(deps: RouteDeps): Record<string, Route> {
       const result = await deps.slack.click({ ...where.ref, ts: input.ts, userId: member(where, input.as), action: input.action });
       return answer(result);
     },
+    "POST /api/discord/click": async ({ body }) => {
+      const input = parse(schemas.discordClick, body);
+      const where = conversation(input.key);
+      if (where.ref.platform !== "discord" || !deps.discord) throw new HttpError(400, "Not a Discord conversation.");
+      return answer(await deps.discord.click({ ...input, channelId: where.ref.channelId, userId: member(where, input.as) }));
+    },
     "POST /api/say": async ({ body }) => {
       const input = parse(schemas.say, body);
       const where = conversation(input.key);
+      if (where.ref.platform === "discord") {
+        if (!deps.discord) throw new HttpError(400, "Not a Discord conversation.");
+        const typed = input.text.replace(/^\//, "");
+        const command = deps.slashCommand.replace(/^\//, "");
+        const withoutCommand = typed.startsWith(`${command} `) || typed === command ? typed.slice(command.length) : typed;
+        return answer(
+          await deps.discord.slashCommand({ conversation: where, userId: member(where, input.as), command, text: withoutCommand.trim() }),
+        );
+      }
       if (where.ref.platform === "teams")
         return answer(await deps.teams.say({ conversation: where, user: teamsUser(where, input.as), text: input.text }));
       const withoutCommand = input.text.startsWith(`${deps.slashCommand} `) ? input.text.slice(deps.slashCommand.length + 1) : input.text;

@@ -21,9 +21,20 @@ const TYPES: Record<string, string> = {
 const FILES: Record<string, string> = {
   "/": join(CLIENT_DIR, "index.html"),
   ...Object.fromEntries(
-    ["style.css", "main.js", "api.js", "dom.js", "markdown.js", "messages.js", "sidebar.js", "teams.js", "slack.js", "composer.js", "queues.js"].map(
-      (name) => [`/app/${name}`, join(CLIENT_DIR, name)],
-    ),
+    [
+      "style.css",
+      "main.js",
+      "api.js",
+      "dom.js",
+      "markdown.js",
+      "messages.js",
+      "sidebar.js",
+      "teams.js",
+      "slack.js",
+      "discord.js",
+      "composer.js",
+      "queues.js",
+    ].map((name) => [`/app/${name}`, join(CLIENT_DIR, name)]),
   ),
   "/vendor/adaptivecards.js": resolveModule("adaptivecards/dist/adaptivecards.js"),
   "/vendor/adaptivecards.css": resolveModule("adaptivecards/dist/adaptivecards.css"),

@@ -49,10 +49,17 @@ function testAlert(target: ConversationRef, sample: (typeof SAMPLES)[number]) {
       lastSeen: now,
     },
     rule: { id: "chat-page", name: "Sent from the dev chat page" },
-    targets: [
-      target.platform === "teams"
-        ? { provider: "msteams", conversationId: target.conversationId }
-        : { provider: "slack", teamId: target.teamId, channel: target.channel },
-    ],
+    targets: [alertTarget(target)],
   };
+}
+
+function alertTarget(target: ConversationRef) {
+  switch (target.platform) {
+    case "teams":
+      return { provider: "msteams", conversationId: target.conversationId };
+    case "slack":
+      return { provider: "slack", teamId: target.teamId, channel: target.channel };
+    case "discord":
+      return { provider: "discord", channelId: target.channelId };
+  }
 }

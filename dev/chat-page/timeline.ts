@@ -1,5 +1,7 @@
 // A conversation as one viewer sees it: the emulator's messages, as they are now, and the page's own entries.
+import { discordMessageVersion } from "../../shared/cards/discord-message";
 import { slackMessageVersion } from "../../shared/cards/slack-message";
+import type { DiscordEmulator, DiscordMessage } from "../emulators/discord";
 import type { SlackEmulator, StoredMessage as SlackMessage } from "../emulators/slack";
 import type { StoredMessage as TeamsMessage, TeamsEmulator } from "../emulators/teams";
 import type { Conversation, Directory } from "./directory";
@@ -26,9 +28,12 @@ export interface TimelineEntry {
   cards?: unknown[];
   /** Slack: Block Kit blocks. */
   blocks?: unknown[];
+  /** Discord: the message's embeds and components (action rows). */
+  embeds?: unknown[];
+  components?: unknown[];
   /** Attachments the page doesn't render, by content type. */
   unrendered?: string[];
-  /** The issue version an app card shows (Slack: the title block's block_id; Teams: the actions' `cardVersion`). */
+  /** The issue version an app card shows (Slack: the title block's block_id; Teams: the actions' `cardVersion`; Discord: the embed's footer). */
   version?: number;
 }
 
@@ -56,6 +61,7 @@ class NewestRenders<T> {
 export class Timeline {
   private readonly slackRenders = new NewestRenders<SlackMessage>();
   private readonly teamsRenders = new NewestRenders<TeamsMessage>();
+  private readonly discordRenders = new NewestRenders<DiscordMessage>();
   readonly stop: () => void;
 
   constructor(
@@ -63,10 +69,12 @@ export class Timeline {
     private readonly slack: SlackEmulator,
     private readonly directory: Directory,
     private readonly log: LocalLog,
+    private readonly discord?: DiscordEmulator,
   ) {
     const unsubscribe = [
       slack.onMessage((m) => this.slackRenders.saw(slackKey(m), slackMessageVersion(m.blocks), m)),
       teams.onMessage((m) => this.teamsRenders.saw(teamsKey(m), teamsMessageVersion(m), m)),
+      ...(discord ? [discord.onMessage((m) => this.discordRenders.saw(discordKey(m), discordVersion(m), m))] : []),
     ];
     this.stop = () => unsubscribe.forEach((off) => off());
   }
@@ -75,12 +83,16 @@ export class Timeline {
   seenBy(conversation: Conversation, viewer: string | undefined): TimelineEntry[] {
     const { ref } = conversation;
     const stored =
-      ref.platform === "teams"
-        ? this.teams.messages(ref.conversationId).map((m) => teamsEntry(this.teamsRenders.shown(teamsKey(m), m, teamsMessageVersion(m))))
-        : this.slack
-            .messages(ref.channel)
-            .filter((m) => !m.ephemeral || m.ephemeral.user === viewer)
-            .map((m) => this.slackEntry(this.slackRenders.shown(slackKey(m), m, slackMessageVersion(m.blocks))));
+      ref.platform === "discord"
+        ? (this.discord?.messages(ref.channelId) ?? [])
+            .filter((m) => !m.ephemeral || m.visibleTo === viewer)
+            .map((m) => discordEntry(this.discordRenders.shown(discordKey(m), m, discordVersion(m))))
+        : ref.platform === "teams"
+          ? this.teams.messages(ref.conversationId).map((m) => teamsEntry(this.teamsRenders.shown(teamsKey(m), m, teamsMessageVersion(m))))
+          : this.slack
+              .messages(ref.channel)
+              .filter((m) => !m.ephemeral || m.ephemeral.user === viewer)
+              .map((m) => this.slackEntry(this.slackRenders.shown(slackKey(m), m, slackMessageVersion(m.blocks))));
     const local = this.log.seenBy(conversation.key, viewer).map(localEntry);
     return [...stored, ...local].sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : 1));
   }
@@ -104,6 +116,25 @@ export class Timeline {
 }
 
 const slackKey = (m: SlackMessage) => `${m.channel}|${m.ts}`;
+const discordKey = (m: DiscordMessage) => `${m.channelId}|${m.id}`;
+const discordVersion = (m: DiscordMessage) => discordMessageVersion(m.embeds as { footer?: { text?: string } }[]);
+
+/** Every message the Discord emulator holds is the bot's: cards, and answers to interactions. */
+function discordEntry(message: DiscordMessage): TimelineEntry {
+  return {
+    id: message.id,
+    at: message.createdAt,
+    author: APP_NAME,
+    fromApp: true,
+    edited: message.edits > 0,
+    onlyYou: message.ephemeral === true,
+    actionable: true,
+    ...(message.content ? { text: message.content } : {}),
+    embeds: message.embeds,
+    components: message.components,
+    ...optional("version", discordVersion(message)),
+  };
+}
 const teamsKey = (m: TeamsMessage) => `${m.conversationId}|${m.activityId}`;
 
 /** The newest `cardVersion` in a Teams message's card actions (every action of an issue card carries the issue and version it shows). */

@@ -1,4 +1,10 @@
-import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIEmbed, type APIComponentInMessageActionRow } from "discord-api-types/v10";
+import type {
+  APIActionRowComponent,
+  APIComponentInMessageActionRow,
+  APIEmbed,
+  ButtonStyle as Style,
+  ComponentType as Component,
+} from "discord-api-types/v10";
 import type { Level } from "../domain/issue";
 import type { CardActionPayload } from "./card-action";
 import { decodeSlackAction, encodeSlackAction, isSlackUserPick, SLACK_ACTION_ID_PREFIX, SLACK_BLOCK_ID_PREFIX } from "./slack-message";
@@ -13,6 +19,10 @@ import type { ActionChoice, IssueView } from "./view";
  * action, "ignore:events:100", "assign:ana@example.com"). When the issue id makes a custom_id longer than
  * Discord's 100 characters, it is left out (`<action>~`) and read from the embed's footer instead.
  */
+
+// discord-api-types' enums as values would bundle all of its v10 API (150 KB compiled on every cold start).
+const ComponentType = { ActionRow: 1 as Component.ActionRow, Button: 2 as Component.Button, StringSelect: 3 as Component.StringSelect } as const;
+const ButtonStyle = { Secondary: 2 as Style.Secondary, Success: 3 as Style.Success } as const;
 
 /** Discord's documented limits (Channel resources → Embed limits; Message components). */
 export const DISCORD_LIMITS = {
@@ -134,8 +144,8 @@ function actionRows(view: IssueView): DiscordMessage["components"] {
   ]
     .slice(0, DISCORD_LIMITS.buttonsPerRow)
     .map((choice) => ({
-      type: ComponentType.Button as const,
-      style: choice.action.type === "resolve" ? (ButtonStyle.Success as const) : (ButtonStyle.Secondary as const),
+      type: ComponentType.Button,
+      style: choice.action.type === "resolve" ? ButtonStyle.Success : ButtonStyle.Secondary,
       label: truncate(nonBlank(choice.label) ?? choice.action.type, DISCORD_LIMITS.buttonLabel),
       custom_id: customId(encodeSlackAction(choice.action), view.issueId),
     }));
@@ -163,7 +173,7 @@ function select(kind: "ignore" | "assign", placeholder: string, view: IssueView,
     options.push({ label: truncate(nonBlank(labels[i]) ?? value, DISCORD_LIMITS.optionLabel), value });
   });
   if (options.length === 0) return undefined;
-  return { type: ComponentType.StringSelect as const, custom_id: customId(kind, view.issueId), placeholder, options };
+  return { type: ComponentType.StringSelect, custom_id: customId(kind, view.issueId), placeholder, options };
 }
 
 /** The issue a message shows, from its embed's footer (for custom_ids that had no room for it). */
@@ -171,6 +181,13 @@ export function issueIdFromEmbeds(embeds: readonly { footer?: { text?: string } 
   const footer = embeds?.[0]?.footer?.text;
   const at = footer?.lastIndexOf(` · ${FOOTER_ISSUE_PREFIX}`) ?? -1;
   return footer && at >= 0 && !footer.endsWith("…") ? footer.slice(at + ` · ${FOOTER_ISSUE_PREFIX}`.length) : undefined;
+}
+
+/** The issue version a message's card shows, from its embed's footer (`Triage Relay · v<version> · …`). */
+export function discordMessageVersion(embeds: readonly { footer?: { text?: string } }[] | undefined): number | undefined {
+  const match = /^Triage Relay · v(\d+) · /.exec(embeds?.[0]?.footer?.text ?? "");
+  const version = Number(match?.[1]);
+  return match && Number.isSafeInteger(version) ? version : undefined;
 }
 
 /**

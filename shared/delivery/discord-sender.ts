@@ -1,4 +1,3 @@
-import { RESTJSONErrorCodes } from "discord-api-types/v10";
 import { renderDiscordMessage } from "../cards/discord-message";
 import { buildIssueView } from "../cards/view";
 import type { Config } from "../config";
@@ -17,14 +16,17 @@ export interface DiscordSender {
 export type DiscordSendOutcome = { kind: "sent"; copy: CardCopy } | FailureVerdict;
 type DiscordCopy = Extract<CardCopy, { provider: "discord" }>;
 
-/** Discord's answers that mean the target is gone for good: the bot can't see it, or it doesn't exist. */
+/**
+ * Discord's answers that mean the target is gone for good: the bot can't see it, or it doesn't exist
+ * (JSON error codes, as discord-api-types' RESTJSONErrorCodes names them; its enum would bundle all of it).
+ */
 const DEAD_CODES = new Set<number>([
-  RESTJSONErrorCodes.UnknownChannel,
-  RESTJSONErrorCodes.UnknownMessage,
-  RESTJSONErrorCodes.UnknownUser,
-  RESTJSONErrorCodes.MissingAccess,
-  RESTJSONErrorCodes.MissingPermissions,
-  RESTJSONErrorCodes.CannotSendMessagesToThisUser,
+  10003, // UnknownChannel
+  10008, // UnknownMessage
+  10013, // UnknownUser
+  50001, // MissingAccess
+  50013, // MissingPermissions
+  50007, // CannotSendMessagesToThisUser
 ]);
 
 /** A channel's guild, remembered in this instance: the Assign menu offers the people linked in that guild. */

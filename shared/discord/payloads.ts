@@ -1,5 +1,24 @@
-import { InteractionResponseType, InteractionType, type APIInteractionResponse } from "discord-api-types/v10";
+import type { APIInteractionResponse, InteractionResponseType as ResponseType, InteractionType as RequestType } from "discord-api-types/v10";
 import { z } from "zod";
+
+// discord-api-types' enums are values in a CommonJS module that brings all of its v10 API (150 KB the app
+// would compile on every cold start): only its types are imported, the few numbers are spelt out here.
+
+/** Interaction types (Discord: Interaction Object → Interaction Type). */
+export const InteractionType = {
+  Ping: 1 as RequestType.Ping,
+  ApplicationCommand: 2 as RequestType.ApplicationCommand,
+  MessageComponent: 3 as RequestType.MessageComponent,
+} as const;
+
+/** Interaction callback types (Discord: Interaction Response Object → Interaction Callback Type). */
+export const InteractionResponseType = {
+  Pong: 1 as ResponseType.Pong,
+  ChannelMessageWithSource: 4 as ResponseType.ChannelMessageWithSource,
+  DeferredChannelMessageWithSource: 5 as ResponseType.DeferredChannelMessageWithSource,
+  DeferredMessageUpdate: 6 as ResponseType.DeferredMessageUpdate,
+  UpdateMessage: 7 as ResponseType.UpdateMessage,
+} as const;
 
 // The parts of Discord's interaction payloads the app reads (discord-api-types has the full wire types).
 

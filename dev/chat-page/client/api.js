@@ -16,7 +16,7 @@ async function answer(response) {
 
 /** What to tell someone when the app's answer to a click or a message was not a success. */
 export function appProblem(result) {
-  if (result.timedOut) return "The app didn't answer within 3 s: Slack would show an error.";
+  if (result.timedOut) return "The app didn't answer within 3 s: Slack or Discord would show an error.";
   if (result.status >= 300) return `The app answered HTTP ${result.status}.`;
   return undefined;
 }

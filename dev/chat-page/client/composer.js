@@ -1,5 +1,5 @@
 // The box for talking to the app: an @mention in Teams channels, a plain message in a 1:1 chat,
-// the slash command in Slack.
+// the slash command in Slack and Discord.
 const TEAMS_HINT = "help · subscribe checkout warning · link · status";
 const SLACK_HINT = "help · subscribe checkout · link · status";
 
@@ -26,8 +26,8 @@ export function showComposer(form, prefix, conversation, { slashCommand, canAct 
   const enabled = Boolean(conversation) && canAct;
   input.disabled = button.disabled = !enabled;
   if (!conversation) return;
-  const slack = conversation.ref.platform === "slack";
-  prefix.textContent = slack ? slashCommand : conversation.kind === "personal" ? "" : "@Triage Relay";
-  input.placeholder = slack ? SLACK_HINT : TEAMS_HINT;
-  input.setAttribute("aria-label", slack ? `Slash command: ${slashCommand} …` : conversation.kind === "personal" ? "Message to Triage Relay" : "Message mentioning @Triage Relay");
+  const slashed = conversation.ref.platform !== "teams";
+  prefix.textContent = slashed ? slashCommand : conversation.kind === "personal" ? "" : "@Triage Relay";
+  input.placeholder = slashed ? SLACK_HINT : TEAMS_HINT;
+  input.setAttribute("aria-label", slashed ? `Slash command: ${slashCommand} …` : conversation.kind === "personal" ? "Message to Triage Relay" : "Message mentioning @Triage Relay");
 }

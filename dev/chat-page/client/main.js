@@ -2,6 +2,7 @@
 // and turns clicks and typing into app calls made through the emulators as the chosen person.
 import { appProblem, get, post } from "./api.js";
 import { setupComposer, showComposer } from "./composer.js";
+import { discordBody } from "./discord.js";
 import { h, openUrl } from "./dom.js";
 import { MessageList } from "./messages.js";
 import { setupQueues } from "./queues.js";
@@ -65,6 +66,7 @@ function renderHeader(conversation) {
   document.title = conversation ? `${titleOf(conversation)} · Triage Relay dev chat` : "Triage Relay · dev chat";
   $("install").hidden = conversation?.ref.platform !== "teams";
   document.querySelector("main").classList.toggle("slack-conversation", conversation?.ref.platform === "slack");
+  document.querySelector("main").classList.toggle("discord-conversation", conversation?.ref.platform === "discord");
   $("send-alert").disabled = !conversation;
 
   const select = $("acting-as");
@@ -90,7 +92,9 @@ function draw(conversation, entry) {
   const view = local.get(id) ?? {};
   const canAct = entry.actionable && Boolean(actor(conversation)) && !view.busy;
   const body =
-    conversation.ref.platform === "teams"
+    conversation.ref.platform === "discord"
+      ? () => discordBody(entry, { canAct, onAction: (a) => discordAction(conversation, entry, a) })
+      : conversation.ref.platform === "teams"
       ? () => teamsBody(entry, { cards: view.card ? [view.card] : (entry.cards ?? []), mobile: page.mobile, onAction: (a) => teamsAction(conversation, entry, a) })
       : () => slackBody(entry, { canAct, users: conversation.pickable ?? conversation.people, onAction: (a, element) => slackAction(conversation, entry, a, element) });
   return { signature: JSON.stringify([baseline, view, page.mobile, canAct]), body, note: view.note, busy: view.busy };
@@ -145,6 +149,13 @@ async function slackAction(conversation, entry, action, element) {
   const as = actor(conversation);
   if (!entry.actionable || !as) return;
   await act(conversation, entry, async () => ({ note: appProblem(await post("/api/slack/click", { key: conversation.key, as, ts: entry.id, action })) }));
+}
+
+async function discordAction(conversation, entry, action) {
+  const as = actor(conversation);
+  if (!entry.actionable || !as) return;
+  const call = { key: conversation.key, as, messageId: entry.id, customId: action.custom_id, ...(action.values ? { values: action.values } : {}) };
+  await act(conversation, entry, async () => ({ note: appProblem(await post("/api/discord/click", call)) }));
 }
 
 async function act(conversation, entry, call) {
@@ -229,13 +240,18 @@ function keyFromHash() {
 /** Remembered per platform (per workspace in Slack); a 1:1 chat has only its member. */
 function actor(conversation) {
   const people = conversation.people;
-  const scope = conversation.ref.platform === "teams" ? "teams" : `slack:${conversation.ref.teamId}`;
+  const scope = actorScope(conversation);
   const chosen = page.actingAs[scope];
   return (people.some((p) => p.id === chosen) ? chosen : people[0]?.id) ?? undefined;
 }
 
+function actorScope(conversation) {
+  const { ref } = conversation;
+  return ref.platform === "teams" ? "teams" : ref.platform === "slack" ? `slack:${ref.teamId}` : "discord";
+}
+
 function titleOf(conversation) {
-  return conversation.ref.platform === "slack" && conversation.kind === "channel" ? `#${conversation.label}` : conversation.label;
+  return conversation.ref.platform !== "teams" && conversation.kind === "channel" ? `#${conversation.label}` : conversation.label;
 }
 
 function status(text) {
@@ -259,7 +275,7 @@ function remember(name, value) {
 $("acting-as").addEventListener("change", (event) => {
   const conversation = current();
   if (!conversation) return;
-  const scope = conversation.ref.platform === "teams" ? "teams" : `slack:${conversation.ref.teamId}`;
+  const scope = actorScope(conversation);
   page.actingAs = { ...page.actingAs, [scope]: event.target.value };
   remember("acting-as", page.actingAs);
   poll();

@@ -1,6 +1,7 @@
 // A Discord emulator for dev and tests: signs interactions with its own Ed25519 key pair as Discord does,
-// serves the REST subset the app uses (create/edit message, open a DM, register commands, edit an
-// interaction's original response) with per-route bucket headers and 429s (route and global), and records calls.
+// serves the REST subset the app uses (create/edit message, open a DM, register commands, and an answered
+// interaction's webhook for 15 minutes: edit its original response, send a followup) with per-route bucket
+// headers and 429s (route and global), gives up on an interaction after 3 s, and records calls.
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -34,6 +35,10 @@ export interface DiscordMessage {
   edits: number;
   /** Set when the message was the ephemeral answer to an interaction. */
   ephemeral?: boolean;
+  /** An ephemeral message's one reader: the user who sent the interaction. */
+  visibleTo?: string;
+  /** Epoch milliseconds. */
+  createdAt: number;
 }
 export interface RecordedCall {
   method: string;
@@ -51,6 +56,26 @@ export interface ThrottleSpec {
 export interface InteractionAnswer {
   status: number;
   body?: { type: number; data?: Record<string, unknown> };
+  /** Discord gave up: no answer within 3 s ("This interaction failed"); the token is invalidated. */
+  timedOut?: boolean;
+}
+
+/** Discord wants the initial response within 3 s, or it invalidates the token. */
+export const INITIAL_RESPONSE_WITHIN_MS = 3_000;
+/** An answered interaction's token works for the webhook routes (edit @original, followups) this long. */
+export const INTERACTION_TOKEN_LIFETIME_MS = 15 * 60_000;
+
+interface InteractionRecord {
+  channelId: string;
+  /** The message a component was on. */
+  messageId?: string;
+  /** The message the initial response created (type 4 or 5): `@original` from then on. */
+  responseMessageId?: string;
+  /** Who sent the interaction: an ephemeral answer is theirs alone. */
+  userId?: string;
+  issuedAt: number;
+  /** Not answered in time: the token no longer works. */
+  invalidated?: boolean;
 }
 
 export interface DiscordEmulatorOptions {
@@ -80,10 +105,11 @@ export class DiscordEmulator {
   readonly noAccess = new Set<string>();
   commands: unknown[] = [];
   private readonly messagesByChannel = new Map<string, DiscordMessage[]>();
-  /** Interaction token → the message it was sent from (edits of `@original` go there). */
-  private readonly interactionMessages = new Map<string, { channelId: string; messageId?: string }>();
+  /** Interaction token → where it came from and what its answer created (edits of `@original` go there). */
+  private readonly interactions = new Map<string, InteractionRecord>();
   private readonly buckets = new Map<string, { used: number; resetAt: number; id: string }>();
   private readonly throttles: ThrottleSpec[] = [];
+  private readonly listeners = new Set<(message: DiscordMessage) => void>();
   private server?: ReturnType<typeof createServer>;
   apiUrl = "";
 
@@ -195,7 +221,9 @@ export class DiscordEmulator {
 
   /**
    * Sends an interaction as Discord does (signed), and applies the answer as Discord would: type 7 edits the
-   * clicked message, type 4 shows a (possibly ephemeral) reply. `sign` overrides the headers for forgeries.
+   * clicked message, type 4 shows a (possibly ephemeral) reply, type 5 a "thinking…" reply to be edited, type 6
+   * nothing yet (the app edits `@original` later). No answer within 3 s: Discord gives up and the token is
+   * invalidated. `sign` overrides the headers for forgeries.
    */
   async sendInteraction(
     url: string,
@@ -205,34 +233,73 @@ export class DiscordEmulator {
     const body = JSON.stringify(interaction);
     const token = String(interaction.token);
     const message = interaction.message as { id?: string; channel_id?: string } | undefined;
-    this.interactionMessages.set(token, { channelId: String(interaction.channel_id ?? ""), messageId: message?.id });
-    const response = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json", ...(sign ? sign(body) : this.signer.headers(body)) },
-      body,
-    });
-    const text = await response.text();
+    const sender = ((interaction.member as { user?: { id?: string } } | undefined)?.user ?? (interaction.user as { id?: string } | undefined))?.id;
+    const record: InteractionRecord = {
+      channelId: String(interaction.channel_id ?? ""),
+      messageId: message?.id,
+      userId: sender,
+      issuedAt: Date.now(),
+    };
+    this.interactions.set(token, record);
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...(sign ? sign(body) : this.signer.headers(body)) },
+        body,
+        signal: AbortSignal.timeout(INITIAL_RESPONSE_WITHIN_MS),
+      });
+      text = await response.text();
+    } catch (error) {
+      if ((error as Error).name !== "TimeoutError") throw error;
+      record.invalidated = true;
+      return { status: 0, timedOut: true };
+    }
     const answer: InteractionAnswer = { status: response.status, body: text ? JSON.parse(text) : undefined };
-    if (response.status === 200 && answer.body) this.applyAnswer(token, answer.body);
+    if (response.status === 200 && answer.body) this.applyAnswer(record, answer.body);
+    else record.invalidated = true;
     return answer;
   }
 
-  private applyAnswer(token: string, answer: { type: number; data?: Record<string, unknown> }): void {
-    const origin = this.interactionMessages.get(token);
-    if (!origin) return;
+  /** Makes an interaction's token as old as Discord's would be after `ms` (to try the 15-minute lifetime). */
+  ageInteraction(token: string, ms: number): void {
+    const record = this.interactions.get(token);
+    if (record) record.issuedAt -= ms;
+  }
+
+  private applyAnswer(origin: InteractionRecord, answer: { type: number; data?: Record<string, unknown> }): void {
+    const data = answer.data ?? {};
+    const ephemeral = (Number(data.flags ?? 0) & 64) === 64 || undefined;
     if (answer.type === 7 && origin.messageId) {
       const message = this.message(origin.channelId, origin.messageId);
-      if (message) editMessage(message, answer.data ?? {});
+      if (message) this.edit(message, data);
     }
     if (answer.type === 4) {
-      const data = answer.data ?? {};
-      this.store(origin.channelId, {
+      const created = this.store(origin.channelId, {
         content: data.content as string | undefined,
         embeds: (data.embeds as unknown[]) ?? [],
         components: (data.components as unknown[]) ?? [],
-        ephemeral: (Number(data.flags ?? 0) & 64) === 64 || undefined,
+        ...(ephemeral ? { ephemeral, visibleTo: origin.userId } : {}),
       });
+      origin.responseMessageId = created.id;
     }
+    if (answer.type === 5) {
+      const thinking = this.store(origin.channelId, {
+        content: "Triage Relay is thinking…",
+        embeds: [],
+        components: [],
+        ...(ephemeral ? { ephemeral, visibleTo: origin.userId } : {}),
+      });
+      origin.responseMessageId = thinking.id;
+    }
+  }
+
+  /** The interaction a webhook route's token belongs to, while it works: answered in time, under 15 minutes old, this app's. */
+  private liveInteraction(applicationId: string, token: string): InteractionRecord | undefined {
+    const record = this.interactions.get(token);
+    if (!record || record.invalidated || applicationId !== this.applicationId) return undefined;
+    return Date.now() - record.issuedAt <= INTERACTION_TOKEN_LIFETIME_MS ? record : undefined;
   }
 
   private interactionBase(user: DiscordUser, channel: DiscordChannel | undefined): Record<string, unknown> {
@@ -285,12 +352,31 @@ export class DiscordEmulator {
     };
   }
 
-  private store(channelId: string, input: Omit<DiscordMessage, "id" | "channelId" | "edits">): DiscordMessage {
-    const message: DiscordMessage = { id: snowflake(), channelId, edits: 0, ...input };
+  /** Calls `listener` with a copy of each message as it is posted and after each edit; returns the unsubscribe. */
+  onMessage(listener: (message: DiscordMessage) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private store(channelId: string, input: Omit<DiscordMessage, "id" | "channelId" | "edits" | "createdAt">): DiscordMessage {
+    const message: DiscordMessage = { id: snowflake(), channelId, edits: 0, createdAt: Date.now(), ...input };
     const list = this.messagesByChannel.get(channelId) ?? [];
     list.push(message);
     this.messagesByChannel.set(channelId, list);
+    this.tell(message);
     return message;
+  }
+
+  private edit(message: DiscordMessage, data: Record<string, unknown>): void {
+    if ("content" in data) message.content = data.content as string;
+    if ("embeds" in data) message.embeds = (data.embeds as unknown[]) ?? [];
+    if ("components" in data) message.components = (data.components as unknown[]) ?? [];
+    message.edits++;
+    this.tell(message);
+  }
+
+  private tell(message: DiscordMessage): void {
+    for (const listener of this.listeners) listener(structuredClone(message));
   }
 
   // --- REST (the app → Discord) ---
@@ -337,7 +423,8 @@ export class DiscordEmulator {
         body: { message: "You are being rate limited.", retry_after: spec.retryAfterSeconds, global },
       };
     }
-    const major = /^\/(channels|webhooks)\/(\d+)/.exec(path)?.[0] ?? "";
+    // An interaction webhook's major parameter is the webhook id and token: each interaction has its own bucket.
+    const major = /^\/channels\/\d+/.exec(path)?.[0] ?? /^\/webhooks\/\d+\/[^/]+/.exec(path)?.[0] ?? "";
     const template = path.replace(/\d{17,20}/g, ":id").replace(/\/webhooks\/:id\/[^/]+/, "/webhooks/:id/:token");
     const key = `${method} ${template} ${major}`;
     const limit = this.options.bucketLimit ?? 5;
@@ -385,7 +472,7 @@ export class DiscordEmulator {
       if (this.noAccess.has(channel.id)) return { status: 403, body: { code: 50001, message: "Missing Access" } };
       const message = this.message(channel.id, match[2]!);
       if (!message) return unknown(10008, "Unknown Message");
-      editMessage(message, body);
+      this.edit(message, body);
       return { status: 200, body: this.wireMessage(message) };
     }
     if (method === "GET" && (match = /^\/channels\/(\d+)$/.exec(path))) {
@@ -411,11 +498,23 @@ export class DiscordEmulator {
       return { status: 200, body: this.commands as unknown as Record<string, unknown> };
     }
     if (method === "PATCH" && (match = /^\/webhooks\/(\d+)\/([^/]+)\/messages\/@original$/.exec(path))) {
-      const origin = this.interactionMessages.get(match[2]!);
-      const message = origin?.messageId ? this.message(origin.channelId, origin.messageId) : undefined;
+      const origin = this.liveInteraction(match[1]!, match[2]!);
+      const originalId = origin?.responseMessageId ?? origin?.messageId;
+      const message = origin && originalId ? this.message(origin.channelId, originalId) : undefined;
       if (!message) return unknown(10015, "Unknown Webhook");
-      editMessage(message, body);
+      this.edit(message, body);
       return { status: 200, body: this.wireMessage(message) };
+    }
+    if (method === "POST" && (match = /^\/webhooks\/(\d+)\/([^/]+)$/.exec(path))) {
+      const origin = this.liveInteraction(match[1]!, match[2]!);
+      if (!origin) return unknown(10015, "Unknown Webhook");
+      const followup = this.store(origin.channelId, {
+        content: body.content as string | undefined,
+        embeds: (body.embeds as unknown[]) ?? [],
+        components: (body.components as unknown[]) ?? [],
+        ...((Number(body.flags ?? 0) & 64) === 64 ? { ephemeral: true, visibleTo: origin.userId } : {}),
+      });
+      return { status: 200, body: this.wireMessage(followup) };
     }
     return { status: 404, body: { code: 0, message: "404: Not Found" } };
   }
@@ -429,13 +528,6 @@ interface Answer {
 
 function unknown(code: number, message: string): Answer {
   return { status: 404, body: { code, message } };
-}
-
-function editMessage(message: DiscordMessage, data: Record<string, unknown>): void {
-  if ("content" in data) message.content = data.content as string;
-  if ("embeds" in data) message.embeds = (data.embeds as unknown[]) ?? [];
-  if ("components" in data) message.components = (data.components as unknown[]) ?? [];
-  message.edits++;
 }
 
 function reply(res: ServerResponse, answer: Answer): void {

@@ -1,12 +1,17 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
-import { InteractionResponseType, InteractionType, type APIInteractionResponse } from "discord-api-types/v10";
+import type { APIInteractionResponse } from "discord-api-types/v10";
+import { InteractionWebhook } from "../../discord/interaction-webhook";
+import { discordRest } from "../../discord/rest";
 import { decodeDiscordComponent } from "../../cards/discord-message";
 import { toIssueAction } from "../../cards/card-action";
 import type { Config } from "../../config";
 import {
   commandInteractionSchema,
   componentInteractionSchema,
+  EPHEMERAL,
   ephemeral,
+  InteractionResponseType,
+  InteractionType,
   interactionUser,
   pong,
   type CommandInteraction,
@@ -15,10 +20,11 @@ import {
 import { renderDiscordCopy } from "../../delivery/discord-sender";
 import type { Actor } from "../../domain/issue";
 import { zodPath } from "../../http";
+import { isNotFound } from "../../storage/table";
 import { IdentityRepository } from "../../storage/identities";
 import { linkUrl } from "../../identity/prompts";
 import type { AppContext } from "../../context";
-import { CardRepository } from "../../storage/cards";
+import { CardRepository, type CardCopy } from "../../storage/cards";
 import { DiscordGuilds } from "../../storage/discord-guilds";
 import type { StorageClients } from "../../storage/clients";
 import { clickNotice, runCardClick } from "../../workflows/card-click";
@@ -34,12 +40,26 @@ interface DiscordApp {
   log: (line: string) => void;
 }
 
+/** Discord shows "This interaction failed" after 3 s; answering by 2.5 s leaves room for the network and a busy instance. */
+export const ANSWER_WITHIN_MS = 2_500;
+
+const SOMETHING_WENT_WRONG = "Something went wrong on our side, so this may not have been applied. Try again in a moment.";
+
+/** An interaction's answer, and what follows once it is on its way (`shown`: the clicked message now shows it). */
+interface Answering {
+  response: APIInteractionResponse;
+  afterwards?: (shown: boolean) => Promise<void>;
+}
+
 /**
  * POST /api/discord/interactions: every interaction Discord sends, verified first. PING → PONG; a component
  * on a card → the one click flow, answered with UPDATE_MESSAGE (type 7) carrying the re-rendered card;
- * `/triage` → the one command flow, answered ephemerally.
+ * `/triage` → the one command flow, answered ephemerally. Whatever isn't done by ANSWER_WITHIN_MS is answered
+ * deferred (a click: DEFERRED_UPDATE_MESSAGE, type 6; a command: an ephemeral "thinking…", type 5) and
+ * finished through the interaction's webhook: the original response edited, or a followup.
  */
 export async function handleDiscordInteraction(request: HttpRequest, ctx: AppContext, context: InvocationContext): Promise<HttpResponseInit> {
+  const receivedAt = Date.now();
   const received = await receiveDiscordInteraction(request, ctx.config, context);
   if (!received.ok) return received.response;
   const { json } = received;
@@ -59,12 +79,21 @@ export async function handleDiscordInteraction(request: HttpRequest, ctx: AppCon
     case InteractionType.MessageComponent: {
       const parsed = componentInteractionSchema.safeParse(json);
       if (!parsed.success) return refuse(`component interaction malformed at ${zodPath(parsed.error)}`);
-      return answer(await onClick(app, parsed.data, json));
+      const click = parsed.data;
+      return answer(
+        await answerInTime(app, click, receivedAt, () => onClick(app, click, json), { type: InteractionResponseType.DeferredMessageUpdate }),
+      );
     }
     case InteractionType.ApplicationCommand: {
       const parsed = commandInteractionSchema.safeParse(json);
       if (!parsed.success) return refuse(`command interaction malformed at ${zodPath(parsed.error)}`);
-      return answer(await onCommand(app, parsed.data));
+      const command = parsed.data;
+      return answer(
+        await answerInTime(app, command, receivedAt, async () => ({ response: await onCommand(app, command) }), {
+          type: InteractionResponseType.DeferredChannelMessageWithSource,
+          data: { flags: EPHEMERAL },
+        }),
+      );
     }
     default:
       return refuse(`interaction type ${String(json.type).slice(0, 20)} not handled`);
@@ -72,6 +101,68 @@ export async function handleDiscordInteraction(request: HttpRequest, ctx: AppCon
 }
 
 const answer = (body: APIInteractionResponse): HttpResponseInit => ({ status: 200, jsonBody: body });
+
+/**
+ * The answer when the work is done by ANSWER_WITHIN_MS; else `deferred` at once, the work carrying on and its
+ * answer sent through the interaction's webhook. A failure is told to the clicker, never a 500.
+ */
+async function answerInTime(
+  app: DiscordApp,
+  interaction: { token: string; application_id: string },
+  receivedAt: number,
+  work: () => Promise<Answering>,
+  deferred: APIInteractionResponse,
+): Promise<APIInteractionResponse> {
+  const working = work().catch((error: Error): Answering => {
+    app.log(`interaction failed: ${error.name}: ${error.message}`);
+    return { response: ephemeral(SOMETHING_WENT_WRONG) };
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>(
+    (resolve) => (timer = setTimeout(() => resolve(undefined), Math.max(0, receivedAt + ANSWER_WITHIN_MS - Date.now()))),
+  );
+  const inTime = await Promise.race([working, late]);
+  clearTimeout(timer);
+  if (inTime) {
+    const { afterwards, response } = inTime;
+    if (afterwards) setImmediate(() => void afterwards(response.type === InteractionResponseType.UpdateMessage).catch(logFailure(app)));
+    return response;
+  }
+  app.log("not done within the answer budget: answered deferred, finishing through the interaction's webhook");
+  void working.then((done) => finishDeferred(app, interaction, deferred, done)).catch(logFailure(app));
+  return deferred;
+}
+
+/** After a deferred answer: the new card edits the original response; a line is a followup (or the "thinking…" reply, edited). */
+async function finishDeferred(
+  app: DiscordApp,
+  interaction: { token: string; application_id: string },
+  deferred: APIInteractionResponse,
+  { response, afterwards }: Answering,
+): Promise<void> {
+  const settings = app.config.discord!;
+  const webhook = new InteractionWebhook(discordRest(settings), settings.applicationId || interaction.application_id, interaction.token);
+  const data = "data" in response ? response.data : undefined;
+  let shown = false;
+  try {
+    let sent;
+    if (response.type === InteractionResponseType.UpdateMessage) sent = await webhook.editOriginal(data);
+    else if (deferred.type === InteractionResponseType.DeferredMessageUpdate) sent = await webhook.followup(data);
+    else {
+      // The deferred reply's flags were set when it was deferred; an edit can't change them.
+      const { flags: _flags, ...edit } = (data ?? {}) as Record<string, unknown>;
+      sent = await webhook.editOriginal(edit);
+    }
+    if (sent.kind !== "ok")
+      app.log(`a deferred answer could not be sent: ${sent.kind}${sent.kind === "error" ? ` ${sent.status} (${sent.code ?? "-"})` : ""}`);
+    shown = response.type === InteractionResponseType.UpdateMessage && sent.kind === "ok";
+  } finally {
+    // The change is announced whatever became of the answer.
+    await afterwards?.(shown);
+  }
+}
+
+const logFailure = (app: DiscordApp) => (error: Error) => app.log(`work after the answer failed: ${error.name}: ${error.message}`);
 
 /** The guild an interaction belongs to, or why it can't be served. */
 function guildOf(app: DiscordApp, interaction: { guild_id?: string }): { guildId?: string; refused?: string } {
@@ -89,20 +180,21 @@ async function served(app: DiscordApp, interaction: { guild_id?: string }): Prom
   return guild;
 }
 
-async function onClick(app: DiscordApp, interaction: ComponentInteraction, raw: Record<string, unknown>): Promise<APIInteractionResponse> {
+async function onClick(app: DiscordApp, interaction: ComponentInteraction, raw: Record<string, unknown>): Promise<Answering> {
   const user = interactionUser(interaction);
   const embeds = (raw.message as { embeds?: { footer?: { text?: string } }[] } | undefined)?.embeds;
   const payload = decodeDiscordComponent(interaction.data.custom_id, interaction.data.values, embeds);
-  if (!payload || !user) return ephemeral("That button isn't one of Triage Relay's (or no longer works). Nothing was changed.");
+  if (!payload || !user) return { response: ephemeral("That button isn't one of Triage Relay's (or no longer works). Nothing was changed.") };
   let { guildId, refused } = await served(app, interaction);
-  if (refused) return ephemeral(refused);
+  if (refused) return { response: ephemeral(refused) };
   // A card in a DM: the person's identity is the guild's the card was sent for.
   if (!guildId) {
     const copies = await new CardRepository(app.storage).list(payload.issueId);
     const copy = copies.find((c) => c.provider === "discord" && c.messageId === interaction.message.id);
     guildId = copy?.provider === "discord" ? copy.guildId : undefined;
   }
-  if (!guildId) return ephemeral("I can't tell which server this card belongs to, so nothing was changed. Act on it in the server's channel.");
+  if (!guildId)
+    return { response: ephemeral("I can't tell which server this card belongs to, so nothing was changed. Act on it in the server's channel.") };
   const scope = guildId;
   const label = user.global_name || user.username;
   const result = await runCardClick<string>(
@@ -130,20 +222,46 @@ async function onClick(app: DiscordApp, interaction: ComponentInteraction, raw: 
   );
   switch (result.kind) {
     case "answer":
-      return ephemeral(result.text);
+      return { response: ephemeral(result.text) };
     case "link-needed":
-      return ephemeral(result.prompt);
+      return { response: ephemeral(result.prompt) };
     case "hand-off":
     case "given-away":
-      return ephemeral("That click couldn't be applied just now. Try again in a moment.");
+      return { response: ephemeral("That click couldn't be applied just now. Try again in a moment.") };
   }
   const { acted, outcome } = result;
-  // Announced before answering: the refresh it queues brings every other copy (Teams, Slack, other Discord channels) up to date.
-  await acted.announce();
-  if (!outcome.issue) return ephemeral(clickNotice(outcome) ?? "Nothing was changed.");
+  // Once the clicker has the answer: the clicked copy marked as showing it first, so the card refresh the
+  // announcement queues brings every other copy (Teams, Slack, other Discord channels) up to date but not this one.
+  const afterwards = async (shown: boolean) => {
+    try {
+      if (shown && outcome.kind === "changed") await markClickedCopyRendered(app, payload.issueId, interaction.message, outcome.issue.version);
+    } finally {
+      await acted.announce();
+    }
+  };
+  if (!outcome.issue) return { response: ephemeral(clickNotice(outcome) ?? "Nothing was changed."), afterwards };
   const notice = clickNotice(outcome);
   const message = await renderDiscordCopy(app, outcome.issue, scope, notice);
-  return { type: InteractionResponseType.UpdateMessage, data: message };
+  return { response: { type: InteractionResponseType.UpdateMessage, data: message }, afterwards };
+}
+
+/** So the card refresh this change announced doesn't spend an edit on the copy the clicker already sees. */
+async function markClickedCopyRendered(app: DiscordApp, issueId: string, message: { id: string; channel_id: string }, version: number) {
+  // The copy's row key is where it lives (channel, message): no need to list the issue's copies to find it.
+  const clicked: CardCopy = {
+    provider: "discord",
+    issueId,
+    channelId: message.channel_id,
+    messageId: message.id,
+    targetKey: "",
+    renderedVersion: 0,
+    postedAt: "",
+  };
+  try {
+    await new CardRepository(app.storage).markRendered(clicked, version);
+  } catch (error) {
+    if (!isNotFound(error)) throw error; // not a stored copy of the card: nothing to mark
+  }
 }
 
 async function onCommand(app: DiscordApp, interaction: CommandInteraction): Promise<APIInteractionResponse> {
