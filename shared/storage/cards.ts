@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { TransactionAction } from "@azure/data-tables";
-import { safeKey, isPreconditionFailed, escapeOData, stripUndefined } from "./table";
+import { safeKey, isNotFound, isPreconditionFailed, escapeOData, stripUndefined } from "./table";
 import { QUEUES, TABLES, type StorageClients } from "./clients";
 import { IssueRepository } from "./issues";
 
@@ -28,6 +28,9 @@ export type CardCopy =
   | (CopyRecord & { provider: "slack"; teamId: string; channel: string; ts: string })
   /** `guildId`: the guild whose linked people the Assign menu offers; absent for a DM. */
   | (CopyRecord & { provider: "discord"; guildId?: string; channelId: string; messageId: string });
+
+/** Where a copy lives on its platform: all its row key needs. */
+export type CopyPlace = CardCopy extends infer Copy ? (Copy extends CardCopy ? Omit<Copy, keyof CopyRecord> & { issueId: string } : never) : never;
 
 interface CardEntity {
   partitionKey: string;
@@ -201,6 +204,20 @@ export class CardRepository {
    * has moved on meanwhile, that update may have landed after a newer one: record the copy as showing `version`
    * and queue a refresh, which renders the current issue.
    */
+  /**
+   * The copy a click answered with its new render (Teams' invoke response, Slack's replaced message, Discord's
+   * UPDATE_MESSAGE) shows `version`: the refresh the change announced needn't spend an update on it. The row is
+   * found by where the message lives, without listing the issue's copies; a message that isn't a stored copy
+   * of the card has nothing to mark.
+   */
+  async markClickedRendered(place: CopyPlace, version: number): Promise<void> {
+    try {
+      await this.markRendered({ ...place, targetKey: "", renderedVersion: 0, postedAt: "" } as CardCopy, version);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+
   async markRendered(card: CardCopy, version: number): Promise<void> {
     const table = await this.storage.table(TABLES.cards);
     // Both reads at once: the issue (has it moved on?) and the copy's row (for its ETag).

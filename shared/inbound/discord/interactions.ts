@@ -20,11 +20,10 @@ import {
 import { renderDiscordCopy } from "../../delivery/discord-sender";
 import type { Actor } from "../../domain/issue";
 import { zodPath } from "../../http";
-import { isNotFound } from "../../storage/table";
 import { IdentityRepository } from "../../storage/identities";
 import { linkUrl } from "../../identity/prompts";
 import type { AppContext } from "../../context";
-import { CardRepository, type CardCopy } from "../../storage/cards";
+import { CardRepository } from "../../storage/cards";
 import { DiscordGuilds } from "../../storage/discord-guilds";
 import type { StorageClients } from "../../storage/clients";
 import { clickNotice, runCardClick } from "../../workflows/card-click";
@@ -247,21 +246,10 @@ async function onClick(app: DiscordApp, interaction: ComponentInteraction, raw: 
 
 /** So the card refresh this change announced doesn't spend an edit on the copy the clicker already sees. */
 async function markClickedCopyRendered(app: DiscordApp, issueId: string, message: { id: string; channel_id: string }, version: number) {
-  // The copy's row key is where it lives (channel, message): no need to list the issue's copies to find it.
-  const clicked: CardCopy = {
-    provider: "discord",
-    issueId,
-    channelId: message.channel_id,
-    messageId: message.id,
-    targetKey: "",
-    renderedVersion: 0,
-    postedAt: "",
-  };
-  try {
-    await new CardRepository(app.storage).markRendered(clicked, version);
-  } catch (error) {
-    if (!isNotFound(error)) throw error; // not a stored copy of the card: nothing to mark
-  }
+  await new CardRepository(app.storage).markClickedRendered(
+    { provider: "discord", issueId, channelId: message.channel_id, messageId: message.id },
+    version,
+  );
 }
 
 async function onCommand(app: DiscordApp, interaction: CommandInteraction): Promise<APIInteractionResponse> {

@@ -4,9 +4,8 @@ import { renderIssueCard } from "../../cards/render-issue-card";
 import { decodeSlackAction } from "../../cards/slack-message";
 import type { Issue } from "../../domain/issue";
 import { slackLinkPrompt } from "../../identity/prompts";
-import { CardRepository, type CardCopy } from "../../storage/cards";
+import { CardRepository } from "../../storage/cards";
 import { QUEUES } from "../../storage/clients";
-import { isNotFound } from "../../storage/table";
 import { IssueRepository } from "../../storage/issues";
 import { clickNotice, runCardClick, type ClickOutcome } from "../../workflows/card-click";
 import { actOnIssueAnnounceLater } from "../../workflows/issue-actions";
@@ -413,11 +412,5 @@ async function markClickedCopyRendered(app: SlackContext, issueId: string, click
   const channel = click.container?.channel_id ?? click.channel?.id;
   const ts = click.container?.message_ts ?? click.message?.ts;
   if (!teamId || !channel || !ts) return;
-  // The copy's row key is where it lives (workspace, channel, ts): no need to list the issue's copies to find it.
-  const clicked: CardCopy = { provider: "slack", issueId, teamId, channel, ts, targetKey: "", renderedVersion: 0, postedAt: "" };
-  try {
-    await new CardRepository(app.storage).markRendered(clicked, version);
-  } catch (error) {
-    if (!isNotFound(error)) throw error; // not a stored copy of the card: nothing to mark
-  }
+  await new CardRepository(app.storage).markClickedRendered({ provider: "slack", issueId, teamId, channel, ts }, version);
 }

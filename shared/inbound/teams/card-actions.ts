@@ -2,8 +2,7 @@ import { cardActionPayloadSchema, toIssueAction, type CardActionPayload } from "
 import { renderIssueCard } from "../../cards/render-issue-card";
 import { cardAttachment, noticeCard } from "../../cards/teams-notices";
 import type { Issue } from "../../domain/issue";
-import { CardRepository, type CardCopy } from "../../storage/cards";
-import { isNotFound } from "../../storage/table";
+import { CardRepository } from "../../storage/cards";
 import { IssueRepository } from "../../storage/issues";
 import { clickNotice, runCardClick, type CardClick } from "../../workflows/card-click";
 import { actOnIssueInTurn } from "../../workflows/issue-actions";
@@ -147,21 +146,8 @@ async function markCopyRendered(
   activityId: string,
   version: number,
 ) {
-  // The copy's row key is where it lives (conversation, activity): no need to list the issue's copies to find it.
-  const clicked: CardCopy = {
-    provider: "msteams",
-    issueId,
-    serviceUrl,
-    tenantId,
-    conversationId,
-    activityId,
-    targetKey: "",
-    renderedVersion: 0,
-    postedAt: "",
-  };
-  try {
-    await new CardRepository(ctx.storage).markRendered(clicked, version);
-  } catch (error) {
-    if (!isNotFound(error)) throw error; // not a stored copy of the card: nothing to mark
-  }
+  await new CardRepository(ctx.storage).markClickedRendered(
+    { provider: "msteams", issueId, serviceUrl, tenantId, conversationId, activityId },
+    version,
+  );
 }
