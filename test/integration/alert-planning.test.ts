@@ -15,7 +15,7 @@ import { deliverBatch } from "../../shared/workflows/deliver";
 import { actOnIssue } from "../../shared/workflows/issue-actions";
 import { anAlert } from "../fixtures/issues";
 import type { Azurite } from "../support/azurite";
-import { startCountedApp, type CountedApp } from "../support/counted-app";
+import { startEmulatedApp, type CountedEmulatedApp } from "../support/emulated-app";
 import { drain, messageCount, queueClient } from "../support/queues";
 import type { StorageProxy } from "../support/storage-proxy";
 import type { AppContext } from "../../shared/context";
@@ -30,17 +30,16 @@ let storage: StorageClients;
 let direct: StorageClients;
 let deliverer: AppContext;
 
-let app: CountedApp;
+let app: CountedEmulatedApp;
 
 beforeAll(async () => {
-  app = await startCountedApp({
+  app = await startEmulatedApp({
     name: "planning",
-    enforceRateLimits: false,
-    coalesceSeconds: 0,
+    countRequests: true,
     ids: { appId: "6a1d3c2e-0000-4000-8000-00000000d012", tenantId: "72f988bf-0000-4000-8000-000000000004" },
   });
   ({ azurite, proxy, teams, slack, storage, direct } = app);
-  deliverer = app.runtime;
+  deliverer = app.context();
 });
 afterAll(async () => {
   await app?.stop();

@@ -1,21 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { renderSlackMessage, type UsersSelectElement } from "../../shared/cards/slack-message";
 import { buildIssueView } from "../../shared/cards/view";
 import { IdentityRepository } from "../../shared/storage/identities";
 import { slackMessageFor } from "../../shared/delivery/slack-sender";
 import { slackViewOptions } from "../../shared/cards/render-issue-card";
-import { StorageClients } from "../../shared/storage/clients";
 import { anIssue } from "../fixtures/issues";
-import { startTestAzurite, type Azurite } from "../support/azurite";
+import { useTestStorage } from "../support/test-storage";
 
 // The Slack card's Assign menu shows the current assignee chosen when they are linked in that workspace,
 // however they were assigned (from Teams, the issue API, an alert): found by email in the identities table.
-let azurite: Azurite;
 let identities: IdentityRepository;
 
+useTestStorage((started) => (identities = new IdentityRepository(started.storage)));
 beforeAll(async () => {
-  azurite = await startTestAzurite();
-  identities = new IdentityRepository(new StorageClients({ kind: "connectionString", connectionString: azurite.connectionString }));
   const linkedAt = new Date().toISOString();
   await identities.link({
     provider: "slack",
@@ -41,9 +38,6 @@ beforeAll(async () => {
     how: "auto",
     linkedAt,
   });
-});
-afterAll(async () => {
-  await azurite?.stop();
 });
 
 const menu = (

@@ -17,7 +17,7 @@ import type { CardRefreshMessage } from "../../shared/storage/card-refresh-queue
 import { refreshCards } from "../../shared/workflows/refresh-cards";
 import { anIssue } from "../fixtures/issues";
 import type { Azurite } from "../support/azurite";
-import { startCountedApp, type CountedApp } from "../support/counted-app";
+import { startEmulatedApp, type CountedEmulatedApp } from "../support/emulated-app";
 import { queueClient } from "../support/queues";
 import type { StorageProxy } from "../support/storage-proxy";
 import type { AppContext } from "../../shared/context";
@@ -29,17 +29,17 @@ let slack: SlackEmulator;
 let storage: StorageClients;
 let run: AppContext;
 
-let app: CountedApp;
+let app: CountedEmulatedApp;
 
 beforeAll(async () => {
-  app = await startCountedApp({
+  app = await startEmulatedApp({
     name: "refresh-cost",
     enforceRateLimits: true,
-    coalesceSeconds: 5,
+    countRequests: true,
     ids: { appId: "6a1d3c2e-0000-4000-8000-00000000c0a2", tenantId: "72f988bf-0000-4000-8000-000000000003" },
   });
   ({ azurite, proxy, teams, slack, storage } = app);
-  run = app.runtime;
+  run = app.context({ coalesceSeconds: 5 });
 }, 60_000);
 afterAll(async () => {
   await app?.stop();
