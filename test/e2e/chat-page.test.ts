@@ -1,38 +1,31 @@
 // The dev chat page in a real browser against the whole stack: cards drawn by the adaptivecards renderer,
 // clicks that reach the app through the emulators as a chosen person, Block Kit, slash commands, test alerts.
-import { existsSync } from "node:fs";
-import { chromium, type Browser, type Locator, type Page } from "playwright-core";
+import type { Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startChatPage, type ChatPage } from "../../dev/chat-page";
 import type { TeamsTeam } from "../../dev/emulators/teams";
 import { anAlert } from "../fixtures/issues";
 import { sendBase64Json } from "../support/queues";
 import { cardOf, cardText } from "./card-helpers";
 import { blocksText } from "./slack-helpers";
-import { installSlackWorkspace, startStack, type Stack } from "./stack";
-import { CHROMIUM, CHROMIUM_ARGS } from "../support/chromium";
+import { openChatPage, type ChatPageInBrowser } from "../support/chat-page-browser";
+import { chatPageOptions, installSlackWorkspace, startStack, type Stack } from "./stack";
 
 const SCREENSHOTS = { teams: "/tmp/chat-page-teams.png", slack: "/tmp/chat-page-slack.png" };
 /** Alert to card, and a change to every copy, go through queues: seconds, more on a busy machine. */
 const CARD_TIMEOUT = 30_000;
 
 let stack: Stack;
-let chat: ChatPage;
-let browser: Browser;
+let chat: ChatPageInBrowser;
 let page: Page;
 let team: TeamsTeam;
 let slackTeam: string;
 let slackAlerts: string;
 let slackUsers: Record<string, string>;
-const pageErrors: string[] = [];
 
 /** The page polls every second: give it a few. */
 const eventually = <T>(fn: () => T | Promise<T>, timeout = 10_000) => expect.poll(fn, { timeout, interval: 100 });
 
 beforeAll(async () => {
-  // A missing browser is a broken setup, not a reason to skip.
-  if (!existsSync(CHROMIUM))
-    throw new Error(`The chat page test drives Chromium at ${CHROMIUM}, which is missing: install it (apt-get install chromium).`);
   stack = await startStack({ env: { CARD_REFRESH_COALESCE_SECONDS: "1" } });
   const ana = stack.teams.addUser({ name: "Ana Lima", email: "ana@contoso.com" });
   const ben = stack.teams.addUser({ name: "Ben Okafor", email: "ben@contoso.com" });
@@ -45,23 +38,16 @@ beforeAll(async () => {
     // Without an email the app can't tell who this is: a click gets a private "link your account" answer.
     "Cleo (no email)": stack.slack.addUser(slackTeam, { name: "cleo", realName: "Cleo" }).id,
   };
-  chat = await startChatPage({
-    teams: stack.teams,
-    slack: stack.slack,
-    appUrl: stack.host.url,
-    storageConnectionString: stack.azurite.connectionString,
+  chat = await openChatPage({
+    ...chatPageOptions(stack),
     people: { slack: [{ teamId: slackTeam, name: "Contoso", users: slackUsers, channels: { alerts: slackAlerts } }] },
+    viewport: { width: 1280, height: 900 },
+    consoleErrors: true,
   });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.on("pageerror", (error) => pageErrors.push(error.message));
-  page.on("console", (message) => {
-    if (message.type() === "error") pageErrors.push(message.text());
-  });
+  page = chat.page;
 });
 
 afterAll(async () => {
-  await browser?.close();
   await chat?.stop();
   await stack?.stop();
 });
@@ -241,6 +227,6 @@ describe("the dev chat page", () => {
   });
 
   it("logged no errors in the browser", () => {
-    expect(pageErrors).toEqual([]);
+    expect(chat.pageErrors).toEqual([]);
   });
 });

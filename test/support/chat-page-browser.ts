@@ -1,0 +1,48 @@
+// The dev chat page (dev/chat-page) open in headless Chromium: what the browser tests of the page share.
+import type { Page } from "playwright-core";
+import { startChatPage, type ChatPage, type ChatPageOptions } from "../../dev/chat-page";
+import { launchChromium } from "./chromium";
+
+export interface ChatPageInBrowser {
+  /** The chat page's own address. */
+  url: string;
+  page: Page;
+  /** Uncaught errors on the page (and what it logged as console errors, with `consoleErrors`). */
+  pageErrors: string[];
+  stop(): Promise<void>;
+}
+
+export interface ChatPageBrowserOptions {
+  /** Playwright's default (1280 × 720) when absent. */
+  viewport?: { width: number; height: number };
+  /** Count the page's console errors as page errors too. */
+  consoleErrors?: boolean;
+}
+
+export async function openChatPage(options: ChatPageOptions & ChatPageBrowserOptions): Promise<ChatPageInBrowser> {
+  const { viewport, consoleErrors, ...chatOptions } = options;
+  const chat: ChatPage = await startChatPage(chatOptions);
+  try {
+    const browser = await launchChromium();
+    const page = await browser.newPage(viewport ? { viewport } : {});
+    const pageErrors: string[] = [];
+    page.on("pageerror", (error) => pageErrors.push(error.message));
+    if (consoleErrors) {
+      page.on("console", (message) => {
+        if (message.type() === "error") pageErrors.push(message.text());
+      });
+    }
+    return {
+      url: chat.url,
+      page,
+      pageErrors,
+      async stop() {
+        await browser.close();
+        await chat.stop();
+      },
+    };
+  } catch (error) {
+    await chat.stop();
+    throw error;
+  }
+}
