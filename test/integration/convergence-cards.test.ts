@@ -13,10 +13,8 @@ import { sendTeamsCard } from "../../shared/delivery/teams-sender";
 import { type IssueAction, applyAction } from "../../shared/domain/actions";
 import type { Actor } from "../../shared/domain/issue";
 import { IdentityRepository } from "../../shared/storage/identities";
-import { SlackInstallations } from "../../shared/storage/slack-installations";
 import { CardRepository, type CardCopy } from "../../shared/storage/cards";
 import { QUEUES, StorageClients } from "../../shared/storage/clients";
-import { TeamsInstallations } from "../../shared/storage/teams-installations";
 import { IssueRepository } from "../../shared/storage/issues";
 import { actOnIssue } from "../../shared/workflows/issue-actions";
 import type { CardRefreshMessage } from "../../shared/storage/card-refresh-queue";
@@ -26,6 +24,7 @@ import type { Azurite } from "../support/azurite";
 import { queueClient } from "../support/queues";
 import type { AppContext } from "../../shared/context";
 import { startEmulatedApp, type EmulatedApp } from "../support/emulated-app";
+import { installInSlackWorkspace, installInTeamsChannels } from "../support/installations";
 
 let app: EmulatedApp;
 let azurite: Azurite;
@@ -69,22 +68,10 @@ async function issueWithTwoCopies(run: AppContext, name: string): Promise<World>
   const issue = (await new IssueRepository(storage).change(issueId, () => ({ issue: anIssue({ id: issueId, version: 1 }), activities: [] })))!.issue;
   const team = teams.addTeam({ name: `Team ${name}`, members: [] });
   // A tenant per run, as for a bot installed in many organisations: Teams' per-tenant budget is per tenant.
-  await new TeamsInstallations(storage).save({
-    tenantId: `tenant-${name}`,
-    conversationId: team.generalChannelId,
-    serviceUrl: teams.serviceUrl,
-    conversationType: "channel",
-    active: true,
-    updatedAt: new Date().toISOString(),
-  });
+  await installInTeamsChannels(storage, { tenantId: `tenant-${name}`, serviceUrl: teams.serviceUrl }, [team.generalChannelId]);
   // One workspace per run: Slack's chat.update budget (50 a minute) is per workspace.
   const workspace = slack.addWorkspace({ name: `Workspace ${name}` });
-  await new SlackInstallations(storage).save({
-    teamId: workspace.teamId,
-    botToken: workspace.botToken,
-    active: true,
-    updatedAt: new Date().toISOString(),
-  });
+  await installInSlackWorkspace(storage, workspace);
   const channel = slack.addChannel(workspace.teamId, { name: `alerts-${name}` }).id;
   const identities = new IdentityRepository(storage);
   const cards = new CardRepository(storage);

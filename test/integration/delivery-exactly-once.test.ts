@@ -8,10 +8,8 @@ import { DeliveryRepository, deliveryId, type DeliveryMessage } from "../../shar
 import { sendSlackCard } from "../../shared/delivery/slack-sender";
 import { targetKey, type AlertTarget } from "../../shared/domain/alert";
 import { IdentityRepository } from "../../shared/storage/identities";
-import { SlackInstallations } from "../../shared/storage/slack-installations";
 import { CardRepository } from "../../shared/storage/cards";
 import { StorageClients, TABLES } from "../../shared/storage/clients";
-import { TeamsInstallations } from "../../shared/storage/teams-installations";
 import { IssueRepository } from "../../shared/storage/issues";
 import { safeKey } from "../../shared/storage/table";
 import { deliver } from "../../shared/workflows/deliver";
@@ -19,6 +17,7 @@ import { refreshCards } from "../../shared/workflows/refresh-cards";
 import { anIssue } from "../fixtures/issues";
 import type { AppContext } from "../../shared/context";
 import { startEmulatedApp, type EmulatedApp } from "../support/emulated-app";
+import { installInSlackWorkspace, installInTeamsChannels } from "../support/installations";
 
 let app: EmulatedApp;
 let slack: SlackEmulator;
@@ -51,25 +50,13 @@ async function planned(name: string, target: AlertTarget): Promise<DeliveryMessa
 async function slackChannel(name: string): Promise<{ teamId: string; channel: string }> {
   // The history scope lets a retry look for what an unanswered post may have left (README: "Exactly once").
   const workspace = slack.addWorkspace({ name, scopes: [...DEFAULT_BOT_SCOPES, "channels:history"] });
-  await new SlackInstallations(storage).save({
-    teamId: workspace.teamId,
-    botToken: workspace.botToken,
-    active: true,
-    updatedAt: new Date().toISOString(),
-  });
+  await installInSlackWorkspace(storage, workspace);
   return { teamId: workspace.teamId, channel: slack.addChannel(workspace.teamId, { name: `alerts-${name.toLowerCase()}` }).id };
 }
 
 async function teamsChannel(name: string): Promise<string> {
   const team = teams.addTeam({ name, members: [] });
-  await new TeamsInstallations(storage).save({
-    tenantId: teams.tenantId,
-    conversationId: team.generalChannelId,
-    serviceUrl: teams.serviceUrl,
-    conversationType: "channel",
-    active: true,
-    updatedAt: new Date().toISOString(),
-  });
+  await installInTeamsChannels(storage, teams, [team.generalChannelId]);
   return team.generalChannelId;
 }
 

@@ -8,7 +8,6 @@ import { HEARTBEAT_MS, InstanceCount, LIVE_MS } from "../../shared/storage/insta
 import { sendSlackCard } from "../../shared/delivery/slack-sender";
 import { sendTeamsCard } from "../../shared/delivery/teams-sender";
 import { IdentityRepository } from "../../shared/storage/identities";
-import { SlackInstallations } from "../../shared/storage/slack-installations";
 import { CardRepository } from "../../shared/storage/cards";
 import { QUEUES, StorageClients, TABLES } from "../../shared/storage/clients";
 import { TeamsInstallations } from "../../shared/storage/teams-installations";
@@ -21,6 +20,7 @@ import { startEmulatedApp, type CountedEmulatedApp } from "../support/emulated-a
 import { queueClient } from "../support/queues";
 import type { StorageProxy } from "../support/storage-proxy";
 import type { AppContext } from "../../shared/context";
+import { installInSlackWorkspace } from "../support/installations";
 
 let azurite: Azurite;
 let proxy: StorageProxy;
@@ -51,12 +51,7 @@ async function issueWithCopies(issueId: string, perPlatform: number): Promise<{ 
   const team = teams.addTeam({ name: "Cost", members: [] });
   const conversations = [team.generalChannelId, ...Array.from({ length: perPlatform - 1 }, (_, n) => teams.addChannel(team, `cost-${n}`).id)];
   const workspace = slack.addWorkspace({ name: "Cost" });
-  await new SlackInstallations(storage).save({
-    teamId: workspace.teamId,
-    botToken: workspace.botToken,
-    active: true,
-    updatedAt: new Date().toISOString(),
-  });
+  await installInSlackWorkspace(storage, workspace);
   const identities = new IdentityRepository(storage);
   const cards = new CardRepository(storage);
   for (const conversationId of conversations) {

@@ -2,13 +2,12 @@
 // posts each release card once. The workflow runs in process against Azurite and both emulators.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AlertTarget } from "../../shared/domain/alert";
-import { SlackInstallations } from "../../shared/storage/slack-installations";
-import { TeamsInstallations } from "../../shared/storage/teams-installations";
 import { takeAlert } from "../../shared/workflows/alert-intake";
 import { subscribe } from "../../shared/storage/subscriptions";
 import { startEmulatedApp, type EmulatedApp } from "../support/emulated-app";
 import { drain } from "../support/queues";
 import type { SlackContext } from "../../shared/context";
+import { installInSlackWorkspace, installInTeamsChannels } from "../support/installations";
 
 let app: EmulatedApp;
 let deliverer: SlackContext;
@@ -28,23 +27,9 @@ async function subscribedConversations(project: string): Promise<AlertTarget[]> 
   const { teams, slack, direct } = app;
   const team = teams.addTeam({ name: project, members: [] });
   const conversations = [team.generalChannelId, teams.addChannel(team, `${project}-2`).id];
-  for (const conversationId of conversations) {
-    await new TeamsInstallations(direct).save({
-      tenantId: teams.tenantId,
-      conversationId,
-      serviceUrl: teams.serviceUrl,
-      conversationType: "channel",
-      active: true,
-      updatedAt: new Date().toISOString(),
-    });
-  }
+  await installInTeamsChannels(direct, teams, conversations);
   const workspace = slack.addWorkspace({ name: project });
-  await new SlackInstallations(direct).save({
-    teamId: workspace.teamId,
-    botToken: workspace.botToken,
-    active: true,
-    updatedAt: new Date().toISOString(),
-  });
+  await installInSlackWorkspace(direct, workspace);
   const channels = [slack.addChannel(workspace.teamId, { name: `${project}-a` }).id, slack.addChannel(workspace.teamId, { name: `${project}-b` }).id];
   const targets: AlertTarget[] = [
     ...conversations.map((conversationId) => ({ provider: "msteams" as const, conversationId })),

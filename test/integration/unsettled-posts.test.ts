@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SLACK_TIER3_LIMITS, PACING_SHARE } from "../../shared/delivery/pacing";
 import { sendSlackCard, type SlackSendOutcome } from "../../shared/delivery/slack-sender";
 import { IdentityRepository } from "../../shared/storage/identities";
-import { SlackInstallations } from "../../shared/storage/slack-installations";
 import { anIssue } from "../fixtures/issues";
 import { startEmulatedApp, type EmulatedApp } from "../support/emulated-app";
+import { installInSlackWorkspace } from "../support/installations";
 
 let app: EmulatedApp;
 
@@ -27,12 +27,7 @@ afterAll(async () => {
 describe("Slack cards of a still-changing issue", () => {
   it("go out no faster than the workspace's chat.update budget; the rest wait for the issue to settle", async () => {
     const workspace = app.slack.addWorkspace({ name: "Storm" });
-    await new SlackInstallations(app.storage).save({
-      teamId: workspace.teamId,
-      botToken: workspace.botToken,
-      active: true,
-      updatedAt: new Date().toISOString(),
-    });
+    await installInSlackWorkspace(app.storage, workspace);
     const sender = { ...app.context({ coalesceSeconds: 5 }), identities: new IdentityRepository(app.storage) };
     const budget = Math.floor(SLACK_TIER3_LIMITS[0]!.limit * PACING_SHARE);
     const post = async (n: number, settlesInMs: number): Promise<SlackSendOutcome> => {
