@@ -8,10 +8,13 @@ import { startOidcProvider, type OidcProvider } from "../../dev/emulators/oidc";
 import { startSlackEmulator, type SlackEmulator } from "../../dev/emulators/slack";
 import { startTeamsEmulator, type TeamsEmulator } from "../../dev/emulators/teams";
 import { StorageClients } from "../../shared/storage/clients";
+import { anAlert } from "../fixtures/issues";
 import { startTestAzurite, type Azurite } from "../support/azurite";
 import { freePort } from "../support/ports";
 import { startHostProcess, type HostProcess } from "../support/host-process";
+import { sendBase64Json } from "../support/queues";
 import { startStorageProxy, type StorageProxy } from "../support/storage-proxy";
+import { waitFor } from "../support/wait";
 
 export { freePort };
 
@@ -124,4 +127,17 @@ export async function installSlackWorkspace(stack: Stack, name: string, options:
 /** What the dev chat page needs to drive this stack: its emulators, the app, and its storage for test alerts. */
 export function chatPageOptions(stack: Stack): Pick<ChatPageOptions, "teams" | "slack" | "appUrl" | "storageConnectionString"> {
   return { teams: stack.teams, slack: stack.slack, appUrl: stack.host.url, storageConnectionString: stack.azurite.connectionString };
+}
+
+/** Puts an alert of `issueId` for one Teams conversation on the alerts queue, and waits for its card there. */
+export async function alertCardInTeams(stack: Stack, conversationId: string, ids: { alertId: string; issueId: string }) {
+  await sendBase64Json(
+    stack.azurite.connectionString,
+    "alerts",
+    anAlert({ alertId: ids.alertId, issue: { id: ids.issueId }, targets: [{ provider: "msteams", conversationId }] }),
+  );
+  return waitFor(() => stack.teams.messages(conversationId).find((m) => JSON.stringify(m.activity).includes(`"issueId":"${ids.issueId}"`)), {
+    timeoutMs: 30_000,
+    description: `the card of ${ids.issueId} in ${conversationId}`,
+  });
 }
