@@ -1,5 +1,5 @@
 // The dev chat page in a real browser: Teams' Resolve ▸ show-card and Slack's Resolve menu, as a person uses them.
-import type { Locator, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TeamsTeam } from "../../dev/emulators/teams";
 import { anAlert } from "../fixtures/issues";
@@ -39,14 +39,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const message = (text: string | RegExp): Locator => page.locator("#messages > li").filter({ hasText: text }).last();
-
-/** Ana is everyone in these conversations, so the page acts as her. */
-async function openConversation(group: string, name: string): Promise<void> {
-  await page.getByRole("navigation", { name: "Conversations" }).locator("section", { hasText: group }).getByRole("link", { name }).click();
-  await eventually(() => page.locator("#conversation-title").textContent()).toContain(name);
-}
-
+// Ana is everyone in these conversations, so the page acts as her.
 describe("Resolve in a release on the dev chat page", () => {
   it("Teams: Resolve ▸ opens the three choices; In the next release resolves it so", async () => {
     await sendBase64Json(
@@ -59,8 +52,8 @@ describe("Resolve in a release on the dev chat page", () => {
       }),
     );
     await page.goto(chat.url);
-    await openConversation("Checkout", "General");
-    const card = message("TypeError: basket is undefined");
+    await chat.openConversation("Checkout", "General");
+    const card = chat.message("TypeError: basket is undefined");
     await eventually(() => card.getByRole("button", { name: "Resolve ▸" }).count(), CARD_TIMEOUT).toBe(1);
     await card.getByRole("button", { name: "Resolve ▸" }).click();
     expect(await card.getByRole("button", { name: /^(Resolve|In the current release|In the next release)$/ }).allTextContents()).toEqual([
@@ -82,8 +75,8 @@ describe("Resolve in a release on the dev chat page", () => {
         targets: [{ provider: "slack", teamId: slackTeam, channel: slackAlerts }],
       }),
     );
-    await openConversation("Contoso", "alerts");
-    const card = message("RangeError: too many coupons");
+    await chat.openConversation("Contoso", "alerts");
+    const card = chat.message("RangeError: too many coupons");
     const menu = card.getByRole("combobox", { name: "Resolve…" });
     await eventually(() => menu.count(), CARD_TIMEOUT).toBe(1);
     expect(await menu.locator("option:not([disabled])").allTextContents()).toEqual(["Resolve", "In the current release", "In the next release"]);

@@ -1,5 +1,6 @@
 // The dev chat page (dev/chat-page) open in headless Chromium: what the browser tests of the page share.
-import type { Page } from "playwright-core";
+import type { Locator, Page } from "playwright-core";
+import { expect } from "vitest";
 import { startChatPage, type ChatPage, type ChatPageOptions } from "../../dev/chat-page";
 import { launchChromium } from "./chromium";
 
@@ -9,6 +10,10 @@ export interface ChatPageInBrowser {
   page: Page;
   /** Uncaught errors on the page (and what it logged as console errors, with `consoleErrors`). */
   pageErrors: string[];
+  /** The newest message in the open conversation that shows `text`. */
+  message(text: string | RegExp): Locator;
+  /** Opens a conversation from the sidebar's `group` section ("Teams", "Slack", …) and waits until the page shows it. */
+  openConversation(group: string, name: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -36,6 +41,12 @@ export async function openChatPage(options: ChatPageOptions & ChatPageBrowserOpt
       url: chat.url,
       page,
       pageErrors,
+      message: (text) => page.locator("#messages > li").filter({ hasText: text }).last(),
+      async openConversation(group, name) {
+        await page.getByRole("navigation", { name: "Conversations" }).locator("section", { hasText: group }).getByRole("link", { name }).click();
+        // The page polls every second.
+        await expect.poll(() => page.locator("#conversation-title").textContent(), { timeout: 10_000, interval: 100 }).toContain(name);
+      },
       async stop() {
         await browser.close();
         await chat.stop();
