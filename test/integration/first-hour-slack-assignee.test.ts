@@ -13,31 +13,19 @@ let identities: IdentityRepository;
 
 useTestStorage((started) => (identities = new IdentityRepository(started.storage)));
 beforeAll(async () => {
+  const ben = { email: "ben@contoso.com", name: "Ben Okafor" };
+  const linked = [
+    { provider: "slack", scope: "T0CONTOSO1", chatUserId: "U0BEN00001", person: ben },
+    { provider: "slack", scope: "T0OTHER001", chatUserId: "U0BEN00002", person: ben },
+    {
+      provider: "msteams",
+      scope: "72f988bf-86f1-41af-91ab-2d7cd011db47",
+      chatUserId: "00000000-0000-0000-0000-0000000000c1",
+      person: { email: "cleo@contoso.com", name: "Cleo Diaz" },
+    },
+  ] as const;
   const linkedAt = new Date().toISOString();
-  await identities.link({
-    provider: "slack",
-    scope: "T0CONTOSO1",
-    chatUserId: "U0BEN00001",
-    person: { email: "ben@contoso.com", name: "Ben Okafor" },
-    how: "auto",
-    linkedAt,
-  });
-  await identities.link({
-    provider: "slack",
-    scope: "T0OTHER001",
-    chatUserId: "U0BEN00002",
-    person: { email: "ben@contoso.com", name: "Ben Okafor" },
-    how: "auto",
-    linkedAt,
-  });
-  await identities.link({
-    provider: "msteams",
-    scope: "72f988bf-86f1-41af-91ab-2d7cd011db47",
-    chatUserId: "00000000-0000-0000-0000-0000000000c1",
-    person: { email: "cleo@contoso.com", name: "Cleo Diaz" },
-    how: "auto",
-    linkedAt,
-  });
+  for (const link of linked) await identities.link({ ...link, how: "auto", linkedAt });
 });
 
 const menu = (
