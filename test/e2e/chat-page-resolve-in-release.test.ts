@@ -1,29 +1,24 @@
 // The dev chat page in a real browser: Teams' Resolve ▸ show-card and Slack's Resolve menu, as a person uses them.
-import { existsSync } from "node:fs";
-import { chromium, type Browser, type Locator, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startChatPage, type ChatPage } from "../../dev/chat-page";
 import type { TeamsTeam } from "../../dev/emulators/teams";
 import { anAlert } from "../fixtures/issues";
 import { sendBase64Json } from "../support/queues";
-import { installSlackWorkspace, startStack, type Stack } from "./stack";
-import { CHROMIUM, CHROMIUM_ARGS } from "../support/chromium";
+import { openChatPage, type ChatPageInBrowser } from "../support/chat-page-browser";
+import { chatPageOptions, installSlackWorkspace, startStack, type Stack } from "./stack";
 
 const CARD_TIMEOUT = 30_000;
 
 let stack: Stack;
-let chat: ChatPage;
-let browser: Browser;
+let chat: ChatPageInBrowser;
 let page: Page;
 let team: TeamsTeam;
 let slackTeam: string;
 let slackAlerts: string;
-const pageErrors: string[] = [];
 
 const eventually = <T>(fn: () => T | Promise<T>, timeout = 10_000) => expect.poll(fn, { timeout, interval: 100 });
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`This test drives Chromium at ${CHROMIUM}, which is missing: install it (apt-get install chromium).`);
   stack = await startStack({ env: { CARD_REFRESH_COALESCE_SECONDS: "1" } });
   const ana = stack.teams.addUser({ name: "Ana Lima", email: "ana@contoso.com" });
   team = stack.teams.addTeam({ name: "Checkout", members: [ana] });
@@ -31,32 +26,20 @@ beforeAll(async () => {
   slackTeam = await installSlackWorkspace(stack, "Contoso");
   slackAlerts = stack.slack.addChannel(slackTeam, { name: "alerts" }).id;
   const slackAna = stack.slack.addUser(slackTeam, { name: "ana", realName: "Ana Lima", email: "ana@contoso.com" }).id;
-  chat = await startChatPage({
-    teams: stack.teams,
-    slack: stack.slack,
-    appUrl: stack.host.url,
-    storageConnectionString: stack.azurite.connectionString,
+  chat = await openChatPage({
+    ...chatPageOptions(stack),
     people: { slack: [{ teamId: slackTeam, name: "Contoso", users: { "Ana Lima": slackAna }, channels: { alerts: slackAlerts } }] },
+    viewport: { width: 1280, height: 900 },
   });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.on("pageerror", (error) => pageErrors.push(error.message));
+  page = chat.page;
 });
 
 afterAll(async () => {
-  await browser?.close();
   await chat?.stop();
   await stack?.stop();
 });
 
-const message = (text: string | RegExp): Locator => page.locator("#messages > li").filter({ hasText: text }).last();
-
-/** Ana is everyone in these conversations, so the page acts as her. */
-async function openConversation(group: string, name: string): Promise<void> {
-  await page.getByRole("navigation", { name: "Conversations" }).locator("section", { hasText: group }).getByRole("link", { name }).click();
-  await eventually(() => page.locator("#conversation-title").textContent()).toContain(name);
-}
-
+// Ana is everyone in these conversations, so the page acts as her.
 describe("Resolve in a release on the dev chat page", () => {
   it("Teams: Resolve ▸ opens the three choices; In the next release resolves it so", async () => {
     await sendBase64Json(
@@ -69,8 +52,8 @@ describe("Resolve in a release on the dev chat page", () => {
       }),
     );
     await page.goto(chat.url);
-    await openConversation("Checkout", "General");
-    const card = message("TypeError: basket is undefined");
+    await chat.openConversation("Checkout", "General");
+    const card = chat.message("TypeError: basket is undefined");
     await eventually(() => card.getByRole("button", { name: "Resolve ▸" }).count(), CARD_TIMEOUT).toBe(1);
     await card.getByRole("button", { name: "Resolve ▸" }).click();
     expect(await card.getByRole("button", { name: /^(Resolve|In the current release|In the next release)$/ }).allTextContents()).toEqual([
@@ -92,13 +75,13 @@ describe("Resolve in a release on the dev chat page", () => {
         targets: [{ provider: "slack", teamId: slackTeam, channel: slackAlerts }],
       }),
     );
-    await openConversation("Contoso", "alerts");
-    const card = message("RangeError: too many coupons");
+    await chat.openConversation("Contoso", "alerts");
+    const card = chat.message("RangeError: too many coupons");
     const menu = card.getByRole("combobox", { name: "Resolve…" });
     await eventually(() => menu.count(), CARD_TIMEOUT).toBe(1);
     expect(await menu.locator("option:not([disabled])").allTextContents()).toEqual(["Resolve", "In the current release", "In the next release"]);
     await menu.selectOption({ label: "In the current release" });
     await eventually(() => card.textContent(), CARD_TIMEOUT).toContain("Resolved in the current release (1.2.3) by Ana Lima");
-    expect(pageErrors).toEqual([]);
+    expect(chat.pageErrors).toEqual([]);
   });
 });

@@ -1,38 +1,31 @@
 // The dev chat page in a real browser against the whole stack: cards drawn by the adaptivecards renderer,
 // clicks that reach the app through the emulators as a chosen person, Block Kit, slash commands, test alerts.
-import { existsSync } from "node:fs";
-import { chromium, type Browser, type Locator, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startChatPage, type ChatPage } from "../../dev/chat-page";
 import type { TeamsTeam } from "../../dev/emulators/teams";
 import { anAlert } from "../fixtures/issues";
 import { sendBase64Json } from "../support/queues";
 import { cardOf, cardText } from "./card-helpers";
 import { blocksText } from "./slack-helpers";
-import { installSlackWorkspace, startStack, type Stack } from "./stack";
-import { CHROMIUM, CHROMIUM_ARGS } from "../support/chromium";
+import { openChatPage, type ChatPageInBrowser } from "../support/chat-page-browser";
+import { chatPageOptions, installSlackWorkspace, startStack, type Stack } from "./stack";
 
 const SCREENSHOTS = { teams: "/tmp/chat-page-teams.png", slack: "/tmp/chat-page-slack.png" };
 /** Alert to card, and a change to every copy, go through queues: seconds, more on a busy machine. */
 const CARD_TIMEOUT = 30_000;
 
 let stack: Stack;
-let chat: ChatPage;
-let browser: Browser;
+let chat: ChatPageInBrowser;
 let page: Page;
 let team: TeamsTeam;
 let slackTeam: string;
 let slackAlerts: string;
 let slackUsers: Record<string, string>;
-const pageErrors: string[] = [];
 
 /** The page polls every second: give it a few. */
 const eventually = <T>(fn: () => T | Promise<T>, timeout = 10_000) => expect.poll(fn, { timeout, interval: 100 });
 
 beforeAll(async () => {
-  // A missing browser is a broken setup, not a reason to skip.
-  if (!existsSync(CHROMIUM))
-    throw new Error(`The chat page test drives Chromium at ${CHROMIUM}, which is missing: install it (apt-get install chromium).`);
   stack = await startStack({ env: { CARD_REFRESH_COALESCE_SECONDS: "1" } });
   const ana = stack.teams.addUser({ name: "Ana Lima", email: "ana@contoso.com" });
   const ben = stack.teams.addUser({ name: "Ben Okafor", email: "ben@contoso.com" });
@@ -45,35 +38,21 @@ beforeAll(async () => {
     // Without an email the app can't tell who this is: a click gets a private "link your account" answer.
     "Cleo (no email)": stack.slack.addUser(slackTeam, { name: "cleo", realName: "Cleo" }).id,
   };
-  chat = await startChatPage({
-    teams: stack.teams,
-    slack: stack.slack,
-    appUrl: stack.host.url,
-    storageConnectionString: stack.azurite.connectionString,
+  chat = await openChatPage({
+    ...chatPageOptions(stack),
     people: { slack: [{ teamId: slackTeam, name: "Contoso", users: slackUsers, channels: { alerts: slackAlerts } }] },
+    viewport: { width: 1280, height: 900 },
+    consoleErrors: true,
   });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.on("pageerror", (error) => pageErrors.push(error.message));
-  page.on("console", (message) => {
-    if (message.type() === "error") pageErrors.push(message.text());
-  });
+  page = chat.page;
 });
 
 afterAll(async () => {
-  await browser?.close();
   await chat?.stop();
   await stack?.stop();
 });
 
-const messages = () => page.locator("#messages > li");
-const message = (text: string | RegExp): Locator => messages().filter({ hasText: text }).last();
 const pwned = () => page.evaluate(() => (globalThis as { __pwned?: unknown }).__pwned);
-
-async function openConversation(group: string, name: string): Promise<void> {
-  await page.getByRole("navigation", { name: "Conversations" }).locator("section", { hasText: group }).getByRole("link", { name }).click();
-  await eventually(() => page.locator("#conversation-title").textContent()).toContain(name);
-}
 
 async function actAs(name: string): Promise<void> {
   await page.getByLabel("Acting as").selectOption({ label: name });
@@ -93,17 +72,17 @@ describe("the dev chat page", () => {
   });
 
   it("adds the app to the team as Ana: the welcome card is drawn", async () => {
-    await openConversation("Checkout", "General");
+    await chat.openConversation("Checkout", "General");
     await actAs("Ana Lima");
     await page.getByRole("button", { name: "Add Triage Relay here" }).click();
-    await eventually(() => message("Triage Relay is ready").locator(".ac-adaptiveCard").count()).toBe(1);
-    expect(await message("Triage Relay is ready").textContent()).toContain(team.generalChannelId);
+    await eventually(() => chat.message("Triage Relay is ready").locator(".ac-adaptiveCard").count()).toBe(1);
+    expect(await chat.message("Triage Relay is ready").textContent()).toContain(team.generalChannelId);
   });
 
   it("sends a test alert; its card is drawn by adaptivecards; Resolve as Ana says Resolved by Ana Lima", async () => {
     await page.getByRole("button", { name: "Send test alert" }).click();
     await eventually(() => page.locator("#status").textContent()).toMatch(/Queued a test alert/);
-    const card = message("TypeError: cart is undefined");
+    const card = chat.message("TypeError: cart is undefined");
     await eventually(() => card.getByRole("button", { name: "Resolve", exact: true }).count(), CARD_TIMEOUT).toBe(1);
     expect(await card.locator(".ac-adaptiveCard a", { hasText: "TypeError: cart is undefined" }).getAttribute("href")).toBe(
       "https://example.com/issues/demo",
@@ -124,7 +103,7 @@ describe("the dev chat page", () => {
   it("as the mobile client, Unresolve goes through the Action.Submit fallback", async () => {
     await page.getByLabel("Teams client").selectOption("mobile");
     await actAs("Ben Okafor");
-    const card = message("TypeError: cart is undefined");
+    const card = chat.message("TypeError: cart is undefined");
     const submitted = page.waitForRequest((request) => request.url().endsWith("/api/teams/submit"));
     await card.getByRole("button", { name: "Unresolve" }).click();
     expect((await submitted).postDataJSON()).toMatchObject({
@@ -136,7 +115,7 @@ describe("the dev chat page", () => {
   });
 
   it("opens the Ignore ▸ menu (Action.ShowCard) and ignores from it", async () => {
-    const card = message("TypeError: cart is undefined");
+    const card = chat.message("TypeError: cart is undefined");
     await card.getByRole("button", { name: "Ignore ▸" }).click();
     await card.getByRole("button", { name: "For 30 minutes" }).click();
     await eventually(() => card.textContent(), CARD_TIMEOUT).toMatch(/Ignored[^·]* by Ben Okafor/);
@@ -144,8 +123,8 @@ describe("the dev chat page", () => {
 
   it("@mentions the bot in the channel: what was typed and the answer", async () => {
     await say("help");
-    await eventually(() => message("@Triage Relay help").count()).toBe(1);
-    const answer = message("Mention me with");
+    await eventually(() => chat.message("@Triage Relay help").count()).toBe(1);
+    const answer = chat.message("Mention me with");
     await eventually(() => answer.count(), CARD_TIMEOUT).toBe(1);
     expect(await answer.locator("strong", { hasText: "subscribe PROJECT [LEVEL]" }).count()).toBe(1);
   });
@@ -157,7 +136,7 @@ describe("the dev chat page", () => {
       "alerts",
       anAlert({ alertId: "hostile", issue: { id: "hostile", title }, targets: [{ provider: "msteams", conversationId: team.generalChannelId }] }),
     );
-    const card = message('<img src=x onerror="window.__pwned=1">');
+    const card = chat.message('<img src=x onerror="window.__pwned=1">');
     await eventually(() => card.count(), CARD_TIMEOUT).toBe(1);
     expect(await card.textContent()).toContain("**[click](javascript:window.__pwned=2)**");
     expect(await page.locator("#messages img").count()).toBe(0);
@@ -166,10 +145,10 @@ describe("the dev chat page", () => {
   });
 
   it("Slack: a test alert's message; Resolve as Ana changes the message", async () => {
-    await openConversation("Contoso", "alerts");
+    await chat.openConversation("Contoso", "alerts");
     await actAs("Ana Lima");
     await page.getByRole("button", { name: "Send test alert" }).click();
-    const card = message(/Error: payment provider timed out/);
+    const card = chat.message(/Error: payment provider timed out/);
     await eventually(() => card.getByRole("button", { name: "Resolve", exact: true }).count(), CARD_TIMEOUT).toBe(1);
     expect(await card.getByRole("combobox").count()).toBeGreaterThan(0);
 
@@ -181,7 +160,7 @@ describe("the dev chat page", () => {
   });
 
   it("Slack: the Assign menu is Slack's user menu; picking Ben (who never clicked) assigns him", async () => {
-    const card = message(/payment provider/);
+    const card = chat.message(/payment provider/);
     const menu = card.getByRole("combobox", { name: "Assign…" });
     expect(await menu.locator("option").allTextContents()).toEqual(expect.arrayContaining(["Ana Lima", "Ben Okafor", "Cleo (no email)"]));
     await menu.selectOption({ label: "Ben Okafor" });
@@ -192,30 +171,31 @@ describe("the dev chat page", () => {
 
   it("Slack: an ephemeral from the app is shown only to the person it is for", async () => {
     await actAs("Cleo (no email)");
-    await message(/payment provider/)
+    await chat
+      .message(/payment provider/)
       .getByRole("button", { name: "Unresolve" })
       .click();
-    const prompt = message("link your Slack account");
+    const prompt = chat.message("link your Slack account");
     await eventually(() => prompt.count(), CARD_TIMEOUT).toBe(1);
     expect(await prompt.textContent()).toContain("Only visible to you");
     await actAs("Ana Lima");
-    await eventually(() => message("link your Slack account").count()).toBe(0);
+    await eventually(() => chat.message("link your Slack account").count()).toBe(0);
   });
 
   it("Slack: /triage help answers only the person who typed it", async () => {
     await say("help");
-    const answer = message("Reply to /triage help");
+    const answer = chat.message("Reply to /triage help");
     await eventually(() => answer.count()).toBe(1);
     expect(await answer.textContent()).toMatch(/Only visible to you[\s\S]*posts alert cards/);
     await page.screenshot({ path: SCREENSHOTS.slack });
     await actAs("Ben Okafor");
-    await eventually(() => message("Reply to /triage help").count()).toBe(0);
+    await eventually(() => chat.message("Reply to /triage help").count()).toBe(0);
     await actAs("Ana Lima");
   });
 
   it("Slack: /triage link's button opens the sign-in page of the OIDC dev provider", async () => {
     await say("link");
-    const answer = message("Reply to /triage link");
+    const answer = chat.message("Reply to /triage link");
     await eventually(() => answer.count()).toBe(1);
     const popup = page.context().waitForEvent("page");
     await answer.getByRole("button", { name: /Link your account/ }).click();
@@ -228,7 +208,7 @@ describe("the dev chat page", () => {
   it("Slack: mrkdwn from anyone shows as text, with only web links", async () => {
     const text = `*bold* <javascript:window.__pwned=3|js link> &lt;img src=x onerror="window.__pwned=4"&gt; <https://example.com/a?b=1&amp;c=2|safe link>`;
     stack.slack.addMessage(slackAlerts, { user: slackUsers["Ben Okafor"]!, text, blocks: [{ type: "section", text: { type: "mrkdwn", text } }] });
-    const posted = message("safe link");
+    const posted = chat.message("safe link");
     await eventually(() => posted.count()).toBe(1);
     expect(await posted.locator(".author").textContent()).toBe("Ben Okafor");
     expect(await posted.locator("strong").textContent()).toBe("bold");
@@ -241,6 +221,6 @@ describe("the dev chat page", () => {
   });
 
   it("logged no errors in the browser", () => {
-    expect(pageErrors).toEqual([]);
+    expect(chat.pageErrors).toEqual([]);
   });
 });

@@ -1,8 +1,6 @@
 // The dev chat page's Queues view in Chromium, against Azurite: lengths, poison reasons, re-queue.
-import { existsSync } from "node:fs";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startChatPage, type ChatPage } from "../../dev/chat-page";
 import { startSlackEmulator, type SlackEmulator } from "../../dev/emulators/slack";
 import { startTeamsEmulator, type TeamsEmulator } from "../../dev/emulators/teams";
 import { parseAlert } from "../../shared/domain/alert";
@@ -10,30 +8,24 @@ import { StorageClients } from "../../shared/storage/clients";
 import { poisonFor } from "../../shared/workflows/intake-result";
 import { startTestAzurite, type Azurite } from "../support/azurite";
 import { messageCount, sendBase64Json } from "../support/queues";
-import { CHROMIUM, CHROMIUM_ARGS } from "../support/chromium";
+import { openChatPage, type ChatPageInBrowser } from "../support/chat-page-browser";
 
 let azurite: Azurite;
 let teams: TeamsEmulator;
 let slack: SlackEmulator;
-let chat: ChatPage;
-let browser: Browser;
+let chat: ChatPageInBrowser;
 let page: Page;
-const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`This test drives Chromium at ${CHROMIUM}, which is missing: install it (apt-get install chromium).`);
   azurite = await startTestAzurite();
   teams = await startTeamsEmulator({ appId: "6a1d3c2e-0000-4000-8000-00000000b07a", tenantId: "72f988bf-0000-4000-8000-000000000001" });
   slack = await startSlackEmulator({ signingSecret: "s".repeat(32), clientId: "1.2", clientSecret: "secret" });
   // No app behind it: the Queues view only reads storage.
-  chat = await startChatPage({ teams, slack, appUrl: "http://127.0.0.1:9", storageConnectionString: azurite.connectionString });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  page = await browser.newPage();
-  page.on("pageerror", (error) => pageErrors.push(error.message));
+  chat = await openChatPage({ teams, slack, appUrl: "http://127.0.0.1:9", storageConnectionString: azurite.connectionString });
+  page = chat.page;
 });
 
 afterAll(async () => {
-  await browser?.close();
   await chat?.stop();
   await Promise.all([teams?.stop(), slack?.stop(), azurite?.stop()]);
 });
@@ -60,6 +52,6 @@ describe("the dev chat page's Queues view", () => {
     await expect.poll(() => dialog.locator(".queues-status").textContent()).toContain("moved from alerts-poison back to alerts");
     expect(await messageCount(azurite.connectionString, "alerts-poison")).toBe(0);
     expect(await messageCount(azurite.connectionString, "alerts")).toBe(1);
-    expect(pageErrors).toEqual([]);
+    expect(chat.pageErrors).toEqual([]);
   });
 });

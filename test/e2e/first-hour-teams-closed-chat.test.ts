@@ -2,12 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TeamsTeam, TeamsUser } from "../../dev/emulators/teams";
 import { TABLES } from "../../shared/storage/clients";
 import { TeamsInstallations, type TeamsInstallation } from "../../shared/storage/teams-installations";
-import { anAlert } from "../fixtures/issues";
 import { signInAs, TestBrowser } from "../support/browser";
-import { sendBase64Json } from "../support/queues";
 import { waitFor } from "../support/wait";
 import { action, cardOf, cardText } from "./card-helpers";
-import { startStack, type Stack } from "./stack";
+import { alertCardInTeams, startStack, type Stack } from "./stack";
 
 // A 1:1 chat on record that Teams no longer knows (404 ConversationNotFound) is marked inactive on every path
 // that sends to it, a new 1:1 chat takes the message, and the person is told what happened (issue 14).
@@ -70,14 +68,7 @@ describe("a 1:1 chat on record that Teams says is gone", () => {
 
   it("a card click by someone not linked: the link prompt goes to a new 1:1 chat, the click's answer says it was sent", async () => {
     await goneChatOnRecord(gus, "a:0gone-gus");
-    await sendBase64Json(
-      stack.azurite.connectionString,
-      "alerts",
-      anAlert({ alertId: "fh-closed-1", issue: { id: "fh-closed" }, targets: [{ provider: "msteams", conversationId: team.generalChannelId }] }),
-    );
-    const posted = await waitFor(() => stack.teams.messages(team.generalChannelId).find((m) => JSON.stringify(m.activity).includes("fh-closed")), {
-      timeoutMs: 20_000,
-    });
+    const posted = await alertCardInTeams(stack, team.generalChannelId, { alertId: "fh-closed-1", issueId: "fh-closed" });
     const resolve = action(cardOf(posted.activity), "Resolve");
     card = { activityId: posted.activityId, resolve };
     const response = await stack.teams.post(

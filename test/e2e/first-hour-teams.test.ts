@@ -2,12 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Activity, TeamsTeam, TeamsUser } from "../../dev/emulators/teams";
 import { TeamsInstallations } from "../../shared/storage/teams-installations";
 import { IssueRepository } from "../../shared/storage/issues";
-import { anAlert } from "../fixtures/issues";
-import { sendBase64Json } from "../support/queues";
-import { waitFor } from "../support/wait";
 import { swallowedMarkup, teamsTexts } from "../unit/cards/teams-markup";
 import { action, cardOf, cardText } from "./card-helpers";
-import { startStack, type Stack } from "./stack";
+import { alertCardInTeams, startStack, type Stack } from "./stack";
 
 // Bugs a newcomer met in the first hour (issue 14), through the built app, Azurite and the Teams emulator.
 
@@ -74,22 +71,7 @@ describe("link, typed in a personal chat", () => {
 });
 
 describe("a card click without from.aadObjectId (Microsoft's published samples)", () => {
-  async function postedCard(alertId: string, issueId: string) {
-    await sendBase64Json(
-      stack.azurite.connectionString,
-      "alerts",
-      anAlert({ alertId, issue: { id: issueId }, targets: [{ provider: "msteams", conversationId: team.generalChannelId }] }),
-    );
-    return waitFor(
-      () =>
-        stack.teams
-          .messages(team.generalChannelId)
-          .find(
-            (m) => cardText(cardOf(m.activity)).includes("TypeError") && m.activity.id !== undefined && JSON.stringify(m.activity).includes(issueId),
-          ),
-      { timeoutMs: 15_000 },
-    );
-  }
+  const postedCard = (alertId: string, issueId: string) => alertCardInTeams(stack, team.generalChannelId, { alertId, issueId });
 
   it("Action.Execute: the clicker is found through the Bot Connector by from.id and the action is theirs", async () => {
     const posted = await postedCard("fh-click-1", "fh-issue-1");
@@ -148,14 +130,7 @@ describe("a personal install without from.aadObjectId", () => {
 
 describe("the card's words", () => {
   it("Unignore reads 'Unignored by …' on the card, after storage round trips", async () => {
-    await sendBase64Json(
-      stack.azurite.connectionString,
-      "alerts",
-      anAlert({ alertId: "fh-words-1", issue: { id: "fh-words" }, targets: [{ provider: "msteams", conversationId: team.generalChannelId }] }),
-    );
-    const posted = await waitFor(() => stack.teams.messages(team.generalChannelId).find((m) => JSON.stringify(m.activity).includes("fh-words")), {
-      timeoutMs: 15_000,
-    });
+    const posted = await alertCardInTeams(stack, team.generalChannelId, { alertId: "fh-words-1", issueId: "fh-words" });
     const click = async (card: unknown, title: string | RegExp) => {
       const button = action(card, title);
       const response = await stack.teams.post(

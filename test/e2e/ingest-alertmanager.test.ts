@@ -1,8 +1,9 @@
 // The real Prometheus Alertmanager (Debian's prometheus-alertmanager) pointed at the ingest URL with a
-// bearer token: alerts posted to its own API reach the subscribed Teams and Slack channels, and its
-// resolved notification resolves the issue on every card.
+// bearer token: alerts posted to its own API reach the subscribed Teams and Slack channels, its own
+// repeats are taken once, and its resolved notification resolves the issue on every card.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -19,8 +20,21 @@ const ALERTMANAGER = "/usr/bin/prometheus-alertmanager";
 const TOKEN = "ingest-token-for-alertmanager-e2e-0123456789";
 const SUMMARY = "Disk almost full on db-1";
 
+// Alertmanager's schedule (alertmanager.yml below). It re-sends an unchanged firing group once
+// repeat_interval has passed, checked on every group_interval tick.
+const GROUP_WAIT_S = 1;
+const GROUP_INTERVAL_S = 1;
+const REPEAT_INTERVAL_S = 2;
+// host.json queues.maxPollingInterval: the longest an ingested alert waits on the queue to be picked up.
+const QUEUE_POLL_S = 2;
+// Room for a loaded CI machine on top of those schedules (the other waits in this file allow 30 s too).
+const MARGIN_S = 30;
+
 let stack: Stack;
 let alertmanager: ChildProcess;
+// A second webhook of the same receiver: keeps every notification body exactly as Alertmanager sent it.
+let recorder: Server;
+const recorded: string[] = [];
 let alertmanagerUrl: string;
 let workDir: string;
 let team: TeamsTeam;
@@ -45,6 +59,19 @@ beforeAll(async () => {
     stack.slack.slashCommand({ teamId: slackTeam, user: slackAna, channel: slackChannel, command: "/triage", text: "subscribe infra warning" }),
   );
 
+  recorder = createServer((request, response) => {
+    let body = "";
+    request.setEncoding("utf8");
+    request.on("data", (chunk: string) => (body += chunk));
+    request.on("end", () => {
+      recorded.push(body);
+      response.end();
+    });
+  });
+  await new Promise<void>((listening) => recorder.listen(0, "127.0.0.1", listening));
+  const recorderAddress = recorder.address();
+  const recorderPort = typeof recorderAddress === "object" && recorderAddress ? recorderAddress.port : 0;
+
   workDir = mkdtempSync(join(tmpdir(), "alertmanager-e2e-"));
   const port = await freePort();
   alertmanagerUrl = `http://127.0.0.1:${port}`;
@@ -54,9 +81,9 @@ beforeAll(async () => {
       "route:",
       "  receiver: triage-relay",
       "  group_by: [alertname]",
-      "  group_wait: 1s",
-      "  group_interval: 1s",
-      "  repeat_interval: 1h",
+      `  group_wait: ${GROUP_WAIT_S}s`,
+      `  group_interval: ${GROUP_INTERVAL_S}s`,
+      `  repeat_interval: ${REPEAT_INTERVAL_S}s`,
       "receivers:",
       "  - name: triage-relay",
       "    webhook_configs:",
@@ -65,6 +92,8 @@ beforeAll(async () => {
       "        http_config:",
       "          authorization:",
       `            credentials: ${TOKEN}`,
+      `      - url: http://127.0.0.1:${recorderPort}/`,
+      "        send_resolved: true",
       "",
     ].join("\n"),
   );
@@ -88,11 +117,15 @@ beforeAll(async () => {
 
 afterAll(async () => {
   alertmanager?.kill("SIGTERM");
+  await new Promise((closed) => (recorder ? recorder.close(closed) : closed(undefined)));
   await stack?.stop();
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
 
-const startsAt = new Date(Date.now() - 60_000).toISOString();
+// On a whole second, which Alertmanager writes without a fraction ("…:05Z") and toISOString() with one
+// ("…:05.000Z"): a duplicate rebuilt by hand instead of replayed from what Alertmanager sent would differ
+// every run, not only when the milliseconds happen to end in 0.
+const startsAt = new Date(Math.floor((Date.now() - 60_000) / 1000) * 1000).toISOString();
 const labels = { alertname: "DiskAlmostFull", severity: "critical", project: "infra", instance: "db-1" };
 
 async function postToAlertmanager(alert: Record<string, unknown>): Promise<void> {
@@ -107,6 +140,7 @@ async function postToAlertmanager(alert: Record<string, unknown>): Promise<void>
 const teamsCard = () => stack.teams.messages(team.generalChannelId).find((m) => cardText(cardOf(m.activity)).includes(SUMMARY));
 const slackCard = () => stack.slack.messages(slackChannel).find((m) => !m.ephemeral && blocksText(m.blocks).includes(SUMMARY));
 let issueId = "";
+const repeats = () => stack.host.logs().filter((line) => line.includes(`Alert for issue ${issueId}: already taken, no change`));
 
 describe("the real Alertmanager → POST /api/ingest/alertmanager", () => {
   it("fires: a card on the subscribed Teams channel and the subscribed Slack channel", async () => {
@@ -129,6 +163,20 @@ describe("the real Alertmanager → POST /api/ingest/alertmanager", () => {
     });
     expect(cardText(cardOf(teamsCard()!.activity))).toContain(SUMMARY);
     await drain(stack.azurite.connectionString, "issue-events");
+  });
+
+  it("Alertmanager's own repeats of the firing notification (repeat_interval) are taken once: no second card, the issue unchanged", async () => {
+    const before = (await new IssueRepository(stack.storage).get(issueId))!.issue;
+    // Two repeats: each comes at most repeat_interval + group_interval after the one before it.
+    await waitFor(() => (repeats().length >= 2 ? true : undefined), {
+      timeoutMs: (GROUP_WAIT_S + 2 * (REPEAT_INTERVAL_S + GROUP_INTERVAL_S) + QUEUE_POLL_S + MARGIN_S) * 1000,
+      description: "two of Alertmanager's repeats taken as already taken",
+    });
+    const after = (await new IssueRepository(stack.storage).get(issueId))!.issue;
+    expect(after).toMatchObject({ status: "unresolved", version: before.version, count: 1 });
+    expect(await new CardRepository(stack.storage).list(issueId)).toHaveLength(2);
+    expect(stack.teams.messages(team.generalChannelId).filter((m) => cardText(cardOf(m.activity)).includes(SUMMARY))).toHaveLength(1);
+    expect(stack.slack.messages(slackChannel).filter((m) => !m.ephemeral && blocksText(m.blocks).includes(SUMMARY))).toHaveLength(1);
   });
 
   it("resolves (endsAt in the past): the issue is resolved by alertmanager, both cards say so, an issue-events message is sent", async () => {
@@ -162,41 +210,23 @@ describe("the real Alertmanager → POST /api/ingest/alertmanager", () => {
     ]);
   });
 
-  it("the same notification twice is taken once: no second card, the issue stays resolved", async () => {
+  it("a late copy of the firing notification, replayed twice exactly as Alertmanager sent it, is taken once: the issue stays resolved", async () => {
     const before = (await new IssueRepository(stack.storage).get(issueId))!.issue.version;
-    const fingerprint = issueId.slice("alertmanager:".length);
-    const notification = {
-      version: "4",
-      groupKey: '{}:{alertname="DiskAlmostFull"}',
-      receiver: "triage-relay",
-      status: "firing",
-      alerts: [
-        {
-          status: "firing",
-          labels,
-          annotations: { summary: SUMMARY },
-          startsAt,
-          endsAt: "0001-01-01T00:00:00Z",
-          generatorURL: "http://prometheus.example.org/graph",
-          fingerprint,
-        },
-      ],
-      groupLabels: { alertname: "DiskAlmostFull" },
-      commonLabels: labels,
-      commonAnnotations: { summary: SUMMARY },
-      externalURL: alertmanagerUrl,
-    };
-    // The firing notification Alertmanager already delivered, delivered again (twice).
+    const firing = recorded.find((body) => (JSON.parse(body) as { status: string }).status === "firing");
+    expect(firing).toBeDefined();
+    const repeatsBefore = repeats().length;
     for (let n = 0; n < 2; n++) {
       const response = await fetch(`${stack.api}/ingest/alertmanager`, {
         method: "POST",
         headers: { authorization: `Bearer ${TOKEN}` },
-        body: JSON.stringify(notification),
+        body: firing,
       });
       expect(response.status).toBe(202);
     }
-    const repeats = () => stack.host.logs().filter((line) => line.includes(`Alert for issue ${issueId}: already taken, no change`));
-    await waitFor(() => (repeats().length === 2 ? true : undefined), { timeoutMs: 20_000, description: "both repeats taken" });
+    await waitFor(() => (repeats().length >= repeatsBefore + 2 ? true : undefined), {
+      timeoutMs: (QUEUE_POLL_S + MARGIN_S) * 1000,
+      description: "both replays taken as already taken",
+    });
     const after = (await new IssueRepository(stack.storage).get(issueId))!.issue;
     expect(after).toMatchObject({ status: "resolved", version: before, count: 1 });
     expect(await new CardRepository(stack.storage).list(issueId)).toHaveLength(2);

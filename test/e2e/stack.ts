@@ -1,16 +1,22 @@
 // The whole app as it runs in dev: Azurite, the Teams and Slack emulators (in this process, so tests
 // can inspect them), and the built bundle served by the local host in its own Node process.
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:net";
 import { emulatedAppSettings } from "../../dev/app-settings";
+import type { ChatPageOptions } from "../../dev/chat-page";
 import { startDiscordEmulator, type DiscordEmulator } from "../../dev/emulators/discord";
 import { startOidcProvider, type OidcProvider } from "../../dev/emulators/oidc";
 import { startSlackEmulator, type SlackEmulator } from "../../dev/emulators/slack";
 import { startTeamsEmulator, type TeamsEmulator } from "../../dev/emulators/teams";
 import { StorageClients } from "../../shared/storage/clients";
+import { anAlert } from "../fixtures/issues";
 import { startTestAzurite, type Azurite } from "../support/azurite";
+import { freePort } from "../support/ports";
 import { startHostProcess, type HostProcess } from "../support/host-process";
+import { sendBase64Json } from "../support/queues";
 import { startStorageProxy, type StorageProxy } from "../support/storage-proxy";
+import { waitFor } from "../support/wait";
+
+export { freePort };
 
 export const SLACK_SIGNING_SECRET = "e2e-signing-secret-0123456789abcdef";
 
@@ -106,18 +112,6 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** A Slack workspace installed through the real OAuth flow (authorize → redirect → code exchange). */
 export async function installSlackWorkspace(stack: Stack, name: string, options: { rotation?: boolean } = {}): Promise<string> {
   const workspace = stack.slack.addWorkspace({ name, rotation: options.rotation });
@@ -128,4 +122,22 @@ export async function installSlackWorkspace(stack: Stack, name: string, options:
   const done = await fetch(authorize.headers.get("location")!, { headers: { cookie: start.headers.get("set-cookie")!.split(";")[0]! } });
   if (done.status !== 200) throw new Error(`Slack install of ${name} failed: ${done.status}`);
   return workspace.teamId;
+}
+
+/** What the dev chat page needs to drive this stack: its emulators, the app, and its storage for test alerts. */
+export function chatPageOptions(stack: Stack): Pick<ChatPageOptions, "teams" | "slack" | "appUrl" | "storageConnectionString"> {
+  return { teams: stack.teams, slack: stack.slack, appUrl: stack.host.url, storageConnectionString: stack.azurite.connectionString };
+}
+
+/** Puts an alert of `issueId` for one Teams conversation on the alerts queue, and waits for its card there. */
+export async function alertCardInTeams(stack: Stack, conversationId: string, ids: { alertId: string; issueId: string }) {
+  await sendBase64Json(
+    stack.azurite.connectionString,
+    "alerts",
+    anAlert({ alertId: ids.alertId, issue: { id: ids.issueId }, targets: [{ provider: "msteams", conversationId }] }),
+  );
+  return waitFor(() => stack.teams.messages(conversationId).find((m) => JSON.stringify(m.activity).includes(`"issueId":"${ids.issueId}"`)), {
+    timeoutMs: 30_000,
+    description: `the card of ${ids.issueId} in ${conversationId}`,
+  });
 }

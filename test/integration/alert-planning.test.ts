@@ -6,19 +6,18 @@ import type { SlackEmulator } from "../../dev/emulators/slack";
 import type { TeamsEmulator } from "../../dev/emulators/teams";
 import { DeliveryRepository, readDeliveryMessage, type DeliveryBatch } from "../../shared/storage/deliveries";
 import { targetKey, type AlertTarget } from "../../shared/domain/alert";
-import { SlackInstallations } from "../../shared/storage/slack-installations";
 import { CardRepository } from "../../shared/storage/cards";
 import { StorageClients } from "../../shared/storage/clients";
-import { TeamsInstallations } from "../../shared/storage/teams-installations";
 import { takeAlert } from "../../shared/workflows/alert-intake";
 import { deliverBatch } from "../../shared/workflows/deliver";
 import { actOnIssue } from "../../shared/workflows/issue-actions";
 import { anAlert } from "../fixtures/issues";
 import type { Azurite } from "../support/azurite";
-import { startCountedApp, type CountedApp } from "../support/counted-app";
+import { startEmulatedApp, type CountedEmulatedApp } from "../support/emulated-app";
 import { drain, messageCount, queueClient } from "../support/queues";
 import type { StorageProxy } from "../support/storage-proxy";
 import type { AppContext } from "../../shared/context";
+import { installInSlackWorkspace, installInTeamsChannels } from "../support/installations";
 
 let azurite: Azurite;
 let proxy: StorageProxy;
@@ -30,17 +29,16 @@ let storage: StorageClients;
 let direct: StorageClients;
 let deliverer: AppContext;
 
-let app: CountedApp;
+let app: CountedEmulatedApp;
 
 beforeAll(async () => {
-  app = await startCountedApp({
+  app = await startEmulatedApp({
     name: "planning",
-    enforceRateLimits: false,
-    coalesceSeconds: 0,
+    countRequests: true,
     ids: { appId: "6a1d3c2e-0000-4000-8000-00000000d012", tenantId: "72f988bf-0000-4000-8000-000000000004" },
   });
   ({ azurite, proxy, teams, slack, storage, direct } = app);
-  deliverer = app.runtime;
+  deliverer = app.context();
 });
 afterAll(async () => {
   await app?.stop();
@@ -53,27 +51,13 @@ beforeEach(async () => {
 async function teamsChannels(name: string, count: number): Promise<AlertTarget[]> {
   const team = teams.addTeam({ name, members: [] });
   const ids = [team.generalChannelId, ...Array.from({ length: count - 1 }, (_, n) => teams.addChannel(team, `${name}-${n}`).id)];
-  for (const conversationId of ids) {
-    await new TeamsInstallations(direct).save({
-      tenantId: teams.tenantId,
-      conversationId,
-      serviceUrl: teams.serviceUrl,
-      conversationType: "channel",
-      active: true,
-      updatedAt: new Date().toISOString(),
-    });
-  }
+  await installInTeamsChannels(direct, teams, ids);
   return ids.map((conversationId) => ({ provider: "msteams", conversationId }));
 }
 
 async function slackChannels(name: string, count: number): Promise<AlertTarget[]> {
   const workspace = slack.addWorkspace({ name });
-  await new SlackInstallations(direct).save({
-    teamId: workspace.teamId,
-    botToken: workspace.botToken,
-    active: true,
-    updatedAt: new Date().toISOString(),
-  });
+  await installInSlackWorkspace(direct, workspace);
   return Array.from({ length: count }, (_, n) => ({
     provider: "slack",
     teamId: workspace.teamId,

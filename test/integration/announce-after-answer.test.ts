@@ -1,10 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { StorageClients } from "../../shared/storage/clients";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { StorageClients } from "../../shared/storage/clients";
 import { ActivityRepository, ANNOUNCE_CLAIM_SECONDS, IssueRepository } from "../../shared/storage/issues";
 import { takeAlert } from "../../shared/workflows/alert-intake";
 import { actOnIssueAnnounceLater } from "../../shared/workflows/issue-actions";
 import { anAlert } from "../fixtures/issues";
-import { startTestAzurite, type Azurite } from "../support/azurite";
+import type { Azurite } from "../support/azurite";
+import { useTestStorage } from "../support/test-storage";
 import { drain } from "../support/queues";
 
 // A click is answered from the stored change; its announcements (history line, issue-event, card refresh)
@@ -13,13 +14,7 @@ import { drain } from "../support/queues";
 let azurite: Azurite;
 let storage: StorageClients;
 
-beforeAll(async () => {
-  azurite = await startTestAzurite();
-  storage = new StorageClients({ kind: "connectionString", connectionString: azurite.connectionString });
-});
-afterAll(async () => {
-  await azurite?.stop();
-});
+useTestStorage((started) => ({ azurite, storage } = started));
 afterEach(() => {
   vi.useRealTimers();
 });

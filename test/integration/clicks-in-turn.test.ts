@@ -1,12 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { StorageClients } from "../../shared/storage/clients";
+import { describe, expect, it } from "vitest";
+import type { StorageClients } from "../../shared/storage/clients";
 import { IssueRepository } from "../../shared/storage/issues";
 import { takeAlert } from "../../shared/workflows/alert-intake";
 import { actOnIssueInTurn } from "../../shared/workflows/issue-actions";
 import { anAlert } from "../fixtures/issues";
-import { startTestAzurite, type Azurite } from "../support/azurite";
+import type { Azurite } from "../support/azurite";
 import { drain } from "../support/queues";
-import { startStorageProxy, type StorageProxy } from "../support/storage-proxy";
+import type { StorageProxy } from "../support/storage-proxy";
+import { useTestStorage } from "../support/test-storage";
 
 // Twenty people click Resolve on one card at once (one instance): the first resolves the issue, the others are
 // told it already is, from what the first wrote after they clicked, without reading it again.
@@ -14,15 +15,7 @@ let azurite: Azurite;
 let proxy: StorageProxy;
 let storage: StorageClients;
 
-beforeAll(async () => {
-  azurite = await startTestAzurite();
-  proxy = await startStorageProxy(azurite);
-  storage = new StorageClients({ kind: "connectionString", connectionString: proxy.connectionString });
-});
-afterAll(async () => {
-  await proxy?.stop();
-  await azurite?.stop();
-});
+useTestStorage((started) => ({ azurite, proxy, storage } = started), { countRequests: true });
 
 const person = (n: number) => ({ person: { email: `person${n}@contoso.com` }, label: `Person ${n}`, surface: "teams" as const });
 const issueRequests = (mark: number) => proxy.requests.slice(mark).filter((r) => r.resource === "issues");

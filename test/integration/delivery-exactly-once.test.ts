@@ -1,66 +1,41 @@
 // The "exactly once" rule for posts (README, issue 10 items 11 and 16) and what delivery logs may say (item 10).
 // The app's delivery workflow runs in this process against Azurite and the Teams and Slack emulators.
-import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { emulatedAppSettings } from "../../dev/app-settings";
-import { startSlackEmulator, type SlackEmulator } from "../../dev/emulators/slack";
-import { startTeamsEmulator, type TeamsEmulator } from "../../dev/emulators/teams";
+import type { SlackEmulator } from "../../dev/emulators/slack";
+import type { TeamsEmulator } from "../../dev/emulators/teams";
 import { DEFAULT_BOT_SCOPES } from "../../dev/emulators/slack/world";
-import { loadConfig } from "../../shared/config";
 import { DeliveryRepository, deliveryId, type DeliveryMessage } from "../../shared/storage/deliveries";
 import { sendSlackCard } from "../../shared/delivery/slack-sender";
 import { targetKey, type AlertTarget } from "../../shared/domain/alert";
 import { IdentityRepository } from "../../shared/storage/identities";
-import { SlackTokens } from "../../shared/slack/client";
-import { SlackInstallations } from "../../shared/storage/slack-installations";
 import { CardRepository } from "../../shared/storage/cards";
 import { StorageClients, TABLES } from "../../shared/storage/clients";
-import { TeamsInstallations } from "../../shared/storage/teams-installations";
 import { IssueRepository } from "../../shared/storage/issues";
 import { safeKey } from "../../shared/storage/table";
-import { createTeamsServices } from "../../shared/teams/services";
 import { deliver } from "../../shared/workflows/deliver";
 import { refreshCards } from "../../shared/workflows/refresh-cards";
 import { anIssue } from "../fixtures/issues";
-import { startTestAzurite, type Azurite } from "../support/azurite";
 import type { AppContext } from "../../shared/context";
-import { testContext } from "../support/app-context";
+import { startEmulatedApp, type EmulatedApp } from "../support/emulated-app";
+import { installInSlackWorkspace, installInTeamsChannels } from "../support/installations";
 
-let azurite: Azurite;
-let teams: TeamsEmulator;
+let app: EmulatedApp;
 let slack: SlackEmulator;
+let teams: TeamsEmulator;
 let storage: StorageClients;
 let deliverer: AppContext;
 const logged: string[] = [];
 
 beforeAll(async () => {
-  azurite = await startTestAzurite();
-  teams = await startTeamsEmulator({ appId: "6a1d3c2e-0000-4000-8000-00000000d011", tenantId: "72f988bf-0000-4000-8000-000000000003" });
-  slack = await startSlackEmulator({ signingSecret: "delivery-secret", clientId: "1.2", clientSecret: "s", enforceRateLimits: false });
-  const settings = emulatedAppSettings({
-    storageConnectionString: azurite.connectionString,
-    teams,
-    slack,
-    oidc: { issuer: "http://127.0.0.1:9/", clientId: "c", clientSecret: "s" },
-    publicBaseUrl: "http://127.0.0.1:7071",
-    linkSigningKey: randomBytes(32).toString("hex"),
-    slackSigningSecret: "delivery-secret",
+  app = await startEmulatedApp({
+    name: "delivery",
+    ids: { appId: "6a1d3c2e-0000-4000-8000-00000000d011", tenantId: "72f988bf-0000-4000-8000-000000000003" },
   });
-  // The bot's managed identity reads its endpoint from the environment, as on Azure.
-  process.env.IDENTITY_ENDPOINT = settings.IDENTITY_ENDPOINT;
-  process.env.IDENTITY_HEADER = settings.IDENTITY_HEADER;
-  storage = new StorageClients({ kind: "connectionString", connectionString: azurite.connectionString });
-  const config = loadConfig({ ...settings, CARD_REFRESH_COALESCE_SECONDS: "0" });
-  deliverer = testContext({
-    config,
-    storage,
-    teams: createTeamsServices(config).connector,
-    slack: new SlackTokens(config.slack!, storage),
-    log: (line) => logged.push(line),
-  });
+  ({ teams, slack, storage } = app);
+  deliverer = app.context({ log: (line) => logged.push(line) });
 });
 afterAll(async () => {
-  await Promise.all([azurite?.stop(), teams?.stop(), slack?.stop()]);
+  await app?.stop();
 });
 
 /** A stored issue and a planned delivery of one alert of it to `target`, as alert intake leaves them. */
@@ -75,25 +50,13 @@ async function planned(name: string, target: AlertTarget): Promise<DeliveryMessa
 async function slackChannel(name: string): Promise<{ teamId: string; channel: string }> {
   // The history scope lets a retry look for what an unanswered post may have left (README: "Exactly once").
   const workspace = slack.addWorkspace({ name, scopes: [...DEFAULT_BOT_SCOPES, "channels:history"] });
-  await new SlackInstallations(storage).save({
-    teamId: workspace.teamId,
-    botToken: workspace.botToken,
-    active: true,
-    updatedAt: new Date().toISOString(),
-  });
+  await installInSlackWorkspace(storage, workspace);
   return { teamId: workspace.teamId, channel: slack.addChannel(workspace.teamId, { name: `alerts-${name.toLowerCase()}` }).id };
 }
 
 async function teamsChannel(name: string): Promise<string> {
   const team = teams.addTeam({ name, members: [] });
-  await new TeamsInstallations(storage).save({
-    tenantId: teams.tenantId,
-    conversationId: team.generalChannelId,
-    serviceUrl: teams.serviceUrl,
-    conversationType: "channel",
-    active: true,
-    updatedAt: new Date().toISOString(),
-  });
+  await installInTeamsChannels(storage, teams, [team.generalChannelId]);
   return team.generalChannelId;
 }
 

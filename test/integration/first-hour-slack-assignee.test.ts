@@ -1,49 +1,31 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { renderSlackMessage, type UsersSelectElement } from "../../shared/cards/slack-message";
 import { buildIssueView } from "../../shared/cards/view";
 import { IdentityRepository } from "../../shared/storage/identities";
 import { slackMessageFor } from "../../shared/delivery/slack-sender";
 import { slackViewOptions } from "../../shared/cards/render-issue-card";
-import { StorageClients } from "../../shared/storage/clients";
 import { anIssue } from "../fixtures/issues";
-import { startTestAzurite, type Azurite } from "../support/azurite";
+import { useTestStorage } from "../support/test-storage";
 
 // The Slack card's Assign menu shows the current assignee chosen when they are linked in that workspace,
 // however they were assigned (from Teams, the issue API, an alert): found by email in the identities table.
-let azurite: Azurite;
 let identities: IdentityRepository;
 
+useTestStorage((started) => (identities = new IdentityRepository(started.storage)));
 beforeAll(async () => {
-  azurite = await startTestAzurite();
-  identities = new IdentityRepository(new StorageClients({ kind: "connectionString", connectionString: azurite.connectionString }));
+  const ben = { email: "ben@contoso.com", name: "Ben Okafor" };
+  const linked = [
+    { provider: "slack", scope: "T0CONTOSO1", chatUserId: "U0BEN00001", person: ben },
+    { provider: "slack", scope: "T0OTHER001", chatUserId: "U0BEN00002", person: ben },
+    {
+      provider: "msteams",
+      scope: "72f988bf-86f1-41af-91ab-2d7cd011db47",
+      chatUserId: "00000000-0000-0000-0000-0000000000c1",
+      person: { email: "cleo@contoso.com", name: "Cleo Diaz" },
+    },
+  ] as const;
   const linkedAt = new Date().toISOString();
-  await identities.link({
-    provider: "slack",
-    scope: "T0CONTOSO1",
-    chatUserId: "U0BEN00001",
-    person: { email: "ben@contoso.com", name: "Ben Okafor" },
-    how: "auto",
-    linkedAt,
-  });
-  await identities.link({
-    provider: "slack",
-    scope: "T0OTHER001",
-    chatUserId: "U0BEN00002",
-    person: { email: "ben@contoso.com", name: "Ben Okafor" },
-    how: "auto",
-    linkedAt,
-  });
-  await identities.link({
-    provider: "msteams",
-    scope: "72f988bf-86f1-41af-91ab-2d7cd011db47",
-    chatUserId: "00000000-0000-0000-0000-0000000000c1",
-    person: { email: "cleo@contoso.com", name: "Cleo Diaz" },
-    how: "auto",
-    linkedAt,
-  });
-});
-afterAll(async () => {
-  await azurite?.stop();
+  for (const link of linked) await identities.link({ ...link, how: "auto", linkedAt });
 });
 
 const menu = (

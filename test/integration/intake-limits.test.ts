@@ -1,25 +1,20 @@
 import { TableClient } from "@azure/data-tables";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { MAX_ALERT_JSON_BYTES, type Alert } from "../../shared/domain/alert";
 import { TAGS_JSON_BUDGET } from "../../shared/domain/tags";
-import { StorageClients } from "../../shared/storage/clients";
+import type { StorageClients } from "../../shared/storage/clients";
 import { permanentStorageRejection } from "../../shared/storage/table";
 import { IssueRepository } from "../../shared/storage/issues";
 import { takeAlert } from "../../shared/workflows/alert-intake";
 import { anAlert } from "../fixtures/issues";
-import { startTestAzurite, type Azurite } from "../support/azurite";
+import type { Azurite } from "../support/azurite";
+import { useTestStorage } from "../support/test-storage";
 import { drain, queueClient, sendBase64Json } from "../support/queues";
 
 let azurite: Azurite;
 let storage: StorageClients;
 
-beforeAll(async () => {
-  azurite = await startTestAzurite();
-  storage = new StorageClients({ kind: "connectionString", connectionString: azurite.connectionString });
-});
-afterAll(async () => {
-  await azurite?.stop();
-});
+useTestStorage((started) => ({ azurite, storage } = started));
 
 const bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
 

@@ -1,23 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { StorageClients } from "../../shared/storage/clients";
+import { describe, expect, it } from "vitest";
+import type { StorageClients } from "../../shared/storage/clients";
 import { ActivityRepository, ANNOUNCE_CLAIM_SECONDS, IssueRepository } from "../../shared/storage/issues";
 import { takeAlert } from "../../shared/workflows/alert-intake";
 import { actOnIssue } from "../../shared/workflows/issue-actions";
 import { patchIssue } from "../../shared/workflows/issue-api";
 import { anAlert } from "../fixtures/issues";
-import { startTestAzurite, type Azurite } from "../support/azurite";
+import type { Azurite } from "../support/azurite";
+import { useTestStorage } from "../support/test-storage";
 import { drain, queueClient } from "../support/queues";
 
 let azurite: Azurite;
 let storage: StorageClients;
 
-beforeAll(async () => {
-  azurite = await startTestAzurite();
-  storage = new StorageClients({ kind: "connectionString", connectionString: azurite.connectionString });
-});
-afterAll(async () => {
-  await azurite?.stop();
-});
+useTestStorage((started) => ({ azurite, storage } = started));
 
 const person = (n: number) => ({ person: { email: `person${n}@contoso.com` }, label: `Person ${n}`, surface: "api" as const });
 const assign = (n: number) => ({ type: "assign" as const, assignee: { email: `person${n}@contoso.com` } });

@@ -1,26 +1,18 @@
 // The `releases` table against Azurite, through the counting proxy: what intake pays for a project's release list,
 // and how two instances that each cache it keep one order.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { StorageClients } from "../../shared/storage/clients";
 import { IssueRepository } from "../../shared/storage/issues";
 import { ProjectReleases, RELEASES_CACHE_MS } from "../../shared/storage/releases";
 import { takeAlert } from "../../shared/workflows/alert-intake";
 import { patchIssue } from "../../shared/workflows/issue-api";
 import { anAlert } from "../fixtures/issues";
-import { startTestAzurite, type Azurite } from "../support/azurite";
-import { startStorageProxy, type StorageProxy } from "../support/storage-proxy";
+import type { StorageProxy } from "../support/storage-proxy";
+import { useTestStorage } from "../support/test-storage";
 
-let azurite: Azurite;
 let proxy: StorageProxy;
 
-beforeAll(async () => {
-  azurite = await startTestAzurite();
-  proxy = await startStorageProxy(azurite);
-});
-afterAll(async () => {
-  await proxy?.stop();
-  await azurite?.stop();
-});
+useTestStorage((started) => ({ proxy } = started), { countRequests: true });
 
 /** A Functions instance: its own storage clients, so its own cache. */
 const instance = () => new StorageClients({ kind: "connectionString", connectionString: proxy.connectionString });

@@ -8,7 +8,6 @@ import { HEARTBEAT_MS, InstanceCount, LIVE_MS } from "../../shared/storage/insta
 import { sendSlackCard } from "../../shared/delivery/slack-sender";
 import { sendTeamsCard } from "../../shared/delivery/teams-sender";
 import { IdentityRepository } from "../../shared/storage/identities";
-import { SlackInstallations } from "../../shared/storage/slack-installations";
 import { CardRepository } from "../../shared/storage/cards";
 import { QUEUES, StorageClients, TABLES } from "../../shared/storage/clients";
 import { TeamsInstallations } from "../../shared/storage/teams-installations";
@@ -17,10 +16,11 @@ import type { CardRefreshMessage } from "../../shared/storage/card-refresh-queue
 import { refreshCards } from "../../shared/workflows/refresh-cards";
 import { anIssue } from "../fixtures/issues";
 import type { Azurite } from "../support/azurite";
-import { startCountedApp, type CountedApp } from "../support/counted-app";
+import { startEmulatedApp, type CountedEmulatedApp } from "../support/emulated-app";
 import { queueClient } from "../support/queues";
 import type { StorageProxy } from "../support/storage-proxy";
 import type { AppContext } from "../../shared/context";
+import { installInSlackWorkspace } from "../support/installations";
 
 let azurite: Azurite;
 let proxy: StorageProxy;
@@ -29,17 +29,17 @@ let slack: SlackEmulator;
 let storage: StorageClients;
 let run: AppContext;
 
-let app: CountedApp;
+let app: CountedEmulatedApp;
 
 beforeAll(async () => {
-  app = await startCountedApp({
+  app = await startEmulatedApp({
     name: "refresh-cost",
     enforceRateLimits: true,
-    coalesceSeconds: 5,
+    countRequests: true,
     ids: { appId: "6a1d3c2e-0000-4000-8000-00000000c0a2", tenantId: "72f988bf-0000-4000-8000-000000000003" },
   });
   ({ azurite, proxy, teams, slack, storage } = app);
-  run = app.runtime;
+  run = app.context({ coalesceSeconds: 5 });
 }, 60_000);
 afterAll(async () => {
   await app?.stop();
@@ -51,12 +51,7 @@ async function issueWithCopies(issueId: string, perPlatform: number): Promise<{ 
   const team = teams.addTeam({ name: "Cost", members: [] });
   const conversations = [team.generalChannelId, ...Array.from({ length: perPlatform - 1 }, (_, n) => teams.addChannel(team, `cost-${n}`).id)];
   const workspace = slack.addWorkspace({ name: "Cost" });
-  await new SlackInstallations(storage).save({
-    teamId: workspace.teamId,
-    botToken: workspace.botToken,
-    active: true,
-    updatedAt: new Date().toISOString(),
-  });
+  await installInSlackWorkspace(storage, workspace);
   const identities = new IdentityRepository(storage);
   const cards = new CardRepository(storage);
   for (const conversationId of conversations) {

@@ -2,21 +2,14 @@
 // run is going waits for it, but not for a run that already ended with copies left (held back while the issue
 // settles, or throttled) and relied on that very refresh. Waiting out UNFINISHED_RUN_MS there left copies stale
 // for a minute after a storm.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { RefreshGate } from "../../shared/storage/refresh-gate";
-import { StorageClients } from "../../shared/storage/clients";
-import { startTestAzurite, type Azurite } from "../support/azurite";
+import type { StorageClients } from "../../shared/storage/clients";
+import { useTestStorage } from "../support/test-storage";
 
-let azurite: Azurite;
 let storage: StorageClients;
 
-beforeAll(async () => {
-  azurite = await startTestAzurite();
-  storage = new StorageClients({ kind: "connectionString", connectionString: azurite.connectionString });
-}, 60_000);
-afterAll(async () => {
-  await azurite?.stop();
-});
+useTestStorage((started) => ({ storage } = started));
 
 const WINDOW_MS = 5000;
 const t0 = Date.parse("2026-12-06T10:00:00Z");

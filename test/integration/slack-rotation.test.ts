@@ -5,24 +5,22 @@ import { loadConfig } from "../../shared/config";
 import { sendSlackCard } from "../../shared/delivery/slack-sender";
 import { slackClient, SlackTokens } from "../../shared/slack/client";
 import { SlackInstallations } from "../../shared/storage/slack-installations";
-import { StorageClients } from "../../shared/storage/clients";
+import type { StorageClients } from "../../shared/storage/clients";
 import { anIssue } from "../fixtures/issues";
 import { validSettings } from "../fixtures/settings";
-import { startTestAzurite, type Azurite } from "../support/azurite";
+import { useTestStorage } from "../support/test-storage";
 import { createTeamsServices } from "../../shared/teams/services";
 import { testContext } from "../support/app-context";
 
-let azurite: Azurite;
 let slack: SlackEmulator;
 let storage: StorageClients;
 
+useTestStorage((started) => ({ storage } = started));
 beforeAll(async () => {
-  azurite = await startTestAzurite();
   slack = await startSlackEmulator({ signingSecret: "s", clientId: "1.2", clientSecret: "client-secret" });
-  storage = new StorageClients({ kind: "connectionString", connectionString: azurite.connectionString });
 });
 afterAll(async () => {
-  await Promise.all([azurite?.stop(), slack?.stop()]);
+  await slack?.stop();
 });
 afterEach(() => {
   slack.clearFaults();

@@ -7,17 +7,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SLACK_TIER3_LIMITS, PACING_SHARE } from "../../shared/delivery/pacing";
 import { sendSlackCard, type SlackSendOutcome } from "../../shared/delivery/slack-sender";
 import { IdentityRepository } from "../../shared/storage/identities";
-import { SlackInstallations } from "../../shared/storage/slack-installations";
 import { anIssue } from "../fixtures/issues";
-import { startCountedApp, type CountedApp } from "../support/counted-app";
+import { startEmulatedApp, type EmulatedApp } from "../support/emulated-app";
+import { installInSlackWorkspace } from "../support/installations";
 
-let app: CountedApp;
+let app: EmulatedApp;
 
 beforeAll(async () => {
-  app = await startCountedApp({
+  app = await startEmulatedApp({
     name: "unsettled-posts",
     enforceRateLimits: true,
-    coalesceSeconds: 5,
     ids: { appId: "6a1d3c2e-0000-4000-8000-00000000c0a7", tenantId: "72f988bf-0000-4000-8000-000000000007" },
   });
 }, 60_000);
@@ -28,13 +27,8 @@ afterAll(async () => {
 describe("Slack cards of a still-changing issue", () => {
   it("go out no faster than the workspace's chat.update budget; the rest wait for the issue to settle", async () => {
     const workspace = app.slack.addWorkspace({ name: "Storm" });
-    await new SlackInstallations(app.storage).save({
-      teamId: workspace.teamId,
-      botToken: workspace.botToken,
-      active: true,
-      updatedAt: new Date().toISOString(),
-    });
-    const sender = { ...app.runtime, identities: new IdentityRepository(app.storage) };
+    await installInSlackWorkspace(app.storage, workspace);
+    const sender = { ...app.context({ coalesceSeconds: 5 }), identities: new IdentityRepository(app.storage) };
     const budget = Math.floor(SLACK_TIER3_LIMITS[0]!.limit * PACING_SHARE);
     const post = async (n: number, settlesInMs: number): Promise<SlackSendOutcome> => {
       const channel = app.slack.addChannel(workspace.teamId, { name: `storm-${n}` }).id;

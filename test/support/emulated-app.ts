@@ -1,0 +1,71 @@
+// The app's workflows run in the test's own process against Azurite (optionally behind the counting storage
+// proxy) and the Teams and Slack emulators, with the settings the dev stack uses.
+import { randomBytes } from "node:crypto";
+import { emulatedAppSettings } from "../../dev/app-settings";
+import { startSlackEmulator, type SlackEmulator } from "../../dev/emulators/slack";
+import { startTeamsEmulator, type TeamsEmulator } from "../../dev/emulators/teams";
+import { loadConfig } from "../../shared/config";
+import type { SlackContext } from "../../shared/context";
+import { SlackTokens } from "../../shared/slack/client";
+import { createTeamsServices } from "../../shared/teams/services";
+import { testContext } from "./app-context";
+import { startTestStorage, type CountedTestStorage, type TestStorage } from "./test-storage";
+
+export interface EmulatedApp extends TestStorage {
+  teams: TeamsEmulator;
+  slack: SlackEmulator;
+  /** The app settings (as `emulatedAppSettings` writes them) pointing at this storage and these emulators. */
+  settings: Record<string, string>;
+  /** What the app's workflows are given: the context the composition root builds from `settings`, Slack configured. */
+  context(options?: { coalesceSeconds?: number; log?: (line: string) => void }): SlackContext;
+}
+
+export interface CountedEmulatedApp extends EmulatedApp, CountedTestStorage {}
+
+export interface EmulatedAppOptions {
+  /** Names the Slack signing secret, so two files never share one by accident. */
+  name: string;
+  ids: { appId: string; tenantId: string };
+  /** Both emulators answer 429 past the platforms' rate limits. Default false. */
+  enforceRateLimits?: boolean;
+  /** Put the counting proxy between the app's storage and Azurite. */
+  countRequests?: boolean;
+}
+
+export function startEmulatedApp(options: EmulatedAppOptions & { countRequests: true }): Promise<CountedEmulatedApp>;
+export function startEmulatedApp(options: EmulatedAppOptions): Promise<EmulatedApp>;
+export async function startEmulatedApp(options: EmulatedAppOptions): Promise<EmulatedApp> {
+  const secret = `${options.name}-secret`;
+  const enforceRateLimits = options.enforceRateLimits ?? false;
+  const storage = await startTestStorage({ countRequests: options.countRequests });
+  const teams = await startTeamsEmulator(options.ids);
+  const slack = await startSlackEmulator({ signingSecret: secret, clientId: "1.2", clientSecret: "s", enforceRateLimits });
+  if (enforceRateLimits) teams.enforceRateLimits(true);
+  const settings = emulatedAppSettings({
+    storageConnectionString: storage.connectionString,
+    teams,
+    slack,
+    oidc: { issuer: "http://127.0.0.1:9/", clientId: "c", clientSecret: "s" },
+    publicBaseUrl: "http://127.0.0.1:7071",
+    linkSigningKey: randomBytes(32).toString("hex"),
+    slackSigningSecret: secret,
+  });
+  // The bot's managed identity reads its endpoint from the environment, as on Azure.
+  process.env.IDENTITY_ENDPOINT = settings.IDENTITY_ENDPOINT;
+  process.env.IDENTITY_HEADER = settings.IDENTITY_HEADER;
+  return {
+    ...storage,
+    teams,
+    slack,
+    settings,
+    context({ coalesceSeconds = 0, log } = {}) {
+      const config = loadConfig({ ...settings, CARD_REFRESH_COALESCE_SECONDS: String(coalesceSeconds) });
+      const context = testContext({ config, storage: storage.storage, teams: createTeamsServices(config).connector, ...(log ? { log } : {}) });
+      return { ...context, slack: new SlackTokens(config.slack!, storage.storage) };
+    },
+    async stop() {
+      await storage.stop();
+      await Promise.all([teams.stop(), slack.stop()]);
+    },
+  };
+}
