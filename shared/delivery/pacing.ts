@@ -31,6 +31,14 @@ export const SLACK_TIER3_LIMITS: Window[] = [{ ms: 60_000, limit: 50 }];
  */
 export const SETTLE_MS = 10_000;
 
+/**
+ * The share of a Slack workspace's chat.update budget that cards of still-changing issues may be posted at. Each
+ * such card is an update owed once its issue settles, and the updates can only be paid at that budget: letting
+ * them through at all of it left the fan-out benchmark a minute or more of updates owed after the storm, while
+ * a third keeps a quiet workspace's first cards immediate (15 a minute) and the debt to seconds.
+ */
+export const UNSETTLED_POST_SHARE = 1 / 3;
+
 /** The share of each published limit the app as a whole uses: the rest absorbs clock skew and instance-count lag. */
 export const PACING_SHARE = 0.9;
 

@@ -9,7 +9,7 @@ import { SlackInstallations } from "../storage/slack-installations";
 import type { CardCopy } from "../storage/cards";
 import { mayHaveLanded, retryDelay, type FailureVerdict } from "./retry-policy";
 import { instances } from "../storage/instances";
-import { instanceShare, pacedWindows, SLACK_CHANNEL_LIMITS, SLACK_TIER3_LIMITS, SlidingWindowLimiter } from "./pacing";
+import { instanceShare, pacedWindows, SLACK_CHANNEL_LIMITS, SLACK_TIER3_LIMITS, SlidingWindowLimiter, UNSETTLED_POST_SHARE } from "./pacing";
 import type { SlackContext } from "../context";
 
 /** This instance's share of Slack's limits (docs/pacing.md): posts per channel, chat.update per workspace. */
@@ -17,9 +17,9 @@ export const channelLimiter = new SlidingWindowLimiter(() => pacedWindows(SLACK_
 const updateLimiter = new SlidingWindowLimiter(() => pacedWindows(SLACK_TIER3_LIMITS, instanceShare()));
 /**
  * Cards posted while their issue is still changing, per workspace: each will need a chat.update once the issue
- * settles, so they are let through no faster than the workspace's chat.update budget can follow (docs/pacing.md).
+ * settles, so they are let through at a share of the workspace's chat.update budget (docs/pacing.md).
  */
-const unsettledPostLimiter = new SlidingWindowLimiter(() => pacedWindows(SLACK_TIER3_LIMITS, instanceShare()));
+const unsettledPostLimiter = new SlidingWindowLimiter(() => pacedWindows(SLACK_TIER3_LIMITS, instanceShare() * UNSETTLED_POST_SHARE));
 const MAX_IN_PROCESS_WAIT_MS = 2000;
 
 /** The target can't take messages: fix the configuration, don't retry. */

@@ -4,7 +4,7 @@
 // faster than its update budget, and holds the rest (a throttled retry, its attempt given back) until the issue
 // settles. Cards of settled issues, and first cards of new issues, are never held.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SLACK_TIER3_LIMITS, PACING_SHARE } from "../../shared/delivery/pacing";
+import { SLACK_TIER3_LIMITS, PACING_SHARE, UNSETTLED_POST_SHARE } from "../../shared/delivery/pacing";
 import { sendSlackCard, type SlackSendOutcome } from "../../shared/delivery/slack-sender";
 import { IdentityRepository } from "../../shared/storage/identities";
 import { anIssue } from "../fixtures/issues";
@@ -25,11 +25,11 @@ afterAll(async () => {
 });
 
 describe("Slack cards of a still-changing issue", () => {
-  it("go out no faster than the workspace's chat.update budget; the rest wait for the issue to settle", async () => {
+  it("go out at a third of the workspace's chat.update budget (the updates they will need); the rest wait for the issue to settle", async () => {
     const workspace = app.slack.addWorkspace({ name: "Storm" });
     await installInSlackWorkspace(app.storage, workspace);
     const sender = { ...app.context({ coalesceSeconds: 5 }), identities: new IdentityRepository(app.storage) };
-    const budget = Math.floor(SLACK_TIER3_LIMITS[0]!.limit * PACING_SHARE);
+    const budget = Math.floor(SLACK_TIER3_LIMITS[0]!.limit * PACING_SHARE * UNSETTLED_POST_SHARE);
     const post = async (n: number, settlesInMs: number): Promise<SlackSendOutcome> => {
       const channel = app.slack.addChannel(workspace.teamId, { name: `storm-${n}` }).id;
       const target = { provider: "slack" as const, teamId: workspace.teamId, channel };
