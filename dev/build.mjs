@@ -9,7 +9,6 @@
 // chunks, so each module exists once and keeps one state. esbuild splits only ESM output, and Node's
 // import() cannot see a CommonJS chunk's named exports: so the app is split as ESM into a scratch
 // directory, then each file is turned into CommonJS on its own, every import becoming a require().
-import { createRequire } from "node:module";
 import { readFileSync, rmSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -38,7 +37,6 @@ const LOADED_ON_FIRST_USE = [
 ];
 
 const { version } = JSON.parse(readFileSync("package.json", "utf8"));
-const requireFromRoot = createRequire(join(process.cwd(), "package.json"));
 
 // The previous build's files go first: a chunk no longer built must not ship in the zip, and a failed
 // build must leave no dist/index.js behind, so that dev/host/build-if-stale.ts builds again.
@@ -50,10 +48,7 @@ const split = await build({
   target: "node20",
   format: "esm",
   splitting: true,
-  entryPoints: [
-    { in: "functions/index.ts", out: "index" },
-    ...Object.entries(NAMED_CHUNKS).map(([name, out]) => ({ in: requireFromRoot.resolve(name), out })),
-  ],
+  entryPoints: [{ in: "functions/index.ts", out: "index" }, ...Object.entries(NAMED_CHUNKS).map(([name, out]) => ({ in: name, out }))],
   outdir: SPLIT_DIR,
   chunkNames: "chunks/[name]-[hash]",
   sourcemap: true,
