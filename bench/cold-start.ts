@@ -2,10 +2,11 @@
 // worker does on a new instance, with a stand-in for the worker's `@azure/functions-core` (the same one
 // test/e2e/bundle.test.ts uses) so the app registers its functions exactly as in production. Beside it,
 // in the same rounds, other chat-bot stacks (bench/anchors.ts), so the figure reads as a ratio.
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { validSettings } from "../test/fixtures/settings";
 import { installAnchors } from "./anchors";
 import { ROOT } from "./paths";
@@ -45,8 +46,9 @@ export interface ColdStartRow {
 }
 
 export interface ColdStartResult {
+  /** What Node loads at start: dist/index.js and the chunk files it requires at once. */
   bundleBytes: number;
-  /** dist/chunks/*.js, loaded on first use, not at start. */
+  /** The other dist/chunks/*.js, loaded on first use (a function's first call, Discord, @azure/identity…), not at start. */
   chunkBytes: number;
   warmupRounds: number;
   /** The floor, the `@azure/functions` baseline, the app, then the anchors, in that order. */
@@ -83,13 +85,19 @@ export async function measureColdStart(runs: number, progress: (line: string) =>
   } finally {
     rmSync(workerModules, { recursive: true, force: true });
   }
-  return {
-    bundleBytes: statSync(BUNDLE).size,
-    chunkBytes: existsSync(CHUNKS)
+  const atStart = await filesLoadedAtStart(fakeWorkerModules());
+  const allFiles = [
+    BUNDLE,
+    ...(existsSync(CHUNKS)
       ? readdirSync(CHUNKS)
           .filter((f) => f.endsWith(".js"))
-          .reduce((sum, f) => sum + statSync(join(CHUNKS, f)).size, 0)
-      : 0,
+          .map((f) => join(CHUNKS, f))
+      : []),
+  ];
+  const size = (files: string[]) => files.reduce((sum, file) => sum + statSync(file).size, 0);
+  return {
+    bundleBytes: size(atStart),
+    chunkBytes: size(allFiles.filter((file) => !atStart.includes(file))),
     warmupRounds,
     rows: variants.map((variant, i) => ({
       label: variant.label,
@@ -116,6 +124,21 @@ export function anchorRatios(r: ColdStartResult): AnchorRatio[] {
     require: app.requireMs.median / row.requireMs.median,
     spawnToReady: app.spawnToReadyMs.median / row.spawnToReadyMs.median,
   }));
+}
+
+/** The files of dist/ a fresh node has loaded once `require` of the bundle returned. */
+async function filesLoadedAtStart(workerModules: string): Promise<string[]> {
+  const script = `require(${JSON.stringify(BUNDLE)}); const dist = ${JSON.stringify(join(ROOT, "dist") + "/")};
+process.stdout.write(JSON.stringify(Object.keys(require.cache).filter((file) => file.startsWith(dist))));`;
+  try {
+    const { stdout } = await promisify(execFile)(process.execPath, ["-e", script], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, NODE_PATH: workerModules, ...validSettings() } as NodeJS.ProcessEnv,
+    });
+    return JSON.parse(stdout) as string[];
+  } finally {
+    rmSync(workerModules, { recursive: true, force: true });
+  }
 }
 
 function fakeWorkerModules(): string {

@@ -12,7 +12,7 @@ import { ACTOR, ASSIGNEE, CHANGE_ROUNDS, ROUND_GAPS_MS, SEND_CONCURRENCY, type C
 export function coldStartSection(r: ColdStartResult): string {
   return [
     "**What:** the time a new Functions worker spends loading the app, approximated by a fresh plain `node` process that requires the deployable bundle. " +
-      `Bundle: \`dist/index.js\`, ${bytes(r.bundleBytes)}.`,
+      `Loaded at start: \`dist/index.js\` and the chunk files it requires at once, ${bytes(r.bundleBytes)}.`,
     "**How:** `node -e` with valid settings (test/fixtures/settings.ts) and a stand-in for the worker's `@azure/functions-core` (as test/e2e/bundle.test.ts), " +
       "so the app validates its configuration and registers its 14 functions as in production. *Spawn → ready* is measured in the parent from `spawn()` to the " +
       `marker the child prints after \`require\` returns; *require()* is measured inside the child. The ${r.rows.length} variants are interleaved round by round; ` +

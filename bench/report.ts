@@ -85,8 +85,8 @@ function anchorsSection(r: ColdStartResult): string {
     : `Goal anchor \`${GOAL_ANCHOR}\` was not measured (installing the anchors failed: see the benchmark's output).`;
   return [
     `**Against other stacks:** each anchor is a pinned package (bench/anchors/package.json and its lock, installed by the benchmark into .tmp/bench-anchors/, ` +
-      `not a dependency of the app), required by a fresh \`node\` in the same rounds as the app. The app's chunk files (${bytes(r.chunkBytes)}: ` +
-      "botframework-connector, @azure/identity) are not loaded at start, only on first use.",
+      `not a dependency of the app), required by a fresh \`node\` in the same rounds as the app. The app's other chunk files (${bytes(r.chunkBytes)}: ` +
+      "each function's handler, Discord, release notices, @azure/identity) are not loaded at start, only on first use.",
     markdownTable({
       headers: ["the app vs", "require() median ratio", "spawn → ready median ratio"],
       rows: ratios.map((ratio) => [ratio.anchor, `${ratio.require.toFixed(2)} ×`, `${ratio.spawnToReady.toFixed(2)} ×`]),

@@ -1,29 +1,76 @@
-// Bundles the deployable app (functions/index.ts) into dist/index.js as CommonJS, plus one chunk file per
-// package in LAZY_CHUNKS (dist/chunks/*.js). dev/ and test/ are never reachable from the entry point,
-// so they are never bundled.
+// Bundles the deployable app (functions/index.ts) into dist/index.js as CommonJS, plus the chunk files
+// (dist/chunks/*.js) that it loads on first use. dev/ and test/ are never reachable from the entry
+// point, so they are never bundled.
 //
 // Cold start: Node compiles every byte of a file it requires, even code that only runs inside an
-// `import()` that never happens. The packages in LAZY_CHUNKS are big and needed only on some requests,
-// so the app bundle `require`s them from their own file at the first `import()`; a static import of
-// one of them is a build error, since it would load the chunk on every start.
-import { createRequire } from "node:module";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+// `import()` that never happens. So every `import()` in the app becomes a chunk of its own, required on
+// first use: each function's handler (functions/function-table.ts), and big parts only some requests
+// need (@azure/identity, Discord, release notices). Code shared by several chunks goes into shared
+// chunks, so each module exists once and keeps one state. esbuild splits only ESM output, and Node's
+// import() cannot see a CommonJS chunk's named exports: so the app is split as ESM into a scratch
+// directory, then each file is turned into CommonJS on its own, every import becoming a require().
+import { readFileSync, rmSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { dirname, join, relative } from "node:path";
+import { join } from "node:path";
 import { build } from "esbuild";
 
 const OUT_DIR = "dist";
+const SPLIT_DIR = join(OUT_DIR, ".split");
 
-/** Package → its chunk file under dist/. */
-const LAZY_CHUNKS = {
-  "@azure/identity": "chunks/azure-identity.js",
-};
+/** Packages given a chunk file of their own name (others are named by esbuild after their module). */
+const NAMED_CHUNKS = { "@azure/identity": "chunks/azure-identity" };
+
+/**
+ * Inputs that must never be in the files Node loads at start (dist/index.js and the chunks it requires
+ * without import()): the build fails naming the static import chain that pulled one in.
+ */
+const LOADED_ON_FIRST_USE = [
+  /^node_modules\/@azure\/identity\//,
+  /^node_modules\/discord-api-types\//,
+  /^node_modules\/@slack\/web-api\//,
+  /^node_modules\/openid-client\//,
+  /^shared\/discord\//,
+  /^shared\/inbound\/discord\//,
+  /^shared\/delivery\/discord-sender\.ts$/,
+  /^shared\/cards\/(discord-message|release-[\w-]+)\.ts$/,
+  /^shared\/workflows\/release-notices\.ts$/,
+];
 
 const { version } = JSON.parse(readFileSync("package.json", "utf8"));
-const requireFromRoot = createRequire(join(process.cwd(), "package.json"));
 
-const common = {
+// The previous build's files go first: a chunk no longer built must not ship in the zip, and a failed
+// build must leave no dist/index.js behind, so that dev/host/build-if-stale.ts builds again.
+for (const file of ["index.js", "index.js.map", "chunks", ".split"]) rmSync(join(OUT_DIR, file), { recursive: true, force: true });
+
+const split = await build({
   bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "esm",
+  splitting: true,
+  entryPoints: [{ in: "functions/index.ts", out: "index" }, ...Object.entries(NAMED_CHUNKS).map(([name, out]) => ({ in: name, out }))],
+  outdir: SPLIT_DIR,
+  chunkNames: "chunks/[name]-[hash]",
+  sourcemap: true,
+  legalComments: "none",
+  metafile: true,
+  external: ["@azure/functions-core"],
+  plugins: [zodNamespaceImports()],
+  define: { __APP_VERSION__: JSON.stringify(version) },
+  logLevel: "warning",
+});
+
+const inputs = Object.keys(split.metafile.inputs).map(fromRoot);
+const leaked = inputs.filter((file) => /^(dev|test|bench)\//.test(file));
+if (leaked.length > 0) fail(`dev/test code must never be bundled, found: ${leaked.join(", ")}`);
+checkStartup(split.metafile);
+
+const splitFiles = Object.keys(split.metafile.outputs).filter((file) => file.endsWith(".js"));
+const commonJs = await build({
+  entryPoints: splitFiles,
+  outbase: SPLIT_DIR,
+  outdir: OUT_DIR,
+  bundle: false,
   platform: "node",
   target: "node20",
   format: "cjs",
@@ -37,72 +84,60 @@ const common = {
   legalComments: "none",
   charset: "ascii",
   metafile: true,
-  external: ["@azure/functions-core"],
   // The Azure storage SDKs' ESM builds call createRequire(import.meta.url), which is empty in CJS.
   banner: { js: 'const __import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
-  define: { "import.meta.url": "__import_meta_url", __APP_VERSION__: JSON.stringify(version) },
-  logLevel: "warning",
-};
-
-// The previous build's files go first: a chunk no longer built must not ship in the zip, and a failed
-// build must leave no dist/index.js behind, so that dev/host/build-if-stale.ts builds again.
-for (const file of ["index.js", "index.js.map", "chunks"]) rmSync(join(OUT_DIR, file), { recursive: true, force: true });
-
-// The chunks before the app: once dist/index.js exists, everything it requires does too.
-const chunkResults = await Promise.all(
-  Object.entries(LAZY_CHUNKS).map(([name, chunk]) =>
-    build({ ...common, entryPoints: [name], outfile: join(OUT_DIR, chunk), plugins: [lazyChunks(dirname(join(OUT_DIR, chunk)), { except: name })] }),
-  ),
-);
-const appResult = await build({
-  ...common,
-  entryPoints: ["functions/index.ts"],
-  outfile: join(OUT_DIR, "index.js"),
-  plugins: [lazyChunks(OUT_DIR, { dynamicOnly: true }), zodNamespaceImports()],
-  // import() of a chunk becomes require(): a CommonJS chunk's named exports (`module.exports = require_lib()`)
-  // are invisible to Node's import(), and require() skips the ESM loader.
+  define: { "import.meta.url": "__import_meta_url" },
+  // import() becomes require(): a CommonJS chunk's named exports are invisible to Node's import(), and
+  // require() skips the ESM loader.
   supported: { "dynamic-import": false },
+  logLevel: "warning",
 });
-const results = [...chunkResults, appResult];
+rmSync(SPLIT_DIR, { recursive: true, force: true });
 
-const inputs = results.flatMap((result) => Object.keys(result.metafile.inputs));
-const leaked = [...new Set(inputs.filter((file) => /^(dev|test|bench)\//.test(file)))];
-if (leaked.length > 0) fail(`dev/test code must never be bundled, found: ${leaked.join(", ")}`);
-
-for (const file of results.flatMap((result) => Object.keys(result.metafile.outputs)).filter((file) => file.endsWith(".js"))) {
+for (const file of Object.keys(commonJs.metafile.outputs).filter((file) => file.endsWith(".js"))) {
   const offset = readFileSync(file).findIndex((byte) => byte > 0x7f);
   if (offset >= 0) fail(`${file} must be pure ASCII (V8 loads it several times slower otherwise); non-ASCII byte at offset ${offset}`);
 }
 
-/**
- * Resolves each LAZY_CHUNKS package (other than `except`, the chunk being built) to a `require` of its
- * chunk file, relative to `fromDir` (the directory of the file being written). With `dynamicOnly`, a
- * static import of one fails the build.
- */
-function lazyChunks(fromDir, { dynamicOnly = false, except } = {}) {
-  const names = Object.keys(LAZY_CHUNKS).filter((name) => name !== except);
-  const escaped = names.map((name) => name.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"));
-  return {
-    name: "lazy-chunks",
-    setup(pluginBuild) {
-      if (names.length === 0) return;
-      pluginBuild.onResolve({ filter: new RegExp(`^(${escaped.join("|")})$`) }, async (args) => {
-        if (args.pluginData === "lazy-chunks") return undefined; // our own resolve() below
-        // Only the copy our package.json installs is in the chunk; a nested copy of another version stays bundled.
-        const resolved = await pluginBuild.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: "lazy-chunks" });
-        if (!resolved.path.startsWith(packageDir(args.path) + "/")) return undefined;
-        if (dynamicOnly && args.kind !== "dynamic-import") {
-          return {
-            errors: [
-              { text: `"${args.path}" must be loaded with import() so that it stays out of the cold start (see LAZY_CHUNKS in dev/build.mjs)` },
-            ],
-          };
-        }
-        const chunk = relative(fromDir, join(OUT_DIR, LAZY_CHUNKS[args.path]));
-        return { path: chunk.startsWith(".") ? chunk : `./${chunk}`, external: true };
-      });
-    },
-  };
+/** Fails the build if a LOADED_ON_FIRST_USE input is in a file required at start, naming how it got there. */
+function checkStartup(metafile) {
+  const entry = join(SPLIT_DIR, "index.js");
+  const atStart = new Set([entry]);
+  for (const file of atStart) {
+    for (const { path, kind } of metafile.outputs[file].imports) if (kind === "import-statement" && path.endsWith(".js")) atStart.add(path);
+  }
+  const loadedAtStart = [...atStart].flatMap((file) => Object.keys(metafile.outputs[file].inputs));
+  const wrong = loadedAtStart.filter((input) => LOADED_ON_FIRST_USE.some((pattern) => pattern.test(fromRoot(input))));
+  if (wrong.length === 0) return;
+  const named = [...new Set(wrong.map((input) => fromRoot(input).replace(/^(node_modules\/(@[^/]+\/)?[^/]+)\/.*/, "$1")))];
+  fail(
+    `these must load on first use, not at start (see LOADED_ON_FIRST_USE in dev/build.mjs): ${named.join(", ")}\n` +
+      `import chain: ${staticChain(metafile, "functions/index.ts", wrong[0]).join(" -> ")}\n` +
+      "load them with import() where they are needed.",
+  );
+}
+
+/** The shortest chain of static imports from `from` to `to`, by the inputs' own import lists. */
+function staticChain(metafile, from, to) {
+  const previous = new Map([[from, undefined]]);
+  const queue = [from];
+  while (queue.length > 0) {
+    const current = queue.shift();
+    if (current === to) break;
+    for (const { path, kind } of metafile.inputs[current]?.imports ?? []) {
+      if (kind === "dynamic-import" || previous.has(path)) continue;
+      previous.set(path, current);
+      queue.push(path);
+    }
+  }
+  const chain = [];
+  for (let at = to; at !== undefined; at = previous.get(at)) chain.unshift(fromRoot(at));
+  return chain;
+}
+
+/** Metafile input paths are relative to the working directory; node_modules is a symlink in worktrees. */
+function fromRoot(input) {
+  return input.replace(/^(\.\.\/)+[^]*?node_modules\//, "node_modules/");
 }
 
 /**
@@ -134,15 +169,9 @@ function zodNamespaceImports() {
   };
 }
 
-function packageDir(name) {
-  const dir = dirname(requireFromRoot.resolve(`${name}/package.json`));
-  if (!existsSync(dir)) fail(`cannot find the package directory of ${name}`);
-  return dir;
-}
-
 /** A rejected build leaves no dist/index.js, so nothing loads it and the next host start builds again. */
 function fail(message) {
   console.error(message);
-  rmSync(join(OUT_DIR, "index.js"), { force: true });
+  for (const file of ["index.js", ".split"]) rmSync(join(OUT_DIR, file), { recursive: true, force: true });
   process.exit(1);
 }

@@ -1,45 +1,38 @@
-import { alertsQueue } from "./alerts-queue";
-import { cardRefreshQueue } from "./card-refresh-queue";
-import { deliveriesQueue } from "./deliveries-queue";
-import { discordInteractions } from "./discord-interactions";
-import { health } from "./health";
-import { ingestAlerts } from "./ingest";
-import { issueApi } from "./issue-api";
-import { memberSyncQueue } from "./member-sync-queue";
-import { linkCallback, linkConfirm, linkStart } from "./link";
-import { slackActionsQueue } from "./slack-actions-queue";
-import { slackCommands } from "./slack-commands";
-import { slackEvents } from "./slack-events";
-import { slackInstall, slackOAuthRedirect } from "./slack-install";
-import { slackInteractions } from "./slack-interactions";
-import type { FunctionDefinition } from "./table";
-import { teamsMessages } from "./teams-messages";
+import { loadedOnFirstCall } from "./on-first-call";
+import type { FunctionDefinition, HttpFunction, HttpMethod, QueueFunction } from "./table";
+
+/** Loads a function's module, giving its handler: on the first call, so a new instance starts without compiling every handler. */
+type Load<F extends FunctionDefinition> = () => Promise<F["handler"]>;
+
+type AuthLevel = HttpFunction["authLevel"];
+
+function http(name: string, route: string, methods: HttpMethod[], load: Load<HttpFunction>, authLevel: AuthLevel = "anonymous"): HttpFunction {
+  return { name, kind: "http", route, methods, authLevel, handler: loadedOnFirstCall(load) };
+}
 
 /** Every function of the app, in one table: registered with Azure Functions by index.ts, served by dev/host locally. */
 export const functionTable: FunctionDefinition[] = [
-  { name: "health", kind: "http", route: "health", methods: ["GET"], authLevel: "anonymous", handler: health },
-  { name: "teamsMessages", kind: "http", route: "messages", methods: ["POST"], authLevel: "anonymous", handler: teamsMessages },
-  { name: "slackEvents", kind: "http", route: "slack/events", methods: ["POST"], authLevel: "anonymous", handler: slackEvents },
-  { name: "slackCommands", kind: "http", route: "slack/commands", methods: ["POST"], authLevel: "anonymous", handler: slackCommands },
-  { name: "slackInteractions", kind: "http", route: "slack/interactions", methods: ["POST"], authLevel: "anonymous", handler: slackInteractions },
-  { name: "slackInstall", kind: "http", route: "slack/install", methods: ["GET"], authLevel: "anonymous", handler: slackInstall },
-  { name: "slackOAuthRedirect", kind: "http", route: "slack/oauth_redirect", methods: ["GET"], authLevel: "anonymous", handler: slackOAuthRedirect },
-  {
-    name: "discordInteractions",
-    kind: "http",
-    route: "discord/interactions",
-    methods: ["POST"],
-    authLevel: "anonymous",
-    handler: discordInteractions,
-  },
-  { name: "issueApi", kind: "http", route: "issues/{id}", methods: ["GET", "PATCH"], authLevel: "function", handler: issueApi },
-  { name: "ingest", kind: "http", route: "ingest/{source}", methods: ["POST"], authLevel: "anonymous", handler: ingestAlerts },
-  { name: "linkStart", kind: "http", route: "link", methods: ["GET"], authLevel: "anonymous", handler: linkStart },
-  { name: "linkCallback", kind: "http", route: "link/callback", methods: ["GET"], authLevel: "anonymous", handler: linkCallback },
-  { name: "linkConfirm", kind: "http", route: "link/confirm", methods: ["POST"], authLevel: "anonymous", handler: linkConfirm },
-  { name: "alertsQueue", kind: "queue", queueName: "alerts", handler: alertsQueue },
-  { name: "deliveriesQueue", kind: "queue", queueName: "deliveries", handler: deliveriesQueue },
-  { name: "cardRefreshQueue", kind: "queue", queueName: "card-refresh", handler: cardRefreshQueue },
-  { name: "memberSyncQueue", kind: "queue", queueName: "member-sync", handler: memberSyncQueue },
-  { name: "slackActionsQueue", kind: "queue", queueName: "slack-actions", handler: slackActionsQueue },
+  http("health", "health", ["GET"], () => import("./health").then((m) => m.health)),
+  http("teamsMessages", "messages", ["POST"], () => import("./teams-messages").then((m) => m.teamsMessages)),
+  http("slackEvents", "slack/events", ["POST"], () => import("./slack-events").then((m) => m.slackEvents)),
+  http("slackCommands", "slack/commands", ["POST"], () => import("./slack-commands").then((m) => m.slackCommands)),
+  http("slackInteractions", "slack/interactions", ["POST"], () => import("./slack-interactions").then((m) => m.slackInteractions)),
+  http("slackInstall", "slack/install", ["GET"], () => import("./slack-install").then((m) => m.slackInstall)),
+  http("slackOAuthRedirect", "slack/oauth_redirect", ["GET"], () => import("./slack-install").then((m) => m.slackOAuthRedirect)),
+  http("discordInteractions", "discord/interactions", ["POST"], () => import("./discord-interactions").then((m) => m.discordInteractions)),
+  http("issueApi", "issues/{id}", ["GET", "PATCH"], () => import("./issue-api").then((m) => m.issueApi), "function"),
+  http("ingest", "ingest/{source}", ["POST"], () => import("./ingest").then((m) => m.ingestAlerts)),
+  http("linkStart", "link", ["GET"], () => import("./link").then((m) => m.linkStart)),
+  http("linkCallback", "link/callback", ["GET"], () => import("./link").then((m) => m.linkCallback)),
+  http("linkConfirm", "link/confirm", ["POST"], () => import("./link").then((m) => m.linkConfirm)),
+  queue("alertsQueue", "alerts", () => import("./alerts-queue").then((m) => m.alertsQueue)),
+  queue("deliveriesQueue", "deliveries", () => import("./deliveries-queue").then((m) => m.deliveriesQueue)),
+  queue("cardRefreshQueue", "card-refresh", () => import("./card-refresh-queue").then((m) => m.cardRefreshQueue)),
+  queue("memberSyncQueue", "member-sync", () => import("./member-sync-queue").then((m) => m.memberSyncQueue)),
+  queue("slackActionsQueue", "slack-actions", () => import("./slack-actions-queue").then((m) => m.slackActionsQueue)),
 ];
+
+/** A queue function (on `AzureWebJobsStorage`) whose module loads on its first call. */
+function queue(name: string, queueName: string, load: Load<QueueFunction>): QueueFunction {
+  return { name, kind: "queue", queueName, handler: loadedOnFirstCall(load) };
+}

@@ -1,4 +1,3 @@
-import { discordRest } from "../discord/rest";
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { EncryptJWT, jwtDecrypt } from "jose";
 import type { Config } from "../config";
@@ -269,7 +268,7 @@ const PLATFORM_NAMES = { msteams: "Teams", slack: "Slack", discord: "Discord" } 
 /** Discord: "You're linked" in a DM from the bot (the interaction's own token may be gone by then). */
 async function confirmInDiscord(config: Config, userId: string, text: string): Promise<string | undefined> {
   if (!config.discord) return undefined;
-  const rest = discordRest(config.discord);
+  const rest = (await import("../discord/rest")).discordRest(config.discord);
   const dm = await rest.request<{ id: string }>("POST", "/users/@me/channels", { recipient_id: userId });
   const sent =
     dm.kind === "ok" ? await rest.request("POST", `/channels/${dm.body.id}/messages`, { content: text, allowed_mentions: { parse: [] } }) : dm;

@@ -17,7 +17,7 @@ import { permanentStorageRejection } from "../storage/table";
 import { announcePending, changeIssue } from "./issue-events";
 import { takeIssueAction } from "./issue-action-intake";
 import { poisonFor, type AlertIntakeResult, type PoisonMessage } from "./intake-result";
-import { takeRelease, type ReleaseIntakeResult } from "./release-notices";
+import type { ReleaseIntakeResult } from "./release-notices";
 import { subscribedTargets } from "../storage/subscriptions";
 import { decidedWithoutPost, deliverBatch, refuseInvalidTargets, type DeliveryResult } from "./deliver";
 import type { AppContext } from "../context";
@@ -42,7 +42,8 @@ export interface IntakeOptions {
  */
 export async function takeAlert(storage: StorageClients, message: unknown, originalText: string, options: IntakeOptions = {}): Promise<IntakeResult> {
   if (isIssueActionMessage(message)) return takeIssueAction(storage, message, originalText);
-  if (isReleaseMessage(message)) return takeRelease(storage, message, originalText, options.deliverer);
+  // Loaded on the first release message, which most instances never take.
+  if (isReleaseMessage(message)) return (await import("./release-notices")).takeRelease(storage, message, originalText, options.deliverer);
   const parsed = parseAlert(message);
   if (!parsed.ok) return poison(storage, poisonFor(parsed.error, parsed.issues, originalText));
   const progress = { stage: "issue" };

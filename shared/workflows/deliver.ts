@@ -16,7 +16,6 @@ import { submitInChunks, isNotFound } from "../storage/table";
 import { IdentityRepository } from "../storage/identities";
 import { countsAsAttempt, MAX_DELIVERY_ATTEMPTS } from "../delivery/retry-policy";
 import { SETTLE_MS } from "../delivery/pacing";
-import { sendDiscordCard } from "../delivery/discord-sender";
 import { sendSlackCard, type SlackSendOutcome } from "../delivery/slack-sender";
 import { sendTeamsCard, type SendOutcome } from "../delivery/teams-sender";
 import type { AlertTarget } from "../domain/alert";
@@ -264,7 +263,7 @@ async function postOne(
     outcome =
       unconfirmed > 0 && !(await beforeUnprovenPost())
         ? { kind: "withheld", reason: "an earlier post's outcome is unknown and Discord can't be asked" }
-        : await sendDiscordCard(sender, issue, target, row.targetKey, attempt);
+        : await (await import("../delivery/discord-sender")).sendDiscordCard(sender, issue, target, row.targetKey, attempt);
   } else if (slack) {
     outcome = await sendSlackCard(slack, issue, target, row.targetKey, attempt, {
       deliveryId: deliveryId(batch.alertId, row.targetKey),

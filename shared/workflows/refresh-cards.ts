@@ -5,7 +5,6 @@ import { targetLabel } from "../storage/deliveries";
 import { SETTLE_MS } from "../delivery/pacing";
 import { RefreshGate } from "../storage/refresh-gate";
 import { countsAsAttempt, MAX_DELIVERY_ATTEMPTS, type FailureVerdict } from "../delivery/retry-policy";
-import { updateDiscordCard } from "../delivery/discord-sender";
 import { slackUpdateHeadroom, updateSlackCard } from "../delivery/slack-sender";
 import { expireIgnore } from "../domain/actions";
 import { IdentityRepository } from "../storage/identities";
@@ -210,7 +209,10 @@ async function updateCopy(
   clientFor: (teamId: string) => () => Promise<WebClient>,
 ): Promise<{ kind: "updated" } | FailureVerdict> {
   if (copy.provider === "msteams") return updateTeamsCard({ ...refresher, identities }, issue, copy, attempt);
-  if (copy.provider === "discord") return updateDiscordCard({ config: refresher.config, identities }, issue, copy, attempt);
+  if (copy.provider === "discord") {
+    const { updateDiscordCard } = await import("../delivery/discord-sender");
+    return updateDiscordCard({ config: refresher.config, identities }, issue, copy, attempt);
+  }
   const slack = withSlack(refresher);
   if (!slack) return { kind: "dead", reason: "Slack is not configured on this app" };
   return updateSlackCard({ ...slack, identities }, issue, copy, attempt, undefined, clientFor(copy.teamId));
