@@ -33,10 +33,20 @@ export function appFiles(root) {
   return ["host.json", "package.json", ...dist].sort();
 }
 
-/** dist/chunks/*.js files that dist/index.js requires (dev/build.mjs LAZY_CHUNKS). */
+/** The dist/chunks/*.js files dist/index.js requires, at start or on first use, and the chunks those require. */
 function requiredChunks(root) {
-  const bundle = readFileSync(path.join(root, "dist", "index.js"), "utf8");
-  return [...new Set([...bundle.matchAll(/\brequire\("\.\/(chunks\/[\w.-]+\.js)"\)/g)].map((match) => `dist/${match[1]}`))];
+  const found = new Set();
+  const read = (file) => {
+    const text = existsSync(path.join(root, file)) ? readFileSync(path.join(root, file), "utf8") : "";
+    for (const match of text.matchAll(/\brequire\("\.\/((?:chunks\/)?[\w.-]+\.js)"\)/g)) {
+      const chunk = file === "dist/index.js" ? `dist/${match[1]}` : `dist/chunks/${match[1].replace(/^chunks\//, "")}`;
+      if (found.has(chunk)) continue;
+      found.add(chunk);
+      read(chunk);
+    }
+  };
+  read("dist/index.js");
+  return [...found];
 }
 
 export function zipApp(root) {

@@ -549,6 +549,20 @@ describe("zip-app.mjs", () => {
     expect(Buffer.from(packed["dist/chunks/botframework-connector.js"]!).toString()).toBe("exports.loaded = true;\n");
   });
 
+  it("refuses a bundle whose chunk requires a chunk that is missing (a shared chunk of several handlers)", () => {
+    const box = new Sandbox();
+    box.writeBundle('exports.alerts = () => Promise.resolve().then(() => require("./chunks/alerts-queue.js"));\n');
+    mkdirSync(path.join(box.project, "dist", "chunks"));
+    writeFileSync(path.join(box.project, "dist", "chunks", "alerts-queue.js"), 'require("./chunk-shared.js");\n');
+    const result = spawnSync(
+      process.execPath,
+      [path.join(REPO, "infra", "scripts", "zip-app.mjs"), "--root", box.project, "--out", path.join(box.dir, "a.zip")],
+      { encoding: "utf8" },
+    );
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe(`zip-app: dist/chunks/chunk-shared.js not found in ${box.project} (dist/index.js loads it): run npm run build\n`);
+  });
+
   it("refuses a bundle whose chunk file is missing (the app would start, then fail its first Teams request)", () => {
     const box = new Sandbox();
     box.writeBundle('exports.auth = () => Promise.resolve().then(() => require("./chunks/botframework-connector.js"));\n');
