@@ -269,7 +269,8 @@ async function postOne(
       deliveryId: deliveryId(batch.alertId, row.targetKey),
       lookFirst: unconfirmed > 0,
       beforeUnprovenPost,
-      settlesInMs,
+      // A regression's or a worse level's new card is the notification itself: it goes now, and its update later.
+      settlesInMs: because === "regressed" || because === "level-rose" ? 0 : settlesInMs,
     });
   } else {
     outcome = { kind: "dead", reason: "Slack is not configured on this app (SLACK_SIGNING_SECRET)" };
