@@ -17,9 +17,11 @@ export const channelLimiter = new SlidingWindowLimiter(() => pacedWindows(SLACK_
 const updateLimiter = new SlidingWindowLimiter(() => pacedWindows(SLACK_TIER3_LIMITS, instanceShare()));
 /**
  * Cards posted while their issue is still changing, per workspace: each will need a chat.update once the issue
- * settles, so they are let through at a share of the workspace's chat.update budget (docs/pacing.md).
+ * settles, so they are let through at a share of the workspace's chat.update budget (docs/pacing.md). A new
+ * issue's first cards have a budget of their own, the whole of it: a quiet workspace sees every new issue at once.
  */
 const unsettledPostLimiter = new SlidingWindowLimiter(() => pacedWindows(SLACK_TIER3_LIMITS, instanceShare() * UNSETTLED_POST_SHARE));
+const newIssuePostLimiter = new SlidingWindowLimiter(() => pacedWindows(SLACK_TIER3_LIMITS, instanceShare()));
 const MAX_IN_PROCESS_WAIT_MS = 2000;
 
 /** The target can't take messages: fix the configuration, don't retry. */
@@ -96,7 +98,8 @@ export async function sendSlackCard(
     }
     await instances(sender.storage).current();
     const unsettled = (options.settlesInMs ?? 0) > 0;
-    if (unsettled && unsettledPostLimiter.delayFor(target.teamId) > 0) {
+    const heldBy = issue.version <= 1 ? newIssuePostLimiter : unsettledPostLimiter;
+    if (unsettled && heldBy.delayFor(target.teamId) > 0) {
       return {
         kind: "retry",
         delaySeconds: Math.max(1, Math.ceil(options.settlesInMs! / 1000)),
@@ -106,7 +109,7 @@ export async function sendSlackCard(
     }
     const wait = await channelTurn(target.teamId, channel);
     if (wait) return wait;
-    if (unsettled) unsettledPostLimiter.record(target.teamId);
+    if (unsettled) heldBy.record(target.teamId);
     const message = renderSlackMessage(buildIssueView(issue, await slackViewOptions(sender.identities, issue, target.teamId)));
     const posted = await postAppMessage(client, channel, message, {
       event_type: CARD_METADATA_TYPE,

@@ -46,7 +46,27 @@ describe("Slack cards of a still-changing issue", () => {
     }
     expect(app.slack.calls.filter((call) => call.method === "chat.postMessage")).toHaveLength(budget);
 
-    // A settled issue's card (or a new issue's) still goes at once.
+    // A settled issue's card still goes at once.
     expect((await post(budget + 3, 0)).kind).toBe("sent");
+  });
+
+  it("a new issue's first cards have the workspace's whole chat.update budget of their own: a quiet workspace sees 40 new issues in a minute at once", async () => {
+    const workspace = app.slack.addWorkspace({ name: "Incident" });
+    await installInSlackWorkspace(app.storage, workspace);
+    const sender = { ...app.context({ coalesceSeconds: 5 }), identities: new IdentityRepository(app.storage) };
+    const budget = Math.floor(SLACK_TIER3_LIMITS[0]!.limit * PACING_SHARE);
+    const outcomes: SlackSendOutcome[] = [];
+    // Each new issue created moments ago (still within SETTLE_MS of its creation).
+    for (let n = 0; n < budget + 1; n++) {
+      const issue = anIssue({ id: `NEW-${n}`, version: 1 });
+      const channelOfIssue = app.slack.addChannel(workspace.teamId, { name: `new-${n}` }).id;
+      const to = { provider: "slack" as const, teamId: workspace.teamId, channel: channelOfIssue };
+      outcomes.push(
+        await sendSlackCard(sender, issue, to, `slack:${workspace.teamId}:${channelOfIssue}`, 1, { deliveryId: `new-${n}`, settlesInMs: 9000 }),
+      );
+    }
+    expect(outcomes.slice(0, budget).map((outcome) => outcome.kind)).toEqual(Array(budget).fill("sent"));
+    // Beyond it (an incident's flood of new issues), the rest wait for their issue to settle too.
+    expect(outcomes[budget]).toMatchObject({ kind: "retry", throttled: true });
   });
 });
