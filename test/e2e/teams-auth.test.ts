@@ -4,6 +4,7 @@ import { alertTargetSchema } from "../../shared/domain/alert";
 import { TeamsInstallations } from "../../shared/storage/teams-installations";
 import { listSubscriptions } from "../../shared/storage/subscriptions";
 import { startHostProcess } from "../support/host-process";
+import { waitFor } from "../support/wait";
 import { startStack, type Stack } from "./stack";
 
 let stack: Stack;
@@ -99,6 +100,8 @@ describe("forged requests to /api/messages: 401, nothing stored, nothing sent", 
     const response = await stack.teams.post(messagesUrl, stack.teams.botAddedToTeam({ team, from: ana }));
     expect(response.status).toBe(200);
     expect(await installed()).toBe(true);
+    // The install reads the team's roster in the background; later tests count the calls the emulator records.
+    await waitFor(() => stack.teams.calls.some((c) => c.operation === "pagedMembers"), { timeoutMs: 15_000 });
   });
 });
 
