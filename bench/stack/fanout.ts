@@ -1,3 +1,4 @@
+import { writeFileSync } from "node:fs";
 // (f) Fan-out at the platforms' ceiling: `alerts` alerts for `issues` issues of one project, subscribed by
 // `teamsChannels` Teams channels (one tenant) and `slackChannels` Slack channels (one workspace), with every
 // platform limit enforced by the emulators. Measures how long until every card copy is final against the
@@ -173,6 +174,12 @@ export async function measureFanout(shape: FanoutShape, progress: (line: string)
       { timeoutMs: shape.timeoutMs, intervalMs: 1000, description: "every fan-out card to be final, or the app to go quiet" },
     ).catch(() => ({ copies: readCopies(stack, places, shape.issues), at: undefined }));
 
+    if (process.env.BENCH_FANOUT_DUMP) {
+      const at = (t: number) => t - started;
+      const slack = stack.slack.calls.map((c) => ({ at: at(c.at), method: c.method, channel: (c.params as { channel?: string }).channel, error: c.error }));
+      const teams = stack.teams.calls.map((c) => ({ at: at(c.at), operation: c.operation, conversation: c.conversationId, status: c.status }));
+      writeFileSync(process.env.BENCH_FANOUT_DUMP, JSON.stringify({ slack, teams }));
+    }
     const floor = floorMs(shape);
     const allFinalMs = final.at === undefined ? undefined : final.at - started;
     const copies = final.copies;

@@ -38,6 +38,16 @@ export const SETTLE_MS = 10_000;
  * a third keeps a quiet workspace's first cards immediate (15 a minute) and the debt to seconds.
  */
 export const UNSETTLED_POST_SHARE = 1 / 3;
+/**
+ * The window over which those cards are counted: five minutes, not Tier 3's one. A storm lasts minutes, and the
+ * updates it leaves owed are paid after it at the one-minute rate: counted per minute, a two-minute intake left
+ * the fan-out benchmark over two minutes of updates to pay after its last post.
+ */
+export const UNSETTLED_POST_WINDOW_MS = 300_000;
+/** Tier 3's budget, counted over UNSETTLED_POST_WINDOW_MS: the unsettled cards a workspace may owe updates for. */
+export function unsettledPostWindows(share: number): Window[] {
+  return pacedWindows([{ ms: UNSETTLED_POST_WINDOW_MS, limit: SLACK_TIER3_LIMITS[0]!.limit }], share);
+}
 
 /** The share of each published limit the app as a whole uses: the rest absorbs clock skew and instance-count lag. */
 export const PACING_SHARE = 0.9;
@@ -103,6 +113,16 @@ export class SlidingWindowLimiter {
     const times = this.list(this.booked, key, now);
     const windows = this.current().filter((w) => w.ms >= atLeastMs);
     return Math.min(...windows.map((w) => Math.max(0, 1 - times.filter((t) => t > now - w.ms && t <= now).length / w.limit)));
+  }
+
+  /** How many more requests for `key` fit right now while `keptShare` of every window stays unspent. */
+  spare(key: string, keptShare: number): number {
+    const now = this.now();
+    const times = this.list(this.booked, key, now);
+    return Math.max(
+      0,
+      Math.min(...this.current().map((w) => Math.floor(w.limit * (1 - keptShare) - times.filter((t) => t > now - w.ms && t <= now).length))),
+    );
   }
 
   async acquire(key: string, maxWaitMs: number): Promise<Slot> {

@@ -9,7 +9,15 @@ import { SlackInstallations } from "../storage/slack-installations";
 import type { CardCopy } from "../storage/cards";
 import { mayHaveLanded, retryDelay, type FailureVerdict } from "./retry-policy";
 import { instances } from "../storage/instances";
-import { instanceShare, pacedWindows, SLACK_CHANNEL_LIMITS, SLACK_TIER3_LIMITS, SlidingWindowLimiter, UNSETTLED_POST_SHARE } from "./pacing";
+import {
+  instanceShare,
+  pacedWindows,
+  SLACK_CHANNEL_LIMITS,
+  SLACK_TIER3_LIMITS,
+  SlidingWindowLimiter,
+  UNSETTLED_POST_SHARE,
+  unsettledPostWindows,
+} from "./pacing";
 import type { SlackContext } from "../context";
 
 /** This instance's share of Slack's limits (docs/pacing.md): posts per channel, chat.update per workspace. */
@@ -20,8 +28,8 @@ const updateLimiter = new SlidingWindowLimiter(() => pacedWindows(SLACK_TIER3_LI
  * settles, so they are let through at a share of the workspace's chat.update budget (docs/pacing.md). A new
  * issue's first cards have a budget of their own, the whole of it: a quiet workspace sees every new issue at once.
  */
-const unsettledPostLimiter = new SlidingWindowLimiter(() => pacedWindows(SLACK_TIER3_LIMITS, instanceShare() * UNSETTLED_POST_SHARE));
-const newIssuePostLimiter = new SlidingWindowLimiter(() => pacedWindows(SLACK_TIER3_LIMITS, instanceShare()));
+const unsettledPostLimiter = new SlidingWindowLimiter(() => unsettledPostWindows(instanceShare() * UNSETTLED_POST_SHARE));
+const newIssuePostLimiter = new SlidingWindowLimiter(() => unsettledPostWindows(instanceShare()));
 const MAX_IN_PROCESS_WAIT_MS = 2000;
 
 /** The target can't take messages: fix the configuration, don't retry. */
@@ -198,11 +206,19 @@ export async function updateSlackCard(
 }
 
 /**
- * The share of this instance's chat.update budget for the workspace still unspent in its window (1 = untouched):
- * the card refresh keeps a low budget for copies whose issue has stopped changing.
+ * The workspace has posted so many cards of still-changing issues lately (an alert storm) that the updates they
+ * owe will take minutes: more than half its budget for them.
  */
-export function slackUpdateHeadroom(teamId: string): number {
-  return updateLimiter.headroom(teamId);
+export function slackOwesManyUpdates(teamId: string): boolean {
+  return newIssuePostLimiter.headroom(teamId) < 0.5 || unsettledPostLimiter.headroom(teamId) < 0.5;
+}
+
+/**
+ * How many chat.updates the workspace can spend now while `keptShare` of this instance's budget stays unspent:
+ * the card refresh keeps most of it for copies whose issue has stopped changing.
+ */
+export function slackUpdatesToSpare(teamId: string, keptShare: number): number {
+  return updateLimiter.spare(teamId, keptShare);
 }
 
 /** Renders the current card for a Slack workspace (used for the instant response_url update). */

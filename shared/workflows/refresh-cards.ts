@@ -5,7 +5,7 @@ import { targetLabel } from "../storage/deliveries";
 import { SETTLE_MS } from "../delivery/pacing";
 import { RefreshGate } from "../storage/refresh-gate";
 import { countsAsAttempt, MAX_DELIVERY_ATTEMPTS, type FailureVerdict } from "../delivery/retry-policy";
-import { slackUpdateHeadroom, updateSlackCard } from "../delivery/slack-sender";
+import { slackOwesManyUpdates, slackUpdatesToSpare, updateSlackCard } from "../delivery/slack-sender";
 import { expireIgnore } from "../domain/actions";
 import { IdentityRepository } from "../storage/identities";
 import type { Issue } from "../domain/issue";
@@ -18,11 +18,11 @@ import { converseAroundCard } from "./thread-lines";
 import { withSlack, type AppContext } from "../context";
 
 /**
- * Below this share of its chat.update budget left (a few updates spent in the last minute), a workspace's copies
- * of a still-changing issue wait for it to settle: a burst's intermediate states cost Slack nothing, its final one
- * goes once. A quiet workspace still sees every change at once.
+ * The share of a workspace's chat.update budget that copies of a still-changing issue leave alone: they get the
+ * few updates beyond it (4 of the 45 a minute) and the rest wait for the issue to settle, so a burst's
+ * intermediate states cost Slack little and its final one goes once.
  */
-const SLACK_LOW_HEADROOM = 0.9;
+const SLACK_KEPT_FOR_SETTLED = 0.9;
 /**
  * Below this share of its 30-second budget left, a Teams conversation is busy (a fan-out posting into it): its
  * copies of a still-changing issue wait too, and the budget goes to first posts and to settled issues' copies.
@@ -56,11 +56,11 @@ export async function refreshCards(refresher: AppContext, message: CardRefreshMe
   // copies whose issue has settled (and, on Teams, to first posts).
   // A change's run: changing if the run before it was recent. A retry's run (it carries `attempt`) follows the
   // app's own run, not a change: changing if the issue moved on since the retry was queued (SETTLE_MS ago).
-  const changing =
-    message.attempt === undefined
-      ? gate.previousRunAt !== undefined && Date.now() - Date.parse(gate.previousRunAt) < SETTLE_MS
-      : issue.version > message.version;
-  const held = changing ? stale.filter(waitsToSettle) : [];
+  const recently = (at: string | undefined) => at !== undefined && Date.now() - Date.parse(at) < SETTLE_MS;
+  const changing = message.attempt === undefined ? recently(gate.previousRunAt) : issue.version > message.version;
+  // A copy posted moments ago and already stale: the issue moved on while its card was going out.
+  const justPosted = stale.some((copy) => recently(copy.postedAt));
+  const held = changing || justPosted ? waitingToSettle(stale, changing) : [];
   const writing = stale.filter((copy) => !held.includes(copy));
   const identities = new IdentityRepository(refresher.storage);
   const writers = await cards.beginWrites(writing);
@@ -135,13 +135,22 @@ export interface RefreshResult {
   coalesced?: boolean;
 }
 
-/** A copy of a still-changing issue waits for it to settle while its budget runs low. */
-function waitsToSettle(copy: CardCopy): boolean {
-  // Discord's buckets are learnt per channel by the client, which holds back what they have no room for.
-  if (copy.provider === "discord") return false;
-  return copy.provider === "slack"
-    ? slackUpdateHeadroom(copy.teamId) < SLACK_LOW_HEADROOM
-    : teamsConversationHeadroom(copy.conversationId) < TEAMS_LOW_HEADROOM;
+/**
+ * The copies of a still-changing issue (or one whose cards were just posted) that wait for it to settle: those
+ * their budget can't spare now. Just posted counts only in a Slack workspace already owing many updates (an alert
+ * storm's first cards): elsewhere, a second alert moments after the first still shows everywhere at once.
+ */
+function waitingToSettle(stale: CardCopy[], changing: boolean): CardCopy[] {
+  const spareIn = new Map<string, number>();
+  return stale.filter((copy) => {
+    // Discord's buckets are learnt per channel by the client, which holds back what they have no room for.
+    if (copy.provider === "discord") return false;
+    if (copy.provider === "msteams") return changing && teamsConversationHeadroom(copy.conversationId) < TEAMS_LOW_HEADROOM;
+    if (!changing && !slackOwesManyUpdates(copy.teamId)) return false;
+    const spare = spareIn.get(copy.teamId) ?? slackUpdatesToSpare(copy.teamId, SLACK_KEPT_FOR_SETTLED);
+    spareIn.set(copy.teamId, spare - 1);
+    return spare <= 0;
+  });
 }
 
 /**
