@@ -73,7 +73,7 @@ describe("Discord cards", () => {
       "alerts",
       anAlert({ alertId: "discord-card-1", issue: { id: "discord-card" }, targets: [{ provider: "discord", channelId }] }),
     );
-    const card = await waitFor(() => cardOf(channelId, "discord-card"), { timeoutMs: 15_000 });
+    const card = await waitFor(() => cardOf(channelId, "discord-card"), { timeoutMs: 30_000 });
     expect(embedText(card)).toContain("TypeError: cart is undefined");
     expect(JSON.stringify(card.components)).toContain("resolve~discord-card");
   });
@@ -127,7 +127,7 @@ describe("clicks and commands through the one flows, every copy kept in step", (
         ],
       }),
     );
-    await waitFor(async () => ((await new CardRepository(stack.storage).list(ISSUE)).length === 3 ? true : undefined), { timeoutMs: 20_000 });
+    await waitFor(async () => ((await new CardRepository(stack.storage).list(ISSUE)).length === 3 ? true : undefined), { timeoutMs: 30_000 });
     messageId = cardOf(channelId, ISSUE)!.id;
   }, 60_000);
 
@@ -161,8 +161,8 @@ describe("clicks and commands through the one flows, every copy kept in step", (
     expect(JSON.stringify(answer.body!.data)).toMatch(/Resolved by Ana Lima/);
     expect(JSON.stringify(discordCard().components)).toContain(`unresolve~${ISSUE}`);
     expect((await issue()).status).toBe("resolved");
-    await waitFor(() => cardText(teamsCardOf(teamsCard().activity)).includes("Resolved by Ana Lima"), { timeoutMs: 20_000 });
-    await waitFor(() => blocksText(slackCard().blocks).includes("Resolved by Ana Lima"), { timeoutMs: 20_000 });
+    await waitFor(() => cardText(teamsCardOf(teamsCard().activity)).includes("Resolved by Ana Lima"), { timeoutMs: 30_000 });
+    await waitFor(() => blocksText(slackCard().blocks).includes("Resolved by Ana Lima"), { timeoutMs: 30_000 });
   });
 
   it("a click in Teams: the Discord copy edited", async () => {
@@ -178,7 +178,7 @@ describe("clicks and commands through the one flows, every copy kept in step", (
       }),
     );
     expect(response.status).toBe(200);
-    await waitFor(() => JSON.stringify(discordCard().embeds).includes("Unresolved by Ana Lima"), { timeoutMs: 20_000 });
+    await waitFor(() => JSON.stringify(discordCard().embeds).includes("Unresolved by Ana Lima"), { timeoutMs: 30_000 });
     expect(JSON.stringify(discordCard().components)).toContain(`resolve~${ISSUE}`);
   });
 
@@ -218,7 +218,7 @@ describe("clicks and commands through the one flows, every copy kept in step", (
       "alerts",
       anAlert({ alertId: "discord-sub-1", issue: { id: "discord-sub", project: "payments", level: "error" } }),
     );
-    await waitFor(() => cardOf(channelId, "discord-sub"), { timeoutMs: 20_000 });
+    await waitFor(() => cardOf(channelId, "discord-sub"), { timeoutMs: 30_000 });
   });
 
   it("429s with retry_after, on the route and global, are waited out: every card once, none lost", async () => {

@@ -32,12 +32,12 @@ describe("foundation, through the local host running the built bundle", () => {
       targets: [{ provider: "msteams", conversationId: "19:unknown@thread.tacv2" }],
     });
     await sendBase64Json(stack.azurite.connectionString, "alerts", alert);
-    const issue = await waitFor(() => new IssueRepository(stack.storage).get("e2e-issue-1"), { timeoutMs: 15_000 });
+    const issue = await waitFor(() => new IssueRepository(stack.storage).get("e2e-issue-1"), { timeoutMs: 30_000 });
     expect(issue.issue).toMatchObject({ title: alert.issue.title, count: 3, status: "unresolved", level: "error" });
     // The deliveries consumer takes the message at once; this conversation was never installed, so it says so.
     const row = await waitFor(
       async () => (await new DeliveryRepository(stack.storage).listForAlert("e2e-alert-1")).find((r) => r.state === "sent" || r.state === "dead"),
-      { timeoutMs: 15_000 },
+      { timeoutMs: 30_000 },
     );
     expect(row).toMatchObject({ state: "dead", reason: expect.stringMatching(/no record of this conversation/) });
   });

@@ -38,7 +38,7 @@ async function clickOn(issueId: string, label: string) {
   const before = stack.slack.responses.length;
   const response = await stack.slack.sendInteraction(interactions(), payload);
   expect(response.status).toBe(200);
-  await waitFor(() => (stack.slack.responses.length > before ? true : undefined), { timeoutMs: 15_000 });
+  await waitFor(() => (stack.slack.responses.length > before ? true : undefined), { timeoutMs: 30_000 });
   return response;
 }
 
@@ -70,7 +70,7 @@ describe("Slack, end to end through the local host and the Slack emulator", () =
       "alerts",
       anAlert({ alertId: "slack-1", issue: { id: "slack-issue" }, targets: [{ provider: "slack", teamId, channel }] }),
     );
-    const message = await waitFor(() => cardIn(channel, "slack-issue"), { timeoutMs: 15_000 });
+    const message = await waitFor(() => cardIn(channel, "slack-issue"), { timeoutMs: 30_000 });
     const text = blocksText(message.blocks);
     expect(text).toContain("TypeError: cart is undefined");
     expect(text).toMatch(/cart\/view\.ts in render/);
@@ -155,7 +155,7 @@ describe("Slack, end to end through the local host and the Slack emulator", () =
       "alerts",
       anAlert({ alertId: "slack-sub", issue: { id: "slack-sub-issue", project: "checkout", level: "error" } }),
     );
-    await waitFor(() => cardIn(ops, "slack-sub-issue"), { timeoutMs: 15_000 });
+    await waitFor(() => cardIn(ops, "slack-sub-issue"), { timeoutMs: 30_000 });
     const list = await stack.slack.sendCommand(
       `${stack.api}/slack/commands`,
       stack.slack.slashCommand({ teamId, user: ana, channel: ops, command: "/triage", text: "subscriptions" }),

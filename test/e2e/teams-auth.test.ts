@@ -101,7 +101,7 @@ describe("forged requests to /api/messages: 401, nothing stored, nothing sent", 
     expect(response.status).toBe(200);
     expect(await installed()).toBe(true);
     // The install reads the team's roster in the background; later tests count the calls the emulator records.
-    await waitFor(() => stack.teams.calls.some((c) => c.operation === "pagedMembers"), { timeoutMs: 15_000 });
+    await waitFor(() => stack.teams.calls.some((c) => c.operation === "pagedMembers"), { timeoutMs: 30_000 });
   });
 });
 

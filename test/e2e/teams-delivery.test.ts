@@ -81,7 +81,7 @@ describe("Teams delivery under faults", () => {
       targetKey: targetKey(target),
       target,
     });
-    await waitFor(() => stack.host.logs().some((line) => line.includes("of redelivered: skipped")) || undefined, { timeoutMs: 15_000 });
+    await waitFor(() => stack.host.logs().some((line) => line.includes("of redelivered: skipped")) || undefined, { timeoutMs: 30_000 });
     expect(cardsIn(team.generalChannelId)).toHaveLength(1);
   });
 
@@ -107,7 +107,7 @@ describe("Teams delivery under faults", () => {
       body: JSON.stringify({ action: "resolve", actor: "ana@contoso.com" }),
     });
     expect(patched.status).toBe(200);
-    await waitFor(async () => ((await new CardRepository(stack.storage).list(alert.issue.id))[0]?.dead ? true : undefined), { timeoutMs: 20_000 });
+    await waitFor(async () => ((await new CardRepository(stack.storage).list(alert.issue.id))[0]?.dead ? true : undefined), { timeoutMs: 30_000 });
     expect(await new TeamsInstallations(stack.storage).get(stack.teams.tenantId, team.generalChannelId)).toMatchObject({ active: true });
 
     await alertTo("deleted-2", team.generalChannelId);
@@ -121,7 +121,7 @@ describe("Teams delivery under faults", () => {
     const alert = await alertTo("twice", team.generalChannelId);
     const target = alert.targets![0]!;
     await waitFor(async () => (await new DeliveryRepository(stack.storage).listForAlert("twice")).find((d) => d.state === "sending"), {
-      timeoutMs: 15_000,
+      timeoutMs: 30_000,
       intervalMs: 50,
     });
     await sendBase64Json(stack.azurite.connectionString, "deliveries", {
@@ -131,7 +131,7 @@ describe("Teams delivery under faults", () => {
       target,
     });
     expect(await settled("twice")).toMatchObject({ state: "sent" });
-    await waitFor(() => stack.host.logs().some((line) => line.includes("of twice: retry")) || undefined, { timeoutMs: 15_000 });
+    await waitFor(() => stack.host.logs().some((line) => line.includes("of twice: retry")) || undefined, { timeoutMs: 30_000 });
     expect(cardsIn(team.generalChannelId)).toHaveLength(1);
   }, 40_000);
 });

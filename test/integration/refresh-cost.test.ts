@@ -21,6 +21,7 @@ import { queueClient } from "../support/queues";
 import type { StorageProxy } from "../support/storage-proxy";
 import type { AppContext } from "../../shared/context";
 import { installInSlackWorkspace } from "../support/installations";
+import { waitFor } from "../support/wait";
 
 let azurite: Azurite;
 let proxy: StorageProxy;
@@ -162,13 +163,11 @@ describe("the instance count behind the pacing budgets", () => {
     expect(proxy.countSince(mark)).toBe(0);
     now += HEARTBEAT_MS;
     await a.current(); // beats in the background...
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(a.known).toBe(2); // ...and now counts b
+    await waitFor(() => a.known === 2, { description: "a's background beat counting b" }); // ...and now counts b
     expect(proxy.countSince(mark)).toBe(2); // one upsert, one list
     // b stops beating: once its last beat is LIVE_MS old, a counts itself alone again.
     now += LIVE_MS;
     await a.current();
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(a.known).toBe(1);
+    await waitFor(() => a.known === 1, { description: "a's background beat no longer counting b" });
   }, 30_000);
 });
