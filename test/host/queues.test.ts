@@ -100,7 +100,7 @@ describe("a message that fails", () => {
     await start({ hostJsonPath: join(__dirname, "fixtures", "host.retry-delay.json") });
     await sendBase64Json(storage, "fails", { slow: true });
 
-    await waitForMessages(storage, "fails-poison", 1, 10_000);
+    await waitForMessages(storage, "fails-poison", 1, 30_000);
     const [first, second] = callsOf("alwaysFails");
     expect(callsOf("alwaysFails")).toHaveLength(2); // maxDequeueCount 2 in that host.json
     expect(second!.at - first!.at).toBeGreaterThanOrEqual(1_500);
