@@ -13,7 +13,8 @@ import { signInAs, TestBrowser } from "../support/browser";
 import { action, cardOf as teamsCardOf, cardText } from "./card-helpers";
 import { blocksText } from "./slack-helpers";
 import { anAlert } from "../fixtures/issues";
-import { sendBase64Json } from "../support/queues";
+import { QUEUES } from "../../shared/storage/clients";
+import { messageCount, sendBase64Json } from "../support/queues";
 import { waitFor } from "../support/wait";
 import { installSlackWorkspace, startStack, type Stack } from "./stack";
 
@@ -190,6 +191,9 @@ describe("clicks and commands through the one flows, every copy kept in step", (
     expect(String(again.body!.data!.content)).toMatch(/already assigned/);
     await clickAs(ana, `ignore~${ISSUE}`, ["ignore:events:100"]);
     expect((await issue()).status).toBe("ignored");
+    // The clicks' refreshes run after their answers: done before the tests below count the card's edits.
+    await waitFor(async () => (await new IssueRepository(stack.storage).get(ISSUE))?.outbox.every((entry) => entry.announced));
+    await waitFor(async () => (await messageCount(stack.azurite.connectionString, QUEUES.cardRefresh)) === 0, { intervalMs: 200 });
   });
 
   const impostor = new InteractionSigner();
