@@ -24,7 +24,7 @@ let guildId: string;
 let channelId: string;
 const pageErrors: string[] = [];
 
-const eventually = <T>(fn: () => T | Promise<T>, timeout = 10_000) => expect.poll(fn, { timeout, interval: 100 });
+const eventually = <T>(fn: () => T | Promise<T>, timeout = 30_000) => expect.poll(fn, { timeout, interval: 100 });
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM))

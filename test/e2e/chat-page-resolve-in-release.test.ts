@@ -16,7 +16,7 @@ let team: TeamsTeam;
 let slackTeam: string;
 let slackAlerts: string;
 
-const eventually = <T>(fn: () => T | Promise<T>, timeout = 10_000) => expect.poll(fn, { timeout, interval: 100 });
+const eventually = <T>(fn: () => T | Promise<T>, timeout = 30_000) => expect.poll(fn, { timeout, interval: 100 });
 
 beforeAll(async () => {
   stack = await startStack({ env: { CARD_REFRESH_COALESCE_SECONDS: "1" } });

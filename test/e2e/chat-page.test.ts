@@ -23,7 +23,7 @@ let slackAlerts: string;
 let slackUsers: Record<string, string>;
 
 /** The page polls every second: give it a few. */
-const eventually = <T>(fn: () => T | Promise<T>, timeout = 10_000) => expect.poll(fn, { timeout, interval: 100 });
+const eventually = <T>(fn: () => T | Promise<T>, timeout = 30_000) => expect.poll(fn, { timeout, interval: 100 });
 
 beforeAll(async () => {
   stack = await startStack({ env: { CARD_REFRESH_COALESCE_SECONDS: "1" } });

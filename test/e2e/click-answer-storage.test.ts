@@ -81,7 +81,8 @@ async function quiet(issueId: string): Promise<void> {
   });
   await waitFor(
     async () => {
-      for (const queue of [QUEUES.alerts, QUEUES.deliveries, QUEUES.cardRefresh, QUEUES.slackActions])
+      // member-sync too: the team install in beforeAll links its roster through it, with table writes of its own.
+      for (const queue of [QUEUES.alerts, QUEUES.deliveries, QUEUES.cardRefresh, QUEUES.slackActions, QUEUES.memberSync])
         if ((await messageCount(stack.azurite.connectionString, queue)) > 0) return undefined;
       const last = proxy.requests.filter(work).at(-1);
       return !last || Date.now() - last.at > 300 ? true : undefined;
@@ -122,7 +123,7 @@ async function slackClick(issueId: string, label: string) {
   const ack = await stack.slack.sendInteraction(`${stack.api}/slack/interactions`, payload);
   const beforeAck = stack.storageProxy!.requests.slice(mark).filter(work);
   expect(ack.status).toBe(200);
-  const answer = await waitFor(() => stack.slack.responses.slice(responsesBefore)[0], { timeoutMs: 10_000, description: "the click's answer" });
+  const answer = await waitFor(() => stack.slack.responses.slice(responsesBefore)[0], { timeoutMs: 30_000, description: "the click's answer" });
   const beforeAnswer = stack.storageProxy!.requests.slice(mark).filter((r) => work(r) && r.at <= answer.at);
   return { answer: answer.body as { replace_original?: boolean }, beforeAck, beforeAnswer };
 }

@@ -57,7 +57,7 @@ function teams(): Platform {
       );
       const message = await waitFor(
         () => stack.teams.messages(team.generalChannelId).find((m) => cardText(cardOf(m.activity)).includes("TypeError")),
-        { timeoutMs: 15_000 },
+        { timeoutMs: 30_000 },
       );
       posted = { activityId: message.activityId };
       seen = cardOf(message.activity);
@@ -118,7 +118,7 @@ function slack(): Platform {
       );
       const message = await waitFor(
         () => stack.slack.messages(channel).find((m) => !m.ephemeral && JSON.stringify(m.blocks).includes(`triage:${issueId}`)),
-        { timeoutMs: 15_000 },
+        { timeoutMs: 30_000 },
       );
       posted = { ts: message.ts };
       seen = message.blocks;
@@ -129,7 +129,7 @@ function slack(): Platform {
       expect((await stack.slack.sendInteraction(`${stack.api}/slack/interactions`, payload)).status).toBe(200);
       // The answer comes through the response_url once Slack has its ack (or from the worker).
       const [reply] = await waitFor(() => (stack.slack.responses.length > before ? stack.slack.responses.slice(before) : undefined), {
-        timeoutMs: 15_000,
+        timeoutMs: 30_000,
       });
       const body = reply!.body as { replace_original?: boolean; text?: string; blocks?: unknown };
       if (body.replace_original) seen = body.blocks;
@@ -186,7 +186,7 @@ function discord(): Platform {
             .messages(channelId)
             .find((m) => JSON.stringify(m.components).includes(`~${issueId}`)),
         {
-          timeoutMs: 15_000,
+          timeoutMs: 30_000,
         },
       );
       messageId = message.id;

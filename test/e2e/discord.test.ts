@@ -13,7 +13,8 @@ import { signInAs, TestBrowser } from "../support/browser";
 import { action, cardOf as teamsCardOf, cardText } from "./card-helpers";
 import { blocksText } from "./slack-helpers";
 import { anAlert } from "../fixtures/issues";
-import { sendBase64Json } from "../support/queues";
+import { QUEUES } from "../../shared/storage/clients";
+import { messageCount, sendBase64Json } from "../support/queues";
 import { waitFor } from "../support/wait";
 import { installSlackWorkspace, startStack, type Stack } from "./stack";
 
@@ -73,7 +74,7 @@ describe("Discord cards", () => {
       "alerts",
       anAlert({ alertId: "discord-card-1", issue: { id: "discord-card" }, targets: [{ provider: "discord", channelId }] }),
     );
-    const card = await waitFor(() => cardOf(channelId, "discord-card"), { timeoutMs: 15_000 });
+    const card = await waitFor(() => cardOf(channelId, "discord-card"), { timeoutMs: 30_000 });
     expect(embedText(card)).toContain("TypeError: cart is undefined");
     expect(JSON.stringify(card.components)).toContain("resolve~discord-card");
   });
@@ -127,7 +128,7 @@ describe("clicks and commands through the one flows, every copy kept in step", (
         ],
       }),
     );
-    await waitFor(async () => ((await new CardRepository(stack.storage).list(ISSUE)).length === 3 ? true : undefined), { timeoutMs: 20_000 });
+    await waitFor(async () => ((await new CardRepository(stack.storage).list(ISSUE)).length === 3 ? true : undefined), { timeoutMs: 30_000 });
     messageId = cardOf(channelId, ISSUE)!.id;
   }, 60_000);
 
@@ -161,8 +162,8 @@ describe("clicks and commands through the one flows, every copy kept in step", (
     expect(JSON.stringify(answer.body!.data)).toMatch(/Resolved by Ana Lima/);
     expect(JSON.stringify(discordCard().components)).toContain(`unresolve~${ISSUE}`);
     expect((await issue()).status).toBe("resolved");
-    await waitFor(() => cardText(teamsCardOf(teamsCard().activity)).includes("Resolved by Ana Lima"), { timeoutMs: 20_000 });
-    await waitFor(() => blocksText(slackCard().blocks).includes("Resolved by Ana Lima"), { timeoutMs: 20_000 });
+    await waitFor(() => cardText(teamsCardOf(teamsCard().activity)).includes("Resolved by Ana Lima"), { timeoutMs: 30_000 });
+    await waitFor(() => blocksText(slackCard().blocks).includes("Resolved by Ana Lima"), { timeoutMs: 30_000 });
   });
 
   it("a click in Teams: the Discord copy edited", async () => {
@@ -178,7 +179,7 @@ describe("clicks and commands through the one flows, every copy kept in step", (
       }),
     );
     expect(response.status).toBe(200);
-    await waitFor(() => JSON.stringify(discordCard().embeds).includes("Unresolved by Ana Lima"), { timeoutMs: 20_000 });
+    await waitFor(() => JSON.stringify(discordCard().embeds).includes("Unresolved by Ana Lima"), { timeoutMs: 30_000 });
     expect(JSON.stringify(discordCard().components)).toContain(`resolve~${ISSUE}`);
   });
 
@@ -190,6 +191,9 @@ describe("clicks and commands through the one flows, every copy kept in step", (
     expect(String(again.body!.data!.content)).toMatch(/already assigned/);
     await clickAs(ana, `ignore~${ISSUE}`, ["ignore:events:100"]);
     expect((await issue()).status).toBe("ignored");
+    // The clicks' refreshes run after their answers: done before the tests below count the card's edits.
+    await waitFor(async () => (await new IssueRepository(stack.storage).get(ISSUE))?.outbox.every((entry) => entry.announced));
+    await waitFor(async () => (await messageCount(stack.azurite.connectionString, QUEUES.cardRefresh)) === 0, { intervalMs: 200 });
   });
 
   const impostor = new InteractionSigner();
@@ -218,7 +222,7 @@ describe("clicks and commands through the one flows, every copy kept in step", (
       "alerts",
       anAlert({ alertId: "discord-sub-1", issue: { id: "discord-sub", project: "payments", level: "error" } }),
     );
-    await waitFor(() => cardOf(channelId, "discord-sub"), { timeoutMs: 20_000 });
+    await waitFor(() => cardOf(channelId, "discord-sub"), { timeoutMs: 30_000 });
   });
 
   it("429s with retry_after, on the route and global, are waited out: every card once, none lost", async () => {

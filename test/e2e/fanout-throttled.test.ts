@@ -50,7 +50,7 @@ beforeAll(async () => {
     const command = stack.slack.slashCommand({ teamId, user: slackAna, channel: channel!, command: "/triage", text: `subscribe ${project} info` });
     expect((await stack.slack.sendCommand(`${stack.api}/slack/commands`, command)).status).toBe(200);
   }
-}, 60_000);
+}, 120_000);
 afterAll(async () => {
   await stack?.stop();
 });

@@ -16,6 +16,9 @@ let slack: SlackEmulator;
 let chat: ChatPageInBrowser;
 let page: Page;
 
+// expect.poll gives up after 1 s by default; the page refreshes every second, and CI is busy.
+const eventually = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 30_000, interval: 100 });
+
 beforeAll(async () => {
   azurite = await startTestAzurite();
   teams = await startTeamsEmulator({ appId: "6a1d3c2e-0000-4000-8000-00000000b07a", tenantId: "72f988bf-0000-4000-8000-000000000001" });
@@ -44,12 +47,12 @@ describe("the dev chat page's Queues view", () => {
     await page.goto(chat.url);
     await page.getByRole("button", { name: "Queues" }).click();
     const dialog = page.getByRole("dialog", { name: "Queues" });
-    await expect.poll(() => dialog.getByRole("row", { name: /^deliveries\b/ }).textContent()).toMatch(/deliveries\s*1\s*deliveries-poison/);
+    await eventually(() => dialog.getByRole("row", { name: /^deliveries\b/ }).textContent()).toMatch(/deliveries\s*1\s*deliveries-poison/);
     const poison = dialog.getByRole("region", { name: "alerts-poison" });
-    await expect.poll(() => poison.textContent()).toContain("a Teams conversation id such as 19:");
+    await eventually(() => poison.textContent()).toContain("a Teams conversation id such as 19:");
 
     await poison.getByRole("button", { name: "Re-queue" }).click();
-    await expect.poll(() => dialog.locator(".queues-status").textContent()).toContain("moved from alerts-poison back to alerts");
+    await eventually(() => dialog.locator(".queues-status").textContent()).toContain("moved from alerts-poison back to alerts");
     expect(await messageCount(azurite.connectionString, "alerts-poison")).toBe(0);
     expect(await messageCount(azurite.connectionString, "alerts")).toBe(1);
     expect(chat.pageErrors).toEqual([]);

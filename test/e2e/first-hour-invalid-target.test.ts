@@ -8,6 +8,7 @@ import { subscribe } from "../../shared/storage/subscriptions";
 import { anAlert } from "../fixtures/issues";
 import { messageCount, sendBase64Json } from "../support/queues";
 import { waitFor } from "../support/wait";
+import { logsOnceLogged } from "../support/host-process";
 import { startStack, type Stack } from "./stack";
 
 let stack: Stack;
@@ -51,6 +52,6 @@ describe("a delivery whose stored target no platform accepts", () => {
       description: "the valid target's card",
     });
     expect(await messageCount(stack.azurite.connectionString, "deliveries-poison")).toBe(0);
-    expect(stack.host.logs().some((line) => line.includes("dead, target:"))).toBe(true);
+    await logsOnceLogged(stack.host, "dead, target:");
   });
 });

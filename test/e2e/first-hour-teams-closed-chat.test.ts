@@ -128,7 +128,7 @@ describe("a 1:1 chat on record that Teams says is gone", () => {
 
     await click(); // already resolved: told privately
 
-    await waitFor(() => (texts(stack.teams.personalConversation(gus).id).match(/already resolved/) ? true : undefined), { timeoutMs: 10_000 });
+    await waitFor(() => (texts(stack.teams.personalConversation(gus).id).match(/already resolved/) ? true : undefined), { timeoutMs: 30_000 });
     expect(stack.teams.calls.some((call) => call.operation === "createConversation")).toBe(true);
   });
 });

@@ -44,7 +44,7 @@ describe("with auto-link on (the default)", () => {
       "alerts",
       anAlert({ alertId: "id-1", issue: { id: "id-issue" }, targets: [{ provider: "slack", teamId, channel }] }),
     );
-    await waitFor(() => stack.slack.messages(channel)[0], { timeoutMs: 15_000 });
+    await waitFor(() => stack.slack.messages(channel)[0], { timeoutMs: 30_000 });
   });
   afterAll(async () => {
     await stack?.stop();
@@ -56,7 +56,7 @@ describe("with auto-link on (the default)", () => {
     const payload = stack.slack.blockActions({ teamId, user, channel, messageTs: card().ts, actions: [click(card().blocks, label)] });
     expect((await stack.slack.sendInteraction(`${stack.api}/slack/interactions`, payload)).status).toBe(200);
     // A click from someone not linked yet is finished off the 3-second path: wait for its answer.
-    await waitFor(() => (stack.slack.responses.length > before ? true : undefined), { timeoutMs: 15_000 });
+    await waitFor(() => (stack.slack.responses.length > before ? true : undefined), { timeoutMs: 30_000 });
     return stack.slack.responses.slice(before).map((r) => r.body as { response_type?: string; text?: string; replace_original?: boolean });
   }
 
@@ -120,7 +120,7 @@ describe("with auto-link on (the default)", () => {
       anAlert({ alertId: "id-teams", issue: { id: "id-teams-issue" }, targets: [{ provider: "msteams", conversationId: team.generalChannelId }] }),
     );
     const posted = await waitFor(() => stack.teams.messages(team.generalChannelId).find((m) => cardText(cardOf(m.activity)).includes("TypeError")), {
-      timeoutMs: 15_000,
+      timeoutMs: 30_000,
     });
     const resolve = action(cardOf(posted.activity), "Resolve");
     const response = await stack.teams.post(
@@ -154,7 +154,7 @@ describe("with IDENTITY_AUTO_LINK=false", () => {
       anAlert({ alertId: "t-1", issue: { id: "t-issue" }, targets: [{ provider: "msteams", conversationId: team.generalChannelId }] }),
     );
     await waitFor(() => stack.teams.messages(team.generalChannelId).find((m) => cardText(cardOf(m.activity)).includes("TypeError")), {
-      timeoutMs: 15_000,
+      timeoutMs: 30_000,
     });
   });
   afterAll(async () => {
@@ -216,7 +216,7 @@ describe("with IDENTITY_AUTO_LINK=false", () => {
       "alerts",
       anAlert({ alertId: "s-1", issue: { id: "s-issue" }, targets: [{ provider: "slack", teamId, channel }] }),
     );
-    const message = await waitFor(() => stack.slack.messages(channel)[0], { timeoutMs: 15_000 });
+    const message = await waitFor(() => stack.slack.messages(channel)[0], { timeoutMs: 30_000 });
     const before = stack.slack.responses.length;
     const payload = stack.slack.blockActions({ teamId, user: dana, channel, messageTs: message.ts, actions: [click(message.blocks, "Resolve")] });
     await stack.slack.sendInteraction(`${stack.api}/slack/interactions`, payload);

@@ -110,7 +110,7 @@ beforeAll(async () => {
   let output = "";
   alertmanager.stderr!.on("data", (chunk) => (output = (output + chunk).slice(-4000)));
   await waitFor(async () => (await fetch(`${alertmanagerUrl}/-/ready`).catch(() => undefined))?.ok, {
-    timeoutMs: 20_000,
+    timeoutMs: 60_000,
     description: `Alertmanager ready (${output})`,
   });
 }, 120_000);

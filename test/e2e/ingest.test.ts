@@ -100,7 +100,7 @@ describe("Sentry integration-platform webhooks (documented samples, Sentry-Hook-
     await send("sentry-issue-created");
     await cardSays("(Priority: HIGH)", "PYTHON-Y");
     await send("sentry-issue-assigned");
-    await waitFor(async () => (await issue("sentry:1234567890"))?.assignee?.email === "ana@contoso.com" || undefined, { timeoutMs: 20_000 });
+    await waitFor(async () => (await issue("sentry:1234567890"))?.assignee?.email === "ana@contoso.com" || undefined, { timeoutMs: 30_000 });
     await send("sentry-issue-resolved");
     await cardSays("(Priority: HIGH)", "Resolved by sentry");
     const body = (await (await fetch(`${stack.api}/issues/sentry:1234567890`)).json()) as {
@@ -143,7 +143,7 @@ describe("refused: 401 (nothing enqueued, the token never logged), 400 with path
 
     // A good alert behind them: once it is taken, anything enqueued before it would have been taken too.
     expect((await post("alertmanager", amAlert("beef01"), bearer)).status).toBe(202);
-    await waitFor(() => issue("alertmanager:beef01"), { timeoutMs: 20_000 });
+    await waitFor(() => issue("alertmanager:beef01"), { timeoutMs: 30_000 });
     for (const id of ["alertmanager:dead01", "alertmanager:dead02", "alertmanager:dead03", "alertmanager:dead04", "sentry:999"])
       expect(await issue(id)).toBeUndefined();
     const logs = stack.host.logs().join("\n");
@@ -163,7 +163,7 @@ describe("refused: 401 (nothing enqueued, the token never logged), 400 with path
     const body = (await response.json()) as { issues: { path: string }[] };
     expect(body.issues.map((i) => i.path).sort()).toEqual(["alerts.1.fingerprint", "alerts.1.startsAt"]);
     expect((await post("alertmanager", amAlert("beef02"), bearer)).status).toBe(202);
-    await waitFor(() => issue("alertmanager:beef02"), { timeoutMs: 20_000 });
+    await waitFor(() => issue("alertmanager:beef02"), { timeoutMs: 30_000 });
     expect(await issue("alertmanager:cafe01")).toBeUndefined();
   });
 

@@ -25,7 +25,7 @@ describe("alerts at the size limits, through the local host running the built bu
     expect(bytes(alert)).toBe(MAX_ALERT_JSON_BYTES);
 
     await sendBase64Json(stack.azurite.connectionString, "alerts", alert);
-    const stored = await waitFor(() => new IssueRepository(stack.storage).get("e2e-largest"), { timeoutMs: 20_000 });
+    const stored = await waitFor(() => new IssueRepository(stack.storage).get("e2e-largest"), { timeoutMs: 30_000 });
     expect(stored.issue.description).toBe(alert.issue.description);
     expect(Object.keys(stored.issue.tags).length).toBeGreaterThan(0);
     expect(await messageCount(stack.azurite.connectionString, "alerts-poison")).toBe(0);

@@ -3,6 +3,7 @@ import { IdentityRepository } from "../../shared/storage/identities";
 import { deriveKey } from "../../shared/identity/keys";
 import { issueLinkToken, type LinkRequest } from "../../shared/storage/link-tokens";
 import { signInAs, TestBrowser } from "../support/browser";
+import { logsOnceLogged } from "../support/host-process";
 import { startStack, type Stack } from "./stack";
 
 let stack: Stack;
@@ -142,7 +143,7 @@ describe("the OIDC callback refuses what doesn't match", () => {
     const page = await browser.get(forged.toString());
     expect(page.status).toBe(400);
     expect(page.text).toMatch(/The sign-in failed \(server_error\?Link/);
-    const logs = stack.host.logs().slice(logsBefore).join("\n");
+    const logs = await logsOnceLogged(stack.host, "sign-in refused", logsBefore);
     expect(logs).toContain("sign-in refused (provider-error server_error?Link");
     expect(logs).not.toMatch(/^Link: user linked/m);
     expect(logs).not.toContain("boss@contoso.com");

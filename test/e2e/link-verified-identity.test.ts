@@ -9,6 +9,7 @@ import { IdentityRepository } from "../../shared/storage/identities";
 import { deriveKey } from "../../shared/identity/keys";
 import { issueLinkToken, type LinkRequest } from "../../shared/storage/link-tokens";
 import { signInAs, TestBrowser } from "../support/browser";
+import { logsOnceLogged } from "../support/host-process";
 import { installSlackWorkspace, startStack, type Stack } from "./stack";
 
 /** Opens a link for `request`, signs in as `person` (added to the provider), and returns the page the app shows. */
@@ -31,8 +32,9 @@ function decodeEntities(html: string): string {
     .replace(/&amp;/g, "&");
 }
 
-function logsSince(stack: Stack, from: number): string {
-  return stack.host.logs().slice(from).join("\n");
+/** The host's log since line `from`, once the sign-in's refusal is in it (lines can trail the page). */
+function logsSince(stack: Stack, from: number): Promise<string> {
+  return logsOnceLogged(stack.host, "sign-in refused", from);
 }
 
 describe("any sign-in provider: only an email it says is verified", () => {
@@ -79,7 +81,7 @@ describe("any sign-in provider: only an email it says is verified", () => {
     expect(text).toMatch(why);
     expect(text).toMatch(/Nothing was changed/);
     expect(text).not.toMatch(/Link Slack to/); // no confirmation step offered
-    const logs = logsSince(stack, logsBefore);
+    const logs = await logsSince(stack, logsBefore);
     expect(logs).toContain(`sign-in refused (${rule})`);
     expect(logs).not.toMatch(/@triage\.dev/);
     expect(await linked()).toBeUndefined();
@@ -152,8 +154,8 @@ describe("Microsoft Entra ID: the object id and an allowed tenant", () => {
     );
     expect(page.status).toBe(403);
     expect(text).toMatch(/organisation this app doesn't serve/);
-    expect(logsSince(stack, logsBefore)).toContain(`sign-in refused (entra-tenant-not-allowed ${OTHER_TENANT})`);
-    expect(logsSince(stack, logsBefore)).not.toContain("mallory@");
+    expect(await logsSince(stack, logsBefore)).toContain(`sign-in refused (entra-tenant-not-allowed ${OTHER_TENANT})`);
+    expect(await logsSince(stack, logsBefore)).not.toContain("mallory@");
     expect(await linked(request)).toBeUndefined();
   });
 
@@ -179,7 +181,7 @@ describe("Microsoft Entra ID: the object id and an allowed tenant", () => {
     );
     expect(page.status).toBe(403);
     expect(text).toMatch(/didn't confirm your email address/);
-    expect(logsSince(stack, logsBefore)).toContain("sign-in refused (entra-no-verified-person)");
+    expect(await logsSince(stack, logsBefore)).toContain("sign-in refused (entra-no-verified-person)");
     expect(await linked(request)).toBeUndefined();
   });
 
@@ -244,7 +246,7 @@ describe("Microsoft Entra ID: the object id and an allowed tenant", () => {
     );
     expect(page.status).toBe(403);
     expect(text).toMatch(/another organisation's account/);
-    expect(logsSince(stack, logsBefore)).toContain("sign-in refused (entra-other-tenant)");
+    expect(await logsSince(stack, logsBefore)).toContain("sign-in refused (entra-other-tenant)");
     expect(await linked(teams)).toBeUndefined();
   });
 

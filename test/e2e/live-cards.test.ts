@@ -56,7 +56,7 @@ describe("every copy stays true, on both platforms", () => {
         ],
       }),
     );
-    await waitFor(async () => ((await new CardRepository(stack.storage).list(ISSUE)).length === 3 ? true : undefined), { timeoutMs: 20_000 });
+    await waitFor(async () => ((await new CardRepository(stack.storage).list(ISSUE)).length === 3 ? true : undefined), { timeoutMs: 30_000 });
     expect(teamsCard(team.generalChannelId)).toBeDefined();
     expect(teamsCard(personalId)).toBeDefined();
     expect(slackCard()).toBeDefined();
@@ -72,7 +72,7 @@ describe("every copy stays true, on both platforms", () => {
         teamsText(team.generalChannelId).includes("Resolved by Ana Lima") && teamsText(personalId).includes("Resolved by Ana Lima")
           ? true
           : undefined,
-      { timeoutMs: 20_000 },
+      { timeoutMs: 30_000 },
     );
     const puts = stack.teams.calls.filter((c) => c.operation === "update");
     expect(new Set(puts.map((c) => c.conversationId))).toEqual(new Set([team.generalChannelId, personalId]));
@@ -104,7 +104,7 @@ describe("every copy stays true, on both platforms", () => {
         blocksText(slackCard()!.blocks).includes("Unresolved by ben@contoso.com")
           ? true
           : undefined,
-      { timeoutMs: 20_000 },
+      { timeoutMs: 30_000 },
     );
   });
 
@@ -160,12 +160,12 @@ describe("every copy stays true, on both platforms", () => {
       }),
     );
     const row = await waitFor(async () => (await new DeliveryRepository(stack.storage).listForAlert("live-2")).find((d) => d.state === "sent"), {
-      timeoutMs: 20_000,
+      timeoutMs: 30_000,
     });
     expect(row.decision).toBe("posted a new card: the issue regressed");
     expect(cardPosts().length).toBe(postsBefore + 1);
     await waitFor(() => (teamsText(personalId).includes("Regressed") && blocksText(slackCard()!.blocks).includes("Regressed") ? true : undefined), {
-      timeoutMs: 20_000,
+      timeoutMs: 30_000,
     });
   });
 
@@ -181,12 +181,12 @@ describe("every copy stays true, on both platforms", () => {
       }),
     );
     const row = await waitFor(async () => (await new DeliveryRepository(stack.storage).listForAlert("live-3")).find((d) => d.state === "sent"), {
-      timeoutMs: 20_000,
+      timeoutMs: 30_000,
     });
     expect(row.decision).toBe("updated the live card");
     await waitFor(
       () => (stack.teams.messages(team.generalChannelId).some((m) => cardText(cardOf(m.activity)).includes("Events: 99")) ? true : undefined),
-      { timeoutMs: 20_000 },
+      { timeoutMs: 30_000 },
     );
     expect(cardPosts().length).toBe(sendsBefore);
   });

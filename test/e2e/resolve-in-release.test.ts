@@ -58,7 +58,7 @@ async function alertFrom(release: string, n: number) {
 describe("Resolve in the next release, end to end on Teams and Slack", () => {
   it("an alert from 1.2.3: both cards offer the three ways to resolve", async () => {
     await alertFrom("1.2.3", 0);
-    await waitFor(async () => ((await new CardRepository(stack.storage).list(ISSUE)).length === 2 ? true : undefined), { timeoutMs: 20_000 });
+    await waitFor(async () => ((await new CardRepository(stack.storage).list(ISSUE)).length === 2 ? true : undefined), { timeoutMs: 30_000 });
     const card = cardOf(teamsCard()!.activity) as { actions: { type: string; title: string }[] };
     expect(card.actions[0]).toMatchObject({ type: "Action.ShowCard", title: "Resolve ▸" });
     expect(
@@ -82,23 +82,23 @@ describe("Resolve in the next release, end to end on Teams and Slack", () => {
     expect(response.status).toBe(200);
     expect(cardText((response.body as { value: unknown }).value)).toContain(RESOLVED);
     expect(await stored()).toMatchObject({ status: "resolved", resolution: { inRelease: "next", release: "1.2.3" } });
-    await waitFor(() => (teamsText().includes(RESOLVED) && slackText().includes(RESOLVED) ? true : undefined), { timeoutMs: 20_000 });
+    await waitFor(() => (teamsText().includes(RESOLVED) && slackText().includes(RESOLVED) ? true : undefined), { timeoutMs: 30_000 });
   });
 
   it("another alert from 1.2.3 leaves it resolved in the next release", async () => {
     const lastSeen = await alertFrom("1.2.3", 1);
-    const issue = await waitFor(async () => ((await stored()).lastSeen === lastSeen ? stored() : undefined), { timeoutMs: 20_000 });
+    const issue = await waitFor(async () => ((await stored()).lastSeen === lastSeen ? stored() : undefined), { timeoutMs: 30_000 });
     expect(issue).toMatchObject({ status: "resolved", resolution: { inRelease: "next", release: "1.2.3" } });
-    await waitFor(() => (teamsText().includes("Events: 58") && slackText().includes("58") ? true : undefined), { timeoutMs: 20_000 });
+    await waitFor(() => (teamsText().includes("Events: 58") && slackText().includes("58") ? true : undefined), { timeoutMs: 30_000 });
     expect(teamsText()).toContain(RESOLVED);
     expect(slackText()).toContain(RESOLVED);
   });
 
   it("an alert from 1.2.4 regresses it, and both cards say why", async () => {
     await alertFrom("1.2.4", 2);
-    const issue = await waitFor(async () => ((await stored()).status === "unresolved" ? stored() : undefined), { timeoutMs: 20_000 });
+    const issue = await waitFor(async () => ((await stored()).status === "unresolved" ? stored() : undefined), { timeoutMs: 30_000 });
     expect(issue).toMatchObject({ substatus: "regressed", regression: { firedIn: "1.2.4", resolution: { inRelease: "next", release: "1.2.3" } } });
-    await waitFor(() => (teamsText().includes(REGRESSED) && slackText().includes(REGRESSED) ? true : undefined), { timeoutMs: 20_000 });
+    await waitFor(() => (teamsText().includes(REGRESSED) && slackText().includes(REGRESSED) ? true : undefined), { timeoutMs: 30_000 });
     expect(teamsText()).not.toContain("Resolved in");
     expect(slackText()).not.toContain("Resolved in");
   });

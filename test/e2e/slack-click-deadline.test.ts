@@ -136,7 +136,7 @@ describe("Slack clicks are answered within Slack's 3 seconds", () => {
     try {
       const result = await stack.slack.sendInteraction(interactions(), stale);
       expect(result.timedOut).toBe(false);
-      await waitFor(() => answersTo(stale).length > 0, { timeoutMs: 15_000 });
+      await waitFor(() => answersTo(stale).length > 0, { timeoutMs: 30_000 });
       expect(answersTo(stale).map((r) => r.body)).toEqual([
         expect.objectContaining({ response_type: "ephemeral", text: expect.stringMatching(/already resolved/i) }),
       ]);

@@ -52,7 +52,7 @@ describe("a Slack click and the refresh of the other copies", () => {
     expect((await stack.slack.sendInteraction(`${stack.api}/slack/interactions`, payload)).status).toBe(200);
     // Acknowledged, then replaced through the response_url right after.
     await waitFor(() => blocksText(cardIn(clickedChannel)!.blocks).includes("Resolved by Ana Lima"), {
-      timeoutMs: 10_000,
+      timeoutMs: 30_000,
       description: "the clicked message replaced",
     });
     expect(stack.slack.responses.filter((r) => (r.body as { replace_original?: boolean }).replace_original)).toHaveLength(1);

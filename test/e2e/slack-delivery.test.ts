@@ -4,6 +4,7 @@ import { SlackInstallations } from "../../shared/storage/slack-installations";
 import { anAlert } from "../fixtures/issues";
 import { sendBase64Json } from "../support/queues";
 import { waitFor } from "../support/wait";
+import { logsOnceLogged } from "../support/host-process";
 import { installSlackWorkspace, startStack, type Stack } from "./stack";
 
 let stack: Stack;
@@ -91,6 +92,7 @@ describe("Slack delivery under Slack's limits and errors", () => {
     const event = stack.slack.eventCallback({ teamId, event: { type: "app_uninstalled" } });
     expect((await stack.slack.sendEvent(`${stack.api}/slack/events`, event)).status).toBe(200);
     expect((await stack.slack.sendEvent(`${stack.api}/slack/events`, event, { retryNum: 1, retryReason: "http_timeout" })).status).toBe(200);
+    await logsOnceLogged(stack.host, "already handled (retry)");
     expect(stack.host.logs().filter((line) => line.includes("already handled (retry)"))).toHaveLength(1);
     expect(await new SlackInstallations(stack.storage).get(teamId)).toMatchObject({ active: false, inactiveReason: "app uninstalled" });
   });

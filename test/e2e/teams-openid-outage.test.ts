@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TeamsTeam, TeamsUser } from "../../dev/emulators/teams";
 import { TeamsInstallations } from "../../shared/storage/teams-installations";
+import { logsOnceLogged } from "../support/host-process";
 import { startStack, type Stack } from "./stack";
 
 let stack: Stack;
@@ -24,17 +25,13 @@ async function installed(): Promise<boolean> {
   return !!(await new TeamsInstallations(stack.storage).get(stack.teams.tenantId, team.generalChannelId));
 }
 
-function logsSince(mark: number): string {
-  return stack.host.logs().slice(mark).join("\n");
-}
-
 describe("Bot Framework's signing keys can't be fetched (before any were)", () => {
   it("the metadata answers 503: the request gets 503, a log line that says outage, nothing stored", async () => {
     stack.teams.injectFault({ operation: "openIdMetadata", status: 503 });
     const mark = stack.host.logs().length;
     const response = await stack.teams.post(messagesUrl, stack.teams.botAddedToTeam({ team, from: ana }));
     expect(response.status).toBe(503);
-    const logs = logsSince(mark);
+    const logs = await logsOnceLogged(stack.host, "Teams request not checked (503)", mark);
     expect(logs).toContain("Teams request not checked (503): Bot Framework signing keys unavailable: OpenID metadata answered 503");
     expect(logs).not.toContain("Teams request refused (401)");
     expect(await installed()).toBe(false);
@@ -45,7 +42,9 @@ describe("Bot Framework's signing keys can't be fetched (before any were)", () =
     const mark = stack.host.logs().length;
     const response = await stack.teams.post(messagesUrl, stack.teams.botAddedToTeam({ team, from: ana }));
     expect(response.status).toBe(503);
-    expect(logsSince(mark)).toMatch(/Teams request not checked \(503\): Bot Framework signing keys unavailable: JWKS unreachable/);
+    expect(await logsOnceLogged(stack.host, "Teams request not checked (503)", mark)).toMatch(
+      /Teams request not checked \(503\): Bot Framework signing keys unavailable: JWKS unreachable/,
+    );
     expect(await installed()).toBe(false);
   });
 

@@ -74,7 +74,7 @@ describe("a message that succeeds", () => {
     expect(await new QueueClient(storage, "work").exists()).toBe(false);
 
     await sendBase64Json(storage, "work", { late: true });
-    await waitFor(() => callsOf("work").length === 1, { timeoutMs: 5_000 });
+    await waitFor(() => callsOf("work").length === 1, { timeoutMs: 30_000 });
   });
 });
 
@@ -100,7 +100,7 @@ describe("a message that fails", () => {
     await start({ hostJsonPath: join(__dirname, "fixtures", "host.retry-delay.json") });
     await sendBase64Json(storage, "fails", { slow: true });
 
-    await waitForMessages(storage, "fails-poison", 1, 10_000);
+    await waitForMessages(storage, "fails-poison", 1, 30_000);
     const [first, second] = callsOf("alwaysFails");
     expect(callsOf("alwaysFails")).toHaveLength(2); // maxDequeueCount 2 in that host.json
     expect(second!.at - first!.at).toBeGreaterThanOrEqual(1_500);
@@ -141,7 +141,7 @@ describe("concurrency and leases", () => {
     await sendBase64Json(storage, "work", { delayMs: 1_500 });
     for (let i = 0; i < 7; i++) await sendBase64Json(storage, "work", { delayMs: 100 });
 
-    await waitFor(() => callsOf("work").length === 8, { timeoutMs: 10_000 });
+    await waitFor(() => callsOf("work").length === 8, { timeoutMs: 30_000 });
     expect(fixtureApp.maxConcurrent).toBe(3);
   });
 
@@ -149,7 +149,7 @@ describe("concurrency and leases", () => {
     await start({ queueLeaseSeconds: 2 });
     await sendBase64Json(storage, "work", { delayMs: 3_500 });
 
-    await waitFor(() => callsOf("work").length === 1, { timeoutMs: 8_000 });
+    await waitFor(() => callsOf("work").length === 1, { timeoutMs: 30_000 });
     await waitFor(async () => (await messageCount(storage, "work")) === 0, { description: "message deleted" });
     // Without renewal the message reappears after 2 s and a second invocation records itself before the delete.
     expect(callsOf("work").map((call) => call.triggerMetadata.dequeueCount)).toEqual([1]);

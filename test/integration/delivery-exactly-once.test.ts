@@ -18,6 +18,7 @@ import { anIssue } from "../fixtures/issues";
 import type { AppContext } from "../../shared/context";
 import { startEmulatedApp, type EmulatedApp } from "../support/emulated-app";
 import { installInSlackWorkspace, installInTeamsChannels } from "../support/installations";
+import { waitFor } from "../support/wait";
 
 let app: EmulatedApp;
 let slack: SlackEmulator;
@@ -85,7 +86,7 @@ describe("a post whose answer never came is not posted twice where the platform 
 
     expect(await deliver(deliverer, message)).toBe("retry");
     // The post landed after the client had given up on it.
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await waitFor(() => slack.messages(channel).some((m) => !m.ephemeral), { description: "the slow post landed" });
     expect(await deliver(deliverer, message)).toBe("sent");
 
     const posted = slack.messages(channel).filter((m) => !m.ephemeral);
@@ -137,7 +138,7 @@ describe("Teams can't be asked: one counted re-post at most", () => {
     expect(await deliver(deliverer, message)).toBe("retry");
     expect(await deliver(deliverer, message)).toBe("retry");
     // Two posts whose answers never came, and both landed: the third attempt doesn't post.
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await waitFor(() => teams.messages(conversationId).length === 2, { description: "both slow posts landed" });
     expect(await deliver(deliverer, message)).toBe("dead");
 
     expect(teams.messages(conversationId)).toHaveLength(2);

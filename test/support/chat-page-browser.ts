@@ -45,7 +45,7 @@ export async function openChatPage(options: ChatPageOptions & ChatPageBrowserOpt
       async openConversation(group, name) {
         await page.getByRole("navigation", { name: "Conversations" }).locator("section", { hasText: group }).getByRole("link", { name }).click();
         // The page polls every second.
-        await expect.poll(() => page.locator("#conversation-title").textContent(), { timeout: 10_000, interval: 100 }).toContain(name);
+        await expect.poll(() => page.locator("#conversation-title").textContent(), { timeout: 30_000, interval: 100 }).toContain(name);
       },
       async stop() {
         await browser.close();

@@ -2,6 +2,7 @@
 // plain Node `require`, not by vitest's module runner (which would mask bundling problems).
 import { spawn, type ChildProcess } from "node:child_process";
 import { join, resolve } from "node:path";
+import { waitFor } from "./wait";
 
 export interface HostProcessOptions {
   /** Merged over a minimal base env (PATH, HOME, temp dirs); `undefined` removes a variable. */
@@ -125,4 +126,14 @@ function waitForListening(child: ChildProcess, lines: string[], timeoutMs: numbe
       setTimeout(() => finish(() => reject(new Error(`host exited (code ${code}, signal ${signal}) before listening. Output:\n${output()}`))), 50);
     child.once("exit", onExit);
   });
+}
+
+/**
+ * The host's log from line `from` on, once a line matching `match` is in it. Lines come through a pipe from the
+ * host's process, so one can arrive after the HTTP answer (or the storage write) it goes with.
+ */
+export async function logsOnceLogged(host: Pick<HostProcess, "logs">, match: string | RegExp, from = 0): Promise<string> {
+  const matches = (line: string) => (typeof match === "string" ? line.includes(match) : match.test(line));
+  await waitFor(() => host.logs().slice(from).some(matches), { intervalMs: 20, description: `a log line matching ${String(match)}` });
+  return host.logs().slice(from).join("\n");
 }

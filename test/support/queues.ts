@@ -30,7 +30,7 @@ export async function sendRawText(connectionString: string, queue: string, text:
 }
 
 /** Peeks (without dequeuing) until the queue holds at least `count` visible messages; returns up to 32. */
-export async function waitForMessages(connectionString: string, queue: string, count: number, timeoutMs = 10_000): Promise<TestQueueMessage[]> {
+export async function waitForMessages(connectionString: string, queue: string, count: number, timeoutMs = 30_000): Promise<TestQueueMessage[]> {
   const client = queueClient(connectionString, queue);
   return waitFor(
     async () => {

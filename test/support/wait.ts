@@ -1,7 +1,10 @@
 // Polling for conditions that become true asynchronously (queues drained, logs written, ...).
 
 export interface WaitOptions {
-  /** Default 10 s. */
+  /**
+   * Default 30 s: generous, because CI runs every file at once on 2 cores; a wait for a positive signal
+   * costs nothing more when the signal comes quickly.
+   */
   timeoutMs?: number;
   /** Default 50 ms. */
   intervalMs?: number;
@@ -16,7 +19,7 @@ export type Truthy<T> = Exclude<T, false | 0 | "" | null | undefined>;
  * On timeout, rejects with the last error `fn` threw (or says what it kept returning).
  */
 export async function waitFor<T>(fn: () => T | Promise<T>, options: WaitOptions = {}): Promise<Truthy<T>> {
-  const { timeoutMs = 10_000, intervalMs = 50, description = "condition" } = options;
+  const { timeoutMs = 30_000, intervalMs = 50, description = "condition" } = options;
   const deadline = Date.now() + timeoutMs;
   let lastProblem = "it never became truthy";
   for (;;) {
