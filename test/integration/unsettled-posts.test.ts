@@ -6,6 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SLACK_TIER3_LIMITS, PACING_SHARE, UNSETTLED_POST_SHARE } from "../../shared/delivery/pacing";
 import { sendSlackCard, type SlackSendOutcome } from "../../shared/delivery/slack-sender";
+import { CardRepository } from "../../shared/storage/cards";
+import { IssueRepository } from "../../shared/storage/issues";
+import { refreshCards } from "../../shared/workflows/refresh-cards";
 import { IdentityRepository } from "../../shared/storage/identities";
 import { anIssue } from "../fixtures/issues";
 import { startEmulatedApp, type EmulatedApp } from "../support/emulated-app";
@@ -68,5 +71,57 @@ describe("Slack cards of a still-changing issue", () => {
     expect(outcomes.slice(0, budget).map((outcome) => outcome.kind)).toEqual(Array(budget).fill("sent"));
     // Beyond it (an incident's flood of new issues), the rest wait for their issue to settle too.
     expect(outcomes[budget]).toMatchObject({ kind: "retry", throttled: true });
+  });
+
+  it("in a storm, a refresh moments after an issue's cards went out updates the few chat.update can spare; the rest wait for it to settle", async () => {
+    const run = app.context({ coalesceSeconds: 5 });
+    const sender = { ...run, identities: new IdentityRepository(app.storage) };
+    const workspaceWithTenChannels = async (name: string) => {
+      const workspace = app.slack.addWorkspace({ name });
+      await installInSlackWorkspace(app.storage, workspace);
+      return {
+        teamId: workspace.teamId,
+        channels: Array.from({ length: 10 }, (_, n) => app.slack.addChannel(workspace.teamId, { name: `${name}-${n}` }).id),
+      };
+    };
+    const newIssuePostedIn = async (issueId: string, where: { teamId: string; channels: string[] }) => {
+      const issue = (await new IssueRepository(app.storage).change(issueId, () => ({ issue: anIssue({ id: issueId, version: 1 }), activities: [] })))!
+        .issue;
+      for (const channel of where.channels) {
+        const target = { provider: "slack" as const, teamId: where.teamId, channel };
+        // Created moments ago: still within SETTLE_MS of its creation.
+        const posted = await sendSlackCard(sender, issue, target, `slack:${where.teamId}:${channel}`, 1, {
+          deliveryId: `${issueId}-${channel}`,
+          settlesInMs: 9000,
+        });
+        if (posted.kind !== "sent") throw new Error(`post failed: ${JSON.stringify(posted)}`);
+        await new CardRepository(app.storage).save(posted.copy);
+      }
+    };
+    const changeAgain = async (issueId: string) => {
+      const changed = await new IssueRepository(app.storage).change(issueId, (current) => ({
+        issue: { ...current!.issue, count: current!.issue.count + 1, version: current!.issue.version + 1 },
+        activities: [],
+      }));
+      return refreshCards(run, { issueId, version: changed!.issue.version, requestedAt: new Date().toISOString() });
+    };
+    const showingVersion2 = async (issueId: string) =>
+      (await new CardRepository(app.storage).list(issueId)).filter((copy) => copy.renderedVersion === 2).length;
+
+    // A quiet workspace: an issue's second alert moments after its cards went out shows on every copy at once.
+    const quiet = await workspaceWithTenChannels("quiet");
+    await newIssuePostedIn("QUIET-1", quiet);
+    expect(await changeAgain("QUIET-1")).toMatchObject({ updated: 10, failed: 0 });
+    expect(await showingVersion2("QUIET-1")).toBe(10);
+
+    // An incident: three new issues' first cards, posted while each was still changing, owe 30 updates, over half
+    // the workspace's budget for them. The third changing right after its cards went out gets the few updates
+    // its workspace spares (a tenth of its chat.update budget); the rest wait for it to settle.
+    const flood = await workspaceWithTenChannels("flood");
+    for (let n = 1; n <= 3; n++) await newIssuePostedIn(`FLOOD-${n}`, flood);
+    const spared = Math.floor(SLACK_TIER3_LIMITS[0]!.limit * PACING_SHARE * 0.1);
+    expect(await changeAgain("FLOOD-3")).toMatchObject({ updated: spared, failed: 1 });
+    expect(await showingVersion2("FLOOD-3")).toBe(spared);
+    expect(app.slack.calls.filter((call) => call.method === "chat.update" && call.teamId === flood.teamId)).toHaveLength(spared);
   });
 });

@@ -8,6 +8,7 @@ import {
   SlidingWindowLimiter,
   TEAMS_CONVERSATION_LIMITS,
   TEAMS_TENANT_LIMITS,
+  unsettledPostWindows,
   type Window,
 } from "../../../shared/delivery/pacing";
 
@@ -156,5 +157,33 @@ describe("the limiter", () => {
     limiter.record("c");
     expect(limiter.headroom("c")).toBe(0);
     expect(limiter.headroom("c", 30_000)).toBe(0.8);
+  });
+
+  it("spare: how many more fit now while a share of every window is kept", () => {
+    let now = 0;
+    const limiter = new SlidingWindowLimiter([{ ms: 60_000, limit: 45 }], () => now);
+    expect(limiter.spare("w", 0.9)).toBe(4);
+    limiter.record("w");
+    limiter.record("w");
+    expect(limiter.spare("w", 0.9)).toBe(2);
+    limiter.record("w");
+    limiter.record("w");
+    limiter.record("w");
+    expect(limiter.spare("w", 0.9)).toBe(0);
+    expect(limiter.spare("w", 0)).toBe(40);
+    now = 60_001;
+    expect(limiter.spare("w", 0.9)).toBe(4);
+  });
+
+  it("cards posted while their issue is still changing are counted over five minutes: a storm's second minute owes no more updates", () => {
+    let now = 0;
+    const limiter = new SlidingWindowLimiter(unsettledPostWindows(PACING_SHARE), () => now);
+    const budget = Math.floor(SLACK_TIER3_LIMITS[0]!.limit * PACING_SHARE);
+    for (let n = 0; n < budget; n++) limiter.record("w");
+    expect(limiter.delayFor("w")).toBeGreaterThan(0);
+    now = 61_000;
+    expect(limiter.delayFor("w")).toBeGreaterThan(0);
+    now = 300_001;
+    expect(limiter.delayFor("w")).toBe(0);
   });
 });
