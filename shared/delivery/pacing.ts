@@ -73,16 +73,19 @@ export function pacedWindows(limits: Window[], share: number, marginMs = 0): Win
  */
 export const TEAMS_MARGIN_MS = 200;
 
-export type Slot = { ok: true } | { ok: false; retryInSeconds: number };
+export type Slot = { ok: true } | { ok: false; retryInSeconds: number; at: number };
 
 /**
  * Sliding-window pacing for one process, first come first served. A request that fits within `maxWaitMs` books
  * its slot and sleeps until then; one that doesn't is told when to come back, through the queue. Those promised
- * times are kept apart from the booked slots: spread at the paced rate, so deferred work returns in a steady
- * stream rather than all at once, but never holding a slot here — the message may come back to another instance.
+ * times are spread at the paced rate, so deferred work returns in a steady stream rather than all at once, and
+ * hold no slot here: a retry asks again. Unless the caller `keep`s the promise: then the slot is held for that
+ * request (later ones queue behind it), and the caller carries it in the retry so that whichever instance takes
+ * the retry posts then (Slack posts: docs/pacing.md, "Several instances").
  */
 export class SlidingWindowLimiter {
   private readonly booked = new Map<string, number[]>();
+  private readonly held = new Map<string, number[]>();
   private readonly promised = new Map<string, number[]>();
 
   constructor(
@@ -125,24 +128,30 @@ export class SlidingWindowLimiter {
     );
   }
 
-  async acquire(key: string, maxWaitMs: number): Promise<Slot> {
+  async acquire(key: string, maxWaitMs: number, keep = false): Promise<Slot> {
     const now = this.now();
     const windows = this.current();
     const booked = this.list(this.booked, key, now);
-    const at = nextSlot(windows, booked, now);
+    const held = this.list(this.held, key, now);
+    const taken = held.length > 0 ? [...booked, ...held].sort((a, b) => a - b) : booked;
+    const at = nextSlot(windows, taken, now);
     if (at - now <= maxWaitMs) {
       insert(booked, at);
       if (at > now) await this.wait(at - now);
       return { ok: true };
     }
+    if (keep) {
+      insert(held, at);
+      return { ok: false, retryInSeconds: Math.ceil((at - now) / 1000), at };
+    }
     const promised = this.list(this.promised, key, now);
     const back = nextSlot(
       windows,
-      [...booked, ...promised].sort((a, b) => a - b),
+      [...taken, ...promised].sort((a, b) => a - b),
       now,
     );
     insert(promised, back);
-    return { ok: false, retryInSeconds: Math.ceil((back - now) / 1000) };
+    return { ok: false, retryInSeconds: Math.ceil((back - now) / 1000), at: back };
   }
 
   private current(): Window[] {

@@ -11,6 +11,11 @@ export type FailureVerdict =
        * it never uses up an attempt of the failure budget (MAX_DELIVERY_ATTEMPTS).
        */
       throttled?: true;
+      /**
+       * Our own pacing promised the post this moment (epoch ms) on this instance's budget: whichever instance
+       * takes the retry posts then without asking its own budget again (docs/pacing.md, "Several instances").
+       */
+      slotAt?: number;
     }
   | { kind: "dead"; reason: string }
   | { kind: "dead-installation"; reason: string };

@@ -6,11 +6,13 @@ import { buildIssueView } from "../cards/view";
 import { SlackNotInstalledError } from "../slack/client";
 import { slackViewOptions } from "../cards/render-issue-card";
 import { SlackInstallations } from "../storage/slack-installations";
+import { sleep } from "../storage/table";
 import type { CardCopy } from "../storage/cards";
 import { mayHaveLanded, retryDelay, type FailureVerdict } from "./retry-policy";
 import { instances } from "../storage/instances";
 import {
   instanceShare,
+  PACING_SHARE,
   pacedWindows,
   SLACK_CHANNEL_LIMITS,
   SLACK_TIER3_LIMITS,
@@ -22,6 +24,8 @@ import type { SlackContext } from "../context";
 
 /** This instance's share of Slack's limits (docs/pacing.md): posts per channel, chat.update per workspace. */
 export const channelLimiter = new SlidingWindowLimiter(() => pacedWindows(SLACK_CHANNEL_LIMITS, instanceShare()));
+/** The posts this instance makes in slots promised by any instance: never more than the app's whole pace. */
+const promisesKeptLimiter = new SlidingWindowLimiter(() => pacedWindows(SLACK_CHANNEL_LIMITS, PACING_SHARE));
 const updateLimiter = new SlidingWindowLimiter(() => pacedWindows(SLACK_TIER3_LIMITS, instanceShare()));
 /**
  * Cards posted while their issue is still changing, per workspace: each will need a chat.update once the issue
@@ -31,6 +35,11 @@ const updateLimiter = new SlidingWindowLimiter(() => pacedWindows(SLACK_TIER3_LI
 const unsettledPostLimiter = new SlidingWindowLimiter(() => unsettledPostWindows(instanceShare() * UNSETTLED_POST_SHARE));
 const newIssuePostLimiter = new SlidingWindowLimiter(() => unsettledPostWindows(instanceShare()));
 const MAX_IN_PROCESS_WAIT_MS = 2000;
+/**
+ * How late a deferred post may come back and still take the slot it was promised: queue polling and visibility
+ * rounding make it a second or two late; later than this, posting at once could bunch with the slots after it.
+ */
+const PROMISED_SLOT_KEPT_MS = 4000;
 
 /** The target can't take messages: fix the configuration, don't retry. */
 export const DEAD_TARGET_ERRORS = new Set([
@@ -73,6 +82,8 @@ export interface SlackPostOptions {
   beforeUnprovenPost?: () => Promise<boolean>;
   /** Milliseconds until the issue counts as settled (see `settlesIn`); 0 or absent: settled. */
   settlesInMs?: number;
+  /** The channel slot a paced earlier attempt was promised (FailureVerdict.slotAt). */
+  slotAt?: number;
 }
 
 export async function sendSlackCard(
@@ -115,7 +126,7 @@ export async function sendSlackCard(
         throttled: true,
       };
     }
-    const wait = await channelTurn(target.teamId, channel);
+    const wait = await channelTurn(target.teamId, channel, { slotAt: options.slotAt });
     if (wait) return wait;
     if (unsettled) heldBy.record(target.teamId);
     const message = renderSlackMessage(buildIssueView(issue, await slackViewOptions(sender.identities, issue, target.teamId)));
@@ -130,11 +141,28 @@ export async function sendSlackCard(
   }
 }
 
-/** This instance's turn to post in the channel, or the wait: Slack takes about one post per second per channel. */
-export async function channelTurn(teamId: string, channel: string): Promise<FailureVerdict | undefined> {
-  const slot = await channelLimiter.acquire(`${teamId}:${channel}`, MAX_IN_PROCESS_WAIT_MS);
+/**
+ * This instance's turn to post in the channel, or the wait: Slack takes about one post per second per channel.
+ * A card post is `promised` the slot it is told to come back for, held for it here and carried in its retry
+ * (docs/pacing.md, "Several instances"): whichever instance takes the retry posts in that slot, unless it came
+ * back too late for it. Other posts (thread lines, notices) ask again when they come back.
+ */
+export async function channelTurn(teamId: string, channel: string, promised?: { slotAt?: number }): Promise<FailureVerdict | undefined> {
+  const slotAt = promised?.slotAt;
+  if (slotAt !== undefined && Date.now() - slotAt <= PROMISED_SLOT_KEPT_MS) {
+    if (slotAt > Date.now()) await sleep(Math.min(slotAt - Date.now(), MAX_IN_PROCESS_WAIT_MS));
+    // Promises that come back late together (a stalled instance) still go out a second apart.
+    if ((await promisesKeptLimiter.acquire(`${teamId}:${channel}`, MAX_IN_PROCESS_WAIT_MS)).ok) return undefined;
+  }
+  const slot = await channelLimiter.acquire(`${teamId}:${channel}`, MAX_IN_PROCESS_WAIT_MS, promised !== undefined);
   if (slot.ok) return undefined;
-  return { kind: "retry", delaySeconds: slot.retryInSeconds, reason: "paced: Slack posts about one per second per channel", throttled: true };
+  return {
+    kind: "retry",
+    delaySeconds: slot.retryInSeconds,
+    reason: "paced: Slack posts about one per second per channel",
+    throttled: true,
+    ...(promised ? { slotAt: slot.at } : {}),
+  };
 }
 
 /** Posts a message as the app, without link previews, tagged with metadata by which the post can be found again. */

@@ -35,6 +35,8 @@ export interface DeliveryRow {
 }
 
 const notifySchema = z.enum(["regressed", "level-rose"]).optional();
+/** A paced retry's promised posting moment (epoch ms, see FailureVerdict.slotAt). */
+const slotAtSchema = z.number().int().positive().optional();
 
 /** The first shape of a `deliveries` message: one post of one alert's issue to one target (still read: it may be in flight during a deploy). */
 export const deliveryMessageSchema = z.object({
@@ -53,12 +55,12 @@ export const deliveryEnvelopeSchema = deliveryMessageSchema.extend({ target: z.u
 export const deliveryBatchSchema = z.object({
   alertId: z.string().min(1),
   issueId: z.string().min(1),
-  targets: z.array(z.object({ targetKey: z.string().min(1), target: alertTargetSchema })).min(1),
+  targets: z.array(z.object({ targetKey: z.string().min(1), target: alertTargetSchema, slotAt: slotAtSchema })).min(1),
   notify: notifySchema,
 });
 export type DeliveryBatch = z.infer<typeof deliveryBatchSchema>;
 const deliveryBatchEnvelopeSchema = deliveryBatchSchema.extend({
-  targets: z.array(z.object({ targetKey: z.string().min(1), target: z.unknown() })).min(1),
+  targets: z.array(z.object({ targetKey: z.string().min(1), target: z.unknown(), slotAt: slotAtSchema })).min(1),
 });
 
 export type ReadDelivery = { ok: true; batch: DeliveryBatch; invalid: { targetKey: string; reason: string }[] } | { ok: false; path: string };
@@ -79,9 +81,9 @@ export function readDeliveryMessage(message: unknown): ReadDelivery {
   const data = "success" in envelope ? envelope.data! : envelope;
   const targets: DeliveryBatch["targets"] = [];
   const invalid: { targetKey: string; reason: string }[] = [];
-  for (const { targetKey, target } of data.targets) {
+  for (const { targetKey, target, ...rest } of data.targets) {
     const parsed = alertTargetSchema.safeParse(target);
-    if (parsed.success) targets.push({ targetKey, target: parsed.data });
+    if (parsed.success) targets.push({ targetKey, target: parsed.data, ...("slotAt" in rest && rest.slotAt ? { slotAt: rest.slotAt } : {}) });
     else
       invalid.push({
         targetKey,

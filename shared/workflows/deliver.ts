@@ -49,6 +49,7 @@ interface Requeue {
   targetKey: string;
   target: AlertTarget;
   delaySeconds: number;
+  slotAt?: number;
 }
 
 /**
@@ -206,7 +207,7 @@ async function postTaken(
         reason: outcome.reason,
         ...(outcome.ambiguous ? { unconfirmed: t.unconfirmed + 1 } : {}),
       });
-      requeue.push({ targetKey: key, target: t.row.target, delaySeconds: outcome.delaySeconds });
+      requeue.push({ targetKey: key, target: t.row.target, delaySeconds: outcome.delaySeconds, slotAt: outcome.slotAt });
       results.set(key, "retry");
       deliverer.log(
         `${label}: retry in ${outcome.delaySeconds}s (${outcome.reason}${outcome.ambiguous ? "; no answer: it may have been posted" : ""})`,
@@ -271,6 +272,7 @@ async function postOne(
       beforeUnprovenPost,
       // A regression's or a worse level's new card is the notification itself: it goes now, and its update later.
       settlesInMs: because === "regressed" || because === "level-rose" ? 0 : settlesInMs,
+      slotAt: batch.targets.find((t) => t.targetKey === row.targetKey)?.slotAt,
     });
   } else {
     outcome = { kind: "dead", reason: "Slack is not configured on this app (SLACK_SIGNING_SECRET)" };
@@ -336,7 +338,7 @@ async function sendBatches(storage: StorageClients, batch: DeliveryBatch, requeu
     const message: DeliveryBatch = {
       alertId: batch.alertId,
       issueId: batch.issueId,
-      targets: group.targets.map(({ targetKey, target }) => ({ targetKey, target })),
+      targets: group.targets.map(({ targetKey, target, slotAt }) => ({ targetKey, target, ...(slotAt ? { slotAt } : {}) })),
       ...(batch.notify ? { notify: batch.notify } : {}),
     };
     await storage.send(QUEUES.deliveries, message, { delaySeconds: group.delaySeconds });

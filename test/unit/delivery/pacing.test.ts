@@ -111,10 +111,30 @@ describe("the limiter", () => {
     expect(await limiter.acquire("c", 0)).toEqual({ ok: true });
     const deferred = [];
     for (let i = 0; i < 4; i++) deferred.push(await limiter.acquire("c", 0));
-    expect(deferred).toEqual([1, 2, 3, 4].map((retryInSeconds) => ({ ok: false, retryInSeconds })));
+    expect(deferred).toEqual([1, 2, 3, 4].map((retryInSeconds) => ({ ok: false, retryInSeconds, at: retryInSeconds * 1000 })));
     // A deferred request may come back to another instance: here the promised times are not booked, so whichever
     // request comes first when the window has room goes.
     expect(limiter.delayFor("c")).toBe(1000);
+  });
+
+  it("a kept promise holds its slot: later requests queue behind it, and one that doesn't keep its promise asks again", async () => {
+    let now = 0;
+    const limiter = new SlidingWindowLimiter(
+      [{ ms: 1000, limit: 1 }],
+      () => now,
+      async () => undefined,
+    );
+    expect(await limiter.acquire("c", 0)).toEqual({ ok: true });
+    // Two card posts deferred, each promised the slot it is to come back for (another instance may post in it).
+    expect(await limiter.acquire("c", 0, true)).toEqual({ ok: false, retryInSeconds: 1, at: 1000 });
+    expect(await limiter.acquire("c", 0, true)).toEqual({ ok: false, retryInSeconds: 2, at: 2000 });
+    // At 1 s the first promised slot is the promise's, not the next request's: it books the slot after the second.
+    now = 1000;
+    expect(await limiter.acquire("c", 1999)).toMatchObject({ ok: false });
+    expect(await limiter.acquire("c", 2000)).toEqual({ ok: true });
+    // A request that won't carry its promise (a thread line) is told a time after every held slot, holding none.
+    expect(await limiter.acquire("c", 0)).toEqual({ ok: false, retryInSeconds: 3, at: 4000 });
+    expect(await limiter.acquire("c", 0, true)).toEqual({ ok: false, retryInSeconds: 3, at: 4000 });
   });
 
   it("follows the instance count: the same limiter paces at half the rate once a second instance is counted", async () => {
