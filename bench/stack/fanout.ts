@@ -176,7 +176,12 @@ export async function measureFanout(shape: FanoutShape, progress: (line: string)
 
     if (process.env.BENCH_FANOUT_DUMP) {
       const at = (t: number) => t - started;
-      const slack = stack.slack.calls.map((c) => ({ at: at(c.at), method: c.method, channel: (c.params as { channel?: string }).channel, error: c.error }));
+      const slack = stack.slack.calls.map((c) => ({
+        at: at(c.at),
+        method: c.method,
+        channel: (c.params as { channel?: string }).channel,
+        error: c.error,
+      }));
       const teams = stack.teams.calls.map((c) => ({ at: at(c.at), operation: c.operation, conversation: c.conversationId, status: c.status }));
       writeFileSync(process.env.BENCH_FANOUT_DUMP, JSON.stringify({ slack, teams }));
     }
