@@ -26,6 +26,11 @@ export function fanoutSection(runs: Outcome<FanoutResult>[]): string {
       ["floor at the app's own pacing (90 % of each limit)", ...ok.map((r) => seconds(r.pacedFloorMs)), "—"],
       ["every alert taken (the alerts queue first seen empty)", ...ok.map((r) => (r.intakeMs === undefined ? "—" : seconds(r.intakeMs))), "—"],
       [
+        "… then every copy final after (a Slack card waits for its issue's last alert: the paced floor and 10 s to settle)",
+        ...ok.map((r) => (r.intakeMs === undefined || r.allFinalMs === undefined ? "—" : seconds(r.allFinalMs - r.intakeMs))),
+        "—",
+      ],
+      [
         "share of the limits' throughput (floor ÷ actual)",
         ...ok.map((r) => `${percent(r.throughputOfLimit)} (${goal((r.throughputOfLimit ?? 0) >= FANOUT_GOALS.throughputOfLimit)})`),
         "≥ 90 %",
