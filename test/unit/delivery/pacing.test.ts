@@ -18,6 +18,13 @@ function busiest(times: number[], ms: number): number {
   return Math.max(0, ...sorted.map((end) => sorted.filter((t) => t > end - ms && t <= end).length));
 }
 
+/** A limiter of one request a second for "c", that has just let one through; it never sleeps. */
+async function oneASecondAfterOne(now: () => number): Promise<SlidingWindowLimiter> {
+  const limiter = new SlidingWindowLimiter([{ ms: 1000, limit: 1 }], now, async () => undefined);
+  expect(await limiter.acquire("c", 0)).toEqual({ ok: true });
+  return limiter;
+}
+
 /** Sends `n` requests as early as the limiter allows, each booked without waiting, and returns their times. */
 function schedule(windows: Window[], n: number): number[] {
   const taken: number[] = [];
@@ -102,13 +109,7 @@ describe("the limiter", () => {
   });
 
   it("tells deferred requests to come back spread at the paced rate, without holding the slots they were told about", async () => {
-    const now = 0;
-    const limiter = new SlidingWindowLimiter(
-      [{ ms: 1000, limit: 1 }],
-      () => now,
-      async () => undefined,
-    );
-    expect(await limiter.acquire("c", 0)).toEqual({ ok: true });
+    const limiter = await oneASecondAfterOne(() => 0);
     const deferred = [];
     for (let i = 0; i < 4; i++) deferred.push(await limiter.acquire("c", 0));
     expect(deferred).toEqual([1, 2, 3, 4].map((retryInSeconds) => ({ ok: false, retryInSeconds, at: retryInSeconds * 1000 })));
@@ -119,12 +120,7 @@ describe("the limiter", () => {
 
   it("a kept promise holds its slot: later requests queue behind it, and one that doesn't keep its promise asks again", async () => {
     let now = 0;
-    const limiter = new SlidingWindowLimiter(
-      [{ ms: 1000, limit: 1 }],
-      () => now,
-      async () => undefined,
-    );
-    expect(await limiter.acquire("c", 0)).toEqual({ ok: true });
+    const limiter = await oneASecondAfterOne(() => now);
     // Two card posts deferred, each promised the slot it is to come back for (another instance may post in it).
     expect(await limiter.acquire("c", 0, true)).toEqual({ ok: false, retryInSeconds: 1, at: 1000 });
     expect(await limiter.acquire("c", 0, true)).toEqual({ ok: false, retryInSeconds: 2, at: 2000 });
