@@ -345,14 +345,20 @@ async function sendBatches(storage: StorageClients, batch: DeliveryBatch, requeu
   }
 }
 
-/** Groups retries whose delays are within 25 % (or 2 s) of the group's shortest; the group waits for its longest. */
+/**
+ * Groups retries whose delays are within 25 % (or 2 s) of the group's shortest; the group waits for its longest.
+ * A retry promised a slot (`slotAt`) only joins retries due within a second of it: coming back later than its
+ * slot, it would lose it.
+ */
 export function groupByDelay(requeue: Requeue[]): { delaySeconds: number; targets: Requeue[] }[] {
   const groups: { delaySeconds: number; targets: Requeue[] }[] = [];
   const MAX_TARGETS_PER_MESSAGE = 100;
   for (const item of [...requeue].sort((a, b) => a.delaySeconds - b.delaySeconds)) {
     const group = groups[groups.length - 1];
     const shortest = group?.targets[0]!.delaySeconds ?? 0;
-    if (group && group.targets.length < MAX_TARGETS_PER_MESSAGE && item.delaySeconds <= Math.max(shortest * 1.25, shortest + 2)) {
+    const slotted = item.slotAt !== undefined || group?.targets.some((t) => t.slotAt !== undefined);
+    const joins = slotted ? item.delaySeconds <= shortest + 1 : item.delaySeconds <= Math.max(shortest * 1.25, shortest + 2);
+    if (group && group.targets.length < MAX_TARGETS_PER_MESSAGE && joins) {
       group.targets.push(item);
       group.delaySeconds = Math.max(group.delaySeconds, item.delaySeconds);
     } else {
