@@ -3,8 +3,18 @@ import { count, markdownTable, seconds } from "./format";
 import type { Outcome } from "./outcome";
 import type { FanoutResult } from "./stack/fanout";
 
-/** Goals from the scale issue: ≥ 90 % of the limits' throughput, 0 duplicates, 0 lost, ≤ 1 % of calls 429. */
-export const FANOUT_GOALS = { throughputOfLimit: 0.9, duplicates: 0, lost: 0, throttledShare: 0.01 };
+/**
+ * Goals from the scale issue: ≥ 90 % of the limits' throughput, 0 duplicates, 0 lost, ≤ 1 % of calls 429, and
+ * storage requests for an alert to 20 conversations: ≤ 60 for a new issue, ≤ 20 for a repeat.
+ */
+export const FANOUT_GOALS = {
+  throughputOfLimit: 0.9,
+  duplicates: 0,
+  lost: 0,
+  throttledShare: 0.01,
+  storagePerNewAlert: 60,
+  storagePerRepeatAlert: 20,
+};
 
 export function fanoutSection(runs: Outcome<FanoutResult>[]): string {
   const ok = runs.flatMap((run) => (run.ok ? [run.value] : []));
@@ -47,14 +57,22 @@ export function fanoutSection(runs: Outcome<FanoutResult>[]): string {
       ["Teams calls / 429s", ...ok.map((r) => `${count(r.calls.teams)} / ${count(r.calls.teams429)}`), "—"],
       ["Slack calls / rate-limited", ...ok.map((r) => `${count(r.calls.slack)} / ${count(r.calls.slackRateLimited)}`), "—"],
       ["throttled share of calls", ...ok.map((r) => `${percent(throttled(r))} (${goal(throttled(r) <= FANOUT_GOALS.throttledShare)})`), "≤ 1 %"],
-      ["storage requests, alert for a new issue → every subscribed conversation", ...ok.map((r) => count(r.storagePerNewAlert)), "—"],
-      ["storage requests, repeat alert (every copy live)", ...ok.map((r) => count(r.storagePerRepeatAlert)), "—"],
+      [
+        "storage requests, alert for a new issue → every subscribed conversation",
+        ...ok.map((r) => `${count(r.storagePerNewAlert)} (${goal(r.storagePerNewAlert <= FANOUT_GOALS.storagePerNewAlert)})`),
+        `≤ ${FANOUT_GOALS.storagePerNewAlert}`,
+      ],
+      [
+        "storage requests, repeat alert (every copy live), its card refresh included",
+        ...ok.map((r) => `${count(r.storagePerRepeatAlert)} (${goal(r.storagePerRepeatAlert <= FANOUT_GOALS.storagePerRepeatAlert)})`),
+        `≤ ${FANOUT_GOALS.storagePerRepeatAlert}`,
+      ],
       ["host RSS peak", ...ok.map((r) => r.hostRssPeakMiB.map((m) => `${m} MiB`).join(", ")), "—"],
     ],
   });
   return [
     `**What:** ${count(shape.alerts)} alerts for ${shape.issues} issues of one project, subscribed by ${shape.teamsChannels} Teams channels (one tenant) and ${shape.slackChannels} Slack channels (one workspace): ${count(shape.issues * (shape.teamsChannels + shape.slackChannels))} issue × conversation pairs. The emulators enforce the platforms' limits (Teams per conversation and per tenant, Slack per channel and Tier 3).`,
-    "**How:** its own stack (Azurite in memory behind a counting proxy, the emulators, 1 or 2 host processes on one storage account); the alerts are enqueued at once, 50 in flight; done when every copy on both platforms shows its issue's final count, or the app's queues are empty with some behind. The floor is the earliest the last first post can go out under the platforms' limits as the emulators enforce them (Slack a burst of 3 posts, then 1/s per channel; Teams 7/1 s, 8/2 s, 60/30 s per conversation and 50/s per tenant), with channels served in parallel: it is not derived from the app's own pacing, which stays at about 90 % of these. Storage requests are counted for one alert to a new issue and one repeat alert on a quiet app, less the idle polling rate measured just before.",
+    `**How:** its own stack (Azurite in memory behind a counting proxy, the emulators, 1 or 2 host processes on one storage account); the alerts are enqueued at once, 50 in flight; done when every copy on both platforms shows its issue's final count, or the app's queues are empty with some behind. The floor is the earliest the last first post can go out under the platforms' limits as the emulators enforce them (Slack a burst of 3 posts, then 1/s per channel; Teams 7/1 s, 8/2 s, 60/30 s per conversation and 50/s per tenant), with channels served in parallel: it is not derived from the app's own pacing, which stays at about 90 % of these. Storage requests are counted for one alert to a new issue and one repeat alert on a quiet app, from its sending until the app's queues are empty, as test/e2e/fanout-storage.test.ts counts them: queue polls left out, one receive counted per message the app took. ${ok.every((r) => r.emulatorsAhead) ? "The process that runs the emulators and the storage proxy is given a higher CPU priority than Azurite and the hosts (nice −5): it stands for services with CPUs of their own, and starved by the app and Azurite on the same two cores it took a second's requests at once and counted them as a burst the app never sent." : "The emulators ran at the same CPU priority as Azurite and the hosts (raising it was not permitted): starved on a busy machine, they can count requests that arrive together as a burst the app never sent."}`,
     table,
     ...failures,
   ].join("\n\n");

@@ -129,29 +129,50 @@ export class SlidingWindowLimiter {
   }
 
   async acquire(key: string, maxWaitMs: number, keep = false): Promise<Slot> {
+    return acquireTogether([[this, key]], maxWaitMs, keep);
+  }
+
+  /** The earliest time from `from` at which one more request for `key` fits, behind every slot booked or held. */
+  earliest(key: string, from: number): number {
+    const booked = this.list(this.booked, key, this.now());
+    const held = this.list(this.held, key, this.now());
+    return nextSlot(this.current(), held.length > 0 ? [...booked, ...held].sort((a, b) => a - b) : booked, from);
+  }
+
+  book(key: string, at: number): void {
+    insert(this.list(this.booked, key, this.now()), at);
+  }
+
+  unbook(key: string, at: number): void {
+    const booked = this.booked.get(key);
+    const i = booked?.indexOf(at) ?? -1;
+    if (i >= 0) booked!.splice(i, 1);
+  }
+
+  /**
+   * The answer for a request that doesn't fit within its wait: when to come back. Held for it if it `keep`s the
+   * promise; otherwise spread after the other promised times, holding nothing.
+   */
+  defer(key: string, keep: boolean): Slot & { ok: false } {
     const now = this.now();
-    const windows = this.current();
-    const booked = this.list(this.booked, key, now);
-    const held = this.list(this.held, key, now);
-    const taken = held.length > 0 ? [...booked, ...held].sort((a, b) => a - b) : booked;
-    const at = nextSlot(windows, taken, now);
-    if (at - now <= maxWaitMs) {
-      insert(booked, at);
-      if (at > now) await this.wait(at - now);
-      return { ok: true };
-    }
+    const at = this.earliest(key, now);
     if (keep) {
-      insert(held, at);
+      insert(this.list(this.held, key, now), at);
       return { ok: false, retryInSeconds: Math.ceil((at - now) / 1000), at };
     }
     const promised = this.list(this.promised, key, now);
     const back = nextSlot(
-      windows,
-      [...taken, ...promised].sort((a, b) => a - b),
+      this.current(),
+      [...this.list(this.booked, key, now), ...this.list(this.held, key, now), ...promised].sort((a, b) => a - b),
       now,
     );
     insert(promised, back);
     return { ok: false, retryInSeconds: Math.ceil((back - now) / 1000), at: back };
+  }
+
+  /** The limiter's clock, shared by `acquireTogether`. */
+  get clock(): { now: () => number; wait: (ms: number) => Promise<void> } {
+    return { now: this.now, wait: this.wait };
   }
 
   private current(): Window[] {
@@ -163,6 +184,44 @@ export class SlidingWindowLimiter {
     const kept = (map.get(key) ?? []).filter((t) => t > now - longest);
     map.set(key, kept);
     return kept;
+  }
+}
+
+/**
+ * A timer that fires this much later than the booked slot (a busy event loop, a starved CPU) makes the request go
+ * out late: the slot is booked again from the time it really goes, or the requests booked behind it would reach
+ * the platform closer together than the windows allow.
+ */
+export const LATE_WAKE_MS = 50;
+
+/**
+ * One slot in every budget a request spends (a Teams post: its conversation's and its tenant's), booked at one
+ * time: the earliest that fits them all. Booked one after another, the first budget would record a time earlier
+ * than the request really went (it waited for the second), and its windows would hold more than they say.
+ * A request that can't go within `maxWaitMs` is deferred by the budget that holds it back the longest.
+ */
+export async function acquireTogether(budgets: readonly (readonly [SlidingWindowLimiter, string])[], maxWaitMs: number, keep = false): Promise<Slot> {
+  const { now, wait } = budgets[0]![0].clock;
+  for (let rebooked = 0; ; rebooked++) {
+    const start = now();
+    let at = start;
+    for (let moved = true; moved; ) {
+      moved = false;
+      for (const [limiter, key] of budgets) {
+        const earliest = limiter.earliest(key, at);
+        if (earliest > at) [at, moved] = [earliest, true];
+      }
+    }
+    if (at - start > maxWaitMs) {
+      const [limiter, key] = budgets.reduce((a, b) => (b[0].earliest(b[1], start) > a[0].earliest(a[1], start) ? b : a));
+      const deferred = limiter.defer(key, keep);
+      return deferred.at >= at ? deferred : { ...deferred, retryInSeconds: Math.ceil((at - start) / 1000), at };
+    }
+    for (const [limiter, key] of budgets) limiter.book(key, at);
+    if (at <= start) return { ok: true };
+    await wait(at - start);
+    if (now() - at <= LATE_WAKE_MS || rebooked >= 3) return { ok: true };
+    for (const [limiter, key] of budgets) limiter.unbook(key, at);
   }
 }
 

@@ -126,10 +126,11 @@ export async function sendSlackCard(
         throttled: true,
       };
     }
+    // Rendered before the turn is taken: a storage read between the turn and the call would post it late.
+    const message = renderSlackMessage(buildIssueView(issue, await slackViewOptions(sender.identities, issue, target.teamId)));
     const wait = await channelTurn(target.teamId, channel, { slotAt: options.slotAt });
     if (wait) return wait;
     if (unsettled) heldBy.record(target.teamId);
-    const message = renderSlackMessage(buildIssueView(issue, await slackViewOptions(sender.identities, issue, target.teamId)));
     const posted = await postAppMessage(client, channel, message, {
       event_type: CARD_METADATA_TYPE,
       event_payload: { issue_id: issue.id, delivery: options.deliveryId },
@@ -222,10 +223,10 @@ export async function updateSlackCard(
 ): Promise<{ kind: "updated" } | FailureVerdict> {
   try {
     await instances(sender.storage).current();
-    const slot = await updateLimiter.acquire(copy.teamId, MAX_IN_PROCESS_WAIT_MS);
-    if (!slot.ok) return { kind: "retry", delaySeconds: slot.retryInSeconds, reason: "paced: Slack Tier 3", throttled: true };
     const client = await (clientFor ? clientFor() : sender.slack.client(copy.teamId));
     const message = renderSlackMessage(buildIssueView(issue, { ...(await slackViewOptions(sender.identities, issue, copy.teamId)), notice }));
+    const slot = await updateLimiter.acquire(copy.teamId, MAX_IN_PROCESS_WAIT_MS);
+    if (!slot.ok) return { kind: "retry", delaySeconds: slot.retryInSeconds, reason: "paced: Slack Tier 3", throttled: true };
     await client.chat.update({ channel: copy.channel, ts: copy.ts, text: message.text, blocks: message.blocks as never });
     return { kind: "updated" };
   } catch (error) {

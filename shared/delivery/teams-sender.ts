@@ -8,7 +8,15 @@ import { ConnectorError, UntrustedServiceUrlError } from "../teams/connector";
 import { openPersonalChat } from "../teams/personal-chat";
 import { mayHaveLanded, retryDelay, type FailureVerdict } from "./retry-policy";
 import { instances } from "../storage/instances";
-import { instanceShare, pacedWindows, SlidingWindowLimiter, TEAMS_CONVERSATION_LIMITS, TEAMS_MARGIN_MS, TEAMS_TENANT_LIMITS } from "./pacing";
+import {
+  acquireTogether,
+  instanceShare,
+  pacedWindows,
+  SlidingWindowLimiter,
+  TEAMS_CONVERSATION_LIMITS,
+  TEAMS_MARGIN_MS,
+  TEAMS_TENANT_LIMITS,
+} from "./pacing";
 import type { AppContext } from "../context";
 
 export type SendOutcome = { kind: "sent"; copy: CardCopy } | FailureVerdict;
@@ -36,9 +44,9 @@ export async function sendTeamsCard(
 ): Promise<SendOutcome> {
   const reference = await conversationFor(sender, target, attempt);
   if ("kind" in reference) return reference;
+  // Rendered before the slot is taken: a storage read between the slot and the call would send it late.
+  const attachment = teamsCardAttachment(buildIssueView(issue, { assignChoices: await sender.identities.people("msteams", reference.tenantId) }));
   return withConnector(sender, reference, attempt, "send", async () => {
-    const people = await sender.identities.people("msteams", reference.tenantId);
-    const attachment = teamsCardAttachment(buildIssueView(issue, { assignChoices: people }));
     const posted = await sender.teams.send(reference.serviceUrl, reference.conversationId, {
       type: "message",
       summary: issue.title.slice(0, 200),
@@ -70,9 +78,9 @@ export async function updateTeamsCard(
   notice?: string,
 ): Promise<{ kind: "updated" } | FailureVerdict> {
   const reference = { tenantId: copy.tenantId, conversationId: copy.conversationId, serviceUrl: copy.serviceUrl };
+  const people = await sender.identities.people("msteams", copy.tenantId);
+  const attachment = teamsCardAttachment(buildIssueView(issue, { assignChoices: people, notice }));
   return withConnector(sender, reference, attempt, "update", async () => {
-    const people = await sender.identities.people("msteams", copy.tenantId);
-    const attachment = teamsCardAttachment(buildIssueView(issue, { assignChoices: people, notice }));
     await sender.teams.update(copy.serviceUrl, copy.conversationId, copy.activityId, { type: "message", attachments: [attachment] });
     return { kind: "updated" as const };
   });
@@ -94,14 +102,14 @@ export async function withConnector<T>(
   call: () => Promise<T>,
 ): Promise<T | FailureVerdict> {
   await instances(sender.storage).current();
-  // The conversation's budget first: it is the one that defers, and a slot booked before a deferral is lost.
-  for (const [limiter, key] of [
-    [conversationLimiter, reference.conversationId],
-    [tenantLimiter, reference.tenantId],
-  ] as const) {
-    const slot = await limiter.acquire(key, MAX_IN_PROCESS_WAIT_MS);
-    if (!slot.ok) return { kind: "retry", delaySeconds: slot.retryInSeconds, reason: "paced: Teams rate limit", throttled: true };
-  }
+  const slot = await acquireTogether(
+    [
+      [conversationLimiter, reference.conversationId],
+      [tenantLimiter, reference.tenantId],
+    ],
+    MAX_IN_PROCESS_WAIT_MS,
+  );
+  if (!slot.ok) return { kind: "retry", delaySeconds: slot.retryInSeconds, reason: "paced: Teams rate limit", throttled: true };
   try {
     return await call();
   } catch (error) {
@@ -244,10 +252,10 @@ export async function sendTeamsPersonalNotice(
 ): Promise<NoticeOutcome> {
   const chat = await conversationFor(sender, { provider: "msteams", userEmail }, attempt);
   if ("kind" in chat) return chat;
+  const attachments = notice.withCard
+    ? [teamsCardAttachment(buildIssueView(issue, { assignChoices: await sender.identities.people("msteams", chat.tenantId), notice: notice.text }))]
+    : [];
   return withConnector(sender, chat, attempt, "send", async () => {
-    const attachments = notice.withCard
-      ? [teamsCardAttachment(buildIssueView(issue, { assignChoices: await sender.identities.people("msteams", chat.tenantId), notice: notice.text }))]
-      : [];
     const posted = await sender.teams.send(chat.serviceUrl, chat.conversationId, {
       type: "message",
       text: escapeTeamsText(notice.text),

@@ -1,3 +1,4 @@
+import { REFRESH_GATE_ROW, type RefreshStateEntity } from "./refresh-gate";
 import type { TransactionAction } from "@azure/data-tables";
 import { TABLES, type StorageClients } from "./clients";
 import { isConflict, isNotFound, isPreconditionFailed, escapeOData, safeKey, submitInChunks } from "./table";
@@ -87,16 +88,28 @@ export class LiveCards {
 
   /** Every live-card row of the issue: one query on its `cards` partition. */
   async list(issueId: string): Promise<Map<string, LiveCard>> {
+    return (await this.listWithGate(issueId)).live;
+  }
+
+  /** `list`, and the issue's refresh gate row (whether a card refresh is pending) in the same query. */
+  async listWithGate(issueId: string): Promise<{ live: Map<string, LiveCard>; gate?: RefreshStateEntity }> {
     const table = await this.storage.table(TABLES.cards);
-    const rows = new Map<string, LiveCard>();
+    const live = new Map<string, LiveCard>();
+    let gate: RefreshStateEntity | undefined;
     const partition = escapeOData(safeKey(issueId));
-    for await (const entity of table.listEntities<LiveCardEntity>({
-      queryOptions: { filter: `PartitionKey eq '${partition}' and RowKey ge '${LIVE_ROW_PREFIX}' and RowKey lt '~live;'` },
+    for await (const entity of table.listEntities<LiveCardEntity | RefreshStateEntity>({
+      queryOptions: {
+        filter: `PartitionKey eq '${partition}' and ((RowKey ge '${LIVE_ROW_PREFIX}' and RowKey lt '~live;') or RowKey eq '${REFRESH_GATE_ROW}')`,
+      },
     })) {
-      const live = fromEntity(entity);
-      rows.set(live.targetKey, live);
+      if (entity.rowKey === REFRESH_GATE_ROW) {
+        gate = entity as RefreshStateEntity;
+        continue;
+      }
+      const card = fromEntity(entity as LiveCardEntity);
+      live.set(card.targetKey, card);
     }
-    return rows;
+    return { live, gate };
   }
 
   /** Claims the issue's card in one target for this alert (see `claimMany`). */

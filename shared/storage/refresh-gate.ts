@@ -1,7 +1,8 @@
 import { TABLES, type StorageClients } from "./clients";
 import { isConflict, isNotFound, isPreconditionFailed, safeKey } from "./table";
 
-interface RefreshStateEntity {
+/** The gate's row in the issue's `cards` partition (read by `LiveCards.listWithGate` with the live cards). */
+export interface RefreshStateEntity {
   partitionKey: string;
   rowKey: string;
   etag?: string;
@@ -18,7 +19,13 @@ export type GateDecision =
   /** `previousRunAt`: when the run before this one started (the issue is still changing if that was recently). */
   { kind: "run"; startedAt: string; previousRunAt?: string } | { kind: "defer"; delaySeconds: number; trailingFor: string } | { kind: "drop" };
 
-const ROW = "~refresh";
+export const REFRESH_GATE_ROW = "~refresh";
+const ROW = REFRESH_GATE_ROW;
+/**
+ * A refresh queued for later than this from now has certainly not started: clocks of instances and of the queue
+ * service differ by less. (A queued message becomes visible at its time by the queue's clock.)
+ */
+const NOT_STARTED_MARGIN_MS = 1000;
 /** A run that started this long ago and never recorded itself done belonged to an instance that died. */
 const UNFINISHED_RUN_MS = 60_000;
 /** A pending refresh due this little after the one wanted still counts as covering it. */
@@ -95,6 +102,18 @@ export class RefreshGate {
     }
     // Still contended after five looks: run rather than risk losing the change.
     return run;
+  }
+
+  /**
+   * Whether a change already stored is certain to be shown by a refresh already queued and not yet started (so
+   * none need be queued for it): the test `enter` makes to drop a change's refresh, taken before sending it.
+   * `row`: the gate's row as just read, if any.
+   */
+  pendingRunCovers(row: RefreshStateEntity | undefined, now = Date.now()): boolean {
+    if (!row || this.windowMs === 0) return false;
+    const ran = Date.parse(row.lastRunAt);
+    if (!(now >= ran && now - ran < this.windowMs)) return false;
+    return covers(pendingOf(row, now + NOT_STARTED_MARGIN_MS), ran + this.windowMs);
   }
 
   /**

@@ -13,6 +13,7 @@ import { LiveCards, liveCardDecision, type LiveCard } from "../storage/live-card
 import { QUEUES, type StorageClients } from "../storage/clients";
 import { IssueRepository, rememberAlert } from "../storage/issues";
 import { ProjectReleases } from "../storage/releases";
+import { RefreshGate } from "../storage/refresh-gate";
 import { permanentStorageRejection } from "../storage/table";
 import { announcePending, changeIssue } from "./issue-events";
 import { takeIssueAction } from "./issue-action-intake";
@@ -69,21 +70,26 @@ async function applyAndPlan(storage: StorageClients, alert: Alert, progress: { s
   let duplicate = false;
   let createdIssue = false;
   const releases = await new ProjectReleases(storage).forAlert(alert);
-  const written = await changeIssue(storage, alert.issue.id, (current) => {
-    duplicate = current?.recentAlertIds.includes(alert.alertId) ?? false;
-    createdIssue = current === undefined;
-    if (duplicate) return undefined;
-    const intake = foldAlert(current?.issue, alert, new Date(), releases);
-    if (!intake) return undefined;
-    const notify = intake.regressed ? "regressed" : intake.levelRose ? "level-rose" : undefined;
-    return {
-      issue: intake.issue,
-      activities: intake.activities,
-      recentAlertIds: rememberAlert(current?.recentAlertIds ?? [], alert.alertId),
-      alertId: alert.alertId,
-      notify,
-    };
-  });
+  const written = await changeIssue(
+    storage,
+    alert.issue.id,
+    (current) => {
+      duplicate = current?.recentAlertIds.includes(alert.alertId) ?? false;
+      createdIssue = current === undefined;
+      if (duplicate) return undefined;
+      const intake = foldAlert(current?.issue, alert, new Date(), releases);
+      if (!intake) return undefined;
+      const notify = intake.regressed ? "regressed" : intake.levelRose ? "level-rose" : undefined;
+      return {
+        issue: intake.issue,
+        activities: intake.activities,
+        recentAlertIds: rememberAlert(current?.recentAlertIds ?? [], alert.alertId),
+        alertId: alert.alertId,
+        notify,
+      };
+    },
+    { announceLater: true },
+  );
   let notify = written?.entry.notify;
   let stored = written?.stored;
   if (!written) {
@@ -95,13 +101,20 @@ async function applyAndPlan(storage: StorageClients, alert: Alert, progress: { s
   }
   const issue = stored!.issue;
   progress.stage = "targets";
-  // A recovery only changes the cards that exist (the refresh); it posts no new ones.
-  const targets = alert.status === "resolved" ? [] : (alert.targets ?? (await subscribedTargets(storage, issue)));
-  const planned = await planDeliveries(storage, alert, targets, notify, {
-    createdIssue: Boolean(written) && createdIssue,
-    deliverer: options.deliverer,
-  });
-  return { kind: "accepted", issue, duplicate, ...planned };
+  // The change is announced once its targets are planned: the live cards' read tells whether a refresh is pending.
+  let refreshPending = false;
+  try {
+    // A recovery only changes the cards that exist (the refresh); it posts no new ones.
+    const targets = alert.status === "resolved" ? [] : (alert.targets ?? (await subscribedTargets(storage, issue)));
+    const { refreshPending: pending, ...planned } = await planDeliveries(storage, alert, targets, notify, {
+      createdIssue: Boolean(written) && createdIssue,
+      deliverer: options.deliverer,
+    });
+    refreshPending = pending;
+    return { kind: "accepted", issue, duplicate, ...planned };
+  } finally {
+    await written?.announce?.({ refreshPending });
+  }
 }
 
 /**
@@ -118,13 +131,17 @@ async function planDeliveries(
   targets: AlertTarget[],
   notify: DeliveryBatch["notify"],
   options: { createdIssue: boolean; deliverer?: AppContext },
-): Promise<{ deliveries: number; posted: number }> {
+): Promise<{ deliveries: number; posted: number; refreshPending: boolean }> {
   const unique = new Map(targets.map((target) => [targetKey(target), target]));
-  if (unique.size === 0) return { deliveries: 0, posted: 0 };
+  if (unique.size === 0) return { deliveries: 0, posted: 0, refreshPending: false };
   const issueId = alert.issue.id;
   const renotifyAfterMs = (options.deliverer?.config.renotifyHours ?? DEFAULT_RENOTIFY_HOURS) * 3_600_000;
   // An issue this alert just created has no live card anywhere yet: nothing to read.
-  const live = options.createdIssue ? new Map<string, LiveCard>() : await new LiveCards(storage).list(issueId);
+  const { live, gate } = options.createdIssue
+    ? { live: new Map<string, LiveCard>(), gate: undefined }
+    : await new LiveCards(storage).listWithGate(issueId);
+  const coalesceMs = (options.deliverer?.config.cardRefreshCoalesceSeconds ?? 0) * 1000;
+  const refreshPending = new RefreshGate(storage, coalesceMs).pendingRunCovers(gate);
   const now = Date.now();
   const plan: PlannedDelivery[] = [...unique].map(([key, target]) => {
     const claim = liveCardDecision(live.get(key), alert.alertId, { notify, renotifyAfterMs, now });
@@ -134,7 +151,7 @@ async function planDeliveries(
   const { rows, created } = await repository.planMany(alert.alertId, issueId, plan);
   // Rows not yet handed to a deliverer: new ones, and after a crash ones planned or posted here and never queued.
   const unsent = rows.filter((row) => !row.enqueued && (row.state === "pending" || row.state === "sending"));
-  if (unsent.length === 0) return { deliveries: 0, posted: 0 };
+  if (unsent.length === 0) return { deliveries: 0, posted: 0, refreshPending };
   const batch = batchOf(alert.alertId, issueId, unsent, notify);
   const direct =
     options.deliverer && options.createdIssue && unsent.length <= FIRST_CARD_DIRECT_TARGETS && unsent.every((row) => created.has(row.targetKey));
@@ -142,14 +159,18 @@ async function planDeliveries(
     // Targets that must wait (throttled, failed) go to the deliveries queue from there; a crash leaves the rows
     // unqueued, and the redelivered alert queues them (the deliverer's take and claim keep it to one card).
     const results = [...(await postFirstCards(options.deliverer!, batch)).values()];
-    return { deliveries: results.filter((result) => result === "retry").length, posted: results.filter((result) => result === "sent").length };
+    return {
+      deliveries: results.filter((result) => result === "retry").length,
+      posted: results.filter((result) => result === "sent").length,
+      refreshPending,
+    };
   }
   for (const message of chunked(batch)) await storage.send(QUEUES.deliveries, message);
   await repository.markEnqueued(
     alert.alertId,
     unsent.map((row) => row.targetKey),
   );
-  return { deliveries: unsent.length, posted: 0 };
+  return { deliveries: unsent.length, posted: 0, refreshPending };
 }
 
 async function postFirstCards(deliverer: AppContext, batch: DeliveryBatch): Promise<Map<string, DeliveryResult>> {

@@ -35,8 +35,19 @@ export async function announcePending(
   issueId: string,
   ownVersion?: number,
   written?: StoredIssue,
+  options: AnnounceOptions = {},
 ): Promise<StoredIssue | undefined> {
-  return (await announce(storage, issueId, ownVersion, written)).stored;
+  return (await announce(storage, issueId, ownVersion, written, options)).stored;
+}
+
+export interface AnnounceOptions {
+  /**
+   * A card refresh already queued, not yet started, will show these changes (`RefreshGate.pendingRunCovers`): unless
+   * they have history lines (their issue-events, thread lines), none is queued for them. In an alert storm, most
+   * repeat alerts of an issue find the trailing refresh of its burst pending: each saves a queue message and
+   * the gate's look at it.
+   */
+  refreshPending?: boolean;
 }
 
 /** `written`: the issue as the caller just wrote it, used instead of reading it again. */
@@ -45,6 +56,7 @@ async function announce(
   issueId: string,
   ownVersion?: number,
   written?: StoredIssue,
+  options: AnnounceOptions = {},
 ): Promise<{ stored?: StoredIssue; sent: number }> {
   const repository = new IssueRepository(storage);
   const stored = written ?? (await repository.get(issueId));
@@ -58,7 +70,7 @@ async function announce(
   const entries = [...own, ...claimed].sort((a, b) => a.version - b.version);
   if (entries.length === 0) return { stored, sent: 0 };
   try {
-    await send(storage, stored, entries);
+    await send(storage, stored, entries, options);
   } catch (error) {
     // Whoever touches the issue next announces them, without waiting for the claim to run out.
     await repository
@@ -76,12 +88,13 @@ async function announce(
   return { stored, sent: entries.length };
 }
 
-async function send(storage: StorageClients, stored: StoredIssue, entries: OutboxEntry[]): Promise<void> {
+async function send(storage: StorageClients, stored: StoredIssue, entries: OutboxEntry[], options: AnnounceOptions): Promise<void> {
   for (const entry of entries) {
     const activities = entry.activities.map((activity, n) => ({ ...activity, key: `${entry.version}.${n}` }));
     await new ActivityRepository(storage).append(activities);
     for (const activity of activities) await storage.send(QUEUES.issueEvents, issueEvent(activity, entry.version));
   }
+  if (options.refreshPending && entries.every((entry) => entry.activities.length === 0)) return;
   const refresh: CardRefreshMessage = { issueId: stored.issue.id, version: stored.issue.version, requestedAt: new Date().toISOString() };
   await queueCardRefresh(storage, refresh);
   // One wake-up per "ignore for N minutes", not per change while it lasts.
@@ -101,7 +114,7 @@ export async function changeIssue(
   issueId: string,
   decide: Parameters<IssueRepository["change"]>[1],
   options: { announceLater?: boolean } = {},
-): Promise<(StoredChange & { stored: StoredIssue | undefined; announce?: () => Promise<void> }) | undefined> {
+): Promise<(StoredChange & { stored: StoredIssue | undefined; announce?: (options?: AnnounceOptions) => Promise<void> }) | undefined> {
   const repository = new IssueRepository(storage);
   let before: StoredIssue | undefined;
   for (let round = 1; ; round++) {
@@ -137,10 +150,11 @@ function announcementLater(
   storage: StorageClients,
   change: StoredChange,
   before: StoredIssue | undefined,
-): { stored: StoredIssue; announce: () => Promise<void> } {
+): { stored: StoredIssue; announce: (options?: AnnounceOptions) => Promise<void> } {
   const written = writtenRow(change, before);
   let announcing: Promise<void> | undefined;
-  const announce = () => (announcing ??= announcePending(storage, change.issue.id, change.issue.version, written).then(() => undefined));
+  const announce = (options?: AnnounceOptions) =>
+    (announcing ??= announcePending(storage, change.issue.id, change.issue.version, written, options).then(() => undefined));
   return { stored: written, announce };
 }
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DeliveryRepository } from "../../shared/storage/deliveries";
 import { anAlert } from "../fixtures/issues";
 import { messageCount, sendBase64Json } from "../support/queues";
-import type { StorageRequest } from "../support/storage-proxy";
+import { workRequests, type StorageRequest } from "../support/storage-proxy";
 import { waitFor } from "../support/wait";
 import { cardOf, cardText } from "./card-helpers";
 import { installSlackWorkspace, startStack, type Stack } from "./stack";
@@ -65,11 +65,7 @@ async function quiet(): Promise<void> {
   );
 }
 
-/**
- * The requests the app made for one alert, from its sending until the app is quiet. Queue polls (GET of
- * messages) go on all the time, so they are left out; each message the app took counts one receive, known by
- * its delete. (A receive that brought several messages is counted once per message: the count errs high.)
- */
+/** The requests the app made for one alert, from its sending until the app is quiet (see `workRequests`). */
 async function requestsFor(send: () => Promise<void>): Promise<{ total: number; byResource: Record<string, number>; requests: StorageRequest[] }> {
   const proxy = stack.storageProxy!;
   const mark = proxy.mark();
@@ -77,16 +73,7 @@ async function requestsFor(send: () => Promise<void>): Promise<{ total: number; 
   await new Promise((resolve) => setTimeout(resolve, 1500));
   await quiet();
   const requests = proxy.requests.slice(mark).filter((r) => !(r.service === "queue" && r.method === "GET"));
-  const byResource: Record<string, number> = {};
-  let total = 0;
-  for (const r of requests) {
-    const receives = r.service === "queue" && r.method === "DELETE" ? 1 : 0;
-    total += 1 + receives;
-    const name = `${r.service} ${r.resource} ${r.method}`;
-    byResource[name] = (byResource[name] ?? 0) + 1;
-    if (receives) byResource[`queue ${r.resource} GET (receive)`] = (byResource[`queue ${r.resource} GET (receive)`] ?? 0) + 1;
-  }
-  return { total, byResource, requests };
+  return { ...workRequests(requests), requests };
 }
 
 const sentTo = (requests: StorageRequest[], queue: string) =>

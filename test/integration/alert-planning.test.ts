@@ -7,6 +7,8 @@ import type { TeamsEmulator } from "../../dev/emulators/teams";
 import { DeliveryRepository, readDeliveryMessage, type DeliveryBatch } from "../../shared/storage/deliveries";
 import { targetKey, type AlertTarget } from "../../shared/domain/alert";
 import { CardRepository } from "../../shared/storage/cards";
+import { IssueRepository } from "../../shared/storage/issues";
+import { RefreshGate } from "../../shared/storage/refresh-gate";
 import { StorageClients } from "../../shared/storage/clients";
 import { takeAlert } from "../../shared/workflows/alert-intake";
 import { deliverBatch } from "../../shared/workflows/deliver";
@@ -203,4 +205,61 @@ describe("the first card of a new issue is posted by the alerts handler", () => 
     expect(cardsPerConversation(targets, "planning-many")).toEqual([0, 0, 0, 0]);
     expect((await queuedBatches()).map((batch) => batch.targets.length)).toEqual([4]);
   });
+});
+
+describe("an alert storm's repeat alerts, while the issue's trailing card refresh is pending", () => {
+  const issueId = "planning-pending-refresh";
+  const coalesceSeconds = 30;
+  let targets: AlertTarget[];
+  let coalescing: AppContext;
+  const refreshes = () => messageCount(azurite.connectionString, "card-refresh");
+
+  beforeAll(async () => {
+    coalescing = app.context({ coalesceSeconds });
+    targets = [...(await teamsChannels("Pending", 1)), ...(await slackChannels("Pending", 1))];
+    expect(await take(anAlert({ alertId: "pending-a1", issue: { id: issueId, count: 1 }, targets }), { deliverer: coalescing })).toMatchObject({
+      posted: 2,
+    });
+  }, 30_000);
+  beforeEach(async () => {
+    await queueClient(azurite.connectionString, "card-refresh").clearMessages();
+  });
+
+  it("with a refresh run moments ago and its trailing one queued, a repeat alert queues no card refresh: the trailing one reads it", async () => {
+    const gate = new RefreshGate(direct, coalesceSeconds * 1000);
+    expect(await gate.enter(issueId)).toMatchObject({ kind: "run" });
+    // The next change within the window is folded into a trailing refresh at the window's end, queued by the gate.
+    expect(await gate.enter(issueId)).toMatchObject({ kind: "defer" });
+    const mark = proxy.mark();
+    const result = await take(anAlert({ alertId: "pending-a2", issue: { id: issueId, count: 2, lastSeen: new Date().toISOString() }, targets }), {
+      deliverer: coalescing,
+    });
+    expect(result).toMatchObject({ kind: "accepted", duplicate: false, deliveries: 0 });
+    expect(await refreshes()).toBe(0);
+    const summary = proxy.requests.slice(mark).map((r) => `${r.service} ${r.resource} ${r.method}`);
+    expect(summary.filter((s) => s.startsWith("queue card-refresh"))).toEqual([]);
+    // Still one look at the issue's cards partition: the gate's row comes with the live cards.
+    expect(summary.filter((s) => s === "table cards GET")).toHaveLength(1);
+    expect((await new IssueRepository(direct).get(issueId))!.outbox.filter((entry) => !entry.announced)).toEqual([]);
+  });
+
+  it("with no refresh pending (the last run long past), a repeat alert queues one", async () => {
+    await new RefreshGate(direct, coalesceSeconds * 1000).forget(issueId);
+    await take(anAlert({ alertId: "pending-a3", issue: { id: issueId, count: 3, lastSeen: new Date().toISOString() }, targets }), {
+      deliverer: coalescing,
+    });
+    expect(await refreshes()).toBe(1);
+  });
+
+  it("a change with history lines (a regression) queues its refresh even then: its thread lines and events go with it", async () => {
+    const gate = new RefreshGate(direct, coalesceSeconds * 1000);
+    await gate.enter(issueId);
+    expect(await gate.enter(issueId)).toMatchObject({ kind: "defer" });
+    await actOnIssue(direct, issueId, { type: "resolve" }, { person: { email: "ana@contoso.com" }, label: "Ana", surface: "api" });
+    await queueClient(azurite.connectionString, "card-refresh").clearMessages();
+    await take(anAlert({ alertId: "pending-a4", issue: { id: issueId, count: 4, lastSeen: new Date().toISOString() }, targets }), {
+      deliverer: coalescing,
+    });
+    expect(await refreshes()).toBe(1);
+  }, 30_000);
 });

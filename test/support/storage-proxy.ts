@@ -27,6 +27,25 @@ export interface StorageProxy {
   stop(): Promise<void>;
 }
 
+/**
+ * The storage requests among `requests` that the app made for its work: queue polls (GET of messages) go on all
+ * the time, so they are left out, and each message the app took counts one receive, known by its delete (a
+ * receive that brought several messages is counted once per message: the count errs high).
+ */
+export function workRequests(requests: StorageRequest[]): { total: number; byResource: Record<string, number> } {
+  const byResource: Record<string, number> = {};
+  let total = 0;
+  for (const r of requests) {
+    if (r.service === "queue" && r.method === "GET") continue;
+    const receives = r.service === "queue" && r.method === "DELETE" ? 1 : 0;
+    total += 1 + receives;
+    const name = `${r.service} ${r.resource} ${r.method}`;
+    byResource[name] = (byResource[name] ?? 0) + 1;
+    if (receives) byResource[`queue ${r.resource} GET (receive)`] = (byResource[`queue ${r.resource} GET (receive)`] ?? 0) + 1;
+  }
+  return { total, byResource };
+}
+
 export async function startStorageProxy(azurite: Azurite): Promise<StorageProxy> {
   const requests: StorageRequest[] = [];
   const targets: Record<StorageService, string> = { blob: azurite.blobEndpoint, queue: azurite.queueEndpoint, table: azurite.tableEndpoint };

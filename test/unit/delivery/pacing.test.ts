@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  acquireTogether,
   nextSlot,
   PACING_SHARE,
   pacedWindows,
@@ -201,5 +202,71 @@ describe("the limiter", () => {
     expect(limiter.delayFor("w")).toBeGreaterThan(0);
     now = 300_001;
     expect(limiter.delayFor("w")).toBe(0);
+  });
+});
+
+/**
+ * A clock for requests racing each other: `wait` resolves when `run` reaches its time, or later than that while
+ * the event loop is `stalled` (every timer due within the stall fires at its end, as Node's do).
+ */
+function raceClock(stall?: { from: number; to: number }) {
+  let now = 0;
+  const timers: { at: number; resolve: () => void }[] = [];
+  const flush = () => new Promise((resolve) => setImmediate(resolve));
+  return {
+    now: () => now,
+    wait: (ms: number) => new Promise<void>((resolve) => timers.push({ at: now + ms, resolve })),
+    async run(): Promise<void> {
+      for (await flush(); timers.length > 0; await flush()) {
+        timers.sort((a, b) => a.at - b.at);
+        const timer = timers.shift()!;
+        const fires = stall && timer.at > stall.from && timer.at < stall.to ? stall.to : timer.at;
+        now = Math.max(now, fires);
+        timer.resolve();
+      }
+    },
+  };
+}
+
+describe("requests as they really go out", () => {
+  it("a Teams post books its conversation and its tenant at the one time it goes: a conversation never gets more than its window", async () => {
+    const clock = raceClock();
+    const conversation = new SlidingWindowLimiter([{ ms: 1000, limit: 1 }], clock.now, clock.wait);
+    const tenant = new SlidingWindowLimiter([{ ms: 1000, limit: 2 }], clock.now, clock.wait);
+    const sentTo: Record<string, number[]> = { a: [], b: [], c: [] };
+    const post = async (to: "a" | "b" | "c") => {
+      const slot = await acquireTogether(
+        [
+          [conversation, to],
+          [tenant, "tenant"],
+        ],
+        10_000,
+      );
+      if (slot.ok) sentTo[to]!.push(clock.now());
+    };
+    // Conversations b and c spend the tenant's first second; a's posts wait for the tenant. Booked one budget after
+    // the other, a's first post held its conversation slot at 0 while it went at 1 s, and a's second went at 1 s too.
+    const first = [post("b"), post("c")];
+    await Promise.all(first);
+    const posts = [post("a"), post("a"), post("a")];
+    await clock.run();
+    await Promise.all(posts);
+    expect(sentTo.a).toHaveLength(3);
+    expect(busiest(sentTo.a!, 1000)).toBe(1);
+    expect(busiest([...sentTo.a!, ...sentTo.b!, ...sentTo.c!], 1000)).toBeLessThanOrEqual(2);
+  });
+
+  it("a request whose timer fires late (a stalled event loop) takes a new slot from when it really goes", async () => {
+    const clock = raceClock({ from: 900, to: 1900 });
+    const limiter = new SlidingWindowLimiter([{ ms: 1000, limit: 1 }], clock.now, clock.wait);
+    const sent: number[] = [];
+    // Slots at 0, 1 s and 2 s; the 1 s timer fires at 1.9 s, the 2 s one on time.
+    const requests = [0, 1, 2].map(async () => {
+      if ((await limiter.acquire("c", 10_000)).ok) sent.push(clock.now());
+    });
+    await clock.run();
+    await Promise.all(requests);
+    expect(sent).toHaveLength(3);
+    expect(busiest(sent, 1000)).toBe(1);
   });
 });
