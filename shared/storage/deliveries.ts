@@ -57,6 +57,8 @@ export const deliveryBatchSchema = z.object({
   issueId: z.string().min(1),
   targets: z.array(z.object({ targetKey: z.string().min(1), target: alertTargetSchema, slotAt: slotAtSchema })).min(1),
   notify: notifySchema,
+  /** The planner claimed these targets' live cards for the alert (`LiveCards.claimMany`): the deliverer reads the claims first. */
+  claimed: z.boolean().optional(),
 });
 export type DeliveryBatch = z.infer<typeof deliveryBatchSchema>;
 const deliveryBatchEnvelopeSchema = deliveryBatchSchema.extend({
@@ -81,16 +83,21 @@ export function readDeliveryMessage(message: unknown): ReadDelivery {
   const data = "success" in envelope ? envelope.data! : envelope;
   const targets: DeliveryBatch["targets"] = [];
   const invalid: { targetKey: string; reason: string }[] = [];
-  for (const { targetKey, target, ...rest } of data.targets) {
+  for (const { targetKey, target, slotAt } of data.targets as { targetKey: string; target: unknown; slotAt?: number }[]) {
     const parsed = alertTargetSchema.safeParse(target);
-    if (parsed.success) targets.push({ targetKey, target: parsed.data, ...("slotAt" in rest && rest.slotAt ? { slotAt: rest.slotAt } : {}) });
+    if (parsed.success) targets.push({ targetKey, target: parsed.data, ...(slotAt ? { slotAt } : {}) });
     else
       invalid.push({
         targetKey,
         reason: parsed.error.issues.map((issue) => `target.${issue.path.join(".")}: ${issue.message}`.replace(/\.:/, ":")).join("; "),
       });
   }
-  return { ok: true, batch: stripUndefined({ alertId: data.alertId, issueId: data.issueId, targets, notify: data.notify }), invalid };
+  const claimed = "claimed" in data && data.claimed === true;
+  return {
+    ok: true,
+    batch: stripUndefined({ alertId: data.alertId, issueId: data.issueId, targets, notify: data.notify, ...(claimed ? { claimed } : {}) }),
+    invalid,
+  };
 }
 
 type DeliveryEntity = {

@@ -121,8 +121,15 @@ export class LiveCards {
    * Claims the issue's card in each target for this alert, in one transaction in the issue's `cards` partition
    * (each row created, or replaced on its ETag). First it assumes no target has a row (a new issue, the usual
    * case for a delivery); when that fails, the rows are read and `liveCardDecision` settles each target.
+   * `known`: the rows as the caller read them, to start from instead (`"read"`: read them first).
    */
-  async claimMany(issueId: string, targetKeys: string[], alertId: string, policy: LiveCardPolicy): Promise<Map<string, Claim>> {
+  async claimMany(
+    issueId: string,
+    targetKeys: string[],
+    alertId: string,
+    policy: LiveCardPolicy,
+    start?: Map<string, LiveCard> | "read",
+  ): Promise<Map<string, Claim>> {
     const table = await this.storage.table(TABLES.cards);
     const now = policy.now ?? Date.now();
     const partitionKey = safeKey(issueId);
@@ -133,7 +140,7 @@ export class LiveCards {
       alertId,
       claimedAt: new Date(now).toISOString(),
     });
-    let known: Map<string, LiveCard> | undefined;
+    let known = start === "read" ? await this.list(issueId) : start;
     for (let attempt = 0; attempt < 5; attempt++) {
       const claims = new Map<string, Claim>();
       const actions: TransactionAction[] = [];

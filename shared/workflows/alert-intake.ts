@@ -143,8 +143,20 @@ async function planDeliveries(
   const coalesceMs = (options.deliverer?.config.cardRefreshCoalesceSeconds ?? 0) * 1000;
   const refreshPending = new RefreshGate(storage, coalesceMs).pendingRunCovers(gate);
   const now = Date.now();
+  const policy = { notify, renotifyAfterMs, now };
+  const claims = new Map([...unique.keys()].map((key) => [key, liveCardDecision(live.get(key), alert.alertId, policy)]));
+  const firstCards = [...claims].filter(([, claim]) => claim.kind === "post" && claim.because === "first").map(([key]) => key);
+  const postsItself = options.deliverer && options.createdIssue && firstCards.length <= FIRST_CARD_DIRECT_TARGETS;
+  // Where no card is live yet, the card is claimed for this alert here, not by its deliverer: in an alert storm the
+  // issue's next alerts arrive long before the deliverer gets to this one's message, and they must find the claim
+  // and leave the card to this alert (merged), not plan posts of their own that the deliverer would only find
+  // taken. (The alerts handler posting a new issue's first cards itself claims them as it posts.)
+  const claimedHere = firstCards.length > 0 && !postsItself;
+  if (claimedHere) {
+    for (const [key, claim] of await new LiveCards(storage).claimMany(issueId, firstCards, alert.alertId, policy, live)) claims.set(key, claim);
+  }
   const plan: PlannedDelivery[] = [...unique].map(([key, target]) => {
-    const claim = liveCardDecision(live.get(key), alert.alertId, { notify, renotifyAfterMs, now });
+    const claim = claims.get(key)!;
     return claim.kind === "post" ? { targetKey: key, target } : { targetKey: key, target, decided: decidedWithoutPost(claim) };
   });
   const repository = new DeliveryRepository(storage);
@@ -152,7 +164,7 @@ async function planDeliveries(
   // Rows not yet handed to a deliverer: new ones, and after a crash ones planned or posted here and never queued.
   const unsent = rows.filter((row) => !row.enqueued && (row.state === "pending" || row.state === "sending"));
   if (unsent.length === 0) return { deliveries: 0, posted: 0, refreshPending };
-  const batch = batchOf(alert.alertId, issueId, unsent, notify);
+  const batch = { ...batchOf(alert.alertId, issueId, unsent, notify), ...(claimedHere ? { claimed: true } : {}) };
   const direct =
     options.deliverer && options.createdIssue && unsent.length <= FIRST_CARD_DIRECT_TARGETS && unsent.every((row) => created.has(row.targetKey));
   if (direct) {

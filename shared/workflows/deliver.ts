@@ -156,6 +156,7 @@ async function postTaken(
     taken.map((t) => t.row.targetKey),
     batch.alertId,
     { notify: batch.notify, renotifyAfterMs: deliverer.config.renotifyHours * 3_600_000 },
+    batch.claimed ? "read" : undefined,
   );
   const toPost: { taken: Taken; because: PostReason }[] = [];
   for (const t of taken) {

@@ -263,3 +263,22 @@ describe("an alert storm's repeat alerts, while the issue's trailing card refres
     expect(await refreshes()).toBe(1);
   }, 30_000);
 });
+
+describe("an alert storm: the issue's next alert arrives before its first alert's deliveries message is taken", () => {
+  it("the first alert claimed the cards when it planned them: the next one merges into them, with no deliveries message of its own", async () => {
+    const issueId = "planning-early-repeat";
+    const targets = [...(await teamsChannels("Early", 3)), ...(await slackChannels("Early", 2))];
+    expect(await take(anAlert({ alertId: "early-a1", issue: { id: issueId, count: 1 }, targets }))).toMatchObject({ deliveries: 5 });
+    const repeat = await take(anAlert({ alertId: "early-a2", issue: { id: issueId, count: 2, lastSeen: new Date().toISOString() }, targets }));
+    expect(repeat).toMatchObject({ kind: "accepted", deliveries: 0 });
+    const rows = await new DeliveryRepository(direct).listForAlert("early-a2");
+    expect(new Set(rows.map((row) => `${row.state}: ${row.decision}`))).toEqual(new Set(["sent: merged into the card posted for alert early-a1"]));
+    const batches = await queuedBatches();
+    expect(batches.map((batch) => [batch.alertId, batch.targets.length])).toEqual([["early-a1", 5]]);
+    expect(new Set((await deliverBatch(deliverer, batches[0]!)).values())).toEqual(new Set(["sent"]));
+    expect(cardsPerConversation(targets, issueId)).toEqual(targets.map(() => 1));
+    expect(new Set((await new DeliveryRepository(direct).listForAlert("early-a1")).map((row) => row.decision))).toEqual(
+      new Set(["posted a new card"]),
+    );
+  }, 30_000);
+});
