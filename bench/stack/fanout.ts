@@ -188,7 +188,7 @@ export async function measureFanout(shape: FanoutShape, progress: (line: string)
         error: c.error,
       }));
       const teams = stack.teams.calls.map((c) => ({ at: at(c.at), operation: c.operation, conversation: c.conversationId, status: c.status }));
-      writeFileSync(process.env.BENCH_FANOUT_DUMP, JSON.stringify({ slack, teams }));
+      writeFileSync(process.env.BENCH_FANOUT_DUMP, JSON.stringify({ started, slack, teams, logs: stack.hosts.map((host) => host.logs()) }));
     }
     const floor = floorMs(shape);
     const allFinalMs = final.at === undefined ? undefined : final.at - started;

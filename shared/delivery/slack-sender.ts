@@ -262,6 +262,7 @@ export async function openDirectMessage(client: WebClient, email: string): Promi
 }
 
 export async function handleFailure(sender: SlackContext, teamId: string, verdict: FailureVerdict): Promise<FailureVerdict> {
+  if (verdict.kind === "retry" && verdict.reason === RATE_LIMITED) instances(sender.storage).recount();
   if (verdict.kind === "dead-installation") {
     await new SlackInstallations(sender.storage).deactivate(teamId, verdict.reason);
     return { kind: "dead", reason: `workspace token no longer works: ${verdict.reason}` };
@@ -269,12 +270,14 @@ export async function handleFailure(sender: SlackContext, teamId: string, verdic
   return verdict;
 }
 
+const RATE_LIMITED = "rate limited (429)";
+
 /** Slack's error taxonomy (notes/slack.md §13) mapped onto retry, dead target or dead installation. */
 export function classifySlackError(error: unknown, attempt: number, deadErrors: Set<string>): FailureVerdict {
   if (error instanceof SlackNotInstalledError) return { kind: "dead", reason: error.message };
   const e = error as { code?: string; retryAfter?: number; data?: { error?: string }; statusCode?: number };
   if (e.code === "slack_webapi_rate_limited_error") {
-    return { kind: "retry", delaySeconds: retryDelay(attempt, e.retryAfter ?? 10), reason: "rate limited (429)", throttled: true };
+    return { kind: "retry", delaySeconds: retryDelay(attempt, e.retryAfter ?? 10), reason: RATE_LIMITED, throttled: true };
   }
   if (e.code === "slack_webapi_platform_error") {
     const slackError = e.data?.error ?? "unknown_error";

@@ -114,6 +114,7 @@ export async function withConnector<T>(
     return await call();
   } catch (error) {
     const verdict = classify(error, attempt, operation);
+    if (error instanceof ConnectorError && error.status === 429) instances(sender.storage).recount();
     if (verdict.kind === "dead-installation") {
       await new TeamsInstallations(sender.storage).deactivate(reference.tenantId, reference.conversationId, verdict.reason);
     }

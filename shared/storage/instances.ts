@@ -8,6 +8,8 @@ import { TABLES, type StorageClients } from "./clients";
 export const HEARTBEAT_MS = 15_000;
 /** A heartbeat older than this (two and a half beats) belonged to an instance that stopped or died. */
 export const LIVE_MS = 40_000;
+/** A 429 makes an instance count again (`recount`) at most this often. */
+const RECOUNT_AFTER_429_MS = 1000;
 /** Rows this old are deleted by whoever lists them, so instances long gone don't pile up. */
 const FORGET_MS = 3_600_000;
 const PARTITION = "pacing";
@@ -52,6 +54,17 @@ export class InstanceCount {
     }
     if (!this.counted && this.beating) await this.beating;
     return this.live;
+  }
+
+  /**
+   * A platform answered 429: perhaps an instance started sending since the last count and this one still paces at
+   * a budget meant for one fewer. Counts again now (at most once a second) rather than at the next beat.
+   */
+  recount(): void {
+    const now = this.now();
+    if (this.beating || now - this.beatAt < RECOUNT_AFTER_429_MS) return;
+    this.beatAt = now;
+    this.beating = this.beat(now).finally(() => (this.beating = undefined));
   }
 
   private async beat(now: number): Promise<void> {

@@ -173,4 +173,18 @@ describe("the instance count behind the pacing budgets", () => {
     await a.current();
     await waitFor(() => a.known === 1, { description: "a's background beat no longer counting b" });
   }, 30_000);
+
+  it("a 429 makes an instance count again at once: one that started sending since is counted without waiting for the next beat", async () => {
+    let now = Date.now() + 20 * 3_600_000;
+    const clock = () => now;
+    const a = new InstanceCount(storage, clock);
+    expect(await a.current()).toBe(1);
+    const b = new InstanceCount(storage, clock);
+    now += 1000;
+    expect(await b.current()).toBe(2);
+    // a's next beat is HEARTBEAT_MS away: until then it paces at one instance's budget, unless told otherwise.
+    expect(await a.current()).toBe(1);
+    a.recount();
+    await waitFor(() => a.known === 2, { description: "a counting b after a 429" });
+  }, 30_000);
 });
