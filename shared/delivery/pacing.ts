@@ -79,7 +79,7 @@ export type Slot = { ok: true } | { ok: false; retryInSeconds: number; at: numbe
  * Sliding-window pacing for one process, first come first served. A request that fits within `maxWaitMs` books
  * its slot and sleeps until then; one that doesn't is told when to come back, through the queue. Those promised
  * times are spread at the paced rate, so deferred work returns in a steady stream rather than all at once, and
- * hold no slot here: a retry asks again. Unless the caller `keep`s the promise: then the slot is held for that
+ * hold no slot here: a retry asks again. Unless the caller keeps the promise (`acquireOrPromise`): then the slot is held for that
  * request (later ones queue behind it), and the caller carries it in the retry so that whichever instance takes
  * the retry posts then (Slack posts: docs/pacing.md, "Several instances").
  */
@@ -128,8 +128,14 @@ export class SlidingWindowLimiter {
     );
   }
 
-  async acquire(key: string, maxWaitMs: number, keep = false): Promise<Slot> {
-    return acquireTogether([[this, key]], maxWaitMs, keep);
+  /** A slot within `maxWaitMs` (slept until), or when to come back (spread after the other deferred requests). */
+  async acquire(key: string, maxWaitMs: number): Promise<Slot> {
+    return acquireTogether([[this, key]], maxWaitMs);
+  }
+
+  /** `acquire`, but a deferred request is promised the slot it is told to come back for: held for it here. */
+  async acquireOrPromise(key: string, maxWaitMs: number): Promise<Slot> {
+    return acquireTogether([[this, key]], maxWaitMs, { keepPromise: true });
   }
 
   /** The earliest time from `from` at which one more request for `key` fits, behind every slot booked or held. */
@@ -150,13 +156,13 @@ export class SlidingWindowLimiter {
   }
 
   /**
-   * The answer for a request that doesn't fit within its wait: when to come back. Held for it if it `keep`s the
-   * promise; otherwise spread after the other promised times, holding nothing.
+   * The answer for a request that doesn't fit within its wait: when to come back. Held for it with `keepPromise`; otherwise
+   * spread after the other promised times, holding nothing.
    */
-  defer(key: string, keep: boolean): Slot & { ok: false } {
+  defer(key: string, options: { keepPromise?: boolean } = {}): Slot & { ok: false } {
     const now = this.now();
     const at = this.earliest(key, now);
-    if (keep) {
+    if (options.keepPromise) {
       insert(this.list(this.held, key, now), at);
       return { ok: false, retryInSeconds: Math.ceil((at - now) / 1000), at };
     }
@@ -200,7 +206,11 @@ export const LATE_WAKE_MS = 50;
  * than the request really went (it waited for the second), and its windows would hold more than they say.
  * A request that can't go within `maxWaitMs` is deferred by the budget that holds it back the longest.
  */
-export async function acquireTogether(budgets: readonly (readonly [SlidingWindowLimiter, string])[], maxWaitMs: number, keep = false): Promise<Slot> {
+export async function acquireTogether(
+  budgets: readonly (readonly [SlidingWindowLimiter, string])[],
+  maxWaitMs: number,
+  options: { keepPromise?: boolean } = {},
+): Promise<Slot> {
   const { now, wait } = budgets[0]![0].clock;
   for (let rebooked = 0; ; rebooked++) {
     const start = now();
@@ -214,7 +224,7 @@ export async function acquireTogether(budgets: readonly (readonly [SlidingWindow
     }
     if (at - start > maxWaitMs) {
       const [limiter, key] = budgets.reduce((a, b) => (b[0].earliest(b[1], start) > a[0].earliest(a[1], start) ? b : a));
-      const deferred = limiter.defer(key, keep);
+      const deferred = limiter.defer(key, options);
       return deferred.at >= at ? deferred : { ...deferred, retryInSeconds: Math.ceil((at - start) / 1000), at };
     }
     for (const [limiter, key] of budgets) limiter.book(key, at);

@@ -155,7 +155,10 @@ export async function channelTurn(teamId: string, channel: string, promised?: { 
     // Promises that come back late together (a stalled instance) still go out a second apart.
     if ((await promisesKeptLimiter.acquire(`${teamId}:${channel}`, MAX_IN_PROCESS_WAIT_MS)).ok) return undefined;
   }
-  const slot = await channelLimiter.acquire(`${teamId}:${channel}`, MAX_IN_PROCESS_WAIT_MS, promised !== undefined);
+  const key = `${teamId}:${channel}`;
+  const slot = promised
+    ? await channelLimiter.acquireOrPromise(key, MAX_IN_PROCESS_WAIT_MS)
+    : await channelLimiter.acquire(key, MAX_IN_PROCESS_WAIT_MS);
   if (slot.ok) return undefined;
   return {
     kind: "retry",

@@ -101,7 +101,9 @@ async function applyAndPlan(storage: StorageClients, alert: Alert, progress: { s
   }
   const issue = stored!.issue;
   progress.stage = "targets";
-  // The change is announced once its targets are planned: the live cards' read tells whether a refresh is pending.
+  // A repeat alert's change is announced once its targets are planned: the live cards' read tells whether a refresh
+  // is pending. A new issue's goes at once (its events before its first cards; no refresh can be pending).
+  if (written && createdIssue) await written.announce?.();
   let refreshPending = false;
   try {
     // A recovery only changes the cards that exist (the refresh); it posts no new ones.

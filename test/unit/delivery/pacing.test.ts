@@ -123,15 +123,15 @@ describe("the limiter", () => {
     let now = 0;
     const limiter = await oneASecondAfterOne(() => now);
     // Two card posts deferred, each promised the slot it is to come back for (another instance may post in it).
-    expect(await limiter.acquire("c", 0, true)).toEqual({ ok: false, retryInSeconds: 1, at: 1000 });
-    expect(await limiter.acquire("c", 0, true)).toEqual({ ok: false, retryInSeconds: 2, at: 2000 });
+    expect(await limiter.acquireOrPromise("c", 0)).toEqual({ ok: false, retryInSeconds: 1, at: 1000 });
+    expect(await limiter.acquireOrPromise("c", 0)).toEqual({ ok: false, retryInSeconds: 2, at: 2000 });
     // At 1 s the first promised slot is the promise's, not the next request's: it books the slot after the second.
     now = 1000;
     expect(await limiter.acquire("c", 1999)).toMatchObject({ ok: false });
     expect(await limiter.acquire("c", 2000)).toEqual({ ok: true });
     // A request that won't carry its promise (a thread line) is told a time after every held slot, holding none.
     expect(await limiter.acquire("c", 0)).toEqual({ ok: false, retryInSeconds: 3, at: 4000 });
-    expect(await limiter.acquire("c", 0, true)).toEqual({ ok: false, retryInSeconds: 3, at: 4000 });
+    expect(await limiter.acquireOrPromise("c", 0)).toEqual({ ok: false, retryInSeconds: 3, at: 4000 });
   });
 
   it("follows the instance count: the same limiter paces at half the rate once a second instance is counted", async () => {
