@@ -140,9 +140,14 @@ export class SlidingWindowLimiter {
 
   /** The earliest time from `from` at which one more request for `key` fits, behind every slot booked or held. */
   earliest(key: string, from: number): number {
-    const booked = this.list(this.booked, key, this.now());
-    const held = this.list(this.held, key, this.now());
-    return nextSlot(this.current(), held.length > 0 ? [...booked, ...held].sort((a, b) => a - b) : booked, from);
+    return nextSlot(this.current(), this.taken(key, this.now()), from);
+  }
+
+  /** The slots booked and held for `key`, in time order. */
+  private taken(key: string, now: number): number[] {
+    const booked = this.list(this.booked, key, now);
+    const held = this.list(this.held, key, now);
+    return held.length > 0 ? [...booked, ...held].sort((a, b) => a - b) : booked;
   }
 
   book(key: string, at: number): void {
@@ -169,7 +174,7 @@ export class SlidingWindowLimiter {
     const promised = this.list(this.promised, key, now);
     const back = nextSlot(
       this.current(),
-      [...this.list(this.booked, key, now), ...this.list(this.held, key, now), ...promised].sort((a, b) => a - b),
+      [...this.taken(key, now), ...promised].sort((a, b) => a - b),
       now,
     );
     insert(promised, back);
