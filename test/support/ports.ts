@@ -2,7 +2,8 @@
 import { readFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 
-const LOWEST_CHOSEN_PORT = 10_000;
+// Above the well-known dev ports (Azurite 10000-10002, the Functions host 7071…).
+const LOWEST_CHOSEN_PORT = 20_000;
 /** Room left below the ephemeral range for callers that take a few ports in a row. */
 const PORTS_IN_A_ROW = 5;
 
