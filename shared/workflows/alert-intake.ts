@@ -103,25 +103,32 @@ async function applyAndPlan(storage: StorageClients, alert: Alert, progress: { s
   progress.stage = "targets";
   // A repeat alert's change is announced once its targets are planned: the live cards' read tells whether a refresh
   // is pending. A new issue's goes at once (its events before its first cards; no refresh can be pending).
+  const newIssue = Boolean(written) && createdIssue;
   if (written && createdIssue) await written.announce?.();
+  let planned: { deliveries: number; posted: number };
   let refreshPending = false;
   try {
     // A recovery only changes the cards that exist (the refresh); it posts no new ones.
     const targets = alert.status === "resolved" ? [] : (alert.targets ?? (await subscribedTargets(storage, issue)));
-    const { refreshPending: pending, ...planned } = await planDeliveries(storage, alert, targets, notify, {
-      createdIssue: Boolean(written) && createdIssue,
-      deliverer: options.deliverer,
-    });
-    refreshPending = pending;
-    return { kind: "accepted", issue, duplicate, ...planned };
-  } finally {
-    await written?.announce?.({ refreshPending });
+    // An issue this alert just created has no live card anywhere yet: nothing to read.
+    const { live, gate } =
+      newIssue || targets.length === 0 ? { live: new Map<string, LiveCard>(), gate: undefined } : await new LiveCards(storage).listWithGate(issue.id);
+    const coalesceMs = (options.deliverer?.config.cardRefreshCoalesceSeconds ?? 0) * 1000;
+    refreshPending = new RefreshGate(storage, coalesceMs).pendingRunCovers(gate);
+    planned = await planDeliveries(storage, alert, targets, notify, live, { createdIssue: newIssue, deliverer: options.deliverer });
+  } catch (error) {
+    // The planning error is the one to report (a storage rejection poisons the alert). The change stays in the
+    // issue's outbox if this announcement fails too, and the alert's retry announces it.
+    await written?.announce?.().catch(() => undefined);
+    throw error;
   }
+  await written?.announce?.({ refreshPending });
+  return { kind: "accepted", issue, duplicate, ...planned };
 }
 
 /**
- * Plans the alert's deliveries, exactly once per alert × target even when the alert is redelivered. The issue's
- * live cards are read once and `liveCardDecision` picks the targets that need a post (no live card, the issue
+ * Plans the alert's deliveries, exactly once per alert × target even when the alert is redelivered. From the
+ * issue's live cards (`live`, read once by the caller) `liveCardDecision` picks the targets that need a post (no live card, the issue
  * regressed or got worse, the card is older than RENOTIFY_HOURS, or a stale claim); the others are recorded as
  * decided (the coalesced card-refresh the change queued brings their live copy up to date). Every row is written
  * in one transaction; the targets to post go out in one `deliveries` message and are marked enqueued in one more.
@@ -132,18 +139,13 @@ async function planDeliveries(
   alert: Alert,
   targets: AlertTarget[],
   notify: DeliveryBatch["notify"],
+  live: Map<string, LiveCard>,
   options: { createdIssue: boolean; deliverer?: AppContext },
-): Promise<{ deliveries: number; posted: number; refreshPending: boolean }> {
+): Promise<{ deliveries: number; posted: number }> {
   const unique = new Map(targets.map((target) => [targetKey(target), target]));
-  if (unique.size === 0) return { deliveries: 0, posted: 0, refreshPending: false };
+  if (unique.size === 0) return { deliveries: 0, posted: 0 };
   const issueId = alert.issue.id;
   const renotifyAfterMs = (options.deliverer?.config.renotifyHours ?? DEFAULT_RENOTIFY_HOURS) * 3_600_000;
-  // An issue this alert just created has no live card anywhere yet: nothing to read.
-  const { live, gate } = options.createdIssue
-    ? { live: new Map<string, LiveCard>(), gate: undefined }
-    : await new LiveCards(storage).listWithGate(issueId);
-  const coalesceMs = (options.deliverer?.config.cardRefreshCoalesceSeconds ?? 0) * 1000;
-  const refreshPending = new RefreshGate(storage, coalesceMs).pendingRunCovers(gate);
   const now = Date.now();
   const policy = { notify, renotifyAfterMs, now };
   const claims = new Map([...unique.keys()].map((key) => [key, liveCardDecision(live.get(key), alert.alertId, policy)]));
@@ -165,7 +167,7 @@ async function planDeliveries(
   const { rows, created } = await repository.planMany(alert.alertId, issueId, plan);
   // Rows not yet handed to a deliverer: new ones, and after a crash ones planned or posted here and never queued.
   const unsent = rows.filter((row) => !row.enqueued && (row.state === "pending" || row.state === "sending"));
-  if (unsent.length === 0) return { deliveries: 0, posted: 0, refreshPending };
+  if (unsent.length === 0) return { deliveries: 0, posted: 0 };
   const batch = { ...batchOf(alert.alertId, issueId, unsent, notify), ...(claimedHere ? { claimed: true } : {}) };
   const direct =
     options.deliverer && options.createdIssue && unsent.length <= FIRST_CARD_DIRECT_TARGETS && unsent.every((row) => created.has(row.targetKey));
@@ -176,7 +178,6 @@ async function planDeliveries(
     return {
       deliveries: results.filter((result) => result === "retry").length,
       posted: results.filter((result) => result === "sent").length,
-      refreshPending,
     };
   }
   for (const message of chunked(batch)) await storage.send(QUEUES.deliveries, message);
@@ -184,7 +185,7 @@ async function planDeliveries(
     alert.alertId,
     unsent.map((row) => row.targetKey),
   );
-  return { deliveries: unsent.length, posted: 0, refreshPending };
+  return { deliveries: unsent.length, posted: 0 };
 }
 
 async function postFirstCards(deliverer: AppContext, batch: DeliveryBatch): Promise<Map<string, DeliveryResult>> {
