@@ -1,5 +1,7 @@
 import { z } from "zod";
+import type { CardCopy } from "./cards";
 import { QUEUES, type StorageClients } from "./clients";
+import { IssueRepository } from "./issues";
 
 /** The message on `card-refresh`: re-render every copy of this issue's card from the stored issue. */
 export const cardRefreshMessageSchema = z.object({
@@ -18,4 +20,19 @@ export type CardRefreshMessage = z.infer<typeof cardRefreshMessageSchema>;
 /** Puts one refresh on `card-refresh`, now or after a delay. */
 export async function queueCardRefresh(storage: StorageClients, message: CardRefreshMessage, options?: { delaySeconds?: number }): Promise<void> {
   await storage.send(QUEUES.cardRefresh, message, options);
+}
+
+/**
+ * Copies just recorded were rendered from the issue as read before posting; if the issue moved on meanwhile, the
+ * refresh that announced the change may have run before these copies were recorded (or none was queued: no card was
+ * posted yet, `anyCardPosted`): queue one for them. Called after the copies are recorded, never before.
+ */
+export async function refreshIfOutdated(storage: StorageClients, issueId: string, copies: CardCopy[]): Promise<void> {
+  if (copies.length === 0) return;
+  const current = await new IssueRepository(storage).get(issueId);
+  const oldest = Math.min(...copies.map((copy) => copy.renderedVersion));
+  if (current && current.issue.version > oldest) {
+    const refresh: CardRefreshMessage = { issueId, version: current.issue.version, requestedAt: new Date().toISOString() };
+    await queueCardRefresh(storage, refresh);
+  }
 }

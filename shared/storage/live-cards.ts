@@ -62,6 +62,15 @@ export function liveCardDecision(live: LiveCard | undefined, alertId: string, po
   return { kind: "update-existing", messageRef: live.messageRef ?? "" };
 }
 
+/**
+ * Whether a card of the issue was ever posted in any of these targets (`rows`: all the issue's live-card rows). None:
+ * every row is a claim of a first card still being posted, whose deliverer reads the issue after recording the card
+ * and refreshes it if the issue moved on (`refreshIfOutdated`), so a change needs no refresh of its own.
+ */
+export function anyCardPosted(rows: Map<string, LiveCard>): boolean {
+  return [...rows.values()].some((row) => row.state === "posted" || row.postedAt !== undefined);
+}
+
 const liveRowKey = (targetKey: string) => `${LIVE_ROW_PREFIX}${safeKey(targetKey)}`;
 
 /**
@@ -133,12 +142,14 @@ export class LiveCards {
     const table = await this.storage.table(TABLES.cards);
     const now = policy.now ?? Date.now();
     const partitionKey = safeKey(issueId);
-    const mine = (targetKey: string): LiveCardEntity => ({
+    // A claim replacing a target's card keeps when that card was posted: a card was posted there (`anyCardPosted`).
+    const mine = (targetKey: string, replacing?: LiveCard): LiveCardEntity => ({
       partitionKey,
       rowKey: liveRowKey(targetKey),
       state: "posting",
       alertId,
       claimedAt: new Date(now).toISOString(),
+      ...(replacing?.postedAt ? { postedAt: replacing.postedAt } : {}),
     });
     let known = start === "read" ? await this.list(issueId) : start;
     for (let attempt = 0; attempt < 5; attempt++) {
@@ -149,7 +160,7 @@ export class LiveCards {
         const claim = liveCardDecision(live, alertId, { ...policy, now });
         claims.set(targetKey, claim);
         if (claim.kind !== "post") continue;
-        actions.push(live ? ["update", mine(targetKey), "Replace", { etag: live.etag }] : ["create", mine(targetKey)]);
+        actions.push(live ? ["update", mine(targetKey, live), "Replace", { etag: live.etag }] : ["create", mine(targetKey)]);
       }
       try {
         await submitInChunks(table, actions);

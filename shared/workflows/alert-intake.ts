@@ -9,7 +9,7 @@ import {
   type DeliveryRow,
   type PlannedDelivery,
 } from "../storage/deliveries";
-import { LiveCards, liveCardDecision, type LiveCard } from "../storage/live-cards";
+import { anyCardPosted, LiveCards, liveCardDecision, type LiveCard } from "../storage/live-cards";
 import { QUEUES, type StorageClients } from "../storage/clients";
 import { IssueRepository, rememberAlert } from "../storage/issues";
 import { ProjectReleases } from "../storage/releases";
@@ -101,20 +101,24 @@ async function applyAndPlan(storage: StorageClients, alert: Alert, progress: { s
   }
   const issue = stored!.issue;
   progress.stage = "targets";
-  // A repeat alert's change is announced once its targets are planned: the live cards' read tells whether a refresh
-  // is pending. A new issue's goes at once (its events before its first cards; no refresh can be pending).
+  // A repeat alert's change is announced once its targets are planned: the live cards' read tells whether it needs
+  // a card refresh. A new issue's goes at once (its events before its first cards; no refresh can be pending).
   const newIssue = Boolean(written) && createdIssue;
   if (written && createdIssue) await written.announce?.();
   let planned: { deliveries: number; posted: number };
-  let refreshPending = false;
+  let cardsCovered = false;
   try {
     // A recovery only changes the cards that exist (the refresh); it posts no new ones.
     const targets = alert.status === "resolved" ? [] : (alert.targets ?? (await subscribedTargets(storage, issue)));
-    // An issue this alert just created has no live card anywhere yet: nothing to read.
-    const { live, gate } =
-      newIssue || targets.length === 0 ? { live: new Map<string, LiveCard>(), gate: undefined } : await new LiveCards(storage).listWithGate(issue.id);
-    const coalesceMs = (options.deliverer?.config.cardRefreshCoalesceSeconds ?? 0) * 1000;
-    refreshPending = new RefreshGate(storage, coalesceMs).pendingRunCovers(gate);
+    let live = new Map<string, LiveCard>();
+    // An issue this alert just created has no live card anywhere yet: nothing to read. The issue's live cards come
+    // with its refresh gate in one query: whether this change needs a card refresh of its own.
+    if (!newIssue && targets.length > 0) {
+      const read = await new LiveCards(storage).listWithGate(issue.id);
+      live = read.live;
+      const coalesceMs = (options.deliverer?.config.cardRefreshCoalesceSeconds ?? 0) * 1000;
+      cardsCovered = new RefreshGate(storage, coalesceMs).pendingRunCovers(read.gate) || !anyCardPosted(read.live);
+    }
     planned = await planDeliveries(storage, alert, targets, notify, live, { createdIssue: newIssue, deliverer: options.deliverer });
   } catch (error) {
     // The planning error is the one to report (a storage rejection poisons the alert). The change stays in the
@@ -122,7 +126,7 @@ async function applyAndPlan(storage: StorageClients, alert: Alert, progress: { s
     await written?.announce?.().catch(() => undefined);
     throw error;
   }
-  await written?.announce?.({ refreshPending });
+  await written?.announce?.({ cardsCovered });
   return { kind: "accepted", issue, duplicate, ...planned };
 }
 

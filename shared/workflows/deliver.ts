@@ -1,5 +1,5 @@
 import type { TransactionAction } from "@azure/data-tables";
-import { queueCardRefresh, type CardRefreshMessage } from "../storage/card-refresh-queue";
+import { refreshIfOutdated } from "../storage/card-refresh-queue";
 import type { WebClient } from "@slack/web-api";
 import {
   deliveryId,
@@ -402,20 +402,6 @@ export async function refuseInvalidTargets(
  */
 export async function refuseInvalidTarget(storage: StorageClients, message: { alertId: string; targetKey: string }, reason: string): Promise<void> {
   await refuseInvalidTargets(storage, message.alertId, [{ targetKey: message.targetKey, reason }]);
-}
-
-/**
- * The cards were rendered from the issue as read before posting; if the issue moved on meanwhile, the
- * refresh that announced it may have run before these copies were recorded: queue one for them.
- */
-async function refreshIfOutdated(storage: StorageClients, issueId: string, copies: CardCopy[]): Promise<void> {
-  if (copies.length === 0) return;
-  const current = await new IssueRepository(storage).get(issueId);
-  const oldest = Math.min(...copies.map((copy) => copy.renderedVersion));
-  if (current && current.issue.version > oldest) {
-    const refresh: CardRefreshMessage = { issueId, version: current.issue.version, requestedAt: new Date().toISOString() };
-    await queueCardRefresh(storage, refresh);
-  }
 }
 
 /** What a delivery row records when the target already has the issue's card (planner or claim). */

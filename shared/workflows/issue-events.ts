@@ -42,12 +42,13 @@ export async function announcePending(
 
 export interface AnnounceOptions {
   /**
-   * A card refresh already queued, not yet started, will show these changes (`RefreshGate.pendingRunCovers`): unless
-   * they have history lines (their issue-events, thread lines), none is queued for them. In an alert storm, most
-   * repeat alerts of an issue find the trailing refresh of its burst pending: each saves a queue message and
-   * the gate's look at it.
+   * Every copy of the issue's card will show these changes without a refresh of their own: a card refresh is queued
+   * and not yet started (`RefreshGate.pendingRunCovers`), or no card of the issue was ever posted (`anyCardPosted`:
+   * the deliverer of each first card reads the issue after recording it). Unless the changes have history lines
+   * (their issue-events, thread lines), no refresh is queued for them. In an alert storm, most repeat alerts find
+   * one or the other: each saves a queue message and the refresh's run.
    */
-  refreshPending?: boolean;
+  cardsCovered?: boolean;
 }
 
 /** `written`: the issue as the caller just wrote it, used instead of reading it again. */
@@ -94,7 +95,7 @@ async function send(storage: StorageClients, stored: StoredIssue, entries: Outbo
     await new ActivityRepository(storage).append(activities);
     for (const activity of activities) await storage.send(QUEUES.issueEvents, issueEvent(activity, entry.version));
   }
-  if (options.refreshPending && entries.every((entry) => entry.activities.length === 0)) return;
+  if (options.cardsCovered && entries.every((entry) => entry.activities.length === 0)) return;
   const refresh: CardRefreshMessage = { issueId: stored.issue.id, version: stored.issue.version, requestedAt: new Date().toISOString() };
   await queueCardRefresh(storage, refresh);
   // One wake-up per "ignore for N minutes", not per change while it lasts.

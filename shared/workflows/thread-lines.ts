@@ -1,5 +1,5 @@
 import { assignmentNoticeText, buildThreadLine, type NamedPerson } from "../cards/thread-line";
-import { queueCardRefresh, type CardRefreshMessage } from "../storage/card-refresh-queue";
+import { queueCardRefresh, refreshIfOutdated, type CardRefreshMessage } from "../storage/card-refresh-queue";
 import { targetKey as targetKeyOf } from "../domain/alert";
 import type { Issue } from "../domain/issue";
 import { targetLabel } from "../storage/deliveries";
@@ -240,6 +240,7 @@ async function settleFailure(
 async function recordPersonalCopy(refresher: AppContext, copy: CardCopy, alertId: string): Promise<void> {
   await new CardRepository(refresher.storage).save(copy);
   await new LiveCards(refresher.storage).posted(copy.issueId, copy.targetKey, alertId, messageRefOf(copy));
+  await refreshIfOutdated(refresher.storage, copy.issueId, [copy]);
 }
 
 // ---- who is who

@@ -282,3 +282,43 @@ describe("an alert storm: the issue's next alert arrives before its first alert'
     );
   }, 30_000);
 });
+
+describe("a repeat alert's card refresh, while no card of the issue is posted yet", () => {
+  const refreshes = () => messageCount(azurite.connectionString, "card-refresh");
+  beforeEach(async () => {
+    await queueClient(azurite.connectionString, "card-refresh").clearMessages();
+  });
+
+  it("is not queued: the first cards, posted after it, show its count (an alert storm's early alerts cost no refresh each)", async () => {
+    const issueId = "planning-nothing-posted";
+    const targets = [...(await teamsChannels("Unposted", 2)), ...(await slackChannels("Unposted", 1))];
+    expect(await take(anAlert({ alertId: "unposted-a1", issue: { id: issueId, count: 1 }, targets }))).toMatchObject({ deliveries: 3 });
+    await queueClient(azurite.connectionString, "card-refresh").clearMessages();
+    const repeat = await take(anAlert({ alertId: "unposted-a2", issue: { id: issueId, count: 2, lastSeen: new Date().toISOString() }, targets }));
+    expect(repeat).toMatchObject({ kind: "accepted", deliveries: 0 });
+    expect(await refreshes()).toBe(0);
+    const [batch] = await queuedBatches();
+    expect(new Set((await deliverBatch(deliverer, batch!)).values())).toEqual(new Set(["sent"]));
+    const version = (await new IssueRepository(direct).get(issueId))!.issue.version;
+    expect((await new CardRepository(direct).list(issueId)).map((copy) => copy.renderedVersion)).toEqual(targets.map(() => version));
+    expect(await refreshes()).toBe(0);
+  }, 30_000);
+
+  it("is queued while a regression's new cards are being posted: the cards posted before show the change", async () => {
+    const issueId = "planning-reposting";
+    const targets = await teamsChannels("Reposting", 2);
+    await take(anAlert({ alertId: "reposting-a1", issue: { id: issueId, count: 1 }, targets }));
+    for (const batch of await queuedBatches()) await deliverBatch(deliverer, batch);
+    await actOnIssue(direct, issueId, { type: "resolve" }, { person: { email: "ana@contoso.com" }, label: "Ana", surface: "api" });
+    // The regression claims both targets for its new cards; its deliveries message is not taken yet.
+    expect(
+      await take(anAlert({ alertId: "reposting-a2", issue: { id: issueId, count: 2, lastSeen: new Date().toISOString() }, targets })),
+    ).toMatchObject({
+      deliveries: 2,
+    });
+    await queueClient(azurite.connectionString, "card-refresh").clearMessages();
+    await take(anAlert({ alertId: "reposting-a3", issue: { id: issueId, count: 3, lastSeen: new Date().toISOString() }, targets }));
+    expect(await refreshes()).toBe(1);
+    await queuedBatches();
+  }, 30_000);
+});
