@@ -61,6 +61,12 @@ export interface FanoutResult {
   /** Storage requests the app made (through the proxy) for one alert of a new issue and one repeat alert, each to every subscribed conversation, on a quiet app. */
   storagePerNewAlert: number;
   storagePerRepeatAlert: number;
+  /**
+   * Storage requests the app made for the whole fan-out (`workRequests`: queue polls left out), from the first alert
+   * sent until every copy was final (or the run ended), and the part until every alert was taken. Azurite's speed
+   * varies from run to run on a shared machine; this count does not, and it is what Azure bills and throttles.
+   */
+  storageDuringFanout: { total: number; untilIntake?: number };
   /** Peak resident set size of each host process, MiB. */
   hostRssPeakMiB: number[];
   /** The emulators' process ran at a higher CPU priority than Azurite and the hosts (see `emulatorsFirst`). */
@@ -139,6 +145,8 @@ export async function measureFanout(shape: FanoutShape, progress: (line: string)
     stack.slack.clearCalls();
 
     const perIssue = Math.ceil(shape.alerts / shape.issues);
+    const fanoutMark = stack.storageProxy?.mark() ?? 0;
+    let intakeMark: number | undefined;
     const started = Date.now();
     const alerts = fanoutAlerts(shape);
     for (let i = 0; i < alerts.length; i += 50) await Promise.all(alerts.slice(i, i + 50).map(send));
@@ -150,7 +158,10 @@ export async function measureFanout(shape: FanoutShape, progress: (line: string)
     const slackChannels = new Set(places.slack.map((place) => place.channel));
     const final = await waitFor(
       async () => {
-        if (intakeMs === undefined && ((await queue.getProperties()).approximateMessagesCount ?? 0) === 0) intakeMs = Date.now() - started;
+        if (intakeMs === undefined && ((await queue.getProperties()).approximateMessagesCount ?? 0) === 0) {
+          intakeMs = Date.now() - started;
+          intakeMark = stack.storageProxy?.mark();
+        }
         const copies = readCopies(stack, places, shape.issues);
         const behind =
           copies.filter((copy) => copy.shows !== perIssue).length + (shape.issues * (places.teams.length + places.slack.length) - copies.length);
@@ -190,6 +201,11 @@ export async function measureFanout(shape: FanoutShape, progress: (line: string)
       const teams = stack.teams.calls.map((c) => ({ at: at(c.at), operation: c.operation, conversation: c.conversationId, status: c.status }));
       writeFileSync(process.env.BENCH_FANOUT_DUMP, JSON.stringify({ started, slack, teams, logs: stack.hosts.map((host) => host.logs()) }));
     }
+    const fanoutRequests = stack.storageProxy?.requests ?? [];
+    const storageDuringFanout = {
+      total: workRequests(fanoutRequests.slice(fanoutMark)).total,
+      ...(intakeMark !== undefined ? { untilIntake: workRequests(fanoutRequests.slice(fanoutMark, intakeMark)).total } : {}),
+    };
     const floor = floorMs(shape);
     const allFinalMs = final.at === undefined ? undefined : final.at - started;
     const copies = final.copies;
@@ -222,6 +238,7 @@ export async function measureFanout(shape: FanoutShape, progress: (line: string)
       },
       storagePerNewAlert: storage.newAlert,
       storagePerRepeatAlert: storage.repeatAlert,
+      storageDuringFanout,
       hostRssPeakMiB: rss.stop(),
       emulatorsAhead: servicesFirst,
     };
