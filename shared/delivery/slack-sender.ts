@@ -118,13 +118,22 @@ export async function sendSlackCard(
     await instances(sender.storage).current();
     const unsettled = (options.settlesInMs ?? 0) > 0;
     const heldBy = issue.version <= 1 ? newIssuePostLimiter : unsettledPostLimiter;
-    if (unsettled && heldBy.delayFor(target.teamId) > 0) {
-      return {
-        kind: "retry",
-        delaySeconds: Math.max(1, Math.ceil(options.settlesInMs! / 1000)),
-        reason: "held: the issue is still changing and the workspace's chat.update budget is spoken for",
-        throttled: true,
-      };
+    const held = (why: string): SlackSendOutcome => ({
+      kind: "retry",
+      delaySeconds: Math.max(1, Math.ceil(options.settlesInMs! / 1000)),
+      reason: `held: the issue is still changing and ${why}`,
+      throttled: true,
+    });
+    if (unsettled && heldBy.delayFor(target.teamId) > 0) return held("the workspace's chat.update budget is spoken for");
+    // Nor is a still-changing issue's card promised a slot of a busy channel: held for it, the slot would keep the
+    // posts behind it waiting, and the card would likely be held again when its slot came (the issue still changing),
+    // leaving the channel idle (an alert storm's cards queued a minute ahead while their issues kept changing).
+    if (
+      unsettled &&
+      !promisedSlotKept(options.slotAt) &&
+      channelLimiter.earliest(`${target.teamId}:${channel}`, Date.now()) - Date.now() > MAX_IN_PROCESS_WAIT_MS
+    ) {
+      return held("the channel's next slot is further off than it takes to settle");
     }
     // Rendered before the turn is taken: a storage read between the turn and the call would post it late.
     const message = renderSlackMessage(buildIssueView(issue, await slackViewOptions(sender.identities, issue, target.teamId)));
@@ -150,7 +159,7 @@ export async function sendSlackCard(
  */
 export async function channelTurn(teamId: string, channel: string, promised?: { slotAt?: number }): Promise<FailureVerdict | undefined> {
   const slotAt = promised?.slotAt;
-  if (slotAt !== undefined && Date.now() - slotAt <= PROMISED_SLOT_KEPT_MS) {
+  if (promisedSlotKept(slotAt)) {
     if (slotAt > Date.now()) await sleep(Math.min(slotAt - Date.now(), MAX_IN_PROCESS_WAIT_MS));
     // Promises that come back late together (a stalled instance) still go out a second apart.
     if ((await promisesKeptLimiter.acquire(`${teamId}:${channel}`, MAX_IN_PROCESS_WAIT_MS)).ok) return undefined;
@@ -162,11 +171,19 @@ export async function channelTurn(teamId: string, channel: string, promised?: { 
   if (slot.ok) return undefined;
   return {
     kind: "retry",
-    delaySeconds: slot.retryInSeconds,
+    // A promised retry is due up to the in-process wait before its slot, and waits for it here: the queue's
+    // polling and a busy instance make a retry due at its slot come back seconds late, past the time its slot is
+    // kept (a fan-out's channels sat idle through slots whose retries all came back too late).
+    delaySeconds: promised ? Math.max(1, slot.retryInSeconds - MAX_IN_PROCESS_WAIT_MS / 1000) : slot.retryInSeconds,
     reason: "paced: Slack posts about one per second per channel",
     throttled: true,
     ...(promised ? { slotAt: slot.at } : {}),
   };
+}
+
+/** A promised slot is still this post's: it came back no later than PROMISED_SLOT_KEPT_MS after it. */
+function promisedSlotKept(slotAt: number | undefined): slotAt is number {
+  return slotAt !== undefined && Date.now() - slotAt <= PROMISED_SLOT_KEPT_MS;
 }
 
 /** Posts a message as the app, without link previews, tagged with metadata by which the post can be found again. */
