@@ -33,13 +33,17 @@ const OUTPUT_LINES_KEPT = 50;
 type Service = "blob" | "queue" | "table";
 type Ports = Record<Service, number>;
 
+/** See the file: an in-memory Azurite's queue garbage collection is put off to the end of its run. */
+export const IN_MEMORY_PRELOAD = resolve(__dirname, "azurite-in-memory.cjs");
+
 const LISTENING = /Azurite (Blob|Queue|Table) service is successfully listening at http:\/\/[^:]+:(\d+)/;
 
 export async function startAzurite(opts: AzuriteOptions = {}): Promise<Azurite> {
   if (opts.inMemory && opts.location !== undefined) {
     throw new Error("startAzurite: `inMemory` and `location` cannot be combined (Azurite rejects it)");
   }
-  const child = spawn(process.execPath, [azuriteCli(), ...azuriteArgs(opts)], {
+  const preload = opts.inMemory ? ["--require", IN_MEMORY_PRELOAD] : [];
+  const child = spawn(process.execPath, [...preload, azuriteCli(), ...azuriteArgs(opts)], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   // A test runner that dies without calling stop() must not leave Azurite behind.

@@ -1,7 +1,8 @@
 import { QueueServiceClient } from "@azure/storage-queue";
 import { TableClient } from "@azure/data-tables";
+import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { startAzurite } from "../../dev/azurite";
+import { IN_MEMORY_PRELOAD, startAzurite } from "../../dev/azurite";
 import { startTestAzurite } from "../support/azurite";
 
 describe("startAzurite", () => {
@@ -26,5 +27,16 @@ describe("startAzurite", () => {
 
   it("rejects in-memory persistence combined with a location, as Azurite would", async () => {
     await expect(startAzurite({ inMemory: true, location: ".azurite" })).rejects.toThrow(/cannot be combined/);
+  });
+
+  it("puts an in-memory Azurite's queue garbage collection off to the end of its run (it stalls the emulator for seconds)", () => {
+    const interval = (preload: string[]) =>
+      Number(
+        execFileSync(process.execPath, [...preload, "-p", 'require("azurite/dist/src/queue/utils/constants").DEFAULT_GC_INTERVAL_MS'], {
+          encoding: "utf8",
+        }),
+      );
+    expect(interval([])).toBe(60_000);
+    expect(interval(["--require", IN_MEMORY_PRELOAD])).toBeGreaterThanOrEqual(24 * 3600 * 1000);
   });
 });
