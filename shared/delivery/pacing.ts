@@ -1,5 +1,5 @@
 import { sleep } from "../storage/table";
-import { liveInstanceCount } from "../storage/instances";
+import { instanceShareOfApp } from "../storage/instances";
 
 export interface Window {
   /** Length of the window in milliseconds. */
@@ -262,7 +262,10 @@ function insert(sorted: number[], time: number): void {
   sorted.splice(i, 0, time);
 }
 
-/** The share of each published limit this instance may use: PACING_SHARE split evenly between live instances. */
+/**
+ * The share of each published limit this instance may use: PACING_SHARE split evenly between live instances, less
+ * while the others haven't counted this one yet (storage/instances.ts).
+ */
 export function instanceShare(): number {
-  return PACING_SHARE / liveInstanceCount();
+  return PACING_SHARE * instanceShareOfApp();
 }

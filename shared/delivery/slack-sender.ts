@@ -131,7 +131,7 @@ export async function sendSlackCard(
     if (
       unsettled &&
       !promisedSlotKept(options.slotAt) &&
-      channelLimiter.earliest(`${target.teamId}:${channel}`, Date.now()) - Date.now() > MAX_IN_PROCESS_WAIT_MS
+      channelLimiter.earliest(channelKey(target.teamId, channel), Date.now()) - Date.now() > MAX_IN_PROCESS_WAIT_MS
     ) {
       return held("the channel's next slot is further off than it takes to settle");
     }
@@ -159,12 +159,12 @@ export async function sendSlackCard(
  */
 export async function channelTurn(teamId: string, channel: string, promised?: { slotAt?: number }): Promise<FailureVerdict | undefined> {
   const slotAt = promised?.slotAt;
+  const key = channelKey(teamId, channel);
   if (promisedSlotKept(slotAt)) {
     if (slotAt > Date.now()) await sleep(Math.min(slotAt - Date.now(), MAX_IN_PROCESS_WAIT_MS));
     // Promises that come back late together (a stalled instance) still go out a second apart.
-    if ((await promisesKeptLimiter.acquire(`${teamId}:${channel}`, MAX_IN_PROCESS_WAIT_MS)).ok) return undefined;
+    if ((await promisesKeptLimiter.acquire(key, MAX_IN_PROCESS_WAIT_MS)).ok) return undefined;
   }
-  const key = `${teamId}:${channel}`;
   const slot = promised
     ? await channelLimiter.acquireOrPromise(key, MAX_IN_PROCESS_WAIT_MS)
     : await channelLimiter.acquire(key, MAX_IN_PROCESS_WAIT_MS);
@@ -179,6 +179,11 @@ export async function channelTurn(teamId: string, channel: string, promised?: { 
     throttled: true,
     ...(promised ? { slotAt: slot.at } : {}),
   };
+}
+
+/** The pacing key of one channel: Slack's posting limit is per channel of a workspace. */
+function channelKey(teamId: string, channel: string): string {
+  return `${teamId}:${channel}`;
 }
 
 /** A promised slot is still this post's: it came back no later than PROMISED_SLOT_KEPT_MS after it. */

@@ -15,6 +15,10 @@ export interface StorageRequest {
   resource: string;
   status: number;
   at: number;
+  /** When the request reached the proxy (`at` is when Azurite's answer did). */
+  sentAt: number;
+  /** The request's path and query, kept only with STORAGE_PROXY_URLS set (the benchmark's call dumps). */
+  url?: string;
 }
 
 export interface StorageProxy {
@@ -75,6 +79,7 @@ export async function startStorageProxy(azurite: Azurite): Promise<StorageProxy>
 }
 
 function forward(service: StorageService, upstream: URL, req: IncomingMessage, res: ServerResponse, requests: StorageRequest[]): void {
+  const sentAt = Date.now();
   const outgoing = request(
     { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
     (answer) => {
@@ -84,6 +89,8 @@ function forward(service: StorageService, upstream: URL, req: IncomingMessage, r
         resource: resourceOf(service, req.url ?? "/"),
         status: answer.statusCode ?? 0,
         at: Date.now(),
+        sentAt,
+        ...(process.env.STORAGE_PROXY_URLS ? { url: req.url } : {}),
       });
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
