@@ -14,6 +14,7 @@ import { LIMITS as TEAMS_LIMITS } from "../../dev/emulators/teams/faults";
 import {
   PACING_SHARE,
   pacedWindows,
+  SETTLE_MS,
   SLACK_CHANNEL_LIMITS,
   TEAMS_CONVERSATION_LIMITS,
   TEAMS_MARGIN_MS,
@@ -333,6 +334,8 @@ async function storagePerAlert(
   const newAlert = await measure(anAlert({ alertId: `${PROJECT}-probe-1`, issue: { ...base, count: 1 } }));
   const repeatAlerts: number[] = [];
   for (let n = 2; n <= REPEAT_PROBES + 1; n++) {
+    // Each repeat to a settled issue: one within SETTLE_MS of the last change waits for the issue to settle.
+    await pause(SETTLE_MS);
     const lastSeen = new Date(Date.UTC(2026, 11, 1, 12 + n)).toISOString();
     repeatAlerts.push(await measure(anAlert({ alertId: `${PROJECT}-probe-${n}`, issue: { ...base, count: n, lastSeen } })));
   }

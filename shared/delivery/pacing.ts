@@ -1,5 +1,5 @@
 import { sleep } from "../storage/table";
-import { instanceShareOfApp } from "../storage/instances";
+import { liveInstanceCount, noteDeferral } from "../storage/instances";
 
 export interface Window {
   /** Length of the window in milliseconds. */
@@ -92,7 +92,17 @@ export class SlidingWindowLimiter {
     private readonly windows: Window[] | (() => Window[]),
     private readonly now: () => number = Date.now,
     private readonly wait: (ms: number) => Promise<void> = sleep,
+    /** Told of every request deferred (see `forSends`). */
+    private readonly onDefer: () => void = () => undefined,
   ) {}
+
+  /**
+   * A limiter of this instance's calls to a platform: a deferral tells the instance count, which counts again when
+   * it ends a quiet spell (storage/instances.ts).
+   */
+  static forSends(windows: () => Window[]): SlidingWindowLimiter {
+    return new SlidingWindowLimiter(windows, Date.now, sleep, noteDeferral);
+  }
 
   /** How long until one more request for `key` fits every window after the slots already booked (0 = now). */
   delayFor(key: string): number {
@@ -165,6 +175,7 @@ export class SlidingWindowLimiter {
    * spread after the other promised times, holding nothing.
    */
   defer(key: string, options: { keepPromise?: boolean } = {}): Slot & { ok: false } {
+    this.onDefer();
     const now = this.now();
     const at = this.earliest(key, now);
     if (options.keepPromise) {
@@ -262,10 +273,7 @@ function insert(sorted: number[], time: number): void {
   sorted.splice(i, 0, time);
 }
 
-/**
- * The share of each published limit this instance may use: PACING_SHARE split evenly between live instances, less
- * while the others haven't counted this one yet (storage/instances.ts).
- */
+/** The share of each published limit this instance may use: PACING_SHARE split evenly between live instances. */
 export function instanceShare(): number {
-  return PACING_SHARE * instanceShareOfApp();
+  return PACING_SHARE / liveInstanceCount();
 }

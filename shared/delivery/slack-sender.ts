@@ -23,10 +23,10 @@ import {
 import type { SlackContext } from "../context";
 
 /** This instance's share of Slack's limits (docs/pacing.md): posts per channel, chat.update per workspace. */
-export const channelLimiter = new SlidingWindowLimiter(() => pacedWindows(SLACK_CHANNEL_LIMITS, instanceShare()));
+export const channelLimiter = SlidingWindowLimiter.forSends(() => pacedWindows(SLACK_CHANNEL_LIMITS, instanceShare()));
 /** The posts this instance makes in slots promised by any instance: never more than the app's whole pace. */
 const promisesKeptLimiter = new SlidingWindowLimiter(() => pacedWindows(SLACK_CHANNEL_LIMITS, PACING_SHARE));
-const updateLimiter = new SlidingWindowLimiter(() => pacedWindows(SLACK_TIER3_LIMITS, instanceShare()));
+const updateLimiter = SlidingWindowLimiter.forSends(() => pacedWindows(SLACK_TIER3_LIMITS, instanceShare()));
 /**
  * Cards posted while their issue is still changing, per workspace: each will need a chat.update once the issue
  * settles, so they are let through at a share of the workspace's chat.update budget (docs/pacing.md). A new

@@ -22,8 +22,8 @@ import type { AppContext } from "../context";
 export type SendOutcome = { kind: "sent"; copy: CardCopy } | FailureVerdict;
 
 /** This instance's share of Teams' published limits (docs/pacing.md); a longer wait goes back through the queue. */
-const conversationLimiter = new SlidingWindowLimiter(() => pacedWindows(TEAMS_CONVERSATION_LIMITS, instanceShare(), TEAMS_MARGIN_MS));
-const tenantLimiter = new SlidingWindowLimiter(() => pacedWindows(TEAMS_TENANT_LIMITS, instanceShare(), TEAMS_MARGIN_MS));
+const conversationLimiter = SlidingWindowLimiter.forSends(() => pacedWindows(TEAMS_CONVERSATION_LIMITS, instanceShare(), TEAMS_MARGIN_MS));
+const tenantLimiter = SlidingWindowLimiter.forSends(() => pacedWindows(TEAMS_TENANT_LIMITS, instanceShare(), TEAMS_MARGIN_MS));
 const MAX_IN_PROCESS_WAIT_MS = 2000;
 
 const DEAD_CODES = new Set([

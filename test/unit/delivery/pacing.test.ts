@@ -134,6 +134,21 @@ describe("the limiter", () => {
     expect(await limiter.acquireOrPromise("c", 0)).toEqual({ ok: false, retryInSeconds: 3, at: 4000 });
   });
 
+  it("tells the instance count of every request it defers, not of those it lets through (a busy spell's start)", async () => {
+    let deferrals = 0;
+    const limiter = new SlidingWindowLimiter(
+      [{ ms: 1000, limit: 1 }],
+      () => 0,
+      async () => undefined,
+      () => deferrals++,
+    );
+    expect(await limiter.acquire("c", 0)).toEqual({ ok: true });
+    expect(deferrals).toBe(0);
+    expect((await limiter.acquire("c", 0)).ok).toBe(false);
+    expect((await limiter.acquireOrPromise("c", 0)).ok).toBe(false);
+    expect(deferrals).toBe(2);
+  });
+
   it("follows the instance count: the same limiter paces at half the rate once a second instance is counted", async () => {
     let instances = 1;
     let now = 0;
