@@ -8,12 +8,10 @@ import { TABLES, type StorageClients } from "./clients";
 export const HEARTBEAT_MS = 15_000;
 /** A heartbeat older than this (two and a half beats) belonged to an instance that stopped or died. */
 export const LIVE_MS = 40_000;
-/** A 429 makes an instance count again (`recount`) at most this often. */
+/** A 429, or a deferral early in a busy spell, makes an instance count again (`recount`) at most this often. */
 const RECOUNT_AFTER_429_MS = 1000;
 /** An instance that deferred nothing for this long was quiet: its next deferral starts a busy spell (`deferred`). */
 const QUIET_MS = HEARTBEAT_MS;
-/** In a busy spell's first HEARTBEAT_MS, deferrals make the instance count again at most this often. */
-const BUSY_RECOUNT_MS = 1000;
 /** Rows this old are deleted by whoever lists them, so instances long gone don't pile up. */
 const FORGET_MS = 3_600_000;
 const PARTITION = "pacing";
@@ -76,14 +74,14 @@ export class InstanceCount {
   /**
    * This instance's pacing deferred a call: it is using its whole share. At the start of a busy spell that is when
    * its count matters and may be stale: the work arrived at every instance at once, and the others started sending
-   * since its last beat. So in the spell's first HEARTBEAT_MS it counts again every BUSY_RECOUNT_MS, not only at
+   * since its last beat. So in the spell's first HEARTBEAT_MS it counts again (at most every second), not only at
    * the next beat (two instances paced at 1.5 × the budget for up to 15 s, and drew 429s).
    */
   deferred(): void {
     const now = this.now();
     if (now - this.deferredAt >= QUIET_MS) this.busySince = now;
     this.deferredAt = now;
-    if (now - this.busySince < HEARTBEAT_MS && now - this.beatAt >= BUSY_RECOUNT_MS) this.recount();
+    if (now - this.busySince < HEARTBEAT_MS) this.recount();
   }
 
   private async beat(now: number): Promise<void> {
