@@ -134,13 +134,19 @@ describe("Slack cards of a still-changing issue", () => {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
+/** A new workspace with the app installed, one channel in it, and a sender to post cards there directly. */
+async function aChannelToPostIn(workspaceName: string, channelName: string) {
+  const workspace = app.slack.addWorkspace({ name: workspaceName });
+  await installInSlackWorkspace(app.storage, workspace);
+  const sender = { ...app.context({ coalesceSeconds: 5 }), identities: new IdentityRepository(app.storage) };
+  const channel = app.slack.addChannel(workspace.teamId, { name: channelName }).id;
+  const target = { provider: "slack" as const, teamId: workspace.teamId, channel };
+  return { workspace, sender, channel, target };
+}
+
 describe("a deferred Slack card post keeps the slot it was promised", () => {
   it("the retry carrying its slot posts in it, ahead of later posts; one come back too late asks again", async () => {
-    const workspace = app.slack.addWorkspace({ name: "Promises" });
-    await installInSlackWorkspace(app.storage, workspace);
-    const sender = { ...app.context({ coalesceSeconds: 5 }), identities: new IdentityRepository(app.storage) };
-    const channel = app.slack.addChannel(workspace.teamId, { name: "busy" }).id;
-    const target = { provider: "slack" as const, teamId: workspace.teamId, channel };
+    const { workspace, sender, channel, target } = await aChannelToPostIn("Promises", "busy");
     const post = (n: number, slotAt?: number): Promise<SlackSendOutcome> =>
       sendSlackCard(sender, anIssue({ id: `PROMISE-${n}` }), target, `slack:${workspace.teamId}:${channel}`, 1, {
         deliveryId: `promise-${n}`,
@@ -180,11 +186,7 @@ describe("a deferred Slack card post keeps the slot it was promised", () => {
   });
 
   it("a still-changing issue's card is promised no slot of a busy channel: held until the issue settles, it keeps no settled card waiting behind it", async () => {
-    const workspace = app.slack.addWorkspace({ name: "Busy and changing" });
-    await installInSlackWorkspace(app.storage, workspace);
-    const sender = { ...app.context({ coalesceSeconds: 5 }), identities: new IdentityRepository(app.storage) };
-    const channel = app.slack.addChannel(workspace.teamId, { name: "busy-changing" }).id;
-    const target = { provider: "slack" as const, teamId: workspace.teamId, channel };
+    const { workspace, sender, channel, target } = await aChannelToPostIn("Busy and changing", "busy-changing");
     const post = (n: number, settlesInMs: number): Promise<SlackSendOutcome> =>
       sendSlackCard(sender, anIssue({ id: `BUSY-${n}`, version: 3 }), target, `slack:${workspace.teamId}:${channel}`, 1, {
         deliveryId: `busy-${n}`,
