@@ -68,11 +68,10 @@ export interface FanoutResult {
   /** Each repeat alert measured, in order (the first may land on a host that has not taken an alert yet). */
   storagePerRepeatAlertEach?: number[];
   /**
-   * The median repeat alert's requests apart: the alert's own work, and what a host pays at most once per interval
-   * however many alerts it takes (its heartbeat, every 15 s; reads of what it caches for 10–60 s: installations,
-   * people, releases). A repeat alert on a busy host pays only its own work.
+   * Each repeat alert's requests apart: the alert's own work, and a host's upkeep, paid at most once per interval or
+   * per process however many alerts it takes (`repeatAlertParts`). A repeat alert on a busy host pays only its own work.
    */
-  storagePerRepeatAlertParts?: RepeatAlertParts;
+  storagePerRepeatAlertParts?: RepeatAlertParts[];
   /**
    * Storage requests the app made for the whole fan-out (`workRequests`: queue polls left out), from the first alert
    * sent until every copy was final (or the run ended), and the part until every alert was taken. Azurite's speed
@@ -258,9 +257,9 @@ export async function measureFanout(shape: FanoutShape, progress: (line: string)
         slackRateLimited: stack.slack.calls.filter((c) => c.error === "ratelimited").length,
       },
       storagePerNewAlert: storage.newAlert,
-      storagePerRepeatAlert: storage.repeatAlert.total,
+      storagePerRepeatAlert: storage.repeatAlert,
       storagePerRepeatAlertEach: storage.repeatAlerts.map((parts) => parts.total),
-      storagePerRepeatAlertParts: storage.repeatAlert,
+      storagePerRepeatAlertParts: storage.repeatAlerts,
       storageDuringFanout,
       hostRssPeakMiB: rss.stop(),
       emulatorsAhead: servicesFirst,
@@ -321,40 +320,43 @@ export const REPEAT_PROBES = 3;
 
 export interface RepeatAlertParts {
   total: number;
-  /** Everything but the two below. */
+  /** Everything but a host's upkeep below. */
   ownWork: number;
-  /** The `instances` table: the host's heartbeat and counts. */
+  /** The `instances` table: the host's heartbeat (every 15 s) and counts. */
   heartbeat: number;
   /** Reads of the tables each host caches for 10–60 s (installations, identities, releases). */
   cacheRefills: number;
+  /** A table's creation, on a host's first use of it (once per process). */
+  tablesCreated: number;
 }
 
 const PER_HOST_CACHED_TABLES = new Set<string>([TABLES.installations, TABLES.identities, TABLES.releases]);
 
-/** A probe's requests (as `workRequests` counts them) apart: the alert's own work, and a host's periodic costs. */
+/** A probe's requests (as `workRequests` counts them) apart: the alert's own work, and a host's upkeep. */
 export function repeatAlertParts(requests: StorageRequest[]): RepeatAlertParts {
   const total = workRequests(requests).total;
   const tableRequests = (keep: (r: StorageRequest) => boolean) => requests.filter((r) => r.service === "table" && keep(r)).length;
   const heartbeat = tableRequests((r) => r.resource === TABLES.instances);
   const cacheRefills = tableRequests((r) => r.method === "GET" && PER_HOST_CACHED_TABLES.has(r.resource));
-  return { total, ownWork: total - heartbeat - cacheRefills, heartbeat, cacheRefills };
+  const tablesCreated = tableRequests((r) => r.method === "POST" && r.resource === "Tables");
+  return { total, ownWork: total - heartbeat - cacheRefills - tablesCreated, heartbeat, cacheRefills, tablesCreated };
 }
 
 export function describeParts(parts: RepeatAlertParts): string {
-  return `${parts.total} (own work ${parts.ownWork}, heartbeat ${parts.heartbeat}, cache refills ${parts.cacheRefills})`;
+  return `${parts.total} (own work ${parts.ownWork}; heartbeat ${parts.heartbeat}, cache refills ${parts.cacheRefills}, tables created ${parts.tablesCreated})`;
 }
 
 /**
  * Storage requests for one new issue's alert and then REPEAT_PROBES repeat alerts, each from its sending until the
  * app is quiet, counted as test/e2e/fanout-storage.test.ts counts them (`workRequests`: queue polls left out, one
  * receive per message taken). Each repeat is sent past the settle window of the one before, so 13–15 s apart: each
- * may also pay a host's heartbeat and the refill of its caches, which `repeatAlertParts` tells apart. Then a minute's
+ * may also pay a host's upkeep (heartbeat, cache refills, a table's creation), which `repeatAlertParts` tells apart. Then a minute's
  * pause: the fan-out starts with Slack's chat.update budget unspent.
  */
 async function storagePerAlert(
   stack: Stack,
   send: (alert: Alert) => Promise<unknown>,
-): Promise<{ newAlert: number; repeatAlert: RepeatAlertParts; repeatAlerts: RepeatAlertParts[] }> {
+): Promise<{ newAlert: number; repeatAlert: number; repeatAlerts: RepeatAlertParts[] }> {
   const proxy = stack.storageProxy!;
   const measure = async (alert: Alert) => {
     await quiet(stack);
@@ -375,8 +377,7 @@ async function storagePerAlert(
     repeatAlerts.push(repeatAlertParts(await measure(anAlert({ alertId: `${PROJECT}-probe-${n}`, issue: { ...base, count: n, lastSeen } }))));
   }
   await pause(60_000);
-  const sorted = [...repeatAlerts].sort((a, b) => a.total - b.total);
-  return { newAlert, repeatAlert: sorted[Math.floor(sorted.length / 2)]!, repeatAlerts };
+  return { newAlert, repeatAlert: median(repeatAlerts.map((parts) => parts.total)), repeatAlerts };
 }
 
 /**
@@ -471,4 +472,9 @@ function watchRss(stack: Stack): { stop(): number[] } {
       return peaks.map((peak) => Math.round(peak));
     },
   };
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
 }
