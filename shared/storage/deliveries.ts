@@ -122,7 +122,7 @@ type DeliveryEntity = {
  * and a stable hash of its key (the same person gives the same hash, so log lines can still be followed).
  */
 export function targetLabel(targetKey: string): string {
-  const person = /^(msteams:|slack:[^:]+:)(email|user):/.exec(targetKey);
+  const person = /^(msteams:|(?:slack|discord):[^:]+:)(email|user):/.exec(targetKey);
   if (!person) return targetKey;
   const hash = createHash("sha256").update(targetKey).digest("hex").slice(0, 12);
   return `${person[1]}person#${hash}`;

@@ -8,11 +8,14 @@ describe("how a target appears in logs", () => {
   it("people by kind and a stable hash, never their email or object id; channels by id", () => {
     const teamsEmail = targetLabel(targetKey({ provider: "msteams", userEmail: "Ana@Contoso.com" }));
     const slackEmail = targetLabel(targetKey({ provider: "slack", teamId: "T0DEV00001", userEmail: "ana@contoso.com" }));
+    const discordEmail = targetLabel(targetKey({ provider: "discord", guildId: "111122223333444455", userEmail: "Ana@Contoso.com" }));
     const objectId = targetLabel(targetKey({ provider: "msteams", aadObjectId: "0b1c2d3e-0000-4000-8000-000000000001" }));
     expect(teamsEmail).toMatch(/^msteams:person#[0-9a-f]{12}$/);
     expect(slackEmail).toMatch(/^slack:T0DEV00001:person#[0-9a-f]{12}$/);
+    expect(discordEmail).toMatch(/^discord:111122223333444455:person#[0-9a-f]{12}$/);
     expect(objectId).toMatch(/^msteams:person#[0-9a-f]{12}$/);
-    for (const label of [teamsEmail, slackEmail, objectId]) expect(label).not.toMatch(/ana|contoso|0b1c2d3e/i);
+    for (const label of [teamsEmail, slackEmail, discordEmail, objectId]) expect(label).not.toMatch(/ana|contoso|0b1c2d3e/i);
+    expect(targetLabel(targetKey({ provider: "discord", channelId: "999988887777666655" }))).toBe("discord:999988887777666655");
     expect(targetLabel(targetKey({ provider: "msteams", userEmail: "ana@contoso.com" }))).toBe(teamsEmail);
     expect(targetLabel(targetKey({ provider: "msteams", userEmail: "ben@contoso.com" }))).not.toBe(teamsEmail);
     expect(targetLabel(targetKey({ provider: "slack", teamId: "T0DEV00001", channel: "C0ALERTS01" }))).toBe("slack:T0DEV00001:C0ALERTS01");
