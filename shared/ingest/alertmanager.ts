@@ -2,9 +2,11 @@ import { z } from "zod";
 import type { Alert } from "../domain/alert";
 import {
   clip,
+  cut,
   httpUrl,
   iso,
   labels,
+  LIMITS,
   levelFromSeverity,
   tagsFrom,
   timestamp,
@@ -73,12 +75,12 @@ function toAlert(source: Source, payload: Group, alert: z.infer<typeof groupAler
       status: alert.status,
       issue: {
         id: issueId,
-        project: clip(payload.receiver, 200) ?? source,
-        title: clip(alert.annotations.summary, 4000) ?? clip(name, 4000) ?? `${source} alert ${alert.fingerprint}`,
-        culprit: clip(alert.labels.instance ?? alert.labels.job, 4000),
-        description: clip(alert.annotations.description, 32_000),
+        project: clip(payload.receiver, LIMITS.project) ?? source,
+        title: clip(alert.annotations.summary, LIMITS.title) ?? clip(name, LIMITS.title) ?? `${source} alert ${alert.fingerprint}`,
+        culprit: clip(alert.labels.instance ?? alert.labels.job, LIMITS.culprit),
+        description: clip(alert.annotations.description, LIMITS.description),
         level: levelFromSeverity(alert.labels.severity),
-        environment: clip(alert.labels.environment ?? alert.labels.env, 200),
+        environment: clip(alert.labels.environment ?? alert.labels.env, LIMITS.environment),
         url: httpUrl(alert.generatorURL) ?? httpUrl(payload.externalURL),
         count: 1,
         userCount: 0,
@@ -86,9 +88,9 @@ function toAlert(source: Source, payload: Group, alert: z.infer<typeof groupAler
         lastSeen: iso(ended ? alert.endsAt! : alert.startsAt),
         tags: tagsFrom(Object.entries(alert.labels)),
       },
-      ...(name ? { rule: { id: name.slice(0, 200), name: name.slice(0, 500) } } : {}),
+      ...(name ? { rule: { id: cut(name, LIMITS.ruleId), name: cut(name, LIMITS.ruleName) } } : {}),
     },
     options,
-    clip(alert.labels.project, 200),
+    clip(alert.labels.project, LIMITS.project),
   );
 }

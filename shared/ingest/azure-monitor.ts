@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Level } from "../domain/issue";
-import { clip, iso, tagsFrom, timestamp, withOptions, wrongShape, type IngestOptions, type Normalized } from "./common";
+import { clip, cut, iso, LIMITS, tagsFrom, timestamp, withOptions, wrongShape, type IngestOptions, type Normalized } from "./common";
 
 const SEVERITY_LEVEL: Record<string, Level> = { Sev0: "fatal", Sev1: "error", Sev2: "warning", Sev3: "info", Sev4: "debug" };
 
@@ -49,10 +49,10 @@ export function normalizeAzureMonitor(payload: unknown, options: IngestOptions =
           status,
           issue: {
             id: issueId,
-            project: essentials.monitoringService.slice(0, 200),
-            title: essentials.alertRule.slice(0, 4000),
-            culprit: clip(resources.join(", "), 4000),
-            description: clip(essentials.description, 32_000),
+            project: cut(essentials.monitoringService, LIMITS.project),
+            title: cut(essentials.alertRule, LIMITS.title),
+            culprit: clip(resources.join(", "), LIMITS.culprit),
+            description: clip(essentials.description, LIMITS.description),
             level: SEVERITY_LEVEL[essentials.severity]!,
             url: `https://portal.azure.com/#view/Microsoft_Azure_Monitoring_Alerts/AlertDetails.ReactView/alertId/${encodeURIComponent(essentials.alertId)}`,
             count: 1,
@@ -67,10 +67,10 @@ export function normalizeAzureMonitor(payload: unknown, options: IngestOptions =
               ...Object.entries(customProperties ?? {}),
             ]),
           },
-          rule: { id: essentials.alertRule.slice(0, 200), name: essentials.alertRule.slice(0, 500) },
+          rule: { id: cut(essentials.alertRule, LIMITS.ruleId), name: cut(essentials.alertRule, LIMITS.ruleName) },
         },
         options,
-        clip(customProperties?.project, 200),
+        clip(customProperties?.project, LIMITS.project),
       ),
     ],
   };

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import type { Alert, AlertTarget, SchemaProblem } from "../domain/alert";
+import { ALERT_LIMITS, type Alert, type AlertTarget, type SchemaProblem } from "../domain/alert";
+import { ID_LIMITS } from "../domain/ids";
 import type { Level } from "../domain/issue";
 import type { IssueActionMessage } from "../domain/recovery";
 import type { ReleaseMessage } from "../domain/release-notice";
@@ -32,17 +33,21 @@ export function iso(value: string): string {
   return new Date(value).toISOString();
 }
 
-/** Labels become tags within the storage budget: a bounded number of short tags. */
-const MAX_TAGS = 30;
-const MAX_TAG_KEY = 100;
+/**
+ * The alert schema's limits for what a webhook fills from text of any length: such text is cut to them, never
+ * refused (a monitoring tool does not retry a 4xx, so a refused batch would be lost).
+ */
+export const LIMITS = { ...ALERT_LIMITS, project: ID_LIMITS.project } as const;
+
+/** Labels become tags within the storage budget: at most the schema's number of tags, each value short. */
 const MAX_TAG_VALUE = 200;
 
 export function tagsFrom(entries: Iterable<[string, string]>): Record<string, string> {
   const tags: Record<string, string> = {};
   for (const [key, value] of entries) {
-    if (Object.keys(tags).length >= MAX_TAGS) break;
-    if (!key || key.length > MAX_TAG_KEY) continue;
-    tags[key] = value.slice(0, MAX_TAG_VALUE);
+    if (Object.keys(tags).length >= LIMITS.tags) break;
+    if (!key || key.length > LIMITS.tagKey) continue;
+    tags[key] = cut(value, MAX_TAG_VALUE);
   }
   return tags;
 }
@@ -76,7 +81,14 @@ export function httpUrl(value: string | undefined | null): string | undefined {
 
 export function clip(value: string | undefined | null, max: number): string | undefined {
   const trimmed = value?.trim();
-  return trimmed ? trimmed.slice(0, max) : undefined;
+  return trimmed ? cut(trimmed, max) : undefined;
+}
+
+/** At most `max` UTF-16 units of `value`, never ending inside a surrogate pair (half an emoji cannot be stored). */
+export function cut(value: string, max: number): string {
+  if (value.length <= max) return value;
+  const last = value.charCodeAt(max - 1);
+  return value.slice(0, last >= 0xd800 && last <= 0xdbff ? max - 1 : max);
 }
 
 /** The fields every normalizer sets the same way from the request. */

@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { Alert } from "../domain/alert";
 import type { Level } from "../domain/issue";
 import type { IssueActionMessage } from "../domain/recovery";
-import { clip, httpUrl, iso, tagsFrom, timestamp, withOptions, wrongShape, type IngestOptions, type Normalized } from "./common";
+import { clip, cut, httpUrl, iso, LIMITS, tagsFrom, timestamp, withOptions, wrongShape, type IngestOptions, type Normalized } from "./common";
 
 /** Sentry-Hook-Resource values we take; other resources (installation, comment, …) are acknowledged and dropped. */
 export const SENTRY_RESOURCES = ["event_alert", "metric_alert", "issue"] as const;
@@ -119,10 +119,10 @@ function eventAlert(payload: z.infer<typeof eventAlertPayload>, options: IngestO
       issue: {
         id: issueId,
         project: projectSlugFromApiUrl(event.url) ?? String(event.project ?? "sentry"),
-        title: event.title.slice(0, 4000),
-        culprit: clip(event.culprit, 4000),
+        title: cut(event.title, LIMITS.title),
+        culprit: clip(event.culprit, LIMITS.culprit),
         level: levelOf(event.level),
-        environment: clip(event.environment ?? tags.find(([key]) => key === "environment")?.[1], 200),
+        environment: clip(event.environment ?? tags.find(([key]) => key === "environment")?.[1], LIMITS.environment),
         // The event's page, cut back to its issue's page.
         url: httpUrl(event.web_url?.replace(/events\/[^/]+\/?$/, "")),
         count: 1,
@@ -132,7 +132,7 @@ function eventAlert(payload: z.infer<typeof eventAlertPayload>, options: IngestO
         tags: tagsFrom(tags),
       },
       ...(payload.data.triggered_rule
-        ? { rule: { id: payload.data.triggered_rule.slice(0, 200), name: payload.data.triggered_rule.slice(0, 500) } }
+        ? { rule: { id: cut(payload.data.triggered_rule, LIMITS.ruleId), name: cut(payload.data.triggered_rule, LIMITS.ruleName) } }
         : {}),
     },
     options,
@@ -153,10 +153,10 @@ function metricAlert(payload: z.infer<typeof metricAlertPayload>, options: Inges
       issue: {
         id: issueId,
         project: rule.projects?.[0] ?? incident.projects?.[0] ?? "sentry",
-        title: rule.name.slice(0, 4000),
-        description: clip(payload.data.description_text?.replaceAll("\\n", "\n"), 32_000),
+        title: cut(rule.name, LIMITS.title),
+        description: clip(payload.data.description_text?.replaceAll("\\n", "\n"), LIMITS.description),
         level: payload.action === "critical" ? "fatal" : "warning",
-        environment: clip(rule.environment, 200),
+        environment: clip(rule.environment, LIMITS.environment),
         url: httpUrl(payload.data.web_url),
         count: 1,
         userCount: 0,
@@ -164,7 +164,7 @@ function metricAlert(payload: z.infer<typeof metricAlertPayload>, options: Inges
         lastSeen: iso(status === "resolved" && incident.date_closed ? incident.date_closed : incident.date_started),
         tags: { incident: incident.id },
       },
-      rule: { id: rule.id, name: rule.name.slice(0, 500) },
+      rule: { id: rule.id, name: cut(rule.name, LIMITS.ruleName) },
     },
     options,
     undefined,
@@ -194,10 +194,10 @@ function issueChange(payload: z.infer<typeof issuePayload>, options: IngestOptio
           status: "firing",
           issue: {
             id: issueId,
-            shortId: clip(issue.shortId, 100),
-            project: issue.project.slug.slice(0, 200),
-            title: issue.title.slice(0, 4000),
-            culprit: clip(issue.culprit, 4000),
+            shortId: clip(issue.shortId, LIMITS.shortId),
+            project: cut(issue.project.slug, LIMITS.project),
+            title: cut(issue.title, LIMITS.title),
+            culprit: clip(issue.culprit, LIMITS.culprit),
             level: levelOf(issue.level),
             url: httpUrl(issue.web_url) ?? httpUrl(issue.permalink),
             count: Math.max(1, Number.parseInt(String(issue.count ?? "1"), 10) || 1),

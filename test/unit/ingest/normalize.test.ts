@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { alertSchema } from "../../../shared/domain/alert";
+import { ALERT_LIMITS, alertSchema } from "../../../shared/domain/alert";
 import { issueActionMessageSchema } from "../../../shared/domain/recovery";
 import { normalizeAlertmanager, normalizeGrafana } from "../../../shared/ingest/alertmanager";
 import { normalizeAzureMonitor } from "../../../shared/ingest/azure-monitor";
@@ -220,6 +220,44 @@ describe("Sentry integration-platform webhooks (documented samples)", () => {
     const team = sample("sentry-issue-assigned") as any;
     team.data.issue.assignedTo = { type: "team", id: "3", name: "backend" };
     expect(normalizeSentry("issue", team)).toMatchObject({ ok: true, messages: [] });
+  });
+});
+
+describe("text longer than the alert schema allows is cut to fit, never refused", () => {
+  const emoji = "\u{1F525}"; // two UTF-16 units: a cut must not split it
+  const long = (units: number) => `${"x".repeat(units - 1)}${emoji}${"y".repeat(50)}`;
+
+  it("Alertmanager (kube-prometheus labels): 25 labels, a long summary, instance and description", () => {
+    const payload = sample("alertmanager-firing") as any;
+    for (let n = 0; n < 22; n++) payload.alerts[0].labels[`label_${String(n).padStart(2, "0")}`] = `value ${n}`;
+    payload.alerts[0].annotations.summary = long(ALERT_LIMITS.title);
+    payload.alerts[0].annotations.description = "d".repeat(ALERT_LIMITS.description + 500);
+    payload.alerts[0].labels.instance = "i".repeat(ALERT_LIMITS.culprit + 500);
+    const [alert] = messages(normalizeAlertmanager(payload));
+    expect(Object.keys(alert!.issue.tags)).toHaveLength(ALERT_LIMITS.tags);
+    expect(alert!.issue.title).toBe("x".repeat(ALERT_LIMITS.title - 1));
+    expect(alert!.issue.culprit).toHaveLength(ALERT_LIMITS.culprit);
+    expect(alert!.issue.description).toHaveLength(ALERT_LIMITS.description);
+  });
+
+  it("Sentry event alert: 24 tags and a long title", () => {
+    const payload = sample("sentry-event-alert") as any;
+    payload.data.event.tags = Array.from({ length: 24 }, (_, n) => [`tag${n}`, `value ${n}`]);
+    payload.data.event.title = long(ALERT_LIMITS.title + 10);
+    const [alert] = messages(normalizeSentry("event_alert", payload));
+    expect(Object.keys(alert!.issue.tags)).toHaveLength(ALERT_LIMITS.tags);
+    expect(alert!.issue.title).toHaveLength(ALERT_LIMITS.title);
+  });
+
+  it("Azure Monitor: 5 resources and 13 custom properties, a long rule name", () => {
+    const payload = sample("azure-monitor-fired") as any;
+    payload.data.essentials.configurationItems = Array.from({ length: 5 }, (_, n) => `vm-${n}-${"r".repeat(300)}`);
+    payload.data.customProperties = Object.fromEntries(Array.from({ length: 13 }, (_, n) => [`property${n}`, `value ${n}`]));
+    payload.data.essentials.alertRule = "rule ".repeat(600);
+    const [alert] = messages(normalizeAzureMonitor(payload));
+    expect(Object.keys(alert!.issue.tags)).toHaveLength(ALERT_LIMITS.tags);
+    expect(alert!.issue.culprit).toHaveLength(ALERT_LIMITS.culprit);
+    expect(alert!.rule.name).toHaveLength(ALERT_LIMITS.ruleName);
   });
 });
 
