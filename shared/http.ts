@@ -77,3 +77,11 @@ export async function readBodyWithin(request: HttpRequest, maxBytes: number): Pr
     throw error;
   }
 }
+
+/**
+ * The `error` an OAuth provider sends back on its redirect, fit for a log line and a page: an error code is
+ * [\w.-]; anything else in the query is someone's typing (the redirect URL is public), kept out.
+ */
+export function oauthErrorCode(value: string | null | undefined): string | undefined {
+  return value?.replace(/[^\w.-]/g, "?").slice(0, 60) || undefined;
+}

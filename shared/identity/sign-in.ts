@@ -1,5 +1,6 @@
 import * as oidc from "openid-client";
 import type { Config } from "../config";
+import { oauthErrorCode } from "../http";
 
 type OidcConfig = NonNullable<Config["oidc"]>;
 
@@ -127,11 +128,7 @@ export async function finishSignIn(
   callbackUrl: URL,
   expected: { state: string; nonce: string; codeVerifier: string },
 ): Promise<SignInResult> {
-  // An OAuth error code is [\w.-]; anything else in the query is someone's typing, kept out of the log.
-  const providerError = callbackUrl.searchParams
-    .get("error")
-    ?.replace(/[^\w.-]/g, "?")
-    .slice(0, 60);
+  const providerError = oauthErrorCode(callbackUrl.searchParams.get("error"));
   if (providerError) {
     const reason = providerError === "access_denied" ? "The sign-in was cancelled." : `The sign-in failed (${providerError}).`;
     return { ok: false, status: 400, refusal: { reason, rule: `provider-error ${providerError}` } };

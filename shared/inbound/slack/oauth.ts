@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { jwtVerify, SignJWT } from "jose";
 import type { Config } from "../../config";
+import { oauthErrorCode } from "../../http";
 import { deriveKey } from "../../identity/keys";
 import type { StorageClients } from "../../storage/clients";
 import { slackClient } from "../../slack/client";
@@ -68,11 +69,12 @@ export async function finishInstall(
   cookieNonce: string | undefined,
 ): Promise<InstallResult> {
   const slack = deps.config.slack!;
-  if (query.error)
+  const slackError = oauthErrorCode(query.error);
+  if (slackError)
     return {
       ok: false,
       status: 400,
-      reason: query.error === "access_denied" ? "The install was cancelled in Slack." : `Slack said: ${query.error}.`,
+      reason: slackError === "access_denied" ? "The install was cancelled in Slack." : `Slack said: ${slackError}.`,
     };
   if (!query.code || !query.state)
     return { ok: false, status: 400, reason: "This page needs the code and state Slack sends back. Start the install again." };
