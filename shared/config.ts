@@ -125,10 +125,13 @@ function crossChecks(env: Record<string, string | undefined>): Problem[] {
     if (!has("DISCORD_BOT_TOKEN")) problem("DISCORD_BOT_TOKEN", "required when DISCORD_PUBLIC_KEY is set");
   }
   if (has("OIDC_ISSUER") && !has("OIDC_CLIENT_ID")) problem("OIDC_CLIENT_ID", "required with OIDC_ISSUER");
-  const base = env.PUBLIC_BASE_URL?.trim();
-  if (base && URL.canParse(base)) {
-    const url = new URL(base);
-    if (url.protocol !== "https:" && !isLoopback(url.hostname)) problem("PUBLIC_BASE_URL", "must be https unless it is localhost");
+  // Our own address, and the services the app sends tokens and secrets to or takes signing keys from: plain http
+  // only to this machine (the dev emulators).
+  for (const setting of ["PUBLIC_BASE_URL", "BOT_OPENID_METADATA_URL", "SLACK_API_URL", "DISCORD_API_URL", "OIDC_ISSUER"]) {
+    const value = env[setting]?.trim();
+    if (!value || !URL.canParse(value)) continue;
+    const url = new URL(value);
+    if (url.protocol !== "https:" && !isLoopback(url.hostname)) problem(setting, "must be https unless it is localhost");
   }
   return problems;
 }
@@ -261,11 +264,19 @@ function withoutEmptyValues(env: Record<string, string | undefined>): Record<str
   return Object.fromEntries(Object.entries(env).map(([name, value]) => [name, value?.trim() === "" ? undefined : value]));
 }
 
-/** A value still reading like local.settings.example.json's `<bot app id …>`: never a real value. */
+/**
+ * A value still reading like local.settings.example.json's `<bot app id …>`, or a Key Vault reference the platform
+ * could not resolve (App Service then passes the reference's own text: a secret anyone can read in the template).
+ */
 function placeholderProblems(env: Record<string, string | undefined>): Problem[] {
-  return Object.keys(settingsSchema.shape)
-    .filter((name) => /^\s*<[^<>]*>\s*$/.test(env[name] ?? ""))
-    .map((setting) => ({ setting, message: "still the example's <…> placeholder: put the real value in, or leave it empty if it's optional" }));
+  return Object.keys(settingsSchema.shape).flatMap((setting) => {
+    const value = env[setting] ?? "";
+    if (/^\s*<[^<>]*>\s*$/.test(value))
+      return [{ setting, message: "still the example's <…> placeholder: put the real value in, or leave it empty if it's optional" }];
+    if (/^\s*@Microsoft\.KeyVault\(/i.test(value))
+      return [{ setting, message: "a Key Vault reference the platform could not resolve: give the app's identity access to the secret" }];
+    return [];
+  });
 }
 
 function requiredMessage(message: string): string {

@@ -72,6 +72,33 @@ describe("settings", () => {
     expect(problemsOf(validSettings({ PUBLIC_BASE_URL: "https://relay.example.com" }))).toEqual([]);
   });
 
+  it("requires https for the services given tokens and secrets or trusted for signing keys, unless on localhost", () => {
+    const slack = { SLACK_SIGNING_SECRET: "signing", SLACK_BOT_TOKEN: "xoxb-1" };
+    expect(problemsOf(validSettings({ BOT_OPENID_METADATA_URL: "http://login.example.com/.well-known/openid-configuration" }))).toEqual([
+      "BOT_OPENID_METADATA_URL",
+    ]);
+    expect(problemsOf(validSettings({ ...slack, SLACK_API_URL: "http://slack.example.com/api/" }))).toEqual(["SLACK_API_URL"]);
+    expect(problemsOf(validSettings({ DISCORD_API_URL: "http://discord.example.com/api/v10" }))).toEqual(["DISCORD_API_URL"]);
+    expect(problemsOf(validSettings({ OIDC_ISSUER: "http://login.example.com/tenant/v2.0", OIDC_CLIENT_ID: "c" }))).toEqual(["OIDC_ISSUER"]);
+    expect(
+      problemsOf(validSettings({ ...slack, SLACK_API_URL: "http://127.0.0.1:3978/api/", BOT_OPENID_METADATA_URL: "http://localhost:1/m" })),
+    ).toEqual([]);
+    expect(problemsOf(validSettings({ ...slack, SLACK_API_URL: "https://slack.example.com/api/" }))).toEqual([]);
+  });
+
+  it("refuses a Key Vault reference the platform could not resolve (its text would be the secret)", () => {
+    const unresolved = "@Microsoft.KeyVault(SecretUri=https://relay-kv.vault.azure.net/secrets/slack-signing-secret/)";
+    let message = "";
+    try {
+      loadConfig(validSettings({ SLACK_SIGNING_SECRET: unresolved, SLACK_BOT_TOKEN: "xoxb-1", INGEST_TOKENS: unresolved }));
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/- SLACK_SIGNING_SECRET: a Key Vault reference the platform could not resolve/);
+    expect(message).toMatch(/- INGEST_TOKENS: a Key Vault reference/);
+    expect(message).not.toContain("relay-kv");
+  });
+
   it("accepts a managed identity instead of a connection string", () => {
     const config = loadConfig(
       validSettings({ AzureWebJobsStorage: undefined, AzureWebJobsStorage__accountName: "relaystore", AzureWebJobsStorage__clientId: "cid" }),
