@@ -57,7 +57,7 @@ export async function startLinking(linker: AppContext, token: string | null): Pr
     signIn = await startSignIn(config.oidc, linkCallbackUrl(config));
   } catch (error) {
     linker.log(`Link: sign-in provider unavailable: ${(error as Error).message}`);
-    return page("Sign-in is unavailable right now", ["The sign-in provider didn't answer. Try the same link again in a minute."], { status: 503 });
+    return providerUnavailablePage();
   }
   const session = await new EncryptJWT({ token, state: signIn.state, nonce: signIn.nonce, codeVerifier: signIn.codeVerifier })
     .setProtectedHeader({ alg: "dir", enc: "A256GCM" })
@@ -65,6 +65,11 @@ export async function startLinking(linker: AppContext, token: string | null): Pr
     .setExpirationTime(`${SESSION_LIFETIME_SECONDS}s`)
     .encrypt(deriveKey(config.linkSigningKey, "link-session"));
   return { redirect: signIn.authorizationUrl, cookie: sessionCookie(config, session, SESSION_LIFETIME_SECONDS) };
+}
+
+/** The link token is not used up: the same link works once the provider answers again (within its 15 minutes). */
+function providerUnavailablePage(): Page {
+  return page("Sign-in is unavailable right now", ["The sign-in provider didn't answer. Try the same link again in a minute."], { status: 503 });
 }
 
 /** GET /api/link/callback: finish the sign-in, then ask the person to confirm the link. */
@@ -84,6 +89,10 @@ export async function finishLinking(linker: AppContext, callbackUrl: URL, sessio
     return withClear(page(title, [text], { status: 410 }));
   }
   const result = await finishSignIn(config.oidc, callbackUrl, session);
+  if ("unavailable" in result) {
+    linker.log(`Link: sign-in provider unavailable: ${result.unavailable}`);
+    return withClear(providerUnavailablePage());
+  }
   const request = check.request;
   const found = result.ok ? await personSignedIn(linker, request, result.signedIn) : result;
   if (!found.ok) {

@@ -102,6 +102,19 @@ function configuration(settings: OidcConfig): Promise<oidc.Configuration> {
   return config;
 }
 
+/**
+ * How the token request failed, when the provider rather than the request is at fault: no connection, a timeout, or
+ * a 5xx (a gateway's page or an OAuth error body). An OAuth error for the request itself (invalid_grant: the code is
+ * used or forged) is not an outage.
+ */
+function providerOutage(error: unknown): string | undefined {
+  if (error instanceof TypeError) return "could not be reached"; // fetch: refused, reset, DNS
+  const failed = error as { name?: string; code?: string; status?: number; cause?: unknown };
+  if (failed.name === "TimeoutError" || failed.name === "AbortError" || failed.code === "OAUTH_TIMEOUT") return "timed out";
+  const status = typeof failed.status === "number" ? failed.status : (failed.cause as { status?: unknown } | undefined)?.status;
+  return typeof status === "number" && status >= 500 ? `answered ${status}` : undefined;
+}
+
 /** Authorization Code + PKCE (S256), with state and nonce kept by the caller for the callback. */
 export async function startSignIn(settings: OidcConfig, redirectUri: string): Promise<SignInStart> {
   const config = await configuration(settings);
@@ -120,7 +133,11 @@ export async function startSignIn(settings: OidcConfig, redirectUri: string): Pr
   return { authorizationUrl: url.toString(), state, nonce, codeVerifier };
 }
 
-export type SignInResult = { ok: true; signedIn: SignedIn } | { ok: false; refusal: Refusal; status: 400 | 403 };
+export type SignInResult =
+  | { ok: true; signedIn: SignedIn }
+  | { ok: false; refusal: Refusal; status: 400 | 403 }
+  /** The provider didn't answer (down, timing out, 5xx): nothing was refused, the person can try again. */
+  | { ok: false; unavailable: string };
 
 /** Checks state, exchanges the code with the PKCE verifier, verifies the ID token and its nonce. */
 export async function finishSignIn(
@@ -137,6 +154,10 @@ export async function finishSignIn(
   let claims: Record<string, unknown>;
   try {
     config = await configuration(settings);
+  } catch (error) {
+    return { ok: false, unavailable: `discovery failed: ${(error as Error).message}` };
+  }
+  try {
     const tokens = await oidc.authorizationCodeGrant(config, callbackUrl, {
       pkceCodeVerifier: expected.codeVerifier,
       expectedState: expected.state,
@@ -145,6 +166,8 @@ export async function finishSignIn(
     });
     claims = tokens.claims() ?? {};
   } catch (error) {
+    const outage = providerOutage(error);
+    if (outage) return { ok: false, unavailable: `the token endpoint ${outage}` };
     const code = (error as { code?: string }).code;
     return {
       ok: false,

@@ -151,6 +151,38 @@ describe("the OIDC callback refuses what doesn't match", () => {
   });
 });
 
+describe("the sign-in provider is down when the person comes back", () => {
+  it("its token endpoint answers 503: the page says unavailable (503), the log says outage, and the same link works afterwards", async () => {
+    const browser = new TestBrowser();
+    const token = await issueLinkToken(key, request);
+    const toProvider = await browser.get(linkUrl(token), { stopBefore: (next) => !next.pathname.startsWith("/api/link") });
+    const login = await browser.get(toProvider.headers.get("location")!);
+    const back = await signInAs(browser, login, "ana@triage.dev", { stopBefore: (next) => next.pathname === "/api/link/callback" });
+    const mark = stack.host.logs().length;
+    stack.oidc.failTokenRequests(503);
+    let page;
+    try {
+      page = await browser.get(back.headers.get("location")!);
+    } finally {
+      stack.oidc.failTokenRequests(undefined);
+    }
+    expect(page.status).toBe(503);
+    expect(page.text).toMatch(/Sign-in is unavailable right now/);
+    const logs = await logsOnceLogged(stack.host, "Link: sign-in provider unavailable", mark);
+    expect(logs).toContain("Link: sign-in provider unavailable: the token endpoint answered 503");
+    expect(logs).not.toContain("sign-in refused");
+    expect(await linked()).toBeUndefined();
+
+    const retry = new TestBrowser();
+    const confirm = await signInAs(retry, await retry.get(linkUrl(token)), "ana@triage.dev");
+    const done = await retry.submitForm(confirm);
+    // The page, not this process's read of the link: an unlink above is trusted here for a few seconds.
+    expect(done.status).toBe(200);
+    expect(done.text).toMatch(/linked as ana@triage\.dev/);
+    await new IdentityRepository(stack.storage).unlink("msteams", stack.teams.tenantId, request.chatUserId);
+  });
+});
+
 describe("confirming the link", () => {
   it("shows who is being linked, and a confirmation posted from elsewhere (no matching cookie or token) links nothing", async () => {
     const named = { ...request, chatUserName: "Ana Lima" };

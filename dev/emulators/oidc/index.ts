@@ -40,8 +40,16 @@ export interface OidcProvider {
   addPerson(person: PersonInput): Person;
   /** A client registered after start: for an app whose callback URL is known only once it listens. */
   addClient(client: ClientInput): Promise<void>;
+  /**
+   * An outage of the token endpoint: until called again with `undefined`, every token request is answered with
+   * this status and a gateway's HTML page (what a provider's front end sends while the service behind is down).
+   */
+  failTokenRequests(status: number | undefined): void;
   stop(): Promise<void>;
 }
+
+/** oidc-provider's default route for the token endpoint. */
+const TOKEN_PATH = "/token";
 
 /**
  * oidc-provider 9 warns "Unsupported runtime. Use Node.js v22.x LTS" once as it loads on Node 20. The app
@@ -76,12 +84,21 @@ export async function startOidcProvider(opts: OidcProviderOptions): Promise<Oidc
   const signIns: SignIn[] = [];
 
   const running = await listen(opts.port ?? 0, opts.host ?? "127.0.0.1");
+  let tokenOutage: number | undefined;
   try {
     const provider = new Provider(running.url, configuration);
     provider.on("server_error", (_ctx, error) => log(`server_error: ${error.stack ?? error.message}`));
+    const callback = provider.callback();
+    const providerOrOutage: typeof callback = (req, res) => {
+      if (tokenOutage !== undefined && req.method === "POST" && (req.url ?? "").split("?")[0] === TOKEN_PATH) {
+        res.writeHead(tokenOutage, { "content-type": "text/html" }).end("<html><body><h1>Service Unavailable</h1></body></html>");
+        return;
+      }
+      return callback(req, res);
+    };
     running.server.on(
       "request",
-      routes(provider.callback(), {
+      routes(providerOrOutage, {
         provider,
         directory,
         isSessionNotFound: (error) => error instanceof errors.SessionNotFound,
@@ -103,6 +120,9 @@ export async function startOidcProvider(opts: OidcProviderOptions): Promise<Oidc
     addPerson: (person) => directory.add(person),
     // oidc-provider looks up a client it wasn't configured with in its adapter.
     addClient: (client) => adapter("Client").upsert(client.clientId, { ...clientMetadata(client) }),
+    failTokenRequests: (status) => {
+      tokenOutage = status;
+    },
     stop: () => running.close(),
   };
 }
