@@ -12,9 +12,9 @@ import {
   type DeliveryRow,
 } from "../storage/deliveries";
 import { LiveCards, livePostedAction, liveReleaseAction, type Claim, type PostReason } from "../storage/live-cards";
-import { submitInChunks, isNotFound } from "../storage/table";
+import { submitInChunks, isNotFound, statusOf, storageErrorCode } from "../storage/table";
 import { IdentityRepository } from "../storage/identities";
-import { countsAsAttempt, MAX_DELIVERY_ATTEMPTS } from "../delivery/retry-policy";
+import { countsAsAttempt, MAX_DELIVERY_ATTEMPTS, retryDelay } from "../delivery/retry-policy";
 import { SETTLE_MS } from "../delivery/pacing";
 import { sendSlackCard, type SlackSendOutcome } from "../delivery/slack-sender";
 import { sendTeamsCard, type SendOutcome } from "../delivery/teams-sender";
@@ -177,7 +177,16 @@ async function postTaken(
   if (teamsChannels.length > 0) await new TeamsInstallations(storage).prefetchConversations(teamsChannels);
   const settlesInMs = settlesIn(stored);
   const posted = await inPool(toPost, POSTS_IN_FLIGHT, (post) =>
-    postOne(deliverer, sender, stored.issue, batch, post.taken, post.because, settlesInMs),
+    postOne(deliverer, sender, stored.issue, batch, post.taken, post.because, settlesInMs).catch(
+      // What throws here failed before its post (a storage read, the row's count of re-posts): that target is
+      // retried, and the batch's other posts are still recorded (thrown, they would be posted again).
+      (error: unknown): Posted => ({
+        taken: post.taken,
+        because: post.because,
+        reposted: post.taken.row.reposted,
+        outcome: { kind: "retry", delaySeconds: retryDelay(post.taken.attempt, undefined), reason: `failed before posting: ${failureName(error)}` },
+      }),
+    ),
   );
 
   const cardActions: TransactionAction[] = [];
@@ -229,6 +238,13 @@ async function postTaken(
   await recordCards(storage, cardActions);
   await refreshIfOutdated(storage, batch.issueId, copies);
   await deliveries.updateMany(batch.alertId, rowChanges);
+}
+
+/** An error named for a log line: its kind, and a storage status and code when it has them (never its message). */
+function failureName(error: unknown): string {
+  const status = statusOf(error);
+  const code = storageErrorCode(error);
+  return [(error as Error | undefined)?.name ?? "error", status, code].filter(Boolean).join(" ");
 }
 
 /** Posts the card to one taken target, under the "exactly once" rule (README). */

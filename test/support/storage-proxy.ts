@@ -28,8 +28,15 @@ export interface StorageProxy {
   countSince(mark: number, filter?: (r: StorageRequest) => boolean): number;
   /** An index into `requests` for `countSince`. */
   mark(): number;
+  /**
+   * Until called again with `undefined`: every request `refusing` gives a status for is answered with it (and
+   * Azure Storage's error body) instead of reaching Azurite; it is counted like any other.
+   */
+  refuse(refusing: Refusing | undefined): void;
   stop(): Promise<void>;
 }
+
+export type Refusing = (request: { service: StorageService; method: string; url: string }) => number | undefined;
 
 /**
  * The storage requests among `requests` that the app made for its work: queue polls (GET of messages) go on all
@@ -55,9 +62,14 @@ export async function startStorageProxy(azurite: Azurite): Promise<StorageProxy>
   const targets: Record<StorageService, string> = { blob: azurite.blobEndpoint, queue: azurite.queueEndpoint, table: azurite.tableEndpoint };
   const servers: Server[] = [];
   const endpoints = {} as Record<StorageService, string>;
+  let refusing: Refusing | undefined;
   for (const service of Object.keys(targets) as StorageService[]) {
     const upstream = new URL(targets[service]);
-    const server = createServer((req, res) => forward(service, upstream, req, res, requests));
+    const server = createServer((req, res) => {
+      const status = refusing?.({ service, method: req.method ?? "GET", url: decodeURIComponent(req.url ?? "/") });
+      if (status === undefined) return forward(service, upstream, req, res, requests);
+      refuse(service, status, req, res, requests);
+    });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     servers.push(server);
     const port = (server.address() as AddressInfo).port;
@@ -71,6 +83,9 @@ export async function startStorageProxy(azurite: Azurite): Promise<StorageProxy>
       `BlobEndpoint=${endpoints.blob};QueueEndpoint=${endpoints.queue};TableEndpoint=${endpoints.table};`,
     requests,
     mark: () => requests.length,
+    refuse: (given) => {
+      refusing = given;
+    },
     countSince: (mark, filter = () => true) => requests.slice(mark).filter(filter).length,
     async stop() {
       await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
@@ -101,6 +116,20 @@ function forward(service: StorageService, upstream: URL, req: IncomingMessage, r
     res.end();
   });
   req.pipe(outgoing);
+}
+
+function refuse(service: StorageService, status: number, req: IncomingMessage, res: ServerResponse, requests: StorageRequest[]): void {
+  req.resume();
+  req.on("end", () => {
+    const at = Date.now();
+    requests.push({ service, method: req.method ?? "GET", resource: resourceOf(service, req.url ?? "/"), status, at, sentAt: at });
+    const code = status === 503 ? "ServerBusy" : status === 403 ? "AuthorizationPermissionMismatch" : "InternalError";
+    const body =
+      service === "table"
+        ? JSON.stringify({ "odata.error": { code, message: { lang: "en-US", value: `Refused by the test's storage proxy (${status}).` } } })
+        : `<?xml version="1.0" encoding="utf-8"?><Error><Code>${code}</Code><Message>Refused by the test's storage proxy (${status}).</Message></Error>`;
+    res.writeHead(status, { "content-type": service === "table" ? "application/json" : "application/xml", "x-ms-error-code": code }).end(body);
+  });
 }
 
 /** `/devstoreaccount1/deliveries(PartitionKey='a',RowKey='b')` → `deliveries`; `/devstoreaccount1/alerts/messages` → `alerts`. */
