@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ID_LIMITS, ids, isAlertId, isIssueId, isPrintableText } from "./ids";
+import { ID_LIMITS, ids, isAlertId, isIssueId, isProjectName, PROJECT_NAME_RULE } from "./ids";
 import { LEVELS } from "./issue";
 import { queueMessageValue } from "./queue-message";
 
@@ -100,7 +100,7 @@ export const alertSchema = z.object({
   issue: z.object({
     id: text(200).refine(isIssueId, "no /, \\, #, ?, control characters or unpaired surrogates; at most 200 characters, counting % as three"),
     shortId: text(ALERT_LIMITS.shortId).optional(),
-    project: text(ID_LIMITS.project).refine(isPrintableText, "no control characters or unpaired surrogates"),
+    project: text(ID_LIMITS.project).refine(isProjectName, PROJECT_NAME_RULE),
     title: text(ALERT_LIMITS.title),
     culprit: z.string().max(ALERT_LIMITS.culprit).optional(),
     description: z.string().max(ALERT_LIMITS.description).optional(),

@@ -77,6 +77,13 @@ export function isIssueId(value: string): boolean {
   );
 }
 
+/** A project's name keys its releases and subscriptions: printable, and at most ID_LIMITS.project as a key. */
+export function isProjectName(value: string): boolean {
+  return keyLength(value) <= ID_LIMITS.project && isPrintableText(value);
+}
+
+export const PROJECT_NAME_RULE = "no control characters or unpaired surrogates; at most 200 characters, counting / \\ # ? % as three";
+
 export function isAlertId(value: string): boolean {
   return value.length >= 1 && keyLength(value) <= ID_LIMITS.alertId && value.trim() === value && isPrintableText(value);
 }

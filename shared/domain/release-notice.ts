@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { claimedKind } from "./queue-message";
 import { ALERT_LIMITS, MAX_ALERT_JSON_BYTES, schemaProblems, type SchemaProblem } from "./alert";
-import { ID_LIMITS, isPrintableText } from "./ids";
+import { ID_LIMITS, isPrintableText, isProjectName, PROJECT_NAME_RULE } from "./ids";
 import type { Issue } from "./issue";
 import { compareReleases, type KnownReleases } from "./releases";
 
@@ -21,7 +21,7 @@ export const releaseMessageSchema = z.object({
   schemaVersion: z.literal(1),
   kind: z.literal("release"),
   release: z.object({
-    project: text(ID_LIMITS.project).refine(isPrintableText, "no control characters or unpaired surrogates"),
+    project: text(ID_LIMITS.project).refine(isProjectName, PROJECT_NAME_RULE),
     version: text(RELEASE_LIMITS.version).refine(isPrintableText, "no control characters or unpaired surrogates"),
     environment: z.string().max(ALERT_LIMITS.environment).optional(),
     url: z

@@ -53,6 +53,14 @@ describe("alert size limits agree with the queue", () => {
     expect(parseAlert(alert)).toMatchObject({ ok: false, issues: [{ path: "issue.description" }] });
   });
 
+  it("a project name keys storage like an issue id: / \\ # ? % count as three, so a name that can't be a key is refused, not poisoned later", () => {
+    const withProject = (project: string) => parseAlert(anAlert({ issue: { project } }));
+    expect(withProject("%".repeat(66)).ok).toBe(true);
+    const refused = withProject("%".repeat(ID_LIMITS.project));
+    expect(refused.ok).toBe(false);
+    expect(!refused.ok && refused.issues.map((issue) => issue.path)).toEqual(["issue.project"]);
+  });
+
   it("text that takes more bytes is bounded by the whole message: 49,152 bytes of JSON", () => {
     const alert = anAlert();
     alert.issue.description = "€".repeat(ALERT_LIMITS.description); // 3 bytes each, 30,000 bytes
