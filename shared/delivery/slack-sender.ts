@@ -49,7 +49,6 @@ export const DEAD_TARGET_ERRORS = new Set([
   "users_not_found",
   "user_not_found",
   "cannot_dm_bot",
-  "message_limit_exceeded",
   "restricted_action",
   "msg_too_long",
   "invalid_blocks",
@@ -296,6 +295,8 @@ export async function handleFailure(sender: SlackContext, teamId: string, verdic
 }
 
 const RATE_LIMITED = "rate limited (429)";
+/** How long a post waits after a free workspace's message cap was hit. */
+const MESSAGE_LIMIT_WAIT_SECONDS = 900;
 
 /** Slack's error taxonomy (notes/slack.md §13) mapped onto retry, dead target or dead installation. */
 export function classifySlackError(error: unknown, attempt: number, deadErrors: Set<string>): FailureVerdict {
@@ -313,10 +314,12 @@ export function classifySlackError(error: unknown, attempt: number, deadErrors: 
     if (slackError === "ratelimited" || slackError === "rate_limited") {
       return { kind: "retry", delaySeconds: retryDelay(attempt, 10), reason: slackError, throttled: true };
     }
-    if (["internal_error", "fatal_error", "service_unavailable", "request_timeout"].includes(slackError)) {
-      return { kind: "retry", delaySeconds: retryDelay(attempt, undefined), reason: slackError };
+    // A free workspace's message cap: a halt to wait out, not a target gone (notes/slack.md §13).
+    if (slackError === "message_limit_exceeded") {
+      return { kind: "retry", delaySeconds: retryDelay(attempt, MESSAGE_LIMIT_WAIT_SECONDS), reason: slackError };
     }
-    return { kind: "dead", reason: slackError };
+    // Slack-side failures, and errors this code doesn't know: only Slack saying the target is gone makes it dead.
+    return { kind: "retry", delaySeconds: retryDelay(attempt, undefined), reason: slackError };
   }
   const status = e.statusCode ? ` HTTP ${e.statusCode}` : "";
   return { kind: "retry", delaySeconds: retryDelay(attempt, undefined), reason: `${e.code ?? "network error"}${status}` };

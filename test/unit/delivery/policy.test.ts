@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { classifySlackError } from "../../../shared/delivery/slack-sender";
+import { classifySlackError, DEAD_TARGET_ERRORS } from "../../../shared/delivery/slack-sender";
 import { SlidingWindowLimiter, TEAMS_CONVERSATION_LIMITS } from "../../../shared/delivery/pacing";
 import { backoffSeconds, retryDelay } from "../../../shared/delivery/retry-policy";
 import { classify } from "../../../shared/delivery/teams-sender";
@@ -96,9 +96,9 @@ describe("classifying Bot Connector failures", () => {
 
 describe("classifying Slack failures", () => {
   const platform = (error: string) => Object.assign(new Error(error), { code: "slack_webapi_platform_error", data: { error } });
-  const dead = new Set(["channel_not_found", "not_in_channel", "is_archived", "message_limit_exceeded"]);
+  const dead = DEAD_TARGET_ERRORS;
 
-  it.each(["channel_not_found", "not_in_channel", "is_archived", "message_limit_exceeded"])("%s: the target is dead", (error) => {
+  it.each(["channel_not_found", "not_in_channel", "is_archived"])("%s: the target is dead", (error) => {
     expect(classifySlackError(platform(error), 1, dead)).toEqual({ kind: "dead", reason: error });
   });
 
@@ -112,8 +112,21 @@ describe("classifying Slack failures", () => {
     expect(verdict.kind === "retry" && verdict.delaySeconds).toBeGreaterThanOrEqual(12);
   });
 
-  it("Slack-side failures are retried", () => {
-    expect(classifySlackError(platform("internal_error"), 1, dead).kind).toBe("retry");
+  it.each(["internal_error", "fatal_error", "non_json_response", "team_added_to_org"])("Slack-side failure %s is retried", (error) => {
+    expect(classifySlackError(platform(error), 1, dead).kind).toBe("retry");
+  });
+
+  it("an error this code doesn't know is retried, never taken for a target that is gone", () => {
+    expect(classifySlackError(platform("an_error_slack_added_later"), 1, dead)).toMatchObject({
+      kind: "retry",
+      reason: "an_error_slack_added_later",
+    });
+  });
+
+  it("a free workspace's message cap is waited out (minutes), not a dead target", () => {
+    const verdict = classifySlackError(platform("message_limit_exceeded"), 1, dead);
+    expect(verdict.kind).toBe("retry");
+    expect(verdict.kind === "retry" && verdict.delaySeconds).toBeGreaterThanOrEqual(900);
   });
 });
 
