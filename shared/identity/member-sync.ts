@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ConnectorError } from "../teams/connector";
 import { QUEUES, type StorageClients } from "../storage/clients";
 import { recordAutoLink } from "./auto-link";
 import { IdentityRepository } from "../storage/identities";
@@ -25,8 +26,19 @@ const LINKS_AT_ONCE = 16;
 export async function syncMemberPage(
   deps: Pick<AppContext, "config" | "storage" | "teams">,
   message: MemberSyncMessage,
-): Promise<{ linked: number; next?: MemberSyncMessage }> {
-  const page = await deps.teams.pagedMembers(message.serviceUrl, message.teamId, message.continuationToken);
+): Promise<{ linked: number; next?: MemberSyncMessage; stopped?: string; again?: { message: MemberSyncMessage; delaySeconds: number } }> {
+  let page;
+  try {
+    page = await deps.teams.pagedMembers(message.serviceUrl, message.teamId, message.continuationToken);
+  } catch (error) {
+    if (!(error instanceof ConnectorError)) throw error;
+    // Throttled: the same page again once Teams says, through the queue (waiting is not failing).
+    if (error.status === 429) return { linked: 0, again: { message, delaySeconds: Math.max(1, Math.ceil(error.retryAfterSec ?? 5)) } };
+    // The bot was removed from the team (or the team is gone): nothing left to read.
+    if (error.status === 403 || error.status === 404)
+      return { linked: 0, stopped: `Teams answered ${error.status}${error.code ? ` ${error.code}` : ""}` };
+    throw error;
+  }
   const identities = new IdentityRepository(deps.storage);
   let linked = 0;
   const linkOne = async (member: (typeof page.members)[number]) => {
@@ -49,6 +61,18 @@ export async function queueFirstPage(storage: StorageClients, first: MemberSyncM
   await storage.send(QUEUES.memberSync, first);
 }
 
-export async function queueNextPage(storage: StorageClients, next: MemberSyncMessage): Promise<void> {
-  await storage.send(QUEUES.memberSync, next, { delaySeconds: SECONDS_BETWEEN_PAGES });
+export async function queueNextPage(storage: StorageClients, next: MemberSyncMessage, delaySeconds = SECONDS_BETWEEN_PAGES): Promise<void> {
+  await storage.send(QUEUES.memberSync, next, { delaySeconds });
+}
+
+/** One `member-sync` message: reads its page, queues what comes next (the next page, or this one again), and says what happened. */
+export async function takeMemberSyncPage(deps: Pick<AppContext, "config" | "storage" | "teams">, message: MemberSyncMessage): Promise<string> {
+  const { linked, next, stopped, again } = await syncMemberPage(deps, message);
+  if (again) {
+    await queueNextPage(deps.storage, again.message, again.delaySeconds);
+    return `Team members: Teams throttled the roster read; the page is read again in ${again.delaySeconds}s`;
+  }
+  if (stopped) return `Team members: roster read stopped (${stopped}): the bot can no longer read this team`;
+  if (next) await queueNextPage(deps.storage, next);
+  return `Team members: ${linked} linked from this page${next ? "; next page queued" : "; done"}`;
 }
