@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { IssueAction } from "../domain/actions";
+import { isIssueId } from "../domain/ids";
 import type { Person } from "../domain/issue";
 import type { CardAction } from "./view";
 
@@ -10,7 +11,8 @@ import type { CardAction } from "./view";
 export const cardActionPayloadSchema = z.object({
   // Teams turns numbers in card data into strings: coerce.
   v: z.coerce.number().pipe(z.literal(1)),
-  issueId: z.string().min(1).max(200),
+  // It keys storage reads: an id no alert could have made (a crafted click) fails here, not in storage.
+  issueId: z.string().min(1).max(200).refine(isIssueId, "an issue id"),
   cardVersion: z.coerce.number().int().nonnegative().optional(),
   action: z.discriminatedUnion("type", [
     // No `inRelease`: resolve immediately.

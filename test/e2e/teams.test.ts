@@ -105,6 +105,22 @@ describe("Teams, end to end through the local host and the Bot Connector emulato
     await waitFor(() => stack.teams.calls.find((c) => c.operation === "update" && c.activityId === posted!.activityId), { timeoutMs: 30_000 });
   });
 
+  it("a click whose data names an issue id no alert could have made (crafted, half an emoji): 400 with the reason, not a 500", async () => {
+    const [posted] = cardMessages(team.generalChannelId);
+    const response = await stack.teams.post(
+      messagesUrl,
+      stack.teams.invokeAction({
+        conversation: team.generalChannelId,
+        from: ana,
+        replyToId: posted!.activityId,
+        verb: "resolve",
+        data: { payload: { v: 1, issueId: "teams-issue-\ud83d", cardVersion: 1, action: { type: "resolve" } } },
+      }),
+    );
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ statusCode: 400, type: "application/vnd.microsoft.error" });
+  });
+
   it("the Action.Submit fallback (Teams mobile) makes the same change and updates the clicked card with PUT", async () => {
     const [posted] = cardMessages(team.generalChannelId);
     const card = await waitFor(() => {
