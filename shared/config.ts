@@ -131,7 +131,7 @@ function crossChecks(env: Record<string, string | undefined>): Problem[] {
     const value = env[setting]?.trim();
     if (!value || !URL.canParse(value)) continue;
     const url = new URL(value);
-    if (url.protocol !== "https:" && !isLoopback(url.hostname)) problem(setting, "must be https unless it is localhost");
+    if (url.protocol === "http:" && !isLoopback(url.hostname)) problem(setting, "must be https unless it is localhost");
   }
   return problems;
 }

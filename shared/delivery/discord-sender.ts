@@ -101,7 +101,7 @@ export async function renderDiscordCopy(sender: Pick<DiscordSender, "identities"
 
 /**
  * What a failed call means for the target: throttled (429, or held back by a known bucket) → waits and goes again
- * from the queue; Missing Access / Unknown Channel / Unknown Message → dead; 5xx and no answer → retry.
+ * from the queue; Missing Access / Unknown Channel / Unknown Message → dead; anything else → retry, within the attempts.
  */
 export function verdict(result: Exclude<DiscordResult<unknown>, { kind: "ok" }>, attempt: number, doing: string): FailureVerdict {
   switch (result.kind) {
@@ -116,9 +116,9 @@ export function verdict(result: Exclude<DiscordResult<unknown>, { kind: "ok" }>,
       return { kind: "retry", delaySeconds: retryDelay(attempt, undefined), reason: `no answer from Discord to ${doing}`, ambiguous: true };
     case "error":
       if (result.code !== undefined && DEAD_CODES.has(result.code)) return { kind: "dead", reason: `Discord: ${result.message} (${result.code})` };
-      if (result.status === 401) return { kind: "dead", reason: "Discord refused the bot token (401)" };
-      if (result.status >= 500)
-        return { kind: "retry", delaySeconds: retryDelay(attempt, undefined), reason: `Discord ${result.status} to ${doing}` };
-      return { kind: "dead", reason: `Discord ${result.status} to ${doing}: ${result.message}` };
+      if (result.status === 401)
+        return { kind: "retry", delaySeconds: retryDelay(attempt, undefined), reason: "Discord refused the bot token (401)" };
+      // Anything else is retried within the attempts: only Discord's own "gone" codes make a copy dead.
+      return { kind: "retry", delaySeconds: retryDelay(attempt, undefined), reason: `Discord ${result.status} to ${doing}: ${result.message}` };
   }
 }

@@ -135,8 +135,9 @@ export function classify(error: unknown, attempt: number, operation: "send" | "u
     if (error.status === 412 || error.status >= 500) return { kind: "retry", delaySeconds: retryDelay(attempt, undefined), reason };
     if (error.code && DEAD_CODES.has(error.code)) return { kind: "dead-installation", reason };
     if (error.status === 403 || error.status === 404) return { kind: operation === "send" ? "dead-installation" : "dead", reason };
-    if (error.status === 401) return { kind: "retry", delaySeconds: retryDelay(attempt, undefined), reason };
-    return { kind: "dead", reason };
+    // Anything else (401, 400, 413…) is retried within the attempts: only Teams saying the conversation or message
+    // is gone makes a copy dead (a dead copy is replaced by a new card on the issue's next alert).
+    return { kind: "retry", delaySeconds: retryDelay(attempt, undefined), reason };
   }
   // Network failure or timeout: the service may or may not have seen the request.
   return {

@@ -71,8 +71,9 @@ describe("classifying Bot Connector failures", () => {
     expect(classify(failure(status, code), 1)).toEqual({ kind: "dead-installation", reason: `HTTP ${status} ${code}` });
   });
 
-  it("a 400 is our bug: dead, not retried forever", () => {
-    expect(classify(failure(400, "BadSyntax"), 1).kind).toBe("dead");
+  it("a 400 or 413 is retried within the attempts, never taken for a gone conversation (a dead copy is replaced by a second card)", () => {
+    expect(classify(failure(400, "BadSyntax"), 1).kind).toBe("retry");
+    expect(classify(failure(413, "MessageSizeTooBig"), 1, "update").kind).toBe("retry");
   });
 
   it("an untrusted service URL is never retried", () => {
