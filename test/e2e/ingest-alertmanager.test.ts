@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TeamsTeam, TeamsUser } from "../../dev/emulators/teams";
 import { CardRepository } from "../../shared/storage/cards";
+import { ALERT_LIMITS } from "../../shared/domain/alert";
 import { IssueRepository } from "../../shared/storage/issues";
 import { drain } from "../support/queues";
 import { waitFor } from "../support/wait";
@@ -231,5 +232,25 @@ describe("the real Alertmanager → POST /api/ingest/alertmanager", () => {
     expect(after).toMatchObject({ status: "resolved", version: before, count: 1 });
     expect(await new CardRepository(stack.storage).list(issueId)).toHaveLength(2);
     expect(stack.teams.messages(team.generalChannelId).filter((m) => cardText(cardOf(m.activity)).includes(SUMMARY))).toHaveLength(1);
+  });
+});
+
+describe("the real Alertmanager, an alert as kube-prometheus labels it", () => {
+  it("25 labels and a 2,500-character summary: taken (not refused with 400 and lost), the card posted, tags and title cut to the schema", async () => {
+    const many = Object.fromEntries(Array.from({ length: 21 }, (_, n) => [`label_${String(n).padStart(2, "0")}`, `value ${n}`]));
+    const summary = `Pod checkout-7d9f is crash looping ${"x".repeat(2500)}`;
+    await postToAlertmanager({
+      labels: { alertname: "KubePodCrashLooping", severity: "warning", project: "infra", namespace: "shop", ...many },
+      annotations: { summary },
+      startsAt,
+    });
+    const card = () =>
+      stack.teams.messages(team.generalChannelId).find((m) => cardText(cardOf(m.activity)).includes("Pod checkout-7d9f is crash looping"));
+    await waitFor(() => card(), { timeoutMs: 30_000, description: "the crash-looping pod's card in Teams" });
+    const alerts = (await (await fetch(`${alertmanagerUrl}/api/v2/alerts`)).json()) as { fingerprint: string; labels: Record<string, string> }[];
+    const fingerprint = alerts.find((alert) => alert.labels.alertname === "KubePodCrashLooping")!.fingerprint;
+    const issue = (await new IssueRepository(stack.storage).get(`alertmanager:${fingerprint}`))!.issue;
+    expect(issue.title).toHaveLength(ALERT_LIMITS.title);
+    expect(Object.keys(issue.tags)).toHaveLength(ALERT_LIMITS.tags);
   });
 });
