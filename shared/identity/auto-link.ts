@@ -27,6 +27,17 @@ export interface AutoLinkDeps {
 export type VerifiedPersonReader = () => Promise<Person | undefined>;
 
 /**
+ * The platform throttled the profile read: nobody can say who this is yet, which is not "nobody is linked".
+ * Thrown through, for the caller to try again after `retryAfterSeconds`.
+ */
+export class ProfileReadThrottled extends Error {
+  constructor(readonly retryAfterSeconds: number) {
+    super(`the profile read was throttled; retry after ${retryAfterSeconds}s`);
+    this.name = "ProfileReadThrottled";
+  }
+}
+
+/**
  * Who a chat user is: their linked person, or (auto-link on, and they never unlinked themselves) the person
  * their platform verified, linked now. Undefined when neither: actions that need a person then say so.
  */
@@ -37,7 +48,10 @@ export async function linkedOrAutoLinked(deps: AutoLinkDeps, user: ChatUser, rea
   return autoLinkVerified(deps, user, readVerified);
 }
 
-/** Links the user to the person their platform verified; a failure to read or write is logged, and no one is linked. */
+/**
+ * Links the user to the person their platform verified; a failure to read or write is logged, and no one is linked,
+ * except a throttled read, thrown through (`ProfileReadThrottled`).
+ */
 export async function autoLinkVerified(
   deps: Omit<AutoLinkDeps, "autoLink">,
   user: ChatUser,
@@ -49,6 +63,7 @@ export async function autoLinkVerified(
     await recordAutoLink(deps, user, person);
     return person;
   } catch (error) {
+    if (error instanceof ProfileReadThrottled) throw error;
     deps.log(`could not read the user's profile: ${(error as { code?: string }).code ?? (error as Error).message}`);
     return undefined;
   }

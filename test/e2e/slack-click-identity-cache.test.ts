@@ -73,3 +73,19 @@ describe("Slack clicks right after a link changes, in the same instance", () => 
     expect(await status()).toBe("resolved");
   });
 });
+
+describe("a first click while Slack throttles reading profiles", () => {
+  it("users.info answers 429: the click waits on the queue and is applied once Slack answers, with no prompt to link", async () => {
+    const cy = stack.slack.addUser(teamId, { name: "cy", realName: "Cy Tan", email: "cy@contoso.com" }).id;
+    expect(await status()).toBe("resolved"); // as the test above left it
+    await waitFor(() => (/Resolved by/.test(blocksText(card()!.blocks)) ? true : undefined));
+    stack.slack.injectError({ method: "users.info", error: "ratelimited", retryAfterSec: 1, times: 2 });
+    const mark = stack.host.logs().length;
+    const replies = await clickAs(cy, "Unresolve");
+    expect(replies.map((r) => r.text ?? "").join("\n")).not.toMatch(/link your Slack account/i);
+    expect(await status()).toBe("unresolved");
+    expect(stack.host.logs().slice(mark).join("\n")).toContain("Slack throttled reading the clicker's profile");
+    const reads = stack.slack.callsTo("users.info").filter((call) => call.params.user === cy);
+    expect(reads.map((call) => call.httpStatus)).toEqual([429, 429, 200]);
+  }, 60_000);
+});

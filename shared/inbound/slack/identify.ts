@@ -1,5 +1,5 @@
 import type { Actor, Person } from "../../domain/issue";
-import { linkedOrAutoLinked } from "../../identity/auto-link";
+import { linkedOrAutoLinked, ProfileReadThrottled } from "../../identity/auto-link";
 import type { SlackContext } from "../../context";
 
 /**
@@ -17,7 +17,10 @@ export async function identifySlackUser(
   const person = await linkedOrAutoLinked(autoLink, user, async () => {
     // Only ever called off the 3-second path (the slack-actions worker), so the usual timeout and retry apply.
     const client = await deps.slack.client(teamId);
-    const info = await client.users.info({ user: userId });
+    const info = await client.users.info({ user: userId }).catch((error: { code?: string; retryAfter?: number }) => {
+      if (error.code === "slack_webapi_rate_limited_error") throw new ProfileReadThrottled(error.retryAfter ?? 10);
+      throw error;
+    });
     const email = info.user?.profile?.email?.toLowerCase();
     // Only an address Slack has confirmed, of a member of this workspace (not a Slack Connect guest), says who this is.
     const trusted = !!email && !info.user?.is_bot && info.user?.is_email_confirmed === true && info.user?.team_id === teamId;

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { renderIssueCard } from "../../cards/render-issue-card";
 import { decodeSlackAction } from "../../cards/slack-message";
 import type { Issue } from "../../domain/issue";
+import { ProfileReadThrottled } from "../../identity/auto-link";
 import { slackLinkPrompt } from "../../identity/prompts";
 import { CardRepository } from "../../storage/cards";
 import { QUEUES } from "../../storage/clients";
@@ -32,9 +33,15 @@ const recordedOutcomeSchema = z.object({ kind: z.enum(["changed", "unchanged", "
  * outcome when the click path applied it but ran out of time to answer.
  */
 export const slackActionMessageSchema = z.union([
-  z.object({ click: blockActionsSchema, mayBeApplied: z.boolean(), outcome: recordedOutcomeSchema.optional() }),
+  z.object({
+    click: blockActionsSchema,
+    mayBeApplied: z.boolean(),
+    outcome: recordedOutcomeSchema.optional(),
+    /** When Slack first throttled reading the clicker's profile for this click (ISO time). */
+    throttledSince: z.iso.datetime().optional(),
+  }),
   // Messages queued before `mayBeApplied` existed: the bare payload, never applied.
-  blockActionsSchema.transform((click) => ({ click, mayBeApplied: false, outcome: undefined })),
+  blockActionsSchema.transform((click) => ({ click, mayBeApplied: false, outcome: undefined, throttledSince: undefined })),
 ]);
 export type SlackActionMessage = z.infer<typeof slackActionMessageSchema>;
 
@@ -73,8 +80,27 @@ export async function finishQueuedClick(app: SlackContext, message: SlackActionM
       return;
     }
   }
-  await processClick(app, message.click, run);
+  try {
+    await processClick(app, message.click, run);
+  } catch (error) {
+    if (!(error instanceof ProfileReadThrottled)) throw error;
+    // Nothing was applied (who clicked comes first): the same click again once Slack lets the profile be read,
+    // while its response_url (30 minutes) still has time to answer.
+    const throttledSince = message.throttledSince ?? new Date().toISOString();
+    if (Date.now() - Date.parse(throttledSince) > THROTTLED_CLICK_GIVE_UP_MS) {
+      app.log("Slack: a queued click given up: Slack throttled reading the clicker's profile for 20 minutes");
+      await run.reply(ephemeral(SLACK_TOO_BUSY));
+      return;
+    }
+    const delaySeconds = Math.ceil(error.retryAfterSeconds * (1 + 0.2 * Math.random()));
+    await app.storage.send(QUEUES.slackActions, { ...message, throttledSince }, { delaySeconds });
+    app.log(`Slack: a queued click waits ${delaySeconds}s: Slack throttled reading the clicker's profile`);
+  }
 }
+
+/** How long a click waits for Slack to let the clicker's profile be read: well inside its response_url's 30 minutes. */
+const THROTTLED_CLICK_GIVE_UP_MS = 20 * 60_000;
+const SLACK_TOO_BUSY = "Slack was too busy to tell us who you are, so nothing was changed. Click again in a minute.";
 
 /**
  * Clicks on one issue in this instance take turns applying: fifty people clicking one card at once would
