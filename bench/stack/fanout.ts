@@ -29,6 +29,7 @@ import { TABLES } from "../../shared/storage/clients";
 import { cardOf, cardText } from "../../test/e2e/card-helpers";
 import { blocksText } from "../../test/e2e/slack-helpers";
 import { installSlackWorkspace, startStack, type Stack } from "../../test/e2e/stack";
+import { summarize } from "../stats";
 import { pause } from "./observe";
 import { addTeamsTeam, BUSY_QUEUES } from "./world";
 
@@ -377,7 +378,7 @@ async function storagePerAlert(
     repeatAlerts.push(repeatAlertParts(await measure(anAlert({ alertId: `${PROJECT}-probe-${n}`, issue: { ...base, count: n, lastSeen } }))));
   }
   await pause(60_000);
-  return { newAlert, repeatAlert: median(repeatAlerts.map((parts) => parts.total)), repeatAlerts };
+  return { newAlert, repeatAlert: summarize(repeatAlerts.map((parts) => parts.total)).median, repeatAlerts };
 }
 
 /**
@@ -472,9 +473,4 @@ function watchRss(stack: Stack): { stop(): number[] } {
       return peaks.map((peak) => Math.round(peak));
     },
   };
-}
-
-export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
