@@ -9,7 +9,9 @@ import { SlackInstallations } from "../storage/slack-installations";
 import { sleep } from "../storage/table";
 import type { CardCopy } from "../storage/cards";
 import { mayHaveLanded, retryDelay, type FailureVerdict } from "./retry-policy";
-import { instances } from "../storage/instances";
+import { instances, liveInstanceCount } from "../storage/instances";
+import { channelSchedule } from "../storage/channel-schedule";
+import type { StorageClients } from "../storage/clients";
 import {
   instanceShare,
   PACING_SHARE,
@@ -26,6 +28,8 @@ import type { SlackContext } from "../context";
 export const channelLimiter = SlidingWindowLimiter.forSends(() => pacedWindows(SLACK_CHANNEL_LIMITS, instanceShare()));
 /** The posts this instance makes in slots promised by any instance: never more than the app's whole pace. */
 const promisesKeptLimiter = new SlidingWindowLimiter(() => pacedWindows(SLACK_CHANNEL_LIMITS, PACING_SHARE));
+/** The app's whole pace in one channel: the shared schedule's spacing while several instances are live. */
+const wholePaceSpacingMs = () => pacedWindows(SLACK_CHANNEL_LIMITS, PACING_SHARE)[0]!.ms;
 const updateLimiter = SlidingWindowLimiter.forSends(() => pacedWindows(SLACK_TIER3_LIMITS, instanceShare()));
 /**
  * Cards posted while their issue is still changing, per workspace: each will need a chat.update once the issue
@@ -127,16 +131,12 @@ export async function sendSlackCard(
     // Nor is a still-changing issue's card promised a slot of a busy channel: held for it, the slot would keep the
     // posts behind it waiting, and the card would likely be held again when its slot came (the issue still changing),
     // leaving the channel idle (an alert storm's cards queued a minute ahead while their issues kept changing).
-    if (
-      unsettled &&
-      !promisedSlotKept(options.slotAt) &&
-      channelLimiter.earliest(channelKey(target.teamId, channel), Date.now()) - Date.now() > MAX_IN_PROCESS_WAIT_MS
-    ) {
+    if (unsettled && !promisedSlotKept(options.slotAt) && channelBusyFor(sender.storage, target.teamId, channel) > MAX_IN_PROCESS_WAIT_MS) {
       return held("the channel's next slot is further off than it takes to settle");
     }
     // Rendered before the turn is taken: a storage read between the turn and the call would post it late.
     const message = renderSlackMessage(buildIssueView(issue, await slackViewOptions(sender.identities, issue, target.teamId)));
-    const wait = await channelTurn(target.teamId, channel, { slotAt: options.slotAt });
+    const wait = await channelTurn(sender.storage, target.teamId, channel, { slotAt: options.slotAt });
     if (wait) return wait;
     if (unsettled) heldBy.record(target.teamId);
     const posted = await postAppMessage(client, channel, message, {
@@ -152,11 +152,17 @@ export async function sendSlackCard(
 
 /**
  * This instance's turn to post in the channel, or the wait: Slack takes about one post per second per channel.
- * A card post is `promised` the slot it is told to come back for, held for it here and carried in its retry
+ * A card post is `promised` the slot it is told to come back for, held for it and carried in its retry
  * (docs/pacing.md, "Several instances"): whichever instance takes the retry posts in that slot, unless it came
- * back too late for it. Other posts (thread lines, notices) ask again when they come back.
+ * back too late for it. Other posts (thread lines, notices) ask again when they come back. One instance paces
+ * alone, in memory; several book the channel's slots on one schedule in storage (`sharedTurn`).
  */
-export async function channelTurn(teamId: string, channel: string, promised?: { slotAt?: number }): Promise<FailureVerdict | undefined> {
+export async function channelTurn(
+  storage: StorageClients,
+  teamId: string,
+  channel: string,
+  promised?: { slotAt?: number },
+): Promise<FailureVerdict | undefined> {
   const slotAt = promised?.slotAt;
   const key = channelKey(teamId, channel);
   if (promisedSlotKept(slotAt)) {
@@ -164,20 +170,54 @@ export async function channelTurn(teamId: string, channel: string, promised?: { 
     // Promises that come back late together (a stalled instance) still go out a second apart.
     if ((await promisesKeptLimiter.acquire(key, MAX_IN_PROCESS_WAIT_MS)).ok) return undefined;
   }
+  if (liveInstanceCount() > 1) {
+    const turn = await sharedTurn(storage, teamId, channel, promised !== undefined).catch(() => "unbooked" as const);
+    // Storage refused the booking (an outage, contention past its tries): this instance's own share still paces.
+    if (turn !== "unbooked") return turn;
+  }
   const slot = promised
     ? await channelLimiter.acquireOrPromise(key, MAX_IN_PROCESS_WAIT_MS)
     : await channelLimiter.acquire(key, MAX_IN_PROCESS_WAIT_MS);
   if (slot.ok) return undefined;
+  return paced(slot.retryInSeconds, promised ? slot.at : undefined);
+}
+
+/**
+ * The turn from the schedule all live instances share: the channel's next slot at the app's whole pace, booked in
+ * storage. A slot further off than the in-process wait is promised to a card post's retry; a post that can carry
+ * no promise doesn't book one so far off (it would go unused), and comes back then to ask again.
+ */
+async function sharedTurn(storage: StorageClients, teamId: string, channel: string, promise: boolean): Promise<FailureVerdict | undefined> {
+  const schedule = channelSchedule(storage, wholePaceSpacingMs);
+  const known = schedule.nextKnown(teamId, channel) - Date.now();
+  if (!promise && known > MAX_IN_PROCESS_WAIT_MS) return paced(Math.ceil(known / 1000));
+  const at = await schedule.book(teamId, channel);
+  const wait = at - Date.now();
+  if (wait > MAX_IN_PROCESS_WAIT_MS) return paced(Math.ceil(wait / 1000), promise ? at : undefined);
+  if (wait > 0) await sleep(wait);
+  await promisesKeptLimiter.acquire(channelKey(teamId, channel), MAX_IN_PROCESS_WAIT_MS);
+  return undefined;
+}
+
+/** A deferral by the pacing: a throttled retry, its attempt given back, carrying its promised slot if it has one. */
+function paced(retryInSeconds: number, slotAt?: number): FailureVerdict {
   return {
     kind: "retry",
     // A promised retry is due up to the in-process wait before its slot, and waits for it here: the queue's
     // polling and a busy instance make a retry due at its slot come back seconds late, past the time its slot is
     // kept (a fan-out's channels sat idle through slots whose retries all came back too late).
-    delaySeconds: promised ? Math.max(1, slot.retryInSeconds - MAX_IN_PROCESS_WAIT_MS / 1000) : slot.retryInSeconds,
+    delaySeconds: slotAt !== undefined ? Math.max(1, retryInSeconds - MAX_IN_PROCESS_WAIT_MS / 1000) : retryInSeconds,
     reason: "paced: Slack posts about one per second per channel",
     throttled: true,
-    ...(promised ? { slotAt: slot.at } : {}),
+    ...(slotAt !== undefined ? { slotAt } : {}),
   };
+}
+
+/** How long until the channel's next free slot, as this instance knows it (no request). */
+function channelBusyFor(storage: StorageClients, teamId: string, channel: string): number {
+  const now = Date.now();
+  if (liveInstanceCount() > 1) return channelSchedule(storage, wholePaceSpacingMs).nextKnown(teamId, channel) - now;
+  return channelLimiter.earliest(channelKey(teamId, channel), now) - now;
 }
 
 /** The pacing key of one channel: Slack's posting limit is per channel of a workspace. */
@@ -340,7 +380,7 @@ export async function postSlackThreadReply(
   try {
     const client = await sender.slack.client(copy.teamId);
     await instances(sender.storage).current();
-    const wait = await channelTurn(copy.teamId, copy.channel);
+    const wait = await channelTurn(sender.storage, copy.teamId, copy.channel);
     if (wait) return wait;
     await client.chat.postMessage({
       channel: copy.channel,
@@ -372,7 +412,7 @@ export async function sendSlackPersonalNotice(
     const opened = await client.conversations.open({ users: where.slackUserId });
     const channel = opened.channel!.id!;
     await instances(sender.storage).current();
-    const wait = await channelTurn(where.teamId, channel);
+    const wait = await channelTurn(sender.storage, where.teamId, channel);
     if (wait) return wait;
     if (!notice.withCard) {
       await client.chat.postMessage({ channel, text: escapeSlackText(notice.text), unfurl_links: false, unfurl_media: false });

@@ -183,7 +183,7 @@ async function postNotice(
     const client = await slackSender.slack.client(target.teamId);
     const channel = "channel" in target ? target.channel : await openDirectMessage(client, target.userEmail);
     await instances(deliverer.storage).current();
-    const wait = await channelTurn(target.teamId, channel);
+    const wait = await channelTurn(deliverer.storage, target.teamId, channel);
     if (wait) return wait;
     const posted = await postAppMessage(client, channel, renderReleaseSlackMessage(view), {
       event_type: RELEASE_METADATA_TYPE,
