@@ -37,6 +37,8 @@ export async function subscribe(storage: StorageClients, subscription: Subscript
     },
     "Replace",
   );
+  // After the write: a read that began before it lands may hold the old list.
+  forgetRead(storage, subscription.project);
 }
 
 /** Returns whether there was a subscription to remove. */
@@ -48,6 +50,9 @@ export async function unsubscribe(storage: StorageClients, conversationKey: stri
   } catch (error) {
     if ((error as { statusCode?: number }).statusCode === 404) return false;
     throw error;
+  } finally {
+    // After the write: a read that began before it lands may hold the old list.
+    forgetRead(storage, project);
   }
 }
 
@@ -56,17 +61,53 @@ export async function listSubscriptions(storage: StorageClients, conversationKey
   return (await listWhere<SubscriptionEntity>(table, `PartitionKey eq '${escapeOData(conversationKey)}'`)).map(fromEntity);
 }
 
+/**
+ * How long an instance reuses a project's subscriptions for the alerts it takes. The query by project reads across
+ * every conversation's partition (the table is keyed by conversation): an alert storm reads it once per project
+ * every 2 s, not once per alert. A subscription changed on this instance counts at once; one changed on another
+ * instance, from the alerts this one takes at most this long after.
+ */
+export const SUBSCRIPTIONS_REUSE_MS = 2000;
+
+const recentReads = new WeakMap<StorageClients, Map<string, { readAt: number; subscriptions: Promise<Subscription[]> }>>();
+
 /** The conversations subscribed to this issue's project at or below its level. */
 export async function subscribedTargets(storage: StorageClients, issue: Issue): Promise<AlertTarget[]> {
+  const subscriptions = await projectSubscriptions(storage, issue.project);
+  return subscriptions
+    .filter((subscription) => LEVELS.indexOf(issue.level) >= LEVELS.indexOf(subscription.minLevel))
+    .map((subscription) => subscription.target);
+}
+
+function projectSubscriptions(storage: StorageClients, project: string): Promise<Subscription[]> {
+  let reads = recentReads.get(storage);
+  if (!reads) recentReads.set(storage, (reads = new Map()));
+  const now = Date.now();
+  const recent = reads.get(project);
+  if (recent && now - recent.readAt < SUBSCRIPTIONS_REUSE_MS) return recent.subscriptions;
+  for (const [key, read] of reads) if (now - read.readAt >= SUBSCRIPTIONS_REUSE_MS) reads.delete(key);
+  const subscriptions = readProjectSubscriptions(storage, project);
+  const read = { readAt: now, subscriptions };
+  reads.set(project, read);
+  // A failed read is not reused: the next alert reads again.
+  subscriptions.catch(() => reads.get(project) === read && reads.delete(project));
+  return subscriptions;
+}
+
+async function readProjectSubscriptions(storage: StorageClients, project: string): Promise<Subscription[]> {
   const table = await storage.table(TABLES.subscriptions);
-  const targets: AlertTarget[] = [];
+  const subscriptions: Subscription[] = [];
   for await (const entity of table.listEntities<SubscriptionEntity>({
-    queryOptions: { filter: `RowKey eq '${escapeOData(safeKey(issue.project))}'` },
+    queryOptions: { filter: `RowKey eq '${escapeOData(safeKey(project))}'` },
   })) {
-    const subscription = fromEntity(entity);
-    if (LEVELS.indexOf(issue.level) >= LEVELS.indexOf(subscription.minLevel)) targets.push(subscription.target);
+    subscriptions.push(fromEntity(entity));
   }
-  return targets;
+  return subscriptions;
+}
+
+/** This instance's next alert for the project reads its subscriptions again (one was changed here). */
+function forgetRead(storage: StorageClients, project: string): void {
+  recentReads.get(storage)?.delete(project);
 }
 
 function fromEntity(entity: SubscriptionEntity): Subscription {
