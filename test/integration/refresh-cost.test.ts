@@ -168,9 +168,11 @@ describe("the instance count behind the pacing budgets", () => {
     await a.current(); // beats in the background...
     await waitFor(() => a.known === 2, { description: "a's background beat counting b" }); // ...and now counts b
     expect(proxy.countSince(mark)).toBe(2); // one upsert, one list
-    // b stops beating: once its last beat is LIVE_MS old, a counts itself alone again.
+    // b stops beating: once its last beat is LIVE_MS old, a counts itself alone again (past a busy spell's first
+    // seconds, which count b too: below).
     now += LIVE_MS;
     await a.current();
+    now += 2000;
     await waitFor(() => a.known === 1, { description: "a's background beat no longer counting b" });
   }, 30_000);
 
@@ -210,5 +212,30 @@ describe("the instance count behind the pacing budgets", () => {
     expect(await a.current()).toBe(1);
     a.recount();
     await waitFor(() => a.known === 2, { description: "a counting b after a 429" });
+  }, 30_000);
+
+  it("a busy spell's first seconds count the instances seen lately: a storm reaching two quiet instances finds each at half its budget from the first post", async () => {
+    let now = Date.now() + 50 * 3_600_000;
+    const clock = () => now;
+    const a = new InstanceCount(storage, clock);
+    const b = new InstanceCount(storage, clock);
+    expect(await a.current()).toBe(1);
+    expect(await b.current()).toBe(2);
+    // Minutes of quiet: both heartbeats are older than LIVE_MS when the storm reaches them.
+    now += 5 * 60_000;
+    expect(await a.current()).toBe(2);
+    expect(await b.current()).toBe(2);
+    // A second in, a's pacing defers (its budget spent): it counts again and sees who is sending: both.
+    now += 1000;
+    a.deferred();
+    now += 1000;
+    await waitFor(() => a.known === 2, { description: "a's recount" });
+    // Another quiet spell; this time only a is reached: past the spell's first seconds it paces alone.
+    now += 5 * 60_000;
+    expect(await a.current()).toBe(2);
+    now += 1000;
+    a.deferred();
+    now += 1000;
+    await waitFor(() => a.known === 1, { description: "a's recount, b silent" });
   }, 30_000);
 });

@@ -109,6 +109,27 @@ describe("the limiter", () => {
     expect(slept).toEqual([1000]);
   });
 
+  it("tells the instance count of each request it holds back, a wait in process as well as a deferral, and of none that goes at once", async () => {
+    // A storm's first seconds are mostly waits in process: an instance that counted alone at the start and was told
+    // only of deferrals kept pacing alone (two instances' Teams bursts met: 17 429s in the fan-out benchmark).
+    let now = 0;
+    let heldBack = 0;
+    const limiter = new SlidingWindowLimiter(
+      [{ ms: 1000, limit: 1 }],
+      () => now,
+      async (ms) => {
+        now += ms;
+      },
+      () => heldBack++,
+    );
+    expect(await limiter.acquire("c", 2000)).toEqual({ ok: true });
+    expect(heldBack).toBe(0);
+    expect(await limiter.acquire("c", 2000)).toEqual({ ok: true });
+    expect(heldBack).toBe(1);
+    expect(await limiter.acquire("c", 0)).toMatchObject({ ok: false });
+    expect(heldBack).toBe(2);
+  });
+
   it("tells deferred requests to come back spread at the paced rate, without holding the slots they were told about", async () => {
     const limiter = await oneASecondAfterOne(() => 0);
     const deferred = [];
