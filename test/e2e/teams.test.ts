@@ -37,6 +37,22 @@ function sharedCard(activityId: string) {
   return stack.teams.messages(team.generalChannelId).find((m) => m.activityId === activityId)!;
 }
 
+/** Ana clicks a button of the card in the team's General channel (Action.Execute: an invoke). */
+function invokeOnCard(activityId: string, verb: string, data: unknown) {
+  return stack.teams.post(
+    messagesUrl,
+    stack.teams.invokeAction({ conversation: team.generalChannelId, from: ana, replyToId: activityId, verb, data }),
+  );
+}
+
+/** `from` clicks a Submit button of the card in the team's General channel (a message carrying its value). */
+function submitOnCard(activityId: string, from: TeamsUser, value: unknown) {
+  return stack.teams.post(
+    messagesUrl,
+    stack.teams.message({ conversation: team.generalChannelId, from, value, replyToId: activityId, mentionBot: false }),
+  );
+}
+
 function cardMessages(conversationId: string) {
   return stack.teams.messages(conversationId).filter((m) => cardText(cardOf(m.activity)).includes("TypeError"));
 }
@@ -71,16 +87,7 @@ describe("Teams, end to end through the local host and the Bot Connector emulato
   it("Resolve clicked (Action.Execute): the resolved card comes back in the same response, issue resolved, activity written", async () => {
     const [posted] = cardMessages(team.generalChannelId);
     const resolve = action(cardOf(posted!.activity), "Resolve");
-    const response = await stack.teams.post(
-      messagesUrl,
-      stack.teams.invokeAction({
-        conversation: team.generalChannelId,
-        from: ana,
-        replyToId: posted!.activityId,
-        verb: resolve.verb!,
-        data: resolve.data,
-      }),
-    );
+    const response = await invokeOnCard(posted!.activityId, resolve.verb!, resolve.data);
     expect(response.status).toBe(200);
     const body = response.body as { statusCode: number; type: string; value: unknown };
     expect(body).toMatchObject({ statusCode: 200, type: "application/vnd.microsoft.card.adaptive" });
@@ -107,16 +114,9 @@ describe("Teams, end to end through the local host and the Bot Connector emulato
 
   it("a click whose data names an issue id no alert could have made (crafted, half an emoji): 400 with the reason, not a 500", async () => {
     const [posted] = cardMessages(team.generalChannelId);
-    const response = await stack.teams.post(
-      messagesUrl,
-      stack.teams.invokeAction({
-        conversation: team.generalChannelId,
-        from: ana,
-        replyToId: posted!.activityId,
-        verb: "resolve",
-        data: { payload: { v: 1, issueId: "teams-issue-\ud83d", cardVersion: 1, action: { type: "resolve" } } },
-      }),
-    );
+    const response = await invokeOnCard(posted!.activityId, "resolve", {
+      payload: { v: 1, issueId: "teams-issue-\ud83d", cardVersion: 1, action: { type: "resolve" } },
+    });
     expect(response.status).toBe(400);
     expect(response.body).toMatchObject({ statusCode: 400, type: "application/vnd.microsoft.error" });
   });
@@ -129,16 +129,7 @@ describe("Teams, end to end through the local host and the Bot Connector emulato
     });
     const unresolve = action(card, "Unresolve");
     stack.teams.clearCalls();
-    const response = await stack.teams.post(
-      messagesUrl,
-      stack.teams.message({
-        conversation: team.generalChannelId,
-        from: ben,
-        value: unresolve.fallbackData,
-        replyToId: posted!.activityId,
-        mentionBot: false,
-      }),
-    );
+    const response = await submitOnCard(posted!.activityId, ben, unresolve.fallbackData);
     expect(response.status).toBe(200);
     // Made before the answer (a refresh of Ana's change may add updates of its own: this one shows Ben's).
     const put = stack.teams.calls.find(
@@ -154,27 +145,9 @@ describe("Teams, end to end through the local host and the Bot Connector emulato
     const [posted] = cardMessages(team.generalChannelId);
     const card = cardOf(stack.teams.messages(team.generalChannelId).find((m) => m.activityId === posted!.activityId)!.activity);
     const resolve = action(card, "Resolve");
-    await stack.teams.post(
-      messagesUrl,
-      stack.teams.message({
-        conversation: team.generalChannelId,
-        from: ben,
-        value: resolve.fallbackData,
-        replyToId: posted!.activityId,
-        mentionBot: false,
-      }),
-    );
+    await submitOnCard(posted!.activityId, ben, resolve.fallbackData);
     // The same (now stale) button again.
-    await stack.teams.post(
-      messagesUrl,
-      stack.teams.message({
-        conversation: team.generalChannelId,
-        from: ben,
-        value: resolve.fallbackData,
-        replyToId: posted!.activityId,
-        mentionBot: false,
-      }),
-    );
+    await submitOnCard(posted!.activityId, ben, resolve.fallbackData);
     // Converged (a refresh of the unresolve may still be in flight when the clicks are answered).
     const shared = await waitFor(() => {
       const text = cardText(cardOf(sharedCard(posted!.activityId).activity));
