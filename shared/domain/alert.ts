@@ -1,16 +1,14 @@
 import { z } from "zod";
 import { ID_LIMITS, ids, isAlertId, isIssueId, isProjectName, PROJECT_NAME_RULE } from "./ids";
 import { LEVELS } from "./issue";
-import { queueMessageValue } from "./queue-message";
+import { QUEUE_MESSAGE_JSON_BYTES, queueMessageValue } from "./queue-message";
 
 /**
- * A queue message holds at most 65,536 characters (64 KiB; Azurite refuses one more with 413), and the
- * host reads base64, which takes 4 characters for every 3 bytes: so an alert is at most 49,152 bytes of
- * JSON. The field limits below keep an alert with every field at its limit, in plain ASCII, inside that
- * (46,392 bytes, test/unit/domain/intake.test.ts); text that needs more bytes per character (non-ASCII,
- * escapes) is bounded by the whole-message limit.
+ * An alert is one queue message: at most 49,152 bytes of JSON. The field limits below keep an alert with
+ * every field at its limit, in plain ASCII, inside that (46,392 bytes, test/unit/domain/intake.test.ts);
+ * text that needs more bytes per character (non-ASCII, escapes) is bounded by the whole-message limit.
  */
-export const MAX_ALERT_JSON_BYTES = 49_152;
+export const MAX_ALERT_JSON_BYTES = QUEUE_MESSAGE_JSON_BYTES;
 
 export const ALERT_LIMITS = {
   title: 2000,

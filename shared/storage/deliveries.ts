@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { TransactionAction } from "@azure/data-tables";
 import { z } from "zod";
 import { alertTargetSchema, type AlertTarget } from "../domain/alert";
+import { QUEUE_MESSAGE_JSON_BYTES } from "../domain/queue-message";
 import { TABLES, type StorageClients } from "./clients";
 import { isConflict, isNotFound, isPreconditionFailed, stripUndefined, submitInChunks, getIfPresent, safeKey } from "./table";
 
@@ -61,6 +62,33 @@ export const deliveryBatchSchema = z.object({
   claimed: z.boolean().optional(),
 });
 export type DeliveryBatch = z.infer<typeof deliveryBatchSchema>;
+/** At most this many targets per `deliveries` message: one invocation posts them, a few at a time. */
+const TARGETS_PER_MESSAGE = 100;
+
+/**
+ * The `deliveries` messages that carry a batch: as many targets in each as fit a queue message (a long
+ * conversation id makes a target several hundred bytes), and at most TARGETS_PER_MESSAGE.
+ */
+export function deliveryMessages(batch: DeliveryBatch): DeliveryBatch[] {
+  const bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
+  const emptySize = bytes({ ...batch, targets: [] });
+  const messages: DeliveryBatch[] = [];
+  let targets: DeliveryBatch["targets"] = [];
+  let size = emptySize;
+  for (const target of batch.targets) {
+    const added = bytes(target) + (targets.length > 0 ? 1 : 0);
+    if (targets.length > 0 && (size + added > QUEUE_MESSAGE_JSON_BYTES || targets.length >= TARGETS_PER_MESSAGE)) {
+      messages.push({ ...batch, targets });
+      targets = [];
+      size = emptySize;
+    }
+    size += bytes(target) + (targets.length > 0 ? 1 : 0);
+    targets.push(target);
+  }
+  if (targets.length > 0) messages.push({ ...batch, targets });
+  return messages;
+}
+
 const deliveryBatchEnvelopeSchema = deliveryBatchSchema.extend({
   targets: z.array(z.object({ targetKey: z.string().min(1), target: z.unknown(), slotAt: slotAtSchema })).min(1),
 });

@@ -3,6 +3,7 @@ import { foldAlert, isIssueActionMessage } from "../domain/recovery";
 import { isReleaseMessage } from "../domain/release-notice";
 import {
   DeliveryRepository,
+  deliveryMessages,
   readDeliveryMessage,
   targetLabel,
   type DeliveryBatch,
@@ -184,7 +185,7 @@ async function planDeliveries(
       posted: results.filter((result) => result === "sent").length,
     };
   }
-  for (const message of chunked(batch)) await storage.send(QUEUES.deliveries, message);
+  for (const message of deliveryMessages(batch)) await storage.send(QUEUES.deliveries, message);
   await repository.markEnqueued(
     alert.alertId,
     unsent.map((row) => row.targetKey),
@@ -207,13 +208,3 @@ function batchOf(alertId: string, issueId: string, rows: DeliveryRow[], notify: 
   return { alertId, issueId, targets: rows.map((row) => ({ targetKey: row.targetKey, target: row.target })), ...(notify ? { notify } : {}) };
 }
 
-/** A queue message holds about 48 KiB of JSON: a batch of many targets goes out in several messages. */
-const TARGETS_PER_MESSAGE = 100;
-
-function chunked(batch: DeliveryBatch): DeliveryBatch[] {
-  const messages: DeliveryBatch[] = [];
-  for (let start = 0; start < batch.targets.length; start += TARGETS_PER_MESSAGE) {
-    messages.push({ ...batch, targets: batch.targets.slice(start, start + TARGETS_PER_MESSAGE) });
-  }
-  return messages;
-}

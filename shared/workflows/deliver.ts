@@ -4,6 +4,7 @@ import type { WebClient } from "@slack/web-api";
 import {
   deliveryId,
   DeliveryRepository,
+  deliveryMessages,
   SENDING_STALE_MS,
   targetLabel,
   type DeliveryBatch,
@@ -352,13 +353,13 @@ async function recordCards(storage: StorageClients, actions: TransactionAction[]
 /** Puts the targets back on the queue: one message per delay (close delays share the longer one). */
 async function sendBatches(storage: StorageClients, batch: DeliveryBatch, requeue: Requeue[]): Promise<void> {
   for (const group of groupByDelay(requeue)) {
-    const message: DeliveryBatch = {
+    const retries: DeliveryBatch = {
       alertId: batch.alertId,
       issueId: batch.issueId,
       targets: group.targets.map(({ targetKey, target, slotAt }) => ({ targetKey, target, ...(slotAt ? { slotAt } : {}) })),
       ...(batch.notify ? { notify: batch.notify } : {}),
     };
-    await storage.send(QUEUES.deliveries, message, { delaySeconds: group.delaySeconds });
+    for (const message of deliveryMessages(retries)) await storage.send(QUEUES.deliveries, message, { delaySeconds: group.delaySeconds });
   }
 }
 
@@ -369,13 +370,12 @@ async function sendBatches(storage: StorageClients, batch: DeliveryBatch, requeu
  */
 export function groupByDelay(requeue: Requeue[]): { delaySeconds: number; targets: Requeue[] }[] {
   const groups: { delaySeconds: number; targets: Requeue[] }[] = [];
-  const MAX_TARGETS_PER_MESSAGE = 100;
   for (const item of [...requeue].sort((a, b) => a.delaySeconds - b.delaySeconds)) {
     const group = groups[groups.length - 1];
     const shortest = group?.targets[0]!.delaySeconds ?? 0;
     const slotted = item.slotAt !== undefined || group?.targets.some((t) => t.slotAt !== undefined);
     const joins = slotted ? item.delaySeconds <= shortest + 1 : item.delaySeconds <= Math.max(shortest * 1.25, shortest + 2);
-    if (group && group.targets.length < MAX_TARGETS_PER_MESSAGE && joins) {
+    if (group && joins) {
       group.targets.push(item);
       group.delaySeconds = Math.max(group.delaySeconds, item.delaySeconds);
     } else {

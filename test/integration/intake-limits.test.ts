@@ -1,9 +1,12 @@
 import { TableClient } from "@azure/data-tables";
 import { describe, expect, it } from "vitest";
 import { MAX_ALERT_JSON_BYTES, type Alert } from "../../shared/domain/alert";
+import { ID_LIMITS } from "../../shared/domain/ids";
+import { DeliveryRepository, type DeliveryBatch } from "../../shared/storage/deliveries";
+import { subscribe } from "../../shared/storage/subscriptions";
 import { TAGS_JSON_BUDGET } from "../../shared/domain/tags";
 import type { StorageClients } from "../../shared/storage/clients";
-import { permanentStorageRejection } from "../../shared/storage/table";
+import { permanentStorageRejection, safeKey } from "../../shared/storage/table";
 import { IssueRepository } from "../../shared/storage/issues";
 import { takeAlert } from "../../shared/workflows/alert-intake";
 import { anAlert } from "../fixtures/issues";
@@ -84,6 +87,33 @@ describe("alert intake within storage limits", () => {
     expect(stored.tags["a1-t0"]).toBeUndefined();
     expect(JSON.stringify(stored.tags).length).toBeLessThanOrEqual(TAGS_JSON_BUDGET);
     expect(await drain(azurite.connectionString, "alerts-poison")).toEqual([]);
+  });
+});
+
+describe("a project subscribed in many conversations with the longest ids", () => {
+  it("gets every delivery queued, in messages the queue takes", async () => {
+    await drain(azurite.connectionString, "deliveries");
+    // 100 Teams channels whose ids are as long as ids get: 100 targets no longer fit one queue message.
+    for (let n = 0; n < 100; n++) {
+      const suffix = "@thread.tacv2";
+      const conversationId =
+        `19:${String(n).padStart(4, "0")}${"x".repeat(ID_LIMITS.teamsConversationId)}`.slice(0, ID_LIMITS.teamsConversationId - suffix.length) +
+        suffix;
+      await subscribe(storage, {
+        conversationKey: `msteams:${safeKey(conversationId)}`,
+        project: "long-ids",
+        minLevel: "debug",
+        target: { provider: "msteams", conversationId },
+      });
+    }
+    const alert = anAlert({ alertId: "long-ids-1", issue: { id: "long-ids", project: "long-ids" } });
+
+    expect(await takeAlert(storage, alert, JSON.stringify(alert))).toMatchObject({ kind: "accepted", deliveries: 100 });
+    const messages = await drain(azurite.connectionString, "deliveries");
+    expect(messages.length).toBeGreaterThan(1);
+    expect(messages.flatMap((message) => (message.body as DeliveryBatch).targets)).toHaveLength(100);
+    const rows = await new DeliveryRepository(storage).listForAlert("long-ids-1");
+    expect(rows.filter((row) => row.enqueued)).toHaveLength(100);
   });
 });
 
