@@ -57,6 +57,8 @@ export function liveCardDecision(live: LiveCard | undefined, alertId: string, po
     if (now - Date.parse(live.claimedAt) < STALE_CLAIM_MS) return { kind: "merged", intoAlertId: live.alertId };
     return { kind: "post", because: "stale-claim" };
   }
+  // This alert's own card, recorded: its delivery is being redone after a crash, and there is nothing to post.
+  if (live.alertId === alertId) return { kind: "update-existing", messageRef: live.messageRef ?? "" };
   if (policy.notify) return { kind: "post", because: policy.notify };
   if (now - Date.parse(live.postedAt ?? live.claimedAt) > policy.renotifyAfterMs) return { kind: "post", because: "renotify" };
   return { kind: "update-existing", messageRef: live.messageRef ?? "" };

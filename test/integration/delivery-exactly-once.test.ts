@@ -159,6 +159,19 @@ describe("Teams can't be asked: one counted re-post at most", () => {
   });
 });
 
+describe("a delivery redone after its card was recorded", () => {
+  it("a regression's new card is not posted again: the one recorded is its card", async () => {
+    const conversationId = await teamsChannel("Redone Regression");
+    const message = { ...(await planned("teams-redone-regression", { provider: "msteams", conversationId })), notify: "regressed" as const };
+    expect(await deliver(deliverer, message)).toBe("sent");
+    // The instance recorded the card, then died before the delivery's outcome was written: the message comes back.
+    await diedWhilePosting(message);
+
+    expect(await deliver(deliverer, message)).toBe("sent");
+    expect(teams.messages(conversationId)).toHaveLength(1);
+  });
+});
+
 describe("delivery logs name no person", () => {
   it("a delivery to an email nobody in Teams has logs the kind of target and a hash, never the email", async () => {
     const message = await planned("teams-nobody", { provider: "msteams", userEmail: "nobody.special@contoso.com" });

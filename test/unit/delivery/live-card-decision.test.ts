@@ -28,6 +28,11 @@ describe("liveCardDecision", () => {
     expect(liveCardDecision(posted({ postedAt: ago(DAY + 1) }), "a2", policy)).toEqual({ kind: "post", because: "renotify" });
   });
 
+  it("a live card this alert posted: nothing to post, even for a regression or an old card (its delivery is being redone)", () => {
+    expect(liveCardDecision(posted(), "a1", { ...policy, notify: "regressed" })).toEqual({ kind: "update-existing", messageRef: "C1/1.2" });
+    expect(liveCardDecision(posted({ postedAt: ago(DAY + 1) }), "a1", policy)).toEqual({ kind: "update-existing", messageRef: "C1/1.2" });
+  });
+
   it("a claim being posted: this alert's own is a retry, another's merges, a stale one is taken over", () => {
     const posting = posted({ state: "posting", postedAt: undefined, messageRef: undefined, claimedAt: ago(1000) });
     expect(liveCardDecision(posting, "a1", policy)).toEqual({ kind: "post", because: "retry" });
