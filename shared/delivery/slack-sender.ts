@@ -354,9 +354,10 @@ export function classifySlackError(error: unknown, attempt: number, deadErrors: 
     if (slackError === "ratelimited" || slackError === "rate_limited") {
       return { kind: "retry", delaySeconds: retryDelay(attempt, 10), reason: slackError, throttled: true };
     }
-    // A free workspace's message cap: a halt to wait out, not a target gone (notes/slack.md §13).
+    // A free workspace's message cap: a halt to wait out like a rate limit, never counted towards giving up
+    // (notes/slack.md §13).
     if (slackError === "message_limit_exceeded") {
-      return { kind: "retry", delaySeconds: retryDelay(attempt, MESSAGE_LIMIT_WAIT_SECONDS), reason: slackError };
+      return { kind: "retry", delaySeconds: retryDelay(attempt, MESSAGE_LIMIT_WAIT_SECONDS), reason: slackError, throttled: true };
     }
     // Slack-side failures, and errors this code doesn't know: only Slack saying the target is gone makes it dead.
     return { kind: "retry", delaySeconds: retryDelay(attempt, undefined), reason: slackError };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { classifySlackError, DEAD_TARGET_ERRORS } from "../../../shared/delivery/slack-sender";
 import { SlidingWindowLimiter, TEAMS_CONVERSATION_LIMITS } from "../../../shared/delivery/pacing";
-import { backoffSeconds, retryDelay } from "../../../shared/delivery/retry-policy";
+import { backoffSeconds, countsAsAttempt, MAX_DELIVERY_ATTEMPTS, retryDelay } from "../../../shared/delivery/retry-policy";
 import { classify } from "../../../shared/delivery/teams-sender";
 import { ConnectorError, errorCode, retryAfter, UntrustedServiceUrlError } from "../../../shared/teams/connector";
 
@@ -124,10 +124,11 @@ describe("classifying Slack failures", () => {
     });
   });
 
-  it("a free workspace's message cap is waited out (minutes), not a dead target", () => {
-    const verdict = classifySlackError(platform("message_limit_exceeded"), 1, dead);
-    expect(verdict.kind).toBe("retry");
+  it("a free workspace's message cap is waited out (minutes), like a rate limit: it never uses up the attempts", () => {
+    const verdict = classifySlackError(platform("message_limit_exceeded"), MAX_DELIVERY_ATTEMPTS, dead);
+    expect(verdict).toMatchObject({ kind: "retry", throttled: true });
     expect(verdict.kind === "retry" && verdict.delaySeconds).toBeGreaterThanOrEqual(900);
+    expect(countsAsAttempt(verdict)).toBe(false);
   });
 });
 
