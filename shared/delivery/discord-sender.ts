@@ -6,7 +6,7 @@ import type { AlertTarget } from "../domain/alert";
 import type { Issue } from "../domain/issue";
 import type { IdentityRepository } from "../storage/identities";
 import type { CardCopy } from "../storage/cards";
-import { retryDelay, type FailureVerdict } from "./retry-policy";
+import { mayHaveLanded, retryDelay, type FailureVerdict } from "./retry-policy";
 
 export interface DiscordSender {
   config: Config;
@@ -63,7 +63,7 @@ export async function sendDiscordCard(
     guildId = target.guildId;
   }
   const posted = await rest.request<{ id: string }>("POST", `/channels/${channelId}/messages`, await renderDiscordCopy(sender, issue, guildId));
-  if (posted.kind !== "ok") return verdict(posted, attempt, "post the card");
+  if (posted.kind !== "ok") return verdict(posted, attempt, "post the card", { posting: true });
   return {
     kind: "sent",
     copy: {
@@ -102,8 +102,15 @@ export async function renderDiscordCopy(sender: Pick<DiscordSender, "identities"
 /**
  * What a failed call means for the target: throttled (429, or held back by a known bucket) → waits and goes again
  * from the queue; Missing Access / Unknown Channel / Unknown Message → dead; anything else → retry, within the attempts.
+ * Only the post itself (`posting`) left without an answer is ambiguous: a lookup, a DM opened or an edit posts no card,
+ * and a connection that was never made can't have posted one.
  */
-export function verdict(result: Exclude<DiscordResult<unknown>, { kind: "ok" }>, attempt: number, doing: string): FailureVerdict {
+export function verdict(
+  result: Exclude<DiscordResult<unknown>, { kind: "ok" }>,
+  attempt: number,
+  doing: string,
+  { posting = false }: { posting?: boolean } = {},
+): FailureVerdict {
   switch (result.kind) {
     case "throttled":
       return {
@@ -112,8 +119,15 @@ export function verdict(result: Exclude<DiscordResult<unknown>, { kind: "ok" }>,
         reason: `${result.global ? "global" : "route"} rate limit: ${result.sent ? "429" : "held back"} for ${result.retryAfterSeconds}s`,
         throttled: true,
       };
-    case "unanswered":
-      return { kind: "retry", delaySeconds: retryDelay(attempt, undefined), reason: `no answer from Discord to ${doing}`, ambiguous: true };
+    case "unanswered": {
+      const reached = mayHaveLanded(result.error);
+      return {
+        kind: "retry",
+        delaySeconds: retryDelay(attempt, undefined),
+        reason: reached ? `no answer from Discord to ${doing}` : `could not reach Discord to ${doing}`,
+        ...(posting && reached ? { ambiguous: true } : {}),
+      };
+    }
     case "error":
       if (result.code !== undefined && DEAD_CODES.has(result.code)) return { kind: "dead", reason: `Discord: ${result.message} (${result.code})` };
       if (result.status === 401)

@@ -13,7 +13,10 @@ export type DiscordResult<T> =
   | { kind: "ok"; status: number; body: T }
   | { kind: "throttled"; retryAfterSeconds: number; global: boolean; sent: boolean }
   | { kind: "error"; status: number; code?: number; message: string }
-  /** No answer (timeout, connection lost): the request may have landed. */
+  /**
+   * No answer: a timeout or a lost connection (the request may have landed), or a connection never made (refused,
+   * DNS: it can't have); `error` tells which.
+   */
   | { kind: "unanswered"; error: unknown };
 
 export const GLOBAL_REQUESTS_PER_SECOND = 50;

@@ -163,12 +163,16 @@ async function finishDeferred(
 
 const logFailure = (app: DiscordApp) => (error: Error) => app.log(`work after the answer failed: ${error.name}: ${error.message}`);
 
+const GUILD_NOT_ALLOWED = "Triage Relay isn't allowed to serve this server. Ask whoever runs it to add the server to DISCORD_ALLOWED_GUILDS.";
+
+function guildAllowed(app: DiscordApp, guildId: string): boolean {
+  const allowed = app.config.discord!.allowedGuilds;
+  return allowed.length === 0 || allowed.includes(guildId);
+}
+
 /** The guild an interaction belongs to, or why it can't be served. */
 function guildOf(app: DiscordApp, interaction: { guild_id?: string }): { guildId?: string; refused?: string } {
-  const allowed = app.config.discord!.allowedGuilds;
-  if (interaction.guild_id && allowed.length > 0 && !allowed.includes(interaction.guild_id)) {
-    return { refused: "Triage Relay isn't allowed to serve this server. Ask whoever runs it to add the server to DISCORD_ALLOWED_GUILDS." };
-  }
+  if (interaction.guild_id && !guildAllowed(app, interaction.guild_id)) return { refused: GUILD_NOT_ALLOWED };
   return { guildId: interaction.guild_id };
 }
 
@@ -191,6 +195,8 @@ async function onClick(app: DiscordApp, interaction: ComponentInteraction, raw: 
     const copies = await new CardRepository(app.storage).list(payload.issueId);
     const copy = copies.find((c) => c.provider === "discord" && c.messageId === interaction.message.id);
     guildId = copy?.provider === "discord" ? copy.guildId : undefined;
+    // A DM carries no guild_id: the allow-list applies to the guild the card was sent for.
+    if (guildId && !guildAllowed(app, guildId)) return { response: ephemeral(GUILD_NOT_ALLOWED) };
   }
   if (!guildId)
     return { response: ephemeral("I can't tell which server this card belongs to, so nothing was changed. Act on it in the server's channel.") };
