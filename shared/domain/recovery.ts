@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { claimedKind } from "./queue-message";
 import { applyAction, type IssueAction } from "./actions";
-import type { Alert } from "./alert";
+import { ALERT_LIMITS, type Alert } from "./alert";
 import { ids } from "./ids";
 import { applyAlert, type AlertIntake } from "./intake";
 import type { Actor, Issue } from "./issue";
@@ -71,7 +71,7 @@ export const issueActionMessageSchema = z.strictObject({
     z.strictObject({ type: z.literal("resolve"), inRelease: z.enum(["current", "next"]).optional() }),
     z.strictObject({ type: z.enum(["unresolve", "unignore", "unassign"]) }),
     z.strictObject({ type: z.literal("ignore"), ignore: ignoreRequest }),
-    z.strictObject({ type: z.literal("assign"), assignee: z.strictObject({ email: z.email() }) }),
+    z.strictObject({ type: z.literal("assign"), assignee: z.strictObject({ email: z.email().max(ALERT_LIMITS.email) }) }),
   ]),
 });
 export type IssueActionMessage = z.infer<typeof issueActionMessageSchema>;

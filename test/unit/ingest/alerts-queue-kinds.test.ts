@@ -88,4 +88,14 @@ describe("an issue-action message on the queue", () => {
     const [poison] = await drain(azurite.connectionString, "alerts-poison");
     expect((poison!.body as { issues: { path: string }[] }).issues.map((i) => i.path).sort()).toEqual(["action.type", "issueId"]);
   });
+
+  it("an assignee's email longer than an email can be goes to alerts-poison at once, with its path, the issue unchanged", async () => {
+    await drain(azurite.connectionString, "alerts-poison");
+    const version = (await new IssueRepository(storage).get("sentry:77"))!.issue.version;
+    const result = await take(action("sentry:77", { type: "assign", assignee: { email: `${"a".repeat(40_000)}@example.com` } }));
+    expect(result.kind).toBe("poisoned");
+    const [poison] = await drain(azurite.connectionString, "alerts-poison");
+    expect((poison!.body as { issues: { path: string }[] }).issues.map((i) => i.path)).toEqual(["action.assignee.email"]);
+    expect((await new IssueRepository(storage).get("sentry:77"))!.issue.version).toBe(version);
+  });
 });
