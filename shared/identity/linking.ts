@@ -1,5 +1,5 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
-import { EncryptJWT, jwtDecrypt } from "jose";
+import { EncryptJWT, errors, jwtDecrypt } from "jose";
 import type { Config } from "../config";
 import type { Person } from "../domain/issue";
 import { page } from "../pages";
@@ -15,7 +15,11 @@ export const LINK_SESSION_COOKIE = "triage_link_session";
 const SESSION_LIFETIME_SECONDS = 15 * 60;
 
 type Page = ReturnType<typeof page>;
-type PageWithCookie = Page & { cookie?: string };
+/** A link page; `refused` is why, for the log (never a token, cookie, email or body), when the page refuses and nothing else logged it. */
+export type LinkPage = Page & { cookie?: string; refused?: string };
+
+/** The two steps' sessions share the cookie; each says which it is, so neither is taken for the other. */
+type SessionStage = "sign-in" | "confirm";
 
 const TOKEN_PROBLEMS = {
   expired: [
@@ -26,6 +30,10 @@ const TOKEN_PROBLEMS = {
   used: ["This link was already used", "Each link works once. If you're not linked yet, ask for a new one in your chat with Triage Relay."],
 } as const;
 
+const TOKEN_REFUSALS = { expired: "link token expired", invalid: "link token invalid", used: "link token already used" } as const;
+
+const refusing = <P extends Page>(p: P, refused: string): P & { refused: string } => ({ ...p, refused });
+
 export function linkCallbackUrl(config: Config): string {
   return `${config.publicBaseUrl}/api/link/callback`;
 }
@@ -35,22 +43,21 @@ export function linkPageUrl(config: Config, token: string): string {
 }
 
 /** GET /api/link?token=…: check the token, then send the person to sign in. */
-export async function startLinking(linker: AppContext, token: string | null): Promise<PageWithCookie | { redirect: string; cookie: string }> {
+export async function startLinking(linker: AppContext, token: string | null): Promise<LinkPage | { redirect: string; cookie: string }> {
   const { config } = linker;
-  if (!config.oidc)
-    return page(
-      "Linking by sign-in is off",
-      ["This app has no sign-in provider configured (OIDC_ISSUER), so accounts can only be linked automatically by their verified email."],
-      { status: 404 },
-    );
-  if (!token) return page(TOKEN_PROBLEMS.invalid[0], [TOKEN_PROBLEMS.invalid[1]], { status: 400 });
+  if (!config.oidc) return signInOff();
+  if (!token) return refusing(page(TOKEN_PROBLEMS.invalid[0], [TOKEN_PROBLEMS.invalid[1]], { status: 400 }), "no link token");
   const check = await verifyLinkToken(deriveKey(config.linkSigningKey, "link-token"), token, linker.storage);
   if (!check.ok) {
     const [title, text] = TOKEN_PROBLEMS[check.problem];
-    return page(title, [text], { status: check.problem === "invalid" ? 400 : 410 });
+    return refusing(page(title, [text], { status: check.problem === "invalid" ? 400 : 410 }), TOKEN_REFUSALS[check.problem]);
   }
   const foreign = await foreignScope(linker, check.request);
-  if (foreign) return page("This link is for another organisation", [foreign], { status: 403 });
+  if (foreign)
+    return refusing(
+      page("This link is for another organisation", [foreign], { status: 403 }),
+      `${check.request.provider} link for a scope this app doesn't serve`,
+    );
 
   let signIn;
   try {
@@ -59,12 +66,23 @@ export async function startLinking(linker: AppContext, token: string | null): Pr
     linker.log(`Link: sign-in provider unavailable: ${(error as Error).message}`);
     return providerUnavailablePage();
   }
-  const session = await new EncryptJWT({ token, state: signIn.state, nonce: signIn.nonce, codeVerifier: signIn.codeVerifier })
+  const session = await new EncryptJWT({ stage: "sign-in", token, state: signIn.state, nonce: signIn.nonce, codeVerifier: signIn.codeVerifier })
     .setProtectedHeader({ alg: "dir", enc: "A256GCM" })
     .setIssuedAt()
     .setExpirationTime(`${SESSION_LIFETIME_SECONDS}s`)
     .encrypt(deriveKey(config.linkSigningKey, "link-session"));
   return { redirect: signIn.authorizationUrl, cookie: sessionCookie(config, session, SESSION_LIFETIME_SECONDS) };
+}
+
+function signInOff(): LinkPage {
+  return refusing(
+    page(
+      "Linking by sign-in is off",
+      ["This app has no sign-in provider configured (OIDC_ISSUER), so accounts can only be linked automatically by their verified email."],
+      { status: 404 },
+    ),
+    "linking by sign-in is off (no OIDC_ISSUER)",
+  );
 }
 
 /** The link token is not used up: the same link works once the provider answers again (within its 15 minutes). */
@@ -73,20 +91,21 @@ function providerUnavailablePage(): Page {
 }
 
 /** GET /api/link/callback: finish the sign-in, then ask the person to confirm the link. */
-export async function finishLinking(linker: AppContext, callbackUrl: URL, sessionCookieValue: string | undefined): Promise<PageWithCookie> {
+export async function finishLinking(linker: AppContext, callbackUrl: URL, sessionCookieValue: string | undefined): Promise<LinkPage> {
   const { config } = linker;
   const clear = sessionCookie(config, "", 0);
-  const withClear = (p: Page): PageWithCookie => ({ ...p, cookie: clear });
-  if (!config.oidc) return withClear(page("Linking by sign-in is off", ["OIDC_ISSUER is not set."], { status: 404 }));
-  const session = await readSession<{ token: string; state: string; nonce: string; codeVerifier: string }>(config, sessionCookieValue);
-  if (!session) {
+  const withClear = (p: LinkPage): LinkPage => ({ ...p, cookie: clear });
+  if (!config.oidc) return withClear(signInOff());
+  const read = await readSession<{ token: string; state: string; nonce: string; codeVerifier: string }>(config, sessionCookieValue, "sign-in");
+  if ("problem" in read) {
     const why = "It was started in another browser, took longer than 15 minutes, or cookies are blocked. Open your link again.";
-    return withClear(page("This sign-in can't be matched to a link", [why], { status: 400 }));
+    return withClear(refusing(page("This sign-in can't be matched to a link", [why], { status: 400 }), read.problem));
   }
+  const session = read.session;
   const check = await verifyLinkToken(deriveKey(config.linkSigningKey, "link-token"), session.token, linker.storage);
   if (!check.ok) {
     const [title, text] = TOKEN_PROBLEMS[check.problem];
-    return withClear(page(title, [text], { status: 410 }));
+    return withClear(refusing(page(title, [text], { status: 410 }), TOKEN_REFUSALS[check.problem]));
   }
   const result = await finishSignIn(config.oidc, callbackUrl, session);
   if ("unavailable" in result) {
@@ -104,7 +123,7 @@ export async function finishLinking(linker: AppContext, callbackUrl: URL, sessio
   const person = found.person;
   // Ask before linking: someone may have sent this person *their* link, hoping they'd sign in to it.
   const csrf = randomBytes(16).toString("base64url");
-  const pending = await new EncryptJWT({ token: session.token, person, csrf })
+  const pending = await new EncryptJWT({ stage: "confirm", token: session.token, person, csrf })
     .setProtectedHeader({ alg: "dir", enc: "A256GCM" })
     .setIssuedAt()
     .setExpirationTime(`${SESSION_LIFETIME_SECONDS}s`)
@@ -125,18 +144,23 @@ export async function finishLinking(linker: AppContext, callbackUrl: URL, sessio
 }
 
 /** POST /api/link/confirm: the person confirmed; link, say so in the chat and on the page. */
-export async function confirmLinking(linker: AppContext, sessionCookieValue: string | undefined, form: URLSearchParams): Promise<PageWithCookie> {
+export async function confirmLinking(linker: AppContext, sessionCookieValue: string | undefined, form: URLSearchParams): Promise<LinkPage> {
   const { config } = linker;
-  const withClear = (p: Page): PageWithCookie => ({ ...p, cookie: sessionCookie(config, "", 0) });
-  const pending = await readSession<{ token: string; person: { email: string; name?: string }; csrf: string }>(config, sessionCookieValue);
-  if (!pending || !sameSecret(form.get("csrf"), pending.csrf)) {
+  const withClear = (p: LinkPage): LinkPage => ({ ...p, cookie: sessionCookie(config, "", 0) });
+  const unmatched = (problem: string) => {
     const why = "It came from another page or browser, or took longer than 15 minutes. Open your link again.";
-    return withClear(page("This confirmation can't be matched to a sign-in", [why], { status: 400 }));
-  }
+    return withClear(refusing(page("This confirmation can't be matched to a sign-in", [why], { status: 400 }), problem));
+  };
+  const read = await readSession<{ token: string; person: { email: string; name?: string }; csrf: string }>(config, sessionCookieValue, "confirm");
+  if ("problem" in read) return unmatched(read.problem);
+  const pending = read.session;
+  const csrf = form.get("csrf");
+  if (!sameSecret(csrf, pending.csrf)) return unmatched(csrf ? "the form's CSRF value doesn't match the session's" : "no CSRF value in the form");
   const check = await verifyLinkToken(deriveKey(config.linkSigningKey, "link-token"), pending.token, linker.storage);
   if (!check.ok || !(await consumeLinkToken(linker.storage, check.tokenId))) {
-    const [title, text] = TOKEN_PROBLEMS[check.ok ? "used" : check.problem];
-    return withClear(page(title, [text], { status: 410 }));
+    const tokenProblem = check.ok ? "used" : check.problem;
+    const [title, text] = TOKEN_PROBLEMS[tokenProblem];
+    return withClear(refusing(page(title, [text], { status: 410 }), TOKEN_REFUSALS[tokenProblem]));
   }
   const request = check.request;
   const previous = await new IdentityRepository(linker.storage).link({
@@ -284,20 +308,23 @@ async function confirmInDiscord(config: Config, userId: string, text: string): P
   return sent.kind === "ok" ? undefined : "Triage Relay couldn't say so in a Discord DM, but the link is made.";
 }
 
-/** The link session kept in the cookie, or undefined when there is none or it can't be read (expired, tampered with). */
-async function readSession<T>(config: Config, cookieValue: string | undefined): Promise<T | undefined> {
-  if (!cookieValue) return undefined;
+/** The `stage` link session kept in the cookie, or why there is none to use (for the log). */
+async function readSession<T>(config: Config, cookieValue: string | undefined, stage: SessionStage): Promise<{ session: T } | { problem: string }> {
+  if (!cookieValue) return { problem: "no link session cookie" };
+  let payload;
   try {
-    const { payload } = await jwtDecrypt(cookieValue, deriveKey(config.linkSigningKey, "link-session"));
-    return payload as T;
-  } catch {
-    return undefined;
+    ({ payload } = await jwtDecrypt(cookieValue, deriveKey(config.linkSigningKey, "link-session")));
+  } catch (error) {
+    return { problem: error instanceof errors.JWTExpired ? "link session expired" : "link session unreadable" };
   }
+  if (payload.stage !== stage) return { problem: `link session is from another step (${String(payload.stage ?? "none")}, not ${stage})` };
+  return { session: payload as T };
 }
 
-/** Whether the form's CSRF value is the session's, compared in constant time. */
+/** Whether the form's CSRF value is the session's, compared in constant time; nothing expected matches nothing. */
 function sameSecret(sent: string | null, expected: string | undefined): boolean {
-  const a = Buffer.from(sent ?? "");
-  const b = Buffer.from(expected ?? "");
+  if (!sent || !expected) return false;
+  const a = Buffer.from(sent);
+  const b = Buffer.from(expected);
   return a.length === b.length && timingSafeEqual(a, b);
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { IdentityRepository } from "../../shared/storage/identities";
 import { deriveKey } from "../../shared/identity/keys";
-import { issueLinkToken, type LinkRequest } from "../../shared/storage/link-tokens";
+import { issueLinkToken, verifyLinkToken, type LinkRequest } from "../../shared/storage/link-tokens";
 import { signInAs, TestBrowser } from "../support/browser";
 import { logsOnceLogged } from "../support/host-process";
 import { startStack, type Stack } from "./stack";
@@ -116,11 +116,13 @@ describe("the OIDC callback refuses what doesn't match", () => {
     expect(await linked()).toBeUndefined();
   });
 
-  it("a callback opened in another browser (no session)", async () => {
+  it("a callback opened in another browser (no session): the log says why", async () => {
     const callback = await upToCallback(new TestBrowser(), await issueLinkToken(key, request));
+    const mark = stack.host.logs().length;
     const page = await new TestBrowser().get(callback.toString());
     expect(page.status).toBe(400);
     expect(page.text).toMatch(/another browser/);
+    expect(await logsOnceLogged(stack.host, "Link refused", mark)).toMatch(/WARN .*Link refused \(400\): no link session cookie/);
     expect(await linked()).toBeUndefined();
   });
 
@@ -190,11 +192,48 @@ describe("confirming the link", () => {
     const confirm = await signInAs(browser, await browser.get(linkUrl(await issueLinkToken(key, named))), "ben@triage.dev");
     expect(confirm.text).toContain("Link the Teams user “Ana Lima” to you");
 
+    const mark = stack.host.logs().length;
     const forged = await new TestBrowser().post(`${stack.api}/link/confirm`, { csrf: "guess" });
     expect(forged.status).toBe(400);
     const wrongToken = await browser.submitForm(confirm, { fields: { csrf: "not-the-token" } });
     expect(wrongToken.status).toBe(400);
     expect(await linked()).toBeUndefined();
+
+    const logs = await logsOnceLogged(stack.host, /Link refused.*CSRF/, mark);
+    expect(logs).toMatch(/WARN .*Link refused \(400\): no link session cookie/);
+    expect(logs).toMatch(/WARN .*Link refused \(400\): the form's CSRF value doesn't match the session's/);
+    expect(logs).not.toMatch(/not-the-token|ben@triage\.dev|triage_link_session=/);
+  });
+
+  it("a confirmation posted before the sign-in (the browser holds the first step's cookie, the form is empty) is refused, and the link still works", async () => {
+    const token = await issueLinkToken(key, request);
+    const early = new TestBrowser();
+    await early.get(linkUrl(token), { stopBefore: (next) => !next.pathname.startsWith("/api/link") });
+    expect(Object.keys(early.cookies(`${stack.api}/link/confirm`))).toEqual(["triage_link_session"]);
+    const mark = stack.host.logs().length;
+
+    const refused = await early.post(`${stack.api}/link/confirm`, {});
+    expect(refused.status).toBe(400);
+    expect(refused.text).toMatch(/can.*t be matched to a sign-in/);
+    expect(await logsOnceLogged(stack.host, "Link refused", mark)).toMatch(/WARN .*Link refused \(400\): link session is from another step/);
+    expect(await linked()).toBeUndefined();
+    expect(await verifyLinkToken(key, token, stack.storage)).toMatchObject({ ok: true });
+
+    const browser = new TestBrowser();
+    const confirm = await signInAs(browser, await browser.get(linkUrl(token)), "ana@triage.dev");
+    const done = await browser.submitForm(confirm);
+    expect(done.status).toBe(200);
+    expect(done.text).toMatch(/linked as ana@triage\.dev/);
+    await new IdentityRepository(stack.storage).unlink("msteams", stack.teams.tenantId, request.chatUserId);
+  });
+
+  it("an oversized confirmation is refused (413) and the log says why, without the body", async () => {
+    const mark = stack.host.logs().length;
+    const page = await new TestBrowser().post(`${stack.api}/link/confirm`, { csrf: "x".repeat(5000) });
+    expect(page.status).toBe(413);
+    const logs = await logsOnceLogged(stack.host, "Link refused", mark);
+    expect(logs).toMatch(/WARN .*Link refused \(413\): confirmation body over 4096 bytes/);
+    expect(logs).not.toContain("xxxxxxxx");
   });
 });
 
