@@ -46,6 +46,8 @@ export function emulatedAppSettings(world: EmulatedWorld): Record<string, string
           DISCORD_APPLICATION_ID: world.discord.applicationId,
           DISCORD_PUBLIC_KEY: world.discord.publicKey,
           DISCORD_BOT_TOKEN: world.discord.botToken,
+          // The emulator's guilds are made as tests and the demo go: any of them.
+          DISCORD_ALLOWED_GUILDS: "*",
           DISCORD_API_URL: world.discord.apiUrl,
         }
       : {}),

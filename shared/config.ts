@@ -28,10 +28,29 @@ const optionalText = z
 
 const httpUrl = z.url({ protocol: /^https?$/ });
 
+/**
+ * A secret anyone could guess: shorter than 32 characters, or one short pattern repeated ("changeme-changeme-…",
+ * "aaaa…"), which no generated secret is.
+ */
+function guessable(value: string): string | undefined {
+  if (value.length < 32) return "must be at least 32 characters (a generated secret: openssl rand -hex 32)";
+  for (let period = 1; period <= value.length / 2; period++) {
+    if (value.slice(period) === value.slice(0, value.length - period))
+      return "is a short pattern repeated, not a generated secret (openssl rand -hex 32)";
+  }
+  return undefined;
+}
+
+/** A secret the app checks requests against: whoever guesses it can forge them. */
+const checkedSecret = optionalText.superRefine((value, ctx) => {
+  const weakness = value === undefined ? undefined : guessable(value);
+  if (weakness) ctx.addIssue({ code: "custom", message: weakness });
+});
+
 const signingKey = z.string({ error: "required: at least 32 random bytes, base64 or hex" }).transform((value, ctx) => {
   const bytes = decodeKey(value.trim());
-  if (!bytes || bytes.length < 32) {
-    ctx.addIssue({ code: "custom", message: "must be at least 32 random bytes, base64 or hex" });
+  if (!bytes || bytes.length < 32 || guessable(value.trim())) {
+    ctx.addIssue({ code: "custom", message: "must be at least 32 random bytes, base64 or hex (openssl rand -hex 32)" });
     return z.NEVER;
   }
   return bytes;
@@ -54,7 +73,7 @@ const settingsSchema = z.object({
   TEAMS_ALLOWED_TENANTS: csv,
   TEAMS_SERVICE_URL_HOSTS: csv,
 
-  SLACK_SIGNING_SECRET: optionalText,
+  SLACK_SIGNING_SECRET: checkedSecret,
   SLACK_CLIENT_ID: optionalText,
   SLACK_CLIENT_SECRET: optionalText,
   SLACK_BOT_TOKEN: optionalText,
@@ -80,8 +99,11 @@ const settingsSchema = z.object({
     .default(24),
   THREAD_BROADCAST_REGRESSIONS: bool(true),
 
-  INGEST_TOKENS: csv.refine((tokens) => tokens.every((token) => token.length >= 32), "every token must be at least 32 characters"),
-  SENTRY_CLIENT_SECRET: optionalText,
+  INGEST_TOKENS: csv.refine(
+    (tokens) => tokens.every((token) => !guessable(token)),
+    "every token must be a generated secret of at least 32 characters (openssl rand -hex 32)",
+  ),
+  SENTRY_CLIENT_SECRET: checkedSecret,
 
   DISCORD_APPLICATION_ID: optionalText.refine((id) => id === undefined || /^\d{17,20}$/.test(id), "a Discord snowflake (17-20 digits)"),
   DISCORD_PUBLIC_KEY: optionalText.refine(
@@ -92,7 +114,10 @@ const settingsSchema = z.object({
     (token) => token === undefined || /^[A-Za-z0-9._-]{30,}$/.test(token),
     "the bot's token from the developer portal",
   ),
-  DISCORD_ALLOWED_GUILDS: csv.refine((ids) => ids.every((id) => /^\d{17,20}$/.test(id)), "comma-separated guild ids (snowflakes)"),
+  DISCORD_ALLOWED_GUILDS: csv.refine(
+    (ids) => (ids.length === 1 && ids[0] === "*") || ids.every((id) => /^\d{17,20}$/.test(id)),
+    "comma-separated guild ids (snowflakes), or * for any guild",
+  ),
   DISCORD_API_URL: httpUrl.optional(),
 });
 
@@ -123,6 +148,9 @@ function crossChecks(env: Record<string, string | undefined>): Problem[] {
   if (has("DISCORD_PUBLIC_KEY")) {
     if (!has("DISCORD_APPLICATION_ID")) problem("DISCORD_APPLICATION_ID", "required when DISCORD_PUBLIC_KEY is set");
     if (!has("DISCORD_BOT_TOKEN")) problem("DISCORD_BOT_TOKEN", "required when DISCORD_PUBLIC_KEY is set");
+    // A Discord bot is public unless its owner turns that off: anyone could add it and subscribe to the alerts.
+    if (!has("DISCORD_ALLOWED_GUILDS"))
+      problem("DISCORD_ALLOWED_GUILDS", "required when DISCORD_PUBLIC_KEY is set: the guild ids to serve, or * for any guild");
   }
   if (has("OIDC_ISSUER") && !has("OIDC_CLIENT_ID")) problem("OIDC_CLIENT_ID", "required with OIDC_ISSUER");
   // Our own address, and the services the app sends tokens and secrets to or takes signing keys from: plain http
@@ -175,7 +203,7 @@ export interface Config {
     /** Hex Ed25519 public key (verified at start-up to be one). */
     publicKey: string;
     botToken: string;
-    /** Guild ids allowed to use the app; empty = any guild that installs it. */
+    /** Guild ids allowed to use the app; empty = any guild that installs it (DISCORD_ALLOWED_GUILDS=*). */
     allowedGuilds: string[];
     apiUrl: string;
   };
@@ -217,7 +245,10 @@ export function loadConfig(given: Record<string, string | undefined> = process.e
       password: s.MicrosoftAppPassword,
       tenantId: s.MicrosoftAppTenantId,
       openIdMetadataUrl: s.BOT_OPENID_METADATA_URL,
-      allowedTenants: s.TEAMS_ALLOWED_TENANTS.length > 0 ? s.TEAMS_ALLOWED_TENANTS : s.MicrosoftAppTenantId ? [s.MicrosoftAppTenantId] : [],
+      // Tenant ids are GUIDs, compared in lower case whatever case they were typed in.
+      allowedTenants: (s.TEAMS_ALLOWED_TENANTS.length > 0 ? s.TEAMS_ALLOWED_TENANTS : s.MicrosoftAppTenantId ? [s.MicrosoftAppTenantId] : []).map(
+        (id) => id.toLowerCase(),
+      ),
       serviceUrlHosts: s.TEAMS_SERVICE_URL_HOSTS.length > 0 ? s.TEAMS_SERVICE_URL_HOSTS.map((h) => h.toLowerCase()) : MICROSOFT_TEAMS_SERVICE_HOSTS,
     },
     slack: s.SLACK_SIGNING_SECRET
@@ -243,7 +274,7 @@ export function loadConfig(given: Record<string, string | undefined> = process.e
           applicationId: s.DISCORD_APPLICATION_ID!,
           publicKey: s.DISCORD_PUBLIC_KEY.toLowerCase(),
           botToken: s.DISCORD_BOT_TOKEN!,
-          allowedGuilds: s.DISCORD_ALLOWED_GUILDS,
+          allowedGuilds: s.DISCORD_ALLOWED_GUILDS.filter((id) => id !== "*"),
           apiUrl: (s.DISCORD_API_URL ?? "https://discord.com/api/v10").replace(/\/+$/, ""),
         }
       : undefined,

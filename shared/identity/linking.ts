@@ -205,7 +205,7 @@ async function personSignedIn(linker: AppContext, request: LinkRequest, signedIn
   const { entra } = signedIn;
   if (!entra) return { ok: true, person: { email: signedIn.email!, ...name } };
   const tenant = entra.tenantId;
-  if (!linker.config.bot.allowedTenants.some((allowed) => allowed.toLowerCase() === tenant)) {
+  if (!linker.config.bot.allowedTenants.includes(tenant)) {
     return refuse(ENTRA_REFUSALS.tenantNotAllowed, `entra-tenant-not-allowed ${tenant}`);
   }
   if (request.provider === "msteams" && request.scope.toLowerCase() !== tenant) return refuse(ENTRA_REFUSALS.otherTenant, "entra-other-tenant");
@@ -237,7 +237,7 @@ async function teamsProfile(linker: AppContext, request: LinkRequest, objectId: 
 
 async function foreignScope(linker: AppContext, request: LinkRequest): Promise<string | undefined> {
   if (request.provider === "msteams") {
-    return linker.config.bot.allowedTenants.includes(request.scope)
+    return linker.config.bot.allowedTenants.includes(request.scope.toLowerCase())
       ? undefined
       : "This app doesn't serve the organisation this link was made for. Nothing was changed.";
   }

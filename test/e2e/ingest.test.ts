@@ -10,7 +10,7 @@ import { cardOf, cardText } from "./card-helpers";
 import { startStack, type Stack } from "./stack";
 
 const TOKEN = "ingest-token-for-http-e2e-0123456789abcdef";
-const SENTRY_SECRET = "sentry-client-secret-for-e2e";
+const SENTRY_SECRET = "sentry-client-secret-for-e2e-0123456789abcdef";
 
 let stack: Stack;
 let team: TeamsTeam;
@@ -18,7 +18,7 @@ let target: string;
 
 beforeAll(async () => {
   stack = await startStack({
-    env: { INGEST_TOKENS: `${"x".repeat(32)},${TOKEN}`, SENTRY_CLIENT_SECRET: SENTRY_SECRET, CARD_REFRESH_COALESCE_SECONDS: "1" },
+    env: { INGEST_TOKENS: `another-ingest-token-0123456789abcdef,${TOKEN}`, SENTRY_CLIENT_SECRET: SENTRY_SECRET, CARD_REFRESH_COALESCE_SECONDS: "1" },
   });
   const ana = stack.teams.addUser({ name: "Ana Lima", email: "ana@contoso.com" });
   team = stack.teams.addTeam({ name: "Ops", members: [ana] });

@@ -29,7 +29,12 @@ afterEach(() => {
 
 function appConfig() {
   return loadConfig(
-    validSettings({ SLACK_SIGNING_SECRET: "s", SLACK_CLIENT_ID: "1.2", SLACK_CLIENT_SECRET: "client-secret", SLACK_API_URL: slack.apiUrl }),
+    validSettings({
+      SLACK_SIGNING_SECRET: "8f14e45fceea167a5a36dedd4bea2543",
+      SLACK_CLIENT_ID: "1.2",
+      SLACK_CLIENT_SECRET: "client-secret",
+      SLACK_API_URL: slack.apiUrl,
+    }),
   );
 }
 
@@ -80,7 +85,12 @@ describe("Slack token rotation", () => {
     expect(Date.parse(stored.expiresAt!) - Date.now()).toBeGreaterThan(11 * 3_600_000);
     for (const token of new Set(results)) {
       expect(
-        (await slackClient(loadConfig(validSettings({ SLACK_SIGNING_SECRET: "s", SLACK_API_URL: slack.apiUrl })).slack!, token).auth.test()).ok,
+        (
+          await slackClient(
+            loadConfig(validSettings({ SLACK_SIGNING_SECRET: "8f14e45fceea167a5a36dedd4bea2543", SLACK_API_URL: slack.apiUrl })).slack!,
+            token,
+          ).auth.test()
+        ).ok,
       ).toBe(true);
     }
     // The refresh token was single-use: the stored one is the one that works next time.
@@ -116,7 +126,9 @@ describe("Slack token rotation", () => {
 
   it("single-workspace mode: SLACK_BOT_TOKEN serves its own workspace without an install, and only that one", async () => {
     const workspace = slack.addWorkspace({ name: "Solo" });
-    const config = loadConfig(validSettings({ SLACK_SIGNING_SECRET: "s", SLACK_BOT_TOKEN: workspace.botToken, SLACK_API_URL: slack.apiUrl }));
+    const config = loadConfig(
+      validSettings({ SLACK_SIGNING_SECRET: "8f14e45fceea167a5a36dedd4bea2543", SLACK_BOT_TOKEN: workspace.botToken, SLACK_API_URL: slack.apiUrl }),
+    );
     const solo = new SlackTokens(config.slack!, storage);
     expect(await solo.forTeam(workspace.teamId)).toBe(workspace.botToken);
     await expect(solo.forTeam("T0SOMEONEELSE")).rejects.toThrow(/not installed/);

@@ -38,7 +38,7 @@ export async function receiveTeamsActivity(
   if (!parsed.success) return refuse(context, 400, `activity malformed at ${zodPath(parsed.error)}`);
   const activity = parsed.data;
   const tenantId = tenantOf(activity);
-  if (!tenantId || !config.bot.allowedTenants.includes(tenantId)) return refuse(context, 403, "tenant not allowed");
+  if (!tenantId || !config.bot.allowedTenants.includes(tenantId.toLowerCase())) return refuse(context, 403, "tenant not allowed");
   if (!teams.connector.isTrusted(activity.serviceUrl)) return refuse(context, 403, "service URL host not allowed");
   return { ok: true, activity };
 }

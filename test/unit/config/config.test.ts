@@ -7,6 +7,8 @@ import * as identity from "@azure/identity";
 import { createIdentityCredential, identityCredential, StorageClients } from "../../../shared/storage/clients";
 import { validSettings } from "../../fixtures/settings";
 
+const SIGNING_SECRET = "8f14e45fceea167a5a36dedd4bea2543";
+
 function problemsOf(env: Record<string, string | undefined>): string[] {
   try {
     loadConfig(env);
@@ -62,9 +64,33 @@ describe("settings", () => {
     ]);
   });
 
-  it("refuses a short link signing key", () => {
-    expect(problemsOf(validSettings({ LINK_SIGNING_KEY: "ab".repeat(31) }))).toEqual(["LINK_SIGNING_KEY"]);
-    expect(problemsOf(validSettings({ LINK_SIGNING_KEY: Buffer.alloc(32, 7).toString("base64") }))).toEqual([]);
+  it("refuses a short link signing key, and one that is a pattern repeated", () => {
+    expect(problemsOf(validSettings({ LINK_SIGNING_KEY: "9f2c7a41d08e3b56c1f4e7a9b20d58c36e1a4f07b9d2c5e8a3f6b1d40c7e92" }))).toEqual([
+      "LINK_SIGNING_KEY",
+    ]);
+    expect(problemsOf(validSettings({ LINK_SIGNING_KEY: "a".repeat(64) }))).toEqual(["LINK_SIGNING_KEY"]);
+    expect(problemsOf(validSettings({ LINK_SIGNING_KEY: "changeme-changeme-changeme-changeme-changeme" }))).toEqual(["LINK_SIGNING_KEY"]);
+    expect(
+      problemsOf(
+        validSettings({
+          LINK_SIGNING_KEY: Buffer.from("9f2c7a41d08e3b56c1f4e7a9b20d58c36e1a4f07b9d2c5e8a3f6b1d40c7e92a5", "hex").toString("base64"),
+        }),
+      ),
+    ).toEqual([]);
+  });
+
+  it("refuses a Slack signing secret anyone could guess: whoever knows it can forge clicks and commands", () => {
+    const slack = (secret: string) => validSettings({ SLACK_SIGNING_SECRET: secret, SLACK_BOT_TOKEN: "xoxb-1" });
+    expect(problemsOf(slack("signing"))).toEqual(["SLACK_SIGNING_SECRET"]);
+    expect(problemsOf(slack("changeme".repeat(4)))).toEqual(["SLACK_SIGNING_SECRET"]);
+    expect(problemsOf(slack("x".repeat(40)))).toEqual(["SLACK_SIGNING_SECRET"]);
+    expect(problemsOf(slack(SIGNING_SECRET))).toEqual([]);
+  });
+
+  it("compares Teams tenant ids whatever case they were typed in", () => {
+    const upper = "72F988BF-86F1-41AF-91AB-2D7CD011DB47";
+    expect(loadConfig(validSettings({ TEAMS_ALLOWED_TENANTS: upper })).bot.allowedTenants).toEqual([upper.toLowerCase()]);
+    expect(loadConfig(validSettings({ MicrosoftAppTenantId: upper })).bot.allowedTenants).toEqual([upper.toLowerCase()]);
   });
 
   it("requires https for a public base URL that is not localhost", () => {
@@ -73,7 +99,7 @@ describe("settings", () => {
   });
 
   it("requires https for the services given tokens and secrets or trusted for signing keys, unless on localhost", () => {
-    const slack = { SLACK_SIGNING_SECRET: "signing", SLACK_BOT_TOKEN: "xoxb-1" };
+    const slack = { SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_BOT_TOKEN: "xoxb-1" };
     expect(problemsOf(validSettings({ BOT_OPENID_METADATA_URL: "http://login.example.com/.well-known/openid-configuration" }))).toEqual([
       "BOT_OPENID_METADATA_URL",
     ]);

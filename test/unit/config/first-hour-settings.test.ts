@@ -35,8 +35,8 @@ describe("local.settings.example.json, copied as is", () => {
       MicrosoftAppId: "6a1d3c2e-0000-4000-8000-00000000b07a",
       MicrosoftAppPassword: "a-client-secret",
       MicrosoftAppTenantId: "11111111-1111-1111-1111-111111111111",
-      SLACK_SIGNING_SECRET: "0123456789abcdef0123456789abcdef",
-      LINK_SIGNING_KEY: "ab".repeat(32),
+      SLACK_SIGNING_SECRET: "8f14e45fceea167a5a36dedd4bea2543",
+      LINK_SIGNING_KEY: "3c9e1f7a20b84d6e5a1c0f9b7d2e4a86c1f3b5d7e9a0c2e4f6a8b0d1c3e5f7a9",
     };
     const config = loadConfig(filled);
     expect(config.oidc).toBeUndefined();

@@ -5,7 +5,9 @@ import { finishInstall } from "../../../shared/inbound/slack/oauth";
 import type { StorageClients } from "../../../shared/storage/clients";
 import { validSettings } from "../../fixtures/settings";
 
-const config = loadConfig(validSettings({ SLACK_CLIENT_ID: "123.456", SLACK_CLIENT_SECRET: "secret", SLACK_SIGNING_SECRET: "signing" }));
+const config = loadConfig(
+  validSettings({ SLACK_CLIENT_ID: "123.456", SLACK_CLIENT_SECRET: "secret", SLACK_SIGNING_SECRET: "8f14e45fceea167a5a36dedd4bea2543" }),
+);
 // Answered before any state check or token exchange: storage is never reached.
 const noStorage = undefined as unknown as StorageClients;
 
