@@ -207,4 +207,3 @@ async function postFirstCards(deliverer: AppContext, batch: DeliveryBatch): Prom
 function batchOf(alertId: string, issueId: string, rows: DeliveryRow[], notify: DeliveryBatch["notify"]): DeliveryBatch {
   return { alertId, issueId, targets: rows.map((row) => ({ targetKey: row.targetKey, target: row.target })), ...(notify ? { notify } : {}) };
 }
-

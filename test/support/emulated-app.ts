@@ -35,7 +35,7 @@ export interface EmulatedAppOptions {
 export function startEmulatedApp(options: EmulatedAppOptions & { countRequests: true }): Promise<CountedEmulatedApp>;
 export function startEmulatedApp(options: EmulatedAppOptions): Promise<EmulatedApp>;
 export async function startEmulatedApp(options: EmulatedAppOptions): Promise<EmulatedApp> {
-  const secret = `${options.name}-secret`;
+  const secret = `${options.name}-signing-secret-7f3a9c1e5b2d4f60`;
   const enforceRateLimits = options.enforceRateLimits ?? false;
   const storage = await startTestStorage({ countRequests: options.countRequests });
   const teams = await startTeamsEmulator(options.ids);
