@@ -53,6 +53,9 @@ export const DEAD_TARGET_ERRORS = new Set([
   "users_not_found",
   "user_not_found",
   "cannot_dm_bot",
+  // conversations.open for a DM: the person's account is deactivated, or not visible to the app.
+  "user_disabled",
+  "user_not_visible",
   "restricted_action",
   "msg_too_long",
   "invalid_blocks",
@@ -272,6 +275,8 @@ async function findPosted(client: WebClient, channel: string, deliveryId: string
     return history.has_more ? { kind: "unknown", reason: "too many messages since" } : { kind: "absent" };
   } catch (error) {
     const e = error as { data?: { error?: string }; code?: string };
+    // Throttled, the look-up is only put off: the post waits with it rather than going out unproven.
+    if (e.code === "slack_webapi_rate_limited_error") throw error;
     return { kind: "unknown", reason: e.data?.error ?? e.code ?? "look-up failed" };
   }
 }

@@ -96,6 +96,23 @@ describe("a post whose answer never came is not posted twice where the platform 
     expect(row.decision).toMatch(/found the card/);
   });
 
+  it("Slack: a look-up that is rate limited waits, and finds the card then: no second card", async () => {
+    const { teamId, channel } = await slackChannel("Slow Lookup");
+    const message = await planned("slack-slow-lookup", { provider: "slack", teamId, channel });
+    slack.injectError({ method: "chat.postMessage", channel, delayMs: SLOWER_THAN_THE_CLIENT_TIMEOUT_MS });
+    expect(await deliver(deliverer, message)).toBe("retry");
+    await waitFor(() => slack.messages(channel).some((m) => !m.ephemeral), { description: "the slow post landed" });
+
+    slack.injectError({ method: "conversations.history", channel, error: "ratelimited", retryAfterSec: 3 });
+    expect(await deliver(deliverer, message)).toBe("retry");
+    const waiting = (await new DeliveryRepository(storage).get(message.alertId, message.targetKey))!;
+    expect(waiting).toMatchObject({ state: "pending", reposted: 0 });
+    expect(waiting.reason).toMatch(/rate limited/);
+
+    expect(await deliver(deliverer, message)).toBe("sent");
+    expect(slack.messages(channel).filter((m) => !m.ephemeral)).toHaveLength(1);
+  });
+
   it("Slack: after a crash mid-post, the card the dead instance posted is adopted and kept up to date", async () => {
     const { teamId, channel } = await slackChannel("Crash");
     const message = await planned("slack-crash", { provider: "slack", teamId, channel });

@@ -99,7 +99,7 @@ describe("classifying Slack failures", () => {
   const platform = (error: string) => Object.assign(new Error(error), { code: "slack_webapi_platform_error", data: { error } });
   const dead = DEAD_TARGET_ERRORS;
 
-  it.each(["channel_not_found", "not_in_channel", "is_archived"])("%s: the target is dead", (error) => {
+  it.each(["channel_not_found", "not_in_channel", "is_archived", "user_disabled", "user_not_visible"])("%s: the target is dead", (error) => {
     expect(classifySlackError(platform(error), 1, dead)).toEqual({ kind: "dead", reason: error });
   });
 
