@@ -8,7 +8,7 @@ import type {
 import type { Level } from "../domain/issue";
 import type { CardActionPayload } from "./card-action";
 import { decodeSlackAction, encodeSlackAction, isSlackUserPick, SLACK_ACTION_ID_PREFIX, SLACK_BLOCK_ID_PREFIX } from "./slack-message";
-import { distinctLabels, nonBlank, safeLink, truncate } from "./text";
+import { distinctLabels, escapeDiscordMarkdown, nonBlank, safeLink, truncate } from "./text";
 import type { ActionChoice, IssueView } from "./view";
 
 /*
@@ -74,7 +74,12 @@ export function renderDiscordMessage(view: IssueView): DiscordMessage {
 
 function embedFor(view: IssueView): APIEmbed {
   const url = safeLink(view.titleUrl);
-  const description = [view.culprit && `\`${view.culprit.replaceAll("`", "'")}\``, nonBlank(view.description)].filter(Boolean).join("\n\n");
+  const description = [
+    view.culprit && `\`${view.culprit.replaceAll("`", "'")}\``,
+    nonBlank(view.description) && escapeDiscordMarkdown(view.description!),
+  ]
+    .filter(Boolean)
+    .join("\n\n");
   const fields = [
     { name: "Status", value: view.statusLine, inline: false },
     ...(view.assigneeLine ? [{ name: "Assignee", value: view.assigneeLine.replace(/^Assigned to /, ""), inline: false }] : []),
@@ -83,7 +88,7 @@ function embedFor(view: IssueView): APIEmbed {
     .slice(0, DISCORD_LIMITS.fields)
     .map((field) => ({
       name: truncate(nonBlank(field.name) ?? "-", DISCORD_LIMITS.fieldName),
-      value: truncate(nonBlank(field.value) ?? "-", DISCORD_LIMITS.fieldValue),
+      value: truncate(nonBlank(field.value) ?? "-", DISCORD_LIMITS.fieldValue, escapeDiscordMarkdown),
       inline: field.inline,
     }));
   return {

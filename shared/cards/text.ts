@@ -92,6 +92,17 @@ export function escapeTeamsMarkdown(text: string): string {
     .replace(/^([ \t]*\d{1,9})([.)])(?=[ \t]|$)/gm, "$1\\$2"); // "1. item"
 }
 
+/**
+ * Escapes text for Discord markdown (an embed's description and field values), so an alert's `[text](url)` can't
+ * pass for a link with other words on it, and `*`, `_`, `~`, `|`, `<@…>`, "# ", "- " show as typed.
+ */
+export function escapeDiscordMarkdown(text: string): string {
+  return text
+    .replace(/[\\`*_~|[\]<>]/g, "\\$&")
+    .replace(/^([ \t]*)([#+-])(?=[ \t#]|$)/gm, "$1\\$2") // "# heading", "-# subtext", "- item"
+    .replace(/^([ \t]*\d{1,9})([.)])(?=[ \t]|$)/gm, "$1\\$2"); // "1. item"
+}
+
 /** Slack mrkdwn needs exactly these three escaped (https://docs.slack.dev/messaging/formatting-message-text). */
 export function escapeSlack(text: string): string {
   return text.replace(/[&<>]/g, (c) => (c === "&" ? "&amp;" : c === "<" ? "&lt;" : "&gt;"));

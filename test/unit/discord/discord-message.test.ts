@@ -74,6 +74,13 @@ describe("the Discord card", () => {
     expect(componentsOf(message).find((c) => c.custom_id.startsWith("assign~"))!.options!.length).toBe(DISCORD_LIMITS.selectOptions);
   });
 
+  it("shows an alert's markdown as typed: a [text](url) in it can't pass for a link with other words on it", () => {
+    const issue = anIssue({ description: "[Reset your password](https://evil.example) or **now**", environment: "eu_west *1*" });
+    const [embed] = renderDiscordMessage(buildIssueView(issue)).embeds;
+    expect(embed!.description).toContain("\\[Reset your password\\](https://evil.example) or \\*\\*now\\*\\*");
+    expect(embed!.fields!.find((f) => f.name === "Environment")?.value).toBe("eu\\_west \\*1\\*");
+  });
+
   it("turns green when resolved and offers Unresolve", () => {
     const message = renderDiscordMessage(buildIssueView(anIssue({ status: "resolved", statusChangedBy: "Ana Lima" })));
     expect(message.embeds[0]!.color).toBe(0x2eb67d);
