@@ -299,7 +299,9 @@ export async function readSlackUser(client: WebClient, teamId: string, userId: s
   const name = shown ? { name: shown } : {};
   if (user.is_bot || user.is_app_user || user.id === "USLACKBOT") return { kind: "bot", ...name };
   if (user.deleted) return { kind: "deactivated", ...name };
-  if (user.team_id && user.team_id !== teamId) return { kind: "other-workspace", ...name };
+  // An Enterprise Grid member answers with their home workspace (or none) and lists the org's workspaces they're in.
+  const member = !user.team_id || user.team_id === teamId || user.enterprise_user?.teams?.includes(teamId) === true;
+  if (!member) return { kind: "other-workspace", ...name };
   const email = user.profile?.email?.toLowerCase();
   if (!email || user.is_email_confirmed !== true) return { kind: "no-email", ...name };
   return { kind: "person", email, ...name };
