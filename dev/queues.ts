@@ -1,10 +1,11 @@
 // `npm run queues`: every queue of the app with its length and its poison queue's, and each poison
 // message with the reason it was set aside. `npm run queues -- --requeue <poison queue> <message id>`
-// puts one back on its queue. Storage: AzureWebJobsStorage (a real account too), default Azurite.
-// Prints reasons and ids, never message bodies (they hold alert text, people and addresses).
+// puts one back on its queue. Storage as the app reads it: AzureWebJobsStorage (a connection string), else
+// AzureWebJobsStorage__accountName with an Entra ID credential (a deployed account: shared keys are off);
+// default Azurite. Prints reasons and ids, never message bodies (they hold alert text, people and addresses).
 import { parseArgs } from "node:util";
-import { QueueServiceClient, type PeekedMessageItem, type QueueClient } from "@azure/storage-queue";
-import { QUEUES } from "../shared/storage/clients";
+import type { PeekedMessageItem, QueueClient, QueueServiceClient } from "@azure/storage-queue";
+import { QUEUES, StorageClients, type StorageConfig } from "../shared/storage/clients";
 
 /** Peeking shows at most 32 messages (Azure's limit for one call). */
 const PEEK_LIMIT = 32;
@@ -27,8 +28,17 @@ export interface QueueStatus {
   poison: PoisonView[];
 }
 
-export function queueService(connectionString = process.env.AzureWebJobsStorage || "UseDevelopmentStorage=true"): QueueServiceClient {
-  return QueueServiceClient.fromConnectionString(connectionString);
+/** The queue service: the given connection string, else the storage the environment names (as the app reads it). */
+export function queueService(connectionString?: string, env: Record<string, string | undefined> = process.env): QueueServiceClient {
+  return new StorageClients(connectionString ? { kind: "connectionString", connectionString } : storageFrom(env), env).queueService();
+}
+
+function storageFrom(env: Record<string, string | undefined>): StorageConfig {
+  const connectionString = env.AzureWebJobsStorage?.trim();
+  if (connectionString) return { kind: "connectionString", connectionString };
+  const accountName = env.AzureWebJobsStorage__accountName?.trim();
+  if (accountName) return { kind: "identity", accountName, clientId: env.AzureWebJobsStorage__clientId?.trim() || undefined };
+  return { kind: "connectionString", connectionString: "UseDevelopmentStorage=true" };
 }
 
 /** Every queue of the app, its poison queue, and the poison messages' reasons. */
@@ -129,6 +139,12 @@ if (require.main === module)
     if (error instanceof UsageError) console.error(error.message);
     else if (/ECONNREFUSED/.test(String((error as Error).message ?? error)))
       console.error("storage is not reachable (AzureWebJobsStorage): start Azurite with `npm run azurite`, or `npm start`.");
+    else if ((error as { statusCode?: number }).statusCode === 403 || (error as Error).name === "CredentialUnavailableError")
+      console.error(
+        `npm run queues failed: ${(error as Error).message ?? error}\n` +
+          "With AzureWebJobsStorage__accountName you act as your own Azure sign-in (az login): listing needs Storage Queue Data " +
+          "Reader on the storage account, --requeue needs Storage Queue Data Contributor (README, npm run queues).",
+      );
     else console.error(`npm run queues failed: ${(error as Error).message ?? error}`);
     process.exit(1);
   });

@@ -37,13 +37,22 @@ Options:
   -h, --help                  show this help
 
 Passed to Bicep when set in the environment (override the parameters file):
-  SLACK_CLIENT_ID  OIDC_ISSUER  OIDC_CLIENT_ID  TEAMS_ALLOWED_TENANTS
+  SLACK_CLIENT_ID  DISCORD_APPLICATION_ID  DISCORD_ALLOWED_GUILDS  OIDC_ISSUER  OIDC_CLIENT_ID
+  TEAMS_ALLOWED_TENANTS
+  and into extraAppSettings (merged over the parameters file's):
+  SLACK_ALLOWED_TEAMS  SLACK_COMMAND  TEAMS_SERVICE_URL_HOSTS  IDENTITY_AUTO_LINK  RENOTIFY_HOURS
+  CARD_REFRESH_COALESCE_SECONDS  THREAD_BROADCAST_REGRESSIONS
+  App settings are replaced on every deployment: keep these in the parameters file to keep them set.
 
 Written to Key Vault when set in the environment (values are never printed):
-  SLACK_SIGNING_SECRET  SLACK_CLIENT_SECRET  LINK_SIGNING_KEY  OIDC_CLIENT_SECRET
-  INGEST_TOKENS  SENTRY_CLIENT_SECRET (setting them turns on /api/ingest/*, /api/ingest/sentry)
+  SLACK_SIGNING_SECRET  SLACK_CLIENT_SECRET  DISCORD_PUBLIC_KEY  DISCORD_BOT_TOKEN  LINK_SIGNING_KEY
+  OIDC_CLIENT_SECRET  INGEST_TOKENS  SENTRY_CLIENT_SECRET (setting them turns on /api/ingest/*, /api/ingest/sentry)
   LINK_SIGNING_KEY is generated once when neither the environment nor the vault has one, and so is
-  INGEST_TOKENS when ingestEnabled is true in the parameters file.
+  INGEST_TOKENS when ingestEnabled is true in the parameters file. A turned-on feature whose secrets are
+  in neither is refused before anything is changed (the app would refuse to start).
+
+After publishing, waits up to RELAY_DEPLOY_HEALTH_TIMEOUT seconds (default 300; 0 skips) for the app
+to answer GET /api/health with 200.
 EOF
 }
 
@@ -117,10 +126,25 @@ check_inputs() {
   [[ $name_prefix =~ ^[a-z][a-z0-9]{1,11}$ ]] ||
     usage_error "name prefix '$name_prefix' must be 2-12 lowercase letters and digits, starting with a letter"
   [ -f "$parameters_file" ] || usage_error "parameters file not found: $parameters_file"
-  case ${OIDC_ISSUER:-https://} in
-    https://*) ;;
-    *) usage_error "OIDC_ISSUER must be an https URL in Azure" ;;
-  esac
+}
+
+# The parameters file with the environment's overrides, checked for what the app would refuse to start with
+# (infra/scripts/deploy-plan.mjs); exits 2 with the problems on stderr. Sets planned_secrets (the settings the
+# app will read from Key Vault), extra_parameters (a parameters file with extraAppSettings, or "") and
+# discord_application_id.
+planned_secrets=""
+extra_parameters=""
+discord_application_id=""
+plan_deployment() {
+  local plan name value
+  plan=$(node "$ROOT/infra/scripts/deploy-plan.mjs" --parameters "$parameters_file" --extra-out "$workdir/extra-app-settings.json") || exit
+  while read -r name value; do
+    case $name in
+      secrets) planned_secrets=$value ;;
+      extra-parameters) extra_parameters=$value ;;
+      discordApplicationId) discord_application_id=$value ;;
+    esac
+  done <<<"$plan"
 }
 
 # ------------------------------------------------------------------ Azure CLI
@@ -189,6 +213,7 @@ set_deployment_args() {
   [ -z "${TEAMS_ALLOWED_TENANTS:-}" ] || deploy_args+=(--parameters "teamsAllowedTenants=$TEAMS_ALLOWED_TENANTS")
   [ -z "${INGEST_TOKENS:-}" ] || deploy_args+=(--parameters "ingestEnabled=true")
   [ -z "${SENTRY_CLIENT_SECRET:-}" ] || deploy_args+=(--parameters "ingestEnabled=true" "sentryEnabled=true")
+  [ -z "$extra_parameters" ] || deploy_args+=(--parameters "@$extra_parameters")
 }
 
 deploy_infrastructure() {
@@ -218,6 +243,61 @@ output() {
 }
 
 # ------------------------------------------------------------------ secrets
+
+# The Key Vault secret holding a setting: its name in kebab case (SLACK_CLIENT_SECRET -> slack-client-secret).
+secret_name() { printf '%s' "$1" | tr 'A-Z_' 'a-z-'; }
+
+# Secrets this script makes up when neither the environment nor the vault has one.
+generated() { case $1 in LINK_SIGNING_KEY | INGEST_TOKENS) return 0 ;; *) return 1 ;; esac; }
+
+# The parameter (and variable) that turns on the feature reading a secret.
+feature_switch() {
+  case $1 in
+    SLACK_*) printf 'slackClientId (SLACK_CLIENT_ID)' ;;
+    DISCORD_*) printf 'discordApplicationId (DISCORD_APPLICATION_ID)' ;;
+    OIDC_*) printf 'oidcIssuer (OIDC_ISSUER)' ;;
+    SENTRY_*) printf 'sentryEnabled' ;;
+    INGEST_*) printf 'ingestEnabled' ;;
+    *) printf 'the template' ;;
+  esac
+}
+
+# refuse_missing_secrets WHAT-HAPPENED SETTING...: the app would get the literal "@Microsoft.KeyVault(...)" text
+# for each and refuse to start, so stop rather than report a deployment that can't run.
+refuse_missing_secrets() {
+  local happened=$1 setting
+  shift
+  {
+    printf 'error: %s: these secrets are turned on but in neither the environment nor Key Vault, and the app refuses to start without them:\n' "$happened"
+    for setting in "$@"; do
+      printf '  %s (Key Vault secret %s), read because %s is set\n' "$setting" "$(secret_name "$setting")" "$(feature_switch "$setting")"
+    done
+    printf 'Set each in the environment and run the deployment again (read -rs NAME && export NAME keeps the value out of\n'
+    printf 'your shell history), or turn the feature off.\n'
+  } >&2
+  exit 1
+}
+
+# Before anything changes: on a running app, a new reference to a missing secret would stop it at its next start.
+check_planned_secrets() {
+  local setting missing="" still="" previous
+  for setting in $planned_secrets; do
+    if [ -z "${!setting:-}" ] && ! generated "$setting"; then missing="$missing $setting"; fi
+  done
+  [ -n "$missing" ] || return 0
+  # The vault of an earlier deployment may hold them.
+  if previous=$(az_arm deployment group show --resource-group "$resource_group" --name "triage-relay-$name_prefix" --output json 2>/dev/null); then
+    vault=$(json_get properties.outputs.keyVaultName.value <<<"$previous")
+  fi
+  if [ -n "${vault:-}" ]; then
+    for setting in $missing; do
+      read_secret "$(secret_name "$setting")" || still="$still $setting"
+    done
+    missing=$still
+  fi
+  # shellcheck disable=SC2086 # one word per setting
+  [ -z "$missing" ] || refuse_missing_secrets "nothing was deployed" $missing
+}
 
 # Runs a Key Vault data-plane command, retrying while a fresh role assignment
 # propagates (the first run creates the deployer's Key Vault Secrets Officer role).
@@ -254,10 +334,10 @@ write_secret() {
 sync_secrets() {
   step "Secrets (Key Vault $vault)"
   secrets_changed=false
-  local wired setting secret desired
+  local wired setting secret desired missing=""
   wired=" $(output keyVaultSecretSettings) "
   for setting in $wired; do
-    secret=$(printf '%s' "$setting" | tr 'A-Z_' 'a-z-')
+    secret=$(secret_name "$setting")
     desired=${!setting:-}
     if read_secret "$secret"; then
       if [ -z "$desired" ]; then
@@ -273,7 +353,7 @@ sync_secrets() {
         # Hex: no commas (the setting is a comma-separated list) and 64 characters (at least 32 are required).
         INGEST_TOKENS) desired=$(node -e 'process.stdout.write(require("node:crypto").randomBytes(32).toString("hex"))') ;;
         *)
-          warn "$setting is not in Key Vault: set it in the environment and re-run (until then the app sees an unresolved reference)"
+          missing="$missing $setting"
           continue
           ;;
       esac
@@ -282,9 +362,11 @@ sync_secrets() {
     secrets_changed=true
     log "  $setting: written"
   done
+  # shellcheck disable=SC2086 # one word per setting
+  [ -z "$missing" ] || refuse_missing_secrets "the infrastructure is deployed, the code is not published" $missing
   for setting in $SECRET_SETTINGS; do
     case $wired in *" $setting "*) continue ;; esac
-    [ -z "${!setting:-}" ] || warn "$setting is set but this deployment doesn't use it (configure slackClientId / oidcIssuer / ingestEnabled to enable the feature)"
+    [ -z "${!setting:-}" ] || warn "$setting is set but this deployment doesn't use it: it is read only when $(feature_switch "$setting") is set"
   done
 }
 
@@ -329,6 +411,39 @@ publish_app() {
   log "Published $package_zip"
 }
 
+# The app reads its settings when it starts: a 200 from /api/health means it started and reaches storage.
+check_health() {
+  local timeout=${RELAY_DEPLOY_HEALTH_TIMEOUT:-300} answer
+  [ "$timeout" != 0 ] || return 0
+  step "Waiting for $app_url/api/health (up to ${timeout}s)"
+  # shellcheck disable=SC2016 # JavaScript's template literals, not the shell's
+  if answer=$(node -e '
+    const [url, seconds] = [process.argv[1], Number(process.argv[2])];
+    const deadline = Date.now() + seconds * 1000;
+    let last = "no answer";
+    (async () => {
+      for (;;) {
+        try {
+          const response = await fetch(url, { signal: AbortSignal.timeout(Math.max(1000, Math.min(30000, deadline - Date.now()))) });
+          const body = (await response.text()).slice(0, 200);
+          if (response.status === 200) return console.log(`200 ${body}`);
+          last = `${response.status} ${body}`;
+        } catch (error) {
+          last = error.cause?.code ?? error.name ?? String(error);
+        }
+        if (Date.now() + 5000 >= deadline) break;
+        await new Promise((resolve) => setTimeout(resolve, 5000));
+      }
+      console.log(last);
+      process.exitCode = 1;
+    })();' "$app_url/api/health" "$timeout"); then
+    log "  $answer"
+    return
+  fi
+  die "the app does not answer GET $app_url/api/health with 200 (last answer: $answer): it is still starting, or it refused to start.
+Its logs say why (Application Insights, or the Log stream in the portal); run the deployment again once it is fixed"
+}
+
 package_teams_app() {
   step "Teams app package"
   BOT_APP_ID=$(output botAppId) PUBLIC_BASE_URL=$app_url \
@@ -352,11 +467,11 @@ Next:
        az role assignment create --role "Storage Queue Data Message Sender" \\
          --assignee <producer object id> --scope $(output alertsQueueResourceId)
 EOF
-  if [ -n "${DISCORD_APPLICATION_ID:-}" ]; then
+  if [ -n "$discord_application_id" ]; then
     cat <<EOF
   Discord: set the Interactions Endpoint URL to $app_url/api/discord/interactions, run
      npm run discord:commands, then add the bot to a server:
-       https://discord.com/oauth2/authorize?client_id=$DISCORD_APPLICATION_ID&scope=bot+applications.commands&permissions=84992
+       https://discord.com/oauth2/authorize?client_id=$discord_application_id&scope=bot+applications.commands&permissions=84992
 EOF
   fi
   local ingest_url
@@ -403,8 +518,10 @@ main() {
   parse_args "$@"
   check_inputs
   check_tools
+  plan_deployment
   location=$(printf '%s' "$location" | tr -d ' ' | tr '[:upper:]' '[:lower:]')
   check_login
+  $what_if || check_planned_secrets
   ensure_resource_group
   set_deployment_args
 
@@ -419,6 +536,7 @@ main() {
   sync_secrets
   refresh_secret_references
   publish_app
+  check_health
   package_teams_app
   next_steps
 }

@@ -44,7 +44,7 @@ param slackClientId string = ''
 @description('Discord application id. Empty: Discord is not wired (no Discord secrets are referenced).')
 param discordApplicationId string = ''
 
-@description('Comma-separated Discord guild ids allowed to use the app. Empty: any guild that installs it.')
+@description('Comma-separated Discord guild ids the app serves, or * for any guild that adds the bot. Required with discordApplicationId.')
 param discordAllowedGuilds string = ''
 
 @description('OpenID Connect issuer for explicit identity linking. Empty: explicit linking is off.')
@@ -61,6 +61,34 @@ param sentryEnabled bool = false
 
 @description('Comma-separated Entra tenant ids allowed to talk to the bot. Empty: the bot\'s own tenant only.')
 param teamsAllowedTenants string = ''
+
+@description('App settings the template has no parameter for, as text (README, "Deploy to Azure"). Sealed: a secret or a setting the template sets itself is refused.')
+@sealed()
+type extraAppSettingsType = {
+  @description('Comma-separated Slack team (or Enterprise Grid org) ids the app serves. Empty: any workspace that installs it.')
+  SLACK_ALLOWED_TEAMS: string?
+  @description('The slash command, default /triage.')
+  SLACK_COMMAND: string?
+  @description('Comma-separated host names the bot may send its token to. Default: Microsoft\'s Teams hosts.')
+  TEAMS_SERVICE_URL_HOSTS: string?
+  @description('\'false\' turns off linking chat users by their verified email.')
+  IDENTITY_AUTO_LINK: string?
+  @description('Hours after which a repeat alert posts a new card, default 24.')
+  RENOTIFY_HOURS: string?
+  @description('Card-refresh coalescing window in seconds, default 5.')
+  CARD_REFRESH_COALESCE_SECONDS: string?
+  @description('\'false\' keeps regression thread lines out of the Slack channel.')
+  THREAD_BROADCAST_REGRESSIONS: string?
+  @description('Override of Bot Framework\'s OpenID metadata URL.')
+  BOT_OPENID_METADATA_URL: string?
+  @description('Override of https://slack.com/api/.')
+  SLACK_API_URL: string?
+  @description('Override of https://discord.com/api/v10.')
+  DISCORD_API_URL: string?
+}
+
+@description('Settings without a parameter of their own. App settings are replaced as a whole on every deployment: set them here (the parameters file keeps them), not in the portal.')
+param extraAppSettings extraAppSettingsType = {}
 
 @description('Display name of the bot registration.')
 param botDisplayName string = 'Triage Relay'
@@ -170,6 +198,7 @@ module functionApp 'modules/functionapp.bicep' = {
     teamsAllowedTenants: teamsAllowedTenants
     ingestEnabled: ingestEnabled
     sentryEnabled: sentryEnabled
+    extraAppSettings: extraAppSettings
   }
 }
 

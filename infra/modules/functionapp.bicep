@@ -26,6 +26,8 @@ param oidcClientId string
 param teamsAllowedTenants string
 param ingestEnabled bool
 param sentryEnabled bool
+@description('Settings without a parameter of their own; main.bicep\'s sealed type admits only those.')
+param extraAppSettings object = {}
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
@@ -149,7 +151,8 @@ var sentrySettings = ingestEnabled && sentryEnabled
     }
   : {}
 
-var appSettings = union(coreSettings, slackSettings, discordSettings, oidcSettings, ingestSettings, sentrySettings)
+// First, so a setting the template sets always wins.
+var appSettings = union(extraAppSettings, coreSettings, slackSettings, discordSettings, oidcSettings, ingestSettings, sentrySettings)
 
 resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: site

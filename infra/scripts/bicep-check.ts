@@ -45,6 +45,8 @@ export const SECRET_SETTINGS = [
   "OIDC_CLIENT_SECRET",
   "INGEST_TOKENS",
   "SENTRY_CLIENT_SECRET",
+  "DISCORD_PUBLIC_KEY",
+  "DISCORD_BOT_TOKEN",
   "MicrosoftAppPassword",
 ] as const;
 
@@ -308,6 +310,7 @@ export function checkProject(files: BicepFile[]): Finding[] {
 
   checkFlex(declared, fail);
   checkSettingsContract(files, fail);
+  checkExtraSettings(main, files, fail);
 
   const bots = declared(BOT);
   if (bots.length !== 1) fail("bot", `expected one Azure Bot, found ${bots.length}`);
@@ -361,6 +364,51 @@ function checkSettingsContract(files: BicepFile[], fail: (rule: string, message:
   for (const name of REQUIRED_SETTINGS.filter((n) => !(n in settings))) fail("app-settings", `app setting ${name} is not set`);
   if ("MicrosoftAppType" in settings && settings.MicrosoftAppType !== "UserAssignedMSI") {
     fail("app-settings", `MicrosoftAppType must be 'UserAssignedMSI', is ${show(settings.MicrosoftAppType)}`);
+  }
+}
+
+/** The names main.bicep's `extraAppSettings` parameter takes (the properties of its object type), and whether that type is sealed. */
+export function extraSettingsType(main: BicepFile): { names: string[]; sealed: boolean } | undefined {
+  const param = declarations(main, "parameter").find((p) => declarationName(p) === "extraAppSettings");
+  const typeNode = param ? parts(param)[1] : undefined;
+  const typeName = typeNode?.type === "type" ? parts(typeNode)[0]?.text : typeNode?.text;
+  const nodes = parts(main.root);
+  const index = nodes.findIndex((n) => n.type === "type_declaration" && declarationName(n) === typeName);
+  const body = index === -1 ? undefined : parts(nodes[index]!)[1];
+  if (body?.type !== "object") return undefined;
+  const names = parts(body)
+    .filter((property) => property.type === "object_property")
+    .map((property) => {
+      const key = parts(property)[0];
+      return key?.type === "string" ? stringValue(key) : (key?.text ?? "");
+    });
+  const decorators = nodes[index - 1]?.type === "decorators" ? nodes[index - 1]! : undefined;
+  const sealed = !!decorators?.descendantsOfType("call_expression").some((call) => parts(call)[0]?.text === "sealed");
+  return { names, sealed };
+}
+
+/**
+ * App settings are replaced as a whole on every deployment, so a setting with no parameter needs `extraAppSettings`;
+ * its sealed type must keep secrets (Key Vault references only) and the template's own settings out.
+ */
+function checkExtraSettings(main: BicepFile, files: BicepFile[], fail: (rule: string, message: string) => void): void {
+  const extra = extraSettingsType(main);
+  if (!extra) {
+    fail(
+      "extra-settings",
+      "main.bicep has no extraAppSettings parameter of an object type: settings without a parameter would be wiped by every deployment",
+    );
+    return;
+  }
+  if (!extra.sealed)
+    fail("extra-settings", "extraAppSettings' type must be @sealed(): any other name would pass, secrets and the template's own settings included");
+  const template = Object.assign({}, ...files.flatMap((file) => appSettings(file).map((found) => found.settings))) as Record<string, Value>;
+  for (const name of extra.names) {
+    if ((SECRET_SETTINGS as readonly string[]).includes(name))
+      fail("extra-settings", `extraAppSettings takes ${name}, a secret: it belongs in Key Vault`);
+    else if (name in template || name === "AzureWebJobsStorage" || name === "WEBSITE_RUN_FROM_PACKAGE") {
+      fail("extra-settings", `extraAppSettings takes ${name}, which the template sets itself`);
+    }
   }
 }
 

@@ -442,6 +442,15 @@ resource kv 'Microsoft.KeyVault/vaults@2023-07-01' = {
       expect(rules(findings)).toEqual(["bot"]);
     });
 
+    it("extraAppSettings that would take a secret or a setting the template sets, or any name at all", async () => {
+      const secret = await edited("main.bicep", "  SLACK_COMMAND: string?\n", "  SLACK_COMMAND: string?\n  SLACK_CLIENT_SECRET: string?\n");
+      expect(secret.map((f) => f.message)).toEqual(["extraAppSettings takes SLACK_CLIENT_SECRET, a secret: it belongs in Key Vault"]);
+      const templates = await edited("main.bicep", "  SLACK_COMMAND: string?\n", "  SLACK_COMMAND: string?\n  PUBLIC_BASE_URL: string?\n");
+      expect(templates.map((f) => f.message)).toEqual(["extraAppSettings takes PUBLIC_BASE_URL, which the template sets itself"]);
+      const unsealed = await edited("main.bicep", "@sealed()\ntype extraAppSettingsType", "type extraAppSettingsType");
+      expect(unsealed.map((f) => f.message)).toEqual([expect.stringContaining("extraAppSettings' type must be @sealed()")]);
+    });
+
     it("a missing output", async () => {
       const findings = await edited("main.bicep", "output alertsQueueUrl string", "output queueUrl string");
       expect(findings.map((f) => f.message)).toEqual(["main.bicep has no output 'alertsQueueUrl'"]);

@@ -2,7 +2,7 @@
 // Each test deploys a copy of the project (infra/, host.json, package.json, a fake
 // dist/) so nothing here builds the real app or touches the working tree's dist/.
 
-import { execFileSync, spawnSync } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -34,6 +34,7 @@ interface StubState {
 
 interface Call {
   args: string[];
+  parameterFiles?: Record<string, Record<string, { value: unknown }>>;
   exitCode?: number;
   file?: string;
   fileMode?: string;
@@ -95,6 +96,17 @@ class Sandbox {
     this.shim(path.join(modules, ".bin"), "tsx", `echo "$*" >> "${this.logPath}.tsx"\nfor last; do :; done\necho stub > "$last"`);
   }
 
+  /** A copy of infra/main.parameters.json with these values; returns its path. */
+  parameters(values: Record<string, unknown>): string {
+    const file = JSON.parse(readFileSync(path.join(REPO, "infra", "main.parameters.json"), "utf8")) as {
+      parameters: Record<string, { value: unknown }>;
+    };
+    for (const [name, value] of Object.entries(values)) file.parameters[name] = { value };
+    const out = path.join(this.dir, "custom.parameters.json");
+    writeFileSync(out, JSON.stringify(file));
+    return out;
+  }
+
   writeBundle(code: string): void {
     mkdirSync(path.join(this.project, "dist"), { recursive: true });
     writeFileSync(path.join(this.project, "dist", "index.js"), code);
@@ -122,6 +134,8 @@ class Sandbox {
         AZ_STUB_STATE: this.statePath,
         AZ_STUB_LOG: this.logPath,
         RELAY_DEPLOY_RETRY_DELAY: "0",
+        // Only the tests about it wait for the app's /api/health (the stand-in app URL answers nothing).
+        RELAY_DEPLOY_HEALTH_TIMEOUT: "0",
         ...env,
       },
     });
@@ -489,23 +503,192 @@ describe("deploy.sh: a full deployment", () => {
     expect(run.commands.at(-1)).toBe("deployment group create");
   });
 
-  it("warns about a secret that is missing, or given for a feature that is not configured", () => {
+  it("refuses a turned-on feature whose secret is missing, before changing anything (the app would refuse to start)", () => {
     const box = new Sandbox();
     const run = box.deploy([...REQUIRED, "--create-group", "--skip-build"], {
       SLACK_CLIENT_ID: "1234.5678",
       SLACK_SIGNING_SECRET: SECRETS.SLACK_SIGNING_SECRET,
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("error: nothing was deployed: these secrets are turned on but in neither the environment nor Key Vault");
+    expect(run.stderr).toContain("  SLACK_CLIENT_SECRET (Key Vault secret slack-client-secret), read because slackClientId (SLACK_CLIENT_ID) is set");
+    expect(run.stderr).not.toContain("SLACK_SIGNING_SECRET (");
+    expect(run.stderr).toContain("Set each in the environment and run the deployment again");
+    expect(run.commands).not.toContain("group create");
+    expect(run.commands).not.toContain("deployment group create");
+    expect(run.commands).not.toContain("functionapp deployment source config-zip");
+    expect(secretNamesSet(run)).toEqual([]);
+    expect(run.stdout).not.toContain("Triage Relay is deployed");
+  });
+
+  it("takes a turned-on feature's secrets from the vault of the earlier deployment", () => {
+    const box = new Sandbox();
+    expect(box.deploy([...REQUIRED, "--create-group", "--skip-build"], env).status).toBe(0);
+    const again = box.deploy([...REQUIRED, "--skip-build"], { SLACK_CLIENT_ID: "1234.5678" });
+    expect(again.stderr).toBe("");
+    expect(again.status).toBe(0);
+    expect(again.commands.slice(2, 5)).toEqual(["deployment group show", "keyvault secret show", "keyvault secret show"]);
+    expect(again.stdout).toContain("SLACK_CLIENT_SECRET: kept");
+  });
+
+  it("refuses a feature turned on later without its secrets, and leaves the running deployment as it was", () => {
+    const box = new Sandbox();
+    expect(box.deploy([...REQUIRED, "--create-group", "--skip-build"]).status).toBe(0);
+    const before = box.state;
+    const run = box.deploy([...REQUIRED, "--skip-build"], { DISCORD_APPLICATION_ID: "123456789012345678", DISCORD_ALLOWED_GUILDS: "*" });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(
+      "  DISCORD_PUBLIC_KEY (Key Vault secret discord-public-key), read because discordApplicationId (DISCORD_APPLICATION_ID) is set",
+    );
+    expect(run.stderr).toContain("  DISCORD_BOT_TOKEN (Key Vault secret discord-bot-token)");
+    expect(run.commands).toEqual(["version", "account show", "deployment group show", "keyvault secret show", "keyvault secret show"]);
+    expect(box.state).toEqual(before);
+  });
+
+  it("refuses an OIDC issuer without its client id before calling Azure", () => {
+    const run = new Sandbox().deploy([...REQUIRED, "--create-group", "--skip-build"], {
+      OIDC_ISSUER: "https://login.microsoftonline.com/contoso/v2.0",
       OIDC_CLIENT_SECRET: SECRETS.OIDC_CLIENT_SECRET,
     });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain("error: OIDC_ISSUER (oidcIssuer) is set but OIDC_CLIENT_ID is not: the app would refuse to start.");
+    expect(run.stderr).toContain("Set OIDC_CLIENT_ID");
+    expect(run.commands).toEqual(["version"]);
+  });
+
+  it("refuses Discord without the guilds it may serve", () => {
+    const box = new Sandbox();
+    const parameters = box.parameters({ discordApplicationId: "123456789012345678" });
+    const run = box.deploy([...REQUIRED, "--create-group", "--skip-build", "--parameters", parameters]);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain("DISCORD_ALLOWED_GUILDS (comma-separated guild ids, or * for any guild)");
+    expect(run.commands).toEqual(["version"]);
+  });
+
+  it("deploys Discord with its secrets and prints how to add the bot", () => {
+    const box = new Sandbox();
+    const run = box.deploy([...REQUIRED, "--create-group", "--skip-build"], {
+      DISCORD_APPLICATION_ID: "123456789012345678",
+      DISCORD_ALLOWED_GUILDS: "234567890123456789",
+      DISCORD_PUBLIC_KEY: "a".repeat(64),
+      DISCORD_BOT_TOKEN: "MTIz.discord-bot-token-for-the-deploy-test",
+    });
+    expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
-    expect(run.stderr).toContain("warning: SLACK_CLIENT_SECRET is not in Key Vault: set it in the environment and re-run");
-    expect(run.stderr).toContain("warning: OIDC_CLIENT_SECRET is set but this deployment doesn't use it");
-    expect(secretNamesSet(run)).toEqual(["link-signing-key", "slack-signing-secret"]);
+    expect(
+      option(
+        run.calls.find((c) => command(c) === "deployment group create"),
+        "--parameters",
+      ),
+    ).toEqual(expect.arrayContaining(["discordApplicationId=123456789012345678", "discordAllowedGuilds=234567890123456789"]));
+    expect(secretNamesSet(run)).toEqual(["link-signing-key", "discord-public-key", "discord-bot-token"]);
+    expect(run.stdout).toContain("client_id=123456789012345678&scope=bot");
+  });
+
+  it("warns about a secret given for a feature that is not configured", () => {
+    const box = new Sandbox();
+    const run = box.deploy([...REQUIRED, "--create-group", "--skip-build"], { OIDC_CLIENT_SECRET: SECRETS.OIDC_CLIENT_SECRET });
+    expect(run.status).toBe(0);
+    expect(run.stderr).toContain(
+      "warning: OIDC_CLIENT_SECRET is set but this deployment doesn't use it: it is read only when oidcIssuer (OIDC_ISSUER) is set",
+    );
+    expect(secretNamesSet(run)).toEqual(["link-signing-key"]);
   });
 
   it("rejects a non-https OIDC issuer (a local development value)", () => {
     const run = new Sandbox().deploy(REQUIRED, { OIDC_ISSUER: "http://localhost:7072" });
     expect(run.status).toBe(2);
     expect(run.stderr).toContain("OIDC_ISSUER must be an https URL");
+  });
+});
+
+describe("deploy.sh: settings without a parameter of their own (extraAppSettings)", () => {
+  it("passes the parameters file's, then the environment's, to the deployment, and keeps them on the next run", () => {
+    const box = new Sandbox();
+    const parameters = box.parameters({ extraAppSettings: { SLACK_ALLOWED_TEAMS: "T0001", SLACK_COMMAND: "/triage" } });
+    const run = box.deploy([...REQUIRED, "--create-group", "--skip-build", "--parameters", parameters], {
+      SLACK_COMMAND: "/relay",
+      RENOTIFY_HOURS: "12",
+      IDENTITY_AUTO_LINK: "false",
+      // A developer's shell pointing at the local emulator is never passed on.
+      SLACK_API_URL: "http://localhost:7073/api/",
+    });
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    const deployment = run.calls.find((c) => command(c) === "deployment group create")!;
+    const files = option(deployment, "--parameters").filter((p) => p.startsWith("@"));
+    expect(files).toHaveLength(2);
+    expect(files[0]).toBe(`@${parameters}`);
+    expect(deployment.parameterFiles![files[1]!.slice(1)]).toEqual({
+      extraAppSettings: { value: { SLACK_ALLOWED_TEAMS: "T0001", SLACK_COMMAND: "/relay", RENOTIFY_HOURS: "12", IDENTITY_AUTO_LINK: "false" } },
+    });
+
+    // Without the environment, the parameters file alone still sets them.
+    const again = box.deploy([...REQUIRED, "--skip-build", "--parameters", parameters]);
+    const redeployment = again.calls.find((c) => command(c) === "deployment group create")!;
+    expect(option(redeployment, "--parameters").filter((p) => p.startsWith("@"))).toEqual([`@${parameters}`]);
+    expect(redeployment.parameterFiles![parameters]!.extraAppSettings).toEqual({ value: { SLACK_ALLOWED_TEAMS: "T0001", SLACK_COMMAND: "/triage" } });
+  });
+
+  it("refuses a secret, or a setting the template sets, in extraAppSettings, before calling Azure", () => {
+    const box = new Sandbox();
+    const parameters = box.parameters({
+      extraAppSettings: { SLACK_CLIENT_SECRET: "c9f0f895fb98ab9159f51fd0297e236d", PUBLIC_BASE_URL: "https://relay.contoso.com", RENOTIFY_HOURS: 12 },
+    });
+    const run = box.deploy([...REQUIRED, "--create-group", "--skip-build", "--parameters", parameters]);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(
+      "error: extraAppSettings.SLACK_CLIENT_SECRET in the parameters file: a secret: give it to deploy.sh in the environment",
+    );
+    expect(run.stderr).toContain(
+      "error: extraAppSettings.PUBLIC_BASE_URL in the parameters file: the template sets it: use the publicBaseUrl parameter",
+    );
+    expect(run.stderr).toContain("error: extraAppSettings.RENOTIFY_HOURS in the parameters file must be a string");
+    expect(run.stderr).not.toContain("c9f0f895fb98ab9159f51fd0297e236d");
+    expect(run.commands).toEqual(["version"]);
+  });
+});
+
+describe("deploy.sh: after publishing, the app must answer /api/health", () => {
+  let app: ChildProcess | undefined;
+  afterEach(() => {
+    app?.kill();
+    app = undefined;
+  });
+
+  /** A stand-in for the published app, in its own process (the test's own event loop waits on deploy.sh). */
+  async function startApp(status: number, body: object): Promise<string> {
+    app = spawn(process.execPath, [
+      "-e",
+      `require("node:http").createServer((req, res) => { res.writeHead(req.url === "/api/health" ? ${status} : 404, { "content-type": "application/json" }); res.end(${JSON.stringify(JSON.stringify(body))}); }).listen(0, "127.0.0.1", function () { console.log(this.address().port); });`,
+    ]);
+    const port = await new Promise<string>((resolve) => app!.stdout!.once("data", (chunk: Buffer) => resolve(chunk.toString().trim())));
+    return `http://127.0.0.1:${port}`;
+  }
+
+  it("reports the app's answer when it started", async () => {
+    const box = new Sandbox();
+    const url = await startApp(200, { status: "ok", version: "0.1.0", storage: "reachable" });
+    const run = box.deploy([...REQUIRED, "--create-group", "--skip-build", "--parameters", box.parameters({ publicBaseUrl: url })], {
+      RELAY_DEPLOY_HEALTH_TIMEOUT: "20",
+    });
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain(`==> Waiting for ${url}/api/health`);
+    expect(run.stdout).toContain('200 {"status":"ok","version":"0.1.0","storage":"reachable"}');
+    expect(run.stdout).toContain(`Triage Relay is deployed: ${url}`);
+  });
+
+  it("fails, and doesn't say deployed, when the app doesn't answer 200", async () => {
+    const box = new Sandbox();
+    const url = await startApp(503, { status: "degraded", version: "0.1.0", storage: "unreachable" });
+    const run = box.deploy([...REQUIRED, "--create-group", "--skip-build", "--parameters", box.parameters({ publicBaseUrl: url })], {
+      RELAY_DEPLOY_HEALTH_TIMEOUT: "2",
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`error: the app does not answer GET ${url}/api/health with 200 (last answer: 503 {"status":"degraded"`);
+    expect(run.stdout).not.toContain("Triage Relay is deployed");
+    expect(box.state.published).toHaveLength(1);
   });
 });
 

@@ -1,0 +1,152 @@
+#!/usr/bin/env node
+// What infra/deploy.sh is about to deploy, worked out before it touches Azure: the parameters file with the
+// environment's overrides (the same ones deploy.sh passes to Bicep), checked for combinations the app would
+// refuse to start with.
+//
+//   node infra/scripts/deploy-plan.mjs --parameters <main.parameters.json> [--extra-out <file>]
+//
+// Prints one "name value" line each: the effective feature parameters, `secrets` (the settings the app will
+// read from Key Vault, as modules/functionapp.bicep wires them) and, when the environment sets any of the
+// settings below, `extra-parameters <file>`: a parameters file with extraAppSettings (the parameters file's,
+// then the environment's) written to --extra-out. Problems go to stderr, and the exit code is 2.
+
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+/** Non-secret settings deploy.sh takes from its environment into extraAppSettings. */
+export const EXTRA_SETTINGS_FROM_ENV = [
+  "SLACK_ALLOWED_TEAMS",
+  "SLACK_COMMAND",
+  "TEAMS_SERVICE_URL_HOSTS",
+  "IDENTITY_AUTO_LINK",
+  "RENOTIFY_HOURS",
+  "CARD_REFRESH_COALESCE_SECONDS",
+  "THREAD_BROADCAST_REGRESSIONS",
+];
+
+/**
+ * Every name extraAppSettings takes (main.bicep's extraAppSettingsType, which is sealed). The service URL overrides
+ * come only from the parameters file: a developer's shell may still point them at the local emulators.
+ */
+export const EXTRA_SETTINGS = [...EXTRA_SETTINGS_FROM_ENV, "BOT_OPENID_METADATA_URL", "SLACK_API_URL", "DISCORD_API_URL"];
+
+/** Settings the template sets itself, and the parameter (and deploy.sh variable) that sets each. */
+const TEMPLATE_SETTINGS = {
+  PUBLIC_BASE_URL: "the publicBaseUrl parameter",
+  TEAMS_ALLOWED_TENANTS: "teamsAllowedTenants (TEAMS_ALLOWED_TENANTS)",
+  SLACK_CLIENT_ID: "slackClientId (SLACK_CLIENT_ID)",
+  DISCORD_APPLICATION_ID: "discordApplicationId (DISCORD_APPLICATION_ID)",
+  DISCORD_ALLOWED_GUILDS: "discordAllowedGuilds (DISCORD_ALLOWED_GUILDS)",
+  OIDC_ISSUER: "oidcIssuer (OIDC_ISSUER)",
+  OIDC_CLIENT_ID: "oidcClientId (OIDC_CLIENT_ID)",
+};
+
+const SECRETS = [
+  "SLACK_SIGNING_SECRET",
+  "SLACK_CLIENT_SECRET",
+  "SLACK_BOT_TOKEN",
+  "LINK_SIGNING_KEY",
+  "OIDC_CLIENT_SECRET",
+  "INGEST_TOKENS",
+  "SENTRY_CLIENT_SECRET",
+  "DISCORD_PUBLIC_KEY",
+  "DISCORD_BOT_TOKEN",
+  "MicrosoftAppPassword",
+];
+
+export function plan(parametersFile, env) {
+  const problems = [];
+  const file = JSON.parse(readFileSync(parametersFile, "utf8")).parameters ?? {};
+  const fromFile = (name) => file[name]?.value;
+  const text = (name, variable) => String((variable && env[variable]?.trim()) || fromFile(name) || "").trim();
+  const flag = (name, ...variables) => variables.some((v) => env[v]?.trim()) || fromFile(name) === true || fromFile(name) === "true";
+
+  const effective = {
+    slackClientId: text("slackClientId", "SLACK_CLIENT_ID"),
+    discordApplicationId: text("discordApplicationId", "DISCORD_APPLICATION_ID"),
+    discordAllowedGuilds: text("discordAllowedGuilds", "DISCORD_ALLOWED_GUILDS"),
+    oidcIssuer: text("oidcIssuer", "OIDC_ISSUER"),
+    oidcClientId: text("oidcClientId", "OIDC_CLIENT_ID"),
+    ingestEnabled: flag("ingestEnabled", "INGEST_TOKENS", "SENTRY_CLIENT_SECRET"),
+    sentryEnabled: flag("sentryEnabled", "SENTRY_CLIENT_SECRET"),
+  };
+
+  if (effective.oidcIssuer && !effective.oidcIssuer.startsWith("https://")) problems.push("OIDC_ISSUER must be an https URL in Azure");
+  if (effective.oidcIssuer && !effective.oidcClientId) {
+    problems.push(
+      "OIDC_ISSUER (oidcIssuer) is set but OIDC_CLIENT_ID is not: the app would refuse to start. Set OIDC_CLIENT_ID (the app " +
+        "registration's client id) in the environment or oidcClientId in the parameters file, or leave OIDC_ISSUER unset to keep explicit linking off",
+    );
+  }
+  if (effective.discordApplicationId && !effective.discordAllowedGuilds) {
+    problems.push(
+      "DISCORD_APPLICATION_ID (discordApplicationId) is set but DISCORD_ALLOWED_GUILDS is not: the app would refuse to start. Set " +
+        "DISCORD_ALLOWED_GUILDS (comma-separated guild ids, or * for any guild) in the environment or discordAllowedGuilds in the parameters file",
+    );
+  }
+
+  const extra = fromFile("extraAppSettings") ?? {};
+  if (typeof extra !== "object" || Array.isArray(extra) || extra === null) {
+    problems.push("extraAppSettings in the parameters file must be an object of setting names and string values");
+  } else {
+    for (const [name, value] of Object.entries(extra)) {
+      const why = extraSettingRefused(name);
+      if (why) problems.push(`extraAppSettings.${name} in the parameters file: ${why}`);
+      else if (typeof value !== "string") problems.push(`extraAppSettings.${name} in the parameters file must be a string (app settings are text)`);
+    }
+  }
+
+  const secrets = [
+    "LINK_SIGNING_KEY",
+    ...(effective.slackClientId ? ["SLACK_SIGNING_SECRET", "SLACK_CLIENT_SECRET"] : []),
+    ...(effective.discordApplicationId ? ["DISCORD_PUBLIC_KEY", "DISCORD_BOT_TOKEN"] : []),
+    ...(effective.oidcIssuer ? ["OIDC_CLIENT_SECRET"] : []),
+    ...(effective.ingestEnabled ? ["INGEST_TOKENS", ...(effective.sentryEnabled ? ["SENTRY_CLIENT_SECRET"] : [])] : []),
+  ];
+
+  const fromEnv = Object.fromEntries(EXTRA_SETTINGS_FROM_ENV.filter((name) => env[name]?.trim()).map((name) => [name, env[name].trim()]));
+  return { effective, secrets, problems, extraAppSettings: Object.keys(fromEnv).length > 0 ? { ...extra, ...fromEnv } : undefined };
+}
+
+function extraSettingRefused(name) {
+  if (EXTRA_SETTINGS.includes(name)) return undefined;
+  if (SECRETS.includes(name)) return "a secret: give it to deploy.sh in the environment (it goes to Key Vault), never in a parameters file";
+  if (name in TEMPLATE_SETTINGS) return `the template sets it: use ${TEMPLATE_SETTINGS[name]}`;
+  if (name.startsWith("AzureWebJobs") || name.startsWith("APPLICATIONINSIGHTS_") || name.startsWith("Microsoft") || name === "AZURE_CLIENT_ID") {
+    return "the template sets it from the deployment's own resources";
+  }
+  return `not a setting the template takes here (it takes ${EXTRA_SETTINGS.join(", ")})`;
+}
+
+function main() {
+  const { values } = parseArgs({ options: { parameters: { type: "string" }, "extra-out": { type: "string" } } });
+  if (!values.parameters) throw new Error("--parameters is required");
+  const result = plan(values.parameters, process.env);
+  if (result.problems.length > 0) {
+    for (const problem of result.problems) process.stderr.write(`error: ${problem}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  for (const [name, value] of Object.entries(result.effective)) process.stdout.write(`${name} ${value}\n`);
+  process.stdout.write(`secrets ${result.secrets.join(" ")}\n`);
+  if (result.extraAppSettings && values["extra-out"]) {
+    const parameters = {
+      $schema: "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#",
+      contentVersion: "1.0.0.0",
+      parameters: { extraAppSettings: { value: result.extraAppSettings } },
+    };
+    writeFileSync(values["extra-out"], `${JSON.stringify(parameters, null, 2)}\n`, { mode: 0o600 });
+    process.stdout.write(`extra-parameters ${values["extra-out"]}\n`);
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    main();
+  } catch (error) {
+    console.error(`deploy-plan: ${error instanceof Error ? error.message : error}`);
+    process.exit(1);
+  }
+}
