@@ -1,5 +1,6 @@
 import type { Person } from "../domain/issue";
 import type { ChatProvider, IdentityRepository } from "../storage/identities";
+import { ConnectorError } from "../teams/connector";
 
 // Linking chat users to people by the email their platform verified (Teams member email/UPN in an allowed
 // tenant, Slack's confirmed email), on every platform the same way: a link someone made, or undid, wins.
@@ -27,12 +28,23 @@ export interface AutoLinkDeps {
 export type VerifiedPersonReader = () => Promise<Person | undefined>;
 
 /**
- * The platform throttled the profile read: nobody can say who this is yet, which is not "nobody is linked".
- * Thrown through, for the caller to try again after `retryAfterSeconds`.
+ * The profile read failed for a reason that passes (throttled, the platform briefly failing, no answer): nobody
+ * can say who this is just now, which is not "nobody is linked". Thrown through, for the caller to say so.
  */
-export class ProfileReadThrottled extends Error {
-  constructor(readonly retryAfterSeconds: number) {
-    super(`the profile read was throttled; retry after ${retryAfterSeconds}s`);
+export class ProfileReadUnavailable extends Error {
+  constructor(
+    readonly reason: string,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(`the profile could not be read just now: ${reason}`);
+    this.name = "ProfileReadUnavailable";
+  }
+}
+
+/** The platform throttled the profile read: try again after `retryAfterSeconds`. */
+export class ProfileReadThrottled extends ProfileReadUnavailable {
+  constructor(override readonly retryAfterSeconds: number) {
+    super(`throttled; retry after ${retryAfterSeconds}s`, retryAfterSeconds);
     this.name = "ProfileReadThrottled";
   }
 }
@@ -40,17 +52,42 @@ export class ProfileReadThrottled extends Error {
 /**
  * Who a chat user is: their linked person, or (auto-link on, and they never unlinked themselves) the person
  * their platform verified, linked now. Undefined when neither: actions that need a person then say so.
+ * Throws `ProfileReadUnavailable` when the platform can't be asked just now (so no one is told to link an
+ * account they may well have).
  */
 export async function linkedOrAutoLinked(deps: AutoLinkDeps, user: ChatUser, readVerified: VerifiedPersonReader): Promise<Person | undefined> {
   const { identity, optedOut } = await deps.identities.lookup(user.provider, user.scope, user.chatUserId);
   if (identity) return identity.person;
   if (!deps.autoLink || optedOut) return undefined;
-  return autoLinkVerified(deps, user, readVerified);
+  return autoLinkVerified(deps, user, async () => {
+    try {
+      return await readVerified();
+    } catch (error) {
+      throw passingReadFailure(error) ?? error;
+    }
+  });
+}
+
+/**
+ * A read failure that says nothing about who the user is, only that the platform could not answer now: the Bot
+ * Connector throttling or failing (408, 412, 429, 5xx; its own retry covers none of them), a timeout, or no
+ * connection. Undefined for anything else.
+ */
+function passingReadFailure(error: unknown): ProfileReadUnavailable | undefined {
+  if (error instanceof ProfileReadUnavailable) return error;
+  if (error instanceof ConnectorError) {
+    const passing = error.status === 408 || error.status === 412 || error.status === 429 || error.status >= 500;
+    return passing ? new ProfileReadUnavailable(`HTTP ${error.status}${error.code ? ` ${error.code}` : ""}`, error.retryAfterSec) : undefined;
+  }
+  const name = (error as Error | undefined)?.name;
+  if (name === "TimeoutError" || name === "AbortError") return new ProfileReadUnavailable("no answer in time");
+  if (error instanceof TypeError && error.message === "fetch failed") return new ProfileReadUnavailable("could not connect");
+  return undefined;
 }
 
 /**
  * Links the user to the person their platform verified; a failure to read or write is logged, and no one is linked,
- * except a throttled read, thrown through (`ProfileReadThrottled`).
+ * except a read that could not be made just now, thrown through (`ProfileReadUnavailable`).
  */
 export async function autoLinkVerified(
   deps: Omit<AutoLinkDeps, "autoLink">,
@@ -63,7 +100,7 @@ export async function autoLinkVerified(
     await recordAutoLink(deps, user, person);
     return person;
   } catch (error) {
-    if (error instanceof ProfileReadThrottled) throw error;
+    if (error instanceof ProfileReadUnavailable) throw error;
     deps.log(`could not read the user's profile: ${(error as { code?: string }).code ?? (error as Error).message}`);
     return undefined;
   }

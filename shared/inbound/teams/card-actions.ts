@@ -1,10 +1,11 @@
 import { cardActionPayloadSchema, toIssueAction, type CardActionPayload } from "../../cards/card-action";
 import { renderIssueCard } from "../../cards/render-issue-card";
 import { cardAttachment, noticeCard } from "../../cards/teams-notices";
-import type { Issue } from "../../domain/issue";
+import type { Actor, Issue } from "../../domain/issue";
+import { ProfileReadUnavailable } from "../../identity/auto-link";
 import { CardRepository } from "../../storage/cards";
 import { IssueRepository } from "../../storage/issues";
-import { clickNotice, runCardClick, type CardClick } from "../../workflows/card-click";
+import { clickNotice, runCardClick, type CardClick, type NotApplied } from "../../workflows/card-click";
 import { actOnIssueInTurn } from "../../workflows/issue-actions";
 import { baseConversationId, tenantOf, type TeamsActivity } from "../../teams/activity";
 import type { AppContext } from "../../context";
@@ -98,7 +99,7 @@ async function applyCardAction(ctx: AppContext, activity: TeamsActivity, payload
   const tenantId = tenantOf(activity)!;
   const click: CardClick = { provider: "msteams", scope: tenantId, issueId: payload.issueId, requested: payload.action };
   const result = await runCardClick(click, {
-    identify: () => identifyActor(ctx, activity, tenantId),
+    identify: () => identifyClicker(ctx, activity, tenantId),
     promptToLink: () => promptToLinkNotice(ctx, activity, tenantId),
     decide: async () => {
       const people = payload.action.type === "assign" ? await ctx.identities.people("msteams", tenantId) : [];
@@ -116,10 +117,21 @@ async function applyCardAction(ctx: AppContext, activity: TeamsActivity, payload
       return { issue: outcome.issue, notice: outcome.kind === "not-found" ? outcome.message : clickNotice(outcome), announce: result.acted.announce };
     }
     case "answer":
-      return { notice: result.text, announce: nothingToAnnounce };
+      return { issue: (await new IssueRepository(ctx.storage).get(payload.issueId))?.issue, notice: result.text, announce: nothingToAnnounce };
     case "hand-off":
     case "given-away":
       throw new Error(`a Teams click is never handed off (${result.kind})`);
+  }
+}
+
+/** Who clicked; when Teams can't be asked just now (throttled, failing, no answer), a word to try again instead. */
+async function identifyClicker(ctx: AppContext, activity: TeamsActivity, tenantId: string): Promise<Actor | NotApplied> {
+  try {
+    return await identifyActor(ctx, activity, tenantId);
+  } catch (error) {
+    if (!(error instanceof ProfileReadUnavailable)) throw error;
+    ctx.log(`Teams: could not look up who clicked: ${error.reason}`);
+    return { kind: "answer", text: "I couldn't check who you are just now, so nothing was changed. Try again in a moment." };
   }
 }
 
