@@ -40,7 +40,8 @@ export function renderReleaseSlackMessage(view: ReleaseView): SlackMessage {
     }
     blocks.push({ type: "section", text: mrkdwn(text()) });
   }
-  return { text: truncate(releaseSummary(view), SUMMARY_LIMIT), blocks };
+  // The notification text is mrkdwn like the blocks: unescaped, a version of `<!channel>` would ping the channel.
+  return { text: escaped(releaseSummary(view), SUMMARY_LIMIT), blocks };
 }
 
 function escaped(text: string, max: number): string {

@@ -251,14 +251,17 @@ export function postAppMessage(
 }
 
 /** The request got no answer at all (timeout, connection lost), rather than an error from Slack. */
-function isUnanswered(error: unknown): boolean {
+export function isUnanswered(error: unknown): boolean {
   return (error as { code?: string }).code === "slack_webapi_request_error" && mayHaveLanded(error);
 }
 
 type Lookup = { kind: "found"; ts: string } | { kind: "absent" } | { kind: "unknown"; reason: string };
 
-/** This app's message for the delivery, among the channel's recent messages (needs the `*:history` scopes). */
-async function findPosted(client: WebClient, channel: string, deliveryId: string): Promise<Lookup> {
+/**
+ * This app's message for the delivery (a card, or another `eventType`), among the channel's recent messages
+ * (needs the `*:history` scopes). Rate limited, it throws: the post waits with the look-up.
+ */
+export async function findPosted(client: WebClient, channel: string, deliveryId: string, eventType = CARD_METADATA_TYPE): Promise<Lookup> {
   try {
     const history = await client.conversations.history({
       channel,
@@ -267,8 +270,7 @@ async function findPosted(client: WebClient, channel: string, deliveryId: string
       limit: 200,
     });
     const mine = history.messages?.find(
-      (m) =>
-        m.metadata?.event_type === CARD_METADATA_TYPE && (m.metadata.event_payload as { delivery?: unknown } | undefined)?.delivery === deliveryId,
+      (m) => m.metadata?.event_type === eventType && (m.metadata.event_payload as { delivery?: unknown } | undefined)?.delivery === deliveryId,
     );
     if (mine?.ts) return { kind: "found", ts: mine.ts };
     // A full page may not reach back to the earlier attempt: then absence is not proven.

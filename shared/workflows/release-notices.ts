@@ -6,7 +6,16 @@ import { deliveryId, DeliveryRepository, SENDING_STALE_MS, targetLabel, type Del
 import { safeKey, escapeOData } from "../storage/table";
 import { instances } from "../storage/instances";
 import { countsAsAttempt, MAX_DELIVERY_ATTEMPTS, type FailureVerdict } from "../delivery/retry-policy";
-import { channelTurn, classifySlackError, DEAD_TARGET_ERRORS, handleFailure, openDirectMessage, postAppMessage } from "../delivery/slack-sender";
+import {
+  channelTurn,
+  classifySlackError,
+  DEAD_TARGET_ERRORS,
+  findPosted,
+  handleFailure,
+  isUnanswered,
+  openDirectMessage,
+  postAppMessage,
+} from "../delivery/slack-sender";
 import { conversationFor, withConnector } from "../delivery/teams-sender";
 import { targetKey, type AlertTarget } from "../domain/alert";
 import type { Issue } from "../domain/issue";
@@ -88,19 +97,37 @@ export async function takeRelease(
     };
     const sender: AppContext = { ...deliverer, storage, identities };
     const changes = new Map<string, DeliveryChanges>();
-    for (const { row, attempt } of taken) {
-      const outcome = await postNotice(deliverer, sender, content, row, attempt, personal.has(row.targetKey), deliveryId(noticeId, row.targetKey));
+    for (const notice of taken) {
+      const { row, attempt, unconfirmed } = notice;
+      const { outcome, reposted } = await postNotice(deliverer, sender, content, notice, personal.has(row.targetKey), noticeId);
       const label = `Release ${release.project} ${release.version} to ${targetLabel(row.targetKey)}`;
       if (outcome.kind === "sent") {
-        changes.set(row.targetKey, { state: "sent", attempts: attempt, messageRef: outcome.messageRef, decision: "posted the release notice" });
+        const decision = outcome.adopted
+          ? "found the release notice an attempt that got no answer had posted"
+          : reposted > row.reposted
+            ? "posted the release notice again after an attempt that got no answer (may be a duplicate)"
+            : "posted the release notice";
+        changes.set(row.targetKey, { state: "sent", attempts: attempt, messageRef: outcome.messageRef, decision });
         summary.sent++;
       } else if (outcome.kind === "retry" && (outcome.throttled || attempt < MAX_DELIVERY_ATTEMPTS)) {
-        changes.set(row.targetKey, { state: "pending", attempts: countsAsAttempt(outcome) ? attempt : attempt - 1, reason: outcome.reason });
+        changes.set(row.targetKey, {
+          state: "pending",
+          attempts: countsAsAttempt(outcome) ? attempt : attempt - 1,
+          reason: outcome.reason,
+          ...(outcome.ambiguous ? { unconfirmed: unconfirmed + 1 } : {}),
+        });
         retryIn = Math.max(retryIn ?? 0, outcome.delaySeconds);
         summary.waiting++;
-        deliverer.log(`${label}: retry in ${outcome.delaySeconds}s (${outcome.reason})`);
+        deliverer.log(
+          `${label}: retry in ${outcome.delaySeconds}s (${outcome.reason}${outcome.ambiguous ? "; no answer: it may have been posted" : ""})`,
+        );
       } else {
-        const reason = outcome.kind === "retry" ? `gave up after ${attempt} attempts: ${outcome.reason}` : outcome.reason;
+        const reason =
+          outcome.kind === "withheld"
+            ? `unconfirmed: ${outcome.reason}; already posted again once, not posting a third time (the notice may be there)`
+            : outcome.kind === "retry"
+              ? `gave up after ${attempt} attempts: ${outcome.reason}`
+              : outcome.reason;
         changes.set(row.targetKey, { state: "dead", attempts: attempt, reason });
         summary.dead++;
         deliverer.log(`${label} is dead: ${reason}`);
@@ -126,13 +153,17 @@ export function releaseNoticeId(message: ReleaseMessage): string {
     .slice(0, 32)}`;
 }
 
+/** A row taken for this attempt; `unconfirmed`: the earlier attempts whose outcome is unknown (the notice may be there). */
+interface TakenNotice {
+  row: DeliveryRow;
+  attempt: number;
+  unconfirmed: number;
+}
+
 /** Rows still to post, taken for this attempt in one conditional transaction; rows another consumer is posting make the message wait. */
-async function takeOpenRows(
-  deliveries: DeliveryRepository,
-  rows: DeliveryRow[],
-): Promise<{ taken: { row: DeliveryRow; attempt: number }[]; waitSeconds?: number }> {
+async function takeOpenRows(deliveries: DeliveryRepository, rows: DeliveryRow[]): Promise<{ taken: TakenNotice[]; waitSeconds?: number }> {
   const now = Date.now();
-  const taken: { row: DeliveryRow; attempt: number; unconfirmed: number }[] = [];
+  const taken: TakenNotice[] = [];
   let waitSeconds: number | undefined;
   for (const row of rows) {
     if (row.state === "sent" || row.state === "dead") continue;
@@ -150,49 +181,80 @@ async function takeOpenRows(
   return { taken, waitSeconds };
 }
 
-type NoticeOutcome = { kind: "sent"; messageRef: string } | FailureVerdict;
+type NoticeOutcome = { kind: "sent"; messageRef: string; adopted?: boolean } | { kind: "withheld"; reason: string } | FailureVerdict;
 
+/**
+ * Posts the notice to one taken target under the cards' "exactly once" rule (README): after an attempt whose
+ * outcome is unknown, Slack looks for that attempt's notice by its metadata first; where nothing can be asked
+ * (Teams, or Slack without the history scopes) one more post is made, counted on the row before it goes out,
+ * and none after it. `reposted`: the row's count of such posts after this attempt.
+ */
 async function postNotice(
   deliverer: AppContext,
   sender: AppContext,
   content: ReleaseContent,
-  row: DeliveryRow,
-  attempt: number,
+  { row, attempt, unconfirmed }: TakenNotice,
   personal: boolean,
-  noticeDeliveryId: string,
-): Promise<NoticeOutcome> {
+  noticeId: string,
+): Promise<{ outcome: NoticeOutcome; reposted: number }> {
+  let reposted = row.reposted;
+  const beforeUnprovenPost = async (): Promise<boolean> => {
+    if (reposted >= 1) return false;
+    reposted++;
+    await new DeliveryRepository(deliverer.storage).update(noticeId, row.targetKey, { reposted });
+    return true;
+  };
   const view = buildReleaseView(content, { personal });
   const target = row.target;
   if (target.provider === "msteams") {
     const where = await conversationFor(sender, target, attempt);
-    if ("kind" in where) return where;
-    const outcome = await withConnector(sender, where, attempt, "send", async () => {
+    // Finding (or opening) the conversation posts nothing: its failure never makes the notice "may be there".
+    if ("kind" in where) return { outcome: where.kind === "retry" ? { ...where, ambiguous: false } : where, reposted };
+    const outcome = await withConnector(sender, where, attempt, "send", async (): Promise<NoticeOutcome> => {
+      if (unconfirmed > 0 && !(await beforeUnprovenPost())) {
+        return { kind: "withheld", reason: "an earlier post's outcome is unknown and Teams can't be asked" };
+      }
       const posted = await sender.teams.send(where.serviceUrl, where.conversationId, {
         type: "message",
         summary: view.title.slice(0, 200),
         attachments: [releaseCardAttachment(view)],
       });
-      return { kind: "sent" as const, messageRef: `${where.conversationId}/${posted.id}` };
+      return { kind: "sent", messageRef: `${where.conversationId}/${posted.id}` };
     });
-    return outcome.kind === "dead-installation" ? { kind: "dead", reason: outcome.reason } : outcome;
+    return { outcome: outcome.kind === "dead-installation" ? { kind: "dead", reason: outcome.reason } : outcome, reposted };
   }
-  if (target.provider === "discord") return { kind: "dead", reason: "release notices are not posted to Discord yet" };
+  if (target.provider === "discord") return { outcome: { kind: "dead", reason: "release notices are not posted to Discord yet" }, reposted };
   const slackSender = withSlack(sender);
-  if (!slackSender) return { kind: "dead", reason: "Slack is not configured on this app (SLACK_SIGNING_SECRET)" };
+  if (!slackSender) return { outcome: { kind: "dead", reason: "Slack is not configured on this app (SLACK_SIGNING_SECRET)" }, reposted };
+  const noticeDeliveryId = deliveryId(noticeId, row.targetKey);
+  let posting = false;
   try {
     const client = await slackSender.slack.client(target.teamId);
     const channel = "channel" in target ? target.channel : await openDirectMessage(client, target.userEmail);
+    /** Why an earlier attempt's notice can't be ruled out, when it can't. */
+    let unproven: string | undefined;
+    if (unconfirmed > 0) {
+      const earlier = await findPosted(client, channel, noticeDeliveryId, RELEASE_METADATA_TYPE);
+      if (earlier.kind === "found") return { outcome: { kind: "sent", messageRef: `${channel}/${earlier.ts}`, adopted: true }, reposted };
+      if (earlier.kind === "unknown") unproven = earlier.reason;
+    }
     await instances(deliverer.storage).current();
     const wait = await channelTurn(deliverer.storage, target.teamId, channel);
-    if (wait) return wait;
+    if (wait) return { outcome: wait, reposted };
+    if (unproven !== undefined && !(await beforeUnprovenPost())) {
+      const reason = `an earlier post's outcome is unknown and could not be looked up (${unproven})`;
+      return { outcome: { kind: "withheld", reason }, reposted };
+    }
+    posting = true;
     const posted = await postAppMessage(client, channel, renderReleaseSlackMessage(view), {
       event_type: RELEASE_METADATA_TYPE,
       event_payload: { delivery: noticeDeliveryId },
     });
-    return { kind: "sent", messageRef: `${posted.channel ?? channel}/${posted.ts}` };
+    return { outcome: { kind: "sent", messageRef: `${posted.channel ?? channel}/${posted.ts}` }, reposted };
   } catch (error) {
     const verdict = await handleFailure(slackSender, target.teamId, classifySlackError(error, attempt, DEAD_TARGET_ERRORS));
-    return verdict.kind === "dead-installation" ? { kind: "dead", reason: verdict.reason } : verdict;
+    if (verdict.kind === "dead-installation") return { outcome: { kind: "dead", reason: verdict.reason }, reposted };
+    return { outcome: verdict.kind === "retry" && posting && isUnanswered(error) ? { ...verdict, ambiguous: true } : verdict, reposted };
   }
 }
 

@@ -115,4 +115,16 @@ describe("the Slack release message", () => {
     const empty = message.blocks.find((b) => b.type === "section" && b.text?.text.startsWith("*Open regressions"));
     expect(empty?.type === "section" && empty.text?.text).toContain("_No open regressions._");
   });
+
+  it("escapes what the producer wrote in the notification text too: no @channel or @here from a version or environment", () => {
+    const view = buildReleaseView({
+      release: { ...release, version: "<!channel> 1", environment: "<!here>" },
+      resolved: [],
+      regressions: [],
+      previous: "<!everyone>",
+    });
+    const message = renderReleaseSlackMessage(view);
+    expect(message.text).not.toContain("<!");
+    expect(message.text).toContain("checkout &lt;!channel&gt; 1 went out to &lt;!here&gt;");
+  });
 });
