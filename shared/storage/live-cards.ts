@@ -1,3 +1,4 @@
+import type { Status } from "../domain/issue";
 import { REFRESH_GATE_ROW, type RefreshStateEntity } from "./refresh-gate";
 import type { TransactionAction } from "@azure/data-tables";
 import { TABLES, type StorageClients } from "./clients";
@@ -32,12 +33,19 @@ export interface LiveCard {
 
 export type PostReason = "first" | "regressed" | "level-rose" | "renotify" | "retry" | "stale-claim";
 
-export type Claim = { kind: "post"; because: PostReason } | { kind: "update-existing"; messageRef: string } | { kind: "merged"; intoAlertId: string };
+export type Claim =
+  | { kind: "post"; because: PostReason }
+  | { kind: "update-existing"; messageRef: string }
+  | { kind: "merged"; intoAlertId: string }
+  /** No card in the target, and none is posted: the issue is ignored or resolved. */
+  | { kind: "silenced"; status: Exclude<Status, "unresolved"> };
 
 export interface LiveCardPolicy {
   /** Post a new card even where one is live: the issue came back, or got worse. */
   notify?: "regressed" | "level-rose";
   renotifyAfterMs: number;
+  /** The issue's status with this alert applied (as stored when deciding): ignored or resolved, it posts no new card. */
+  status: Status;
   now?: number;
 }
 
@@ -48,8 +56,20 @@ export const LIVE_ROW_PREFIX = "~live:";
 /**
  * Whether this alert must post a card in a target, given the target's live-card row (none: no card there).
  * The one rule both the alert planner and the deliverer's claim apply, so they can't disagree.
+ *
+ * An ignored or resolved issue posts no new card, as Sentry sends nothing for an archived issue: a live card is
+ * updated by the card refresh instead (even past RENOTIFY_HOURS or when the level rose), and a target with no card
+ * (subscribed since, or its claim died) gets none until the issue is unresolved again. Only this alert's own claim
+ * is still posted: its card may already be out (an attempt that got no answer), and left unposted the claim would
+ * hold later alerts off the target (merged) until it went stale.
  */
 export function liveCardDecision(live: LiveCard | undefined, alertId: string, policy: LiveCardPolicy): Claim {
+  const claim = decisionForAnyStatus(live, alertId, policy);
+  if (policy.status === "unresolved" || claim.kind !== "post" || claim.because === "retry") return claim;
+  return live?.state === "posted" ? { kind: "update-existing", messageRef: live.messageRef ?? "" } : { kind: "silenced", status: policy.status };
+}
+
+function decisionForAnyStatus(live: LiveCard | undefined, alertId: string, policy: LiveCardPolicy): Claim {
   const now = policy.now ?? Date.now();
   if (!live) return { kind: "post", because: "first" };
   if (live.state === "posting") {
@@ -131,7 +151,8 @@ export class LiveCards {
   /**
    * Claims the issue's card in each target for this alert, in one transaction in the issue's `cards` partition
    * (each row created, or replaced on its ETag). First it assumes no target has a row (a new issue, the usual
-   * case for a delivery); when that fails, the rows are read and `liveCardDecision` settles each target.
+   * case for a delivery); when that fails, the rows are read and `liveCardDecision` settles each target. For an
+   * ignored or resolved issue, which posts no first card, the rows are read first.
    * `known`: the rows as the caller read them, to start from instead (`"read"`: read them first).
    */
   async claimMany(
@@ -153,7 +174,9 @@ export class LiveCards {
       claimedAt: new Date(now).toISOString(),
       ...(replacing?.postedAt ? { postedAt: replacing.postedAt } : {}),
     });
-    let known = start === "read" ? await this.list(issueId) : start;
+    // Assuming no rows is checked by the creates failing; an ignored or resolved issue creates none, so it reads them.
+    const read = start === "read" || (start === undefined && policy.status !== "unresolved");
+    let known = read ? await this.list(issueId) : start;
     for (let attempt = 0; attempt < 5; attempt++) {
       const claims = new Map<string, Claim>();
       const actions: TransactionAction[] = [];

@@ -23,6 +23,7 @@ import type { ReleaseIntakeResult } from "./release-notices";
 import { subscribedTargets } from "../storage/subscriptions";
 import { decidedWithoutPost, deliverBatch, refuseInvalidTargets, type DeliveryResult } from "./deliver";
 import type { AppContext } from "../context";
+import type { Issue } from "../domain/issue";
 
 export type IntakeResult = AlertIntakeResult | ReleaseIntakeResult;
 
@@ -120,7 +121,7 @@ async function applyAndPlan(storage: StorageClients, alert: Alert, progress: { s
       const coalesceMs = (options.deliverer?.config.cardRefreshCoalesceSeconds ?? 0) * 1000;
       cardsCovered = new RefreshGate(storage, coalesceMs).pendingRunCovers(read.gate) || !anyCardPosted(read.live);
     }
-    planned = await planDeliveries(storage, alert, targets, notify, live, { createdIssue: newIssue, deliverer: options.deliverer });
+    planned = await planDeliveries(storage, alert, targets, notify, issue.status, live, { createdIssue: newIssue, deliverer: options.deliverer });
   } catch (error) {
     // The planning error is the one to report (a storage rejection poisons the alert). The change stays in the
     // issue's outbox if this announcement fails too, and the alert's retry announces it.
@@ -134,9 +135,10 @@ async function applyAndPlan(storage: StorageClients, alert: Alert, progress: { s
 /**
  * Plans the alert's deliveries, exactly once per alert × target even when the alert is redelivered. From the
  * issue's live cards (`live`, read once by the caller) `liveCardDecision` picks the targets that need a post (no live card, the issue
- * regressed or got worse, the card is older than RENOTIFY_HOURS, or a stale claim); the others are recorded as
- * decided (the coalesced card-refresh the change queued brings their live copy up to date). Every row is written
- * in one transaction; the targets to post go out in one `deliveries` message and are marked enqueued in one more.
+ * regressed or got worse, the card is older than RENOTIFY_HOURS, or a stale claim; never while the issue, with the
+ * alert applied, is ignored or resolved); the others are recorded as decided (the coalesced card-refresh the change
+ * queued brings their live copy up to date). Every row is written in one transaction; the targets to post go out
+ * in one `deliveries` message and are marked enqueued in one more.
  * The first card of a new issue with few targets is posted here at once, through the same rows and claims.
  */
 async function planDeliveries(
@@ -144,6 +146,7 @@ async function planDeliveries(
   alert: Alert,
   targets: AlertTarget[],
   notify: DeliveryBatch["notify"],
+  status: Issue["status"],
   live: Map<string, LiveCard>,
   options: { createdIssue: boolean; deliverer?: AppContext },
 ): Promise<{ deliveries: number; posted: number }> {
@@ -152,7 +155,7 @@ async function planDeliveries(
   const issueId = alert.issue.id;
   const renotifyAfterMs = (options.deliverer?.config.renotifyHours ?? DEFAULT_RENOTIFY_HOURS) * 3_600_000;
   const now = Date.now();
-  const policy = { notify, renotifyAfterMs, now };
+  const policy = { notify, renotifyAfterMs, status, now };
   const claims = new Map([...unique.keys()].map((key) => [key, liveCardDecision(live.get(key), alert.alertId, policy)]));
   const firstCards = [...claims].filter(([, claim]) => claim.kind === "post" && claim.because === "first").map(([key]) => key);
   const postsItself = options.deliverer && options.createdIssue && firstCards.length <= FIRST_CARD_DIRECT_TARGETS;

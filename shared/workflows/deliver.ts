@@ -156,7 +156,7 @@ async function postTaken(
     batch.issueId,
     taken.map((t) => t.row.targetKey),
     batch.alertId,
-    { notify: batch.notify, renotifyAfterMs: deliverer.config.renotifyHours * 3_600_000 },
+    { notify: batch.notify, renotifyAfterMs: deliverer.config.renotifyHours * 3_600_000, status: stored.issue.status },
     batch.claimed ? "read" : undefined,
   );
   const toPost: { taken: Taken; because: PostReason }[] = [];
@@ -420,11 +420,11 @@ export async function refuseInvalidTarget(storage: StorageClients, message: { al
   await refuseInvalidTargets(storage, message.alertId, [{ targetKey: message.targetKey, reason }]);
 }
 
-/** What a delivery row records when the target already has the issue's card (planner or claim). */
+/** What a delivery row records when the target gets no new card: it has the issue's card, or the issue is ignored or resolved (planner or claim). */
 export function decidedWithoutPost(claim: Exclude<Claim, { kind: "post" }>): { decision: string; messageRef?: string } {
-  return claim.kind === "update-existing"
-    ? { decision: "updated the live card", messageRef: claim.messageRef }
-    : { decision: `merged into the card posted for alert ${claim.intoAlertId}` };
+  if (claim.kind === "update-existing") return { decision: "updated the live card", messageRef: claim.messageRef };
+  if (claim.kind === "silenced") return { decision: `no new card: the issue is ${claim.status}` };
+  return { decision: `merged into the card posted for alert ${claim.intoAlertId}` };
 }
 
 const POST_DECISIONS: Record<PostReason, string> = {

@@ -1,17 +1,19 @@
 // Alert intake plans posts only where a card is needed, one deliveries message per alert, and posts a new issue's
 // first cards itself (issue 11 items 1 and 4). The app's intake and delivery run in this process against Azurite
 // (through the counting proxy) and the Teams and Slack emulators.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { SlackEmulator } from "../../dev/emulators/slack";
 import type { TeamsEmulator } from "../../dev/emulators/teams";
 import { DeliveryRepository, readDeliveryMessage, type DeliveryBatch } from "../../shared/storage/deliveries";
 import { targetKey, type AlertTarget } from "../../shared/domain/alert";
 import { CardRepository } from "../../shared/storage/cards";
+import type { CardRefreshMessage } from "../../shared/storage/card-refresh-queue";
 import { IssueRepository } from "../../shared/storage/issues";
 import { RefreshGate } from "../../shared/storage/refresh-gate";
 import { StorageClients } from "../../shared/storage/clients";
 import { takeAlert } from "../../shared/workflows/alert-intake";
 import { deliverBatch } from "../../shared/workflows/deliver";
+import { refreshCards } from "../../shared/workflows/refresh-cards";
 import { actOnIssue } from "../../shared/workflows/issue-actions";
 import { anAlert } from "../fixtures/issues";
 import type { Azurite } from "../support/azurite";
@@ -320,5 +322,133 @@ describe("a repeat alert's card refresh, while no card of the issue is posted ye
     await take(anAlert({ alertId: "reposting-a3", issue: { id: issueId, count: 3, lastSeen: new Date().toISOString() }, targets }));
     expect(await refreshes()).toBe(1);
     await queuedBatches();
+  }, 30_000);
+});
+
+describe("an ignored issue, or one resolved in a release that its alerts don't reach, posts no new card (Sentry mutes archived issues)", () => {
+  const ana = { person: { email: "ana@contoso.com" }, label: "Ana", surface: "api" as const };
+  const HOUR = 3_600_000;
+  const refreshesOf = async (issueId: string) =>
+    (await drain(azurite.connectionString, "card-refresh")).map((message) => message.body as CardRefreshMessage).filter((m) => m.issueId === issueId);
+
+  beforeEach(async () => {
+    const refreshQueue = queueClient(azurite.connectionString, "card-refresh");
+    await refreshQueue.createIfNotExists();
+    await refreshQueue.clearMessages();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** A new issue with its first card posted in each target. */
+  async function postedIssue(issueId: string, targets: AlertTarget[], level: "warning" | "error" = "error"): Promise<void> {
+    const first = anAlert({ alertId: `${issueId}-a1`, issue: { id: issueId, count: 1, level, lastSeen: new Date().toISOString() }, targets });
+    expect(await take(first, { deliverer })).toMatchObject({ posted: targets.length });
+    expect(cardsPerConversation(targets, issueId)).toEqual(targets.map(() => 1));
+  }
+
+  it("ignored forever, a repeat alert 25 h later (past RENOTIFY_HOURS) updates the live card instead of posting a new one", async () => {
+    const issueId = "planning-ignored-renotify";
+    const targets = [...(await teamsChannels("IgnoredOld", 1)), ...(await slackChannels("IgnoredOld", 1))];
+    await postedIssue(issueId, targets);
+    await actOnIssue(direct, issueId, { type: "ignore", ignore: { mode: "forever" } }, ana);
+    await queueClient(azurite.connectionString, "card-refresh").clearMessages();
+
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 25 * HOUR);
+    const repeat = anAlert({ alertId: `${issueId}-a2`, issue: { id: issueId, count: 2, lastSeen: new Date().toISOString() }, targets });
+    expect(await take(repeat, { deliverer })).toMatchObject({ kind: "accepted", deliveries: 0, posted: 0 });
+    expect(await messageCount(azurite.connectionString, "deliveries")).toBe(0);
+    expect(cardsPerConversation(targets, issueId)).toEqual([1, 1]);
+    const rows = await new DeliveryRepository(direct).listForAlert(`${issueId}-a2`);
+    expect(rows.map((row) => `${row.state}: ${row.decision}`)).toEqual(["sent: updated the live card", "sent: updated the live card"]);
+
+    // The card refresh the alert queued brings the ignored card up to date (its count).
+    const [refresh] = await refreshesOf(issueId);
+    expect(refresh).toBeDefined();
+    expect((await refreshCards(deliverer, refresh!)).updated).toBe(2);
+    const stored = (await new IssueRepository(direct).get(issueId))!.issue;
+    expect(stored).toMatchObject({ status: "ignored", count: 2 });
+    expect((await new CardRepository(direct).list(issueId)).map((copy) => copy.renderedVersion)).toEqual([stored.version, stored.version]);
+    expect(cardsPerConversation(targets, issueId)).toEqual([1, 1]);
+  }, 30_000);
+
+  it("ignored forever, an alert whose level rose posts no new card", async () => {
+    const issueId = "planning-ignored-level";
+    const targets = [...(await teamsChannels("IgnoredLevel", 1)), ...(await slackChannels("IgnoredLevel", 1))];
+    await postedIssue(issueId, targets, "warning");
+    await actOnIssue(direct, issueId, { type: "ignore", ignore: { mode: "forever" } }, ana);
+    const worse = anAlert({
+      alertId: `${issueId}-a2`,
+      issue: { id: issueId, count: 2, level: "fatal", lastSeen: new Date().toISOString() },
+      targets,
+    });
+    expect(await take(worse, { deliverer })).toMatchObject({ kind: "accepted", deliveries: 0, posted: 0 });
+    expect(await messageCount(azurite.connectionString, "deliveries")).toBe(0);
+    expect(cardsPerConversation(targets, issueId)).toEqual([1, 1]);
+    expect((await new IssueRepository(direct).get(issueId))!.issue).toMatchObject({ status: "ignored", level: "fatal" });
+  }, 30_000);
+
+  it("ignored, a conversation subscribed since gets no first card, and the delivery row says why", async () => {
+    const issueId = "planning-ignored-new-target";
+    const targets = await teamsChannels("IgnoredFirst", 1);
+    await postedIssue(issueId, targets);
+    await actOnIssue(direct, issueId, { type: "ignore", ignore: { mode: "forever" } }, ana);
+    const added = await slackChannels("IgnoredFirst", 1);
+    const next = anAlert({
+      alertId: `${issueId}-a2`,
+      issue: { id: issueId, count: 2, lastSeen: new Date().toISOString() },
+      targets: [...targets, ...added],
+    });
+    expect(await take(next, { deliverer })).toMatchObject({ deliveries: 0, posted: 0 });
+    expect(await messageCount(azurite.connectionString, "deliveries")).toBe(0);
+    expect(cardsPerConversation([...targets, ...added], issueId)).toEqual([1, 0]);
+    const row = (await new DeliveryRepository(direct).listForAlert(`${issueId}-a2`)).find((r) => r.targetKey === targetKey(added[0]!));
+    expect(row).toMatchObject({ state: "sent", decision: "no new card: the issue is ignored" });
+  }, 30_000);
+
+  it("ignored after a new card was planned (the level rose), before the deliverer took it: the deliverer posts nothing, the live card is updated", async () => {
+    const issueId = "planning-ignored-in-flight";
+    const targets = [...(await teamsChannels("IgnoredInFlight", 1)), ...(await slackChannels("IgnoredInFlight", 1))];
+    await postedIssue(issueId, targets, "warning");
+    const worse = anAlert({
+      alertId: `${issueId}-a2`,
+      issue: { id: issueId, count: 2, level: "fatal", lastSeen: new Date().toISOString() },
+      targets,
+    });
+    expect(await take(worse, { deliverer })).toMatchObject({ deliveries: 2 });
+    await actOnIssue(direct, issueId, { type: "ignore", ignore: { mode: "forever" } }, ana);
+    const batches = await queuedBatches();
+    expect(batches.map((batch) => batch.notify)).toEqual(["level-rose"]);
+    expect(new Set((await deliverBatch(deliverer, batches[0]!)).values())).toEqual(new Set(["sent"]));
+    expect(cardsPerConversation(targets, issueId)).toEqual([1, 1]);
+    const rows = await new DeliveryRepository(direct).listForAlert(`${issueId}-a2`);
+    expect(rows.map((row) => `${row.state}: ${row.decision}`)).toEqual(["sent: updated the live card", "sent: updated the live card"]);
+  }, 30_000);
+
+  it("resolved in the next release: a late alert from that release posts nothing, even past RENOTIFY_HOURS; one from a later release regresses it and posts", async () => {
+    const issueId = "planning-resolved-next";
+    const targets = [...(await teamsChannels("ResolvedNext", 1)), ...(await slackChannels("ResolvedNext", 1))];
+    await postedIssue(issueId, targets);
+    expect(await actOnIssue(direct, issueId, { type: "resolve", inRelease: "next" }, ana)).toMatchObject({ kind: "changed" });
+
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 25 * HOUR);
+    const late = anAlert({ alertId: `${issueId}-a2`, issue: { id: issueId, count: 2, level: "fatal", lastSeen: new Date().toISOString() }, targets });
+    expect(await take(late, { deliverer })).toMatchObject({ deliveries: 0, posted: 0 });
+    expect((await new IssueRepository(direct).get(issueId))!.issue).toMatchObject({ status: "resolved" });
+    expect(await messageCount(azurite.connectionString, "deliveries")).toBe(0);
+    expect(cardsPerConversation(targets, issueId)).toEqual([1, 1]);
+
+    const later = anAlert({
+      alertId: `${issueId}-a3`,
+      issue: { id: issueId, count: 3, lastSeen: new Date(Date.now() + 60_000).toISOString(), tags: { release: "1.2.4" } },
+      targets,
+    });
+    expect(await take(later, { deliverer })).toMatchObject({ deliveries: 2 });
+    const batches = await queuedBatches();
+    expect(batches.map((batch) => batch.notify)).toEqual(["regressed"]);
+    expect(new Set((await deliverBatch(deliverer, batches[0]!)).values())).toEqual(new Set(["sent"]));
+    expect(cardsPerConversation(targets, issueId)).toEqual([2, 2]);
   }, 30_000);
 });

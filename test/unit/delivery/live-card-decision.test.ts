@@ -4,7 +4,7 @@ import { liveCardDecision, STALE_CLAIM_MS, type LiveCard } from "../../../shared
 
 const NOW = Date.parse("2026-12-06T08:00:00.000Z");
 const DAY = 24 * 3_600_000;
-const policy = { renotifyAfterMs: DAY, now: NOW };
+const policy = { renotifyAfterMs: DAY, now: NOW, status: "unresolved" } as const;
 const ago = (ms: number) => new Date(NOW - ms).toISOString();
 const posted = (overrides: Partial<LiveCard> = {}): LiveCard => ({
   targetKey: "slack:T1:C1",
@@ -40,5 +40,37 @@ describe("liveCardDecision", () => {
     expect(liveCardDecision({ ...posting, claimedAt: ago(STALE_CLAIM_MS + 1) }, "a2", policy)).toEqual({ kind: "post", because: "stale-claim" });
     // A regression doesn't post over a card still being posted: it merges into it.
     expect(liveCardDecision(posting, "a2", { ...policy, notify: "regressed" })).toEqual({ kind: "merged", intoAlertId: "a1" });
+  });
+
+  describe("an ignored issue, or one still resolved after the alert (Sentry mutes archived issues)", () => {
+    const ignored = { ...policy, status: "ignored" } as const;
+    const resolved = { ...policy, status: "resolved" } as const;
+
+    it("a live card older than RENOTIFY_HOURS is updated, not posted again", () => {
+      const old = posted({ postedAt: ago(DAY + 3_600_000) });
+      expect(liveCardDecision(old, "a2", ignored)).toEqual({ kind: "update-existing", messageRef: "C1/1.2" });
+      expect(liveCardDecision(old, "a2", resolved)).toEqual({ kind: "update-existing", messageRef: "C1/1.2" });
+    });
+
+    it("a level that rose posts no new card: the live one is updated", () => {
+      expect(liveCardDecision(posted(), "a2", { ...ignored, notify: "level-rose" })).toEqual({ kind: "update-existing", messageRef: "C1/1.2" });
+    });
+
+    it("no card in the target yet (a new subscription), or only a claim that died: nothing is posted", () => {
+      expect(liveCardDecision(undefined, "a2", ignored)).toEqual({ kind: "silenced", status: "ignored" });
+      expect(liveCardDecision(undefined, "a2", resolved)).toEqual({ kind: "silenced", status: "resolved" });
+      const dead = posted({ state: "posting", postedAt: undefined, messageRef: undefined, claimedAt: ago(STALE_CLAIM_MS + 1) });
+      expect(liveCardDecision(dead, "a2", ignored)).toEqual({ kind: "silenced", status: "ignored" });
+    });
+
+    it("this alert's own claim is still posted (its card may already be out), and another's still merges", () => {
+      const posting = posted({ state: "posting", postedAt: undefined, messageRef: undefined, claimedAt: ago(1000) });
+      expect(liveCardDecision(posting, "a1", ignored)).toEqual({ kind: "post", because: "retry" });
+      expect(liveCardDecision(posting, "a2", ignored)).toEqual({ kind: "merged", intoAlertId: "a1" });
+    });
+
+    it("a regression (the issue is unresolved again) still posts a new card", () => {
+      expect(liveCardDecision(posted(), "a2", { ...policy, notify: "regressed" })).toEqual({ kind: "post", because: "regressed" });
+    });
   });
 });
