@@ -130,7 +130,11 @@ function cardActions(issue: Issue, people: Person[]): CardActions {
   if (issue.status === "ignored") {
     actions.unignore = { label: "Unignore", action: { type: "unignore" } };
   } else if (issue.status === "unresolved") {
-    actions.ignoreOptions = IGNORE_CHOICES.map(({ label, ignore }) => ({ label, action: { type: "ignore", ignore } }));
+    // Alertmanager, Grafana, Azure Monitor and Sentry's event alerts count no users: "until N more users" would never run out.
+    actions.ignoreOptions = IGNORE_CHOICES.filter(({ ignore }) => ignore.mode !== "users" || issue.userCount > 0).map(({ label, ignore }) => ({
+      label,
+      action: { type: "ignore", ignore },
+    }));
   }
   const others = people
     .filter((person) => person.email !== issue.assignee?.email)

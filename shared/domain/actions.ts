@@ -56,9 +56,12 @@ export function applyAction(issue: Issue, action: IssueAction, actor: Actor, now
   // One change, one version: the expiry and the action are stored together.
   const current = expired ? { ...expired.issue, version: issue.version } : issue;
   const who = actorName(actor);
-  /** `resolutionChanged`: resolved again, in another way (immediately / in a release), is a status change too. */
-  const change = (next: Partial<Issue>, message: string, detail?: string, resolutionChanged = false): ActionOutcome => {
-    const statusChanged = (next.status !== undefined && next.status !== current.status) || resolutionChanged;
+  /**
+   * `restated`: the same status set again another way (resolved immediately / in a release, ignored on another
+   * condition) is a status change too: the status line then names who set it this time.
+   */
+  const change = (next: Partial<Issue>, message: string, detail?: string, restated = false): ActionOutcome => {
+    const statusChanged = (next.status !== undefined && next.status !== current.status) || restated;
     const updated: Issue = {
       ...current,
       // A resolution and the reason for a regression hold only until the next status change.
@@ -99,13 +102,14 @@ export function applyAction(issue: Issue, action: IssueAction, actor: Actor, now
       }
       const condition = ignoreCondition(current, action.ignore, now);
       if (typeof condition === "string") return { kind: "refused", reason: condition };
-      if (current.status === "ignored" && sameIgnore(current.ignore, condition)) {
-        return same(`${label(current)} is already ${describeIgnore(condition)}.`);
+      if (current.status === "ignored" && (sameIgnore(current.ignore, condition) || repeatsIgnore(current, action.ignore, who, now))) {
+        return same(`${label(current)} is already ${describeIgnore(current.ignore!)}.`);
       }
       return change(
         { status: "ignored", substatus: undefined, ignore: condition },
         `${capitalise(describeIgnore(condition))} by ${who}.`,
         describeIgnore(condition),
+        current.status === "ignored",
       );
     }
 
@@ -221,8 +225,36 @@ function ignoreCondition(issue: Issue, request: IgnoreRequest, now: Date): Ignor
 function sameIgnore(a: IgnoreCondition | undefined, b: IgnoreCondition): boolean {
   if (!a || a.mode !== b.mode) return false;
   if (a.mode === "forever") return true;
-  // A new "for 30 minutes" or "until 10 more events" restarts the clock, so it is a change.
   return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * How long after an ignore the same person's same choice is taken for that ignore arriving again rather than
+ * a new one: a double click, a Slack click handed to the worker, a queue message redelivered after a failure
+ * (within seconds) or after a stopped instance's lease ran out (10 minutes).
+ */
+const REPEATED_IGNORE_WINDOW_MS = 15 * 60_000;
+
+/**
+ * Whether `request` repeats the ignore in force: the same person's same choice (mode and N), made within
+ * `REPEATED_IGNORE_WINDOW_MS` of it. Storing it again would move the end by the delay between the two and
+ * announce the ignore twice. Another person's, another choice, or the same choice later restarts the ignore.
+ */
+function repeatsIgnore(issue: Issue, request: IgnoreRequest, who: string, now: Date): boolean {
+  const ignore = issue.ignore;
+  if (!ignore || issue.statusChange !== "ignore" || issue.statusChangedBy !== who || !issue.statusChangedAt) return false;
+  // Either way round: the two may be decided on instances whose clocks differ a little.
+  if (!(Math.abs(now.getTime() - Date.parse(issue.statusChangedAt)) < REPEATED_IGNORE_WINDOW_MS)) return false;
+  switch (request.mode) {
+    case "forever":
+      return ignore.mode === "forever";
+    case "minutes":
+      return ignore.mode === "until" && ignore.minutes === request.minutes;
+    case "events":
+      return ignore.mode === "events" && ignore.moreEvents === request.count;
+    case "users":
+      return ignore.mode === "users" && ignore.moreUsers === request.count;
+  }
 }
 
 export function describeIgnore(ignore: IgnoreCondition): string {

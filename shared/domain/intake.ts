@@ -23,8 +23,9 @@ export interface AlertIntake {
 const ALERT_ACTOR: Actor = { label: "alert", surface: "alert" };
 
 /**
- * Folds one alert into the issue it reports. Counts and timestamps only move forward,
- * so an alert applied twice, or out of order, leaves the same issue.
+ * Folds one alert into the issue it reports. Counts and timestamps only move forward, so an alert out of
+ * order leaves them as they were; an alert from a source that counts nothing (count 1) is one more event
+ * (`countAfter`), so fold each alert once (the alerts handler does, by alertId).
  *
  * `releases`, the project's known releases, decide whether an issue resolved in a release regresses
  * (`releaseRegression`); without them only releases that are versions of one package can be ordered, and an
@@ -66,7 +67,7 @@ export function applyAlert(existing: Issue | undefined, alert: Alert, now: Date,
           ruleName: alert.rule?.name ?? base.ruleName,
         }
       : {}),
-    count: Math.max(base.count, reported.count),
+    count: countAfter(existing, alert),
     userCount: Math.max(base.userCount, reported.userCount),
     firstSeen: earlier(base.firstSeen, reported.firstSeen),
     lastSeen: later(base.lastSeen, reported.lastSeen),
@@ -108,6 +109,19 @@ export function applyAlert(existing: Issue | undefined, alert: Alert, now: Date,
 
   if (existing && issue.status === "unresolved" && issue.substatus === "new") issue.substatus = "ongoing";
   return { issue, activities, regressed, levelRose, created: !existing, ...(knownReleases ? { releases: knownReleases } : {}) };
+}
+
+/**
+ * A producer that keeps a count reports the issue's total (alert schema v1), taken when it is ahead, so a late
+ * or repeated report changes nothing. Alertmanager, Grafana, Azure Monitor and Sentry's alerts keep none and
+ * send 1 with every alert: for an issue already seen, each such firing alert is one more event, so "until N
+ * more events" runs out for them too. A recovery is not an event.
+ */
+function countAfter(existing: Issue | undefined, alert: Alert): number {
+  const reported = alert.issue.count;
+  if (!existing) return reported;
+  const oneMoreEvent = reported <= 1 && alert.status !== "resolved";
+  return oneMoreEvent ? existing.count + 1 : Math.max(existing.count, reported);
 }
 
 function earlier(a: string, b: string): string {

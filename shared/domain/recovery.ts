@@ -28,18 +28,18 @@ export function foldAlert(existing: Issue | undefined, alert: Alert, now: Date, 
 }
 
 /**
- * A resolved alert resolves an unresolved issue (surface `alert`, actor = the source). An ignored or already
- * resolved issue is left as it is. A recovery for an issue never seen (it arrived before its firing alert)
- * records the issue already resolved, so the late firing alert does not reopen it.
+ * A resolved alert resolves an unresolved or ignored issue (surface `alert`, actor = the source): the problem
+ * is gone, so an ignore's end must not reopen it later, and its next firing regresses it as for any resolved
+ * issue. An already resolved issue is left as it is. A recovery for an issue never seen (it arrived before its
+ * firing alert) records the issue already resolved, so the late firing alert does not reopen it.
  */
 export function applyRecovery(existing: Issue | undefined, alert: Alert, now: Date, releases?: KnownReleases): AlertIntake | undefined {
-  if (existing && existing.status !== "unresolved") return undefined;
+  if (existing?.status === "resolved") return undefined;
   // A late recovery of an earlier firing must not resolve the issue that has fired again since.
   if (existing && Date.parse(alert.issue.lastSeen) < Date.parse(existing.lastSeen)) return undefined;
   // A recovery is not a new severity: the issue keeps its level.
   const reported = existing ? { ...alert, issue: { ...alert.issue, level: existing.level } } : alert;
   const folded = applyAlert(existing, reported, now, releases);
-  if (folded.issue.status !== "unresolved") return undefined;
   const outcome = applyAction(folded.issue, { type: "resolve" }, recoveryActor(alert.issue.id), now);
   if (outcome.kind !== "changed") return undefined;
   return {

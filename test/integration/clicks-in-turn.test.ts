@@ -68,3 +68,24 @@ describe("clicks on one issue in one instance", () => {
     expect(later.outcome.kind).toBe("changed");
   });
 });
+
+describe("the same ignore clicked twice", () => {
+  it("Ana's 'for 30 minutes' arriving twice 400 ms apart (a double click, a redelivery) is stored and announced once", async () => {
+    await anIssueNamed("in-turn-ignore-twice");
+    const ana = { person: { email: "ana@contoso.com", name: "Ana" }, label: "Ana", surface: "teams" as const };
+    const ignore30 = { type: "ignore", ignore: { mode: "minutes", minutes: 30 } } as const;
+    const clickedAt = Date.parse("2026-11-21T01:00:00.000Z");
+    const first = await actOnIssueInTurn(storage, "in-turn-ignore-twice", ignore30, ana, () => new Date(clickedAt));
+    const second = await actOnIssueInTurn(storage, "in-turn-ignore-twice", ignore30, ana, () => new Date(clickedAt + 400));
+    await Promise.all([first.announce(), second.announce()]);
+
+    expect(first.outcome.kind).toBe("changed");
+    expect(second.outcome).toMatchObject({ kind: "unchanged", message: expect.stringMatching(/already ignored until 2026-11-21 01:30 UTC/) });
+    expect((await new IssueRepository(storage).get("in-turn-ignore-twice"))!.issue).toMatchObject({
+      version: 2,
+      ignore: { until: "2026-11-21T01:30:00.000Z" },
+    });
+    const events = (await drain(azurite.connectionString, "issue-events")).map((m) => m.body as { issueId: string; action: string });
+    expect(events.filter((e) => e.issueId === "in-turn-ignore-twice").map((e) => e.action)).toEqual(["ignore"]);
+  });
+});

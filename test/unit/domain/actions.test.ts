@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { applyAction, expireIgnore, type IssueAction } from "../../../shared/domain/actions";
-import type { Issue, Status } from "../../../shared/domain/issue";
+import type { Actor, Issue, Status } from "../../../shared/domain/issue";
 import { ana, anIssue, anonymous, NOW } from "../../fixtures/issues";
 
 const states: Record<string, Issue> = {
@@ -218,5 +218,51 @@ describe("ignore conditions run out", () => {
       ["ignore-expired", "ignored", "unresolved"],
       ["resolve", "unresolved", "resolved"],
     ]);
+  });
+});
+
+describe("ignoring an issue that is already ignored", () => {
+  const ben: Actor = { person: { email: "ben@contoso.com", name: "Ben" }, label: "Ben", surface: "slack" };
+  const at = (iso: string) => new Date(iso);
+  const ignoredByAna = () => {
+    const outcome = applyAction(states.unresolved!, ignore30, ana, at("2026-11-21T01:00:00.000Z"));
+    if (outcome.kind !== "changed") throw new Error(outcome.kind);
+    return outcome.issue;
+  };
+
+  it("another ignore by someone else is theirs: the status line's who and when move to them", () => {
+    const outcome = applyAction(ignoredByAna(), ignoreForever, ben, at("2026-11-21T01:20:00.000Z"));
+    expect(outcome).toMatchObject({ kind: "changed", message: "Ignored forever by Ben." });
+    expect(outcome.kind === "changed" && outcome.issue).toMatchObject({
+      ignore: { mode: "forever" },
+      statusChangedBy: "Ben",
+      statusChangedAt: "2026-11-21T01:20:00.000Z",
+      statusChange: "ignore",
+    });
+  });
+
+  it("the same person's same choice again moments later (a double click, a redelivery) changes nothing", () => {
+    const ignored = ignoredByAna();
+    const again = applyAction(ignored, ignore30, ana, at("2026-11-21T01:00:00.400Z"));
+    expect(again).toMatchObject({ kind: "unchanged", message: "CHECKOUT-12 is already ignored until 2026-11-21 01:30 UTC." });
+    expect(again.kind === "unchanged" && again.issue).toBe(ignored);
+  });
+
+  it("'until N more events' repeated by the same person after an event came in keeps the first target", () => {
+    const first = applyAction(states.unresolved!, { type: "ignore", ignore: { mode: "events", count: 10 } }, ana, NOW);
+    if (first.kind !== "changed") throw new Error(first.kind);
+    const oneMore = { ...first.issue, count: first.issue.count + 1 };
+    const again = applyAction(oneMore, { type: "ignore", ignore: { mode: "events", count: 10 } }, ana, new Date(NOW.getTime() + 2_000));
+    expect(again.kind).toBe("unchanged");
+  });
+
+  it.each([
+    ["someone else's same choice", ignore30, "ben", "2026-11-21T01:00:00.400Z"],
+    ["another duration", { type: "ignore", ignore: { mode: "minutes", minutes: 120 } }, "ana", "2026-11-21T01:00:00.400Z"],
+    ["the same choice long after", ignore30, "ana", "2026-11-21T01:20:00.000Z"],
+  ] as [string, IssueAction, "ana" | "ben", string][])("%s restarts the ignore", (_name, action, who, when) => {
+    const outcome = applyAction(ignoredByAna(), action, who === "ana" ? ana : ben, at(when));
+    expect(outcome.kind).toBe("changed");
+    expect(outcome.kind === "changed" && outcome.issue.statusChangedAt).toBe(new Date(when).toISOString());
   });
 });

@@ -21,9 +21,13 @@ describe("a resolved alert (alert schema v1 `status`)", () => {
     ]);
   });
 
-  it("leaves an ignored or already resolved issue as it is", () => {
-    expect(applyRecovery(anIssue({ status: "ignored", ignore: { mode: "forever" } }), resolved(), NOW)).toBeUndefined();
+  it("leaves an already resolved issue as it is", () => {
     expect(applyRecovery(anIssue({ status: "resolved" }), resolved(), NOW)).toBeUndefined();
+  });
+
+  it("resolves an ignored issue too: the problem is gone (test/unit/domain/ignored-issue-alerts.test.ts)", () => {
+    const intake = applyRecovery(anIssue({ id: "alertmanager:ab12", status: "ignored", ignore: { mode: "forever" } }), resolved(), NOW)!;
+    expect(intake.issue).toMatchObject({ status: "resolved", ignore: undefined, statusChangedBy: "alertmanager" });
   });
 
   it("a late recovery of an earlier firing does not resolve the issue that fired again since", () => {
