@@ -88,4 +88,16 @@ describe("a first click while Slack throttles reading profiles", () => {
     const reads = stack.slack.callsTo("users.info").filter((call) => call.params.user === cy);
     expect(reads.map((call) => call.httpStatus)).toEqual([429, 429, 200]);
   }, 60_000);
+
+  it("users.info fails with a 503: the click waits on the queue and is applied once Slack answers, with no prompt to link", async () => {
+    const di = stack.slack.addUser(teamId, { name: "di", realName: "Di Park", email: "di@contoso.com" }).id;
+    expect(await status()).toBe("unresolved"); // as the test above left it
+    await waitFor(() => (/Resolved by/.test(blocksText(card()!.blocks)) ? undefined : true));
+    stack.slack.injectError({ method: "users.info", httpStatus: 503 });
+    const mark = stack.host.logs().length;
+    const replies = await clickAs(di, "Resolve");
+    expect(replies.map((r) => r.text ?? "").join("\n")).not.toMatch(/link your Slack account/i);
+    await waitFor(async () => ((await status()) === "resolved" ? true : undefined), { timeoutMs: 30_000 });
+    expect(stack.host.logs().slice(mark).join("\n")).toContain("reading the clicker's profile failed (HTTP 503)");
+  }, 60_000);
 });

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { renderIssueCard } from "../../cards/render-issue-card";
 import { decodeSlackAction } from "../../cards/slack-message";
 import type { Issue } from "../../domain/issue";
-import { ProfileReadThrottled } from "../../identity/auto-link";
+import { ProfileReadThrottled, ProfileReadUnavailable } from "../../identity/auto-link";
 import { slackLinkPrompt } from "../../identity/prompts";
 import { CardRepository } from "../../storage/cards";
 import { QUEUES } from "../../storage/clients";
@@ -83,18 +83,22 @@ export async function finishQueuedClick(app: SlackContext, message: SlackActionM
   try {
     await processClick(app, message.click, run);
   } catch (error) {
-    if (!(error instanceof ProfileReadThrottled)) throw error;
+    if (!(error instanceof ProfileReadUnavailable)) throw error;
     // Nothing was applied (who clicked comes first): the same click again once Slack lets the profile be read,
     // while its response_url (30 minutes) still has time to answer.
     const throttledSince = message.throttledSince ?? new Date().toISOString();
     if (Date.now() - Date.parse(throttledSince) > THROTTLED_CLICK_GIVE_UP_MS) {
-      app.log("Slack: a queued click given up: Slack throttled reading the clicker's profile for 20 minutes");
+      app.log("Slack: a queued click given up: Slack could not tell who clicked for 20 minutes");
       await run.reply(ephemeral(SLACK_TOO_BUSY));
       return;
     }
-    const delaySeconds = Math.ceil(error.retryAfterSeconds * (1 + 0.2 * Math.random()));
+    const delaySeconds = Math.ceil((error.retryAfterSeconds ?? 10) * (1 + 0.2 * Math.random()));
     await app.storage.send(QUEUES.slackActions, { ...message, throttledSince }, { delaySeconds });
-    app.log(`Slack: a queued click waits ${delaySeconds}s: Slack throttled reading the clicker's profile`);
+    const why =
+      error instanceof ProfileReadThrottled
+        ? "Slack throttled reading the clicker's profile"
+        : `reading the clicker's profile failed (${error.reason})`;
+    app.log(`Slack: a queued click waits ${delaySeconds}s: ${why}`);
   }
 }
 
