@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ConnectorError } from "../teams/connector";
+import { ConnectorError, UntrustedServiceUrlError } from "../teams/connector";
 import { QUEUES, type StorageClients } from "../storage/clients";
 import { recordAutoLink } from "./auto-link";
 import { IdentityRepository } from "../storage/identities";
@@ -11,6 +11,8 @@ export const memberSyncMessageSchema = z.object({
   serviceUrl: z.url(),
   teamId: z.string().min(1),
   continuationToken: z.string().optional(),
+  /** This page's try, counting Teams' failures (412, 5xx, no answer) so far; absent on the first. */
+  attempt: z.number().int().positive().optional(),
 });
 export type MemberSyncMessage = z.infer<typeof memberSyncMessageSchema>;
 
@@ -18,6 +20,13 @@ export type MemberSyncMessage = z.infer<typeof memberSyncMessageSchema>;
 const SECONDS_BETWEEN_PAGES = 1;
 /** Table writes in flight at once while linking a page (each link is three small writes). */
 const LINKS_AT_ONCE = 16;
+/**
+ * Tries of one page while Teams fails (412, 5xx, no answer): with the backoff below, about 8 minutes in all
+ * before giving up. Throttling (429) is waiting, not failing, and doesn't count.
+ */
+const MAX_PAGE_ATTEMPTS = 8;
+const BACKOFF_BASE_SECONDS = 2;
+const BACKOFF_CAP_SECONDS = 300;
 
 /**
  * Reads one page (500 members) of a team's roster and links every member with an email automatically,
@@ -26,18 +35,33 @@ const LINKS_AT_ONCE = 16;
 export async function syncMemberPage(
   deps: Pick<AppContext, "config" | "storage" | "teams">,
   message: MemberSyncMessage,
-): Promise<{ linked: number; next?: MemberSyncMessage; stopped?: string; again?: { message: MemberSyncMessage; delaySeconds: number } }> {
+): Promise<{
+  linked: number;
+  next?: MemberSyncMessage;
+  stopped?: string;
+  gaveUp?: string;
+  again?: { message: MemberSyncMessage; delaySeconds: number; failure?: string };
+}> {
   let page;
   try {
     page = await deps.teams.pagedMembers(message.serviceUrl, message.teamId, message.continuationToken);
   } catch (error) {
-    if (!(error instanceof ConnectorError)) throw error;
+    if (error instanceof UntrustedServiceUrlError) throw error;
+    const answered = error instanceof ConnectorError ? error : undefined;
     // Throttled: the same page again once Teams says, through the queue (waiting is not failing).
-    if (error.status === 429) return { linked: 0, again: { message, delaySeconds: Math.max(1, Math.ceil(error.retryAfterSec ?? 5)) } };
+    if (answered?.status === 429) return { linked: 0, again: { message, delaySeconds: Math.max(1, Math.ceil(answered.retryAfterSec ?? 5)) } };
+    const failure = answered
+      ? `Teams answered ${answered.status}${answered.code ? ` ${answered.code}` : ""}`
+      : `no answer from Teams (${noAnswer(error)})`;
     // The bot was removed from the team (or the team is gone): nothing left to read.
-    if (error.status === 403 || error.status === 404)
-      return { linked: 0, stopped: `Teams answered ${error.status}${error.code ? ` ${error.code}` : ""}` };
-    throw error;
+    if (answered?.status === 403 || answered?.status === 404) return { linked: 0, stopped: failure };
+    // Teams asks for 412 and 5xx to be retried with backoff; a request without an answer may pass next time too.
+    // Through the queue, not the host's own retries: those are five, 2 s apart, then the poison queue.
+    const passing = !answered || answered.status === 412 || answered.status >= 500;
+    if (!passing) throw error;
+    const attempt = message.attempt ?? 1;
+    if (attempt >= MAX_PAGE_ATTEMPTS) return { linked: 0, gaveUp: `after ${attempt} attempts (${failure})` };
+    return { linked: 0, again: { message: { ...message, attempt: attempt + 1 }, delaySeconds: backoffSeconds(attempt), failure } };
   }
   const identities = new IdentityRepository(deps.storage);
   let linked = 0;
@@ -54,7 +78,21 @@ export async function syncMemberPage(
   for (let i = 0; i < page.members.length; i += LINKS_AT_ONCE) {
     await Promise.all(page.members.slice(i, i + LINKS_AT_ONCE).map(linkOne));
   }
-  return { linked, ...(page.continuationToken ? { next: { ...message, continuationToken: page.continuationToken } } : {}) };
+  const { attempt: _tries, ...position } = message;
+  return { linked, ...(page.continuationToken ? { next: { ...position, continuationToken: page.continuationToken } } : {}) };
+}
+
+/** Exponential backoff with full jitter: try 1 → 1–2 s, 2 → 1–4 s, … capped at 5 minutes. */
+function backoffSeconds(attempt: number): number {
+  const ceiling = Math.min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (attempt - 1));
+  return Math.max(1, Math.round(ceiling * Math.random()));
+}
+
+/** What names a failure without an HTTP answer (a timeout, a refused or reset connection): never a message body. */
+function noAnswer(error: unknown): string {
+  const cause = (error as { cause?: { code?: unknown } }).cause;
+  if (typeof cause?.code === "string") return cause.code;
+  return (error as Error).name ?? "network error";
 }
 
 export async function queueFirstPage(storage: StorageClients, first: MemberSyncMessage): Promise<void> {
@@ -67,12 +105,14 @@ export async function queueNextPage(storage: StorageClients, next: MemberSyncMes
 
 /** One `member-sync` message: reads its page, queues what comes next (the next page, or this one again), and says what happened. */
 export async function takeMemberSyncPage(deps: Pick<AppContext, "config" | "storage" | "teams">, message: MemberSyncMessage): Promise<string> {
-  const { linked, next, stopped, again } = await syncMemberPage(deps, message);
+  const { linked, next, stopped, gaveUp, again } = await syncMemberPage(deps, message);
   if (again) {
     await queueNextPage(deps.storage, again.message, again.delaySeconds);
-    return `Team members: Teams throttled the roster read; the page is read again in ${again.delaySeconds}s`;
+    const why = again.failure ? `the roster read failed (${again.failure})` : "Teams throttled the roster read";
+    return `Team members: ${why}; the page is read again in ${again.delaySeconds}s`;
   }
   if (stopped) return `Team members: roster read stopped (${stopped}): the bot can no longer read this team`;
+  if (gaveUp) return `Team members: gave up reading the roster ${gaveUp}; members not linked yet are linked when they first use the bot`;
   if (next) await queueNextPage(deps.storage, next);
   return `Team members: ${linked} linked from this page${next ? "; next page queued" : "; done"}`;
 }

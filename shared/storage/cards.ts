@@ -11,6 +11,8 @@ interface CopyRecord {
   renderedVersion: number;
   postedAt: string;
   dead?: string;
+  /** The words the copy was posted with (an assignment notice in a person's chat): kept at its top on every update. */
+  notice?: string;
   /** Updates begun and not finished (token → start): while any is listed the copy's content is unknown. */
   writers?: Record<string, string>;
   /**

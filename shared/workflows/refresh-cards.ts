@@ -28,6 +28,14 @@ const SLACK_KEPT_FOR_SETTLED = 0.9;
  * copies of a still-changing issue wait too, and the budget goes to first posts and to settled issues' copies.
  */
 const TEAMS_LOW_HEADROOM = 0.5;
+/**
+ * A copy still failing after MAX_DELIVERY_ATTEMPTS is tried again this long after (plus up to
+ * SLOW_RETRY_JITTER_SECONDS, so the issues one outage stopped don't all come back at once), again and again,
+ * until it lands or its platform says it is gone: a resolved issue may never change again to bring it back
+ * (Sentry's #41891). One refresh per issue every 10–15 minutes costs an outage little.
+ */
+const SLOW_RETRY_SECONDS = 600;
+const SLOW_RETRY_JITTER_SECONDS = 300;
 
 /**
  * Re-renders every live copy of an issue's card from the stored issue: never from the request that
@@ -82,18 +90,22 @@ export async function refreshCards(refresher: AppContext, message: CardRefreshMe
   let retryIn = held.length > 0 ? SETTLE_MS / 1000 : 0;
   /** Some copy failed for real (not only throttled): the retry counts as an attempt. */
   let failedForReal = false;
-  let gaveUp = false;
   for (const [i, outcome] of outcomes.entries()) {
     const copy = writing[i]!;
     if (outcome.kind === "updated") continue;
-    if (outcome.kind === "retry" && (outcome.throttled || attempt < MAX_DELIVERY_ATTEMPTS)) {
+    if (outcome.kind === "retry") {
+      // Out of attempts, but the copy is not dead (the platform never said so): it keeps being tried, slowly.
+      const outOfAttempts = !outcome.throttled && attempt >= MAX_DELIVERY_ATTEMPTS;
+      const delaySeconds = outOfAttempts ? slowRetrySeconds() : outcome.delaySeconds;
       // The soonest: a copy whose budget is back by then goes, the others are held back again without a call.
-      retryIn = retryIn === 0 ? outcome.delaySeconds : Math.min(retryIn, outcome.delaySeconds);
+      retryIn = retryIn === 0 ? delaySeconds : Math.min(retryIn, delaySeconds);
       failedForReal ||= countsAsAttempt(outcome);
-    } else if (outcome.kind === "retry") {
-      // Out of attempts, but the copy is not dead: the platform never said so. The next change tries it again.
-      gaveUp = true;
-      refresher.log(`Card copy ${targetLabel(copy.targetKey)} of ${issue.id} not updated after ${attempt} attempts: ${outcome.reason}`);
+      if (outOfAttempts) {
+        refresher.log(
+          `Card copy ${targetLabel(copy.targetKey)} of ${issue.id} not updated after ${attempt} attempts (${outcome.reason}): ` +
+            `tried again every ${SLOW_RETRY_SECONDS / 60}–${(SLOW_RETRY_SECONDS + SLOW_RETRY_JITTER_SECONDS) / 60} minutes until it lands or its platform says it is gone`,
+        );
+      }
     } else {
       await cards.markDead(copy, outcome.reason);
       await new LiveCards(refresher.storage).release(issue.id, copy.targetKey);
@@ -113,7 +125,8 @@ export async function refreshCards(refresher: AppContext, message: CardRefreshMe
         version: issue.version,
         requestedAt: new Date().toISOString(),
         trailingFor,
-        attempt: failedForReal ? attempt + 1 : attempt,
+        // Past the last attempt the count stays there: every retry from then on is a slow one.
+        attempt: failedForReal ? Math.min(attempt + 1, MAX_DELIVERY_ATTEMPTS) : attempt,
       };
       await queueCardRefresh(refresher.storage, retry, { delaySeconds: retryIn });
       await refreshGate.scheduled(issue.id, trailingFor, gate.startedAt);
@@ -122,11 +135,15 @@ export async function refreshCards(refresher: AppContext, message: CardRefreshMe
     }
   } else if (stale.length === 0 && behind === 0) {
     await refreshGate.forget(issue.id);
-  } else if (behind === 0 && !gaveUp) {
+  } else if (behind === 0) {
     await refreshGate.done(issue.id, gate.startedAt);
   }
   await converseAroundCard(refresher, issue, current.activityAt);
   return { updated: landed, failed: retryIn > 0 ? 1 : 0 };
+}
+
+function slowRetrySeconds(): number {
+  return SLOW_RETRY_SECONDS + Math.round(SLOW_RETRY_JITTER_SECONDS * Math.random());
 }
 
 export interface RefreshResult {
@@ -200,7 +217,8 @@ async function updateAll(
       let client: Promise<WebClient> | undefined;
       const clientFor = (teamId: string) => () => (client ??= refresher.slack!.client(teamId));
       for (const i of members) {
-        outcomes[i] = throttled ?? (await updateCopy(refresher, identities, issue, copies[i]!, attempt, clientFor));
+        const copy = copies[i]!;
+        outcomes[i] = throttled ?? (await updateCopy(refresher, identities, issue, copy, attempt, clientFor));
         const outcome = outcomes[i]!;
         if (outcome.kind === "retry" && outcome.throttled) throttled ??= outcome;
       }
@@ -217,12 +235,12 @@ async function updateCopy(
   attempt: number,
   clientFor: (teamId: string) => () => Promise<WebClient>,
 ): Promise<{ kind: "updated" } | FailureVerdict> {
-  if (copy.provider === "msteams") return updateTeamsCard({ ...refresher, identities }, issue, copy, attempt);
+  if (copy.provider === "msteams") return updateTeamsCard({ ...refresher, identities }, issue, copy, attempt, copy.notice);
   if (copy.provider === "discord") {
     const { updateDiscordCard } = await import("../delivery/discord-sender");
     return updateDiscordCard({ config: refresher.config, identities }, issue, copy, attempt);
   }
   const slack = withSlack(refresher);
   if (!slack) return { kind: "dead", reason: "Slack is not configured on this app" };
-  return updateSlackCard({ ...slack, identities }, issue, copy, attempt, undefined, clientFor(copy.teamId));
+  return updateSlackCard({ ...slack, identities }, issue, copy, attempt, copy.notice, clientFor(copy.teamId));
 }

@@ -207,7 +207,7 @@ async function sendAssignmentNotices(pass: Pass): Promise<void> {
         const outcome = await sendPersonalNotice(ctx, issue, chat, { text, withCard: kind === "assign" }, attempt);
         if (outcome.kind === "sent") {
           // The card in their chat is a live copy from now on: every refresh updates it like the others.
-          if (outcome.copy) await recordPersonalCopy(ctx, outcome.copy, `notice:${change.version}`);
+          if (outcome.copy) await recordPersonalCopy(ctx, { ...outcome.copy, notice: text }, `notice:${change.version}`);
           return marks.settle(issue.id, key, { state: "sent" });
         }
         return settleFailure(ctx, marks, issue, key, chat, outcome, attempt, backIn);

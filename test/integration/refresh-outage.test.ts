@@ -1,0 +1,224 @@
+// A card copy whose platform keeps failing (Slack answering 503) for longer than the retry attempts last is not
+// left showing the old state: the refresh comes back every 10–15 minutes, one at a time, until the copy lands
+// (Sentry's #41891: cards that never follow a change). The app's workflows run in this process against Azurite
+// and the Slack emulator; the queue's delays are kept by Azurite, and the test brings each queued refresh in at
+// its time, with the clock moved on to that time.
+import { createServer, request, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { sendSlackCard } from "../../shared/delivery/slack-sender";
+import { MAX_DELIVERY_ATTEMPTS } from "../../shared/delivery/retry-policy";
+import type { CardRefreshMessage } from "../../shared/storage/card-refresh-queue";
+import { CardRepository } from "../../shared/storage/cards";
+import { QUEUES, StorageClients } from "../../shared/storage/clients";
+import { IdentityRepository } from "../../shared/storage/identities";
+import { IssueRepository } from "../../shared/storage/issues";
+import { refreshCards } from "../../shared/workflows/refresh-cards";
+import type { AppContext } from "../../shared/context";
+import { anIssue } from "../fixtures/issues";
+import { startEmulatedApp, type EmulatedApp } from "../support/emulated-app";
+import { installInSlackWorkspace } from "../support/installations";
+import { decode, messageCount, queueClient } from "../support/queues";
+
+let app: EmulatedApp;
+let recorder: QueueRecorder;
+/** The app as the card-refresh function runs it, its queue writes seen by the recorder. */
+let run: AppContext;
+
+beforeAll(async () => {
+  app = await startEmulatedApp({
+    name: "refresh-outage",
+    ids: { appId: "6a1d3c2e-0000-4000-8000-00000000c0b1", tenantId: "72f988bf-0000-4000-8000-000000000011" },
+  });
+  recorder = await recordQueueWrites(app.azurite.queueEndpoint);
+  const connectionString = app.connectionString.replace(/QueueEndpoint=[^;]+/, `QueueEndpoint=${recorder.endpoint}`);
+  run = { ...app.context(), storage: new StorageClients({ kind: "connectionString", connectionString }) };
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+afterAll(async () => {
+  await recorder?.stop();
+  await app?.stop();
+});
+
+describe("a copy the platform keeps failing", () => {
+  it("is tried again every 10–15 minutes past the attempts, one refresh pending at a time, and shows the change once Slack answers again", async () => {
+    vi.useFakeTimers({ toFake: ["Date"], shouldAdvanceTime: true });
+    const { issueId, channel } = await issueWithSlackCopy("outage-1");
+    const resolved = await new IssueRepository(app.storage).change(issueId, (current) => ({
+      issue: { ...current!.issue, status: "resolved", version: current!.issue.version + 1 },
+      activities: [],
+    }));
+    const version = resolved!.issue.version;
+    app.slack.injectError({ method: "chat.update", channel, httpStatus: 503, times: Infinity });
+    const failedUpdates = () => app.slack.callsTo("chat.update").filter((call) => call.params.channel === channel && !call.ok).length;
+
+    // The change's refresh, then each retry it queues, taken when it falls due.
+    await refreshCards(run, { issueId, version, requestedAt: new Date().toISOString() });
+    for (let attempt = 2; attempt <= MAX_DELIVERY_ATTEMPTS; attempt++) {
+      const retry = recorder.lastTo(QUEUES.cardRefresh);
+      expect(retry.delaySeconds).toBeLessThan(300);
+      await takeAtItsTime(retry);
+    }
+    expect(failedUpdates()).toBe(MAX_DELIVERY_ATTEMPTS);
+    expect(recorder.sentTo(QUEUES.cardRefresh)).toHaveLength(MAX_DELIVERY_ATTEMPTS);
+
+    // Out of attempts: not dropped, not dead, but back in 10–15 minutes, the only refresh pending for the issue.
+    const slow = recorder.lastTo(QUEUES.cardRefresh);
+    expect(slow.delaySeconds).toBeGreaterThanOrEqual(600);
+    expect(slow.delaySeconds).toBeLessThanOrEqual(900);
+    expect(await messageCount(app.azurite.connectionString, QUEUES.cardRefresh)).toBe(1);
+    expect(await copyOf(issueId)).toMatchObject({ renderedVersion: 1 });
+    expect((await copyOf(issueId)).dead).toBeUndefined();
+
+    // Slack still failing then: the same again, one more call and one more slow refresh.
+    await takeAtItsTime(slow);
+    expect(failedUpdates()).toBe(MAX_DELIVERY_ATTEMPTS + 1);
+    const slower = recorder.lastTo(QUEUES.cardRefresh);
+    expect(slower).not.toBe(slow);
+    expect(slower.delaySeconds).toBeGreaterThanOrEqual(600);
+    expect(await messageCount(app.azurite.connectionString, QUEUES.cardRefresh)).toBe(1);
+
+    // Slack answers again; nobody touches the issue. The pending refresh lands the change, and nothing follows.
+    app.slack.clearFaults();
+    await takeAtItsTime(slower);
+    expect(await copyOf(issueId)).toMatchObject({ renderedVersion: version });
+    expect(JSON.stringify(app.slack.messages(channel)[0]!.blocks)).toMatch(/Resolved/);
+    expect(recorder.lastTo(QUEUES.cardRefresh)).toBe(slower);
+    expect(await messageCount(app.azurite.connectionString, QUEUES.cardRefresh)).toBe(0);
+  }, 60_000);
+});
+
+/** An issue (version 1) with its card in a Slack channel of a workspace of its own, posted by the app's sender. */
+async function issueWithSlackCopy(name: string): Promise<{ issueId: string; channel: string }> {
+  const issueId = `outage-${name}`;
+  const issue = (await new IssueRepository(app.storage).change(issueId, () => ({ issue: anIssue({ id: issueId, version: 1 }), activities: [] })))!
+    .issue;
+  const workspace = app.slack.addWorkspace({ name });
+  await installInSlackWorkspace(app.storage, workspace);
+  const channel = app.slack.addChannel(workspace.teamId, { name }).id;
+  const target = { provider: "slack" as const, teamId: workspace.teamId, channel };
+  const posted = await sendSlackCard(
+    { ...run, slack: app.context().slack, identities: new IdentityRepository(app.storage) },
+    issue,
+    target,
+    `slack:${workspace.teamId}:${channel}`,
+    1,
+    { deliveryId: `d-${name}` },
+  );
+  if (posted.kind !== "sent") throw new Error(`posting failed: ${JSON.stringify(posted)}`);
+  await new CardRepository(app.storage).save(posted.copy);
+  return { issueId, channel };
+}
+
+async function copyOf(issueId: string) {
+  const [copy] = await new CardRepository(app.storage).list(issueId);
+  return copy!;
+}
+
+/**
+ * What the Functions host does with a queued refresh once its delay has passed: the clock is moved on to that
+ * moment, the message made visible, taken off the queue, run and deleted.
+ */
+async function takeAtItsTime(sent: RecordedMessage): Promise<void> {
+  vi.setSystemTime(Math.max(Date.now(), sent.at + sent.delaySeconds * 1000 + 100));
+  const queue = queueClient(app.azurite.connectionString, QUEUES.cardRefresh);
+  await queue.updateMessage(sent.messageId, sent.popReceipt, sent.text, 0);
+  const { receivedMessageItems } = await queue.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 30 });
+  expect(receivedMessageItems.map((item) => item.messageId)).toEqual([sent.messageId]);
+  const item = receivedMessageItems[0]!;
+  await refreshCards(run, decode(item.messageText).body as CardRefreshMessage);
+  await queue.deleteMessage(item.messageId, item.popReceipt);
+}
+
+// ---- a recorder in front of Azurite's queue service
+
+interface RecordedMessage {
+  queue: string;
+  /** The message text as stored (base64). */
+  text: string;
+  delaySeconds: number;
+  /** When it was sent, by the app's clock. */
+  at: number;
+  messageId: string;
+  popReceipt: string;
+}
+
+interface QueueRecorder {
+  endpoint: string;
+  sentTo(queue: string): RecordedMessage[];
+  lastTo(queue: string): RecordedMessage;
+  stop(): Promise<void>;
+}
+
+/**
+ * Forwards every request to Azurite's queue service and records each message put on a queue, with the delay it
+ * was given and the pop receipt Azurite answered (what lets the test make a delayed message visible early).
+ */
+async function recordQueueWrites(queueEndpoint: string): Promise<QueueRecorder> {
+  const upstream = new URL(queueEndpoint);
+  const sent: RecordedMessage[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks);
+      const url = new URL(req.url ?? "/", "http://recorder");
+      const put = req.method === "POST" && /\/messages$/.test(url.pathname);
+      const at = Date.now();
+      const outgoing = request(
+        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
+        (answer) => {
+          const answerChunks: Buffer[] = [];
+          answer.on("data", (chunk: Buffer) => answerChunks.push(chunk));
+          answer.on("end", () => {
+            const answerBody = Buffer.concat(answerChunks);
+            if (put && answer.statusCode === 201) {
+              const xml = answerBody.toString("utf8");
+              sent.push({
+                queue: url.pathname.split("/").at(-2)!,
+                text: xmlValue(body.toString("utf8"), "MessageText"),
+                delaySeconds: Number(url.searchParams.get("visibilitytimeout") ?? 0),
+                at,
+                messageId: xmlValue(xml, "MessageId"),
+                popReceipt: xmlValue(xml, "PopReceipt"),
+              });
+            }
+            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            res.end(answerBody);
+          });
+        },
+      );
+      outgoing.on("error", () => {
+        if (!res.headersSent) res.writeHead(502);
+        res.end();
+      });
+      outgoing.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  const sentTo = (queue: string) => sent.filter((message) => message.queue === queue);
+  return {
+    endpoint: `http://127.0.0.1:${port}${upstream.pathname}`,
+    sentTo,
+    lastTo: (queue) => {
+      const last = sentTo(queue).at(-1);
+      if (!last) throw new Error(`nothing was put on ${queue}`);
+      return last;
+    },
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+function xmlValue(xml: string, element: string): string {
+  const value = new RegExp(`<${element}>([^<]*)</${element}>`).exec(xml)?.[1];
+  if (value === undefined) throw new Error(`no <${element}> in ${xml}`);
+  return value
+    .replace(/&amp;/g, "&")
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'");
+}
