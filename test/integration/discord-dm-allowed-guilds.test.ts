@@ -31,7 +31,7 @@ function appWith(allowedGuilds: string[]): AppContext {
     DISCORD_PUBLIC_KEY: discord.publicKey,
     DISCORD_BOT_TOKEN: discord.botToken,
     DISCORD_API_URL: discord.apiUrl,
-    ...(allowedGuilds.length > 0 ? { DISCORD_ALLOWED_GUILDS: allowedGuilds.join(",") } : {}),
+    DISCORD_ALLOWED_GUILDS: allowedGuilds.length > 0 ? allowedGuilds.join(",") : "*",
   });
   return testContext({ config, storage: app.storage, teams: app.context().teams });
 }

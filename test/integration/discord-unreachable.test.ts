@@ -27,6 +27,7 @@ function deliverer(apiUrl: string): AppContext {
     ...app.settings,
     DISCORD_APPLICATION_ID: discord.applicationId,
     DISCORD_PUBLIC_KEY: discord.publicKey,
+    DISCORD_ALLOWED_GUILDS: "*",
     DISCORD_BOT_TOKEN: discord.botToken,
     DISCORD_API_URL: apiUrl,
   });
