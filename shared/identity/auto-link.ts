@@ -1,5 +1,5 @@
 import type { Person } from "../domain/issue";
-import type { ChatProvider, IdentityRepository } from "../storage/identities";
+import type { ChatIdentity, ChatProvider, IdentityRepository } from "../storage/identities";
 import { ConnectorError } from "../teams/connector";
 
 // Linking chat users to people by the email their platform verified (Teams member email/UPN in an allowed
@@ -57,7 +57,8 @@ export class ProfileReadThrottled extends ProfileReadUnavailable {
  */
 export async function linkedOrAutoLinked(deps: AutoLinkDeps, user: ChatUser, readVerified: VerifiedPersonReader): Promise<Person | undefined> {
   const { identity, optedOut } = await deps.identities.lookup(user.provider, user.scope, user.chatUserId);
-  if (identity) return identity.person;
+  if (identity)
+    return deps.autoLink && isDueForRecheck(deps, user, identity) ? rechecked(deps, user, identity.person, readVerified) : identity.person;
   if (!deps.autoLink || optedOut) return undefined;
   return autoLinkVerified(deps, user, async () => {
     try {
@@ -66,6 +67,48 @@ export async function linkedOrAutoLinked(deps: AutoLinkDeps, user: ChatUser, rea
       throw passingReadFailure(error) ?? error;
     }
   });
+}
+
+/**
+ * How old an automatic link grows before the person's verified email is read again on their next click (an email
+ * changes: a rename, a new domain). Teams only: one Bot Connector read a day per person. Slack's clicks make no
+ * Slack call on their path (its 3-second deadline), so none is added there. A link someone made is never re-read.
+ */
+export const AUTO_LINK_RECHECK_AFTER_MS: Partial<Record<ChatProvider, number>> = { msteams: 24 * 60 * 60 * 1000 };
+/** How long a click waits for that read; past it the click goes on as the linked person. */
+const RECHECK_WAIT_MS = 2000;
+
+function isDueForRecheck(deps: Pick<AutoLinkDeps, "now">, user: ChatUser, identity: ChatIdentity): boolean {
+  const after = AUTO_LINK_RECHECK_AFTER_MS[user.provider];
+  if (identity.how !== "auto" || after === undefined) return false;
+  const age = (deps.now?.() ?? new Date()).getTime() - Date.parse(identity.linkedAt);
+  return !(age < after); // a date that can't be read counts as old
+}
+
+/**
+ * The person an old automatic link names, read again from the platform: relinked (its `linkedAt` then says when it
+ * was last confirmed) when the email or name changed, or confirmed as it is. A read that fails, or takes longer than
+ * RECHECK_WAIT_MS, changes nothing: the click goes on as the linked person.
+ */
+async function rechecked(deps: AutoLinkDeps, user: ChatUser, linked: Person, readVerified: VerifiedPersonReader): Promise<Person> {
+  const recheck = (async () => {
+    const verified = (await readVerified()) ?? linked; // vouched for by no one now (no email): kept as it was
+    if (verified.email !== linked.email) deps.log("an automatic link's verified email changed: linked again to the new one");
+    await recordAutoLink(deps, user, verified);
+    return verified;
+  })().catch((error: unknown) => {
+    deps.log(`an automatic link could not be checked again, kept as it is: ${(error as { code?: string }).code ?? (error as Error).name}`);
+    return linked;
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<Person>((resolve) => {
+    timer = setTimeout(() => resolve(linked), RECHECK_WAIT_MS);
+  });
+  try {
+    return await Promise.race([recheck, waited]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**

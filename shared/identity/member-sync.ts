@@ -30,13 +30,16 @@ const BACKOFF_CAP_SECONDS = 300;
 
 /**
  * Reads one page (500 members) of a team's roster and links every member with an email automatically,
- * so the Assign menu lists the team from the first card. Returns the next page's message, if any.
+ * so the Assign menu lists the team from the first card; an automatic link whose member's email or name changed
+ * since is linked again (a link someone made, or undid, stays as it is). Returns the next page's message, if any.
  */
 export async function syncMemberPage(
   deps: Pick<AppContext, "config" | "storage" | "teams">,
   message: MemberSyncMessage,
 ): Promise<{
   linked: number;
+  /** Automatic links made again because the member's email or name changed. */
+  updated?: number;
   next?: MemberSyncMessage;
   stopped?: string;
   gaveUp?: string;
@@ -65,21 +68,29 @@ export async function syncMemberPage(
   }
   const identities = new IdentityRepository(deps.storage);
   let linked = 0;
+  let updated = 0;
   const linkOne = async (member: (typeof page.members)[number]) => {
     const email = (member.email ?? member.userPrincipalName)?.toLowerCase();
     if (!member.aadObjectId || !email?.includes("@")) return;
     if (member.tenantId && member.tenantId !== message.tenantId) return; // guests of a shared channel
     const { identity, optedOut } = await identities.lookup("msteams", message.tenantId, member.aadObjectId);
-    if (identity || optedOut) return;
+    if (optedOut || identity?.how === "explicit") return;
+    const person = { email, ...(member.name ? { name: member.name } : {}) };
+    if (identity && identity.person.email === person.email && identity.person.name === person.name) return;
     const user = { provider: "msteams" as const, scope: message.tenantId, chatUserId: member.aadObjectId, teamsUserId: member.id };
-    await recordAutoLink({ identities }, user, { email, ...(member.name ? { name: member.name } : {}) });
-    linked++;
+    await recordAutoLink({ identities }, user, person);
+    if (identity) updated++;
+    else linked++;
   };
   for (let i = 0; i < page.members.length; i += LINKS_AT_ONCE) {
     await Promise.all(page.members.slice(i, i + LINKS_AT_ONCE).map(linkOne));
   }
   const { attempt: _tries, ...position } = message;
-  return { linked, ...(page.continuationToken ? { next: { ...position, continuationToken: page.continuationToken } } : {}) };
+  return {
+    linked,
+    ...(updated ? { updated } : {}),
+    ...(page.continuationToken ? { next: { ...position, continuationToken: page.continuationToken } } : {}),
+  };
 }
 
 /** Exponential backoff with full jitter: try 1 → 1–2 s, 2 → 1–4 s, … capped at 5 minutes. */
@@ -105,7 +116,7 @@ export async function queueNextPage(storage: StorageClients, next: MemberSyncMes
 
 /** One `member-sync` message: reads its page, queues what comes next (the next page, or this one again), and says what happened. */
 export async function takeMemberSyncPage(deps: Pick<AppContext, "config" | "storage" | "teams">, message: MemberSyncMessage): Promise<string> {
-  const { linked, next, stopped, gaveUp, again } = await syncMemberPage(deps, message);
+  const { linked, updated, next, stopped, gaveUp, again } = await syncMemberPage(deps, message);
   if (again) {
     await queueNextPage(deps.storage, again.message, again.delaySeconds);
     const why = again.failure ? `the roster read failed (${again.failure})` : "Teams throttled the roster read";
@@ -114,5 +125,5 @@ export async function takeMemberSyncPage(deps: Pick<AppContext, "config" | "stor
   if (stopped) return `Team members: roster read stopped (${stopped}): the bot can no longer read this team`;
   if (gaveUp) return `Team members: gave up reading the roster ${gaveUp}; members not linked yet are linked when they first use the bot`;
   if (next) await queueNextPage(deps.storage, next);
-  return `Team members: ${linked} linked from this page${next ? "; next page queued" : "; done"}`;
+  return `Team members: ${linked} linked${updated ? `, ${updated} updated` : ""} from this page${next ? "; next page queued" : "; done"}`;
 }

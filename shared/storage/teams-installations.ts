@@ -50,16 +50,42 @@ const CONVERSATIONS_PER_QUERY = 13;
 export class TeamsInstallations {
   constructor(private readonly storage: StorageClients) {}
 
-  /** Stores or refreshes a reference; `overwrite: false` keeps an existing row as it is (a plain message). */
-  async save(installation: TeamsInstallation, options: { overwrite?: boolean } = {}): Promise<void> {
+  /** Stores or refreshes a reference (what it leaves out stays as stored); an active one loses its old inactive reason. */
+  async save(installation: TeamsInstallation): Promise<void> {
     const table = await this.storage.table(TABLES.installations);
     referenceCache(this.storage).delete(installation.conversationId);
-    if (options.overwrite === false && (await this.get(installation.tenantId, installation.conversationId))) return;
     const { tenantId, conversationId, ...rest } = installation;
     await table.upsertEntity<InstallationEntity>(
-      stripUndefined({ partitionKey: teamsPartition(tenantId), rowKey: safeKey(conversationId), ...rest }),
+      stripUndefined({
+        partitionKey: teamsPartition(tenantId),
+        rowKey: safeKey(conversationId),
+        ...rest,
+        // A merge can't remove a property: an empty reason is read as none.
+        inactiveReason: rest.active ? "" : rest.inactiveReason,
+      }),
       "Merge",
     );
+  }
+
+  /** Switches a stored conversation back on, at the service URL given (one an inbound activity just vouched for). */
+  async reactivate(tenantId: string, conversationId: string, serviceUrl: string): Promise<void> {
+    const table = await this.storage.table(TABLES.installations);
+    referenceCache(this.storage).delete(conversationId);
+    try {
+      await table.updateEntity(
+        {
+          partitionKey: teamsPartition(tenantId),
+          rowKey: safeKey(conversationId),
+          serviceUrl,
+          active: true,
+          inactiveReason: "",
+          updatedAt: new Date().toISOString(),
+        },
+        "Merge",
+      );
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
   }
 
   async get(tenantId: string, conversationId: string): Promise<TeamsInstallation | undefined> {
@@ -147,9 +173,20 @@ export class TeamsInstallations {
 }
 
 function fromEntity(entity: InstallationEntity): TeamsInstallation {
-  const { partitionKey, rowKey, etag: _etag, timestamp: _timestamp, ...rest } = entity as InstallationEntity & { etag?: string; timestamp?: string };
+  const {
+    partitionKey,
+    rowKey,
+    etag: _etag,
+    timestamp: _timestamp,
+    inactiveReason,
+    ...rest
+  } = entity as InstallationEntity & {
+    etag?: string;
+    timestamp?: string;
+  };
   return {
     ...rest,
+    ...(inactiveReason ? { inactiveReason } : {}),
     tenantId: decodeURIComponent(partitionKey.slice("msteams:".length)),
     conversationId: decodeURIComponent(rowKey),
   } as TeamsInstallation;

@@ -48,6 +48,7 @@ export async function onConversationUpdate(ctx: AppContext, activity: TeamsActiv
   }
   if (eventType === "teamRestored") {
     await rememberConversation(ctx, activity, { overwrite: true });
+    await reactivateTeam(ctx, activity);
     return;
   }
   if (activity.membersAdded?.some((member) => member.id === botId)) {
@@ -55,6 +56,7 @@ export async function onConversationUpdate(ctx: AppContext, activity: TeamsActiv
     const installedBy = conversationTypeOf(activity) === "personal" ? await withSenderObjectId(ctx, activity) : activity;
     const reference = await rememberConversation(ctx, installedBy, { overwrite: true });
     if (!reference) return;
+    await reactivateTeam(ctx, activity);
     const aadObjectId = installedBy.from.aadObjectId;
     if (reference.conversationType === "personal" && aadObjectId && ctx.config.autoLink) {
       await linkMember(ctx, activity.serviceUrl, reference.conversationId, activity.from.id, aadObjectId, reference.tenantId);
@@ -70,6 +72,7 @@ export async function onInstallationUpdate(ctx: AppContext, activity: TeamsActiv
     return;
   }
   await rememberConversation(ctx, activity, { overwrite: true });
+  await reactivateTeam(ctx, activity);
 }
 
 async function deactivateTeamOrConversation(ctx: AppContext, activity: TeamsActivity, reason: string): Promise<void> {
@@ -77,9 +80,30 @@ async function deactivateTeamOrConversation(ctx: AppContext, activity: TeamsActi
   const tenantId = tenantOf(activity)!;
   const teamId = activity.channelData?.team?.id;
   const rows = teamId ? await installations.listTeam(tenantId, teamId) : [];
-  const conversationIds = new Set([baseConversationId(activity), ...rows.map((row) => row.conversationId)]);
+  // A conversation already off keeps its own reason: a channel deleted before stays off when the bot comes back.
+  const stillActive = rows.filter((row) => row.active).map((row) => row.conversationId);
+  const conversationIds = new Set([baseConversationId(activity), ...stillActive]);
   for (const conversationId of conversationIds) await installations.deactivate(tenantId, conversationId, reason);
   ctx.log(`Teams: ${conversationIds.size} conversation(s) marked inactive (${reason})`);
+}
+
+/**
+ * The bot is in the team again (added back, the app installed again, the team restored): every channel of the team
+ * it knew is switched back on, except one that is gone itself (deleted; a post there found it missing).
+ */
+async function reactivateTeam(ctx: AppContext, activity: TeamsActivity): Promise<void> {
+  const teamId = activity.channelData?.team?.id;
+  if (!teamId) return;
+  const installations = new TeamsInstallations(ctx.storage);
+  const tenantId = tenantOf(activity)!;
+  const switchedOff = (await installations.listTeam(tenantId, teamId)).filter((row) => !row.active && !isGoneItself(row.inactiveReason));
+  for (const row of switchedOff) await installations.reactivate(tenantId, row.conversationId, normaliseServiceUrl(activity.serviceUrl));
+  if (switchedOff.length > 0) ctx.log(`Teams: ${switchedOff.length} conversation(s) of the team active again (the bot is back)`);
+}
+
+/** The conversation itself is gone (the bot's return doesn't bring it back): deleted, or Teams answered 404 to a post. */
+function isGoneItself(inactiveReason: string | undefined): boolean {
+  return inactiveReason === "channel deleted" || /^HTTP 404\b/.test(inactiveReason ?? "");
 }
 
 export function referenceFrom(ctx: AppContext, activity: TeamsActivity): TeamsInstallation {
@@ -98,14 +122,27 @@ export function referenceFrom(ctx: AppContext, activity: TeamsActivity): TeamsIn
   };
 }
 
-/** Stores the conversation reference; only ever from an authenticated activity, so its serviceUrl is vouched for. */
+/**
+ * Stores the conversation reference; only ever from an authenticated activity, so its serviceUrl is vouched for.
+ * `overwrite: false` (a plain message) keeps a stored row's details, but switches it back on if it was off: Teams
+ * delivers an activity from a conversation only while the bot is in it.
+ */
 export async function rememberConversation(
   ctx: AppContext,
   activity: TeamsActivity,
   options: { overwrite: boolean },
 ): Promise<TeamsInstallation | undefined> {
+  const installations = new TeamsInstallations(ctx.storage);
   const reference = referenceFrom(ctx, activity);
-  await new TeamsInstallations(ctx.storage).save(reference, options);
+  const stored = options.overwrite ? undefined : await installations.get(reference.tenantId, reference.conversationId);
+  if (!stored) {
+    await installations.save(reference);
+    return reference;
+  }
+  if (!stored.active) {
+    await installations.reactivate(reference.tenantId, reference.conversationId, reference.serviceUrl);
+    ctx.log(`Teams: a conversation marked inactive (${stored.inactiveReason ?? "inactive"}) is active again: an activity came from it`);
+  }
   return reference;
 }
 
