@@ -6,6 +6,7 @@ import { buildIssueView } from "../cards/view";
 import { SlackNotInstalledError } from "../slack/client";
 import { slackViewOptions } from "../cards/render-issue-card";
 import { SlackInstallations } from "../storage/slack-installations";
+import { SlackChannels } from "../storage/slack-channels";
 import { sleep } from "../storage/table";
 import type { CardCopy } from "../storage/cards";
 import { mayHaveLanded, retryDelay, type FailureVerdict } from "./retry-policy";
@@ -101,6 +102,10 @@ export async function sendSlackCard(
   options: SlackPostOptions,
 ): Promise<SlackSendOutcome> {
   try {
+    if ("channel" in target) {
+      const closed = await closedSlackChannel(sender.storage, target.teamId, target.channel);
+      if (closed) return closed;
+    }
     const client = await sender.slack.client(target.teamId);
     const channel = "channel" in target ? target.channel : await openDirectMessage(client, target.userEmail);
     const copyAt = (ts: string, renderedVersion: number, postedIn = channel): CardCopy => ({
@@ -151,6 +156,16 @@ export async function sendSlackCard(
     const verdict = await handleFailure(sender, target.teamId, classifySlackError(error, attempt, DEAD_TARGET_ERRORS));
     return verdict.kind === "retry" && isUnanswered(error) ? { ...verdict, ambiguous: true } : verdict;
   }
+}
+
+/**
+ * The channel as Slack's channel events last described it: one the app was removed from, or that was archived or
+ * deleted, is a dead target without a call to Slack (chat:write.public would let the app post where people
+ * removed it). Undefined while the app may post there.
+ */
+export async function closedSlackChannel(storage: StorageClients, teamId: string, channel: string): Promise<FailureVerdict | undefined> {
+  const state = await new SlackChannels(storage).get(teamId, channel);
+  return state && !state.active ? { kind: "dead", reason: `channel inactive: ${state.inactiveReason ?? "inactive"}` } : undefined;
 }
 
 /**
@@ -386,6 +401,8 @@ export async function postSlackThreadReply(
   attempt: number,
 ): Promise<{ kind: "sent" } | FailureVerdict> {
   try {
+    const closed = await closedSlackChannel(sender.storage, copy.teamId, copy.channel);
+    if (closed) return closed;
     const client = await sender.slack.client(copy.teamId);
     await instances(sender.storage).current();
     const wait = await channelTurn(sender.storage, copy.teamId, copy.channel);

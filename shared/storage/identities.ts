@@ -1,5 +1,5 @@
 import type { Person } from "../domain/issue";
-import { safeKey, isNotFound, escapeOData, stripUndefined } from "./table";
+import { safeKey, isNotFound, isPreconditionFailed, escapeOData, stripUndefined } from "./table";
 import { TABLES, type StorageClients } from "./clients";
 
 export type ChatProvider = "msteams" | "slack" | "discord";
@@ -157,6 +157,55 @@ export class IdentityRepository {
     if (previous) await this.dropEmailIndex(previous);
     this.forget(provider, scope);
     return previous;
+  }
+
+  /**
+   * Brings an automatic link in line with the person the platform now vouches for: relinked to `person`, or removed
+   * (undefined: the account was deactivated, its email is no longer confirmed). Removed, not marked unlinked: should
+   * the platform vouch for them again, they are linked again as before. A link the person made, or an unlink, is
+   * never touched. What it did, for the log.
+   */
+  async followAutoLink(
+    provider: ChatProvider,
+    scope: string,
+    chatUserId: string,
+    person: Person | undefined,
+    linkedAt: string,
+  ): Promise<"relinked" | "removed" | "unchanged" | "not-auto"> {
+    const table = await this.storage.table(TABLES.identities);
+    const partitionKey = partition(provider, scope);
+    const rowKey = safeKey(chatUserId);
+    for (;;) {
+      let current;
+      try {
+        current = await table.getEntity<IdentityEntity>(partitionKey, rowKey);
+      } catch (error) {
+        if (isNotFound(error)) return "not-auto";
+        throw error;
+      }
+      if (current.how !== "auto") return "not-auto";
+      const previous = fromEntity(provider, scope, chatUserId, current);
+      const email = person?.email.toLowerCase();
+      if (email === current.email && person?.name === current.name) return "unchanged";
+      try {
+        if (!person || !email) await table.deleteEntity(partitionKey, rowKey, { etag: current.etag });
+        else {
+          await table.updateEntity<IdentityEntity>(
+            stripUndefined({ partitionKey, rowKey, email, name: person.name, how: "auto" as const, linkedAt, teamsUserId: current.teamsUserId }),
+            "Replace",
+            { etag: current.etag },
+          );
+          await table.upsertEntity<EmailIndexEntity>({ partitionKey: emailPartition(email), rowKey: partitionKey, chatUserId }, "Replace");
+        }
+      } catch (error) {
+        // Linked or unlinked meanwhile (a sign-in, a click): look again at what the link is now.
+        if (isPreconditionFailed(error) || isNotFound(error)) continue;
+        throw error;
+      }
+      if (previous.person.email !== email) await this.dropEmailIndex(previous);
+      this.forget(provider, scope);
+      return email ? "relinked" : "removed";
+    }
   }
 
   /** The chat users linked to this email on one provider, one per tenant/workspace. */

@@ -28,7 +28,9 @@ interface SlackInstallationEntity extends Omit<SlackInstallation, "teamId"> {
 }
 
 const ROW = "workspace";
-const partition = (teamId: string) => `slack:${safeKey(teamId)}`;
+/** The workspace's partition of the `installations` table: its installation (row `workspace`) and its channels' state. */
+export const slackWorkspacePartition = (teamId: string) => `slack:${safeKey(teamId)}`;
+const partition = slackWorkspacePartition;
 
 export class SlackInstallations {
   constructor(private readonly storage: StorageClients) {}
@@ -87,15 +89,32 @@ export class SlackInstallations {
     }
   }
 
-  async deactivate(teamId: string, reason: string): Promise<void> {
+  /**
+   * Switches the installation off. `happenedAt`: when Slack says the uninstall or revocation happened; one from
+   * before the installation's last install or update (a re-install since, with Slack still retrying the event) is
+   * ignored. Slack's `event_time` counts whole seconds, so only an earlier second is "before". False when nothing
+   * was switched off.
+   */
+  async deactivate(teamId: string, reason: string, options: { happenedAt?: Date } = {}): Promise<boolean> {
     const table = await this.storage.table(TABLES.installations);
-    try {
-      await table.updateEntity(
-        { partitionKey: partition(teamId), rowKey: ROW, active: false, inactiveReason: reason, updatedAt: new Date().toISOString() },
-        "Merge",
-      );
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
+    const change = { partitionKey: partition(teamId), rowKey: ROW, active: false, inactiveReason: reason, updatedAt: new Date().toISOString() };
+    const happenedAt = options.happenedAt?.getTime();
+    for (;;) {
+      let etag = "*";
+      if (happenedAt !== undefined) {
+        const current = await this.get(teamId);
+        if (!current) return false;
+        if (Math.floor(happenedAt / 1000) < Math.floor(Date.parse(current.updatedAt) / 1000)) return false;
+        etag = current.etag;
+      }
+      try {
+        await table.updateEntity(change, "Merge", { etag });
+        return true;
+      } catch (error) {
+        if (isNotFound(error)) return false;
+        // Saved meanwhile (a re-install, a token refresh): look again at which came last.
+        if (!isPreconditionFailed(error)) throw error;
+      }
     }
   }
 

@@ -9,6 +9,7 @@ import { countsAsAttempt, MAX_DELIVERY_ATTEMPTS, type FailureVerdict } from "../
 import {
   channelTurn,
   classifySlackError,
+  closedSlackChannel,
   DEAD_TARGET_ERRORS,
   findPosted,
   handleFailure,
@@ -226,6 +227,10 @@ async function postNotice(
   if (target.provider === "discord") return { outcome: { kind: "dead", reason: "release notices are not posted to Discord yet" }, reposted };
   const slackSender = withSlack(sender);
   if (!slackSender) return { outcome: { kind: "dead", reason: "Slack is not configured on this app (SLACK_SIGNING_SECRET)" }, reposted };
+  if ("channel" in target) {
+    const closed = await closedSlackChannel(deliverer.storage, target.teamId, target.channel);
+    if (closed) return { outcome: closed, reposted };
+  }
   const noticeDeliveryId = deliveryId(noticeId, row.targetKey);
   let posting = false;
   try {

@@ -87,6 +87,40 @@ describe("Slack delivery under Slack's limits and errors", () => {
     expect(stack.slack.calls.filter((c) => c.teamId === teamId)).toHaveLength(callsBefore);
   });
 
+  it("the app removed from a channel: the next card there is dead without a chat.postMessage; invited back, cards flow again", async () => {
+    const teamId = await installedWorkspace("Removed");
+    const channel = stack.slack.addChannel(teamId, { name: "alerts", botIsMember: true }).id;
+    const left = stack.slack.eventCallback({ teamId, event: { type: "channel_left", channel, actor_id: "U0SOMEONE1" } });
+    expect((await stack.slack.sendEvent(`${stack.api}/slack/events`, left)).status).toBe(200);
+
+    await sendBase64Json(
+      stack.azurite.connectionString,
+      "alerts",
+      anAlert({ alertId: "removed-1", issue: { id: "removed-issue-1" }, targets: [{ provider: "slack", teamId, channel }] }),
+    );
+    expect(await settled("removed-1")).toMatchObject({ state: "dead", reason: expect.stringMatching(/removed from the channel/) });
+    expect(stack.slack.callsTo("chat.postMessage").filter((c) => c.params.channel === channel)).toHaveLength(0);
+
+    const botUserId = (await new SlackInstallations(stack.storage).get(teamId))!.botUserId!;
+    const joined = stack.slack.eventCallback({ teamId, event: { type: "member_joined_channel", user: botUserId, channel, channel_type: "C" } });
+    expect((await stack.slack.sendEvent(`${stack.api}/slack/events`, joined)).status).toBe(200);
+    await sendBase64Json(
+      stack.azurite.connectionString,
+      "alerts",
+      anAlert({ alertId: "removed-2", issue: { id: "removed-issue-2" }, targets: [{ provider: "slack", teamId, channel }] }),
+    );
+    expect(await settled("removed-2")).toMatchObject({ state: "sent" });
+    expect(stack.slack.callsTo("chat.postMessage").filter((c) => c.params.channel === channel && c.ok)).toHaveLength(1);
+  });
+
+  it("an app_uninstalled Slack retries after the workspace installed the app again leaves the new install on", async () => {
+    const teamId = await installedWorkspace("Reinstalled");
+    const minutesAgo = Math.floor(Date.now() / 1000) - 5 * 60;
+    const late = stack.slack.eventCallback({ teamId, event: { type: "app_uninstalled" }, eventTime: minutesAgo });
+    expect((await stack.slack.sendEvent(`${stack.api}/slack/events`, late, { retryNum: 2, retryReason: "http_error" })).status).toBe(200);
+    expect(await new SlackInstallations(stack.storage).get(teamId)).toMatchObject({ active: true });
+  });
+
   it("a retried event (same event_id) is handled once", async () => {
     const teamId = await installedWorkspace("Retried");
     const event = stack.slack.eventCallback({ teamId, event: { type: "app_uninstalled" } });

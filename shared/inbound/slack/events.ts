@@ -1,12 +1,24 @@
+import type { WebClient } from "@slack/web-api";
+import { z } from "zod";
+import { ids } from "../../domain/ids";
+import { readSlackUser } from "../../slack/client";
 import type { StorageClients } from "../../storage/clients";
 import { forgetDelivery, recordFirstDelivery } from "../../storage/events";
+import { IdentityRepository } from "../../storage/identities";
+import { SlackChannels } from "../../storage/slack-channels";
 import { SlackInstallations } from "../../storage/slack-installations";
 import type { EventEnvelope } from "../../slack/payloads";
 
 export type EventReply = { status: number; body?: unknown };
 
-/** Events API: answer the URL check, deduplicate Slack's retries by event_id, and act on uninstalls. */
-export async function handleSlackEvent(deps: { storage: StorageClients; log: (line: string) => void }, envelope: EventEnvelope): Promise<EventReply> {
+type EventDeps = { storage: StorageClients; log: (line: string) => void };
+type EventCallback = Extract<EventEnvelope, { type: "event_callback" }>;
+
+/**
+ * Events API: answer the URL check, deduplicate Slack's retries by event_id, and act on uninstalls, on the app
+ * leaving or rejoining channels, on channels archived, unarchived or deleted, and on people's accounts changing.
+ */
+export async function handleSlackEvent(deps: EventDeps, envelope: EventEnvelope): Promise<EventReply> {
   if (envelope.type === "url_verification") return { status: 200, body: { challenge: envelope.challenge } };
   if (envelope.type !== "event_callback") return { status: 200 };
   if (!(await recordFirstDelivery(deps.storage, "slack", envelope.event_id))) {
@@ -25,23 +37,141 @@ export async function handleSlackEvent(deps: { storage: StorageClients; log: (li
   return { status: 200 };
 }
 
-async function act(
-  deps: { storage: StorageClients; log: (line: string) => void },
-  envelope: Extract<EventEnvelope, { type: "event_callback" }>,
-): Promise<void> {
+/** The channel events that say the app can no longer post in a channel, and why. */
+const CHANNEL_CLOSED = new Map([
+  ["channel_left", "the app was removed from the channel"],
+  ["group_left", "the app was removed from the channel"],
+  ["channel_archive", "the channel was archived"],
+  ["group_archive", "the channel was archived"],
+  ["channel_deleted", "the channel was deleted"],
+  ["group_deleted", "the channel was deleted"],
+]);
+const CHANNEL_REOPENED = new Set(["channel_unarchive", "group_unarchive"]);
+
+const channelEventSchema = z.looseObject({ channel: ids.slackChannelId });
+const memberEventSchema = z.looseObject({ user: ids.slackUserId, channel: ids.slackChannelId });
+/** The user object of a user_change: the fields the workspace-person rule (`readSlackUser`) reads, of the types it reads them as. */
+const userEventSchema = z.looseObject({
+  user: z.looseObject({
+    id: ids.slackUserId,
+    team_id: z.string().optional(),
+    name: z.string().optional(),
+    real_name: z.string().optional(),
+    deleted: z.boolean().optional(),
+    is_bot: z.boolean().optional(),
+    is_app_user: z.boolean().optional(),
+    is_email_confirmed: z.boolean().optional(),
+    enterprise_user: z.looseObject({ teams: z.array(z.string()).optional() }).optional(),
+    profile: z
+      .looseObject({ email: z.string().max(320).optional(), real_name: z.string().optional(), display_name: z.string().optional() })
+      .optional(),
+  }),
+});
+
+async function act(deps: EventDeps, envelope: EventCallback): Promise<void> {
   const event = envelope.event;
+  const teamId = envelope.team_id;
+  const happenedAt = whenItHappened(envelope);
+  const channels = new SlackChannels(deps.storage);
   switch (event.type) {
     case "app_uninstalled":
-      await new SlackInstallations(deps.storage).deactivate(envelope.team_id, "app uninstalled");
-      deps.log(`Slack workspace ${envelope.team_id}: app uninstalled, deliveries stopped`);
-      break;
+      if (await new SlackInstallations(deps.storage).deactivate(teamId, "app uninstalled", { happenedAt })) {
+        deps.log(`Slack workspace ${teamId}: app uninstalled, deliveries stopped`);
+      } else deps.log(`Slack workspace ${teamId}: an uninstall from before the latest install ignored`);
+      return;
     case "tokens_revoked": {
       const revoked = (event as { tokens?: { bot?: string[] } }).tokens;
-      if (!revoked || (revoked.bot?.length ?? 0) > 0) {
-        await new SlackInstallations(deps.storage).deactivate(envelope.team_id, "tokens revoked");
-        deps.log(`Slack workspace ${envelope.team_id}: bot token revoked, deliveries stopped`);
-      }
-      break;
+      if (revoked && (revoked.bot?.length ?? 0) === 0) return;
+      if (await new SlackInstallations(deps.storage).deactivate(teamId, "tokens revoked", { happenedAt })) {
+        deps.log(`Slack workspace ${teamId}: bot token revoked, deliveries stopped`);
+      } else deps.log(`Slack workspace ${teamId}: a token revocation from before the latest install ignored`);
+      return;
+    }
+    case "member_joined_channel":
+    case "member_left_channel": {
+      const member = memberEventSchema.safeParse(event);
+      if (!member.success) return unexpectedShape(deps, event.type);
+      if (member.data.user !== (await appUserId(deps.storage, envelope))) return;
+      const joined = event.type === "member_joined_channel";
+      const reason = joined ? undefined : "the app was removed from the channel";
+      await recordChannel(deps, channels, teamId, member.data.channel, { active: joined, reason, happenedAt });
+      return;
+    }
+    case "user_change":
+    case "user_profile_changed": {
+      const changed = userEventSchema.safeParse(event);
+      if (!changed.success) return unexpectedShape(deps, event.type);
+      await followSlackAccount(deps, teamId, changed.data.user, happenedAt);
+      return;
     }
   }
+  const closedBecause = CHANNEL_CLOSED.get(event.type);
+  if (closedBecause || CHANNEL_REOPENED.has(event.type)) {
+    const changed = channelEventSchema.safeParse(event);
+    if (!changed.success) return unexpectedShape(deps, event.type);
+    await recordChannel(deps, channels, teamId, changed.data.channel, { active: !closedBecause, reason: closedBecause, happenedAt });
+  }
+}
+
+async function recordChannel(
+  deps: EventDeps,
+  channels: SlackChannels,
+  teamId: string,
+  channel: string,
+  change: { active: boolean; reason?: string; happenedAt: Date },
+): Promise<void> {
+  const recorded = await channels.record(teamId, channel, change);
+  const what = change.active ? "cards resume" : `cards stop (${change.reason})`;
+  deps.log(`Slack channel ${channel} of ${teamId}: ${recorded ? what : "an older event than the last one recorded, ignored"}`);
+}
+
+/** Slack changes what an event carries now and then: such an event is acknowledged and left alone, never retried. */
+function unexpectedShape(deps: EventDeps, type: string): void {
+  deps.log(`Slack ${type} event of an unexpected shape ignored`);
+}
+
+/**
+ * When the event happened by Slack's clock: `event_ts` (to the microsecond) where it carries one, else the envelope's
+ * `event_time` (seconds), else now. Slack retries an event for minutes, so a late one must not undo a newer change.
+ */
+function whenItHappened(envelope: EventCallback): Date {
+  const eventTs = Number((envelope.event as { event_ts?: unknown }).event_ts);
+  if (Number.isFinite(eventTs) && eventTs > 0) return new Date(eventTs * 1000);
+  const eventTime = (envelope as { event_time?: unknown }).event_time;
+  if (typeof eventTime === "number" && Number.isFinite(eventTime) && eventTime > 0) return new Date(eventTime * 1000);
+  return new Date();
+}
+
+/** The app's own Slack user in the workspace: the bot the event was delivered to, else the one the install recorded. */
+async function appUserId(storage: StorageClients, envelope: EventCallback): Promise<string | undefined> {
+  const authorizations = (envelope as { authorizations?: unknown }).authorizations;
+  if (Array.isArray(authorizations)) {
+    const bot = authorizations.find((a) => (a as { is_bot?: unknown })?.is_bot === true) as { user_id?: unknown } | undefined;
+    if (typeof bot?.user_id === "string") return bot.user_id;
+  }
+  return (await new SlackInstallations(storage).get(envelope.team_id))?.botUserId;
+}
+
+/**
+ * A person's Slack account changed: an automatic link follows the email Slack now confirms for them, and ends when
+ * Slack no longer vouches for one (deactivated, the email unconfirmed). Only an automatic link: one the person made
+ * stays theirs. A change that doesn't say whether the email is confirmed (neither deactivated nor carrying
+ * `is_email_confirmed`) tells nothing about the link.
+ */
+async function followSlackAccount(deps: EventDeps, teamId: string, user: z.infer<typeof userEventSchema>["user"], happenedAt: Date): Promise<void> {
+  if (user.deleted !== true && user.is_email_confirmed === undefined) return;
+  const vouched = await readSlackUser(answeringWith(user), teamId, user.id);
+  const person = vouched.kind === "person" ? { email: vouched.email, ...(vouched.name ? { name: vouched.name } : {}) } : undefined;
+  const identities = new IdentityRepository(deps.storage);
+  const outcome = await identities.followAutoLink("slack", teamId, user.id, person, happenedAt.toISOString());
+  if (outcome === "relinked") deps.log(`Slack user ${user.id} of ${teamId}: automatic link moved to the email Slack now confirms`);
+  if (outcome === "removed") deps.log(`Slack user ${user.id} of ${teamId}: automatic link removed (${vouched.kind})`);
+}
+
+/**
+ * The user object an event carries, answered as `users.info` would answer it: who counts as a person of the
+ * workspace is then decided by the one rule every Slack look-up uses (`readSlackUser`).
+ */
+function answeringWith(user: Record<string, unknown>): WebClient {
+  return { users: { info: async () => ({ ok: true, user }) } } as unknown as WebClient;
 }

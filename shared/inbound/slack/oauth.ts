@@ -15,6 +15,8 @@ export const SLACK_BOT_SCOPES = [
   "im:write",
   "users:read",
   "users:read.email",
+  "channels:read",
+  "groups:read",
   "channels:history",
   "groups:history",
   "im:history",
