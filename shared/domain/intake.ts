@@ -1,6 +1,6 @@
 import type { Alert } from "./alert";
 import { activityFor, expireIgnore, type ActivityRecord } from "./actions";
-import type { Actor, Issue } from "./issue";
+import type { Actor, Issue, ReleaseRegression } from "./issue";
 import { LEVELS } from "./issue";
 import { describeRegression, recordRelease, releaseOf, releaseRegression, type KnownReleases } from "./releases";
 import { mergeTags } from "./tags";
@@ -22,6 +22,15 @@ export interface AlertIntake {
 
 const ALERT_ACTOR: Actor = { label: "alert", surface: "alert" };
 
+export interface FoldOptions {
+  /**
+   * The alert was taken before a recovery resolved the issue, and its source sent it again since: it fired again
+   * (Alertmanager reports an alert that fires again after it resolved it with the same startsAt), however old its
+   * timestamps are.
+   */
+  firesAgain?: boolean;
+}
+
 /**
  * Folds one alert into the issue it reports. Counts and timestamps only move forward, so an alert out of
  * order leaves them as they were; an alert from a source that counts nothing (count 1) is one more event
@@ -31,7 +40,7 @@ const ALERT_ACTOR: Actor = { label: "alert", surface: "alert" };
  * (`releaseRegression`); without them only releases that are versions of one package can be ordered, and an
  * alert from any other different release reopens it.
  */
-export function applyAlert(existing: Issue | undefined, alert: Alert, now: Date, releases?: KnownReleases): AlertIntake {
+export function applyAlert(existing: Issue | undefined, alert: Alert, now: Date, releases?: KnownReleases, options: FoldOptions = {}): AlertIntake {
   const reported = alert.issue;
   const base: Issue = existing ?? {
     id: reported.id,
@@ -47,9 +56,10 @@ export function applyAlert(existing: Issue | undefined, alert: Alert, now: Date,
     substatus: "new",
     version: 0,
   };
-  const newer = !existing || Date.parse(reported.lastSeen) >= Date.parse(existing.lastSeen);
+  const refired = !!existing && options.firesAgain === true && alert.status !== "resolved";
+  const newer = !existing || refired || Date.parse(reported.lastSeen) >= Date.parse(existing.lastSeen);
   const levelRose = !!existing && newer && LEVELS.indexOf(reported.level) > LEVELS.indexOf(existing.level);
-  const firesAgain = !!existing && Date.parse(reported.lastSeen) > Date.parse(existing.lastSeen);
+  const firesAgain = refired || (!!existing && Date.parse(reported.lastSeen) > Date.parse(existing.lastSeen));
 
   let issue: Issue = {
     ...base,
@@ -67,7 +77,7 @@ export function applyAlert(existing: Issue | undefined, alert: Alert, now: Date,
           ruleName: alert.rule?.name ?? base.ruleName,
         }
       : {}),
-    count: countAfter(existing, alert),
+    count: countAfter(existing, alert, refired),
     userCount: Math.max(base.userCount, reported.userCount),
     firstSeen: earlier(base.firstSeen, reported.firstSeen),
     lastSeen: later(base.lastSeen, reported.lastSeen),
@@ -87,17 +97,9 @@ export function applyAlert(existing: Issue | undefined, alert: Alert, now: Date,
     const regression = resolution ? releaseRegression(resolution, firedIn, knownReleases ?? []) : undefined;
     if (!resolution || regression) {
       regressed = true;
-      const before = issue;
-      issue = {
-        ...issue,
-        status: "unresolved",
-        substatus: "regressed",
-        resolution: undefined,
-        regression,
-        statusChangedBy: "a new event",
-        statusChangedAt: now.toISOString(),
-      };
-      activities.push(activityFor(before, issue, "regressed", ALERT_ACTOR, now, regression && describeRegression(regression)));
+      const reopened = regress(issue, ALERT_ACTOR, now, regression);
+      issue = reopened.issue;
+      activities.push(reopened.activity);
     }
   }
 
@@ -111,16 +113,34 @@ export function applyAlert(existing: Issue | undefined, alert: Alert, now: Date,
   return { issue, activities, regressed, levelRose, created: !existing, ...(knownReleases ? { releases: knownReleases } : {}) };
 }
 
+/** A resolved issue back to unresolved ("Regressed"), with its history line; `regression` when it was resolved in a release. */
+export function regress(issue: Issue, actor: Actor, now: Date, regression?: ReleaseRegression): { issue: Issue; activity: ActivityRecord } {
+  const reopened: Issue = {
+    ...issue,
+    status: "unresolved",
+    substatus: "regressed",
+    resolution: undefined,
+    regression,
+    statusChangedBy: "a new event",
+    statusChangedAt: now.toISOString(),
+  };
+  return { issue: reopened, activity: activityFor(issue, reopened, "regressed", actor, now, regression && describeRegression(regression)) };
+}
+
 /**
  * A producer that keeps a count reports the issue's total (alert schema v1), taken when it is ahead, so a late
  * or repeated report changes nothing. Alertmanager, Grafana, Azure Monitor and Sentry's alerts keep none and
  * send 1 with every alert: for an issue already seen, each such firing alert is one more event, so "until N
- * more events" runs out for them too. A recovery is not an event.
+ * more events" runs out for them too. Not so an alert about the issue's first event (its time no later than the
+ * issue's first seen): that event is counted already, e.g. by the total of Sentry's `issue.created` when the
+ * rule's `event_alert` for the same event follows; unless the source sent it again after a recovery (it fired
+ * again). A recovery is not an event.
  */
-function countAfter(existing: Issue | undefined, alert: Alert): number {
+function countAfter(existing: Issue | undefined, alert: Alert, refired: boolean): number {
   const reported = alert.issue.count;
   if (!existing) return reported;
-  const oneMoreEvent = reported <= 1 && alert.status !== "resolved";
+  const firstEvent = Date.parse(alert.issue.lastSeen) <= Date.parse(existing.firstSeen);
+  const oneMoreEvent = reported <= 1 && alert.status !== "resolved" && (refired || !firstEvent);
   return oneMoreEvent ? existing.count + 1 : Math.max(existing.count, reported);
 }
 

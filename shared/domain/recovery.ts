@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { claimedKind } from "./queue-message";
+import { claimedKind, queueMessageValue } from "./queue-message";
 import { applyAction, type IssueAction } from "./actions";
-import { ALERT_LIMITS, type Alert } from "./alert";
+import { ALERT_LIMITS, alertTargetSchema, type Alert } from "./alert";
 import { ids } from "./ids";
-import { applyAlert, type AlertIntake } from "./intake";
+import { applyAlert, regress, type AlertIntake, type FoldOptions } from "./intake";
 import type { Actor, Issue } from "./issue";
 import type { KnownReleases } from "./releases";
 
@@ -23,8 +23,14 @@ export function recoveryActor(issueId: string): Actor {
  * `releases`, the project's releases in the order it first reported them, decide whether an issue resolved in
  * a release regresses. Returns undefined when the alert changes nothing.
  */
-export function foldAlert(existing: Issue | undefined, alert: Alert, now: Date, releases?: KnownReleases): AlertIntake | undefined {
-  return alert.status === "resolved" ? applyRecovery(existing, alert, now, releases) : applyAlert(existing, alert, now, releases);
+export function foldAlert(
+  existing: Issue | undefined,
+  alert: Alert,
+  now: Date,
+  releases?: KnownReleases,
+  options: FoldOptions = {},
+): AlertIntake | undefined {
+  return alert.status === "resolved" ? applyRecovery(existing, alert, now, releases) : applyAlert(existing, alert, now, releases, options);
 }
 
 /**
@@ -50,6 +56,26 @@ export function applyRecovery(existing: Issue | undefined, alert: Alert, now: Da
   };
 }
 
+/**
+ * The tool reports that a resolved issue came back (Sentry's `issue.unresolved` with substatus `regressed`): it is
+ * regressed (actor = the tool), whatever this app knows of releases, for the tool decided it by the event's release.
+ * An issue not resolved here (unresolved already, e.g. by the event's own alert, or ignored) is left as it is, so
+ * the regression is announced once. `at`: when the issue came back.
+ */
+export function applyToolRegression(existing: Issue, source: AlertSource, at: string, now: Date): AlertIntake | undefined {
+  if (existing.status !== "resolved") return undefined;
+  const reopened = regress(
+    { ...existing, lastSeen: later(existing.lastSeen, at), version: existing.version + 1 },
+    { label: source, surface: "alert" },
+    now,
+  );
+  return { issue: reopened.issue, activities: [reopened.activity], regressed: true, levelRose: false, created: false };
+}
+
+function later(a: string, b: string): string {
+  return Date.parse(a) >= Date.parse(b) ? a : b;
+}
+
 const ignoreRequest = z.discriminatedUnion("mode", [
   z.strictObject({ mode: z.literal("forever") }),
   z.strictObject({ mode: z.literal("minutes"), minutes: z.number().int().positive() }),
@@ -72,15 +98,30 @@ export const issueActionMessageSchema = z.strictObject({
     z.strictObject({ type: z.enum(["unresolve", "unignore", "unassign"]) }),
     z.strictObject({ type: z.literal("ignore"), ignore: ignoreRequest }),
     z.strictObject({ type: z.literal("assign"), assignee: z.strictObject({ email: z.email().max(ALERT_LIMITS.email) }) }),
+    // The tool says the resolved issue came back (`applyToolRegression`); `targets` as an alert's, for its new cards.
+    z.strictObject({
+      type: z.literal("regress"),
+      at: z.iso.datetime({ offset: true }),
+      targets: z.array(alertTargetSchema).max(ALERT_LIMITS.targets).optional(),
+    }),
   ]),
 });
 export type IssueActionMessage = z.infer<typeof issueActionMessageSchema>;
+export type ToolRegressionMessage = IssueActionMessage & { action: { type: "regress" } };
 
 /** Whether a queue message claims to be an issue action (it is then validated as one, never as an alert). */
 export function isIssueActionMessage(message: unknown): boolean {
   return claimedKind(message) === "issue-action";
 }
 
+/** The queue message as a tool's regression report, when it is a valid one. */
+export function asToolRegression(message: unknown): ToolRegressionMessage | undefined {
+  const read = queueMessageValue(message);
+  const parsed = read.ok ? issueActionMessageSchema.safeParse(read.value) : undefined;
+  return parsed?.success && parsed.data.action.type === "regress" ? (parsed.data as ToolRegressionMessage) : undefined;
+}
+
+/** The action people could take the same way (a regression is not one: `asToolRegression` takes it first). */
 export function toIssueAction(message: IssueActionMessage): IssueAction {
   return message.action as IssueAction;
 }

@@ -71,7 +71,9 @@ function toAlert(source: Source, payload: Group, alert: z.infer<typeof groupAler
   return withOptions(
     {
       schemaVersion: 1,
-      alertId: `${issueId}:${alert.status}:${alert.startsAt}`,
+      // An alert that fires again after a recovery keeps its startsAt (the intake takes that firing again); each of
+      // its recoveries has its own endsAt.
+      alertId: `${issueId}:${alert.status}:${ended ? alert.endsAt : alert.startsAt}`,
       status: alert.status,
       issue: {
         id: issueId,

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { z } from "zod";
 import type { Level } from "../domain/issue";
 import { clip, cut, iso, LIMITS, tagsFrom, timestamp, withOptions, wrongShape, type IngestOptions, type Normalized } from "./common";
@@ -27,16 +28,43 @@ export const azureMonitorPayload = z.object({
   }),
 });
 
+type Essentials = z.infer<typeof azureMonitorPayload>["data"]["essentials"];
+
 /**
- * One alert instance per notification. The issue id is `azure-monitor:` + the alert's GUID, the last segment
- * of `essentials.alertId` (`/subscriptions/…/alerts/<guid>`): issue ids may not contain `/`.
+ * The parts of `alertContext` that say which series fired (metric and log alerts' dimensions) and what happened
+ * (activity log alerts). Read leniently: the context varies by monitoring service, and an unexpected one only
+ * loses these details.
+ */
+const dimension = z.object({ name: z.string(), value: z.union([z.string(), z.number()]).transform(String) });
+const alertContext = z.object({
+  condition: z.object({ allOf: z.array(z.object({ dimensions: z.array(dimension).nullish() })).nullish() }).nullish(),
+  Dimensions: z.array(dimension).nullish(),
+  level: z.union([z.string(), z.number()]).nullish(),
+  properties: z
+    .object({
+      incidentType: z.string().nullish(),
+      trackingId: z.string().nullish(),
+      currentHealthStatus: z.string().nullish(),
+    })
+    .nullish(),
+});
+type AlertContext = z.infer<typeof alertContext>;
+
+/**
+ * One issue per rule and what it fired on, however many alert instances report it: a stateless rule (every
+ * activity log alert, and metric or log rules set so) fires a new instance at each evaluation while its condition
+ * holds, and a stateful one a new instance each time it fires again. The issue id is `azure-monitor:` and a hash of
+ * the rule (its subscription and `alertRule`), its targets (`alertTargetIDs`), the dimensions of the series that
+ * fired, and for Service Health the incident (`trackingId`). The alert id names the instance (the last segment of
+ * `essentials.alertId`, its GUID) and its condition.
  */
 export function normalizeAzureMonitor(payload: unknown, options: IngestOptions = {}): Normalized {
   const parsed = azureMonitorPayload.safeParse(payload);
   if (!parsed.success) return wrongShape("Azure Monitor common alert schema", parsed.error);
   const { essentials, customProperties } = parsed.data.data;
-  const alertGuid = essentials.alertId.split("/").filter(Boolean).pop()!;
-  const issueId = `azure-monitor:${alertGuid}`;
+  const context = alertContext.safeParse(parsed.data.data.alertContext ?? {}).data ?? {};
+  const instance = essentials.alertId.split("/").filter(Boolean).pop()!;
+  const issueId = `azure-monitor:${issueKey(essentials, context)}`;
   const status = essentials.monitorCondition === "Resolved" ? "resolved" : "firing";
   const resources = essentials.configurationItems ?? [];
   return {
@@ -45,7 +73,7 @@ export function normalizeAzureMonitor(payload: unknown, options: IngestOptions =
       withOptions(
         {
           schemaVersion: 1,
-          alertId: `${issueId}:${status}:${essentials.firedDateTime}`,
+          alertId: `${issueId}:${status}:${cut(instance, 100)}`,
           status,
           issue: {
             id: issueId,
@@ -53,7 +81,7 @@ export function normalizeAzureMonitor(payload: unknown, options: IngestOptions =
             title: cut(essentials.alertRule, LIMITS.title),
             culprit: clip(resources.join(", "), LIMITS.culprit),
             description: clip(essentials.description, LIMITS.description),
-            level: SEVERITY_LEVEL[essentials.severity]!,
+            level: levelOf(essentials, context),
             url: `https://portal.azure.com/#view/Microsoft_Azure_Monitoring_Alerts/AlertDetails.ReactView/alertId/${encodeURIComponent(essentials.alertId)}`,
             count: 1,
             userCount: 0,
@@ -74,4 +102,52 @@ export function normalizeAzureMonitor(payload: unknown, options: IngestOptions =
       ),
     ],
   };
+}
+
+function issueKey(essentials: Essentials, context: AlertContext): string {
+  const subscription = /^\/subscriptions\/([^/]+)/i.exec(essentials.alertId)?.[1]?.toLowerCase() ?? "";
+  // Resource ids are case-insensitive, and Azure writes them in either case.
+  const targets = [...new Set((essentials.alertTargetIDs ?? []).map((id) => id.toLowerCase()))].sort();
+  const dimensions = [...(context.condition?.allOf ?? []).flatMap((criterion) => criterion.dimensions ?? []), ...(context.Dimensions ?? [])]
+    .map(({ name, value }) => `${name}=${value}`)
+    .sort();
+  const incident = essentials.monitoringService === "ServiceHealth" ? (context.properties?.trackingId ?? "") : "";
+  const key = JSON.stringify([subscription, essentials.alertRule, targets, [...new Set(dimensions)], incident]);
+  return createHash("sha256").update(key).digest("hex").slice(0, 32);
+}
+
+/**
+ * The rule's severity, except for activity log alerts: Azure gives every one of them Sev4, whatever happened, so
+ * their level comes from the event. A Service Health incident or security advisory is an error, planned maintenance
+ * and required actions a warning, information info; a resource that became unavailable is an error, degraded or
+ * unknown a warning, available again info; any other event (administrative, policy, autoscale, …) someone chose to
+ * alert on is an error, or fatal when the activity log calls it critical.
+ */
+function levelOf(essentials: Essentials, context: AlertContext): Level {
+  if (essentials.signalType?.toLowerCase() !== "activity log") return SEVERITY_LEVEL[essentials.severity]!;
+  const service = essentials.monitoringService.toLowerCase();
+  if (service === "servicehealth") {
+    switch (context.properties?.incidentType?.toLowerCase()) {
+      case "maintenance":
+      case "actionrequired":
+        return "warning";
+      case "information":
+      case "informational":
+        return "info";
+      default:
+        return "error";
+    }
+  }
+  if (service === "resourcehealth" || service === "resource health") {
+    switch (context.properties?.currentHealthStatus?.toLowerCase()) {
+      case "degraded":
+      case "unknown":
+        return "warning";
+      case "available":
+        return "info";
+      default:
+        return "error";
+    }
+  }
+  return String(context.level ?? "").toLowerCase() === "critical" ? "fatal" : "error";
 }

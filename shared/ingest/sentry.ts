@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { z } from "zod";
 import type { Alert } from "../domain/alert";
 import type { Level } from "../domain/issue";
@@ -63,6 +64,7 @@ export const issuePayload = z.object({
       culprit: z.string().nullish(),
       level: sentryLevel,
       status: z.string().optional(),
+      substatus: z.string().nullish(),
       statusDetails: z.record(z.string(), z.unknown()).nullish(),
       project: z.object({ slug: z.string().min(1) }),
       count: z.union([z.string(), z.number()]).optional(),
@@ -140,6 +142,20 @@ function eventAlert(payload: z.infer<typeof eventAlertPayload>, options: IngestO
   );
 }
 
+/**
+ * Within one incident Sentry notifies each change of status (critical → warning → critical …), and the incident's
+ * fields stay the same: each notification is told apart by its `notification_uuid` (in `web_url`), else by its
+ * text (the metric's value when it changed).
+ */
+function metricAlertId(issueId: string, status: string, payload: z.infer<typeof metricAlertPayload>): string {
+  const url = payload.data.web_url;
+  const uuid = url && URL.canParse(url) ? new URL(url).searchParams.get("notification_uuid") : null;
+  const text = payload.data.description_text;
+  const notification =
+    uuid && /^[0-9A-Za-z-]{1,64}$/.test(uuid) ? uuid : text ? createHash("sha256").update(text).digest("hex").slice(0, 16) : undefined;
+  return [issueId, status, payload.action, notification].filter(Boolean).join(":");
+}
+
 function metricAlert(payload: z.infer<typeof metricAlertPayload>, options: IngestOptions): Alert {
   const incident = payload.data.metric_alert;
   const rule = incident.alert_rule;
@@ -148,7 +164,7 @@ function metricAlert(payload: z.infer<typeof metricAlertPayload>, options: Inges
   return withOptions(
     {
       schemaVersion: 1,
-      alertId: `${issueId}:${status}:${payload.action}`,
+      alertId: metricAlertId(issueId, status, payload),
       status,
       issue: {
         id: issueId,
@@ -173,7 +189,9 @@ function metricAlert(payload: z.infer<typeof metricAlertPayload>, options: Inges
 
 /**
  * `created` is the issue's first alert; resolved/unresolved/archived/ignored/assigned mirror the change made
- * in Sentry onto the issue (surface alert, actor sentry). Returns why when there is nothing to mirror.
+ * in Sentry onto the issue (surface alert, actor sentry). `unresolved` with substatus `regressed` is Sentry's own
+ * regression (a new event reopened the resolved issue; its `event_alert` follows): a regression here too, with the
+ * request's target for its new cards. Returns why when there is nothing to mirror.
  */
 function issueChange(payload: z.infer<typeof issuePayload>, options: IngestOptions): Alert | IssueActionMessage | string {
   const issue = payload.data.issue;
@@ -213,6 +231,8 @@ function issueChange(payload: z.infer<typeof issuePayload>, options: IngestOptio
     case "resolved":
       return action({ type: "resolve", ...releaseChoice(issue.statusDetails ?? {}) });
     case "unresolved":
+      if (issue.substatus === "regressed")
+        return action({ type: "regress", at: iso(issue.lastSeen), ...(options.target ? { targets: [options.target] } : {}) });
       return action({ type: "unresolve" });
     case "archived":
     case "ignored":

@@ -1,4 +1,6 @@
+import { createHash } from "node:crypto";
 import type { ActivityRecord } from "../domain/actions";
+import { isAlertId } from "../domain/ids";
 import type { IgnoreCondition, Issue, Person, ReleaseRegression, ReleaseResolution } from "../domain/issue";
 import { isConflict, isNotFound, isPreconditionFailed, sleep, escapeOData, stripUndefined } from "./table";
 import { TABLES, type StorageClients } from "./clients";
@@ -265,6 +267,61 @@ function jsonLength(value: unknown): number {
 
 export function rememberAlert(recent: string[], alertId: string): string[] {
   return [...recent.filter((id) => id !== alertId), alertId].slice(-RECENT_ALERT_IDS);
+}
+
+/**
+ * Kept among the alert ids where a recovery resolved the issue: this prefix and the recovery's alert id. Alert ids
+ * have no control characters, so no alert id is ever one of these.
+ */
+const RECOVERY_MARK = "\u0001";
+
+/** A recovery that resolved the issue: the alert ids taken before it are now from before a recovery. */
+export function rememberRecovery(recent: string[], alertId: string): string[] {
+  return rememberAlert([...recent.filter((id) => id !== alertId), `${RECOVERY_MARK}${alertId}`], alertId);
+}
+
+export interface PriorTake {
+  kind: "new" | "repeat" | "fires-again";
+  /** The id it is taken under. */
+  alertId: string;
+}
+
+/**
+ * Whether this alert was taken before. `repeat`: the same notification again. `fires-again`: taken, then a
+ * recovery resolved the issue, and now sent again (Alertmanager reports an alert that fires again after it resolved
+ * it with the same startsAt): a new firing, taken under an id of its own derived from that recovery, so that its
+ * deliveries are new ones. Remember both (`rememberFiringAgain`): a resend of either is then a repeat of that
+ * firing. `new` otherwise.
+ */
+export function priorTake(recent: string[], alertId: string): PriorTake {
+  const at = recent.lastIndexOf(alertId);
+  if (at < 0) return { kind: "new", alertId };
+  const recoveryAfter = recent.slice(at + 1).findLast(isRecoveryMark);
+  if (recoveryAfter) {
+    const again = firesAgainId(alertId, recoveryAfter);
+    return recent.includes(again) ? { kind: "repeat", alertId: again } : { kind: "fires-again", alertId: again };
+  }
+  // Taken since the last recovery: the original firing, or the one that fired again after that recovery.
+  const recoveryBefore = recent.slice(0, at).findLast(isRecoveryMark);
+  const again = recoveryBefore && firesAgainId(alertId, recoveryBefore);
+  return { kind: "repeat", alertId: again && recent.indexOf(again) > at ? again : alertId };
+}
+
+/** A firing taken again after a recovery: its own id (now taken since that recovery), then the id it was taken under. */
+export function rememberFiringAgain(recent: string[], alertId: string, takenAs: string): string[] {
+  return rememberAlert(rememberAlert(recent, alertId), takenAs);
+}
+
+function isRecoveryMark(id: string): boolean {
+  return id.startsWith(RECOVERY_MARK);
+}
+
+function firesAgainId(alertId: string, recoveryMark: string): string {
+  const hash = createHash("sha256")
+    .update(`${alertId}\n${recoveryMark.slice(RECOVERY_MARK.length)}`)
+    .digest("hex");
+  const readable = `${alertId}:again:${hash.slice(0, 12)}`;
+  return isAlertId(readable) ? readable : `again:${hash.slice(0, 32)}`;
 }
 
 interface ActivityEntity extends Omit<ActivityRecord, "issueId"> {

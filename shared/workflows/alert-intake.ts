@@ -1,5 +1,7 @@
-import { parseAlert, targetKey, type Alert, type AlertTarget } from "../domain/alert";
-import { foldAlert, isIssueActionMessage } from "../domain/recovery";
+import { parseAlert, targetKey, type AlertTarget } from "../domain/alert";
+import type { AlertIntake } from "../domain/intake";
+import type { KnownReleases } from "../domain/releases";
+import { applyToolRegression, asToolRegression, foldAlert, isIssueActionMessage, type ToolRegressionMessage } from "../domain/recovery";
 import { isReleaseMessage } from "../domain/release-notice";
 import {
   DeliveryRepository,
@@ -12,7 +14,7 @@ import {
 } from "../storage/deliveries";
 import { anyCardPosted, LiveCards, liveCardDecision, type LiveCard } from "../storage/live-cards";
 import { QUEUES, type StorageClients } from "../storage/clients";
-import { IssueRepository, rememberAlert } from "../storage/issues";
+import { IssueRepository, priorTake, rememberAlert, rememberFiringAgain, rememberRecovery } from "../storage/issues";
 import { ProjectReleases } from "../storage/releases";
 import { RefreshGate } from "../storage/refresh-gate";
 import { permanentStorageRejection } from "../storage/table";
@@ -38,20 +40,67 @@ export interface IntakeOptions {
 }
 
 /**
- * One alert off the `alerts` queue: fold it into its issue (once per alertId), then plan the deliveries of
- * the targets that need a post. A message that fails the schema, or that storage refuses for what it holds,
+ * One alert off the `alerts` queue: fold it into its issue (once per alertId, except a firing alert its source
+ * sends again after a recovery resolved the issue: it fired again), then plan the deliveries of the targets that
+ * need a post. A tool's report that an issue regressed goes the same way (it may post new cards); the other issue
+ * actions are taken like clicks. A message that fails the schema, or that storage refuses for what it holds,
  * goes to `alerts-poison` at once with the reason: retrying cannot fix it. Anything else that fails (storage
  * unavailable, contention) throws, for the host to retry.
  */
 export async function takeAlert(storage: StorageClients, message: unknown, originalText: string, options: IntakeOptions = {}): Promise<IntakeResult> {
-  if (isIssueActionMessage(message)) return takeIssueAction(storage, message, originalText);
+  if (isIssueActionMessage(message)) {
+    const regression = asToolRegression(message);
+    if (!regression) return takeIssueAction(storage, message, originalText);
+    return takeFolding(storage, regressionFolding(regression), originalText, options);
+  }
   // Loaded on the first release message, which most instances never take.
   if (isReleaseMessage(message)) return (await import("./release-notices")).takeRelease(storage, message, originalText, options.deliverer);
   const parsed = parseAlert(message);
   if (!parsed.ok) return poison(storage, poisonFor(parsed.error, parsed.issues, originalText));
+  const alert = parsed.alert;
+  return takeFolding(
+    storage,
+    {
+      issueId: alert.issue.id,
+      alertId: alert.alertId,
+      recovery: alert.status === "resolved",
+      targets: alert.targets,
+      releases: () => new ProjectReleases(storage).forAlert(alert),
+      fold: (current, firesAgain, releases) => foldAlert(current, alert, new Date(), releases, { firesAgain }),
+    },
+    originalText,
+    options,
+  );
+}
+
+/** What the alerts handler folds into an issue: an alert, or a tool's report that the issue regressed. */
+interface Folding {
+  issueId: string;
+  /** The idempotency key: the issue remembers it, and its deliveries are planned under it. */
+  alertId: string;
+  /** A recovery only changes the cards that exist (the refresh); it posts no new ones. */
+  recovery: boolean;
+  targets?: AlertTarget[];
+  /** The project's releases with the alert's recorded (they decide whether an issue resolved in a release regresses). */
+  releases?(): Promise<KnownReleases>;
+  /** The change to the issue as stored, or undefined; `firesAgain`: sent again after a recovery resolved the issue. */
+  fold(current: Issue | undefined, firesAgain: boolean, releases: KnownReleases | undefined): AlertIntake | undefined;
+}
+
+function regressionFolding(message: ToolRegressionMessage): Folding {
+  return {
+    issueId: message.issueId,
+    alertId: `${message.issueId}:regressed:${message.action.at}`,
+    recovery: false,
+    targets: message.action.targets,
+    fold: (current) => (current ? applyToolRegression(current, message.source, message.action.at, new Date()) : undefined),
+  };
+}
+
+async function takeFolding(storage: StorageClients, folding: Folding, originalText: string, options: IntakeOptions): Promise<IntakeResult> {
   const progress = { stage: "issue" };
   try {
-    return await applyAndPlan(storage, parsed.alert, progress, options);
+    return await applyAndPlan(storage, folding, progress, options);
   } catch (error) {
     // Storage that refuses what the alert holds will refuse it on every retry: say why, at once.
     const rejection = permanentStorageRejection(error);
@@ -68,25 +117,33 @@ async function poison(storage: StorageClients, poison: PoisonMessage): Promise<I
 }
 
 /** `progress.stage` names the part of the alert being stored, for the poison message's `path`. */
-async function applyAndPlan(storage: StorageClients, alert: Alert, progress: { stage: string }, options: IntakeOptions): Promise<IntakeResult> {
+async function applyAndPlan(storage: StorageClients, folding: Folding, progress: { stage: string }, options: IntakeOptions): Promise<IntakeResult> {
   let duplicate = false;
   let createdIssue = false;
-  const releases = await new ProjectReleases(storage).forAlert(alert);
+  // The id it is taken under: its own, or, fired again after a recovery, one for that firing.
+  let alertId = folding.alertId;
+  const releases = await folding.releases?.();
   const written = await changeIssue(
     storage,
-    alert.issue.id,
+    folding.issueId,
     (current) => {
-      duplicate = current?.recentAlertIds.includes(alert.alertId) ?? false;
+      const recent = current?.recentAlertIds ?? [];
+      const taken = priorTake(recent, folding.alertId);
+      alertId = taken.alertId;
+      duplicate = taken.kind === "repeat";
       createdIssue = current === undefined;
       if (duplicate) return undefined;
-      const intake = foldAlert(current?.issue, alert, new Date(), releases);
+      const intake = folding.fold(current?.issue, taken.kind === "fires-again", releases);
       if (!intake) return undefined;
       const notify = intake.regressed ? "regressed" : intake.levelRose ? "level-rose" : undefined;
       return {
         issue: intake.issue,
         activities: intake.activities,
-        recentAlertIds: rememberAlert(current?.recentAlertIds ?? [], alert.alertId),
-        alertId: alert.alertId,
+        recentAlertIds:
+          taken.kind === "fires-again"
+            ? rememberFiringAgain(recent, folding.alertId, alertId)
+            : (folding.recovery ? rememberRecovery : rememberAlert)(recent, alertId),
+        alertId,
         notify,
       };
     },
@@ -96,10 +153,12 @@ async function applyAndPlan(storage: StorageClients, alert: Alert, progress: { s
   let stored = written?.stored;
   if (!written) {
     // Taken before (a redelivery): its change may have been stored and never announced, which is ours to do.
-    const before = await new IssueRepository(storage).get(alert.issue.id);
-    const entry = before?.outbox.find((e) => e.alertId === alert.alertId);
+    const before = await new IssueRepository(storage).get(folding.issueId);
+    // A regression reported for an issue never received here.
+    if (!before) return { kind: "no-issue", issueId: folding.issueId };
+    const entry = before.outbox.find((e) => e.alertId === alertId);
     notify = entry?.notify;
-    stored = await announcePending(storage, alert.issue.id, entry?.version);
+    stored = await announcePending(storage, folding.issueId, entry?.version);
   }
   const issue = stored!.issue;
   progress.stage = "targets";
@@ -110,8 +169,7 @@ async function applyAndPlan(storage: StorageClients, alert: Alert, progress: { s
   let planned: { deliveries: number; posted: number };
   let cardsCovered = false;
   try {
-    // A recovery only changes the cards that exist (the refresh); it posts no new ones.
-    const targets = alert.status === "resolved" ? [] : (alert.targets ?? (await subscribedTargets(storage, issue)));
+    const targets = folding.recovery ? [] : (folding.targets ?? (await subscribedTargets(storage, issue)));
     let live = new Map<string, LiveCard>();
     // An issue this alert just created has no live card anywhere yet: nothing to read. The issue's live cards come
     // with its refresh gate in one query: whether this change needs a card refresh of its own.
@@ -121,7 +179,10 @@ async function applyAndPlan(storage: StorageClients, alert: Alert, progress: { s
       const coalesceMs = (options.deliverer?.config.cardRefreshCoalesceSeconds ?? 0) * 1000;
       cardsCovered = new RefreshGate(storage, coalesceMs).pendingRunCovers(read.gate) || !anyCardPosted(read.live);
     }
-    planned = await planDeliveries(storage, alert, targets, notify, issue.status, live, { createdIssue: newIssue, deliverer: options.deliverer });
+    planned = await planDeliveries(storage, { issueId: folding.issueId, alertId }, targets, notify, issue.status, live, {
+      createdIssue: newIssue,
+      deliverer: options.deliverer,
+    });
   } catch (error) {
     // The planning error is the one to report (a storage rejection poisons the alert). The change stays in the
     // issue's outbox if this announcement fails too, and the alert's retry announces it.
@@ -143,7 +204,7 @@ async function applyAndPlan(storage: StorageClients, alert: Alert, progress: { s
  */
 async function planDeliveries(
   storage: StorageClients,
-  alert: Alert,
+  alert: Pick<Folding, "issueId" | "alertId">,
   targets: AlertTarget[],
   notify: DeliveryBatch["notify"],
   status: Issue["status"],
@@ -152,7 +213,7 @@ async function planDeliveries(
 ): Promise<{ deliveries: number; posted: number }> {
   const unique = new Map(targets.map((target) => [targetKey(target), target]));
   if (unique.size === 0) return { deliveries: 0, posted: 0 };
-  const issueId = alert.issue.id;
+  const issueId = alert.issueId;
   const renotifyAfterMs = (options.deliverer?.config.renotifyHours ?? DEFAULT_RENOTIFY_HOURS) * 3_600_000;
   const now = Date.now();
   const policy = { notify, renotifyAfterMs, status, now };

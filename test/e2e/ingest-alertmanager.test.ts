@@ -1,6 +1,7 @@
 // The real Prometheus Alertmanager (Debian's prometheus-alertmanager) pointed at the ingest URL with a
 // bearer token: alerts posted to its own API reach the subscribed Teams and Slack channels, its own
-// repeats are taken once, and its resolved notification resolves the issue on every card.
+// repeats are taken once, its resolved notification resolves the issue on every card, and the alert
+// firing again after that (the same startsAt) reopens it.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -211,27 +212,49 @@ describe("the real Alertmanager → POST /api/ingest/alertmanager", () => {
     ]);
   });
 
-  it("a late copy of the firing notification, replayed twice exactly as Alertmanager sent it, is taken once: the issue stays resolved", async () => {
-    const before = (await new IssueRepository(stack.storage).get(issueId))!.issue.version;
-    const firing = recorded.find((body) => (JSON.parse(body) as { status: string }).status === "firing");
-    expect(firing).toBeDefined();
+  it("fires again after Alertmanager resolved it (Prometheus reachable again: the same startsAt): the issue regresses, a new card in each channel; its repeats are taken once", async () => {
+    const firingsBefore = recorded.filter((body) => (JSON.parse(body) as { status: string }).status === "firing").length;
     const repeatsBefore = repeats().length;
-    for (let n = 0; n < 2; n++) {
-      const response = await fetch(`${stack.api}/ingest/alertmanager`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${TOKEN}` },
-        body: firing,
-      });
-      expect(response.status).toBe(202);
-    }
-    await waitFor(() => (repeats().length >= repeatsBefore + 2 ? true : undefined), {
-      timeoutMs: (QUEUE_POLL_S + MARGIN_S) * 1000,
-      description: "both replays taken as already taken",
+    await postToAlertmanager({ labels, annotations: { summary: SUMMARY, description: "95% used" }, startsAt });
+    await waitFor(async () => ((await new IssueRepository(stack.storage).get(issueId))?.issue.status === "unresolved" ? true : undefined), {
+      timeoutMs: (GROUP_INTERVAL_S + QUEUE_POLL_S + MARGIN_S) * 1000,
+      description: "the issue unresolved again",
     });
-    const after = (await new IssueRepository(stack.storage).get(issueId))!.issue;
-    expect(after).toMatchObject({ status: "resolved", version: before, count: 1 });
-    expect(await new CardRepository(stack.storage).list(issueId)).toHaveLength(2);
-    expect(stack.teams.messages(team.generalChannelId).filter((m) => cardText(cardOf(m.activity)).includes(SUMMARY))).toHaveLength(1);
+    // What Alertmanager sent: the firing exactly as the first time, same fingerprint and startsAt.
+    const firings = recorded
+      .map((body) => JSON.parse(body) as { status: string; alerts: { startsAt: string }[] })
+      .filter((b) => b.status === "firing");
+    expect(firings.length).toBeGreaterThan(firingsBefore);
+    expect(new Date(firings.at(-1)!.alerts[0]!.startsAt).toISOString()).toBe(startsAt);
+    expect((await new IssueRepository(stack.storage).get(issueId))!.issue).toMatchObject({ status: "unresolved", substatus: "regressed", count: 2 });
+    const teamsCards = () => stack.teams.messages(team.generalChannelId).filter((m) => cardText(cardOf(m.activity)).includes(SUMMARY));
+    const slackCards = () => stack.slack.messages(slackChannel).filter((m) => !m.ephemeral && blocksText(m.blocks).includes(SUMMARY));
+    await waitFor(() => (teamsCards().length === 2 && slackCards().length === 2 ? true : undefined), {
+      timeoutMs: 30_000,
+      description: "a second card in Teams and in Slack",
+    });
+
+    // Alertmanager's repeats (repeat_interval) of the firing, and the notification replayed as sent: no change.
+    await waitFor(() => (repeats().length >= repeatsBefore + 2 ? true : undefined), {
+      timeoutMs: (2 * (REPEAT_INTERVAL_S + GROUP_INTERVAL_S) + QUEUE_POLL_S + MARGIN_S) * 1000,
+      description: "two of Alertmanager's repeats taken as already taken",
+    });
+    const version = (await new IssueRepository(stack.storage).get(issueId))!.issue.version;
+    const replayed = recorded.filter((body) => (JSON.parse(body) as { status: string }).status === "firing").at(-1)!;
+    const response = await fetch(`${stack.api}/ingest/alertmanager`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${TOKEN}` },
+      body: replayed,
+    });
+    expect(response.status).toBe(202);
+    const repeatsNow = repeats().length;
+    await waitFor(() => (repeats().length > repeatsNow ? true : undefined), {
+      timeoutMs: (QUEUE_POLL_S + MARGIN_S) * 1000,
+      description: "the replay taken as already taken",
+    });
+    expect((await new IssueRepository(stack.storage).get(issueId))!.issue).toMatchObject({ status: "unresolved", version, count: 2 });
+    expect(teamsCards()).toHaveLength(2);
+    expect(slackCards()).toHaveLength(2);
   });
 });
 

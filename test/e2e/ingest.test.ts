@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TeamsTeam } from "../../dev/emulators/teams";
 import { sentrySignature } from "../../shared/ingest/auth";
+import { normalizeAzureMonitor } from "../../shared/ingest/azure-monitor";
 import { IssueRepository } from "../../shared/storage/issues";
 import { sampleText } from "../unit/ingest/fixtures";
 import { waitFor } from "../support/wait";
@@ -69,7 +70,9 @@ describe("Azure Monitor action group webhook (common alert schema, documented sa
     await cardSays("WCUS-R2-Gen2", "wcus-r2-gen2");
     expect((await post(`azure-monitor?token=${TOKEN}&target=${target}`, sampleText("azure-monitor-resolved"))).status).toBe(202);
     await cardSays("WCUS-R2-Gen2", "Resolved by azure-monitor");
-    expect(await issue("azure-monitor:aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e")).toMatchObject({
+    const fired = normalizeAzureMonitor(JSON.parse(sampleText("azure-monitor-fired")));
+    const issueId = fired.ok ? (fired.messages[0] as { issue: { id: string } }).issue.id : "";
+    expect(await issue(issueId)).toMatchObject({
       status: "resolved",
       level: "info",
       project: "Platform",

@@ -41,10 +41,10 @@ describe("Alertmanager webhook v4 (documented sample)", () => {
     });
   });
 
-  it("resolved: same issue, a different alert id, lastSeen = endsAt", () => {
+  it("resolved: same issue, a different alert id (by endsAt: each recovery its own), lastSeen = endsAt", () => {
     const [alert] = messages(normalizeAlertmanager(sample("alertmanager-resolved")));
     expect(alert).toMatchObject({
-      alertId: "alertmanager:1a30ba71cca2921f:resolved:2023-02-06T13:08:45.828Z",
+      alertId: "alertmanager:1a30ba71cca2921f:resolved:2023-02-06T13:20:45.828Z",
       status: "resolved",
       issue: { id: "alertmanager:1a30ba71cca2921f", lastSeen: "2023-02-06T13:20:45.828Z" },
     });
@@ -106,13 +106,13 @@ describe("Grafana webhook contact point (documented sample)", () => {
 });
 
 describe("Azure Monitor common alert schema (documented sample)", () => {
-  it("fired: issue by the alert's GUID, title = alert rule, Sev3 → info, portal link, project = monitoring service", () => {
+  it("fired: issue by rule and target, alert id by the alert instance's GUID, title = alert rule, Sev3 → info, portal link, project = monitoring service", () => {
     const [alert] = messages(normalizeAzureMonitor(sample("azure-monitor-fired")));
+    expect(alert!.issue.id).toMatch(/^azure-monitor:[0-9a-f]{32}$/);
     expect(alert).toMatchObject({
-      alertId: "azure-monitor:aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e:firing:2019-03-22T13:58:24.3713213Z",
+      alertId: `${alert!.issue.id}:firing:aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e`,
       status: "firing",
       issue: {
-        id: "azure-monitor:aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e",
         project: "Platform",
         title: "WCUS-R2-Gen2",
         culprit: "wcus-r2-gen2",
@@ -125,11 +125,26 @@ describe("Azure Monitor common alert schema (documented sample)", () => {
   });
 
   it("resolved: same issue, lastSeen = resolvedDateTime", () => {
+    const [fired] = messages(normalizeAzureMonitor(sample("azure-monitor-fired")));
     const [alert] = messages(normalizeAzureMonitor(sample("azure-monitor-resolved")));
     expect(alert).toMatchObject({
+      alertId: `${fired!.issue.id}:resolved:aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e`,
       status: "resolved",
-      issue: { id: "azure-monitor:aaaa0a0a-bb1b-cc2c-dd3d-eeeeee4e4e4e", lastSeen: "2019-03-22T14:03:16.224Z" },
+      issue: { id: fired!.issue.id, lastSeen: "2019-03-22T14:03:16.224Z" },
     });
+  });
+
+  it("another rule, another target or another metric series (dimension) is another issue; the target's letter case is not", () => {
+    const variant = (change: (essentials: any, context: any) => void) => {
+      const payload = sample("azure-monitor-fired") as any;
+      change(payload.data.essentials, payload.data.alertContext);
+      return messages(normalizeAzureMonitor(payload))[0]!.issue.id;
+    };
+    const original = variant(() => undefined);
+    expect(variant((e) => (e.alertRule = "Another rule"))).not.toBe(original);
+    expect(variant((e) => (e.alertTargetIDs = [`${e.alertTargetIDs[0]}-2`]))).not.toBe(original);
+    expect(variant((_, c) => (c.condition.allOf[0].dimensions[0].value = "another-vm"))).not.toBe(original);
+    expect(variant((e) => (e.alertTargetIDs = [e.alertTargetIDs[0].toUpperCase()]))).toBe(original);
   });
 
   it("Sev0 → fatal … Sev4 → debug", () => {
@@ -139,6 +154,45 @@ describe("Azure Monitor common alert schema (documented sample)", () => {
       return messages(normalizeAzureMonitor(payload))[0]!.issue.level;
     });
     expect(levels).toEqual(["fatal", "error", "warning", "info", "debug"]);
+  });
+
+  it("an activity log alert, which Azure always sends as Sev4: the level comes from what happened, a Service Health incident is an error", () => {
+    const [outage] = messages(normalizeAzureMonitor(sample("azure-monitor-service-health")));
+    expect(outage).toMatchObject({ status: "firing", issue: { level: "error", title: "Service Health - East US" } });
+    const level = (change: (essentials: any, context: any) => void) => {
+      const payload = sample("azure-monitor-service-health") as any;
+      change(payload.data.essentials, payload.data.alertContext);
+      return messages(normalizeAzureMonitor(payload))[0]!.issue.level;
+    };
+    expect(level((_, c) => (c.properties.incidentType = "Security"))).toBe("error");
+    expect(level((_, c) => (c.properties.incidentType = "Maintenance"))).toBe("warning");
+    expect(level((_, c) => (c.properties.incidentType = "ActionRequired"))).toBe("warning");
+    expect(level((_, c) => (c.properties.incidentType = "Informational"))).toBe("info");
+    const resourceHealth = (status: string) =>
+      level((e, c) => {
+        e.monitoringService = "Resource Health";
+        c.properties = { title: "The virtual machine is unavailable", currentHealthStatus: status, previousHealthStatus: "Available" };
+      });
+    expect(["Unavailable", "Degraded", "Unknown", "Available"].map(resourceHealth)).toEqual(["error", "warning", "warning", "info"]);
+    const administrative = (activityLevel: string) =>
+      level((e, c) => {
+        e.monitoringService = "Activity Log - Administrative";
+        c.properties = null;
+        c.level = activityLevel;
+        c.operationName = "Microsoft.Compute/virtualMachines/delete";
+      });
+    expect(["Informational", "Critical"].map(administrative)).toEqual(["error", "fatal"]);
+  });
+
+  it("Service Health: each incident (trackingId) its own issue; its updates the same one", () => {
+    const incident = (trackingId: string, guid: string) => {
+      const payload = sample("azure-monitor-service-health") as any;
+      payload.data.alertContext.properties.trackingId = trackingId;
+      payload.data.essentials.alertId = payload.data.essentials.alertId.replace(/[^/]+$/, guid);
+      return messages(normalizeAzureMonitor(payload))[0]!.issue.id;
+    };
+    expect(incident("7S5L-PJ8", "11111111-1111-4111-8111-111111111111")).toBe(incident("7S5L-PJ8", "22222222-2222-4222-8222-222222222222"));
+    expect(incident("7S5L-PJ8", "11111111-1111-4111-8111-111111111111")).not.toBe(incident("9TQ1-XY2", "11111111-1111-4111-8111-111111111111"));
   });
 
   it("another schema is refused", () => {
@@ -180,7 +234,22 @@ describe("Sentry integration-platform webhooks (documented samples)", () => {
         url: "https://sentry.io/organizations/baz/alerts/1/",
       },
     });
-    expect(resolved).toMatchObject({ status: "resolved", alertId: "sentry:incident-4:resolved:resolved", issue: { id: "sentry:incident-4" } });
+    expect(resolved).toMatchObject({ status: "resolved", issue: { id: "sentry:incident-4" } });
+  });
+
+  it("metric_alert: each notification of an incident is its own alert (notification_uuid, else its text); the same one sent twice is one", () => {
+    const notification = (action: string, changes: Record<string, string> = {}) => {
+      const payload = sample("sentry-metric-alert-critical") as any;
+      payload.action = action;
+      Object.assign(payload.data, changes);
+      return messages(normalizeSentry("metric_alert", payload))[0]!.alertId;
+    };
+    const uuid = (id: string) => ({ web_url: `https://sentry.io/organizations/baz/alerts/rules/details/7/?alert=1&notification_uuid=${id}` });
+    expect(notification("critical", uuid("a1"))).not.toBe(notification("critical", uuid("a2")));
+    expect(notification("critical", uuid("a1"))).toBe(notification("critical", uuid("a1")));
+    expect(notification("critical", { description_text: "1000 events" })).not.toBe(notification("critical", { description_text: "1200 events" }));
+    expect(notification("critical")).toBe(notification("critical"));
+    expect(notification("critical")).not.toBe(notification("warning"));
   });
 
   it("issue created: a firing alert with Sentry's counts, level and short id", () => {
@@ -210,6 +279,16 @@ describe("Sentry integration-platform webhooks (documented samples)", () => {
     });
     expect(action("sentry-issue-resolved", { ...sample("sentry-issue-resolved"), action: "unresolved" })).toMatchObject({
       action: { type: "unresolve" },
+    });
+    const regressed = sample("sentry-issue-resolved") as any;
+    Object.assign(regressed, { action: "unresolved" });
+    Object.assign(regressed.data.issue, { status: "unresolved", substatus: "regressed", lastSeen: "2025-11-12T09:00:00.000000+00:00" });
+    expect(action("sentry-issue-resolved", regressed)).toEqual({
+      schemaVersion: 1,
+      kind: "issue-action",
+      issueId: "sentry:1234567890",
+      source: "sentry",
+      action: { type: "regress", at: "2025-11-12T09:00:00.000Z" },
     });
     expect(action("sentry-issue-archived")).toMatchObject({ action: { type: "ignore", ignore: { mode: "events", count: 100 } } });
     expect(action("sentry-issue-assigned")).toMatchObject({ action: { type: "assign", assignee: { email: "ana@contoso.com" } } });
