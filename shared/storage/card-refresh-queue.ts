@@ -14,6 +14,8 @@ export const cardRefreshMessageSchema = z.object({
   trailingFor: z.string().optional(),
   /** Retries of copies that failed to update (429/5xx), counted to give up in the end. */
   attempt: z.number().int().positive().optional(),
+  /** A retry's copies have been failing since then (ISO time): past a day of it, they are left stale until the issue changes. */
+  failingSince: z.string().optional(),
 });
 export type CardRefreshMessage = z.infer<typeof cardRefreshMessageSchema>;
 

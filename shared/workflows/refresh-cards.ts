@@ -31,11 +31,14 @@ const TEAMS_LOW_HEADROOM = 0.5;
 /**
  * A copy still failing after MAX_DELIVERY_ATTEMPTS is tried again this long after (plus up to
  * SLOW_RETRY_JITTER_SECONDS, so the issues one outage stopped don't all come back at once), again and again,
- * until it lands or its platform says it is gone: a resolved issue may never change again to bring it back
- * (Sentry's #41891). One refresh per issue every 10–15 minutes costs an outage little.
+ * until it lands, its platform says it is gone, or it has been failing for GIVE_UP_AFTER_FAILING_MS: a resolved
+ * issue may never change again to bring it back (Sentry's #41891). One refresh per issue every 10–15 minutes costs
+ * an outage little; a day of it is no outage but an answer the sender can't act on (a Teams 400, an unknown Slack
+ * error), which would otherwise cost a call every 10–15 minutes for ever. The issue's next change tries it afresh.
  */
 const SLOW_RETRY_SECONDS = 600;
 const SLOW_RETRY_JITTER_SECONDS = 300;
+const GIVE_UP_AFTER_FAILING_MS = 24 * 60 * 60_000;
 
 /**
  * Re-renders every live copy of an issue's card from the stored issue: never from the request that
@@ -90,12 +93,22 @@ export async function refreshCards(refresher: AppContext, message: CardRefreshMe
   let retryIn = held.length > 0 ? SETTLE_MS / 1000 : 0;
   /** Some copy failed for real (not only throttled): the retry counts as an attempt. */
   let failedForReal = false;
+  // A retry rendering a change made since it was queued starts afresh, as that change's own refresh would.
+  const failingSince = issue.version > message.version ? undefined : message.failingSince;
+  const failedForADay = failingSince !== undefined && Date.now() - Date.parse(failingSince) >= GIVE_UP_AFTER_FAILING_MS;
   for (const [i, outcome] of outcomes.entries()) {
     const copy = writing[i]!;
     if (outcome.kind === "updated") continue;
     if (outcome.kind === "retry") {
       // Out of attempts, but the copy is not dead (the platform never said so): it keeps being tried, slowly.
       const outOfAttempts = !outcome.throttled && attempt >= MAX_DELIVERY_ATTEMPTS;
+      if (outOfAttempts && failedForADay) {
+        refresher.log(
+          `Card copy ${targetLabel(copy.targetKey)} of ${issue.id} left stale: still failing after ${GIVE_UP_AFTER_FAILING_MS / 3_600_000} hours ` +
+            `(${outcome.reason}), not dead (its platform never said it was gone); tried again when the issue next changes`,
+        );
+        continue;
+      }
       const delaySeconds = outOfAttempts ? slowRetrySeconds() : outcome.delaySeconds;
       // The soonest: a copy whose budget is back by then goes, the others are held back again without a call.
       retryIn = retryIn === 0 ? delaySeconds : Math.min(retryIn, delaySeconds);
@@ -103,7 +116,8 @@ export async function refreshCards(refresher: AppContext, message: CardRefreshMe
       if (outOfAttempts) {
         refresher.log(
           `Card copy ${targetLabel(copy.targetKey)} of ${issue.id} not updated after ${attempt} attempts (${outcome.reason}): ` +
-            `tried again every ${SLOW_RETRY_SECONDS / 60}–${(SLOW_RETRY_SECONDS + SLOW_RETRY_JITTER_SECONDS) / 60} minutes until it lands or its platform says it is gone`,
+            `tried again every ${SLOW_RETRY_SECONDS / 60}–${(SLOW_RETRY_SECONDS + SLOW_RETRY_JITTER_SECONDS) / 60} minutes ` +
+            `until it lands, its platform says it is gone or it has failed for ${GIVE_UP_AFTER_FAILING_MS / 3_600_000} hours`,
         );
       }
     } else {
@@ -127,6 +141,7 @@ export async function refreshCards(refresher: AppContext, message: CardRefreshMe
         trailingFor,
         // Past the last attempt the count stays there: every retry from then on is a slow one.
         attempt: failedForReal ? Math.min(attempt + 1, MAX_DELIVERY_ATTEMPTS) : attempt,
+        ...(failedForReal || failingSince ? { failingSince: failingSince ?? gate.startedAt } : {}),
       };
       await queueCardRefresh(refresher.storage, retry, { delaySeconds: retryIn });
       await refreshGate.scheduled(issue.id, trailingFor, gate.startedAt);

@@ -1,6 +1,7 @@
 // A card copy whose platform keeps failing (Slack answering 503) for longer than the retry attempts last is not
 // left showing the old state: the refresh comes back every 10–15 minutes, one at a time, until the copy lands
-// (Sentry's #41891: cards that never follow a change). The app's workflows run in this process against Azurite
+// (Sentry's #41891: cards that never follow a change); after a day of failing it stops, until the issue changes
+// again, rather than calling the platform every 10–15 minutes for ever. The app's workflows run in this process against Azurite
 // and the Slack emulator; the queue's delays are kept by Azurite, and the test brings each queued refresh in at
 // its time, with the clock moved on to that time.
 import { createServer, request, type Server } from "node:http";
@@ -88,7 +89,62 @@ describe("a copy the platform keeps failing", () => {
     expect(recorder.lastTo(QUEUES.cardRefresh)).toBe(slower);
     expect(await messageCount(app.azurite.connectionString, QUEUES.cardRefresh)).toBe(0);
   }, 60_000);
+
+  it("is left stale after a day of failing, with the reason logged, and the issue's next change tries it afresh", async () => {
+    vi.useFakeTimers({ toFake: ["Date"], shouldAdvanceTime: true });
+    const logged: string[] = [];
+    const logging: AppContext = { ...run, log: (line) => logged.push(line) };
+    const { issueId, channel } = await issueWithSlackCopy("outage-day");
+    const resolve = () =>
+      new IssueRepository(app.storage).change(issueId, (current) => ({
+        issue: { ...current!.issue, status: current!.issue.status === "resolved" ? "unresolved" : "resolved", version: current!.issue.version + 1 },
+        activities: [],
+      }));
+    const version = (await resolve())!.issue.version;
+    // An answer the sender doesn't know: not "gone", so the copy is only ever retried.
+    app.slack.injectError({ method: "chat.update", channel, error: "some_new_slack_error", times: Infinity });
+    const failedUpdates = () => app.slack.callsTo("chat.update").filter((call) => call.params.channel === channel && !call.ok).length;
+
+    const failingFrom = Date.now();
+    await refreshCards(logging, { issueId, version, requestedAt: new Date().toISOString() });
+    for (let attempt = 2; attempt <= MAX_DELIVERY_ATTEMPTS + 1; attempt++) await takeAtItsTime(recorder.lastTo(QUEUES.cardRefresh), logging);
+
+    // Within the day: still tried every 10–15 minutes, even 23 hours on.
+    vi.setSystemTime(failingFrom + 23 * HOUR);
+    await takeAtItsTime(recorder.lastTo(QUEUES.cardRefresh), logging);
+    const lastOfTheDay = recorder.lastTo(QUEUES.cardRefresh);
+    expect(lastOfTheDay.delaySeconds).toBeGreaterThanOrEqual(600);
+    expect(lastOfTheDay.delaySeconds).toBeLessThanOrEqual(900);
+    expect(await messageCount(app.azurite.connectionString, QUEUES.cardRefresh)).toBe(1);
+    const callsWithinTheDay = failedUpdates();
+    expect(callsWithinTheDay).toBe(MAX_DELIVERY_ATTEMPTS + 2);
+
+    // Past 24 hours of failing: tried once more, then nothing more is queued; the copy stays, stale but not dead.
+    vi.setSystemTime(failingFrom + 24 * HOUR + 60_000);
+    await takeAtItsTime(lastOfTheDay, logging);
+    expect(failedUpdates()).toBe(callsWithinTheDay + 1);
+    expect(recorder.lastTo(QUEUES.cardRefresh)).toBe(lastOfTheDay);
+    expect(await messageCount(app.azurite.connectionString, QUEUES.cardRefresh)).toBe(0);
+    expect(await copyOf(issueId)).toMatchObject({ renderedVersion: 1 });
+    expect((await copyOf(issueId)).dead).toBeUndefined();
+    expect(logged.at(-1)).toMatch(/left stale.*24 hours.*some_new_slack_error/);
+
+    // The issue changes again: its copies are tried afresh, with quick retries, and land once Slack takes them.
+    vi.setSystemTime(Date.now() + HOUR);
+    const changed = (await resolve())!.issue.version;
+    await refreshCards(logging, { issueId, version: changed, requestedAt: new Date().toISOString() });
+    expect(failedUpdates()).toBe(callsWithinTheDay + 2);
+    const afresh = recorder.lastTo(QUEUES.cardRefresh);
+    expect(afresh).not.toBe(lastOfTheDay);
+    expect(afresh.delaySeconds).toBeLessThan(300);
+    app.slack.clearFaults();
+    await takeAtItsTime(afresh, logging);
+    expect(await copyOf(issueId)).toMatchObject({ renderedVersion: changed });
+    expect(await messageCount(app.azurite.connectionString, QUEUES.cardRefresh)).toBe(0);
+  }, 60_000);
 });
+
+const HOUR = 60 * 60_000;
 
 /** An issue (version 1) with its card in a Slack channel of a workspace of its own, posted by the app's sender. */
 async function issueWithSlackCopy(name: string): Promise<{ issueId: string; channel: string }> {
@@ -121,14 +177,14 @@ async function copyOf(issueId: string) {
  * What the Functions host does with a queued refresh once its delay has passed: the clock is moved on to that
  * moment, the message made visible, taken off the queue, run and deleted.
  */
-async function takeAtItsTime(sent: RecordedMessage): Promise<void> {
+async function takeAtItsTime(sent: RecordedMessage, refresher: AppContext = run): Promise<void> {
   vi.setSystemTime(Math.max(Date.now(), sent.at + sent.delaySeconds * 1000 + 100));
   const queue = queueClient(app.azurite.connectionString, QUEUES.cardRefresh);
   await queue.updateMessage(sent.messageId, sent.popReceipt, sent.text, 0);
   const { receivedMessageItems } = await queue.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 30 });
   expect(receivedMessageItems.map((item) => item.messageId)).toEqual([sent.messageId]);
   const item = receivedMessageItems[0]!;
-  await refreshCards(run, decode(item.messageText).body as CardRefreshMessage);
+  await refreshCards(refresher, decode(item.messageText).body as CardRefreshMessage);
   await queue.deleteMessage(item.messageId, item.popReceipt);
 }
 
