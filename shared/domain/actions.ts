@@ -44,6 +44,17 @@ export type ActionOutcome =
   | { kind: "unchanged"; issue: Issue; message: string; expiry?: ActivityRecord }
   | { kind: "refused"; reason: string };
 
+/** The monitoring tools whose issue ids carry their name (`alertmanager:<fingerprint>`, …): the actor of a recovery. */
+export const ALERT_SOURCES = ["alertmanager", "grafana", "azure-monitor", "sentry"] as const;
+export type AlertSource = (typeof ALERT_SOURCES)[number];
+
+/** Who resolved the issue when an alert reports recovery: the tool named by the issue id's prefix, else "alert". */
+export function recoveryActor(issueId: string): Actor {
+  const prefix = issueId.slice(0, issueId.indexOf(":"));
+  const source = (ALERT_SOURCES as readonly string[]).includes(prefix) ? prefix : "alert";
+  return { label: source, surface: "alert" };
+}
+
 const MAX_IGNORE_MINUTES = 60 * 24 * 365;
 const MAX_IGNORE_COUNT = 1_000_000_000;
 
@@ -100,8 +111,11 @@ export function applyAction(issue: Issue, action: IssueAction, actor: Actor, now
       if (current.status === "resolved") {
         return { kind: "refused", reason: `${label(current)} is resolved. Unresolve it before ignoring it.` };
       }
-      const condition = ignoreCondition(current, action.ignore, now);
-      if (typeof condition === "string") return { kind: "refused", reason: condition };
+      const requested = ignoreCondition(current, action.ignore, now);
+      if (typeof requested === "string") return { kind: "refused", reason: requested };
+      // Ignored another way, the issue has still recovered: the new condition runs out into resolved too.
+      const recoveredAt = current.ignore?.recoveredAt;
+      const condition: IgnoreCondition = recoveredAt ? { ...requested, recoveredAt } : requested;
       if (current.status === "ignored" && (sameIgnore(current.ignore, condition) || repeatsIgnore(current, action.ignore, who, now))) {
         return same(`${label(current)} is already ${describeIgnore(current.ignore!)}.`);
       }
@@ -162,9 +176,27 @@ function statusActionOf(type: IssueAction["type"]): Issue["statusChange"] {
   return type === "resolve" || type === "unresolve" || type === "ignore" || type === "unignore" ? type : undefined;
 }
 
-/** When an ignore condition has run out, the issue returns to unresolved. */
+/**
+ * When an ignore condition has run out, the issue returns to unresolved; unless its source reported recovery while
+ * it was ignored and has not fired since (`recoveredAt`): then the source resolves it, as that recovery would have
+ * done to an issue not ignored. Firing again, it regresses like any resolved issue.
+ */
 export function expireIgnore(issue: Issue, now: Date): { issue: Issue; activity: ActivityRecord } | undefined {
   if (issue.status !== "ignored" || !ignoreHasRunOut(issue, now)) return undefined;
+  if (issue.ignore?.recoveredAt) {
+    const source = recoveryActor(issue.id);
+    const resolved: Issue = {
+      ...issue,
+      status: "resolved",
+      substatus: undefined,
+      ignore: undefined,
+      statusChangedBy: source.label,
+      statusChangedAt: now.toISOString(),
+      statusChange: "resolve",
+      version: issue.version + 1,
+    };
+    return { issue: resolved, activity: activityFor(issue, resolved, "resolve", source, now) };
+  }
   const updated: Issue = {
     ...issue,
     status: "unresolved",
@@ -225,7 +257,14 @@ function ignoreCondition(issue: Issue, request: IgnoreRequest, now: Date): Ignor
 function sameIgnore(a: IgnoreCondition | undefined, b: IgnoreCondition): boolean {
   if (!a || a.mode !== b.mode) return false;
   if (a.mode === "forever") return true;
-  return JSON.stringify(a) === JSON.stringify(b);
+  return JSON.stringify(withoutRecovery(a)) === JSON.stringify(withoutRecovery(b));
+}
+
+/** The condition alone, without the recovery it remembers (`IgnoreCondition.recoveredAt`). */
+export function withoutRecovery(ignore: IgnoreCondition): IgnoreCondition {
+  const condition = { ...ignore };
+  delete condition.recoveredAt;
+  return condition;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Alert } from "./alert";
-import { activityFor, expireIgnore, type ActivityRecord } from "./actions";
+import { activityFor, expireIgnore, withoutRecovery, type ActivityRecord } from "./actions";
 import type { Actor, Issue, ReleaseRegression } from "./issue";
 import { LEVELS } from "./issue";
 import { describeRegression, recordRelease, releaseOf, releaseRegression, type KnownReleases } from "./releases";
@@ -102,6 +102,9 @@ export function applyAlert(existing: Issue | undefined, alert: Alert, now: Date,
       activities.push(reopened.activity);
     }
   }
+
+  // Fired again after a recovery the ignore remembered: the source's last word is a firing, and the ignore ends as usual.
+  if (alert.status !== "resolved" && firesAgain && issue.ignore?.recoveredAt) issue = { ...issue, ignore: withoutRecovery(issue.ignore) };
 
   const expired = expireIgnore(issue, now);
   if (expired) {

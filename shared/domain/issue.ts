@@ -4,12 +4,17 @@ export type Level = (typeof LEVELS)[number];
 export const STATUSES = ["unresolved", "resolved", "ignored"] as const;
 export type Status = (typeof STATUSES)[number];
 
-/** Why an issue is ignored, and when the ignore runs out. Counts are absolute targets. */
-export type IgnoreCondition =
+/**
+ * Why an issue is ignored, and when the ignore runs out. Counts are absolute targets. `recoveredAt`: the source
+ * reported recovery (at that time) while the issue was ignored and has not fired since, so the ignore running out
+ * resolves the issue by the source instead of unresolving it.
+ */
+export type IgnoreCondition = (
   | { mode: "forever" }
   | { mode: "until"; until: string; minutes: number }
   | { mode: "events"; untilCount: number; moreEvents: number }
-  | { mode: "users"; untilUserCount: number; moreUsers: number };
+  | { mode: "users"; untilUserCount: number; moreUsers: number }
+) & { recoveredAt?: string };
 
 /** Resolve in a release (Sentry's choices besides "Immediately"): the issue's release as it is now. */
 export type ReleaseChoice = "current" | "next";

@@ -1,22 +1,13 @@
 import { z } from "zod";
 import { claimedKind, queueMessageValue } from "./queue-message";
-import { applyAction, type IssueAction } from "./actions";
+import { ALERT_SOURCES, applyAction, recoveryActor, type AlertSource, type IssueAction } from "./actions";
 import { ALERT_LIMITS, alertTargetSchema, type Alert } from "./alert";
 import { ids } from "./ids";
 import { applyAlert, regress, type AlertIntake, type FoldOptions } from "./intake";
-import type { Actor, Issue } from "./issue";
+import type { Issue } from "./issue";
 import type { KnownReleases } from "./releases";
 
-/** The monitoring tools whose issue ids carry their name (`alertmanager:<fingerprint>`, …): the actor of a recovery. */
-export const ALERT_SOURCES = ["alertmanager", "grafana", "azure-monitor", "sentry"] as const;
-export type AlertSource = (typeof ALERT_SOURCES)[number];
-
-/** Who resolved the issue when an alert reports recovery: the tool named by the issue id's prefix, else "alert". */
-export function recoveryActor(issueId: string): Actor {
-  const prefix = issueId.slice(0, issueId.indexOf(":"));
-  const source = (ALERT_SOURCES as readonly string[]).includes(prefix) ? prefix : "alert";
-  return { label: source, surface: "alert" };
-}
+export { ALERT_SOURCES, recoveryActor, type AlertSource };
 
 /**
  * Folds an alert into its issue: a firing alert as always (`applyAlert`), a resolved one by `applyRecovery`.
@@ -34,10 +25,12 @@ export function foldAlert(
 }
 
 /**
- * A resolved alert resolves an unresolved or ignored issue (surface `alert`, actor = the source): the problem
- * is gone, so an ignore's end must not reopen it later, and its next firing regresses it as for any resolved
- * issue. An already resolved issue is left as it is. A recovery for an issue never seen (it arrived before its
- * firing alert) records the issue already resolved, so the late firing alert does not reopen it.
+ * A resolved alert resolves an unresolved issue (surface `alert`, actor = the source). An ignored issue stays
+ * ignored (the tools send a recovery after every incident; an ignore ended by each would be no ignore), but its
+ * ignore remembers the recovery (`IgnoreCondition.recoveredAt`, until the issue fires again): running out, it
+ * then resolves the issue rather than unresolving it (`expireIgnore`). An already resolved issue is left as it is.
+ * A recovery for an issue never seen (it arrived before its firing alert) records the issue already resolved, so
+ * the late firing alert does not reopen it.
  */
 export function applyRecovery(existing: Issue | undefined, alert: Alert, now: Date, releases?: KnownReleases): AlertIntake | undefined {
   if (existing?.status === "resolved") return undefined;
@@ -45,15 +38,26 @@ export function applyRecovery(existing: Issue | undefined, alert: Alert, now: Da
   if (existing && Date.parse(alert.issue.lastSeen) < Date.parse(existing.lastSeen)) return undefined;
   // A recovery is not a new severity: the issue keeps its level.
   const reported = existing ? { ...alert, issue: { ...alert.issue, level: existing.level } } : alert;
-  const folded = applyAlert(existing, reported, now, releases);
-  const outcome = applyAction(folded.issue, { type: "resolve" }, recoveryActor(alert.issue.id), now);
-  if (outcome.kind !== "changed") return undefined;
-  return {
-    ...folded,
-    issue: { ...outcome.issue, version: folded.issue.version },
-    activities: [...folded.activities, ...outcome.activities],
-    levelRose: false,
-  };
+  const folded: AlertIntake = { ...applyAlert(existing, reported, now, releases), levelRose: false };
+  switch (folded.issue.status) {
+    case "ignored":
+      return recoveredWhileIgnored(folded, alert.issue.lastSeen);
+    case "resolved":
+      // The ignore ran out with this alert, on a recovery it remembered: the source has resolved the issue already.
+      return folded;
+    case "unresolved": {
+      const outcome = applyAction(folded.issue, { type: "resolve" }, recoveryActor(alert.issue.id), now);
+      if (outcome.kind !== "changed") return undefined;
+      return { ...folded, issue: { ...outcome.issue, version: folded.issue.version }, activities: [...folded.activities, ...outcome.activities] };
+    }
+  }
+}
+
+/** The ignored issue with the recovery reported `at` remembered by its ignore; undefined when it knows of it already. */
+function recoveredWhileIgnored(folded: AlertIntake, at: string): AlertIntake | undefined {
+  const ignore = folded.issue.ignore!;
+  if (ignore.recoveredAt && Date.parse(ignore.recoveredAt) >= Date.parse(at)) return undefined;
+  return { ...folded, issue: { ...folded.issue, ignore: { ...ignore, recoveredAt: at } } };
 }
 
 /**

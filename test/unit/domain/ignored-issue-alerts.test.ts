@@ -54,34 +54,124 @@ describe("a producer that reports the issue's total count (alert schema v1)", ()
   });
 });
 
-describe("a recovery while the issue is ignored", () => {
-  it("resolves it by the source: ignored for 30 minutes at 03:01, recovered at 03:20, and the 03:31 wake-up changes nothing", () => {
-    let issue = fold(undefined, alertmanagerAlert("firing", FIRST_FIRING), minutesAfterFirst(0));
-    issue = ignored(issue, { type: "ignore", ignore: { mode: "minutes", minutes: 30 } }, minutesAfterFirst(1));
+/** Sentry's "archived": an ignored issue stays ignored whatever its source says until the ignore runs out. */
+describe("a recovery while the issue is ignored: the ignore holds, and how it ends depends on the source's last word", () => {
+  const recoveryAt = (minutes: number) => alertmanagerAlert("resolved", FIRST_FIRING, minutesAfterFirst(minutes).toISOString());
+  const firingAt = (minutes: number) => alertmanagerAlert("firing", minutesAfterFirst(minutes).toISOString());
 
-    const recovery = foldAlert(issue, alertmanagerAlert("resolved", FIRST_FIRING, minutesAfterFirst(20).toISOString()), minutesAfterFirst(20));
-    expect(recovery?.issue).toMatchObject({ status: "resolved", ignore: undefined, statusChangedBy: "alertmanager" });
-    expect(recovery?.activities).toEqual([
-      expect.objectContaining({ action: "resolve", actor: "alertmanager", surface: "alert", fromStatus: "ignored", toStatus: "resolved" }),
+  function ignoredAt(minutes: number, ignore: Parameters<typeof applyAction>[1]): Issue {
+    return ignored(fold(undefined, alertmanagerAlert("firing", FIRST_FIRING), minutesAfterFirst(0)), ignore, minutesAfterFirst(minutes));
+  }
+
+  it("ignored forever at 03:01, recovered at 03:20, firing again at 04:30: still ignored forever, no regression, no new card", () => {
+    const issue = ignoredAt(1, { type: "ignore", ignore: { mode: "forever" } });
+    const recovery = foldAlert(issue, recoveryAt(20), minutesAfterFirst(20))!;
+    expect(recovery.issue).toMatchObject({ status: "ignored", ignore: { mode: "forever" }, statusChangedBy: "Ana" });
+    expect(recovery.activities).toEqual([]);
+
+    const again = foldAlert(recovery.issue, firingAt(90), minutesAfterFirst(90))!;
+    expect(again).toMatchObject({ regressed: false, levelRose: false, activities: [], issue: { status: "ignored", ignore: { mode: "forever" } } });
+    expect(buildIssueView(again.issue).statusLine).toBe("Ignored forever by Ana · 2026-01-01 03:01 UTC");
+  });
+
+  it("ignored forever, recovered, and Alertmanager firing the same alert again (same startsAt): still ignored", () => {
+    const issue = ignoredAt(1, { type: "ignore", ignore: { mode: "forever" } });
+    const recovered = fold(issue, recoveryAt(20), minutesAfterFirst(20));
+    const again = foldAlert(recovered, alertmanagerAlert("firing", FIRST_FIRING), minutesAfterFirst(40), undefined, { firesAgain: true })!;
+    expect(again).toMatchObject({ regressed: false, issue: { status: "ignored", ignore: { mode: "forever" } } });
+  });
+
+  it("ignored for 30 minutes at 03:01, recovered at 03:20: ignored until the 03:31 wake-up, which resolves it by alertmanager", () => {
+    const issue = ignoredAt(1, { type: "ignore", ignore: { mode: "minutes", minutes: 30 } });
+    const recovered = fold(issue, recoveryAt(20), minutesAfterFirst(20));
+    expect(buildIssueView(recovered).statusLine).toBe("Ignored until 2026-01-01 03:31 UTC by Ana · 2026-01-01 03:01 UTC");
+
+    const wakeUp = expireIgnore(recovered, minutesAfterFirst(31))!;
+    expect(wakeUp.issue).toMatchObject({ status: "resolved", ignore: undefined, statusChangedBy: "alertmanager" });
+    expect(wakeUp.activity).toMatchObject({
+      action: "resolve",
+      actor: "alertmanager",
+      surface: "alert",
+      fromStatus: "ignored",
+      toStatus: "resolved",
+    });
+    expect(buildIssueView(wakeUp.issue).statusLine).toBe("Resolved by alertmanager · 2026-01-01 03:31 UTC");
+
+    // Resolved like any recovered issue: its next firing regresses it.
+    const next = foldAlert(wakeUp.issue, firingAt(90), minutesAfterFirst(90))!;
+    expect(next).toMatchObject({ regressed: true, issue: { status: "unresolved", substatus: "regressed" } });
+  });
+
+  it("ignored for 30 minutes, recovered at 03:20, firing again at 03:25: the 03:31 wake-up unresolves it as usual", () => {
+    const issue = ignoredAt(1, { type: "ignore", ignore: { mode: "minutes", minutes: 30 } });
+    const firing = fold(fold(issue, recoveryAt(20), minutesAfterFirst(20)), firingAt(25), minutesAfterFirst(25));
+    expect(firing.status).toBe("ignored");
+
+    const wakeUp = expireIgnore(firing, minutesAfterFirst(31))!;
+    expect(wakeUp.issue).toMatchObject({ status: "unresolved", substatus: "escalating" });
+    expect(wakeUp.activity).toMatchObject({ action: "ignore-expired", fromStatus: "ignored", toStatus: "unresolved" });
+    expect(buildIssueView(wakeUp.issue).statusLine).toBe("Unresolved: the ignore ran out · 2026-01-01 03:31 UTC");
+  });
+
+  it("Alertmanager firing the same alert again after the recovery (same startsAt) is firing again: unresolved at the wake-up", () => {
+    const issue = ignoredAt(1, { type: "ignore", ignore: { mode: "minutes", minutes: 30 } });
+    const recovered = fold(issue, recoveryAt(20), minutesAfterFirst(20));
+    const again = foldAlert(recovered, alertmanagerAlert("firing", FIRST_FIRING), minutesAfterFirst(25), undefined, { firesAgain: true })!.issue;
+    expect(expireIgnore(again, minutesAfterFirst(31))!.issue).toMatchObject({ status: "unresolved", substatus: "escalating" });
+  });
+
+  it("a firing from before the recovery that arrives after it leaves the recovery the last word: resolved at the wake-up", () => {
+    const issue = ignoredAt(1, { type: "ignore", ignore: { mode: "minutes", minutes: 30 } });
+    const recovered = fold(issue, recoveryAt(20), minutesAfterFirst(20));
+    const late = fold(recovered, firingAt(10), minutesAfterFirst(22));
+    expect(expireIgnore(late, minutesAfterFirst(31))!.issue).toMatchObject({ status: "resolved", statusChangedBy: "alertmanager" });
+  });
+
+  it("ignored until 10 more events, recovered in between: the 10th new firing brings it back unresolved, as the ignore running out", () => {
+    let issue = ignoredAt(1, { type: "ignore", ignore: { mode: "events", count: 10 } });
+    issue = fold(issue, recoveryAt(20), minutesAfterFirst(20));
+    for (let n = 1; n <= 9; n++) issue = fold(issue, firingAt(60 * n), minutesAfterFirst(60 * n));
+    expect(issue).toMatchObject({ status: "ignored", count: 10 });
+
+    const tenth = foldAlert(issue, firingAt(600), minutesAfterFirst(600))!;
+    expect(tenth).toMatchObject({ regressed: false, issue: { status: "unresolved", substatus: "escalating", count: 11 } });
+    expect(tenth.activities.map((a) => a.action)).toEqual(["ignore-expired"]);
+  });
+
+  it("ignored forever, recovered, then ignored for 30 minutes instead: the recovery still counts when those run out", () => {
+    const issue = ignoredAt(1, { type: "ignore", ignore: { mode: "forever" } });
+    const recovered = fold(issue, recoveryAt(20), minutesAfterFirst(20));
+    const shorter = ignored(recovered, { type: "ignore", ignore: { mode: "minutes", minutes: 30 } }, minutesAfterFirst(40));
+    expect(shorter.status).toBe("ignored");
+    expect(expireIgnore(shorter, minutesAfterFirst(70))!.issue).toMatchObject({ status: "resolved", statusChangedBy: "alertmanager" });
+  });
+
+  it("a click after the ignore ran out finds the issue resolved by alertmanager first", () => {
+    const issue = ignoredAt(1, { type: "ignore", ignore: { mode: "minutes", minutes: 30 } });
+    const recovered = fold(issue, recoveryAt(20), minutesAfterFirst(20));
+    const outcome = applyAction(recovered, { type: "assign", assignee: "me" }, ana, minutesAfterFirst(40));
+    expect(outcome).toMatchObject({
+      kind: "changed",
+      issue: { status: "resolved", statusChangedBy: "alertmanager", assignee: { email: "ana@contoso.com" } },
+    });
+    expect(outcome.kind === "changed" && outcome.activities.map((a) => [a.action, a.actor])).toEqual([
+      ["resolve", "alertmanager"],
+      ["assign", "ana@contoso.com"],
     ]);
-    expect(buildIssueView(recovery!.issue).statusLine).toBe("Resolved by alertmanager · 2026-01-01 03:20 UTC");
-
-    expect(expireIgnore(recovery!.issue, minutesAfterFirst(31))).toBeUndefined();
   });
 
-  it("ignored forever, then recovered: resolved, and its next firing regresses it as any resolved issue's", () => {
-    let issue = fold(undefined, alertmanagerAlert("firing", FIRST_FIRING), minutesAfterFirst(0));
-    issue = ignored(issue, { type: "ignore", ignore: { mode: "forever" } }, minutesAfterFirst(1));
-    issue = fold(issue, alertmanagerAlert("resolved", FIRST_FIRING, minutesAfterFirst(20).toISOString()), minutesAfterFirst(20));
-    expect(issue.status).toBe("resolved");
-    const again = foldAlert(issue, alertmanagerAlert("firing", minutesAfterFirst(90).toISOString()), minutesAfterFirst(90))!;
-    expect(again).toMatchObject({ regressed: true, issue: { status: "unresolved", substatus: "regressed" } });
+  it("unignored after the recovery: unresolved, as the person chose", () => {
+    const issue = ignoredAt(1, { type: "ignore", ignore: { mode: "forever" } });
+    const recovered = fold(issue, recoveryAt(20), minutesAfterFirst(20));
+    const outcome = applyAction(recovered, { type: "unignore" }, ana, minutesAfterFirst(40));
+    expect(outcome).toMatchObject({ kind: "changed", issue: { status: "unresolved", ignore: undefined } });
   });
 
-  it("a late recovery of an earlier firing leaves the issue ignored when it has fired again since", () => {
+  it("a late recovery of an earlier firing changes nothing when the issue has fired again since", () => {
     let issue = fold(undefined, alertmanagerAlert("firing", FIRST_FIRING), minutesAfterFirst(0));
-    issue = fold(issue, alertmanagerAlert("firing", minutesAfterFirst(60).toISOString()), minutesAfterFirst(60));
-    issue = ignored(issue, { type: "ignore", ignore: { mode: "forever" } }, minutesAfterFirst(61));
-    expect(foldAlert(issue, alertmanagerAlert("resolved", FIRST_FIRING, minutesAfterFirst(20).toISOString()), minutesAfterFirst(62))).toBeUndefined();
+    issue = fold(issue, firingAt(60), minutesAfterFirst(60));
+    issue = ignored(issue, { type: "ignore", ignore: { mode: "minutes", minutes: 30 } }, minutesAfterFirst(61));
+    expect(foldAlert(issue, recoveryAt(20), minutesAfterFirst(62))).toBeUndefined();
+    expect(expireIgnore(issue, minutesAfterFirst(91))!.issue.status).toBe("unresolved");
   });
 });

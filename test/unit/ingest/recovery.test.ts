@@ -25,9 +25,17 @@ describe("a resolved alert (alert schema v1 `status`)", () => {
     expect(applyRecovery(anIssue({ status: "resolved" }), resolved(), NOW)).toBeUndefined();
   });
 
-  it("resolves an ignored issue too: the problem is gone (test/unit/domain/ignored-issue-alerts.test.ts)", () => {
-    const intake = applyRecovery(anIssue({ id: "alertmanager:ab12", status: "ignored", ignore: { mode: "forever" } }), resolved(), NOW)!;
-    expect(intake.issue).toMatchObject({ status: "resolved", ignore: undefined, statusChangedBy: "alertmanager" });
+  it("leaves an ignored issue ignored, with no history line (how its ignore then ends: test/unit/domain/ignored-issue-alerts.test.ts)", () => {
+    const ignored = anIssue({
+      id: "alertmanager:ab12",
+      status: "ignored",
+      substatus: undefined,
+      ignore: { mode: "forever" },
+      statusChangedBy: "Ana",
+    });
+    const intake = applyRecovery(ignored, resolved(), NOW)!;
+    expect(intake.issue).toMatchObject({ status: "ignored", ignore: { mode: "forever" }, statusChangedBy: "Ana" });
+    expect(intake.activities).toEqual([]);
   });
 
   it("a late recovery of an earlier firing does not resolve the issue that fired again since", () => {
