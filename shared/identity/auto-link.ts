@@ -1,6 +1,5 @@
 import type { Person } from "../domain/issue";
-import type { ChatIdentity, ChatProvider, IdentityRepository } from "../storage/identities";
-import { ConnectorError } from "../teams/connector";
+import type { AutoLinkFollowed, ChatIdentity, ChatProvider, IdentityRepository } from "../storage/identities";
 
 // Linking chat users to people by the email their platform verified (Teams member email/UPN in an allowed
 // tenant, Slack's confirmed email), on every platform the same way: a link someone made, or undid, wins.
@@ -24,7 +23,10 @@ export interface AutoLinkDeps {
   now?: () => Date;
 }
 
-/** The person the platform vouches for, asked only when needed; undefined when it vouches for no one. */
+/**
+ * The person the platform vouches for, asked only when needed; undefined when it vouches for no one. Throws
+ * `ProfileReadUnavailable` when the platform can't answer just now (each platform's reader says when that is).
+ */
 export type VerifiedPersonReader = () => Promise<Person | undefined>;
 
 /**
@@ -60,13 +62,7 @@ export async function linkedOrAutoLinked(deps: AutoLinkDeps, user: ChatUser, rea
   if (identity)
     return deps.autoLink && isDueForRecheck(deps, user, identity) ? rechecked(deps, user, identity.person, readVerified) : identity.person;
   if (!deps.autoLink || optedOut) return undefined;
-  return autoLinkVerified(deps, user, async () => {
-    try {
-      return await readVerified();
-    } catch (error) {
-      throw passingReadFailure(error) ?? error;
-    }
-  });
+  return autoLinkVerified(deps, user, readVerified);
 }
 
 /**
@@ -81,23 +77,32 @@ const RECHECK_WAIT_MS = 2000;
 function isDueForRecheck(deps: Pick<AutoLinkDeps, "now">, user: ChatUser, identity: ChatIdentity): boolean {
   const after = AUTO_LINK_RECHECK_AFTER_MS[user.provider];
   if (identity.how !== "auto" || after === undefined) return false;
-  const age = (deps.now?.() ?? new Date()).getTime() - Date.parse(identity.linkedAt);
+  const age = now(deps).getTime() - Date.parse(identity.linkedAt);
   return !(age < after); // a date that can't be read counts as old
 }
 
 /**
  * The person an old automatic link names, read again from the platform: relinked (its `linkedAt` then says when it
  * was last confirmed) when the email or name changed, or confirmed as it is. A read that fails, or takes longer than
- * RECHECK_WAIT_MS, changes nothing: the click goes on as the linked person.
+ * RECHECK_WAIT_MS, changes nothing for the click: it goes on as the linked person. What the read brings is written
+ * only over the automatic link it checked, even when it lands after the click: a sign-in or an unlink made meanwhile
+ * (on any instance), or a newer read, stays.
  */
 async function rechecked(deps: AutoLinkDeps, user: ChatUser, linked: Person, readVerified: VerifiedPersonReader): Promise<Person> {
   const recheck = (async () => {
+    const askedAt = now(deps);
     const verified = (await readVerified()) ?? linked; // vouched for by no one now (no email): kept as it was
-    if (verified.email !== linked.email) deps.log("an automatic link's verified email changed: linked again to the new one");
-    await recordAutoLink(deps, user, verified);
-    return verified;
+    const followed = await deps.identities.followAutoLink(user.provider, user.scope, user.chatUserId, verified, askedAt.toISOString(), {
+      recordCheck: true,
+    });
+    if (followed === "relinked" && verified.email !== linked.email)
+      deps.log("an automatic link's verified email changed: linked again to the new one");
+    if (followed === "relinked" || followed === "unchanged") return verified;
+    deps.log(`an automatic link changed while it was checked again (${followed}): left as it is now`);
+    return linked;
   })().catch((error: unknown) => {
-    deps.log(`an automatic link could not be checked again, kept as it is: ${(error as { code?: string }).code ?? (error as Error).name}`);
+    const why = error instanceof ProfileReadUnavailable ? error.reason : ((error as { code?: string }).code ?? (error as Error).name);
+    deps.log(`an automatic link could not be checked again, kept as it is: ${why}`);
     return linked;
   });
   let timer: NodeJS.Timeout | undefined;
@@ -112,23 +117,6 @@ async function rechecked(deps: AutoLinkDeps, user: ChatUser, linked: Person, rea
 }
 
 /**
- * A read failure that says nothing about who the user is, only that the platform could not answer now: the Bot
- * Connector throttling or failing (408, 412, 429, 5xx; its own retry covers none of them), a timeout, or no
- * connection. Undefined for anything else.
- */
-function passingReadFailure(error: unknown): ProfileReadUnavailable | undefined {
-  if (error instanceof ProfileReadUnavailable) return error;
-  if (error instanceof ConnectorError) {
-    const passing = error.status === 408 || error.status === 412 || error.status === 429 || error.status >= 500;
-    return passing ? new ProfileReadUnavailable(`HTTP ${error.status}${error.code ? ` ${error.code}` : ""}`, error.retryAfterSec) : undefined;
-  }
-  const name = (error as Error | undefined)?.name;
-  if (name === "TimeoutError" || name === "AbortError") return new ProfileReadUnavailable("no answer in time");
-  if (error instanceof TypeError && error.message === "fetch failed") return new ProfileReadUnavailable("could not connect");
-  return undefined;
-}
-
-/**
  * Links the user to the person their platform verified; a failure to read or write is logged, and no one is linked,
  * except a read that could not be made just now, thrown through (`ProfileReadUnavailable`).
  */
@@ -138,9 +126,10 @@ export async function autoLinkVerified(
   readVerified: VerifiedPersonReader,
 ): Promise<Person | undefined> {
   try {
+    const askedAt = now(deps);
     const person = await readVerified();
     if (!person) return undefined;
-    await recordAutoLink(deps, user, person);
+    await recordAutoLink(deps, user, person, askedAt);
     return person;
   } catch (error) {
     if (error instanceof ProfileReadUnavailable) throw error;
@@ -149,15 +138,26 @@ export async function autoLinkVerified(
   }
 }
 
-/** Records an automatic link (how: "auto") for a person already vouched for. */
-export async function recordAutoLink(deps: Pick<AutoLinkDeps, "identities" | "now">, user: ChatUser, person: Person): Promise<void> {
-  await deps.identities.link({
+/**
+ * Records an automatic link (how: "auto") for a person the platform vouched for at `vouchedAt` (by default now; a
+ * read's start, where there is one: what it says is no older than that). Never over a link someone made or undid.
+ */
+export function recordAutoLink(
+  deps: Pick<AutoLinkDeps, "identities" | "now">,
+  user: ChatUser,
+  person: Person,
+  vouchedAt: Date = now(deps),
+): Promise<"linked" | AutoLinkFollowed> {
+  return deps.identities.linkAutomatically({
     provider: user.provider,
     scope: user.scope,
     chatUserId: user.chatUserId,
     person,
-    how: "auto",
-    linkedAt: (deps.now?.() ?? new Date()).toISOString(),
+    linkedAt: vouchedAt.toISOString(),
     ...(user.teamsUserId ? { teamsUserId: user.teamsUserId } : {}),
   });
+}
+
+function now(deps: Pick<AutoLinkDeps, "now">): Date {
+  return deps.now?.() ?? new Date();
 }

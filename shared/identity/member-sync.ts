@@ -3,6 +3,7 @@ import { ConnectorError, UntrustedServiceUrlError } from "../teams/connector";
 import { QUEUES, type StorageClients } from "../storage/clients";
 import { recordAutoLink } from "./auto-link";
 import { IdentityRepository } from "../storage/identities";
+import { teamsMemberPerson } from "../teams/member-person";
 import type { AppContext } from "../context";
 
 /** One page of a team's roster to read: the queue carries the continuation token between pages. */
@@ -34,7 +35,7 @@ const BACKOFF_CAP_SECONDS = 300;
  * since is linked again (a link someone made, or undid, stays as it is). Returns the next page's message, if any.
  */
 export async function syncMemberPage(
-  deps: Pick<AppContext, "config" | "storage" | "teams">,
+  deps: Pick<AppContext, "config" | "storage" | "teams" | "now">,
   message: MemberSyncMessage,
 ): Promise<{
   linked: number;
@@ -46,6 +47,7 @@ export async function syncMemberPage(
   again?: { message: MemberSyncMessage; delaySeconds: number; failure?: string };
 }> {
   let page;
+  const askedAt = deps.now();
   try {
     page = await deps.teams.pagedMembers(message.serviceUrl, message.teamId, message.continuationToken);
   } catch (error) {
@@ -70,17 +72,21 @@ export async function syncMemberPage(
   let linked = 0;
   let updated = 0;
   const linkOne = async (member: (typeof page.members)[number]) => {
-    const email = (member.email ?? member.userPrincipalName)?.toLowerCase();
-    if (!member.aadObjectId || !email?.includes("@")) return;
-    if (member.tenantId && member.tenantId !== message.tenantId) return; // guests of a shared channel
+    const person = teamsMemberPerson(member, message.tenantId);
+    if (!member.aadObjectId || !person) return;
+    // What this instance read of the link may be a few seconds old: the writes below check it again.
     const { identity, optedOut } = await identities.lookup("msteams", message.tenantId, member.aadObjectId);
     if (optedOut || identity?.how === "explicit") return;
-    const person = { email, ...(member.name ? { name: member.name } : {}) };
     if (identity && identity.person.email === person.email && identity.person.name === person.name) return;
+    if (identity) {
+      const followed = await identities.followAutoLink("msteams", message.tenantId, member.aadObjectId, person, askedAt.toISOString());
+      if (followed === "relinked") updated++;
+      return;
+    }
     const user = { provider: "msteams" as const, scope: message.tenantId, chatUserId: member.aadObjectId, teamsUserId: member.id };
-    await recordAutoLink({ identities }, user, person);
-    if (identity) updated++;
-    else linked++;
+    const recorded = await recordAutoLink({ identities }, user, person, askedAt);
+    if (recorded === "linked") linked++;
+    else if (recorded === "relinked") updated++;
   };
   for (let i = 0; i < page.members.length; i += LINKS_AT_ONCE) {
     await Promise.all(page.members.slice(i, i + LINKS_AT_ONCE).map(linkOne));
@@ -115,7 +121,10 @@ export async function queueNextPage(storage: StorageClients, next: MemberSyncMes
 }
 
 /** One `member-sync` message: reads its page, queues what comes next (the next page, or this one again), and says what happened. */
-export async function takeMemberSyncPage(deps: Pick<AppContext, "config" | "storage" | "teams">, message: MemberSyncMessage): Promise<string> {
+export async function takeMemberSyncPage(
+  deps: Pick<AppContext, "config" | "storage" | "teams" | "now">,
+  message: MemberSyncMessage,
+): Promise<string> {
   const { linked, updated, next, stopped, gaveUp, again } = await syncMemberPage(deps, message);
   if (again) {
     await queueNextPage(deps.storage, again.message, again.delaySeconds);

@@ -281,10 +281,23 @@ export type SlackUserProfile =
   | { kind: "bot" | "deactivated" | "other-workspace" | "no-email"; name?: string }
   | { kind: "not-found" };
 
+/** The fields of a Slack user object (as `users.info` and `user_change` carry it) that say who the user is. */
+export interface SlackUserObject {
+  id?: string;
+  team_id?: string;
+  name?: string;
+  real_name?: string;
+  deleted?: boolean;
+  is_bot?: boolean;
+  is_app_user?: boolean;
+  is_email_confirmed?: boolean;
+  enterprise_user?: { teams?: string[] };
+  profile?: { email?: string; real_name?: string; display_name?: string };
+}
+
 /**
- * Reads a user with `users.info` and says whether they are a person of this workspace with an email
- * Slack confirmed: only such an address says who someone is (a profile email alone can be typed in by
- * anyone; a Slack Connect guest belongs to another organisation). Errors other than `user_not_found` throw.
+ * Reads a user with `users.info` and says whether they are a person of this workspace (`slackPersonOf`).
+ * Errors other than `user_not_found` throw.
  */
 export async function readSlackUser(client: WebClient, teamId: string, userId: string): Promise<SlackUserProfile> {
   let user;
@@ -295,6 +308,14 @@ export async function readSlackUser(client: WebClient, teamId: string, userId: s
     throw error;
   }
   if (!user) return { kind: "not-found" };
+  return slackPersonOf(user, teamId);
+}
+
+/**
+ * Whether a Slack user is a person of this workspace with an email Slack confirmed: only such an address says who
+ * someone is (a profile email alone can be typed in by anyone; a Slack Connect guest belongs to another organisation).
+ */
+export function slackPersonOf(user: SlackUserObject, teamId: string): Exclude<SlackUserProfile, { kind: "not-found" }> {
   const shown = user.real_name || user.profile?.real_name || user.profile?.display_name || user.name || undefined;
   const name = shown ? { name: shown } : {};
   if (user.is_bot || user.is_app_user || user.id === "USLACKBOT") return { kind: "bot", ...name };

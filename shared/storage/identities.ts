@@ -1,5 +1,5 @@
 import type { Person } from "../domain/issue";
-import { safeKey, isNotFound, isPreconditionFailed, escapeOData, stripUndefined } from "./table";
+import { safeKey, isConflict, isNotFound, isPreconditionFailed, escapeOData, stripUndefined } from "./table";
 import { TABLES, type StorageClients } from "./clients";
 
 export type ChatProvider = "msteams" | "slack" | "discord";
@@ -37,6 +37,9 @@ interface EmailIndexEntity {
 const partition = (provider: ChatProvider, scope: string) => `${provider}:${safeKey(scope)}`;
 
 type Lookup = { identity?: ChatIdentity; optedOut: boolean };
+
+/** What following an automatic link did (`IdentityRepository.followAutoLink`), for the log. */
+export type AutoLinkFollowed = "relinked" | "removed" | "unchanged" | "not-auto" | "outdated";
 
 /**
  * How long an instance trusts a link (or an unlink) it read, and the people it listed for the Assign menu:
@@ -119,7 +122,10 @@ export class IdentityRepository {
     }
   }
 
-  /** Links (or relinks) a chat user; returns the person it was linked to before, if any other. */
+  /**
+   * Links (or relinks) a chat user, replacing whatever is there: for a link the person makes (automatic ones go through
+   * `linkAutomatically`, which never replaces one). Returns the person it was linked to before, if any other.
+   */
   async link(identity: ChatIdentity): Promise<Person | undefined> {
     const table = await this.storage.table(TABLES.identities);
     // Read afresh, not from what this instance remembers: the old person's email index row goes.
@@ -160,18 +166,54 @@ export class IdentityRepository {
   }
 
   /**
-   * Brings an automatic link in line with the person the platform now vouches for: relinked to `person`, or removed
-   * (undefined: the account was deactivated, its email is no longer confirmed). Removed, not marked unlinked: should
-   * the platform vouch for them again, they are linked again as before. A link the person made, or an unlink, is
-   * never touched. What it did, for the log.
+   * Records an automatic link for a chat user the platform vouched for at `identity.linkedAt`, without ever replacing
+   * what is there: a link the person made, or an unlink, stays as it is, and an automatic link already there (another
+   * instance linked them first) is followed as `followAutoLink` follows it.
+   */
+  async linkAutomatically(identity: Omit<ChatIdentity, "how">): Promise<"linked" | AutoLinkFollowed> {
+    const table = await this.storage.table(TABLES.identities);
+    const email = identity.person.email.toLowerCase();
+    try {
+      await table.createEntity<IdentityEntity>(
+        stripUndefined({
+          partitionKey: partition(identity.provider, identity.scope),
+          rowKey: safeKey(identity.chatUserId),
+          email,
+          name: identity.person.name,
+          how: "auto" as const,
+          linkedAt: identity.linkedAt,
+          teamsUserId: identity.teamsUserId,
+        }),
+      );
+    } catch (error) {
+      if (!isConflict(error)) throw error;
+      return this.followAutoLink(identity.provider, identity.scope, identity.chatUserId, identity.person, identity.linkedAt);
+    }
+    await table.upsertEntity<EmailIndexEntity>(
+      { partitionKey: emailPartition(email), rowKey: partition(identity.provider, identity.scope), chatUserId: identity.chatUserId },
+      "Replace",
+    );
+    this.forget(identity.provider, identity.scope);
+    return "linked";
+  }
+
+  /**
+   * Brings an automatic link in line with the person the platform vouched for at `vouchedAt`: relinked to `person`
+   * (its `linkedAt` then `vouchedAt`), or removed (undefined: the account was deactivated, its email is no longer
+   * confirmed). Removed, not marked unlinked: should the platform vouch for them again, they are linked again as
+   * before. Read afresh and written only if the row is still what was read, so a link the person made, or an unlink,
+   * is never touched ("not-auto"), even one made a moment ago on another instance; nor is a link recorded or confirmed
+   * at or after `vouchedAt` ("outdated": a late retry of an older change, a read slower than a newer one).
+   * `recordCheck`: an unchanged link's `linkedAt` becomes `vouchedAt` too (when it was last confirmed).
    */
   async followAutoLink(
     provider: ChatProvider,
     scope: string,
     chatUserId: string,
     person: Person | undefined,
-    linkedAt: string,
-  ): Promise<"relinked" | "removed" | "unchanged" | "not-auto"> {
+    vouchedAt: string,
+    options: { recordCheck?: boolean } = {},
+  ): Promise<AutoLinkFollowed> {
     const table = await this.storage.table(TABLES.identities);
     const partitionKey = partition(provider, scope);
     const rowKey = safeKey(chatUserId);
@@ -184,18 +226,30 @@ export class IdentityRepository {
         throw error;
       }
       if (current.how !== "auto") return "not-auto";
+      // A date that can't be read is older than any.
+      if (Date.parse(vouchedAt) <= Date.parse(current.linkedAt)) return "outdated";
       const previous = fromEntity(provider, scope, chatUserId, current);
       const email = person?.email.toLowerCase();
-      if (email === current.email && person?.name === current.name) return "unchanged";
+      const unchanged = email === current.email && person?.name === current.name;
+      if (unchanged && !options.recordCheck) return "unchanged";
       try {
         if (!person || !email) await table.deleteEntity(partitionKey, rowKey, { etag: current.etag });
         else {
           await table.updateEntity<IdentityEntity>(
-            stripUndefined({ partitionKey, rowKey, email, name: person.name, how: "auto" as const, linkedAt, teamsUserId: current.teamsUserId }),
+            stripUndefined({
+              partitionKey,
+              rowKey,
+              email,
+              name: person.name,
+              how: "auto" as const,
+              linkedAt: vouchedAt,
+              teamsUserId: current.teamsUserId,
+            }),
             "Replace",
             { etag: current.etag },
           );
-          await table.upsertEntity<EmailIndexEntity>({ partitionKey: emailPartition(email), rowKey: partitionKey, chatUserId }, "Replace");
+          if (!unchanged)
+            await table.upsertEntity<EmailIndexEntity>({ partitionKey: emailPartition(email), rowKey: partitionKey, chatUserId }, "Replace");
         }
       } catch (error) {
         // Linked or unlinked meanwhile (a sign-in, a click): look again at what the link is now.
@@ -204,6 +258,7 @@ export class IdentityRepository {
       }
       if (previous.person.email !== email) await this.dropEmailIndex(previous);
       this.forget(provider, scope);
+      if (unchanged) return "unchanged";
       return email ? "relinked" : "removed";
     }
   }

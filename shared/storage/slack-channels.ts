@@ -3,14 +3,29 @@ import { slackWorkspacePartition } from "./slack-installations";
 import { getIfPresent, isConflict, isPreconditionFailed, safeKey } from "./table";
 
 /**
- * Whether the app may post in a Slack channel, as Slack's channel events last said: inactive once the app was
- * removed or the channel archived or deleted, active again when the app is invited back or the channel unarchived.
- * A channel Slack never told us about has no row, and is active.
+ * Why the app may not post in a channel. Each is set by one kind of Slack event and cleared only by its opposite:
+ * `removed` by the app invited back, `archived` by an unarchive; `deleted` never. A channel is active with none
+ * left, so unarchiving a channel the app was removed from doesn't put the app back in it.
+ */
+export type SlackChannelMark = "removed" | "archived" | "deleted";
+
+const MARK_REASONS: Record<SlackChannelMark, string> = {
+  removed: "the app was removed from the channel",
+  archived: "the channel was archived",
+  deleted: "the channel was deleted",
+};
+/** The row keeps its marks as their reasons, in `inactiveReason`, joined by this. */
+const REASON_SEPARATOR = "; ";
+
+/**
+ * Whether the app may post in a Slack channel, as Slack's channel events last said: inactive while any mark is
+ * set (the app removed, the channel archived or deleted). A channel Slack never told us about has no row, and is active.
  */
 export interface SlackChannelState {
   teamId: string;
   channel: string;
   active: boolean;
+  /** The reasons of the marks set, joined by "; ". */
   inactiveReason?: string;
   /** When the change happened, by Slack's clock: an event older than this one is a late retry and changes nothing. */
   changedAt: string;
@@ -61,29 +76,37 @@ export class SlackChannels {
   }
 
   /**
-   * Records what Slack said happened to the channel at `happenedAt`, unless an event from later was recorded
-   * already (Slack retries an event for minutes, and may deliver it after a newer one). False when it changed nothing.
+   * Sets or clears one mark as Slack said it happened at `happenedAt`, the other marks kept, unless an event from
+   * later was recorded already (Slack retries an event for minutes, and may deliver it after a newer one): the
+   * channel's state then, or undefined when the event was too old to change anything.
    */
-  async record(teamId: string, channel: string, change: { active: boolean; reason?: string; happenedAt: Date }): Promise<boolean> {
+  async record(
+    teamId: string,
+    channel: string,
+    change: { mark: SlackChannelMark; set: boolean; happenedAt: Date },
+  ): Promise<SlackChannelState | undefined> {
     const table = await this.storage.table(TABLES.installations);
     const partitionKey = slackWorkspacePartition(teamId);
     const rowKey = safeKey(channel);
-    const entity: SlackChannelEntity = {
-      partitionKey,
-      rowKey,
-      active: change.active,
-      inactiveReason: change.active ? "" : (change.reason ?? "inactive"),
-      changedAt: change.happenedAt.toISOString(),
-      updatedAt: new Date().toISOString(),
-    };
+    const reason = MARK_REASONS[change.mark];
     try {
       for (;;) {
         const current = await getIfPresent<SlackChannelEntity>(table, partitionKey, rowKey);
-        if (current && Date.parse(current.changedAt) > change.happenedAt.getTime()) return false;
+        if (current && Date.parse(current.changedAt) > change.happenedAt.getTime()) return undefined;
+        const others = reasonsOf(current).filter((kept) => kept !== reason);
+        const reasons = change.set ? [...others, reason] : others;
+        const entity: SlackChannelEntity = {
+          partitionKey,
+          rowKey,
+          active: reasons.length === 0,
+          inactiveReason: reasons.join(REASON_SEPARATOR),
+          changedAt: change.happenedAt.toISOString(),
+          updatedAt: new Date().toISOString(),
+        };
         try {
           if (current) await table.updateEntity(entity, "Replace", { etag: current.etag });
           else await table.createEntity(entity);
-          return true;
+          return fromEntity(teamId, channel, entity);
         } catch (error) {
           // Another event for the channel was recorded meanwhile: look again at which one is newer.
           if (!isPreconditionFailed(error) && !isConflict(error)) throw error;
@@ -93,6 +116,12 @@ export class SlackChannels {
       stateCache(this.storage).delete(`${teamId}/${channel}`);
     }
   }
+}
+
+/** The reasons of the marks a row holds (a reason this code no longer knows stays, cleared by nothing). */
+function reasonsOf(entity: SlackChannelEntity | undefined): string[] {
+  if (!entity || entity.active || !entity.inactiveReason) return [];
+  return entity.inactiveReason.split(REASON_SEPARATOR);
 }
 
 function fromEntity(teamId: string, channel: string, entity: SlackChannelEntity): SlackChannelState {

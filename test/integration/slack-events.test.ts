@@ -161,6 +161,22 @@ describe("Slack channel events", () => {
     expect(postsTo(deleted)).toBe(0);
   });
 
+  it("a channel the app was removed from, then archived and unarchived, stays without cards until the app is invited back", async () => {
+    const { teamId, botUserId, channel } = await workspaceWithChannel("RemovedArchived");
+    const now = Math.floor(Date.now() / 1000);
+    expect(await slackSends(teamId, { type: "channel_left", channel, actor_id: "U0SOMEONE" }, { eventTime: now - 3 })).toBe(200);
+    expect(await slackSends(teamId, { type: "channel_archive", channel, user: "U0SOMEONE1" }, { eventTime: now - 2 })).toBe(200);
+    expect(await slackSends(teamId, { type: "channel_unarchive", channel, user: "U0SOMEONE1" }, { eventTime: now - 1 })).toBe(200);
+
+    const before = postsTo(channel);
+    expect(await alertTo(teamId, channel)).toMatchObject({ state: "dead", reason: expect.stringMatching(/removed from the channel/) });
+    expect(postsTo(channel)).toBe(before);
+
+    expect(await slackSends(teamId, { type: "member_joined_channel", user: botUserId, channel, channel_type: "C", team: teamId })).toBe(200);
+    expect(await alertTo(teamId, channel)).toMatchObject({ state: "sent" });
+    expect(postsTo(channel)).toBe(before + 1);
+  });
+
   it("an event Slack delivers late changes nothing a newer one said: an unarchive retried after the next archive", async () => {
     const { teamId, channel } = await workspaceWithChannel("Late");
     const now = Math.floor(Date.now() / 1000);
@@ -202,6 +218,12 @@ describe("Slack user changes", () => {
     cache_ts: Math.floor(Date.now() / 1000),
   });
 
+  /** Slack's clock, in seconds, `seconds` after now: a change made after the link (Slack's times are whole seconds here). */
+  const secondsFromNow = (seconds: number) => Math.floor(Date.now() / 1000) + seconds;
+  /** Slack tells the app of a change that happened a minute after the link was made, unless told when. */
+  const slackTells = (teamId: string, event: { type: string; [field: string]: unknown }, eventTime = secondsFromNow(60)) =>
+    slackSends(teamId, event, { eventTime });
+
   async function autoLinked(name: string) {
     const workspace = app.slack.addWorkspace({ name });
     await installInSlackWorkspace(app.storage, workspace);
@@ -213,7 +235,7 @@ describe("Slack user changes", () => {
 
   it("an automatic link follows the person's new confirmed email", async () => {
     const { teamId, userId } = await autoLinked("Renamed");
-    expect(await slackSends(teamId, userChange(teamId, userId, { email: "Ana.Souza@contoso.com" }))).toBe(200);
+    expect(await slackTells(teamId, userChange(teamId, userId, { email: "Ana.Souza@contoso.com" }))).toBe(200);
     expect((await identify(teamId, userId)).person).toMatchObject({ email: "ana.souza@contoso.com" });
     expect(await identities().findByEmail("ana.lima@contoso.com", "slack")).toEqual([]);
   });
@@ -221,21 +243,37 @@ describe("Slack user changes", () => {
   it("the same change told twice (user_change and user_profile_changed) is the same link", async () => {
     const { teamId, userId } = await autoLinked("Twice");
     const change = userChange(teamId, userId, { email: "ana.souza@contoso.com" });
-    expect(await slackSends(teamId, change)).toBe(200);
-    expect(await slackSends(teamId, { ...change, type: "user_profile_changed" })).toBe(200);
+    expect(await slackTells(teamId, change)).toBe(200);
+    expect(await slackTells(teamId, { ...change, type: "user_profile_changed" })).toBe(200);
     expect(await identities().get("slack", teamId, userId)).toMatchObject({ how: "auto", person: { email: "ana.souza@contoso.com" } });
   });
 
   it("a deactivated account, or an email Slack no longer confirms, ends the automatic link", async () => {
     const deactivated = await autoLinked("Deactivated");
-    expect(await slackSends(deactivated.teamId, userChange(deactivated.teamId, deactivated.userId, { deleted: true }))).toBe(200);
+    expect(await slackTells(deactivated.teamId, userChange(deactivated.teamId, deactivated.userId, { deleted: true }))).toBe(200);
     expect(await identities().get("slack", deactivated.teamId, deactivated.userId)).toBeUndefined();
     expect(await identities().findByEmail("ana.lima@contoso.com", "slack")).toEqual([]);
 
     const unconfirmed = await autoLinked("Unconfirmed");
     const change = userChange(unconfirmed.teamId, unconfirmed.userId, { email: "ana.souza@contoso.com", confirmed: false });
-    expect(await slackSends(unconfirmed.teamId, change)).toBe(200);
+    expect(await slackTells(unconfirmed.teamId, change)).toBe(200);
     expect(await identities().get("slack", unconfirmed.teamId, unconfirmed.userId)).toBeUndefined();
+  });
+
+  it("a change Slack tells late, after a newer one, leaves the link where the newer one moved it", async () => {
+    const { teamId, userId } = await autoLinked("Late change");
+    expect(await slackTells(teamId, userChange(teamId, userId, { email: "ana.souza@contoso.com" }), secondsFromNow(120))).toBe(200);
+    // Slack's retry of a change made a minute before (its first delivery failed).
+    expect(await slackTells(teamId, userChange(teamId, userId, { email: "ana.old@contoso.com" }), secondsFromNow(60))).toBe(200);
+    expect((await identify(teamId, userId)).person).toMatchObject({ email: "ana.souza@contoso.com" });
+    expect(await identities().findByEmail("ana.old@contoso.com", "slack")).toEqual([]);
+  });
+
+  it("a change from before the link was made changes nothing", async () => {
+    const { teamId, userId } = await autoLinked("Before link");
+    expect(await slackTells(teamId, userChange(teamId, userId, { email: "ana.old@contoso.com" }), secondsFromNow(-60))).toBe(200);
+    expect(await slackTells(teamId, userChange(teamId, userId, { deleted: true }), secondsFromNow(-60))).toBe(200);
+    expect(await identities().get("slack", teamId, userId)).toMatchObject({ how: "auto", person: { email: "ana.lima@contoso.com" } });
   });
 
   it("a link the person made themselves is left as it is", async () => {
@@ -250,8 +288,8 @@ describe("Slack user changes", () => {
       how: "explicit",
       linkedAt,
     });
-    expect(await slackSends(workspace.teamId, userChange(workspace.teamId, "U0EXPLICIT", { email: "other@contoso.com" }))).toBe(200);
-    expect(await slackSends(workspace.teamId, userChange(workspace.teamId, "U0EXPLICIT", { deleted: true }))).toBe(200);
+    expect(await slackTells(workspace.teamId, userChange(workspace.teamId, "U0EXPLICIT", { email: "other@contoso.com" }))).toBe(200);
+    expect(await slackTells(workspace.teamId, userChange(workspace.teamId, "U0EXPLICIT", { deleted: true }))).toBe(200);
     expect(await identities().get("slack", workspace.teamId, "U0EXPLICIT")).toMatchObject({ how: "explicit", person: { email: "ana@contoso.com" } });
   });
 
@@ -259,7 +297,7 @@ describe("Slack user changes", () => {
     const { teamId, userId } = await autoLinked("Partial");
     const change = userChange(teamId, userId, { email: "ana.souza@contoso.com" });
     delete (change.user as { is_email_confirmed?: boolean }).is_email_confirmed;
-    expect(await slackSends(teamId, change)).toBe(200);
+    expect(await slackTells(teamId, change)).toBe(200);
     expect(await identities().get("slack", teamId, userId)).toMatchObject({ how: "auto", person: { email: "ana.lima@contoso.com" } });
   });
 });

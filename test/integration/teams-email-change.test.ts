@@ -4,6 +4,7 @@
 // old address for good. A link someone made themselves, or undid, is never changed. The emulator has no rename:
 // each person is in the emulator as they are after the change, and their link as it was recorded before it.
 // The app's workflows run in this process against Azurite and the Teams emulator.
+import { setTimeout as sleep } from "node:timers/promises";
 import { InvocationContext } from "@azure/functions";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Activity, TeamsEmulator, TeamsTeam, TeamsUser } from "../../dev/emulators/teams";
@@ -23,6 +24,7 @@ import { anAlert } from "../fixtures/issues";
 import { startEmulatedApp, type EmulatedApp } from "../support/emulated-app";
 import { installInTeamsChannels } from "../support/installations";
 import { drain } from "../support/queues";
+import { waitFor } from "../support/wait";
 
 let app: EmulatedApp;
 let teams: TeamsEmulator;
@@ -166,6 +168,78 @@ describe("a Teams member's email changes after they were linked automatically", 
 
     expect(await assignsThemselves("email-change-read-fails", gus)).toBe("gus@contoso.com");
     expect(await linkOf(gus.user)).toMatchObject({ person: { email: "gus@contoso.com" } });
+  });
+
+  it("a sign-in or an unlink made on another instance after this one read the links is kept by the roster read", async () => {
+    const ivy = teams.addUser({ name: "Ivy Chen", email: "ivy.chen@contoso.com" });
+    const jon = teams.addUser({ name: "Jon Berg", email: "jon.berg@contoso.com" });
+    const roster = teams.addTeam({ name: "Raced roster", members: [ivy, jon] });
+    await installInTeamsChannels(app.direct, teams, [roster.generalChannelId]);
+    await linkedEarlierAs(ivy, "ivy@contoso.com", new Date());
+    await linkedEarlierAs(jon, "jon@contoso.com", new Date());
+    // This instance reads their links (a click, the Assign menu) and trusts what it read for a few seconds.
+    const thisInstance = new IdentityRepository(ctx.storage);
+    for (const user of [ivy, jon]) expect((await thisInstance.lookup("msteams", teams.tenantId, user.aadObjectId)).identity).toBeDefined();
+    // Meanwhile, on another instance: Ivy signs in as her Fabrikam account, Jon unlinks himself.
+    await identities().link({
+      provider: "msteams",
+      scope: teams.tenantId,
+      chatUserId: ivy.aadObjectId,
+      person: { email: "ivy@fabrikam.com" },
+      how: "explicit",
+      linkedAt: new Date().toISOString(),
+    });
+    await identities().unlink("msteams", teams.tenantId, jon.aadObjectId);
+
+    const said = await takeMemberSyncPage(ctx, { tenantId: teams.tenantId, serviceUrl: teams.serviceUrl, teamId: roster.teamId });
+
+    expect(await linkOf(ivy)).toMatchObject({ how: "explicit", person: { email: "ivy@fabrikam.com" } });
+    expect(await identities().findByEmail("ivy@fabrikam.com", "msteams")).toHaveLength(1);
+    expect((await identities().lookup("msteams", teams.tenantId, jon.aadObjectId)).optedOut).toBe(true);
+    expect(said).toBe("Team members: 0 linked from this page; done");
+  });
+
+  it("a sign-in made on another instance while a click's read of an old link is still out is kept", async () => {
+    const kim = await aMember("Kim Novak", "kim.novak@contoso.com");
+    await linkedEarlierAs(kim.user, "kim@contoso.com", new Date(Date.now() - 2 * DAY_MS));
+    // Teams answers the read after the click stopped waiting for it (2 s): the read finishes behind the click.
+    teams.injectFault({ operation: "getMember", status: 200, delayMs: 3000 });
+    const before = memberReads();
+
+    expect(await assignsThemselves("email-change-raced-sign-in", kim)).toBe("kim@contoso.com");
+    await identities().link({
+      provider: "msteams",
+      scope: teams.tenantId,
+      chatUserId: kim.user.aadObjectId,
+      person: { email: "kim@fabrikam.com" },
+      how: "explicit",
+      linkedAt: new Date().toISOString(),
+    });
+    await waitFor(() => memberReads() > before, { description: "Teams answered the member read" });
+
+    // What the read brings in lands within moments of its answer: the link must still be the sign-in's a while later.
+    await sleep(1000);
+    expect(await linkOf(kim.user)).toMatchObject({ how: "explicit", person: { email: "kim@fabrikam.com" } });
+    expect(await identities().findByEmail("kim@fabrikam.com", "msteams")).toHaveLength(1);
+  });
+
+  it("someone who signed in, or unlinked, and then adds the app to their own chat again keeps what they chose", async () => {
+    const lea = teams.addUser({ name: "Lea Roth", email: "lea.roth@contoso.com" });
+    const max = teams.addUser({ name: "Max Hale", email: "max.hale@contoso.com" });
+    await identities().link({
+      provider: "msteams",
+      scope: teams.tenantId,
+      chatUserId: lea.aadObjectId,
+      person: { email: "lea@fabrikam.com" },
+      how: "explicit",
+      linkedAt: new Date().toISOString(),
+    });
+    await identities().unlink("msteams", teams.tenantId, max.aadObjectId);
+
+    for (const user of [lea, max]) await fromTeams(teams.personalInstall({ user }));
+
+    expect(await linkOf(lea)).toMatchObject({ how: "explicit", person: { email: "lea@fabrikam.com" } });
+    expect((await identities().lookup("msteams", teams.tenantId, max.aadObjectId)).optedOut).toBe(true);
   });
 
   it("an explicit link is never read again, however old", async () => {

@@ -1,11 +1,10 @@
-import type { WebClient } from "@slack/web-api";
 import { z } from "zod";
 import { ids } from "../../domain/ids";
-import { readSlackUser } from "../../slack/client";
+import { slackPersonOf } from "../../slack/client";
 import type { StorageClients } from "../../storage/clients";
 import { forgetDelivery, recordFirstDelivery } from "../../storage/events";
 import { IdentityRepository } from "../../storage/identities";
-import { SlackChannels } from "../../storage/slack-channels";
+import { SlackChannels, type SlackChannelMark } from "../../storage/slack-channels";
 import { SlackInstallations } from "../../storage/slack-installations";
 import type { EventEnvelope } from "../../slack/payloads";
 
@@ -37,20 +36,21 @@ export async function handleSlackEvent(deps: EventDeps, envelope: EventEnvelope)
   return { status: 200 };
 }
 
-/** The channel events that say the app can no longer post in a channel, and why. */
-const CHANNEL_CLOSED = new Map([
-  ["channel_left", "the app was removed from the channel"],
-  ["group_left", "the app was removed from the channel"],
-  ["channel_archive", "the channel was archived"],
-  ["group_archive", "the channel was archived"],
-  ["channel_deleted", "the channel was deleted"],
-  ["group_deleted", "the channel was deleted"],
+/** The channel events that set or clear a mark on the channel (the app's own joining and leaving are member events). */
+const CHANNEL_MARKS = new Map<string, { mark: SlackChannelMark; set: boolean }>([
+  ["channel_left", { mark: "removed", set: true }],
+  ["group_left", { mark: "removed", set: true }],
+  ["channel_archive", { mark: "archived", set: true }],
+  ["group_archive", { mark: "archived", set: true }],
+  ["channel_unarchive", { mark: "archived", set: false }],
+  ["group_unarchive", { mark: "archived", set: false }],
+  ["channel_deleted", { mark: "deleted", set: true }],
+  ["group_deleted", { mark: "deleted", set: true }],
 ]);
-const CHANNEL_REOPENED = new Set(["channel_unarchive", "group_unarchive"]);
 
 const channelEventSchema = z.looseObject({ channel: ids.slackChannelId });
 const memberEventSchema = z.looseObject({ user: ids.slackUserId, channel: ids.slackChannelId });
-/** The user object of a user_change: the fields the workspace-person rule (`readSlackUser`) reads, of the types it reads them as. */
+/** The user object of a user_change: the fields the workspace-person rule (`slackPersonOf`) reads, of the types it reads them as. */
 const userEventSchema = z.looseObject({
   user: z.looseObject({
     id: ids.slackUserId,
@@ -92,9 +92,8 @@ async function act(deps: EventDeps, envelope: EventCallback): Promise<void> {
       const member = memberEventSchema.safeParse(event);
       if (!member.success) return unexpectedShape(deps, event.type);
       if (member.data.user !== (await appUserId(deps.storage, envelope))) return;
-      const joined = event.type === "member_joined_channel";
-      const reason = joined ? undefined : "the app was removed from the channel";
-      await recordChannel(deps, channels, teamId, member.data.channel, { active: joined, reason, happenedAt });
+      const removed = event.type === "member_left_channel";
+      await recordChannel(deps, channels, teamId, member.data.channel, { mark: "removed", set: removed, happenedAt });
       return;
     }
     case "user_change":
@@ -105,11 +104,11 @@ async function act(deps: EventDeps, envelope: EventCallback): Promise<void> {
       return;
     }
   }
-  const closedBecause = CHANNEL_CLOSED.get(event.type);
-  if (closedBecause || CHANNEL_REOPENED.has(event.type)) {
+  const marking = CHANNEL_MARKS.get(event.type);
+  if (marking) {
     const changed = channelEventSchema.safeParse(event);
     if (!changed.success) return unexpectedShape(deps, event.type);
-    await recordChannel(deps, channels, teamId, changed.data.channel, { active: !closedBecause, reason: closedBecause, happenedAt });
+    await recordChannel(deps, channels, teamId, changed.data.channel, { ...marking, happenedAt });
   }
 }
 
@@ -118,11 +117,15 @@ async function recordChannel(
   channels: SlackChannels,
   teamId: string,
   channel: string,
-  change: { active: boolean; reason?: string; happenedAt: Date },
+  change: { mark: SlackChannelMark; set: boolean; happenedAt: Date },
 ): Promise<void> {
-  const recorded = await channels.record(teamId, channel, change);
-  const what = change.active ? "cards resume" : `cards stop (${change.reason})`;
-  deps.log(`Slack channel ${channel} of ${teamId}: ${recorded ? what : "an older event than the last one recorded, ignored"}`);
+  const state = await channels.record(teamId, channel, change);
+  const what = !state
+    ? "an older event than the last one recorded, ignored"
+    : state.active
+      ? "cards resume"
+      : `${change.set ? "cards stop" : "cards stay stopped"} (${state.inactiveReason})`;
+  deps.log(`Slack channel ${channel} of ${teamId}: ${what}`);
 }
 
 /** Slack changes what an event carries now and then: such an event is acknowledged and left alone, never retried. */
@@ -160,18 +163,10 @@ async function appUserId(storage: StorageClients, envelope: EventCallback): Prom
  */
 async function followSlackAccount(deps: EventDeps, teamId: string, user: z.infer<typeof userEventSchema>["user"], happenedAt: Date): Promise<void> {
   if (user.deleted !== true && user.is_email_confirmed === undefined) return;
-  const vouched = await readSlackUser(answeringWith(user), teamId, user.id);
+  const vouched = slackPersonOf(user, teamId);
   const person = vouched.kind === "person" ? { email: vouched.email, ...(vouched.name ? { name: vouched.name } : {}) } : undefined;
   const identities = new IdentityRepository(deps.storage);
   const outcome = await identities.followAutoLink("slack", teamId, user.id, person, happenedAt.toISOString());
   if (outcome === "relinked") deps.log(`Slack user ${user.id} of ${teamId}: automatic link moved to the email Slack now confirms`);
   if (outcome === "removed") deps.log(`Slack user ${user.id} of ${teamId}: automatic link removed (${vouched.kind})`);
-}
-
-/**
- * The user object an event carries, answered as `users.info` would answer it: who counts as a person of the
- * workspace is then decided by the one rule every Slack look-up uses (`readSlackUser`).
- */
-function answeringWith(user: Record<string, unknown>): WebClient {
-  return { users: { info: async () => ({ ok: true, user }) } } as unknown as WebClient;
 }

@@ -1,7 +1,9 @@
 import type { Actor, Person } from "../../domain/issue";
-import { autoLinkVerified, linkedOrAutoLinked } from "../../identity/auto-link";
+import { autoLinkVerified, linkedOrAutoLinked, ProfileReadUnavailable } from "../../identity/auto-link";
 import { sendTeamsLinkPrompt } from "../../identity/prompts";
 import { conversationTypeOf, tenantOf, type TeamsActivity } from "../../teams/activity";
+import { ConnectorError } from "../../teams/connector";
+import { teamsMemberPerson } from "../../teams/member-person";
 import { safeSend } from "./safe-send";
 import type { AppContext } from "../../context";
 import { sendToPersonalChat } from "../../teams/personal-chat";
@@ -10,7 +12,8 @@ import { sendToPersonalChat } from "../../teams/personal-chat";
 
 /**
  * Who clicked: the linked person, or the member's email from the Bot Connector (linked automatically,
- * when allowed). Without either the actor has no person, and actions that need one say so.
+ * when allowed). Without either the actor has no person, and actions that need one say so. Throws
+ * `ProfileReadUnavailable` when Teams can't say who they are just now.
  */
 export async function identifyActor(ctx: AppContext, activity: TeamsActivity, tenantId: string): Promise<Actor> {
   const label = activity.from.name ?? "a Teams user";
@@ -19,7 +22,9 @@ export async function identifyActor(ctx: AppContext, activity: TeamsActivity, te
   const user = { provider: "msteams" as const, scope: tenantId, chatUserId: aadObjectId, teamsUserId: activity.from.id };
   const conversationId = activity.conversation.id.split(";")[0]!;
   const person = await linkedOrAutoLinked(autoLinkDeps(ctx), user, () =>
-    memberPerson(ctx, activity.serviceUrl, conversationId, activity.from.id, tenantId),
+    memberPerson(ctx, activity.serviceUrl, conversationId, activity.from.id, tenantId).catch((error: unknown) => {
+      throw passingMemberReadFailure(error) ?? error;
+    }),
   );
   return person ? { person, label, surface: "teams" } : { label, surface: "teams" };
 }
@@ -49,12 +54,24 @@ async function memberPerson(
   memberId: string,
   tenantId: string,
 ): Promise<Person | undefined> {
-  const member = await ctx.teams.getMember(serviceUrl, conversationId, memberId);
-  // A shared channel's guests from other tenants are not this tenant's people.
-  if (member.tenantId && member.tenantId !== tenantId) return undefined;
-  const email = (member.email ?? member.userPrincipalName)?.toLowerCase();
-  if (!email?.includes("@")) return undefined;
-  return { email, ...(member.name ? { name: member.name } : {}) };
+  return teamsMemberPerson(await ctx.teams.getMember(serviceUrl, conversationId, memberId), tenantId);
+}
+
+/**
+ * A member read failure that says nothing about who the member is, only that Teams could not answer now: the Bot
+ * Connector throttling or failing (408, 412, 429, 5xx; its own retry covers none of them), a timeout, or no
+ * connection. Undefined for anything else. (Not the delivery's `classify`: it retries every failure it doesn't know,
+ * where a click that is told "try again" instead of "link your account" must be sure.)
+ */
+function passingMemberReadFailure(error: unknown): ProfileReadUnavailable | undefined {
+  if (error instanceof ConnectorError) {
+    const passing = error.status === 408 || error.status === 412 || error.status === 429 || error.status >= 500;
+    return passing ? new ProfileReadUnavailable(`HTTP ${error.status}${error.code ? ` ${error.code}` : ""}`, error.retryAfterSec) : undefined;
+  }
+  const name = (error as Error | undefined)?.name;
+  if (name === "TimeoutError" || name === "AbortError") return new ProfileReadUnavailable("no answer in time");
+  if (error instanceof TypeError && error.message === "fetch failed") return new ProfileReadUnavailable("could not connect");
+  return undefined;
 }
 
 /** Sends the person a private link to link their account (a gone 1:1 chat is replaced); false when it could not be sent. */
