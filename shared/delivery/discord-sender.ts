@@ -7,7 +7,8 @@ import type { Issue } from "../domain/issue";
 import type { IdentityRepository } from "../storage/identities";
 import type { CardCopy } from "../storage/cards";
 import type { StorageClients } from "../storage/clients";
-import { DiscordGuilds, type ChannelAccess } from "../storage/discord-guilds";
+import { DiscordGuilds, type ChannelAccess, type RecheckClaim } from "../storage/discord-guilds";
+import { statusOf } from "../storage/table";
 import { mayHaveLanded, retryDelay, type FailureVerdict } from "./retry-policy";
 
 export interface DiscordSender {
@@ -16,6 +17,8 @@ export interface DiscordSender {
   /** Where Discord's "gone" for a channel or guild is remembered. */
   storage: StorageClients;
   now: () => Date;
+  /** Where a failure that changes no outcome is told (remembering a channel reached again, after the card went). */
+  log?: (line: string) => void;
 }
 
 export type DiscordSendOutcome = { kind: "sent"; copy: CardCopy } | FailureVerdict;
@@ -56,22 +59,52 @@ export async function sendDiscordCard(
 ): Promise<DiscordSendOutcome> {
   const settings = sender.config.discord;
   if (!settings) return { kind: "dead", reason: "Discord is not configured on this app (DISCORD_PUBLIC_KEY)" };
-  const rest = discordRest(settings);
+  let memory: AccessMemory | undefined;
+  if ("channelId" in target) {
+    memory = accessMemory(sender, target.channelId);
+    const access = await memory.check(guildOfChannel.get(target.channelId));
+    if (access.kind === "gone") return { kind: "dead", reason: access.reason };
+    if (access.guildId) guildOfChannel.set(target.channelId, access.guildId);
+  }
+  const posted = await (memory
+    ? memory.givenBackOnThrow(() => postCard(sender, discordRest(settings), issue, target, attempt, memory))
+    : postCard(sender, discordRest(settings), issue, target, attempt, undefined));
+  if (posted.kind !== "posted") return posted;
+  // The card is posted: nothing after this may turn it into a retry (a second card).
+  await memory?.reached(posted.guildId);
+  return {
+    kind: "sent",
+    copy: {
+      provider: "discord",
+      issueId: issue.id,
+      ...(posted.guildId ? { guildId: posted.guildId } : {}),
+      channelId: posted.channelId,
+      messageId: posted.messageId,
+      targetKey,
+      renderedVersion: issue.version,
+      postedAt: new Date().toISOString(),
+    },
+  };
+}
+
+/** The post itself, after the channel's access was checked (`memory`) or to a linked person's DM. */
+async function postCard(
+  sender: DiscordSender,
+  rest: ReturnType<typeof discordRest>,
+  issue: Issue,
+  target: Extract<AlertTarget, { provider: "discord" }>,
+  attempt: number,
+  memory: AccessMemory | undefined,
+): Promise<{ kind: "posted"; channelId: string; guildId?: string; messageId: string } | FailureVerdict> {
   let channelId: string;
   let guildId: string | undefined;
-  let access: ChannelAccess | undefined;
-  let memory: ReturnType<typeof accessMemory> | undefined;
   if ("channelId" in target) {
     channelId = target.channelId;
-    memory = accessMemory(sender);
-    access = await memory.check(channelId, guildOfChannel.get(channelId));
-    if (access.kind === "gone") return { kind: "dead", reason: access.reason };
-    if (access.guildId) guildOfChannel.set(channelId, access.guildId);
     if (!guildOfChannel.has(channelId)) {
       const channel = await rest.request<{ guild_id?: string }>("GET", `/channels/${channelId}`);
-      if (channel.kind !== "ok") return memory.refused(channel, { channelId }, verdict(channel, attempt, "look up the channel"));
+      if (channel.kind !== "ok") return refusedOrVerdict(memory, channel, undefined, verdict(channel, attempt, "look up the channel"));
       guildOfChannel.set(channelId, channel.body.guild_id);
-      if (channel.body.guild_id) await memory.guildLearnt(channelId, channel.body.guild_id);
+      if (channel.body.guild_id) await memory?.guildLearnt(channel.body.guild_id);
     }
     guildId = guildOfChannel.get(channelId);
   } else {
@@ -84,25 +117,16 @@ export async function sendDiscordCard(
     guildId = target.guildId;
   }
   const posted = await rest.request<{ id: string }>("POST", `/channels/${channelId}/messages`, await renderDiscordCopy(sender, issue, guildId));
-  if (posted.kind !== "ok") {
-    const failed = verdict(posted, attempt, "post the card", { posting: true });
-    return memory ? memory.refused(posted, { channelId, guildId }, failed) : failed;
-  }
-  if (memory && access) await memory.reached(access, { channelId, guildId });
-  return {
-    kind: "sent",
-    copy: {
-      provider: "discord",
-      issueId: issue.id,
-      ...(guildId ? { guildId } : {}),
-      channelId,
-      messageId: posted.body.id,
-      targetKey,
-      renderedVersion: issue.version,
-      postedAt: new Date().toISOString(),
-    },
-  };
+  if (posted.kind !== "ok") return refusedOrVerdict(memory, posted, guildId, verdict(posted, attempt, "post the card", { posting: true }));
+  return { kind: "posted", channelId, ...(guildId ? { guildId } : {}), messageId: posted.body.id };
 }
+
+const refusedOrVerdict = (
+  memory: AccessMemory | undefined,
+  result: Exclude<DiscordResult<unknown>, { kind: "ok" }>,
+  guildId: string | undefined,
+  failed: FailureVerdict,
+): Promise<FailureVerdict> | FailureVerdict => (memory ? memory.refused(result, guildId, failed) : failed);
 
 /** Edits a Discord copy of the card to show the issue as stored. */
 export async function updateDiscordCard(
@@ -114,40 +138,89 @@ export async function updateDiscordCard(
   const settings = sender.config.discord;
   if (!settings) return { kind: "dead", reason: "Discord is not configured on this app (DISCORD_PUBLIC_KEY)" };
   // A copy in a DM carries the guild it was sent for: the channel's own row says whether it is in a guild.
-  const memory = accessMemory(sender);
-  const access = await memory.check(copy.channelId, undefined);
+  const memory = accessMemory(sender, copy.channelId);
+  const access = await memory.check(undefined);
   if (access.kind === "gone") return { kind: "dead", reason: access.reason };
-  const where = { channelId: copy.channelId, guildId: access.guildId };
-  const message = await renderDiscordCopy(sender, issue, copy.guildId);
-  const edited = await discordRest(settings).request("PATCH", `/channels/${copy.channelId}/messages/${copy.messageId}`, message);
-  if (edited.kind !== "ok") return memory.refused(edited, where, verdict(edited, attempt, "edit the card"));
-  await memory.reached(access, where);
+  const edited = await memory.givenBackOnThrow(async () => {
+    const message = await renderDiscordCopy(sender, issue, copy.guildId);
+    const result = await discordRest(settings).request("PATCH", `/channels/${copy.channelId}/messages/${copy.messageId}`, message);
+    return result.kind === "ok" ? undefined : memory.refused(result, access.guildId, verdict(result, attempt, "edit the card"));
+  });
+  if (edited) return edited;
+  await memory.reached(access.guildId);
   return { kind: "updated" };
 }
 
 /**
- * What this sender remembers of Discord's "gone" answers: whether to ask Discord about a channel at all, a refusal
- * that says the channel or guild is gone, and a channel reached again.
+ * What this sender remembers of Discord's "gone" answers for one channel: whether to ask Discord about it at all,
+ * and, when this caller is the one re-checking a refusal, what the answer settles: a refusal that says the channel
+ * or guild is gone, the channel reached again, or nothing (a passing failure: the claim to ask is given back, so the
+ * retry asks again instead of finding the channel "gone").
  */
-function accessMemory(sender: DiscordSender) {
+type AccessMemory = ReturnType<typeof accessMemory>;
+
+function accessMemory(sender: DiscordSender, channelId: string) {
   const guilds = new DiscordGuilds(sender.storage);
+  /** This caller's re-check, until an answer settles it. */
+  let recheck: (RecheckClaim & { mark: "channel" | "guild" }) | undefined;
+  const settle = () => {
+    const claim = recheck;
+    recheck = undefined;
+    return claim;
+  };
+  const logFailure = (what: string, error: unknown) =>
+    sender.log?.(
+      `Discord channel ${channelId}: could not ${what} (${[(error as Error | undefined)?.name ?? "error", statusOf(error)].filter(Boolean).join(" ")})`,
+    );
+  /** Best-effort: the claim lapses by itself after RECHECK_GONE_AFTER_MS. */
+  const giveBack = async () => {
+    const claim = settle();
+    if (claim) await guilds.releaseRecheck(claim).catch((error: unknown) => logFailure("give back its re-check", error));
+  };
   return {
-    check: (channelId: string, knownGuildId: string | undefined): Promise<ChannelAccess> =>
-      guilds.channelAccess(channelId, knownGuildId, sender.now()),
-    guildLearnt: (channelId: string, guildId: string) => guilds.rememberGuildOfChannel(channelId, guildId),
-    reached: async (access: ChannelAccess, where: { channelId: string; guildId?: string }) => {
-      if (access.kind === "recheck") await guilds.restored(where, access.mark);
+    async check(knownGuildId: string | undefined): Promise<ChannelAccess> {
+      const access = await guilds.channelAccess(channelId, knownGuildId, sender.now());
+      if (access.kind === "recheck") recheck = { ...access.claim, mark: access.mark };
+      return access;
+    },
+    async guildLearnt(guildId: string): Promise<void> {
+      const etag = await guilds.rememberGuildOfChannel(channelId, guildId);
+      // This write changed the channel's row: a claim on that row is given back on its new ETag.
+      if (recheck?.mark === "channel" && etag) recheck.etag = etag;
+    },
+    /** Runs the request; what throws before an answer settles the re-check gives the claim back. */
+    async givenBackOnThrow<T>(request: () => Promise<T>): Promise<T> {
+      try {
+        return await request();
+      } catch (error) {
+        await giveBack();
+        throw error;
+      }
+    },
+    /** Best-effort: the call went through, and failing to remember that must not make it count as failed. */
+    async reached(guildId: string | undefined): Promise<void> {
+      const claim = settle();
+      if (!claim) return;
+      await guilds.restored({ channelId, guildId }, claim.mark).catch(async (error: unknown) => {
+        logFailure("remember it is reachable again", error);
+        // The next card asks again (and records it), rather than finding the channel "gone" for another hour.
+        await guilds.releaseRecheck(claim).catch((again: unknown) => logFailure("give back its re-check", again));
+      });
     },
     /** The verdict on a failed call, after remembering a "gone" answer; a gone guild is remembered as such when it is known. */
-    refused: async (
+    async refused(
       result: Exclude<DiscordResult<unknown>, { kind: "ok" }>,
-      where: { channelId: string; guildId?: string },
+      guildId: string | undefined,
       failed: FailureVerdict,
-    ): Promise<FailureVerdict> => {
-      if (failed.kind === "dead" && result.kind === "error" && result.code !== undefined) {
-        const scope = GUILD_GONE_CODES.has(result.code) ? "guild" : CHANNEL_GONE_CODES.has(result.code) ? "channel" : undefined;
-        if (scope) await guilds.markGone(where, { code: result.code, reason: failed.reason }, scope, sender.now());
+    ): Promise<FailureVerdict> {
+      const code = failed.kind === "dead" && result.kind === "error" ? result.code : undefined;
+      const scope = code === undefined ? undefined : GUILD_GONE_CODES.has(code) ? "guild" : CHANNEL_GONE_CODES.has(code) ? "channel" : undefined;
+      if (code === undefined || scope === undefined) {
+        await giveBack();
+        return failed;
       }
+      await guilds.markGone({ channelId, guildId }, { code, reason: failed.reason }, scope, sender.now());
+      settle();
       return failed;
     },
   };

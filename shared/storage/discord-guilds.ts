@@ -13,6 +13,18 @@ const SEEN_WRITE_EVERY_MS = 60_000;
 /** Per storage account: guild id → when this instance last wrote that the guild was seen. */
 const seenWrittenAt = new WeakMap<StorageClients, Map<string, number>>();
 
+/**
+ * How long an instance trusts a channel's or guild's row it read: a fan-out or a storm of alerts to one channel
+ * reads it once. A change this instance writes takes effect here at once; one written on another instance shows
+ * here within this time.
+ */
+export const ROW_CACHE_MS = 10_000;
+
+/** A row as read (`undefined`: there is none), trusted until `until` (epoch ms). */
+type Remembered = { row: (GoneFields & { etag?: string }) | undefined; until: number };
+/** Per storage account: `partitionKey/rowKey` → the row as this instance last read or wrote it. */
+const rowCaches = new WeakMap<StorageClients, Map<string, Remembered>>();
+
 /** Discord's answer that a channel or guild is gone for the bot, as a row remembers it (`active: false`). */
 interface GoneFields {
   active?: boolean;
@@ -53,8 +65,16 @@ export interface GoneAnswer {
  */
 export type ChannelAccess =
   | { kind: "open"; guildId?: string }
-  | { kind: "recheck"; guildId?: string; mark: "channel" | "guild" }
+  | { kind: "recheck"; guildId?: string; mark: "channel" | "guild"; claim: RecheckClaim }
   | { kind: "gone"; guildId?: string; reason: string };
+
+/** The one caller's right to ask again: the row it moved `checkedAt` on, as that write left it, and what it was before. */
+export interface RecheckClaim {
+  partitionKey: string;
+  rowKey: string;
+  etag: string;
+  checkedBefore: string | undefined;
+}
 
 const guildKey = (guildId: string) => ({ partitionKey: `discord:${guildId}`, rowKey: "guild" });
 const channelKey = (channelId: string) => ({ partitionKey: `discord:${channelId}`, rowKey: "channel" });
@@ -77,15 +97,20 @@ export class DiscordGuilds {
     const table = await this.table();
     const at = now.toISOString();
     let created = false;
+    const seen = { guildId, active: true, lastSeenAt: at };
     if (last === undefined) {
       try {
-        await table.createEntity<GuildEntity>({ ...guildKey(guildId), guildId, active: true, firstSeenAt: at, lastSeenAt: at });
+        const { etag } = await table.createEntity<GuildEntity>({ ...guildKey(guildId), ...seen, firstSeenAt: at });
+        this.wrote(guildKey(guildId), { ...seen, firstSeenAt: at }, etag);
         created = true;
       } catch (error) {
         if (!isConflict(error)) throw error;
       }
     }
-    if (!created) await table.upsertEntity<Partial<GuildEntity>>({ ...guildKey(guildId), guildId, active: true, lastSeenAt: at }, "Merge");
+    if (!created) {
+      const { etag } = await table.upsertEntity<Partial<GuildEntity>>({ ...guildKey(guildId), ...seen }, "Merge");
+      this.wrote(guildKey(guildId), seen, etag);
+    }
     written.set(guildId, now.getTime());
   }
 
@@ -97,33 +122,35 @@ export class DiscordGuilds {
    * What is known against posting to the channel (its guild's row too, when the guild is known: `knownGuildId`
    * from the caller's memory, else the channel's row). A gone mark past RECHECK_GONE_AFTER_MS, or a channel's
    * mark older than the guild's last interaction, lets exactly one caller ask again (a conditional write).
+   * The rows are read at most once per ROW_CACHE_MS on this instance.
    */
   async channelAccess(channelId: string, knownGuildId: string | undefined, now: Date): Promise<ChannelAccess> {
     const [channel, knownGuild] = await Promise.all([
-      this.read<ChannelEntity>(channelKey(channelId)),
-      knownGuildId ? this.read<GuildEntity>(guildKey(knownGuildId)) : undefined,
+      this.readCached<ChannelEntity>(channelKey(channelId)),
+      knownGuildId ? this.readCached<GuildEntity>(guildKey(knownGuildId)) : undefined,
     ]);
     const guildId = channel?.guildId ?? knownGuildId;
-    const guild = knownGuild ?? (guildId && guildId !== knownGuildId ? await this.read<GuildEntity>(guildKey(guildId)) : undefined);
+    const guild = knownGuild ?? (guildId && guildId !== knownGuildId ? await this.readCached<GuildEntity>(guildKey(guildId)) : undefined);
     if (guild?.active === false) {
       if (!isDue(guild, now)) return { kind: "gone", guildId, reason: goneReason(guild, "server") };
-      return (await this.claimRecheck(guild, now))
-        ? { kind: "recheck", guildId, mark: "guild" }
-        : { kind: "gone", guildId, reason: goneReason(guild, "server") };
+      const claim = await this.claimRecheck(guild, now);
+      return claim ? { kind: "recheck", guildId, mark: "guild", claim } : { kind: "gone", guildId, reason: goneReason(guild, "server") };
     }
     if (channel?.active === false) {
       const seenSince = guild?.lastSeenAt !== undefined && channel.checkedAt !== undefined && guild.lastSeenAt > channel.checkedAt;
       if (!seenSince && !isDue(channel, now)) return { kind: "gone", guildId, reason: goneReason(channel, "channel") };
-      return (await this.claimRecheck(channel, now))
-        ? { kind: "recheck", guildId, mark: "channel" }
-        : { kind: "gone", guildId, reason: goneReason(channel, "channel") };
+      const claim = await this.claimRecheck(channel, now);
+      return claim ? { kind: "recheck", guildId, mark: "channel", claim } : { kind: "gone", guildId, reason: goneReason(channel, "channel") };
     }
     return { kind: "open", guildId };
   }
 
-  /** Remembers the channel's guild, so no instance needs to ask Discord for it again. */
-  async rememberGuildOfChannel(channelId: string, guildId: string): Promise<void> {
-    await (await this.table()).upsertEntity<Partial<ChannelEntity>>({ ...channelKey(channelId), channelId, guildId }, "Merge");
+  /** Remembers the channel's guild, so no instance needs to ask Discord for it again: the row's new ETag. */
+  async rememberGuildOfChannel(channelId: string, guildId: string): Promise<string | undefined> {
+    const fields = { channelId, guildId };
+    const { etag } = await (await this.table()).upsertEntity<Partial<ChannelEntity>>({ ...channelKey(channelId), ...fields }, "Merge");
+    this.wrote(channelKey(channelId), fields, etag);
+    return etag;
   }
 
   /** Discord said the channel (or, `scope: "guild"`, the whole guild) is gone for the bot. */
@@ -131,12 +158,13 @@ export class DiscordGuilds {
     const table = await this.table();
     const gone: GoneFields = { active: false, goneCode: answer.code, goneReason: answer.reason, checkedAt: now.toISOString() };
     if (scope === "guild" && where.guildId) {
-      await table.upsertEntity<Partial<GuildEntity>>({ ...guildKey(where.guildId), guildId: where.guildId, ...gone }, "Merge");
+      const fields = { guildId: where.guildId, ...gone };
+      const { etag } = await table.upsertEntity<Partial<GuildEntity>>({ ...guildKey(where.guildId), ...fields }, "Merge");
+      this.wrote(guildKey(where.guildId), fields, etag);
     } else {
-      await table.upsertEntity<Partial<ChannelEntity>>(
-        { ...channelKey(where.channelId), channelId: where.channelId, ...(where.guildId ? { guildId: where.guildId } : {}), ...gone },
-        "Merge",
-      );
+      const fields = { channelId: where.channelId, ...(where.guildId ? { guildId: where.guildId } : {}), ...gone };
+      const { etag } = await table.upsertEntity<Partial<ChannelEntity>>({ ...channelKey(where.channelId), ...fields }, "Merge");
+      this.wrote(channelKey(where.channelId), fields, etag);
     }
     // This instance's next interaction from the guild must be written, or it would not lift the mark.
     if (where.guildId) writtenFor(this.storage).delete(where.guildId);
@@ -146,23 +174,75 @@ export class DiscordGuilds {
   async restored(where: { channelId: string; guildId?: string }, mark: "channel" | "guild"): Promise<void> {
     const table = await this.table();
     if (mark === "guild" && where.guildId) {
-      await table.upsertEntity<Partial<GuildEntity>>({ ...guildKey(where.guildId), guildId: where.guildId, active: true }, "Merge");
+      const fields = { guildId: where.guildId, active: true };
+      const { etag } = await table.upsertEntity<Partial<GuildEntity>>({ ...guildKey(where.guildId), ...fields }, "Merge");
+      this.wrote(guildKey(where.guildId), fields, etag);
     } else {
-      await table.upsertEntity<Partial<ChannelEntity>>({ ...channelKey(where.channelId), channelId: where.channelId, active: true }, "Merge");
+      const fields = { channelId: where.channelId, active: true };
+      const { etag } = await table.upsertEntity<Partial<ChannelEntity>>({ ...channelKey(where.channelId), ...fields }, "Merge");
+      this.wrote(channelKey(where.channelId), fields, etag);
     }
   }
 
-  /** Moves the mark's check to now, on its ETag: false when another caller got there first. */
-  private async claimRecheck(row: GuildEntity | ChannelEntity, now: Date): Promise<boolean> {
+  /**
+   * The one request allowed to ask again got no answer that settles it (throttled, a 5xx, no connection): the
+   * mark's check goes back to what it was, so the next caller (the retry) asks again rather than reading "gone".
+   * Changes nothing if the row was written since the claim (another answer recorded meanwhile).
+   */
+  async releaseRecheck(claim: RecheckClaim): Promise<void> {
+    const key = { partitionKey: claim.partitionKey, rowKey: claim.rowKey };
+    // A mark written without a check time is due at once: the epoch keeps it so.
+    const fields = { checkedAt: claim.checkedBefore ?? new Date(0).toISOString() };
     try {
-      await (await this.table()).updateEntity({ partitionKey: row.partitionKey, rowKey: row.rowKey, checkedAt: now.toISOString() }, "Merge", {
-        etag: row.etag!,
-      });
-      return true;
+      const { etag } = await (await this.table()).updateEntity({ ...key, ...fields }, "Merge", { etag: claim.etag });
+      this.wrote(key, fields, etag);
     } catch (error) {
-      if (isPreconditionFailed(error) || isNotFound(error)) return false;
-      throw error;
+      if (!isPreconditionFailed(error) && !isNotFound(error)) throw error;
+      this.forget(key);
     }
+  }
+
+  /** Moves the mark's check to now, on its ETag: undefined when another caller got there first. */
+  private async claimRecheck(row: GuildEntity | ChannelEntity, now: Date): Promise<RecheckClaim | undefined> {
+    const key = { partitionKey: row.partitionKey, rowKey: row.rowKey };
+    const fields = { checkedAt: now.toISOString() };
+    try {
+      const { etag } = await (await this.table()).updateEntity({ ...key, ...fields }, "Merge", { etag: row.etag! });
+      this.wrote(key, fields, etag);
+      return { ...key, etag: etag!, checkedBefore: row.checkedAt };
+    } catch (error) {
+      if (!isPreconditionFailed(error) && !isNotFound(error)) throw error;
+      // What this instance remembered is out of date: the next caller reads the row as it is now.
+      this.forget(key);
+      return undefined;
+    }
+  }
+
+  private async readCached<T extends GoneFields>(key: { partitionKey: string; rowKey: string }): Promise<T | undefined> {
+    const cache = rowCache(this.storage);
+    const cacheKey = `${key.partitionKey}/${key.rowKey}`;
+    const remembered = cache.get(cacheKey);
+    if (remembered && remembered.until > Date.now()) return remembered.row as T | undefined;
+    const row = await this.read<T>(key);
+    cache.set(cacheKey, { row, until: Date.now() + ROW_CACHE_MS });
+    return row;
+  }
+
+  /** A write of `fields` this instance made: a row it remembers now has them (one it doesn't is read when needed). */
+  private wrote(key: { partitionKey: string; rowKey: string }, fields: object, etag: string | undefined): void {
+    const cache = rowCache(this.storage);
+    const cacheKey = `${key.partitionKey}/${key.rowKey}`;
+    const remembered = cache.get(cacheKey);
+    if (!remembered || remembered.until <= Date.now()) return;
+    if (etag === undefined) {
+      cache.delete(cacheKey);
+      return;
+    }
+    cache.set(cacheKey, { row: { ...key, ...remembered.row, ...fields, etag }, until: remembered.until });
+  }
+
+  private forget(key: { partitionKey: string; rowKey: string }): void {
+    rowCache(this.storage).delete(`${key.partitionKey}/${key.rowKey}`);
   }
 
   private async read<T extends object>(key: { partitionKey: string; rowKey: string }): Promise<T | undefined> {
@@ -177,6 +257,15 @@ export class DiscordGuilds {
   private table(): Promise<TableClient> {
     return this.storage.table(TABLES.installations);
   }
+}
+
+function rowCache(storage: StorageClients): Map<string, Remembered> {
+  let cache = rowCaches.get(storage);
+  if (!cache) {
+    cache = new Map();
+    rowCaches.set(storage, cache);
+  }
+  return cache;
 }
 
 function writtenFor(storage: StorageClients): Map<string, number> {

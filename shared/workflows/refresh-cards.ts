@@ -253,7 +253,12 @@ async function updateCopy(
   if (copy.provider === "msteams") return updateTeamsCard({ ...refresher, identities }, issue, copy, attempt, copy.notice);
   if (copy.provider === "discord") {
     const { updateDiscordCard } = await import("../delivery/discord-sender");
-    return updateDiscordCard({ config: refresher.config, identities, storage: refresher.storage, now: refresher.now }, issue, copy, attempt);
+    return updateDiscordCard(
+      { config: refresher.config, identities, storage: refresher.storage, now: refresher.now, log: refresher.log },
+      issue,
+      copy,
+      attempt,
+    );
   }
   const slack = withSlack(refresher);
   if (!slack) return { kind: "dead", reason: "Slack is not configured on this app" };

@@ -2,10 +2,13 @@
 // and Discord bans the app's IP for a while after 10,000 of those (and 401s and 429s) in 10 minutes: every server
 // the app serves would lose its cards. An HTTP-only app gets no GUILD_DELETE, so the app remembers Discord's "gone"
 // and asks again only once someone uses it in that server, or an hour later.
-// The delivery workflow and the interactions endpoint's handler run in this process against Azurite and the
-// Discord emulator; "the bot removed" is the emulator refusing the guild's channels.
+// The delivery workflow and the interactions endpoint's handler run in this process against Azurite (through the
+// counting, refusing storage proxy) and the Discord emulator; "the bot removed" is the emulator refusing the guild's
+// channels, and "Discord down" a server answering every request 503.
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { HttpRequest, InvocationContext } from "@azure/functions";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startDiscordEmulator, type DiscordEmulator } from "../../dev/emulators/discord";
 import { loadConfig } from "../../shared/config";
 import type { AppContext } from "../../shared/context";
@@ -18,21 +21,26 @@ import { deliverBatch } from "../../shared/workflows/deliver";
 import { updateDiscordCard } from "../../shared/delivery/discord-sender";
 import { anIssue } from "../fixtures/issues";
 import { testContext } from "../support/app-context";
-import { startEmulatedApp, type EmulatedApp } from "../support/emulated-app";
+import { startEmulatedApp, type CountedEmulatedApp } from "../support/emulated-app";
+import { freePort } from "../support/ports";
 
-let app: EmulatedApp;
+let app: CountedEmulatedApp;
 let discord: DiscordEmulator;
+/** Discord's API in an outage: every request answered 503 (as its edge answers when the API is down). */
+let outage: { apiUrl: string; stop(): Promise<void> };
+/** Where nothing listens: a request to Discord gets no connection. */
+let unreachableApiUrl: string;
 
 const HOUR_MS = 60 * 60_000;
 
-/** The app, its clock `aheadMs` ahead of the real one. */
-function appAt(aheadMs = 0): AppContext {
+/** The app, its clock `aheadMs` ahead of the real one, its Discord API at `apiUrl` (the emulator's by default). */
+function appAt(aheadMs = 0, apiUrl = discord.apiUrl): AppContext {
   const config = loadConfig({
     ...app.settings,
     DISCORD_APPLICATION_ID: discord.applicationId,
     DISCORD_PUBLIC_KEY: discord.publicKey,
     DISCORD_BOT_TOKEN: discord.botToken,
-    DISCORD_API_URL: discord.apiUrl,
+    DISCORD_API_URL: apiUrl,
     DISCORD_ALLOWED_GUILDS: "*",
   });
   return testContext({ config, storage: app.storage, teams: app.context().teams, now: () => new Date(Date.now() + aheadMs) });
@@ -41,26 +49,80 @@ function appAt(aheadMs = 0): AppContext {
 beforeAll(async () => {
   app = await startEmulatedApp({
     name: "discord-removed",
+    countRequests: true,
     ids: { appId: "6a1d3c2e-0000-4000-8000-00000000d023", tenantId: "72f988bf-0000-4000-8000-000000000023" },
   });
   discord = await startDiscordEmulator();
+  outage = await startOutage();
+  unreachableApiUrl = `http://127.0.0.1:${await freePort()}/api/v10`;
+});
+afterEach(() => {
+  app.proxy.refuse(undefined);
 });
 afterAll(async () => {
+  await outage?.stop();
   await discord?.stop();
   await app?.stop();
 });
 
+async function startOutage() {
+  const server = createServer((req, res) => {
+    req.resume();
+    res.writeHead(503, { "content-type": "text/plain" }).end("upstream connect error or disconnect/reset before headers");
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    apiUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v10`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
 let alerts = 0;
-/** One alert of a new issue for the channel, delivered by `deliverer`: its delivery row afterwards. */
-async function alertTo(channelId: string, deliverer = appAt()) {
+/** One alert of a new issue for the channel, planned as alert intake leaves it: `deliver` runs one attempt of it. */
+async function plannedAlert(channelId: string) {
   const issueId = `discord-removed-${++alerts}`;
   await new IssueRepository(app.storage).change(issueId, () => ({ issue: anIssue({ id: issueId, version: 1 }), activities: [] }));
   const target: AlertTarget = { provider: "discord", channelId };
   const batch = { alertId: `alert-${issueId}`, issueId, targets: [{ targetKey: targetKey(target), target }] };
   await new DeliveryRepository(app.storage).plan(batch.alertId, issueId, batch.targets[0]!.targetKey, target);
-  await deliverBatch(deliverer, batch);
-  return { issueId, row: (await new DeliveryRepository(app.storage).get(batch.alertId, batch.targets[0]!.targetKey))! };
+  return {
+    issueId,
+    async deliver(deliverer = appAt()) {
+      await deliverBatch(deliverer, batch);
+      return (await new DeliveryRepository(app.storage).get(batch.alertId, batch.targets[0]!.targetKey))!;
+    },
+  };
 }
+
+/** One alert of a new issue for the channel, delivered by `deliverer`: its delivery row afterwards. */
+async function alertTo(channelId: string, deliverer = appAt()) {
+  const alert = await plannedAlert(channelId);
+  return { issueId: alert.issueId, row: await alert.deliver(deliverer) };
+}
+
+/** The issue's Discord copy, as the cards table keeps it. */
+async function discordCopy(issueId: string) {
+  const copy = (await new CardRepository(app.storage).list(issueId)).find((c) => c.provider === "discord");
+  if (copy?.provider !== "discord") throw new Error(`no Discord copy of ${issueId}`);
+  return copy;
+}
+
+/** A channel of a new server whose bot was removed and has just been refused there (the refusal remembered). */
+async function refusedChannel(name: string) {
+  const channelId = discord.addGuild(name, ["alerts"]).channels[0]!.id;
+  expect((await alertTo(channelId)).row.state).toBe("sent");
+  removeBot([channelId]);
+  expect((await alertTo(channelId)).row).toMatchObject({ state: "dead", reason: expect.stringMatching(/Missing Access \(50001\)/) });
+  return channelId;
+}
+
+/** The app's reads of the installations table (where the channels' and servers' rows are) since `mark`. */
+const installationReadsSince = (mark: number) =>
+  app.proxy.countSince(mark, (r) => r.service === "table" && r.resource === "installations" && r.method === "GET");
 
 const callsTo = (channelId: string) => discord.calls.filter((call) => call.path.startsWith(`/channels/${channelId}`)).length;
 const cardsOf = (channelId: string, issueId: string) =>
@@ -186,5 +248,116 @@ describe("editing cards in a server that removed the bot", () => {
     const before = callsTo(channelId);
     expect(await edit(1)).toMatchObject({ kind: "dead", reason: expect.stringMatching(/Missing Access \(50001\)/) });
     expect(callsTo(channelId)).toBe(before);
+  });
+});
+
+describe("the hourly re-check meets a passing failure", () => {
+  const failures: [string, () => AppContext][] = [
+    ["a 503 (Discord down)", () => appAt(HOUR_MS + 60_000, outage.apiUrl)],
+    [
+      "a 429",
+      () => {
+        discord.throttleNext({ retryAfterSeconds: 0.01, pathIncludes: "/messages" });
+        return appAt(HOUR_MS + 60_000);
+      },
+    ],
+    ["no connection", () => appAt(HOUR_MS + 60_000, unreachableApiUrl)],
+  ];
+
+  it.each(failures)("%s: the card waits for its next attempt, which asks again and posts it", async (failure, failing) => {
+    const channelId = await refusedChannel(`Re-check meets ${failure}`);
+    addBotBack([channelId]);
+
+    const alert = await plannedAlert(channelId);
+    expect(await alert.deliver(failing())).toMatchObject({ state: "pending" });
+    expect(await alert.deliver(appAt(HOUR_MS + 2 * 60_000))).toMatchObject({ state: "sent" });
+    expect(cardsOf(channelId, alert.issueId)).toHaveLength(1);
+  });
+
+  it("an edit's re-check meeting a 503 is retried, not dead; the next edit asks again and shows the new state", async () => {
+    const channelId = discord.addGuild("Edit re-check", ["alerts"]).channels[0]!.id;
+    const posted = await alertTo(channelId);
+    const copy = await discordCopy(posted.issueId);
+    const resolved = anIssue({ id: copy.issueId, version: 2, status: "resolved" });
+    removeBot([channelId]);
+    expect(await updateDiscordCard(appAt(), resolved, copy, 1)).toMatchObject({ kind: "dead" });
+    addBotBack([channelId]);
+
+    expect(await updateDiscordCard(appAt(HOUR_MS + 60_000, outage.apiUrl), resolved, copy, 1)).toMatchObject({ kind: "retry" });
+    expect(await updateDiscordCard(appAt(HOUR_MS + 2 * 60_000), resolved, copy, 2)).toEqual({ kind: "updated" });
+    expect(discord.message(channelId, copy.messageId)!.edits).toBe(1); // the refused edit changed nothing
+  });
+});
+
+describe("storage failing during the re-check", () => {
+  it("the card's render failing after the claim: the retry asks Discord again and posts, not dead", async () => {
+    // Refused before any card went there: the app has never read the server's people (the Assign menu's choices).
+    const channelId = discord.addGuild("Render fails in re-check", ["alerts"]).channels[0]!.id;
+    removeBot([channelId]);
+    expect((await alertTo(channelId)).row).toMatchObject({ state: "dead", reason: expect.stringMatching(/Missing Access \(50001\)/) });
+    addBotBack([channelId]);
+
+    const alert = await plannedAlert(channelId);
+    app.proxy.refuse(({ service, url }) => (service === "table" && url.includes("/identities") ? 403 : undefined));
+    expect(await alert.deliver(appAt(HOUR_MS + 60_000))).toMatchObject({ state: "pending" });
+    app.proxy.refuse(undefined);
+    expect(await alert.deliver(appAt(HOUR_MS + 2 * 60_000))).toMatchObject({ state: "sent" });
+    expect(cardsOf(channelId, alert.issueId)).toHaveLength(1);
+  });
+});
+
+describe("storage failing right after a card is posted", () => {
+  it("the delivery is sent, and delivering it again posts no second card", async () => {
+    const channelId = await refusedChannel("Storage fails after the post");
+    addBotBack([channelId]);
+    const alert = await plannedAlert(channelId);
+    // The installations table refuses writes (403: the SDK doesn't retry it) once the card is in the channel: the
+    // re-check can't record that the channel is back.
+    app.proxy.refuse(({ service, method, url }) =>
+      service === "table" && method !== "GET" && url.includes("/installations") && cardsOf(channelId, alert.issueId).length > 0 ? 403 : undefined,
+    );
+    const first = await alert.deliver(appAt(HOUR_MS + 60_000));
+    app.proxy.refuse(undefined);
+
+    // The alert delivered again (as a retry would be), past the next re-check: still the one card.
+    const again = await alert.deliver(appAt(2 * HOUR_MS + 2 * 60_000));
+    expect(cardsOf(channelId, alert.issueId)).toHaveLength(1);
+    expect(first.state).toBe("sent");
+    expect(again.state).toBe("sent");
+  });
+
+  it("one write failing after the re-check's card: the next card asks Discord again and goes, not dead for an hour", async () => {
+    const channelId = await refusedChannel("One write fails after the post");
+    addBotBack([channelId]);
+    const alert = await plannedAlert(channelId);
+    let refused = 0;
+    app.proxy.refuse(({ service, method, url }) =>
+      service === "table" && method !== "GET" && url.includes("/installations") && cardsOf(channelId, alert.issueId).length > 0 && refused++ === 0
+        ? 403
+        : undefined,
+    );
+    expect(await alert.deliver(appAt(HOUR_MS + 60_000))).toMatchObject({ state: "sent" });
+
+    const next = await alertTo(channelId, appAt(HOUR_MS + 2 * 60_000));
+    expect(next.row.state).toBe("sent");
+    expect(cardsOf(channelId, next.issueId)).toHaveLength(1);
+  });
+});
+
+describe("what the app reads to post and edit in a channel", () => {
+  it("cards and edits in one channel within 10 s read the channel's and server's rows once", async () => {
+    const channelId = discord.addGuild("Busy channel", ["alerts"]).channels[0]!.id;
+    const mark = app.proxy.mark();
+    const posted = [];
+    for (let i = 0; i < 4; i++) posted.push(await alertTo(channelId));
+    expect(posted.map((p) => p.row.state)).toEqual(["sent", "sent", "sent", "sent"]);
+    expect(installationReadsSince(mark)).toBe(2);
+
+    const editsMark = app.proxy.mark();
+    for (const { issueId } of posted) {
+      const copy = await discordCopy(issueId);
+      expect(await updateDiscordCard(appAt(), anIssue({ id: issueId, version: 2, status: "resolved" }), copy, 1)).toEqual({ kind: "updated" });
+    }
+    expect(installationReadsSince(editsMark)).toBe(0);
   });
 });
