@@ -8,7 +8,6 @@
 set -Eeuo pipefail
 
 readonly MIN_AZ_VERSION=2.60.0
-readonly SECRET_SETTINGS="SLACK_SIGNING_SECRET SLACK_CLIENT_SECRET LINK_SIGNING_KEY OIDC_CLIENT_SECRET INGEST_TOKENS SENTRY_CLIENT_SECRET DISCORD_PUBLIC_KEY DISCORD_BOT_TOKEN"
 readonly RETRIES=${RELAY_DEPLOY_RETRIES:-12}
 readonly RETRY_DELAY=${RELAY_DEPLOY_RETRY_DELAY:-15}
 
@@ -130,9 +129,10 @@ check_inputs() {
 
 # The parameters file with the environment's overrides, checked for what the app would refuse to start with
 # (infra/scripts/deploy-plan.mjs); exits 2 with the problems on stderr. Sets planned_secrets (the settings the
-# app will read from Key Vault), extra_parameters (a parameters file with extraAppSettings, or "") and
-# discord_application_id.
+# app will read from Key Vault), vault_secrets (every secret a deployment may write there), extra_parameters
+# (a parameters file with extraAppSettings, or "") and discord_application_id.
 planned_secrets=""
+vault_secrets=""
 extra_parameters=""
 discord_application_id=""
 plan_deployment() {
@@ -141,6 +141,7 @@ plan_deployment() {
   while read -r name value; do
     case $name in
       secrets) planned_secrets=$value ;;
+      vault-secrets) vault_secrets=$value ;;
       extra-parameters) extra_parameters=$value ;;
       discordApplicationId) discord_application_id=$value ;;
     esac
@@ -364,7 +365,7 @@ sync_secrets() {
   done
   # shellcheck disable=SC2086 # one word per setting
   [ -z "$missing" ] || refuse_missing_secrets "the infrastructure is deployed, the code is not published" $missing
-  for setting in $SECRET_SETTINGS; do
+  for setting in $vault_secrets; do
     case $wired in *" $setting "*) continue ;; esac
     [ -z "${!setting:-}" ] || warn "$setting is set but this deployment doesn't use it: it is read only when $(feature_switch "$setting") is set"
   done

@@ -28,6 +28,7 @@ import {
   stringValue,
   syntaxProblems,
 } from "./bicep-tree";
+import { SECRET_SETTINGS } from "./deploy-plan.mjs";
 
 export interface Finding {
   rule: string;
@@ -37,18 +38,7 @@ export interface Finding {
 }
 
 /** App settings that hold secrets: allowed only as Key Vault references. */
-export const SECRET_SETTINGS = [
-  "SLACK_SIGNING_SECRET",
-  "SLACK_CLIENT_SECRET",
-  "SLACK_BOT_TOKEN",
-  "LINK_SIGNING_KEY",
-  "OIDC_CLIENT_SECRET",
-  "INGEST_TOKENS",
-  "SENTRY_CLIENT_SECRET",
-  "DISCORD_PUBLIC_KEY",
-  "DISCORD_BOT_TOKEN",
-  "MicrosoftAppPassword",
-] as const;
+export { SECRET_SETTINGS };
 
 export const QUEUES = ["alerts", "deliveries", "card-refresh", "issue-events", "member-sync", "slack-actions"].flatMap((q) => [q, `${q}-poison`]);
 
@@ -404,8 +394,7 @@ function checkExtraSettings(main: BicepFile, files: BicepFile[], fail: (rule: st
     fail("extra-settings", "extraAppSettings' type must be @sealed(): any other name would pass, secrets and the template's own settings included");
   const template = Object.assign({}, ...files.flatMap((file) => appSettings(file).map((found) => found.settings))) as Record<string, Value>;
   for (const name of extra.names) {
-    if ((SECRET_SETTINGS as readonly string[]).includes(name))
-      fail("extra-settings", `extraAppSettings takes ${name}, a secret: it belongs in Key Vault`);
+    if (SECRET_SETTINGS.includes(name)) fail("extra-settings", `extraAppSettings takes ${name}, a secret: it belongs in Key Vault`);
     else if (name in template || name === "AzureWebJobsStorage" || name === "WEBSITE_RUN_FROM_PACKAGE") {
       fail("extra-settings", `extraAppSettings takes ${name}, which the template sets itself`);
     }

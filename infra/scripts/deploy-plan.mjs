@@ -6,7 +6,8 @@
 //   node infra/scripts/deploy-plan.mjs --parameters <main.parameters.json> [--extra-out <file>]
 //
 // Prints one "name value" line each: the effective feature parameters, `secrets` (the settings the app will
-// read from Key Vault, as modules/functionapp.bicep wires them) and, when the environment sets any of the
+// read from Key Vault, as modules/functionapp.bicep wires them), `vault-secrets` (every secret a deployment may
+// write to Key Vault, whether or not this one does) and, when the environment sets any of the
 // settings below, `extra-parameters <file>`: a parameters file with extraAppSettings (the parameters file's,
 // then the environment's) written to --extra-out. Problems go to stderr, and the exit code is 2.
 
@@ -43,7 +44,11 @@ const TEMPLATE_SETTINGS = {
   OIDC_CLIENT_ID: "oidcClientId (OIDC_CLIENT_ID)",
 };
 
-const SECRETS = [
+/**
+ * App settings that hold secrets: never in a parameters file, and in the template only as Key Vault references
+ * (infra/scripts/bicep-check.ts). The one list: bicep-check imports it, deploy.sh reads it from this script.
+ */
+export const SECRET_SETTINGS = [
   "SLACK_SIGNING_SECRET",
   "SLACK_CLIENT_SECRET",
   "SLACK_BOT_TOKEN",
@@ -55,6 +60,12 @@ const SECRETS = [
   "DISCORD_BOT_TOKEN",
   "MicrosoftAppPassword",
 ];
+
+/** Secrets the deployment never sets: the bot signs in with its managed identity, and Slack workspaces install through OAuth. */
+const NOT_DEPLOYED = ["SLACK_BOT_TOKEN", "MicrosoftAppPassword"];
+
+/** The secrets deploy.sh may write to Key Vault, each when its feature is turned on (`secrets` in the plan). */
+export const KEY_VAULT_SECRETS = SECRET_SETTINGS.filter((name) => !NOT_DEPLOYED.includes(name));
 
 export function plan(parametersFile, env) {
   const problems = [];
@@ -112,7 +123,7 @@ export function plan(parametersFile, env) {
 
 function extraSettingRefused(name) {
   if (EXTRA_SETTINGS.includes(name)) return undefined;
-  if (SECRETS.includes(name)) return "a secret: give it to deploy.sh in the environment (it goes to Key Vault), never in a parameters file";
+  if (SECRET_SETTINGS.includes(name)) return "a secret: give it to deploy.sh in the environment (it goes to Key Vault), never in a parameters file";
   if (name in TEMPLATE_SETTINGS) return `the template sets it: use ${TEMPLATE_SETTINGS[name]}`;
   if (name.startsWith("AzureWebJobs") || name.startsWith("APPLICATIONINSIGHTS_") || name.startsWith("Microsoft") || name === "AZURE_CLIENT_ID") {
     return "the template sets it from the deployment's own resources";
@@ -131,6 +142,7 @@ function main() {
   }
   for (const [name, value] of Object.entries(result.effective)) process.stdout.write(`${name} ${value}\n`);
   process.stdout.write(`secrets ${result.secrets.join(" ")}\n`);
+  process.stdout.write(`vault-secrets ${KEY_VAULT_SECRETS.join(" ")}\n`);
   if (result.extraAppSettings && values["extra-out"]) {
     const parameters = {
       $schema: "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#",

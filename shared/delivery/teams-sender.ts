@@ -116,7 +116,9 @@ export async function withConnector<T>(
     const verdict = classify(error, attempt, operation);
     if (error instanceof ConnectorError && error.status === 429) instances(sender.storage).recount();
     if (verdict.kind === "dead-installation") {
-      await new TeamsInstallations(sender.storage).deactivate(reference.tenantId, reference.conversationId, verdict.reason);
+      await new TeamsInstallations(sender.storage).deactivate(reference.tenantId, reference.conversationId, verdict.reason, {
+        gone: error instanceof ConnectorError && error.status === 404,
+      });
     }
     return verdict;
   }

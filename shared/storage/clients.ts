@@ -98,6 +98,25 @@ export class StorageClients {
     return new QueueServiceClient(`https://${storage.accountName}.queue.core.windows.net`, this.credential!);
   }
 
+  /**
+   * Whether storage answers the app, within `timeoutMs` (rejects when it doesn't): one call on a queue and one on a
+   * table the app owns, as its functions make them. Not the service properties: in Azure those need
+   * queueServices/read and tableServices/read (control-plane actions), which the app's data roles (Storage
+   * Queue/Table Data Contributor) don't grant, so an identity-based app would always look unreachable.
+   */
+  async probe(timeoutMs: number): Promise<void> {
+    const calls = Promise.all([this.queue(QUEUES.alerts), this.table(TABLES.issues)]).then(([alerts, issues]) =>
+      Promise.all([
+        alerts.getProperties(),
+        issues
+          .listEntities({ queryOptions: { select: ["RowKey"] } })
+          .byPage({ maxPageSize: 1 })
+          .next(),
+      ]),
+    );
+    await withTimeout(calls, timeoutMs);
+  }
+
   /** Puts JSON on a queue the way the Functions host reads it: base64 text. */
   async send(queueName: string, body: unknown, options: { delaySeconds?: number } = {}): Promise<void> {
     const queue = await this.queue(queueName);
@@ -124,4 +143,11 @@ export function createIdentityCredential(
     return clientId ? new identity.ManagedIdentityCredential({ clientId }) : new identity.ManagedIdentityCredential();
   }
   return new identity.DefaultAzureCredential(clientId ? { managedIdentityClientId: clientId } : undefined);
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    promise.then(resolve, reject).finally(() => clearTimeout(timer));
+  });
 }

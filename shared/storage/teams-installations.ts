@@ -16,6 +16,8 @@ export interface TeamsInstallation {
   userAadObjectId?: string;
   active: boolean;
   inactiveReason?: string;
+  /** Off because the conversation itself is gone (deleted; Teams answered 404): the bot's return doesn't bring it back. */
+  gone?: boolean;
   updatedAt: string;
 }
 
@@ -62,6 +64,7 @@ export class TeamsInstallations {
         ...rest,
         // A merge can't remove a property: an empty reason is read as none.
         inactiveReason: rest.active ? "" : rest.inactiveReason,
+        gone: rest.active ? false : rest.gone,
       }),
       "Merge",
     );
@@ -79,6 +82,7 @@ export class TeamsInstallations {
           serviceUrl,
           active: true,
           inactiveReason: "",
+          gone: false,
           updatedAt: new Date().toISOString(),
         },
         "Merge",
@@ -137,7 +141,8 @@ export class TeamsInstallations {
     return this.all(`PartitionKey eq '${escapeOData(teamsPartition(tenantId))}' and teamId eq '${escapeOData(teamId)}'`);
   }
 
-  async deactivate(tenantId: string, conversationId: string, reason: string): Promise<void> {
+  /** Switches a conversation off; `gone`: because it no longer exists (deleted, or Teams answered 404), not only the bot left it. */
+  async deactivate(tenantId: string, conversationId: string, reason: string, { gone }: { gone?: boolean } = {}): Promise<void> {
     const table = await this.storage.table(TABLES.installations);
     referenceCache(this.storage).delete(conversationId);
     try {
@@ -147,6 +152,7 @@ export class TeamsInstallations {
           rowKey: safeKey(conversationId),
           active: false,
           inactiveReason: reason,
+          gone: gone ?? goneByReason(reason),
           updatedAt: new Date().toISOString(),
         },
         "Merge",
@@ -179,6 +185,7 @@ function fromEntity(entity: InstallationEntity): TeamsInstallation {
     etag: _etag,
     timestamp: _timestamp,
     inactiveReason,
+    gone,
     ...rest
   } = entity as InstallationEntity & {
     etag?: string;
@@ -187,7 +194,16 @@ function fromEntity(entity: InstallationEntity): TeamsInstallation {
   return {
     ...rest,
     ...(inactiveReason ? { inactiveReason } : {}),
+    ...(!rest.active && (gone ?? goneByReason(inactiveReason)) ? { gone: true } : {}),
     tenantId: decodeURIComponent(partitionKey.slice("msteams:".length)),
     conversationId: decodeURIComponent(rowKey),
   } as TeamsInstallation;
+}
+
+/**
+ * Whether a reason alone says the conversation is gone: for rows written before `gone` was stored, and for callers
+ * that don't pass it (the connector's "HTTP 404 …" reasons, shared/delivery/teams-sender.ts, shared/teams/personal-chat.ts).
+ */
+function goneByReason(reason: string | undefined): boolean {
+  return reason === "channel deleted" || /^HTTP 404\b/.test(reason ?? "");
 }

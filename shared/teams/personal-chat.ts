@@ -106,7 +106,7 @@ async function markInactive(
   error: ConnectorError,
 ): Promise<void> {
   try {
-    await new TeamsInstallations(deps.storage).deactivate(tenantId, conversationId, describe(error));
+    await new TeamsInstallations(deps.storage).deactivate(tenantId, conversationId, describe(error), { gone: error.status === 404 });
     deps.log(`Teams: personal chat marked inactive (${describe(error)})`);
   } catch (storageError) {
     deps.log(`Teams: could not mark a closed personal chat inactive: ${(storageError as Error).name}`);

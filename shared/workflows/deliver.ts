@@ -17,6 +17,7 @@ import { submitInChunks, isNotFound, statusOf, storageErrorCode } from "../stora
 import { IdentityRepository } from "../storage/identities";
 import { countsAsAttempt, MAX_DELIVERY_ATTEMPTS, retryDelay } from "../delivery/retry-policy";
 import { SETTLE_MS } from "../delivery/pacing";
+import { UnprovenPosts, type PostedThing } from "../delivery/unproven-post";
 import { sendSlackCard, type SlackSendOutcome } from "../delivery/slack-sender";
 import { sendTeamsCard, type SendOutcome } from "../delivery/teams-sender";
 import type { AlertTarget } from "../domain/alert";
@@ -129,9 +130,11 @@ interface Posted {
   taken: Taken;
   because: PostReason;
   outcome: Outcome;
-  /** Posts made without proof an unconfirmed one hadn't landed, after this attempt. */
-  reposted: number;
+  /** Posts made without proof an unconfirmed one hadn't landed, this attempt's included. */
+  unproven: UnprovenPosts;
 }
+
+const CARD: PostedThing = { name: "card", short: "card" };
 
 async function postTaken(
   deliverer: AppContext,
@@ -177,34 +180,30 @@ async function postTaken(
   );
   if (teamsChannels.length > 0) await new TeamsInstallations(storage).prefetchConversations(teamsChannels);
   const settlesInMs = settlesIn(stored);
-  const posted = await inPool(toPost, POSTS_IN_FLIGHT, (post) =>
-    postOne(deliverer, sender, stored.issue, batch, post.taken, post.because, settlesInMs).catch(
+  const posted = await inPool(toPost, POSTS_IN_FLIGHT, (post) => {
+    const unproven = new UnprovenPosts(deliveries, batch.alertId, post.taken.row, CARD);
+    return postOne(sender, stored.issue, batch, post.taken, post.because, settlesInMs, unproven).catch(
       // What throws here failed before its post (a storage read, the row's count of re-posts): that target is
       // retried, and the batch's other posts are still recorded (thrown, they would be posted again).
       (error: unknown): Posted => ({
         taken: post.taken,
         because: post.because,
-        reposted: post.taken.row.reposted,
+        unproven,
         outcome: { kind: "retry", delaySeconds: retryDelay(post.taken.attempt, undefined), reason: `failed before posting: ${failureName(error)}` },
       }),
-    ),
-  );
+    );
+  });
 
   const cardActions: TransactionAction[] = [];
   const copies: CardCopy[] = [];
-  for (const { taken: t, because, outcome, reposted } of posted) {
+  for (const { taken: t, because, outcome, unproven } of posted) {
     const key = t.row.targetKey;
     const label = `Delivery ${targetLabel(key)} of ${batch.alertId}`;
     if (outcome.kind === "sent") {
       const ref = messageRef(outcome.copy);
       copies.push(outcome.copy);
       cardActions.push(cardSaveAction(outcome.copy), livePostedAction(batch.issueId, key, batch.alertId, ref));
-      const decision =
-        "adopted" in outcome && outcome.adopted
-          ? "found the card an attempt that got no answer had posted"
-          : reposted > t.row.reposted
-            ? `${POST_DECISIONS[because]} again after an attempt that got no answer (may be a duplicate)`
-            : POST_DECISIONS[because];
+      const decision = unproven.sentDecision(POST_DECISIONS[because], { adopted: "adopted" in outcome && outcome.adopted });
       rowChanges.set(key, { state: "sent", attempts: t.attempt, messageRef: ref, decision });
       results.set(key, "sent");
       continue;
@@ -227,7 +226,7 @@ async function postTaken(
     }
     const reason =
       outcome.kind === "withheld"
-        ? `unconfirmed: ${outcome.reason}; already posted again once, not posting a third time (the card may be there)`
+        ? unproven.withheldReason(outcome.reason)
         : outcome.kind === "retry"
           ? `gave up after ${t.attempt} attempts: ${outcome.reason}`
           : outcome.reason;
@@ -250,44 +249,35 @@ function failureName(error: unknown): string {
 
 /** Posts the card to one taken target, under the "exactly once" rule (README). */
 async function postOne(
-  deliverer: AppContext,
   sender: AppContext,
   issue: Issue,
   batch: DeliveryBatch,
   taken: Taken,
   because: PostReason,
   settlesInMs: number,
+  unproven: UnprovenPosts,
 ): Promise<Posted> {
   const { row, attempt, unconfirmed } = taken;
   const target = row.target;
-  // After an attempt whose outcome is unknown, at most one post is made without proof that the earlier one
-  // did not land, and it is counted on the row before it is made.
-  let reposted = row.reposted;
-  const beforeUnprovenPost = async (): Promise<boolean> => {
-    if (reposted >= 1) return false;
-    reposted++;
-    await new DeliveryRepository(deliverer.storage).update(batch.alertId, row.targetKey, { reposted });
-    return true;
-  };
   let outcome: Outcome;
   const slack = withSlack(sender);
   if (target.provider === "msteams") {
     // Teams can't be asked what the bot posted: the one retry of an unknown outcome is a re-post.
     outcome =
-      unconfirmed > 0 && !(await beforeUnprovenPost())
+      unconfirmed > 0 && !(await unproven.beforePost())
         ? { kind: "withheld", reason: "an earlier post's outcome is unknown and Teams can't be asked" }
         : await sendTeamsCard(sender, issue, target, row.targetKey, attempt);
   } else if (target.provider === "discord") {
     // Discord can't be asked what the bot posted either: as on Teams, the one retry of an unknown outcome is a re-post.
     outcome =
-      unconfirmed > 0 && !(await beforeUnprovenPost())
+      unconfirmed > 0 && !(await unproven.beforePost())
         ? { kind: "withheld", reason: "an earlier post's outcome is unknown and Discord can't be asked" }
         : await (await import("../delivery/discord-sender")).sendDiscordCard(sender, issue, target, row.targetKey, attempt);
   } else if (slack) {
     outcome = await sendSlackCard(slack, issue, target, row.targetKey, attempt, {
       deliveryId: deliveryId(batch.alertId, row.targetKey),
       lookFirst: unconfirmed > 0,
-      beforeUnprovenPost,
+      beforeUnprovenPost: unproven.beforePost,
       // A regression's or a worse level's new card is the notification itself: it goes now, and its update later.
       settlesInMs: because === "regressed" || because === "level-rose" ? 0 : settlesInMs,
       slotAt: batch.targets.find((t) => t.targetKey === row.targetKey)?.slotAt,
@@ -295,7 +285,7 @@ async function postOne(
   } else {
     outcome = { kind: "dead", reason: "Slack is not configured on this app (SLACK_SIGNING_SECRET)" };
   }
-  return { taken, because, outcome, reposted };
+  return { taken, because, outcome, unproven };
 }
 
 /**

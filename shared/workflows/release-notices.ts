@@ -6,6 +6,7 @@ import { deliveryId, DeliveryRepository, SENDING_STALE_MS, targetLabel, type Del
 import { safeKey, escapeOData } from "../storage/table";
 import { instances } from "../storage/instances";
 import { countsAsAttempt, MAX_DELIVERY_ATTEMPTS, type FailureVerdict } from "../delivery/retry-policy";
+import { UnprovenPosts, type PostedThing } from "../delivery/unproven-post";
 import {
   channelTurn,
   classifySlackError,
@@ -35,6 +36,7 @@ export type ReleaseIntakeResult =
 /** Slack message metadata of a release notice (its payload names the notice × target, no personal data). */
 export const RELEASE_METADATA_TYPE = "triage_relay_release";
 const MAX_REQUEUE_SECONDS = 300;
+const RELEASE_NOTICE: PostedThing = { name: "release notice", short: "notice" };
 
 interface NoticeTarget {
   key: string;
@@ -100,14 +102,11 @@ export async function takeRelease(
     const changes = new Map<string, DeliveryChanges>();
     for (const notice of taken) {
       const { row, attempt, unconfirmed } = notice;
-      const { outcome, reposted } = await postNotice(deliverer, sender, content, notice, personal.has(row.targetKey), noticeId);
+      const unproven = new UnprovenPosts(deliveries, noticeId, row, RELEASE_NOTICE);
+      const outcome = await postNotice(deliverer, sender, content, notice, personal.has(row.targetKey), noticeId, unproven);
       const label = `Release ${release.project} ${release.version} to ${targetLabel(row.targetKey)}`;
       if (outcome.kind === "sent") {
-        const decision = outcome.adopted
-          ? "found the release notice an attempt that got no answer had posted"
-          : reposted > row.reposted
-            ? "posted the release notice again after an attempt that got no answer (may be a duplicate)"
-            : "posted the release notice";
+        const decision = unproven.sentDecision("posted the release notice", { adopted: outcome.adopted });
         changes.set(row.targetKey, { state: "sent", attempts: attempt, messageRef: outcome.messageRef, decision });
         summary.sent++;
       } else if (outcome.kind === "retry" && (outcome.throttled || attempt < MAX_DELIVERY_ATTEMPTS)) {
@@ -125,7 +124,7 @@ export async function takeRelease(
       } else {
         const reason =
           outcome.kind === "withheld"
-            ? `unconfirmed: ${outcome.reason}; already posted again once, not posting a third time (the notice may be there)`
+            ? unproven.withheldReason(outcome.reason)
             : outcome.kind === "retry"
               ? `gave up after ${attempt} attempts: ${outcome.reason}`
               : outcome.reason;
@@ -188,7 +187,7 @@ type NoticeOutcome = { kind: "sent"; messageRef: string; adopted?: boolean } | {
  * Posts the notice to one taken target under the cards' "exactly once" rule (README): after an attempt whose
  * outcome is unknown, Slack looks for that attempt's notice by its metadata first; where nothing can be asked
  * (Teams, or Slack without the history scopes) one more post is made, counted on the row before it goes out,
- * and none after it. `reposted`: the row's count of such posts after this attempt.
+ * and none after it (`unproven`).
  */
 async function postNotice(
   deliverer: AppContext,
@@ -197,22 +196,16 @@ async function postNotice(
   { row, attempt, unconfirmed }: TakenNotice,
   personal: boolean,
   noticeId: string,
-): Promise<{ outcome: NoticeOutcome; reposted: number }> {
-  let reposted = row.reposted;
-  const beforeUnprovenPost = async (): Promise<boolean> => {
-    if (reposted >= 1) return false;
-    reposted++;
-    await new DeliveryRepository(deliverer.storage).update(noticeId, row.targetKey, { reposted });
-    return true;
-  };
+  unproven: UnprovenPosts,
+): Promise<NoticeOutcome> {
   const view = buildReleaseView(content, { personal });
   const target = row.target;
   if (target.provider === "msteams") {
     const where = await conversationFor(sender, target, attempt);
     // Finding (or opening) the conversation posts nothing: its failure never makes the notice "may be there".
-    if ("kind" in where) return { outcome: where.kind === "retry" ? { ...where, ambiguous: false } : where, reposted };
+    if ("kind" in where) return where.kind === "retry" ? { ...where, ambiguous: false } : where;
     const outcome = await withConnector(sender, where, attempt, "send", async (): Promise<NoticeOutcome> => {
-      if (unconfirmed > 0 && !(await beforeUnprovenPost())) {
+      if (unconfirmed > 0 && !(await unproven.beforePost())) {
         return { kind: "withheld", reason: "an earlier post's outcome is unknown and Teams can't be asked" };
       }
       const posted = await sender.teams.send(where.serviceUrl, where.conversationId, {
@@ -222,14 +215,14 @@ async function postNotice(
       });
       return { kind: "sent", messageRef: `${where.conversationId}/${posted.id}` };
     });
-    return { outcome: outcome.kind === "dead-installation" ? { kind: "dead", reason: outcome.reason } : outcome, reposted };
+    return outcome.kind === "dead-installation" ? { kind: "dead", reason: outcome.reason } : outcome;
   }
-  if (target.provider === "discord") return { outcome: { kind: "dead", reason: "release notices are not posted to Discord yet" }, reposted };
+  if (target.provider === "discord") return { kind: "dead", reason: "release notices are not posted to Discord yet" };
   const slackSender = withSlack(sender);
-  if (!slackSender) return { outcome: { kind: "dead", reason: "Slack is not configured on this app (SLACK_SIGNING_SECRET)" }, reposted };
+  if (!slackSender) return { kind: "dead", reason: "Slack is not configured on this app (SLACK_SIGNING_SECRET)" };
   if ("channel" in target) {
     const closed = await closedSlackChannel(deliverer.storage, target.teamId, target.channel);
-    if (closed) return { outcome: closed, reposted };
+    if (closed) return closed;
   }
   const noticeDeliveryId = deliveryId(noticeId, row.targetKey);
   let posting = false;
@@ -237,29 +230,29 @@ async function postNotice(
     const client = await slackSender.slack.client(target.teamId);
     const channel = "channel" in target ? target.channel : await openDirectMessage(client, target.userEmail);
     /** Why an earlier attempt's notice can't be ruled out, when it can't. */
-    let unproven: string | undefined;
+    let lookupFailed: string | undefined;
     if (unconfirmed > 0) {
       const earlier = await findPosted(client, channel, noticeDeliveryId, RELEASE_METADATA_TYPE);
-      if (earlier.kind === "found") return { outcome: { kind: "sent", messageRef: `${channel}/${earlier.ts}`, adopted: true }, reposted };
-      if (earlier.kind === "unknown") unproven = earlier.reason;
+      if (earlier.kind === "found") return { kind: "sent", messageRef: `${channel}/${earlier.ts}`, adopted: true };
+      if (earlier.kind === "unknown") lookupFailed = earlier.reason;
     }
     await instances(deliverer.storage).current();
     const wait = await channelTurn(deliverer.storage, target.teamId, channel);
-    if (wait) return { outcome: wait, reposted };
-    if (unproven !== undefined && !(await beforeUnprovenPost())) {
-      const reason = `an earlier post's outcome is unknown and could not be looked up (${unproven})`;
-      return { outcome: { kind: "withheld", reason }, reposted };
+    if (wait) return wait;
+    if (lookupFailed !== undefined && !(await unproven.beforePost())) {
+      const reason = `an earlier post's outcome is unknown and could not be looked up (${lookupFailed})`;
+      return { kind: "withheld", reason };
     }
     posting = true;
     const posted = await postAppMessage(client, channel, renderReleaseSlackMessage(view), {
       event_type: RELEASE_METADATA_TYPE,
       event_payload: { delivery: noticeDeliveryId },
     });
-    return { outcome: { kind: "sent", messageRef: `${posted.channel ?? channel}/${posted.ts}` }, reposted };
+    return { kind: "sent", messageRef: `${posted.channel ?? channel}/${posted.ts}` };
   } catch (error) {
     const verdict = await handleFailure(slackSender, target.teamId, classifySlackError(error, attempt, DEAD_TARGET_ERRORS));
-    if (verdict.kind === "dead-installation") return { outcome: { kind: "dead", reason: verdict.reason }, reposted };
-    return { outcome: verdict.kind === "retry" && posting && isUnanswered(error) ? { ...verdict, ambiguous: true } : verdict, reposted };
+    if (verdict.kind === "dead-installation") return { kind: "dead", reason: verdict.reason };
+    return verdict.kind === "retry" && posting && isUnanswered(error) ? { ...verdict, ambiguous: true } : verdict;
   }
 }
 

@@ -26,7 +26,7 @@ export async function onConversationUpdate(ctx: AppContext, activity: TeamsActiv
     return;
   }
   if (eventType === "channelDeleted" && activity.channelData?.channel) {
-    await installations.deactivate(tenantId, activity.channelData.channel.id, "channel deleted");
+    await installations.deactivate(tenantId, activity.channelData.channel.id, "channel deleted", { gone: true });
     return;
   }
   if (eventType === "teamRenamed" && teamId) {
@@ -96,14 +96,9 @@ async function reactivateTeam(ctx: AppContext, activity: TeamsActivity): Promise
   if (!teamId) return;
   const installations = new TeamsInstallations(ctx.storage);
   const tenantId = tenantOf(activity)!;
-  const switchedOff = (await installations.listTeam(tenantId, teamId)).filter((row) => !row.active && !isGoneItself(row.inactiveReason));
+  const switchedOff = (await installations.listTeam(tenantId, teamId)).filter((row) => !row.active && !row.gone);
   for (const row of switchedOff) await installations.reactivate(tenantId, row.conversationId, normaliseServiceUrl(activity.serviceUrl));
   if (switchedOff.length > 0) ctx.log(`Teams: ${switchedOff.length} conversation(s) of the team active again (the bot is back)`);
-}
-
-/** The conversation itself is gone (the bot's return doesn't bring it back): deleted, or Teams answered 404 to a post. */
-function isGoneItself(inactiveReason: string | undefined): boolean {
-  return inactiveReason === "channel deleted" || /^HTTP 404\b/.test(inactiveReason ?? "");
 }
 
 export function referenceFrom(ctx: AppContext, activity: TeamsActivity): TeamsInstallation {

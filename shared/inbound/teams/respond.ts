@@ -2,7 +2,7 @@ import type { HttpResponseInit, InvocationContext } from "@azure/functions";
 import type { AppContext } from "../../context";
 import { conversationTypeOf, tenantOf, type TeamsActivity } from "../../teams/activity";
 import { messageReply } from "../../teams/invoke-replies";
-import { handleTeamsActivity } from "./route";
+import { handleTeamsActivity, isCardSubmit } from "./route";
 
 const SOMETHING_WENT_WRONG = "Something went wrong on our side, so this may not have been applied. Try again in a moment.";
 
@@ -22,11 +22,6 @@ export async function respondToTeamsActivity(ctx: AppContext, activity: TeamsAct
     await tellClickerWithoutStorage(ctx, activity, SOMETHING_WENT_WRONG, context);
     return { status: 200 };
   }
-}
-
-/** The Action.Submit fallback of a card button (Teams mobile): a message carrying the button's data. */
-function isCardSubmit(activity: TeamsActivity): boolean {
-  return activity.type === "message" && typeof activity.value === "object" && activity.value !== null;
 }
 
 /**

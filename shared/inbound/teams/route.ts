@@ -17,9 +17,7 @@ export async function handleTeamsActivity(ctx: AppContext, activity: TeamsActivi
       return OK;
     case "message":
       await rememberConversation(ctx, activity, { overwrite: false });
-      if (activity.value !== undefined && activity.value !== null && typeof activity.value === "object") {
-        return onSubmitAction(ctx, activity);
-      }
+      if (isCardSubmit(activity)) return onSubmitAction(ctx, activity);
       await onCommand(ctx, activity);
       return OK;
     case "invoke":
@@ -29,4 +27,9 @@ export async function handleTeamsActivity(ctx: AppContext, activity: TeamsActivi
     default:
       return OK;
   }
+}
+
+/** The Action.Submit fallback of a card button (Teams mobile): a message carrying the button's data. */
+export function isCardSubmit(activity: TeamsActivity): boolean {
+  return activity.type === "message" && typeof activity.value === "object" && activity.value !== null;
 }
