@@ -57,16 +57,18 @@ export const LIVE_ROW_PREFIX = "~live:";
  * Whether this alert must post a card in a target, given the target's live-card row (none: no card there).
  * The one rule both the alert planner and the deliverer's claim apply, so they can't disagree.
  *
- * An ignored or resolved issue posts no new card, as Sentry sends nothing for an archived issue: a live card is
- * updated by the card refresh instead (even past RENOTIFY_HOURS or when the level rose), and a target with no card
- * (subscribed since, or its claim died) gets none until the issue is unresolved again. Only this alert's own claim
- * is still posted: its card may already be out (an attempt that got no answer), and left unposted the claim would
- * hold later alerts off the target (merged) until it went stale.
+ * An ignored or resolved issue posts no new card over a live one: the live card is updated by the card refresh
+ * instead (even past RENOTIFY_HOURS or when the level rose). A target with no card gets none while the issue is
+ * ignored (subscribed since, or its claim died), as Sentry sends nothing for an archived issue; it still gets the
+ * first card of a resolved one, so an incident that fired and recovered before its card went out is seen. This
+ * alert's own claim is always posted: its card may already be out (an attempt that got no answer), and left
+ * unposted the claim would hold later alerts off the target (merged) until it went stale.
  */
 export function liveCardDecision(live: LiveCard | undefined, alertId: string, policy: LiveCardPolicy): Claim {
   const claim = decisionForAnyStatus(live, alertId, policy);
   if (policy.status === "unresolved" || claim.kind !== "post" || claim.because === "retry") return claim;
-  return live?.state === "posted" ? { kind: "update-existing", messageRef: live.messageRef ?? "" } : { kind: "silenced", status: policy.status };
+  if (live?.state === "posted") return { kind: "update-existing", messageRef: live.messageRef ?? "" };
+  return policy.status === "resolved" ? claim : { kind: "silenced", status: policy.status };
 }
 
 function decisionForAnyStatus(live: LiveCard | undefined, alertId: string, policy: LiveCardPolicy): Claim {

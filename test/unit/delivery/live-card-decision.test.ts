@@ -56,11 +56,14 @@ describe("liveCardDecision", () => {
       expect(liveCardDecision(posted(), "a2", { ...ignored, notify: "level-rose" })).toEqual({ kind: "update-existing", messageRef: "C1/1.2" });
     });
 
-    it("no card in the target yet (a new subscription), or only a claim that died: nothing is posted", () => {
+    it("no card in the target yet (a new subscription), or only a claim that died: nothing is posted while ignored", () => {
       expect(liveCardDecision(undefined, "a2", ignored)).toEqual({ kind: "silenced", status: "ignored" });
-      expect(liveCardDecision(undefined, "a2", resolved)).toEqual({ kind: "silenced", status: "resolved" });
       const dead = posted({ state: "posting", postedAt: undefined, messageRef: undefined, claimedAt: ago(STALE_CLAIM_MS + 1) });
       expect(liveCardDecision(dead, "a2", ignored)).toEqual({ kind: "silenced", status: "ignored" });
+    });
+
+    it("no card in the target yet while resolved: the first card is posted, showing it resolved (an incident that fired and recovered before its card went out is seen)", () => {
+      expect(liveCardDecision(undefined, "a2", resolved)).toEqual({ kind: "post", because: "first" });
     });
 
     it("this alert's own claim is still posted (its card may already be out), and another's still merges", () => {
