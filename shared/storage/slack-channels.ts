@@ -1,6 +1,6 @@
 import { TABLES, type StorageClients } from "./clients";
-import { slackWorkspacePartition } from "./slack-installations";
-import { getIfPresent, isConflict, isPreconditionFailed, safeKey } from "./table";
+import { SLACK_WORKSPACE_ROW, slackWorkspacePartition } from "./slack-installations";
+import { escapeOData, getIfPresent, isConflict, isPreconditionFailed, safeKey } from "./table";
 
 /**
  * Why the app may not post in a channel. Each is set by one kind of Slack event and cleared only by its opposite:
@@ -47,7 +47,7 @@ interface SlackChannelEntity {
  */
 export const CHANNEL_STATE_CACHE_MS = 10_000;
 
-type Remembered = { state: SlackChannelState | undefined; until: number };
+type Remembered = { states: Promise<Map<string, SlackChannelState>>; until: number };
 const stateCaches = new WeakMap<StorageClients, Map<string, Remembered>>();
 
 function stateCache(storage: StorageClients): Map<string, Remembered> {
@@ -63,16 +63,31 @@ function stateCache(storage: StorageClients): Map<string, Remembered> {
 export class SlackChannels {
   constructor(private readonly storage: StorageClients) {}
 
+  /**
+   * The channel's state. The workspace's channel rows are read together (one query) and kept CHANNEL_STATE_CACHE_MS:
+   * an alert to ten channels of one workspace reads them once, not ten times.
+   */
   async get(teamId: string, channel: string): Promise<SlackChannelState | undefined> {
     const cache = stateCache(this.storage);
-    const key = `${teamId}/${channel}`;
-    const remembered = cache.get(key);
-    if (remembered && remembered.until > Date.now()) return remembered.state;
+    let remembered = cache.get(teamId);
+    if (!remembered || remembered.until <= Date.now()) {
+      // The read itself is shared: an alert's posts to the workspace's channels go out together.
+      remembered = { states: this.readWorkspace(teamId), until: Date.now() + CHANNEL_STATE_CACHE_MS };
+      cache.set(teamId, remembered);
+      remembered.states.catch(() => cache.get(teamId) === remembered && cache.delete(teamId));
+    }
+    return (await remembered.states).get(channel);
+  }
+
+  private async readWorkspace(teamId: string): Promise<Map<string, SlackChannelState>> {
     const table = await this.storage.table(TABLES.installations);
-    const entity = await getIfPresent<SlackChannelEntity>(table, slackWorkspacePartition(teamId), safeKey(channel));
-    const state = entity && fromEntity(teamId, channel, entity);
-    cache.set(key, { state, until: Date.now() + CHANNEL_STATE_CACHE_MS });
-    return state;
+    const states = new Map<string, SlackChannelState>();
+    const filter = `PartitionKey eq '${escapeOData(slackWorkspacePartition(teamId))}' and RowKey ne '${escapeOData(SLACK_WORKSPACE_ROW)}'`;
+    for await (const entity of table.listEntities<SlackChannelEntity>({ queryOptions: { filter } })) {
+      const channel = entity.rowKey; // a channel id (C…, G…): safeKey leaves it as it is
+      states.set(channel, fromEntity(teamId, channel, entity));
+    }
+    return states;
   }
 
   /**
@@ -113,7 +128,7 @@ export class SlackChannels {
         }
       }
     } finally {
-      stateCache(this.storage).delete(`${teamId}/${channel}`);
+      stateCache(this.storage).delete(teamId);
     }
   }
 }

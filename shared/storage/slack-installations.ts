@@ -27,7 +27,9 @@ interface SlackInstallationEntity extends Omit<SlackInstallation, "teamId"> {
   refreshingUntil?: string;
 }
 
-const ROW = "workspace";
+/** The workspace's own row in its partition; the others are its channels (slack-channels.ts). */
+export const SLACK_WORKSPACE_ROW = "workspace";
+const ROW = SLACK_WORKSPACE_ROW;
 /** The workspace's partition of the `installations` table: its installation (row `workspace`) and its channels' state. */
 export const slackWorkspacePartition = (teamId: string) => `slack:${safeKey(teamId)}`;
 const partition = slackWorkspacePartition;
