@@ -72,24 +72,7 @@ export class TeamsInstallations {
 
   /** Switches a stored conversation back on, at the service URL given (one an inbound activity just vouched for). */
   async reactivate(tenantId: string, conversationId: string, serviceUrl: string): Promise<void> {
-    const table = await this.storage.table(TABLES.installations);
-    referenceCache(this.storage).delete(conversationId);
-    try {
-      await table.updateEntity(
-        {
-          partitionKey: teamsPartition(tenantId),
-          rowKey: safeKey(conversationId),
-          serviceUrl,
-          active: true,
-          inactiveReason: "",
-          gone: false,
-          updatedAt: new Date().toISOString(),
-        },
-        "Merge",
-      );
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
+    await this.changeIfStored(tenantId, conversationId, { serviceUrl, active: true, inactiveReason: "", gone: false });
   }
 
   async get(tenantId: string, conversationId: string): Promise<TeamsInstallation | undefined> {
@@ -143,20 +126,16 @@ export class TeamsInstallations {
 
   /** Switches a conversation off; `gone`: because it no longer exists (deleted, or Teams answered 404), not only the bot left it. */
   async deactivate(tenantId: string, conversationId: string, reason: string, { gone }: { gone?: boolean } = {}): Promise<void> {
+    await this.changeIfStored(tenantId, conversationId, { active: false, inactiveReason: reason, gone: gone ?? goneByReason(reason) });
+  }
+
+  /** Merges `changes` into a stored conversation's row; one never stored stays so. */
+  private async changeIfStored(tenantId: string, conversationId: string, changes: Partial<InstallationEntity>): Promise<void> {
     const table = await this.storage.table(TABLES.installations);
     referenceCache(this.storage).delete(conversationId);
     try {
-      await table.updateEntity(
-        {
-          partitionKey: teamsPartition(tenantId),
-          rowKey: safeKey(conversationId),
-          active: false,
-          inactiveReason: reason,
-          gone: gone ?? goneByReason(reason),
-          updatedAt: new Date().toISOString(),
-        },
-        "Merge",
-      );
+      const row = { partitionKey: teamsPartition(tenantId), rowKey: safeKey(conversationId), ...changes, updatedAt: new Date().toISOString() };
+      await table.updateEntity(row, "Merge");
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }
