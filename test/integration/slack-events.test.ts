@@ -71,18 +71,23 @@ async function workspaceWithChannel(name: string) {
   return { ...workspace, channel, issueId: `channel-events-issue-${alerts}` };
 }
 
+/** The channel gets no card (dead, no chat.postMessage) until the app is invited back; then cards go again. */
+async function expectStoppedUntilInvitedBack(teamId: string, botUserId: string, channel: string) {
+  const before = postsTo(channel);
+  expect(await alertTo(teamId, channel)).toMatchObject({ state: "dead", reason: expect.stringMatching(/removed from the channel/) });
+  expect(postsTo(channel)).toBe(before);
+
+  expect(await slackSends(teamId, { type: "member_joined_channel", user: botUserId, channel, channel_type: "C", team: teamId })).toBe(200);
+  expect(await alertTo(teamId, channel)).toMatchObject({ state: "sent" });
+  expect(postsTo(channel)).toBe(before + 1);
+}
+
 describe("Slack channel events", () => {
   it("the app removed from a public channel posts no more cards there, without asking Slack; invited back, cards flow again", async () => {
     const { teamId, botUserId, channel } = await workspaceWithChannel("Removed");
     expect(await slackSends(teamId, { type: "channel_left", channel, actor_id: "U0SOMEONE" })).toBe(200);
 
-    const before = postsTo(channel);
-    expect(await alertTo(teamId, channel)).toMatchObject({ state: "dead", reason: expect.stringMatching(/removed from the channel/) });
-    expect(postsTo(channel)).toBe(before);
-
-    expect(await slackSends(teamId, { type: "member_joined_channel", user: botUserId, channel, channel_type: "C", team: teamId })).toBe(200);
-    expect(await alertTo(teamId, channel)).toMatchObject({ state: "sent" });
-    expect(postsTo(channel)).toBe(before + 1);
+    await expectStoppedUntilInvitedBack(teamId, botUserId, channel);
   });
 
   it("the app removed from a channel posts no release notice there either", async () => {
@@ -168,13 +173,7 @@ describe("Slack channel events", () => {
     expect(await slackSends(teamId, { type: "channel_archive", channel, user: "U0SOMEONE1" }, { eventTime: now - 2 })).toBe(200);
     expect(await slackSends(teamId, { type: "channel_unarchive", channel, user: "U0SOMEONE1" }, { eventTime: now - 1 })).toBe(200);
 
-    const before = postsTo(channel);
-    expect(await alertTo(teamId, channel)).toMatchObject({ state: "dead", reason: expect.stringMatching(/removed from the channel/) });
-    expect(postsTo(channel)).toBe(before);
-
-    expect(await slackSends(teamId, { type: "member_joined_channel", user: botUserId, channel, channel_type: "C", team: teamId })).toBe(200);
-    expect(await alertTo(teamId, channel)).toMatchObject({ state: "sent" });
-    expect(postsTo(channel)).toBe(before + 1);
+    await expectStoppedUntilInvitedBack(teamId, botUserId, channel);
   });
 
   it("an event Slack delivers late changes nothing a newer one said: an unarchive retried after the next archive", async () => {
