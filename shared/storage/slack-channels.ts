@@ -133,6 +133,13 @@ export class SlackChannels {
   }
 }
 
+/** The marks set on a channel (none for a channel Slack never told us about, or one the app may post in again). */
+export function channelMarks(state: SlackChannelState | undefined): SlackChannelMark[] {
+  if (!state || state.active || !state.inactiveReason) return [];
+  const reasons = state.inactiveReason.split(REASON_SEPARATOR);
+  return (Object.keys(MARK_REASONS) as SlackChannelMark[]).filter((mark) => reasons.includes(MARK_REASONS[mark]));
+}
+
 /** The reasons of the marks a row holds (a reason this code no longer knows stays, cleared by nothing). */
 function reasonsOf(entity: SlackChannelEntity | undefined): string[] {
   if (!entity || entity.active || !entity.inactiveReason) return [];

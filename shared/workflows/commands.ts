@@ -27,6 +27,9 @@ export interface CommandRequest {
   };
 }
 
+/** Why the app can't post in a conversation: removed from it, or the conversation archived or deleted. */
+export type PostingStop = "removed" | "archived" | "deleted";
+
 /** What the command flow needs from the platform it runs for. */
 export interface CommandPorts<LinkAnswer> {
   storage: StorageClients;
@@ -36,6 +39,11 @@ export interface CommandPorts<LinkAnswer> {
   beforeCommand?: () => Promise<unknown>;
   /** Sends or builds the link prompt; its answer is the platform's own. */
   sendLink: () => Promise<LinkAnswer>;
+  /**
+   * Why cards can't be posted in the conversation now, as far as the platform knows (Slack: its channel events); empty when they can. Asked only by the commands about subscriptions; subscribing
+   * still saves, so cards start once the reasons are undone.
+   */
+  postingStops?: () => Promise<PostingStop[]>;
 }
 
 /** A command's answer, without any platform's words or markup. */
@@ -45,10 +53,10 @@ export type CommandReply<LinkAnswer = unknown> =
   | { kind: "status"; identity?: ChatIdentity }
   | { kind: "link"; answer: LinkAnswer }
   | { kind: "unlinked"; previous?: ChatIdentity }
-  | { kind: "subscribed"; project: string; minLevel: Level; thread: boolean }
+  | { kind: "subscribed"; project: string; minLevel: Level; thread: boolean; stopped?: PostingStop[] }
   | { kind: "not-subscribable"; why: "personal-chat" | "undeliverable" }
   | { kind: "unsubscribed"; project: string; wasSubscribed: boolean }
-  | { kind: "subscriptions"; subscriptions: Subscription[] }
+  | { kind: "subscriptions"; subscriptions: Subscription[]; stopped?: PostingStop[] }
   /** `person` absent: the sender isn't linked, so there is no one to turn notices on or off for. */
   | { kind: "notify"; on: boolean; person?: ChatIdentity["person"] };
 
@@ -105,8 +113,11 @@ const COMMANDS = {
         return { kind: "not-subscribable", why: "undeliverable" };
       }
       const { key, target } = request.conversation;
-      await subscribe(ports.storage, { conversationKey: key, project, minLevel, target, createdBy: request.chatUserId, thread });
-      return { kind: "subscribed", project, minLevel, thread };
+      const [, stopped] = await Promise.all([
+        subscribe(ports.storage, { conversationKey: key, project, minLevel, target, createdBy: request.chatUserId, thread }),
+        stoppedHere(ports),
+      ]);
+      return { kind: "subscribed", project, minLevel, thread, ...stopped };
     },
   }),
   unsubscribe: define<{ project: string }>({
@@ -119,7 +130,10 @@ const COMMANDS = {
   }),
   subscriptions: define({
     parse: noArgs,
-    run: async (request, ports) => ({ kind: "subscriptions", subscriptions: await listSubscriptions(ports.storage, request.conversation.key) }),
+    run: async (request, ports) => {
+      const [subscriptions, stopped] = await Promise.all([listSubscriptions(ports.storage, request.conversation.key), stoppedHere(ports)]);
+      return { kind: "subscriptions", subscriptions, ...stopped };
+    },
   }),
   notify: define<{ on: boolean }>({
     parse: ([word = ""]) => (word === "on" || word === "off" ? { args: { on: word === "on" } } : { invalid: "Usage: notify on|off" }),
@@ -131,6 +145,12 @@ const COMMANDS = {
     },
   }),
 } satisfies Record<string, CommandDefinition<unknown>>;
+
+/** Why cards can't be posted in the conversation, for a reply: nothing when they can. */
+async function stoppedHere(ports: CommandPorts<unknown>): Promise<{ stopped?: PostingStop[] }> {
+  const stopped = (await ports.postingStops?.()) ?? [];
+  return stopped.length ? { stopped } : {};
+}
 
 export type CommandName = keyof typeof COMMANDS;
 

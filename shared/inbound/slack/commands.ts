@@ -1,12 +1,16 @@
 import { IdentityRepository } from "../../storage/identities";
+import { channelMarks, SlackChannels } from "../../storage/slack-channels";
 import { commandWords } from "../command-words";
 import { slackLinkPrompt } from "../../identity/prompts";
-import { runCommand, type CommandReply } from "../../workflows/commands";
+import { runCommand, type CommandReply, type PostingStop } from "../../workflows/commands";
 import type { SlashCommand } from "../../slack/payloads";
 import { ephemeral } from "../../slack/responses";
 import type { SlackContext } from "../../context";
 
 type LinkPrompt = Awaited<ReturnType<typeof slackLinkPrompt>>;
+
+/** The bot user's name in the app manifest: what people pick after `/invite @`. */
+const APP_NAME = "Triage Relay";
 
 /**
  * Answers a slash command in the HTTP response: ephemeral, so only the person who typed it sees it.
@@ -42,14 +46,24 @@ export async function handleSlashCommand(deps: SlackContext, command: SlashComma
           { teamId: command.team_id, userId: command.user_id, name: command.user_name, responseUrl: command.response_url },
           "Here's your link.",
         ),
+      postingStops: () => postingStops(deps, command),
     },
   );
   return reply.kind === "link" ? reply.answer : ephemeral(slackWords(reply, name));
 }
 
+/**
+ * Why the app can't post cards in the command's channel, as Slack's channel events recorded it (removed, archived,
+ * deleted). No Slack call is made inside the 3-second ack.
+ */
+async function postingStops(deps: SlackContext, command: SlashCommand): Promise<PostingStop[]> {
+  return channelMarks(await new SlackChannels(deps.storage).get(command.team_id, command.channel_id));
+}
+
 /** A command's reply in Slack's words and mrkdwn, naming the slash command as the workspace knows it. */
 export function slackWords(reply: Exclude<CommandReply<LinkPrompt>, { kind: "link" }>, name: string): string {
-  return commandWords(reply, {
+  if (reply.kind === "subscribed" && reply.stopped) return subscribedWhereStopped(reply, reply.stopped, name);
+  const words = commandWords(reply, {
     markup: "mrkdwn",
     slash: name,
     automatically: "automatically, by your Slack email",
@@ -57,6 +71,34 @@ export function slackWords(reply: Exclude<CommandReply<LinkPrompt>, { kind: "lin
     help: (unknownWord) => (unknownWord ? `I don't know "${unknownWord}".\n${help(name)}` : help(name)),
     postingHint: "Make sure the app can post here (invite it to private channels).",
   });
+  if (reply.kind === "subscriptions" && reply.stopped) return `${words}\n\n*Cards are stopped here.* ${whyStopped(reply.stopped)}`;
+  return words;
+}
+
+/** The problem first, then its fix, then that the subscription was saved anyway. */
+function subscribedWhereStopped(reply: Extract<CommandReply, { kind: "subscribed" }>, stopped: PostingStop[], name: string): string {
+  const project = `*${reply.project}*`;
+  if (stopped.includes("deleted")) {
+    return `${whyStopped(stopped)} The subscription to ${project} is saved, but no cards can come here: \`${name} unsubscribe ${reply.project}\` removes it.`;
+  }
+  const withoutThread = reply.thread ? "" : ", without thread replies saying who did what";
+  return `${whyStopped(stopped)} The subscription is saved: alerts for ${project} at level ${reply.minLevel} or above will be posted in this channel from the next alert after that${withoutThread}.`;
+}
+
+/** Why cards can't be posted in the channel, and what brings them (nothing does for a deleted channel). */
+function whyStopped(stopped: PostingStop[]): string {
+  const notIn = stopped.includes("removed");
+  const problems = [
+    stopped.includes("deleted") && "This channel was deleted, so cards can't be posted in it.",
+    stopped.includes("archived") && "This channel is archived, and cards can't be posted in an archived channel.",
+    stopped.includes("removed") && "I'm not in this channel: someone removed me, so I can't post cards here.",
+  ].filter((problem) => problem !== false);
+  if (stopped.includes("deleted")) return problems.join(" ");
+  const fixes = [stopped.includes("archived") && "unarchive the channel", notIn && `invite me with \`/invite @${APP_NAME}\``].filter(
+    (fix) => fix !== false,
+  );
+  const fix = fixes.join(", then ");
+  return `${problems.join(" ")} ${fix.charAt(0).toUpperCase()}${fix.slice(1)} to get cards here.`;
 }
 
 function help(name: string): string {
