@@ -10,8 +10,10 @@ export async function alertsQueue(message: unknown, context: InvocationContext):
       : typeof message === "string"
         ? message
         : JSON.stringify(message);
+  const insertionTime = context.triggerMetadata?.insertionTime;
+  const insertedAt = typeof insertionTime === "string" || insertionTime instanceof Date ? new Date(insertionTime) : undefined;
   const ctx = appContext(context);
-  const result = await takeAlert(ctx.storage, message, original, { deliverer: ctx });
+  const result = await takeAlert(ctx.storage, message, original, { deliverer: ctx, insertedAt });
   if (result.kind === "poisoned") {
     // Paths and the schema's or storage's reasons; never the values themselves.
     const reasons = result.poison.issues.map((issue) => `${issue.path || "(root)"}: ${issue.message}`).join("; ");

@@ -24,9 +24,9 @@ const ALERT_ACTOR: Actor = { label: "alert", surface: "alert" };
 
 export interface FoldOptions {
   /**
-   * The alert was taken before a recovery resolved the issue, and its source sent it again since: it fired again
-   * (Alertmanager reports an alert that fires again after it resolved it with the same startsAt), however old its
-   * timestamps are.
+   * The alert was taken before the issue was resolved (by a recovery, or by a person), and its source sent it again
+   * since: it fired again (Alertmanager reports an alert that fires again after it resolved it, or that still fires,
+   * with the same startsAt), however old its timestamps are.
    */
   firesAgain?: boolean;
 }

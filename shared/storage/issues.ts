@@ -270,14 +270,25 @@ export function rememberAlert(recent: string[], alertId: string): string[] {
 }
 
 /**
- * Kept among the alert ids where a recovery resolved the issue: this prefix and the recovery's alert id. Alert ids
- * have no control characters, so no alert id is ever one of these.
+ * Kept among the alert ids where the issue was resolved (a recovery, or a person's resolve): this prefix, what
+ * resolved it, then the same prefix and when that was taken (rows written before had no time). Alert ids have no
+ * control characters, so no alert id is ever one of these.
  */
-const RECOVERY_MARK = "\u0001";
+const RESOLVED_MARK = "\u0001";
+/** A person's resolve in the mark, where a recovery has its alert id. */
+const PERSON_RESOLVE = "\u0002";
 
-/** A recovery that resolved the issue: the alert ids taken before it are now from before a recovery. */
-export function rememberRecovery(recent: string[], alertId: string): string[] {
-  return rememberAlert([...recent.filter((id) => id !== alertId), `${RECOVERY_MARK}${alertId}`], alertId);
+/** A recovery that resolved the issue, taken `at`: the alert ids taken before it are now from before a resolve. */
+export function rememberRecovery(recent: string[], alertId: string, at: Date): string[] {
+  return rememberAlert([...recent.filter((id) => id !== alertId), resolvedMark(alertId, at)], alertId);
+}
+
+/**
+ * A person resolved the issue (to its version `version`) `at`: for the alerts taken before, like a recovery. The
+ * source sending one of them again after that still fires it, which reopens the issue (`priorTake`).
+ */
+export function rememberResolvedByPerson(recent: string[], version: number, at: Date): string[] {
+  return [...recent, resolvedMark(`${PERSON_RESOLVE}v${version}`, at)].slice(-RECENT_ALERT_IDS);
 }
 
 export interface PriorTake {
@@ -287,38 +298,66 @@ export interface PriorTake {
 }
 
 /**
- * Whether this alert was taken before. `repeat`: the same notification again. `fires-again`: taken, then a
- * recovery resolved the issue, and now sent again (Alertmanager reports an alert that fires again after it resolved
- * it with the same startsAt): a new firing, taken under an id of its own derived from that recovery, so that its
- * deliveries are new ones. Remember both (`rememberFiringAgain`): a resend of either is then a repeat of that
- * firing. `new` otherwise.
+ * Whether this alert was taken before. `repeat`: the same notification again. `fires-again`: taken, then the issue
+ * was resolved (a recovery, or a person), and now sent again (Alertmanager reports an alert that fires again after
+ * it resolved it, or that still fires, with the same startsAt): a new firing, taken under an id of its own derived
+ * from that resolve, so that its deliveries are new ones. Remember both (`rememberFiringAgain`): a resend of either
+ * is then a repeat of that firing. `new` otherwise.
+ *
+ * `insertedAt`, when the message was put on the queue: one put there before the resolve was taken is the queue
+ * delivering an earlier message again (at least once), a repeat. Without it, or for a resolve remembered without a
+ * time, a message taken before the resolve fires again.
  */
-export function priorTake(recent: string[], alertId: string): PriorTake {
+export function priorTake(recent: string[], alertId: string, insertedAt?: Date): PriorTake {
   const at = recent.lastIndexOf(alertId);
   if (at < 0) return { kind: "new", alertId };
-  const recoveryAfter = recent.slice(at + 1).findLast(isRecoveryMark);
-  if (recoveryAfter) {
-    const again = firesAgainId(alertId, recoveryAfter);
+  const resolvedAfter = recent.slice(at + 1).findLast(isResolvedMark);
+  if (resolvedAfter && !queuedBefore(insertedAt, resolvedAfter)) {
+    const again = firesAgainId(alertId, resolvedAfter);
     return recent.includes(again) ? { kind: "repeat", alertId: again } : { kind: "fires-again", alertId: again };
   }
-  // Taken since the last recovery: the original firing, or the one that fired again after that recovery.
-  const recoveryBefore = recent.slice(0, at).findLast(isRecoveryMark);
-  const again = recoveryBefore && firesAgainId(alertId, recoveryBefore);
+  // Taken since the issue was last resolved, or queued before that: the original firing, or the one that fired again
+  // after the resolve before.
+  const resolvedBefore = recent.slice(0, at).findLast(isResolvedMark);
+  const again = resolvedBefore && firesAgainId(alertId, resolvedBefore);
   return { kind: "repeat", alertId: again && recent.indexOf(again) > at ? again : alertId };
 }
 
-/** A firing taken again after a recovery: its own id (now taken since that recovery), then the id it was taken under. */
+/** A firing taken again after a resolve: its own id (now taken since that resolve), then the id it was taken under. */
 export function rememberFiringAgain(recent: string[], alertId: string, takenAs: string): string[] {
   return rememberAlert(rememberAlert(recent, alertId), takenAs);
 }
 
-function isRecoveryMark(id: string): boolean {
-  return id.startsWith(RECOVERY_MARK);
+function resolvedMark(resolvedBy: string, at: Date): string {
+  return `${RESOLVED_MARK}${resolvedBy}${RESOLVED_MARK}${at.toISOString()}`;
 }
 
-function firesAgainId(alertId: string, recoveryMark: string): string {
+function isResolvedMark(id: string): boolean {
+  return id.startsWith(RESOLVED_MARK);
+}
+
+function readResolvedMark(mark: string): { resolvedBy: string; at?: number } {
+  const body = mark.slice(RESOLVED_MARK.length);
+  const split = body.indexOf(RESOLVED_MARK);
+  if (split < 0) return { resolvedBy: body };
+  const at = Date.parse(body.slice(split + RESOLVED_MARK.length));
+  return { resolvedBy: body.slice(0, split), ...(Number.isNaN(at) ? {} : { at }) };
+}
+
+/**
+ * Whether the message was put on the queue before the resolve was taken. Queues tell insertion times in whole
+ * seconds: one of the resolve's own second counts as before it, so a firing really sent after it that second waits
+ * for the source's next resend, rather than a redelivery reopening an issue nothing will resolve again.
+ */
+function queuedBefore(insertedAt: Date | undefined, mark: string): boolean {
+  const resolvedAt = readResolvedMark(mark).at;
+  if (!insertedAt || resolvedAt === undefined || Number.isNaN(insertedAt.getTime())) return false;
+  return insertedAt.getTime() < resolvedAt;
+}
+
+function firesAgainId(alertId: string, resolvedMark: string): string {
   const hash = createHash("sha256")
-    .update(`${alertId}\n${recoveryMark.slice(RECOVERY_MARK.length)}`)
+    .update(`${alertId}\n${readResolvedMark(resolvedMark).resolvedBy}`)
     .digest("hex");
   const readable = `${alertId}:again:${hash.slice(0, 12)}`;
   return isAlertId(readable) ? readable : `again:${hash.slice(0, 32)}`;

@@ -37,12 +37,17 @@ const DEFAULT_RENOTIFY_HOURS = 24;
 export interface IntakeOptions {
   /** Given, the first card of a new issue with few targets is posted here rather than through `deliveries`. */
   deliverer?: AppContext;
+  /**
+   * When the message was put on the `alerts` queue (its trigger's insertion time): a firing put there before the
+   * issue was resolved is the queue delivering it again, not the source firing it again.
+   */
+  insertedAt?: Date;
 }
 
 /**
  * One alert off the `alerts` queue: fold it into its issue (once per alertId, except a firing alert its source
- * sends again after a recovery resolved the issue: it fired again), then plan the deliveries of the targets that
- * need a post. A tool's report that an issue regressed goes the same way (it may post new cards); the other issue
+ * sends again after the issue was resolved, by a recovery or a person: it fired again), then plan the deliveries of
+ * the targets that need a post. A tool's report that an issue regressed goes the same way (it may post new cards); the other issue
  * actions are taken like clicks. A message that fails the schema, or that storage refuses for what it holds,
  * goes to `alerts-poison` at once with the reason: retrying cannot fix it. Anything else that fails (storage
  * unavailable, contention) throws, for the host to retry.
@@ -83,7 +88,7 @@ interface Folding {
   targets?: AlertTarget[];
   /** The project's releases with the alert's recorded (they decide whether an issue resolved in a release regresses). */
   releases?(): Promise<KnownReleases>;
-  /** The change to the issue as stored, or undefined; `firesAgain`: sent again after a recovery resolved the issue. */
+  /** The change to the issue as stored, or undefined; `firesAgain`: sent again after the issue was resolved. */
   fold(current: Issue | undefined, firesAgain: boolean, releases: KnownReleases | undefined): AlertIntake | undefined;
 }
 
@@ -128,7 +133,7 @@ async function applyAndPlan(storage: StorageClients, folding: Folding, progress:
     folding.issueId,
     (current) => {
       const recent = current?.recentAlertIds ?? [];
-      const taken = priorTake(recent, folding.alertId);
+      const taken = priorTake(recent, folding.alertId, options.insertedAt);
       alertId = taken.alertId;
       duplicate = taken.kind === "repeat";
       createdIssue = current === undefined;
@@ -142,7 +147,9 @@ async function applyAndPlan(storage: StorageClients, folding: Folding, progress:
         recentAlertIds:
           taken.kind === "fires-again"
             ? rememberFiringAgain(recent, folding.alertId, alertId)
-            : (folding.recovery ? rememberRecovery : rememberAlert)(recent, alertId),
+            : folding.recovery
+              ? rememberRecovery(recent, alertId, new Date())
+              : rememberAlert(recent, alertId),
         alertId,
         notify,
       };

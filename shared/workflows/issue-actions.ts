@@ -1,6 +1,7 @@
 import { applyAction, type ActionOutcome, type IssueAction } from "../domain/actions";
 import type { Actor, Issue } from "../domain/issue";
 import type { StorageClients } from "../storage/clients";
+import { rememberResolvedByPerson } from "../storage/issues";
 import { announcePending, changeIssue } from "./issue-events";
 
 export type ActOutcome = ActionOutcome | { kind: "not-found"; reason: string };
@@ -60,7 +61,12 @@ export const actOnIssueAnnounceLater: ActOnIssue = async (storage, issueId, acti
       // Only changes nobody is announcing: one still claimed is its writer's (or claimant's) to send.
       leftUnannounced = current.outbox.some((entry) => !entry.announced && !(entry.claimedUntil && Date.parse(entry.claimedUntil) > Date.now()));
       outcome = applyAction(current.issue, action, actor, now());
-      if (outcome.kind === "changed") return { issue: outcome.issue, activities: outcome.activities };
+      if (outcome.kind === "changed") {
+        // The source still firing after this resolve reopens the issue with its next resend (`priorTake`).
+        const recentAlertIds =
+          action.type === "resolve" ? rememberResolvedByPerson(current.recentAlertIds, outcome.issue.version, new Date(decidedAt)) : undefined;
+        return { issue: outcome.issue, activities: outcome.activities, ...(recentAlertIds ? { recentAlertIds } : {}) };
+      }
       // The action changes nothing, but an ignore that ran out is stored as such: what the person is told is what is kept.
       if (outcome.kind === "unchanged" && outcome.expiry) return { issue: outcome.issue, activities: [outcome.expiry] };
       return undefined;
