@@ -44,6 +44,7 @@ const alertContext = z.object({
     .object({
       incidentType: z.string().nullish(),
       trackingId: z.string().nullish(),
+      stage: z.string().nullish(),
       currentHealthStatus: z.string().nullish(),
     })
     .nullish(),
@@ -56,7 +57,8 @@ type AlertContext = z.infer<typeof alertContext>;
  * holds, and a stateful one a new instance each time it fires again. The issue id is `azure-monitor:` and a hash of
  * the rule (its subscription and `alertRule`), its targets (`alertTargetIDs`), the dimensions of the series that
  * fired, and for Service Health the incident (`trackingId`). The alert id names the instance (the last segment of
- * `essentials.alertId`, its GUID) and its condition.
+ * `essentials.alertId`, its GUID) and its status: `monitorCondition`, except for Service Health and Resource Health,
+ * whose events all come Fired and say themselves when what they reported is over (`statusOf`).
  */
 export function normalizeAzureMonitor(payload: unknown, options: IngestOptions = {}): Normalized {
   const parsed = azureMonitorPayload.safeParse(payload);
@@ -65,7 +67,7 @@ export function normalizeAzureMonitor(payload: unknown, options: IngestOptions =
   const context = alertContext.safeParse(parsed.data.data.alertContext ?? {}).data ?? {};
   const instance = essentials.alertId.split("/").filter(Boolean).pop()!;
   const issueId = `azure-monitor:${issueKey(essentials, context)}`;
-  const status = essentials.monitorCondition === "Resolved" ? "resolved" : "firing";
+  const status = statusOf(essentials, context);
   const resources = essentials.configurationItems ?? [];
   return {
     ok: true,
@@ -104,6 +106,42 @@ export function normalizeAzureMonitor(payload: unknown, options: IngestOptions =
   };
 }
 
+/**
+ * Service Health stages that end the event: an incident or security advisory Resolved or its RCA published,
+ * maintenance Resolved, Complete or Canceled.
+ */
+const SERVICE_HEALTH_FINAL_STAGES = new Set(["resolved", "rca", "complete", "canceled"]);
+
+/**
+ * Activity log alerts are stateless: Azure sends each Service Health or Resource Health event as one more Fired
+ * alert, the one that ends an incident or outage included. That one is a recovery: a Service Health event at a
+ * final stage, or a resource Resource Health reports Available again. Any other event fires (a Service Health
+ * update at stage Active is one more event of the same incident; a resource Degraded or Unknown is not back).
+ */
+function statusOf(essentials: Essentials, context: AlertContext): "firing" | "resolved" {
+  if (essentials.monitorCondition === "Resolved") return "resolved";
+  switch (healthService(essentials)) {
+    case "service":
+      return SERVICE_HEALTH_FINAL_STAGES.has(context.properties?.stage?.toLowerCase() ?? "") ? "resolved" : "firing";
+    case "resource":
+      return context.properties?.currentHealthStatus?.toLowerCase() === "available" ? "resolved" : "firing";
+    default:
+      return "firing";
+  }
+}
+
+/** Which health service sent an activity log alert, whichever way Azure spells it ("ResourceHealth", "Resource Health"). */
+function healthService(essentials: Essentials): "service" | "resource" | undefined {
+  switch (essentials.monitoringService.toLowerCase().replace(/\s+/g, "")) {
+    case "servicehealth":
+      return "service";
+    case "resourcehealth":
+      return "resource";
+    default:
+      return undefined;
+  }
+}
+
 function issueKey(essentials: Essentials, context: AlertContext): string {
   const subscription = /^\/subscriptions\/([^/]+)/i.exec(essentials.alertId)?.[1]?.toLowerCase() ?? "";
   // Resource ids are case-insensitive, and Azure writes them in either case.
@@ -124,9 +162,10 @@ function issueKey(essentials: Essentials, context: AlertContext): string {
  * alert on is an error, or fatal when the activity log calls it critical.
  */
 function levelOf(essentials: Essentials, context: AlertContext): Level {
-  if (essentials.signalType?.toLowerCase() !== "activity log") return SEVERITY_LEVEL[essentials.severity]!;
-  const service = essentials.monitoringService.toLowerCase();
-  if (service === "servicehealth") {
+  // "Activity Log" in alerts Azure sends, "ActivityLog" in its Service Health test payload.
+  if (essentials.signalType?.toLowerCase().replace(/\s+/g, "") !== "activitylog") return SEVERITY_LEVEL[essentials.severity]!;
+  const service = healthService(essentials);
+  if (service === "service") {
     switch (context.properties?.incidentType?.toLowerCase()) {
       case "maintenance":
       case "actionrequired":
@@ -138,7 +177,7 @@ function levelOf(essentials: Essentials, context: AlertContext): Level {
         return "error";
     }
   }
-  if (service === "resourcehealth" || service === "resource health") {
+  if (service === "resource") {
     switch (context.properties?.currentHealthStatus?.toLowerCase()) {
       case "degraded":
       case "unknown":
