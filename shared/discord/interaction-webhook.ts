@@ -1,44 +1,107 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { DiscordRest, DiscordResult } from "./rest";
 
-/** A late answer waits out a 429 or a failed attempt this many times before giving up (the token lives 15 minutes). */
-const ATTEMPTS = 3;
-const MAX_WAIT_SECONDS = 5;
+/**
+ * No try of a late answer starts later than this after the first: the token lives 15 minutes, but the issue's
+ * announcement (and so every other copy's refresh) waits for the answer, and a clicked copy whose edit never
+ * went through is redrawn by that refresh anyway.
+ */
+export const RETRY_BUDGET_MS = 15_000;
+const FIRST_BACKOFF_MS = 500;
+const MAX_BACKOFF_MS = 4_000;
+
+/** Socket errors raised before a connection existed: the request was never sent, so it can't have been applied. */
+const NEVER_CONNECTED_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ENETUNREACH", "EHOSTUNREACH", "UND_ERR_CONNECT_TIMEOUT"]);
+
+export type WebhookFailure = Exclude<DiscordResult<unknown>, { kind: "ok" }>;
+
+export interface InteractionWebhookOptions {
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
 
 /**
  * The webhook an interaction's token opens once it has been answered: `PATCH …/messages/@original` edits the
  * original response (after DEFERRED_UPDATE_MESSAGE, the message the component is on), `POST` sends a followup.
- * Works for 15 minutes after the interaction.
+ * Works for 15 minutes after the interaction. A transient failure is tried again with a short backoff, within
+ * RETRY_BUDGET_MS (`retryWaitMs`).
  */
 export class InteractionWebhook {
   private readonly path: string;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(
     private readonly rest: DiscordRest,
     applicationId: string,
     token: string,
+    options: InteractionWebhookOptions = {},
   ) {
     this.path = `/webhooks/${applicationId}/${encodeURIComponent(token)}`;
+    this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? ((ms) => sleep(ms));
   }
 
   editOriginal(message: unknown): Promise<DiscordResult<unknown>> {
-    return this.send("PATCH", `${this.path}/messages/@original`, message, true);
+    return this.send("PATCH", `${this.path}/messages/@original`, message, { idempotent: true });
   }
 
   followup(message: unknown): Promise<DiscordResult<unknown>> {
-    // Not re-sent after no answer: the first may have landed, and a second followup would show twice.
-    return this.send("POST", this.path, message, false);
+    return this.send("POST", this.path, message, { idempotent: false });
   }
 
-  private async send(method: string, path: string, body: unknown, idempotent: boolean): Promise<DiscordResult<unknown>> {
-    let result: DiscordResult<unknown> = { kind: "unanswered", error: undefined };
-    for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-      result = await this.rest.request(method, path, body);
-      const retryable =
-        result.kind === "throttled" || (result.kind === "unanswered" && idempotent) || (result.kind === "error" && result.status >= 500);
-      if (!retryable || attempt === ATTEMPTS) return result;
-      await sleep(1000 * Math.min(MAX_WAIT_SECONDS, result.kind === "throttled" ? result.retryAfterSeconds : attempt));
+  private async send(method: string, path: string, body: unknown, { idempotent }: { idempotent: boolean }): Promise<DiscordResult<unknown>> {
+    const started = this.now();
+    for (let failedAttempts = 1; ; failedAttempts++) {
+      const result = await this.rest.request(method, path, body);
+      if (result.kind === "ok") return result;
+      const wait = retryWaitMs(result, { idempotent, failedAttempts, elapsedMs: this.now() - started });
+      if (wait === undefined) return result;
+      await this.sleep(wait);
     }
-    return result;
   }
+}
+
+/**
+ * How long to wait before trying a failed interaction-webhook request again; `undefined` when the failure is
+ * final. An edit (idempotent) is tried again after any transient failure. A followup is a new message each time
+ * (Execute Webhook takes no nonce), so it is sent again only when Discord can't have posted it: the connection
+ * was never made, a 429, or a 502 (Discord documents 502 as "no gateway available to process your request,
+ * wait a bit and retry"); after any other 5xx, a reset or a timeout it may have been posted, and would show twice.
+ * Other 4xx (404 Unknown Webhook: the token expired) are final.
+ */
+export function retryWaitMs(
+  failure: WebhookFailure,
+  request: { idempotent: boolean; failedAttempts: number; elapsedMs: number },
+  random: () => number = Math.random,
+): number | undefined {
+  if (!worthRetrying(failure, request.idempotent)) return undefined;
+  const wait =
+    failure.kind === "throttled" ? Math.max(FIRST_BACKOFF_MS / 2, failure.retryAfterSeconds * 1000) : backoffMs(request.failedAttempts, random);
+  return request.elapsedMs + wait < RETRY_BUDGET_MS ? wait : undefined;
+}
+
+function worthRetrying(failure: WebhookFailure, idempotent: boolean): boolean {
+  switch (failure.kind) {
+    case "throttled":
+      return true;
+    case "unanswered":
+      return idempotent || neverConnected(failure.error);
+    case "error":
+      return failure.status === 502 || (idempotent && failure.status >= 500);
+  }
+}
+
+/** Exponential from FIRST_BACKOFF_MS, capped at MAX_BACKOFF_MS; the upper half jittered. */
+function backoffMs(failedAttempts: number, random: () => number): number {
+  const ceiling = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (failedAttempts - 1));
+  return Math.round(ceiling / 2 + (ceiling / 2) * random());
+}
+
+/** Whether fetch failed before any connection existed (undici puts the socket error on the cause). */
+function neverConnected(error: unknown): boolean {
+  for (let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; depth++, e = e.cause as typeof e) {
+    if (typeof e.code === "string" && NEVER_CONNECTED_CODES.has(e.code)) return true;
+  }
+  return false;
 }

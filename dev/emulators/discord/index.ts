@@ -1,9 +1,10 @@
 // A Discord emulator for dev and tests: signs interactions with its own Ed25519 key pair as Discord does,
 // serves the REST subset the app uses (create/edit message, open a DM, register commands, and an answered
 // interaction's webhook for 15 minutes: edit its original response, send a followup) with per-route bucket
-// headers and 429s (route and global), gives up on an interaction after 3 s, and records calls.
+// headers and 429s (route and global), injected failures (5xx, dropped connections, refused connections),
+// gives up on an interaction after 3 s, and records calls.
 import { randomBytes } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { InteractionSigner } from "./signer";
 
@@ -52,6 +53,18 @@ export interface ThrottleSpec {
   retryAfterSeconds: number;
   /** Only requests whose path contains this; default every request. */
   pathIncludes?: string;
+}
+export interface FailureSpec {
+  /** An HTTP error answer (a 5xx), or "drop": the connection reset once the request has arrived, with no answer. */
+  failure: { status: number } | "drop";
+  /** Only requests whose path contains this; default every request. */
+  pathIncludes?: string;
+  /** Only requests with this method; default any. */
+  method?: string;
+  /** How many matching requests fail; default 1. */
+  times?: number;
+  /** The request takes effect before it fails (an answer lost on the way back): the message is posted or edited all the same. */
+  afterApplying?: boolean;
 }
 export interface InteractionAnswer {
   status: number;
@@ -109,8 +122,10 @@ export class DiscordEmulator {
   private readonly interactions = new Map<string, InteractionRecord>();
   private readonly buckets = new Map<string, { used: number; resetAt: number; id: string }>();
   private readonly throttles: ThrottleSpec[] = [];
+  private readonly failures: (FailureSpec & { left: number })[] = [];
   private readonly listeners = new Set<(message: DiscordMessage) => void>();
   private server?: ReturnType<typeof createServer>;
+  private port = 0;
   apiUrl = "";
 
   constructor(private readonly options: DiscordEmulatorOptions = {}) {}
@@ -122,20 +137,48 @@ export class DiscordEmulator {
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
       this.route(req)
-        .then((answer) => reply(res, answer))
+        .then((answer) => (answer === "drop" ? req.socket.resetAndDestroy() : reply(res, answer)))
         .catch((error: unknown) => reply(res, { status: 500, body: { message: String(error) } }));
     });
-    await new Promise<void>((resolve, reject) => {
-      this.server!.once("error", reject);
-      this.server!.listen(this.options.port ?? 0, "127.0.0.1", () => resolve());
-    });
-    this.apiUrl = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/api/v10`;
+    await this.listen(this.options.port ?? 0);
+    this.port = (this.server.address() as AddressInfo).port;
+    this.apiUrl = `http://127.0.0.1:${this.port}/api/v10`;
     return this;
   }
 
   async stop(): Promise<void> {
+    await this.closeListener();
+  }
+
+  /**
+   * Discord unreachable: every new connection is refused (ECONNREFUSED, the request never sent) and open ones are
+   * closed, until `acceptConnections`. Not per path: a connection is refused before any request is sent on it.
+   */
+  async refuseConnections(): Promise<void> {
+    await this.closeListener();
+    // A client sees its kept-alive connection closed only once its event loop has read the FIN; sending on it
+    // before then fails as a reset (UND_ERR_SOCKET), not a refusal.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+
+  /** Back after `refuseConnections`, on the same port. */
+  async acceptConnections(): Promise<void> {
+    if (!this.server?.listening) await this.listen(this.port);
+  }
+
+  private listen(port: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.server!.once("error", reject);
+      this.server!.listen(port, "127.0.0.1", () => {
+        this.server!.off("error", reject);
+        resolve();
+      });
+    });
+  }
+
+  private async closeListener(): Promise<void> {
     const server = this.server;
-    if (!server) return;
+    if (!server?.listening) return;
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
@@ -172,6 +215,11 @@ export class DiscordEmulator {
   /** The next matching REST requests are answered 429 (one per call to this). */
   throttleNext(spec: ThrottleSpec): void {
     this.throttles.push(spec);
+  }
+
+  /** The next `times` (default 1) matching REST requests fail: a 5xx answer, or the connection dropped with no answer. */
+  failNext(spec: FailureSpec): void {
+    this.failures.push({ ...spec, left: spec.times ?? 1 });
   }
 
   // --- interactions (Discord → the app) ---
@@ -381,7 +429,8 @@ export class DiscordEmulator {
 
   // --- REST (the app → Discord) ---
 
-  private async route(req: IncomingMessage): Promise<Answer> {
+  /** `"drop"`: reset the connection without answering. */
+  private async route(req: IncomingMessage): Promise<Answer | "drop"> {
     const url = new URL(req.url ?? "/", "http://emulator");
     const path = url.pathname.replace(/^\/api\/v10/, "");
     const raw = await readBody(req);
@@ -391,15 +440,37 @@ export class DiscordEmulator {
     } catch {
       return this.record(req.method!, path, undefined, { status: 400, body: { code: 50109, message: "The request body contains invalid JSON." } });
     }
+    const failure = this.takeFailure(req.method!, path);
+    if (!failure) return this.answer(req, path, body);
+    if (failure.afterApplying) this.answer(req, path, body, { recorded: false });
+    if (failure.failure === "drop") {
+      // Status 0 in the record: no answer was sent.
+      this.record(req.method!, path, body, { status: 0 });
+      return "drop";
+    }
+    const { status } = failure.failure;
+    return this.record(req.method!, path, body, { status, body: { message: `${status}: ${STATUS_CODES[status] ?? "Server Error"}`, code: 0 } });
+  }
+
+  private takeFailure(method: string, path: string): FailureSpec | undefined {
+    const index = this.failures.findIndex((f) => (!f.pathIncludes || path.includes(f.pathIncludes)) && (!f.method || f.method === method));
+    if (index < 0) return undefined;
+    const failure = this.failures[index]!;
+    if (--failure.left === 0) this.failures.splice(index, 1);
+    return failure;
+  }
+
+  private answer(req: IncomingMessage, path: string, body: Record<string, unknown>, { recorded = true } = {}): Answer {
+    const record = (answer: Answer) => (recorded ? this.record(req.method!, path, body, answer) : answer);
     const isWebhook = path.startsWith("/webhooks/");
     if (!isWebhook && req.headers.authorization !== `Bot ${this.botToken}`) {
-      return this.record(req.method!, path, body, { status: 401, body: { code: 0, message: "401: Unauthorized" } });
+      return record({ status: 401, body: { code: 0, message: "401: Unauthorized" } });
     }
     const limited = this.rateLimit(req.method!, path);
-    if (limited.status === 429) return this.record(req.method!, path, body, limited);
+    if (limited.status === 429) return record(limited);
     const answer = this.handle(req.method!, path, body);
     answer.headers = { ...limited.headers, ...answer.headers };
-    return this.record(req.method!, path, body, answer);
+    return record(answer);
   }
 
   private record(method: string, path: string, body: unknown, answer: Answer): Answer {
