@@ -278,6 +278,19 @@ export class IdentityRepository {
     return found;
   }
 
+  /**
+   * The Teams user linked in this tenant whose `29:` id is `teamsUserId` (recorded with automatic links and sign-ins),
+   * read afresh: for an event that names a member by that id alone.
+   */
+  async findTeamsUser(tenantId: string, teamsUserId: string): Promise<ChatIdentity | undefined> {
+    const table = await this.storage.table(TABLES.identities);
+    const filter = `PartitionKey eq '${escapeOData(partition("msteams", tenantId))}' and teamsUserId eq '${escapeOData(teamsUserId)}'`;
+    for await (const row of table.listEntities<IdentityEntity>({ queryOptions: { filter } })) {
+      if (row.how !== "unlinked") return fromEntity("msteams", tenantId, decodeURIComponent(row.rowKey), row);
+    }
+    return undefined;
+  }
+
   /** People linked in one tenant/workspace: the Assign menu's choices. */
   people(provider: ChatProvider, scope: string, limit = 100): Promise<Person[]> {
     const key = `${partition(provider, scope)}/${limit}`;

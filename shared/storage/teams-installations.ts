@@ -120,6 +120,14 @@ export class TeamsInstallations {
     return this.first(`PartitionKey eq '${escapeOData(teamsPartition(tenantId))}' and active eq true`);
   }
 
+  /** The tenant's teams the bot is in (a channel of theirs is active), each once, with a service URL that reaches it. */
+  async activeTeams(tenantId: string): Promise<{ teamId: string; serviceUrl: string }[]> {
+    const rows = await this.all(`PartitionKey eq '${escapeOData(teamsPartition(tenantId))}' and active eq true and conversationType eq 'channel'`);
+    const teams = new Map<string, string>();
+    for (const row of rows) if (row.teamId && !teams.has(row.teamId)) teams.set(row.teamId, row.serviceUrl);
+    return [...teams].map(([teamId, serviceUrl]) => ({ teamId, serviceUrl }));
+  }
+
   async listTeam(tenantId: string, teamId: string): Promise<TeamsInstallation[]> {
     return this.all(`PartitionKey eq '${escapeOData(teamsPartition(tenantId))}' and teamId eq '${escapeOData(teamId)}'`);
   }

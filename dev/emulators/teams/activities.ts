@@ -57,6 +57,39 @@ export class ActivityBuilder {
     return this.teamEvent("teamMemberRemoved", options, { membersRemoved: [{ id: this.botId }] });
   }
 
+  /**
+   * A member leaves the team or is removed from it. Teams names them in `membersRemoved` by their `29:` id only;
+   * `withObjectId` adds their Entra object id, as some payloads carry. `from` defaults to a member still in the team
+   * (else the one who left).
+   */
+  memberRemovedFromTeam(options: { team: TeamRef; user: UserRef; from?: UserRef; withObjectId?: boolean }): Activity {
+    const user = this.world.requireUser(options.user);
+    this.world.removeTeamMember(options.team, user);
+    const from = options.from ?? this.world.members(this.world.team(options.team).generalChannelId)[0] ?? user;
+    return this.teamEvent("teamMemberRemoved", { team: options.team, from }, { membersRemoved: [removedMember(user, options.withObjectId)] });
+  }
+
+  /**
+   * The user's account is deleted from the tenant (they left the organisation): they drop out of every team, and
+   * Teams sends `teamMemberRemoved` in each team where the bot is installed (one activity per team, in the order
+   * the teams were made). See World.removeUser for what else changes.
+   */
+  userLeftOrganisation(options: { user: UserRef; withObjectId?: boolean }): Activity[] {
+    const user = this.world.requireUser(options.user);
+    const teams = this.world.teamsOf(user).filter((team) => this.world.botInstalled(team.generalChannelId));
+    this.world.removeUser(user);
+    return teams.map((team) => {
+      const from = this.world.members(team.generalChannelId)[0];
+      return this.teamEvent(
+        "teamMemberRemoved",
+        { team, ...(from ? { from } : {}) },
+        { membersRemoved: [removedMember(user, options.withObjectId)] },
+        // A team they were the last member of: the event comes from the account that is gone.
+        { id: user.id, aadObjectId: user.aadObjectId },
+      );
+    });
+  }
+
   teamRenamed(options: { team: TeamRef; name: string; from?: UserRef }): Activity {
     this.world.renameTeam(options.team, options.name);
     return this.teamEvent("teamRenamed", options);
@@ -156,14 +189,15 @@ export class ActivityBuilder {
     eventType: string,
     options: { team: TeamRef; from?: UserRef },
     extra: { membersAdded?: unknown[]; membersRemoved?: unknown[]; channel?: string; channelSettings?: boolean } = {},
+    senderOfEmptyTeam?: Record<string, unknown>,
   ): Activity {
     const team = this.world.team(options.team);
     const general = this.world.conversation(team.generalChannelId);
     const from = options.from ?? this.world.members(team.generalChannelId)[0];
-    if (!from) throw new Error(`${eventType} needs a 'from': team ${team.name} has no members`);
+    if (!from && !senderOfEmptyTeam) throw new Error(`${eventType} needs a 'from': team ${team.name} has no members`);
     const channel = extra.channel === undefined ? undefined : this.world.conversation(extra.channel);
     return {
-      ...this.envelope("conversationUpdate", general, this.eventSender(from)),
+      ...this.envelope("conversationUpdate", general, from ? this.eventSender(from) : senderOfEmptyTeam!),
       conversation: this.conversationAccount(general),
       ...(extra.membersAdded ? { membersAdded: extra.membersAdded } : {}),
       ...(extra.membersRemoved ? { membersRemoved: extra.membersRemoved } : {}),
@@ -238,4 +272,9 @@ export class ActivityBuilder {
     const user = this.world.requireUser(ref);
     return { id: user.id, aadObjectId: user.aadObjectId };
   }
+}
+
+/** How `membersRemoved` names a member who left: by the `29:` id, the Entra object id only when asked. */
+function removedMember(user: TeamsUser, withObjectId = false): Record<string, unknown> {
+  return withObjectId ? { id: user.id, aadObjectId: user.aadObjectId } : { id: user.id };
 }

@@ -39,6 +39,9 @@ const schemas = {
   /** Members by Teams id, Entra object id or email. */
   team: z.object({ name: z.string().min(1), members: z.array(z.string()).default([]) }),
   rateLimits: z.object({ enabled: z.boolean() }),
+  /** Team by team id or General channel id; user by Teams id, Entra object id or email. */
+  teamMemberRemoval: z.object({ team: z.string().min(1), user: z.string().min(1), withObjectId: z.boolean().optional() }),
+  userRemoval: z.object({ user: z.string().min(1), withObjectId: z.boolean().optional() }),
 };
 
 export async function handleControl(emulator: TeamsEmulator, req: IncomingMessage, url: URL, body: unknown): Promise<Reply> {
@@ -74,6 +77,11 @@ export async function handleControl(emulator: TeamsEmulator, req: IncomingMessag
       return parsed(schemas.user, body, (user) => ({ status: 201, body: emulator.addUser(user) }));
     case "POST /_emulator/teams":
       return parsed(schemas.team, body, (team) => ({ status: 201, body: emulator.addTeam(team) }));
+    // These change the world and return the activities Teams sends for the change; POST them with /activities.
+    case "POST /_emulator/team-members/remove":
+      return parsed(schemas.teamMemberRemoval, body, (removal) => ok({ activity: emulator.memberRemovedFromTeam(removal) }));
+    case "POST /_emulator/users/remove":
+      return parsed(schemas.userRemoval, body, (removal) => ok({ activities: emulator.userLeftOrganisation(removal) }));
     default:
       return errorReply(404, "NotFound", `No control route ${route}`);
   }

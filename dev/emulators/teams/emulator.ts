@@ -70,6 +70,10 @@ export interface TeamsEmulator {
 
   botAddedToTeam(options: { team: TeamRef; from?: TeamsUser | string }): Activity;
   botRemovedFromTeam(options: { team: TeamRef; from?: TeamsUser | string }): Activity;
+  /** The member leaves the team (member reads there then answer 404 MemberNotFoundInConversation): `teamMemberRemoved`. */
+  memberRemovedFromTeam(options: { team: TeamRef; user: TeamsUser | string; from?: TeamsUser | string; withObjectId?: boolean }): Activity;
+  /** The user's account is deleted from the tenant: out of every team, one `teamMemberRemoved` per team with the bot. */
+  userLeftOrganisation(options: { user: TeamsUser | string; withObjectId?: boolean }): Activity[];
   teamRenamed(options: { team: TeamRef; name: string; from?: TeamsUser | string }): Activity;
   teamDeleted(options: { team: TeamRef; from?: TeamsUser | string }): Activity;
   channelCreated(options: { channel: TeamsChannel; from?: TeamsUser | string }): Activity;
@@ -175,6 +179,8 @@ class Emulator implements TeamsEmulator {
 
   botAddedToTeam: TeamsEmulator["botAddedToTeam"] = (options) => this.parts.activities.botAddedToTeam(options);
   botRemovedFromTeam: TeamsEmulator["botRemovedFromTeam"] = (options) => this.parts.activities.botRemovedFromTeam(options);
+  memberRemovedFromTeam: TeamsEmulator["memberRemovedFromTeam"] = (options) => this.parts.activities.memberRemovedFromTeam(options);
+  userLeftOrganisation: TeamsEmulator["userLeftOrganisation"] = (options) => this.parts.activities.userLeftOrganisation(options);
   teamRenamed: TeamsEmulator["teamRenamed"] = (options) => this.parts.activities.teamRenamed(options);
   teamDeleted: TeamsEmulator["teamDeleted"] = (options) => this.parts.activities.teamDeleted(options);
   channelCreated: TeamsEmulator["channelCreated"] = (options) => this.parts.activities.channelCreated(options);

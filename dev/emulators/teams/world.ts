@@ -206,6 +206,35 @@ export class World {
     return ids.map((id) => this.requireUser(id));
   }
 
+  /** The teams the user is a member of, in the order they were made. */
+  teamsOf(userRef: TeamsUser | string): TeamsTeam[] {
+    const user = this.requireUser(userRef);
+    return [...this.teams.values()].filter((team) => team.memberIds.includes(user.id)).map((team) => this.team(team.id));
+  }
+
+  /** The user leaves the team, or is removed from it: member reads there answer 404 MemberNotFoundInConversation. */
+  removeTeamMember(teamRef: TeamRef, userRef: TeamsUser | string): void {
+    const team = this.requireTeam(teamRef);
+    const user = this.requireUser(userRef);
+    if (!team.memberIds.includes(user.id)) throw new Error(`${user.email} is not a member of team ${team.name}`);
+    team.memberIds = team.memberIds.filter((id) => id !== user.id);
+  }
+
+  /**
+   * The user's account is deleted from the tenant (they left the organisation): they are in no team or group chat any
+   * more, their 1:1 chat with the bot is gone (404 ConversationNotFound), member reads answer 404
+   * MemberNotFoundInConversation everywhere, and a new 1:1 chat with them is refused.
+   */
+  removeUser(userRef: TeamsUser | string): void {
+    const user = this.requireUser(userRef);
+    for (const team of this.teams.values()) team.memberIds = team.memberIds.filter((id) => id !== user.id);
+    for (const [id, conversation] of this.conversations) {
+      if (conversation.type === "personal" && conversation.memberIds.includes(user.id)) this.conversations.delete(id);
+      else conversation.memberIds = conversation.memberIds.filter((memberId) => memberId !== user.id);
+    }
+    this.users.delete(user.id);
+  }
+
   /** `memberId` may be the `29:` id, the Entra object id or the UPN, as Bot Connector accepts. */
   findMember(conversationId: string, memberId: string): TeamsUser | undefined {
     const user = this.findUser(memberId);

@@ -1,4 +1,6 @@
 import { cardAttachment, noticeCard } from "../../cards/teams-notices";
+import { ids } from "../../domain/ids";
+import { forgetMembersGoneFromEveryTeam, type DepartedMember } from "../../identity/member-departure";
 import { queueFirstPage } from "../../identity/member-sync";
 import { TeamsInstallations, type TeamsInstallation } from "../../storage/teams-installations";
 import { baseConversationId, conversationTypeOf, tenantOf, type TeamsActivity } from "../../teams/activity";
@@ -19,6 +21,10 @@ export async function onConversationUpdate(ctx: AppContext, activity: TeamsActiv
 
   if (activity.membersRemoved?.some((member) => member.id === botId)) {
     await deactivateTeamOrConversation(ctx, activity, "bot removed");
+    return;
+  }
+  if (eventType === "teamMemberRemoved" && teamId && activity.membersRemoved?.length) {
+    await forgetMembersGoneFromEveryTeam(ctx, { tenantId, teamId, members: departedMembers(activity.membersRemoved) });
     return;
   }
   if (eventType === "teamDeleted") {
@@ -64,6 +70,15 @@ export async function onConversationUpdate(ctx: AppContext, activity: TeamsActiv
     await sendWelcome(ctx, reference);
     if (reference.teamId && ctx.config.autoLink) await linkTeamMembers(ctx, reference);
   }
+}
+
+/** The people an event names as removed, held to the id grammars their ids meet in storage keys and URLs. */
+function departedMembers(accounts: NonNullable<TeamsActivity["membersRemoved"]>): DepartedMember[] {
+  return accounts.flatMap((account) => {
+    if (!ids.teamsUserId.safeParse(account.id).success) return [];
+    const aadObjectId = ids.tenantId.safeParse(account.aadObjectId);
+    return [{ id: account.id, ...(aadObjectId.success ? { aadObjectId: aadObjectId.data } : {}) }];
+  });
 }
 
 export async function onInstallationUpdate(ctx: AppContext, activity: TeamsActivity): Promise<void> {
