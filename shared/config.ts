@@ -121,6 +121,9 @@ const settingsSchema = z.object({
   DISCORD_API_URL: httpUrl.optional(),
 });
 
+/** Every app setting the app reads (local.settings.example.json lists them all). */
+export const SETTING_NAMES = Object.keys(settingsSchema.shape);
+
 type Problem = { setting: string; message: string };
 
 /** Rules that tie settings together; read from the raw values so they are reported with every other problem. */

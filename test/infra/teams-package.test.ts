@@ -9,6 +9,7 @@ import { crc32, inflateSync } from "node:zlib";
 import { unzipSync } from "fflate";
 import { afterAll, describe, expect, it } from "vitest";
 import { ACCENT_COLOR, colorIcon, outlineIcon } from "../../infra/teams/icons";
+import { parseCommand } from "../../shared/workflows/commands";
 import {
   TEMPLATE_PATH,
   buildTeamsPackage,
@@ -60,7 +61,9 @@ describe("buildTeamsPackage", () => {
     expect(bot!.botId).toBe(BOT_ID);
     expect([...bot!.scopes].sort()).toEqual(["groupChat", "personal", "team"]);
     const titles = bot!.commandLists.flatMap((list) => list.commands.map((c) => c.title));
-    expect(titles).toEqual(["help", "link", "unlink", "subscribe", "unsubscribe", "subscriptions", "status"]);
+    expect(titles).toEqual(["help", "link", "unlink", "subscribe", "unsubscribe", "subscriptions", "status", "notify"]);
+    // Each one Teams offers is a command the bot answers, not "I don't know".
+    for (const title of titles) expect(parseCommand(title).name).not.toBe("unknown");
     expect([...bot!.commandLists[0]!.scopes].sort()).toEqual(["groupChat", "personal", "team"]);
   });
 

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../../shared/config";
+import { ConfigError, loadConfig, SETTING_NAMES } from "../../../shared/config";
 import { validSettings } from "../../fixtures/settings";
 
 const example = (
@@ -63,5 +63,12 @@ describe("an empty value means unset, for every optional setting", () => {
 
   it("a required setting left empty is still required", () => {
     expect(problemsOf({ ...validSettings(), MicrosoftAppId: "  " }).map((p) => p.setting)).toEqual(["MicrosoftAppId"]);
+  });
+});
+
+describe("local.settings.example.json lists every setting", () => {
+  it("names each setting the app reads, so a developer copying it sees them all", () => {
+    const unlisted = SETTING_NAMES.filter((name) => !(name in example) && !name.startsWith("AzureWebJobsStorage__"));
+    expect(unlisted).toEqual([]);
   });
 });
