@@ -1,4 +1,5 @@
-import type { CommandReply } from "../workflows/commands";
+import { escapeSlack } from "../cards/text";
+import { projectAsTyped, type CommandReply } from "../workflows/commands";
 
 /**
  * What differs between platforms when a command's reply is put into words: their markup, how a command is
@@ -16,6 +17,8 @@ export interface CommandWording {
   help: (unknownWord?: string) => string;
   /** What the app needs to post in a channel, said after subscribing it. */
   postingHint?: string;
+  /** Escapes a project's name so it shows as typed in this markup; default: Slack's `&`, `<`, `>` for mrkdwn, nothing for markdown. */
+  escape?: (text: string) => string;
 }
 
 /** A command's reply (but the link prompt, which each platform answers itself) in a platform's words. */
@@ -23,6 +26,8 @@ export function commandWords(reply: Exclude<CommandReply, { kind: "link" }>, wor
   const bold = (text: string) => (wording.markup === "mrkdwn" ? `*${text}*` : `**${text}**`);
   const command = (words: string) => (wording.slash ? `\`${wording.slash} ${words}\`` : bold(words));
   const bullet = wording.markup === "mrkdwn" ? "•" : "-";
+  const escape = wording.escape ?? (wording.markup === "mrkdwn" ? escapeSlack : (text: string) => text);
+  const project = (name: string) => bold(escape(name));
   const { place, personalChat, personalMessage } = wording.nouns;
   switch (reply.kind) {
     case "help":
@@ -43,7 +48,7 @@ export function commandWords(reply: Exclude<CommandReply, { kind: "link" }>, wor
         : `I can't post alerts to this ${place}: its id isn't one I can deliver to.`;
     case "subscribed": {
       const withoutThread = reply.thread ? "" : ", without thread replies saying who did what";
-      const said = `Subscribed: alerts for ${bold(reply.project)} at level ${reply.minLevel} or above will be posted in this ${place}${withoutThread}.`;
+      const said = `Subscribed: alerts for ${project(reply.project)} at level ${reply.minLevel} or above will be posted in this ${place}${withoutThread}.`;
       return wording.postingHint ? `${said} ${wording.postingHint}` : said;
     }
     case "notify":
@@ -52,10 +57,11 @@ export function commandWords(reply: Exclude<CommandReply, { kind: "link" }>, wor
         ? `Notices on: you'll get a ${personalMessage} when someone assigns an issue to you or unassigns it.`
         : `Notices off: no ${personalMessage} when issues are assigned to you. ${command("notify on")} turns them back on.`;
     case "unsubscribed":
-      return reply.wasSubscribed ? `Unsubscribed from ${bold(reply.project)}.` : `This ${place} wasn't subscribed to ${bold(reply.project)}.`;
+      return reply.wasSubscribed ? `Unsubscribed from ${project(reply.project)}.` : `This ${place} wasn't subscribed to ${project(reply.project)}.`;
     case "subscriptions":
+      // Each name as it is typed (a name with spaces in quotes), so it can be copied into `unsubscribe`.
       return reply.subscriptions.length
-        ? `Subscribed in this ${place}:\n\n${reply.subscriptions.map((s) => `${bullet} ${bold(s.project)} (${s.minLevel} and above)`).join("\n")}`
+        ? `Subscribed in this ${place}:\n\n${reply.subscriptions.map((s) => `${bullet} ${project(projectAsTyped(s.project))} (${s.minLevel} and above)`).join("\n")}`
         : `No subscriptions in this ${place} yet. Try ${command("subscribe PROJECT [LEVEL]")}.`;
   }
 }

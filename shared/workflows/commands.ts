@@ -1,4 +1,5 @@
 import type { AlertTarget } from "../domain/alert";
+import { ID_LIMITS, isPrintableText, isProjectName } from "../domain/ids";
 import { LEVELS, type Level } from "../domain/issue";
 import type { ChatIdentity, ChatProvider, IdentityRepository } from "../storage/identities";
 import type { StorageClients } from "../storage/clients";
@@ -62,17 +63,41 @@ export type CommandReply<LinkAnswer = unknown> =
 
 type Parsed<Args> = { args: Args } | { invalid: string };
 
+/** A word typed after the command's name. */
+interface Word {
+  text: string;
+  /** Typed in quotes: may hold spaces, and is never a flag. */
+  quoted: boolean;
+  /** An opening quote with no closing one: `text` is everything after it. */
+  unclosed?: boolean;
+}
+
 interface CommandDefinition<Args> {
   /** Reads the words after the command's name; an `invalid` reason says what was expected. */
-  parse(words: string[]): Parsed<Args>;
+  parse(words: Word[]): Parsed<Args>;
   run<LinkAnswer>(request: CommandRequest, ports: CommandPorts<LinkAnswer>, args: Args): Promise<CommandReply<LinkAnswer>>;
   /** Whether the sender is identified (and auto-linked) first; true unless said otherwise. */
   identifiesSender?: boolean;
 }
 
-const PROJECT = /^[A-Za-z0-9._-]{1,100}$/;
+/**
+ * A project typed without quotes: one word of letters, digits, `.`, `_` and `-`. Anything else an alert's project
+ * may hold (spaces, `/`, quotes) is typed in quotes, so a stray `<project>` or `???` is not taken for a name.
+ */
+const BARE_PROJECT = /^[\p{L}\p{M}\p{N}._-]{1,100}$/u;
+/** Straight quotes, and the curly ones Teams, macOS and iOS substitute as people type (either way round): " “ ” „ ‟ */
+const QUOTE = /["\u201c\u201d\u201e\u201f]/;
+/** What `projectAsTyped` escapes in a quoted name: every quote, and a backslash the parser would read as an escape. */
+const NEEDS_ESCAPE = /\\(?=["\u201c\u201d\u201e\u201f\\]|$)|["\u201c\u201d\u201e\u201f]/g;
 /** `subscribe … --no-thread`: the subscription's cards get no thread lines. */
 const NO_THREAD = "--no-thread";
+/** The flag, also as smart punctuation turns its `--` into a dash (— or –) as people type. */
+const NO_THREAD_FLAG = /^(--|\u2014|\u2013)no-thread$/i;
+const SUBSCRIBE_USAGE = `Usage: subscribe PROJECT [LEVEL] [${NO_THREAD}], LEVEL one of fatal, error, warning, info, debug`;
+const UNSUBSCRIBE_USAGE = "Usage: unsubscribe PROJECT";
+const QUOTING = 'A project name with spaces or other characters goes in quotes: "Resource Health".';
+const UNCLOSED =
+  'The project name\'s closing quote is missing (a closing quote is followed by a space or by nothing): type the name as in "Resource Health".';
 const noArgs = (): Parsed<undefined> => ({ args: undefined });
 const define = <Args>(definition: CommandDefinition<Args>) => definition as CommandDefinition<unknown>;
 
@@ -97,13 +122,15 @@ const COMMANDS = {
   }),
   subscribe: define<{ project: string; minLevel: Level; thread: boolean }>({
     parse: (words) => {
-      const thread = !words.some((word) => word.toLowerCase() === NO_THREAD);
-      const [project, level = "error", ...rest] = words.filter((word) => word.toLowerCase() !== NO_THREAD);
-      if (!project || !PROJECT.test(project) || rest.length > 0)
-        return { invalid: `Usage: subscribe PROJECT [LEVEL] [${NO_THREAD}], LEVEL one of fatal, error, warning, info, debug` };
+      const isFlag = (word: Word) => !word.quoted && NO_THREAD_FLAG.test(word.text);
+      const [first, levelWord, ...rest] = words.filter((word) => !isFlag(word));
+      const project = readProject(first, SUBSCRIBE_USAGE);
+      if ("invalid" in project) return project;
+      if (rest.length > 0) return { invalid: `${SUBSCRIBE_USAGE}. ${QUOTING}` };
+      const level = levelWord?.text ?? "error";
       if (!(LEVELS as readonly string[]).includes(level.toLowerCase()))
         return { invalid: `"${level}" is not a level. Use one of: ${LEVELS.join(", ")}.` };
-      return { args: { project, minLevel: level.toLowerCase() as Level, thread } };
+      return { args: { project: project.name, minLevel: level.toLowerCase() as Level, thread: !words.some(isFlag) } };
     },
     run: async (request, ports, { project, minLevel, thread }) => {
       if (request.conversation.personal) return { kind: "not-subscribable", why: "personal-chat" };
@@ -121,7 +148,11 @@ const COMMANDS = {
     },
   }),
   unsubscribe: define<{ project: string }>({
-    parse: ([project]) => (project && PROJECT.test(project) ? { args: { project } } : { invalid: "Usage: unsubscribe PROJECT" }),
+    parse: ([first, ...rest]) => {
+      const project = readProject(first, UNSUBSCRIBE_USAGE);
+      if ("invalid" in project) return project;
+      return rest.length > 0 ? { invalid: `${UNSUBSCRIBE_USAGE}. ${QUOTING}` } : { args: { project: project.name } };
+    },
     run: async (request, ports, { project }) => ({
       kind: "unsubscribed",
       project,
@@ -136,7 +167,7 @@ const COMMANDS = {
     },
   }),
   notify: define<{ on: boolean }>({
-    parse: ([word = ""]) => (word === "on" || word === "off" ? { args: { on: word === "on" } } : { invalid: "Usage: notify on|off" }),
+    parse: ([word]) => (word?.text === "on" || word?.text === "off" ? { args: { on: word.text === "on" } } : { invalid: "Usage: notify on|off" }),
     run: async (request, ports, { on }) => {
       const identity = request.chatUserId ? await ports.identities.get(request.provider, request.scope, request.chatUserId) : undefined;
       if (!identity) return { kind: "notify", on };
@@ -145,6 +176,69 @@ const COMMANDS = {
     },
   }),
 } satisfies Record<string, CommandDefinition<unknown>>;
+
+/** The project a word names, as alerts name it (trimmed), or why it names none. */
+function readProject(word: Word | undefined, usage: string): { name: string } | { invalid: string } {
+  if (!word) return { invalid: usage };
+  if (word.unclosed) return { invalid: UNCLOSED };
+  if (!word.quoted) return BARE_PROJECT.test(word.text) ? { name: word.text } : { invalid: `${usage}. ${QUOTING}` };
+  const name = word.text.trim();
+  if (!name) return { invalid: usage };
+  if (!isPrintableText(name)) return { invalid: "That project name has a control character or half an emoji: no alert's project has." };
+  if (!isProjectName(name)) {
+    return {
+      invalid: `That project name is too long: an alert's project has at most ${ID_LIMITS.project} characters, counting / \\ # ? % as three.`,
+    };
+  }
+  return { name };
+}
+
+/**
+ * The words after a command's name: split at spaces, except inside quotes. A quote closes at the next quote
+ * followed by a space or the end, so a name may hold quotes (`"Grafana "on-call""`); `\"` is a quote that
+ * doesn't close, `\\` a backslash.
+ */
+function splitWords(text: string): Word[] {
+  const words: Word[] = [];
+  let at = 0;
+  const spaceAt = (index: number) => index >= text.length || /\s/.test(text[index]!);
+  while (at < text.length) {
+    if (spaceAt(at)) {
+      at++;
+      continue;
+    }
+    if (!QUOTE.test(text[at]!)) {
+      let end = at;
+      while (!spaceAt(end)) end++;
+      words.push({ text: text.slice(at, end), quoted: false });
+      at = end;
+      continue;
+    }
+    let quoted = "";
+    for (at++; at < text.length; at++) {
+      const char = text[at]!;
+      const next = text[at + 1];
+      if (char === "\\" && next !== undefined && (next === "\\" || QUOTE.test(next))) {
+        quoted += next;
+        at++;
+      } else if (QUOTE.test(char) && spaceAt(at + 1)) {
+        break;
+      } else {
+        quoted += char;
+      }
+    }
+    if (at >= text.length) return [...words, { text: quoted, quoted: true, unclosed: true }];
+    words.push({ text: quoted, quoted: true });
+    at++;
+  }
+  return words;
+}
+
+/** How a project is typed so that a command reads it back as itself: bare when it can be, else in quotes. */
+export function projectAsTyped(project: string): string {
+  if (BARE_PROJECT.test(project) && !NO_THREAD_FLAG.test(project)) return project;
+  return `"${project.replace(NEEDS_ESCAPE, "\\$&")}"`;
+}
 
 /** Why cards can't be posted in the conversation, for a reply: nothing when they can. */
 async function stoppedHere(ports: CommandPorts<unknown>): Promise<{ stopped?: PostingStop[] }> {
@@ -158,10 +252,11 @@ export type ParsedCommand = { name: CommandName; args: unknown } | { name: "unkn
 
 /** Parses what someone typed (mention or slash command already removed); nothing typed is `help`. */
 export function parseCommand(text: string): ParsedCommand {
-  const [word = "", ...words] = text.trim().split(/\s+/);
+  const trimmed = text.trim();
+  const [word = ""] = trimmed.split(/\s/, 1);
   const name = word === "" ? "help" : word.toLowerCase();
   if (!Object.hasOwn(COMMANDS, name)) return { name: "unknown", text: word.slice(0, 50) };
-  const parsed = COMMANDS[name as CommandName].parse(words);
+  const parsed = COMMANDS[name as CommandName].parse(splitWords(trimmed.slice(word.length)));
   return "invalid" in parsed ? { name: "invalid", reason: parsed.invalid } : { name: name as CommandName, args: parsed.args };
 }
 

@@ -25,7 +25,7 @@ export async function onCommand(ctx: AppContext, received: TeamsActivity): Promi
       provider: "msteams",
       scope: tenantId,
       chatUserId: activity.from.aadObjectId,
-      text: commandText(activity),
+      text: decodeHtmlEntities(commandText(activity)),
       conversation: {
         key: `msteams:${safeKey(conversationId)}`,
         personal: type === "personal",
@@ -70,13 +70,41 @@ async function sendLink(ctx: AppContext, activity: TeamsActivity, tenantId: stri
 function helpText(type: ConversationType, unknown?: string): string {
   const intro = unknown ? `I don't know "${escapeTeamsMarkdown(unknown)}". ` : "";
   if (type === "personal") {
-    return `${intro}I post alert cards you can act on. Commands here: **help**, **status** (who you're linked as), **link**, **unlink**, **notify on|off** (a message when issues are assigned to you). In a channel, mention me with **subscribe PROJECT [LEVEL]**, **unsubscribe PROJECT** or **subscriptions**.`;
+    return `${intro}I post alert cards you can act on. Commands here: **help**, **status** (who you're linked as), **link**, **unlink**, **notify on|off** (a message when issues are assigned to you). In a channel, mention me with **subscribe PROJECT [LEVEL]**, **unsubscribe PROJECT** or **subscriptions**. ${QUOTING_HELP}`;
   }
-  return `${intro}Mention me with: **subscribe PROJECT [LEVEL] [--no-thread]**, **unsubscribe PROJECT**, **subscriptions**, **help**. Use the buttons on a card to resolve, ignore or assign it.`;
+  return `${intro}Mention me with: **subscribe PROJECT [LEVEL] [--no-thread]**, **unsubscribe PROJECT**, **subscriptions**, **help**. ${QUOTING_HELP} Use the buttons on a card to resolve, ignore or assign it.`;
+}
+
+const QUOTING_HELP = 'A PROJECT with spaces goes in quotes: **subscribe "Resource Health" warning**.';
+
+/** The characters of the entities Teams writes in message text for what people typed (`"` as `&quot;`). */
+const NAMED_ENTITIES: Record<string, string> = {
+  amp: "&",
+  lt: "<",
+  gt: ">",
+  quot: '"',
+  apos: "'",
+  nbsp: " ",
+  ldquo: "“",
+  rdquo: "”",
+  bdquo: "„",
+  lsquo: "‘",
+  rsquo: "’",
+};
+
+/** Teams' message text is HTML: a quote typed in a command may come as `&quot;` or `&#34;`. */
+function decodeHtmlEntities(text: string): string {
+  return text.replace(/&(?:#(\d{1,7})|#x([0-9a-f]{1,6})|([a-z]+));/gi, (entity, decimal?: string, hex?: string, name?: string) => {
+    if (name) return NAMED_ENTITIES[name.toLowerCase()] ?? entity;
+    const code = decimal ? Number(decimal) : Number.parseInt(hex!, 16);
+    const isScalar = code <= 0x10ffff && (code < 0xd800 || code > 0xdfff);
+    return isScalar ? String.fromCodePoint(code) : entity;
+  });
 }
 
 const TEAMS_WORDING = {
   markup: "markdown",
+  escape: escapeTeamsMarkdown,
   automatically: "automatically, by your Teams account",
   nouns: { place: "conversation", personalChat: "personal chat", personalMessage: "personal message" },
 } as const;
