@@ -2,13 +2,16 @@ import type { InvocationContext } from "@azure/functions";
 import { zodPath } from "../shared/http";
 import { withSlack } from "../shared/context";
 import { appContext } from "../shared/runtime";
-import { finishQueuedClick, slackActionMessageSchema } from "../shared/inbound/slack/interactions";
+import { finishQueued, slackActionMessageSchema } from "../shared/inbound/slack/interactions";
 
-/** `slack-actions` queue: clicks finished off Slack's 3-second path (they needed Slack's API, or more time). */
+/**
+ * `slack-actions` queue: clicks finished off Slack's 3-second path (they needed Slack's API, or more time), and the
+ * channel checks `/triage subscribe` leaves for later.
+ */
 export async function slackActionsQueue(message: unknown, context: InvocationContext): Promise<void> {
   const parsed = slackActionMessageSchema.safeParse(message);
-  if (!parsed.success) throw new Error(`queued Slack click malformed at ${zodPath(parsed.error)}`);
+  if (!parsed.success) throw new Error(`queued Slack work malformed at ${zodPath(parsed.error)}`);
   const ctx = withSlack(appContext(context));
-  if (!ctx) throw new Error("a Slack click was queued but Slack is not configured");
-  await finishQueuedClick(ctx, parsed.data);
+  if (!ctx) throw new Error("Slack work was queued but Slack is not configured");
+  await finishQueued(ctx, parsed.data);
 }

@@ -327,3 +327,30 @@ export function slackPersonOf(user: SlackUserObject, teamId: string): Exclude<Sl
   if (!email || user.is_email_confirmed !== true) return { kind: "no-email", ...name };
   return { kind: "person", email, ...name };
 }
+
+/**
+ * What `conversations.info` tells the bot about a conversation. `not-found`: Slack's answer for a private channel
+ * (or a direct message) the bot isn't in, and for one that is gone. Other errors (a 429, a token being renewed) throw.
+ */
+export type SlackChannelInfo =
+  | { kind: "found"; isPrivate: boolean; isArchived: boolean; isMember: boolean; isDirect: boolean }
+  | { kind: "not-found" };
+
+export async function readSlackChannel(client: WebClient, channel: string): Promise<SlackChannelInfo> {
+  let info;
+  try {
+    info = (await client.conversations.info({ channel })).channel;
+  } catch (error) {
+    if ((error as { data?: { error?: string } }).data?.error === "channel_not_found") return { kind: "not-found" };
+    throw error;
+  }
+  if (!info) return { kind: "not-found" };
+  const isDirect = info.is_im === true || info.is_mpim === true;
+  return {
+    kind: "found",
+    isPrivate: isDirect || info.is_private === true || info.is_group === true,
+    isArchived: info.is_archived === true,
+    isMember: isDirect || info.is_member === true,
+    isDirect,
+  };
+}

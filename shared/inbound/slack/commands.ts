@@ -6,11 +6,10 @@ import { runCommand, type CommandReply, type PostingStop } from "../../workflows
 import type { SlashCommand } from "../../slack/payloads";
 import { ephemeral } from "../../slack/responses";
 import type { SlackContext } from "../../context";
+import { subscribedWhereStopped, whyStopped } from "./channel-problems";
+import { queueChannelCheck } from "./subscribe-check";
 
 type LinkPrompt = Awaited<ReturnType<typeof slackLinkPrompt>>;
-
-/** The bot user's name in the app manifest: what people pick after `/invite @`. */
-const APP_NAME = "Triage Relay";
 
 /**
  * Answers a slash command in the HTTP response: ephemeral, so only the person who typed it sees it.
@@ -49,6 +48,9 @@ export async function handleSlashCommand(deps: SlackContext, command: SlashComma
       postingStops: () => postingStops(deps, command),
     },
   );
+  // No channel event said why cards can't come here, but Slack sends none for a private channel the app was never
+  // invited to: Slack is asked off the ack, and a second answer follows if the app can't post here.
+  if (reply.kind === "subscribed" && !reply.stopped) await queueChannelCheck(deps, command, reply);
   return reply.kind === "link" ? reply.answer : ephemeral(slackWords(reply, name));
 }
 
@@ -73,32 +75,6 @@ export function slackWords(reply: Exclude<CommandReply<LinkPrompt>, { kind: "lin
   });
   if (reply.kind === "subscriptions" && reply.stopped) return `${words}\n\n*Cards are stopped here.* ${whyStopped(reply.stopped)}`;
   return words;
-}
-
-/** The problem first, then its fix, then that the subscription was saved anyway. */
-function subscribedWhereStopped(reply: Extract<CommandReply, { kind: "subscribed" }>, stopped: PostingStop[], name: string): string {
-  const project = `*${reply.project}*`;
-  if (stopped.includes("deleted")) {
-    return `${whyStopped(stopped)} The subscription to ${project} is saved, but no cards can come here: \`${name} unsubscribe ${reply.project}\` removes it.`;
-  }
-  const withoutThread = reply.thread ? "" : ", without thread replies saying who did what";
-  return `${whyStopped(stopped)} The subscription is saved: alerts for ${project} at level ${reply.minLevel} or above will be posted in this channel from the next alert after that${withoutThread}.`;
-}
-
-/** Why cards can't be posted in the channel, and what brings them (nothing does for a deleted channel). */
-function whyStopped(stopped: PostingStop[]): string {
-  const notIn = stopped.includes("removed");
-  const problems = [
-    stopped.includes("deleted") && "This channel was deleted, so cards can't be posted in it.",
-    stopped.includes("archived") && "This channel is archived, and cards can't be posted in an archived channel.",
-    stopped.includes("removed") && "I'm not in this channel: someone removed me, so I can't post cards here.",
-  ].filter((problem) => problem !== false);
-  if (stopped.includes("deleted")) return problems.join(" ");
-  const fixes = [stopped.includes("archived") && "unarchive the channel", notIn && `invite me with \`/invite @${APP_NAME}\``].filter(
-    (fix) => fix !== false,
-  );
-  const fix = fixes.join(", then ");
-  return `${problems.join(" ")} ${fix.charAt(0).toUpperCase()}${fix.slice(1)} to get cards here.`;
 }
 
 function help(name: string): string {

@@ -14,6 +14,7 @@ import { intentOf } from "./assign-choice";
 import { ClickOutcomes, type RecordedOutcome } from "../../storage/slack-click-outcomes";
 import { identifySlackUser } from "./identify";
 import { blockActionsSchema, type BlockActions } from "../../slack/payloads";
+import { checkSubscribedChannel, subscribeCheckSchema } from "./subscribe-check";
 import { ephemeral, postToResponseUrl } from "../../slack/responses";
 import type { SlackContext } from "../../context";
 
@@ -30,9 +31,11 @@ const recordedOutcomeSchema = z.object({ kind: z.enum(["changed", "unchanged", "
 
 /**
  * A message on `slack-actions`: the click, whether the click path may have applied it already, and the
- * outcome when the click path applied it but ran out of time to answer.
+ * outcome when the click path applied it but ran out of time to answer; or (`kind: "subscribe-check"`) the
+ * look at a channel after `/triage subscribe`. A click has no `kind`, as before.
  */
 export const slackActionMessageSchema = z.union([
+  subscribeCheckSchema,
   z.object({
     click: blockActionsSchema,
     mayBeApplied: z.boolean(),
@@ -69,8 +72,16 @@ export async function handleClick(app: SlackContext, click: BlockActions, receiv
   }
 }
 
-/** The `slack-actions` worker: no deadline, Slack's API allowed. */
-export async function finishQueuedClick(app: SlackContext, message: SlackActionMessage): Promise<void> {
+type QueuedClick = Exclude<SlackActionMessage, { kind: "subscribe-check" }>;
+
+/** The `slack-actions` worker: a click finished, or a subscribed channel checked. */
+export async function finishQueued(app: SlackContext, message: SlackActionMessage): Promise<void> {
+  if ("kind" in message) await checkSubscribedChannel(app, message);
+  else await finishQueuedClick(app, message);
+}
+
+/** A click off Slack's 3-second path: no deadline, Slack's API allowed. */
+async function finishQueuedClick(app: SlackContext, message: QueuedClick): Promise<void> {
   const run = new WorkerRun(message.click);
   if (message.mayBeApplied) {
     const recorded = message.outcome ?? (await waitForRecordedOutcome(app, message.click));
@@ -208,7 +219,7 @@ class InlineRun implements Run {
     if (this.stage === "answering") return undefined;
     if (!this.handing) {
       this.stage = "handed-off";
-      const message: SlackActionMessage = {
+      const message: QueuedClick = {
         click: withoutMessageCopy(this.click),
         mayBeApplied: this.applyStarted,
         ...(this.outcome ? { outcome: this.outcome } : {}),
