@@ -15,6 +15,14 @@ const NEVER_CONNECTED_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN",
 
 export type WebhookFailure = Exclude<DiscordResult<unknown>, { kind: "ok" }>;
 
+export interface EditOptions {
+  /**
+   * The body for each try after a failed one, drawn when it goes: a late try carries the state as it is by then,
+   * never the older one the first try drew (which may meanwhile have been replaced by a newer one).
+   */
+  redraw?: () => Promise<unknown>;
+}
+
 export interface InteractionWebhookOptions {
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -24,7 +32,7 @@ export interface InteractionWebhookOptions {
  * The webhook an interaction's token opens once it has been answered: `PATCH …/messages/@original` edits the
  * original response (after DEFERRED_UPDATE_MESSAGE, the message the component is on), `POST` sends a followup.
  * Works for 15 minutes after the interaction. A transient failure is tried again with a short backoff, within
- * RETRY_BUDGET_MS (`retryWaitMs`).
+ * RETRY_BUDGET_MS (`retryWaitMs`); an edit tried again can be drawn afresh (`EditOptions.redraw`).
  */
 export class InteractionWebhook {
   private readonly path: string;
@@ -42,22 +50,29 @@ export class InteractionWebhook {
     this.sleep = options.sleep ?? ((ms) => sleep(ms));
   }
 
-  editOriginal(message: unknown): Promise<DiscordResult<unknown>> {
-    return this.send("PATCH", `${this.path}/messages/@original`, message, { idempotent: true });
+  editOriginal(message: unknown, { redraw }: EditOptions = {}): Promise<DiscordResult<unknown>> {
+    return this.send("PATCH", `${this.path}/messages/@original`, message, { idempotent: true, redraw });
   }
 
   followup(message: unknown): Promise<DiscordResult<unknown>> {
     return this.send("POST", this.path, message, { idempotent: false });
   }
 
-  private async send(method: string, path: string, body: unknown, { idempotent }: { idempotent: boolean }): Promise<DiscordResult<unknown>> {
+  private async send(
+    method: string,
+    path: string,
+    first: unknown,
+    { idempotent, redraw }: { idempotent: boolean; redraw?: () => Promise<unknown> },
+  ): Promise<DiscordResult<unknown>> {
     const started = this.now();
+    let body = first;
     for (let failedAttempts = 1; ; failedAttempts++) {
       const result = await this.rest.request(method, path, body);
       if (result.kind === "ok") return result;
       const wait = retryWaitMs(result, { idempotent, failedAttempts, elapsedMs: this.now() - started });
       if (wait === undefined) return result;
       await this.sleep(wait);
+      if (redraw) body = await redraw();
     }
   }
 }
@@ -82,13 +97,23 @@ export function retryWaitMs(
 }
 
 function worthRetrying(failure: WebhookFailure, idempotent: boolean): boolean {
+  const transient = failure.kind !== "error" || failure.status >= 500;
+  return transient && (idempotent || !mayHaveBeenApplied(failure));
+}
+
+/**
+ * Whether Discord may have carried out a request that failed: it was sent and got no answer, or a 5xx other than
+ * 502 (documented as "no gateway available to process your request"). A 429, a 4xx or a connection never made
+ * changed nothing.
+ */
+export function mayHaveBeenApplied(failure: WebhookFailure): boolean {
   switch (failure.kind) {
     case "throttled":
-      return true;
+      return false;
     case "unanswered":
-      return idempotent || neverConnected(failure.error);
+      return !neverConnected(failure.error);
     case "error":
-      return failure.status === 502 || (idempotent && failure.status >= 500);
+      return failure.status >= 500 && failure.status !== 502;
   }
 }
 

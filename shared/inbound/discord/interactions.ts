@@ -25,10 +25,12 @@ import { linkUrl } from "../../identity/prompts";
 import type { AppContext } from "../../context";
 import { CardRepository } from "../../storage/cards";
 import { DiscordGuilds } from "../../storage/discord-guilds";
+import { IssueRepository } from "../../storage/issues";
 import type { StorageClients } from "../../storage/clients";
 import { clickNotice, runCardClick } from "../../workflows/card-click";
 import { runCommand } from "../../workflows/commands";
 import { actOnIssueAnnounceLater } from "../../workflows/issue-actions";
+import { clickedCopyAfterEdit, type ClickedCopy } from "./clicked-card";
 import { receiveDiscordInteraction } from "./receive";
 import { discordWords, linkWords } from "./words";
 
@@ -44,10 +46,22 @@ export const ANSWER_WITHIN_MS = 2_500;
 
 const SOMETHING_WENT_WRONG = "Something went wrong on our side, so this may not have been applied. Try again in a moment.";
 
-/** An interaction's answer, and what follows once it is on its way (`shown`: the clicked message now shows it). */
+/** An interaction's answer, and what follows once it is on its way (`clicked`: what the clicked message shows now). */
 interface Answering {
   response: APIInteractionResponse;
-  afterwards?: (shown: boolean) => Promise<void>;
+  /** The card an UPDATE_MESSAGE answer carries: the version it shows, and how to draw it again for a late edit. */
+  card?: AnsweredCard;
+  afterwards?: (clicked: ClickedCopy) => Promise<void>;
+}
+
+interface DrawnCard {
+  message: unknown;
+  version: number;
+}
+
+interface AnsweredCard extends DrawnCard {
+  /** The card as the issue is stored now: a retried edit draws it, so it never puts back a state already replaced. */
+  redraw(): Promise<DrawnCard>;
 }
 
 /**
@@ -123,8 +137,9 @@ async function answerInTime(
   const inTime = await Promise.race([working, late]);
   clearTimeout(timer);
   if (inTime) {
-    const { afterwards, response } = inTime;
-    if (afterwards) setImmediate(() => void afterwards(response.type === InteractionResponseType.UpdateMessage).catch(logFailure(app)));
+    const { afterwards, response, card } = inTime;
+    const clicked: ClickedCopy = card ? { kind: "shows", version: card.version } : { kind: "untouched" };
+    if (afterwards) setImmediate(() => void afterwards(clicked).catch(logFailure(app)));
     return response;
   }
   app.log("not done within the answer budget: answered deferred, finishing through the interaction's webhook");
@@ -137,16 +152,25 @@ async function finishDeferred(
   app: DiscordApp,
   interaction: { token: string; application_id: string },
   deferred: APIInteractionResponse,
-  { response, afterwards }: Answering,
+  { response, card, afterwards }: Answering,
 ): Promise<void> {
   const settings = app.config.discord!;
   const webhook = new InteractionWebhook(discordRest(settings), settings.applicationId || interaction.application_id, interaction.token);
   const data = "data" in response ? response.data : undefined;
-  let shown = false;
+  let clicked: ClickedCopy = { kind: "untouched" };
   try {
     let sent;
-    if (response.type === InteractionResponseType.UpdateMessage) sent = await webhook.editOriginal(data);
-    else if (deferred.type === InteractionResponseType.DeferredMessageUpdate) sent = await webhook.followup(data);
+    if (card) {
+      let drawn = card.version;
+      sent = await webhook.editOriginal(card.message, {
+        redraw: async () => {
+          const again = await card.redraw();
+          drawn = again.version;
+          return again.message;
+        },
+      });
+      clicked = clickedCopyAfterEdit(sent, drawn);
+    } else if (deferred.type === InteractionResponseType.DeferredMessageUpdate) sent = await webhook.followup(data);
     else {
       // The deferred reply's flags were set when it was deferred; an edit can't change them.
       const { flags: _flags, ...edit } = (data ?? {}) as Record<string, unknown>;
@@ -154,10 +178,9 @@ async function finishDeferred(
     }
     if (sent.kind !== "ok")
       app.log(`a deferred answer could not be sent: ${sent.kind}${sent.kind === "error" ? ` ${sent.status} (${sent.code ?? "-"})` : ""}`);
-    shown = response.type === InteractionResponseType.UpdateMessage && sent.kind === "ok";
   } finally {
     // The change is announced whatever became of the answer.
-    await afterwards?.(shown);
+    await afterwards?.(clicked);
   }
 }
 
@@ -235,26 +258,41 @@ async function onClick(app: DiscordApp, interaction: ComponentInteraction, raw: 
       return { response: ephemeral("That click couldn't be applied just now. Try again in a moment.") };
   }
   const { acted, outcome } = result;
-  // Once the clicker has the answer: the clicked copy marked as showing it first, so the card refresh the
+  // Once the clicker has the answer: what the clicked copy shows is recorded first, so the card refresh the
   // announcement queues brings every other copy (Teams, Slack, other Discord channels) up to date but not this one.
-  const afterwards = async (shown: boolean) => {
+  const afterwards = async (clicked: ClickedCopy) => {
     try {
-      if (shown && outcome.kind === "changed") await markClickedCopyRendered(app, payload.issueId, interaction.message, outcome.issue.version);
+      if (clicked.kind !== "untouched") await markClickedCopy(app, payload.issueId, interaction.message, clicked);
     } finally {
       await acted.announce();
     }
   };
   if (!outcome.issue) return { response: ephemeral(clickNotice(outcome) ?? "Nothing was changed."), afterwards };
-  const notice = clickNotice(outcome);
-  const message = await renderDiscordCopy(app, outcome.issue, scope, notice);
-  return { response: { type: InteractionResponseType.UpdateMessage, data: message }, afterwards };
+  const message = await renderDiscordCopy(app, outcome.issue, scope, clickNotice(outcome));
+  let latest: DrawnCard = { message, version: outcome.issue.version };
+  const redraw = async (): Promise<DrawnCard> => {
+    try {
+      const stored = (await new IssueRepository(app.storage).get(payload.issueId))?.issue;
+      // No notice once the issue has moved on: it answered the click about the state the click found.
+      if (stored && stored.version > latest.version) latest = { message: await renderDiscordCopy(app, stored, scope), version: stored.version };
+    } catch (error) {
+      app.log(`the card could not be drawn again for a retried edit (${(error as Error).name}): the last drawing goes`);
+    }
+    return latest;
+  };
+  return { response: { type: InteractionResponseType.UpdateMessage, data: message }, card: { ...latest, redraw }, afterwards };
 }
 
-/** So the card refresh this change announced doesn't spend an edit on the copy the clicker already sees. */
-async function markClickedCopyRendered(app: DiscordApp, issueId: string, message: { id: string; channel_id: string }, version: number) {
+/**
+ * The version the clicked copy shows, so the card refresh this change announced doesn't spend an edit on it. If the
+ * issue has moved on meanwhile (this answer landed after a newer one), the copy is recorded behind and a refresh
+ * redraws it (`markRendered`). A copy an edit may or may not have reached is recorded as showing version 0, older
+ * than any: redrawn.
+ */
+async function markClickedCopy(app: DiscordApp, issueId: string, message: { id: string; channel_id: string }, clicked: ClickedCopy) {
   await new CardRepository(app.storage).markClickedRendered(
     { provider: "discord", issueId, channelId: message.channel_id, messageId: message.id },
-    version,
+    clicked.kind === "shows" ? clicked.version : 0,
   );
 }
 

@@ -1,0 +1,15 @@
+import { mayHaveBeenApplied } from "../../discord/interaction-webhook";
+import type { DiscordResult } from "../../discord/rest";
+
+/**
+ * What the clicked message shows once the click's answer is out, for its copy's row in `cards`: the card at
+ * `version`; perhaps a card, perhaps not (an edit that failed may still have been carried out); or nothing new (no
+ * card in the answer, or an edit Discord can't have carried out).
+ */
+export type ClickedCopy = { kind: "shows"; version: number } | { kind: "unknown" } | { kind: "untouched" };
+
+/** The clicked copy after the edit of `@original` that carried the card drawn at `drawnVersion` (its last try's). */
+export function clickedCopyAfterEdit(result: DiscordResult<unknown>, drawnVersion: number): ClickedCopy {
+  if (result.kind === "ok") return { kind: "shows", version: drawnVersion };
+  return mayHaveBeenApplied(result) ? { kind: "unknown" } : { kind: "untouched" };
+}
