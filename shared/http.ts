@@ -85,3 +85,18 @@ export async function readBodyWithin(request: HttpRequest, maxBytes: number): Pr
 export function oauthErrorCode(value: string | null | undefined): string | undefined {
   return value?.replace(/[^\w.-]/g, "?").slice(0, 60) || undefined;
 }
+
+/** Connection errors that prove a request never left: nothing can have reached the other side. */
+const NEVER_SENT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ENETUNREACH", "EHOSTUNREACH", "UND_ERR_CONNECT_TIMEOUT"]);
+
+/**
+ * Whether a request that failed without an HTTP answer never left (no connection was made), looking through the
+ * errors it wraps: undici puts the socket error on `cause`, the Slack SDK on `original`.
+ */
+export function requestNeverSent(error: unknown): boolean {
+  for (let e = error as { code?: unknown; cause?: unknown; original?: unknown } | undefined, depth = 0; e && depth < 4; depth++) {
+    if (typeof e.code === "string" && NEVER_SENT_CODES.has(e.code)) return true;
+    e = (e.cause ?? e.original) as typeof e;
+  }
+  return false;
+}

@@ -1,3 +1,5 @@
+import { requestNeverSent } from "../http";
+
 /** What to do after a failed send: try again later, or give up on this target for good. */
 export type FailureVerdict =
   | {
@@ -45,14 +47,7 @@ export function retryDelay(attempt: number, retryAfterSec: number | undefined, r
   return backoffSeconds(attempt, random);
 }
 
-/** Connection errors that prove the request never left: nothing can have landed. */
-const NOT_SENT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ENETUNREACH", "EHOSTUNREACH", "UND_ERR_CONNECT_TIMEOUT"]);
-
 /** Whether a request that failed without an HTTP answer may still have reached the platform. */
 export function mayHaveLanded(error: unknown): boolean {
-  for (let e = error as { code?: string; cause?: unknown; original?: unknown } | undefined, depth = 0; e && depth < 4; depth++) {
-    if (e.code && NOT_SENT_CODES.has(e.code)) return false;
-    e = (e.cause ?? e.original) as typeof e;
-  }
-  return true;
+  return !requestNeverSent(error);
 }

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { DiscordRest, DiscordResult } from "./rest";
+import { requestNeverSent } from "../http";
 
 /**
  * No try of a late answer starts later than this after the first: the token lives 15 minutes, but the issue's
@@ -9,9 +10,6 @@ import type { DiscordRest, DiscordResult } from "./rest";
 export const RETRY_BUDGET_MS = 15_000;
 const FIRST_BACKOFF_MS = 500;
 const MAX_BACKOFF_MS = 4_000;
-
-/** Socket errors raised before a connection existed: the request was never sent, so it can't have been applied. */
-const NEVER_CONNECTED_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ENETUNREACH", "EHOSTUNREACH", "UND_ERR_CONNECT_TIMEOUT"]);
 
 export type WebhookFailure = Exclude<DiscordResult<unknown>, { kind: "ok" }>;
 
@@ -111,7 +109,7 @@ export function mayHaveBeenApplied(failure: WebhookFailure): boolean {
     case "throttled":
       return false;
     case "unanswered":
-      return !neverConnected(failure.error);
+      return !requestNeverSent(failure.error);
     case "error":
       return failure.status >= 500 && failure.status !== 502;
   }
@@ -121,12 +119,4 @@ export function mayHaveBeenApplied(failure: WebhookFailure): boolean {
 function backoffMs(failedAttempts: number, random: () => number): number {
   const ceiling = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (failedAttempts - 1));
   return Math.round(ceiling / 2 + (ceiling / 2) * random());
-}
-
-/** Whether fetch failed before any connection existed (undici puts the socket error on the cause). */
-function neverConnected(error: unknown): boolean {
-  for (let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; depth++, e = e.cause as typeof e) {
-    if (typeof e.code === "string" && NEVER_CONNECTED_CODES.has(e.code)) return true;
-  }
-  return false;
 }
