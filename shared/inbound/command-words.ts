@@ -19,6 +19,8 @@ export interface CommandWording {
   postingHint?: string;
   /** Escapes a project's name so it shows as typed in this markup; default: Slack's `&`, `<`, `>` for mrkdwn, nothing for markdown. */
   escape?: (text: string) => string;
+  /** How a project's name is typed into a command, as `subscriptions` lists it; default: `projectAsTyped` (quoted when it has spaces). */
+  typed?: (project: string) => string;
 }
 
 /** A command's reply (but the link prompt, which each platform answers itself) in a platform's words. */
@@ -28,12 +30,16 @@ export function commandWords(reply: Exclude<CommandReply, { kind: "link" }>, wor
   const bullet = wording.markup === "mrkdwn" ? "•" : "-";
   const escape = wording.escape ?? (wording.markup === "mrkdwn" ? escapeSlack : (text: string) => text);
   const project = (name: string) => bold(escape(name));
+  const typed = wording.typed ?? projectAsTyped;
   const { place, personalChat, personalMessage } = wording.nouns;
   switch (reply.kind) {
     case "help":
       return wording.help(reply.unknownWord);
-    case "invalid":
-      return wording.slash ? reply.reason.replace(/^Usage: /, `Usage: ${wording.slash} `) : reply.reason;
+    case "invalid": {
+      // A reason may quote a word as typed ("<!here>" is not a level): in mrkdwn `<…>` would be a mention or a link.
+      const reason = wording.markup === "mrkdwn" ? escapeSlack(reply.reason) : reply.reason;
+      return wording.slash ? reason.replace(/^Usage: /, `Usage: ${wording.slash} `) : reason;
+    }
     case "status":
       return reply.identity
         ? `You're linked as ${reply.identity.person.email} (${reply.identity.how === "auto" ? wording.automatically : "by sign-in"}).`
@@ -61,7 +67,7 @@ export function commandWords(reply: Exclude<CommandReply, { kind: "link" }>, wor
     case "subscriptions":
       // Each name as it is typed (a name with spaces in quotes), so it can be copied into `unsubscribe`.
       return reply.subscriptions.length
-        ? `Subscribed in this ${place}:\n\n${reply.subscriptions.map((s) => `${bullet} ${project(projectAsTyped(s.project))} (${s.minLevel} and above)`).join("\n")}`
+        ? `Subscribed in this ${place}:\n\n${reply.subscriptions.map((s) => `${bullet} ${project(typed(s.project))} (${s.minLevel} and above)`).join("\n")}`
         : `No subscriptions in this ${place} yet. Try ${command("subscribe PROJECT [LEVEL]")}.`;
   }
 }

@@ -96,6 +96,8 @@ const NO_THREAD_FLAG = /^(--|\u2014|\u2013)no-thread$/i;
 const SUBSCRIBE_USAGE = `Usage: subscribe PROJECT [LEVEL] [${NO_THREAD}], LEVEL one of fatal, error, warning, info, debug`;
 const UNSUBSCRIBE_USAGE = "Usage: unsubscribe PROJECT";
 const QUOTING = 'A project name with spaces or other characters goes in quotes: "Resource Health".';
+/** After "not a level": the "level" may be the second word of a project name typed without quotes. */
+const QUOTING_SPACES = 'A project name with spaces goes in quotes: "Resource Health".';
 const UNCLOSED =
   'The project name\'s closing quote is missing (a closing quote is followed by a space or by nothing): type the name as in "Resource Health".';
 const noArgs = (): Parsed<undefined> => ({ args: undefined });
@@ -129,7 +131,7 @@ const COMMANDS = {
       if (rest.length > 0) return { invalid: `${SUBSCRIBE_USAGE}. ${QUOTING}` };
       const level = levelWord?.text ?? "error";
       if (!(LEVELS as readonly string[]).includes(level.toLowerCase()))
-        return { invalid: `"${level}" is not a level. Use one of: ${LEVELS.join(", ")}.` };
+        return { invalid: `"${level}" is not a level. Use one of: ${LEVELS.join(", ")}. ${QUOTING_SPACES}` };
       return { args: { project: project.name, minLevel: level.toLowerCase() as Level, thread: !words.some(isFlag) } };
     },
     run: async (request, ports, { project, minLevel, thread }) => {

@@ -116,7 +116,7 @@ export class PayloadBuilder {
       user_id: user.id,
       user_name: user.name,
       command: input.command,
-      text: input.text ?? "",
+      text: escapeAsSlack(input.text ?? ""),
       api_app_id: this.state.appId,
       is_enterprise_install: "false",
       response_url: `${this.state.url}/response/${responseUrl.id}`,
@@ -151,6 +151,11 @@ export class PayloadBuilder {
     if (!channel || channel.teamId !== teamId) throw new Error(`no channel ${channelId} in ${teamId}`);
     return { workspace, user, channel };
   }
+}
+
+/** Slack escapes these three in all text it sends, what people typed in a slash command included. */
+function escapeAsSlack(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
 function channelName(channel: Channel): string {

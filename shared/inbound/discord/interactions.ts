@@ -28,7 +28,7 @@ import { DiscordGuilds } from "../../storage/discord-guilds";
 import { IssueRepository } from "../../storage/issues";
 import type { StorageClients } from "../../storage/clients";
 import { clickNotice, runCardClick } from "../../workflows/card-click";
-import { runCommand } from "../../workflows/commands";
+import { projectAsTyped, runCommand } from "../../workflows/commands";
 import { actOnIssueAnnounceLater } from "../../workflows/issue-actions";
 import { clickedCopyAfterEdit, type ClickedCopy } from "./clicked-card";
 import { receiveDiscordInteraction } from "./receive";
@@ -303,10 +303,12 @@ async function onCommand(app: DiscordApp, interaction: CommandInteraction): Prom
   if (refused) return ephemeral(refused);
   if (!guildId) return ephemeral("Use `/triage` in a server channel: your link and subscriptions belong to a server.");
   const [subcommand] = interaction.data.options ?? [];
-  // The one command flow reads words: an option becomes its value, `thread: false` the `--no-thread` flag.
-  const words = (subcommand?.options ?? []).flatMap((option) =>
-    option.name === "thread" ? (option.value === false ? ["--no-thread"] : []) : [String(option.value)],
-  );
+  // The one command flow reads words: an option becomes its value, `thread: false` the `--no-thread` flag, and the
+  // project option (the whole name, spaces and all) the name as it is typed in a message, in quotes if need be.
+  const words = (subcommand?.options ?? []).flatMap((option) => {
+    if (option.name === "thread") return option.value === false ? ["--no-thread"] : [];
+    return [option.name === "project" ? projectAsTyped(String(option.value)) : String(option.value)];
+  });
   const text = [subcommand?.name ?? "help", ...words].join(" ");
   const label = user.global_name || user.username;
   const channelId = interaction.channel_id;

@@ -1,3 +1,4 @@
+import { escapeDiscordMarkdown } from "../../cards/text";
 import type { CommandReply } from "../../workflows/commands";
 import { commandWords } from "../command-words";
 
@@ -10,6 +11,9 @@ export function discordWords(reply: Exclude<CommandReply<string>, { kind: "link"
     nouns: { place: "channel", personalChat: "DM", personalMessage: "direct message" },
     help: (unknownWord) => (unknownWord ? `I don't know "${unknownWord}".\n${HELP}` : HELP),
     postingHint: "Make sure the app can post here (View Channel, Send Messages, Embed Links).",
+    escape: escapeDiscordMarkdown,
+    // The project option takes a name as it is: quotes typed there would be part of it.
+    typed: (project) => project,
   });
 }
 

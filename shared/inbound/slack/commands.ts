@@ -1,3 +1,4 @@
+import { escapeSlack } from "../../cards/text";
 import { IdentityRepository } from "../../storage/identities";
 import { channelMarks, SlackChannels } from "../../storage/slack-channels";
 import { commandWords } from "../command-words";
@@ -28,7 +29,7 @@ export async function handleSlashCommand(deps: SlackContext, command: SlashComma
       provider: "slack",
       scope: command.team_id,
       chatUserId: command.user_id,
-      text: command.text,
+      text: unescapeSlackText(command.text),
       conversation: {
         key: `slack:${command.team_id}:${command.channel_id}`,
         personal: false,
@@ -55,6 +56,14 @@ export async function handleSlashCommand(deps: SlackContext, command: SlashComma
 }
 
 /**
+ * Slack escapes `&`, `<` and `>` in all text it sends, a slash command's included, and nothing else. One pass, so
+ * an `&lt;` someone typed (sent as `&amp;lt;`) stays `&lt;`.
+ */
+function unescapeSlackText(text: string): string {
+  return text.replace(/&(amp|lt|gt);/g, (_entity, name: string) => (name === "amp" ? "&" : name === "lt" ? "<" : ">"));
+}
+
+/**
  * Why the app can't post cards in the command's channel, as Slack's channel events recorded it (removed, archived,
  * deleted). No Slack call is made inside the 3-second ack.
  */
@@ -70,7 +79,7 @@ export function slackWords(reply: Exclude<CommandReply<LinkPrompt>, { kind: "lin
     slash: name,
     automatically: "automatically, by your Slack email",
     nouns: { place: "channel", personalChat: "DM", personalMessage: "direct message" },
-    help: (unknownWord) => (unknownWord ? `I don't know "${unknownWord}".\n${help(name)}` : help(name)),
+    help: (unknownWord) => (unknownWord ? `I don't know "${escapeSlack(unknownWord)}".\n${help(name)}` : help(name)),
     postingHint: "Make sure the app can post here (invite it to private channels).",
   });
   if (reply.kind === "subscriptions" && reply.stopped) return `${words}\n\n*Cards are stopped here.* ${whyStopped(reply.stopped)}`;
@@ -82,6 +91,7 @@ function help(name: string): string {
     "Triage Relay posts alert cards you can resolve, ignore and assign from the message.",
     `\`${name} subscribe PROJECT [LEVEL] [--no-thread]\` (LEVEL one of fatal, error, warning, info, debug): post a project's alerts in this channel (\`--no-thread\`: no thread replies saying who did what)`,
     `\`${name} unsubscribe PROJECT\`, \`${name} subscriptions\``,
+    `A PROJECT with spaces goes in quotes: \`${name} subscribe "Resource Health" warning\``,
     `\`${name} status\`: who you're linked as; \`${name} link\`, \`${name} unlink\`; \`${name} notify on|off\`: a direct message when issues are assigned to you`,
   ].join("\n");
 }

@@ -39,7 +39,13 @@ describe("parsing what people type, against the one command table", () => {
     expect(parseCommand("subscribe che/ckout")).toMatchObject({ name: "invalid" });
     expect(parseCommand("subscribe checkout loud")).toEqual({
       name: "invalid",
-      reason: '"loud" is not a level. Use one of: debug, info, warning, error, fatal.',
+      reason: '"loud" is not a level. Use one of: debug, info, warning, error, fatal. A project name with spaces goes in quotes: "Resource Health".',
+    });
+    // Two words taken for a project and a level: the answer says how a name with spaces is typed.
+    expect(parseCommand("subscribe Resource Health")).toEqual({
+      name: "invalid",
+      reason:
+        '"Health" is not a level. Use one of: debug, info, warning, error, fatal. A project name with spaces goes in quotes: "Resource Health".',
     });
     expect(parseCommand("unsubscribe")).toEqual({ name: "invalid", reason: "Usage: unsubscribe PROJECT" });
     expect(parseCommand("subscribe checkout error extra")).toMatchObject({ name: "invalid" });
