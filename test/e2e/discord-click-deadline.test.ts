@@ -2,96 +2,52 @@
 // too, and invalidates the token). With storage slow, a click is answered DEFERRED_UPDATE_MESSAGE (type 6) in
 // time and finished by editing the original response; a command is answered "thinking…" (type 5) and edited.
 // And a guild outside DISCORD_ALLOWED_GUILDS is refused, with nothing changed.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DiscordEmulator, DiscordUser } from "../../dev/emulators/discord";
+import { describe, expect, it } from "vitest";
+import type { DiscordEmulator } from "../../dev/emulators/discord";
 import { CardRepository } from "../../shared/storage/cards";
 import { DiscordGuilds } from "../../shared/storage/discord-guilds";
-import { IdentityRepository } from "../../shared/storage/identities";
 import { IssueRepository } from "../../shared/storage/issues";
 import { listSubscriptions } from "../../shared/storage/subscriptions";
 import { anAlert } from "../fixtures/issues";
-import { startHostProcess, type HostProcess } from "../support/host-process";
 import { messageCount, sendBase64Json } from "../support/queues";
-import { startSlowStorage, type SlowStorage } from "../support/slow-storage";
 import { waitFor } from "../support/wait";
-import { startStack, type Stack } from "./stack";
+import { useSlowDiscordStack, type SlowDiscordStack } from "./discord-helpers";
+import type { Stack } from "./stack";
 
+let app: SlowDiscordStack;
 let stack: Stack;
 let discord: DiscordEmulator;
-let slow: SlowStorage;
-let host: HostProcess;
 let guildId: string;
 let channelId: string;
 let elsewhereGuildId: string;
 let elsewhereChannelId: string;
 
-beforeAll(async () => {
-  stack = await startStack({ env: { CARD_REFRESH_COALESCE_SECONDS: "1" } });
-  discord = stack.discord!;
-  ({
-    guild: { id: guildId },
-    channels: [{ id: channelId }],
-  } = discord.addGuild("Checkout", ["alerts"]) as unknown as { guild: { id: string }; channels: [{ id: string }] });
-  ({
-    guild: { id: elsewhereGuildId },
-    channels: [{ id: elsewhereChannelId }],
-  } = discord.addGuild("Elsewhere", ["alerts"]) as unknown as { guild: { id: string }; channels: [{ id: string }] });
-  slow = await startSlowStorage(stack.azurite);
-  await stack.host.stop();
-  // The app on the same port (link URLs), its storage behind the slow proxy, serving the Checkout guild only.
-  const port = Number(new URL(stack.env.PUBLIC_BASE_URL!).port);
-  host = await startHostProcess({ env: { ...stack.env, AzureWebJobsStorage: slow.connectionString, DISCORD_ALLOWED_GUILDS: guildId }, port });
-}, 120_000);
-afterAll(async () => {
-  await host?.stop();
-  await slow?.stop();
-  await stack?.stop();
-});
+// The app serves the Checkout guild only.
+useSlowDiscordStack(
+  (started) => {
+    app = started;
+    ({ stack, discord, guildId, channelId } = started);
+    ({
+      guild: { id: elsewhereGuildId },
+      channels: [{ id: elsewhereChannelId }],
+    } = discord.addGuild("Elsewhere", ["alerts"]) as unknown as { guild: { id: string }; channels: [{ id: string }] });
+  },
+  { onlyCheckoutAllowed: true },
+);
 
-const url = () => `${host.url}/api/discord/interactions`;
-const cardOf = (channel: string, issueId: string) =>
-  discord.messages(channel).find((m) => !m.ephemeral && JSON.stringify(m.components).includes(`~${issueId}`));
+const cardOf = (channel: string, issueId: string) => app.cardOf(issueId, channel);
 const issue = async (id: string) => (await new IssueRepository(stack.storage).get(id))!.issue;
 const webhookCalls = (token: string) => discord.calls.filter((c) => c.path.startsWith(`/webhooks/${discord.applicationId}/${token}`));
-
-async function postedCard(issueId: string, channel: string) {
-  await sendBase64Json(
-    stack.azurite.connectionString,
-    "alerts",
-    anAlert({ alertId: `alert-${issueId}`, issue: { id: issueId, tags: {} }, targets: [{ provider: "discord", channelId: channel }] }),
-  );
-  return waitFor(() => cardOf(channel, issueId), { timeoutMs: 30_000 });
-}
-
-async function linkedUser(name: string, guild = guildId): Promise<DiscordUser> {
-  const user = discord.addUser(name, name);
-  await new IdentityRepository(stack.storage).link({
-    provider: "discord",
-    scope: guild,
-    chatUserId: user.id,
-    person: { email: `${name}@contoso.com`, name },
-    how: "explicit",
-    linkedAt: new Date().toISOString(),
-  });
-  return user;
-}
-
-async function withSlowStorage<T>(ms: number, run: () => Promise<T>): Promise<T> {
-  slow.setDelay(ms);
-  try {
-    return await run();
-  } finally {
-    slow.setDelay(0);
-  }
-}
+/** The issue's card in the channel, as soon as it is posted. */
+const postedCard = (issueId: string, channel: string) => app.postedCard(issueId, { channelId: channel, refreshesOver: false });
 
 describe("Discord interactions are answered within Discord's 3 seconds", () => {
   it("storage slow: a Resolve click is answered DEFERRED_UPDATE_MESSAGE in time, then the original message is edited to resolved", async () => {
-    const ana = await linkedUser("ana");
+    const ana = await app.linkedUser("ana");
     const card = await postedCard("slow-click", channelId);
     const interaction = discord.componentClick({ user: ana, channelId, messageId: card.id, customId: "resolve~slow-click" });
 
-    const answer = await withSlowStorage(1_000, () => discord.sendInteraction(url(), interaction));
+    const answer = await app.withSlowStorage(1_000, () => discord.sendInteraction(app.interactionsUrl, interaction));
 
     expect(answer.timedOut).toBeUndefined();
     expect(answer).toEqual({ status: 200, body: { type: 6 } });
@@ -106,7 +62,7 @@ describe("Discord interactions are answered within Discord's 3 seconds", () => {
     const card = await postedCard("slow-unlinked", channelId);
     const interaction = discord.componentClick({ user: cai, channelId, messageId: card.id, customId: "resolve~slow-unlinked" });
 
-    const answer = await withSlowStorage(3_000, () => discord.sendInteraction(url(), interaction));
+    const answer = await app.withSlowStorage(3_000, () => discord.sendInteraction(app.interactionsUrl, interaction));
 
     expect(answer).toEqual({ status: 200, body: { type: 6 } });
     const prompt = await waitFor(() => discord.messages(channelId).find((m) => m.ephemeral && /link your Discord account/.test(m.content ?? "")), {
@@ -119,10 +75,10 @@ describe("Discord interactions are answered within Discord's 3 seconds", () => {
   }, 90_000);
 
   it("storage slow: /triage subscriptions is answered with an ephemeral 'thinking…' in time, then that reply is edited to the answer", async () => {
-    const ben = await linkedUser("ben");
+    const ben = await app.linkedUser("ben");
     const interaction = discord.slashCommand({ user: ben, channelId, subcommand: "subscriptions" });
 
-    const answer = await withSlowStorage(3_000, () => discord.sendInteraction(url(), interaction));
+    const answer = await app.withSlowStorage(3_000, () => discord.sendInteraction(app.interactionsUrl, interaction));
 
     expect(answer).toEqual({ status: 200, body: { type: 5, data: { flags: 64 } } });
     const reply = discord.messages(channelId).at(-1)!;
@@ -132,7 +88,7 @@ describe("Discord interactions are answered within Discord's 3 seconds", () => {
   }, 90_000);
 
   it("a click answered in time with the new card: the card refresh that follows edits the other copies, not the clicked one", async () => {
-    const dan = await linkedUser("dan");
+    const dan = await app.linkedUser("dan");
     const other = discord.addChannel(guildId, "alerts-2").id;
     await sendBase64Json(
       stack.azurite.connectionString,
@@ -155,7 +111,7 @@ describe("Discord interactions are answered within Discord's 3 seconds", () => {
     });
 
     const answer = await discord.sendInteraction(
-      url(),
+      app.interactionsUrl,
       discord.componentClick({ user: dan, channelId, messageId: card.id, customId: "resolve~fast-click" }),
     );
 
@@ -179,12 +135,12 @@ describe("Discord interactions are answered within Discord's 3 seconds", () => {
 
 describe("a guild outside DISCORD_ALLOWED_GUILDS", () => {
   it("a click there is refused ephemerally: the issue, the card and the guild's record unchanged", async () => {
-    const eve = await linkedUser("eve", elsewhereGuildId);
+    const eve = await app.linkedUser("eve", elsewhereGuildId);
     const card = await postedCard("elsewhere", elsewhereChannelId);
     const before = await issue("elsewhere");
 
     const answer = await discord.sendInteraction(
-      url(),
+      app.interactionsUrl,
       discord.componentClick({ user: eve, channelId: elsewhereChannelId, messageId: card.id, customId: "resolve~elsewhere" }),
     );
 
@@ -196,9 +152,9 @@ describe("a guild outside DISCORD_ALLOWED_GUILDS", () => {
   }, 60_000);
 
   it("/triage subscribe there is refused ephemerally: no subscription stored", async () => {
-    const fay = await linkedUser("fay", elsewhereGuildId);
+    const fay = await app.linkedUser("fay", elsewhereGuildId);
     const answer = await discord.sendInteraction(
-      url(),
+      app.interactionsUrl,
       discord.slashCommand({ user: fay, channelId: elsewhereChannelId, subcommand: "subscribe", options: { project: "payments" } }),
     );
     expect(answer.body).toMatchObject({ type: 4, data: { flags: 64 } });

@@ -3,129 +3,75 @@
 // ends up seeing the answer: an edit is tried again after any transient failure; a followup only when it can't
 // have been posted (so it never shows twice); an expired token (404 Unknown Webhook) is final, and the card
 // refresh redraws the card instead.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { DiscordEmulator, DiscordUser } from "../../dev/emulators/discord";
 import { INTERACTION_TOKEN_LIFETIME_MS } from "../../dev/emulators/discord";
-import { IdentityRepository } from "../../shared/storage/identities";
-import { QUEUES } from "../../shared/storage/clients";
-import { anAlert } from "../fixtures/issues";
-import { startHostProcess, type HostProcess } from "../support/host-process";
-import { messageCount, sendBase64Json } from "../support/queues";
-import { startSlowStorage, type SlowStorage } from "../support/slow-storage";
 import { waitFor } from "../support/wait";
-import { startStack, type Stack } from "./stack";
+import { useSlowDiscordStack, type SlowDiscordStack } from "./discord-helpers";
 
-let stack: Stack;
+let app: SlowDiscordStack;
 let discord: DiscordEmulator;
-let slow: SlowStorage;
-let host: HostProcess;
-let guildId: string;
 let channelId: string;
 
-beforeAll(async () => {
-  stack = await startStack({ env: { CARD_REFRESH_COALESCE_SECONDS: "1" } });
-  discord = stack.discord!;
-  ({
-    guild: { id: guildId },
-    channels: [{ id: channelId }],
-  } = discord.addGuild("Checkout", ["alerts"]) as unknown as { guild: { id: string }; channels: [{ id: string }] });
-  slow = await startSlowStorage(stack.azurite);
-  await stack.host.stop();
-  // The app on the same port (link URLs), its storage behind the slow proxy so that clicks are answered deferred.
-  const port = Number(new URL(stack.env.PUBLIC_BASE_URL!).port);
-  host = await startHostProcess({ env: { ...stack.env, AzureWebJobsStorage: slow.connectionString }, port });
-}, 120_000);
-afterAll(async () => {
-  await discord?.acceptConnections();
-  await host?.stop();
-  await slow?.stop();
-  await stack?.stop();
+useSlowDiscordStack((started) => {
+  app = started;
+  ({ discord, channelId } = started);
 });
 
-const url = () => `${host.url}/api/discord/interactions`;
-const cardOf = (issueId: string) => discord.messages(channelId).find((m) => !m.ephemeral && JSON.stringify(m.components).includes(`~${issueId}`));
 const linkPrompts = (user: DiscordUser) =>
   discord.messages(channelId).filter((m) => m.ephemeral && m.visibleTo === user.id && /link your Discord account/.test(m.content ?? ""));
-const deferredAnswerLost = () => host.logs().filter((line) => line.includes("a deferred answer could not be sent"));
-
-async function postedCard(issueId: string) {
-  await sendBase64Json(
-    stack.azurite.connectionString,
-    "alerts",
-    anAlert({ alertId: `alert-${issueId}`, issue: { id: issueId, tags: {} }, targets: [{ provider: "discord", channelId }] }),
-  );
-  const card = await waitFor(() => cardOf(issueId), { timeoutMs: 30_000 });
-  // The alert's own card refreshes are over: nothing else of the app's talks to Discord during the click.
-  await waitFor(async () => (await messageCount(stack.azurite.connectionString, QUEUES.cardRefresh)) === 0, { timeoutMs: 30_000 });
-  return card;
-}
-
-async function linkedUser(name: string): Promise<DiscordUser> {
-  const user = discord.addUser(name, name);
-  await new IdentityRepository(stack.storage).link({
-    provider: "discord",
-    scope: guildId,
-    chatUserId: user.id,
-    person: { email: `${name}@contoso.com`, name },
-    how: "explicit",
-    linkedAt: new Date().toISOString(),
-  });
-  return user;
-}
+const deferredAnswerLost = () => app.host.logs().filter((line) => line.includes("a deferred answer could not be sent"));
 
 /** A click sent while storage is slow: answered DEFERRED_UPDATE_MESSAGE, the rest left to the interaction's webhook. */
 async function deferredClick(user: DiscordUser, issueId: string, messageId: string, slowMs: number) {
   const interaction = discord.componentClick({ user, channelId, messageId, customId: `resolve~${issueId}` });
   const token = String(interaction.token);
   const webhookPath = `/webhooks/${discord.applicationId}/${token}`;
-  const send = async () => {
-    slow.setDelay(slowMs);
-    try {
-      expect(await discord.sendInteraction(url(), interaction)).toEqual({ status: 200, body: { type: 6 } });
-    } finally {
-      slow.setDelay(0);
-    }
-  };
+  const send = () =>
+    app.withSlowStorage(slowMs, async () => {
+      expect(await discord.sendInteraction(app.interactionsUrl, interaction)).toEqual({ status: 200, body: { type: 6 } });
+    });
   const webhookCalls = () => discord.calls.filter((c) => c.path.startsWith(webhookPath)).map((c) => `${c.method} ${c.status}`);
   return { token, webhookPath, send, webhookCalls };
 }
 
+/** `name`'s Resolve, answered deferred, whose first edit of the card fails so; resolves once the card shows it resolved. */
+async function resolveWhoseFirstEditFails(name: string, issueId: string, failure: { status: number } | "drop") {
+  const user = await app.linkedUser(name);
+  const card = await app.postedCard(issueId);
+  const click = await deferredClick(user, issueId, card.id, 1_000);
+  discord.failNext({ pathIncludes: `${click.webhookPath}/messages/@original`, failure });
+
+  await click.send();
+
+  await waitFor(() => JSON.stringify(app.cardOf(issueId)!.embeds).includes(`Resolved by ${name}`), { timeoutMs: 30_000 });
+  return click;
+}
+
 describe("a deferred click's card edit (idempotent) fails at first", () => {
   it("the first edit is answered 502: tried again, and the card shows Resolved", async () => {
-    const ana = await linkedUser("ana");
-    const card = await postedCard("edit-502");
-    const click = await deferredClick(ana, "edit-502", card.id, 1_000);
-    discord.failNext({ pathIncludes: `${click.webhookPath}/messages/@original`, failure: { status: 502 } });
+    const click = await resolveWhoseFirstEditFails("ana", "edit-502", { status: 502 });
 
-    await click.send();
-
-    await waitFor(() => JSON.stringify(cardOf("edit-502")!.embeds).includes("Resolved by ana"), { timeoutMs: 30_000 });
-    expect(JSON.stringify(cardOf("edit-502")!.components)).toContain("unresolve~edit-502");
+    expect(JSON.stringify(app.cardOf("edit-502")!.components)).toContain("unresolve~edit-502");
     expect(click.webhookCalls()).toEqual(["PATCH 502", "PATCH 200"]);
   }, 90_000);
 
   it("the first edit's connection is reset before any answer: tried again, and the card shows Resolved", async () => {
-    const ben = await linkedUser("ben");
-    const card = await postedCard("edit-reset");
-    const click = await deferredClick(ben, "edit-reset", card.id, 1_000);
-    discord.failNext({ pathIncludes: `${click.webhookPath}/messages/@original`, failure: "drop" });
+    const click = await resolveWhoseFirstEditFails("ben", "edit-reset", "drop");
 
-    await click.send();
-
-    await waitFor(() => JSON.stringify(cardOf("edit-reset")!.embeds).includes("Resolved by ben"), { timeoutMs: 30_000 });
     expect(click.webhookCalls()).toEqual(["PATCH 0", "PATCH 200"]);
   }, 90_000);
 
   it("the token has expired when the edit goes (404 Unknown Webhook): not tried again; the card refresh shows Resolved on the card", async () => {
-    const cai = await linkedUser("cai");
-    const card = await postedCard("edit-expired");
+    const cai = await app.linkedUser("cai");
+    const card = await app.postedCard("edit-expired");
     const click = await deferredClick(cai, "edit-expired", card.id, 3_000);
 
     await click.send();
     // Still working (slow storage): its token is 15 minutes old by the time the edit goes.
     discord.ageInteraction(click.token, INTERACTION_TOKEN_LIFETIME_MS + 1_000);
 
-    await waitFor(() => JSON.stringify(cardOf("edit-expired")!.embeds).includes("Resolved by cai"), { timeoutMs: 30_000 });
+    await waitFor(() => JSON.stringify(app.cardOf("edit-expired")!.embeds).includes("Resolved by cai"), { timeoutMs: 30_000 });
     expect(click.webhookCalls()).toEqual(["PATCH 404"]);
     expect(discord.calls.filter((c) => c.method === "PATCH" && c.path === `/channels/${channelId}/messages/${card.id}`).map((c) => c.status)).toEqual(
       [200],
@@ -136,7 +82,7 @@ describe("a deferred click's card edit (idempotent) fails at first", () => {
 describe("a deferred click's followup (a new message: sent again only when it can't have been posted)", () => {
   it("Discord unreachable when the link prompt goes (connection refused): it is sent once Discord is back", async () => {
     const dan = discord.addUser("dan", "Dan");
-    const card = await postedCard("followup-refused");
+    const card = await app.postedCard("followup-refused");
     const click = await deferredClick(dan, "followup-refused", card.id, 3_000);
     const lostBefore = deferredAnswerLost().length;
 
@@ -153,12 +99,12 @@ describe("a deferred click's followup (a new message: sent again only when it ca
     expect(linkPrompts(dan)).toHaveLength(1);
     expect(linkPrompts(dan)[0]!.content).toMatch(/\/api\/link\?token=/);
     expect(click.webhookCalls()).toEqual(["POST 200"]);
-    expect(cardOf("followup-refused")!.edits).toBe(0);
+    expect(app.cardOf("followup-refused")!.edits).toBe(0);
   }, 90_000);
 
   it("the link prompt is answered 500 after Discord posted it: not sent again, so it shows once, not twice", async () => {
     const eve = discord.addUser("eve", "Eve");
-    const card = await postedCard("followup-500");
+    const card = await app.postedCard("followup-500");
     const click = await deferredClick(eve, "followup-500", card.id, 3_000);
     discord.failNext({ pathIncludes: click.webhookPath, method: "POST", failure: { status: 500 }, afterApplying: true });
     const lostBefore = deferredAnswerLost().length;

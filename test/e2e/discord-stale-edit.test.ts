@@ -3,73 +3,26 @@
 // elsewhere whose card refresh edits the message). The late edit must not put the older state back on the card:
 // whatever order things land in, the card ends on the issue's latest state, and once it has shown a state it
 // never goes back to an older one.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { DiscordEmulator, DiscordMessage, DiscordUser } from "../../dev/emulators/discord";
 import { discordMessageVersion } from "../../shared/cards/discord-message";
 import { QUEUES } from "../../shared/storage/clients";
-import { IdentityRepository } from "../../shared/storage/identities";
 import { IssueRepository } from "../../shared/storage/issues";
-import { anAlert } from "../fixtures/issues";
-import { startHostProcess, type HostProcess } from "../support/host-process";
-import { messageCount, sendBase64Json } from "../support/queues";
-import { startSlowStorage, type SlowStorage } from "../support/slow-storage";
+import { messageCount } from "../support/queues";
 import { waitFor } from "../support/wait";
-import { startStack, type Stack } from "./stack";
+import { useSlowDiscordStack, type SlowDiscordStack } from "./discord-helpers";
 
-let stack: Stack;
+let app: SlowDiscordStack;
 let discord: DiscordEmulator;
-let slow: SlowStorage;
-let host: HostProcess;
-let guildId: string;
 let channelId: string;
 
-beforeAll(async () => {
-  stack = await startStack({ env: { CARD_REFRESH_COALESCE_SECONDS: "1" } });
-  discord = stack.discord!;
-  ({
-    guild: { id: guildId },
-    channels: [{ id: channelId }],
-  } = discord.addGuild("Checkout", ["alerts"]) as unknown as { guild: { id: string }; channels: [{ id: string }] });
-  slow = await startSlowStorage(stack.azurite);
-  await stack.host.stop();
-  // The app on the same port (link URLs), its storage behind the slow proxy so that a click can be answered deferred.
-  const port = Number(new URL(stack.env.PUBLIC_BASE_URL!).port);
-  host = await startHostProcess({ env: { ...stack.env, AzureWebJobsStorage: slow.connectionString }, port });
-}, 120_000);
-afterAll(async () => {
-  await host?.stop();
-  await slow?.stop();
-  await stack?.stop();
+useSlowDiscordStack((started) => {
+  app = started;
+  ({ discord, channelId } = started);
 });
 
-const url = () => `${host.url}/api/discord/interactions`;
-const cardOf = (issueId: string) => discord.messages(channelId).find((m) => !m.ephemeral && JSON.stringify(m.components).includes(`~${issueId}`));
-const storedIssue = async (issueId: string) => (await new IssueRepository(stack.storage).get(issueId))!.issue;
-const cardRefreshesLeft = () => messageCount(stack.azurite.connectionString, QUEUES.cardRefresh);
-
-async function postedCard(issueId: string): Promise<DiscordMessage> {
-  await sendBase64Json(
-    stack.azurite.connectionString,
-    "alerts",
-    anAlert({ alertId: `alert-${issueId}`, issue: { id: issueId, tags: {} }, targets: [{ provider: "discord", channelId }] }),
-  );
-  const card = await waitFor(() => cardOf(issueId), { timeoutMs: 30_000 });
-  await waitFor(async () => (await cardRefreshesLeft()) === 0, { timeoutMs: 30_000 });
-  return card;
-}
-
-async function linkedUser(name: string): Promise<DiscordUser> {
-  const user = discord.addUser(name, name);
-  await new IdentityRepository(stack.storage).link({
-    provider: "discord",
-    scope: guildId,
-    chatUserId: user.id,
-    person: { email: `${name}@contoso.com`, name },
-    how: "explicit",
-    linkedAt: new Date().toISOString(),
-  });
-  return user;
-}
+const storedIssue = async (issueId: string) => (await new IssueRepository(app.stack.storage).get(issueId))!.issue;
+const cardRefreshesLeft = () => messageCount(app.stack.azurite.connectionString, QUEUES.cardRefresh);
 
 /** Every issue version the card showed, in order (from its embed's footer), from now on. */
 function versionsShown(messageId: string): { versions: number[]; stop: () => void } {
@@ -89,15 +42,25 @@ async function resolveWhoseEditFails(ana: DiscordUser, issueId: string, messageI
   const webhookPath = `/webhooks/${discord.applicationId}/${String(interaction.token)}/messages/@original`;
   const edits = () => discord.calls.filter((c) => c.method === "PATCH" && c.path === webhookPath);
   discord.failNext({ pathIncludes: webhookPath, failure: { status: 503 }, times: failures });
-  slow.setDelay(3_000);
-  try {
-    expect(await discord.sendInteraction(url(), interaction)).toEqual({ status: 200, body: { type: 6 } });
-  } finally {
-    slow.setDelay(0);
-  }
+  await app.withSlowStorage(3_000, async () => {
+    expect(await discord.sendInteraction(app.interactionsUrl, interaction)).toEqual({ status: 200, body: { type: 6 } });
+  });
   await waitFor(() => edits().length > 0, { timeoutMs: 30_000, description: "Ana's first edit of the card" });
   expect((await storedIssue(issueId)).status).toBe("resolved");
   return { edits, landed: () => edits().some((c) => c.status === 200) };
+}
+
+/** `user`'s click on the card, sent in time (storage not slow): Discord's answer. */
+const click = (user: DiscordUser, messageId: string, customId: string) =>
+  discord.sendInteraction(app.interactionsUrl, discord.componentClick({ user, channelId, messageId, customId }));
+
+/** Ben's Unresolve, answered with the new card at once: the issue it stored. */
+async function bensUnresolve(ben: DiscordUser, issueId: string, messageId: string) {
+  const answer = await click(ben, messageId, `unresolve~${issueId}`);
+  expect(answer.body?.type).toBe(7);
+  const unresolved = await storedIssue(issueId);
+  expect(unresolved.status).toBe("unresolved");
+  return unresolved;
 }
 
 /** The card once the app is done with it: Ana's edit landed and no card refresh is left to run. */
@@ -107,37 +70,45 @@ async function settledCard(issueId: string, anaEditLanded: () => boolean): Promi
   // A refresh a late edit asks for goes through the 1 s coalescing window first.
   await new Promise((resolve) => setTimeout(resolve, 3_000));
   await waitFor(async () => (await cardRefreshesLeft()) === 0, { timeoutMs: 30_000, intervalMs: 200 });
-  return cardOf(issueId)!;
+  return app.cardOf(issueId)!;
+}
+
+/**
+ * The card once the app is done with it ends on `latest` (the issue still there, its card drawing it, by `who`), and
+ * showed no older state after it had shown `latest`.
+ */
+async function expectCardEndsUnresolved(
+  issueId: string,
+  latest: { version: number },
+  who: string,
+  { anaEditLanded, shown }: { anaEditLanded: () => boolean; shown: { versions: number[] } },
+): Promise<DiscordMessage> {
+  const final = await settledCard(issueId, anaEditLanded);
+  expect(await storedIssue(issueId)).toMatchObject({ status: "unresolved", version: latest.version });
+  expect(discordMessageVersion(final.embeds as { footer?: { text?: string } }[])).toBe(latest.version);
+  expect(JSON.stringify(final.embeds)).toContain(`Unresolved by ${who}`);
+  const fromLatest = shown.versions.slice(shown.versions.indexOf(latest.version));
+  expect(fromLatest).toEqual(fromLatest.map(() => latest.version));
+  return final;
 }
 
 describe("a deferred click's card edit, retried after a newer change was shown", () => {
   it("Ben unresolves while Ana's Resolve edit is being retried: the card shows Ben's Unresolve, and never Ana's Resolve after it", async () => {
     const ISSUE = "stale-edit-click";
-    const ana = await linkedUser("ana");
-    const ben = await linkedUser("ben");
-    const card = await postedCard(ISSUE);
+    const ana = await app.linkedUser("ana");
+    const ben = await app.linkedUser("ben");
+    const card = await app.postedCard(ISSUE);
     const shown = versionsShown(card.id);
     try {
       const anas = await resolveWhoseEditFails(ana, ISSUE, card.id, 4);
 
-      const bens = await discord.sendInteraction(
-        url(),
-        discord.componentClick({ user: ben, channelId, messageId: card.id, customId: `unresolve~${ISSUE}` }),
-      );
-      expect(bens.body?.type).toBe(7);
-      const unresolved = await storedIssue(ISSUE);
-      expect(unresolved.status).toBe("unresolved");
+      const unresolved = await bensUnresolve(ben, ISSUE, card.id);
       // The race this test is about: Ben's answer was on the card before Ana's edit went through.
       expect(anas.landed()).toBe(false);
 
-      const final = await settledCard(ISSUE, anas.landed);
-      expect(await storedIssue(ISSUE)).toMatchObject({ status: "unresolved", version: unresolved.version });
-      expect(discordMessageVersion(final.embeds as { footer?: { text?: string } }[])).toBe(unresolved.version);
-      expect(JSON.stringify(final.embeds)).toContain("Unresolved by ben");
+      const final = await expectCardEndsUnresolved(ISSUE, unresolved, "ben", { anaEditLanded: anas.landed, shown });
       expect(JSON.stringify(final.components)).toContain(`"resolve~${ISSUE}"`);
       expect(JSON.stringify(final.components)).not.toContain(`unresolve~${ISSUE}`);
-      const fromBens = shown.versions.slice(shown.versions.indexOf(unresolved.version));
-      expect(fromBens).toEqual(fromBens.map(() => unresolved.version));
     } finally {
       shown.stop();
     }
@@ -145,34 +116,20 @@ describe("a deferred click's card edit, retried after a newer change was shown",
 
   it("Ana's Resolve changed nothing (Ben had just resolved it) and Ben unresolves while her edit is being retried: the card ends unresolved", async () => {
     const ISSUE = "stale-edit-unchanged";
-    const ana = await linkedUser("eve");
-    const ben = await linkedUser("finn");
-    const card = await postedCard(ISSUE);
-    const bensResolve = await discord.sendInteraction(
-      url(),
-      discord.componentClick({ user: ben, channelId, messageId: card.id, customId: `resolve~${ISSUE}` }),
-    );
+    const ana = await app.linkedUser("eve");
+    const ben = await app.linkedUser("finn");
+    const card = await app.postedCard(ISSUE);
+    const bensResolve = await click(ben, card.id, `resolve~${ISSUE}`);
     expect(bensResolve.body?.type).toBe(7);
     await waitFor(async () => (await cardRefreshesLeft()) === 0, { timeoutMs: 30_000, intervalMs: 200 });
     const shown = versionsShown(card.id);
     try {
       const anas = await resolveWhoseEditFails(ana, ISSUE, card.id, 4);
 
-      const bensUnresolve = await discord.sendInteraction(
-        url(),
-        discord.componentClick({ user: ben, channelId, messageId: card.id, customId: `unresolve~${ISSUE}` }),
-      );
-      expect(bensUnresolve.body?.type).toBe(7);
-      const unresolved = await storedIssue(ISSUE);
-      expect(unresolved.status).toBe("unresolved");
+      const unresolved = await bensUnresolve(ben, ISSUE, card.id);
       expect(anas.landed()).toBe(false);
 
-      const final = await settledCard(ISSUE, anas.landed);
-      expect(await storedIssue(ISSUE)).toMatchObject({ status: "unresolved", version: unresolved.version });
-      expect(discordMessageVersion(final.embeds as { footer?: { text?: string } }[])).toBe(unresolved.version);
-      expect(JSON.stringify(final.embeds)).toContain("Unresolved by finn");
-      const fromBens = shown.versions.slice(shown.versions.indexOf(unresolved.version));
-      expect(fromBens).toEqual(fromBens.map(() => unresolved.version));
+      await expectCardEndsUnresolved(ISSUE, unresolved, "finn", { anaEditLanded: anas.landed, shown });
     } finally {
       shown.stop();
     }
@@ -180,14 +137,14 @@ describe("a deferred click's card edit, retried after a newer change was shown",
 
   it("the issue is unresolved through the API (its card refresh edits the message) while Ana's edit is being retried: the card ends unresolved, never going back", async () => {
     const ISSUE = "stale-edit-refresh";
-    const ana = await linkedUser("cai");
-    const card = await postedCard(ISSUE);
+    const ana = await app.linkedUser("cai");
+    const card = await app.postedCard(ISSUE);
     const shown = versionsShown(card.id);
     const refreshEdits = () => discord.calls.filter((c) => c.method === "PATCH" && c.path === `/channels/${channelId}/messages/${card.id}`);
     try {
       const anas = await resolveWhoseEditFails(ana, ISSUE, card.id, 5);
 
-      const response = await fetch(`${host.url}/api/issues/${ISSUE}`, {
+      const response = await fetch(`${app.host.url}/api/issues/${ISSUE}`, {
         method: "PATCH",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ action: "unresolve", actor: "dan@contoso.com" }),
@@ -199,12 +156,7 @@ describe("a deferred click's card edit, retried after a newer change was shown",
       // The race this test is about: the refresh drew the unresolve before Ana's edit went through.
       expect(anas.landed()).toBe(false);
 
-      const final = await settledCard(ISSUE, anas.landed);
-      expect(await storedIssue(ISSUE)).toMatchObject({ status: "unresolved", version: unresolved.version });
-      expect(discordMessageVersion(final.embeds as { footer?: { text?: string } }[])).toBe(unresolved.version);
-      expect(JSON.stringify(final.embeds)).toContain("Unresolved by dan@contoso.com");
-      const fromRefresh = shown.versions.slice(shown.versions.indexOf(unresolved.version));
-      expect(fromRefresh).toEqual(fromRefresh.map(() => unresolved.version));
+      await expectCardEndsUnresolved(ISSUE, unresolved, "dan@contoso.com", { anaEditLanded: anas.landed, shown });
     } finally {
       shown.stop();
     }

@@ -8,7 +8,8 @@ import { IssueRepository } from "../../shared/storage/issues";
 import { sampleText } from "../unit/ingest/fixtures";
 import { waitFor } from "../support/wait";
 import { cardOf, cardText } from "./card-helpers";
-import { startStack, type Stack } from "./stack";
+import { startIngestStack } from "./ingest-helpers";
+import type { Stack } from "./stack";
 
 const TOKEN = "ingest-token-for-http-e2e-0123456789abcdef";
 const SENTRY_SECRET = "sentry-client-secret-for-e2e-0123456789abcdef";
@@ -18,13 +19,11 @@ let team: TeamsTeam;
 let target: string;
 
 beforeAll(async () => {
-  stack = await startStack({
-    env: { INGEST_TOKENS: `another-ingest-token-0123456789abcdef,${TOKEN}`, SENTRY_CLIENT_SECRET: SENTRY_SECRET, CARD_REFRESH_COALESCE_SECONDS: "1" },
-  });
-  const ana = stack.teams.addUser({ name: "Ana Lima", email: "ana@contoso.com" });
-  team = stack.teams.addTeam({ name: "Ops", members: [ana] });
-  await stack.teams.post(`${stack.api}/messages`, stack.teams.botAddedToTeam({ team, from: ana }));
-  target = encodeURIComponent(`msteams:${team.generalChannelId}`);
+  ({ stack, team, target } = await startIngestStack({
+    INGEST_TOKENS: `another-ingest-token-0123456789abcdef,${TOKEN}`,
+    SENTRY_CLIENT_SECRET: SENTRY_SECRET,
+    CARD_REFRESH_COALESCE_SECONDS: "1",
+  }));
 }, 120_000);
 
 afterAll(async () => {

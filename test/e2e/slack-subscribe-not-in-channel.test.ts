@@ -6,6 +6,7 @@ import { SlackInstallations } from "../../shared/storage/slack-installations";
 import { anAlert } from "../fixtures/issues";
 import { sendBase64Json } from "../support/queues";
 import { waitFor } from "../support/wait";
+import { triageReply } from "./slack-command-helpers";
 import { installSlackWorkspace, startStack, type Stack } from "./stack";
 
 let stack: Stack;
@@ -24,15 +25,7 @@ afterAll(async () => {
 });
 
 /** What Ana sees after typing `/triage <text>` in the channel: the ephemeral reply's text. */
-async function triage(channel: string, text: string): Promise<string> {
-  const reply = await stack.slack.sendCommand(
-    `${stack.api}/slack/commands`,
-    stack.slack.slashCommand({ teamId, user: ana, channel, command: "/triage", text }),
-  );
-  expect(reply.status).toBe(200);
-  expect(reply.json).toMatchObject({ response_type: "ephemeral" });
-  return (reply.json as { text: string }).text;
-}
+const triage = (channel: string, text: string) => triageReply(stack, { teamId, user: ana, channel }, text);
 
 async function slackEvent(event: Record<string, unknown> & { type: string }) {
   const delivered = await stack.slack.sendEvent(`${stack.api}/slack/events`, stack.slack.eventCallback({ teamId, event }));

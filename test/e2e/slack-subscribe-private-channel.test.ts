@@ -6,6 +6,7 @@ import { QUEUES } from "../../shared/storage/clients";
 import { SlackInstallations } from "../../shared/storage/slack-installations";
 import { messageCount } from "../support/queues";
 import { waitFor } from "../support/wait";
+import { triageReply } from "./slack-command-helpers";
 import { installSlackWorkspace, startStack, type Stack } from "./stack";
 
 let stack: Stack;
@@ -22,15 +23,7 @@ afterAll(async () => {
 });
 
 /** Ana types `/triage <text>` in the channel: the ephemeral reply Slack shows at once. */
-async function triage(channel: string, text: string): Promise<string> {
-  const reply = await stack.slack.sendCommand(
-    `${stack.api}/slack/commands`,
-    stack.slack.slashCommand({ teamId, user: ana, channel, command: "/triage", text }),
-  );
-  expect(reply.status).toBe(200);
-  expect(reply.json).toMatchObject({ response_type: "ephemeral" });
-  return (reply.json as { text: string }).text;
-}
+const triage = (channel: string, text: string) => triageReply(stack, { teamId, user: ana, channel }, text);
 
 /** What the app said to Ana afterwards in the channel, only to her (through the command's response_url). */
 const followUps = (channel: string) => stack.slack.messages(channel).filter((m) => m.ephemeral?.user === ana);

@@ -11,11 +11,11 @@ import { handleDiscordInteraction } from "../../shared/inbound/discord/interacti
 import { CardRepository } from "../../shared/storage/cards";
 import { DeliveryRepository } from "../../shared/storage/deliveries";
 import { DiscordGuilds } from "../../shared/storage/discord-guilds";
-import { IdentityRepository } from "../../shared/storage/identities";
 import { IssueRepository } from "../../shared/storage/issues";
 import { deliverBatch } from "../../shared/workflows/deliver";
 import { anIssue } from "../fixtures/issues";
 import { testContext } from "../support/app-context";
+import { linkedDiscordUser } from "../support/discord";
 import { startEmulatedApp, type EmulatedApp } from "../support/emulated-app";
 
 let app: EmulatedApp;
@@ -50,18 +50,7 @@ afterAll(async () => {
   await app?.stop();
 });
 
-async function linkedUser(name: string, guildId: string): Promise<DiscordUser> {
-  const user = discord.addUser(name, name);
-  await new IdentityRepository(app.storage).link({
-    provider: "discord",
-    scope: guildId,
-    chatUserId: user.id,
-    person: { email: `${name}@contoso.com`, name },
-    how: "explicit",
-    linkedAt: new Date().toISOString(),
-  });
-  return user;
-}
+const linkedUser = (name: string, guildId: string) => linkedDiscordUser(discord, app.storage, name, guildId);
 
 /** The issue's card delivered to the user's DM for `guildId`, by the app as it was then (serving every guild). */
 async function cardInDm(issueId: string, user: DiscordUser, guildId: string) {

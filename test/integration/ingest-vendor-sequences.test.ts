@@ -2,60 +2,38 @@
 // handler and the deliverer, on real storage and the Slack emulator: the issue each sequence leaves, the cards
 // posted in the channel, and the history lines announced on issue-events.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { SlackEmulator } from "../../dev/emulators/slack";
 import type { Alert } from "../../shared/domain/alert";
-import type { AppContext } from "../../shared/context";
 import { normalizeAlertmanager } from "../../shared/ingest/alertmanager";
 import { normalizeAzureMonitor } from "../../shared/ingest/azure-monitor";
 import type { Normalized, QueueMessage } from "../../shared/ingest/common";
 import { normalizeSentry } from "../../shared/ingest/sentry";
-import type { StorageClients } from "../../shared/storage/clients";
-import { readDeliveryMessage } from "../../shared/storage/deliveries";
 import { IssueRepository } from "../../shared/storage/issues";
 import { takeAlert } from "../../shared/workflows/alert-intake";
-import { deliverBatch } from "../../shared/workflows/deliver";
 import { alertmanagerAlert } from "../fixtures/alertmanager-alerts";
-import type { Azurite } from "../support/azurite";
-import { startEmulatedApp, type EmulatedApp } from "../support/emulated-app";
-import { installInSlackWorkspace } from "../support/installations";
-import { drain } from "../support/queues";
+import { startEmulatedAppInSlackChannel, type SlackChannelApp } from "../support/emulated-app";
+import { drain, drainIssueEventActions } from "../support/queues";
 import { sample } from "../unit/ingest/fixtures";
 
-let app: EmulatedApp;
-let azurite: Azurite;
-let storage: StorageClients;
-let slack: SlackEmulator;
-let deliverer: AppContext;
-let target: { provider: "slack"; teamId: string; channel: string };
+let app: SlackChannelApp;
+let target: SlackChannelApp["target"];
 
 beforeAll(async () => {
-  app = await startEmulatedApp({
+  app = await startEmulatedAppInSlackChannel({
     name: "vendor-sequences",
     ids: { appId: "6a1d3c2e-0000-4000-8000-00000000e1a1", tenantId: "72f988bf-0000-4000-8000-0000000000e1" },
   });
-  ({ azurite, storage, slack } = app);
-  deliverer = app.context();
-  const workspace = slack.addWorkspace({ name: "Ops" });
-  await installInSlackWorkspace(app.direct, workspace);
-  target = { provider: "slack", teamId: workspace.teamId, channel: slack.addChannel(workspace.teamId, { name: "alerts" }).id };
+  ({ target } = app);
 }, 60_000);
 afterAll(async () => {
   await app?.stop();
 });
 beforeEach(async () => {
-  await drain(azurite.connectionString, "issue-events");
+  await drain(app.azurite.connectionString, "issue-events");
 });
 
 /** The alerts handler takes each message the payload became, and the deliverer posts what it planned. */
 async function takeAll(normalized: Normalized): Promise<void> {
-  for (const message of messagesOf(normalized)) {
-    await takeAlert(storage, message, JSON.stringify(message), { deliverer });
-    for (const queued of await drain(azurite.connectionString, "deliveries")) {
-      const read = readDeliveryMessage(queued.body);
-      if (!read.ok) throw new Error(`unexpected deliveries message: ${read.path}`);
-      await deliverBatch(deliverer, read.batch);
-    }
-  }
+  for (const message of messagesOf(normalized)) await app.take(message);
 }
 
 function messagesOf(normalized: Normalized): QueueMessage[] {
@@ -64,16 +42,9 @@ function messagesOf(normalized: Normalized): QueueMessage[] {
 }
 
 const alertsOf = (normalized: Normalized) => messagesOf(normalized) as Alert[];
-const issue = async (id: string) => (await new IssueRepository(storage).get(id))?.issue;
-/** The issue's cards posted in the channel. */
-const cards = (issueId: string) =>
-  slack.messages(target.channel).filter((m) => !m.ephemeral && JSON.stringify(m.blocks).includes(`triage:${issueId}`)).length;
-
+const issue = async (id: string) => (await new IssueRepository(app.storage).get(id))?.issue;
 /** The history lines the changes since the last look announced for the issue. */
-async function lines(issueId: string): Promise<string[]> {
-  const events = (await drain(azurite.connectionString, "issue-events")).map((m) => m.body as { issueId: string; action: string });
-  return events.filter((event) => event.issueId === issueId).map((event) => event.action);
-}
+const lines = (issueId: string) => drainIssueEventActions(app.azurite.connectionString, issueId);
 
 describe("Alertmanager: an alert that fires again after Alertmanager resolved it (recorded from the real Alertmanager)", () => {
   const [firing, resolved, firesAgain] = sample("alertmanager-refire").notifications as Record<string, any>[];
@@ -83,20 +54,20 @@ describe("Alertmanager: an alert that fires again after Alertmanager resolved it
     await takeAll(normalizeAlertmanager(firing, { target }));
     await takeAll(normalizeAlertmanager(resolved, { target }));
     expect(await issue(issueId)).toMatchObject({ status: "resolved", statusChangedBy: "alertmanager" });
-    expect(cards(issueId)).toBe(1);
+    expect(app.cards(issueId)).toBe(1);
     await lines(issueId);
 
     await takeAll(normalizeAlertmanager(firesAgain, { target }));
     expect(await issue(issueId)).toMatchObject({ status: "unresolved", substatus: "regressed", count: 2 });
     expect(await lines(issueId)).toEqual(["regressed"]);
-    expect(cards(issueId)).toBe(2);
+    expect(app.cards(issueId)).toBe(2);
 
     // repeat_interval, or Alertmanager retrying the POST: nothing new.
     const version = (await issue(issueId))!.version;
     await takeAll(normalizeAlertmanager(firesAgain, { target }));
     expect(await issue(issueId)).toMatchObject({ status: "unresolved", substatus: "regressed", count: 2, version });
     expect(await lines(issueId)).toEqual([]);
-    expect(cards(issueId)).toBe(2);
+    expect(app.cards(issueId)).toBe(2);
   });
 
   it("when Alertmanager resolves it again (a later endsAt), the issue resolves again", async () => {
@@ -146,7 +117,7 @@ describe("Azure Monitor: one rule on one resource is one issue, whatever alert i
     await takeAll(instance(first, "fired"));
     await takeAll(instance(second, "fired", "2019-03-22T14:00:24.0000000Z"));
     expect(await issue(one!.issue.id)).toMatchObject({ status: "unresolved", count: 2 });
-    expect(cards(one!.issue.id)).toBe(1);
+    expect(app.cards(one!.issue.id)).toBe(1);
   });
 
   it("the first instance Resolved: the issue (both instances' events) is resolved by azure-monitor", async () => {
@@ -172,10 +143,10 @@ describe("Sentry metric alert: critical, warning, critical within one incident",
     await takeAll(notification("critical", "0d4b1c55-6d0e-4b8e-9d35-1f0c8d7b0a01", 1000));
     await takeAll(notification("warning", "0d4b1c55-6d0e-4b8e-9d35-1f0c8d7b0a02", 600));
     expect(await issue("sentry:incident-4")).toMatchObject({ level: "warning" });
-    expect(cards("sentry:incident-4")).toBe(1);
+    expect(app.cards("sentry:incident-4")).toBe(1);
     await takeAll(notification("critical", "0d4b1c55-6d0e-4b8e-9d35-1f0c8d7b0a03", 1200));
     expect(await issue("sentry:incident-4")).toMatchObject({ level: "fatal", status: "unresolved" });
-    expect(cards("sentry:incident-4")).toBe(2);
+    expect(app.cards("sentry:incident-4")).toBe(2);
   });
 });
 
@@ -197,7 +168,7 @@ describe("Sentry: an issue resolved in Sentry that regresses there", () => {
     await takeAll(normalizeSentry("issue", sample("sentry-issue-created"), { target }));
     await takeAll(issueWebhook("resolved", { status: "resolved", statusDetails: {} }));
     expect(await issue(issueId)).toMatchObject({ status: "resolved" });
-    expect(cards(issueId)).toBe(1);
+    expect(app.cards(issueId)).toBe(1);
     await lines(issueId);
 
     // Sentry's handle_regression sends issue.unresolved (substatus regressed), then the rule's event_alert.
@@ -205,12 +176,12 @@ describe("Sentry: an issue resolved in Sentry that regresses there", () => {
     await takeAll(eventAlert("5c0a9e0f3b1c4a7e9d2b6f8a1c3e5d70", "2025-11-12T09:00:00.000000Z"));
     expect(await issue(issueId)).toMatchObject({ status: "unresolved", substatus: "regressed" });
     expect(await lines(issueId)).toEqual(["regressed"]);
-    expect(cards(issueId)).toBe(2);
+    expect(app.cards(issueId)).toBe(2);
 
     // The same webhook delivered twice: nothing more.
     await takeAll(issueWebhook("unresolved", { status: "unresolved", substatus: "regressed", lastSeen: "2025-11-12T09:00:00.000000+00:00" }));
     expect(await lines(issueId)).toEqual([]);
-    expect(cards(issueId)).toBe(2);
+    expect(app.cards(issueId)).toBe(2);
   });
 
   it("a regression Sentry reports for an issue never received here changes nothing", async () => {
@@ -218,7 +189,10 @@ describe("Sentry: an issue resolved in Sentry that regresses there", () => {
     payload.action = "unresolved";
     Object.assign(payload.data.issue, { id: "404404", status: "unresolved", substatus: "regressed" });
     const [message] = messagesOf(normalizeSentry("issue", payload, { target }));
-    expect(await takeAlert(storage, message, JSON.stringify(message), { deliverer })).toEqual({ kind: "no-issue", issueId: "sentry:404404" });
+    expect(await takeAlert(app.storage, message, JSON.stringify(message), { deliverer: app.deliverer })).toEqual({
+      kind: "no-issue",
+      issueId: "sentry:404404",
+    });
     expect(await issue("sentry:404404")).toBeUndefined();
   });
 });
@@ -255,7 +229,7 @@ describe("event counts: one event counted once", () => {
     });
     for (const minutes of [0, 10, 20]) {
       const alert = forIssue(alertmanagerAlert("firing", at(minutes)));
-      await takeAlert(storage, alert, JSON.stringify(alert));
+      await takeAlert(app.storage, alert, JSON.stringify(alert));
     }
     expect(await issue("alertmanager:c0ffee")).toMatchObject({ count: 3 });
   });

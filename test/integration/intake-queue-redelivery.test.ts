@@ -10,7 +10,7 @@ import { IssueRepository } from "../../shared/storage/issues";
 import { StorageClients } from "../../shared/storage/clients";
 import { alertmanagerAlert } from "../fixtures/alertmanager-alerts";
 import { startTestAzurite, type Azurite } from "../support/azurite";
-import { drain } from "../support/queues";
+import { drain, drainIssueEventActions } from "../support/queues";
 
 let azurite: Azurite;
 let storage: StorageClients;
@@ -52,18 +52,21 @@ function forIssue(alert: Alert, issueId: string): Alert {
 const issue = async (id: string) => (await new IssueRepository(storage).get(id))!.issue;
 const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000);
 
-async function lines(issueId: string): Promise<string[]> {
-  const events = (await drain(azurite.connectionString, "issue-events")).map((m) => m.body as { issueId: string; action: string });
-  return events.filter((event) => event.issueId === issueId).map((event) => event.action);
+const lines = (issueId: string) => drainIssueEventActions(azurite.connectionString, issueId);
+
+/** The issue's firing, taken as put on the queue 30 minutes ago, then its recovery 5 minutes ago: the firing. */
+async function firedThenRecovered(issueId: string): Promise<Alert> {
+  const startsAt = minutesAgo(30).toISOString();
+  const firing = forIssue(alertmanagerAlert("firing", startsAt), issueId);
+  await deliver(firing, minutesAgo(30));
+  await deliver(forIssue(alertmanagerAlert("resolved", startsAt, minutesAgo(5).toISOString()), issueId), minutesAgo(5));
+  return firing;
 }
 
 describe("a firing delivered again after its recovery resolved the issue", () => {
   it("the firing's own message, put on the queue before the recovery was taken: the issue stays resolved", async () => {
     const id = "alertmanager:redelivered-after-recovery";
-    const startsAt = minutesAgo(30).toISOString();
-    const firing = forIssue(alertmanagerAlert("firing", startsAt), id);
-    await deliver(firing, minutesAgo(30));
-    await deliver(forIssue(alertmanagerAlert("resolved", startsAt, minutesAgo(5).toISOString()), id), minutesAgo(5));
+    const firing = await firedThenRecovered(id);
     expect(await issue(id)).toMatchObject({ status: "resolved", statusChangedBy: "alertmanager" });
     const resolved = await issue(id);
     await lines(id);
@@ -76,10 +79,7 @@ describe("a firing delivered again after its recovery resolved the issue", () =>
 
   it("the source sending the firing again, put on the queue after the recovery was taken: the issue regresses", async () => {
     const id = "alertmanager:fires-again-after-recovery";
-    const startsAt = minutesAgo(30).toISOString();
-    const firing = forIssue(alertmanagerAlert("firing", startsAt), id);
-    await deliver(firing, minutesAgo(30));
-    await deliver(forIssue(alertmanagerAlert("resolved", startsAt, minutesAgo(5).toISOString()), id), minutesAgo(5));
+    const firing = await firedThenRecovered(id);
     await lines(id);
 
     // A minute after the recovery was taken.

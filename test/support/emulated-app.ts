@@ -7,8 +7,13 @@ import { startTeamsEmulator, type TeamsEmulator } from "../../dev/emulators/team
 import { loadConfig } from "../../shared/config";
 import type { SlackContext } from "../../shared/context";
 import { SlackTokens } from "../../shared/slack/client";
+import { readDeliveryMessage } from "../../shared/storage/deliveries";
 import { createTeamsServices } from "../../shared/teams/services";
+import { takeAlert } from "../../shared/workflows/alert-intake";
+import { deliverBatch } from "../../shared/workflows/deliver";
 import { testContext } from "./app-context";
+import { installInSlackWorkspace } from "./installations";
+import { drain } from "./queues";
 import { startTestStorage, type CountedTestStorage, type TestStorage } from "./test-storage";
 
 export interface EmulatedApp extends TestStorage {
@@ -67,5 +72,46 @@ export async function startEmulatedApp(options: EmulatedAppOptions): Promise<Emu
       await storage.stop();
       await Promise.all([teams.stop(), slack.stop()]);
     },
+  };
+}
+
+export interface SlackChannelApp extends EmulatedApp {
+  /** What the deliverer is given: `context()`. */
+  deliverer: SlackContext;
+  /** The #alerts channel of the "Ops" workspace, the bot installed there: the alerts' target. */
+  target: { provider: "slack"; teamId: string; channel: string };
+  /**
+   * The alerts handler takes the queue message (put on the queue at `insertedAt`, when given), and the deliverer posts
+   * what it planned.
+   */
+  take(message: unknown, insertedAt?: Date): Promise<void>;
+  /** How many of the issue's cards are posted in the channel. */
+  cards(issueId: string): number;
+}
+
+/** The emulated app with the bot installed in a Slack workspace with one channel: for alerts followed from intake to card. */
+export async function startEmulatedAppInSlackChannel(options: EmulatedAppOptions): Promise<SlackChannelApp> {
+  const app = await startEmulatedApp(options);
+  const { slack } = app;
+  const deliverer = app.context();
+  const workspace = slack.addWorkspace({ name: "Ops" });
+  await installInSlackWorkspace(app.direct, workspace).catch(async (error) => {
+    await app.stop();
+    throw error;
+  });
+  const target = { provider: "slack" as const, teamId: workspace.teamId, channel: slack.addChannel(workspace.teamId, { name: "alerts" }).id };
+  return {
+    ...app,
+    deliverer,
+    target,
+    async take(message, insertedAt) {
+      await takeAlert(app.storage, message, JSON.stringify(message), { deliverer, ...(insertedAt ? { insertedAt } : {}) });
+      for (const queued of await drain(app.azurite.connectionString, "deliveries")) {
+        const read = readDeliveryMessage(queued.body);
+        if (!read.ok) throw new Error(`unexpected deliveries message: ${read.path}`);
+        await deliverBatch(deliverer, read.batch);
+      }
+    },
+    cards: (issueId) => slack.messages(target.channel).filter((m) => !m.ephemeral && JSON.stringify(m.blocks).includes(`triage:${issueId}`)).length,
   };
 }

@@ -56,6 +56,12 @@ export async function drain(connectionString: string, queue: string): Promise<Te
   }
 }
 
+/** What the issue's events on the issue-events queue say happened (their `action`), the queue drained. */
+export async function drainIssueEventActions(connectionString: string, issueId: string): Promise<string[]> {
+  const events = (await drain(connectionString, "issue-events")).map((m) => m.body as { issueId: string; action: string });
+  return events.filter((event) => event.issueId === issueId).map((event) => event.action);
+}
+
 /** Number of messages, visible or not (approximate, as storage reports it); 0 for a missing queue. */
 export async function messageCount(connectionString: string, queue: string): Promise<number> {
   const client = queueClient(connectionString, queue);

@@ -1,39 +1,24 @@
 // The Discord emulator's interaction webhook behaves as Discord's: `@original` and followups work once the
 // interaction was answered in time, for 15 minutes, for this application; otherwise 404 Unknown Webhook.
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { INTERACTION_TOKEN_LIFETIME_MS, startDiscordEmulator, type DiscordEmulator } from "../../../dev/emulators/discord";
+import { postedByTheBot, startInteractionsStandIn, type InteractionsStandIn, type StandInAnswer } from "../../support/discord";
 
 let discord: DiscordEmulator;
-let app: Server;
-let appUrl: string;
+let app: InteractionsStandIn;
 /** How the stand-in app answers the next interaction: a body, or silence for this long. */
-let nextAnswer: { body: unknown } | { silentMs: number } = { body: { type: 6 } };
+let nextAnswer: StandInAnswer = { body: { type: 6 } };
 let channelId: string;
 let messageId: string;
 
 beforeAll(async () => {
   discord = await startDiscordEmulator();
   channelId = discord.addGuild("Checkout", ["alerts"]).channels[0]!.id;
-  const posted = await fetch(`${discord.apiUrl}/channels/${channelId}/messages`, {
-    method: "POST",
-    headers: { authorization: `Bot ${discord.botToken}`, "content-type": "application/json" },
-    body: JSON.stringify({ content: "card v1" }),
-  });
-  messageId = ((await posted.json()) as { id: string }).id;
-  app = createServer((req, res) => {
-    req.resume();
-    const answer = nextAnswer;
-    if ("silentMs" in answer) setTimeout(() => res.writeHead(200).end(), answer.silentMs);
-    else res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(answer.body));
-  });
-  await new Promise<void>((resolve) => app.listen(0, "127.0.0.1", resolve));
-  appUrl = `http://127.0.0.1:${(app.address() as AddressInfo).port}/`;
+  messageId = await postedByTheBot(discord, channelId, "card v1");
+  app = await startInteractionsStandIn(() => nextAnswer);
 });
 afterAll(async () => {
-  app?.closeAllConnections();
-  await new Promise((resolve) => app?.close(resolve));
+  await app?.stop();
   await discord?.stop();
 });
 
@@ -41,7 +26,7 @@ const ana = () => discord.addUser("ana");
 async function clickAnswered(answer: typeof nextAnswer) {
   nextAnswer = answer;
   const interaction = discord.componentClick({ user: ana(), channelId, messageId, customId: "resolve~x" });
-  const result = await discord.sendInteraction(appUrl, interaction);
+  const result = await discord.sendInteraction(app.url, interaction);
   return { token: String(interaction.token), result };
 }
 const editOriginal = (token: string, content: string, applicationId = discord.applicationId) =>

@@ -1,45 +1,26 @@
 // A late edit of an answered interaction's message (`@original`) tried again after a failure carries the card as it
 // is drawn when the try goes, not the one the first try carried: the issue may have changed in between, and a
 // retry must not put an older state back on the card. Through the real REST client against the Discord emulator.
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDiscordEmulator, type DiscordEmulator } from "../../../dev/emulators/discord";
+import { describe, expect, it } from "vitest";
+import type { DiscordEmulator } from "../../../dev/emulators/discord";
 import { InteractionWebhook } from "../../../shared/discord/interaction-webhook";
 import { DiscordRest } from "../../../shared/discord/rest";
+import { useDiscordAnsweringDeferred, type DiscordAnsweringDeferred } from "../../support/discord";
 
 let discord: DiscordEmulator;
-/** Stands in for the app: answers every interaction DEFERRED_UPDATE_MESSAGE, as a slow click is. */
-let app: Server;
-let appUrl: string;
 let channelId: string;
+let clicks: DiscordAnsweringDeferred;
 
-beforeAll(async () => {
-  discord = await startDiscordEmulator({ bucketLimit: 100 });
-  channelId = discord.addGuild("Checkout", ["alerts"]).channels[0]!.id;
-  app = createServer((req, res) => {
-    req.resume();
-    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ type: 6 }));
-  });
-  await new Promise<void>((resolve) => app.listen(0, "127.0.0.1", resolve));
-  appUrl = `http://127.0.0.1:${(app.address() as AddressInfo).port}/`;
-});
-afterAll(async () => {
-  app?.closeAllConnections();
-  await new Promise((resolve) => app?.close(resolve));
-  await discord?.stop();
-});
+useDiscordAnsweringDeferred(
+  (started) => {
+    clicks = started;
+    ({ discord, channelId } = started);
+  },
+  { bucketLimit: 100 },
+);
 
 async function deferredClick() {
-  const posted = await fetch(`${discord.apiUrl}/channels/${channelId}/messages`, {
-    method: "POST",
-    headers: { authorization: `Bot ${discord.botToken}`, "content-type": "application/json" },
-    body: JSON.stringify({ content: "card v1: unresolved" }),
-  });
-  const messageId = ((await posted.json()) as { id: string }).id;
-  const interaction = discord.componentClick({ user: discord.addUser("ana"), channelId, messageId, customId: "resolve~x" });
-  expect(await discord.sendInteraction(appUrl, interaction)).toEqual({ status: 200, body: { type: 6 } });
-  const token = String(interaction.token);
+  const { messageId, token } = await clicks.deferredClickOnNewMessage("card v1: unresolved");
   const path = `/webhooks/${discord.applicationId}/${token}/messages/@original`;
   const webhook = new InteractionWebhook(new DiscordRest({ apiUrl: discord.apiUrl, botToken: discord.botToken }), discord.applicationId, token, {
     sleep: async () => {},

@@ -1,47 +1,28 @@
 // An answered interaction's late answer (edit @original, or a followup) through the real REST client against the
 // Discord emulator, which fails the first tries at the network boundary: 5xx answers, connections dropped before
 // or after the request took effect, connections refused.
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { INTERACTION_TOKEN_LIFETIME_MS, startDiscordEmulator, type DiscordEmulator } from "../../../dev/emulators/discord";
+import { describe, expect, it } from "vitest";
+import { INTERACTION_TOKEN_LIFETIME_MS, type DiscordEmulator } from "../../../dev/emulators/discord";
 import { InteractionWebhook, RETRY_BUDGET_MS } from "../../../shared/discord/interaction-webhook";
 import { DiscordRest } from "../../../shared/discord/rest";
+import { useDiscordAnsweringDeferred, type DiscordAnsweringDeferred } from "../../support/discord";
 
 let discord: DiscordEmulator;
-/** Stands in for the app: answers every interaction DEFERRED_UPDATE_MESSAGE, as a slow click is. */
-let app: Server;
-let appUrl: string;
 let channelId: string;
+let clicks: DiscordAnsweringDeferred;
 
-beforeAll(async () => {
+useDiscordAnsweringDeferred(
+  (started) => {
+    clicks = started;
+    ({ discord, channelId } = started);
+  },
   // Every test posts its own card: room for them all in the channel's bucket.
-  discord = await startDiscordEmulator({ bucketLimit: 100 });
-  channelId = discord.addGuild("Checkout", ["alerts"]).channels[0]!.id;
-  app = createServer((req, res) => {
-    req.resume();
-    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ type: 6 }));
-  });
-  await new Promise<void>((resolve) => app.listen(0, "127.0.0.1", resolve));
-  appUrl = `http://127.0.0.1:${(app.address() as AddressInfo).port}/`;
-});
-afterAll(async () => {
-  app?.closeAllConnections();
-  await new Promise((resolve) => app?.close(resolve));
-  await discord?.stop();
-});
+  { bucketLimit: 100 },
+);
 
 /** A card in the channel, clicked and answered deferred: its interaction's token and webhook path. */
 async function deferredClick() {
-  const posted = await fetch(`${discord.apiUrl}/channels/${channelId}/messages`, {
-    method: "POST",
-    headers: { authorization: `Bot ${discord.botToken}`, "content-type": "application/json" },
-    body: JSON.stringify({ content: "card: unresolved" }),
-  });
-  const messageId = ((await posted.json()) as { id: string }).id;
-  const interaction = discord.componentClick({ user: discord.addUser("ana"), channelId, messageId, customId: "resolve~x" });
-  expect(await discord.sendInteraction(appUrl, interaction)).toEqual({ status: 200, body: { type: 6 } });
-  const token = String(interaction.token);
+  const { messageId, token } = await clicks.deferredClickOnNewMessage("card: unresolved");
   const path = `/webhooks/${discord.applicationId}/${token}`;
   return { token, messageId, path, calls: () => discord.calls.filter((c) => c.path.startsWith(path)).map((c) => `${c.method} ${c.status}`) };
 }
