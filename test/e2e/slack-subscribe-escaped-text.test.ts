@@ -3,6 +3,7 @@
 // so the project's alerts reach the channel. Through the built app, Azurite and the Slack emulator.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../support/wait";
+import { triageReply } from "./slack-command-helpers";
 import { blocksText } from "./slack-helpers";
 import { installSlackWorkspace, startStack, type Stack } from "./stack";
 
@@ -26,14 +27,7 @@ afterAll(async () => {
 });
 
 /** What Ana sees after typing `/triage <text>` in the channel. */
-async function triage(text: string): Promise<string> {
-  const reply = await stack.slack.sendCommand(
-    `${stack.api}/slack/commands`,
-    stack.slack.slashCommand({ teamId, user: ana, channel, command: "/triage", text }),
-  );
-  expect(reply.status).toBe(200);
-  return (reply.json as { text: string }).text;
-}
+const triage = (text: string) => triageReply(stack, { teamId, user: ana, channel }, text);
 
 describe("a slash command whose text Slack escaped", () => {
   it("the emulator sends the text escaped, as Slack does", () => {
