@@ -11,7 +11,7 @@ import { alertmanagerAlert } from "../fixtures/alertmanager-alerts";
 import { validSettings } from "../fixtures/settings";
 import { testContext } from "../support/app-context";
 import type { Azurite } from "../support/azurite";
-import { drain } from "../support/queues";
+import { drain, drainIssueEventActions } from "../support/queues";
 import { useTestStorage } from "../support/test-storage";
 
 // What an Alertmanager-fed issue does while it is ignored, through the alerts handler and real storage.
@@ -56,10 +56,7 @@ async function wakeUp(issueId: string): Promise<void> {
   }
 }
 
-async function issueEvents(issueId: string): Promise<string[]> {
-  const all = (await drain(azurite.connectionString, "issue-events")).map((m) => m.body as { issueId: string; action: string });
-  return all.filter((event) => event.issueId === issueId).map((event) => event.action);
-}
+const issueEvents = (issueId: string) => drainIssueEventActions(azurite.connectionString, issueId);
 
 describe("an Alertmanager issue ignored until 10 more events", () => {
   it("Alertmanager re-sending the same firing counts once; 10 new firings bring it back", async () => {
