@@ -472,7 +472,7 @@ EOF
     cat <<EOF
   Discord: set the Interactions Endpoint URL to $app_url/api/discord/interactions, run
      npm run discord:commands, then add the bot to a server:
-       https://discord.com/oauth2/authorize?client_id=$discord_application_id&scope=bot+applications.commands&permissions=84992
+       https://discord.com/oauth2/authorize?client_id=$discord_application_id&scope=bot+applications.commands&permissions=309237730304
 EOF
   fi
   local ingest_url

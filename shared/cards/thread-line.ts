@@ -1,6 +1,6 @@
 import type { ActivityRecord } from "../domain/actions";
 import type { Issue, Level, Surface } from "../domain/issue";
-import { truncate } from "./text";
+import { escapeDiscordMarkdown, truncate } from "./text";
 
 /**
  * A person named in a thread line. `chatUser`: their user on the platform (and workspace or tenant) the line
@@ -157,6 +157,42 @@ export function renderTeamsThreadLine(view: ThreadLineView): TeamsThreadLine {
 
 function escapeTeams(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+// ---- Discord
+
+export interface DiscordThreadLine {
+  content: string;
+  /** Nothing in the line notifies anyone: not a mention, not an `@everyone` someone put in their name. */
+  allowed_mentions: { parse: [] };
+}
+
+/** Discord's limit on a message's content (DISCORD_LIMITS.content: discord-message.ts loads on first use, dev/build.mjs). */
+const DISCORD_CONTENT_MAX = 2000;
+
+/**
+ * Discord markdown, escaped (a name can't bold, link or mention); a person linked in the card's server is shown as
+ * `<@id>`, their Discord user, which `allowed_mentions` keeps from pinging them. Cut to a message's 2,000 characters.
+ */
+export function renderDiscordThreadLine(view: ThreadLineView): DiscordThreadLine {
+  const part = (piece: LinePart) =>
+    typeof piece === "string"
+      ? escapeDiscordMarkdown(piece)
+      : piece.person.chatUser
+        ? `<@${piece.person.chatUser.id}>`
+        : escapeDiscordMarkdown(shortName(piece.person));
+  const lines = view.changes.map((change) => change.map(part).join(""));
+  return { content: truncate(layout(lines, view.omitted, "- "), DISCORD_CONTENT_MAX), allowed_mentions: { parse: [] } };
+}
+
+/** Discord's limit on a thread's name. */
+export const DISCORD_THREAD_NAME_MAX = 100;
+
+/** The name of the thread under a Discord card: "CHECKOUT-12: TypeError: cart is undefined", on one line, ≤ 100 characters. */
+export function discordThreadName(issue: Pick<Issue, "id" | "shortId" | "title">): string {
+  const oneLine = (text: string | undefined) => (text ?? "").replace(/\s+/g, " ").trim();
+  const name = [oneLine(issue.shortId), oneLine(issue.title)].filter(Boolean).join(": ") || oneLine(issue.id);
+  return truncate(name, DISCORD_THREAD_NAME_MAX);
 }
 
 // ---- shared layout

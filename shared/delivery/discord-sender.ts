@@ -1,4 +1,6 @@
+import { createHash } from "node:crypto";
 import { renderDiscordMessage } from "../cards/discord-message";
+import type { DiscordThreadLine } from "../cards/thread-line";
 import { buildIssueView } from "../cards/view";
 import type { Config } from "../config";
 import { discordRest, type DiscordResult } from "../discord/rest";
@@ -149,6 +151,75 @@ export async function updateDiscordCard(
   if (edited) return edited;
   await memory.reached(access.guildId);
   return { kind: "updated" };
+}
+
+/** Discord's codes for a thread that takes no more posts: a moderator locked it (while active; or archived as well). */
+const THREAD_CLOSED_CODES = new Map<number, string>([
+  [160005, "locked"], // ThreadLocked
+  [50083, "archived and locked"], // ThreadArchived: a post unarchives an archived thread, unless it is locked
+]);
+const THREAD_ALREADY_CREATED = 160004;
+/** The codes that say the bot lacks a permission for threads there: Create Public Threads, Send Messages in Threads. */
+const THREAD_PERMISSION_CODES = new Set<number>([50001, 50013]);
+/**
+ * A thread's `auto_archive_duration` (minutes): how long it stays in the channel's thread list once quiet. A line
+ * posted later unarchives it.
+ */
+const THREAD_AUTO_ARCHIVE_MINUTES = 1440;
+/** Discord takes a nonce of up to 25 characters. */
+const NONCE_LENGTH = 25;
+
+/** A thread line's outcome, with the card's thread once known (started, or found started), to remember for the next. */
+export type DiscordThreadLineOutcome = ({ kind: "sent" } | FailureVerdict) & { threadId?: string };
+
+/**
+ * Posts a line in the thread under a Discord card: the thread is started from the card's message on the first line
+ * (`thread.id` unknown), or found already started (160004: by a person, or by an attempt whose answer was lost; a
+ * thread started from a message has the message's id). The line carries a nonce from `thread.lineKey` with
+ * `enforce_nonce`, so a line sent again after an answer was lost is not posted twice (within Discord's few minutes).
+ * Throttled is waiting (the client's buckets, a 429); a locked or deleted thread, a deleted card, or no permission
+ * for threads means the thread takes no more lines. Such a refusal is about threads, not the channel: it is not
+ * remembered as the channel gone, and the channel's cards still go.
+ */
+export async function postDiscordThreadLine(
+  sender: DiscordSender,
+  copy: DiscordCopy,
+  line: DiscordThreadLine,
+  thread: { name: string; id?: string; lineKey: string },
+  attempt: number,
+): Promise<DiscordThreadLineOutcome> {
+  const settings = sender.config.discord;
+  if (!settings) return { kind: "dead", reason: "Discord is not configured on this app (DISCORD_PUBLIC_KEY)" };
+  const rest = discordRest(settings);
+  let threadId = thread.id;
+  if (!threadId) {
+    const started = await rest.request<{ id: string }>("POST", `/channels/${copy.channelId}/messages/${copy.messageId}/threads`, {
+      name: thread.name,
+      auto_archive_duration: THREAD_AUTO_ARCHIVE_MINUTES,
+    });
+    if (started.kind === "ok") threadId = started.body.id;
+    else if (started.kind === "error" && started.code === THREAD_ALREADY_CREATED) threadId = copy.messageId;
+    else return threadVerdict(started, attempt, "start the card's thread");
+  }
+  const posted = await rest.request("POST", `/channels/${threadId}/messages`, {
+    ...line,
+    nonce: createHash("sha256").update(thread.lineKey).digest("base64url").slice(0, NONCE_LENGTH),
+    enforce_nonce: true,
+  });
+  if (posted.kind === "ok") return { kind: "sent", threadId };
+  // Not `posting`: a post that may have landed is sent again with its nonce, which Discord answers with the first.
+  return { ...threadVerdict(posted, attempt, "post in the card's thread"), threadId };
+}
+
+function threadVerdict(result: Exclude<DiscordResult<unknown>, { kind: "ok" }>, attempt: number, doing: string): FailureVerdict {
+  const code = result.kind === "error" ? result.code : undefined;
+  const closed = code === undefined ? undefined : THREAD_CLOSED_CODES.get(code);
+  if (closed && result.kind === "error") return { kind: "dead", reason: `the card's thread is ${closed} (Discord: ${result.message}, ${code})` };
+  const judged = verdict(result, attempt, doing);
+  if (judged.kind !== "dead") return judged;
+  const hint =
+    code !== undefined && THREAD_PERMISSION_CODES.has(code) ? " (the bot needs Create Public Threads and Send Messages in Threads there)" : "";
+  return { kind: "dead", reason: `could not ${doing}: ${judged.reason}${hint}` };
 }
 
 /**

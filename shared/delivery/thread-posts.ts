@@ -1,4 +1,4 @@
-import { renderSlackThreadLine, renderTeamsThreadLine, type ThreadLineView } from "../cards/thread-line";
+import { discordThreadName, renderDiscordThreadLine, renderSlackThreadLine, renderTeamsThreadLine, type ThreadLineView } from "../cards/thread-line";
 import { withSlack, type AppContext } from "../context";
 import type { Issue } from "../domain/issue";
 import type { CardCopy } from "../storage/cards";
@@ -6,17 +6,28 @@ import type { FailureVerdict } from "./retry-policy";
 import { postSlackThreadReply, sendSlackPersonalNotice } from "./slack-sender";
 import { replyInTeamsThread, sendTeamsPersonalNotice, type NoticeOutcome } from "./teams-sender";
 
-/** Posts a line in a card's thread, rendered for the card's platform, paced and classified like the card itself. */
+/** A thread line's outcome; Discord's names the card's thread once it is known (started, or found), to be remembered. */
+export type ThreadLineOutcome = ({ kind: "sent" } | FailureVerdict) & { threadId?: string };
+
+/**
+ * Posts a line in a card's thread, rendered for the card's platform, paced and classified like the card itself.
+ * `line.key` names this line (the same on every attempt of it); `line.threadId`: the Discord thread remembered.
+ */
 export async function postThreadLine(
   poster: AppContext,
   copy: CardCopy,
   view: ThreadLineView,
   attempt: number,
-): Promise<{ kind: "sent" } | FailureVerdict> {
+  line: { issue: Issue; key: string; threadId?: string },
+): Promise<ThreadLineOutcome> {
   if (copy.provider === "msteams") {
     return replyInTeamsThread(poster, copy, renderTeamsThreadLine(view), attempt);
   }
-  if (copy.provider === "discord") return { kind: "dead", reason: "Discord cards have no thread lines" };
+  if (copy.provider === "discord") {
+    const { postDiscordThreadLine } = await import("./discord-sender");
+    const thread = { name: discordThreadName(line.issue), lineKey: line.key, ...(line.threadId ? { id: line.threadId } : {}) };
+    return postDiscordThreadLine(poster, copy, renderDiscordThreadLine(view), thread, attempt);
+  }
   const slack = withSlack(poster);
   if (!slack) return { kind: "dead", reason: "Slack is not configured on this app" };
   return postSlackThreadReply(slack, copy, renderSlackThreadLine(view), attempt);

@@ -65,6 +65,8 @@ export interface ThreadCursor {
   attempts: number;
   /** The thread takes no more lines (the card is gone, or the conversation). */
   dead?: string;
+  /** Discord: the thread started from the card (or found there), once known; Teams and Slack threads need none. */
+  threadId?: string;
   etag: string;
 }
 
@@ -77,6 +79,7 @@ interface ThreadCursorEntity {
   claimedUntil?: string;
   attempts?: number;
   dead?: string;
+  threadId?: string;
 }
 
 const LINES_PREFIX = "~lines:";
@@ -94,6 +97,7 @@ export class ThreadCursors {
         claimedUntil: entity.claimedUntil || undefined,
         attempts: Number(entity.attempts ?? 0),
         dead: entity.dead || undefined,
+        threadId: entity.threadId || undefined,
         etag: entity.etag!,
       }),
     );
@@ -111,14 +115,14 @@ export class ThreadCursors {
     );
   }
 
-  /** The line went out: the changes up to `linedVersion` are in the thread. */
-  async lined(issueId: string, threadKey: string, linedVersion: number, linedAt: string): Promise<void> {
-    await this.merge(issueId, threadKey, { linedVersion, linedAt, claimedUntil: "", attempts: 0 });
+  /** The line went out: the changes up to `linedVersion` are in the thread (`threadId`: the thread, newly known). */
+  async lined(issueId: string, threadKey: string, linedVersion: number, linedAt: string, threadId?: string): Promise<void> {
+    await this.merge(issueId, threadKey, stripUndefined({ linedVersion, linedAt, claimedUntil: "", attempts: 0, threadId }));
   }
 
   /** The line must wait (throttled, or a failure to retry): the thread is free again, `attempts` recorded. */
-  async release(issueId: string, threadKey: string, attempts: number): Promise<void> {
-    await this.merge(issueId, threadKey, { claimedUntil: "", attempts });
+  async release(issueId: string, threadKey: string, attempts: number, threadId?: string): Promise<void> {
+    await this.merge(issueId, threadKey, stripUndefined({ claimedUntil: "", attempts, threadId }));
   }
 
   async markDead(issueId: string, threadKey: string, reason: string): Promise<void> {

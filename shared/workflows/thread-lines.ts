@@ -7,7 +7,7 @@ import { LiveCards } from "../storage/live-cards";
 import { RefreshGate } from "../storage/refresh-gate";
 import { countsAsAttempt, MAX_DELIVERY_ATTEMPTS, type FailureVerdict } from "../delivery/retry-policy";
 import { messageRefOf, postThreadLine, sendPersonalNotice, type PersonalChat } from "../delivery/thread-posts";
-import { IdentityRepository, type ChatIdentity } from "../storage/identities";
+import { IdentityRepository, type ChatIdentity, type ChatProvider } from "../storage/identities";
 import { CardRepository, cardRowKey, type CardCopy } from "../storage/cards";
 import { noticesOn } from "../storage/person-settings";
 import { changesSince, NoticeMarks, noticeKey, ThreadCursors, type IssueChange, type ThreadCursor } from "../storage/thread-lines";
@@ -94,10 +94,16 @@ async function postThreadLines(pass: Pass): Promise<void> {
     backIn.push(Math.max(1, Math.ceil((newest + settleMs - now) / 1000)));
     return;
   }
-  await people.load(due.flatMap(({ pending }) => pending.flatMap(namedIn)));
+  // Discord's people too where a line goes to Discord: named by their linked name, shown as their user there.
+  const onDiscord = due.some(({ thread }) => thread.copy.provider === "discord");
+  await people.load(
+    due.flatMap(({ pending }) => pending.flatMap(namedIn)),
+    onDiscord ? [...PERSONAL_CHAT_PROVIDERS, "discord"] : PERSONAL_CHAT_PROVIDERS,
+  );
   await Promise.all(
     due.map(async ({ thread, cursor, pending }) => {
       if (!(await cursors.claim(issue.id, thread.threadKey, cursor))) return; // another run has it
+      const first = pending[0]!;
       const last = pending[pending.length - 1]!;
       const copy = thread.copy;
       const view = buildThreadLine(issue, pending, {
@@ -106,16 +112,23 @@ async function postThreadLines(pass: Pass): Promise<void> {
       });
       if (!view) return cursors.lined(issue.id, thread.threadKey, last.version, last.at);
       const attempt = (cursor?.attempts ?? 0) + 1;
-      const outcome = await postThreadLine(ctx, copy, view, attempt);
+      const line = {
+        issue,
+        key: `${thread.threadKey}:${first.version}.${first.index}-${last.version}.${last.index}`,
+        ...(cursor?.threadId ? { threadId: cursor.threadId } : {}),
+      };
+      const outcome = await postThreadLine(ctx, copy, view, attempt, line);
+      // A Discord thread started (or found) by this attempt: the next line goes straight to it.
+      const threadId = outcome.threadId !== cursor?.threadId ? outcome.threadId : undefined;
       const label = `Thread line for ${issue.id} in ${targetLabel(copy.targetKey)}`;
-      if (outcome.kind === "sent") return cursors.lined(issue.id, thread.threadKey, last.version, last.at);
+      if (outcome.kind === "sent") return cursors.lined(issue.id, thread.threadKey, last.version, last.at, threadId);
       if (outcome.kind === "retry" && (outcome.throttled || attempt < MAX_DELIVERY_ATTEMPTS)) {
         backIn.push(outcome.delaySeconds);
-        return cursors.release(issue.id, thread.threadKey, countsAsAttempt(outcome) ? attempt : attempt - 1);
+        return cursors.release(issue.id, thread.threadKey, countsAsAttempt(outcome) ? attempt : attempt - 1, threadId);
       }
       if (outcome.kind === "retry") {
         ctx.log(`${label} given up after ${attempt} attempts: ${outcome.reason}`);
-        return cursors.lined(issue.id, thread.threadKey, last.version, last.at);
+        return cursors.lined(issue.id, thread.threadKey, last.version, last.at, threadId);
       }
       ctx.log(`${label}: the thread takes no more lines (${outcome.reason})`);
       return cursors.markDead(issue.id, thread.threadKey, outcome.reason);
@@ -131,9 +144,9 @@ function belongsTo(change: IssueChange, thread: Thread, cursor: ThreadCursor | u
 }
 
 /**
- * The cards whose threads take lines: every copy still alive in a channel, Teams or Slack. Not in Teams chats
- * (1:1 and group chats have no threads) nor in Slack DMs (a card there is one person's, and their notices are
- * theirs to turn off): the card's status line says it. Nor where the subscription turned thread lines off.
+ * The cards whose threads take lines: every copy still alive in a channel, Teams, Slack or Discord. Not in Teams
+ * chats (1:1 and group chats have no threads) nor in Slack or Discord DMs (a card there is one person's, and their
+ * notices are theirs to turn off): the card's status line says it. Nor where the subscription turned thread lines off.
  */
 async function threadsOf(refresher: AppContext, issue: Issue): Promise<Thread[]> {
   const copies = (await new CardRepository(refresher.storage).list(issue.id)).filter((copy) => !copy.dead);
@@ -147,8 +160,8 @@ async function threadsOf(refresher: AppContext, issue: Issue): Promise<Thread[]>
   for (const sameTarget of byTarget.values()) {
     sameTarget.sort((a, b) => Date.parse(a.postedAt) - Date.parse(b.postedAt));
     for (const [i, copy] of sameTarget.entries()) {
-      if (copy.provider === "discord") continue; // Discord cards have no thread lines (yet)
-      if (off.has(conversationKeyOf(copy))) continue;
+      if (copy.provider === "discord" && isDiscordDirectMessage(copy)) continue;
+      if (off.has(copy.provider === "discord" ? discordConversationKey(copy.channelId) : conversationKeyOf(copy))) continue;
       if (copy.provider === "msteams" && (await installations.findConversation(copy.conversationId))?.conversationType !== "channel") continue;
       if (copy.provider === "slack" && isSlackDirectMessage(copy.channel)) continue;
       const next = sameTarget[i + 1];
@@ -161,6 +174,16 @@ async function threadsOf(refresher: AppContext, issue: Issue): Promise<Thread[]>
 /** Slack DM channel ids start with D. */
 function isSlackDirectMessage(channel: string): boolean {
   return channel.startsWith("D");
+}
+
+/** A Discord copy sent to a person (a DM the bot opened) rather than to the channel it lives in. */
+function isDiscordDirectMessage(copy: Extract<CardCopy, { provider: "discord" }>): boolean {
+  return copy.targetKey !== targetKeyOf({ provider: "discord", channelId: copy.channelId });
+}
+
+/** A Discord channel's subscriptions, as `/triage subscribe` keys them (inbound/discord/interactions.ts). */
+function discordConversationKey(channelId: string): string {
+  return `discord:${channelId}`;
 }
 
 /** The emails a change names: who did it, and whom it assigned or unassigned. */
@@ -245,8 +268,12 @@ async function recordPersonalCopy(refresher: AppContext, copy: CardCopy, alertId
 
 // ---- who is who
 
+/** The platforms a person has a personal chat with the app on (assignment notices). */
+const PERSONAL_CHAT_PROVIDERS: readonly ChatProvider[] = ["msteams", "slack"];
+
 /** The people the changes name, as linked on each platform: read once per run. */
 class People {
+  /** By provider and email. */
   private readonly links = new Map<string, Promise<ChatIdentity[]>>();
   private readonly loaded = new Map<string, ChatIdentity[]>();
 
@@ -255,17 +282,22 @@ class People {
     private readonly issue: Issue,
   ) {}
 
-  async load(emails: string[]): Promise<void> {
+  /** Reads the emails' links on these platforms (what an earlier call read is kept). */
+  async load(emails: string[], providers: readonly ChatProvider[] = PERSONAL_CHAT_PROVIDERS): Promise<void> {
+    const read = (email: string, provider: ChatProvider) => {
+      const key = `${provider}\n${email}`;
+      let links = this.links.get(key);
+      if (!links) {
+        links = this.identities.findByEmail(email, provider);
+        this.links.set(key, links);
+      }
+      return links;
+    };
     await Promise.all(
       [...new Set(emails.map((email) => email.toLowerCase()))].map(async (email) => {
-        let links = this.links.get(email);
-        if (!links) {
-          links = Promise.all([this.identities.findByEmail(email, "msteams"), this.identities.findByEmail(email, "slack")]).then((found) =>
-            found.flat(),
-          );
-          this.links.set(email, links);
-        }
-        this.loaded.set(email, await links);
+        await Promise.all(providers.map((provider) => read(email, provider)));
+        const known = [...this.links.entries()].filter(([key]) => key.endsWith(`\n${email}`)).map(([, links]) => links);
+        this.loaded.set(email, (await Promise.all(known)).flat());
       }),
     );
   }

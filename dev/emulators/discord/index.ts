@@ -1,8 +1,8 @@
 // A Discord emulator for dev and tests: signs interactions with its own Ed25519 key pair as Discord does,
-// serves the REST subset the app uses (create/edit message, open a DM, register commands, and an answered
-// interaction's webhook for 15 minutes: edit its original response, send a followup) with per-route bucket
-// headers and 429s (route and global), injected failures (5xx, dropped connections, refused connections),
-// gives up on an interaction after 3 s, and records calls.
+// serves the REST subset the app uses (create/edit message, open a DM, register commands, start a thread from a
+// message and post in it, and an answered interaction's webhook for 15 minutes: edit its original response, send a
+// followup) with per-route bucket headers and 429s (route and global), injected failures (5xx, dropped
+// connections, refused connections), gives up on an interaction after 3 s, and records calls.
 import { randomBytes } from "node:crypto";
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -23,14 +23,22 @@ export interface DiscordChannel {
   id: string;
   guildId?: string;
   name: string;
-  /** 0 guild text, 1 DM. */
-  type: 0 | 1;
+  /** 0 guild text, 1 DM, 11 public thread. */
+  type: 0 | 1 | 11;
   recipientId?: string;
+  /** A thread's channel: a thread started from a message has that message's id. */
+  parentId?: string;
+  /** A thread's state (thread_metadata): an archived thread is unarchived by a post, unless it is locked. */
+  archived?: boolean;
+  locked?: boolean;
+  autoArchiveDuration?: number;
 }
 export interface DiscordMessage {
   id: string;
   channelId: string;
   content?: string;
+  /** As posted (Create Message's `nonce`): with `enforce_nonce`, a second post with it answers this message. */
+  nonce?: string | number;
   embeds: unknown[];
   components: unknown[];
   edits: number;
@@ -77,6 +85,12 @@ export interface InteractionAnswer {
 export const INITIAL_RESPONSE_WITHIN_MS = 3_000;
 /** An answered interaction's token works for the webhook routes (edit @original, followups) this long. */
 export const INTERACTION_TOKEN_LIFETIME_MS = 15 * 60_000;
+/** Discord checks an enforced nonce against the author's messages of "the past few minutes". */
+export const NONCE_WINDOW_MS = 5 * 60_000;
+/** A thread's `auto_archive_duration`: the minutes Discord accepts. */
+export const AUTO_ARCHIVE_DURATIONS = [60, 1440, 4320, 10080] as const;
+/** Discord's limit on a thread's name. */
+export const THREAD_NAME_MAX = 100;
 
 interface InteractionRecord {
   channelId: string;
@@ -116,6 +130,11 @@ export class DiscordEmulator {
   readonly calls: RecordedCall[] = [];
   /** Channels the bot can't see (403 Missing Access). */
   readonly noAccess = new Set<string>();
+  /**
+   * Channels where the bot lacks Create Public Threads and Send Messages in Threads (403 Missing Permissions to
+   * start a thread from a message there, or to post in one of its threads). Its own posts there still go.
+   */
+  readonly noThreadPermission = new Set<string>();
   commands: unknown[] = [];
   private readonly messagesByChannel = new Map<string, DiscordMessage[]>();
   /** Interaction token → where it came from and what its answer created (edits of `@original` go there). */
@@ -210,6 +229,35 @@ export class DiscordEmulator {
 
   message(channelId: string, messageId: string): DiscordMessage | undefined {
     return this.messages(channelId).find((m) => m.id === messageId);
+  }
+
+  /** A thread (its messages: `messages(threadId)`), or undefined: none started, or deleted. */
+  thread(threadId: string): DiscordChannel | undefined {
+    const channel = this.channels.get(threadId);
+    return channel?.type === 11 ? channel : undefined;
+  }
+
+  /** A person starts a thread from a message in the client (Discord's "Create Thread" on it). */
+  startThreadAsUser(input: { channelId: string; messageId: string; name: string }): DiscordChannel {
+    const started = this.startThread(input.channelId, input.messageId, { name: input.name });
+    if (started.status !== 201) throw new Error(`no thread: ${JSON.stringify(started.body)}`);
+    return this.thread(input.messageId)!;
+  }
+
+  /** The thread archives itself (no activity for its auto_archive_duration) or a moderator archives it. */
+  archiveThread(threadId: string): void {
+    this.thread(threadId)!.archived = true;
+  }
+
+  /** A moderator locks the thread: only members with Manage Threads (not the bot) post in it or unarchive it. */
+  lockThread(threadId: string): void {
+    this.thread(threadId)!.locked = true;
+  }
+
+  /** A moderator deletes the thread, and its messages with it. */
+  deleteThread(threadId: string): void {
+    this.channels.delete(threadId);
+    this.messagesByChannel.delete(threadId);
   }
 
   /** The next matching REST requests are answered 429 (one per call to this). */
@@ -524,18 +572,69 @@ export class DiscordEmulator {
     return { status: 200, headers: { ...headers, "x-ratelimit-remaining": String(limit - bucket.used) } };
   }
 
+  /**
+   * Start Thread from Message: a public thread in the message's channel, with the message's id; one per message
+   * (160004 for a second, whoever started the first).
+   */
+  private startThread(channelId: string, messageId: string, body: Record<string, unknown>): Answer {
+    const channel = this.channels.get(channelId);
+    if (!channel) return unknown(10003, "Unknown Channel");
+    if (this.noAccess.has(channel.id)) return { status: 403, body: { code: 50001, message: "Missing Access" } };
+    if (channel.type !== 0) return { status: 400, body: { code: 50024, message: "Cannot execute action on this channel type" } };
+    if (this.noThreadPermission.has(channel.id)) return missingPermissions();
+    const name = typeof body.name === "string" ? body.name.trim() : "";
+    const duration = body.auto_archive_duration;
+    if (!name || name.length > THREAD_NAME_MAX) return invalidForm("name", `Must be between 1 and ${THREAD_NAME_MAX} in length.`);
+    if (duration !== undefined && !(AUTO_ARCHIVE_DURATIONS as readonly unknown[]).includes(duration)) {
+      return invalidForm("auto_archive_duration", `Value must be one of {${AUTO_ARCHIVE_DURATIONS.join(", ")}}.`);
+    }
+    if (!this.message(channel.id, messageId)) return unknown(10008, "Unknown Message");
+    if (this.channels.has(messageId)) return { status: 400, body: { code: 160004, message: "A thread has already been created for this message" } };
+    const thread: DiscordChannel = {
+      id: messageId,
+      guildId: channel.guildId,
+      name,
+      type: 11,
+      parentId: channel.id,
+      archived: false,
+      locked: false,
+      autoArchiveDuration: typeof duration === "number" ? duration : 4320,
+    };
+    this.channels.set(thread.id, thread);
+    return { status: 201, body: wireChannel(thread) };
+  }
+
   private handle(method: string, path: string, body: Record<string, unknown>): Answer {
     let match: RegExpExecArray | null;
     if (method === "POST" && (match = /^\/channels\/(\d+)\/messages$/.exec(path))) {
       const channel = this.channels.get(match[1]!);
       if (!channel) return unknown(10003, "Unknown Channel");
-      if (this.noAccess.has(channel.id)) return { status: 403, body: { code: 50001, message: "Missing Access" } };
+      if (this.noAccess.has(channel.parentId ?? channel.id)) return { status: 403, body: { code: 50001, message: "Missing Access" } };
+      if (channel.type === 11) {
+        if (this.noThreadPermission.has(channel.parentId!)) return missingPermissions();
+        // Sending unarchives an archived thread, unless a moderator locked it (docs: Threads, "Active & Archived").
+        if (channel.locked) {
+          return channel.archived
+            ? { status: 403, body: { code: 50083, message: "Thread is archived" } }
+            : { status: 403, body: { code: 160005, message: "Thread is locked" } };
+        }
+        channel.archived = false;
+      }
+      const nonce = typeof body.nonce === "string" || typeof body.nonce === "number" ? body.nonce : undefined;
+      if (nonce !== undefined && body.enforce_nonce === true) {
+        const earlier = this.messages(channel.id).find((m) => m.nonce === nonce && Date.now() - m.createdAt < NONCE_WINDOW_MS);
+        if (earlier) return { status: 200, body: this.wireMessage(earlier) };
+      }
       const message = this.store(channel.id, {
         content: body.content as string | undefined,
         embeds: (body.embeds as unknown[]) ?? [],
         components: (body.components as unknown[]) ?? [],
+        ...(nonce !== undefined ? { nonce } : {}),
       });
       return { status: 200, body: this.wireMessage(message) };
+    }
+    if (method === "POST" && (match = /^\/channels\/(\d+)\/messages\/(\d+)\/threads$/.exec(path))) {
+      return this.startThread(match[1]!, match[2]!, body);
     }
     if (method === "PATCH" && (match = /^\/channels\/(\d+)\/messages\/(\d+)$/.exec(path))) {
       const channel = this.channels.get(match[1]!);
@@ -550,10 +649,7 @@ export class DiscordEmulator {
       const channel = this.channels.get(match[1]!);
       if (!channel) return unknown(10003, "Unknown Channel");
       if (this.noAccess.has(channel.id)) return { status: 403, body: { code: 50001, message: "Missing Access" } };
-      return {
-        status: 200,
-        body: { id: channel.id, type: channel.type, name: channel.name, ...(channel.guildId ? { guild_id: channel.guildId } : {}) },
-      };
+      return { status: 200, body: wireChannel(channel) };
     }
     if (method === "POST" && path === "/users/@me/channels") {
       const recipient = this.users.get(String(body.recipient_id));
@@ -599,6 +695,39 @@ interface Answer {
 
 function unknown(code: number, message: string): Answer {
   return { status: 404, body: { code, message } };
+}
+
+function missingPermissions(): Answer {
+  return { status: 403, body: { code: 50013, message: "Missing Permissions" } };
+}
+
+/** 50035 Invalid Form Body, with the field's error as Discord nests it. */
+function invalidForm(field: string, message: string): Answer {
+  return {
+    status: 400,
+    body: { code: 50035, message: "Invalid Form Body", errors: { [field]: { _errors: [{ code: "BASE_TYPE_BAD_LENGTH", message }] } } },
+  };
+}
+
+/** A channel as Discord's channel object has it; a thread with its parent and thread_metadata. */
+function wireChannel(channel: DiscordChannel): Record<string, unknown> {
+  return {
+    id: channel.id,
+    type: channel.type,
+    name: channel.name,
+    ...(channel.guildId ? { guild_id: channel.guildId } : {}),
+    ...(channel.type === 11
+      ? {
+          parent_id: channel.parentId,
+          thread_metadata: {
+            archived: channel.archived ?? false,
+            locked: channel.locked ?? false,
+            auto_archive_duration: channel.autoArchiveDuration,
+            archive_timestamp: new Date().toISOString(),
+          },
+        }
+      : {}),
+  };
 }
 
 function reply(res: ServerResponse, answer: Answer): void {
