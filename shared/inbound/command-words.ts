@@ -36,8 +36,8 @@ export function commandWords(reply: Exclude<CommandReply, { kind: "link" }>, wor
     case "help":
       return wording.help(reply.unknownWord);
     case "invalid": {
-      // A reason may quote a word as typed ("<!here>" is not a level): in mrkdwn `<…>` would be a mention or a link.
-      const reason = wording.markup === "mrkdwn" ? escapeSlack(reply.reason) : reply.reason;
+      // A reason may quote a word as typed ("<!here>" is not a level, "[x](url)"): shown as typed, never as markup.
+      const reason = escape(reply.reason);
       return wording.slash ? reason.replace(/^Usage: /, `Usage: ${wording.slash} `) : reason;
     }
     case "status":

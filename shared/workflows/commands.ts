@@ -236,6 +236,16 @@ function splitWords(text: string): Word[] {
   return words;
 }
 
+/**
+ * A project given whole (Discord's typed option), as a command reads it: without the one pair of quotes around it
+ * someone typed there anyway, as the help on other platforms teaches (`"Resource Health"`).
+ */
+export function projectFromOption(value: string): string {
+  const trimmed = value.trim();
+  const quoted = trimmed.length >= 2 && QUOTE.test(trimmed[0]!) && QUOTE.test(trimmed[trimmed.length - 1]!);
+  return projectAsTyped(quoted ? trimmed.slice(1, -1) : value);
+}
+
 /** How a project is typed so that a command reads it back as itself: bare when it can be, else in quotes. */
 export function projectAsTyped(project: string): string {
   if (BARE_PROJECT.test(project) && !NO_THREAD_FLAG.test(project)) return project;

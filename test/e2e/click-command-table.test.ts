@@ -28,6 +28,9 @@ interface Platform {
 
 let stack: Stack;
 
+/** A markdown reply (Teams, Discord) as it reads on screen: a backslash-escaped character shows as itself. */
+const shownFromMarkdown = (text: string) => text.replace(/\\([\\`*_~|[\]<>#+\-=.)])/g, "$1");
+
 beforeAll(async () => {
   stack = await startStack();
 });
@@ -91,7 +94,7 @@ function teams(): Platform {
           .filter((m) => m.activity.text !== undefined && (m.activity.from as { id?: string } | undefined)?.id !== ana.id);
         return after.length ? after : undefined;
       });
-      return replies.map((m) => String(m.activity.text)).join("\n");
+      return shownFromMarkdown(replies.map((m) => String(m.activity.text)).join("\n"));
     },
   };
 }
@@ -166,7 +169,7 @@ function discord(): Platform {
     const answer = await emulator().sendInteraction(url(), emulator().slashCommand({ user: ana, channelId, subcommand, options }));
     expect(answer.status).toBe(200);
     expect(answer.body).toMatchObject({ type: 4, data: { flags: 64 } });
-    return String(answer.body!.data!.content);
+    return shownFromMarkdown(String(answer.body!.data!.content));
   };
   return {
     name: "Discord",

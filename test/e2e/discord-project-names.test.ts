@@ -10,7 +10,8 @@ import { startStack, type Stack } from "./stack";
 const TOKEN = "ingest-token-for-discord-project-names-0123456789";
 /** The fixture's alert rule: its card's title. */
 const RULE = "VM health - wcus-r2-gen2";
-const POSTING_HINT = "Make sure the app can post here (View Channel, Send Messages, Embed Links).";
+const POSTING_HINT =
+  "Make sure the app can post here (View Channel, Send Messages, Embed Links; for thread lines, Create Public Threads and Send Messages in Threads).";
 
 let stack: Stack;
 let discord: DiscordEmulator;
@@ -70,6 +71,13 @@ describe("Discord: a project name with spaces or markdown, typed in the project 
     expect(list).toBe("Subscribed in this channel:\n\n- **\\*\\*bold\\*\\*** (error and above)\n- **Resource Health** (warning and above)");
     // As they are typed into the project option again: no quotes.
     expect(listedNames(list)).toEqual(["**bold**", "Resource Health"]);
+  });
+
+  it("a name typed in quotes, as the Slack and Teams help teach, is the name without them", async () => {
+    expect(await triage("subscribe", { project: "\u201cResource Health\u201d", level: "warning" })).toMatch(
+      /^Subscribed: alerts for \*\*Resource Health\*\* /,
+    );
+    expect(listedNames(await triage("subscriptions"))).toEqual(["**bold**", "Resource Health"]);
   });
 
   it("unsubscribe with the names as listed", async () => {

@@ -28,7 +28,7 @@ import { DiscordGuilds } from "../../storage/discord-guilds";
 import { IssueRepository } from "../../storage/issues";
 import type { StorageClients } from "../../storage/clients";
 import { clickNotice, runCardClick } from "../../workflows/card-click";
-import { projectAsTyped, runCommand } from "../../workflows/commands";
+import { projectFromOption, runCommand } from "../../workflows/commands";
 import { actOnIssueAnnounceLater } from "../../workflows/issue-actions";
 import { clickedCopyAfterEdit, type ClickedCopy } from "./clicked-card";
 import { receiveDiscordInteraction } from "./receive";
@@ -307,7 +307,7 @@ async function onCommand(app: DiscordApp, interaction: CommandInteraction): Prom
   // project option (the whole name, spaces and all) the name as it is typed in a message, in quotes if need be.
   const words = (subcommand?.options ?? []).flatMap((option) => {
     if (option.name === "thread") return option.value === false ? ["--no-thread"] : [];
-    return [option.name === "project" ? projectAsTyped(String(option.value)) : String(option.value)];
+    return [option.name === "project" ? projectFromOption(String(option.value)) : String(option.value)];
   });
   const text = [subcommand?.name ?? "help", ...words].join(" ");
   const label = user.global_name || user.username;

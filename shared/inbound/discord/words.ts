@@ -9,8 +9,9 @@ export function discordWords(reply: Exclude<CommandReply<string>, { kind: "link"
     slash: "/triage",
     automatically: "automatically",
     nouns: { place: "channel", personalChat: "DM", personalMessage: "direct message" },
-    help: (unknownWord) => (unknownWord ? `I don't know "${unknownWord}".\n${HELP}` : HELP),
-    postingHint: "Make sure the app can post here (View Channel, Send Messages, Embed Links).",
+    help: (unknownWord) => (unknownWord ? `I don't know "${escapeDiscordMarkdown(unknownWord)}".\n${HELP}` : HELP),
+    postingHint:
+      "Make sure the app can post here (View Channel, Send Messages, Embed Links; for thread lines, Create Public Threads and Send Messages in Threads).",
     escape: escapeDiscordMarkdown,
     // The project option takes a name as it is: quotes typed there would be part of it.
     typed: (project) => project,
