@@ -148,7 +148,8 @@ async function applyAndPlan(storage: StorageClients, folding: Folding, progress:
           taken.kind === "fires-again"
             ? rememberFiringAgain(recent, folding.alertId, alertId)
             : folding.recovery
-              ? rememberRecovery(recent, alertId, new Date())
+              ? // As of when the recovery was put on the queue: a firing queued after it, however late taken, fires again.
+                rememberRecovery(recent, alertId, options.insertedAt ?? new Date())
               : rememberAlert(recent, alertId),
         alertId,
         notify,

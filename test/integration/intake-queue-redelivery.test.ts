@@ -87,4 +87,18 @@ describe("a firing delivered again after its recovery resolved the issue", () =>
     expect(await issue(id)).toMatchObject({ status: "unresolved", substatus: "regressed", count: 2 });
     expect(await lines(id)).toEqual(["regressed"]);
   });
+
+  it("the source firing again while its recovery waited on a busy queue: put there after the recovery, taken after it too, the issue regresses", async () => {
+    const id = "alertmanager:fires-again-behind-a-backlog";
+    const startsAt = minutesAgo(30).toISOString();
+    const firing = forIssue(alertmanagerAlert("firing", startsAt), id);
+    await deliver(firing, minutesAgo(30));
+    // The recovery was put on the queue 10 minutes ago and taken only now; the firing again, 5 minutes ago.
+    await deliver(forIssue(alertmanagerAlert("resolved", startsAt, minutesAgo(10).toISOString()), id), minutesAgo(10));
+    await lines(id);
+
+    await deliver(firing, minutesAgo(5));
+    expect(await issue(id)).toMatchObject({ status: "unresolved", substatus: "regressed" });
+    expect(await lines(id)).toEqual(["regressed"]);
+  });
 });
