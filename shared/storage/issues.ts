@@ -288,7 +288,10 @@ export function rememberRecovery(recent: string[], alertId: string, at: Date): s
  * source sending one of them again after that still fires it, which reopens the issue (`priorTake`).
  */
 export function rememberResolvedByPerson(recent: string[], version: number, at: Date): string[] {
-  return [...recent, resolvedMark(`${PERSON_RESOLVE}v${version}`, at)].slice(-RECENT_ALERT_IDS);
+  // A resolve with no alert taken since the last one replaces its mark: only the latest mark before an alert decides
+  // (`priorTake`), and resolving and reopening over and over must not push the alerts out of the list.
+  const kept = recent.length > 0 && isResolvedMark(recent[recent.length - 1]!) ? recent.slice(0, -1) : recent;
+  return [...kept, resolvedMark(`${PERSON_RESOLVE}v${version}`, at)].slice(-RECENT_ALERT_IDS);
 }
 
 export interface PriorTake {

@@ -86,3 +86,11 @@ describe("an issue row written before recovery marks had a time", () => {
     expect(priorTake(recovered, FIRING)).toEqual({ kind: "fires-again", alertId: takenAgainAs });
   });
 });
+
+describe("people resolving and reopening an issue many times while no alert comes", () => {
+  it("its alerts are still remembered: a resend is the firing again, not a new alert counted as one more event", () => {
+    let recent = takenOnce;
+    for (let n = 0; n < 60; n++) recent = rememberResolvedByPerson(recent, 2 * n + 2, new Date(Date.parse("2023-02-06T13:30:00Z") + n * 60_000));
+    expect(priorTake(recent, FIRING).kind).toBe("fires-again");
+  });
+});
