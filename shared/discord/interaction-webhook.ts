@@ -3,9 +3,9 @@ import type { DiscordRest, DiscordResult } from "./rest";
 import { requestNeverSent } from "../http";
 
 /**
- * No try of a late answer starts later than this after the first: the token lives 15 minutes, but the issue's
- * announcement (and so every other copy's refresh) waits for the answer, and a clicked copy whose edit never
- * went through is redrawn by that refresh anyway.
+ * A late answer's tries, and the redraws before them, are over this long after the first starts: the token lives 15
+ * minutes, but the click's work is open until they end (its clicked copy is recorded once the edit's outcome is known,
+ * if the instance lives that long), and a clicked copy whose edit never went through is redrawn by the card refresh.
  */
 export const RETRY_BUDGET_MS = 15_000;
 const FIRST_BACKOFF_MS = 500;
@@ -24,18 +24,22 @@ export interface EditOptions {
 export interface InteractionWebhookOptions {
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /** The backoff's jitter, in [0, 1). */
+  random?: () => number;
 }
 
 /**
  * The webhook an interaction's token opens once it has been answered: `PATCH …/messages/@original` edits the
  * original response (after DEFERRED_UPDATE_MESSAGE, the message the component is on), `POST` sends a followup.
- * Works for 15 minutes after the interaction. A transient failure is tried again with a short backoff, within
- * RETRY_BUDGET_MS (`retryWaitMs`); an edit tried again can be drawn afresh (`EditOptions.redraw`).
+ * Works for 15 minutes after the interaction. A transient failure is tried again with a short backoff (`retryWaitMs`),
+ * everything over within RETRY_BUDGET_MS: a try still unanswered then is given up, and a redraw not done by then ends
+ * the tries; an edit tried again can be drawn afresh (`EditOptions.redraw`).
  */
 export class InteractionWebhook {
   private readonly path: string;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
 
   constructor(
     private readonly rest: DiscordRest,
@@ -46,6 +50,7 @@ export class InteractionWebhook {
     this.path = `/webhooks/${applicationId}/${encodeURIComponent(token)}`;
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? ((ms) => sleep(ms));
+    this.random = options.random ?? Math.random;
   }
 
   editOriginal(message: unknown, { redraw }: EditOptions = {}): Promise<DiscordResult<unknown>> {
@@ -60,18 +65,34 @@ export class InteractionWebhook {
     method: string,
     path: string,
     first: unknown,
-    { idempotent, redraw }: { idempotent: boolean; redraw?: () => Promise<unknown> },
+    { idempotent, redraw }: { idempotent: boolean } & EditOptions,
   ): Promise<DiscordResult<unknown>> {
     const started = this.now();
+    const timeLeft = () => started + RETRY_BUDGET_MS - this.now();
     let body = first;
     for (let failedAttempts = 1; ; failedAttempts++) {
-      const result = await this.rest.request(method, path, body);
+      const result = await this.rest.request(method, path, body, { timeoutMs: timeLeft() });
       if (result.kind === "ok") return result;
-      const wait = retryWaitMs(result, { idempotent, failedAttempts, elapsedMs: this.now() - started });
+      const wait = retryWaitMs(result, { idempotent, failedAttempts, elapsedMs: this.now() - started }, this.random);
       if (wait === undefined) return result;
       await this.sleep(wait);
-      if (redraw) body = await redraw();
+      if (redraw) {
+        const drawn = await settledWithin(redraw(), timeLeft());
+        if (!drawn.settled || timeLeft() <= 0) return result;
+        body = drawn.value;
+      }
     }
+  }
+}
+
+/** What `work` settled with, if it did within `ms` (a rejection is thrown); else `{ settled: false }`. */
+async function settledWithin<T>(work: Promise<T>, ms: number): Promise<{ settled: true; value: T } | { settled: false }> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<{ settled: false }>((resolve) => (timer = setTimeout(() => resolve({ settled: false }), Math.max(0, ms))));
+  try {
+    return await Promise.race([work.then((value) => ({ settled: true as const, value })), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -29,6 +29,14 @@ interface BucketState {
   resetAt: number;
 }
 
+export interface RequestOptions {
+  /**
+   * The request, a wait for its bucket included, is over within this: its answer is given up (`unanswered`) then, or
+   * after REQUEST_TIMEOUT_MS if sooner; a bucket wait that would leave no time for it is answered `throttled`, unsent.
+   */
+  timeoutMs?: number;
+}
+
 export interface DiscordRestOptions {
   apiUrl: string;
   botToken: string;
@@ -51,11 +59,12 @@ export class DiscordRest {
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
-  async request<T>(method: string, path: string, body?: unknown): Promise<DiscordResult<T>> {
+  async request<T>(method: string, path: string, body?: unknown, { timeoutMs }: RequestOptions = {}): Promise<DiscordResult<T>> {
     const route = routeOf(method, path);
     const bucketKey = () => `${this.bucketOfRoute.get(route.key) ?? route.key}|${route.major}`;
     const wait = this.waitBeforeSending(bucketKey());
-    if (wait > MAX_IN_PROCESS_WAIT_MS)
+    const answerWithinMs = Math.min(REQUEST_TIMEOUT_MS, (timeoutMs ?? Number.POSITIVE_INFINITY) - wait);
+    if (wait > MAX_IN_PROCESS_WAIT_MS || answerWithinMs <= 0)
       return { kind: "throttled", retryAfterSeconds: wait / 1000, global: this.globalBlockedUntil > this.now(), sent: false };
     if (wait > 0) await this.sleep(wait);
     this.globalWindow.push(this.now());
@@ -69,7 +78,7 @@ export class DiscordRest {
           ...(body === undefined ? {} : { "content-type": "application/json" }),
         },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        signal: AbortSignal.timeout(answerWithinMs),
       });
     } catch (error) {
       return { kind: "unanswered", error };

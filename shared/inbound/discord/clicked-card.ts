@@ -8,8 +8,12 @@ import type { DiscordResult } from "../../discord/rest";
  */
 export type ClickedCopy = { kind: "shows"; version: number } | { kind: "unknown" } | { kind: "untouched" };
 
-/** The clicked copy after the edit of `@original` that carried the card drawn at `drawnVersion` (its last try's). */
-export function clickedCopyAfterEdit(result: DiscordResult<unknown>, drawnVersion: number): ClickedCopy {
+/**
+ * The clicked copy after the edit of `@original` that carried the card drawn at `drawnVersion` (its last try's).
+ * `refreshWentAhead`: the card refresh the click announced began while the edit was still being tried; then an edit
+ * that didn't end landing may have landed an earlier try after the refresh's edit, whatever its last try's failure says.
+ */
+export function clickedCopyAfterEdit(result: DiscordResult<unknown>, drawnVersion: number, { refreshWentAhead = false } = {}): ClickedCopy {
   if (result.kind === "ok") return { kind: "shows", version: drawnVersion };
-  return mayHaveBeenApplied(result) ? { kind: "unknown" } : { kind: "untouched" };
+  return refreshWentAhead || mayHaveBeenApplied(result) ? { kind: "unknown" } : { kind: "untouched" };
 }

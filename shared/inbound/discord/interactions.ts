@@ -46,12 +46,20 @@ export const ANSWER_WITHIN_MS = 2_500;
 
 const SOMETHING_WENT_WRONG = "Something went wrong on our side, so this may not have been applied. Try again in a moment.";
 
-/** An interaction's answer, and what follows once it is on its way (`clicked`: what the clicked message shows now). */
+/** An interaction's answer, and what follows once it is on its way. */
 interface Answering {
   response: APIInteractionResponse;
   /** The card an UPDATE_MESSAGE answer carries: the version it shows, and how to draw it again for a late edit. */
   card?: AnsweredCard;
-  afterwards?: (clicked: ClickedCopy) => Promise<void>;
+  afterwards?: Afterwards;
+}
+
+/** What a click does once its answer is on its way. */
+interface Afterwards {
+  /** Records in the clicked copy's row what the clicked message shows now. */
+  markClicked(clicked: ClickedCopy): Promise<void>;
+  /** Sends the change's announcements: history lines, issue events, the card refresh (it spares a copy marked up to date). */
+  announce(): Promise<void>;
 }
 
 interface DrawnCard {
@@ -139,7 +147,7 @@ async function answerInTime(
   if (inTime) {
     const { afterwards, response, card } = inTime;
     const clicked: ClickedCopy = card ? { kind: "shows", version: card.version } : { kind: "untouched" };
-    if (afterwards) setImmediate(() => void afterwards(clicked).catch(logFailure(app)));
+    if (afterwards) setImmediate(() => void markThenAnnounce(afterwards, clicked).catch(logFailure(app)));
     return response;
   }
   app.log("not done within the answer budget: answered deferred, finishing through the interaction's webhook");
@@ -147,7 +155,28 @@ async function answerInTime(
   return deferred;
 }
 
-/** After a deferred answer: the new card edits the original response; a line is a followup (or the "thinking…" reply, edited). */
+/** The clicked copy's row first, so the card refresh the announcement queues spares it; announced whatever became of that. */
+async function markThenAnnounce(afterwards: Afterwards, clicked: ClickedCopy): Promise<void> {
+  try {
+    await afterwards.markClicked(clicked);
+  } finally {
+    await afterwards.announce();
+  }
+}
+
+/**
+ * How long a deferred click's announcement waits for the card's edit: enough for a retry after a one-off failure (its
+ * backoff is 0.25–0.5 s) to land and the clicked copy to be marked, so the card refresh spares it. An edit failing for
+ * longer may go on for RETRY_BUDGET_MS: every other copy, the thread lines and the issue events don't wait for it, and
+ * the refresh redraws the clicked copy too (its row still has the version from before the click).
+ */
+const ANNOUNCE_WAITS_FOR_EDIT_MS = 2_000;
+
+/**
+ * After a deferred answer: the new card edits the original response; a line is a followup (or the "thinking…" reply,
+ * edited). The change is announced once the edit is over (the clicked copy marked first), or after
+ * ANNOUNCE_WAITS_FOR_EDIT_MS alongside it; at once beside a followup.
+ */
 async function finishDeferred(
   app: DiscordApp,
   interaction: { token: string; application_id: string },
@@ -157,21 +186,30 @@ async function finishDeferred(
   const settings = app.config.discord!;
   const webhook = new InteractionWebhook(discordRest(settings), settings.applicationId || interaction.application_id, interaction.token);
   const data = "data" in response ? response.data : undefined;
+  let announcing: Promise<void> | undefined;
+  const announce = () => (announcing ??= afterwards ? afterwards.announce().catch(logFailure(app)) : Promise.resolve());
   let clicked: ClickedCopy = { kind: "untouched" };
   try {
     let sent;
     if (card) {
       let drawn = card.version;
-      sent = await webhook.editOriginal(card.message, {
-        redraw: async () => {
-          const again = await card.redraw();
-          drawn = again.version;
-          return again.message;
-        },
-      });
-      clicked = clickedCopyAfterEdit(sent, drawn);
-    } else if (deferred.type === InteractionResponseType.DeferredMessageUpdate) sent = await webhook.followup(data);
-    else {
+      const announceAnyway = setTimeout(() => void announce(), ANNOUNCE_WAITS_FOR_EDIT_MS);
+      try {
+        sent = await webhook.editOriginal(card.message, {
+          redraw: async () => {
+            const again = await card.redraw();
+            drawn = again.version;
+            return again.message;
+          },
+        });
+      } finally {
+        clearTimeout(announceAnyway);
+      }
+      clicked = clickedCopyAfterEdit(sent, drawn, { refreshWentAhead: announcing !== undefined });
+    } else if (deferred.type === InteractionResponseType.DeferredMessageUpdate) {
+      void announce();
+      sent = await webhook.followup(data);
+    } else {
       // The deferred reply's flags were set when it was deferred; an edit can't change them.
       const { flags: _flags, ...edit } = (data ?? {}) as Record<string, unknown>;
       sent = await webhook.editOriginal(edit);
@@ -179,8 +217,12 @@ async function finishDeferred(
     if (sent.kind !== "ok")
       app.log(`a deferred answer could not be sent: ${sent.kind}${sent.kind === "error" ? ` ${sent.status} (${sent.code ?? "-"})` : ""}`);
   } finally {
-    // The change is announced whatever became of the answer.
-    await afterwards?.(clicked);
+    try {
+      await afterwards?.markClicked(clicked);
+    } finally {
+      // The change is announced whatever became of the answer.
+      await announce();
+    }
   }
 }
 
@@ -258,14 +300,13 @@ async function onClick(app: DiscordApp, interaction: ComponentInteraction, raw: 
       return { response: ephemeral("That click couldn't be applied just now. Try again in a moment.") };
   }
   const { acted, outcome } = result;
-  // Once the clicker has the answer: what the clicked copy shows is recorded first, so the card refresh the
-  // announcement queues brings every other copy (Teams, Slack, other Discord channels) up to date but not this one.
-  const afterwards = async (clicked: ClickedCopy) => {
-    try {
+  // Once the clicker has the answer: what the clicked copy shows is recorded, so the card refresh the announcement
+  // queues brings every other copy (Teams, Slack, other Discord channels) up to date but not this one.
+  const afterwards: Afterwards = {
+    markClicked: async (clicked) => {
       if (clicked.kind !== "untouched") await markClickedCopy(app, payload.issueId, interaction.message, clicked);
-    } finally {
-      await acted.announce();
-    }
+    },
+    announce: () => acted.announce(),
   };
   if (!outcome.issue) return { response: ephemeral(clickNotice(outcome) ?? "Nothing was changed."), afterwards };
   const message = await renderDiscordCopy(app, outcome.issue, scope, clickNotice(outcome));
