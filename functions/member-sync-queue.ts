@@ -1,10 +1,10 @@
 import type { InvocationContext } from "@azure/functions";
-import { memberSyncMessageSchema, takeMemberSyncPage } from "../shared/identity/member-sync";
+import { memberSyncQueueMessageSchema, takeMemberSyncMessage } from "../shared/identity/member-sync";
 import { appContext } from "../shared/runtime";
 
-/** `member-sync` queue: the rest of a large team's roster, one page per message. */
+/** `member-sync` queue: the rest of a large team's roster, one page per message; and whether someone who left a team is in another. */
 export async function memberSyncQueue(message: unknown, context: InvocationContext): Promise<void> {
-  const parsed = memberSyncMessageSchema.safeParse(message);
+  const parsed = memberSyncQueueMessageSchema.safeParse(message);
   if (!parsed.success) throw new Error(`member sync message malformed at ${parsed.error.issues[0]?.path.join(".") || "(root)"}`);
-  context.log(await takeMemberSyncPage(appContext(context), parsed.data));
+  context.log(await takeMemberSyncMessage(appContext(context), parsed.data));
 }

@@ -5,9 +5,12 @@ import { recordAutoLink } from "./auto-link";
 import { IdentityRepository } from "../storage/identities";
 import { teamsMemberPerson } from "../teams/member-person";
 import type { AppContext } from "../context";
+import { memberLeftMessageSchema, takeDepartureCheck } from "./member-departure";
 
 /** One page of a team's roster to read: the queue carries the continuation token between pages. */
 export const memberSyncMessageSchema = z.object({
+  /** Absent on every roster page queued so far: a message without `kind` is one. */
+  kind: z.literal("roster-page").optional(),
   tenantId: z.string().min(1),
   serviceUrl: z.url(),
   teamId: z.string().min(1),
@@ -16,6 +19,10 @@ export const memberSyncMessageSchema = z.object({
   attempt: z.number().int().positive().optional(),
 });
 export type MemberSyncMessage = z.infer<typeof memberSyncMessageSchema>;
+
+/** Everything on the `member-sync` queue: roster pages, and checks of members who left a team. */
+export const memberSyncQueueMessageSchema = z.discriminatedUnion("kind", [memberSyncMessageSchema, memberLeftMessageSchema]);
+export type MemberSyncQueueMessage = z.infer<typeof memberSyncQueueMessageSchema>;
 
 /** Teams allows 14 member reads a second per conversation; a page a second stays far below. */
 const SECONDS_BETWEEN_PAGES = 1;
@@ -135,4 +142,12 @@ export async function takeMemberSyncPage(
   if (gaveUp) return `Team members: gave up reading the roster ${gaveUp}; members not linked yet are linked when they first use the bot`;
   if (next) await queueNextPage(deps.storage, next);
   return `Team members: ${linked} linked${updated ? `, ${updated} updated` : ""} from this page${next ? "; next page queued" : "; done"}`;
+}
+
+/** One `member-sync` message of either kind: says what happened. */
+export async function takeMemberSyncMessage(
+  deps: Pick<AppContext, "config" | "storage" | "teams" | "identities" | "now">,
+  message: MemberSyncQueueMessage,
+): Promise<string> {
+  return message.kind === "member-left" ? takeDepartureCheck(deps, message) : takeMemberSyncPage(deps, message);
 }

@@ -122,7 +122,11 @@ export class TeamsInstallations {
 
   /** The tenant's teams the bot is in (a channel of theirs is active), each once, with a service URL that reaches it. */
   async activeTeams(tenantId: string): Promise<{ teamId: string; serviceUrl: string }[]> {
-    const rows = await this.all(`PartitionKey eq '${escapeOData(teamsPartition(tenantId))}' and active eq true and conversationType eq 'channel'`);
+    // Every row: a team missed would count as one the member is not in.
+    const rows = await this.all(
+      `PartitionKey eq '${escapeOData(teamsPartition(tenantId))}' and active eq true and conversationType eq 'channel'`,
+      Number.POSITIVE_INFINITY,
+    );
     const teams = new Map<string, string>();
     for (const row of rows) if (row.teamId && !teams.has(row.teamId)) teams.set(row.teamId, row.serviceUrl);
     return [...teams].map(([teamId, serviceUrl]) => ({ teamId, serviceUrl }));

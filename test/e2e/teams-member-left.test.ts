@@ -1,7 +1,8 @@
 // A Teams member who leaves a team, or the organisation, stops being offered in the Assign menu once they are in no
 // team of the tenant where the bot is installed: Teams tells the bot (conversationUpdate teamMemberRemoved, in each
-// team with the bot), the bot asks Teams whether they are still in another of those teams, and only then removes
-// their automatic link. Before, automatic links only ever grew: people kept assigning issues to a departed colleague.
+// team with the bot), the bot answers at once and, a few seconds later (off the member-sync queue, once the other
+// teams' removals have landed), asks Teams team by team whether they are still in one, and only then removes their
+// automatic link. Before, automatic links only ever grew: people kept assigning issues to a departed colleague.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Activity, TeamsTeam, TeamsUser } from "../../dev/emulators/teams";
 import { StorageClients } from "../../shared/storage/clients";
@@ -73,6 +74,35 @@ const freshIdentities = () =>
   new IdentityRepository(new StorageClients({ kind: "connectionString", connectionString: stack.azurite.connectionString }));
 const linkOf = async (user: TeamsUser) => freshIdentities().lookup("msteams", stack.teams.tenantId, user.aadObjectId);
 
+/** What the check of a member who left a team decided, logged from `mark` on (the log names nobody). */
+const DEPARTURE_OUTCOME = /member who left a team.*(kept|removed|nothing to check|left as it is)/;
+
+/** The first `count` decisions logged after `mark`, once they are all there. */
+async function departureOutcomes(mark: number, count = 1): Promise<string[]> {
+  return waitFor(
+    () => {
+      const outcomes = stack.host
+        .logs()
+        .slice(mark)
+        .filter((line) => DEPARTURE_OUTCOME.test(line));
+      return outcomes.length >= count && outcomes.slice(0, count);
+    },
+    { timeoutMs: 60_000, description: `${count} decision(s) about a member who left a team` },
+  );
+}
+
+async function linkRemoved(user: TeamsUser): Promise<void> {
+  await waitFor(async () => (await linkOf(user)).identity === undefined, { timeoutMs: 60_000, description: `${user.name}'s link removed` });
+}
+
+/** A member read asking about `user`, per conversation asked. */
+function teamsAskedAbout(user: TeamsUser, fromCall: number): Set<string> {
+  const reads = stack.teams.calls
+    .slice(fromCall)
+    .filter((call) => call.operation === "getMember" && call.path.endsWith(`/members/${encodeURIComponent(user.id)}`));
+  return new Set(reads.map((call) => call.conversationId!));
+}
+
 describe("a Teams member who leaves", () => {
   it("leaves the organisation (in no other team with the bot): the next card no longer offers them, and their link is gone", async () => {
     const before = await nextCard(checkout);
@@ -89,6 +119,7 @@ describe("a Teams member who leaves", () => {
 
     await post(stack.teams.userLeftOrganisation({ user: cleo }));
 
+    await linkRemoved(cleo);
     const offered = await assignMenuOfNextCard(checkout);
     expect(offered).toContain("ana@contoso.com");
     expect(offered).toContain("ben@contoso.com");
@@ -101,12 +132,15 @@ describe("a Teams member who leaves", () => {
   it("removed from one team but still in another with the bot: still offered; removed from that one too: no longer", async () => {
     const payments = stack.teams.addTeam({ name: "Payments", members: [ben, ana] });
     await installIn(payments, [ben, ana]);
+    const mark = stack.host.logs().length;
 
     await post([stack.teams.memberRemovedFromTeam({ team: checkout, user: ben })]);
+    expect(await departureOutcomes(mark)).toEqual([expect.stringMatching(/still in another team with the bot: their automatic link is kept/)]);
     expect(await assignMenuOfNextCard(checkout)).toContain("ben@contoso.com");
     expect(await linkOf(ben)).toMatchObject({ identity: { how: "auto", person: { email: "ben@contoso.com" } } });
 
     await post([stack.teams.memberRemovedFromTeam({ team: payments, user: ben })]);
+    await linkRemoved(ben);
     expect(await assignMenuOfNextCard(checkout)).not.toContain("ben@contoso.com");
     expect(await linkOf(ben)).toEqual({ optedOut: false });
   }, 90_000);
@@ -118,10 +152,16 @@ describe("a Teams member who leaves", () => {
     await installIn(support, [ana, dee, eve]);
     await linkBySigningIn(dee);
     expect(await linkOf(dee)).toMatchObject({ identity: { how: "explicit", person: { email: "dee@contoso.com" } } });
+    const mark = stack.host.logs().length;
 
     await post(stack.teams.userLeftOrganisation({ user: dee }));
     await post(stack.teams.userLeftOrganisation({ user: eve }));
 
+    // Both checked: one for each.
+    expect((await departureOutcomes(mark, 2)).sort()).toEqual([
+      expect.stringMatching(/has no automatic link: nothing to check/),
+      expect.stringMatching(/their automatic link is removed/),
+    ]);
     const offered = await assignMenuOfNextCard(support);
     expect(offered).toContain("dee@contoso.com");
     expect(offered).not.toContain("eve@contoso.com");
@@ -129,24 +169,93 @@ describe("a Teams member who leaves", () => {
     expect(await linkOf(eve)).toEqual({ optedOut: false });
   }, 90_000);
 
-  it("Teams can't say just now whether they are still in another team (503): the link is kept, and the log says why without naming them", async () => {
+  it("Teams can't say whether they are still in another team (503 on every try): the link is kept, and the log says why without naming them", async () => {
     const fay = stack.teams.addUser({ name: "Fay Holm", email: "fay@contoso.com" });
     const infra = stack.teams.addTeam({ name: "Infra", members: [ana, fay] });
     const oncall = stack.teams.addTeam({ name: "On call", members: [ana, fay] });
     await installIn(infra, [ana, fay]);
     await installIn(oncall, [ana, fay]);
-    stack.teams.injectFault({ operation: "getMember", conversationId: oncall.teamId, status: 503, times: 1 });
+    stack.teams.injectFault({ operation: "getMember", conversationId: oncall.teamId, status: 503, times: 50 });
     const mark = stack.host.logs().length;
 
-    // Gone from Infra; whether still in On call, Teams can't say this time.
-    await post([stack.teams.memberRemovedFromTeam({ team: infra, user: fay })]);
-
-    const line = await logsOnceLogged(stack.host, /member who left a team/, mark);
-    expect(line).toMatch(/kept/);
-    expect(stack.host.logs().slice(mark).join("\n")).not.toMatch(/fay@contoso\.com|Fay Holm/);
+    try {
+      // Gone from Infra; whether still in On call, Teams can't say, however often it is asked.
+      await post([stack.teams.memberRemovedFromTeam({ team: infra, user: fay })]);
+      const [outcome] = await departureOutcomes(mark);
+      expect(outcome).toMatch(/kept, whether they are still in a team with the bot is not known \(Teams answered 503 ServiceUnavailable\)/);
+    } finally {
+      stack.teams.clearFaults();
+    }
+    expect(stack.host.logs().slice(mark).join("\n")).not.toMatch(/fay@contoso\.com|Fay Holm|29:/);
     expect(await assignMenuOfNextCard(infra)).toContain("fay@contoso.com");
     expect(await linkOf(fay)).toMatchObject({ identity: { how: "auto" } });
   }, 90_000);
+
+  it("a read Teams fails once (503) is tried again: its answer decides", async () => {
+    const gil = stack.teams.addUser({ name: "Gil Soto", email: "gil@contoso.com" });
+    const ops = stack.teams.addTeam({ name: "Ops", members: [ana, gil] });
+    const sre = stack.teams.addTeam({ name: "SRE", members: [ana, gil] });
+    await installIn(ops, [ana, gil]);
+    await installIn(sre, [ana, gil]);
+    stack.teams.injectFault({ operation: "getMember", conversationId: sre.teamId, status: 503, times: 1 });
+    const mark = stack.host.logs().length;
+
+    await post([stack.teams.memberRemovedFromTeam({ team: ops, user: gil })]);
+
+    expect(await departureOutcomes(mark)).toEqual([expect.stringMatching(/still in another team with the bot: their automatic link is kept/)]);
+    expect(await linkOf(gil)).toMatchObject({ identity: { how: "auto" } });
+  }, 90_000);
+
+  it("removed from three teams by three events at once, before Teams' member reads show any of it: once the removals land, the link is removed", async () => {
+    const hana = stack.teams.addUser({ name: "Hana Berg", email: "hana@contoso.com" });
+    const teams = ["Web", "Mobile", "Data"].map((name) => stack.teams.addTeam({ name, members: [ana, hana] }));
+    for (const team of teams) await installIn(team, [ana, hana]);
+
+    const events = teams.map((team) => stack.teams.memberRemovedFromTeam({ team, user: hana, landsLater: true }));
+    await Promise.all(events.map((event) => post([event])));
+    stack.teams.landRemovals();
+
+    await linkRemoved(hana);
+    expect(await assignMenuOfNextCard(teams[0]!)).not.toContain("hana@contoso.com");
+  }, 120_000);
+
+  it("every team answers 403 (the app blocked across the tenant): no team said they are gone, so the link is kept", async () => {
+    const ian = stack.teams.addUser({ name: "Ian Cole", email: "ian@contoso.com" });
+    const red = stack.teams.addTeam({ name: "Red", members: [ana, ian] });
+    const blue = stack.teams.addTeam({ name: "Blue", members: [ana, ian] });
+    await installIn(red, [ana, ian]);
+    await installIn(blue, [ana, ian]);
+    const mark = stack.host.logs().length;
+    stack.teams.injectFault({ operation: "getMember", status: 403, times: 1_000 });
+
+    try {
+      await post([stack.teams.memberRemovedFromTeam({ team: red, user: ian })]);
+      const [outcome] = await departureOutcomes(mark);
+      expect(outcome).toMatch(/kept/);
+    } finally {
+      stack.teams.clearFaults();
+    }
+    expect(await linkOf(ian)).toMatchObject({ identity: { how: "auto", person: { email: "ian@contoso.com" } } });
+    expect(await assignMenuOfNextCard(red)).toContain("ian@contoso.com");
+  }, 90_000);
+
+  it("a tenant with 30 teams with the bot: Teams gets its answer at once, every team is asked, and the link is removed", async () => {
+    const jo = stack.teams.addUser({ name: "Jo Park", email: "jo@contoso.com" });
+    const home = stack.teams.addTeam({ name: "Jo's team", members: [ana, jo] });
+    await installIn(home, [ana, jo]);
+    for (let n = 1; n < 30; n++) await installIn(stack.teams.addTeam({ name: `Team ${n}`, members: [ana] }), [ana]);
+    const activeTeams = stack.teams.snapshot().teams.length;
+    expect(activeTeams).toBeGreaterThanOrEqual(30);
+    const fromCall = stack.teams.calls.length;
+
+    const startedAt = Date.now();
+    await post([stack.teams.memberRemovedFromTeam({ team: home, user: jo })]);
+    expect(Date.now() - startedAt).toBeLessThan(2_000);
+
+    await linkRemoved(jo);
+    expect(teamsAskedAbout(jo, fromCall).size).toBe(activeTeams);
+    expect(await assignMenuOfNextCard(home)).not.toContain("jo@contoso.com");
+  }, 180_000);
 });
 
 /** The person types "link" in their 1:1 chat with the bot and signs in as themselves: a link they made. */

@@ -60,12 +60,16 @@ export class ActivityBuilder {
   /**
    * A member leaves the team or is removed from it. Teams names them in `membersRemoved` by their `29:` id only;
    * `withObjectId` adds their Entra object id, as some payloads carry. `from` defaults to a member still in the team
-   * (else the one who left).
+   * (else the one who left). `landsLater`: the event comes before the removal shows in member reads (they still
+   * answer 200 there until `landRemovals()`), as when someone leaving the organisation is taken out of many teams at
+   * once.
    */
-  memberRemovedFromTeam(options: { team: TeamRef; user: UserRef; from?: UserRef; withObjectId?: boolean }): Activity {
+  memberRemovedFromTeam(options: { team: TeamRef; user: UserRef; from?: UserRef; withObjectId?: boolean; landsLater?: boolean }): Activity {
     const user = this.world.requireUser(options.user);
-    this.world.removeTeamMember(options.team, user);
-    const from = options.from ?? this.world.members(this.world.team(options.team).generalChannelId)[0] ?? user;
+    if (options.landsLater) this.world.removeTeamMemberLater(options.team, user);
+    else this.world.removeTeamMember(options.team, user);
+    const others = this.world.members(this.world.team(options.team).generalChannelId).filter((member) => member.id !== user.id);
+    const from = options.from ?? others[0] ?? user;
     return this.teamEvent("teamMemberRemoved", { team: options.team, from }, { membersRemoved: [removedMember(user, options.withObjectId)] });
   }
 

@@ -70,8 +70,19 @@ export interface TeamsEmulator {
 
   botAddedToTeam(options: { team: TeamRef; from?: TeamsUser | string }): Activity;
   botRemovedFromTeam(options: { team: TeamRef; from?: TeamsUser | string }): Activity;
-  /** The member leaves the team (member reads there then answer 404 MemberNotFoundInConversation): `teamMemberRemoved`. */
-  memberRemovedFromTeam(options: { team: TeamRef; user: TeamsUser | string; from?: TeamsUser | string; withObjectId?: boolean }): Activity;
+  /**
+   * The member leaves the team (member reads there then answer 404 MemberNotFoundInConversation): `teamMemberRemoved`.
+   * `landsLater`: member reads still find them there until `landRemovals()`.
+   */
+  memberRemovedFromTeam(options: {
+    team: TeamRef;
+    user: TeamsUser | string;
+    from?: TeamsUser | string;
+    withObjectId?: boolean;
+    landsLater?: boolean;
+  }): Activity;
+  /** Removals announced with `landsLater` now show in member reads. */
+  landRemovals(): void;
   /** The user's account is deleted from the tenant: out of every team, one `teamMemberRemoved` per team with the bot. */
   userLeftOrganisation(options: { user: TeamsUser | string; withObjectId?: boolean }): Activity[];
   teamRenamed(options: { team: TeamRef; name: string; from?: TeamsUser | string }): Activity;
@@ -229,6 +240,10 @@ class Emulator implements TeamsEmulator {
 
   deleteConversation(conversation: ConversationRef): void {
     this.parts.world.deleteConversation(conversation);
+  }
+
+  landRemovals(): void {
+    this.parts.world.landRemovals();
   }
 
   get calls(): RecordedCall[] {

@@ -57,6 +57,7 @@ export class World {
   private lastActivityId = 0;
   /** Counts teams, channels and group chats made, for their derived ids. */
   private threadsMade = 0;
+  private readonly removalsNotLanded: { teamId: string; userId: string }[] = [];
 
   constructor(
     private readonly appId: string,
@@ -218,6 +219,21 @@ export class World {
     const user = this.requireUser(userRef);
     if (!team.memberIds.includes(user.id)) throw new Error(`${user.email} is not a member of team ${team.name}`);
     team.memberIds = team.memberIds.filter((id) => id !== user.id);
+  }
+
+  /** A removal Teams has announced but its member reads don't show yet: it lands at `landRemovals()`. */
+  removeTeamMemberLater(teamRef: TeamRef, userRef: TeamsUser | string): void {
+    const team = this.requireTeam(teamRef);
+    const user = this.requireUser(userRef);
+    if (!team.memberIds.includes(user.id)) throw new Error(`${user.email} is not a member of team ${team.name}`);
+    this.removalsNotLanded.push({ teamId: team.id, userId: user.id });
+  }
+
+  landRemovals(): void {
+    for (const { teamId, userId } of this.removalsNotLanded.splice(0)) {
+      const team = this.teams.get(teamId);
+      if (team) team.memberIds = team.memberIds.filter((id) => id !== userId);
+    }
   }
 
   /**

@@ -1,6 +1,6 @@
 import { cardAttachment, noticeCard } from "../../cards/teams-notices";
 import { ids } from "../../domain/ids";
-import { forgetMembersGoneFromEveryTeam, type DepartedMember } from "../../identity/member-departure";
+import { DEPARTURE_CHECK_DELAY_SECONDS, queueDepartureChecks, type DepartedMember } from "../../identity/member-departure";
 import { queueFirstPage } from "../../identity/member-sync";
 import { TeamsInstallations, type TeamsInstallation } from "../../storage/teams-installations";
 import { baseConversationId, conversationTypeOf, tenantOf, type TeamsActivity } from "../../teams/activity";
@@ -24,7 +24,14 @@ export async function onConversationUpdate(ctx: AppContext, activity: TeamsActiv
     return;
   }
   if (eventType === "teamMemberRemoved" && teamId && activity.membersRemoved?.length) {
-    await forgetMembersGoneFromEveryTeam(ctx, { tenantId, teamId, members: departedMembers(activity.membersRemoved) });
+    const members = departedMembers(activity.membersRemoved);
+    const serviceUrl = normaliseServiceUrl(activity.serviceUrl);
+    const queued = await queueDepartureChecks(ctx.storage, { tenantId, teamId, serviceUrl, members });
+    if (queued > 0) {
+      ctx.log(
+        `Teams: ${queued} member(s) removed from a team: whether they are in another team with the bot is checked in ${DEPARTURE_CHECK_DELAY_SECONDS}s`,
+      );
+    }
     return;
   }
   if (eventType === "teamDeleted") {
