@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { renderDiscordMessage } from "../cards/discord-message";
+import { DISCORD_LIMITS, renderDiscordMessage } from "../cards/discord-message";
+import { escapeDiscordMarkdown, truncate } from "../cards/text";
 import type { DiscordThreadLine } from "../cards/thread-line";
 import { buildIssueView } from "../cards/view";
 import type { Config } from "../config";
@@ -112,15 +113,116 @@ async function postCard(
   } else {
     const linked = (await sender.identities.findByEmail(target.userEmail, "discord")).find((identity) => identity.scope === target.guildId);
     if (!linked) return { kind: "dead", reason: "no Discord user in that guild is linked to that email" };
-    const dm = await rest.request<{ id: string }>("POST", "/users/@me/channels", { recipient_id: linked.chatUserId });
-    if (dm.kind !== "ok") return verdict(dm, attempt, "open the DM");
-    channelId = dm.body.id;
+    const dm = await openDirectMessage(rest, linked.chatUserId, attempt);
+    if (typeof dm !== "string") return dm;
+    channelId = dm;
     // The DM's card offers the guild's people, and a click on it is identified in that guild.
     guildId = target.guildId;
   }
   const posted = await rest.request<{ id: string }>("POST", `/channels/${channelId}/messages`, await renderDiscordCopy(sender, issue, guildId));
   if (posted.kind !== "ok") return refusedOrVerdict(memory, posted, guildId, verdict(posted, attempt, "post the card", { posting: true }));
   return { kind: "posted", channelId, ...(guildId ? { guildId } : {}), messageId: posted.body.id };
+}
+
+/** The bot's DM channel with the user (Discord keeps one per user and bot: opening it again answers the same one). */
+async function openDirectMessage(rest: ReturnType<typeof discordRest>, userId: string, attempt: number): Promise<string | FailureVerdict> {
+  const dm = await rest.request<{ id: string }>("POST", "/users/@me/channels", { recipient_id: userId });
+  return dm.kind === "ok" ? dm.body.id : verdict(dm, attempt, "open the DM");
+}
+
+/**
+ * Sends a person a DM from the bot: `notice.text`, and with `withCard` the issue's live card under it, drawn for
+ * `where.guildId` (then a copy that refreshes like the others, the notice kept at its top). The post carries a
+ * nonce from `notice.key` with `enforce_nonce`, so one sent again after a lost answer is there once. A person
+ * whose DMs are closed to the bot (50007) is a dead target for this notice.
+ */
+export async function sendDiscordPersonalNotice(
+  sender: DiscordSender,
+  issue: Issue,
+  where: { guildId: string; discordUserId: string; targetKey: string },
+  notice: { text: string; withCard: boolean; key: string },
+  attempt: number,
+): Promise<{ kind: "sent"; copy?: CardCopy } | FailureVerdict> {
+  const settings = sender.config.discord;
+  if (!settings) return { kind: "dead", reason: "Discord is not configured on this app (DISCORD_PUBLIC_KEY)" };
+  const rest = discordRest(settings);
+  const channelId = await openDirectMessage(rest, where.discordUserId, attempt);
+  if (typeof channelId !== "string") return channelId;
+  const message = notice.withCard
+    ? await renderDiscordCopy(sender, issue, where.guildId, noticeContent(notice.text))
+    : { content: truncate(noticeContent(notice.text), DISCORD_LIMITS.content), allowed_mentions: { parse: [] } };
+  const posted = await rest.request<{ id: string }>("POST", `/channels/${channelId}/messages`, {
+    ...message,
+    nonce: nonceOf(notice.key),
+    enforce_nonce: true,
+  });
+  // Not `posting`: a post that may have landed is sent again with its nonce, which Discord answers with the first.
+  if (posted.kind !== "ok") return verdict(posted, attempt, "post the notice");
+  if (!notice.withCard) return { kind: "sent" };
+  return {
+    kind: "sent",
+    copy: {
+      provider: "discord",
+      issueId: issue.id,
+      guildId: where.guildId,
+      channelId,
+      messageId: posted.body.id,
+      targetKey: where.targetKey,
+      renderedVersion: issue.version,
+      postedAt: new Date().toISOString(),
+    },
+  };
+}
+
+/** A message's post in a channel: posted (where), held back by the caller's `mayPost`, or why not. */
+export type DiscordPostOutcome = { kind: "posted"; channelId: string; messageId: string } | { kind: "held back" } | FailureVerdict;
+
+/**
+ * Posts a message that isn't a card (a release notice) in a channel, as a card is posted there: a channel Discord
+ * refused is remembered and not asked again for a while, a refusal that says it is gone is remembered, the client's
+ * buckets pace it (throttled is waiting). `post.key` names the post, the same on every attempt of it: its nonce, with
+ * `enforce_nonce`, makes a post sent again within Discord's few minutes answer the first. `post.mayPost`, asked once
+ * the channel is known reachable and just before the post, can hold it back (the "exactly once" rule's limit).
+ */
+export async function postDiscordMessage(
+  sender: DiscordSender,
+  channelId: string,
+  message: object,
+  attempt: number,
+  post: { key: string; doing: string; mayPost?: () => Promise<boolean> },
+): Promise<DiscordPostOutcome> {
+  const settings = sender.config.discord;
+  if (!settings) return { kind: "dead", reason: "Discord is not configured on this app (DISCORD_PUBLIC_KEY)" };
+  const memory = accessMemory(sender, channelId);
+  const access = await memory.check(guildOfChannel.get(channelId));
+  if (access.kind === "gone") return { kind: "dead", reason: access.reason };
+  const guildId = access.guildId ?? guildOfChannel.get(channelId);
+  const result = await memory.givenBackOnThrow(async (): Promise<Exclude<DiscordPostOutcome, { kind: "posted" }> | { id: string }> => {
+    if (post.mayPost && !(await post.mayPost())) {
+      await memory.unasked();
+      return { kind: "held back" };
+    }
+    const posted = await discordRest(settings).request<{ id: string }>("POST", `/channels/${channelId}/messages`, {
+      ...message,
+      nonce: nonceOf(post.key),
+      enforce_nonce: true,
+    });
+    if (posted.kind === "ok") return posted.body;
+    return memory.refused(posted, guildId, verdict(posted, attempt, post.doing, { posting: true }));
+  });
+  if (!("id" in result)) return result;
+  await memory.reached(guildId);
+  return { kind: "posted", channelId, messageId: result.id };
+}
+
+/** A notice's words as a message's content: shown as typed (a name's `*` or `_` formats nothing). */
+function noticeContent(text: string): string {
+  return escapeDiscordMarkdown(text);
+}
+
+/** Discord takes a nonce of up to 25 characters: one per post (`key`), the same on each attempt of it. */
+function nonceOf(key: string): string {
+  return createHash("sha256").update(key).digest("base64url").slice(0, NONCE_LENGTH);
 }
 
 const refusedOrVerdict = (
@@ -144,7 +246,8 @@ export async function updateDiscordCard(
   const access = await memory.check(undefined);
   if (access.kind === "gone") return { kind: "dead", reason: access.reason };
   const edited = await memory.givenBackOnThrow(async () => {
-    const message = await renderDiscordCopy(sender, issue, copy.guildId);
+    // A copy sent with a notice (a DM's assignment notice) keeps it at its top.
+    const message = await renderDiscordCopy(sender, issue, copy.guildId, copy.notice === undefined ? undefined : noticeContent(copy.notice));
     const result = await discordRest(settings).request("PATCH", `/channels/${copy.channelId}/messages/${copy.messageId}`, message);
     return result.kind === "ok" ? undefined : memory.refused(result, access.guildId, verdict(result, attempt, "edit the card"));
   });
@@ -203,7 +306,7 @@ export async function postDiscordThreadLine(
   }
   const posted = await rest.request("POST", `/channels/${threadId}/messages`, {
     ...line,
-    nonce: createHash("sha256").update(thread.lineKey).digest("base64url").slice(0, NONCE_LENGTH),
+    nonce: nonceOf(thread.lineKey),
     enforce_nonce: true,
   });
   if (posted.kind === "ok") return { kind: "sent", threadId };
@@ -268,6 +371,8 @@ function accessMemory(sender: DiscordSender, channelId: string) {
         throw error;
       }
     },
+    /** Nothing was asked after all: a re-check this caller claimed is given back, for the next caller to make. */
+    unasked: giveBack,
     /** Best-effort: the call went through, and failing to remember that must not make it count as failed. */
     async reached(guildId: string | undefined): Promise<void> {
       const claim = settle();

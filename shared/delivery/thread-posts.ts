@@ -33,21 +33,32 @@ export async function postThreadLine(
   return postSlackThreadReply(slack, copy, renderSlackThreadLine(view), attempt);
 }
 
-/** A person's personal chat with the app on one platform: Teams (their 1:1 with the bot) or one Slack workspace (a DM). */
+/**
+ * A person's personal chat with the app on one platform: Teams (their 1:1 with the bot), one Slack workspace (a DM),
+ * or Discord (their DM with the bot; `guildId`: the server the card in it is for).
+ */
 export type PersonalChat =
   | { provider: "msteams"; email: string; targetKey: string }
-  | { provider: "slack"; teamId: string; slackUserId: string; targetKey: string };
+  | { provider: "slack"; teamId: string; slackUserId: string; targetKey: string }
+  | { provider: "discord"; guildId: string; discordUserId: string; targetKey: string };
 
-/** Sends a notice to a person's personal chat, with the issue's live card under it when `withCard`. */
+/**
+ * Sends a notice to a person's personal chat, with the issue's live card under it when `withCard`. `notice.key`
+ * names this notice, the same on every attempt of it (Discord's nonce: a retry after a lost answer posts it once).
+ */
 export async function sendPersonalNotice(
   poster: AppContext,
   issue: Issue,
   chat: PersonalChat,
-  notice: { text: string; withCard: boolean },
+  notice: { text: string; withCard: boolean; key: string },
   attempt: number,
 ): Promise<NoticeOutcome> {
   if (chat.provider === "msteams") {
     return sendTeamsPersonalNotice(poster, issue, chat.email, chat.targetKey, notice, attempt);
+  }
+  if (chat.provider === "discord") {
+    const { sendDiscordPersonalNotice } = await import("./discord-sender");
+    return sendDiscordPersonalNotice(poster, issue, chat, notice, attempt);
   }
   const slack = withSlack(poster);
   if (!slack) return { kind: "dead", reason: "Slack is not configured on this app" };

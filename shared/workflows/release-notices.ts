@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { renderReleaseDiscordMessage } from "../cards/release-discord";
 import { releaseCardAttachment } from "../cards/release-teams";
 import { renderReleaseSlackMessage } from "../cards/release-slack";
 import { buildReleaseView, type ReleaseContent } from "../cards/release-view";
@@ -46,10 +47,10 @@ interface NoticeTarget {
 
 /**
  * A release message off the `alerts` queue: record the release, then post the release card to the project's
- * subscribed conversations and a personal notice to each person named who is linked on Teams or Slack. Each
- * notice × target is a row in `deliveries` (partition: the notice), taken with a conditional write before its
- * post: a redelivered message posts nothing twice. Posts that must wait (paced, 429, 5xx) put the message back
- * on `alerts` with a delay; the rows already sent are skipped when it comes back. Invalid → `alerts-poison`.
+ * subscribed conversations (Teams, Slack, Discord) and a personal notice to each person named who is linked on
+ * Teams or Slack. Each notice × target is a row in `deliveries` (partition: the notice), taken with a conditional
+ * write before its post: a redelivered message posts nothing twice. Posts that must wait (paced, 429, 5xx) put the
+ * message back on `alerts` with a delay; the rows already sent are skipped when it comes back. Invalid → `alerts-poison`.
  */
 export async function takeRelease(
   storage: StorageClients,
@@ -186,8 +187,9 @@ type NoticeOutcome = { kind: "sent"; messageRef: string; adopted?: boolean } | {
 /**
  * Posts the notice to one taken target under the cards' "exactly once" rule (README): after an attempt whose
  * outcome is unknown, Slack looks for that attempt's notice by its metadata first; where nothing can be asked
- * (Teams, or Slack without the history scopes) one more post is made, counted on the row before it goes out,
- * and none after it (`unproven`).
+ * (Teams, Discord, or Slack without the history scopes) one more post is made, counted on the row before it goes
+ * out, and none after it (`unproven`). Discord's posts also carry a nonce per notice × channel, so that one more
+ * post, made within Discord's few minutes, answers the first instead of doubling it.
  */
 async function postNotice(
   deliverer: AppContext,
@@ -217,7 +219,18 @@ async function postNotice(
     });
     return outcome.kind === "dead-installation" ? { kind: "dead", reason: outcome.reason } : outcome;
   }
-  if (target.provider === "discord") return { kind: "dead", reason: "release notices are not posted to Discord yet" };
+  if (target.provider === "discord") {
+    // Subscriptions are channels; a person named in the release is told on Teams and Slack (linkedPeople).
+    if (!("channelId" in target)) return { kind: "dead", reason: "release notices go to Discord channels only" };
+    const { postDiscordMessage } = await import("../delivery/discord-sender");
+    const posted = await postDiscordMessage(sender, target.channelId, renderReleaseDiscordMessage(view), attempt, {
+      key: deliveryId(noticeId, row.targetKey),
+      doing: "post the release notice",
+      ...(unconfirmed > 0 ? { mayPost: unproven.beforePost } : {}),
+    });
+    if (posted.kind === "held back") return { kind: "withheld", reason: "an earlier post's outcome is unknown and Discord can't be asked" };
+    return posted.kind === "posted" ? { kind: "sent", messageRef: `${posted.channelId}/${posted.messageId}` } : posted;
+  }
   const slackSender = withSlack(sender);
   if (!slackSender) return { kind: "dead", reason: "Slack is not configured on this app (SLACK_SIGNING_SECRET)" };
   if ("channel" in target) {

@@ -42,7 +42,7 @@ export async function converseAroundCard(refresher: AppContext, issue: Issue, ac
   if (changes.length === 0) return;
   // A fresh identity cache: people's links are read once for this pass.
   const ctx: AppContext = { ...refresher, identities: new IdentityRepository(refresher.storage) };
-  const pass: Pass = { ctx, issue, changes, people: new People(ctx.identities, issue), backIn: [], now };
+  const pass: Pass = { ctx, issue, changes, people: new People(ctx.identities, issue, ctx.config.discord), backIn: [], now };
   await sendAssignmentNotices(pass);
   await postThreadLines(pass);
   if (pass.backIn.length > 0) await comeBack(refresher, issue, Math.min(...pass.backIn));
@@ -98,7 +98,7 @@ async function postThreadLines(pass: Pass): Promise<void> {
   const onDiscord = due.some(({ thread }) => thread.copy.provider === "discord");
   await people.load(
     due.flatMap(({ pending }) => pending.flatMap(namedIn)),
-    onDiscord ? [...PERSONAL_CHAT_PROVIDERS, "discord"] : PERSONAL_CHAT_PROVIDERS,
+    onDiscord ? ["msteams", "slack", "discord"] : undefined,
   );
   await Promise.all(
     due.map(async ({ thread, cursor, pending }) => {
@@ -227,7 +227,7 @@ async function sendAssignmentNotices(pass: Pass): Promise<void> {
         if (!allowed) return marks.settle(issue.id, key, { state: "dead", reason: "the person turned notices off" });
         if (!(await marks.claim(issue.id, key, mark))) return;
         const attempt = (mark?.attempts ?? 0) + 1;
-        const outcome = await sendPersonalNotice(ctx, issue, chat, { text, withCard: kind === "assign" }, attempt);
+        const outcome = await sendPersonalNotice(ctx, issue, chat, { text, withCard: kind === "assign", key: `${issue.id}:${key}` }, attempt);
         if (outcome.kind === "sent") {
           // The card in their chat is a live copy from now on: every refresh updates it like the others.
           if (outcome.copy) await recordPersonalCopy(ctx, { ...outcome.copy, notice: text }, `notice:${change.version}`);
@@ -268,22 +268,25 @@ async function recordPersonalCopy(refresher: AppContext, copy: CardCopy, alertId
 
 // ---- who is who
 
-/** The platforms a person has a personal chat with the app on (assignment notices). */
-const PERSONAL_CHAT_PROVIDERS: readonly ChatProvider[] = ["msteams", "slack"];
-
 /** The people the changes name, as linked on each platform: read once per run. */
 class People {
   /** By provider and email. */
   private readonly links = new Map<string, Promise<ChatIdentity[]>>();
   private readonly loaded = new Map<string, ChatIdentity[]>();
+  /** The platforms a person has a personal chat with the app on (assignment notices): Discord's when it is configured. */
+  private readonly personalChatProviders: readonly ChatProvider[];
 
   constructor(
     private readonly identities: IdentityRepository,
     private readonly issue: Issue,
-  ) {}
+    /** The app's Discord settings; absent when Discord is off. */
+    private readonly discord: { allowedGuilds: string[] } | undefined,
+  ) {
+    this.personalChatProviders = discord ? ["msteams", "slack", "discord"] : ["msteams", "slack"];
+  }
 
-  /** Reads the emails' links on these platforms (what an earlier call read is kept). */
-  async load(emails: string[], providers: readonly ChatProvider[] = PERSONAL_CHAT_PROVIDERS): Promise<void> {
+  /** Reads the emails' links on these platforms (default: those with personal chats; what an earlier call read is kept). */
+  async load(emails: string[], providers: readonly ChatProvider[] = this.personalChatProviders): Promise<void> {
     const read = (email: string, provider: ChatProvider) => {
       const key = `${provider}\n${email}`;
       let links = this.links.get(key);
@@ -324,7 +327,10 @@ class People {
     };
   }
 
-  /** The person's personal chats with the app: their Teams 1:1 when linked in Teams, a DM in each Slack workspace they are linked in. */
+  /**
+   * The person's personal chats with the app: their Teams 1:1 when linked in Teams, a DM in each Slack workspace they
+   * are linked in, and one Discord DM however many servers they are linked in (see discordChat).
+   */
   personalChats(email: string): PersonalChat[] {
     const links = this.loaded.get(email) ?? [];
     const chats: PersonalChat[] = [];
@@ -339,8 +345,35 @@ class People {
         targetKey: targetKeyOf({ provider: "slack", teamId: identity.scope, userEmail: email }),
       });
     }
+    const discord = this.discordChat(email, links);
+    if (discord) chats.push(discord);
     return chats;
   }
+
+  /**
+   * A Discord user has one DM with the bot, whichever servers they share: the notice goes there once, its card for
+   * the oldest allowed server the person is linked in (its people fill the Assign menu; a click there is judged by
+   * it). Always the same server while the links stay, so the notice's mark (per target) is found again next time.
+   */
+  private discordChat(email: string, links: ChatIdentity[]): PersonalChat | undefined {
+    if (!this.discord) return undefined;
+    const allowed = this.discord.allowedGuilds;
+    const [oldest] = links
+      .filter((link) => link.provider === "discord" && (allowed.length === 0 || allowed.includes(link.scope)))
+      .sort((a, b) => compareSnowflakes(a.scope, b.scope));
+    if (!oldest) return undefined;
+    return {
+      provider: "discord",
+      guildId: oldest.scope,
+      discordUserId: oldest.chatUserId,
+      targetKey: targetKeyOf({ provider: "discord", guildId: oldest.scope, userEmail: email }),
+    };
+  }
+}
+
+/** Discord ids grow with time: the shorter is older, and at the same length the smaller. */
+function compareSnowflakes(a: string, b: string): number {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
 }
 
 // ---- coming back

@@ -3,7 +3,14 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect } from "vitest";
-import { startDiscordEmulator, type DiscordEmulator, type DiscordEmulatorOptions, type DiscordUser } from "../../dev/emulators/discord";
+import {
+  startDiscordEmulator,
+  type DiscordEmulator,
+  type DiscordEmulatorOptions,
+  type DiscordMessage,
+  type DiscordUser,
+  type RecordedCall,
+} from "../../dev/emulators/discord";
 import type { StorageClients } from "../../shared/storage/clients";
 import { IdentityRepository } from "../../shared/storage/identities";
 
@@ -19,6 +26,23 @@ export async function linkedDiscordUser(discord: DiscordEmulator, storage: Stora
     linkedAt: new Date().toISOString(),
   });
   return user;
+}
+
+/** The bot's DM channel with the user (Discord has one per user and bot), once opened. */
+function directMessageChannel(discord: DiscordEmulator, userId: string): string | undefined {
+  return [...discord.channels.values()].find((channel) => channel.type === 1 && channel.recipientId === userId)?.id;
+}
+
+/** What the bot posted in its DM with the user, oldest first (none: never opened, or nothing posted). */
+export function directMessagesTo(discord: DiscordEmulator, userId: string): DiscordMessage[] {
+  const channelId = directMessageChannel(discord, userId);
+  return channelId ? discord.messages(channelId) : [];
+}
+
+/** The bot's requests to post in its DM with the user, refused ones included. */
+export function directMessagePostsTo(discord: DiscordEmulator, userId: string): RecordedCall[] {
+  const channelId = directMessageChannel(discord, userId);
+  return channelId ? discord.calls.filter((call) => call.method === "POST" && call.path === `/channels/${channelId}/messages`) : [];
 }
 
 /** How the stand-in answers an interaction: a JSON body, or silence for this long. */

@@ -1,8 +1,9 @@
 // A Discord emulator for dev and tests: signs interactions with its own Ed25519 key pair as Discord does,
-// serves the REST subset the app uses (create/edit message, open a DM, register commands, start a thread from a
-// message and post in it, and an answered interaction's webhook for 15 minutes: edit its original response, send a
-// followup) with per-route bucket headers and 429s (route and global), injected failures (5xx, dropped
-// connections, refused connections), gives up on an interaction after 3 s, and records calls.
+// serves the REST subset the app uses (create/edit message, open a DM and post in it — 50007 where the user's DMs are
+// closed to the bot —, register commands, start a thread from a message and post in it, and an answered interaction's
+// webhook for 15 minutes: edit its original response, send a followup) with per-route bucket headers and 429s (route
+// and global), injected failures (5xx, dropped connections, refused connections), gives up on an interaction after
+// 3 s, and records calls.
 import { randomBytes } from "node:crypto";
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -54,6 +55,8 @@ export interface RecordedCall {
   path: string;
   status: number;
   body?: unknown;
+  /** Discord's JSON error code in the answer (50007, 10003, …), when it gave one. */
+  code?: number;
 }
 export interface ThrottleSpec {
   /** "global": the 50 req/s account-wide limit (X-RateLimit-Global). Default "route". */
@@ -135,6 +138,11 @@ export class DiscordEmulator {
    * start a thread from a message there, or to post in one of its threads). Its own posts there still go.
    */
   readonly noThreadPermission = new Set<string>();
+  /**
+   * Users whose DMs are closed to the bot (they turned off DMs from server members, or blocked it): the DM channel
+   * opens, and a post in it is refused 403 50007 Cannot send messages to this user, as Discord does.
+   */
+  readonly closedDirectMessages = new Set<string>();
   commands: unknown[] = [];
   private readonly messagesByChannel = new Map<string, DiscordMessage[]>();
   /** Interaction token → where it came from and what its answer created (edits of `@original` go there). */
@@ -522,7 +530,8 @@ export class DiscordEmulator {
   }
 
   private record(method: string, path: string, body: unknown, answer: Answer): Answer {
-    this.calls.push({ method, path, status: answer.status, body });
+    const code = typeof answer.body?.code === "number" && answer.body.code !== 0 ? answer.body.code : undefined;
+    this.calls.push({ method, path, status: answer.status, body, ...(code !== undefined ? { code } : {}) });
     return answer;
   }
 
@@ -619,6 +628,9 @@ export class DiscordEmulator {
             : { status: 403, body: { code: 160005, message: "Thread is locked" } };
         }
         channel.archived = false;
+      }
+      if (channel.type === 1 && this.closedDirectMessages.has(channel.recipientId!)) {
+        return { status: 403, body: { code: 50007, message: "Cannot send messages to this user" } };
       }
       const nonce = typeof body.nonce === "string" || typeof body.nonce === "number" ? body.nonce : undefined;
       if (nonce !== undefined && body.enforce_nonce === true) {
