@@ -1,30 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { DISCORD_LIMITS, embedLength } from "../../../shared/cards/discord-message";
 import { renderReleaseDiscordMessage } from "../../../shared/cards/release-discord";
-import { buildReleaseView, type ReleaseContent } from "../../../shared/cards/release-view";
-import type { Issue } from "../../../shared/domain/issue";
-import { anIssue } from "../../fixtures/issues";
-
-const release: ReleaseContent["release"] = {
-  project: "checkout",
-  version: "1.2.4",
-  environment: "production",
-  url: "https://deploys.example.com/checkout/1.2.4",
-  deployedAt: "2026-11-21T15:00:00.000Z",
-  people: ["ana@contoso.com"],
-};
-
-const issues = (n: number, fields: (i: number) => Partial<Issue> = () => ({})) =>
-  Array.from({ length: n }, (_, i) => anIssue({ id: `issue-${i}`, shortId: `CHECKOUT-${i}`, title: `Issue number ${i}`, ...fields(i) }));
-
-const content = (resolved: Issue[], regressions: Issue[] = []): ReleaseContent => ({ release, resolved, regressions, previous: "1.2.3" });
-
-/** Titles at their limit, each with a 2,000-character link, some in characters that need escaping or several bytes. */
-const huge = (i: number): Partial<Issue> => ({
-  title: `${i % 2 ? "é🔥" : "*_<[x]>_*"}`.repeat(400),
-  url: `https://sentry.example.com/issues/${i}?q=${"a".repeat(1950)}`,
-  shortId: "S".repeat(100),
-});
+import { buildReleaseView } from "../../../shared/cards/release-view";
+import { content, huge, issues, release } from "../../fixtures/releases";
 
 describe("the Discord release message", () => {
   it.each([

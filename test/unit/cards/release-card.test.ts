@@ -3,10 +3,9 @@ import { describe, expect, it } from "vitest";
 import { readBlocks } from "../../../dev/emulators/slack/blocks";
 import { renderReleaseSlackMessage, SLACK_SECTION_TEXT_LIMIT } from "../../../shared/cards/release-slack";
 import { releaseCardSize, renderReleaseTeamsCard } from "../../../shared/cards/release-teams";
-import { buildReleaseView, MAX_RELEASE_ITEMS, type ReleaseContent } from "../../../shared/cards/release-view";
+import { buildReleaseView, MAX_RELEASE_ITEMS } from "../../../shared/cards/release-view";
 import { TEAMS_CARD_BUDGET_BYTES } from "../../../shared/cards/teams-card";
-import type { Issue } from "../../../shared/domain/issue";
-import { anIssue } from "../../fixtures/issues";
+import { content, huge, issues, release } from "../../fixtures/releases";
 
 function adaptiveCardProblems(json: object): string[] {
   const card = new AC.AdaptiveCard();
@@ -17,27 +16,6 @@ function adaptiveCardProblems(json: object): string[] {
   for (const event of card.validateProperties().validationEvents) problems.push(`validate: ${event.message}`);
   return problems;
 }
-
-const release: ReleaseContent["release"] = {
-  project: "checkout",
-  version: "1.2.4",
-  environment: "production",
-  url: "https://deploys.example.com/checkout/1.2.4",
-  deployedAt: "2026-11-21T15:00:00.000Z",
-  people: ["ana@contoso.com"],
-};
-
-const issues = (n: number, fields: (i: number) => Partial<Issue> = () => ({})) =>
-  Array.from({ length: n }, (_, i) => anIssue({ id: `issue-${i}`, shortId: `CHECKOUT-${i}`, title: `Issue number ${i}`, ...fields(i) }));
-
-const content = (resolved: Issue[], regressions: Issue[] = []): ReleaseContent => ({ release, resolved, regressions, previous: "1.2.3" });
-
-/** Titles at their limit, each with a 2,000-character link, some in characters that need escaping or several bytes. */
-const huge = (i: number): Partial<Issue> => ({
-  title: `${i % 2 ? "é🔥" : "*_<[x]>_*"}`.repeat(400),
-  url: `https://sentry.example.com/issues/${i}?q=${"a".repeat(1950)}`,
-  shortId: "S".repeat(100),
-});
 
 describe("the release view", () => {
   it("names the release, and lists what it resolved and the open regressions since the previous one", () => {
