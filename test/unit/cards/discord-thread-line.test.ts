@@ -9,19 +9,11 @@ import {
   type ThreadLineView,
 } from "../../../shared/cards/thread-line";
 import type { ActivityRecord } from "../../../shared/domain/actions";
+import { aChange, CHANGE_AT } from "../../fixtures/activities";
 import { anIssue } from "../../fixtures/issues";
 
-const AT = "2026-11-21T14:02:00.000Z";
-const change = (overrides: Partial<ActivityRecord>): ActivityRecord => ({
-  issueId: "issue-1",
-  action: "resolve",
-  actor: "ana@contoso.com",
-  surface: "discord",
-  fromStatus: "unresolved",
-  toStatus: "resolved",
-  at: AT,
-  ...overrides,
-});
+const AT = CHANGE_AT;
+const change = (overrides: Partial<ActivityRecord>): ActivityRecord => aChange({ surface: "discord", ...overrides });
 
 const directory: Record<string, NamedPerson> = {
   "ana@contoso.com": { name: "Ana Lima" },
