@@ -48,6 +48,12 @@ export async function changesSince(storage: StorageClients, issueId: string, sin
   return changes.sort((a, b) => a.version - b.version || a.index - b.index);
 }
 
+/** `<version>.<index>` as stored, or undefined (none, or not one). */
+function positionOf(stored: string | undefined): ChangePosition | undefined {
+  const match = /^(\d{1,15})\.(\d{1,4})$/.exec(stored ?? "");
+  return match ? { version: Number(match[1]), index: Number(match[2]) } : undefined;
+}
+
 /** How long one run has a thread (or a notice) to itself before another may take it over (its instance died). */
 export const CLAIM_SECONDS = 60;
 
@@ -67,7 +73,18 @@ export interface ThreadCursor {
   dead?: string;
   /** Discord: the thread started from the card (or found there), once known; Teams and Slack threads need none. */
   threadId?: string;
+  /**
+   * The last change a released attempt's line carried, when that line may have been posted (an answer lost): the
+   * retry carries exactly those changes again, under the same key, so the platform recognises it.
+   */
+  attemptedThrough?: ChangePosition;
   etag: string;
+}
+
+/** Where a change stands in the issue's history: its version, and its place among that version's changes. */
+export interface ChangePosition {
+  version: number;
+  index: number;
 }
 
 interface ThreadCursorEntity {
@@ -80,6 +97,8 @@ interface ThreadCursorEntity {
   attempts?: number;
   dead?: string;
   threadId?: string;
+  /** `<version>.<index>`: ThreadCursor.attemptedThrough. */
+  attemptedThrough?: string;
 }
 
 const LINES_PREFIX = "~lines:";
@@ -98,6 +117,7 @@ export class ThreadCursors {
         attempts: Number(entity.attempts ?? 0),
         dead: entity.dead || undefined,
         threadId: entity.threadId || undefined,
+        attemptedThrough: positionOf(entity.attemptedThrough),
         etag: entity.etag!,
       }),
     );
@@ -117,16 +137,25 @@ export class ThreadCursors {
 
   /** The line went out: the changes up to `linedVersion` are in the thread (`threadId`: the thread, newly known). */
   async lined(issueId: string, threadKey: string, linedVersion: number, linedAt: string, threadId?: string): Promise<void> {
-    await this.merge(issueId, threadKey, stripUndefined({ linedVersion, linedAt, claimedUntil: "", attempts: 0, threadId }));
+    await this.merge(issueId, threadKey, stripUndefined({ linedVersion, linedAt, claimedUntil: "", attempts: 0, threadId, attemptedThrough: "" }));
   }
 
-  /** The line must wait (throttled, or a failure to retry): the thread is free again, `attempts` recorded. */
-  async release(issueId: string, threadKey: string, attempts: number, threadId?: string): Promise<void> {
-    await this.merge(issueId, threadKey, stripUndefined({ claimedUntil: "", attempts, threadId }));
+  /**
+   * The line must wait (throttled, or a failure to retry): the thread is free again, `attempts` recorded.
+   * `attemptedThrough`: the line may have been posted, so its retry carries exactly these changes (kept until lined).
+   */
+  async release(
+    issueId: string,
+    threadKey: string,
+    attempts: number,
+    { threadId, attemptedThrough }: { threadId?: string; attemptedThrough?: ChangePosition } = {},
+  ): Promise<void> {
+    const through = attemptedThrough ? `${attemptedThrough.version}.${attemptedThrough.index}` : undefined;
+    await this.merge(issueId, threadKey, stripUndefined({ claimedUntil: "", attempts, threadId, attemptedThrough: through }));
   }
 
   async markDead(issueId: string, threadKey: string, reason: string): Promise<void> {
-    await this.merge(issueId, threadKey, { claimedUntil: "", dead: reason });
+    await this.merge(issueId, threadKey, { claimedUntil: "", dead: reason, attemptedThrough: "" });
   }
 
   private async merge(issueId: string, threadKey: string, fields: Partial<ThreadCursorEntity>): Promise<void> {

@@ -85,10 +85,10 @@ async function postThreadLines(pass: Pass): Promise<void> {
       backIn.push(secondsUntil(cursor.claimedUntil, now));
       return [];
     }
-    return [{ thread, cursor, pending }];
+    return [{ thread, cursor, pending, carried: changesOfLine(pending, cursor) }];
   });
   if (due.length === 0) return;
-  const newest = Math.max(...due.flatMap(({ pending }) => pending.map((change) => Date.parse(change.at))));
+  const newest = Math.max(...due.flatMap(({ carried }) => carried.map((change) => Date.parse(change.at))));
   const settleMs = ctx.config.cardRefreshCoalesceSeconds * 1000;
   if (now - newest < settleMs) {
     backIn.push(Math.max(1, Math.ceil((newest + settleMs - now) / 1000)));
@@ -97,20 +97,25 @@ async function postThreadLines(pass: Pass): Promise<void> {
   // Discord's people too where a line goes to Discord: named by their linked name, shown as their user there.
   const onDiscord = due.some(({ thread }) => thread.copy.provider === "discord");
   await people.load(
-    due.flatMap(({ pending }) => pending.flatMap(namedIn)),
-    onDiscord ? ["msteams", "slack", "discord"] : undefined,
+    due.flatMap(({ carried }) => carried.flatMap(namedIn)),
+    onDiscord ? ["msteams", "slack", "discord"] : ["msteams", "slack"],
   );
   await Promise.all(
-    due.map(async ({ thread, cursor, pending }) => {
+    due.map(async ({ thread, cursor, pending, carried }) => {
       if (!(await cursors.claim(issue.id, thread.threadKey, cursor))) return; // another run has it
-      const first = pending[0]!;
-      const last = pending[pending.length - 1]!;
+      const first = carried[0]!;
+      const last = carried[carried.length - 1]!;
       const copy = thread.copy;
-      const view = buildThreadLine(issue, pending, {
+      const lined = (threadId?: string) => {
+        // The changes made since the line was first tried get the next line: the pass comes back for them.
+        if (carried.length < pending.length) backIn.push(1);
+        return cursors.lined(issue.id, thread.threadKey, last.version, last.at, threadId);
+      };
+      const view = buildThreadLine(issue, carried, {
         personFor: people.on(copy),
         broadcastRegressions: ctx.config.threadBroadcastRegressions,
       });
-      if (!view) return cursors.lined(issue.id, thread.threadKey, last.version, last.at);
+      if (!view) return lined();
       const attempt = (cursor?.attempts ?? 0) + 1;
       const line = {
         issue,
@@ -121,19 +126,37 @@ async function postThreadLines(pass: Pass): Promise<void> {
       // A Discord thread started (or found) by this attempt: the next line goes straight to it.
       const threadId = outcome.threadId !== cursor?.threadId ? outcome.threadId : undefined;
       const label = `Thread line for ${issue.id} in ${targetLabel(copy.targetKey)}`;
-      if (outcome.kind === "sent") return cursors.lined(issue.id, thread.threadKey, last.version, last.at, threadId);
+      if (outcome.kind === "sent") return lined(threadId);
       if (outcome.kind === "retry" && (outcome.throttled || attempt < MAX_DELIVERY_ATTEMPTS)) {
         backIn.push(outcome.delaySeconds);
-        return cursors.release(issue.id, thread.threadKey, countsAsAttempt(outcome) ? attempt : attempt - 1, threadId);
+        // Discord answers a line sent again with its nonce by the one already there, but only under the same key:
+        // after a failure that may have posted it (not a 429), the retry must carry these changes and no more.
+        // Teams and Slack take no key: there, a retry lists whatever is pending by then.
+        const mayBeThere = copy.provider === "discord" && !outcome.throttled;
+        const attemptedThrough = mayBeThere ? { version: last.version, index: last.index } : undefined;
+        return cursors.release(issue.id, thread.threadKey, countsAsAttempt(outcome) ? attempt : attempt - 1, { threadId, attemptedThrough });
       }
       if (outcome.kind === "retry") {
         ctx.log(`${label} given up after ${attempt} attempts: ${outcome.reason}`);
-        return cursors.lined(issue.id, thread.threadKey, last.version, last.at, threadId);
+        return lined(threadId);
       }
       ctx.log(`${label}: the thread takes no more lines (${outcome.reason})`);
       return cursors.markDead(issue.id, thread.threadKey, outcome.reason);
     }),
   );
+}
+
+/**
+ * The changes the thread's next line carries: every pending one, or, retrying a line that may be in the thread
+ * already, exactly that line's (none of them left within the horizon: a new line, it can't be the same anyway).
+ */
+function changesOfLine(pending: IssueChange[], cursor: ThreadCursor | undefined): IssueChange[] {
+  const through = cursor?.attemptedThrough;
+  if (!through) return pending;
+  const attempted = pending.filter(
+    (change) => change.version < through.version || (change.version === through.version && change.index <= through.index),
+  );
+  return attempted.length > 0 ? attempted : pending;
 }
 
 /** A change goes in a thread made before it (and before the target's next card), once: after the thread's cursor. */

@@ -158,6 +158,23 @@ describe("thread lines on Discord cards", () => {
     expect(linesOf(channelId, ISSUE).filter((line) => line.startsWith("Unignored"))).toHaveLength(1);
   }, 90_000);
 
+  it("an answer lost, then another change before the retry: the first line is there once, the new change in a line of its own", async () => {
+    await settled(ISSUE);
+    const threadId = cardOf(channelId, ISSUE)!.id;
+    const before = linesOf(channelId, ISSUE).length;
+    const lost = postsIn(threadId).filter((c) => c.status === 0).length;
+    const threadPost = { pathIncludes: `/channels/${threadId}/messages`, method: "POST" };
+    discord.failNext({ ...threadPost, failure: "drop", afterApplying: true });
+    // The retry after it fails too: Ben's change surely lands before a retry can post again.
+    discord.failNext({ ...threadPost, failure: { status: 503 } });
+    expect((await api(ISSUE, { action: "ignore", actor: "ana@contoso.com", ignore: { mode: "forever" } })).status).toBe(200);
+    await waitFor(() => postsIn(threadId).filter((c) => c.status === 0).length > lost, { timeoutMs: 40_000, description: "the lost answer" });
+    expect((await api(ISSUE, { action: "unignore", actor: "ben@contoso.com" })).status).toBe(200);
+    await lineMatching(channelId, ISSUE, /Unignored by Ben Ode · via the API/, "Ben's change in the thread");
+    await settled(ISSUE);
+    expect(linesOf(channelId, ISSUE).slice(before)).toEqual(["Ignored forever by Ana Lima · via the API", "Unignored by Ben Ode · via the API"]);
+  }, 120_000);
+
   it("an archived thread still gets the line, and is unarchived by it", async () => {
     const threadId = cardOf(channelId, ISSUE)!.id;
     discord.archiveThread(threadId);
