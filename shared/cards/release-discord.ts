@@ -43,8 +43,9 @@ function buildEmbed(view: ReleaseView, lists: ReleaseList[]): APIEmbed {
     description,
     color: RELEASE_COLOUR,
     fields: view.facts.slice(0, MAX_FACTS).map((fact) => ({
-      name: escaped(fact.label, TEXT_LIMITS.factLabel),
-      value: escaped(fact.value, TEXT_LIMITS.factValue),
+      // Discord refuses a blank field (50035): a release's environment may be only spaces.
+      name: escaped(nonBlank(fact.label) ?? "-", TEXT_LIMITS.factLabel),
+      value: escaped(nonBlank(fact.value) ?? "-", TEXT_LIMITS.factValue),
       inline: true,
     })),
     footer: { text: "Triage Relay · release" },

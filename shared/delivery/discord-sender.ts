@@ -260,6 +260,7 @@ export async function updateDiscordCard(
 const THREAD_CLOSED_CODES = new Map<number, string>([
   [160005, "locked"], // ThreadLocked
   [50083, "archived and locked"], // ThreadArchived: a post unarchives an archived thread, unless it is locked
+  [50024, "impossible in this kind of channel"], // a card in a thread, or in a voice channel's chat: no thread from it
 ]);
 const THREAD_ALREADY_CREATED = 160004;
 /** The codes that say the bot lacks a permission for threads there: Create Public Threads, Send Messages in Threads. */
@@ -314,7 +315,8 @@ export async function postDiscordThreadLine(
   return { ...threadVerdict(posted, attempt, "post in the card's thread"), threadId };
 }
 
-function threadVerdict(result: Exclude<DiscordResult<unknown>, { kind: "ok" }>, attempt: number, doing: string): FailureVerdict {
+/** What Discord's answer to starting or posting in a card's thread means for the line (exported for its tests). */
+export function threadVerdict(result: Exclude<DiscordResult<unknown>, { kind: "ok" }>, attempt: number, doing: string): FailureVerdict {
   const code = result.kind === "error" ? result.code : undefined;
   const closed = code === undefined ? undefined : THREAD_CLOSED_CODES.get(code);
   if (closed && result.kind === "error") return { kind: "dead", reason: `the card's thread is ${closed} (Discord: ${result.message}, ${code})` };

@@ -48,3 +48,10 @@ describe("the Discord release message", () => {
     expect(embed.fields).toContainEqual({ name: "Environment", value: "\\~\\~prod\\~\\~", inline: true });
   });
 });
+
+describe("a release whose environment is only spaces", () => {
+  it("still has a value in every field: Discord refuses a blank one", () => {
+    const message = renderReleaseDiscordMessage(buildReleaseView({ ...content(issues(1)), release: { ...release, environment: "  \n " } }));
+    for (const field of message.embeds[0]!.fields ?? []) expect(field.value.trim()).not.toBe("");
+  });
+});
