@@ -6,14 +6,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DiscordEmulator, DiscordUser } from "../../dev/emulators/discord";
 import { discordMessageVersion } from "../../shared/cards/discord-message";
-import { QUEUES } from "../../shared/storage/clients";
 import { IdentityRepository } from "../../shared/storage/identities";
 import { IssueRepository } from "../../shared/storage/issues";
 import { anAlert } from "../fixtures/issues";
 import { directMessagesTo, directMessagePostsTo } from "../support/discord";
-import { messageCount, sendBase64Json } from "../support/queues";
+import { sendBase64Json } from "../support/queues";
 import { waitFor } from "../support/wait";
 import { installSlackWorkspace, startStack, type Stack } from "./stack";
+import { everyChangePosted } from "./settled";
 
 const ISSUE = "discord-assigned";
 
@@ -95,15 +95,7 @@ const api = (body: Record<string, unknown>) =>
 const isCardOfTheIssue = (message: { components: unknown[] }) => JSON.stringify(message.components).includes(`~${ISSUE}`);
 
 /** Every change announced and the card-refresh queue empty: whatever the app was going to post is posted. */
-async function settled(): Promise<void> {
-  await waitFor(async () => ((await new IssueRepository(stack.storage).get(ISSUE))?.outbox.every((entry) => entry.announced) ? true : undefined), {
-    timeoutMs: 30_000,
-  });
-  await waitFor(async () => ((await messageCount(stack.azurite.connectionString, QUEUES.cardRefresh)) === 0 ? true : undefined), {
-    timeoutMs: 40_000,
-    intervalMs: 200,
-  });
-}
+const settled = () => everyChangePosted(stack, ISSUE);
 
 /** The line under the Discord card saying the issue was assigned to `who` (lines come once a change settled). */
 async function assignedLine(who: string): Promise<void> {

@@ -6,14 +6,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DiscordEmulator, DiscordUser } from "../../dev/emulators/discord";
 import { discordMessageVersion } from "../../shared/cards/discord-message";
-import { QUEUES } from "../../shared/storage/clients";
 import { IdentityRepository } from "../../shared/storage/identities";
 import { IssueRepository } from "../../shared/storage/issues";
 import { listSubscriptions } from "../../shared/storage/subscriptions";
 import { anAlert } from "../fixtures/issues";
-import { messageCount, sendBase64Json } from "../support/queues";
+import { sendBase64Json } from "../support/queues";
 import { waitFor } from "../support/wait";
 import { startStack, type Stack } from "./stack";
+import { everyChangePosted } from "./settled";
 
 let stack: Stack;
 let discord: DiscordEmulator;
@@ -91,15 +91,7 @@ async function cardShowsLatest(channel: string, issueId: string): Promise<boolea
 }
 
 /** Every change announced and the card-refresh queue empty: whatever the app was going to post is posted. */
-async function settled(issueId: string): Promise<void> {
-  await waitFor(async () => ((await new IssueRepository(stack.storage).get(issueId))?.outbox.every((entry) => entry.announced) ? true : undefined), {
-    timeoutMs: 30_000,
-  });
-  await waitFor(async () => ((await messageCount(stack.azurite.connectionString, QUEUES.cardRefresh)) === 0 ? true : undefined), {
-    timeoutMs: 40_000,
-    intervalMs: 200,
-  });
-}
+const settled = (issueId: string) => everyChangePosted(stack, issueId);
 
 async function lineMatching(channel: string, issueId: string, pattern: RegExp, description: string): Promise<string> {
   return waitFor(() => linesOf(channel, issueId).find((line) => pattern.test(line)), { timeoutMs: 40_000, description });

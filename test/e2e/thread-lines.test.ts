@@ -7,11 +7,12 @@ import { IssueRepository } from "../../shared/storage/issues";
 import type { CardRefreshMessage } from "../../shared/storage/card-refresh-queue";
 import { conversationKeyOf, listSubscriptions, setThreadLines, subscribe } from "../../shared/storage/subscriptions";
 import { anAlert } from "../fixtures/issues";
-import { messageCount, sendBase64Json } from "../support/queues";
+import { sendBase64Json } from "../support/queues";
 import { waitFor } from "../support/wait";
 import { cardOf, cardText } from "./card-helpers";
 import { blocksText, click } from "./slack-helpers";
 import { installSlackWorkspace, startStack, type Stack } from "./stack";
+import { everyChangePosted } from "./settled";
 
 // The conversation around the card (issue 15): who did what, said in each card's thread, with the person
 // concerned mentioned; and a personal notice to whoever is assigned.
@@ -99,15 +100,7 @@ async function linesMatching(pattern: RegExp, description: string) {
 }
 
 /** Every change announced and the card-refresh queue empty: whatever the app was going to post is posted. */
-async function settled(): Promise<void> {
-  await waitFor(async () => ((await new IssueRepository(stack.storage).get(ISSUE))?.outbox.every((entry) => entry.announced) ? true : undefined), {
-    timeoutMs: 30_000,
-  });
-  await waitFor(async () => ((await messageCount(stack.azurite.connectionString, QUEUES.cardRefresh)) === 0 ? true : undefined), {
-    timeoutMs: 40_000,
-    intervalMs: 200,
-  });
-}
+const settled = () => everyChangePosted(stack, ISSUE);
 
 describe("thread lines", () => {
   it("a click in Slack: a line in the Slack thread and a reply under the Teams channel card, naming the clicker", async () => {
