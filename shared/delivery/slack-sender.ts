@@ -3,7 +3,7 @@ import type { AlertTarget } from "../domain/alert";
 import type { Issue } from "../domain/issue";
 import { renderSlackMessage } from "../cards/slack-message";
 import { buildIssueView } from "../cards/view";
-import { SlackNotInstalledError } from "../slack/client";
+import { SlackNotInstalledError, TOKEN_RENEWAL_ERRORS } from "../slack/client";
 import { slackViewOptions } from "../cards/render-issue-card";
 import { SlackInstallations } from "../storage/slack-installations";
 import { SlackChannels } from "../storage/slack-channels";
@@ -66,8 +66,6 @@ export const DEAD_TARGET_ERRORS = new Set([
  * `token_expired`: with rotation that means "refresh", which the client does (notes/slack.md §12).
  */
 const DEAD_INSTALLATION_ERRORS = new Set(["account_inactive", "token_revoked", "invalid_auth", "not_authed", "team_access_not_granted"]);
-/** The token ran out and its refresh is still under way (or just failed): try again shortly, never uninstall. */
-const TOKEN_RENEWAL_ERRORS = new Set(["token_expired", "invalid_refresh_token", "invalid_grant"]);
 /** The message to update is gone or no longer ours to edit. */
 const DEAD_COPY_ERRORS = new Set(["message_not_found", "cant_update_message", "edit_window_closed", "channel_not_found", "is_archived"]);
 

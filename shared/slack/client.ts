@@ -255,6 +255,9 @@ export class SlackTokens {
   }
 }
 
+/** Slack errors that mean the token ran out and its refresh is under way (or just failed): try again shortly, never uninstall. */
+export const TOKEN_RENEWAL_ERRORS: ReadonlySet<string> = new Set(["token_expired", "invalid_refresh_token", "invalid_grant"]);
+
 function isSpentRefreshToken(error: unknown): boolean {
   const slackError = (error as { data?: { error?: string } }).data?.error;
   return slackError === "invalid_refresh_token" || slackError === "invalid_grant";

@@ -4,7 +4,7 @@ import { LEVELS } from "../../domain/issue";
 import { QUEUES } from "../../storage/clients";
 import { instanceShare, pacedWindows, SLACK_TIER3_LIMITS, SlidingWindowLimiter } from "../../delivery/pacing";
 import type { CommandReply } from "../../workflows/commands";
-import { readSlackChannel, SlackNotInstalledError, type SlackChannelInfo } from "../../slack/client";
+import { readSlackChannel, SlackNotInstalledError, TOKEN_RENEWAL_ERRORS, type SlackChannelInfo } from "../../slack/client";
 import type { SlashCommand } from "../../slack/payloads";
 import { ephemeral, postToResponseUrl } from "../../slack/responses";
 import type { SlackContext } from "../../context";
@@ -105,9 +105,6 @@ export async function checkSubscribedChannel(deps: SlackContext, check: Subscrib
   const told = await postToResponseUrl(check.responseUrl, ephemeral(words), RESPONSE_URL_TIMEOUT_MS);
   deps.log(`${where}: cards can't be posted (${problems.join(", ")}); ${told ? "the subscriber was told" : "telling the subscriber failed"}`);
 }
-
-/** Token renewal under way or just failed: the look is worth trying again shortly (see shared/slack/client.ts). */
-const TOKEN_RENEWAL_ERRORS = new Set(["token_expired", "invalid_refresh_token", "invalid_grant"]);
 
 /** Slack's answer about the channel, as the problems posting cards there would meet (none for a public channel the app isn't in: it posts there without joining). */
 function channelProblems(info: SlackChannelInfo, directMessage: boolean): ChannelProblem[] {
