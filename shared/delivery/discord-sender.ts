@@ -143,21 +143,13 @@ export async function sendDiscordPersonalNotice(
   notice: { text: string; withCard: boolean; key: string },
   attempt: number,
 ): Promise<{ kind: "sent"; copy?: CardCopy } | FailureVerdict> {
-  const settings = sender.config.discord;
-  if (!settings) return { kind: "dead", reason: "Discord is not configured on this app (DISCORD_PUBLIC_KEY)" };
-  const rest = discordRest(settings);
-  const channelId = await openDirectMessage(rest, where.discordUserId, attempt);
-  if (typeof channelId !== "string") return channelId;
+  if (!sender.config.discord) return { kind: "dead", reason: "Discord is not configured on this app (DISCORD_PUBLIC_KEY)" };
   const message = notice.withCard
     ? await renderDiscordCopy(sender, issue, where.guildId, noticeContent(notice.text))
     : { content: truncate(noticeContent(notice.text), DISCORD_LIMITS.content), allowed_mentions: { parse: [] } };
-  const posted = await rest.request<{ id: string }>("POST", `/channels/${channelId}/messages`, {
-    ...message,
-    nonce: nonceOf(notice.key),
-    enforce_nonce: true,
-  });
   // Not `posting`: a post that may have landed is sent again with its nonce, which Discord answers with the first.
-  if (posted.kind !== "ok") return verdict(posted, attempt, "post the notice");
+  const posted = await postDiscordDirectMessage(sender, where.discordUserId, message, attempt, { key: notice.key, doing: "post the notice" });
+  if (posted.kind !== "posted") return posted;
   if (!notice.withCard) return { kind: "sent" };
   return {
     kind: "sent",
@@ -165,8 +157,8 @@ export async function sendDiscordPersonalNotice(
       provider: "discord",
       issueId: issue.id,
       guildId: where.guildId,
-      channelId,
-      messageId: posted.body.id,
+      channelId: posted.channelId,
+      messageId: posted.messageId,
       targetKey: where.targetKey,
       renderedVersion: issue.version,
       postedAt: new Date().toISOString(),
@@ -176,6 +168,50 @@ export async function sendDiscordPersonalNotice(
 
 /** A message's post in a channel: posted (where), held back by the caller's `mayPost`, or why not. */
 export type DiscordPostOutcome = { kind: "posted"; channelId: string; messageId: string } | { kind: "held back" } | FailureVerdict;
+
+type DirectPost = { key: string; doing: string; posting?: boolean; mayPost?: () => Promise<boolean> };
+
+/**
+ * Posts a message in the bot's DM with the user (opened, or found open: Discord keeps one per user and bot). The post
+ * carries a nonce from `post.key` with `enforce_nonce`, so one sent again within Discord's few minutes answers the
+ * first. `post.posting`: a post left without an answer is ambiguous (the caller's "exactly once" rule counts it);
+ * `post.mayPost`, asked just before the post, can hold it back. Closed DMs (50007) are dead, like every Discord "gone".
+ */
+export async function postDiscordDirectMessage(
+  sender: Pick<DiscordSender, "config">,
+  discordUserId: string,
+  message: object,
+  attempt: number,
+  post: DirectPost & { mayPost?: undefined },
+): Promise<Exclude<DiscordPostOutcome, { kind: "held back" }>>;
+export async function postDiscordDirectMessage(
+  sender: Pick<DiscordSender, "config">,
+  discordUserId: string,
+  message: object,
+  attempt: number,
+  post: DirectPost,
+): Promise<DiscordPostOutcome>;
+export async function postDiscordDirectMessage(
+  sender: Pick<DiscordSender, "config">,
+  discordUserId: string,
+  message: object,
+  attempt: number,
+  post: DirectPost,
+): Promise<DiscordPostOutcome> {
+  const settings = sender.config.discord;
+  if (!settings) return { kind: "dead", reason: "Discord is not configured on this app (DISCORD_PUBLIC_KEY)" };
+  const rest = discordRest(settings);
+  const channelId = await openDirectMessage(rest, discordUserId, attempt);
+  if (typeof channelId !== "string") return channelId;
+  if (post.mayPost && !(await post.mayPost())) return { kind: "held back" };
+  const posted = await rest.request<{ id: string }>("POST", `/channels/${channelId}/messages`, {
+    ...message,
+    nonce: nonceOf(post.key),
+    enforce_nonce: true,
+  });
+  if (posted.kind !== "ok") return verdict(posted, attempt, post.doing, { posting: post.posting ?? false });
+  return { kind: "posted", channelId, messageId: posted.body.id };
+}
 
 /**
  * Posts a message that isn't a card (a release notice) in a channel, as a card is posted there: a channel Discord

@@ -18,6 +18,22 @@ export interface ChatIdentity {
   teamsUserId?: string;
 }
 
+/**
+ * Whose DM a person's Discord notice goes to: a Discord user has one DM with the bot whichever servers they share, so
+ * the user linked in the oldest server the app serves (every server when `allowedGuilds` is empty), always the same
+ * while the links stay. None when they are linked in no served server.
+ */
+export function discordDirectMessageIdentity(links: ChatIdentity[], allowedGuilds: string[]): ChatIdentity | undefined {
+  return links
+    .filter((link) => link.provider === "discord" && (allowedGuilds.length === 0 || allowedGuilds.includes(link.scope)))
+    .sort((a, b) => olderSnowflakeFirst(a.scope, b.scope))[0];
+}
+
+/** Discord ids grow with time: the shorter is older, and at the same length the smaller. */
+function olderSnowflakeFirst(a: string, b: string): number {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+}
+
 interface IdentityEntity {
   partitionKey: string;
   rowKey: string;

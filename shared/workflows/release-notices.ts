@@ -23,7 +23,7 @@ import { conversationFor, withConnector } from "../delivery/teams-sender";
 import { targetKey, type AlertTarget } from "../domain/alert";
 import type { Issue } from "../domain/issue";
 import { openRegressionSince, parseReleaseMessage, previousRelease, resolvedInRelease, type ReleaseMessage } from "../domain/release-notice";
-import { IdentityRepository } from "../storage/identities";
+import { discordDirectMessageIdentity, IdentityRepository, type ChatIdentity } from "../storage/identities";
 import { QUEUES, TABLES, type StorageClients } from "../storage/clients";
 import { IssueRepository } from "../storage/issues";
 import { ProjectReleases } from "../storage/releases";
@@ -48,8 +48,8 @@ interface NoticeTarget {
 /**
  * A release message off the `alerts` queue: record the release, then post the release card to the project's
  * subscribed conversations (Teams, Slack, Discord) and a personal notice to each person named who is linked on
- * Teams or Slack. Each notice × target is a row in `deliveries` (partition: the notice), taken with a conditional
- * write before its post: a redelivered message posts nothing twice. Posts that must wait (paced, 429, 5xx) put the
+ * Teams, Slack or Discord. Each notice × target is a row in `deliveries` (partition: the notice), taken with a
+ * conditional write before its post: a redelivered message posts nothing twice. Posts that must wait (paced, 429, 5xx) put the
  * message back on `alerts` with a delay; the rows already sent are skipped when it comes back. Invalid → `alerts-poison`.
  */
 export async function takeRelease(
@@ -71,7 +71,10 @@ export async function takeRelease(
   const known = await new ProjectReleases(storage).record(release.project, release.version, deployedAt);
 
   const identities = new IdentityRepository(storage);
-  const targets = [...(await subscribedConversations(storage, release.project)), ...(await linkedPeople(identities, release.people))];
+  const targets = [
+    ...(await subscribedConversations(storage, release.project)),
+    ...(await linkedPeople(identities, release.people, deliverer.config.discord)),
+  ];
   const noticeId = releaseNoticeId(parsed.message);
   const summary = { kind: "release" as const, project: release.project, version: release.version, sent: 0, waiting: 0, dead: 0 };
   if (targets.length === 0) return summary;
@@ -188,8 +191,8 @@ type NoticeOutcome = { kind: "sent"; messageRef: string; adopted?: boolean } | {
  * Posts the notice to one taken target under the cards' "exactly once" rule (README): after an attempt whose
  * outcome is unknown, Slack looks for that attempt's notice by its metadata first; where nothing can be asked
  * (Teams, Discord, or Slack without the history scopes) one more post is made, counted on the row before it goes
- * out, and none after it (`unproven`). Discord's posts also carry a nonce per notice × channel, so that one more
- * post, made within Discord's few minutes, answers the first instead of doubling it.
+ * out, and none after it (`unproven`). Discord's posts also carry a nonce per notice × target (channel or DM), so
+ * that one more post, made within Discord's few minutes, answers the first instead of doubling it.
  */
 async function postNotice(
   deliverer: AppContext,
@@ -220,14 +223,22 @@ async function postNotice(
     return outcome.kind === "dead-installation" ? { kind: "dead", reason: outcome.reason } : outcome;
   }
   if (target.provider === "discord") {
-    // Subscriptions are channels; a person named in the release is told on Teams and Slack (linkedPeople).
-    if (!("channelId" in target)) return { kind: "dead", reason: "release notices go to Discord channels only" };
-    const { postDiscordMessage } = await import("../delivery/discord-sender");
-    const posted = await postDiscordMessage(sender, target.channelId, renderReleaseDiscordMessage(view), attempt, {
+    const { postDiscordDirectMessage, postDiscordMessage } = await import("../delivery/discord-sender");
+    const message = renderReleaseDiscordMessage(view);
+    const post = {
       key: deliveryId(noticeId, row.targetKey),
       doing: "post the release notice",
       ...(unconfirmed > 0 ? { mayPost: unproven.beforePost } : {}),
-    });
+    };
+    let posted: Awaited<ReturnType<typeof postDiscordMessage>>;
+    if ("channelId" in target) {
+      posted = await postDiscordMessage(sender, target.channelId, message, attempt, post);
+    } else {
+      // Whoever the email is linked to on Discord now: the target names the person, not one of their servers.
+      const recipient = directMessageRecipient(await sender.identities.findByEmail(target.userEmail, "discord"), deliverer.config.discord);
+      if (!recipient) return { kind: "dead", reason: "no longer linked on Discord" };
+      posted = await postDiscordDirectMessage(sender, recipient.chatUserId, message, attempt, { ...post, posting: true });
+    }
     if (posted.kind === "held back") return { kind: "withheld", reason: "an earlier post's outcome is unknown and Discord can't be asked" };
     return posted.kind === "posted" ? { kind: "sent", messageRef: `${posted.channelId}/${posted.messageId}` } : posted;
   }
@@ -285,15 +296,36 @@ async function subscribedConversations(storage: StorageClients, project: string)
   return [...found.values()];
 }
 
-/** A personal notice per platform (and Slack workspace) where the person is linked; people linked nowhere get none. */
-async function linkedPeople(identities: IdentityRepository, people: string[]): Promise<NoticeTarget[]> {
+/**
+ * A personal notice per platform (and Slack workspace) where the person is linked, and one Discord DM however many
+ * servers they are linked in (when Discord is on); people linked nowhere get none.
+ */
+async function linkedPeople(identities: IdentityRepository, people: string[], discord: DiscordSettings | undefined): Promise<NoticeTarget[]> {
   const targets = new Map<string, NoticeTarget>();
   for (const email of new Set(people)) {
-    const add = (target: AlertTarget) => targets.set(targetKey(target), { key: targetKey(target), target, personal: true });
+    const add = (target: AlertTarget, key = targetKey(target)) => targets.set(key, { key, target, personal: true });
     if ((await identities.findByEmail(email, "msteams")).length > 0) add({ provider: "msteams", userEmail: email });
     for (const identity of await identities.findByEmail(email, "slack")) add({ provider: "slack", teamId: identity.scope, userEmail: email });
+    const onDiscord = discord ? directMessageRecipient(await identities.findByEmail(email, "discord"), discord) : undefined;
+    if (onDiscord) add({ provider: "discord", guildId: onDiscord.scope, userEmail: email }, discordDirectMessageKey(email));
   }
   return [...targets.values()];
+}
+
+type DiscordSettings = { allowedGuilds: string[] };
+
+/**
+ * A person's Discord DM's target key. Not `targetKey`'s `discord:<guild>:email:…`: a Discord user has one DM with the
+ * bot whichever servers they share, so the key names no server, and stays the same when they link in another one
+ * (a release delivered again then posts no second DM). Distinct from a channel's `discord:<channel id>`.
+ */
+function discordDirectMessageKey(email: string): string {
+  return `discord:dm:email:${email.toLowerCase()}`;
+}
+
+/** Who gets a person's Discord DM (as assignment notices pick); none when Discord is off. */
+function directMessageRecipient(links: ChatIdentity[], discord: DiscordSettings | undefined): ChatIdentity | undefined {
+  return discord ? discordDirectMessageIdentity(links, discord.allowedGuilds) : undefined;
 }
 
 function newestFirst(issues: Issue[]): Issue[] {

@@ -7,7 +7,7 @@ import { LiveCards } from "../storage/live-cards";
 import { RefreshGate } from "../storage/refresh-gate";
 import { countsAsAttempt, MAX_DELIVERY_ATTEMPTS, type FailureVerdict } from "../delivery/retry-policy";
 import { messageRefOf, postThreadLine, sendPersonalNotice, type PersonalChat } from "../delivery/thread-posts";
-import { IdentityRepository, type ChatIdentity, type ChatProvider } from "../storage/identities";
+import { discordDirectMessageIdentity, IdentityRepository, type ChatIdentity, type ChatProvider } from "../storage/identities";
 import { CardRepository, cardRowKey, type CardCopy } from "../storage/cards";
 import { noticesOn } from "../storage/person-settings";
 import { changesSince, NoticeMarks, noticeKey, ThreadCursors, type IssueChange, type ThreadCursor } from "../storage/thread-lines";
@@ -380,10 +380,7 @@ class People {
    */
   private discordChat(email: string, links: ChatIdentity[]): PersonalChat | undefined {
     if (!this.discord) return undefined;
-    const allowed = this.discord.allowedGuilds;
-    const [oldest] = links
-      .filter((link) => link.provider === "discord" && (allowed.length === 0 || allowed.includes(link.scope)))
-      .sort((a, b) => compareSnowflakes(a.scope, b.scope));
+    const oldest = discordDirectMessageIdentity(links, this.discord.allowedGuilds);
     if (!oldest) return undefined;
     return {
       provider: "discord",
@@ -392,11 +389,6 @@ class People {
       targetKey: targetKeyOf({ provider: "discord", guildId: oldest.scope, userEmail: email }),
     };
   }
-}
-
-/** Discord ids grow with time: the shorter is older, and at the same length the smaller. */
-function compareSnowflakes(a: string, b: string): number {
-  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
 }
 
 // ---- coming back
