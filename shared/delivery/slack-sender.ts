@@ -3,7 +3,7 @@ import type { AlertTarget } from "../domain/alert";
 import type { Issue } from "../domain/issue";
 import { renderSlackMessage } from "../cards/slack-message";
 import { buildIssueView } from "../cards/view";
-import { SlackNotInstalledError, TOKEN_RENEWAL_ERRORS } from "../slack/client";
+import { RATE_LIMIT_WAIT_WHEN_ABSENT_SECONDS, SlackNotInstalledError, TOKEN_RENEWAL_ERRORS } from "../slack/client";
 import { slackViewOptions } from "../cards/render-issue-card";
 import { SlackInstallations } from "../storage/slack-installations";
 import { SlackChannels } from "../storage/slack-channels";
@@ -73,7 +73,10 @@ export type SlackSendOutcome = { kind: "sent"; copy: CardCopy; adopted?: boolean
 
 /** The `metadata.event_type` of every card this app posts; `event_payload.delivery` names the delivery. */
 export const CARD_METADATA_TYPE = "triage_relay_card";
-/** How far back a retry looks for the message an earlier attempt may have posted. */
+/**
+ * How far back a retry looks for the message an earlier attempt may have posted, when this process doesn't know when
+ * that attempt began (another instance made it).
+ */
 const LOOKBACK_SECONDS = 2 * 3600;
 
 export interface SlackPostOptions {
@@ -246,21 +249,37 @@ function promisedSlotKept(slotAt: number | undefined): slotAt is number {
   return slotAt !== undefined && Date.now() - slotAt <= PROMISED_SLOT_KEPT_MS;
 }
 
-/** Posts a message as the app, without link previews, tagged with metadata by which the post can be found again. */
-export function postAppMessage(
+/**
+ * Posts a message as the app, without link previews, tagged with metadata by which the post can be found again.
+ * When the post of a delivery (`event_payload.delivery`) gets no answer, this process remembers when it began: the
+ * look-up before the next attempt asks only for messages since then (`findPosted`).
+ */
+export async function postAppMessage(
   client: WebClient,
   channel: string,
   message: { text: string; blocks: unknown[] },
   metadata: ChatPostMessageArguments["metadata"],
 ) {
-  return client.chat.postMessage({
-    channel,
-    text: message.text,
-    blocks: message.blocks as never,
-    unfurl_links: false,
-    unfurl_media: false,
-    metadata,
-  });
+  const delivery = (metadata?.event_payload as { delivery?: unknown } | undefined)?.delivery;
+  const began = Date.now();
+  try {
+    const posted = await client.chat.postMessage({
+      channel,
+      text: message.text,
+      blocks: message.blocks as never,
+      unfurl_links: false,
+      unfurl_media: false,
+      metadata,
+    });
+    if (typeof delivery === "string") unansweredPostBegan.delete(delivery);
+    return posted;
+  } catch (error) {
+    // The first unanswered attempt's start: a later one's would miss the message the first may have left.
+    if (typeof delivery === "string" && isUnanswered(error) && unansweredPostBegan.get(delivery) === undefined) {
+      unansweredPostBegan.set(delivery, began);
+    }
+    throw error;
+  }
 }
 
 /** The request got no answer at all (timeout, connection lost), rather than an error from Slack. */
@@ -271,28 +290,88 @@ export function isUnanswered(error: unknown): boolean {
 type Lookup = { kind: "found"; ts: string } | { kind: "absent" } | { kind: "unknown"; reason: string };
 
 /**
- * This app's message for the delivery (a card, or another `eventType`), among the channel's recent messages
- * (needs the `*:history` scopes). Rate limited, it throws: the post waits with the look-up.
+ * Slack's conversations.history limits for an app like this one, distributed through its own OAuth install and not
+ * approved for the Slack Marketplace (Slack changelog 2025-05-29, "Rate limit changes for non-Marketplace apps",
+ * https://docs.slack.dev/changelog/2025/05/29/rate-limit-changes-for-non-marketplace-apps): 1 request a minute and
+ * `limit` at most 15, for apps created and installations made since 2025-05-29, existing installations later. So the
+ * look-up asks for 15 messages at a time, only since the unanswered attempt began, pages with the cursor, and a
+ * throttled page is waited out and resumed where it stopped, never read as "not posted".
+ */
+const HISTORY_PAGE_LIMIT = 15;
+/** How much earlier than our clock Slack's may stamp a message (`ts`): the look-up reaches back this much further. */
+const CLOCK_SKEW_SECONDS = 60;
+
+/**
+ * What this process remembers about a delivery's unanswered post, for at most LOOKBACK_SECONDS: kept in memory
+ * (another instance falls back to the whole look-back), bounded so a storm of timeouts can't grow it without end.
+ */
+class RememberedPerDelivery<T> {
+  private static readonly MAX_ENTRIES = 10_000;
+  private readonly entries = new Map<string, { value: T; at: number }>();
+
+  get(key: string): T | undefined {
+    const entry = this.entries.get(key);
+    if (entry && Date.now() - entry.at <= LOOKBACK_SECONDS * 1000) return entry.value;
+    this.entries.delete(key);
+    return undefined;
+  }
+
+  set(key: string, value: T): void {
+    this.entries.delete(key);
+    this.entries.set(key, { value, at: Date.now() });
+    if (this.entries.size > RememberedPerDelivery.MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
+  }
+
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+}
+
+/** When a delivery's first unanswered post began (epoch ms). */
+const unansweredPostBegan = new RememberedPerDelivery<number>();
+/** A look-up cut short by Slack's rate limit: the oldest message `ts` it had read, all newer ones ruled out. */
+const lookupReadDownTo = new RememberedPerDelivery<string>();
+
+/**
+ * This app's message for the delivery (a card, or another `eventType`), among the channel's messages since the
+ * unanswered attempt began (needs the `*:history` scopes). Rate limited, it throws: the post waits with the look-up,
+ * which then carries on from the page it was refused.
  */
 export async function findPosted(client: WebClient, channel: string, deliveryId: string, eventType = CARD_METADATA_TYPE): Promise<Lookup> {
+  const since = unansweredPostBegan.get(deliveryId) ?? Date.now() - LOOKBACK_SECONDS * 1000;
+  const progressKey = `${channel}\n${deliveryId}`;
+  const readDownTo = lookupReadDownTo.get(progressKey);
+  const settled = (lookup: Lookup): Lookup => {
+    lookupReadDownTo.delete(progressKey);
+    if (lookup.kind !== "unknown") unansweredPostBegan.delete(deliveryId);
+    return lookup;
+  };
+  let cursor: string | undefined;
   try {
-    const history = await client.conversations.history({
-      channel,
-      oldest: String(Math.floor(Date.now() / 1000) - LOOKBACK_SECONDS),
-      include_all_metadata: true,
-      limit: 200,
-    });
-    const mine = history.messages?.find(
-      (m) => m.metadata?.event_type === eventType && (m.metadata.event_payload as { delivery?: unknown } | undefined)?.delivery === deliveryId,
-    );
-    if (mine?.ts) return { kind: "found", ts: mine.ts };
-    // A full page may not reach back to the earlier attempt: then absence is not proven.
-    return history.has_more ? { kind: "unknown", reason: "too many messages since" } : { kind: "absent" };
+    for (;;) {
+      const page = await client.conversations.history({
+        channel,
+        oldest: String(Math.floor(since / 1000) - CLOCK_SKEW_SECONDS),
+        ...(readDownTo ? { latest: readDownTo } : {}),
+        ...(cursor ? { cursor } : {}),
+        include_all_metadata: true,
+        limit: HISTORY_PAGE_LIMIT,
+      });
+      const mine = page.messages?.find(
+        (m) => m.metadata?.event_type === eventType && (m.metadata.event_payload as { delivery?: unknown } | undefined)?.delivery === deliveryId,
+      );
+      if (mine?.ts) return settled({ kind: "found", ts: mine.ts });
+      if (!page.has_more) return settled({ kind: "absent" });
+      cursor = page.response_metadata?.next_cursor || undefined;
+      if (!cursor) return settled({ kind: "unknown", reason: "more messages since than Slack would page through" });
+      const oldestRead = page.messages?.at(-1)?.ts;
+      if (oldestRead) lookupReadDownTo.set(progressKey, oldestRead);
+    }
   } catch (error) {
     const e = error as { data?: { error?: string }; code?: string };
     // Throttled, the look-up is only put off: the post waits with it rather than going out unproven.
     if (e.code === "slack_webapi_rate_limited_error") throw error;
-    return { kind: "unknown", reason: e.data?.error ?? e.code ?? "look-up failed" };
+    return settled({ kind: "unknown", reason: e.data?.error ?? e.code ?? "look-up failed" });
   }
 }
 
@@ -362,8 +441,10 @@ const MESSAGE_LIMIT_WAIT_SECONDS = 900;
 export function classifySlackError(error: unknown, attempt: number, deadErrors: Set<string>): FailureVerdict {
   if (error instanceof SlackNotInstalledError) return { kind: "dead", reason: error.message };
   const e = error as { code?: string; retryAfter?: number; data?: { error?: string }; statusCode?: number };
+  // The client throws a 429 without Retry-After as this too, its wait the 10 s default (slack/client.ts).
   if (e.code === "slack_webapi_rate_limited_error") {
-    return { kind: "retry", delaySeconds: retryDelay(attempt, e.retryAfter ?? 10), reason: RATE_LIMITED, throttled: true };
+    const retryAfter = e.retryAfter ?? RATE_LIMIT_WAIT_WHEN_ABSENT_SECONDS;
+    return { kind: "retry", delaySeconds: retryDelay(attempt, retryAfter), reason: RATE_LIMITED, throttled: true };
   }
   if (e.code === "slack_webapi_platform_error") {
     const slackError = e.data?.error ?? "unknown_error";

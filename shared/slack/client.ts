@@ -1,4 +1,4 @@
-import { LogLevel, WebClient, type Logger, type WebAPICallResult, type WebClientOptions } from "@slack/web-api";
+import { LogLevel, WebAPIRateLimitedError, WebClient, type Logger, type WebAPICallResult, type WebClientOptions } from "@slack/web-api";
 import type { Config } from "../config";
 import type { StorageClients } from "../storage/clients";
 import { sleep } from "../storage/table";
@@ -34,7 +34,38 @@ const quietLogger: Logger = {
  * Retry-After delay) instead of pausing this process for minutes, and network errors retry briefly.
  */
 export function slackClient(slack: SlackConfig, token?: string, options: { timeoutMs?: number } = {}): WebClient {
-  return new WebClient(token, clientOptions(slack, options));
+  return new ThrottleAwareWebClient(token, clientOptions(slack, options));
+}
+
+/** How long to wait after a 429 that gave no usable Retry-After (notes/slack.md §13, as Grafana OnCall does). */
+export const RATE_LIMIT_WAIT_WHEN_ABSENT_SECONDS = 10;
+
+/**
+ * A 429 whose Retry-After is missing or not a number: @slack/web-api 8.x throws a plain Error for it, not its
+ * WebAPIRateLimitedError, and with no `code` (WebClient.makeRequest, "Retry header did not contain a valid timeout").
+ */
+function isRateLimitWithoutRetryAfter(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    (error as { code?: unknown }).code === undefined &&
+    error.message.startsWith("Retry header did not contain a valid timeout")
+  );
+}
+
+/**
+ * Throws every 429 as the library's WebAPIRateLimitedError (`slack_webapi_rate_limited_error`), a missing Retry-After
+ * read as the 10 s default: whoever catches it (posts, updates, thread lines, notices, look-ups, a click's profile
+ * read) waits instead of counting a failure.
+ */
+class ThrottleAwareWebClient extends WebClient {
+  override async apiCall(method: string, options: Record<string, unknown> = {}): Promise<WebAPICallResult> {
+    try {
+      return await super.apiCall(method, options);
+    } catch (error) {
+      if (isRateLimitWithoutRetryAfter(error)) throw new WebAPIRateLimitedError(RATE_LIMIT_WAIT_WHEN_ABSENT_SECONDS);
+      throw error;
+    }
+  }
 }
 
 function clientOptions(slack: SlackConfig, options: { timeoutMs?: number }): WebClientOptions {
@@ -58,7 +89,7 @@ export function isTokenExpired(error: unknown): boolean {
  * A workspace's client that, when Slack answers `token_expired` (a rotating token that lapsed while the app
  * was idle, or one refreshed elsewhere), gets a refreshed token and repeats the call once.
  */
-class RenewingWebClient extends WebClient {
+class RenewingWebClient extends ThrottleAwareWebClient {
   constructor(
     token: string,
     options: WebClientOptions,

@@ -13,6 +13,11 @@ export interface FaultSpec {
   httpStatus?: 500 | 502 | 503 | 504;
   /** `Retry-After` seconds; default 1 for `ratelimited`, otherwise sent only when given. */
   retryAfterSec?: number;
+  /**
+   * With `ratelimited`: the 429 carries no `Retry-After` at all (a proxy in between dropped it, or Slack left it
+   * out). @slack/web-api then throws a plain Error instead of its WebAPIRateLimitedError.
+   */
+  withoutRetryAfter?: boolean;
   /** Wait this long before answering (alone: a slow but otherwise normal answer). */
   delayMs?: number;
   /** How many matching calls fail; default 1, `Infinity` for all. */

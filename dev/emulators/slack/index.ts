@@ -4,7 +4,7 @@ import { slackId, tokens as newToken } from "./ids";
 import { Interactions } from "./interactions";
 import { MessageStore, type StoredMessage } from "./messages";
 import { PayloadBuilder, type BlockActionsInput, type BlockActionsPayload, type EventCallbackInput, type SlashCommandInput } from "./payloads";
-import { RateLimiter } from "./rate-limits";
+import { RateLimiter, type HistoryAccess } from "./rate-limits";
 import { startServer } from "./server";
 import { SlackSigner, type DeliveryOptions, type DeliveryResult, type EventDeliveryOptions, type SignatureHeaders, type SignOptions } from "./signer";
 import type { ApiCall, EmulatorState, OpenedView, ResponseUrlPost } from "./state";
@@ -16,7 +16,7 @@ export type { FaultSpec } from "./faults";
 export { RESPONSE_URL_MAX_USES, RESPONSE_URL_TTL_MS, TRIGGER_TTL_MS } from "./interactions";
 export type { StoredMessage } from "./messages";
 export type { ActionInput, BlockActionsInput, BlockActionsPayload, EventCallbackInput, SlashCommandInput } from "./payloads";
-export { POST_MESSAGE_BURST, TIER_PER_MINUTE } from "./rate-limits";
+export { NON_MARKETPLACE_HISTORY_LIMIT, POST_MESSAGE_BURST, TIER_PER_MINUTE, type HistoryAccess } from "./rate-limits";
 export {
   ACK_DEADLINE_MS,
   signSlackRequest,
@@ -43,6 +43,11 @@ export interface SlackEmulatorOptions {
   appId?: string;
   /** Default true. */
   enforceRateLimits?: boolean;
+  /**
+   * `non-marketplace`: Slack's lower `conversations.history` limits for a distributed app not on the Marketplace
+   * (1 request per minute, `limit` at most 15), enforced even without `enforceRateLimits`. Default `standard`.
+   */
+  historyAccess?: HistoryAccess;
   /** Time for rate limits, trigger/response_url/token/code expiry. Signatures always use the wall clock. */
   clock?: Clock;
   /** Lifetime of rotating bot tokens (`expires_in`); default Slack's 43200 s (12 h). */
@@ -123,6 +128,8 @@ export interface SlackEmulator {
 
   injectError(fault: FaultSpec): void;
   clearFaults(): void;
+  /** Switches the app's `conversations.history` limits (see `historyAccess`) from now on. */
+  setHistoryAccess(access: HistoryAccess): void;
 
   readonly calls: readonly ApiCall[];
   callsTo(method: string): ApiCall[];
@@ -158,6 +165,7 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions): Promise<Sl
     interactions: new Interactions(clock),
     faults: new Faults(),
     limiter: new RateLimiter(clock, opts.enforceRateLimits ?? true),
+    historyAccess: opts.historyAccess ?? "standard",
     views: [],
     calls: [],
     responses: [],
@@ -246,6 +254,9 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions): Promise<Sl
 
     injectError: (fault) => state.faults.inject(fault),
     clearFaults: () => state.faults.clear(),
+    setHistoryAccess: (access) => {
+      state.historyAccess = access;
+    },
 
     get calls() {
       return state.calls;

@@ -13,6 +13,15 @@ export const TIER_PER_MINUTE = { 1: 1, 2: 20, 3: 50, 4: 100 } as const;
 export const POST_MESSAGE_BURST = 3;
 export const POST_MESSAGE_PER_SECOND = 1;
 
+/**
+ * How Slack limits `conversations.history` for this app. `non-marketplace`: a commercially distributed app not approved
+ * for the Slack Marketplace (Slack changelog 2025-05-29, "Rate limit changes for non-Marketplace apps": new apps and
+ * new installations since 2025-05-29, existing installations later): Tier 1, 1 request per minute, and `limit` at
+ * most, and by default, 15. `standard`: Marketplace-approved and internal apps (Tier 3, `limit` up to 999).
+ */
+export type HistoryAccess = "standard" | "non-marketplace";
+export const NON_MARKETPLACE_HISTORY_LIMIT = 15;
+
 export const rate = {
   tier: (tier: 1 | 2 | 3 | 4): RateRule => ({ kind: "tier", tier }),
   perChannel: { kind: "per-channel" } as RateRule,
@@ -52,9 +61,12 @@ export class RateLimiter {
     public enforced: boolean,
   ) {}
 
-  /** Records one call; returns the `Retry-After` seconds when the call must be refused with HTTP 429. */
-  check(rule: RateRule, method: string, teamId: string, channel: string | undefined): number | undefined {
-    if (!this.enforced || rule.kind === "none") return undefined;
+  /**
+   * Records one call; returns the `Retry-After` seconds when the call must be refused with HTTP 429. `always`: a
+   * limit the test opted into on its own (the non-Marketplace history limits), enforced even when the rest are not.
+   */
+  check(rule: RateRule, method: string, teamId: string, channel: string | undefined, { always = false } = {}): number | undefined {
+    if ((!this.enforced && !always) || rule.kind === "none") return undefined;
     const now = this.clock.now();
     if (rule.kind === "per-channel") {
       const key = `${teamId}:${method}:${channel ?? ""}`;

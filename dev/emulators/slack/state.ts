@@ -3,7 +3,7 @@ import type { Faults } from "./faults";
 import type { Interactions } from "./interactions";
 import type { MessageStore } from "./messages";
 import type { Params } from "./params";
-import type { RateLimiter } from "./rate-limits";
+import type { HistoryAccess, RateLimiter } from "./rate-limits";
 import type { TokenStore } from "./tokens";
 import type { World } from "./world";
 
@@ -66,6 +66,8 @@ export interface EmulatorState {
   readonly interactions: Interactions;
   readonly faults: Faults;
   readonly limiter: RateLimiter;
+  /** The app's `conversations.history` limits: `non-marketplace` is Slack's lower ones (rate-limits.ts). */
+  historyAccess: HistoryAccess;
   readonly views: OpenedView[];
   readonly calls: ApiCall[];
   readonly responses: ResponseUrlPost[];

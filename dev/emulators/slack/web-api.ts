@@ -10,6 +10,7 @@ import { usersInfo, usersLookupByEmail } from "./methods/users";
 import { viewsOpen, viewsUpdate } from "./methods/views";
 import { basicCredentials, oauthV2Access } from "./oauth";
 import { SlackApiError, str, type Params } from "./params";
+import { rate } from "./rate-limits";
 import type { EmulatorState } from "./state";
 
 export const METHODS: Readonly<Record<string, MethodDef>> = {
@@ -103,7 +104,10 @@ async function answer(state: EmulatorState, request: ApiRequest, token: string |
     // Posting to a user id lands in the DM, so both spellings share the DM's per-channel budget.
     const channel = str(params, "channel");
     const channelKey = channel && /^[UW]/.test(channel) ? state.world.imId(workspace.id, channel) : channel;
-    const retryAfter = state.limiter.check(def.rate, method, workspace.id, channelKey);
+    const lowerHistoryLimits = method === "conversations.history" && state.historyAccess === "non-marketplace";
+    const retryAfter = lowerHistoryLimits
+      ? state.limiter.check(rate.tier(1), method, workspace.id, channelKey, { always: true })
+      : state.limiter.check(def.rate, method, workspace.id, channelKey);
     if (retryAfter !== undefined) return rateLimited(retryAfter);
 
     return { ...ok(def.handle({ state, workspace, scopes: auth.scopes }, params)), headers: scopeHeaders };
@@ -120,10 +124,10 @@ const failure = (error: string, extra: Record<string, unknown> = {}): Outcome =>
   body: { ok: false, error, ...extra },
 });
 
-const rateLimited = (retryAfterSec: number): Outcome => ({
+const rateLimited = (retryAfterSec: number | undefined): Outcome => ({
   status: 429,
   body: { ok: false, error: "ratelimited" },
-  headers: { "retry-after": String(retryAfterSec) },
+  ...(retryAfterSec !== undefined ? { headers: { "retry-after": String(retryAfterSec) } } : {}),
 });
 
 function faultOutcome(fault: FaultSpec): Outcome {
@@ -131,6 +135,6 @@ function faultOutcome(fault: FaultSpec): Outcome {
   if (fault.httpStatus !== undefined) {
     return { status: fault.httpStatus, body: `upstream error ${fault.httpStatus}`, headers: retryHeader };
   }
-  if (fault.error === "ratelimited") return rateLimited(fault.retryAfterSec ?? 1);
+  if (fault.error === "ratelimited") return rateLimited(fault.withoutRetryAfter ? undefined : (fault.retryAfterSec ?? 1));
   return { ...failure(fault.error!), headers: retryHeader };
 }

@@ -1,5 +1,5 @@
 import { bool, SlackApiError, str } from "../params";
-import { rate } from "../rate-limits";
+import { NON_MARKETPLACE_HISTORY_LIMIT, rate } from "../rate-limits";
 import type { Channel } from "../world";
 import { messageJson, messageMetadata, resolveChannel } from "./chat";
 import type { MethodContext, MethodDef } from "./method";
@@ -78,7 +78,9 @@ export const conversationsList: MethodDef = {
 
 /**
  * The channel's messages, newest first, between `oldest` and `latest` (exclusive), `limit` at a time (default
- * 100, at most 999) with `has_more`; `include_all_metadata` adds each message's `metadata`. No cursor paging.
+ * 100, at most 999; with the non-Marketplace limits default and at most 15) with `has_more`; `include_all_metadata`
+ * adds each message's `metadata`. A page with more behind it carries `response_metadata.next_cursor`: passed back as
+ * `cursor`, it gives the older messages that follow.
  */
 export const conversationsHistory: MethodDef = {
   scopes: ["channels:history", "groups:history", "im:history", "mpim:history"],
@@ -88,16 +90,44 @@ export const conversationsHistory: MethodDef = {
     if (!channel.isIm && !channel.botIsMember) throw new SlackApiError("not_in_channel");
     const oldest = str(params, "oldest") ?? "0";
     const latest = str(params, "latest");
-    const limit = Math.min(999, Math.max(1, Number(str(params, "limit") ?? 100) || 100));
+    const cursor = str(params, "cursor");
+    const olderThan = cursor ? cursorTs(cursor) : undefined;
+    const [defaultLimit, maxLimit] =
+      ctx.state.historyAccess === "non-marketplace" ? [NON_MARKETPLACE_HISTORY_LIMIT, NON_MARKETPLACE_HISTORY_LIMIT] : [100, 999];
+    const limit = Math.min(maxLimit, Math.max(1, Number(str(params, "limit") ?? defaultLimit) || defaultLimit));
     const withMetadata = bool(params, "include_all_metadata");
     const matching = ctx.state.messages
       .list(channel.id)
-      .filter((m) => !m.ephemeral && Number(m.ts) > Number(oldest) && (latest === undefined || Number(m.ts) < Number(latest)))
+      .filter(
+        (m) =>
+          !m.ephemeral &&
+          Number(m.ts) > Number(oldest) &&
+          (latest === undefined || Number(m.ts) < Number(latest)) &&
+          (olderThan === undefined || Number(m.ts) < Number(olderThan)),
+      )
       .reverse();
-    const page = matching.slice(0, limit).map((m) => {
+    const shown = matching.slice(0, limit);
+    const page = shown.map((m) => {
       const metadata = withMetadata ? messageMetadata.get(m) : undefined;
       return { ...messageJson(ctx.state, ctx.workspace, m), ...(metadata ? { metadata } : {}) };
     });
-    return { messages: page, has_more: matching.length > limit, pin_count: 0, response_metadata: { next_cursor: "" } };
+    const hasMore = matching.length > limit;
+    return {
+      messages: page,
+      has_more: hasMore,
+      pin_count: 0,
+      response_metadata: { next_cursor: hasMore ? nextCursor(shown.at(-1)!.ts) : "" },
+    };
   },
 };
+
+/** Slack's history cursors read `next_ts:<ts>` once base64-decoded: the page after holds messages older than `ts`. */
+function nextCursor(ts: string): string {
+  return Buffer.from(`next_ts:${ts}`).toString("base64");
+}
+
+function cursorTs(cursor: string): string {
+  const ts = /^next_ts:(\d+\.\d+)$/.exec(Buffer.from(cursor, "base64").toString("utf8"))?.[1];
+  if (!ts) throw new SlackApiError("invalid_cursor");
+  return ts;
+}
