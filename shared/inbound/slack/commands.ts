@@ -5,24 +5,68 @@ import { commandWords } from "../command-words";
 import { slackLinkPrompt } from "../../identity/prompts";
 import { runCommand, type CommandReply, type PostingStop } from "../../workflows/commands";
 import type { SlashCommand } from "../../slack/payloads";
-import { ephemeral } from "../../slack/responses";
+import { ephemeral, postToResponseUrl } from "../../slack/responses";
 import type { SlackContext } from "../../context";
+import { AckDeadline } from "./ack-deadline";
 import { subscribedWhereStopped, whyStopped } from "./channel-problems";
 import { queueChannelCheck } from "./subscribe-check";
 
 type LinkPrompt = Awaited<ReturnType<typeof slackLinkPrompt>>;
+type Subscribed = Extract<CommandReply, { kind: "subscribed" }>;
+
+const STILL_WORKING = "Still working on it: this is taking longer than usual. The answer will follow here in a moment.";
+/** Without a response_url nothing can follow the answer; every command is safe to type twice. */
+const CANT_TELL_YET =
+  "This is taking longer than usual, so I can't tell yet whether it worked. Type the command again in a minute: doing it twice is safe.";
+const SOMETHING_WENT_WRONG =
+  "Something went wrong on our side, so this may not have been done. Type the command again in a minute: doing it twice is safe.";
+/** After the ack a response_url post has no deadline but its own. */
+const FOLLOW_UP_TIMEOUT_MS = 5_000;
 
 /**
- * Answers a slash command in the HTTP response: ephemeral, so only the person who typed it sees it.
- * Translation only: the slash command in, the command flow's reply out as a Slack message.
+ * Answers a slash command in the HTTP response: ephemeral, so only the person who typed it sees it, and always within
+ * Slack's 3 s. A command whose storage (or, in single-workspace mode, Slack's `auth.test`) isn't done by the ack deadline
+ * is answered "still working" and carries on; its answer follows through the command's response_url (30 minutes).
  */
-export async function handleSlashCommand(deps: SlackContext, command: SlashCommand) {
+export async function handleSlashCommand(deps: SlackContext, command: SlashCommand, receivedAt = Date.now()) {
+  const deadline = new AckDeadline(receivedAt);
+  const answering = answerCommand(deps, command);
+  const answered = await deadline.race(answering);
+  if (answered.inTime) {
+    const { answer, subscribed } = answered.value;
+    if (subscribed) await queueChannelCheck(deps, command, subscribed, deadline);
+    return answer;
+  }
+  deps.log(
+    `Slack: a command not done within the ack budget: answered that it is still being done${command.response_url ? ", the answer follows" : ""}`,
+  );
+  const responseUrl = command.response_url;
+  const followUp = (body: unknown) => (responseUrl ? postToResponseUrl(responseUrl, body, FOLLOW_UP_TIMEOUT_MS) : Promise.resolve(false));
+  answering
+    .then(
+      async ({ answer, subscribed }) => {
+        if (!(await followUp(answer))) deps.log("Slack: a late command's answer could not be posted to its response_url");
+        if (subscribed) await queueChannelCheck(deps, command, subscribed);
+      },
+      async (error: Error) => {
+        deps.log(`Slack: a late command failed: ${error.name}`);
+        await followUp(ephemeral(SOMETHING_WENT_WRONG));
+      },
+    )
+    .catch((error: Error) => deps.log(`Slack: finishing a late command failed: ${error.name}`));
+  return ephemeral(responseUrl ? STILL_WORKING : CANT_TELL_YET);
+}
+
+/** The command run, and its answer in Slack's words; `subscribed` when a channel check is to follow. */
+async function answerCommand(deps: SlackContext, command: SlashCommand): Promise<{ answer: unknown; subscribed?: Subscribed }> {
   const name = deps.config.slack?.command ?? "/triage";
   // Whether the app serves the workspace, from storage: no token refresh inside Slack's 3 seconds.
   if (!(await deps.slack.serves(command.team_id))) {
-    return ephemeral(
-      "Triage Relay isn't installed for this workspace (or not allowed to serve it), so it can't do anything here. Ask an admin to install it.",
-    );
+    return {
+      answer: ephemeral(
+        "Triage Relay isn't installed for this workspace (or not allowed to serve it), so it can't do anything here. Ask an admin to install it.",
+      ),
+    };
   }
   const reply = await runCommand(
     {
@@ -49,10 +93,11 @@ export async function handleSlashCommand(deps: SlackContext, command: SlashComma
       postingStops: () => postingStops(deps, command),
     },
   );
+  if (reply.kind === "link") return { answer: reply.answer };
   // No channel event said why cards can't come here, but Slack sends none for a private channel the app was never
   // invited to: Slack is asked off the ack, and a second answer follows if the app can't post here.
-  if (reply.kind === "subscribed" && !reply.stopped) await queueChannelCheck(deps, command, reply);
-  return reply.kind === "link" ? reply.answer : ephemeral(slackWords(reply, name));
+  const subscribed = reply.kind === "subscribed" && !reply.stopped ? reply : undefined;
+  return { answer: ephemeral(slackWords(reply, name)), ...(subscribed ? { subscribed } : {}) };
 }
 
 /**

@@ -7,6 +7,7 @@ import { IdentityRepository } from "../../storage/identities";
 import { SlackChannels, type SlackChannelMark } from "../../storage/slack-channels";
 import { SlackInstallations } from "../../storage/slack-installations";
 import type { EventEnvelope } from "../../slack/payloads";
+import { AckDeadline } from "./ack-deadline";
 
 export type EventReply = { status: number; body?: unknown };
 
@@ -16,10 +17,22 @@ type EventCallback = Extract<EventEnvelope, { type: "event_callback" }>;
 /**
  * Events API: answer the URL check, deduplicate Slack's retries by event_id, and act on uninstalls, on the app
  * leaving or rejoining channels, on channels archived, unarchived or deleted, and on people's accounts changing.
+ * Answered within Slack's 3 s: an event not handled by the ack deadline is answered 503 (a 2xx would tell Slack it
+ * was handled) and its handling carries on; Slack sends it again, and the retry finds it handled, or (this attempt
+ * failed and forgot it) handles it.
  */
-export async function handleSlackEvent(deps: EventDeps, envelope: EventEnvelope): Promise<EventReply> {
+export async function handleSlackEvent(deps: EventDeps, envelope: EventEnvelope, receivedAt = Date.now()): Promise<EventReply> {
   if (envelope.type === "url_verification") return { status: 200, body: { challenge: envelope.challenge } };
   if (envelope.type !== "event_callback") return { status: 200 };
+  const handling = handleCallback(deps, envelope);
+  const handled = await new AckDeadline(receivedAt).race(handling);
+  if (handled.inTime) return handled.value;
+  deps.log(`Slack event ${envelope.event_id} not handled by the ack deadline: answered 503 so that Slack sends it again`);
+  handling.catch((error: Error) => deps.log(`Slack event ${envelope.event_id} failed after its answer: ${error.name}`));
+  return { status: 503 };
+}
+
+async function handleCallback(deps: EventDeps, envelope: EventCallback): Promise<EventReply> {
   if (!(await recordFirstDelivery(deps.storage, "slack", envelope.event_id))) {
     deps.log(`Slack event ${envelope.event_id} already handled (retry)`);
     return { status: 200 };

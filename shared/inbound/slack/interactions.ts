@@ -17,9 +17,8 @@ import { blockActionsSchema, type BlockActions } from "../../slack/payloads";
 import { checkSubscribedChannel, subscribeCheckSchema } from "./subscribe-check";
 import { ephemeral, postToResponseUrl } from "../../slack/responses";
 import type { SlackContext } from "../../context";
+import { AckDeadline } from "./ack-deadline";
 
-/** Slack gives up after 3 s; answering by 2.5 s leaves room for the network and a busy instance. */
-export const CLICK_ACK_WITHIN_MS = 2_500;
 /** A click not finished by then goes to the slack-actions queue, leaving time to enqueue it when storage is slow. */
 const HAND_OFF_AFTER_MS = 1_500;
 /** Off the 3-second path (the worker) a response_url post may take this long. */
@@ -50,23 +49,19 @@ export type SlackActionMessage = z.infer<typeof slackActionMessageSchema>;
 
 /**
  * A click on a card, inside Slack's 3 s: storage and at most one response_url post, never a Slack API call,
- * and an answer by CLICK_ACK_WITHIN_MS whatever storage does. An applied click is acknowledged as soon as its
+ * and an answer by SLACK_ACK_WITHIN_MS whatever storage does. An applied click is acknowledged as soon as its
  * change is written; the response_url post replacing the clicked message follows the ack at once. What isn't finished by HAND_OFF_AFTER_MS — or
  * needs Slack's API first (reading a new user's profile to link them, learning the single workspace's id) —
  * goes to the `slack-actions` queue and is finished there (a response_url works for 30 minutes).
  */
 export async function handleClick(app: SlackContext, click: BlockActions, receivedAt = Date.now()): Promise<void> {
-  const run = new InlineRun(app, click, receivedAt);
+  const deadline = new AckDeadline(receivedAt);
+  const run = new InlineRun(app, click, deadline);
   try {
     const work = processClick(app, click, run).catch((error: Error) => run.failed(error));
-    const finishedInTime = await Promise.race([
-      work.then(() => true),
-      sleep(Math.max(0, receivedAt + HAND_OFF_AFTER_MS - Date.now())).then(() => false),
-    ]);
-    if (!finishedInTime) {
-      // Either hand the click off now, or (already answering) let the answer finish within the budget.
-      await Promise.race([run.handOff("not finished in time") ?? work, sleep(Math.max(0, run.remainingMs()))]);
-    }
+    const finished = await deadline.race(work, HAND_OFF_AFTER_MS);
+    // Either hand the click off now, or (already answering) let the answer finish within the budget.
+    if (!finished.inTime) await deadline.race<unknown>(run.handOff("not finished in time") ?? work);
   } finally {
     run.answered();
   }
@@ -187,11 +182,11 @@ class InlineRun implements Run {
   constructor(
     private readonly app: SlackContext,
     private readonly click: BlockActions,
-    private readonly receivedAt: number,
+    private readonly deadline: AckDeadline,
   ) {}
 
   remainingMs(): number {
-    return this.receivedAt + CLICK_ACK_WITHIN_MS - Date.now();
+    return this.deadline.remainingMs();
   }
 
   beginApply(): boolean {
@@ -231,9 +226,10 @@ class InlineRun implements Run {
         },
         async (error: Error) => {
           this.app.log(`Slack: a click could not be queued (${reason}): ${error.name}: ${error.message}`);
-          // Not applied and not queued: the clicker must not take silence for success.
-          if (this.click.response_url && this.remainingMs() > 100) {
-            await postToResponseUrl(this.click.response_url, ephemeral(SOMETHING_WENT_WRONG), this.remainingMs() - 50);
+          // Not queued: the clicker must not take silence for success, even when the send failed after the ack (the
+          // storage SDK retries a busy account for seconds); the ack never waits for this post (handleClick's race).
+          if (this.click.response_url) {
+            await postToResponseUrl(this.click.response_url, ephemeral(SOMETHING_WENT_WRONG), WORKER_RESPONSE_URL_TIMEOUT_MS);
           }
           return false;
         },

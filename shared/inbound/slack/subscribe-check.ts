@@ -8,6 +8,7 @@ import { readSlackChannel, SlackNotInstalledError, TOKEN_RENEWAL_ERRORS, type Sl
 import type { SlashCommand } from "../../slack/payloads";
 import { ephemeral, postToResponseUrl } from "../../slack/responses";
 import type { SlackContext } from "../../context";
+import type { AckDeadline } from "./ack-deadline";
 import { subscribedWhereStopped, type ChannelProblem } from "./channel-problems";
 
 // Slack sends no event for a private channel the app was never invited to: after `/triage subscribe`, Slack is
@@ -43,7 +44,16 @@ const RESPONSE_URL_TIMEOUT_MS = 5_000;
 const channelInfoLimiter = SlidingWindowLimiter.forSends(() => pacedWindows(SLACK_TIER3_LIMITS, instanceShare()));
 const MAX_PACING_WAIT_MS = 2_000;
 
-export async function queueChannelCheck(deps: SlackContext, command: SlashCommand, reply: Extract<CommandReply, { kind: "subscribed" }>) {
+/**
+ * Queues the check of a subscribed channel. Best-effort: the subscription is saved either way, and a check that can't be
+ * queued only costs the warning. Inside the ack (`deadline`), the answer waits for the send only until the deadline.
+ */
+export async function queueChannelCheck(
+  deps: SlackContext,
+  command: SlashCommand,
+  reply: Extract<CommandReply, { kind: "subscribed" }>,
+  deadline?: AckDeadline,
+) {
   if (!command.response_url) return;
   const check: z.input<typeof subscribeCheckSchema> = {
     kind: "subscribe-check",
@@ -56,10 +66,12 @@ export async function queueChannelCheck(deps: SlackContext, command: SlashComman
     thread: reply.thread,
     subscribedAt: new Date().toISOString(),
   };
-  // The subscription is saved either way: a check that can't be queued only costs the warning.
-  await deps.storage
+  const queueing = deps.storage
     .send(QUEUES.slackActions, check)
     .catch((error: Error) => deps.log(`Slack: the check of a subscribed channel could not be queued: ${error.name}`));
+  if (!deadline) return queueing;
+  const queued = await deadline.race(queueing);
+  if (!queued.inTime) deps.log("Slack: the check of a subscribed channel not queued by the ack deadline: answered anyway, the send carries on");
 }
 
 /**
