@@ -1,4 +1,5 @@
 import { cardActionPayloadSchema, toIssueAction, type CardActionPayload } from "../../cards/card-action";
+import { teamsUnlinkedClickNotice, type LinkPromptDelivery } from "../../cards/link-prompts";
 import { renderIssueCard } from "../../cards/render-issue-card";
 import { cardAttachment, noticeCard } from "../../cards/teams-notices";
 import type { Actor, Issue } from "../../domain/issue";
@@ -9,33 +10,101 @@ import { clickNotice, runCardClick, type CardClick, type NotApplied } from "../.
 import { actOnIssueInTurn } from "../../workflows/issue-actions";
 import { baseConversationId, tenantOf, type TeamsActivity } from "../../teams/activity";
 import type { AppContext } from "../../context";
-import { cardReply, errorReply, OK, type BotReply } from "../../teams/invoke-replies";
+import { cardReply, errorReply, messageReply, OK, type BotReply } from "../../teams/invoke-replies";
+import type { AnswerDeadline } from "../answer-deadline";
 import { withSenderObjectId } from "./member-lookup";
-import { identifyActor, promptToLink, tellPrivately } from "./people";
+import { identifyActor, linkPromptOffersLink, promptToLink, tellPrivately, tellWithoutStorage } from "./people";
 
 // A click on a card: Action.Execute (answered in the same response) or its Action.Submit fallback.
 
-export async function onExecuteAction(ctx: AppContext, received: TeamsActivity): Promise<BotReply> {
+/**
+ * Teams waits 10–15 s for an invoke's answer, then shows "Unable to reach app" (notes/teams.md §5): the answer goes by
+ * this long after the activity reached the handler, whatever the Bot Connector or storage do. It leaves 2 s of Teams'
+ * shortest wait for authentication and the network (the HTTP functions are kept warm: always-ready instances), and is
+ * long enough for a storage outage to fail (the SDK's retries end within ~7 s) and be answered as such.
+ */
+export const TEAMS_ANSWER_WITHIN_MS = 8_000;
+/** How long the answer waits for a link prompt to be sent, to say it was; what is left of the budget renders the card. */
+const LINK_PROMPT_WAIT_MS = 4_000;
+
+export const SOMETHING_WENT_WRONG = "Something went wrong on our side, so this may not have been applied. Try again in a moment.";
+const STILL_WORKING =
+  "Still working on it: Teams is slow to answer me just now. Every copy of the card shows the change once it's made, and anything else I'll tell you in our 1:1 chat.";
+const UNKNOWN_BUTTON = "That button isn't one this app knows. The card may be from an older version: ask for a new one.";
+
+/** An invoke's answer, and what goes on once it is on its way. */
+interface ExecuteAnswer {
+  reply: BotReply;
+  /** Announcing the change: every copy refreshed, thread lines, issue events. */
+  afterwards: () => Promise<unknown>;
+  /** When the answer could not wait for `reply` ("still working"): tells the clicker privately what `reply` would have. */
+  insteadOfReply: () => Promise<void>;
+}
+
+/**
+ * Answered with the clicked card as it now stands (and the clicker's notice) when that is ready within
+ * TEAMS_ANSWER_WITHIN_MS; else with "still working", the click carrying on: the card refresh then updates this copy
+ * like every other, and a notice goes to the clicker's 1:1 chat.
+ */
+export async function onExecuteAction(ctx: AppContext, received: TeamsActivity, deadline: AnswerDeadline): Promise<BotReply> {
+  const answering = answerExecute(ctx, received, deadline);
+  const answer = await deadline.race(answering);
+  if (answer.inTime) {
+    afterAnswer(ctx, answer.value.afterwards);
+    return answer.value.reply;
+  }
+  ctx.log(`Teams: click not answered within ${TEAMS_ANSWER_WITHIN_MS} ms: answered "still working", finishing after the answer`);
+  afterAnswer(ctx, () =>
+    answering.then(
+      async (late) => {
+        try {
+          await late.afterwards();
+        } finally {
+          await late.insteadOfReply();
+        }
+      },
+      async (error: Error) => {
+        ctx.log(`Teams: click failed after its answer: ${error.name}: ${error.message}`);
+        await tellWithoutStorage(ctx, received, SOMETHING_WENT_WRONG);
+      },
+    ),
+  );
+  return messageReply(STILL_WORKING);
+}
+
+async function answerExecute(ctx: AppContext, received: TeamsActivity, deadline: AnswerDeadline): Promise<ExecuteAnswer> {
   const activity = await withSenderObjectId(ctx, received);
   const value = activity.value as { action?: { verb?: unknown; data?: { payload?: unknown } } } | undefined;
   const parsed = cardActionPayloadSchema.safeParse(value?.action?.data?.payload);
   if (!parsed.success) {
     ctx.log(`Teams: card action refused: unknown or malformed action (verb ${String(value?.action?.verb).slice(0, 40)})`);
-    return errorReply(400, "BadRequest", "That button isn't one this app knows. The card may be from an older version: ask for a new one.");
+    return {
+      reply: errorReply(400, "BadRequest", UNKNOWN_BUTTON),
+      afterwards: nothingToAnnounce,
+      insteadOfReply: () => tellPrivately(ctx, activity, UNKNOWN_BUTTON),
+    };
   }
-  const result = await applyCardAction(ctx, activity, parsed.data);
+  const result = await applyCardAction(ctx, activity, parsed.data, deadline);
   try {
     // The invoke answer is shown to the clicker only, so it can carry their notice. Every copy, this one
     // included for everyone else, is updated by the card refresh the change announces.
     const card = result.issue ? await issueCard(ctx, activity, result.issue, result.notice) : noticeCard("Issue not found", [result.notice ?? ""]);
-    return cardReply(card);
-  } finally {
+    return {
+      reply: cardReply(card),
+      afterwards: result.announce,
+      insteadOfReply: async () => {
+        if (result.privateNotice) await tellPrivately(ctx, activity, result.privateNotice);
+      },
+    };
+  } catch (error) {
+    // The change is made: it is announced even when its answer can't be.
     afterAnswer(ctx, result.announce);
+    throw error;
   }
 }
 
 /** The Action.Submit fallback (Teams mobile): same change, then the clicked card is updated in place for everyone. */
-export async function onSubmitAction(ctx: AppContext, received: TeamsActivity): Promise<BotReply> {
+export async function onSubmitAction(ctx: AppContext, received: TeamsActivity, deadline: AnswerDeadline): Promise<BotReply> {
   const activity = await withSenderObjectId(ctx, received);
   const parsed = cardActionPayloadSchema.safeParse((activity.value as { payload?: unknown }).payload);
   if (!parsed.success) {
@@ -43,7 +112,7 @@ export async function onSubmitAction(ctx: AppContext, received: TeamsActivity): 
     await tellPrivately(ctx, activity, "That button isn't one this app knows. The card may be from an older version.");
     return OK;
   }
-  const result = await applyCardAction(ctx, activity, parsed.data);
+  const result = await applyCardAction(ctx, activity, parsed.data, deadline);
   let marking: (() => Promise<void>) | undefined;
   try {
     if (result.issue && activity.replyToId) {
@@ -88,19 +157,32 @@ interface CardActionResult {
   issue?: Issue;
   /** What the clicker should be told, when it isn't simply the new state. */
   notice?: string;
+  /** The notice, when the clicker must still be told it privately if the answer couldn't carry it. */
+  privateNotice?: string;
   /** What the change must announce, sent once the clicker has the answer (`actOnIssueInTurn`). */
   announce: () => Promise<void>;
+}
+
+/** What an unlinked clicker is told beside the card; privately too, unless the prompt in their 1:1 chat says it. */
+interface LinkPromptNotice {
+  notice: string;
+  privately: boolean;
 }
 
 const nothingToAnnounce = () => Promise.resolve();
 
 /** The click flow for a Teams click: translation in (activity → `CardClick` and its steps) and out (result → what the clicker sees). */
-async function applyCardAction(ctx: AppContext, activity: TeamsActivity, payload: CardActionPayload): Promise<CardActionResult> {
+async function applyCardAction(
+  ctx: AppContext,
+  activity: TeamsActivity,
+  payload: CardActionPayload,
+  deadline: AnswerDeadline,
+): Promise<CardActionResult> {
   const tenantId = tenantOf(activity)!;
   const click: CardClick = { provider: "msteams", scope: tenantId, issueId: payload.issueId, requested: payload.action };
   const result = await runCardClick(click, {
     identify: () => identifyClicker(ctx, activity, tenantId),
-    promptToLink: () => promptToLinkNotice(ctx, activity, tenantId),
+    promptToLink: () => promptToLinkNotice(ctx, activity, tenantId, deadline),
     decide: async () => {
       const people = payload.action.type === "assign" ? await ctx.identities.people("msteams", tenantId) : [];
       return { kind: "apply", action: toIssueAction(payload, people) };
@@ -109,15 +191,24 @@ async function applyCardAction(ctx: AppContext, activity: TeamsActivity, payload
     log: (line) => ctx.log(`Teams: ${line}`),
   });
   switch (result.kind) {
-    case "link-needed":
-      return { issue: (await new IssueRepository(ctx.storage).get(payload.issueId))?.issue, notice: result.prompt, announce: nothingToAnnounce };
+    case "link-needed": {
+      const { notice, privately } = result.prompt;
+      const issue = (await new IssueRepository(ctx.storage).get(payload.issueId))?.issue;
+      return { issue, notice, privateNotice: privately ? notice : undefined, announce: nothingToAnnounce };
+    }
     case "acted": {
       const { outcome } = result;
       // Not found: the answer is a notice card titled so; the reason alone says the rest.
-      return { issue: outcome.issue, notice: outcome.kind === "not-found" ? outcome.message : clickNotice(outcome), announce: result.acted.announce };
+      const notice = outcome.kind === "not-found" ? outcome.message : clickNotice(outcome);
+      return { issue: outcome.issue, notice, privateNotice: notice, announce: result.acted.announce };
     }
     case "answer":
-      return { issue: (await new IssueRepository(ctx.storage).get(payload.issueId))?.issue, notice: result.text, announce: nothingToAnnounce };
+      return {
+        issue: (await new IssueRepository(ctx.storage).get(payload.issueId))?.issue,
+        notice: result.text,
+        privateNotice: result.text,
+        announce: nothingToAnnounce,
+      };
     case "hand-off":
     case "given-away":
       throw new Error(`a Teams click is never handed off (${result.kind})`);
@@ -135,14 +226,25 @@ async function identifyClicker(ctx: AppContext, activity: TeamsActivity, tenantI
   }
 }
 
-/** Sends an unlinked clicker a link in their 1:1 chat; what to tell them beside the card. */
-async function promptToLinkNotice(ctx: AppContext, activity: TeamsActivity, tenantId: string): Promise<string> {
-  if (!activity.from.aadObjectId)
-    return "Nothing was changed: Teams didn't tell me which account clicked (and looking you up failed). Try again in a minute.";
-  const prompted = await promptToLink(ctx, activity, tenantId, "To act on issues from Teams, link your Teams account to your work account first.");
-  return prompted
-    ? "Nothing was changed: link your account first. I've sent you a link in your chat with Triage Relay."
-    : "Nothing was changed: link your account first. I couldn't reach our 1:1 chat to send you a link: open Triage Relay in Teams and type **link** there.";
+/**
+ * Sends an unlinked clicker a link in their 1:1 chat; what to tell them beside the card, worded from what the prompt
+ * holds and how far it got. The answer waits LINK_PROMPT_WAIT_MS at most: a prompt Teams is slow to take is still
+ * sent, after the answer ("I'm sending you a link").
+ */
+async function promptToLinkNotice(ctx: AppContext, activity: TeamsActivity, tenantId: string, deadline: AnswerDeadline): Promise<LinkPromptNotice> {
+  const aadObjectId = activity.from.aadObjectId;
+  if (!aadObjectId) {
+    return {
+      notice: "Nothing was changed: Teams didn't tell me which account clicked (and looking you up failed). Try again in a minute.",
+      privately: true,
+    };
+  }
+  const why = "To act on issues from Teams, link your Teams account to your work account first.";
+  const sending = promptToLink(ctx, activity, aadObjectId, tenantId, why);
+  const sent = await deadline.race(sending, LINK_PROMPT_WAIT_MS);
+  const delivery: LinkPromptDelivery = !sent.inTime ? "sending" : sent.value.sent ? "sent" : "not-sent";
+  if (delivery === "sending") ctx.log("Teams: the link prompt is still being sent: answering without waiting for it");
+  return { notice: teamsUnlinkedClickNotice(linkPromptOffersLink(ctx), delivery), privately: delivery === "not-sent" };
 }
 
 async function issueCard(ctx: AppContext, activity: TeamsActivity, issue: Issue, notice?: string) {

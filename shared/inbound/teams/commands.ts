@@ -1,49 +1,81 @@
+import { NO_SIGN_IN_LINKING } from "../../cards/link-prompts";
 import { escapeTeamsMarkdown } from "../../cards/text";
 import { commandWords } from "../command-words";
 import { safeKey } from "../../storage/table";
 import { isTeamsConversationId } from "../../domain/ids";
+import { ProfileReadUnavailable } from "../../identity/auto-link";
 import { personalSendNote, sendTeamsLinkPrompt } from "../../identity/prompts";
-import { runCommand, type CommandReply } from "../../workflows/commands";
+import { parseCommand, runCommand, type CommandReply, type ParsedCommand } from "../../workflows/commands";
 import { baseConversationId, commandText, conversationTypeOf, tenantOf, type TeamsActivity } from "../../teams/activity";
 import { safeSend } from "./safe-send";
 import type { AppContext } from "../../context";
 import { withSenderObjectId } from "./member-lookup";
-import { identifyActor } from "./people";
+import { identifyActor, linkPromptOffersLink } from "./people";
 
 // What people type to the bot: in a personal chat, or with an @mention in a channel or group chat.
 // Translation only: the activity in, the command flow's reply out as a Teams message.
 
 type ConversationType = ReturnType<typeof conversationTypeOf>;
 
+/** Answered from what was typed alone: help, and what an unknown word or a malformed command gets. */
+const ASKS_NOBODY: ReadonlySet<ParsedCommand["name"]> = new Set(["help", "unknown", "invalid"]);
+/** About the sender themselves: answered only once Teams has said who they are. */
+const ABOUT_THE_SENDER: ReadonlySet<ParsedCommand["name"]> = new Set(["status", "notify"]);
+const COULD_NOT_LOOK_YOU_UP = "I couldn't look you up in Teams just now, so I can't answer that yet. Try again in a minute.";
+
 export async function onCommand(ctx: AppContext, received: TeamsActivity): Promise<void> {
-  const activity = await withSenderObjectId(ctx, received);
+  const text = decodeHtmlEntities(commandText(received));
+  const command = parseCommand(text).name;
+  const asksNobody = ASKS_NOBODY.has(command);
+  const activity = asksNobody ? received : await withSenderObjectId(ctx, received);
   const type = conversationTypeOf(activity);
   const tenantId = tenantOf(activity)!;
   const conversationId = baseConversationId(activity);
-  const reply = await runCommand(
-    {
-      provider: "msteams",
-      scope: tenantId,
-      chatUserId: activity.from.aadObjectId,
-      text: decodeHtmlEntities(commandText(activity)),
-      conversation: {
-        key: `msteams:${safeKey(conversationId)}`,
-        personal: type === "personal",
-        target: isTeamsConversationId(conversationId) ? { provider: "msteams", conversationId } : undefined,
+  const say = (answer: string) =>
+    safeSend(ctx, activity.serviceUrl, activity.conversation.id, { type: "message", text: answer, textFormat: "markdown" });
+  let reply: CommandReply<string | undefined>;
+  try {
+    reply = await runCommand(
+      {
+        provider: "msteams",
+        scope: tenantId,
+        chatUserId: activity.from.aadObjectId,
+        text,
+        conversation: {
+          key: `msteams:${safeKey(conversationId)}`,
+          personal: type === "personal",
+          target: isTeamsConversationId(conversationId) ? { provider: "msteams", conversationId } : undefined,
+        },
       },
-    },
-    {
-      storage: ctx.storage,
-      identities: ctx.identities,
-      log: (line) => ctx.log(`Teams: ${line}`),
-      // First contact links a member automatically (when allowed), so "status" and the Assign menu know them.
-      beforeCommand: () => identifyActor(ctx, activity, tenantId),
-      sendLink: () => sendLink(ctx, activity, tenantId, type),
-    },
-  );
-  const text = teamsWords(reply, type);
-  if (text === undefined) return; // the link card is the answer
-  await safeSend(ctx, activity.serviceUrl, activity.conversation.id, { type: "message", text, textFormat: "markdown" });
+      {
+        storage: ctx.storage,
+        identities: ctx.identities,
+        log: (line) => ctx.log(`Teams: ${line}`),
+        beforeCommand: asksNobody ? undefined : () => identifySender(ctx, activity, tenantId, command),
+        sendLink: () => sendLink(ctx, activity, tenantId, type),
+      },
+    );
+  } catch (error) {
+    if (!(error instanceof ProfileReadUnavailable)) throw error;
+    await say(COULD_NOT_LOOK_YOU_UP);
+    return;
+  }
+  const answer = teamsWords(reply, type);
+  if (answer !== undefined) await say(answer); // undefined: the link card is the answer
+}
+
+/**
+ * First contact links a member automatically (when allowed), so "status" and the Assign menu know them. When Teams
+ * can't say who they are just now, a command about them throws (`ProfileReadUnavailable`); any other goes on.
+ */
+async function identifySender(ctx: AppContext, activity: TeamsActivity, tenantId: string, command: ParsedCommand["name"]): Promise<void> {
+  try {
+    await identifyActor(ctx, activity, tenantId);
+  } catch (error) {
+    if (!(error instanceof ProfileReadUnavailable)) throw error;
+    ctx.log(`Teams: could not look up who typed "${command}": ${error.reason}`);
+    if (ABOUT_THE_SENDER.has(command)) throw error;
+  }
 }
 
 /** A command's reply in Teams' words and markdown; undefined when the answer was already sent (the link card). */
@@ -64,7 +96,7 @@ async function sendLink(ctx: AppContext, activity: TeamsActivity, tenantId: stri
   const result = await sendTeamsLinkPrompt(ctx, user, "Here's your link.", here);
   // Typed in the 1:1 chat and answered there: the link card is the answer.
   if (here && result.sent && !result.replaced) return undefined;
-  return personalSendNote(result, "a link");
+  return linkPromptOffersLink(ctx) ? personalSendNote(result, "a link") : `${NO_SIGN_IN_LINKING}. ${personalSendNote(result, "the details")}`;
 }
 
 function helpText(type: ConversationType, unknown?: string): string {

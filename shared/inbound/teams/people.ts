@@ -6,7 +6,7 @@ import { ConnectorError } from "../../teams/connector";
 import { teamsMemberPerson } from "../../teams/member-person";
 import { safeSend } from "./safe-send";
 import type { AppContext } from "../../context";
-import { sendToPersonalChat } from "../../teams/personal-chat";
+import { sendToPersonalChat, type PersonalSend } from "../../teams/personal-chat";
 
 // Who a Teams user is, and how to reach them privately.
 
@@ -74,15 +74,27 @@ function passingMemberReadFailure(error: unknown): ProfileReadUnavailable | unde
   return undefined;
 }
 
-/** Sends the person a private link to link their account (a gone 1:1 chat is replaced); false when it could not be sent. */
-export async function promptToLink(ctx: AppContext, activity: TeamsActivity, tenantId: string, why: string): Promise<boolean> {
-  if (!activity.from.aadObjectId) return false;
-  const result = await sendTeamsLinkPrompt(
+/** Sends the person a private link to link their account (a gone 1:1 chat is replaced); how that went. */
+export async function promptToLink(
+  ctx: AppContext,
+  activity: TeamsActivity,
+  aadObjectId: string,
+  tenantId: string,
+  why: string,
+): Promise<PersonalSend> {
+  return sendTeamsLinkPrompt(
     ctx,
-    { serviceUrl: activity.serviceUrl, tenantId, aadObjectId: activity.from.aadObjectId, teamsUserId: activity.from.id, name: activity.from.name },
+    { serviceUrl: activity.serviceUrl, tenantId, aadObjectId, teamsUserId: activity.from.id, name: activity.from.name },
     why,
   );
-  return result.sent;
+}
+
+/**
+ * Whether a link prompt carries a link: one is made exactly when a sign-in provider is configured (`linkUrl`);
+ * without one the prompt says why there is none, and so must the words beside it.
+ */
+export function linkPromptOffersLink(ctx: AppContext): boolean {
+  return ctx.config.oidc !== undefined;
 }
 
 /** A word for one person: in a 1:1 chat, right there; elsewhere, in their 1:1 chat with the bot. */
@@ -100,4 +112,16 @@ export async function tellPrivately(ctx: AppContext, activity: TeamsActivity, te
     text,
   }));
   if (!result.sent) ctx.log(`Teams: private notice not delivered (${result.problem}: ${result.detail})`);
+}
+
+/**
+ * A private word that needs no storage, which may be what failed: in a 1:1 chat, right there; elsewhere in their 1:1
+ * chat with the bot, asked of Teams (creating it returns the one that exists) rather than read from the record.
+ */
+export async function tellWithoutStorage(ctx: AppContext, activity: TeamsActivity, text: string): Promise<void> {
+  const conversationId =
+    conversationTypeOf(activity) === "personal"
+      ? activity.conversation.id
+      : (await ctx.teams.createPersonalConversation(activity.serviceUrl, ctx.config.bot.appId, activity.from.id, tenantOf(activity)!)).id;
+  await ctx.teams.send(activity.serviceUrl, conversationId, { type: "message", text });
 }

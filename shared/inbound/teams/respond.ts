@@ -1,15 +1,17 @@
 import type { HttpResponseInit, InvocationContext } from "@azure/functions";
 import type { AppContext } from "../../context";
-import { conversationTypeOf, tenantOf, type TeamsActivity } from "../../teams/activity";
+import type { TeamsActivity } from "../../teams/activity";
 import { messageReply } from "../../teams/invoke-replies";
+import { AnswerDeadline } from "../answer-deadline";
+import { SOMETHING_WENT_WRONG, TEAMS_ANSWER_WITHIN_MS } from "./card-actions";
+import { tellWithoutStorage } from "./people";
 import { handleTeamsActivity, isCardSubmit } from "./route";
-
-const SOMETHING_WENT_WRONG = "Something went wrong on our side, so this may not have been applied. Try again in a moment.";
 
 /** Handles one received activity and turns the bot's reply into the HTTP answer. */
 export async function respondToTeamsActivity(ctx: AppContext, activity: TeamsActivity, context: InvocationContext): Promise<HttpResponseInit> {
+  const deadline = new AnswerDeadline(TEAMS_ANSWER_WITHIN_MS);
   try {
-    const reply = await handleTeamsActivity(ctx, activity);
+    const reply = await handleTeamsActivity(ctx, activity, deadline);
     return reply.body === undefined ? { status: reply.status } : { status: reply.status, jsonBody: reply.body };
   } catch (error) {
     context.error(`Teams ${activity.type} failed: ${(error as Error).name}: ${(error as Error).message}`);
@@ -19,24 +21,9 @@ export async function respondToTeamsActivity(ctx: AppContext, activity: TeamsAct
       return { status: reply.status, jsonBody: reply.body };
     }
     if (!isCardSubmit(activity)) throw error;
-    await tellClickerWithoutStorage(ctx, activity, SOMETHING_WENT_WRONG, context);
+    await tellWithoutStorage(ctx, activity, SOMETHING_WENT_WRONG).catch((error: Error) =>
+      context.error(`Teams: the clicker could not be told the click failed: ${error.name}: ${error.message}`),
+    );
     return { status: 200 };
-  }
-}
-
-/**
- * A private word to the clicker that needs no storage, which may be what failed: in a 1:1 chat, right there;
- * elsewhere in their 1:1 chat with the bot, asked of Teams (creating it returns the one that exists) rather than
- * read from the record.
- */
-async function tellClickerWithoutStorage(ctx: AppContext, activity: TeamsActivity, text: string, context: InvocationContext): Promise<void> {
-  try {
-    const conversationId =
-      conversationTypeOf(activity) === "personal"
-        ? activity.conversation.id
-        : (await ctx.teams.createPersonalConversation(activity.serviceUrl, ctx.config.bot.appId, activity.from.id, tenantOf(activity)!)).id;
-    await ctx.teams.send(activity.serviceUrl, conversationId, { type: "message", text });
-  } catch (error) {
-    context.error(`Teams: the clicker could not be told the click failed: ${(error as Error).name}: ${(error as Error).message}`);
   }
 }

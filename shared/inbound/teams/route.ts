@@ -1,13 +1,14 @@
 import type { TeamsActivity } from "../../teams/activity";
 import type { AppContext } from "../../context";
 import { errorReply, OK, type BotReply } from "../../teams/invoke-replies";
+import type { AnswerDeadline } from "../answer-deadline";
 import { onExecuteAction, onSubmitAction } from "./card-actions";
 import { onCommand } from "./commands";
 import { onConversationUpdate, onInstallationUpdate, rememberConversation } from "./lifecycle";
 export type { BotReply } from "../../teams/invoke-replies";
 
-/** Routes one authenticated activity from an allowed tenant. */
-export async function handleTeamsActivity(ctx: AppContext, activity: TeamsActivity): Promise<BotReply> {
+/** Routes one authenticated activity from an allowed tenant; a click is answered by `deadline` (counted from its arrival). */
+export async function handleTeamsActivity(ctx: AppContext, activity: TeamsActivity, deadline: AnswerDeadline): Promise<BotReply> {
   switch (activity.type) {
     case "conversationUpdate":
       await onConversationUpdate(ctx, activity);
@@ -17,11 +18,11 @@ export async function handleTeamsActivity(ctx: AppContext, activity: TeamsActivi
       return OK;
     case "message":
       await rememberConversation(ctx, activity, { overwrite: false });
-      if (isCardSubmit(activity)) return onSubmitAction(ctx, activity);
+      if (isCardSubmit(activity)) return onSubmitAction(ctx, activity, deadline);
       await onCommand(ctx, activity);
       return OK;
     case "invoke":
-      if (activity.name === "adaptiveCard/action") return onExecuteAction(ctx, activity);
+      if (activity.name === "adaptiveCard/action") return onExecuteAction(ctx, activity, deadline);
       ctx.log(`Teams invoke ${String(activity.name).slice(0, 60)} not supported`);
       return errorReply(400, "NotSupported", "This bot does not handle that kind of request.");
     default:
