@@ -15,5 +15,8 @@ export async function deliveriesQueue(message: unknown, context: InvocationConte
   for (const { targetKey, reason } of invalid) context.warn(`Delivery ${targetLabel(targetKey)} of ${batch.alertId}: dead, ${reason}`);
   if (batch.targets.length === 0) return;
   const results = await deliverBatch(ctx, batch);
-  for (const [targetKey, result] of results) context.log(`Delivery ${targetLabel(targetKey)} of ${batch.alertId}: ${result}`);
+  for (const [targetKey, result] of results) {
+    // A dead one was logged by the deliverer, with its reason: once is enough.
+    if (result !== "dead") context.log(`Delivery ${targetLabel(targetKey)} of ${batch.alertId}: ${result}`);
+  }
 }

@@ -29,6 +29,44 @@ export const MAX_DELIVERY_ATTEMPTS = 8;
 export function countsAsAttempt(verdict: FailureVerdict): boolean {
   return !(verdict.kind === "retry" && verdict.throttled);
 }
+
+/**
+ * A first post or a copy update still failing after MAX_DELIVERY_ATTEMPTS is not dead (its platform never said
+ * the target is gone): it is tried again this long after (plus up to SLOW_RETRY_JITTER_SECONDS, so what one outage
+ * stopped doesn't all come back at once), again and again, until it lands, its platform says it is gone, or it has
+ * been failing for GIVE_UP_AFTER_FAILING_MS. One call every 10–15 minutes costs an outage little; a day of it is
+ * no outage but an answer the sender can't act on (a Teams 400, an unknown Slack error), which would otherwise cost
+ * a call every 10–15 minutes for ever. The issue's next change (a copy) or alert (a post) tries it afresh.
+ */
+const SLOW_RETRY_SECONDS = 600;
+const SLOW_RETRY_JITTER_SECONDS = 300;
+export const GIVE_UP_AFTER_FAILING_MS = 24 * 60 * 60_000;
+
+/** The slow schedule, as log lines tell it. */
+export const SLOW_RETRY_SCHEDULE =
+  `every ${SLOW_RETRY_SECONDS / 60}–${(SLOW_RETRY_SECONDS + SLOW_RETRY_JITTER_SECONDS) / 60} minutes until it lands, ` +
+  `its platform says it is gone or it has failed for ${GIVE_UP_AFTER_FAILING_MS / 3_600_000} hours`;
+
+export type NextTry = { kind: "retry"; delaySeconds: number; slow: boolean } | { kind: "give-up" };
+
+/**
+ * What follows a failed attempt (the `attempt`-th) whose verdict is a retry: within the attempts, or only
+ * throttled, the retry it asks for; past them, the slow retry; after a day of failing (`failingSince`, when the
+ * first real failure of the run was), giving up.
+ */
+export function nextTry(
+  verdict: Extract<FailureVerdict, { kind: "retry" }>,
+  attempt: number,
+  failingSince: string | undefined,
+  now: number,
+  random: () => number = Math.random,
+): NextTry {
+  const outOfAttempts = !verdict.throttled && attempt >= MAX_DELIVERY_ATTEMPTS;
+  if (!outOfAttempts) return { kind: "retry", delaySeconds: verdict.delaySeconds, slow: false };
+  if (failingSince !== undefined && now - Date.parse(failingSince) >= GIVE_UP_AFTER_FAILING_MS) return { kind: "give-up" };
+  return { kind: "retry", delaySeconds: SLOW_RETRY_SECONDS + Math.round(SLOW_RETRY_JITTER_SECONDS * random()), slow: true };
+}
+
 const BASE_DELAY_SECONDS = 2;
 const MAX_DELAY_SECONDS = 300;
 

@@ -32,7 +32,20 @@ export interface DeliveryRow {
   reason?: string;
   decision?: string;
   sendingSince?: string;
+  /** When the current run of real failures began (throttling is not one): a day of them and the delivery gives up. */
+  failingSince?: string;
   etag?: string;
+}
+
+/** How the reason of a delivery that gave up begins (rows recorded before the slow retries say it too). */
+export const GAVE_UP = "gave up after";
+
+/**
+ * Whether the delivery ended dead only because it kept failing, its platform never saying the target is gone:
+ * the alert sent again tries it afresh. (A post withheld for fear of a duplicate, or a target gone, stays dead.)
+ */
+export function gaveUp(row: Pick<DeliveryRow, "state" | "reason">): boolean {
+  return row.state === "dead" && (row.reason?.startsWith(GAVE_UP) ?? false);
 }
 
 const notifySchema = z.enum(["regressed", "level-rose"]).optional();
@@ -143,6 +156,7 @@ type DeliveryEntity = {
   reason?: string;
   decision?: string;
   sendingSince?: string;
+  failingSince?: string;
 };
 
 /**
@@ -162,7 +176,10 @@ export function deliveryId(alertId: string, targetKey: string): string {
 }
 
 export type DeliveryChanges = Partial<
-  Pick<DeliveryRow, "state" | "enqueued" | "attempts" | "unconfirmed" | "reposted" | "messageRef" | "reason" | "decision" | "sendingSince">
+  Pick<
+    DeliveryRow,
+    "state" | "enqueued" | "attempts" | "unconfirmed" | "reposted" | "messageRef" | "reason" | "decision" | "sendingSince" | "failingSince"
+  >
 >;
 
 /** A row to plan: pending (to post), or already decided (`sent`, with the decision: a live card is updated instead). */
@@ -178,25 +195,39 @@ export class DeliveryRepository {
   /**
    * Creates the alert's delivery rows in one transaction (one partition: the alert; chunks of 100). When the
    * alert was planned before (a redelivery), the rows already there are kept as they are and returned; only
-   * the missing ones are created. `created`: the targets whose rows this call wrote.
+   * the missing ones are created. `known`: the alert's rows as the caller read them, to start from. `afresh`: the
+   * targets whose delivery gave up (`gaveUp`) to plan again, each replacing its row on the row's ETag; the counts of
+   * posts whose outcome is unknown stay, so the "exactly once" rule still holds across them.
+   * `created`: the targets whose rows this call wrote.
    */
-  async planMany(alertId: string, issueId: string, planned: PlannedDelivery[]): Promise<{ rows: DeliveryRow[]; created: Set<string> }> {
+  async planMany(
+    alertId: string,
+    issueId: string,
+    planned: PlannedDelivery[],
+    { known = new Map(), afresh = new Set() }: { known?: Map<string, DeliveryRow>; afresh?: Set<string> } = {},
+  ): Promise<{ rows: DeliveryRow[]; created: Set<string> }> {
     const table = await this.storage.table(TABLES.deliveries);
     const entities = new Map(planned.map((p) => [p.targetKey, plannedEntity(alertId, issueId, p)]));
-    let existing = new Map<string, DeliveryRow>();
+    let existing = known;
     for (let attempt = 0; ; attempt++) {
-      const missing = [...entities.entries()].filter(([key]) => !existing.has(key));
+      const writes = new Map<string, TransactionAction>();
+      for (const [key, entity] of entities) {
+        const row = existing.get(key);
+        if (!row) writes.set(key, ["create", entity]);
+        else if (afresh.has(key) && gaveUp(row))
+          writes.set(key, ["update", { ...entity, unconfirmed: row.unconfirmed, reposted: row.reposted }, "Replace", { etag: row.etag }]);
+      }
       try {
-        await submitInChunks(
-          table,
-          missing.map(([, entity]) => ["create", entity] satisfies TransactionAction),
-        );
+        await submitInChunks(table, [...writes.values()]);
         return {
-          rows: planned.map((p) => existing.get(p.targetKey) ?? fromEntity(entities.get(p.targetKey)!)),
-          created: new Set(missing.map(([key]) => key)),
+          rows: planned.map((p) => {
+            const write = writes.get(p.targetKey);
+            return write ? fromEntity(write[1] as DeliveryEntity) : existing.get(p.targetKey)!;
+          }),
+          created: new Set(writes.keys()),
         };
       } catch (error) {
-        if (!isConflict(error) || attempt >= 5) throw error;
+        if (!(isConflict(error) || isPreconditionFailed(error)) || attempt >= 5) throw error;
       }
       existing = new Map((await this.listForAlert(alertId)).map((row) => [row.targetKey, row]));
     }
@@ -355,6 +386,7 @@ function fromEntity(entity: DeliveryEntity): DeliveryRow {
     reason: entity.reason,
     decision: entity.decision,
     sendingSince: entity.sendingSince,
+    failingSince: entity.failingSince,
     etag: entity.etag,
   });
 }

@@ -6,6 +6,7 @@ import { isReleaseMessage } from "../domain/release-notice";
 import {
   DeliveryRepository,
   deliveryMessages,
+  gaveUp,
   readDeliveryMessage,
   targetLabel,
   type DeliveryBatch,
@@ -189,6 +190,7 @@ async function applyAndPlan(storage: StorageClients, folding: Folding, progress:
     }
     planned = await planDeliveries(storage, { issueId: folding.issueId, alertId }, targets, notify, issue.status, live, {
       createdIssue: newIssue,
+      takenBefore: duplicate,
       deliverer: options.deliverer,
     });
   } catch (error) {
@@ -209,6 +211,11 @@ async function applyAndPlan(storage: StorageClients, folding: Folding, progress:
  * queued brings their live copy up to date). Every row is written in one transaction; the targets to post go out
  * in one `deliveries` message and are marked enqueued in one more.
  * The first card of a new issue with few targets is posted here at once, through the same rows and claims.
+ *
+ * An alert taken before (`takenBefore`: its source sent it again, or the queue redelivered it) has its rows read
+ * first. A target whose delivery is done (sent, or dead) is left alone and not claimed: a claim with no delivery
+ * behind it would fold the issue's next alerts into a card that never comes (merged) until it went stale. A
+ * delivery that gave up (it kept failing, its platform never said the target is gone) is planned afresh.
  */
 async function planDeliveries(
   storage: StorageClients,
@@ -217,7 +224,7 @@ async function planDeliveries(
   notify: DeliveryBatch["notify"],
   status: Issue["status"],
   live: Map<string, LiveCard>,
-  options: { createdIssue: boolean; deliverer?: AppContext },
+  options: { createdIssue: boolean; takenBefore: boolean; deliverer?: AppContext },
 ): Promise<{ deliveries: number; posted: number }> {
   const unique = new Map(targets.map((target) => [targetKey(target), target]));
   if (unique.size === 0) return { deliveries: 0, posted: 0 };
@@ -225,7 +232,15 @@ async function planDeliveries(
   const renotifyAfterMs = (options.deliverer?.config.renotifyHours ?? DEFAULT_RENOTIFY_HOURS) * 3_600_000;
   const now = Date.now();
   const policy = { notify, renotifyAfterMs, status, now };
-  const claims = new Map([...unique.keys()].map((key) => [key, liveCardDecision(live.get(key), alert.alertId, policy)]));
+  const repository = new DeliveryRepository(storage);
+  const earlier = new Map<string, DeliveryRow>(
+    options.takenBefore ? (await repository.listForAlert(alert.alertId)).map((row) => [row.targetKey, row]) : [],
+  );
+  const done = (key: string) => {
+    const row = earlier.get(key);
+    return row !== undefined && (row.state === "sent" || (row.state === "dead" && !gaveUp(row)));
+  };
+  const claims = new Map([...unique.keys()].filter((key) => !done(key)).map((key) => [key, liveCardDecision(live.get(key), alert.alertId, policy)]));
   const firstCards = [...claims].filter(([, claim]) => claim.kind === "post" && claim.because === "first").map(([key]) => key);
   const postsItself = options.deliverer && options.createdIssue && firstCards.length <= FIRST_CARD_DIRECT_TARGETS;
   // Where no card is live yet, the card is claimed for this alert here, not by its deliverer: in an alert storm the
@@ -237,11 +252,13 @@ async function planDeliveries(
     for (const [key, claim] of await new LiveCards(storage).claimMany(issueId, firstCards, alert.alertId, policy, live)) claims.set(key, claim);
   }
   const plan: PlannedDelivery[] = [...unique].map(([key, target]) => {
-    const claim = claims.get(key)!;
-    return claim.kind === "post" ? { targetKey: key, target } : { targetKey: key, target, decided: decidedWithoutPost(claim) };
+    const claim = claims.get(key);
+    return !claim || claim.kind === "post" ? { targetKey: key, target } : { targetKey: key, target, decided: decidedWithoutPost(claim) };
   });
-  const repository = new DeliveryRepository(storage);
-  const { rows, created } = await repository.planMany(alert.alertId, issueId, plan);
+  // A delivery that gave up goes again where this alert is to post; where the target has the issue's card (or
+  // another alert's claim), it stays as it ended.
+  const afresh = new Set([...claims].filter(([key, claim]) => claim.kind === "post" && earlier.has(key)).map(([key]) => key));
+  const { rows, created } = await repository.planMany(alert.alertId, issueId, plan, { known: earlier, afresh });
   // Rows not yet handed to a deliverer: new ones, and after a crash ones planned or posted here and never queued.
   const unsent = rows.filter((row) => !row.enqueued && (row.state === "pending" || row.state === "sending"));
   if (unsent.length === 0) return { deliveries: 0, posted: 0 };
@@ -271,8 +288,10 @@ async function postFirstCards(deliverer: AppContext, batch: DeliveryBatch): Prom
   await refuseInvalidTargets(deliverer.storage, batch.alertId, read.invalid);
   for (const { targetKey, reason } of read.invalid) deliverer.log(`Delivery ${targetLabel(targetKey)} of ${batch.alertId}: dead, ${reason}`);
   const results = read.batch.targets.length > 0 ? await deliverBatch(deliverer, read.batch) : new Map<string, DeliveryResult>();
-  for (const [targetKey, result] of results)
-    deliverer.log(`Delivery ${targetLabel(targetKey)} of ${batch.alertId}: ${result} (posted by the alerts handler)`);
+  for (const [targetKey, result] of results) {
+    // A dead one was logged by the deliverer, with its reason: once is enough.
+    if (result !== "dead") deliverer.log(`Delivery ${targetLabel(targetKey)} of ${batch.alertId}: ${result} (posted by the alerts handler)`);
+  }
   return results;
 }
 

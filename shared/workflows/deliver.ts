@@ -5,6 +5,7 @@ import {
   deliveryId,
   DeliveryRepository,
   deliveryMessages,
+  GAVE_UP,
   SENDING_STALE_MS,
   targetLabel,
   type DeliveryBatch,
@@ -15,7 +16,7 @@ import {
 import { LiveCards, livePostedAction, liveReleaseAction, type Claim, type PostReason } from "../storage/live-cards";
 import { submitInChunks, isNotFound, statusOf, storageErrorCode } from "../storage/table";
 import { IdentityRepository } from "../storage/identities";
-import { countsAsAttempt, MAX_DELIVERY_ATTEMPTS, retryDelay } from "../delivery/retry-policy";
+import { countsAsAttempt, GIVE_UP_AFTER_FAILING_MS, MAX_DELIVERY_ATTEMPTS, nextTry, retryDelay, SLOW_RETRY_SCHEDULE } from "../delivery/retry-policy";
 import { SETTLE_MS } from "../delivery/pacing";
 import { UnprovenPosts, type PostedThing } from "../delivery/unproven-post";
 import { sendSlackCard, type SlackSendOutcome } from "../delivery/slack-sender";
@@ -151,6 +152,7 @@ async function postTaken(
     for (const { row, attempt } of taken) {
       rowChanges.set(row.targetKey, { state: "dead", attempts: attempt, reason: "issue not found" });
       results.set(row.targetKey, "dead");
+      deliverer.log(`Delivery ${targetLabel(row.targetKey)} of ${batch.alertId} is dead: issue not found`);
     }
     await deliveries.updateMany(batch.alertId, rowChanges);
     return;
@@ -196,6 +198,7 @@ async function postTaken(
 
   const cardActions: TransactionAction[] = [];
   const copies: CardCopy[] = [];
+  const now = deliverer.now();
   for (const { taken: t, because, outcome, unproven } of posted) {
     const key = t.row.targetKey;
     const label = `Delivery ${targetLabel(key)} of ${batch.alertId}`;
@@ -208,19 +211,26 @@ async function postTaken(
       results.set(key, "sent");
       continue;
     }
-    if (outcome.kind === "retry" && (outcome.throttled || t.attempt < MAX_DELIVERY_ATTEMPTS)) {
+    // Waiting is not failing: past the quick attempts a first post is tried on the slow schedule card updates use,
+    // durably (the queue's visibility delay), and only a day of failing ends it without its platform saying "gone".
+    const failedForReal = outcome.kind === "retry" && countsAsAttempt(outcome);
+    const failingSince = failedForReal ? (t.row.failingSince ?? now.toISOString()) : t.row.failingSince;
+    const next = outcome.kind === "retry" ? nextTry(outcome, t.attempt, failingSince, now.getTime()) : undefined;
+    if (outcome.kind === "retry" && next?.kind === "retry") {
       // Back to pending before the retry is queued: a retry that finds the row "sending" would wait for nothing.
       // Throttled, it only waited: the attempt it took is given back.
       rowChanges.set(key, {
         state: "pending",
-        attempts: countsAsAttempt(outcome) ? t.attempt : t.attempt - 1,
+        attempts: failedForReal ? t.attempt : t.attempt - 1,
         reason: outcome.reason,
         ...(outcome.ambiguous ? { unconfirmed: t.unconfirmed + 1 } : {}),
+        ...(failingSince ? { failingSince } : {}),
       });
-      requeue.push({ targetKey: key, target: t.row.target, delaySeconds: outcome.delaySeconds, slotAt: outcome.slotAt });
+      requeue.push({ targetKey: key, target: t.row.target, delaySeconds: next.delaySeconds, slotAt: outcome.slotAt });
       results.set(key, "retry");
       deliverer.log(
-        `${label}: retry in ${outcome.delaySeconds}s (${outcome.reason}${outcome.ambiguous ? "; no answer: it may have been posted" : ""})`,
+        `${label}: retry in ${next.delaySeconds}s (${outcome.reason}${outcome.ambiguous ? "; no answer: it may have been posted" : ""})` +
+          (next.slow ? `; past its ${MAX_DELIVERY_ATTEMPTS} attempts, not dead: tried again ${SLOW_RETRY_SCHEDULE}` : ""),
       );
       continue;
     }
@@ -228,12 +238,14 @@ async function postTaken(
       outcome.kind === "withheld"
         ? unproven.withheldReason(outcome.reason)
         : outcome.kind === "retry"
-          ? `gave up after ${t.attempt} attempts: ${outcome.reason}`
+          ? `${GAVE_UP} ${t.attempt} attempts over ${GIVE_UP_AFTER_FAILING_MS / 3_600_000} hours: ${outcome.reason}`
           : outcome.reason;
     cardActions.push(liveReleaseAction(batch.issueId, key));
     rowChanges.set(key, { state: "dead", attempts: t.attempt, reason });
     results.set(key, "dead");
-    deliverer.log(`${label} is dead: ${reason}`);
+    const afresh =
+      outcome.kind === "retry" ? " (its platform never said the target is gone: the alert sent again, or the issue's next one, tries it afresh)" : "";
+    deliverer.log(`${label} is dead: ${reason}${afresh}`);
   }
   await recordCards(storage, cardActions);
   await refreshIfOutdated(storage, batch.issueId, copies);

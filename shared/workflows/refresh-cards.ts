@@ -4,7 +4,14 @@ import { LiveCards } from "../storage/live-cards";
 import { targetLabel } from "../storage/deliveries";
 import { SETTLE_MS } from "../delivery/pacing";
 import { RefreshGate } from "../storage/refresh-gate";
-import { countsAsAttempt, MAX_DELIVERY_ATTEMPTS, type FailureVerdict } from "../delivery/retry-policy";
+import {
+  countsAsAttempt,
+  GIVE_UP_AFTER_FAILING_MS,
+  MAX_DELIVERY_ATTEMPTS,
+  nextTry,
+  SLOW_RETRY_SCHEDULE,
+  type FailureVerdict,
+} from "../delivery/retry-policy";
 import { slackOwesManyUpdates, slackUpdatesToSpare, updateSlackCard } from "../delivery/slack-sender";
 import { expireIgnore } from "../domain/actions";
 import { IdentityRepository } from "../storage/identities";
@@ -28,18 +35,6 @@ const SLACK_KEPT_FOR_SETTLED = 0.9;
  * copies of a still-changing issue wait too, and the budget goes to first posts and to settled issues' copies.
  */
 const TEAMS_LOW_HEADROOM = 0.5;
-/**
- * A copy still failing after MAX_DELIVERY_ATTEMPTS is tried again this long after (plus up to
- * SLOW_RETRY_JITTER_SECONDS, so the issues one outage stopped don't all come back at once), again and again,
- * until it lands, its platform says it is gone, or it has been failing for GIVE_UP_AFTER_FAILING_MS: a resolved
- * issue may never change again to bring it back (Sentry's #41891). One refresh per issue every 10–15 minutes costs
- * an outage little; a day of it is no outage but an answer the sender can't act on (a Teams 400, an unknown Slack
- * error), which would otherwise cost a call every 10–15 minutes for ever. The issue's next change tries it afresh.
- */
-const SLOW_RETRY_SECONDS = 600;
-const SLOW_RETRY_JITTER_SECONDS = 300;
-const GIVE_UP_AFTER_FAILING_MS = 24 * 60 * 60_000;
-
 /**
  * Re-renders every live copy of an issue's card from the stored issue: never from the request that
  * changed it, so every copy converges on the same, latest state.
@@ -95,29 +90,27 @@ export async function refreshCards(refresher: AppContext, message: CardRefreshMe
   let failedForReal = false;
   // A retry rendering a change made since it was queued starts afresh, as that change's own refresh would.
   const failingSince = issue.version > message.version ? undefined : message.failingSince;
-  const failedForADay = failingSince !== undefined && Date.now() - Date.parse(failingSince) >= GIVE_UP_AFTER_FAILING_MS;
   for (const [i, outcome] of outcomes.entries()) {
     const copy = writing[i]!;
     if (outcome.kind === "updated") continue;
     if (outcome.kind === "retry") {
-      // Out of attempts, but the copy is not dead (the platform never said so): it keeps being tried, slowly.
-      const outOfAttempts = !outcome.throttled && attempt >= MAX_DELIVERY_ATTEMPTS;
-      if (outOfAttempts && failedForADay) {
+      // Out of attempts, the copy is not dead (the platform never said so): it keeps being tried, slowly, for a
+      // day; a resolved issue may never change again to bring it back (Sentry's #41891).
+      const next = nextTry(outcome, attempt, failingSince, Date.now());
+      if (next.kind === "give-up") {
         refresher.log(
           `Card copy ${targetLabel(copy.targetKey)} of ${issue.id} left stale: still failing after ${GIVE_UP_AFTER_FAILING_MS / 3_600_000} hours ` +
             `(${outcome.reason}), not dead (its platform never said it was gone); tried again when the issue next changes`,
         );
         continue;
       }
-      const delaySeconds = outOfAttempts ? slowRetrySeconds() : outcome.delaySeconds;
       // The soonest: a copy whose budget is back by then goes, the others are held back again without a call.
-      retryIn = retryIn === 0 ? delaySeconds : Math.min(retryIn, delaySeconds);
+      retryIn = retryIn === 0 ? next.delaySeconds : Math.min(retryIn, next.delaySeconds);
       failedForReal ||= countsAsAttempt(outcome);
-      if (outOfAttempts) {
+      if (next.slow) {
         refresher.log(
           `Card copy ${targetLabel(copy.targetKey)} of ${issue.id} not updated after ${attempt} attempts (${outcome.reason}): ` +
-            `tried again every ${SLOW_RETRY_SECONDS / 60}–${(SLOW_RETRY_SECONDS + SLOW_RETRY_JITTER_SECONDS) / 60} minutes ` +
-            `until it lands, its platform says it is gone or it has failed for ${GIVE_UP_AFTER_FAILING_MS / 3_600_000} hours`,
+            `tried again ${SLOW_RETRY_SCHEDULE}`,
         );
       }
     } else {
@@ -155,10 +148,6 @@ export async function refreshCards(refresher: AppContext, message: CardRefreshMe
   }
   await converseAroundCard(refresher, issue, current.activityAt);
   return { updated: landed, failed: retryIn > 0 ? 1 : 0 };
-}
-
-function slowRetrySeconds(): number {
-  return SLOW_RETRY_SECONDS + Math.round(SLOW_RETRY_JITTER_SECONDS * Math.random());
 }
 
 export interface RefreshResult {
