@@ -113,7 +113,8 @@ async function postThreadLines(pass: Pass): Promise<void> {
       };
       const view = buildThreadLine(issue, carried, {
         personFor: people.on(copy),
-        broadcastRegressions: ctx.config.threadBroadcastRegressions,
+        // A newer card in the same conversation (the regression's own, as a rule) already tells the channel.
+        broadcastRegressions: ctx.config.threadBroadcastRegressions && thread.until === undefined,
       });
       if (!view) return lined();
       const attempt = (cursor?.attempts ?? 0) + 1;

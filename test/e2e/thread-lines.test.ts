@@ -250,26 +250,42 @@ describe("mentions and assignment notices", () => {
 });
 
 describe("lines the alerts make", () => {
-  it("a regression of an error issue: a line in the thread of the card that was live, also shown in the Slack channel", async () => {
+  /** The issue's cards at the top of the Slack channel, oldest first. */
+  const slackCards = () =>
+    stack.slack.messages(channel).filter((m) => !m.ephemeral && !m.threadTs && JSON.stringify(m.blocks).includes(`triage:${ISSUE}`));
+  const regress = async (alertId: string, count: number, targets: Record<string, string>[]) => {
     await settled();
     expect((await api({ action: "resolve", actor: "ana@contoso.com" })).status).toBe(200);
     await settled();
     const lastSeen = new Date().toISOString();
-    await sendBase64Json(
-      stack.azurite.connectionString,
-      "alerts",
-      anAlert({
-        alertId: "threaded-2",
-        issue: { id: ISSUE, count: 1204, lastSeen },
-        targets: [
-          { provider: "msteams", conversationId: team.generalChannelId },
-          { provider: "slack", teamId, channel },
-        ],
-      }),
-    );
+    await sendBase64Json(stack.azurite.connectionString, "alerts", anAlert({ alertId, issue: { id: ISSUE, count, lastSeen }, targets }));
+  };
+
+  it("a regression of an error issue: a line in the thread of the card that was live; the channel hears it once, from the new card", async () => {
+    const cardsBefore = slackCards().length;
+    await regress("threaded-2", 1204, [
+      { provider: "msteams", conversationId: team.generalChannelId },
+      { provider: "slack", teamId, channel },
+    ]);
     const { teams, slack } = await linesMatching(/^Regressed/, "the Regressed line");
     expect(slack.text).toBe("Regressed: fired again (events 1,204)");
-    expect(slack.replyBroadcast).toBe(true);
     expect(teamsReplyText(teams)).toBe("Regressed: fired again (events 1,204)");
+    await settled();
+    // The regression posted a new card in the channel: the line stays in the old card's thread, not broadcast too.
+    expect(slackCards()).toHaveLength(cardsBefore + 1);
+    expect(slack.replyBroadcast).toBeFalsy();
+  }, 90_000);
+
+  it("a regression that posts no new card in the Slack channel: its line is also shown in the channel", async () => {
+    const cardsBefore = slackCards().length;
+    const live = slackCards().at(-1)!;
+    await regress("threaded-3", 1300, [{ provider: "msteams", conversationId: team.generalChannelId }]);
+    const line = await waitFor(
+      () => stack.slack.messages(channel).find((m) => m.threadTs === live.ts && m.text === "Regressed: fired again (events 1,300)"),
+      { timeoutMs: 40_000, description: "the Regressed line in the live Slack card's thread" },
+    );
+    expect(line.replyBroadcast).toBe(true);
+    await settled();
+    expect(slackCards()).toHaveLength(cardsBefore);
   }, 90_000);
 });
