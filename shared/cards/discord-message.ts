@@ -8,7 +8,7 @@ import type {
 import type { Level } from "../domain/issue";
 import type { CardActionPayload } from "./card-action";
 import { decodeSlackAction, encodeSlackAction, isSlackUserPick, SLACK_ACTION_ID_PREFIX, SLACK_BLOCK_ID_PREFIX } from "./slack-message";
-import { distinctLabels, escapeDiscordMarkdown, nonBlank, safeLink, truncate } from "./text";
+import { distinctLabels, escapeDiscordMarkdown, escapedWithin, nonBlank, oneLine, safeLink, truncate } from "./text";
 import type { ActionChoice, IssueView } from "./view";
 
 /*
@@ -64,8 +64,9 @@ const FOOTER_ISSUE_PREFIX = "Issue ";
 const SEPARATOR = "~";
 
 export function renderDiscordMessage(view: IssueView): DiscordMessage {
+  const notice = nonBlank(view.notice);
   return {
-    content: view.notice ? truncate(view.notice, DISCORD_LIMITS.content) : "",
+    content: notice ? escapedWithin(notice, DISCORD_LIMITS.content, escapeDiscordMarkdown) : "",
     embeds: [fitEmbed(embedFor(view))],
     components: actionRows(view),
     allowed_mentions: { parse: [] },
@@ -74,10 +75,8 @@ export function renderDiscordMessage(view: IssueView): DiscordMessage {
 
 function embedFor(view: IssueView): APIEmbed {
   const url = safeLink(view.titleUrl);
-  const description = [
-    view.culprit && `\`${view.culprit.replaceAll("`", "'")}\``,
-    nonBlank(view.description) && escapeDiscordMarkdown(view.description!),
-  ]
+  const culprit = nonBlank(view.culprit);
+  const description = [culprit && inlineCode(culprit), nonBlank(view.description) && escapeDiscordMarkdown(view.description!)]
     .filter(Boolean)
     .join("\n\n");
   const fields = [
@@ -92,13 +91,27 @@ function embedFor(view: IssueView): APIEmbed {
       inline: field.inline,
     }));
   return {
-    title: truncate(`${view.level.toUpperCase()}: ${view.title}`, DISCORD_LIMITS.title),
+    title: escapedWithin(
+      `${view.level.toUpperCase()}: ${oneLine(nonBlank(view.title) ?? "Untitled issue")}`,
+      DISCORD_LIMITS.title,
+      escapeDiscordMarkdown,
+    ),
     ...(url ? { url } : {}),
     ...(description ? { description: truncate(description, DISCORD_LIMITS.description) } : {}),
     color: view.status === "resolved" ? RESOLVED_COLOUR : LEVEL_COLOUR[view.level],
     fields,
     footer: { text: truncate(`Triage Relay · v${view.version} · ${FOOTER_ISSUE_PREFIX}${view.issueId}`, DISCORD_LIMITS.footer) },
   };
+}
+
+/**
+ * `text` as inline code, shown as typed: fenced by more backticks than its longest run, and a backtick at either end
+ * spaced off the fence (Discord drops that one space again).
+ */
+function inlineCode(text: string): string {
+  const longestRun = Math.max(0, ...Array.from(text.matchAll(/`+/g), ([run]) => run.length));
+  const fence = "`".repeat(longestRun + 1);
+  return `${fence}${text.startsWith("`") ? " " : ""}${text}${text.endsWith("`") ? " " : ""}${fence}`;
 }
 
 /** Characters Discord counts towards an embed's 6,000: title, description, field names and values, footer, author. */

@@ -2,7 +2,7 @@ import type { Level } from "../domain/issue";
 import { ids } from "../domain/ids";
 import { cardActionPayloadSchema, type CardActionPayload } from "./card-action";
 import type { ActionChoice, CardAction, IssueView } from "./view";
-import { distinctLabels, escapeSlack, MAX_FACTS, MAX_URL_LENGTH, nonBlank, safeLink, TEXT_LIMITS, truncate } from "./text";
+import { distinctLabels, escapeSlack, isolated, MAX_FACTS, MAX_URL_LENGTH, nonBlank, oneLine, safeLink, TEXT_LIMITS, truncate } from "./text";
 
 /*
  * Block Kit message for Slack, built as plain JSON (minimal local types: @slack/types is not a
@@ -86,7 +86,7 @@ export interface SlackMessage {
 
 /**
  * Block Kit limits the renderer enforces item by item (https://docs.slack.dev/reference/block-kit).
- * The rest hold by construction: at most 7 blocks and 6 action elements, section and context
+ * The rest hold by construction: at most 8 blocks and 6 action elements, section and context
  * texts under 2,400 characters (TEXT_LIMITS, MAX_URL_LENGTH), block_id ≤ 207 (issue ids ≤ 200).
  */
 export const SLACK_LIMITS = {
@@ -127,7 +127,7 @@ const LEVEL_EMOJI: Record<Level, string> = {
 
 export function renderSlackMessage(view: IssueView): SlackMessage {
   const emoji = LEVEL_EMOJI[view.level];
-  const title = nonBlank(view.title) ?? "Untitled issue";
+  const title = oneLine(nonBlank(view.title) ?? "Untitled issue");
   const blocks: SlackBlock[] = [];
 
   const notice = nonBlank(view.notice);
@@ -148,17 +148,21 @@ export function renderSlackMessage(view: IssueView): SlackMessage {
   const description = nonBlank(view.description);
   if (description) blocks.push({ type: "section", text: plain(truncate(description, TEXT_LIMITS.description)) });
 
+  // Label and value side by side in the section's two columns: the label in bold, the value as plain text, which
+  // Slack shows as typed (mrkdwn has no escape for `*`, `_`, `~` or a backtick in an alert's text).
   const fields = view.facts
     .filter((fact) => nonBlank(fact.label) && nonBlank(fact.value))
-    .slice(0, Math.min(MAX_FACTS, SLACK_LIMITS.sectionFields))
-    .map((fact) => mrkdwn(`*${escaped(fact.label, TEXT_LIMITS.factLabel)}*\n${escaped(fact.value, TEXT_LIMITS.factValue)}`));
-  if (fields.length > 0) blocks.push({ type: "section", fields });
+    .slice(0, MAX_FACTS)
+    .flatMap((fact) => [mrkdwn(`*${escaped(fact.label, TEXT_LIMITS.factLabel)}*`), plain(truncate(fact.value, TEXT_LIMITS.factValue))]);
+  for (let i = 0; i < fields.length; i += SLACK_LIMITS.sectionFields) {
+    blocks.push({ type: "section", fields: fields.slice(i, i + SLACK_LIMITS.sectionFields) });
+  }
 
   const status = nonBlank(view.statusLine);
   const assignee = nonBlank(view.assigneeLine);
   const statusElements = [
     ...(status ? [mrkdwn(`*${escaped(status, TEXT_LIMITS.statusLine)}*`)] : []),
-    ...(assignee ? [mrkdwn(escaped(assignee, TEXT_LIMITS.statusLine))] : []),
+    ...(assignee ? [plain(truncate(assignee, TEXT_LIMITS.statusLine))] : []),
   ];
   if (statusElements.length > 0) blocks.push({ type: "context", elements: statusElements });
 
@@ -166,7 +170,7 @@ export function renderSlackMessage(view: IssueView): SlackMessage {
   if (actions) blocks.push(actions);
 
   const statusSuffix = status ? ` — ${escaped(status, TEXT_LIMITS.statusLine)}` : "";
-  return { text: `${emoji} [${view.level}] ${escaped(title, TEXT_LIMITS.title)}${statusSuffix}`, blocks };
+  return { text: `${emoji} [${view.level}] ${isolated(escaped(title, TEXT_LIMITS.title))}${statusSuffix}`, blocks };
 }
 
 /** The compact form of an action carried in a button or option `value`. */

@@ -1,7 +1,7 @@
 import type { Level } from "../domain/issue";
 import { cardActionPayload, cardActionPayloadSchema, type CardActionPayload } from "./card-action";
 import type { ActionChoice, IssueView } from "./view";
-import { distinctLabels, escapeTeamsMarkdown, MAX_FACTS, nonBlank, safeLink, TEXT_LIMITS, truncate } from "./text";
+import { distinctLabels, escapeTeamsMarkdown, MAX_FACTS, nonBlank, oneLine, safeLink, TEXT_LIMITS, truncate } from "./text";
 
 /*
  * Adaptive Card 1.5 for Teams, built as plain JSON. The `adaptivecards` package is only a test-time
@@ -120,27 +120,55 @@ const FULL: Limits = {
   assignOptions: Number.POSITIVE_INFINITY,
 };
 
+interface ShrinkStep {
+  limits: Limits;
+  /** The one limit this step lowers, only as far as the card needs, down to `floor`. */
+  cut?: { limit: "description" | "assignOptions"; floor: number };
+}
+
 /**
- * Tried in order until the card fits the budget: the description gives way first, then the
- * assignee menu (every button carries its payload twice), then everything else. The last step
- * fits even with a 200-character issue id and text that JSON-escapes to 6 bytes a character (tested).
+ * Tried in order until the card fits the budget: the description gives way to 500 characters, then the Assign menu
+ * (every button carries its payload twice) to 10 people, then the rest of the description, then everything else.
+ * The last step fits even with a 200-character issue id and text that JSON-escapes to 6 bytes a character (tested).
  */
-const SHRINK_STEPS: Limits[] = [
-  FULL,
-  { ...FULL, description: 500 },
-  { ...FULL, description: 0 },
-  { ...FULL, description: 0, assignOptions: 10 },
-  { ...FULL, description: 0, assignOptions: 5, factValue: 100 },
-  { ...FULL, description: 0, assignOptions: 1, factValue: 100 },
-  { title: 100, culprit: 100, description: 0, factValue: 50, assignOptions: 1 },
+const SHRINK_STEPS: ShrinkStep[] = [
+  { limits: FULL, cut: { limit: "description", floor: 500 } },
+  { limits: { ...FULL, description: 500 }, cut: { limit: "assignOptions", floor: 10 } },
+  { limits: { ...FULL, assignOptions: 10 }, cut: { limit: "description", floor: 0 } },
+  { limits: { ...FULL, description: 0, assignOptions: 5, factValue: 100 } },
+  { limits: { ...FULL, description: 0, assignOptions: 1, factValue: 100 } },
+  { limits: { title: 100, culprit: 100, description: 0, factValue: 50, assignOptions: 1 } },
 ];
 
 export function renderTeamsCard(view: IssueView): AdaptiveCard {
-  for (const limits of SHRINK_STEPS.slice(0, -1)) {
-    const card = buildCard(view, limits);
-    if (fitsBudget(card)) return card;
+  for (const step of SHRINK_STEPS.slice(0, -1)) {
+    const card = largestFitting(view, step);
+    if (card) return card;
   }
-  return buildCard(view, SHRINK_STEPS.at(-1)!);
+  return buildCard(view, SHRINK_STEPS.at(-1)!.limits);
+}
+
+/** The card with the step's limits, its `cut` limit as high as fits the budget; undefined when even its floor doesn't. */
+function largestFitting(view: IssueView, { limits, cut }: ShrinkStep): AdaptiveCard | undefined {
+  const whole = buildCard(view, limits);
+  if (fitsBudget(whole)) return whole;
+  if (!cut) return undefined;
+  // A card only grows with a higher limit, so the highest that fits is found by halving.
+  let best: AdaptiveCard | undefined;
+  let low = cut.floor;
+  let high =
+    Math.min(limits[cut.limit], cut.limit === "description" ? (view.description?.length ?? 0) : (view.actions.assignOptions?.length ?? 0)) - 1;
+  while (low <= high) {
+    const middle = Math.floor((low + high) / 2);
+    const card = buildCard(view, { ...limits, [cut.limit]: middle });
+    if (fitsBudget(card)) {
+      best = card;
+      low = middle + 1;
+    } else {
+      high = middle - 1;
+    }
+  }
+  return best;
 }
 
 export function teamsCardAttachment(view: IssueView): AdaptiveCardAttachment {
@@ -180,7 +208,7 @@ function buildCard(view: IssueView, limits: Limits): AdaptiveCard {
     size: "Small",
   });
 
-  const title = markdown(nonBlank(view.title) ?? "Untitled issue", limits.title);
+  const title = markdown(oneLine(nonBlank(view.title) ?? "Untitled issue"), limits.title);
   const link = safeLink(view.titleUrl);
   body.push({
     type: "TextBlock",

@@ -14,7 +14,7 @@ export const TEXT_LIMITS = {
   actionLabel: 75,
 } as const;
 
-/** At most this many facts are shown: one Slack fields section holds 10. */
+/** At most this many facts are shown. */
 export const MAX_FACTS = 10;
 
 /** Longer links are shown as plain text: a URL can't be shortened, and it must fit Slack's 3000-char section. */
@@ -57,6 +57,49 @@ export function truncate(text: string, max: number, encode: (piece: string) => s
     break;
   }
   return kept + ELLIPSIS;
+}
+
+/**
+ * `text` escaped with `escape`, at most `max` characters once escaped. For escaping that depends on where a line
+ * starts (Discord's "# " and "- "), which can't be done piece by piece: the text is cut first and escaped as a whole.
+ */
+export function escapedWithin(text: string, max: number, escape: (text: string) => string): string {
+  const whole = escape(truncate(text, max));
+  if (whole.length <= max) return whole;
+  // The longest cut whose escaped text fits: escaping only ever adds characters, so a shorter cut never escapes longer.
+  let fits = "";
+  let low = 1;
+  let high = max - 1;
+  while (low <= high) {
+    const kept = Math.floor((low + high) / 2);
+    const out = escape(truncate(text, kept));
+    if (out.length <= max) {
+      fits = out;
+      low = kept + 1;
+    } else {
+      high = kept - 1;
+    }
+  }
+  return fits;
+}
+
+/** A title as one line: line breaks and runs of whitespace become one space (a blank line would end a link). */
+export function oneLine(text: string): string {
+  return text.replace(/\s+/g, " ").trim();
+}
+
+// Right-to-left letters (Hebrew to N'Ko, Arabic presentation forms, the RTL planes) and the bidi controls.
+const BIDI_SENSITIVE =
+  /[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFC\u200E\u200F\u061C\u202A-\u202E\u2066-\u2069]|[\u{10800}-\u{10FFF}\u{1E800}-\u{1EFFF}]/u;
+
+/**
+ * User text placed inside one of our sentences, kept from reordering the words around it: a name holding U+202E
+ * would otherwise show "by Ana · 14:02 UTC" backwards. Wrapped in FIRST STRONG ISOLATE … POP DIRECTIONAL ISOLATE
+ * (Unicode 6.3; Blink and Gecko, so Teams, Slack and Discord on desktop and web, apply them), and only when it holds
+ * right-to-left text or a bidi control: other text is left byte for byte as it was.
+ */
+export function isolated(text: string): string {
+  return BIDI_SENSITIVE.test(text) ? `\u2068${text}\u2069` : text;
 }
 
 /** Text with something other than whitespace in it, or undefined. */

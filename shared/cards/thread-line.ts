@@ -1,6 +1,6 @@
 import type { ActivityRecord } from "../domain/actions";
 import type { Issue, Level, Surface } from "../domain/issue";
-import { escapeDiscordMarkdown, truncate } from "./text";
+import { escapeDiscordMarkdown, isolated, oneLine, truncate } from "./text";
 
 /**
  * A person named in a thread line. `chatUser`: their user on the platform (and workspace or tenant) the line
@@ -75,7 +75,7 @@ function describeChange(issue: Issue, change: ActivityRecord, personFor: (email:
 
 /** The one who acted: a person (by their email, stored on the change) is named, never mentioned; anything else by its label. */
 function actorPart(actor: string, personFor: (email: string) => NamedPerson): string {
-  return actor.includes("@") ? personFor(actor).name : actor;
+  return isolated(actor.includes("@") ? personFor(actor).name : actor);
 }
 
 function via(surface: Surface): string[] {
@@ -96,8 +96,9 @@ function via(surface: Surface): string[] {
 
 /** What an assignee is sent in their personal chats: "Ana assigned you CHECKOUT-12". */
 export function assignmentNoticeText(kind: "assign" | "unassign", actorName: string, issue: Issue): string {
-  const label = issue.shortId ?? issue.title;
-  return kind === "assign" ? `${actorName} assigned you ${label}` : `${actorName} unassigned you from ${label}`;
+  const label = isolated(issue.shortId ?? oneLine(issue.title));
+  const actor = isolated(actorName);
+  return kind === "assign" ? `${actor} assigned you ${label}` : `${actor} unassigned you from ${label}`;
 }
 
 // ---- Slack
@@ -110,7 +111,11 @@ export interface SlackThreadLine {
 /** Slack mrkdwn: `&`, `<` and `>` escaped; a linked person is `<@U…>`, which notifies them. */
 export function renderSlackThreadLine(view: ThreadLineView): SlackThreadLine {
   const part = (piece: LinePart) =>
-    typeof piece === "string" ? escapeSlack(piece) : piece.person.chatUser ? `<@${piece.person.chatUser.id}>` : escapeSlack(shortName(piece.person));
+    typeof piece === "string"
+      ? escapeSlack(piece)
+      : piece.person.chatUser
+        ? `<@${piece.person.chatUser.id}>`
+        : escapeSlack(namedInLine(piece.person));
   const lines = view.changes.map((change) => change.map(part).join(""));
   return { text: layout(lines, view.omitted, "• "), replyBroadcast: view.broadcast };
 }
@@ -140,10 +145,9 @@ export function renderTeamsThreadLine(view: ThreadLineView): TeamsThreadLine {
   const entities = new Map<string, TeamsMentionEntity>();
   const part = (piece: LinePart) => {
     if (typeof piece === "string") return escapeTeams(piece);
-    const name = escapeTeams(shortName(piece.person));
     const user = piece.person.chatUser;
-    if (!user) return name;
-    const text = `<at>${name}</at>`;
+    if (!user) return escapeTeams(namedInLine(piece.person));
+    const text = `<at>${escapeTeams(shortName(piece.person))}</at>`;
     entities.set(`${user.id}\n${text}`, {
       type: "mention",
       text,
@@ -180,7 +184,7 @@ export function renderDiscordThreadLine(view: ThreadLineView): DiscordThreadLine
       ? escapeDiscordMarkdown(piece)
       : piece.person.chatUser
         ? `<@${piece.person.chatUser.id}>`
-        : escapeDiscordMarkdown(shortName(piece.person));
+        : escapeDiscordMarkdown(namedInLine(piece.person));
   const lines = view.changes.map((change) => change.map(part).join(""));
   return { content: truncate(layout(lines, view.omitted, "- "), DISCORD_CONTENT_MAX), allowed_mentions: { parse: [] } };
 }
@@ -190,8 +194,7 @@ export const DISCORD_THREAD_NAME_MAX = 100;
 
 /** The name of the thread under a Discord card: "CHECKOUT-12: TypeError: cart is undefined", on one line, ≤ 100 characters. */
 export function discordThreadName(issue: Pick<Issue, "id" | "shortId" | "title">): string {
-  const oneLine = (text: string | undefined) => (text ?? "").replace(/\s+/g, " ").trim();
-  const name = [oneLine(issue.shortId), oneLine(issue.title)].filter(Boolean).join(": ") || oneLine(issue.id);
+  const name = [oneLine(issue.shortId ?? ""), oneLine(issue.title)].filter(Boolean).join(": ") || oneLine(issue.id);
   return truncate(name, DISCORD_THREAD_NAME_MAX);
 }
 
@@ -207,6 +210,11 @@ function layout(lines: string[], omitted: number, bullet: string): string {
 
 function shortName(person: NamedPerson): string {
   return truncate(person.name, MAX_NAME_LENGTH);
+}
+
+/** A name shown as text inside the line's sentence (a mention is its own element). */
+function namedInLine(person: NamedPerson): string {
+  return isolated(shortName(person));
 }
 
 function formatCount(n: number): string {

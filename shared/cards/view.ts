@@ -1,6 +1,7 @@
 import { describeIgnore, type IgnoreRequest } from "../domain/actions";
 import type { Issue, Level, Person, ReleaseChoice, Status } from "../domain/issue";
 import { regressionLabel, releaseOf, resolutionLabel } from "../domain/releases";
+import { isolated, nonBlank } from "./text";
 
 /** Everything a card shows, decided once; each platform's renderer only lays it out. */
 export interface IssueView {
@@ -108,7 +109,7 @@ export function buildIssueView(issue: Issue, options: ViewOptions = {}): IssueVi
     facts,
     status: issue.status,
     statusLine: statusLine(issue),
-    assigneeLine: issue.assignee ? `Assigned to ${issue.assignee.name ?? issue.assignee.email}` : undefined,
+    assigneeLine: issue.assignee ? `Assigned to ${isolated(shownName(issue.assignee))}` : undefined,
     assigneeChatUserId: issue.assignee ? options.assigneeChatUserId : undefined,
     notice: options.notice ?? regressedNotice(issue),
     actions: cardActions(issue, options.assignChoices ?? []),
@@ -139,14 +140,14 @@ function cardActions(issue: Issue, people: Person[]): CardActions {
   const others = people
     .filter((person) => person.email !== issue.assignee?.email)
     .slice(0, MAX_ASSIGN_CHOICES - 1)
-    .map((person) => ({ label: person.name ?? person.email, action: { type: "assign", assignee: person.email } }) as ActionChoice);
+    .map((person) => ({ label: shownName(person), action: { type: "assign", assignee: person.email } }) as ActionChoice);
   actions.assignOptions = [{ label: "Assign to me", action: { type: "assign", assignee: "me" } }, ...others];
   if (issue.assignee) actions.unassign = { label: "Unassign", action: { type: "unassign" } };
   return actions;
 }
 
 function statusLine(issue: Issue): string {
-  const by = issue.statusChangedBy ? ` by ${issue.statusChangedBy}` : "";
+  const by = issue.statusChangedBy ? ` by ${isolated(issue.statusChangedBy)}` : "";
   const at = issue.statusChangedAt ? ` · ${formatTime(issue.statusChangedAt)}` : "";
   switch (issue.status) {
     case "resolved":
@@ -165,6 +166,11 @@ function statusLine(issue: Issue): string {
 function regressedNotice(issue: Issue): string | undefined {
   if (issue.status !== "unresolved" || issue.substatus !== "regressed") return undefined;
   return issue.regression ? regressionLabel(issue) : "Regressed";
+}
+
+/** A person by their name, or by their email when the name is missing or only spaces. */
+function shownName(person: Person): string {
+  return nonBlank(person.name) ?? person.email;
 }
 
 function formatCount(n: number): string {

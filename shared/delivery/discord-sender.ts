@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { DISCORD_LIMITS, renderDiscordMessage } from "../cards/discord-message";
-import { escapeDiscordMarkdown, truncate } from "../cards/text";
+import { escapeDiscordMarkdown, escapedWithin } from "../cards/text";
 import type { DiscordThreadLine } from "../cards/thread-line";
 import { buildIssueView } from "../cards/view";
 import type { Config } from "../config";
@@ -145,8 +145,8 @@ export async function sendDiscordPersonalNotice(
 ): Promise<{ kind: "sent"; copy?: CardCopy } | FailureVerdict> {
   if (!sender.config.discord) return { kind: "dead", reason: "Discord is not configured on this app (DISCORD_PUBLIC_KEY)" };
   const message = notice.withCard
-    ? await renderDiscordCopy(sender, issue, where.guildId, noticeContent(notice.text))
-    : { content: truncate(noticeContent(notice.text), DISCORD_LIMITS.content), allowed_mentions: { parse: [] } };
+    ? await renderDiscordCopy(sender, issue, where.guildId, notice.text)
+    : { content: escapedWithin(notice.text, DISCORD_LIMITS.content, escapeDiscordMarkdown), allowed_mentions: { parse: [] } };
   // Not `posting`: a post that may have landed is sent again with its nonce, which Discord answers with the first.
   const posted = await postDiscordDirectMessage(sender, where.discordUserId, message, attempt, { key: notice.key, doing: "post the notice" });
   if (posted.kind !== "posted") return posted;
@@ -252,10 +252,6 @@ export async function postDiscordMessage(
 }
 
 /** A notice's words as a message's content: shown as typed (a name's `*` or `_` formats nothing). */
-function noticeContent(text: string): string {
-  return escapeDiscordMarkdown(text);
-}
-
 /** Discord takes a nonce of up to 25 characters: one per post (`key`), the same on each attempt of it. */
 function nonceOf(key: string): string {
   return createHash("sha256").update(key).digest("base64url").slice(0, NONCE_LENGTH);
@@ -283,7 +279,7 @@ export async function updateDiscordCard(
   if (access.kind === "gone") return { kind: "dead", reason: access.reason };
   const edited = await memory.givenBackOnThrow(async () => {
     // A copy sent with a notice (a DM's assignment notice) keeps it at its top.
-    const message = await renderDiscordCopy(sender, issue, copy.guildId, copy.notice === undefined ? undefined : noticeContent(copy.notice));
+    const message = await renderDiscordCopy(sender, issue, copy.guildId, copy.notice);
     const result = await discordRest(settings).request("PATCH", `/channels/${copy.channelId}/messages/${copy.messageId}`, message);
     return result.kind === "ok" ? undefined : memory.refused(result, access.guildId, verdict(result, attempt, "edit the card"));
   });

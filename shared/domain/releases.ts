@@ -199,19 +199,44 @@ export function releaseRegression(resolution: ReleaseResolution, firedIn: string
   return reopens ? { firedIn, resolution } : undefined;
 }
 
+/**
+ * The longest release the labels below show whole. A build tag can run to hundreds of characters; shown whole it
+ * would push what follows it ("by Ana · 14:02 UTC", "resolved in …") past the 300 characters a card line keeps.
+ * At 50, a regression naming four releases still fits in 300.
+ */
+export const RELEASE_LABEL_MAX = 50;
+
+// Built on first long release: constructing a Segmenter loads ICU break data.
+let graphemes: Intl.Segmenter | undefined;
+
+/** A release within RELEASE_LABEL_MAX characters, cut in the middle (its start and its build suffix both tell releases apart). */
+function shownRelease(release: string): string {
+  if (release.length <= RELEASE_LABEL_MAX) return release;
+  graphemes ??= new Intl.Segmenter(undefined, { granularity: "grapheme" });
+  const pieces = Array.from(graphemes.segment(release), ({ segment }) => segment);
+  const room = RELEASE_LABEL_MAX - "…".length;
+  let head = "";
+  let tail = "";
+  let first = 0;
+  let last = pieces.length - 1;
+  while (first < last && head.length + pieces[first]!.length <= Math.ceil(room / 2)) head += pieces[first++];
+  while (last >= first && head.length + tail.length + pieces[last]!.length <= room) tail = pieces[last--] + tail;
+  return `${head}…${tail}`;
+}
+
 /** "in the next release (after 1.2.3)", "in the current release (1.2.3)". */
 export function describeResolution(resolution: ReleaseResolution): string {
-  return resolution.inRelease === "next" ? `in the next release (after ${resolution.release})` : `in the current release (${resolution.release})`;
+  const release = shownRelease(resolution.release);
+  return resolution.inRelease === "next" ? `in the next release (after ${release})` : `in the current release (${release})`;
 }
 
 /** Why a regressed issue reopened: "fired in 1.2.4, resolved in the next release after 1.2.3". */
 export function describeRegression({ firedIn, resolution, orderUnknown }: ReleaseRegression): string {
-  const resolved =
-    resolution.inRelease === "next"
-      ? `resolved in the next release after ${resolution.release}`
-      : `resolved in the current release ${resolution.release}`;
-  const unknown = orderUnknown ? ` (${firedIn} is not known to come before ${resolution.release})` : "";
-  return `fired in ${firedIn}${unknown}, ${resolved}`;
+  const release = shownRelease(resolution.release);
+  const fired = shownRelease(firedIn);
+  const resolved = resolution.inRelease === "next" ? `resolved in the next release after ${release}` : `resolved in the current release ${release}`;
+  const unknown = orderUnknown ? ` (${fired} is not known to come before ${release})` : "";
+  return `fired in ${fired}${unknown}, ${resolved}`;
 }
 
 /** The card's words for a resolved issue: "Resolved in the next release (after 1.2.3)", or "Resolved". */

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TeamsTeam, TeamsUser } from "../../dev/emulators/teams";
+import type { AlertTarget } from "../../shared/domain/alert";
 import { IdentityRepository } from "../../shared/storage/identities";
 import { CardRepository } from "../../shared/storage/cards";
 import { QUEUES } from "../../shared/storage/clients";
@@ -253,7 +254,7 @@ describe("lines the alerts make", () => {
   /** The issue's cards at the top of the Slack channel, oldest first. */
   const slackCards = () =>
     stack.slack.messages(channel).filter((m) => !m.ephemeral && !m.threadTs && JSON.stringify(m.blocks).includes(`triage:${ISSUE}`));
-  const regress = async (alertId: string, count: number, targets: Record<string, string>[]) => {
+  const regress = async (alertId: string, count: number, targets: AlertTarget[]) => {
     await settled();
     expect((await api({ action: "resolve", actor: "ana@contoso.com" })).status).toBe(200);
     await settled();

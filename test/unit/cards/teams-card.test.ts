@@ -277,6 +277,34 @@ describe("Teams card: size", () => {
     expect(menu(card, "Ignore ▸")).toHaveLength(IGNORE_CHOICES.length);
   });
 
+  it("trims the Assign menu before it drops the description (100-character issue id, 25 people, a long stack trace)", () => {
+    const linked = Array.from({ length: 30 }, (_, i) => ({
+      email: `firstname.lastname${i}@contoso-corporation.com`,
+      name: `Firstname Lastname ${i}`,
+    }));
+    const description = "Stack trace line\n".repeat(600);
+    const card = renderTeamsCard(buildIssueView(anIssue({ id: "x".repeat(100), description }), { assignChoices: linked }));
+    expect(teamsCardSize(card)).toBeLessThanOrEqual(TEAMS_CARD_BUDGET_BYTES);
+    const shown = textBlocks(card).find((t) => t.text.startsWith("Stack trace line"));
+    expect(shown?.text.length).toBeGreaterThanOrEqual(500);
+    const assign = menu(card, "Assign ▸").map((a) => a.title);
+    expect(assign.slice(0, 2)).toEqual(["Assign to me", "Firstname Lastname 0"]);
+    expect(assign.length).toBeGreaterThanOrEqual(10);
+  });
+
+  it("cuts the description only as far as the budget needs", () => {
+    // Control characters cost 6 bytes each in JSON; with all 25 people the card has room for part of the description.
+    const description = "\u0001".repeat(1500);
+    const view = buildIssueView(anIssue({ description }), { assignChoices: people(30) });
+    const card = renderTeamsCard(view);
+    const shown = textBlocks(card).find((t) => t.text.startsWith("\u0001"))!.text;
+    expect(menu(card, "Assign ▸")).toHaveLength(25);
+    expect(shown.length).toBeLessThan(1500);
+    // Ten more characters would not have fitted.
+    const longer = renderTeamsCard({ ...view, description: description.slice(0, shown.length + 10) });
+    expect(textBlocks(longer).find((t) => t.text.startsWith("\u0001"))!.text.length).toBeLessThan(shown.length + 10);
+  });
+
   it("never splits an emoji at the cut", () => {
     for (let pad = 0; pad < 4; pad++) {
       const title = "x".repeat(pad) + "😀".repeat(400);

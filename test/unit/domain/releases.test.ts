@@ -365,6 +365,27 @@ describe("resolution labels for the card", () => {
     expect(resolutionLabel(anIssue({ substatus: undefined, ...fields }))).toBe(label);
   });
 
+  it("shows at most 50 characters of a release, both its ends, so the words after it stay on the card", () => {
+    const release = `2026.11.21+build.${"a".repeat(900)}.z9`;
+    const label = resolutionLabel(anIssue({ status: "resolved", substatus: undefined, resolution: { inRelease: "next", release } }))!;
+    const shown = /^Resolved in the next release \(after (.*)\)$/.exec(label)![1]!;
+    expect(shown).toHaveLength(50);
+    expect(shown).toMatch(/^2026\.11\.21\+build\.a+…a+\.z9$/);
+
+    const regression = regressionLabel(
+      anIssue({ substatus: "regressed", regression: { firedIn: `${release}.1`, resolution: { inRelease: "current", release }, orderUnknown: true } }),
+    )!;
+    // Four releases named, and still within the 300 characters a banner shows.
+    expect(regression.length).toBeLessThanOrEqual(300);
+    expect(regression).toMatch(/, resolved in the current release 2026\.11\.21\+build\.a+…a+\.z9$/);
+  });
+
+  it("never splits an emoji or a flag when it cuts a release", () => {
+    const release = "🇳🇿".repeat(100);
+    const label = resolutionLabel(anIssue({ status: "resolved", substatus: undefined, resolution: { inRelease: "current", release } }))!;
+    expect(label).toMatch(/^Resolved in the current release \((🇳🇿)+…(🇳🇿)+\)$/u);
+  });
+
   it("a regression after resolving immediately has no release to name", () => {
     expect(regressionLabel(anIssue({ substatus: "regressed" }))).toBe("Regressed: fired again after being resolved");
     expect(regressionLabel(anIssue({ substatus: "ongoing" }))).toBeUndefined();
