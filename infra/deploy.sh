@@ -42,6 +42,10 @@ Passed to Bicep when set in the environment (override the parameters file):
   SLACK_ALLOWED_TEAMS  SLACK_COMMAND  TEAMS_SERVICE_URL_HOSTS  IDENTITY_AUTO_LINK  RENOTIFY_HOURS
   CARD_REFRESH_COALESCE_SECONDS  THREAD_BROADCAST_REGRESSIONS
   App settings are replaced on every deployment: keep these in the parameters file to keep them set.
+  A run that would turn off what the running deployment has on (Slack, Discord, OIDC, other Teams tenants,
+  ingest, Sentry, an extraAppSettings entry), because neither the environment nor the parameters file sets
+  it, is refused before anything changes. To turn them off on purpose, name them in
+  RELAY_DEPLOY_TURN_OFF (comma-separated): slack discord oidc teams-tenants ingest sentry, or the setting's name.
 
 Written to Key Vault when set in the environment (values are never printed):
   SLACK_SIGNING_SECRET  SLACK_CLIENT_SECRET  DISCORD_PUBLIC_KEY  DISCORD_BOT_TOKEN  LINK_SIGNING_KEY
@@ -51,7 +55,7 @@ Written to Key Vault when set in the environment (values are never printed):
   in neither is refused before anything is changed (the app would refuse to start).
 
 After publishing, waits up to RELAY_DEPLOY_HEALTH_TIMEOUT seconds (default 300; 0 skips) for the app
-to answer GET /api/health with 200.
+to answer GET /api/health with 200, on the Function App's own host name (not publicBaseUrl).
 EOF
 }
 
@@ -125,6 +129,7 @@ check_inputs() {
   [[ $name_prefix =~ ^[a-z][a-z0-9]{1,11}$ ]] ||
     usage_error "name prefix '$name_prefix' must be 2-12 lowercase letters and digits, starting with a letter"
   [ -f "$parameters_file" ] || usage_error "parameters file not found: $parameters_file"
+  deployment_name=triage-relay-$name_prefix
 }
 
 # The parameters file with the environment's overrides, checked for what the app would refuse to start with
@@ -196,12 +201,39 @@ ensure_resource_group() {
   fi
 }
 
+# ------------------------------------------------------------------ the running deployment
+
+# Saves the last deployment of this name (az deployment group show) to $workdir/previous.json and sets
+# previous_vault, its Key Vault; neither exists before the first deployment.
+previous_vault=""
+read_previous_deployment() {
+  if az_arm deployment group show --resource-group "$resource_group" --name "$deployment_name" --output json \
+    >"$workdir/previous.json" 2>"$workdir/az.err"; then
+    previous_vault=$(json_get properties.outputs.keyVaultName.value <"$workdir/previous.json")
+    return
+  fi
+  rm -f "$workdir/previous.json"
+  grep -qE "DeploymentNotFound|ResourceGroupNotFound" "$workdir/az.err" ||
+    die "cannot read the running deployment $deployment_name to compare this one with: $(first_error_line)"
+}
+
+# App settings are replaced as a whole: a feature the running deployment has on that this run doesn't set (a shell
+# without SLACK_CLIENT_ID) would quietly stop. Refused unless RELAY_DEPLOY_TURN_OFF names it; what-if only warns.
+check_features_kept() {
+  [ -f "$workdir/previous.json" ] || return 0
+  if $what_if; then
+    node "$ROOT/infra/scripts/deploy-plan.mjs" --parameters "$parameters_file" --previous "$workdir/previous.json" --what-if
+  else
+    node "$ROOT/infra/scripts/deploy-plan.mjs" --parameters "$parameters_file" --previous "$workdir/previous.json" || exit
+  fi
+}
+
 # ------------------------------------------------------------------ infrastructure
 
 set_deployment_args() {
   deploy_args=(
     --resource-group "$resource_group"
-    --name "triage-relay-$name_prefix"
+    --name "$deployment_name"
     --template-file "$ROOT/infra/main.bicep"
     --parameters "@$parameters_file"
     --parameters "namePrefix=$name_prefix" "location=$location"
@@ -229,9 +261,10 @@ deploy_infrastructure() {
   app_name=$(output functionAppName)
   app_id=$(output functionAppId)
   app_url=$(output appUrl)
+  app_host=$(output appHostName)
   vault=$(output keyVaultName)
-  if [ -z "$app_name" ] || [ -z "$app_id" ] || [ -z "$app_url" ] || [ -z "$vault" ]; then
-    die "the deployment did not return the outputs this script needs (functionAppName, functionAppId, appUrl, keyVaultName)"
+  if [ -z "$app_name" ] || [ -z "$app_id" ] || [ -z "$app_url" ] || [ -z "$app_host" ] || [ -z "$vault" ]; then
+    die "the deployment did not return the outputs this script needs (functionAppName, functionAppId, appUrl, appHostName, keyVaultName)"
   fi
   log "Function App $app_name at $app_url"
 }
@@ -244,12 +277,26 @@ output() {
 }
 
 # ------------------------------------------------------------------ secrets
+#
+# When the running deployment has a vault, its secrets are checked, then written, before the deployment: the
+# deployment's settings change restarts the app, and a new Key Vault reference to a secret not written yet would
+# reach the code as the literal "@Microsoft.KeyVault(...)" text, so the app would refuse to start. On a first
+# deployment, or while the vault doesn't let this caller in yet (the deployment grants it Key Vault Secrets
+# Officer), sync_secrets does it all after the deployment.
 
 # The Key Vault secret holding a setting: its name in kebab case (SLACK_CLIENT_SECRET -> slack-client-secret).
 secret_name() { printf '%s' "$1" | tr 'A-Z_' 'a-z-'; }
 
 # Secrets this script makes up when neither the environment nor the vault has one.
 generated() { case $1 in LINK_SIGNING_KEY | INGEST_TOKENS) return 0 ;; *) return 1 ;; esac; }
+
+generate_secret() {
+  case $1 in
+    LINK_SIGNING_KEY) node -e 'process.stdout.write(require("node:crypto").randomBytes(32).toString("base64"))' ;;
+    # Hex: no commas (the setting is a comma-separated list) and 64 characters (at least 32 are required).
+    INGEST_TOKENS) node -e 'process.stdout.write(require("node:crypto").randomBytes(32).toString("hex"))' ;;
+  esac
+}
 
 # The parameter (and variable) that turns on the feature reading a secret.
 feature_switch() {
@@ -279,33 +326,20 @@ refuse_missing_secrets() {
   exit 1
 }
 
-# Before anything changes: on a running app, a new reference to a missing secret would stop it at its next start.
-check_planned_secrets() {
-  local setting missing="" still="" previous
-  for setting in $planned_secrets; do
-    if [ -z "${!setting:-}" ] && ! generated "$setting"; then missing="$missing $setting"; fi
-  done
-  [ -n "$missing" ] || return 0
-  # The vault of an earlier deployment may hold them.
-  if previous=$(az_arm deployment group show --resource-group "$resource_group" --name "triage-relay-$name_prefix" --output json 2>/dev/null); then
-    vault=$(json_get properties.outputs.keyVaultName.value <<<"$previous")
-  fi
-  if [ -n "${vault:-}" ]; then
-    for setting in $missing; do
-      read_secret "$(secret_name "$setting")" || still="$still $setting"
-    done
-    missing=$still
-  fi
-  # shellcheck disable=SC2086 # one word per setting
-  [ -z "$missing" ] || refuse_missing_secrets "nothing was deployed" $missing
-}
+has_word() { case " $1 " in *" $2 "*) return 0 ;; *) return 1 ;; esac; }
 
-# Runs a Key Vault data-plane command, retrying while a fresh role assignment
-# propagates (the first run creates the deployer's Key Vault Secrets Officer role).
+# shellcheck disable=SC2048,SC2086 # one word per setting
+sorted_words() { printf '%s\n' $* | sort | tr '\n' ' '; }
+
+refused_access() { grep -qiE "forbidden|not authorized|AuthorizationFailed" "$workdir/az.err"; }
+
+# az_vault TRIES ARGS...: runs a Key Vault data-plane command, trying up to TRIES times while access is refused
+# (after the deployment, a fresh Key Vault Secrets Officer assignment takes a while to propagate).
 az_vault() {
-  local attempt=1
+  local tries=$1 attempt=1
+  shift
   while ! az "$@" 2>"$workdir/az.err"; do
-    grep -qiE "forbidden|not authorized|AuthorizationFailed" "$workdir/az.err" && [ "$attempt" -lt "$RETRIES" ] || return 1
+    refused_access && [ "$attempt" -lt "$tries" ] || return 1
     # stderr: stdout may be a secret value being captured.
     [ "$attempt" -gt 1 ] || log "  waiting for Key Vault access to propagate..." >&2
     attempt=$((attempt + 1))
@@ -313,56 +347,123 @@ az_vault() {
   done
 }
 
-# Sets current_value and returns 0 if the secret exists, returns 1 if it doesn't.
+# read_secret TRIES VAULT NAME: sets current_value and returns 0 if the secret exists, 1 if it doesn't, and 2 if
+# access is still refused after TRIES tries.
 read_secret() {
-  if current_value=$(az_vault keyvault secret show --vault-name "$vault" --name "$1" --query value --output tsv); then
+  if current_value=$(az_vault "$1" keyvault secret show --vault-name "$2" --name "$3" --query value --output tsv); then
     return 0
   fi
   grep -q "SecretNotFound" "$workdir/az.err" && return 1
-  die "cannot read secret '$1' from Key Vault $vault: $(first_error_line)"
+  refused_access && return 2
+  die "cannot read secret '$3' from Key Vault $2: $(first_error_line)"
 }
 
-# The value goes through a mode-600 file, never the command line (process listings).
+# write_secret TRIES VAULT NAME VALUE: returns 1 if access is still refused after TRIES tries. The value goes
+# through a mode-600 file, never the command line (process listings).
 write_secret() {
-  local file
+  local file written=true
   file=$(mktemp "$workdir/secret.XXXXXX")
-  printf '%s' "$2" >"$file"
-  az_vault keyvault secret set --vault-name "$vault" --name "$1" --file "$file" --encoding utf-8 --output none ||
-    die "cannot write secret '$1' to Key Vault $vault: $(first_error_line)"
+  printf '%s' "$4" >"$file"
+  az_vault "$1" keyvault secret set --vault-name "$2" --name "$3" --file "$file" --encoding utf-8 --output none || written=false
   rm -f "$file"
+  $written && return 0
+  refused_access && return 1
+  die "cannot write secret '$3' to Key Vault $2: $(first_error_line)"
 }
 
-sync_secrets() {
-  step "Secrets (Key Vault $vault)"
-  secrets_changed=false
-  local wired setting secret desired missing=""
-  wired=" $(output keyVaultSecretSettings) "
-  for setting in $wired; do
-    secret=$(secret_name "$setting")
-    desired=${!setting:-}
-    if read_secret "$secret"; then
-      if [ -z "$desired" ]; then
-        log "  $setting: kept"
-        continue
-      elif [ "$desired" = "$current_value" ]; then
-        log "  $setting: unchanged"
-        continue
-      fi
-    elif [ -z "$desired" ]; then
-      case $setting in
-        LINK_SIGNING_KEY) desired=$(node -e 'process.stdout.write(require("node:crypto").randomBytes(32).toString("base64"))') ;;
-        # Hex: no commas (the setting is a comma-separated list) and 64 characters (at least 32 are required).
-        INGEST_TOKENS) desired=$(node -e 'process.stdout.write(require("node:crypto").randomBytes(32).toString("hex"))') ;;
+# Before anything changes: a turned-on feature whose secret is nowhere would stop the app at its next start. With
+# the running deployment's vault, one look each (no waiting for access only the deployment grants) decides what
+# to write before the deployment: sets secrets_to_write, and secrets_checked when the vault answered for all.
+secrets_to_write=""
+secrets_checked=false
+secrets_changed=false
+check_planned_secrets() {
+  local setting found missing=""
+  if [ -z "$previous_vault" ]; then
+    for setting in $planned_secrets; do
+      if [ -z "${!setting:-}" ] && ! generated "$setting"; then missing="$missing $setting"; fi
+    done
+  else
+    secrets_checked=true
+    for setting in $planned_secrets; do
+      found=0
+      read_secret 1 "$previous_vault" "$(secret_name "$setting")" || found=$?
+      case $found in
+        0) [ -z "${!setting:-}" ] || [ "${!setting}" = "$current_value" ] || secrets_to_write="$secrets_to_write $setting" ;;
+        1)
+          if [ -n "${!setting:-}" ] || generated "$setting"; then
+            secrets_to_write="$secrets_to_write $setting"
+          else
+            missing="$missing $setting"
+          fi
+          ;;
         *)
-          missing="$missing $setting"
-          continue
+          log "Key Vault $previous_vault doesn't let you read secrets yet: they are checked after the deployment, which grants you access"
+          secrets_checked=false
+          secrets_to_write=""
+          missing=""
+          break
           ;;
       esac
+    done
+  fi
+  # shellcheck disable=SC2086 # one word per setting
+  [ -z "$missing" ] || refuse_missing_secrets "nothing was deployed" $missing
+}
+
+write_secrets_before_deployment() {
+  $secrets_checked || return 0
+  step "Secrets (Key Vault $previous_vault), written before the deployment so the settings it applies find them"
+  local setting value
+  for setting in $planned_secrets; do
+    if ! has_word "$secrets_to_write" "$setting"; then
+      if [ -n "${!setting:-}" ]; then log "  $setting: unchanged"; else log "  $setting: kept"; fi
+      continue
     fi
-    write_secret "$secret" "$desired"
+    value=${!setting:-}
+    [ -n "$value" ] || value=$(generate_secret "$setting")
+    if ! write_secret 1 "$previous_vault" "$(secret_name "$setting")" "$value"; then
+      log "  Key Vault $previous_vault doesn't let you write secrets yet: they are written after the deployment, which grants you access"
+      secrets_checked=false
+      return
+    fi
     secrets_changed=true
     log "  $setting: written"
   done
+}
+
+sync_secrets() {
+  local wired setting secret desired missing="" found
+  wired=" $(output keyVaultSecretSettings) "
+  # shellcheck disable=SC2086 # one word per setting
+  if ! $secrets_checked || [ "$vault" != "$previous_vault" ] || [ "$(sorted_words $wired)" != "$(sorted_words $planned_secrets)" ]; then
+    step "Secrets (Key Vault $vault)"
+    for setting in $wired; do
+      secret=$(secret_name "$setting")
+      desired=${!setting:-}
+      found=0
+      read_secret "$RETRIES" "$vault" "$secret" || found=$?
+      [ "$found" -ne 2 ] || die "cannot read secret '$secret' from Key Vault $vault: $(first_error_line)"
+      if [ "$found" -eq 0 ]; then
+        if [ -z "$desired" ]; then
+          log "  $setting: kept"
+          continue
+        elif [ "$desired" = "$current_value" ]; then
+          log "  $setting: unchanged"
+          continue
+        fi
+      elif [ -z "$desired" ]; then
+        if ! generated "$setting"; then
+          missing="$missing $setting"
+          continue
+        fi
+        desired=$(generate_secret "$setting")
+      fi
+      write_secret "$RETRIES" "$vault" "$secret" "$desired" || die "cannot write secret '$secret' to Key Vault $vault: $(first_error_line)"
+      secrets_changed=true
+      log "  $setting: written"
+    done
+  fi
   # shellcheck disable=SC2086 # one word per setting
   [ -z "$missing" ] || refuse_missing_secrets "the infrastructure is deployed, the code is not published" $missing
   for setting in $vault_secrets; do
@@ -406,17 +507,36 @@ publish_app() {
     log "Package unchanged (sha256 ${package_sha:0:12}): not published (--force-publish to publish anyway)"
     return
   fi
-  az_arm functionapp deployment source config-zip --resource-group "$resource_group" --name "$app_name" \
-    --src "$package_zip" --output none || die "publishing the package failed (the Azure CLI's error is above)"
+  upload_package
   az_arm tag update --resource-id "$(json_get id <<<"$group")" --operation Merge --tags "$tag=$package_sha" --output none
   log "Published $package_zip"
 }
 
-# The app reads its settings when it starts: a 200 from /api/health means it started and reaches storage.
+# Flex Consumption uploads the package with the app's own identity (functionAppConfig.deployment): on a first
+# deployment its Storage Blob Data Owner role may still be propagating, which the publish endpoint answers with
+# 400 or 403 (BlobUploadFailedException). A later try works.
+upload_package() {
+  local attempt=1 status
+  while ! az_arm functionapp deployment source config-zip --resource-group "$resource_group" --name "$app_name" \
+    --src "$package_zip" --output none 2>"$workdir/publish.err"; do
+    if [ "$attempt" -ge "$RETRIES" ] || ! grep -qE "Status Code: 40[03]|BlobUploadFailedException|AuthorizationPermissionMismatch" "$workdir/publish.err"; then
+      cat "$workdir/publish.err" >&2
+      die "publishing the package failed (the Azure CLI's error is above)"
+    fi
+    status=403
+    if grep -q "Status Code: 400" "$workdir/publish.err"; then status=400; fi
+    warn "the app can't write its deployment storage yet ($status): its new role takes a few minutes to propagate; retrying in ${RETRY_DELAY}s (try $((attempt + 1)) of $RETRIES)"
+    attempt=$((attempt + 1))
+    sleep "$RETRY_DELAY"
+  done
+}
+
+# The app reads its settings when it starts: a 200 from /api/health means it started and reaches storage. Asked of
+# the Function App's own host name: publicBaseUrl may be a front door or custom domain not routed to it yet.
 check_health() {
-  local timeout=${RELAY_DEPLOY_HEALTH_TIMEOUT:-300} answer
+  local timeout=${RELAY_DEPLOY_HEALTH_TIMEOUT:-300} answer health_url="https://$app_host/api/health"
   [ "$timeout" != 0 ] || return 0
-  step "Waiting for $app_url/api/health (up to ${timeout}s)"
+  step "Waiting for $health_url (the Function App's own host name; up to ${timeout}s)"
   # shellcheck disable=SC2016 # JavaScript's template literals, not the shell's
   if answer=$(node -e '
     const [url, seconds] = [process.argv[1], Number(process.argv[2])];
@@ -437,11 +557,11 @@ check_health() {
       }
       console.log(last);
       process.exitCode = 1;
-    })();' "$app_url/api/health" "$timeout"); then
+    })();' "$health_url" "$timeout"); then
     log "  $answer"
     return
   fi
-  die "the app does not answer GET $app_url/api/health with 200 (last answer: $answer): it is still starting, or it refused to start.
+  die "the app does not answer GET $health_url with 200 (last answer: $answer): it is still starting, or it refused to start.
 Its logs say why (Application Insights, or the Log stream in the portal); run the deployment again once it is fixed"
 }
 
@@ -522,6 +642,8 @@ main() {
   plan_deployment
   location=$(printf '%s' "$location" | tr -d ' ' | tr '[:upper:]' '[:lower:]')
   check_login
+  read_previous_deployment
+  check_features_kept
   $what_if || check_planned_secrets
   ensure_resource_group
   set_deployment_args
@@ -533,6 +655,7 @@ main() {
   fi
 
   build_app
+  write_secrets_before_deployment
   deploy_infrastructure
   sync_secrets
   refresh_secret_references

@@ -124,8 +124,10 @@ resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' 
   tags: allTags
 }
 
+// Nested deployments are named after this one (triage-relay-<prefix>): fixed names would be shared by every
+// deployment in the resource group, so two prefixes would overwrite each other's and concurrent runs collide.
 module monitoring 'modules/monitoring.bicep' = {
-  name: 'monitoring'
+  name: '${deployment().name}-monitoring'
   params: {
     workspaceName: 'log-${namePrefix}-${suffix}'
     appInsightsName: 'appi-${namePrefix}-${suffix}'
@@ -136,7 +138,7 @@ module monitoring 'modules/monitoring.bicep' = {
 }
 
 module storage 'modules/storage.bicep' = {
-  name: 'storage'
+  name: '${deployment().name}-storage'
   params: {
     name: 'st${namePrefix}${suffix}'
     location: location
@@ -145,7 +147,7 @@ module storage 'modules/storage.bicep' = {
 }
 
 module keyVault 'modules/keyvault.bicep' = {
-  name: 'keyvault'
+  name: '${deployment().name}-keyvault'
   params: {
     name: 'kv-${namePrefix}-${suffix}'
     location: location
@@ -156,7 +158,7 @@ module keyVault 'modules/keyvault.bicep' = {
 }
 
 module roles 'modules/roles.bicep' = {
-  name: 'roles'
+  name: '${deployment().name}-roles'
   params: {
     appPrincipalId: identity.properties.principalId
     storageAccountName: storage.outputs.name
@@ -168,7 +170,7 @@ module roles 'modules/roles.bicep' = {
 }
 
 module functionApp 'modules/functionapp.bicep' = {
-  name: 'functionapp'
+  name: '${deployment().name}-functionapp'
   // The host reaches storage and Key Vault with the identity from its first start.
   dependsOn: [
     roles
@@ -203,7 +205,7 @@ module functionApp 'modules/functionapp.bicep' = {
 }
 
 module bot 'modules/bot.bicep' = {
-  name: 'bot'
+  name: '${deployment().name}-bot'
   params: {
     name: 'bot-${namePrefix}-${suffix}'
     displayName: botDisplayName

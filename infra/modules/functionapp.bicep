@@ -94,6 +94,24 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
   }
 }
 
+// No publishing-profile user name and password: deploy.sh publishes with its Entra sign-in
+// (https://aka.ms/app-service-disable-basic-auth).
+resource scmBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
+resource ftpBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'ftp'
+  properties: {
+    allow: false
+  }
+}
+
 var hostName = site.properties.defaultHostName
 
 var coreSettings = {

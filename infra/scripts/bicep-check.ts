@@ -5,7 +5,8 @@
 // checkFile(): rules any Bicep file must follow (syntax, no account keys, hardened
 // storage and Key Vault, secrets only as Key Vault references, bot without a password).
 // checkProject(): what this project's infrastructure must declare (queues, tables,
-// roles, Flex shape, app settings contract, module wiring, outputs).
+// roles, Flex shape, basic-auth publishing off, app settings contract, module wiring
+// and nested deployment names, outputs).
 // Neither compiles Bicep: `az bicep build` and `az bicep lint` run in .github/workflows/infra.yml.
 
 import { readdirSync } from "node:fs";
@@ -299,6 +300,7 @@ export function checkProject(files: BicepFile[]): Finding[] {
   }
 
   checkFlex(declared, fail);
+  checkBasicAuthOff(declared, fail);
   checkSettingsContract(files, fail);
   checkExtraSettings(main, files, fail);
 
@@ -310,7 +312,7 @@ export function checkProject(files: BicepFile[]): Finding[] {
     fail("bot", "the Microsoft Teams channel (MsTeamsChannel) is not declared");
   }
 
-  for (const file of files) findings.push(...checkModules(file, byPath));
+  for (const file of files) findings.push(...checkModules(file, byPath), ...checkModuleDeploymentNames(file));
 
   const outputs = declarations(main, "output").map(declarationName);
   for (const output of REQUIRED_OUTPUTS.filter((o) => !outputs.includes(o))) fail("outputs", `main.bicep has no output '${output}'`);
@@ -345,6 +347,33 @@ function checkFlex(declared: Declared, fail: (rule: string, message: string, fil
     const auth = isRecord(deployment.authentication) ? deployment.authentication.type : undefined;
     if (deployment.type !== "blobContainer" || auth !== "UserAssignedIdentity") {
       at("functionAppConfig.deployment.storage must be a blobContainer reached with the user-assigned identity");
+    }
+  }
+}
+
+/**
+ * Publishing-profile user names and passwords can push code to a site until basic auth is off for both of its
+ * endpoints (https://aka.ms/app-service-disable-basic-auth); deploy.sh publishes with its Entra sign-in.
+ */
+function checkBasicAuthOff(declared: Declared, fail: (rule: string, message: string, file?: string, line?: number) => void): void {
+  const policies = declared(`${SITE}/basicPublishingCredentialsPolicies`);
+  for (const { file, resource: site } of declared(SITE)) {
+    for (const endpoint of ["scm", "ftp"]) {
+      const off = policies.some(
+        ({ file: policyFile, resource: policy }) =>
+          policyFile === file &&
+          (lookup(policy.body, "parent")?.text === site.symbol || policy.node.parent?.parent?.id === site.body?.id) &&
+          evaluate(lookup(policy.body, "name"), file) === endpoint &&
+          evaluate(lookup(policy.body, "properties.allow"), file) === false,
+      );
+      if (!off) {
+        fail(
+          "basic-auth",
+          `${site.symbol}: basic-auth publishing over ${endpoint} must be off (a basicPublishingCredentialsPolicies '${endpoint}' child with allow: false)`,
+          file.path,
+          position(site.node).line,
+        );
+      }
     }
   }
 }
@@ -426,6 +455,27 @@ function checkModules(file: BicepFile, byPath: Map<string, BicepFile>): Finding[
     for (const param of params.filter((p) => p.required && !passed.includes(p.name))) {
       report(`module '${name}' does not pass required parameter '${param.name}' of ${target}`);
     }
+  }
+  return findings;
+}
+
+const DEPLOYMENT_NAME_PREFIX = "${deployment().name}-";
+
+/**
+ * A module is a nested deployment, recorded in the resource group under its name: a fixed name is shared by every
+ * deployment there (two prefixes overwrite each other's history; two concurrent runs collide).
+ */
+function checkModuleDeploymentNames(file: BicepFile): Finding[] {
+  const findings: Finding[] = [];
+  for (const declaration of declarations(file, "module")) {
+    const name = evaluate(lookup(parts(declaration)[2] ?? null, "name"), file);
+    if (typeof name === "string" && name.startsWith(DEPLOYMENT_NAME_PREFIX)) continue;
+    findings.push({
+      rule: "modules",
+      file: file.path,
+      line: position(declaration).line,
+      message: `module '${declarationName(declaration)}': its deployment name ${show(name)} must start with '${DEPLOYMENT_NAME_PREFIX}' (a fixed name is shared by every deployment in the resource group)`,
+    });
   }
   return findings;
 }

@@ -12,6 +12,7 @@ export interface DeploymentPlan {
     discordAllowedGuilds: string;
     oidcIssuer: string;
     oidcClientId: string;
+    teamsAllowedTenants: string;
     ingestEnabled: boolean;
     sentryEnabled: boolean;
   };
@@ -21,3 +22,23 @@ export interface DeploymentPlan {
 }
 
 export declare function plan(parametersFile: string, env: Record<string, string | undefined>): DeploymentPlan;
+
+export interface TurnedOff {
+  key: string;
+  label: string;
+  was: string;
+  keep: string;
+  confirmed: boolean;
+}
+
+export declare function turnedOff(
+  result: DeploymentPlan,
+  previousParameters: Record<string, { value?: unknown }> | undefined,
+  env: Record<string, string | undefined>,
+  parametersFile: string,
+): TurnedOff[];
+
+export declare function turnedOffReport(
+  off: TurnedOff[],
+  options: { parametersFile: string; whatIf: boolean },
+): { stdout: string; stderr: string; ok: boolean };

@@ -10,6 +10,12 @@
 // write to Key Vault, whether or not this one does) and, when the environment sets any of the
 // settings below, `extra-parameters <file>`: a parameters file with extraAppSettings (the parameters file's,
 // then the environment's) written to --extra-out. Problems go to stderr, and the exit code is 2.
+//
+//   node infra/scripts/deploy-plan.mjs --parameters <main.parameters.json> --previous <deployment.json> [--what-if]
+//
+// Compares the plan with the running deployment (`az deployment group show`). App settings are replaced as a whole,
+// so a feature the running deployment has on and this run doesn't set would be switched off: says which, how to keep
+// it and how to confirm (RELAY_DEPLOY_TURN_OFF) on stderr, and exits 1 (with --what-if: a warning, exit 0).
 
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -80,6 +86,7 @@ export function plan(parametersFile, env) {
     discordAllowedGuilds: text("discordAllowedGuilds", "DISCORD_ALLOWED_GUILDS"),
     oidcIssuer: text("oidcIssuer", "OIDC_ISSUER"),
     oidcClientId: text("oidcClientId", "OIDC_CLIENT_ID"),
+    teamsAllowedTenants: text("teamsAllowedTenants", "TEAMS_ALLOWED_TENANTS"),
     ingestEnabled: flag("ingestEnabled", "INGEST_TOKENS", "SENTRY_CLIENT_SECRET"),
     sentryEnabled: flag("sentryEnabled", "SENTRY_CLIENT_SECRET"),
   };
@@ -121,6 +128,79 @@ export function plan(parametersFile, env) {
   return { effective, secrets, problems, extraAppSettings: Object.keys(fromEnv).length > 0 ? { ...extra, ...fromEnv } : undefined };
 }
 
+/**
+ * What a deployment can have on, by the word RELAY_DEPLOY_TURN_OFF takes to turn it off on purpose: on when
+ * `parameter` is set (and `alsoNeeds` too); keeping it needs the `companions` as well.
+ */
+const FEATURES = [
+  { key: "slack", label: "Slack", parameter: "slackClientId" },
+  { key: "discord", label: "Discord", parameter: "discordApplicationId", companions: ["discordAllowedGuilds"] },
+  { key: "oidc", label: "explicit identity linking (OpenID Connect)", parameter: "oidcIssuer", companions: ["oidcClientId"] },
+  { key: "teams-tenants", label: "Teams in other tenants", parameter: "teamsAllowedTenants" },
+  { key: "ingest", label: "monitoring webhooks (/api/ingest/*)", parameter: "ingestEnabled" },
+  { key: "sentry", label: "Sentry webhooks (/api/ingest/sentry)", parameter: "sentryEnabled", alsoNeeds: "ingestEnabled" },
+];
+
+const isOn = (value) => value === true || value === "true" || (typeof value === "string" && value.trim() !== "");
+
+/**
+ * What this run would turn off that the running deployment has on, as [{key, label, was, keep}]: `was` says what it
+ * is and would be, `keep` is the parameters-file entry that keeps it. Those RELAY_DEPLOY_TURN_OFF names are `confirmed`.
+ */
+export function turnedOff(result, previousParameters, env, parametersFile) {
+  const previous = (name) => previousParameters?.[name]?.value;
+  const confirmed = new Set((env.RELAY_DEPLOY_TURN_OFF ?? "").split(/[\s,]+/).filter(Boolean));
+  const off = [];
+  for (const feature of FEATURES) {
+    const wasOn = isOn(previous(feature.parameter)) && (!feature.alsoNeeds || isOn(previous(feature.alsoNeeds)));
+    const staysOn = isOn(result.effective[feature.parameter]) && (!feature.alsoNeeds || isOn(result.effective[feature.alsoNeeds]));
+    if (!wasOn || staysOn) continue;
+    const value = previous(feature.parameter);
+    const boolean = typeof result.effective[feature.parameter] === "boolean";
+    const now = isOn(result.effective[feature.parameter]) ? `${feature.alsoNeeds} is false` : boolean ? "false" : "empty";
+    off.push({
+      key: feature.key,
+      label: feature.label,
+      was: `${feature.parameter} is ${boolean ? "true" : value} in the running deployment and ${now} in this run`,
+      keep: [feature.parameter, ...(feature.companions ?? [])]
+        .map((name) => `"${name}": { "value": ${JSON.stringify(name === feature.parameter && boolean ? true : previous(name))} }`)
+        .join(",\n  "),
+    });
+  }
+  const fileExtra = JSON.parse(readFileSync(parametersFile, "utf8")).parameters?.extraAppSettings?.value ?? {};
+  const extra = result.extraAppSettings ?? fileExtra;
+  const previousExtra = previous("extraAppSettings") ?? {};
+  const dropped = Object.keys(previousExtra).filter((name) => isOn(previousExtra[name]) && !isOn(extra[name]));
+  const keptExtra = { ...extra, ...Object.fromEntries(dropped.map((name) => [name, previousExtra[name]])) };
+  for (const name of dropped) {
+    off.push({
+      key: name,
+      label: `${name} (extraAppSettings)`,
+      was: `${previousExtra[name]} in the running deployment and unset in this run`,
+      keep: `"extraAppSettings": { "value": ${JSON.stringify(keptExtra)} }`,
+    });
+  }
+  return off.map((item) => ({ ...item, confirmed: confirmed.has(item.key) }));
+}
+
+/** The --previous report: what goes to stdout and stderr, and whether the deployment may go ahead. */
+export function turnedOffReport(off, { parametersFile, whatIf }) {
+  const refused = off.filter((item) => !item.confirmed);
+  const confirmed = off.filter((item) => item.confirmed);
+  const stdout = confirmed.length > 0 ? `Turning off, as RELAY_DEPLOY_TURN_OFF asks: ${confirmed.map((item) => item.label).join(", ")}\n` : "";
+  if (refused.length === 0) return { stdout, stderr: "", ok: true };
+  const keep = [...new Set(refused.map((item) => `  ${item.keep}`))].join(",\n");
+  const stderr = [
+    `${whatIf ? "warning" : "error: nothing was deployed"}: this run would turn off what the running deployment has on, as neither the environment nor the parameters file sets it:`,
+    ...refused.map((item) => `  ${item.label}: ${item.was}`),
+    `App settings are replaced as a whole on every deployment. To keep them on, put them in the parameters file (${parametersFile}), which every run reads:`,
+    keep,
+    `To turn them off on purpose, run again with RELAY_DEPLOY_TURN_OFF=${refused.map((item) => item.key).join(",")} in the environment.`,
+    "",
+  ].join("\n");
+  return { stdout, stderr, ok: whatIf };
+}
+
 function extraSettingRefused(name) {
   if (EXTRA_SETTINGS.includes(name)) return undefined;
   if (SECRET_SETTINGS.includes(name)) return "a secret: give it to deploy.sh in the environment (it goes to Key Vault), never in a parameters file";
@@ -132,9 +212,20 @@ function extraSettingRefused(name) {
 }
 
 function main() {
-  const { values } = parseArgs({ options: { parameters: { type: "string" }, "extra-out": { type: "string" } } });
+  const { values } = parseArgs({
+    options: { parameters: { type: "string" }, "extra-out": { type: "string" }, previous: { type: "string" }, "what-if": { type: "boolean" } },
+  });
   if (!values.parameters) throw new Error("--parameters is required");
   const result = plan(values.parameters, process.env);
+  if (values.previous) {
+    const previous = JSON.parse(readFileSync(values.previous, "utf8")).properties?.parameters ?? {};
+    const off = turnedOff(result, previous, process.env, values.parameters);
+    const report = turnedOffReport(off, { parametersFile: values.parameters, whatIf: values["what-if"] === true });
+    process.stdout.write(report.stdout);
+    process.stderr.write(report.stderr);
+    process.exitCode = report.ok ? 0 : 1;
+    return;
+  }
   if (result.problems.length > 0) {
     for (const problem of result.problems) process.stderr.write(`error: ${problem}\n`);
     process.exitCode = 2;

@@ -210,6 +210,30 @@ describe("the infrastructure, read from the parsed tree", () => {
     });
   });
 
+  it("turns off basic-auth publishing (SCM and FTP): code is published with Entra sign-in only", () => {
+    const functionApp = file("modules/functionapp.bicep");
+    const policies = resources(functionApp)
+      .filter((r) => r.type === "Microsoft.Web/sites/basicPublishingCredentialsPolicies")
+      .map((r) => evaluate(r.body, functionApp) as Record<string, Value>);
+    expect(policies.map((p) => [p.name, (p.properties as Record<string, Value>).allow]).sort()).toEqual([
+      ["ftp", false],
+      ["scm", false],
+    ]);
+  });
+
+  it("names each nested deployment after the deployment, so two deployments in one group don't overwrite each other's", () => {
+    const main = file("main.bicep");
+    const names = declarations(main, "module").map((m) => [declarationName(m), evaluate(lookup(parts(m)[2]!, "name"), main)]);
+    expect(names).toEqual([
+      ["monitoring", "${deployment().name}-monitoring"],
+      ["storage", "${deployment().name}-storage"],
+      ["keyVault", "${deployment().name}-keyvault"],
+      ["roles", "${deployment().name}-roles"],
+      ["functionApp", "${deployment().name}-functionapp"],
+      ["bot", "${deployment().name}-bot"],
+    ]);
+  });
+
   it("assigns the storage, Key Vault and monitoring roles", () => {
     const roles = file("modules/roles.bicep").source;
     for (const id of Object.values(ROLES)) expect(roles).toContain(`'${id}'`);
@@ -449,6 +473,28 @@ resource kv 'Microsoft.KeyVault/vaults@2023-07-01' = {
       expect(templates.map((f) => f.message)).toEqual(["extraAppSettings takes PUBLIC_BASE_URL, which the template sets itself"]);
       const unsealed = await edited("main.bicep", "@sealed()\ntype extraAppSettingsType", "type extraAppSettingsType");
       expect(unsealed.map((f) => f.message)).toEqual([expect.stringContaining("extraAppSettings' type must be @sealed()")]);
+    });
+
+    it("basic-auth publishing left on", async () => {
+      const scm = await edited(
+        "modules/functionapp.bicep",
+        "name: 'scm'\n  properties: {\n    allow: false",
+        "name: 'scm'\n  properties: {\n    allow: true",
+      );
+      expect(scm.map((f) => f.message)).toEqual([
+        "site: basic-auth publishing over scm must be off (a basicPublishingCredentialsPolicies 'scm' child with allow: false)",
+      ]);
+      const ftp = await edited("modules/functionapp.bicep", "name: 'ftp'", "name: 'ftps'");
+      expect(ftp.map((f) => f.message)).toEqual([
+        "site: basic-auth publishing over ftp must be off (a basicPublishingCredentialsPolicies 'ftp' child with allow: false)",
+      ]);
+    });
+
+    it("a nested deployment with a fixed name", async () => {
+      const findings = await edited("main.bicep", "name: '${deployment().name}-storage'", "name: 'storage'");
+      expect(findings.map((f) => f.message)).toEqual([
+        `module 'storage': its deployment name "storage" must start with '\${deployment().name}-' (a fixed name is shared by every deployment in the resource group)`,
+      ]);
     });
 
     it("a missing output", async () => {

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { unzipSync } from "fflate";
 import { afterEach, describe, expect, it } from "vitest";
+import { selfSignedLocalhost } from "./fixtures/self-signed-cert";
 
 const REPO = path.resolve(__dirname, "../..");
 const AZ_STUB = path.join(__dirname, "fixtures", "az-stub.mjs");
@@ -28,7 +29,10 @@ interface StubState {
   groups: Record<string, { location: string; tags: Record<string, string> }>;
   secrets: Record<string, string>;
   forbidden: number;
+  vaultRoleFromDeployment?: boolean;
   failDeployment?: string;
+  failPublish?: { times: number; message: string };
+  appHostName?: string;
   published: { app: string; group: string; zip: string }[];
 }
 
@@ -186,6 +190,7 @@ function secretNamesSet(run: Run): string[] {
 const FIRST_RUN = [
   "version",
   "account show",
+  "deployment group show",
   "group exists",
   "group create",
   "deployment group create",
@@ -237,8 +242,8 @@ describe("deploy.sh: inputs and preconditions", () => {
       AZURE_LOCATION: "westeurope",
     });
     expect(run.stderr).toContain("resource group 'rg-env' does not exist");
-    expect(run.commands).toEqual(["version", "account show", "group exists"]);
-    expect(option(run.calls[2], "--name")).toEqual(["rg-env"]);
+    expect(run.commands).toEqual(["version", "account show", "deployment group show", "group exists"]);
+    expect(option(run.calls[3], "--name")).toEqual(["rg-env"]);
   });
 
   it("rejects a name prefix Azure resource names can't take", () => {
@@ -319,8 +324,8 @@ describe("deploy.sh --what-if", () => {
     const box = new Sandbox({ groups: { "rg-relay": { location: "swedencentral", tags: {} } } });
     const run = box.deploy([...REQUIRED, "--what-if"], { SLACK_CLIENT_ID: "1234.5678", ...SECRETS });
     expect(run.status).toBe(0);
-    expect(run.commands).toEqual(["version", "account show", "group exists", "deployment group what-if"]);
-    const whatIf = run.calls[3]!;
+    expect(run.commands).toEqual(["version", "account show", "deployment group show", "group exists", "deployment group what-if"]);
+    const whatIf = run.calls[4]!;
     expect(option(whatIf, "--template-file")).toEqual([path.join(box.project, "infra", "main.bicep")]);
     expect(option(whatIf, "--parameters")).toEqual([
       `@${path.join(box.project, "infra", "main.parameters.json")}`,
@@ -432,12 +437,13 @@ describe("deploy.sh: a full deployment", () => {
     expect(again.commands).toEqual([
       "version",
       "account show",
+      "deployment group show",
+      "keyvault secret show",
+      "keyvault secret show",
+      "keyvault secret show",
+      "keyvault secret show",
       "group exists",
       "deployment group create",
-      "keyvault secret show",
-      "keyvault secret show",
-      "keyvault secret show",
-      "keyvault secret show",
       "group show",
     ]);
     expect(box.state).toEqual(before);
@@ -524,11 +530,13 @@ describe("deploy.sh: a full deployment", () => {
   it("takes a turned-on feature's secrets from the vault of the earlier deployment", () => {
     const box = new Sandbox();
     expect(box.deploy([...REQUIRED, "--create-group", "--skip-build"], env).status).toBe(0);
-    const again = box.deploy([...REQUIRED, "--skip-build"], { SLACK_CLIENT_ID: "1234.5678" });
+    const { SLACK_CLIENT_ID, OIDC_ISSUER, OIDC_CLIENT_ID } = env;
+    const again = box.deploy([...REQUIRED, "--skip-build"], { SLACK_CLIENT_ID, OIDC_ISSUER, OIDC_CLIENT_ID });
     expect(again.stderr).toBe("");
     expect(again.status).toBe(0);
-    expect(again.commands.slice(2, 5)).toEqual(["deployment group show", "keyvault secret show", "keyvault secret show"]);
     expect(again.stdout).toContain("SLACK_CLIENT_SECRET: kept");
+    expect(again.stdout).toContain("OIDC_CLIENT_SECRET: kept");
+    expect(secretNamesSet(again)).toEqual([]);
   });
 
   it("refuses a feature turned on later without its secrets, and leaves the running deployment as it was", () => {
@@ -541,7 +549,7 @@ describe("deploy.sh: a full deployment", () => {
       "  DISCORD_PUBLIC_KEY (Key Vault secret discord-public-key), read because discordApplicationId (DISCORD_APPLICATION_ID) is set",
     );
     expect(run.stderr).toContain("  DISCORD_BOT_TOKEN (Key Vault secret discord-bot-token)");
-    expect(run.commands).toEqual(["version", "account show", "deployment group show", "keyvault secret show", "keyvault secret show"]);
+    expect(run.commands).toEqual(["version", "account show", "deployment group show", ...Array(3).fill("keyvault secret show")]);
     expect(box.state).toEqual(before);
   });
 
@@ -602,6 +610,214 @@ describe("deploy.sh: a full deployment", () => {
   });
 });
 
+describe("deploy.sh: a redeploy keeps on what the running deployment has on", () => {
+  const slack = {
+    SLACK_CLIENT_ID: "1234.5678",
+    SLACK_SIGNING_SECRET: SECRETS.SLACK_SIGNING_SECRET,
+    SLACK_CLIENT_SECRET: SECRETS.SLACK_CLIENT_SECRET,
+  };
+
+  it("refuses to turn off what only the environment turned on, says how to keep it, and changes nothing", () => {
+    const box = new Sandbox();
+    expect(box.deploy([...REQUIRED, "--create-group", "--skip-build"], { ...slack, INGEST_TOKENS: "b".repeat(64) }).status).toBe(0);
+    const before = box.state;
+
+    // The same command from a shell without those variables.
+    const run = box.deploy([...REQUIRED, "--skip-build"]);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("error: nothing was deployed: this run would turn off what the running deployment has on");
+    expect(run.stderr).toContain("  Slack: slackClientId is 1234.5678 in the running deployment and empty in this run");
+    expect(run.stderr).toContain("  monitoring webhooks (/api/ingest/*): ingestEnabled is true in the running deployment and false in this run");
+    expect(run.stderr).toContain(`put them in the parameters file (${path.join(box.project, "infra", "main.parameters.json")})`);
+    expect(run.stderr).toContain('  "slackClientId": { "value": "1234.5678" },\n  "ingestEnabled": { "value": true }');
+    expect(run.stderr).toContain("To turn them off on purpose, run again with RELAY_DEPLOY_TURN_OFF=slack,ingest");
+    expect(run.commands).not.toContain("deployment group create");
+    expect(run.commands).not.toContain("functionapp deployment source config-zip");
+    expect(box.state).toEqual(before);
+  });
+
+  it("suggests keeping a feature with everything it needs (OIDC's client id)", () => {
+    const box = new Sandbox();
+    const oidc = {
+      OIDC_ISSUER: "https://login.microsoftonline.com/contoso/v2.0",
+      OIDC_CLIENT_ID: "relay-web",
+      OIDC_CLIENT_SECRET: SECRETS.OIDC_CLIENT_SECRET,
+    };
+    expect(box.deploy([...REQUIRED, "--create-group", "--skip-build"], oidc).status).toBe(0);
+    const run = box.deploy([...REQUIRED, "--skip-build"]);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(
+      '  "oidcIssuer": { "value": "https://login.microsoftonline.com/contoso/v2.0" },\n  "oidcClientId": { "value": "relay-web" }\n',
+    );
+    expect(run.stderr).toContain("RELAY_DEPLOY_TURN_OFF=oidc");
+    expect(run.stderr).not.toContain(SECRETS.OIDC_CLIENT_SECRET);
+  });
+
+  it("refuses to drop a setting only the environment gave (extraAppSettings)", () => {
+    const box = new Sandbox();
+    expect(box.deploy([...REQUIRED, "--create-group", "--skip-build"], { SLACK_ALLOWED_TEAMS: "T0001" }).status).toBe(0);
+    const run = box.deploy([...REQUIRED, "--skip-build"]);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("  SLACK_ALLOWED_TEAMS (extraAppSettings): T0001 in the running deployment and unset in this run");
+    expect(run.stderr).toContain('  "extraAppSettings": { "value": {"SLACK_ALLOWED_TEAMS":"T0001"} }');
+    expect(run.stderr).toContain("RELAY_DEPLOY_TURN_OFF=SLACK_ALLOWED_TEAMS");
+    expect(run.commands).not.toContain("deployment group create");
+  });
+
+  it("turns off what RELAY_DEPLOY_TURN_OFF names", () => {
+    const box = new Sandbox();
+    expect(box.deploy([...REQUIRED, "--create-group", "--skip-build"], slack).status).toBe(0);
+    const run = box.deploy([...REQUIRED, "--skip-build"], { RELAY_DEPLOY_TURN_OFF: "slack" });
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain("Turning off, as RELAY_DEPLOY_TURN_OFF asks: Slack");
+    const deployment = run.calls.find((c) => command(c) === "deployment group create");
+    expect(option(deployment, "--parameters").filter((p) => p.startsWith("slackClientId"))).toEqual([]);
+  });
+
+  it("keeps on what the parameters file turns on, from a shell without the variables", () => {
+    const box = new Sandbox();
+    const parameters = box.parameters({ slackClientId: "1234.5678", ingestEnabled: true });
+    expect(box.deploy([...REQUIRED, "--create-group", "--skip-build", "--parameters", parameters], slack).status).toBe(0);
+    const run = box.deploy([...REQUIRED, "--skip-build", "--parameters", parameters]);
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain("SLACK_CLIENT_SECRET: kept");
+    expect(run.stdout).toContain("INGEST_TOKENS: kept");
+  });
+
+  it("--what-if warns about what it would turn off", () => {
+    const box = new Sandbox();
+    expect(box.deploy([...REQUIRED, "--create-group", "--skip-build"], slack).status).toBe(0);
+    const run = box.deploy([...REQUIRED, "--what-if"]);
+    expect(run.status).toBe(0);
+    expect(run.stderr).toContain("warning: this run would turn off what the running deployment has on");
+    expect(run.stderr).toContain("  Slack: slackClientId is 1234.5678 in the running deployment and empty in this run");
+    expect(run.commands.at(-1)).toBe("deployment group what-if");
+  });
+});
+
+describe("deploy.sh: Key Vault around the deployment", () => {
+  const discord = {
+    DISCORD_APPLICATION_ID: "123456789012345678",
+    DISCORD_ALLOWED_GUILDS: "*",
+    DISCORD_PUBLIC_KEY: "a".repeat(64),
+    DISCORD_BOT_TOKEN: "MTIz.discord-bot-token-for-the-deploy-test",
+  };
+  const slackSecrets = { SLACK_SIGNING_SECRET: SECRETS.SLACK_SIGNING_SECRET, SLACK_CLIENT_SECRET: SECRETS.SLACK_CLIENT_SECRET };
+  const setsBeforeAndAfter = (run: Run) => {
+    const deployAt = run.commands.indexOf("deployment group create");
+    const names = (from: number, to: number) =>
+      run.calls
+        .slice(from, to)
+        .filter((c) => command(c) === "keyvault secret set")
+        .map((c) => option(c, "--name")[0]);
+    return { before: names(0, deployAt), after: names(deployAt, run.calls.length) };
+  };
+
+  it("writes a newly turned-on feature's secrets before the deployment that makes the app read them", () => {
+    const box = new Sandbox();
+    expect(box.deploy([...REQUIRED, "--create-group", "--skip-build"]).status).toBe(0);
+    const run = box.deploy([...REQUIRED, "--skip-build"], discord);
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    expect(setsBeforeAndAfter(run)).toEqual({ before: ["discord-public-key", "discord-bot-token"], after: [] });
+    expect(box.state.secrets[`${VAULT}/discord-bot-token`]).toBe(discord.DISCORD_BOT_TOKEN);
+    for (const set of run.calls.filter((c) => command(c) === "keyvault secret set")) {
+      expect(set.valueOnCommandLine).toBeUndefined();
+      expect(set.fileMode).toBe("600");
+      expect(existsSync(set.file!)).toBe(false);
+    }
+    expect(run.stdout + run.stderr).not.toContain(discord.DISCORD_BOT_TOKEN);
+    expect(run.commands).toContain("rest");
+  });
+
+  it("generates the ingest token before the deployment that turns ingest on", () => {
+    const box = new Sandbox();
+    expect(box.deploy([...REQUIRED, "--create-group", "--skip-build"]).status).toBe(0);
+    const run = box.deploy([...REQUIRED, "--skip-build", "--parameters", box.parameters({ ingestEnabled: true })]);
+    expect(run.status).toBe(0);
+    expect(setsBeforeAndAfter(run)).toEqual({ before: ["ingest-tokens"], after: [] });
+  });
+
+  it("a second operator, not yet allowed to read the vault: checks the secrets once the deployment grants access", () => {
+    const box = new Sandbox();
+    const parameters = box.parameters({ slackClientId: "1234.5678" });
+    expect(box.deploy([...REQUIRED, "--create-group", "--skip-build", "--parameters", parameters], slackSecrets).status).toBe(0);
+    box.setState({ ...box.state, vaultRoleFromDeployment: true });
+
+    const run = box.deploy([...REQUIRED, "--skip-build", "--parameters", parameters], { RELAY_DEPLOY_RETRIES: "3" });
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain(`Key Vault ${VAULT} doesn't let you read secrets yet: they are checked after the deployment`);
+    expect(run.stdout).toContain("SLACK_CLIENT_SECRET: kept");
+    // One refused look, not a wait for access only the deployment grants.
+    const deployAt = run.commands.indexOf("deployment group create");
+    expect(run.calls.slice(0, deployAt).filter((c) => c.exitCode === 1)).toHaveLength(1);
+  });
+
+  it("a second operator turning a feature on: its secrets are written once the deployment grants access", () => {
+    const box = new Sandbox();
+    expect(box.deploy([...REQUIRED, "--create-group", "--skip-build"]).status).toBe(0);
+    box.setState({ ...box.state, vaultRoleFromDeployment: true });
+    const run = box.deploy([...REQUIRED, "--skip-build"], discord);
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    expect(setsBeforeAndAfter(run)).toEqual({ before: [], after: ["discord-public-key", "discord-bot-token"] });
+  });
+
+  it("a second operator turning on a feature whose secret is nowhere: refused once the vault can be read", () => {
+    const box = new Sandbox();
+    expect(box.deploy([...REQUIRED, "--create-group", "--skip-build"]).status).toBe(0);
+    box.setState({ ...box.state, vaultRoleFromDeployment: true });
+    const run = box.deploy([...REQUIRED, "--skip-build", "--parameters", box.parameters({ slackClientId: "1234.5678" })], {
+      RELAY_DEPLOY_RETRIES: "3",
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("error: the infrastructure is deployed, the code is not published: these secrets are turned on but in neither");
+    expect(run.stderr).toContain("  SLACK_SIGNING_SECRET (Key Vault secret slack-signing-secret)");
+    expect(run.commands).not.toContain("functionapp deployment source config-zip");
+  });
+});
+
+describe("deploy.sh: publishing the package", () => {
+  const forbidden =
+    "ERROR: An error occured during deployment. Status Code: 403, Details: BlobUploadFailedException: Failed to upload blob to storage account: Response status code does not indicate success: 403 (This request is not authorized to perform this operation using this permission.)";
+
+  it("retries while the app's new storage role propagates (400/403), then publishes", () => {
+    const box = new Sandbox({ failPublish: { times: 2, message: forbidden } });
+    const run = box.deploy([...REQUIRED, "--create-group", "--skip-build"]);
+    expect(run.status).toBe(0);
+    expect(run.commands.filter((c) => c === "functionapp deployment source config-zip")).toHaveLength(3);
+    expect(run.stderr).toContain("the app can't write its deployment storage yet (403): its new role takes a few minutes to propagate; retrying");
+    expect(run.stdout).toContain("Published ");
+    expect(box.state.published).toHaveLength(1);
+  });
+
+  it("gives up after the retries, with the CLI's error", () => {
+    const run = new Sandbox({ failPublish: { times: 100, message: forbidden } }).deploy([...REQUIRED, "--create-group", "--skip-build"], {
+      RELAY_DEPLOY_RETRIES: "3",
+    });
+    expect(run.status).toBe(1);
+    expect(run.commands.filter((c) => c === "functionapp deployment source config-zip")).toHaveLength(3);
+    expect(run.stderr).toContain("Status Code: 403");
+    expect(run.stderr).toContain("error: publishing the package failed");
+    expect(run.stdout).not.toContain("Triage Relay is deployed");
+  });
+
+  it("doesn't retry another failure", () => {
+    const run = new Sandbox({
+      failPublish: {
+        times: 1,
+        message: "ERROR: There may be an ongoing deployment. Please track your deployment in https://x.scm.azurewebsites.net/api/deployments/latest",
+      },
+    }).deploy([...REQUIRED, "--create-group", "--skip-build"]);
+    expect(run.status).toBe(1);
+    expect(run.commands.filter((c) => c === "functionapp deployment source config-zip")).toHaveLength(1);
+    expect(run.stderr).toContain("There may be an ongoing deployment");
+  });
+});
+
 describe("deploy.sh: settings without a parameter of their own (extraAppSettings)", () => {
   it("passes the parameters file's, then the environment's, to the deployment, and keeps them on the next run", () => {
     const box = new Sandbox();
@@ -623,8 +839,18 @@ describe("deploy.sh: settings without a parameter of their own (extraAppSettings
       extraAppSettings: { value: { SLACK_ALLOWED_TEAMS: "T0001", SLACK_COMMAND: "/relay", RENOTIFY_HOURS: "12", IDENTITY_AUTO_LINK: "false" } },
     });
 
-    // Without the environment, the parameters file alone still sets them.
-    const again = box.deploy([...REQUIRED, "--skip-build", "--parameters", parameters]);
+    // Without the environment, the settings only it gave would be dropped: refused, unless that is asked for.
+    const refused = box.deploy([...REQUIRED, "--skip-build", "--parameters", parameters]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain("  RENOTIFY_HOURS (extraAppSettings): 12 in the running deployment and unset in this run");
+    expect(refused.stderr).toContain("  IDENTITY_AUTO_LINK (extraAppSettings): false in the running deployment and unset in this run");
+    expect(refused.stderr).toContain(
+      '  "extraAppSettings": { "value": {"SLACK_ALLOWED_TEAMS":"T0001","SLACK_COMMAND":"/triage","IDENTITY_AUTO_LINK":"false","RENOTIFY_HOURS":"12"} }',
+    );
+    const again = box.deploy([...REQUIRED, "--skip-build", "--parameters", parameters], {
+      RELAY_DEPLOY_TURN_OFF: "RENOTIFY_HOURS,IDENTITY_AUTO_LINK",
+    });
+    expect(again.status).toBe(0);
     const redeployment = again.calls.find((c) => command(c) === "deployment group create")!;
     expect(option(redeployment, "--parameters").filter((p) => p.startsWith("@"))).toEqual([`@${parameters}`]);
     expect(redeployment.parameterFiles![parameters]!.extraAppSettings).toEqual({ value: { SLACK_ALLOWED_TEAMS: "T0001", SLACK_COMMAND: "/triage" } });
@@ -649,44 +875,61 @@ describe("deploy.sh: settings without a parameter of their own (extraAppSettings
   });
 });
 
-describe("deploy.sh: after publishing, the app must answer /api/health", () => {
+describe("deploy.sh: after publishing, the app must answer /api/health on its own host name", () => {
   let app: ChildProcess | undefined;
   afterEach(() => {
     app?.kill();
     app = undefined;
   });
 
-  /** A stand-in for the published app, in its own process (the test's own event loop waits on deploy.sh). */
-  async function startApp(status: number, body: object): Promise<string> {
-    app = spawn(process.execPath, [
-      "-e",
-      `require("node:http").createServer((req, res) => { res.writeHead(req.url === "/api/health" ? ${status} : 404, { "content-type": "application/json" }); res.end(${JSON.stringify(JSON.stringify(body))}); }).listen(0, "127.0.0.1", function () { console.log(this.address().port); });`,
-    ]);
+  /**
+   * A stand-in for the published app over HTTPS, in its own process (the test's own event loop waits on deploy.sh);
+   * returns its host name, and the certificate file deploy.sh's node must trust (NODE_EXTRA_CA_CERTS).
+   */
+  async function startApp(box: Sandbox, status: number, body: object): Promise<{ host: string; ca: string }> {
+    const { certPem, keyPem } = selfSignedLocalhost();
+    const ca = path.join(box.dir, "app-cert.pem");
+    writeFileSync(ca, certPem);
+    app = spawn(
+      process.execPath,
+      [
+        "-e",
+        `require("node:https").createServer({ cert: process.env.APP_CERT, key: process.env.APP_KEY }, (req, res) => { res.writeHead(req.url === "/api/health" ? ${status} : 404, { "content-type": "application/json" }); res.end(${JSON.stringify(JSON.stringify(body))}); }).listen(0, "127.0.0.1", function () { console.log(this.address().port); });`,
+      ],
+      { env: { ...process.env, APP_CERT: certPem, APP_KEY: keyPem } },
+    );
     const port = await new Promise<string>((resolve) => app!.stdout!.once("data", (chunk: Buffer) => resolve(chunk.toString().trim())));
-    return `http://127.0.0.1:${port}`;
+    return { host: `localhost:${port}`, ca };
   }
+
+  // A custom domain for link pages that doesn't route to the app (yet): not what the deployment is judged by.
+  const customFront = "https://relay.contoso.invalid";
 
   it("reports the app's answer when it started", async () => {
     const box = new Sandbox();
-    const url = await startApp(200, { status: "ok", version: "0.1.0", storage: "reachable" });
-    const run = box.deploy([...REQUIRED, "--create-group", "--skip-build", "--parameters", box.parameters({ publicBaseUrl: url })], {
-      RELAY_DEPLOY_HEALTH_TIMEOUT: "20",
+    const { host, ca } = await startApp(box, 200, { status: "ok", version: "0.1.0", storage: "reachable" });
+    box.setState({ ...box.state, appHostName: host });
+    const run = box.deploy([...REQUIRED, "--create-group", "--skip-build", "--parameters", box.parameters({ publicBaseUrl: customFront })], {
+      RELAY_DEPLOY_HEALTH_TIMEOUT: "5",
+      NODE_EXTRA_CA_CERTS: ca,
     });
     expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
-    expect(run.stdout).toContain(`==> Waiting for ${url}/api/health`);
+    expect(run.stdout).toContain(`==> Waiting for https://${host}/api/health (the Function App's own host name; up to 5s)`);
     expect(run.stdout).toContain('200 {"status":"ok","version":"0.1.0","storage":"reachable"}');
-    expect(run.stdout).toContain(`Triage Relay is deployed: ${url}`);
+    expect(run.stdout).toContain(`Triage Relay is deployed: ${customFront}`);
   });
 
   it("fails, and doesn't say deployed, when the app doesn't answer 200", async () => {
     const box = new Sandbox();
-    const url = await startApp(503, { status: "degraded", version: "0.1.0", storage: "unreachable" });
-    const run = box.deploy([...REQUIRED, "--create-group", "--skip-build", "--parameters", box.parameters({ publicBaseUrl: url })], {
+    const { host, ca } = await startApp(box, 503, { status: "degraded", version: "0.1.0", storage: "unreachable" });
+    box.setState({ ...box.state, appHostName: host });
+    const run = box.deploy([...REQUIRED, "--create-group", "--skip-build", "--parameters", box.parameters({ publicBaseUrl: customFront })], {
       RELAY_DEPLOY_HEALTH_TIMEOUT: "2",
+      NODE_EXTRA_CA_CERTS: ca,
     });
     expect(run.status).toBe(1);
-    expect(run.stderr).toContain(`error: the app does not answer GET ${url}/api/health with 200 (last answer: 503 {"status":"degraded"`);
+    expect(run.stderr).toContain(`error: the app does not answer GET https://${host}/api/health with 200 (last answer: 503 {"status":"degraded"`);
     expect(run.stdout).not.toContain("Triage Relay is deployed");
     expect(box.state.published).toHaveLength(1);
   });
