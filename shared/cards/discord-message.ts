@@ -4,24 +4,33 @@ import type {
   APIEmbed,
   ButtonStyle as Style,
   ComponentType as Component,
+  SelectMenuDefaultValueType,
 } from "discord-api-types/v10";
 import type { Level } from "../domain/issue";
-import type { CardActionPayload } from "./card-action";
+import { cardActionPayloadSchema, type CardActionPayload } from "./card-action";
 import { decodeSlackAction, encodeSlackAction, isSlackUserPick, SLACK_ACTION_ID_PREFIX, SLACK_BLOCK_ID_PREFIX } from "./slack-message";
 import { distinctLabels, escapeDiscordMarkdown, escapedWithin, nonBlank, oneLine, safeLink, truncate } from "./text";
 import type { ActionChoice, IssueView } from "./view";
 
 /*
  * A Discord message for an issue: one embed (level colour, title linking to the issue, culprit, fields, status,
- * footer) and up to three action rows (buttons; the Ignore menu; the Assign menu), from the one IssueView.
+ * footer) and up to four action rows (buttons; the Ignore menu; Discord's user select to assign anyone in the
+ * server; the Assign to me and Unassign buttons), from the one IssueView.
  * Each component's custom_id is `<action>~<issueId>` with the compact action grammar Slack's values use
- * ("resolve", "resolve:next", "unassign"; a menu's custom_id names its kind and its option values carry the
- * action, "ignore:events:100", "assign:ana@example.com"). When the issue id makes a custom_id longer than
- * Discord's 100 characters, it is left out (`<action>~`) and read from the embed's footer instead.
+ * ("resolve", "resolve:next", "assign:me", "unassign"; the Ignore menu's custom_id names its kind and its option
+ * values carry the action, "ignore:events:100"; the user select is `assign-user~<issueId>` and its value is the
+ * picked user's id). Cards posted before the user select have an Assign menu (`assign~<issueId>`, values
+ * "assign:me", "assign:ana@example.com"): still read. When the issue id makes a custom_id longer than Discord's
+ * 100 characters, it is left out (`<action>~`) and read from the embed's footer instead.
  */
 
 // discord-api-types' enums as values would bundle all of its v10 API (150 KB compiled on every cold start).
-const ComponentType = { ActionRow: 1 as Component.ActionRow, Button: 2 as Component.Button, StringSelect: 3 as Component.StringSelect } as const;
+const ComponentType = {
+  ActionRow: 1 as Component.ActionRow,
+  Button: 2 as Component.Button,
+  StringSelect: 3 as Component.StringSelect,
+  UserSelect: 5 as Component.UserSelect,
+} as const;
 const ButtonStyle = { Secondary: 2 as Style.Secondary, Success: 3 as Style.Success } as const;
 
 /** Discord's documented limits (Channel resources → Embed limits; Message components). */
@@ -62,6 +71,9 @@ const RESOLVED_COLOUR = 0x2eb67d;
 
 const FOOTER_ISSUE_PREFIX = "Issue ";
 const SEPARATOR = "~";
+/** The user select's custom_id head: its value is the picked user's id, not an action. */
+const ASSIGN_USER = "assign-user";
+const SNOWFLAKE = /^\d{17,20}$/;
 
 export function renderDiscordMessage(view: IssueView): DiscordMessage {
   const notice = nonBlank(view.notice);
@@ -153,30 +165,47 @@ function customId(action: string, issueId: string): string {
 
 function actionRows(view: IssueView): DiscordMessage["components"] {
   const { actions } = view;
-  const buttons = [
+  const stateButtons = buttons(view, [
     ...(actions.resolve ? [actions.resolve] : []),
     ...(actions.resolveOptions ?? []),
     ...(actions.unresolve ? [actions.unresolve] : []),
     ...(actions.unignore ? [actions.unignore] : []),
-    ...(actions.unassign ? [actions.unassign] : []),
-  ]
-    .slice(0, DISCORD_LIMITS.buttonsPerRow)
-    .map((choice) => ({
-      type: ComponentType.Button,
-      style: choice.action.type === "resolve" ? ButtonStyle.Success : ButtonStyle.Secondary,
-      label: truncate(nonBlank(choice.label) ?? choice.action.type, DISCORD_LIMITS.buttonLabel),
-      custom_id: customId(encodeSlackAction(choice.action), view.issueId),
-    }));
+  ]);
+  // Discord's user select lists everyone in the server, so no menu of linked people; "Assign to me" stays a one-click button.
+  const assignMe = actions.assignOptions?.find((choice) => choice.action.type === "assign" && choice.action.assignee === "me");
+  const assignButtons = buttons(view, [...(assignMe ? [assignMe] : []), ...(actions.unassign ? [actions.unassign] : [])]);
   const rows: DiscordMessage["components"] = [];
-  if (buttons.length > 0) rows.push({ type: ComponentType.ActionRow, components: buttons });
+  if (stateButtons.length > 0) rows.push({ type: ComponentType.ActionRow, components: stateButtons });
   const ignore = select("ignore", "Ignore…", view, actions.ignoreOptions);
   if (ignore) rows.push({ type: ComponentType.ActionRow, components: [ignore] });
-  const assign = select("assign", "Assign…", view, actions.assignOptions);
-  if (assign) rows.push({ type: ComponentType.ActionRow, components: [assign] });
+  if (actions.assignOptions) rows.push({ type: ComponentType.ActionRow, components: [userSelect(view)] });
+  if (assignButtons.length > 0) rows.push({ type: ComponentType.ActionRow, components: assignButtons });
   return rows.slice(0, DISCORD_LIMITS.actionRows);
 }
 
-function select(kind: "ignore" | "assign", placeholder: string, view: IssueView, choices: ActionChoice[] = []) {
+function buttons(view: IssueView, choices: ActionChoice[]) {
+  return choices.slice(0, DISCORD_LIMITS.buttonsPerRow).map((choice) => ({
+    type: ComponentType.Button,
+    style: choice.action.type === "resolve" ? ButtonStyle.Success : ButtonStyle.Secondary,
+    label: truncate(nonBlank(choice.label) ?? choice.action.type, DISCORD_LIMITS.buttonLabel),
+    custom_id: customId(encodeSlackAction(choice.action), view.issueId),
+  }));
+}
+
+/** Pick one person in the server; the current assignee shown chosen when they are linked here. */
+function userSelect(view: IssueView) {
+  const assignee = view.assigneeChatUserId && SNOWFLAKE.test(view.assigneeChatUserId) ? view.assigneeChatUserId : undefined;
+  return {
+    type: ComponentType.UserSelect,
+    custom_id: customId(ASSIGN_USER, view.issueId),
+    placeholder: "Assign…",
+    min_values: 1,
+    max_values: 1,
+    ...(assignee ? { default_values: [{ id: assignee, type: "user" as SelectMenuDefaultValueType.User }] } : {}),
+  };
+}
+
+function select(kind: "ignore", placeholder: string, view: IssueView, choices: ActionChoice[] = []) {
   const labels = distinctLabels(
     choices,
     (c) => c.label,
@@ -208,20 +237,40 @@ export function discordMessageVersion(embeds: readonly { footer?: { text?: strin
   return match && Number.isSafeInteger(version) ? version : undefined;
 }
 
+/** A person picked in the user select: a Discord user id, not yet a person (shared/inbound/discord/assign-choice.ts). */
+export interface DiscordUserPick {
+  v: 1;
+  issueId: string;
+  action: { type: "assign"; discordUserId: string };
+}
+
+export type DiscordCardAction = CardActionPayload | DiscordUserPick;
+
+export function isDiscordUserPick(action: DiscordCardAction): action is DiscordUserPick {
+  return "discordUserId" in action.action;
+}
+
 /**
- * A click back into the card's action: the button's custom_id, or a menu's custom_id and its chosen value.
- * undefined when it isn't one of ours. The issue id comes from the custom_id, or the message when it had no room.
+ * A click back into the card's action: the button's custom_id, or a menu's custom_id and its chosen value (the
+ * user select's: a user id). undefined when it isn't one of ours. The issue id comes from the custom_id, or the
+ * message when it had no room.
  */
 export function decodeDiscordComponent(
   customIdValue: string,
   values: readonly string[] | undefined,
   embeds?: readonly { footer?: { text?: string } }[],
-): CardActionPayload | undefined {
+): DiscordCardAction | undefined {
   const at = customIdValue.indexOf(SEPARATOR);
   if (at <= 0) return undefined;
   const head = customIdValue.slice(0, at);
   const issueId = customIdValue.slice(at + 1) || issueIdFromEmbeds(embeds);
   if (!issueId) return undefined;
+  if (head === ASSIGN_USER) {
+    const [userId, ...more] = values ?? [];
+    const ok =
+      userId !== undefined && more.length === 0 && SNOWFLAKE.test(userId) && cardActionPayloadSchema.shape.issueId.safeParse(issueId).success;
+    return ok ? { v: 1, issueId, action: { type: "assign", discordUserId: userId } } : undefined;
+  }
   const value = head === "ignore" || head === "assign" ? values?.[0] : head;
   if (!value || (values !== undefined && head !== "ignore" && head !== "assign")) return undefined;
   return decodeDiscordAction(value.split(":")[0]!, value, issueId);

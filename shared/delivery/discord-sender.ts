@@ -438,8 +438,15 @@ function accessMemory(sender: DiscordSender, channelId: string) {
 
 /** The card for a copy in this guild (none: a DM), with a line for the one person it's shown to. */
 export async function renderDiscordCopy(sender: Pick<DiscordSender, "identities">, issue: Issue, guildId: string | undefined, notice?: string) {
-  const people = guildId ? await sender.identities.people("discord", guildId) : [];
-  return renderDiscordMessage(buildIssueView(issue, { assignChoices: people, ...(notice ? { notice } : {}) }));
+  const assigneeChatUserId = await discordUserIdOf(sender, issue, guildId);
+  return renderDiscordMessage(buildIssueView(issue, { ...(assigneeChatUserId ? { assigneeChatUserId } : {}), ...(notice ? { notice } : {}) }));
+}
+
+/** The assignee's user in this server when they are linked there, however they were assigned: the user select shows them chosen. */
+async function discordUserIdOf(sender: Pick<DiscordSender, "identities">, issue: Issue, guildId: string | undefined): Promise<string | undefined> {
+  if (!guildId || !issue.assignee) return undefined;
+  const linked = await sender.identities.findByEmail(issue.assignee.email, "discord");
+  return linked.find((identity) => identity.scope === guildId)?.chatUserId;
 }
 
 /**

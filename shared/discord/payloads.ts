@@ -51,7 +51,18 @@ export const componentInteractionSchema = z.object({
   ...base,
   type: z.literal(InteractionType.MessageComponent),
   message: z.object({ id: snowflake, channel_id: snowflake }),
-  data: z.object({ custom_id: z.string().max(100), component_type: z.number(), values: z.array(z.string().max(100)).max(25).optional() }),
+  data: z.object({
+    custom_id: z.string().max(100),
+    component_type: z.number(),
+    values: z.array(z.string().max(100)).max(25).optional(),
+    // A user select's picks, as Discord resolves them: their users, and in a server their members (for nicknames).
+    resolved: z
+      .object({
+        users: z.record(snowflake, user.extend({ bot: z.boolean().optional() })).optional(),
+        members: z.record(snowflake, z.object({ nick: z.string().max(100).nullish() })).optional(),
+      })
+      .optional(),
+  }),
 });
 
 export const commandInteractionSchema = z.object({

@@ -3,10 +3,12 @@
 // closed to the bot —, register commands, start a thread from a message and post in it, and an answered interaction's
 // webhook for 15 minutes: edit its original response, send a followup) with per-route bucket headers and 429s (route
 // and global), injected failures (5xx, dropped connections, refused connections), gives up on an interaction after
-// 3 s, and records calls.
+// 3 s, and records calls. Components are checked as Discord checks them (50035 for one it would refuse), and a pick
+// in a user select is sent as Discord sends it (component_type 5, the users and members resolved).
 import { randomBytes } from "node:crypto";
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { componentErrors, findComponent } from "./components";
 import { InteractionSigner } from "./signer";
 
 export { InteractionSigner } from "./signer";
@@ -15,6 +17,8 @@ export interface DiscordUser {
   id: string;
   username: string;
   globalName: string;
+  /** A bot or app account. */
+  bot?: boolean;
 }
 export interface DiscordGuild {
   id: string;
@@ -82,6 +86,11 @@ export interface InteractionAnswer {
   body?: { type: number; data?: Record<string, unknown> };
   /** Discord gave up: no answer within 3 s ("This interaction failed"); the token is invalidated. */
   timedOut?: boolean;
+  /**
+   * Discord refused the answer's message (components it would not take: 50035, the errors nested as in a REST
+   * answer): nothing is shown but "This interaction failed", and the token is invalidated.
+   */
+  refused?: { code: number; errors: Record<string, unknown> };
 }
 
 /** Discord wants the initial response within 3 s, or it invalidates the token. */
@@ -231,6 +240,13 @@ export class DiscordEmulator {
     return user;
   }
 
+  /** A bot account (another app in the server): it can be picked in a user select, and is marked `bot` there. */
+  addBot(username: string, globalName = username): DiscordUser {
+    const bot = { id: snowflake(), username, globalName, bot: true };
+    this.users.set(bot.id, bot);
+    return bot;
+  }
+
   messages(channelId: string): DiscordMessage[] {
     return this.messagesByChannel.get(channelId) ?? [];
   }
@@ -284,15 +300,54 @@ export class DiscordEmulator {
     return { id: snowflake(), application_id: this.applicationId, type: 1, token: randomBytes(16).toString("hex"), version: 1 };
   }
 
-  /** A click on a button (`customId`) or a choice in a string select (`values`) on a message the bot posted. */
+  /**
+   * A click on a button (`customId`) or a choice in a string select (`values`) on a message the bot posted; when the
+   * message's component with `customId` is a user select, `values` are the picked users' ids and the interaction
+   * carries them resolved (`data.resolved.users`, and `members` in a server), as Discord sends a pick.
+   */
   componentClick(input: { user: DiscordUser; channelId: string; messageId: string; customId: string; values?: string[] }): Record<string, unknown> {
     const channel = this.channels.get(input.channelId);
     const message = this.message(input.channelId, input.messageId);
+    const component = message ? findComponent(message.components, input.customId) : undefined;
+    const data =
+      component?.type === 5
+        ? this.userSelectData(component, input.customId, input.values ?? [], channel)
+        : input.values
+          ? { custom_id: input.customId, component_type: 3, values: input.values }
+          : { custom_id: input.customId, component_type: 2 };
     return {
       ...this.interactionBase(input.user, channel),
       type: 3,
       message: message ? this.wireMessage(message) : { id: input.messageId, channel_id: input.channelId },
-      data: input.values ? { custom_id: input.customId, component_type: 3, values: input.values } : { custom_id: input.customId, component_type: 2 },
+      data,
+    };
+  }
+
+  /** A pick in a user select: only users Discord knows, as many as the select allows. */
+  private userSelectData(select: Record<string, unknown>, customId: string, userIds: string[], channel: DiscordChannel | undefined) {
+    const min = typeof select.min_values === "number" ? select.min_values : 1;
+    const max = typeof select.max_values === "number" ? select.max_values : 1;
+    if (userIds.length < min || userIds.length > max) throw new Error(`the user select takes ${min} to ${max} users, not ${userIds.length}`);
+    const picked = userIds.map((id) => {
+      const user = this.users.get(id);
+      if (!user) throw new Error(`no Discord user ${id} to pick`);
+      return user;
+    });
+    const inGuild = channel?.guildId !== undefined;
+    return {
+      custom_id: customId,
+      component_type: 5,
+      values: userIds,
+      resolved: {
+        users: Object.fromEntries(picked.map((user) => [user.id, wireUser(user)])),
+        ...(inGuild
+          ? {
+              members: Object.fromEntries(
+                picked.map((user) => [user.id, { nick: null, roles: [], joined_at: new Date().toISOString(), permissions: "0", flags: 0 }]),
+              ),
+            }
+          : {}),
+      },
     };
   }
 
@@ -361,7 +416,9 @@ export class DiscordEmulator {
       return { status: 0, timedOut: true };
     }
     const answer: InteractionAnswer = { status: response.status, body: text ? JSON.parse(text) : undefined };
-    if (response.status === 200 && answer.body) this.applyAnswer(record, answer.body);
+    const errors = answer.body?.data?.components != null ? componentErrors(answer.body.data.components) : undefined;
+    if (errors) answer.refused = { code: 50035, errors };
+    if (response.status === 200 && answer.body && !errors) this.applyAnswer(record, answer.body);
     else record.invalidated = true;
     return answer;
   }
@@ -407,7 +464,6 @@ export class DiscordEmulator {
   }
 
   private interactionBase(user: DiscordUser, channel: DiscordChannel | undefined): Record<string, unknown> {
-    const wireUser = { id: user.id, username: user.username, global_name: user.globalName, discriminator: "0", avatar: null };
     const inGuild = channel?.guildId !== undefined;
     return {
       id: snowflake(),
@@ -421,7 +477,7 @@ export class DiscordEmulator {
             guild_id: channel!.guildId,
             guild: { id: channel!.guildId, locale: "en-US", features: [] },
             member: {
-              user: wireUser,
+              user: wireUser(user),
               roles: [],
               permissions: "2248473465835073",
               nick: null,
@@ -431,7 +487,7 @@ export class DiscordEmulator {
               flags: 0,
             },
           }
-        : { user: wireUser }),
+        : { user: wireUser(user) }),
       app_permissions: "2248473465835073",
       locale: "en-US",
       guild_locale: "en-US",
@@ -614,6 +670,8 @@ export class DiscordEmulator {
   }
 
   private handle(method: string, path: string, body: Record<string, unknown>): Answer {
+    const componentsRefused = /\/messages|^\/webhooks\//.test(path) && body.components != null ? componentErrors(body.components) : undefined;
+    if (componentsRefused) return { status: 400, body: { code: 50035, message: "Invalid Form Body", errors: componentsRefused } };
     let match: RegExpExecArray | null;
     if (method === "POST" && (match = /^\/channels\/(\d+)\/messages$/.exec(path))) {
       const channel = this.channels.get(match[1]!);
@@ -719,6 +777,11 @@ function invalidForm(field: string, message: string): Answer {
     status: 400,
     body: { code: 50035, message: "Invalid Form Body", errors: { [field]: { _errors: [{ code: "BASE_TYPE_BAD_LENGTH", message }] } } },
   };
+}
+
+/** A user as Discord's user object has it (`bot` only on bot accounts). */
+function wireUser(user: DiscordUser): Record<string, unknown> {
+  return { id: user.id, username: user.username, global_name: user.globalName, discriminator: "0", avatar: null, ...(user.bot ? { bot: true } : {}) };
 }
 
 /** A channel as Discord's channel object has it; a thread with its parent and thread_metadata. */

@@ -3,7 +3,6 @@ import type { APIInteractionResponse } from "discord-api-types/v10";
 import { InteractionWebhook } from "../../discord/interaction-webhook";
 import { discordRest } from "../../discord/rest";
 import { decodeDiscordComponent } from "../../cards/discord-message";
-import { toIssueAction } from "../../cards/card-action";
 import type { Config } from "../../config";
 import {
   commandInteractionSchema,
@@ -30,6 +29,7 @@ import type { StorageClients } from "../../storage/clients";
 import { clickNotice, runCardClick } from "../../workflows/card-click";
 import { projectFromOption, runCommand } from "../../workflows/commands";
 import { actOnIssueAnnounceLater } from "../../workflows/issue-actions";
+import { discordIntentOf } from "./assign-choice";
 import { clickedCopyAfterEdit, type ClickedCopy } from "./clicked-card";
 import { receiveDiscordInteraction } from "./receive";
 import { discordWords, linkWords } from "./words";
@@ -285,7 +285,7 @@ async function onClick(app: DiscordApp, interaction: ComponentInteraction, raw: 
         });
         return linkWords(url, "To act on issues from Discord, link your Discord account to your work account first. Nothing was changed.");
       },
-      decide: async () => ({ kind: "apply", action: toIssueAction(payload, await app.identities.people("discord", scope)) }),
+      decide: () => discordIntentOf(app.identities, { action: payload, guildId: scope, clickerId: user.id, resolved: interaction.data.resolved }),
       apply: (action, actor) => actOnIssueAnnounceLater(app.storage, payload.issueId, action, actor),
       log: app.log,
     },
