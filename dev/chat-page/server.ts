@@ -32,6 +32,7 @@ const FILES: Record<string, string> = {
       "teams.js",
       "slack.js",
       "discord.js",
+      "threads.js",
       "composer.js",
       "queues.js",
     ].map((name) => [`/app/${name}`, join(CLIENT_DIR, name)]),

@@ -35,6 +35,19 @@ export interface TimelineEntry {
   unrendered?: string[];
   /** The issue version an app card shows (Slack: the title block's block_id; Teams: the actions' `cardVersion`; Discord: the embed's footer). */
   version?: number;
+  /** The message's thread, drawn under it: Slack replies with its `thread_ts`, Teams replies under a channel post, a Discord thread started from it. */
+  thread?: Thread;
+  /** Slack: a thread reply also sent to the channel, shown there with the start of the message it replied to. */
+  repliedToThread?: string;
+  /** Slack: a reply in a thread that was also sent to the channel. */
+  alsoSentToChannel?: boolean;
+}
+
+export interface Thread {
+  /** Oldest first, as the viewer sees them (someone else's ephemerals left out). */
+  replies: TimelineEntry[];
+  /** Discord: the thread's name. */
+  name?: string;
 }
 
 /**
@@ -84,17 +97,74 @@ export class Timeline {
     const { ref } = conversation;
     const stored =
       ref.platform === "discord"
-        ? (this.discord?.messages(ref.channelId) ?? [])
-            .filter((m) => !m.ephemeral || m.visibleTo === viewer)
-            .map((m) => discordEntry(this.discordRenders.shown(discordKey(m), m, discordVersion(m))))
+        ? this.discordEntries(ref.channelId, viewer)
         : ref.platform === "teams"
-          ? this.teams.messages(ref.conversationId).map((m) => teamsEntry(this.teamsRenders.shown(teamsKey(m), m, teamsMessageVersion(m))))
-          : this.slack
-              .messages(ref.channel)
-              .filter((m) => !m.ephemeral || m.ephemeral.user === viewer)
-              .map((m) => this.slackEntry(this.slackRenders.shown(slackKey(m), m, slackMessageVersion(m.blocks))));
+          ? this.teamsEntries(ref.conversationId)
+          : this.slackEntries(ref.channel, viewer);
     const local = this.log.seenBy(conversation.key, viewer).map(localEntry);
     return [...stored, ...local].sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : 1));
+  }
+
+  /**
+   * Replies (`thread_ts` of a message in the channel) go under their parent, as Slack shows them; a broadcast
+   * reply (`reply_broadcast`) is also in the channel. A reply whose parent the viewer can't see stays in the channel.
+   */
+  private slackEntries(channel: string, viewer: string | undefined): TimelineEntry[] {
+    const messages = this.slack
+      .messages(channel)
+      .filter((m) => !m.ephemeral || m.ephemeral.user === viewer)
+      .map((m) => this.slackRenders.shown(slackKey(m), m, slackMessageVersion(m.blocks)));
+    const parents = new Map(messages.filter((m) => !isSlackReply(m)).map((m) => [m.ts, m]));
+    const parentOf = (m: SlackMessage) => (isSlackReply(m) ? parents.get(m.threadTs) : undefined);
+    const replies = groupBy(
+      messages.filter((m) => parentOf(m) !== undefined),
+      (m) => m.threadTs ?? "",
+    );
+    return messages.flatMap((m) => {
+      const parent = parentOf(m);
+      if (parent && !m.replyBroadcast) return [];
+      const thread = replies.get(m.ts);
+      return [
+        {
+          ...this.slackEntry(m),
+          ...(parent ? { repliedToThread: firstLine(parent.text) } : {}),
+          ...(thread ? { thread: { replies: thread.map((reply) => this.slackReplyEntry(reply)) } } : {}),
+        },
+      ];
+    });
+  }
+
+  /** Replies under a channel post (`;messageid=<post>`) go under the post, as Teams shows them. */
+  private teamsEntries(conversationId: string): TimelineEntry[] {
+    const messages = this.teams.messages(conversationId).map((m) => this.teamsRenders.shown(teamsKey(m), m, teamsMessageVersion(m)));
+    const posts = new Set(messages.filter((m) => m.threadId === undefined).map((m) => m.activityId));
+    const inThread = (m: TeamsMessage) => m.threadId !== undefined && posts.has(m.threadId);
+    const replies = groupBy(messages.filter(inThread), (m) => m.threadId ?? "");
+    return messages
+      .filter((m) => !inThread(m))
+      .map((m) => {
+        const thread = replies.get(m.activityId);
+        return { ...teamsEntry(m), ...(thread ? { thread: { replies: thread.map(teamsEntry) } } : {}) };
+      });
+  }
+
+  /** A thread started from a message (its id is the message's) is shown under the message with its name, as Discord does. */
+  private discordEntries(channelId: string, viewer: string | undefined): TimelineEntry[] {
+    const visible = (id: string) =>
+      (this.discord?.messages(id) ?? [])
+        .filter((m) => !m.ephemeral || m.visibleTo === viewer)
+        .map((m) => this.discordRenders.shown(discordKey(m), m, discordVersion(m)));
+    return visible(channelId).map((m) => {
+      const thread = this.discord?.thread(m.id);
+      if (thread?.parentId !== channelId) return discordEntry(m);
+      // Its messages are in another channel: a click on one couldn't be routed from here (and thread lines have no buttons).
+      const replies = visible(thread.id).map((reply) => ({ ...discordEntry(reply), actionable: false }));
+      return { ...discordEntry(m), thread: { name: thread.name, replies } };
+    });
+  }
+
+  private slackReplyEntry(reply: SlackMessage): TimelineEntry {
+    return { ...this.slackEntry(reply), ...(reply.replyBroadcast ? { alsoSentToChannel: true } : {}) };
   }
 
   private slackEntry(message: SlackMessage): TimelineEntry {
@@ -116,8 +186,17 @@ export class Timeline {
 }
 
 const slackKey = (m: SlackMessage) => `${m.channel}|${m.ts}`;
+const isSlackReply = (m: SlackMessage): m is SlackMessage & { threadTs: string } => m.threadTs !== undefined && m.threadTs !== m.ts;
+const firstLine = (text: string) => text.split("\n", 1)[0] ?? "";
 const discordKey = (m: DiscordMessage) => `${m.channelId}|${m.id}`;
 const discordVersion = (m: DiscordMessage) => discordMessageVersion(m.embeds as { footer?: { text?: string } }[]);
+
+/** Items by key, each group in the items' order. */
+function groupBy<T>(items: T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) groups.set(keyOf(item), [...(groups.get(keyOf(item)) ?? []), item]);
+  return groups;
+}
 
 /** Every message the Discord emulator holds is the bot's: cards, and answers to interactions. */
 function discordEntry(message: DiscordMessage): TimelineEntry {

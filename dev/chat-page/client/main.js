@@ -57,7 +57,7 @@ function render() {
   renderSidebar($("conversations"), page.conversations, page.key);
   renderHeader(conversation);
   showComposer($("composer"), $("say-prefix"), conversation, { slashCommand: page.slashCommand, canAct: Boolean(conversation && actor(conversation)) });
-  if (conversation) messages.show(conversation.key, page.timeline, (entry) => draw(conversation, entry));
+  if (conversation) messages.show(conversation.key, page.timeline, (entry) => draw(conversation, entry), conversation.ref.platform);
 }
 
 function renderHeader(conversation) {
@@ -84,7 +84,7 @@ function renderHeader(conversation) {
 
 function draw(conversation, entry) {
   const id = `${conversation.key}|${entry.id}`;
-  const baseline = JSON.stringify(entry);
+  const baseline = baselineOf(entry);
   // The message changed: what only this browser saw gives way, unless it is a newer render than the message
   // (the refresh of an earlier click landing after this click's answer) — never an older card over a newer one.
   const mine = local.get(id);
@@ -158,9 +158,15 @@ async function discordAction(conversation, entry, action) {
   await act(conversation, entry, async () => ({ note: appProblem(await post("/api/discord/click", call)) }));
 }
 
+/** The message as stored, without its thread: a reply arriving doesn't change the message it replies to. */
+function baselineOf(entry) {
+  const { thread: _thread, ...message } = entry;
+  return JSON.stringify(message);
+}
+
 async function act(conversation, entry, call) {
   const id = `${conversation.key}|${entry.id}`;
-  const baseline = JSON.stringify(entry);
+  const baseline = baselineOf(entry);
   local.set(id, { baseline, busy: true });
   render();
   let outcome;

@@ -1,18 +1,26 @@
 // The message list. Polling redraws only messages whose content (or local state) changed, so an open
-// show-card, a focused button or a half-chosen menu survive a poll that brings nothing new.
+// show-card, a focused button or a half-chosen menu survive a poll that brings nothing new. A message's thread
+// is drawn apart from it: a reply arriving redraws the thread, not the card above it.
 import { h, timeOf } from "./dom.js";
+import { slackMrkdwn } from "./markdown.js";
+import { threadView } from "./threads.js";
 
 export class MessageList {
   #list;
-  #shown = new Map(); // entry id → { signature, element }
+  #shown = new Map(); // entry id → { signature, element, threadSignature, latest }
   #key;
+  /** Threads opened here, by conversation key and message id: they stay open as replies arrive. */
+  #open = new Set();
 
   constructor(list) {
     this.#list = list;
   }
 
-  /** `draw(entry)` → { signature, body: () => Node[], note?: string, busy?: boolean }; body is only called to redraw. */
-  show(key, entries, draw) {
+  /**
+   * `draw(entry)` → { signature, body: () => Node[], note?: string, busy?: boolean }; body is only called to redraw.
+   * Replies in a thread are drawn with it too. `platform`: how a thread is shown under its message.
+   */
+  show(key, entries, draw, platform) {
     const switched = key !== this.#key;
     if (switched) {
       this.#key = key;
@@ -37,6 +45,8 @@ export class MessageList {
         shown = { signature: drawn.signature, element };
         this.#shown.set(entry.id, shown);
       }
+      shown.latest = { key, entry, draw, platform };
+      this.#showThread(shown);
       const expectedAt = previous ? previous.nextSibling : this.#list.firstChild;
       if (shown.element !== expectedAt) this.#list.insertBefore(shown.element, expectedAt);
       previous = shown.element;
@@ -45,13 +55,39 @@ export class MessageList {
     else this.#list.querySelector(":scope > .empty")?.remove();
     if (switched || nearBottom) this.#list.scrollTop = this.#list.scrollHeight;
   }
+
+  #showThread(shown) {
+    const { key, entry, draw, platform } = shown.latest;
+    const slot = shown.element.querySelector(":scope > .message-main > .thread-slot");
+    const id = `${key}|${entry.id}`;
+    const open = this.#open.has(id);
+    const replies = entry.thread && open ? entry.thread.replies.map((reply) => ({ reply, drawn: draw(reply) })) : [];
+    const signature = JSON.stringify([entry.thread ?? null, open, replies.map(({ drawn }) => drawn.signature)]);
+    if (!slot || shown.threadSignature === signature) return;
+    shown.threadSignature = signature;
+    const hadFocus = slot.contains(document.activeElement);
+    const toggle = () => {
+      if (!this.#open.delete(id)) this.#open.add(id);
+      this.#showThread(shown);
+    };
+    slot.replaceChildren(
+      entry.thread
+        ? threadView(platform, entry.thread, {
+            open,
+            replies: replies.map(({ reply, drawn }) => messageElement(reply, drawn, "reply")),
+            onToggle: toggle,
+          })
+        : [],
+    );
+    if (hadFocus) slot.querySelector(".thread-toggle")?.focus({ preventScroll: true });
+  }
 }
 
-function messageElement(entry, drawn) {
-  const classes = ["message", entry.fromApp ? "from-app" : "from-person", entry.onlyYou ? "only-you" : "", drawn.busy ? "busy" : ""];
+function messageElement(entry, drawn, kind = "message") {
+  const classes = [kind === "reply" ? "message reply" : "message", entry.fromApp ? "from-app" : "from-person", entry.onlyYou ? "only-you" : "", drawn.busy ? "busy" : ""];
   return h(
     "li",
-    { class: classes.join(" ").trim(), "data-id": entry.id, tabindex: -1, "aria-busy": drawn.busy ? "true" : undefined },
+    { class: classes.join(" ").replace(/\s+/g, " ").trim(), "data-id": entry.id, tabindex: -1, "aria-busy": drawn.busy ? "true" : undefined },
     h("span", { class: "avatar", "aria-hidden": "true" }, initials(entry.author)),
     h(
       "div",
@@ -66,8 +102,13 @@ function messageElement(entry, drawn) {
         entry.onlyYou ? h("span", { class: "only-you-label" }, "Only visible to you") : undefined,
         entry.note ? h("span", { class: "context-note" }, `Reply to ${entry.note}`) : undefined,
       ),
+      entry.repliedToThread !== undefined
+        ? h("p", { class: "replied-to-thread" }, "replied to a thread: ", h("span", { class: "replied-to-text" }, slackMrkdwn(entry.repliedToThread)))
+        : undefined,
       h("div", { class: "message-body" }, drawn.body()),
+      entry.alsoSentToChannel ? h("p", { class: "also-sent" }, "Also sent to the channel") : undefined,
       drawn.note ? h("p", { class: "action-note", role: "alert" }, drawn.note) : undefined,
+      kind === "message" ? h("div", { class: "thread-slot" }) : undefined,
     ),
   );
 }
