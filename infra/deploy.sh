@@ -401,7 +401,7 @@ check_planned_secrets() {
           log "Key Vault $previous_vault doesn't let you read secrets yet: they are checked after the deployment, which grants you access"
           secrets_checked=false
           secrets_to_write=""
-          missing=""
+          missing=$(secrets_nowhere_known)
           break
           ;;
       esac
@@ -409,6 +409,17 @@ check_planned_secrets() {
   fi
   # shellcheck disable=SC2086 # one word per setting
   [ -z "$missing" ] || refuse_missing_secrets "nothing was deployed" $missing
+}
+
+# Without access to the vault: the planned secrets that are neither in the environment, generated, nor referenced
+# by the running deployment (whose vault then holds them). A feature turned on with its secret in none of those
+# would get a Key Vault reference to nothing, and the app would refuse to start when the deployment restarts it.
+secrets_nowhere_known() {
+  local setting wired
+  wired=" $(json_get properties.outputs.keyVaultSecretSettings.value <"$workdir/previous.json") "
+  for setting in $planned_secrets; do
+    [ -n "${!setting:-}" ] || generated "$setting" || has_word "$wired" "$setting" || printf ' %s' "$setting"
+  done
 }
 
 write_secrets_before_deployment() {

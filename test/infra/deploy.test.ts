@@ -766,7 +766,7 @@ describe("deploy.sh: Key Vault around the deployment", () => {
     expect(setsBeforeAndAfter(run)).toEqual({ before: [], after: ["discord-public-key", "discord-bot-token"] });
   });
 
-  it("a second operator turning on a feature whose secret is nowhere: refused once the vault can be read", () => {
+  it("a second operator turning on a feature whose secret is nowhere: refused before anything changes (the app would not start)", () => {
     const box = new Sandbox();
     expect(box.deploy([...REQUIRED, "--create-group", "--skip-build"]).status).toBe(0);
     box.setState({ ...box.state, vaultRoleFromDeployment: true });
@@ -774,8 +774,9 @@ describe("deploy.sh: Key Vault around the deployment", () => {
       RELAY_DEPLOY_RETRIES: "3",
     });
     expect(run.status).toBe(1);
-    expect(run.stderr).toContain("error: the infrastructure is deployed, the code is not published: these secrets are turned on but in neither");
+    expect(run.stderr).toContain("nothing was deployed");
     expect(run.stderr).toContain("  SLACK_SIGNING_SECRET (Key Vault secret slack-signing-secret)");
+    expect(run.commands).not.toContain("deployment group create");
     expect(run.commands).not.toContain("functionapp deployment source config-zip");
   });
 });
