@@ -5,8 +5,8 @@ import { appContext } from "../shared/runtime";
 import { finishQueued, slackActionMessageSchema } from "../shared/inbound/slack/interactions";
 
 /**
- * `slack-actions` queue: clicks finished off Slack's 3-second path (they needed Slack's API, or more time), and the
- * channel checks `/triage subscribe` leaves for later.
+ * `slack-actions` queue: clicks finished off Slack's 3-second path (they needed Slack's API, or more time), the
+ * channel checks `/triage subscribe` leaves for later, and the answers to people who mentioned the app.
  */
 export async function slackActionsQueue(message: unknown, context: InvocationContext): Promise<void> {
   const parsed = slackActionMessageSchema.safeParse(message);

@@ -108,6 +108,26 @@ class RenewingWebClient extends ThrottleAwareWebClient {
   }
 }
 
+/**
+ * Slack could not be asked which workspace SLACK_BOT_TOKEN belongs to (`auth.test` failed: the network, an outage, a
+ * token Slack refuses). Not "not installed": the caller says Slack couldn't be reached, and asks again next time.
+ * The message says why (Slack's error code or HTTP status), never the token.
+ */
+export class SlackUnreachableError extends Error {
+  constructor(readonly reason: string) {
+    super(`Slack's auth.test failed (${reason}): the single workspace's id is not known`);
+    this.name = "SlackUnreachableError";
+  }
+}
+
+/** Why a Slack call failed, in words safe to log: Slack's error code, the HTTP status, or the error's code or name. */
+export function slackFailureReason(error: unknown): string {
+  const e = error as { name?: string; code?: string; statusCode?: number; data?: { error?: string } };
+  if (e?.code === "slack_webapi_platform_error" && e.data?.error) return e.data.error;
+  if (e?.code === "slack_webapi_http_error" && e.statusCode) return `HTTP ${e.statusCode}`;
+  return e?.code ?? e?.name ?? "unknown error";
+}
+
 export class SlackNotInstalledError extends Error {
   constructor(
     readonly teamId: string,
@@ -145,7 +165,8 @@ export class SlackTokens {
   /**
    * Whether the app serves this workspace, without refreshing a token: what a click or a command needs to
    * know, since answering them needs no Slack token. In single-workspace mode the workspace's id is
-   * learnt from Slack (`auth.test`) once per process; `askSlack: false` answers `undefined` until then.
+   * learnt from Slack (`auth.test`) once per process; `askSlack: false` answers `undefined` until then, and
+   * a failed `auth.test` throws SlackUnreachableError (it is asked again next time).
    */
   async serves(teamId: string, options: { askSlack?: boolean } = {}): Promise<boolean | undefined> {
     const servedUntil = this.recentlyServed.get(teamId);
@@ -160,7 +181,7 @@ export class SlackTokens {
     if (!this.slack.botToken) return false;
     const known = this.knownSingleWorkspaceTeam;
     if (known === undefined && options.askSlack === false) return undefined;
-    return (known ?? (await this.singleWorkspaceTeamId())) === teamId;
+    return (known ?? (await this.askSingleWorkspaceTeamId())) === teamId;
   }
 
   async forTeam(teamId: string): Promise<string> {
@@ -178,7 +199,8 @@ export class SlackTokens {
       this.recentTokens.set(teamId, { token: installation.botToken, until: Math.min(Date.now() + TOKEN_CACHE_MS, refreshFrom) });
       return installation.botToken;
     }
-    if (this.slack.botToken && (await this.singleWorkspaceTeamId()) === teamId) return this.slack.botToken;
+    // A failed auth.test throws SlackUnreachableError: worth another try, unlike a workspace the app isn't in.
+    if (this.slack.botToken && (await this.askSingleWorkspaceTeamId()) === teamId) return this.slack.botToken;
     throw new SlackNotInstalledError(teamId, "the app is not installed in this workspace");
   }
 
@@ -192,19 +214,26 @@ export class SlackTokens {
     return new RenewingWebClient(token, clientOptions(this.slack, options), (expired) => this.refresh(teamId, expired));
   }
 
-  /** In single-workspace mode the token's own team, asked once per process. */
+  /** In single-workspace mode the token's own team, asked once per process; undefined while Slack can't be asked. */
   singleWorkspaceTeamId(): Promise<string | undefined> {
+    return this.askSingleWorkspaceTeamId().catch(() => undefined);
+  }
+
+  /** As `singleWorkspaceTeamId`, but a failed `auth.test` throws SlackUnreachableError (and is asked again next time). */
+  private askSingleWorkspaceTeamId(): Promise<string | undefined> {
     if (!this.slack.botToken) return Promise.resolve(undefined);
     this.singleWorkspaceTeam ??= slackClient(this.slack, this.slack.botToken, { timeoutMs: 5_000 })
       .auth.test()
-      .then((result) => {
-        this.knownSingleWorkspaceTeam = result.team_id as string | undefined;
-        return this.knownSingleWorkspaceTeam;
-      })
-      .catch(() => {
-        this.singleWorkspaceTeam = undefined;
-        return undefined;
-      });
+      .then(
+        (result) => {
+          this.knownSingleWorkspaceTeam = result.team_id as string | undefined;
+          return this.knownSingleWorkspaceTeam;
+        },
+        (error: unknown) => {
+          this.singleWorkspaceTeam = undefined;
+          throw new SlackUnreachableError(slackFailureReason(error));
+        },
+      );
     return this.singleWorkspaceTeam;
   }
 

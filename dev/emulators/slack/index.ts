@@ -3,7 +3,14 @@ import { Faults, type FaultSpec } from "./faults";
 import { slackId, tokens as newToken } from "./ids";
 import { Interactions } from "./interactions";
 import { MessageStore, type StoredMessage } from "./messages";
-import { PayloadBuilder, type BlockActionsInput, type BlockActionsPayload, type EventCallbackInput, type SlashCommandInput } from "./payloads";
+import {
+  PayloadBuilder,
+  type AppMentionInput,
+  type BlockActionsInput,
+  type BlockActionsPayload,
+  type EventCallbackInput,
+  type SlashCommandInput,
+} from "./payloads";
 import { RateLimiter, type HistoryAccess } from "./rate-limits";
 import { startServer } from "./server";
 import { SlackSigner, type DeliveryOptions, type DeliveryResult, type EventDeliveryOptions, type SignatureHeaders, type SignOptions } from "./signer";
@@ -15,7 +22,7 @@ export { createManualClock, type Clock, type ManualClock } from "./clock";
 export type { FaultSpec } from "./faults";
 export { RESPONSE_URL_MAX_USES, RESPONSE_URL_TTL_MS, TRIGGER_TTL_MS } from "./interactions";
 export type { StoredMessage } from "./messages";
-export type { ActionInput, BlockActionsInput, BlockActionsPayload, EventCallbackInput, SlashCommandInput } from "./payloads";
+export type { ActionInput, AppMentionInput, BlockActionsInput, BlockActionsPayload, EventCallbackInput, SlashCommandInput } from "./payloads";
 export { NON_MARKETPLACE_HISTORY_LIMIT, POST_MESSAGE_BURST, TIER_PER_MINUTE, type HistoryAccess } from "./rate-limits";
 export {
   ACK_DEADLINE_MS,
@@ -145,6 +152,8 @@ export interface SlackEmulator {
   blockActions(input: BlockActionsInput): BlockActionsPayload;
   slashCommand(input: SlashCommandInput): Record<string, string>;
   eventCallback(input: EventCallbackInput): Record<string, unknown>;
+  /** Someone mentions the app in a channel: their message is posted, and the `app_mention` envelope to send is returned. */
+  appMention(input: AppMentionInput): Record<string, unknown>;
 }
 
 export async function startSlackEmulator(opts: SlackEmulatorOptions): Promise<SlackEmulator> {
@@ -278,5 +287,6 @@ export async function startSlackEmulator(opts: SlackEmulatorOptions): Promise<Sl
     blockActions: (input) => payloads.blockActions(input),
     slashCommand: (input) => payloads.slashCommand(input),
     eventCallback: (input) => payloads.eventCallback(input),
+    appMention: (input) => payloads.appMention(input),
   };
 }

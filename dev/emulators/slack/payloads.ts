@@ -42,6 +42,18 @@ export interface EventCallbackInput {
   eventTime?: number;
 }
 
+export interface AppMentionInput {
+  teamId: string;
+  /** Who mentions the app: a person of the workspace, or a bot user (then the event carries a `bot_id`, as Slack's does). */
+  user: string;
+  channel: string;
+  /** What they wrote after mentioning the app (the mention itself goes first, as `<@BOT_USER_ID>`). */
+  text: string;
+  /** Mentioned in a reply in this thread. */
+  threadTs?: string;
+  eventId?: string;
+}
+
 export type BlockActionsPayload = Record<string, unknown> & {
   type: "block_actions";
   trigger_id: string;
@@ -143,6 +155,38 @@ export class PayloadBuilder {
     };
   }
 
+  /**
+   * Someone writes "@app …" in a channel: the message is posted in the channel (as a person's, or a bot's) and the
+   * `app_mention` event Slack then sends the app is returned, in its event_callback envelope.
+   */
+  appMention(input: AppMentionInput): Record<string, unknown> {
+    const { workspace, user, channel } = this.lookup(input.teamId, input.user, input.channel);
+    const text = `<@${workspace.botUserId}> ${input.text}`.trimEnd();
+    const message = this.state.messages.post({
+      channel: channel.id,
+      teamId: workspace.id,
+      user: user.id,
+      text,
+      ...(input.threadTs ? { threadTs: input.threadTs } : {}),
+    });
+    const byBot = user.isBot
+      ? { bot_id: user.id === workspace.botUserId ? workspace.botId : botIdOf(user.id) }
+      : { client_msg_id: tokens.requestId() };
+    const event = {
+      type: "app_mention",
+      user: user.id,
+      text,
+      ts: message.ts,
+      channel: channel.id,
+      team: workspace.id,
+      event_ts: message.ts,
+      ...(input.threadTs ? { thread_ts: input.threadTs } : {}),
+      ...byBot,
+    };
+    const eventTime = Math.floor(Number(message.ts));
+    return this.eventCallback({ teamId: workspace.id, event, eventTime, ...(input.eventId ? { eventId: input.eventId } : {}) });
+  }
+
   private lookup(teamId: string, userId: string, channelId: string): { workspace: Workspace; user: User; channel: Channel } {
     const workspace = this.state.world.requireWorkspace(teamId);
     const user = this.state.world.user(userId);
@@ -151,6 +195,11 @@ export class PayloadBuilder {
     if (!channel || channel.teamId !== teamId) throw new Error(`no channel ${channelId} in ${teamId}`);
     return { workspace, user, channel };
   }
+}
+
+/** Another app's bot id, stable for its bot user. */
+function botIdOf(botUserId: string): string {
+  return `B${botUserId.slice(1)}`;
 }
 
 /** Slack escapes these three in all text it sends, what people typed in a slash command included. */

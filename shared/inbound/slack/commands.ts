@@ -4,6 +4,7 @@ import { channelMarks, SlackChannels } from "../../storage/slack-channels";
 import { commandWords } from "../command-words";
 import { slackLinkPrompt } from "../../identity/prompts";
 import { runCommand, type CommandReply, type PostingStop } from "../../workflows/commands";
+import { SlackUnreachableError } from "../../slack/client";
 import type { SlashCommand } from "../../slack/payloads";
 import { ephemeral, postToResponseUrl } from "../../slack/responses";
 import type { SlackContext } from "../../context";
@@ -20,6 +21,8 @@ const CANT_TELL_YET =
   "This is taking longer than usual, so I can't tell yet whether it worked. Type the command again in a minute: doing it twice is safe.";
 const SOMETHING_WENT_WRONG =
   "Something went wrong on our side, so this may not have been done. Type the command again in a minute: doing it twice is safe.";
+const SLACK_UNREACHABLE =
+  "Triage Relay couldn't reach Slack to check this workspace, so nothing was done. Try again in a minute; if it keeps happening, ask an admin to look at the app's logs.";
 /** After the ack a response_url post has no deadline but its own. */
 const FOLLOW_UP_TIMEOUT_MS = 5_000;
 
@@ -61,7 +64,15 @@ export async function handleSlashCommand(deps: SlackContext, command: SlashComma
 async function answerCommand(deps: SlackContext, command: SlashCommand): Promise<{ answer: unknown; subscribed?: Subscribed }> {
   const name = deps.config.slack?.command ?? "/triage";
   // Whether the app serves the workspace, from storage: no token refresh inside Slack's 3 seconds.
-  if (!(await deps.slack.serves(command.team_id))) {
+  let served: boolean | undefined;
+  try {
+    served = await deps.slack.serves(command.team_id);
+  } catch (error) {
+    if (!(error instanceof SlackUnreachableError)) throw error;
+    deps.log(`Slack: a command not run: ${error.message}`);
+    return { answer: ephemeral(SLACK_UNREACHABLE) };
+  }
+  if (!served) {
     return {
       answer: ephemeral(
         "Triage Relay isn't installed for this workspace (or not allowed to serve it), so it can't do anything here. Ask an admin to install it.",
@@ -124,14 +135,15 @@ export function slackWords(reply: Exclude<CommandReply<LinkPrompt>, { kind: "lin
     slash: name,
     automatically: "automatically, by your Slack email",
     nouns: { place: "channel", personalChat: "DM", personalMessage: "direct message" },
-    help: (unknownWord) => (unknownWord ? `I don't know "${escapeSlack(unknownWord)}".\n${help(name)}` : help(name)),
+    help: (unknownWord) => (unknownWord ? `I don't know "${escapeSlack(unknownWord)}".\n${slackHelp(name)}` : slackHelp(name)),
     postingHint: "Make sure the app can post here (invite it to private channels).",
   });
   if (reply.kind === "subscriptions" && reply.stopped) return `${words}\n\n*Cards are stopped here.* ${whyStopped(reply.stopped)}`;
   return words;
 }
 
-function help(name: string): string {
+/** What the app does and its commands, named as the workspace knows the slash command: `help`'s answer, and a mention's. */
+export function slackHelp(name: string): string {
   return [
     "Triage Relay posts alert cards you can resolve, ignore and assign from the message.",
     `\`${name} subscribe PROJECT [LEVEL] [--no-thread]\` (LEVEL one of fatal, error, warning, info, debug): post a project's alerts in this channel (\`--no-thread\`: no thread replies saying who did what)`,

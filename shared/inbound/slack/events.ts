@@ -2,50 +2,76 @@ import { z } from "zod";
 import { ids } from "../../domain/ids";
 import { slackPersonOf } from "../../slack/client";
 import type { StorageClients } from "../../storage/clients";
-import { forgetDelivery, recordFirstDelivery } from "../../storage/events";
+import { claimEvent, markEventHandled, releaseEvent, type EventLease } from "../../storage/events";
 import { IdentityRepository } from "../../storage/identities";
 import { SlackChannels, type SlackChannelMark } from "../../storage/slack-channels";
 import { SlackInstallations } from "../../storage/slack-installations";
+import { sleep } from "../../storage/table";
 import type { EventEnvelope } from "../../slack/payloads";
 import { AckDeadline } from "./ack-deadline";
+import { appMentionSchema, queueMentionAnswer } from "./mentions";
 
 export type EventReply = { status: number; body?: unknown };
 
 type EventDeps = { storage: StorageClients; log: (line: string) => void };
 type EventCallback = Extract<EventEnvelope, { type: "event_callback" }>;
 
+/** How often a retry that found another attempt at the event looks again, within its own ack budget. */
+const IN_PROGRESS_POLL_MS = 250;
+
 /**
  * Events API: answer the URL check, deduplicate Slack's retries by event_id, and act on uninstalls, on the app
- * leaving or rejoining channels, on channels archived, unarchived or deleted, and on people's accounts changing.
- * Answered within Slack's 3 s: an event not handled by the ack deadline is answered 503 (a 2xx would tell Slack it
- * was handled) and its handling carries on; Slack sends it again, and the retry finds it handled, or (this attempt
- * failed and forgot it) handles it.
+ * leaving or rejoining channels, on channels archived, unarchived or deleted, on people's accounts changing, and on
+ * the app being mentioned. Answered within Slack's 3 s, and 200 only once the event was acted on: anything else is
+ * answered 503 (a 2xx would tell Slack it was handled), so Slack sends it again. An attempt holds a lease on the
+ * event (storage/events.ts): a retry meanwhile waits for it within its own ack budget, else is answered 503 too; a
+ * failed attempt gives the event up for the next retry; one that never ends (its instance died) loses the lease
+ * before Slack's next retry.
  */
 export async function handleSlackEvent(deps: EventDeps, envelope: EventEnvelope, receivedAt = Date.now()): Promise<EventReply> {
   if (envelope.type === "url_verification") return { status: 200, body: { challenge: envelope.challenge } };
   if (envelope.type !== "event_callback") return { status: 200 };
-  const handling = handleCallback(deps, envelope);
-  const handled = await new AckDeadline(receivedAt).race(handling);
+  const deadline = new AckDeadline(receivedAt);
+  const handling = handleCallback(deps, envelope, deadline);
+  const handled = await deadline.race(handling);
   if (handled.inTime) return handled.value;
   deps.log(`Slack event ${envelope.event_id} not handled by the ack deadline: answered 503 so that Slack sends it again`);
   handling.catch((error: Error) => deps.log(`Slack event ${envelope.event_id} failed after its answer: ${error.name}`));
   return { status: 503 };
 }
 
-async function handleCallback(deps: EventDeps, envelope: EventCallback): Promise<EventReply> {
-  if (!(await recordFirstDelivery(deps.storage, "slack", envelope.event_id))) {
-    deps.log(`Slack event ${envelope.event_id} already handled (retry)`);
-    return { status: 200 };
-  }
+async function handleCallback(deps: EventDeps, envelope: EventCallback, deadline: AckDeadline): Promise<EventReply> {
   const event = envelope.event;
   if (event.bot_id || event.subtype === "bot_message") return { status: 200 };
+  for (;;) {
+    const claim = await claimEvent(deps.storage, "slack", envelope.event_id);
+    if (claim.kind === "handled") {
+      deps.log(`Slack event ${envelope.event_id} already handled (retry)`);
+      return { status: 200 };
+    }
+    if (claim.kind === "claimed") return actHolding(deps, envelope, claim.lease);
+    if (deadline.remainingMs() <= IN_PROGRESS_POLL_MS) {
+      deps.log(`Slack event ${envelope.event_id} is being handled by another attempt: answered 503 so that Slack asks again later`);
+      return { status: 503 };
+    }
+    await sleep(IN_PROGRESS_POLL_MS);
+  }
+}
+
+/** Acts on the event holding its lease: marked handled once done, given up for Slack's retry if acting failed. */
+async function actHolding(deps: EventDeps, envelope: EventCallback, lease: EventLease): Promise<EventReply> {
   try {
     await act(deps, envelope);
   } catch (error) {
-    // Let Slack's retry do it again: the event is only "handled" once it was.
-    await forgetDelivery(deps.storage, "slack", envelope.event_id);
+    await releaseEvent(deps.storage, lease).catch((releasing: Error) =>
+      deps.log(`Slack event ${envelope.event_id}: giving it up failed (${releasing.name}); its lease runs out instead`),
+    );
     throw error;
   }
+  // Done, whatever the mark does: a retry that finds the lease run out acts again, and every action here may be repeated.
+  await markEventHandled(deps.storage, lease).catch((marking: Error) =>
+    deps.log(`Slack event ${envelope.event_id} handled, but recording it failed: ${marking.name}`),
+  );
   return { status: 200 };
 }
 
@@ -107,6 +133,14 @@ async function act(deps: EventDeps, envelope: EventCallback): Promise<void> {
       if (member.data.user !== (await appUserId(deps.storage, envelope))) return;
       const removed = event.type === "member_left_channel";
       await recordChannel(deps, channels, teamId, member.data.channel, { mark: "removed", set: removed, happenedAt });
+      return;
+    }
+    case "app_mention": {
+      const mention = appMentionSchema.safeParse(event);
+      if (!mention.success) return unexpectedShape(deps, event.type);
+      // The app's own messages never get an answer (bots' are left out before: they carry a bot_id).
+      if (mention.data.user === (await appUserId(deps.storage, envelope))) return;
+      await queueMentionAnswer(deps.storage, teamId, mention.data, happenedAt);
       return;
     }
     case "user_change":

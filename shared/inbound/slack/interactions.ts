@@ -13,8 +13,10 @@ import { actOnIssueAnnounceLater } from "../../workflows/issue-actions";
 import { intentOf } from "./assign-choice";
 import { ClickOutcomes, type RecordedOutcome } from "../../storage/slack-click-outcomes";
 import { identifySlackUser } from "./identify";
+import { SlackUnreachableError } from "../../slack/client";
 import { blockActionsSchema, type BlockActions } from "../../slack/payloads";
 import { checkSubscribedChannel, subscribeCheckSchema } from "./subscribe-check";
+import { answerMention, mentionAnswerSchema } from "./mentions";
 import { ephemeral, postToResponseUrl } from "../../slack/responses";
 import type { SlackContext } from "../../context";
 import { AckDeadline } from "./ack-deadline";
@@ -31,10 +33,12 @@ const recordedOutcomeSchema = z.object({ kind: z.enum(["changed", "unchanged", "
 /**
  * A message on `slack-actions`: the click, whether the click path may have applied it already, and the
  * outcome when the click path applied it but ran out of time to answer; or (`kind: "subscribe-check"`) the
- * look at a channel after `/triage subscribe`. A click has no `kind`, as before.
+ * look at a channel after `/triage subscribe`; or (`kind: "mention"`) the answer to someone who mentioned the app.
+ * A click has no `kind`, as before.
  */
 export const slackActionMessageSchema = z.union([
   subscribeCheckSchema,
+  mentionAnswerSchema,
   z.object({
     click: blockActionsSchema,
     mayBeApplied: z.boolean(),
@@ -67,12 +71,13 @@ export async function handleClick(app: SlackContext, click: BlockActions, receiv
   }
 }
 
-type QueuedClick = Exclude<SlackActionMessage, { kind: "subscribe-check" }>;
+type QueuedClick = Exclude<SlackActionMessage, { kind: string }>;
 
-/** The `slack-actions` worker: a click finished, or a subscribed channel checked. */
+/** The `slack-actions` worker: a click finished, a subscribed channel checked, or a mention answered. */
 export async function finishQueued(app: SlackContext, message: SlackActionMessage): Promise<void> {
-  if ("kind" in message) await checkSubscribedChannel(app, message);
-  else await finishQueuedClick(app, message);
+  if (!("kind" in message)) return finishQueuedClick(app, message);
+  if (message.kind === "mention") return answerMention(app, message);
+  return checkSubscribedChannel(app, message);
 }
 
 /** A click off Slack's 3-second path: no deadline, Slack's API allowed. */
@@ -343,9 +348,18 @@ async function decideAndApply(
       identify: async () => {
         // Read together: whether the workspace is served, and the clicker's link.
         const [served, link] = await Promise.all([
-          app.slack.serves(teamId, { askSlack: !run.inline }),
+          app.slack.serves(teamId, { askSlack: !run.inline }).catch((error: unknown) => {
+            if (!(error instanceof SlackUnreachableError)) throw error;
+            app.log(`Slack: a click not applied: ${error.message}`);
+            return "unreachable" as const;
+          }),
           app.identities.lookup("slack", teamId, click.user.id),
         ]);
+        if (served === "unreachable")
+          return {
+            kind: "answer",
+            text: "Triage Relay couldn't reach Slack to check this workspace, so nothing was changed. Click again in a minute.",
+          };
         if (served === undefined) return { kind: "hand-off", reason: "the single workspace's id is not known in this instance yet" };
         if (!served)
           return {

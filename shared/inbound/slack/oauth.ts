@@ -7,7 +7,10 @@ import type { StorageClients } from "../../storage/clients";
 import { slackClient } from "../../slack/client";
 import { SlackInstallations } from "../../storage/slack-installations";
 
-/** `*:history`: a post whose answer never came is looked up by its metadata before it is sent again. */
+/**
+ * `*:history`: a post whose answer never came is looked up by its metadata before it is sent again.
+ * `app_mentions:read`: "@Triage Relay help" in a channel is answered.
+ */
 export const SLACK_BOT_SCOPES = [
   "chat:write",
   "chat:write.public",
@@ -20,6 +23,7 @@ export const SLACK_BOT_SCOPES = [
   "channels:history",
   "groups:history",
   "im:history",
+  "app_mentions:read",
 ];
 export const INSTALL_STATE_COOKIE = "triage_slack_install";
 const STATE_LIFETIME_SECONDS = 600;

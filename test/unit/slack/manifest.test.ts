@@ -6,6 +6,7 @@ import { SLACK_BOT_SCOPES } from "../../../shared/inbound/slack/oauth";
 
 /** The bot scopes under which Slack sends each event (any one of them), from docs.slack.dev/reference/events. */
 const EVENT_SCOPES: Record<string, string[]> = {
+  app_mention: ["app_mentions:read"],
   app_uninstalled: [],
   tokens_revoked: [],
   channel_left: ["channels:read"],
