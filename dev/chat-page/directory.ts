@@ -36,7 +36,7 @@ export interface Conversation {
   kind: "channel" | "personal" | "groupChat" | "dm";
   /** Who can act here: in a 1:1 chat, only its member. */
   people: Person[];
-  /** Slack: everyone a user menu offers in the workspace, bots included. */
+  /** Slack, Discord servers: everyone a user menu offers in the workspace or server, bots included. */
   pickable?: (Person & { bot?: boolean })[];
 }
 
@@ -117,16 +117,25 @@ export class Directory {
     });
   }
 
-  /** Every guild's text channels (anyone may act there), then the bot's DMs (only their recipient). */
+  /**
+   * Every guild's text channels (anyone may act there; a user select offers every member, bots last: the emulator
+   * puts every user in every guild), then the bot's DMs (only their recipient).
+   */
   private discordConversations(): Conversation[] {
     if (!this.discord) return [];
-    const everyone = [...this.discord.users.values()].map((u) => ({ id: u.id, name: u.globalName || u.username }));
+    const users = [...this.discord.users.values()];
+    const everyone = users.map((u) => ({ id: u.id, name: u.globalName || u.username }));
+    const members = [...users.filter((u) => !u.bot), ...users.filter((u) => u.bot)].map((u) => ({
+      id: u.id,
+      name: u.globalName || u.username,
+      ...(u.bot ? { bot: true } : {}),
+    }));
     const channels = [...this.discord.channels.values()];
     const inGuilds = [...this.discord.guilds.values()].flatMap((guild) =>
       channels
         .filter((channel) => channel.type === 0 && channel.guildId === guild.id)
         .map((channel) =>
-          discordConversation({ guildId: guild.id, channelId: channel.id }, `Discord · ${guild.name}`, channel.name, "channel", everyone),
+          discordConversation({ guildId: guild.id, channelId: channel.id }, `Discord · ${guild.name}`, channel.name, "channel", everyone, members),
         ),
     );
     const dms = channels
@@ -169,7 +178,8 @@ function discordConversation(
   label: string,
   kind: Conversation["kind"],
   people: Person[],
+  pickable?: (Person & { bot?: boolean })[],
 ): Conversation {
   const ref: ConversationRef = { platform: "discord", ...where };
-  return { key: conversationKey(ref), ref, group, label, kind, people };
+  return { key: conversationKey(ref), ref, group, label, kind, people, ...(pickable ? { pickable } : {}) };
 }

@@ -1,6 +1,7 @@
 // What a person does in Discord, sent to the app signed by the emulator as Discord sends it: the emulator
 // applies the answer (the clicked message updated, an ephemeral reply, a deferred answer edited later).
 import type { DiscordEmulator, DiscordUser, InteractionAnswer } from "../emulators/discord";
+import { findComponent } from "../emulators/discord/components";
 import type { Conversation } from "./directory";
 import { HttpError } from "./http-error";
 
@@ -13,6 +14,8 @@ interface RegisteredOption {
 /** Discord's option types the page fills from typed words: 3 STRING, 5 BOOLEAN. */
 const STRING_OPTION = 3;
 const BOOLEAN_OPTION = 5;
+/** Discord's component type for a user select. */
+const USER_SELECT = 5;
 
 export class DiscordActions {
   constructor(
@@ -21,6 +24,8 @@ export class DiscordActions {
   ) {}
 
   click(input: { channelId: string; messageId: string; userId: string; customId: string; values?: string[] }): Promise<InteractionAnswer> {
+    const component = findComponent(this.discord.message(input.channelId, input.messageId)?.components ?? [], input.customId);
+    if (component?.type === USER_SELECT) this.checkPick(component, input.values ?? []);
     const interaction = this.discord.componentClick({
       user: this.user(input.userId),
       channelId: input.channelId,
@@ -54,6 +59,17 @@ export class DiscordActions {
     }
     const interaction = this.discord.slashCommand({ user: this.user(input.userId), channelId: ref.channelId, subcommand, options });
     return this.discord.sendInteraction(this.interactionsUrl, interaction);
+  }
+
+  /** What Discord's client can't send: a pick of someone it doesn't know, or more or fewer than the select takes. */
+  private checkPick(select: Record<string, unknown>, userIds: string[]): void {
+    const min = typeof select.min_values === "number" ? select.min_values : 1;
+    const max = typeof select.max_values === "number" ? select.max_values : 1;
+    if (userIds.length < min || userIds.length > max) {
+      throw new HttpError(400, `This menu takes ${min === max ? min : `${min} to ${max}`} users, not ${userIds.length}.`);
+    }
+    const unknown = userIds.find((id) => !this.discord.users.has(id));
+    if (unknown !== undefined) throw new HttpError(400, `No Discord user ${unknown} to pick: choose someone from the menu.`);
   }
 
   private get interactionsUrl(): string {

@@ -93,7 +93,7 @@ function draw(conversation, entry) {
   const canAct = entry.actionable && Boolean(actor(conversation)) && !view.busy;
   const body =
     conversation.ref.platform === "discord"
-      ? () => discordBody(entry, { canAct, onAction: (a) => discordAction(conversation, entry, a) })
+      ? () => discordBody(entry, { canAct, users: conversation.pickable ?? conversation.people, onAction: (a) => discordAction(conversation, entry, a) })
       : conversation.ref.platform === "teams"
       ? () => teamsBody(entry, { cards: view.card ? [view.card] : (entry.cards ?? []), mobile: page.mobile, onAction: (a) => teamsAction(conversation, entry, a) })
       : () => slackBody(entry, { canAct, users: conversation.pickable ?? conversation.people, onAction: (a, element) => slackAction(conversation, entry, a, element) });
