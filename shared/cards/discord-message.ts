@@ -117,13 +117,16 @@ function embedFor(view: IssueView): APIEmbed {
 }
 
 /**
- * `text` as inline code, shown as typed: fenced by more backticks than its longest run, and a backtick at either end
- * spaced off the fence (Discord drops that one space again).
+ * `text` on one line as inline code, shown as typed: fenced by more backticks than its longest run, and a backtick at
+ * either end spaced off the fence (Discord drops that one space again). A fence of three or more would open a code
+ * block (its first word taken for a language): such text is shown escaped instead, as plain text.
  */
 function inlineCode(text: string): string {
-  const longestRun = Math.max(0, ...Array.from(text.matchAll(/`+/g), ([run]) => run.length));
+  const line = oneLine(text);
+  const longestRun = Math.max(0, ...Array.from(line.matchAll(/`+/g), ([run]) => run.length));
+  if (longestRun >= 2) return escapeDiscordMarkdown(line);
   const fence = "`".repeat(longestRun + 1);
-  return `${fence}${text.startsWith("`") ? " " : ""}${text}${text.endsWith("`") ? " " : ""}${fence}`;
+  return `${fence}${line.startsWith("`") ? " " : ""}${line}${line.endsWith("`") ? " " : ""}${fence}`;
 }
 
 /** Characters Discord counts towards an embed's 6,000: title, description, field names and values, footer, author. */

@@ -78,4 +78,10 @@ describe("the Discord card shows alert text as typed", () => {
       expect(shownByDiscord(embed!.description!)).toBe(culprit);
     }
   });
+
+  it("never opens a code block from the culprit: a run of backticks with a line break in it loses no word", () => {
+    const [embed] = renderDiscordMessage(buildIssueView(anIssue({ culprit: "handler ``x``\nin render" }))).embeds;
+    expect(embed!.description!.split("\n\n")[0]).not.toMatch(/```/);
+    expect(shownByDiscord(embed!.description!.split("\n\n")[0]!)).toBe("handler ``x`` in render");
+  });
 });
