@@ -14,6 +14,11 @@ export type FailureVerdict =
        */
       throttled?: true;
       /**
+       * The platform itself answered 429 (our own pacing's hold-backs don't set it). Retries count these in a row
+       * (`throttlesAfter`), so that one without Retry-After waits longer each time.
+       */
+      throttledByPlatform?: true;
+      /**
        * Our own pacing promised the post this moment (epoch ms) on this instance's budget: whichever instance
        * takes the retry posts then without asking its own budget again (docs/pacing.md, "Several instances").
        */
@@ -28,6 +33,16 @@ export const MAX_DELIVERY_ATTEMPTS = 8;
 /** Whether this outcome uses up an attempt: every retry does, except one that was only throttled. */
 export function countsAsAttempt(verdict: FailureVerdict): boolean {
   return !(verdict.kind === "retry" && verdict.throttled);
+}
+
+/**
+ * The 429s in a row a retry carries after this outcome: one more after the platform's; as many after our own pacing
+ * held it back (that says nothing of the platform); none after anything else.
+ */
+export function throttlesAfter(verdict: FailureVerdict, before: number): number {
+  if (verdict.kind !== "retry") return 0;
+  if (verdict.throttledByPlatform) return before + 1;
+  return verdict.throttled ? before : 0;
 }
 
 /**

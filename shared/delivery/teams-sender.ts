@@ -4,26 +4,16 @@ import { teamsCardAttachment } from "../cards/teams-card";
 import { buildIssueView } from "../cards/view";
 import type { CardCopy } from "../storage/cards";
 import { TeamsInstallations, type TeamsInstallation } from "../storage/teams-installations";
-import { ConnectorError, UntrustedServiceUrlError } from "../teams/connector";
+import { ConnectorError, TeamsBudgetSpent, UntrustedServiceUrlError } from "../teams/connector";
+import { bookTeamsCall, teamsConversationLimiter, teamsThrottleWaitSeconds } from "../teams/pacing";
 import { openPersonalChat } from "../teams/personal-chat";
 import { mayHaveLanded, retryDelay, type FailureVerdict } from "./retry-policy";
 import { instances } from "../storage/instances";
-import {
-  acquireTogether,
-  instanceShare,
-  pacedWindows,
-  SlidingWindowLimiter,
-  TEAMS_CONVERSATION_LIMITS,
-  TEAMS_MARGIN_MS,
-  TEAMS_TENANT_LIMITS,
-} from "./pacing";
 import type { AppContext } from "../context";
 
 export type SendOutcome = { kind: "sent"; copy: CardCopy } | FailureVerdict;
 
-/** This instance's share of Teams' published limits (docs/pacing.md); a longer wait goes back through the queue. */
-const conversationLimiter = SlidingWindowLimiter.forSends(() => pacedWindows(TEAMS_CONVERSATION_LIMITS, instanceShare(), TEAMS_MARGIN_MS));
-const tenantLimiter = SlidingWindowLimiter.forSends(() => pacedWindows(TEAMS_TENANT_LIMITS, instanceShare(), TEAMS_MARGIN_MS));
+/** A post or an update waits this long at most for its slot in Teams' budgets (docs/pacing.md); a longer wait goes back through the queue. */
 const MAX_IN_PROCESS_WAIT_MS = 2000;
 
 const DEAD_CODES = new Set([
@@ -34,56 +24,75 @@ const DEAD_CODES = new Set([
   "ConversationNotFound",
 ]);
 
-/** Posts the issue's card to one Teams target and says where the copy lives, or why not. */
+/**
+ * Posts the issue's card to one Teams target and says where the copy lives, or why not. `throttles`: the 429s in a
+ * row Teams answered this post with so far (carried by its retries): one more without Retry-After waits longer.
+ */
 export async function sendTeamsCard(
   sender: AppContext,
   issue: Issue,
   target: Extract<AlertTarget, { provider: "msteams" }>,
   targetKey: string,
   attempt: number,
+  throttles = 0,
 ): Promise<SendOutcome> {
-  const reference = await conversationFor(sender, target, attempt);
+  const reference = await conversationFor(sender, target, attempt, throttles);
   if ("kind" in reference) return reference;
   // Rendered before the slot is taken: a storage read between the slot and the call would send it late.
   const attachment = teamsCardAttachment(buildIssueView(issue, { assignChoices: await sender.identities.people("msteams", reference.tenantId) }));
-  return withConnector(sender, reference, attempt, "send", async () => {
-    const posted = await sender.teams.send(reference.serviceUrl, reference.conversationId, {
-      type: "message",
-      summary: issue.title.slice(0, 200),
-      attachments: [attachment],
-    });
-    return {
-      kind: "sent",
-      copy: {
-        provider: "msteams",
-        issueId: issue.id,
-        serviceUrl: reference.serviceUrl,
-        tenantId: reference.tenantId,
-        conversationId: reference.conversationId,
-        activityId: posted.id,
-        targetKey,
-        renderedVersion: issue.version,
-        postedAt: new Date().toISOString(),
-      },
-    };
-  });
+  return withConnector(
+    sender,
+    reference,
+    attempt,
+    "send",
+    async () => {
+      const posted = await sender.teams.send(reference.serviceUrl, reference.conversationId, {
+        type: "message",
+        summary: issue.title.slice(0, 200),
+        attachments: [attachment],
+      });
+      return {
+        kind: "sent",
+        copy: {
+          provider: "msteams",
+          issueId: issue.id,
+          serviceUrl: reference.serviceUrl,
+          tenantId: reference.tenantId,
+          conversationId: reference.conversationId,
+          activityId: posted.id,
+          targetKey,
+          renderedVersion: issue.version,
+          postedAt: new Date().toISOString(),
+        },
+      };
+    },
+    throttles,
+  );
 }
 
-/** Re-renders an existing copy in place (PUT), paced and classified like a post. */
+/** Re-renders an existing copy in place (PUT), paced and classified like a post (`throttles` as there). */
 export async function updateTeamsCard(
   sender: AppContext,
   issue: Issue,
   copy: Extract<CardCopy, { provider: "msteams" }>,
   attempt: number,
   notice?: string,
+  throttles = 0,
 ): Promise<{ kind: "updated" } | FailureVerdict> {
   const reference = { tenantId: copy.tenantId, conversationId: copy.conversationId, serviceUrl: copy.serviceUrl };
   const people = await sender.identities.people("msteams", copy.tenantId);
   const attachment = teamsCardAttachment(buildIssueView(issue, { assignChoices: people, notice }));
-  return withConnector(sender, reference, attempt, "update", async () => {
-    await sender.teams.update(copy.serviceUrl, copy.conversationId, copy.activityId, { type: "message", attachments: [attachment] });
-    return { kind: "updated" as const };
-  });
+  return withConnector(
+    sender,
+    reference,
+    attempt,
+    "update",
+    async () => {
+      await sender.teams.update(copy.serviceUrl, copy.conversationId, copy.activityId, { type: "message", attachments: [attachment] });
+      return { kind: "updated" as const };
+    },
+    throttles,
+  );
 }
 
 /**
@@ -91,30 +100,29 @@ export async function updateTeamsCard(
  * refresh keeps a busy conversation's budget for first posts and for copies whose issue has stopped changing.
  */
 export function teamsConversationHeadroom(conversationId: string): number {
-  return conversationLimiter.headroom(conversationId, 30_000);
+  return teamsConversationLimiter.headroom(conversationId, 30_000);
 }
 
+/**
+ * Makes `call` (one post or update, made without `CallPacing`) in a slot of its conversation's and tenant's budgets,
+ * or says when to come back; its failure classified (`throttles`: see sendTeamsCard).
+ */
 export async function withConnector<T>(
   sender: AppContext,
   reference: Pick<TeamsInstallation, "tenantId" | "conversationId" | "serviceUrl">,
   attempt: number,
   operation: "send" | "update",
   call: () => Promise<T>,
+  throttles = 0,
 ): Promise<T | FailureVerdict> {
   await instances(sender.storage).current();
-  const slot = await acquireTogether(
-    [
-      [conversationLimiter, reference.conversationId],
-      [tenantLimiter, reference.tenantId],
-    ],
-    MAX_IN_PROCESS_WAIT_MS,
-  );
-  if (!slot.ok) return { kind: "retry", delaySeconds: slot.retryInSeconds, reason: "paced: Teams rate limit", throttled: true };
+  const slot = await bookTeamsCall(reference, MAX_IN_PROCESS_WAIT_MS);
+  if (!slot.ok) return paced(slot.retryInSeconds);
   try {
     return await call();
   } catch (error) {
-    const verdict = classify(error, attempt, operation);
-    if (error instanceof ConnectorError && error.status === 429) instances(sender.storage).recount();
+    const verdict = classify(error, attempt, operation, throttles);
+    if (verdict.kind === "retry" && verdict.throttledByPlatform) instances(sender.storage).recount();
     if (verdict.kind === "dead-installation") {
       await new TeamsInstallations(sender.storage).deactivate(reference.tenantId, reference.conversationId, verdict.reason, {
         gone: error instanceof ConnectorError && error.status === 404,
@@ -124,16 +132,25 @@ export async function withConnector<T>(
   }
 }
 
+function paced(retryInSeconds: number): FailureVerdict {
+  return { kind: "retry", delaySeconds: retryInSeconds, reason: "paced: Teams rate limit", throttled: true };
+}
+
 /**
  * Teams' guidance: retry 429 (Retry-After), 412, 502, 503, 504 with backoff. On a post, 403/404 mean the bot
  * can't post in that conversation any more. On an update, a 404 usually means only that message is gone
- * (deleted, retention): that copy is dead, the conversation is not — unless the code says so.
+ * (deleted, retention): that copy is dead, the conversation is not — unless the code says so. A 429 without
+ * Retry-After waits longer the more of them came in a row (`throttles` before this one: teamsThrottleWaitSeconds).
  */
-export function classify(error: unknown, attempt: number, operation: "send" | "update" = "send"): FailureVerdict {
+export function classify(error: unknown, attempt: number, operation: "send" | "update" = "send", throttles = 0): FailureVerdict {
   if (error instanceof UntrustedServiceUrlError) return { kind: "dead", reason: error.message };
+  if (error instanceof TeamsBudgetSpent) return paced(error.retryAfterSec ?? 1);
   if (error instanceof ConnectorError) {
     const reason = `HTTP ${error.status}${error.code ? ` ${error.code}` : ""}`;
-    if (error.status === 429) return { kind: "retry", delaySeconds: retryDelay(attempt, error.retryAfterSec), reason, throttled: true };
+    if (error.status === 429) {
+      const delaySeconds = error.retryAfterSec === undefined ? teamsThrottleWaitSeconds(throttles + 1) : retryDelay(attempt, error.retryAfterSec);
+      return { kind: "retry", delaySeconds, reason, throttled: true, throttledByPlatform: true };
+    }
     if (error.status === 412 || error.status >= 500) return { kind: "retry", delaySeconds: retryDelay(attempt, undefined), reason };
     if (error.code && DEAD_CODES.has(error.code)) return { kind: "dead-installation", reason };
     if (error.status === 403 || error.status === 404) return { kind: operation === "send" ? "dead-installation" : "dead", reason };
@@ -162,12 +179,13 @@ export async function conversationFor(
   sender: AppContext,
   target: Extract<AlertTarget, { provider: "msteams" }>,
   attempt: number,
+  throttles = 0,
 ): Promise<TeamsInstallation | Exclude<FailureVerdict, { kind: "dead-installation" }>> {
   let reference: TeamsInstallation | string;
   try {
     reference = await resolveTarget(sender, target);
   } catch (error) {
-    const verdict = classify(error, attempt);
+    const verdict = classify(error, attempt, "send", throttles);
     return verdict.kind === "dead-installation" ? { kind: "dead", reason: verdict.reason } : verdict;
   }
   return typeof reference === "string" ? { kind: "dead", reason: reference } : reference;

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 import { ids } from "../domain/ids";
-import { ConnectorError } from "../teams/connector";
+import { ConnectorError, TeamsBudgetSpent } from "../teams/connector";
 import { QUEUES, type StorageClients } from "../storage/clients";
 import { TeamsInstallations } from "../storage/teams-installations";
 import type { AppContext } from "../context";
@@ -86,6 +86,7 @@ const RETRY_AFTER_CAP_MS = 30_000;
 
 /** How a member read's failure answers "are they in this team?". */
 export function teamAnswerFromReadFailure(error: unknown): TeamAnswer {
+  if (error instanceof TeamsBudgetSpent) return { kind: "unknown", reason: "the app's Teams budget had no slot for the read" };
   if (error instanceof ConnectorError) {
     if (error.code === "MemberNotFoundInConversation") return { kind: "not-member" };
     // ConversationNotFound: the team is gone; 403 (BotNotInConversationRoster, …): the bot was removed from it.
@@ -182,7 +183,7 @@ export async function takeDepartureCheck(
   const asked: AskedTeam[] = [];
   for (const team of teams) {
     if (asked.length > 0) await sleep(MS_BETWEEN_READS);
-    const answer = await askTeam(ctx, team, member.id);
+    const answer = await askTeam(ctx, tenantId, team, member.id);
     asked.push({ theTeamTheyLeft: team.teamId === left.teamId, answer });
     if (answer.kind === "member" || answer.kind === "unknown") break;
   }
@@ -226,11 +227,19 @@ export async function takeDepartureCheck(
   }
 }
 
-/** One team's answer, asked again a few times while Teams fails. */
-async function askTeam(ctx: Pick<AppContext, "teams">, team: { teamId: string; serviceUrl: string }, memberId: string): Promise<TeamAnswer> {
+/**
+ * One team's answer, asked again a few times while Teams fails. The read spends the tenant's budget: a read our own
+ * pacing holds back is one more try, like Teams' 429 (TeamsBudgetSpent is one).
+ */
+async function askTeam(
+  ctx: Pick<AppContext, "teams">,
+  tenantId: string,
+  team: { teamId: string; serviceUrl: string },
+  memberId: string,
+): Promise<TeamAnswer> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await ctx.teams.getMember(team.serviceUrl, team.teamId, memberId);
+      await ctx.teams.getMember(team.serviceUrl, team.teamId, memberId, { tenantId });
       return { kind: "member" };
     } catch (error) {
       const wait = retryDelayMs(error, attempt);

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { ConnectorError, UntrustedServiceUrlError } from "../teams/connector";
+import { ConnectorError, TeamsBudgetSpent, UntrustedServiceUrlError } from "../teams/connector";
+import { teamsThrottleWaitSeconds } from "../teams/pacing";
 import { QUEUES, type StorageClients } from "../storage/clients";
 import { recordAutoLink } from "./auto-link";
 import { IdentityRepository } from "../storage/identities";
@@ -17,6 +18,8 @@ export const memberSyncMessageSchema = z.object({
   continuationToken: z.string().optional(),
   /** This page's try, counting Teams' failures (412, 5xx, no answer) so far; absent on the first. */
   attempt: z.number().int().positive().optional(),
+  /** The 429s in a row Teams answered this page's read with: one more without Retry-After waits longer. */
+  throttles: z.number().int().positive().optional(),
 });
 export type MemberSyncMessage = z.infer<typeof memberSyncMessageSchema>;
 
@@ -56,12 +59,20 @@ export async function syncMemberPage(
   let page;
   const askedAt = deps.now();
   try {
-    page = await deps.teams.pagedMembers(message.serviceUrl, message.teamId, message.continuationToken);
+    page = await deps.teams.pagedMembers(message.serviceUrl, message.teamId, message.continuationToken, { tenantId: message.tenantId });
   } catch (error) {
     if (error instanceof UntrustedServiceUrlError) throw error;
+    // Our own pacing had no slot for the read: the same page again once one is free (waiting is not failing).
+    if (error instanceof TeamsBudgetSpent) return { linked: 0, again: { message, delaySeconds: Math.max(1, Math.ceil(error.retryAfterSec ?? 1)) } };
     const answered = error instanceof ConnectorError ? error : undefined;
-    // Throttled: the same page again once Teams says, through the queue (waiting is not failing).
-    if (answered?.status === 429) return { linked: 0, again: { message, delaySeconds: Math.max(1, Math.ceil(answered.retryAfterSec ?? 5)) } };
+    // Throttled: the same page again once Teams says, or, when it doesn't, longer after each 429 in a row, through
+    // the queue (waiting is not failing, and never ends the read).
+    if (answered?.status === 429) {
+      const throttles = (message.throttles ?? 0) + 1;
+      const delaySeconds =
+        answered.retryAfterSec === undefined ? teamsThrottleWaitSeconds(throttles) : Math.max(1, Math.ceil(answered.retryAfterSec));
+      return { linked: 0, again: { message: { ...message, throttles }, delaySeconds } };
+    }
     const failure = answered
       ? `Teams answered ${answered.status}${answered.code ? ` ${answered.code}` : ""}`
       : `no answer from Teams (${noAnswer(error)})`;
@@ -71,9 +82,10 @@ export async function syncMemberPage(
     // Through the queue, not the host's own retries: those are five, 2 s apart, then the poison queue.
     const passing = !answered || answered.status === 412 || answered.status >= 500;
     if (!passing) throw error;
+    const { throttles: _inARow, ...failing } = message;
     const attempt = message.attempt ?? 1;
     if (attempt >= MAX_PAGE_ATTEMPTS) return { linked: 0, gaveUp: `after ${attempt} attempts (${failure})` };
-    return { linked: 0, again: { message: { ...message, attempt: attempt + 1 }, delaySeconds: backoffSeconds(attempt), failure } };
+    return { linked: 0, again: { message: { ...failing, attempt: attempt + 1 }, delaySeconds: backoffSeconds(attempt), failure } };
   }
   const identities = new IdentityRepository(deps.storage);
   let linked = 0;
@@ -98,7 +110,7 @@ export async function syncMemberPage(
   for (let i = 0; i < page.members.length; i += LINKS_AT_ONCE) {
     await Promise.all(page.members.slice(i, i + LINKS_AT_ONCE).map(linkOne));
   }
-  const { attempt: _tries, ...position } = message;
+  const { attempt: _tries, throttles: _throttled, ...position } = message;
   return {
     linked,
     ...(updated ? { updated } : {}),

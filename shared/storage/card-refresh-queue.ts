@@ -16,6 +16,8 @@ export const cardRefreshMessageSchema = z.object({
   attempt: z.number().int().positive().optional(),
   /** A retry's copies have been failing since then (ISO time): past a day of it, they are left stale until the issue changes. */
   failingSince: z.string().optional(),
+  /** The 429s in a row the platforms answered a retry's copies with: one more without Retry-After waits longer. */
+  throttles: z.number().int().positive().optional(),
 });
 export type CardRefreshMessage = z.infer<typeof cardRefreshMessageSchema>;
 

@@ -51,6 +51,8 @@ export function gaveUp(row: Pick<DeliveryRow, "state" | "reason">): boolean {
 const notifySchema = z.enum(["regressed", "level-rose"]).optional();
 /** A paced retry's promised posting moment (epoch ms, see FailureVerdict.slotAt). */
 const slotAtSchema = z.number().int().positive().optional();
+/** The 429s in a row the platform answered this target's post with: one more without Retry-After waits longer. */
+const throttlesSchema = z.number().int().positive().optional();
 
 /** The first shape of a `deliveries` message: one post of one alert's issue to one target (still read: it may be in flight during a deploy). */
 export const deliveryMessageSchema = z.object({
@@ -69,7 +71,7 @@ export const deliveryEnvelopeSchema = deliveryMessageSchema.extend({ target: z.u
 export const deliveryBatchSchema = z.object({
   alertId: z.string().min(1),
   issueId: z.string().min(1),
-  targets: z.array(z.object({ targetKey: z.string().min(1), target: alertTargetSchema, slotAt: slotAtSchema })).min(1),
+  targets: z.array(z.object({ targetKey: z.string().min(1), target: alertTargetSchema, slotAt: slotAtSchema, throttles: throttlesSchema })).min(1),
   notify: notifySchema,
   /** The planner claimed these targets' live cards for the alert (`LiveCards.claimMany`): the deliverer reads the claims first. */
   claimed: z.boolean().optional(),
@@ -103,7 +105,7 @@ export function deliveryMessages(batch: DeliveryBatch): DeliveryBatch[] {
 }
 
 const deliveryBatchEnvelopeSchema = deliveryBatchSchema.extend({
-  targets: z.array(z.object({ targetKey: z.string().min(1), target: z.unknown(), slotAt: slotAtSchema })).min(1),
+  targets: z.array(z.object({ targetKey: z.string().min(1), target: z.unknown(), slotAt: slotAtSchema, throttles: throttlesSchema })).min(1),
 });
 
 export type ReadDelivery = { ok: true; batch: DeliveryBatch; invalid: { targetKey: string; reason: string }[] } | { ok: false; path: string };
@@ -124,9 +126,14 @@ export function readDeliveryMessage(message: unknown): ReadDelivery {
   const data = "success" in envelope ? envelope.data! : envelope;
   const targets: DeliveryBatch["targets"] = [];
   const invalid: { targetKey: string; reason: string }[] = [];
-  for (const { targetKey, target, slotAt } of data.targets as { targetKey: string; target: unknown; slotAt?: number }[]) {
+  for (const { targetKey, target, slotAt, throttles } of data.targets as {
+    targetKey: string;
+    target: unknown;
+    slotAt?: number;
+    throttles?: number;
+  }[]) {
     const parsed = alertTargetSchema.safeParse(target);
-    if (parsed.success) targets.push({ targetKey, target: parsed.data, ...(slotAt ? { slotAt } : {}) });
+    if (parsed.success) targets.push({ targetKey, target: parsed.data, ...(slotAt ? { slotAt } : {}), ...(throttles ? { throttles } : {}) });
     else
       invalid.push({
         targetKey,

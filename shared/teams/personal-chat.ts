@@ -1,6 +1,7 @@
 import type { StorageClients } from "../storage/clients";
 import { TeamsInstallations, type TeamsInstallation } from "../storage/teams-installations";
-import { ConnectorError, type OutgoingActivity } from "./connector";
+import { ConnectorError, TeamsBudgetSpent, type OutgoingActivity } from "./connector";
+import { TEAMS_CALL_WAIT_MS } from "./pacing";
 import type { AppContext } from "../context";
 
 export interface TeamsPerson {
@@ -12,8 +13,15 @@ export interface TeamsPerson {
   serviceUrl: string;
 }
 
-/** The person's 1:1 chat with the bot: the stored one, or a new one created (and stored) now. */
-export async function openPersonalChat(deps: Pick<AppContext, "config" | "storage" | "teams">, person: TeamsPerson): Promise<TeamsInstallation> {
+/**
+ * The person's 1:1 chat with the bot: the stored one, or a new one created (and stored) now, the creation waiting at
+ * most `waitMs` for its slot in the tenant's Teams budget (else `TeamsBudgetSpent`).
+ */
+export async function openPersonalChat(
+  deps: Pick<AppContext, "config" | "storage" | "teams">,
+  person: TeamsPerson,
+  waitMs = TEAMS_CALL_WAIT_MS,
+): Promise<TeamsInstallation> {
   const installations = new TeamsInstallations(deps.storage);
   const existing = await installations.findPersonal(person.tenantId, person.aadObjectId);
   if (existing?.active) return existing;
@@ -22,6 +30,7 @@ export async function openPersonalChat(deps: Pick<AppContext, "config" | "storag
     deps.config.bot.appId,
     person.teamsUserId ?? person.aadObjectId,
     person.tenantId,
+    waitMs,
   );
   const chat: TeamsInstallation = {
     tenantId: person.tenantId,
@@ -45,9 +54,12 @@ export interface ChatRef {
 /**
  * How a private message fared. `replaced`: the chat on record was gone, so a new one was opened and the
  * message went there. Not sent: `gone` (Teams no longer knows the chat, 404) or `blocked` (403: the app was
- * removed or blocked there), and no new chat could take the message either; `failed` for anything else.
+ * removed or blocked there), and no new chat could take the message either; `failed` for anything else, with
+ * `heldBack` when it failed only because the tenant's Teams budget had no slot in time (Teams never saw it).
  */
-export type PersonalSend = { sent: true; chat: ChatRef; replaced: boolean } | { sent: false; problem: "gone" | "blocked" | "failed"; detail: string };
+export type PersonalSend =
+  | { sent: true; chat: ChatRef; replaced: boolean }
+  | { sent: false; problem: "gone" | "blocked" | "failed"; detail: string; heldBack?: true };
 
 /** Teams refuses the conversation itself, not the one request (notes/teams.md §8: treat as uninstalled). */
 export function isClosedConversation(error: unknown): error is ConnectorError {
@@ -58,18 +70,21 @@ export function isClosedConversation(error: unknown): error is ConnectorError {
  * Sends `build(chat)` privately to a person: to `chat` when given, else their stored 1:1 chat with the bot,
  * else one created now. When Teams answers 403/404 for that chat it is marked inactive on record (every
  * path that sends to a stored 1:1 chat comes through here) and a fresh 1:1 chat is opened and tried once.
- * `build` gets the chat the message goes to, so what it says (a link's confirmation target) follows it.
+ * `build` gets the chat the message goes to, so what it says (a link's confirmation target) follows it. Every call
+ * spends the person's tenant's Teams budget, each waiting at most `waitMs` for its slot.
  */
 export async function sendToPersonalChat(
   deps: Pick<AppContext, "config" | "storage" | "teams" | "log">,
   person: TeamsPerson,
   build: (chat: ChatRef) => Promise<OutgoingActivity> | OutgoingActivity,
   chat?: ChatRef,
+  { waitMs = TEAMS_CALL_WAIT_MS }: { waitMs?: number } = {},
 ): Promise<PersonalSend> {
-  const send = async (target: ChatRef) => deps.teams.send(target.serviceUrl, target.conversationId, await build(target));
+  const pacing = { tenantId: person.tenantId, waitMs };
+  const send = async (target: ChatRef) => deps.teams.send(target.serviceUrl, target.conversationId, await build(target), pacing);
   let first: ChatRef;
   try {
-    first = chat ?? (await openPersonalChat(deps, person));
+    first = chat ?? (await openPersonalChat(deps, person, waitMs));
     await send(first);
     return { sent: true, chat: first, replaced: false };
   } catch (error) {
@@ -78,7 +93,7 @@ export async function sendToPersonalChat(
     const gone = chat ?? (await new TeamsInstallations(deps.storage).findPersonal(person.tenantId, person.aadObjectId));
     if (gone) await markInactive(deps, person.tenantId, gone.conversationId, closed);
     try {
-      const fresh = await openPersonalChat(deps, person);
+      const fresh = await openPersonalChat(deps, person, waitMs);
       await send(fresh);
       deps.log("Teams: the personal chat on record was closed; sent in a new 1:1 chat instead");
       return { sent: true, chat: fresh, replaced: true };
@@ -115,6 +130,7 @@ async function markInactive(
 
 function failed(deps: { log: (line: string) => void }, error: unknown): PersonalSend {
   deps.log(`Teams: private message not delivered: ${(error as Error).message}`);
+  if (error instanceof TeamsBudgetSpent) return { sent: false, problem: "failed", detail: "Teams is busy just now", heldBack: true };
   return { sent: false, problem: "failed", detail: error instanceof ConnectorError ? describe(error) : "no answer from Teams" };
 }
 

@@ -16,7 +16,15 @@ import {
 import { LiveCards, livePostedAction, liveReleaseAction, type Claim, type PostReason } from "../storage/live-cards";
 import { submitInChunks, isNotFound, statusOf, storageErrorCode } from "../storage/table";
 import { IdentityRepository } from "../storage/identities";
-import { countsAsAttempt, GIVE_UP_AFTER_FAILING_MS, MAX_DELIVERY_ATTEMPTS, nextTry, retryDelay, SLOW_RETRY_SCHEDULE } from "../delivery/retry-policy";
+import {
+  countsAsAttempt,
+  GIVE_UP_AFTER_FAILING_MS,
+  MAX_DELIVERY_ATTEMPTS,
+  nextTry,
+  retryDelay,
+  SLOW_RETRY_SCHEDULE,
+  throttlesAfter,
+} from "../delivery/retry-policy";
 import { SETTLE_MS } from "../delivery/pacing";
 import { UnprovenPosts, type PostedThing } from "../delivery/unproven-post";
 import { sendSlackCard, type SlackSendOutcome } from "../delivery/slack-sender";
@@ -46,6 +54,8 @@ interface Taken {
   row: DeliveryRow;
   attempt: number;
   unconfirmed: number;
+  /** The 429s in a row the platform answered this target's post with (its retries carry them). */
+  throttles: number;
 }
 
 interface Requeue {
@@ -53,6 +63,7 @@ interface Requeue {
   target: AlertTarget;
   delaySeconds: number;
   slotAt?: number;
+  throttles?: number;
 }
 
 /**
@@ -73,7 +84,7 @@ export async function deliverBatch(deliverer: AppContext, batch: DeliveryBatch):
     await sendBatches(
       storage,
       batch,
-      batch.targets.map(({ targetKey, target }) => ({ targetKey, target, delaySeconds: 2 })),
+      batch.targets.map(({ targetKey, target, throttles }) => ({ targetKey, target, delaySeconds: 2, throttles })),
     );
     for (const { targetKey } of batch.targets) results.set(targetKey, "retry");
     return results;
@@ -100,7 +111,7 @@ async function takeRows(
     const waiting: Requeue[] = [];
     const skipped: string[] = [];
     const now = Date.now();
-    for (const { targetKey, target } of batch.targets) {
+    for (const { targetKey, target, throttles = 0 } of batch.targets) {
       const row = rows.get(targetKey);
       if (!row || row.state === "sent" || row.state === "dead") {
         skipped.push(targetKey);
@@ -111,13 +122,13 @@ async function takeRows(
         const busyFor = now - Date.parse(row.sendingSince ?? "");
         if (busyFor < SENDING_STALE_MS) {
           // Another copy of this message is posting it; look again once that must have finished (or died).
-          waiting.push({ targetKey, target, delaySeconds: Math.ceil((SENDING_STALE_MS - busyFor) / 1000) + 1 });
+          waiting.push({ targetKey, target, delaySeconds: Math.ceil((SENDING_STALE_MS - busyFor) / 1000) + 1, throttles });
           continue;
         }
         // Its consumer died mid-post: the platform may have the card.
         unconfirmed++;
       }
-      taken.push({ row, attempt: row.attempts + 1, unconfirmed });
+      taken.push({ row, attempt: row.attempts + 1, unconfirmed, throttles });
     }
     // The rows can also change under us for other reasons (the planner marking them enqueued): look again.
     if (await deliveries.takeMany(taken)) return { taken, waiting, skipped };
@@ -226,7 +237,13 @@ async function postTaken(
         ...(outcome.ambiguous ? { unconfirmed: t.unconfirmed + 1 } : {}),
         ...(failingSince ? { failingSince } : {}),
       });
-      requeue.push({ targetKey: key, target: t.row.target, delaySeconds: next.delaySeconds, slotAt: outcome.slotAt });
+      requeue.push({
+        targetKey: key,
+        target: t.row.target,
+        delaySeconds: next.delaySeconds,
+        slotAt: outcome.slotAt,
+        throttles: throttlesAfter(outcome, t.throttles),
+      });
       results.set(key, "retry");
       deliverer.log(
         `${label}: retry in ${next.delaySeconds}s (${outcome.reason}${outcome.ambiguous ? "; no answer: it may have been posted" : ""})` +
@@ -269,7 +286,7 @@ async function postOne(
   settlesInMs: number,
   unproven: UnprovenPosts,
 ): Promise<Posted> {
-  const { row, attempt, unconfirmed } = taken;
+  const { row, attempt, unconfirmed, throttles } = taken;
   const target = row.target;
   let outcome: Outcome;
   const slack = withSlack(sender);
@@ -278,7 +295,7 @@ async function postOne(
     outcome =
       unconfirmed > 0 && !(await unproven.beforePost())
         ? { kind: "withheld", reason: "an earlier post's outcome is unknown and Teams can't be asked" }
-        : await sendTeamsCard(sender, issue, target, row.targetKey, attempt);
+        : await sendTeamsCard(sender, issue, target, row.targetKey, attempt, throttles);
   } else if (target.provider === "discord") {
     // Discord can't be asked what the bot posted either: as on Teams, the one retry of an unknown outcome is a re-post.
     outcome =
@@ -358,7 +375,12 @@ async function sendBatches(storage: StorageClients, batch: DeliveryBatch, requeu
     const retries: DeliveryBatch = {
       alertId: batch.alertId,
       issueId: batch.issueId,
-      targets: group.targets.map(({ targetKey, target, slotAt }) => ({ targetKey, target, ...(slotAt ? { slotAt } : {}) })),
+      targets: group.targets.map(({ targetKey, target, slotAt, throttles }) => ({
+        targetKey,
+        target,
+        ...(slotAt ? { slotAt } : {}),
+        ...(throttles ? { throttles } : {}),
+      })),
       ...(batch.notify ? { notify: batch.notify } : {}),
     };
     for (const message of deliveryMessages(retries)) await storage.send(QUEUES.deliveries, message, { delaySeconds: group.delaySeconds });

@@ -10,6 +10,7 @@ import {
   MAX_DELIVERY_ATTEMPTS,
   nextTry,
   SLOW_RETRY_SCHEDULE,
+  throttlesAfter,
   type FailureVerdict,
 } from "../delivery/retry-policy";
 import { slackOwesManyUpdates, slackUpdatesToSpare, updateSlackCard } from "../delivery/slack-sender";
@@ -70,7 +71,8 @@ export async function refreshCards(refresher: AppContext, message: CardRefreshMe
   const writing = stale.filter((copy) => !held.includes(copy));
   const identities = new IdentityRepository(refresher.storage);
   const writers = await cards.beginWrites(writing);
-  const outcomes = await updateAll(refresher, identities, issue, writing, attempt);
+  const throttledBefore = message.throttles ?? 0;
+  const outcomes = await updateAll(refresher, identities, issue, writing, attempt, throttledBefore);
   const landed = outcomes.filter((outcome) => outcome.kind === "updated").length;
   // Read once after every update landed: if the issue moved past what was sent, an update may have overtaken a
   // newer one, and the copies are recorded as showing what was sent (behind: a refresh is queued, which the gate
@@ -88,6 +90,8 @@ export async function refreshCards(refresher: AppContext, message: CardRefreshMe
   let retryIn = held.length > 0 ? SETTLE_MS / 1000 : 0;
   /** Some copy failed for real (not only throttled): the retry counts as an attempt. */
   let failedForReal = false;
+  /** The 429s in a row the retry carries: one more when a platform answered a copy 429 (teams-sender's classify). */
+  let throttles = 0;
   // A retry rendering a change made since it was queued starts afresh, as that change's own refresh would.
   const failingSince = issue.version > message.version ? undefined : message.failingSince;
   for (const [i, outcome] of outcomes.entries()) {
@@ -107,6 +111,7 @@ export async function refreshCards(refresher: AppContext, message: CardRefreshMe
       // The soonest: a copy whose budget is back by then goes, the others are held back again without a call.
       retryIn = retryIn === 0 ? next.delaySeconds : Math.min(retryIn, next.delaySeconds);
       failedForReal ||= countsAsAttempt(outcome);
+      throttles = Math.max(throttles, throttlesAfter(outcome, throttledBefore));
       if (next.slow) {
         refresher.log(
           `Card copy ${targetLabel(copy.targetKey)} of ${issue.id} not updated after ${attempt} attempts (${outcome.reason}): ` +
@@ -135,6 +140,7 @@ export async function refreshCards(refresher: AppContext, message: CardRefreshMe
         // Past the last attempt the count stays there: every retry from then on is a slow one.
         attempt: failedForReal ? Math.min(attempt + 1, MAX_DELIVERY_ATTEMPTS) : attempt,
         ...(failedForReal || failingSince ? { failingSince: failingSince ?? gate.startedAt } : {}),
+        ...(throttles ? { throttles } : {}),
       };
       await queueCardRefresh(refresher.storage, retry, { delaySeconds: retryIn });
       await refreshGate.scheduled(issue.id, trailingFor, gate.startedAt);
@@ -203,6 +209,7 @@ async function updateAll(
   issue: Issue,
   copies: CardCopy[],
   attempt: number,
+  throttles: number,
 ): Promise<({ kind: "updated" } | FailureVerdict)[]> {
   const outcomes: ({ kind: "updated" } | FailureVerdict)[] = [];
   const groups = new Map<string, number[]>();
@@ -222,7 +229,7 @@ async function updateAll(
       const clientFor = (teamId: string) => () => (client ??= refresher.slack!.client(teamId));
       for (const i of members) {
         const copy = copies[i]!;
-        outcomes[i] = throttled ?? (await updateCopy(refresher, identities, issue, copy, attempt, clientFor));
+        outcomes[i] = throttled ?? (await updateCopy(refresher, identities, issue, copy, attempt, throttles, clientFor));
         const outcome = outcomes[i]!;
         if (outcome.kind === "retry" && outcome.throttled) throttled ??= outcome;
       }
@@ -237,9 +244,10 @@ async function updateCopy(
   issue: Issue,
   copy: CardCopy,
   attempt: number,
+  throttles: number,
   clientFor: (teamId: string) => () => Promise<WebClient>,
 ): Promise<{ kind: "updated" } | FailureVerdict> {
-  if (copy.provider === "msteams") return updateTeamsCard({ ...refresher, identities }, issue, copy, attempt, copy.notice);
+  if (copy.provider === "msteams") return updateTeamsCard({ ...refresher, identities }, issue, copy, attempt, copy.notice, throttles);
   if (copy.provider === "discord") {
     const { updateDiscordCard } = await import("../delivery/discord-sender");
     return updateDiscordCard(

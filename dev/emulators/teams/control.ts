@@ -38,7 +38,7 @@ const schemas = {
   user: z.object({ email: z.string().min(3), name: z.string().min(1), aadObjectId: z.string().optional(), upn: z.string().optional() }),
   /** Members by Teams id, Entra object id or email. */
   team: z.object({ name: z.string().min(1), members: z.array(z.string()).default([]) }),
-  rateLimits: z.object({ enabled: z.boolean() }),
+  rateLimits: z.object({ enabled: z.boolean(), retryAfter: z.boolean().optional() }),
   /** Team by team id or General channel id; user by Teams id, Entra object id or email. */
   teamMemberRemoval: z.object({ team: z.string().min(1), user: z.string().min(1), withObjectId: z.boolean().optional() }),
   userRemoval: z.object({ user: z.string().min(1), withObjectId: z.boolean().optional() }),
@@ -65,8 +65,8 @@ export async function handleControl(emulator: TeamsEmulator, req: IncomingMessag
       emulator.clearFaults();
       return { status: 204 };
     case "POST /_emulator/rate-limits":
-      return parsed(schemas.rateLimits, body, ({ enabled }) => {
-        emulator.enforceRateLimits(enabled);
+      return parsed(schemas.rateLimits, body, ({ enabled, retryAfter }) => {
+        emulator.enforceRateLimits(enabled, { retryAfter });
         return { status: 204 };
       });
     case "POST /_emulator/activities":

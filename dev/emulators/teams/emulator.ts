@@ -33,7 +33,7 @@ export interface TeamsEmulatorOptions {
   tenantId: string;
   /** Display name in `recipient` and in `<at>…</at>` mentions; default "Triage Relay". */
   botName?: string;
-  /** Answer 429 past Teams' per-conversation limits (7/1 s, 8/2 s, 60/30 s sends). Default off. */
+  /** Answer 429 past Teams' per-conversation limits (7/1 s, 8/2 s, 60/30 s sends) and its tenant's (50/1 s, every call). Default off. */
   enforceRateLimits?: boolean;
   /** Lifetime of managed identity tokens; default 86400 like Entra's. MSAL treats < 300 s as already expired. */
   accessTokenLifetimeSec?: number;
@@ -118,7 +118,11 @@ export interface TeamsEmulator {
 
   injectFault(fault: FaultSpec): void;
   clearFaults(): void;
-  enforceRateLimits(enabled: boolean): void;
+  /**
+   * `retryAfter: false`: the 429s past the limits carry no Retry-After, as Teams' sometimes don't (notes/teams.md §3.2).
+   * Default: they carry one.
+   */
+  enforceRateLimits(enabled: boolean, options?: { retryAfter?: boolean }): void;
 
   stop(): Promise<void>;
 }
@@ -266,8 +270,9 @@ class Emulator implements TeamsEmulator {
     this.parts.faults.clear();
   }
 
-  enforceRateLimits(enabled: boolean): void {
+  enforceRateLimits(enabled: boolean, options: { retryAfter?: boolean } = {}): void {
     this.parts.limiter.enabled = enabled;
+    this.parts.limiter.sendsRetryAfter = options.retryAfter ?? true;
   }
 
   async stop(): Promise<void> {

@@ -97,14 +97,19 @@ const BUCKETS: Partial<Record<ConnectorOperation, keyof typeof LIMITS>> = {
 
 export class RateLimiter {
   enabled = false;
+  /** Whether a 429 says how long to wait (Retry-After): Teams' don't always. */
+  sendsRetryAfter = true;
   private readonly history = new Map<string, number[]>();
 
-  /** Records the request and returns undefined, or returns the seconds to wait when it is over a limit. */
-  check(operation: ConnectorOperation, conversationId: string, now = Date.now()): number | undefined {
+  /**
+   * Records the request and returns undefined, or returns the seconds to wait when it is over a limit. Every call
+   * counts against the tenant's limit (creating a conversation too); conversation calls also against their thread's.
+   */
+  check(operation: ConnectorOperation, conversationId: string | undefined, now = Date.now()): number | undefined {
     if (!this.enabled) return undefined;
     const bucket = BUCKETS[operation];
     const keys: [string, keyof typeof LIMITS][] = [["tenant", "tenant"]];
-    if (bucket) keys.push([`${bucket}|${baseConversationId(conversationId)}`, bucket]);
+    if (bucket && conversationId !== undefined) keys.push([`${bucket}|${baseConversationId(conversationId)}`, bucket]);
     const waitMs = Math.max(...keys.map(([key, limits]) => this.waitFor(key, LIMITS[limits], now)));
     if (waitMs > 0) return Math.max(1, Math.ceil(waitMs / 1000));
     for (const [key] of keys) this.history.get(key)!.push(now);

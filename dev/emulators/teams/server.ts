@@ -114,10 +114,15 @@ export async function startServer(deps: ServerDeps, port: number, host: string):
     }
     const fault = await intercept(route.operation, route.conversationId);
     if (fault) return fault;
-    if (route.operation !== "unknown" && route.conversationId !== undefined) {
+    if (route.operation !== "unknown") {
       const retryAfterSec = deps.limiter.check(route.operation, route.conversationId);
       if (retryAfterSec !== undefined) {
-        return errorReply(429, "Throttled", "Too many requests.", { "retry-after": String(retryAfterSec) });
+        return errorReply(
+          429,
+          "Throttled",
+          "Too many requests.",
+          deps.limiter.sendsRetryAfter ? { "retry-after": String(retryAfterSec) } : undefined,
+        );
       }
     }
     return deps.connector.handle(route, { body, query });

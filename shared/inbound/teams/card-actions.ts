@@ -9,6 +9,7 @@ import { IssueRepository } from "../../storage/issues";
 import { clickNotice, runCardClick, type CardClick, type NotApplied } from "../../workflows/card-click";
 import { actOnIssueInTurn } from "../../workflows/issue-actions";
 import { baseConversationId, tenantOf, type TeamsActivity } from "../../teams/activity";
+import { TeamsBudgetSpent } from "../../teams/connector";
 import type { AppContext } from "../../context";
 import { cardReply, errorReply, messageReply, OK, type BotReply } from "../../teams/invoke-replies";
 import type { AnswerDeadline } from "../answer-deadline";
@@ -26,6 +27,30 @@ import { identifyActor, linkPromptOffersLink, promptToLink, tellPrivately, tellW
 export const TEAMS_ANSWER_WITHIN_MS = 8_000;
 /** How long the answer waits for a link prompt to be sent, to say it was; what is left of the budget renders the card. */
 const LINK_PROMPT_WAIT_MS = 4_000;
+/**
+ * A Teams call on the way to a click's answer waits for its slot in the tenant's budget (docs/pacing.md) until this
+ * long before the answer is due, to leave time to render and answer. Past it, the answer goes without the call: who
+ * clicked isn't known ("try again"), the clicked card's update is left to the card refresh the change queues, the
+ * clicker's notice follows the answer.
+ */
+const ANSWER_RESERVE_MS = 1_500;
+/**
+ * A post or an update on the way to the answer waits for its slot no longer than a delivery's post does. It books its
+ * conversation's budget and the tenant's at one time: a busy conversation's slot far ahead would leave the tenant's
+ * budget unused until then (nothing is booked before the latest slot), stalling every other conversation's cards.
+ */
+const CLICK_WRITE_WAIT_MS = 2_000;
+/** What the click's work after its answer (a notice held back) may wait for a slot: nobody waits for the answer any more. */
+const AFTER_ANSWER_WAIT_MS = 15_000;
+
+/** The wait for a read (who clicked): as long as the answer's time allows. */
+function clickReadWaitMs(deadline: AnswerDeadline): number {
+  return Math.max(0, deadline.remainingMs() - ANSWER_RESERVE_MS);
+}
+
+function clickWriteWaitMs(deadline: AnswerDeadline): number {
+  return Math.min(CLICK_WRITE_WAIT_MS, clickReadWaitMs(deadline));
+}
 
 export const SOMETHING_WENT_WRONG = "Something went wrong on our side, so this may not have been applied. Try again in a moment.";
 const STILL_WORKING =
@@ -73,7 +98,7 @@ export async function onExecuteAction(ctx: AppContext, received: TeamsActivity, 
 }
 
 async function answerExecute(ctx: AppContext, received: TeamsActivity, deadline: AnswerDeadline): Promise<ExecuteAnswer> {
-  const activity = await withSenderObjectId(ctx, received);
+  const activity = await withSenderObjectId(ctx, received, clickReadWaitMs(deadline));
   const value = activity.value as { action?: { verb?: unknown; data?: { payload?: unknown } } } | undefined;
   const parsed = cardActionPayloadSchema.safeParse(value?.action?.data?.payload);
   if (!parsed.success) {
@@ -81,7 +106,7 @@ async function answerExecute(ctx: AppContext, received: TeamsActivity, deadline:
     return {
       reply: errorReply(400, "BadRequest", UNKNOWN_BUTTON),
       afterwards: nothingToAnnounce,
-      insteadOfReply: () => tellPrivately(ctx, activity, UNKNOWN_BUTTON),
+      insteadOfReply: () => tellAfterAnswer(ctx, activity, UNKNOWN_BUTTON),
     };
   }
   const result = await applyCardAction(ctx, activity, parsed.data, deadline);
@@ -93,7 +118,7 @@ async function answerExecute(ctx: AppContext, received: TeamsActivity, deadline:
       reply: cardReply(card),
       afterwards: result.announce,
       insteadOfReply: async () => {
-        if (result.privateNotice) await tellPrivately(ctx, activity, result.privateNotice);
+        if (result.privateNotice) await tellAfterAnswer(ctx, activity, result.privateNotice);
       },
     };
   } catch (error) {
@@ -105,11 +130,11 @@ async function answerExecute(ctx: AppContext, received: TeamsActivity, deadline:
 
 /** The Action.Submit fallback (Teams mobile): same change, then the clicked card is updated in place for everyone. */
 export async function onSubmitAction(ctx: AppContext, received: TeamsActivity, deadline: AnswerDeadline): Promise<BotReply> {
-  const activity = await withSenderObjectId(ctx, received);
+  const activity = await withSenderObjectId(ctx, received, clickReadWaitMs(deadline));
   const parsed = cardActionPayloadSchema.safeParse((activity.value as { payload?: unknown }).payload);
   if (!parsed.success) {
     ctx.log("Teams: submitted card data refused: unknown or malformed action");
-    await tellPrivately(ctx, activity, "That button isn't one this app knows. The card may be from an older version.");
+    await tellInTime(ctx, activity, "That button isn't one this app knows. The card may be from an older version.", deadline);
     return OK;
   }
   const result = await applyCardAction(ctx, activity, parsed.data, deadline);
@@ -122,14 +147,17 @@ export async function onSubmitAction(ctx: AppContext, received: TeamsActivity, d
       try {
         // Everyone sees this card: it shows the state, and a notice meant for the clicker goes to them alone.
         const card = await issueCard(ctx, activity, issue);
-        await ctx.teams.update(activity.serviceUrl, conversationId, activityId, { type: "message", attachments: [cardAttachment(card)] });
+        const pacing = { tenantId: tenantOf(activity)!, waitMs: clickWriteWaitMs(deadline) };
+        await ctx.teams.update(activity.serviceUrl, conversationId, activityId, { type: "message", attachments: [cardAttachment(card)] }, pacing);
         marking = () =>
           markCopyRendered(ctx, parsed.data.issueId, tenantOf(activity)!, activity.serviceUrl, conversationId, activityId, issue.version);
       } catch (error) {
-        ctx.log(`Teams: could not update the clicked card: ${(error as Error).message}`);
+        // Not marked rendered: the card refresh the change queues updates this copy with the others.
+        const why = error instanceof TeamsBudgetSpent ? "no slot in the tenant's Teams budget in time" : (error as Error).message;
+        ctx.log(`Teams: could not update the clicked card (${why}): the card refresh updates it`);
       }
     }
-    if (result.notice) await tellPrivately(ctx, activity, result.notice);
+    if (result.notice) await tellInTime(ctx, activity, result.notice, deadline);
     return OK;
   } finally {
     // Marked first, so the card refresh the announcement queues spends no update on the copy just updated.
@@ -141,6 +169,21 @@ export async function onSubmitAction(ctx: AppContext, received: TeamsActivity, d
       }
     });
   }
+}
+
+/**
+ * A private word to the clicker before the answer, if the tenant's Teams budget has a slot for it in time; else
+ * after the answer (never dropped for want of a slot).
+ */
+async function tellInTime(ctx: AppContext, activity: TeamsActivity, text: string, deadline: AnswerDeadline): Promise<void> {
+  if ((await tellPrivately(ctx, activity, text, clickWriteWaitMs(deadline))) === "held-back") {
+    afterAnswer(ctx, () => tellAfterAnswer(ctx, activity, text));
+  }
+}
+
+/** A private word to the clicker once the answer has gone: nobody waits, so it may wait longer for its slot. */
+async function tellAfterAnswer(ctx: AppContext, activity: TeamsActivity, text: string): Promise<void> {
+  await tellPrivately(ctx, activity, text, AFTER_ANSWER_WAIT_MS);
 }
 
 /**
@@ -181,7 +224,7 @@ async function applyCardAction(
   const tenantId = tenantOf(activity)!;
   const click: CardClick = { provider: "msteams", scope: tenantId, issueId: payload.issueId, requested: payload.action };
   const result = await runCardClick(click, {
-    identify: () => identifyClicker(ctx, activity, tenantId),
+    identify: () => identifyClicker(ctx, activity, tenantId, deadline),
     promptToLink: () => promptToLinkNotice(ctx, activity, tenantId, deadline),
     decide: async () => {
       const people = payload.action.type === "assign" ? await ctx.identities.people("msteams", tenantId) : [];
@@ -216,9 +259,9 @@ async function applyCardAction(
 }
 
 /** Who clicked; when Teams can't be asked just now (throttled, failing, no answer), a word to try again instead. */
-async function identifyClicker(ctx: AppContext, activity: TeamsActivity, tenantId: string): Promise<Actor | NotApplied> {
+async function identifyClicker(ctx: AppContext, activity: TeamsActivity, tenantId: string, deadline: AnswerDeadline): Promise<Actor | NotApplied> {
   try {
-    return await identifyActor(ctx, activity, tenantId);
+    return await identifyActor(ctx, activity, tenantId, clickReadWaitMs(deadline));
   } catch (error) {
     if (!(error instanceof ProfileReadUnavailable)) throw error;
     ctx.log(`Teams: could not look up who clicked: ${error.reason}`);

@@ -32,7 +32,15 @@ export async function onCommand(ctx: AppContext, received: TeamsActivity): Promi
   const tenantId = tenantOf(activity)!;
   const conversationId = baseConversationId(activity);
   const say = (answer: string) =>
-    safeSend(ctx, activity.serviceUrl, activity.conversation.id, { type: "message", text: answer, textFormat: "markdown" });
+    safeSend(
+      ctx,
+      { serviceUrl: activity.serviceUrl, conversationId: activity.conversation.id, tenantId },
+      {
+        type: "message",
+        text: answer,
+        textFormat: "markdown",
+      },
+    );
   let reply: CommandReply<string | undefined>;
   try {
     reply = await runCommand(

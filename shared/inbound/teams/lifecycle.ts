@@ -176,7 +176,7 @@ async function sendWelcome(ctx: AppContext, reference: TeamsInstallation): Promi
           "To receive a project's alerts here, mention me with **subscribe PROJECT [LEVEL]**, e.g. `@Triage Relay subscribe checkout error`.",
           "Producers can also address this conversation directly with the id below.",
         ];
-  await safeSend(ctx, reference.serviceUrl, reference.conversationId, {
+  await safeSend(ctx, reference, {
     type: "message",
     summary: "Triage Relay is ready",
     attachments: [cardAttachment(noticeCard("Triage Relay is ready", lines, [{ title: "Conversation id", value: reference.conversationId }]))],

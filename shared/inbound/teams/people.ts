@@ -2,9 +2,10 @@ import type { Actor, Person } from "../../domain/issue";
 import { autoLinkVerified, linkedOrAutoLinked, ProfileReadUnavailable } from "../../identity/auto-link";
 import { sendTeamsLinkPrompt } from "../../identity/prompts";
 import { conversationTypeOf, tenantOf, type TeamsActivity } from "../../teams/activity";
-import { ConnectorError } from "../../teams/connector";
+import { ConnectorError, TeamsBudgetSpent } from "../../teams/connector";
 import { teamsMemberPerson } from "../../teams/member-person";
-import { safeSend } from "./safe-send";
+import { TEAMS_CALL_WAIT_MS } from "../../teams/pacing";
+import { REPLY_WAIT_MS, safeSend, type ReplyOutcome } from "./safe-send";
 import type { AppContext } from "../../context";
 import { sendToPersonalChat, type PersonalSend } from "../../teams/personal-chat";
 
@@ -13,16 +14,17 @@ import { sendToPersonalChat, type PersonalSend } from "../../teams/personal-chat
 /**
  * Who clicked: the linked person, or the member's email from the Bot Connector (linked automatically,
  * when allowed). Without either the actor has no person, and actions that need one say so. Throws
- * `ProfileReadUnavailable` when Teams can't say who they are just now.
+ * `ProfileReadUnavailable` when Teams can't say who they are just now (or the tenant's Teams budget has no slot for
+ * the read within `waitMs`).
  */
-export async function identifyActor(ctx: AppContext, activity: TeamsActivity, tenantId: string): Promise<Actor> {
+export async function identifyActor(ctx: AppContext, activity: TeamsActivity, tenantId: string, waitMs = TEAMS_CALL_WAIT_MS): Promise<Actor> {
   const label = activity.from.name ?? "a Teams user";
   const aadObjectId = activity.from.aadObjectId;
   if (!aadObjectId) return { label, surface: "teams" };
   const user = { provider: "msteams" as const, scope: tenantId, chatUserId: aadObjectId, teamsUserId: activity.from.id };
   const conversationId = activity.conversation.id.split(";")[0]!;
   const person = await linkedOrAutoLinked(autoLinkDeps(ctx), user, () =>
-    memberPerson(ctx, activity.serviceUrl, conversationId, activity.from.id, tenantId).catch((error: unknown) => {
+    memberPerson(ctx, activity.serviceUrl, conversationId, activity.from.id, tenantId, waitMs).catch((error: unknown) => {
       throw passingMemberReadFailure(error) ?? error;
     }),
   );
@@ -53,8 +55,9 @@ async function memberPerson(
   conversationId: string,
   memberId: string,
   tenantId: string,
+  waitMs = TEAMS_CALL_WAIT_MS,
 ): Promise<Person | undefined> {
-  return teamsMemberPerson(await ctx.teams.getMember(serviceUrl, conversationId, memberId), tenantId);
+  return teamsMemberPerson(await ctx.teams.getMember(serviceUrl, conversationId, memberId, { tenantId, waitMs }), tenantId);
 }
 
 /**
@@ -64,6 +67,8 @@ async function memberPerson(
  * where a click that is told "try again" instead of "link your account" must be sure.)
  */
 function passingMemberReadFailure(error: unknown): ProfileReadUnavailable | undefined {
+  if (error instanceof TeamsBudgetSpent)
+    return new ProfileReadUnavailable("the app's Teams budget had no slot for the read in time", error.retryAfterSec);
   if (error instanceof ConnectorError) {
     const passing = error.status === 408 || error.status === 412 || error.status === 429 || error.status >= 500;
     return passing ? new ProfileReadUnavailable(`HTTP ${error.status}${error.code ? ` ${error.code}` : ""}`, error.retryAfterSec) : undefined;
@@ -97,21 +102,28 @@ export function linkPromptOffersLink(ctx: AppContext): boolean {
   return ctx.config.oidc !== undefined;
 }
 
-/** A word for one person: in a 1:1 chat, right there; elsewhere, in their 1:1 chat with the bot. */
-export async function tellPrivately(ctx: AppContext, activity: TeamsActivity, text: string): Promise<void> {
-  if (conversationTypeOf(activity) === "personal") {
-    await safeSend(ctx, activity.serviceUrl, activity.conversation.id, { type: "message", text });
-    return;
-  }
+/**
+ * A word for one person: in a 1:1 chat, right there; elsewhere, in their 1:1 chat with the bot. Its calls wait at
+ * most `waitMs` each for a slot in the tenant's Teams budget; `held-back` when one had none in time.
+ */
+export async function tellPrivately(ctx: AppContext, activity: TeamsActivity, text: string, waitMs = REPLY_WAIT_MS): Promise<ReplyOutcome> {
   const tenantId = tenantOf(activity)!;
+  if (conversationTypeOf(activity) === "personal") {
+    return safeSend(ctx, { serviceUrl: activity.serviceUrl, conversationId: activity.conversation.id, tenantId }, { type: "message", text }, waitMs);
+  }
   const aadObjectId = activity.from.aadObjectId;
-  if (!aadObjectId) return;
+  if (!aadObjectId) return "not-sent";
   // A 1:1 chat Teams says is gone is marked inactive and replaced; a failure is logged (there is no one else to tell).
-  const result = await sendToPersonalChat(ctx, { tenantId, aadObjectId, teamsUserId: activity.from.id, serviceUrl: activity.serviceUrl }, () => ({
-    type: "message",
-    text,
-  }));
-  if (!result.sent) ctx.log(`Teams: private notice not delivered (${result.problem}: ${result.detail})`);
+  const result = await sendToPersonalChat(
+    ctx,
+    { tenantId, aadObjectId, teamsUserId: activity.from.id, serviceUrl: activity.serviceUrl },
+    () => ({ type: "message", text }),
+    undefined,
+    { waitMs },
+  );
+  if (result.sent) return "sent";
+  ctx.log(`Teams: private notice not delivered (${result.problem}: ${result.detail})`);
+  return result.heldBack ? "held-back" : "not-sent";
 }
 
 /**
@@ -119,9 +131,10 @@ export async function tellPrivately(ctx: AppContext, activity: TeamsActivity, te
  * chat with the bot, asked of Teams (creating it returns the one that exists) rather than read from the record.
  */
 export async function tellWithoutStorage(ctx: AppContext, activity: TeamsActivity, text: string): Promise<void> {
+  const tenantId = tenantOf(activity)!;
   const conversationId =
     conversationTypeOf(activity) === "personal"
       ? activity.conversation.id
-      : (await ctx.teams.createPersonalConversation(activity.serviceUrl, ctx.config.bot.appId, activity.from.id, tenantOf(activity)!)).id;
-  await ctx.teams.send(activity.serviceUrl, conversationId, { type: "message", text });
+      : (await ctx.teams.createPersonalConversation(activity.serviceUrl, ctx.config.bot.appId, activity.from.id, tenantId, REPLY_WAIT_MS)).id;
+  await ctx.teams.send(activity.serviceUrl, conversationId, { type: "message", text }, { tenantId, waitMs: REPLY_WAIT_MS });
 }
