@@ -55,6 +55,8 @@ export function throttlesAfter(verdict: FailureVerdict, before: number): number 
  */
 const SLOW_RETRY_SECONDS = 600;
 const SLOW_RETRY_JITTER_SECONDS = 300;
+/** The longest wait between two tries of a delivery (the claim on its card must outlast it: live-cards' STALE_CLAIM_MS). */
+export const SLOW_RETRY_MAX_SECONDS = SLOW_RETRY_SECONDS + SLOW_RETRY_JITTER_SECONDS;
 export const GIVE_UP_AFTER_FAILING_MS = 24 * 60 * 60_000;
 
 /** The slow schedule, as log lines tell it. */

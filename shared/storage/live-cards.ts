@@ -49,8 +49,13 @@ export interface LiveCardPolicy {
   now?: number;
 }
 
-/** A claim not turned into a card within this long belonged to an instance that died. */
-export const STALE_CLAIM_MS = 10 * 60_000;
+/**
+ * A claim not turned into a card within this long belonged to an instance that died (its delivery message lost).
+ * Each try of the delivery claims it afresh, so this outlasts the longest wait between two tries, a first post's
+ * slow retry (10–15 minutes, delivery/retry-policy.ts): a claim gone stale between them let another alert post a
+ * card beside the one still being retried.
+ */
+export const STALE_CLAIM_MS = 20 * 60_000;
 export const LIVE_ROW_PREFIX = "~live:";
 
 /**

@@ -1,5 +1,6 @@
 // The one rule the alert planner and the deliverer's claim share: does this alert post a card in a target?
 import { describe, expect, it } from "vitest";
+import { SLOW_RETRY_MAX_SECONDS } from "../../../shared/delivery/retry-policy";
 import { liveCardDecision, STALE_CLAIM_MS, type LiveCard } from "../../../shared/storage/live-cards";
 
 const NOW = Date.parse("2026-12-06T08:00:00.000Z");
@@ -40,6 +41,11 @@ describe("liveCardDecision", () => {
     expect(liveCardDecision({ ...posting, claimedAt: ago(STALE_CLAIM_MS + 1) }, "a2", policy)).toEqual({ kind: "post", because: "stale-claim" });
     // A regression doesn't post over a card still being posted: it merges into it.
     expect(liveCardDecision(posting, "a2", { ...policy, notify: "regressed" })).toEqual({ kind: "merged", intoAlertId: "a1" });
+  });
+
+  it("a first post waiting out its slow retry (a platform outage) keeps its claim: another alert merges, no second card", () => {
+    const waiting = posted({ state: "posting", postedAt: undefined, messageRef: undefined, claimedAt: ago((SLOW_RETRY_MAX_SECONDS + 60) * 1000) });
+    expect(liveCardDecision(waiting, "a2", { ...policy, notify: "regressed" })).toEqual({ kind: "merged", intoAlertId: "a1" });
   });
 
   describe("an ignored issue, or one still resolved after the alert (Sentry mutes archived issues)", () => {
