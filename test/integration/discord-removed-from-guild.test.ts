@@ -16,6 +16,7 @@ import { targetKey, type AlertTarget } from "../../shared/domain/alert";
 import { handleDiscordInteraction } from "../../shared/inbound/discord/interactions";
 import { CardRepository } from "../../shared/storage/cards";
 import { DeliveryRepository } from "../../shared/storage/deliveries";
+import type { Issue } from "../../shared/domain/issue";
 import { IssueRepository } from "../../shared/storage/issues";
 import { deliverBatch } from "../../shared/workflows/deliver";
 import { updateDiscordCard } from "../../shared/delivery/discord-sender";
@@ -83,9 +84,9 @@ async function startOutage() {
 
 let alerts = 0;
 /** One alert of a new issue for the channel, planned as alert intake leaves it: `deliver` runs one attempt of it. */
-async function plannedAlert(channelId: string) {
+async function plannedAlert(channelId: string, issue: Partial<Issue> = {}) {
   const issueId = `discord-removed-${++alerts}`;
-  await new IssueRepository(app.storage).change(issueId, () => ({ issue: anIssue({ id: issueId, version: 1 }), activities: [] }));
+  await new IssueRepository(app.storage).change(issueId, () => ({ issue: anIssue({ id: issueId, version: 1, ...issue }), activities: [] }));
   const target: AlertTarget = { provider: "discord", channelId };
   const batch = { alertId: `alert-${issueId}`, issueId, targets: [{ targetKey: targetKey(target), target }] };
   await new DeliveryRepository(app.storage).plan(batch.alertId, issueId, batch.targets[0]!.targetKey, target);
@@ -291,13 +292,13 @@ describe("the hourly re-check meets a passing failure", () => {
 
 describe("storage failing during the re-check", () => {
   it("the card's render failing after the claim: the retry asks Discord again and posts, not dead", async () => {
-    // Refused before any card went there: the app has never read the server's people (the Assign menu's choices).
+    // Refused before any card went there; the card names an assignee, whose user in the server it reads to show them.
     const channelId = discord.addGuild("Render fails in re-check", ["alerts"]).channels[0]!.id;
     removeBot([channelId]);
     expect((await alertTo(channelId)).row).toMatchObject({ state: "dead", reason: expect.stringMatching(/Missing Access \(50001\)/) });
     addBotBack([channelId]);
 
-    const alert = await plannedAlert(channelId);
+    const alert = await plannedAlert(channelId, { assignee: { email: "ana@contoso.com" } });
     app.proxy.refuse(({ service, url }) => (service === "table" && url.includes("/identities") ? 403 : undefined));
     expect(await alert.deliver(appAt(HOUR_MS + 60_000))).toMatchObject({ state: "pending" });
     app.proxy.refuse(undefined);
