@@ -87,6 +87,11 @@ export interface SlackPostOptions {
    * if it is there. When the look-up can't tell, `beforeUnprovenPost` decides: false withholds the post.
    */
   lookFirst?: boolean;
+  /**
+   * No later than the first unanswered attempt began (the delivery row's `failingSince`): how far back the look-up
+   * reads when this process didn't see that attempt (another instance made it, hours ago perhaps).
+   */
+  failingSince?: string;
   beforeUnprovenPost?: () => Promise<boolean>;
   /** Milliseconds until the issue counts as settled (see `settlesIn`); 0 or absent: settled. */
   settlesInMs?: number;
@@ -120,7 +125,7 @@ export async function sendSlackCard(
       postedAt: new Date().toISOString(),
     });
     if (options.lookFirst) {
-      const earlier = await findPosted(client, channel, options.deliveryId);
+      const earlier = await findPosted(client, channel, options.deliveryId, CARD_METADATA_TYPE, options.failingSince);
       // What it shows is unknown: version 0 makes the refresh that follows render the current issue on it.
       if (earlier.kind === "found") return { kind: "sent", copy: copyAt(earlier.ts, 0), adopted: true };
       if (earlier.kind === "unknown" && options.beforeUnprovenPost && !(await options.beforeUnprovenPost())) {
@@ -337,8 +342,16 @@ const lookupReadDownTo = new RememberedPerDelivery<string>();
  * unanswered attempt began (needs the `*:history` scopes). Rate limited, it throws: the post waits with the look-up,
  * which then carries on from the page it was refused.
  */
-export async function findPosted(client: WebClient, channel: string, deliveryId: string, eventType = CARD_METADATA_TYPE): Promise<Lookup> {
-  const since = unansweredPostBegan.get(deliveryId) ?? Date.now() - LOOKBACK_SECONDS * 1000;
+export async function findPosted(
+  client: WebClient,
+  channel: string,
+  deliveryId: string,
+  eventType = CARD_METADATA_TYPE,
+  failingSince?: string,
+): Promise<Lookup> {
+  // What this process saw, else the delivery's record: a "not there" read from too late would post a second card.
+  const recorded = failingSince ? Date.parse(failingSince) : Number.NaN;
+  const since = unansweredPostBegan.get(deliveryId) ?? (Number.isFinite(recorded) ? recorded : Date.now() - LOOKBACK_SECONDS * 1000);
   const progressKey = `${channel}\n${deliveryId}`;
   const readDownTo = lookupReadDownTo.get(progressKey);
   const settled = (lookup: Lookup): Lookup => {

@@ -306,6 +306,7 @@ async function postOne(
     outcome = await sendSlackCard(slack, issue, target, row.targetKey, attempt, {
       deliveryId: deliveryId(batch.alertId, row.targetKey),
       lookFirst: unconfirmed > 0,
+      ...(row.failingSince ? { failingSince: row.failingSince } : {}),
       beforeUnprovenPost: unproven.beforePost,
       // A regression's or a worse level's new card is the notification itself: it goes now, and its update later.
       settlesInMs: because === "regressed" || because === "level-rose" ? 0 : settlesInMs,

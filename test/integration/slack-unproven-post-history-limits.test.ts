@@ -16,7 +16,8 @@ import { loadConfig } from "../../shared/config";
 import type { SlackContext } from "../../shared/context";
 import { targetKey } from "../../shared/domain/alert";
 import { SlackTokens } from "../../shared/slack/client";
-import { DeliveryRepository, type DeliveryMessage } from "../../shared/storage/deliveries";
+import { CARD_METADATA_TYPE, postAppMessage } from "../../shared/delivery/slack-sender";
+import { DeliveryRepository, deliveryId, type DeliveryMessage } from "../../shared/storage/deliveries";
 import { IssueRepository } from "../../shared/storage/issues";
 import { deliver } from "../../shared/workflows/deliver";
 import { anIssue } from "../fixtures/issues";
@@ -76,6 +77,36 @@ async function planned(name: string, target: SlackTarget): Promise<DeliveryMessa
 }
 
 const botMessagesIn = (channel: string, botUserId: string) => slack.messages(channel).filter((m) => m.user === botUserId && !m.ephemeral);
+
+// First in the file: the emulator's message timestamps only ever grow, so the card stamped three hours ago goes first.
+describe("an unanswered card post made by another instance, hours ago", () => {
+  it("is looked for from when the delivery began failing (its row), not only the last two hours: adopted, never posted twice", async () => {
+    const { target, botUserId } = await slackChannel("Earlier");
+    const message = await planned("earlier", target);
+    // Three hours ago another instance's post got no answer, yet landed; this process never saw that attempt.
+    const threeHoursAgo = Date.now() - 3 * 3600_000;
+    clock.set(threeHoursAgo);
+    const client = await deliverer.slack.client(target.teamId);
+    await postAppMessage(
+      client,
+      target.channel,
+      { text: "the card", blocks: [] },
+      {
+        event_type: CARD_METADATA_TYPE,
+        event_payload: { delivery: deliveryId(message.alertId, message.targetKey) },
+      },
+    );
+    await new DeliveryRepository(app.storage).updateMany(
+      message.alertId,
+      new Map([[message.targetKey, { unconfirmed: 1, attempts: 1, failingSince: new Date(threeHoursAgo).toISOString() }]]),
+    );
+    clock.set(Date.now());
+
+    expect(await deliver(deliverer, message)).toBe("sent");
+    expect(botMessagesIn(target.channel, botUserId)).toHaveLength(1);
+    expect((await new DeliveryRepository(app.storage).get(message.alertId, message.targetKey))!.decision).toMatch(/found the card/);
+  }, 40_000);
+});
 
 describe("an unanswered card post, looked up under the non-Marketplace conversations.history limits", () => {
   it("pages past a busy channel's newest 15 messages a minute at a time, adopts the card, and never posts a second", async () => {
