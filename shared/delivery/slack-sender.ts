@@ -349,9 +349,11 @@ export async function findPosted(
   eventType = CARD_METADATA_TYPE,
   failingSince?: string,
 ): Promise<Lookup> {
-  // What this process saw, else the delivery's record: a "not there" read from too late would post a second card.
+  // What this process saw, else the delivery's record as well as the last two hours: a "not there" read from too
+  // late would post a second card (the row's time is taken when the attempt's batch ended, after the post began).
   const recorded = failingSince ? Date.parse(failingSince) : Number.NaN;
-  const since = unansweredPostBegan.get(deliveryId) ?? (Number.isFinite(recorded) ? recorded : Date.now() - LOOKBACK_SECONDS * 1000);
+  const lookback = Date.now() - LOOKBACK_SECONDS * 1000;
+  const since = unansweredPostBegan.get(deliveryId) ?? (Number.isFinite(recorded) ? Math.min(recorded, lookback) : lookback);
   const progressKey = `${channel}\n${deliveryId}`;
   const readDownTo = lookupReadDownTo.get(progressKey);
   const settled = (lookup: Lookup): Lookup => {

@@ -209,6 +209,7 @@ export async function acquireTogether(
   options: { keepPromise?: boolean } = {},
 ): Promise<Slot> {
   const { now, wait } = budgets[0]![0].clock;
+  const deadline = now() + maxWaitMs;
   for (let rebooked = 0; ; rebooked++) {
     const start = now();
     let at = start;
@@ -219,10 +220,17 @@ export async function acquireTogether(
         if (earliest > at) [at, moved] = [earliest, true];
       }
     }
-    if (at - start > maxWaitMs) {
+    if (at > deadline) {
       const [limiter, key] = budgets.reduce((a, b) => (b[0].earliest(b[1], start) > a[0].earliest(a[1], start) ? b : a));
       const deferred = limiter.defer(key, options);
       return deferred.at >= at ? deferred : { ...deferred, retryInSeconds: Math.ceil((at - start) / 1000), at };
+    }
+    // Booked far ahead, a slot would hold back every later request of its budgets (each goes after the last slot
+    // taken): one busy conversation's reply would stall its whole tenant. Far off, it waits unbooked and asks again.
+    if (at - start > BOOK_AHEAD_MS) {
+      await wait(at - start - BOOK_AHEAD_MS);
+      rebooked--;
+      continue;
     }
     for (const [limiter, key] of budgets) limiter.book(key, at);
     if (at <= start) return { ok: true };
@@ -232,6 +240,9 @@ export async function acquireTogether(
     for (const [limiter, key] of budgets) limiter.unbook(key, at);
   }
 }
+
+/** The furthest ahead a slot is booked: what deliveries wait in process at most (MAX_IN_PROCESS_WAIT_MS). */
+const BOOK_AHEAD_MS = 2_000;
 
 /** The earliest time ≥ now, and not before any time already taken, at which one more request fits every window. */
 export function nextSlot(windows: Window[], taken: number[], now: number): number {

@@ -292,6 +292,29 @@ describe("requests as they really go out", () => {
     expect(busiest([...sentTo.a!, ...sentTo.b!, ...sentTo.c!], 1000)).toBeLessThanOrEqual(2);
   });
 
+  it("a reply that may wait long for its busy conversation doesn't hold back the rest of its tenant meanwhile", async () => {
+    const clock = raceClock();
+    const conversation = new SlidingWindowLimiter([{ ms: 10_000, limit: 1 }], clock.now, clock.wait);
+    const tenant = new SlidingWindowLimiter([{ ms: 1000, limit: 2 }], clock.now, clock.wait);
+    expect(await acquireTogether([[conversation, "busy"]], 0)).toEqual({ ok: true }); // its window is spent until 10 s
+    const sent: Record<string, number> = {};
+    // A reply in the busy conversation may wait 15 s; a card post elsewhere in the tenant, 2 s.
+    const reply = acquireTogether(
+      [
+        [conversation, "busy"],
+        [tenant, "tenant"],
+      ],
+      15_000,
+    ).then(() => (sent.reply = clock.now()));
+    const post = clock.wait(1000).then(async () => {
+      if ((await acquireTogether([[tenant, "tenant"]], 2000)).ok) sent.post = clock.now();
+    });
+    await clock.run();
+    await Promise.all([reply, post]);
+    expect(sent.post).toBe(1000);
+    expect(sent.reply).toBe(10_000);
+  });
+
   it("a request whose timer fires late (a stalled event loop) takes a new slot from when it really goes", async () => {
     const clock = raceClock({ from: 900, to: 1900 });
     const limiter = new SlidingWindowLimiter([{ ms: 1000, limit: 1 }], clock.now, clock.wait);
