@@ -2,7 +2,7 @@
 // "N replies" under a channel post with who replied, Discord's box with the thread's name, its message count and
 // its newest message. Each opens to the replies, oldest first, and closes again.
 import { h, timeOf } from "./dom.js";
-import { teamsMarkdown } from "./markdown.js";
+import { discordMarkdown } from "./markdown.js";
 
 /**
  * `thread`: `{ replies, name? }` as the server sends it. `replies`: the replies drawn, when `open`.
@@ -18,7 +18,7 @@ export function threadView(platform, thread, { open, replies, onToggle }) {
       "div",
       { class: "thread dc-thread" },
       toggle(h("span", { class: "dc-thread-name" }, thread.name ?? "Thread"), " ", h("span", { class: "dc-thread-count" }, `${count} ${count === 1 ? "Message" : "Messages"} ›`)),
-      open ? undefined : h("p", { class: "dc-thread-latest" }, last ? [h("span", { class: "author" }, last.author), " ", teamsMarkdown(last.text ?? "")] : "There are no recent messages in this thread."),
+      open ? undefined : h("p", { class: "dc-thread-latest" }, last ? [h("span", { class: "author" }, last.author), " ", discordMarkdown(last.text ?? "")] : "There are no recent messages in this thread."),
       list,
     );
   }
