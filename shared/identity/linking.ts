@@ -4,6 +4,7 @@ import type { Config } from "../config";
 import type { Person } from "../domain/issue";
 import { page } from "../pages";
 import { postToResponseUrl } from "../slack/responses";
+import { heldBackActivity, queueHeldBack } from "../teams/held-back";
 import { sendToPersonalChat } from "../teams/personal-chat";
 import { IdentityRepository } from "../storage/identities";
 import { deriveKey } from "./keys";
@@ -223,7 +224,9 @@ async function personSignedIn(linker: AppContext, request: LinkRequest, signedIn
 async function teamsProfile(linker: AppContext, request: LinkRequest, objectId: string): Promise<Person | undefined> {
   if (request.confirm.kind !== "teams") return undefined;
   try {
-    const member = await linker.teams.getMember(request.confirm.serviceUrl, request.confirm.conversationId, request.teamsUserId ?? objectId);
+    const member = await linker.teams.getMember(request.confirm.serviceUrl, request.confirm.conversationId, request.teamsUserId ?? objectId, {
+      tenantId: request.scope,
+    });
     if (member.aadObjectId && member.aadObjectId.toLowerCase() !== objectId) return undefined;
     if (member.tenantId && member.tenantId.toLowerCase() !== request.scope.toLowerCase()) return undefined;
     const email = (member.email ?? member.userPrincipalName)?.toLowerCase();
@@ -272,9 +275,22 @@ export async function confirmInChat(linker: AppContext, request: LinkRequest, te
         ...(request.teamsUserId ? { teamsUserId: request.teamsUserId } : {}),
         serviceUrl: confirm.serviceUrl,
       };
-      const result = await sendToPersonalChat(linker, person, () => ({ type: "message", text }), confirm);
+      const words = { type: "message" as const, text };
+      const result = await sendToPersonalChat(linker, person, () => words, confirm);
       if (result.sent)
         return result.replaced ? "The Teams chat you asked from is gone, so Triage Relay said so in a new 1:1 chat with you." : undefined;
+      if (result.problem === "held-back") {
+        const to = {
+          kind: "person" as const,
+          aadObjectId: request.chatUserId,
+          teamsUserId: request.teamsUserId,
+          chat: { serviceUrl: confirm.serviceUrl, conversationId: confirm.conversationId },
+        };
+        const later = { tenantId: request.scope, serviceUrl: confirm.serviceUrl, to, message: heldBackActivity(words) };
+        return (await queueHeldBack(linker, later, result.retryInSeconds))
+          ? "Teams is busy just now: Triage Relay will say so in Teams in a moment. The link is made."
+          : `Teams didn't take the confirmation message (${result.detail}), but the link is made.`;
+      }
       return result.problem === "failed"
         ? `Teams didn't take the confirmation message (${result.detail}), but the link is made.`
         : `Triage Relay couldn't say so in Teams: its 1:1 chat with you is ${result.problem === "gone" ? "gone" : "closed to it"} (${result.detail}). The link is made all the same.`;

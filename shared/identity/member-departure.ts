@@ -50,7 +50,9 @@ export type TeamAnswer =
   /** The team no longer counts: it is gone, or the bot is no longer in it (or may not read it). */
   | { kind: "not-counted" }
   /** Teams could not say (throttled, failing, no answer, after a few tries): nobody knows whether they are in it. */
-  | { kind: "unknown"; reason: string };
+  | { kind: "unknown"; reason: string }
+  /** The app's own pacing held the read back (Teams wasn't asked): a slot is free in `retryInSeconds`. */
+  | { kind: "held-back"; retryInSeconds: number };
 
 export interface AskedTeam {
   theTeamTheyLeft: boolean;
@@ -64,7 +66,9 @@ export type DepartureVerdict =
   | { kind: "keep"; because: "not-known"; reason: string }
   /** The team they left still lists them: the removal has not landed in Teams' reads yet, or they are back. */
   | { kind: "ask-again-later" }
-  | { kind: "ask-more-teams"; goneFromOne: boolean };
+  | { kind: "ask-more-teams"; goneFromOne: boolean }
+  /** A read was held back by the app's pacing: the check goes on from that team once a slot is free. */
+  | { kind: "ask-when-free"; retryInSeconds: number; goneFromOne: boolean };
 
 /**
  * Seconds between the event and the check: the other teams' removals land first. Someone leaving many teams sends
@@ -86,7 +90,7 @@ const RETRY_AFTER_CAP_MS = 30_000;
 
 /** How a member read's failure answers "are they in this team?". */
 export function teamAnswerFromReadFailure(error: unknown): TeamAnswer {
-  if (error instanceof TeamsBudgetSpent) return { kind: "unknown", reason: "the app's Teams budget had no slot for the read" };
+  if (error instanceof TeamsBudgetSpent) return { kind: "held-back", retryInSeconds: Math.max(1, Math.ceil(error.retryAfterSec ?? 1)) };
   if (error instanceof ConnectorError) {
     if (error.code === "MemberNotFoundInConversation") return { kind: "not-member" };
     // ConversationNotFound: the team is gone; 403 (BotNotInConversationRoster, …): the bot was removed from it.
@@ -101,6 +105,8 @@ export function teamAnswerFromReadFailure(error: unknown): TeamAnswer {
 
 /** How long to wait before asking again after the `attempt`-th read failed, or undefined: its failure is the answer. */
 export function retryDelayMs(error: unknown, attempt: number): number | undefined {
+  // Held back by the app's own pacing: the queue waits for the slot (`ask-when-free`), not this invocation.
+  if (error instanceof TeamsBudgetSpent) return undefined;
   if (attempt >= MAX_READ_TRIES || !isPassingFailure(error)) return undefined;
   if (error instanceof ConnectorError && error.status === 429 && error.retryAfterSec !== undefined) {
     return Math.min(RETRY_AFTER_CAP_MS, error.retryAfterSec * 1000);
@@ -140,6 +146,7 @@ export function departureVerdict(asked: AskedTeam[], progress: { goneFromOneAlre
   for (const { theTeamTheyLeft, answer } of asked) {
     if (answer.kind === "member") return theTeamTheyLeft ? { kind: "ask-again-later" } : { kind: "keep", because: "still-a-member" };
     if (answer.kind === "unknown") return { kind: "keep", because: "not-known", reason: answer.reason };
+    if (answer.kind === "held-back") return { kind: "ask-when-free", retryInSeconds: answer.retryInSeconds, goneFromOne };
     if (answer.kind === "not-member") goneFromOne = true;
   }
   if (progress.moreTeamsToAsk) return { kind: "ask-more-teams", goneFromOne };
@@ -185,7 +192,7 @@ export async function takeDepartureCheck(
     if (asked.length > 0) await sleep(MS_BETWEEN_READS);
     const answer = await askTeam(ctx, tenantId, team, member.id);
     asked.push({ theTeamTheyLeft: team.teamId === left.teamId, answer });
-    if (answer.kind === "member" || answer.kind === "unknown") break;
+    if (answer.kind === "member" || answer.kind === "unknown" || answer.kind === "held-back") break;
   }
   const verdict = departureVerdict(asked, { goneFromOneAlready: message.goneFromOne ?? false, moreTeamsToAsk: more });
 
@@ -195,6 +202,20 @@ export async function takeDepartureCheck(
       const next: MemberLeftMessage = { ...message, askedThrough, goneFromOne: verdict.goneFromOne, startedAt };
       await ctx.storage.send(QUEUES.memberSync, next, { delaySeconds: SECONDS_BETWEEN_MESSAGES });
       return `Teams: a member who left a team is in none of the ${asked.length} team(s) just asked; the next teams are asked next`;
+    }
+    case "ask-when-free": {
+      // From the team held back: the teams answered before it in this message are not asked again.
+      const answered = teams.slice(0, asked.length - 1);
+      const answeredOthers = answered.filter((team) => team.teamId !== left.teamId);
+      const askedThrough = answeredOthers.at(-1)?.teamId ?? (answered.length > 0 ? (message.askedThrough ?? "") : message.askedThrough);
+      const next: MemberLeftMessage = {
+        ...message,
+        ...(askedThrough === undefined ? {} : { askedThrough }),
+        ...(verdict.goneFromOne ? { goneFromOne: true } : {}),
+        startedAt,
+      };
+      await ctx.storage.send(QUEUES.memberSync, next, { delaySeconds: verdict.retryInSeconds });
+      return `Teams: a member who left a team could not be checked yet (the app's Teams budget had no slot for the read): checked again in ${verdict.retryInSeconds}s`;
     }
     case "ask-again-later": {
       const times = message.listedAgain ?? 0;
@@ -229,7 +250,7 @@ export async function takeDepartureCheck(
 
 /**
  * One team's answer, asked again a few times while Teams fails. The read spends the tenant's budget: a read our own
- * pacing holds back is one more try, like Teams' 429 (TeamsBudgetSpent is one).
+ * pacing holds back is answered `held-back` at once, and the check waits for its slot on the queue.
  */
 async function askTeam(
   ctx: Pick<AppContext, "teams">,

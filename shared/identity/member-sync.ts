@@ -7,6 +7,8 @@ import { IdentityRepository } from "../storage/identities";
 import { teamsMemberPerson } from "../teams/member-person";
 import type { AppContext } from "../context";
 import { memberLeftMessageSchema, takeDepartureCheck } from "./member-departure";
+import { heldBackMessageSchema, sendHeldBackMessage } from "../teams/held-back";
+import { teamsLinkPromptActivity } from "./prompts";
 
 /** One page of a team's roster to read: the queue carries the continuation token between pages. */
 export const memberSyncMessageSchema = z.object({
@@ -23,8 +25,11 @@ export const memberSyncMessageSchema = z.object({
 });
 export type MemberSyncMessage = z.infer<typeof memberSyncMessageSchema>;
 
-/** Everything on the `member-sync` queue: roster pages, and checks of members who left a team. */
-export const memberSyncQueueMessageSchema = z.discriminatedUnion("kind", [memberSyncMessageSchema, memberLeftMessageSchema]);
+/**
+ * Everything on the `member-sync` queue: roster pages, checks of members who left a team, and Teams messages the
+ * app's pacing held back (teams/held-back.ts).
+ */
+export const memberSyncQueueMessageSchema = z.discriminatedUnion("kind", [memberSyncMessageSchema, memberLeftMessageSchema, heldBackMessageSchema]);
 export type MemberSyncQueueMessage = z.infer<typeof memberSyncQueueMessageSchema>;
 
 /** Teams allows 14 member reads a second per conversation; a page a second stays far below. */
@@ -156,10 +161,20 @@ export async function takeMemberSyncPage(
   return `Team members: ${linked} linked${updated ? `, ${updated} updated` : ""} from this page${next ? "; next page queued" : "; done"}`;
 }
 
-/** One `member-sync` message of either kind: says what happened. */
+/** One `member-sync` message of any kind: says what happened. */
 export async function takeMemberSyncMessage(
-  deps: Pick<AppContext, "config" | "storage" | "teams" | "identities" | "now">,
+  deps: Pick<AppContext, "config" | "storage" | "teams" | "identities" | "now" | "log">,
   message: MemberSyncQueueMessage,
 ): Promise<string> {
-  return message.kind === "member-left" ? takeDepartureCheck(deps, message) : takeMemberSyncPage(deps, message);
+  switch (message.kind) {
+    case "member-left":
+      return takeDepartureCheck(deps, message);
+    case "held-back-message":
+      return sendHeldBackMessage(deps, message, ({ tenantId, to, why }, chat) => {
+        const user = { tenantId, aadObjectId: to.aadObjectId, teamsUserId: to.teamsUserId ?? to.aadObjectId, name: to.name };
+        return teamsLinkPromptActivity(deps.config, user, why, chat);
+      });
+    default:
+      return takeMemberSyncPage(deps, message);
+  }
 }

@@ -89,7 +89,7 @@ export class SlidingWindowLimiter {
   /** Books a request made now. */
   record(key: string): void {
     const now = this.now();
-    insert(this.list(this.booked, key, now), now);
+    insert(this.list(this.booked, key, now, true), now);
   }
 
   /**
@@ -137,7 +137,7 @@ export class SlidingWindowLimiter {
   }
 
   book(key: string, at: number): void {
-    insert(this.list(this.booked, key, this.now()), at);
+    insert(this.list(this.booked, key, this.now(), true), at);
   }
 
   unbook(key: string, at: number): void {
@@ -155,10 +155,10 @@ export class SlidingWindowLimiter {
     const now = this.now();
     const at = this.earliest(key, now);
     if (options.keepPromise) {
-      insert(this.list(this.held, key, now), at);
+      insert(this.list(this.held, key, now, true), at);
       return { ok: false, retryInSeconds: Math.ceil((at - now) / 1000), at };
     }
-    const promised = this.list(this.promised, key, now);
+    const promised = this.list(this.promised, key, now, true);
     const back = nextSlot(
       this.current(),
       [...this.taken(key, now), ...promised].sort((a, b) => a - b),
@@ -166,6 +166,11 @@ export class SlidingWindowLimiter {
     );
     insert(promised, back);
     return { ok: false, retryInSeconds: Math.ceil((back - now) / 1000), at: back };
+  }
+
+  /** How many keys the limiter holds times for (what its memory grows with). */
+  keyCount(): number {
+    return new Set([...this.booked.keys(), ...this.held.keys(), ...this.promised.keys()]).size;
   }
 
   /** A request waits in process for its slot (`acquireTogether`). */
@@ -182,11 +187,32 @@ export class SlidingWindowLimiter {
     return typeof this.windows === "function" ? this.windows() : this.windows;
   }
 
-  private list(map: Map<string, number[]>, key: string, now: number): number[] {
-    const longest = Math.max(...this.current().map((w) => w.ms));
+  /**
+   * The times still within the longest window for `key`: the list kept in `map` with `forWriting` (the caller adds to
+   * it), else a copy, and a key left with none is dropped. Every 1:1 chat and conversation written to is a key: once
+   * a longest window, every key idle that long is dropped too (`sweep`), so memory follows the recent traffic.
+   */
+  private list(map: Map<string, number[]>, key: string, now: number, forWriting = false): number[] {
+    const longest = this.longestMs();
+    this.sweep(now, longest);
     const kept = (map.get(key) ?? []).filter((t) => t > now - longest);
-    map.set(key, kept);
+    if (kept.length > 0 || forWriting) map.set(key, kept);
+    else map.delete(key);
     return kept;
+  }
+
+  private sweptAt = Number.NEGATIVE_INFINITY;
+
+  private sweep(now: number, longest: number): void {
+    if (now - this.sweptAt < longest) return;
+    this.sweptAt = now;
+    for (const map of [this.booked, this.held, this.promised]) {
+      for (const [key, times] of map) if (!times.some((t) => t > now - longest)) map.delete(key);
+    }
+  }
+
+  private longestMs(): number {
+    return Math.max(...this.current().map((w) => w.ms));
   }
 }
 

@@ -54,12 +54,14 @@ export interface ChatRef {
 /**
  * How a private message fared. `replaced`: the chat on record was gone, so a new one was opened and the
  * message went there. Not sent: `gone` (Teams no longer knows the chat, 404) or `blocked` (403: the app was
- * removed or blocked there), and no new chat could take the message either; `failed` for anything else, with
- * `heldBack` when it failed only because the tenant's Teams budget had no slot in time (Teams never saw it).
+ * removed or blocked there), and no new chat could take the message either; `held-back` when the tenant's Teams
+ * budget had no slot for it in time (Teams never saw it: a slot is free in `retryInSeconds`), with `queued` when it
+ * was put on the queue to be sent then (held-back.ts); `failed` for anything else.
  */
 export type PersonalSend =
   | { sent: true; chat: ChatRef; replaced: boolean }
-  | { sent: false; problem: "gone" | "blocked" | "failed"; detail: string; heldBack?: true };
+  | { sent: false; problem: "gone" | "blocked" | "failed"; detail: string }
+  | { sent: false; problem: "held-back"; detail: string; retryInSeconds: number; queued?: true };
 
 /** Teams refuses the conversation itself, not the one request (notes/teams.md §8: treat as uninstalled). */
 export function isClosedConversation(error: unknown): error is ConnectorError {
@@ -98,6 +100,8 @@ export async function sendToPersonalChat(
       deps.log("Teams: the personal chat on record was closed; sent in a new 1:1 chat instead");
       return { sent: true, chat: fresh, replaced: true };
     } catch (retryError) {
+      // No slot for the new chat in time: it is held back like any other send, not lost with the closed chat.
+      if (retryError instanceof TeamsBudgetSpent) return failed(deps, retryError);
       if (isClosedConversation(retryError)) {
         // The new chat (often the same id, as Teams keeps one 1:1 per bot and user) is closed too.
         const again = await new TeamsInstallations(deps.storage).findPersonal(person.tenantId, person.aadObjectId);
@@ -130,7 +134,9 @@ async function markInactive(
 
 function failed(deps: { log: (line: string) => void }, error: unknown): PersonalSend {
   deps.log(`Teams: private message not delivered: ${(error as Error).message}`);
-  if (error instanceof TeamsBudgetSpent) return { sent: false, problem: "failed", detail: "Teams is busy just now", heldBack: true };
+  if (error instanceof TeamsBudgetSpent) {
+    return { sent: false, problem: "held-back", detail: "Teams is busy just now", retryInSeconds: error.retryAfterSec ?? 1 };
+  }
   return { sent: false, problem: "failed", detail: error instanceof ConnectorError ? describe(error) : "no answer from Teams" };
 }
 

@@ -10,6 +10,7 @@ import { clickNotice, runCardClick, type CardClick, type NotApplied } from "../.
 import { actOnIssueInTurn } from "../../workflows/issue-actions";
 import { baseConversationId, tenantOf, type TeamsActivity } from "../../teams/activity";
 import { TeamsBudgetSpent } from "../../teams/connector";
+import type { PersonalSend } from "../../teams/personal-chat";
 import type { AppContext } from "../../context";
 import { cardReply, errorReply, messageReply, OK, type BotReply } from "../../teams/invoke-replies";
 import type { AnswerDeadline } from "../answer-deadline";
@@ -176,14 +177,17 @@ export async function onSubmitAction(ctx: AppContext, received: TeamsActivity, d
  * after the answer (never dropped for want of a slot).
  */
 async function tellInTime(ctx: AppContext, activity: TeamsActivity, text: string, deadline: AnswerDeadline): Promise<void> {
-  if ((await tellPrivately(ctx, activity, text, clickWriteWaitMs(deadline))) === "held-back") {
+  if ((await tellPrivately(ctx, activity, text, { waitMs: clickWriteWaitMs(deadline), queueIfHeldBack: false })) === "held-back") {
     afterAnswer(ctx, () => tellAfterAnswer(ctx, activity, text));
   }
 }
 
-/** A private word to the clicker once the answer has gone: nobody waits, so it may wait longer for its slot. */
+/**
+ * A private word to the clicker once the answer has gone: nobody waits, so it may wait longer for its slot; held back
+ * even then, it is queued and sent once one is free.
+ */
 async function tellAfterAnswer(ctx: AppContext, activity: TeamsActivity, text: string): Promise<void> {
-  await tellPrivately(ctx, activity, text, AFTER_ANSWER_WAIT_MS);
+  await tellPrivately(ctx, activity, text, { waitMs: AFTER_ANSWER_WAIT_MS });
 }
 
 /**
@@ -272,7 +276,7 @@ async function identifyClicker(ctx: AppContext, activity: TeamsActivity, tenantI
 /**
  * Sends an unlinked clicker a link in their 1:1 chat; what to tell them beside the card, worded from what the prompt
  * holds and how far it got. The answer waits LINK_PROMPT_WAIT_MS at most: a prompt Teams is slow to take is still
- * sent, after the answer ("I'm sending you a link").
+ * sent, after the answer ("I'm sending you a link"), and so is one the app's pacing holds back (queued).
  */
 async function promptToLinkNotice(ctx: AppContext, activity: TeamsActivity, tenantId: string, deadline: AnswerDeadline): Promise<LinkPromptNotice> {
   const aadObjectId = activity.from.aadObjectId;
@@ -285,9 +289,15 @@ async function promptToLinkNotice(ctx: AppContext, activity: TeamsActivity, tena
   const why = "To act on issues from Teams, link your Teams account to your work account first.";
   const sending = promptToLink(ctx, activity, aadObjectId, tenantId, why);
   const sent = await deadline.race(sending, LINK_PROMPT_WAIT_MS);
-  const delivery: LinkPromptDelivery = !sent.inTime ? "sending" : sent.value.sent ? "sent" : "not-sent";
+  const delivery: LinkPromptDelivery = !sent.inTime ? "sending" : linkPromptDelivery(sent.value);
   if (delivery === "sending") ctx.log("Teams: the link prompt is still being sent: answering without waiting for it");
   return { notice: teamsUnlinkedClickNotice(linkPromptOffersLink(ctx), delivery), privately: delivery === "not-sent" };
+}
+
+/** A prompt held back by the app's pacing and queued is on its way, as one Teams is slow to take. */
+function linkPromptDelivery(sent: PersonalSend): LinkPromptDelivery {
+  if (sent.sent) return "sent";
+  return sent.problem === "held-back" && sent.queued ? "sending" : "not-sent";
 }
 
 async function issueCard(ctx: AppContext, activity: TeamsActivity, issue: Issue, notice?: string) {

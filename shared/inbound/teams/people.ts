@@ -5,8 +5,9 @@ import { conversationTypeOf, tenantOf, type TeamsActivity } from "../../teams/ac
 import { ConnectorError, TeamsBudgetSpent } from "../../teams/connector";
 import { teamsMemberPerson } from "../../teams/member-person";
 import { TEAMS_CALL_WAIT_MS } from "../../teams/pacing";
-import { REPLY_WAIT_MS, safeSend, type ReplyOutcome } from "./safe-send";
+import { REPLY_WAIT_MS, safeSend, type ReplyOptions, type ReplyOutcome } from "./safe-send";
 import type { AppContext } from "../../context";
+import { heldBackActivity, queueHeldBack } from "../../teams/held-back";
 import { sendToPersonalChat, type PersonalSend } from "../../teams/personal-chat";
 
 // Who a Teams user is, and how to reach them privately.
@@ -104,26 +105,32 @@ export function linkPromptOffersLink(ctx: AppContext): boolean {
 
 /**
  * A word for one person: in a 1:1 chat, right there; elsewhere, in their 1:1 chat with the bot. Its calls wait at
- * most `waitMs` each for a slot in the tenant's Teams budget; `held-back` when one had none in time.
+ * most `waitMs` each for a slot in the tenant's Teams budget; held back past that, it is queued and sent once a slot
+ * is free (`queued`), unless `queueIfHeldBack` is false (the caller tries again itself: `held-back`).
  */
-export async function tellPrivately(ctx: AppContext, activity: TeamsActivity, text: string, waitMs = REPLY_WAIT_MS): Promise<ReplyOutcome> {
+export async function tellPrivately(
+  ctx: AppContext,
+  activity: TeamsActivity,
+  text: string,
+  { waitMs = REPLY_WAIT_MS, queueIfHeldBack = true }: ReplyOptions = {},
+): Promise<ReplyOutcome> {
   const tenantId = tenantOf(activity)!;
+  const words = { type: "message" as const, text };
   if (conversationTypeOf(activity) === "personal") {
-    return safeSend(ctx, { serviceUrl: activity.serviceUrl, conversationId: activity.conversation.id, tenantId }, { type: "message", text }, waitMs);
+    return safeSend(ctx, { serviceUrl: activity.serviceUrl, conversationId: activity.conversation.id, tenantId }, words, { waitMs, queueIfHeldBack });
   }
   const aadObjectId = activity.from.aadObjectId;
   if (!aadObjectId) return "not-sent";
   // A 1:1 chat Teams says is gone is marked inactive and replaced; a failure is logged (there is no one else to tell).
-  const result = await sendToPersonalChat(
-    ctx,
-    { tenantId, aadObjectId, teamsUserId: activity.from.id, serviceUrl: activity.serviceUrl },
-    () => ({ type: "message", text }),
-    undefined,
-    { waitMs },
-  );
+  const person = { tenantId, aadObjectId, teamsUserId: activity.from.id, serviceUrl: activity.serviceUrl };
+  const result = await sendToPersonalChat(ctx, person, () => words, undefined, { waitMs });
   if (result.sent) return "sent";
   ctx.log(`Teams: private notice not delivered (${result.problem}: ${result.detail})`);
-  return result.heldBack ? "held-back" : "not-sent";
+  if (result.problem !== "held-back") return "not-sent";
+  if (!queueIfHeldBack) return "held-back";
+  const to = { kind: "person" as const, aadObjectId, teamsUserId: activity.from.id };
+  const queued = await queueHeldBack(ctx, { tenantId, serviceUrl: activity.serviceUrl, to, message: heldBackActivity(words) }, result.retryInSeconds);
+  return queued ? "queued" : "held-back";
 }
 
 /**
