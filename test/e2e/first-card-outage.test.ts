@@ -4,8 +4,6 @@
 // The host keeps each retry's visibility delay as Azure would; a recorder in front of Azurite's queue service makes
 // each delayed `deliveries` message visible at once (its delay still recorded), so the test runs in seconds.
 import { randomBytes } from "node:crypto";
-import { createServer, request, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { emulatedAppSettings } from "../../dev/app-settings";
 import { startSlackEmulator, type SlackEmulator } from "../../dev/emulators/slack";
@@ -18,6 +16,7 @@ import { startTestAzurite, type Azurite } from "../support/azurite";
 import { startHostProcess, type HostProcess } from "../support/host-process";
 import { freePort } from "../support/ports";
 import { messageCount, queueClient } from "../support/queues";
+import { recordQueueWrites, type RecordedMessage } from "../support/queue-recorder";
 import { waitFor } from "../support/wait";
 
 const TOKEN = "ingest-token-for-first-card-outage-0123456789";
@@ -27,7 +26,7 @@ const ALERT_ID = `${ISSUE_ID}:firing:2023-02-06T13:08:45.828Z`;
 let azurite: Azurite;
 let teams: TeamsEmulator;
 let slack: SlackEmulator;
-let recorder: DelayRecorder;
+let recorder: Awaited<ReturnType<typeof recordDelayedDeliveries>>;
 let host: HostProcess;
 let storage: StorageClients;
 let channel: string;
@@ -116,69 +115,25 @@ const delivery = async () => (await new DeliveryRepository(storage).listForAlert
 
 // ---- a recorder in front of Azurite's queue service
 
-interface DelayRecorder {
-  endpoint: string;
-  /** The delays the app gave its `deliveries` messages, in order (those sent without one left out). */
-  delays(): number[];
-  stop(): Promise<void>;
-}
-
 /**
- * Forwards every request to Azurite's queue service. A `deliveries` message put there with a delay has the delay
- * recorded and is then made visible at once (with the pop receipt Azurite answered), as if its time had come.
+ * The delays the app gave its `deliveries` messages, in order (those sent without one left out); each such message
+ * is made visible at once, as if its time had come.
  */
-async function recordDelayedDeliveries(azurite: Azurite): Promise<DelayRecorder> {
-  const upstream = new URL(azurite.queueEndpoint);
+async function recordDelayedDeliveries(azurite: Azurite) {
   const deliveries = queueClient(azurite.connectionString, QUEUES.deliveries);
-  const delays: number[] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => {
-      const body = Buffer.concat(chunks);
-      const url = new URL(req.url ?? "/", "http://recorder");
-      const delaySeconds = Number(url.searchParams.get("visibilitytimeout") ?? 0);
-      const delayedDelivery = req.method === "POST" && url.pathname.endsWith(`/${QUEUES.deliveries}/messages`) && delaySeconds > 0;
-      const outgoing = request(
-        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
-        (answer) => {
-          const answerChunks: Buffer[] = [];
-          answer.on("data", (chunk: Buffer) => answerChunks.push(chunk));
-          answer.on("end", async () => {
-            const answerBody = Buffer.concat(answerChunks);
-            if (delayedDelivery && answer.statusCode === 201) {
-              delays.push(delaySeconds);
-              const xml = answerBody.toString("utf8");
-              await deliveries.updateMessage(xmlValue(xml, "MessageId"), xmlValue(xml, "PopReceipt"), undefined, 0);
-            }
-            res.writeHead(answer.statusCode ?? 502, answer.headers);
-            res.end(answerBody);
-          });
-        },
-      );
-      outgoing.on("error", () => {
-        if (!res.headersSent) res.writeHead(502);
-        res.end();
-      });
-      outgoing.end(body);
-    });
+  const delayed = (message: RecordedMessage) => message.queue === QUEUES.deliveries && message.delaySeconds > 0;
+  const recorder = await recordQueueWrites(azurite.queueEndpoint, {
+    onRecorded: async (message) => {
+      if (delayed(message)) await deliveries.updateMessage(message.messageId, message.popReceipt, undefined, 0);
+    },
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as AddressInfo).port;
   return {
-    endpoint: `http://127.0.0.1:${port}${upstream.pathname}`,
-    delays: () => [...delays],
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    endpoint: recorder.endpoint,
+    delays: () =>
+      recorder
+        .sentTo(QUEUES.deliveries)
+        .filter(delayed)
+        .map((message) => message.delaySeconds),
+    stop: recorder.stop,
   };
-}
-
-function xmlValue(xml: string, element: string): string {
-  const value = new RegExp(`<${element}>([^<]*)</${element}>`).exec(xml)?.[1];
-  if (value === undefined) throw new Error(`no <${element}> in ${xml}`);
-  return value
-    .replace(/&amp;/g, "&")
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&quot;/g, '"')
-    .replace(/&apos;/g, "'");
 }

@@ -5,11 +5,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TeamsUser } from "../../dev/emulators/teams";
 import { TABLES } from "../../shared/storage/clients";
-import { anAlert } from "../fixtures/issues";
-import { sendBase64Json } from "../support/queues";
 import { waitFor } from "../support/wait";
 import { action, cardOf, cardText } from "./card-helpers";
 import { alertCardInTeams, startStack, type Stack } from "./stack";
+import { sendStorm, stormCards as stormCardsIn, stormTeam } from "./teams-storm";
 
 /**
  * Other instances of the app sending to the same tenant (their heartbeats in the `instances` table): this one paces
@@ -54,14 +53,7 @@ beforeAll(async () => {
   executeClickers = people("Clicker", CLICKERS);
   submitClickers = people("Tapper", CLICKERS);
   const asker = askers[0]!;
-  const storm = stack.teams.addTeam({ name: "Storm", members: [asker] });
-  expect((await stack.teams.post(messagesUrl, stack.teams.botAddedToTeam({ team: storm, from: asker }))).status).toBe(200);
-  stormChannels = [storm.generalChannelId];
-  for (let n = 1; n < STORM_CHANNELS; n++) {
-    const channel = stack.teams.addChannel(storm, `storm-${n}`);
-    expect((await stack.teams.post(messagesUrl, stack.teams.channelCreated({ channel, from: asker }))).status).toBe(200);
-    stormChannels.push(channel.id);
-  }
+  stormChannels = await stormTeam(stack, asker, STORM_CHANNELS);
   const deskTeam = stack.teams.addTeam({ name: "Desk", members: [...askers, ...executeClickers, ...submitClickers] });
   expect(
     (await stack.teams.post(messagesUrl, stack.teams.installationUpdate({ action: "add", conversation: deskTeam.generalChannelId, from: asker })))
@@ -82,8 +74,7 @@ const texts = (conversationId: string) =>
     .map((m) => `${String(m.activity.text ?? "")} ${cardText(cardOf(m.activity))}`)
     .join("\n");
 
-const stormCards = () =>
-  stormChannels.flatMap((channel) => stack.teams.messages(channel).filter((m) => /TypeError in storm/.test(cardText(cardOf(m.activity)))));
+const stormCards = () => stormCardsIn(stack, stormChannels);
 
 const count = (text: string, pattern: RegExp) => text.match(pattern)?.length ?? 0;
 
@@ -99,17 +90,7 @@ const privately = (user: TeamsUser) => {
 describe("Teams messages held back by the app's pacing during an alert storm", () => {
   it("are sent once the storm leaves a slot: a typed help in a channel, an unlinked clicker's link prompt, a click's private notice", async () => {
     stack.teams.enforceRateLimits(true);
-    for (let n = 0; n < STORM_ISSUES; n++) {
-      await sendBase64Json(
-        stack.azurite.connectionString,
-        "alerts",
-        anAlert({
-          alertId: `storm-${n}`,
-          issue: { id: `storm-${n}`, title: `TypeError in storm ${n}` },
-          targets: stormChannels.map((conversationId) => ({ provider: "msteams" as const, conversationId })),
-        }),
-      );
-    }
+    await sendStorm(stack, stormChannels, STORM_ISSUES);
     // The posts are under way at the pace this instance's share of the tenant's budget allows, booked ahead.
     await waitFor(() => stormCards().length >= 10 || undefined, { timeoutMs: 60_000, intervalMs: 100, description: "the storm's first cards" });
 

@@ -13,6 +13,7 @@ import { sendBase64Json } from "../support/queues";
 import { waitFor } from "../support/wait";
 import { action, cardOf, cardText } from "./card-helpers";
 import { startStack, type Stack } from "./stack";
+import { sendStorm, stormCards as stormCardsIn, stormTeam } from "./teams-storm";
 
 /** Conversations the storm's cards go to: their share of the budget is more than the tenant's, so the tenant's is what paces them. */
 const STORM_CHANNELS = 10;
@@ -30,14 +31,7 @@ beforeAll(async () => {
   stack = await startStack();
   messagesUrl = `${stack.api}/messages`;
   const ana = stack.teams.addUser({ name: "Ana Lima", email: "ana@contoso.com" });
-  const storm = stack.teams.addTeam({ name: "Storm", members: [ana] });
-  expect((await stack.teams.post(messagesUrl, stack.teams.botAddedToTeam({ team: storm, from: ana }))).status).toBe(200);
-  stormChannels = [storm.generalChannelId];
-  for (let n = 1; n < STORM_CHANNELS; n++) {
-    const channel = stack.teams.addChannel(storm, `storm-${n}`);
-    expect((await stack.teams.post(messagesUrl, stack.teams.channelCreated({ channel, from: ana }))).status).toBe(200);
-    stormChannels.push(channel.id);
-  }
+  stormChannels = await stormTeam(stack, ana, STORM_CHANNELS);
 
   // The people who click: never seen by the bot, so each click first reads who they are from Teams.
   clickers = Array.from({ length: 2 * CLICKED_ISSUES }, (_, n) => stack.teams.addUser({ name: `Clicker ${n}`, email: `clicker${n}@contoso.com` }));
@@ -74,30 +68,14 @@ const clickedCards = () =>
     }),
   );
 
-const stormCards = () =>
-  stormChannels.flatMap((channel) =>
-    stack.teams.messages(channel).flatMap((m) => {
-      const issue = /TypeError in storm (\d+)/.exec(cardText(cardOf(m.activity)))?.[1];
-      return issue === undefined ? [] : [`${issue}|${channel}`];
-    }),
-  );
+const stormCards = () => stormCardsIn(stack, stormChannels);
 
 describe("a burst of card clicks during an alert storm's card posts", () => {
   it("draws no 429 from Teams: the clicks' calls count against the tenant's budget the posts are paced on", async () => {
     stack.teams.clearCalls();
     stack.teams.enforceRateLimits(true);
 
-    for (let n = 0; n < STORM_ISSUES; n++) {
-      await sendBase64Json(
-        stack.azurite.connectionString,
-        "alerts",
-        anAlert({
-          alertId: `storm-${n}`,
-          issue: { id: `storm-${n}`, title: `TypeError in storm ${n}` },
-          targets: stormChannels.map((conversationId) => ({ provider: "msteams" as const, conversationId })),
-        }),
-      );
-    }
+    await sendStorm(stack, stormChannels, STORM_ISSUES);
     // The posts are under way at the pace the tenant's budget allows.
     await waitFor(() => stormCards().length >= 40 || undefined, { timeoutMs: 60_000, intervalMs: 100, description: "the storm's first cards" });
 

@@ -4,8 +4,6 @@
 // again, rather than calling the platform every 10–15 minutes for ever. The app's workflows run in this process against Azurite
 // and the Slack emulator; the queue's delays are kept by Azurite, and the test brings each queued refresh in at
 // its time, with the clock moved on to that time.
-import { createServer, request, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { sendSlackCard } from "../../shared/delivery/slack-sender";
 import { MAX_DELIVERY_ATTEMPTS } from "../../shared/delivery/retry-policy";
@@ -17,6 +15,7 @@ import { IssueRepository } from "../../shared/storage/issues";
 import { refreshCards } from "../../shared/workflows/refresh-cards";
 import type { AppContext } from "../../shared/context";
 import { anIssue } from "../fixtures/issues";
+import { recordQueueWrites, type QueueRecorder, type RecordedMessage } from "../support/queue-recorder";
 import { startEmulatedApp, type EmulatedApp } from "../support/emulated-app";
 import { installInSlackWorkspace } from "../support/installations";
 import { decode, messageCount, queueClient } from "../support/queues";
@@ -186,95 +185,4 @@ async function takeAtItsTime(sent: RecordedMessage, refresher: AppContext = run)
   const item = receivedMessageItems[0]!;
   await refreshCards(refresher, decode(item.messageText).body as CardRefreshMessage);
   await queue.deleteMessage(item.messageId, item.popReceipt);
-}
-
-// ---- a recorder in front of Azurite's queue service
-
-interface RecordedMessage {
-  queue: string;
-  /** The message text as stored (base64). */
-  text: string;
-  delaySeconds: number;
-  /** When it was sent, by the app's clock. */
-  at: number;
-  messageId: string;
-  popReceipt: string;
-}
-
-interface QueueRecorder {
-  endpoint: string;
-  sentTo(queue: string): RecordedMessage[];
-  lastTo(queue: string): RecordedMessage;
-  stop(): Promise<void>;
-}
-
-/**
- * Forwards every request to Azurite's queue service and records each message put on a queue, with the delay it
- * was given and the pop receipt Azurite answered (what lets the test make a delayed message visible early).
- */
-async function recordQueueWrites(queueEndpoint: string): Promise<QueueRecorder> {
-  const upstream = new URL(queueEndpoint);
-  const sent: RecordedMessage[] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => {
-      const body = Buffer.concat(chunks);
-      const url = new URL(req.url ?? "/", "http://recorder");
-      const put = req.method === "POST" && /\/messages$/.test(url.pathname);
-      const at = Date.now();
-      const outgoing = request(
-        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
-        (answer) => {
-          const answerChunks: Buffer[] = [];
-          answer.on("data", (chunk: Buffer) => answerChunks.push(chunk));
-          answer.on("end", () => {
-            const answerBody = Buffer.concat(answerChunks);
-            if (put && answer.statusCode === 201) {
-              const xml = answerBody.toString("utf8");
-              sent.push({
-                queue: url.pathname.split("/").at(-2)!,
-                text: xmlValue(body.toString("utf8"), "MessageText"),
-                delaySeconds: Number(url.searchParams.get("visibilitytimeout") ?? 0),
-                at,
-                messageId: xmlValue(xml, "MessageId"),
-                popReceipt: xmlValue(xml, "PopReceipt"),
-              });
-            }
-            res.writeHead(answer.statusCode ?? 502, answer.headers);
-            res.end(answerBody);
-          });
-        },
-      );
-      outgoing.on("error", () => {
-        if (!res.headersSent) res.writeHead(502);
-        res.end();
-      });
-      outgoing.end(body);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as AddressInfo).port;
-  const sentTo = (queue: string) => sent.filter((message) => message.queue === queue);
-  return {
-    endpoint: `http://127.0.0.1:${port}${upstream.pathname}`,
-    sentTo,
-    lastTo: (queue) => {
-      const last = sentTo(queue).at(-1);
-      if (!last) throw new Error(`nothing was put on ${queue}`);
-      return last;
-    },
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
-function xmlValue(xml: string, element: string): string {
-  const value = new RegExp(`<${element}>([^<]*)</${element}>`).exec(xml)?.[1];
-  if (value === undefined) throw new Error(`no <${element}> in ${xml}`);
-  return value
-    .replace(/&amp;/g, "&")
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&quot;/g, '"')
-    .replace(/&apos;/g, "'");
 }
